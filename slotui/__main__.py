@@ -1,0 +1,5 @@
+import sys
+
+from slotui.cli import main
+
+sys.exit(main())

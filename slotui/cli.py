@@ -1,0 +1,155 @@
+"""The ``slotui`` command line.
+
+The parser is built with argparse (stdlib, cheap to import); each subcommand's
+implementation lives in ``slotui.commands.<name>`` and is imported only when
+that subcommand runs, so ``slotui check`` never pays for Textual.
+
+Exit codes follow the Nagios plugin convention: 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN (invalid configuration, NO DATA, a failed source).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-c", "--config", metavar="FILE",
+        help="SLO file (default: ./slos.yaml if present, else the embedded demo)",
+    )
+    p.add_argument(
+        "--state", metavar="PATH",
+        help="SQLite state file (default: the platform state dir; env SLOTUI_STATE)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slotui",
+        description="Watch the service level objectives of production LLM systems.",
+        epilog="Run 'slotui COMMAND --help' for a command's options. "
+        "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    )
+    from slotui import __version__
+
+    parser.add_argument("--version", action="version", version=f"slotui {__version__}")
+    _common(parser)
+    parser.add_argument("--theme", help="TUI theme name (see themes/)")
+    parser.add_argument("--refresh", metavar="DURATION", help="TUI refresh interval (default: the config's interval)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("tui", help="open the live SLO table (the default command)")
+    _common(p)
+    p.add_argument("--theme", help="theme name (see themes/)")
+    p.add_argument("--refresh", metavar="DURATION", help="refresh interval (default: the config's interval)")
+
+    p = sub.add_parser("demo", help="open the live SLO table on the embedded demo (no config, no network)")
+    _common(p)
+    p.add_argument("--theme", help="theme name (see themes/)")
+    p.add_argument("--refresh", metavar="DURATION", help="refresh interval")
+
+    p = sub.add_parser(
+        "check",
+        help="evaluate every SLO once and exit 0/1/2/3",
+        description="Evaluate every SLO once. Exit 2 if any is CRITICAL, else 1 if any is WARNING, "
+        "else 3 if the config is invalid, an SLO has NO DATA or a source failed, else 0.",
+    )
+    _common(p)
+    p.add_argument("--format", "-o", choices=["table", "json", "junit", "markdown"], default="table")
+    p.add_argument("--fail-on", choices=["warning", "critical"], default="warning",
+                   help="lowest status that fails (default: warning)")
+    p.add_argument("--no-data", choices=["unknown", "ok"], default="unknown",
+                   help="exit code contribution of NO DATA / failed sources (default: unknown = 3)")
+    p.add_argument("--at", metavar="TIME", help="evaluate as of this moment (RFC 3339, e.g. 2026-06-01T12:00:00Z)")
+    p.add_argument("--results", metavar="FILE",
+                   help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary)")
+    p.add_argument("--notify", action="store_true", help="send the alerts this evaluation fires")
+    p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+
+    p = sub.add_parser("run", help="run continuously (use --headless for the daemon)")
+    _common(p)
+    p.add_argument("--headless", action="store_true", help="no TUI: evaluate, notify, serve /metrics")
+    p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
+                   help="address for /metrics and /healthz (default 127.0.0.1:9464; 'none' disables)")
+    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron)")
+    p.add_argument("--theme", help="TUI theme name")
+    p.add_argument("--refresh", metavar="DURATION", help="TUI refresh interval")
+
+    p = sub.add_parser("validate", help="check an SLO file without fetching anything")
+    _common(p)
+    p.add_argument("--show", action="store_true", help="print the resolved config (secrets masked)")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the SLO file")
+    _common(p)
+
+    p = sub.add_parser("silence", help="add, list or expire silences (amtool style)")
+    _common(p)
+    ssub = p.add_subparsers(dest="silence_command", metavar="SUBCOMMAND")
+    sp = ssub.add_parser("add", help="add a silence: slotui silence add slo=NAME -d 1h --comment '...'")
+    _common(sp)
+    sp.add_argument("matchers", nargs="+", help="label matchers: name=value, name!=value, name=~regex, name!~regex")
+    sp.add_argument("-d", "--duration", help="snooze for this long (default: mute until expired)")
+    sp.add_argument("--end", help="end time (RFC 3339) instead of --duration")
+    sp.add_argument("--start", help="start time (RFC 3339; default now)")
+    sp.add_argument("-a", "--author", default=None, help="author (default $USER)")
+    sp.add_argument("--comment", default="", help="why")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print only the id")
+    sp = ssub.add_parser("list", aliases=["query"], help="list silences")
+    _common(sp)
+    sp.add_argument("matchers", nargs="*", help="only silences with these matchers")
+    sp.add_argument("--expired", action="store_true", help="list expired silences instead of active ones")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print only ids")
+    sp.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    sp = ssub.add_parser("expire", help="expire silences by id")
+    _common(sp)
+    sp.add_argument("ids", nargs="+", help="silence ids (or unique prefixes)")
+
+    p = sub.add_parser("test-alert", help="send a TEST notification through the real route")
+    _common(p)
+    p.add_argument("--channel", help="send to this channel")
+    p.add_argument("--slo", help="send as this SLO's alert through its routes")
+    p.add_argument("--severity", choices=["warning", "critical", "page"], default="critical")
+
+    p = sub.add_parser("import", help="import other formats")
+    _common(p)
+    isub = p.add_subparsers(dest="import_command", metavar="FORMAT")
+    ip = isub.add_parser("openslo", help="convert OpenSLO openslo/v1 documents to an slotui SLO file")
+    _common(ip)
+    ip.add_argument("files", nargs="+", help="OpenSLO YAML files")
+    return parser
+
+
+_MODULES = {"test-alert": "test_alert", "import": "openslo", "demo": "tui"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "tui"
+    if command == "silence" and not getattr(args, "silence_command", None):
+        parser.parse_args(["silence", "--help"])
+    if command == "import" and not getattr(args, "import_command", None):
+        parser.parse_args(["import", "--help"])
+    if command == "run" and not args.headless:
+        command = "tui"
+    module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `slotui check | head`: the reader went away; not our error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per CLI subcommand, each exposing ``run(args) -> int``; imported lazily by ``slotui.cli``."""

@@ -1,0 +1,1 @@
+"""Configuration: the typed model, loading with line numbers, env interpolation, seed forms."""

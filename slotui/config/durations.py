@@ -1,0 +1,64 @@
+"""Durations as written in SLO files: ``30s``, ``5m``, ``1h``, ``7d``, ``4w``, ``1 hour``, ``90`` (seconds)."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {
+    "ms": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+    "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
+}
+_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*", re.IGNORECASE)
+
+
+def parse_duration(value: object) -> object:
+    """Seconds for a duration string or number; other values are returned for pydantic to reject.
+
+    Compound forms such as ``1h30m`` are accepted. Raises ValueError with the
+    accepted forms on a malformed string.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    pos, total, matched = 0, 0.0, False
+    while pos < len(text):
+        m = _PART.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        unit = (m.group(2) or "s").lower()
+        if unit not in _UNITS:
+            raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected ms, s, m, h, d or w")
+        total += float(m.group(1)) * _UNITS[unit]
+        pos, matched = m.end(), True
+    if not matched or pos != len(text):
+        raise ValueError(f"expected a duration such as 30s, 5m, 1h, 7d, 4w; got {value!r}")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form: 90 -> '1m30s', 3600 -> '1h', 259200 -> '3d'."""
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 1 and seconds > 0:
+        return f"{seconds * 1000:g}ms"
+    s = int(round(seconds))
+    if s == 0:
+        return "0s"
+    out = []
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if unit == "w" and s % 604800:
+            continue
+        if s >= size:
+            out.append(f"{s // size}{unit}")
+            s %= size
+    return "".join(out)

@@ -1,0 +1,375 @@
+"""The typed model of ``slos.yaml`` (SPEC section 5.1).
+
+Every field has a description that becomes the JSON Schema description.
+Unknown keys are rejected (``extra="forbid"``). Durations are stored as
+seconds (float) and accept ``30s``, ``5m``, ``1h``, ``7d``, ``4w``, ``1 hour``
+or a number of seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from slotui.config.durations import parse_duration
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w|[a-z ]+)?\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration: 30s, 5m, 1h, 7d, 4w, '1 hour', or seconds.",
+        }
+    ),
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+class Defaults(Model):
+    """Values every SLO and source inherits unless it sets its own."""
+
+    interval: Duration = Field(30.0, description="How often sources are polled.")
+    window: Duration = Field(3600.0, description="How far back the current SLI value looks.")
+    period: Duration | Literal["calendar_month"] = Field(
+        7 * 86400.0, description="Compliance period of the error budget (rolling), or calendar_month."
+    )
+    slice: Duration = Field(300.0, description="Time-slice length for threshold SLO budgets.")
+    timeout: Duration = Field(10.0, description="Per-source fetch timeout.")
+    compliance: float = Field(
+        0.99, gt=0, lt=1, description="Share of slices that must meet the target (threshold SLOs)."
+    )
+    at_risk_below: float = Field(
+        0.25, ge=0, le=1, description="A ratio SLO is AT RISK when budget remaining falls below this share."
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class SourceBase(Model):
+    timeout: Duration | None = Field(None, description="Fetch timeout; defaults.timeout when unset.")
+    interval: Duration | None = Field(None, description="Poll interval; defaults.interval when unset.")
+    max_concurrency: int = Field(4, ge=1, description="Concurrent requests this source may make.")
+
+
+class DemoSourceConfig(SourceBase):
+    """Deterministic synthetic support-bot traffic with scripted incidents."""
+
+    type: Literal["demo"]
+    seed: int = Field(7, description="Random seed; the same seed gives the same traffic.")
+    rate: float = Field(2.0, gt=0, description="Mean requests per second.")
+
+
+class FileSourceConfig(SourceBase):
+    """Request logs: JSONL records, OTLP/JSON lines, CSV (or Parquet) with a column mapping."""
+
+    type: Literal["file"]
+    path: str = Field(description="Path of the log file (relative to the SLO file).")
+    format: Literal["auto", "jsonl", "otlp", "csv", "parquet"] = Field(
+        "auto", description="File format; auto picks by extension and first line."
+    )
+    time_field: str = Field("time", description="Field or column holding the record time (end of request).")
+    time_format: str | None = Field(
+        None, description="strptime format of the time column; RFC 3339 / ISO 8601 when unset."
+    )
+    timezone: str = Field("UTC", description="Zone of naive timestamps.")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Rename columns: record field -> column name."
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Derived fields: name -> safe expression over other fields."
+    )
+    follow: bool = Field(True, description="Follow appends like tail -f instead of re-reading.")
+
+
+class BasicAuth(Model):
+    username: str
+    password: str = Field(json_schema_extra={"secret": True})
+
+
+class TLSOptions(Model):
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure_skip_verify: bool = False
+
+
+class HTTPSourceBase(SourceBase):
+    url: str = Field(description="Base URL of the API.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+    basic_auth: BasicAuth | None = None
+    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
+    tls: TLSOptions | None = None
+
+
+class PrometheusSourceConfig(HTTPSourceBase):
+    """Any Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics)."""
+
+    type: Literal["prometheus"]
+    step: Duration | None = Field(None, description="query_range step; the SLO slice when unset.")
+
+
+class LangSmithSourceConfig(SourceBase):
+    """LangSmith through its SDK client."""
+
+    type: Literal["langsmith"]
+    api_url: str = Field("https://api.smith.langchain.com")
+    api_key: str | None = Field(None, json_schema_extra={"secret": True})
+    project: str = Field(description="Tracing project (session) name.")
+
+
+class MLflowSourceConfig(HTTPSourceBase):
+    """MLflow tracking server REST API."""
+
+    type: Literal["mlflow"]
+    experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
+    experiment_id: str | None = None
+    token: str | None = Field(None, json_schema_extra={"secret": True})
+
+
+class WeaveSourceConfig(HTTPSourceBase):
+    """W&B Weave trace server."""
+
+    type: Literal["weave"]
+    url: str = Field("https://trace.wandb.ai")
+    api_key: str | None = Field(None, json_schema_extra={"secret": True})
+    project: str = Field(description="entity/project")
+
+
+class LangfuseSourceConfig(HTTPSourceBase):
+    """Langfuse public metrics API."""
+
+    type: Literal["langfuse"]
+    url: str = Field("https://cloud.langfuse.com")
+    public_key: str | None = None
+    secret_key: str | None = Field(None, json_schema_extra={"secret": True})
+
+
+class HttpSourceConfig(HTTPSourceBase):
+    """Any JSON endpoint; each SLO selects a value by a path expression (its ``query``)."""
+
+    type: Literal["http"]
+    method: Literal["GET", "POST"] = "GET"
+    body: Any = None
+
+
+SourceConfig = Annotated[
+    Union[
+        DemoSourceConfig,
+        FileSourceConfig,
+        PrometheusSourceConfig,
+        LangSmithSourceConfig,
+        MLflowSourceConfig,
+        WeaveSourceConfig,
+        LangfuseSourceConfig,
+        HttpSourceConfig,
+    ],
+    Field(discriminator="type"),
+]
+
+
+# --------------------------------------------------------------------------- SLOs
+
+
+class Objective(Model):
+    """Target and optional thresholds. Direction is inferred from their order when possible."""
+
+    target: float = Field(description="The objective the SLI must meet.")
+    warning: float | None = Field(None, description="Worse than this is WARNING.")
+    critical: float | None = Field(None, description="Worse than this is CRITICAL.")
+    direction: Literal["higher_is_better", "lower_is_better"] | None = Field(
+        None, description="Must agree with the thresholds' order when both are given."
+    )
+    compliance: float | None = Field(
+        None, gt=0, lt=1, description="Threshold SLOs: share of slices in the period that must meet the target."
+    )
+
+
+class SLISpecConfig(Model):
+    """Aggregate of a record field over the window."""
+
+    field: str = Field(description="Dotted field name; evaluations.<name> is an evaluation score.")
+    agg: str = Field("mean", description="mean, sum, count, min, max, or a quantile pNN (p50, p95, p99.9).")
+    where: str | None = Field(None, description="Only records matching this condition.")
+
+
+class RatioSpecConfig(Model):
+    """good/total events. For request logs, conditions over records; for Prometheus, PromQL."""
+
+    good: str = Field(description="Condition (file) or query (prometheus) for good events.")
+    total: str | None = Field(None, description="Condition or query for all events; all records when unset.")
+
+
+class BurnTierConfig(Model):
+    severity: Literal["critical", "warning", "page", "ticket"] = Field(
+        description="critical (page) or warning (ticket)."
+    )
+    long: Duration = Field(description="Long window.")
+    short: Duration = Field(description="Short window.")
+    budget: float | None = Field(None, gt=0, le=1, description="Share of the budget spent at trigger.")
+    factor: float | None = Field(None, gt=0, description="Absolute burn-rate factor (instead of budget).")
+
+
+class SLOConfig(Model):
+    """One service level objective."""
+
+    name: str = Field(description="Unique name; the alert fingerprint uses it.")
+    source: str | None = Field(None, description="Name of a source under sources:; the only source when unset.")
+    description: str = ""
+    service: str | None = Field(None, description="Service label in alerts.")
+    sli: SLISpecConfig | None = None
+    ratio: RatioSpecConfig | None = None
+    query: str | None = Field(None, description="Source-specific query (PromQL, metric name, JSON path).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
+    objective: Objective
+    window: Duration | None = None
+    period: Duration | Literal["calendar_month"] | None = None
+    slice: Duration | None = None
+    unit: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    runbook: str | None = None
+    min_events: int | None = Field(None, ge=0)
+    at_risk_below: float | None = Field(None, ge=0, le=1)
+    for_: Duration = Field(0.0, alias="for", description="Pending duration before an alert fires.")
+    burn_rate: list[BurnTierConfig] | None = Field(
+        None, description="Multi-window burn-rate tiers; the SRE workbook default when unset."
+    )
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class ChannelBase(Model):
+    send_resolved: bool = Field(True, description="Also notify when an alert resolves.")
+
+
+class SlackChannel(ChannelBase):
+    type: Literal["slack"]
+    webhook_url: str = Field(json_schema_extra={"secret": True})
+    channel: str | None = None
+    username: str | None = None
+
+
+class PagerDutyChannel(ChannelBase):
+    type: Literal["pagerduty"]
+    routing_key: str = Field(json_schema_extra={"secret": True})
+    url: str = "https://events.pagerduty.com/v2/enqueue"
+
+
+class EmailChannel(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: int = 587
+    starttls: bool = True
+    tls: bool = False
+    username: str | None = None
+    password: str | None = Field(None, json_schema_extra={"secret": True})
+    from_: str = Field(alias="from")
+    to: list[str]
+    timeout: Duration = 10.0
+
+
+class WebhookChannel(ChannelBase):
+    type: Literal["webhook"]
+    url: str = Field(json_schema_extra={"secret": True})
+    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
+    basic_auth: BasicAuth | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = 10.0
+
+
+class AlertmanagerChannel(ChannelBase):
+    type: Literal["alertmanager"]
+    url: str
+    mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
+    basic_auth: BasicAuth | None = None
+    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
+    timeout: Duration = 10.0
+
+
+class FileChannel(ChannelBase):
+    type: Literal["file"]
+    path: str = Field(description="JSON lines are appended here (relative to the SLO file).")
+
+
+ChannelConfig = Annotated[
+    Union[SlackChannel, PagerDutyChannel, EmailChannel, WebhookChannel, AlertmanagerChannel, FileChannel],
+    Field(discriminator="type"),
+]
+
+
+class Route(Model):
+    severity: Literal["warning", "critical", "page"] | None = Field(None, description="Match this severity.")
+    match: dict[str, str] = Field(default_factory=dict, description="Label equality matchers.")
+    channels: list[str]
+    continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
+
+
+class GroupConfig(Model):
+    by: list[str] = Field(default_factory=lambda: ["severity"])
+    wait: Duration = 30.0
+    interval: Duration = 300.0
+    repeat: Duration = 4 * 3600.0
+
+
+class EscalateConfig(Model):
+    warning_to_critical_after: Duration | None = None
+    critical_to_page_after: Duration | None = None
+
+
+class Notification(Model):
+    type: str
+    channel: str | None = None
+
+
+class AlertRule(Model):
+    """LangSmith-style rule: ``condition: "avg(helpfulness_score) < 0.8"``, ``window: "1 hour"``."""
+
+    name: str
+    condition: str
+    window: Duration = 3600.0
+    source: str | None = None
+    severity: Literal["warning", "critical", "page"] = "warning"
+    notification: Notification | None = None
+
+
+class AlertsConfig(Model):
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    routes: list[Route] = Field(default_factory=list)
+    group: GroupConfig = Field(default_factory=GroupConfig)
+    escalate: EscalateConfig = Field(default_factory=EscalateConfig)
+    rules: list[AlertRule] = Field(default_factory=list)
+
+
+class QualitySLO(Model):
+    """The seed's ``quality_slos:`` form: ``accuracy: {target: 0.90, warning: 0.85, critical: 0.75}``."""
+
+    target: float
+    warning: float | None = None
+    critical: float | None = None
+    direction: Literal["higher_is_better", "lower_is_better"] | None = None
+    source: str | None = None
+    unit: str = ""
+
+
+class Config(Model):
+    """A whole SLO file."""
+
+    version: Literal[1] = 1
+    defaults: Defaults = Field(default_factory=Defaults)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    slos: list[SLOConfig] = Field(default_factory=list)
+    quality_slos: dict[str, QualitySLO] = Field(default_factory=dict)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    alert_rules: list[AlertRule] = Field(default_factory=list)

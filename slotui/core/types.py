@@ -1,0 +1,233 @@
+"""Plain data types shared by the evaluation core, sources, alerting, outputs and the TUI.
+
+Nothing here does I/O or reads a clock. Times are UTC epoch seconds (float);
+durations are seconds (float). Windows are half-open: ``[now - w, now)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+Direction = Literal["higher_is_better", "lower_is_better"]
+Kind = Literal["threshold", "ratio"]
+TierSeverity = Literal["critical", "warning"]
+
+DAY = 86400.0
+HOUR = 3600.0
+MINUTE = 60.0
+
+
+class Status(str, Enum):
+    """Status of one SLO. ``rank`` orders them worst first for sorting."""
+
+    CRITICAL = "CRITICAL"
+    WARNING = "WARNING"
+    STALE = "STALE"
+    NO_DATA = "NO DATA"
+    AT_RISK = "AT RISK"
+    OK = "OK"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: CRITICAL 5, WARNING 4, STALE 3, NO DATA 2, AT RISK 1, OK 0."""
+        return _RANK[self]
+
+
+_RANK = {
+    Status.CRITICAL: 5,
+    Status.WARNING: 4,
+    Status.STALE: 3,
+    Status.NO_DATA: 2,
+    Status.AT_RISK: 1,
+    Status.OK: 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BurnTier:
+    """One tier of a multi-window, multi-burn-rate policy.
+
+    Either ``budget_fraction`` (share of the period's budget spent when the tier
+    triggers; the factor is then ``F = budget_fraction * period / long_window``)
+    or an absolute ``factor`` is given.
+    """
+
+    severity: TierSeverity
+    long_window: float
+    short_window: float
+    budget_fraction: float | None = None
+    factor: float | None = None
+
+    def effective_factor(self, period: float) -> float:
+        """The burn-rate factor F for a compliance period of ``period`` seconds."""
+        if self.factor is not None:
+            return self.factor
+        assert self.budget_fraction is not None
+        return self.budget_fraction * period / self.long_window
+
+
+#: Google SRE workbook, "Alerting on SLOs", table for a 30-day period:
+#: 1h/5m at 14.4 (2%), 6h/30m at 6 (5%), 3d/6h at 1 (10%).
+DEFAULT_TIERS: tuple[BurnTier, ...] = (
+    BurnTier("critical", 1 * HOUR, 5 * MINUTE, budget_fraction=0.02),
+    BurnTier("critical", 6 * HOUR, 30 * MINUTE, budget_fraction=0.05),
+    BurnTier("warning", 3 * DAY, 6 * HOUR, budget_fraction=0.10),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SLOSpec:
+    """A fully resolved SLO: every default applied, direction inferred.
+
+    The evaluation core reads the objective part. Sources read the query part
+    (``sli_field``/``sli_agg``/``sli_where`` for request logs, ``good``/``total``
+    for ratio SLIs, ``query`` and ``params`` for source-specific queries).
+    """
+
+    name: str
+    kind: Kind
+    target: float
+    direction: Direction
+    source: str = "demo"
+    warning: float | None = None
+    critical: float | None = None
+    compliance: float = 0.99
+    window: float = HOUR
+    period: float = 7 * DAY
+    calendar_month: bool = False
+    slice: float = 300.0
+    interval: float = 30.0
+    tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
+    min_events: int = 1
+    at_risk_below: float = 0.25
+    unit: str = ""
+    description: str = ""
+    runbook: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    for_: float = 0.0
+    # -- query part, interpreted by the source --------------------------------
+    sli_field: str | None = None
+    sli_agg: str | None = None
+    sli_where: str | None = None
+    good: str | None = None
+    total: str | None = None
+    query: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def budget(self) -> float:
+        """The error budget B: ``1 - target`` (ratio) or ``1 - compliance`` (threshold)."""
+        return 1.0 - (self.target if self.kind == "ratio" else self.compliance)
+
+
+@dataclass(frozen=True, slots=True)
+class SLIData:
+    """What a source answers for one SLO at one fetch.
+
+    Threshold SLOs: ``value`` is the SLI over ``[now - window, now)`` and
+    ``slices`` the SLI of each slice ``(slice_start, value)`` over the period
+    (slices without data are absent). Ratio SLOs: ``buckets`` are
+    ``(slice_start, good, total)`` per slice over the period; ``windows`` may
+    hold ``window_seconds -> (good, total)`` answered directly by the source
+    (e.g. a PromQL ``increase`` over ``{{window}}``) and take precedence over
+    bucket sums for that window.
+
+    ``fetched_at`` is when the data was last obtained successfully; ``error`` is
+    the last fetch error (data may still hold the last good answer).
+    """
+
+    value: float | None = None
+    slices: tuple[tuple[float, float], ...] = ()
+    buckets: tuple[tuple[float, float, float], ...] = ()
+    windows: Mapping[float, tuple[float, float]] = field(default_factory=dict)
+    fetched_at: float | None = None
+    error: str | None = None
+    malformed: int = 0
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BurnRate:
+    """One tier evaluated: burn rates are ``error_ratio / B`` (1.0 = exactly on budget)."""
+
+    severity: TierSeverity
+    long_window: float
+    short_window: float
+    factor: float
+    long_rate: float | None
+    short_rate: float | None
+    long_events: float
+    short_events: float
+    firing: bool
+    low_traffic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Error budget over the compliance period.
+
+    ``consumed``/``remaining`` are fractions of the budget (remaining may be
+    negative). Ratio SLOs fill ``good``/``total``/``allowed_bad``; threshold SLOs
+    fill ``compliance``/``good_slices``/``slices``. ``time_left`` is seconds of
+    bad time left (threshold) or ``None``.
+    """
+
+    budget: float
+    consumed: float | None
+    remaining: float | None
+    good: float | None = None
+    total: float | None = None
+    bad: float | None = None
+    allowed_bad: float | None = None
+    compliance: float | None = None
+    good_slices: int | None = None
+    slices: int | None = None
+    time_left: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SLOResult:
+    """The evaluation of one SLO at ``evaluated_at``."""
+
+    spec: SLOSpec
+    status: Status
+    evaluated_at: float
+    value: float | None = None
+    good: float | None = None
+    total: float | None = None
+    budget: Budget | None = None
+    burn_rates: tuple[BurnRate, ...] = ()
+    meets_target: bool | None = None
+    history: tuple[tuple[float, float], ...] = ()
+    low_traffic: bool = False
+    stale: bool = False
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fastest_burn(self) -> BurnRate | None:
+        """The tier with the highest long-window burn rate, or None."""
+        rated = [b for b in self.burn_rates if b.long_rate is not None]
+        return max(rated, key=lambda b: b.long_rate) if rated else None  # type: ignore[arg-type,return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """All SLOs evaluated at one moment, with overall compliance."""
+
+    evaluated_at: float
+    results: tuple[SLOResult, ...]
+    source_errors: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def meeting(self) -> int:
+        return sum(1 for r in self.results if r.meets_target)
+
+    @property
+    def overall_compliance(self) -> float | None:
+        """Share of SLOs whose period compliance meets the target; None with no SLOs."""
+        return self.meeting / len(self.results) if self.results else None

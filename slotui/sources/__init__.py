@@ -1,0 +1,33 @@
+"""Sources: one module per kind behind :class:`slotui.sources.base.Source`.
+
+``build_source`` imports only the module of the kind asked for, so the
+headless path pays for httpx or langsmith only when a config uses them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slotui.sources.base import Source
+
+#: source ``type`` -> "module:factory"; each factory is ``(name, config, *, base_dir) -> Source``
+REGISTRY = {
+    "demo": "slotui.sources.demo:DemoSource",
+    "file": "slotui.sources.file:FileSource",
+    "prometheus": "slotui.sources.prometheus:PrometheusSource",
+    "langsmith": "slotui.sources.langsmith:LangSmithSource",
+    "mlflow": "slotui.sources.mlflow:MLflowSource",
+    "weave": "slotui.sources.weave:WeaveSource",
+    "langfuse": "slotui.sources.langfuse:LangfuseSource",
+    "http": "slotui.sources.http:HttpSource",
+}
+
+
+def build_source(name: str, config: Any, *, base_dir: Path, defaults: Any = None) -> "Source":
+    """Instantiate the source ``name`` from its config model."""
+    module_name, _, attr = REGISTRY[config.type].partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    return factory(name, config, base_dir=base_dir, defaults=defaults)
