@@ -1,0 +1,105 @@
+"""``slotui check``: evaluate every SLO once, print a report, exit 0/1/2/3 (Nagios).
+
+Never imports Textual. httpx and friends load only when the config has a
+source or channel that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from slotui.cli import EXIT_UNKNOWN
+
+
+def _load(args: argparse.Namespace):
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_config
+    from slotui.config.locations import resolve_config_path
+
+    try:
+        return load_config(resolve_config_path(args.config))
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return None
+
+
+def _render(report, fmt: str, fail_on: str) -> str:
+    if fmt == "json":
+        from slotui.output.json_report import render
+    elif fmt == "junit":
+        from slotui.output.junit import render
+
+        return render(report, fail_on=fail_on)
+    elif fmt == "markdown":
+        from slotui.output.markdown import render
+    else:
+        from slotui.output.table import render
+    return render(report)
+
+
+async def _evaluate(loaded, now: float, args: argparse.Namespace):
+    from slotui.engine import Engine
+
+    store = None
+    if args.state or args.notify:
+        from slotui.store import Store
+
+        store = Store.open(Path(args.state) if args.state else None)
+    engine = Engine(loaded, store=store)
+    try:
+        report = await engine.tick(now)
+        if args.notify:
+            from slotui.alerting.notify import notify_report
+
+            results = await notify_report(loaded, report, store, now)
+            for line in results:
+                print(line, file=sys.stderr)
+        return report
+    finally:
+        await engine.aclose()
+        if store is not None:
+            store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from slotui.clock import parse_time, utc_now
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    try:
+        now = parse_time(args.at) if args.at else utc_now()
+    except ValueError as exc:
+        print(f"slotui check: --at: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+
+    if args.results:
+        from slotui.results import check, load_results_file
+
+        try:
+            results = load_results_file(Path(args.results))
+        except (OSError, ValueError) as exc:
+            print(f"slotui check: --results {args.results}: {exc}", file=sys.stderr)
+            return EXIT_UNKNOWN
+        report = check(results, loaded.specs, now=now)
+    else:
+        from slotui.store import StoreError
+
+        try:
+            report = asyncio.run(_evaluate(loaded, now, args))
+        except StoreError as exc:
+            print(f"slotui check: {exc}", file=sys.stderr)
+            return EXIT_UNKNOWN
+
+    text = _render(report, args.format, args.fail_on)
+    if args.output:
+        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+    from slotui.core.exit_code import exit_code
+
+    return exit_code(report, fail_on=args.fail_on, no_data_ok=args.no_data == "ok")

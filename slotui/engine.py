@@ -1,0 +1,174 @@
+"""One tick: fetch -> evaluate -> persist -> alert. Used by the TUI, the daemon and ``check``.
+
+The engine owns the sources built from a loaded config, their health, the last
+good answer of each SLO, and (when a store is given) the sample history and the
+alerting state. Evaluation itself is the pure core
+(:func:`slotui.core.evaluate.evaluate_all`); the engine only gathers its inputs.
+Delivery of notifications runs elsewhere (the dispatcher task): a tick only
+enqueues, so a slow receiver never slows evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.types import Report, SLIData, SLOSpec
+from slotui.sources.base import Source, SourceHealth
+
+if TYPE_CHECKING:
+    from slotui.config.loader import LoadedConfig
+    from slotui.store import Store
+
+
+class Engine:
+    """Evaluates every SLO of a loaded config on demand.
+
+    ``sources`` may be given to inject sources (tests, benches); otherwise they
+    are built from the config the first time they are needed.
+    """
+
+    def __init__(
+        self,
+        loaded: "LoadedConfig",
+        *,
+        store: "Store | None" = None,
+        sources: Mapping[str, Source] | None = None,
+        alerting: Any = None,
+    ) -> None:
+        self.loaded = loaded
+        self.specs: list[SLOSpec] = list(loaded.specs)
+        self.store = store
+        self.alerting = alerting
+        self._sources: dict[str, Source] | None = dict(sources) if sources is not None else None
+        self.health: dict[str, SourceHealth] = {name: SourceHealth() for name in loaded.config.sources}
+        self.last_data: dict[str, SLIData] = {}
+        self.last_report: Report | None = None
+        self.ticks = 0
+
+    # ------------------------------------------------------------------ sources
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        if self._sources is None:
+            from slotui.sources import build_source
+
+            self._sources = {
+                name: build_source(name, cfg, base_dir=self.loaded.base_dir, defaults=self.loaded.config.defaults)
+                for name, cfg in self.loaded.config.sources.items()
+                if any(s.source == name for s in self.specs)
+            }
+        return self._sources
+
+    def source_timeout(self, name: str) -> float:
+        cfg = self.loaded.config.sources.get(name)
+        timeout = getattr(cfg, "timeout", None) if cfg is not None else None
+        return float(timeout if timeout is not None else self.loaded.config.defaults.timeout)
+
+    def specs_by_source(self) -> dict[str, list[SLOSpec]]:
+        out: dict[str, list[SLOSpec]] = {}
+        for spec in self.specs:
+            out.setdefault(spec.source, []).append(spec)
+        return out
+
+    async def fetch(self, now: float) -> tuple[dict[str, SLIData], dict[str, str]]:
+        """Fetch every source concurrently, each bounded by its timeout.
+
+        Returns the data per SLO (a failed source's SLOs keep their last good
+        answer, flagged with the error) and the error message per failed source.
+        """
+        from slotui.sources.runtime import fetch_all
+
+        by_source = self.specs_by_source()
+        data, errors = await fetch_all(
+            self.sources,
+            by_source,
+            now,
+            timeouts={name: self.source_timeout(name) for name in by_source},
+            health=self.health,
+        )
+        merged: dict[str, SLIData] = {}
+        for spec in self.specs:
+            fresh = data.get(spec.name)
+            err = errors.get(spec.source)
+            if fresh is not None and fresh.error is None and err is None:
+                merged[spec.name] = fresh
+                continue
+            message = (fresh.error if fresh is not None else None) or err or "no answer"
+            last = self.last_data.get(spec.name)
+            if last is not None:
+                merged[spec.name] = replace(last, error=message)
+            elif fresh is not None:
+                merged[spec.name] = replace(fresh, error=message)
+            else:
+                merged[spec.name] = SLIData(error=message)
+        for name, item in merged.items():
+            if item.error is None:
+                self.last_data[name] = item
+        return merged, errors
+
+    # ------------------------------------------------------------------ history
+
+    def _with_history(self, data: dict[str, SLIData], now: float) -> dict[str, SLIData]:
+        """Persist this tick's slices and fill older ones from the store.
+
+        Sources that cannot answer for the past (a generic JSON endpoint) build
+        their history here, so sparklines and budgets survive restarts.
+        """
+        store = self.store
+        if store is None:
+            return data
+        out = dict(data)
+        for spec in self.specs:
+            item = data.get(spec.name)
+            if item is None or item.error is not None:
+                continue
+            since = now - spec.period
+            if spec.kind == "ratio":
+                if item.buckets:
+                    store.record_buckets(spec.name, item.buckets)
+                stored = store.load_buckets(spec.name, since, now)
+                have = {b[0] for b in item.buckets}
+                older = [b for b in stored if b[0] not in have]
+                if older:
+                    out[spec.name] = replace(item, buckets=tuple(sorted((*older, *item.buckets))))
+            else:
+                slices = item.slices
+                if not slices and item.value is not None and item.fetched_at is not None:
+                    # A source with only a current value: record it in its slice.
+                    start = (now // spec.slice) * spec.slice
+                    slices = ((start, item.value),)
+                if slices:
+                    store.record_slices(spec.name, slices)
+                stored = store.load_slices(spec.name, since, now)
+                have = {s[0] for s in slices}
+                merged = tuple(sorted((*[s for s in stored if s[0] not in have], *slices)))
+                if merged != item.slices:
+                    out[spec.name] = replace(item, slices=merged)
+        return out
+
+    # ------------------------------------------------------------------ tick
+
+    def evaluate(self, data: Mapping[str, SLIData], errors: Mapping[str, str], now: float) -> Report:
+        from slotui.core.evaluate import evaluate_all
+
+        return evaluate_all(self.specs, data, now, source_errors=dict(errors), warnings=tuple(self.loaded.warnings))
+
+    async def tick(self, now: float) -> Report:
+        """Fetch, evaluate as of ``now``, persist samples and update alert states."""
+        data, errors = await self.fetch(now)
+        data = self._with_history(data, now)
+        report = self.evaluate(data, errors, now)
+        if self.alerting is not None:
+            self.alerting.process(report, now)
+        self.last_report = report
+        self.ticks += 1
+        return report
+
+    async def aclose(self) -> None:
+        for source in (self._sources or {}).values():
+            try:
+                await source.aclose()
+            except Exception:  # closing must not mask the real outcome
+                pass
