@@ -78,10 +78,11 @@ def test_check_on_demo_does_not_import_textual_or_httpx(tmp_path: Path) -> None:
     assert "httpx" not in loaded
 
 
-def test_silence_and_validate_do_not_import_textual(tmp_path: Path) -> None:
+def test_silence_validate_and_daemon_do_not_import_textual(tmp_path: Path) -> None:
     for argv in (
         ["silence", "list", "--state", str(tmp_path / "s.db")],
         ["validate"],
+        ["run", "--headless", "--once", "--listen", "none", "--state", str(tmp_path / "d.db")],
     ):
         loaded = _run_cli_and_list_modules(argv)
         assert not any(m.startswith("textual") for m in loaded), argv
