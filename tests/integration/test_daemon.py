@@ -49,11 +49,13 @@ def test_daemon_serves_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
     proc = _start(tmp_path)
     try:
         port = _port_from_log(proc, time.monotonic() + 30)
-        deadline = time.monotonic() + 30
+        # The daemon logs each SLO's status after its first tick: wait for that line.
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        while line and "slo=" not in line:
+            line = proc.stderr.readline()
+        assert "status=" in line
         status, body = _get(f"http://127.0.0.1:{port}/healthz")
-        while status != 200 and time.monotonic() < deadline:  # first tick still running
-            time.sleep(0.05)
-            status, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and body == "ok\n"
         status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
