@@ -19,13 +19,16 @@ from collections.abc import Sequence
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    # Subparsers use SUPPRESS so that `slotui --state X silence list` keeps X:
+    # argparse copies a subparser's defaults over the parent's values.
+    default = None if root else argparse.SUPPRESS
     p.add_argument(
-        "-c", "--config", metavar="FILE",
+        "-c", "--config", metavar="FILE", default=default,
         help="SLO file (default: ./slos.yaml if present, else the embedded demo)",
     )
     p.add_argument(
-        "--state", metavar="PATH",
+        "--state", metavar="PATH", default=default,
         help="SQLite state file (default: the platform state dir; env SLOTUI_STATE)",
     )
 
@@ -40,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     from slotui import __version__
 
     parser.add_argument("--version", action="version", version=f"slotui {__version__}")
-    _common(parser)
+    _common(parser, root=True)
     parser.add_argument("--theme", help="TUI theme name (see themes/)")
     parser.add_argument("--refresh", metavar="DURATION", help="TUI refresh interval (default: the config's interval)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
