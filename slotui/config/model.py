@@ -278,6 +278,9 @@ class EmailChannel(ChannelBase):
     from_: str = Field(alias="from")
     to: list[str]
     timeout: Duration = 10.0
+    ca_file: str | None = Field(
+        None, description="PEM CA bundle that signs the SMTP server's certificate (relative to the SLO file); system CAs when unset."
+    )
 
 
 class WebhookChannel(ChannelBase):
@@ -293,6 +296,10 @@ class AlertmanagerChannel(ChannelBase):
     type: Literal["alertmanager"]
     url: str
     mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
+    alert_ttl: Duration = Field(
+        6 * 3600.0,
+        description="endsAt of a posted firing alert is now + this; slotui must re-send sooner (it lapses otherwise).",
+    )
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
     timeout: Duration = 10.0
