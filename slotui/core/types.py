@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Literal
 
@@ -18,6 +19,20 @@ TierSeverity = Literal["critical", "warning"]
 DAY = 86400.0
 HOUR = 3600.0
 MINUTE = 60.0
+
+
+def error_budget(objective: float) -> float:
+    """``1 - objective``, computed on the objective as written in decimal.
+
+    ``1 - 0.995`` in binary floating point is ``0.0050000000000000044``; the
+    budget of a 99.5% objective is 0.005, so the subtraction is done on the
+    shortest decimal form of the float (``repr``), which is what the user
+    wrote. Non-finite objectives give NaN-free ``0.0``.
+    """
+    try:
+        return float(Decimal(1) - Decimal(repr(float(objective))))
+    except (InvalidOperation, ValueError, OverflowError):
+        return 0.0
 
 
 class Status(str, Enum):
@@ -119,8 +134,11 @@ class SLOSpec:
 
     @property
     def budget(self) -> float:
-        """The error budget B: ``1 - target`` (ratio) or ``1 - compliance`` (threshold)."""
-        return 1.0 - (self.target if self.kind == "ratio" else self.compliance)
+        """The error budget B: ``1 - target`` (ratio) or ``1 - compliance`` (threshold).
+
+        Computed in decimal (see :func:`error_budget`): a 99.5% target gives exactly 0.005.
+        """
+        return error_budget(self.target if self.kind == "ratio" else self.compliance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +169,14 @@ class SLIData:
 
 @dataclass(frozen=True, slots=True)
 class BurnRate:
-    """One tier evaluated: burn rates are ``error_ratio / B`` (1.0 = exactly on budget)."""
+    """One tier evaluated: burn rates are ``error_ratio / B`` (1.0 = exactly on budget).
+
+    ``factor`` is the tier's F for the SLO's period; the tier fires when both
+    rates are strictly greater than F and neither window is low on traffic.
+    ``*_events`` count events (ratio SLOs: total requests; threshold SLOs:
+    slices with data) in each window; a rate is ``None`` when its window has
+    no events. ``*_error_ratio`` are the raw bad/total shares (``None`` alike).
+    """
 
     severity: TierSeverity
     long_window: float
@@ -163,6 +188,8 @@ class BurnRate:
     short_events: float
     firing: bool
     low_traffic: bool
+    long_error_ratio: float | None = None
+    short_error_ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +217,16 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class SLOResult:
-    """The evaluation of one SLO at ``evaluated_at``."""
+    """The evaluation of one SLO at ``evaluated_at`` (see :mod:`slotui.core.evaluate`).
+
+    ``value`` is the SLI over ``[now - window, now)`` (ratio SLOs: good/total,
+    with ``good``/``total`` the window's event counts); ``None`` means no data,
+    never NaN. ``history`` is ``(slice_start, sli)`` over the period, sorted by
+    time (threshold: the slices; ratio: per-bucket good/total). ``meets_target``
+    says whether the period compliance meets the objective (``None``: unknown).
+    ``period_start``/``period_length`` are the compliance period used (seconds;
+    the length is the whole period, e.g. the whole calendar month).
+    """
 
     spec: SLOSpec
     status: Status
@@ -206,6 +242,8 @@ class SLOResult:
     stale: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()
+    period_start: float | None = None
+    period_length: float | None = None
 
     @property
     def fastest_burn(self) -> BurnRate | None:

@@ -1,0 +1,130 @@
+"""Error budgets over the compliance period (SPEC section 3, "Error budget").
+
+Ratio SLOs count events over the period ``[start, now)`` (rolling ``now - P``
+or the calendar month's first instant): ``good``/``total`` are the sums of the
+buckets whose start is in the period, ``bad = total - good``, ``B = 1 -
+target``, ``allowed_bad = B * total``, ``consumed = bad / (B * total)``,
+``remaining = 1 - consumed`` (negative once the budget is overspent; the true
+figure is kept). With ``total == 0`` consumed and remaining are ``None``.
+
+Threshold SLOs count slices: a slice with data is good when its value meets
+the target (direction-aware, equality meets). ``compliance = good /
+slices_with_data``; ``consumed = (1 - compliance) / (1 - compliance_target)``;
+``remaining = 1 - consumed``; ``time_left = remaining * (1 - compliance_target)
+* P`` seconds, with P the whole period length (the whole month for calendar
+months). No slice with data gives ``None`` for all of them.
+
+No function here returns NaN or inf: any figure that would be is ``None``.
+"""
+
+from __future__ import annotations
+
+from slotui.core.series import Counts, EventSeries, SliceSeries
+from slotui.core.status import at_least, finite
+from slotui.core.types import Budget, SLIData, SLOSpec
+
+
+def ratio_budget(spec: SLOSpec, counts: Counts | None) -> Budget:
+    """Event budget of a ratio SLO from the period's ``counts`` (``None``: no usable data)."""
+    b = spec.budget
+    if counts is None:
+        return Budget(budget=b, consumed=None, remaining=None)
+    allowed = finite(b * counts.total)
+    consumed = None
+    if counts.total > 0 and allowed is not None and allowed > 0:
+        consumed = finite(counts.bad / allowed)
+    remaining = finite(1.0 - consumed) if consumed is not None else None
+    return Budget(
+        budget=b,
+        consumed=consumed,
+        remaining=remaining,
+        good=counts.good,
+        total=counts.total,
+        bad=counts.bad,
+        allowed_bad=allowed,
+    )
+
+
+def threshold_budget(spec: SLOSpec, counts: Counts, period_length: float) -> Budget:
+    """Time-slice budget of a threshold SLO from the period's slice ``counts``."""
+    b = spec.budget
+    n = int(counts.total)
+    good = int(counts.good)
+    if n <= 0:
+        return Budget(budget=b, consumed=None, remaining=None, good_slices=0, slices=0)
+    compliance = good / n
+    consumed = finite((n - good) / n / b) if b > 0 else None
+    remaining = finite(1.0 - consumed) if consumed is not None else None
+    time_left = finite(remaining * b * period_length) if remaining is not None else None
+    return Budget(
+        budget=b,
+        consumed=consumed,
+        remaining=remaining,
+        compliance=compliance,
+        good_slices=good,
+        slices=n,
+        time_left=time_left,
+    )
+
+
+def period_counts(
+    spec: SLOSpec, data: SLIData, series: EventSeries, start: float, now: float
+) -> Counts | None:
+    """Good/total of a ratio SLO over ``[start, now)``.
+
+    A rolling period answered directly by the source (``data.windows[spec.period]``)
+    takes precedence over the bucket sums, as for any window.
+    """
+    if not spec.calendar_month:
+        direct = direct_counts(data, spec.period)
+        if direct is not None:
+            return direct
+    return series.counts(start, now)
+
+
+def direct_counts(data: SLIData, window: float) -> Counts | None:
+    """``data.windows[window]`` as :class:`Counts`, or ``None`` when absent or not finite."""
+    pair = data.windows.get(window) if data.windows else None
+    if pair is None:
+        return None
+    try:
+        g, n = pair
+    except (TypeError, ValueError):
+        return None
+    g, n = finite(g), finite(n)
+    if g is None or n is None or g < 0 or n < 0:
+        return None
+    return Counts(min(g, n), n)
+
+
+def meets_target(spec: SLOSpec, budget: Budget) -> bool | None:
+    """Whether the period compliance meets the objective; ``None`` without data.
+
+    Ratio: ``good / total >= target``. Threshold: ``compliance >=
+    compliance_target``. Equality (within float rounding) meets.
+    """
+    if spec.kind == "ratio":
+        if budget.total is None or budget.good is None or budget.total <= 0:
+            return None
+        ratio = finite(budget.good / budget.total)
+        return None if ratio is None else at_least(ratio, spec.target)
+    if budget.compliance is None:
+        return None
+    return at_least(budget.compliance, spec.compliance)
+
+
+def compute_budget(
+    spec: SLOSpec,
+    data: SLIData,
+    now: float,
+    start: float,
+    period_length: float,
+    events: EventSeries | None = None,
+    slices: SliceSeries | None = None,
+) -> Budget:
+    """The budget of ``spec`` over ``[start, now)``; series are built from ``data`` when not given."""
+    if spec.kind == "ratio":
+        series = events if events is not None else EventSeries(data.buckets)
+        return ratio_budget(spec, period_counts(spec, data, series, start, now))
+    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction)
+    return threshold_budget(spec, sl.counts(start, now), period_length)

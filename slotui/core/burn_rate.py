@@ -1,0 +1,137 @@
+"""Multi-window, multi-burn-rate alerts (SPEC section 3; Google SRE workbook, "Alerting on SLOs").
+
+For each tier the factor is ``F = tier.effective_factor(P)`` with P the period
+length (``budget_fraction * P / long_window``; P of a calendar month is the
+length of the current month). At 30d the default tiers give 14.4 (1h/5m),
+6 (6h/30m) and 1 (3d/6h); at 7d 3.36, 1.4 and 0.2333...; at 28d 13.44, 5.6 and
+0.9333...
+
+``error_ratio(w)`` over ``[now - w, now)``: ratio SLOs ``bad / total`` of the
+buckets whose start is in the window (``data.windows[w]`` takes precedence
+when the source answered that window directly); threshold SLOs the share of
+slices with data that miss the target. The burn rate is ``error_ratio / B``;
+``None`` when the window has no events.
+
+A tier fires when ``long_rate > F`` **and** ``short_rate > F``, strictly
+(equality within float rounding does not fire), and neither window is low on
+traffic: a window with fewer events than ``spec.min_events`` (ratio: requests;
+threshold: slices with data) never fires and marks the tier ``low_traffic``.
+"""
+
+from __future__ import annotations
+
+from slotui.core.budget import direct_counts
+from slotui.core.periods import period_length
+from slotui.core.series import Counts, EventSeries, SliceSeries
+from slotui.core.status import exceeds, finite
+from slotui.core.types import BurnRate, BurnTier, SLIData, SLOSpec
+
+
+def window_counts(
+    spec: SLOSpec,
+    data: SLIData,
+    now: float,
+    window: float,
+    events: EventSeries | None = None,
+    slices: SliceSeries | None = None,
+) -> Counts | None:
+    """Counts over ``[now - window, now)``: events (ratio) or slices (threshold); ``None`` on overflow."""
+    if spec.kind == "ratio":
+        direct = direct_counts(data, window)
+        if direct is not None:
+            return direct
+        series = events if events is not None else EventSeries(data.buckets)
+        return series.counts(now - window, now)
+    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction)
+    return sl.counts(now - window, now)
+
+
+def burn_rate(counts: Counts | None, budget: float) -> float | None:
+    """``error_ratio / B``; ``None`` with no events, a zero budget, or a non-finite result."""
+    if counts is None or budget <= 0:
+        return None
+    ratio = counts.error_ratio
+    return None if ratio is None else finite(ratio / budget)
+
+
+def evaluate_tier(
+    spec: SLOSpec,
+    tier: BurnTier,
+    period: float,
+    long_counts: Counts | None,
+    short_counts: Counts | None,
+) -> BurnRate:
+    """One tier from the counts of its long and short windows."""
+    factor = tier.effective_factor(period)
+    b = spec.budget
+    long_events = long_counts.total if long_counts is not None else 0.0
+    short_events = short_counts.total if short_counts is not None else 0.0
+    long_rate, short_rate = burn_rate(long_counts, b), burn_rate(short_counts, b)
+    low_traffic = long_events < spec.min_events or short_events < spec.min_events
+    firing = (
+        not low_traffic
+        and long_rate is not None
+        and short_rate is not None
+        and exceeds(long_rate, factor)
+        and exceeds(short_rate, factor)
+    )
+    return BurnRate(
+        severity=tier.severity,
+        long_window=tier.long_window,
+        short_window=tier.short_window,
+        factor=factor,
+        long_rate=long_rate,
+        short_rate=short_rate,
+        long_events=long_events,
+        short_events=short_events,
+        firing=firing,
+        low_traffic=low_traffic,
+        long_error_ratio=long_counts.error_ratio if long_counts is not None else None,
+        short_error_ratio=short_counts.error_ratio if short_counts is not None else None,
+    )
+
+
+def evaluate_tiers(
+    spec: SLOSpec,
+    data: SLIData,
+    now: float,
+    events: EventSeries | None = None,
+    slices: SliceSeries | None = None,
+) -> tuple[BurnRate, ...]:
+    """Every tier of ``spec.tiers`` evaluated as of ``now``."""
+    if spec.kind == "ratio" and events is None:
+        events = EventSeries(data.buckets)
+    if spec.kind != "ratio" and slices is None:
+        slices = SliceSeries(data.slices, spec.target, spec.direction)
+    period = period_length(spec, now)
+    out = []
+    for tier in spec.tiers:
+        long_c = window_counts(spec, data, now, tier.long_window, events, slices)
+        short_c = window_counts(spec, data, now, tier.short_window, events, slices)
+        out.append(evaluate_tier(spec, tier, period, long_c, short_c))
+    return tuple(out)
+
+
+def factor_warnings(spec: SLOSpec, now: float) -> list[str]:
+    """Configuration warnings for tiers whose factor F is below 1 for the SLO's period.
+
+    Such a tier fires before the budget is on track to run out (SPEC: reported
+    as a configuration warning, still evaluated).
+    """
+    period = period_length(spec, now)
+    out = []
+    for tier in spec.tiers:
+        f = tier.effective_factor(period)
+        if f < 1:
+            out.append(
+                f"SLO {spec.name!r}: burn-rate tier {_dur(tier.long_window)}/{_dur(tier.short_window)} "
+                f"has factor {f:.4g} < 1 for a {_dur(period)} period"
+            )
+    return out
+
+
+def _dur(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

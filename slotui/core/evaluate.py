@@ -1,0 +1,186 @@
+"""Evaluate SLOs: value, status, error budget, burn rates, history (SPEC section 3).
+
+Pure: every function takes ``now`` (UTC epoch seconds) and the source's
+answer; nothing reads a clock or does I/O. No result field is ever NaN or inf:
+missing, NaN or infinite inputs become NO DATA / ``None``.
+
+Value
+    Threshold SLOs: ``data.value`` (the SLI over ``[now - window, now)`` as
+    computed by the source). Ratio SLOs: ``good / total`` over ``[now -
+    spec.window, now)`` (``data.windows[spec.window]`` when the source answered
+    it directly, else the sum of buckets whose start is in the window);
+    ``total == 0`` gives ``None`` (NO DATA), never NaN or 100%. A ratio SLO
+    whose source answers no event counts at all but a finite ``data.value``
+    (a ready-made ratio) falls back to that value and to the threshold rules.
+
+Status
+    Threshold SLOs: :func:`slotui.core.status.threshold_status` (from the
+    value; burn rates are reported but do not raise the status; AT RISK also
+    when budget remaining < ``at_risk_below``). Ratio SLOs:
+    :func:`slotui.core.status.ratio_status` (burn-rate tiers, then NO DATA
+    for an empty window, then AT RISK from the budget).
+
+    STALE: when ``data.error`` is set and the last success (``data.fetched_at``)
+    is unknown or older than ``2 * spec.interval``, the SLO is STALE if a last
+    good value exists (the value, budget and burn rates are still computed from
+    the last data and shown), or NO DATA with the error if none ever did. An
+    error with a recent success keeps the normal status; the error text is in
+    ``SLOResult.error`` either way.
+
+Budget and burn rates
+    :mod:`slotui.core.budget` and :mod:`slotui.core.burn_rate`.
+
+meets_target
+    Period compliance meets the objective (ratio: ``good/total >= target``
+    over the period; threshold: ``compliance >= compliance_target``). When the
+    period holds no data but the current value is known (a source without
+    history), the current value meeting the target stands in for it.
+
+History
+    Threshold: the slices in the period; ratio: per-bucket good/total in the
+    period (buckets with ``total > 0``); sorted by time, for sparklines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from slotui.core.budget import compute_budget, direct_counts, meets_target
+from slotui.core.burn_rate import evaluate_tiers
+from slotui.core.periods import period_bounds
+from slotui.core.series import EventSeries, SliceSeries
+from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
+from slotui.core.types import Report, SLIData, SLOResult, SLOSpec, Status
+
+
+def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
+    """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA)."""
+    if data is None:
+        data = SLIData()
+    start, length = period_bounds(spec, now)
+    notes: list[str] = []
+    if data.malformed:
+        notes.append(f"{data.malformed} malformed record(s) skipped")
+    if data.note:
+        notes.append(data.note)
+
+    if spec.kind == "ratio":
+        result = _evaluate_ratio(spec, data, now, start, length, notes)
+    else:
+        result = _evaluate_threshold(spec, data, now, start, length, notes)
+
+    if is_stale(data, spec, now):
+        has_last_value = result.value is not None or bool(result.history)
+        status = Status.STALE if has_last_value else Status.NO_DATA
+        result = replace(result, status=status, stale=has_last_value)
+    return result
+
+
+def _evaluate_threshold(
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+) -> SLOResult:
+    value = finite(data.value)
+    if data.value is not None and value is None:
+        notes.append("the source answered a non-finite value (NaN or inf): no data")
+    slices = SliceSeries(data.slices, spec.target, spec.direction)
+    budget = compute_budget(spec, data, now, start, length, slices=slices)
+    burn_rates = evaluate_tiers(spec, data, now, slices=slices)
+    status = threshold_status(value, spec, budget.remaining)
+    met = meets_target(spec, budget)
+    if met is None and value is not None:
+        met = meets(value, spec.target, spec.direction)
+    return SLOResult(
+        spec=spec,
+        status=status,
+        evaluated_at=now,
+        value=value,
+        budget=budget,
+        burn_rates=burn_rates,
+        meets_target=met,
+        history=tuple(slices.points(start, now)),
+        low_traffic=any(b.low_traffic for b in burn_rates),
+        error=data.error,
+        notes=tuple(notes),
+        period_start=start,
+        period_length=length,
+    )
+
+
+def _evaluate_ratio(
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+) -> SLOResult:
+    events = EventSeries(data.buckets)
+    budget = compute_budget(spec, data, now, start, length, events=events)
+    burn_rates = evaluate_tiers(spec, data, now, events=events)
+    window = direct_counts(data, spec.window)
+    if window is None:
+        window = events.counts(now - spec.window, now)
+    good = window.good if window is not None else None
+    total = window.total if window is not None else None
+    value = window.good_ratio if window is not None else None
+    low_traffic = any(b.low_traffic for b in burn_rates) or (total is not None and total < spec.min_events)
+
+    has_counts = len(events) > 0 or any(direct_counts(data, w) is not None for w in data.windows)
+    fallback = finite(data.value)
+    if not has_counts and fallback is not None:
+        # A source that answers a ready-made ratio (e.g. 1 - error_rate) and no counts.
+        notes.append("no event counts from the source: status from the reported ratio value")
+        status = value_status(fallback, spec)
+        return SLOResult(
+            spec=spec, status=status, evaluated_at=now, value=fallback, budget=budget,
+            burn_rates=burn_rates, meets_target=meets(fallback, spec.target, spec.direction),
+            low_traffic=False, error=data.error, notes=tuple(notes),
+            period_start=start, period_length=length,
+        )
+    if total is not None and total == 0:
+        notes.append("no events in the window")
+    status = ratio_status(spec, value, burn_rates, budget.remaining)
+    met = meets_target(spec, budget)
+    if met is None and value is not None:
+        met = meets(value, spec.target, spec.direction)
+    return SLOResult(
+        spec=spec,
+        status=status,
+        evaluated_at=now,
+        value=value,
+        good=good,
+        total=total,
+        budget=budget,
+        burn_rates=burn_rates,
+        meets_target=met,
+        history=tuple(events.ratios(start, now)),
+        low_traffic=low_traffic,
+        error=data.error,
+        notes=tuple(notes),
+        period_start=start,
+        period_length=length,
+    )
+
+
+def evaluate_all(
+    specs: Sequence[SLOSpec],
+    data_by_name: Mapping[str, SLIData],
+    now: float,
+    source_errors: Mapping[str, str] | None = None,
+    warnings: Iterable[str] = (),
+) -> Report:
+    """Evaluate every SLO in ``specs`` (in order) as of ``now``.
+
+    An SLO missing from ``data_by_name`` is NO DATA (with its source's error
+    from ``source_errors``, keyed by source name, when there is one). When the
+    source failed and the SLO's data carries no error of its own, the source's
+    error is applied to it, so the last good data turns STALE after ``2 *
+    interval``. ``warnings`` (e.g. the loader's) are passed through.
+    """
+    errors = dict(source_errors or {})
+    results = []
+    for spec in specs:
+        data = data_by_name.get(spec.name)
+        source_error = errors.get(spec.source)
+        if data is None:
+            data = SLIData(error=source_error)
+        elif source_error and not data.error:
+            data = replace(data, error=source_error)
+        results.append(evaluate_slo(spec, data, now))
+    return Report(evaluated_at=now, results=tuple(results), source_errors=errors, warnings=tuple(warnings))

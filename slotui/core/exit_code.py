@@ -1,0 +1,35 @@
+"""Exit codes of ``slotui check`` (SPEC section 6), the Nagios plugin convention.
+
+2 (CRITICAL) if any SLO is CRITICAL; else 1 (WARNING) if any is WARNING
+(ignored with ``fail_on="critical"``); else 3 (UNKNOWN) if any SLO is NO DATA
+or STALE or a source failed (relaxed by ``no_data_ok``); else 0 (OK). AT RISK
+alone is 0. An invalid configuration is also 3; the CLI returns
+:data:`UNKNOWN` itself before there is a report.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from slotui.core.types import Report, Status
+
+OK = 0
+WARNING = 1
+CRITICAL = 2
+UNKNOWN = 3
+
+FailOn = Literal["warning", "critical"]
+
+
+def exit_code(report: Report, fail_on: FailOn = "warning", no_data_ok: bool = False) -> int:
+    """The process exit code for ``report``; raises ValueError for an unknown ``fail_on``."""
+    if fail_on not in ("warning", "critical"):
+        raise ValueError(f"fail_on must be 'warning' or 'critical', not {fail_on!r}")
+    statuses = {r.status for r in report.results}
+    if Status.CRITICAL in statuses:
+        return CRITICAL
+    if fail_on == "warning" and Status.WARNING in statuses:
+        return WARNING
+    if not no_data_ok and (Status.NO_DATA in statuses or Status.STALE in statuses or report.source_errors):
+        return UNKNOWN
+    return OK

@@ -1,0 +1,133 @@
+"""Time series a source hands the core, cleaned once and counted per window.
+
+:class:`EventSeries` holds the ratio buckets ``(start, good, total)``;
+:class:`SliceSeries` the threshold slices ``(start, value)``. Both are built
+once per evaluation (sorted by start, invalid points dropped) and answer
+"how many events / good events have a start in ``[start, end)``" by bisection,
+so the period and every burn-rate window cost one slice of a list each.
+
+Cleaning: points with a non-finite time are dropped; a bucket with a NaN,
+infinite or negative count is dropped; ``good`` is capped at ``total``; a slice
+with a NaN or infinite value is "no data" for that slice. Sums that overflow
+give ``None`` (no data), never inf or NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from slotui.core.status import finite, meets
+from slotui.core.types import Direction
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Good and total events (or slices) in one window; ``bad = total - good >= 0``."""
+
+    good: float
+    total: float
+
+    @property
+    def bad(self) -> float:
+        return max(0.0, self.total - self.good)
+
+    @property
+    def error_ratio(self) -> float | None:
+        """``bad / total``; ``None`` when the window has no events (never NaN, never 0/0)."""
+        if self.total <= 0:
+            return None
+        return finite(self.bad / self.total)
+
+    @property
+    def good_ratio(self) -> float | None:
+        """``good / total``; ``None`` when the window has no events."""
+        if self.total <= 0:
+            return None
+        return finite(self.good / self.total)
+
+
+def _counts(good: float, total: float) -> Counts | None:
+    if not (math.isfinite(good) and math.isfinite(total)):
+        return None
+    return Counts(min(good, total), total)
+
+
+class EventSeries:
+    """Ratio buckets ``(start, good, total)`` sorted by start."""
+
+    __slots__ = ("times", "good", "total")
+
+    def __init__(self, buckets: Iterable[tuple[float, float, float]]) -> None:
+        clean: list[tuple[float, float, float]] = []
+        for bucket in buckets:
+            try:
+                t, g, n = bucket
+            except (TypeError, ValueError):
+                continue
+            t, g, n = finite(t), finite(g), finite(n)
+            if t is None or g is None or n is None or g < 0 or n < 0:
+                continue
+            clean.append((t, min(g, n), n))
+        if any(clean[i][0] > clean[i + 1][0] for i in range(len(clean) - 1)):
+            clean.sort(key=lambda b: b[0])
+        self.times = [b[0] for b in clean]
+        self.good = [b[1] for b in clean]
+        self.total = [b[2] for b in clean]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def counts(self, start: float, end: float) -> Counts | None:
+        """Sums over buckets whose start is in ``[start, end)``; ``None`` on overflow."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        return _counts(sum(self.good[i:j]), sum(self.total[i:j]))
+
+    def ratios(self, start: float, end: float) -> list[tuple[float, float]]:
+        """``(start, good/total)`` per bucket in ``[start, end)`` with ``total > 0``."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        out = []
+        for t, g, n in zip(self.times[i:j], self.good[i:j], self.total[i:j]):
+            if n > 0:
+                r = finite(g / n)
+                if r is not None:
+                    out.append((t, r))
+        return out
+
+
+class SliceSeries:
+    """Threshold slices ``(start, value)`` sorted by start; each is good when it meets ``target``."""
+
+    __slots__ = ("times", "values", "good")
+
+    def __init__(self, slices: Iterable[tuple[float, float]], target: float, direction: Direction) -> None:
+        clean: list[tuple[float, float]] = []
+        for point in slices:
+            try:
+                t, v = point
+            except (TypeError, ValueError):
+                continue
+            t, v = finite(t), finite(v)
+            if t is None or v is None:
+                continue
+            clean.append((t, v))
+        if any(clean[i][0] > clean[i + 1][0] for i in range(len(clean) - 1)):
+            clean.sort(key=lambda p: p[0])
+        self.times = [p[0] for p in clean]
+        self.values = [p[1] for p in clean]
+        self.good = [1 if meets(v, target, direction) else 0 for v in self.values]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def counts(self, start: float, end: float) -> Counts:
+        """Good slices and slices with data whose start is in ``[start, end)``."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        return Counts(float(sum(self.good[i:j])), float(j - i))
+
+    def points(self, start: float, end: float) -> list[tuple[float, float]]:
+        """``(start, value)`` of the slices in ``[start, end)``."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        return list(zip(self.times[i:j], self.values[i:j]))
