@@ -16,19 +16,22 @@ _PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*", re.IGNORECASE)
 
 
 def parse_duration(value: object) -> object:
-    """Seconds for a duration string or number; other values are returned for pydantic to reject.
+    """Seconds (float) for a duration string or a number of seconds.
 
-    Compound forms such as ``1h30m`` are accepted. Raises ValueError with the
-    accepted forms on a malformed string.
+    Compound forms such as ``1h30m`` are accepted. Raises ValueError naming the
+    accepted forms for a malformed string, a negative number or another type
+    (the message never repeats the input: it may be a secret).
     """
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
     if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("expected a finite duration")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
     if not isinstance(value, str):
-        return value
+        raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
     text = value.strip()
     pos, total, matched = 0, 0.0, False
     while pos < len(text):
@@ -37,11 +40,11 @@ def parse_duration(value: object) -> object:
             break
         unit = (m.group(2) or "s").lower()
         if unit not in _UNITS:
-            raise ValueError(f"unknown duration unit {unit!r} in {value!r}; expected ms, s, m, h, d or w")
+            raise ValueError(f"expected a duration such as 30s, 5m, 1h, 7d, 4w (unknown unit {unit!r})")
         total += float(m.group(1)) * _UNITS[unit]
         pos, matched = m.end(), True
     if not matched or pos != len(text):
-        raise ValueError(f"expected a duration such as 30s, 5m, 1h, 7d, 4w; got {value!r}")
+        raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
     return total
 
 

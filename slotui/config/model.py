@@ -52,6 +52,10 @@ class Defaults(Model):
     at_risk_below: float = Field(
         0.25, ge=0, le=1, description="A ratio SLO is AT RISK when budget remaining falls below this share."
     )
+    burn_rate: list[BurnTierConfig] | None = Field(
+        None,
+        description="Burn-rate tiers for every SLO that sets none; the SRE workbook default when unset.",
+    )
 
 
 # --------------------------------------------------------------------------- sources
@@ -94,23 +98,31 @@ class FileSourceConfig(SourceBase):
 
 
 class BasicAuth(Model):
-    username: str
-    password: str = Field(json_schema_extra={"secret": True})
+    """HTTP basic authentication."""
+
+    username: str = Field(description="User name.")
+    password: str = Field(description="Password (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True})
 
 
 class TLSOptions(Model):
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    insecure_skip_verify: bool = False
+    """TLS client options."""
+
+    ca_file: str | None = Field(None, description="CA bundle (PEM) to verify the server.")
+    cert_file: str | None = Field(None, description="Client certificate (PEM).")
+    key_file: str | None = Field(None, description="Client private key (PEM).")
+    insecure_skip_verify: bool = Field(False, description="Do not verify the server certificate.")
 
 
 class HTTPSourceBase(SourceBase):
     url: str = Field(description="Base URL of the API.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
-    basic_auth: BasicAuth | None = None
-    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
-    tls: TLSOptions | None = None
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
+    )
+    basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
+    bearer_token: str | None = Field(
+        None, description="Bearer token (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True}
+    )
+    tls: TLSOptions | None = Field(None, description="TLS client options.")
 
 
 class PrometheusSourceConfig(HTTPSourceBase):
@@ -124,8 +136,10 @@ class LangSmithSourceConfig(SourceBase):
     """LangSmith through its SDK client."""
 
     type: Literal["langsmith"]
-    api_url: str = Field("https://api.smith.langchain.com")
-    api_key: str | None = Field(None, json_schema_extra={"secret": True})
+    api_url: str = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
+    api_key: str | None = Field(
+        None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
+    )
     project: str = Field(description="Tracing project (session) name.")
 
 
@@ -134,16 +148,20 @@ class MLflowSourceConfig(HTTPSourceBase):
 
     type: Literal["mlflow"]
     experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
-    experiment_id: str | None = None
-    token: str | None = Field(None, json_schema_extra={"secret": True})
+    experiment_id: str | None = Field(None, description="Experiment id (instead of experiment).")
+    token: str | None = Field(
+        None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
+    )
 
 
 class WeaveSourceConfig(HTTPSourceBase):
     """W&B Weave trace server."""
 
     type: Literal["weave"]
-    url: str = Field("https://trace.wandb.ai")
-    api_key: str | None = Field(None, json_schema_extra={"secret": True})
+    url: str = Field("https://trace.wandb.ai", description="Weave trace server URL.")
+    api_key: str | None = Field(
+        None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
+    )
     project: str = Field(description="entity/project")
 
 
@@ -151,17 +169,19 @@ class LangfuseSourceConfig(HTTPSourceBase):
     """Langfuse public metrics API."""
 
     type: Literal["langfuse"]
-    url: str = Field("https://cloud.langfuse.com")
-    public_key: str | None = None
-    secret_key: str | None = Field(None, json_schema_extra={"secret": True})
+    url: str = Field("https://cloud.langfuse.com", description="Langfuse host.")
+    public_key: str | None = Field(None, description="Langfuse public key.")
+    secret_key: str | None = Field(
+        None, description="Langfuse secret key (never shown).", json_schema_extra={"secret": True}
+    )
 
 
 class HttpSourceConfig(HTTPSourceBase):
     """Any JSON endpoint; each SLO selects a value by a path expression (its ``query``)."""
 
     type: Literal["http"]
-    method: Literal["GET", "POST"] = "GET"
-    body: Any = None
+    method: Literal["GET", "POST"] = Field("GET", description="HTTP method.")
+    body: Any = Field(None, description="JSON body sent with POST.")
 
 
 SourceConfig = Annotated[
@@ -212,6 +232,8 @@ class RatioSpecConfig(Model):
 
 
 class BurnTierConfig(Model):
+    """One multi-window burn-rate tier: fires when both windows burn faster than the factor."""
+
     severity: Literal["critical", "warning", "page", "ticket"] = Field(
         description="critical (page) or warning (ticket)."
     )
@@ -226,21 +248,27 @@ class SLOConfig(Model):
 
     name: str = Field(description="Unique name; the alert fingerprint uses it.")
     source: str | None = Field(None, description="Name of a source under sources:; the only source when unset.")
-    description: str = ""
+    description: str = Field("", description="Free text shown in the detail pane and alerts.")
     service: str | None = Field(None, description="Service label in alerts.")
-    sli: SLISpecConfig | None = None
-    ratio: RatioSpecConfig | None = None
+    sli: SLISpecConfig | None = Field(None, description="Threshold SLO: an aggregate of a record field.")
+    ratio: RatioSpecConfig | None = Field(None, description="Ratio SLO: good/total events.")
     query: str | None = Field(None, description="Source-specific query (PromQL, metric name, JSON path).")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
-    objective: Objective
-    window: Duration | None = None
-    period: Duration | Literal["calendar_month"] | None = None
-    slice: Duration | None = None
-    unit: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    runbook: str | None = None
-    min_events: int | None = Field(None, ge=0)
-    at_risk_below: float | None = Field(None, ge=0, le=1)
+    objective: Objective = Field(description="Target, thresholds and direction.")
+    window: Duration | None = Field(None, description="How far back the current SLI looks; defaults.window when unset.")
+    period: Duration | Literal["calendar_month"] | None = Field(
+        None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
+    )
+    slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
+    unit: str = Field("", description="Unit shown after values: ms, s, usd, %, ...")
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
+    runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
+    min_events: int | None = Field(
+        None, ge=0, description="Windows with fewer events do not fire alerts (low traffic); default 1."
+    )
+    at_risk_below: float | None = Field(
+        None, ge=0, le=1, description="Ratio SLOs: AT RISK below this budget remaining; defaults.at_risk_below when unset."
+    )
     for_: Duration = Field(0.0, alias="for", description="Pending duration before an alert fires.")
     burn_rate: list[BurnTierConfig] | None = Field(
         None, description="Multi-window burn-rate tiers; the SRE workbook default when unset."
@@ -251,50 +279,73 @@ class SLOConfig(Model):
 
 
 class ChannelBase(Model):
+    """Common options of notification channels."""
+
     send_resolved: bool = Field(True, description="Also notify when an alert resolves.")
 
 
 class SlackChannel(ChannelBase):
+    """Slack incoming webhook."""
+
     type: Literal["slack"]
-    webhook_url: str = Field(json_schema_extra={"secret": True})
-    channel: str | None = None
-    username: str | None = None
+    webhook_url: str = Field(
+        description="Incoming webhook URL (use ${SLACK_WEBHOOK_URL}; shown masked).", json_schema_extra={"secret": True}
+    )
+    channel: str | None = Field(None, description="Channel override, e.g. #llm-alerts.")
+    username: str | None = Field(None, description="Sender name override.")
 
 
 class PagerDutyChannel(ChannelBase):
+    """PagerDuty Events API v2."""
+
     type: Literal["pagerduty"]
-    routing_key: str = Field(json_schema_extra={"secret": True})
-    url: str = "https://events.pagerduty.com/v2/enqueue"
+    routing_key: str = Field(
+        description="Integration routing key (use ${PAGERDUTY_ROUTING_KEY}; never shown).",
+        json_schema_extra={"secret": True},
+    )
+    url: str = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
 
 
 class EmailChannel(ChannelBase):
+    """SMTP email."""
+
     type: Literal["email"]
-    host: str
-    port: int = 587
-    starttls: bool = True
-    tls: bool = False
-    username: str | None = None
-    password: str | None = Field(None, json_schema_extra={"secret": True})
-    from_: str = Field(alias="from")
-    to: list[str]
-    timeout: Duration = 10.0
+    host: str = Field(description="SMTP server host.")
+    port: int = Field(587, description="SMTP server port.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
+    username: str | None = Field(None, description="SMTP user name.")
+    password: str | None = Field(
+        None, description="SMTP password (use ${SMTP_PASSWORD}; never shown).", json_schema_extra={"secret": True}
+    )
+    from_: str = Field(alias="from", description="Sender address.")
+    to: list[str] = Field(description="Recipient addresses.")
+    timeout: Duration = Field(10.0, description="Connection timeout.")
     ca_file: str | None = Field(
         None, description="PEM CA bundle that signs the SMTP server's certificate (relative to the SLO file); system CAs when unset."
     )
 
 
 class WebhookChannel(ChannelBase):
+    """Generic JSON webhook (POST)."""
+
     type: Literal["webhook"]
-    url: str = Field(json_schema_extra={"secret": True})
-    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
-    basic_auth: BasicAuth | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = 10.0
+    url: str = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
+    bearer_token: str | None = Field(
+        None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
+    )
+    basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers (Authorization and API keys are never shown)."
+    )
+    timeout: Duration = Field(10.0, description="Request timeout.")
 
 
 class AlertmanagerChannel(ChannelBase):
+    """Prometheus Alertmanager API v2."""
+
     type: Literal["alertmanager"]
-    url: str
+    url: str = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
     mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
     alert_ttl: Duration = Field(
         6 * 3600.0,
@@ -306,6 +357,8 @@ class AlertmanagerChannel(ChannelBase):
 
 
 class FileChannel(ChannelBase):
+    """JSON lines appended to a local file (works offline; the demo's channel)."""
+
     type: Literal["file"]
     path: str = Field(description="JSON lines are appended here (relative to the SLO file).")
 
@@ -317,66 +370,82 @@ ChannelConfig = Annotated[
 
 
 class Route(Model):
+    """Send alerts matching a severity and labels to channels."""
+
     severity: Literal["warning", "critical", "page"] | None = Field(None, description="Match this severity.")
     match: dict[str, str] = Field(default_factory=dict, description="Label equality matchers.")
-    channels: list[str]
+    channels: list[str] = Field(description="Names of channels under alerts.channels.")
     continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
 
 
 class GroupConfig(Model):
-    by: list[str] = Field(default_factory=lambda: ["severity"])
-    wait: Duration = 30.0
-    interval: Duration = 300.0
-    repeat: Duration = 4 * 3600.0
+    """Alert grouping and repeat timing (Alertmanager semantics)."""
+
+    by: list[str] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
+    wait: Duration = Field(30.0, description="Wait before the first notification of a new group.")
+    interval: Duration = Field(300.0, description="Wait before notifying about new alerts in a group.")
+    repeat: Duration = Field(4 * 3600.0, description="Re-send a still-firing group after this long.")
 
 
 class EscalateConfig(Model):
-    warning_to_critical_after: Duration | None = None
-    critical_to_page_after: Duration | None = None
+    """Raise the severity of an unacknowledged alert after a while."""
+
+    warning_to_critical_after: Duration | None = Field(None, description="WARNING becomes CRITICAL after this long.")
+    critical_to_page_after: Duration | None = Field(None, description="CRITICAL pages after this long.")
 
 
 class Notification(Model):
-    type: str
-    channel: str | None = None
+    """Where a LangSmith-style rule notifies (kept as alert parameters)."""
+
+    type: str = Field(description="slack, email, pagerduty, webhook ...")
+    channel: str | None = Field(None, description="Destination, e.g. #llm-alerts.")
 
 
 class AlertRule(Model):
     """LangSmith-style rule: ``condition: "avg(helpfulness_score) < 0.8"``, ``window: "1 hour"``."""
 
-    name: str
-    condition: str
-    window: Duration = 3600.0
-    source: str | None = None
-    severity: Literal["warning", "critical", "page"] = "warning"
-    notification: Notification | None = None
+    name: str = Field(description="Rule name; becomes the SLO name.")
+    condition: str = Field(description="agg(field) OP number, e.g. avg(helpfulness_score) < 0.8.")
+    window: Duration = Field(3600.0, description="Window the aggregate looks back over.")
+    source: str | None = Field(None, description="Source name; the only source when unset.")
+    severity: Literal["warning", "critical", "page"] = Field(
+        "warning", description="Status when the condition holds."
+    )
+    notification: Notification | None = Field(None, description="Where the rule notifies.")
 
 
 class AlertsConfig(Model):
-    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
-    routes: list[Route] = Field(default_factory=list)
-    group: GroupConfig = Field(default_factory=GroupConfig)
-    escalate: EscalateConfig = Field(default_factory=EscalateConfig)
-    rules: list[AlertRule] = Field(default_factory=list)
+    """Notification channels, routes, grouping and escalation."""
+
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict, description="Named notification channels.")
+    routes: list[Route] = Field(default_factory=list, description="Routes, matched in order.")
+    group: GroupConfig = Field(default_factory=GroupConfig, description="Grouping and repeat timing.")
+    escalate: EscalateConfig = Field(default_factory=EscalateConfig, description="Escalation of unacked alerts.")
+    rules: list[AlertRule] = Field(default_factory=list, description="LangSmith-style alert rules (seed form).")
 
 
 class QualitySLO(Model):
     """The seed's ``quality_slos:`` form: ``accuracy: {target: 0.90, warning: 0.85, critical: 0.75}``."""
 
-    target: float
-    warning: float | None = None
-    critical: float | None = None
-    direction: Literal["higher_is_better", "lower_is_better"] | None = None
-    source: str | None = None
-    unit: str = ""
+    target: float = Field(description="The objective.")
+    warning: float | None = Field(None, description="Worse than this is WARNING.")
+    critical: float | None = Field(None, description="Worse than this is CRITICAL.")
+    direction: Literal["higher_is_better", "lower_is_better"] | None = Field(
+        None, description="Inferred from the thresholds' order when unset."
+    )
+    source: str | None = Field(None, description="Source name; the only source when unset.")
+    unit: str = Field("", description="Unit shown after values.")
 
 
 class Config(Model):
     """A whole SLO file."""
 
-    version: Literal[1] = 1
-    defaults: Defaults = Field(default_factory=Defaults)
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
-    slos: list[SLOConfig] = Field(default_factory=list)
-    quality_slos: dict[str, QualitySLO] = Field(default_factory=dict)
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    alert_rules: list[AlertRule] = Field(default_factory=list)
+    version: Literal[1] = Field(1, description="File format version.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Values SLOs and sources inherit.")
+    sources: dict[str, SourceConfig] = Field(default_factory=dict, description="Named metric sources.")
+    slos: list[SLOConfig] = Field(default_factory=list, description="Service level objectives.")
+    quality_slos: dict[str, QualitySLO] = Field(
+        default_factory=dict, description="Seed form: metric -> {target, warning, critical} (threshold SLOs)."
+    )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Notification channels and routes.")
+    alert_rules: list[AlertRule] = Field(default_factory=list, description="LangSmith-style alert rules (seed form).")

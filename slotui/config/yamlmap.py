@@ -1,0 +1,198 @@
+"""YAML loading that remembers where every key and value came from.
+
+:func:`load_yaml` composes the document into PyYAML nodes (which carry marks),
+then builds plain Python data itself, recording for each key path
+(``("slos", 0, "objective", "target")``) the line and column of the key and of
+the value. Env references are interpolated in string scalars on the way, and
+every value that came from the environment is remembered (it may be a secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from slotui.config.env import InterpolationError, interpolate
+from slotui.config.errors import ConfigIssue
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A 1-based position in the file."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where one entry sits: its key (mappings only) and the start of its value."""
+
+    value: Mark
+    key: Mark | None = None
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    locations: dict[Path_, Located] = field(default_factory=dict)
+    #: key paths whose value was (partly) taken from an environment variable
+    interpolated: set[Path_] = field(default_factory=set)
+    #: values substituted from the environment (treated as secrets when shown)
+    env_values: set[str] = field(default_factory=set)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+    def mark_for(self, path: Path_, *, prefer_key: bool = False) -> Mark | None:
+        """The mark of the longest prefix of ``path`` that exists in the file."""
+        for n in range(len(path), -1, -1):
+            loc = self.locations.get(tuple(path[:n]))
+            if loc is not None:
+                if prefer_key and loc.key is not None:
+                    return loc.key
+                return loc.value
+        return None
+
+
+def _mark(m: yaml.Mark) -> Mark:
+    return Mark(m.line + 1, m.column + 1)
+
+
+_HINTS = (
+    ("found character '\\t' that cannot start any token", "tab character: YAML indentation must use spaces, not tabs"),
+    ("found a tab character", "tab character: YAML indentation must use spaces, not tabs"),
+    ("mapping values are not allowed here", "unexpected ':' here: check the indentation of this line, "
+     "or quote a value that contains ': '"),
+    ("did not find expected key", "bad indentation: this line does not line up with the keys above it"),
+    ("expected <block end>, but found", "bad indentation: this line does not line up with the keys above it"),
+    ("did not find expected '-' indicator", "bad indentation: this list item does not line up with the items above it"),
+    ("found unexpected end of stream", "unexpected end of file: an opening quote or bracket is not closed"),
+    ("found undefined alias", "undefined alias (*name without a matching &name)"),
+)
+
+
+def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = None
+    for needle, hint in _HINTS:
+        if needle in problem or (context and needle in context):
+            message = hint
+            break
+    if message is None:
+        message = "YAML syntax error: " + problem + (f" ({context})" if context else "")
+    if mark is None:
+        return ConfigIssue(message)
+    return ConfigIssue(message, (), mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, env: Mapping[str, str], doc: YamlDocument) -> None:
+        self.env = env
+        self.doc = doc
+        self.constructor = SafeConstructor()
+
+    def build(self, node: Node, path: Path_, key_mark: Mark | None) -> Any:
+        self.doc.locations[path] = Located(_mark(node.start_mark), key_mark)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, path + (i,), None) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and "${" in value:
+            value = self._interpolate(node, value, path)
+        return value
+
+    def _mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
+        try:
+            self.constructor.flatten_mapping(node)
+        except yaml.MarkedYAMLError as exc:
+            self.doc.issues.append(_syntax_issue(exc))
+            return {}
+        out: dict[Any, Any] = {}
+        first_seen: dict[Any, Mark] = {}
+        for key_node, value_node in node.value:
+            km = _mark(key_node.start_mark)
+            if not isinstance(key_node, ScalarNode):
+                self.doc.issues.append(
+                    ConfigIssue("a key must be a plain name, not a list or mapping", path, km.line, km.column)
+                )
+                continue
+            key = self.constructor.construct_object(key_node, deep=True)
+            if key is None:
+                key = ""
+            if not isinstance(key, (str, int, float, bool)):
+                key = str(key_node.value)
+            if isinstance(key, bool) or isinstance(key, float):
+                # YAML 1.1 turns `on:`/`yes:` into booleans; keys are names here.
+                key = str(key_node.value)
+            if key in first_seen:
+                self.doc.issues.append(
+                    ConfigIssue(
+                        f"duplicate key {key!r} (first at line {first_seen[key].line})",
+                        path + (key,),
+                        km.line,
+                        km.column,
+                    )
+                )
+                continue
+            first_seen[key] = km
+            out[key] = self.build(value_node, path + (key,), km)
+        return out
+
+    def _interpolate(self, node: ScalarNode, value: str, path: Path_) -> str:
+        try:
+            result, used = interpolate(value, self.env)
+        except InterpolationError as exc:
+            start = _mark(node.start_mark)
+            column = start.column
+            single_line = node.start_mark.line == node.end_mark.line
+            if single_line and node.style in (None, "", "'", '"'):
+                column += exc.offset + (1 if node.style in ("'", '"') else 0)
+            self.doc.issues.append(ConfigIssue(exc.message, path, start.line, column))
+            return value
+        if used:
+            self.doc.interpolated.add(path)
+            for name in used:
+                v = self.env.get(name)
+                if v:
+                    self.doc.env_values.add(v)
+        return result
+
+
+def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
+    """Parse one YAML document with locations. Syntax problems land in ``.issues``.
+
+    ``data`` is ``None`` for an empty document (or one holding only comments).
+    """
+    doc = YamlDocument(data=None)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        doc.issues.append(_syntax_issue(exc))
+        return doc
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return doc
+    if len(nodes) > 1:
+        m = _mark(nodes[1].start_mark)
+        doc.issues.append(
+            ConfigIssue("expected one YAML document, found several (a second '---')", (), m.line, m.column)
+        )
+        return doc
+    builder = _Builder(env, doc)
+    try:
+        doc.data = builder.build(nodes[0], (), None)
+    except yaml.MarkedYAMLError as exc:
+        doc.issues.append(_syntax_issue(exc))
+    except RecursionError:
+        doc.issues.append(ConfigIssue("YAML aliases nest too deeply (a recursive alias?)"))
+    return doc
