@@ -1,0 +1,257 @@
+"""How slotui writes numbers, times, durations and statuses for people.
+
+Shared by every text output (table, markdown, junit messages) and the TUI, so a
+value reads the same everywhere. Pure functions, stdlib only.
+
+Units (the SLO's ``unit``):
+
+- ratio SLOs, and units ``%``/``percent``/``ratio``: the value is a fraction
+  (0.995) shown as a percentage (``99.50%``);
+- ``ms``: ``1,834 ms`` (whole milliseconds from 100 ms on);
+- ``s``: ``1.84 s``;
+- ``usd``/``$``: ``$0.0362`` (three significant digits below $1, cents above);
+- any other unit is appended after the number; no unit gives the bare number
+  (``0.852``).
+
+A missing value (None, NaN, inf) is written as an em dash (``-`` in ASCII mode),
+never as ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from slotui.core.types import Status
+
+#: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
+STATUS_ICONS: dict[Status, str] = {
+    Status.OK: "✔",
+    Status.AT_RISK: "▲",
+    Status.WARNING: "⚠",
+    Status.CRITICAL: "✖",
+    Status.NO_DATA: "?",
+    Status.STALE: "…",
+}
+#: Status icons for ASCII-only terminals and logs.
+ASCII_STATUS_ICONS: dict[Status, str] = {
+    Status.OK: "+",
+    Status.AT_RISK: "^",
+    Status.WARNING: "!",
+    Status.CRITICAL: "x",
+    Status.NO_DATA: "?",
+    Status.STALE: "~",
+}
+#: Emoji for Markdown (GitHub job summaries, chat).
+STATUS_EMOJI: dict[Status, str] = {
+    Status.OK: "✅",
+    Status.AT_RISK: "🟡",
+    Status.WARNING: "⚠️",
+    Status.CRITICAL: "🔴",
+    Status.NO_DATA: "❔",
+    Status.STALE: "💤",
+}
+
+MISSING = "—"
+ASCII_MISSING = "-"
+_PERCENT_UNITS = {"%", "percent", "ratio", "fraction"}
+_USD_UNITS = {"usd", "$", "dollar", "dollars"}
+
+
+def is_number(x: Any) -> bool:
+    """True for a finite int/float (bool excluded)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def status_label(status: Status, *, ascii: bool = False) -> str:
+    """Icon and name: ``✖ CRITICAL`` (``x CRITICAL`` in ASCII mode)."""
+    icons = ASCII_STATUS_ICONS if ascii else STATUS_ICONS
+    return f"{icons[status]} {status.value}"
+
+
+def format_number(x: float | None, *, ascii: bool = False) -> str:
+    """A bare number with about four significant digits: 0.852, 12.5, 1,234; thousands separated."""
+    if not is_number(x):
+        return ASCII_MISSING if ascii else MISSING
+    assert x is not None
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax == 0:
+        return "0"
+    if ax < 0.001:
+        return f"{x:.2e}"
+    text = f"{x:.4g}"
+    return text
+
+
+def format_percent(fraction: float | None, *, decimals: int = 1, ascii: bool = False) -> str:
+    """A fraction as a percentage: 0.823 -> ``82.3%``; negative values keep their sign."""
+    if not is_number(fraction):
+        return ASCII_MISSING if ascii else MISSING
+    assert fraction is not None
+    return f"{fraction * 100:.{decimals}f}%"
+
+
+def format_target_percent(fraction: float) -> str:
+    """A target fraction as a percentage with the digits it needs: 0.995 -> ``99.50%``, 0.9999 -> ``99.99%``,
+    0.99995 -> ``99.995%``."""
+    p = fraction * 100
+    decimals = 2
+    while decimals < 5 and abs(round(p, decimals) - p) > 1e-9:
+        decimals += 1
+    return f"{p:.{decimals}f}%"
+
+
+def format_value(
+    value: float | None, unit: str = "", *, kind: str = "threshold", ascii: bool = False, precise: bool = False
+) -> str:
+    """An SLI value with its unit (see the module docstring); ``precise`` keeps a target's digits."""
+    if not is_number(value):
+        return ASCII_MISSING if ascii else MISSING
+    assert value is not None
+    u = (unit or "").strip()
+    lu = u.lower()
+    if kind == "ratio" or lu in _PERCENT_UNITS:
+        return format_target_percent(value) if precise else f"{value * 100:.2f}%"
+    if lu == "ms":
+        if abs(value) >= 100:
+            return f"{value:,.0f} ms"
+        return f"{value:.3g} ms"
+    if lu in ("s", "sec", "seconds"):
+        return f"{value:.3g} s" if abs(value) < 1000 else f"{value:,.0f} s"
+    if lu in _USD_UNITS:
+        sign = "-" if value < 0 else ""
+        av = abs(value)
+        if av >= 1:
+            return f"{sign}${av:,.2f}"
+        if av == 0:
+            return "$0"
+        return f"{sign}${av:.3g}" if av >= 0.001 else f"{sign}${av:.2e}"
+    number = format_number(value, ascii=ascii)
+    return f"{number} {u}" if u else number
+
+
+def direction_symbol(direction: str, *, ascii: bool = False) -> str:
+    """``≥`` for higher-is-better, ``≤`` for lower-is-better (``>=``/``<=`` in ASCII)."""
+    if direction == "lower_is_better":
+        return "<=" if ascii else "≤"
+    return ">=" if ascii else "≥"
+
+
+def format_target(
+    target: float, direction: str, unit: str = "", *, kind: str = "threshold", ascii: bool = False
+) -> str:
+    """The objective with its direction: ``≤ 2,000 ms``, ``≥ 99.50%``, ``≥ 0.85``."""
+    return f"{direction_symbol(direction, ascii=ascii)} {format_value(target, unit, kind=kind, ascii=ascii, precise=True)}"
+
+
+def format_window(seconds: float) -> str:
+    """A window or period as written in SLO files: ``5m``, ``1h``, ``3d``, ``1h30m``, ``4w``."""
+    from slotui.config.durations import format_duration
+
+    return format_duration(seconds)
+
+
+def format_duration(seconds: float | None, *, parts: int = 2, ascii: bool = False) -> str:
+    """A length of time for people, at most ``parts`` units: ``2d4h``, ``45m``, ``30s``; negative keeps ``-``."""
+    if not is_number(seconds):
+        return ASCII_MISSING if ascii else MISSING
+    assert seconds is not None
+    if seconds < 0:
+        return "-" + format_duration(-seconds, parts=parts)
+    s = int(round(seconds))
+    if s == 0:
+        return "0s"
+    out: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size and len(out) < parts:
+            out.append(f"{s // size}{unit}")
+            s %= size
+        elif out and len(out) < parts:
+            # keep units adjacent: 1d0h is not useful, stop at the first gap
+            break
+    return "".join(out)
+
+
+def format_rate(rate: float | None, *, ascii: bool = False) -> str:
+    """A burn rate: ``0.31x``, ``14.4x``, ``120x``."""
+    if not is_number(rate):
+        return ASCII_MISSING if ascii else MISSING
+    assert rate is not None
+    if abs(rate) >= 100:
+        return f"{rate:.0f}x"
+    if abs(rate) >= 10:
+        return f"{rate:.1f}x"
+    if abs(rate) >= 1 or rate == 0:
+        return f"{rate:.1f}x"
+    return f"{rate:.2g}x"
+
+
+def format_burn(rate: float | None, window: float | None, *, ascii: bool = False) -> str:
+    """The fastest burn rate with its (long) window: ``14.4x/1h``; missing -> dash."""
+    if not is_number(rate) or window is None:
+        return ASCII_MISSING if ascii else MISSING
+    return f"{format_rate(rate)}/{format_window(window)}"
+
+
+def format_time(ts: float | None, *, ascii: bool = False) -> str:
+    """RFC 3339 in UTC with a ``Z``: ``2026-06-01T12:00:00Z``; missing -> dash."""
+    if not is_number(ts):
+        return ASCII_MISSING if ascii else MISSING
+    assert ts is not None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339(ts: float | None) -> str | None:
+    """RFC 3339 UTC (``2026-06-01T12:00:00Z``, milliseconds only when present) or None."""
+    if not is_number(ts):
+        return None
+    assert ts is not None
+    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    if dt.microsecond:
+        return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def overall_line(meeting: int, total: int) -> str:
+    """``4/5 SLOs meeting target (80%)``; ``no SLOs`` when there are none."""
+    if total == 0:
+        return "no SLOs"
+    noun = "SLO" if total == 1 else "SLOs"
+    return f"{meeting}/{total} {noun} meeting target ({meeting / total * 100:.0f}%)"
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide (East Asian, emoji) characters count 2, combining marks 0."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0f\ufe0e":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def align_columns(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = (), gap: str = "  "
+) -> list[str]:
+    """Plain-text table lines, columns padded to their widest cell (``right`` = right-aligned column indexes).
+
+    Trailing spaces are stripped from each line.
+    """
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], display_width(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        out = []
+        for i, cell in enumerate(cells):
+            pad = " " * (widths[i] - display_width(cell))
+            out.append(pad + cell if i in right else cell + pad)
+        return gap.join(out).rstrip()
+
+    return [line(headers), *(line(r) for r in rows)]

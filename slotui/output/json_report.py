@@ -1,0 +1,175 @@
+"""The JSON report (``slotui check --format json``): a documented, stable shape.
+
+The schema is versioned by ``schema_version``; fields are only ever added
+within a version. Every number is finite or ``null`` (never NaN or Infinity,
+which JSON does not have). Times are RFC 3339 UTC strings; durations are
+seconds (numbers); fractions are 0..1 (budget ``remaining`` may be negative).
+The full description, with an example, is in ``docs/report-schema.md``.
+
+Top level::
+
+    {
+      "schema_version": 1,
+      "generator": "slotui 0.1.0",
+      "evaluated_at": "2026-06-01T12:00:00Z",
+      "evaluated_at_unix": 1780315200.0,
+      "overall": {"meeting": 4, "total": 5, "compliance": 0.8,
+                  "worst_status": "CRITICAL",
+                  "counts": {"OK": 3, "AT RISK": 0, "WARNING": 1, "CRITICAL": 1, "NO DATA": 0, "STALE": 0}},
+      "slos": [ <slo>, ... ],          # in config order
+      "source_errors": {"prom": "connection refused"},
+      "warnings": ["..."]
+    }
+
+One ``<slo>``::
+
+    {
+      "name", "kind" ("threshold"|"ratio"), "source", "description", "unit", "labels": {..}, "runbook",
+      "status" ("OK"|"AT RISK"|"WARNING"|"CRITICAL"|"NO DATA"|"STALE"),
+      "value"        SLI over the window (ratio SLOs: good/total as a fraction), or null,
+      "good", "total"  events in the window (ratio SLOs), or null,
+      "target", "warning", "critical", "direction" ("higher_is_better"|"lower_is_better"),
+      "compliance_target"  share of slices that must meet the target (threshold SLOs),
+      "window", "period"   seconds; "calendar_month": bool,
+      "budget": null | {"budget", "consumed", "remaining", "allowed_bad", "good", "total", "bad",
+                        "compliance", "good_slices", "slices", "time_left_s"},
+      "burn_rates": [{"severity", "long_window", "short_window", "factor", "long_rate", "short_rate",
+                      "long_events", "short_events", "firing", "low_traffic"}],
+      "fastest_burn": null | {"rate", "window"},
+      "meets_target": bool | null,
+      "low_traffic": bool, "stale": bool,
+      "error": str | null, "notes": [str]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from slotui.core.types import Budget, BurnRate, Report, SLOResult, Status
+from slotui.output.format import is_number, rfc3339
+
+SCHEMA_VERSION = 1
+
+
+def _num(x: Any) -> float | int | None:
+    """A finite number, or None for None/NaN/inf."""
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int):
+        return x
+    return float(x) if is_number(x) else None
+
+
+def _budget(b: Budget | None) -> dict[str, Any] | None:
+    if b is None:
+        return None
+    return {
+        "budget": _num(b.budget),
+        "consumed": _num(b.consumed),
+        "remaining": _num(b.remaining),
+        "allowed_bad": _num(b.allowed_bad),
+        "good": _num(b.good),
+        "total": _num(b.total),
+        "bad": _num(b.bad),
+        "compliance": _num(b.compliance),
+        "good_slices": b.good_slices,
+        "slices": b.slices,
+        "time_left_s": _num(b.time_left),
+    }
+
+
+def _burn(b: BurnRate) -> dict[str, Any]:
+    return {
+        "severity": b.severity,
+        "long_window": _num(b.long_window),
+        "short_window": _num(b.short_window),
+        "factor": _num(b.factor),
+        "long_rate": _num(b.long_rate),
+        "short_rate": _num(b.short_rate),
+        "long_events": _num(b.long_events),
+        "short_events": _num(b.short_events),
+        "firing": bool(b.firing),
+        "low_traffic": bool(b.low_traffic),
+    }
+
+
+def slo_dict(result: SLOResult) -> dict[str, Any]:
+    """One SLO of the report as a JSON-ready dict (shape in the module docstring)."""
+    spec = result.spec
+    fastest = result.fastest_burn
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "source": spec.source,
+        "description": spec.description,
+        "unit": spec.unit,
+        "labels": dict(spec.labels),
+        "runbook": spec.runbook,
+        "status": result.status.value,
+        "value": _num(result.value),
+        "good": _num(result.good),
+        "total": _num(result.total),
+        "target": _num(spec.target),
+        "warning": _num(spec.warning),
+        "critical": _num(spec.critical),
+        "direction": spec.direction,
+        "compliance_target": _num(spec.compliance) if spec.kind == "threshold" else None,
+        "window": _num(spec.window),
+        "period": _num(spec.period),
+        "calendar_month": bool(spec.calendar_month),
+        "budget": _budget(result.budget),
+        "burn_rates": [_burn(b) for b in result.burn_rates],
+        "fastest_burn": (
+            {"rate": _num(fastest.long_rate), "window": _num(fastest.long_window)} if fastest is not None else None
+        ),
+        "meets_target": result.meets_target,
+        "low_traffic": bool(result.low_traffic),
+        "stale": bool(result.stale),
+        "error": result.error,
+        "notes": list(result.notes),
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The whole report as a JSON-ready dict (shape in the module docstring)."""
+    from slotui import __version__
+
+    counts = {s.value: 0 for s in (Status.OK, Status.AT_RISK, Status.WARNING, Status.CRITICAL, Status.NO_DATA, Status.STALE)}
+    for r in report.results:
+        counts[r.status.value] += 1
+    worst = max((r.status for r in report.results), key=lambda s: s.rank, default=None)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": f"slotui {__version__}",
+        "evaluated_at": rfc3339(report.evaluated_at),
+        "evaluated_at_unix": _num(report.evaluated_at),
+        "overall": {
+            "meeting": report.meeting,
+            "total": len(report.results),
+            "compliance": _num(report.overall_compliance),
+            "worst_status": worst.value if worst is not None else None,
+            "counts": counts,
+        },
+        "slos": [slo_dict(r) for r in report.results],
+        "source_errors": dict(report.source_errors),
+        "warnings": list(report.warnings),
+    }
+
+
+def render(report: Report, *, indent: int | None = 2) -> str:
+    """The report as JSON text (UTF-8, no NaN: ``allow_nan=False`` guarantees it), ending with a newline."""
+    return json.dumps(report_dict(report), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def sanitize(value: Any) -> Any:
+    """Replace non-finite floats by None in nested dicts/lists (for callers building their own JSON)."""
+    if isinstance(value, float):
+        return value if is_number(value) else None
+    if isinstance(value, Mapping):
+        return {k: sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitize(v) for v in value]
+    return value
