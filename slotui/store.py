@@ -118,15 +118,24 @@ CREATE TABLE IF NOT EXISTS alert_states (
     transition_id    INTEGER NOT NULL DEFAULT 0,
     labels           TEXT NOT NULL DEFAULT '{}',
     annotations      TEXT NOT NULL DEFAULT '{}',
-    updated_at       REAL NOT NULL DEFAULT 0
+    updated_at       REAL NOT NULL DEFAULT 0,
+    data             TEXT NOT NULL DEFAULT '{}'  -- JSON AlertRecord (slotui.alerting.state)
 );
 CREATE INDEX IF NOT EXISTS alert_states_slo ON alert_states (slo);
 
+CREATE TABLE IF NOT EXISTS alert_groups (   -- aggregation groups (slotui.alerting.state.GroupRecord)
+    group_key   TEXT PRIMARY KEY,
+    next_flush  REAL,
+    data        TEXT NOT NULL,
+    updated_at  REAL NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS notifications (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    fingerprint     TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,        -- the alert group key (or a test/ack key)
     transition_id   TEXT NOT NULL,
     channel         TEXT NOT NULL,
+    slos            TEXT NOT NULL DEFAULT '',  -- ",slo1,slo2," for the alert log per SLO
     kind            TEXT NOT NULL CHECK (kind IN ('trigger', 'resolve', 'test', 'acknowledge')),
     payload         TEXT NOT NULL,
     created_at      REAL NOT NULL,
@@ -135,10 +144,14 @@ CREATE TABLE IF NOT EXISTS notifications (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     last_error      TEXT,
+    status_code     INTEGER,
+    lease_until     REAL,                 -- a 'sending' row past this is re-claimed (its sender died)
     delivered_at    REAL,
+    updated_at      REAL NOT NULL DEFAULT 0,
     UNIQUE (fingerprint, transition_id, channel)
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS notifications_queue ON notifications (channel, fingerprint, state);
 
 CREATE TABLE IF NOT EXISTS deliveries (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
