@@ -1,0 +1,211 @@
+"""Alertmanager channel: ``POST {url}/api/v2/alerts``, and silences mirrored to
+``/api/v2/silences``.
+
+Alerts are posted the way Prometheus posts them: a JSON list of postable
+alerts ``{labels, annotations, startsAt, endsAt, generatorURL}``. The labels
+are the alert's (``alertname``, ``slo``, ``service``, ``severity``,
+``source``, the SLO's own; SPEC section 4), so Alertmanager's fingerprint is
+stable for a slotui alert.
+
+``endsAt`` decides the state in Alertmanager:
+
+- a firing alert is posted with ``endsAt = now + alert_ttl`` (config, default
+  6h). Without an ``endsAt`` Alertmanager would resolve it after its own
+  ``resolve_timeout`` (5m by default), long before slotui's next repeat (4h by
+  default). slotui must therefore re-send a firing alert to this channel more
+  often than ``alert_ttl`` (the default repeat interval does); if slotui dies,
+  its alerts lapse by themselves within ``alert_ttl``.
+- a test alert gets ``endsAt = now + 5m``: it shows up and goes away alone.
+- a resolved alert is posted with ``endsAt`` = when it resolved (never later
+  than now), which ends it at once.
+
+Acknowledgements have no Alertmanager form and are not sent (use a silence).
+
+Silences: :meth:`AlertmanagerChannel.mirror_silence` posts a slotui
+:class:`~slotui.alerting.silence.Silence` and returns Alertmanager's
+``silenceID``; :meth:`AlertmanagerChannel.expire_mirrored` deletes it
+(``DELETE /api/v2/silence/{id}``; an unknown or already expired id counts as
+done). A mute (``ends_at=None``) is mirrored with ``endsAt`` ten years ahead
+(:data:`OPEN_ENDED`), since Alertmanager silences must end; expiring the mute
+in slotui expires the mirror.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.alerting.notification import rfc3339
+from slotui.channels import http, render
+from slotui.channels.base import DeliveryResult
+
+if TYPE_CHECKING:
+    from slotui.alerting.notification import Alert, Notification
+    from slotui.alerting.silence import Silence
+    from slotui.config.model import AlertmanagerChannel as AlertmanagerChannelConfig
+
+#: ``endsAt`` of a firing alert when the config sets no ``alert_ttl`` (seconds).
+DEFAULT_ALERT_TTL = 6 * 3600.0
+#: ``endsAt`` of a test alert, from now (seconds).
+TEST_ALERT_TTL = 300.0
+#: How far ahead an open-ended slotui mute ends in Alertmanager (ten years, seconds).
+OPEN_ENDED = 10 * 365 * 86400.0
+
+
+class SilenceMirrorError(Exception):
+    """Alertmanager refused or could not be reached to mirror/expire a silence.
+
+    The message names the answer (secrets masked); ``retryable`` says whether
+    trying again may help.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status_code = status_code
+
+
+def postable_alert(alert: "Alert", now: float, *, ttl: float) -> dict[str, Any]:
+    """One alert as ``POST /api/v2/alerts`` expects it, with ``endsAt`` as the module docstring says."""
+    if alert.state == "resolved":
+        ends = min(alert.ends_at if alert.ends_at is not None else now, now)
+    elif alert.is_test:
+        ends = now + TEST_ALERT_TTL
+    else:
+        ends = now + ttl
+    body: dict[str, Any] = {
+        "labels": {k: str(v) for k, v in alert.labels.items()},
+        "annotations": {k: str(v) for k, v in alert.annotations.items()},
+        "startsAt": rfc3339(min(alert.starts_at, ends)),
+        "endsAt": rfc3339(ends),
+    }
+    if alert.is_test:
+        body["labels"].setdefault("test", "true")
+    if alert.generator_url and alert.generator_url.startswith(("http://", "https://")):
+        body["generatorURL"] = alert.generator_url
+    return body
+
+
+def postable_silence(silence: "Silence", now: float) -> dict[str, Any]:
+    """A slotui silence as ``POST /api/v2/silences`` expects it.
+
+    Operators map to ``isRegex``/``isEqual`` (``=``: F/T, ``!=``: F/F, ``=~``:
+    T/T, ``!~``: T/F). An open-ended mute ends :data:`OPEN_ENDED` from now.
+    The comment names the slotui silence id, so the mirror can be traced back.
+    """
+    ends = silence.ends_at if silence.ends_at is not None else now + OPEN_ENDED
+    comment = (silence.comment or "").strip()
+    tag = f"[slotui silence {silence.id}]"
+    return {
+        "matchers": [
+            {
+                "name": m.name,
+                "value": m.value,
+                "isRegex": m.op in ("=~", "!~"),
+                "isEqual": m.op in ("=", "=~"),
+            }
+            for m in silence.matchers
+        ],
+        "startsAt": rfc3339(silence.starts_at),
+        "endsAt": rfc3339(ends),
+        "createdBy": silence.created_by or "slotui",
+        "comment": f"{comment} {tag}" if comment else tag,
+    }
+
+
+class AlertmanagerChannel:
+    """Posts alerts to an Alertmanager and mirrors silences to it."""
+
+    def __init__(self, name: str, config: "AlertmanagerChannelConfig", *, base_dir: Path | None = None) -> None:
+        self.name = name
+        self.send_resolved = config.send_resolved
+        self.mirror_silences = config.mirror_silences
+        self._base = config.url.rstrip("/")
+        self._ttl = float(getattr(config, "alert_ttl", None) or DEFAULT_ALERT_TTL)
+        headers = {}
+        if config.bearer_token:
+            headers["Authorization"] = f"Bearer {config.bearer_token}"
+        auth = (config.basic_auth.username, config.basic_auth.password) if config.basic_auth else None
+        self._secrets = http.secret_parts(
+            config.bearer_token, config.basic_auth.password if config.basic_auth else None
+        )
+        self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
+
+    def __repr__(self) -> str:
+        return f"AlertmanagerChannel({self.name!r}, {http.display_url(self._base)})"
+
+    async def send(self, notification: "Notification") -> DeliveryResult:
+        if notification.kind == "acknowledge":
+            return DeliveryResult.delivered(message="not sent: Alertmanager has no acknowledgement (use a silence)")
+        now = time.time()
+        alerts = [
+            a for a in notification.alerts if self.send_resolved or a.state == "firing"
+        ]
+        if not alerts:
+            return DeliveryResult.delivered(message=render.skip_reason(False, notification) or "nothing to send")
+        body = [postable_alert(a, now, ttl=self._ttl) for a in alerts]
+        return await http.post_json(
+            self._client,
+            f"{self._base}/api/v2/alerts",
+            body,
+            what=f"alertmanager {self.name}",
+            secrets=self._secrets,
+            ok_message=f"alertmanager {self.name}: {len(body)} alert(s) posted",
+        )
+
+    async def mirror_silence(self, silence: "Silence", *, remote_id: str | None = None) -> str:
+        """Create (or, with ``remote_id``, update) the Alertmanager silence for
+        ``silence``; returns Alertmanager's silence id. Raises
+        :class:`SilenceMirrorError` on a refusal or an unreachable server."""
+        import httpx
+
+        body = postable_silence(silence, time.time())
+        if remote_id:
+            body["id"] = remote_id
+        what = f"alertmanager {self.name}: silence"
+        try:
+            response = await self._client.post(f"{self._base}/api/v2/silences", json=body)
+        except httpx.HTTPError as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code != 200:
+            res = http.classify_response(response, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        try:
+            silence_id = response.json()["silenceID"]
+        except (ValueError, KeyError, TypeError):
+            raise SilenceMirrorError(
+                f"{what}: unexpected answer {http.truncate(response.text, http.MAX_BODY)!r}", retryable=False
+            ) from None
+        return str(silence_id)
+
+    async def expire_mirrored(self, remote_id: str) -> None:
+        """Expire the Alertmanager silence ``remote_id``. Unknown or already
+        expired silences count as expired. Raises :class:`SilenceMirrorError`
+        otherwise."""
+        import httpx
+
+        what = f"alertmanager {self.name}: expire silence"
+        try:
+            response = await self._client.delete(f"{self._base}/api/v2/silence/{remote_id}")
+        except httpx.HTTPError as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code == 200 or response.status_code == 404:
+            return
+        if "already expired" in response.text:
+            return
+        res = http.classify_response(response, what=what, secrets=self._secrets)
+        raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+
+    async def list_alerts(self) -> list[dict[str, Any]]:
+        """``GET /api/v2/alerts`` (active, silenced and inhibited): for checks and tests."""
+        response = await self._client.get(f"{self._base}/api/v2/alerts")
+        response.raise_for_status()
+        data = response.json()
+        return data if isinstance(data, list) else []
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+

@@ -1,0 +1,272 @@
+"""What every HTTP channel shares: one client per channel, answers turned into
+:class:`~slotui.channels.base.DeliveryResult`, and secrets kept out of
+every message.
+
+Classification of an answer (the outbox retries what is retryable):
+
+- 2xx: delivered.
+- 429 and 503: retryable; ``Retry-After`` (delta-seconds or an HTTP date) is
+  honoured as ``retry_after`` seconds from now.
+- other 5xx, 408, 425, timeouts, connection errors: retryable, no hint.
+- other 4xx (400, 401, 403, 404, 413, ...): not retryable; the message carries
+  the receiver's own words (body truncated to :data:`MAX_BODY` characters).
+
+Every message passes through :func:`mask`, which replaces each configured
+secret (and the path of a secret URL) with ``****``, so a webhook URL, routing
+key, token or password never reaches a DeliveryResult, an exception or a log.
+
+``httpx`` is imported inside functions: the headless path pays for it only
+when a config has an HTTP channel.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.channels.base import DeliveryResult
+
+#: Longest receiver body quoted in a message (characters).
+MAX_BODY = 300
+MASK = "****"
+USER_AGENT = "slotui"
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def secret_parts(*values: str | None) -> list[str]:
+    """The strings to hide for these secret values: each value, and for URLs also
+    the path+query (the token part of a webhook URL) and any userinfo password.
+
+    Short fragments (under 4 characters, e.g. a bare ``/``) are not masked, so
+    masking never mangles ordinary words.
+    """
+    parts: list[str] = []
+    for value in values:
+        if not value:
+            continue
+        parts.append(value)
+        if "://" in value:
+            u = urlsplit(value)
+            tail = u.path + (f"?{u.query}" if u.query else "")
+            if len(tail) > 1:
+                parts.append(tail)
+                # httpx may print the path percent-decoded or without the query
+                parts.append(u.path)
+            if u.password:
+                parts.append(u.password)
+            if u.query:
+                parts.append(u.query)
+    # longest first, so a URL is masked whole before its path is
+    return sorted({p for p in parts if len(p) >= 4}, key=len, reverse=True)
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by ``****``."""
+    for s in secrets:
+        if s and s in text:
+            text = text.replace(s, MASK)
+    return text
+
+
+def display_url(url: str) -> str:
+    """A URL safe to print: scheme and host only, ``https://hooks.slack.com/…/****``."""
+    try:
+        u = urlsplit(url)
+    except ValueError:
+        return MASK
+    if not u.scheme or not u.hostname:
+        return MASK
+    host = u.hostname + (f":{u.port}" if u.port else "")
+    if u.path in ("", "/") and not u.query:
+        return f"{u.scheme}://{host}"
+    return f"{u.scheme}://{host}/…/{MASK}"
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``…`` when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + "…"
+
+
+# --------------------------------------------------------------------------- results
+
+
+def result(
+    ok: bool,
+    message: str,
+    *,
+    retryable: bool = False,
+    retry_after: float | None = None,
+    status_code: int | None = None,
+) -> "DeliveryResult":
+    """Build a :class:`~slotui.channels.base.DeliveryResult` with these fields."""
+    from slotui.channels.base import DeliveryResult
+
+    return DeliveryResult(
+        ok=ok,
+        retryable=retryable,
+        retry_after=retry_after,
+        message=message,
+        status_code=status_code,
+    )
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP
+    date (RFC 9110). ``None`` when absent or unreadable; never negative."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:  # RFC 9110 dates are GMT
+        import datetime as _dt
+
+        dt = dt.replace(tzinfo=_dt.timezone.utc)
+    return max(0.0, dt.timestamp() - (time.time() if now is None else now))
+
+
+def receiver_message(response: "httpx.Response") -> str:
+    """The receiver's own words from an error answer: JSON ``message``/``errors``
+    (PagerDuty, Alertmanager) or the text body (Slack's ``invalid_payload``),
+    collapsed to one line and truncated."""
+    text = response.text.strip()
+    detail = text
+    try:
+        data: Any = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping):
+        bits = []
+        for key in ("message", "error", "status"):
+            v = data.get(key)
+            if isinstance(v, str) and v and v not in bits:
+                bits.append(v)
+                break
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            bits.append("; ".join(str(e) for e in errors))
+        if bits:
+            detail = ": ".join(bits)
+    elif isinstance(data, str):
+        detail = data
+    detail = " ".join(detail.split())
+    return truncate(detail, MAX_BODY)
+
+
+def classify_response(
+    response: "httpx.Response", *, what: str, secrets: Iterable[str], ok_message: str | None = None
+) -> "DeliveryResult":
+    """Turn an HTTP answer into a DeliveryResult (see the module docstring).
+
+    ``what`` names the receiver in messages (``"slack"``, ``"pagerduty"``).
+    """
+    from slotui.channels.base import RETRYABLE_STATUS
+
+    code = response.status_code
+    secrets = list(secrets)
+    if 200 <= code < 300:
+        return result(True, mask(ok_message or f"{what}: delivered ({code})", secrets), status_code=code)
+    body = receiver_message(response)
+    reason = response.reason_phrase or ""
+    head = f"{what}: HTTP {code}" + (f" {reason}" if reason else "")
+    message = mask(f"{head}: {body}" if body else head, secrets)
+    if code in (429, 503):
+        return result(
+            False,
+            message,
+            retryable=True,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            status_code=code,
+        )
+    if code >= 500 or code in RETRYABLE_STATUS:
+        return result(False, message, retryable=True, status_code=code)
+    return result(False, message, retryable=False, status_code=code)
+
+
+def classify_exception(exc: BaseException, *, what: str, secrets: Iterable[str]) -> "DeliveryResult":
+    """Turn a transport failure into a retryable DeliveryResult (timeouts,
+    refused connections, resets) or a non-retryable one (an invalid URL, a
+    TLS certificate the channel will never accept)."""
+    import httpx
+
+    name = type(exc).__name__
+    detail = str(exc) or name
+    if isinstance(exc, httpx.TimeoutException):
+        kind, retryable = "timed out", True
+    elif isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        kind, retryable = "invalid URL", False
+    elif isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in detail:
+        kind, retryable = "TLS certificate rejected", False
+    elif isinstance(exc, httpx.TransportError):
+        kind, retryable = "connection failed", True
+    else:
+        kind, retryable = "error", True
+    message = f"{what}: {kind} ({name}: {truncate(' '.join(detail.split()), MAX_BODY)})"
+    return result(False, mask(message, list(secrets)), retryable=retryable)
+
+
+def make_client(
+    *,
+    timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    verify: Any = True,
+) -> "httpx.AsyncClient":
+    """One ``httpx.AsyncClient`` for one channel: bounded timeout, no redirects
+    (a webhook that redirects is misconfigured, and following it could leak a
+    token to another host), a small connection pool."""
+    import httpx
+
+    h = {"User-Agent": USER_AGENT}
+    h.update(headers or {})
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        headers=h,
+        auth=auth,
+        verify=verify,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+    )
+
+
+async def post_json(
+    client: "httpx.AsyncClient",
+    url: str,
+    body: Any,
+    *,
+    what: str,
+    secrets: Iterable[str],
+    ok_message: str | None = None,
+) -> "DeliveryResult":
+    """POST ``body`` as JSON and classify the answer; never raises for HTTP or
+    transport problems (they become a DeliveryResult)."""
+    import httpx
+
+    secrets = list(secrets)
+    try:
+        response = await client.post(url, content=json.dumps(body, separators=(",", ":")),
+                                     headers={"Content-Type": "application/json"})
+    except httpx.HTTPError as exc:
+        return classify_exception(exc, what=what, secrets=secrets)
+    return classify_response(response, what=what, secrets=secrets, ok_message=ok_message)

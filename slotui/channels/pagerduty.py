@@ -1,0 +1,171 @@
+"""PagerDuty Events API v2: one event per alert of the group.
+
+- firing alert -> ``trigger`` with a full ``payload``; resolved alert ->
+  ``resolve``; an ``acknowledge`` notification -> ``acknowledge``. Resolve and
+  acknowledge events carry only ``routing_key``, ``event_action`` and
+  ``dedup_key`` (the API ignores a payload on them).
+- ``dedup_key`` is the alert fingerprint (``"{slo}:{severity}"``, SPEC
+  section 4), so repeats update one incident and ``resolve`` closes it. A test
+  alert uses ``"{fingerprint}:test"`` so that it never touches a real incident.
+- severity mapping (slotui -> PagerDuty): ``page`` -> ``critical``,
+  ``critical`` -> ``error``, ``warning`` -> ``warning``, test alerts -> ``info``.
+  slotui's *page* is the level that wakes someone, which PagerDuty calls
+  critical; slotui's *critical* is serious but ticket-level, PagerDuty's
+  *error*.
+- ``payload.summary`` is cut to 1024 characters, ``dedup_key`` to 255;
+  ``source`` is the SLO's service label (``slotui`` when unset), ``component``
+  the SLO, ``group`` the data source, ``class`` the alert name;
+  ``custom_details`` hold the context facts, labels and the silence command;
+  ``links`` the runbook and the generator URL.
+
+The API answers ``202 {"status":"success","message":"Event processed",
+"dedup_key":...}``; ``400 {"status":"invalid event","message":"Event object is
+invalid","errors":[...]}``; ``429`` when rate limited. A group whose events do
+not all succeed is a failure; it is retryable only when every failure is, and
+retrying re-sends the whole group (PagerDuty deduplicates by ``dedup_key``).
+The routing key never appears in a message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.alerting.notification import rfc3339
+from slotui.channels import http, render
+from slotui.channels.base import DeliveryResult
+
+if TYPE_CHECKING:
+    from slotui.alerting.notification import Alert, Notification
+    from slotui.config.model import PagerDutyChannel as PagerDutyChannelConfig
+
+MAX_SUMMARY = 1024
+MAX_DEDUP_KEY = 255
+SEVERITY = {"page": "critical", "critical": "error", "warning": "warning"}
+TEST_SEVERITY = "info"
+
+
+def dedup_key(alert: "Alert") -> str:
+    """The alert's fingerprint; test alerts get a ``:test`` suffix of their own."""
+    key = alert.fingerprint
+    if alert.is_test and not key.endswith(":test"):
+        key += ":test"
+    return key[:MAX_DEDUP_KEY]
+
+
+def severity(alert: "Alert") -> str:
+    """PagerDuty severity for a slotui alert (see the module docstring)."""
+    return TEST_SEVERITY if alert.is_test else SEVERITY.get(alert.severity, "error")
+
+
+def event_action(alert: "Alert", notification: "Notification") -> str:
+    if notification.kind == "acknowledge":
+        return "acknowledge"
+    return "resolve" if alert.state == "resolved" else "trigger"
+
+
+def build_event(alert: "Alert", notification: "Notification", routing_key: str) -> dict[str, Any]:
+    """The Events API v2 body for one alert of ``notification``."""
+    action = event_action(alert, notification)
+    event: dict[str, Any] = {"routing_key": routing_key, "event_action": action, "dedup_key": dedup_key(alert)}
+    if action != "trigger":
+        return event
+    details: dict[str, Any] = {f.label.lower().replace(" ", "_"): f.value for f in render.facts(alert)}
+    details["slo"] = alert.slo
+    details["severity"] = alert.severity
+    details["labels"] = dict(alert.labels)
+    if render.description(alert):
+        details["description"] = render.description(alert)
+    details["silence"] = render.silence_command(alert)
+    details["starts_at"] = alert.starts_at_rfc3339
+    if notification.is_test:
+        details["test"] = True
+    event["payload"] = {
+        "summary": http.truncate(alert.summary, MAX_SUMMARY),
+        "source": alert.labels.get("service") or "slotui",
+        "severity": severity(alert),
+        "timestamp": rfc3339(alert.starts_at),
+        "component": alert.slo,
+        "group": alert.labels.get("source") or "slotui",
+        "class": alert.labels.get("alertname") or "SLOBurn",
+        "custom_details": details,
+    }
+    links = []
+    runbook = render.runbook_url(alert)
+    if runbook:
+        links.append({"href": runbook, "text": "Runbook"})
+    if alert.generator_url and alert.generator_url.startswith(("http://", "https://")):
+        links.append({"href": alert.generator_url, "text": "Source"})
+    if links:
+        event["links"] = links
+    event["client"] = "slotui"
+    if notification.external_url.startswith(("http://", "https://")):
+        event["client_url"] = notification.external_url
+    return event
+
+
+def build_events(notification: "Notification", routing_key: str) -> list[dict[str, Any]]:
+    """One event per alert of the group, in the group's order."""
+    return [build_event(a, notification, routing_key) for a in notification.alerts]
+
+
+def combine(results: list[DeliveryResult]) -> DeliveryResult:
+    """One answer for a group of events: ok when all are; else the failures,
+    retryable only when every failure is, waiting the longest Retry-After."""
+    if not results:
+        return DeliveryResult.delivered(message="pagerduty: nothing to send")
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return DeliveryResult.delivered(
+            status_code=results[-1].status_code, message=f"pagerduty: {len(results)} event(s) accepted"
+        )
+    hints = [r.retry_after for r in failed if r.retry_after is not None]
+    first = failed[0]
+    accepted = len(results) - len(failed)
+    note = f" ({accepted}/{len(results)} events accepted)" if len(results) > 1 else ""
+    return DeliveryResult.failed(
+        first.message + note,
+        retryable=all(r.retryable for r in failed),
+        status_code=first.status_code,
+        retry_after=max(hints) if hints else None,
+    )
+
+
+class PagerDutyChannel:
+    """Sends Events API v2 events to ``config.url`` (PagerDuty's enqueue endpoint by default)."""
+
+    def __init__(self, name: str, config: "PagerDutyChannelConfig", *, base_dir: Path | None = None) -> None:
+        self.name = name
+        self.send_resolved = config.send_resolved
+        self._url = config.url
+        self._routing_key = config.routing_key
+        self._secrets = http.secret_parts(config.routing_key)
+        self._client = http.make_client(timeout=getattr(config, "timeout", 10.0) or 10.0)
+
+    def __repr__(self) -> str:
+        return f"PagerDutyChannel({self.name!r}, {http.display_url(self._url)})"
+
+    async def send(self, notification: "Notification") -> DeliveryResult:
+        skip = render.skip_reason(self.send_resolved, notification)
+        if skip:
+            return DeliveryResult.delivered(message=skip)
+        alerts = notification.alerts
+        if not self.send_resolved and notification.kind != "acknowledge":
+            alerts = [a for a in alerts if a.state == "firing"]
+        results: list[DeliveryResult] = []
+        for alert in alerts:
+            event = build_event(alert, notification, self._routing_key)
+            res = await http.post_json(
+                self._client, self._url, event, what=f"pagerduty {self.name}", secrets=self._secrets
+            )
+            results.append(res)
+            if not res.ok and res.status_code == 429:
+                break  # rate limited: the rest would be refused too; retry the group later
+        if len(results) < len(alerts):
+            # the events not attempted count as failed the same way
+            last = results[-1]
+            results.extend([last] * (len(alerts) - len(results)))
+        return combine(results)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

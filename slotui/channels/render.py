@@ -1,0 +1,202 @@
+"""How an alert reads in a message: the facts every human-facing channel shows
+(Slack fields, email tables, PagerDuty ``custom_details``), formatted once.
+
+SPEC section 4 asks for context in every notification: current value vs
+target and thresholds, window, burn rates, budget remaining, time firing,
+runbook URL, source, and a command to silence it. The alert engine puts them
+in ``Alert.annotations`` (strings) and ``Alert.context`` (numbers); this module
+prefers the engine's strings and formats the numbers itself when a string is
+missing. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slotui.config.durations import format_duration
+
+if TYPE_CHECKING:
+    from slotui.alerting.notification import Alert, Notification
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One labelled fact of an alert, e.g. ``Fact("Burn rate", "14.4×")``."""
+
+    label: str
+    value: str
+
+
+def fmt_number(value: Any, unit: str = "") -> str:
+    """A number for people: 4 significant digits, thousands separated, with its unit.
+
+    ``usd`` prints as ``$0.052``; ``%`` and ``ms``-like units follow the number.
+    Non-numbers are returned as text; NaN and None print as ``n/a``.
+    """
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if math.isnan(value) or math.isinf(value):
+        return "n/a"
+    v = float(value)
+    text = f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
+    u = (unit or "").strip()
+    if u.lower() in ("usd", "$"):
+        return f"${text}"
+    if not u:
+        return text
+    if u == "%":
+        return f"{text}%"
+    return f"{text} {u}"
+
+
+def fmt_percent(fraction: Any) -> str:
+    """``0.4213`` -> ``42.1%``; negative stays negative (budget overspent)."""
+    if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or math.isnan(fraction):
+        return "n/a"
+    return f"{fraction * 100:.1f}%"
+
+
+def _duration(seconds: Any) -> str | None:
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and not math.isnan(seconds):
+        return format_duration(float(seconds))
+    return None
+
+
+def status_word(alert: "Alert") -> str:
+    """``FIRING`` / ``RESOLVED`` / ``ACKED`` for one alert (TEST is shown separately)."""
+    if alert.state == "resolved":
+        return "RESOLVED"
+    if alert.acked:
+        return "ACKED"
+    return "FIRING"
+
+
+def target_text(alert: "Alert") -> str:
+    """``< 2000 ms (warning 3000 ms, critical 5000 ms)`` from the context, or the engine's strings."""
+    ann, ctx = alert.annotations, alert.context
+    unit = str(ctx.get("unit") or "")
+    if "target" in ann and ann["target"]:
+        base = ann["target"]
+    elif ctx.get("target") is not None:
+        direction = ctx.get("direction")
+        op = "≤ " if direction == "lower_is_better" else "≥ " if direction == "higher_is_better" else ""
+        base = op + fmt_number(ctx.get("target"), unit)
+    else:
+        return "n/a"
+    if ann.get("thresholds"):
+        return f"{base} ({ann['thresholds']})"
+    extra = [
+        f"{name} {fmt_number(ctx[name], unit)}" for name in ("warning", "critical") if ctx.get(name) is not None
+    ]
+    return f"{base} ({', '.join(extra)})" if extra else base
+
+
+def value_text(alert: "Alert") -> str:
+    ann, ctx = alert.annotations, alert.context
+    if ann.get("value"):
+        return ann["value"]
+    return fmt_number(ctx.get("value"), str(ctx.get("unit") or ""))
+
+
+def budget_text(alert: "Alert") -> str:
+    ann, ctx = alert.annotations, alert.context
+    if ann.get("budget_remaining"):
+        return ann["budget_remaining"]
+    if ctx.get("budget_remaining") is None:
+        return "n/a"
+    return f"{fmt_percent(ctx['budget_remaining'])} left"
+
+
+def burn_text(alert: "Alert") -> str:
+    """Fastest burn rate first, then each tier: ``14.2× (1h/5m ≥ 14.4× firing; 6h/30m 3.1×)``."""
+    ann, ctx = alert.annotations, alert.context
+    if ann.get("burn_rates"):
+        return ann["burn_rates"]
+    fastest = ctx.get("fastest_burn")
+    tiers = ctx.get("burn_rates") or []
+    parts = []
+    for tier in tiers if isinstance(tiers, list) else []:
+        if not isinstance(tier, dict):
+            continue
+        lw, sw = _duration(tier.get("long_window")), _duration(tier.get("short_window"))
+        rate = tier.get("long_rate")
+        rate_s = f"{rate:.3g}×" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "n/a"
+        mark = " firing" if tier.get("firing") else ""
+        parts.append(f"{lw}/{sw} {rate_s}{mark}")
+    head = f"{fastest:.3g}×" if isinstance(fastest, (int, float)) and not isinstance(fastest, bool) else "n/a"
+    return f"{head} ({'; '.join(parts)})" if parts else head
+
+
+def window_text(alert: "Alert") -> str:
+    ann, ctx = alert.annotations, alert.context
+    return ann.get("window") or _duration(ctx.get("window")) or "n/a"
+
+
+def firing_for_text(alert: "Alert") -> str | None:
+    ann, ctx = alert.annotations, alert.context
+    return ann.get("firing_for") or _duration(ctx.get("firing_for"))
+
+
+def silence_command(alert: "Alert") -> str:
+    """The command that snoozes this alert: the engine's, or ``slotui silence add slo=NAME -d 1h``."""
+    return alert.annotations.get("silence_command") or (
+        f'slotui silence add slo={alert.slo} severity={alert.severity} -d 1h --comment "…"'
+    )
+
+
+def runbook_url(alert: "Alert") -> str | None:
+    url = alert.annotations.get("runbook_url") or alert.annotations.get("runbook")
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
+def source_text(alert: "Alert") -> str:
+    return alert.labels.get("source") or "n/a"
+
+
+def facts(alert: "Alert") -> list[Fact]:
+    """The context of one alert as labelled facts, in reading order."""
+    out = [
+        Fact("Value", value_text(alert)),
+        Fact("Target", target_text(alert)),
+        Fact("Budget", budget_text(alert)),
+        Fact("Burn rate", burn_text(alert)),
+        Fact("Window", window_text(alert)),
+        Fact("Source", source_text(alert)),
+    ]
+    firing_for = firing_for_text(alert)
+    if firing_for and alert.state == "firing":
+        out.append(Fact("Firing for", firing_for))
+    if alert.acked:
+        out.append(Fact("Acknowledged", f"by {alert.acked_by}" if alert.acked_by else "yes"))
+    return out
+
+
+def description(alert: "Alert") -> str:
+    return alert.annotations.get("description", "")
+
+
+def kind_emoji(notification: "Notification") -> str:
+    """Slack shortcode for the header: test, ack, resolved, or by severity."""
+    if notification.is_test:
+        return ":test_tube:"
+    if notification.kind == "acknowledge":
+        return ":eyes:"
+    if notification.status == "resolved":
+        return ":white_check_mark:"
+    severities = {a.severity for a in notification.firing}
+    if "page" in severities:
+        return ":rotating_light:"
+    if "critical" in severities:
+        return ":red_circle:"
+    return ":warning:"
+
+
+def skip_reason(send_resolved: bool, notification: "Notification") -> str | None:
+    """Why a channel with ``send_resolved`` does not send this notification, or None."""
+    if not send_resolved and notification.kind == "resolve":
+        return "not sent: send_resolved is false for this channel"
+    return None

@@ -1,0 +1,75 @@
+"""Generic webhook: Alertmanager's webhook v4 JSON, one POST per notification.
+
+The body is exactly what an Alertmanager ``webhook_config`` receiver gets::
+
+    {"version": "4", "groupKey": ..., "truncatedAlerts": 0, "status": "firing"|"resolved",
+     "receiver": <channel name>, "groupLabels": {...}, "commonLabels": {...},
+     "commonAnnotations": {...}, "externalURL": ..., "alerts": [{"status", "labels",
+     "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}]}
+
+so any tool that consumes Alertmanager webhooks consumes slotui's. Optional
+``bearer_token`` (``Authorization: Bearer``), ``basic_auth`` and extra
+``headers``. Acknowledgements have no v4 form and are not sent (the result
+says so). The URL, token, password and credential-like header values never
+appear in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.channels import http, render
+from slotui.channels.base import DeliveryResult
+
+if TYPE_CHECKING:
+    from slotui.alerting.notification import Notification
+    from slotui.config.model import WebhookChannel as WebhookChannelConfig
+
+#: Header names whose values are treated as secrets.
+SECRET_HEADER = re.compile(r"auth|token|key|secret|password|signature|cookie", re.IGNORECASE)
+
+
+def build_payload(notification: "Notification", receiver: str) -> dict[str, Any]:
+    """The webhook v4 body of ``notification`` for the receiver named ``receiver``."""
+    return notification.webhook_v4(receiver=receiver)
+
+
+class WebhookChannel:
+    """POSTs Alertmanager webhook v4 JSON to ``config.url``."""
+
+    def __init__(self, name: str, config: "WebhookChannelConfig", *, base_dir: Path | None = None) -> None:
+        self.name = name
+        self.send_resolved = config.send_resolved
+        self._url = config.url
+        headers = dict(config.headers)
+        if config.bearer_token:
+            headers["Authorization"] = f"Bearer {config.bearer_token}"
+        auth = (config.basic_auth.username, config.basic_auth.password) if config.basic_auth else None
+        self._secrets = http.secret_parts(
+            config.url,
+            config.bearer_token,
+            config.basic_auth.password if config.basic_auth else None,
+            *(v for k, v in config.headers.items() if SECRET_HEADER.search(k)),
+        )
+        self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel({self.name!r}, {http.display_url(self._url)})"
+
+    async def send(self, notification: "Notification") -> DeliveryResult:
+        skip = render.skip_reason(self.send_resolved, notification)
+        if skip:
+            return DeliveryResult.delivered(message=skip)
+        if notification.kind == "acknowledge":
+            return DeliveryResult.delivered(message="not sent: webhook v4 has no acknowledgement")
+        payload = build_payload(notification, self.name)
+        if not self.send_resolved:  # Alertmanager drops resolved alerts for such receivers
+            payload["alerts"] = [a for a in payload["alerts"] if a["status"] == "firing"]
+        return await http.post_json(
+            self._client, self._url, payload, what=f"webhook {self.name}", secrets=self._secrets
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,321 @@
+"""Channel payloads, built without sending: Slack Block Kit limits, PagerDuty
+events, webhook v4, email parts, Alertmanager postables, Retry-After and
+secret masking."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import time
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from slotui.alerting.notification import Alert, Notification, fingerprint
+from slotui.alerting.silence import Matcher, Silence
+from slotui.channels import alertmanager, http, pagerduty, render, slack, webhook
+from slotui.channels import email as email_channel
+
+NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+
+
+def make_alert(slo: str = "helpfulness", severity: str = "critical", *, state: str = "firing", **kw) -> Alert:
+    labels = {"alertname": "SLOBurn", "slo": slo, "service": "support-bot", "severity": severity, "source": "demo"}
+    annotations = {
+        "summary": f"{slo} is {severity}: 0.78 vs target 0.85",
+        "runbook_url": "https://runbooks.example/llm",
+    }
+    context = {
+        "value": 0.78, "unit": "", "target": 0.85, "warning": 0.8, "critical": 0.7,
+        "direction": "higher_is_better", "window": 3600.0, "budget_remaining": 0.42, "fastest_burn": 14.2,
+        "burn_rates": [
+            {"severity": "critical", "long_window": 3600, "short_window": 300, "factor": 14.4,
+             "long_rate": 14.2, "short_rate": 15.0, "firing": False},
+            {"severity": "warning", "long_window": 259200, "short_window": 21600, "factor": 1.0,
+             "long_rate": 1.3, "short_rate": 1.5, "firing": True},
+        ],
+        "firing_for": 720.0,
+    }
+    kw.setdefault("labels", labels)
+    kw.setdefault("annotations", annotations)
+    kw.setdefault("context", context)
+    return Alert(
+        fingerprint=fingerprint(slo, severity), slo=slo, severity=severity, state=state,
+        starts_at=NOW - 720, ends_at=NOW if state == "resolved" else None, **kw,
+    )
+
+
+def make_notification(alerts: list[Alert], *, kind: str = "trigger", **kw) -> Notification:
+    status = "firing" if any(a.state == "firing" for a in alerts) else "resolved"
+    return Notification(
+        id="n-1", channel="team", group_key='{}:{severity="critical"}', kind=kind, status=status,
+        alerts=alerts, created_at=NOW, group_labels={"severity": alerts[0].severity},
+        common_labels={"severity": alerts[0].severity, "service": "support-bot"}, **kw,
+    )
+
+
+# --------------------------------------------------------------------------- Slack
+
+
+def _check_slack_limits(payload: dict) -> None:
+    blocks = payload["blocks"]
+    assert 1 <= len(blocks) <= 50
+    for b in blocks:
+        assert b["type"] in {"header", "section", "context", "actions", "divider"}
+        if b["type"] == "header":
+            assert b["text"]["type"] == "plain_text" and len(b["text"]["text"]) <= 150
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= 3000
+            assert 1 <= len(b.get("fields", [1])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+        if b["type"] == "context":
+            assert 1 <= len(b["elements"]) <= 10
+
+
+def test_slack_payload_has_header_fields_and_runbook_button():
+    n = make_notification([make_alert()])
+    p = slack.build_payload(n, channel="#llm-alerts", username="slotui")
+    _check_slack_limits(p)
+    assert p["text"].startswith("[FIRING:1] critical: helpfulness")
+    header = p["blocks"][0]
+    assert header["type"] == "header" and header["text"]["text"] == ":red_circle: [FIRING:1] critical: helpfulness"
+    section = p["blocks"][1]
+    labels = [f["text"].split("\n")[0] for f in section["fields"]]
+    assert labels == ["*Value*", "*Target*", "*Budget*", "*Burn rate*"]
+    values = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in section["fields"]}
+    assert values["*Value*"] == "0.78"
+    assert values["*Target*"] == "≥ 0.85 (warning 0.8, critical 0.7)"
+    assert values["*Budget*"] == "42.0% left"
+    assert values["*Burn rate*"].startswith("14.2× (1h/5m 14.2×; 3d/6h 1.3× firing)")
+    context = p["blocks"][2]
+    assert context["type"] == "context" and "window 1h" in context["elements"][0]["text"]
+    assert "source demo" in context["elements"][0]["text"]
+    assert "slotui silence add slo=helpfulness" in context["elements"][1]["text"]
+    actions = p["blocks"][3]
+    assert actions["type"] == "actions"
+    assert actions["elements"][0]["url"] == "https://runbooks.example/llm"
+    assert p["channel"] == "#llm-alerts" and p["username"] == "slotui"
+
+
+def test_slack_option_channel_overrides_config_channel():
+    n = make_notification([make_alert()], options={"slack_channel": "#other"})
+    assert slack.build_payload(n, channel="#llm-alerts")["channel"] == "#other"
+    assert "channel" not in slack.build_payload(make_notification([make_alert()]))
+
+
+def test_slack_resolved_and_test_headers():
+    resolved = make_notification([make_alert(state="resolved")], kind="resolve")
+    p = slack.build_payload(resolved)
+    assert p["blocks"][0]["text"]["text"].startswith(":white_check_mark: [RESOLVED:1]")
+    assert not any(b["type"] == "context" and "silence:" in json.dumps(b) for b in p["blocks"])
+    test = make_notification([make_alert(is_test=True)], kind="test")
+    p = slack.build_payload(test)
+    assert p["blocks"][0]["text"]["text"].startswith(":test_tube: [TEST] [FIRING:1]")
+    assert "[TEST]" in p["blocks"][1]["text"]["text"]
+
+
+def test_slack_sixty_alerts_with_huge_text_stay_within_limits():
+    long = "x" * 5000
+    alerts = [
+        make_alert(f"slo_{i:02d}_" + "n" * 200, annotations={"summary": long, "description": long, "value": long})
+        for i in range(60)
+    ]
+    n = make_notification(alerts, truncated_alerts=3)
+    p = slack.build_payload(n)
+    _check_slack_limits(p)
+    assert p["blocks"][1]["text"]["text"].endswith("…")
+    last = p["blocks"][-1]
+    assert last["type"] == "context"
+    assert last["elements"][0]["text"].startswith("+53 more alerts: slo_10_")
+    assert len(p["blocks"][0]["text"]["text"]) == 150
+    assert len(p["text"]) <= 3000
+
+
+def test_slack_escapes_mrkdwn_control_characters():
+    a = make_alert("a<b>&c", annotations={"summary": "<!channel> & <http://evil|x>"})
+    p = slack.build_payload(make_notification([a]))
+    text = p["blocks"][1]["text"]["text"]
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;" in text
+    assert "*a&lt;b&gt;&amp;c*" in text
+
+
+# --------------------------------------------------------------------------- PagerDuty
+
+
+def test_pagerduty_trigger_event_shape_and_severity_mapping():
+    key = "R" * 32
+    for sev, expected in (("page", "critical"), ("critical", "error"), ("warning", "warning")):
+        a = make_alert(severity=sev)
+        ev = pagerduty.build_event(a, make_notification([a]), key)
+        assert ev["routing_key"] == key and ev["event_action"] == "trigger"
+        assert ev["dedup_key"] == f"helpfulness:{sev}"
+        p = ev["payload"]
+        assert p["severity"] == expected
+        assert p["source"] == "support-bot" and p["component"] == "helpfulness"
+        assert p["group"] == "demo" and p["class"] == "SLOBurn"
+        assert p["timestamp"] == "2026-05-28T20:14:40.000Z"
+        assert p["custom_details"]["budget"] == "42.0% left"
+        assert p["custom_details"]["labels"]["slo"] == "helpfulness"
+        assert ev["links"] == [{"href": "https://runbooks.example/llm", "text": "Runbook"}]
+    t = make_alert(is_test=True)
+    ev = pagerduty.build_event(t, make_notification([t], kind="test"), key)
+    assert ev["payload"]["severity"] == "info"
+    assert ev["dedup_key"] == "helpfulness:critical:test"
+    assert ev["payload"]["summary"].startswith("[TEST] ")
+
+
+def test_pagerduty_summary_is_cut_to_1024_and_resolve_has_no_payload():
+    a = make_alert(annotations={"summary": "s" * 5000})
+    ev = pagerduty.build_event(a, make_notification([a]), "k" * 32)
+    assert len(ev["payload"]["summary"]) == 1024 and ev["payload"]["summary"].endswith("…")
+    r = make_alert(state="resolved")
+    ev = pagerduty.build_event(r, make_notification([r], kind="resolve"), "k" * 32)
+    assert ev == {"routing_key": "k" * 32, "event_action": "resolve", "dedup_key": "helpfulness:critical"}
+    ack = pagerduty.build_event(a, make_notification([a], kind="acknowledge"), "k" * 32)
+    assert ack["event_action"] == "acknowledge" and "payload" not in ack
+
+
+def test_pagerduty_combine_results():
+    from slotui.channels.base import DeliveryResult
+
+    ok = DeliveryResult.delivered(202)
+    rate = DeliveryResult.failed("HTTP 429", retryable=True, status_code=429, retry_after=3)
+    bad = DeliveryResult.failed("HTTP 400", retryable=False, status_code=400)
+    assert pagerduty.combine([ok, ok]).ok
+    r = pagerduty.combine([ok, rate])
+    assert not r.ok and r.retryable and r.retry_after == 3 and "1/2 events accepted" in r.message
+    r = pagerduty.combine([rate, bad])
+    assert not r.ok and not r.retryable
+
+
+# --------------------------------------------------------------------------- webhook / Alertmanager
+
+
+def test_webhook_v4_payload():
+    n = make_notification([make_alert(), make_alert("latency", state="resolved")])
+    body = webhook.build_payload(n, "hook")
+    assert body["version"] == "4" and body["receiver"] == "hook" and body["status"] == "firing"
+    assert body["truncatedAlerts"] == 0 and body["groupKey"] == n.group_key
+    assert [a["status"] for a in body["alerts"]] == ["firing", "resolved"]
+    assert body["alerts"][0]["endsAt"] == "0001-01-01T00:00:00Z"
+    assert body["alerts"][1]["endsAt"] == "2026-05-28T20:26:40.000Z"
+    assert body["alerts"][0]["fingerprint"] == "helpfulness:critical"
+
+
+def test_alertmanager_postable_alert_ends():
+    firing = alertmanager.postable_alert(make_alert(), NOW, ttl=3600)
+    assert firing["endsAt"] == "2026-05-28T21:26:40.000Z"
+    assert firing["startsAt"] == "2026-05-28T20:14:40.000Z"
+    assert firing["labels"]["slo"] == "helpfulness" and "generatorURL" not in firing
+    resolved = make_alert(state="resolved")
+    assert alertmanager.postable_alert(resolved, NOW + 5, ttl=3600)["endsAt"] == "2026-05-28T20:26:40.000Z"
+    test = alertmanager.postable_alert(make_alert(is_test=True), NOW, ttl=3600)
+    assert test["labels"]["test"] == "true" and test["endsAt"] == "2026-05-28T20:31:40.000Z"
+
+
+def test_alertmanager_postable_silence_operators_and_open_end():
+    s = Silence(
+        id="s1",
+        matchers=(Matcher("slo", "=", "helpfulness"), Matcher("severity", "!=", "warning"),
+                  Matcher("service", "=~", "support.*"), Matcher("team", "!~", "x")),
+        starts_at=NOW, ends_at=None, created_by="ana", comment="deploy",
+    )
+    body = alertmanager.postable_silence(s, NOW)
+    assert [(m["isRegex"], m["isEqual"]) for m in body["matchers"]] == [
+        (False, True), (False, False), (True, True), (True, False)]
+    ends = datetime.fromisoformat(body["endsAt"].replace("Z", "+00:00"))
+    assert ends - datetime.fromtimestamp(NOW, tz=timezone.utc) == timedelta(seconds=alertmanager.OPEN_ENDED)
+    assert body["createdBy"] == "ana" and body["comment"] == "deploy [slotui silence s1]"
+
+
+# --------------------------------------------------------------------------- email
+
+
+def test_email_message_has_headers_and_both_parts():
+    alerts = [make_alert("a"), make_alert("b"), make_alert("c")]
+    msg = email_channel.build_message(
+        make_notification(alerts), sender="slotui <slotui@example.com>", to=["x@example.com", "y@example.com"],
+        now=NOW,
+    )
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == "[FIRING:3] slotui: critical: a, b, c"
+    assert parsed["To"] == "x@example.com, y@example.com"
+    assert parsed["Date"].datetime.timestamp() == NOW and parsed["Date"].datetime.utcoffset() == timedelta(0)
+    assert parsed["Message-ID"].endswith("@example.com>")
+    assert parsed.get_content_type() == "multipart/alternative"
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for name in ("a", "b", "c"):
+        assert f"FIRING {name} (critical)" in text
+        assert f"</span> {name} (critical)</h3>" in html
+    assert "Budget:" in text and "42.0% left" in text and "https://runbooks.example/llm" in html
+
+
+def test_email_subject_for_test_and_resolved():
+    t = make_notification([make_alert(is_test=True)], kind="test")
+    assert email_channel.subject(t) == "[TEST] [FIRING:1] slotui: critical: helpfulness"
+    r = make_notification([make_alert(state="resolved")], kind="resolve")
+    assert email_channel.subject(r) == "[RESOLVED:1] slotui: critical: helpfulness"
+
+
+def test_email_html_escapes():
+    a = make_alert("x<script>", annotations={"summary": "<b>bold</b>"})
+    body = email_channel.html_body(make_notification([a]))
+    assert "<script>" not in body and "&lt;b&gt;bold&lt;/b&gt;" in body
+
+
+# --------------------------------------------------------------------------- shared HTTP rules
+
+
+def test_parse_retry_after_seconds_and_http_date():
+    assert http.parse_retry_after("7") == 7.0
+    assert http.parse_retry_after("-3") == 0.0
+    assert http.parse_retry_after(None) is None and http.parse_retry_after("soon") is None
+    when = datetime.fromtimestamp(NOW + 30, tz=timezone.utc)
+    assert http.parse_retry_after(format_datetime(when, usegmt=True), now=NOW) == pytest.approx(30.0)
+
+
+def test_mask_hides_secret_url_paths_and_display_url():
+    url = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+    secrets = http.secret_parts(url, "routing-key-123")
+    text = f"POST {url} failed; path /services/T000/B000/XXXXSECRETXXXX; key routing-key-123"
+    masked = http.mask(text, secrets)
+    assert "XXXXSECRETXXXX" not in masked and "routing-key-123" not in masked
+    assert http.display_url(url) == "https://hooks.slack.com/…/****"
+    assert http.display_url("http://127.0.0.1:9093") == "http://127.0.0.1:9093"
+
+
+def test_render_numbers():
+    assert render.fmt_number(2450.0, "ms") == "2450 ms"
+    assert render.fmt_number(0.0523, "usd") == "$0.0523"
+    assert render.fmt_number(123456.0) == "123,456"
+    assert render.fmt_number(float("nan")) == "n/a"
+    assert render.fmt_percent(-0.25) == "-25.0%"
+
+
+def test_skip_resolved_when_send_resolved_false():
+    r = make_notification([make_alert(state="resolved")], kind="resolve")
+    assert render.skip_reason(False, r) and render.skip_reason(True, r) is None
+
+
+def test_file_channel_appends_json_lines(tmp_path):
+    import asyncio
+
+    from slotui.channels.file import FileChannel
+    from slotui.config.model import FileChannel as FileCfg
+
+    ch = FileChannel("audit", FileCfg(type="file", path="logs/alerts.jsonl"), base_dir=tmp_path)
+    n1 = make_notification([make_alert()])
+    n2 = make_notification([make_alert(state="resolved")], kind="resolve")
+    before = time.time()
+    for n in (n1, n2):
+        assert asyncio.run(ch.send(n)).ok
+    lines = (tmp_path / "logs" / "alerts.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    rec = [json.loads(line) for line in lines]
+    assert rec[0]["kind"] == "trigger" and rec[1]["kind"] == "resolve"
+    assert rec[0]["alerts"][0]["fingerprint"] == "helpfulness:critical"
+    assert rec[0]["delivered_at"] >= before
+    assert Notification.from_dict({k: v for k, v in rec[1].items() if k != "delivered_at"}) == n2
