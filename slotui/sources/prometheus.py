@@ -1,0 +1,417 @@
+"""Prometheus source: PromQL over ``/api/v1/query`` and ``/api/v1/query_range``.
+
+Works against any Prometheus-compatible query API (Prometheus, Thanos, Mimir,
+VictoriaMetrics, Grafana Cloud); a base URL with a path prefix
+(``http://host/prometheus``) keeps its prefix.
+
+What each SLO gets (``{{window}}`` in a query is replaced by a Prometheus
+duration such as ``5m``, ``1h``, ``3d``):
+
+- **threshold SLO** (``query``): ``value`` is the instant query at ``now`` with
+  ``{{window}}`` = the SLO window. ``slices`` come from ``query_range`` over the
+  period with ``step`` = the slice (or the source's ``step``) and
+  ``{{window}}`` = the step, evaluated at slice *ends*: the point at ``t`` is
+  the SLI of the slice ``[t - step, t)`` and is recorded as ``(t - step, v)``.
+  Only complete slices are returned (slice ends are multiples of the step, on
+  the epoch grid, within ``(now - period, now]``).
+- **ratio SLO** (``ratio.good`` / ``ratio.total``): ``windows`` holds
+  ``(good, total)`` for the SLO window, every burn-rate tier window (long and
+  short) and the period, each from instant queries at ``now`` with
+  ``{{window}}`` = that window, so burn rates are exact. ``buckets`` come from
+  ``query_range`` like threshold slices: ``(t - step, good, total)``.
+
+No-data rules: an empty result, ``"NaN"``, ``"+Inf"`` or ``"-Inf"`` is no data
+for that point (never a NaN in SLIData). For ratios an empty *good* result with
+a non-empty total means 0 good events (error counters often do not exist until
+the first error); an empty total means no traffic ``(0, 0)``. ``good`` is
+clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own).
+A query returning more than one series is an error for that SLO ("aggregate
+with sum()").
+
+Range results are cached per (query, step): the first fetch backfills the
+whole period (in chunks of at most ``MAX_POINTS`` points), later fetches ask
+only for slices that completed since, re-asking the newest cached one (its
+samples may have arrived late).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.base import SourceError
+from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.config.model import PrometheusSourceConfig
+
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
+#: Points per query_range request (Prometheus refuses more than 11,000 per series).
+MAX_POINTS = 10_000
+#: Queries longer than this go in a POST form body instead of the URL.
+_POST_ABOVE = 3000
+
+
+class QueryError(Exception):
+    """A problem with one query's answer (not with the source): shown on its SLOs."""
+
+
+# --------------------------------------------------------------------------- PromQL text
+
+
+def prom_duration(seconds: float) -> str:
+    """A Prometheus duration for ``seconds``: 300 -> ``5m``, 5400 -> ``1h30m``, 259200 -> ``3d``."""
+    if seconds <= 0:
+        raise ValueError("a PromQL window must be positive")
+    millis = round(seconds * 1000)
+    if millis % 1000:
+        return f"{millis}ms"
+    rest = millis // 1000
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts)
+
+
+def render(query: str, window: float) -> str:
+    """``query`` with every ``{{window}}`` replaced by ``window`` as a Prometheus duration."""
+    return WINDOW_PLACEHOLDER.sub(prom_duration(window), query)
+
+
+def _fmt_time(t: float) -> str:
+    return str(int(t)) if float(t).is_integer() else f"{t:.3f}"
+
+
+def _sample_value(raw: Any) -> float | None:
+    """The float of a ``[ts, "value"]`` pair, or None for NaN/Inf/garbage (no data)."""
+    try:
+        value = float(raw[1])
+    except (TypeError, ValueError, IndexError):
+        raise QueryError(f"unexpected sample {raw!r} in the answer") from None
+    return value if math.isfinite(value) else None
+
+
+def _data_of(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise MalformedResponse("malformed answer: expected a JSON object with status and data")
+    if payload.get("status") != "success":
+        raise QueryError(_error_text(payload))
+    data = payload.get("data")
+    if not isinstance(data, dict) or "resultType" not in data:
+        raise MalformedResponse("malformed answer: no data.resultType in a success response")
+    return data
+
+
+def _error_text(payload: Mapping[str, Any]) -> str:
+    kind = payload.get("errorType")
+    text = payload.get("error") or "query failed"
+    return f"{kind}: {text}" if kind else str(text)
+
+
+def _too_many(n: int) -> QueryError:
+    return QueryError(f"query returned {n} series; aggregate with sum()")
+
+
+def parse_instant(payload: Any) -> float | None:
+    """The single value of an instant query answer; None when empty or NaN/Inf."""
+    data = _data_of(payload)
+    kind, result = data["resultType"], data.get("result")
+    if kind == "scalar":
+        return _sample_value(result)
+    if kind == "vector":
+        if not isinstance(result, list):
+            raise MalformedResponse("malformed answer: vector result is not a list")
+        if not result:
+            return None
+        if len(result) > 1:
+            raise _too_many(len(result))
+        return _sample_value(result[0].get("value"))
+    if kind == "matrix":
+        raise QueryError("query returned a range vector; wrap it in rate(), increase() or *_over_time()")
+    raise QueryError(f"query returned a {kind} result; expected a number")
+
+
+def parse_range(payload: Any) -> dict[float, float]:
+    """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped)."""
+    data = _data_of(payload)
+    kind, result = data["resultType"], data.get("result")
+    if kind != "matrix":
+        raise QueryError(f"range query returned a {kind} result; expected a matrix")
+    if not isinstance(result, list):
+        raise MalformedResponse("malformed answer: matrix result is not a list")
+    if len(result) > 1:
+        raise _too_many(len(result))
+    points: dict[float, float] = {}
+    for series in result:
+        for pair in series.get("values") or ():
+            value = _sample_value(pair)
+            if value is not None:
+                points[float(pair[0])] = value
+    return points
+
+
+# --------------------------------------------------------------------------- range cache
+
+
+@dataclass(slots=True)
+class _RangeSeries:
+    """Cached points of one (query, step) series covering slice ends ``[first, last]``."""
+
+    points: dict[float, float] = field(default_factory=dict)
+    first: float | None = None
+    last: float | None = None
+
+    def missing(self, first: float, last: float, step: float) -> list[tuple[float, float]]:
+        """Intervals of slice ends to ask for so the cache covers ``[first, last]``."""
+        if first > last:
+            return []
+        if self.first is None or self.last is None or last < self.last or first > self.last:
+            self.points.clear()
+            self.first = self.last = None
+            return [(first, last)]
+        todo = []
+        if first < self.first:
+            todo.append((first, self.first - step))
+        if last > self.last:
+            # Re-ask the newest cached slice: its samples may have arrived after it was fetched.
+            todo.append((max(first, self.last), last))
+        return todo
+
+    def merge(self, got: Mapping[float, float], asked: Sequence[tuple[float, float]], first: float, last: float) -> None:
+        """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
+        for a, b in asked:
+            for t in [t for t in self.points if a <= t <= b]:
+                del self.points[t]
+        self.points.update(got)
+        for t in [t for t in self.points if t < first or t > last]:
+            del self.points[t]
+        self.first = first
+        self.last = last
+
+
+def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
+    """Split slice ends ``first..last`` into runs of at most ``MAX_POINTS`` points."""
+    out = []
+    start = first
+    span = step * (MAX_POINTS - 1)
+    while start <= last:
+        end = min(last, start + span)
+        out.append((start, end))
+        start = end + step
+    return out
+
+
+# --------------------------------------------------------------------------- the source
+
+
+@dataclass(frozen=True, slots=True)
+class _Instant:
+    query: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    query: str
+    step: float
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one SLO needs: the instant and range queries, and how to read them."""
+
+    spec: SLOSpec
+    step: float
+    first: float
+    last: float
+    value: _Instant | None = None
+    series: _Range | None = None
+    windows: dict[float, tuple[_Instant, _Instant]] = field(default_factory=dict)
+    good: _Range | None = None
+    total: _Range | None = None
+
+    def needs(self) -> list[_Instant | _Range]:
+        keys: list[_Instant | _Range] = [k for k in (self.value, self.series, self.good, self.total) if k is not None]
+        for pair in self.windows.values():
+            keys.extend(pair)
+        return keys
+
+
+def ratio_windows(spec: SLOSpec) -> list[float]:
+    """Windows a ratio SLO is answered for: the SLO window, every tier window, and the period."""
+    windows = {spec.window}
+    for tier in spec.tiers:
+        windows.add(tier.long_window)
+        windows.add(tier.short_window)
+    if not spec.calendar_month:
+        windows.add(spec.period)
+    return sorted(w for w in windows if w > 0)
+
+
+class PrometheusSource:
+    """A Prometheus-compatible query API as a slotui source.
+
+    ``requests_made`` counts HTTP requests sent so far (benches and tests read it).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config: "PrometheusSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        timeout = config.timeout
+        if timeout is None:
+            timeout = getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        self.step = config.step
+        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._cache: dict[_Range, _RangeSeries] = {}
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ------------------------------------------------------------------ fetch
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO as of ``now`` (see the module docstring for the semantics).
+
+        A problem with one SLO's query lands in that SLO's ``error``. Raises
+        :class:`SourceError` when every request failed for a transport reason
+        (unreachable, unauthorized, timeouts, garbage), so the source is
+        reported down rather than each SLO.
+        """
+        out: dict[str, SLIData] = {}
+        plans: list[_Plan] = []
+        for spec in slos:
+            try:
+                plans.append(self._plan(spec, now))
+            except QueryError as exc:
+                out[spec.name] = SLIData(error=str(exc))
+        instants = {k for p in plans for k in p.needs() if isinstance(k, _Instant)}
+        ranges: dict[_Range, tuple[float, float]] = {}
+        for p in plans:
+            for key in (p.series, p.good, p.total):
+                if key is None:
+                    continue
+                lo, hi = ranges.get(key, (p.first, p.last))
+                ranges[key] = (min(lo, p.first), max(hi, p.last))
+        results: dict[_Instant | _Range, Any] = {}
+        jobs: list[tuple[_Instant | _Range, Any]] = [(k, self._instant(k)) for k in instants]
+        jobs += [(k, self._update_range(k, lo, hi)) for k, (lo, hi) in ranges.items()]
+        answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+        for (key, _), answer in zip(jobs, answers):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer
+            results[key] = answer
+        transport_errors = [a for a in answers if isinstance(a, SourceError)]
+        if transport_errors and len(transport_errors) == len(answers):
+            raise transport_errors[0]
+        for plan in plans:
+            out[plan.spec.name] = self._assemble(plan, results, now)
+        return out
+
+    def _plan(self, spec: SLOSpec, now: float) -> _Plan:
+        step = float(self.step or spec.slice)
+        if step <= 0:
+            raise QueryError("slice/step must be positive")
+        last = math.floor(now / step + 1e-9) * step
+        first = math.ceil((now - spec.period) / step - 1e-9) * step + step
+        plan = _Plan(spec=spec, step=step, first=first, last=last)
+        if spec.kind == "ratio":
+            if not spec.good or not spec.total:
+                raise QueryError("a ratio SLO on a prometheus source needs both ratio.good and ratio.total (PromQL)")
+            for w in ratio_windows(spec):
+                plan.windows[w] = (_Instant(render(spec.good, w), now), _Instant(render(spec.total, w), now))
+            plan.good = _Range(render(spec.good, step), step)
+            plan.total = _Range(render(spec.total, step), step)
+        else:
+            if not spec.query:
+                raise QueryError("a threshold SLO on a prometheus source needs query: (PromQL)")
+            plan.value = _Instant(render(spec.query, spec.window), now)
+            plan.series = _Range(render(spec.query, step), step)
+        return plan
+
+    def _assemble(self, plan: _Plan, results: Mapping[Any, Any], now: float) -> SLIData:
+        errors = [results[k] for k in plan.needs() if isinstance(results.get(k), Exception)]
+        if errors:
+            return SLIData(error=str(errors[0]))
+        step = plan.step
+        if plan.spec.kind == "ratio":
+            assert plan.good is not None and plan.total is not None
+            windows: dict[float, tuple[float, float]] = {}
+            for w, (gk, tk) in plan.windows.items():
+                windows[w] = _good_total(results[gk], results[tk])
+            good_pts = self._cache[plan.good].points
+            buckets = []
+            for t, total in sorted(self._cache[plan.total].points.items()):
+                if plan.first <= t <= plan.last:
+                    g, tot = _good_total(good_pts.get(t), total)
+                    buckets.append((t - step, g, tot))
+            return SLIData(buckets=tuple(buckets), windows=windows, fetched_at=now)
+        assert plan.series is not None and plan.value is not None
+        points = self._cache[plan.series].points
+        slices = tuple((t - step, v) for t, v in sorted(points.items()) if plan.first <= t <= plan.last)
+        return SLIData(value=results[plan.value], slices=slices, fetched_at=now)
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _api(self, path: str, params: dict[str, str]) -> Any:
+        try:
+            if len(params.get("query", "")) > _POST_ABOVE:
+                return await self._client.request_json("POST", path, data=params)
+            return await self._client.request_json("GET", path, params=params)
+        except HTTPStatusError as exc:
+            # Prometheus explains bad queries (400), execution errors (422) and
+            # query timeouts (503) in a JSON body: that is a problem of the query.
+            if isinstance(exc.payload, dict) and exc.payload.get("status") == "error":
+                raise QueryError(_error_text(exc.payload)) from None
+            raise
+
+    async def _instant(self, key: _Instant) -> float | None:
+        payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
+        return parse_instant(payload)
+
+    async def _update_range(self, key: _Range, first: float, last: float) -> None:
+        series = self._cache.setdefault(key, _RangeSeries())
+        todo = series.missing(first, last, key.step)
+        chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
+
+        async def one(a: float, b: float) -> dict[float, float]:
+            payload = await self._api(
+                "api/v1/query_range",
+                {"query": key.query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(key.step)},
+            )
+            return parse_range(payload)
+
+        got: dict[float, float] = {}
+        for part in await asyncio.gather(*(one(a, b) for a, b in chunks)):
+            got.update(part)
+        series.merge(got, todo, first, last)
+
+
+def _good_total(good: float | None, total: float | None) -> tuple[float, float]:
+    """(good, total) with the no-data rules: no total is (0, 0); no good is 0; good within [0, total]."""
+    if total is None or total <= 0:
+        return (0.0, 0.0)
+    g = 0.0 if good is None else min(max(good, 0.0), total)
+    return (g, total)

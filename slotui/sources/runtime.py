@@ -1,0 +1,167 @@
+"""Fetch every source concurrently, each bounded by its own timeout.
+
+:func:`fetch_all` is what one engine tick calls. Its promises:
+
+- all sources are fetched at once, so a tick lasts about as long as the slowest
+  source, and never longer than the largest timeout (plus scheduling noise);
+- a source that fails, raises or exceeds its timeout is cancelled and reported
+  in ``errors_by_source``; each of its SLOs gets ``SLIData(error=...)`` (the
+  engine keeps the last good answer next to it so the core can mark it STALE),
+  and the other sources carry on unaffected;
+- ``health`` is updated per source: ``last_success`` / ``last_error_at`` are the
+  evaluation time ``now`` (so replays with ``--at`` stay consistent), ``latency``
+  is the fetch's duration in seconds measured with ``clock``;
+- a source never runs two fetches at once (a per-source lock), and at most
+  ``concurrency`` sources fetch at the same time when a limit is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import replace
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.base import Source, SourceError, SourceHealth
+
+DEFAULT_TIMEOUT = 10.0
+
+#: Monotonic deadline of the fetch in progress. HTTP clients read it to retry
+#: only when a retry can finish before the source's timeout.
+FETCH_DEADLINE: ContextVar[float | None] = ContextVar("slotui_fetch_deadline", default=None)
+
+_locks: "weakref.WeakKeyDictionary[object, tuple[asyncio.AbstractEventLoop, asyncio.Lock]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _source_lock(source: Source) -> asyncio.Lock | None:
+    """The lock that keeps one source from running two fetches at once (None if untrackable)."""
+    loop = asyncio.get_running_loop()
+    try:
+        entry = _locks.get(source)
+        if entry is None or entry[0] is not loop:
+            entry = (loop, asyncio.Lock())
+            _locks[source] = entry
+    except TypeError:  # not weak-referenceable or not hashable
+        return None
+    return entry[1]
+
+
+def describe_error(exc: BaseException, timeout: float) -> str:
+    """The one-line message shown for a failed fetch (never a traceback)."""
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout:g}s"
+    if isinstance(exc, SourceError):
+        return str(exc) or "source error"
+    text = str(exc)
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+async def fetch_one(
+    name: str,
+    source: Source,
+    specs: Sequence[SLOSpec],
+    now: float,
+    timeout: float,
+    health: SourceHealth,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[dict[str, SLIData], str | None]:
+    """Fetch one source within ``timeout`` seconds; update ``health``; never raise.
+
+    Returns the data per SLO name (every spec gets an entry) and the source's
+    error message, or None on success.
+    """
+    started = clock()
+    error: str | None = None
+    answer: Mapping[str, SLIData] = {}
+    lock = _source_lock(source)
+    # The deadline lets HTTP retries give up before the timeout cancels them.
+    token = FETCH_DEADLINE.set(time.monotonic() + timeout)
+    try:
+        async with asyncio.timeout(timeout):
+            if lock is None:
+                answer = await source.fetch(specs, now)
+            else:
+                async with lock:
+                    answer = await source.fetch(specs, now)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a source bug must not stop the tick
+        error = describe_error(exc, timeout)
+    finally:
+        FETCH_DEADLINE.reset(token)
+    health.latency = clock() - started
+    out: dict[str, SLIData] = {}
+    if error is not None:
+        health.last_error = error
+        health.last_error_at = now
+        health.consecutive_failures += 1
+        for spec in specs:
+            out[spec.name] = SLIData(error=error)
+        return out, error
+    health.last_success = now
+    health.consecutive_failures = 0
+    for spec in specs:
+        item = answer.get(spec.name)
+        if item is None:
+            out[spec.name] = SLIData(error=f"source {name!r} gave no answer for this SLO")
+        elif item.fetched_at is None and item.error is None:
+            out[spec.name] = replace(item, fetched_at=now)
+        else:
+            out[spec.name] = item
+    return out, None
+
+
+async def fetch_all(
+    sources: Mapping[str, Source],
+    specs_by_source: Mapping[str, Sequence[SLOSpec]],
+    now: float,
+    timeouts: Mapping[str, float],
+    health: dict[str, SourceHealth],
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    concurrency: int | None = None,
+) -> tuple[dict[str, SLIData], dict[str, str]]:
+    """Fetch every source in ``specs_by_source`` concurrently, as of ``now``.
+
+    ``timeouts`` gives seconds per source (``DEFAULT_TIMEOUT`` when absent).
+    ``health`` is updated in place (entries are created for new names).
+    ``concurrency`` caps how many sources fetch at once (None: all at once).
+    Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
+    source has an entry; an SLO whose source is not configured gets an error.
+    """
+    data: dict[str, SLIData] = {}
+    errors: dict[str, str] = {}
+    limiter = asyncio.Semaphore(concurrency) if concurrency else None
+
+    async def run(name: str, specs: Sequence[SLOSpec]) -> tuple[str, dict[str, SLIData], str | None]:
+        source = sources[name]
+        timeout = float(timeouts.get(name, DEFAULT_TIMEOUT))
+        entry = health.setdefault(name, SourceHealth())
+        if limiter is None:
+            got, err = await fetch_one(name, source, specs, now, timeout, entry, clock)
+        else:
+            async with limiter:
+                got, err = await fetch_one(name, source, specs, now, timeout, entry, clock)
+        return name, got, err
+
+    jobs = []
+    for name, specs in specs_by_source.items():
+        if not specs:
+            continue
+        if name not in sources:
+            message = f"source {name!r} is not configured"
+            errors[name] = message
+            for spec in specs:
+                data[spec.name] = SLIData(error=message)
+            continue
+        jobs.append(run(name, specs))
+    for name, got, err in await asyncio.gather(*jobs):
+        data.update(got)
+        if err is not None:
+            errors[name] = err
+    return data, errors
