@@ -1,0 +1,157 @@
+"""What an alert says: labels, annotations and numeric context built from an SLO result.
+
+SPEC section 4: every notification carries the SLO name, current value vs
+target and thresholds, window, burn rates, budget remaining, time firing,
+runbook URL, source, and a command to silence it. Labels are the
+Alertmanager label set (``alertname``, ``slo``, ``service``, ``severity``,
+``source``) plus the SLO's own labels. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from typing import Any
+
+from slotui.alerting.state import human_duration
+from slotui.core.types import SLOResult, SLOSpec
+
+#: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
+ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
+
+
+def format_value(value: float | None, spec: SLOSpec) -> str:
+    """The SLI as people read it: ``99.12%`` for ratios, ``2500 ms``, ``$0.0612``, ``0.82``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "no data"
+    unit = spec.unit or ""
+    if spec.kind == "ratio" or unit in ("%", "percent", "ratio"):
+        return f"{value * 100:.3g}%" if abs(value) < 0.01 else f"{value * 100:.2f}%"
+    if unit.lower() in ("usd", "$"):
+        return f"${value:.4g}"
+    text = f"{value:.4g}"
+    return f"{text} {unit}" if unit else text
+
+
+def _ops(spec: SLOSpec) -> tuple[str, str]:
+    """(meets, worse) comparison symbols for this SLO's direction."""
+    return (">=", "<") if spec.direction == "higher_is_better" else ("<=", ">")
+
+
+def thresholds_text(spec: SLOSpec) -> str:
+    """``target >= 0.85, warning < 0.80, critical < 0.70``."""
+    meets, worse = _ops(spec)
+    parts = [f"target {meets} {format_value(spec.target, spec)}"]
+    if spec.warning is not None:
+        parts.append(f"warning {worse} {format_value(spec.warning, spec)}")
+    if spec.critical is not None:
+        parts.append(f"critical {worse} {format_value(spec.critical, spec)}")
+    return ", ".join(parts)
+
+
+def silence_command(slo: str, duration: str = "1h") -> str:
+    return f"slotui silence add slo={shlex.quote(slo)} -d {duration} --comment 'ack'"
+
+
+def alert_labels(spec: SLOSpec, severity: str) -> dict[str, str]:
+    """The alert's label set: the SLO's labels, then the core labels (which win)."""
+    labels = {str(k): str(v) for k, v in spec.labels.items() if str(v) != ""}
+    service = labels.get("service") or str(spec.params.get("service") or "")
+    labels["alertname"] = labels.get("alertname") or ALERTNAMES.get(spec.kind, "SLOBurn")
+    labels["slo"] = spec.name
+    labels["severity"] = severity
+    labels["source"] = spec.source
+    if service:
+        labels["service"] = service
+    return labels
+
+
+def _burn_rates(result: SLOResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "severity": b.severity,
+            "long_window": b.long_window,
+            "short_window": b.short_window,
+            "factor": b.factor,
+            "long_rate": b.long_rate,
+            "short_rate": b.short_rate,
+            "firing": b.firing,
+        }
+        for b in result.burn_rates
+    ]
+
+
+def _rate(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}x"
+
+
+def burn_rates_text(result: SLOResult) -> str:
+    """``1h/5m 15.2x/16x (>14.4x FIRING); 6h/30m 3.1x/2x (>6x); 3d/6h 0.9x/1.2x (>1x)``."""
+    parts = []
+    for b in result.burn_rates:
+        windows = f"{human_duration(b.long_window)}/{human_duration(b.short_window)}"
+        state = " FIRING" if b.firing else ""
+        parts.append(f"{windows} {_rate(b.long_rate)}/{_rate(b.short_rate)} (>{b.factor:.3g}x{state})")
+    return "; ".join(parts)
+
+
+def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+    """Labels, annotations and numeric context of ``result``'s alert at ``severity``.
+
+    ``firing_for`` is not set here (it changes with time): the record adds it
+    when it builds the notification.
+    """
+    spec = result.spec
+    labels = alert_labels(spec, severity)
+    value = format_value(result.value, spec)
+    budget_remaining = result.budget.remaining if result.budget is not None else None
+    fastest = result.fastest_burn
+    status = result.status.value
+    head = f"{spec.name} is {status}: {value} ({thresholds_text(spec)})"
+    if escalated:
+        head = f"{spec.name} escalated to {severity}: {status} for too long, {value} ({thresholds_text(spec)})"
+    lines = [
+        f"SLI over the last {human_duration(spec.window)}: {value} ({thresholds_text(spec)}).",
+    ]
+    if result.burn_rates:
+        lines.append(f"Burn rates (long/short window): {burn_rates_text(result)}.")
+    if budget_remaining is not None:
+        lines.append(f"Error budget remaining: {budget_remaining * 100:.1f}% of {human_duration(spec.period)}.")
+    if result.low_traffic:
+        lines.append("Low traffic: some windows have fewer events than min_events.")
+    if spec.description:
+        lines.append(spec.description)
+    annotations = {
+        "summary": head[:1000],
+        "description": " ".join(lines),
+        "value": value,
+        "target": format_value(spec.target, spec),
+        "thresholds": thresholds_text(spec),
+        "window": human_duration(spec.window),
+        "burn_rates": burn_rates_text(result),
+        "budget_remaining": "n/a" if budget_remaining is None else f"{budget_remaining * 100:.1f}%",
+        "status": status,
+        "silence_command": silence_command(spec.name),
+    }
+    if spec.runbook:
+        annotations["runbook_url"] = spec.runbook
+    context: dict[str, Any] = {
+        "value": result.value,
+        "unit": spec.unit,
+        "kind": spec.kind,
+        "target": spec.target,
+        "warning": spec.warning,
+        "critical": spec.critical,
+        "direction": spec.direction,
+        "status": status,
+        "window": spec.window,
+        "period": spec.period,
+        "good": result.good,
+        "total": result.total,
+        "budget_remaining": budget_remaining,
+        "burn_rates": _burn_rates(result),
+        "fastest_burn": fastest.long_rate if fastest is not None else None,
+        "evaluated_at": result.evaluated_at,
+        "escalated": escalated,
+    }
+    return labels, annotations, context

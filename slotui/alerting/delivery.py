@@ -1,0 +1,242 @@
+"""Delivery: the dispatcher that drains the outbox through the channels.
+
+Evaluation only *enqueues* (in the same transaction as the alert state
+change); this dispatcher, a separate asyncio task, claims due rows, sends each
+through its :class:`~slotui.channels.base.Channel` and records the answer:
+
+- accepted: ``delivered`` (never sent again);
+- a retryable answer (429, 5xx, timeout, connection error, an exception out
+  of ``send``): ``pending`` again after exponential backoff with full jitter,
+  ``uniform(0, min(cap, base * 2 ** (attempt - 1)))``; a ``Retry-After`` from
+  the receiver (``DeliveryResult.retry_after``) is honoured instead (up to
+  ``max_retry_after``); after ``max_attempts`` attempts or ``max_age`` seconds
+  since enqueueing it is ``failed``;
+- a final answer (400, 401, 403, 404, ...): ``failed`` with the receiver's
+  message, shown in the alert log;
+- TEST notifications get one attempt: the operator wants the answer now.
+
+Crash safety: a row is ``sending`` only for its lease; if the process dies
+before recording the answer, another (or the restarted) dispatcher claims it
+again after ``lease`` seconds, so it is delivered at least once; once
+recorded as delivered it is never claimed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from slotui.channels.base import DeliveryResult
+
+if TYPE_CHECKING:
+    from slotui.alerting.outbox import Outbox, OutboxRow
+    from slotui.channels.base import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff and give-up limits (seconds)."""
+
+    base: float = 2.0
+    cap: float = 300.0
+    max_attempts: int = 12
+    max_age: float = 24 * 3600.0
+    max_retry_after: float = 3600.0
+    #: how long a claimed row stays ours; must exceed ``send_timeout``
+    lease: float = 90.0
+    send_timeout: float = 30.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter delay before attempt ``attempt + 1`` (``attempt`` >= 1)."""
+        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        return rng.uniform(0.0, ceiling)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """The result of one attempt, as the CLI and TUI report it.
+
+    ``state`` is the row's new state: delivered / failed / pending (will retry
+    at ``next_attempt_at``). ``str()`` gives ``delivered to CHANNEL`` or
+    ``failed: CHANNEL: <receiver's error>`` (or ``retrying CHANNEL ...``).
+    """
+
+    row_id: int
+    notification_id: str
+    channel: str
+    kind: str
+    state: str
+    attempt: int
+    result: DeliveryResult
+    next_attempt_at: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "delivered"
+
+    def __str__(self) -> str:
+        if self.state == "delivered":
+            return f"delivered to {self.channel}"
+        if self.state == "failed":
+            return f"failed: {self.channel}: {self.result.message or 'unknown error'}"
+        return f"retrying {self.channel} (attempt {self.attempt} failed: {self.result.message})"
+
+
+class Dispatcher:
+    """Drains the outbox. ``clock`` gives epoch seconds (real time by default)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: Mapping[str, Channel],
+        *,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+        per_channel: int = 4,
+        batch: int = 200,
+    ) -> None:
+        from slotui.clock import utc_now
+
+        self.outbox = outbox
+        self.channels = channels
+        self.retry = retry or RetryPolicy()
+        self.clock = clock or utc_now
+        self.rng = rng or random.Random()
+        self.per_channel = per_channel
+        self.batch = batch
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self.sent = 0
+
+    @property
+    def lease(self) -> float:
+        return max(self.retry.lease, self.retry.send_timeout * 2)
+
+    async def deliver_due(self, now: float | None = None, *, ids: Sequence[int] | None = None) -> list[DeliveryOutcome]:
+        """Claim every row due at ``now`` (default: the clock) and attempt each once, concurrently.
+
+        Rows of one (group, channel) go one at a time in order; rows of
+        different channels and groups in parallel (``per_channel`` at once per
+        channel). Returns one outcome per attempt.
+        """
+        outcomes: list[DeliveryOutcome] = []
+        attempted: set[int] = set()
+        while True:
+            at = self.clock() if now is None else now
+            rows = self.outbox.claim(at, lease=self.lease, limit=self.batch, ids=ids, exclude=attempted)
+            if not rows:
+                return outcomes
+            attempted.update(row.id for row in rows)
+            results = await asyncio.gather(*(self._attempt(row, now) for row in rows))
+            outcomes.extend(results)
+            if all(o.state == "pending" for o in results) and len(rows) < self.batch:
+                # Nothing finished, so no row waiting behind these was unblocked.
+                return outcomes
+
+    def _semaphore(self, channel: str) -> asyncio.Semaphore:
+        sem = self._semaphores.get(channel)
+        if sem is None:
+            sem = self._semaphores[channel] = asyncio.Semaphore(self.per_channel)
+        return sem
+
+    async def _attempt(self, row: OutboxRow, now: float | None) -> DeliveryOutcome:
+        channel = self.channels.get(row.channel)
+        started = self.clock() if now is None else now
+        if channel is None:
+            result = DeliveryResult.failed(f"channel {row.channel!r} is not configured", retryable=False)
+        else:
+            async with self._semaphore(row.channel):
+                started = self.clock() if now is None else now
+                result = await self._send(channel, row)
+        finished = self.clock() if now is None else max(now, started)
+        return self._record(row, result, started, finished)
+
+    async def _send(self, channel: Channel, row: OutboxRow) -> DeliveryResult:
+        if row.kind == "resolve" and not getattr(channel, "send_resolved", True):
+            return DeliveryResult.delivered(message="skipped: send_resolved is false")
+        try:
+            return await asyncio.wait_for(channel.send(row.notification), self.retry.send_timeout)
+        except asyncio.TimeoutError:
+            return DeliveryResult.failed(f"no answer within {self.retry.send_timeout:g}s", retryable=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a channel bug or a transport error: retry, and say what it was
+            return DeliveryResult.failed(f"{type(exc).__name__}: {exc}", retryable=True)
+
+    def _record(self, row: OutboxRow, result: DeliveryResult, started: float, finished: float) -> DeliveryOutcome:
+        retry = self.retry
+        next_at: float | None = None
+        if result.ok:
+            state, outcome = "delivered", "delivered"
+            self.sent += 1
+        elif not result.retryable or row.kind == "test":
+            state, outcome = "failed", "failed"
+        elif row.attempts >= retry.max_attempts:
+            state, outcome = "failed", "failed"
+            result = DeliveryResult.failed(
+                f"gave up after {row.attempts} attempts: {result.message}",
+                retryable=False, status_code=result.status_code,
+            )
+        else:
+            if result.retry_after is not None:
+                delay = min(max(0.0, result.retry_after), retry.max_retry_after)
+            else:
+                delay = retry.backoff(row.attempts, self.rng)
+            next_at = finished + delay
+            if next_at - row.created_at > retry.max_age:
+                state, outcome, next_at = "failed", "failed", None
+                result = DeliveryResult.failed(
+                    f"gave up after {row.attempts} attempts over {finished - row.created_at:.0f}s: {result.message}",
+                    retryable=False, status_code=result.status_code,
+                )
+            else:
+                state, outcome = "pending", "retry"
+        self.outbox.finish(
+            row,
+            state=state,
+            started_at=started,
+            finished_at=finished,
+            outcome=outcome,
+            status_code=result.status_code,
+            error=None if result.ok else result.message,
+            retry_after=result.retry_after,
+            next_attempt_at=next_at,
+        )
+        return DeliveryOutcome(
+            row_id=row.id,
+            notification_id=row.notification.id,
+            channel=row.channel,
+            kind=row.kind,
+            state=state,
+            attempt=row.attempts,
+            result=result,
+            next_attempt_at=next_at,
+        )
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None, *, poll: float = 5.0) -> None:
+        """Deliver until ``stop`` is set: after each pass, sleep until the next row is due, ``wake``
+        is set (new notifications), or ``poll`` seconds (other processes may enqueue too).
+
+        Errors of the store are retried on the next pass; they never end the loop.
+        """
+        wake = wake or asyncio.Event()
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await self.deliver_due()
+                due = self.outbox.next_due(self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the state file is busy: try again shortly
+                due = None
+            timeout = poll if due is None else min(poll, max(0.0, due - self.clock()))
+            stopper = asyncio.ensure_future(stop.wait())
+            waker = asyncio.ensure_future(wake.wait())
+            try:
+                await asyncio.wait({stopper, waker}, timeout=max(timeout, 0.01), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                waker.cancel()

@@ -1,0 +1,343 @@
+"""The alerting tables of the state store: alert states, aggregation groups, the outbox and its delivery log.
+
+Tables (DDL in :mod:`slotui.store`): ``alert_states`` (one row per
+fingerprint; the full :class:`~slotui.alerting.state.AlertRecord` in
+``data``), ``alert_groups`` (one row per group key), ``notifications`` (the
+outbox; unique per ``(fingerprint, transition_id, channel)`` where
+``fingerprint`` holds the group key and ``transition_id`` the group's
+notification sequence number for that channel, so the same notification can
+never be enqueued twice) and ``deliveries`` (one row per attempt).
+
+Outbox row states: ``pending`` (due at ``next_attempt_at``), ``sending``
+(claimed by a dispatcher until ``lease_until``; a row still ``sending`` after
+its lease belongs to a dispatcher that died and is claimed again),
+``delivered`` (the receiver acknowledged it: never sent again) and ``failed``
+(non-retryable answer, or retries exhausted; ``last_error`` holds the
+receiver's message).
+
+Notifications of one (group, channel) are delivered in order: a row is
+claimed only when no older row of the same (group, channel) is still pending
+or sending, so a resolve never overtakes its trigger.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slotui.alerting.engine import Outgoing, StepResult
+from slotui.alerting.notification import Notification
+from slotui.alerting.state import AlertRecord, GroupRecord
+
+if TYPE_CHECKING:
+    from slotui.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A claimed outbox row: the notification and its bookkeeping."""
+
+    id: int
+    key: str
+    transition_id: str
+    channel: str
+    kind: str
+    notification: Notification
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationLogEntry:
+    """One notification with its delivery status, for the TUI alert log and ``history``.
+
+    ``state``: pending / sending / delivered / failed. ``last_error``: the
+    receiver's message of the last failed attempt (secrets masked by the
+    channel). Times are epoch seconds.
+    """
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    slos: tuple[str, ...]
+    state: str
+    attempts: int
+    created_at: float
+    next_attempt_at: float | None
+    delivered_at: float | None
+    last_error: str | None
+    status_code: int | None
+    is_test: bool
+    group_key: str
+    notification_id: str
+
+    @property
+    def outcome(self) -> str:
+        """``delivered to CHANNEL`` / ``failed: CHANNEL: <error>`` / ``pending: CHANNEL ...``."""
+        if self.state == "delivered":
+            return f"delivered to {self.channel}"
+        if self.state == "failed":
+            return f"failed: {self.channel}: {self.last_error or 'unknown error'}"
+        detail = f" (last error: {self.last_error})" if self.last_error else ""
+        return f"{self.state}: {self.channel}{detail}"
+
+
+class Outbox:
+    """SQL for the alerting tables. Methods taking ``conn`` run inside the caller's transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ------------------------------------------------------------------ alert state
+
+    def load_states(self, conn: sqlite3.Connection) -> dict[str, AlertRecord]:
+        out: dict[str, AlertRecord] = {}
+        for fp, data in conn.execute("SELECT fingerprint, data FROM alert_states"):
+            try:
+                out[fp] = AlertRecord.from_dict(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                continue  # a row written by an incompatible version: rebuilt from the next evaluation
+        return out
+
+    def load_groups(self, conn: sqlite3.Connection) -> dict[str, GroupRecord]:
+        out: dict[str, GroupRecord] = {}
+        for key, data in conn.execute("SELECT group_key, data FROM alert_groups"):
+            try:
+                out[key] = GroupRecord.from_dict(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def save(self, conn: sqlite3.Connection, result: StepResult, now: float) -> list[int]:
+        """Write what ``result`` changed and enqueue its notifications; returns the new outbox row ids."""
+        if result.removed_states:
+            conn.executemany(
+                "DELETE FROM alert_states WHERE fingerprint = ?", [(fp,) for fp in sorted(result.removed_states)]
+            )
+        rows = []
+        for fp in sorted(result.changed_states):
+            rec = result.states.get(fp)
+            if rec is None:
+                continue
+            rows.append(
+                (
+                    rec.fingerprint, rec.slo, rec.severity, rec.state, rec.active_since, rec.fired_at,
+                    rec.resolved_at, rec.acked_at, rec.acked_by, rec.transition_id,
+                    json.dumps(rec.labels), json.dumps(rec.annotations), rec.updated_at or now,
+                    json.dumps(rec.to_dict()),
+                )
+            )
+        if rows:
+            conn.executemany(
+                "INSERT INTO alert_states (fingerprint, slo, severity, state, active_since, fired_at, resolved_at,"
+                " acked_at, acked_by, transition_id, labels, annotations, updated_at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (fingerprint) DO UPDATE SET slo = excluded.slo, severity = excluded.severity,"
+                " state = excluded.state, active_since = excluded.active_since, fired_at = excluded.fired_at,"
+                " resolved_at = excluded.resolved_at, acked_at = excluded.acked_at, acked_by = excluded.acked_by,"
+                " transition_id = excluded.transition_id, labels = excluded.labels,"
+                " annotations = excluded.annotations, updated_at = excluded.updated_at, data = excluded.data",
+                rows,
+            )
+        groups = [
+            (g.key, g.next_flush, json.dumps(g.to_dict()), g.updated_at or now)
+            for key in sorted(result.changed_groups)
+            if (g := result.groups.get(key)) is not None
+        ]
+        if groups:
+            conn.executemany(
+                "INSERT INTO alert_groups (group_key, next_flush, data, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (group_key) DO UPDATE SET next_flush = excluded.next_flush, data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                groups,
+            )
+        return self.enqueue(conn, result.outgoing, now)
+
+    def mark_notified(self, conn: sqlite3.Connection, outgoing: Iterable[Outgoing], now: float) -> None:
+        fps = {a.fingerprint for o in outgoing for a in o.notification.alerts if not a.is_test}
+        if fps:
+            conn.executemany(
+                "UPDATE alert_states SET last_notified_at = ? WHERE fingerprint = ?", [(now, fp) for fp in sorted(fps)]
+            )
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(self, conn: sqlite3.Connection, outgoing: Sequence[Outgoing], now: float) -> list[int]:
+        """Insert notifications as ``pending`` due ``now``; an already enqueued identity is skipped."""
+        ids: list[int] = []
+        for item in outgoing:
+            n = item.notification
+            slos = "," + ",".join(sorted({a.slo for a in n.alerts})) + ","
+            cur = conn.execute(
+                "INSERT INTO notifications (fingerprint, transition_id, channel, slos, kind, payload, created_at,"
+                " state, attempts, next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+                " ON CONFLICT (fingerprint, transition_id, channel) DO NOTHING",
+                (item.key, item.transition_id, n.channel, slos, n.kind, n.to_json(), now, now, now),
+            )
+            if cur.rowcount:
+                ids.append(int(cur.lastrowid))
+        self.mark_notified(conn, outgoing, now)
+        return ids
+
+    def claim(
+        self, now: float, *, lease: float, limit: int = 100, ids: Sequence[int] | None = None,
+        channels: Sequence[str] | None = None, exclude: Iterable[int] = (),
+    ) -> list[OutboxRow]:
+        """Claim due rows (pending and due, or sending with an expired lease), oldest first.
+
+        Each claimed row is ``sending`` until ``now + lease`` with ``attempts``
+        incremented. A row waits while an older row of its (group, channel) is
+        unfinished. ``ids``/``channels`` restrict what is claimed.
+        """
+        where = (
+            "((n.state = 'pending' AND n.next_attempt_at <= :now) OR (n.state = 'sending' AND n.lease_until <= :now))"
+            " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel = n.channel"
+            " AND p.fingerprint = n.fingerprint AND p.id < n.id AND p.state IN ('pending', 'sending'))"
+        )
+        params: dict[str, Any] = {"now": now, "lease": now + lease, "limit": limit}
+        if ids is not None:
+            if not ids:
+                return []
+            where += f" AND n.id IN ({','.join(str(int(i)) for i in ids)})"
+        skip = sorted(int(i) for i in exclude)
+        if skip:
+            where += f" AND n.id NOT IN ({','.join(str(i) for i in skip)})"
+        if channels is not None:
+            if not channels:
+                return []
+            names = []
+            for i, name in enumerate(channels):
+                params[f"c{i}"] = name
+                names.append(f":c{i}")
+            where += f" AND n.channel IN ({','.join(names)})"
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                "UPDATE notifications SET state = 'sending', attempts = attempts + 1, lease_until = :lease,"
+                " updated_at = :now WHERE id IN (SELECT n.id FROM notifications n WHERE " + where +
+                " ORDER BY n.id LIMIT :limit)"
+                " RETURNING id, fingerprint, transition_id, channel, kind, payload, attempts, created_at",
+                params,
+            ).fetchall()
+        out = []
+        for rid, key, transition, channel, kind, payload, attempts, created in sorted(rows):
+            out.append(
+                OutboxRow(int(rid), key, transition, channel, kind, Notification.from_json(payload), int(attempts), float(created))
+            )
+        return out
+
+    def finish(
+        self,
+        row: OutboxRow,
+        *,
+        state: str,
+        started_at: float,
+        finished_at: float,
+        outcome: str,
+        status_code: int | None,
+        error: str | None,
+        retry_after: float | None,
+        next_attempt_at: float | None,
+    ) -> bool:
+        """Record one attempt and move the row to ``state`` (delivered / failed / pending).
+
+        Only the claimer of this attempt may finish it (``attempts`` matches and
+        the row is still ``sending``); returns False when another dispatcher
+        took the row over meanwhile.
+        """
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO deliveries (notification_id, attempt, started_at, finished_at, outcome, status_code,"
+                " error, retry_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.id, row.attempts, started_at, finished_at, outcome, status_code, error, retry_after),
+            )
+            cur = conn.execute(
+                "UPDATE notifications SET state = ?, next_attempt_at = COALESCE(?, next_attempt_at),"
+                " last_error = ?, status_code = ?, delivered_at = ?, lease_until = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND attempts = ?",
+                (
+                    state, next_attempt_at, error, status_code,
+                    finished_at if state == "delivered" else None, finished_at, row.id, row.attempts,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def next_due(self, now: float) -> float | None:
+        """The earliest time a row becomes claimable (pending due time or expired lease), or None."""
+        with self.store._lock:
+            row = self.store.conn.execute(
+                "SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END)"
+                " FROM notifications WHERE state IN ('pending', 'sending')"
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def states_of(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        with self.store._lock:
+            rows = self.store.conn.execute(
+                f"SELECT id, state FROM notifications WHERE id IN ({','.join(str(int(i)) for i in ids)})"
+            ).fetchall()
+        return {int(i): str(s) for i, s in rows}
+
+    # ------------------------------------------------------------------ reading
+
+    def history(self, *, slo: str | None = None, limit: int = 100, ids: Sequence[int] | None = None) -> list[NotificationLogEntry]:
+        """Newest first: notifications with their delivery status (optionally of one SLO, or these ids)."""
+        sql = (
+            "SELECT id, fingerprint, channel, kind, payload, slos, state, attempts, created_at, next_attempt_at,"
+            " delivered_at, last_error, status_code FROM notifications"
+        )
+        args: list[Any] = []
+        if ids is not None:
+            sql += f" WHERE id IN ({','.join(str(int(i)) for i in ids) or 'NULL'})"
+        elif slo is not None:
+            sql += " WHERE slos LIKE ? ESCAPE '\\'"
+            args.append("%," + slo.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%")
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        with self.store._lock:
+            rows = self.store.conn.execute(sql, args).fetchall()
+        out = []
+        for rid, key, channel, kind, payload, slos, state, attempts, created, next_at, delivered, error, code in rows:
+            try:
+                n = Notification.from_json(payload)
+                title, nid, is_test = n.title, n.id, n.is_test
+            except ValueError:
+                title, nid, is_test = "(unreadable notification)", "", kind == "test"
+            out.append(
+                NotificationLogEntry(
+                    id=int(rid), channel=channel, kind=kind, title=title,
+                    slos=tuple(s for s in (slos or "").split(",") if s), state=state, attempts=int(attempts),
+                    created_at=float(created), next_attempt_at=None if state in ("delivered", "failed") else next_at,
+                    delivered_at=delivered, last_error=error, status_code=code, is_test=is_test,
+                    group_key=key, notification_id=nid,
+                )
+            )
+        return out
+
+    def alert_states(self, slo: str | None = None) -> list[AlertRecord]:
+        """Stored alert records (optionally of one SLO), most severe first."""
+        with self.store._lock:
+            if slo is None:
+                rows = self.store.conn.execute("SELECT data FROM alert_states").fetchall()
+            else:
+                rows = self.store.conn.execute("SELECT data FROM alert_states WHERE slo = ?", (slo,)).fetchall()
+        from slotui.alerting.state import SEVERITY_RANK
+
+        recs = [AlertRecord.from_dict(json.loads(r[0])) for r in rows]
+        return sorted(recs, key=lambda r: (r.slo, -SEVERITY_RANK.get(r.severity, 0)))
+
+    def deliveries(self, notification_id: int) -> list[dict[str, Any]]:
+        """The attempts of one outbox row, oldest first."""
+        with self.store._lock:
+            rows = self.store.conn.execute(
+                "SELECT attempt, started_at, finished_at, outcome, status_code, error, retry_after FROM deliveries"
+                " WHERE notification_id = ? ORDER BY id",
+                (notification_id,),
+            ).fetchall()
+        keys = ("attempt", "started_at", "finished_at", "outcome", "status_code", "error", "retry_after")
+        return [dict(zip(keys, r)) for r in rows]

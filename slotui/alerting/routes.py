@@ -1,0 +1,95 @@
+"""Routes: which channels an alert goes to.
+
+``alerts.routes`` is an ordered list; a route matches an alert when its
+``severity`` (if set) equals the alert's and every ``match`` label is equal.
+Every matching route adds its channels, in order, without duplicates; a
+matching route with ``continue: false`` stops the walk (Alertmanager's
+``continue``, except that slotui's default is ``true``: an alert goes to every
+route it matches unless a route says otherwise).
+
+Without any ``routes``, every alert goes to every configured channel (so the
+demo's single ``file`` channel works with no routing section).
+
+**Alert rules** (LangSmith style, ``notification: {type: slack, channel:
+"#llm-alerts"}``): the SLO built from such a rule carries
+``params["notification"]``. Its alerts go to every configured channel of that
+``type`` *instead of* the routes, and a Slack ``channel`` becomes the
+notification's channel override (``options["slack_channel"]``). When no
+channel of that type is configured, the routes apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from slotui.alerting.notification import OPTION_SLACK_CHANNEL
+
+#: Keys of ``AlertRecord.options`` set from a rule's ``notification``.
+OPTION_NOTIFY_TYPE = "notify_type"
+
+
+def notification_options(params: Mapping[str, Any]) -> dict[str, str]:
+    """Routing options from an SLO's ``params["notification"]`` (an alert rule's target)."""
+    target = params.get("notification") if params else None
+    if not target:
+        return {}
+    if not isinstance(target, Mapping):
+        target = {"type": getattr(target, "type", None), "channel": getattr(target, "channel", None)}
+    out: dict[str, str] = {}
+    kind = target.get("type")
+    if kind:
+        out[OPTION_NOTIFY_TYPE] = str(kind)
+    channel = target.get("channel")
+    if channel and str(kind) == "slack":
+        out[OPTION_SLACK_CHANNEL] = str(channel)
+    return out
+
+
+class Router:
+    """Maps an alert's labels (and rule options) to channel names.
+
+    ``routes`` are ``slotui.config.model.Route`` objects (or anything with
+    ``severity``, ``match``, ``channels``, ``continue_``); ``channel_types``
+    maps each configured channel name to its ``type``. Channels a route names
+    that are not configured are ignored (the config loader reports them).
+    """
+
+    def __init__(self, routes: Iterable[Any], channel_types: Mapping[str, str]) -> None:
+        self.routes = list(routes)
+        self.channel_types = dict(channel_types)
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.channel_types)
+
+    def route(self, labels: Mapping[str, str], options: Mapping[str, str] | None = None) -> list[str]:
+        """Channel names for an alert, in route order, without duplicates."""
+        if options:
+            kind = options.get(OPTION_NOTIFY_TYPE)
+            if kind:
+                typed = [name for name, t in self.channel_types.items() if t == kind]
+                if typed:
+                    return typed
+        if not self.routes:
+            return list(self.channel_types)
+        out: list[str] = []
+        severity = labels.get("severity")
+        for route in self.routes:
+            if route.severity is not None and route.severity != severity:
+                continue
+            if any(labels.get(k) != v for k, v in (route.match or {}).items()):
+                continue
+            for name in route.channels:
+                if name in self.channel_types and name not in out:
+                    out.append(name)
+            if not getattr(route, "continue_", True):
+                break
+        return out
+
+    def channel_options(self, channel: str, options: Mapping[str, str]) -> dict[str, Any]:
+        """The per-notification options a channel gets for alerts with these rule options."""
+        out: dict[str, Any] = {}
+        if self.channel_types.get(channel) == "slack" and options.get(OPTION_SLACK_CHANNEL):
+            out[OPTION_SLACK_CHANNEL] = options[OPTION_SLACK_CHANNEL]
+        return out
