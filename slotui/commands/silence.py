@@ -1,0 +1,293 @@
+"""``slotui silence add|list|expire``: silences from the command line, with amtool's habits.
+
+::
+
+    slotui silence add slo=helpfulness -d 1h --comment "deploy"    # snooze for 1h
+    slotui silence add slo=availability --comment "maintenance"   # mute until expired
+    slotui silence add 'slo=~"cost.*"' --end 2026-06-01T18:00:00Z
+    slotui silence list                 # active and pending silences
+    slotui silence list --expired -o json
+    slotui silence list -q slo=helpfulness   # ids only, filtered
+    slotui silence expire 3f2a          # unique id prefixes are accepted
+
+Silences live in the state store (``--state PATH``, env ``SLOTUI_STATE``, or
+the platform state dir), so the TUI and a headless daemon on the same file see
+them at once. The author defaults to ``$USER``. Times are printed in UTC,
+RFC 3339. Exit status: 0 on success, 1 on a bad argument, an unknown or
+ambiguous id, or an unusable state file.
+
+Mirroring to Alertmanager (``/api/v2/silences``) is not done here: after a
+silence is added or expired, :func:`mirror_silence` calls
+``slotui.alerting.mirror.mirror_silence(silence, action, config=..., store=..., now=...)``
+if that module exists (it owns the HTTP client and reads the config's
+Alertmanager channels); its messages are printed on stderr and its failures
+never undo the local silence. This module imports neither Textual nor httpx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from slotui.alerting.silence import Silence
+    from slotui.store import Store
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def _err(message: str) -> None:
+    print(f"slotui silence: {message}", file=sys.stderr)
+
+
+def default_author() -> str:
+    """``$USER`` (then ``$LOGNAME``, then the login name), as amtool does."""
+    for var in ("USER", "LOGNAME"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in a container
+        return "unknown"
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    from slotui.store import Store
+
+    state = getattr(args, "state", None)
+    return Store.open(Path(state) if state else None)
+
+
+def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, action: Literal["add", "expire"], now: float) -> None:
+    """Hook: mirror a silence to external systems (Alertmanager) when the alerting code provides it."""
+    try:
+        from slotui.alerting.mirror import mirror_silence as mirror  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    try:
+        for line in mirror(silence, action, config=getattr(args, "config", None), store=store, now=now) or ():
+            print(line, file=sys.stderr)
+    except Exception as exc:  # the local silence is the source of truth; mirroring is best effort
+        _err(f"warning: silence {silence.id} was {action}ed locally but not mirrored: {exc}")
+
+
+def describe(silence: Silence, now: float) -> str:
+    """One line for people: ``snooze slo=helpfulness from ... until ... by alice: deploy``."""
+    from slotui.output.format import format_time
+
+    matchers = ", ".join(str(m) for m in silence.matchers)
+    until = "until expired" if silence.ends_at is None else f"until {format_time(silence.ends_at)}"
+    text = f"{silence.kind} {matchers} from {format_time(silence.starts_at)} {until} by {silence.created_by}"
+    if silence.comment:
+        text += f": {silence.comment}"
+    if silence.state(now) == "pending":
+        text += " (pending)"
+    return text
+
+
+# ---------------------------------------------------------------------- add
+
+
+def _add(args: argparse.Namespace) -> int:
+    from slotui.alerting.silence import Silence, new_silence_id, parse_matchers
+    from slotui.clock import parse_time, utc_now
+    from slotui.config.durations import parse_duration
+    from slotui.store import StoreError
+
+    now = utc_now()
+    try:
+        matchers = parse_matchers(args.matchers)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    if args.duration and args.end:
+        _err("give either -d/--duration or --end, not both")
+        return EXIT_ERROR
+    try:
+        starts_at = parse_time(args.start) if args.start else now
+    except ValueError as exc:
+        _err(f"--start: {exc}")
+        return EXIT_ERROR
+    ends_at: float | None = None
+    if args.duration:
+        try:
+            duration = float(parse_duration(args.duration))  # type: ignore[arg-type]
+        except ValueError as exc:
+            _err(f"-d/--duration: {exc}")
+            return EXIT_ERROR
+        if duration <= 0:
+            _err("-d/--duration must be longer than 0s, e.g. 1h")
+            return EXIT_ERROR
+        ends_at = starts_at + duration
+    elif args.end:
+        try:
+            ends_at = parse_time(args.end)
+        except ValueError as exc:
+            _err(f"--end: {exc}")
+            return EXIT_ERROR
+        if ends_at <= starts_at:
+            _err("--end must be after the start")
+            return EXIT_ERROR
+    if ends_at is not None and ends_at <= now:
+        _err("this silence would end in the past")
+        return EXIT_ERROR
+    try:
+        silence = Silence(
+            id=new_silence_id(),
+            matchers=matchers,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=args.author or default_author(),
+            comment=args.comment or "",
+            updated_at=now,
+        )
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    try:
+        store = _open_store(args)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    try:
+        store.add_silence(silence, now=now)
+        if args.quiet:
+            print(silence.id)
+        else:
+            print(silence.id)
+            print(describe(silence, now))
+        sys.stdout.flush()
+        mirror_silence(args, store, silence, "add", now)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- list
+
+
+def silence_json(silence: Silence, now: float) -> dict[str, object]:
+    """The JSON form printed by ``slotui silence list -o json``."""
+    from slotui.output.format import rfc3339
+
+    return {
+        "id": silence.id,
+        "matchers": [m.to_dict() for m in silence.matchers],
+        "matchers_text": [str(m) for m in silence.matchers],
+        "kind": silence.kind,
+        "state": silence.state(now),
+        "starts_at": rfc3339(silence.starts_at),
+        "ends_at": rfc3339(silence.ends_at),
+        "created_by": silence.created_by,
+        "comment": silence.comment,
+        "updated_at": rfc3339(silence.updated_at),
+    }
+
+
+def render_silence_table(silences: list[Silence], now: float) -> str:
+    """Aligned table: ID, MATCHERS, STARTS, ENDS (``never`` for a mute), CREATED BY, COMMENT."""
+    from slotui.output.format import align_columns, format_time
+
+    rows = []
+    for s in silences:
+        comment = " ".join(s.comment.split())
+        rows.append(
+            (
+                s.id,
+                " ".join(str(m) for m in s.matchers),
+                format_time(s.starts_at),
+                "never" if s.ends_at is None else format_time(s.ends_at),
+                s.created_by,
+                comment,
+            )
+        )
+    lines = align_columns(("ID", "MATCHERS", "STARTS", "ENDS", "CREATED BY", "COMMENT"), rows)
+    return "\n".join(lines) + "\n"
+
+
+def _list(args: argparse.Namespace) -> int:
+    from slotui.alerting.silence import filter_silences, parse_matchers
+    from slotui.clock import utc_now
+    from slotui.store import StoreError
+
+    now = utc_now()
+    try:
+        wanted = parse_matchers(args.matchers) if args.matchers else ()
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    try:
+        store = _open_store(args)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    try:
+        silences = store.list_silences(now, expired=args.expired)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    finally:
+        store.close()
+    if wanted:
+        silences = filter_silences(silences, wanted)
+    if args.quiet:
+        sys.stdout.write("".join(f"{s.id}\n" for s in silences))
+    elif args.output == "json":
+        sys.stdout.write(json.dumps([silence_json(s, now) for s in silences], indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_silence_table(silences, now))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- expire
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from slotui.clock import utc_now
+    from slotui.store import StoreError
+
+    now = utc_now()
+    try:
+        store = _open_store(args)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    status = EXIT_OK
+    try:
+        for key in args.ids:
+            try:
+                before = store.get_silence(key)
+                if before.is_expired(now):
+                    _err(f"silence {before.id} had already expired")
+                    continue
+                ended = store.expire_silence(before.id, now)
+            except StoreError as exc:
+                _err(str(exc))
+                status = EXIT_ERROR
+                continue
+            print(ended.id)
+            mirror_silence(args, store, ended, "expire", now)
+    finally:
+        store.close()
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    command = getattr(args, "silence_command", None)
+    if command == "add":
+        return _add(args)
+    if command in ("list", "query"):
+        return _list(args)
+    if command == "expire":
+        return _expire(args)
+    _err("expected add, list or expire")
+    return EXIT_ERROR
