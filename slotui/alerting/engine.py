@@ -536,7 +536,15 @@ def make_test_alert(
     if result is not None:
         labels, annotations, context = describe(result, severity)
     elif spec is not None:
-        labels, annotations, context = alert_labels(spec, severity), {}, {}
+        from slotui.alerting.context import thresholds_text
+
+        labels, context = alert_labels(spec, severity), {}
+        annotations = {
+            "summary": f"{name} {severity} test notification ({thresholds_text(spec)})",
+            "thresholds": thresholds_text(spec),
+        }
+        if spec.runbook:
+            annotations["runbook_url"] = spec.runbook
     else:
         labels = {"alertname": "SLOTest", "slo": name, "severity": severity, "source": "slotui"}
         annotations, context = {}, {}
