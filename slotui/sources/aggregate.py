@@ -1,0 +1,492 @@
+"""Bucketed aggregation of record values: the SLI arithmetic of the local sources.
+
+A :class:`ValueSeries` keeps, per epoch-aligned slice ``[k*L, (k+1)*L)``, the
+times and values of the records that fell into it, plus aggregates computed
+lazily and cached until the slice changes (sum, count, min, max, the sorted
+values). A window ``[start, end)`` is answered from the cached aggregates of
+the slices it covers whole and a time filter over the (at most two) slices it
+cuts, so appending records never rescans old ones and a window query costs one
+step per slice. :class:`RatioSeries` does the same for good/total counts.
+
+Quantiles use linear interpolation between closest ranks, the definition of
+DuckDB's ``quantile_cont``, numpy's default (``method="linear"``) and
+Hyndman & Fan type 7: for sorted values ``v`` of length ``n`` and ``q`` in
+``[0, 1]``, ``h = (n - 1) * q``, result ``v[floor(h)] + (h - floor(h)) *
+(v[ceil(h)] - v[floor(h)])``. A window quantile over many slices is found by
+selection across the slices' sorted runs without merging them.
+
+No data is ``None``, never NaN: a window or slice without values has no value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from array import array
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Iterable, Sequence
+
+__all__ = [
+    "Agg",
+    "parse_agg",
+    "quantile_sorted",
+    "kth_smallest",
+    "ValueSeries",
+    "RatioSeries",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Agg:
+    """An aggregation: ``kind`` is mean, sum, count, min, max or quantile (with ``q`` in [0, 1])."""
+
+    kind: str
+    q: float = 0.0
+
+    def __str__(self) -> str:
+        if self.kind == "quantile":
+            return f"p{self.q * 100:g}"
+        return self.kind
+
+
+_QUANTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")
+_ALIASES = {"avg": "mean", "average": "mean", "mean": "mean", "sum": "sum", "count": "count",
+            "min": "min", "max": "max", "median": "p50"}
+
+
+def parse_agg(text: str) -> Agg:
+    """``mean``/``avg``, ``sum``, ``count``, ``min``, ``max``, ``median`` or ``pNN`` (``p95``, ``p99.9``).
+
+    Raises ValueError naming the accepted forms.
+    """
+    name = _ALIASES.get(text.strip().lower(), text.strip().lower())
+    if name in ("mean", "sum", "count", "min", "max"):
+        return Agg(name)
+    match = _QUANTILE.match(name)
+    if match:
+        pct = float(match.group(1))
+        if 0.0 <= pct <= 100.0:
+            return Agg("quantile", pct / 100.0)
+    raise ValueError(
+        f"unknown aggregation {text!r}: expected mean, sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
+    )
+
+
+def quantile_sorted(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolation quantile (DuckDB ``quantile_cont``) of sorted ``values``; None when empty."""
+    n = len(values)
+    if n == 0:
+        return None
+    h = (n - 1) * q
+    lo = math.floor(h)
+    hi = math.ceil(h)
+    if lo == hi:
+        return float(values[lo])
+    a, b = values[lo], values[hi]
+    return a + (b - a) * (h - lo)
+
+
+# --------------------------------------------------------------------------- selection across sorted runs
+
+_PACK = struct.Struct("<d")
+_UNPACK_Q = struct.Struct("<q")
+
+
+def _order_key(x: float) -> int:
+    """Map a float to an int with the same order (for bisection over the float line)."""
+    (i,) = _UNPACK_Q.unpack(_PACK.pack(x))
+    return i if i >= 0 else -(i & 0x7FFFFFFFFFFFFFFF) - 1
+
+
+def _from_key(k: int) -> float:
+    i = k if k >= 0 else (-(k + 1)) | -0x8000000000000000
+    (x,) = _PACK.unpack(_UNPACK_Q.pack(i))
+    return x
+
+
+def _count_le(runs: Sequence[Sequence[float]], x: float) -> int:
+    return sum(map(bisect_right, runs, repeat(x)))
+
+
+def kth_smallest(runs: Sequence[Sequence[float]], k: int) -> float:
+    """The ``k``-th smallest value (0-based) of the union of sorted ``runs``, without merging them.
+
+    Bisects over the ordered bit patterns of doubles (at most 64 steps), each
+    step counting values ``<= x`` with one binary search per run.
+    """
+    lo_v = min(r[0] for r in runs if len(r))
+    hi_v = max(r[-1] for r in runs if len(r))
+    lo, hi = _order_key(lo_v), _order_key(hi_v)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _count_le(runs, _from_key(mid)) >= k + 1:
+            hi = mid
+        else:
+            lo = mid + 1
+    return _from_key(lo)
+
+
+def _next_after(runs: Sequence[Sequence[float]], x: float) -> float | None:
+    best = None
+    for r in runs:
+        i = bisect_right(r, x)
+        if i < len(r) and (best is None or r[i] < best):
+            best = r[i]
+    return best
+
+
+def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
+    """:func:`quantile_sorted` of the union of sorted runs (merges small inputs, selects in big ones)."""
+    runs = [r for r in runs if len(r)]
+    n = sum(len(r) for r in runs)
+    if n == 0:
+        return None
+    if len(runs) == 1:
+        return quantile_sorted(runs[0], q)
+    if n <= 60_000 or len(runs) * 64 > n // 4:
+        merged: list[float] = []
+        for r in runs:
+            merged.extend(r)
+        merged.sort()
+        return quantile_sorted(merged, q)
+    h = (n - 1) * q
+    lo = math.floor(h)
+    a = kth_smallest(runs, lo)
+    if h == lo:
+        return a
+    b = a if _count_le(runs, a) >= lo + 2 else _next_after(runs, a)
+    assert b is not None
+    return a + (b - a) * (h - lo)
+
+
+# --------------------------------------------------------------------------- value series
+
+
+def _find_pair(times: array, other: array, t: float, v: float) -> int:
+    """Index of the last ``(t, v)`` pair, searching from the end (retractions are recent)."""
+    for i in range(len(times) - 1, -1, -1):
+        if times[i] == t and other[i] == v:
+            return i
+    return -1
+
+
+class _ValueSlice:
+    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max")
+
+    def __init__(self) -> None:
+        self.times = array("d")
+        self.values = array("d")
+        self._sorted: list[float] | None = None
+        self._sum: float | None = None
+        self._min: float | None = None
+        self._max: float | None = None
+
+    def changed(self) -> None:
+        self._sorted = None
+        self._sum = None
+        self._min = None
+        self._max = None
+
+    def sorted_values(self) -> list[float]:
+        if self._sorted is None:
+            self._sorted = sorted(self.values)
+        return self._sorted
+
+    def total(self) -> float:
+        if self._sum is None:
+            self._sum = math.fsum(self.values)
+        return self._sum
+
+    def minimum(self) -> float:
+        if self._min is None:
+            self._min = self._sorted[0] if self._sorted is not None else min(self.values)
+        return self._min
+
+    def maximum(self) -> float:
+        if self._max is None:
+            self._max = self._sorted[-1] if self._sorted is not None else max(self.values)
+        return self._max
+
+    def values_between(self, start: float, end: float) -> list[float]:
+        return [v for t, v in zip(self.times, self.values) if start <= t < end]
+
+
+class _Partial:
+    """Accumulates a window aggregate from whole slices and filtered values."""
+
+    __slots__ = ("agg", "count", "sums", "lo", "hi", "runs")
+
+    def __init__(self, agg: Agg) -> None:
+        self.agg = agg
+        self.count = 0
+        self.sums: list[float] = []
+        self.lo: float | None = None
+        self.hi: float | None = None
+        self.runs: list[Sequence[float]] = []
+
+    def add_slice(self, sl: _ValueSlice) -> None:
+        n = len(sl.values)
+        if n == 0:
+            return
+        kind = self.agg.kind
+        self.count += n
+        if kind in ("mean", "sum"):
+            self.sums.append(sl.total())
+        elif kind == "min":
+            m = sl.minimum()
+            self.lo = m if self.lo is None or m < self.lo else self.lo
+        elif kind == "max":
+            m = sl.maximum()
+            self.hi = m if self.hi is None or m > self.hi else self.hi
+        elif kind == "quantile":
+            self.runs.append(sl.sorted_values())
+
+    def add_values(self, values: list[float]) -> None:
+        if not values:
+            return
+        kind = self.agg.kind
+        self.count += len(values)
+        if kind in ("mean", "sum"):
+            self.sums.append(math.fsum(values))
+        elif kind == "min":
+            m = min(values)
+            self.lo = m if self.lo is None or m < self.lo else self.lo
+        elif kind == "max":
+            m = max(values)
+            self.hi = m if self.hi is None or m > self.hi else self.hi
+        elif kind == "quantile":
+            values.sort()
+            self.runs.append(values)
+
+    def result(self) -> float | None:
+        if self.count == 0:
+            return None
+        kind = self.agg.kind
+        if kind == "count":
+            return float(self.count)
+        if kind == "sum":
+            return math.fsum(self.sums)
+        if kind == "mean":
+            return math.fsum(self.sums) / self.count
+        if kind == "min":
+            return self.lo
+        if kind == "max":
+            return self.hi
+        return quantile_runs(self.runs, self.agg.q)
+
+
+class _SliceIndex:
+    """Slices keyed by index ``k`` (start ``k * length``), with a sorted key list for range scans."""
+
+    __slots__ = ("length", "slices", "keys", "_last_key", "_last")
+
+    def __init__(self, length: float) -> None:
+        if not length > 0:
+            raise ValueError("slice length must be positive")
+        self.length = float(length)
+        self.slices: dict[int, object] = {}
+        self.keys: list[int] = []
+        self._last_key: int | None = None
+        self._last: object = None
+
+    def key_range(self, start: float, end: float) -> list[int]:
+        """Keys of slices overlapping ``[start, end)``."""
+        k0 = math.floor(start / self.length)
+        k1 = math.floor(end / self.length)
+        i, j = bisect_left(self.keys, k0), bisect_right(self.keys, k1)
+        return self.keys[i:j]
+
+    def prune(self, before: float) -> None:
+        """Forget slices that end at or before ``before``."""
+        k = math.floor(before / self.length)  # slice k ends at (k+1)*L > before: keep it
+        i = bisect_left(self.keys, k)
+        for key in self.keys[:i]:
+            del self.slices[key]
+        del self.keys[:i]
+        self._last_key = None
+        self._last = None
+
+    def clear(self) -> None:
+        self.slices.clear()
+        self.keys.clear()
+        self._last_key = None
+        self._last = None
+
+    def _new_key(self, key: int) -> None:
+        if not self.keys or key > self.keys[-1]:
+            self.keys.append(key)
+        else:
+            insort(self.keys, key)
+
+
+class ValueSeries(_SliceIndex):
+    """Numeric values of records per slice; answers any :class:`Agg` per slice and per window."""
+
+    __slots__ = ()
+
+    def add(self, t: float, value: float) -> None:
+        """Record ``value`` at time ``t`` (epoch seconds)."""
+        key = int(t // self.length)
+        if key == self._last_key:
+            sl = self._last
+        else:
+            sl = self.slices.get(key)
+            if sl is None:
+                sl = self.slices[key] = _ValueSlice()
+                self._new_key(key)
+            self._last_key, self._last = key, sl
+        sl.times.append(t)  # type: ignore[union-attr]
+        sl.values.append(value)  # type: ignore[union-attr]
+        sl._sorted = None  # type: ignore[union-attr]
+        sl._sum = sl._min = sl._max = None  # type: ignore[union-attr]
+
+    def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
+        for t, v in zip(times, values):
+            self.add(t, v)
+
+    def remove(self, t: float, value: float) -> bool:
+        """Retract one ``(t, value)`` added before; False when it is not held (e.g. pruned)."""
+        sl = self.slices.get(int(t // self.length))
+        if sl is None:
+            return False
+        i = _find_pair(sl.times, sl.values, t, value)  # type: ignore[union-attr]
+        if i < 0:
+            return False
+        del sl.times[i]  # type: ignore[union-attr]
+        del sl.values[i]  # type: ignore[union-attr]
+        sl.changed()  # type: ignore[union-attr]
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(s.values) for s in self.slices.values())  # type: ignore[attr-defined]
+
+    def window(self, agg: Agg, start: float, end: float) -> float | None:
+        """``agg`` over values with time in ``[start, end)``; None when there are none."""
+        acc = _Partial(agg)
+        length = self.length
+        for key in self.key_range(start, end):
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                acc.add_slice(sl)
+            else:
+                acc.add_values(sl.values_between(start, end))
+        return acc.result()
+
+    def slice_values(self, agg: Agg, start: float, end: float) -> list[tuple[float, float]]:
+        """``(slice_start, agg)`` per slice whose start is in ``[start, end)`` with data before ``end``.
+
+        The slice holding ``end`` is cut at ``end`` (records at or after ``end`` are ignored).
+        """
+        out: list[tuple[float, float]] = []
+        length = self.length
+        for key in self.key_range(start, end):
+            s0 = key * length
+            if s0 < start:
+                continue
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            acc = _Partial(agg)
+            if s0 + length <= end:
+                acc.add_slice(sl)
+            else:
+                acc.add_values(sl.values_between(s0, end))
+            value = acc.result()
+            if value is not None:
+                out.append((s0, value))
+        return out
+
+
+# --------------------------------------------------------------------------- ratio series
+
+
+class _CountSlice:
+    __slots__ = ("times", "good", "_good")
+
+    def __init__(self) -> None:
+        self.times = array("d")
+        self.good = array("b")
+        self._good: int | None = None
+
+    def good_count(self) -> int:
+        if self._good is None:
+            self._good = sum(self.good)
+        return self._good
+
+    def counts_between(self, start: float, end: float) -> tuple[int, int]:
+        g = n = 0
+        for t, ok in zip(self.times, self.good):
+            if start <= t < end:
+                n += 1
+                g += ok
+        return g, n
+
+
+class RatioSeries(_SliceIndex):
+    """Good/total event counts per slice."""
+
+    __slots__ = ()
+
+    def add(self, t: float, good: bool) -> None:
+        key = int(t // self.length)
+        if key == self._last_key:
+            sl = self._last
+        else:
+            sl = self.slices.get(key)
+            if sl is None:
+                sl = self.slices[key] = _CountSlice()
+                self._new_key(key)
+            self._last_key, self._last = key, sl
+        sl.times.append(t)  # type: ignore[union-attr]
+        sl.good.append(1 if good else 0)  # type: ignore[union-attr]
+        sl._good = None  # type: ignore[union-attr]
+
+    def remove(self, t: float, good: bool) -> bool:
+        sl = self.slices.get(int(t // self.length))
+        if sl is None:
+            return False
+        i = _find_pair(sl.times, sl.good, t, 1 if good else 0)  # type: ignore[union-attr]
+        if i < 0:
+            return False
+        del sl.times[i]  # type: ignore[union-attr]
+        del sl.good[i]  # type: ignore[union-attr]
+        sl._good = None  # type: ignore[union-attr]
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(s.times) for s in self.slices.values())  # type: ignore[attr-defined]
+
+    def window(self, start: float, end: float) -> tuple[int, int]:
+        """``(good, total)`` of events with time in ``[start, end)``."""
+        g = n = 0
+        length = self.length
+        for key in self.key_range(start, end):
+            sl: _CountSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                g += sl.good_count()
+                n += len(sl.times)
+            else:
+                dg, dn = sl.counts_between(start, end)
+                g += dg
+                n += dn
+        return g, n
+
+    def buckets(self, start: float, end: float) -> list[tuple[float, float, float]]:
+        """``(slice_start, good, total)`` per slice whose start is in ``[start, end)``, cut at ``end``."""
+        out: list[tuple[float, float, float]] = []
+        length = self.length
+        for key in self.key_range(start, end):
+            s0 = key * length
+            if s0 < start:
+                continue
+            sl: _CountSlice = self.slices[key]  # type: ignore[assignment]
+            if s0 + length <= end:
+                g, n = sl.good_count(), len(sl.times)
+            else:
+                g, n = sl.counts_between(s0, end)
+            if n:
+                out.append((s0, float(g), float(n)))
+        return out

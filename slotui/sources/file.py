@@ -1,0 +1,459 @@
+"""The ``file`` source: request logs on disk, followed like ``tail -f``.
+
+Formats: JSONL request records (SPEC section 8), OTLP/JSON lines of the
+OpenTelemetry collector's file exporter, CSV with a column mapping, and
+Parquet when ``pyarrow`` is installed. ``format: auto`` picks CSV for
+``.csv``/``.tsv``, Parquet for ``.parquet``/``.pq``, JSON lines otherwise (each
+line is recognised as a record, an evaluation result or an OTLP export).
+
+Following. The source remembers the byte offset it has read to (and the
+file's device and inode). A fetch reads only the bytes appended since; when
+the file shrank or was replaced (rotation, truncation) it starts again from
+the first byte and rebuilds its aggregates. Parquet files are re-read whole
+when their size or mtime changes.
+
+The last line without a newline. A file's last line may lack its newline
+(the Azure trace has none) or be half-written by a process still appending.
+Such a line is consumed when it parses completely, and remembered: when more
+bytes arrive and they start with the newline, it was complete; when they
+continue the line instead, its records are retracted and the whole line is
+parsed again. A last line that does not parse is held, not counted, until a
+newline ends it (then it is counted as malformed if it still does not
+parse). Evaluation results on an unterminated last line wait for their
+newline.
+
+Evaluation results given as separate lines (``"event":
+"gen_ai.evaluation.result"``) are joined to their request on ``trace_id``
+in either order, as long as the request is among the last
+``JOIN_MEMORY`` requests with a ``trace_id``; an evaluation whose request is
+never seen counts as a record of its own at the evaluation's time.
+
+A malformed line (not JSON, no readable time, wrong number of CSV fields) is
+counted in ``SLIData.malformed`` and the first one is named in the note; it
+never stops the source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from slotui.config.expressions import ExpressionError
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.base import SourceError
+from slotui.sources.records import (
+    CsvParser,
+    JsonLineParser,
+    Malformed,
+    TimeParser,
+    _loads,
+    _JSONError,
+    add_evaluations,
+    normalize_record,
+)
+from slotui.sources.series_book import DerivedFields, SeriesBook, SpecProblem, retention
+
+__all__ = ["FileSource", "JOIN_MEMORY"]
+
+#: how many recent requests with a trace_id are remembered for joining evaluation results
+JOIN_MEMORY = 20_000
+#: bytes read and parsed per step
+CHUNK = 8 * 1024 * 1024
+#: appends larger than this are parsed in a worker thread
+THREAD_THRESHOLD = 1024 * 1024
+
+Record = dict[str, Any]
+
+
+def _detect_format(path: Path, configured: str) -> str:
+    if configured != "auto":
+        return "jsonl" if configured == "otlp" else configured
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    return "jsonl"
+
+
+class FileSource:
+    """Request-log file as an SLI source (see the module docstring for the rules)."""
+
+    def __init__(self, name: str, config: Any, *, base_dir: Path | str = ".", defaults: Any = None) -> None:
+        self.name = name
+        self.config = config
+        path = Path(os.path.expanduser(config.path))
+        self.path = path if path.is_absolute() else Path(base_dir) / path
+        self.format = _detect_format(self.path, getattr(config, "format", "auto"))
+        self.follow = bool(getattr(config, "follow", True))
+        time_field = getattr(config, "time_field", "time") or "time"
+        columns = dict(getattr(config, "columns", {}) or {})
+        self._time_of = TimeParser(getattr(config, "timezone", "UTC"), getattr(config, "time_format", None))
+        try:
+            self.derived = DerivedFields(dict(getattr(config, "fields", {}) or {}))
+        except ExpressionError as exc:
+            raise SourceError(f"source {name}: {exc}", retryable=False) from None
+        self._time_field = time_field
+        self._json = JsonLineParser(self._time_of, time_field, columns)
+        self._csv = CsvParser(self._time_of, time_field, columns)
+        self._fast_json = time_field == "time" and not columns
+        self.book = SeriesBook()
+        self._problems: dict[str, str] = {}
+        self._async_lock = asyncio.Lock()
+        self._lock = threading.Lock()
+        self._reset_state()
+        #: bytes read from disk in total (tests assert that appends read only new bytes)
+        self.bytes_read = 0
+        self._max_now = float("-inf")
+
+    # ----------------------------------------------------------------- state
+
+    def _reset_state(self) -> None:
+        self._offset = 0  # consumed up to here (start of an unterminated last line)
+        self._line_no = 0  # complete lines consumed
+        self._identity: tuple[int, int] | None = None
+        self._size = 0
+        self._mtime_ns = 0
+        self._tail: tuple[int, list[Record]] | None = None  # (byte length, records) of a consumed unterminated line
+        self._held: str | None = None  # why an unterminated last line is held
+        self.malformed = 0
+        self._first_malformed: str | None = None
+        self._traces: dict[Any, Record] = {}
+        self._eval_only: set[Any] = set()
+        self._csv.reset()
+        self.records = 0
+
+    def _restart(self) -> None:
+        self._reset_state()
+        self.book.clear()
+
+    # ----------------------------------------------------------------- protocol
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Read what was appended, then answer every SLO as of ``now``.
+
+        Raises :class:`SourceError` when the file is missing or unreadable.
+        """
+        async with self._async_lock:
+            pending = self._pending_bytes()
+            if pending > THREAD_THRESHOLD:
+                return await asyncio.to_thread(self.fetch_sync, slos, now)
+            return self.fetch_sync(slos, now)
+
+    async def aclose(self) -> None:
+        """Nothing stays open between fetches."""
+
+    def _pending_bytes(self) -> int:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return 0
+        if self._identity != (st.st_dev, st.st_ino) or st.st_size < self._size:
+            return st.st_size
+        return st.st_size - self._offset
+
+    # ----------------------------------------------------------------- synchronous core
+
+    def fetch_sync(self, slos: Sequence[SLOSpec], now: float) -> dict[str, SLIData]:
+        """:meth:`fetch` without the event loop (benchmarks, tests, threads)."""
+        with self._lock:
+            new_series = False
+            self._problems = {}
+            for spec in slos:
+                if self.book.has(spec):
+                    continue
+                try:
+                    self.book.add_spec(spec)
+                    new_series = True
+                except SpecProblem as exc:
+                    self._problems[spec.name] = str(exc)
+            if new_series and (self._offset or self._tail):
+                self._restart()  # a new series needs the records read before: read again
+            self._update()
+            self._max_now = max(self._max_now, now)
+            keep = retention(slos)
+            if keep > 0 and self._max_now != float("-inf"):
+                self.book.prune(self._max_now - keep)
+            note = self._note()
+            out: dict[str, SLIData] = {}
+            for spec in slos:
+                problem = self._problems.get(spec.name)
+                if problem is not None:
+                    out[spec.name] = SLIData(error=problem, malformed=self.malformed, note=note)
+                    continue
+                out[spec.name] = self.book.answer(spec, now, malformed=self.malformed, note=note)
+            return out
+
+    def _note(self) -> str | None:
+        parts = []
+        if self._first_malformed:
+            parts.append(f"first malformed line: {self._first_malformed}")
+        if self._held:
+            parts.append(self._held)
+        return "; ".join(parts) or None
+
+    def _update(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise SourceError(f"{self.path}: file not found") from None
+        except OSError as exc:
+            raise SourceError(f"{self.path}: {exc.strerror or exc}") from None
+        identity = (st.st_dev, st.st_ino)
+        if self._identity is not None and (identity != self._identity or st.st_size < self._size):
+            self._restart()
+        if self.format == "parquet":
+            if (st.st_size, st.st_mtime_ns) != (self._size, self._mtime_ns) or self._identity is None:
+                self._restart()
+                self._read_parquet()
+            self._identity, self._size, self._mtime_ns = identity, st.st_size, st.st_mtime_ns
+            return
+        if self._identity is not None and not self.follow:
+            return
+        if identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns):
+            return  # unchanged since the last read
+        self._identity = identity
+        self._mtime_ns = st.st_mtime_ns
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                self._read_from(fh)
+                self._size = max(st.st_size, fh.tell())
+        except OSError as exc:
+            raise SourceError(f"{self.path}: {exc.strerror or exc}") from None
+
+    def _read_from(self, fh: Any) -> None:
+        carry = b""
+        first = True
+        while True:
+            chunk = fh.read(CHUNK)
+            self.bytes_read += len(chunk)
+            if first:
+                first = False
+                if self._tail is not None:
+                    length, tail_records = self._tail
+                    data = chunk
+                    while len(data) <= length:  # need the byte after the tail line
+                        more = fh.read(CHUNK)
+                        self.bytes_read += len(more)
+                        if not more:
+                            break
+                        data += more
+                    chunk = data
+                    if len(chunk) <= length:
+                        return  # nothing new after the consumed last line
+                    nxt = chunk[length : length + 2]
+                    if nxt[:1] == b"\n" or nxt == b"\r\n":
+                        skip = length + (1 if nxt[:1] == b"\n" else 2)
+                        self._offset += skip
+                        self._line_no += 1
+                        chunk = chunk[skip:]
+                    else:
+                        for record in tail_records:  # the line went on: parse it again whole
+                            self._retract_record(record)
+                    self._tail = None
+                self._held = None
+            if not chunk:
+                break
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            complete, carry = data[: cut + 1], data[cut + 1 :]
+            self._consume(complete)
+            self._offset += len(complete)
+        if carry:
+            self._consume_tail(carry)
+
+    # ----------------------------------------------------------------- parsing
+
+    def _bad(self, line_no: int, reason: str) -> None:
+        self.malformed += 1
+        if self._first_malformed is None:
+            self._first_malformed = f"line {line_no}: {reason}"
+
+    def _consume(self, data: bytes) -> None:
+        """Parse complete lines (``data`` ends with a newline)."""
+        lines = data.split(b"\n")
+        lines.pop()  # after the final newline
+        base = self._line_no
+        self._line_no += len(lines)
+        if self.format == "csv":
+            self._consume_csv(lines, base)
+        else:
+            self._consume_json(lines, base)
+
+    def _consume_json(self, lines: list[bytes], base: int) -> None:
+        batch: list[Record] = []
+        time_of = self._time_of
+        loads = _loads
+        fast = self._fast_json
+        eval_only = self._eval_only
+        for i, line in enumerate(lines):
+            if len(line) < 3 and not line.strip():
+                continue
+            try:
+                obj = loads(line)
+            except _JSONError as exc:
+                self._bad(base + i + 1, f"not JSON ({str(exc)[:60]})")
+                continue
+            try:
+                if fast and type(obj) is dict and "resourceSpans" not in obj and "event" not in obj:
+                    # plain request record: the common case, kept short
+                    records = [normalize_record(obj, time_of)]
+                    event = None
+                else:
+                    records, event = self._json.parse_object(obj)
+            except Malformed as exc:
+                self._bad(base + i + 1, str(exc))
+                continue
+            if event is not None:
+                self._flush(batch)  # the request it joins may be in the batch
+                batch = []
+                self._join_evaluation(event)
+            for record in records:
+                trace_id = record.get("trace_id")
+                if trace_id is None or "span_id" in record:  # OTLP spans are not joined
+                    batch.append(record)
+                elif trace_id in eval_only:
+                    self._flush(batch)
+                    batch = []
+                    self._join_request(record)
+                else:
+                    batch.append(record)
+                    self._remember(trace_id, record)
+        self._flush(batch)
+
+    def _consume_csv(self, lines: list[bytes], base: int) -> None:
+        text = [line.decode("utf-8", "replace") for line in lines]
+        batch: list[Record] = []
+        for index, result in self._csv.parse_rows(text):
+            if isinstance(result, Malformed):
+                self._bad(base + index + 1, str(result))
+            else:
+                batch.extend(result)
+        self._flush(batch)
+
+    def _consume_tail(self, line: bytes) -> None:
+        """An unterminated last line: consume it when it parses as request records, else hold it."""
+        records: list[Record] = []
+        if not line.strip():
+            self._held = None
+            return
+        try:
+            if self.format == "csv":
+                results = list(self._csv.parse_rows([line.decode("utf-8", "replace")]))
+                if self._csv.header is not None and not results and self._line_no == 0:
+                    # the file is only a header without newline: take it as the header
+                    self._offset += len(line)
+                    return
+                for _, result in results:
+                    if isinstance(result, Malformed):
+                        raise result
+                    records.extend(result)
+            else:
+                records, event = self._json.parse(line)
+                if event is not None:
+                    self._held = "an evaluation result on the unterminated last line waits for its newline"
+                    return
+        except Malformed as exc:
+            self._held = f"the unterminated last line is held until it is complete ({exc})"
+            return
+        self._flush(records)
+        self._tail = (len(line), records)
+        self._held = None
+
+    # ----------------------------------------------------------------- records into series
+
+    def _flush(self, batch: list[Record]) -> None:
+        if not batch:
+            return
+        if self.derived:
+            self.derived.apply(batch)
+        self.book.ingest(batch)
+        self.records += len(batch)
+
+    def _retract_record(self, record: Record) -> None:
+        self.book.retract(record)
+        self.records -= 1
+
+    def _remember(self, trace_id: Any, record: Record) -> None:
+        traces = self._traces
+        traces.pop(trace_id, None)
+        traces[trace_id] = record
+        if len(traces) > JOIN_MEMORY:
+            old = next(iter(traces))
+            del traces[old]
+            self._eval_only.discard(old)
+
+    def _join_request(self, record: Record) -> None:
+        trace_id = record["trace_id"]
+        previous = self._traces.get(trace_id)
+        if previous is not None and trace_id in self._eval_only:
+            # evaluations came first: replace the evaluation-only record by the request with its scores
+            self._retract_record(previous)
+            self._eval_only.discard(trace_id)
+            for key, value in previous.items():
+                if key.startswith("evaluations.") and key not in record:
+                    record[key] = value
+        self._flush([record])
+        self._remember(trace_id, record)
+
+    def _join_evaluation(self, event: Record) -> None:
+        name = event.get("gen_ai.evaluation.name")
+        score = event.get("gen_ai.evaluation.score.value")
+        key = f"evaluations.{name}"
+        trace_id = event.get("trace_id")
+        previous = self._traces.get(trace_id) if trace_id is not None else None
+        if previous is not None:
+            self._retract_record(previous)
+            updated = dict(previous)
+            updated[key] = score
+            self._flush([updated])
+            self._remember(trace_id, updated)
+            return
+        if event.get("time") is None:
+            self._bad(self._line_no, "evaluation result without a time or a known trace_id")
+            return
+        record: Record = {"time": event["time"], key: score}
+        if trace_id is not None:
+            record["trace_id"] = trace_id
+            self._eval_only.add(trace_id)
+            self._remember(trace_id, record)
+        self._flush([record])
+
+    # ----------------------------------------------------------------- parquet
+
+    def _read_parquet(self) -> None:
+        try:
+            import pyarrow.parquet as pq  # optional: only when a Parquet file is configured
+        except ImportError:
+            raise SourceError(
+                f"{self.path}: reading Parquet needs pyarrow, which is not installed (pip install pyarrow)",
+                retryable=False,
+            ) from None
+        try:
+            table = pq.read_table(self.path)
+        except Exception as exc:  # pyarrow raises many types; the message is what the user needs
+            raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+        rename = {column: field for field, column in (getattr(self.config, "columns", {}) or {}).items()}
+        batch: list[Record] = []
+        for index, row in enumerate(table.to_pylist()):
+            record = {rename.get(k, k): v for k, v in row.items()}
+            raw = record.get(self._time_field)
+            try:
+                if raw is None:
+                    raise Malformed(f"no {self._time_field!r} value")
+                record["time"] = self._time_of(raw)
+            except Malformed as exc:
+                self._bad(index + 1, str(exc))
+                continue
+            if record.get("evaluations") is not None:
+                add_evaluations(record, record["evaluations"])
+            batch.append(record)
+        self._flush(batch)

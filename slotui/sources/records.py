@@ -1,0 +1,427 @@
+"""Request records: parsing JSONL, OTLP/JSON and CSV lines into flat dicts.
+
+A record is a ``dict`` with ``"time"`` (epoch seconds, float: the END of the
+request) and the fields of the line. SPEC section 8 is the schema: dotted
+names such as ``gen_ai.usage.cost`` are plain keys; a list ``evaluations`` of
+``{"gen_ai.evaluation.name", "gen_ai.evaluation.score.value"}`` objects adds one
+key ``evaluations.<name>`` per evaluation; a request succeeded when
+``error.type`` is null or absent.
+
+Line kinds understood by :class:`JsonLineParser` (auto-detected per line):
+
+- a request record ``{"time": ..., ...}``;
+- an evaluation result ``{"time", "trace_id", "event": "gen_ai.evaluation.result",
+  "gen_ai.evaluation.name", "gen_ai.evaluation.score.value"}`` (returned apart,
+  to be joined on ``trace_id`` by the caller);
+- an OTLP/JSON export line ``{"resourceSpans": [...]}`` (the OpenTelemetry
+  collector's file exporter): one record per span, ``time`` = end,
+  ``duration_s`` = end - start, resource and span attributes as flat keys,
+  ``error.type`` from the span's ``error.type`` attribute, else from an ERROR
+  status (code 2) as its message or ``"error"``; span events named
+  ``gen_ai.evaluation.result`` become ``evaluations.<name>``.
+
+Times: RFC 3339 / ISO 8601 strings with any number of fractional digits
+(``2023-11-16 18:15:46.6805900`` included), ``Z`` or ``+HH:MM`` offsets;
+naive times are in the configured zone (UTC by default). Numbers are epoch
+seconds (values above 1e11 are taken as ms, above 1e14 as µs, above 1e17 as ns).
+With an explicit strptime ``time_format``, fractional digits beyond the six
+``%f`` accepts are dropped (sub-microsecond precision is not kept).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+try:  # orjson is an optional speed-up; the stdlib parser gives the same records
+    import orjson as _orjson
+
+    _loads = _orjson.loads
+    _JSONError: tuple[type[Exception], ...] = (_orjson.JSONDecodeError, ValueError)
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+    _loads = json.loads
+    _JSONError = (ValueError,)
+
+__all__ = [
+    "EVALUATION_EVENT",
+    "Malformed",
+    "TimeParser",
+    "JsonLineParser",
+    "CsvParser",
+    "normalize_record",
+    "add_evaluations",
+    "otlp_records",
+    "coerce_number",
+]
+
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+_EVAL_NAME = "gen_ai.evaluation.name"
+_EVAL_SCORE = "gen_ai.evaluation.score.value"
+_UTC = timezone.utc
+
+
+class Malformed(ValueError):
+    """A line that cannot become a record; the message says why (never fatal to the source)."""
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _zone(name: str | None) -> tzinfo:
+    if not name or name.upper() in ("UTC", "Z", "GMT"):
+        return _UTC
+    from zoneinfo import ZoneInfo  # imported only for a non-UTC zone
+
+    return ZoneInfo(name)
+
+
+class TimeParser:
+    """Turns time values into epoch seconds (float), fast for RFC 3339 strings.
+
+    The epoch second of each ``YYYY-MM-DD HH:MM`` prefix is cached, so a line
+    costs a dictionary lookup and two number conversions.
+    """
+
+    __slots__ = ("zone", "time_format", "_minutes", "_strip_frac")
+
+    def __init__(self, zone: str | None = "UTC", time_format: str | None = None) -> None:
+        self.zone = _zone(zone)
+        self.time_format = time_format
+        self._minutes: dict[str, float] = {}
+        self._strip_frac = time_format is not None and "%f" in time_format
+
+    def __call__(self, value: Any) -> float:
+        """Epoch seconds for ``value``; raises :class:`Malformed`."""
+        if isinstance(value, str):
+            if self.time_format is not None:
+                return self._strptime(value)
+            return self._iso(value)
+        if isinstance(value, datetime):
+            return (value if value.tzinfo is not None else value.replace(tzinfo=self.zone)).timestamp()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Malformed(f"time is {type(value).__name__}, expected an RFC 3339 string or epoch seconds")
+        t = float(value)
+        if t != t or t in (float("inf"), float("-inf")):
+            raise Malformed("time is not a finite number")
+        if abs(t) >= 1e17:
+            return t / 1e9
+        if abs(t) >= 1e14:
+            return t / 1e6
+        if abs(t) >= 1e11:
+            return t / 1e3
+        return t
+
+    def _minute(self, prefix: str, naive: bool) -> float:
+        key = prefix if naive else "Z" + prefix
+        base = self._minutes.get(key)
+        if base is None:
+            try:
+                dt = datetime(int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10]),
+                              int(prefix[11:13]), int(prefix[14:16]),
+                              tzinfo=self.zone if naive else _UTC)
+            except ValueError as exc:
+                raise Malformed(f"invalid time {prefix!r}: {exc}") from None
+            base = dt.timestamp()
+            if len(self._minutes) > 100_000:
+                self._minutes.clear()
+            self._minutes[key] = base
+        return base
+
+    def _iso(self, s: str) -> float:
+        n = len(s)
+        if n < 19 or s[4] != "-" or s[7] != "-" or s[13] != ":" or s[16] != ":" or s[10] not in "Tt ":
+            if n == 10 and s[4] == "-" and s[7] == "-":
+                return self._iso(s + "T00:00:00")
+            raise Malformed(f"invalid time {s[:40]!r}: expected RFC 3339 (2026-06-01T12:00:03.120Z)")
+        sec_text = s[17:19]
+        if not sec_text.isdigit():
+            raise Malformed(f"invalid time {s[:40]!r}: bad seconds")
+        seconds = float(int(sec_text))
+        i = 19
+        if i < n and s[i] in ".,":
+            j = i + 1
+            while j < n and s[j].isdigit():
+                j += 1
+            if j == i + 1:
+                raise Malformed(f"invalid time {s[:40]!r}: empty fraction")
+            seconds += float("0." + s[i + 1 : j])
+            i = j
+        rest = s[i:]
+        if not rest:
+            return self._minute(s[:16], naive=True) + seconds
+        if rest in ("Z", "z"):
+            offset = 0.0
+        else:
+            m = _OFFSET.match(rest)
+            if m is None:
+                raise Malformed(f"invalid time {s[:40]!r}: bad zone offset {rest!r}")
+            sign = -1.0 if m.group(1) == "-" else 1.0
+            offset = sign * (int(m.group(2)) * 3600 + int(m.group(3)) * 60)
+        return self._minute(s[:16], naive=False) + seconds - offset
+
+    def _strptime(self, s: str) -> float:
+        assert self.time_format is not None
+        text = s.strip()
+        if self._strip_frac:
+            text = _LONG_FRACTION.sub(r"\1", text)
+        try:
+            dt = datetime.strptime(text, self.time_format)
+        except ValueError as exc:
+            raise Malformed(f"time {s[:40]!r} does not match {self.time_format!r}: {exc}") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=self.zone)
+        return dt.timestamp()
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def coerce_number(text: str) -> Any:
+    """A CSV cell as a value: ``""`` is null, integers and decimals become numbers, else the text."""
+    if not text:
+        return None
+    c = text[0]
+    if c.isdigit() or c in "+-.":
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return text
+    low = text.lower()
+    if low in ("null", "none", "nan", "na", "n/a"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    return text
+
+
+def add_evaluations(record: dict[str, Any], evaluations: Any) -> None:
+    if isinstance(evaluations, list):
+        for item in evaluations:
+            if isinstance(item, Mapping):
+                name = item.get(_EVAL_NAME, item.get("name"))
+                if isinstance(name, str):
+                    score = item.get(_EVAL_SCORE)
+                    if score is None:
+                        score = item.get("score", item.get("value"))
+                        if isinstance(score, Mapping):
+                            score = score.get("value")
+                    record["evaluations." + name] = score
+    elif isinstance(evaluations, Mapping):
+        for name, score in evaluations.items():
+            if isinstance(score, Mapping):
+                score = score.get("value", score.get("score"))
+            record["evaluations." + str(name)] = score
+
+
+def normalize_record(obj: dict[str, Any], time_of: TimeParser, time_field: str = "time") -> dict[str, Any]:
+    """A JSON object as a record (in place): parsed ``time``, flat ``evaluations.<name>`` keys.
+
+    Raises :class:`Malformed` when the time is missing or unreadable.
+    """
+    raw = obj.get(time_field)
+    if raw is None:
+        raise Malformed(f"no {time_field!r} field")
+    obj["time"] = time_of(raw)
+    evaluations = obj.get("evaluations")
+    if evaluations is not None:
+        add_evaluations(obj, evaluations)
+    return obj
+
+
+# --------------------------------------------------------------------------- OTLP
+
+
+def _any_value(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        try:
+            return int(value["intValue"])  # int64 is a JSON string in OTLP/JSON
+        except (TypeError, ValueError):
+            return None
+    if "doubleValue" in value:
+        v = value["doubleValue"]
+        return float(v) if isinstance(v, (int, float, str)) else None
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "arrayValue" in value:
+        return [_any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+    if "kvlistValue" in value:
+        return {kv.get("key"): _any_value(kv.get("value")) for kv in (value["kvlistValue"] or {}).get("values", [])}
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    return None
+
+
+def _attributes(items: Any, into: dict[str, Any]) -> None:
+    if isinstance(items, list):
+        for kv in items:
+            if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
+                into[kv["key"]] = _any_value(kv.get("value"))
+
+
+def _nanos(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Malformed(f"span time {value!r} is not a number of nanoseconds") from None
+
+
+def otlp_records(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One record per span of an OTLP/JSON ``{"resourceSpans": [...]}`` export line."""
+    out: list[dict[str, Any]] = []
+    for rs in obj.get("resourceSpans") or []:
+        resource: dict[str, Any] = {}
+        _attributes(((rs or {}).get("resource") or {}).get("attributes"), resource)
+        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
+            for span in (ss or {}).get("spans") or []:
+                if not isinstance(span, Mapping):
+                    raise Malformed("a span is not an object")
+                start = _nanos(span.get("startTimeUnixNano"))
+                end = _nanos(span.get("endTimeUnixNano", start))
+                record: dict[str, Any] = dict(resource)
+                _attributes(span.get("attributes"), record)
+                record["name"] = span.get("name")
+                if span.get("traceId"):
+                    record["trace_id"] = span.get("traceId")
+                if span.get("spanId"):
+                    record["span_id"] = span.get("spanId")
+                record["time"] = end / 1e9
+                record["duration_s"] = (end - start) / 1e9
+                record.setdefault("duration_ms", (end - start) / 1e6)
+                status = span.get("status") or {}
+                code = status.get("code")
+                if record.get("error.type") is None and code in (2, "2", "STATUS_CODE_ERROR", "ERROR"):
+                    record["error.type"] = status.get("message") or "error"
+                else:
+                    record.setdefault("error.type", None)
+                for event in span.get("events") or []:
+                    if isinstance(event, Mapping) and event.get("name") == EVALUATION_EVENT:
+                        attrs: dict[str, Any] = {}
+                        _attributes(event.get("attributes"), attrs)
+                        name = attrs.get(_EVAL_NAME)
+                        if isinstance(name, str):
+                            record["evaluations." + name] = attrs.get(_EVAL_SCORE)
+                out.append(record)
+    return out
+
+
+# --------------------------------------------------------------------------- JSON lines
+
+
+class JsonLineParser:
+    """Parses JSON lines (request records, evaluation events, OTLP exports) into records."""
+
+    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None) -> None:
+        self.time_of = time_of
+        self.time_field = time_field
+        self.renames = [(column, field) for field, column in (columns or {}).items() if column != field]
+
+    def parse(self, line: bytes | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """``(records, evaluation_event)`` of one line; raises :class:`Malformed`."""
+        try:
+            obj = _loads(line)
+        except _JSONError as exc:
+            raise Malformed(f"not JSON ({_short(exc)})") from None
+        return self.parse_object(obj)
+
+    def parse_object(self, obj: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """:meth:`parse` of an already decoded JSON value."""
+        if not isinstance(obj, dict):
+            raise Malformed(f"a JSON {type(obj).__name__}, expected an object")
+        if "resourceSpans" in obj:
+            return otlp_records(obj), None
+        for column, field in self.renames:
+            if column in obj:
+                obj[field] = obj.pop(column)
+        if obj.get("event") == EVALUATION_EVENT:
+            raw = obj.get(self.time_field)
+            obj["time"] = self.time_of(raw) if raw is not None else None
+            name = obj.get(_EVAL_NAME)
+            if not isinstance(name, str):
+                raise Malformed(f"evaluation event without a {_EVAL_NAME!r}")
+            if obj.get(_EVAL_SCORE) is None:
+                nested = obj.get("gen_ai")
+                if isinstance(nested, Mapping):
+                    obj[_EVAL_SCORE] = (((nested.get("evaluation") or {}).get("score")) or {}).get("value")
+            return [], obj
+        return [normalize_record(obj, self.time_of, self.time_field)], None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+class CsvParser:
+    """CSV rows as records: the first row is the header; numbers become numbers.
+
+    ``columns`` renames (record field -> column name). ``time_field`` names the
+    column (or renamed field) holding the time.
+    """
+
+    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None) -> None:
+        self.time_of = time_of
+        self.time_field = time_field
+        self.rename = {column: field for field, column in (columns or {}).items()}
+        self.header: list[str] | None = None
+
+    def reset(self) -> None:
+        self.header = None
+
+    def parse_rows(self, lines: Iterable[str]) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
+        """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing)."""
+        reader = csv.reader(lines)
+        index = -1
+        for row in reader:
+            index += 1
+            if self.header is None:
+                self.header = [self.rename.get(c.strip(), c.strip()) for c in row]
+                if self.time_field not in self.header:
+                    yield index, Malformed(
+                        f"the CSV header has no {self.time_field!r} column (columns: {', '.join(self.header)[:200]})"
+                    )
+                continue
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            if len(row) != len(self.header):
+                yield index, Malformed(f"{len(row)} fields, the header has {len(self.header)}")
+                continue
+            record = {name: coerce_number(cell) for name, cell in zip(self.header, row)}
+            raw = record.get(self.time_field)
+            try:
+                if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                    record["time"] = self.time_of(raw)
+                else:
+                    record["time"] = self.time_of(row[self.header.index(self.time_field)])
+            except Malformed as exc:
+                yield index, exc
+                continue
+            yield index, [record]
+
+
+def parse_csv_text(text: str, parser: CsvParser) -> list[dict[str, Any]]:
+    """All records of a CSV text (tests and one-shot use); malformed rows are skipped."""
+    out: list[dict[str, Any]] = []
+    for _, result in parser.parse_rows(io.StringIO(text)):
+        if isinstance(result, list):
+            out.extend(result)
+    return out

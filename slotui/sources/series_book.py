@@ -1,0 +1,271 @@
+"""Records to SLIs: the per-SLO series a local source keeps, and their answers.
+
+A :class:`SeriesBook` turns a stream of records into the per-slice
+aggregates of every SLO it was built for (sharing one series between SLOs
+that aggregate the same thing), and answers :class:`~slotui.core.types.SLIData`
+for any ``now``. It is used by the file source (records parsed from a log) and
+by the demo source (records generated for a custom SLI).
+
+What an SLO's query part means here:
+
+- threshold SLO: ``sli_agg`` (mean, sum, count, min, max, pNN) over the values
+  of ``sli_field`` (a field, derived field or any expression) of the records
+  matching ``sli_where``; records where the value is null or not a number are
+  skipped (``count`` counts the non-null values). ``value`` covers
+  ``[now - window, now)``; ``slices`` every slice whose start is in
+  ``[now - period, now)``, the slice holding ``now`` cut at ``now``.
+- ratio SLO: events are the records matching ``total`` (all records when
+  unset); good events those also matching ``good``. ``buckets`` per slice as
+  above; ``windows`` hold exact counts over ``[now - w, now)`` for the SLO
+  window and every burn-rate tier window.
+
+Records at or after ``now`` never count, so a replay (``check --at``) of a
+past moment sees what was there then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
+from slotui.core.periods import period_bounds
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.aggregate import Agg, RatioSeries, ValueSeries, parse_agg
+
+__all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
+
+Record = dict[str, Any]
+SeriesKey = tuple[Any, ...]
+
+
+class DerivedFields:
+    """``fields:`` of a source: name -> expression, evaluated in dependency order into each record."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        compiled: dict[str, Expression] = {}
+        for name, text in fields.items():
+            try:
+                compiled[name] = compile_expression(text)
+            except ExpressionError as exc:
+                raise ExpressionError(f"fields.{name}: {exc.message}", exc.column, text) from None
+        self.order: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [
+            (name, compiled[name].function) for name in _dependency_order(compiled)
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.order)
+
+    def apply(self, records: Iterable[Record]) -> None:
+        order = self.order
+        for record in records:
+            for name, fn in order:
+                record[name] = fn(record)
+
+
+def _dependency_order(compiled: Mapping[str, Expression]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join(path + [name])
+            raise ExpressionError(f"fields reference each other in a cycle: {cycle}", 1, compiled[name].text)
+        state[name] = 1
+        for dep in sorted(compiled[name].names):
+            if dep in compiled and dep != name:
+                visit(dep, path + [name])
+        state[name] = 2
+        order.append(name)
+
+    for name in compiled:
+        visit(name, [])
+    return order
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is float:
+        return value if value == value else None
+    if kind is int or kind is bool:
+        return float(value)
+    if isinstance(value, (int, float)):
+        f = float(value)
+        return f if f == f else None
+    return None
+
+
+@dataclass
+class _ValueDef:
+    value: Expression
+    where: Expression | None
+    series: ValueSeries
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.value.names | (self.where.names if self.where else frozenset())
+
+    def ingest(self, records: Sequence[Record]) -> None:
+        get = self.value.function
+        where = self.where.function if self.where is not None else None
+        add = self.series.add
+        for r in records:
+            if where is not None and not truthy(where(r)):
+                continue
+            v = get(r)
+            if type(v) is not float:
+                v = _number(v)
+                if v is None:
+                    continue
+            elif v != v:
+                continue
+            add(r["time"], v)
+
+    def retract(self, record: Record) -> None:
+        if self.where is not None and not self.where.test(record):
+            return
+        v = _number(self.value.evaluate(record))
+        if v is not None:
+            self.series.remove(record["time"], v)
+
+
+@dataclass
+class _RatioDef:
+    good: Expression
+    total: Expression | None
+    series: RatioSeries
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.good.names | (self.total.names if self.total else frozenset())
+
+    def ingest(self, records: Sequence[Record]) -> None:
+        good = self.good.function
+        total = self.total.function if self.total is not None else None
+        add = self.series.add
+        for r in records:
+            if total is not None and not truthy(total(r)):
+                continue
+            add(r["time"], truthy(good(r)))
+
+    def retract(self, record: Record) -> None:
+        if self.total is not None and not self.total.test(record):
+            return
+        self.series.remove(record["time"], self.good.test(record))
+
+
+def spec_key(spec: SLOSpec) -> SeriesKey:
+    """What a series aggregates: SLOs with the same key share one series."""
+    if spec.kind == "ratio":
+        return ("ratio", spec.good, spec.total, float(spec.slice))
+    return ("values", spec.sli_field, spec.sli_where, float(spec.slice))
+
+
+class SpecProblem(ValueError):
+    """An SLO whose query part this kind of source cannot answer (shown as that SLO's error)."""
+
+
+def _compile(text: str, what: str) -> Expression:
+    try:
+        return compile_expression(text)
+    except ExpressionError as exc:
+        raise SpecProblem(f"{what}: {exc}") from None
+
+
+def spec_agg(spec: SLOSpec) -> Agg:
+    """The aggregation of a threshold SLO (mean when unset)."""
+    try:
+        return parse_agg(spec.sli_agg or "mean")
+    except ValueError as exc:
+        raise SpecProblem(str(exc)) from None
+
+
+class SeriesBook:
+    """The series of a set of SLOs, fed with records, answering SLIData."""
+
+    def __init__(self) -> None:
+        self.defs: dict[SeriesKey, _ValueDef | _RatioDef] = {}
+        self._ordered: list[_ValueDef | _RatioDef] = []
+
+    def has(self, spec: SLOSpec) -> bool:
+        return spec_key(spec) in self.defs
+
+    def add_spec(self, spec: SLOSpec) -> None:
+        """Create the series ``spec`` needs (no-op when it exists); raises :class:`SpecProblem`."""
+        key = spec_key(spec)
+        if key in self.defs:
+            return
+        if spec.kind == "ratio":
+            if not spec.good:
+                raise SpecProblem("a ratio SLO on request logs needs ratio.good (a condition such as 'error.type == null')")
+            definition: _ValueDef | _RatioDef = _RatioDef(
+                _compile(spec.good, "ratio.good"),
+                _compile(spec.total, "ratio.total") if spec.total else None,
+                RatioSeries(spec.slice),
+            )
+        else:
+            if not spec.sli_field:
+                raise SpecProblem("a threshold SLO on request logs needs sli.field (a field name or expression)")
+            spec_agg(spec)
+            definition = _ValueDef(
+                _compile(spec.sli_field, "sli.field"),
+                _compile(spec.sli_where, "sli.where") if spec.sli_where else None,
+                ValueSeries(spec.slice),
+            )
+        self.defs[key] = definition
+        self._ordered.append(definition)
+
+    def clear(self) -> None:
+        for d in self._ordered:
+            d.series.clear()
+
+    def ingest(self, records: Sequence[Record]) -> None:
+        """Add records (each with a float ``time``) to every series."""
+        if records:
+            for d in self._ordered:
+                d.ingest(records)
+
+    def retract(self, record: Record) -> None:
+        """Undo :meth:`ingest` of one record (a later line completed or replaced it)."""
+        for d in self._ordered:
+            d.retract(record)
+
+    def prune(self, before: float) -> None:
+        for d in self._ordered:
+            d.series.prune(before)
+
+    def answer(self, spec: SLOSpec, now: float, **extra: Any) -> SLIData:
+        """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
+        definition = self.defs[spec_key(spec)]
+        start, _length = period_bounds(spec, now)
+        if isinstance(definition, _RatioDef):
+            series = definition.series
+            buckets = tuple(series.buckets(start, now))
+            widths = {spec.window}
+            for tier in spec.tiers:
+                widths.add(tier.long_window)
+                widths.add(tier.short_window)
+            windows = {w: tuple(map(float, series.window(now - w, now))) for w in widths}
+            good, total = windows[spec.window]
+            value = good / total if total else None
+            return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
+        agg = spec_agg(spec)
+        series = definition.series
+        value = series.window(agg, now - spec.window, now)
+        slices = tuple(series.slice_values(agg, start, now))
+        return SLIData(value=value, slices=slices, fetched_at=now, **extra)
+
+
+def retention(specs: Iterable[SLOSpec]) -> float:
+    """How far back (seconds) the SLOs may look: period, window or the longest tier window, plus a slice."""
+    longest = 0.0
+    for spec in specs:
+        span = max([spec.period, spec.window, 31 * 86400.0 if spec.calendar_month else 0.0]
+                   + [t.long_window for t in spec.tiers])
+        longest = max(longest, span + spec.slice)
+    return longest
