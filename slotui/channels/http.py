@@ -226,6 +226,16 @@ def classify_exception(exc: BaseException, *, what: str, secrets: Iterable[str])
     return result(False, mask(message, list(secrets)), retryable=retryable)
 
 
+def quiet_httpx_request_log() -> None:
+    """httpx logs every request's full URL at INFO ("HTTP Request: POST https://hooks.slack.com/services/...");
+    a webhook URL is a secret, so that logger is held at WARNING."""
+    import logging
+
+    logger = logging.getLogger("httpx")
+    if logger.level < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+
+
 def make_client(
     *,
     timeout: float = 10.0,
@@ -238,6 +248,7 @@ def make_client(
     token to another host), a small connection pool."""
     import httpx
 
+    quiet_httpx_request_log()
     h = {"User-Agent": USER_AGENT}
     h.update(headers or {})
     return httpx.AsyncClient(

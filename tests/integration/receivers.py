@@ -159,19 +159,23 @@ class HTTPReceiver:
                 if reply.delay:
                     time.sleep(reply.delay)  # simulates a slow receiver, not a wait for work
                 data, ctype = reply.encoded()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.headers.get("Content-Type", ctype))
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in reply.headers.items():
-                    if k.lower() != "content-type":
-                        self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-                self.wfile.flush()
                 rec.reply_status = reply.status
-                with receiver._cond:
-                    receiver.requests.append(rec)
-                    receiver._cond.notify_all()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.headers.get("Content-Type", ctype))
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in reply.headers.items():
+                        if k.lower() != "content-type":
+                            self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (a timeout test)
+                finally:
+                    with receiver._cond:
+                        receiver.requests.append(rec)
+                        receiver._cond.notify_all()
 
             do_POST = do_GET = do_PUT = do_DELETE = _handle  # noqa: N815
 
@@ -183,7 +187,7 @@ class HTTPReceiver:
     def __enter__(self) -> "HTTPReceiver":
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -441,7 +445,8 @@ class SMTPReceiver:
 
     ``starttls``: offer STARTTLS with ``cert``/``key`` and refuse MAIL before it;
     ``implicit_tls``: TLS from the first byte (SMTPS); ``users``: enable AUTH
-    (LOGIN and PLAIN) for these username -> password pairs, required before MAIL.
+    (LOGIN and PLAIN, minus ``auth_exclude``) for these username -> password
+    pairs, required before MAIL; ``refuse_rcpt``: addresses answered ``550``.
     """
 
     def __init__(
@@ -451,9 +456,14 @@ class SMTPReceiver:
         starttls: bool = False,
         implicit_tls: bool = False,
         users: dict[str, str] | None = None,
+        auth_exclude: list[str] | None = None,
+        refuse_rcpt: Iterable[str] = (),
     ) -> None:
         self.messages: list[ReceivedMail] = []
+        self._auth_exclude = list(auth_exclude or [])
+        self._refuse = set(refuse_rcpt)
         self.auth_failures: list[str] = []
+        self.auth_successes: list[tuple[str, str]] = []
         self._cond = threading.Condition()
         self._cert = cert
         self._starttls = starttls
@@ -475,6 +485,13 @@ class SMTPReceiver:
         receiver = self
 
         class Handler:
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                                  rcpt_options: list[str]) -> str:
+                if address in receiver._refuse:
+                    return "550 5.1.1 No such user here"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
                 auth = session.auth_data
                 user = auth.login.decode() if isinstance(auth, LoginPassword) else None
@@ -482,7 +499,7 @@ class SMTPReceiver:
                     envelope.mail_from,
                     list(envelope.rcpt_tos),
                     envelope.original_content or envelope.content,
-                    session.ssl is not None,
+                    session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
                     user,
                 )
                 with receiver._cond:
@@ -495,13 +512,17 @@ class SMTPReceiver:
                 return AuthResult(success=False, handled=False)
             user, pw = auth_data.login.decode(), auth_data.password.decode()
             if receiver._users.get(user) == pw:
-                return AuthResult(success=True)
+                receiver.auth_successes.append((user, mechanism))
+                return AuthResult(success=True, auth_data=auth_data)
             receiver.auth_failures.append(user)
             return AuthResult(success=False, handled=False)
 
         kwargs: dict[str, Any] = {}
         if self._users is not None:
-            kwargs.update(authenticator=authenticator, auth_require_tls=self._starttls or self._implicit)
+            kwargs.update(authenticator=authenticator, auth_required=True,
+                          # aiosmtpd counts only STARTTLS as TLS for AUTH; SMTPS is TLS from the first byte
+                          auth_require_tls=self._starttls,
+                          auth_exclude_mechanism=self._auth_exclude)
         else:
             kwargs.update(auth_require_tls=False)
         if self._starttls:
@@ -650,3 +671,46 @@ def poll_until(predicate: Callable[[], Any], *, timeout: float = 15.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}; last: {last!r}")
         time.sleep(interval)
+
+
+# --------------------------------------------------------------------------- sample notifications
+
+
+def sample_alert(
+    slo: str = "helpfulness", severity: str = "critical", *, state: str = "firing", now: float | None = None, **kw: Any
+) -> Any:
+    """An :class:`~slotui.alerting.notification.Alert` with realistic labels, annotations and context."""
+    from slotui.alerting.notification import Alert, fingerprint
+
+    now = time.time() if now is None else now
+    labels = {"alertname": "SLOBurn", "slo": slo, "service": "support-bot", "severity": severity, "source": "demo"}
+    if kw.get("is_test"):
+        labels["test"] = "true"
+    kw.setdefault("labels", labels)
+    kw.setdefault("annotations", {
+        "summary": f"{slo} is {severity.upper()}: 0.78 vs target 0.85",
+        "description": f"{slo} has been below its objective for 12m.",
+        "runbook_url": "https://runbooks.example/llm",
+    })
+    kw.setdefault("context", {
+        "value": 0.78, "unit": "", "target": 0.85, "warning": 0.8, "critical": 0.7,
+        "direction": "higher_is_better", "window": 3600.0, "budget_remaining": 0.42, "fastest_burn": 14.2,
+        "firing_for": 720.0,
+    })
+    return Alert(
+        fingerprint=fingerprint(slo, severity), slo=slo, severity=severity, state=state,
+        starts_at=now - 720, ends_at=now if state == "resolved" else None, **kw,
+    )
+
+
+def sample_notification(alerts: list[Any], *, kind: str = "trigger", channel: str = "test", **kw: Any) -> Any:
+    """A :class:`~slotui.alerting.notification.Notification` carrying ``alerts`` as one group."""
+    from slotui.alerting.notification import Notification
+
+    status = "firing" if any(a.state == "firing" for a in alerts) else "resolved"
+    sev = alerts[0].severity
+    return Notification(
+        id=kw.pop("id", f"n-{time.monotonic_ns()}"), channel=channel, group_key=f'{{}}:{{severity="{sev}"}}',
+        kind=kind, status=status, alerts=alerts, created_at=time.time(), group_labels={"severity": sev},
+        common_labels={"severity": sev, "service": "support-bot"}, **kw,
+    )

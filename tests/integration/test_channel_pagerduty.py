@@ -1,0 +1,116 @@
+"""PagerDuty channel against a local receiver that validates Events API v2 events
+and answers like the real API (202 / 400 invalid event / 429 / 5xx)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from receivers import (
+    HTTPReceiver,
+    Reply,
+    pagerduty_accepted,
+    pagerduty_invalid_reply,
+    pagerduty_violations,
+    sample_alert,
+    sample_notification,
+)
+
+from slotui.channels import build_channel
+from slotui.config.model import PagerDutyChannel as PDCfg
+
+pytestmark = pytest.mark.integration
+
+ROUTING_KEY = "R0UT1NGKEYSECRET0123456789abcdef"  # 32 characters
+assert len(ROUTING_KEY) == 32
+
+
+def pd_receiver() -> HTTPReceiver:
+    return HTTPReceiver(default=pagerduty_accepted(), validator=pagerduty_violations,
+                        invalid_reply=pagerduty_invalid_reply)
+
+
+def channel(url: str, key: str = ROUTING_KEY, **kw):
+    return build_channel("oncall", PDCfg(type="pagerduty", routing_key=key, url=f"{url}/v2/enqueue", **kw),
+                         base_dir=None)
+
+
+async def test_group_sends_one_event_per_alert():
+    alerts = [
+        sample_alert("helpfulness", "page"),
+        sample_alert("latency_p95", "page", annotations={"summary": "L" * 3000}),
+        sample_alert("cost", "page", state="resolved"),
+    ]
+    with pd_receiver() as rx:
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification(alerts))
+        await ch.aclose()
+    assert res.ok and res.status_code == 202, res
+    assert rx.violations == []
+    events = [r.json for r in rx.requests]
+    assert [r.path for r in rx.requests] == ["/v2/enqueue"] * 3
+    assert [e["event_action"] for e in events] == ["trigger", "trigger", "resolve"]
+    assert [e["dedup_key"] for e in events] == ["helpfulness:page", "latency_p95:page", "cost:page"]
+    trig = events[0]["payload"]
+    assert trig["severity"] == "critical" and trig["component"] == "helpfulness"
+    assert trig["custom_details"]["silence"].startswith("slotui silence add slo=helpfulness")
+    assert len(events[1]["payload"]["summary"]) == 1024
+    assert set(events[2]) == {"routing_key", "event_action", "dedup_key"}
+
+
+async def test_acknowledge_event():
+    with pd_receiver() as rx:
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert(acked=True, acked_by="ana")], kind="acknowledge"))
+        await ch.aclose()
+    assert res.ok and rx.violations == []
+    assert rx.requests[0].json == {"routing_key": ROUTING_KEY, "event_action": "acknowledge",
+                                   "dedup_key": "helpfulness:critical"}
+
+
+async def test_invalid_event_is_final_with_the_api_errors_and_no_key(caplog):
+    caplog.set_level(logging.DEBUG)
+    short_key = "SHORTSECRETKEY42"
+    with pd_receiver() as rx:
+        ch = channel(rx.url, key=short_key)
+        res = await ch.send(sample_notification([sample_alert()]))
+        await ch.aclose()
+    assert not res.ok and not res.retryable and res.status_code == 400
+    assert "Event object is invalid" in res.message and "routing_key" in res.message
+    for text in (res.message, caplog.text, repr(ch)):
+        assert short_key not in text
+
+
+async def test_429_stops_the_group_and_carries_retry_after():
+    with pd_receiver() as rx:
+        rx.script(Reply(429, {"status": "throttle", "message": "Requests for this service are arriving too quickly."},
+                        headers={"Retry-After": "2"}))
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        again = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        await ch.aclose()
+    assert not res.ok and res.retryable and res.retry_after == 2.0 and res.status_code == 429
+    assert "arriving too quickly" in res.message
+    assert len(rx.requests) == 3  # one refused, then the whole group on retry
+    assert again.ok
+
+
+async def test_server_error_is_retryable_and_partial_success_is_reported():
+    with pd_receiver() as rx:
+        rx.script(pagerduty_accepted("a:critical"), Reply(502, "Bad Gateway"))
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        await ch.aclose()
+    assert not res.ok and res.retryable and res.status_code == 502
+    assert "1/2 events accepted" in res.message
+
+
+async def test_test_alert_uses_info_and_its_own_dedup_key():
+    with pd_receiver() as rx:
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert(is_test=True)], kind="test"))
+        await ch.aclose()
+    assert res.ok and rx.violations == []
+    ev = rx.requests[0].json
+    assert ev["payload"]["severity"] == "info" and ev["dedup_key"] == "helpfulness:critical:test"
+    assert ev["payload"]["summary"].startswith("[TEST] ")
