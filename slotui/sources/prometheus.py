@@ -381,9 +381,10 @@ class PrometheusSource:
                 return await self._client.request_json("POST", path, data=params)
             return await self._client.request_json("GET", path, params=params)
         except HTTPStatusError as exc:
-            # Prometheus explains bad queries (400), execution errors (422) and
-            # query timeouts (503) in a JSON body: that is a problem of the query.
-            if isinstance(exc.payload, dict) and exc.payload.get("status") == "error":
+            # Prometheus explains bad queries (400) and execution errors (422) in
+            # a JSON body: a problem of that query, not of the source. 429/5xx
+            # (overload, query timeouts) stay source errors and are retried.
+            if exc.status_code in (400, 422) and isinstance(exc.payload, dict) and exc.payload.get("status") == "error":
                 raise QueryError(_error_text(exc.payload)) from None
             raise
 

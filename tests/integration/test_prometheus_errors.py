@@ -1,0 +1,362 @@
+"""The Prometheus source against a local fake Prometheus: error answers, odd values, auth, paths.
+
+Each answer has the exact shape of the Prometheus HTTP API. Every case must end
+in a clear message (on the SLO or the whole source) and never in a crash, a
+NaN in the data, or a secret in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from slotui.config.model import PrometheusSourceConfig
+from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
+from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.prometheus import MAX_POINTS, PrometheusSource
+from slotui.sources.runtime import fetch_all
+
+try:
+    from tests.integration.prometheus_server import FakePrometheus, Request, matrix, vector
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from prometheus_server import FakePrometheus, Request, matrix, vector  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_767_225_600.0 + 10 * DAY
+TOKEN = "s3cr3t-bearer-token"
+
+
+def source(url: str, **extra: object) -> PrometheusSource:
+    cfg = PrometheusSourceConfig.model_validate({"type": "prometheus", "url": url, "timeout": 5, **extra})
+    return PrometheusSource("prom", cfg, base_dir=Path("."))
+
+
+def latency(name: str = "p95", query: str = "p95_query[{{window}}]", **kw: object) -> SLOSpec:
+    base = dict(
+        name=name, kind="threshold", target=2.0, direction="lower_is_better", source="prom",
+        query=query, window=HOUR, period=DAY, slice=5 * MINUTE,
+    )
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def ratio(name: str = "availability", **kw: object) -> SLOSpec:
+    base = dict(
+        name=name, kind="ratio", target=0.99, direction="higher_is_better", source="prom",
+        good="good[{{window}}]", total="total[{{window}}]", window=HOUR, period=DAY, slice=5 * MINUTE,
+    )
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def ends(req: Request) -> list[float]:
+    start, end, step = float(req.params["start"]), float(req.params["end"]), float(req.params["step"])
+    n = round((end - start) / step) + 1
+    return [start + i * step for i in range(n)]
+
+
+def steady(value: str = "1.5"):
+    """A healthy Prometheus answering ``value`` for every query and every range point."""
+
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector(value)
+        return 200, matrix([(t, value) for t in ends(req)])
+
+    return route
+
+
+async def test_unauthorized_is_a_source_error_without_the_token() -> None:
+    with FakePrometheus(lambda r: (401, b"Unauthorized")) as fake:
+        src = source(fake.url, bearer_token=TOKEN)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "unauthorized (check the API key)" in str(err.value)
+    assert TOKEN not in str(err.value)
+    assert fake.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+    # 401 is not retried: one request per query, two queries.
+    assert len(fake.requests) == 2
+
+
+async def test_rate_limited_is_retried_then_reported() -> None:
+    with FakePrometheus(lambda r: (429, {"status": "error"}, {"Retry-After": "0"})) as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"prom": src}, {"prom": [latency()]}, NOW, {"prom": 5}, health)
+        finally:
+            await src.aclose()
+    assert "rate limited: HTTP 429" in errors["prom"]
+    assert data["p95"].error == errors["prom"]
+    assert health["prom"].consecutive_failures == 1
+    assert len(fake.requests) == 2 * 3  # two queries, three attempts each
+
+
+async def test_server_error_recovers_when_a_retry_succeeds() -> None:
+    calls = {"n": 0}
+    healthy = steady("0.8")
+
+    def flaky(req: Request):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            return 500, b"upstream exploded"
+        return healthy(req)
+
+    with FakePrometheus(flaky) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+        finally:
+            await src.aclose()
+    assert got.error is None and got.value == 0.8
+    assert len(got.slices) == 24 * 12
+    assert len(fake.requests) == 4
+
+
+async def test_persistent_server_error_names_the_status_and_body() -> None:
+    with FakePrometheus(lambda r: (500, b"upstream exploded")) as fake:
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "server error: HTTP 500" in str(err.value)
+    assert "upstream exploded" in str(err.value)
+    assert "?" not in str(err.value)  # no query string (it may carry keys)
+
+
+async def test_hanging_server_times_out_within_the_source_timeout() -> None:
+    with FakePrometheus(steady(), hang=True) as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"prom": src}, {"prom": [latency()]}, NOW, {"prom": 0.5}, health)
+        finally:
+            await src.aclose()
+    assert errors["prom"] == "timed out after 0.5s"
+    assert data["p95"].error == "timed out after 0.5s"
+    assert health["prom"].latency is not None and health["prom"].latency >= 0.5
+
+
+async def test_malformed_json_is_a_clear_source_error() -> None:
+    with FakePrometheus(lambda r: (200, b"<html>proxy login</html>")) as fake:
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "malformed JSON" in str(err.value)
+    assert len(fake.requests) == 2  # not retried
+
+
+async def test_nan_and_inf_are_no_data_never_nan() -> None:
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("NaN")
+        points = ends(req)
+        values = ["NaN", "+Inf", "-Inf", "2.5"]
+        return 200, matrix([(t, values[i % 4]) for i, t in enumerate(points)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+        finally:
+            await src.aclose()
+    assert got.error is None
+    assert got.value is None
+    assert len(got.slices) == 24 * 12 // 4
+    assert {v for _, v in got.slices} == {2.5}
+
+
+async def test_empty_results_are_no_data_and_zero_traffic() -> None:
+    empty_vector = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    empty_matrix = {"status": "success", "data": {"resultType": "matrix", "result": []}}
+
+    def route(req: Request):
+        return 200, (empty_vector if req.path.endswith("/query") else empty_matrix)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency(), ratio()], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95"].error is None and got["p95"].value is None and got["p95"].slices == ()
+    assert got["availability"].error is None
+    assert got["availability"].buckets == ()
+    assert set(got["availability"].windows.values()) == {(0.0, 0.0)}
+
+
+async def test_missing_good_series_counts_as_zero_good_events() -> None:
+    def route(req: Request):
+        query = req.params["query"]
+        if req.path.endswith("/query"):
+            return 200, (vector("120") if query.startswith("total") else {"status": "success", "data": {"resultType": "vector", "result": []}})
+        if query.startswith("total"):
+            return 200, matrix([(t, "10") for t in ends(req)])
+        return 200, {"status": "success", "data": {"resultType": "matrix", "result": []}}
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([ratio()], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.windows[HOUR] == (0.0, 120.0)
+    assert got.buckets[0][1:] == (0.0, 10.0)
+
+
+async def test_multiple_series_and_bad_queries_fail_only_their_slo() -> None:
+    def route(req: Request):
+        query = req.params["query"]
+        if query.startswith("by_model"):
+            return 200, (vector("1", "2") if req.path.endswith("/query") else matrix([(NOW, "1")], series=2))
+        if query.startswith("broken"):
+            return 400, {"status": "error", "errorType": "bad_data", "error": 'parse error: unexpected ")"'}
+        if query.startswith("raw"):
+            return 200, {"status": "success", "data": {"resultType": "matrix", "result": []}}
+        return steady("0.4")(req)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(
+                [latency("a", "by_model"), latency("b", "broken)"), latency("c", "fine"), latency("d", "raw[{{window}}]")],
+                NOW,
+            )
+        finally:
+            await src.aclose()
+    assert got["a"].error == "query returned 2 series; aggregate with sum()"
+    assert got["b"].error == 'bad_data: parse error: unexpected ")"'
+    assert got["c"].error is None and got["c"].value == 0.4
+    assert got["d"].error is not None and "range vector" in got["d"].error
+
+
+async def test_scalar_results_are_values() -> None:
+    def route(req: Request):
+        if req.path.endswith("/query"):
+            return 200, {"status": "success", "data": {"resultType": "scalar", "result": [NOW, "0.97"]}}
+        return 200, matrix([(t, "0.97") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency(query="vector(0.97)")], NOW))["p95"]
+        finally:
+            await src.aclose()
+    assert got.value == 0.97
+
+
+async def test_requests_carry_window_time_step_and_keep_the_path_prefix() -> None:
+    with FakePrometheus(steady()) as fake:
+        src = source(fake.url + "/prometheus/", basic_auth={"username": "bob", "password": "hunter22"})
+        try:
+            await src.fetch([latency(query="rate(x[{{ window }}])")], NOW)
+        finally:
+            await src.aclose()
+    paths = sorted(r.path for r in fake.requests)
+    assert paths == ["/prometheus/api/v1/query", "/prometheus/api/v1/query_range"]
+    instant = next(r for r in fake.requests if r.path.endswith("/query"))
+    assert instant.params == {"query": "rate(x[1h])", "time": str(int(NOW))}
+    rng = next(r for r in fake.requests if r.path.endswith("/query_range"))
+    assert rng.params["query"] == "rate(x[5m])" and rng.params["step"] == "300"
+    assert float(rng.params["start"]) == NOW - DAY + 300 and float(rng.params["end"]) == NOW
+    expected = "Basic " + base64.b64encode(b"bob:hunter22").decode()
+    assert all(r.headers["authorization"] == expected for r in fake.requests)
+
+
+async def test_incremental_fetch_asks_only_for_new_slices() -> None:
+    with FakePrometheus(steady()) as fake:
+        src = source(fake.url)
+        try:
+            await src.fetch([latency()], NOW)
+            before = len(fake.requests)
+            later = NOW + 17 * MINUTE  # three more complete 5-minute slices
+            got = (await src.fetch([latency()], later))["p95"]
+            again = len(fake.requests)
+            await src.fetch([latency()], later + 30)  # no new slice: no range request
+        finally:
+            await src.aclose()
+    new_ranges = [r for r in fake.requests[before:again] if r.path.endswith("/query_range")]
+    assert len(new_ranges) == 1
+    # Re-asks the newest cached slice end, then the three new ones.
+    assert ends(new_ranges[0]) == [NOW, NOW + 300, NOW + 600, NOW + 900]
+    assert [r.path for r in fake.requests[again:]] == ["/api/v1/query"]
+    # Only whole slices inside the period: the one straddling later - 1d is left out.
+    assert got.slices[0][0] == NOW - DAY + 20 * MINUTE
+    assert got.slices[-1][0] == NOW + 600
+    assert len(got.slices) == 24 * 12 - 1
+
+
+async def test_long_backfills_are_chunked_under_the_point_limit() -> None:
+    with FakePrometheus(steady()) as fake:
+        src = source(fake.url, step="1m")
+        try:
+            got = (await src.fetch([latency(period=30 * DAY)], NOW))["p95"]
+        finally:
+            await src.aclose()
+    ranges = [r for r in fake.requests if r.path.endswith("/query_range")]
+    assert len(ranges) == 5
+    assert all(len(ends(r)) <= MAX_POINTS for r in ranges)
+    assert len(got.slices) == 30 * 24 * 60
+    assert ranges[0].params["query"] == "p95_query[1m]"
+
+
+async def test_long_queries_are_posted_as_a_form() -> None:
+    long_query = "sum(" + " + ".join(f'rate(m{{i="{i}"}}[{{{{window}}}}])' for i in range(200)) + ")"
+    with FakePrometheus(steady("3")) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency(query=long_query)], NOW))["p95"]
+        finally:
+            await src.aclose()
+    assert got.value == 3.0
+    assert {r.method for r in fake.requests} == {"POST"}
+    assert fake.requests[0].params["query"].count("[1h]") + fake.requests[1].params["query"].count("[1h]") == 200
+
+
+async def test_config_problems_are_per_slo_errors() -> None:
+    with FakePrometheus(steady()) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([ratio("no_total", total=None), latency("no_query", query=None), latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "ratio.total" in (got["no_total"].error or "")
+    assert "query" in (got["no_query"].error or "")
+    assert got["p95"].error is None
+
+
+async def test_unreachable_server_is_a_connect_error() -> None:
+    with FakePrometheus(steady()) as fake:
+        url = fake.url
+    src = source(url, bearer_token=TOKEN)
+    try:
+        with pytest.raises(SourceError) as err:
+            await src.fetch([latency()], NOW)
+    finally:
+        await src.aclose()
+    assert "cannot connect" in str(err.value)
+    assert TOKEN not in str(err.value)
+
+
+async def test_url_credentials_never_reach_messages() -> None:
+    with FakePrometheus(lambda r: (503, b"down for maintenance")) as fake:
+        port = fake.url.rsplit(":", 1)[1]
+        src = source(f"http://admin:pa55word@127.0.0.1:{port}/prom")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "HTTP 503" in str(err.value)
+    assert "pa55word" not in str(err.value) and "admin" not in str(err.value)
