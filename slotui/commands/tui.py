@@ -1,0 +1,73 @@
+"""``slotui``, ``slotui tui``, ``slotui demo`` and ``slotui run`` (without --headless): the live table.
+
+The config is loaded and the state store opened before the screen takes over,
+so a bad file or an unusable state file prints its error and exits 3, as the
+headless commands do. ``slotui demo`` ignores ``./slos.yaml`` and uses the
+embedded example; unless ``--state`` is given it keeps its state in a
+temporary file, so trying the demo never touches your real silences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from slotui.cli import EXIT_UNKNOWN
+
+
+def run(args: argparse.Namespace) -> int:
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_config
+    from slotui.config.locations import resolve_config_path, resolve_state_path
+    from slotui.store import StoreError
+
+    demo = getattr(args, "command", None) == "demo"
+    try:
+        loaded = load_config(None if demo and not args.config else resolve_config_path(args.config))
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_UNKNOWN
+    refresh = None
+    if getattr(args, "refresh", None):
+        from slotui.tui.settings import parse_refresh
+
+        try:
+            refresh = parse_refresh(args.refresh)
+        except ValueError as exc:
+            print(f"slotui: --refresh: {exc}", file=sys.stderr)
+            return EXIT_UNKNOWN
+
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if demo and not args.state:
+        tmp = tempfile.TemporaryDirectory(prefix="slotui-demo-")
+        state_path = Path(tmp.name) / "state.db"
+    else:
+        state_path = resolve_state_path(args.state)
+
+    def build_backend():  # runs in the backend thread
+        from slotui.alerting.service import Alerting
+        from slotui.engine import Engine
+        from slotui.store import Store
+        from slotui.tui.engine_backend import EngineBackend
+
+        store = Store.open(state_path)
+        alerting = Alerting.from_config(loaded, store)
+        engine = Engine(loaded, store=store, alerting=alerting)
+        return EngineBackend(engine, store=store, alerting=alerting, owns_store=True)
+
+    from slotui.tui.app import make_app
+
+    try:
+        app = make_app(backend=build_backend, refresh=refresh, theme=getattr(args, "theme", None))
+    except StoreError as exc:
+        print(f"slotui: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    try:
+        app.run()
+    finally:
+        app.thread.close()
+        if tmp is not None:
+            tmp.cleanup()
+    return app.return_code or 0

@@ -1,0 +1,286 @@
+"""Turn one SLO's evaluation into the cells of its table row.
+
+Pure functions of the result, overlays and a palette (no app, no clock), so
+the table can diff rows by their inputs and tests can check the text exactly.
+Cells are Rich renderables: names are :class:`rich.text.Text` (never parsed as
+markup), the trend is a :class:`textual.renderables.sparkline.Sparkline` and
+the budget a :class:`textual.renderables.bar.Bar` with the true percentage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.color import Color as RichColor
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.text import Text
+from textual.renderables.bar import Bar
+from textual.renderables.sparkline import Sparkline
+
+from slotui.core.types import SLOResult, SLOSpec, Status
+from slotui.tui.themes import IconSet
+
+#: Short labels that fit a narrow status column.
+STATUS_LABEL = {
+    Status.CRITICAL: "CRITICAL",
+    Status.WARNING: "WARNING",
+    Status.STALE: "STALE",
+    Status.NO_DATA: "NO DATA",
+    Status.AT_RISK: "AT RISK",
+    Status.OK: "OK",
+}
+
+#: Palette keys (theme variables) per status.
+STATUS_COLOUR = {
+    Status.CRITICAL: "error",
+    Status.WARNING: "warning",
+    Status.STALE: "slo-stale",
+    Status.NO_DATA: "slo-no-data",
+    Status.AT_RISK: "slo-at-risk",
+    Status.OK: "success",
+}
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Concrete colours (``#rrggbb``) read from the current theme's variables."""
+
+    colours: Mapping[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        fallback = {
+            "slo-stale": "magenta", "slo-no-data": "grey62", "slo-at-risk": "yellow",
+            "success": "green", "warning": "yellow", "error": "red", "foreground": "default",
+            "foreground-muted": "grey50", "primary": "blue", "panel": "grey23",
+        }
+        return self.colours.get(key) or fallback.get(key, "default")
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str]) -> "Palette":
+        keep = ("success", "warning", "error", "primary", "accent", "foreground", "foreground-muted",
+                "panel", "surface", "slo-stale", "slo-no-data", "slo-at-risk")
+        return cls({k: _hex(variables[k]) for k in keep if k in variables})
+
+
+def _hex(value: str) -> str:
+    """Theme variables may be ``rgba(...)`` or ``#rrggbbaa``; Rich wants ``#rrggbb``."""
+    from textual.color import Color
+
+    try:
+        return Color.parse(value).hex6
+    except Exception:
+        return "default"
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def format_duration(seconds: float | None) -> str:
+    """Compact and coarse, for a table cell: ``45s``, ``5m``, ``1h30m``, ``3d``; None/NaN -> ``—``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(abs(seconds)))
+    sign = "-" if seconds < 0 else ""
+    if s < 60:
+        return f"{sign}{s}s"
+    if s < 3600:
+        m, rest = divmod(s, 60)
+        return f"{sign}{m}m" + (f"{rest}s" if rest and m < 10 else "")
+    if s < 86400:
+        h, rest = divmod(s, 3600)
+        return f"{sign}{h}h" + (f"{rest // 60}m" if rest >= 60 else "")
+    d, rest = divmod(s, 86400)
+    return f"{sign}{d}d" + (f"{rest // 3600}h" if rest >= 3600 and d < 10 else "")
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """Up to ``digits`` significant digits, no exponent for everyday magnitudes."""
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= digits:
+        return f"{value:,.0f}"
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_value(value: float | None, spec: SLOSpec) -> str:
+    """An SLI value with its unit: ``1834 ms``, ``0.812``, ``99.41%`` (ratio), ``$0.0432`` (usd)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    unit = spec.unit.strip()
+    if spec.kind == "ratio" or unit == "%":
+        pct = value * 100 if spec.kind == "ratio" else value
+        return f"{pct:.3f}".rstrip("0").rstrip(".") + "%" if pct < 100 else "100%"
+    if unit.lower() in ("usd", "$"):
+        return "$" + format_number(value, 3)
+    if unit == "ms":
+        return f"{value:,.0f} ms" if abs(value) >= 100 else f"{format_number(value, 3)} ms"
+    text = format_number(value)
+    return f"{text} {unit}" if unit else text
+
+
+def format_target(spec: SLOSpec) -> str:
+    """``≤ 2,000 ms`` (lower is better) or ``≥ 0.85`` / ``≥ 99.5%``; word units (``score``) are left to the value."""
+    op = "≤" if spec.direction == "lower_is_better" else "≥"
+    text = format_value(spec.target, spec)
+    unit = spec.unit.strip()
+    if unit and unit.isalpha() and unit.lower() not in ("ms", "s", "usd") and text.endswith(" " + unit):
+        text = text[: -len(unit) - 1]
+    return f"{op} {text}"
+
+
+def format_percent(fraction: float | None) -> str:
+    if fraction is None or not math.isfinite(fraction):
+        return "—"
+    pct = fraction * 100
+    if abs(pct) >= 1000:
+        return f"{pct:,.0f}%"
+    return f"{pct:.1f}%"
+
+
+# ---------------------------------------------------------------------------- renderables
+
+
+class ASCIISparkline(Sparkline):  # type: ignore[type-arg]
+    """The same renderable with plain-ASCII levels."""
+
+    BARS = "_.-=^#"
+
+
+class ASCIIBar(Bar):
+    BAR = "="
+    HALF_BAR_LEFT = "-"
+    HALF_BAR_RIGHT = "-"
+
+
+def downsample_worst(values: Sequence[float], buckets: int, *, lower_is_better: bool) -> list[float]:
+    """At most ``buckets`` points, each the worst value of its share of ``values`` (order kept)."""
+    n = len(values)
+    if n <= buckets:
+        return list(values)
+    pick = max if lower_is_better else min
+    out = []
+    for i in range(buckets):
+        chunk = values[i * n // buckets:(i + 1) * n // buckets]
+        if chunk:
+            out.append(pick(chunk))
+    return out
+
+
+def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet) -> Sparkline | Text:  # type: ignore[type-arg]
+    """The SLI over the period, one bar per bucket, worst value of each bucket; good end green."""
+    values = [v for _, v in result.history if v is not None and math.isfinite(v)]
+    if not values:
+        return Text("no history", style=palette["foreground-muted"])
+    lower = result.spec.direction == "lower_is_better"
+    points = downsample_worst(values, width, lower_is_better=lower)
+    good, bad = RichColor.parse(palette["success"]), RichColor.parse(palette["error"])
+    cls = ASCIISparkline if not icons.spark.startswith("▁") else Sparkline
+    return cls(
+        points,
+        width=width,
+        min_color=good if lower else bad,
+        max_color=bad if lower else good,
+        summary_function=max if lower else min,
+    )
+
+
+class BudgetCell:
+    """An error-budget bar (capped at 0 and 100%) followed by the true percentage remaining."""
+
+    def __init__(self, remaining: float | None, *, bar_width: int, palette: Palette, ascii_bar: bool) -> None:
+        self.remaining = remaining
+        self.bar_width = bar_width
+        self.palette = palette
+        self.ascii_bar = ascii_bar
+
+    @property
+    def label(self) -> str:
+        return format_percent(self.remaining)
+
+    def colour(self) -> str:
+        r = self.remaining
+        if r is None:
+            return self.palette["slo-no-data"]
+        if r <= 0:
+            return self.palette["error"]
+        if r < 0.25:
+            return self.palette["warning"]
+        return self.palette["success"]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        r = self.remaining
+        filled = 0.0 if r is None else max(0.0, min(1.0, r)) * self.bar_width
+        cls = ASCIIBar if self.ascii_bar else Bar
+        bar = cls(
+            highlight_range=(0, filled),
+            highlight_style=self.colour(),
+            background_style=self.palette["panel"],
+            width=self.bar_width,
+        )
+        yield from bar.__rich_console__(console, options.update_width(self.bar_width))
+        yield Text(f"{self.label:>8}", style=self.colour(), end="")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        w = self.bar_width + 8
+        return Measurement(w, w)
+
+
+def status_cell(status: Status, icons: IconSet, palette: Palette, *, muted: bool, snoozed: bool, acked: bool) -> Text:
+    """``✖ CRITICAL`` coloured by status, with ``M`` (muted) / ``Z`` (snoozed) / ack badges."""
+    colour = palette[STATUS_COLOUR[status]]
+    silenced = muted or snoozed
+    text = Text(f"{icons.status[status.value]} {STATUS_LABEL[status]}", style=f"bold {colour}" if not silenced else colour)
+    if muted:
+        text.append(" " + icons.muted, style=f"reverse {palette['foreground-muted']}")
+    elif snoozed:
+        text.append(" " + icons.snoozed, style=f"reverse {palette['foreground-muted']}")
+    if acked:
+        text.append(" " + icons.acked, style=palette["primary"])
+    return text
+
+
+def burn_cell(result: SLOResult, palette: Palette) -> Text:
+    """The fastest long-window burn rate and its window: ``14.2x 1h``; coloured when a tier fires."""
+    burn = result.fastest_burn
+    if burn is None or burn.long_rate is None:
+        return Text("—", style=palette["foreground-muted"])
+    firing = any(b.firing for b in result.burn_rates)
+    rate = burn.long_rate
+    rate_text = f"{rate:.0f}x" if rate >= 100 else f"{rate:.1f}x"
+    style = palette["error"] if firing and burn.severity == "critical" else palette["warning"] if firing else (
+        palette["foreground"] if rate >= 1 else palette["foreground-muted"]
+    )
+    return Text(f"{rate_text} {format_duration(burn.long_window)}", style=style)
+
+
+def source_cell(source: str, error: str | None, icons: IconSet, palette: Palette, width: int) -> Text:
+    """``demo ✓`` or ``prom ✗ timed out after 5s`` (cut to ``width``)."""
+    if error:
+        text = Text(f"{icons.source_error} {source}: {error}", style=palette["error"])
+    else:
+        text = Text(f"{icons.source_ok} {source}", style=palette["foreground-muted"])
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def value_cell(result: SLOResult, palette: Palette) -> Text:
+    text = format_value(result.value, result.spec)
+    if result.stale or result.status == Status.STALE:
+        return Text(text + " (stale)", style=palette["slo-stale"])
+    if result.value is None:
+        return Text(text, style=palette["foreground-muted"])
+    if result.low_traffic:
+        return Text(text + " (low)", style=palette["foreground-muted"])
+    return Text(text)
+
+
+def budget_remaining(result: SLOResult) -> float | None:
+    return result.budget.remaining if result.budget is not None else None

@@ -1,0 +1,196 @@
+"""The real backend: the engine, the shared state store and the alerting facade.
+
+Silences are read and written in the state store (the same rows
+``slotui silence list`` reads from another process); acknowledgements, test
+alerts and the alert log go through :class:`slotui.alerting.service.Alerting`.
+Its delivery dispatcher runs as a task on the backend thread's loop, like the
+daemon's. Everything here runs on the :class:`~slotui.tui.backend.BackendThread`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import Any
+
+from slotui.core.types import SLOSpec
+from slotui.tui.backend import AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
+
+SEVERITIES = ("warning", "critical", "page")
+
+
+class EngineBackend:
+    """Adapts an :class:`slotui.engine.Engine` (plus store and alerting) to the TUI's Backend protocol.
+
+    ``store`` defaults to ``engine.store`` and ``alerting`` to ``engine.alerting``.
+    Without a store, silences live in memory (and are lost on exit): the CLI
+    always passes one. ``owns_store`` closes it in :meth:`aclose`.
+    """
+
+    def __init__(self, engine: Any, *, store: Any = None, alerting: Any = None,
+                 dispatch: bool = True, owns_store: bool = False) -> None:
+        self.engine = engine
+        self.store = store if store is not None else getattr(engine, "store", None)
+        self.alerting = alerting if alerting is not None else getattr(engine, "alerting", None)
+        self.specs: list[SLOSpec] = list(engine.specs)
+        loaded = getattr(engine, "loaded", None)
+        self.interval: float | None = float(loaded.config.defaults.interval) if loaded is not None else None
+        self.dispatch = dispatch
+        self.owns_store = owns_store
+        self._memory: dict[str, Any] = {}
+        self._stop: asyncio.Event | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ refresh
+
+    def _start_dispatcher(self) -> None:
+        if self._dispatcher is not None or not self.dispatch or self.alerting is None:
+            return
+        if not getattr(self.alerting, "channels", None) and not getattr(self.alerting, "_channel_configs", None):
+            return
+        self._stop = asyncio.Event()
+        self._dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self._stop))
+
+    async def refresh(self, now: float) -> Snapshot:
+        self._start_dispatcher()
+        started = time.perf_counter()
+        report = await self.engine.tick(now)
+        health = {name: replace(h) for name, h in self.engine.health.items()}
+        silences = tuple(await self.silences(now))
+        alerts = tuple(await self.alerts(now))
+        if [r.spec.name for r in report.results] != [s.name for s in self.specs]:
+            self.specs = [r.spec for r in report.results]
+        return Snapshot(report=report, health=health, silences=silences, alerts=alerts,
+                        refreshed_at=now, duration=time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ silences
+
+    def _labels(self, spec: SLOSpec, severity: str) -> dict[str, str]:
+        from slotui.alerting.context import alert_labels
+
+        return alert_labels(spec, severity)
+
+    def _view(self, silence: Any, now: float) -> SilenceView:
+        covers = tuple(
+            spec.name for spec in self.specs
+            if any(silence.matches(self._labels(spec, sev)) for sev in SEVERITIES)
+        )
+        ms = silence.matchers
+        exact = ms[0].value if len(ms) == 1 and ms[0].name == "slo" and ms[0].op == "=" else None
+        return SilenceView(
+            id=silence.id,
+            matchers=", ".join(str(m) for m in ms),
+            starts_at=silence.starts_at,
+            ends_at=silence.ends_at,
+            created_by=silence.created_by,
+            comment=silence.comment,
+            slo=exact,
+            expired=silence.is_expired(now),
+            covers=covers,
+        )
+
+    def _all(self, now: float, expired: bool) -> list[Any]:
+        if self.store is not None:
+            return list(self.store.list_silences(now, expired=expired))
+        return [s for s in self._memory.values() if s.is_expired(now) == expired]
+
+    async def silences(self, now: float, *, include_expired: bool = False) -> list[SilenceView]:
+        found = self._all(now, False)
+        if include_expired:
+            found += sorted(self._all(now, True), key=lambda s: -(s.ends_at or 0))[:50]
+        return [self._view(s, now) for s in found]
+
+    def _add(self, silence: Any, now: float) -> SilenceView:
+        if self.store is not None:
+            self.store.add_silence(silence, now=now)
+        else:
+            self._memory[silence.id] = silence
+        return self._view(silence, now)
+
+    async def mute(self, slo: str, *, author: str, comment: str, now: float) -> SilenceView:
+        from slotui.alerting.silence import Matcher, mute
+
+        return self._add(mute((Matcher("slo", "=", slo),), now, author, comment), now)
+
+    async def snooze(self, slo: str, duration: float, *, author: str, comment: str, now: float) -> SilenceView:
+        from slotui.alerting.silence import Matcher, snooze
+
+        return self._add(snooze((Matcher("slo", "=", slo),), duration, now, author, comment), now)
+
+    async def expire_silence(self, silence_id: str, *, now: float) -> None:
+        if self.store is not None:
+            self.store.expire_silence(silence_id, now)
+        elif silence_id in self._memory:
+            self._memory[silence_id] = self._memory[silence_id].expired_at(now)
+        else:
+            raise KeyError(f"no silence with id {silence_id!r}")
+
+    async def unsilence(self, slo: str, *, now: float) -> list[str]:
+        ids = [v.id for v in await self.silences(now) if v.slo == slo and v.starts_at <= now]
+        for sid in ids:
+            await self.expire_silence(sid, now=now)
+        return ids
+
+    async def edit_silence(self, silence_id: str, *, ends_at: float | None, comment: str, author: str,
+                           now: float) -> SilenceView:
+        """Alertmanager semantics: the old silence expires, a new one with the same matchers starts now."""
+        from slotui.alerting.silence import Silence, new_silence_id
+
+        old = self.store.get_silence(silence_id) if self.store is not None else self._memory[silence_id]
+        if ends_at is not None and ends_at <= now:
+            raise ValueError("the new end is not in the future")
+        new = Silence(id=new_silence_id(), matchers=old.matchers, starts_at=now, ends_at=ends_at,
+                      created_by=author, comment=comment, updated_at=now)
+        await self.expire_silence(old.id, now=now)
+        return self._add(new, now)
+
+    # ------------------------------------------------------------------ alerts
+
+    async def alerts(self, now: float) -> list[AlertView]:
+        if self.alerting is None:
+            return []
+        return [
+            AlertView(slo=r.slo, severity=r.severity, state=r.state,
+                      since=r.fired_at if r.fired_at is not None else r.active_since,
+                      acked=r.acked, silenced=r.silenced)
+            for r in self.alerting.alerts()
+            if r.state in ("firing", "pending")
+        ]
+
+    async def acknowledge(self, slo: str, *, author: str, now: float) -> int:
+        if self.alerting is None:
+            return 0
+        return len(self.alerting.ack(slo, author, now))
+
+    async def fire_test_alert(self, slo: str, *, now: float) -> list[TestOutcome]:
+        if self.alerting is None:
+            raise RuntimeError("no alert channels are configured (alerts.channels in the SLO file)")
+        outcomes = await self.alerting.fire_test(slo=slo, now=now, by="slotui TUI")
+        return [TestOutcome(o.channel, o.ok, o.result.message if not o.ok else str(o)) for o in outcomes]
+
+    async def notifications(self, *, limit: int = 200, slo: str | None = None) -> list[NotificationView]:
+        if self.alerting is None:
+            return []
+        out = []
+        for e in self.alerting.history(slo=slo, limit=limit):
+            out.append(NotificationView(
+                at=e.created_at, channel=e.channel, kind=e.kind, title=e.title, slos=tuple(e.slos),
+                severity="", status=e.state, error=e.last_error or "", attempts=e.attempts, is_test=e.is_test,
+            ))
+        return out
+
+    # ------------------------------------------------------------------ close
+
+    async def aclose(self) -> None:
+        if self._dispatcher is not None and self._stop is not None:
+            self._stop.set()
+            try:
+                await asyncio.wait_for(self._dispatcher, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                self._dispatcher.cancel()
+        await self.engine.aclose()
+        if self.alerting is not None:
+            await self.alerting.aclose()
+        if self.owns_store and self.store is not None:
+            self.store.close()

@@ -1,0 +1,260 @@
+"""The detail view of one SLO (Enter on a row).
+
+A larger chart of the SLI with target and thresholds, burn rate per tier
+(long and short window against the factor), budget remaining and its
+timeline, active silences, alert history, runbook link and the source query.
+The app pushes fresh data into it after each refresh (:meth:`DetailScreen.show`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from slotui.core.types import SLOResult, SLOSpec
+from slotui.tui import cells
+from slotui.tui.backend import AlertView, NotificationView, SilenceView
+from slotui.tui.cells import Palette, format_duration, format_percent, format_value
+from slotui.tui.themes import IconSet
+from slotui.tui.widgets.chart import ChartLine, SLIChart
+from slotui.tui.widgets.summary import clock_label
+
+
+@dataclass(frozen=True)
+class DetailData:
+    result: SLOResult
+    source_error: str | None
+    silences: tuple[SilenceView, ...]
+    alerts: tuple[AlertView, ...]
+    notifications: tuple[NotificationView, ...]
+    budget_series: tuple[tuple[float, float], ...]
+    now: float
+
+
+def query_text(spec: SLOSpec) -> str:
+    """What the source is asked, in the SLO file's own words."""
+    parts = []
+    if spec.query:
+        parts.append(spec.query)
+    if spec.sli_field:
+        agg = spec.sli_agg or "mean"
+        parts.append(f"{agg}({spec.sli_field})" + (f" where {spec.sli_where}" if spec.sli_where else ""))
+    if spec.good:
+        parts.append(f"good: {spec.good}")
+    if spec.total:
+        parts.append(f"total: {spec.total}")
+    if spec.params:
+        parts.append("params: " + ", ".join(f"{k}={v}" for k, v in spec.params.items()))
+    return "\n".join(parts) or "(the source's default for this SLO)"
+
+
+def threshold_budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
+    """Budget remaining after each slice of the period so far (threshold SLOs).
+
+    Applies SPEC's formula to the slices up to each point:
+    ``remaining = 1 - (1 - good/slices) / (1 - compliance)``.
+    """
+    spec = result.spec
+    if spec.kind != "threshold" or not result.history:
+        return []
+    allowed = 1.0 - spec.compliance
+    good = 0
+    out = []
+    for i, (t, v) in enumerate(result.history, start=1):
+        meets = v <= spec.target if spec.direction == "lower_is_better" else v >= spec.target
+        good += 1 if meets else 0
+        out.append((t, 1.0 - (1.0 - good / i) / allowed))
+    return out
+
+
+def burn_table(result: SLOResult, palette: Palette) -> Table:
+    table = Table(box=None, padding=(0, 2), header_style="bold", expand=False)
+    for col in ("tier", "long window", "burn", "short window", "burn", "factor", "state"):
+        table.add_column(col, justify="right" if col in ("burn", "factor") else "left", no_wrap=True)
+    if not result.burn_rates:
+        table.add_row("—", "", "", "", "", "", "no burn-rate tiers")
+    for b in result.burn_rates:
+        def rate(x: float | None) -> Text:
+            if x is None:
+                return Text("—", style=palette["foreground-muted"])
+            return Text(f"{x:.2f}x", style=palette["error"] if x > b.factor else "")
+        state = (Text("FIRING", style=f"bold {palette['error' if b.severity == 'critical' else 'warning']}")
+                 if b.firing else Text("low traffic", style=palette["foreground-muted"]) if b.low_traffic
+                 else Text("ok", style=palette["success"]))
+        table.add_row(
+            "page" if b.severity == "critical" else "ticket",
+            format_duration(b.long_window), rate(b.long_rate),
+            format_duration(b.short_window), rate(b.short_rate),
+            f"{b.factor:.3g}x", state,
+        )
+    return table
+
+
+def budget_text(result: SLOResult, palette: Palette) -> Text:
+    b = result.budget
+    text = Text()
+    if b is None:
+        return Text("no budget yet (no data in the period)", style=palette["foreground-muted"])
+    colour = palette["error"] if (b.remaining or 0) <= 0 else palette["warning"] if (b.remaining or 0) < 0.25 else palette["success"]
+    text.append(f"{format_percent(b.remaining)} remaining", style=f"bold {colour}")
+    text.append(f"  ({format_percent(b.consumed)} consumed of a {b.budget * 100:.3g}% budget)")
+    if b.total is not None:
+        text.append(f"\nevents: {b.good or 0:,.0f} good of {b.total:,.0f}; bad {b.bad or 0:,.0f}, allowed {b.allowed_bad or 0:,.1f}")
+    if b.slices is not None:
+        text.append(f"\nslices: {b.good_slices} of {b.slices} met the target"
+                    + (f" (compliance {b.compliance * 100:.2f}%)" if b.compliance is not None else ""))
+    if b.time_left is not None:
+        text.append(f"\nbad time left: {format_duration(b.time_left)}")
+    return text
+
+
+class DetailScreen(Screen[None]):
+    """One SLO in depth. Escape goes back; the SLO actions (m, z, t, a) work here too."""
+
+    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="slotui.back")]
+
+    def __init__(self, slo: str) -> None:
+        super().__init__()
+        self.slo = slo
+        self.data: DetailData | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-title")
+            yield Static(id="detail-objective")
+            yield Static(id="detail-chart", classes="section")
+            yield Static(id="detail-burn", classes="section")
+            yield Static(id="detail-budget", classes="section")
+            yield Static(id="detail-silences", classes="section")
+            yield Static(id="detail-alerts", classes="section")
+            yield Static(id="detail-query", classes="section")
+        yield Footer()
+
+    def show(self, data: DetailData, palette: Palette, icons: IconSet) -> None:
+        """Replace the content with ``data`` (called after every refresh and action)."""
+        self.data = data
+        if not self.is_mounted:
+            return
+        r, spec, p = data.result, data.result.spec, palette
+        title = cells.status_cell(
+            r.status, icons, p,
+            muted=any(s.kind == "mute" for s in data.silences),
+            snoozed=any(s.kind == "snooze" for s in data.silences),
+            acked=any(a.acked for a in data.alerts),
+        )
+        title.append("  ")
+        title.append(spec.name, style="bold")
+        if spec.description:
+            title.append(f"  {spec.description}", style=p["foreground-muted"])
+        self.query_one("#detail-title", Static).update(title)
+
+        obj = Text()
+        obj.append("value ")
+        obj.append(format_value(r.value, spec), style="bold")
+        obj.append(f" over {format_duration(spec.window)}   target {cells.format_target(spec)}")
+        if spec.warning is not None:
+            obj.append(f"   warning {format_value(spec.warning, spec)}", style=p["warning"])
+        if spec.critical is not None:
+            obj.append(f"   critical {format_value(spec.critical, spec)}", style=p["error"])
+        obj.append(f"\nperiod {'calendar month' if spec.calendar_month else format_duration(spec.period)}"
+                   f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
+        if spec.labels:
+            obj.append("   labels " + ", ".join(f"{k}={v}" for k, v in spec.labels.items()))
+        if spec.runbook:
+            obj.append("\nrunbook ")
+            obj.append(spec.runbook, style=f"underline {p['primary']} link {spec.runbook}")
+        if data.source_error or r.error:
+            obj.append(f"\nsource error: {data.source_error or r.error}", style=p["error"])
+        for note in r.notes:
+            obj.append(f"\nnote: {note}", style=p["foreground-muted"])
+        self.query_one("#detail-objective", Static).update(obj)
+
+        lines = [ChartLine(spec.target, "target", p["success"], "-" if icons.ascii_only else "─")]
+        if spec.warning is not None:
+            lines.append(ChartLine(spec.warning, "warning", p["warning"], "." if icons.ascii_only else "┄"))
+        if spec.critical is not None:
+            lines.append(ChartLine(spec.critical, "critical", p["error"], "=" if icons.ascii_only else "━"))
+        values = [v for _, v in r.history]
+        if spec.kind == "ratio":
+            fmt = lambda v: f"{v * 100:.2f}%"  # noqa: E731
+        else:
+            fmt = lambda v: cells.format_number(v, 4)  # noqa: E731
+        span = ""
+        if r.history:
+            span = f" from {clock_label(r.history[0][0])} to {clock_label(r.history[-1][0])}"
+        chart = SLIChart(values, height=9, lines=lines, lower_is_better=spec.direction == "lower_is_better",
+                         bar_colour=p["primary"], axis_colour=p["foreground-muted"], fmt=fmt,
+                         ascii_only=icons.ascii_only)
+        self.query_one("#detail-chart", Static).update(
+            Group(Text(f"SLI over the period ({len(values)} slices{span})", style="bold"), chart))
+
+        self.query_one("#detail-burn", Static).update(
+            Group(Text("Burn rate per tier (error ratio / budget; fires when both windows exceed the factor)",
+                       style="bold"), burn_table(r, p)))
+
+        timeline = threshold_budget_timeline(r) if spec.kind == "threshold" else list(data.budget_series)
+        budget_parts: list = [Text("Error budget", style="bold"), budget_text(r, p)]
+        if len(timeline) >= 2:
+            label = "period to date" if spec.kind == "threshold" else "since this session started"
+            spark = cells.trend_cell(
+                SLOResult(spec=_higher(spec), status=r.status, evaluated_at=r.evaluated_at, history=tuple(timeline)),
+                48, p, icons)
+            budget_parts.append(Text(f"remaining over time ({label}):", style=p["foreground-muted"]))
+            budget_parts.append(spark)
+        self.query_one("#detail-budget", Static).update(Group(*budget_parts))
+
+        sil = Text("Silences", style="bold")
+        if not data.silences:
+            sil.append("\nnone active", style=p["foreground-muted"])
+        for s in data.silences:
+            until = "until lifted" if s.ends_at is None else f"until {clock_label(s.ends_at)} ({format_duration(s.ends_at - data.now)} left)"
+            sil.append(f"\n{s.kind} {s.id[:8]} {s.matchers} {until} by {s.created_by}")
+            if s.comment:
+                sil.append(f": {s.comment}", style=p["foreground-muted"])
+        self.query_one("#detail-silences", Static).update(sil)
+
+        al = Text("Alerts", style="bold")
+        for a in data.alerts:
+            al.append(f"\n{a.severity} {a.state} since {clock_label(a.since)} ({format_duration(data.now - a.since)})"
+                      + (" acknowledged" if a.acked else "") + (" silenced" if a.silenced else ""),
+                      style=p["error"] if a.severity in ("critical", "page") else p["warning"])
+        if not data.alerts:
+            al.append("\nnone firing", style=p["foreground-muted"])
+        al.append("\nHistory", style="bold")
+        if not data.notifications:
+            al.append("\nno notifications sent for this SLO", style=p["foreground-muted"])
+        for n in data.notifications[:8]:
+            ok = n.status in ("delivered", "sent")
+            al.append(f"\n{clock_label(n.at)} {n.kind:<8} {n.channel:<14} ")
+            al.append(n.status, style=p["success"] if ok else p["error"] if n.status == "failed" else p["warning"])
+            if n.error:
+                al.append(f" {n.error}", style=p["foreground-muted"])
+        self.query_one("#detail-alerts", Static).update(al)
+
+        q = Text("Source query", style="bold")
+        q.append(f"\n{query_text(spec)}")
+        self.query_one("#detail-query", Static).update(q)
+
+    def on_mount(self) -> None:
+        if self.data is not None:
+            self.app.call_after_refresh(self._reshow)
+
+    def _reshow(self) -> None:
+        app = self.app
+        if self.data is not None and hasattr(app, "palette"):
+            self.show(self.data, app.palette, app.icons)  # type: ignore[attr-defined]
+
+
+def _higher(spec: SLOSpec) -> SLOSpec:
+    """The spec with higher-is-better direction (budget remaining: more is better)."""
+    from dataclasses import replace
+
+    return replace(spec, direction="higher_is_better")

@@ -1,0 +1,57 @@
+"""``?``: every key (as currently bound, keymap applied), the icons and where settings live."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from slotui.core.types import Status
+from slotui.tui.cells import STATUS_LABEL
+from slotui.tui.themes import IconSet
+
+
+def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str) -> Table:
+    outer = Table.grid(padding=(0, 4))
+    outer.add_column()
+    outer.add_column()
+    keys = Table(box=None, title="Keys", title_justify="left", show_header=True, header_style="bold", padding=(0, 1))
+    keys.add_column("key", no_wrap=True)
+    keys.add_column("does")
+    keys.add_column("binding id", style="dim", no_wrap=True)
+    for key, description, binding_id in bindings:
+        keys.add_row(Text(key, style="bold"), description, binding_id)
+    legend = Table(box=None, title="Icons", title_justify="left", show_header=False, padding=(0, 1))
+    legend.add_column(no_wrap=True)
+    legend.add_column()
+    for status in Status:
+        legend.add_row(icons.status[status.value], STATUS_LABEL[status])
+    legend.add_row(icons.muted, "muted (silenced until lifted)")
+    legend.add_row(icons.snoozed, "snoozed (silenced until a time)")
+    legend.add_row(icons.acked, "acknowledged")
+    legend.add_row("", "")
+    legend.add_row("Budget", "bar capped at 0; the % is the true figure")
+    legend.add_row("Burn", "fastest long-window burn rate")
+    legend.add_row("", "")
+    legend.add_row("keymap", Text(f"{settings_path}\n(keymap: binding id -> key)", style="dim"))
+    outer.add_row(keys, legend)
+    return outer
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str) -> None:
+        super().__init__()
+        self._renderable = help_renderable(bindings, icons, settings_path)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", classes="dialog"):
+            yield Static(self._renderable)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

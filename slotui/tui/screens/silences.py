@@ -1,0 +1,102 @@
+"""The silences screen: list, edit (change end / comment) and expire silences.
+
+Reads and writes go through the backend (the shared state store), so the
+list matches ``slotui silence list`` from another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from slotui.tui.backend import SilenceView
+from slotui.tui.cells import format_duration
+from slotui.tui.widgets.summary import clock_label
+
+
+class SilencesScreen(Screen[None]):
+    """Active silences (``h`` toggles recently expired ones)."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="silences.back"),
+        Binding("e,enter", "edit", "Edit", id="silences.edit"),
+        Binding("x,delete", "expire", "Expire", id="silences.expire"),
+        Binding("h", "toggle_expired", "Show expired", id="silences.expired"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.include_expired = False
+        self.silences: list[SilenceView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Silences", id="silences-title", classes="screen-title")
+        yield DataTable(id="silences-table", cursor_type="row")
+        yield Static("", id="silences-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label, width in (("id", "ID", 10), ("kind", "Kind", 7), ("matchers", "Matchers", 28),
+                                  ("ends", "Ends", 22), ("by", "By", 12), ("comment", "Comment", 30)):
+            table.add_column(label, key=key, width=width)
+        self.app.reload_silences()  # type: ignore[attr-defined]
+
+    @property
+    def selected(self) -> SilenceView | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((s for s in self.silences if s.id == key), None)
+
+    def show(self, silences: Sequence[SilenceView], now: float) -> None:
+        """Replace the rows (keyed by silence id; the cursor stays on the same silence)."""
+        table = self.query_one(DataTable)
+        keep = self.selected.id if self.selected is not None else None
+        self.silences = list(silences)
+        table.clear()
+        for s in self.silences:
+            if s.ends_at is None:
+                ends = "until lifted"
+            elif s.expired or s.ends_at <= now:
+                ends = f"ended {clock_label(s.ends_at)}"
+            else:
+                ends = f"{clock_label(s.ends_at)} (in {format_duration(s.ends_at - now)})"
+            style = "dim" if s.expired else ""
+            table.add_row(
+                Text(s.id[:8], style=style), Text(s.kind, style=style), Text(s.matchers, style=style),
+                Text(ends, style=style), Text(s.created_by, style=style), Text(s.comment, style=style),
+                key=s.id,
+            )
+        if keep is not None and any(s.id == keep for s in self.silences):
+            table.move_cursor(row=table.get_row_index(keep))
+        title = f"Silences: {sum(1 for s in self.silences if not s.expired)} active"
+        if self.include_expired:
+            title += f", {sum(1 for s in self.silences if s.expired)} expired"
+        self.query_one("#silences-title", Static).update(title)
+        self.query_one("#silences-empty", Static).update(
+            "" if self.silences else "No silences. Press m (mute) or z (snooze) on an SLO to add one.")
+
+    def action_toggle_expired(self) -> None:
+        self.include_expired = not self.include_expired
+        self.app.reload_silences()  # type: ignore[attr-defined]
+
+    def action_expire(self) -> None:
+        s = self.selected
+        if s is None or s.expired:
+            self.app.bell()
+            return
+        self.app.expire_silence(s)  # type: ignore[attr-defined]
+
+    def action_edit(self) -> None:
+        s = self.selected
+        if s is None or s.expired:
+            self.app.bell()
+            return
+        self.app.edit_silence(s)  # type: ignore[attr-defined]

@@ -1,0 +1,133 @@
+"""A multi-line chart of an SLI over time with its target and thresholds drawn across.
+
+Columns are time buckets (worst value of each bucket, so a short spike stays
+visible); bars rise from the bottom in eighths. Threshold lines are drawn
+where no bar covers them: ``─`` target, ``┄`` warning, ``━`` critical (ASCII:
+``-``, ``.``, ``=``). The y axis is labelled at top, bottom and at each line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
+
+from slotui.tui.cells import downsample_worst
+
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+ASCII_LEVELS = " .:-=+*#%"
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    value: float
+    label: str
+    colour: str
+    char: str
+
+
+class SLIChart:
+    """Render ``values`` (oldest first) as bars with horizontal reference lines.
+
+    ``lower_is_better`` decides which end of each bucket is "worst" and
+    colours bars beyond a threshold in that threshold's colour.
+    """
+
+    def __init__(
+        self,
+        values: Sequence[float],
+        *,
+        height: int,
+        lines: Sequence[ChartLine] = (),
+        lower_is_better: bool = True,
+        bar_colour: str = "default",
+        axis_colour: str = "grey50",
+        fmt=lambda v: f"{v:.4g}",
+        ascii_only: bool = False,
+        width: int | None = None,
+    ) -> None:
+        self.values = [v for v in values if v is not None and math.isfinite(v)]
+        self.height = max(2, height)
+        self.lines = list(lines)
+        self.lower_is_better = lower_is_better
+        self.bar_colour = bar_colour
+        self.axis_colour = axis_colour
+        self.fmt = fmt
+        self.ascii_only = ascii_only
+        self.width = width
+
+    def _range(self) -> tuple[float, float]:
+        candidates = self.values + [ln.value for ln in self.lines]
+        lo, hi = min(candidates), max(candidates)
+        if self.values and min(self.values) >= 0 and lo >= 0:
+            lo = 0.0 if lo < (hi - lo) else lo - (hi - lo) * 0.1
+        if hi == lo:
+            hi, lo = hi + (abs(hi) or 1) * 0.1, lo - (abs(lo) or 1) * 0.1
+        return lo, hi + (hi - lo) * 0.05
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = self.width or options.max_width
+        axis_w = 10
+        label_w = max((len(ln.label) + 1 for ln in self.lines), default=0)
+        plot_w = max(4, width - axis_w - 1 - label_w)
+        height = self.height
+        axis_style = Style.parse(self.axis_colour)
+        if not self.values:
+            yield Segment(" " * axis_w + "no samples in the period", axis_style)
+            yield Segment.line()
+            return
+        points = downsample_worst(self.values, plot_w, lower_is_better=self.lower_is_better)
+        lo, hi = self._range()
+        span = hi - lo
+        levels = ASCII_LEVELS if self.ascii_only else EIGHTHS
+        steps = len(levels) - 1
+
+        def level(v: float) -> float:  # height in rows from the bottom
+            return (v - lo) / span * height
+
+        line_rows: dict[int, ChartLine] = {}
+        for ln in sorted(self.lines, key=lambda x: x.value):
+            row = min(height - 1, max(0, int(level(ln.value))))
+            line_rows.setdefault(row, ln)
+
+        def bar_style(v: float) -> Style:
+            worst = None
+            for ln in self.lines:
+                beyond = v > ln.value if self.lower_is_better else v < ln.value
+                if beyond and ln.label != "target":
+                    if worst is None or (ln.value > worst.value if self.lower_is_better else ln.value < worst.value):
+                        worst = ln
+            return Style.parse(worst.colour if worst is not None else self.bar_colour)
+
+        styles = [bar_style(v) for v in points]
+        heights = [level(v) for v in points]
+        labels = {height - 1: self.fmt(hi), 0: self.fmt(lo)}
+        for row, ln in line_rows.items():
+            labels[row] = self.fmt(ln.value)
+        for row in reversed(range(height)):
+            label = labels.get(row, "")
+            yield Segment(f"{label[:axis_w - 1]:>{axis_w - 1}} ", axis_style)
+            yield Segment("┤" if not self.ascii_only else "|", axis_style)
+            ref = line_rows.get(row)
+            for x, h in enumerate(heights):
+                fill = h - row
+                if fill >= 1:
+                    yield Segment(levels[-1], styles[x])
+                elif fill > 0:
+                    idx = max(1, min(steps, int(round(fill * steps))))
+                    yield Segment(levels[idx], styles[x])
+                elif ref is not None:
+                    yield Segment(ref.char, Style.parse(ref.colour))
+                else:
+                    yield Segment(" ")
+            if ref is not None:
+                yield Segment(f" {ref.label}", Style.parse(ref.colour))
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(20, self.width or options.max_width)

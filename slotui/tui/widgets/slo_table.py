@@ -1,0 +1,269 @@
+"""The main table: one row per SLO, keyed by SLO name, diffed on every refresh.
+
+``sync`` never clears the table. It removes rows whose SLO went away (or is
+filtered out), adds new ones, and calls ``update_cell`` only for cells whose
+inputs changed (each cell remembers a signature of what it was built from).
+After re-sorting, the cursor is put back on the SLO it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from slotui.core.types import SLOResult
+from slotui.tui import cells
+from slotui.tui.themes import BUILTIN_ASCII, IconSet
+
+
+@dataclass(frozen=True, slots=True)
+class RowModel:
+    """One SLO as the table shows it: its result and the overlays from silences and alerts."""
+
+    result: SLOResult
+    muted: bool = False
+    snoozed: bool = False
+    acked: bool = False
+    source_error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.result.spec.name
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which columns are shown and how wide the flexible ones are (depends on the terminal width)."""
+
+    compact: bool
+    name_width: int
+    trend_width: int
+    source_width: int
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.compact:
+            return ("status", "name", "value", "budget", "burn")
+        return ("status", "name", "value", "target", "trend", "budget", "burn", "source")
+
+
+LABELS = {
+    "status": "Status", "name": "SLO", "value": "Value", "target": "Target",
+    "trend": "Trend", "budget": "Budget left", "burn": "Burn", "source": "Source",
+}
+FIXED_WIDTH = {"status": 12, "value": 11, "target": 11, "budget": 16, "burn": 9}
+BAR_WIDTH = 8
+COMPACT_BELOW = 104
+
+
+def layout_for(width: int, names: Sequence[str]) -> Layout:
+    """Fit the columns into ``width`` cells: drop target/trend/source below ~104 columns."""
+    longest = max((len(n) for n in names), default=12)
+    padding = 2  # DataTable cell_padding=1 on each side
+    if width < COMPACT_BELOW:
+        fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "budget", "burn"))
+        name_width = max(8, min(longest, width - fixed - padding - 2))
+        return Layout(True, name_width, 0, 0)
+    fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "target", "budget", "burn"))
+    room = width - fixed - 3 * padding - 2  # name, trend, source; 2 for the scrollbar
+    name_width = max(10, min(longest, 28, room - 10 - 12))
+    source_width = max(10, min(20, (room - name_width) // 2))
+    trend_width = max(8, min(40, room - name_width - source_width))
+    return Layout(False, name_width, trend_width, source_width)
+
+
+class SLOTable(DataTable[Any]):
+    """DataTable of SLOs keyed by name. Call :meth:`sync` with the rows in display order."""
+
+    DEFAULT_CSS = """
+    SLOTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.palette = cells.Palette({})
+        self.icons: IconSet = BUILTIN_ASCII
+        self.layout_spec: Layout | None = None
+        self._sigs: dict[str, dict[str, Hashable]] = {}
+        self._models: dict[str, RowModel] = {}
+        self._order: list[str] = []
+        #: cell updates done by the last sync (for tests and the bench)
+        self.last_updates = 0
+
+    # ------------------------------------------------------------------ cells
+
+    def _signature(self, col: str, m: RowModel) -> Hashable:
+        r = m.result
+        if col == "status":
+            return (r.status, m.muted, m.snoozed, m.acked)
+        if col == "name":
+            return m.name
+        if col == "value":
+            return (r.value, r.stale, r.status, r.low_traffic, r.spec.unit)
+        if col == "target":
+            return (r.spec.target, r.spec.direction, r.spec.unit)
+        if col == "trend":
+            h = r.history
+            return (len(h), h[0] if h else None, h[-1] if h else None, r.spec.direction)
+        if col == "budget":
+            return cells.budget_remaining(r)
+        if col == "burn":
+            b = r.fastest_burn
+            return (None if b is None else (b.long_rate, b.long_window, b.severity),
+                    tuple(x.firing for x in r.burn_rates))
+        if col == "source":
+            return (r.spec.source, m.source_error)
+        raise KeyError(col)
+
+    def _cell(self, col: str, m: RowModel) -> Any:
+        layout = self.layout_spec
+        assert layout is not None
+        r, p, icons = m.result, self.palette, self.icons
+        if col == "status":
+            return cells.status_cell(r.status, icons, p, muted=m.muted, snoozed=m.snoozed, acked=m.acked)
+        if col == "name":
+            text = Text(m.name)
+            return text
+        if col == "value":
+            return cells.value_cell(r, p)
+        if col == "target":
+            return Text(cells.format_target(r.spec))
+        if col == "trend":
+            return cells.trend_cell(r, layout.trend_width, p, icons)
+        if col == "budget":
+            return cells.BudgetCell(cells.budget_remaining(r), bar_width=BAR_WIDTH, palette=p,
+                                    ascii_bar=icons.ascii_only)
+        if col == "burn":
+            return cells.burn_cell(r, p)
+        if col == "source":
+            return cells.source_cell(r.spec.source, m.source_error, icons, p, layout.source_width)
+        raise KeyError(col)
+
+    def _width(self, col: str) -> int:
+        layout = self.layout_spec
+        assert layout is not None
+        if col == "name":
+            return layout.name_width
+        if col == "trend":
+            return layout.trend_width
+        if col == "source":
+            return layout.source_width
+        return FIXED_WIDTH[col]
+
+    # ------------------------------------------------------------------ sync
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The SLO name under the cursor, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except (CellDoesNotExist, RowDoesNotExist):
+            return None
+
+    @property
+    def order(self) -> list[str]:
+        """SLO names in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def set_layout(self, layout: Layout) -> bool:
+        """Rebuild the columns if ``layout`` differs (a resize across a breakpoint). Returns True if rebuilt."""
+        if layout == self.layout_spec:
+            return False
+        keep = self.cursor_key
+        models = [self._models[k] for k in self._order if k in self._models]
+        self.layout_spec = layout
+        self.clear(columns=True)
+        self._sigs.clear()
+        self._models.clear()
+        self._order = []
+        for col in layout.columns:
+            self.add_column(LABELS[col], key=col, width=self._width(col))
+        if models:
+            self.sync(models, keep_cursor=keep)
+        return True
+
+    def invalidate(self) -> None:
+        """Forget every cell signature (theme or icon change): the next sync rebuilds every cell."""
+        for sigs in self._sigs.values():
+            sigs.clear()
+
+    def sync(self, rows: Sequence[RowModel], *, keep_cursor: str | None = None) -> int:
+        """Show exactly ``rows`` in this order; returns the number of cells written.
+
+        The cursor stays on the SLO it was on (or ``keep_cursor``) when that SLO is still shown.
+        """
+        assert self.layout_spec is not None, "set_layout first"
+        keep = keep_cursor if keep_cursor is not None else self.cursor_key
+        columns = self.layout_spec.columns
+        wanted = {m.name for m in rows}
+        updates = 0
+        for key in [k for k in self._models if k not in wanted]:
+            self.remove_row(key)
+            del self._models[key]
+            self._sigs.pop(key, None)
+        for m in rows:
+            key = m.name
+            if key not in self._models:
+                sigs = {col: self._signature(col, m) for col in columns}
+                self.add_row(*(self._cell(col, m) for col in columns), key=key)
+                self._sigs[key] = sigs
+                updates += len(columns)
+            else:
+                sigs = self._sigs[key]
+                for col in columns:
+                    sig = self._signature(col, m)
+                    if sigs.get(col, _MISSING) != sig:
+                        self.update_cell(key, col, self._cell(col, m))
+                        sigs[col] = sig
+                        updates += 1
+            self._models[key] = m
+        order = [m.name for m in rows]
+        if order != self.order:
+            position = {name: i for i, name in enumerate(order)}
+            self.sort("name", key=lambda cell: position[cell.plain])
+        self._order = order
+        if keep is not None and keep in self._models:
+            index = self.get_row_index(keep)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False, scroll=True)
+        self.last_updates = updates
+        return updates
+
+    def model(self, key: str) -> RowModel | None:
+        return self._models.get(key)
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def sort_keys() -> Mapping[str, Callable[[RowModel], Any]]:
+    """Sort keys ``s`` cycles through, each worst first, name as tie-breaker."""
+    def by_status(m: RowModel) -> Any:
+        r = m.result
+        remaining = cells.budget_remaining(r)
+        return (-r.status.rank, remaining if remaining is not None else 2.0, m.name)
+
+    def by_budget(m: RowModel) -> Any:
+        remaining = cells.budget_remaining(m.result)
+        return (remaining if remaining is not None else 2.0, -m.result.status.rank, m.name)
+
+    def by_burn(m: RowModel) -> Any:
+        b = m.result.fastest_burn
+        rate = b.long_rate if b is not None and b.long_rate is not None else -1.0
+        return (-rate, -m.result.status.rank, m.name)
+
+    def by_name(m: RowModel) -> Any:
+        return (m.name.lower(), m.name)
+
+    return {"status": by_status, "budget": by_budget, "burn": by_burn, "name": by_name}

@@ -1,0 +1,60 @@
+"""The sources panel: health of every source, its last error, latency and last success."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from slotui.sources.base import SourceHealth
+from slotui.tui.cells import Palette, format_duration
+from slotui.tui.themes import IconSet
+from slotui.tui.widgets.summary import clock_label
+
+
+def sources_table(
+    health: Mapping[str, SourceHealth],
+    slo_counts: Mapping[str, int],
+    errors: Mapping[str, str],
+    icons: IconSet,
+    palette: Palette,
+    now: float,
+) -> Table:
+    """One line per source: icon, name, SLO count, latency, last success, error."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    names: Sequence[str] = sorted(set(health) | set(slo_counts) | set(errors))
+    for name in names:
+        h = health.get(name) or SourceHealth()
+        error = errors.get(name) or (None if h.ok else h.last_error)
+        icon = Text(icons.source_error if error else icons.source_ok,
+                    style=palette["error"] if error else palette["success"])
+        latency = f"{h.latency * 1000:.0f} ms" if h.latency is not None else "—"
+        last_ok = (f"ok {clock_label(h.last_success)} ({format_duration(now - h.last_success)} ago)"
+                   if h.last_success is not None else "never ok")
+        detail = Text(error, style=palette["error"]) if error else Text("")
+        if error and h.consecutive_failures > 1:
+            detail.append(f" ({h.consecutive_failures} failures in a row)", style=palette["foreground-muted"])
+        table.add_row(icon, Text(name, style="bold"), f"{slo_counts.get(name, 0)} SLOs", latency,
+                      Text.assemble(last_ok, "  ", detail))
+    return table
+
+
+class SourcesPanel(Static):
+    """Shown under the table when a source fails (or on demand with ``e``)."""
+
+    DEFAULT_CSS = """
+    SourcesPanel {
+        height: auto; max-height: 8; padding: 0 1;
+        border-top: solid $error;
+        display: none;
+    }
+    SourcesPanel.-visible { display: block; }
+    SourcesPanel.-healthy { border-top: solid $success; }
+    """

@@ -1,0 +1,101 @@
+"""The header line: overall compliance, period, last refresh and its age, firing alerts, silences."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual.widgets import Static
+
+from slotui.core.types import Report, Status
+from slotui.tui.cells import Palette, format_duration
+
+
+@dataclass(frozen=True)
+class SummaryState:
+    report: Report | None
+    refreshed_at: float | None
+    now: float
+    firing: int
+    silences: int
+    paused: bool
+    refreshing: bool
+    sort_key: str
+    filter_text: str
+    shown: int
+    error: str | None = None
+    interval: float = 30.0
+
+
+def period_label(report: Report) -> str:
+    """The compliance period shared by the SLOs (``7d``), or the mix (``7d/30d``)."""
+    periods = Counter(
+        "month" if r.spec.calendar_month else format_duration(r.spec.period) for r in report.results
+    )
+    if not periods:
+        return "—"
+    return "/".join(p for p, _ in periods.most_common(3))
+
+
+def clock_label(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%H:%M:%SZ")
+
+
+def summary_text(state: SummaryState, palette: Palette, width: int = 120) -> Text:
+    """Two lines: compliance and counts; refresh time, age, sort, filter, pause."""
+    p = palette
+    line = Text()
+    report = state.report
+    if report is None or not report.results:
+        line.append("waiting for the first evaluation…", style=p["foreground-muted"])
+    else:
+        total = len(report.results)
+        meeting = report.meeting
+        share = report.overall_compliance or 0.0
+        colour = p["success"] if meeting == total else p["warning"] if share >= 0.5 else p["error"]
+        line.append(f"{meeting}/{total} SLOs meeting target", style=f"bold {colour}")
+        line.append(f" ({share * 100:.0f}%)", style=colour)
+        counts = Counter(r.status for r in report.results)
+        for status, key in ((Status.CRITICAL, "error"), (Status.WARNING, "warning"),
+                            (Status.NO_DATA, "slo-no-data"), (Status.STALE, "slo-stale")):
+            if counts.get(status):
+                line.append(f"  {counts[status]} {status.value.lower()}", style=p[key])
+        line.append(f"   period {period_label(report)}", style=p["foreground-muted"])
+    line.append("   ")
+    line.append(f"{state.firing} firing", style=f"bold {p['error']}" if state.firing else p["foreground-muted"])
+    line.append("  ")
+    line.append(f"{state.silences} silenced", style=p["primary"] if state.silences else p["foreground-muted"])
+
+    second = Text()
+    if state.refreshed_at is not None:
+        age = max(0.0, state.now - state.refreshed_at)
+        second.append(f"refreshed {clock_label(state.refreshed_at)} ({format_duration(age)} ago)")
+    else:
+        second.append("not refreshed yet", style=p["foreground-muted"])
+    if state.paused:
+        second.append("  PAUSED", style=f"bold reverse {p['warning']}")
+    elif state.refreshing:
+        second.append("  refreshing…", style=p["primary"])
+    else:
+        second.append(f"  every {format_duration(state.interval)}", style=p["foreground-muted"])
+    second.append(f"   sort: {state.sort_key}", style=p["foreground-muted"])
+    if state.filter_text:
+        second.append(f"   filter: {state.filter_text!s} ({state.shown} shown)", style=p["accent"] if "accent" in p.colours else "")
+    if state.error:
+        second.append(f"   refresh failed: {state.error}", style=p["error"])
+    line.truncate(width, overflow="ellipsis")
+    second.truncate(width, overflow="ellipsis")
+    return Text("\n").join([line, second])
+
+
+class SummaryBar(Static):
+    """The header; :meth:`show` replaces its content (cheap; called each second for the age)."""
+
+    DEFAULT_CSS = """
+    SummaryBar { height: 2; padding: 0 1; background: $panel; }
+    """
+
+    def show(self, state: SummaryState, palette: Palette) -> None:
+        self.update(summary_text(state, palette, max(20, self.size.width - 2 or 118)))
