@@ -33,10 +33,15 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """Where one entry sits: its key (mappings only) and the start of its value."""
+    """Where one entry sits: its key (mappings only) and the start of its value.
+
+    ``text_offset`` is set for single-line plain or quoted scalars: add it to
+    ``value.column`` (plus a 0-based index into the string) to point inside the text.
+    """
 
     value: Mark
     key: Mark | None = None
+    text_offset: int | None = None
 
 
 @dataclass
@@ -48,6 +53,18 @@ class YamlDocument:
     #: values substituted from the environment (treated as secrets when shown)
     env_values: set[str] = field(default_factory=set)
     issues: list[ConfigIssue] = field(default_factory=list)
+
+    def mark_in_text(self, path: Path_, index: int) -> Mark | None:
+        """The position of the 0-based character ``index`` of the string at ``path``.
+
+        Falls back to the start of the value for block or multi-line scalars.
+        """
+        loc = self.locations.get(tuple(path))
+        if loc is None:
+            return self.mark_for(path)
+        if loc.text_offset is None:
+            return loc.value
+        return Mark(loc.value.line, loc.value.column + loc.text_offset + max(index, 0))
 
     def mark_for(self, path: Path_, *, prefer_key: bool = False) -> Mark | None:
         """The mark of the longest prefix of ``path`` that exists in the file."""
@@ -81,6 +98,8 @@ def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
+        mark = exc.context_mark  # type: ignore[attr-defined]  # where the quote opened
     message = None
     for needle, hint in _HINTS:
         if needle in problem or (context and needle in context):
@@ -100,7 +119,13 @@ class _Builder:
         self.constructor = SafeConstructor()
 
     def build(self, node: Node, path: Path_, key_mark: Mark | None) -> Any:
-        self.doc.locations[path] = Located(_mark(node.start_mark), key_mark)
+        offset = None
+        if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
+            if node.style in (None, ""):
+                offset = 0
+            elif node.style in ("'", '"'):
+                offset = 1
+        self.doc.locations[path] = Located(_mark(node.start_mark), key_mark, offset)
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):

@@ -1,0 +1,472 @@
+"""Load an SLO file: YAML with line numbers, env interpolation, typed validation, resolution.
+
+``load_config(path)`` returns a :class:`LoadedConfig` or raises
+:class:`~slotui.config.errors.ConfigError` listing every problem found, each as
+``file:line:col: key.path: what was expected (got X)``. Values that are
+secrets (fields marked ``secret`` in the model, anything taken from the
+environment) are never echoed. ``path=None`` loads the embedded demo
+(``slotui/slos.example.yaml``).
+
+Import cost: pyyaml + pydantic only (no httpx, no textual).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from inspect import isclass
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from slotui.config.errors import ConfigError, ConfigIssue
+from slotui.config.locations import EXAMPLE_CONFIG
+from slotui.config.model import ChannelConfig, Config, SourceConfig
+from slotui.config.resolve import resolve
+from slotui.config.yamlmap import YamlDocument, load_yaml
+from slotui.core.types import SLOSpec
+
+__all__ = ["ConfigError", "LoadedConfig", "load_config", "load_text"]
+
+
+@dataclass
+class LoadedConfig:
+    """A valid SLO file, resolved.
+
+    ``path`` is ``None`` for the embedded example; ``base_dir`` is the directory
+    relative paths in the file (log files, alert files) are resolved against:
+    the file's directory, or the current directory for the embedded example.
+    """
+
+    config: Config
+    path: Path | None
+    base_dir: Path
+    specs: list[SLOSpec]
+    warnings: list[str] = field(default_factory=list)
+    #: strings that must never be shown (secret fields, values from the environment)
+    secrets: set[str] = field(default_factory=set)
+
+    @property
+    def display_name(self) -> str:
+        return str(self.path) if self.path is not None else "slos.example.yaml (embedded demo)"
+
+    def spec(self, name: str) -> SLOSpec:
+        """The resolved SLO called ``name`` (KeyError if none)."""
+        for s in self.specs:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(path: Path) -> str:
+    shown = str(path)
+    if not path.exists():
+        where = path if path.is_absolute() else Path.cwd() / path
+        raise ConfigError.single(f"no such file ({where})", file=shown)
+    if path.is_dir():
+        raise ConfigError.single("is a directory; expected an SLO file (YAML)", file=shown)
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise ConfigError.single("cannot read the file: permission denied", file=shown) from None
+    except OSError as exc:
+        raise ConfigError.single(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError.single(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", file=shown, line=line
+        ) from None
+
+
+def load_config(path: Path | str | None, *, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Load, validate and resolve an SLO file (``None``: the embedded example).
+
+    ``env`` replaces ``os.environ`` for ``${VAR}`` interpolation (tests).
+    Raises :class:`ConfigError`; never returns a partially valid config.
+    """
+    if path is None:
+        text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+        return load_text(text, name=str(EXAMPLE_CONFIG), env=env, path=None, base_dir=Path.cwd())
+    p = Path(path)
+    text = _read(p)
+    return load_text(text, name=str(p), env=env, path=p, base_dir=p.resolve().parent)
+
+
+def load_text(
+    text: str,
+    *,
+    name: str = "<string>",
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+    base_dir: Path | None = None,
+) -> LoadedConfig:
+    """Like :func:`load_config` for text already in memory; ``name`` is used in messages."""
+    environ = os.environ if env is None else env
+    doc = load_yaml(text, environ)
+
+    def fail(issues: list[ConfigIssue], secrets: set[str] = frozenset()) -> ConfigError:  # type: ignore[assignment]
+        return ConfigError(issues, file=name, text=text, secrets=set(doc.env_values) | set(secrets))
+
+    if doc.issues:
+        raise fail(doc.issues)
+    if doc.data is None:
+        raise fail([ConfigIssue(
+            "the file is empty; expected a mapping with sources: and slos: (run 'slotui schema' for the shape)",
+            (), 1, 1,
+        )])
+    if not isinstance(doc.data, dict):
+        raise fail([ConfigIssue(
+            f"expected a mapping of keys (version, defaults, sources, slos, alerts) at the top level "
+            f"(got {_kind(doc.data)})",
+            (), 1, 1,
+        )])
+    secrets = _collect_secrets(doc)
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise fail(_translate(exc, doc, secrets), secrets) from None
+
+    def locate(p: tuple[Any, ...], index: int | None, prefer_key: bool) -> tuple[int, int] | None:
+        mark = doc.mark_in_text(p, index) if index is not None else doc.mark_for(p, prefer_key=prefer_key)
+        return (mark.line, mark.column) if mark else None
+
+    resolution = resolve(config, locate)
+    if resolution.issues:
+        raise fail(resolution.issues, secrets)
+    return LoadedConfig(
+        config=config,
+        path=path,
+        base_dir=base_dir if base_dir is not None else Path.cwd(),
+        specs=resolution.specs,
+        warnings=resolution.warnings,
+        secrets=set(doc.env_values) | secrets,
+    )
+
+
+# --------------------------------------------------------------------------- model walking
+
+_NONE = type(None)
+_LABEL_PREFIXES = ("function-", "literal[", "nullable[", "lax-", "json-", "tagged-union[", "union[", "list[",
+                   "dict[", "str", "int", "float", "bool", "none", "is-instance[", "chain[")
+
+
+def _tags() -> set[str]:
+    tags: set[str] = set()
+    for union in (SourceConfig, ChannelConfig):
+        for member in get_args(get_args(union)[0]):
+            fi = member.model_fields.get("type")
+            if fi is not None:
+                tags.update(str(a) for a in get_args(fi.annotation))
+    return tags
+
+
+_TAGS = _tags()
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is typing.Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _members(tp: Any) -> list[Any]:
+    tp = _unwrap(tp)
+    if get_origin(tp) in (Union, types.UnionType):
+        out: list[Any] = []
+        for arg in get_args(tp):
+            out.extend(_members(arg))
+        return out
+    return [tp]
+
+
+def _field(model: type[BaseModel], key: Any) -> Any:
+    for fname, fi in model.model_fields.items():
+        if fi.alias == key or fname == key:
+            return fi
+    return None
+
+
+def _type_tag(model: type[BaseModel]) -> set[str]:
+    fi = model.model_fields.get("type")
+    if fi is None or get_origin(fi.annotation) is not typing.Literal:
+        return set()
+    return {str(a) for a in get_args(fi.annotation)}
+
+
+def _step(tp: Any, key: Any, data: Any) -> tuple[Any, Any]:
+    """The type one key further down, and the FieldInfo when the key is a model field."""
+    members = [m for m in _members(tp) if m is not _NONE]
+    tag = data.get("type") if isinstance(data, dict) else None
+    models = [m for m in members if isclass(m) and issubclass(m, BaseModel)]
+    if tag is not None:
+        preferred = [m for m in models if str(tag) in _type_tag(m)]
+        models = preferred + [m for m in models if m not in preferred]
+    for m in models:
+        fi = _field(m, key)
+        if fi is not None:
+            return fi.annotation, fi
+    for m in members:
+        origin = get_origin(m)
+        if origin is list and isinstance(key, int):
+            return get_args(m)[0], None
+        if origin is dict and not isinstance(key, int):
+            return get_args(m)[1], None
+    return None, None
+
+
+def _at(path: tuple[Any, ...], data: Any) -> tuple[Any, Any, Any]:
+    """(type, FieldInfo, container type) at a data path; Nones past what is known."""
+    tp: Any = Config
+    fi = None
+    container: Any = None
+    cur = data
+    for key in path:
+        container = tp
+        tp, fi = _step(tp, key, cur)
+        if tp is None:
+            return None, None, container
+        if isinstance(cur, dict):
+            cur = cur.get(key)
+        elif isinstance(cur, list) and isinstance(key, int) and 0 <= key < len(cur):
+            cur = cur[key]
+        else:
+            cur = None
+    return tp, fi, container
+
+
+def _is_secret(fi: Any) -> bool:
+    extra = getattr(fi, "json_schema_extra", None)
+    return isinstance(extra, dict) and bool(extra.get("secret"))
+
+
+_SECRET_KEY_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey", "routing_key", "webhook",
+                     "private_key", "credential")
+
+
+def _looks_secret_key(key: Any) -> bool:
+    k = str(key).lower()
+    return any(w in k for w in _SECRET_KEY_WORDS)
+
+
+def _collect_secrets(doc: YamlDocument) -> set[str]:
+    """Every scalar in the file that sits in (or under) a secret field or a credential header.
+
+    Also values under keys that look like credentials (even unknown or misspelt
+    keys: an error message quoting the line must not leak them), passwords in
+    URLs, and Slack webhook URLs wherever they appear.
+    """
+    from slotui.config.secrets import is_credential_header, url_password
+
+    secret_paths: list[tuple[Any, ...]] = []
+    out: set[str] = set()
+    for path in sorted(doc.locations, key=len):
+        value = _value_at(doc.data, path)
+        is_secret = any(path[: len(sp)] == sp for sp in secret_paths)
+        if not is_secret and path:
+            _, fi, _ = _at(path, doc.data)
+            if _is_secret(fi) or _looks_secret_key(path[-1]) or (
+                len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
+            ):
+                is_secret = True
+        if is_secret:
+            secret_paths.append(path)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
+                out.add(str(value))
+            continue
+        if isinstance(value, str):
+            pw = url_password(value)
+            if pw:
+                out.add(pw)
+            if "hooks.slack.com/" in value:
+                out.add(value)
+    return out
+
+
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
+    cur = data
+    for key in path:
+        if isinstance(cur, dict) and key in cur:
+            cur = cur[key]
+        elif isinstance(cur, list) and isinstance(key, int) and 0 <= key < len(cur):
+            cur = cur[key]
+        else:
+            return None
+    return cur
+
+
+# --------------------------------------------------------------------------- pydantic errors
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], bool]:
+    """Strip union tags from a pydantic ``loc``; return the path and whether it exists in the data."""
+    out: list[Any] = []
+    cur = data
+    exists = True
+    for i, comp in enumerate(loc):
+        if exists and isinstance(cur, dict) and comp in cur:
+            out.append(comp)
+            cur = cur[comp]
+            continue
+        if exists and isinstance(cur, list) and isinstance(comp, int) and 0 <= comp < len(cur):
+            out.append(comp)
+            cur = cur[comp]
+            continue
+        if isinstance(comp, str) and (comp in _TAGS or comp.startswith(_LABEL_PREFIXES) or "[" in comp):
+            if i < len(loc) - 1 or not exists or comp not in (cur if isinstance(cur, dict) else {}):
+                continue
+        out.append(comp)
+        exists = False
+        cur = None
+    return tuple(out), exists
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _got(value: Any, secret: bool) -> str:
+    if secret:
+        return f"got {_kind(value)}, value hidden"
+    if isinstance(value, (dict, list)) or value is None:
+        return f"got {_kind(value)}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        return f"got {shown!r}"
+    return f"got {value!r}"
+
+
+_TYPE_MESSAGES = {
+    "string_type": "expected a string",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "finite_number": "expected a finite number",
+}
+
+
+def _message(err: Mapping[str, Any], allowed: list[str]) -> tuple[str, bool]:
+    """(message, whether to add 'got ...')."""
+    typ = err["type"]
+    loc = err["loc"]
+    ctx = err.get("ctx") or {}
+    if typ == "missing":
+        return f"missing required key {loc[-1]!r}", False
+    if typ == "extra_forbidden":
+        key = loc[-1]
+        hint = ""
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+        elif allowed:
+            shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+            hint = f"; expected one of: {shown}"
+        return f"unknown key {key!r}{hint}", False
+    if typ == "union_tag_invalid":
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return f"unknown type {ctx.get('tag')!r}; expected one of: {expected}", False
+    if typ == "union_tag_not_found":
+        tags = ", ".join(allowed)
+        return "missing required key 'type'" + (f" (one of: {tags})" if tags else ""), False
+    if typ == "literal_error":
+        return f"expected {ctx.get('expected', '')}", True
+    if typ in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[typ], True
+    if typ == "value_error":
+        error = ctx.get("error")
+        text = str(error) if error is not None else str(err.get("msg", ""))
+        return text.removeprefix("Value error, "), True
+    msg = str(err.get("msg", typ))
+    msg = msg.replace("Input should be", "expected").replace("Value error, ", "")
+    if msg and msg[0].isupper():
+        msg = msg[0].lower() + msg[1:]
+    return msg, True
+
+
+def _translate(exc: ValidationError, doc: YamlDocument, secrets: set[str]) -> list[ConfigIssue]:
+    grouped: dict[tuple[Any, ...], tuple[list[str], str, ConfigIssue]] = {}
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        typ = err["type"]
+        path, _exists = _data_path(loc, doc.data)
+        if typ == "missing":
+            path = path[:-1]
+            mark = doc.mark_for(path, prefer_key=True)
+        elif typ == "union_tag_not_found":
+            mark = doc.mark_for(path, prefer_key=True)
+        elif typ == "union_tag_invalid":
+            path = path + ("type",)
+            mark = doc.mark_for(path)
+        elif typ == "extra_forbidden":
+            mark = doc.mark_for(path, prefer_key=True)
+        else:
+            mark = doc.mark_for(path)
+        allowed: list[str] = []
+        if typ == "union_tag_not_found":
+            tp, _, _ = _at(path, doc.data)
+            for m in _members(tp):
+                if isclass(m) and issubclass(m, BaseModel):
+                    allowed.extend(sorted(_type_tag(m)))
+        if typ == "extra_forbidden":
+            _, _, container = _at(path, doc.data)
+            parent_value = _value_at(doc.data, path[:-1])
+            for m in _members(container):
+                if isclass(m) and issubclass(m, BaseModel):
+                    tag = parent_value.get("type") if isinstance(parent_value, dict) else None
+                    if tag is not None and _type_tag(m) and str(tag) not in _type_tag(m):
+                        continue
+                    allowed = [fi.alias or name for name, fi in m.model_fields.items()]
+                    break
+        message, add_got = _message(err, allowed)
+        _, fi, _ = _at(path, doc.data)
+        secret = _is_secret(fi) or path in doc.interpolated or (
+            isinstance(err.get("input"), str) and err.get("input") in secrets
+        )
+        got = _got(err.get("input"), secret) if add_got else ""
+        if path in grouped:
+            messages, old_got, issue = grouped[path]
+            if message not in messages:
+                messages.append(message)
+            continue
+        issue = ConfigIssue("", path, mark.line if mark else None, mark.column if mark else None)
+        grouped[path] = ([message], got, issue)
+    issues: list[ConfigIssue] = []
+    for messages, got, issue in grouped.values():
+        first, rest = messages[0], messages[1:]
+        text = first
+        for m in rest:
+            text += " or " + m.removeprefix("expected ") if first.startswith("expected") else "; " + m
+        issue.message = text + (f" ({got})" if got else "")
+        issues.append(issue)
+    return issues

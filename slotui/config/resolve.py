@@ -1,0 +1,475 @@
+"""Turn a validated :class:`~slotui.config.model.Config` into resolved :class:`SLOSpec` objects.
+
+Everything the typed model cannot check alone happens here, each problem with
+the key path it concerns (the loader maps paths to file:line:col):
+
+- defaults applied: window, period (``calendar_month`` included), slice,
+  interval (the source's, else ``defaults.interval``), compliance,
+  at_risk_below, burn-rate tiers (the SLO's, else ``defaults.burn_rate``, else
+  the SRE workbook default), ``min_events`` (1);
+- kind: ``ratio`` when ``ratio:`` is set, else ``threshold`` (which needs
+  ``sli:`` or ``query:``);
+- direction (SPEC section 3, :func:`slotui.core.direction.infer_direction`);
+- source references, duplicate names, route channels, expressions
+  (``fields``, ``sli.where``, ratio ``good``/``total`` on record sources);
+- the seed forms (``quality_slos:``, ``alert_rules:`` / ``alerts.rules:``);
+- a warning for each burn-rate tier whose factor ``F < 1`` for its SLO's period.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.config.durations import format_duration
+from slotui.config.errors import ConfigIssue
+from slotui.config.model import AlertRule, BurnTierConfig, Config, SLOConfig
+from slotui.config.seed import ConditionError, normalize_agg, parse_condition
+from slotui.core.direction import DirectionError, infer_direction
+from slotui.core.types import DAY, DEFAULT_TIERS, BurnTier, SLOSpec
+
+KeyPath = tuple[Any, ...]
+#: (path, index into the string or None) -> (line, column) or None
+Locator = Callable[[KeyPath, "int | None", bool], "tuple[int, int] | None"]
+
+#: Source types whose SLIs are computed by slotui from records (expressions apply).
+RECORD_SOURCES = frozenset({"file", "demo"})
+#: Source name of SLOs in a file without sources: only ``check --results`` evaluates them.
+RESULTS_SOURCE = "results"
+#: Nominal length of a calendar month, for config-time checks (F < 1 warnings).
+CALENDAR_MONTH_NOMINAL = 30 * DAY
+
+_SEVERITY = {"page": "critical", "critical": "critical", "ticket": "warning", "warning": "warning"}
+
+
+def _no_location(path: KeyPath, index: int | None, prefer_key: bool) -> tuple[int, int] | None:
+    return None
+
+
+@dataclass
+class Resolution:
+    specs: list[SLOSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+
+def _compiler() -> Callable[[str], Any] | None:
+    try:
+        from slotui.config.expressions import compile_expression
+    except ImportError:  # the expressions module is optional at config time
+        return None
+    return compile_expression
+
+
+class _Resolver:
+    def __init__(self, config: Config, locate: Locator) -> None:
+        self.config = config
+        self.locate = locate
+        self.out = Resolution()
+        self.names: dict[str, KeyPath] = {}
+        self.compile = _compiler()
+        self.default_tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
+        # (severity, long, short, F, period) -> SLO names, for grouped warnings
+        self.low_factor: dict[tuple[str, float, float, float, float], list[str]] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def issue(self, path: KeyPath, message: str, *, index: int | None = None, key: bool = False) -> None:
+        where = self.locate(path, index, key)
+        line, column = where if where else (None, None)
+        self.out.issues.append(ConfigIssue(message, tuple(path), line, column))
+
+    def expression(self, path: KeyPath, text: str) -> None:
+        if self.compile is None:
+            return
+        from slotui.config.expressions import ExpressionError
+
+        try:
+            self.compile(text)
+        except ExpressionError as exc:
+            column = getattr(exc, "column", 1) or 1
+            message = getattr(exc, "message", str(exc))
+            self.issue(path, f"invalid expression: {message}", index=column - 1)
+
+    def claim_name(self, name: str, path: KeyPath) -> bool:
+        if not name.strip():
+            self.issue(path, "an SLO name cannot be empty")
+            return False
+        if name in self.names:
+            first = self.locate(self.names[name], None, False)
+            at = f" (first defined at line {first[0]})" if first else ""
+            self.issue(path, f"duplicate SLO name {name!r}{at}")
+            return False
+        self.names[name] = path
+        return True
+
+    def source_for(self, ref: str | None, path: KeyPath) -> str | None:
+        """The source name an SLO uses, or None after reporting a problem."""
+        sources = self.config.sources
+        if ref is not None:
+            if ref not in sources:
+                known = ", ".join(sorted(sources)) or "none defined"
+                self.issue(path + ("source",), f"unknown source {ref!r}; sources: {known}")
+                return None
+            return ref
+        if len(sources) == 1:
+            return next(iter(sources))
+        if not sources:
+            return RESULTS_SOURCE
+        self.issue(
+            path,
+            "source not set and there are several sources (" + ", ".join(sorted(sources)) + "); "
+            "add source: NAME",
+            key=True,
+        )
+        return None
+
+    def source_type(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        cfg = self.config.sources.get(name)
+        return getattr(cfg, "type", None)
+
+    def interval_for(self, source: str | None) -> float:
+        cfg = self.config.sources.get(source or "")
+        interval = getattr(cfg, "interval", None) if cfg is not None else None
+        return float(interval if interval is not None else self.config.defaults.interval)
+
+    def tiers(self, configs: Sequence[BurnTierConfig] | None, path: KeyPath) -> tuple[BurnTier, ...] | None:
+        if configs is None:
+            return None
+        tiers: list[BurnTier] = []
+        ok = True
+        for j, t in enumerate(configs):
+            tpath = path + (j,)
+            if (t.budget is None) == (t.factor is None):
+                self.issue(tpath, "set exactly one of budget (share of the budget spent at trigger) or factor", key=True)
+                ok = False
+                continue
+            if t.long <= 0 or t.short <= 0:
+                self.issue(tpath + ("long" if t.long <= 0 else "short",), "expected a window longer than 0")
+                ok = False
+                continue
+            if t.short >= t.long:
+                self.issue(
+                    tpath + ("short",),
+                    f"the short window ({format_duration(t.short)}) must be shorter than the long window "
+                    f"({format_duration(t.long)})",
+                )
+                ok = False
+                continue
+            tiers.append(
+                BurnTier(_SEVERITY[t.severity], t.long, t.short, budget_fraction=t.budget, factor=t.factor)  # type: ignore[arg-type]
+            )
+        return tuple(tiers) if ok else None
+
+    def note_low_factors(self, name: str, tiers: Sequence[BurnTier], period: float) -> None:
+        for tier in tiers:
+            f = tier.effective_factor(period)
+            if f < 1:
+                key = (tier.severity, tier.long_window, tier.short_window, round(f, 4), period)
+                self.low_factor.setdefault(key, []).append(name)
+
+    # ------------------------------------------------------------------ parts
+
+    def check_sources(self) -> None:
+        for name, src in self.config.sources.items():
+            fields = getattr(src, "fields", None) or {}
+            for fname, text in fields.items():
+                self.expression(("sources", name, "fields", fname), text)
+
+    def check_routes(self) -> None:
+        channels = self.config.alerts.channels
+        for i, route in enumerate(self.config.alerts.routes):
+            for j, ch in enumerate(route.channels):
+                if ch not in channels:
+                    known = ", ".join(sorted(channels)) or "none defined"
+                    self.issue(("alerts", "routes", i, "channels", j), f"unknown channel {ch!r}; channels: {known}")
+
+    def common(
+        self,
+        *,
+        path: KeyPath,
+        name: str,
+        source: str,
+        kind: str,
+        target: float,
+        warning: float | None,
+        critical: float | None,
+        direction: str | None,
+        objective_path: KeyPath,
+        window: float | None = None,
+        period: float | str | None = None,
+        slice_: float | None = None,
+        compliance: float | None = None,
+        tiers: tuple[BurnTier, ...] | None = None,
+        min_events: int | None = None,
+        at_risk_below: float | None = None,
+        **rest: Any,
+    ) -> SLOSpec | None:
+        d = self.config.defaults
+        ok = True
+        resolved_direction = self.direction(
+            name, kind, target, warning, critical, direction, objective_path
+        )
+        if resolved_direction is None:
+            ok = False
+        if kind == "ratio" and not 0 < target < 1:
+            self.issue(objective_path + ("target",), f"a ratio target is a share between 0 and 1 (got {target:g})")
+            ok = False
+        period_value = period if period is not None else d.period
+        calendar_month = period_value == "calendar_month"
+        period_s = CALENDAR_MONTH_NOMINAL if calendar_month else float(period_value)  # type: ignore[arg-type]
+        window_s = float(window if window is not None else d.window)
+        slice_s = float(slice_ if slice_ is not None else d.slice)
+        for key, value in (("window", window_s), ("slice", slice_s), ("period", period_s)):
+            if value <= 0:
+                self.issue(path + (key,), f"expected a duration longer than 0 (got {format_duration(value)})")
+                ok = False
+        if ok and slice_s > period_s:
+            self.issue(path + ("slice",), f"the slice ({format_duration(slice_s)}) is longer than the period")
+            ok = False
+        if ok and window_s > period_s:
+            self.issue(path + ("window",), f"the window ({format_duration(window_s)}) is longer than the period "
+                       f"({format_duration(period_s)})")
+            ok = False
+        if not ok:
+            return None
+        if tiers is None:
+            tiers = self.default_tiers
+        self.note_low_factors(name, tiers, period_s)
+        return SLOSpec(
+            name=name,
+            kind=kind,  # type: ignore[arg-type]
+            target=target,
+            direction=resolved_direction,  # type: ignore[arg-type]
+            source=source,
+            warning=warning,
+            critical=critical,
+            compliance=float(compliance if compliance is not None else d.compliance),
+            window=window_s,
+            period=period_s,
+            calendar_month=calendar_month,
+            slice=slice_s,
+            interval=self.interval_for(source),
+            tiers=tuple(tiers),
+            min_events=1 if min_events is None else int(min_events),
+            at_risk_below=float(at_risk_below if at_risk_below is not None else d.at_risk_below),
+            **rest,
+        )
+
+    def direction(
+        self,
+        name: str,
+        kind: str,
+        target: float,
+        warning: float | None,
+        critical: float | None,
+        direction: str | None,
+        objective_path: KeyPath,
+    ) -> str | None:
+        if kind == "ratio" and direction == "lower_is_better":
+            self.issue(
+                objective_path + ("direction",),
+                "a ratio SLO measures good/total events, so higher is better; remove direction",
+            )
+            return None
+        try:
+            return infer_direction(name, target, warning, critical, direction, kind)  # type: ignore[arg-type]
+        except DirectionError as exc:
+            message = str(exc)
+            message = re.sub(r"^SLO '[^']*': ", "", message)
+            if direction is not None:
+                try:
+                    infer_direction(name, target, warning, critical, None, kind)  # type: ignore[arg-type]
+                    self.issue(objective_path + ("direction",), message)
+                    return None
+                except DirectionError:
+                    pass
+            if warning is not None or critical is not None:
+                self.issue(objective_path + ("warning" if warning is not None else "critical",), message)
+            else:
+                self.issue(objective_path, message, key=True)
+            return None
+
+    def slo(self, i: int, slo: SLOConfig) -> None:
+        path: KeyPath = ("slos", i)
+        named = self.claim_name(slo.name, path + ("name",))
+        source = self.source_for(slo.source, path)
+        stype = self.source_type(source)
+        ok = named and source is not None
+        if slo.sli is not None and slo.ratio is not None:
+            self.issue(path + ("ratio",), "set either sli: (threshold SLO) or ratio: (ratio SLO), not both")
+            ok = False
+        if slo.sli is not None and slo.query is not None:
+            self.issue(path + ("query",), "set either sli: or query:, not both")
+            ok = False
+        kind = "ratio" if slo.ratio is not None else "threshold"
+        if kind == "threshold" and slo.sli is None and slo.query is None:
+            self.issue(path, "a threshold SLO needs sli: {field, agg} or query:; a ratio SLO needs ratio: {good}",
+                       key=True)
+            ok = False
+        agg = None
+        if slo.sli is not None:
+            agg = normalize_agg(slo.sli.agg)
+            if agg is None:
+                self.issue(path + ("sli", "agg"),
+                           f"unknown aggregate {slo.sli.agg!r}; expected mean, sum, count, min, max, median or pNN "
+                           "(p50, p95, p99.9)")
+                ok = False
+            if not slo.sli.field.strip():
+                self.issue(path + ("sli", "field"), "expected a field name")
+                ok = False
+            if slo.sli.where is not None and (stype in RECORD_SOURCES or stype is None):
+                self.expression(path + ("sli", "where"), slo.sli.where)
+        if slo.ratio is not None and (stype in RECORD_SOURCES or stype is None):
+            self.expression(path + ("ratio", "good"), slo.ratio.good)
+            if slo.ratio.total is not None:
+                self.expression(path + ("ratio", "total"), slo.ratio.total)
+        tiers = self.tiers(slo.burn_rate, path + ("burn_rate",))
+        if slo.burn_rate is not None and tiers is None:
+            ok = False
+        if slo.objective.compliance is not None and kind == "ratio":
+            self.out.warnings.append(
+                f"SLO {slo.name!r}: objective.compliance applies to threshold SLOs only; ignored for a ratio SLO"
+            )
+        labels = dict(slo.labels)
+        if slo.service:
+            labels.setdefault("service", slo.service)
+        n_issues = len(self.out.issues)
+        spec = self.common(
+            path=path,
+            name=slo.name,
+            source=source or "",
+            kind=kind,
+            target=slo.objective.target,
+            warning=slo.objective.warning,
+            critical=slo.objective.critical,
+            direction=slo.objective.direction,
+            objective_path=path + ("objective",),
+            window=slo.window,
+            period=slo.period,
+            slice_=slo.slice,
+            compliance=slo.objective.compliance,
+            tiers=tiers,
+            min_events=slo.min_events,
+            at_risk_below=slo.at_risk_below,
+            unit=slo.unit,
+            description=slo.description,
+            runbook=slo.runbook,
+            labels=labels,
+            for_=slo.for_,
+            sli_field=slo.sli.field if slo.sli else None,
+            sli_agg=agg if slo.sli else None,
+            sli_where=slo.sli.where if slo.sli else None,
+            good=slo.ratio.good if slo.ratio else None,
+            total=slo.ratio.total if slo.ratio else None,
+            query=slo.query,
+            params=dict(slo.params),
+        )
+        if spec is not None and ok and len(self.out.issues) == n_issues:
+            self.out.specs.append(spec)
+
+    def quality(self, metric: str, q: Any) -> None:
+        path: KeyPath = ("quality_slos", metric)
+        named = self.claim_name(metric, path)
+        source = self.source_for(q.source, path)
+        if not named or source is None:
+            return
+        spec = self.common(
+            path=path,
+            name=metric,
+            source=source,
+            kind="threshold",
+            target=q.target,
+            warning=q.warning,
+            critical=q.critical,
+            direction=q.direction,
+            objective_path=path,
+            unit=q.unit,
+            sli_field=metric,
+            sli_agg="mean",
+        )
+        if spec is not None:
+            self.out.specs.append(spec)
+
+    def rule(self, path: KeyPath, rule: AlertRule) -> None:
+        named = self.claim_name(rule.name, path + ("name",))
+        source = self.source_for(rule.source, path)
+        try:
+            cond = parse_condition(rule.condition)
+        except ConditionError as exc:
+            self.issue(path + ("condition",), exc.message + f" (got {rule.condition!r})", index=exc.column - 1)
+            return
+        if not named or source is None:
+            return
+        warning = critical = None
+        if rule.severity == "warning":
+            warning = cond.value
+        else:
+            critical = cond.value
+        params: dict[str, Any] = {"condition": rule.condition}
+        if rule.notification is not None:
+            params["notification"] = rule.notification.model_dump(exclude_none=True)
+        spec = self.common(
+            path=path,
+            name=rule.name,
+            source=source,
+            kind="threshold",
+            target=cond.value,
+            warning=warning,
+            critical=critical,
+            direction=cond.direction,
+            objective_path=path + ("condition",),
+            window=rule.window,
+            labels={"rule": rule.name, "severity": rule.severity},
+            params=params,
+            sli_field=cond.field,
+            sli_agg=cond.agg,
+        )
+        if spec is not None:
+            self.out.specs.append(spec)
+
+    # ------------------------------------------------------------------ all
+
+    def run(self) -> Resolution:
+        c = self.config
+        self.check_sources()
+        self.check_routes()
+        if c.defaults.burn_rate is not None:
+            self.default_tiers = self.tiers(c.defaults.burn_rate, ("defaults", "burn_rate")) or DEFAULT_TIERS
+        for i, slo in enumerate(c.slos):
+            self.slo(i, slo)
+        for metric, q in c.quality_slos.items():
+            self.quality(metric, q)
+        for i, rule in enumerate(c.alert_rules):
+            self.rule(("alert_rules", i), rule)
+        for i, rule in enumerate(c.alerts.rules):
+            self.rule(("alerts", "rules", i), rule)
+        if not c.slos and not c.quality_slos and not c.alert_rules and not c.alerts.rules:
+            self.issue((), "no SLOs: add slos:, quality_slos: or alert_rules: (see slotui schema)")
+        if not c.sources and self.out.specs:
+            self.out.warnings.append(
+                "no sources: the SLOs can only be evaluated from results (slotui check --results FILE)"
+            )
+        for (severity, long, short, f, period), names in self.low_factor.items():
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            self.out.warnings.append(
+                f"burn-rate tier {format_duration(long)}/{format_duration(short)} ({severity}) has factor "
+                f"F={f:.4g} < 1 at period {_period_text(period)} for {shown}: it fires while the budget is "
+                "still on track (use a shorter long window, a longer period, or an absolute factor)"
+            )
+        return self.out
+
+
+def _period_text(seconds: float) -> str:
+    if seconds >= DAY and seconds % DAY == 0:
+        return f"{int(seconds // DAY)}d"
+    return format_duration(seconds)
+
+
+def resolve(config: Config, locate: Locator | None = None) -> Resolution:
+    """Resolve every SLO of ``config``; problems are collected, never raised."""
+    return _Resolver(config, locate or _no_location).run()
