@@ -57,7 +57,8 @@ def alert_labels(spec: SLOSpec, severity: str) -> dict[str, str]:
     """The alert's label set: the SLO's labels, then the core labels (which win)."""
     labels = {str(k): str(v) for k, v in spec.labels.items() if str(v) != ""}
     service = labels.get("service") or str(spec.params.get("service") or "")
-    labels["alertname"] = labels.get("alertname") or ALERTNAMES.get(spec.kind, "SLOBurn")
+    # A LangSmith-style rule names its alert (the config labels its SLO ``rule=<name>``).
+    labels["alertname"] = labels.get("alertname") or labels.get("rule") or ALERTNAMES.get(spec.kind, "SLOBurn")
     labels["slo"] = spec.name
     labels["severity"] = severity
     labels["source"] = spec.source
