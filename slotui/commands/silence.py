@@ -131,11 +131,11 @@ def _add(args: argparse.Namespace) -> int:
         except ValueError as exc:
             _err(f"--end: {exc}")
             return EXIT_ERROR
-        if ends_at <= starts_at:
-            _err("--end must be after the start")
-            return EXIT_ERROR
     if ends_at is not None and ends_at <= now:
         _err("this silence would end in the past")
+        return EXIT_ERROR
+    if ends_at is not None and ends_at <= starts_at:
+        _err("--end must be after --start")
         return EXIT_ERROR
     try:
         silence = Silence(

@@ -20,7 +20,7 @@ Families (labels in braces):
 - ``slotui_window_events{slo,window}``: events counted in each tier window (ratio SLOs)
 - ``slotui_source_up{source}``: 1 if the source answered at the last tick
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
-- ``slotui_slos_meeting_target``, ``slotui_slos_total``, ``slotui_overall_compliance_ratio``
+- ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
 - ``slotui_last_evaluation_timestamp_seconds``
 """
 
@@ -122,7 +122,7 @@ def render(
     fam("slotui_source_up", "1 if the source answered at the last evaluation, else 0.")
     fam("slotui_source_latency_seconds", "Duration of the source's last fetch.")
     fam("slotui_slos_meeting_target", "Number of SLOs meeting their target over their period.")
-    fam("slotui_slos_total", "Number of SLOs evaluated.")
+    fam("slotui_slos", "Number of SLOs evaluated.")
     fam("slotui_overall_compliance_ratio", "Share of SLOs meeting their target.")
     fam("slotui_last_evaluation_timestamp_seconds", "Time of the last evaluation (Unix seconds).")
 
@@ -174,7 +174,7 @@ def render(
         f.add("slotui_source_up", {"source": name}, 1 if up else 0)
 
     f.add("slotui_slos_meeting_target", {}, report.meeting)
-    f.add("slotui_slos_total", {}, len(report.results))
+    f.add("slotui_slos", {}, len(report.results))
     f.add("slotui_overall_compliance_ratio", {}, report.overall_compliance)
     f.add("slotui_last_evaluation_timestamp_seconds", {}, report.evaluated_at)
     return f.text()

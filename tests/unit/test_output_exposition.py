@@ -123,7 +123,7 @@ def test_every_line_parses_and_values_are_right() -> None:
     assert by[("slotui_source_up", (("source", "prom"),))] == 0
     assert by[("slotui_source_up", (("source", "logs"),))] == 1
     assert by[("slotui_slos_meeting_target", ())] == 1
-    assert by[("slotui_slos_total", ())] == 3
+    assert by[("slotui_slos", ())] == 3
     assert by[("slotui_last_evaluation_timestamp_seconds", ())] == NOW
     status = {s.labels["status"]: s.value for s in samples if s.name == "slotui_slo_status" and s.labels["slo"] == "latency"}
     assert status == {"OK": 0, "AT RISK": 0, "NO DATA": 0, "STALE": 0, "WARNING": 0, "CRITICAL": 1}
@@ -170,6 +170,6 @@ def test_empty_report_and_health() -> None:
     by = {(s.name, tuple(s.labels.items())): s.value for s in samples}
     assert by[("slotui_source_up", (("source", "prom"),))] == 0
     assert by[("slotui_source_latency_seconds", (("source", "prom"),))] == 0.25
-    assert by[("slotui_slos_total", ())] == 0
+    assert by[("slotui_slos", ())] == 0
     assert ("slotui_overall_compliance_ratio", ()) not in by  # undefined with no SLOs
     assert CONTENT_TYPE.startswith("text/plain; version=0.0.4")

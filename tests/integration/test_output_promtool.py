@@ -1,0 +1,50 @@
+"""The Prometheus exposition passes the real ``promtool check metrics`` linter."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from slotui.core.types import Budget, BurnRate, Report, SLOResult, SLOSpec, Status
+from slotui.output.exposition import render
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_780_315_200.0
+
+
+def _promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is not installed (Debian package prometheus)")
+        pytest.skip("promtool is not installed")
+    return path
+
+
+def test_promtool_accepts_the_exposition() -> None:
+    tiers = (
+        BurnRate("critical", 3600, 300, 14.4, 20.0, 30.0, 100, 9, True, False),
+        BurnRate("warning", 3 * 86400, 6 * 3600, 1.0, None, float("nan"), 0, 0, False, True),
+    )
+    specs = [
+        SLOSpec(name="latency", kind="threshold", target=2000, warning=3000, critical=5000,
+                direction="lower_is_better", unit="ms", source="prom"),
+        SLOSpec(name='we"ird\\slo\nname', kind="ratio", target=0.995, direction="higher_is_better", source="logs"),
+    ]
+    report = Report(
+        NOW,
+        (
+            SLOResult(specs[0], Status.CRITICAL, NOW, value=6000.0, budget=Budget(0.01, 1.4, -0.4),
+                      burn_rates=tiers, meets_target=False),
+            SLOResult(specs[1], Status.NO_DATA, NOW, value=None, burn_rates=tiers),
+        ),
+        source_errors={"prom": "down"},
+    )
+    text = render(report)
+    result = subprocess.run([_promtool(), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'slotui_slo_status{slo="latency",status="CRITICAL"} 1' in text
