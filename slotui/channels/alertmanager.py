@@ -166,7 +166,7 @@ class AlertmanagerChannel:
         what = f"alertmanager {self.name}: silence"
         try:
             response = await self._client.post(f"{self._base}/api/v2/silences", json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             res = http.classify_exception(exc, what=what, secrets=self._secrets)
             raise SilenceMirrorError(res.message, retryable=res.retryable) from None
         if response.status_code != 200:
@@ -189,7 +189,7 @@ class AlertmanagerChannel:
         what = f"alertmanager {self.name}: expire silence"
         try:
             response = await self._client.delete(f"{self._base}/api/v2/silence/{remote_id}")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             res = http.classify_exception(exc, what=what, secrets=self._secrets)
             raise SilenceMirrorError(res.message, retryable=res.retryable) from None
         if response.status_code == 200 or response.status_code == 404:

@@ -54,7 +54,7 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
 
 
 #: errors that retrying will not fix (a full disk, by contrast, may clear)
-_PERMANENT = frozenset({errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EROFS})
+_PERMANENT = frozenset({errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EROFS, errno.EEXIST})
 
 
 class FileChannel:

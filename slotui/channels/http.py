@@ -55,7 +55,10 @@ def secret_parts(*values: str | None) -> list[str]:
             continue
         parts.append(value)
         if "://" in value:
-            u = urlsplit(value)
+            try:
+                u = urlsplit(value)
+            except ValueError:  # an unparseable URL is masked whole (above)
+                continue
             tail = u.path + (f"?{u.query}" if u.query else "")
             if len(tail) > 1:
                 parts.append(tail)
@@ -81,11 +84,12 @@ def display_url(url: str) -> str:
     """A URL safe to print: scheme and host only, ``https://hooks.slack.com/…/****``."""
     try:
         u = urlsplit(url)
+        port = u.port
     except ValueError:
         return MASK
     if not u.scheme or not u.hostname:
         return MASK
-    host = u.hostname + (f":{u.port}" if u.port else "")
+    host = u.hostname + (f":{port}" if port else "")
     if u.path in ("", "/") and not u.query:
         return f"{u.scheme}://{host}"
     return f"{u.scheme}://{host}/…/{MASK}"
@@ -278,6 +282,8 @@ async def post_json(
     try:
         response = await client.post(url, content=json.dumps(body, separators=(",", ":")),
                                      headers={"Content-Type": "application/json"})
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        return classify_exception(exc, what=what, secrets=secrets)
+    except Exception as exc:  # noqa: BLE001 - e.g. an ExceptionGroup for a port out of range; never leak the URL
         return classify_exception(exc, what=what, secrets=secrets)
     return classify_response(response, what=what, secrets=secrets, ok_message=ok_message)

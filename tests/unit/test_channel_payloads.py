@@ -319,3 +319,30 @@ def test_file_channel_appends_json_lines(tmp_path):
     assert rec[0]["alerts"][0]["fingerprint"] == "helpfulness:critical"
     assert rec[0]["delivered_at"] >= before
     assert Notification.from_dict({k: v for k, v in rec[1].items() if k != "delivered_at"}) == n2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hooks.slack.com/services/T0/B0/SECRETX1",
+        "http://[::1/services/T0/B0/SECRETX1",
+        "ftp://hooks.example/services/T0/B0/SECRETX1",
+        "http://127.0.0.1:99999/services/T0/B0/SECRETX1",
+    ],
+)
+def test_malformed_webhook_urls_fail_cleanly_without_the_secret(url):
+    import asyncio
+
+    from slotui.channels import build_channel
+    from slotui.config.model import SlackChannel as SlackCfg
+
+    async def go():
+        ch = build_channel("s", SlackCfg(type="slack", webhook_url=url), base_dir=None)
+        try:
+            return await ch.send(make_notification([make_alert()])), repr(ch)
+        finally:
+            await ch.aclose()
+
+    res, shown = asyncio.run(go())
+    assert not res.ok and res.message.startswith("slack s: ")
+    assert "SECRETX1" not in res.message and "SECRETX1" not in shown
