@@ -18,9 +18,38 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from math import isfinite
+from operator import itemgetter, le, truediv
 
-from slotui.core.status import finite, meets
+from slotui.core.status import finite
 from slotui.core.types import Direction
+
+_first = itemgetter(0)
+
+
+def _fast_columns(points: list | tuple, width: int) -> list[list[float]] | None:
+    """Columns of well-formed finite numeric points sorted by time, or ``None`` for the slow path.
+
+    Runs at C speed: a column whose sum is finite holds no NaN and no inf
+    (any of them would make the sum NaN or infinite).
+    """
+    if not points:
+        return [[] for _ in range(width)]
+    try:
+        columns = list(zip(*points, strict=True))
+        if len(columns) != width:
+            return None
+        out = [list(map(float, c)) for c in columns]
+        if not all(isfinite(sum(c)) for c in out):
+            return None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    times = out[0]
+    if not all(map(le, times, times[1:])):
+        order = sorted(range(len(times)), key=times.__getitem__)
+        pick = itemgetter(*order)
+        out = [list(pick(c)) for c in out] if len(order) > 1 else out
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +90,15 @@ class EventSeries:
     __slots__ = ("times", "good", "total")
 
     def __init__(self, buckets: Iterable[tuple[float, float, float]]) -> None:
+        points = buckets if isinstance(buckets, (list, tuple)) else list(buckets)
+        fast = _fast_columns(points, 3)
+        if fast is not None:
+            times, good, total = fast
+            if min(good, default=0.0) >= 0 and min(total, default=0.0) >= 0 and all(map(le, good, total)):
+                self.times, self.good, self.total = times, good, total
+                return
         clean: list[tuple[float, float, float]] = []
-        for bucket in buckets:
+        for bucket in points:
             try:
                 t, g, n = bucket
             except (TypeError, ValueError):
@@ -71,8 +107,7 @@ class EventSeries:
             if t is None or g is None or n is None or g < 0 or n < 0:
                 continue
             clean.append((t, min(g, n), n))
-        if any(clean[i][0] > clean[i + 1][0] for i in range(len(clean) - 1)):
-            clean.sort(key=lambda b: b[0])
+        clean.sort(key=_first)
         self.times = [b[0] for b in clean]
         self.good = [b[1] for b in clean]
         self.total = [b[2] for b in clean]
@@ -88,13 +123,11 @@ class EventSeries:
     def ratios(self, start: float, end: float) -> list[tuple[float, float]]:
         """``(start, good/total)`` per bucket in ``[start, end)`` with ``total > 0``."""
         i, j = bisect_left(self.times, start), bisect_left(self.times, end)
-        out = []
-        for t, g, n in zip(self.times[i:j], self.good[i:j], self.total[i:j]):
-            if n > 0:
-                r = finite(g / n)
-                if r is not None:
-                    out.append((t, r))
-        return out
+        # good <= total and both are finite, so good/total is in [0, 1]
+        times, good, total = self.times[i:j], self.good[i:j], self.total[i:j]
+        if min(total, default=1.0) > 0:
+            return list(zip(times, map(truediv, good, total)))
+        return [(t, g / n) for t, g, n in zip(times, good, total) if n > 0]
 
 
 class SliceSeries:
@@ -103,21 +136,26 @@ class SliceSeries:
     __slots__ = ("times", "values", "good")
 
     def __init__(self, slices: Iterable[tuple[float, float]], target: float, direction: Direction) -> None:
-        clean: list[tuple[float, float]] = []
-        for point in slices:
-            try:
-                t, v = point
-            except (TypeError, ValueError):
-                continue
-            t, v = finite(t), finite(v)
-            if t is None or v is None:
-                continue
-            clean.append((t, v))
-        if any(clean[i][0] > clean[i + 1][0] for i in range(len(clean) - 1)):
-            clean.sort(key=lambda p: p[0])
-        self.times = [p[0] for p in clean]
-        self.values = [p[1] for p in clean]
-        self.good = [1 if meets(v, target, direction) else 0 for v in self.values]
+        points = slices if isinstance(slices, (list, tuple)) else list(slices)
+        fast = _fast_columns(points, 2)
+        if fast is not None:
+            self.times, self.values = fast
+        else:
+            clean: list[tuple[float, float]] = []
+            for point in points:
+                try:
+                    t, v = point
+                except (TypeError, ValueError):
+                    continue
+                t, v = finite(t), finite(v)
+                if t is not None and v is not None:
+                    clean.append((t, v))
+            clean.sort(key=_first)
+            self.times = [p[0] for p in clean]
+            self.values = [p[1] for p in clean]
+        bound = float(target)
+        # bound.__ge__(v) is "v <= target"; values are floats so it never returns NotImplemented
+        self.good = list(map(bound.__ge__ if direction == "lower_is_better" else bound.__le__, self.values))
 
     def __len__(self) -> int:
         return len(self.times)

@@ -6,6 +6,7 @@ durations are seconds (float). Windows are half-open: ``[now - w, now)``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -27,11 +28,14 @@ def error_budget(objective: float) -> float:
     ``1 - 0.995`` in binary floating point is ``0.0050000000000000044``; the
     budget of a 99.5% objective is 0.005, so the subtraction is done on the
     shortest decimal form of the float (``repr``), which is what the user
-    wrote. Non-finite objectives give NaN-free ``0.0``.
+    wrote. A non-finite objective gives ``0.0`` (never NaN).
     """
     try:
-        return float(Decimal(1) - Decimal(repr(float(objective))))
-    except (InvalidOperation, ValueError, OverflowError):
+        value = float(objective)
+        if not math.isfinite(value):
+            return 0.0
+        return float(Decimal(1) - Decimal(repr(value)))
+    except (InvalidOperation, TypeError, ValueError, OverflowError):
         return 0.0
 
 

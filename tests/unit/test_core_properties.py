@@ -153,3 +153,13 @@ def test_evaluate_all_keeps_order_and_never_leaks(values) -> None:
         assert_all_finite(r)
     oc = report.overall_compliance
     assert oc is not None and 0.0 <= oc <= 1.0
+
+
+@given(target=any_float)
+def test_error_budget_is_one_minus_target_and_never_nan(target) -> None:
+    from slotui.core.types import error_budget
+
+    b = error_budget(target)
+    assert math.isfinite(b)
+    if math.isfinite(target) and abs(target) < 1e15:
+        assert math.isclose(b, 1 - target, rel_tol=1e-12, abs_tol=1e-15)
