@@ -106,6 +106,17 @@ def format_target_percent(fraction: float) -> str:
     return f"{p:.{decimals}f}%"
 
 
+def _percent_value(fraction: float) -> str:
+    """Two decimals, but never a rounded ``100.00%`` (or ``0.00%``) for a value that is not exactly that."""
+    p = fraction * 100
+    for decimals in (2, 3, 4):
+        text = f"{p:.{decimals}f}"
+        if (float(text) != 100 or p == 100) and (float(text) != 0 or p == 0):
+            return text + "%"
+    # Closer to 100% (or 0%) than 0.0001 points: round away from the misleading end.
+    return f"{math.floor(p * 1e4) / 1e4:.4f}%" if p > 50 else f"{math.ceil(p * 1e4) / 1e4:.4f}%"
+
+
 def format_value(
     value: float | None, unit: str = "", *, kind: str = "threshold", ascii: bool = False, precise: bool = False
 ) -> str:
@@ -116,7 +127,7 @@ def format_value(
     u = (unit or "").strip()
     lu = u.lower()
     if kind == "ratio" or lu in _PERCENT_UNITS:
-        return format_target_percent(value) if precise else f"{value * 100:.2f}%"
+        return format_target_percent(value) if precise else _percent_value(value)
     if lu == "ms":
         if abs(value) >= 100:
             return f"{value:,.0f} ms"

@@ -88,3 +88,12 @@ def test_align_columns_counts_wide_characters() -> None:
     lines = align_columns(("A", "B"), [("✅", "x"), ("ab", "y"), ("漢字", "z")], right=())
     # Each second cell starts at terminal column 6 (the widest first cell is 4 cells wide, plus the gap).
     assert [display_width(line[: line.index(ch)]) for line, ch in zip(lines[1:], "xyz")] == [6, 6, 6]
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"),
+    [(1.0, "100.00%"), (0.99996, "99.996%"), (0.999996, "99.9996%"), (0.9999999, "99.9999%"),
+     (0.0, "0.00%"), (0.00001, "0.001%"), (1e-9, "0.0001%")],
+)
+def test_a_ratio_below_100_percent_never_reads_100(fraction: float, expected: str) -> None:
+    assert format_value(fraction, kind="ratio") == expected
