@@ -76,10 +76,13 @@ def status_word(alert: "Alert") -> str:
 
 
 def target_text(alert: "Alert") -> str:
-    """``< 2000 ms (warning 3000 ms, critical 5000 ms)`` from the context, or the engine's strings."""
+    """The objective: the engine's ``thresholds`` annotation (``target >= 0.85, warning < 0.80, ...``),
+    else ``≥ 0.85 (warning 0.8, critical 0.7)`` from the context."""
     ann, ctx = alert.annotations, alert.context
+    if ann.get("thresholds"):
+        return ann["thresholds"]
     unit = str(ctx.get("unit") or "")
-    if "target" in ann and ann["target"]:
+    if ann.get("target"):
         base = ann["target"]
     elif ctx.get("target") is not None:
         direction = ctx.get("direction")
@@ -87,8 +90,6 @@ def target_text(alert: "Alert") -> str:
         base = op + fmt_number(ctx.get("target"), unit)
     else:
         return "n/a"
-    if ann.get("thresholds"):
-        return f"{base} ({ann['thresholds']})"
     extra = [
         f"{name} {fmt_number(ctx[name], unit)}" for name in ("warning", "critical") if ctx.get(name) is not None
     ]
@@ -103,20 +104,24 @@ def value_text(alert: "Alert") -> str:
 
 
 def budget_text(alert: "Alert") -> str:
+    """``42.0% left`` (negative when overspent)."""
     ann, ctx = alert.annotations, alert.context
-    if ann.get("budget_remaining"):
-        return ann["budget_remaining"]
+    text = ann.get("budget_remaining")
+    if text:
+        return f"{text} left" if text.endswith("%") else text
     if ctx.get("budget_remaining") is None:
         return "n/a"
     return f"{fmt_percent(ctx['budget_remaining'])} left"
 
 
 def burn_text(alert: "Alert") -> str:
-    """Fastest burn rate first, then each tier: ``14.2× (1h/5m ≥ 14.4× firing; 6h/30m 3.1×)``."""
+    """Fastest burn rate first, then each tier: ``14.2× (1h/5m 14.2×; 3d/6h 1.3× firing)``;
+    the tiers are the engine's ``burn_rates`` annotation when present."""
     ann, ctx = alert.annotations, alert.context
-    if ann.get("burn_rates"):
-        return ann["burn_rates"]
     fastest = ctx.get("fastest_burn")
+    head = f"{fastest:.3g}×" if isinstance(fastest, (int, float)) and not isinstance(fastest, bool) else None
+    if ann.get("burn_rates"):
+        return f"{head} ({ann['burn_rates']})" if head else ann["burn_rates"]
     tiers = ctx.get("burn_rates") or []
     parts = []
     for tier in tiers if isinstance(tiers, list) else []:
@@ -127,7 +132,7 @@ def burn_text(alert: "Alert") -> str:
         rate_s = f"{rate:.3g}×" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "n/a"
         mark = " firing" if tier.get("firing") else ""
         parts.append(f"{lw}/{sw} {rate_s}{mark}")
-    head = f"{fastest:.3g}×" if isinstance(fastest, (int, float)) and not isinstance(fastest, bool) else "n/a"
+    head = head or "n/a"
     return f"{head} ({'; '.join(parts)})" if parts else head
 
 

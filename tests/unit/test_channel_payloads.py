@@ -346,3 +346,18 @@ def test_malformed_webhook_urls_fail_cleanly_without_the_secret(url):
     res, shown = asyncio.run(go())
     assert not res.ok and res.message.startswith("slack s: ")
     assert "SECRETX1" not in res.message and "SECRETX1" not in shown
+
+
+def test_facts_prefer_the_engines_annotations():
+    a = make_alert(annotations={
+        "summary": "helpfulness is CRITICAL: 0.78 (target >= 0.85, warning < 0.80, critical < 0.70)",
+        "value": "0.78", "target": "0.85", "thresholds": "target >= 0.85, warning < 0.80, critical < 0.70",
+        "window": "1h", "burn_rates": "1h/5m 15.2x/16x (>14.4x FIRING)", "budget_remaining": "42.0%",
+        "silence_command": "slotui silence add slo=helpfulness -d 1h --comment 'ack'",
+    })
+    facts = {f.label: f.value for f in render.facts(a)}
+    assert facts["Target"] == "target >= 0.85, warning < 0.80, critical < 0.70"
+    assert facts["Budget"] == "42.0% left"
+    assert facts["Burn rate"] == "14.2× (1h/5m 15.2x/16x (>14.4x FIRING))"
+    assert facts["Window"] == "1h"
+    assert render.silence_command(a) == "slotui silence add slo=helpfulness -d 1h --comment 'ack'"
