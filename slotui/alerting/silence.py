@@ -56,7 +56,7 @@ class Matcher:
         if self.op not in _OPS:
             raise ValueError(f"unknown matcher operator {self.op!r}; expected =, !=, =~ or !~")
         if not _NAME.fullmatch(self.name):
-            raise ValueError(f"invalid label name {self.name!r}; expected letters, digits and _ (not first digit)")
+            raise ValueError(f"invalid label name {self.name!r}; expected letters, digits, _ . : or - (not starting with a digit)")
         if self.op in ("=~", "!~"):
             try:
                 compiled = re.compile(f"^(?:{self.value})$")
