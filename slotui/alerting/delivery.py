@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlsplit
 from typing import TYPE_CHECKING
 
 from slotui.channels.base import DeliveryResult
@@ -53,6 +54,39 @@ class RetryPolicy:
         """Full-jitter delay before attempt ``attempt + 1`` (``attempt`` >= 1)."""
         ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
         return rng.uniform(0.0, ceiling)
+
+
+def redaction_parts(secrets: Iterable[str]) -> list[str]:
+    """What to hide for these secret values: each value and, for URLs, the path+query,
+    each path segment or query value of 8+ characters (the token of a webhook URL) and
+    any password. Longest first, so a whole URL is masked before its parts."""
+    parts: set[str] = set()
+    for value in secrets:
+        if not value or len(value) < 4:
+            continue
+        parts.add(value)
+        if "://" not in value:
+            continue
+        try:
+            u = urlsplit(value)
+        except ValueError:
+            continue
+        tail = u.path + (f"?{u.query}" if u.query else "")
+        if len(tail) > 1:
+            parts.update({tail, u.path} - {"", "/"})
+        parts.update(seg for seg in u.path.split("/") if len(seg) >= 8)
+        parts.update(v for _, v in parse_qsl(u.query) if len(v) >= 8)
+        if u.password:
+            parts.add(u.password)
+    return sorted(parts, key=len, reverse=True)
+
+
+def redact(text: str, parts: Sequence[str]) -> str:
+    """``text`` with every part replaced by ``****``."""
+    for part in parts:
+        if part in text:
+            text = text.replace(part, "****")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +132,7 @@ class Dispatcher:
         rng: random.Random | None = None,
         per_channel: int = 4,
         batch: int = 200,
+        secrets: Iterable[str] = (),
     ) -> None:
         from slotui.clock import utc_now
 
@@ -109,11 +144,15 @@ class Dispatcher:
         self.per_channel = per_channel
         self.batch = batch
         self._semaphores: dict[str, asyncio.Semaphore] = {}
+        #: defence in depth: channels mask their own secrets; this also hides any configured
+        #: secret (or webhook token) a receiver echoes back before it is stored or shown
+        self._redact = redaction_parts(secrets)
         self.sent = 0
 
     @property
     def lease(self) -> float:
-        return max(self.retry.lease, self.retry.send_timeout * 2)
+        """Seconds a claimed row stays ours (``RetryPolicy.lease``; keep it above ``send_timeout``)."""
+        return self.retry.lease
 
     async def deliver_due(self, now: float | None = None, *, ids: Sequence[int] | None = None) -> list[DeliveryOutcome]:
         """Claim every row due at ``now`` (default: the clock) and attempt each once, concurrently.
@@ -168,6 +207,8 @@ class Dispatcher:
 
     def _record(self, row: OutboxRow, result: DeliveryResult, started: float, finished: float) -> DeliveryOutcome:
         retry = self.retry
+        if self._redact and result.message:
+            result = replace(result, message=redact(result.message, self._redact))
         next_at: float | None = None
         if result.ok:
             state, outcome = "delivered", "delivered"

@@ -71,6 +71,7 @@ class Alerting:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         from slotui.clock import utc_now
 
@@ -81,6 +82,7 @@ class Alerting:
         self.retry = retry or RetryPolicy()
         self.clock = clock or utc_now
         self._rng = rng
+        self._secrets = tuple(secrets)
         self._channels: dict[str, Channel] | None = dict(channels) if channels is not None else None
         self._channel_configs = dict(channel_configs or {})
         self._base_dir = base_dir or Path.cwd()
@@ -106,6 +108,7 @@ class Alerting:
             channel_configs=alerts.channels,
             base_dir=loaded.base_dir,
             specs=loaded.specs,
+            secrets=getattr(loaded, "secrets", ()),
             **kwargs,
         )
 
@@ -124,7 +127,9 @@ class Alerting:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
-            self._dispatcher = Dispatcher(self.outbox, self.channels, retry=self.retry, clock=self.clock, rng=self._rng)
+            self._dispatcher = Dispatcher(
+                self.outbox, self.channels, retry=self.retry, clock=self.clock, rng=self._rng, secrets=self._secrets
+            )
         return self._dispatcher
 
     def _notify_dispatcher(self) -> None:

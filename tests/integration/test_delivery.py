@@ -1,0 +1,365 @@
+"""Delivery through real channels to real HTTP receivers on 127.0.0.1.
+
+- the webhook channel through the outbox: 429 with Retry-After, 500 then 200, 400 final
+  with the receiver's message (and no secret in it);
+- the background dispatcher honours Retry-After, and evaluation never waits for a slow receiver;
+- crash safety: a dispatcher process killed with SIGKILL while requests are in flight
+  delivers them after a restart, and what was delivered is not sent again;
+- ``slotui test-alert`` and ``slotui check --notify`` as subprocesses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from receivers import HTTPReceiver, Reply, webhook_v4_violations
+
+from slotui.alerting.delivery import RetryPolicy
+from slotui.alerting.service import Alerting
+from slotui.config.loader import load_config
+from slotui.core.types import Report, SLOResult, Status
+from slotui.store import Store
+
+pytestmark = pytest.mark.integration
+
+URL_SECRET = "hookSECRETtoken42"
+
+
+def write_config(tmp_path: Path, url: str, *, slos=("helpfulness",), extra_channels: str = "", group: str = "{by: [slo], wait: 0s}") -> Path:
+    slo_yaml = "".join(
+        f"""
+  - name: {name}
+    source: demo
+    sli: {{field: evaluations.helpfulness, agg: mean}}
+    objective: {{target: 0.85, warning: 0.80, critical: 0.70}}
+    runbook: https://runbooks.example/{name}
+"""
+        for name in slos
+    )
+    text = f"""version: 1
+sources:
+  demo: {{type: demo, seed: 7}}
+slos:{slo_yaml}
+alerts:
+  channels:
+    hook: {{type: webhook, url: "{url}/hooks/{URL_SECRET}", timeout: 5s}}
+{extra_channels}
+  group: {group}
+"""
+    path = tmp_path / "slos.yaml"
+    path.write_text(text)
+    return path
+
+
+def critical_report(loaded, now: float, status: Status = Status.CRITICAL) -> Report:
+    return Report(now, tuple(SLOResult(s, status, now, value=0.5) for s in loaded.specs))
+
+
+# ----------------------------------------------------------------------------------------- retries
+
+
+async def test_webhook_retries_429_with_retry_after_then_500_then_delivers(tmp_path):
+    with HTTPReceiver(validator=webhook_v4_violations) as rx:
+        rx.script(Reply(429, "rate limited", headers={"Retry-After": "9"}), Reply(500, "boom"), Reply(200, ""))
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, retry=RetryPolicy(base=2.0), clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            (o1,) = await al.deliver_due(now)
+            assert (o1.state, o1.result.status_code, o1.next_attempt_at) == ("pending", 429, now + 9)
+            assert await al.deliver_due(now + 8.9) == []
+            (o2,) = await al.deliver_due(now + 9)
+            assert (o2.state, o2.result.status_code) == ("pending", 500)
+            assert "boom" in o2.result.message
+            (o3,) = await al.deliver_due(o2.next_attempt_at)
+            assert (o3.state, o3.result.status_code) == ("delivered", 200)
+            assert await al.deliver_due(now + 10_000) == []
+        finally:
+            await al.aclose()
+            store.close()
+        assert rx.violations == []
+        bodies = [r.json for r in rx.requests]
+        assert len(bodies) == 3 and all(b == bodies[0] for b in bodies)  # the same notification, resent
+        body = bodies[0]
+        assert body["groupKey"] == '{slo="helpfulness"}' and body["status"] == "firing"
+        assert {a["labels"]["slo"] for a in body["alerts"]} == {"helpfulness"}
+        assert body["alerts"][0]["annotations"]["runbook_url"] == "https://runbooks.example/helpfulness"
+        assert all(r.path == f"/hooks/{URL_SECRET}" for r in rx.requests)
+
+
+async def test_a_400_is_final_and_the_receivers_message_is_kept_without_secrets(tmp_path):
+    with HTTPReceiver(default=Reply(400, f"no such hook {URL_SECRET}: invalid_token")) as rx:
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            (o,) = await al.deliver_due(now)
+            assert o.state == "failed" and o.result.status_code == 400
+            assert "invalid_token" in str(o) and str(o).startswith("failed: hook: ")
+            assert URL_SECRET not in str(o)
+            assert await al.deliver_due(now + 86_400) == []
+            (entry,) = al.history()
+            assert entry.state == "failed" and "invalid_token" in entry.last_error
+            assert URL_SECRET not in entry.last_error
+        finally:
+            await al.aclose()
+            store.close()
+        assert len(rx.requests) == 1
+
+
+class LocalReceiver:
+    """A webhook receiver on 127.0.0.1 that records arrival times and group keys, answers from a
+    script (then 200), and holds requests from number ``hold_from`` on until ``release`` is set."""
+
+    def __init__(self, *script: tuple[int, dict[str, str], str], hold_from: int | None = None) -> None:
+        self.script = list(script)
+        self.hold_from = hold_from
+        self.release = threading.Event()
+        self.arrivals: list[tuple[float, str]] = []
+        self.cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                key = json.loads(body)["groupKey"]
+                with receiver.cond:
+                    receiver.arrivals.append((time.monotonic(), key))
+                    hold = receiver.hold_from is not None and len(receiver.arrivals) > receiver.hold_from
+                    status, headers, text = receiver.script.pop(0) if receiver.script else (200, {}, "")
+                    receiver.cond.notify_all()
+                if hold:
+                    receiver.release.wait(30)
+                try:
+                    data = text.encode()
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the sender died (the crash test)
+
+            def log_message(self, *args) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for _, k in self.arrivals]
+
+    def wait_arrivals(self, n: int, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.arrivals) < n:
+                left = deadline - time.monotonic()
+                assert left > 0, f"expected {n} requests, got {self.keys}"
+                self.cond.wait(left)
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_background_dispatcher_honours_retry_after_and_evaluation_never_waits(tmp_path):
+    rx = LocalReceiver((503, {"Retry-After": "1"}, "busy"))
+    loaded = load_config(write_config(tmp_path, rx.url, slos=("helpfulness", "latency")))
+    store = Store.open(tmp_path / "state.db")
+    al = Alerting.from_config(loaded, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(al.run_dispatcher(stop, poll=0.2))
+    try:
+        now = time.time()
+        helpfulness = loaded.spec("helpfulness")
+        al.process(Report(now, (SLOResult(helpfulness, Status.CRITICAL, now, value=0.5),)), now, flush_now=True)
+        await asyncio.to_thread(rx.wait_arrivals, 2)
+        (t1, k1), (t2, k2) = rx.arrivals
+        assert k1 == k2 == '{slo="helpfulness"}'
+        assert t2 - t1 >= 0.95  # the retry waited for Retry-After: 1
+        await wait_for(lambda: [h.state for h in al.history()] == ["delivered"])
+
+        # the receiver stops answering; evaluation goes on and enqueues regardless
+        rx.hold_from = 2
+        t = time.time()
+        al.process(critical_report(loaded, t), t, flush_now=True)  # latency fires: its group sends
+        await asyncio.to_thread(rx.wait_arrivals, 3)
+        assert rx.keys[2] == '{slo="latency"}'
+        t = time.time()
+        events = al.process(critical_report(loaded, t, Status.OK), t)  # while that send hangs
+        assert {e.kind for e in events} == {"resolved"}
+        states = dict(store.conn.execute("SELECT fingerprint, state FROM alert_states").fetchall())
+        assert states["latency:critical"] == "resolved"
+        sending = store.conn.execute("SELECT state FROM notifications WHERE fingerprint = '{slo=\"latency\"}'").fetchall()
+        assert sending == [("sending",)]
+        rx.release.set()
+        await wait_for(lambda: all(h.state == "delivered" for h in al.history()))
+    finally:
+        rx.close()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await al.aclose()
+        store.close()
+
+
+async def wait_for(cond, timeout: float = 10.0) -> None:
+    """Poll a condition with a deadline (the dispatcher runs in this loop, so yield to it)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+DISPATCHER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from slotui.alerting.delivery import RetryPolicy
+    from slotui.alerting.notify import deliver_until_settled
+    from slotui.alerting.service import Alerting
+    from slotui.config.loader import load_config
+    from slotui.store import Store
+
+    async def main():
+        loaded = load_config(sys.argv[1])
+        store = Store.open(sys.argv[2])
+        retry = RetryPolicy(lease=float(sys.argv[3]), send_timeout=float(sys.argv[4]))
+        alerting = Alerting.from_config(loaded, store, retry=retry)
+        await deliver_until_settled(alerting, timeout=60)
+        await alerting.aclose()
+        store.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+def dispatcher(config: Path, state: Path, *, lease: float, send_timeout: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", DISPATCHER, str(config), str(state), str(lease), str(send_timeout)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def delivered_count(state: Path) -> int:
+    s = Store.open(state)
+    try:
+        return s.conn.execute("SELECT COUNT(*) FROM notifications WHERE state = 'delivered'").fetchone()[0]
+    finally:
+        s.close()
+
+
+def test_sigkill_between_enqueue_and_acknowledgement_delivers_after_restart_once(tmp_path):
+    rx = LocalReceiver(hold_from=1)
+    try:
+        config = write_config(tmp_path, rx.url, slos=("a", "b", "c"))
+        state = tmp_path / "state.db"
+        loaded = load_config(config)
+        store = Store.open(state)
+        now = time.time()
+        Alerting.from_config(loaded, store).process(critical_report(loaded, now), now, flush_now=True)
+        keys = {r[0] for r in store.conn.execute("SELECT fingerprint FROM notifications")}
+        store.close()
+        assert keys == {'{slo="a"}', '{slo="b"}', '{slo="c"}'}
+
+        first = dispatcher(config, state, lease=1.0, send_timeout=60.0)
+        rx.wait_arrivals(3)  # one answered, two held by the receiver: in flight, unacknowledged
+        deadline = time.monotonic() + 20
+        while delivered_count(state) < 1:  # the answered one is recorded before we kill
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert first.returncode == -signal.SIGKILL
+        assert delivered_count(state) == 1
+        rx.hold_from = None
+        rx.release.set()
+        delivered_first = rx.keys[0]
+
+        second = dispatcher(config, state, lease=1.0, send_timeout=10.0)
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        assert delivered_count(state) == 3
+        counts = {k: rx.keys.count(k) for k in keys}
+        assert counts[delivered_first] == 1  # delivered before the crash: never sent again
+        assert sorted(counts.values()) == [1, 2, 2]  # the two in flight: sent again once each
+
+        third = dispatcher(config, state, lease=1.0, send_timeout=10.0)
+        third.communicate(timeout=60)
+        assert third.returncode == 0
+        assert len(rx.arrivals) == 5  # a restart with nothing pending sends nothing
+    finally:
+        rx.close()
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "slotui", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_test_alert_cli_prints_delivered_or_the_receivers_error(tmp_path):
+    with HTTPReceiver(default=Reply(400, "invalid_payload: channel_not_found")) as rx:
+        config = write_config(
+            tmp_path, rx.url, extra_channels="    audit: {type: file, path: alerts.jsonl}\n",
+        )
+        state = tmp_path / "state.db"
+        ok = run_cli("test-alert", "-c", str(config), "--state", str(state), "--channel", "audit", cwd=tmp_path)
+        assert ok.returncode == 0, ok.stderr
+        assert ok.stdout.strip() == "delivered to audit"
+        (line,) = (tmp_path / "alerts.jsonl").read_text().splitlines()
+        record = json.loads(line)
+        assert record["kind"] == "test" and record["alerts"][0]["labels"]["test"] == "true"
+        assert record["alerts"][0]["annotations"]["summary"].startswith("[TEST] ")
+
+        bad = run_cli("test-alert", "-c", str(config), "--state", str(state), "--slo", "helpfulness", cwd=tmp_path)
+        assert bad.returncode == 1
+        lines = sorted(bad.stdout.strip().splitlines())
+        assert lines[0] == "delivered to audit"
+        assert lines[1].startswith("failed: hook: ") and "channel_not_found" in lines[1]
+        assert URL_SECRET not in bad.stdout + bad.stderr
+        assert rx.requests[0].json["alerts"][0]["labels"]["test"] == "true"
+
+        unknown = run_cli("test-alert", "-c", str(config), "--state", str(state), "--channel", "nope", cwd=tmp_path)
+        assert unknown.returncode == 3 and "no channel named 'nope'" in unknown.stderr
+
+        # the outcomes are recorded in the shared state store (the TUI's alert log reads them)
+        store = Store.open(state)
+        try:
+            states = sorted(store.conn.execute("SELECT channel, kind, state FROM notifications").fetchall())
+        finally:
+            store.close()
+        assert states == [("audit", "test", "delivered"), ("audit", "test", "delivered"), ("hook", "test", "failed")]
+
+
+def test_test_alert_cli_bad_config_exits_3(tmp_path):
+    bad = tmp_path / "slos.yaml"
+    bad.write_text("version: 1\nslos: [{name: x, objective: {target: nope}}]\n")
+    r = run_cli("test-alert", "-c", str(bad), "--state", str(tmp_path / "s.db"), "--channel", "x", cwd=tmp_path)
+    assert r.returncode == 3 and "Traceback" not in r.stderr
