@@ -353,7 +353,7 @@ class SlotuiApp(App[None]):
             report=snap.report if snap else None,
             refreshed_at=snap.report.evaluated_at if snap else None,
             now=now,
-            firing=sum(1 for a in self.alerts if a.state == "firing"),
+            firing=sum(1 for a in self.alerts if a.state == "firing" and not a.inhibited),
             silences=sum(1 for s in self.silences if s.active(now)),
             paused=self.paused,
             refreshing=self.refreshing,
@@ -739,8 +739,8 @@ class SlotuiApp(App[None]):
         """(key as bound now, description, binding id) for every key, user keymap applied."""
         rows = []
         keymap = getattr(self, "_keymap", {}) or {}
-        extra = [("enter", "open the detail view", "datatable.select"),
-                 ("ctrl+p", "command palette (every action)", "app.command_palette")]
+        extra = [("enter", "detail view", "datatable.select"),
+                 ("ctrl+p", "command palette", "app.command_palette")]
         for binding in [*MainScreen.BINDINGS, *self.BINDINGS]:
             assert isinstance(binding, Binding)
             key = keymap.get(binding.id or "", binding.key)

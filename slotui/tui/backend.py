@@ -63,6 +63,8 @@ class AlertView:
     since: float
     acked: bool = False
     silenced: bool = False
+    #: suppressed by a more severe alert of the same SLO (not counted as firing)
+    inhibited: bool = False
 
 
 @dataclass(frozen=True, slots=True)

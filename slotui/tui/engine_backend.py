@@ -153,7 +153,7 @@ class EngineBackend:
         return [
             AlertView(slo=r.slo, severity=r.severity, state=r.state,
                       since=r.fired_at if r.fired_at is not None else r.active_since,
-                      acked=r.acked, silenced=r.silenced)
+                      acked=r.acked, silenced=r.silenced, inhibited=r.inhibited)
             for r in self.alerting.alerts()
             if r.state in ("firing", "pending")
         ]

@@ -55,3 +55,19 @@ def build(store, clock):
         return make_app(engine, store=store, clock=clock, **kw)
 
     return _build
+
+
+def make_alerting(store, specs, base_dir: Path, channels: dict, *, routes=None):
+    """The real Alerting facade over ``store`` with ``channels`` (config dicts) routed for every severity."""
+    from slotui.alerting.engine import AlertPolicy
+    from slotui.alerting.service import Alerting
+    from slotui.config.model import AlertsConfig
+
+    names = list(channels)
+    alerts = AlertsConfig.model_validate({
+        "channels": channels,
+        "routes": routes or [{"severity": sev, "channels": names} for sev in ("warning", "critical", "page")],
+        "group": {"wait": 0, "interval": 300, "repeat": 3600},
+    })
+    return Alerting(AlertPolicy.from_config(alerts), store, channel_configs=alerts.channels, base_dir=base_dir,
+                    specs=specs)

@@ -64,7 +64,7 @@ class FakeEngine:
     """Deterministic engine. ``statuses`` maps SLO name -> (status, value, remaining, burn)."""
 
     def __init__(self, specs: Sequence[SLOSpec] | None = None, *, statuses: dict | None = None,
-                 hang: Sequence[str] = (), timeout: float = 0.3) -> None:
+                 hang: Sequence[str] = (), timeout: float = 0.3, alerting=None) -> None:
         self.specs = list(specs if specs is not None else demo_specs())
         self.statuses = statuses if statuses is not None else {
             "accuracy": (Status.OK, 0.93, 0.8, 0.4),
@@ -78,6 +78,7 @@ class FakeEngine:
         self.timeout = timeout
         self.ticks = 0
         self.closed = False
+        self.alerting = alerting  # the real Alerting facade, advanced after each tick as the Engine does
         self.on_tick: Callable[[FakeEngine], None] | None = None
         self.tick_started = asyncio.Event()
 
@@ -110,7 +111,10 @@ class FakeEngine:
             results.append(result(s, status, value, remaining, now, burn=burn,
                                   firing=status in (Status.CRITICAL,), error=err, phase=self.ticks * 0.3 + i))
         self.ticks += 1
-        return Report(evaluated_at=now, results=tuple(results), source_errors=errors)
+        report = Report(evaluated_at=now, results=tuple(results), source_errors=errors)
+        if self.alerting is not None:
+            self.alerting.process(report, now)
+        return report
 
     async def aclose(self) -> None:
         self.closed = True

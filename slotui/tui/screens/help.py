@@ -16,12 +16,12 @@ from slotui.tui.themes import IconSet
 
 
 def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str) -> Table:
-    outer = Table.grid(padding=(0, 4))
-    outer.add_column()
+    outer = Table.grid(padding=(0, 3))
+    outer.add_column(min_width=50)
     outer.add_column()
     keys = Table(box=None, title="Keys", title_justify="left", show_header=True, header_style="bold", padding=(0, 1))
     keys.add_column("key", no_wrap=True)
-    keys.add_column("does")
+    keys.add_column("does", no_wrap=True)
     keys.add_column("binding id", style="dim", no_wrap=True)
     for key, description, binding_id in bindings:
         keys.add_row(Text(key, style="bold"), description, binding_id)

@@ -1,0 +1,396 @@
+"""Pilot tests of the live table: every key, dialog and screen, asserting on state and on the screen text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SIZE, make_alerting, screen_text
+from tui_fakes import NOW, FakeEngine, demo_specs
+
+from slotui.core.types import Status
+from slotui.tui.screens.detail import DetailScreen
+from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog
+from slotui.tui.screens.silences import SilencesScreen
+from slotui.tui.widgets.slo_table import SLOTable
+
+pytestmark = pytest.mark.tui
+
+
+async def settle(app, pilot) -> None:
+    """Wait until every worker finished and the screen processed the results."""
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table(app) -> SLOTable:
+    return app.screen_stack[0].query_one(SLOTable) if not isinstance(app.screen, SLOTable) else app.screen
+
+
+async def goto(pilot, app, name: str) -> None:
+    t = table(app)
+    t.move_cursor(row=t.get_row_index(name))
+    await pilot.pause()
+    assert t.cursor_key == name
+
+
+async def test_table_sorted_worst_first_with_header(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        t = table(app)
+        assert t.order == ["helpfulness", "response_time_p95_ms", "availability", "accuracy", "cost_per_query"]
+        text = screen_text(app)
+        assert "3/5 SLOs meeting target (60%)" in text
+        assert "period 7d" in text
+        assert "refreshed 20:26:40Z (0s ago)" in text
+        assert "0 firing" in text and "0 silenced" in text
+        # the true (negative) budget figure is printed while the bar is capped
+        assert "-35.0%" in text
+        assert "3,400 ms" in text and "≤ 2,000 ms" in text
+        assert "20.0x 1h" in text
+        lines = [ln for ln in text.splitlines() if "helpfulness" in ln]
+        assert lines and "CRITICAL" in lines[0]
+
+
+async def test_refresh_diffs_cells_instead_of_rebuilding(build, clock):
+    engine = FakeEngine()
+    app = build(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        t = table(app)
+        await goto(pilot, app, "availability")
+        row_keys_before = {row.key for row in t.ordered_rows}
+        # only one SLO changes: everything else must be left alone
+        engine.statuses["accuracy"] = (Status.OK, 0.95, 0.8, 0.4)
+        engine.ticks -= 1  # same history phase as before for the others
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert {row.key for row in t.ordered_rows} == row_keys_before
+        assert t.cursor_key == "availability"
+        assert 0 < t.last_updates <= 2 * 8  # a handful of cells, not 5 rows x 8 columns
+        assert "0.95 score" in screen_text(app)
+
+
+async def test_sort_cycles_and_keeps_cursor(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        index_before = table(app).cursor_row
+        await pilot.press("s")  # budget: least remaining first
+        assert app.sort_key == "budget"
+        t = table(app)
+        assert t.order[0] == "helpfulness" and t.order[-1] == "cost_per_query"
+        assert t.cursor_key == "accuracy"
+        await pilot.press("s")  # burn
+        assert app.sort_key == "burn"
+        assert t.order[0] == "helpfulness"
+        await pilot.press("s")  # name
+        assert t.order == sorted(t.order)
+        assert t.cursor_key == "accuracy" and t.cursor_row != index_before
+        assert "sort: name" in screen_text(app)
+        await pilot.press("s")
+        assert app.sort_key == "status"
+
+
+async def test_filter_by_name_and_label(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*"resp")
+        t = table(app)
+        assert t.order == ["response_time_p95_ms"]
+        assert "filter: resp (1 shown)" in screen_text(app)
+        await pilot.press("enter")
+        assert t.has_focus
+        await pilot.press("escape")
+        assert len(t.order) == 5
+        await pilot.press("slash")
+        await pilot.press(*"team=platform")
+        assert set(t.order) == {"response_time_p95_ms", "availability"}
+        await pilot.press("ctrl+a", "ctrl+k")
+        await pilot.press(*"nothing-like-this")
+        assert t.order == []
+        assert "No SLO matches the filter" in screen_text(app)
+        await pilot.press("escape")
+        assert len(t.order) == 5
+
+
+async def test_detail_view(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.slo == "helpfulness"
+        text = screen_text(app)
+        assert "CRITICAL" in text and "helpfulness" in text
+        assert "target ≥ 0.85" in text and "warning 0.8" in text and "critical 0.7" in text
+        assert "SLI over the period (48 slices" in text
+        assert "target" in text and "critical" in text  # chart lines labelled
+        assert "Burn rate per tier" in text and "FIRING" in text and "14.4x" in text
+        assert "-35.0% remaining" in text
+        assert "runbook https://runbooks.example/helpfulness" in text
+        assert "mean(evaluations.helpfulness)" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_mute_and_unmute_go_through_the_store(build, store):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "availability")
+        await pilot.press("m")
+        await settle(app, pilot)
+        silences = store.list_silences(NOW)
+        assert len(silences) == 1
+        s = silences[0]
+        assert [str(m) for m in s.matchers] == ["slo=availability"]
+        assert s.ends_at is None and s.created_by == "tester"
+        line = next(ln for ln in screen_text(app).splitlines() if "availability" in ln)
+        assert "AT RISK M" in line
+        assert "1 silenced" in screen_text(app)
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert store.list_silences(NOW + 1) == []
+        line = next(ln for ln in screen_text(app).splitlines() if "availability" in ln)
+        assert "AT RISK M" not in line
+
+
+async def test_snooze_dialog_presets_custom_and_cancel(build, store, clock):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("z")
+        await pilot.pause()
+        assert isinstance(app.screen, SnoozeDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SnoozeDialog)
+        assert store.list_silences(NOW) == []
+
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#preset-4h")
+        await pilot.click("#comment")
+        await pilot.press(*"deploy rollback")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [s] = store.list_silences(NOW)
+        assert s.ends_at == NOW + 4 * 3600 and s.comment == "deploy rollback"
+        line = next(ln for ln in screen_text(app).splitlines() if "helpfulness" in ln)
+        assert "CRITICAL Z" in line
+
+        await goto(pilot, app, "accuracy")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#custom")
+        await pilot.press(*"forever-ish")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SnoozeDialog)  # stays open with the error
+        assert "expected a duration" in screen_text(app)
+        await pilot.press("ctrl+a", "ctrl+k", *"90m", "enter")
+        await settle(app, pilot)
+        ends = sorted(s.ends_at for s in store.list_silences(NOW))
+        assert ends == [NOW + 90 * 60, NOW + 4 * 3600]
+
+
+async def test_fire_test_alert_to_file_channel_and_alert_log(build, store, tmp_path):
+    log = tmp_path / "alerts.jsonl"
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(log)}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")  # cancelled: nothing sent
+        await settle(app, pilot)
+        assert not log.exists() or "accuracy" not in log.read_text()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        lines = [json.loads(x) for x in log.read_text().splitlines()]
+        tests = [x for x in lines if x["kind"] == "test"]
+        assert len(tests) == 1 and tests[0]["alerts"][0]["slo"] == "accuracy"
+        assert tests[0]["alerts"][0]["annotations"]["summary"].startswith("[TEST]")
+        assert any("test alert delivered: local-file: delivered" in n.message for n in app._notifications)
+        await pilot.press("l")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Alert log" in text and "local-file" in text and "delivered" in text and "test" in text
+
+
+async def test_failing_channel_shows_in_alert_log_not_a_crash(build, store, tmp_path):
+    # a directory where the file channel expects a file: every append fails with the OS error
+    bad = tmp_path / "not-a-file"
+    bad.mkdir()
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"broken": {"type": "file", "path": str(bad)}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.is_running
+        assert any("broken" in n.message and n.severity == "error" for n in app._notifications)
+        await pilot.press("l")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "broken" in text and ("failed" in text or "pending" in text)
+
+
+async def test_acknowledge_firing_alert(build, store, tmp_path):
+    log = tmp_path / "alerts.jsonl"
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(log)}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        firing = [a for a in app.alerts if a.state == "firing" and not a.inhibited]
+        assert sorted(a.slo for a in firing) == ["helpfulness", "response_time_p95_ms"]
+        assert "2 firing" in screen_text(app)  # helpfulness' inhibited warning is not counted
+        await goto(pilot, app, "accuracy")
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert any("no firing alert" in n.message for n in app._notifications)
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("a")
+        await settle(app, pilot)
+        records = [r for r in alerting.alerts("helpfulness") if r.state == "firing"]
+        assert records and all(r.acked and r.acked_by == "tester" for r in records)
+        line = next(ln for ln in screen_text(app).splitlines() if "helpfulness" in ln)
+        assert "CRITICAL ✓" in line
+
+
+async def test_silences_screen_lists_edits_and_expires(build, store, clock):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await goto(pilot, app, "cost_per_query")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#preset-15m")
+        await pilot.click("#submit")
+        await settle(app, pilot)
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SilencesScreen)
+        text = screen_text(app)
+        assert "Silences: 2 active" in text
+        assert "slo=accuracy" in text and "until lifted" in text
+        assert "slo=cost_per_query" in text and "(in 15m)" in text
+
+        screen = app.screen
+        grid = screen.query_one("#silences-table")
+        grid.move_cursor(row=[s.matchers for s in screen.silences].index("slo=cost_per_query"))
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, SnoozeDialog)
+        await pilot.click("#preset-1d")
+        await pilot.click("#submit")
+        await settle(app, pilot)
+        active = {str(s.matchers[0]): s for s in store.list_silences(NOW)}
+        assert active["slo=cost_per_query"].ends_at == NOW + 86400
+        assert "(in 1d)" in screen_text(app)
+
+        grid.move_cursor(row=[s.matchers for s in screen.silences].index("slo=accuracy"))
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert [str(s.matchers[0]) for s in store.list_silences(NOW + 1)] == ["slo=cost_per_query"]
+        assert "Silences: 1 active" in screen_text(app)
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert "expired" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SilencesScreen)
+
+
+async def test_pause_and_resume(build):
+    app = build(poll=True, refresh=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app._timer is not None  # next refresh armed after the first one finished
+        await pilot.press("p")
+        assert app.paused and app._timer is None
+        assert "PAUSED" in screen_text(app)
+        count = app.refresh_count
+        await pilot.press("r")  # a manual refresh still works while paused
+        await settle(app, pilot)
+        assert app.refresh_count == count + 1 and app._timer is None
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert not app.paused and app._timer is not None
+        assert app.refresh_count == count + 2
+
+
+async def test_keymap_rebinds_by_binding_id(build, store):
+    app = build(keymap={"slotui.mute": "M"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert store.list_silences(NOW) == []
+        await pilot.press("M")
+        await settle(app, pilot)
+        assert len(store.list_silences(NOW)) == 1
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "slotui.mute" in text and "Keys" in text
+
+
+async def test_help_screen_lists_keys_and_icons(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        for expected in ("Snooze", "Test alert", "slotui.snooze", "CRITICAL", "snoozed", "command palette"):
+            assert expected in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Snooze" not in screen_text(app).split("\n")[3]
+
+
+async def test_command_palette_runs_actions(build, store):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Mute / unmute")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [str(s.matchers[0]) for s in store.list_silences(NOW)] == ["slo=accuracy"]
+
+
+async def test_actions_disabled_while_a_dialog_is_open(build, store):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("m")  # not a mute: the dialog is modal
+        await settle(app, pilot)
+        assert store.list_silences(NOW) == []
