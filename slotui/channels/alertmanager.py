@@ -149,9 +149,9 @@ class AlertmanagerChannel:
             self._client,
             f"{self._base}/api/v2/alerts",
             body,
-            what=f"alertmanager {self.name}",
+            what="alertmanager",
             secrets=self._secrets,
-            ok_message=f"alertmanager {self.name}: {len(body)} alert(s) posted",
+            ok_message=f"alertmanager: {len(body)} alert(s) posted",
         )
 
     async def mirror_silence(self, silence: "Silence", *, remote_id: str | None = None) -> str:

@@ -198,7 +198,7 @@ class EmailChannel:
             return smtp.send_message(msg, from_addr=parseaddr(cfg.from_)[1] or cfg.from_, to_addrs=cfg.to)
 
     def _failure(self, exc: BaseException) -> DeliveryResult:
-        what = f"email {self.name}"
+        what = "email"
         code: int | None = None
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             codes = [c for c, _ in exc.recipients.values()]
@@ -238,9 +238,9 @@ class EmailChannel:
         if refused:
             names = ", ".join(sorted(refused))
             return DeliveryResult.delivered(
-                250, http.mask(f"email {self.name}: sent; refused recipients: {names}", self._secrets)
+                250, http.mask(f"email: sent; refused recipients: {names}", self._secrets)
             )
-        return DeliveryResult.delivered(250, f"email {self.name}: sent to {len(self._cfg.to)} recipient(s)")
+        return DeliveryResult.delivered(250, f"email: sent to {len(self._cfg.to)} recipient(s)")
 
     async def aclose(self) -> None:
         return None

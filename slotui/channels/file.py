@@ -80,9 +80,9 @@ class FileChannel:
         except OSError as exc:
             retryable = exc.errno not in _PERMANENT
             return DeliveryResult.failed(
-                f"file {self.name}: cannot append to {self.path}: {exc.strerror or exc}", retryable=retryable
+                f"file: cannot append to {self.path}: {exc.strerror or exc}", retryable=retryable
             )
-        return DeliveryResult.delivered(message=f"file {self.name}: appended to {self.path}")
+        return DeliveryResult.delivered(message=f"file: appended to {self.path}")
 
     async def aclose(self) -> None:
         return None

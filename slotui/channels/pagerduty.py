@@ -156,7 +156,7 @@ class PagerDutyChannel:
         for alert in alerts:
             event = build_event(alert, notification, self._routing_key)
             res = await http.post_json(
-                self._client, self._url, event, what=f"pagerduty {self.name}", secrets=self._secrets
+                self._client, self._url, event, what="pagerduty", secrets=self._secrets
             )
             results.append(res)
             if not res.ok and res.status_code == 429:

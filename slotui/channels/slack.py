@@ -163,7 +163,7 @@ class SlackChannel:
         if skip:
             return DeliveryResult.delivered(message=skip)
         payload = build_payload(notification, channel=self._channel, username=self._username)
-        return await http.post_json(self._client, self._url, payload, what=f"slack {self.name}", secrets=self._secrets)
+        return await http.post_json(self._client, self._url, payload, what="slack", secrets=self._secrets)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -68,7 +68,7 @@ class WebhookChannel:
         if not self.send_resolved:  # Alertmanager drops resolved alerts for such receivers
             payload["alerts"] = [a for a in payload["alerts"] if a["status"] == "firing"]
         return await http.post_json(
-            self._client, self._url, payload, what=f"webhook {self.name}", secrets=self._secrets
+            self._client, self._url, payload, what="webhook", secrets=self._secrets
         )
 
     async def aclose(self) -> None:

@@ -344,7 +344,7 @@ def test_malformed_webhook_urls_fail_cleanly_without_the_secret(url):
             await ch.aclose()
 
     res, shown = asyncio.run(go())
-    assert not res.ok and res.message.startswith("slack s: ")
+    assert not res.ok and res.message.startswith("slack: ")
     assert "SECRETX1" not in res.message and "SECRETX1" not in shown
 
 
