@@ -363,3 +363,42 @@ def test_test_alert_cli_bad_config_exits_3(tmp_path):
     bad.write_text("version: 1\nslos: [{name: x, objective: {target: nope}}]\n")
     r = run_cli("test-alert", "-c", str(bad), "--state", str(tmp_path / "s.db"), "--channel", "x", cwd=tmp_path)
     assert r.returncode == 3 and "Traceback" not in r.stderr
+
+
+def test_check_notify_sends_what_fires_once_and_reports_each_receiver(tmp_path):
+    """`slotui check --notify` on the demo: the CRITICAL SLO is sent at once (a one-shot run
+    cannot wait group_wait); a second run shortly after sends nothing (the state store remembers)."""
+    with HTTPReceiver(validator=webhook_v4_violations) as rx:
+        rx.script(Reply(400, "invalid_payload"))
+        config = tmp_path / "slos.yaml"
+        config.write_text(
+            f"""version: 1
+sources:
+  demo: {{type: demo, seed: 7}}
+slos:
+  - name: helpfulness
+    source: demo
+    sli: {{field: evaluations.helpfulness, agg: mean}}
+    objective: {{target: 0.99, warning: 0.98, critical: 0.97}}
+alerts:
+  channels:
+    audit: {{type: file, path: alerts.jsonl}}
+    hook: {{type: webhook, url: "{rx.url}/hooks/{URL_SECRET}"}}
+"""
+        )
+        state = tmp_path / "state.db"
+        first = run_cli("check", "-c", str(config), "--state", str(state), "--notify", "--at", "2026-06-01T12:00:00Z", cwd=tmp_path)
+        assert first.returncode == 2, first.stderr  # CRITICAL
+        assert "delivered to audit" in first.stderr
+        assert "failed: hook: " in first.stderr and "400" in first.stderr and "invalid_payload" in first.stderr
+        assert URL_SECRET not in first.stdout + first.stderr
+        (line,) = (tmp_path / "alerts.jsonl").read_text().splitlines()
+        sent = json.loads(line)
+        assert sent["kind"] == "trigger" and [a["labels"]["slo"] for a in sent["alerts"]] == ["helpfulness"]
+        assert sent["alerts"][0]["labels"]["severity"] == "critical"
+
+        second = run_cli("check", "-c", str(config), "--state", str(state), "--notify", "--at", "2026-06-01T12:01:00Z", cwd=tmp_path)
+        assert second.returncode == 2
+        assert "delivered to" not in second.stderr
+        assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1
+        assert len(rx.requests) == 1
