@@ -27,12 +27,18 @@ Silences: :meth:`AlertmanagerChannel.mirror_silence` posts a slotui
 (``DELETE /api/v2/silence/{id}``; an unknown or already expired id counts as
 done). A mute (``ends_at=None``) is mirrored with ``endsAt`` ten years ahead
 (:data:`OPEN_ENDED`), since Alertmanager silences must end; expiring the mute
-in slotui expires the mirror.
+in slotui expires the mirror. Each mirror's comment carries ``[slotui silence
+ID]``, so :meth:`AlertmanagerChannel.sync_silences` can reconcile all of them
+with the store's silences without remembering remote ids (call it after a
+silence is added or expired, or once per tick).
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +57,46 @@ DEFAULT_ALERT_TTL = 6 * 3600.0
 TEST_ALERT_TTL = 300.0
 #: How far ahead an open-ended slotui mute ends in Alertmanager (ten years, seconds).
 OPEN_ENDED = 10 * 365 * 86400.0
+
+
+_TAG = re.compile(r"\[slotui silence ([^\]\s]+)\]")
+
+
+@dataclass
+class SilenceSync:
+    """What :meth:`AlertmanagerChannel.sync_silences` did, by slotui silence id."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _matchers(body_or_remote: dict[str, Any]) -> list[tuple[str, str, bool, bool]]:
+    return sorted(
+        (m["name"], m["value"], bool(m.get("isRegex")), bool(m.get("isEqual", True)))
+        for m in body_or_remote.get("matchers", [])
+    )
+
+
+def _ts(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _in_sync(remote: dict[str, Any], silence: "Silence", now: float) -> bool:
+    """Whether Alertmanager's mirror has the silence's matchers and end (an
+    open-ended mute counts as in sync while its mirror ends years ahead)."""
+    if _matchers(remote) != _matchers(postable_silence(silence, now)):
+        return False
+    try:
+        remote_end = _ts(remote["endsAt"])
+    except (KeyError, ValueError):
+        return False
+    if silence.ends_at is None:
+        return remote_end > now + OPEN_ENDED / 2
+    return abs(remote_end - silence.ends_at) < 1.0
 
 
 class SilenceMirrorError(Exception):
@@ -198,6 +244,57 @@ class AlertmanagerChannel:
             return
         res = http.classify_response(response, what=what, secrets=self._secrets)
         raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+
+    async def list_mirrored(self) -> dict[str, dict[str, Any]]:
+        """Alertmanager's not-yet-expired silences that mirror slotui silences, by slotui id
+        (found by the ``[slotui silence ID]`` tag in their comment)."""
+        import httpx
+
+        what = f"alertmanager {self.name}: list silences"
+        try:
+            response = await self._client.get(f"{self._base}/api/v2/silences")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code != 200:
+            res = http.classify_response(response, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        out: dict[str, dict[str, Any]] = {}
+        for item in response.json() or []:
+            m = _TAG.search(str(item.get("comment", "")))
+            if m and item.get("status", {}).get("state") != "expired":
+                out[m.group(1)] = item
+        return out
+
+    async def sync_silences(self, silences: Iterable["Silence"], now: float) -> SilenceSync:
+        """Make Alertmanager's mirrors match slotui's silences (call after a change
+        or once per tick): mirror every pending or active slotui silence that has
+        no mirror or whose end or matchers changed, and expire every mirror whose
+        slotui silence is expired or gone. Stateless: mirrors are found by the
+        tag in their comment, so no remote ids need storing. Errors are
+        collected per silence, never raised, except when Alertmanager cannot be
+        listed (:class:`SilenceMirrorError`)."""
+        wanted = {s.id: s for s in silences if not s.is_expired(now)}
+        mirrored = await self.list_mirrored()
+        result = SilenceSync()
+        for sid, silence in wanted.items():
+            remote = mirrored.get(sid)
+            if remote is not None and _in_sync(remote, silence, now):
+                continue
+            try:
+                await self.mirror_silence(silence, remote_id=remote["id"] if remote else None)
+                (result.updated if remote else result.created).append(sid)
+            except SilenceMirrorError as exc:
+                result.errors[sid] = str(exc)
+        for sid, remote in mirrored.items():
+            if sid in wanted:
+                continue
+            try:
+                await self.expire_mirrored(remote["id"])
+                result.expired.append(sid)
+            except SilenceMirrorError as exc:
+                result.errors[sid] = str(exc)
+        return result
 
     async def list_alerts(self) -> list[dict[str, Any]]:
         """``GET /api/v2/alerts`` (active, silenced and inhibited): for checks and tests."""

@@ -175,3 +175,30 @@ def test_silence_dataclass_fields_used_by_the_mirror():
     # guards the contract with slotui.alerting.silence (owned by the store engineer)
     s = Silence(id="x", matchers=(Matcher("slo", "=", "a"),), starts_at=1.0, ends_at=None, created_by="c", comment="")
     assert (s.id, s.starts_at, s.ends_at, s.created_by, s.comment) == ("x", 1.0, None, "c", "")
+
+
+async def test_sync_silences_reconciles_without_remote_ids(am):
+    ch = channel(am.url)
+    now = time.time()
+    a = snooze([Matcher("slo", "=", "a")], 3600, now, "ana", "deploy")
+    b = mute([Matcher("slo", "=", "b")], now, "bob", "maintenance")
+    c = Silence(id="old", matchers=(Matcher("slo", "=", "c"),), starts_at=now - 7200, ends_at=now - 3600,
+                created_by="cy", comment="")
+    first = await ch.sync_silences([a, b, c], now)
+    assert sorted(first.created) == sorted([a.id, b.id]) and not first.updated and not first.errors
+    mirrored = await ch.list_mirrored()
+    assert set(mirrored) == {a.id, b.id}
+
+    again = await ch.sync_silences([a, b, c], now + 1)
+    assert (again.created, again.updated, again.expired) == ([], [], [])
+
+    longer = Silence(id=a.id, matchers=a.matchers, starts_at=a.starts_at, ends_at=now + 7200,
+                     created_by=a.created_by, comment=a.comment)
+    changed = await ch.sync_silences([longer, b.expired_at(now + 2)], now + 2)
+    assert changed.updated == [a.id] and changed.expired == [b.id] and not changed.errors
+    mirrored = await ch.list_mirrored()
+    assert set(mirrored) == {a.id}
+    assert abs(ts(mirrored[a.id]["endsAt"]) - (now + 7200)) < 1
+    states = {x["comment"]: x["status"]["state"] for x in am.get("/api/v2/silences")}
+    assert states[f"maintenance [slotui silence {b.id}]"] == "expired"
+    await ch.aclose()
