@@ -7,8 +7,9 @@ Used by ``tests/integration/test_prometheus*.py`` and ``bench/prometheus_backfil
   (``llm_request_duration_seconds_bucket/_sum/_count``) with two incidents.
   Samples are on the minute grid, so ``increase()`` over a window whose ends are
   on that grid sees a sample exactly at each end and does not extrapolate.
-- :func:`write_openmetrics` writes them as OpenMetrics (timestamps in seconds,
-  ending with ``# EOF``) for ``promtool tsdb create-blocks-from openmetrics``.
+- :func:`write_openmetrics_by_day` writes them as OpenMetrics files, one per
+  day (timestamps in seconds, each ending with ``# EOF``) for ``promtool tsdb
+  create-blocks-from openmetrics``.
 - :class:`PrometheusServer` backfills the blocks into a fresh storage directory
   and starts ``/usr/bin/prometheus`` on a free loopback port, waiting for
   ``/-/ready`` with a deadline.
@@ -149,19 +150,40 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(bound)
 
 
-def write_openmetrics(traffic: Traffic, path: Path) -> None:
-    """OpenMetrics text of ``traffic`` (timestamps in seconds, ends with ``# EOF``)."""
+def write_openmetrics(traffic: Traffic, path: Path, start: float | None = None, end: float | None = None) -> None:
+    """OpenMetrics text of ``traffic`` in ``[start, end)`` (timestamps in seconds, ends with ``# EOF``)."""
+    idx = [i for i, t in enumerate(traffic.times) if (start is None or t >= start) and (end is None or t < end)]
     lines = ["# TYPE llm_requests counter", "# HELP llm_requests LLM requests by outcome."]
     for status, series in (("ok", traffic.ok), ("error", traffic.errors)):
-        lines += [f'llm_requests_total{{status="{status}"}} {v} {t}' for t, v in zip(traffic.times, series)]
+        lines += [f'llm_requests_total{{status="{status}"}} {series[i]} {traffic.times[i]}' for i in idx]
     lines += ["# TYPE llm_request_duration_seconds histogram", "# HELP llm_request_duration_seconds LLM latency."]
-    for i, t in enumerate(traffic.times):
+    for i in idx:
+        t = traffic.times[i]
         for j, le in enumerate(BUCKETS):
             lines.append(f'llm_request_duration_seconds_bucket{{le="{_le(le)}"}} {traffic.buckets[j][i]} {t}')
         lines.append(f"llm_request_duration_seconds_sum {traffic.sums[i]!r} {t}")
         lines.append(f"llm_request_duration_seconds_count {traffic.buckets[-1][i]} {t}")
     lines.append("# EOF")
     path.write_text("\n".join(lines) + "\n")
+
+
+def write_openmetrics_by_day(traffic: Traffic, directory: Path) -> list[Path]:
+    """One OpenMetrics file per UTC day of ``traffic``.
+
+    promtool re-reads its whole input once per 2-hour block it writes, so one
+    file of 8 days costs 96 passes over all of it; a file per day (days are
+    2h-aligned, so blocks never overlap) costs 12 passes over 1/8 each.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    first_day = traffic.times[0] // 86400 * 86400
+    paths = []
+    day = first_day
+    while day <= traffic.end:
+        path = directory / f"traffic-{day}.om"
+        write_openmetrics(traffic, path, day, day + 86400)
+        paths.append(path)
+        day += 86400
+    return paths
 
 
 def histogram_quantile(q: float, bucket_counts: list[int], bounds: tuple[float, ...] = BUCKETS) -> float | None:
@@ -189,14 +211,15 @@ def histogram_quantile(q: float, bucket_counts: list[int], bounds: tuple[float, 
 class PrometheusServer:
     """``/usr/bin/prometheus`` on a free loopback port over a backfilled TSDB.
 
-    ``start()`` runs promtool on ``openmetrics`` into ``workdir/data`` and starts
+    ``start()`` runs promtool on each ``openmetrics`` file (two at a time) into
+    ``workdir/data`` (or copies ``data_from``) and starts
     the server with a retention long enough for past data; ``url`` is its base
     URL. ``stop()`` terminates it (also on context exit).
     """
 
     def __init__(
         self,
-        openmetrics: Path | None,
+        openmetrics: list[Path] | None,
         workdir: Path,
         *,
         prefix: str = "",
@@ -230,14 +253,20 @@ class PrometheusServer:
             # Blocks are immutable: a copy serves a second server (one process per TSDB).
             shutil.copytree(self.data_from, data, ignore=shutil.ignore_patterns("lock", "wal", "chunks_head", "queries.active"))
         else:
-            assert self.openmetrics is not None
+            assert self.openmetrics
             data.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(self.openmetrics), str(data)],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+            from concurrent.futures import ThreadPoolExecutor
+
+            def backfill(path: Path) -> None:
+                subprocess.run(
+                    [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(path), str(data)],
+                    check=True,
+                    capture_output=True,
+                    timeout=300,
+                )
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(backfill, self.openmetrics))
         self.backfill_seconds = time.monotonic() - began
         config = self.workdir / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
@@ -312,9 +341,8 @@ def start_backfilled(days: float = 8, seed: int = 42, *, prefix: str = "") -> tu
     """Generate traffic, backfill it, start a server; returns (server, traffic, tmpdir)."""
     tmp = Path(tempfile.mkdtemp(prefix="slotui-prom-"))
     traffic = generate_traffic(days=days, seed=seed)
-    om = tmp / "traffic.om"
-    write_openmetrics(traffic, om)
-    server = PrometheusServer(om, tmp, prefix=prefix).start()
+    files = write_openmetrics_by_day(traffic, tmp / "openmetrics")
+    server = PrometheusServer(files, tmp, prefix=prefix).start()
     return server, traffic, tmp
 
 
