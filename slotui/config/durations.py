@@ -38,6 +38,8 @@ def parse_duration(value: object) -> object:
         m = _PART.match(text, pos)
         if not m or m.end() == pos:
             break
+        if m.group(2) is None and (pos > 0 or m.end() != len(text)):
+            break  # a bare number is seconds only when it is the whole duration ("90", not "5m30")
         unit = (m.group(2) or "s").lower()
         if unit not in _UNITS:
             raise ValueError(f"expected a duration such as 30s, 5m, 1h, 7d, 4w (unknown unit {unit!r})")

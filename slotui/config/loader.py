@@ -253,9 +253,36 @@ _SECRET_KEY_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey
                      "private_key", "credential")
 
 
+def _secret_field_names() -> set[str]:
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(tp: Any) -> None:
+        for m in _members(tp):
+            origin = get_origin(m)
+            if origin in (list, dict):
+                for arg in get_args(m):
+                    visit(arg)
+            elif isclass(m) and issubclass(m, BaseModel) and m not in seen:
+                seen.add(m)
+                for fname, fi in m.model_fields.items():
+                    if _is_secret(fi):
+                        names.add(fi.alias or fname)
+                    visit(fi.annotation)
+
+    visit(Config)
+    return names
+
+
+_SECRET_FIELDS = _secret_field_names()
+
+
 def _looks_secret_key(key: Any) -> bool:
+    """A credential-like key, or a misspelling of a secret field (``routng_key``)."""
     k = str(key).lower()
-    return any(w in k for w in _SECRET_KEY_WORDS)
+    if any(w in k for w in _SECRET_KEY_WORDS):
+        return True
+    return bool(difflib.get_close_matches(k, _SECRET_FIELDS, n=1, cutoff=0.75))
 
 
 def _collect_secrets(doc: YamlDocument) -> set[str]:
@@ -274,7 +301,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
         is_secret = any(path[: len(sp)] == sp for sp in secret_paths)
         if not is_secret and path:
             _, fi, _ = _at(path, doc.data)
-            if _is_secret(fi) or _looks_secret_key(path[-1]) or (
+            if _is_secret(fi) or (fi is None and _looks_secret_key(path[-1])) or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
             ):
                 is_secret = True

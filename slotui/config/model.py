@@ -351,9 +351,11 @@ class AlertmanagerChannel(ChannelBase):
         6 * 3600.0,
         description="endsAt of a posted firing alert is now + this; slotui must re-send sooner (it lapses otherwise).",
     )
-    basic_auth: BasicAuth | None = None
-    bearer_token: str | None = Field(None, json_schema_extra={"secret": True})
-    timeout: Duration = 10.0
+    basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
+    bearer_token: str | None = Field(
+        None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
+    )
+    timeout: Duration = Field(10.0, description="Request timeout.")
 
 
 class FileChannel(ChannelBase):
