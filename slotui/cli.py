@@ -33,6 +33,13 @@ def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
     )
 
 
+def _tui_options(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    default = None if root else argparse.SUPPRESS
+    p.add_argument("--theme", default=default, help="TUI theme name (see themes/)")
+    p.add_argument("--refresh", metavar="DURATION", default=default,
+                   help="TUI refresh interval (default: the config's interval)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slotui",
@@ -44,19 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"slotui {__version__}")
     _common(parser, root=True)
-    parser.add_argument("--theme", help="TUI theme name (see themes/)")
-    parser.add_argument("--refresh", metavar="DURATION", help="TUI refresh interval (default: the config's interval)")
+    _tui_options(parser, root=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("tui", help="open the live SLO table (the default command)")
     _common(p)
-    p.add_argument("--theme", help="theme name (see themes/)")
-    p.add_argument("--refresh", metavar="DURATION", help="refresh interval (default: the config's interval)")
+    _tui_options(p)
 
     p = sub.add_parser("demo", help="open the live SLO table on the embedded demo (no config, no network)")
     _common(p)
-    p.add_argument("--theme", help="theme name (see themes/)")
-    p.add_argument("--refresh", metavar="DURATION", help="refresh interval")
+    _tui_options(p)
 
     p = sub.add_parser(
         "check",
@@ -82,8 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
                    help="address for /metrics and /healthz (default 127.0.0.1:9464; 'none' disables)")
     p.add_argument("--once", action="store_true", help="one tick, then exit (for cron)")
-    p.add_argument("--theme", help="TUI theme name")
-    p.add_argument("--refresh", metavar="DURATION", help="TUI refresh interval")
+    _tui_options(p)
 
     p = sub.add_parser("validate", help="check an SLO file without fetching anything")
     _common(p)

@@ -26,13 +26,13 @@ def _load(args: argparse.Namespace):
         return None
 
 
-def _render(report, fmt: str, fail_on: str) -> str:
+def _render(report, fmt: str, fail_on: str, no_data_ok: bool) -> str:
     if fmt == "json":
         from slotui.output.json_report import render
     elif fmt == "junit":
         from slotui.output.junit import render
 
-        return render(report, fail_on=fail_on)
+        return render(report, fail_on=fail_on, no_data_ok=no_data_ok)
     elif fmt == "markdown":
         from slotui.output.markdown import render
     else:
@@ -55,8 +55,8 @@ async def _evaluate(loaded, now: float, args: argparse.Namespace):
             from slotui.alerting.notify import notify_report
 
             results = await notify_report(loaded, report, store, now)
-            for line in results:
-                print(line, file=sys.stderr)
+            for outcome in results:
+                print(outcome, file=sys.stderr)
         return report
     finally:
         await engine.aclose()
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"slotui check: {exc}", file=sys.stderr)
             return EXIT_UNKNOWN
 
-    text = _render(report, args.format, args.fail_on)
+    text = _render(report, args.format, args.fail_on, args.no_data == "ok")
     if args.output:
         Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:

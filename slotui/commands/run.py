@@ -24,6 +24,9 @@ def _log(message: str) -> None:
     print(f"{format_time(utc_now())} {message}", file=sys.stderr, flush=True)
 
 
+COMPACT_EVERY = 3600.0
+
+
 def parse_listen(text: str) -> tuple[str, int] | None:
     """``HOST:PORT`` -> (host, port); ``none`` disables the listener."""
     if text.strip().lower() in {"", "none", "off"}:
@@ -100,10 +103,17 @@ class Daemon:
         if self.alerting is not None and not once:
             dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self.stopping))
         previous: dict[str, str] = {}
+        next_compaction = 0.0
         try:
             while not self.stopping.is_set():
                 try:
-                    report = await self.engine.tick(utc_now())
+                    now = utc_now()
+                    store = self.engine.store
+                    if store is not None and now >= next_compaction:
+                        # Retention: raw slices merge into hourly rows, the oldest are dropped.
+                        store.compact(now)
+                        next_compaction = now + COMPACT_EVERY
+                    report = await self.engine.tick(now)
                     for result in report.results:
                         status = result.status.value
                         if previous.get(result.spec.name) != status:
