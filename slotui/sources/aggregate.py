@@ -27,7 +27,7 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 __all__ = [
     "Agg",
@@ -36,6 +36,8 @@ __all__ = [
     "kth_smallest",
     "ValueSeries",
     "RatioSeries",
+    "WindowAccumulator",
+    "quantile_runs",
 ]
 
 
@@ -214,8 +216,8 @@ class _ValueSlice:
         return [v for t, v in zip(self.times, self.values) if start <= t < end]
 
 
-class _Partial:
-    """Accumulates a window aggregate from whole slices and filtered values."""
+class WindowAccumulator:
+    """Accumulates one aggregate from whole slices, summaries and loose values."""
 
     __slots__ = ("agg", "count", "sums", "lo", "hi", "runs")
 
@@ -243,6 +245,24 @@ class _Partial:
             self.hi = m if self.hi is None or m > self.hi else self.hi
         elif kind == "quantile":
             self.runs.append(sl.sorted_values())
+
+    def add_summary(self, count: int, total: float, lo: float, hi: float,
+                    run: Callable[[], Sequence[float]] | None = None) -> None:
+        """A group of ``count`` values with sum ``total``, min ``lo``, max ``hi``;
+        ``run()`` gives them sorted (called only for quantiles)."""
+        if count <= 0:
+            return
+        kind = self.agg.kind
+        self.count += count
+        if kind in ("mean", "sum"):
+            self.sums.append(total)
+        elif kind == "min":
+            self.lo = lo if self.lo is None or lo < self.lo else self.lo
+        elif kind == "max":
+            self.hi = hi if self.hi is None or hi > self.hi else self.hi
+        elif kind == "quantile":
+            assert run is not None
+            self.runs.append(run())
 
     def add_values(self, values: list[float]) -> None:
         if not values:
@@ -315,6 +335,20 @@ class _SliceIndex:
         self._last_key = None
         self._last = None
 
+    def _make_slice(self) -> object:
+        raise NotImplementedError
+
+    def slice_for(self, key: int) -> Any:
+        """The slice with index ``key`` (created when new), marked as changed: the caller appends to it."""
+        sl = self.slices.get(key)
+        if sl is None:
+            sl = self.slices[key] = self._make_slice()
+            self._new_key(key)
+        else:
+            sl.changed()  # type: ignore[attr-defined]
+        self._last_key = None
+        return sl
+
     def _new_key(self, key: int) -> None:
         if not self.keys or key > self.keys[-1]:
             self.keys.append(key)
@@ -326,6 +360,9 @@ class ValueSeries(_SliceIndex):
     """Numeric values of records per slice; answers any :class:`Agg` per slice and per window."""
 
     __slots__ = ()
+
+    def _make_slice(self) -> _ValueSlice:
+        return _ValueSlice()
 
     def add(self, t: float, value: float) -> None:
         """Record ``value`` at time ``t`` (epoch seconds)."""
@@ -365,7 +402,7 @@ class ValueSeries(_SliceIndex):
 
     def window(self, agg: Agg, start: float, end: float) -> float | None:
         """``agg`` over values with time in ``[start, end)``; None when there are none."""
-        acc = _Partial(agg)
+        acc = WindowAccumulator(agg)
         length = self.length
         for key in self.key_range(start, end):
             sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
@@ -388,7 +425,7 @@ class ValueSeries(_SliceIndex):
             if s0 < start:
                 continue
             sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
-            acc = _Partial(agg)
+            acc = WindowAccumulator(agg)
             if s0 + length <= end:
                 acc.add_slice(sl)
             else:
@@ -410,6 +447,9 @@ class _CountSlice:
         self.good = array("b")
         self._good: int | None = None
 
+    def changed(self) -> None:
+        self._good = None
+
     def good_count(self) -> int:
         if self._good is None:
             self._good = sum(self.good)
@@ -428,6 +468,9 @@ class RatioSeries(_SliceIndex):
     """Good/total event counts per slice."""
 
     __slots__ = ()
+
+    def _make_slice(self) -> _CountSlice:
+        return _CountSlice()
 
     def add(self, t: float, good: bool) -> None:
         key = int(t // self.length)

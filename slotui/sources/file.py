@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ class FileSource:
         self._held: str | None = None  # why an unterminated last line is held
         self.malformed = 0
         self._first_malformed: str | None = None
-        self._traces: dict[Any, Record] = {}
+        self._traces: OrderedDict[Any, Record] = OrderedDict()
         self._eval_only: set[Any] = set()
         self._csv.reset()
         self.records = 0
@@ -384,11 +385,11 @@ class FileSource:
 
     def _remember(self, trace_id: Any, record: Record) -> None:
         traces = self._traces
-        traces.pop(trace_id, None)
+        if trace_id in traces:
+            traces.move_to_end(trace_id)
         traces[trace_id] = record
         if len(traces) > JOIN_MEMORY:
-            old = next(iter(traces))
-            del traces[old]
+            old, _ = traces.popitem(last=False)
             self._eval_only.discard(old)
 
     def _join_request(self, record: Record) -> None:

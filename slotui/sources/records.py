@@ -208,8 +208,15 @@ def coerce_number(text: str) -> Any:
 
 
 def add_evaluations(record: dict[str, Any], evaluations: Any) -> None:
-    if isinstance(evaluations, list):
+    """Flatten ``evaluations`` (a list of evaluation objects, or a name -> score mapping) into
+    ``evaluations.<name>`` keys of ``record``."""
+    if type(evaluations) is list:
         for item in evaluations:
+            try:  # the SPEC shape, the common case
+                record["evaluations." + item[_EVAL_NAME]] = item[_EVAL_SCORE]
+                continue
+            except (KeyError, TypeError):
+                pass
             if isinstance(item, Mapping):
                 name = item.get(_EVAL_NAME, item.get("name"))
                 if isinstance(name, str):

@@ -113,7 +113,10 @@ class _ValueDef:
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
         where = self.where.function if self.where is not None else None
-        add = self.series.add
+        series = self.series
+        length = series.length
+        last_key = None
+        times = values = None
         for r in records:
             if where is not None and not truthy(where(r)):
                 continue
@@ -124,7 +127,13 @@ class _ValueDef:
                     continue
             elif v != v:
                 continue
-            add(r["time"], v)
+            t = r["time"]
+            key = int(t // length)
+            if key != last_key:
+                sl = series.slice_for(key)
+                times, values, last_key = sl.times, sl.values, key
+            times.append(t)  # type: ignore[union-attr]
+            values.append(v)  # type: ignore[union-attr]
 
     def retract(self, record: Record) -> None:
         if self.where is not None and not self.where.test(record):
@@ -147,11 +156,21 @@ class _RatioDef:
     def ingest(self, records: Sequence[Record]) -> None:
         good = self.good.function
         total = self.total.function if self.total is not None else None
-        add = self.series.add
+        series = self.series
+        length = series.length
+        last_key = None
+        times = flags = None
         for r in records:
             if total is not None and not truthy(total(r)):
                 continue
-            add(r["time"], truthy(good(r)))
+            g = good(r)
+            t = r["time"]
+            key = int(t // length)
+            if key != last_key:
+                sl = series.slice_for(key)
+                times, flags, last_key = sl.times, sl.good, key
+            times.append(t)  # type: ignore[union-attr]
+            flags.append(1 if (g is True or (g is not None and g is not False and bool(g))) else 0)  # type: ignore[union-attr]
 
     def retract(self, record: Record) -> None:
         if self.total is not None and not self.total.test(record):

@@ -1,0 +1,232 @@
+"""Bench: the file source against DuckDB on the same request log and the same question.
+
+    python bench/file_source.py [--records 1000000] [--file PATH] [--keep]
+
+The question (the example SLIs): p95 latency in ms (a derived field,
+``duration_s * 1000``), mean helpfulness (``evaluations.helpfulness``), the
+success ratio (``error.type == null``) and mean cost (``gen_ai.usage.cost``),
+each over the 1h, 6h and 3d windows ending at ``now`` and per 5-minute slice
+over a 3-day period. ``now`` is one minute after the last record, not on a
+slice boundary.
+
+slotui: a fresh :class:`~slotui.sources.file.FileSource` reads the whole file
+and answers (first fetch). DuckDB: ``read_ndjson_auto`` of the same file into a
+table, then one query per SLI for the slices and one per window, answering
+the same numbers (``quantile_cont`` is the same quantile definition). The
+answers are compared (relative tolerance 1e-9), then records/s of both and
+the ratio are printed.
+
+Then 1% more lines are appended and slotui's next fetch (incremental: it
+reads only the new bytes) is timed against a full rescan by a fresh source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_requests import _last_time, generate  # noqa: E402
+
+from slotui.config.model import FileSourceConfig  # noqa: E402
+from slotui.core.types import SLOSpec  # noqa: E402
+from slotui.sources.file import FileSource  # noqa: E402
+
+SLICE = 300.0
+PERIOD = 3 * 86400.0
+WINDOWS = (3600.0, 6 * 3600.0, 3 * 86400.0)
+START = datetime(2026, 6, 1, tzinfo=timezone.utc).timestamp()
+
+
+def specs() -> list[SLOSpec]:
+    out = []
+    for w in WINDOWS:
+        kw = dict(window=w, period=PERIOD, slice=SLICE, source="logs")
+        out += [
+            SLOSpec(name=f"p95_ms/{w:g}", kind="threshold", target=2000, direction="lower_is_better",
+                    sli_field="duration_ms", sli_agg="p95", **kw),
+            SLOSpec(name=f"helpfulness/{w:g}", kind="threshold", target=0.85, direction="higher_is_better",
+                    sli_field="evaluations.helpfulness", sli_agg="mean", **kw),
+            SLOSpec(name=f"success/{w:g}", kind="ratio", target=0.995, direction="higher_is_better",
+                    good="error.type == null", **kw),
+            SLOSpec(name=f"cost/{w:g}", kind="threshold", target=0.05, direction="lower_is_better",
+                    sli_field="gen_ai.usage.cost", sli_agg="mean", **kw),
+        ]
+    return out
+
+
+def source(path: Path) -> FileSource:
+    cfg = FileSourceConfig(type="file", path=str(path), fields={"duration_ms": "duration_s * 1000"})
+    return FileSource("logs", cfg, base_dir=path.parent)
+
+
+def slotui_answers(src: FileSource, now: float) -> dict:
+    data = src.fetch_sync(specs(), now)
+    answers = {}
+    for name, d in data.items():
+        sli, w = name.split("/")
+        if d.buckets:
+            answers[(sli, "window", w)] = d.windows[float(w)]
+            if w == f"{WINDOWS[0]:g}":
+                answers[(sli, "slices")] = [(t, g, n) for t, g, n in d.buckets]
+        else:
+            answers[(sli, "window", w)] = d.value
+            if w == f"{WINDOWS[0]:g}":
+                answers[(sli, "slices")] = list(d.slices)
+    return answers
+
+
+SLI_SQL = {
+    "p95_ms": "quantile_cont(duration_s * 1000, 0.95)",
+    "helpfulness": "avg(helpfulness)",
+    "cost": 'avg("gen_ai.usage.cost")',
+}
+
+
+def duckdb_answers(path: Path, now: float, threads: int | None = None) -> dict:
+    import duckdb  # bench only
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads TO {threads}")
+    con.execute(
+        f"""
+        CREATE TABLE r AS
+        SELECT epoch(CAST("time" AS TIMESTAMPTZ)) AS t,
+               duration_s,
+               "gen_ai.usage.cost",
+               "error.type" IS NULL AS ok,
+               list_filter(evaluations, lambda e: e."gen_ai.evaluation.name" = 'helpfulness')[1]."gen_ai.evaluation.score.value"
+                   AS helpfulness
+        FROM read_ndjson_auto('{path}')
+        """
+    )
+    answers: dict = {}
+    start = now - PERIOD
+    for sli, expr in SLI_SQL.items():
+        rows = con.execute(
+            f"""SELECT floor(t / {SLICE}) * {SLICE} AS s, {expr} FROM r
+                WHERE t >= ? AND t < ? GROUP BY s HAVING count(*) > 0 ORDER BY s""",
+            [math.ceil(start / SLICE) * SLICE, now],
+        ).fetchall()
+        answers[(sli, "slices")] = [(float(s), float(v)) for s, v in rows if v is not None]
+        for w in WINDOWS:
+            (v,) = con.execute(f"SELECT {expr} FROM r WHERE t >= ? AND t < ?", [now - w, now]).fetchone()
+            answers[(sli, "window", f"{w:g}")] = v
+    rows = con.execute(
+        f"""SELECT floor(t / {SLICE}) * {SLICE} AS s, sum(ok::INT), count(*) FROM r
+            WHERE t >= ? AND t < ? GROUP BY s ORDER BY s""",
+        [math.ceil(start / SLICE) * SLICE, now],
+    ).fetchall()
+    answers[("success", "slices")] = [(float(s), float(g), float(n)) for s, g, n in rows]
+    for w in WINDOWS:
+        g, n = con.execute("SELECT coalesce(sum(ok::INT), 0), count(*) FROM r WHERE t >= ? AND t < ?",
+                           [now - w, now]).fetchone()
+        answers[("success", "window", f"{w:g}")] = (float(g), float(n))
+    con.close()
+    return answers
+
+
+def _close(a: object, b: object) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)  # type: ignore[arg-type]
+
+
+def compare(ours: dict, theirs: dict) -> list[str]:
+    problems = []
+    for key in sorted(theirs, key=str):
+        if not _close(ours.get(key), theirs[key]):
+            a, b = ours.get(key), theirs[key]
+            if isinstance(a, list) and isinstance(b, list):
+                problems.append(f"{key}: {len(a)} vs {len(b)} slices; first difference "
+                                f"{next(((x, y) for x, y in zip(a, b) if not _close(x, y)), None)}")
+            else:
+                problems.append(f"{key}: slotui {a} vs duckdb {b}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--file", type=Path, help="use (or create) this JSONL file instead of a temporary one")
+    parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--repeat", type=int, default=1, help="time each side this many times, keep the best")
+    args = parser.parse_args()
+
+    tmpdir = None
+    if args.file is None:
+        tmpdir = tempfile.mkdtemp(prefix="slotui-bench-")
+        path = Path(tmpdir) / "requests.jsonl"
+    else:
+        path = args.file
+    if not path.exists():
+        t0 = time.perf_counter()
+        generate(path, args.records, START, 3.3, seed=1)
+        print(f"generated {args.records:,} records in {time.perf_counter() - t0:.1f}s")
+    with open(path, "rb") as fh:
+        records = sum(1 for _ in fh)
+    size = path.stat().st_size
+    last = _last_time(path)
+    assert last is not None
+    now = math.floor(last / 60) * 60 + 60 + 17.5  # after the last record, off the slice grid
+    print(f"file: {path} ({records:,} records, {size / 1e6:.0f} MB); now = {now}")
+    print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}")
+
+    best_ours = best_duck = float("inf")
+    ours = theirs = None
+    src = None
+    for _ in range(args.repeat):
+        src = source(path)
+        t0 = time.perf_counter()
+        ours = slotui_answers(src, now)
+        best_ours = min(best_ours, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        theirs = duckdb_answers(path, now)
+        best_duck = min(best_duck, time.perf_counter() - t0)
+    assert ours is not None and theirs is not None and src is not None
+    problems = compare(ours, theirs)
+    for p in problems[:10]:
+        print("MISMATCH", p)
+    print(f"answers agree: {not problems} ({len(theirs)} answers: 4 SLIs x (3 windows + slices))")
+    print(f"slotui  full read: {best_ours:7.2f} s  {records / best_ours:12,.0f} records/s  (src read {src.records:,})")
+    print(f"duckdb  full read: {best_duck:7.2f} s  {records / best_duck:12,.0f} records/s")
+    print(f"ratio slotui/duckdb time: {best_ours / best_duck:.2f} (below 1 is faster than DuckDB)")
+
+    # --- follow: append 1% and fetch again
+    extra = max(1, records // 100)
+    appended_at = src.bytes_read
+    generate(path, extra, last, 3.3, seed=2, append=True)
+    last2 = _last_time(path)
+    assert last2 is not None
+    now2 = math.floor(last2 / 60) * 60 + 60 + 17.5
+    t0 = time.perf_counter()
+    incremental = slotui_answers(src, now2)
+    t_inc = time.perf_counter() - t0
+    new_bytes = src.bytes_read - appended_at
+    fresh = source(path)
+    t0 = time.perf_counter()
+    rescan = slotui_answers(fresh, now2)
+    t_full = time.perf_counter() - t0
+    same = not compare(incremental, rescan)
+    print(f"appended {extra:,} records; incremental fetch read {new_bytes / 1e6:.1f} MB "
+          f"in {t_inc * 1000:.0f} ms vs full rescan {t_full:.2f} s: {t_full / t_inc:.0f}x faster; "
+          f"same answers as the rescan: {same}")
+    if tmpdir and not args.keep:
+        path.unlink()
+        os.rmdir(tmpdir)
+    return 0 if not problems and same else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,592 @@
+"""The ``demo`` source: deterministic synthetic support-bot traffic with scripted incidents.
+
+The traffic is a pure function of ``(seed, time)``: any past moment can be
+answered without state, so ``check --at`` replays work and two runs agree to
+the last digit. Records follow the request-record schema of SPEC section 8
+(``time``, ``trace_id``, ``service.name``, ``gen_ai.request.model``,
+``duration_s``, ``duration_ms``, ``gen_ai.usage.input_tokens`` /
+``output_tokens``, ``gen_ai.usage.cost``, ``error.type``, and ``evaluations``
+with ``helpfulness`` and ``accuracy`` scores), so every SLI the file source
+answers works on the demo too.
+
+How the traffic is made. Time is cut into 5-minute cells (epoch-aligned).
+A cell holds ``n`` requests (about ``rate * 300``, with a daily swing and
+noise), spread evenly over the cell. Within a cell every numeric field is
+*stratified*: the cell's values of a field are exactly the quantiles
+``Q((k + 0.5) / n)``, ``k = 0 .. n-1``, of that field's distribution in the
+cell, handed to the requests in a seeded random order. Latency is
+log-normal (sigma 0.45, its p95 set by the schedule), scores are uniform
+around the scheduled mean, cost is uniform on ``[0.5, 1.5] x`` the scheduled
+mean; exactly ``round(n * p)`` requests of a cell fail, with ``error.type``
+cycling through ``timeout``, ``rate_limit`` and ``server_error``.
+
+Because of that construction the aggregate of a whole cell (mean, sum, count,
+min, max, any quantile of those fields; good/total of conditions on
+``error.type``) is computed in O(1) from the cell's parameters, and equals
+what aggregating the materialised records gives. SLOs with a 5-minute slice
+over those fields are answered that way (30 days of availability buckets
+cost a few milliseconds); the cells a window cuts, and any other SLI (a
+``where`` filter, another field, another slice length), are answered from
+materialised records through the same aggregation code as the file source
+(cached per cell; a custom SLI over a 7-day period materialises ~1.2 million
+records at the default rate, a few seconds on the first fetch).
+
+The incident schedule (UTC, repeating; base values in brackets):
+
+============================  =====================  =========================================
+incident                      when                   effect
+============================  =====================  =========================================
+latency spike                 every 6h from 01:00,    p95 latency [1500 ms] -> 7500 ms
+                              15m ramp, 30m hold
+quality drop                  every 8h from 03:00,    helpfulness [0.89] -> 0.745,
+                              20m ramp, 60m hold      accuracy [0.93] -> 0.87
+severe quality incident       daily 20:00, 10m ramp,  helpfulness -> 0.58
+                              45m hold
+hallucination incident        daily 10:00, 10m ramp,  accuracy -> 0.68
+                              40m hold
+error burst                   daily 13:00, 2m ramp,   error rate [0.1%] -> 12% .. 22% by weekday
+                              30m hold
+small error bursts            every 12h from 05:00,   error rate -> 4%
+                              5m ramp, 20m hold
+cost creep                    every 12h from 00:00,   mean cost [0.032 usd] rises over 5h to
+                              sawtooth                0.068, then falls back in 10m
+============================  =====================  =========================================
+
+With the example SLOs (``slotui/slos.example.yaml``) this gives, at any
+moment, a mix of statuses (availability's 30-day budget runs close to empty,
+so it sits AT RISK between incidents), and over any day every status: OK,
+AT RISK, WARNING and CRITICAL.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import Any
+
+from slotui.config.expressions import ExpressionError, compile_expression
+from slotui.core.periods import period_bounds
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.aggregate import Agg, WindowAccumulator, quantile_sorted
+from slotui.sources.series_book import SeriesBook, SpecProblem, spec_agg, retention
+
+__all__ = ["DemoSource", "DemoTraffic", "CELL", "FAST_FIELDS"]
+
+#: length of a traffic cell (seconds); SLOs with this slice take the O(1) path
+CELL = 300.0
+#: fields whose per-cell aggregates are computed without materialising records
+FAST_FIELDS = frozenset(
+    {"duration_ms", "duration_s", "evaluations.helpfulness", "evaluations.accuracy", "gen_ai.usage.cost"}
+)
+ERROR_TYPES = ("timeout", "rate_limit", "server_error")
+#: permutation salt per stratified field
+_SALT = {"duration_ms": 1, "evaluations.helpfulness": 2, "evaluations.accuracy": 3, "gen_ai.usage.cost": 4, "error": 5}
+_BASE_FIELD = {"duration_s": "duration_ms"}
+MODELS = ("gpt-4o", "gpt-4o-mini")
+LATENCY_SIGMA = 0.45
+_Z95 = NormalDist().inv_cdf(0.95)
+_INV_CDF = NormalDist().inv_cdf
+_M64 = 0xFFFFFFFFFFFFFFFF
+HOUR = 3600.0
+DAY = 86400.0
+
+
+def _mix(x: int) -> int:
+    """splitmix64 finaliser: a well-spread 64-bit hash of ``x``."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _pulse(t: float, period: float, offset: float, ramp: float, hold: float) -> float:
+    """0..1 trapezoid repeating every ``period``: ramp up, hold, ramp down, then 0."""
+    x = (t - offset) % period
+    if x < ramp:
+        return x / ramp
+    x -= ramp
+    if x < hold:
+        return 1.0
+    x -= hold
+    if x < ramp:
+        return 1.0 - x / ramp
+    return 0.0
+
+
+def _lerp(a: float, b: float, f: float) -> float:
+    return a + (b - a) * f
+
+
+#: the daily error burst's peak error rate, by day of the week (epoch day index mod 7)
+_BURST_PEAK = (0.20, 0.19, 0.22, 0.20, 0.19, 0.21, 0.26)
+#: which threshold incident runs on which day of the week (epoch day index mod 7), and when
+_INCIDENTS = {
+    0: ("latency", 15 * HOUR), 1: ("helpfulness", 9 * HOUR), 2: ("accuracy", 18 * HOUR),
+    3: ("latency", 6 * HOUR), 4: ("helpfulness", 21 * HOUR), 5: ("accuracy", 11 * HOUR),
+    6: ("cost", 16 * HOUR),
+}
+
+
+def error_rate(t: float) -> float:
+    """Scheduled share of failing requests at ``t``: 0.15%, and a daily burst at 06:00 UTC."""
+    day = int(t // DAY)
+    burst = _pulse(t, DAY, 6 * HOUR, 120.0, 25 * 60.0) * _BURST_PEAK[day % 7]
+    return max(0.0015, burst)
+
+
+def schedule(t: float) -> tuple[float, float, float, float]:
+    """Scheduled ``(p95 latency ms, helpfulness mean, accuracy mean, cost mean)`` at ``t``."""
+    hour = (t % DAY) / HOUR
+    swing = math.sin(2 * math.pi * (hour - 9.0) / 24.0)  # busiest around 15:00 UTC
+    p95 = 1550.0 + 250.0 * swing
+    helpfulness = 0.89 - 0.015 * swing
+    accuracy = 0.93 - 0.01 * swing
+    cost = 0.035 + 0.004 * swing
+    day = int(t // DAY)
+    kind, at = _INCIDENTS[day % 7]
+    x = t - day * DAY - at
+    if kind == "cost":
+        # a prompt change makes answers longer: cost creeps up for an hour, then the change is reverted
+        if 0 <= x < HOUR:
+            cost = _lerp(cost, 0.09, x / HOUR)
+        elif HOUR <= x < HOUR + 600:
+            cost = _lerp(0.09, cost, (x - HOUR) / 600)
+        return p95, helpfulness, accuracy, cost
+    f = _pulse(x, 2 * DAY, 0.0, 5 * 60.0, 22 * 60.0) if x >= 0 else 0.0
+    if kind == "latency":
+        p95 = math.exp(_lerp(math.log(p95), math.log(8000.0), f))
+    elif kind == "helpfulness":
+        helpfulness = _lerp(helpfulness, 0.30, f)
+    else:
+        accuracy = _lerp(accuracy, 0.30, f)
+    return p95, helpfulness, accuracy, cost
+
+
+WEEK_CELLS = int(7 * DAY // CELL)
+_PROFILE: dict[int, tuple[float, float, float, float, float, float]] = {}
+
+
+def _profile(index: int) -> tuple[float, float, float, float, float, float]:
+    """``(traffic factor, error rate, p95 ms, helpfulness, accuracy, cost)`` of a cell.
+
+    The schedule repeats every week (all its periods divide 7 days), so the
+    profile is computed once per cell of the week.
+    """
+    key = index % WEEK_CELLS
+    cached = _PROFILE.get(key)
+    if cached is None:
+        mid = (key + 0.5) * CELL + (index - key) * CELL  # the cell's own midpoint
+        hour = (mid % DAY) / HOUR
+        factor = 1.0 + 0.35 * math.sin(2 * math.pi * (hour - 9.0) / 24.0)
+        cached = (factor, error_rate(mid), *schedule(mid))
+        _PROFILE[key] = cached
+    return cached
+
+
+class _Cell:
+    """Parameters of one 5-minute cell."""
+
+    __slots__ = ("index", "start", "n", "errors", "mu", "help", "acc", "cost", "_zs")
+
+    def __init__(self, index: int, n: int, errors: int) -> None:
+        self.index = index
+        self.start = index * CELL
+        self.n = n
+        self.errors = errors
+        self.mu = 0.0
+        self.help = 0.0
+        self.acc = 0.0
+        self.cost = 0.0
+
+
+class DemoTraffic:
+    """The synthetic traffic: cells, their aggregates, and materialised records."""
+
+    def __init__(self, seed: int = 7, rate: float = 2.0) -> None:
+        self.seed = int(seed)
+        self.rate = float(rate)
+        self._key = _mix(self.seed & _M64)
+        self._counts: dict[int, tuple[int, int]] = {}
+        self._cells: dict[int, _Cell] = {}
+        self._records: dict[int, list[dict[str, Any]]] = {}
+
+    # ---------------------------------------------------------------- randomness
+
+    def _uniforms(self, index: int, salt: int) -> tuple[float, float, float, float]:  # noqa: D401
+        """Four uniforms in [0, 1) (16 bits each) for (seed, cell, salt): one hash per call."""
+        h = _mix(self._key ^ ((index << 2) | salt) & _M64)
+        return (
+            (h & 0xFFFF) / 65536.0,
+            ((h >> 16) & 0xFFFF) / 65536.0,
+            ((h >> 32) & 0xFFFF) / 65536.0,
+            (h >> 48) / 65536.0,
+        )
+
+    # ---------------------------------------------------------------- cells
+
+    def counts(self, index: int) -> tuple[int, int]:
+        """``(requests, failed requests)`` of cell ``index``."""
+        cached = self._counts.get(index)
+        if cached is not None:
+            return cached
+        factor, rate, *_ = _profile(index)
+        expected = self.rate * CELL * factor
+        h = _mix(self._key ^ ((index << 2) | 1) & _M64)
+        noise = ((h & 0xFFFF) + ((h >> 16) & 0xFFFF) + ((h >> 32) & 0xFFFF) - 98304) / 32768.0  # ~N(0, 1)
+        n = max(0, int(round(expected + math.sqrt(expected) * noise)))
+        errors = min(n, int(n * rate + (h >> 48) / 65536.0))
+        if len(self._counts) > 50_000:
+            self._counts.clear()
+        self._counts[index] = (n, errors)
+        return n, errors
+
+    def cell(self, index: int) -> _Cell:
+        cached = self._cells.get(index)
+        if cached is not None:
+            return cached
+        n, errors = self.counts(index)
+        c = _Cell(index, n, errors)
+        _, _, p95, helpfulness, accuracy, cost = _profile(index)
+        u1, u2, u3, u4 = self._uniforms(index, 2)
+        c.mu = math.log(p95) - LATENCY_SIGMA * _Z95 + (u1 - 0.5) * 0.1
+        c.help = helpfulness + (u2 - 0.5) * 0.02
+        c.acc = accuracy + (u3 - 0.5) * 0.02
+        c.cost = cost * (1.0 + (u4 - 0.5) * 0.05)
+        if len(self._cells) > 50_000:
+            self._cells.clear()
+        self._cells[index] = c
+        return c
+
+    # ---------------------------------------------------------------- stratified values
+
+    @staticmethod
+    def _score_width(mean: float) -> float:
+        return min(0.1, mean, 1.0 - mean)
+
+    def value(self, c: _Cell, field: str, k: int) -> float:
+        """The ``k``-th smallest value (0-based) of ``field`` in cell ``c``."""
+        u = (k + 0.5) / c.n
+        if field == "duration_ms":
+            return math.exp(c.mu + LATENCY_SIGMA * _INV_CDF(u))
+        if field == "duration_s":
+            return math.exp(c.mu + LATENCY_SIGMA * _INV_CDF(u)) / 1000.0
+        if field == "evaluations.helpfulness":
+            w = self._score_width(c.help)
+            return c.help - w + 2.0 * w * u
+        if field == "evaluations.accuracy":
+            w = self._score_width(c.acc)
+            return c.acc - w + 2.0 * w * u
+        if field == "gen_ai.usage.cost":
+            return c.cost * (0.5 + u)
+        raise KeyError(field)
+
+    def sorted_values(self, c: _Cell, field: str) -> list[float]:
+        return [self.value(c, field, k) for k in range(c.n)]
+
+    def cell_mean(self, c: _Cell, field: str) -> float:
+        if field in ("duration_ms", "duration_s"):
+            return math.fsum(self.sorted_values(c, field)) / c.n
+        if field == "evaluations.helpfulness":
+            return c.help
+        if field == "evaluations.accuracy":
+            return c.acc
+        return c.cost  # gen_ai.usage.cost: mean of cost * (0.5 + u) over the strata
+
+    def cell_aggregate(self, c: _Cell, field: str, agg: Agg) -> float | None:
+        """``agg`` of ``field`` over the whole cell, without materialising it."""
+        n = c.n
+        if n == 0:
+            return None
+        if agg.kind == "count":
+            return float(n)
+        if agg.kind == "mean":
+            return self.cell_mean(c, field)
+        if agg.kind == "sum":
+            return self.cell_mean(c, field) * n
+        if agg.kind == "min":
+            return self.value(c, field, 0)
+        if agg.kind == "max":
+            return self.value(c, field, n - 1)
+        h = (n - 1) * agg.q
+        lo, hi = math.floor(h), math.ceil(h)
+        a = self.value(c, field, lo)
+        if lo == hi:
+            return a
+        b = self.value(c, field, hi)
+        return a + (b - a) * (h - lo)
+
+    # ---------------------------------------------------------------- records
+
+    def records(self, index: int) -> list[dict[str, Any]]:
+        """The requests of cell ``index`` as SPEC section 8 records (time order)."""
+        cached = self._records.get(index)
+        if cached is not None:
+            return cached
+        c = self.cell(index)
+        n = c.n
+        ranks = {field: self._order(index, salt, n) for field, salt in _SALT.items()}
+        times = self._times(c)
+        out: list[dict[str, Any]] = []
+        for j in range(n):
+            ms = self.value(c, "duration_ms", ranks["duration_ms"][j])
+            cost = self.value(c, "gen_ai.usage.cost", ranks["gen_ai.usage.cost"][j])
+            err_rank = ranks["error"][j]
+            helpfulness = self.value(c, "evaluations.helpfulness", ranks["evaluations.helpfulness"][j])
+            accuracy = self.value(c, "evaluations.accuracy", ranks["evaluations.accuracy"][j])
+            out.append({
+                "time": times[j],
+                "trace_id": f"{self.seed & 0xFFFF:04x}{index:012x}{j:016x}",
+                "service.name": "support-bot",
+                "gen_ai.request.model": MODELS[1] if j % 4 == 3 else MODELS[0],
+                "duration_ms": ms,
+                "duration_s": ms / 1000.0,
+                "gen_ai.usage.input_tokens": int(round(cost * 0.6 / 2.5e-6)),
+                "gen_ai.usage.output_tokens": int(round(cost * 0.4 / 1.0e-5)),
+                "gen_ai.usage.cost": cost,
+                "error.type": ERROR_TYPES[err_rank % 3] if err_rank < c.errors else None,
+                "evaluations": [
+                    {"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": helpfulness},
+                    {"gen_ai.evaluation.name": "accuracy", "gen_ai.evaluation.score.value": accuracy},
+                ],
+                "evaluations.helpfulness": helpfulness,
+                "evaluations.accuracy": accuracy,
+            })
+        if len(self._records) > 64:
+            self._records.pop(next(iter(self._records)))
+        self._records[index] = out
+        return out
+
+    def _order(self, index: int, salt: int, n: int) -> list[int]:
+        """The seeded permutation handing ranks of one field to the requests of a cell."""
+        order = list(range(n))
+        random.Random(_mix(self._key ^ _mix((index << 4) | salt))).shuffle(order)
+        return order
+
+    @staticmethod
+    def _times(c: _Cell) -> list[float]:
+        step = CELL / c.n if c.n else CELL
+        start = c.start
+        return [start + (j + 0.5) * step for j in range(c.n)]
+
+    def _span(self, c: _Cell, start: float, end: float) -> range:
+        """Indices (time order) of the cell's requests with ``start <= time < end``."""
+        times = self._times(c)
+        return range(bisect_left(times, start), bisect_left(times, end))
+
+    def values_between(self, index: int, field: str, start: float, end: float) -> list[float]:
+        """Values of ``field`` of the requests of cell ``index`` with ``start <= time < end``."""
+        c = self.cell(index)
+        span = self._span(c, start, end)
+        if not span:
+            return []
+        order = self._order(index, _SALT[_BASE_FIELD.get(field, field)], c.n)
+        return [self.value(c, field, order[j]) for j in span]
+
+    def counts_between(self, index: int, start: float, end: float) -> list[str | None]:
+        """``error.type`` of the requests of cell ``index`` with ``start <= time < end``."""
+        c = self.cell(index)
+        span = self._span(c, start, end)
+        if not span:
+            return []
+        order = self._order(index, _SALT["error"], c.n)
+        return [ERROR_TYPES[order[j] % 3] if order[j] < c.errors else None for j in span]
+
+    def records_between(self, start: float, end: float) -> list[dict[str, Any]]:
+        """Every request with ``start <= time < end``."""
+        out: list[dict[str, Any]] = []
+        for index in range(math.floor(start / CELL), math.floor(end / CELL) + 1):
+            out.extend(r for r in self.records(index) if start <= r["time"] < end)
+        return out
+
+
+# --------------------------------------------------------------------------- the source
+
+
+def _error_only(text: str | None) -> bool:
+    if text is None:
+        return True
+    try:
+        return compile_expression(text).names <= {"error.type"}
+    except ExpressionError:
+        return False
+
+
+class DemoSource:
+    """The demo as a :class:`~slotui.sources.base.Source`."""
+
+    def __init__(self, name: str, config: Any = None, *, base_dir: Any = None, defaults: Any = None) -> None:
+        self.name = name
+        seed = getattr(config, "seed", 7) if config is not None else 7
+        rate = getattr(config, "rate", 2.0) if config is not None else 2.0
+        self.traffic = DemoTraffic(seed, rate)
+        self._book = SeriesBook()
+        self._ingested: set[int] = set()
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO as of ``now`` (pure function of the seed and ``now``)."""
+        return self.fetch_sync(slos, now)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+    def fetch_sync(self, slos: Sequence[SLOSpec], now: float) -> dict[str, SLIData]:
+        out: dict[str, SLIData] = {}
+        general: list[SLOSpec] = []
+        for spec in slos:
+            try:
+                if self._fast(spec):
+                    out[spec.name] = self._answer_fast(spec, now)
+                else:
+                    if not self._book.has(spec):
+                        self._book.add_spec(spec)
+                        self._book.clear()  # the new series needs the cells fed before
+                        self._ingested.clear()
+                    general.append(spec)
+            except SpecProblem as exc:
+                out[spec.name] = SLIData(error=str(exc), fetched_at=now)
+        if general:
+            self._feed(general, now)
+            for spec in general:
+                out[spec.name] = self._book.answer(spec, now)
+        return out
+
+    # ---------------------------------------------------------------- O(1)-per-cell path
+
+    def _fast(self, spec: SLOSpec) -> bool:
+        if spec.slice != CELL:
+            return False
+        if spec.kind == "ratio":
+            return bool(spec.good) and _error_only(spec.good) and _error_only(spec.total)
+        if spec.sli_where or spec.sli_field not in FAST_FIELDS:
+            return False
+        spec_agg(spec)  # raises SpecProblem for an unknown aggregation
+        return True
+
+    def _cut_cells(self, start: float, end: float) -> tuple[int, int]:
+        """First and last cell index overlapping ``[start, end)``."""
+        return math.floor(start / CELL), math.floor(end / CELL)
+
+    def _answer_fast(self, spec: SLOSpec, now: float) -> SLIData:
+        period_start, _ = period_bounds(spec, now)
+        first = math.ceil(period_start / CELL)
+        last = math.floor(now / CELL)  # the cell holding now is cut at now
+        traffic = self.traffic
+        if spec.kind == "ratio":
+            good_of = self._ratio_classifier(spec)
+            buckets: list[tuple[float, float, float]] = []
+            for index in range(first, last + 1):
+                start = index * CELL
+                if start + CELL <= now:
+                    n, errors = traffic.counts(index)
+                    good, total = good_of(n, errors)
+                else:
+                    good, total = self._ratio_from_types(spec, traffic.counts_between(index, start, now))
+                if total:
+                    buckets.append((start, float(good), float(total)))
+            w0 = now - spec.window
+            good_w = sum(b[1] for b in buckets if b[0] >= w0)
+            total_w = sum(b[2] for b in buckets if b[0] >= w0)
+            value = good_w / total_w if total_w else None
+            return SLIData(value=value, buckets=tuple(buckets), fetched_at=now)
+        agg = spec_agg(spec)
+        field = spec.sli_field
+        assert field is not None
+        slices: list[tuple[float, float]] = []
+        for index in range(first, last + 1):
+            start = index * CELL
+            if start + CELL <= now:
+                value = traffic.cell_aggregate(traffic.cell(index), field, agg)
+            else:
+                acc = WindowAccumulator(agg)
+                acc.add_values(traffic.values_between(index, field, start, now))
+                value = acc.result()
+            if value is not None:
+                slices.append((start, value))
+        return SLIData(value=self._window_value(field, agg, now - spec.window, now), slices=tuple(slices),
+                       fetched_at=now)
+
+    def _window_value(self, field: str, agg: Agg, start: float, end: float) -> float | None:
+        traffic = self.traffic
+        acc = WindowAccumulator(agg)
+        lo, hi = self._cut_cells(start, end)
+        for index in range(lo, hi + 1):
+            c0 = index * CELL
+            if c0 >= start and c0 + CELL <= end:
+                c = traffic.cell(index)
+                if c.n == 0:
+                    continue
+                if agg.kind == "quantile":
+                    acc.add_summary(c.n, 0.0, 0.0, 0.0, run=lambda c=c: traffic.sorted_values(c, field))
+                else:
+                    mean = traffic.cell_mean(c, field) if agg.kind in ("mean", "sum") else 0.0
+                    acc.add_summary(c.n, mean * c.n, traffic.value(c, field, 0), traffic.value(c, field, c.n - 1))
+            else:
+                acc.add_values(traffic.values_between(index, field, max(start, c0), min(end, c0 + CELL)))
+        return acc.result()
+
+    def _ratio_classifier(self, spec: SLOSpec):  # type: ignore[no-untyped-def]
+        """``(n, errors) -> (good, total)`` for conditions that read only ``error.type``."""
+        good_expr = compile_expression(spec.good or "error.type == null")
+        total_expr = compile_expression(spec.total) if spec.total else None
+        kinds: list[tuple[int | None, bool, bool]] = []
+        for kind in (None, 0, 1, 2):
+            record = {"error.type": None if kind is None else ERROR_TYPES[kind]}
+            in_total = total_expr is None or total_expr.test(record)
+            kinds.append((kind, in_total, in_total and good_expr.test(record)))
+
+        ok_flags = kinds[0][1:]
+        error_flags = {k[1:] for k in kinds[1:]}
+        if len(error_flags) == 1:  # every error type is treated alike: closed form
+            (err_total, err_good), = error_flags
+            ok_total, ok_good = ok_flags
+
+            def classify_simple(n: int, errors: int) -> tuple[int, int]:
+                ok = n - errors
+                return (ok if ok_good else 0) + (errors if err_good else 0), (ok if ok_total else 0) + (
+                    errors if err_total else 0)
+
+            return classify_simple
+
+        def classify(n: int, errors: int) -> tuple[int, int]:
+            good = total = 0
+            for kind, in_total, is_good in kinds:
+                # errors get types by rank: rank r < errors has type r % 3
+                count = n - errors if kind is None else (errors - kind + 2) // 3
+                if in_total:
+                    total += count
+                    if is_good:
+                        good += count
+            return good, total
+
+        return classify
+
+    @staticmethod
+    def _ratio_from_types(spec: SLOSpec, types: list[str | None]) -> tuple[int, int]:
+        good_expr = compile_expression(spec.good or "error.type == null")
+        total_expr = compile_expression(spec.total) if spec.total else None
+        good = total = 0
+        for error_type in types:
+            record = {"error.type": error_type}
+            if total_expr is None or total_expr.test(record):
+                total += 1
+                good += good_expr.test(record)
+        return good, total
+
+    # ---------------------------------------------------------------- general path
+
+    def _feed(self, specs: Sequence[SLOSpec], now: float) -> None:
+        """Materialise the cells the general SLOs need (once per cell) into the series book."""
+        keep = retention(specs)
+        lo, hi = self._cut_cells(now - keep, now)
+        stale = [i for i in self._ingested if i < lo]
+        if stale:
+            self._book.prune(lo * CELL)
+            self._ingested.difference_update(stale)
+        todo = [i for i in range(lo, hi + 1) if i not in self._ingested]
+        for index in todo:
+            self._book.ingest(self.traffic.records(index))
+            self._ingested.add(index)
+            self.traffic._records.pop(index, None)  # aggregated now: do not keep the records
