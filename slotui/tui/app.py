@@ -120,6 +120,7 @@ class SlotuiApp(App[None]):
     TITLE = "slotui"
     COMMANDS = App.COMMANDS | {SlotuiCommands}
     BINDINGS = [
+        Binding("question_mark", "help", "Help", id="slotui.help"),
         Binding("m", "toggle_mute", "Mute", id="slotui.mute"),
         Binding("z", "snooze", "Snooze", id="slotui.snooze"),
         Binding("t", "test_alert", "Test alert", id="slotui.test_alert"),
@@ -129,7 +130,6 @@ class SlotuiApp(App[None]):
         Binding("e", "toggle_sources", "Sources", show=False, id="slotui.sources"),
         Binding("r", "refresh", "Refresh", show=False, id="slotui.refresh"),
         Binding("p", "toggle_pause", "Pause", id="slotui.pause"),
-        Binding("question_mark", "help", "Help", id="slotui.help"),
         Binding("q", "quit", "Quit", id="slotui.quit"),
     ]
     #: actions that act on the selected SLO: disabled while a dialog is open
@@ -321,7 +321,7 @@ class SlotuiApp(App[None]):
             return
         width = table.size.width or self.size.width
         table.palette, table.icons = self.palette, self.icons
-        if table.set_layout(layout_for(width, [s.name for s in self.specs])):
+        if table.set_layout(layout_for(width, [s.name for s in self.specs], [s.source for s in self.specs])):
             self.render_state()
 
     def render_state(self) -> None:

@@ -117,7 +117,11 @@ def format_value(value: float | None, spec: SLOSpec) -> str:
     unit = spec.unit.strip()
     if spec.kind == "ratio" or unit == "%":
         pct = value * 100 if spec.kind == "ratio" else value
-        return f"{pct:.3f}".rstrip("0").rstrip(".") + "%" if pct < 100 else "100%"
+        if pct >= 100:
+            return "100%"
+        # truncate, never round up: 99.9996% must not read as 100%
+        text = f"{math.floor(pct * 1000) / 1000:.3f}".rstrip("0").rstrip(".")
+        return text + "%"
     if unit.lower() in ("usd", "$"):
         return "$" + format_number(value, 3)
     if unit == "ms":

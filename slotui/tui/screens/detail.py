@@ -25,7 +25,7 @@ from slotui.tui.backend import AlertView, NotificationView, SilenceView
 from slotui.tui.cells import Palette, format_duration, format_percent, format_value
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.chart import ChartLine, SLIChart
-from slotui.tui.widgets.summary import clock_label
+from slotui.tui.widgets.summary import clock_label, span_label
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class DetailScreen(Screen[None]):
             fmt = lambda v: cells.format_number(v, 4)  # noqa: E731
         span = ""
         if r.history:
-            span = f" from {clock_label(r.history[0][0])} to {clock_label(r.history[-1][0])}"
+            span = " " + span_label(r.history[0][0], r.history[-1][0])
         chart = SLIChart(values, height=9, lines=lines, lower_is_better=spec.direction == "lower_is_better",
                          bar_colour=p["primary"], axis_colour=p["foreground-muted"], fmt=fmt,
                          ascii_only=icons.ascii_only)
@@ -209,6 +209,7 @@ class DetailScreen(Screen[None]):
                 48, p, icons)
             budget_parts.append(Text(f"remaining over time ({label}):", style=p["foreground-muted"]))
             budget_parts.append(spark)
+            budget_parts.append(Text(""))  # ends the sparkline's line (it emits no newline)
         self.query_one("#detail-budget", Static).update(Group(*budget_parts))
 
         sil = Text("Silences", style="bold")

@@ -62,13 +62,16 @@ class SLIChart:
         self.width = width
 
     def _range(self) -> tuple[float, float]:
+        """Auto-scaled to the data and the lines (as Grafana does), with a small margin."""
         candidates = self.values + [ln.value for ln in self.lines]
         lo, hi = min(candidates), max(candidates)
-        if self.values and min(self.values) >= 0 and lo >= 0:
-            lo = 0.0 if lo < (hi - lo) else lo - (hi - lo) * 0.1
         if hi == lo:
-            hi, lo = hi + (abs(hi) or 1) * 0.1, lo - (abs(lo) or 1) * 0.1
-        return lo, hi + (hi - lo) * 0.05
+            pad = abs(hi) * 0.1 or 1.0
+            return lo - pad, hi + pad
+        margin = (hi - lo) * 0.06
+        if lo >= 0 and lo - margin < 0:
+            return 0.0, hi + margin
+        return lo - margin, hi + margin
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = self.width or options.max_width
@@ -92,7 +95,10 @@ class SLIChart:
 
         line_rows: dict[int, ChartLine] = {}
         for ln in sorted(self.lines, key=lambda x: x.value):
+            # Lines closer than a row apart are nudged up so each stays visible, in value order.
             row = min(height - 1, max(0, int(level(ln.value))))
+            while row in line_rows and row < height - 1:
+                row += 1
             line_rows.setdefault(row, ln)
 
         def bar_style(v: float) -> Style:

@@ -44,6 +44,7 @@ class Layout:
     name_width: int
     trend_width: int
     source_width: int
+    bar_width: int = 8
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -56,24 +57,31 @@ LABELS = {
     "status": "Status", "name": "SLO", "value": "Value", "target": "Target",
     "trend": "Trend", "budget": "Budget left", "burn": "Burn", "source": "Source",
 }
-FIXED_WIDTH = {"status": 12, "value": 11, "target": 11, "budget": 16, "burn": 9}
+FIXED_WIDTH = {"status": 12, "value": 12, "target": 11, "budget": 16, "burn": 9}
 BAR_WIDTH = 8
 COMPACT_BELOW = 104
 
 
-def layout_for(width: int, names: Sequence[str]) -> Layout:
-    """Fit the columns into ``width`` cells: drop target/trend/source below ~104 columns."""
+def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = ()) -> Layout:
+    """Fit the columns into ``width`` cells: drop target/trend/source below ~104 columns.
+
+    The name column takes the longest name (capped), the source column what
+    its names need (errors are cut; the sources panel shows them whole), and
+    the trend sparkline gets the rest.
+    """
     longest = max((len(n) for n in names), default=12)
     padding = 2  # DataTable cell_padding=1 on each side
     if width < COMPACT_BELOW:
-        fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "budget", "burn"))
+        bar = 5
+        fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "budget", "burn")) - (BAR_WIDTH - bar)
         name_width = max(8, min(longest, width - fixed - padding - 2))
-        return Layout(True, name_width, 0, 0)
+        return Layout(True, name_width, 0, 0, bar)
     fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "target", "budget", "burn"))
     room = width - fixed - 3 * padding - 2  # name, trend, source; 2 for the scrollbar
-    name_width = max(10, min(longest, 28, room - 10 - 12))
-    source_width = max(10, min(20, (room - name_width) // 2))
-    trend_width = max(8, min(40, room - name_width - source_width))
+    name_width = max(10, min(longest, 28, room - 10 - 10))
+    source_need = max((len(s) for s in sources), default=6) + 2
+    source_width = max(8, min(20, source_need, room - name_width - 10))
+    trend_width = max(8, min(48, room - name_width - source_width))
     return Layout(False, name_width, trend_width, source_width)
 
 
@@ -136,7 +144,7 @@ class SLOTable(DataTable[Any]):
         if col == "trend":
             return cells.trend_cell(r, layout.trend_width, p, icons)
         if col == "budget":
-            return cells.BudgetCell(cells.budget_remaining(r), bar_width=BAR_WIDTH, palette=p,
+            return cells.BudgetCell(cells.budget_remaining(r), bar_width=layout.bar_width, palette=p,
                                     ascii_bar=icons.ascii_only)
         if col == "burn":
             return cells.burn_cell(r, p)
@@ -153,6 +161,8 @@ class SLOTable(DataTable[Any]):
             return layout.trend_width
         if col == "source":
             return layout.source_width
+        if col == "budget":
+            return layout.bar_width + 8
         return FIXED_WIDTH[col]
 
     # ------------------------------------------------------------------ sync

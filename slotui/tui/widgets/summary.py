@@ -40,7 +40,17 @@ def period_label(report: Report) -> str:
 
 
 def clock_label(ts: float) -> str:
+    """``04:35:00Z`` (UTC)."""
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%H:%M:%SZ")
+
+
+def span_label(start: float, end: float) -> str:
+    """``from 2026-11-21 04:35Z to 2026-11-28 04:30Z`` (dates shown when the span crosses a day)."""
+    a = datetime.fromtimestamp(start, tz=timezone.utc)
+    b = datetime.fromtimestamp(end, tz=timezone.utc)
+    if a.date() == b.date():
+        return f"from {a:%H:%M}Z to {b:%H:%M}Z"
+    return f"from {a:%Y-%m-%d %H:%M}Z to {b:%Y-%m-%d %H:%M}Z"
 
 
 def summary_text(state: SummaryState, palette: Palette, width: int = 120) -> Text:
