@@ -79,12 +79,16 @@ def _read(path: Path) -> str:
         raise ConfigError.single("cannot read the file: permission denied", file=shown) from None
     except OSError as exc:
         raise ConfigError.single(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ConfigError.single(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", file=shown, line=line
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            file=shown, line=line, column=column,
         ) from None
 
 

@@ -410,7 +410,7 @@ class _Resolver:
             warning = cond.value
         else:
             critical = cond.value
-        params: dict[str, Any] = {"condition": rule.condition}
+        params: dict[str, Any] = {"condition": rule.condition, "severity": rule.severity}
         if rule.notification is not None:
             params["notification"] = rule.notification.model_dump(exclude_none=True)
         spec = self.common(
@@ -424,7 +424,7 @@ class _Resolver:
             direction=cond.direction,
             objective_path=path + ("condition",),
             window=rule.window,
-            labels={"rule": rule.name, "severity": rule.severity},
+            labels={"rule": rule.name},
             params=params,
             sli_field=cond.field,
             sli_agg=cond.agg,

@@ -40,6 +40,7 @@ CASES: dict[str, tuple[int, str, str]] = {
     "several_sources_no_reference.yaml": (6, "slos[0]", "several sources"),
     "ratio_target_out_of_range.yaml": (7, "slos[0].objective.target", "between 0 and 1"),
     "top_level_list.yaml": (1, "", "top level"),
+    "not_utf8.yaml": (2, "", "not UTF-8 text (byte 0xe9)"),
 }
 
 
