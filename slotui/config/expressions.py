@@ -176,13 +176,16 @@ def _tokenize(text: str) -> list[_Token]:
         match = _TOKEN.match(text, pos)
         column = pos + 1
         if match is None:
+            # reported when the parser reaches it, so an earlier problem is named first
             ch = text[pos]
             if ch in "\"'":
-                raise ExpressionError("unterminated string", column, text)
-            if ch == "`":
-                raise ExpressionError("unterminated `quoted name`", column, text)
-            hint = _HINTS.get(ch)
-            raise ExpressionError(hint or f"unexpected character {ch!r}", column, text)
+                message = "unterminated string"
+            elif ch == "`":
+                message = "unterminated `quoted name`"
+            else:
+                message = _HINTS.get(ch) or f"unexpected character {ch!r}"
+            tokens.append(_Token("bad", ch, message, column))
+            break
         kind = match.lastgroup
         chunk = match.group()
         pos = match.end()
@@ -324,6 +327,17 @@ def _binary(op: str, left: _Node, right: _Node) -> _Node:
         return _Node(lambda r: get(r) is not None, names=names)
     if right.is_const:
         lf, c = left.closure(), right.const
+        if op in ("+", "-", "*", "/") and type(c) in (int, float) and not (op == "/" and c == 0):
+            fast = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}[op]
+
+            def arith_const(r: Mapping[str, Any]) -> Any:
+                v = lf(r)
+                t = type(v)
+                if t is float or t is int:  # numbers: no None/str checks needed
+                    return fast(v, c)
+                return apply(v, c)
+
+            return _Node(arith_const, names=names)
         return _Node(lambda r: apply(lf(r), c), names=names)
     if left.is_const:
         c, rf = left.const, right.closure()
@@ -396,7 +410,10 @@ class _Parser:
 
     @property
     def tok(self) -> _Token:
-        return self.tokens[self.i]
+        tok = self.tokens[self.i]
+        if tok.kind == "bad":
+            raise ExpressionError(tok.value, tok.column, self.text)
+        return tok
 
     def error(self, message: str, token: _Token | None = None) -> ExpressionError:
         token = token or self.tok
@@ -417,7 +434,7 @@ class _Parser:
 
     def parse(self) -> _Node:
         if self.tok.kind == "end":
-            raise self.error("empty expression")
+            raise ExpressionError("empty expression", 1, self.text)
         node = self.parse_or()
         if self.tok.kind != "end":
             tok = self.tok

@@ -31,31 +31,33 @@ materialised records through the same aggregation code as the file source
 (cached per cell; a custom SLI over a 7-day period materialises ~1.2 million
 records at the default rate, a few seconds on the first fetch).
 
-The incident schedule (UTC, repeating; base values in brackets):
+The schedule (UTC; it repeats every week, epoch day index mod 7 = weekday
+slot). Base values swing gently with the time of day (busiest around 15:00):
+p95 latency 1300-1800 ms, helpfulness 0.875-0.905, accuracy 0.92-0.94,
+cost 0.031-0.039 usd, 0.15% errors.
 
-============================  =====================  =========================================
-incident                      when                   effect
-============================  =====================  =========================================
-latency spike                 every 6h from 01:00,    p95 latency [1500 ms] -> 7500 ms
-                              15m ramp, 30m hold
-quality drop                  every 8h from 03:00,    helpfulness [0.89] -> 0.745,
-                              20m ramp, 60m hold      accuracy [0.93] -> 0.87
-severe quality incident       daily 20:00, 10m ramp,  helpfulness -> 0.58
-                              45m hold
-hallucination incident        daily 10:00, 10m ramp,  accuracy -> 0.68
-                              40m hold
-error burst                   daily 13:00, 2m ramp,   error rate [0.1%] -> 12% .. 22% by weekday
-                              30m hold
-small error bursts            every 12h from 05:00,   error rate -> 4%
-                              5m ramp, 20m hold
-cost creep                    every 12h from 00:00,   mean cost [0.032 usd] rises over 5h to
-                              sawtooth                0.068, then falls back in 10m
-============================  =====================  =========================================
+=========================  ==========================  ====================================
+incident                   when (slot: time)           effect
+=========================  ==========================  ====================================
+error burst                every day 06:00, 2m ramp,   error rate -> 19% .. 26% (by slot)
+                           25m hold
+latency spike              0: 15:00, 3: 06:00;         p95 latency -> 8000 ms
+                           5m ramp, 22m hold
+helpfulness drop           1: 09:00, 4: 21:00 (same)   helpfulness -> 0.30
+accuracy drop              2: 18:00, 5: 11:00 (same)   accuracy -> 0.30
+cost creep                 6: 16:00, 1h ramp, 10m      mean cost -> 0.09 usd, then back
+                           fall
+=========================  ==========================  ====================================
 
-With the example SLOs (``slotui/slos.example.yaml``) this gives, at any
-moment, a mix of statuses (availability's 30-day budget runs close to empty,
-so it sits AT RISK between incidents), and over any day every status: OK,
-AT RISK, WARNING and CRITICAL.
+With the example SLOs (``slotui/slos.example.yaml``: 1h window, 7d period
+with 0.99 slice compliance; availability 99.5% over 30d with the 1h/5m,
+6h/30m and 1d/2h burn-rate tiers) this gives at every moment two or three
+different statuses (availability's 30-day budget runs at 5-15% left, so it
+sits AT RISK between incidents, while the threshold SLOs keep about 40% of
+their budget and show OK), and on every day all of OK, AT RISK, WARNING and
+CRITICAL: the error burst pages (CRITICAL) for about ten minutes, and the
+day's threshold incident passes through AT RISK and WARNING to CRITICAL (the
+cost creep stops at WARNING). ``tests/unit/test_demo_source.py`` checks this.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ from typing import Any
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, WindowAccumulator, quantile_sorted
+from slotui.sources.aggregate import Agg, WindowAccumulator
 from slotui.sources.series_book import SeriesBook, SpecProblem, spec_agg, retention
 
 __all__ = ["DemoSource", "DemoTraffic", "CELL", "FAST_FIELDS"]

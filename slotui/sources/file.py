@@ -291,10 +291,12 @@ class FileSource:
 
     def _consume_json(self, lines: list[bytes], base: int) -> None:
         batch: list[Record] = []
+        append = batch.append
         time_of = self._time_of
         loads = _loads
         fast = self._fast_json
         eval_only = self._eval_only
+        traces = self._traces
         for i, line in enumerate(lines):
             if len(line) < 3 and not line.strip():
                 continue
@@ -303,30 +305,54 @@ class FileSource:
             except _JSONError as exc:
                 self._bad(base + i + 1, f"not JSON ({str(exc)[:60]})")
                 continue
-            try:
-                if fast and type(obj) is dict and "resourceSpans" not in obj and "event" not in obj:
-                    # plain request record: the common case, kept short
-                    records = [normalize_record(obj, time_of)]
-                    event = None
+            if fast and type(obj) is dict and "resourceSpans" not in obj and "event" not in obj:
+                # a plain request record: the common case, inlined
+                raw = obj.get("time")
+                try:
+                    if raw is None:
+                        raise Malformed("no 'time' field")
+                    obj["time"] = time_of(raw)
+                except Malformed as exc:
+                    self._bad(base + i + 1, str(exc))
+                    continue
+                evaluations = obj.get("evaluations")
+                if evaluations is not None:
+                    add_evaluations(obj, evaluations)
+                trace_id = obj.get("trace_id")
+                if trace_id is None:
+                    append(obj)
+                elif trace_id in eval_only:
+                    self._flush(batch)
+                    batch = []
+                    append = batch.append
+                    self._join_request(obj)
                 else:
-                    records, event = self._json.parse_object(obj)
+                    append(obj)
+                    traces[trace_id] = obj  # remembered for evaluation results arriving later
+                    if len(traces) > JOIN_MEMORY:
+                        self._forget_oldest()
+                continue
+            try:
+                records, event = self._json.parse_object(obj)
             except Malformed as exc:
                 self._bad(base + i + 1, str(exc))
                 continue
             if event is not None:
                 self._flush(batch)  # the request it joins may be in the batch
                 batch = []
+                append = batch.append
                 self._join_evaluation(event)
             for record in records:
                 trace_id = record.get("trace_id")
                 if trace_id is None or "span_id" in record:  # OTLP spans are not joined
-                    batch.append(record)
+                    append(record)
                 elif trace_id in eval_only:
                     self._flush(batch)
                     batch = []
+                    append = batch.append
                     self._join_request(record)
                 else:
-                    batch.append(record)
+                    append(record)
                     self._remember(trace_id, record)
         self._flush(batch)
 
@@ -391,6 +417,10 @@ class FileSource:
         if len(traces) > JOIN_MEMORY:
             old, _ = traces.popitem(last=False)
             self._eval_only.discard(old)
+
+    def _forget_oldest(self) -> None:
+        old, _ = self._traces.popitem(last=False)
+        self._eval_only.discard(old)
 
     def _join_request(self, record: Record) -> None:
         trace_id = record["trace_id"]

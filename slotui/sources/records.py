@@ -88,12 +88,13 @@ class TimeParser:
     costs a dictionary lookup and two number conversions.
     """
 
-    __slots__ = ("zone", "time_format", "_minutes", "_strip_frac")
+    __slots__ = ("zone", "time_format", "_minutes", "_utc_minutes", "_strip_frac")
 
     def __init__(self, zone: str | None = "UTC", time_format: str | None = None) -> None:
         self.zone = _zone(zone)
         self.time_format = time_format
-        self._minutes: dict[str, float] = {}
+        self._minutes: dict[str, float] = {}  # naive minute prefix -> epoch (in self.zone)
+        self._utc_minutes: dict[str, float] = {}  # minute prefix of a zoned time -> epoch (UTC)
         self._strip_frac = time_format is not None and "%f" in time_format
 
     def __call__(self, value: Any) -> float:
@@ -118,8 +119,8 @@ class TimeParser:
         return t
 
     def _minute(self, prefix: str, naive: bool) -> float:
-        key = prefix if naive else "Z" + prefix
-        base = self._minutes.get(key)
+        cache = self._minutes if naive else self._utc_minutes
+        base = cache.get(prefix)
         if base is None:
             try:
                 dt = datetime(int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10]),
@@ -128,31 +129,35 @@ class TimeParser:
             except ValueError as exc:
                 raise Malformed(f"invalid time {prefix!r}: {exc}") from None
             base = dt.timestamp()
-            if len(self._minutes) > 100_000:
-                self._minutes.clear()
-            self._minutes[key] = base
+            if len(cache) > 100_000:
+                cache.clear()
+            cache[prefix] = base
         return base
 
     def _iso(self, s: str) -> float:
+        # fast path: "YYYY-MM-DDTHH:MM:SS[.fff]Z" whose minute was seen (and validated) before
+        if s[-1:] == "Z":
+            base = self._utc_minutes.get(s[:16])
+            if base is not None:
+                sec = s[17:-1]
+                if sec[:2].isdigit() and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit())):
+                    return base + float(sec)
         n = len(s)
         if n < 19 or s[4] != "-" or s[7] != "-" or s[13] != ":" or s[16] != ":" or s[10] not in "Tt ":
             if n == 10 and s[4] == "-" and s[7] == "-":
                 return self._iso(s + "T00:00:00")
             raise Malformed(f"invalid time {s[:40]!r}: expected RFC 3339 (2026-06-01T12:00:03.120Z)")
-        sec_text = s[17:19]
-        if not sec_text.isdigit():
+        if not s[17:19].isdigit():
             raise Malformed(f"invalid time {s[:40]!r}: bad seconds")
-        seconds = float(int(sec_text))
-        i = 19
-        if i < n and s[i] in ".,":
-            j = i + 1
+        j = 19
+        if j < n and s[j] in ".,":
+            j += 1
             while j < n and s[j].isdigit():
                 j += 1
-            if j == i + 1:
+            if j == 20:
                 raise Malformed(f"invalid time {s[:40]!r}: empty fraction")
-            seconds += float("0." + s[i + 1 : j])
-            i = j
-        rest = s[i:]
+        seconds = float(s[17:j].replace(",", "."))
+        rest = s[j:]
         if not rest:
             return self._minute(s[:16], naive=True) + seconds
         if rest in ("Z", "z"):
