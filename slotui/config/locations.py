@@ -53,3 +53,13 @@ def resolve_state_path(arg: str | os.PathLike[str] | None) -> Path:
     if arg is not None and str(arg) != "":
         return Path(arg).expanduser()
     return default_state_path()
+
+
+def user_config_dir() -> Path:
+    """The per-user config directory (``~/.config/slotui`` on Linux): TUI settings, user themes.
+
+    Not created here.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_config_path("slotui"))
