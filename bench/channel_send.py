@@ -30,11 +30,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
-from receivers import HTTPReceiver, Reply, SMTPReceiver, sample_alert, sample_notification  # noqa: E402
+from receivers import (  # noqa: E402
+    HTTPReceiver,
+    Reply,
+    SMTPReceiver,
+    sample_alert,
+    sample_notification,
+)
 
-from slotui.channels import build_channel  # noqa: E402
+from slotui.channels import (  # noqa: E402
+    build_channel,  # noqa: E402
+    pagerduty,
+    slack,
+    webhook,
+)
 from slotui.channels import email as email_channel  # noqa: E402
-from slotui.channels import pagerduty, slack, webhook  # noqa: E402
 from slotui.config.model import (  # noqa: E402
     EmailChannel,
     FileChannel,
@@ -42,7 +52,6 @@ from slotui.config.model import (  # noqa: E402
     SlackChannel,
     WebhookChannel,
 )
-
 
 ROUNDS = 3
 
@@ -100,7 +109,8 @@ async def main(n: int) -> None:
         pagerduty.build_events(notification, "k" * 32)
         webhook.build_payload(notification, "hook")
         email_channel.build_message(notification, sender="slotui@example.com", to=["x@example.com"])
-    print(f"payload building (slack+pagerduty+webhook+email): {(time.perf_counter() - t) / n * 1e6:.0f} µs per notification\n")
+    per = (time.perf_counter() - t) / n * 1e6
+    print(f"payload building (slack+pagerduty+webhook+email): {per:.0f} µs per notification\n")
 
     proc, conn, url = start_receiver()
     try:

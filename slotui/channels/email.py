@@ -110,7 +110,8 @@ def html_body(notification: "Notification") -> str:
         runbook = render.runbook_url(alert)
         if runbook:
             parts.append(
-                f"<tr><th align=\"left\">Runbook</th><td><a href=\"{e(runbook, quote=True)}\">{e(runbook)}</a></td></tr>"
+                f"<tr><th align=\"left\">Runbook</th>"
+                f"<td><a href=\"{e(runbook, quote=True)}\">{e(runbook)}</a></td></tr>"
             )
         if alert.state == "firing":
             parts.append(
@@ -124,7 +125,9 @@ def html_body(notification: "Notification") -> str:
     return "\n".join(parts) + "\n"
 
 
-def build_message(notification: "Notification", *, sender: str, to: list[str], now: float | None = None) -> EmailMessage:
+def build_message(
+    notification: "Notification", *, sender: str, to: list[str], now: float | None = None
+) -> EmailMessage:
     """The whole email for one notification (headers and both parts)."""
     msg = EmailMessage()
     domain = parseaddr(sender)[1].rpartition("@")[2] or "slotui.local"

@@ -80,7 +80,8 @@ async def test_429_retry_after_then_success():
 
 async def test_503_with_http_date_retry_after():
     with slack_receiver() as rx:
-        rx.script(Reply(503, "service unavailable", headers={"Retry-After": formatdate(time.time() + 120, usegmt=True)}))
+        later = formatdate(time.time() + 120, usegmt=True)
+        rx.script(Reply(503, "service unavailable", headers={"Retry-After": later}))
         ch = channel(rx.url)
         res = await ch.send(sample_notification([sample_alert()]))
         await ch.aclose()
