@@ -1,0 +1,215 @@
+"""Slice history for sources that answer one aggregate per time range.
+
+LangSmith (``get_run_stats``), Langfuse (``/api/public/v2/metrics``) and MLflow
+(``traces/metrics``) answer "the SLI over ``[start, end)``" per request. The
+period's slices are built from such answers:
+
+- **backfill**: the first fetch plans the whole period. Asking every 5-minute
+  slice of a 30-day period would be 8,640 requests, so the aligned middle of
+  the period is asked in *coarse* spans (``coarse`` seconds, by default one
+  hour: 720 requests for 30 days) and only the edges in slices;
+- **incremental**: later fetches plan only the slices that completed since,
+  re-asking the newest one (late-arriving data);
+- **resumable**: spans are asked newest first, stored the moment they are
+  answered, and no new span is started once the fetch's soft deadline has
+  passed, so a long backfill spreads over several fetches instead of timing
+  out; the remaining spans stay pending for the next fetch.
+
+A coarse span answers one value for all its slices. Threshold SLOs get that
+value for *each* slice it covers (so each hour weighs as much time in the
+budget as twelve 5-minute slices would); ratio SLOs get one bucket with the
+span's counts (counts add up, so nothing is lost).
+
+Only complete slices are planned: slice ends are multiples of the step (epoch
+grid) within ``(now - period, now]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.core.types import SLOSpec
+from slotui.sources.base import SourceError
+from slotui.sources.runtime import FETCH_DEADLINE
+
+#: Default coarse backfill step (seconds).
+DEFAULT_COARSE = 3600.0
+#: Share of the fetch's time budget after which no new backfill span is started.
+SOFT_BUDGET = 0.6
+
+Span = tuple[float, float]
+
+
+class QueryError(Exception):
+    """A problem with one SLO's query (not with the source): shown on that SLO."""
+
+
+def grid(now: float, period: float, step: float) -> tuple[float, float]:
+    """``(first_start, last_end)`` of the complete slices of ``step`` in ``(now - period, now]``."""
+    last_end = math.floor(now / step + 1e-9) * step
+    first_start = math.ceil((now - period) / step - 1e-9) * step
+    return first_start, last_end
+
+
+def cover(start: float, end: float, step: float, coarse: float) -> list[Span]:
+    """Spans covering ``[start, end)`` (multiples of ``step``): coarse in the aligned middle, slices at the edges."""
+    if end <= start:
+        return []
+    spans: list[Span] = []
+    c0 = math.ceil(start / coarse - 1e-9) * coarse
+    c1 = math.floor(end / coarse + 1e-9) * coarse
+    if coarse > step and c1 - c0 >= coarse:
+        spans += _fine(start, c0, step)
+        t = c0
+        while t < c1 - 1e-6:
+            spans.append((t, t + coarse))
+            t += coarse
+        spans += _fine(c1, end, step)
+    else:
+        spans += _fine(start, end, step)
+    return spans
+
+
+def _fine(start: float, end: float, step: float) -> list[Span]:
+    out = []
+    t = start
+    while t < end - 1e-6:
+        out.append((t, t + step))
+        t += step
+    return out
+
+
+@dataclass(slots=True)
+class SpanBook:
+    """Answers of one query per span, over the period; see the module docstring.
+
+    ``points`` maps a span start to ``(span_end, answer)``; ``pending`` holds
+    spans still to ask. ``error`` is the last per-query problem (a bad query).
+    """
+
+    step: float
+    coarse: float
+    points: dict[float, tuple[float, Any]] = field(default_factory=dict)
+    pending: set[Span] = field(default_factory=set)
+    planned_until: float | None = None
+    error: str | None = None
+
+    def plan(self, now: float, period: float) -> None:
+        """Add the spans due as of ``now`` to ``pending`` and drop what left the period."""
+        first, last = grid(now, period, self.step)
+        if self.planned_until is None or self.planned_until < first or self.planned_until > last:
+            self.points.clear()
+            self.pending = set(cover(first, last, self.step, self.coarse))
+        elif last > self.planned_until:
+            # New slices completed; re-ask the newest known one too (its data may have arrived late).
+            redo = max(first, self.planned_until - self.step)
+            self.pending.update(cover(redo, last, self.step, self.coarse))
+        self.planned_until = last
+        for start in [s for s in self.points if s < first]:
+            del self.points[start]
+        self.pending = {s for s in self.pending if s[0] >= first}
+
+    def record(self, span: Span, answer: Any) -> None:
+        """Store the answer of ``span`` (``None``: no data for it) and mark it done."""
+        self.pending.discard(span)
+        # A finer answer replaces the coarse one covering the same start.
+        self.points[span[0]] = (span[1], answer)
+
+    def slices(self) -> list[tuple[float, float]]:
+        """Threshold slices ``(slice_start, value)``; a coarse value stands for each slice it covers."""
+        out: dict[float, float] = {}
+        for start, (end, value) in self.points.items():
+            if value is None:
+                continue
+            t = start
+            while t < end - 1e-6:
+                out.setdefault(t, value)
+                t += self.step
+        # Fine answers win over a coarse answer that covers the same slice.
+        for start, (end, value) in self.points.items():
+            if value is not None and end - start <= self.step + 1e-6:
+                out[start] = value
+        return sorted(out.items())
+
+    def buckets(self) -> list[tuple[float, float, float]]:
+        """Ratio buckets ``(span_start, good, total)``; a span overlapping a newer finer one is dropped."""
+        spans = sorted((s, e, v) for s, (e, v) in self.points.items() if v is not None)
+        out = []
+        covered_until = -math.inf
+        for s, e, v in spans:
+            if s < covered_until - 1e-6:
+                continue
+            out.append((s, float(v[0]), float(v[1])))
+            covered_until = e
+        return out
+
+
+def soft_deadline(timeout: float) -> float:
+    """Monotonic time after which no new backfill span should start (``SOFT_BUDGET`` of the budget)."""
+    now = time.monotonic()
+    deadline = FETCH_DEADLINE.get()
+    budget = (deadline - now) if deadline is not None else timeout
+    return now + max(0.0, budget) * SOFT_BUDGET
+
+
+async def run_spans(
+    jobs: Sequence[tuple[SpanBook, Span]],
+    ask: Callable[[SpanBook, Span], Awaitable[Any]],
+    *,
+    concurrency: int,
+    stop_at: float,
+) -> list[SourceError]:
+    """Ask ``jobs`` newest first with ``concurrency`` workers, storing each answer as it arrives.
+
+    No job starts after the monotonic time ``stop_at``. A :class:`QueryError`
+    sets the book's ``error`` (and drops that book's remaining jobs); a
+    :class:`SourceError` leaves the span pending and is returned.
+    """
+    queue = sorted(jobs, key=lambda job: job[1][0], reverse=True)
+    errors: list[SourceError] = []
+    position = 0
+
+    async def worker() -> None:
+        nonlocal position
+        while position < len(queue) and time.monotonic() < stop_at:
+            book, span = queue[position]
+            position += 1
+            if book.error is not None:
+                continue
+            try:
+                answer = await ask(book, span)
+            except QueryError as exc:
+                book.error = str(exc)
+                continue
+            except SourceError as exc:
+                errors.append(exc)
+                if not exc.retryable:
+                    return
+                continue
+            book.record(span, answer)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    return errors
+
+
+def ratio_windows(spec: SLOSpec) -> list[float]:
+    """Windows a ratio SLO is answered for: the SLO window, every tier window, and a rolling period."""
+    windows = {spec.window}
+    for tier in spec.tiers:
+        windows.add(tier.long_window)
+        windows.add(tier.short_window)
+    if not spec.calendar_month:
+        windows.add(spec.period)
+    return sorted(w for w in windows if w > 0)
+
+
+def pending_note(books: Iterable[SpanBook]) -> str | None:
+    """"backfill in progress: N spans to go" when any book still has pending spans."""
+    n = sum(len(b.pending) for b in books)
+    return f"backfill in progress: {n} span(s) of history still to fetch" if n else None
+

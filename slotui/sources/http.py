@@ -1,0 +1,177 @@
+"""Generic HTTP source: any JSON endpoint, one value per SLO picked by a path expression.
+
+What each SLO gets (paths use :mod:`slotui.sources.json_path`, e.g.
+``data.items[0].value`` or ``$.latency.p95``):
+
+- **threshold SLO** (``query: PATH``): ``value`` is the number at ``PATH`` in
+  the endpoint's current answer, times ``params.scale`` (default 1). There is
+  no history here: the engine records each tick's value in its slice of the
+  state store, so sparklines and budgets build up from the first run.
+- **ratio SLO** (``ratio: {good: PATH, total: PATH}``): the two numbers are the
+  good and total event counts *over the SLO window* (e.g. a status page's
+  "last hour" counters); they are answered as ``windows[window]``.
+
+``params.path`` appends a path to the source URL (``/status``, ``/metrics.json``)
+so several SLOs may read different endpoints of one source; SLOs sharing an
+endpoint share one request per fetch. The source's ``method`` (GET or POST,
+with ``body`` as JSON) applies to every request.
+
+No-data and error rules: ``null``, ``"NaN"`` or an infinite number is no data
+(``value`` None, with a note); a path that does not exist, a malformed path or
+a value that is not a number is an error on that SLO. An unreachable,
+unauthorized (401/403), rate-limited (429, retried honouring Retry-After within
+the timeout), failing (5xx) or non-JSON endpoint is a source error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.base import SourceError
+from slotui.sources.http_client import SourceHTTPClient
+from slotui.sources.json_path import JsonPath, PathError, PathNotFound, compile_path
+from slotui.sources.values import NotANumber, sli_number
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.config.model import HttpSourceConfig
+
+
+class _SLOProblem(Exception):
+    """Wrong query of one SLO."""
+
+
+class HttpSource:
+    """A JSON endpoint as a slotui source (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: "HttpSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        # The client joins relative paths to a base ending in "/": split the URL
+        # into that base and its last segment, so ``url`` is asked as written.
+        parts = urlsplit(config.url)
+        head, _, last = parts.path.rpartition("/")
+        self._resource = last + (f"?{parts.query}" if parts.query else "")
+        base = urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
+        client_config = config.model_copy(update={"url": base})
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._paths: dict[str, JsonPath] = {}
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO from the endpoint's current answer (see the module docstring).
+
+        Raises :class:`SourceError` when every endpoint asked failed for a
+        transport reason; a failing endpoint among several errs only its SLOs.
+        """
+        endpoints = sorted({self._endpoint(spec) for spec in slos})
+        answers = await asyncio.gather(*(self._get(e) for e in endpoints), return_exceptions=True)
+        documents: dict[str, Any] = {}
+        for endpoint, answer in zip(endpoints, answers):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer
+            documents[endpoint] = answer
+        failures = [a for a in answers if isinstance(a, SourceError)]
+        if failures and len(failures) == len(answers):
+            raise failures[0]
+        out: dict[str, SLIData] = {}
+        for spec in slos:
+            document = documents[self._endpoint(spec)]
+            if isinstance(document, Exception):
+                out[spec.name] = SLIData(error=str(document))
+                continue
+            try:
+                out[spec.name] = self._answer(spec, document, now)
+            except _SLOProblem as exc:
+                out[spec.name] = SLIData(error=str(exc))
+        return out
+
+    async def _get(self, endpoint: str) -> Any:
+        method = self.config.method
+        if method == "POST":
+            return await self._client.request_json("POST", endpoint, json_body=self.config.body)
+        return await self._client.request_json("GET", endpoint)
+
+    def _endpoint(self, spec: SLOSpec) -> str:
+        """The request path of ``spec`` relative to the client's base: the URL's last segment + params.path."""
+        sub = spec.params.get("path") if spec.params else None
+        if not sub:
+            return self._resource
+        resource, _, query = self._resource.partition("?")
+        joined = "/".join(p.strip("/") for p in (resource, str(sub)) if p.strip("/"))
+        return joined + (f"?{query}" if query else "")
+
+    def _answer(self, spec: SLOSpec, document: Any, now: float) -> SLIData:
+        scale = _scale(spec)
+        if spec.kind == "ratio":
+            if not spec.good or not spec.total:
+                raise _SLOProblem(
+                    "a ratio SLO on an http source needs ratio.good and ratio.total (paths to the window's counts)"
+                )
+            good = self._number(spec.good, document, "ratio.good")
+            total = self._number(spec.total, document, "ratio.total")
+            if good is None or total is None or total <= 0:
+                return SLIData(windows={spec.window: (0.0, 0.0)}, fetched_at=now, note=_no_data_note(good, total))
+            return SLIData(windows={spec.window: (min(max(good, 0.0), total), total)}, fetched_at=now)
+        if not spec.query:
+            raise _SLOProblem("a threshold SLO on an http source needs query: (a path such as data.latency.p95)")
+        value = self._number(spec.query, document, "query")
+        if value is None:
+            return SLIData(value=None, fetched_at=now, note="the endpoint answered null or NaN: no data")
+        return SLIData(value=value * scale, fetched_at=now)
+
+    def _number(self, text: str, document: Any, what: str) -> float | None:
+        path = self._paths.get(text)
+        if path is None:
+            try:
+                path = compile_path(text)
+            except PathError as exc:
+                raise _SLOProblem(f"{what}: invalid path {text!r}: {exc}") from None
+            self._paths[text] = path
+        try:
+            raw = path.find(document)
+        except PathNotFound as exc:
+            raise _SLOProblem(f"{what}: path {text!r} not found in the answer: {exc}") from None
+        try:
+            return sli_number(raw)
+        except NotANumber as exc:
+            raise _SLOProblem(f"{what}: the value at {text!r} is not a number: {exc}") from None
+
+
+
+
+def _scale(spec: SLOSpec) -> float:
+    raw = spec.params.get("scale", 1) if spec.params else 1
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise _SLOProblem(f"params.scale must be a number (got {raw!r})") from None
+    return value
+
+
+def _no_data_note(good: float | None, total: float | None) -> str:
+    if good is None or total is None:
+        return "the endpoint answered null or NaN counts: no data"
+    return "no events in the window"

@@ -1,0 +1,313 @@
+"""Local HTTP servers that answer like the SaaS APIs slotui reads, and record what they are asked.
+
+Every server is a real threaded HTTP server on ``127.0.0.1`` port 0. It answers
+with the response shapes of the real APIs (every field the clients need,
+numbers as the APIs send them: strings for ClickHouse counts and decimal
+costs, ``"NaN"`` where protobuf JSON sends it) and keeps every request it
+received (method, path, query, JSON body, headers) so tests can check them.
+
+- :class:`FakeServer`: the base, answering whatever ``route(request)`` returns;
+  ``hang=True`` blocks each request until the server stops (timeouts);
+  ``fail`` (a list of answers) is served first, one per request (401, 429, ...).
+- :class:`LangSmithAPI`: ``GET /info``, ``GET /sessions?name=``, ``POST /runs/stats``
+  computed from a list of runs (filters ``gt(latency, X)`` and ``eq(error, ...)``).
+- :class:`MLflowAPI`: ``experiments/get-by-name``, ``runs/search``,
+  ``metrics/get-history``, 3.0 ``traces/metrics`` (optional: 404 when off) and
+  2.0 ``GET traces`` over lists of runs and traces.
+- :class:`WeaveAPI`: ``POST /calls/stream_query`` (JSON lines) over a list of calls.
+- :class:`LangfuseAPI`: ``GET /api/public/v2/metrics`` over observations and scores.
+
+The servers compute their answers with their own (deliberately plain) code;
+tests compute expected values separately from the same input data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
+
+
+@dataclass
+class Request:
+    """One request as the server received it (header names lower-case)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class FakeServer:
+    """A threaded loopback HTTP server; ``route(request) -> (status, body[, headers])``.
+
+    ``body`` is bytes (sent as is) or any JSON-able value. ``fail`` answers are
+    served first, one per request. ``hang`` blocks every request until
+    :meth:`stop`. Use as a context manager; ``url`` is ``http://127.0.0.1:PORT``.
+    """
+
+    def __init__(self, route: Callable[[Request], Answer], *, hang: bool = False,
+                 fail: Sequence[Answer] = ()) -> None:
+        self.route = route
+        self.hang = hang
+        self.fail = list(fail)
+        self.requests: list[Request] = []
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                req = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                with outer._lock:
+                    outer.requests.append(req)
+                    canned = outer.fail.pop(0) if outer.fail else None
+                if outer.hang:
+                    outer.release.wait(30)
+                    return
+                try:
+                    answer = canned if canned is not None else outer.route(req)
+                except Exception as exc:  # a bug in a fake must show up, not hang the client
+                    answer = (599, f"fake server error: {exc!r}".encode())
+                status, payload = answer[0], answer[1]
+                headers = answer[2] if len(answer) > 2 else {}  # type: ignore[misc]
+                if isinstance(payload, (bytes, bytearray)):
+                    data = bytes(payload)
+                    ctype = "text/plain"
+                else:
+                    data = json.dumps(payload).encode()
+                    ctype = "application/json"
+                self.send_response(status)
+                self.send_header("Content-Type", headers.pop("Content-Type", ctype) if headers else ctype)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> "FakeServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+
+# --------------------------------------------------------------------------- time helpers
+
+
+def iso(t: float) -> str:
+    """RFC 3339 UTC with milliseconds and ``Z`` (as the APIs write it)."""
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> float:
+    """Epoch seconds of an ISO 8601 timestamp (``Z`` or offset; naive is UTC)."""
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def percentile_linear(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolation percentile (numpy's default), ``q`` in [0, 1]."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+# --------------------------------------------------------------------------- LangSmith
+
+
+@dataclass
+class Run:
+    """A LangSmith root run as the fake stores it (latency in seconds, cost in USD)."""
+
+    start_time: float
+    latency: float
+    error: bool = False
+    total_cost: float | None = None
+    feedback: dict[str, float] = field(default_factory=dict)
+    is_root: bool = True
+
+
+class LangSmithAPI(FakeServer):
+    """The LangSmith endpoints the SDK calls for ``read_project`` and ``get_run_stats``.
+
+    ``GET /sessions?name=P`` answers ``[TracerSession]`` (empty list for an
+    unknown project); ``POST /runs/stats`` answers the RunStats object over the
+    runs whose ``start_time`` is in ``[start_time, end_time)``; the ``filter``
+    may be ``gt(latency, X)`` / ``gte`` / ``lt`` / ``lte`` (seconds) or
+    ``eq(error, true|false)``, combined with ``and(...)``; anything else is a
+    400 like LangSmith's "Invalid filter". ``api_key`` is required in
+    ``x-api-key`` (401 otherwise). ``overrides`` replace fields of every
+    RunStats answer (e.g. ``{"error_rate": "NaN"}``).
+    """
+
+    def __init__(self, runs: Sequence[Run], *, project: str = "support-bot", api_key: str = "ls-test-key",
+                 overrides: dict[str, Any] | None = None, **kw: Any) -> None:
+        self.runs = list(runs)
+        self.project = project
+        self.project_id = str(uuid.UUID(int=7))
+        self.tenant_id = str(uuid.UUID(int=11))
+        self.api_key = api_key
+        self.overrides = overrides or {}
+        super().__init__(self._route, **kw)
+
+    def _route(self, req: Request) -> Answer:
+        if req.headers.get("x-api-key") != self.api_key:
+            return 401, {"detail": "Invalid token"}
+        if req.method == "GET" and req.path == "/info":
+            return 200, {"version": "0.10.0", "license_expiration_time": None,
+                         "batch_ingest_config": {"scale_up_qsize_trigger": 1000, "scale_up_nthreads_limit": 16,
+                                                 "scale_down_nempty_trigger": 4, "size_limit": 100,
+                                                 "size_limit_bytes": 20971520},
+                         "instance_flags": {}}
+        if req.method == "GET" and req.path == "/sessions":
+            if req.query.get("name") != self.project:
+                return 200, []
+            return 200, [self.session()]
+        if req.method == "POST" and req.path == "/runs/stats":
+            return self._stats(req.json or {})
+        return 404, {"detail": "Not Found"}
+
+    def session(self) -> dict[str, Any]:
+        return {
+            "id": self.project_id, "name": self.project, "start_time": "2025-01-01T00:00:00.000000",
+            "end_time": None, "description": None, "extra": {"metadata": {}}, "tenant_id": self.tenant_id,
+            "reference_dataset_id": None, "default_dataset_id": None, "trace_tier": "longlived",
+            "run_count": None, "latency_p50": None, "latency_p99": None, "first_token_p50": None,
+            "first_token_p99": None, "total_tokens": None, "prompt_tokens": None, "completion_tokens": None,
+            "total_cost": None, "prompt_cost": None, "completion_cost": None, "last_run_start_time": None,
+            "feedback_stats": None, "session_feedback_stats": None, "run_facets": None, "error_rate": None,
+            "streaming_rate": None, "test_run_number": None,
+        }
+
+    def _stats(self, body: dict[str, Any]) -> Answer:
+        if body.get("session") != [self.project_id]:
+            return 404, {"detail": "Session not found"}
+        start = parse_time(body["start_time"]) if body.get("start_time") else -math.inf
+        end = parse_time(body["end_time"]) if body.get("end_time") else math.inf
+        runs = [r for r in self.runs if start <= r.start_time < end]
+        if body.get("is_root"):
+            runs = [r for r in runs if r.is_root]
+        if body.get("filter"):
+            try:
+                keep = _ls_filter(body["filter"])
+            except ValueError as exc:
+                return 400, {"detail": f"Invalid filter: {exc}"}
+            runs = [r for r in runs if keep(r)]
+        n = len(runs)
+        latencies = [r.latency for r in runs]
+        costs = [r.total_cost for r in runs if r.total_cost is not None]
+        keys = sorted({k for r in runs for k in r.feedback})
+        feedback = {}
+        for key in keys:
+            scores = [r.feedback[key] for r in runs if key in r.feedback]
+            mean = sum(scores) / len(scores)
+            feedback[key] = {"n": len(scores), "avg": mean,
+                             "stdev": math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores)),
+                             "errors": 0, "show_feedback_arrow": False, "values": {}}
+        stats = {
+            "run_count": n,
+            "latency_p50": percentile_linear(latencies, 0.5),
+            "latency_p99": percentile_linear(latencies, 0.99),
+            "first_token_p50": None, "first_token_p99": None,
+            "total_tokens": 0, "prompt_tokens": 0, "completion_tokens": 0, "median_tokens": 0,
+            "last_run_start_time": iso(max(r.start_time for r in runs)) if runs else None,
+            "feedback_stats": feedback,
+            "run_facets": [],
+            "error_rate": (sum(r.error for r in runs) / n) if n else None,
+            "streaming_rate": 0.0 if n else None,
+            "total_cost": f"{sum(costs):.6f}" if costs else None,
+            "prompt_cost": None, "completion_cost": None,
+            "cost_p50": None, "cost_p99": None,
+        }
+        stats.update(self.overrides)
+        return 200, stats
+
+
+_CMP = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+
+
+def _ls_filter(text: str) -> Callable[[Run], bool]:
+    text = text.strip()
+    m = re.fullmatch(r"and\((.*)\)", text)
+    if m:
+        parts = _split_args(m.group(1))
+        preds = [_ls_filter(p) for p in parts]
+        return lambda r: all(p(r) for p in preds)
+    m = re.fullmatch(r"(gt|gte|lt|lte)\(\s*latency\s*,\s*\"?([0-9.]+)(s?)\"?\s*\)", text)
+    if m:
+        op, bound = _CMP[m.group(1)], float(m.group(2))
+        return lambda r: op(r.latency, bound)
+    m = re.fullmatch(r"eq\(\s*error\s*,\s*(true|false)\s*\)", text)
+    if m:
+        want = m.group(1) == "true"
+        return lambda r: r.error == want
+    raise ValueError(f"unsupported filter {text!r}")
+
+
+def _split_args(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for c in text:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        if c == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]

@@ -1,0 +1,249 @@
+"""The generic HTTP source against a local JSON endpoint: values, requests, errors and statuses."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from slotui.config.model import HttpSourceConfig
+from slotui.core.evaluate import evaluate_slo
+from slotui.core.types import HOUR, SLIData, SLOSpec, Status
+from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.http import HttpSource
+from slotui.sources.runtime import fetch_all
+
+try:
+    from tests.integration.saas_servers import FakeServer, Request
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from saas_servers import FakeServer, Request  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_780_000_000.0
+TOKEN = "http-secret-token-123"
+STATUS = {
+    "service": "support-bot",
+    "data": {"latency": {"p95_s": 1.8342}, "items": [{"name": "chat", "ok": 9950, "total": 10000}]},
+    "quality": {"helpfulness": "0.91"},
+    "broken": {"latency": "NaN", "text": "fast", "none": None},
+}
+
+
+def source(url: str, **extra: object) -> HttpSource:
+    cfg = HttpSourceConfig.model_validate({"type": "http", "url": url, "timeout": 5, **extra})
+    return HttpSource("status", cfg, base_dir=Path("."))
+
+
+def latency(query: str = "data.latency.p95_s", **kw: object) -> SLOSpec:
+    base = dict(name="p95_ms", kind="threshold", target=2000.0, warning=3000.0, critical=5000.0,
+                direction="lower_is_better", source="status", query=query, params={"scale": 1000},
+                window=HOUR, interval=30.0)
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def availability(**kw: object) -> SLOSpec:
+    base = dict(name="availability", kind="ratio", target=0.99, direction="higher_is_better", source="status",
+                good="data.items[0].ok", total="$.data.items[0].total", window=HOUR, interval=30.0)
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def serve(document: object = STATUS, path: str = "/api/status.json"):
+    def route(req: Request):
+        if req.path == path:
+            return 200, document
+        return 404, {"error": "no such page"}
+
+    return route
+
+
+async def test_values_from_paths_and_the_requests_made() -> None:
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json", bearer_token=TOKEN)
+        try:
+            got = await src.fetch(
+                [latency(), availability(),
+                 latency(name="helpfulness", query="$.quality.helpfulness", params={},
+                         direction="higher_is_better", target=0.85, warning=None, critical=None)],
+                NOW,
+            )
+        finally:
+            await src.aclose()
+    doc = STATUS["data"]
+    assert got["p95_ms"].error is None
+    assert got["p95_ms"].value == pytest.approx(doc["latency"]["p95_s"] * 1000)  # type: ignore[index]
+    assert got["helpfulness"].value == pytest.approx(float(STATUS["quality"]["helpfulness"]))  # type: ignore[index]
+    item = doc["items"][0]  # type: ignore[index]
+    assert got["availability"].windows == {HOUR: (float(item["ok"]), float(item["total"]))}
+    # Three SLOs on one endpoint: one request, to the configured path, with the token.
+    assert [r.path for r in fake.requests] == ["/api/status.json"]
+    assert fake.requests[0].method == "GET"
+    assert fake.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+    # The core reads them: 99.5% of 99% is OK; 1834 ms under 2000 ms is OK.
+    assert evaluate_slo(availability(), got["availability"], NOW).value == pytest.approx(0.995)
+    assert evaluate_slo(latency(), got["p95_ms"], NOW).status is Status.OK
+
+
+async def test_params_path_and_post_body_with_basic_auth() -> None:
+    seen: list[Request] = []
+
+    def route(req: Request):
+        seen.append(req)
+        if req.path == "/metrics/llm" and req.query == {"env": "prod"}:
+            return 200, {"p95": 4200}
+        return 404, b"not here"
+
+    with FakeServer(route) as fake:
+        src = source(fake.url + "/metrics?env=prod", method="POST", body={"window": "1h"},
+                     basic_auth={"username": "slotui", "password": "pw-secret"})
+        try:
+            got = await src.fetch([latency(query="p95", params={"path": "llm"})], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value == 4200.0
+    (req,) = seen
+    assert req.method == "POST" and req.json == {"window": "1h"}
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(b"slotui:pw-secret").decode()
+    # 4200 ms is worse than the warning (3000) but not the critical (5000).
+    assert evaluate_slo(latency(), got["p95_ms"], NOW).status is Status.WARNING
+
+
+async def test_wrong_queries_are_errors_on_their_slo_only() -> None:
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch(
+                [latency(name="missing", query="data.latency.p99_s"),
+                 latency(name="text", query="broken.text"),
+                 latency(name="malformed", query="data..latency"),
+                 latency(name="index", query="data.items[3].ok"),
+                 latency()],
+                NOW,
+            )
+        finally:
+            await src.aclose()
+    assert "path 'data.latency.p99_s' not found" in got["missing"].error
+    assert "has no key 'p99_s'" in got["missing"].error
+    assert "not a number" in got["text"].error and "'fast'" in got["text"].error
+    assert "invalid path" in got["malformed"].error and "column" in got["malformed"].error
+    assert "has 1 item(s); no [3]" in got["index"].error
+    assert got["p95_ms"].error is None and got["p95_ms"].value is not None
+    result = evaluate_slo(latency(name="missing"), got["missing"], NOW)
+    assert result.status is Status.NO_DATA and "not found" in (result.error or "")
+
+
+async def test_nan_and_null_are_no_data_never_nan() -> None:
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency(query="broken.latency"), latency(name="null", query="broken.none"),
+                                   availability(good="broken.latency")], NOW)
+        finally:
+            await src.aclose()
+    for name in ("p95_ms", "null"):
+        assert got[name].error is None and got[name].value is None
+        assert "NaN" in (got[name].note or "")
+        assert evaluate_slo(latency(name=name), got[name], NOW).status is Status.NO_DATA
+    assert got["availability"].windows == {HOUR: (0.0, 0.0)}
+    assert evaluate_slo(availability(), got["availability"], NOW).status is Status.NO_DATA
+
+
+async def test_unauthorized_is_a_source_error_without_the_secret() -> None:
+    with FakeServer(lambda r: (401, {"message": "bad token"})) as fake:
+        src = source(fake.url + "/api/status.json", bearer_token=TOKEN)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"status": src}, {"status": [latency()]}, NOW, {"status": 5}, health)
+        finally:
+            await src.aclose()
+    assert "unauthorized (check the API key)" in errors["status"]
+    assert TOKEN not in errors["status"]
+    assert len(fake.requests) == 1  # 401 is not retried
+    assert health["status"].last_error == errors["status"] and not health["status"].ok
+    assert evaluate_slo(latency(), data["p95_ms"], NOW).status is Status.NO_DATA
+
+
+async def test_rate_limit_honours_retry_after_then_recovers() -> None:
+    with FakeServer(serve(), fail=[(429, {"error": "slow down"}, {"Retry-After": "0.2"})]) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value == pytest.approx(1834.2)
+    assert len(fake.requests) == 2
+
+
+async def test_persistent_rate_limit_beyond_the_budget_is_reported() -> None:
+    # Retry-After of 60 s does not fit in a 5 s timeout: reported at once, not waited for.
+    with FakeServer(lambda r: (429, {"error": "quota"}, {"Retry-After": "60"})) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "rate limited: HTTP 429" in str(err.value) and "retry after 60s" in str(err.value)
+    assert len(fake.requests) == 1
+
+
+async def test_server_error_marks_the_last_good_value_stale() -> None:
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            first = (await src.fetch([latency()], NOW))["p95_ms"]
+            fake.route = lambda r: (500, b"upstream exploded")
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW + 120)
+        finally:
+            await src.aclose()
+    assert "server error: HTTP 500" in str(err.value) and "upstream exploded" in str(err.value)
+    # What the engine does with a failed fetch: keep the last good answer, with the error.
+    kept = replace(first, error=str(err.value))
+    result = evaluate_slo(latency(), kept, NOW + 120)  # 120 s > 2 x 30 s interval
+    assert result.status is Status.STALE and result.value == pytest.approx(1834.2)
+    assert evaluate_slo(latency(), SLIData(error=str(err.value)), NOW + 120).status is Status.NO_DATA
+
+
+async def test_hanging_endpoint_times_out_within_the_source_timeout() -> None:
+    with FakeServer(serve(), hang=True) as fake:
+        src = source(fake.url + "/api/status.json")
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"status": src}, {"status": [latency()]}, NOW, {"status": 0.4}, health)
+        finally:
+            await src.aclose()
+    assert errors["status"] == "timed out after 0.4s"
+    assert data["p95_ms"].error == "timed out after 0.4s"
+    assert health["status"].latency is not None and health["status"].latency >= 0.4
+
+
+async def test_malformed_json_is_a_clear_source_error() -> None:
+    with FakeServer(lambda r: (200, b"<html>login</html>")) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert "malformed JSON" in str(err.value)
+
+
+async def test_one_failing_endpoint_errs_only_its_slos_and_health_records_success() -> None:
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all(
+                {"status": src}, {"status": [latency(), latency(name="other", params={"path": "gone"})]},
+                NOW, {"status": 5}, health)
+        finally:
+            await src.aclose()
+    assert errors == {}
+    assert data["p95_ms"].value == pytest.approx(1834.2)
+    assert "not found (check the URL): HTTP 404" in data["other"].error
+    assert health["status"].ok and health["status"].last_success == NOW
