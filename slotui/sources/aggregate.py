@@ -71,7 +71,7 @@ def parse_agg(text: str) -> Agg:
     if match:
         pct = float(match.group(1))
         if 0.0 <= pct <= 100.0:
-            return Agg("quantile", pct / 100.0)
+            return Agg("quantile", round(pct / 100.0, 12))  # p99.9 is 0.999, not 0.9990000000000001
     raise ValueError(
         f"unknown aggregation {text!r}: expected mean, sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
     )

@@ -1,0 +1,440 @@
+"""The file source: formats, joins, malformed lines, following appends, rotation, replay, quantiles."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import statistics
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slotui.config.model import FileSourceConfig
+from slotui.core.types import SLOSpec
+from slotui.sources.aggregate import Agg, ValueSeries, kth_smallest, parse_agg, quantile_runs, quantile_sorted
+from slotui.sources.base import SourceError
+from slotui.sources.file import FileSource
+from slotui.sources.records import Malformed, TimeParser
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "logs"
+AZURE = Path(__file__).resolve().parents[3] / "shared" / "data" / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
+NOON = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()
+HOUR = 3600.0
+
+
+def spec(name: str, **kw) -> SLOSpec:
+    base = dict(name=name, kind="threshold", target=1.0, direction="lower_is_better", source="logs",
+                window=HOUR, period=7 * 86400.0, slice=300.0)
+    base.update(kw)
+    return SLOSpec(**base)
+
+
+def ratio(name: str, good: str, **kw) -> SLOSpec:
+    return spec(name, kind="ratio", target=0.99, direction="higher_is_better", good=good, **kw)
+
+
+def source(path: Path, **kw) -> FileSource:
+    cfg = FileSourceConfig(type="file", path=str(path), **kw)
+    return FileSource("logs", cfg, base_dir=path.parent)
+
+
+def write(path: Path, lines: list[str], end: str = "\n", mode: str = "w") -> None:
+    with open(path, mode, encoding="utf-8", newline="") as fh:
+        fh.write("\n".join(lines) + end)
+
+
+def record(t: float, **fields) -> str:
+    stamp = datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return json.dumps({"time": stamp, **fields})
+
+
+# --------------------------------------------------------------------------- JSONL records, joins, malformed lines
+
+
+def test_jsonl_records_evaluation_joins_and_malformed_lines():
+    src = source(DATA / "requests.jsonl")
+    now = NOON + HOUR
+    out = src.fetch_sync(
+        [
+            spec("help", sli_field="evaluations.helpfulness", sli_agg="mean"),
+            spec("cost", sli_field="gen_ai.usage.cost", sli_agg="mean"),
+            spec("p50", sli_field="duration_s", sli_agg="p50"),
+            spec("n", sli_field="duration_s", sli_agg="count"),
+            spec("gpt4o", sli_field="duration_s", sli_agg="max", sli_where="gen_ai.request.model == 'gpt-4o'"),
+            ratio("ok", "error.type == null"),
+        ],
+        now,
+    )
+    # 4 requests; t2's score arrives as a separate line after it, t4's before it
+    assert src.records == 4
+    assert out["help"].value == pytest.approx((0.9 + 0.5 + 0.7) / 3)
+    # the evaluation-only record of t4 (12:11) was replaced by the request (12:06:30): no 12:10 slice
+    assert [t for t, _ in out["help"].slices] == [NOON, NOON + 300]
+    assert [v for _, v in out["help"].slices] == pytest.approx([0.7, 0.7])
+    assert out["cost"].value == pytest.approx(0.025)
+    assert out["p50"].value == pytest.approx(2.5)  # [1, 2, 3, 4]: linear interpolation
+    assert out["n"].value == 4.0
+    ok = out["ok"]
+    assert ok.value == pytest.approx(3 / 4)
+    assert ok.buckets == ((NOON, 2.0, 3.0), (NOON + 300, 1.0, 1.0))
+    assert ok.windows[HOUR] == (3.0, 4.0)
+    # two malformed lines, counted, named, not fatal
+    for data in out.values():
+        assert data.malformed == 2
+        assert data.note is not None and "line 3: not JSON" in data.note
+        assert data.error is None
+
+
+def test_where_filters_on_nested_fields():
+    src = source(DATA / "requests.jsonl")
+    out = src.fetch_sync([spec("gpt4o", sli_field="duration_s", sli_agg="max",
+                               sli_where="gen_ai.request.model == 'gpt-4o'")], NOON + HOUR)
+    # t1 (flat key, 1.0) and t3 (nested object, 2.0) are gpt-4o; t2 is mini; t4 has no model
+    assert out["gpt4o"].value == 2.0
+
+
+def test_otlp_file_exporter_lines():
+    src = source(DATA / "otlp.jsonl")
+    now = NOON + HOUR
+    out = src.fetch_sync(
+        [
+            spec("dur", sli_field="duration_s", sli_agg="sum"),
+            spec("help", sli_field="evaluations.helpfulness", sli_agg="mean"),
+            spec("tokens", sli_field="gen_ai.usage.input_tokens", sli_agg="sum"),
+            ratio("ok", "error.type == null"),
+            ratio("timeouts", "error.type == 'upstream timeout'", total="error.type != null"),
+        ],
+        now,
+    )
+    assert src.records == 3
+    assert out["dur"].value == pytest.approx(1.5 + 4.0 + 0.25)
+    assert out["help"].value == pytest.approx(0.86)
+    assert out["tokens"].value == 812.0  # intValue is a JSON string in OTLP/JSON
+    assert out["ok"].windows[HOUR] == (1.0, 3.0)  # status code 2 and an error.type attribute
+    assert out["timeouts"].windows[HOUR] == (1.0, 2.0)
+    assert out["ok"].malformed == 0
+
+
+def test_time_parsing():
+    parse = TimeParser()
+    assert parse("2026-06-01T12:00:00Z") == NOON
+    assert parse("2026-06-01T12:00:00.250Z") == NOON + 0.25
+    assert parse("2026-06-01T14:00:00+02:00") == NOON
+    assert parse("2026-06-01 12:00:00") == NOON  # naive: UTC
+    assert parse("2023-11-16 18:15:46.6805900") == pytest.approx(
+        datetime(2023, 11, 16, 18, 15, 46, 680590, tzinfo=timezone.utc).timestamp(), abs=1e-6)
+    assert parse(NOON) == NOON and parse(NOON * 1000) == NOON and parse(int(NOON * 1e9)) == NOON
+    assert TimeParser("Europe/Paris")("2026-06-01 14:00:00") == NOON
+    with_format = TimeParser(time_format="%Y-%m-%d %H:%M:%S.%f")
+    assert with_format("2023-11-16 18:15:46.6805900") == pytest.approx(
+        datetime(2023, 11, 16, 18, 15, 46, 680590, tzinfo=timezone.utc).timestamp(), abs=1e-6)
+    for bad in ("yesterday", "2026-13-01T00:00:00Z", "2026-06-01T12:00:00+5", True, None, float("nan")):
+        with pytest.raises(Malformed):
+            parse(bad)
+
+
+# --------------------------------------------------------------------------- CSV: the real Azure trace
+
+
+@pytest.mark.skipif(not AZURE.exists(), reason="shared/data is not beside the work tree")
+def test_azure_trace_with_documented_mapping():
+    # the mapping of SPEC 5.1 / the README: TIMESTAMP is the time, cost from token counts
+    src = source(AZURE, format="csv", time_field="TIMESTAMP",
+                 fields={"cost": "ContextTokens * 2.5e-6 + GeneratedTokens * 1.0e-5"})
+    with open(AZURE, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    costs = [int(r["ContextTokens"]) * 2.5e-6 + int(r["GeneratedTokens"]) * 1.0e-5 for r in rows]
+    last = datetime.strptime(rows[-1]["TIMESTAMP"][:26], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    now = last.timestamp() + 1
+    day = 86400.0
+    out = src.fetch_sync(
+        [
+            spec("count", sli_field="cost", sli_agg="count", window=day),
+            spec("cost", sli_field="cost", sli_agg="mean", window=day),
+            spec("ctx_max", sli_field="ContextTokens", sli_agg="max", window=day),
+            ratio("short", "GeneratedTokens < 500", window=day),
+        ],
+        now,
+    )
+    assert len(rows) == 19_366
+    assert src.records == 19_366  # the last line has no newline: not lost
+    assert out["count"].value == 19_366.0
+    assert out["cost"].value == pytest.approx(math.fsum(costs) / len(costs), rel=1e-12)
+    assert out["ctx_max"].value == max(int(r["ContextTokens"]) for r in rows)
+    assert out["short"].windows[day] == (float(sum(int(r["GeneratedTokens"]) < 500 for r in rows)), 19_366.0)
+    assert out["cost"].malformed == 0
+    # the 7-digit fraction is kept: the last record is 0.4025270 s into its second
+    assert now - 1 == pytest.approx(datetime(2023, 11, 16, 19, 14, 8, 402527, tzinfo=timezone.utc).timestamp())
+
+
+def test_csv_columns_mapping_numbers_and_bad_rows(tmp_path):
+    path = tmp_path / "trace.csv"
+    write(path, [
+        "ts,latency ms,model,ok",
+        "2026-06-01T12:00:00Z,100,gpt-4o,true",
+        "2026-06-01T12:00:10Z,300.5,gpt-4o,false",
+        "2026-06-01T12:00:20Z,only-two-fields",
+        "not a time,50,gpt-4o,true",
+        "2026-06-01T12:00:30Z,,gpt-4o,true",
+    ])
+    src = source(path, columns={"latency_ms": "latency ms"}, time_field="ts")
+    out = src.fetch_sync([spec("lat", sli_field="latency_ms", sli_agg="mean"),
+                          spec("n", sli_field="latency_ms", sli_agg="count"),
+                          ratio("ok", "ok")], NOON + 60)
+    assert out["lat"].value == pytest.approx(200.25)
+    assert out["n"].value == 2.0  # the empty cell is null
+    assert out["ok"].windows[HOUR] == (2.0, 3.0)
+    assert out["lat"].malformed == 2
+    assert "line 4" in (out["lat"].note or "")
+
+
+# --------------------------------------------------------------------------- following appends
+
+
+def test_appends_are_read_incrementally(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON + i, duration_s=float(i)) for i in range(100)])
+    src = source(path)
+    specs = [spec("sum", sli_field="duration_s", sli_agg="sum")]
+    now = NOON + HOUR
+    assert src.fetch_sync(specs, now)["sum"].value == sum(range(100))
+    first_size = path.stat().st_size
+    assert src.bytes_read == first_size
+    # nothing new: nothing read
+    src.fetch_sync(specs, now)
+    assert src.bytes_read == first_size
+    extra = [record(NOON + 100 + i, duration_s=1000.0) for i in range(3)]
+    write(path, extra, mode="a")
+    out = src.fetch_sync(specs, now)
+    assert out["sum"].value == sum(range(100)) + 3000.0
+    assert src.bytes_read == path.stat().st_size  # only the appended bytes were read
+    assert src.records == 103
+
+
+def test_partial_last_line_json_is_held_until_complete(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    line = record(NOON, duration_s=5.0)
+    with open(path, "w") as fh:
+        fh.write(record(NOON, duration_s=1.0) + "\n" + line[:20])
+    src = source(path)
+    specs = [spec("sum", sli_field="duration_s", sli_agg="sum")]
+    out = src.fetch_sync(specs, NOON + 60)
+    assert out["sum"].value == 1.0
+    assert out["sum"].malformed == 0  # held, not counted
+    assert "held" in (out["sum"].note or "")
+    with open(path, "a") as fh:
+        fh.write(line[20:])  # complete now, still without a newline: consumed
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 6.0
+    with open(path, "a") as fh:
+        fh.write("\n" + record(NOON, duration_s=10.0) + "\n")
+    out = src.fetch_sync(specs, NOON + 60)
+    assert out["sum"].value == 16.0
+    assert src.records == 3
+    assert out["sum"].note is None
+
+
+def test_partial_last_line_csv_is_retracted_when_it_goes_on(tmp_path):
+    # a truncated number still parses ("18" of "183"): consumed, then corrected when the line continues
+    path = tmp_path / "trace.csv"
+    with open(path, "w") as fh:
+        fh.write("TIMESTAMP,ContextTokens,GeneratedTokens\n2026-06-01 12:00:00.1234567,10,18")
+    src = source(path, format="csv", time_field="TIMESTAMP")
+    specs = [spec("gen", sli_field="GeneratedTokens", sli_agg="sum")]
+    assert src.fetch_sync(specs, NOON + 60)["gen"].value == 18.0
+    with open(path, "a") as fh:
+        fh.write("3\n2026-06-01 12:00:01,5,7")
+    assert src.fetch_sync(specs, NOON + 60)["gen"].value == 190.0
+    assert src.records == 2
+    with open(path, "a") as fh:
+        fh.write("\n")  # the newline confirms the consumed last line: nothing changes
+    assert src.fetch_sync(specs, NOON + 60)["gen"].value == 190.0
+    assert src.records == 2
+
+
+def test_truncation_and_rotation_read_from_the_start(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON + i, duration_s=1.0) for i in range(50)])
+    src = source(path)
+    specs = [spec("n", sli_field="duration_s", sli_agg="count")]
+    assert src.fetch_sync(specs, NOON + HOUR)["n"].value == 50.0
+    # truncated (copytruncate) and rewritten shorter
+    write(path, [record(NOON + i, duration_s=1.0) for i in range(5)])
+    assert src.fetch_sync(specs, NOON + HOUR)["n"].value == 5.0
+    # rotated: a new file (new inode) under the same name, even if larger
+    fresh = tmp_path / "new.jsonl"
+    write(fresh, [record(NOON + i, duration_s=2.0) for i in range(70)])
+    os.replace(fresh, path)
+    out = src.fetch_sync(specs + [spec("s", sli_field="duration_s", sli_agg="sum")], NOON + HOUR)
+    assert out["n"].value == 70.0
+    assert out["s"].value == 140.0
+
+
+def test_missing_file_is_a_clear_source_error(tmp_path):
+    src = source(tmp_path / "nope.jsonl")
+    with pytest.raises(SourceError, match="not found") as info:
+        src.fetch_sync([spec("n", sli_field="x", sli_agg="count")], NOON)
+    assert info.value.retryable
+
+
+def test_parquet_without_pyarrow_says_so(tmp_path):
+    pytest.importorskip("pytest")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        path = tmp_path / "r.parquet"
+        path.write_bytes(b"PAR1")
+        with pytest.raises(SourceError, match="pyarrow"):
+            source(path).fetch_sync([spec("n", sli_field="x", sli_agg="count")], NOON)
+    else:  # pragma: no cover - only where pyarrow is installed
+        pytest.skip("pyarrow is installed")
+
+
+def test_bad_queries_are_per_slo_errors(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON, duration_s=1.0)])
+    src = source(path)
+    out = src.fetch_sync([spec("bad_agg", sli_field="duration_s", sli_agg="p95x"),
+                          spec("bad_expr", sli_field="duration_s *"),
+                          ratio("no_good", ""),
+                          spec("fine", sli_field="duration_s", sli_agg="max")], NOON + 60)
+    assert "unknown aggregation" in out["bad_agg"].error
+    assert "column" in out["bad_expr"].error
+    assert "ratio.good" in out["no_good"].error
+    assert out["fine"].value == 1.0 and out["fine"].error is None
+
+
+def test_derived_field_cycle_is_rejected(tmp_path):
+    with pytest.raises(SourceError, match="cycle"):
+        source(tmp_path / "x.jsonl", fields={"a": "b + 1", "b": "a * 2"})
+
+
+async def test_async_fetch_and_new_slo_rereads(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON + i, duration_s=float(i % 10), cost=0.5) for i in range(60)])
+    src = source(path, fields={"duration_ms": "duration_s * 1000"})
+    first = await src.fetch([spec("p90", sli_field="duration_ms", sli_agg="p90")], NOON + HOUR)
+    assert first["p90"].value == pytest.approx(quantile_sorted(sorted([i % 10 * 1000.0 for i in range(60)]), 0.9))
+    # an SLO added later needs the lines read before: the source reads the file again
+    second = await src.fetch([spec("cost", sli_field="cost", sli_agg="sum")], NOON + HOUR)
+    assert second["cost"].value == pytest.approx(30.0)
+    await src.aclose()
+
+
+# --------------------------------------------------------------------------- now: replays
+
+
+def test_now_replays_a_past_moment(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON + 60 * i, duration_s=float(i)) for i in range(120)])  # 12:00 .. 13:59
+    src = source(path)
+    specs = [spec("max", sli_field="duration_s", sli_agg="max"), ratio("all", "true")]
+    at = NOON + 30 * 60 + 30  # 12:30:30: records up to 12:30 count, not the later ones
+    out = src.fetch_sync(specs, at)
+    assert out["max"].value == 30.0
+    assert out["max"].slices[-1] == (NOON + 30 * 60, 30.0)  # the slice holding now is cut at now
+    assert out["all"].buckets[-1] == (NOON + 30 * 60, 1.0, 1.0)
+    assert out["all"].windows[HOUR] == (31.0, 31.0)
+    later = src.fetch_sync(specs, NOON + 2 * HOUR)
+    assert later["max"].value == 119.0
+    # and back again: the same answer as before (nothing was forgotten)
+    assert src.fetch_sync(specs, at)["max"].value == 30.0
+    # half-open: a record exactly at now is not counted
+    assert src.fetch_sync(specs, NOON + 60 * 10)["max"].value == 9.0
+
+
+# --------------------------------------------------------------------------- quantiles and aggregation
+
+
+def test_parse_agg():
+    assert parse_agg("p95") == Agg("quantile", 0.95)
+    assert parse_agg("p99.9") == Agg("quantile", 0.999)
+    assert parse_agg("avg") == Agg("mean") and parse_agg("median") == Agg("quantile", 0.5)
+    for bad in ("p101", "p", "mode", "95"):
+        with pytest.raises(ValueError):
+            parse_agg(bad)
+
+
+def test_quantile_definition_matches_linear_interpolation():
+    data = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+    ref = statistics.quantiles(data, n=100, method="inclusive")  # Hyndman-Fan type 7, like quantile_cont
+    ordered = sorted(data)
+    for pct in range(1, 100):
+        assert quantile_sorted(ordered, pct / 100) == pytest.approx(ref[pct - 1], rel=1e-12)
+    assert quantile_sorted(ordered, 0.0) == 1.0 and quantile_sorted(ordered, 1.0) == 9.0
+    assert quantile_sorted([], 0.5) is None
+
+
+values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(st.lists(values, min_size=1, max_size=30), min_size=1, max_size=12), st.data())
+@settings(max_examples=200, deadline=None)
+def test_selection_across_runs_equals_sorting(runs, data):
+    runs = [sorted(r) for r in runs]
+    merged = sorted(v for r in runs for v in r)
+    k = data.draw(st.integers(min_value=0, max_value=len(merged) - 1))
+    assert kth_smallest(runs, k) == merged[k]
+
+
+def test_window_quantile_selection_path_equals_brute_force():
+    import random
+
+    rng = random.Random(5)
+    series = ValueSeries(300.0)
+    points = [(NOON + rng.uniform(0, 3 * 86400), rng.lognormvariate(0, 1)) for _ in range(80_000)]
+    for t, v in points:
+        series.add(t, v)
+    start, end = NOON + 1234.5, NOON + 3 * 86400 - 777.25
+    inside = sorted(v for t, v in points if start <= t < end)
+    for q in (0.5, 0.95, 0.999):
+        assert series.window(Agg("quantile", q), start, end) == quantile_sorted(inside, q)
+    assert quantile_runs([inside[:100], inside[100:]], 0.9) == quantile_sorted(inside, 0.9)
+
+
+@given(
+    st.lists(st.tuples(st.floats(min_value=0, max_value=7200), values), min_size=0, max_size=200),
+    st.floats(min_value=0, max_value=7200),
+    st.floats(min_value=1, max_value=7200),
+    st.sampled_from(["mean", "sum", "count", "min", "max", "p50", "p95", "p99.9", "p0", "p100"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_window_aggregates_equal_brute_force(points, end, width, agg_text):
+    series = ValueSeries(300.0)
+    for t, v in points:
+        series.add(NOON + t, v)
+    start, stop = NOON + end - width, NOON + end
+    inside = [v for t, v in points if start <= NOON + t < stop]
+    agg = parse_agg(agg_text)
+    got = series.window(agg, start, stop)
+    if not inside:
+        assert got is None
+        return
+    expected = {
+        "mean": math.fsum(inside) / len(inside), "sum": math.fsum(inside), "count": float(len(inside)),
+        "min": min(inside), "max": max(inside),
+    }.get(agg.kind)
+    if expected is None:
+        expected = quantile_sorted(sorted(inside), agg.q)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    # slices: each slice of the window start grid equals its own brute force
+    for s0, value in series.slice_values(agg, NOON, NOON + 7200):
+        members = [v for t, v in points if s0 <= NOON + t < s0 + 300]
+        assert members and (agg.kind != "count" or value == len(members))
+
+
+def test_retract_restores_the_aggregate():
+    series = ValueSeries(60.0)
+    for i in range(10):
+        series.add(NOON + i, float(i))
+    before = series.window(Agg("quantile", 0.5), NOON, NOON + 60)
+    series.add(NOON + 5, 100.0)
+    assert series.window(Agg("max"), NOON, NOON + 60) == 100.0
+    assert series.remove(NOON + 5, 100.0)
+    assert series.window(Agg("quantile", 0.5), NOON, NOON + 60) == before
+    assert series.window(Agg("max"), NOON, NOON + 60) == 9.0
+    assert not series.remove(NOON + 5, 100.0)
