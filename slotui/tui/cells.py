@@ -266,9 +266,12 @@ def burn_cell(result: SLOResult, palette: Palette) -> Text:
 
 
 def source_cell(source: str, error: str | None, icons: IconSet, palette: Palette, width: int) -> Text:
-    """``demo ✓`` or ``prom ✗ timed out after 5s`` (cut to ``width``)."""
+    """``✓ demo``, or on failure ``✗ prom: timed out after 5s`` (``✗ timed out…`` when narrow:
+    the error matters more than the name, which the sources panel repeats)."""
     if error:
-        text = Text(f"{icons.source_error} {source}: {error}", style=palette["error"])
+        full = f"{icons.source_error} {source}: {error}"
+        short = f"{icons.source_error} {error}"
+        text = Text(full if len(full) <= width else short, style=palette["error"])
     else:
         text = Text(f"{icons.source_ok} {source}", style=palette["foreground-muted"])
     text.truncate(width, overflow="ellipsis")

@@ -76,13 +76,15 @@ def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = ()) ->
         fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "budget", "burn")) - (BAR_WIDTH - bar)
         name_width = max(8, min(longest, width - fixed - padding - 2))
         return Layout(True, name_width, 0, 0, bar)
-    fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "target", "budget", "burn"))
+    bar = 6 if width < 140 else BAR_WIDTH
+    fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "target", "budget", "burn")) - (BAR_WIDTH - bar)
     room = width - fixed - 3 * padding - 2  # name, trend, source; 2 for the scrollbar
-    name_width = max(10, min(longest, 28, room - 10 - 10))
-    source_need = max((len(s) for s in sources), default=6) + 2
-    source_width = max(8, min(20, source_need, room - name_width - 10))
+    name_width = max(10, min(longest, 28, room - 8 - 14))
+    # room for "✗ <error>" too, not only the source's name
+    source_need = max(14, max((len(s) for s in sources), default=6) + 2)
+    source_width = max(8, min(24, source_need, room - name_width - 8))
     trend_width = max(8, min(48, room - name_width - source_width))
-    return Layout(False, name_width, trend_width, source_width)
+    return Layout(False, name_width, trend_width, source_width, bar)
 
 
 class SLOTable(DataTable[Any]):

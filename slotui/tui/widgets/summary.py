@@ -67,16 +67,17 @@ def summary_text(state: SummaryState, palette: Palette, width: int = 120) -> Tex
         colour = p["success"] if meeting == total else p["warning"] if share >= 0.5 else p["error"]
         line.append(f"{meeting}/{total} SLOs meeting target", style=f"bold {colour}")
         line.append(f" ({share * 100:.0f}%)", style=colour)
+    line.append("   ")
+    line.append(f"{state.firing} firing", style=f"bold {p['error']}" if state.firing else p["foreground-muted"])
+    line.append("  ")
+    line.append(f"{state.silences} silenced", style=p["primary"] if state.silences else p["foreground-muted"])
+    if report is not None and report.results:
         counts = Counter(r.status for r in report.results)
         for status, key in ((Status.CRITICAL, "error"), (Status.WARNING, "warning"),
                             (Status.NO_DATA, "slo-no-data"), (Status.STALE, "slo-stale")):
             if counts.get(status):
                 line.append(f"  {counts[status]} {status.value.lower()}", style=p[key])
         line.append(f"   period {period_label(report)}", style=p["foreground-muted"])
-    line.append("   ")
-    line.append(f"{state.firing} firing", style=f"bold {p['error']}" if state.firing else p["foreground-muted"])
-    line.append("  ")
-    line.append(f"{state.silences} silenced", style=p["primary"] if state.silences else p["foreground-muted"])
 
     second = Text()
     if state.refreshed_at is not None:

@@ -1,0 +1,150 @@
+"""Never blocks: a hanging source, a failing refresh, and the store shared with the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SIZE, screen_text
+from tui_fakes import NOW, FakeEngine
+
+from slotui.tui.screens.detail import DetailScreen
+from slotui.tui.widgets.slo_table import SLOTable
+
+pytestmark = pytest.mark.tui
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table(app) -> SLOTable:
+    return app.screen_stack[0].query_one(SLOTable)
+
+
+async def test_hanging_source_keeps_keys_responsive_and_shows_the_error(build):
+    # "billing" never answers; the engine gives up after its 1.5 s timeout.
+    engine = FakeEngine(hang=["billing"], timeout=1.5)
+    app = build(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)  # first refresh (with the timeout) done
+        assert engine.ticks == 1
+        engine.tick_started.clear()
+        await pilot.press("r")
+        # wait on the engine actually being inside its tick, not on time
+        await asyncio.wait_for(engine.tick_started.wait(), 5)
+        assert app.refreshing
+        t = table(app)
+        start_row = t.cursor_row
+        latencies = []
+        for key in ("down", "down", "up"):
+            before = time.perf_counter()
+            await pilot.press(key)
+            latencies.append(time.perf_counter() - before)
+        assert t.cursor_row == start_row + 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        # every key was answered while the hung fetch was still pending
+        assert app.refreshing, "the keys should have been handled before the source timed out"
+        assert max(latencies) < 1.5, latencies
+        await settle(app, pilot)
+        assert not app.refreshing and engine.ticks == 2
+        text = screen_text(app)
+        line = next(ln for ln in text.splitlines() if "cost_per_query" in ln)
+        assert "STALE" in line and "✗ timed out" in line
+        # the other source's rows keep their status
+        assert "CRITICAL" in next(ln for ln in text.splitlines() if "helpfulness" in ln)
+        # and the sources panel opened by itself with the whole error
+        assert "billing" in text and "timed out after 1.5s" in text
+
+
+async def test_failing_refresh_is_reported_and_the_next_one_is_armed(build):
+    engine = FakeEngine()
+    app = build(engine, poll=True, refresh=3600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+
+        def boom(_engine) -> None:
+            raise RuntimeError("database is locked")
+
+        engine.on_tick = boom
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.is_running and app.refresh_error and "database is locked" in app.refresh_error
+        assert "refresh failed: RuntimeError: database is locked" in screen_text(app)
+        assert app._timer is not None  # polling goes on
+        assert len(table(app).order) == 5  # the last good table stays
+        engine.on_tick = None
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.refresh_error is None
+
+
+async def test_snooze_made_in_the_app_is_read_by_another_process(build, tmp_path, clock):
+    clock.now = time.time()  # the CLI reads the real clock
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        t = table(app)
+        t.move_cursor(row=t.get_row_index("response_time_p95_ms"))
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#preset-1h")
+        await pilot.click("#comment")
+        await pilot.press(*"noisy after deploy")
+        await pilot.press("enter")
+        await settle(app, pilot)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "slotui", "silence", "list", "--state", str(tmp_path / "state.db"), "-o", "json"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "response_time_p95_ms" in proc.stdout and "noisy after deploy" in proc.stdout
+    assert "tester" in proc.stdout
+    table_out = subprocess.run(
+        [sys.executable, "-m", "slotui", "silence", "list", "--state", str(tmp_path / "state.db")],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+    assert "slo=response_time_p95_ms" in table_out.stdout
+
+
+async def test_silence_added_by_another_process_shows_after_refresh(build, tmp_path, clock):
+    clock.now = time.time()
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = subprocess.run(
+            [sys.executable, "-m", "slotui", "silence", "add", "slo=accuracy", "-d", "2h", "--comment", "from cli",
+             "--state", str(tmp_path / "state.db")],
+            capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        clock.now = time.time()  # the app's clock moves on past the silence's start
+        await pilot.press("r")
+        await settle(app, pilot)
+        line = next(ln for ln in screen_text(app).splitlines() if "accuracy" in ln)
+        assert "OK Z" in line
+        assert "1 silenced" in screen_text(app)
+
+
+async def test_backend_closed_on_exit(build):
+    engine = FakeEngine()
+    app = build(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+    assert engine.closed
+    assert NOW  # pinned clock in use

@@ -1,0 +1,126 @@
+"""Screens at a fixed size with a pinned clock: golden text of the table and detail view, and the real demo.
+
+Golden files live in tests/tui/golden/; regenerate them after an intended change with
+``SLOTUI_UPDATE_GOLDEN=1 pytest tests/tui/test_snapshots.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import screen_text
+
+pytestmark = pytest.mark.tui
+GOLDEN = Path(__file__).parent / "golden"
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def check_golden(name: str, text: str) -> None:
+    text = "\n".join(line.rstrip() for line in text.splitlines()).rstrip() + "\n"
+    path = GOLDEN / name
+    if os.environ.get("SLOTUI_UPDATE_GOLDEN") or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"screen differs from {path}"
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_main_table_golden(build, size):
+    app = build()
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        check_golden(f"main-{size[0]}x{size[1]}.txt", screen_text(app))
+
+
+async def test_detail_golden(build):
+    app = build()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")  # the worst SLO is on top
+        await settle(app, pilot)
+        check_golden("detail-120x40.txt", screen_text(app))
+
+
+# ------------------------------------------------------------------------------ the real demo
+
+DEMO_NOW = 1_780_000_000.0  # pinned: the demo source is deterministic for a given seed and time
+
+
+def demo_app(tmp_path, size_clock=DEMO_NOW):
+    from slotui.alerting.service import Alerting
+    from slotui.config.loader import load_config
+    from slotui.engine import Engine
+    from slotui.store import Store
+    from slotui.tui.app import make_app
+    from slotui.tui.engine_backend import EngineBackend
+    from slotui.tui.settings import TuiSettings
+
+    loaded = load_config(None)
+
+    def factory():
+        store = Store.open(tmp_path / "state.db")
+        alerting = Alerting.from_config(loaded, store)
+        engine = Engine(loaded, store=store, alerting=alerting)
+        return EngineBackend(engine, store=store, alerting=alerting, owns_store=True, dispatch=False)
+
+    return make_app(backend=factory, clock=lambda: size_clock, settings=TuiSettings(), poll=False, author="tester")
+
+
+async def test_demo_main_table_at_120x40(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the demo's file channel writes relative to the cwd
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        results = app.snapshot.report.results
+        assert len(results) == 5
+        assert "SLOs meeting target" in text and "refreshed" in text
+        for header in ("Status", "SLO", "Value", "Target", "Trend", "Budget left", "Burn", "Source"):
+            assert header in text
+        # worst first: the table order follows the status rank
+        order = app.screen_stack[0].query_one("#slos").order
+        ranks = {r.spec.name: r.status.rank for r in results}
+        assert [ranks[n] for n in order] == sorted(ranks.values(), reverse=True)
+        first_row = next(ln for ln in text.splitlines() if order[0] in ln)
+        worst = max(results, key=lambda r: r.status.rank)
+        assert worst.status.value in first_row
+        # every row carries its value with unit and a percentage of budget
+        for r in results:
+            line = next(ln for ln in text.splitlines() if f" {r.spec.name} " in ln)
+            assert "%" in line and ("✓ demo" in line or "✗" in line)
+        # a second run at the same pinned moment draws the same screen
+    app2 = demo_app(tmp_path / "again")
+    (tmp_path / "again").mkdir(exist_ok=True)
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(app2, pilot)
+        assert _table_rows(screen_text(app2)) == _table_rows(text)
+
+
+def _table_rows(text: str) -> list[str]:
+    lines = text.splitlines()
+    return [ln.rstrip() for ln in lines[2:9]]
+
+
+async def test_demo_detail_view(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.screen_stack[0].query_one("#slos")
+        table.move_cursor(row=table.get_row_index("response_time_p95_ms"))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "response_time_p95_ms" in text
+        assert "target ≤ 2,000 ms" in text and "warning 3,000 ms" in text and "critical 5,000 ms" in text
+        assert "SLI over the period (" in text and " target" in text
+        assert "Burn rate per tier" in text and "14.4x" in text
+        assert "Error budget" in text and "remaining" in text
+        assert "runbook https://runbooks.example/support-bot/latency" in text
+        assert "p95(duration_ms)" in text
