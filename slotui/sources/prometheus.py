@@ -165,11 +165,16 @@ def parse_range(payload: Any) -> dict[float, float]:
 
 @dataclass(slots=True)
 class _RangeSeries:
-    """Cached points of one (query, step) series covering slice ends ``[first, last]``."""
+    """Cached points of one (query, step) series covering slice ends ``[first, last]``.
+
+    ``points`` is kept in ascending time order; ``version`` changes whenever it
+    does, so views built from it (slices, buckets) can be reused between ticks.
+    """
 
     points: dict[float, float] = field(default_factory=dict)
     first: float | None = None
     last: float | None = None
+    version: int = 0
 
     def missing(self, first: float, last: float, step: float) -> list[tuple[float, float]]:
         """Intervals of slice ends to ask for so the cache covers ``[first, last]``."""
@@ -178,6 +183,7 @@ class _RangeSeries:
         if self.first is None or self.last is None or last < self.last or first > self.last:
             self.points.clear()
             self.first = self.last = None
+            self.version += 1
             return [(first, last)]
         todo = []
         if first < self.first:
@@ -189,14 +195,14 @@ class _RangeSeries:
 
     def merge(self, got: Mapping[float, float], asked: Sequence[tuple[float, float]], first: float, last: float) -> None:
         """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
-        for a, b in asked:
-            for t in [t for t in self.points if a <= t <= b]:
-                del self.points[t]
-        self.points.update(got)
-        for t in [t for t in self.points if t < first or t > last]:
-            del self.points[t]
+        if not asked and first == self.first and last == self.last:
+            return
+        merged = {t: v for t, v in self.points.items() if first <= t <= last and not any(a <= t <= b for a, b in asked)}
+        merged.update(got)
+        self.points = dict(sorted(merged.items()))
         self.first = first
         self.last = last
+        self.version += 1
 
 
 def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
@@ -282,6 +288,9 @@ class PrometheusSource:
         self.step = config.step
         self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport)
         self._cache: dict[_Range, _RangeSeries] = {}
+        # Slices/buckets built from the cache, reused while it is unchanged.
+        self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._reuse: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     @property
     def requests_made(self) -> int:
@@ -326,8 +335,11 @@ class PrometheusSource:
         transport_errors = [a for a in answers if isinstance(a, SourceError)]
         if transport_errors and len(transport_errors) == len(answers):
             raise transport_errors[0]
+        previous, self._views = self._views, {}
+        self._reuse = previous
         for plan in plans:
             out[plan.spec.name] = self._assemble(plan, results, now)
+        self._reuse = {}
         return out
 
     def _plan(self, spec: SLOSpec, now: float) -> _Plan:
@@ -355,23 +367,38 @@ class PrometheusSource:
         errors = [results[k] for k in plan.needs() if isinstance(results.get(k), Exception)]
         if errors:
             return SLIData(error=str(errors[0]))
-        step = plan.step
         if plan.spec.kind == "ratio":
             assert plan.good is not None and plan.total is not None
             windows: dict[float, tuple[float, float]] = {}
             for w, (gk, tk) in plan.windows.items():
                 windows[w] = _good_total(results[gk], results[tk])
-            good_pts = self._cache[plan.good].points
-            buckets = []
-            for t, total in sorted(self._cache[plan.total].points.items()):
-                if plan.first <= t <= plan.last:
-                    g, tot = _good_total(good_pts.get(t), total)
-                    buckets.append((t - step, g, tot))
-            return SLIData(buckets=tuple(buckets), windows=windows, fetched_at=now)
+            return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now)
         assert plan.series is not None and plan.value is not None
-        points = self._cache[plan.series].points
-        slices = tuple((t - step, v) for t, v in sorted(points.items()) if plan.first <= t <= plan.last)
-        return SLIData(value=results[plan.value], slices=slices, fetched_at=now)
+        return SLIData(value=results[plan.value], slices=self._slices(plan), fetched_at=now)
+
+    def _slices(self, plan: _Plan) -> tuple[tuple[float, float], ...]:
+        assert plan.series is not None
+        series = self._cache[plan.series]
+        key = ("slices", plan.series, plan.first, plan.last, series.version)
+        view = self._views.get(key, self._reuse.get(key))
+        if view is None:
+            step, lo, hi = plan.step, plan.first, plan.last
+            view = tuple((t - step, v) for t, v in series.points.items() if lo <= t <= hi)
+        self._views[key] = view
+        return view
+
+    def _buckets(self, plan: _Plan) -> tuple[tuple[float, float, float], ...]:
+        assert plan.good is not None and plan.total is not None
+        good, total = self._cache[plan.good], self._cache[plan.total]
+        key = ("buckets", plan.good, plan.total, plan.first, plan.last, good.version, total.version)
+        view = self._views.get(key, self._reuse.get(key))
+        if view is None:
+            step, lo, hi, good_pts = plan.step, plan.first, plan.last, good.points
+            view = tuple(
+                (t - step, *_good_total(good_pts.get(t), tot)) for t, tot in total.points.items() if lo <= t <= hi
+            )
+        self._views[key] = view
+        return view
 
     # ------------------------------------------------------------------ HTTP
 

@@ -283,7 +283,7 @@ async def test_incremental_fetch_asks_only_for_new_slices() -> None:
             later = NOW + 17 * MINUTE  # three more complete 5-minute slices
             got = (await src.fetch([latency()], later))["p95"]
             again = len(fake.requests)
-            await src.fetch([latency()], later + 30)  # no new slice: no range request
+            same = (await src.fetch([latency()], later + 30))["p95"]  # no new slice: no range request
         finally:
             await src.aclose()
     new_ranges = [r for r in fake.requests[before:again] if r.path.endswith("/query_range")]
@@ -291,6 +291,7 @@ async def test_incremental_fetch_asks_only_for_new_slices() -> None:
     # Re-asks the newest cached slice end, then the three new ones.
     assert ends(new_ranges[0]) == [NOW, NOW + 300, NOW + 600, NOW + 900]
     assert [r.path for r in fake.requests[again:]] == ["/api/v1/query"]
+    assert same.slices is got.slices  # unchanged history is reused, not rebuilt
     # Only whole slices inside the period: the one straddling later - 1d is left out.
     assert got.slices[0][0] == NOW - DAY + 20 * MINUTE
     assert got.slices[-1][0] == NOW + 600
