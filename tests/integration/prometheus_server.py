@@ -44,13 +44,13 @@ SCRAPE = 60
 BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, package: str = "prometheus") -> str:
     """Path of ``name``; skips the test when missing, but FAILS under ``CI=true``."""
     import pytest
 
     path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
     if path is None:
-        message = f"{name} binary not found (Debian package 'prometheus')"
+        message = f"{name} binary not found (Debian package {package!r})"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

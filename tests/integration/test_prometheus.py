@@ -258,7 +258,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 
 async def test_tls_and_basic_auth_against_a_guarded_prometheus(prom) -> None:
     server, traffic = prom
-    require_binary("openssl")
+    require_binary("openssl", "openssl")
     tmp = Path(tempfile.mkdtemp(prefix="slotui-prom-tls-"))
     cert, key = _self_signed(tmp)
     web = (
