@@ -125,13 +125,17 @@ async def fetch_all(
     clock: Callable[[], float] = time.monotonic,
     *,
     concurrency: int | None = None,
+    last_good: dict[str, SLIData] | None = None,
 ) -> tuple[dict[str, SLIData], dict[str, str]]:
     """Fetch every source in ``specs_by_source`` concurrently, as of ``now``.
 
     ``timeouts`` gives seconds per source (``DEFAULT_TIMEOUT`` when absent).
     ``health`` is updated in place (entries are created for new names).
     ``concurrency`` caps how many sources fetch at once (None: all at once).
-    Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
+    ``last_good``, when given, is the last error-free answer per SLO: it is
+    updated with this fetch's good answers, and an SLO whose fetch failed gets
+    its last good data back with the error set (``fetched_at`` stays that of
+    the good answer, so the core can tell it is STALE). Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
     source has an entry; an SLO whose source is not configured gets an error.
     """
     data: dict[str, SLIData] = {}
@@ -164,4 +168,10 @@ async def fetch_all(
         data.update(got)
         if err is not None:
             errors[name] = err
+    if last_good is not None:
+        for slo, item in data.items():
+            if item.error is None:
+                last_good[slo] = item
+            elif slo in last_good:
+                data[slo] = replace(last_good[slo], error=item.error)
     return data, errors

@@ -203,3 +203,16 @@ async def test_a_source_error_in_data_is_passed_through() -> None:
     assert data["a"].error == "query returned 2 series; aggregate with sum()" and data["a"].fetched_at is None
     assert data["b"].fetched_at == NOW
     assert health["p"].ok
+
+
+async def test_last_good_data_is_kept_with_the_error() -> None:
+    last_good: dict[str, SLIData] = {}
+    ok = Gate("x", 4.0)
+    data, _ = await fetch_all({"x": ok}, {"x": [spec("s", "x")]}, NOW, {}, {}, last_good=last_good)
+    assert last_good["s"] == SLIData(value=4.0, fetched_at=NOW)
+    data, errors = await fetch_all(
+        {"x": Failing(SourceError("boom"))}, {"x": [spec("s", "x")]}, NOW + 60, {}, {}, last_good=last_good
+    )
+    assert errors == {"x": "boom"}
+    assert data["s"] == SLIData(value=4.0, fetched_at=NOW, error="boom")
+    assert last_good["s"].error is None
