@@ -258,26 +258,64 @@ class Dispatcher:
         )
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None, *, poll: float = 5.0) -> None:
-        """Deliver until ``stop`` is set: after each pass, sleep until the next row is due, ``wake``
-        is set (new notifications), or ``poll`` seconds (other processes may enqueue too).
+        """Deliver until ``stop`` is set.
 
-        Errors of the store are retried on the next pass; they never end the loop.
+        One worker per channel claims only that channel's rows (``per_channel``
+        at a time), so a slow or unreachable receiver delays nobody else. A
+        worker with nothing due sleeps until its next row is due, ``wake`` is
+        set (new notifications were enqueued), or ``poll`` seconds pass (other
+        processes may enqueue too). A further worker fails rows whose channel
+        is no longer configured. Store errors are retried on the next round;
+        they never end the loop. On ``stop``, workers finish the sends in
+        flight (bounded by ``send_timeout``); rows left ``sending`` by a
+        cancellation are re-claimed after their lease.
         """
         wake = wake or asyncio.Event()
+        events = {name: asyncio.Event() for name in [*self.channels, None]}
+
+        async def relay() -> None:
+            while not stop.is_set():
+                await wake.wait()
+                wake.clear()
+                for ev in events.values():
+                    ev.set()
+
+        workers = [asyncio.create_task(self._worker(name, ev, stop, poll)) for name, ev in events.items()]
+        relay_task = asyncio.create_task(relay())
+        try:
+            await stop.wait()
+            for ev in events.values():
+                ev.set()
+            await asyncio.gather(*workers)
+        finally:
+            relay_task.cancel()
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(relay_task, *workers, return_exceptions=True)
+
+    async def _worker(self, channel: str | None, event: asyncio.Event, stop: asyncio.Event, poll: float) -> None:
+        known = list(self.channels)
         while not stop.is_set():
-            wake.clear()
+            event.clear()
+            due: float | None = None
             try:
-                await self.deliver_due()
-                due = self.outbox.next_due(self.clock())
+                now = self.clock()
+                if channel is None:
+                    rows = self.outbox.claim(now, lease=self.lease, limit=self.per_channel, not_channels=known)
+                else:
+                    rows = self.outbox.claim(now, lease=self.lease, limit=self.per_channel, channels=[channel])
+                if rows:
+                    await asyncio.gather(*(self._attempt(row, None) for row in rows))
+                    continue
+                due = self.outbox.next_due(now, channel=channel, not_channels=None if channel is not None else known)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. the state file is busy: try again shortly
+            except Exception:  # e.g. the state file is busy: try again on the next round
                 due = None
             timeout = poll if due is None else min(poll, max(0.0, due - self.clock()))
-            stopper = asyncio.ensure_future(stop.wait())
-            waker = asyncio.ensure_future(wake.wait())
+            if stop.is_set():
+                break
             try:
-                await asyncio.wait({stopper, waker}, timeout=max(timeout, 0.01), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopper.cancel()
-                waker.cancel()
+                await asyncio.wait_for(event.wait(), timeout=max(timeout, 0.01))
+            except asyncio.TimeoutError:
+                pass

@@ -253,11 +253,17 @@ def _hold(
         )
         res.states[fp] = rec
         res.events.append(AlertEvent(now, "pending", fp, spec.name, severity, annotations["summary"]))
-    rec.labels, rec.annotations, rec.context, rec.options = labels, annotations, context, options
-    rec.escalated = escalated
+    if (
+        rec.state == "pending"
+        or fp in res.changed_states
+        or (rec.labels, rec.annotations, rec.context, rec.options, rec.escalated)
+        != (labels, annotations, context, options, escalated)
+    ):
+        rec.labels, rec.annotations, rec.context, rec.options = labels, annotations, context, options
+        rec.escalated = escalated
+        rec.updated_at = now
+        res.changed_states.add(fp)
     rec.last_eval = now
-    rec.updated_at = now
-    res.changed_states.add(fp)
     wait = 0.0 if escalated else float(spec.for_ or 0.0)
     if rec.state == "pending" and now - rec.active_since >= wait:
         rec.state = "firing"

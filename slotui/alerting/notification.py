@@ -173,7 +173,8 @@ class Notification(BaseModel):
         return cls.model_validate(data)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+        """Compact JSON (pydantic's serializer; the outbox stores this)."""
+        return self.model_dump_json()
 
     @classmethod
     def from_json(cls, text: str) -> Notification:

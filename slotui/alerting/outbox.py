@@ -186,6 +186,7 @@ class Outbox:
     def claim(
         self, now: float, *, lease: float, limit: int = 100, ids: Sequence[int] | None = None,
         channels: Sequence[str] | None = None, exclude: Iterable[int] = (),
+        not_channels: Sequence[str] | None = None,
     ) -> list[OutboxRow]:
         """Claim due rows (pending and due, or sending with an expired lease), oldest first.
 
@@ -206,14 +207,9 @@ class Outbox:
         skip = sorted(int(i) for i in exclude)
         if skip:
             where += f" AND n.id NOT IN ({','.join(str(i) for i in skip)})"
-        if channels is not None:
-            if not channels:
-                return []
-            names = []
-            for i, name in enumerate(channels):
-                params[f"c{i}"] = name
-                names.append(f":c{i}")
-            where += f" AND n.channel IN ({','.join(names)})"
+        where += _channel_filter("n.channel", params, channels, not_channels)
+        if channels is not None and not channels:
+            return []
         with self.store.transaction() as conn:
             rows = conn.execute(
                 "UPDATE notifications SET state = 'sending', attempts = attempts + 1, lease_until = :lease,"
@@ -265,12 +261,18 @@ class Outbox:
             )
             return cur.rowcount == 1
 
-    def next_due(self, now: float) -> float | None:
-        """The earliest time a row becomes claimable (pending due time or expired lease), or None."""
+    def next_due(
+        self, now: float, *, channel: str | None = None, not_channels: Sequence[str] | None = None
+    ) -> float | None:
+        """The earliest time a row (of ``channel``, or of none of ``not_channels``) becomes claimable
+        (pending due time or expired lease), or None when nothing is pending."""
+        params: dict[str, Any] = {}
+        where = _channel_filter("channel", params, [channel] if channel is not None else None, not_channels)
         with self.store._lock:
             row = self.store.conn.execute(
                 "SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END)"
-                " FROM notifications WHERE state IN ('pending', 'sending')"
+                " FROM notifications WHERE state IN ('pending', 'sending')" + where,
+                params,
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
@@ -341,3 +343,23 @@ class Outbox:
             ).fetchall()
         keys = ("attempt", "started_at", "finished_at", "outcome", "status_code", "error", "retry_after")
         return [dict(zip(keys, r)) for r in rows]
+
+
+def _channel_filter(
+    column: str, params: dict[str, Any], channels: Sequence[str] | None, not_channels: Sequence[str] | None
+) -> str:
+    """`` AND column IN (...)`` / `` AND column NOT IN (...)`` with named parameters added to ``params``."""
+    sql = ""
+    for negate, names in ((False, channels), (True, not_channels)):
+        if names is None or (negate and not names):
+            continue
+        if not names:
+            sql += " AND 0"
+            continue
+        keys = []
+        for name in names:
+            key = f"ch{len(params)}"
+            params[key] = name
+            keys.append(f":{key}")
+        sql += f" AND {column} {'NOT IN' if negate else 'IN'} ({', '.join(keys)})"
+    return sql

@@ -90,6 +90,9 @@ class Alerting:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last_report: Report | None = None
+        #: (data_version, states, groups) as last committed by this instance
+        self._cache: tuple[int, dict, dict] | None = None
+        self._version = -1
 
     @classmethod
     def from_config(
@@ -159,14 +162,29 @@ class Alerting:
         for result in report.results:
             self.specs.setdefault(result.spec.name, result.spec)
         with self.store.transaction() as conn:
-            states = self.outbox.load_states(conn)
-            groups = self.outbox.load_groups(conn)
+            states, groups = self._load(conn)
             silences = self.store.list_silences(now)
             result = step(report, states, groups, silences, self.policy, now, flush_now=flush_now)
             new_ids = self.outbox.save(conn, result, now)
+        self._remember(result)
         if new_ids:
             self._notify_dispatcher()
         return result.events
+
+    def _load(self, conn: Any) -> tuple[dict, dict]:
+        """Alert states and groups: from memory when no other connection wrote since our last
+        commit (``PRAGMA data_version`` unchanged), else from the store. Call inside the transaction:
+        with the write lock held nobody else can commit, so the version read here is also the one
+        after our commit (a connection's own commits do not change its ``data_version``)."""
+        cached, self._cache = self._cache, None  # stays invalid if this transaction fails
+        self._version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if cached is not None and cached[0] == self._version:
+            return cached[1], cached[2]
+        return self.outbox.load_states(conn), self.outbox.load_groups(conn)
+
+    def _remember(self, result: Any) -> None:
+        """Keep what was just committed for the next call (``step`` never mutates its inputs)."""
+        self._cache = (self._version, result.states, result.groups)
 
     def ack(self, slo: str, by: str, now: float) -> list[AlertEvent]:
         """Acknowledge the firing alerts of ``slo`` (no repeats until resolved or escalated).
@@ -175,10 +193,10 @@ class Alerting:
         they fire. Returns the ``acknowledged`` events (empty: nothing was firing).
         """
         with self.store.transaction() as conn:
-            states = self.outbox.load_states(conn)
-            groups = self.outbox.load_groups(conn)
+            states, groups = self._load(conn)
             result = acknowledge(states, groups, slo, by, self.policy, now)
             new_ids = self.outbox.save(conn, result, now)
+        self._remember(result)
         if new_ids:
             self._notify_dispatcher()
         return result.events

@@ -244,3 +244,18 @@ def test_backoff_is_full_jitter_under_an_exponential_cap():
         delays = [policy.backoff(attempt, rng) for _ in range(200)]
         assert all(0.0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # spread over the whole range, not a fixed delay
+
+
+def test_state_written_by_another_process_is_not_overwritten_by_a_cached_copy(store, tmp_path):
+    a = make(store, ScriptedChannel("hook"))
+    other = Store.open(tmp_path / "state.db")
+    try:
+        b = make(other, ScriptedChannel("hook"))
+        a.process(report(T0), T0)
+        a.process(report(T0 + 10), T0 + 10)  # served from a's in-memory copy
+        b.ack("helpfulness", "bob", T0 + 20)  # another process changes the state
+        a.process(report(T0 + 30), T0 + 30)
+        (rec,) = [r for r in a.alerts("helpfulness") if r.severity == "critical"]
+        assert rec.acked_by == "bob"
+    finally:
+        other.close()
