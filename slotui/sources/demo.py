@@ -168,6 +168,7 @@ def schedule(t: float) -> tuple[float, float, float, float]:
 
 
 WEEK_CELLS = int(7 * DAY // CELL)
+CELLS_PER_DAY = int(DAY // CELL)
 _PROFILE: dict[int, tuple[float, float, float, float, float, float]] = {}
 
 
@@ -214,18 +215,25 @@ class DemoTraffic:
         self._counts: dict[int, tuple[int, int]] = {}
         self._cells: dict[int, _Cell] = {}
         self._records: dict[int, list[dict[str, Any]]] = {}
+        self._blocks: dict[int, list[float]] = {}
 
     # ---------------------------------------------------------------- randomness
 
-    def _uniforms(self, index: int, salt: int) -> tuple[float, float, float, float]:  # noqa: D401
-        """Four uniforms in [0, 1) (16 bits each) for (seed, cell, salt): one hash per call."""
-        h = _mix(self._key ^ ((index << 2) | salt) & _M64)
-        return (
-            (h & 0xFFFF) / 65536.0,
-            ((h >> 16) & 0xFFFF) / 65536.0,
-            ((h >> 32) & 0xFFFF) / 65536.0,
-            (h >> 48) / 65536.0,
-        )
+    def _noise(self, index: int) -> tuple[list[float], int]:
+        """The uniforms of cell ``index``: ``(block, offset)``, 8 floats from ``block[offset]``.
+
+        One seeded Mersenne Twister per day of cells draws all of that day's
+        uniforms at once (stable across Python versions for an integer seed).
+        """
+        block, i = divmod(index, CELLS_PER_DAY)
+        draws = self._blocks.get(block)
+        if draws is None:
+            rng = random.Random(_mix(self._key ^ _mix(block & _M64)))
+            draws = [rng.random() for _ in range(CELLS_PER_DAY * 8)]
+            if len(self._blocks) > 400:
+                self._blocks.clear()
+            self._blocks[block] = draws
+        return draws, i * 8
 
     # ---------------------------------------------------------------- cells
 
@@ -234,12 +242,12 @@ class DemoTraffic:
         cached = self._counts.get(index)
         if cached is not None:
             return cached
-        factor, rate, *_ = _profile(index)
-        expected = self.rate * CELL * factor
-        h = _mix(self._key ^ ((index << 2) | 1) & _M64)
-        noise = ((h & 0xFFFF) + ((h >> 16) & 0xFFFF) + ((h >> 32) & 0xFFFF) - 98304) / 32768.0  # ~N(0, 1)
+        profile = _PROFILE.get(index % WEEK_CELLS) or _profile(index)
+        expected = self.rate * CELL * profile[0]
+        draws, o = self._noise(index)
+        noise = (draws[o] + draws[o + 1] + draws[o + 2] - 1.5) * 2.0  # roughly N(0, 1)
         n = max(0, int(round(expected + math.sqrt(expected) * noise)))
-        errors = min(n, int(n * rate + (h >> 48) / 65536.0))
+        errors = min(n, int(n * profile[1] + draws[o + 3]))  # randomised rounding
         if len(self._counts) > 50_000:
             self._counts.clear()
         self._counts[index] = (n, errors)
@@ -252,7 +260,8 @@ class DemoTraffic:
         n, errors = self.counts(index)
         c = _Cell(index, n, errors)
         _, _, p95, helpfulness, accuracy, cost = _profile(index)
-        u1, u2, u3, u4 = self._uniforms(index, 2)
+        draws, o = self._noise(index)
+        u1, u2, u3, u4 = draws[o + 4 : o + 8]
         c.mu = math.log(p95) - LATENCY_SIGMA * _Z95 + (u1 - 0.5) * 0.1
         c.help = helpfulness + (u2 - 0.5) * 0.02
         c.acc = accuracy + (u3 - 0.5) * 0.02
