@@ -259,3 +259,55 @@ def test_state_written_by_another_process_is_not_overwritten_by_a_cached_copy(st
         assert rec.acked_by == "bob"
     finally:
         other.close()
+
+
+class BlockingChannel(ScriptedChannel):
+    """A receiver that does not answer until ``gate`` is set."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        import asyncio
+
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def send(self, notification):
+        self.got.append(notification)
+        self.entered.set()
+        await self.gate.wait()
+        return DeliveryResult.delivered(200)
+
+
+async def test_background_workers_per_channel_a_hung_receiver_delays_nobody_else(store):
+    import asyncio
+    import time
+
+    fast, hung = ScriptedChannel("fast"), BlockingChannel("hung")
+    policy = AlertPolicy(router=Router([], {"fast": "webhook", "hung": "webhook"}), group_by=("slo",), group_wait=0.0)
+    al = Alerting(policy, store, channels={"fast": fast, "hung": hung})
+    stop = asyncio.Event()
+    task = asyncio.create_task(al.run_dispatcher(stop, poll=5.0))
+    try:
+        now = time.time()
+        al.process(report(now, Status.CRITICAL, SPEC, OTHER), now)  # wakes the dispatcher: no poll wait
+        await asyncio.wait_for(hung.entered.wait(), 5)
+        for _ in range(500):
+            if len(fast.got) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert sorted(n.group_key for n in fast.got) == ['{slo="helpfulness"}', '{slo="latency"}']
+        states = dict(
+            store.conn.execute("SELECT channel || fingerprint, state FROM notifications WHERE channel = 'fast'").fetchall()
+        )
+        assert set(states.values()) == {"delivered"}
+        assert len(hung.got) == 2  # both in flight (up to per_channel at once), neither answered
+        hung.gate.set()
+        for _ in range(500):
+            if all(h.state == "delivered" for h in al.history()):
+                break
+            await asyncio.sleep(0.01)
+        assert [h.state for h in al.history()] == ["delivered"] * 4
+    finally:
+        hung.gate.set()
+        stop.set()
+        await asyncio.wait_for(task, 5)
