@@ -213,3 +213,166 @@ def pending_note(books: Iterable[SpanBook]) -> str | None:
     n = sum(len(b.pending) for b in books)
     return f"backfill in progress: {n} span(s) of history still to fetch" if n else None
 
+
+
+# --------------------------------------------------------------------------- range sources
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What one SLO asks a range source; equal measures share requests and history.
+
+    ``key`` identifies the question (source-specific, hashable); ``kind`` is
+    ``threshold`` (answers a float or None) or ``ratio`` (answers ``(good,
+    total)`` or None).
+    """
+
+    key: Any
+    kind: str
+
+
+class RangeSource:
+    """A source answering "the SLI over ``[start, end)``" per request, with history by spans.
+
+    Subclasses set ``name`` and ``timeout`` and implement :meth:`measure_for`
+    (SLO -> :class:`Measure`, raising :class:`QueryError`) and :meth:`measure`
+    (one range, raising :class:`QueryError` or :class:`SourceError`). Sources
+    that answer a whole time series in one request also implement
+    :meth:`grid_step_ok` and :meth:`measure_grid`. What SLOs get:
+
+    - threshold: ``value`` over ``[now - window, now)``, ``slices`` over the period;
+    - ratio: ``windows`` for the SLO window, every tier window and a rolling
+      period, each asked directly; ``buckets`` over the period.
+
+    A fetch raises :class:`SourceError` when every current-window request failed
+    for a source reason; otherwise failures land on the SLOs they concern.
+    """
+
+    name: str
+    timeout: float
+    concurrency: int = 4
+    coarse_step: float = DEFAULT_COARSE
+
+    def _range_state(self) -> dict[Any, SpanBook]:
+        books = getattr(self, "_span_books", None)
+        if books is None:
+            books = {}
+            self._span_books = books
+        return books
+
+    def measure_for(self, spec: SLOSpec) -> Measure:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def measure(self, measure: Measure, start: float, end: float) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grid_step_ok(self, measure: Measure, step: float) -> bool:
+        """Whether :meth:`measure_grid` can answer spans of ``step`` seconds in one request."""
+        return False
+
+    async def measure_grid(self, measure: Measure, start: float, end: float, step: float) -> dict[float, Any]:
+        """Answers per span start for the spans of ``step`` in ``[start, end)`` (absent: no data)."""
+        raise NotImplementedError  # pragma: no cover - only called when grid_step_ok
+
+    def coarse_for(self, spec: SLOSpec) -> float:
+        """The backfill step of ``spec``: ``params.backfill_step`` or the source's, a multiple of the slice."""
+        raw = spec.params.get("backfill_step") if spec.params else None
+        coarse = self.coarse_step
+        if raw is not None:
+            from slotui.config.durations import parse_duration
+
+            try:
+                coarse = float(parse_duration(raw))  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise QueryError(f"params.backfill_step: {exc}") from None
+        step = float(spec.slice)
+        if coarse <= step:
+            return step
+        return max(step, math.floor(coarse / step + 1e-9) * step)
+
+    async def fetch_ranges(self, slos: Sequence[SLOSpec], now: float) -> dict[str, Any]:
+        """Answer every SLO as of ``now`` (see the class docstring); returns SLIData per name."""
+        from slotui.core.types import SLIData
+
+        out: dict[str, SLIData] = {}
+        books = self._range_state()
+        plans: list[tuple[SLOSpec, Measure, SpanBook, list[float]]] = []
+        current: dict[tuple[Any, float, float], Measure] = {}
+        for spec in slos:
+            try:
+                measure = self.measure_for(spec)
+                coarse = self.coarse_for(spec)
+            except QueryError as exc:
+                out[spec.name] = SLIData(error=str(exc))
+                continue
+            widths = ratio_windows(spec) if measure.kind == "ratio" else [spec.window]
+            for w in widths:
+                current[(measure, now - w, now)] = measure
+            key = (measure, float(spec.slice), coarse)
+            book = books.get(key)
+            if book is None:
+                book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse)
+            book.plan(now, spec.period)
+            plans.append((spec, measure, book, widths))
+        keys = list(current)
+        answers = await asyncio.gather(*(self.measure(m, s, e) for (m, s, e) in keys), return_exceptions=True)
+        results: dict[tuple[Any, float, float], Any] = {}
+        for key, answer in zip(keys, answers):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer
+            results[key] = answer
+        source_errors = [a for a in answers if isinstance(a, SourceError)]
+        if source_errors and len(source_errors) == len(answers):
+            raise source_errors[0]
+        if not source_errors:
+            await self._backfill([book for _, _, book, _ in plans], [m for _, m, _, _ in plans])
+        for spec, measure, book, widths in plans:
+            got = [results[(measure, now - w, now)] for w in widths]
+            failed = [g for g in got if isinstance(g, Exception)]
+            if failed:
+                out[spec.name] = SLIData(error=str(failed[0]))
+                continue
+            note = pending_note([book])
+            if book.error is not None:
+                out[spec.name] = SLIData(error=book.error)
+                continue
+            if measure.kind == "ratio":
+                windows = {w: (float(g[0]), float(g[1])) for w, g in zip(widths, got) if g is not None}
+                out[spec.name] = SLIData(buckets=tuple(book.buckets()), windows=windows, fetched_at=now, note=note)
+            else:
+                out[spec.name] = SLIData(value=got[0], slices=tuple(book.slices()), fetched_at=now, note=note)
+        return out
+
+    async def _backfill(self, books: Sequence[SpanBook], measures: Sequence[Measure]) -> None:
+        """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one)."""
+        stop_at = soft_deadline(self.timeout)
+        seen: set[int] = set()
+        jobs: list[tuple[SpanBook, Span]] = []
+        owner: dict[int, Measure] = {}
+        for book, measure in zip(books, measures):
+            if id(book) in seen or not book.pending or book.error is not None:
+                continue
+            seen.add(id(book))
+            owner[id(book)] = measure
+            by_width: dict[float, list[Span]] = {}
+            for span in book.pending:
+                by_width.setdefault(round(span[1] - span[0], 6), []).append(span)
+            for width, spans in by_width.items():
+                if len(spans) > 1 and self.grid_step_ok(measure, width) and time.monotonic() < stop_at:
+                    start = min(s for s, _ in spans)
+                    end = max(e for _, e in spans)
+                    try:
+                        answers = await self.measure_grid(measure, start, end, width)
+                    except QueryError as exc:
+                        book.error = str(exc)
+                        break
+                    except SourceError:
+                        jobs.extend((book, span) for span in spans)
+                        continue
+                    for span in spans:
+                        book.record(span, answers.get(span[0]))
+                else:
+                    jobs.extend((book, span) for span in spans)
+        if jobs:
+            await run_spans(jobs, lambda book, span: self.measure(owner[id(book)], span[0], span[1]),
+                            concurrency=self.concurrency, stop_at=stop_at)

@@ -62,9 +62,10 @@ class FakeServer:
     """
 
     def __init__(self, route: Callable[[Request], Answer], *, hang: bool = False,
-                 fail: Sequence[Answer] = ()) -> None:
+                 fail: Sequence[Answer] = (), delay: float = 0.0) -> None:
         self.route = route
         self.hang = hang
+        self.delay = delay
         self.fail = list(fail)
         self.requests: list[Request] = []
         self.release = threading.Event()
@@ -89,6 +90,8 @@ class FakeServer:
                 if outer.hang:
                     outer.release.wait(30)
                     return
+                if outer.delay:
+                    outer.release.wait(outer.delay)  # simulated server latency
                 try:
                     answer = canned if canned is not None else outer.route(req)
                 except Exception as exc:  # a bug in a fake must show up, not hang the client

@@ -1,0 +1,493 @@
+"""LangSmith source: run statistics of a tracing project through the ``langsmith`` SDK.
+
+The SDK (``langsmith.Client``, imported on the first fetch: it costs ~450 ms)
+is built with the configured ``api_url`` and ``api_key``, no tracing thread
+(``auto_batch_tracing=False``), a timeout equal to the source's and no retries
+of its own (slotui retries within the fetch's time budget). Its blocking calls
+run in threads (``asyncio.to_thread``), at most ``max_concurrency`` at a time.
+The project is resolved to its id once (``read_project``, ``GET /sessions``),
+then every question is one ``get_run_stats`` (``POST /runs/stats``) over a
+time range ``[start_time, end_time)`` of root runs (``is_root``; set
+``params.is_root: false`` for all runs) matching ``params.filter`` (a LangSmith
+filter such as ``eq(name, "chat")``).
+
+What each SLO means here (``query:`` for threshold SLOs, ``ratio:`` for ratios):
+
+- ``availability`` / ``success_rate``: ``1 - error_rate`` (threshold, higher is
+  better); ``error_rate`` (lower);
+- ``feedback:KEY``: the mean feedback score ``feedback_stats[KEY].avg``;
+  ``sli: {field: KEY, agg: mean}`` and the seed's ``quality_slos`` /
+  ``avg(KEY) < X`` rules mean the same;
+- ``cost_per_run``: ``total_cost / run_count`` (USD; ``sli: {field: cost}``);
+  ``total_cost``, ``run_count``, ``total_tokens``, ``tokens_per_run``;
+- ``latency_p50`` / ``latency_p99`` (seconds; ``_ms`` suffix for milliseconds;
+  ``first_token_p50`` / ``first_token_p99`` alike): LangSmith gives only p50
+  and p99, so for a p95 objective use the share of slow runs:
+- ``slower_than:X`` (``X`` like ``2s`` or ``2500ms``): share of runs with
+  ``latency > X`` (threshold, lower is better), from two counts: runs matching
+  ``gt(latency, X)`` and all runs;
+- ratio ``good: success`` (also ``ok``, ``not error``): ``good = round(run_count
+  * (1 - error_rate))``, ``total = run_count``;
+- ratio ``good: "latency <= X"`` (or ``< X``): ``good = total - count(gt(latency, X))``
+  (``gte`` for ``<``): the share of runs not slower than X;
+- ratio ``good: FILTER`` (any other LangSmith filter): runs matching it;
+  ``total:`` may restrict the events with another filter.
+
+History: the first fetch backfills the period in coarse spans (default one
+hour, ``params.backfill_step`` to change) and the edges in slices; later
+fetches ask only new slices (:mod:`slotui.sources.backfill`). A 30-day period
+at 5-minute slices is ~744 requests instead of 8,640, spread over several
+fetches when it does not fit in one fetch's time budget.
+
+No-data rules: zero runs, a null or ``"NaN"`` statistic, or a feedback key
+without scores is no data for that point. A filter LangSmith rejects (400/422)
+is an error on that SLO. 401 ("unauthorized"), 403, 429 (retried, honouring
+Retry-After within the timeout), 5xx, timeouts, connection failures, malformed
+JSON and an unknown project are source errors; messages never hold the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.backfill import Measure, QueryError, RangeSource
+from slotui.sources.base import SourceError
+from slotui.sources.runtime import FETCH_DEADLINE
+from slotui.sources.values import NotANumber, count_number, sli_number
+
+if TYPE_CHECKING:
+    from slotui.config.model import LangSmithSourceConfig
+
+#: Tries per statistics request (the first one included).
+MAX_ATTEMPTS = 3
+
+_STAT_FIELDS = {
+    "error_rate": "error_rate",
+    "latency_p50": "latency_p50",
+    "latency_p99": "latency_p99",
+    "first_token_p50": "first_token_p50",
+    "first_token_p99": "first_token_p99",
+    "total_cost": "total_cost",
+    "total_tokens": "total_tokens",
+    "run_count": "run_count",
+    "streaming_rate": "streaming_rate",
+    "median_tokens": "median_tokens",
+}
+_SUCCESS = {"success", "ok", "not error", "error == false", "error == null"}
+_LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
+
+
+def _seconds(text: str) -> float:
+    m = _DURATION.match(text)
+    if not m:
+        raise QueryError(f"expected a latency such as 2s or 2500ms (got {text!r})")
+    value = float(m.group(1))
+    return value / 1000.0 if (m.group(2) or "s").lower() == "ms" else value
+
+
+def _and(*filters: str | None) -> str | None:
+    parts = [f for f in filters if f]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "and(" + ", ".join(parts) + ")"
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
+
+
+class LangSmithSource(RangeSource):
+    """A LangSmith tracing project as a slotui source (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: "LangSmithSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        self.concurrency = config.max_concurrency
+        self.api_url = config.api_url.rstrip("/")
+        self._client: Any = None
+        self._session: Any = None
+        self._project_id: str | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._client_lock = threading.Lock()
+        self.requests_made = 0
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await asyncio.to_thread(_close_client, client)
+
+    # ------------------------------------------------------------------ queries
+
+    def measure_for(self, spec: SLOSpec) -> Measure:
+        params = dict(spec.params or {})
+        base = params.get("filter")
+        if base is not None and not isinstance(base, str):
+            raise QueryError("params.filter must be a LangSmith filter string such as 'eq(name, \"chat\")'")
+        is_root = params.get("is_root", True)
+        if is_root is not None and not isinstance(is_root, bool):
+            raise QueryError("params.is_root must be true, false or null")
+        if spec.kind == "ratio":
+            good = (spec.good or "").strip()
+            total_filter = _and(base, spec.total.strip() if spec.total else None)
+            if not good:
+                raise QueryError("a ratio SLO on langsmith needs ratio.good: success, 'latency <= 2s' or a filter")
+            if good.lower() in _SUCCESS:
+                return Measure(("success", total_filter, is_root), "ratio")
+            m = _LATENCY_GOOD.match(good)
+            if m:
+                bound = float(m.group(2)) / (1000.0 if (m.group(3) or "s").lower() == "ms" else 1.0)
+                op = "gt" if m.group(1) == "<=" else "gte"
+                return Measure(("not_matching", total_filter, f"{op}(latency, {bound:g})", is_root), "ratio")
+            return Measure(("matching", total_filter, good, is_root), "ratio")
+        metric = self._metric_name(spec)
+        if metric.startswith("slower_than:"):
+            bound = _seconds(metric.split(":", 1)[1])
+            return Measure(("share", base, f"gt(latency, {bound:g})", is_root), "threshold")
+        if metric.startswith("feedback:"):
+            key = metric.split(":", 1)[1].strip()
+            if not key:
+                raise QueryError("feedback: needs a feedback key, e.g. feedback:helpfulness")
+            return Measure(("feedback", base, key, is_root), "threshold")
+        scale = 1.0
+        name = metric
+        if name.endswith("_ms") and name[:-3] in ("latency_p50", "latency_p99", "first_token_p50", "first_token_p99"):
+            name, scale = name[:-3], 1000.0
+        if name in ("availability", "success_rate", "cost_per_run", "tokens_per_run") or name in _STAT_FIELDS:
+            return Measure(("stat", base, name, scale, is_root), "threshold")
+        raise QueryError(
+            f"unknown LangSmith metric {metric!r}; expected availability, error_rate, feedback:KEY, cost_per_run, "
+            "latency_p50[_ms], latency_p99[_ms], slower_than:2s, total_cost, run_count, total_tokens, tokens_per_run"
+        )
+
+    @staticmethod
+    def _metric_name(spec: SLOSpec) -> str:
+        if spec.query:
+            return spec.query.strip()
+        field = (spec.sli_field or "").strip()
+        agg = (spec.sli_agg or "mean").lower()
+        if not field:
+            raise QueryError("a threshold SLO on langsmith needs query: (e.g. feedback:helpfulness) or sli.field")
+        for prefix in ("feedback.", "evaluations.", "feedback:"):
+            if field.startswith(prefix):
+                field = field[len(prefix):]
+                break
+        if field in ("latency", "latency_s") and agg in ("p50", "p99", "median"):
+            return "latency_p50" if agg in ("p50", "median") else "latency_p99"
+        if field in ("cost", "total_cost") and agg == "mean":
+            return "cost_per_run"
+        if agg not in ("mean", "avg"):
+            raise QueryError(f"LangSmith gives the mean of feedback scores, not {agg} (field {field!r})")
+        return f"feedback:{field}"
+
+    # ------------------------------------------------------------------ answers
+
+    async def measure(self, measure: Measure, start: float, end: float) -> Any:
+        kind = measure.key[0]
+        if kind == "stat":
+            _, base, name, scale, is_root = measure.key
+            stats = await self._stats(base, is_root, start, end)
+            value = _stat_value(stats, name)
+            return None if value is None else value * scale
+        if kind == "feedback":
+            _, base, key, is_root = measure.key
+            stats = await self._stats(base, is_root, start, end)
+            entry = (stats.get("feedback_stats") or {}).get(key)
+            if not isinstance(entry, Mapping):
+                return None
+            return _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
+        if kind == "share":
+            _, base, slow, is_root = measure.key
+            everything, slow_stats = await asyncio.gather(
+                self._stats(base, is_root, start, end), self._stats(_and(base, slow), is_root, start, end)
+            )
+            total = _count(everything)
+            return _count(slow_stats) / total if total > 0 else None
+        if kind == "success":
+            _, base, is_root = measure.key
+            stats = await self._stats(base, is_root, start, end)
+            total = _count(stats)
+            if total <= 0:
+                return (0.0, 0.0)
+            error_rate = _number(stats.get("error_rate"), "error_rate")
+            if error_rate is None:
+                return None
+            good = float(round(total * (1.0 - min(max(error_rate, 0.0), 1.0))))
+            return (good, total)
+        if kind in ("not_matching", "matching"):
+            _, base, extra, is_root = measure.key
+            everything, matching = await asyncio.gather(
+                self._stats(base, is_root, start, end), self._stats(_and(base, extra), is_root, start, end)
+            )
+            total = _count(everything)
+            hits = min(_count(matching), total)
+            return (total - hits if kind == "not_matching" else hits, total)
+        raise AssertionError(kind)
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO as of ``now`` (see the module docstring)."""
+        await self._ensure_project()
+        return await self.fetch_ranges(slos, now)
+
+    # ------------------------------------------------------------------ SDK calls
+
+    def _limiter(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self._semaphore
+
+    async def _ensure_project(self) -> None:
+        if self._project_id is not None:
+            return
+        async with self._limiter():
+            self._project_id = await asyncio.to_thread(self._read_project)
+
+    async def _stats(self, filter_: str | None, is_root: bool | None, start: float, end: float) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "project_ids": [self._project_id],
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+        }
+        if filter_:
+            kwargs["filter"] = filter_
+        if is_root is not None:
+            kwargs["is_root"] = is_root
+        async with self._limiter():
+            stats = await asyncio.to_thread(self._call, "get_run_stats", kwargs, "runs/stats")
+        if not isinstance(stats, dict):
+            raise SourceError(f"malformed answer from {self.api_url}/runs/stats: expected a JSON object",
+                              retryable=False)
+        return stats
+
+    def _read_project(self) -> str:
+        """(thread) The project's id; raises SourceError when it does not exist."""
+        from langsmith import utils as ls_utils
+
+        try:
+            project = self._call("read_project", {"project_name": self.config.project}, "sessions")
+        except _NotFound:
+            raise SourceError(
+                f"project {self.config.project!r} not found at {self.api_url} (check project and api_key)",
+                retryable=False,
+            ) from None
+        except ls_utils.LangSmithError as exc:  # pragma: no cover - classified in _call
+            raise SourceError(self._scrub(str(exc)), retryable=False) from None
+        return str(project.id)
+
+    def _make_client(self) -> Any:
+        """(thread) The SDK client, built once; the import happens here, off the event loop."""
+        with self._client_lock:
+            if self._client is not None:
+                return self._client
+            import requests
+            from langsmith import Client
+            from urllib3.util.retry import Retry
+
+            outer = self
+
+            class RecordingSession(requests.Session):
+                """Remembers, per thread, the Retry-After of the last 429 answer (the SDK drops it)."""
+
+                local = threading.local()
+
+                def request(self, *args: Any, **kwargs: Any) -> Any:
+                    outer.requests_made += 1
+                    response = super().request(*args, **kwargs)
+                    self.local.retry_after = response.headers.get("Retry-After") if response.status_code == 429 else None
+                    return response
+
+            session = RecordingSession()
+            timeout_ms = max(1, int(self.timeout * 1000))
+            self._session = session
+            self._client = Client(
+                api_url=self.config.api_url,
+                api_key=self.config.api_key or None,
+                auto_batch_tracing=False,
+                session=session,
+                timeout_ms=(timeout_ms, timeout_ms),
+                retry_config=Retry(total=0, raise_on_status=False, raise_on_redirect=False),
+            )
+            return self._client
+
+    def _call(self, method: str, kwargs: dict[str, Any], path: str) -> Any:
+        """(thread) One SDK call with slotui's retries; SDK errors become SourceError/QueryError."""
+        client = self._make_client()
+        deadline = FETCH_DEADLINE.get()
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return getattr(client, method)(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - every SDK failure is classified below
+                error = self._classify(exc, path)
+            if isinstance(error, (QueryError, _NotFound)) or not error.retryable or attempt >= MAX_ATTEMPTS:
+                raise error
+            delay = self._retry_delay(attempt)
+            if time.monotonic() + delay >= deadline:
+                raise error
+            time.sleep(delay)  # backoff in this worker thread, within the fetch's budget
+
+    def _retry_delay(self, attempt: int) -> float:
+        raw = getattr(getattr(self._session, "local", None), "retry_after", None) if self._session else None
+        if raw is not None:
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                pass
+        return min(2.0, 0.1 * (2 ** (attempt - 1)))
+
+    def _classify(self, exc: Exception, path: str) -> Exception:
+        import requests
+        from langsmith import utils as ls_utils
+
+        where = f"{self.api_url}/{path}"
+        if isinstance(exc, ls_utils.LangSmithAuthError):
+            return SourceError(f"unauthorized (check api_key): HTTP 401 from {where}", retryable=False)
+        if isinstance(exc, ls_utils.LangSmithRateLimitError):
+            return SourceError(f"rate limited: HTTP 429 from {where}")
+        if isinstance(exc, ls_utils.LangSmithNotFoundError):
+            if path == "sessions":
+                return _NotFound()
+            return SourceError(f"not found (check api_url): HTTP 404 from {where}", retryable=False)
+        if isinstance(exc, ls_utils.LangSmithAPIError):
+            return SourceError(f"server error: HTTP 500 from {where}{self._detail(exc)}")
+        if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.ConnectionError)):
+            if isinstance(exc.__cause__, requests.Timeout) or isinstance(exc, requests.Timeout):
+                return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
+            return SourceError(f"cannot connect to {self.api_url}")
+        if isinstance(exc, requests.Timeout):
+            return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
+        if isinstance(exc, (ValueError, TypeError)) and not isinstance(exc, ls_utils.LangSmithError):
+            # response.json() failed, or the answer did not fit the SDK's models.
+            return SourceError(f"malformed answer from {where}: {exc.__class__.__name__}", retryable=False)
+        if isinstance(exc, ls_utils.LangSmithUserError):
+            return SourceError(self._scrub(str(exc)).split("\n")[0][:200], retryable=False)
+        if isinstance(exc, ls_utils.LangSmithError):
+            response = _response_of(exc)
+            status = response.status_code if response is not None else _status_of(str(exc))
+            detail = self._detail(exc)
+            if status in (400, 422):
+                return QueryError(f"LangSmith rejected the query: HTTP {status}{detail}")
+            if status == 403:
+                return SourceError(f"forbidden (check the api_key's permissions): HTTP 403 from {where}",
+                                   retryable=False)
+            if status is not None and status >= 500:
+                return SourceError(f"server error: HTTP {status} from {where}{detail}")
+            if status is not None:
+                return SourceError(f"HTTP {status} from {where}{detail}", retryable=False)
+            return SourceError(f"request to {where} failed: {exc.__class__.__name__}")
+        return SourceError(f"request to {where} failed: {exc.__class__.__name__}")
+
+    def _detail(self, exc: Exception) -> str:
+        """``: <server message>`` from the HTTP answer behind an SDK error (JSON ``detail`` when present)."""
+        response = _response_of(exc)
+        if response is None:
+            return ""
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        text = ""
+        if isinstance(payload, dict):
+            for key in ("detail", "message", "error"):
+                if isinstance(payload.get(key), str):
+                    text = payload[key]
+                    break
+        if not text:
+            try:
+                text = response.text or ""
+            except Exception:  # noqa: BLE001 - a body we cannot decode has nothing to show
+                text = ""
+        text = " ".join(text.split())[:200]
+        return f": {self._scrub(text)}" if text else ""
+
+    def _scrub(self, text: str) -> str:
+        key = self.config.api_key
+        if key and len(key) >= 4:
+            text = text.replace(key, "***")
+        return text
+
+
+class _NotFound(Exception):
+    """(internal) The project lookup found nothing."""
+
+    retryable = False
+
+
+def _response_of(exc: BaseException) -> Any:
+    """The ``requests`` response behind an SDK error (it raises inside ``except HTTPError``), or None."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:
+        response = getattr(current, "response", None)
+        if response is not None and hasattr(response, "status_code"):
+            return response
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _status_of(text: str) -> int | None:
+    m = re.search(r"\b([1-5]\d\d) (?:Client|Server) Error", text)
+    return int(m.group(1)) if m else None
+
+
+def _number(raw: Any, what: str) -> float | None:
+    try:
+        return sli_number(raw)
+    except NotANumber as exc:
+        raise QueryError(f"LangSmith answered a non-number for {what}: {exc}") from None
+
+
+def _count(stats: Mapping[str, Any]) -> float:
+    try:
+        return count_number(stats.get("run_count"))
+    except NotANumber as exc:
+        raise QueryError(f"LangSmith answered a non-number for run_count: {exc}") from None
+
+
+def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
+    runs = _count(stats)
+    if name in ("availability", "success_rate"):
+        rate = _number(stats.get("error_rate"), "error_rate") if runs > 0 else None
+        return None if rate is None else 1.0 - rate
+    if name == "cost_per_run":
+        cost = _number(stats.get("total_cost"), "total_cost") if runs > 0 else None
+        return None if cost is None else cost / runs
+    if name == "tokens_per_run":
+        tokens = _number(stats.get("total_tokens"), "total_tokens") if runs > 0 else None
+        return None if tokens is None else tokens / runs
+    if name == "run_count":
+        return runs
+    if runs <= 0 and name != "total_cost" and name != "total_tokens":
+        return None
+    value = _number(stats.get(_STAT_FIELDS[name]), name)
+    if value is None and name in ("total_cost", "total_tokens"):
+        return 0.0 if runs <= 0 else None
+    return value if value is None or not math.isnan(value) else None
+
+
+def _close_client(client: Any) -> None:
+    session = getattr(client, "session", None)
+    if session is not None:
+        session.close()

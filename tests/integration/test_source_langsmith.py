@@ -1,0 +1,315 @@
+"""The LangSmith source: the real ``langsmith`` SDK client talking to a local LangSmith API.
+
+The fake answers ``GET /sessions`` and ``POST /runs/stats`` with the shapes of
+the LangSmith API, computed from a list of runs; the expected values here are
+computed directly from the same runs.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from slotui.config.model import LangSmithSourceConfig
+from slotui.core.evaluate import evaluate_slo
+from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec, Status
+from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.langsmith import LangSmithSource
+from slotui.sources.runtime import fetch_all
+
+try:
+    from tests.integration.saas_servers import LangSmithAPI, Run, parse_time
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from saas_servers import LangSmithAPI, Run, parse_time  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_780_000_000.0 + 123.0  # not on the slice grid
+KEY = "lsv2_pt_test_key_0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _no_langsmith_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("LANGSMITH_", "LANGCHAIN_")):
+            monkeypatch.delenv(name)
+
+
+def make_runs(seed: int = 3, hours: float = 30) -> list[Run]:
+    rng = random.Random(seed)
+    runs = []
+    t = NOW - hours * HOUR
+    while t < NOW + 600:
+        incident = NOW - 3 * HOUR <= t < NOW - 2.5 * HOUR
+        runs.append(Run(
+            start_time=t,
+            latency=round(rng.lognormvariate(0.0, 0.5) * (3 if incident else 1), 3),
+            error=rng.random() < (0.3 if incident else 0.01),
+            total_cost=round(rng.uniform(0.001, 0.004), 6),
+            feedback={"helpfulness": rng.choice([0.0, 0.5, 1.0])} if rng.random() < 0.6 else {},
+        ))
+        t += rng.uniform(5, 40)
+    return runs
+
+
+RUNS = make_runs()
+
+
+def source(url: str, **extra: object) -> LangSmithSource:
+    cfg = LangSmithSourceConfig.model_validate(
+        {"type": "langsmith", "api_url": url, "api_key": KEY, "project": "support-bot", "timeout": 10, **extra})
+    return LangSmithSource("ls", cfg, base_dir=Path("."))
+
+
+def spec(name: str, **kw: object) -> SLOSpec:
+    base: dict[str, object] = dict(name=name, kind="threshold", target=0.8, direction="higher_is_better",
+                                   source="ls", window=HOUR, period=DAY, slice=5 * MINUTE, interval=30.0)
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def availability(**kw: object) -> SLOSpec:
+    return spec("availability", kind="ratio", target=0.99, good="success", **kw)
+
+
+def within(start: float, end: float) -> list[Run]:
+    return [r for r in RUNS if start <= r.start_time < end]
+
+
+def ok_total(start: float, end: float) -> tuple[float, float]:
+    runs = within(start, end)
+    return float(sum(not r.error for r in runs)), float(len(runs))
+
+
+def mean_feedback(start: float, end: float) -> float | None:
+    scores = [r.feedback["helpfulness"] for r in within(start, end) if "helpfulness" in r.feedback]
+    return sum(scores) / len(scores) if scores else None
+
+
+async def test_availability_feedback_cost_and_slow_share_match_the_runs() -> None:
+    specs = [
+        availability(),
+        spec("helpfulness", query="feedback:helpfulness"),
+        spec("cost", query="cost_per_run", target=0.003, direction="lower_is_better"),
+        spec("slow", query="slower_than:2s", target=0.05, direction="lower_is_better"),
+        spec("fast_enough", kind="ratio", target=0.95, good="latency <= 2s"),
+        spec("seed_form", sli_field="helpfulness", sli_agg="mean"),
+    ]
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(specs, NOW)
+        finally:
+            await src.aclose()
+    assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+
+    # Ratio windows: exact counts of successful runs for the SLO window, every tier window and the period.
+    avail = got["availability"]
+    assert set(avail.windows) == {5 * MINUTE, 30 * MINUTE, HOUR, 6 * HOUR, DAY, 3 * DAY}
+    for w, counts in avail.windows.items():
+        assert counts == ok_total(NOW - w, NOW), w
+    result = evaluate_slo(availability(), avail, NOW)
+    good, total = ok_total(NOW - HOUR, NOW)
+    assert result.value == pytest.approx(good / total)
+
+    # Buckets cover the period's complete slices without overlap: hourly in the middle, 5m at the edges.
+    buckets = avail.buckets
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    last_end = NOW // 300 * 300
+    assert buckets[0][0] == first_start
+    ends = [b[0] for b in buckets[1:]] + [last_end]
+    for (start, g, t), end in zip(buckets, ends):
+        assert (g, t) == ok_total(start, end), start
+        assert end - start in (300.0, 3600.0)
+    assert sum(1 for s, e in zip([b[0] for b in buckets], ends) if e - s == 3600.0) >= 20
+
+    # Feedback mean over the window, and per slice (an hourly answer stands for each of its slices).
+    help_ = got["helpfulness"]
+    assert help_.value == pytest.approx(mean_feedback(NOW - HOUR, NOW))
+    assert got["seed_form"].value == help_.value
+    slices = dict(help_.slices)
+    assert len(slices) == 287
+    newest = last_end - 300
+    assert slices[newest] == pytest.approx(mean_feedback(newest, last_end))
+    hour = (NOW - 12 * HOUR) // HOUR * HOUR
+    assert slices[hour + 600] == pytest.approx(mean_feedback(hour, hour + HOUR))
+
+    window = within(NOW - HOUR, NOW)
+    assert got["cost"].value == pytest.approx(sum(r.total_cost or 0 for r in window) / len(window), rel=1e-4)
+    slow_share = sum(r.latency > 2 for r in window) / len(window)
+    assert got["slow"].value == pytest.approx(slow_share)
+    assert got["fast_enough"].windows[HOUR] == (float(len(window) - sum(r.latency > 2 for r in window)),
+                                                 float(len(window)))
+
+    # Requests: the project is resolved once, then only /runs/stats, with the key and the right body.
+    sessions = [r for r in fake.requests if r.path == "/sessions"]
+    assert len(sessions) == 1 and sessions[0].query["name"] == "support-bot"
+    stats = [r for r in fake.requests if r.path == "/runs/stats"]
+    assert stats and all(r.method == "POST" and r.headers["x-api-key"] == KEY for r in stats)
+    assert all(r.json["session"] == [fake.project_id] and r.json["is_root"] is True for r in stats)
+    spans = {(parse_time(r.json["start_time"]), parse_time(r.json["end_time"])) for r in stats}
+    assert (NOW - HOUR, NOW) in spans
+    assert any(r.json.get("filter") == "gt(latency, 2)" for r in stats)
+    # Backfill at a coarse step: far fewer questions per measure than the 287 slices of the day.
+    per_measure = len({s for s in spans if s[1] <= last_end})
+    assert per_measure < 60
+
+
+async def test_later_fetches_ask_only_new_slices() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            await src.fetch([spec("helpfulness", query="feedback:helpfulness")], NOW)
+            before = len(fake.requests)
+            later = NOW + 600
+            got = (await src.fetch([spec("helpfulness", query="feedback:helpfulness")], later))["helpfulness"]
+        finally:
+            await src.aclose()
+    new = fake.requests[before:]
+    asked = sorted((parse_time(r.json["start_time"]), parse_time(r.json["end_time"])) for r in new)
+    last_end = later // 300 * 300
+    # The window, the two slices completed since, and the newest known slice again.
+    assert asked == sorted([(later - HOUR, later), (last_end - 900, last_end - 600),
+                            (last_end - 600, last_end - 300), (last_end - 300, last_end)])
+    assert dict(got.slices)[last_end - 300] == pytest.approx(mean_feedback(last_end - 300, last_end))
+
+
+async def test_a_long_backfill_spreads_over_fetches_within_the_timeout() -> None:
+    week = spec("helpfulness", query="feedback:helpfulness", period=3 * DAY)
+    with LangSmithAPI(RUNS, api_key=KEY, delay=0.02) as fake:
+        src = source(fake.url, max_concurrency=2)
+        health: dict[str, SourceHealth] = {}
+        try:
+            first, errors = await fetch_all({"ls": src}, {"ls": [week]}, NOW, {"ls": 0.6}, health)
+            assert errors == {}
+            assert "backfill in progress" in (first["helpfulness"].note or "")
+            partial = len(first["helpfulness"].slices)
+            rounds = 1
+            data = first
+            while "backfill in progress" in (data["helpfulness"].note or "") and rounds < 20:
+                data, errors = await fetch_all({"ls": src}, {"ls": [week]}, NOW, {"ls": 0.6}, health)
+                assert errors == {}
+                rounds += 1
+        finally:
+            await src.aclose()
+    assert 0 < partial < len(data["helpfulness"].slices)
+    assert data["helpfulness"].note is None and rounds > 1
+    # The newest slices came first; the whole week is there at the end (hours without runs: no data).
+    slices = dict(data["helpfulness"].slices)
+    hour = (NOW - 20 * HOUR) // HOUR * HOUR
+    assert slices[hour] == pytest.approx(mean_feedback(hour, hour + HOUR))
+    assert health["ls"].latency is not None and health["ls"].latency < 0.6
+
+
+async def test_unauthorized_is_a_source_error_without_the_key() -> None:
+    with LangSmithAPI(RUNS, api_key="another-key") as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"ls": src}, {"ls": [availability()]}, NOW, {"ls": 5}, health)
+        finally:
+            await src.aclose()
+    assert errors["ls"].startswith("unauthorized (check api_key): HTTP 401")
+    assert KEY not in errors["ls"]
+    assert len(fake.requests) == 1  # not retried
+    assert not health["ls"].ok
+    assert evaluate_slo(availability(), data["availability"], NOW).status is Status.NO_DATA
+
+
+async def test_rate_limit_is_retried_after_retry_after() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY, fail=[(429, {"detail": "Too many requests"}, {"Retry-After": "0.1"})]) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("helpfulness", query="feedback:helpfulness", period=2 * HOUR)], NOW)
+        finally:
+            await src.aclose()
+    assert got["helpfulness"].value == pytest.approx(mean_feedback(NOW - HOUR, NOW))
+    assert fake.requests[0].path == "/sessions" and fake.requests[1].path == "/sessions"
+
+
+async def test_persistent_server_error_is_a_source_error() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            await src.fetch([availability(period=2 * HOUR)], NOW)
+            fake.route = lambda r: (500, {"detail": "ClickHouse is down"})
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability(period=2 * HOUR)], NOW + 60)
+        finally:
+            await src.aclose()
+    assert "server error: HTTP 500" in str(err.value) and "ClickHouse is down" in str(err.value)
+    assert KEY not in str(err.value)
+
+
+async def test_hanging_server_times_out() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY, hang=True) as fake:
+        src = source(fake.url, timeout=1)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"ls": src}, {"ls": [availability()]}, NOW, {"ls": 0.5}, health)
+        finally:
+            fake.release.set()
+            await src.aclose()
+    assert errors["ls"] == "timed out after 0.5s"
+    assert data["availability"].error == errors["ls"]
+    assert health["ls"].consecutive_failures == 1
+
+
+async def test_malformed_json_is_a_source_error() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        fake.route = lambda r: (200, b"<html>sign in</html>")
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert "malformed answer" in str(err.value)
+
+
+async def test_nan_statistics_are_no_data() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={"error_rate": "NaN", "feedback_stats": {
+            "helpfulness": {"n": 0, "avg": "NaN", "stdev": None, "errors": 0, "values": {}}}}) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([availability(period=2 * HOUR), spec("helpfulness", query="feedback:helpfulness",
+                                                                        period=2 * HOUR)], NOW)
+        finally:
+            await src.aclose()
+    assert got["availability"].error is None and got["availability"].windows == {}
+    assert got["availability"].buckets == ()
+    assert got["helpfulness"].error is None and got["helpfulness"].value is None
+    assert got["helpfulness"].slices == ()
+    assert evaluate_slo(availability(period=2 * HOUR), got["availability"], NOW).status is Status.NO_DATA
+    assert evaluate_slo(spec("helpfulness", period=2 * HOUR), got["helpfulness"], NOW).status is Status.NO_DATA
+
+
+async def test_bad_filter_and_unknown_metric_are_errors_on_their_slo() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([
+                spec("bad_filter", kind="ratio", target=0.9, good='has(tags, "vip")', period=2 * HOUR),
+                spec("unknown", query="latency_p95"),
+                spec("helpfulness", query="feedback:helpfulness", period=2 * HOUR),
+            ], NOW)
+        finally:
+            await src.aclose()
+    assert "LangSmith rejected the query: HTTP 400" in got["bad_filter"].error
+    assert "Invalid filter" in got["bad_filter"].error
+    assert "unknown LangSmith metric 'latency_p95'" in got["unknown"].error
+    assert got["helpfulness"].error is None and got["helpfulness"].value is not None
+
+
+async def test_unknown_project_is_a_source_error() -> None:
+    with LangSmithAPI(RUNS, api_key=KEY, project="other") as fake:
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert "project 'support-bot' not found" in str(err.value)
