@@ -161,12 +161,16 @@ class Alerting:
         self.last_report = report
         for result in report.results:
             self.specs.setdefault(result.spec.name, result.spec)
-        with self.store.transaction() as conn:
-            states, groups = self._load(conn)
-            silences = self.store.list_silences(now)
-            result = step(report, states, groups, silences, self.policy, now, flush_now=flush_now)
-            new_ids = self.outbox.save(conn, result, now)
-        self._remember(result)
+        try:
+            with self.store.transaction() as conn:
+                states, groups = self._load(conn)
+                silences = self.store.list_silences(now)
+                result = step(report, states, groups, silences, self.policy, now, flush_now=flush_now)
+                new_ids = self.outbox.save(conn, result, now)
+                self._remember(result)  # under the store lock, so threads cannot interleave it
+        except BaseException:
+            self._cache = None
+            raise
         if new_ids:
             self._notify_dispatcher()
         return result.events
@@ -192,11 +196,15 @@ class Alerting:
         Enqueues an ``acknowledge`` notification for channels that were told
         they fire. Returns the ``acknowledged`` events (empty: nothing was firing).
         """
-        with self.store.transaction() as conn:
-            states, groups = self._load(conn)
-            result = acknowledge(states, groups, slo, by, self.policy, now)
-            new_ids = self.outbox.save(conn, result, now)
-        self._remember(result)
+        try:
+            with self.store.transaction() as conn:
+                states, groups = self._load(conn)
+                result = acknowledge(states, groups, slo, by, self.policy, now)
+                new_ids = self.outbox.save(conn, result, now)
+                self._remember(result)
+        except BaseException:
+            self._cache = None
+            raise
         if new_ids:
             self._notify_dispatcher()
         return result.events
