@@ -314,3 +314,119 @@ def _split_args(text: str) -> list[str]:
             cur += c
     parts.append(cur)
     return [p.strip() for p in parts if p.strip()]
+
+
+# --------------------------------------------------------------------------- Langfuse
+
+
+@dataclass
+class Observation:
+    """A Langfuse observation (latency in milliseconds, cost in USD)."""
+
+    start_time: float
+    latency_ms: float
+    level: str = "DEFAULT"
+    total_cost: float = 0.0
+    name: str = "chat"
+    type: str = "GENERATION"
+
+
+@dataclass
+class Score:
+    timestamp: float
+    name: str
+    value: float
+
+
+_GRANULARITY_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+class LangfuseAPI(FakeServer):
+    """``GET /api/public/v2/metrics?query=<json>`` over observations and numeric scores.
+
+    Supports the ``observations`` view (measures count, latency, totalCost;
+    aggregations count, sum, avg, min, max, pNN), the ``scores-numeric`` view
+    (measure value), the ``level`` dimension, ``=`` filters on level, name,
+    type, traceName, ``timeDimension`` minute/hour/day (buckets aligned to UTC,
+    ``time_dimension`` as ``YYYY-MM-DDTHH:MM:SS.000Z``), and answers counts as
+    strings (as Langfuse's ClickHouse does). Basic auth ``public:secret``;
+    ``v2=False`` answers 404 on v2 (the v1 path then answers the same).
+    """
+
+    def __init__(self, observations: Sequence[Observation], scores: Sequence[Score] = (), *,
+                 public_key: str = "pk-lf-test", secret_key: str = "sk-lf-secret", v2: bool = True,
+                 overrides: dict[str, Any] | None = None, **kw: Any) -> None:
+        self.observations = list(observations)
+        self.scores = list(scores)
+        self.v2 = v2
+        self.overrides = overrides or {}
+        import base64
+
+        self.auth = "Basic " + base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+        super().__init__(self._route, **kw)
+
+    def _route(self, req: Request) -> Answer:
+        if req.headers.get("authorization") != self.auth:
+            return 401, {"message": "Invalid credentials. Confirm that you've configured the correct host."}
+        if req.path not in ("/api/public/v2/metrics", "/api/public/metrics") or req.method != "GET":
+            return 404, {"message": "Not found"}
+        if req.path == "/api/public/v2/metrics" and not self.v2:
+            return 404, {"message": "Not found"}
+        try:
+            query = json.loads(req.query["query"])
+            return 200, {"data": self._rows(query)}
+        except (KeyError, ValueError) as exc:
+            return 400, {"message": f"Invalid query: {exc}"}
+
+    def _rows(self, q: dict[str, Any]) -> list[dict[str, Any]]:
+        start, end = parse_time(q["fromTimestamp"]), parse_time(q["toTimestamp"])
+        view = q["view"]
+        if view == "observations":
+            items = [{"t": o.start_time, "level": o.level, "name": o.name, "type": o.type, "traceName": o.name,
+                      "latency": o.latency_ms, "totalCost": o.total_cost, "count": 1} for o in self.observations]
+        elif view == "scores-numeric":
+            items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
+        else:
+            raise ValueError(f"unknown view {view!r}")
+        items = [i for i in items if start <= i["t"] < end]
+        for f in q.get("filters") or []:
+            if f.get("operator") != "=":
+                raise ValueError(f"unsupported operator {f.get('operator')!r}")
+            items = [i for i in items if i.get(f["column"]) == f["value"]]
+        dims = [d["field"] for d in q.get("dimensions") or []]
+        step = _GRANULARITY_SECONDS[q["timeDimension"]["granularity"]] if q.get("timeDimension") else None
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for i in items:
+            key = tuple(i[d] for d in dims) + ((i["t"] // step * step,) if step else ())
+            groups.setdefault(key, []).append(i)
+        if not groups and not dims and not step:
+            groups[()] = []
+        rows = []
+        for key, members in sorted(groups.items()):
+            row: dict[str, Any] = {d: key[n] for n, d in enumerate(dims)}
+            if step:
+                row["time_dimension"] = iso(key[-1]).replace(".000Z", ".000Z")
+            for m in q["metrics"]:
+                values = [x[m["measure"]] for x in members]
+                row[f"{m['aggregation']}_{m['measure']}"] = _lf_aggregate(m["aggregation"], values)
+            row.update(self.overrides)
+            rows.append(row)
+        return rows
+
+
+def _lf_aggregate(agg: str, values: list[float]) -> Any:
+    if agg == "count":
+        return str(len(values))
+    if not values:
+        return None
+    if agg == "sum":
+        return sum(values)
+    if agg == "avg":
+        return sum(values) / len(values)
+    if agg == "min":
+        return min(values)
+    if agg == "max":
+        return max(values)
+    if agg.startswith("p"):
+        return percentile_linear(values, int(agg[1:]) / 100)
+    raise ValueError(f"unknown aggregation {agg!r}")

@@ -1,0 +1,343 @@
+"""Langfuse source: the public metrics API, ``GET /api/public/v2/metrics?query=<json>``.
+
+Authentication is HTTP basic with the project's public key as user name and
+the secret key as password. Each question is one metrics query over
+``[fromTimestamp, toTimestamp)`` of the ``observations`` view (spans,
+generations, events) or the ``scores-numeric`` view; ``params.filters`` (a list
+of Langfuse filter objects, e.g. ``{column: traceName, operator: "=", value:
+chat, type: string}``) is added to every query of the SLO. A server without v2
+(404; self-hosted before v4) is asked the v1 ``/api/public/metrics`` with the
+same query, and that is remembered.
+
+What each SLO means here:
+
+- ``query: MEASURE:AGG`` on observations, e.g. ``latency:p95`` (milliseconds),
+  ``latency:avg``, ``totalCost:avg`` (cost per observation, USD),
+  ``totalCost:sum``, ``totalTokens:avg``, ``count:count``; aggregations are
+  Langfuse's (sum, avg, count, max, min, p50, p75, p90, p95, p99);
+  ``sli: {field: latency, agg: p95}`` means the same (``mean`` is ``avg``);
+- ``query: score:NAME`` (or ``score:NAME:p50``): the mean (or other
+  aggregation) of the numeric score NAME (``scores-numeric`` view, ``value``
+  measure); ``sli: {field: score.NAME}`` alike;
+- ``query: errors``: the number of observations with ``level = ERROR``;
+  ``query: error_rate``: that number over all observations;
+- ratio ``good: success``: ``total`` = observations, ``good`` = those whose
+  level is not ``ERROR`` (one query grouped by ``level``);
+- ratio ``good: '[{...filter...}]'`` (a JSON list of Langfuse filters): good =
+  observations matching them; ``total:`` may hold another such list.
+
+History: the period is backfilled from time-dimension queries
+(``timeDimension: {granularity: hour}``: one request per 200 hours of a
+measure) and the edges slice by slice; later fetches ask only new slices. A
+slice of one minute, one hour or one day is asked as a time series too.
+
+No-data rules: no rows, ``null`` or ``"NaN"`` values are no data for that point
+(counts are 0). Langfuse sends counts as strings; they are read as numbers. A
+query Langfuse rejects (400) is an error on that SLO; 401/403, 429 (retried
+honouring Retry-After within the timeout), 5xx, timeouts and malformed JSON
+are source errors, never showing the secret key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.backfill import Measure, QueryError, RangeSource
+from slotui.sources.base import SourceError
+from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.values import NotANumber, count_number, sli_number
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.config.model import LangfuseSourceConfig
+
+V2_PATH = "api/public/v2/metrics"
+V1_PATH = "api/public/metrics"
+AGGREGATIONS = ("sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99")
+_GRANULARITY = {60.0: "minute", 3600.0: "hour", 86400.0: "day"}
+#: Time buckets per time-dimension request (Langfuse caps rows at 1000; grouped by level: 4 rows a bucket).
+GRID_CHUNK = 200
+_ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _filters(raw: Any, what: str) -> tuple[str, ...]:
+    """Filter objects as canonical JSON strings (hashable); raises QueryError when malformed."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise QueryError(f"{what}: expected a JSON list of Langfuse filters ({exc})") from None
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(f, Mapping) and "column" in f for f in raw):
+        raise QueryError(f"{what}: expected a list of Langfuse filters such as "
+                         '{"column": "traceName", "operator": "=", "value": "chat", "type": "string"}')
+    return tuple(json.dumps(dict(f), sort_keys=True) for f in raw)
+
+
+class LangfuseSource(RangeSource):
+    """A Langfuse project as a slotui source (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: "LangfuseSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
+    ) -> None:
+        from slotui.config.model import BasicAuth
+
+        self.name = name
+        self.config = config
+        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        self.concurrency = config.max_concurrency
+        client_config = config
+        if config.public_key or config.secret_key:
+            client_config = config.model_copy(update={"basic_auth": BasicAuth(
+                username=config.public_key or "", password=config.secret_key or "")})
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._path = V2_PATH
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO as of ``now`` (see the module docstring)."""
+        return await self.fetch_ranges(slos, now)
+
+    # ------------------------------------------------------------------ queries
+
+    def measure_for(self, spec: SLOSpec) -> Measure:
+        base = _filters((spec.params or {}).get("filters"), "params.filters")
+        if spec.kind == "ratio":
+            good = (spec.good or "").strip()
+            total = _filters(spec.total, "ratio.total") if spec.total else ()
+            if good.lower() in ("success", "ok", "not error", "level != error"):
+                return Measure(("success", base + total), "ratio")
+            if good.startswith("[") or good.startswith("{"):
+                return Measure(("matching", base + total, _filters(good, "ratio.good")), "ratio")
+            raise QueryError("a ratio SLO on langfuse needs ratio.good: success, or a JSON list of Langfuse filters")
+        text = (spec.query or "").strip()
+        if not text:
+            text = self._from_sli(spec)
+        lowered = text.lower()
+        if lowered == "errors":
+            return Measure(("errors", base), "threshold")
+        if lowered == "error_rate":
+            return Measure(("error_rate", base), "threshold")
+        if lowered.startswith("score:"):
+            parts = text.split(":")
+            name = parts[1].strip() if len(parts) > 1 else ""
+            agg = parts[2].strip().lower() if len(parts) > 2 else "avg"
+            if not name:
+                raise QueryError("score: needs a score name, e.g. score:helpfulness")
+            _check_agg(agg)
+            return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold")
+        measure, sep, agg = text.partition(":")
+        if not sep or not measure.strip():
+            raise QueryError(f"expected MEASURE:AGG (latency:p95), score:NAME, errors or error_rate (got {text!r})")
+        agg = agg.strip().lower()
+        _check_agg(agg)
+        return Measure(("metric", "observations", measure.strip(), agg, base), "threshold")
+
+    @staticmethod
+    def _from_sli(spec: SLOSpec) -> str:
+        field = (spec.sli_field or "").strip()
+        if not field:
+            raise QueryError("a threshold SLO on langfuse needs query: (e.g. latency:p95 or score:helpfulness)")
+        agg = (spec.sli_agg or "mean").lower()
+        agg = {"mean": "avg", "median": "p50"}.get(agg, agg)
+        for prefix in ("score.", "scores.", "evaluations."):
+            if field.startswith(prefix):
+                return f"score:{field[len(prefix):]}:{agg}"
+        return f"{field}:{agg}"
+
+    # ------------------------------------------------------------------ answers
+
+    async def measure(self, measure: Measure, start: float, end: float) -> Any:
+        return _only(await self._series(measure, start, end, None))
+
+    def grid_step_ok(self, measure: Measure, step: float) -> bool:
+        return float(step) in _GRANULARITY
+
+    async def measure_grid(self, measure: Measure, start: float, end: float, step: float) -> dict[float, Any]:
+        out: dict[float, Any] = {}
+        t = start
+        while t < end - 1e-6:
+            chunk_end = min(end, t + GRID_CHUNK * step)
+            got = await self._series(measure, t, chunk_end, float(step))
+            out.update(got)
+            t = chunk_end
+        return out
+
+    async def _series(self, measure: Measure, start: float, end: float, step: float | None) -> dict[float | None, Any]:
+        """Answers per time bucket start (``None`` key without a time dimension)."""
+        kind = measure.key[0]
+        if kind == "metric":
+            _, view, name, agg, filters = measure.key
+            rows = await self._query(view, [(name, agg)], filters, start, end, step)
+            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, None)
+        if kind in ("errors", "error_rate"):
+            _, filters = measure.key
+            rows = await self._query("observations", [("count", "count")], filters, start, end, step, by_level=True)
+            grouped = _group(rows, step, start, end)
+            out: dict[float | None, Any] = {}
+            for bucket, items in grouped.items():
+                total = sum(_count(r, "count_count") for r in items)
+                errors = sum(_count(r, "count_count") for r in items if str(r.get("level", "")).upper() == "ERROR")
+                out[bucket] = errors if kind == "errors" else (errors / total if total > 0 else None)
+            if not grouped and kind == "errors":
+                out = _fill(step, start, end, 0.0)
+            return out
+        if kind == "success":
+            _, filters = measure.key
+            rows = await self._query("observations", [("count", "count")], filters, start, end, step, by_level=True)
+            grouped = _group(rows, step, start, end)
+            out = _fill(step, start, end, (0.0, 0.0))
+            for bucket, items in grouped.items():
+                total = sum(_count(r, "count_count") for r in items)
+                errors = sum(_count(r, "count_count") for r in items if str(r.get("level", "")).upper() == "ERROR")
+                out[bucket] = (total - min(errors, total), total)
+            return out
+        if kind == "matching":
+            _, filters, good = measure.key
+            total_rows = await self._query("observations", [("count", "count")], filters, start, end, step)
+            good_rows = await self._query("observations", [("count", "count")], filters + good, start, end, step)
+            totals = _per_bucket(total_rows, lambda r: _count(r, "count_count"), step, start, end, 0.0)
+            goods = _per_bucket(good_rows, lambda r: _count(r, "count_count"), step, start, end, 0.0)
+            return {b: (min(goods.get(b) or 0.0, t), t) for b, t in totals.items()}
+        raise AssertionError(kind)
+
+    async def _query(self, view: str, metrics: list[tuple[str, str]], filters: tuple[str, ...], start: float,
+                     end: float, step: float | None, *, by_level: bool = False) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {
+            "view": view,
+            "metrics": [{"measure": m, "aggregation": a} for m, a in metrics],
+            "dimensions": [{"field": "level"}] if by_level else [],
+            "filters": [json.loads(f) for f in filters],
+            "fromTimestamp": _iso(start),
+            "toTimestamp": _iso(end),
+        }
+        if step is not None:
+            query["timeDimension"] = {"granularity": _GRANULARITY[float(step)]}
+            query["config"] = {"row_limit": 1000}
+        params = {"query": json.dumps(query, separators=(",", ":"))}
+        try:
+            payload = await self._client.get_json(self._path, params=params)
+        except HTTPStatusError as exc:
+            if exc.status_code == 404 and self._path == V2_PATH:
+                self._path = V1_PATH  # a server without the v2 API: ask v1 from now on
+                return await self._query(view, metrics, filters, start, end, step, by_level=by_level)
+            if exc.status_code in (400, 422):
+                raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{_message(exc.payload)}") from None
+            raise
+        if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+            raise MalformedResponse(f"malformed answer from the Langfuse metrics API: expected {{\"data\": [...]}}")
+        return [row for row in payload["data"] if isinstance(row, dict)]
+
+
+def _check_agg(agg: str) -> None:
+    if agg not in AGGREGATIONS:
+        raise QueryError(f"unknown Langfuse aggregation {agg!r}; expected one of {', '.join(AGGREGATIONS)}")
+
+
+def _name_filter(name: str) -> str:
+    return json.dumps({"column": "name", "operator": "=", "value": name, "type": "string"}, sort_keys=True)
+
+
+def _message(payload: Any) -> str:
+    if isinstance(payload, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(payload.get(key), str):
+                return ": " + " ".join(payload[key].split())[:200]
+    return ""
+
+
+def _value(row: Mapping[str, Any], key: str) -> float | None:
+    try:
+        return sli_number(row.get(key))
+    except NotANumber as exc:
+        raise QueryError(f"Langfuse answered a non-number for {key}: {exc}") from None
+
+
+def _count(row: Mapping[str, Any], key: str) -> float:
+    try:
+        return count_number(row.get(key))
+    except NotANumber as exc:
+        raise QueryError(f"Langfuse answered a non-number for {key}: {exc}") from None
+
+
+def _bucket_of(row: Mapping[str, Any], step: float | None, start: float, end: float) -> float | None:
+    """The span start a row belongs to (None without a time dimension); NaN when out of range."""
+    if step is None:
+        return None
+    t = _epoch(row.get("time_dimension"))
+    if t is None:
+        return math.nan
+    t = math.floor((t - start) / step + 1e-9) * step + start
+    return t if start <= t < end else math.nan
+
+
+def _group(rows: list[dict[str, Any]], step: float | None, start: float, end: float) -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = {}
+    for row in rows:
+        bucket = _bucket_of(row, step, start, end)
+        if bucket is not None and math.isnan(bucket):
+            continue
+        grouped.setdefault(bucket, []).append(row)
+    return grouped
+
+
+def _fill(step: float | None, start: float, end: float, value: Any) -> dict[float | None, Any]:
+    if step is None:
+        return {None: value}
+    out: dict[float | None, Any] = {}
+    t = start
+    while t < end - 1e-6:
+        out[t] = value
+        t += step
+    return out
+
+
+def _per_bucket(rows: list[dict[str, Any]], read: Any, step: float | None, start: float, end: float,
+                empty: Any) -> dict[float | None, Any]:
+    out = _fill(step, start, end, empty) if empty is not None else {}
+    for bucket, items in _group(rows, step, start, end).items():
+        out[bucket] = read(items[0])
+    return out
+
+
+def _only(series: Mapping[float | None, Any]) -> Any:
+    return series.get(None)
