@@ -122,7 +122,7 @@ class FileSource:
         self._tail: tuple[int, list[Record]] | None = None  # (byte length, records) of a consumed unterminated line
         self._held: str | None = None  # why an unterminated last line is held
         self.malformed = 0
-        self._first_malformed: str | None = None
+        self._first_malformed: tuple[int, str] | None = None  # (line number, reason)
         self._traces: OrderedDict[Any, Record] = OrderedDict()
         self._eval_only: set[Any] = set()
         self._csv.reset()
@@ -192,7 +192,8 @@ class FileSource:
     def _note(self) -> str | None:
         parts = []
         if self._first_malformed:
-            parts.append(f"first malformed line: {self._first_malformed}")
+            line_no, reason = self._first_malformed
+            parts.append(f"first malformed line: line {line_no}: {reason}")
         if self._held:
             parts.append(self._held)
         return "; ".join(parts) or None
@@ -276,7 +277,7 @@ class FileSource:
     def _bad(self, line_no: int, reason: str) -> None:
         self.malformed += 1
         if self._first_malformed is None:
-            self._first_malformed = f"line {line_no}: {reason}"
+            self._first_malformed = (line_no, reason)
 
     def _consume(self, data: bytes) -> None:
         """Parse complete lines (``data`` ends with a newline)."""
@@ -505,3 +506,4 @@ class FileSource:
                 add_evaluations(record, record["evaluations"])
             batch.append(record)
         self._flush(batch)
+

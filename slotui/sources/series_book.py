@@ -210,6 +210,8 @@ class SeriesBook:
     def __init__(self) -> None:
         self.defs: dict[SeriesKey, _ValueDef | _RatioDef] = {}
         self._ordered: list[_ValueDef | _RatioDef] = []
+        #: the SLO that created each series, in order (another book built from them has the same layout)
+        self.creators: list[SLOSpec] = []
 
     def has(self, spec: SLOSpec) -> bool:
         return spec_key(spec) in self.defs
@@ -238,6 +240,7 @@ class SeriesBook:
             )
         self.defs[key] = definition
         self._ordered.append(definition)
+        self.creators.append(spec)
 
     def clear(self) -> None:
         for d in self._ordered:
