@@ -430,3 +430,127 @@ def _lf_aggregate(agg: str, values: list[float]) -> Any:
     if agg.startswith("p"):
         return percentile_linear(values, int(agg[1:]) / 100)
     raise ValueError(f"unknown aggregation {agg!r}")
+
+
+# --------------------------------------------------------------------------- Weave
+
+
+def weave_call(started_at: float, latency_ms: float | None, *, exception: str | None = None,
+               op: str = "predict", project: str = "acme/support-bot", parent_id: str | None = None,
+               cost: tuple[float, float] | None = None, tokens: tuple[int, int] | None = None,
+               feedback: Sequence[dict[str, Any]] = (), running: bool = False,
+               call_id: str | None = None) -> dict[str, Any]:
+    """One call in the trace server's ``CallSchema`` JSON shape (times as ISO strings)."""
+    ended = None if running or latency_ms is None else started_at + latency_ms / 1000.0
+    model = "gpt-4o-mini-2024-07-18"
+    usage = {}
+    costs = None
+    if tokens is not None:
+        usage = {model: {"requests": 1, "prompt_tokens": tokens[0], "completion_tokens": tokens[1],
+                         "total_tokens": tokens[0] + tokens[1]}}
+    if cost is not None:
+        costs = {model: {"requests": 1, "prompt_tokens": tokens[0] if tokens else 0,
+                         "completion_tokens": tokens[1] if tokens else 0,
+                         "prompt_tokens_total_cost": cost[0], "completion_tokens_total_cost": cost[1],
+                         "prompt_token_cost": 1.5e-07, "completion_token_cost": 6e-07,
+                         "prompt_token_cost_unit": "USD", "completion_token_cost_unit": "USD",
+                         "effective_date": "2024-07-18T00:00:00Z", "provider_id": "openai",
+                         "pricing_level": "default", "pricing_level_id": "default",
+                         "created_at": "2024-07-18T00:00:00Z", "created_by": "system"}}
+    call_id = call_id or str(uuid.uuid4())
+    weave: dict[str, Any] = {"status": "running" if ended is None else ("error" if exception else "success"),
+                             "trace_name": op, "latency_ms": None if ended is None else int(round(latency_ms or 0))}
+    if costs is not None:
+        weave["costs"] = costs
+    if feedback:
+        weave["feedback"] = [
+            {"id": str(uuid.uuid4()), "feedback_type": f["feedback_type"], "weave_ref": f"weave:///{project}/call/{call_id}",
+             "payload": f["payload"], "creator": None, "created_at": iso(started_at + 5), "wb_user_id": "VXNlcjox"}
+            for f in feedback]
+    return {
+        "id": call_id, "project_id": project,
+        "op_name": f"weave:///{project}/op/{op}:Xq3n0r9A4tEyLMtjM2rS8mKqvN9cY5mVtDcqvvqU8ag",
+        "display_name": None, "trace_id": str(uuid.uuid4()), "parent_id": parent_id, "thread_id": None,
+        "turn_id": None, "started_at": iso(started_at), "attributes": {"weave": {"client_version": "0.51.0"}},
+        "inputs": {"question": "How do I reset my password?"},
+        "ended_at": None if ended is None else iso(ended), "exception": exception,
+        "output": None if ended is None else {"answer": "..."},
+        "summary": {"usage": usage, "weave": weave} if ended is not None else {"weave": weave},
+        "wb_user_id": "VXNlcjox", "wb_run_id": None, "wb_run_step": None, "wb_run_step_end": None,
+        "deleted_at": None, "storage_size_bytes": None, "total_storage_size_bytes": None,
+    }
+
+
+_WEAVE_QUERY_KEYS = {"project_id", "filter", "limit", "offset", "sort_by", "query", "include_costs",
+                     "include_feedback", "include_storage_size", "include_total_storage_size", "columns",
+                     "expand_columns", "return_expanded_column_values"}
+
+
+class WeaveAPI(FakeServer):
+    """``POST /calls/stream_query`` answering JSON lines over ``calls`` (``weave_call`` dicts).
+
+    Checks basic auth ``api:<key>`` (401 otherwise), rejects unknown body keys
+    with 422 (the request model forbids extras), applies ``trace_roots_only``,
+    the ``$and`` of ``$gte`` / ``$not $gte`` on ``started_at`` (epoch seconds),
+    ascending sort, ``offset``/``limit``, ``columns`` and the ``include_*`` flags.
+    """
+
+    def __init__(self, calls: Sequence[dict[str, Any]], *, api_key: str = "wandb-test-key",
+                 project: str = "acme/support-bot", **kw: Any) -> None:
+        import base64
+
+        self.calls = list(calls)
+        self.project = project
+        self.auth = "Basic " + base64.b64encode(f"api:{api_key}".encode()).decode()
+        super().__init__(self._route, **kw)
+
+    def _route(self, req: Request) -> Answer:
+        if req.headers.get("authorization") != self.auth:
+            return 401, {"reason": "Unauthorized"}
+        if req.method != "POST" or req.path != "/calls/stream_query":
+            return 404, {"detail": "Not Found"}
+        body = req.json or {}
+        extra = set(body) - _WEAVE_QUERY_KEYS
+        if extra:
+            return 422, {"detail": [{"type": "extra_forbidden", "loc": ["body", sorted(extra)[0]]}]}
+        if body.get("project_id") != self.project:
+            return 404, {"reason": f"project {body.get('project_id')!r} not found"}
+        calls = [c for c in self.calls if c["project_id"] == self.project]
+        if (body.get("filter") or {}).get("trace_roots_only"):
+            calls = [c for c in calls if c["parent_id"] is None]
+        if body.get("query"):
+            keep = _weave_expr(body["query"]["$expr"])
+            calls = [c for c in calls if keep(c)]
+        for sort in reversed(body.get("sort_by") or []):
+            calls.sort(key=lambda c: parse_time(c[sort["field"]]), reverse=sort["direction"] == "desc")
+        offset = body.get("offset") or 0
+        limit = body.get("limit")
+        calls = calls[offset:offset + limit] if limit is not None else calls[offset:]
+        lines = []
+        for call in calls:
+            call = json.loads(json.dumps(call))
+            weave = (call.get("summary") or {}).get("weave") or {}
+            if not body.get("include_feedback"):
+                weave.pop("feedback", None)
+            if not body.get("include_costs"):
+                weave.pop("costs", None)
+            if body.get("columns"):
+                call = {k: v for k, v in call.items() if k in body["columns"] or k in ("id", "project_id")}
+            lines.append(json.dumps(call))
+        return 200, ("\n".join(lines) + ("\n" if lines else "")).encode(), {"Content-Type": "application/jsonl"}
+
+
+def _weave_expr(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    (op, args), = expr.items()
+    if op == "$and":
+        parts = [_weave_expr(a) for a in args]
+        return lambda c: all(p(c) for p in parts)
+    if op == "$not":
+        inner = _weave_expr(args[0])
+        return lambda c: not inner(c)
+    if op in ("$gte", "$gt"):
+        fld, lit = args[0]["$getField"], float(args[1]["$literal"])
+        if op == "$gte":
+            return lambda c: parse_time(c[fld]) >= lit
+        return lambda c: parse_time(c[fld]) > lit
+    raise ValueError(f"unsupported operation {op}")

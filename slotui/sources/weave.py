@@ -1,0 +1,399 @@
+"""W&B Weave source: calls from the trace server's ``POST /calls/stream_query``, aggregated here.
+
+Weave has no aggregate API for calls, so slotui asks for the project's root
+calls (``filter.trace_roots_only``) started in a time range (``query`` with
+``$gte`` / ``$not $gte`` on ``started_at``, epoch seconds), sorted by start,
+with costs and feedback included, page by page (``limit``/``offset``); the
+answer is JSON lines, one call per line. Authentication is HTTP basic with
+user ``api`` and the W&B API key as password (as the W&B clients do).
+
+Each finished call becomes a record (its time is ``started_at``) with:
+
+``latency_ms`` / ``latency_s``
+    ``summary.weave.latency_ms``, else ``ended_at - started_at``;
+``error``, ``exception``, ``status``
+    ``error`` is true when ``exception`` is set or the status is ``error``;
+``cost``
+    the sum over models of ``summary.weave.costs[*].prompt_tokens_total_cost +
+    completion_tokens_total_cost`` (USD);
+``tokens``
+    the sum over models of ``summary.usage[*].total_tokens`` (else prompt +
+    completion, or input + output tokens);
+``feedback.NAME``
+    the mean of the numeric feedback NAME on the call: a scorer's
+    ``wandb.runnable.NAME`` output (a number or boolean; a dict output gives
+    ``NAME.KEY`` per numeric key and NAME for its ``score``), a custom
+    feedback type's ``payload.score`` / ``value`` / ``output``, and
+    ``reaction`` (👍 = 1, 👎 = 0);
+``op``, ``op_name``, ``display_name``, ``summary``
+    for conditions (``op`` is the short op name of the ``weave:///.../op/NAME:digest`` ref).
+
+SLOs use the request-log language of the file source on these records:
+``sli: {field: latency_ms, agg: p95}`` (or ``query: "latency_ms:p95"``),
+``sli: {field: feedback.helpfulness, agg: mean}``, ``sli: {field: cost}``,
+``ratio: {good: success}`` (``error == false``) or any condition
+(``good: "latency_ms <= 2000"``, ``total: 'op == "predict"'``). Calls still
+running are left out until they end.
+
+History: the first fetch reads the calls of the longest period (plus the
+longest tier window) page by page, newest state kept per call id; it is
+resumable (pages ingested as they arrive, no new page after the fetch's soft
+deadline, a note while it is not complete). Later fetches re-read from 15
+minutes before the newest call seen (or the oldest call seen running, at most
+one hour back), so calls that ended since are updated, not counted twice.
+
+No-data rules: a window without finished calls is no data; ``null`` and
+``"NaN"`` numbers are left out. A condition that does not parse is an error on
+that SLO; 401/403, 429 (retried honouring Retry-After within the timeout),
+5xx, timeouts and a body that is not JSON lines are source errors; messages
+never hold the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.backfill import soft_deadline
+from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.series_book import SeriesBook, SpecProblem, retention
+from slotui.sources.values import NotANumber, sli_number
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.config.model import WeaveSourceConfig
+
+PATH = "calls/stream_query"
+#: Calls per page.
+PAGE = 2000
+#: Re-read this far before the newest call seen (calls that ended since).
+LOOKBACK = 900.0
+#: ... but never further back than this for calls seen running.
+MAX_LOOKBACK = 3600.0
+COLUMNS = ["id", "trace_id", "parent_id", "op_name", "display_name", "started_at", "ended_at", "exception",
+           "summary", "attributes"]
+_SUCCESS = {"success", "ok", "not error"}
+_REACTIONS = {"👍": 1.0, "👎": 0.0, "+1": 1.0, "-1": 0.0}
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _num(raw: Any) -> float | None:
+    try:
+        return sli_number(raw)
+    except NotANumber:
+        return None
+
+
+def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The record of a finished call (see the module docstring), or None for a running or odd call."""
+    started = _epoch(call.get("started_at"))
+    ended = _epoch(call.get("ended_at"))
+    if started is None or ended is None:
+        return None
+    summary = call.get("summary") if isinstance(call.get("summary"), Mapping) else {}
+    weave = summary.get("weave") if isinstance(summary.get("weave"), Mapping) else {}
+    latency = _num(weave.get("latency_ms"))
+    if latency is None:
+        latency = max(0.0, (ended - started) * 1000.0)
+    exception = call.get("exception")
+    status = weave.get("status") if isinstance(weave.get("status"), str) else None
+    error = bool(exception) or status == "error"
+    if status is None:
+        status = "error" if error else "success"
+    op_name = call.get("op_name") if isinstance(call.get("op_name"), str) else ""
+    record: dict[str, Any] = {
+        "time": started,
+        "id": call.get("id"),
+        "op_name": op_name,
+        "op": _short_op(op_name),
+        "display_name": call.get("display_name"),
+        "latency_ms": latency,
+        "latency_s": latency / 1000.0,
+        "error": error,
+        "exception": exception if exception else None,
+        "status": status,
+        "cost": _cost(weave.get("costs")),
+        "tokens": _tokens(summary.get("usage")),
+        "feedback": _feedback(weave.get("feedback")),
+        "summary": summary,
+    }
+    return record
+
+
+def _short_op(ref: str) -> str:
+    if "/op/" in ref:
+        ref = ref.split("/op/", 1)[1]
+    return ref.split(":", 1)[0]
+
+
+def _cost(costs: Any) -> float | None:
+    if not isinstance(costs, Mapping) or not costs:
+        return None
+    total = 0.0
+    seen = False
+    for entry in costs.values():
+        if not isinstance(entry, Mapping):
+            continue
+        for key in ("prompt_tokens_total_cost", "completion_tokens_total_cost"):
+            value = _num(entry.get(key))
+            if value is not None:
+                total += value
+                seen = True
+    return total if seen else None
+
+
+def _tokens(usage: Any) -> float | None:
+    if not isinstance(usage, Mapping) or not usage:
+        return None
+    total = 0.0
+    seen = False
+    for entry in usage.values():
+        if not isinstance(entry, Mapping):
+            continue
+        value = _num(entry.get("total_tokens"))
+        if value is None:
+            parts = [_num(entry.get(k)) for k in ("prompt_tokens", "completion_tokens", "input_tokens",
+                                                 "output_tokens")]
+            known = [p for p in parts if p is not None]
+            value = sum(known) if known else None
+        if value is not None:
+            total += value
+            seen = True
+    return total if seen else None
+
+
+def _feedback(items: Any) -> dict[str, float]:
+    scores: dict[str, list[float]] = {}
+
+    def add(name: str, raw: Any) -> None:
+        value = _num(raw) if not isinstance(raw, (dict, list)) else None
+        if value is not None and name:
+            scores.setdefault(name, []).append(value)
+
+    if not isinstance(items, list):
+        return {}
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        kind = str(item.get("feedback_type") or "")
+        payload = item.get("payload") if isinstance(item.get("payload"), Mapping) else {}
+        if kind.startswith("wandb.reaction"):
+            emoji = payload.get("emoji")
+            if emoji in _REACTIONS:
+                scores.setdefault("reaction", []).append(_REACTIONS[emoji])
+            continue
+        if kind.startswith("wandb.note"):
+            continue
+        name = kind.split(".", 2)[2] if kind.startswith("wandb.runnable.") else kind
+        output = payload.get("output", payload.get("score", payload.get("value")))
+        if isinstance(output, Mapping):
+            for key, raw in output.items():
+                add(f"{name}.{key}", raw)
+            if "score" in output:
+                add(name, output["score"])
+        else:
+            add(name, output)
+    return {name: sum(v) / len(v) for name, v in scores.items()}
+
+
+def translate(spec: SLOSpec) -> SLOSpec:
+    """``spec`` in the record language: ``query: FIELD[:AGG]`` and ``good: success`` spelled out."""
+    if spec.kind == "ratio":
+        good = (spec.good or "").strip()
+        if good.lower() in _SUCCESS:
+            return replace(spec, good="error == false")
+        return spec
+    if spec.sli_field or not spec.query:
+        return spec
+    field, sep, agg = spec.query.rpartition(":")
+    if not sep:
+        field, agg = spec.query, "mean"
+    return replace(spec, sli_field=field.strip(), sli_agg=agg.strip() or "mean")
+
+
+class WeaveSource:
+    """A W&B Weave project as a slotui source (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: "WeaveSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
+    ) -> None:
+        from slotui.config.model import BasicAuth
+
+        self.name = name
+        self.config = config
+        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        client_config = config
+        if config.api_key:
+            client_config = config.model_copy(update={"basic_auth": BasicAuth(username="api", password=config.api_key)})
+        extra = {"Accept": "application/jsonl", "Content-Type": "application/json"}
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout,
+                                        extra_headers=extra, transport=transport)
+        self._book = SeriesBook()
+        self._records: dict[str, dict[str, Any]] = {}
+        self._running: dict[str, float] = {}
+        self._from: float | None = None  # start of the range read so far
+        self._synced: float | None = None  # newest call start ingested
+        self._complete = False
+        self._malformed = 0
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Read new calls, then answer every SLO as of ``now`` (see the module docstring)."""
+        out: dict[str, SLIData] = {}
+        usable: list[tuple[SLOSpec, SLOSpec]] = []
+        refill = False
+        for spec in slos:
+            translated = translate(spec)
+            new = not self._book.has(translated)
+            try:
+                self._book.add_spec(translated)
+            except SpecProblem as exc:
+                out[spec.name] = SLIData(error=str(exc))
+                continue
+            refill = refill or (new and bool(self._records))
+            usable.append((spec, translated))
+        if refill:
+            # A series added after calls were read has not seen them: feed it everything again.
+            self._book.clear()
+            self._book.ingest(sorted(self._records.values(), key=lambda r: r["time"]))
+        if usable:
+            await self._sync(now, retention([t for _, t in usable]))
+        note = None if self._complete else "backfill in progress: older calls still to read"
+        for spec, translated in usable:
+            try:
+                out[spec.name] = self._book.answer(translated, now, malformed=self._malformed, note=note)
+            except SpecProblem as exc:
+                out[spec.name] = SLIData(error=str(exc))
+        return out
+
+    async def _sync(self, now: float, span: float) -> None:
+        """Read the calls needed to answer as of ``now``; resumable within the fetch's soft deadline."""
+        wanted_from = now - span
+        if self._from is None or wanted_from < self._from - 1.0 or (self._synced or 0) > now + MAX_LOOKBACK:
+            self._book.clear()
+            self._records.clear()
+            self._running.clear()
+            self._from, self._synced, self._complete = wanted_from, None, False
+        start = self._from if self._synced is None else self._synced
+        if self._complete and self._synced is not None:
+            start = self._synced - LOOKBACK
+            if self._running:
+                start = min(start, max(min(self._running.values()), now - MAX_LOOKBACK))
+            start = max(start, self._from)
+        stop_at = soft_deadline(self.timeout)
+        offset = 0
+        while True:
+            lines = await self._page(start, now, offset)
+            self._ingest(lines)
+            if len(lines) < PAGE:
+                self._complete = True
+                break
+            offset += len(lines)
+            if time.monotonic() >= stop_at:
+                break
+        self._prune(wanted_from)
+
+    async def _page(self, start: float, end: float, offset: int) -> list[Any]:
+        body = {
+            "project_id": self.config.project,
+            "filter": {"trace_roots_only": True},
+            "query": {"$expr": {"$and": [
+                {"$gte": [{"$getField": "started_at"}, {"$literal": start}]},
+                {"$not": [{"$gte": [{"$getField": "started_at"}, {"$literal": end}]}]},
+            ]}},
+            "sort_by": [{"field": "started_at", "direction": "asc"}],
+            "limit": PAGE,
+            "offset": offset,
+            "include_costs": True,
+            "include_feedback": True,
+            "columns": COLUMNS,
+        }
+        try:
+            response = await self._client.request("POST", PATH, json_body=body)
+        except HTTPStatusError as exc:
+            if exc.status_code in (400, 422):
+                detail = ""
+                if isinstance(exc.payload, dict):
+                    raw = exc.payload.get("message") or exc.payload.get("detail") or exc.payload.get("reason")
+                    detail = f": {raw}" if isinstance(raw, str) else ""
+                raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code}){detail}")
+            raise
+        calls: list[Any] = []
+        bad = 0
+        text = response.text
+        for line in text.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                calls.append(json.loads(line))
+            except ValueError:
+                bad += 1
+        if bad and not calls:
+            raise MalformedResponse(f"malformed JSON lines from {PATH}: {text[:60].strip()!r}")
+        self._malformed += bad
+        return calls
+
+    def _ingest(self, calls: list[Any]) -> None:
+        fresh: list[dict[str, Any]] = []
+        for call in calls:
+            if not isinstance(call, Mapping) or not isinstance(call.get("id"), str):
+                self._malformed += 1
+                continue
+            call_id = call["id"]
+            started = _epoch(call.get("started_at"))
+            if started is not None:
+                self._synced = started if self._synced is None else max(self._synced, started)
+            record = call_record(call)
+            old = self._records.pop(call_id, None)
+            if old is not None:
+                self._book.retract(old)
+            if record is None:
+                if started is not None and call.get("ended_at") is None:
+                    self._running[call_id] = started
+                continue
+            self._running.pop(call_id, None)
+            self._records[call_id] = record
+            fresh.append(record)
+        if fresh:
+            fresh.sort(key=lambda r: r["time"])
+            self._book.ingest(fresh)
+
+    def _prune(self, before: float) -> None:
+        old = [k for k, r in self._records.items() if r["time"] < before]
+        for key in old:
+            del self._records[key]
+        self._book.prune(before)
+        for key in [k for k, t in self._running.items() if t < before]:
+            del self._running[key]

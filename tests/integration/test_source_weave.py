@@ -1,0 +1,246 @@
+"""The W&B Weave source against a local trace server answering ``calls/stream_query`` in JSON lines."""
+
+from __future__ import annotations
+
+import base64
+import random
+from pathlib import Path
+
+import pytest
+
+import slotui.sources.weave as weave_module
+from slotui.config.model import WeaveSourceConfig
+from slotui.core.evaluate import evaluate_slo
+from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec, Status
+from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.runtime import fetch_all
+from slotui.sources.weave import WeaveSource
+
+try:
+    from tests.integration.saas_servers import WeaveAPI, parse_time, percentile_linear, weave_call
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from saas_servers import WeaveAPI, parse_time, percentile_linear, weave_call  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_780_000_000.0 + 41.0
+KEY = "wandb-test-key"
+
+
+def make_calls(seed: int = 9, hours: float = 28) -> list[dict]:
+    rng = random.Random(seed)
+    calls = []
+    t = NOW - hours * HOUR
+    while t < NOW + 300:
+        failed = rng.random() < 0.03
+        latency = round(rng.lognormvariate(7.0, 0.6))
+        feedback = []
+        if rng.random() < 0.5:
+            feedback.append({"feedback_type": "wandb.runnable.helpfulness",
+                             "payload": {"output": rng.choice([0.0, 0.5, 1.0])}})
+        if rng.random() < 0.1:
+            feedback.append({"feedback_type": "wandb.reaction.1", "payload": {"emoji": rng.choice(["👍", "👎"])}})
+        root = weave_call(t, latency, exception="RateLimitError('429')" if failed else None,
+                          cost=(round(rng.uniform(1e-4, 5e-4), 7), round(rng.uniform(1e-4, 9e-4), 7)),
+                          tokens=(rng.randint(200, 900), rng.randint(20, 300)), feedback=feedback)
+        calls.append(root)
+        # A child call (not a trace root): never counted.
+        calls.append(weave_call(t + 0.01, 5000, parent_id=root["id"], op="retrieve"))
+        t += rng.uniform(20, 60)
+    calls.append(weave_call(NOW - 120, None, running=True))
+    return calls
+
+
+CALLS = make_calls()
+
+
+def roots(start: float, end: float) -> list[dict]:
+    return [c for c in CALLS if c["parent_id"] is None and c["ended_at"] is not None
+            and start <= parse_time(c["started_at"]) < end]
+
+
+def latency_of(c: dict) -> float:
+    return float(c["summary"]["weave"]["latency_ms"])
+
+
+def source(url: str, **extra: object) -> WeaveSource:
+    cfg = WeaveSourceConfig.model_validate({"type": "weave", "url": url, "api_key": KEY,
+                                            "project": "acme/support-bot", "timeout": 5, **extra})
+    return WeaveSource("weave", cfg, base_dir=Path("."))
+
+
+def spec(name: str, **kw: object) -> SLOSpec:
+    base: dict[str, object] = dict(name=name, kind="threshold", target=2000.0, direction="lower_is_better",
+                                   source="weave", window=HOUR, period=DAY, slice=5 * MINUTE, interval=30.0)
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+async def test_latency_status_cost_and_feedback_aggregated_from_calls() -> None:
+    specs = [
+        spec("p95_ms", query="latency_ms:p95"),
+        spec("availability", kind="ratio", target=0.97, good="success", direction="higher_is_better"),
+        spec("fast", kind="ratio", target=0.9, good="latency_ms <= 2000", direction="higher_is_better"),
+        spec("cost", sli_field="cost", sli_agg="mean", target=0.002),
+        spec("helpfulness", sli_field="feedback.helpfulness", sli_agg="mean", target=0.5,
+             direction="higher_is_better"),
+        spec("tokens", query="tokens:sum", target=1e9),
+    ]
+    with WeaveAPI(CALLS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(specs, NOW)
+        finally:
+            await src.aclose()
+    assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+    window = roots(NOW - HOUR, NOW)
+    assert got["p95_ms"].value == pytest.approx(percentile_linear([latency_of(c) for c in window], 0.95))
+    for w, counts in got["availability"].windows.items():
+        part = roots(NOW - w, NOW)
+        assert counts == (float(sum(c["exception"] is None for c in part)), float(len(part))), w
+    fast = sum(latency_of(c) <= 2000 for c in window)
+    assert got["fast"].windows[HOUR] == (float(fast), float(len(window)))
+    costs = [sum(m["prompt_tokens_total_cost"] + m["completion_tokens_total_cost"]
+                 for m in c["summary"]["weave"]["costs"].values()) for c in window]
+    assert got["cost"].value == pytest.approx(sum(costs) / len(costs))
+    scores = [f["payload"]["output"] for c in window for f in c["summary"]["weave"].get("feedback", [])
+              if f["feedback_type"] == "wandb.runnable.helpfulness"]
+    assert got["helpfulness"].value == pytest.approx(sum(scores) / len(scores))
+    assert got["tokens"].value == sum(m["total_tokens"] for c in window for m in c["summary"]["usage"].values())
+    # Slices of the period: the p95 of each 5-minute slice.
+    slices = dict(got["p95_ms"].slices)
+    some = (NOW - 5 * HOUR) // 300 * 300
+    assert slices[some] == pytest.approx(percentile_linear([latency_of(c) for c in roots(some, some + 300)], 0.95))
+    # The request: roots only, the time range, costs and feedback included, basic auth api:<key>.
+    # Pages of 2000 calls in start order until a short page.
+    assert [r.json["offset"] for r in fake.requests] == [0, 2000]
+    req = fake.requests[0]
+    body = req.json
+    assert req.path == "/calls/stream_query" and req.method == "POST"
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(f"api:{KEY}".encode()).decode()
+    assert req.headers["accept"] == "application/jsonl"
+    assert body["project_id"] == "acme/support-bot" and body["filter"] == {"trace_roots_only": True}
+    assert body["include_costs"] is True and body["include_feedback"] is True
+    assert body["sort_by"] == [{"field": "started_at", "direction": "asc"}]
+    low, high = body["query"]["$expr"]["$and"]
+    assert low["$gte"][1]["$literal"] <= NOW - 3 * DAY and high["$not"][0]["$gte"][1]["$literal"] == NOW
+
+
+async def test_paging_resumes_over_fetches_and_calls_that_end_later_count_once(monkeypatch) -> None:
+    monkeypatch.setattr(weave_module, "PAGE", 40)
+    calls = [c for c in CALLS if parse_time(c["started_at"]) >= NOW - 5 * HOUR]
+    with WeaveAPI(calls, api_key=KEY, delay=0.02) as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        slo = spec("availability", kind="ratio", target=0.97, good="success", direction="higher_is_better",
+                   period=6 * HOUR)
+        try:
+            data, errors = await fetch_all({"weave": src}, {"weave": [slo]}, NOW, {"weave": 0.3}, health)
+            assert errors == {} and "backfill in progress" in (data["availability"].note or "")
+            rounds = 1
+            while data["availability"].note and rounds < 30:
+                data, errors = await fetch_all({"weave": src}, {"weave": [slo]}, NOW, {"weave": 0.3}, health)
+                assert errors == {}
+                rounds += 1
+            assert rounds > 1
+            offsets = {r.json["offset"] for r in fake.requests}
+            assert {0, 40, 80} <= offsets and all(r.json["limit"] == 40 for r in fake.requests)
+            assert data["availability"].windows[HOUR] == (
+                float(sum(c["exception"] is None for c in roots(NOW - HOUR, NOW))), float(len(roots(NOW - HOUR, NOW))))
+            # The running call ends; the next fetch re-reads the recent calls and counts it once.
+            running = next(c for c in calls if c["ended_at"] is None and c["parent_id"] is None)
+            index = calls.index(running)
+            finished = weave_call(NOW - 120, 1500.0, call_id=running["id"], exception="Timeout")
+            fake.calls[index] = finished
+            later = NOW + 60
+            before = len(fake.requests)
+            data, errors = await fetch_all({"weave": src}, {"weave": [slo]}, later, {"weave": 5}, health)
+            again, _ = await fetch_all({"weave": src}, {"weave": [slo]}, later, {"weave": 5}, health)
+        finally:
+            await src.aclose()
+    first_new = fake.requests[before].json["query"]["$expr"]["$and"][0]["$gte"][1]["$literal"]
+    assert first_new >= NOW - 20 * MINUTE  # only the recent calls are read again
+    expected = [c for c in roots(later - HOUR, later)] + [finished]
+    good = float(sum(c["exception"] is None for c in expected))
+    assert data["availability"].windows[HOUR] == (good, float(len(expected)))
+    assert again["availability"].windows[HOUR] == (good, float(len(expected)))
+
+
+async def test_unauthorized_is_a_source_error_without_the_key() -> None:
+    with WeaveAPI(CALLS, api_key="other") as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            data, errors = await fetch_all({"weave": src}, {"weave": [spec("p95_ms", query="latency_ms:p95")]},
+                                           NOW, {"weave": 5}, health)
+        finally:
+            await src.aclose()
+    assert "unauthorized (check the API key): HTTP 401" in errors["weave"]
+    assert KEY not in errors["weave"]
+    assert evaluate_slo(spec("p95_ms"), data["p95_ms"], NOW).status is Status.NO_DATA
+    assert not health["weave"].ok
+
+
+async def test_rate_limit_retried_server_error_reported() -> None:
+    with WeaveAPI(CALLS, api_key=KEY, fail=[(429, {"reason": "slow down"}, {"Retry-After": "0.1"})]) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("p95_ms", query="latency_ms:p95", period=2 * HOUR)], NOW)
+            fake.route = lambda r: (502, b"bad gateway")
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("p95_ms", query="latency_ms:p95", period=2 * HOUR)], NOW + 30)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value is not None
+    assert "server error: HTTP 502" in str(err.value)
+
+
+async def test_hanging_server_times_out() -> None:
+    with WeaveAPI(CALLS, api_key=KEY, hang=True) as fake:
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            _, errors = await fetch_all({"weave": src}, {"weave": [spec("p95_ms", query="latency_ms:p95")]},
+                                        NOW, {"weave": 0.4}, health)
+        finally:
+            await src.aclose()
+    assert errors["weave"] == "timed out after 0.4s"
+    assert health["weave"].consecutive_failures == 1
+
+
+async def test_malformed_lines_are_a_source_error() -> None:
+    with WeaveAPI(CALLS, api_key=KEY) as fake:
+        fake.route = lambda r: (200, b"<html>proxy</html>\n<body/>")
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("p95_ms", query="latency_ms:p95")], NOW)
+        finally:
+            await src.aclose()
+    assert "malformed JSON lines" in str(err.value)
+
+
+async def test_nan_costs_are_no_data_and_bad_conditions_err_their_slo() -> None:
+    calls = []
+    for i in range(30):
+        c = weave_call(NOW - 50 * MINUTE + i * 60, 800, cost=(0.001, 0.001))
+        for m in c["summary"]["weave"]["costs"].values():
+            m["prompt_tokens_total_cost"] = "NaN"
+            m["completion_tokens_total_cost"] = None
+        calls.append(c)
+    with WeaveAPI(calls, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([
+                spec("cost", sli_field="cost", sli_agg="mean", target=0.002, period=2 * HOUR),
+                spec("broken", kind="ratio", target=0.9, good="latency_ms <=", direction="higher_is_better"),
+                spec("bad_agg", query="latency_ms:p101"),
+                spec("p95_ms", query="latency_ms:p95", period=2 * HOUR),
+            ], NOW)
+        finally:
+            await src.aclose()
+    assert got["cost"].error is None and got["cost"].value is None and got["cost"].slices == ()
+    assert evaluate_slo(spec("cost", target=0.002, period=2 * HOUR), got["cost"], NOW).status is Status.NO_DATA
+    assert "ratio.good" in got["broken"].error
+    assert "unknown aggregation 'p101'" in got["bad_agg"].error
+    assert got["p95_ms"].value == 800.0
