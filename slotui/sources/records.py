@@ -392,8 +392,9 @@ class CsvParser:
 
     def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None) -> None:
         self.time_of = time_of
-        self.time_field = time_field
         self.rename = {column: field for field, column in (columns or {}).items()}
+        # time_field may name the column or the field it is renamed to
+        self.time_field = self.rename.get(time_field, time_field)
         self.header: list[str] | None = None
 
     def reset(self) -> None:

@@ -438,3 +438,11 @@ def test_retract_restores_the_aggregate():
     assert series.window(Agg("quantile", 0.5), NOON, NOON + 60) == before
     assert series.window(Agg("max"), NOON, NOON + 60) == 9.0
     assert not series.remove(NOON + 5, 100.0)
+
+
+def test_csv_time_column_renamed_by_columns(tmp_path):
+    path = tmp_path / "trace.csv"
+    write(path, ["TIMESTAMP,Tokens", "2026-06-01 12:00:00.5000000,3", "2026-06-01 12:00:01,4"], end="")
+    src = source(path, columns={"time": "TIMESTAMP", "tokens": "Tokens"}, time_field="TIMESTAMP")
+    out = src.fetch_sync([spec("sum", sli_field="tokens", sli_agg="sum")], NOON + 60)
+    assert out["sum"].value == 7.0 and out["sum"].malformed == 0
