@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,9 +198,19 @@ class _RangeSeries:
         """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
         if not asked and first == self.first and last == self.last:
             return
-        merged = {t: v for t, v in self.points.items() if first <= t <= last and not any(a <= t <= b for a, b in asked)}
-        merged.update(got)
-        self.points = dict(sorted(merged.items()))
+        points = self.points
+        times = list(points)  # ascending
+        # Usually only a few ends go (the oldest slices, the re-asked newest one):
+        # delete those instead of rebuilding a period's worth of points.
+        doomed = times[: bisect_left(times, first)] + times[bisect_right(times, last) :]
+        for a, b in asked:
+            doomed += times[bisect_left(times, a) : bisect_right(times, b)]
+        for t in doomed:
+            points.pop(t, None)
+        newest = next(reversed(points), None)
+        points.update(got)
+        if newest is not None and got and min(got) <= newest:
+            self.points = dict(sorted(points.items()))  # filled in before the newest: restore order
         self.first = first
         self.last = last
         self.version += 1

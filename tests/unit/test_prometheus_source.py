@@ -99,3 +99,15 @@ def test_ratio_windows_cover_tiers_window_and_period() -> None:
         tiers=(BurnTier("critical", 2 * HOUR, 10 * MINUTE, factor=10),),
     )
     assert ratio_windows(spec) == [10 * MINUTE, HOUR, 2 * HOUR, 28 * DAY]
+
+
+def test_range_series_fills_in_older_slices_in_order() -> None:
+    s = _RangeSeries()
+    s.merge({float(t): 1.0 for t in range(1200, 3001, 300)}, s.missing(1200, 3000, 300), 1200, 3000)
+    todo = s.missing(300, 3000, 300)  # a longer period: only the older ends are asked
+    assert todo == [(300, 900)]
+    s.merge({300.0: 0.5, 600.0: 0.5, 900.0: 0.5}, todo, 300, 3000)
+    assert list(s.points) == [float(t) for t in range(300, 3001, 300)]
+    version = s.version
+    s.merge({}, [], 300, 3000)  # nothing new: nothing changes
+    assert s.version == version
