@@ -38,7 +38,13 @@ fire, (b) a firing alert is new to it, (c) alerts it knew as firing resolved
 (sent only with ``send_resolved``), or (d) nothing changed but the last
 notification is ``group.repeat`` old or older and not every firing alert is
 acknowledged. A flapping alert (fire, resolve, fire within one
-``group.interval``) therefore sends nothing extra. ``flush_now`` (used by
+``group.interval``) therefore sends nothing extra. A channel whose receiver
+forgets a firing alert after a while (Alertmanager drops it at its
+``endsAt = send time + alert_ttl``) has a *keep-alive* interval
+(``AlertPolicy.keepalive``, ``alert_ttl / 2``): its firing alerts are re-sent
+at least that often, whatever ``group.repeat`` says and even when acknowledged
+(an ack has no Alertmanager form; Alertmanager dedups repeats itself), so they
+never lapse while slotui still sees them firing. ``flush_now`` (used by
 ``slotui check --notify``, a one-shot process) makes new groups flush at once.
 
 **Acknowledge** (:func:`acknowledge`) marks the SLO's firing alerts acked
@@ -99,6 +105,9 @@ class AlertPolicy:
     critical_to_page_after: float | None = None
     send_resolved: dict[str, bool] = field(default_factory=dict)
     external_url: str = ""
+    #: channel -> longest gap (seconds) between sends of a still-firing group, for receivers
+    #: that forget a firing alert after a TTL (Alertmanager: ``alert_ttl / 2``)
+    keepalive: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, alerts: Any, *, external_url: str = "") -> AlertPolicy:
@@ -114,6 +123,7 @@ class AlertPolicy:
             critical_to_page_after=_opt(alerts.escalate.critical_to_page_after),
             send_resolved={name: bool(getattr(cfg, "send_resolved", True)) for name, cfg in channels.items()},
             external_url=external_url,
+            keepalive={name: ttl / 2 for name, ttl in _alert_ttls(channels).items()},
         )
 
     def sends_resolved(self, channel: str) -> bool:
@@ -122,6 +132,16 @@ class AlertPolicy:
 
 def _opt(x: Any) -> float | None:
     return None if x is None else float(x)
+
+
+def _alert_ttls(channels: Mapping[str, Any]) -> dict[str, float]:
+    """``alert_ttl`` (seconds) of each Alertmanager channel: it forgets a firing alert after that
+    (the config model's default is 6h, as :data:`slotui.channels.alertmanager.DEFAULT_ALERT_TTL`)."""
+    return {
+        name: float(getattr(cfg, "alert_ttl", None) or 6 * 3600.0)
+        for name, cfg in channels.items()
+        if getattr(cfg, "type", None) == "alertmanager"
+    }
 
 
 @dataclass(slots=True)
@@ -397,6 +417,9 @@ def _flush(group: GroupRecord, res: StepResult, policy: AlertPolicy, now: float)
             needs = True
         else:
             needs = entry.at <= now - policy.repeat_interval and not all(r.acked for r in firing)
+            keepalive = policy.keepalive.get(channel)
+            if keepalive is not None and entry.at <= now - keepalive:
+                needs = True
         if not needs:
             continue
         alerts = firing + (resolved if send_resolved else [])
