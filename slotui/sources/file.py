@@ -28,6 +28,11 @@ in either order, as long as the request is among the last
 ``JOIN_MEMORY`` requests with a ``trace_id``; an evaluation whose request is
 never seen counts as a record of its own at the evaluation's time.
 
+Lines that start with their ``time`` (as the SPEC's records do) and are
+older than the longest period or window of the source's SLOs before the
+latest ``now`` are skipped without being parsed: a log of months costs what
+its last period costs.
+
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it
 never stops the source.
@@ -110,6 +115,10 @@ class FileSource:
         #: bytes read from disk in total (tests assert that appends read only new bytes)
         self.bytes_read = 0
         self._max_now = float("-inf")
+        #: records older than this can no longer count (the longest period or window before the latest now)
+        self._cutoff: float | None = None
+        #: lines skipped unparsed because their time was before the cutoff
+        self.skipped = 0
 
     # ----------------------------------------------------------------- state
 
@@ -174,11 +183,12 @@ class FileSource:
                     self._problems[spec.name] = str(exc)
             if new_series and (self._offset or self._tail):
                 self._restart()  # a new series needs the records read before: read again
-            self._update()
             self._max_now = max(self._max_now, now)
             keep = retention(slos)
-            if keep > 0 and self._max_now != float("-inf"):
-                self.book.prune(self._max_now - keep)
+            self._cutoff = self._max_now - keep if keep > 0 else None
+            self._update()
+            if self._cutoff is not None:
+                self.book.prune(self._cutoff)
             note = self._note()
             out: dict[str, SLIData] = {}
             for spec in slos:
@@ -300,9 +310,22 @@ class FileSource:
         traces = self._traces
         utc_minutes = time_of._utc_minutes
         eval_name, eval_score = "gen_ai.evaluation.name", "gen_ai.evaluation.score.value"
+        cutoff = self._cutoff
         for i, line in enumerate(lines):
             if len(line) < 3 and not line.strip():
                 continue
+            if cutoff is not None and line.startswith(b'{"time":'):
+                # a line that starts with its time: skip it unparsed when it is too old to count
+                q = line.find(b'"', 8)
+                e = line.find(b'"', q + 1) if 0 < q < 16 else -1
+                if e > 0 and not line[8:q].strip():
+                    try:
+                        old = time_of(line[q + 1 : e].decode("ascii")) < cutoff
+                    except (Malformed, UnicodeDecodeError):
+                        old = False
+                    if old:
+                        self.skipped += 1
+                        continue
             try:
                 obj = loads(line)
             except _JSONError as exc:

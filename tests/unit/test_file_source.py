@@ -446,3 +446,17 @@ def test_csv_time_column_renamed_by_columns(tmp_path):
     src = source(path, columns={"time": "TIMESTAMP", "tokens": "Tokens"}, time_field="TIMESTAMP")
     out = src.fetch_sync([spec("sum", sli_field="tokens", sli_agg="sum")], NOON + 60)
     assert out["sum"].value == 7.0 and out["sum"].malformed == 0
+
+
+def test_lines_too_old_to_count_are_skipped_unparsed(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    old = [record(NOON - 10 * 86400 + i, duration_s=100.0) for i in range(50)]
+    recent = [record(NOON + i, duration_s=1.0) for i in range(20)]
+    write(path, old + recent)
+    src = source(path)
+    short = [spec("max", sli_field="duration_s", sli_agg="max", period=86400.0, tiers=()),
+             ratio("all", "true", period=86400.0, tiers=())]
+    out = src.fetch_sync(short, NOON + HOUR)
+    assert out["max"].value == 1.0 and out["all"].windows[HOUR] == (20.0, 20.0)
+    assert src.skipped == 50 and src.records == 20
+    assert out["max"].malformed == 0
