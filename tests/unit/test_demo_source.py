@@ -145,3 +145,26 @@ def test_every_status_appears_over_a_day_with_the_example_slos():
             statuses.update(moment)
         assert {"OK", "AT RISK", "WARNING", "CRITICAL"} <= seen, (day, seen)
     assert "NO DATA" not in statuses
+
+
+async def test_async_fetch_of_a_custom_sli_runs_off_the_loop():
+    import asyncio
+
+    source = demo(rate=0.2)
+    custom = spec("mini_p95", sli_field="duration_ms", sli_agg="p95", sli_where="gen_ai.request.model == 'gpt-4o-mini'")
+    now = MONDAY + 10 * HOUR
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    out = await source.fetch([custom, SPECS[0]], now)
+    task.cancel()
+    assert ticks > 1  # the loop kept running while the cells were materialised
+    records = [r for r in DemoTraffic(7, 0.2).records_between(now - HOUR, now)
+               if r["gen_ai.request.model"] == "gpt-4o-mini"]
+    assert out["mini_p95"].value == pytest.approx(quantile_sorted(sorted(r["duration_ms"] for r in records), 0.95))
