@@ -295,6 +295,7 @@ class SlotuiApp(App[None]):
         if self.snapshot is None:
             return []
         report = self.snapshot.report
+        trends = self.snapshot.trends
         acked = {a.slo for a in self.alerts if a.acked}
         models = []
         needle = self.filter_text.strip().lower()
@@ -309,6 +310,7 @@ class SlotuiApp(App[None]):
                 snoozed=kind == "snooze",
                 acked=spec.name in acked,
                 source_error=report.source_errors.get(spec.source) or result.error,
+                trend=trends.get(spec.name),
             ))
         models.sort(key=sort_keys()[self.sort_key])
         return models
@@ -424,8 +426,11 @@ class SlotuiApp(App[None]):
         self.refreshing = True
         self._update_summary()
         now = self.clock()
-        self.run_worker(self.thread.call(lambda b: b.refresh(now)), name="refresh", group="refresh",
-                        exit_on_error=False)
+
+        async def call(b: Backend) -> Snapshot:
+            return prepare_snapshot(await b.refresh(now))
+
+        self.run_worker(self.thread.call(call), name="refresh", group="refresh", exit_on_error=False)
 
     def _arm(self) -> None:
         if self._timer is not None:
@@ -751,6 +756,17 @@ class SlotuiApp(App[None]):
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def prepare_snapshot(snap: Snapshot) -> Snapshot:
+    """Precompute what would be costly on the event loop (runs in the backend thread)."""
+    from dataclasses import replace
+
+    from slotui.tui.cells import trend_points
+
+    if snap.trends:
+        return snap
+    return replace(snap, trends={r.spec.name: trend_points(r) for r in snap.report.results})
 
 
 def _matches_filter(spec: SLOSpec, status: str, needle: str) -> bool:

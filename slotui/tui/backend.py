@@ -105,7 +105,8 @@ class Snapshot:
     alerts: tuple[AlertView, ...] = ()
     refreshed_at: float = 0.0
     duration: float = 0.0
-    sources_of: Mapping[str, str] = field(default_factory=dict)
+    #: per SLO, the history reduced for the trend column (filled in the backend thread)
+    trends: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @runtime_checkable

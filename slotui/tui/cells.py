@@ -164,6 +164,17 @@ class ASCIIBar(Bar):
     HALF_BAR_RIGHT = "-"
 
 
+def finite_values(points: Sequence[tuple[float, float]]) -> list[float]:
+    """The values of ``(time, value)`` points without None/NaN/inf (fast path: one C-level sum)."""
+    values = [p[1] for p in points]
+    try:
+        if math.isfinite(math.fsum(values)):
+            return values
+    except (TypeError, OverflowError):
+        pass
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
 def downsample_worst(values: Sequence[float], buckets: int, *, lower_is_better: bool) -> list[float]:
     """At most ``buckets`` points, each the worst value of its share of ``values`` (order kept)."""
     n = len(values)
@@ -178,12 +189,26 @@ def downsample_worst(values: Sequence[float], buckets: int, *, lower_is_better: 
     return out
 
 
-def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet) -> Sparkline | Text:  # type: ignore[type-arg]
+TREND_POINTS = 96
+
+
+def trend_points(result: SLOResult, n: int = TREND_POINTS) -> tuple[float, ...]:
+    """The history reduced to at most ``n`` points, each the worst value of its share of the period.
+
+    Computed in the backend thread for every SLO (see :func:`slotui.tui.app.prepare_snapshot`),
+    so the event loop never walks thousands of slices per row.
+    """
+    values = finite_values(result.history)
+    return tuple(downsample_worst(values, n, lower_is_better=result.spec.direction == "lower_is_better"))
+
+
+def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet,
+               points: Sequence[float] | None = None) -> Sparkline | Text:  # type: ignore[type-arg]
     """The SLI over the period, one bar per bucket, worst value of each bucket; good end green."""
-    values = [v for _, v in result.history if v is not None and math.isfinite(v)]
+    lower = result.spec.direction == "lower_is_better"
+    values = list(points) if points is not None else finite_values(result.history)
     if not values:
         return Text("no history", style=palette["foreground-muted"])
-    lower = result.spec.direction == "lower_is_better"
     points = downsample_worst(values, width, lower_is_better=lower)
     good, bad = RichColor.parse(palette["success"]), RichColor.parse(palette["error"])
     cls = ASCIISparkline if not icons.spark.startswith("▁") else Sparkline

@@ -394,3 +394,18 @@ async def test_actions_disabled_while_a_dialog_is_open(build, store):
         await pilot.press("m")  # not a mute: the dialog is modal
         await settle(app, pilot)
         assert store.list_silences(NOW) == []
+
+
+async def test_mouse_click_opens_the_row_under_the_pointer_after_resort(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "s", "s")  # sort by name: rows move
+        await settle(app, pilot)
+        t = table(app)
+        assert t.order[1] == "availability"
+        # header is line 0 of the table; the second row is line 2
+        await pilot.click("#slos", offset=(20, 2))
+        await pilot.click("#slos", offset=(20, 2))
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.slo == "availability"

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from slotui.core.types import SLOResult
 from slotui.tui import cells
@@ -30,6 +30,8 @@ class RowModel:
     snoozed: bool = False
     acked: bool = False
     source_error: str | None = None
+    #: the history reduced to a few dozen worst-of-bucket points (None: computed from history)
+    trend: tuple[float, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -104,6 +106,50 @@ class SLOTable(DataTable[Any]):
         self._order: list[str] = []
         #: cell updates done by the last sync (for tests and the bench)
         self.last_updates = 0
+        self._coalesce = False
+        self._refresh_pending = False
+        self._row_versions: dict[RowKey, int] = {}
+        self._render_epoch = getattr(self, "_render_epoch", 0)
+
+    # -- per-row render caching ------------------------------------------------
+    # DataTable keys its cell render cache on a table-wide update counter, so one
+    # update_cell re-renders every visible cell on the next frame (~90 ms for a
+    # screen of 45 rows). Textual is pinned exactly (pyproject), so this subclass
+    # keys cells on a per-row version instead: a refresh that changes 10 rows
+    # re-renders 10 rows. The version also holds the row's index (rows that move
+    # re-render: their click metadata holds the index), the cell width and an
+    # epoch bumped by clear() and theme changes.
+
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, *, update_width: bool = False) -> None:
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+        self._row_versions[key] = self._row_versions.get(key, 0) + 1
+
+    def clear(self, columns: bool = False) -> "SLOTable":
+        self._render_epoch = getattr(self, "_render_epoch", 0) + 1
+        if hasattr(self, "_row_versions"):
+            self._row_versions.clear()
+        return super().clear(columns)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Any, width: int,
+                     cursor: bool = False, hover: bool = False) -> Any:
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        saved = self._update_count
+        self._update_count = ("row", self._render_epoch, row_index, width,  # type: ignore[assignment]
+                              self._row_versions.get(row_key, 0))
+        try:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        finally:
+            self._update_count = saved
+
+    def refresh(self, *regions: Any, **kwargs: Any) -> "SLOTable":
+        # update_cell asks for a whole-widget repaint per cell; during sync one repaint is enough.
+        if getattr(self, "_coalesce", False) and not regions and not kwargs:
+            self._refresh_pending = True
+            return self
+        return super().refresh(*regions, **kwargs)
 
     # ------------------------------------------------------------------ cells
 
@@ -118,6 +164,8 @@ class SLOTable(DataTable[Any]):
         if col == "target":
             return (r.spec.target, r.spec.direction, r.spec.unit)
         if col == "trend":
+            if m.trend is not None:
+                return (m.trend, r.spec.direction)
             h = r.history
             return (len(h), h[0] if h else None, h[-1] if h else None, r.spec.direction)
         if col == "budget":
@@ -144,7 +192,7 @@ class SLOTable(DataTable[Any]):
         if col == "target":
             return Text(cells.format_target(r.spec))
         if col == "trend":
-            return cells.trend_cell(r, layout.trend_width, p, icons)
+            return cells.trend_cell(r, layout.trend_width, p, icons, m.trend)
         if col == "budget":
             return cells.BudgetCell(cells.budget_remaining(r), bar_width=layout.bar_width, palette=p,
                                     ascii_bar=icons.ascii_only)
@@ -205,6 +253,7 @@ class SLOTable(DataTable[Any]):
         """Forget every cell signature (theme or icon change): the next sync rebuilds every cell."""
         for sigs in self._sigs.values():
             sigs.clear()
+        self._render_epoch += 1
 
     def sync(self, rows: Sequence[RowModel], *, keep_cursor: str | None = None) -> int:
         """Show exactly ``rows`` in this order; returns the number of cells written.
@@ -212,6 +261,15 @@ class SLOTable(DataTable[Any]):
         The cursor stays on the SLO it was on (or ``keep_cursor``) when that SLO is still shown.
         """
         assert self.layout_spec is not None, "set_layout first"
+        self._coalesce, self._refresh_pending = True, False
+        try:
+            return self._sync(rows, keep_cursor)
+        finally:
+            self._coalesce = False
+            if self._refresh_pending:
+                super().refresh()
+
+    def _sync(self, rows: Sequence[RowModel], keep_cursor: str | None) -> int:
         keep = keep_cursor if keep_cursor is not None else self.cursor_key
         columns = self.layout_spec.columns
         wanted = {m.name for m in rows}
