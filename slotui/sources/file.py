@@ -56,10 +56,9 @@ from slotui.sources.records import (
     JsonLineParser,
     Malformed,
     TimeParser,
-    _loads,
-    _JSONError,
+    loads_json,
+    JSON_ERRORS,
     add_evaluations,
-    normalize_record,
 )
 from slotui.sources.series_book import DerivedFields, SeriesBook, SpecProblem, retention
 
@@ -304,7 +303,7 @@ class FileSource:
         batch: list[Record] = []
         append = batch.append
         time_of = self._time_of
-        loads = _loads
+        loads = loads_json
         fast = self._fast_json
         eval_only = self._eval_only
         traces = self._traces
@@ -328,7 +327,7 @@ class FileSource:
                         continue
             try:
                 obj = loads(line)
-            except _JSONError as exc:
+            except JSON_ERRORS as exc:
                 self._bad(base + i + 1, f"not JSON ({str(exc)[:60]})")
                 continue
             if fast and type(obj) is dict and "resourceSpans" not in obj and "event" not in obj:

@@ -35,18 +35,18 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 try:  # orjson is an optional speed-up; the stdlib parser gives the same records
     import orjson as _orjson
 
-    _loads = _orjson.loads
-    _JSONError: tuple[type[Exception], ...] = (_orjson.JSONDecodeError, ValueError)
+    loads_json = _orjson.loads
+    JSON_ERRORS: tuple[type[Exception], ...] = (_orjson.JSONDecodeError, ValueError)
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
-    _loads = json.loads
-    _JSONError = (ValueError,)
+    loads_json = json.loads
+    JSON_ERRORS = (ValueError,)
 
 __all__ = [
     "EVALUATION_EVENT",
@@ -347,8 +347,8 @@ class JsonLineParser:
     def parse(self, line: bytes | str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """``(records, evaluation_event)`` of one line; raises :class:`Malformed`."""
         try:
-            obj = _loads(line)
-        except _JSONError as exc:
+            obj = loads_json(line)
+        except JSON_ERRORS as exc:
             raise Malformed(f"not JSON ({_short(exc)})") from None
         return self.parse_object(obj)
 
