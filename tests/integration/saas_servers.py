@@ -554,3 +554,196 @@ def _weave_expr(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
             return lambda c: parse_time(c[fld]) >= lit
         return lambda c: parse_time(c[fld]) > lit
     raise ValueError(f"unsupported operation {op}")
+
+
+# --------------------------------------------------------------------------- MLflow
+
+
+@dataclass
+class MLRun:
+    """An MLflow run: ``metrics`` maps a key to its history ``[(timestamp_s, value, step)]``."""
+
+    run_id: str
+    start_time: float
+    metrics: dict[str, list[tuple[float, Any, int]]]
+    status: str = "FINISHED"
+    tags: dict[str, str] = field(default_factory=dict)
+    experiment_id: str = "42"
+
+    def latest(self) -> list[dict[str, Any]]:
+        out = []
+        for key, history in self.metrics.items():
+            t, v, step = max(history, key=lambda h: (h[2], h[0]))
+            out.append({"key": key, "value": v, "timestamp": int(round(t * 1000)), "step": step})
+        return out
+
+    def json(self) -> dict[str, Any]:
+        end = max((h[0] for hs in self.metrics.values() for h in hs), default=self.start_time)
+        return {
+            "info": {"run_id": self.run_id, "run_uuid": self.run_id, "experiment_id": self.experiment_id,
+                     "run_name": f"eval-{self.run_id[:6]}", "user_id": "ci", "status": self.status,
+                     "start_time": int(self.start_time * 1000), "end_time": int(end * 1000) + 1,
+                     "artifact_uri": f"mlflow-artifacts:/{self.experiment_id}/{self.run_id}/artifacts",
+                     "lifecycle_stage": "active"},
+            "data": {"metrics": self.latest(), "params": [{"key": "model", "value": "gpt-4o-mini"}],
+                     "tags": [{"key": k, "value": v} for k, v in self.tags.items()]},
+            "inputs": {"dataset_inputs": []},
+        }
+
+
+@dataclass
+class MLTrace:
+    """An MLflow trace (times in seconds; status OK / ERROR / IN_PROGRESS)."""
+
+    request_time: float
+    duration_ms: float
+    status: str = "OK"
+    assessments: dict[str, float] = field(default_factory=dict)
+    total_tokens: int = 0
+    trace_id: str = field(default_factory=lambda: "tr-" + uuid.uuid4().hex)
+
+
+def _mlflow_error(status: int, code: str, message: str) -> Answer:
+    return status, {"error_code": code, "message": message}
+
+
+class MLflowAPI(FakeServer):
+    """The MLflow tracking server endpoints slotui uses, over ``runs`` and ``traces``.
+
+    ``trace_metrics=False`` makes ``/api/3.0/mlflow/traces/metrics`` answer 404
+    ``ENDPOINT_NOT_FOUND`` like an MLflow 2 server. Metric values are sent as
+    MLflow does (NaN as the string ``"NaN"``). ``token`` is required as a Bearer
+    token (401 otherwise).
+    """
+
+    def __init__(self, runs: Sequence[MLRun] = (), traces: Sequence[MLTrace] = (), *,
+                 experiment: str = "support-bot-evals", experiment_id: str = "42", token: str = "mlflow-token",
+                 trace_metrics: bool = True, **kw: Any) -> None:
+        self.runs = list(runs)
+        self.traces = list(traces)
+        self.experiment = experiment
+        self.experiment_id = experiment_id
+        self.token = token
+        self.trace_metrics = trace_metrics
+        super().__init__(self._route, **kw)
+
+    def _route(self, req: Request) -> Answer:
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return 401, b"<html><body>401 Unauthorized</body></html>"
+        p = req.path
+        if req.method == "GET" and p == "/api/2.0/mlflow/experiments/get-by-name":
+            if req.query.get("experiment_name") != self.experiment:
+                return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST",
+                                     f"Could not find experiment with name '{req.query.get('experiment_name')}'")
+            return 200, {"experiment": {"experiment_id": self.experiment_id, "name": self.experiment,
+                                        "artifact_location": f"mlflow-artifacts:/{self.experiment_id}",
+                                        "lifecycle_stage": "active", "last_update_time": 1700000000000,
+                                        "creation_time": 1700000000000, "tags": []}}
+        if req.method == "POST" and p == "/api/2.0/mlflow/runs/search":
+            return self._runs_search(req.json or {})
+        if req.method == "GET" and p == "/api/2.0/mlflow/metrics/get-history":
+            run = next((r for r in self.runs if r.run_id == req.query.get("run_id")), None)
+            if run is None:
+                return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST", f"Run '{req.query.get('run_id')}' not found")
+            history = run.metrics.get(req.query.get("metric_key", ""), [])
+            return 200, {"metrics": [{"key": req.query["metric_key"], "value": v, "timestamp": int(round(t * 1000)),
+                                      "step": step} for t, v, step in sorted(history, key=lambda h: h[0])]}
+        if req.method == "POST" and p == "/api/3.0/mlflow/traces/metrics":
+            if not self.trace_metrics:
+                return _mlflow_error(404, "ENDPOINT_NOT_FOUND", "No API found for 'POST /api/3.0/mlflow/traces/metrics'")
+            return self._trace_metrics(req.json or {})
+        if req.method == "GET" and p == "/api/2.0/mlflow/traces":
+            return self._trace_search(req.query)
+        return _mlflow_error(404, "ENDPOINT_NOT_FOUND", f"No API found for '{req.method} {p}'")
+
+    def _runs_search(self, body: dict[str, Any]) -> Answer:
+        if body.get("experiment_ids") != [self.experiment_id]:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", "unknown experiment ids")
+        runs = [r for r in self.runs if r.experiment_id == self.experiment_id]
+        for clause in filter(None, (c.strip() for c in re.split(r"\s+AND\s+", body.get("filter") or ""))):
+            m = re.fullmatch(r"attributes\.start_time\s*(>=|<)\s*(\d+)", clause)
+            t = re.fullmatch(r"tags\.(\w+)\s*=\s*'([^']*)'", clause)
+            if m:
+                bound = int(m.group(2)) / 1000
+                runs = [r for r in runs if (r.start_time >= bound if m.group(1) == ">=" else r.start_time < bound)]
+            elif t:
+                runs = [r for r in runs if r.tags.get(t.group(1)) == t.group(2)]
+            else:
+                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid clause(s) in filter string: '{clause}'")
+        if body.get("order_by") != ["attributes.start_time DESC"]:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", "unexpected order_by")
+        runs.sort(key=lambda r: r.start_time, reverse=True)
+        offset = int(body.get("page_token") or 0)
+        size = int(body.get("max_results") or 1000)
+        page = runs[offset:offset + size]
+        answer: dict[str, Any] = {"runs": [r.json() for r in page]} if page else {}
+        if offset + size < len(runs):
+            answer["next_page_token"] = str(offset + size)
+        return 200, answer
+
+    def _trace_metrics(self, body: dict[str, Any]) -> Answer:
+        if body.get("experiment_ids") != [self.experiment_id]:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", "unknown experiment ids")
+        start, end = body["start_time_ms"] / 1000, body["end_time_ms"] / 1000
+        traces = [t for t in self.traces if start <= t.request_time < end]
+        rows: list[tuple[MLTrace, Any]] = []
+        view, metric = body["view_type"], body["metric_name"]
+        for f in body.get("filters") or []:
+            m = re.fullmatch(r'(trace\.status|assessment\.name)\s*=\s*"([^"]*)"', f)
+            if not m:
+                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid filter '{f}'")
+            if m.group(1) == "trace.status":
+                traces = [t for t in traces if t.status == m.group(2)]
+        if view == "TRACES":
+            getter = {"latency": lambda t: t.duration_ms, "trace_count": lambda t: 1,
+                      "total_tokens": lambda t: t.total_tokens}.get(metric)
+            if getter is None:
+                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"unknown metric {metric}")
+            rows = [(t, getter(t)) for t in traces]
+        elif view == "ASSESSMENTS":
+            names = [re.fullmatch(r'assessment\.name\s*=\s*"([^"]*)"', f) for f in body.get("filters") or []]
+            wanted = next((m.group(1) for m in names if m), None)
+            rows = [(t, v) for t in traces for n, v in t.assessments.items() if wanted in (None, n)]
+        else:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"unknown view {view}")
+        step = body.get("time_interval_seconds")
+        groups: dict[Any, list[Any]] = {}
+        for t, v in rows:
+            key = (t.request_time // step * step) if step else None
+            groups.setdefault(key, []).append(v)
+        points = []
+        for key, values in sorted(groups.items(), key=lambda kv: kv[0] or 0):
+            out = {}
+            for agg in body["aggregations"]:
+                kind = agg["aggregation_type"]
+                if kind == "PERCENTILE":
+                    out[f"P{float(agg['percentile_value']):.1f}"] = percentile_linear(values, agg["percentile_value"] / 100)
+                elif kind == "COUNT":
+                    out["COUNT"] = len(values)
+                elif kind == "AVG":
+                    out["AVG"] = sum(values) / len(values)
+                elif kind == "SUM":
+                    out["SUM"] = sum(values)
+            dims = {"time_bucket": iso(key)} if key is not None else {}
+            points.append({"metric_name": metric, "dimensions": dims, "values": out})
+        return 200, {"data_points": points}
+
+    def _trace_search(self, query: dict[str, str]) -> Answer:
+        if query.get("experiment_ids") != self.experiment_id:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", "unknown experiment ids")
+        m = re.fullmatch(r"timestamp_ms >= (\d+) AND timestamp_ms < (\d+)", query.get("filter", ""))
+        if not m:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid filter {query.get('filter')!r}")
+        lo, hi = int(m.group(1)) / 1000, int(m.group(2)) / 1000
+        traces = sorted((t for t in self.traces if lo <= t.request_time < hi), key=lambda t: -t.request_time)
+        offset = int(query.get("page_token") or 0)
+        size = int(query.get("max_results") or 100)
+        page = traces[offset:offset + size]
+        answer: dict[str, Any] = {"traces": [{
+            "request_id": t.trace_id, "experiment_id": self.experiment_id,
+            "timestamp_ms": int(round(t.request_time * 1000)), "execution_time_ms": int(round(t.duration_ms)),
+            "status": t.status, "request_metadata": [{"key": "mlflow.traceInputs", "value": "{}"}],
+            "tags": [{"key": "mlflow.traceName", "value": "chat"}]} for t in page]}
+        if offset + size < len(traces):
+            answer["next_page_token"] = str(offset + size)
+        return 200, answer

@@ -1,0 +1,628 @@
+"""MLflow source: evaluation metrics of runs, and trace aggregates, over the tracking server's REST API.
+
+The experiment is resolved once (``experiment_id``, or ``experiment`` by name
+through ``GET /api/2.0/mlflow/experiments/get-by-name``). Authentication is the
+``token`` (sent as ``Authorization: Bearer``), or the generic ``bearer_token``
+/ ``basic_auth`` of HTTP sources.
+
+**Evaluation metrics** (threshold SLOs; ``query: metric:NAME``, a bare metric
+name, ``sli: {field: NAME}``, or the seed's ``quality_slos: {NAME: ...}``):
+``POST /api/2.0/mlflow/runs/search`` lists the experiment's active runs started
+within the period, newest first (``order_by attributes.start_time DESC``;
+``params.run_filter`` adds an MLflow filter such as ``tags.stage = 'prod'``).
+Each run's latest value of the metric is a point at its timestamp; the newest
+run holding the metric also contributes its whole history
+(``GET /api/2.0/mlflow/metrics/get-history``; kept for finished runs). The
+``value`` is the newest point logged in ``[now - window, now)`` (set the
+SLO's ``window`` to how old an evaluation may be and still count, e.g.
+``window: 7d``); ``slices`` hold the newest point of each slice of the period.
+
+**Trace aggregates** (MLflow 3, ``POST /api/3.0/mlflow/traces/metrics``):
+
+- ``query: traces:latency:p95`` (milliseconds; any ``pNN``, ``avg``, ``min``,
+  ``max``), ``traces:total_tokens:avg`` (also input/output tokens, ``sum``),
+  ``traces:trace_count``;
+- ``query: assessment:NAME`` (or ``assessment:NAME:p50``): the mean of the
+  numeric assessment (judge score, feedback) NAME, from the ``ASSESSMENTS``
+  view filtered by ``assessment.name = "NAME"``;
+- ratio ``good: success``: ``good`` = traces with ``trace.status = "OK"``,
+  ``total`` = OK + ERROR traces (two ``COUNT`` queries; traces still in
+  progress are not counted);
+- ``params.filters``: extra filter strings for every query (e.g.
+  ``trace.tag.env = "prod"``).
+
+Windows, slices and the backfill follow :mod:`slotui.sources.backfill`; the
+period is asked as one time series per measure (``time_interval_seconds`` =
+the span, buckets read from the ``time_bucket`` dimension). A server without
+``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
+(``timestamp_ms`` range filter, paged) instead and the aggregates are computed
+here (latency from ``execution_time_ms``, linear-interpolation percentiles,
+counts by ``status``); that is remembered. Assessments need MLflow 3.
+
+*Assumption* (the MLflow 3.x trace metrics API is young and its docs are thin):
+the request is ``{experiment_ids, view_type, metric_name, aggregations:
+[{aggregation_type, percentile_value}], filters, time_interval_seconds,
+start_time_ms, end_time_ms, max_results, page_token}`` and each data point is
+``{metric_name, dimensions: {time_bucket: ISO time}, values: {"P95.0": x,
+"AVG": y, "COUNT": n}}`` (older 3.x servers answering ``metrics`` instead of
+``values`` and ``P95`` keys are read too).
+
+No-data rules: ``"NaN"`` (MLflow writes NaN metrics as that string), ``null``,
+no runs or no traces in a range are no data for that point. A filter MLflow
+rejects (400 ``INVALID_PARAMETER_VALUE``) is an error on that SLO; an unknown
+experiment, 401/403, 429 (retried, honouring Retry-After within the timeout),
+5xx, timeouts and malformed JSON are source errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slotui.core.periods import period_bounds
+from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.backfill import Measure, QueryError, RangeSource
+from slotui.sources.base import SourceError
+from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
+from slotui.sources.values import NotANumber, count_number, sli_number
+
+if TYPE_CHECKING:
+    import httpx
+
+    from slotui.config.model import MLflowSourceConfig
+
+#: Runs per runs/search page, and pages at most per fetch.
+RUN_PAGE = 200
+MAX_RUN_PAGES = 5
+#: Traces per page of the 2.0 traces search (the fallback).
+TRACE_PAGE = 500
+_FINISHED = {"FINISHED", "FAILED", "KILLED"}
+_AGG = re.compile(r"^(avg|mean|sum|min|max|count|p\d+(?:\.\d+)?|median)$")
+
+
+def _ms(t: float) -> int:
+    return int(round(t * 1000))
+
+
+def _epoch(raw: Any) -> float | None:
+    """Seconds from epoch milliseconds (number or numeric string) or an ISO string."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text and not text.lstrip("-").isdigit():
+            try:
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            return dt.timestamp()
+    try:
+        ms = sli_number(raw)
+    except NotANumber:
+        return None
+    return None if ms is None else ms / 1000.0
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+class MLflowSource(RangeSource):
+    """An MLflow experiment as a slotui source (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: "MLflowSourceConfig",
+        *,
+        base_dir: Path | None = None,
+        defaults: Any = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
+        self.timeout = float(timeout)
+        self.concurrency = config.max_concurrency
+        extra = {"Authorization": f"Bearer {config.token}"} if config.token else None
+        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, extra_headers=extra,
+                                        transport=transport)
+        self._experiment_id: str | None = config.experiment_id
+        self._trace_metrics_api: bool | None = None
+        self._probe: asyncio.Lock | None = None
+        self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ------------------------------------------------------------------ fetch
+
+    async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
+        """Answer every SLO as of ``now`` (see the module docstring)."""
+        await self._resolve_experiment()
+        trace_specs = [s for s in slos if _is_trace_slo(s)]
+        eval_specs = [s for s in slos if not _is_trace_slo(s)]
+        parts = []
+        if eval_specs:
+            parts.append((eval_specs, self._eval_metrics(eval_specs, now)))
+        if trace_specs:
+            parts.append((trace_specs, self.fetch_ranges(trace_specs, now)))
+        answers = await asyncio.gather(*(job for _, job in parts), return_exceptions=True)
+        out: dict[str, SLIData] = {}
+        failures = []
+        for (specs, _), answer in zip(parts, answers):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer
+            if isinstance(answer, Exception):
+                if not isinstance(answer, SourceError):
+                    raise answer
+                failures.append(answer)
+                for spec in specs:
+                    out[spec.name] = SLIData(error=str(answer))
+            else:
+                out.update(answer)
+        if failures and len(failures) == len(parts):
+            raise failures[0]
+        return out
+
+    async def _resolve_experiment(self) -> None:
+        if self._experiment_id is not None:
+            return
+        name = self.config.experiment
+        if not name:
+            raise SourceError("set experiment (a name) or experiment_id on the mlflow source", retryable=False)
+        try:
+            payload = await self._client.get_json("api/2.0/mlflow/experiments/get-by-name",
+                                                  params={"experiment_name": name})
+        except HTTPStatusError as exc:
+            if exc.status_code == 404 or _error_code(exc.payload) == "RESOURCE_DOES_NOT_EXIST":
+                raise SourceError(f"experiment {name!r} not found on {redact_url(self.config.url)}",
+                                  retryable=False) from None
+            raise
+        experiment = payload.get("experiment") if isinstance(payload, dict) else None
+        if not isinstance(experiment, dict) or not experiment.get("experiment_id"):
+            raise MalformedResponse("malformed answer from experiments/get-by-name: no experiment.experiment_id")
+        self._experiment_id = str(experiment["experiment_id"])
+
+    # ------------------------------------------------------------------ evaluation metrics
+
+    async def _eval_metrics(self, specs: Sequence[SLOSpec], now: float) -> dict[str, SLIData]:
+        out: dict[str, SLIData] = {}
+        groups: dict[str | None, list[tuple[SLOSpec, str]]] = {}
+        for spec in specs:
+            try:
+                key = _metric_key(spec)
+                run_filter = (spec.params or {}).get("run_filter")
+                if run_filter is not None and not isinstance(run_filter, str):
+                    raise QueryError("params.run_filter must be an MLflow filter string such as \"tags.stage = 'prod'\"")
+            except QueryError as exc:
+                out[spec.name] = SLIData(error=str(exc))
+                continue
+            groups.setdefault(run_filter, []).append((spec, key))
+        jobs = []
+        for run_filter, members in groups.items():
+            since = min(min(period_bounds(s, now)[0], now - s.window) for s, _ in members)
+            jobs.append(self._search_runs(run_filter, since, now))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        source_errors = [r for r in results if isinstance(r, SourceError)]
+        if source_errors and len(source_errors) == len(results):
+            raise source_errors[0]
+        for (run_filter, members), runs in zip(groups.items(), results):
+            if isinstance(runs, BaseException):
+                if not isinstance(runs, Exception):
+                    raise runs
+                for spec, _ in members:
+                    out[spec.name] = SLIData(error=str(runs))
+                continue
+            for spec, key in members:
+                try:
+                    points = await self._points(runs, key, now)
+                except (QueryError, SourceError) as exc:
+                    out[spec.name] = SLIData(error=str(exc))
+                    continue
+                out[spec.name] = _eval_answer(spec, points, now)
+        return out
+
+    async def _search_runs(self, run_filter: str | None, since: float, now: float) -> list[dict[str, Any]]:
+        clauses = [f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"]
+        if run_filter:
+            clauses.append(run_filter)
+        runs: list[dict[str, Any]] = []
+        token = None
+        for _ in range(MAX_RUN_PAGES):
+            body: dict[str, Any] = {
+                "experiment_ids": [self._experiment_id],
+                "filter": " AND ".join(clauses),
+                "run_view_type": "ACTIVE_ONLY",
+                "max_results": RUN_PAGE,
+                "order_by": ["attributes.start_time DESC"],
+            }
+            if token:
+                body["page_token"] = token
+            payload = await self._mlflow("POST", "api/2.0/mlflow/runs/search", json_body=body)
+            if not isinstance(payload, dict):
+                raise MalformedResponse("malformed answer from runs/search: expected a JSON object")
+            page = payload.get("runs") or []
+            if not isinstance(page, list):
+                raise MalformedResponse("malformed answer from runs/search: runs is not a list")
+            runs.extend(r for r in page if isinstance(r, dict) and isinstance(r.get("info"), dict))
+            token = payload.get("next_page_token")
+            if not token:
+                break
+        return runs
+
+    async def _points(self, runs: list[dict[str, Any]], key: str, now: float) -> list[tuple[float, float | None]]:
+        """``(time, value)`` of ``key``: each run's latest value, and the newest run's history."""
+        points: dict[float, float | None] = {}
+        newest: dict[str, Any] | None = None
+        for run in runs:
+            for metric in (run.get("data") or {}).get("metrics") or []:
+                if not isinstance(metric, dict) or metric.get("key") != key:
+                    continue
+                t = _epoch(metric.get("timestamp"))
+                if t is None or t >= now:
+                    continue
+                points[t] = _metric_value(metric.get("value"), key)
+                if newest is None:
+                    newest = run
+        if newest is not None:
+            info = newest["info"]
+            run_id = str(info.get("run_id") or info.get("run_uuid") or "")
+            if run_id:
+                for t, v in await self._history(run_id, key, str(info.get("status") or "")):
+                    if t < now:
+                        points[t] = v
+        return sorted(points.items())
+
+    async def _history(self, run_id: str, key: str, status: str) -> list[tuple[float, float | None]]:
+        cached = self._histories.get((run_id, key))
+        if cached is not None:
+            return cached
+        payload = await self._mlflow("GET", "api/2.0/mlflow/metrics/get-history",
+                                     params={"run_id": run_id, "metric_key": key, "max_results": 25000})
+        metrics = payload.get("metrics") if isinstance(payload, dict) else None
+        if metrics is None:
+            metrics = []
+        if not isinstance(metrics, list):
+            raise MalformedResponse("malformed answer from metrics/get-history: metrics is not a list")
+        history = []
+        for m in metrics:
+            if isinstance(m, dict):
+                t = _epoch(m.get("timestamp"))
+                if t is not None:
+                    history.append((t, _metric_value(m.get("value"), key)))
+        if status in _FINISHED:
+            self._histories[(run_id, key)] = history
+        return history
+
+    # ------------------------------------------------------------------ traces
+
+    def measure_for(self, spec: SLOSpec) -> Measure:
+        filters = (spec.params or {}).get("filters") or []
+        if isinstance(filters, str):
+            filters = [filters]
+        if not isinstance(filters, list) or not all(isinstance(f, str) for f in filters):
+            raise QueryError('params.filters must be a list of MLflow filter strings such as trace.tag.env = "prod"')
+        base = tuple(filters)
+        if spec.kind == "ratio":
+            good = (spec.good or "").strip().lower()
+            if good not in ("success", "ok", "trace.status = ok", 'trace.status = "ok"'):
+                raise QueryError("a ratio SLO on mlflow supports ratio.good: success (OK traces / OK + ERROR traces)")
+            return Measure(("success", base), "ratio")
+        text = (spec.query or "").strip()
+        parts = [p.strip() for p in text.split(":")]
+        if parts[0] == "assessment":
+            if len(parts) < 2 or not parts[1]:
+                raise QueryError("assessment: needs an assessment name, e.g. assessment:correctness")
+            agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
+            name = parts[1].replace('"', '\\"')
+            return Measure(("metric", "ASSESSMENTS", "assessment_value", agg,
+                            base + (f'assessment.name = "{name}"',)), "threshold")
+        if parts[0] == "traces" and len(parts) >= 2:
+            metric = parts[1]
+            if metric == "trace_count":
+                return Measure(("metric", "TRACES", "trace_count", ("COUNT", None), base), "threshold")
+            if metric not in ("latency", "input_tokens", "output_tokens", "total_tokens"):
+                raise QueryError(f"unknown trace metric {metric!r}; expected latency, total_tokens, input_tokens, "
+                                 "output_tokens or trace_count")
+            agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
+            return Measure(("metric", "TRACES", metric, agg, base), "threshold")
+        raise QueryError(f"expected traces:METRIC[:AGG] or assessment:NAME (got {text!r})")
+
+    def grid_step_ok(self, measure: Measure, step: float) -> bool:
+        return step >= 1
+
+    async def measure(self, measure: Measure, start: float, end: float) -> Any:
+        got = await self._trace_series(measure, start, end, None)
+        return got.get(None)
+
+    async def measure_grid(self, measure: Measure, start: float, end: float, step: float) -> dict[float, Any]:
+        got = await self._trace_series(measure, start, end, step)
+        return {k: v for k, v in got.items() if k is not None}
+
+    async def _trace_series(self, measure: Measure, start: float, end: float,
+                            step: float | None) -> dict[float | None, Any]:
+        if self._trace_metrics_api is None:
+            # Probe once: concurrent questions wait for the first answer instead of all hitting a 404.
+            if self._probe is None:
+                self._probe = asyncio.Lock()
+            async with self._probe:
+                if self._trace_metrics_api is None:
+                    try:
+                        return await self._via_metrics_api(measure, start, end, step)
+                    except HTTPStatusError as exc:
+                        if exc.status_code not in (404, 501):
+                            raise
+                        self._trace_metrics_api = False  # MLflow 2: search traces from now on
+        if self._trace_metrics_api:
+            return await self._via_metrics_api(measure, start, end, step)
+        return await self._via_trace_search(measure, start, end, step)
+
+    async def _via_metrics_api(self, measure: Measure, start: float, end: float,
+                               step: float | None) -> dict[float | None, Any]:
+        kind = measure.key[0]
+        if kind == "success":
+            _, base = measure.key
+            spec_ok = ("metric", "TRACES", "trace_count", ("COUNT", None), base + ('trace.status = "OK"',))
+            spec_err = ("metric", "TRACES", "trace_count", ("COUNT", None), base + ('trace.status = "ERROR"',))
+            ok = await self._metrics_query(spec_ok, start, end, step)
+            err = await self._metrics_query(spec_err, start, end, step)
+            buckets = _buckets(start, end, step)
+            out: dict[float | None, Any] = {}
+            for b in buckets:
+                good = count_number(ok.get(b))
+                bad = count_number(err.get(b))
+                out[b] = (good, good + bad)
+            return out
+        got = await self._metrics_query(measure.key, start, end, step)
+        if measure.key[2] == "trace_count":
+            return {b: count_number(got.get(b)) for b in _buckets(start, end, step)}
+        return {b: v for b, v in got.items()}
+
+    async def _metrics_query(self, key: tuple, start: float, end: float, step: float | None) -> dict[float | None, Any]:
+        _, view, metric, (agg_type, pct), filters = key
+        aggregation: dict[str, Any] = {"aggregation_type": agg_type}
+        if agg_type == "PERCENTILE":
+            aggregation["percentile_value"] = pct
+        body: dict[str, Any] = {
+            "experiment_ids": [self._experiment_id],
+            "view_type": view,
+            "metric_name": metric,
+            "aggregations": [aggregation],
+            "start_time_ms": _ms(start),
+            "end_time_ms": _ms(end),
+            "max_results": 1000,
+        }
+        if filters:
+            body["filters"] = list(filters)
+        if step is not None:
+            body["time_interval_seconds"] = int(step)
+        out: dict[float | None, Any] = {}
+        token = None
+        for _ in range(20):
+            if token:
+                body["page_token"] = token
+            payload = await self._mlflow("POST", "api/3.0/mlflow/traces/metrics", json_body=body)
+            if self._trace_metrics_api is None:
+                self._trace_metrics_api = True
+            if not isinstance(payload, dict):
+                raise MalformedResponse("malformed answer from traces/metrics: expected a JSON object")
+            points = payload.get("data_points") or []
+            if not isinstance(points, list):
+                raise MalformedResponse("malformed answer from traces/metrics: data_points is not a list")
+            for point in points:
+                if not isinstance(point, dict):
+                    continue
+                bucket: float | None = None
+                if step is not None:
+                    t = _epoch((point.get("dimensions") or {}).get("time_bucket"))
+                    if t is None:
+                        continue
+                    bucket = math.floor((t - start) / step + 1e-9) * step + start
+                    if not start <= bucket < end:
+                        continue
+                out[bucket] = _value_of(point, agg_type, pct)
+            token = payload.get("next_page_token")
+            if not token:
+                break
+        return out
+
+    async def _via_trace_search(self, measure: Measure, start: float, end: float,
+                                step: float | None) -> dict[float | None, Any]:
+        kind = measure.key[0]
+        if kind == "metric" and measure.key[1] == "ASSESSMENTS":
+            raise QueryError("assessment averages need MLflow 3 (POST /api/3.0/mlflow/traces/metrics); "
+                             "this server does not have it")
+        if kind == "metric" and measure.key[2] != "latency" and measure.key[2] != "trace_count":
+            raise QueryError(f"{measure.key[2]} needs MLflow 3 (traces/metrics); this server only has trace search")
+        if measure.key[-1]:
+            raise QueryError("params.filters need MLflow 3 (traces/metrics); this server only has trace search")
+        traces = await self._search_traces(start, end)
+        grouped: dict[float | None, list[dict[str, Any]]] = {b: [] for b in _buckets(start, end, step)}
+        for trace in traces:
+            t = _epoch(trace.get("timestamp_ms"))
+            if t is None or not start <= t < end:
+                continue
+            b = None if step is None else math.floor((t - start) / step + 1e-9) * step + start
+            grouped.setdefault(b, []).append(trace)
+        out: dict[float | None, Any] = {}
+        for b, items in grouped.items():
+            if kind == "success":
+                ok = sum(1 for x in items if x.get("status") == "OK")
+                bad = sum(1 for x in items if x.get("status") == "ERROR")
+                out[b] = (float(ok), float(ok + bad))
+                continue
+            _, _, metric, (agg_type, pct), _ = measure.key
+            if metric == "trace_count":
+                out[b] = float(len(items))
+                continue
+            values = [v for v in (_num(x.get("execution_time_ms")) for x in items) if v is not None]
+            out[b] = _aggregate(values, agg_type, pct)
+        return out
+
+    async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
+        traces: list[dict[str, Any]] = []
+        token = None
+        for _ in range(200):
+            params: dict[str, Any] = {
+                "experiment_ids": self._experiment_id,
+                "filter": f"timestamp_ms >= {_ms(start)} AND timestamp_ms < {_ms(end)}",
+                "max_results": TRACE_PAGE,
+                "order_by": "timestamp_ms DESC",
+            }
+            if token:
+                params["page_token"] = token
+            payload = await self._mlflow("GET", "api/2.0/mlflow/traces", params=params)
+            if not isinstance(payload, dict):
+                raise MalformedResponse("malformed answer from the traces search: expected a JSON object")
+            page = payload.get("traces") or []
+            if not isinstance(page, list):
+                raise MalformedResponse("malformed answer from the traces search: traces is not a list")
+            traces.extend(t for t in page if isinstance(t, dict))
+            token = payload.get("next_page_token")
+            if not token:
+                break
+        return traces
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _mlflow(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                      json_body: Any = None) -> Any:
+        try:
+            return await self._client.request_json(method, path, params=params, json_body=json_body)
+        except HTTPStatusError as exc:
+            if exc.status_code == 400 or _error_code(exc.payload) == "INVALID_PARAMETER_VALUE":
+                message = exc.payload.get("message") if isinstance(exc.payload, dict) else None
+                detail = f": {' '.join(str(message).split())[:200]}" if message else ""
+                raise QueryError(f"MLflow rejected the query: HTTP {exc.status_code}{detail}") from None
+            raise
+
+
+def _is_trace_slo(spec: SLOSpec) -> bool:
+    if spec.kind == "ratio":
+        return True
+    q = (spec.query or "").strip()
+    return q.startswith("traces:") or q.startswith("assessment:")
+
+
+def _metric_key(spec: SLOSpec) -> str:
+    text = (spec.query or "").strip()
+    if text.startswith("metric:"):
+        text = text[len("metric:"):].strip()
+    if not text:
+        text = (spec.sli_field or "").strip()
+        for prefix in ("metrics.", "evaluations."):
+            if text.startswith(prefix):
+                text = text[len(prefix):]
+    if not text:
+        raise QueryError("an mlflow SLO needs query: metric:NAME, traces:latency:p95, assessment:NAME or sli.field")
+    return text
+
+
+def _eval_answer(spec: SLOSpec, points: list[tuple[float, float | None]], now: float) -> SLIData:
+    start, _ = period_bounds(spec, now)
+    in_window = [(t, v) for t, v in points if now - spec.window <= t < now]
+    value = in_window[-1][1] if in_window else None
+    note = None
+    if in_window and value is None:
+        note = "the newest logged value is NaN or null: no data"
+    elif not in_window:
+        note = "no value logged in the window" if points else "no run in the period logged this metric"
+    per_slice: dict[float, float] = {}
+    for t, v in points:
+        if v is not None and start <= t < now:
+            per_slice[math.floor(t / spec.slice) * spec.slice] = v
+    slices = tuple(sorted((s, v) for s, v in per_slice.items() if s >= start))
+    return SLIData(value=value, slices=slices, fetched_at=now, note=note)
+
+
+def _metric_value(raw: Any, key: str) -> float | None:
+    try:
+        return sli_number(raw)
+    except NotANumber as exc:
+        raise QueryError(f"MLflow answered a non-number for metric {key!r}: {exc}") from None
+
+
+def _num(raw: Any) -> float | None:
+    try:
+        return sli_number(raw)
+    except NotANumber:
+        return None
+
+
+def _aggregation(text: str) -> tuple[str, float | None]:
+    t = text.strip().lower()
+    if not _AGG.match(t):
+        raise QueryError(f"unknown aggregation {text!r}; expected avg, sum, min, max, count or pNN (p95)")
+    if t in ("avg", "mean"):
+        return ("AVG", None)
+    if t == "median":
+        return ("PERCENTILE", 50.0)
+    if t.startswith("p"):
+        value = float(t[1:])
+        if not 0 <= value <= 100:
+            raise QueryError(f"a percentile is between p0 and p100 (got {text!r})")
+        return ("PERCENTILE", value)
+    return (t.upper(), None)
+
+
+def _value_of(point: Mapping[str, Any], agg_type: str, pct: float | None) -> Any:
+    values = point.get("values")
+    if not isinstance(values, Mapping):
+        values = point.get("metrics") if isinstance(point.get("metrics"), Mapping) else {}
+    if agg_type == "PERCENTILE":
+        keys = [f"P{pct:.1f}", f"P{pct:g}", f"P{int(pct)}" if pct is not None and pct == int(pct) else ""]
+    else:
+        keys = [agg_type]
+    for key in keys:
+        if key and key in values:
+            try:
+                return sli_number(values[key])
+            except NotANumber as exc:
+                raise QueryError(f"MLflow answered a non-number for {key}: {exc}") from None
+    return None
+
+
+def _aggregate(values: list[float], agg_type: str, pct: float | None) -> float | None:
+    if not values:
+        return None
+    if agg_type == "AVG":
+        return sum(values) / len(values)
+    if agg_type == "SUM":
+        return sum(values)
+    if agg_type == "MIN":
+        return min(values)
+    if agg_type == "MAX":
+        return max(values)
+    if agg_type == "COUNT":
+        return float(len(values))
+    return _percentile(values, (pct or 0.0) / 100.0)
+
+
+def _buckets(start: float, end: float, step: float | None) -> list[float | None]:
+    if step is None:
+        return [None]
+    out: list[float | None] = []
+    t = start
+    while t < end - 1e-6:
+        out.append(t)
+        t += step
+    return out
+
+
+def _error_code(payload: Any) -> str | None:
+    return payload.get("error_code") if isinstance(payload, dict) else None
