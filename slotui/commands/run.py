@@ -2,8 +2,10 @@
 
 Evaluates on the config's interval (the next tick is armed only after the
 previous one finished, so polls never overlap), enqueues notifications, runs
-the delivery dispatcher beside it, and serves ``/metrics`` (Prometheus text
-format) and ``/healthz`` on ``--listen``. SIGTERM or SIGINT stop it cleanly.
+the delivery dispatcher beside it, mirrors silences to Alertmanager channels
+after each tick (in the background, never overlapping, failures logged), and
+serves ``/metrics`` (Prometheus text format) and ``/healthz`` on ``--listen``.
+SIGTERM or SIGINT stop it cleanly.
 Never imports Textual.
 """
 
@@ -49,6 +51,9 @@ class Daemon:
         self.server: asyncio.AbstractServer | None = None
         self.port: int | None = None
         self.last_error: str | None = None
+        #: :class:`slotui.alerting.mirror.DaemonMirror`, when an Alertmanager channel mirrors silences
+        self.mirror = None
+        self._mirror_task: asyncio.Task | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -90,6 +95,21 @@ class Daemon:
         finally:
             writer.close()
 
+    # ---------------------------------------------------------------- silence mirroring
+
+    def _start_mirror(self, now: float) -> None:
+        """Reconcile silences with Alertmanager beside the ticks (a slow one never delays evaluation)."""
+        if self.mirror is None or (self._mirror_task is not None and not self._mirror_task.done()):
+            return
+        self._mirror_task = asyncio.create_task(self._mirror_once(now))
+
+    async def _mirror_once(self, now: float) -> None:
+        try:
+            for line in await self.mirror.sync(now):
+                _log(line)
+        except Exception as exc:  # mirroring is best effort: never fatal, always logged
+            _log(f"silence mirroring failed: {type(exc).__name__}: {exc}")
+
     # ---------------------------------------------------------------- loop
 
     async def run(self, *, once: bool = False) -> int:
@@ -125,7 +145,10 @@ class Daemon:
                 except Exception as exc:  # a tick must never kill the daemon
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     _log(f"tick failed: {self.last_error}")
+                self._start_mirror(utc_now())
                 if once:
+                    if self._mirror_task is not None:
+                        await self._mirror_task
                     if self.alerting is not None:
                         await self.alerting.deliver_due(utc_now())
                     break
@@ -134,6 +157,11 @@ class Daemon:
                 except asyncio.TimeoutError:
                     pass
         finally:
+            if self._mirror_task is not None and not self._mirror_task.done():
+                try:
+                    await asyncio.wait_for(self._mirror_task, 10)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    pass
             if dispatcher is not None:
                 self.stopping.set()
                 try:
@@ -157,7 +185,12 @@ def build_daemon(loaded, store, listen):
         alerting = Alerting.from_config(loaded, store)
     engine = Engine(loaded, store=store, alerting=alerting)
     interval = float(loaded.config.defaults.interval)
-    return Daemon(engine, interval, listen, alerting=alerting)
+    daemon = Daemon(engine, interval, listen, alerting=alerting)
+    if alerting is not None:
+        from slotui.alerting.mirror import DaemonMirror  # imports no httpx by itself
+
+        daemon.mirror = DaemonMirror.for_config(loaded, store, channels=lambda: alerting.channels)
+    return daemon
 
 
 async def _main(args: argparse.Namespace, loaded) -> int:
