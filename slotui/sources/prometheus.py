@@ -37,7 +37,9 @@ samples may have arrived late).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
+import operator
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
@@ -152,13 +154,19 @@ def parse_range(payload: Any) -> dict[float, float]:
         raise MalformedResponse("malformed answer: matrix result is not a list")
     if len(result) > 1:
         raise _too_many(len(result))
-    points: dict[float, float] = {}
-    for series in result:
-        for pair in series.get("values") or ():
-            value = _sample_value(pair)
-            if value is not None:
-                points[float(pair[0])] = value
-    return points
+    if not result:
+        return {}
+    pairs = result[0].get("values") or ()
+    try:
+        # A backfill is thousands of points per series: keep the loop in C.
+        values = list(map(float, (p[1] for p in pairs)))
+        times = list(map(float, (p[0] for p in pairs)))
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise QueryError("unexpected sample in the range answer") from None
+    if math.isfinite(sum(values)):
+        return dict(zip(times, values))
+    # Some NaN/Inf (or a sum overflowing): drop the non-finite points, they are no data.
+    return {t: v for t, v in zip(times, values) if math.isfinite(v)}
 
 
 # --------------------------------------------------------------------------- range cache
@@ -393,8 +401,11 @@ class PrometheusSource:
         key = ("slices", plan.series, plan.first, plan.last, series.version)
         view = self._views.get(key, self._reuse.get(key))
         if view is None:
-            step, lo, hi = plan.step, plan.first, plan.last
-            view = tuple((t - step, v) for t, v in series.points.items() if lo <= t <= hi)
+            step, lo, hi, points = plan.step, plan.first, plan.last, series.points
+            if series.first is not None and series.last is not None and lo <= series.first and series.last <= hi:
+                view = tuple(zip(map(operator.sub, points, itertools.repeat(step)), points.values()))
+            else:
+                view = tuple((t - step, v) for t, v in points.items() if lo <= t <= hi)
         self._views[key] = view
         return view
 

@@ -52,7 +52,7 @@ def test_parse_instant_shapes() -> None:
 
 
 def test_parse_range_drops_non_finite_points() -> None:
-    payload = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "NaN"], [900, "+Inf"], [1200, "4"]]}])
+    payload = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "NaN"], [900, "+Inf"], [1000, "-Inf"], [1200, "4"]]}])
     assert parse_range(payload) == {300.0: 1.0, 1200.0: 4.0}
     assert parse_range(ok("matrix", [])) == {}
 
