@@ -336,7 +336,7 @@ class SlotuiApp(App[None]):
             table.sync(models)
             main = self._main()
             assert main is not None
-            empty = main.query_one("#empty", Static)
+            empty = main.query_one("#empty", Static)  # composed with the table, which exists here
             if self.snapshot is not None and not models:
                 empty.update(f"No SLO matches the filter {self.filter_text!r} (Esc clears it)."
                              if self.filter_text else "No SLOs configured.")
@@ -367,14 +367,18 @@ class SlotuiApp(App[None]):
         )
 
     def _update_summary(self) -> None:
+        # Called by a 1 s timer too: it must never raise (a timer exception ends the app),
+        # e.g. while the screen is still composing or already tearing down.
         main = self._main()
         if main is None or not main.is_mounted:
             return
-        main.query_one(SummaryBar).show(self._summary_state(), self.palette)
+        bars = main.query(SummaryBar)
+        if bars:
+            bars.first().show(self._summary_state(), self.palette)
 
     def _update_sources(self) -> None:
         main = self._main()
-        if main is None or self.snapshot is None:
+        if main is None or self.snapshot is None or not main.query(SourcesPanel):
             return
         panel = main.query_one(SourcesPanel)
         report = self.snapshot.report
@@ -559,7 +563,8 @@ class SlotuiApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.SLO_ACTIONS and isinstance(self.screen, ModalScreen):
+        if action in self.SLO_ACTIONS and isinstance(self.screen, (ModalScreen, SilencesScreen, AlertLogScreen)):
+            # no SLO is selected there (and a dialog is modal)
             return False
         return True
 

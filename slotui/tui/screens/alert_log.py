@@ -36,11 +36,24 @@ class AlertLogScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label, width in (("at", "Time", 9), ("kind", "Kind", 8), ("channel", "Channel", 14),
-                                  ("status", "Delivery", 10), ("title", "Notification", 40), ("error", "Error", 30)):
-            table.add_column(label, key=key, width=width)
+        self._columns(self.app.size.width)
         self.action_reload()
+
+    def _columns(self, width: int) -> None:
+        """Fixed columns, then the notification title and the error share the rest of the width."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        rest = max(36, width - 2 - 6 * 2 - (9 + 8 + 12 + 12))
+        title = max(24, min(60, rest * 3 // 5))
+        for key, label, w in (("at", "Time", 9), ("kind", "Kind", 8), ("channel", "Channel", 12),
+                              ("status", "Delivery", 12), ("title", "Notification", title),
+                              ("error", "Error", max(12, rest - title))):
+            table.add_column(label, key=key, width=w)
+
+    def on_resize(self, event: object) -> None:
+        self._columns(self.size.width)
+        if self.notifications:
+            self.show(self.notifications, self.app.palette)  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
         self.app.reload_notifications()  # type: ignore[attr-defined]
@@ -55,10 +68,12 @@ class AlertLogScreen(Screen[None]):
             kind = Text(("TEST " if n.is_test and n.kind != "test" else "") + n.kind,
                         style=palette["accent"] if n.is_test else "")
             status = Text(n.status + (f" ({n.attempts})" if n.attempts > 1 else ""), style=f"bold {colour}")
-            table.add_row(clock_label(n.at), kind, Text(n.channel), status, Text(n.title),
-                          Text(n.error, style=palette["error"] if n.error else ""), key=f"{i}")
+            table.add_row(clock_label(n.at), kind, Text(n.channel, overflow="ellipsis"), status,
+                          Text(n.title, overflow="ellipsis"),
+                          Text(n.error, style=palette["error"] if n.error else "", overflow="ellipsis"), key=f"{i}")
         failed = sum(1 for n in self.notifications if n.status == "failed")
         self.query_one("#alert-log-title", Static).update(
-            f"Alert log: {len(self.notifications)} notifications" + (f", {failed} failed" if failed else ""))
+            f"Alert log: {len(self.notifications)} notification{'s' if len(self.notifications) != 1 else ''}"
+            + (f", {failed} failed" if failed else ""))
         self.query_one("#alert-log-empty", Static).update(
             "" if self.notifications else "No notifications yet. Press t on an SLO to send a test alert.")

@@ -41,11 +41,23 @@ class SilencesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label, width in (("id", "ID", 10), ("kind", "Kind", 7), ("matchers", "Matchers", 28),
-                                  ("ends", "Ends", 22), ("by", "By", 12), ("comment", "Comment", 30)):
-            table.add_column(label, key=key, width=width)
+        self._columns(self.app.size.width)
         self.app.reload_silences()  # type: ignore[attr-defined]
+
+    def _columns(self, width: int) -> None:
+        """Fixed columns, then matchers and comment share what is left of the terminal's width."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        rest = max(30, width - 2 - 6 * 2 - (9 + 6 + 22 + 10))
+        matchers = max(14, min(40, rest * 2 // 5))
+        for key, label, w in (("id", "ID", 9), ("kind", "Kind", 6), ("matchers", "Matchers", matchers),
+                              ("ends", "Ends", 22), ("by", "By", 10), ("comment", "Comment", max(12, rest - matchers))):
+            table.add_column(label, key=key, width=w)
+
+    def on_resize(self, event: object) -> None:
+        self._columns(self.size.width)
+        if self.silences:
+            self.show(self.silences, self.app.clock())  # type: ignore[attr-defined]
 
     @property
     def selected(self) -> SilenceView | None:
@@ -70,8 +82,8 @@ class SilencesScreen(Screen[None]):
                 ends = f"{clock_label(s.ends_at)} (in {format_duration(s.ends_at - now)})"
             style = "dim" if s.expired else ""
             table.add_row(
-                Text(s.id[:8], style=style), Text(s.kind, style=style), Text(s.matchers, style=style),
-                Text(ends, style=style), Text(s.created_by, style=style), Text(s.comment, style=style),
+                Text(s.id[:8], style=style), Text(s.kind, style=style), Text(s.matchers, style=style, overflow="ellipsis"),
+                Text(ends, style=style), Text(s.created_by, style=style, overflow="ellipsis"), Text(s.comment, style=style, overflow="ellipsis"),
                 key=s.id,
             )
         if keep is not None and any(s.id == keep for s in self.silences):
