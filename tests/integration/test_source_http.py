@@ -247,3 +247,45 @@ async def test_one_failing_endpoint_errs_only_its_slos_and_health_records_succes
     assert data["p95_ms"].value == pytest.approx(1834.2)
     assert "not found (check the URL): HTTP 404" in data["other"].error
     assert health["status"].ok and health["status"].last_success == NOW
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "sources"
+
+
+@pytest.mark.parametrize("kind", ["http", "langsmith", "mlflow", "weave", "langfuse"])
+def test_the_documented_example_loads_builds_and_every_slo_is_understood(kind: str) -> None:
+    import re
+
+    from slotui.config.loader import load_text
+    from slotui.sources import build_source
+
+    text = (DOCS / f"{kind}.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None, f"docs/sources/{kind}.md has no yaml example"
+    env = {"LANGSMITH_API_KEY": "k", "MLFLOW_TRACKING_TOKEN": "t", "WANDB_API_KEY": "w",
+           "LANGFUSE_PUBLIC_KEY": "p", "LANGFUSE_SECRET_KEY": "s", "STATUS_TOKEN": "x"}
+    loaded = load_text(block.group(1), name=f"{kind}.md", env=env, path=None, base_dir=DOCS)
+    assert loaded.warnings == []
+    ((name, cfg),) = loaded.config.sources.items()
+    src = build_source(name, cfg, base_dir=DOCS, defaults=loaded.config.defaults)
+    assert type(src).__name__ == {"http": "HttpSource", "langsmith": "LangSmithSource", "mlflow": "MLflowSource",
+                                  "weave": "WeaveSource", "langfuse": "LangfuseSource"}[kind]
+    assert len(loaded.specs) >= 4
+    for spec in loaded.specs:
+        if kind in ("langsmith", "langfuse"):
+            src.measure_for(spec)  # raises QueryError for a query the source does not understand
+        elif kind == "mlflow":
+            from slotui.sources.mlflow import _is_trace_slo, _metric_key
+
+            src.measure_for(spec) if _is_trace_slo(spec) else _metric_key(spec)
+        elif kind == "weave":
+            from slotui.sources.series_book import SeriesBook
+            from slotui.sources.weave import translate
+
+            SeriesBook().add_spec(translate(spec))
+        else:
+            from slotui.sources.json_path import compile_path
+
+            for text in (spec.query, spec.good, spec.total):
+                if text:
+                    compile_path(text)
