@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,7 @@ class FileSource:
         self._cutoff: float | None = None
         #: lines skipped unparsed because their time was before the cutoff
         self.skipped = 0
+        self._skipping = False
 
     # ----------------------------------------------------------------- state
 
@@ -131,7 +132,11 @@ class FileSource:
         self._held: str | None = None  # why an unterminated last line is held
         self.malformed = 0
         self._first_malformed: tuple[int, str] | None = None  # (line number, reason)
+        # requests with a trace_id, for joining evaluation results: a cheap bounded deque until
+        # the first evaluation result arrives, then a map kept up to date
+        self._recent: deque[tuple[Any, Record]] = deque(maxlen=JOIN_MEMORY)
         self._traces: OrderedDict[Any, Record] = OrderedDict()
+        self._traces_live = False
         self._eval_only: set[Any] = set()
         self._csv.reset()
         self.records = 0
@@ -229,6 +234,7 @@ class FileSource:
             return  # unchanged since the last read
         self._identity = identity
         self._mtime_ns = st.st_mtime_ns
+        self._skipping = self._cutoff is not None
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self._offset)
@@ -306,10 +312,10 @@ class FileSource:
         loads = loads_json
         fast = self._fast_json
         eval_only = self._eval_only
-        traces = self._traces
+        recent_append = self._recent.append
         utc_minutes = time_of._utc_minutes
         eval_name, eval_score = "gen_ai.evaluation.name", "gen_ai.evaluation.score.value"
-        cutoff = self._cutoff
+        cutoff = self._cutoff if self._skipping else None
         for i, line in enumerate(lines):
             if len(line) < 3 and not line.strip():
                 continue
@@ -325,6 +331,9 @@ class FileSource:
                     if old:
                         self.skipped += 1
                         continue
+                    # logs are (nearly) in time order: once past the cutoff, stop checking this read
+                    cutoff = None
+                    self._skipping = False
             try:
                 obj = loads(line)
             except JSON_ERRORS as exc:
@@ -368,9 +377,10 @@ class FileSource:
                     self._join_request(obj)
                 else:
                     append(obj)
-                    traces[trace_id] = obj  # remembered for evaluation results arriving later
-                    if len(traces) > JOIN_MEMORY:
-                        self._forget_oldest()
+                    if self._traces_live:
+                        self._remember(trace_id, obj)
+                    else:
+                        recent_append((trace_id, obj))  # remembered for evaluation results arriving later
                 continue
             try:
                 records, event = self._json.parse_object(obj)
@@ -449,7 +459,22 @@ class FileSource:
         self.book.retract(record)
         self.records -= 1
 
+    def _trace_map(self) -> OrderedDict[Any, Record]:
+        """The map trace_id -> request, built from the recent requests on first use."""
+        if not self._traces_live:
+            traces = self._traces
+            for trace_id, record in self._recent:
+                if trace_id in traces:
+                    traces.move_to_end(trace_id)
+                traces[trace_id] = record
+            self._recent.clear()
+            self._traces_live = True
+        return self._traces
+
     def _remember(self, trace_id: Any, record: Record) -> None:
+        if not self._traces_live:
+            self._recent.append((trace_id, record))
+            return
         traces = self._traces
         if trace_id in traces:
             traces.move_to_end(trace_id)
@@ -458,13 +483,9 @@ class FileSource:
             old, _ = traces.popitem(last=False)
             self._eval_only.discard(old)
 
-    def _forget_oldest(self) -> None:
-        old, _ = self._traces.popitem(last=False)
-        self._eval_only.discard(old)
-
     def _join_request(self, record: Record) -> None:
         trace_id = record["trace_id"]
-        previous = self._traces.get(trace_id)
+        previous = self._trace_map().get(trace_id)
         if previous is not None and trace_id in self._eval_only:
             # evaluations came first: replace the evaluation-only record by the request with its scores
             self._retract_record(previous)
@@ -480,7 +501,7 @@ class FileSource:
         score = event.get("gen_ai.evaluation.score.value")
         key = f"evaluations.{name}"
         trace_id = event.get("trace_id")
-        previous = self._traces.get(trace_id) if trace_id is not None else None
+        previous = self._trace_map().get(trace_id) if trace_id is not None else None
         if previous is not None:
             self._retract_record(previous)
             updated = dict(previous)

@@ -460,3 +460,25 @@ def test_lines_too_old_to_count_are_skipped_unparsed(tmp_path):
     assert out["max"].value == 1.0 and out["all"].windows[HOUR] == (20.0, 20.0)
     assert src.skipped == 50 and src.records == 20
     assert out["max"].malformed == 0
+
+
+def test_evaluation_joins_reach_back_join_memory_requests(tmp_path):
+    from slotui.sources import file as file_module
+
+    path = tmp_path / "requests.jsonl"
+    n = file_module.JOIN_MEMORY + 500
+    lines = [record(NOON + i * 0.01, trace_id=f"t{i}", duration_s=1.0) for i in range(n)]
+    # a late score for a recent request joins it; one for a forgotten request counts on its own
+    lines.append(json.dumps({"time": "2026-06-01T12:30:00Z", "trace_id": f"t{n - 1}", "event": "gen_ai.evaluation.result",
+                             "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.25}))
+    lines.append(json.dumps({"time": "2026-06-01T12:40:00Z", "trace_id": "t0", "event": "gen_ai.evaluation.result",
+                             "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.75}))
+    write(path, lines)
+    src = source(path)
+    out = src.fetch_sync([spec("help", sli_field="evaluations.helpfulness", sli_agg="sum"),
+                          spec("n", sli_field="duration_s", sli_agg="count")], NOON + HOUR)
+    assert out["help"].value == 1.0
+    slices = dict(out["help"].slices)
+    assert slices[NOON + 300 * ((n - 1) * 0.01 // 300)] == 0.25  # at the request's time
+    assert slices[NOON + 40 * 60] == 0.75  # at the evaluation's own time
+    assert out["n"].value == n
