@@ -328,6 +328,9 @@ class _Resolver:
             self.expression(path + ("ratio", "good"), slo.ratio.good)
             if slo.ratio.total is not None:
                 self.expression(path + ("ratio", "total"), slo.ratio.total)
+        if slo.ratio is not None and stype == "prometheus" and not (slo.ratio.total or "").strip():
+            self.issue(path + ("ratio",), "a prometheus ratio SLO needs both good: and total: PromQL queries")
+            ok = False
         tiers = self.tiers(slo.burn_rate, path + ("burn_rate",))
         if slo.burn_rate is not None and tiers is None:
             ok = False
