@@ -163,6 +163,9 @@ async def reconcile(
     except SilenceMirrorError as exc:
         result.failed, result.retryable = str(exc), exc.retryable
         return result
+    except Exception as exc:  # e.g. a 200 that is not JSON: not an Alertmanager at that URL
+        result.failed = f"alertmanager {channel.name}: list silences: unexpected answer ({type(exc).__name__})"
+        return result
 
     for sid, silence in wanted.items():
         remote = mirrored.get(sid)
@@ -200,7 +203,7 @@ async def reconcile(
                 result.expired.append(sid)
         try:  # a second copy of the same silence shows up once the first is gone
             mirrored = await channel.list_mirrored()
-        except SilenceMirrorError:
+        except Exception:  # the next pass retries
             break
     if final and all(final):
         result.retryable = False
@@ -343,29 +346,38 @@ def mirror_silence(
     channel: returns ``[]`` without importing httpx.
     """
     loaded, lines = _load(config)
+    if loaded is None or not mirroring_channels(loaded.config):
+        return lines
+    return lines + asyncio.run(mirror_silence_async(silence, action, config=loaded, store=store, now=now))
+
+
+async def mirror_silence_async(
+    silence: Silence,
+    action: Literal["add", "expire"],
+    *,
+    config: Any = None,
+    store: Store | None = None,
+    now: float,
+) -> list[str]:
+    """:func:`mirror_silence` for callers already inside an event loop (the TUI)."""
+    loaded, lines = _load(config)
     if loaded is None:
         return lines
     names = list(mirroring_channels(loaded.config))
     if not names:
         return lines
-    results = asyncio.run(_mirror_one(loaded, names, silence, store, now))
-    for res in results:
-        lines.extend(_cli_lines(res, silence, action))
-    return lines
-
-
-async def _mirror_one(
-    loaded: LoadedConfig, names: list[str], silence: Silence, store: Store | None, now: float
-) -> list[ChannelSync]:
     channels = _build(loaded, names)
     wanted = {silence.id: silence}
     try:
-        return list(await asyncio.gather(
+        results = await asyncio.gather(
             *(reconcile(channels[n], wanted, {silence.id}, now, store=store, only={silence.id}) for n in names)
-        ))
+        )
     finally:
         for ch in channels.values():
             await ch.aclose()
+    for res in results:
+        lines.extend(_cli_lines(res, silence, action))
+    return lines
 
 
 def _cli_lines(res: ChannelSync, silence: Silence, action: str) -> list[str]:
@@ -389,6 +401,7 @@ __all__ = [
     "DaemonMirror",
     "MirrorReport",
     "mirror_silence",
+    "mirror_silence_async",
     "mirroring_channels",
     "reconcile",
     "sync_all",

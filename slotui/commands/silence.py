@@ -74,7 +74,8 @@ def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, act
         for line in mirror(silence, action, config=getattr(args, "config", None), store=store, now=now) or ():
             print(line, file=sys.stderr)
     except Exception as exc:  # the local silence is the source of truth; mirroring is best effort
-        _err(f"warning: silence {silence.id} was {action}ed locally but not mirrored: {exc}")
+        done = "saved" if action == "add" else "expired"
+        _err(f"warning: silence {silence.id} {done} locally, but not mirrored: {type(exc).__name__}: {exc}")
 
 
 def describe(silence: Silence, now: float) -> str:
