@@ -255,6 +255,33 @@ class DemoTraffic:
         self._counts[index] = (n, errors)
         return n, errors
 
+    def counts_range(self, first: int, last: int) -> list[tuple[int, int]]:
+        """:meth:`counts` of cells ``first .. last`` (one tight loop: 30 days are ~8,600 cells)."""
+        cache = self._counts
+        if len(cache) > 50_000:
+            cache.clear()
+        out: list[tuple[int, int]] = []
+        append = out.append
+        profiles = _PROFILE
+        base = self.rate * CELL
+        sqrt = math.sqrt
+        blocks = self._blocks
+        for index in range(first, last + 1):
+            cached = cache.get(index)
+            if cached is None:
+                profile = profiles.get(index % WEEK_CELLS) or _profile(index)
+                expected = base * profile[0]
+                block, i = divmod(index, CELLS_PER_DAY)
+                draws = blocks.get(block) or self._noise(index)[0]
+                o = i * 8
+                n = int(round(expected + sqrt(expected) * (draws[o] + draws[o + 1] + draws[o + 2] - 1.5) * 2.0))
+                if n < 0:
+                    n = 0
+                errors = int(n * profile[1] + draws[o + 3])
+                cached = cache[index] = (n, errors if errors < n else n)
+            append(cached)
+        return out
+
     def cell(self, index: int) -> _Cell:
         cached = self._cells.get(index)
         if cached is not None:
@@ -515,14 +542,15 @@ class DemoSource:
         traffic = self.traffic
         if spec.kind == "ratio":
             good_of = self._ratio_classifier(spec)
+            counts = traffic.counts_range(first, last - 1) if last > first else []
             buckets: list[tuple[float, float, float]] = []
-            for index in range(first, last + 1):
-                start = index * CELL
-                if start + CELL <= now:
-                    n, errors = traffic.counts(index)
-                    good, total = good_of(n, errors)
-                else:
-                    good, total = self._ratio_from_types(spec, traffic.counts_between(index, start, now))
+            for index, (n, errors) in enumerate(counts, start=first):  # whole cells
+                good, total = good_of(n, errors)
+                if total:
+                    buckets.append((index * CELL, float(good), float(total)))
+            start = last * CELL  # the cell holding now, cut at now
+            if last >= first and start < now:
+                good, total = self._ratio_from_types(spec, traffic.counts_between(last, start, now))
                 if total:
                     buckets.append((start, float(good), float(total)))
             w0 = now - spec.window
