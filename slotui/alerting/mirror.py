@@ -30,7 +30,6 @@ channel (the channel module imports it when it sends).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -241,6 +240,8 @@ async def sync_all(
     failure (see :class:`MirrorReport`); returns an empty report when no
     channel mirrors.
     """
+    import asyncio
+
     names = list(mirroring_channels(loaded.config))
     if not names:
         return MirrorReport()
@@ -348,6 +349,8 @@ def mirror_silence(
     loaded, lines = _load(config)
     if loaded is None or not mirroring_channels(loaded.config):
         return lines
+    import asyncio
+
     return lines + asyncio.run(mirror_silence_async(silence, action, config=loaded, store=store, now=now))
 
 
@@ -360,6 +363,8 @@ async def mirror_silence_async(
     now: float,
 ) -> list[str]:
     """:func:`mirror_silence` for callers already inside an event loop (the TUI)."""
+    import asyncio
+
     loaded, lines = _load(config)
     if loaded is None:
         return lines
