@@ -100,7 +100,11 @@ class SpanBook:
     error: str | None = None
 
     def plan(self, now: float, period: float) -> None:
-        """Add the spans due as of ``now`` to ``pending`` and drop what left the period."""
+        """Add the spans due as of ``now`` to ``pending`` and drop what left the period.
+
+        Clears ``error``: a query that failed is asked again at each fetch.
+        """
+        self.error = None
         first, last = grid(now, period, self.step)
         if self.planned_until is None or self.planned_until < first or self.planned_until > last:
             self.points.clear()

@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import SourceError
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 from slotui.sources.values import NotANumber, count_number, sli_number
 
@@ -261,7 +260,8 @@ class LangfuseSource(RangeSource):
                 self._path = V1_PATH  # a server without the v2 API: ask v1 from now on
                 return await self._query(view, metrics, filters, start, end, step, by_level=by_level)
             if exc.status_code in (400, 422):
-                raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{_message(exc.payload)}") from None
+                detail = _message(exc.payload)
+                raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise MalformedResponse(f"malformed answer from the Langfuse metrics API: expected {{\"data\": [...]}}")

@@ -49,7 +49,6 @@ JSON and an unknown project are source errors; messages never hold the key.
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import threading
 import time
@@ -311,7 +310,8 @@ class LangSmithSource(RangeSource):
                 def request(self, *args: Any, **kwargs: Any) -> Any:
                     outer.requests_made += 1
                     response = super().request(*args, **kwargs)
-                    self.local.retry_after = response.headers.get("Retry-After") if response.status_code == 429 else None
+                    limited = response.status_code == 429
+                    self.local.retry_after = response.headers.get("Retry-After") if limited else None
                     return response
 
             session = RecordingSession()
@@ -479,12 +479,11 @@ def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
         return None if tokens is None else tokens / runs
     if name == "run_count":
         return runs
-    if runs <= 0 and name != "total_cost" and name != "total_tokens":
+    if name in ("total_cost", "total_tokens") and runs <= 0:
+        return 0.0
+    if runs <= 0:
         return None
-    value = _number(stats.get(_STAT_FIELDS[name]), name)
-    if value is None and name in ("total_cost", "total_tokens"):
-        return 0.0 if runs <= 0 else None
-    return value if value is None or not math.isnan(value) else None
+    return _number(stats.get(_STAT_FIELDS[name]), name)
 
 
 def _close_client(client: Any) -> None:

@@ -208,7 +208,9 @@ class MLflowSource(RangeSource):
                 key = _metric_key(spec)
                 run_filter = (spec.params or {}).get("run_filter")
                 if run_filter is not None and not isinstance(run_filter, str):
-                    raise QueryError("params.run_filter must be an MLflow filter string such as \"tags.stage = 'prod'\"")
+                    raise QueryError(
+                        "params.run_filter must be an MLflow filter string such as \"tags.stage = 'prod'\""
+                    )
             except QueryError as exc:
                 out[spec.name] = SLIData(error=str(exc))
                 continue

@@ -8,7 +8,8 @@ received (method, path, query, JSON body, headers) so tests can check them.
 
 - :class:`FakeServer`: the base, answering whatever ``route(request)`` returns;
   ``hang=True`` blocks each request until the server stops (timeouts);
-  ``fail`` (a list of answers) is served first, one per request (401, 429, ...).
+  ``fail`` (a list of answers) is served first, one per request (401, 429, ...);
+  ``delay`` adds simulated latency to every answer.
 - :class:`LangSmithAPI`: ``GET /info``, ``GET /sessions?name=``, ``POST /runs/stats``
   computed from a list of runs (filters ``gt(latency, X)`` and ``eq(error, ...)``).
 - :class:`MLflowAPI`: ``experiments/get-by-name``, ``runs/search``,
@@ -58,7 +59,8 @@ class FakeServer:
 
     ``body`` is bytes (sent as is) or any JSON-able value. ``fail`` answers are
     served first, one per request. ``hang`` blocks every request until
-    :meth:`stop`. Use as a context manager; ``url`` is ``http://127.0.0.1:PORT``.
+    :meth:`stop`; ``delay`` seconds of simulated latency precede each answer.
+    Use as a context manager; ``url`` is ``http://127.0.0.1:PORT``.
     """
 
     def __init__(self, route: Callable[[Request], Answer], *, hang: bool = False,
@@ -464,7 +466,8 @@ def weave_call(started_at: float, latency_ms: float | None, *, exception: str | 
         weave["costs"] = costs
     if feedback:
         weave["feedback"] = [
-            {"id": str(uuid.uuid4()), "feedback_type": f["feedback_type"], "weave_ref": f"weave:///{project}/call/{call_id}",
+            {"id": str(uuid.uuid4()), "feedback_type": f["feedback_type"],
+             "weave_ref": f"weave:///{project}/call/{call_id}",
              "payload": f["payload"], "creator": None, "created_at": iso(started_at + 5), "wb_user_id": "VXNlcjox"}
             for f in feedback]
     return {
@@ -650,7 +653,8 @@ class MLflowAPI(FakeServer):
                                       "step": step} for t, v, step in sorted(history, key=lambda h: h[0])]}
         if req.method == "POST" and p == "/api/3.0/mlflow/traces/metrics":
             if not self.trace_metrics:
-                return _mlflow_error(404, "ENDPOINT_NOT_FOUND", "No API found for 'POST /api/3.0/mlflow/traces/metrics'")
+                return _mlflow_error(404, "ENDPOINT_NOT_FOUND",
+                                     "No API found for 'POST /api/3.0/mlflow/traces/metrics'")
             return self._trace_metrics(req.json or {})
         if req.method == "GET" and p == "/api/2.0/mlflow/traces":
             return self._trace_search(req.query)
@@ -717,7 +721,8 @@ class MLflowAPI(FakeServer):
             for agg in body["aggregations"]:
                 kind = agg["aggregation_type"]
                 if kind == "PERCENTILE":
-                    out[f"P{float(agg['percentile_value']):.1f}"] = percentile_linear(values, agg["percentile_value"] / 100)
+                    pct = float(agg["percentile_value"])
+                    out[f"P{pct:.1f}"] = percentile_linear(values, pct / 100)
                 elif kind == "COUNT":
                     out["COUNT"] = len(values)
                 elif kind == "AVG":

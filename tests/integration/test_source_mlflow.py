@@ -123,7 +123,8 @@ async def test_trace_latency_availability_and_assessments_from_trace_metrics() -
     with MLflowAPI(RUNS, TRACES) as fake:
         src = source(fake.url)
         slos = [
-            spec("p95_ms", query="traces:latency:p95", target=2000, direction="lower_is_better", window=HOUR, period=DAY),
+            spec("p95_ms", query="traces:latency:p95", target=2000, direction="lower_is_better", window=HOUR,
+                 period=DAY),
             spec("availability", kind="ratio", good="success", target=0.97, window=HOUR, period=DAY),
             spec("correctness", query="assessment:correctness", target=0.5, window=HOUR, period=DAY),
             spec("tokens", query="traces:total_tokens:avg", target=1000, direction="lower_is_better", window=HOUR,
