@@ -212,6 +212,9 @@ class SeriesBook:
         self._ordered: list[_ValueDef | _RatioDef] = []
         #: the SLO that created each series, in order (another book built from them has the same layout)
         self.creators: list[SLOSpec] = []
+        # answers shared by SLOs that differ only in their window, until the data changes
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_now: float | None = None
 
     def has(self, spec: SLOSpec) -> bool:
         return spec_key(spec) in self.defs
@@ -243,21 +246,25 @@ class SeriesBook:
         self.creators.append(spec)
 
     def clear(self) -> None:
+        self._memo.clear()
         for d in self._ordered:
             d.series.clear()
 
     def ingest(self, records: Sequence[Record]) -> None:
         """Add records (each with a float ``time``) to every series."""
         if records:
+            self._memo.clear()
             for d in self._ordered:
                 d.ingest(records)
 
     def retract(self, record: Record) -> None:
         """Undo :meth:`ingest` of one record (a later line completed or replaced it)."""
+        self._memo.clear()
         for d in self._ordered:
             d.retract(record)
 
     def prune(self, before: float) -> None:
+        self._memo.clear()
         for d in self._ordered:
             d.series.prune(before)
 
@@ -265,9 +272,15 @@ class SeriesBook:
         """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
         definition = self.defs[spec_key(spec)]
         start, _length = period_bounds(spec, now)
+        if self._memo and self._memo_now != now:
+            self._memo.clear()  # answers are shared within one moment only
+        self._memo_now = now
         if isinstance(definition, _RatioDef):
             series = definition.series
-            buckets = tuple(series.buckets(start, now))
+            memo_key = (id(definition), start, now)
+            buckets = self._memo.get(memo_key)
+            if buckets is None:
+                buckets = self._memo[memo_key] = tuple(series.buckets(start, now))
             widths = {spec.window}
             for tier in spec.tiers:
                 widths.add(tier.long_window)
@@ -279,7 +292,10 @@ class SeriesBook:
         agg = spec_agg(spec)
         series = definition.series
         value = series.window(agg, now - spec.window, now)
-        slices = tuple(series.slice_values(agg, start, now))
+        memo_key = (id(definition), agg, start, now)
+        slices = self._memo.get(memo_key)
+        if slices is None:
+            slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
         return SLIData(value=value, slices=slices, fetched_at=now, **extra)
 
 
