@@ -17,8 +17,9 @@ period's slices are built from such answers:
 
 A coarse span answers one value for all its slices. Threshold SLOs get that
 value for *each* slice it covers (so each hour weighs as much time in the
-budget as twelve 5-minute slices would); ratio SLOs get one bucket with the
-span's counts (counts add up, so nothing is lost).
+budget as twelve 5-minute slices would); ratio SLOs get the span's counts
+spread evenly over its slices (sums stay exact, and every bucket is one slice
+long, so history stored by the engine never holds overlapping buckets).
 
 Only complete slices are planned: slice ends are multiples of the step (epoch
 grid) within ``(now - period, now]``.
@@ -141,16 +142,28 @@ class SpanBook:
         return sorted(out.items())
 
     def buckets(self) -> list[tuple[float, float, float]]:
-        """Ratio buckets ``(span_start, good, total)``; a span overlapping a newer finer one is dropped."""
-        spans = sorted((s, e, v) for s, (e, v) in self.points.items() if v is not None)
-        out = []
-        covered_until = -math.inf
-        for s, e, v in spans:
-            if s < covered_until - 1e-6:
+        """Ratio buckets ``(slice_start, good, total)``, one per slice.
+
+        A coarse span's counts are spread evenly over its slices (fractional
+        counts): sums over the span stay exact, every bucket is one slice long
+        (so stored history never overlaps), and a window cutting the span gets
+        its share. Fine answers win over a coarse answer covering the same slice.
+        """
+        out: dict[float, tuple[float, float]] = {}
+        fine: set[float] = set()
+        for start, (end, value) in self.points.items():
+            if value is None:
                 continue
-            out.append((s, float(v[0]), float(v[1])))
-            covered_until = e
-        return out
+            n = max(1, round((end - start) / self.step))
+            if n == 1:
+                out[start] = (float(value[0]), float(value[1]))
+                fine.add(start)
+                continue
+            for k in range(n):
+                t = start + k * self.step
+                if t not in fine:
+                    out.setdefault(t, (float(value[0]) / n, float(value[1]) / n))
+        return [(t, g, total) for t, (g, total) in sorted(out.items())]
 
 
 def soft_deadline(timeout: float) -> float:

@@ -115,16 +115,19 @@ async def test_availability_feedback_cost_and_slow_share_match_the_runs() -> Non
     good, total = ok_total(NOW - HOUR, NOW)
     assert result.value == pytest.approx(good / total)
 
-    # Buckets cover the period's complete slices without overlap: hourly in the middle, 5m at the edges.
+    # One bucket per complete slice of the period; an hour asked as one span is spread over its 12 slices.
     buckets = avail.buckets
     first_start = (NOW - DAY) // 300 * 300 + 300
     last_end = NOW // 300 * 300
-    assert buckets[0][0] == first_start
-    ends = [b[0] for b in buckets[1:]] + [last_end]
-    for (start, g, t), end in zip(buckets, ends):
-        assert (g, t) == ok_total(start, end), start
-        assert end - start in (300.0, 3600.0)
-    assert sum(1 for s, e in zip([b[0] for b in buckets], ends) if e - s == 3600.0) >= 20
+    assert [b[0] for b in buckets] == [first_start + 300 * k for k in range(int((last_end - first_start) // 300))]
+    assert sum(b[2] for b in buckets) == pytest.approx(ok_total(first_start, last_end)[1])
+    assert sum(b[1] for b in buckets) == pytest.approx(ok_total(first_start, last_end)[0])
+    hour = (NOW - 12 * HOUR) // HOUR * HOUR
+    in_hour = [b for b in buckets if hour <= b[0] < hour + HOUR]
+    assert len(in_hour) == 12 and len({(b[1], b[2]) for b in in_hour}) == 1
+    assert (sum(b[1] for b in in_hour), sum(b[2] for b in in_hour)) == pytest.approx(ok_total(hour, hour + HOUR))
+    newest = buckets[-1]
+    assert (newest[1], newest[2]) == ok_total(last_end - 300, last_end)
 
     # Feedback mean over the window, and per slice (an hourly answer stands for each of its slices).
     help_ = got["helpfulness"]
@@ -132,9 +135,8 @@ async def test_availability_feedback_cost_and_slow_share_match_the_runs() -> Non
     assert got["seed_form"].value == help_.value
     slices = dict(help_.slices)
     assert len(slices) == 287
-    newest = last_end - 300
-    assert slices[newest] == pytest.approx(mean_feedback(newest, last_end))
-    hour = (NOW - 12 * HOUR) // HOUR * HOUR
+    newest_start = last_end - 300
+    assert slices[newest_start] == pytest.approx(mean_feedback(newest_start, last_end))
     assert slices[hour + 600] == pytest.approx(mean_feedback(hour, hour + HOUR))
 
     window = within(NOW - HOUR, NOW)
