@@ -162,10 +162,10 @@ async def bench_apply(n: int, rounds: int) -> dict[str, float]:
         # prepared as the backend thread prepares them (trend points computed off the event loop)
         snaps = [prepare_snapshot(Snapshot(report=replace(r, evaluated_at=NOW + i), health=health))
                  for i, r in enumerate(engine.reports)]
-        # a typical refresh: 10% of the SLOs changed value, the rest as before
+        # a typical refresh: 10% of the SLOs moved (value, trend, budget, burn) within their status
         typical = list(snaps[0].report.results)
         for i in range(0, n, 10):
-            typical[i] = snaps[1].report.results[i]
+            typical[i] = replace(snaps[1].report.results[i], status=typical[i].status)
         snaps.append(prepare_snapshot(Snapshot(report=replace(snaps[0].report, results=tuple(typical)), health=health)))
 
         def frame() -> float:

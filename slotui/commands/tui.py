@@ -5,11 +5,15 @@ so a bad file or an unusable state file prints its error and exits 3, as the
 headless commands do. ``slotui demo`` ignores ``./slos.yaml`` and uses the
 embedded example; unless ``--state`` is given it keeps its state in a
 temporary file, so trying the demo never touches your real silences.
+
+``SLOTUI_NOW=2026-11-22T06:30:00Z`` pins the app's clock to one moment
+(replays, screenshots, bug reports): every refresh evaluates as of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +43,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"slotui: --refresh: {exc}", file=sys.stderr)
             return EXIT_UNKNOWN
 
+    clock = None
+    pinned = os.environ.get("SLOTUI_NOW")
+    if pinned:
+        from slotui.clock import parse_time
+
+        try:
+            moment = parse_time(pinned)
+        except ValueError as exc:
+            print(f"slotui: SLOTUI_NOW: {exc}", file=sys.stderr)
+            return EXIT_UNKNOWN
+        clock = lambda: moment  # noqa: E731
+
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if demo and not args.state:
         tmp = tempfile.TemporaryDirectory(prefix="slotui-demo-")
@@ -60,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from slotui.tui.app import make_app
 
     try:
-        app = make_app(backend=build_backend, refresh=refresh, theme=getattr(args, "theme", None))
+        app = make_app(backend=build_backend, refresh=refresh, theme=getattr(args, "theme", None), clock=clock)
     except StoreError as exc:
         print(f"slotui: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN

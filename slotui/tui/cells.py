@@ -158,12 +158,6 @@ class ASCIISparkline(Sparkline):  # type: ignore[type-arg]
     BARS = "_.-=^#"
 
 
-class ASCIIBar(Bar):
-    BAR = "="
-    HALF_BAR_LEFT = "-"
-    HALF_BAR_RIGHT = "-"
-
-
 def finite_values(points: Sequence[tuple[float, float]]) -> list[float]:
     """The values of ``(time, value)`` points without None/NaN/inf (fast path: one C-level sum)."""
     values = [p[1] for p in points]
@@ -206,10 +200,14 @@ def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet,
                points: Sequence[float] | None = None) -> Sparkline | Text:  # type: ignore[type-arg]
     """The SLI over the period, one bar per bucket, worst value of each bucket; good end green."""
     lower = result.spec.direction == "lower_is_better"
-    values = list(points) if points is not None else finite_values(result.history)
+    if points is not None:
+        # already reduced in the backend thread; the Sparkline buckets them (worst per bucket) when drawn
+        values = points
+    else:
+        values = downsample_worst(finite_values(result.history), width, lower_is_better=lower)
     if not values:
         return Text("no history", style=palette["foreground-muted"])
-    points = downsample_worst(values, width, lower_is_better=lower)
+    points = values
     good, bad = RichColor.parse(palette["success"]), RichColor.parse(palette["error"])
     cls = ASCIISparkline if not icons.spark.startswith("▁") else Sparkline
     return cls(
@@ -247,8 +245,14 @@ class BudgetCell:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.remaining
         filled = 0.0 if r is None else max(0.0, min(1.0, r)) * self.bar_width
-        cls = ASCIIBar if self.ascii_bar else Bar
-        bar = cls(
+        if self.ascii_bar:
+            # Without colour the two parts must differ by glyph: "##...." for 1/3 left.
+            cells_filled = int(round(filled))
+            yield Text("#" * cells_filled, style=self.colour(), end="")
+            yield Text("." * (self.bar_width - cells_filled), style=self.palette["foreground-muted"], end="")
+            yield Text(f"{self.label:>8}", style=self.colour(), end="")
+            return
+        bar = Bar(
             highlight_range=(0, filled),
             highlight_style=self.colour(),
             background_style=self.palette["panel"],

@@ -295,7 +295,7 @@ class SLOTable(DataTable[Any]):
                         updates += 1
             self._models[key] = m
         order = [m.name for m in rows]
-        if order != self.order:
+        if order != self._order or len(order) != self.row_count:
             position = {name: i for i, name in enumerate(order)}
             self.sort("name", key=lambda cell: position[cell.plain])
         self._order = order
@@ -318,11 +318,11 @@ _MISSING = _Missing()
 
 
 def sort_keys() -> Mapping[str, Callable[[RowModel], Any]]:
-    """Sort keys ``s`` cycles through, each worst first, name as tie-breaker."""
+    """Sort keys ``s`` cycles through: status, budget left, burn rate (each worst first), name."""
     def by_status(m: RowModel) -> Any:
-        r = m.result
-        remaining = cells.budget_remaining(r)
-        return (-r.status.rank, remaining if remaining is not None else 2.0, m.name)
+        # Worst status first; within a status by name, so rows do not jump around every
+        # refresh as budgets move by a hair (the budget sort is one `s` away).
+        return (-m.result.status.rank, m.name)
 
     def by_budget(m: RowModel) -> Any:
         remaining = cells.budget_remaining(m.result)
