@@ -141,8 +141,12 @@ def test_time_parsing():
 # --------------------------------------------------------------------------- CSV: the real Azure trace
 
 
-@pytest.mark.skipif(not AZURE.exists(), reason="shared/data is not beside the work tree")
 def test_azure_trace_with_documented_mapping():
+    if not AZURE.exists():
+        # CI lays shared/ beside the clone; there a missing trace is a failure, not a skip.
+        if os.environ.get("CI"):
+            pytest.fail(f"the Azure trace is missing: {AZURE}")
+        pytest.skip("shared/data is not beside the work tree")
     # the mapping of SPEC 5.1 / the README: TIMESTAMP is the time, cost from token counts
     src = source(AZURE, format="csv", time_field="TIMESTAMP",
                  fields={"cost": "ContextTokens * 2.5e-6 + GeneratedTokens * 1.0e-5"})
