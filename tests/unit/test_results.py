@@ -171,7 +171,6 @@ def test_default_now_is_the_current_time() -> None:
 
 
 def test_slos_from_an_slo_file(tmp_path: Path) -> None:
-    pytest.importorskip("slotui.config.loader")
     path = tmp_path / "slos.yaml"
     path.write_text(
         "version: 1\n"
