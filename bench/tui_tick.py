@@ -160,20 +160,22 @@ async def bench_apply(n: int, rounds: int) -> dict[str, float]:
         table = app.screen_stack[0].query_one(SLOTable)
         health = dict(engine.health)
         # prepared as the backend thread prepares them (trend points computed off the event loop)
-        snaps = [prepare_snapshot(Snapshot(report=replace(r, evaluated_at=NOW + i), health=health))
+        trend = app.trend_style()
+        snaps = [prepare_snapshot(Snapshot(report=replace(r, evaluated_at=NOW + i), health=health), trend)
                  for i, r in enumerate(engine.reports)]
         # a typical refresh: 10% of the SLOs moved (value, trend, budget, burn) within their status
         typical = list(snaps[0].report.results)
         for i in range(0, n, 10):
             typical[i] = replace(snaps[1].report.results[i], status=typical[i].status)
-        snaps.append(prepare_snapshot(Snapshot(report=replace(snaps[0].report, results=tuple(typical)), health=health)))
+        snaps.append(prepare_snapshot(Snapshot(report=replace(snaps[0].report, results=tuple(typical)),
+                                               health=health), trend))
 
         def frame() -> float:
             t0 = time.perf_counter()
             app.screen._compositor.render_update(full=True)
             return time.perf_counter() - t0
 
-        results: dict[str, list[float]] = {k: [] for k in ("all", "typical", "rebuild", "frame", "frame_typical",
+        results: dict[str, list[float]] = {k: [] for k in ("all", "typical", "rebuild", "frame", "frame_typical", "frame_rebuild",
                                                              "updates_all", "updates_typical")}
         for i in range(rounds):
             # worst case: every row's value, trend, budget and burn changed
@@ -202,6 +204,7 @@ async def bench_apply(n: int, rounds: int) -> dict[str, float]:
                 table._sigs.clear()
                 table.sync(models)
             results["rebuild"].append(time.perf_counter() - t0)
+            results["frame_rebuild"].append(frame())
             await pilot.pause()
         assert table.row_count == n
     return {k: statistics.median(v) for k, v in results.items()}
@@ -324,12 +327,13 @@ def run_apply(n: int, args: argparse.Namespace) -> None:
     print(f"   diff, 10% of rows changed {ms(a['typical'])}  ({a['updates_typical']:.0f} cells written)")
     print(f"   frame after it (all rows) {ms(a['frame'])}")
     print(f"   frame after it (10%)      {ms(a['frame_typical'])}")
-    print(f"   peer: clear + rebuild     {ms(a['rebuild'])}")
+    print(f"   peer: clear + rebuild     {ms(a['rebuild'])}  (+ frame {ms(a['frame_rebuild'])})")
     print(f"   ratio rebuild / diff(all) {a['rebuild'] / a['all']:.1f}x;  rebuild / diff(10%) "
-          f"{a['rebuild'] / a['typical']:.1f}x")
-    print(f"   diff + frame: all rows {ms(total)}, 10% of rows {ms(total_typical)}  goal < 16 ms: "
-          f"{'OK' if total < 0.016 else 'MISSED (all)'} / {'OK' if total_typical < 0.016 else 'MISSED (10%)'}")
-
+          f"{a['rebuild'] / a['typical']:.1f}x;  with frames {(a['rebuild'] + a['frame_rebuild']) / total:.1f}x / "
+          f"{(a['rebuild'] + a['frame_rebuild']) / total_typical:.1f}x")
+    print(f"   goal: applying a refresh < 16 ms of event-loop time: all rows {'OK' if a['all'] < 0.016 else 'MISSED'},"
+          f" 10% {'OK' if a['typical'] < 0.016 else 'MISSED'};  apply + its frame: all rows {ms(total)}, "
+          f"10% {ms(total_typical)}")
 
 
 def run_keys(n: int, args: argparse.Namespace) -> None:

@@ -296,6 +296,9 @@ class SlotuiApp(App[None]):
             return []
         report = self.snapshot.report
         trends = self.snapshot.trends
+        # sparklines drawn in the backend thread, if drawn for the trend column as it is now
+        fresh = self.snapshot.trend_style is not None and self.snapshot.trend_style == self.trend_style()
+        trend_cells = self.snapshot.trend_cells if fresh else {}
         acked = {a.slo for a in self.alerts if a.acked}
         models = []
         needle = self.filter_text.strip().lower()
@@ -311,6 +314,7 @@ class SlotuiApp(App[None]):
                 acked=spec.name in acked,
                 source_error=report.source_errors.get(spec.source) or result.error,
                 trend=trends.get(spec.name),
+                trend_cell=trend_cells.get(spec.name),
             ))
         models.sort(key=sort_keys()[self.sort_key])
         return models
@@ -431,10 +435,20 @@ class SlotuiApp(App[None]):
         self._update_summary()
         now = self.clock()
 
+        trend = self.trend_style()
+
         async def call(b: Backend) -> Snapshot:
-            return prepare_snapshot(await b.refresh(now))
+            return prepare_snapshot(await b.refresh(now), trend)
 
         self.run_worker(self.thread.call(call), name="refresh", group="refresh", exit_on_error=False)
+
+    def trend_style(self) -> TrendStyle | None:
+        """The trend column as drawn now (None in the compact layout, which has none)."""
+        table = self._table()
+        layout = table.layout_spec if table is not None else None
+        if layout is None or layout.compact:
+            return None
+        return TrendStyle(layout.trend_width, self.palette["success"], self.palette["error"], self.icons.spark)
 
     def _arm(self) -> None:
         if self._timer is not None:
@@ -763,15 +777,35 @@ class SlotuiApp(App[None]):
 # ------------------------------------------------------------------------------ helpers
 
 
-def prepare_snapshot(snap: Snapshot) -> Snapshot:
-    """Precompute what would be costly on the event loop (runs in the backend thread)."""
+@dataclass(frozen=True)
+class TrendStyle:
+    """How the trend column is drawn right now (its width, the theme's colours, the glyphs)."""
+
+    width: int
+    good: str
+    bad: str
+    levels: str
+
+
+def prepare_snapshot(snap: Snapshot, trend: TrendStyle | None = None) -> Snapshot:
+    """Precompute what would be costly on the event loop (runs in the backend thread).
+
+    Reduces each SLO's history to a few dozen worst-of-bucket points and, given
+    the trend column's current ``trend`` style, draws the sparkline cells too.
+    """
     from dataclasses import replace
 
-    from slotui.tui.cells import trend_points
+    from slotui.tui.cells import spark_text, trend_points
 
-    if snap.trends:
-        return snap
-    return replace(snap, trends={r.spec.name: trend_points(r) for r in snap.report.results})
+    trends = dict(snap.trends) or {r.spec.name: trend_points(r) for r in snap.report.results}
+    cells: dict[str, Any] = {}
+    if trend is not None and trend.width > 0:
+        directions = {r.spec.name: r.spec.direction == "lower_is_better" for r in snap.report.results}
+        for name, points in trends.items():
+            if points:
+                cells[name] = spark_text(points, trend.width, lower_is_better=directions[name],
+                                         good=trend.good, bad=trend.bad, levels=trend.levels)
+    return replace(snap, trends=trends, trend_cells=cells, trend_style=trend)
 
 
 def _matches_filter(spec: SLOSpec, status: str, needle: str) -> bool:

@@ -107,6 +107,9 @@ class Snapshot:
     duration: float = 0.0
     #: per SLO, the history reduced for the trend column (filled in the backend thread)
     trends: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    #: per SLO, the trend cell drawn in the backend thread for ``trend_style`` (see app.prepare_snapshot)
+    trend_cells: Mapping[str, Any] = field(default_factory=dict)
+    trend_style: Any = None
 
 
 @runtime_checkable

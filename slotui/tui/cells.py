@@ -2,23 +2,23 @@
 
 Pure functions of the result, overlays and a palette (no app, no clock), so
 the table can diff rows by their inputs and tests can check the text exactly.
-Cells are Rich renderables: names are :class:`rich.text.Text` (never parsed as
-markup), the trend is a :class:`textual.renderables.sparkline.Sparkline` and
-the budget a :class:`textual.renderables.bar.Bar` with the true percentage.
+Every cell is a :class:`rich.text.Text` (never a markup string, so SLO names
+are shown as written): the trend is a sparkline drawn as styled text and the
+budget a bar with the true percentage. Plain text lets the table render a
+changed row cheaply (see :class:`slotui.tui.widgets.slo_table.SLOTable`).
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.color import Color as RichColor
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-from rich.text import Text
-from textual.renderables.bar import Bar
-from textual.renderables.sparkline import Sparkline
+from rich.color import blend_rgb
+from rich.style import Style
+from rich.text import Span, Text
 
 from slotui.core.types import SLOResult, SLOSpec, Status
 from slotui.tui.themes import IconSet
@@ -152,12 +152,6 @@ def format_percent(fraction: float | None) -> str:
 # ---------------------------------------------------------------------------- renderables
 
 
-class ASCIISparkline(Sparkline):  # type: ignore[type-arg]
-    """The same renderable with plain-ASCII levels."""
-
-    BARS = "_.-=^#"
-
-
 def finite_values(points: Sequence[tuple[float, float]]) -> list[float]:
     """The values of ``(time, value)`` points without None/NaN/inf (fast path: one C-level sum)."""
     values = [p[1] for p in points]
@@ -196,74 +190,86 @@ def trend_points(result: SLOResult, n: int = TREND_POINTS) -> tuple[float, ...]:
     return tuple(downsample_worst(values, n, lower_is_better=result.spec.direction == "lower_is_better"))
 
 
+@lru_cache(maxsize=64)
+def _shades(good: str, bad: str, steps: int) -> tuple[Style, ...]:
+    """``steps`` styles from ``good`` to ``bad`` (cached: a theme has one pair)."""
+    ca, cb = RichColor.parse(good).get_truecolor(), RichColor.parse(bad).get_truecolor()
+    return tuple(Style(color=RichColor.from_triplet(blend_rgb(ca, cb, i / (steps - 1)))) for i in range(steps))
+
+
+def spark_text(values: Sequence[float], width: int, *, lower_is_better: bool, good: str, bad: str,
+               levels: str = "▁▂▃▄▅▆▇█") -> Text:
+    """A one-line sparkline as styled text: ``width`` bars, each the worst value of its bucket,
+    coloured from ``good`` to ``bad`` by how bad the bar is.
+
+    Same picture as :class:`textual.renderables.sparkline.Sparkline`, but a plain
+    :class:`~rich.text.Text`: the table's frame renders it several times faster
+    (the renderable buckets with ``Fraction`` on every paint; see bench/tui_tick.py).
+    """
+    n = len(values)
+    if n == 0 or width <= 0:
+        return Text("", end="")
+    if n >= width:
+        points = downsample_worst(values, width, lower_is_better=lower_is_better)
+    else:
+        points = [values[i * n // width] for i in range(width)]
+    lo, hi = min(points), max(points)
+    extent = (hi - lo) or 1.0
+    steps = len(levels)
+    shades = _shades(good, bad, steps)
+    chars: list[str] = []
+    spans: list[Span] = []
+    top = steps - 1
+    for i, v in enumerate(points):
+        ratio = (v - lo) / extent if hi > lo else 0.5
+        chars.append(levels[min(top, int(ratio * steps))])
+        shade = shades[min(top, int((ratio if lower_is_better else 1.0 - ratio) * top + 0.5))]
+        if spans and spans[-1].style is shade and spans[-1].end == i:
+            spans[-1] = Span(spans[-1].start, i + 1, shade)
+        else:
+            spans.append(Span(i, i + 1, shade))
+    # built from spans directly: Text.append per glyph costs more than the rest of the row
+    return Text("".join(chars), spans=spans, end="", no_wrap=True)
+
+
 def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet,
-               points: Sequence[float] | None = None) -> Sparkline | Text:  # type: ignore[type-arg]
+               points: Sequence[float] | None = None) -> Text:
     """The SLI over the period, one bar per bucket, worst value of each bucket; good end green."""
     lower = result.spec.direction == "lower_is_better"
-    if points is not None:
-        # already reduced in the backend thread; the Sparkline buckets them (worst per bucket) when drawn
-        values = points
-    else:
-        values = downsample_worst(finite_values(result.history), width, lower_is_better=lower)
+    values = list(points) if points is not None else finite_values(result.history)
     if not values:
-        return Text("no history", style=palette["foreground-muted"])
-    points = values
-    good, bad = RichColor.parse(palette["success"]), RichColor.parse(palette["error"])
-    cls = ASCIISparkline if not icons.spark.startswith("▁") else Sparkline
-    return cls(
-        points,
-        width=width,
-        min_color=good if lower else bad,
-        max_color=bad if lower else good,
-        summary_function=max if lower else min,
-    )
+        return Text("no history", style=palette["foreground-muted"], end="")
+    return spark_text(values, width, lower_is_better=lower, good=palette["success"], bad=palette["error"],
+                      levels=icons.spark)
 
 
-class BudgetCell:
-    """An error-budget bar (capped at 0 and 100%) followed by the true percentage remaining."""
+def budget_colour(remaining: float | None, palette: Palette) -> str:
+    if remaining is None:
+        return palette["slo-no-data"]
+    if remaining <= 0:
+        return palette["error"]
+    if remaining < 0.25:
+        return palette["warning"]
+    return palette["success"]
 
-    def __init__(self, remaining: float | None, *, bar_width: int, palette: Palette, ascii_bar: bool) -> None:
-        self.remaining = remaining
-        self.bar_width = bar_width
-        self.palette = palette
-        self.ascii_bar = ascii_bar
 
-    @property
-    def label(self) -> str:
-        return format_percent(self.remaining)
+def budget_cell(remaining: float | None, *, bar_width: int, palette: Palette, ascii_bar: bool) -> Text:
+    """An error-budget bar (capped at 0 and 100%) followed by the true percentage remaining.
 
-    def colour(self) -> str:
-        r = self.remaining
-        if r is None:
-            return self.palette["slo-no-data"]
-        if r <= 0:
-            return self.palette["error"]
-        if r < 0.25:
-            return self.palette["warning"]
-        return self.palette["success"]
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        r = self.remaining
-        filled = 0.0 if r is None else max(0.0, min(1.0, r)) * self.bar_width
-        if self.ascii_bar:
-            # Without colour the two parts must differ by glyph: "##...." for 1/3 left.
-            cells_filled = int(round(filled))
-            yield Text("#" * cells_filled, style=self.colour(), end="")
-            yield Text("." * (self.bar_width - cells_filled), style=self.palette["foreground-muted"], end="")
-            yield Text(f"{self.label:>8}", style=self.colour(), end="")
-            return
-        bar = Bar(
-            highlight_range=(0, filled),
-            highlight_style=self.colour(),
-            background_style=self.palette["panel"],
-            width=self.bar_width,
-        )
-        yield from bar.__rich_console__(console, options.update_width(self.bar_width))
-        yield Text(f"{self.label:>8}", style=self.colour(), end="")
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        w = self.bar_width + 8
-        return Measurement(w, w)
+    ``━━━───   45.0%``, ``──────  -35.0%``: the bar never goes below empty, the figure does. With ASCII
+    icons the two parts differ by glyph (``##....``) so it reads without colour.
+    """
+    colour = budget_colour(remaining, palette)
+    filled = 0 if remaining is None else int(round(max(0.0, min(1.0, remaining)) * bar_width))
+    text = Text(end="", no_wrap=True)
+    if ascii_bar:
+        text.append("#" * filled, colour)
+        text.append("." * (bar_width - filled), palette["foreground-muted"])
+    else:
+        text.append("━" * filled, colour)
+        text.append("─" * (bar_width - filled), palette["foreground-muted"])
+    text.append(f"{format_percent(remaining):>8}", colour)
+    return text
 
 
 def status_cell(status: Status, icons: IconSet, palette: Palette, *, muted: bool, snoozed: bool, acked: bool) -> Text:
