@@ -76,8 +76,8 @@ def threshold_budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
 
 
 def burn_table(result: SLOResult, palette: Palette) -> Table:
-    table = Table(box=None, padding=(0, 2), header_style="bold", expand=False)
-    for col in ("tier", "long window", "burn", "short window", "burn", "factor", "state"):
+    table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+    for col in ("tier", "long", "burn", "short", "burn", "factor", "state"):
         table.add_column(col, justify="right" if col in ("burn", "factor") else "left", no_wrap=True)
     if not result.burn_rates:
         table.add_row("—", "", "", "", "", "", "no burn-rate tiers")
@@ -85,7 +85,8 @@ def burn_table(result: SLOResult, palette: Palette) -> Table:
         def rate(x: float | None) -> Text:
             if x is None:
                 return Text("—", style=palette["foreground-muted"])
-            return Text(f"{x:.2f}x", style=palette["error"] if x > b.factor else "")
+            text = f"{x:.2f}x" if x < 10 else f"{x:.1f}x" if x < 100 else f"{x:,.0f}x"
+            return Text(text, style=palette["error"] if x > b.factor else "")
         state = (Text("FIRING", style=f"bold {palette['error' if b.severity == 'critical' else 'warning']}")
                  if b.firing else Text("low traffic", style=palette["foreground-muted"]) if b.low_traffic
                  else Text("ok", style=palette["success"]))
@@ -197,8 +198,8 @@ class DetailScreen(Screen[None]):
             Group(Text(f"SLI over the period ({len(values)} slices{span})", style="bold"), chart))
 
         self.query_one("#detail-burn", Static).update(
-            Group(Text("Burn rate per tier (error ratio / budget; fires when both windows exceed the factor)",
-                       style="bold"), burn_table(r, p)))
+            Group(Text("Burn rate per tier (error ratio / budget; fires when both windows > factor)",
+                       style="bold", overflow="ellipsis", no_wrap=True), burn_table(r, p)))
 
         timeline = threshold_budget_timeline(r) if spec.kind == "threshold" else list(data.budget_series)
         budget_parts: list = [Text("Error budget", style="bold"), budget_text(r, p)]
