@@ -115,6 +115,7 @@ class SLOTable(DataTable[Any]):
         self._row_versions: dict[RowKey, int] = {}
         self._render_epoch = getattr(self, "_render_epoch", 0)
         self._line_ctx: tuple[int, Any] | None = None
+        self._column_keys: dict[str, Any] = {}
 
     # -- rendering ---------------------------------------------------------------
     # DataTable keys its cell render cache on a table-wide update counter, so one
@@ -300,8 +301,9 @@ class SLOTable(DataTable[Any]):
         self._sigs.clear()
         self._models.clear()
         self._order = []
+        self._column_keys = {}
         for col in layout.columns:
-            self.add_column(LABELS[col], key=col, width=self._width(col))
+            self._column_keys[col] = self.add_column(LABELS[col], key=col, width=self._width(col))
         if models:
             self.sync(models, keep_cursor=keep)
         return True
@@ -344,12 +346,22 @@ class SLOTable(DataTable[Any]):
                 updates += len(columns)
             else:
                 sigs = self._sigs[key]
+                row_data = None
                 for col in columns:
                     sig = self._signature(col, m)
                     if sigs.get(col, _MISSING) != sig:
-                        self.update_cell(key, col, self._cell(col, m))
+                        # update_cell without its per-call checks and repaint (the row and
+                        # column exist: this table owns both); one repaint follows the sync
+                        if row_data is None:
+                            row_key = RowKey(key)
+                            row_data = self._data[row_key]
+                            self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
+                        row_data[self._column_keys[col]] = self._cell(col, m)
                         sigs[col] = sig
                         updates += 1
+                if row_data is not None:
+                    self._update_count += 1
+                    self._refresh_pending = True
             self._models[key] = m
         order = [m.name for m in rows]
         if order != self._order or len(order) != self.row_count:
