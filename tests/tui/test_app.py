@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import SIZE, make_alerting, screen_text
@@ -409,3 +408,67 @@ async def test_mouse_click_opens_the_row_under_the_pointer_after_resort(build):
         await pilot.click("#slos", offset=(20, 2))
         await settle(app, pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.slo == "availability"
+
+
+class _Receiver:
+    """A local webhook receiver (real HTTP on loopback) answering a fixed status."""
+
+    def __init__(self, status: int) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[dict] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                receiver.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+                body = b"ok" if status < 400 else b"receiver exploded"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [200, 400])
+async def test_test_alert_to_a_local_webhook_receiver(build, store, tmp_path, status):
+    receiver = _Receiver(status)
+    try:
+        alerting = make_alerting(store, demo_specs(), tmp_path, {"hook": {"type": "webhook", "url": receiver.url}})
+        app = build(FakeEngine(alerting=alerting))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(app, pilot)
+            await goto(pilot, app, "cost_per_query")
+            await pilot.press("t")
+            await pilot.pause()
+            await pilot.press("y")
+            await settle(app, pilot)
+            tests = [b for b in receiver.bodies if b.get("commonLabels", {}).get("test") == "true"]
+            assert len(tests) == 1 and tests[0]["alerts"][0]["labels"]["slo"] == "cost_per_query"
+            messages = [n.message for n in app._notifications]
+            await pilot.press("l")
+            await settle(app, pilot)
+            text = screen_text(app)
+            if status == 200:
+                assert any("test alert delivered: hook: delivered" in m for m in messages)
+                assert "delivered" in text
+            else:
+                # a 400 is final: shown as failed with the receiver's answer, and the app goes on
+                assert any("hook: FAILED" in m and "HTTP 400" in m and "receiver exploded" in m for m in messages), messages
+                assert "failed" in text and "HTTP 400" in text
+                assert app.is_running
+    finally:
+        receiver.close()
