@@ -1,0 +1,1 @@
+"""Screens pushed over the live table: detail view, dialogs, silences, alert log, help."""
