@@ -40,8 +40,11 @@ def theme_dirs() -> list[Path]:
 
 
 def shipped_themes_dir() -> Path:
-    """The ``themes/`` folder of the source tree (beside the ``slotui`` package)."""
-    return Path(__file__).resolve().parents[2] / "themes"
+    """The ``themes/`` folder of the source tree (beside the ``slotui`` package), or
+    ``slotui/themes`` when a wheel ships them as package data."""
+    source_tree = Path(__file__).resolve().parents[2] / "themes"
+    packaged = Path(__file__).resolve().parents[1] / "themes"
+    return source_tree if source_tree.is_dir() or not packaged.is_dir() else packaged
 
 
 class ThemeFile(BaseModel):
