@@ -148,3 +148,71 @@ async def test_backend_closed_on_exit(build):
         await pilot.press("q")
     assert engine.closed
     assert NOW  # pinned clock in use
+
+
+class NeverAnswers:
+    """A source whose server never answers (the engine's per-source timeout must cut it)."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def fetch(self, slos, now):
+        self.calls += 1
+        await asyncio.Event().wait()
+
+    async def aclose(self) -> None:
+        pass
+
+
+REAL_CONFIG = """
+version: 1
+defaults: {interval: 30s, timeout: 1s}
+sources:
+  demo: {type: demo, seed: 7}
+  slow: {type: http, url: "http://127.0.0.1:9/never", timeout: 1s}
+slos:
+  - name: helpfulness
+    source: demo
+    sli: {field: evaluations.helpfulness, agg: mean}
+    objective: {target: 0.85, warning: 0.80, critical: 0.70}
+  - name: remote_p95_ms
+    source: slow
+    query: "$.p95"
+    objective: {target: 2000, warning: 3000, critical: 5000}
+    unit: ms
+"""
+
+
+async def test_real_engine_times_out_a_hanging_source_while_keys_work(tmp_path, clock, store):
+    from slotui.config.loader import load_text
+    from slotui.engine import Engine
+    from slotui.sources import build_source
+    from slotui.tui.app import make_app
+    from slotui.tui.settings import TuiSettings
+
+    loaded = load_text(REAL_CONFIG, base_dir=tmp_path)
+    slow = NeverAnswers()
+    demo = build_source("demo", loaded.config.sources["demo"], base_dir=tmp_path, defaults=loaded.config.defaults)
+    engine = Engine(loaded, store=store, sources={"demo": demo, "slow": slow})
+    app = make_app(engine, store=store, clock=clock, settings=TuiSettings(), poll=False, author="tester")
+    async with app.run_test(size=SIZE) as pilot:
+        # keys are answered while the first refresh waits on the hanging source
+        t = table(app)
+        while not app.refreshing or slow.calls == 0:
+            await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.refreshing and "Keys" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not app.refreshing
+        text = screen_text(app)
+        line = next(ln for ln in text.splitlines() if "remote_p95_ms" in ln)
+        assert "NO DATA" in line and "✗ timed out" in line
+        helpfulness = next(ln for ln in text.splitlines() if " helpfulness " in ln)
+        assert "NO DATA" not in helpfulness and "✓ demo" in helpfulness
+        assert "slow" in text and "timed out after 1s" in text.split("Status")[-1]  # the sources panel
+        ranks = {r.spec.name: r.status.rank for r in app.snapshot.report.results}
+        assert [ranks[name] for name in t.order] == sorted(ranks.values(), reverse=True)
