@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import Report, SLIData, SLOSpec
-from slotui.sources.base import Source, SourceHealth
+from slotui.sources.base import Source, SourceHealth, resolve_timeout
 
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
@@ -62,9 +62,7 @@ class Engine:
         return self._sources
 
     def source_timeout(self, name: str) -> float:
-        cfg = self.loaded.config.sources.get(name)
-        timeout = getattr(cfg, "timeout", None) if cfg is not None else None
-        return float(timeout if timeout is not None else self.loaded.config.defaults.timeout)
+        return resolve_timeout(self.loaded.config.sources.get(name), self.loaded.config.defaults)
 
     def specs_by_source(self) -> dict[str, list[SLOSpec]]:
         out: dict[str, list[SLOSpec]] = {}

@@ -13,9 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from slotui.core.types import SLIData, SLOSpec
+
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def resolve_timeout(config: Any, defaults: Any = None) -> float:
+    """A source's fetch timeout in seconds: its own ``timeout``, else ``defaults.timeout``, else 10 s."""
+    timeout = getattr(config, "timeout", None)
+    if timeout is None:
+        timeout = getattr(defaults, "timeout", None) or DEFAULT_TIMEOUT
+    return float(timeout)
 
 
 class SourceError(Exception):

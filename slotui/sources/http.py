@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError
+from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import SourceHTTPClient
 from slotui.sources.json_path import JsonPath, PathError, PathNotFound, compile_path
 from slotui.sources.values import NotANumber, sli_number
@@ -61,8 +61,7 @@ class HttpSource:
     ) -> None:
         self.name = name
         self.config = config
-        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         # The client joins relative paths to a base ending in "/": split the URL
         # into that base and its last segment, so ``url`` is asked as written.
         parts = urlsplit(config.url)

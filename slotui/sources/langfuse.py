@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.backfill import Measure, QueryError, RangeSource
+from slotui.sources.base import resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 from slotui.sources.values import NotANumber, count_number, sli_number
 
@@ -115,8 +116,7 @@ class LangfuseSource(RangeSource):
 
         self.name = name
         self.config = config
-        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
         client_config = config
         if config.public_key or config.secret_key:

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import SourceError
+from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.runtime import FETCH_DEADLINE
 from slotui.sources.values import NotANumber, count_number, sli_number
 
@@ -118,8 +118,7 @@ class LangSmithSource(RangeSource):
     ) -> None:
         self.name = name
         self.config = config
-        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
         self.api_url = config.api_url.rstrip("/")
         self._client: Any = None

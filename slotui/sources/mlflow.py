@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import SourceError
+from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
 from slotui.sources.values import NotANumber, count_number, sli_number
 
@@ -131,8 +131,7 @@ class MLflowSource(RangeSource):
     ) -> None:
         self.name = name
         self.config = config
-        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
         extra = {"Authorization": f"Bearer {config.token}"} if config.token else None
         self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, extra_headers=extra,

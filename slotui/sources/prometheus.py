@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError
+from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 
 if TYPE_CHECKING:
@@ -300,10 +300,7 @@ class PrometheusSource:
     ) -> None:
         self.name = name
         self.config = config
-        timeout = config.timeout
-        if timeout is None:
-            timeout = getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         self.step = config.step
         self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport)
         self._cache: dict[_Range, _RangeSeries] = {}

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.base import resolve_timeout
 from slotui.sources.backfill import soft_deadline
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 from slotui.sources.series_book import SeriesBook, SpecProblem, retention
@@ -245,8 +246,7 @@ class WeaveSource:
 
         self.name = name
         self.config = config
-        timeout = config.timeout if config.timeout is not None else getattr(defaults, "timeout", None) or 10.0
-        self.timeout = float(timeout)
+        self.timeout = resolve_timeout(config, defaults)
         client_config = config
         if config.api_key:
             client_config = config.model_copy(update={"basic_auth": BasicAuth(username="api", password=config.api_key)})
