@@ -44,7 +44,9 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button(self.no_label, variant="primary", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        # A fast "n" can dismiss the dialog before it mounts: then there is nothing to focus.
+        for button in self.query("#no"):
+            button.focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -109,10 +111,14 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        if not self.query("#comment"):  # dismissed (Escape) before it finished mounting
+            return
         self._highlight()
         self.query_one("#comment", Input).focus()
 
     def _highlight(self) -> None:
+        if not self.query(".preset"):
+            return
         for label, seconds in PRESETS:
             self.query_one(f"#preset-{label}", Button).set_class(self.selected == seconds, "-selected")
         if self.allow_mute:
