@@ -46,6 +46,10 @@ class Engine:
         self.last_data: dict[str, SLIData] = {}
         self.last_report: Report | None = None
         self.ticks = 0
+        # Sample history per SLO (slice start -> point), read from the store once.
+        self._history: dict[str, dict[float, tuple[float, ...]]] = {}
+        # Per SLO, the newest slice start written to the store.
+        self._written: dict[str, float] = {}
 
     # ------------------------------------------------------------------ sources
 
@@ -109,10 +113,13 @@ class Engine:
     # ------------------------------------------------------------------ history
 
     def _with_history(self, data: dict[str, SLIData], now: float) -> dict[str, SLIData]:
-        """Persist this tick's slices and fill older ones from the store.
+        """Persist this tick's new slices and fill older ones from the store.
 
         Sources that cannot answer for the past (a generic JSON endpoint) build
-        their history here, so sparklines and budgets survive restarts.
+        their history here, so sparklines and budgets survive restarts. The
+        stored history of an SLO is read once, then kept in memory; each tick
+        writes only the slices from the last one written onwards (that one is
+        written again: it may have been partial), not the whole period.
         """
         store = self.store
         if store is None:
@@ -122,28 +129,31 @@ class Engine:
             item = data.get(spec.name)
             if item is None or item.error is not None:
                 continue
+            ratio = spec.kind == "ratio"
+            points: tuple[tuple[float, ...], ...] = item.buckets if ratio else item.slices
+            if not ratio and not points and item.value is not None and item.fetched_at is not None:
+                # A source with only a current value: record it in its slice.
+                points = (((now // spec.slice) * spec.slice, item.value),)
             since = now - spec.period
-            if spec.kind == "ratio":
-                if item.buckets:
-                    store.record_buckets(spec.name, item.buckets)
-                stored = store.load_buckets(spec.name, since, now)
-                have = {b[0] for b in item.buckets}
-                older = [b for b in stored if b[0] not in have]
-                if older:
-                    out[spec.name] = replace(item, buckets=tuple(sorted((*older, *item.buckets))))
-            else:
-                slices = item.slices
-                if not slices and item.value is not None and item.fetched_at is not None:
-                    # A source with only a current value: record it in its slice.
-                    start = (now // spec.slice) * spec.slice
-                    slices = ((start, item.value),)
-                if slices:
-                    store.record_slices(spec.name, slices)
-                stored = store.load_slices(spec.name, since, now)
-                have = {s[0] for s in slices}
-                merged = tuple(sorted((*[s for s in stored if s[0] not in have], *slices)))
-                if merged != item.slices:
-                    out[spec.name] = replace(item, slices=merged)
+            history = self._history.get(spec.name)
+            if history is None:
+                stored = (store.load_buckets if ratio else store.load_slices)(spec.name, since, now)
+                history = self._history[spec.name] = {p[0]: p for p in stored}
+            mark = self._written.get(spec.name, float("-inf"))
+            fresh = [p for p in points if p[0] >= mark]
+            if fresh:
+                (store.record_buckets if ratio else store.record_slices)(spec.name, fresh)  # type: ignore[operator]
+                self._written[spec.name] = max(p[0] for p in fresh)
+            for p in points:
+                history[p[0]] = p
+            for ts in [ts for ts in history if ts < since or ts >= now]:
+                del history[ts]
+            in_period = sum(1 for p in points if since <= p[0] < now)
+            if len(history) != in_period:
+                merged = tuple(history[ts] for ts in sorted(history))
+                out[spec.name] = replace(item, buckets=merged) if ratio else replace(item, slices=merged)
+            elif points is not (item.buckets if ratio else item.slices):
+                out[spec.name] = replace(item, slices=points)
         return out
 
     # ------------------------------------------------------------------ tick
