@@ -15,10 +15,13 @@ from slotui.tui.cells import STATUS_LABEL
 from slotui.tui.themes import IconSet
 
 
-def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str) -> Table:
+def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str,
+                    *, narrow: bool = False) -> Table:
+    """Keys beside icons, or (``narrow``) the icons under the keys."""
     outer = Table.grid(padding=(0, 3))
     outer.add_column(min_width=50)
-    outer.add_column()
+    if not narrow:
+        outer.add_column()
     keys = Table(box=None, title="Keys", title_justify="left", show_header=True, header_style="bold", padding=(0, 1))
     keys.add_column("key", no_wrap=True)
     keys.add_column("does", no_wrap=True)
@@ -38,7 +41,11 @@ def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settin
     legend.add_row("Burn", "fastest long-window burn rate")
     legend.add_row("", "")
     legend.add_row("keymap", Text(f"{settings_path}\n(keymap: binding id -> key)", style="dim"))
-    outer.add_row(keys, legend)
+    if narrow:
+        outer.add_row(keys)
+        outer.add_row(legend)
+    else:
+        outer.add_row(keys, legend)
     return outer
 
 
@@ -47,7 +54,11 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[tuple[str, str, str]], icons: IconSet, settings_path: str) -> None:
         super().__init__()
-        self._renderable = help_renderable(bindings, icons, settings_path)
+        self._args = (bindings, icons, settings_path)
+
+    @property
+    def _renderable(self) -> Table:
+        return help_renderable(*self._args, narrow=self.app.size.width < 104)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
