@@ -40,9 +40,9 @@ def settings_path() -> Path | None:
     if env:
         return Path(env)
     try:
-        import platformdirs
+        from slotui.config.locations import user_config_dir
 
-        return platformdirs.user_config_path("slotui") / "tui.yaml"
+        return user_config_dir() / "tui.yaml"
     except Exception:
         return None
 

@@ -30,9 +30,9 @@ def theme_dirs() -> list[Path]:
     if env:
         dirs.append(Path(env))
     try:
-        import platformdirs
+        from slotui.config.locations import user_config_dir
 
-        dirs.append(platformdirs.user_config_path("slotui") / "themes")
+        dirs.append(user_config_dir() / "themes")
     except Exception:  # platformdirs is a dependency, but a broken HOME must not stop the app
         pass
     dirs.append(shipped_themes_dir())
@@ -40,11 +40,11 @@ def theme_dirs() -> list[Path]:
 
 
 def shipped_themes_dir() -> Path:
-    """The ``themes/`` folder of the source tree (beside the ``slotui`` package), or
-    ``slotui/themes`` when a wheel ships them as package data."""
-    source_tree = Path(__file__).resolve().parents[2] / "themes"
-    packaged = Path(__file__).resolve().parents[1] / "themes"
-    return source_tree if source_tree.is_dir() or not packaged.is_dir() else packaged
+    """``slotui/themes``: the shipped themes, package data of every install.
+
+    (The repository's top-level ``themes/`` is a link to it.)
+    """
+    return Path(__file__).resolve().parents[1] / "themes"
 
 
 class ThemeFile(BaseModel):
