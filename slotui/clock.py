@@ -42,3 +42,12 @@ def format_time(ts: float, *, seconds: bool = True) -> str:
     """RFC 3339 UTC with a Z suffix: 2026-06-01T12:00:00Z."""
     dt = datetime.fromtimestamp(ts, tz=timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%dT%H:%MZ")
+
+
+def rfc3339(ts: float, *, milliseconds: bool | None = None) -> str:
+    """RFC 3339 UTC with a Z suffix, with milliseconds always (``True``), never
+    (``False``) or only when the time has a fraction (``None``)."""
+    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    if milliseconds or (milliseconds is None and dt.microsecond):
+        return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")

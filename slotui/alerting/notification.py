@@ -14,10 +14,11 @@ Nothing here does I/O or reads a clock.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from slotui import clock
 
 AlertState = Literal["firing", "resolved"]
 NotificationKind = Literal["trigger", "resolve", "acknowledge", "test"]
@@ -43,8 +44,7 @@ def rfc3339(ts: float | None) -> str | None:
     """``2026-06-01T12:00:03.120Z`` for an epoch-seconds value (None stays None)."""
     if ts is None:
         return None
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.rfc3339(ts, milliseconds=True)
 
 
 #: Alertmanager's "zero" endsAt for an alert that is still firing.

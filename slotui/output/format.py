@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
+from slotui import clock
 from slotui.core.types import Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
@@ -214,7 +214,7 @@ def format_time(ts: float | None, *, ascii: bool = False) -> str:
     if not is_number(ts):
         return ASCII_MISSING if ascii else MISSING
     assert ts is not None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.rfc3339(ts, milliseconds=False)
 
 
 def rfc3339(ts: float | None) -> str | None:
@@ -222,10 +222,7 @@ def rfc3339(ts: float | None) -> str | None:
     if not is_number(ts):
         return None
     assert ts is not None
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
-    if dt.microsecond:
-        return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.rfc3339(ts)
 
 
 def overall_line(meeting: int, total: int) -> str:
