@@ -14,6 +14,10 @@ from pathlib import Path
 from slotui.cli import EXIT_UNKNOWN
 
 
+class _NoStoreError(Exception):
+    """Stands in for ``slotui.store.StoreError`` when no store is opened (never raised)."""
+
+
 def _load(args: argparse.Namespace):
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
@@ -86,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_UNKNOWN
         report = check(results, loaded.specs, now=now)
     else:
-        from slotui.store import StoreError
+        if args.state or args.notify:
+            from slotui.store import StoreError
+        else:  # no store is opened: do not import sqlite3 for an error that cannot happen
+            StoreError = _NoStoreError  # noqa: N806
 
         try:
             report = asyncio.run(_evaluate(loaded, now, args))

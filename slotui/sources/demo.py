@@ -68,8 +68,13 @@ import random
 import threading
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from statistics import NormalDist
+from itertools import repeat, starmap
 from typing import Any
+
+try:  # the C function behind statistics.NormalDist.inv_cdf (same results, no statistics import)
+    from _statistics import _normal_dist_inv_cdf
+except ImportError:  # pragma: no cover - CPython always has it
+    from statistics import _normal_dist_inv_cdf  # type: ignore[attr-defined,no-redef]
 
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
@@ -86,13 +91,21 @@ FAST_FIELDS = frozenset(
     {"duration_ms", "duration_s", "evaluations.helpfulness", "evaluations.accuracy", "gen_ai.usage.cost"}
 )
 ERROR_TYPES = ("timeout", "rate_limit", "server_error")
+#: the _Cell attribute that is the mean of a field over the cell (see DemoTraffic.cell_mean)
+_MEAN_ATTR = {"evaluations.helpfulness": "help", "evaluations.accuracy": "acc", "gen_ai.usage.cost": "cost"}
 #: permutation salt per stratified field
 _SALT = {"duration_ms": 1, "evaluations.helpfulness": 2, "evaluations.accuracy": 3, "gen_ai.usage.cost": 4, "error": 5}
 _BASE_FIELD = {"duration_s": "duration_ms"}
 MODELS = ("gpt-4o", "gpt-4o-mini")
 LATENCY_SIGMA = 0.45
-_Z95 = NormalDist().inv_cdf(0.95)
-_INV_CDF = NormalDist().inv_cdf
+
+
+def _INV_CDF(p: float) -> float:  # noqa: N802
+    """``NormalDist().inv_cdf(p)`` for ``0 < p < 1`` (the standard normal quantile)."""
+    return _normal_dist_inv_cdf(p, 0.0, 1.0)
+
+
+_Z95 = _INV_CDF(0.95)
 _M64 = 0xFFFFFFFFFFFFFFFF
 HOUR = 3600.0
 DAY = 86400.0
@@ -231,7 +244,7 @@ class DemoTraffic:
         draws = self._blocks.get(block)
         if draws is None:
             rng = random.Random(_mix(self._key ^ _mix(block & _M64)))
-            draws = [rng.random() for _ in range(CELLS_PER_DAY * 8)]
+            draws = list(starmap(rng.random, repeat((), CELLS_PER_DAY * 8)))
             if len(self._blocks) > 400:
                 self._blocks.clear()
             self._blocks[block] = draws
@@ -266,20 +279,53 @@ class DemoTraffic:
         base = self.rate * CELL
         sqrt = math.sqrt
         blocks = self._blocks
-        for index in range(first, last + 1):
-            cached = cache.get(index)
-            if cached is None:
-                profile = profiles.get(index % WEEK_CELLS) or _profile(index)
-                expected = base * profile[0]
+        index = first
+        while index <= last:  # one day block of noise at a time
+            block, i0 = divmod(index, CELLS_PER_DAY)
+            stop = min(last + 1, (block + 1) * CELLS_PER_DAY)
+            draws = blocks.get(block) or self._noise(index)[0]
+            o0, o1 = i0 * 8, (stop - block * CELLS_PER_DAY) * 8
+            for index, a, b, c, d in zip(range(index, stop), draws[o0:o1:8], draws[o0 + 1:o1:8],
+                                         draws[o0 + 2:o1:8], draws[o0 + 3:o1:8]):
+                cached = cache.get(index)
+                if cached is None:
+                    profile = profiles.get(index % WEEK_CELLS) or _profile(index)
+                    expected = base * profile[0]
+                    n = int(round(expected + sqrt(expected) * (a + b + c - 1.5) * 2.0))
+                    if n < 0:
+                        n = 0
+                    errors = int(n * profile[1] + d)
+                    cached = cache[index] = (n, errors if errors < n else n)
+                append(cached)
+            index = stop
+        return out
+
+    def cells_range(self, first: int, last: int) -> list[_Cell]:
+        """:meth:`cell` of cells ``first .. last`` (one tight loop)."""
+        counts = self.counts_range(first, last)
+        cells = self._cells
+        if len(cells) > 50_000:
+            cells.clear()
+        out: list[_Cell] = []
+        append = out.append
+        profiles = _PROFILE
+        blocks = self._blocks
+        log = math.log
+        shift = LATENCY_SIGMA * _Z95
+        for index, (n, errors) in zip(range(first, last + 1), counts):
+            c = cells.get(index)
+            if c is None:
+                c = _Cell(index, n, errors)
+                _, _, p95, helpfulness, accuracy, cost = profiles.get(index % WEEK_CELLS) or _profile(index)
                 block, i = divmod(index, CELLS_PER_DAY)
                 draws = blocks.get(block) or self._noise(index)[0]
                 o = i * 8
-                n = int(round(expected + sqrt(expected) * (draws[o] + draws[o + 1] + draws[o + 2] - 1.5) * 2.0))
-                if n < 0:
-                    n = 0
-                errors = int(n * profile[1] + draws[o + 3])
-                cached = cache[index] = (n, errors if errors < n else n)
-            append(cached)
+                c.mu = log(p95) - shift + (draws[o + 4] - 0.5) * 0.1
+                c.help = helpfulness + (draws[o + 5] - 0.5) * 0.02
+                c.acc = accuracy + (draws[o + 6] - 0.5) * 0.02
+                c.cost = cost * (1.0 + (draws[o + 7] - 0.5) * 0.05)
+                cells[index] = c
+            append(c)
         return out
 
     def cell(self, index: int) -> _Cell:
@@ -324,7 +370,12 @@ class DemoTraffic:
         raise KeyError(field)
 
     def sorted_values(self, c: _Cell, field: str) -> list[float]:
-        return [self.value(c, field, k) for k in range(c.n)]
+        n = c.n
+        if field == "duration_ms" or field == "duration_s":
+            mu, exp, inv = c.mu, math.exp, _normal_dist_inv_cdf
+            values = [exp(mu + LATENCY_SIGMA * inv((k + 0.5) / n, 0.0, 1.0)) for k in range(n)]
+            return values if field == "duration_ms" else [v / 1000.0 for v in values]
+        return [self.value(c, field, k) for k in range(n)]
 
     def cell_mean(self, c: _Cell, field: str) -> float:
         if field in ("duration_ms", "duration_s"):
@@ -554,22 +605,40 @@ class DemoSource:
                 if total:
                     buckets.append((start, float(good), float(total)))
             w0 = now - spec.window
-            good_w = sum(b[1] for b in buckets if b[0] >= w0)
-            total_w = sum(b[2] for b in buckets if b[0] >= w0)
+            # buckets are in time order: the window is a suffix of them
+            lo, hi = 0, len(buckets)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if buckets[mid][0] < w0:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            in_window = buckets[lo:]
+            good_w = sum(b[1] for b in in_window)
+            total_w = sum(b[2] for b in in_window)
             value = good_w / total_w if total_w else None
             return SLIData(value=value, buckets=tuple(buckets), fetched_at=now)
         agg = spec_agg(spec)
         field = spec.sli_field
         assert field is not None
         slices: list[tuple[float, float]] = []
-        for index in range(first, last + 1):
-            start = index * CELL
-            if start + CELL <= now:
-                value = traffic.cell_aggregate(traffic.cell(index), field, agg)
+        whole = last if (last + 1) * CELL <= now else last - 1  # last cell that ends by now
+        if whole >= first:
+            cells = traffic.cells_range(first, whole)
+            attr = _MEAN_ATTR.get(field) if agg.kind == "mean" else None
+            if attr is not None:  # cell_aggregate of a mean is the cell's parameter
+                slices.extend((c.start, getattr(c, attr)) for c in cells if c.n)
             else:
-                acc = WindowAccumulator(agg)
-                acc.add_values(traffic.values_between(index, field, start, now))
-                value = acc.result()
+                aggregate = traffic.cell_aggregate
+                for c in cells:
+                    value = aggregate(c, field, agg)
+                    if value is not None:
+                        slices.append((c.start, value))
+        for index in range(max(first, whole + 1), last + 1):  # the cell holding now, cut at now
+            start = index * CELL
+            acc = WindowAccumulator(agg)
+            acc.add_values(traffic.values_between(index, field, start, now))
+            value = acc.result()
             if value is not None:
                 slices.append((start, value))
         return SLIData(value=self._window_value(field, agg, now - spec.window, now), slices=tuple(slices),
