@@ -73,8 +73,11 @@ from typing import Any
 
 try:  # the C function behind statistics.NormalDist.inv_cdf (same results, no statistics import)
     from _statistics import _normal_dist_inv_cdf
-except ImportError:  # pragma: no cover - CPython always has it
-    from statistics import _normal_dist_inv_cdf  # type: ignore[attr-defined,no-redef]
+except ImportError:  # pragma: no cover - CPython has it; other interpreters take the public API
+    from statistics import NormalDist as _NormalDist
+
+    def _normal_dist_inv_cdf(p: float, mu: float, sigma: float) -> float:
+        return _NormalDist(mu, sigma).inv_cdf(p)
 
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
