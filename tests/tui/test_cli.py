@@ -52,7 +52,10 @@ def test_demo_in_a_real_terminal(tmp_path):
     session = f"slotui-test-{uuid.uuid4().hex[:8]}"
     state = tmp_path / "state.db"
     done = tmp_path / "exit-code"
-    command = (f"cd {tmp_path} && SLOTUI_NOW=2026-11-22T06:30:00Z PYTHONPATH={REPO} {sys.executable} -m slotui demo "
+    # `unset COLUMNS LINES`: once anything in the pytest process imports readline, it exports the
+    # size of pytest's own terminal into the C environment, tmux hands it to the pane, and Textual (through
+    # shutil.get_terminal_size) prefers it to the pane's real 120x40.
+    command = (f"cd {tmp_path} && unset COLUMNS LINES && SLOTUI_NOW=2026-11-22T06:30:00Z PYTHONPATH={REPO} {sys.executable} -m slotui demo "
                f"--state {state}; echo $? > {done}")
     subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
     try:
@@ -61,7 +64,7 @@ def test_demo_in_a_real_terminal(tmp_path):
 
         deadline = time.monotonic() + 60
         text = ""
-        while time.monotonic() < deadline and "ago)" not in text:  # start-up: a deadline loop
+        while time.monotonic() < deadline and not ("ago)" in text and "palette" in text):  # start-up: a deadline loop
             time.sleep(0.2)
             text = screen()
         assert "SLOs meeting target" in text and "refreshed 06:30:00Z" in text, text
