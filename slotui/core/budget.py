@@ -14,14 +14,19 @@ slices_with_data``; ``consumed = (1 - compliance) / (1 - compliance_target)``;
 * P`` seconds, with P the whole period length (the whole month for calendar
 months). No slice with data gives ``None`` for all of them.
 
+Budget over time (:func:`budget_timeline`) applies the same formulas to the
+period so far, point by point: after each slice (threshold) or bucket (ratio)
+from the period's start, the budget remaining counting only what came up to
+and including it.
+
 No function here returns NaN or inf: any figure that would be is ``None``.
 """
 
 from __future__ import annotations
 
 from slotui.core.series import Counts, EventSeries, SliceSeries
-from slotui.core.status import at_least, finite
-from slotui.core.types import Budget, SLIData, SLOSpec
+from slotui.core.status import at_least, finite, meets
+from slotui.core.types import Budget, SLIData, SLOResult, SLOSpec
 
 
 def ratio_budget(spec: SLOSpec, counts: Counts | None) -> Budget:
@@ -128,3 +133,37 @@ def compute_budget(
         return ratio_budget(spec, period_counts(spec, data, series, start, now))
     sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction)
     return threshold_budget(spec, sl.counts(start, now), period_length)
+
+
+def budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
+    """``(slice_start, remaining)`` after each slice or bucket of the period so far.
+
+    Threshold SLOs, from ``result.history`` (the period's slices with data):
+    after the k-th slice, ``remaining = 1 - (1 - good_k / k) / (1 -
+    compliance_target)``. Ratio SLOs, from ``result.buckets`` (the period's
+    buckets): ``remaining = 1 - bad_k / (B * total_k)``
+    with the counts summed up to the k-th bucket; buckets before the first
+    event are skipped (no budget to speak of yet). The last point is the
+    period's budget as computed from the same slices or buckets. Empty when
+    there is nothing to chart or the budget ``B`` is 0.
+    """
+    spec = result.spec
+    b = spec.budget
+    if b <= 0:
+        return []
+    out: list[tuple[float, float]] = []
+    if spec.kind == "threshold":
+        good = 0
+        for k, (t, v) in enumerate(result.history, start=1):
+            good += meets(v, spec.target, spec.direction)
+            out.append((t, 1.0 - (k - good) / k / b))
+        return out
+    good_sum = total_sum = 0.0
+    for t, g, n in result.buckets:
+        good_sum += g
+        total_sum += n
+        if total_sum > 0:
+            remaining = finite(1.0 - (total_sum - good_sum) / (b * total_sum))
+            if remaining is not None:
+                out.append((t, remaining))
+    return out

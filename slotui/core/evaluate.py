@@ -155,6 +155,7 @@ def _evaluate_ratio(
         notes=tuple(notes),
         period_start=start,
         period_length=length,
+        buckets=events.buckets(start, now),
     )
 
 

@@ -120,6 +120,11 @@ class EventSeries:
         i, j = bisect_left(self.times, start), bisect_left(self.times, end)
         return _counts(sum(self.good[i:j]), sum(self.total[i:j]))
 
+    def buckets(self, start: float, end: float) -> tuple[tuple[float, float, float], ...]:
+        """The clean ``(start, good, total)`` buckets whose start is in ``[start, end)``."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        return tuple(zip(self.times[i:j], self.good[i:j], self.total[i:j]))
+
     def ratios(self, start: float, end: float) -> list[tuple[float, float]]:
         """``(start, good/total)`` per bucket in ``[start, end)`` with ``total > 0``."""
         i, j = bisect_left(self.times, start), bisect_left(self.times, end)

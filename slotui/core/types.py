@@ -229,7 +229,11 @@ class SLOResult:
     time (threshold: the slices; ratio: per-bucket good/total). ``meets_target``
     says whether the period compliance meets the objective (``None``: unknown).
     ``period_start``/``period_length`` are the compliance period used (seconds;
-    the length is the whole period, e.g. the whole calendar month).
+    the length is the whole period, e.g. the whole calendar month). ``buckets``
+    (ratio SLOs) are the period's ``(start, good, total)`` buckets the
+    evaluation counted (finite, ``0 <= good <= total``, sorted): the
+    budget-over-time view (:func:`slotui.core.budget.budget_timeline`) needs the
+    counts, which ``history`` reduces to ratios.
     """
 
     spec: SLOSpec
@@ -248,6 +252,7 @@ class SLOResult:
     notes: tuple[str, ...] = ()
     period_start: float | None = None
     period_length: float | None = None
+    buckets: tuple[tuple[float, float, float], ...] = ()
 
     @property
     def fastest_burn(self) -> BurnRate | None:

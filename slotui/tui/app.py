@@ -15,7 +15,6 @@ from __future__ import annotations
 import getpass
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,7 +170,6 @@ class SlotuiApp(App[None]):
         self.alerts: tuple[AlertView, ...] = ()
         self.notifications: tuple[NotificationView, ...] = ()
         self.detail_notifications: dict[str, tuple[NotificationView, ...]] = {}
-        self.budget_series: dict[str, deque[tuple[float, float]]] = {}
         self.filter_text = ""
         self.sort_key = "status"
         self.paused = False
@@ -410,7 +408,6 @@ class SlotuiApp(App[None]):
             silences=tuple(s for s in self.silences if (s.slo == slo or slo in s.covers) and s.active(now)),
             alerts=tuple(a for a in self.alerts if a.slo == slo),
             notifications=self.detail_notifications.get(slo, ()),
-            budget_series=tuple(self.budget_series.get(slo, ())),
             now=now,
         )
 
@@ -463,11 +460,6 @@ class SlotuiApp(App[None]):
         self.alerts = snap.alerts
         self.refresh_error = None
         self.refresh_count += 1
-        for result in snap.report.results:
-            if result.budget is not None and result.budget.remaining is not None:
-                series = self.budget_series.setdefault(result.spec.name, deque(maxlen=512))
-                if not series or series[-1][0] != result.evaluated_at:
-                    series.append((result.evaluated_at, result.budget.remaining))
         if {s.name for s in self.specs} != {r.spec.name for r in snap.report.results}:
             self.specs = [r.spec for r in snap.report.results]
             self.relayout()

@@ -124,3 +124,21 @@ async def test_demo_detail_view(tmp_path, monkeypatch):
         assert "Error budget" in text and "remaining" in text
         assert "runbook https://runbooks.example/support-bot/latency" in text
         assert "p95(duration_ms)" in text
+
+
+async def test_demo_ratio_detail_shows_budget_over_time_on_the_first_refresh(tmp_path, monkeypatch):
+    # The budget timeline of a ratio SLO comes from the period's event buckets,
+    # so it is there at once, not only after the app has seen a few refreshes.
+    monkeypatch.chdir(tmp_path)
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.refresh_count == 1
+        table = app.screen_stack[0].query_one("#slos")
+        table.move_cursor(row=table.get_row_index("availability"))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        at = next(i for i, ln in enumerate(lines) if "remaining over time (period to date):" in ln)
+        spark = lines[at + 1].strip()
+        assert len(spark) >= 20 and set(spark) <= set("▁▂▃▄▅▆▇█ ")

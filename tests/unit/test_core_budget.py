@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from slotui.core.budget import compute_budget, meets_target
+from slotui.core.budget import budget_timeline, compute_budget, meets_target
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.periods import month_bounds, period_bounds
 from slotui.core.types import DAY, SLIData, SLOSpec, error_budget
@@ -219,3 +219,52 @@ def test_calendar_month_time_left_uses_the_whole_month() -> None:
     b = budget_of(spec, SLIData(slices=slices), now)
     # remaining 1.0 -> time_left = 1.0 * 0.01 * 28 days = 24192 s
     assert b.time_left == pytest.approx(0.01 * 28 * DAY)
+
+
+# --------------------------------------------------------------------------- budget over time
+
+
+def test_ratio_budget_timeline_cumulates_events_from_the_period_start() -> None:
+    # 99% target, B = 0.01; 30-day period ends at NOW. Buckets (start, good, total):
+    #   before the period: 0/1000 (must not count)
+    #   t1: 0/0        -> skipped, no events yet
+    #   t2: 995/1000   -> bad 5 of 1000:  1 - 5 / (0.01 * 1000) = 0.5
+    #   t3: 1000/1000  -> bad 5 of 2000:  1 - 5 / 20            = 0.75
+    #   t4: 980/1000   -> bad 25 of 3000: 1 - 25 / 30           = 1/6
+    #   t5: 960/1000   -> bad 65 of 4000: 1 - 65 / 40           = -0.625 (overspent, kept)
+    #   at NOW: outside [start, NOW), not counted
+    spec = ratio_spec(0.99)
+    start = NOW - 30 * DAY
+    t = [start + 3600 * i for i in range(1, 6)]
+    buckets = ((start - 3600, 0.0, 1000.0), (t[0], 0.0, 0.0), (t[1], 995.0, 1000.0), (t[2], 1000.0, 1000.0),
+               (t[3], 980.0, 1000.0), (t[4], 960.0, 1000.0), (NOW, 0.0, 1000.0))
+    result = evaluate_slo(spec, SLIData(buckets=buckets, fetched_at=NOW), NOW)
+    timeline = budget_timeline(result)
+    assert [p[0] for p in timeline] == t[1:]
+    assert [p[1] for p in timeline] == pytest.approx([0.5, 0.75, 1 / 6, -0.625])
+    # the last point is the period's budget from the same buckets
+    assert timeline[-1][1] == pytest.approx(result.budget.remaining)
+
+
+def test_threshold_budget_timeline_after_each_slice() -> None:
+    # p95 <= 2000 ms, compliance 0.9 (B = 0.1). Slices 1500, 2500, 2000, 1800, 3000:
+    #   k=1 good 1: 1 - 0/1 / 0.1   = 1
+    #   k=2 good 1: 1 - (1/2) / 0.1 = -4
+    #   k=3 good 2 (2000 meets):      1 - (1/3) / 0.1 = -7/3
+    #   k=4 good 3: 1 - (1/4) / 0.1 = -1.5
+    #   k=5 good 3: 1 - (2/5) / 0.1 = -3
+    spec = SLOSpec(name="p95", kind="threshold", target=2000, direction="lower_is_better", compliance=0.9,
+                   period=DAY, slice=300)
+    slices = tuple((NOW - 3000 + 300 * i, v) for i, v in enumerate((1500.0, 2500.0, 2000.0, 1800.0, 3000.0)))
+    result = evaluate_slo(spec, SLIData(value=3000.0, slices=slices, fetched_at=NOW), NOW)
+    timeline = budget_timeline(result)
+    assert [p[0] for p in timeline] == [s[0] for s in slices]
+    assert [p[1] for p in timeline] == pytest.approx([1.0, -4.0, -7 / 3, -1.5, -3.0])
+    assert timeline[-1][1] == pytest.approx(result.budget.remaining)
+
+
+def test_budget_timeline_is_empty_without_data_or_budget() -> None:
+    assert budget_timeline(evaluate_slo(ratio_spec(), SLIData(fetched_at=NOW), NOW)) == []
+    no_budget = SLOSpec(name="a", kind="ratio", target=1.0, direction="higher_is_better", period=DAY)
+    buckets = ((NOW - 3600, 10.0, 10.0),)
+    assert budget_timeline(evaluate_slo(no_budget, SLIData(buckets=buckets, fetched_at=NOW), NOW)) == []

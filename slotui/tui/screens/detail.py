@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from slotui.core.budget import budget_timeline
 from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
 from slotui.tui.backend import AlertView, NotificationView, SilenceView
@@ -35,7 +36,6 @@ class DetailData:
     silences: tuple[SilenceView, ...]
     alerts: tuple[AlertView, ...]
     notifications: tuple[NotificationView, ...]
-    budget_series: tuple[tuple[float, float], ...]
     now: float
 
 
@@ -54,25 +54,6 @@ def query_text(spec: SLOSpec) -> str:
     if spec.params:
         parts.append("params: " + ", ".join(f"{k}={v}" for k, v in spec.params.items()))
     return "\n".join(parts) or "(the source's default for this SLO)"
-
-
-def threshold_budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
-    """Budget remaining after each slice of the period so far (threshold SLOs).
-
-    Applies SPEC's formula to the slices up to each point:
-    ``remaining = 1 - (1 - good/slices) / (1 - compliance)``.
-    """
-    spec = result.spec
-    if spec.kind != "threshold" or not result.history:
-        return []
-    allowed = 1.0 - spec.compliance
-    good = 0
-    out = []
-    for i, (t, v) in enumerate(result.history, start=1):
-        meets = v <= spec.target if spec.direction == "lower_is_better" else v >= spec.target
-        good += 1 if meets else 0
-        out.append((t, 1.0 - (1.0 - good / i) / allowed))
-    return out
 
 
 def burn_table(result: SLOResult, palette: Palette) -> Table:
@@ -201,14 +182,13 @@ class DetailScreen(Screen[None]):
             Group(Text("Burn rate per tier (error ratio / budget; fires when both windows > factor)",
                        style="bold", overflow="ellipsis", no_wrap=True), burn_table(r, p)))
 
-        timeline = threshold_budget_timeline(r) if spec.kind == "threshold" else list(data.budget_series)
+        timeline = budget_timeline(r)
         budget_parts: list = [Text("Error budget", style="bold"), budget_text(r, p)]
         if len(timeline) >= 2:
-            label = "period to date" if spec.kind == "threshold" else "since this session started"
             spark = cells.trend_cell(
                 SLOResult(spec=_higher(spec), status=r.status, evaluated_at=r.evaluated_at, history=tuple(timeline)),
                 48, p, icons)
-            budget_parts.append(Text(f"remaining over time ({label}):", style=p["foreground-muted"]))
+            budget_parts.append(Text("remaining over time (period to date):", style=p["foreground-muted"]))
             budget_parts.append(spark)
             budget_parts.append(Text(""))  # ends the sparkline's line (it emits no newline)
         self.query_one("#detail-budget", Static).update(Group(*budget_parts))
