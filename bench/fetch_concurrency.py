@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import os
 import statistics
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from prometheus_server import Request, matrix, vector  # noqa: E402
 
+from slotui import gc_policy  # noqa: E402
 from slotui.config.model import PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec  # noqa: E402
 from slotui.sources.base import SourceHealth  # noqa: E402
@@ -199,7 +201,12 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-sequential", action="store_true")
+    ap.add_argument("--default-gc", action="store_true",
+                    help="keep CPython's collector settings instead of the ones `slotui run`/the TUI apply")
     args = ap.parse_args()
+    if not args.default_gc:
+        gc_policy.apply()  # as `slotui run --headless` and the TUI run
+    print(f"collector: {'CPython defaults' if args.default_gc else 'slotui.gc_policy'} (thresholds {gc.get_threshold()})")
     return asyncio.run(run(args.sources, args.latency, args.rounds, not args.no_sequential))
 
 

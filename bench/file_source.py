@@ -39,6 +39,7 @@ implementation of every rule. Not done.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sys
@@ -52,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_requests import _last_time, generate  # noqa: E402
 
+from slotui import gc_policy  # noqa: E402
 from slotui.config.model import FileSourceConfig  # noqa: E402
 from slotui.core.types import SLOSpec  # noqa: E402
 from slotui.sources.file import FileSource  # noqa: E402
@@ -178,7 +180,11 @@ def main() -> int:
     parser.add_argument("--file", type=Path, help="use (or create) this JSONL file instead of a temporary one")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     parser.add_argument("--repeat", type=int, default=1, help="time each side this many times, keep the best")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep CPython's collector settings instead of the ones slotui's commands apply")
     args = parser.parse_args()
+    if not args.default_gc:
+        gc_policy.apply()  # as `slotui check`, `slotui run` and the TUI run
 
     tmpdir = None
     if args.file is None:
@@ -197,7 +203,8 @@ def main() -> int:
     assert last is not None
     now = math.floor(last / 60) * 60 + 60 + 17.5  # after the last record, off the slice grid
     print(f"file: {path} ({records:,} records, {size / 1e6:.0f} MB); now = {now}")
-    print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}")
+    print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}; collector: "
+          f"{'CPython defaults' if args.default_gc else 'slotui.gc_policy'} (thresholds {gc.get_threshold()})")
 
     best_ours = best_duck = cpu_ours = cpu_duck = float("inf")
     ours = theirs = None

@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from slotui import gc_policy  # noqa: E402
 from slotui.core.evaluate import evaluate_all  # noqa: E402
 from slotui.core.types import DAY, Report, SLIData, SLOSpec  # noqa: E402
 from slotui.sources.base import SourceHealth  # noqa: E402
@@ -365,10 +366,15 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=30, help="keypresses per condition")
     ap.add_argument("--refreshes", type=int, default=10_000)
     ap.add_argument("--only", choices=["apply", "keys", "memory"], help="run one measurement")
+    ap.add_argument("--default-gc", action="store_true",
+                    help="keep CPython's collector settings instead of the ones `slotui` applies before the app runs")
     args = ap.parse_args()
     n = args.slos
+    if not args.default_gc:
+        gc_policy.apply()  # as `slotui demo` / `slotui tui` run the app
 
-    print(f"slotui TUI bench: {n} SLOs, terminal {SIZE[0]}x{SIZE[1]}, Python {sys.version.split()[0]}")
+    print(f"slotui TUI bench: {n} SLOs, terminal {SIZE[0]}x{SIZE[1]}, Python {sys.version.split()[0]}, "
+          f"collector {'CPython defaults' if args.default_gc else 'slotui.gc_policy'} {gc.get_threshold()}")
     if args.only in (None, "apply"):
         run_apply(n, args)
     if args.only in (None, "keys"):

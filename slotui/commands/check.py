@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
     # A one-shot command: the modules and the config loaded so far live until
     # exit, so keep the cycle collector from re-scanning them (pydantic's
     # schemas are ~100k objects: each full collection cost ~12 ms).
-    import gc
+    from slotui import gc_policy
 
-    gc.freeze()
+    gc_policy.apply()
     try:
         now = parse_time(args.at) if args.at else utc_now()
     except ValueError as exc:

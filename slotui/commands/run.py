@@ -226,6 +226,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
+    from slotui import gc_policy
+
+    gc_policy.apply()
     try:
         return asyncio.run(_main(args, loaded))
     except StoreError as exc:

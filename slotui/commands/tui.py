@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"slotui: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
+    from slotui import gc_policy
+
+    gc_policy.apply()
     try:
         app.run()
     finally:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from slotui.sources.base import SourceError
+from slotui.sources.records import JSON_ERRORS, loads_json
 from slotui.sources.runtime import FETCH_DEADLINE
 
 if TYPE_CHECKING:
@@ -162,7 +163,13 @@ class SourceHTTPClient:
         """
         response = await self.request(method, path, params=params, data=data, json_body=json_body)
         try:
-            return response.json()
+            return loads_json(response.content)
+        except JSON_ERRORS:
+            pass
+        try:
+            # orjson refuses bare NaN/Infinity, which Python-served APIs (MLflow) emit, and bytes in a
+            # declared non-UTF-8 charset: the stdlib reads the first, response.text decodes the second
+            return json.loads(response.text)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
             snippet = self._scrub(response.text[:80].strip())
             raise MalformedResponse(

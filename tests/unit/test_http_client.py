@@ -107,6 +107,26 @@ async def test_malformed_json_is_not_retried() -> None:
     assert len(seen) == 1
 
 
+async def test_bare_nan_and_latin1_bodies_still_parse() -> None:
+    # orjson (the fast path) refuses bare NaN, which Python's json.dumps writes (MLflow's
+    # server does), and bodies in a declared non-UTF-8 charset: both fall back to the stdlib.
+    bodies = iter([
+        httpx.Response(200, content=b'{"metrics": [{"key": "accuracy", "value": NaN}]}',
+                       headers={"content-type": "application/json"}),
+        httpx.Response(200, content='{"name": "caf\u00e9"}'.encode("latin-1"),
+                       headers={"content-type": "application/json; charset=iso-8859-1"}),
+    ])
+    c, _ = client(lambda r: next(bodies))
+    try:
+        first = await c.get_json("api/2.0/mlflow/runs/get")
+        second = await c.get_json("api/other")
+    finally:
+        await c.aclose()
+    value = first["metrics"][0]["value"]
+    assert value != value  # NaN, for the source to turn into "no data"
+    assert second == {"name": "caf\u00e9"}
+
+
 async def test_secrets_echoed_by_a_server_are_masked() -> None:
     def echo(request: httpx.Request) -> httpx.Response:
         return httpx.Response(500, text=f"bad auth header {request.headers.get('authorization')}")
