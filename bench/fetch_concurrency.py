@@ -85,7 +85,7 @@ def serve(latency: float, conn) -> None:  # type: ignore[no-untyped-def]
                 # server's own JSON encoding does not weigh on the measurement.
                 key = (parts.path, params.get("start"), params.get("end"), params.get("step"))
                 if key not in answers:
-                    status, payload = route(Request(method, parts.path, params, headers))
+                    status, payload = route(Request(method, parts.path, params, headers))  # params: query + form
                     answers[key] = (status, json.dumps(payload).encode())
                 status, data = answers[key]
                 writer.write(

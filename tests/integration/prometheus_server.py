@@ -19,7 +19,6 @@ Used by ``tests/integration/test_prometheus*.py`` and ``bench/prometheus_backfil
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -27,16 +26,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 #: 2026-01-01T00:00:00Z: the first sample of the generated traffic.
 START = 1_767_225_600
@@ -348,98 +343,17 @@ def start_backfilled(days: float = 8, seed: int = 42, *, prefix: str = "") -> tu
 
 # --------------------------------------------------------------------------- fake server
 
+try:  # imported as tests.integration.prometheus_server, or from tests/integration on sys.path (benches)
+    from tests.integration.saas_servers import Answer, FakeServer, Request
+except ImportError:  # pragma: no cover - depends on how the module was found
+    from saas_servers import Answer, FakeServer, Request  # type: ignore[no-redef]
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    params: dict[str, str]
-    headers: dict[str, str]
+#: The loopback fake for Prometheus' HTTP API: ``route(request)`` reads ``request.params``
+#: (query string and form body, as Prometheus reads them) and answers with :func:`vector`,
+#: :func:`matrix` or an error payload.
+FakePrometheus = FakeServer
 
-
-Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
-
-
-class FakePrometheus:
-    """A threaded loopback HTTP server; ``route(request) -> (status, body[, headers])``.
-
-    ``body`` is bytes (sent as is) or any JSON-able value. ``delay`` seconds are
-    waited before answering (simulated latency); ``hang`` blocks a request until
-    :meth:`stop` (or ``release``) is called. Every request is appended to
-    ``requests``.
-    """
-
-    def __init__(self, route: Callable[[Request], Answer], *, delay: float = 0.0, hang: bool = False) -> None:
-        self.route = route
-        self.delay = delay
-        self.hang = hang
-        self.requests: list[Request] = []
-        self.release = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    body = self.rfile.read(length).decode()
-                    params.update({k: v[-1] for k, v in parse_qs(body).items()})
-                req = Request(self.command, parts.path, params, {k.lower(): v for k, v in self.headers.items()})
-                outer.requests.append(req)
-                if outer.hang:
-                    outer.release.wait(60)
-                    return
-                if outer.delay:
-                    outer.release.wait(outer.delay)  # simulated server latency
-                answer = outer.route(req)
-                status, payload = answer[0], answer[1]
-                extra = answer[2] if len(answer) > 2 else {}  # type: ignore[misc]
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for k, v in extra.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            do_GET = _handle
-            do_POST = _handle
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> "FakePrometheus":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "FakePrometheus":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+__all__ = ["Answer", "FakePrometheus", "Request", "matrix", "vector"]
 
 
 def vector(*values: str, t: float = START) -> dict[str, Any]:

@@ -53,6 +53,14 @@ class Request:
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
+    @property
+    def params(self) -> dict[str, str]:
+        """Query string and form body merged (the body wins), as Prometheus reads a request."""
+        out = dict(self.query)
+        if self.body and self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            out.update({k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()})
+        return out
+
 
 class FakeServer:
     """A threaded loopback HTTP server; ``route(request) -> (status, body[, headers])``.
@@ -106,18 +114,24 @@ class FakeServer:
                 else:
                     data = json.dumps(payload).encode()
                     ctype = "application/json"
-                self.send_response(status)
-                self.send_header("Content-Type", headers.pop("Content-Type", ctype) if headers else ctype)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", headers.pop("Content-Type", ctype) if headers else ctype)
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
 
             do_GET = do_POST = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # fifty sources connecting at once (bench/fetch_concurrency.py)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
