@@ -188,7 +188,11 @@ class DetailScreen(Screen[None]):
             spark = cells.trend_cell(
                 SLOResult(spec=_higher(spec), status=r.status, evaluated_at=r.evaluated_at, history=tuple(timeline)),
                 48, p, icons)
-            budget_parts.append(Text("remaining over time (period to date):", style=p["foreground-muted"]))
+            lowest = min(v for _, v in timeline)
+            budget_parts.append(Text(
+                f"remaining over time (period to date): {format_percent(timeline[0][1])} after the first "
+                f"{'slice' if spec.kind == 'threshold' else 'bucket'}, lowest {format_percent(lowest)}, "
+                f"{format_percent(timeline[-1][1])} now", style=p["foreground-muted"]))
             budget_parts.append(spark)
             budget_parts.append(Text(""))  # ends the sparkline's line (it emits no newline)
         self.query_one("#detail-budget", Static).update(Group(*budget_parts))
