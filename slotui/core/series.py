@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import isfinite
-from operator import itemgetter, le, truediv
+from operator import eq, itemgetter, le, truediv
 
 from slotui.core.status import finite
 from slotui.core.types import Direction
@@ -87,15 +87,19 @@ def _counts(good: float, total: float) -> Counts | None:
 class EventSeries:
     """Ratio buckets ``(start, good, total)`` sorted by start."""
 
-    __slots__ = ("times", "good", "total")
+    __slots__ = ("times", "good", "total", "_clean_input")
 
     def __init__(self, buckets: Iterable[tuple[float, float, float]]) -> None:
         points = buckets if isinstance(buckets, (list, tuple)) else list(buckets)
+        #: the input itself when it is already clean and sorted 3-tuples: :meth:`buckets` shares them
+        self._clean_input: Sequence[tuple[float, float, float]] | None = None
         fast = _fast_columns(points, 3)
         if fast is not None:
             times, good, total = fast
             if min(good, default=0.0) >= 0 and min(total, default=0.0) >= 0 and all(map(le, good, total)):
                 self.times, self.good, self.total = times, good, total
+                if set(map(type, points)) <= {tuple} and all(map(eq, times, map(itemgetter(0), points))):
+                    self._clean_input = points
                 return
         clean: list[tuple[float, float, float]] = []
         for bucket in points:
@@ -121,8 +125,14 @@ class EventSeries:
         return _counts(sum(self.good[i:j]), sum(self.total[i:j]))
 
     def buckets(self, start: float, end: float) -> tuple[tuple[float, float, float], ...]:
-        """The clean ``(start, good, total)`` buckets whose start is in ``[start, end)``."""
+        """The clean ``(start, good, total)`` buckets whose start is in ``[start, end)``.
+
+        When the input was already clean and sorted, its own tuples are returned
+        (no copy of thousands of buckets per SLO and evaluation).
+        """
         i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        if self._clean_input is not None:
+            return tuple(self._clean_input[i:j])
         return tuple(zip(self.times[i:j], self.good[i:j], self.total[i:j]))
 
     def ratios(self, start: float, end: float) -> list[tuple[float, float]]:

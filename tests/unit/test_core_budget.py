@@ -268,3 +268,14 @@ def test_budget_timeline_is_empty_without_data_or_budget() -> None:
     no_budget = SLOSpec(name="a", kind="ratio", target=1.0, direction="higher_is_better", period=DAY)
     buckets = ((NOW - 3600, 10.0, 10.0),)
     assert budget_timeline(evaluate_slo(no_budget, SLIData(buckets=buckets, fetched_at=NOW), NOW)) == []
+
+
+def test_result_buckets_are_the_clean_period_buckets_and_share_clean_input() -> None:
+    spec = ratio_spec(0.99, period=DAY)
+    clean = tuple((NOW - 3600 * (5 - i), 99.0, 100.0) for i in range(5))
+    result = evaluate_slo(spec, SLIData(buckets=((NOW - 2 * DAY, 0.0, 5.0), *clean), fetched_at=NOW), NOW)
+    assert result.buckets == clean and all(a is b for a, b in zip(result.buckets, clean))
+    # unsorted, with a NaN and good > total: cleaned (dropped, clamped), sorted, in the period only
+    messy = ((NOW - 1800, 5.0, 4.0), (NOW - 3600, float("nan"), 10.0), (NOW - 7200, 1.0, 2.0))
+    result = evaluate_slo(spec, SLIData(buckets=messy, fetched_at=NOW), NOW)
+    assert result.buckets == ((NOW - 7200, 1.0, 2.0), (NOW - 1800, 4.0, 4.0))
