@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
     import httpx
@@ -144,6 +145,27 @@ def parse_instant(payload: Any) -> float | None:
     raise QueryError(f"query returned a {kind} result; expected a number")
 
 
+_TIME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _floats(texts: list[Any]) -> list[float]:
+    """``float()`` of every sample value (Prometheus sends them as strings).
+
+    float() costs ~0.3 µs per 17-digit string; when every value is a plain JSON
+    number, one JSON parse of them all as an array is ~5x faster and gives the
+    same doubles (correctly rounded). Anything else (``"NaN"``, ``"+Inf"``, a
+    non-string, a string that is not one number) takes the float() path, which
+    raises ValueError/TypeError for what is not a number.
+    """
+    try:
+        parsed = loads_json("[" + ",".join(texts) + "]")
+    except (TypeError, *JSON_ERRORS):
+        parsed = None
+    if type(parsed) is list and len(parsed) == len(texts) and set(map(type, parsed)) <= {float, int}:
+        return list(map(float, parsed))
+    return list(map(float, texts))
+
+
 def parse_range(payload: Any) -> dict[float, float]:
     """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped)."""
     data = _data_of(payload)
@@ -158,9 +180,9 @@ def parse_range(payload: Any) -> dict[float, float]:
         return {}
     pairs = result[0].get("values") or ()
     try:
-        # A backfill is thousands of points per series: keep the loop in C.
-        values = list(map(float, (p[1] for p in pairs)))
-        times = list(map(float, (p[0] for p in pairs)))
+        # A backfill is thousands of points per series: keep the loops in C.
+        values = _floats(list(map(_VALUE, pairs)))
+        times = list(map(float, map(_TIME, pairs)))
     except (TypeError, ValueError, IndexError, KeyError):
         raise QueryError("unexpected sample in the range answer") from None
     if math.isfinite(sum(values)):

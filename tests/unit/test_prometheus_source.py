@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slotui.core.types import DAY, HOUR, MINUTE, BurnTier, SLOSpec
 from slotui.sources.prometheus import (
     MAX_POINTS,
     QueryError,
     _chunks,
+    _floats,
     _good_total,
     _RangeSeries,
     parse_instant,
@@ -55,6 +60,29 @@ def test_parse_range_drops_non_finite_points() -> None:
     payload = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "NaN"], [900, "+Inf"], [1000, "-Inf"], [1200, "4"]]}])
     assert parse_range(payload) == {300.0: 1.0, 1200.0: 4.0}
     assert parse_range(ok("matrix", [])) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=40))
+def test_bulk_value_parsing_gives_exactly_float_of_each_string(values: list[float]) -> None:
+    # Prometheus formats samples like Go's FormatFloat: plain digits, or NaN/+Inf/-Inf
+    texts = [("+Inf" if v > 0 else "-Inf") if math.isinf(v) else "NaN" if math.isnan(v) else repr(v) for v in values]
+    got = _floats(texts)
+    assert len(got) == len(texts)
+    for text, g in zip(texts, got):
+        assert type(g) is float
+        assert (math.isnan(g) and text == "NaN") or g == float(text)
+
+
+def test_bulk_value_parsing_refuses_what_float_refuses() -> None:
+    assert _floats(["1", "2.5e-3", "007"]) == [1.0, 0.0025, 7.0]  # "007" is not JSON: float() path
+    for bad in (["0.5", "true"], ["1,2"], ["[1]"], ["abc"], ['"1"']):
+        with pytest.raises(ValueError):
+            _floats(bad)
+    with pytest.raises(TypeError):
+        _floats(["0.5", None])
+    with pytest.raises(QueryError, match="unexpected sample"):
+        parse_range(ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "true"]]}]))
 
 
 def test_chunks_stay_under_the_point_limit_and_cover_everything() -> None:
