@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import isfinite
-from operator import eq, itemgetter, le, truediv
+from operator import itemgetter, le, truediv
 
 from slotui.core.status import finite
 from slotui.core.types import Direction
@@ -27,14 +27,15 @@ from slotui.core.types import Direction
 _first = itemgetter(0)
 
 
-def _fast_columns(points: list | tuple, width: int) -> list[list[float]] | None:
-    """Columns of well-formed finite numeric points sorted by time, or ``None`` for the slow path.
+def _fast_columns(points: list | tuple, width: int) -> tuple[list[list[float]], bool] | None:
+    """Columns of well-formed finite numeric points sorted by time, and whether
+    ``points`` were in time order already; ``None`` for the slow path.
 
     Runs at C speed: a column whose sum is finite holds no NaN and no inf
     (any of them would make the sum NaN or infinite).
     """
     if not points:
-        return [[] for _ in range(width)]
+        return [[] for _ in range(width)], True
     try:
         columns = list(zip(*points, strict=True))
         if len(columns) != width:
@@ -45,11 +46,11 @@ def _fast_columns(points: list | tuple, width: int) -> list[list[float]] | None:
     except (TypeError, ValueError, OverflowError):
         return None
     times = out[0]
-    if not all(map(le, times, times[1:])):
-        order = sorted(range(len(times)), key=times.__getitem__)
-        pick = itemgetter(*order)
-        out = [list(pick(c)) for c in out] if len(order) > 1 else out
-    return out
+    if all(map(le, times, times[1:])):
+        return out, True
+    order = sorted(range(len(times)), key=times.__getitem__)
+    pick = itemgetter(*order)
+    return [list(pick(c)) for c in out], False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +96,10 @@ class EventSeries:
         self._clean_input: Sequence[tuple[float, float, float]] | None = None
         fast = _fast_columns(points, 3)
         if fast is not None:
-            times, good, total = fast
+            (times, good, total), in_order = fast
             if min(good, default=0.0) >= 0 and min(total, default=0.0) >= 0 and all(map(le, good, total)):
                 self.times, self.good, self.total = times, good, total
-                if set(map(type, points)) <= {tuple} and all(map(eq, times, map(itemgetter(0), points))):
+                if in_order and set(map(type, points)) <= {tuple}:
                     self._clean_input = points
                 return
         clean: list[tuple[float, float, float]] = []
@@ -154,7 +155,7 @@ class SliceSeries:
         points = slices if isinstance(slices, (list, tuple)) else list(slices)
         fast = _fast_columns(points, 2)
         if fast is not None:
-            self.times, self.values = fast
+            (self.times, self.values), _ = fast
         else:
             clean: list[tuple[float, float]] = []
             for point in points:
