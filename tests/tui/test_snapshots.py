@@ -7,6 +7,7 @@ Golden files live in tests/tui/golden/; regenerate them after an intended change
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,23 @@ async def settle(app, pilot) -> None:
 def check_golden(name: str, text: str) -> None:
     text = "\n".join(line.rstrip() for line in text.splitlines()).rstrip() + "\n"
     path = GOLDEN / name
-    if os.environ.get("SLOTUI_UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("SLOTUI_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing: run with SLOTUI_UPDATE_GOLDEN=1 and review it")
     assert text == path.read_text(encoding="utf-8"), f"screen differs from {path}"
+
+
+def test_a_missing_golden_fails_without_the_update_flag(tmp_path, monkeypatch):
+    """A lost golden file must fail the test, not be written silently."""
+    monkeypatch.delenv("SLOTUI_UPDATE_GOLDEN", raising=False)
+    monkeypatch.setattr(sys.modules[__name__], "GOLDEN", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match="is missing"):
+        check_golden("nowhere.txt", "screen\n")
+    assert not (tmp_path / "nowhere.txt").exists()
+    monkeypatch.setenv("SLOTUI_UPDATE_GOLDEN", "1")
+    check_golden("nowhere.txt", "screen\n")
+    assert (tmp_path / "nowhere.txt").read_text(encoding="utf-8") == "screen\n"
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
