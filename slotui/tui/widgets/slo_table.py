@@ -12,15 +12,13 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from slotui.core.types import SLOResult
 from slotui.tui import cells
 from slotui.tui.themes import BUILTIN_ASCII, IconSet
+from slotui.tui.widgets.fast_rows import FastRowsTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +91,7 @@ def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = ()) ->
     return Layout(False, name_width, trend_width, source_width, bar)
 
 
-class SLOTable(DataTable[Any]):
+class SLOTable(FastRowsTable):
     """DataTable of SLOs keyed by name. Call :meth:`sync` with the rows in display order."""
 
     DEFAULT_CSS = """
@@ -112,94 +110,7 @@ class SLOTable(DataTable[Any]):
         self.last_updates = 0
         self._coalesce = False
         self._refresh_pending = False
-        self._row_versions: dict[RowKey, int] = {}
-        self._render_epoch = getattr(self, "_render_epoch", 0)
-        self._line_ctx: tuple[int, Any] | None = None
         self._column_keys: dict[str, Any] = {}
-
-    # -- rendering ---------------------------------------------------------------
-    # DataTable keys its cell render cache on a table-wide update counter, so one
-    # update_cell re-renders every visible cell on the next frame, each through
-    # Rich's generic pipeline (Styled(Padding(cell)) -> render_lines, ~80 us a
-    # cell). With live sources every row changes each refresh, so that frame cost
-    # ~100 ms for a screen of rows. Textual is pinned exactly (pyproject), so this
-    # subclass renders its cells itself: keyed on a per-row version (rows that did
-    # not change come from the cache; rows that moved re-render, as their click
-    # metadata holds the row index), and, since every cell is a one-line Text
-    # already cut to its column, straight to segments (~10 us a cell). The result
-    # is what DataTable would draw: same padding, same style layering (base and
-    # component style under the cell's own, cursor/hover style over it).
-
-    def update_cell(self, row_key: Any, column_key: Any, value: Any, *, update_width: bool = False) -> None:
-        super().update_cell(row_key, column_key, value, update_width=update_width)
-        key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
-        self._row_versions[key] = self._row_versions.get(key, 0) + 1
-
-    def clear(self, columns: bool = False) -> "SLOTable":
-        self._render_epoch = getattr(self, "_render_epoch", 0) + 1
-        if hasattr(self, "_row_versions"):
-            self._row_versions.clear()
-        return super().clear(columns)
-
-    def _render_cell(self, row_index: int, column_index: int, base_style: Any, width: int,
-                     cursor: bool = False, hover: bool = False) -> Any:
-        if row_index < 0 or column_index < 0:  # header and labels: DataTable's own path
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        cache_key = ("slotui", row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                     self._render_epoch, row_index, width, self._row_versions.get(row_key, 0),
-                     self._pseudo_class_state)
-        cache = self._cell_render_cache
-        if cache_key in cache:
-            return cache[cache_key]
-        cell = self._data[row_key][column_key]
-        row = self.rows[row_key]
-        if not isinstance(cell, Text) or row.height != 1:
-            saved = self._update_count
-            self._update_count = cache_key  # type: ignore[assignment]
-            try:
-                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            finally:
-                self._update_count = saved
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-        )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        pad = self.cell_padding
-        inner = max(0, width - 2 * pad)
-        segments = Segment.adjust_line_length(list(cell.render(self.app.console, end="")), inner)
-        if pad:
-            segments = [Segment(" " * pad), *segments, Segment(" " * pad)]
-        lines = [list(Segment.apply_style(segments, style=pre_style, post_style=post_style))]
-        cache[cache_key] = lines
-        return lines
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Any:
-        # The line cache is keyed on the table-wide counter too: key it on the row's version.
-        try:
-            located = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        row_key = located[0]
-        if row_key is self._header_row_key:
-            return super()._render_line(y, x1, x2, base_style)
-        saved = self._update_count
-        self._line_ctx = (y, located)
-        self._update_count = ("line", self._render_epoch, row_key,  # type: ignore[assignment]
-                              self._row_locations.get(row_key), self._row_versions.get(row_key, 0))
-        try:
-            return super()._render_line(y, x1, x2, base_style)
-        finally:
-            self._update_count = saved
-            self._line_ctx = None
-
-    def _get_offsets(self, y: int) -> Any:
-        ctx = getattr(self, "_line_ctx", None)
-        if ctx is not None and ctx[0] == y:
-            return ctx[1]
-        return super()._get_offsets(y)
 
     def refresh(self, *regions: Any, **kwargs: Any) -> "SLOTable":
         # update_cell asks for a whole-widget repaint per cell; during sync one repaint is enough.
