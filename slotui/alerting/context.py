@@ -9,28 +9,14 @@ Alertmanager label set (``alertname``, ``slo``, ``service``, ``severity``,
 
 from __future__ import annotations
 
-import math
 import shlex
 from typing import Any
 
-from slotui.alerting.state import human_duration
+from slotui.formatting import format_duration, format_percent, format_rate, spec_value
 from slotui.core.types import SLOResult, SLOSpec
 
 #: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
 ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
-
-
-def format_value(value: float | None, spec: SLOSpec) -> str:
-    """The SLI as people read it: ``99.12%`` for ratios, ``2500 ms``, ``$0.0612``, ``0.82``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "no data"
-    unit = spec.unit or ""
-    if spec.kind == "ratio" or unit in ("%", "percent", "ratio"):
-        return f"{value * 100:.3g}%" if abs(value) < 0.01 else f"{value * 100:.2f}%"
-    if unit.lower() in ("usd", "$"):
-        return f"${value:.4g}"
-    text = f"{value:.4g}"
-    return f"{text} {unit}" if unit else text
 
 
 def _ops(spec: SLOSpec) -> tuple[str, str]:
@@ -41,11 +27,11 @@ def _ops(spec: SLOSpec) -> tuple[str, str]:
 def thresholds_text(spec: SLOSpec) -> str:
     """``target >= 0.85, warning < 0.80, critical < 0.70``."""
     meets, worse = _ops(spec)
-    parts = [f"target {meets} {format_value(spec.target, spec)}"]
+    parts = [f"target {meets} {spec_value(spec.target, spec, precise=True)}"]
     if spec.warning is not None:
-        parts.append(f"warning {worse} {format_value(spec.warning, spec)}")
+        parts.append(f"warning {worse} {spec_value(spec.warning, spec, precise=True)}")
     if spec.critical is not None:
-        parts.append(f"critical {worse} {format_value(spec.critical, spec)}")
+        parts.append(f"critical {worse} {spec_value(spec.critical, spec, precise=True)}")
     return ", ".join(parts)
 
 
@@ -82,17 +68,13 @@ def _burn_rates(result: SLOResult) -> list[dict[str, Any]]:
     ]
 
 
-def _rate(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}x"
-
-
 def burn_rates_text(result: SLOResult) -> str:
     """``1h/5m 15.2x/16x (>14.4x FIRING); 6h/30m 3.1x/2x (>6x); 3d/6h 0.9x/1.2x (>1x)``."""
     parts = []
     for b in result.burn_rates:
-        windows = f"{human_duration(b.long_window)}/{human_duration(b.short_window)}"
+        windows = f"{format_duration(b.long_window)}/{format_duration(b.short_window)}"
         state = " FIRING" if b.firing else ""
-        parts.append(f"{windows} {_rate(b.long_rate)}/{_rate(b.short_rate)} (>{b.factor:.3g}x{state})")
+        parts.append(f"{windows} {format_rate(b.long_rate)}/{format_rate(b.short_rate)} (>{format_rate(b.factor)}{state})")
     return "; ".join(parts)
 
 
@@ -104,7 +86,7 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     """
     spec = result.spec
     labels = alert_labels(spec, severity)
-    value = format_value(result.value, spec)
+    value = spec_value(result.value, spec)
     budget_remaining = result.budget.remaining if result.budget is not None else None
     fastest = result.fastest_burn
     status = result.status.value
@@ -112,12 +94,12 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     if escalated:
         head = f"{spec.name} escalated to {severity}: {status} for too long, {value} ({thresholds_text(spec)})"
     lines = [
-        f"SLI over the last {human_duration(spec.window)}: {value} ({thresholds_text(spec)}).",
+        f"SLI over the last {format_duration(spec.window)}: {value} ({thresholds_text(spec)}).",
     ]
     if result.burn_rates:
         lines.append(f"Burn rates (long/short window): {burn_rates_text(result)}.")
     if budget_remaining is not None:
-        lines.append(f"Error budget remaining: {budget_remaining * 100:.1f}% of {human_duration(spec.period)}.")
+        lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(spec.period)}.")
     if result.low_traffic:
         lines.append("Low traffic: some windows have fewer events than min_events.")
     if spec.description:
@@ -126,11 +108,11 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "summary": head[:1000],
         "description": " ".join(lines),
         "value": value,
-        "target": format_value(spec.target, spec),
+        "target": spec_value(spec.target, spec, precise=True),
         "thresholds": thresholds_text(spec),
-        "window": human_duration(spec.window),
+        "window": format_duration(spec.window),
         "burn_rates": burn_rates_text(result),
-        "budget_remaining": "n/a" if budget_remaining is None else f"{budget_remaining * 100:.1f}%",
+        "budget_remaining": format_percent(budget_remaining),
         "status": status,
         "silence_command": silence_command(spec.name),
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from slotui.alerting.notification import Alert
+from slotui.formatting import format_duration
 
 AlertLifecycle = Literal["pending", "firing", "resolved"]
 
@@ -109,10 +110,10 @@ class AlertRecord:
         if self.state == "firing" and self.fired_at is not None:
             firing_for = max(0.0, now - self.fired_at)
             context["firing_for"] = firing_for
-            annotations["firing_for"] = human_duration(firing_for)
+            annotations["firing_for"] = format_duration(firing_for)
         elif self.fired_at is not None and self.resolved_at is not None:
             context["firing_for"] = max(0.0, self.resolved_at - self.fired_at)
-            annotations["firing_for"] = human_duration(context["firing_for"])
+            annotations["firing_for"] = format_duration(context["firing_for"])
         return Alert(
             fingerprint=self.fingerprint,
             slo=self.slo,
@@ -272,18 +273,3 @@ class GroupRecord:
 
 def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def human_duration(seconds: float) -> str:
-    """``45s``, ``5m``, ``1h30m``, ``3d4h`` (two largest units, rounded down)."""
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            parts.append(f"{s // size}{unit}")
-            s %= size
-        if len(parts) == 2:
-            break
-    return "".join(parts)

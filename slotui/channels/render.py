@@ -11,11 +11,11 @@ missing. Nothing here does I/O.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slotui.config.durations import format_duration
+from slotui.formatting import format_duration, format_percent, format_rate, format_value, is_number
 
 if TYPE_CHECKING:
     from slotui.alerting.notification import Alert, Notification
@@ -23,47 +23,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """One labelled fact of an alert, e.g. ``Fact("Burn rate", "14.4×")``."""
+    """One labelled fact of an alert, e.g. ``Fact("Burn rate", "14.4x")``."""
 
     label: str
     value: str
 
 
-def fmt_number(value: Any, unit: str = "") -> str:
-    """A number for people: 4 significant digits, thousands separated, with its unit.
-
-    ``usd`` prints as ``$0.052``; ``%`` and ``ms``-like units follow the number.
-    Non-numbers are returned as text; NaN and None print as ``n/a``.
-    """
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if math.isnan(value) or math.isinf(value):
-        return "n/a"
-    v = float(value)
-    text = f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
-    u = (unit or "").strip()
-    if u.lower() in ("usd", "$"):
-        return f"${text}"
-    if not u:
-        return text
-    if u == "%":
-        return f"{text}%"
-    return f"{text} {u}"
+def _number(x: Any) -> float | None:
+    return float(x) if is_number(x) else None
 
 
-def fmt_percent(fraction: Any) -> str:
-    """``0.4213`` -> ``42.1%``; negative stays negative (budget overspent)."""
-    if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or math.isnan(fraction):
-        return "n/a"
-    return f"{fraction * 100:.1f}%"
+def _value(ctx: Mapping[str, Any], key: str) -> str:
+    """A context value written for its SLO's unit and kind, as the TUI and ``check`` write it."""
+    return format_value(_number(ctx.get(key)), str(ctx.get("unit") or ""), kind=str(ctx.get("kind") or "threshold"))
 
 
 def _duration(seconds: Any) -> str | None:
-    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and not math.isnan(seconds):
-        return format_duration(float(seconds))
-    return None
+    return format_duration(float(seconds)) if is_number(seconds) else None
 
 
 def status_word(alert: "Alert") -> str:
@@ -87,11 +63,11 @@ def target_text(alert: "Alert") -> str:
     elif ctx.get("target") is not None:
         direction = ctx.get("direction")
         op = "≤ " if direction == "lower_is_better" else "≥ " if direction == "higher_is_better" else ""
-        base = op + fmt_number(ctx.get("target"), unit)
+        base = op + format_value(_number(ctx.get("target")), unit, kind=str(ctx.get("kind") or "threshold"), precise=True)
     else:
         return "n/a"
     extra = [
-        f"{name} {fmt_number(ctx[name], unit)}" for name in ("warning", "critical") if ctx.get(name) is not None
+        f"{name} {_value(ctx, name)}" for name in ("warning", "critical") if ctx.get(name) is not None
     ]
     return f"{base} ({', '.join(extra)})" if extra else base
 
@@ -100,7 +76,7 @@ def value_text(alert: "Alert") -> str:
     ann, ctx = alert.annotations, alert.context
     if ann.get("value"):
         return ann["value"]
-    return fmt_number(ctx.get("value"), str(ctx.get("unit") or ""))
+    return _value(ctx, "value")
 
 
 def budget_text(alert: "Alert") -> str:
@@ -111,15 +87,15 @@ def budget_text(alert: "Alert") -> str:
         return f"{text} left" if text.endswith("%") else text
     if ctx.get("budget_remaining") is None:
         return "n/a"
-    return f"{fmt_percent(ctx['budget_remaining'])} left"
+    return f"{format_percent(_number(ctx['budget_remaining']))} left"
 
 
 def burn_text(alert: "Alert") -> str:
-    """Fastest burn rate first, then each tier: ``14.2× (1h/5m 14.2×; 3d/6h 1.3× firing)``;
+    """Fastest burn rate first, then each tier: ``14.2x (1h/5m 14.2x; 3d/6h 1.3x firing)``;
     the tiers are the engine's ``burn_rates`` annotation when present."""
     ann, ctx = alert.annotations, alert.context
     fastest = ctx.get("fastest_burn")
-    head = f"{fastest:.3g}×" if isinstance(fastest, (int, float)) and not isinstance(fastest, bool) else None
+    head = format_rate(fastest) if is_number(fastest) else None
     if ann.get("burn_rates"):
         return f"{head} ({ann['burn_rates']})" if head else ann["burn_rates"]
     tiers = ctx.get("burn_rates") or []
@@ -129,7 +105,7 @@ def burn_text(alert: "Alert") -> str:
             continue
         lw, sw = _duration(tier.get("long_window")), _duration(tier.get("short_window"))
         rate = tier.get("long_rate")
-        rate_s = f"{rate:.3g}×" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "n/a"
+        rate_s = format_rate(_number(rate))
         mark = " firing" if tier.get("firing") else ""
         parts.append(f"{lw}/{sw} {rate_s}{mark}")
     head = head or "n/a"

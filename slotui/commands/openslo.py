@@ -322,14 +322,14 @@ class Converter:
                 except (OpenSLOError, ValueError) as exc:
                     self.notes.append(f"SLO {slo_name!r}: {exc}")
                     continue
-                from slotui.config.durations import format_duration
+                from slotui.formatting import format_window
 
                 severity = "page" if str(cspec.get("severity", "")).lower() in ("page", "critical") else "ticket"
                 severities.add(severity)
                 tiers.append({
                     "severity": severity,
                     "long": long,
-                    "short": format_duration(max(seconds / 12.0, 60.0)),
+                    "short": format_window(max(seconds / 12.0, 60.0)),
                     "factor": float(condition.get("threshold", 1)),
                 })
                 if condition.get("alertAfter"):

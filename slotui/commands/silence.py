@@ -80,7 +80,7 @@ def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, act
 
 def describe(silence: Silence, now: float) -> str:
     """One line for people: ``snooze slo=helpfulness from ... until ... by alice: deploy``."""
-    from slotui.output.format import format_time
+    from slotui.formatting import format_time
 
     matchers = ", ".join(str(m) for m in silence.matchers)
     until = "until expired" if silence.ends_at is None else f"until {format_time(silence.ends_at)}"
@@ -178,7 +178,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def silence_json(silence: Silence, now: float) -> dict[str, object]:
     """The JSON form printed by ``slotui silence list -o json``."""
-    from slotui.output.format import rfc3339
+    from slotui.formatting import rfc3339
 
     return {
         "id": silence.id,
@@ -196,7 +196,7 @@ def silence_json(silence: Silence, now: float) -> dict[str, object]:
 
 def render_silence_table(silences: list[Silence], now: float) -> str:
     """Aligned table: ID, MATCHERS, STARTS, ENDS (``never`` for a mute), CREATED BY, COMMENT."""
-    from slotui.output.format import align_columns, format_time
+    from slotui.formatting import align_columns, format_time
 
     rows = []
     for s in silences:

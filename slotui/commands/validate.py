@@ -21,7 +21,7 @@ def _plural(n: int, word: str) -> str:
 
 def resolved_view(loaded: Any) -> dict[str, Any]:
     """The resolved file as plain data, secrets masked (what ``--show`` prints)."""
-    from slotui.config.durations import format_duration
+    from slotui.formatting import format_window
     from slotui.config.secrets import mask_url_password, masked_dump
 
     slos = []
@@ -39,18 +39,18 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
             entry["critical"] = s.critical
         if s.kind == "threshold":
             entry["compliance"] = s.compliance
-        entry["window"] = format_duration(s.window)
-        entry["period"] = "calendar_month" if s.calendar_month else format_duration(s.period)
-        entry["slice"] = format_duration(s.slice)
-        entry["interval"] = format_duration(s.interval)
+        entry["window"] = format_window(s.window)
+        entry["period"] = "calendar_month" if s.calendar_month else format_window(s.period)
+        entry["slice"] = format_window(s.slice)
+        entry["interval"] = format_window(s.interval)
         entry["min_events"] = s.min_events
         if s.kind == "ratio":
             entry["at_risk_below"] = s.at_risk_below
         entry["burn_rate"] = [
             {
                 "severity": t.severity,
-                "long": format_duration(t.long_window),
-                "short": format_duration(t.short_window),
+                "long": format_window(t.long_window),
+                "short": format_window(t.short_window),
                 "factor": round(t.effective_factor(s.period), 4),
             }
             for t in s.tiers

@@ -48,22 +48,3 @@ def parse_duration(value: object) -> object:
     if not matched or pos != len(text):
         raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
     return total
-
-
-def format_duration(seconds: float) -> str:
-    """Short human form: 90 -> '1m30s', 3600 -> '1h', 259200 -> '3d'."""
-    if seconds < 0:
-        return "-" + format_duration(-seconds)
-    if seconds < 1 and seconds > 0:
-        return f"{seconds * 1000:g}ms"
-    s = int(round(seconds))
-    if s == 0:
-        return "0s"
-    out = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if unit == "w" and s % 604800:
-            continue
-        if s >= size:
-            out.append(f"{s // size}{unit}")
-            s %= size
-    return "".join(out)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slotui.config.durations import format_duration
+from slotui.formatting import format_window
 from slotui.config.errors import ConfigIssue
 from slotui.config.model import AlertRule, BurnTierConfig, Config, SLOConfig
 from slotui.config.seed import ConditionError, normalize_agg, parse_condition
@@ -155,8 +155,8 @@ class _Resolver:
             if t.short >= t.long:
                 self.issue(
                     tpath + ("short",),
-                    f"the short window ({format_duration(t.short)}) must be shorter than the long window "
-                    f"({format_duration(t.long)})",
+                    f"the short window ({format_window(t.short)}) must be shorter than the long window "
+                    f"({format_window(t.long)})",
                 )
                 ok = False
                 continue
@@ -226,14 +226,14 @@ class _Resolver:
         slice_s = float(slice_ if slice_ is not None else d.slice)
         for key, value in (("window", window_s), ("slice", slice_s), ("period", period_s)):
             if value <= 0:
-                self.issue(path + (key,), f"expected a duration longer than 0 (got {format_duration(value)})")
+                self.issue(path + (key,), f"expected a duration longer than 0 (got {format_window(value)})")
                 ok = False
         if ok and slice_s > period_s:
-            self.issue(path + ("slice",), f"the slice ({format_duration(slice_s)}) is longer than the period")
+            self.issue(path + ("slice",), f"the slice ({format_window(slice_s)}) is longer than the period")
             ok = False
         if ok and window_s > period_s:
-            self.issue(path + ("window",), f"the window ({format_duration(window_s)}) is longer than the period "
-                       f"({format_duration(period_s)})")
+            self.issue(path + ("window",), f"the window ({format_window(window_s)}) is longer than the period "
+                       f"({format_window(period_s)})")
             ok = False
         if not ok:
             return None
@@ -460,7 +460,7 @@ class _Resolver:
         for (severity, long, short, f, period), names in self.low_factor.items():
             shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
             self.out.warnings.append(
-                f"burn-rate tier {format_duration(long)}/{format_duration(short)} ({severity}) has factor "
+                f"burn-rate tier {format_window(long)}/{format_window(short)} ({severity}) has factor "
                 f"F={f:.4g} < 1 at period {_period_text(period)} for {shown}: it fires while the budget is "
                 "still on track (use a shorter long window, a longer period, or an absolute factor)"
             )
@@ -470,7 +470,7 @@ class _Resolver:
 def _period_text(seconds: float) -> str:
     if seconds >= DAY and seconds % DAY == 0:
         return f"{int(seconds // DAY)}d"
-    return format_duration(seconds)
+    return format_window(seconds)
 
 
 def resolve(config: Config, locate: Locator | None = None) -> Resolution:

@@ -129,9 +129,9 @@ def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_te
         elif name == "headers" and isinstance(value, dict):
             out[key] = _plain(value, headers=True)
         elif durations_as_text and isinstance(value, float) and _is_duration_field(model, name):
-            from slotui.config.durations import format_duration
+            from slotui.formatting import format_window
 
-            out[key] = format_duration(value)
+            out[key] = format_window(value)
         else:
             out[key] = _plain(value, durations=durations_as_text)
     return out

@@ -24,6 +24,7 @@ from slotui.core.budget import direct_counts
 from slotui.core.periods import period_length
 from slotui.core.series import Counts, EventSeries, SliceSeries
 from slotui.core.status import exceeds, finite
+from slotui.formatting import format_window
 from slotui.core.types import BurnRate, BurnTier, SLIData, SLOSpec
 
 
@@ -124,14 +125,7 @@ def factor_warnings(spec: SLOSpec, now: float) -> list[str]:
         f = tier.effective_factor(period)
         if f < 1:
             out.append(
-                f"SLO {spec.name!r}: burn-rate tier {_dur(tier.long_window)}/{_dur(tier.short_window)} "
-                f"has factor {f:.4g} < 1 for a {_dur(period)} period"
+                f"SLO {spec.name!r}: burn-rate tier {format_window(tier.long_window)}/{format_window(tier.short_window)} "
+                f"has factor {f:.4g} < 1 for a {format_window(period)} period"
             )
     return out
-
-
-def _dur(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"

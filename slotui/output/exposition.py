@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from slotui.core.types import Report, Status
-from slotui.output.format import format_window, is_number
+from slotui.formatting import format_window, is_number
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -38,7 +38,8 @@ One ``<slo>``::
       "fastest_burn": null | {"rate", "window"},
       "meets_target": bool | null,
       "low_traffic": bool, "stale": bool,
-      "error": str | null, "notes": [str]
+      "error": str | null, "notes": [str],
+      "display": {"value", "target", "budget_remaining", "fastest_burn"}  # strings as people see them
     }
 """
 
@@ -49,7 +50,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, Status
-from slotui.output.format import is_number, rfc3339
+from slotui.formatting import MISSING, format_burn, format_percent, is_number, rfc3339, spec_target, spec_value
 
 SCHEMA_VERSION = 1
 
@@ -130,6 +131,19 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "stale": bool(result.stale),
         "error": result.error,
         "notes": list(result.notes),
+        "display": display_dict(result),
+    }
+
+
+def display_dict(result: SLOResult) -> dict[str, str]:
+    """The strings people see for this SLO, exactly as the TUI, the table and every notification write them."""
+    spec = result.spec
+    fastest = result.fastest_burn
+    return {
+        "value": spec_value(result.value, spec),
+        "target": spec_target(spec),
+        "budget_remaining": format_percent(result.budget.remaining if result.budget is not None else None),
+        "fastest_burn": format_burn(fastest.long_rate, fastest.long_window) if fastest is not None else MISSING,
     }
 
 

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from typing import Literal
 
 from slotui.core.types import Report, SLOResult, Status
-from slotui.output.format import (
+from slotui.formatting import (
     format_burn,
     format_duration,
     format_percent,

@@ -12,7 +12,7 @@ Cell text is escaped so SLO names and messages cannot break the table.
 from __future__ import annotations
 
 from slotui.core.types import Report
-from slotui.output.format import (
+from slotui.formatting import (
     STATUS_EMOJI,
     format_burn,
     format_percent,

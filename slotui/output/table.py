@@ -16,7 +16,7 @@ a log file and a CI console. ``ascii=True`` uses ASCII icons and symbols.
 from __future__ import annotations
 
 from slotui.core.types import Report, SLOResult
-from slotui.output.format import (
+from slotui.formatting import (
     align_columns,
     format_burn,
     format_percent,

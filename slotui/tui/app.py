@@ -40,7 +40,8 @@ from slotui.tui.backend import (
     TestOutcome,
     summarize_outcomes,
 )
-from slotui.tui.cells import Palette, format_duration
+from slotui.formatting import format_duration
+from slotui.tui.cells import Palette
 from slotui.tui.commands import SlotuiCommands
 from slotui.tui.screens.alert_log import AlertLogScreen
 from slotui.tui.screens.detail import DetailData, DetailScreen

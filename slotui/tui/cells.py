@@ -20,7 +20,8 @@ from rich.color import blend_rgb
 from rich.style import Style
 from rich.text import Span, Text
 
-from slotui.core.types import SLOResult, SLOSpec, Status
+from slotui.core.types import SLOResult, Status
+from slotui.formatting import format_duration, format_percent, format_rate, spec_target, spec_value
 from slotui.tui.themes import IconSet
 
 #: Short labels that fit a narrow status column.
@@ -78,75 +79,8 @@ def _hex(value: str) -> str:
 # ---------------------------------------------------------------------------- numbers
 
 
-def format_duration(seconds: float | None) -> str:
-    """Compact and coarse, for a table cell: ``45s``, ``5m``, ``1h30m``, ``3d``; None/NaN -> ``—``."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    s = int(round(abs(seconds)))
-    sign = "-" if seconds < 0 else ""
-    if s < 60:
-        return f"{sign}{s}s"
-    if s < 3600:
-        m, rest = divmod(s, 60)
-        return f"{sign}{m}m" + (f"{rest}s" if rest and m < 10 else "")
-    if s < 86400:
-        h, rest = divmod(s, 3600)
-        return f"{sign}{h}h" + (f"{rest // 60}m" if rest >= 60 else "")
-    d, rest = divmod(s, 86400)
-    return f"{sign}{d}d" + (f"{rest // 3600}h" if rest >= 3600 and d < 10 else "")
-
-
-def format_number(value: float, digits: int = 4) -> str:
-    """Up to ``digits`` significant digits, no exponent for everyday magnitudes."""
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    if magnitude >= digits:
-        return f"{value:,.0f}"
-    decimals = max(0, digits - 1 - magnitude)
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def format_value(value: float | None, spec: SLOSpec) -> str:
-    """An SLI value with its unit: ``1834 ms``, ``0.812``, ``99.41%`` (ratio), ``$0.0432`` (usd)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    unit = spec.unit.strip()
-    if spec.kind == "ratio" or unit == "%":
-        pct = value * 100 if spec.kind == "ratio" else value
-        if pct >= 100:
-            return "100%"
-        # truncate, never round up: 99.9996% must not read as 100%
-        text = f"{math.floor(pct * 1000) / 1000:.3f}".rstrip("0").rstrip(".")
-        return text + "%"
-    if unit.lower() in ("usd", "$"):
-        return "$" + format_number(value, 3)
-    if unit == "ms":
-        return f"{value:,.0f} ms" if abs(value) >= 100 else f"{format_number(value, 3)} ms"
-    text = format_number(value)
-    return f"{text} {unit}" if unit else text
-
-
-def format_target(spec: SLOSpec) -> str:
-    """``≤ 2,000 ms`` (lower is better) or ``≥ 0.85`` / ``≥ 99.5%``; word units (``score``) are left to the value."""
-    op = "≤" if spec.direction == "lower_is_better" else "≥"
-    text = format_value(spec.target, spec)
-    unit = spec.unit.strip()
-    if unit and unit.isalpha() and unit.lower() not in ("ms", "s", "usd") and text.endswith(" " + unit):
-        text = text[: -len(unit) - 1]
-    return f"{op} {text}"
-
-
-def format_percent(fraction: float | None) -> str:
-    if fraction is None or not math.isfinite(fraction):
-        return "—"
-    pct = fraction * 100
-    if abs(pct) >= 1000:
-        return f"{pct:,.0f}%"
-    return f"{pct:.1f}%"
+# Numbers, durations and percentages are written by slotui.formatting (shared with
+# ``check`` and every channel); this module only adds styling.
 
 
 # ---------------------------------------------------------------------------- renderables
@@ -293,7 +227,7 @@ def burn_cell(result: SLOResult, palette: Palette) -> Text:
         return Text("—", style=palette["foreground-muted"])
     firing = any(b.firing for b in result.burn_rates)
     rate = burn.long_rate
-    rate_text = f"{rate:.0f}x" if rate >= 100 else f"{rate:.1f}x"
+    rate_text = format_rate(rate)
     style = palette["error"] if firing and burn.severity == "critical" else palette["warning"] if firing else (
         palette["foreground"] if rate >= 1 else palette["foreground-muted"]
     )
@@ -314,7 +248,7 @@ def source_cell(source: str, error: str | None, icons: IconSet, palette: Palette
 
 
 def value_cell(result: SLOResult, palette: Palette) -> Text:
-    text = format_value(result.value, result.spec)
+    text = spec_value(result.value, result.spec)
     if result.stale or result.status == Status.STALE:
         return Text(text + " (stale)", style=palette["slo-stale"])
     if result.value is None:

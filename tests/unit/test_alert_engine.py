@@ -316,7 +316,7 @@ def test_notification_context_labels_and_annotations():
     assert ann["summary"] == "helpfulness is CRITICAL: 0.5 (target >= 0.85, warning < 0.8, critical < 0.7)"
     assert ann["runbook_url"] == "https://runbooks.example/helpfulness"
     assert ann["budget_remaining"] == "-20.0%"
-    assert "1h/5m 20x/30x (>14.4x FIRING)" in ann["burn_rates"]
+    assert "1h/5m 20.0x/30.0x (>14.4x FIRING)" in ann["burn_rates"]
     assert ann["silence_command"].startswith("slotui silence add slo=helpfulness -d 1h")
     assert ann["firing_for"] == "0s" and ann["window"] == "1h"
     assert a.context["value"] == 0.5 and a.context["budget_remaining"] == -0.2

@@ -88,7 +88,7 @@ def test_slack_payload_has_header_fields_and_runbook_button():
     assert values["*Value*"] == "0.78"
     assert values["*Target*"] == "≥ 0.85 (warning 0.8, critical 0.7)"
     assert values["*Budget*"] == "42.0% left"
-    assert values["*Burn rate*"].startswith("14.2× (1h/5m 14.2×; 3d/6h 1.3× firing)")
+    assert values["*Burn rate*"].startswith("14.2x (1h/5m 14.2x; 3d/6h 1.3x firing)")
     context = p["blocks"][2]
     assert context["type"] == "context" and "window 1h" in context["elements"][0]["text"]
     assert "source demo" in context["elements"][0]["text"]
@@ -287,12 +287,18 @@ def test_mask_hides_secret_url_paths_and_display_url():
     assert http.display_url("http://127.0.0.1:9093") == "http://127.0.0.1:9093"
 
 
-def test_render_numbers():
-    assert render.fmt_number(2450.0, "ms") == "2450 ms"
-    assert render.fmt_number(0.0523, "usd") == "$0.0523"
-    assert render.fmt_number(123456.0) == "123,456"
-    assert render.fmt_number(float("nan")) == "n/a"
-    assert render.fmt_percent(-0.25) == "-25.0%"
+def test_render_numbers_from_the_context_alone():
+    """Without the engine's annotations, the facts are formatted from the numbers by slotui.formatting."""
+    alert = make_alert(annotations={}, context={"value": 2450.0, "unit": "ms", "kind": "threshold",
+                                                 "target": 2000.0, "direction": "lower_is_better",
+                                                 "budget_remaining": -0.25, "fastest_burn": 14.2})
+    assert render.value_text(alert) == "2,450 ms"
+    assert render.target_text(alert) == "≤ 2,000 ms"
+    assert render.budget_text(alert) == "-25.0% left"
+    assert render.burn_text(alert) == "14.2x"
+    nan = make_alert(annotations={}, context={"value": float("nan"), "unit": "usd", "budget_remaining": None})
+    assert render.value_text(nan) == "—"
+    assert render.budget_text(nan) == "n/a"
 
 
 def test_skip_resolved_when_send_resolved_false():
@@ -358,6 +364,6 @@ def test_facts_prefer_the_engines_annotations():
     facts = {f.label: f.value for f in render.facts(a)}
     assert facts["Target"] == "target >= 0.85, warning < 0.80, critical < 0.70"
     assert facts["Budget"] == "42.0% left"
-    assert facts["Burn rate"] == "14.2× (1h/5m 15.2x/16x (>14.4x FIRING))"
+    assert facts["Burn rate"] == "14.2x (1h/5m 15.2x/16x (>14.4x FIRING))"
     assert facts["Window"] == "1h"
     assert render.silence_command(a) == "slotui silence add slo=helpfulness -d 1h --comment 'ack'"

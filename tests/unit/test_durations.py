@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from slotui.config.durations import format_duration, parse_duration
+from slotui.config.durations import parse_duration
+from slotui.formatting import format_window as format_duration
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slotui.core.types import Status
-from slotui.output.format import (
+from slotui.formatting import (
     ASCII_STATUS_ICONS,
     STATUS_ICONS,
     align_columns,

@@ -23,7 +23,8 @@ from slotui.core.budget import budget_timeline
 from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
 from slotui.tui.backend import AlertView, NotificationView, SilenceView
-from slotui.tui.cells import Palette, format_duration, format_percent, format_value
+from slotui.formatting import format_duration, format_number, format_percent, format_rate, format_value, spec_target, spec_value
+from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.chart import ChartLine, SLIChart
 from slotui.tui.widgets.summary import clock_label, span_label
@@ -66,8 +67,7 @@ def burn_table(result: SLOResult, palette: Palette) -> Table:
         def rate(x: float | None) -> Text:
             if x is None:
                 return Text("—", style=palette["foreground-muted"])
-            text = f"{x:.2f}x" if x < 10 else f"{x:.1f}x" if x < 100 else f"{x:,.0f}x"
-            return Text(text, style=palette["error"] if x > b.factor else "")
+            return Text(format_rate(x), style=palette["error"] if x > b.factor else "")
         state = (Text("FIRING", style=f"bold {palette['error' if b.severity == 'critical' else 'warning']}")
                  if b.firing else Text("low traffic", style=palette["foreground-muted"]) if b.low_traffic
                  else Text("ok", style=palette["success"]))
@@ -75,7 +75,7 @@ def burn_table(result: SLOResult, palette: Palette) -> Table:
             "page" if b.severity == "critical" else "ticket",
             format_duration(b.long_window), rate(b.long_rate),
             format_duration(b.short_window), rate(b.short_rate),
-            f"{b.factor:.3g}x", state,
+            format_rate(b.factor), state,
         )
     return table
 
@@ -87,7 +87,7 @@ def budget_text(result: SLOResult, palette: Palette) -> Text:
         return Text("no budget yet (no data in the period)", style=palette["foreground-muted"])
     colour = palette["error"] if (b.remaining or 0) <= 0 else palette["warning"] if (b.remaining or 0) < 0.25 else palette["success"]
     text.append(f"{format_percent(b.remaining)} remaining", style=f"bold {colour}")
-    text.append(f"  ({format_percent(b.consumed)} consumed of a {b.budget * 100:.3g}% budget)")
+    text.append(f"  ({format_percent(b.consumed)} consumed of a {format_value(b.budget, kind='ratio', precise=True)} budget)")
     if b.total is not None:
         text.append(f"\nevents: {b.good or 0:,.0f} good of {b.total:,.0f}; bad {b.bad or 0:,.0f}, allowed {b.allowed_bad or 0:,.1f}")
     if b.slices is not None:
@@ -140,12 +140,12 @@ class DetailScreen(Screen[None]):
 
         obj = Text()
         obj.append("value ")
-        obj.append(format_value(r.value, spec), style="bold")
-        obj.append(f" over {format_duration(spec.window)}   target {cells.format_target(spec)}")
+        obj.append(spec_value(r.value, spec), style="bold")
+        obj.append(f" over {format_duration(spec.window)}   target {spec_target(spec)}")
         if spec.warning is not None:
-            obj.append(f"   warning {format_value(spec.warning, spec)}", style=p["warning"])
+            obj.append(f"   warning {spec_value(spec.warning, spec)}", style=p["warning"])
         if spec.critical is not None:
-            obj.append(f"   critical {format_value(spec.critical, spec)}", style=p["error"])
+            obj.append(f"   critical {spec_value(spec.critical, spec)}", style=p["error"])
         obj.append(f"\nperiod {'calendar month' if spec.calendar_month else format_duration(spec.period)}"
                    f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
         if spec.labels:
@@ -166,9 +166,9 @@ class DetailScreen(Screen[None]):
             lines.append(ChartLine(spec.critical, "critical", p["error"], "=" if icons.ascii_only else "━"))
         values = [v for _, v in r.history]
         if spec.kind == "ratio":
-            fmt = lambda v: f"{v * 100:.2f}%"  # noqa: E731
+            fmt = lambda v: format_value(v, kind="ratio")  # noqa: E731
         else:
-            fmt = lambda v: cells.format_number(v, 4)  # noqa: E731
+            fmt = format_number
         span = ""
         if r.history:
             span = " " + span_label(r.history[0][0], r.history[-1][0])

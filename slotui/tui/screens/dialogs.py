@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from slotui.config.durations import parse_duration
-from slotui.tui.cells import format_duration
+from slotui.formatting import format_duration
 
 
 class ConfirmDialog(ModalScreen[bool]):

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from slotui.tui.backend import SilenceView
-from slotui.tui.cells import format_duration
+from slotui.formatting import format_duration
 from slotui.tui.widgets.summary import clock_label
 
 

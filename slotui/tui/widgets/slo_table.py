@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from slotui.core.types import SLOResult
+from slotui.formatting import spec_target
 from slotui.tui import cells
 from slotui.tui.themes import BUILTIN_ASCII, IconSet
 from slotui.tui.widgets.fast_rows import FastRowsTable
@@ -157,7 +158,7 @@ class SLOTable(FastRowsTable):
         if col == "value":
             return cells.value_cell(r, p)
         if col == "target":
-            return Text(cells.format_target(r.spec))
+            return Text(spec_target(r.spec))
         if col == "trend":
             if m.trend_cell is not None:
                 return m.trend_cell

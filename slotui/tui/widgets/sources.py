@@ -9,7 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from slotui.sources.base import SourceHealth
-from slotui.tui.cells import Palette, format_duration
+from slotui.formatting import format_duration
+from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.summary import clock_label
 

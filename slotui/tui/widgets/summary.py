@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from slotui.core.types import Report, Status
-from slotui.tui.cells import Palette, format_duration
+from slotui.formatting import format_duration
+from slotui.tui.cells import Palette
 
 
 @dataclass(frozen=True)

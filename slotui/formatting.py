@@ -1,7 +1,13 @@
 """How slotui writes numbers, times, durations and statuses for people.
 
-Shared by every text output (table, markdown, junit messages) and the TUI, so a
-value reads the same everywhere. Pure functions, stdlib only.
+The one formatting module: the TUI (which only adds styling), every ``check``
+format, ``/metrics`` help text and every notification channel write a value
+through these functions, so it reads the same everywhere. Pure functions,
+stdlib only (no Rich, no Textual).
+
+Percentages never round to ``100%`` or ``0%`` unless the value is exactly
+that: 0.99996 is ``99.996%`` everywhere, and a budget of 0.9996 left is
+``99.96%``.
 
 Units (the SLO's ``unit``):
 
@@ -25,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slotui import clock
-from slotui.core.types import Status
+from slotui.core.types import SLOSpec, Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
 STATUS_ICONS: dict[Status, str] = {
@@ -59,6 +65,7 @@ MISSING = "—"
 ASCII_MISSING = "-"
 _PERCENT_UNITS = {"%", "percent", "ratio", "fraction"}
 _USD_UNITS = {"usd", "$", "dollar", "dollars"}
+_MEASURE_UNITS = {"ms", "s", "sec", "seconds", "usd", "dollar", "dollars", "tokens"}
 
 
 def is_number(x: Any) -> bool:
@@ -89,11 +96,33 @@ def format_number(x: float | None, *, ascii: bool = False) -> str:
 
 
 def format_percent(fraction: float | None, *, decimals: int = 1, ascii: bool = False) -> str:
-    """A fraction as a percentage: 0.823 -> ``82.3%``; negative values keep their sign."""
+    """A fraction as a percentage: 0.823 -> ``82.3%``; negative values keep their sign.
+
+    More decimals (up to 4) when ``decimals`` would round to a misleading ``100``
+    or ``0``: 0.9996 -> ``99.96%``, -0.0004 -> ``-0.04%``; 1000% and more drop
+    the decimals and group thousands (``-9,900%``).
+    """
     if not is_number(fraction):
         return ASCII_MISSING if ascii else MISSING
     assert fraction is not None
-    return f"{fraction * 100:.{decimals}f}%"
+    p = fraction * 100
+    if abs(p) >= 1000:
+        return f"{p:,.0f}%"
+    return _unrounded_percent(p, decimals)
+
+
+def _unrounded_percent(p: float, decimals: int) -> str:
+    """``p`` (already x100) with ``decimals``, more when that would read as exactly 100 or 0."""
+    for d in range(decimals, max(decimals, 4) + 1):
+        text = f"{p:.{d}f}"
+        if (abs(float(text)) != 100 or abs(p) == 100) and (float(text) != 0 or p == 0):
+            return text + "%"
+    # Closer to 100% (or 0%) than 0.0001 points: round away from the misleading end.
+    d = max(decimals, 4)
+    scale = 10**d
+    if abs(p) > 50:
+        return f"{math.copysign(math.floor(abs(p) * scale) / scale, p):.{d}f}%"
+    return f"{math.copysign(math.ceil(abs(p) * scale) / scale, p):.{d}f}%"
 
 
 def format_target_percent(fraction: float) -> str:
@@ -108,13 +137,7 @@ def format_target_percent(fraction: float) -> str:
 
 def _percent_value(fraction: float) -> str:
     """Two decimals, but never a rounded ``100.00%`` (or ``0.00%``) for a value that is not exactly that."""
-    p = fraction * 100
-    for decimals in (2, 3, 4):
-        text = f"{p:.{decimals}f}"
-        if (float(text) != 100 or p == 100) and (float(text) != 0 or p == 0):
-            return text + "%"
-    # Closer to 100% (or 0%) than 0.0001 points: round away from the misleading end.
-    return f"{math.floor(p * 1e4) / 1e4:.4f}%" if p > 50 else f"{math.ceil(p * 1e4) / 1e4:.4f}%"
+    return _unrounded_percent(fraction * 100, 2)
 
 
 def format_value(
@@ -156,30 +179,60 @@ def direction_symbol(direction: str, *, ascii: bool = False) -> str:
 def format_target(
     target: float, direction: str, unit: str = "", *, kind: str = "threshold", ascii: bool = False
 ) -> str:
-    """The objective with its direction: ``≤ 2,000 ms``, ``≥ 99.50%``, ``≥ 0.85``."""
-    return f"{direction_symbol(direction, ascii=ascii)} {format_value(target, unit, kind=kind, ascii=ascii, precise=True)}"
+    """The objective with its direction: ``≤ 2,000 ms``, ``≥ 99.50%``, ``≥ 0.85``.
+
+    A word unit (``score``) is left to the value next to it; measurement units stay.
+    """
+    text = format_value(target, unit, kind=kind, ascii=ascii, precise=True)
+    u = (unit or "").strip()
+    if u and u.isalpha() and u.lower() not in _MEASURE_UNITS and text.endswith(" " + u):
+        text = text[: -len(u) - 1]
+    return f"{direction_symbol(direction, ascii=ascii)} {text}"
+
+
+def spec_value(value: float | None, spec: SLOSpec, *, ascii: bool = False, precise: bool = False) -> str:
+    """An SLO's value (or, ``precise``, one of its thresholds) as :func:`format_value` writes it for that SLO."""
+    return format_value(value, spec.unit, kind=spec.kind, ascii=ascii, precise=precise)
+
+
+def spec_target(spec: SLOSpec, *, ascii: bool = False) -> str:
+    """An SLO's target with its direction, as :func:`format_target` writes it."""
+    return format_target(spec.target, spec.direction, spec.unit, kind=spec.kind, ascii=ascii)
 
 
 def format_window(seconds: float) -> str:
-    """A window or period as written in SLO files: ``5m``, ``1h``, ``3d``, ``1h30m``, ``4w``."""
-    from slotui.config.durations import format_duration
-
-    return format_duration(seconds)
+    """A window or period exactly as written in SLO files: ``5m``, ``1h``, ``3d``, ``1h30m``, ``4w``, ``500ms``."""
+    return format_duration(seconds, parts=None)
 
 
-def format_duration(seconds: float | None, *, parts: int = 2, ascii: bool = False) -> str:
-    """A length of time for people, at most ``parts`` units: ``2d4h``, ``45m``, ``30s``; negative keeps ``-``."""
+def format_duration(seconds: float | None, *, parts: int | None = 2, ascii: bool = False) -> str:
+    """A length of time: ``2d4h``, ``45m``, ``30s``; negative keeps ``-``; missing -> dash.
+
+    With ``parts`` (default 2), a length for people: at most that many adjacent
+    units, rounded to the second (``1d0h5m`` stops at ``1d``). With
+    ``parts=None``, exact, as a duration is written in an SLO file: every unit,
+    whole weeks as ``w``, sub-second as ``ms`` (``1h30m``, ``4w``, ``500ms``).
+    """
     if not is_number(seconds):
         return ASCII_MISSING if ascii else MISSING
     assert seconds is not None
     if seconds < 0:
         return "-" + format_duration(-seconds, parts=parts)
+    if parts is None and 0 < seconds < 1:
+        return f"{seconds * 1000:g}ms"
     s = int(round(seconds))
     if s == 0:
         return "0s"
     out: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size and len(out) < parts:
+    units = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for unit, size in units:
+        if unit == "w" and (parts is not None or s % size):
+            continue  # weeks only for exact whole weeks in file form
+        if parts is None:
+            if s >= size:
+                out.append(f"{s // size}{unit}")
+                s %= size
+        elif s >= size and len(out) < parts:
             out.append(f"{s // size}{unit}")
             s %= size
         elif out and len(out) < parts:
