@@ -57,10 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tui", help="open the live SLO table (the default command)")
     _common(p)
     _tui_options(p)
+    p.add_argument("--read-only", action="store_true",
+                   help="refuse actions that change state (mute, snooze, ack, test alert, silence edits)")
 
     p = sub.add_parser("demo", help="open the live SLO table on the embedded demo (no config, no network)")
     _common(p)
     _tui_options(p)
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the live SLO table in a browser (textual-serve)",
+        description="Serve the live SLO table to browsers. Binds to loopback; actions that change state are "
+        "off unless --allow-actions. A non-loopback --host needs --read-only or --allow-actions.",
+    )
+    _common(p)
+    _tui_options(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--public-url", metavar="URL", default=None,
+                   help="the URL browsers use, when behind a proxy (default http://HOST:PORT)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--read-only", action="store_true", help="view only (the default on loopback)")
+    mode.add_argument("--allow-actions", action="store_true",
+                      help="let browsers mute, snooze, acknowledge and send test alerts")
 
     p = sub.add_parser(
         "check",

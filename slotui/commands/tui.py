@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     from slotui.tui.app import make_app
 
     try:
-        app = make_app(backend=build_backend, refresh=refresh, theme=getattr(args, "theme", None), clock=clock)
+        app = make_app(backend=build_backend, refresh=refresh, theme=getattr(args, "theme", None), clock=clock,
+                       read_only=bool(getattr(args, "read_only", False)))
     except StoreError as exc:
         print(f"slotui: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN

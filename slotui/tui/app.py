@@ -149,8 +149,11 @@ class SlotuiApp(App[None]):
         poll: bool = True,
         problems: Sequence[str] = (),
         settings_file: str = "",
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        #: ``slotui serve`` without ``--allow-actions``: actions that change state are refused
+        self.read_only = read_only
         self.thread = thread
         backend = thread.backend
         assert backend is not None
@@ -533,9 +536,18 @@ class SlotuiApp(App[None]):
     async def _overlays(self, b: Backend, now: float) -> tuple[tuple[SilenceView, ...], tuple[AlertView, ...]]:
         return tuple(await b.silences(now)), tuple(await b.alerts(now))
 
+    def _refused(self, name: str) -> bool:
+        """True (and says why) when the app is read-only and ``name`` would change state."""
+        if self.read_only:
+            self.notify(f"read-only: {name} is off here (serve with --allow-actions to allow it)",
+                        severity="warning")
+        return self.read_only
+
     def _do(self, name: str, op: Callable[[Backend, float], Any],
             message: Callable[[Any], tuple[str, str]], *, reload_notifications: bool = False) -> None:
         """Run ``op(backend, now)`` in the backend thread, then re-read silences and alerts."""
+        if self._refused(name):
+            return
         now = self.clock()
 
         async def call(b: Backend) -> ActionResult:
@@ -597,7 +609,7 @@ class SlotuiApp(App[None]):
 
     def action_snooze(self) -> None:
         slo = self._require_slo()
-        if slo is None:
+        if slo is None or self._refused("snooze"):
             return
 
         def done(request: SnoozeRequest | None) -> None:
@@ -614,7 +626,7 @@ class SlotuiApp(App[None]):
 
     def action_test_alert(self) -> None:
         slo = self._require_slo()
-        if slo is None:
+        if slo is None or self._refused("test alert"):
             return
 
         def done(yes: bool | None) -> None:
@@ -642,6 +654,8 @@ class SlotuiApp(App[None]):
                  lambda _: (f"silence {silence.id[:8]} ({silence.matchers}) expired", "information"))
 
     def edit_silence(self, silence: SilenceView) -> None:
+        if self._refused("edit silence"):
+            return
         now = self.clock()
         left = None if silence.ends_at is None else max(60.0, silence.ends_at - now)
 
@@ -851,6 +865,7 @@ def make_app(
     theme_dirs: Sequence[Path] | None = None,
     author: str | None = None,
     poll: bool = True,
+    read_only: bool = False,
 ) -> SlotuiApp:
     """The one way to build the app (CLI, tests, bench).
 
@@ -861,7 +876,8 @@ def make_app(
     the backend thread). ``clock`` pins "now" (tests, screenshots);
     ``refresh``, ``theme``, ``icons`` and ``keymap`` override the settings
     file (``settings``; read from the user's config dir when None).
-    ``poll=False`` refreshes once and then only on ``r``.
+    ``poll=False`` refreshes once and then only on ``r``. ``read_only``
+    refuses mute, snooze, acknowledge, test alerts and silence edits (``slotui serve``).
     """
     if settings is None:
         settings = load_settings()
@@ -893,6 +909,7 @@ def make_app(
         poll=poll,
         problems=settings.problems,
         settings_file=str(path) if path else "(no config dir)",
+        read_only=read_only,
     )
 
 
