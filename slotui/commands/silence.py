@@ -202,10 +202,13 @@ def unreadable_json(row: UnreadableRow) -> dict[str, object]:
     return {"id": row.id, "unreadable": True, "error": row.reason}
 
 
-def render_silence_table(silences: list[Silence], now: float, unreadable: Sequence[UnreadableRow] = ()) -> str:
+def render_silence_table(
+    silences: list[Silence], now: float, unreadable: Sequence[UnreadableRow] = (), *, expired: bool = False
+) -> str:
     """Aligned table: ID, MATCHERS, STARTS, ENDS (``never`` for a mute), CREATED BY, COMMENT.
 
-    Unreadable rows come last, marked ``UNREADABLE`` with the reason in the comment column.
+    Unreadable rows come last, marked ``UNREADABLE`` with the reason (and, unless they are
+    ``expired``, how to end them) in the comment column.
     """
     from slotui.output.format import align_columns, format_time
 
@@ -223,7 +226,8 @@ def render_silence_table(silences: list[Silence], now: float, unreadable: Sequen
             )
         )
     for bad in unreadable:
-        rows.append((bad.id, "UNREADABLE", "-", "-", "-", f"{bad.reason}; expire with `slotui silence expire {bad.id}`"))
+        hint = "" if expired else f"; end it with `slotui silence expire {bad.id}`"
+        rows.append((bad.id, "UNREADABLE", "-", "-", "-", bad.reason + hint))
     lines = align_columns(("ID", "MATCHERS", "STARTS", "ENDS", "CREATED BY", "COMMENT"), rows)
     return "\n".join(lines) + "\n"
 
@@ -264,7 +268,7 @@ def _list(args: argparse.Namespace) -> int:
         items = [silence_json(s, now) for s in silences] + [unreadable_json(b) for b in unreadable]
         sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render_silence_table(silences, now, unreadable))
+        sys.stdout.write(render_silence_table(silences, now, unreadable, expired=args.expired))
     return EXIT_OK
 
 
