@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.engine import Outgoing, StepResult
@@ -262,20 +262,27 @@ class Outbox:
         unreadable: list[tuple[int, str]] = []
         for rid, key, transition, channel, kind, payload, attempts, created, next_at in sorted(rows):
             try:
-                out.append(
-                    OutboxRow(
-                        rid, text(key, "fingerprint"), str(transition), text(channel, "channel"),
-                        one_of(kind, NOTIFICATION_KINDS, "kind"), _notification(payload),
-                        integer(attempts, "attempts"), finite(created, "created_at"),
-                    )
+                row = OutboxRow(
+                    rid, text(key, "fingerprint"), str(transition), text(channel, "channel"),
+                    one_of(kind, NOTIFICATION_KINDS, "kind"), _notification(payload),
+                    integer(attempts, "attempts"), now,
                 )
-                finite(next_at, "next_attempt_at")
             except RowError as exc:
-                reason = str(exc)
-                if out and out[-1].id == rid:  # sendable: only its due time was damaged (claiming fixes it)
-                    self.store.bad_rows.report("notifications", rid, reason)
-                    continue
-                unreadable.append((rid, reason))
+                unreadable.append((rid, str(exc)))
+                continue
+            # Damaged bookkeeping does not stop a send: the row is sent (its age counted from now),
+            # and reported; finishing the attempt writes a good due time again.
+            problems = []
+            for column, value in (("created_at", created), ("next_attempt_at", next_at)):
+                try:
+                    finite(value, column)
+                except RowError as exc:
+                    problems.append(str(exc))
+            if problems:
+                self.store.bad_rows.report("notifications", rid, "; ".join(problems))
+            else:
+                row = replace(row, created_at=float(created))
+            out.append(row)
         if unreadable:
             self._fail_unreadable(unreadable, now)
         return out
@@ -460,13 +467,16 @@ class Outbox:
         service runs it at start and hourly."""
         with self.store._lock:
             rows = self.store.conn.execute(
-                "SELECT id, state, kind, attempts, created_at FROM notifications WHERE"
+                "SELECT id, state, kind, attempts, created_at, lease_until FROM notifications WHERE"
                 f" state NOT IN ({_sql_list(NOTIFICATION_STATES)}) OR kind NOT IN ({_sql_list(NOTIFICATION_KINDS)})"
                 " OR typeof(attempts) != 'integer' OR typeof(created_at) NOT IN ('integer', 'real')"
                 " OR abs(created_at) > 1.7976931348623157e308"
+                " OR (state = 'sending' AND " + _NOT_A_TIME.format(col="lease_until") + ")"
             ).fetchall()
-        for rid, state, kind, attempts, created in rows:
+        for rid, state, kind, attempts, created, lease in rows:
             problems = []
+            if state == "sending" and not _is_time(lease):
+                problems.append("lease_until: not a time (claimed again at once)")
             for fn, args in (
                 (one_of, (state, NOTIFICATION_STATES, "state")), (one_of, (kind, NOTIFICATION_KINDS, "kind")),
                 (integer, (attempts, "attempts")), (finite, (created, "created_at")),
@@ -488,6 +498,14 @@ DELIVERY_OUTCOMES: tuple[str, ...] = ("delivered", "retry", "failed")
 
 #: SQL: the column holds no usable time (NULL, text, blob or infinite).
 _NOT_A_TIME = "({col} IS NULL OR typeof({col}) NOT IN ('integer', 'real') OR abs({col}) > 1.7976931348623157e308)"
+
+
+def _is_time(value: object) -> bool:
+    try:
+        finite(value, "")
+    except RowError:
+        return False
+    return True
 
 
 def _sql_list(values: Sequence[str]) -> str:
