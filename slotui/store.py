@@ -609,8 +609,9 @@ class Store:
             if isinstance(current, UnreadableRow):
                 conn.execute(
                     "UPDATE silences SET starts_at = CASE WHEN typeof(starts_at) IN ('integer', 'real')"
-                    " AND starts_at <= ? THEN starts_at ELSE ? END, ends_at = ?, updated_at = ? WHERE id = ?",
-                    (now, now, now, now, current.id),
+                    " AND starts_at <= ? THEN starts_at ELSE ? END, ends_at = ?, updated_at = ? WHERE id = ?"
+                    " AND NOT (typeof(ends_at) IN ('integer', 'real') AND ends_at <= ?)",  # already ended
+                    (now, now, now, now, current.id, now),
                 )
                 return current
             ended = current.expired_at(now)
