@@ -27,9 +27,10 @@ from typing import Any
 
 log = logging.getLogger("slotui.store")
 
-#: The tables of the state store, in the order ``/metrics`` lists them.
+#: The tables of the state store whose rows are decoded, in the order ``/metrics`` lists them.
+#: (``meta`` is checked when the file is opened: a damaged one refuses the file with a StoreError.)
 TABLES: tuple[str, ...] = (
-    "meta", "samples", "buckets", "silences", "alert_states", "alert_groups", "notifications", "deliveries",
+    "samples", "buckets", "silences", "alert_states", "alert_groups", "notifications", "deliveries",
 )
 
 

@@ -474,6 +474,49 @@ class Store:
             b_drop = conn.execute("DELETE FROM buckets WHERE ts < ?", (drop_cut,)).rowcount
         return CompactionResult(int(s_down), int(b_down), int(s_drop), int(b_drop))
 
+    def check_series_rows(self) -> list[UnreadableRow]:
+        """Every unreadable ``samples`` and ``buckets`` row of the whole file (a full scan, for
+        ``slotui state check``), warned about once and counted like the ones met by reads."""
+        with self._lock:
+            samples = self.conn.execute(
+                "SELECT slo, resolution, ts, value, n FROM samples WHERE NOT (typeof(ts) IN ('integer', 'real')"
+                " AND abs(ts) <= 1.7976931348623157e308 AND " + _GOOD_SAMPLE + ")"
+            ).fetchall()
+            buckets = self.conn.execute(
+                "SELECT slo, resolution, ts, good, total FROM buckets WHERE NOT (typeof(ts) IN ('integer', 'real')"
+                " AND abs(ts) <= 1.7976931348623157e308 AND " + _GOOD_BUCKET + ")"
+            ).fetchall()
+        out = []
+        for table, rows, columns in (("samples", samples, ("value", "n")), ("buckets", buckets, ("good", "total"))):
+            for slo, resolution, ts, a, b in rows:
+                problems = []
+                for column, value in (("ts", ts), (columns[0], a), (columns[1], b)):
+                    try:
+                        finite(value, column)
+                    except RowError as exc:
+                        problems.append(str(exc))
+                if not problems:
+                    problems.append("n: expected a weight of at least 1" if table == "samples"
+                                    else "good, total: expected 0 <= good <= total")
+                out.append(self.bad_rows.report(table, _series_row_id(slo, resolution, ts), "; ".join(problems)))
+        return out
+
+    def check_silence_rows(self) -> list[UnreadableRow]:
+        """Every unreadable ``silences`` row, active or expired (a full scan, for ``slotui state check``)."""
+        with self._lock:
+            rows = self.conn.execute(f"SELECT {_SILENCE_COLUMNS}, external_ids FROM silences ORDER BY id").fetchall()
+        out = []
+        for row in rows:
+            decoded = self._decode_silence(row[:-1])
+            if isinstance(decoded, UnreadableRow):
+                out.append(decoded)
+                continue
+            before = len(self.bad_rows)
+            self._external_ids(row[0], row[-1])
+            if len(self.bad_rows) > before:
+                out.extend(r for r in self.bad_rows.rows() if r.table == "silences" and r.id == row[0])
+        return out
+
     # ------------------------------------------------------------------ silences
 
     def add_silence(self, silence: Silence, *, now: float | None = None) -> str:

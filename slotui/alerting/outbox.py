@@ -33,6 +33,7 @@ from slotui.alerting.notification import Notification
 from slotui.alerting.state import AlertRecord, GroupRecord
 from slotui.bad_rows import (
     RowError,
+    UnreadableRow,
     describe,
     finite,
     integer,
@@ -487,6 +488,22 @@ class Outbox:
                     problems.append(str(exc))
             self.store.bad_rows.report("notifications", rid, "; ".join(problems) or "unreadable")
         return [int(r[0]) for r in rows]
+
+
+    def check_rows(self) -> list[UnreadableRow]:
+        """Every unreadable row of the alerting tables (full scans, for ``slotui state check``): alert
+        states, groups, outbox rows (payload decoded too) and delivery attempts. Nothing is changed."""
+        with self.store._lock:
+            conn = self.store.conn
+            self.load_states(conn)
+            self.load_groups(conn)
+            self.audit()
+            self.history(limit=-1)
+            ids = [int(r[0]) for r in conn.execute("SELECT DISTINCT notification_id FROM deliveries")]
+        for nid in ids:
+            self.deliveries(nid)
+        tables = ("alert_states", "alert_groups", "notifications", "deliveries")
+        return [r for r in self.store.bad_rows.rows() if r.table in tables]
 
 
 _STATE_SELECT = "SELECT fingerprint, slo, severity, state, data FROM alert_states"
