@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sp)
     sp.add_argument("ids", nargs="+", help="silence ids (or unique prefixes)")
 
+    p = sub.add_parser("state", help="check the state file for unreadable rows")
+    _common(p)
+    tsub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND")
+    sp = tsub.add_parser("check", help="list every row that does not read (exit 1 if any)")
+    _common(sp)
+    sp.add_argument("-o", "--output", choices=["table", "json"], default="table")
+
     p = sub.add_parser("test-alert", help="send a TEST notification through the real route")
     _common(p)
     p.add_argument("--channel", help="send to this channel")
@@ -160,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "tui"
     if command == "silence" and not getattr(args, "silence_command", None):
         parser.parse_args(["silence", "--help"])
+    if command == "state" and not getattr(args, "state_command", None):
+        parser.parse_args(["state", "--help"])
     if command == "import" and not getattr(args, "import_command", None):
         parser.parse_args(["import", "--help"])
     if command == "run" and not args.headless:

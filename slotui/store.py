@@ -49,6 +49,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.bad_rows import (
+    RowError,
+    UnreadableRow,
+    describe,
+    finite,
+    json_column,
+    optional_finite,
+    reason_of,
+    str_dict,
+    text,
+)
+
 if TYPE_CHECKING:
     from slotui.alerting.silence import Silence
 
@@ -183,6 +195,10 @@ class AmbiguousSilenceId(StoreError):
     """An id prefix names more than one silence."""
 
 
+class UnreadableSilence(StoreError):
+    """The silence's row does not decode (it can still be expired)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompactionResult:
     """What :meth:`Store.compact` did: rows merged into hourly rows, and rows deleted as too old."""
@@ -221,9 +237,13 @@ class Store:
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        from slotui.bad_rows import BadRows
+
         self.conn = conn
         self.path = path
         self._lock = threading.RLock()
+        #: unreadable rows met by this process (warned about once, counted in ``/metrics``)
+        self.bad_rows = BadRows()
 
     # ------------------------------------------------------------------ opening
 
@@ -325,11 +345,20 @@ class Store:
         overlap in time after :meth:`compact`.
         """
         with self._lock:
-            cur = self.conn.execute(
-                "SELECT ts, value FROM samples WHERE slo = ? AND ts >= ? AND ts < ? ORDER BY ts, resolution",
+            rows = self.conn.execute(
+                "SELECT ts, value, resolution FROM samples WHERE slo = ? AND ts >= ? AND ts < ? ORDER BY ts, resolution",
                 (slo, since, until),
-            )
-            return [(float(ts), float(v)) for ts, v in cur]
+            ).fetchall()
+        out: list[tuple[float, float]] = []
+        for ts, value, resolution in rows:
+            if type(value) is float and math.isfinite(value) and type(ts) is float:
+                out.append((ts, value))
+                continue
+            try:
+                out.append((finite(ts, "ts"), finite(value, "value")))
+            except RowError as exc:
+                self.bad_rows.report("samples", _series_row_id(slo, resolution, ts), str(exc))
+        return out
 
     # ------------------------------------------------------------------ buckets (ratio SLOs)
 
@@ -357,11 +386,22 @@ class Store:
     def load_buckets(self, slo: str, since: float, until: float) -> list[tuple[float, float, float]]:
         """Buckets ``(slice_start, good, total)`` with ``since <= slice_start < until``, oldest first."""
         with self._lock:
-            cur = self.conn.execute(
-                "SELECT ts, good, total FROM buckets WHERE slo = ? AND ts >= ? AND ts < ? ORDER BY ts, resolution",
+            rows = self.conn.execute(
+                "SELECT ts, good, total, resolution FROM buckets WHERE slo = ? AND ts >= ? AND ts < ?"
+                " ORDER BY ts, resolution",
                 (slo, since, until),
-            )
-            return [(float(ts), float(g), float(t)) for ts, g, t in cur]
+            ).fetchall()
+        out: list[tuple[float, float, float]] = []
+        for ts, good, total, resolution in rows:
+            try:
+                point = (finite(ts, "ts"), finite(good, "good"), finite(total, "total"))
+                if not 0 <= point[1] <= point[2]:
+                    raise RowError("good, total: expected 0 <= good <= total")
+            except RowError as exc:
+                self.bad_rows.report("buckets", _series_row_id(slo, resolution, ts), str(exc))
+                continue
+            out.append(point)
+        return out
 
     def count_rows(self, table: str, slo: str | None = None, *, resolution: int | None = None) -> int:
         """Row count of ``samples`` or ``buckets`` (optionally per SLO and resolution); for tests and stats."""
@@ -390,15 +430,18 @@ class Store:
         raw_cut = now - raw_retention
         drop_cut = now - hourly_retention
         with self.transaction() as conn:
+            # Unreadable raw rows (text or infinite values) are neither merged into an hourly mean,
+            # where SQL arithmetic would read them as 0, nor deleted: they wait for hourly retention.
             s_down = conn.execute(
-                "SELECT COUNT(*) FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ?", (raw_cut, drop_cut)
+                "SELECT COUNT(*) FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE,
+                (raw_cut, drop_cut),
             ).fetchone()[0]
             conn.execute(
                 """
                 INSERT INTO samples (slo, resolution, ts, value, n)
                 SELECT slo, ?, hour, SUM(value * n) / SUM(n), SUM(n) FROM (
                     SELECT slo, CAST(ts / 3600 AS INTEGER) * 3600.0 AS hour, value, n
-                    FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ?
+                    FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND """ + _GOOD_SAMPLE + """
                 ) GROUP BY slo, hour
                 ON CONFLICT (slo, resolution, ts) DO UPDATE SET
                     value = (samples.value * samples.n + excluded.value * excluded.n) / (samples.n + excluded.n),
@@ -406,25 +449,73 @@ class Store:
                 """,
                 (HOURLY, raw_cut, drop_cut),
             )
-            conn.execute("DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ?", (raw_cut, drop_cut))
+            conn.execute(
+                "DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE, (raw_cut, drop_cut)
+            )
             b_down = conn.execute(
-                "SELECT COUNT(*) FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ?", (raw_cut, drop_cut)
+                "SELECT COUNT(*) FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET,
+                (raw_cut, drop_cut),
             ).fetchone()[0]
             conn.execute(
                 """
                 INSERT INTO buckets (slo, resolution, ts, good, total)
                 SELECT slo, ?, CAST(ts / 3600 AS INTEGER) * 3600.0 AS hour, SUM(good), SUM(total)
-                FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ?
+                FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND """ + _GOOD_BUCKET + """
                 GROUP BY slo, hour
                 ON CONFLICT (slo, resolution, ts) DO UPDATE SET
                     good = buckets.good + excluded.good, total = buckets.total + excluded.total
                 """,
                 (HOURLY, raw_cut, drop_cut),
             )
-            conn.execute("DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ?", (raw_cut, drop_cut))
+            conn.execute(
+                "DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET, (raw_cut, drop_cut)
+            )
             s_drop = conn.execute("DELETE FROM samples WHERE ts < ?", (drop_cut,)).rowcount
             b_drop = conn.execute("DELETE FROM buckets WHERE ts < ?", (drop_cut,)).rowcount
         return CompactionResult(int(s_down), int(b_down), int(s_drop), int(b_drop))
+
+    def check_series_rows(self) -> list[UnreadableRow]:
+        """Every unreadable ``samples`` and ``buckets`` row of the whole file (a full scan, for
+        ``slotui state check``), warned about once and counted like the ones met by reads."""
+        with self._lock:
+            samples = self.conn.execute(
+                "SELECT slo, resolution, ts, value, n FROM samples WHERE NOT (typeof(ts) IN ('integer', 'real')"
+                " AND abs(ts) <= 1.7976931348623157e308 AND " + _GOOD_SAMPLE + ")"
+            ).fetchall()
+            buckets = self.conn.execute(
+                "SELECT slo, resolution, ts, good, total FROM buckets WHERE NOT (typeof(ts) IN ('integer', 'real')"
+                " AND abs(ts) <= 1.7976931348623157e308 AND " + _GOOD_BUCKET + ")"
+            ).fetchall()
+        out = []
+        for table, rows, columns in (("samples", samples, ("value", "n")), ("buckets", buckets, ("good", "total"))):
+            for slo, resolution, ts, a, b in rows:
+                problems = []
+                for column, value in (("ts", ts), (columns[0], a), (columns[1], b)):
+                    try:
+                        finite(value, column)
+                    except RowError as exc:
+                        problems.append(str(exc))
+                if not problems:
+                    problems.append("n: expected a weight of at least 1" if table == "samples"
+                                    else "good, total: expected 0 <= good <= total")
+                out.append(self.bad_rows.report(table, _series_row_id(slo, resolution, ts), "; ".join(problems)))
+        return out
+
+    def check_silence_rows(self) -> list[UnreadableRow]:
+        """Every unreadable ``silences`` row, active or expired (a full scan, for ``slotui state check``)."""
+        with self._lock:
+            rows = self.conn.execute(f"SELECT {_SILENCE_COLUMNS}, external_ids FROM silences ORDER BY id").fetchall()
+        out = []
+        for row in rows:
+            decoded = self._decode_silence(row[:-1])
+            if isinstance(decoded, UnreadableRow):
+                out.append(decoded)
+                continue
+            before = len(self.bad_rows)
+            self._external_ids(row[0], row[-1])
+            if len(self.bad_rows) > before:
+                out.extend(r for r in self.bad_rows.rows() if r.table == "silences" and r.id == row[0])
+        return out
 
     # ------------------------------------------------------------------ silences
 
@@ -470,55 +561,102 @@ class Store:
             if cur.rowcount == 0:
                 raise SilenceNotFound(f"no silence with id {silence.id}")
 
-    def get_silence(self, id_or_prefix: str) -> Silence:
-        """The silence with this id, or the only one whose id starts with this prefix.
-
-        Raises :class:`SilenceNotFound` or :class:`AmbiguousSilenceId`.
-        """
+    def _silence_id(self, id_or_prefix: str) -> str:
+        """The full id of the silence with this id or unique id prefix (its row is not decoded)."""
         key = id_or_prefix.strip().lower()
         if not key:
             raise SilenceNotFound("empty silence id")
         with self._lock:
-            row = self.conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE id = ?", (key,)).fetchone()
+            row = self.conn.execute("SELECT id FROM silences WHERE id = ?", (key,)).fetchone()
             if row is not None:
-                return _silence_from_row(row)
+                return str(row[0])
             escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             rows = self.conn.execute(
-                f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 6",
-                (escaped + "%",),
+                "SELECT id FROM silences WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 6", (escaped + "%",)
             ).fetchall()
         if not rows:
             raise SilenceNotFound(f"no silence with id {id_or_prefix!r}")
         if len(rows) > 1:
-            ids = ", ".join(r[0] for r in rows[:5])
+            ids = ", ".join(str(r[0]) for r in rows[:5])
             raise AmbiguousSilenceId(f"silence id prefix {id_or_prefix!r} matches several silences: {ids}")
-        return _silence_from_row(rows[0])
+        return str(rows[0][0])
 
-    def list_silences(self, now: float, *, expired: bool = False) -> list[Silence]:
-        """Silences not yet expired at ``now`` (active and pending), or with ``expired=True`` the expired ones.
+    def silence_or_unreadable(self, id_or_prefix: str) -> Silence | UnreadableRow:
+        """The silence with this id (or unique prefix), or an :class:`UnreadableRow` when its row does not
+        decode (warned about and counted). Raises :class:`SilenceNotFound` or :class:`AmbiguousSilenceId`."""
+        sid = self._silence_id(id_or_prefix)
+        with self._lock:
+            row = self.conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE id = ?", (sid,)).fetchone()
+        if row is None:  # expired and removed by another process meanwhile
+            raise SilenceNotFound(f"no silence with id {id_or_prefix!r}")
+        return self._decode_silence(row)
 
-        Ordered by start time, then id.
+    def get_silence(self, id_or_prefix: str) -> Silence:
+        """The silence with this id, or the only one whose id starts with this prefix.
+
+        Raises :class:`SilenceNotFound`, :class:`AmbiguousSilenceId`, or :class:`UnreadableSilence`
+        when the row does not decode (``slotui silence expire ID`` still ends it).
         """
+        found = self.silence_or_unreadable(id_or_prefix)
+        if isinstance(found, UnreadableRow):
+            raise UnreadableSilence(
+                f"silence {found.id} is unreadable ({found.reason}); `slotui silence expire {found.id}` ends it"
+            )
+        return found
+
+    def scan_silences(self, now: float, *, expired: bool = False) -> tuple[list[Silence], list[UnreadableRow]]:
+        """Like :meth:`list_silences`, plus the rows in that selection that do not decode (each warned
+        about once and counted), so the CLI can show them and a person can expire them."""
         with self._lock:
             if expired:
                 sql = f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE ends_at IS NOT NULL AND ends_at <= ?"
             else:
+                # A damaged ends_at (text, blob) compares above every number: such rows land here.
                 sql = f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE ends_at IS NULL OR ends_at > ?"
             rows = self.conn.execute(sql + " ORDER BY starts_at, id", (now,)).fetchall()
-        return [_silence_from_row(r) for r in rows]
+        good: list[Silence] = []
+        bad: list[UnreadableRow] = []
+        for row in rows:
+            decoded = self._decode_silence(row)
+            (bad if isinstance(decoded, UnreadableRow) else good).append(decoded)  # type: ignore[arg-type]
+        return good, bad
+
+    def list_silences(self, now: float, *, expired: bool = False) -> list[Silence]:
+        """Silences not yet expired at ``now`` (active and pending), or with ``expired=True`` the expired ones.
+
+        Ordered by start time, then id. Rows that do not decode are skipped (see :meth:`scan_silences`).
+        """
+        return self.scan_silences(now, expired=expired)[0]
 
     def active_silences(self, now: float) -> list[Silence]:
         """Silences in force at ``now`` (``starts_at <= now < ends_at``)."""
         return [s for s in self.list_silences(now) if s.is_active(now)]
 
-    def expire_silence(self, silence_id: str, now: float) -> Silence:
+    def _decode_silence(self, row: tuple[Any, ...]) -> Silence | UnreadableRow:
+        try:
+            return _silence_from_row(row)
+        except Exception as exc:  # one bad row must never stop a tick or the CLI
+            return self.bad_rows.report("silences", row[0], reason_of(exc, "matchers"))
+
+    def expire_silence(self, silence_id: str, now: float) -> Silence | UnreadableRow:
         """End the silence with this id (or unique prefix) at ``now``; returns it as stored.
 
         A pending silence also gets ``starts_at = now``. Expiring an already
-        expired silence changes nothing and returns it.
+        expired silence changes nothing and returns it. An unreadable row is
+        ended too (``ends_at = now``, and ``starts_at = now`` unless it holds
+        an earlier time), so it stops being read as in force; the
+        :class:`UnreadableRow` is returned.
         """
         with self.transaction() as conn:
-            current = self.get_silence(silence_id)
+            current = self.silence_or_unreadable(silence_id)
+            if isinstance(current, UnreadableRow):
+                conn.execute(
+                    "UPDATE silences SET starts_at = CASE WHEN typeof(starts_at) IN ('integer', 'real')"
+                    " AND starts_at <= ? THEN starts_at ELSE ? END, ends_at = ?, updated_at = ? WHERE id = ?"
+                    " AND NOT (typeof(ends_at) IN ('integer', 'real') AND ends_at <= ?)",  # already ended
+                    (now, now, now, now, current.id, now),
+                )
+                return current
             ended = current.expired_at(now)
             if ended is not current:
                 conn.execute(
@@ -528,12 +666,24 @@ class Store:
             return ended
 
     def silence_external_ids(self, silence_id: str) -> dict[str, str]:
-        """Ids this silence has in other systems, per channel name (e.g. its Alertmanager silence id)."""
+        """Ids this silence has in other systems, per channel name (e.g. its Alertmanager silence id).
+
+        An unreadable ``external_ids`` column reads as ``{}`` (warned about and counted).
+        """
         with self._lock:
             row = self.conn.execute("SELECT external_ids FROM silences WHERE id = ?", (silence_id,)).fetchone()
         if row is None:
             raise SilenceNotFound(f"no silence with id {silence_id!r}")
-        return dict(json.loads(row[0] or "{}"))
+        return self._external_ids(silence_id, row[0])
+
+    def _external_ids(self, silence_id: str, value: object) -> dict[str, str]:
+        if value is None or value == "":
+            return {}
+        try:
+            return str_dict(json_column(value, "external_ids", dict), "external_ids")
+        except RowError as exc:
+            self.bad_rows.report("silences", silence_id, str(exc))
+            return {}
 
     def set_silence_external_id(self, silence_id: str, channel: str, external_id: str | None) -> None:
         """Record (or with ``None`` forget) the id of this silence's mirror in ``channel``."""
@@ -541,7 +691,7 @@ class Store:
             row = conn.execute("SELECT external_ids FROM silences WHERE id = ?", (silence_id,)).fetchone()
             if row is None:
                 raise SilenceNotFound(f"no silence with id {silence_id!r}")
-            ids = dict(json.loads(row[0] or "{}"))
+            ids = self._external_ids(silence_id, row[0])
             if external_id is None:
                 ids.pop(channel, None)
             else:
@@ -553,18 +703,56 @@ _SILENCE_COLUMNS = "id, matchers, starts_at, ends_at, created_by, comment, updat
 
 
 def _silence_from_row(row: tuple[Any, ...]) -> Silence:
+    """Decode a silences row; raises :class:`~slotui.bad_rows.RowError` (or the ValueError of an invalid
+    matcher or silence) naming the column."""
     from slotui.alerting.silence import Matcher, Silence
 
     sid, matchers, starts, ends, author, comment, updated = row
-    return Silence(
-        id=sid,
-        matchers=tuple(Matcher.from_dict(m) for m in json.loads(matchers)),
-        starts_at=float(starts),
-        ends_at=None if ends is None else float(ends),
-        created_by=author or "",
-        comment=comment or "",
-        updated_at=float(updated or 0.0),
-    )
+    items = json_column(matchers, "matchers", list)
+    for m in items:
+        if not isinstance(m, dict):
+            raise RowError(f"matchers: expected objects with name, op and value, got {describe(m)}")
+    try:
+        decoded = tuple(Matcher.from_dict(m) for m in items)
+    except KeyError as exc:
+        raise RowError(f"matchers: missing key {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise RowError(f"matchers: {exc}") from None
+    try:
+        return Silence(
+            id=text(sid, "id"),
+            matchers=decoded,
+            starts_at=finite(starts, "starts_at"),
+            ends_at=optional_finite(ends, "ends_at"),
+            created_by=_text_or_empty(author, "created_by"),
+            comment=_text_or_empty(comment, "comment"),
+            updated_at=optional_finite(updated, "updated_at") or 0.0,
+        )
+    except RowError:
+        raise
+    except ValueError as exc:  # Silence.validate: no matcher, matches everything, ends before it starts
+        raise RowError(f"silence: {exc}") from None
+
+
+def _text_or_empty(value: object, column: str) -> str:
+    return "" if value is None else text(value, column)
+
+
+def _series_row_id(slo: object, resolution: object, ts: object) -> str:
+    """The primary key of a samples/buckets row as one id: ``slo/resolution/ts``."""
+    return f"{slo}/{resolution}/{ts!r}"
+
+
+#: SQL: a raw samples row whose value and weight can be averaged.
+_GOOD_SAMPLE = (
+    "typeof(value) IN ('integer', 'real') AND abs(value) <= 1.7976931348623157e308"
+    " AND typeof(n) = 'integer' AND n >= 1"
+)
+#: SQL: a raw buckets row whose counts can be summed.
+_GOOD_BUCKET = (
+    "typeof(good) IN ('integer', 'real') AND typeof(total) IN ('integer', 'real')"
+    " AND abs(total) <= 1.7976931348623157e308 AND good >= 0 AND good <= total"
+)
 
 
 # ---------------------------------------------------------------------- opening checks

@@ -25,12 +25,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.engine import Outgoing, StepResult
 from slotui.alerting.notification import Notification
 from slotui.alerting.state import AlertRecord, GroupRecord
+from slotui.bad_rows import (
+    RowError,
+    UnreadableRow,
+    describe,
+    finite,
+    integer,
+    json_column,
+    one_of,
+    optional_finite,
+    reason_of,
+    text,
+)
 
 if TYPE_CHECKING:
     from slotui.store import Store
@@ -95,29 +107,52 @@ class Outbox:
     # ------------------------------------------------------------------ alert state
 
     def load_states(self, conn: sqlite3.Connection) -> dict[str, AlertRecord]:
-        out: dict[str, AlertRecord] = {}
-        for fp, data in conn.execute("SELECT fingerprint, data FROM alert_states"):
+        """Every readable alert record by fingerprint; an unreadable row is skipped, warned about and
+        counted (its alert is rebuilt from the next evaluation, which overwrites the row)."""
+        return {r.fingerprint: r for r in self._decode_states(conn.execute(_STATE_SELECT))}
+
+    def _decode_states(self, rows: Iterable[tuple[Any, ...]]) -> list[AlertRecord]:
+        out = []
+        for fp, slo, severity, state, data in rows:
             try:
-                out[fp] = AlertRecord.from_dict(json.loads(data))
-            except (ValueError, KeyError, TypeError):
-                continue  # a row written by an incompatible version: rebuilt from the next evaluation
+                rec = AlertRecord.from_dict(json_column(data, "data", dict))
+                # The columns are what SQL queries (and people) filter on: they must agree with data.
+                for column, stored, decoded in (
+                    ("fingerprint", fp, rec.fingerprint), ("slo", slo, rec.slo),
+                    ("severity", severity, rec.severity), ("state", state, rec.state),
+                ):
+                    if stored != decoded:
+                        raise RowError(f"{column}: does not match data.{column}")
+            except Exception as exc:  # one bad row must never stop a tick
+                self.store.bad_rows.report("alert_states", fp, reason_of(exc, "data"))
+                continue
+            out.append(rec)
         return out
 
     def load_groups(self, conn: sqlite3.Connection) -> dict[str, GroupRecord]:
+        """Every readable aggregation group by key; an unreadable row is skipped, warned about and counted."""
         out: dict[str, GroupRecord] = {}
-        for key, data in conn.execute("SELECT group_key, data FROM alert_groups"):
+        for key, next_flush, data in conn.execute("SELECT group_key, next_flush, data FROM alert_groups"):
             try:
-                out[key] = GroupRecord.from_dict(json.loads(data))
-            except (ValueError, KeyError, TypeError):
+                group = GroupRecord.from_dict(json_column(data, "data", dict))
+                if group.key != key:
+                    raise RowError("group_key: does not match data.key")
+                if optional_finite(next_flush, "next_flush") != group.next_flush:
+                    raise RowError("next_flush: does not match data.next_flush")
+            except Exception as exc:
+                self.store.bad_rows.report("alert_groups", key, reason_of(exc, "data"))
                 continue
+            out[key] = group
         return out
 
     def save(self, conn: sqlite3.Connection, result: StepResult, now: float) -> list[int]:
         """Write what ``result`` changed and enqueue its notifications; returns the new outbox row ids."""
+        bad = self.store.bad_rows
         if result.removed_states:
             conn.executemany(
                 "DELETE FROM alert_states WHERE fingerprint = ?", [(fp,) for fp in sorted(result.removed_states)]
             )
+            bad.resolve("alert_states", result.removed_states)
         rows = []
         for fp in sorted(result.changed_states):
             rec = result.states.get(fp)
@@ -143,6 +178,7 @@ class Outbox:
                 " annotations = excluded.annotations, updated_at = excluded.updated_at, data = excluded.data",
                 rows,
             )
+            bad.resolve("alert_states", (r[0] for r in rows))
         groups = [
             (g.key, g.next_flush, json.dumps(g.to_dict()), g.updated_at or now)
             for key in sorted(result.changed_groups)
@@ -155,6 +191,7 @@ class Outbox:
                 " updated_at = excluded.updated_at",
                 groups,
             )
+            bad.resolve("alert_groups", (g[0] for g in groups))
         return self.enqueue(conn, result.outgoing, now)
 
     def mark_notified(self, conn: sqlite3.Connection, outgoing: Iterable[Outgoing], now: float) -> None:
@@ -194,8 +231,11 @@ class Outbox:
         incremented. A row waits while an older row of its (group, channel) is
         unfinished. ``ids``/``channels`` restrict what is claimed.
         """
+        # A due time or lease that is not a finite number (an edited or damaged row) counts as due:
+        # otherwise the row would wait forever and hold back every later row of its (group, channel).
         where = (
-            "((n.state = 'pending' AND n.next_attempt_at <= :now) OR (n.state = 'sending' AND n.lease_until <= :now))"
+            "((n.state = 'pending' AND (n.next_attempt_at <= :now OR " + _NOT_A_TIME.format(col="n.next_attempt_at") + "))"
+            " OR (n.state = 'sending' AND (n.lease_until <= :now OR " + _NOT_A_TIME.format(col="n.lease_until") + ")))"
             " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel = n.channel"
             " AND p.fingerprint = n.fingerprint AND p.id < n.id AND p.state IN ('pending', 'sending'))"
         )
@@ -215,15 +255,53 @@ class Outbox:
                 "UPDATE notifications SET state = 'sending', attempts = attempts + 1, lease_until = :lease,"
                 " updated_at = :now WHERE id IN (SELECT n.id FROM notifications n WHERE " + where +
                 " ORDER BY n.id LIMIT :limit)"
-                " RETURNING id, fingerprint, transition_id, channel, kind, payload, attempts, created_at",
+                " RETURNING id, fingerprint, transition_id, channel, kind, payload, attempts, created_at,"
+                " next_attempt_at",
                 params,
             ).fetchall()
         out = []
-        for rid, key, transition, channel, kind, payload, attempts, created in sorted(rows):
-            out.append(
-                OutboxRow(int(rid), key, transition, channel, kind, Notification.from_json(payload), int(attempts), float(created))
-            )
+        unreadable: list[tuple[int, str]] = []
+        for rid, key, transition, channel, kind, payload, attempts, created, next_at in sorted(rows):
+            try:
+                row = OutboxRow(
+                    rid, text(key, "fingerprint"), str(transition), text(channel, "channel"),
+                    one_of(kind, NOTIFICATION_KINDS, "kind"), _notification(payload),
+                    integer(attempts, "attempts"), now,
+                )
+            except RowError as exc:
+                unreadable.append((rid, str(exc)))
+                continue
+            # Damaged bookkeeping does not stop a send: the row is sent (its age counted from now),
+            # and reported; finishing the attempt writes a good due time again.
+            problems = []
+            for column, value in (("created_at", created), ("next_attempt_at", next_at)):
+                try:
+                    finite(value, column)
+                except RowError as exc:
+                    problems.append(str(exc))
+            if problems:
+                self.store.bad_rows.report("notifications", rid, "; ".join(problems))
+            else:
+                row = replace(row, created_at=float(created))
+            out.append(row)
+        if unreadable:
+            self._fail_unreadable(unreadable, now)
         return out
+
+    def _fail_unreadable(self, rows: Sequence[tuple[int, str]], now: float) -> None:
+        """Move claimed rows that cannot be sent to ``failed``, saying why in ``last_error``.
+
+        The row (payload included) is kept for inspection and shows in the alert log; it no longer
+        holds back the later notifications of its (group, channel).
+        """
+        for rid, reason in rows:
+            self.store.bad_rows.report("notifications", rid, reason)
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "UPDATE notifications SET state = 'failed', lease_until = NULL, updated_at = ?, last_error = ?"
+                " WHERE id = ? AND state = 'sending'",
+                [(now, f"unreadable outbox row, not sent: {reason}", rid) for rid, reason in rows],
+            )
 
     def finish(
         self,
@@ -274,7 +352,12 @@ class Outbox:
                 " FROM notifications WHERE state IN ('pending', 'sending')" + where,
                 params,
             ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+        if row is None or row[0] is None:
+            return None
+        try:
+            return finite(row[0], "next_attempt_at")
+        except RowError:  # a damaged due time is claimable at once (see claim)
+            return now
 
     def states_of(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
@@ -305,44 +388,155 @@ class Outbox:
             rows = self.store.conn.execute(sql, args).fetchall()
         out = []
         for rid, key, channel, kind, payload, slos, state, attempts, created, next_at, delivered, error, code in rows:
+            # The alert log is where an unreadable row is reported, so it is shown, never skipped.
+            problems: list[str] = []
+
+            def check(fn: Any, *args: Any, default: Any = None) -> Any:
+                try:
+                    return fn(*args)
+                except RowError as exc:
+                    problems.append(str(exc))
+                    return default
+
             try:
-                n = Notification.from_json(payload)
+                n = _notification(payload)
                 title, nid, is_test = n.title, n.id, n.is_test
-            except ValueError:
+            except RowError as exc:
+                problems.append(str(exc))
                 title, nid, is_test = "(unreadable notification)", "", kind == "test"
-            out.append(
-                NotificationLogEntry(
-                    id=int(rid), channel=channel, kind=kind, title=title,
-                    slos=tuple(s for s in (slos or "").split(",") if s), state=state, attempts=int(attempts),
-                    created_at=float(created), next_attempt_at=None if state in ("delivered", "failed") else next_at,
-                    delivered_at=delivered, last_error=error, status_code=code, is_test=is_test,
-                    group_key=key, notification_id=nid,
-                )
+            state_text = check(one_of, state, NOTIFICATION_STATES, "state", default="unknown")
+            kind_text = check(one_of, kind, NOTIFICATION_KINDS, "kind", default="unknown")
+            entry = NotificationLogEntry(
+                id=int(rid), channel=str(channel), kind=kind_text, title=title,
+                slos=tuple(s for s in (slos if isinstance(slos, str) else "").split(",") if s),
+                state=state_text, attempts=check(integer, attempts, "attempts", default=0),
+                created_at=check(finite, created, "created_at", default=0.0),
+                next_attempt_at=None if state_text in ("delivered", "failed")
+                else check(optional_finite, next_at, "next_attempt_at"),
+                delivered_at=check(optional_finite, delivered, "delivered_at"),
+                last_error=error if isinstance(error, str) or error is None else str(error),
+                status_code=code if type(code) is int else None, is_test=is_test,
+                group_key=str(key), notification_id=nid,
             )
+            if problems:
+                self.store.bad_rows.report("notifications", rid, "; ".join(problems))
+            out.append(entry)
         return out
 
     def alert_states(self, slo: str | None = None) -> list[AlertRecord]:
-        """Stored alert records (optionally of one SLO), most severe first."""
+        """Stored alert records (optionally of one SLO), most severe first; unreadable rows are skipped."""
         with self.store._lock:
             if slo is None:
-                rows = self.store.conn.execute("SELECT data FROM alert_states").fetchall()
+                rows = self.store.conn.execute(_STATE_SELECT).fetchall()
             else:
-                rows = self.store.conn.execute("SELECT data FROM alert_states WHERE slo = ?", (slo,)).fetchall()
+                rows = self.store.conn.execute(_STATE_SELECT + " WHERE slo = ?", (slo,)).fetchall()
         from slotui.alerting.state import SEVERITY_RANK
 
-        recs = [AlertRecord.from_dict(json.loads(r[0])) for r in rows]
+        recs = self._decode_states(rows)
         return sorted(recs, key=lambda r: (r.slo, -SEVERITY_RANK.get(r.severity, 0)))
 
     def deliveries(self, notification_id: int) -> list[dict[str, Any]]:
-        """The attempts of one outbox row, oldest first."""
+        """The attempts of one outbox row, oldest first; unreadable rows are skipped, warned about and counted."""
         with self.store._lock:
             rows = self.store.conn.execute(
-                "SELECT attempt, started_at, finished_at, outcome, status_code, error, retry_after FROM deliveries"
+                "SELECT id, attempt, started_at, finished_at, outcome, status_code, error, retry_after FROM deliveries"
                 " WHERE notification_id = ? ORDER BY id",
                 (notification_id,),
             ).fetchall()
-        keys = ("attempt", "started_at", "finished_at", "outcome", "status_code", "error", "retry_after")
-        return [dict(zip(keys, r)) for r in rows]
+        out = []
+        for rid, attempt, started, finished, outcome, code, error, retry_after in rows:
+            try:
+                out.append(
+                    {
+                        "attempt": integer(attempt, "attempt"),
+                        "started_at": finite(started, "started_at"),
+                        "finished_at": optional_finite(finished, "finished_at"),
+                        "outcome": one_of(outcome, DELIVERY_OUTCOMES, "outcome"),
+                        "status_code": None if code is None else integer(code, "status_code"),
+                        "error": None if error is None else text(error, "error"),
+                        "retry_after": optional_finite(retry_after, "retry_after"),
+                    }
+                )
+            except RowError as exc:
+                self.store.bad_rows.report("deliveries", rid, str(exc))
+        return out
+
+    def audit(self) -> list[int]:
+        """Find outbox rows no claim will ever pick up or that cannot be read (unknown state or kind,
+        non-numeric bookkeeping); each is warned about once and counted, and kept as it is (its fate
+        is unknown: it may have been sent). Returns their ids. One scan of the table; the alerting
+        service runs it at start and hourly."""
+        with self.store._lock:
+            rows = self.store.conn.execute(
+                "SELECT id, state, kind, attempts, created_at, lease_until FROM notifications WHERE"
+                f" state NOT IN ({_sql_list(NOTIFICATION_STATES)}) OR kind NOT IN ({_sql_list(NOTIFICATION_KINDS)})"
+                " OR typeof(attempts) != 'integer' OR typeof(created_at) NOT IN ('integer', 'real')"
+                " OR abs(created_at) > 1.7976931348623157e308"
+                " OR (state = 'sending' AND " + _NOT_A_TIME.format(col="lease_until") + ")"
+            ).fetchall()
+        for rid, state, kind, attempts, created, lease in rows:
+            problems = []
+            if state == "sending" and not _is_time(lease):
+                problems.append("lease_until: not a time (claimed again at once)")
+            for fn, args in (
+                (one_of, (state, NOTIFICATION_STATES, "state")), (one_of, (kind, NOTIFICATION_KINDS, "kind")),
+                (integer, (attempts, "attempts")), (finite, (created, "created_at")),
+            ):
+                try:
+                    fn(*args)
+                except RowError as exc:
+                    problems.append(str(exc))
+            self.store.bad_rows.report("notifications", rid, "; ".join(problems) or "unreadable")
+        return [int(r[0]) for r in rows]
+
+
+    def check_rows(self) -> list[UnreadableRow]:
+        """Every unreadable row of the alerting tables (full scans, for ``slotui state check``): alert
+        states, groups, outbox rows (payload decoded too) and delivery attempts. Nothing is changed."""
+        with self.store._lock:
+            conn = self.store.conn
+            self.load_states(conn)
+            self.load_groups(conn)
+            self.audit()
+            self.history(limit=-1)
+            ids = [int(r[0]) for r in conn.execute("SELECT DISTINCT notification_id FROM deliveries")]
+        for nid in ids:
+            self.deliveries(nid)
+        tables = ("alert_states", "alert_groups", "notifications", "deliveries")
+        return [r for r in self.store.bad_rows.rows() if r.table in tables]
+
+
+_STATE_SELECT = "SELECT fingerprint, slo, severity, state, data FROM alert_states"
+
+#: Values of the outbox's and delivery log's enum columns (the CHECK constraints of :mod:`slotui.store`).
+NOTIFICATION_KINDS: tuple[str, ...] = ("trigger", "resolve", "test", "acknowledge")
+NOTIFICATION_STATES: tuple[str, ...] = ("pending", "sending", "delivered", "failed")
+DELIVERY_OUTCOMES: tuple[str, ...] = ("delivered", "retry", "failed")
+
+#: SQL: the column holds no usable time (NULL, text, blob or infinite).
+_NOT_A_TIME = "({col} IS NULL OR typeof({col}) NOT IN ('integer', 'real') OR abs({col}) > 1.7976931348623157e308)"
+
+
+def _is_time(value: object) -> bool:
+    try:
+        finite(value, "")
+    except RowError:
+        return False
+    return True
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _notification(payload: object) -> Notification:
+    """Decode an outbox payload; :class:`RowError` (naming no value: payloads hold URLs) when it does not."""
+    if not isinstance(payload, str):
+        raise RowError(f"payload: expected JSON text, got {describe(payload)}")
+    try:
+        return Notification.from_json(payload)
+    except Exception as exc:
+        raise RowError(reason_of(exc, "payload")) from None
 
 
 def _channel_filter(

@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from slotui.store import Store
 
 
+#: Seconds between two scans of the outbox for rows no dispatcher will pick up (:meth:`Outbox.audit`).
+AUDIT_EVERY = 3600.0
+
+
 class UnknownTarget(ValueError):
     """``fire_test`` was given an SLO or channel that is not configured (message lists the known ones)."""
 
@@ -93,6 +97,7 @@ class Alerting:
         #: (data_version, states, groups) as last committed by this instance
         self._cache: tuple[int, dict, dict] | None = None
         self._version = -1
+        self._next_audit = float("-inf")
 
     @classmethod
     def from_config(
@@ -161,6 +166,14 @@ class Alerting:
         self.last_report = report
         for result in report.results:
             self.specs.setdefault(result.spec.name, result.spec)
+        if now >= self._next_audit:
+            self._next_audit = now + AUDIT_EVERY
+            try:
+                self.outbox.audit()
+            except Exception as exc:  # the audit only reports; it must never stop alerting
+                from slotui.bad_rows import log
+
+                log.warning("state file: outbox audit failed: %s", type(exc).__name__)
         try:
             with self.store.transaction() as conn:
                 states, groups = self._load(conn)

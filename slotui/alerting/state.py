@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from slotui.alerting.notification import Alert
+from slotui.bad_rows import RowError, describe, finite, integer, one_of, optional_finite, str_dict, str_list, text
 from slotui.formatting import format_duration
 
 AlertLifecycle = Literal["pending", "firing", "resolved"]
+_LIFECYCLE: tuple[str, ...] = ("pending", "firing", "resolved")
 
 #: Severities from least to most severe.
 SEVERITIES: tuple[str, ...] = ("warning", "critical", "page")
@@ -154,27 +156,34 @@ class AlertRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AlertRecord:
+        """Decode a stored record; raises :class:`~slotui.bad_rows.RowError` (a ValueError) naming the
+        field when a key is missing, a severity or state is unknown, or a value has the wrong type."""
+        if not isinstance(data, dict):
+            raise RowError(f"data: expected a JSON object, got {describe(data)}")
+        for key in ("fingerprint", "slo", "severity", "state", "active_since"):
+            if key not in data:
+                raise RowError(f"data: missing key {key!r}")
         return cls(
-            fingerprint=str(data["fingerprint"]),
-            slo=str(data["slo"]),
-            severity=str(data["severity"]),
-            state=data["state"],
-            active_since=float(data["active_since"]),
-            fired_at=_opt_float(data.get("fired_at")),
-            resolved_at=_opt_float(data.get("resolved_at")),
-            last_eval=float(data.get("last_eval") or 0.0),
-            transition_id=int(data.get("transition_id") or 0),
-            acked_at=_opt_float(data.get("acked_at")),
-            acked_by=data.get("acked_by"),
-            silenced_by=tuple(data.get("silenced_by") or ()),
+            fingerprint=text(data["fingerprint"], "data.fingerprint"),
+            slo=text(data["slo"], "data.slo"),
+            severity=one_of(data["severity"], SEVERITIES, "data.severity"),
+            state=one_of(data["state"], _LIFECYCLE, "data.state"),  # type: ignore[arg-type]
+            active_since=finite(data["active_since"], "data.active_since"),
+            fired_at=optional_finite(data.get("fired_at"), "data.fired_at"),
+            resolved_at=optional_finite(data.get("resolved_at"), "data.resolved_at"),
+            last_eval=optional_finite(data.get("last_eval"), "data.last_eval") or 0.0,
+            transition_id=integer(data.get("transition_id") or 0, "data.transition_id"),
+            acked_at=optional_finite(data.get("acked_at"), "data.acked_at"),
+            acked_by=_opt_text(data.get("acked_by"), "data.acked_by"),
+            silenced_by=tuple(str_list(data.get("silenced_by"), "data.silenced_by")),
             inhibited=bool(data.get("inhibited")),
             escalated=bool(data.get("escalated")),
-            group_key=data.get("group_key"),
-            labels=dict(data.get("labels") or {}),
-            annotations=dict(data.get("annotations") or {}),
-            context=dict(data.get("context") or {}),
-            options=dict(data.get("options") or {}),
-            updated_at=float(data.get("updated_at") or 0.0),
+            group_key=_opt_text(data.get("group_key"), "data.group_key"),
+            labels=str_dict(data.get("labels"), "data.labels"),
+            annotations=str_dict(data.get("annotations"), "data.annotations"),
+            context=_dict(data.get("context"), "data.context"),
+            options=str_dict(data.get("options"), "data.options"),
+            updated_at=optional_finite(data.get("updated_at"), "data.updated_at") or 0.0,
         )
 
 
@@ -196,11 +205,14 @@ class SentEntry:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentEntry:
+        """Raises :class:`~slotui.bad_rows.RowError` for a value of the wrong type."""
+        if not isinstance(data, dict):
+            raise RowError(f"data.sent: expected an object per channel, got {describe(data)}")
         return cls(
-            firing=tuple(data.get("firing") or ()),
-            resolved=tuple(data.get("resolved") or ()),
-            at=_opt_float(data.get("at")),
-            seq=int(data.get("seq") or 0),
+            firing=tuple(str_list(data.get("firing"), "data.sent.firing")),
+            resolved=tuple(str_list(data.get("resolved"), "data.sent.resolved")),
+            at=optional_finite(data.get("at"), "data.sent.at"),
+            seq=integer(data.get("seq") or 0, "data.sent.seq"),
         )
 
 
@@ -258,18 +270,32 @@ class GroupRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GroupRecord:
+        """Decode a stored group; raises :class:`~slotui.bad_rows.RowError` naming the field."""
+        if not isinstance(data, dict):
+            raise RowError(f"data: expected a JSON object, got {describe(data)}")
+        if "key" not in data:
+            raise RowError("data: missing key 'key'")
+        sent = _dict(data.get("sent"), "data.sent")
         return cls(
-            key=str(data["key"]),
-            labels=dict(data.get("labels") or {}),
-            options=dict(data.get("options") or {}),
-            created_at=float(data.get("created_at") or 0.0),
-            next_flush=_opt_float(data.get("next_flush")),
+            key=text(data["key"], "data.key"),
+            labels=str_dict(data.get("labels"), "data.labels"),
+            options=str_dict(data.get("options"), "data.options"),
+            created_at=optional_finite(data.get("created_at"), "data.created_at") or 0.0,
+            next_flush=optional_finite(data.get("next_flush"), "data.next_flush"),
             flushed=bool(data.get("flushed")),
-            members=list(data.get("members") or ()),
-            sent={k: SentEntry.from_dict(v) for k, v in (data.get("sent") or {}).items()},
-            updated_at=float(data.get("updated_at") or 0.0),
+            members=str_list(data.get("members"), "data.members"),
+            sent={k: SentEntry.from_dict(v) for k, v in sent.items()},
+            updated_at=optional_finite(data.get("updated_at"), "data.updated_at") or 0.0,
         )
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _opt_text(value: Any, column: str) -> str | None:
+    return None if value is None else text(value, column)
+
+
+def _dict(value: Any, column: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError(f"{column}: expected a JSON object, got {describe(value)}")
+    return dict(value)

@@ -64,7 +64,9 @@ class Daemon:
         from slotui.output.exposition import render
 
         report = self.engine.last_report
-        return render(report, health=self.engine.health) if report is not None else ""
+        store = self.engine.store
+        bad_rows = store.bad_rows.counts() if store is not None else None
+        return render(report, health=self.engine.health, bad_rows=bad_rows) if report is not None else ""
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -22,6 +22,8 @@ Families (labels in braces):
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
 - ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
 - ``slotui_last_evaluation_timestamp_seconds``
+- ``slotui_state_bad_rows{table}``: unreadable rows of the state file this process skipped (and
+  warned about), per table, each row counted once; falls when a row is rewritten (when given)
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def render(
     *,
     health: Mapping[str, Any] | None = None,
     sources: Iterable[str] | None = None,
+    bad_rows: Mapping[str, int] | None = None,
 ) -> str:
     """The report as Prometheus text format 0.0.4.
 
@@ -104,6 +107,8 @@ def render(
     ``latency`` (seconds or None), such as :class:`slotui.sources.base.SourceHealth`;
     without it, a source is up unless it is in ``report.source_errors``.
     ``sources`` adds source names that have no SLO in the report.
+    ``bad_rows`` maps state tables to their count of unreadable rows
+    (:meth:`slotui.bad_rows.BadRows.counts`).
     """
     f = _Families()
     fam = f.family
@@ -125,6 +130,7 @@ def render(
     fam("slotui_slos", "Number of SLOs evaluated.")
     fam("slotui_overall_compliance_ratio", "Share of SLOs meeting their target.")
     fam("slotui_last_evaluation_timestamp_seconds", "Time of the last evaluation (Unix seconds).")
+    fam("slotui_state_bad_rows", "Unreadable rows of the state file skipped and warned about, per table.")
 
     for r in report.results:
         slo = {"slo": r.spec.name}
@@ -177,4 +183,6 @@ def render(
     f.add("slotui_slos", {}, len(report.results))
     f.add("slotui_overall_compliance_ratio", {}, report.overall_compliance)
     f.add("slotui_last_evaluation_timestamp_seconds", {}, report.evaluated_at)
+    for table, count in (bad_rows or {}).items():
+        f.add("slotui_state_bad_rows", {"table": table}, count)
     return f.text()
