@@ -26,13 +26,14 @@ past moment sees what was there then.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.record_values import FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
 
@@ -86,18 +87,7 @@ def _dependency_order(compiled: Mapping[str, Expression]) -> list[str]:
     return order
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    kind = type(value)
-    if kind is float:
-        return value if value == value else None
-    if kind is int or kind is bool:
-        return float(value)
-    if isinstance(value, (int, float)):
-        f = float(value)
-        return f if f == f else None
-    return None
+_INF = float("inf")
 
 
 @dataclass
@@ -105,28 +95,57 @@ class _ValueDef:
     value: Expression
     where: Expression | None
     series: ValueSeries
+    skipped: SkipCounts = field(default_factory=SkipCounts)
+
+    def __post_init__(self) -> None:
+        self.screen = FieldScreen(self.value.names)
+        # the lowest value taken without a second look: 0 when the expression reads a latency,
+        # duration, token count or cost (a negative one is refused and counted)
+        self.low = 0.0 if any(nonneg for _, _, nonneg in self.screen.fields) else -_INF
 
     @property
     def names(self) -> frozenset[str]:
         return self.value.names | (self.where.names if self.where else frozenset())
+
+    def number(self, record: Record, v: Any, count: bool = True) -> float | None:
+        """``v`` (the expression's value for ``record``) as a finite float, or None when the SLI
+        cannot use it; a value that is not null is counted with its reason when ``count``."""
+        problem = self.screen.numeric_problem(record)
+        if problem is None:
+            kind = type(v)
+            if v is None:
+                return None
+            if kind is float or kind is int:
+                try:
+                    f = float(v)
+                except OverflowError:
+                    f = _INF
+                if f - f == 0.0:
+                    return f
+                problem = f"{self.value.text} not finite"
+            else:
+                problem = value_problem(self.value.text, v, False) or f"{self.value.text} not a number"
+        if count:
+            self.skipped.add(problem)
+        return None
 
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length
+        low = self.low
+        screened = self.screen.fields and self.value.field is None  # an expression over fields
         last_key = None
         times = values = None
         for r in records:
             if where is not None and not truthy(where(r)):
                 continue
             v = get(r)
-            if type(v) is not float:
-                v = _number(v)
+            if type(v) is not float or not (low <= v < _INF) or screened:
+                v = self.number(r, v)
                 if v is None:
                     continue
-            elif v != v:
-                continue
             t = r["time"]
             key = int(t // length)
             if key != last_key:
@@ -138,7 +157,7 @@ class _ValueDef:
     def retract(self, record: Record) -> None:
         if self.where is not None and not self.where.test(record):
             return
-        v = _number(self.value.evaluate(record))
+        v = self.number(record, self.value.evaluate(record), count=False)
         if v is not None:
             self.series.remove(record["time"], v)
 
@@ -148,6 +167,10 @@ class _RatioDef:
     good: Expression
     total: Expression | None
     series: RatioSeries
+    skipped: SkipCounts = field(default_factory=SkipCounts)
+
+    def __post_init__(self) -> None:
+        self.screen = FieldScreen(self.names)
 
     @property
     def names(self) -> frozenset[str]:
@@ -158,11 +181,18 @@ class _RatioDef:
         total = self.total.function if self.total is not None else None
         series = self.series
         length = series.length
+        screen = self.screen.condition_problem if self.screen else None
+        skip = self.skipped.add
         last_key = None
         times = flags = None
         for r in records:
             if total is not None and not truthy(total(r)):
                 continue
+            if screen is not None:
+                problem = screen(r)
+                if problem is not None:
+                    skip(problem)
+                    continue
             g = good(r)
             t = r["time"]
             key = int(t // length)
@@ -174,6 +204,8 @@ class _RatioDef:
 
     def retract(self, record: Record) -> None:
         if self.total is not None and not self.total.test(record):
+            return
+        if self.screen and self.screen.condition_problem(record) is not None:
             return
         self.series.remove(record["time"], self.good.test(record))
 
@@ -249,6 +281,7 @@ class SeriesBook:
         self._memo.clear()
         for d in self._ordered:
             d.series.clear()
+            d.skipped.clear()
 
     def ingest(self, records: Sequence[Record]) -> None:
         """Add records (each with a float ``time``) to every series."""
@@ -271,6 +304,9 @@ class SeriesBook:
     def answer(self, spec: SLOSpec, now: float, **extra: Any) -> SLIData:
         """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
         definition = self.defs[spec_key(spec)]
+        skipped = definition.skipped.note()
+        if skipped:
+            extra["note"] = "; ".join(part for part in (extra.get("note"), skipped) if part)
         start, _length = period_bounds(spec, now)
         if self._memo and self._memo_now != now:
             self._memo.clear()  # answers are shared within one moment only
@@ -291,11 +327,15 @@ class SeriesBook:
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
         agg = spec_agg(spec)
         series = definition.series
-        value = series.window(agg, now - spec.window, now)
         memo_key = (id(definition), agg, start, now)
         slices = self._memo.get(memo_key)
         if slices is None:
             slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
+        try:
+            value = series.window(agg, now - spec.window, now)
+        except AggregateOverflow as exc:
+            # this SLO only: its values add up beyond the float range (the other SLOs answer)
+            return SLIData(error=f"{spec.sli_field}: {exc}", slices=slices, fetched_at=now, **extra)
         return SLIData(value=value, slices=slices, fetched_at=now, **extra)
 
 
