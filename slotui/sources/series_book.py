@@ -328,14 +328,14 @@ class SeriesBook:
         agg = spec_agg(spec)
         series = definition.series
         memo_key = (id(definition), agg, start, now)
-        slices = self._memo.get(memo_key)
-        if slices is None:
-            slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
         try:
+            slices = self._memo.get(memo_key)
+            if slices is None:
+                slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
             value = series.window(agg, now - spec.window, now)
         except AggregateOverflow as exc:
             # this SLO only: its values add up beyond the float range (the other SLOs answer)
-            return SLIData(error=f"{spec.sli_field}: {exc}", slices=slices, fetched_at=now, **extra)
+            return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
         return SLIData(value=value, slices=slices, fetched_at=now, **extra)
 
 
