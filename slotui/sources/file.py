@@ -110,7 +110,7 @@ class FileSource:
         self._json = JsonLineParser(self._time_of, time_field, columns)
         self._csv = CsvParser(self._time_of, time_field, columns)
         self._fast_json = time_field == "time" and not columns
-        self.book = SeriesBook()
+        self.book = SeriesBook(self.derived.inputs)
         self._problems: dict[str, str] = {}
         self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()

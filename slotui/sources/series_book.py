@@ -33,7 +33,7 @@ from slotui.config.expressions import Expression, ExpressionError, compile_expre
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
-from slotui.sources.record_values import FieldScreen, SkipCounts, value_problem
+from slotui.sources.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
 
@@ -51,9 +51,17 @@ class DerivedFields:
                 compiled[name] = compile_expression(text)
             except ExpressionError as exc:
                 raise ExpressionError(f"fields.{name}: {exc.message}", exc.column, text) from None
+        order = _dependency_order(compiled)
         self.order: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [
-            (name, compiled[name].function) for name in _dependency_order(compiled)
+            (name, compiled[name].function) for name in order
         ]
+        #: derived field -> the record fields (not derived) it is computed from, transitively
+        self.inputs: dict[str, frozenset[str]] = {}
+        for name in order:  # dependencies first
+            raw: set[str] = set()
+            for dep in compiled[name].names:
+                raw |= self.inputs.get(dep, {dep}) if dep != name else {dep}
+            self.inputs[name] = frozenset(raw)
 
     def __bool__(self) -> bool:
         return bool(self.order)
@@ -90,6 +98,14 @@ def _dependency_order(compiled: Mapping[str, Expression]) -> list[str]:
 _INF = float("inf")
 
 
+def _expand(names: frozenset[str], inputs: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """``names`` with every derived field replaced by the fields it is computed from (kept too)."""
+    out = set(names)
+    for name in names:
+        out |= inputs.get(name, frozenset())
+    return frozenset(out)
+
+
 @dataclass
 class _ValueDef:
     value: Expression
@@ -97,11 +113,14 @@ class _ValueDef:
     series: ValueSeries
     skipped: SkipCounts = field(default_factory=SkipCounts)
 
+    #: derived field -> the record fields it is computed from (their bad values are named)
+    inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
-        self.screen = FieldScreen(self.value.names)
+        self.screen = FieldScreen(_expand(self.value.names, self.inputs))
         # the lowest value taken without a second look: 0 when the expression reads a latency,
         # duration, token count or cost (a negative one is refused and counted)
-        self.low = 0.0 if any(nonneg for _, _, nonneg in self.screen.fields) else -_INF
+        self.low = 0.0 if any(nonneg for _, _, nonneg in self.screen.fields) else -FLOAT_MAX
 
     @property
     def names(self) -> frozenset[str]:
@@ -169,8 +188,10 @@ class _RatioDef:
     series: RatioSeries
     skipped: SkipCounts = field(default_factory=SkipCounts)
 
+    inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
-        self.screen = FieldScreen(self.names)
+        self.screen = FieldScreen(_expand(self.names, self.inputs))
 
     @property
     def names(self) -> frozenset[str]:
@@ -239,7 +260,9 @@ def spec_agg(spec: SLOSpec) -> Agg:
 class SeriesBook:
     """The series of a set of SLOs, fed with records, answering SLIData."""
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: Mapping[str, frozenset[str]] | None = None) -> None:
+        #: derived field -> the record fields it is computed from (see :class:`DerivedFields`)
+        self.inputs: Mapping[str, frozenset[str]] = inputs or {}
         self.defs: dict[SeriesKey, _ValueDef | _RatioDef] = {}
         self._ordered: list[_ValueDef | _RatioDef] = []
         #: the SLO that created each series, in order (another book built from them has the same layout)
@@ -263,6 +286,7 @@ class SeriesBook:
                 _compile(spec.good, "ratio.good"),
                 _compile(spec.total, "ratio.total") if spec.total else None,
                 RatioSeries(spec.slice),
+                inputs=self.inputs,
             )
         else:
             if not spec.sli_field:
@@ -272,6 +296,7 @@ class SeriesBook:
                 _compile(spec.sli_field, "sli.field"),
                 _compile(spec.sli_where, "sli.where") if spec.sli_where else None,
                 ValueSeries(spec.slice),
+                inputs=self.inputs,
             )
         self.defs[key] = definition
         self._ordered.append(definition)
