@@ -235,12 +235,15 @@ class FileSource:
             return
         if self._identity is not None and not self.follow:
             return
-        if identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns):
-            return  # unchanged since the last read
+        unchanged = identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns)
+        if unchanged and not self._fingerprint:
+            return
         try:
             with open(self.path, "rb") as fh:
                 if self._identity is not None and self._is_rotated(fh, identity, st.st_size):
-                    self._rotate()
+                    self._rotate()  # (a same-size rewrite in the same clock tick has the same mtime)
+                elif unchanged:
+                    return  # unchanged since the last read
                 self._identity = identity
                 self._mtime_ns = st.st_mtime_ns
                 self._skipping = self._cutoff is not None
