@@ -34,6 +34,8 @@ __all__ = [
     "Agg",
     "AggregateOverflow",
     "exact_sum",
+    "exact_mean",
+    "finite_sum",
     "parse_agg",
     "quantile_sorted",
     "kth_smallest",
@@ -104,6 +106,21 @@ def exact_sum(values: Iterable[float | Fraction]) -> float | Fraction:
         n, d = v.as_integer_ratio()
         total += n * (_DENOMINATOR // d)
     return sum(fractions, Fraction(total, _DENOMINATOR))
+
+
+def exact_mean(values: Sequence[float]) -> float | None:
+    """The mean of finite ``values`` (None when empty), finite even when their sum is not."""
+    if not values:
+        return None
+    total = exact_sum(values)
+    if type(total) is float:
+        return total / len(values)
+    return float(total / len(values))
+
+
+def finite_sum(values: Sequence[float]) -> float:
+    """The sum of finite ``values``; raises :class:`AggregateOverflow` beyond the float range."""
+    return _finite(exact_sum(values), "sum", len(values))
 
 
 def _finite(total: float | Fraction, what: str, count: int) -> float:
