@@ -6,11 +6,22 @@ Parquet when ``pyarrow`` is installed. ``format: auto`` picks CSV for
 ``.csv``/``.tsv``, Parquet for ``.parquet``/``.pq``, JSON lines otherwise (each
 line is recognised as a record, an evaluation result or an OTLP export).
 
-Following. The source remembers the byte offset it has read to (and the
-file's device and inode). A fetch reads only the bytes appended since; when
-the file shrank or was replaced (rotation, truncation) it starts again from
-the first byte and rebuilds its aggregates. Parquet files are re-read whole
-when their size or mtime changes.
+Following. The source remembers the byte offset it has read to, the file's
+device and inode, and its first bytes (up to ``FINGERPRINT``). A fetch reads
+only the bytes appended since. When the file at the path is not the one read
+so far -- shorter than what was read (``copytruncate``, truncation to 0), or
+its first bytes differ (``copytruncate`` followed by a rewrite longer than the
+old offset, a same-size rewrite, ``mv`` + new file, deleted and recreated even
+with a reused inode) -- the new file is read from its first byte and what was
+read before is kept (the window's history survives rotation). Another inode
+with the same first bytes is the same log moved or copied back: reading goes
+on at the offset. A UTF-8 BOM before the first line is skipped. Parquet files
+are re-read whole when their size or mtime changes.
+
+Values. Lines with JSON's non-standard ``NaN``/``Infinity``/``-Infinity`` or
+numbers beyond the double range are read (by the stdlib parser, after orjson
+refuses them); what a value an SLI cannot use means is decided per SLI (see
+:mod:`slotui.sources.record_values`).
 
 The last line without a newline. A file's last line may lack its newline
 (the Azure trace has none) or be half-written by a process still appending.

@@ -10,12 +10,18 @@ What an SLO's query part means here:
 
 - threshold SLO: ``sli_agg`` (mean, sum, count, min, max, pNN) over the values
   of ``sli_field`` (a field, derived field or any expression) of the records
-  matching ``sli_where``; records where the value is null or not a number are
-  skipped (``count`` counts the non-null values). ``value`` covers
+  matching ``sli_where``; records where the value is null are skipped, and
+  records where it is no usable number (non-finite, beyond the float range,
+  a boolean, a string, an object, a negative latency/duration/token/cost:
+  :mod:`slotui.sources.record_values`) are skipped and counted in the SLO's
+  note (``count`` counts the usable values). A sum beyond the float range is
+  that SLO's error. ``value`` covers
   ``[now - window, now)``; ``slices`` every slice whose start is in
   ``[now - period, now)``, the slice holding ``now`` cut at ``now``.
 - ratio SLO: events are the records matching ``total`` (all records when
-  unset); good events those also matching ``good``. ``buckets`` per slice as
+  unset); good events those also matching ``good``. A record whose
+  conditions read a non-finite number or a negative latency/duration/token/
+  cost is neither good nor bad: skipped and counted in the note. ``buckets`` per slice as
   above; ``windows`` hold exact counts over ``[now - w, now)`` for the SLO
   window and every burn-rate tier window.
 
