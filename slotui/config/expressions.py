@@ -29,8 +29,9 @@ of the item whose ``gen_ai.evaluation.name`` is NAME. Comparisons do not chain.
 Null semantics (SQL-like, never an exception per record):
 
 - a missing field is ``null``;
-- arithmetic with ``null`` gives ``null``; so does division or ``%`` by zero and
-  arithmetic on mismatched types (``"a" * 2``); ``+`` joins two strings;
+- arithmetic with ``null`` gives ``null``; so does division or ``%`` by zero,
+  arithmetic on mismatched types (``"a" * 2``) and on booleans (``true * 1000``:
+  a boolean is not a number); ``+`` joins two strings;
 - ``==``/``!=`` compare anything (``null == null`` is true); the ordering
   comparisons with a ``null`` or mismatched types are false;
 - ``and``/``or``/``not`` use truthiness (``null``, ``false``, ``0`` and ``""``
@@ -218,8 +219,8 @@ def _tokenize(text: str) -> list[_Token]:
 
 def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
-        if a is None or b is None:
-            return None
+        if a is None or b is None or a is True or a is False or b is True or b is False:
+            return None  # booleans are not numbers: true * 1000 is null, not 1000
         try:
             return op(a, b)
         except (TypeError, ZeroDivisionError, OverflowError, ValueError):

@@ -26,11 +26,16 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import repeat
 from typing import Any, Callable, Iterable, Sequence
 
 __all__ = [
     "Agg",
+    "AggregateOverflow",
+    "exact_sum",
+    "exact_mean",
+    "finite_sum",
     "parse_agg",
     "quantile_sorted",
     "kth_smallest",
@@ -77,6 +82,65 @@ def parse_agg(text: str) -> Agg:
     )
 
 
+class AggregateOverflow(ArithmeticError):
+    """An aggregate beyond the float range (a sum of values near 1e308): the SLI cannot be told."""
+
+
+_DENOMINATOR = 2**1074  # every finite double is an integer multiple of 2**-1074
+
+
+def exact_sum(values: Iterable[float | Fraction]) -> float | Fraction:
+    """The sum of finite ``values``: :func:`math.fsum` (correctly rounded), or the exact
+    :class:`~fractions.Fraction` when an intermediate sum leaves the float range (two 1e308)."""
+    values = values if isinstance(values, (list, tuple, array)) else list(values)
+    try:
+        return math.fsum(values)
+    except (OverflowError, TypeError):
+        pass
+    total = 0
+    fractions: list[Fraction] = []
+    for v in values:
+        if type(v) is Fraction:
+            fractions.append(v)
+            continue
+        n, d = v.as_integer_ratio()
+        total += n * (_DENOMINATOR // d)
+    return sum(fractions, Fraction(total, _DENOMINATOR))
+
+
+def exact_mean(values: Sequence[float]) -> float | None:
+    """The mean of finite ``values`` (None when empty), finite even when their sum is not."""
+    if not values:
+        return None
+    total = exact_sum(values)
+    if type(total) is float:
+        return total / len(values)
+    return float(total / len(values))
+
+
+def finite_sum(values: Sequence[float]) -> float:
+    """The sum of finite ``values``; raises :class:`AggregateOverflow` beyond the float range."""
+    return _finite(exact_sum(values), "sum", len(values))
+
+
+def _finite(total: float | Fraction, what: str, count: int) -> float:
+    try:
+        value = float(total)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise AggregateOverflow(f"the {what} of {count} values is beyond the float range (about 1.8e308)")
+    return value
+
+
+def _lerp(a: float, b: float, f: float) -> float:
+    """``a + (b - a) * f`` (the quantile definition), without overflow when ``b - a`` would."""
+    span = b - a
+    if span - span == 0.0:
+        return a + span * f
+    return a * (1.0 - f) + b * f
+
+
 def quantile_sorted(values: Sequence[float], q: float) -> float | None:
     """Linear-interpolation quantile (DuckDB ``quantile_cont``) of sorted ``values``; None when empty."""
     n = len(values)
@@ -88,7 +152,7 @@ def quantile_sorted(values: Sequence[float], q: float) -> float | None:
     if lo == hi:
         return float(values[lo])
     a, b = values[lo], values[hi]
-    return a + (b - a) * (h - lo)
+    return _lerp(a, b, h - lo)
 
 
 # --------------------------------------------------------------------------- selection across sorted runs
@@ -161,7 +225,7 @@ def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
         return a
     b = a if _count_le(runs, a) >= lo + 2 else _next_after(runs, a)
     assert b is not None
-    return a + (b - a) * (h - lo)
+    return _lerp(a, b, h - lo)
 
 
 # --------------------------------------------------------------------------- value series
@@ -182,7 +246,7 @@ class _ValueSlice:
         self.times = array("d")
         self.values = array("d")
         self._sorted: list[float] | None = None
-        self._sum: float | None = None
+        self._sum: float | Fraction | None = None
         self._min: float | None = None
         self._max: float | None = None
 
@@ -197,9 +261,9 @@ class _ValueSlice:
             self._sorted = sorted(self.values)
         return self._sorted
 
-    def total(self) -> float:
+    def total(self) -> float | Fraction:
         if self._sum is None:
-            self._sum = math.fsum(self.values)
+            self._sum = exact_sum(self.values)
         return self._sum
 
     def minimum(self) -> float:
@@ -224,7 +288,7 @@ class WindowAccumulator:
     def __init__(self, agg: Agg) -> None:
         self.agg = agg
         self.count = 0
-        self.sums: list[float] = []
+        self.sums: list[float | Fraction] = []
         self.lo: float | None = None
         self.hi: float | None = None
         self.runs: list[Sequence[float]] = []
@@ -246,7 +310,7 @@ class WindowAccumulator:
         elif kind == "quantile":
             self.runs.append(sl.sorted_values())
 
-    def add_summary(self, count: int, total: float, lo: float, hi: float,
+    def add_summary(self, count: int, total: float | Fraction, lo: float, hi: float,
                     run: Callable[[], Sequence[float]] | None = None) -> None:
         """A group of ``count`` values with sum ``total``, min ``lo``, max ``hi``;
         ``run()`` gives them sorted (called only for quantiles)."""
@@ -270,7 +334,7 @@ class WindowAccumulator:
         kind = self.agg.kind
         self.count += len(values)
         if kind in ("mean", "sum"):
-            self.sums.append(math.fsum(values))
+            self.sums.append(exact_sum(values))
         elif kind == "min":
             m = min(values)
             self.lo = m if self.lo is None or m < self.lo else self.lo
@@ -288,9 +352,12 @@ class WindowAccumulator:
         if kind == "count":
             return float(self.count)
         if kind == "sum":
-            return math.fsum(self.sums)
+            return _finite(exact_sum(self.sums), "sum", self.count)
         if kind == "mean":
-            return math.fsum(self.sums) / self.count
+            total = exact_sum(self.sums)
+            if type(total) is float:
+                return total / self.count
+            return _finite(total / self.count, "mean", self.count)
         if kind == "min":
             return self.lo
         if kind == "max":

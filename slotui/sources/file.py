@@ -6,11 +6,22 @@ Parquet when ``pyarrow`` is installed. ``format: auto`` picks CSV for
 ``.csv``/``.tsv``, Parquet for ``.parquet``/``.pq``, JSON lines otherwise (each
 line is recognised as a record, an evaluation result or an OTLP export).
 
-Following. The source remembers the byte offset it has read to (and the
-file's device and inode). A fetch reads only the bytes appended since; when
-the file shrank or was replaced (rotation, truncation) it starts again from
-the first byte and rebuilds its aggregates. Parquet files are re-read whole
-when their size or mtime changes.
+Following. The source remembers the byte offset it has read to, the file's
+device and inode, and its first bytes (up to ``FINGERPRINT``). A fetch reads
+only the bytes appended since. When the file at the path is not the one read
+so far -- shorter than what was read (``copytruncate``, truncation to 0), or
+its first bytes differ (``copytruncate`` followed by a rewrite longer than the
+old offset, a same-size rewrite, ``mv`` + new file, deleted and recreated even
+with a reused inode) -- the new file is read from its first byte and what was
+read before is kept (the window's history survives rotation). Another inode
+with the same first bytes is the same log moved or copied back: reading goes
+on at the offset. A UTF-8 BOM before the first line is skipped. Parquet files
+are re-read whole when their size or mtime changes.
+
+Values. Lines with JSON's non-standard ``NaN``/``Infinity``/``-Infinity`` or
+numbers beyond the double range are read (by the stdlib parser, after orjson
+refuses them); what a value an SLI cannot use means is decided per SLI (see
+:mod:`slotui.sources.record_values`).
 
 The last line without a newline. A file's last line may lack its newline
 (the Azure trace has none) or be half-written by a process still appending.
@@ -56,7 +67,8 @@ from slotui.sources.records import (
     JsonLineParser,
     Malformed,
     TimeParser,
-    loads_json,
+    fast_loads,
+    lenient_loads,
     JSON_ERRORS,
     add_evaluations,
 )
@@ -70,6 +82,9 @@ JOIN_MEMORY = 20_000
 CHUNK = 8 * 1024 * 1024
 #: appends larger than this are parsed in a worker thread
 THREAD_THRESHOLD = 1024 * 1024
+#: how many first bytes of the file recognise it (rotation and rewrite detection)
+FINGERPRINT = 4096
+BOM = b"\xef\xbb\xbf"
 
 Record = dict[str, Any]
 
@@ -106,7 +121,7 @@ class FileSource:
         self._json = JsonLineParser(self._time_of, time_field, columns)
         self._csv = CsvParser(self._time_of, time_field, columns)
         self._fast_json = time_field == "time" and not columns
-        self.book = SeriesBook()
+        self.book = SeriesBook(self.derived.inputs)
         self._problems: dict[str, str] = {}
         self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()
@@ -127,6 +142,7 @@ class FileSource:
         self._line_no = 0  # complete lines consumed
         self._identity: tuple[int, int] | None = None
         self._size = 0
+        self._fingerprint = b""  # the first bytes of the file read (up to FINGERPRINT), to recognise it
         self._mtime_ns = 0
         self._tail: tuple[int, list[Record]] | None = None  # (byte length, records) of a consumed unterminated line
         self._held: str | None = None  # why an unterminated last line is held
@@ -140,6 +156,8 @@ class FileSource:
         self._eval_only: set[Any] = set()
         self._csv.reset()
         self.records = 0
+        #: times the file at the path was found rotated, truncated or replaced (history kept)
+        self.rotations = 0
 
     def _restart(self) -> None:
         self._reset_state()
@@ -166,7 +184,7 @@ class FileSource:
             st = os.stat(self.path)
         except OSError:
             return 0
-        if self._identity != (st.st_dev, st.st_ino) or st.st_size < self._size:
+        if self._identity != (st.st_dev, st.st_ino) or st.st_size < self._offset:
             return st.st_size
         return st.st_size - self._offset
 
@@ -220,28 +238,64 @@ class FileSource:
         except OSError as exc:
             raise SourceError(f"{self.path}: {exc.strerror or exc}") from None
         identity = (st.st_dev, st.st_ino)
-        if self._identity is not None and (identity != self._identity or st.st_size < self._size):
-            self._restart()
         if self.format == "parquet":
-            if (st.st_size, st.st_mtime_ns) != (self._size, self._mtime_ns) or self._identity is None:
+            if (st.st_size, st.st_mtime_ns) != (self._size, self._mtime_ns) or self._identity != identity:
                 self._restart()
                 self._read_parquet()
             self._identity, self._size, self._mtime_ns = identity, st.st_size, st.st_mtime_ns
             return
         if self._identity is not None and not self.follow:
             return
-        if identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns):
-            return  # unchanged since the last read
-        self._identity = identity
-        self._mtime_ns = st.st_mtime_ns
-        self._skipping = self._cutoff is not None
+        unchanged = identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns)
+        if unchanged and not self._fingerprint:
+            return
         try:
             with open(self.path, "rb") as fh:
+                if self._identity is not None and self._is_rotated(fh, identity, st.st_size):
+                    self._rotate()  # (a same-size rewrite in the same clock tick has the same mtime)
+                elif unchanged:
+                    return  # unchanged since the last read
+                self._identity = identity
+                self._mtime_ns = st.st_mtime_ns
+                self._skipping = self._cutoff is not None
+                if self._offset == 0 and self._tail is None and fh.read(3) == BOM:
+                    self._offset = 3  # a UTF-8 byte order mark is not part of the first line
                 fh.seek(self._offset)
                 self._read_from(fh)
                 self._size = max(st.st_size, fh.tell())
+                if len(self._fingerprint) < min(FINGERPRINT, self._size):
+                    fh.seek(0)
+                    self._fingerprint = fh.read(FINGERPRINT)
         except OSError as exc:
             raise SourceError(f"{self.path}: {exc.strerror or exc}") from None
+
+    def _is_rotated(self, fh: Any, identity: tuple[int, int], size: int) -> bool:
+        """Whether the file now at the path is not the one read so far.
+
+        Shorter than what was read: truncated (``copytruncate``, ``: > file``). First bytes
+        different from the ones read: rewritten or replaced (``copytruncate`` followed by more
+        than was read before, a same-size rewrite, ``mv`` + new file, deleted and recreated with a
+        reused inode). Another inode with the same first bytes is the same log moved or copied
+        (an editor's save, ``cp`` back): reading goes on at the offset.
+        """
+        if size < self._size or size < self._offset:
+            return True
+        fingerprint = self._fingerprint
+        if fingerprint:
+            return fh.read(len(fingerprint)) != fingerprint
+        return identity != self._identity and self._offset > 0
+
+    def _rotate(self) -> None:
+        """Start reading the file at the path from its first byte, keeping what was read before:
+        records of the rotated file stay in the series (the window's history is not lost)."""
+        self._offset = 0
+        self._line_no = 0
+        self._size = 0
+        self._tail = None
+        self._held = None
+        self._fingerprint = b""
+        self._csv.reset()
+        self.rotations += 1
 
     def _read_from(self, fh: Any) -> None:
         carry = b""
@@ -309,7 +363,7 @@ class FileSource:
         batch: list[Record] = []
         append = batch.append
         time_of = self._time_of
-        loads = loads_json
+        loads = fast_loads
         fast = self._fast_json
         eval_only = self._eval_only
         recent_append = self._recent.append
@@ -337,8 +391,11 @@ class FileSource:
             try:
                 obj = loads(line)
             except JSON_ERRORS as exc:
-                self._bad(base + i + 1, f"not JSON ({str(exc)[:60]})")
-                continue
+                try:  # NaN/Infinity, numbers beyond the double range: read, judged per SLI
+                    obj = lenient_loads(line)
+                except ValueError:
+                    self._bad(base + i + 1, f"not JSON ({str(exc)[:60]})")
+                    continue
             if fast and type(obj) is dict and "resourceSpans" not in obj and "event" not in obj:
                 # a plain request record: the common case, inlined
                 raw = obj.get("time")

@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.backfill import Measure, QueryError, RangeSource
+from slotui.sources.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
 from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
 from slotui.sources.values import NotANumber, count_number, sli_number
@@ -109,12 +110,7 @@ def _epoch(raw: Any) -> float | None:
 
 
 def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return quantile_sorted(sorted(values), q)  # interpolation that cannot overflow near 1e308
 
 
 class MLflowSource(RangeSource):
@@ -602,9 +598,12 @@ def _aggregate(values: list[float], agg_type: str, pct: float | None) -> float |
     if not values:
         return None
     if agg_type == "AVG":
-        return sum(values) / len(values)
+        return exact_mean(values)  # finite even when the sum of huge values is not
     if agg_type == "SUM":
-        return sum(values)
+        try:
+            return finite_sum(values)
+        except AggregateOverflow as exc:
+            raise QueryError(f"execution_time_ms: {exc}") from None
     if agg_type == "MIN":
         return min(values)
     if agg_type == "MAX":

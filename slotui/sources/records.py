@@ -41,12 +41,42 @@ from typing import Any
 try:  # orjson is an optional speed-up; the stdlib parser gives the same records
     import orjson as _orjson
 
-    loads_json = _orjson.loads
+    #: strict and fast: standard JSON only (no NaN/Infinity, no BOM, no numbers beyond the double range)
+    fast_loads = _orjson.loads
     JSON_ERRORS: tuple[type[Exception], ...] = (_orjson.JSONDecodeError, ValueError)
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
-    loads_json = json.loads
+    fast_loads = json.loads
     JSON_ERRORS = (ValueError,)
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def lenient_loads(data: bytes | str) -> Any:
+    """The stdlib parser, which also reads what writers produce beyond standard JSON:
+    ``NaN``, ``Infinity``, ``-Infinity`` (Python's ``json.dumps`` default), numbers beyond
+    the double range (``1e400`` is infinity) and a leading UTF-8 BOM. Raises ValueError."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+        if data.startswith(_BOM):
+            data = data[3:]
+        data = data.decode("utf-8")
+    elif data.startswith("\ufeff"):
+        data = data[1:]
+    return json.loads(data)
+
+
+def loads_json(data: bytes | str) -> Any:
+    """A JSON document: :data:`fast_loads` first, :func:`lenient_loads` for what it refuses.
+
+    Non-finite numbers come back as float NaN/inf; the SLIs decide what they mean
+    (a non-finite value is missing for the SLIs that use its field). Raises one of
+    :data:`JSON_ERRORS`.
+    """
+    try:
+        return fast_loads(data)
+    except JSON_ERRORS:
+        return lenient_loads(data)
 
 __all__ = [
     "EVALUATION_EVENT",

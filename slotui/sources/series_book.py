@@ -10,12 +10,18 @@ What an SLO's query part means here:
 
 - threshold SLO: ``sli_agg`` (mean, sum, count, min, max, pNN) over the values
   of ``sli_field`` (a field, derived field or any expression) of the records
-  matching ``sli_where``; records where the value is null or not a number are
-  skipped (``count`` counts the non-null values). ``value`` covers
+  matching ``sli_where``; records where the value is null are skipped, and
+  records where it is no usable number (non-finite, beyond the float range,
+  a boolean, a string, an object, a negative latency/duration/token/cost:
+  :mod:`slotui.sources.record_values`) are skipped and counted in the SLO's
+  note (``count`` counts the usable values). A sum beyond the float range is
+  that SLO's error. ``value`` covers
   ``[now - window, now)``; ``slices`` every slice whose start is in
   ``[now - period, now)``, the slice holding ``now`` cut at ``now``.
 - ratio SLO: events are the records matching ``total`` (all records when
-  unset); good events those also matching ``good``. ``buckets`` per slice as
+  unset); good events those also matching ``good``. A record whose
+  conditions read a non-finite number or a negative latency/duration/token/
+  cost is neither good nor bad: skipped and counted in the note. ``buckets`` per slice as
   above; ``windows`` hold exact counts over ``[now - w, now)`` for the SLO
   window and every burn-rate tier window.
 
@@ -26,13 +32,14 @@ past moment sees what was there then.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
 
@@ -50,9 +57,17 @@ class DerivedFields:
                 compiled[name] = compile_expression(text)
             except ExpressionError as exc:
                 raise ExpressionError(f"fields.{name}: {exc.message}", exc.column, text) from None
+        order = _dependency_order(compiled)
         self.order: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [
-            (name, compiled[name].function) for name in _dependency_order(compiled)
+            (name, compiled[name].function) for name in order
         ]
+        #: derived field -> the record fields (not derived) it is computed from, transitively
+        self.inputs: dict[str, frozenset[str]] = {}
+        for name in order:  # dependencies first
+            raw: set[str] = set()
+            for dep in compiled[name].names:
+                raw |= self.inputs.get(dep, {dep}) if dep != name else {dep}
+            self.inputs[name] = frozenset(raw)
 
     def __bool__(self) -> bool:
         return bool(self.order)
@@ -86,18 +101,15 @@ def _dependency_order(compiled: Mapping[str, Expression]) -> list[str]:
     return order
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    kind = type(value)
-    if kind is float:
-        return value if value == value else None
-    if kind is int or kind is bool:
-        return float(value)
-    if isinstance(value, (int, float)):
-        f = float(value)
-        return f if f == f else None
-    return None
+_INF = float("inf")
+
+
+def _expand(names: frozenset[str], inputs: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """``names`` with every derived field replaced by the fields it is computed from (kept too)."""
+    out = set(names)
+    for name in names:
+        out |= inputs.get(name, frozenset())
+    return frozenset(out)
 
 
 @dataclass
@@ -105,28 +117,60 @@ class _ValueDef:
     value: Expression
     where: Expression | None
     series: ValueSeries
+    skipped: SkipCounts = field(default_factory=SkipCounts)
+
+    #: derived field -> the record fields it is computed from (their bad values are named)
+    inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.screen = FieldScreen(_expand(self.value.names, self.inputs))
+        # the lowest value taken without a second look: 0 when the expression reads a latency,
+        # duration, token count or cost (a negative one is refused and counted)
+        self.low = 0.0 if any(nonneg for _, _, nonneg in self.screen.fields) else -FLOAT_MAX
 
     @property
     def names(self) -> frozenset[str]:
         return self.value.names | (self.where.names if self.where else frozenset())
+
+    def number(self, record: Record, v: Any, count: bool = True) -> float | None:
+        """``v`` (the expression's value for ``record``) as a finite float, or None when the SLI
+        cannot use it; a value that is not null is counted with its reason when ``count``."""
+        problem = self.screen.numeric_problem(record)
+        if problem is None:
+            kind = type(v)
+            if v is None:
+                return None
+            if kind is float or kind is int:
+                try:
+                    f = float(v)
+                except OverflowError:
+                    f = _INF
+                if f - f == 0.0:
+                    return f
+                problem = f"{self.value.text} not finite"
+            else:
+                problem = value_problem(self.value.text, v, False) or f"{self.value.text} not a number"
+        if count:
+            self.skipped.add(problem)
+        return None
 
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length
+        low = self.low
+        screened = self.screen.fields and self.value.field is None  # an expression over fields
         last_key = None
         times = values = None
         for r in records:
             if where is not None and not truthy(where(r)):
                 continue
             v = get(r)
-            if type(v) is not float:
-                v = _number(v)
+            if type(v) is not float or not (low <= v < _INF) or screened:
+                v = self.number(r, v)
                 if v is None:
                     continue
-            elif v != v:
-                continue
             t = r["time"]
             key = int(t // length)
             if key != last_key:
@@ -138,7 +182,7 @@ class _ValueDef:
     def retract(self, record: Record) -> None:
         if self.where is not None and not self.where.test(record):
             return
-        v = _number(self.value.evaluate(record))
+        v = self.number(record, self.value.evaluate(record), count=False)
         if v is not None:
             self.series.remove(record["time"], v)
 
@@ -148,6 +192,12 @@ class _RatioDef:
     good: Expression
     total: Expression | None
     series: RatioSeries
+    skipped: SkipCounts = field(default_factory=SkipCounts)
+
+    inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.screen = FieldScreen(_expand(self.names, self.inputs))
 
     @property
     def names(self) -> frozenset[str]:
@@ -158,11 +208,18 @@ class _RatioDef:
         total = self.total.function if self.total is not None else None
         series = self.series
         length = series.length
+        screen = self.screen.condition_problem if self.screen else None
+        skip = self.skipped.add
         last_key = None
         times = flags = None
         for r in records:
             if total is not None and not truthy(total(r)):
                 continue
+            if screen is not None:
+                problem = screen(r)
+                if problem is not None:
+                    skip(problem)
+                    continue
             g = good(r)
             t = r["time"]
             key = int(t // length)
@@ -174,6 +231,8 @@ class _RatioDef:
 
     def retract(self, record: Record) -> None:
         if self.total is not None and not self.total.test(record):
+            return
+        if self.screen and self.screen.condition_problem(record) is not None:
             return
         self.series.remove(record["time"], self.good.test(record))
 
@@ -207,7 +266,9 @@ def spec_agg(spec: SLOSpec) -> Agg:
 class SeriesBook:
     """The series of a set of SLOs, fed with records, answering SLIData."""
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: Mapping[str, frozenset[str]] | None = None) -> None:
+        #: derived field -> the record fields it is computed from (see :class:`DerivedFields`)
+        self.inputs: Mapping[str, frozenset[str]] = inputs or {}
         self.defs: dict[SeriesKey, _ValueDef | _RatioDef] = {}
         self._ordered: list[_ValueDef | _RatioDef] = []
         #: the SLO that created each series, in order (another book built from them has the same layout)
@@ -231,6 +292,7 @@ class SeriesBook:
                 _compile(spec.good, "ratio.good"),
                 _compile(spec.total, "ratio.total") if spec.total else None,
                 RatioSeries(spec.slice),
+                inputs=self.inputs,
             )
         else:
             if not spec.sli_field:
@@ -240,6 +302,7 @@ class SeriesBook:
                 _compile(spec.sli_field, "sli.field"),
                 _compile(spec.sli_where, "sli.where") if spec.sli_where else None,
                 ValueSeries(spec.slice),
+                inputs=self.inputs,
             )
         self.defs[key] = definition
         self._ordered.append(definition)
@@ -249,6 +312,7 @@ class SeriesBook:
         self._memo.clear()
         for d in self._ordered:
             d.series.clear()
+            d.skipped.clear()
 
     def ingest(self, records: Sequence[Record]) -> None:
         """Add records (each with a float ``time``) to every series."""
@@ -271,6 +335,9 @@ class SeriesBook:
     def answer(self, spec: SLOSpec, now: float, **extra: Any) -> SLIData:
         """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
         definition = self.defs[spec_key(spec)]
+        skipped = definition.skipped.note()
+        if skipped:
+            extra["note"] = "; ".join(part for part in (extra.get("note"), skipped) if part)
         start, _length = period_bounds(spec, now)
         if self._memo and self._memo_now != now:
             self._memo.clear()  # answers are shared within one moment only
@@ -291,11 +358,15 @@ class SeriesBook:
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
         agg = spec_agg(spec)
         series = definition.series
-        value = series.window(agg, now - spec.window, now)
         memo_key = (id(definition), agg, start, now)
-        slices = self._memo.get(memo_key)
-        if slices is None:
-            slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
+        try:
+            slices = self._memo.get(memo_key)
+            if slices is None:
+                slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
+            value = series.window(agg, now - spec.window, now)
+        except AggregateOverflow as exc:
+            # this SLO only: its values add up beyond the float range (the other SLOs answer)
+            return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
         return SLIData(value=value, slices=slices, fetched_at=now, **extra)
 
 

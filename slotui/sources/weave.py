@@ -52,6 +52,7 @@ never hold the API key.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -60,6 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
+from slotui.sources.aggregate import exact_mean
 from slotui.sources.base import resolve_timeout
 from slotui.sources.backfill import soft_deadline
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
@@ -175,8 +177,8 @@ def _tokens(usage: Any) -> float | None:
                                                  "output_tokens")]
             known = [p for p in parts if p is not None]
             value = sum(known) if known else None
-        if value is not None:
-            total += value
+        if value is not None and math.isfinite(total + value):
+            total += value  # a sum beyond the float range is not a token count: that entry is left out
             seen = True
     return total if seen else None
 
@@ -212,7 +214,7 @@ def _feedback(items: Any) -> dict[str, float]:
                 add(name, output["score"])
         else:
             add(name, output)
-    return {name: sum(v) / len(v) for name, v in scores.items()}
+    return {name: exact_mean(v) for name, v in scores.items()}  # type: ignore[misc]
 
 
 def translate(spec: SLOSpec) -> SLOSpec:

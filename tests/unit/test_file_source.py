@@ -260,22 +260,23 @@ def test_partial_last_line_csv_is_retracted_when_it_goes_on(tmp_path):
     assert src.records == 2
 
 
-def test_truncation_and_rotation_read_from_the_start(tmp_path):
+def test_truncation_and_rotation_read_the_new_file_from_the_start_and_keep_the_old(tmp_path):
     path = tmp_path / "requests.jsonl"
     write(path, [record(NOON + i, duration_s=1.0) for i in range(50)])
     src = source(path)
-    specs = [spec("n", sli_field="duration_s", sli_agg="count")]
+    specs = [spec("n", sli_field="duration_s", sli_agg="count"), spec("s", sli_field="duration_s", sli_agg="sum")]
     assert src.fetch_sync(specs, NOON + HOUR)["n"].value == 50.0
-    # truncated (copytruncate) and rewritten shorter
-    write(path, [record(NOON + i, duration_s=1.0) for i in range(5)])
-    assert src.fetch_sync(specs, NOON + HOUR)["n"].value == 5.0
+    # truncated (copytruncate) and rewritten shorter: the 50 read stay, the 5 new ones count
+    write(path, [record(NOON + 100 + i, duration_s=1.0) for i in range(5)])
+    assert src.fetch_sync(specs, NOON + HOUR)["n"].value == 55.0
     # rotated: a new file (new inode) under the same name, even if larger
     fresh = tmp_path / "new.jsonl"
-    write(fresh, [record(NOON + i, duration_s=2.0) for i in range(70)])
+    write(fresh, [record(NOON + 200 + i, duration_s=2.0) for i in range(70)])
     os.replace(fresh, path)
-    out = src.fetch_sync(specs + [spec("s", sli_field="duration_s", sli_agg="sum")], NOON + HOUR)
-    assert out["n"].value == 70.0
-    assert out["s"].value == 140.0
+    out = src.fetch_sync(specs, NOON + HOUR)
+    assert out["n"].value == 125.0
+    assert out["s"].value == 50.0 + 5.0 + 140.0
+    assert src.rotations == 2
 
 
 def test_missing_file_is_a_clear_source_error(tmp_path):

@@ -1,0 +1,130 @@
+"""Issue 8, items 2-4: the exact reproductions, end to end through ``slotui check``.
+
+Each test failed before the fix: the NaN lines were counted as malformed
+(success 10/10 = OK), two 1e308 costs raised OverflowError in ``fsum`` (all
+five SLOs NO DATA), and a rename-style rotation dropped the window's history
+(count 20 -> 5).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from records_gen import HOUR, NOON, file_source, jsonl, record, spec
+
+AT = "2026-06-01T12:00:00Z"  # == NOON
+
+
+def _check(cfg: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--at", AT, "-o", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    report["returncode"] = proc.returncode
+    return report
+
+
+def _config(tmp_path: Path, slos: str) -> Path:
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(
+        "version: 1\n"
+        "defaults: {window: 1h, period: 1d}\n"
+        "sources:\n"
+        "  logs: {type: file, path: requests.jsonl}\n"
+        "slos:\n" + slos
+    )
+    return cfg
+
+
+FIVE_SLOS = """\
+  - {name: success, source: logs, ratio: {good: "error.type == null"}, objective: {target: 0.99, critical: 0.9}}
+  - {name: latency_p95, source: logs, sli: {field: duration_s, agg: p95}, objective: {target: 2, direction: lower_is_better}}
+  - {name: cost_mean, source: logs, sli: {field: gen_ai.usage.cost, agg: mean}, objective: {target: 1, direction: lower_is_better}}
+  - {name: cost_sum, source: logs, sli: {field: gen_ai.usage.cost, agg: sum}, objective: {target: 100, direction: lower_is_better}}
+  - {name: helpfulness, source: logs, sli: {field: evaluations.helpfulness, agg: mean}, objective: {target: 0.5, direction: higher_is_better}}
+"""
+
+
+def _requests(bad: dict) -> list[dict]:
+    out = []
+    for i in range(12):  # 11:30 .. 11:41, inside the 1h window before 12:00
+        fields = {"duration_s": 0.5 + i / 100, "gen_ai.usage.cost": 0.01, "error.type": None,
+                  "evaluations": [{"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.8}]}
+        if i >= 10:
+            fields.update(bad)
+        out.append(record(NOON - 1800 + i * 60, **fields))
+    return out
+
+
+def test_two_error_records_with_nan_cost_make_success_10_of_12_critical(tmp_path: Path) -> None:
+    lines = jsonl(_requests({"error.type": "timeout", "gen_ai.usage.cost": float("nan")}))
+    assert lines.count("NaN") == 2  # what json.dumps writes by default
+    (tmp_path / "requests.jsonl").write_text(lines)
+    report = _check(_config(tmp_path, FIVE_SLOS))
+    slos = {s["name"]: s for s in report["slos"]}
+    assert (slos["success"]["good"], slos["success"]["total"]) == (10.0, 12.0)
+    assert slos["success"]["status"] == "CRITICAL"
+    assert report["returncode"] == 2
+    # the cost SLIs skip the two NaN values, counted in their note; nothing was malformed
+    assert slos["cost_mean"]["value"] == 0.01
+    assert slos["cost_sum"]["value"] == float(Fraction(0.01) * 10) or slos["cost_sum"]["value"] == sum([0.01] * 10)
+    assert "2 records: gen_ai.usage.cost not finite" in slos["cost_mean"]["notes"]
+    assert not any("malformed" in n for n in slos["success"]["notes"])
+    # the other SLIs see all 12 records
+    assert abs(slos["helpfulness"]["value"] - 0.8) < 1e-12
+    assert slos["latency_p95"]["value"] is not None
+
+
+def test_two_1e308_costs_do_not_blind_the_source(tmp_path: Path) -> None:
+    (tmp_path / "requests.jsonl").write_text(jsonl(_requests({"gen_ai.usage.cost": 1e308})))
+    report = _check(_config(tmp_path, FIVE_SLOS))
+    slos = {s["name"]: s for s in report["slos"]}
+    assert report["source_errors"] == {}
+    assert slos["success"]["status"] == "OK" and (slos["success"]["good"], slos["success"]["total"]) == (12.0, 12.0)
+    assert abs(slos["helpfulness"]["value"] - 0.8) < 1e-12
+    # p95 of 0.50 .. 0.61 s: h = 11 * 0.95 = 10.45 between 0.60 and 0.61
+    assert abs(slos["latency_p95"]["value"] - (0.60 + 0.45 * (0.61 - 0.60))) < 1e-12
+    # the mean is exact: (10 * 0.01 + 2 * 1e308) / 12, finite
+    exact = (10 * Fraction(0.01) + 2 * Fraction(1e308)) / 12
+    assert slos["cost_mean"]["value"] == float(exact)
+    assert slos["cost_mean"]["meets_target"] is False
+    # the sum (2e308) is beyond the float range: that SLO says so, and only that one
+    assert slos["cost_sum"]["value"] is None
+    assert "beyond the float range" in (slos["cost_sum"]["error"] or "")
+    assert [name for name, s in slos.items() if s["status"] == "NO DATA"] == ["cost_sum"]
+
+
+def test_rename_rotation_keeps_the_window_history_20_then_25(tmp_path: Path) -> None:
+    path = tmp_path / "req.jsonl"
+    path.write_text(jsonl([record(NOON - 1800 + i, duration_s=0.5) for i in range(20)]))
+    src = file_source(path)
+    specs = [spec("n", sli_field="duration_s", sli_agg="count")]
+    assert src.fetch_sync(specs, NOON)["n"].value == 20.0
+    os.rename(path, tmp_path / "req.jsonl.1")  # mv req.jsonl req.jsonl.1
+    path.write_text(jsonl([record(NOON - 600 + i, duration_s=0.5) for i in range(5)]))
+    assert src.fetch_sync(specs, NOON)["n"].value == 25.0
+    assert src.fetch_sync(specs, NOON + HOUR - 1000)["n"].value == 5.0  # the window moved past the old 20
+
+
+def test_copytruncate_then_larger_rewrite_reads_the_new_records_not_phantoms(tmp_path: Path) -> None:
+    path = tmp_path / "req.jsonl"
+    path.write_text(jsonl([record(NOON - 1800 + i, duration_s=1.0) for i in range(10)]))
+    src = file_source(path)
+    specs = [spec("n", sli_field="duration_s", sli_agg="count"), spec("s", sli_field="duration_s", sli_agg="sum")]
+    assert src.fetch_sync(specs, NOON)["s"].value == 10.0
+    # copytruncate: the content goes to req.jsonl.1, the file is emptied in place, then written to
+    # past the old offset before the next fetch
+    (tmp_path / "req.jsonl.1").write_bytes(path.read_bytes())
+    with open(path, "r+") as fh:
+        fh.truncate(0)
+    with open(path, "a") as fh:
+        fh.write(jsonl([record(NOON - 600 + i, duration_s=3.0) for i in range(15)]))
+    out = src.fetch_sync(specs, NOON)
+    assert out["n"].value == 25.0
+    assert out["s"].value == 10 * 1.0 + 15 * 3.0
