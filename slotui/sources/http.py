@@ -69,7 +69,8 @@ class HttpSource:
         self._resource = last + (f"?{parts.query}" if parts.query else "")
         base = urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
         client_config = config.model_copy(update={"url": base})
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport,
+                                        name=name)
         self._paths: dict[str, JsonPath] = {}
 
     @property
