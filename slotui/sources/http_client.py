@@ -350,7 +350,7 @@ class SourceHTTPClient:
                 retryable=False,
             )
         if str(target) in seen:
-            raise SourceError(f"redirect loop: {start} leads back to {shown} (marked down)", retryable=False)
+            raise SourceError(f"redirect loop: {start} leads back to {shown}", retryable=False)
         if hops > MAX_REDIRECTS:
             raise SourceError(
                 f"too many redirects (more than {MAX_REDIRECTS}) starting at {start}; last to {shown}", retryable=False
