@@ -366,11 +366,28 @@ class SourceHTTPClient:
             and self._origin[2] == 80 and here[2] == 443
         )
         trusted = here == self._origin or upgrade
+        if not trusted and self._carries_secret(target, first):
+            raise SourceError(
+                f"refused redirect from {start} to {shown}: it would carry this source's credentials "
+                "(a secret query parameter or user-info) to another origin",
+                retryable=False,
+            )
         following = client.build_request(method, target, headers=self._credentials if trusted else None, **body)
         if not trusted:
             # The cookie jar knows no ports: nothing of this source's session goes to another origin.
             following.headers.pop("cookie", None)
         return following, body
+
+    def _carries_secret(self, target: httpx.URL, first: httpx.URL) -> bool:
+        """True when ``target`` holds a credential of this source (configured, or a secret query value of
+        the first request)."""
+        from urllib.parse import unquote_plus
+
+        from slotui.config.secrets import url_query_secrets
+
+        text = unquote_plus(str(target))
+        secrets = [*self._secrets, *url_query_secrets(str(first))]
+        return any(secret in text for secret in secrets if len(secret) >= 4)
 
     async def _read(self, response: httpx.Response, path: str, limit: int | None, *, truncate: bool) -> bytes:
         """The (decoded) body, read while it streams and never beyond ``limit`` bytes.
