@@ -213,3 +213,24 @@ def test_a_redirect_loop_shows_source_up_0_in_metrics(tmp_path: Path) -> None:
     assert 'slotui_source_up{source="fine"} 1' in text
     assert "metricsTOK-55" not in text
     assert "redirect loop" in report.source_errors["loop"]
+
+
+@pytest.mark.parametrize("status", REDIRECT_STATUSES)
+async def test_the_langsmith_sdk_does_not_forward_its_api_key_to_another_origin(status: int) -> None:
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    key = "lsv2_pt_redirectKEY-9911"
+    with Recorder({"id": "x", "name": "support-bot"}) as other:
+        with Redirector(status, lambda seen: other.url + seen.target) as origin:
+            cfg = LangSmithSourceConfig.model_validate(
+                {"type": "langsmith", "api_url": origin.url, "api_key": key, "project": "support-bot", "timeout": 10})
+            src = LangSmithSource("ls", cfg)
+            health: dict[str, SourceHealth] = {}
+            try:
+                await fetch_all({"ls": src}, {"ls": [spec()]}, NOW, {"ls": 10.0}, health)
+            finally:
+                await src.aclose()
+            assert origin.seen and key in origin.seen[0].text()  # the key went to its own origin
+    assert other.seen  # the redirect was followed ...
+    assert all(key not in s.text() for s in other.seen)  # ... without the key
