@@ -141,6 +141,7 @@ class SourceHTTPClient:
         backoff_max: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
         name: str | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         from slotui.config.secrets import Redactor, credential_pairs, is_credential_header, url_query_secrets
 
@@ -152,7 +153,7 @@ class SourceHTTPClient:
         self.requests_made = 0
         self._base_url = config.url.rstrip("/") + "/"
         self._display_base = redact_url(config.url).rstrip("/")
-        self._secrets = _secrets_of(config, extra_headers) + url_query_secrets(config.url)
+        self._secrets = [*_secrets_of(config, extra_headers), *url_query_secrets(config.url), *secrets]
         self._redact = Redactor(self._secrets, credential_pairs(config))
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         self._config = config
@@ -504,6 +505,8 @@ def _retry_after(response: httpx.Response) -> tuple[float | None, float | None]:
 
 
 def _secrets_of(config: "HTTPSourceBase", extra_headers: dict[str, str] | None) -> list[str]:
+    from slotui.config.secrets import is_credential_header
+
     found: list[str] = []
     if config.bearer_token:
         found.append(config.bearer_token)
@@ -514,7 +517,7 @@ def _secrets_of(config: "HTTPSourceBase", extra_headers: dict[str, str] | None) 
         found.append(parts.password)
     for headers in (config.headers, extra_headers or {}):
         for key, value in headers.items():
-            if key.lower() in {"authorization", "x-api-key", "api-key", "x-auth-token", "cookie"} and value:
+            if is_credential_header(key) and value:
                 found.append(value)
                 if " " in value:
                     found.append(value.split(" ", 1)[1])
