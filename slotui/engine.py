@@ -70,9 +70,15 @@ class Engine:
     def redact(self) -> Any:
         """Masks this config's secrets (values, their encodings, secret URL parts) in a message."""
         if self._redact is None:
-            from slotui.config.secrets import Redactor
+            from slotui.config.secrets import Redactor, mask_url
 
-            self._redact = Redactor.for_config(self.loaded.config, getattr(self.loaded, "secrets", ()) or ())
+            # ${VAR} values count as secrets; a source's own URL taken from the environment (or a port
+            # number) is not masked whole in its errors: mask_url hides what is secret in a URL.
+            secrets = [
+                v for v in getattr(self.loaded, "secrets", ()) or ()
+                if not (isinstance(v, str) and ("://" in v and mask_url(v) == v or v.isdigit()))
+            ]
+            self._redact = Redactor.for_config(self.loaded.config, secrets)
         return self._redact
 
     def source_timeout(self, name: str) -> float:
