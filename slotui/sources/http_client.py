@@ -305,7 +305,8 @@ class SourceHTTPClient:
                 except httpx.TimeoutException:
                     raise SourceError(f"timed out after {self.timeout:g}s waiting for {self._where(path)}") from None
                 except httpx.ConnectError as exc:
-                    raise SourceError(f"cannot connect to {display_url(request.url)}: {self._reason(exc)}") from None
+                    where = self._display_base if request.url == first else display_url(request.url)
+                    raise SourceError(f"cannot connect to {where}: {self._reason(exc)}") from None
                 except httpx.RemoteProtocolError as exc:
                     raise SourceError(f"connection to {self._display_base} broke: {self._reason(exc)}") from None
                 except httpx.TransportError as exc:
