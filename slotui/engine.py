@@ -50,6 +50,7 @@ class Engine:
         self._history: dict[str, dict[float, tuple[float, ...]]] = {}
         # Per SLO, the newest slice start written to the store.
         self._written: dict[str, float] = {}
+        self._redact: Any = None
 
     # ------------------------------------------------------------------ sources
 
@@ -64,6 +65,21 @@ class Engine:
                 if any(s.source == name for s in self.specs)
             }
         return self._sources
+
+    @property
+    def redact(self) -> Any:
+        """Masks this config's secrets (values, their encodings, secret URL parts) in a message."""
+        if self._redact is None:
+            from slotui.config.secrets import Redactor, mask_url
+
+            # ${VAR} values count as secrets; a source's own URL taken from the environment (or a port
+            # number) is not masked whole in its errors: mask_url hides what is secret in a URL.
+            secrets = [
+                v for v in getattr(self.loaded, "secrets", ()) or ()
+                if not (isinstance(v, str) and ("://" in v and mask_url(v) == v or v.isdigit()))
+            ]
+            self._redact = Redactor.for_config(self.loaded.config, secrets)
+        return self._redact
 
     def source_timeout(self, name: str) -> float:
         return resolve_timeout(self.loaded.config.sources.get(name), self.loaded.config.defaults)
@@ -89,6 +105,7 @@ class Engine:
             now,
             timeouts={name: self.source_timeout(name) for name in by_source},
             health=self.health,
+            redact=self.redact,
         )
         merged: dict[str, SLIData] = {}
         for spec in self.specs:

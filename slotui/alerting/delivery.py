@@ -133,8 +133,10 @@ class Dispatcher:
         per_channel: int = 4,
         batch: int = 200,
         secrets: Iterable[str] = (),
+        pairs: Iterable[tuple[str, str]] = (),
     ) -> None:
         from slotui.clock import utc_now
+        from slotui.config.secrets import Redactor
 
         self.outbox = outbox
         self.channels = channels
@@ -145,8 +147,10 @@ class Dispatcher:
         self.batch = batch
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         #: defence in depth: channels mask their own secrets; this also hides any configured
-        #: secret (or webhook token) a receiver echoes back before it is stored or shown
-        self._redact = redaction_parts(secrets)
+        #: secret (or webhook token) a receiver echoes back before it is stored or shown, in
+        #: every form (percent-encoded, base64, a Basic ``user:password`` of ``pairs``), and
+        #: secret-looking URL parts (``?token=``)
+        self._redact = Redactor(redaction_parts(secrets), pairs)
         self.sent = 0
 
     @property
@@ -207,8 +211,10 @@ class Dispatcher:
 
     def _record(self, row: OutboxRow, result: DeliveryResult, started: float, finished: float) -> DeliveryOutcome:
         retry = self.retry
-        if self._redact and result.message:
-            result = replace(result, message=redact(result.message, self._redact))
+        if result.message:
+            message = self._redact(result.message)
+            if message != result.message:
+                result = replace(result, message=message)
         next_at: float | None = None
         if result.ok:
             state, outcome = "delivered", "delivered"

@@ -135,8 +135,11 @@ class Alerting:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
+            from slotui.config.secrets import credential_pairs
+
             self._dispatcher = Dispatcher(
-                self.outbox, self.channels, retry=self.retry, clock=self.clock, rng=self._rng, secrets=self._secrets
+                self.outbox, self.channels, retry=self.retry, clock=self.clock, rng=self._rng, secrets=self._secrets,
+                pairs=credential_pairs(self._channel_configs),
             )
         return self._dispatcher
 

@@ -174,7 +174,9 @@ class AlertmanagerChannel:
             headers["Authorization"] = f"Bearer {config.bearer_token}"
         auth = (config.basic_auth.username, config.basic_auth.password) if config.basic_auth else None
         self._secrets = http.secret_parts(
-            config.bearer_token, config.basic_auth.password if config.basic_auth else None
+            config.bearer_token,
+            config.basic_auth.password if config.basic_auth else None,
+            pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
 
@@ -259,8 +261,16 @@ class AlertmanagerChannel:
         if response.status_code != 200:
             res = http.classify_response(response, what=what, secrets=self._secrets)
             raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        try:
+            items = response.json() or []
+        except ValueError:
+            raise SilenceMirrorError(
+                f"{what}: unreadable answer ({len(response.content):,} bytes read, at most "
+                f"{http.MAX_RECEIVER_BODY:,})",
+                retryable=True,
+            ) from None
         out: dict[str, dict[str, Any]] = {}
-        for item in response.json() or []:
+        for item in items:
             m = _TAG.search(str(item.get("comment", "")))
             if m and item.get("status", {}).get("state") != "expired":
                 out[m.group(1)] = item

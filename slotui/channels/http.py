@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 #: Longest receiver body quoted in a message (characters).
 MAX_BODY = 300
+#: Most bytes read of any receiver's answer: the rest is never read (a receiver
+#: answering 100 MB to a webhook POST costs 1 MiB, not 100 MB).
+MAX_RECEIVER_BODY = 1024 * 1024
 MASK = "****"
 USER_AGENT = "slotui"
 
@@ -42,14 +45,22 @@ USER_AGENT = "slotui"
 # --------------------------------------------------------------------------- secrets
 
 
-def secret_parts(*values: str | None) -> list[str]:
+def secret_parts(*values: str | None, pairs: Iterable[tuple[str, str]] = ()) -> list[str]:
     """The strings to hide for these secret values: each value, and for URLs also
-    the path+query (the token part of a webhook URL) and any userinfo password.
+    the path+query (the token part of a webhook URL) and any userinfo password;
+    each of them also percent-encoded and base64-encoded (with and without
+    padding), and the Basic credential (``base64(user:password)``) of ``pairs``,
+    so a receiver echoing ``Authorization: Basic ...`` leaks nothing.
 
     Short fragments (under 4 characters, e.g. a bare ``/``) are not masked, so
     masking never mangles ordinary words.
     """
+    from slotui.config.secrets import secret_forms
+
     parts: list[str] = []
+    for user, password in pairs:
+        if password:
+            parts.extend(secret_forms(f"{user}:{password}"))
     for value in values:
         if not value:
             continue
@@ -68,8 +79,11 @@ def secret_parts(*values: str | None) -> list[str]:
                 parts.append(u.password)
             if u.query:
                 parts.append(u.query)
+    forms: set[str] = set()
+    for part in parts:
+        forms |= secret_forms(part) if len(part) >= 4 else set()
     # longest first, so a URL is masked whole before its path is
-    return sorted({p for p in parts if len(p) >= 4}, key=len, reverse=True)
+    return sorted({p for p in forms if len(p) >= 4}, key=len, reverse=True)
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -240,6 +254,48 @@ def quiet_httpx_request_log() -> None:
         logger.setLevel(logging.WARNING)
 
 
+def capped_transport(limit: int = MAX_RECEIVER_BODY, *, verify: Any = True, limits: Any = None) -> "httpx.AsyncBaseTransport":
+    """An HTTP transport whose answers end after ``limit`` bytes: the rest is never
+    read (the connection is closed instead). Used with ``Accept-Encoding: identity``
+    so the bytes counted are the bytes kept."""
+    import httpx
+
+    class CappedStream(httpx.AsyncByteStream):
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            seen = 0
+            async for chunk in self._stream:
+                chunk = chunk[: limit - seen]
+                seen += len(chunk)
+                if chunk:
+                    yield chunk
+                if seen >= limit:
+                    break
+
+        async def aclose(self) -> None:
+            await self._stream.aclose()
+
+    class CappedTransport(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self._inner = httpx.AsyncHTTPTransport(verify=verify, limits=limits or httpx.Limits())
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self._inner.handle_async_request(request)
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=CappedStream(response.stream),
+                extensions=response.extensions,
+            )
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    return CappedTransport()
+
+
 def make_client(
     *,
     timeout: float = 10.0,
@@ -249,19 +305,21 @@ def make_client(
 ) -> "httpx.AsyncClient":
     """One ``httpx.AsyncClient`` for one channel: bounded timeout, no redirects
     (a webhook that redirects is misconfigured, and following it could leak a
-    token to another host), a small connection pool."""
+    token to another host), a small connection pool, and answers read no
+    further than :data:`MAX_RECEIVER_BODY` bytes."""
     import httpx
 
     quiet_httpx_request_log()
-    h = {"User-Agent": USER_AGENT}
+    h = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     h.update(headers or {})
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
         headers=h,
         auth=auth,
-        verify=verify,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+        transport=capped_transport(
+            verify=verify, limits=httpx.Limits(max_connections=4, max_keepalive_connections=2)
+        ),
     )
 
 

@@ -52,6 +52,7 @@ class WebhookChannel:
             config.bearer_token,
             config.basic_auth.password if config.basic_auth else None,
             *(v for k, v in config.headers.items() if SECRET_HEADER.search(k)),
+            pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
 

@@ -296,7 +296,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
     keys: an error message quoting the line must not leak them), passwords in
     URLs, and Slack webhook URLs wherever they appear.
     """
-    from slotui.config.secrets import is_credential_header, url_password
+    from slotui.config.secrets import is_credential_header, url_password, url_query_secrets
 
     secret_paths: list[tuple[Any, ...]] = []
     out: set[str] = set()
@@ -305,7 +305,10 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
         is_secret = any(path[: len(sp)] == sp for sp in secret_paths)
         if not is_secret and path:
             _, fi, _ = _at(path, doc.data)
-            if _is_secret(fi) or (fi is None and _looks_secret_key(path[-1])) or (
+            # A key that names a thing (a channel called "webhook", a source called "token-api")
+            # holds a mapping: only a key holding a value is judged by its name.
+            named_value = not isinstance(value, (dict, list))
+            if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
             ):
                 is_secret = True
@@ -320,6 +323,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
                 out.add(pw)
             if "hooks.slack.com/" in value:
                 out.add(value)
+            out.update(url_query_secrets(value))
     return out
 
 

@@ -14,6 +14,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from slotui.config.durations import parse_duration
 
+#: Default cap on an HTTP source's answer (``max_body_bytes``): 8 MiB.
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
@@ -123,6 +126,12 @@ class HTTPSourceBase(SourceBase):
         None, description="Bearer token (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True}
     )
     tls: TLSOptions | None = Field(None, description="TLS client options.")
+    max_body_bytes: int | None = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=1,
+        description="Largest answer read, in bytes (default 8 MiB): a bigger one is an error naming the source, "
+        "read no further than the cap.",
+    )
 
 
 class PrometheusSourceConfig(HTTPSourceBase):
@@ -163,6 +172,9 @@ class WeaveSourceConfig(HTTPSourceBase):
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
     project: str = Field(description="entity/project")
+    max_body_bytes: int | None = Field(
+        None, ge=1, description="Largest answer read, in bytes; unset: no cap (answers stream as JSON lines, paged)."
+    )
 
 
 class LangfuseSourceConfig(HTTPSourceBase):

@@ -6,13 +6,27 @@
   marked ``json_schema_extra={"secret": True}`` masked, passwords in URLs
   (``https://user:****@host``) masked, and credential headers (Authorization,
   API keys, tokens, cookies) masked.
+- :func:`mask_url` keeps a URL readable but hides its user-info password and
+  the value of every query parameter named like a credential (``api_key``,
+  ``token``, ``sig`` ...); :func:`mask_urls_in_text` does it to every URL in a
+  message.
+- :class:`Redactor` masks the configured secret values of a config in any text
+  (error messages, logs, stored delivery errors), in every form they leak in:
+  as is, percent-encoded, base64 with and without padding, and the
+  ``user:password`` of a basic auth as its Basic credential.
+
+Masking is by value of real secrets and by the names of secret-looking
+parameters, never by substrings of ordinary words: ``type: webhook`` stays
+``webhook``.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlsplit
 
 from pydantic import BaseModel
 
@@ -64,6 +78,17 @@ def url_password(value: str) -> str | None:
         return None
 
 
+def url_query_secrets(value: str) -> list[str]:
+    """The values of the secret-looking query parameters of a URL (``?api_key=...``), decoded."""
+    if not isinstance(value, str) or "?" not in value or not _URL.match(value):
+        return []
+    try:
+        query = urlsplit(value).query
+    except ValueError:
+        return []
+    return [v for k, v in parse_qsl(query, keep_blank_values=False) if v and is_secret_param(k)]
+
+
 def mask_url_password(value: str) -> str:
     """``https://user:pw@host/x`` -> ``https://user:****@host/x``; other strings unchanged."""
     pw = url_password(value)
@@ -105,7 +130,7 @@ def _plain(value: Any, *, headers: bool = False, durations: bool = False) -> Any
     if isinstance(value, (list, tuple)):
         return [_plain(v, durations=durations) for v in value]
     if isinstance(value, str):
-        return mask_url_password(value)
+        return mask_url(value)
     return value
 
 
@@ -135,3 +160,190 @@ def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_te
         else:
             out[key] = _plain(value, durations=durations_as_text)
     return out
+
+
+# --------------------------------------------------------------------------- URLs and free text
+
+#: Words that make a query parameter (or a ``name=value`` pair) a credential: ``api_key``,
+#: ``X-Amz-Signature``, ``accessToken``, ``sig``. A name is split into words at ``_ - .`` and
+#: lower-to-upper case changes; it is secret when one of its words, or all of them joined,
+#: is listed here. Ordinary words that merely contain one (``monkey``, ``author``) are not.
+SECRET_PARAM_WORDS = frozenset({
+    "key", "apikey", "token", "accesstoken", "refreshtoken", "idtoken", "secret", "clientsecret",
+    "password", "passwd", "pwd", "pass", "passphrase", "sig", "signature", "auth", "authorization",
+    "credential", "credentials", "session", "sessionid", "sid", "jwt", "bearer", "privatekey", "otp",
+    "hmac", "cookie",
+})
+_WORD_SPLIT = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")
+#: A URL inside free text (an error message, a log line).
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()\[\]{}]+")
+#: ``name=value`` pairs of a query string or a form body inside free text.
+_PAIR_IN_TEXT = re.compile(r"(?P<lead>[?&;\s]|^)(?P<name>[A-Za-z][\w.\-]*)=(?P<value>[^&#\s'\"]+)")
+
+
+def is_secret_param(name: str) -> bool:
+    """True when a query parameter named ``name`` carries a credential (see :data:`SECRET_PARAM_WORDS`)."""
+    words = [w.lower() for w in _WORD_SPLIT.split(name.strip()) if w]
+    if not words:
+        return False
+    return "".join(words) in SECRET_PARAM_WORDS or any(w in SECRET_PARAM_WORDS for w in words)
+
+
+def mask_query(query: str) -> str:
+    """A query string with the value of every secret-looking parameter replaced by ``****``.
+
+    The rest of the query is kept byte for byte (order, encoding, blank values).
+    """
+    if not query:
+        return query
+    out = []
+    for piece in query.split("&"):
+        name, eq, _value = piece.partition("=")
+        if eq and is_secret_param(unquote_plus(name)):
+            out.append(f"{name}={MASK}")
+        else:
+            out.append(piece)
+    return "&".join(out)
+
+
+def mask_url(url: str) -> str:
+    """``url`` safe to print or store, still useful to read.
+
+    Scheme, host, port and path stay; a password in the user-info becomes
+    ``****`` (``https://bob:****@host``), a user-info without a password (a
+    token used as user name) becomes ``****@``; the value of every query
+    parameter named like a credential (``api_key``, ``token``, ``sig`` ...)
+    becomes ``****``. Strings that are not URLs come back unchanged.
+    """
+    if not isinstance(url, str) or not _URL.match(url):
+        return url
+    scheme, _, rest = url.partition("://")
+    end = len(rest)
+    for sep in "/?#":
+        i = rest.find(sep)
+        if i != -1:
+            end = min(end, i)
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        userinfo, _, hostport = authority.rpartition("@")
+        user, colon, _pw = userinfo.partition(":")
+        authority = f"{user}:{MASK}@{hostport}" if colon else f"{MASK}@{hostport}"
+    path, qmark, query = tail.partition("?")
+    if qmark:
+        query, hash_, fragment = query.partition("#")
+        tail = f"{path}?{mask_query(query)}{hash_}{fragment}"
+    return f"{scheme}://{authority}{tail}"
+
+
+def mask_urls_in_text(text: str) -> str:
+    """Every URL in ``text`` passed through :func:`mask_url`, and every secret-looking
+    ``name=value`` pair (a query string or form body quoted without its URL) masked."""
+    if "=" not in text and "@" not in text:
+        return text
+    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    if "=" not in text:
+        return text
+
+    def pair(m: re.Match[str]) -> str:
+        if m.group("value") == MASK or not is_secret_param(m.group("name")):
+            return m.group(0)
+        return f"{m.group('lead')}{m.group('name')}={MASK}"
+
+    return _PAIR_IN_TEXT.sub(pair, text)
+
+
+def secret_forms(value: str) -> set[str]:
+    """The ways a secret value can be written where it leaks: as is, percent-encoded
+    (``quote`` and ``quote_plus``), and base64 (standard and URL-safe, with and
+    without ``=`` padding), so an echoed ``Authorization: Basic ...`` or a URL-encoded
+    token is caught too."""
+    forms = {value, quote(value, safe=""), quote_plus(value), quote(value)}
+    raw = value.encode("utf-8", "surrogatepass")
+    for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = enc.decode("ascii")
+        forms.add(text)
+        forms.add(text.rstrip("="))
+    return {f for f in forms if f}
+
+
+class Redactor:
+    """Masks configured secrets, their encodings and secret-looking URL parts in any text.
+
+    Built from the secret values of a config (``LoadedConfig.secrets``) and the
+    ``(user, password)`` pairs of its basic auths: each value is masked in every
+    form :func:`secret_forms` lists, and ``user:password`` (the Basic
+    credential) also base64-encoded. Only real secrets are masked by value
+    (never fragments under :data:`MIN_SECRET` characters, so ordinary words such
+    as a channel type stay readable); URLs are masked by :func:`mask_url`.
+    """
+
+    MIN_SECRET = 4
+
+    def __init__(self, secrets: Iterable[str] = (), pairs: Iterable[tuple[str, str]] = ()) -> None:
+        forms: set[str] = set()
+        for value in secrets:
+            if isinstance(value, str) and len(value) >= self.MIN_SECRET:
+                forms |= secret_forms(value)
+                pw = url_password(value)
+                if pw:
+                    forms |= secret_forms(pw)
+        for user, password in pairs:
+            if password:
+                forms |= secret_forms(f"{user}:{password}")
+                forms |= secret_forms(f"\0{user}\0{password}")  # SMTP AUTH PLAIN
+                if len(password) >= self.MIN_SECRET:
+                    forms |= secret_forms(password)
+        self.forms: tuple[str, ...] = tuple(sorted((f for f in forms if len(f) >= self.MIN_SECRET), key=len,
+                                                   reverse=True))
+        self._pattern = re.compile("|".join(re.escape(f) for f in self.forms)) if self.forms else None
+
+    @classmethod
+    def for_config(cls, config: Any, secrets: Iterable[str] = ()) -> "Redactor":
+        """The redactor of a loaded config: ``secrets`` plus the basic-auth pairs found in ``config``."""
+        return cls(secrets, credential_pairs(config))
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return mask_urls_in_text(text)
+
+    def __bool__(self) -> bool:  # a redactor always masks URLs, even without values
+        return True
+
+
+def credential_pairs(config: Any) -> list[tuple[str, str]]:
+    """Every ``(user, password)`` in ``config``: ``basic_auth`` blocks, URL user-info,
+    and ``username``/``password`` fields side by side (SMTP)."""
+    found: list[tuple[str, str]] = []
+    seen: set[int] = set()
+
+    def visit(value: Any) -> None:
+        if id(value) in seen:
+            return
+        if isinstance(value, BaseModel):
+            seen.add(id(value))
+            fields = type(value).model_fields
+            user = getattr(value, "username", None) if "username" in fields else None
+            password = getattr(value, "password", None) if "password" in fields else None
+            if isinstance(password, str) and password:
+                found.append((user if isinstance(user, str) else "", password))
+            for name in fields:
+                visit(getattr(value, name))
+        elif isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+        elif isinstance(value, str) and "@" in value and _URL.match(value):
+            try:
+                parts = urlsplit(value)
+            except ValueError:
+                return
+            if parts.password:
+                found.append((unquote(parts.username or ""), unquote(parts.password)))
+
+    visit(config)
+    return found

@@ -46,6 +46,10 @@ class SourceHealth:
     last_error_at: float | None = None
     latency: float | None = None
     consecutive_failures: int = 0
+    #: the source is not asked again before this time (``now`` scale), after a ``Retry-After`` or repeated failures
+    backoff_until: float | None = None
+    #: why: ``"Retry-After"`` or ``"N failures in a row"``
+    backoff_reason: str | None = None
 
     @property
     def ok(self) -> bool:

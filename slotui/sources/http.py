@@ -69,7 +69,11 @@ class HttpSource:
         self._resource = last + (f"?{parts.query}" if parts.query else "")
         base = urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
         client_config = config.model_copy(update={"url": base})
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        from slotui.config.secrets import url_query_secrets
+
+        # the query (kept in _resource) may hold the API key: the client masks it by value too
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport,
+                                        name=name, secrets=tuple(url_query_secrets(config.url)))
         self._paths: dict[str, JsonPath] = {}
 
     @property

@@ -10,9 +10,21 @@ config (base URL, headers, basic or bearer auth, TLS options, timeout,
 - transient failures (timeouts, connection errors, 429, 5xx) are retried with
   exponential backoff and full jitter, but only while the retry still fits in
   the fetch's time budget (the deadline set by the runtime, else the timeout);
-- messages never contain a secret: the configured token and password, URL
-  user-info and query strings (which may carry API keys) are masked;
-- at most ``max_concurrency`` requests of this source are in flight at once.
+- messages never contain a secret: the configured token and password (also
+  percent-encoded, base64, and as a Basic ``user:password``), URL user-info and
+  query strings (which may carry API keys) are masked;
+- at most ``max_concurrency`` requests of this source are in flight at once;
+- redirects are followed by slotui itself (at most :data:`MAX_REDIRECTS`):
+  credentials (bearer token, basic auth, the config's ``headers:``, the API key
+  headers a source adds, cookies) go only to the configured origin (scheme,
+  host, port; ``http`` -> ``https`` on the same host is allowed); a hop to
+  another origin goes without them; an ``https`` -> ``http`` downgrade, a loop
+  or too many hops is a source error naming the (masked) URL;
+- an answer is read while it streams and never beyond ``max_body_bytes``
+  (default 8 MiB): a bigger one is an error naming the source, URL and cap;
+- ``Retry-After`` (seconds or an HTTP date) on 429/503 is kept on the error
+  (``retry_after`` seconds, ``retry_at`` epoch for a date) so the runtime can
+  leave the source alone until then, across ticks.
 
 ``httpx`` is imported here, so only configs with an HTTP source pay for it.
 """
@@ -20,6 +32,9 @@ config (base URL, headers, basic or bearer auth, TLS options, timeout,
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime
+import email.utils
 import json
 import random
 import ssl
@@ -39,6 +54,18 @@ if TYPE_CHECKING:
 
 
 _BODY_SNIPPET = 200
+#: Most redirect hops followed for one request.
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: An error answer is shown as a snippet: no more than this is read of it.
+_ERROR_BODY_BYTES = 64 * 1024
+
+
+class ResponseTooLarge(SourceError):
+    """The answer is bigger than the source's ``max_body_bytes``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
 
 
 class HTTPStatusError(SourceError):
@@ -59,6 +86,27 @@ class MalformedResponse(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False)
+
+
+def display_url(url: str | httpx.URL) -> str:
+    """A URL for messages: no user-info, secret-looking query values masked."""
+    from slotui.config.secrets import mask_url
+
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        return "<invalid URL>"
+    return mask_url(urlunsplit((parts.scheme, host, parts.path, parts.query, "")))
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    port = url.port
+    if port is None:
+        port = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host.lower(), port
 
 
 def redact_url(url: str) -> str:
@@ -92,7 +140,12 @@ class SourceHTTPClient:
         backoff_base: float = 0.1,
         backoff_max: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        name: str | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
+        from slotui.config.secrets import Redactor, credential_pairs, is_credential_header, url_query_secrets
+
+        self.name = name
         self.timeout = float(timeout)
         self.max_attempts = max(1, max_attempts)
         self.backoff_base = backoff_base
@@ -100,38 +153,44 @@ class SourceHTTPClient:
         self.requests_made = 0
         self._base_url = config.url.rstrip("/") + "/"
         self._display_base = redact_url(config.url).rstrip("/")
-        self._secrets = _secrets_of(config, extra_headers)
+        self._secrets = [*_secrets_of(config, extra_headers), *url_query_secrets(config.url), *secrets]
+        self._redact = Redactor(self._secrets, credential_pairs(config))
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         self._config = config
         self._base_dir = base_dir
-        self._extra_headers = dict(extra_headers or {})
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        self.max_body_bytes: int | None = getattr(config, "max_body_bytes", None)
+        self._origin = _origin(httpx.URL(self._base_url))
+        # Headers every hop gets, and the credentials only the configured origin gets: the
+        # config's own headers (any may be a key: X-API-Key, X-Scope-OrgID ...), the API key
+        # headers a source adds, the bearer token and basic auth.
+        self._plain_headers = {"Accept": "application/json", "User-Agent": "slotui"}
+        self._credentials: dict[str, str] = {}
+        for key, value in (extra_headers or {}).items():
+            (self._credentials if is_credential_header(key) else self._plain_headers)[key] = value
+        self._credentials.update(config.headers)
+        if config.basic_auth is not None:
+            pair = f"{config.basic_auth.username}:{config.basic_auth.password}".encode()
+            self._credentials["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        if config.bearer_token:
+            self._credentials["Authorization"] = f"Bearer {config.bearer_token}"
 
     def _client(self) -> httpx.AsyncClient:
         """The pooled client, built on first use so a TLS setup error is a fetch error."""
         if self._http is None:
             config = self._config
-            headers = {"Accept": "application/json", "User-Agent": "slotui"}
-            headers.update(config.headers)
-            headers.update(self._extra_headers)
-            auth: httpx.Auth | None = None
-            if config.basic_auth is not None:
-                auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password)
-            if config.bearer_token:
-                headers["Authorization"] = f"Bearer {config.bearer_token}"
             verify = _verify_of(config, self._base_dir) if self._transport is None else True
             self._http = httpx.AsyncClient(
                 base_url=self._base_url,
-                headers=headers,
-                auth=auth,
+                headers=self._plain_headers,
                 timeout=httpx.Timeout(self.timeout),
                 verify=verify,
                 limits=httpx.Limits(
                     max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
                 ),
                 transport=self._transport,
-                follow_redirects=True,
+                follow_redirects=False,  # followed in _send_once, credentials bound to the origin
             )
         return self._http
 
@@ -214,30 +273,151 @@ class SourceHTTPClient:
         content: bytes | None,
         path: str,
     ) -> httpx.Response:
+        body: dict[str, Any] = {}
+        if data is not None:
+            body["data"] = data
+        if json_body is not None:
+            body["json"] = json_body
+        if content is not None:
+            body["content"] = content
         async with self._semaphore:
-            self.requests_made += 1
             try:
-                kwargs: dict[str, Any] = {"params": params}
-                if data is not None:
-                    kwargs["data"] = data
-                if json_body is not None:
-                    kwargs["json"] = json_body
-                if content is not None:
-                    kwargs["content"] = content
-                response = await self._client().request(method, url, **kwargs)
-            except httpx.TimeoutException:
-                raise SourceError(f"timed out after {self.timeout:g}s waiting for {self._where(path)}") from None
-            except httpx.ConnectError as exc:
-                raise SourceError(f"cannot connect to {self._display_base}: {self._reason(exc)}") from None
-            except httpx.RemoteProtocolError as exc:
-                raise SourceError(f"connection to {self._display_base} broke: {self._reason(exc)}") from None
-            except httpx.TransportError as exc:
-                raise SourceError(f"request to {self._where(path)} failed: {self._reason(exc)}") from None
+                client = self._client()
+                request = client.build_request(method, url, params=params, headers=self._credentials, **body)
             except httpx.InvalidURL as exc:
-                raise SourceError(f"invalid URL {self._display_base}: {exc}", retryable=False) from None
-        if response.is_success:
-            return response
-        raise self._status_error(response, path)
+                raise SourceError(f"invalid URL {self._display_base}: {self._reason(exc)}", retryable=False) from None
+            first = request.url
+            seen = {str(first)}
+            hops = 0
+            while True:
+                self.requests_made += 1
+                try:
+                    response = await client.send(request, stream=True)
+                    try:
+                        if response.status_code in _REDIRECT_STATUSES and response.headers.get("location"):
+                            hops += 1
+                            request, body = self._redirect(client, request, response, body, first, hops, seen)
+                            continue
+                        limit = self.max_body_bytes if response.is_success else _ERROR_BODY_BYTES
+                        payload = await self._read(response, path, limit, truncate=not response.is_success)
+                    finally:
+                        await response.aclose()
+                except httpx.TimeoutException:
+                    raise SourceError(f"timed out after {self.timeout:g}s waiting for {self._where(path)}") from None
+                except httpx.ConnectError as exc:
+                    where = self._display_base if request.url == first else display_url(request.url)
+                    raise SourceError(f"cannot connect to {where}: {self._reason(exc)}") from None
+                except httpx.RemoteProtocolError as exc:
+                    raise SourceError(f"connection to {self._display_base} broke: {self._reason(exc)}") from None
+                except httpx.TransportError as exc:
+                    raise SourceError(f"request to {self._where(path)} failed: {self._reason(exc)}") from None
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:  # anything else httpx raises is a fetch error too
+                    raise SourceError(
+                        f"request to {self._where(path)} failed: {exc.__class__.__name__}: {self._reason(exc)}",
+                        retryable=False,
+                    ) from None
+                break
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        answer = httpx.Response(response.status_code, headers=headers, content=payload, request=request)
+        if answer.is_success:
+            return answer
+        raise self._status_error(answer, path)
+
+    def _redirect(
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        response: httpx.Response,
+        body: dict[str, Any],
+        first: httpx.URL,
+        hops: int,
+        seen: set[str],
+    ) -> tuple[httpx.Request, dict[str, Any]]:
+        """The next request of a redirect, credentials only for the configured origin."""
+        start = display_url(first)
+        try:
+            target = request.url.join(response.headers["location"])
+        except (httpx.InvalidURL, ValueError):
+            raise SourceError(
+                f"HTTP {response.status_code} from {start} redirects to an invalid Location", retryable=False
+            ) from None
+        shown = display_url(target)
+        if target.scheme not in ("http", "https"):
+            raise SourceError(f"refused redirect from {start} to {shown}: not an http(s) URL", retryable=False)
+        if request.url.scheme == "https" and target.scheme == "http":
+            raise SourceError(
+                f"refused redirect from {start} to {shown}: https -> http would send the request in clear "
+                "(point url at the new location if this is intended)",
+                retryable=False,
+            )
+        if str(target) in seen:
+            raise SourceError(f"redirect loop: {start} leads back to {shown}", retryable=False)
+        if hops > MAX_REDIRECTS:
+            raise SourceError(
+                f"too many redirects (more than {MAX_REDIRECTS}) starting at {start}; last to {shown}", retryable=False
+            )
+        seen.add(str(target))
+        method = request.method
+        status = response.status_code
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, body = "GET", {}
+        here = _origin(target)
+        upgrade = (
+            request.url.scheme == "http" and target.scheme == "https" and here[1] == self._origin[1]
+            and self._origin[2] == 80 and here[2] == 443
+        )
+        trusted = here == self._origin or upgrade
+        if not trusted and self._carries_secret(target, first):
+            raise SourceError(
+                f"refused redirect from {start} to {shown}: it would carry this source's credentials "
+                "(a secret query parameter or user-info) to another origin",
+                retryable=False,
+            )
+        following = client.build_request(method, target, headers=self._credentials if trusted else None, **body)
+        if not trusted:
+            # The cookie jar knows no ports: nothing of this source's session goes to another origin.
+            following.headers.pop("cookie", None)
+        return following, body
+
+    def _carries_secret(self, target: httpx.URL, first: httpx.URL) -> bool:
+        """True when ``target`` holds a credential of this source (configured, or a secret query value of
+        the first request)."""
+        from urllib.parse import unquote_plus
+
+        from slotui.config.secrets import url_query_secrets
+
+        text = unquote_plus(str(target))
+        secrets = [*self._secrets, *url_query_secrets(str(first))]
+        return any(secret in text for secret in secrets if len(secret) >= 4)
+
+    async def _read(self, response: httpx.Response, path: str, limit: int | None, *, truncate: bool) -> bytes:
+        """The (decoded) body, read while it streams and never beyond ``limit`` bytes.
+
+        Over the limit: the bytes read so far when ``truncate`` (an error
+        answer, shown as a snippet), else :class:`ResponseTooLarge`.
+        """
+        if limit is None:
+            return await response.aread()
+        declared = response.headers.get("content-length", "")
+        if not truncate and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(path, limit, f"it announces {int(declared):,} bytes")
+        buf = bytearray()
+        async for chunk in response.aiter_bytes():
+            buf += chunk
+            if len(buf) > limit:
+                if truncate:
+                    return bytes(buf[:limit])
+                raise self._too_large(path, limit, f"more than {limit:,} bytes arrived")
+        return bytes(buf)
+
+    def _too_large(self, path: str, limit: int, how: str) -> ResponseTooLarge:
+        who = f"source {self.name!r}: " if self.name else ""
+        key = f"sources.{self.name}.max_body_bytes" if self.name else "max_body_bytes"
+        return ResponseTooLarge(
+            f"{who}answer from {self._where(path)} is larger than max_body_bytes ({limit:,} bytes; {how}); "
+            f"stopped reading. Raise {key} if answers this big are expected"
+        )
 
     # ------------------------------------------------------------------ errors
 
@@ -249,7 +429,7 @@ class SourceHTTPClient:
         except ValueError:
             payload = None
         where = self._where(path)
-        retry_after = _retry_after(response)
+        retry_after, retry_at = _retry_after(response)
         if status == 401:
             message, retryable = f"unauthorized (check the API key): HTTP 401 from {where}", False
         elif status == 403:
@@ -260,11 +440,14 @@ class SourceHTTPClient:
             hint = f"; retry after {retry_after:g}s" if retry_after is not None else ""
             message, retryable = f"rate limited: HTTP 429 from {where}{hint}", True
         elif status >= 500:
-            message, retryable = f"server error: HTTP {status} from {where}{self._detail(response, payload)}", True
+            hint = f"; retry after {retry_after:g}s" if retry_after is not None and status == 503 else ""
+            message, retryable = f"server error: HTTP {status} from {where}{self._detail(response, payload)}{hint}", True
         else:
             message, retryable = f"HTTP {status} from {where}{self._detail(response, payload)}", False
         err = HTTPStatusError(message, status_code=status, payload=payload, retryable=retryable)
-        err.retry_after = retry_after  # type: ignore[attr-defined]
+        if status in (429, 503):
+            err.retry_after = retry_after  # type: ignore[attr-defined]
+            err.retry_at = retry_at  # type: ignore[attr-defined]
         return err
 
     def _detail(self, response: httpx.Response, payload: Any) -> str:
@@ -298,22 +481,33 @@ class SourceHTTPClient:
         return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self._redact(text)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
+def _retry_after(response: httpx.Response) -> tuple[float | None, float | None]:
+    """``Retry-After`` as (seconds from now, epoch of an HTTP date or None); (None, None) if absent/unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None, None
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(value)), None
     except ValueError:
-        return None
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None, None
+    if when is None:
+        return None, None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    at = when.timestamp()
+    return max(0.0, at - time.time()), at
 
 
 def _secrets_of(config: "HTTPSourceBase", extra_headers: dict[str, str] | None) -> list[str]:
+    from slotui.config.secrets import is_credential_header
+
     found: list[str] = []
     if config.bearer_token:
         found.append(config.bearer_token)
@@ -324,7 +518,7 @@ def _secrets_of(config: "HTTPSourceBase", extra_headers: dict[str, str] | None) 
         found.append(parts.password)
     for headers in (config.headers, extra_headers or {}):
         for key, value in headers.items():
-            if key.lower() in {"authorization", "x-api-key", "api-key", "x-auth-token", "cookie"} and value:
+            if is_credential_header(key) and value:
                 found.append(value)
                 if " " in value:
                     found.append(value.split(" ", 1)[1])

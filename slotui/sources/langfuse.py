@@ -122,7 +122,8 @@ class LangfuseSource(RangeSource):
         if config.public_key or config.secret_key:
             client_config = config.model_copy(update={"basic_auth": BasicAuth(
                 username=config.public_key or "", password=config.secret_key or "")})
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport,
+                                        name=name)
         self._path = V2_PATH
 
     @property

@@ -313,6 +313,17 @@ class LangSmithSource(RangeSource):
                     self.local.retry_after = response.headers.get("Retry-After") if limited else None
                     return response
 
+                def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+                    """On a redirect to another origin, drop every credential, not only Authorization:
+                    the SDK's ``x-api-key`` (and any ``X-`` header it adds) and cookies stay home."""
+                    from slotui.config.secrets import is_credential_header
+
+                    if self.should_strip_auth(response.request.url, prepared_request.url):
+                        for header in list(prepared_request.headers):
+                            if is_credential_header(header) or header.lower().startswith("x-"):
+                                del prepared_request.headers[header]
+                    super().rebuild_auth(prepared_request, response)
+
             session = RecordingSession()
             timeout_ms = max(1, int(self.timeout * 1000))
             self._session = session

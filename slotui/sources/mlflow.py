@@ -131,7 +131,7 @@ class MLflowSource(RangeSource):
         self.concurrency = config.max_concurrency
         extra = {"Authorization": f"Bearer {config.token}"} if config.token else None
         self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, extra_headers=extra,
-                                        transport=transport)
+                                        transport=transport, name=name)
         self._experiment_id: str | None = config.experiment_id
         self._trace_metrics_api: bool | None = None
         self._probe: asyncio.Lock | None = None

@@ -324,7 +324,8 @@ class PrometheusSource:
         self.config = config
         self.timeout = resolve_timeout(config, defaults)
         self.step = config.step
-        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport)
+        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport,
+                                        name=name)
         self._cache: dict[_Range, _RangeSeries] = {}
         # Slices/buckets built from the cache, reused while it is unchanged.
         self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}

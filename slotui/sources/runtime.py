@@ -12,7 +12,16 @@
   evaluation time ``now`` (so replays with ``--at`` stay consistent), ``latency``
   is the fetch's duration in seconds measured with ``clock``;
 - a source never runs two fetches at once (a per-source lock), and at most
-  ``concurrency`` sources fetch at the same time when a limit is given.
+  ``concurrency`` sources fetch at the same time when a limit is given;
+- a failing source is retried with backoff across ticks: after a ``Retry-After``
+  (429/503, seconds or an HTTP date) it is not asked again before that time
+  (at most :data:`MAX_RETRY_AFTER` ahead); after its second failure in a row it
+  waits ``BACKOFF_BASE * 2 ** (failures - 2)`` seconds (at most
+  :data:`BACKOFF_MAX`) before the next attempt. Meanwhile its SLOs carry the
+  last error plus ``backing off until HH:MM:SSZ (Retry-After)`` and no request
+  is sent. Times are on the scale of ``now`` (the runtime reads no clock for it);
+- every message is passed through ``redact`` (secret values and secret-looking
+  URL parts masked) before it is stored in ``health`` or returned.
 """
 
 from __future__ import annotations
@@ -23,11 +32,18 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
+from datetime import datetime, timezone
 
+from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.base import Source, SourceError, SourceHealth
 
 DEFAULT_TIMEOUT = 10.0
+#: Exponential backoff between ticks after repeated failures (seconds).
+BACKOFF_BASE = 15.0
+BACKOFF_MAX = 300.0
+#: A server's Retry-After is honoured up to this far ahead (seconds).
+MAX_RETRY_AFTER = 3600.0
 
 #: Monotonic deadline of the fetch in progress. HTTP clients read it to retry
 #: only when a retry can finish before the source's timeout.
@@ -61,6 +77,35 @@ def describe_error(exc: BaseException, timeout: float) -> str:
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
+def _clock_label(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%SZ")
+
+
+def backoff_after(exc: BaseException, now: float, failures: int) -> tuple[float, str] | None:
+    """(until, reason) for a source that just failed for the ``failures``-th time in a row, or None.
+
+    A ``Retry-After`` on the error (``retry_at`` epoch or ``retry_after``
+    seconds) wins; otherwise exponential backoff from the second failure on.
+    """
+    retry_at = getattr(exc, "retry_at", None)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_at is None and retry_after is not None:
+        retry_at = now + float(retry_after)
+    if retry_at is not None and retry_at > now:
+        return min(float(retry_at), now + MAX_RETRY_AFTER), "Retry-After"
+    if failures >= 2:
+        return now + min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (failures - 2)), f"{failures} failures in a row"
+    return None
+
+
+def _redacted(item: SLIData, redact: Callable[[str], str]) -> SLIData:
+    error = redact(item.error) if item.error else item.error
+    note = redact(item.note) if item.note else item.note
+    if error == item.error and note == item.note:
+        return item
+    return replace(item, error=error, note=note)
+
+
 async def fetch_one(
     name: str,
     source: Source,
@@ -69,12 +114,22 @@ async def fetch_one(
     timeout: float,
     health: SourceHealth,
     clock: Callable[[], float] = time.monotonic,
+    redact: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, SLIData], str | None]:
     """Fetch one source within ``timeout`` seconds; update ``health``; never raise.
 
     Returns the data per SLO name (every spec gets an entry) and the source's
-    error message, or None on success.
+    error message, or None on success. While the source backs off
+    (``health.backoff_until`` after ``now``) nothing is sent: its last error
+    is returned again.
     """
+    if redact is None:
+        redact = mask_urls_in_text
+    if health.backoff_until is not None and now < health.backoff_until:
+        error = health.last_error or f"backing off until {_clock_label(health.backoff_until)}"
+        return {spec.name: SLIData(error=error) for spec in specs}, error
+    health.backoff_until = health.backoff_reason = None
+    failure: BaseException | None = None
     started = clock()
     error: str | None = None
     answer: Mapping[str, SLIData] = {}
@@ -91,15 +146,20 @@ async def fetch_one(
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - a source bug must not stop the tick
-        error = describe_error(exc, timeout)
+        error = redact(describe_error(exc, timeout))
+        failure = exc
     finally:
         FETCH_DEADLINE.reset(token)
     health.latency = clock() - started
     out: dict[str, SLIData] = {}
     if error is not None:
+        health.consecutive_failures += 1
+        backoff = backoff_after(failure, now, health.consecutive_failures) if failure is not None else None
+        if backoff is not None:
+            health.backoff_until, health.backoff_reason = backoff
+            error = f"{error}; backing off until {_clock_label(backoff[0])} ({backoff[1]})"
         health.last_error = error
         health.last_error_at = now
-        health.consecutive_failures += 1
         for spec in specs:
             out[spec.name] = SLIData(error=error)
         return out, error
@@ -109,10 +169,10 @@ async def fetch_one(
         item = answer.get(spec.name)
         if item is None:
             out[spec.name] = SLIData(error=f"source {name!r} gave no answer for this SLO")
-        elif item.fetched_at is None and item.error is None:
-            out[spec.name] = replace(item, fetched_at=now)
         else:
-            out[spec.name] = item
+            if item.error or item.note:
+                item = _redacted(item, redact)
+            out[spec.name] = replace(item, fetched_at=now) if item.fetched_at is None and item.error is None else item
     return out, None
 
 
@@ -126,6 +186,7 @@ async def fetch_all(
     *,
     concurrency: int | None = None,
     last_good: dict[str, SLIData] | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, SLIData], dict[str, str]]:
     """Fetch every source in ``specs_by_source`` concurrently, as of ``now``.
 
@@ -135,7 +196,8 @@ async def fetch_all(
     ``last_good``, when given, is the last error-free answer per SLO: it is
     updated with this fetch's good answers, and an SLO whose fetch failed gets
     its last good data back with the error set (``fetched_at`` stays that of
-    the good answer, so the core can tell it is STALE). Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
+    the good answer, so the core can tell it is STALE). ``redact`` masks
+    secrets in messages (default: secret-looking URL parts only). Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
     source has an entry; an SLO whose source is not configured gets an error.
     """
     data: dict[str, SLIData] = {}
@@ -147,10 +209,10 @@ async def fetch_all(
         timeout = float(timeouts.get(name, DEFAULT_TIMEOUT))
         entry = health.setdefault(name, SourceHealth())
         if limiter is None:
-            got, err = await fetch_one(name, source, specs, now, timeout, entry, clock)
+            got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact)
         else:
             async with limiter:
-                got, err = await fetch_one(name, source, specs, now, timeout, entry, clock)
+                got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact)
         return name, got, err
 
     jobs = []

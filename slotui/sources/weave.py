@@ -254,7 +254,7 @@ class WeaveSource:
             client_config = config.model_copy(update={"basic_auth": BasicAuth(username="api", password=config.api_key)})
         extra = {"Accept": "application/jsonl", "Content-Type": "application/json"}
         self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout,
-                                        extra_headers=extra, transport=transport)
+                                        extra_headers=extra, transport=transport, name=name)
         self._book = SeriesBook()
         self._records: dict[str, dict[str, Any]] = {}
         self._running: dict[str, float] = {}

@@ -40,7 +40,7 @@ def sources_table(
         last_ok = (f"ok {clock_label(h.last_success)} ({format_duration(now - h.last_success)} ago)"
                    if h.last_success is not None else "never ok")
         detail = Text(error, style=palette["error"]) if error else Text("")
-        if error and h.consecutive_failures > 1:
+        if error and h.consecutive_failures > 1 and "failures in a row" not in error:
             detail.append(f" ({h.consecutive_failures} failures in a row)", style=palette["foreground-muted"])
         table.add_row(icon, Text(name, style="bold"), f"{slo_counts.get(name, 0)} SLOs", latency,
                       Text.assemble(last_ok, "  ", detail))
