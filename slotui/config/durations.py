@@ -67,3 +67,20 @@ def format_duration(seconds: float) -> str:
             out.append(f"{s // size}{unit}")
             s %= size
     return "".join(out)
+
+
+#: the longest duration accepted anywhere in an SLO file (a year and a day)
+MAX_DURATION = 366 * 86400.0
+
+
+def check_positive(seconds: float) -> float:
+    """A duration field's value: longer than 0 and at most :data:`MAX_DURATION`.
+
+    ``interval: 0s`` would make the daemon busy-loop and a 0s window or timeout
+    means nothing; fields where 0 has a meaning (``for: 0s``) do not use this.
+    """
+    if seconds <= 0:
+        raise ValueError("expected a duration longer than 0, such as 30s, 5m, 1h")
+    if seconds > MAX_DURATION:
+        raise ValueError("expected a duration of at most 366d")
+    return seconds

@@ -65,6 +65,14 @@ class LoadedConfig:
 
 # --------------------------------------------------------------------------- reading
 
+#: the largest SLO file read (a file with hundreds of SLOs is a few hundred KiB)
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def _too_large(size: int) -> str:
+    return (f"the file is too large ({size:,} bytes); an SLO file is at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MiB")
+
 
 def _read(path: Path) -> str:
     shown = str(path)
@@ -74,11 +82,18 @@ def _read(path: Path) -> str:
     if path.is_dir():
         raise ConfigError.single("is a directory; expected an SLO file (YAML)", file=shown)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except PermissionError:
         raise ConfigError.single("cannot read the file: permission denied", file=shown) from None
     except OSError as exc:
         raise ConfigError.single(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    if len(raw) > MAX_FILE_BYTES:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = len(raw)
+        raise ConfigError.single(_too_large(max(size, len(raw))), file=shown)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -116,6 +131,9 @@ def load_text(
 ) -> LoadedConfig:
     """Like :func:`load_config` for text already in memory; ``name`` is used in messages."""
     environ = os.environ if env is None else env
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError.single(_too_large(len(text.encode("utf-8", "surrogatepass"))), file=name)
+    text = text.removeprefix("\ufeff")
     doc = load_yaml(text, environ)
 
     def fail(issues: list[ConfigIssue], secrets: set[str] = frozenset()) -> ConfigError:  # type: ignore[assignment]
