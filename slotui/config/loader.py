@@ -498,6 +498,9 @@ def _translate(exc: ValidationError, doc: YamlDocument, secrets: set[str]) -> li
                     allowed = [fi.alias or name for name, fi in m.model_fields.items()]
                     break
         message, add_got = _message(err, allowed)
+        if path in doc.blank_env and message.startswith("cannot be empty"):
+            message = f"environment variable {doc.blank_env[path]} is empty; expected a value"
+            add_got = False
         _, fi, _ = _at(path, doc.data)
         secret = _is_secret(fi) or path in doc.interpolated or (
             isinstance(err.get("input"), str) and err.get("input") in secrets

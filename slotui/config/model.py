@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from slotui.config.durations import check_positive, parse_duration
 from slotui.config.text import check_name, check_non_blank, check_text
+from slotui.core.types import DEFAULT_PERIOD
 
 #: a duration longer than 0 (``interval: 0s`` would busy-loop the daemon)
 Duration = Annotated[
@@ -70,7 +71,7 @@ class Defaults(Model):
     interval: Duration = Field(30.0, description="How often sources are polled.")
     window: Duration = Field(3600.0, description="How far back the current SLI value looks.")
     period: Duration | Literal["calendar_month"] = Field(
-        7 * 86400.0, description="Compliance period of the error budget (rolling), or calendar_month."
+        DEFAULT_PERIOD, description="Compliance period of the error budget (rolling), or calendar_month."
     )
     slice: Duration = Field(300.0, description="Time-slice length for threshold SLO budgets.")
     timeout: Duration = Field(10.0, description="Per-source fetch timeout.")
@@ -82,7 +83,9 @@ class Defaults(Model):
     )
     burn_rate: list[BurnTierConfig] | None = Field(
         None,
-        description="Burn-rate tiers for every SLO that sets none; the SRE workbook default when unset.",
+        description="Burn-rate tiers for every SLO that sets none. Unset: at a 7d period 1h/5m x14.4, "
+        "6h/30m x6, 1d/2h x1; at other periods the SRE workbook tiers (2%, 5%, 10% of the budget "
+        "over 1h/5m, 6h/30m, 3d/6h).",
     )
 
 

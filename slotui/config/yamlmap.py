@@ -53,6 +53,8 @@ class YamlDocument:
     interpolated: set[Path_] = field(default_factory=set)
     #: values substituted from the environment (treated as secrets when shown)
     env_values: set[str] = field(default_factory=set)
+    #: key path -> the variable that was set but empty or blank there (``${VAR}`` with VAR="")
+    blank_env: dict[Path_, str] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def mark_in_text(self, path: Path_, index: int) -> Mark | None:
@@ -189,8 +191,10 @@ class _Builder:
             self.doc.interpolated.add(path)
             for name in used:
                 v = self.env.get(name)
-                if v:
+                if v and v.strip():
                     self.doc.env_values.add(v)
+                elif v is not None:
+                    self.doc.blank_env.setdefault(path, name)
         return result
 
 
