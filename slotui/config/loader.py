@@ -477,7 +477,7 @@ def _translate(exc: ValidationError, doc: YamlDocument, secrets: set[str]) -> li
         elif typ == "union_tag_invalid":
             path = path + ("type",)
             mark = doc.mark_for(path)
-        elif typ == "extra_forbidden":
+        elif typ == "extra_forbidden" or (loc and loc[-1] == "[key]"):
             mark = doc.mark_for(path, prefer_key=True)
         else:
             mark = doc.mark_for(path)
