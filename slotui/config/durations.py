@@ -84,3 +84,10 @@ def check_positive(seconds: float) -> float:
     if seconds > MAX_DURATION:
         raise ValueError("expected a duration of at most 366d")
     return seconds
+
+
+def check_bounded(seconds: float) -> float:
+    """A duration field where 0 has a meaning (``for: 0s``): at most :data:`MAX_DURATION`."""
+    if seconds > MAX_DURATION:
+        raise ValueError("expected a duration of at most 366d")
+    return seconds

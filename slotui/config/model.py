@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from slotui.config.durations import check_positive, parse_duration
+from slotui.config.durations import check_bounded, check_positive, parse_duration
 from slotui.config.text import check_name, check_non_blank, check_text
 from slotui.core.types import DEFAULT_PERIOD
 
@@ -37,6 +37,7 @@ Duration = Annotated[
 DurationOrZero = Annotated[
     float,
     BeforeValidator(parse_duration),
+    AfterValidator(check_bounded),
     WithJsonSchema(
         {
             "anyOf": [

@@ -294,6 +294,8 @@ class _Resolver:
         **rest: Any,
     ) -> SLOSpec | None:
         d = self.config.defaults
+        if not self.nonnegative_thresholds(name, kind, objective_path, target, warning, critical, rest):
+            return None
         ok = True
         resolved_direction = self.direction(
             name, kind, target, warning, critical, direction, objective_path
@@ -323,8 +325,6 @@ class _Resolver:
             return None
         if tiers is None:
             tiers = self.default_tiers if self.default_tiers is not None else default_tiers(period_s)
-        if not self.nonnegative_thresholds(name, kind, objective_path, target, warning, critical, rest):
-            return None
         self.note_low_factors(name, tiers, period_s)
         return SLOSpec(
             name=name,

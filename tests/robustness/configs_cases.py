@@ -28,7 +28,7 @@ class Case:
     def expected_for(self, path: str) -> str:
         """The exact line slotui must print for this case's file at ``path``."""
         out = self.expected.replace("{f}", path)
-        m = re.search(r"\{at:(.*?)\}", out)
+        m = re.search(r"\{at:(.*?)\}: ", out)
         if m is not None:
             line = int(re.search(r":(\d+):\{at:", out).group(1))  # type: ignore[union-attr]
             raw = self.text if isinstance(self.text, str) else self.text.decode("utf-8", "replace")
@@ -36,7 +36,7 @@ class Case:
             after = needle.startswith("after:")
             needle = needle.removeprefix("after:")
             column = raw.splitlines()[line - 1].index(needle) + 1 + (len(needle) if after else 0)
-            out = out[: m.start()] + str(column) + out[m.end():]
+            out = out[: m.start()] + str(column) + ": " + out[m.end():]
         return out
 
 
@@ -115,14 +115,17 @@ CASES: list[Case] = [
          "(got '0m')"),
     # ---------------------------------------------------------------- item 5: ${VAR}
     Case("empty_var_path", 'sources:\n  logs: {type: file, path: "${SLOTUI_T_EMPTY}"}\nslos:\n' + LAT,
-         "{f}:2:28: sources.logs.path: environment variable SLOTUI_T_EMPTY is empty; expected a value",
+         "{f}:2:{at:${SLOTUI_T_EMPTY}}: sources.logs.path: environment variable SLOTUI_T_EMPTY is empty; expected a value "
+         "(write ${SLOTUI_T_EMPTY:-} to allow an empty one)",
          env={"SLOTUI_T_EMPTY": ""}),
     Case("blank_var_url", 'sources:\n  prom: {type: prometheus, url: "${SLOTUI_T_BLANK}"}\nslos:\n'
          "  - {name: up, query: up, objective: {target: 0.9, direction: higher_is_better}}\n",
-         "{f}:2:33: sources.prom.url: environment variable SLOTUI_T_BLANK is empty; expected a value",
+         "{f}:2:{at:${SLOTUI_T_BLANK}}: sources.prom.url: environment variable SLOTUI_T_BLANK is empty; expected a value "
+         "(write ${SLOTUI_T_BLANK:-} to allow an empty one)",
          env={"SLOTUI_T_BLANK": "   "}),
     Case("empty_var_secret", slo() + 'alerts:\n  channels:\n    pd: {type: pagerduty, routing_key: "${SLOTUI_T_EMPTY}"}\n',
-         "{f}:7:40: alerts.channels.pd.routing_key: environment variable SLOTUI_T_EMPTY is empty; expected a value",
+         "{f}:7:{at:${SLOTUI_T_EMPTY}}: alerts.channels.pd.routing_key: environment variable SLOTUI_T_EMPTY is empty; "
+         "expected a value (write ${SLOTUI_T_EMPTY:-} to allow an empty one)",
          env={"SLOTUI_T_EMPTY": ""}),
     Case("empty_default_name", 'sources:\n  demo: {type: demo}\nslos:\n'
          '  - {name: "${SLOTUI_T_UNSET:-}", sli: {field: duration_ms}, objective: {target: 1, warning: 2}}\n',
