@@ -105,6 +105,8 @@ class _ValueDef:
     value: Expression
     where: Expression | None
     series: ValueSeries
+    #: a plain field (``sli.field: helpfulness``) that some ingested record had; None: not a plain field
+    seen: bool | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -112,6 +114,9 @@ class _ValueDef:
 
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
+        if self.seen is False:
+            # until one record has the field: look at a bounded sample of each batch
+            self.seen = any(get(r) is not None for r in records[:_SAMPLE])
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length
@@ -178,6 +183,22 @@ class _RatioDef:
         self.series.remove(record["time"], self.good.test(record))
 
 
+#: records of each batch looked at for a field not seen yet
+_SAMPLE = 1000
+
+
+def _field_names(record: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The dotted field names of a record (nested mappings flattened one level at a time)."""
+    out: list[str] = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and prefix.count(".") < 3:
+            out.extend(_field_names(value, name + "."))
+        else:
+            out.append(name)
+    return out
+
+
 def spec_key(spec: SLOSpec) -> SeriesKey:
     """What a series aggregates: SLOs with the same key share one series."""
     if spec.kind == "ratio":
@@ -215,6 +236,8 @@ class SeriesBook:
         # answers shared by SLOs that differ only in their window, until the data changes
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._memo_now: float | None = None
+        #: the field names of the first record ingested (named when an SLO's field is on no record)
+        self.sample_fields: list[str] | None = None
 
     def has(self, spec: SLOSpec) -> bool:
         return spec_key(spec) in self.defs
@@ -236,10 +259,12 @@ class SeriesBook:
             if not spec.sli_field:
                 raise SpecProblem("a threshold SLO on request logs needs sli.field (a field name or expression)")
             spec_agg(spec)
+            value = _compile(spec.sli_field, "sli.field")
             definition = _ValueDef(
-                _compile(spec.sli_field, "sli.field"),
+                value,
                 _compile(spec.sli_where, "sli.where") if spec.sli_where else None,
                 ValueSeries(spec.slice),
+                seen=False if value.field is not None else None,
             )
         self.defs[key] = definition
         self._ordered.append(definition)
@@ -254,6 +279,8 @@ class SeriesBook:
         """Add records (each with a float ``time``) to every series."""
         if records:
             self._memo.clear()
+            if self.sample_fields is None:
+                self.sample_fields = sorted(_field_names(records[0]))
             for d in self._ordered:
                 d.ingest(records)
 
@@ -289,6 +316,18 @@ class SeriesBook:
             good, total = windows[spec.window]
             value = good / total if total else None
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
+        if definition.seen is False and self.sample_fields is not None:
+            # records arrived, and none had this field: name the ones they have
+            have = [f for f in self.sample_fields if f != "time"]
+            shown = ", ".join(have[:30]) + (", ..." if len(have) > 30 else "")
+            name = definition.value.field or ""
+            message = f"unknown field {name!r}: no record has it; the records have {shown}"
+            base = name.removesuffix("_score")
+            for candidate in (f"evaluations.{name}", f"evaluations.{base}", base):
+                if candidate != name and candidate in self.sample_fields:
+                    message += f"; did you mean {candidate!r}?"
+                    break
+            return SLIData(error=message, fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
         agg = spec_agg(spec)
         series = definition.series
         value = series.window(agg, now - spec.window, now)

@@ -150,3 +150,28 @@ def test_a_chosen_period_that_weakens_the_workbook_tier_warns_once(tmp_path: Pat
     main(["check", "-c", str(path), "--at", AT, "-o", "json"])
     out, _ = capsys.readouterr()
     assert len(json.loads(out)["warnings"]) == 1
+
+
+def test_a_field_no_record_has_is_an_error_at_fetch_time_naming_the_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file source's fields are known only from its records: the SLO's answer names them."""
+    now = parse_time(AT)
+    lines = [json.dumps({"time": now - 600 + 10 * i, "duration_ms": 100 + i,
+                         "evaluations": [{"gen_ai.evaluation.name": "helpfulness",
+                                          "gen_ai.evaluation.score.value": 0.9}]}) for i in range(50)]
+    (tmp_path / "req.jsonl").write_text("\n".join(lines) + "\n")
+    path = tmp_path / "slos.yaml"
+    path.write_text("sources:\n  logs: {type: file, path: req.jsonl}\n"
+                    'alert_rules:\n  - {name: help, condition: "avg(helpfulness_score) < 0.8"}\n'
+                    "slos:\n  - {name: lat, sli: {field: duration_ms, agg: p95}, objective: {target: 2000, warning: 3000}}\n")
+    rc = main(["check", "-c", str(path), "--at", AT, "-o", "json"])
+    report = json.loads(capsys.readouterr()[0])
+    by = {s["name"]: s for s in report["slos"]}
+    assert by["help"]["status"] == "NO DATA"
+    assert by["help"]["error"] == ("unknown field 'helpfulness_score': no record has it; the records have "
+                                   "duration_ms, evaluations, evaluations.helpfulness; "
+                                   "did you mean 'evaluations.helpfulness'?")
+    # the other SLO is unaffected: p95 of 100..149 interpolated = 100 + 0.95 x 49 = 146.55
+    assert by["lat"]["error"] is None and by["lat"]["value"] == pytest.approx(146.55)
+    assert rc == 3
