@@ -159,6 +159,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _MODULES = {"test-alert": "test_alert", "import": "openslo", "demo": "tui"}
+#: commands that do not load the SLO file themselves: an explicit ``-c FILE`` is
+#: validated first, so an invalid file exits 3 everywhere, as the README says
+_CHECK_CONFIG_FIRST = frozenset({"silence", "schema", "import"})
+
+
+def _invalid_config(args: argparse.Namespace) -> bool:
+    """Print the errors of an invalid explicit ``-c FILE`` and say so (warnings are left to the command)."""
+    config = getattr(args, "config", None)
+    if config is None or str(config) == "":
+        return False
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_config
+    from slotui.config.locations import resolve_config_path
+
+    try:
+        load_config(resolve_config_path(config))
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return True
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.parse_args(["import", "--help"])
     if command == "run" and not args.headless:
         command = "tui"
+    if command in _CHECK_CONFIG_FIRST and _invalid_config(args):
+        return EXIT_UNKNOWN
     module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")
     try:
         return int(module.run(args) or 0)

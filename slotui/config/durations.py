@@ -48,3 +48,27 @@ def parse_duration(value: object) -> object:
     if not matched or pos != len(text):
         raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w")
     return total
+
+
+#: the longest duration accepted anywhere in an SLO file (a year and a day)
+MAX_DURATION = 366 * 86400.0
+
+
+def check_positive(seconds: float) -> float:
+    """A duration field's value: longer than 0 and at most :data:`MAX_DURATION`.
+
+    ``interval: 0s`` would make the daemon busy-loop and a 0s window or timeout
+    means nothing; fields where 0 has a meaning (``for: 0s``) do not use this.
+    """
+    if seconds <= 0:
+        raise ValueError("expected a duration longer than 0, such as 30s, 5m, 1h")
+    if seconds > MAX_DURATION:
+        raise ValueError("expected a duration of at most 366d")
+    return seconds
+
+
+def check_bounded(seconds: float) -> float:
+    """A duration field where 0 has a meaning (``for: 0s``): at most :data:`MAX_DURATION`."""
+    if seconds > MAX_DURATION:
+        raise ValueError("expected a duration of at most 366d")
+    return seconds

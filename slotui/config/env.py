@@ -1,6 +1,6 @@
 """``${VAR}`` and ``${VAR:-default}`` interpolation in SLO file strings.
 
-- ``${VAR}``: the variable's value; unset is an error naming the variable.
+- ``${VAR}``: the variable's value; unset, empty or blank is an error naming the variable.
 - ``${VAR:-default}``: the default when VAR is unset or empty (shell semantics).
 - ``$${`` writes a literal ``${``.
 
@@ -60,6 +60,13 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
             )
         used.append(name)
         value = env.get(name)
+        if default is None and value is not None and not value.strip():
+            raise InterpolationError(
+                f"environment variable {name} is empty; expected a value "
+                f"(write ${{{name}:-}} to allow an empty one)",
+                m.start(),
+                name,
+            )
         if value is None or (value == "" and default is not None):
             if default is None:
                 raise InterpolationError(

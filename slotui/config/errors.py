@@ -15,11 +15,17 @@ MAX_LINES = 24
 
 
 def format_key_path(path: Sequence[object]) -> str:
-    """``("slos", 0, "objective", "target")`` -> ``slos[0].objective.target``."""
+    """``("slos", 0, "objective", "target")`` -> ``slos[0].objective.target``.
+
+    A key that is not printable (a newline, ESC, a bidi override) is shown quoted
+    and escaped, ``sources['de\\nmo']``, so it cannot forge a line of output.
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not str(part).isprintable():
+            out += f"[{str(part)!r}]"
         else:
             out += ("." if out else "") + str(part)
     return out

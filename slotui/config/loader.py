@@ -65,6 +65,14 @@ class LoadedConfig:
 
 # --------------------------------------------------------------------------- reading
 
+#: the largest SLO file read (a file with hundreds of SLOs is a few hundred KiB)
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def _too_large(size: int) -> str:
+    return (f"the file is too large ({size:,} bytes); an SLO file is at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MiB")
+
 
 def _read(path: Path) -> str:
     shown = str(path)
@@ -74,11 +82,18 @@ def _read(path: Path) -> str:
     if path.is_dir():
         raise ConfigError.single("is a directory; expected an SLO file (YAML)", file=shown)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except PermissionError:
         raise ConfigError.single("cannot read the file: permission denied", file=shown) from None
     except OSError as exc:
         raise ConfigError.single(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    if len(raw) > MAX_FILE_BYTES:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = len(raw)
+        raise ConfigError.single(_too_large(max(size, len(raw))), file=shown)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -116,6 +131,9 @@ def load_text(
 ) -> LoadedConfig:
     """Like :func:`load_config` for text already in memory; ``name`` is used in messages."""
     environ = os.environ if env is None else env
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError.single(_too_large(len(text.encode("utf-8", "surrogatepass"))), file=name)
+    text = text.removeprefix("\ufeff")
     doc = load_yaml(text, environ)
 
     def fail(issues: list[ConfigIssue], secrets: set[str] = frozenset()) -> ConfigError:  # type: ignore[assignment]
@@ -401,6 +419,7 @@ _TYPE_MESSAGES = {
     "int_type": "expected an integer",
     "int_parsing": "expected an integer",
     "int_from_float": "expected an integer",
+    "int_parsing_size": "expected an integer of a sensible size",
     "bool_type": "expected true or false",
     "bool_parsing": "expected true or false",
     "list_type": "expected a list",
@@ -463,7 +482,7 @@ def _translate(exc: ValidationError, doc: YamlDocument, secrets: set[str]) -> li
         elif typ == "union_tag_invalid":
             path = path + ("type",)
             mark = doc.mark_for(path)
-        elif typ == "extra_forbidden":
+        elif typ == "extra_forbidden" or (loc and loc[-1] == "[key]"):
             mark = doc.mark_for(path, prefer_key=True)
         else:
             mark = doc.mark_for(path)
@@ -484,6 +503,9 @@ def _translate(exc: ValidationError, doc: YamlDocument, secrets: set[str]) -> li
                     allowed = [fi.alias or name for name, fi in m.model_fields.items()]
                     break
         message, add_got = _message(err, allowed)
+        if path in doc.blank_env and message.startswith("cannot be empty"):
+            message = f"environment variable {doc.blank_env[path]} is empty; expected a value"
+            add_got = False
         _, fi, _ = _at(path, doc.data)
         secret = _is_secret(fi) or path in doc.interpolated or (
             isinstance(err.get("input"), str) and err.get("input") in secrets

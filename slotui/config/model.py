@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from slotui.config.durations import parse_duration
+from slotui.config.durations import check_bounded, check_positive, parse_duration
+from slotui.config.text import check_name, check_non_blank, check_text
+from slotui.core.types import DEFAULT_PERIOD
 
 #: Default cap on an HTTP source's answer (``max_body_bytes``): 8 MiB.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
+#: a duration longer than 0 (``interval: 0s`` would busy-loop the daemon)
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
+    AfterValidator(check_positive),
     WithJsonSchema(
         {
             "anyOf": [
@@ -32,8 +36,34 @@ Duration = Annotated[
 ]
 
 
+#: a duration that may be 0 (``for: 0s``: fire at once)
+DurationOrZero = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    AfterValidator(check_bounded),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w|[a-z ]+)?\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration: 0s, 30s, 5m, 1h, 7d, 4w, '1 hour', or seconds.",
+        }
+    ),
+]
+#: a name or label shown in logs, the TUI and notifications: no control or bidi characters
+Name = Annotated[str, AfterValidator(check_name)]
+#: free text (description): newlines and tabs allowed, no other control or bidi characters
+Text = Annotated[str, AfterValidator(check_text)]
+#: a path, URL, host, project or credential: not empty or only blanks (an empty ${VAR})
+Required = Annotated[str, AfterValidator(check_non_blank)]
+#: a required name: both of the above
+RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_name)]
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN and infinities are rejected in every number field (``target: .nan``).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- defaults
@@ -45,7 +75,7 @@ class Defaults(Model):
     interval: Duration = Field(30.0, description="How often sources are polled.")
     window: Duration = Field(3600.0, description="How far back the current SLI value looks.")
     period: Duration | Literal["calendar_month"] = Field(
-        7 * 86400.0, description="Compliance period of the error budget (rolling), or calendar_month."
+        DEFAULT_PERIOD, description="Compliance period of the error budget (rolling), or calendar_month."
     )
     slice: Duration = Field(300.0, description="Time-slice length for threshold SLO budgets.")
     timeout: Duration = Field(10.0, description="Per-source fetch timeout.")
@@ -57,7 +87,9 @@ class Defaults(Model):
     )
     burn_rate: list[BurnTierConfig] | None = Field(
         None,
-        description="Burn-rate tiers for every SLO that sets none; the SRE workbook default when unset.",
+        description="Burn-rate tiers for every SLO that sets none. Unset: at a 7d period 1h/5m x14.4, "
+        "6h/30m x6, 1d/2h x1; at other periods the SRE workbook tiers (2%, 5%, 10% of the budget "
+        "over 1h/5m, 6h/30m, 3d/6h).",
     )
 
 
@@ -67,7 +99,7 @@ class Defaults(Model):
 class SourceBase(Model):
     timeout: Duration | None = Field(None, description="Fetch timeout; defaults.timeout when unset.")
     interval: Duration | None = Field(None, description="Poll interval; defaults.interval when unset.")
-    max_concurrency: int = Field(4, ge=1, description="Concurrent requests this source may make.")
+    max_concurrency: int = Field(4, ge=1, le=256, description="Concurrent requests this source may make.")
 
 
 class DemoSourceConfig(SourceBase):
@@ -75,22 +107,22 @@ class DemoSourceConfig(SourceBase):
 
     type: Literal["demo"]
     seed: int = Field(7, description="Random seed; the same seed gives the same traffic.")
-    rate: float = Field(2.0, gt=0, description="Mean requests per second.")
+    rate: float = Field(2.0, gt=0, le=1000, description="Mean requests per second.")
 
 
 class FileSourceConfig(SourceBase):
     """Request logs: JSONL records, OTLP/JSON lines, CSV (or Parquet) with a column mapping."""
 
     type: Literal["file"]
-    path: str = Field(description="Path of the log file (relative to the SLO file).")
+    path: Required = Field(description="Path of the log file (relative to the SLO file).")
     format: Literal["auto", "jsonl", "otlp", "csv", "parquet"] = Field(
         "auto", description="File format; auto picks by extension and first line."
     )
-    time_field: str = Field("time", description="Field or column holding the record time (end of request).")
+    time_field: Required = Field("time", description="Field or column holding the record time (end of request).")
     time_format: str | None = Field(
         None, description="strptime format of the time column; RFC 3339 / ISO 8601 when unset."
     )
-    timezone: str = Field("UTC", description="Zone of naive timestamps.")
+    timezone: Required = Field("UTC", description="Zone of naive timestamps.")
     columns: dict[str, str] = Field(
         default_factory=dict, description="Rename columns: record field -> column name."
     )
@@ -103,8 +135,8 @@ class FileSourceConfig(SourceBase):
 class BasicAuth(Model):
     """HTTP basic authentication."""
 
-    username: str = Field(description="User name.")
-    password: str = Field(description="Password (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True})
+    username: Required = Field(description="User name.")
+    password: Required = Field(description="Password (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True})
 
 
 class TLSOptions(Model):
@@ -117,7 +149,7 @@ class TLSOptions(Model):
 
 
 class HTTPSourceBase(SourceBase):
-    url: str = Field(description="Base URL of the API.")
+    url: Required = Field(description="Base URL of the API.")
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
@@ -145,11 +177,11 @@ class LangSmithSourceConfig(SourceBase):
     """LangSmith through its SDK client."""
 
     type: Literal["langsmith"]
-    api_url: str = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
+    api_url: Required = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
     api_key: str | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: str = Field(description="Tracing project (session) name.")
+    project: Required = Field(description="Tracing project (session) name.")
 
 
 class MLflowSourceConfig(HTTPSourceBase):
@@ -167,11 +199,11 @@ class WeaveSourceConfig(HTTPSourceBase):
     """W&B Weave trace server."""
 
     type: Literal["weave"]
-    url: str = Field("https://trace.wandb.ai", description="Weave trace server URL.")
+    url: Required = Field("https://trace.wandb.ai", description="Weave trace server URL.")
     api_key: str | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: str = Field(description="entity/project")
+    project: Required = Field(description="entity/project")
     max_body_bytes: int | None = Field(
         None, ge=1, description="Largest answer read, in bytes; unset: no cap (answers stream as JSON lines, paged)."
     )
@@ -181,7 +213,7 @@ class LangfuseSourceConfig(HTTPSourceBase):
     """Langfuse public metrics API."""
 
     type: Literal["langfuse"]
-    url: str = Field("https://cloud.langfuse.com", description="Langfuse host.")
+    url: Required = Field("https://cloud.langfuse.com", description="Langfuse host.")
     public_key: str | None = Field(None, description="Langfuse public key.")
     secret_key: str | None = Field(
         None, description="Langfuse secret key (never shown).", json_schema_extra={"secret": True}
@@ -231,7 +263,7 @@ class Objective(Model):
 class SLISpecConfig(Model):
     """Aggregate of a record field over the window."""
 
-    field: str = Field(description="Dotted field name; evaluations.<name> is an evaluation score.")
+    field: Required = Field(description="Dotted field name; evaluations.<name> is an evaluation score.")
     agg: str = Field("mean", description="mean, sum, count, min, max, or a quantile pNN (p50, p95, p99.9).")
     where: str | None = Field(None, description="Only records matching this condition.")
 
@@ -239,7 +271,7 @@ class SLISpecConfig(Model):
 class RatioSpecConfig(Model):
     """good/total events. For request logs, conditions over records; for Prometheus, PromQL."""
 
-    good: str = Field(description="Condition (file) or query (prometheus) for good events.")
+    good: Required = Field(description="Condition (file) or query (prometheus) for good events.")
     total: str | None = Field(None, description="Condition or query for all events; all records when unset.")
 
 
@@ -258,10 +290,10 @@ class BurnTierConfig(Model):
 class SLOConfig(Model):
     """One service level objective."""
 
-    name: str = Field(description="Unique name; the alert fingerprint uses it.")
-    source: str | None = Field(None, description="Name of a source under sources:; the only source when unset.")
-    description: str = Field("", description="Free text shown in the detail pane and alerts.")
-    service: str | None = Field(None, description="Service label in alerts.")
+    name: RequiredName = Field(description="Unique name; the alert fingerprint uses it.")
+    source: Name | None = Field(None, description="Name of a source under sources:; the only source when unset.")
+    description: Text = Field("", description="Free text shown in the detail pane and alerts.")
+    service: Name | None = Field(None, description="Service label in alerts.")
     sli: SLISpecConfig | None = Field(None, description="Threshold SLO: an aggregate of a record field.")
     ratio: RatioSpecConfig | None = Field(None, description="Ratio SLO: good/total events.")
     query: str | None = Field(None, description="Source-specific query (PromQL, metric name, JSON path).")
@@ -272,8 +304,8 @@ class SLOConfig(Model):
         None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
     )
     slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
-    unit: str = Field("", description="Unit shown after values: ms, s, usd, %, ...")
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
+    unit: Name = Field("", description="Unit shown after values: ms, s, usd, %, ...")
+    labels: dict[RequiredName, Name] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
     runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
     min_events: int | None = Field(
         None, ge=0, description="Windows with fewer events do not fire alerts (low traffic); default 1."
@@ -281,7 +313,7 @@ class SLOConfig(Model):
     at_risk_below: float | None = Field(
         None, ge=0, le=1, description="Ratio SLOs: AT RISK below this budget remaining; defaults.at_risk_below when unset."
     )
-    for_: Duration = Field(0.0, alias="for", description="Pending duration before an alert fires.")
+    for_: DurationOrZero = Field(0.0, alias="for", description="Pending duration before an alert fires.")
     burn_rate: list[BurnTierConfig] | None = Field(
         None, description="Multi-window burn-rate tiers; the SRE workbook default when unset."
     )
@@ -300,38 +332,38 @@ class SlackChannel(ChannelBase):
     """Slack incoming webhook."""
 
     type: Literal["slack"]
-    webhook_url: str = Field(
+    webhook_url: Required = Field(
         description="Incoming webhook URL (use ${SLACK_WEBHOOK_URL}; shown masked).", json_schema_extra={"secret": True}
     )
-    channel: str | None = Field(None, description="Channel override, e.g. #llm-alerts.")
-    username: str | None = Field(None, description="Sender name override.")
+    channel: Name | None = Field(None, description="Channel override, e.g. #llm-alerts.")
+    username: Name | None = Field(None, description="Sender name override.")
 
 
 class PagerDutyChannel(ChannelBase):
     """PagerDuty Events API v2."""
 
     type: Literal["pagerduty"]
-    routing_key: str = Field(
+    routing_key: Required = Field(
         description="Integration routing key (use ${PAGERDUTY_ROUTING_KEY}; never shown).",
         json_schema_extra={"secret": True},
     )
-    url: str = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
+    url: Required = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
 
 
 class EmailChannel(ChannelBase):
     """SMTP email."""
 
     type: Literal["email"]
-    host: str = Field(description="SMTP server host.")
-    port: int = Field(587, description="SMTP server port.")
+    host: Required = Field(description="SMTP server host.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
     tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
     username: str | None = Field(None, description="SMTP user name.")
     password: str | None = Field(
         None, description="SMTP password (use ${SMTP_PASSWORD}; never shown).", json_schema_extra={"secret": True}
     )
-    from_: str = Field(alias="from", description="Sender address.")
-    to: list[str] = Field(description="Recipient addresses.")
+    from_: Required = Field(alias="from", description="Sender address.")
+    to: list[Required] = Field(min_length=1, description="Recipient addresses.")
     timeout: Duration = Field(10.0, description="Connection timeout.")
     ca_file: str | None = Field(
         None, description="PEM CA bundle that signs the SMTP server's certificate (relative to the SLO file); system CAs when unset."
@@ -342,7 +374,7 @@ class WebhookChannel(ChannelBase):
     """Generic JSON webhook (POST)."""
 
     type: Literal["webhook"]
-    url: str = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
+    url: Required = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
     bearer_token: str | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
@@ -357,7 +389,7 @@ class AlertmanagerChannel(ChannelBase):
     """Prometheus Alertmanager API v2."""
 
     type: Literal["alertmanager"]
-    url: str = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
+    url: Required = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
     mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
     alert_ttl: Duration = Field(
         6 * 3600.0,
@@ -374,7 +406,7 @@ class FileChannel(ChannelBase):
     """JSON lines appended to a local file (works offline; the demo's channel)."""
 
     type: Literal["file"]
-    path: str = Field(description="JSON lines are appended here (relative to the SLO file).")
+    path: Required = Field(description="JSON lines are appended here (relative to the SLO file).")
 
 
 ChannelConfig = Annotated[
@@ -387,15 +419,15 @@ class Route(Model):
     """Send alerts matching a severity and labels to channels."""
 
     severity: Literal["warning", "critical", "page"] | None = Field(None, description="Match this severity.")
-    match: dict[str, str] = Field(default_factory=dict, description="Label equality matchers.")
-    channels: list[str] = Field(description="Names of channels under alerts.channels.")
+    match: dict[RequiredName, Name] = Field(default_factory=dict, description="Label equality matchers.")
+    channels: list[RequiredName] = Field(description="Names of channels under alerts.channels.")
     continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
 
 
 class GroupConfig(Model):
     """Alert grouping and repeat timing (Alertmanager semantics)."""
 
-    by: list[str] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
+    by: list[RequiredName] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
     wait: Duration = Field(30.0, description="Wait before the first notification of a new group.")
     interval: Duration = Field(300.0, description="Wait before notifying about new alerts in a group.")
     repeat: Duration = Field(4 * 3600.0, description="Re-send a still-firing group after this long.")
@@ -411,17 +443,17 @@ class EscalateConfig(Model):
 class Notification(Model):
     """Where a LangSmith-style rule notifies (kept as alert parameters)."""
 
-    type: str = Field(description="slack, email, pagerduty, webhook ...")
-    channel: str | None = Field(None, description="Destination, e.g. #llm-alerts.")
+    type: RequiredName = Field(description="slack, email, pagerduty, webhook ...")
+    channel: Name | None = Field(None, description="Destination, e.g. #llm-alerts.")
 
 
 class AlertRule(Model):
     """LangSmith-style rule: ``condition: "avg(helpfulness_score) < 0.8"``, ``window: "1 hour"``."""
 
-    name: str = Field(description="Rule name; becomes the SLO name.")
-    condition: str = Field(description="agg(field) OP number, e.g. avg(helpfulness_score) < 0.8.")
+    name: RequiredName = Field(description="Rule name; becomes the SLO name.")
+    condition: Required = Field(description="agg(field) OP number, e.g. avg(helpfulness_score) < 0.8.")
     window: Duration = Field(3600.0, description="Window the aggregate looks back over.")
-    source: str | None = Field(None, description="Source name; the only source when unset.")
+    source: Name | None = Field(None, description="Source name; the only source when unset.")
     severity: Literal["warning", "critical", "page"] = Field(
         "warning", description="Status when the condition holds."
     )
@@ -431,7 +463,7 @@ class AlertRule(Model):
 class AlertsConfig(Model):
     """Notification channels, routes, grouping and escalation."""
 
-    channels: dict[str, ChannelConfig] = Field(default_factory=dict, description="Named notification channels.")
+    channels: dict[RequiredName, ChannelConfig] = Field(default_factory=dict, description="Named notification channels.")
     routes: list[Route] = Field(default_factory=list, description="Routes, matched in order.")
     group: GroupConfig = Field(default_factory=GroupConfig, description="Grouping and repeat timing.")
     escalate: EscalateConfig = Field(default_factory=EscalateConfig, description="Escalation of unacked alerts.")
@@ -447,8 +479,8 @@ class QualitySLO(Model):
     direction: Literal["higher_is_better", "lower_is_better"] | None = Field(
         None, description="Inferred from the thresholds' order when unset."
     )
-    source: str | None = Field(None, description="Source name; the only source when unset.")
-    unit: str = Field("", description="Unit shown after values.")
+    source: Name | None = Field(None, description="Source name; the only source when unset.")
+    unit: Name = Field("", description="Unit shown after values.")
 
 
 class Config(Model):
@@ -456,9 +488,9 @@ class Config(Model):
 
     version: Literal[1] = Field(1, description="File format version.")
     defaults: Defaults = Field(default_factory=Defaults, description="Values SLOs and sources inherit.")
-    sources: dict[str, SourceConfig] = Field(default_factory=dict, description="Named metric sources.")
+    sources: dict[RequiredName, SourceConfig] = Field(default_factory=dict, description="Named metric sources.")
     slos: list[SLOConfig] = Field(default_factory=list, description="Service level objectives.")
-    quality_slos: dict[str, QualitySLO] = Field(
+    quality_slos: dict[RequiredName, QualitySLO] = Field(
         default_factory=dict, description="Seed form: metric -> {target, warning, critical} (threshold SLOs)."
     )
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Notification channels and routes.")

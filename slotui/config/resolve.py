@@ -28,7 +28,7 @@ from slotui.config.errors import ConfigIssue
 from slotui.config.model import AlertRule, BurnTierConfig, Config, SLOConfig
 from slotui.config.seed import ConditionError, normalize_agg, parse_condition
 from slotui.core.direction import DirectionError, infer_direction
-from slotui.core.types import DAY, DEFAULT_TIERS, BurnTier, SLOSpec
+from slotui.core.types import DAY, DEFAULT_TIERS, BurnTier, SLOSpec, default_tiers
 
 KeyPath = tuple[Any, ...]
 #: (path, index into the string or None) -> (line, column) or None
@@ -70,7 +70,8 @@ class _Resolver:
         self.out = Resolution()
         self.names: dict[str, KeyPath] = {}
         self.compile = _compiler()
-        self.default_tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
+        #: defaults.burn_rate when the file sets it; else the policy follows the period
+        self.default_tiers: tuple[BurnTier, ...] | None = None
         # (severity, long, short, F, period) -> SLO names, for grouped warnings
         self.low_factor: dict[tuple[str, float, float, float, float], list[str]] = {}
 
@@ -132,6 +133,62 @@ class _Resolver:
         cfg = self.config.sources.get(name)
         return getattr(cfg, "type", None)
 
+    def known_fields(self, source: str | None) -> frozenset[str] | None:
+        """The record fields of a source when they are known statically (the demo), else None."""
+        if self.source_type(source) != "demo":
+            return None
+        from slotui.sources.demo_schema import FIELDS
+
+        return FIELDS
+
+    def check_fields(self, path: KeyPath, text: str, source: str | None) -> bool:
+        """Every field an expression reads exists on a source whose fields are known."""
+        known = self.known_fields(source)
+        if known is None or self.compile is None:
+            return True
+        from slotui.config.expressions import ExpressionError
+
+        try:
+            names = self.compile(text).names
+        except ExpressionError:
+            return True  # reported by expression()
+        for name in sorted(names):
+            if name not in known:
+                hint = _closest_field(name, known)
+                self.issue(
+                    path,
+                    f"unknown field {name!r}: the {self.source_type(source)} source {source!r} has "
+                    + ", ".join(sorted(known)) + (f"; did you mean {hint!r}?" if hint else ""),
+                    index=max(text.find(name), 0),
+                )
+                return False
+        return True
+
+    def seed_metric(self, path: KeyPath, metric: str, source: str | None, *, strict: bool = True) -> str | None:
+        """The record field a seed-form metric names on ``source`` (None after an error).
+
+        The seed writes LangSmith feedback keys: ``helpfulness_score`` is the
+        evaluation ``helpfulness``, i.e. the field ``evaluations.helpfulness``;
+        a bare ``accuracy`` is ``evaluations.accuracy`` when the record has no
+        field of that name. Sources whose fields are not known statically get
+        the name as written (they answer or report it when fetching).
+        """
+        known = self.known_fields(source)
+        if known is None or metric == "*":
+            return metric
+        for candidate in _metric_candidates(metric):
+            if candidate in known:
+                return candidate
+        if not strict:
+            return metric
+        hint = _closest_field(metric, known)
+        self.issue(
+            path,
+            f"unknown metric {metric!r}: the {self.source_type(source)} source {source!r} has "
+            + ", ".join(sorted(known)) + (f"; did you mean {hint!r}?" if hint else ""),
+        )
+        return None
+
     def interval_for(self, source: str | None) -> float:
         cfg = self.config.sources.get(source or "")
         interval = getattr(cfg, "interval", None) if cfg is not None else None
@@ -164,6 +221,33 @@ class _Resolver:
                 BurnTier(_SEVERITY[t.severity], t.long, t.short, budget_fraction=t.budget, factor=t.factor)  # type: ignore[arg-type]
             )
         return tuple(tiers) if ok else None
+
+    def nonnegative_thresholds(
+        self,
+        name: str,
+        kind: str,
+        objective_path: KeyPath,
+        target: float,
+        warning: float | None,
+        critical: float | None,
+        rest: dict[str, Any],
+    ) -> bool:
+        """A latency, duration, cost, token count or event count cannot be below 0."""
+        if kind != "threshold":
+            return True
+        what = _nonnegative_quantity(name, rest.get("sli_field"), rest.get("sli_agg"), rest.get("unit") or "")
+        if what is None:
+            return True
+        ok = True
+        keys = ("condition",) if objective_path[-1:] == ("condition",) else None
+        for key, value in (("target", target), ("warning", warning), ("critical", critical)):
+            if value is not None and value < 0:
+                path = objective_path if keys else objective_path + (key,)
+                self.issue(path, f"{what} cannot be negative (got {key} {value:g}); expected a value of 0 or more")
+                ok = False
+                if keys:
+                    break
+        return ok
 
     def note_low_factors(self, name: str, tiers: Sequence[BurnTier], period: float) -> None:
         for tier in tiers:
@@ -210,6 +294,8 @@ class _Resolver:
         **rest: Any,
     ) -> SLOSpec | None:
         d = self.config.defaults
+        if not self.nonnegative_thresholds(name, kind, objective_path, target, warning, critical, rest):
+            return None
         ok = True
         resolved_direction = self.direction(
             name, kind, target, warning, critical, direction, objective_path
@@ -238,7 +324,7 @@ class _Resolver:
         if not ok:
             return None
         if tiers is None:
-            tiers = self.default_tiers
+            tiers = self.default_tiers if self.default_tiers is not None else default_tiers(period_s)
         self.note_low_factors(name, tiers, period_s)
         return SLOSpec(
             name=name,
@@ -324,10 +410,18 @@ class _Resolver:
                 ok = False
             if slo.sli.where is not None and (stype in RECORD_SOURCES or stype is None):
                 self.expression(path + ("sli", "where"), slo.sli.where)
+            if slo.sli.field.strip() and not self.check_fields(path + ("sli", "field"), slo.sli.field, source):
+                ok = False
+            if slo.sli.where is not None and not self.check_fields(path + ("sli", "where"), slo.sli.where, source):
+                ok = False
         if slo.ratio is not None and (stype in RECORD_SOURCES or stype is None):
             self.expression(path + ("ratio", "good"), slo.ratio.good)
             if slo.ratio.total is not None:
                 self.expression(path + ("ratio", "total"), slo.ratio.total)
+            for key in ("good", "total"):
+                text = getattr(slo.ratio, key)
+                if text is not None and not self.check_fields(path + ("ratio", key), text, source):
+                    ok = False
         if slo.ratio is not None and stype == "prometheus" and not (slo.ratio.total or "").strip():
             self.issue(path + ("ratio",), "a prometheus ratio SLO needs both good: and total: PromQL queries")
             ok = False
@@ -381,6 +475,9 @@ class _Resolver:
         source = self.source_for(q.source, path)
         if not named or source is None:
             return
+        # quality_slos are mostly read from results files (check --results), which look the
+        # metric up by name: resolve it on a source whose fields are known, never reject it
+        field_name = self.seed_metric(path, metric, source, strict=False)
         spec = self.common(
             path=path,
             name=metric,
@@ -392,7 +489,7 @@ class _Resolver:
             direction=q.direction,
             objective_path=path,
             unit=q.unit,
-            sli_field=metric,
+            sli_field=field_name,
             sli_agg="mean",
         )
         if spec is not None:
@@ -407,6 +504,9 @@ class _Resolver:
             self.issue(path + ("condition",), exc.message + f" (got {rule.condition!r})", index=exc.column - 1)
             return
         if not named or source is None:
+            return
+        field_name = self.seed_metric(path + ("condition",), cond.field, source)
+        if field_name is None:
             return
         warning = critical = None
         if rule.severity == "warning":
@@ -429,7 +529,7 @@ class _Resolver:
             window=rule.window,
             labels={"rule": rule.name},
             params=params,
-            sli_field=cond.field,
+            sli_field=field_name,
             sli_agg=cond.agg,
         )
         if spec is not None:
@@ -465,6 +565,50 @@ class _Resolver:
                 "still on track (use a shorter long window, a longer period, or an absolute factor)"
             )
         return self.out
+
+
+_NONNEGATIVE_UNITS = {"ms": "a latency", "s": "a duration", "sec": "a duration", "seconds": "a duration",
+                      "usd": "a cost", "$": "a cost", "eur": "a cost", "tokens": "a token count"}
+_NONNEGATIVE_NAME = re.compile(
+    r"(?P<latency>latency|duration|_ms$|_s$|_seconds$|response_time|ttft)|(?P<cost>cost|spend|price)|(?P<tokens>tokens?$)",
+    re.IGNORECASE,
+)
+
+
+def _nonnegative_quantity(name: str, field: str | None, agg: str | None, unit: str) -> str | None:
+    """What the SLI measures when it cannot be negative ("a latency", "a count"), else None."""
+    if agg == "count":
+        return "a count"
+    by_unit = _NONNEGATIVE_UNITS.get(unit.strip().lower())
+    if by_unit:
+        return by_unit
+    for text in (field or "", name):
+        m = _NONNEGATIVE_NAME.search(text)
+        if m:
+            return {"latency": "a latency", "cost": "a cost", "tokens": "a token count"}[m.lastgroup or "latency"]
+    return None
+
+
+def _metric_candidates(metric: str) -> list[str]:
+    """``helpfulness_score`` -> itself, evaluations.helpfulness_score, evaluations.helpfulness, helpfulness."""
+    out = [metric, f"evaluations.{metric}"]
+    if metric.endswith("_score") and len(metric) > len("_score"):
+        base = metric[: -len("_score")]
+        out += [f"evaluations.{base}", base]
+    return out
+
+
+def _closest_field(name: str, known: frozenset[str]) -> str | None:
+    import difflib
+
+    for candidate in _metric_candidates(name):
+        if candidate in known:
+            return candidate
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    if not close:
+        tail = {k.rsplit(".", 1)[-1]: k for k in known}
+        close = [tail[c] for c in difflib.get_close_matches(name.rsplit(".", 1)[-1], sorted(tail), n=1, cutoff=0.6)]
+    return close[0] if close else None
 
 
 def _period_text(seconds: float) -> str:

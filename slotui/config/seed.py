@@ -10,6 +10,12 @@
   (higher is better) and ``p95(latency_ms) > 2000`` is "p95 at most 2000"
   (lower is better). ``<=``/``>=`` are read like ``<``/``>``: slotui counts a
   value equal to a threshold as meeting it.
+
+The metric is the seed's LangSmith feedback key. On a source whose record
+fields are known statically (the demo), the resolver looks it up as written,
+then as ``evaluations.<metric>``, and ``X_score`` as the evaluation ``X``
+(``helpfulness_score`` -> ``evaluations.helpfulness``); a metric the source
+does not have is a config error listing the fields it has.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -52,6 +53,8 @@ class YamlDocument:
     interpolated: set[Path_] = field(default_factory=set)
     #: values substituted from the environment (treated as secrets when shown)
     env_values: set[str] = field(default_factory=set)
+    #: key path -> the variable that was set but empty or blank there (``${VAR}`` with VAR="")
+    blank_env: dict[Path_, str] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def mark_in_text(self, path: Path_, index: int) -> Mark | None:
@@ -188,12 +191,118 @@ class _Builder:
             self.doc.interpolated.add(path)
             for name in used:
                 v = self.env.get(name)
-                if v:
+                if v and v.strip():
                     self.doc.env_values.add(v)
+                elif v is not None:
+                    self.doc.blank_env.setdefault(path, name)
         return result
 
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: deepest nesting of mappings and lists accepted (a real SLO file nests < 10 levels)
+MAX_DEPTH = 64
+#: most nodes that aliases (``*name``, ``<<: *name``) may add to the document
+MAX_ALIAS_NODES = 10_000
+
+
+def _check_structure(text: str) -> ConfigIssue | None:
+    """See :func:`_walk_events`; LibYAML first, the pure-Python parser when LibYAML gives up.
+
+    LibYAML stops at 1,000 levels of flow nesting with its own error; the
+    pure-Python parser (iterative, like LibYAML) then finds where our limit was crossed.
+    """
+    try:
+        return _walk_events(text, _FAST_LOADER)
+    except yaml.YAMLError:
+        pass
+    if _FAST_LOADER is yaml.SafeLoader:
+        return None
+    try:
+        return _walk_events(text, yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _walk_events(text: str, loader: Any) -> ConfigIssue | None:
+    """Walk the parser's events (no recursion, no node built) and stop at hostile structure.
+
+    Reports, at the line:col where the limit is crossed: nesting deeper than
+    :data:`MAX_DEPTH` (also through an alias to a deep anchor), aliases that
+    would expand to more than :data:`MAX_ALIAS_NODES` nodes (billion laughs),
+    and an alias used inside its own anchor (a recursive structure). Syntax
+    errors are left to the composer, whose messages are explained elsewhere.
+    """
+    # each frame: [anchor, nodes in the subtree, height of the subtree]
+    stack: list[list[Any]] = []
+    anchors: dict[str, tuple[int, int] | None] = {}
+    expanded = 0
+
+    def add(size: int, height: int) -> None:
+        if stack:
+            stack[-1][1] += size
+            stack[-1][2] = max(stack[-1][2], height + 1)
+
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append([event.anchor, 1, 0])
+            if event.anchor is not None:
+                anchors[event.anchor] = None  # open: an alias to it now is recursive
+            if len(stack) > MAX_DEPTH:
+                m = _mark(event.start_mark)
+                return ConfigIssue(
+                    f"lists and mappings nest deeper than {MAX_DEPTH} levels; an SLO file needs far fewer",
+                    (), m.line, m.column,
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size, height = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (size, height)
+            add(size, height)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, 0)
+            add(1, 0)
+        elif isinstance(event, yaml.AliasEvent):
+            m = _mark(event.start_mark)
+            if event.anchor not in anchors:
+                continue  # undefined: the composer says so, located
+            known = anchors[event.anchor]
+            if known is None:
+                return ConfigIssue(
+                    f"alias *{event.anchor} is used inside its own anchor &{event.anchor} "
+                    "(a recursive structure); expected plain data",
+                    (), m.line, m.column,
+                )
+            size, height = known
+            expanded += size
+            if expanded > MAX_ALIAS_NODES:
+                return ConfigIssue(
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?); "
+                    "write the values out or use fewer nested aliases",
+                    (), m.line, m.column,
+                )
+            if len(stack) + height > MAX_DEPTH:
+                return ConfigIssue(
+                    f"alias *{event.anchor} makes lists and mappings nest deeper than {MAX_DEPTH} levels",
+                    (), m.line, m.column,
+                )
+            add(size, height)
+    return None
+
+
+def _reader_issue(exc: yaml.reader.ReaderError, text: str) -> ConfigIssue:
+    """An invalid character, located by line:col (PyYAML only gives a character index)."""
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = exc.character
+    if isinstance(char, int):
+        code = f"U+{char:04X}"
+    else:
+        code = f"U+{ord(char):04X}" if isinstance(char, str) and len(char) == 1 else repr(char)
+    name = "a NUL byte" if code == "U+0000" else f"control character {code}"
+    return ConfigIssue(f"{name} is not allowed in a YAML file; remove it", (), line, column)
 
 
 def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
@@ -202,6 +311,10 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
     ``data`` is ``None`` for an empty document (or one holding only comments).
     """
     doc = YamlDocument(data=None)
+    hostile = _check_structure(text)
+    if hostile is not None:
+        doc.issues.append(hostile)
+        return doc
     try:
         # LibYAML's parser when the wheel has it (5x faster; nodes carry the same
         # marks); a broken file is parsed again by the pure-Python parser, whose
@@ -210,6 +323,9 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
     except yaml.YAMLError:
         try:
             nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        except yaml.reader.ReaderError as exc:
+            doc.issues.append(_reader_issue(exc, text))
+            return doc
         except yaml.YAMLError as exc:
             doc.issues.append(_syntax_issue(exc))
             return doc
@@ -227,6 +343,6 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
         doc.data = builder.build(nodes[0], (), None)
     except yaml.MarkedYAMLError as exc:
         doc.issues.append(_syntax_issue(exc))
-    except RecursionError:
-        doc.issues.append(ConfigIssue("YAML aliases nest too deeply (a recursive alias?)"))
+    except RecursionError:  # pragma: no cover - _check_structure bounds the depth first
+        doc.issues.append(ConfigIssue(f"lists and mappings nest deeper than {MAX_DEPTH} levels"))
     return doc

@@ -96,6 +96,27 @@ DEFAULT_TIERS: tuple[BurnTier, ...] = (
     BurnTier("warning", 3 * DAY, 6 * HOUR, budget_fraction=0.10),
 )
 
+#: slotui's default compliance period (``defaults.period``).
+DEFAULT_PERIOD = 7 * DAY
+#: The default policy at the default 7d period. Scaled to 7d, the workbook's 3d/6h
+#: ticket tier has F = 0.1 x 7d / 3d = 0.233 < 1 (it would fire while the budget is
+#: on track), so at 7d slotui keeps the workbook's burn speeds as absolute factors
+#: (14.4, 6, 1) with a 1d/2h ticket window: what slos.example.yaml writes out.
+DEFAULT_PERIOD_TIERS: tuple[BurnTier, ...] = (
+    BurnTier("critical", 1 * HOUR, 5 * MINUTE, factor=14.4),
+    BurnTier("critical", 6 * HOUR, 30 * MINUTE, factor=6.0),
+    BurnTier("warning", 1 * DAY, 2 * HOUR, factor=1.0),
+)
+
+
+def default_tiers(period: float) -> tuple[BurnTier, ...]:
+    """The burn-rate policy of an SLO that configures none, for its period in seconds.
+
+    :data:`DEFAULT_PERIOD_TIERS` at the default 7d period, else the workbook's
+    :data:`DEFAULT_TIERS` (budget shares, ``F = budget x period / long window``).
+    """
+    return DEFAULT_PERIOD_TIERS if period == DEFAULT_PERIOD else DEFAULT_TIERS
+
 
 @dataclass(frozen=True, slots=True)
 class SLOSpec:

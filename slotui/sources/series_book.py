@@ -128,6 +128,9 @@ class _ValueDef:
         # duration, token count or cost (a negative one is refused and counted)
         self.low = 0.0 if any(nonneg for _, _, nonneg in self.screen.fields) else -FLOAT_MAX
 
+    #: a plain field (``sli.field: helpfulness``) that some ingested record had; None: not a plain field
+    seen: bool | None = None
+
     @property
     def names(self) -> frozenset[str]:
         return self.value.names | (self.where.names if self.where else frozenset())
@@ -156,6 +159,9 @@ class _ValueDef:
 
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
+        if self.seen is False:
+            # until one record has the field: look at a bounded sample of each batch
+            self.seen = any(get(r) is not None for r in records[:_SAMPLE])
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length
@@ -237,6 +243,22 @@ class _RatioDef:
         self.series.remove(record["time"], self.good.test(record))
 
 
+#: records of each batch looked at for a field not seen yet
+_SAMPLE = 1000
+
+
+def _field_names(record: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The dotted field names of a record (nested mappings flattened one level at a time)."""
+    out: list[str] = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and prefix.count(".") < 3:
+            out.extend(_field_names(value, name + "."))
+        else:
+            out.append(name)
+    return out
+
+
 def spec_key(spec: SLOSpec) -> SeriesKey:
     """What a series aggregates: SLOs with the same key share one series."""
     if spec.kind == "ratio":
@@ -276,6 +298,8 @@ class SeriesBook:
         # answers shared by SLOs that differ only in their window, until the data changes
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._memo_now: float | None = None
+        #: the field names of the first record ingested (named when an SLO's field is on no record)
+        self.sample_fields: list[str] | None = None
 
     def has(self, spec: SLOSpec) -> bool:
         return spec_key(spec) in self.defs
@@ -298,11 +322,13 @@ class SeriesBook:
             if not spec.sli_field:
                 raise SpecProblem("a threshold SLO on request logs needs sli.field (a field name or expression)")
             spec_agg(spec)
+            value = _compile(spec.sli_field, "sli.field")
             definition = _ValueDef(
-                _compile(spec.sli_field, "sli.field"),
+                value,
                 _compile(spec.sli_where, "sli.where") if spec.sli_where else None,
                 ValueSeries(spec.slice),
                 inputs=self.inputs,
+                seen=False if value.field is not None else None,
             )
         self.defs[key] = definition
         self._ordered.append(definition)
@@ -318,6 +344,8 @@ class SeriesBook:
         """Add records (each with a float ``time``) to every series."""
         if records:
             self._memo.clear()
+            if self.sample_fields is None:
+                self.sample_fields = sorted(_field_names(records[0]))
             for d in self._ordered:
                 d.ingest(records)
 
@@ -356,6 +384,18 @@ class SeriesBook:
             good, total = windows[spec.window]
             value = good / total if total else None
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
+        if definition.seen is False and self.sample_fields is not None:
+            # records arrived, and none had this field: name the ones they have
+            have = [f for f in self.sample_fields if f != "time"]
+            shown = ", ".join(have[:30]) + (", ..." if len(have) > 30 else "")
+            name = definition.value.field or ""
+            message = f"unknown field {name!r}: no record has it; the records have {shown}"
+            base = name.removesuffix("_score")
+            for candidate in (f"evaluations.{name}", f"evaluations.{base}", base):
+                if candidate != name and candidate in self.sample_fields:
+                    message += f"; did you mean {candidate!r}?"
+                    break
+            return SLIData(error=message, fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
         agg = spec_agg(spec)
         series = definition.series
         memo_key = (id(definition), agg, start, now)

@@ -10,7 +10,7 @@ import pytest
 from slotui.config.errors import ConfigError
 from slotui.config.loader import LoadedConfig, load_config, load_text
 from slotui.config.locations import EXAMPLE_CONFIG, default_state_path, resolve_config_path
-from slotui.core.types import DAY, DEFAULT_TIERS, HOUR, MINUTE
+from slotui.core.types import DAY, DEFAULT_PERIOD_TIERS, DEFAULT_TIERS, HOUR, MINUTE
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = "sources:\n  demo: {type: demo}\n"
@@ -68,7 +68,7 @@ def test_root_symlink_points_at_the_embedded_example() -> None:
 def test_file_path_sets_base_dir(tmp_path: Path) -> None:
     f = tmp_path / "sub" / "slos.yaml"
     f.parent.mkdir()
-    f.write_text(DEMO + "slos:\n  - {name: a, sli: {field: x}, objective: {target: 1, warning: 2}}\n")
+    f.write_text(DEMO + "slos:\n  - {name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}}\n")
     lc = load_config(f)
     assert lc.path == f and lc.base_dir == f.parent.resolve()
 
@@ -117,9 +117,9 @@ def test_env_interpolation_with_and_without_defaults() -> None:
 
 
 def test_empty_variable_takes_the_default() -> None:
-    lc = load(DEMO + 'slos:\n  - {name: a, sli: {field: "${F:-x}"}, objective: {target: 1, warning: 2}}\n',
+    lc = load(DEMO + 'slos:\n  - {name: a, sli: {field: "${F:-duration_s}"}, objective: {target: 1, warning: 2}}\n',
               env={"F": ""})
-    assert lc.specs[0].sli_field == "x"
+    assert lc.specs[0].sli_field == "duration_s"
 
 
 def test_every_missing_variable_is_reported_with_its_line() -> None:
@@ -145,7 +145,7 @@ def test_env_values_never_appear_in_errors() -> None:
     secret = "tok-9f8e7d6c5b4a"
     err = error(DEMO + """\
     slos:
-      - {name: a, sli: {field: x}, objective: {target: 1, warning: 2}}
+      - {name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}}
     alerts:
       channels:
         pd: {type: pagerduty, routing_key: "${PD_KEY}", url: 12}
@@ -160,7 +160,7 @@ def test_env_values_never_appear_in_errors() -> None:
 
 
 def test_error_points_at_the_value_and_key_path() -> None:
-    err = error(DEMO + "slos:\n  - name: a\n    sli: {field: x}\n    objective: {target: 1, warning: nope}\n")
+    err = error(DEMO + "slos:\n  - name: a\n    sli: {field: duration_s}\n    objective: {target: 1, warning: nope}\n")
     (issue,) = err.issues
     column = "    objective: {target: 1, warning: nope}".index("nope") + 1
     assert (issue.line, issue.column, issue.key) == (6, column, "slos[0].objective.warning")
@@ -168,14 +168,14 @@ def test_error_points_at_the_value_and_key_path() -> None:
 
 
 def test_union_alternatives_are_merged_into_one_message() -> None:
-    err = error(DEMO + "slos:\n  - {name: a, sli: {field: x}, objective: {target: 1, warning: 2}, period: monthly}\n")
+    err = error(DEMO + "slos:\n  - {name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, period: monthly}\n")
     (issue,) = err.issues
     assert issue.key == "slos[0].period"
     assert "expected a duration" in issue.message and "'calendar_month'" in issue.message
 
 
 def test_unknown_key_lists_the_allowed_keys_when_nothing_is_close() -> None:
-    err = error(DEMO + "slos:\n  - {name: a, zzz: 1, sli: {field: x}, objective: {target: 1, warning: 2}}\n")
+    err = error(DEMO + "slos:\n  - {name: a, zzz: 1, sli: {field: duration_s}, objective: {target: 1, warning: 2}}\n")
     assert "unknown key 'zzz'; expected one of: name, source" in err.render()
 
 
@@ -190,7 +190,7 @@ def test_missing_source_type_lists_the_types() -> None:
 
 
 def test_duplicate_yaml_key_is_an_error() -> None:
-    err = error(DEMO + "slos:\n  - name: a\n    name: b\n    sli: {field: x}\n    objective: {target: 1, warning: 2}\n")
+    err = error(DEMO + "slos:\n  - name: a\n    name: b\n    sli: {field: duration_s}\n    objective: {target: 1, warning: 2}\n")
     assert "t.yaml:5:5: slos[0].name: duplicate key 'name' (first at line 4)" in err.render()
 
 
@@ -204,7 +204,7 @@ def test_no_slos_is_an_error() -> None:
 
 
 def test_source_line_and_caret_are_shown() -> None:
-    text = error(DEMO + "slos:\n  - {name: a, sli: {field: x}, objective: {target: 1, warning: 2}, window: 5x}\n").render()
+    text = error(DEMO + "slos:\n  - {name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, window: 5x}\n").render()
     lines = text.splitlines()
     assert lines[1].startswith("t.yaml:4:")
     assert "window: 5x" in lines[2]
@@ -215,7 +215,7 @@ def test_source_line_and_caret_are_shown() -> None:
 
 
 def _direction(objective: str, name: str = "metric", ratio: bool = False) -> str:
-    what = 'ratio: {good: "ok == true"}' if ratio else "sli: {field: x}"
+    what = 'ratio: {good: "error.type == null"}' if ratio else "sli: {field: duration_s}"
     lc = load(DEMO + f"slos:\n  - name: {name}\n    {what}\n    objective: {objective}\n")
     return lc.specs[0].direction
 
@@ -258,7 +258,7 @@ def test_lone_target_ratio_is_higher_is_better() -> None:
 
 @pytest.mark.parametrize("name", ["helpfulness", "accuracy", "cost_per_query", "throughput"])
 def test_lone_target_without_a_hint_needs_an_explicit_direction(name: str) -> None:
-    err = error(DEMO + f"slos:\n  - name: {name}\n    sli: {{field: x}}\n    objective: {{target: 3}}\n")
+    err = error(DEMO + f"slos:\n  - name: {name}\n    sli: {{field: duration_s}}\n    objective: {{target: 3}}\n")
     (issue,) = err.issues
     assert issue.key == "slos[0].objective" and issue.line == 6
     assert "set direction" in issue.message
@@ -273,7 +273,7 @@ def test_lone_target_without_a_hint_needs_an_explicit_direction(name: str) -> No
     ],
 )
 def test_inconsistent_thresholds(objective: str, key: str) -> None:
-    (issue,) = error(DEMO + f"slos:\n  - name: m\n    sli: {{field: x}}\n    objective: {objective}\n").issues
+    (issue,) = error(DEMO + f"slos:\n  - name: m\n    sli: {{field: duration_s}}\n    objective: {objective}\n").issues
     assert issue.key == key and "inconsistent order" in issue.message and issue.line == 6
 
 
@@ -283,7 +283,7 @@ def test_inconsistent_thresholds(objective: str, key: str) -> None:
      "{target: 2000, critical: 5000, direction: higher_is_better}"],
 )
 def test_explicit_direction_must_agree(objective: str) -> None:
-    (issue,) = error(DEMO + f"slos:\n  - name: m\n    sli: {{field: x}}\n    objective: {objective}\n").issues
+    (issue,) = error(DEMO + f"slos:\n  - name: m\n    sli: {{field: duration_s}}\n    objective: {objective}\n").issues
     assert issue.key == "slos[0].objective.direction" and "disagrees" in issue.message
 
 
@@ -302,10 +302,10 @@ def test_defaults_are_applied_and_overridden() -> None:
       demo: {type: demo}
       fast: {type: demo, interval: 5s}
     slos:
-      - {name: a, source: demo, sli: {field: x}, objective: {target: 1, warning: 2}}
+      - {name: a, source: demo, sli: {field: duration_s}, objective: {target: 1, warning: 2}}
       - name: b
         source: fast
-        ratio: {good: "ok"}
+        ratio: {good: "error.type == null"}
         objective: {target: 0.99, compliance: 0.9}
         window: 2h
         period: calendar_month
@@ -323,7 +323,7 @@ def test_defaults_are_applied_and_overridden() -> None:
     assert (b.interval, b.window, b.calendar_month, b.slice, b.min_events, b.at_risk_below, b.for_) == (
         5, 7200, True, 60, 50, 0.1, 120)
     assert b.period == 30 * DAY
-    assert b.kind == "ratio" and b.good == "ok" and b.total is None
+    assert b.kind == "ratio" and b.good == "error.type == null" and b.total is None
     assert dict(b.labels) == {"team": "ml", "service": "support-bot"}
     assert any("compliance applies to threshold SLOs only" in w for w in lc.warnings)
 
@@ -347,19 +347,19 @@ def test_only_source_is_the_default_and_query_slos() -> None:
     ("slo", "key", "message"),
     [
         ('{name: a, objective: {target: 1, warning: 2}}', "slos[0]", "needs sli"),
-        ('{name: a, sli: {field: x}, ratio: {good: "a"}, objective: {target: 0.9}}', "slos[0].ratio", "not both"),
-        ('{name: a, sli: {field: x}, query: up, objective: {target: 1, warning: 2}}', "slos[0].query", "not both"),
-        ('{name: a, sli: {field: x, agg: mode}, objective: {target: 1, warning: 2}}', "slos[0].sli.agg",
+        ('{name: a, sli: {field: duration_s}, ratio: {good: "a"}, objective: {target: 0.9}}', "slos[0].ratio", "not both"),
+        ('{name: a, sli: {field: duration_s}, query: up, objective: {target: 1, warning: 2}}', "slos[0].query", "not both"),
+        ('{name: a, sli: {field: duration_s, agg: mode}, objective: {target: 1, warning: 2}}', "slos[0].sli.agg",
          "unknown aggregate 'mode'"),
-        ('{name: a, sli: {field: x, where: "a =="}, objective: {target: 1, warning: 2}}', "slos[0].sli.where",
+        ('{name: a, sli: {field: duration_s, where: "a =="}, objective: {target: 1, warning: 2}}', "slos[0].sli.where",
          "invalid expression"),
-        ('{name: a, sli: {field: x}, objective: {target: 1, warning: 2}, window: 30d}', "slos[0].window",
+        ('{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, window: 30d}', "slos[0].window",
          "longer than the period"),
-        ('{name: a, sli: {field: x}, objective: {target: 1, warning: 2}, burn_rate: [{severity: page, long: 1h, short: 5m}]}',
+        ('{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, burn_rate: [{severity: page, long: 1h, short: 5m}]}',
          "slos[0].burn_rate[0]", "exactly one of budget"),
-        ('{name: a, sli: {field: x}, objective: {target: 1, warning: 2}, burn_rate: [{severity: page, long: 1h, short: 2h, factor: 2}]}',
+        ('{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, burn_rate: [{severity: page, long: 1h, short: 2h, factor: 2}]}',
          "slos[0].burn_rate[0].short", "shorter than the long window"),
-        ('{name: "", sli: {field: x}, objective: {target: 1, warning: 2}}', "slos[0].name", "cannot be empty"),
+        ('{name: "", sli: {field: duration_s}, objective: {target: 1, warning: 2}}', "slos[0].name", "cannot be empty"),
     ],
 )
 def test_semantic_errors(slo: str, key: str, message: str) -> None:
@@ -370,9 +370,9 @@ def test_semantic_errors(slo: str, key: str, message: str) -> None:
 def test_agg_names_are_normalised() -> None:
     lc = load(DEMO + """\
     slos:
-      - {name: a, sli: {field: x, agg: avg}, objective: {target: 1, warning: 2}}
-      - {name: b, sli: {field: x, agg: median}, objective: {target: 1, warning: 2}}
-      - {name: c, sli: {field: x, agg: p99.9}, objective: {target: 1, warning: 2}}
+      - {name: a, sli: {field: duration_s, agg: avg}, objective: {target: 1, warning: 2}}
+      - {name: b, sli: {field: duration_s, agg: median}, objective: {target: 1, warning: 2}}
+      - {name: c, sli: {field: duration_s, agg: p99.9}, objective: {target: 1, warning: 2}}
     """)
     assert [s.sli_agg for s in lc.specs] == ["mean", "p50", "p99.9"]
 
@@ -404,7 +404,7 @@ def test_prometheus_ratio_queries_are_not_parsed_as_expressions() -> None:
 
 def test_route_channels_must_exist_and_known_ones_pass() -> None:
     lc = load(DEMO + """\
-    slos: [{name: a, sli: {field: x}, objective: {target: 1, warning: 2}}]
+    slos: [{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}}]
     alerts:
       channels: {f: {type: file, path: a.jsonl}}
       routes: [{severity: page, channels: [f]}]
@@ -419,27 +419,31 @@ def test_custom_tiers_and_low_factor_warning() -> None:
     lc = load(DEMO + """\
     slos:
       - name: a
-        sli: {field: x}
+        sli: {field: duration_s}
         objective: {target: 1, warning: 2}
         burn_rate:
           - {severity: page, long: 1h, short: 5m, budget: 0.02}
           - {severity: ticket, long: 3d, short: 6h, budget: 0.1}
           - {severity: critical, long: 2h, short: 10m, factor: 10}
-      - {name: b, sli: {field: x}, objective: {target: 1, warning: 2}}
-      - {name: c, sli: {field: x}, objective: {target: 1, warning: 2}, period: 30d}
+      - {name: b, sli: {field: duration_s}, objective: {target: 1, warning: 2}}
+      - {name: c, sli: {field: duration_s}, objective: {target: 1, warning: 2}, period: 30d}
     """)
     a, b, c = lc.specs
     assert [t.severity for t in a.tiers] == ["critical", "warning", "critical"]
     assert a.tiers[0].budget_fraction == 0.02 and a.tiers[2].factor == 10
     assert a.tiers[1].effective_factor(a.period) == pytest.approx(0.2333, abs=1e-4)
     assert c.tiers == DEFAULT_TIERS
-    (warning,) = lc.warnings  # a's and b's 3d tier at 7d, grouped; c at 30d has F = 1
-    assert "3d/6h" in warning and "F=0.2333" in warning and "7d" in warning and "a, b" in warning
-    assert " c" not in warning.split("for ", 1)[1]
+    # b inherits the default 7d period and the default policy for it (no warning about
+    # slotui's own defaults); c at 30d has the workbook tiers with F = 1
+    assert b.period == 7 * DAY and b.tiers == DEFAULT_PERIOD_TIERS
+    assert [t.effective_factor(b.period) for t in b.tiers] == [14.4, 6.0, 1.0]
+    (warning,) = lc.warnings  # a's own 3d tier at 7d
+    assert "3d/6h" in warning and "F=0.2333" in warning and "7d" in warning
+    assert warning.split("for ", 1)[1].startswith("a:")
 
 
 def test_28d_period_scales_the_default_tiers() -> None:
-    lc = load(DEMO + "defaults: {period: 28d}\nslos: [{name: a, sli: {field: x}, objective: {target: 1, warning: 2}}]\n")
+    lc = load(DEMO + "defaults: {period: 28d}\nslos: [{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}}]\n")
     factors = [t.effective_factor(lc.specs[0].period) for t in lc.specs[0].tiers]
     assert factors == pytest.approx([13.44, 5.6, 0.9333], abs=1e-4)
     assert len(lc.warnings) == 1 and "F=0.9333" in lc.warnings[0]
@@ -450,8 +454,8 @@ def test_defaults_burn_rate_applies_to_every_slo_without_its_own() -> None:
     defaults:
       burn_rate: [{severity: page, long: 1h, short: 5m, factor: 14.4}]
     slos:
-      - {name: a, sli: {field: x}, objective: {target: 1, warning: 2}}
-      - {name: b, sli: {field: x}, objective: {target: 1, warning: 2}, burn_rate: [{severity: ticket, long: 6h, short: 30m, factor: 2}]}
+      - {name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}}
+      - {name: b, sli: {field: duration_s}, objective: {target: 1, warning: 2}, burn_rate: [{severity: ticket, long: 6h, short: 30m, factor: 2}]}
     """)
     a, b = lc.specs
     assert [(t.severity, t.factor) for t in a.tiers] == [("critical", 14.4)]
@@ -529,7 +533,7 @@ def test_bad_rule_conditions(condition: str) -> None:
 
 def test_duplicate_names_across_forms() -> None:
     err = error(DEMO + """\
-    slos: [{name: accuracy, sli: {field: x}, objective: {target: 1, warning: 2}}]
+    slos: [{name: accuracy, sli: {field: duration_s}, objective: {target: 1, warning: 2}}]
     quality_slos:
       accuracy: {target: 0.9, warning: 0.8}
     """)

@@ -1,0 +1,60 @@
+"""Checks for the strings of an SLO file that reach a log line, the TUI or a notification.
+
+A name with a newline forges log lines; ESC starts terminal escape sequences;
+bidi overrides (U+202A..U+202E, U+2066..U+2069) make a name read differently
+from what it is. Names and labels allow none of them; free text (a
+description) allows newlines and tabs only. Messages say which character and
+where, never repeating the value (it may come from a secret variable).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: bidirectional formatting characters (embeddings, overrides, isolates, marks)
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte", "\x1b": "ESC"}
+
+
+def _describe(ch: str) -> str:
+    return _NAMES.get(ch, f"U+{ord(ch):04X}")
+
+
+def _first_bad(text: str, allowed: str) -> tuple[int, str] | None:
+    for i, ch in enumerate(text):
+        if ch in allowed:
+            continue
+        if ch in BIDI or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+            return i, ch
+    return None
+
+
+def check_name(text: str) -> str:
+    """A name or label: printable characters only."""
+    bad = _first_bad(text, "")
+    if bad is not None:
+        i, ch = bad
+        raise ValueError(
+            f"contains {_describe(ch)} at character {i + 1}; names and labels must be printable "
+            "(no control or bidi characters)"
+        )
+    return text
+
+
+def check_text(text: str) -> str:
+    """Free text: printable characters, newlines and tabs."""
+    bad = _first_bad(text, "\n\t")
+    if bad is not None:
+        i, ch = bad
+        raise ValueError(
+            f"contains {_describe(ch)} at character {i + 1}; expected printable text (no control or bidi characters)"
+        )
+    return text
+
+
+def check_non_blank(text: str) -> str:
+    """A path, URL, host or credential: not empty and not only blanks (an empty ``${VAR}``)."""
+    if not text.strip():
+        raise ValueError("cannot be empty or blank; expected a value (from an empty ${VAR}?)")
+    return text
