@@ -66,7 +66,7 @@ class _Silent(Exception):
     """Close without an answer or a log line (an idle client timed out, the peer went away)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Client:
     writer: asyncio.StreamWriter
     task: asyncio.Task | None
@@ -136,6 +136,8 @@ class MetricsListener:
         self._server: asyncio.AbstractServer | None = None
         self._full_logged = False
         self._refusing = 0
+        self._refusals: set[_Client] = set()
+        self._handlers: set[asyncio.Task] = set()
         #: what happened, for tests and the log: "served", "evicted", "refused", "timeout", "bad"
         self.counts: dict[str, int] = {}
 
@@ -149,10 +151,11 @@ class MetricsListener:
         """Stop listening and drop every connection."""
         if self._server is not None:
             self._server.close()
-        tasks = [c.task for c in self._clients.values() if c.task is not None and not c.task.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for client in [*self._clients.values(), *self._refusals]:
+            if client.task is not None:
+                client.task.cancel()
+        if self._handlers:
+            await asyncio.wait(list(self._handlers), timeout=5)
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -171,49 +174,57 @@ class MetricsListener:
         if not waiting:
             return False
         oldest = min(waiting, key=lambda c: c.since)
-        self._clients = {k: v for k, v in self._clients.items() if v is not oldest}
+        del self._clients[id(oldest)]
         assert oldest.task is not None
         oldest.task.cancel()
         self._count("evicted")
         return True
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio logs a traceback when this callback's own task ends cancelled, so eviction and
+        # shutdown cancel an inner task instead, and this one always returns normally.
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         peer = _peer(writer)
-        if len(self._clients) >= self.max_connections and not self._make_room():
+        full = len(self._clients) >= self.max_connections and not self._make_room()
+        if full and self._refusing >= self.max_connections:  # refusals linger too: they are capped as well
+            self._count("refused")
+            writer.transport.abort()
+            self._handlers.discard(handler)
+            return
+        if len(self._clients) < self.max_connections // 2:
+            self._full_logged = False
+        client = _Client(writer, None, waiting=not full)
+        if full:
             self._count("refused")
             if not self._full_logged:
                 self._full_logged = True
                 self._log(f"metrics listener: {self.max_connections} connections busy; answering 503 to {peer}")
-            if self._refusing >= self.max_connections:  # refusals linger too; they are capped as well
-                writer.transport.abort()
-                return
             self._refusing += 1
-            try:
-                await self._answer_and_linger(reader, writer, _status_line_response(503, b"too many connections\n"))
-            finally:
-                self._refusing -= 1
-                if not writer.transport.is_closing():
-                    writer.close()
-            return
-        if len(self._clients) < self.max_connections // 2:
-            self._full_logged = False
-        task = asyncio.current_task()
-        client = _Client(writer, task)
-        key = id(client)
-        self._clients[key] = client
-        writer.transport.set_write_buffer_limits(high=0)  # drain() returns once the client took everything
+            work = self._answer_and_linger(reader, writer, _status_line_response(503, b"too many connections\n"))
+        else:
+            self._clients[id(client)] = client
+            writer.transport.set_write_buffer_limits(high=0)  # drain() returns once the client took everything
+            work = self._serve(reader, writer, client, peer)
+        client.task = asyncio.create_task(work)
+        if full:
+            self._refusals.add(client)
         try:
-            await self._serve(reader, writer, client, peer)
-        except asyncio.CancelledError:
+            await client.task
+        except asyncio.CancelledError:  # evicted, or the listener is closing
             writer.transport.abort()
-            raise
         except Exception as exc:  # the listener must never print a traceback for a client
             self._log(f"metrics listener: internal error with {peer}: {type(exc).__name__}: {exc}")
             writer.transport.abort()
         finally:
-            self._clients.pop(key, None)
+            if full:
+                self._refusing -= 1
+                self._refusals.discard(client)
+            self._clients.pop(id(client), None)
             if not writer.transport.is_closing():
                 writer.close()
+            self._handlers.discard(handler)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, client: _Client, peer: str) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
@@ -222,11 +233,16 @@ class MetricsListener:
             client.waiting, client.since = True, time.monotonic()
             deadline = loop.time() + self.head_timeout
             try:
-                event = await self._next_event(conn, reader, deadline, head=True)
+                buffered = len(conn.trailing_data[0])
+                fed = [0]
+                event = await self._next_event(conn, reader, deadline, head=True, fed=fed)
                 if isinstance(event, h11.ConnectionClosed):
                     return
                 assert isinstance(event, h11.Request)
                 client.waiting = False
+                # h11 bounds an *incomplete* head; a complete one that arrived in a big read may be longer.
+                if buffered + fed[0] - len(conn.trailing_data[0]) > MAX_HEAD_BYTES:
+                    raise _Refused(431, f"request head over {MAX_HEAD_BYTES} bytes")
                 if len(event.headers) > MAX_HEADERS:
                     raise _Refused(431, f"more than {MAX_HEADERS} header lines")
                 length = _content_length(event)
@@ -272,8 +288,13 @@ class MetricsListener:
                 return
             conn.start_next_cycle()
 
-    async def _next_event(self, conn: h11.Connection, reader: asyncio.StreamReader, deadline: float, *, head: bool):
-        """The next h11 event, reading as needed until ``deadline``; protocol errors become :class:`_Refused`."""
+    async def _next_event(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, deadline: float, *, head: bool, fed: list[int] | None = None
+    ):
+        """The next h11 event, reading as needed until ``deadline``; protocol errors become :class:`_Refused`.
+
+        ``fed[0]`` is increased by the number of bytes read.
+        """
         loop = asyncio.get_running_loop()
         started_empty = head and not conn.trailing_data[0]
         seen = 0
@@ -299,6 +320,8 @@ class MetricsListener:
             except ConnectionError:
                 raise _Silent() from None
             seen += len(chunk)
+            if fed is not None:
+                fed[0] += len(chunk)
             conn.receive_data(chunk)  # b"" is the end of the stream
 
     async def _write(self, writer: asyncio.StreamWriter, data: bytes) -> bool:
