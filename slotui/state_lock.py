@@ -26,6 +26,10 @@ class StateLocked(Exception):
     def __init__(self, state: Path, holder: int | None) -> None:
         self.state = state
         self.holder = holder
+        try:
+            state = state.resolve()
+        except OSError:
+            pass
         who = f"pid {holder}" if holder is not None else "another process (pid not yet written)"
         super().__init__(
             f"another slotui daemon ({who}) already evaluates and delivers with state file {state}; "

@@ -74,6 +74,8 @@ class Daemon:
 
     def request_reload(self) -> None:
         """Reload the SLO file before the next tick (SIGHUP). Several requests before then reload once."""
+        if not self._reload_requested:
+            _log("SIGHUP received: the SLO file is reloaded before the next tick")
         self._reload_requested = True
         self._wakeup.set()
 
@@ -148,7 +150,7 @@ class Daemon:
 
         self._reload_requested = False
         where = str(self.config_path) if self.config_path is not None else "the embedded example config"
-        _log(f"SIGHUP: reloading {where}")
+        _log(f"reloading {where}")
         try:
             loaded = load_config(self.config_path)
         except ConfigError as exc:
