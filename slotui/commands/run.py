@@ -61,6 +61,9 @@ class Daemon:
         self._dispatcher: asyncio.Task | None = None
         self._dispatcher_stop = asyncio.Event()
         self._delivering = False
+        self._next_compaction = 0.0
+        # Last status logged per SLO: a line is logged only when it changes.
+        self._statuses: dict[str, str] = {}
         self.server = None  # the MetricsListener, once run() started it
         self.port: int | None = None
         self.last_error: str | None = None
@@ -184,6 +187,31 @@ class Daemon:
 
     # ---------------------------------------------------------------- loop
 
+    async def step(self, now: float) -> None:
+        """One tick as of ``now``: compaction when due, fetch, evaluate, enqueue, log status changes.
+
+        Never raises for a failing tick (it is logged and kept in ``last_error``).
+        bench/soak.py drives this with a simulated clock.
+        """
+        try:
+            store = self.engine.store
+            if store is not None and now >= self._next_compaction:
+                # Retention: raw slices merge into hourly rows, the oldest are dropped.
+                store.compact(now)
+                self._next_compaction = now + COMPACT_EVERY
+            report = await self.engine.tick(now)
+            for result in report.results:
+                status = result.status.value
+                if self._statuses.get(result.spec.name) != status:
+                    _log(f"slo={result.spec.name} status={status}")
+                    self._statuses[result.spec.name] = status
+            for source, error in report.source_errors.items():
+                _log(f"source={source} error={error}")
+            self.last_error = None
+        except Exception as exc:  # a tick must never kill the daemon
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            _log(f"tick failed: {self.last_error}")
+
     async def run(self, *, once: bool = False) -> int:
         from slotui.clock import utc_now
 
@@ -196,31 +224,11 @@ class Daemon:
         self._delivering = not once
         if self._delivering:
             self._start_dispatcher()
-        previous: dict[str, str] = {}
-        next_compaction = 0.0
         try:
             while not self.stopping.is_set():
                 if self._reload_requested:
                     await self.reload()
-                try:
-                    now = utc_now()
-                    store = self.engine.store
-                    if store is not None and now >= next_compaction:
-                        # Retention: raw slices merge into hourly rows, the oldest are dropped.
-                        store.compact(now)
-                        next_compaction = now + COMPACT_EVERY
-                    report = await self.engine.tick(now)
-                    for result in report.results:
-                        status = result.status.value
-                        if previous.get(result.spec.name) != status:
-                            _log(f"slo={result.spec.name} status={status}")
-                            previous[result.spec.name] = status
-                    for source, error in report.source_errors.items():
-                        _log(f"source={source} error={error}")
-                    self.last_error = None
-                except Exception as exc:  # a tick must never kill the daemon
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    _log(f"tick failed: {self.last_error}")
+                await self.step(utc_now())
                 self._start_mirror(utc_now())
                 if once:
                     if self._mirror_task is not None:
