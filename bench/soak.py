@@ -21,7 +21,8 @@ evaluation) and the receiver's log is compared with the outbox:
   (``evaluate_all`` on the same inputs inside the same ticks), and the p99 of
   the last ticks against the warm-up's (drift: 1.0 = nothing accumulates).
 
-The state file is a real SQLite WAL file in a temporary directory; the
+Alerts are grouped per SLO with a 10 min repeat, so firing SLOs re-notify
+often and the failing receiver sees many deliveries. The state file is a real SQLite WAL file in a temporary directory; the
 webhook channel is slotui's (payload and HTTP client); only its URL carries
 the notification id.
 
@@ -144,7 +145,7 @@ def config_text(n: int, url: str) -> str:
         "    - {severity: warning, channels: [hook]}\n"
         "    - {severity: critical, channels: [hook]}\n"
         "    - {severity: page, channels: [hook]}\n"
-        "  group: {by: [slo], wait: 0s, interval: 5m, repeat: 4h}\n"
+        "  group: {by: [slo], wait: 0s, interval: 1m, repeat: 10m}\n"
     )
 
 

@@ -287,6 +287,8 @@ async def _main(args: argparse.Namespace, loaded, config_path: Path | None) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
     loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
+    if _early_sighup:  # it came while the config was loading: that load may predate the change
+        daemon.request_reload()
     try:
         return await daemon.run(once=args.once)
     finally:
@@ -298,7 +300,12 @@ async def _main(args: argparse.Namespace, loaded, config_path: Path | None) -> i
         _log("stopped")
 
 
+#: SIGHUPs received before the daemon's loop installed its handler (SIGHUP's default action is to exit).
+_early_sighup: list[int] = []
+
+
 def run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGHUP, lambda signum, frame: _early_sighup.append(signum))
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
     from slotui.config.locations import resolve_config_path

@@ -44,7 +44,7 @@ MAX_CONNECTIONS = 64
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
 #: At most this many log lines per :data:`LOG_WINDOW` seconds; the rest are counted.
-LOG_BURST = 20
+LOG_BURST = 60
 LOG_WINDOW = 60.0
 
 _READ_CHUNK = 16 * 1024
@@ -99,7 +99,7 @@ class _RateLimitedLog:
 _REASONS = {
     200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
     413: "Content Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
-    503: "Service Unavailable",
+    503: "Service Unavailable", 505: "HTTP Version Not Supported",
 }
 
 
@@ -245,6 +245,11 @@ class MetricsListener:
                     raise _Refused(431, f"request head over {MAX_HEAD_BYTES} bytes")
                 if len(event.headers) > MAX_HEADERS:
                     raise _Refused(431, f"more than {MAX_HEADERS} header lines")
+                if event.http_version not in (b"1.0", b"1.1"):
+                    raise _Refused(505, f"HTTP/{event.http_version.decode('ascii', 'replace')} is not spoken here")
+                names = {name for name, _ in event.headers}
+                if b"content-length" in names and b"transfer-encoding" in names:
+                    raise _Refused(400, "both Content-Length and Transfer-Encoding (ambiguous framing)")
                 length = _content_length(event)
                 if length is not None and length > MAX_BODY_BYTES:
                     raise _Refused(413, f"request body of {length} bytes (at most {MAX_BODY_BYTES})")
@@ -273,7 +278,11 @@ class MetricsListener:
             if method not in ("GET", "HEAD"):
                 status, ctype, body = 405, "text/plain; charset=utf-8", b"method not allowed: use GET or HEAD\n"
             else:
-                status, ctype, body = self.route(path)
+                try:
+                    status, ctype, body = self.route(path)
+                except Exception as exc:  # a rendering bug answers 500 and is logged, the listener goes on
+                    self._log(f"metrics listener: 500 to {peer}: {path}: {type(exc).__name__}: {exc}")
+                    status, ctype, body = 500, "text/plain; charset=utf-8", b"internal error; see the daemon's log\n"
             headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
             if status == 405:
                 headers.append(("Allow", "GET, HEAD"))

@@ -101,6 +101,16 @@ def test_daemon_oversized_heads_get_431_and_one_log_line(daemon: Daemon, name: s
         ("no version", b"GET /metrics\r\n\r\n", 400),
         ("space in header name", b"GET /metrics HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", 400),
         ("body too large", b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n", 413),
+        ("chunked body too large", b"GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         + b"8000\r\n" + b"y" * 0x8000 + b"\r\n" + b"8000\r\n" + b"y" * 0x8000 + b"\r\n" + b"10\r\n" + b"y" * 16
+         + b"\r\n0\r\n\r\n", 413),
+        ("non-ASCII target", "GET /métrics HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 400),
+        ("bad Content-Length", b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+        ("Content-Length and chunked", b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("HTTP/1.1 without Host", b"GET /metrics HTTP/1.1\r\n\r\n", 400),
+        ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+        ("HTTP/3.0 request line", b"GET /metrics HTTP/3.0\r\nHost: x\r\n\r\n", 505),
     ],
 )
 def test_daemon_malformed_requests_get_4xx(daemon: Daemon, name: str, request_bytes: bytes, status: int) -> None:

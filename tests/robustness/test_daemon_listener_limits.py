@@ -23,6 +23,8 @@ BIG = b"x" * (32 * 1024 * 1024)  # far more than loopback socket buffers hold
 
 
 def _route(path: str) -> tuple[int, str, bytes]:
+    if path == "/broken":
+        raise ValueError("a rendering bug")
     if path == "/big":
         return 200, "text/plain", BIG
     if path == "/metrics":
@@ -67,6 +69,15 @@ async def test_daemon_client_that_never_reads_is_cut_at_the_write_deadline(liste
     await _until(lambda: listener.open_connections == 0)
     assert await _get(listener.port) == (200, b"up 1\n")
     writer.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_daemon_route_that_raises_is_a_500_and_one_line(listener: MetricsListener, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="asyncio")
+    assert (await _get(listener.port, "/broken"))[0] == 500
+    [line] = listener.lines  # type: ignore[attr-defined]
+    assert line.startswith("metrics listener: 500 to 127.0.0.1:") and line.endswith("/broken: ValueError: a rendering bug")
+    assert await _get(listener.port) == (200, b"up 1\n")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
