@@ -191,6 +191,54 @@ class Engine:
         self.ticks += 1
         return report
 
+    # ------------------------------------------------------------------ reload
+
+    def adopt(self, previous: "Engine") -> list[Source]:
+        """Take over what still holds from the engine this one replaces (a config reload).
+
+        A source whose config (and the defaults and base directory) did not
+        change is reused as it is, with its health; the others are built now,
+        so a source that cannot be built fails the reload rather than a later
+        tick. An SLO whose definition and source are unchanged keeps its last
+        good answer and sample history. The last report stays until the next
+        tick. Returns the previous sources that are no longer used: the
+        caller closes them once the swap is done.
+        """
+        from slotui.sources import build_source
+
+        old_cfg, new_cfg = previous.loaded.config, self.loaded.config
+        same_ground = old_cfg.defaults == new_cfg.defaults and previous.loaded.base_dir == self.loaded.base_dir
+        kept: dict[str, Source] = {}
+        if self._sources is None:
+            built: dict[str, Source] = {}
+            for name, cfg in new_cfg.sources.items():
+                if not any(s.source == name for s in self.specs):
+                    continue
+                old = (previous._sources or {}).get(name)
+                if old is not None and same_ground and old_cfg.sources.get(name) == cfg:
+                    built[name] = kept[name] = old
+                else:
+                    built[name] = build_source(name, cfg, base_dir=self.loaded.base_dir, defaults=new_cfg.defaults)
+            self._sources = built
+        for name in kept:
+            if name in previous.health:
+                self.health[name] = previous.health[name]
+        old_specs = {s.name: s for s in previous.specs}
+        for spec in self.specs:
+            if old_specs.get(spec.name) != spec or spec.source not in kept:
+                continue
+            for mine, theirs in (
+                (self.last_data, previous.last_data),
+                (self._history, previous._history),
+                (self._written, previous._written),
+            ):
+                if spec.name in theirs:
+                    mine[spec.name] = theirs[spec.name]  # type: ignore[index]
+        self.last_report = previous.last_report
+        self.ticks = previous.ticks
+        reused = {id(s) for s in kept.values()}
+        return [s for s in (previous._sources or {}).values() if id(s) not in reused]
+
     async def aclose(self) -> None:
         for source in (self._sources or {}).values():
             try:

@@ -5,7 +5,9 @@ previous one finished, so polls never overlap), enqueues notifications, runs
 the delivery dispatcher beside it, mirrors silences to Alertmanager channels
 after each tick (in the background, never overlapping, failures logged), and
 serves ``/metrics`` (Prometheus text format) and ``/healthz`` on ``--listen``.
-SIGTERM or SIGINT stop it cleanly.
+SIGTERM or SIGINT stop it cleanly. SIGHUP reloads the SLO file between two
+ticks (an invalid file is logged and the running config kept). Only one daemon
+runs per state file (:mod:`slotui.state_lock`).
 Never imports Textual.
 """
 
@@ -42,13 +44,27 @@ def parse_listen(text: str) -> tuple[str, int] | None:
 class Daemon:
     """The headless loop; ``stop()`` ends it after the tick in progress."""
 
-    def __init__(self, engine, interval: float, listen: tuple[str, int] | None, alerting=None) -> None:
+    def __init__(
+        self, engine, interval: float, listen: tuple[str, int] | None, alerting=None, *, config_path: Path | None = None
+    ) -> None:
         self.engine = engine
         self.interval = interval
         self.listen = listen
         self.alerting = alerting
+        #: the SLO file SIGHUP reloads (``None``: the embedded example)
+        self.config_path = config_path
         self.stopping = asyncio.Event()
-        self.server: asyncio.AbstractServer | None = None
+        # Set by stop() and request_reload(): ends the wait between two ticks early.
+        self._wakeup = asyncio.Event()
+        self._reload_requested = False
+        self.reloads = 0
+        self._dispatcher: asyncio.Task | None = None
+        self._dispatcher_stop = asyncio.Event()
+        self._delivering = False
+        self._next_compaction = 0.0
+        # Last status logged per SLO: a line is logged only when it changes.
+        self._statuses: dict[str, str] = {}
+        self.server = None  # the MetricsListener, once run() started it
         self.port: int | None = None
         self.last_error: str | None = None
         #: :class:`slotui.alerting.mirror.DaemonMirror`, when an Alertmanager channel mirrors silences
@@ -57,6 +73,14 @@ class Daemon:
 
     def stop(self) -> None:
         self.stopping.set()
+        self._wakeup.set()
+
+    def request_reload(self) -> None:
+        """Reload the SLO file before the next tick (SIGHUP). Several requests before then reload once."""
+        if not self._reload_requested:
+            _log("SIGHUP received: the SLO file is reloaded before the next tick")
+        self._reload_requested = True
+        self._wakeup.set()
 
     # ---------------------------------------------------------------- http
 
@@ -68,34 +92,17 @@ class Daemon:
         bad_rows = store.bad_rows.counts() if store is not None else None
         return render(report, health=self.engine.health, bad_rows=bad_rows) if report is not None else ""
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request_line = await asyncio.wait_for(reader.readline(), 10)
-            while (await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
-                pass
-            parts = request_line.decode("latin-1").split()
-            path = parts[1].split("?", 1)[0] if len(parts) >= 2 else "/"
-            if len(parts) < 2 or parts[0] not in ("GET", "HEAD"):
-                status, ctype, body = "405 Method Not Allowed", "text/plain", "method not allowed\n"
-            elif path == "/metrics":
-                status, ctype, body = "200 OK", "text/plain; version=0.0.4; charset=utf-8", self.metrics_text()
-            elif path == "/healthz":
-                ok = self.engine.last_report is not None
-                status = "200 OK" if ok else "503 Service Unavailable"
-                ctype, body = "text/plain", ("ok\n" if ok else "no evaluation yet\n")
-            else:
-                status, ctype, body = "404 Not Found", "text/plain", "try /metrics or /healthz\n"
-            payload = body.encode()
-            head = (
-                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(payload)}\r\n"
-                "Connection: close\r\n\r\n"
-            ).encode()
-            writer.write(head if parts and parts[0] == "HEAD" else head + payload)
-            await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    def route(self, path: str) -> tuple[int, str, bytes]:
+        """The answer to a GET of ``path`` (the listener handles HTTP itself, methods and limits)."""
+        if path == "/metrics":
+            from slotui.output.exposition import CONTENT_TYPE
+
+            return 200, CONTENT_TYPE, self.metrics_text().encode()
+        if path == "/healthz":
+            if self.engine.last_report is not None:
+                return 200, "text/plain; charset=utf-8", b"ok\n"
+            return 503, "text/plain; charset=utf-8", b"no evaluation yet\n"
+        return 404, "text/plain; charset=utf-8", b"try /metrics or /healthz\n"
 
     # ---------------------------------------------------------------- silence mirroring
 
@@ -112,41 +119,118 @@ class Daemon:
         except Exception as exc:  # mirroring is best effort: never fatal, always logged
             _log(f"silence mirroring failed: {type(exc).__name__}: {exc}")
 
+    # ---------------------------------------------------------------- delivery
+
+    def _start_dispatcher(self) -> None:
+        if self.alerting is None:
+            return
+        self._dispatcher_stop = asyncio.Event()
+        self._dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self._dispatcher_stop))
+
+    async def _stop_dispatcher(self) -> None:
+        """Stop delivery; sends in flight finish first (bounded), so nothing is left half-sent."""
+        task, self._dispatcher = self._dispatcher, None
+        if task is None:
+            return
+        self._dispatcher_stop.set()
+        try:
+            await asyncio.wait_for(task, 10)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            task.cancel()
+
+    # ---------------------------------------------------------------- reload (SIGHUP)
+
+    async def reload(self) -> bool:
+        """Load the SLO file again and swap config, sources and objectives in; False if it failed.
+
+        Runs between two ticks. Alert states, silences and the outbox live in
+        the state store under stable fingerprints, so they carry over as they
+        are; unchanged sources and SLOs keep their state (see
+        :meth:`slotui.engine.Engine.adopt`). An invalid file, or one whose
+        sources or channels cannot be built, is logged with its located error
+        and the running config is kept.
+        """
+        from slotui.config.errors import ConfigError
+        from slotui.config.loader import load_config
+
+        self._reload_requested = False
+        where = str(self.config_path) if self.config_path is not None else "the embedded example config"
+        _log(f"reloading {where}")
+        try:
+            loaded = load_config(self.config_path)
+        except ConfigError as exc:
+            lines = exc.render().splitlines()
+            _log(f"reload failed, the previous config keeps running: {lines[0] if lines else exc}")
+            for line in lines[1:]:
+                _log(f"  {line}")
+            return False
+        try:
+            fresh = build_daemon(loaded, self.engine.store, self.listen, config_path=self.config_path)
+            retired = fresh.engine.adopt(self.engine)
+        except Exception as exc:  # e.g. a source or channel that cannot be built: keep what runs
+            _log(f"reload failed, the previous config keeps running: {type(exc).__name__}: {exc}")
+            return False
+        await self._stop_dispatcher()
+        old_alerting = self.alerting
+        self.engine, self.alerting, self.mirror = fresh.engine, fresh.alerting, fresh.mirror
+        self.interval = fresh.interval
+        if self._delivering:
+            self._start_dispatcher()
+        for source in retired:
+            try:
+                await source.aclose()
+            except Exception:  # closing must not mask the reload
+                pass
+        if old_alerting is not None:
+            await old_alerting.aclose()
+        self.reloads += 1
+        _log(f"reloaded: {len(self.engine.specs)} SLOs, interval {self.interval:g}s")
+        return True
+
     # ---------------------------------------------------------------- loop
+
+    async def step(self, now: float) -> None:
+        """One tick as of ``now``: compaction when due, fetch, evaluate, enqueue, log status changes.
+
+        Never raises for a failing tick (it is logged and kept in ``last_error``).
+        bench/soak.py drives this with a simulated clock.
+        """
+        try:
+            store = self.engine.store
+            if store is not None and now >= self._next_compaction:
+                # Retention: raw slices merge into hourly rows, the oldest are dropped.
+                store.compact(now)
+                self._next_compaction = now + COMPACT_EVERY
+            report = await self.engine.tick(now)
+            for result in report.results:
+                status = result.status.value
+                if self._statuses.get(result.spec.name) != status:
+                    _log(f"slo={result.spec.name} status={status}")
+                    self._statuses[result.spec.name] = status
+            for source, error in report.source_errors.items():
+                _log(f"source={source} error={error}")
+            self.last_error = None
+        except Exception as exc:  # a tick must never kill the daemon
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            _log(f"tick failed: {self.last_error}")
 
     async def run(self, *, once: bool = False) -> int:
         from slotui.clock import utc_now
 
         if self.listen is not None:
-            self.server = await asyncio.start_server(self._handle, self.listen[0], self.listen[1])
-            self.port = self.server.sockets[0].getsockname()[1]
+            from slotui.output.metrics_listener import MetricsListener
+
+            self.server = MetricsListener(self.route, self.listen[0], self.listen[1], log=_log)
+            self.port = await self.server.start()
             _log(f"listening on http://{self.listen[0]}:{self.port}/metrics")
-        dispatcher = None
-        if self.alerting is not None and not once:
-            dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self.stopping))
-        previous: dict[str, str] = {}
-        next_compaction = 0.0
+        self._delivering = not once
+        if self._delivering:
+            self._start_dispatcher()
         try:
             while not self.stopping.is_set():
-                try:
-                    now = utc_now()
-                    store = self.engine.store
-                    if store is not None and now >= next_compaction:
-                        # Retention: raw slices merge into hourly rows, the oldest are dropped.
-                        store.compact(now)
-                        next_compaction = now + COMPACT_EVERY
-                    report = await self.engine.tick(now)
-                    for result in report.results:
-                        status = result.status.value
-                        if previous.get(result.spec.name) != status:
-                            _log(f"slo={result.spec.name} status={status}")
-                            previous[result.spec.name] = status
-                    for source, error in report.source_errors.items():
-                        _log(f"source={source} error={error}")
-                    self.last_error = None
-                except Exception as exc:  # a tick must never kill the daemon
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    _log(f"tick failed: {self.last_error}")
+                if self._reload_requested:
+                    await self.reload()
+                await self.step(utc_now())
                 self._start_mirror(utc_now())
                 if once:
                     if self._mirror_task is not None:
@@ -155,29 +239,24 @@ class Daemon:
                         await self.alerting.deliver_due(utc_now())
                     break
                 try:
-                    await asyncio.wait_for(self.stopping.wait(), self.interval)
+                    await asyncio.wait_for(self._wakeup.wait(), self.interval)
                 except asyncio.TimeoutError:
                     pass
+                self._wakeup.clear()
         finally:
             if self._mirror_task is not None and not self._mirror_task.done():
                 try:
                     await asyncio.wait_for(self._mirror_task, 10)
                 except (asyncio.TimeoutError, asyncio.CancelledError):
                     pass
-            if dispatcher is not None:
-                self.stopping.set()
-                try:
-                    await asyncio.wait_for(dispatcher, 10)
-                except (asyncio.TimeoutError, asyncio.CancelledError):
-                    dispatcher.cancel()
+            await self._stop_dispatcher()
             if self.server is not None:
-                self.server.close()
-                await self.server.wait_closed()
+                await self.server.close()
         return 0
 
 
-def build_daemon(loaded, store, listen):
-    """The engine, alerting and daemon for a loaded config (shared with tests)."""
+def build_daemon(loaded, store, listen, *, config_path: Path | None = None):
+    """The engine, alerting and daemon for a loaded config (shared with tests and reloads)."""
     from slotui.engine import Engine
 
     alerting = None
@@ -187,7 +266,7 @@ def build_daemon(loaded, store, listen):
         alerting = Alerting.from_config(loaded, store)
     engine = Engine(loaded, store=store, alerting=alerting)
     interval = float(loaded.config.defaults.interval)
-    daemon = Daemon(engine, interval, listen, alerting=alerting)
+    daemon = Daemon(engine, interval, listen, alerting=alerting, config_path=config_path)
     if alerting is not None:
         from slotui.alerting.mirror import DaemonMirror  # imports no httpx by itself
 
@@ -195,14 +274,23 @@ def build_daemon(loaded, store, listen):
     return daemon
 
 
-async def _main(args: argparse.Namespace, loaded) -> int:
+async def _main(args: argparse.Namespace, loaded, config_path: Path | None) -> int:
+    from slotui.state_lock import StateLock
     from slotui.store import Store
 
     store = Store.open(Path(args.state) if args.state else None)
-    daemon = build_daemon(loaded, store, parse_listen(args.listen))
+    try:
+        lock = StateLock.acquire(store.path)
+    except BaseException:
+        store.close()
+        raise
+    daemon = build_daemon(loaded, store, parse_listen(args.listen), config_path=config_path)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
+    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
+    if _early_sighup:  # it came while the config was loading: that load may predate the change
+        daemon.request_reload()
     try:
         return await daemon.run(once=args.once)
     finally:
@@ -210,17 +298,25 @@ async def _main(args: argparse.Namespace, loaded) -> int:
         if daemon.alerting is not None:
             await daemon.alerting.aclose()
         store.close()
+        lock.release()
         _log("stopped")
 
 
+#: SIGHUPs received before the daemon's loop installed its handler (SIGHUP's default action is to exit).
+_early_sighup: list[int] = []
+
+
 def run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGHUP, lambda signum, frame: _early_sighup.append(signum))
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
     from slotui.config.locations import resolve_config_path
+    from slotui.state_lock import StateLocked
     from slotui.store import StoreError
 
     try:
-        loaded = load_config(resolve_config_path(args.config))
+        config_path = resolve_config_path(args.config)
+        loaded = load_config(config_path)
         parse_listen(args.listen)
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
@@ -232,7 +328,10 @@ def run(args: argparse.Namespace) -> int:
 
     gc_policy.apply()
     try:
-        return asyncio.run(_main(args, loaded))
+        return asyncio.run(_main(args, loaded, config_path))
+    except StateLocked as exc:
+        print(f"slotui run: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
     except StoreError as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
