@@ -358,6 +358,8 @@ class MLflowSource(RangeSource):
         if parts[0] == "traces" and len(parts) >= 2:
             metric = parts[1]
             if metric == "trace_count":
+                if len(parts) > 2 and parts[2]:
+                    _check_aggregation(metric, _aggregation(parts[2]), text)
                 return Measure(("metric", "TRACES", "trace_count", ("COUNT", None), base), "threshold")
             if metric not in ("latency", "input_tokens", "output_tokens", "total_tokens"):
                 raise QueryError(f"unknown trace metric {metric!r}; expected latency, total_tokens, input_tokens, "
