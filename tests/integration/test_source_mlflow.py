@@ -314,15 +314,15 @@ async def test_a_full_page_is_split_until_it_is_whole_or_reported() -> None:
         src = MLflowSource("mlflow", MLflowSourceConfig.model_validate(
             {"type": "mlflow", "url": fake.url, "experiment": "support-bot-evals", "token": TOKEN, "timeout": 20}),
             base_dir=Path("."), metrics_page=4)
-        one_day = [replace_spec(s, period=DAY, window=HOUR) for s in busy_specs()]
+        short = [replace_spec(s, period=4 * HOUR, window=HOUR) for s in busy_specs()]
         try:
-            got = await src.fetch(one_day, BUSY_NOW)
+            got = await src.fetch(short, BUSY_NOW)
             one_bucket = {"dimensions": {"time_bucket": "2026-05-28T20:00:00Z"}, "values": {"COUNT": 1}}
             fake.route = lambda req: ((200, {"data_points": [one_bucket] * 4}) if req.path.endswith("traces/metrics")
                                       else answer(req))
             src2 = MLflowSource("mlflow", src.config, base_dir=Path("."), metrics_page=4)
             try:
-                broken = await src2.fetch(one_day, BUSY_NOW)
+                broken = await src2.fetch(short, BUSY_NOW)
             finally:
                 await src2.aclose()
         finally:
