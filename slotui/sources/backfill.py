@@ -225,6 +225,17 @@ def ratio_windows(spec: SLOSpec) -> list[float]:
     return sorted(w for w in windows if w > 0)
 
 
+def _adjacent_runs(spans: Iterable[Span]) -> list[list[Span]]:
+    """``spans`` sorted and cut where one does not start where the previous one ended."""
+    runs: list[list[Span]] = []
+    for span in sorted(spans):
+        if runs and abs(runs[-1][-1][1] - span[0]) < 1e-6:
+            runs[-1].append(span)
+        else:
+            runs.append([span])
+    return runs
+
+
 def pending_note(books: Iterable[SpanBook]) -> str | None:
     """"backfill in progress: N spans to go" when any book still has pending spans."""
     n = sum(len(b.pending) for b in books)
@@ -374,10 +385,14 @@ class RangeSource:
             by_width: dict[float, list[Span]] = {}
             for span in book.pending:
                 by_width.setdefault(round(span[1] - span[0], 6), []).append(span)
-            for width, spans in by_width.items():
+            # One grid request per run of adjacent spans: the two edges of a period are two short
+            # series, not one series across the whole period (which a server may cut short).
+            runs = [run for width, spans in by_width.items() for run in _adjacent_runs(spans)]
+            for spans in runs:
+                width = round(spans[0][1] - spans[0][0], 6)
                 if len(spans) > 1 and self.grid_step_ok(measure, width) and time.monotonic() < stop_at:
-                    start = min(s for s, _ in spans)
-                    end = max(e for _, e in spans)
+                    start = spans[0][0]
+                    end = spans[-1][1]
                     try:
                         answers = await self.measure_grid(measure, start, end, width)
                     except QueryError as exc:

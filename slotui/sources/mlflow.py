@@ -82,6 +82,22 @@ RUN_PAGE = 200
 MAX_RUN_PAGES = 5
 #: Traces per page of the 2.0 traces search (the fallback).
 TRACE_PAGE = 500
+#: ``max_results`` of a ``traces/metrics`` request. The server answers at most this many data
+#: points, oldest bucket first, and (MLflow 3.17) never a ``next_page_token``: a time series is
+#: asked in chunks of fewer buckets than this, and a full page is split again.
+METRICS_PAGE = 1000
+#: Aggregations the server accepts per trace metric (MLflow 3.17's TRACES / ASSESSMENTS configs).
+_METRIC_AGGS = {
+    "latency": {"AVG", "MIN", "MAX", "PERCENTILE"},
+    "trace_count": {"COUNT"},
+    "input_tokens": {"SUM", "AVG", "MIN", "MAX", "PERCENTILE"},
+    "output_tokens": {"SUM", "AVG", "MIN", "MAX", "PERCENTILE"},
+    "total_tokens": {"SUM", "AVG", "MIN", "MAX", "PERCENTILE"},
+    "assessment_value": {"AVG", "MIN", "MAX", "PERCENTILE"},
+    "assessment_count": {"COUNT"},
+}
+#: Aggregations that add up over time: their slices must all be one slice long.
+_EXTENSIVE = {"COUNT", "SUM"}
 _FINISHED = {"FINISHED", "FAILED", "KILLED"}
 _AGG = re.compile(r"^(avg|mean|sum|min|max|count|p\d+(?:\.\d+)?|median)$")
 
@@ -124,8 +140,11 @@ class MLflowSource(RangeSource):
         base_dir: Path | None = None,
         defaults: Any = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
+        metrics_page: int = METRICS_PAGE,
     ) -> None:
         self.name = name
+        #: ``max_results`` of each ``traces/metrics`` request (at least 2; see :data:`METRICS_PAGE`).
+        self.metrics_page = max(2, int(metrics_page))
         self.config = config
         self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
@@ -327,21 +346,43 @@ class MLflowSource(RangeSource):
                 raise QueryError("assessment: needs an assessment name, e.g. assessment:correctness")
             agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
             name = parts[1].replace('"', '\\"')
-            return Measure(("metric", "ASSESSMENTS", "assessment_value", agg,
+            # How many assessments: the server counts them as assessment_count, not assessment_value.
+            metric = "assessment_count" if agg[0] == "COUNT" else "assessment_value"
+            _check_aggregation(metric, agg, text)
+            return Measure(("metric", "ASSESSMENTS", metric, agg,
                             base + (f'assessment.name = "{name}"',)), "threshold")
         if parts[0] == "traces" and len(parts) >= 2:
             metric = parts[1]
             if metric == "trace_count":
+                if len(parts) > 2 and parts[2]:
+                    _check_aggregation(metric, _aggregation(parts[2]), text)
                 return Measure(("metric", "TRACES", "trace_count", ("COUNT", None), base), "threshold")
             if metric not in ("latency", "input_tokens", "output_tokens", "total_tokens"):
                 raise QueryError(f"unknown trace metric {metric!r}; expected latency, total_tokens, input_tokens, "
                                  "output_tokens or trace_count")
             agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
+            _check_aggregation(metric, agg, text)
             return Measure(("metric", "TRACES", metric, agg, base), "threshold")
         raise QueryError(f"expected traces:METRIC[:AGG] or assessment:NAME (got {text!r})")
 
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return step >= 1
+
+    def coarse_for(self, spec: SLOSpec) -> float:
+        """Counts and sums are asked per slice everywhere (one time series, chunked), never per hour.
+
+        A coarse span's value stands for each slice it covers; for a count that
+        would compare the threshold with an hour's count in the middle of the
+        period and with five minutes' at its edges.
+        """
+        coarse = super().coarse_for(spec)
+        try:
+            measure = self.measure_for(spec)
+        except QueryError:
+            return coarse
+        if measure.kind == "threshold" and measure.key[3][0] in _EXTENSIVE:
+            return float(spec.slice)
+        return coarse
 
     async def measure(self, measure: Measure, start: float, end: float) -> Any:
         got = await self._trace_series(measure, start, end, None)
@@ -391,6 +432,40 @@ class MLflowSource(RangeSource):
         return {b: v for b, v in got.items()}
 
     async def _metrics_query(self, key: tuple, start: float, end: float, step: float | None) -> dict[float | None, Any]:
+        """One aggregate over ``[start, end)``, or its time series in buckets of ``step``.
+
+        A series is asked in chunks of at most ``metrics_page - 1`` buckets, so
+        each answer is whole (the server drops the newest buckets of a longer
+        one); a chunk answered with a full page is split in two and asked again.
+        """
+        if step is None:
+            return await self._metrics_chunk(key, start, end, None)
+        out: dict[float | None, Any] = {}
+        width = (self.metrics_page - 1) * step
+        t = start
+        while t < end - 1e-6:
+            piece_end = min(end, t + width)
+            out.update(await self._metrics_chunk(key, t, piece_end, step))
+            t = piece_end
+        return out
+
+    async def _metrics_chunk(self, key: tuple, start: float, end: float,
+                             step: float | None) -> dict[float | None, Any]:
+        out, full = await self._metrics_request(key, start, end, step)
+        if not full:
+            return out
+        buckets = round((end - start) / step) if step else 1
+        if step is None or buckets < 2:
+            raise QueryError(f"MLflow answered a full page ({self.metrics_page} data points) for "
+                             f"{'one bucket' if step else 'one aggregate'}: the answer may be truncated")
+        middle = start + (buckets // 2) * step
+        older = await self._metrics_chunk(key, start, middle, step)
+        older.update(await self._metrics_chunk(key, middle, end, step))
+        return older
+
+    async def _metrics_request(self, key: tuple, start: float, end: float,
+                               step: float | None) -> tuple[dict[float | None, Any], bool]:
+        """The answer over ``[start, end)``, and whether it may be truncated (a full last page)."""
         _, view, metric, (agg_type, pct), filters = key
         aggregation: dict[str, Any] = {"aggregation_type": agg_type}
         if agg_type == "PERCENTILE":
@@ -400,9 +475,10 @@ class MLflowSource(RangeSource):
             "view_type": view,
             "metric_name": metric,
             "aggregations": [aggregation],
+            # The server's range is inclusive at both ends (timestamp_ms <= end_time_ms).
             "start_time_ms": _ms(start),
-            "end_time_ms": _ms(end),
-            "max_results": 1000,
+            "end_time_ms": _ms(end) - 1,
+            "max_results": self.metrics_page,
         }
         if filters:
             body["filters"] = list(filters)
@@ -410,6 +486,7 @@ class MLflowSource(RangeSource):
             body["time_interval_seconds"] = int(step)
         out: dict[float | None, Any] = {}
         token = None
+        full = False
         for _ in range(20):
             if token:
                 body["page_token"] = token
@@ -434,9 +511,12 @@ class MLflowSource(RangeSource):
                         continue
                 out[bucket] = _value_of(point, agg_type, pct)
             token = payload.get("next_page_token")
+            full = len(points) >= self.metrics_page
             if not token:
                 break
-        return out
+        else:
+            full = True  # still more pages after 20: not whole
+        return out, full
 
     async def _via_trace_search(self, measure: Measure, start: float, end: float,
                                 step: float | None) -> dict[float | None, Any]:
@@ -575,6 +655,13 @@ def _aggregation(text: str) -> tuple[str, float | None]:
             raise QueryError(f"a percentile is between p0 and p100 (got {text!r})")
         return ("PERCENTILE", value)
     return (t.upper(), None)
+
+
+def _check_aggregation(metric: str, agg: tuple[str, float | None], query: str) -> None:
+    allowed = _METRIC_AGGS.get(metric)
+    if allowed is not None and agg[0] not in allowed:
+        names = sorted("pNN" if a == "PERCENTILE" else a.lower() for a in allowed)
+        raise QueryError(f"MLflow's {metric} supports {', '.join(names)} (got {query!r})")
 
 
 def _value_of(point: Mapping[str, Any], agg_type: str, pct: float | None) -> Any:

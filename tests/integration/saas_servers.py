@@ -702,8 +702,9 @@ class MLflowAPI(FakeServer):
     def _trace_metrics(self, body: dict[str, Any]) -> Answer:
         if body.get("experiment_ids") != [self.experiment_id]:
             return _mlflow_error(400, "INVALID_PARAMETER_VALUE", "unknown experiment ids")
-        start, end = body["start_time_ms"] / 1000, body["end_time_ms"] / 1000
-        traces = [t for t in self.traces if start <= t.request_time < end]
+        # As MLflow 3.17: the range is inclusive at both ends, in whole milliseconds.
+        start_ms, end_ms = int(body["start_time_ms"]), int(body["end_time_ms"])
+        traces = [t for t in self.traces if start_ms <= int(round(t.request_time * 1000)) <= end_ms]
         rows: list[tuple[MLTrace, Any]] = []
         view, metric = body["view_type"], body["metric_name"]
         for f in body.get("filters") or []:
@@ -712,22 +713,29 @@ class MLflowAPI(FakeServer):
                 return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid filter '{f}'")
             if m.group(1) == "trace.status":
                 traces = [t for t in traces if t.status == m.group(2)]
+        allowed = {("TRACES", "latency"): {"AVG", "MIN", "MAX", "PERCENTILE"},
+                   ("TRACES", "trace_count"): {"COUNT"},
+                   ("TRACES", "total_tokens"): {"SUM", "AVG", "MIN", "MAX", "PERCENTILE"},
+                   ("ASSESSMENTS", "assessment_value"): {"AVG", "MIN", "MAX", "PERCENTILE"},
+                   ("ASSESSMENTS", "assessment_count"): {"COUNT"}}.get((view, metric))
+        if allowed is None:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"metric_name must be one of ..., got '{metric}'")
+        bad = sorted({a["aggregation_type"] for a in body["aggregations"]} - allowed)
+        if bad:
+            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Found invalid aggregation_type(s): {bad}. "
+                                 f"Supported aggregation types: {sorted(allowed)}")
         if view == "TRACES":
             getter = {"latency": lambda t: t.duration_ms, "trace_count": lambda t: 1,
-                      "total_tokens": lambda t: t.total_tokens}.get(metric)
-            if getter is None:
-                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"unknown metric {metric}")
+                      "total_tokens": lambda t: t.total_tokens}[metric]
             rows = [(t, getter(t)) for t in traces]
-        elif view == "ASSESSMENTS":
+        else:
             names = [re.fullmatch(r'assessment\.name\s*=\s*"([^"]*)"', f) for f in body.get("filters") or []]
             wanted = next((m.group(1) for m in names if m), None)
-            rows = [(t, v) for t in traces for n, v in t.assessments.items() if wanted in (None, n)]
-        else:
-            return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"unknown view {view}")
+            rows = [(t, float(v)) for t in traces for n, v in t.assessments.items() if wanted in (None, n)]
         step = body.get("time_interval_seconds")
         groups: dict[Any, list[Any]] = {}
         for t, v in rows:
-            key = (t.request_time // step * step) if step else None
+            key = (int(round(t.request_time * 1000)) // (step * 1000) * step) if step else None
             groups.setdefault(key, []).append(v)
         points = []
         for key, values in sorted(groups.items(), key=lambda kv: kv[0] or 0):
@@ -745,7 +753,8 @@ class MLflowAPI(FakeServer):
                     out["SUM"] = sum(values)
             dims = {"time_bucket": iso(key)} if key is not None else {}
             points.append({"metric_name": metric, "dimensions": dims, "values": out})
-        return 200, {"data_points": points}
+        # As MLflow 3.17: at most max_results points, oldest bucket first, and never a next_page_token.
+        return 200, {"data_points": points[:int(body.get("max_results") or 1000)]}
 
     def _trace_search(self, query: dict[str, str]) -> Answer:
         if query.get("experiment_ids") != self.experiment_id:

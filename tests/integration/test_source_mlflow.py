@@ -245,3 +245,118 @@ async def test_nan_metric_is_no_data_and_a_bad_filter_errs_its_slo() -> None:
     assert evaluate_slo(spec("accuracy"), got["accuracy"], NOW).status is Status.NO_DATA
     assert "MLflow rejected the query: HTTP 400" in got["bad"].error and "Invalid clause" in got["bad"].error
     assert "unknown trace metric 'cost'" in got["unknown"].error
+
+
+# --------------------------------------------------------------------------- traces/metrics answers at most max_results buckets
+
+# 1,055 traces, one per 5-minute bucket, ending at a time on the 5-minute grid (not on the hour): the
+# newest 5 take 4,000 ms, the others 100 ms. MLflow answers at most max_results (1000) buckets, oldest
+# first, with no next_page_token; asking the 30-day period in one 5-minute series dropped the newest 55.
+BUSY_NOW = 1_780_000_200.0  # 2026-05-28T20:30:00Z: 30 minutes past the hour
+BUSY = [MLTrace(BUSY_NOW - (1055 - k) * 300 + 10, 4000.0 if k >= 1050 else 100.0) for k in range(1055)]
+
+
+def busy_specs() -> list[SLOSpec]:
+    return [spec("p95", query="traces:latency:p95", target=2000, direction="lower_is_better", window=HOUR,
+                 period=30 * DAY),
+            spec("count", query="traces:trace_count", target=1, direction="higher_is_better", window=HOUR,
+                 period=30 * DAY)]
+
+
+async def test_a_busy_experiment_keeps_its_newest_slices() -> None:
+    with MLflowAPI([], BUSY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(busy_specs(), BUSY_NOW)
+        finally:
+            await src.aclose()
+    assert got["p95"].error is None and got["count"].error is None
+    p95 = got["p95"].slices
+    # the last half hour is asked in 5-minute slices: its newest 5 are the slow ones
+    assert [v for _, v in p95[-6:]] == [100.0, 4000.0, 4000.0, 4000.0, 4000.0, 4000.0]
+    assert p95[-1][0] == BUSY_NOW - 300
+    result = evaluate_slo(busy_specs()[0], got["p95"], BUSY_NOW)
+    # data from 20:35 three days and 15.5 hours earlier: 88 hours x 12 slices (an hour's value stands for
+    # each of its slices) + the 6 slices of the last half hour; only the 5 newest are bad
+    assert (result.budget.slices, result.budget.good_slices) == (88 * 12 + 6, 88 * 12 + 1)
+    assert got["p95"].value == 4000.0  # the window [19:30, 20:30) holds 12 traces, 5 of them slow
+    # a count is a 5-minute count in every slice of the period, never an hour's count
+    counts = got["count"].slices
+    assert len(counts) == 30 * 24 * 12
+    assert {v for _, v in counts} == {0.0, 1.0} and sum(v for _, v in counts) == 1055.0
+    assert all(v == 1.0 for _, v in counts[-1055:])
+    assert got["count"].value == 12.0
+    bodies = [r.json for r in fake.requests if r.path == "/api/3.0/mlflow/traces/metrics"]
+    for b in bodies:
+        if "time_interval_seconds" in b:
+            buckets = (b["end_time_ms"] + 1 - b["start_time_ms"]) / 1000 / b["time_interval_seconds"]
+            assert buckets < b["max_results"] == 1000
+    assert len(bodies) < 30
+
+
+async def test_a_full_page_is_split_until_it_is_whole_or_reported() -> None:
+    traces = BUSY[-40:]
+    with MLflowAPI([], traces) as fake:
+        answer = fake.route
+
+        def capped(req):  # a server that fills every page asking for more than 2 buckets
+            body = req.json or {}
+            step = body.get("time_interval_seconds")
+            if req.path.endswith("traces/metrics") and step:
+                n = (body["end_time_ms"] + 1 - body["start_time_ms"]) / 1000 / step
+                if n > 2:
+                    junk = {"metric_name": "latency", "dimensions": {"time_bucket": "2026-05-28T00:00:00Z"},
+                            "values": {"P95.0": 1.0, "COUNT": 1.0}}
+                    return 200, {"data_points": [junk] * body["max_results"]}
+            return answer(req)
+
+        fake.route = capped
+        src = MLflowSource("mlflow", MLflowSourceConfig.model_validate(
+            {"type": "mlflow", "url": fake.url, "experiment": "support-bot-evals", "token": TOKEN, "timeout": 20}),
+            base_dir=Path("."), metrics_page=4)
+        short = [replace_spec(s, period=4 * HOUR, window=HOUR) for s in busy_specs()]
+        try:
+            got = await src.fetch(short, BUSY_NOW)
+            one_bucket = {"dimensions": {"time_bucket": "2026-05-28T20:00:00Z"}, "values": {"COUNT": 1}}
+            fake.route = lambda req: ((200, {"data_points": [one_bucket] * 4}) if req.path.endswith("traces/metrics")
+                                      else answer(req))
+            src2 = MLflowSource("mlflow", src.config, base_dir=Path("."), metrics_page=4)
+            try:
+                broken = await src2.fetch(short, BUSY_NOW)
+            finally:
+                await src2.aclose()
+        finally:
+            await src.aclose()
+    counts = dict(got["count"].slices)
+    assert got["count"].error is None
+    assert sum(counts.values()) == 40.0 and all(counts[BUSY_NOW - 300 * k] == 1.0 for k in range(1, 41))
+    assert [v for _, v in got["p95"].slices[-6:]] == [100.0] + [4000.0] * 5
+    assert "full page" in (broken["count"].error or "") and "truncated" in broken["count"].error
+
+
+def replace_spec(s: SLOSpec, **kw: object) -> SLOSpec:
+    import dataclasses
+
+    return dataclasses.replace(s, **kw)  # type: ignore[arg-type]
+
+
+async def test_unsupported_aggregations_are_named_and_assessment_counts_use_assessment_count() -> None:
+    with MLflowAPI(RUNS, TRACES) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([
+                spec("lat_sum", query="traces:latency:sum"),
+                spec("count_of", query="traces:trace_count:p95"),
+                spec("judge_sum", query="assessment:correctness:sum"),
+                spec("judged", query="assessment:correctness:count", window=HOUR, period=DAY),
+            ], NOW)
+        finally:
+            await src.aclose()
+    assert got["lat_sum"].error == "MLflow's latency supports avg, max, min, pNN (got 'traces:latency:sum')"
+    assert "trace_count supports count" in got["count_of"].error
+    assert "assessment_value supports avg, max, min, pNN" in got["judge_sum"].error
+    assert got["judged"].error is None
+    window = traces_in(NOW - HOUR, NOW)
+    assert got["judged"].value == float(sum("correctness" in t.assessments for t in window))
+    bodies = [r.json for r in fake.requests if r.path == "/api/3.0/mlflow/traces/metrics"]
+    assert all(b["metric_name"] == "assessment_count" for b in bodies if b["view_type"] == "ASSESSMENTS")
