@@ -214,6 +214,11 @@ class Objective(Model):
     compliance: float | None = Field(
         None, gt=0, lt=1, description="Threshold SLOs: share of slices in the period that must meet the target."
     )
+    strict: bool = Field(
+        False,
+        description="Equality with target, warning or critical misses them (OpenSLO lt/gt); "
+        "by default equality meets (lte/gte).",
+    )
 
 
 class SLISpecConfig(Model):

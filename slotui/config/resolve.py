@@ -93,6 +93,25 @@ class _Resolver:
             message = getattr(exc, "message", str(exc))
             self.issue(path, f"invalid expression: {message}", index=column - 1)
 
+    def promql(self, path: KeyPath, slo: SLOConfig) -> bool:
+        """Parse every PromQL expression of a prometheus SLO (templates substituted); report the parser's message."""
+        from slotui.peers.promql import parse_error
+
+        exprs: list[tuple[KeyPath, str]] = []
+        if slo.ratio is not None:
+            exprs.append((("ratio", "good"), slo.ratio.good))
+            if slo.ratio.total is not None and slo.ratio.total.strip():
+                exprs.append((("ratio", "total"), slo.ratio.total))
+        if slo.query is not None:
+            exprs.append((("query",), slo.query))
+        ok = True
+        for key, text in exprs:
+            message = parse_error(text)
+            if message is not None:
+                self.issue(path + key, f"PromQL does not parse: {message} (in {text!r})")
+                ok = False
+        return ok
+
     def claim_name(self, name: str, path: KeyPath) -> bool:
         if not name.strip():
             self.issue(path, "an SLO name cannot be empty")
@@ -331,6 +350,8 @@ class _Resolver:
         if slo.ratio is not None and stype == "prometheus" and not (slo.ratio.total or "").strip():
             self.issue(path + ("ratio",), "a prometheus ratio SLO needs both good: and total: PromQL queries")
             ok = False
+        if stype == "prometheus":
+            ok = self.promql(path, slo) and ok
         tiers = self.tiers(slo.burn_rate, path + ("burn_rate",))
         if slo.burn_rate is not None and tiers is None:
             ok = False
@@ -352,6 +373,7 @@ class _Resolver:
             critical=slo.objective.critical,
             direction=slo.objective.direction,
             objective_path=path + ("objective",),
+            strict=slo.objective.strict,
             window=slo.window,
             period=slo.period,
             slice_=slo.slice,

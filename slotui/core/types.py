@@ -111,6 +111,8 @@ class SLOSpec:
     target: float
     direction: Direction
     source: str = "demo"
+    #: equality with target/warning/critical misses them (OpenSLO ``lt``/``gt``)
+    strict: bool = False
     warning: float | None = None
     critical: float | None = None
     compliance: float = 0.99
