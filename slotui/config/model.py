@@ -8,6 +8,7 @@ or a number of seconds.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -265,6 +266,11 @@ class SLOConfig(Model):
         None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
     )
     slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
+    period_start: datetime | None = Field(
+        None,
+        description="Calendar periods instead of a rolling one: consecutive periods of the period's length "
+        "starting at this moment (RFC 3339; UTC when no offset), e.g. calendar weeks.",
+    )
     unit: str = Field("", description="Unit shown after values: ms, s, usd, %, ...")
     labels: dict[str, str] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
     runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")

@@ -374,6 +374,7 @@ class _Resolver:
             direction=slo.objective.direction,
             objective_path=path + ("objective",),
             strict=slo.objective.strict,
+            period_anchor=_anchor(slo, path, self),
             window=slo.window,
             period=slo.period,
             slice_=slo.slice,
@@ -487,6 +488,22 @@ class _Resolver:
                 "still on track (use a shorter long window, a longer period, or an absolute factor)"
             )
         return self.out
+
+
+def _anchor(slo: SLOConfig, path: KeyPath, resolver: _Resolver) -> float | None:
+    """``period_start`` as epoch seconds (UTC when naive); an error with ``period: calendar_month``."""
+    if slo.period_start is None:
+        return None
+    if slo.period == "calendar_month":
+        resolver.issue(path + ("period_start",), "period_start sets calendar periods of the period's length; "
+                       "it cannot be combined with period: calendar_month")
+        return None
+    moment = slo.period_start
+    if moment.tzinfo is None:
+        from datetime import timezone
+
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def _period_text(seconds: float) -> str:

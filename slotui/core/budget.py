@@ -80,7 +80,7 @@ def period_counts(
     A rolling period answered directly by the source (``data.windows[spec.period]``)
     takes precedence over the bucket sums, as for any window.
     """
-    if not spec.calendar_month:
+    if spec.rolling:
         direct = direct_counts(data, spec.period)
         if direct is not None:
             return direct

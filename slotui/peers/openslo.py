@@ -211,11 +211,11 @@ class SLOConverter:
     # ------------------------------------------------------------------ windows
 
     @staticmethod
-    def period(spec: dict[str, Any], api: str) -> str:
+    def period(spec: dict[str, Any], api: str) -> dict[str, Any]:
         if api == V1ALPHA:
             tw = _mapping_or_first(spec.get("timeWindows"))
             if not tw:
-                return DEFAULT_PERIOD
+                return {"period": DEFAULT_PERIOD}
             unit = _ALPHA_UNITS.get(str(tw.get("unit")))
             if unit is None or tw.get("count") is None:
                 raise Refused(f"timeWindows {tw!r}: expected count and unit (Day, Week, Month, ...)")
@@ -223,16 +223,19 @@ class SLOConverter:
         else:
             tw = _mapping_or_first(spec.get("timeWindow"))
             if not tw:
-                return DEFAULT_PERIOD
+                return {"period": DEFAULT_PERIOD}
             text = str(tw.get("duration") or "")
         rolling = tw.get("isRolling")
         if rolling is None:
             rolling = not tw.get("calendar")
         if not rolling:
-            if text.strip() in ("1M",):
-                return "calendar_month"
-            raise Refused(f"calendar window of {text!r} is not supported (only a calendar month, 1M)")
-        return duration(text, what="time window")
+            if text.strip() == "1M":
+                return {"period": "calendar_month"}
+            period = duration(text, what="time window")
+            if period.endswith("d") and int(period[:-1]) % 30 == 0 and str(text).strip().endswith("M"):
+                raise Refused(f"calendar window of {text!r} is not supported (one calendar month, 1M, is)")
+            return {"period": period, "period_start": _calendar_start(tw.get("calendar"))}
+        return {"period": duration(text, what="time window")}
 
     # ------------------------------------------------------------------ SLOs
 
@@ -248,7 +251,7 @@ class SLOConverter:
         method = str(spec.get("budgetingMethod") or "Occurrences")
         if method not in ("Occurrences", "Timeslices", "RatioTimeslices"):
             raise Refused(f"budgetingMethod {method!r} is not supported")
-        common: dict[str, Any] = {"period": period}
+        common: dict[str, Any] = dict(period)
         description = spec.get("description") or meta.get("displayName")
         if description:
             common["description"] = str(description).strip()
@@ -413,6 +416,28 @@ class SLOConverter:
                                   "add it under alerts.channels")
             return None
         return name
+
+
+def _calendar_start(cal: Any) -> str:
+    """OpenSLO ``calendar: {startTime, timeZone}`` as an RFC 3339 UTC moment (the Unix epoch when absent)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    cal = cal if isinstance(cal, dict) else {}
+    start = cal.get("startTime")
+    if start is None:
+        return "1970-01-01T00:00:00Z"
+    try:
+        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).strip())
+    except ValueError:
+        raise Refused(f"calendar.startTime {start!r} is not a date and time (expected 2022-01-01 12:00:00)") from None
+    if moment.tzinfo is None:
+        zone = str(cal.get("timeZone") or "UTC")
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Refused(f"calendar.timeZone {zone!r} is not an IANA time zone") from None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_api(doc: dict[str, Any]) -> None:
