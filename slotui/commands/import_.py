@@ -159,12 +159,13 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
         if forced is not None and fmt != forced:
             skipped.append(Skipped(d.file, label, f"not a {forced} document (looks like {fmt})"))
             continue
-        files_with_slo.add(d.file)
         try:
             if fmt == "openslo":
                 openslo.check_api(d.data)
                 if d.data.get("kind") in openslo.SUPPORTING:
                     continue  # used by reference from SLO documents
+            files_with_slo.add(d.file)
+            if fmt == "openslo":
                 if d.data.get("kind") != "SLO":
                     raise Refused(f"kind {d.data.get('kind')!r} is not supported")
                 conv.out = Converted()
@@ -181,7 +182,8 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
             skipped.append(Skipped(d.file, label, str(exc)))
     for f in files:
         if f not in files_with_slo and not any(s.file == f for s in skipped):
-            skipped.append(Skipped(f, "file", "holds no SLO document"))
+            kinds = sorted({str(d.data.get("kind")) for d in docs if d.file == f})
+            skipped.append(Skipped(f, "file", "holds no SLO document" + (f" (only {', '.join(kinds)})" if kinds else "")))
     config: dict[str, Any] = {"version": 1, "sources": sources, "slos": slos}
     if conv.channels:
         used = {c for r in conv.routes for c in r["channels"]}
