@@ -180,6 +180,9 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
                 accept(d, pyrra.convert(d.data), label)
         except Refused as exc:
             skipped.append(Skipped(d.file, label, str(exc)))
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # a value of the wrong shape deep inside (a string where a mapping belongs, ...)
+            skipped.append(Skipped(d.file, label, f"unexpected document structure ({type(exc).__name__}: {exc})"))
     for f in files:
         if f not in files_with_slo and not any(s.file == f for s in skipped):
             kinds = sorted({str(d.data.get("kind")) for d in docs if d.file == f})
