@@ -41,6 +41,12 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
             entry["compliance"] = s.compliance
         entry["window"] = format_duration(s.window)
         entry["period"] = "calendar_month" if s.calendar_month else format_duration(s.period)
+        if s.period_anchor is not None:
+            from datetime import datetime, timezone
+
+            entry["period_start"] = datetime.fromtimestamp(s.period_anchor, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if s.strict:
+            entry["strict"] = True
         entry["slice"] = format_duration(s.slice)
         entry["interval"] = format_duration(s.interval)
         entry["min_events"] = s.min_events
