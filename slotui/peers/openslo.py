@@ -131,8 +131,24 @@ class SLOConverter:
         if mtype.lower() != "prometheus":
             raise Refused(f"data source type {mtype or 'unset'!r} is not supported (only Prometheus)")
         name = slug(ref) if ref else DEFAULT_SOURCE
-        self.out.sources.setdefault(name, prometheus_source(url))
+        self.out.sources.setdefault(name, self._without_password(name, url))
         return name
+
+    def _without_password(self, name: str, url: str) -> dict[str, Any]:
+        """A source whose URL carries no password: credentials move to basic_auth from the environment."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        if not parts.username and not parts.password:
+            return prometheus_source(url)
+        env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
+        host = parts.hostname or ""
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        source = prometheus_source(urlunsplit(parts._replace(netloc=netloc)))
+        source["basic_auth"] = {"username": parts.username or "", "password": f"${{{env}_PASSWORD}}"}
+        self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
+                              f"set {env}_PASSWORD")
+        return source
 
     @staticmethod
     def query_of(spec: dict[str, Any], what: str) -> str:

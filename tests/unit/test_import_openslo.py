@@ -262,3 +262,25 @@ def test_cli_exit_codes_and_output_file(tmp_path: Path) -> None:
     assert none.returncode == 3 and "nothing could be imported" in none.stderr
     for proc in (ok, forced, wrong, some, none):
         assert "Traceback" not in proc.stderr
+
+
+def test_raw_ratio_and_password_in_a_data_source_url(tmp_path: Path) -> None:
+    ds = "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\n" \
+        "spec: {type: Prometheus, connectionDetails: {url: 'https://slo:s3cr3t-pw@prom.example:9090/p'}}\n"
+    body = """\
+indicator:
+  metadata: {name: r}
+  spec:
+    ratioMetric:
+      rawType: failure
+      raw: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(rate(err[{{window}}])) / sum(rate(req[{{window}}]))'}}}
+objectives: [{target: 0.99}]
+"""
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(body), env={"PROM_PASSWORD": "s3cr3t-pw"})
+    s = lc.spec("s")
+    assert s.good == "1 - (sum(rate(err[{{window}}])) / sum(rate(req[{{window}}])))"
+    assert s.total == "vector(1)"
+    src = report.config["sources"]["prom"]
+    assert src["url"] == "https://prom.example:9090/p"
+    assert src["basic_auth"] == {"username": "slo", "password": "${PROM_PASSWORD}"}
+    assert "s3cr3t-pw" not in render(report.config, report.notes, [])
