@@ -186,7 +186,8 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
     for f in files:
         if f not in files_with_slo and not any(s.file == f for s in skipped):
             kinds = sorted({str(d.data.get("kind")) for d in docs if d.file == f})
-            skipped.append(Skipped(f, "file", "holds no SLO document" + (f" (only {', '.join(kinds)})" if kinds else "")))
+            only = f" (only {', '.join(kinds)})" if kinds else ""
+            skipped.append(Skipped(f, "file", "holds no SLO document" + only))
     config: dict[str, Any] = {"version": 1, "sources": sources, "slos": slos}
     if conv.channels:
         used = {c for r in conv.routes for c in r["channels"]}

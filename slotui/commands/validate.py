@@ -44,7 +44,8 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
         if s.period_anchor is not None:
             from datetime import datetime, timezone
 
-            entry["period_start"] = datetime.fromtimestamp(s.period_anchor, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            start = datetime.fromtimestamp(s.period_anchor, tz=timezone.utc)
+            entry["period_start"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
         if s.strict:
             entry["strict"] = True
         entry["slice"] = format_duration(s.slice)

@@ -91,7 +91,10 @@ def check_promql(*queries: str) -> None:
 
 
 def sloth_tiers(page: bool = True, ticket: bool = True) -> list[dict[str, Any]]:
-    """Sloth's default alert windows as budget shares (30d: page 14.4 1h/5m and 6 6h/30m, ticket 3 1d/2h and 1 3d/6h)."""
+    """Sloth's default alert windows as budget shares.
+
+    For 30 days: page 14.4 (1h/5m) and 6 (6h/30m), ticket 3 (1d/2h) and 1 (3d/6h).
+    """
     tiers: list[dict[str, Any]] = []
     if page:
         tiers += [{"severity": "critical", "long": "1h", "short": "5m", "budget": 0.02},

@@ -181,7 +181,8 @@ class SLOConverter:
                 return {"kind": "ratio", "source": source,
                         "good": self.windowed(self.query_of(good, "ratioMetrics.good"), counter),
                         "total": self.windowed(self.query_of(total, "ratioMetrics.total"), counter)}
-            tm = (spec.get("indicator") or {}).get("thresholdMetric") if isinstance(spec.get("indicator"), dict) else None
+            indicator = spec.get("indicator")
+            tm = indicator.get("thresholdMetric") if isinstance(indicator, dict) else None
             if tm:
                 source = self.source({}, alpha_source=str(tm.get("source") or "unset"))
                 return {"kind": "threshold", "source": source, "query": self.query_of(tm, "thresholdMetric")}
@@ -331,7 +332,8 @@ class SLOConverter:
             if method == "Timeslices":
                 raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
             slice_target = target
-            self.out.notes.append("RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
+            self.out.notes.append(
+                "RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
         else:
             slice_target = share(obj["timeSliceTarget"], percent=False, what="timeSliceTarget") \
                 if float(obj["timeSliceTarget"]) < 1 else 1.0

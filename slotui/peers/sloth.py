@@ -33,7 +33,8 @@ CRD_API = "sloth.slok.dev/v1"
 
 
 def is_sloth(doc: dict[str, Any]) -> bool:
-    return str(doc.get("version", "")).startswith("prometheus/") or str(doc.get("apiVersion", "")).startswith("sloth.slok.dev/")
+    version, api = str(doc.get("version", "")), str(doc.get("apiVersion", ""))
+    return version.startswith("prometheus/") or api.startswith("sloth.slok.dev/")
 
 
 def document_name(doc: dict[str, Any]) -> str:
