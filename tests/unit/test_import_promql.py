@@ -117,3 +117,15 @@ def test_strict_slices_budget() -> None:
     loose = _spec("higher_is_better", False, compliance=0.5, period=1200.0, slice=300.0, window=300.0)
     # gte: 3 of 4 good -> compliance 0.75, remaining 1 - 0.25 / 0.5 = 0.5
     assert evaluate_slo(loose, SLIData(value=3.0, slices=slices), now).budget.compliance == 0.75
+
+
+def test_the_parser_is_imported_only_for_prometheus_slos(tmp_path: Path) -> None:
+    f = tmp_path / "slos.yaml"
+    f.write_text(CONFIG.format(total="sum(increase(x[{{window}}]))", query="max(x)"))
+    probe = (
+        "import sys\nfrom slotui.config.loader import load_config\n"
+        "load_config(None)\nprint('promql_parser' in sys.modules)\n"
+        f"load_config({str(f)!r})\nprint('promql_parser' in sys.modules, 'textual' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "True", "False"]
