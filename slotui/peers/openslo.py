@@ -44,6 +44,7 @@ from slotui.peers.common import (
     check_promql,
     duration,
     labels_of,
+    number,
     prometheus_source,
     share,
     slug,
@@ -305,9 +306,12 @@ class SLOConverter:
         op = obj.get("op")
         if op is not None and op not in _STRICT:
             raise Refused(f"op {op!r} is not one of lt, lte, gt, gte")
-        slice_ = duration(obj["timeSliceWindow"], what="timeSliceWindow") if obj.get("timeSliceWindow") else None
-        if isinstance(obj.get("timeSliceWindow"), (int, float)):
-            slice_ = f"{obj['timeSliceWindow']}m"  # a bare number is minutes (OpenSLO)
+        raw_slice = obj.get("timeSliceWindow")
+        slice_: str | None = None
+        if isinstance(raw_slice, (int, float)) and not isinstance(raw_slice, bool):
+            slice_ = duration(f"{raw_slice:g}m", what="timeSliceWindow")  # a bare number is minutes (OpenSLO)
+        elif raw_slice:
+            slice_ = duration(raw_slice, what="timeSliceWindow")
         if ind["kind"] == "threshold":
             if op is None or obj.get("value") is None:
                 raise Refused("a threshold objective needs op (lt/lte/gt/gte) and value")
@@ -335,8 +339,9 @@ class SLOConverter:
             self.out.notes.append(
                 "RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
         else:
-            slice_target = share(obj["timeSliceTarget"], percent=False, what="timeSliceTarget") \
-                if float(obj["timeSliceTarget"]) < 1 else 1.0
+            slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
+            if not 0 < slice_target <= 1:
+                raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
         if not slice_:
             raise Refused(f"budgetingMethod {method} needs timeSliceWindow")
         query = f"({good}) / ({total})"

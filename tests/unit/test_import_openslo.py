@@ -101,12 +101,15 @@ budgetingMethod: Timeslices
 objectives:
   - {displayName: a, op: gt, target: 0.995, timeSliceTarget: 0.99, timeSliceWindow: 1m}
   - {displayName: b, target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 2m}
+  - {displayName: c, target: 0.9, timeSliceTarget: 1, timeSliceWindow: 5}
 """
     report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
     a, b = lc.spec("s-a"), lc.spec("s-b")
     # the ratio within a slice is compared with timeSliceTarget; target is the share of good slices
     assert (a.kind, a.target, a.compliance, a.slice, a.window, a.strict) == ("threshold", 0.99, 0.995, 60, 60, True)
     assert (b.kind, b.target, b.compliance, b.slice, b.strict) == ("threshold", 0.95, 0.99, 120, False)
+    c = lc.spec("s-c")  # a bare number is minutes; every event of a slice must be good
+    assert (c.target, c.compliance, c.slice) == (1.0, 0.9, 300)
     assert a.query == ('(sum(increase(req_total{code="ok"}[{{window}}]))) / '
                        "(sum by (route)(increase(req_total[{{window}}])))")
 
