@@ -149,16 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slo", help="send as this SLO's alert through its routes")
     p.add_argument("--severity", choices=["warning", "critical", "page"], default="critical")
 
-    p = sub.add_parser("import", help="import other formats")
+    p = sub.add_parser(
+        "import",
+        help="convert OpenSLO, Sloth and Pyrra SLO documents to an slotui SLO file",
+        description="Convert OpenSLO (openslo/v1, v1alpha), Sloth (prometheus/v1, sloth.slok.dev/v1) and Pyrra "
+        "(pyrra.dev/v1alpha1) documents; the format is detected per document unless the first word forces one. "
+        "Exit 0 if everything was imported, 1 if something was skipped, 3 if nothing was.",
+    )
     _common(p)
-    isub = p.add_subparsers(dest="import_command", metavar="FORMAT")
-    ip = isub.add_parser("openslo", help="convert OpenSLO openslo/v1 documents to an slotui SLO file")
-    _common(ip)
-    ip.add_argument("files", nargs="+", help="OpenSLO YAML files")
+    p.add_argument("files", nargs="+", metavar="[openslo|sloth|pyrra] FILE", help="YAML files (several documents each)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the SLO file here (default: stdout)")
     return parser
 
 
-_MODULES = {"test-alert": "test_alert", "import": "openslo", "demo": "tui"}
+_MODULES = {"test-alert": "test_alert", "import": "import_", "demo": "tui"}
 #: commands that do not load the SLO file themselves: an explicit ``-c FILE`` is
 #: validated first, so an invalid file exits 3 everywhere, as the README says
 _CHECK_CONFIG_FIRST = frozenset({"silence", "schema", "import"})
@@ -189,8 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.parse_args(["silence", "--help"])
     if command == "state" and not getattr(args, "state_command", None):
         parser.parse_args(["state", "--help"])
-    if command == "import" and not getattr(args, "import_command", None):
-        parser.parse_args(["import", "--help"])
     if command == "run" and not args.headless:
         command = "tui"
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):

@@ -301,7 +301,7 @@ def evaluate_value(spec: SLOSpec, raw: Any, key: str | None, now: float) -> SLOR
         status=value_status(value, spec),
         evaluated_at=now,
         value=value,
-        meets_target=None if value is None else meets(value, spec.target, spec.direction),
+        meets_target=None if value is None else meets(value, spec.target, spec.direction, spec.strict),
         notes=tuple(notes),
     )
 

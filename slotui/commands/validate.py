@@ -41,6 +41,13 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
             entry["compliance"] = s.compliance
         entry["window"] = format_window(s.window)
         entry["period"] = "calendar_month" if s.calendar_month else format_window(s.period)
+        if s.period_anchor is not None:
+            from datetime import datetime, timezone
+
+            start = datetime.fromtimestamp(s.period_anchor, tz=timezone.utc)
+            entry["period_start"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if s.strict:
+            entry["strict"] = True
         entry["slice"] = format_window(s.slice)
         entry["interval"] = format_window(s.interval)
         entry["min_events"] = s.min_events

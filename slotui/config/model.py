@@ -8,6 +8,7 @@ or a number of seconds.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -258,6 +259,11 @@ class Objective(Model):
     compliance: float | None = Field(
         None, gt=0, lt=1, description="Threshold SLOs: share of slices in the period that must meet the target."
     )
+    strict: bool = Field(
+        False,
+        description="Equality with target, warning or critical misses them (OpenSLO lt/gt); "
+        "by default equality meets (lte/gte).",
+    )
 
 
 class SLISpecConfig(Model):
@@ -304,6 +310,11 @@ class SLOConfig(Model):
         None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
     )
     slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
+    period_start: datetime | None = Field(
+        None,
+        description="Calendar periods instead of a rolling one: consecutive periods of the period's length "
+        "starting at this moment (RFC 3339; UTC when no offset), e.g. calendar weeks.",
+    )
     unit: Name = Field("", description="Unit shown after values: ms, s, usd, %, ...")
     labels: dict[RequiredName, Name] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
     runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")

@@ -94,6 +94,25 @@ class _Resolver:
             message = getattr(exc, "message", str(exc))
             self.issue(path, f"invalid expression: {message}", index=column - 1)
 
+    def promql(self, path: KeyPath, slo: SLOConfig) -> bool:
+        """Parse every PromQL expression of a prometheus SLO (templates substituted); report the parser's message."""
+        from slotui.peers.promql import parse_error
+
+        exprs: list[tuple[KeyPath, str]] = []
+        if slo.ratio is not None:
+            exprs.append((("ratio", "good"), slo.ratio.good))
+            if slo.ratio.total is not None and slo.ratio.total.strip():
+                exprs.append((("ratio", "total"), slo.ratio.total))
+        if slo.query is not None:
+            exprs.append((("query",), slo.query))
+        ok = True
+        for key, text in exprs:
+            message = parse_error(text)
+            if message is not None:
+                self.issue(path + key, f"PromQL does not parse: {message} (in {text!r})")
+                ok = False
+        return ok
+
     def claim_name(self, name: str, path: KeyPath) -> bool:
         if not name.strip():
             self.issue(path, "an SLO name cannot be empty")
@@ -425,6 +444,8 @@ class _Resolver:
         if slo.ratio is not None and stype == "prometheus" and not (slo.ratio.total or "").strip():
             self.issue(path + ("ratio",), "a prometheus ratio SLO needs both good: and total: PromQL queries")
             ok = False
+        if stype == "prometheus":
+            ok = self.promql(path, slo) and ok
         tiers = self.tiers(slo.burn_rate, path + ("burn_rate",))
         if slo.burn_rate is not None and tiers is None:
             ok = False
@@ -446,6 +467,8 @@ class _Resolver:
             critical=slo.objective.critical,
             direction=slo.objective.direction,
             objective_path=path + ("objective",),
+            strict=slo.objective.strict,
+            period_anchor=_anchor(slo, path, self),
             window=slo.window,
             period=slo.period,
             slice_=slo.slice,
@@ -609,6 +632,22 @@ def _closest_field(name: str, known: frozenset[str]) -> str | None:
         tail = {k.rsplit(".", 1)[-1]: k for k in known}
         close = [tail[c] for c in difflib.get_close_matches(name.rsplit(".", 1)[-1], sorted(tail), n=1, cutoff=0.6)]
     return close[0] if close else None
+
+
+def _anchor(slo: SLOConfig, path: KeyPath, resolver: _Resolver) -> float | None:
+    """``period_start`` as epoch seconds (UTC when naive); an error with ``period: calendar_month``."""
+    if slo.period_start is None:
+        return None
+    if slo.period == "calendar_month":
+        resolver.issue(path + ("period_start",), "period_start sets calendar periods of the period's length; "
+                       "it cannot be combined with period: calendar_month")
+        return None
+    moment = slo.period_start
+    if moment.tzinfo is None:
+        from datetime import timezone
+
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def _period_text(seconds: float) -> str:

@@ -80,7 +80,7 @@ def period_counts(
     A rolling period answered directly by the source (``data.windows[spec.period]``)
     takes precedence over the bucket sums, as for any window.
     """
-    if not spec.calendar_month:
+    if spec.rolling:
         direct = direct_counts(data, spec.period)
         if direct is not None:
             return direct
@@ -131,7 +131,7 @@ def compute_budget(
     if spec.kind == "ratio":
         series = events if events is not None else EventSeries(data.buckets)
         return ratio_budget(spec, period_counts(spec, data, series, start, now))
-    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction)
+    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     return threshold_budget(spec, sl.counts(start, now), period_length)
 
 
@@ -155,7 +155,7 @@ def budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
     if spec.kind == "threshold":
         good = 0
         for k, (t, v) in enumerate(result.history, start=1):
-            good += meets(v, spec.target, spec.direction)
+            good += meets(v, spec.target, spec.direction, spec.strict)
             out.append((t, 1.0 - (k - good) / k / b))
         return out
     good_sum = total_sum = 0.0

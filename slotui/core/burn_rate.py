@@ -43,7 +43,7 @@ def window_counts(
             return direct
         series = events if events is not None else EventSeries(data.buckets)
         return series.counts(now - window, now)
-    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction)
+    sl = slices if slices is not None else SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     return sl.counts(now - window, now)
 
 
@@ -103,7 +103,7 @@ def evaluate_tiers(
     if spec.kind == "ratio" and events is None:
         events = EventSeries(data.buckets)
     if spec.kind != "ratio" and slices is None:
-        slices = SliceSeries(data.slices, spec.target, spec.direction)
+        slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     period = period_length(spec, now)
     out = []
     for tier in spec.tiers:

@@ -83,13 +83,13 @@ def _evaluate_threshold(
     value = finite(data.value)
     if data.value is not None and value is None:
         notes.append("the source answered a non-finite value (NaN or inf): no data")
-    slices = SliceSeries(data.slices, spec.target, spec.direction)
+    slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     budget = compute_budget(spec, data, now, start, length, slices=slices)
     burn_rates = evaluate_tiers(spec, data, now, slices=slices)
     status = threshold_status(value, spec, budget.remaining)
     met = meets_target(spec, budget)
     if met is None and value is not None:
-        met = meets(value, spec.target, spec.direction)
+        met = meets(value, spec.target, spec.direction, spec.strict)
     return SLOResult(
         spec=spec,
         status=status,
@@ -129,7 +129,7 @@ def _evaluate_ratio(
         status = value_status(fallback, spec)
         return SLOResult(
             spec=spec, status=status, evaluated_at=now, value=fallback, budget=budget,
-            burn_rates=burn_rates, meets_target=meets(fallback, spec.target, spec.direction),
+            burn_rates=burn_rates, meets_target=meets(fallback, spec.target, spec.direction, spec.strict),
             low_traffic=False, error=data.error, notes=tuple(notes),
             period_start=start, period_length=length,
         )
@@ -138,7 +138,7 @@ def _evaluate_ratio(
     status = ratio_status(spec, value, burn_rates, budget.remaining)
     met = meets_target(spec, budget)
     if met is None and value is not None:
-        met = meets(value, spec.target, spec.direction)
+        met = meets(value, spec.target, spec.direction, spec.strict)
     return SLOResult(
         spec=spec,
         status=status,

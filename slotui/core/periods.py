@@ -9,12 +9,15 @@ entirely even if it overlaps the window).
 
 A period is either rolling (``[now - P, now)``, P = ``spec.period``) or the
 calendar month of ``now`` in UTC (``[first day 00:00, now)``; its length, used
-for burn-rate factors and budget time, is the whole month: 28 to 31 days).
+for burn-rate factors and budget time, is the whole month: 28 to 31 days), or
+a calendar period of fixed length aligned to ``spec.period_anchor``
+(``[anchor + k P, now)``; OpenSLO calendar weeks and days).
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import datetime, timezone
 
 from slotui.core.types import DAY, SLOSpec
@@ -42,7 +45,15 @@ def period_bounds(spec: SLOSpec, now: float) -> tuple[float, float]:
     """
     if spec.calendar_month:
         return month_bounds(now)
+    if spec.period_anchor is not None:
+        return anchored_bounds(now, spec.period_anchor, spec.period)
     return now - spec.period, spec.period
+
+
+def anchored_bounds(now: float, anchor: float, length: float) -> tuple[float, float]:
+    """``(start, length)`` of the calendar period containing ``now``: periods of ``length`` from ``anchor``."""
+    k = math.floor((now - anchor) / length)
+    return anchor + k * length, length
 
 
 def period_length(spec: SLOSpec, now: float) -> float:

@@ -151,7 +151,9 @@ class SliceSeries:
 
     __slots__ = ("times", "values", "good")
 
-    def __init__(self, slices: Iterable[tuple[float, float]], target: float, direction: Direction) -> None:
+    def __init__(
+        self, slices: Iterable[tuple[float, float]], target: float, direction: Direction, strict: bool = False
+    ) -> None:
         points = slices if isinstance(slices, (list, tuple)) else list(slices)
         fast = _fast_columns(points, 2)
         if fast is not None:
@@ -171,7 +173,12 @@ class SliceSeries:
             self.values = [p[1] for p in clean]
         bound = float(target)
         # bound.__ge__(v) is "v <= target"; values are floats so it never returns NotImplemented
-        self.good = list(map(bound.__ge__ if direction == "lower_is_better" else bound.__le__, self.values))
+        # strict (OpenSLO lt/gt): equality with the target misses it
+        if strict:
+            good_of = bound.__gt__ if direction == "lower_is_better" else bound.__lt__
+        else:
+            good_of = bound.__ge__ if direction == "lower_is_better" else bound.__le__
+        self.good = list(map(good_of, self.values))
 
     def __len__(self) -> int:
         return len(self.times)

@@ -28,16 +28,19 @@ def finite(value: object) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def meets(value: float, threshold: float, direction: Direction) -> bool:
-    """True when ``value`` is as good as ``threshold`` or better; equality meets."""
+def meets(value: float, threshold: float, direction: Direction, strict: bool = False) -> bool:
+    """True when ``value`` is as good as ``threshold`` or better; equality meets unless ``strict``.
+
+    ``strict`` (OpenSLO ``lt``/``gt``): only strictly better values meet.
+    """
     if direction == "lower_is_better":
-        return value <= threshold
-    return value >= threshold
+        return value < threshold if strict else value <= threshold
+    return value > threshold if strict else value >= threshold
 
 
-def worse_than(value: float, threshold: float, direction: Direction) -> bool:
-    """True when ``value`` is strictly worse than ``threshold`` (direction-aware)."""
-    return not meets(value, threshold, direction)
+def worse_than(value: float, threshold: float, direction: Direction, strict: bool = False) -> bool:
+    """True when ``value`` does not meet ``threshold`` (direction-aware; equality is worse when ``strict``)."""
+    return not meets(value, threshold, direction, strict)
 
 
 def exceeds(rate: float, factor: float) -> bool:
@@ -55,17 +58,18 @@ def value_status(value: object, spec: SLOSpec) -> Status:
 
     CRITICAL if worse than ``critical``; else WARNING if worse than ``warning``;
     else AT RISK if worse than ``target``; else OK. Unset thresholds are
-    skipped. ``None``/NaN/inf (or a non-number) is NO DATA.
+    skipped. With ``spec.strict`` equality with a threshold misses it.
+    ``None``/NaN/inf (or a non-number) is NO DATA.
     """
     v = finite(value)
     if v is None:
         return Status.NO_DATA
     d = spec.direction
-    if spec.critical is not None and worse_than(v, spec.critical, d):
+    if spec.critical is not None and worse_than(v, spec.critical, d, spec.strict):
         return Status.CRITICAL
-    if spec.warning is not None and worse_than(v, spec.warning, d):
+    if spec.warning is not None and worse_than(v, spec.warning, d, spec.strict):
         return Status.WARNING
-    if worse_than(v, spec.target, d):
+    if worse_than(v, spec.target, d, spec.strict):
         return Status.AT_RISK
     return Status.OK
 
@@ -124,9 +128,9 @@ def ratio_status(
     v = finite(value)
     if v is not None:
         d = spec.direction
-        if spec.critical is not None and worse_than(v, spec.critical, d):
+        if spec.critical is not None and worse_than(v, spec.critical, d, spec.strict):
             status = Status.CRITICAL
-        elif spec.warning is not None and worse_than(v, spec.warning, d) and status is not Status.CRITICAL:
+        elif spec.warning is not None and worse_than(v, spec.warning, d, spec.strict) and status is not Status.CRITICAL:
             status = Status.WARNING
     if status in (Status.CRITICAL, Status.WARNING):
         return status

@@ -132,12 +132,16 @@ class SLOSpec:
     target: float
     direction: Direction
     source: str = "demo"
+    #: equality with target/warning/critical misses them (OpenSLO ``lt``/``gt``)
+    strict: bool = False
     warning: float | None = None
     critical: float | None = None
     compliance: float = 0.99
     window: float = HOUR
     period: float = 7 * DAY
     calendar_month: bool = False
+    #: calendar periods of ``period`` seconds aligned to this moment (epoch s; OpenSLO calendar windows)
+    period_anchor: float | None = None
     slice: float = 300.0
     interval: float = 30.0
     tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
@@ -156,6 +160,11 @@ class SLOSpec:
     total: str | None = None
     query: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rolling(self) -> bool:
+        """True for a rolling period ``[now - period, now)``; False for calendar periods."""
+        return not self.calendar_month and self.period_anchor is None
 
     @property
     def budget(self) -> float:

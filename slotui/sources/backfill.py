@@ -220,7 +220,7 @@ def ratio_windows(spec: SLOSpec) -> list[float]:
     for tier in spec.tiers:
         windows.add(tier.long_window)
         windows.add(tier.short_window)
-    if not spec.calendar_month:
+    if spec.rolling:
         windows.add(spec.period)
     return sorted(w for w in windows if w > 0)
 

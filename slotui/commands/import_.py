@@ -1,0 +1,261 @@
+"""``slotui import [openslo|sloth|pyrra] FILE... [-o OUT]``: the peers' SLO documents as one slotui SLO file.
+
+Each file may hold several YAML documents (``---``) or a list of documents;
+the format of each document is detected (OpenSLO ``apiVersion: openslo/...``,
+Sloth ``version: prometheus/v1`` or ``apiVersion: sloth.slok.dev/v1``, Pyrra
+``apiVersion: pyrra.dev/v1alpha1``) unless a format is forced. One document
+that cannot be imported is reported by file, document name and reason, and
+the rest are still imported. Every imported SLO is checked by the same loader
+as ``slotui validate`` (PromQL parsed) before it is written.
+
+Exit codes: 0 everything imported, 1 something was skipped, 3 nothing imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slotui.cli import EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
+
+FORMATS = ("openslo", "sloth", "pyrra")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file, document or SLO that was not imported, and why."""
+
+    file: str
+    document: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.document}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    config: dict[str, Any]
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return len(self.config.get("slos", []))
+
+
+@dataclass
+class _Doc:
+    file: str
+    index: int
+    data: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        from slotui.peers import openslo, sloth
+
+        d = self.data
+        if sloth.is_sloth(d):
+            name = sloth.document_name(d)
+        else:
+            name = openslo.document_name(d)
+        kind = d.get("kind") or ("Sloth spec" if "version" in d else "document")
+        return f"document {self.index} ({kind} {name!r})"
+
+
+def _format_of(doc: dict[str, Any]) -> str | None:
+    from slotui.peers import openslo, pyrra, sloth
+
+    if openslo.is_openslo(doc):
+        return "openslo"
+    if sloth.is_sloth(doc):
+        return "sloth"
+    if pyrra.is_pyrra(doc):
+        return "pyrra"
+    return None
+
+
+def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        skipped.append(Skipped(path, "file", f"cannot read: {exc.strerror or exc}"))
+        return []
+    except UnicodeDecodeError:
+        skipped.append(Skipped(path, "file", "not UTF-8 text"))
+        return []
+    try:
+        raw = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        skipped.append(Skipped(path, "file", f"not valid YAML ({where}{getattr(exc, 'problem', None) or exc})"))
+        return []
+    docs: list[_Doc] = []
+    n = 0
+    for item in raw:
+        for d in item if isinstance(item, list) else [item]:
+            if d is None:
+                continue
+            n += 1
+            if not isinstance(d, dict):
+                skipped.append(Skipped(path, f"document {n}", f"expected a mapping (got {type(d).__name__})"))
+                continue
+            docs.append(_Doc(path, n, d))
+    if not docs and not any(s.file == path for s in skipped):
+        skipped.append(Skipped(path, "file", "holds no document"))
+    return docs
+
+
+def import_files(files: list[str], forced: str | None = None) -> ImportReport:
+    """Read, detect and convert; never raises for bad input (everything refused is in ``skipped``)."""
+    from slotui.peers import openslo, pyrra, sloth
+    from slotui.peers.common import Converted, Refused
+
+    skipped: list[Skipped] = []
+    notes: list[str] = []
+    docs = [d for f in files for d in _read(f, skipped)]
+    catalog = openslo.Catalog()
+    for d in docs:
+        if openslo.is_openslo(d.data) and d.data.get("kind") in openslo.SUPPORTING:
+            catalog.add(d.data)
+    conv = openslo.SLOConverter(catalog)
+    sources: dict[str, dict[str, Any]] = {}
+    slos: list[dict[str, Any]] = []
+    origin: dict[str, str] = {}
+    files_with_slo: set[str] = set()
+
+    def accept(d: _Doc, got: Converted, label: str) -> None:
+        for entry in got.slos:
+            where = f"{label} SLO {entry['name']!r}" if len(got.slos) > 1 else label
+            if entry["name"] in origin:
+                skipped.append(Skipped(d.file, where, f"duplicate SLO name {entry['name']!r} "
+                                                      f"(first imported from {origin[entry['name']]})"))
+                continue
+            problem = _validate_one(entry, got.sources)
+            if problem:
+                skipped.append(Skipped(d.file, where, problem))
+                continue
+            origin[entry["name"]] = d.file
+            src = entry.get("source")
+            if src in got.sources:
+                sources.setdefault(src, got.sources[src])
+            slos.append(entry)
+        notes.extend(f"{d.file}: {n}" for n in got.notes)
+
+    for d in docs:
+        fmt = _format_of(d.data)
+        label = d.label
+        if fmt is None:
+            what = d.data.get("apiVersion") or d.data.get("version")
+            skipped.append(Skipped(d.file, label, f"not an OpenSLO, Sloth or Pyrra document "
+                                                  f"(apiVersion/version {what!r})"))
+            continue
+        if forced is not None and fmt != forced:
+            skipped.append(Skipped(d.file, label, f"not a {forced} document (looks like {fmt})"))
+            continue
+        try:
+            if fmt == "openslo":
+                openslo.check_api(d.data)
+                if d.data.get("kind") in openslo.SUPPORTING:
+                    continue  # used by reference from SLO documents
+            files_with_slo.add(d.file)
+            if fmt == "openslo":
+                if d.data.get("kind") != "SLO":
+                    raise Refused(f"kind {d.data.get('kind')!r} is not supported")
+                conv.out = Converted()
+                conv.slo(d.data)
+                accept(d, conv.out, label)
+            elif fmt == "sloth":
+                got, refused = sloth.convert(d.data)
+                for slo_name, reason in refused:
+                    skipped.append(Skipped(d.file, f"{label} SLO {slo_name!r}", reason))
+                accept(d, got, label)
+            else:
+                accept(d, pyrra.convert(d.data), label)
+        except Refused as exc:
+            skipped.append(Skipped(d.file, label, str(exc)))
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # a value of the wrong shape deep inside (a string where a mapping belongs, ...)
+            skipped.append(Skipped(d.file, label, f"unexpected document structure ({type(exc).__name__}: {exc})"))
+    for f in files:
+        if f not in files_with_slo and not any(s.file == f for s in skipped):
+            kinds = sorted({str(d.data.get("kind")) for d in docs if d.file == f})
+            only = f" (only {', '.join(kinds)})" if kinds else ""
+            skipped.append(Skipped(f, "file", "holds no SLO document" + only))
+    config: dict[str, Any] = {"version": 1, "sources": sources, "slos": slos}
+    if conv.channels:
+        used = {c for r in conv.routes for c in r["channels"]}
+        config["alerts"] = {"channels": {k: v for k, v in conv.channels.items() if k in used},
+                            "routes": conv.routes}
+    return ImportReport(config=config, skipped=skipped, notes=list(dict.fromkeys(notes)))
+
+
+def _validate_one(entry: dict[str, Any], sources: dict[str, dict[str, Any]]) -> str | None:
+    """The loader's complaint about one imported SLO on its own, or None."""
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    config = {"version": 1, "sources": {k: v for k, v in sources.items() if k == entry.get("source")},
+              "slos": [entry]}
+    try:
+        load_text(render(config, [], []), name="<imported>", env=_PlaceholderEnv())
+    except ConfigError as exc:
+        lines = [ln.split(": ", 1)[-1] for ln in exc.render().splitlines()[1:] if ": " in ln]
+        return "does not validate: " + ("; ".join(lines) or exc.render())
+    return None
+
+
+def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
+    import yaml
+
+    head = []
+    if files:
+        head += ["# slotui SLO file imported from: " + ", ".join(files),
+                 "# Check it with: slotui validate -c FILE"]
+    head += [f"# note: {n}" for n in notes]
+
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    body = yaml.dump(config, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
+    return "\n".join(head) + ("\n" if head else "") + body
+
+
+class _PlaceholderEnv(dict):  # type: ignore[type-arg]
+    """An environment in which every variable is set (to a placeholder), for checking output."""
+
+    def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
+        return "placeholder"
+
+
+def run(args: argparse.Namespace) -> int:
+    words = [str(a) for a in args.files]
+    forced = None
+    if words and words[0] in FORMATS and not Path(words[0]).exists():
+        forced, words = words[0], words[1:]
+    if not words:
+        print("slotui import: give one or more files (slotui import [openslo|sloth|pyrra] FILE...)", file=sys.stderr)
+        return EXIT_UNKNOWN
+    report = import_files(words, forced)
+    for s in report.skipped:
+        print(f"skipped: {s}", file=sys.stderr)
+    for n in report.notes:
+        print(f"note: {n}", file=sys.stderr)
+    if not report.imported:
+        print("slotui import: nothing could be imported", file=sys.stderr)
+        return EXIT_UNKNOWN
+    text = render(report.config, report.notes, words)
+    out = getattr(args, "output", None)
+    if out and out != "-":
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {report.imported} SLO{'s' if report.imported != 1 else ''} to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_WARNING if report.skipped else EXIT_OK

@@ -1,0 +1,472 @@
+"""OpenSLO ``openslo/v1`` and ``openslo/v1alpha`` documents as slotui SLOs.
+
+Documents are collected from every given file first, so an SLO may refer to
+an SLI, DataSource, AlertPolicy, AlertCondition or AlertNotificationTarget
+defined in another file (by ``metadata.name``). Then each SLO document is
+converted or refused with a reason (:class:`~slotui.peers.common.Refused`).
+
+Meanings kept:
+
+- ``Occurrences`` on a ratio SLI -> a ratio SLO (events), ``target`` or
+  ``targetPercent`` (decimal: 99.99 -> 0.9999).
+- ``Timeslices`` / ``RatioTimeslices`` on a ratio SLI -> a threshold SLO on the
+  ratio within each ``timeSliceWindow`` slice, compared with
+  ``timeSliceTarget``; ``target`` is the share of good slices (compliance).
+- ``thresholdMetric`` -> a threshold SLO: ``value`` is the threshold, ``op``
+  its direction (``lt``/``gt`` strict, ``lte``/``gte`` not), ``target`` the
+  compliance.
+- ``counter: true`` (v1) / ``incremental: true`` (v1alpha): each selector is
+  wrapped inside the aggregation, ``sum(increase(x[{{window}}]))``; a plain
+  non-counter selector is summed over the window (``sum_over_time``).
+  ``rawMetric`` (a ready ratio) -> good = ratio (or ``1 -`` ratio for
+  ``rawType: failure``) over a total of 1.
+- ``timeWindow`` (a list or a mapping): rolling ``duration`` -> period (``1M``
+  = 30d); ``calendar`` (``isRolling`` false or absent) of one month ->
+  ``calendar_month``; other calendar lengths are refused. None -> 30d.
+- Burn-rate ``AlertCondition``s -> tiers (``threshold`` = factor,
+  ``lookbackWindow`` = long window, a twelfth of it the short one; ``op`` gt
+  or gte; a condition referenced twice gives one tier).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.config.durations import parse_duration
+from slotui.formatting import format_window
+from slotui.peers.common import (
+    DEFAULT_PERIOD,
+    DEFAULT_PROM_URL,
+    DEFAULT_SOURCE,
+    Converted,
+    Refused,
+    check_promql,
+    duration,
+    labels_of,
+    number,
+    prometheus_source,
+    share,
+    slug,
+)
+from slotui.peers.promql import has_range, is_selector, over_window, sloth_templates
+
+V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
+APIS = (V1, V1ALPHA)
+#: kinds that support an SLO (looked up by reference); they are not imported on their own
+SUPPORTING = ("SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "Service")
+_ALPHA_UNITS = {"Second": "s", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w", "Month": "M",
+                "Quarter": "Q", "Year": "Y"}
+_STRICT = {"lt": ("lower_is_better", True), "lte": ("lower_is_better", False),
+           "gt": ("higher_is_better", True), "gte": ("higher_is_better", False)}
+
+
+def is_openslo(doc: dict[str, Any]) -> bool:
+    return str(doc.get("apiVersion", "")).startswith("openslo/")
+
+
+def document_name(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return str(meta.get("name") or "(unnamed)")
+
+
+@dataclass
+class Catalog:
+    """Every supporting OpenSLO document of the given files, by kind and name."""
+
+    docs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        self.docs[(str(doc.get("kind")), document_name(doc))] = doc
+
+    def get(self, kind: str, name: Any) -> dict[str, Any] | None:
+        return self.docs.get((kind, str(name)))
+
+
+def _spec(doc: Any) -> dict[str, Any]:
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    return spec if isinstance(spec, dict) else {}
+
+
+def _mapping_or_first(value: Any) -> dict[str, Any]:
+    """``timeWindow``/``connectionDetails`` written as a mapping or a list (of mappings merged in order)."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        for item in value:
+            if isinstance(item, dict):
+                for k, v in item.items():
+                    merged.setdefault(k, v)
+        return merged
+    return {}
+
+
+class SLOConverter:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.out = Converted()
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.routes: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ sources and queries
+
+    def source(self, ms: dict[str, Any], alpha_source: str | None = None) -> str:
+        """The slotui source name for a metric source; Refused when it is not Prometheus."""
+        if alpha_source is not None:
+            if str(alpha_source).lower() != "prometheus":
+                raise Refused(f"data source {alpha_source!r} is not supported (only Prometheus)")
+            self.out.sources.setdefault(DEFAULT_SOURCE, prometheus_source())
+            return DEFAULT_SOURCE
+        ref = ms.get("metricSourceRef")
+        mtype = str(ms.get("type") or "")
+        url = DEFAULT_PROM_URL
+        if ref:
+            ds = self.catalog.get("DataSource", ref)
+            if ds is not None:
+                dspec = _spec(ds)
+                mtype = str(dspec.get("type") or mtype)
+                url = str(_mapping_or_first(dspec.get("connectionDetails")).get("url") or DEFAULT_PROM_URL)
+            elif mtype.lower() != "prometheus":
+                raise Refused(f"data source {ref!r} not found in the given files")
+        if mtype.lower() != "prometheus":
+            raise Refused(f"data source type {mtype or 'unset'!r} is not supported (only Prometheus)")
+        name = slug(ref) if ref else DEFAULT_SOURCE
+        self.out.sources.setdefault(name, self._without_password(name, url))
+        return name
+
+    def _without_password(self, name: str, url: str) -> dict[str, Any]:
+        """A source whose URL carries no password: credentials move to basic_auth from the environment."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        if not parts.username and not parts.password:
+            return prometheus_source(url)
+        env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
+        host = parts.hostname or ""
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        source = prometheus_source(urlunsplit(parts._replace(netloc=netloc)))
+        source["basic_auth"] = {"username": parts.username or "", "password": f"${{{env}_PASSWORD}}"}
+        self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
+                              f"set {env}_PASSWORD")
+        return source
+
+    @staticmethod
+    def query_of(spec: dict[str, Any], what: str) -> str:
+        q = spec.get("query", spec.get("promql"))
+        if q is None or not str(q).strip():
+            raise Refused(f"{what}: no query (expected metricSource.spec.query or promql)")
+        return sloth_templates(str(q).strip())
+
+    @staticmethod
+    def windowed(query: str, counter: bool) -> str:
+        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed."""
+        if has_range(query):
+            return query
+        if counter:
+            return over_window(query, "increase")
+        if is_selector(query):
+            return over_window(query, "sum_over_time")
+        return query
+
+    # ------------------------------------------------------------------ indicators
+
+    def indicator(self, spec: dict[str, Any], objective: dict[str, Any], api: str) -> dict[str, Any]:
+        """``{"kind": "ratio"|"threshold", "source", "good", "total"}`` or ``{"kind": "threshold", "query"}``."""
+        if api == V1ALPHA:
+            rm = objective.get("ratioMetrics")
+            if rm:
+                counter = bool(rm.get("incremental", False))
+                good, total = rm.get("good") or {}, rm.get("total") or {}
+                source = self.source({}, alpha_source=str(good.get("source") or total.get("source") or "unset"))
+                return {"kind": "ratio", "source": source,
+                        "good": self.windowed(self.query_of(good, "ratioMetrics.good"), counter),
+                        "total": self.windowed(self.query_of(total, "ratioMetrics.total"), counter)}
+            indicator = spec.get("indicator")
+            tm = indicator.get("thresholdMetric") if isinstance(indicator, dict) else None
+            if tm:
+                source = self.source({}, alpha_source=str(tm.get("source") or "unset"))
+                return {"kind": "threshold", "source": source, "query": self.query_of(tm, "thresholdMetric")}
+            raise Refused("no ratioMetrics in the objective and no indicator.thresholdMetric")
+        if objective.get("indicator") or objective.get("indicatorRef") or objective.get("compositeWeight"):
+            raise Refused("composite SLOs are not supported")
+        if isinstance(spec.get("indicator"), dict):
+            sli = _spec(spec["indicator"])
+        elif spec.get("indicatorRef"):
+            doc = self.catalog.get("SLI", spec["indicatorRef"])
+            if doc is None:
+                raise Refused(f"SLI {spec['indicatorRef']!r} not found in the given files")
+            sli = _spec(doc)
+        else:
+            raise Refused("no indicator or indicatorRef")
+        if sli.get("ratioMetric"):
+            rm = sli["ratioMetric"]
+            counter = bool(rm.get("counter", False))
+            if rm.get("raw"):
+                ms = rm["raw"].get("metricSource") or {}
+                raw = self.query_of(ms.get("spec") or {}, "ratioMetric.raw")
+                source = self.source(ms)
+                raw_type = str(rm.get("rawType") or "success").lower()
+                good = raw if raw_type == "success" else f"1 - ({raw})"
+                return {"kind": "ratio", "source": source, "good": good, "total": "vector(1)"}
+            parts = {}
+            for key in ("good", "bad", "total"):
+                if rm.get(key):
+                    ms = rm[key].get("metricSource") or {}
+                    parts[key] = (ms, self.windowed(self.query_of(ms.get("spec") or {}, f"ratioMetric.{key}"), counter))
+            if "total" not in parts or not ({"good", "bad"} & set(parts)):
+                raise Refused("ratioMetric needs total and good (or bad)")
+            source = self.source(parts["good" if "good" in parts else "total"][0])
+            total = parts["total"][1]
+            good = parts["good"][1] if "good" in parts else f"({total}) - ({parts['bad'][1]})"
+            return {"kind": "ratio", "source": source, "good": good, "total": total}
+        if sli.get("thresholdMetric"):
+            ms = sli["thresholdMetric"].get("metricSource") or {}
+            return {"kind": "threshold", "source": self.source(ms),
+                    "query": self.query_of(ms.get("spec") or {}, "thresholdMetric")}
+        raise Refused("the SLI has neither ratioMetric nor thresholdMetric")
+
+    # ------------------------------------------------------------------ windows
+
+    @staticmethod
+    def period(spec: dict[str, Any], api: str) -> dict[str, Any]:
+        if api == V1ALPHA:
+            tw = _mapping_or_first(spec.get("timeWindows"))
+            if not tw:
+                return {"period": DEFAULT_PERIOD}
+            unit = _ALPHA_UNITS.get(str(tw.get("unit")))
+            if unit is None or tw.get("count") is None:
+                raise Refused(f"timeWindows {tw!r}: expected count and unit (Day, Week, Month, ...)")
+            text = f"{tw['count']}{unit}"
+        else:
+            tw = _mapping_or_first(spec.get("timeWindow"))
+            if not tw:
+                return {"period": DEFAULT_PERIOD}
+            text = str(tw.get("duration") or "")
+        rolling = tw.get("isRolling")
+        if rolling is None:
+            rolling = not tw.get("calendar")
+        if not rolling:
+            if text.strip() == "1M":
+                return {"period": "calendar_month"}
+            period = duration(text, what="time window")
+            if period.endswith("d") and int(period[:-1]) % 30 == 0 and str(text).strip().endswith("M"):
+                raise Refused(f"calendar window of {text!r} is not supported (one calendar month, 1M, is)")
+            return {"period": period, "period_start": _calendar_start(tw.get("calendar"))}
+        return {"period": duration(text, what="time window")}
+
+    # ------------------------------------------------------------------ SLOs
+
+    def slo(self, doc: dict[str, Any]) -> None:
+        api = str(doc.get("apiVersion"))
+        meta = doc.get("metadata") or {}
+        name = str(meta.get("name"))
+        spec = _spec(doc)
+        objectives = spec.get("objectives")
+        if not isinstance(objectives, list) or not objectives:
+            raise Refused("no objectives")
+        period = self.period(spec, api)
+        method = str(spec.get("budgetingMethod") or "Occurrences")
+        if method not in ("Occurrences", "Timeslices", "RatioTimeslices"):
+            raise Refused(f"budgetingMethod {method!r} is not supported")
+        common: dict[str, Any] = dict(period)
+        description = spec.get("description") or meta.get("displayName")
+        if description:
+            common["description"] = str(description).strip()
+        if spec.get("service"):
+            common["service"] = str(spec["service"])
+        labels = labels_of(meta.get("labels"))
+        if labels:
+            common["labels"] = labels
+        tiers = self.tiers(spec.get("alertPolicies") or [], name, api)
+        if tiers is not None:
+            common["burn_rate"] = tiers
+        entries = []
+        for i, obj in enumerate(objectives):
+            if not isinstance(obj, dict):
+                raise Refused(f"objectives[{i}] is not a mapping")
+            suffix = slug(str(obj.get("displayName") or obj.get("name") or i + 1))
+            entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
+            ind = self.indicator(spec, obj, api)
+            entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
+        self.out.slos.extend(entries)
+
+    @staticmethod
+    def target(obj: dict[str, Any]) -> float | None:
+        if obj.get("target") is not None:
+            return share(obj["target"], percent=False)
+        if obj.get("targetPercent") is not None:
+            return share(obj["targetPercent"], percent=True, what="targetPercent")
+        return None
+
+    def objective(self, ind: dict[str, Any], obj: dict[str, Any], method: str) -> dict[str, Any]:
+        target = self.target(obj)
+        if target is None:
+            raise Refused("an objective without target or targetPercent")
+        op = obj.get("op")
+        if op is not None and op not in _STRICT:
+            raise Refused(f"op {op!r} is not one of lt, lte, gt, gte")
+        raw_slice = obj.get("timeSliceWindow")
+        slice_: str | None = None
+        if isinstance(raw_slice, (int, float)) and not isinstance(raw_slice, bool):
+            slice_ = duration(f"{raw_slice:g}m", what="timeSliceWindow")  # a bare number is minutes (OpenSLO)
+        elif raw_slice:
+            slice_ = duration(raw_slice, what="timeSliceWindow")
+        if ind["kind"] == "threshold":
+            if op is None or obj.get("value") is None:
+                raise Refused("a threshold objective needs op (lt/lte/gt/gte) and value")
+            direction, strict = _STRICT[op]
+            value = float(obj["value"])
+            objective: dict[str, Any] = {"target": value, "direction": direction, "compliance": target}
+            if strict:
+                objective["strict"] = True
+            entry: dict[str, Any] = {"source": ind["source"], "query": ind["query"], "objective": objective}
+            if slice_:
+                entry["slice"] = slice_
+            check_promql(ind["query"])
+            return entry
+        good, total = ind["good"], ind["total"]
+        check_promql(good, total)
+        if method == "Occurrences":
+            return {"source": ind["source"], "ratio": {"good": good, "total": total}, "objective": {"target": target}}
+        # Timeslices / RatioTimeslices: the ratio within each slice vs timeSliceTarget; target = share of good slices
+        if op in ("lt", "lte"):
+            raise Refused(f"op {op!r} on a good/total ratio: a slice would be good when few events are good")
+        if obj.get("timeSliceTarget") is None:
+            if method == "Timeslices":
+                raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
+            slice_target = target
+            self.out.notes.append(
+                "RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
+        else:
+            slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
+            if not 0 < slice_target <= 1:
+                raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
+        if not slice_:
+            raise Refused(f"budgetingMethod {method} needs timeSliceWindow")
+        query = f"({good}) / ({total})"
+        check_promql(query)
+        objective = {"target": slice_target, "direction": "higher_is_better", "compliance": target}
+        if op == "gt":
+            objective["strict"] = True
+        return {"source": ind["source"], "query": query, "objective": objective, "slice": slice_, "window": slice_}
+
+    # ------------------------------------------------------------------ alert policies
+
+    def tiers(self, policies: list[Any], slo_name: str, api: str) -> list[dict[str, Any]] | None:
+        if not policies:
+            return None
+        tiers: list[dict[str, Any]] = []
+        for p in policies:
+            if isinstance(p, dict) and p.get("kind") == "AlertPolicy":
+                policy = p
+            else:
+                ref = (p.get("alertPolicyRef") or p.get("targetRef")) if isinstance(p, dict) else p
+                policy = self.catalog.get("AlertPolicy", ref) if ref else None
+                if policy is None:
+                    self.out.notes.append(f"SLO {slo_name!r}: alert policy {ref!r} not found")
+                    continue
+            pspec = _spec(policy)
+            severities: set[str] = set()
+            for c in pspec.get("conditions") or []:
+                ref = c.get("conditionRef") if isinstance(c, dict) else c
+                cond = self.catalog.get("AlertCondition", ref) if ref else c
+                if not isinstance(cond, dict):
+                    self.out.notes.append(f"SLO {slo_name!r}: alert condition {ref!r} not found")
+                    continue
+                tier = self.tier(cond, slo_name)
+                if tier is None:
+                    continue
+                severities.add(tier["severity"])
+                if tier not in tiers:  # one condition referenced by two policies is one tier
+                    tiers.append(tier)
+            names = [self.channel(t) for t in pspec.get("notificationTargets") or []]
+            names = [n for n in names if n]
+            for severity in sorted(severities):
+                route = {"severity": "page" if severity == "critical" else "warning", "channels": names}
+                if names and route not in self.routes:
+                    self.routes.append(route)
+        return tiers or None
+
+    def tier(self, cond: dict[str, Any], slo_name: str) -> dict[str, Any] | None:
+        cspec = _spec(cond)
+        condition = cspec.get("condition") or {}
+        kind = str(condition.get("kind", "")).lower()
+        if kind != "burnrate":
+            self.out.notes.append(f"SLO {slo_name!r}: alert condition of kind {condition.get('kind')!r} not imported")
+            return None
+        op = str(condition.get("op") or "gt")
+        if op not in ("gt", "gte"):
+            self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with op {op!r} not imported "
+                                  "(a burn-rate alert fires above its threshold)")
+            return None
+        if op == "gte":
+            self.out.notes.append(f"SLO {slo_name!r}: burn-rate op gte imported as gt (slotui fires strictly above)")
+        try:
+            long = duration(condition.get("lookbackWindow") or "1h", what="lookbackWindow")
+            seconds = float(parse_duration(long))  # type: ignore[arg-type]
+            factor = float(condition.get("threshold", 1))
+        except (Refused, ValueError) as exc:
+            self.out.notes.append(f"SLO {slo_name!r}: {exc}")
+            return None
+        if condition.get("alertAfter"):
+            self.out.notes.append(f"SLO {slo_name!r}: alertAfter {condition['alertAfter']!r} not imported "
+                                  "(set for: on the SLO)")
+        severity = "critical" if str(cspec.get("severity", "")).lower() in ("page", "critical", "high") else "warning"
+        return {"severity": severity, "long": long, "short": format_window(max(seconds / 12.0, 60.0)),
+                "factor": factor}
+
+    def channel(self, t: Any) -> str | None:
+        if isinstance(t, dict) and t.get("kind") == "AlertNotificationTarget":
+            doc: dict[str, Any] | None = t
+        else:
+            ref = t.get("targetRef") if isinstance(t, dict) else t
+            doc = self.catalog.get("AlertNotificationTarget", ref) if ref else None
+            if doc is None:
+                self.out.notes.append(f"notification target {ref!r} not found")
+                return None
+        name = slug(document_name(doc))
+        target = str(_spec(doc).get("target", "")).lower()
+        env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
+        if target == "slack":
+            self.channels[name] = {"type": "slack", "webhook_url": f"${{{env}_WEBHOOK_URL}}"}
+        elif target == "pagerduty":
+            self.channels[name] = {"type": "pagerduty", "routing_key": f"${{{env}_ROUTING_KEY}}"}
+        elif target in ("webhook", "http"):
+            self.channels[name] = {"type": "webhook", "url": f"${{{env}_WEBHOOK_URL}}"}
+        else:
+            self.out.notes.append(f"notification target {name!r} ({target or 'no target'}) not imported; "
+                                  "add it under alerts.channels")
+            return None
+        return name
+
+
+def _calendar_start(cal: Any) -> str:
+    """OpenSLO ``calendar: {startTime, timeZone}`` as an RFC 3339 UTC moment (the Unix epoch when absent)."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    cal = cal if isinstance(cal, dict) else {}
+    start = cal.get("startTime")
+    if start is None:
+        return "1970-01-01T00:00:00Z"
+    try:
+        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).strip())
+    except ValueError:
+        raise Refused(f"calendar.startTime {start!r} is not a date and time (expected 2022-01-01 12:00:00)") from None
+    if moment.tzinfo is None:
+        zone = str(cal.get("timeZone") or "UTC")
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Refused(f"calendar.timeZone {zone!r} is not an IANA time zone") from None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_api(doc: dict[str, Any]) -> None:
+    api = doc.get("apiVersion")
+    if api not in APIS:
+        raise Refused(f"apiVersion {api!r} is not supported (expected {V1} or {V1ALPHA})")
+    if not document_name(doc) or document_name(doc) == "(unnamed)":
+        raise Refused("metadata.name is missing")

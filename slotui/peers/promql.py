@@ -1,0 +1,100 @@
+"""PromQL parsed before it runs, with the ``promql-parser`` package (a Rust port of Prometheus' parser).
+
+slotui's templates (``{{window}}``, ``{{by}}``) and Sloth's ``{{.window}}``
+are substituted first, as the Prometheus source does at query time. The
+parser is imported here only, on the paths that check or rewrite PromQL
+(``validate``, ``import``, loading an SLO file with a prometheus source);
+its import costs about 1 ms.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: what ``{{window}}`` becomes when an expression is only parsed (any valid duration would do)
+CHECK_WINDOW = "5m"
+_SLOTH_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+_WINDOW = "{{window}}"
+#: a duration no one writes, stands for ``{{window}}`` while the AST is rewritten
+_SENTINEL = "3141592653ms"
+
+
+def sloth_templates(query: str) -> str:
+    """Sloth's ``{{.window}}`` (Go template) as slotui's ``{{window}}``."""
+    return _SLOTH_WINDOW.sub(_WINDOW, query)
+
+
+def substituted(query: str, window: str = CHECK_WINDOW) -> str:
+    """``query`` as the Prometheus source sends it: ``{{window}}`` -> a duration, ``{{by}}`` -> no label."""
+    return query.replace(_WINDOW, window).replace("{{by}}", "")
+
+
+def parse(query: str) -> Any:
+    """The AST of ``query`` after template substitution; ``ValueError`` with the parser's message."""
+    import promql_parser
+
+    return promql_parser.parse(substituted(query))
+
+
+def parse_error(query: str) -> str | None:
+    """The parser's message when ``query`` (templates substituted) is not valid PromQL, else ``None``."""
+    if not query.strip():
+        return "empty expression"
+    try:
+        parse(query)
+    except ValueError as exc:
+        return str(exc) or "invalid PromQL"
+    return None
+
+
+def is_selector(query: str) -> bool:
+    """True when ``query`` is a bare instant vector selector (``metric{label="x"}``)."""
+    import promql_parser
+
+    return isinstance(parse(query), promql_parser.VectorSelector)
+
+
+def has_range(query: str) -> bool:
+    """True when ``query`` already looks back over a range (a range selector or a subquery)."""
+    import promql_parser
+
+    found = False
+
+    def visit(node: Any) -> bool:
+        nonlocal found
+        if isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
+            found = True
+            return False
+        return True
+
+    promql_parser.walk(parse(query), pre_visit=visit)
+    return found or _WINDOW in query
+
+
+def over_window(query: str, function: str = "increase") -> str:
+    """Each instant selector of ``query`` wrapped as ``function(sel[{{window}}])``, inside any aggregation.
+
+    ``sum(x)`` with ``increase`` gives ``sum(increase(x[{{window}}]))``, never
+    a range on an aggregation; a bare selector is summed:
+    ``x`` -> ``sum(increase(x[{{window}}]))``. A query that already has a
+    range (or ``{{window}}``) is returned unchanged.
+    """
+    import promql_parser
+
+    if has_range(query):
+        return query
+    tree = parse(query)
+    if isinstance(tree, promql_parser.VectorSelector):
+        return f"sum({function}({query.strip()}[{_WINDOW}]))"
+
+    def wrap(node: Any) -> Any:
+        if isinstance(node, promql_parser.VectorSelector):
+            return promql_parser.parse(f"{function}({node}[{_SENTINEL}])")
+        return None
+
+    shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
+    text = str(promql_parser.transform(tree, post_visit=wrap))
+    text = text.replace(f"[{shown}]", f"[{_WINDOW}]")
+    # the parser prints a bare metric name as ``name{}``; drop the empty braces
+    return re.sub(r"(?<=[A-Za-z0-9_:])\{\}", "", text)

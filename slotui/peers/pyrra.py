@@ -1,0 +1,140 @@
+"""Pyrra ``pyrra.dev/v1alpha1`` ``ServiceLevelObjective`` documents.
+
+- ``target`` (percent, often a string) -> a share, in decimal; ``window`` -> period.
+- ``indicator.ratio`` (errors/total counters) -> good = total - errors, each
+  ``sum(increase(metric[{{window}}]))``; ``indicator.latency`` (a histogram
+  bucket ``le`` as success, the count as total); ``indicator.latencyNative``
+  (``histogram_fraction`` of a native histogram); ``indicator.bool_gauge``
+  (``sum_over_time`` over ``count_over_time`` of a 0/1 gauge).
+- ``grouping`` is kept in ``params.grouping`` and named in the description;
+  the SLO sums over the groups (one series), as Pyrra's overview does.
+- Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
+  14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.disabled`` drops them.
+- ``metadata.labels`` are kept as labels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from slotui.config.durations import parse_duration
+from slotui.formatting import format_window
+from slotui.peers.common import (
+    DEFAULT_SOURCE,
+    Converted,
+    Refused,
+    check_promql,
+    duration,
+    labels_of,
+    prometheus_source,
+    share,
+)
+from slotui.peers.promql import over_window
+
+API = "pyrra.dev/v1alpha1"
+_W = "{{window}}"
+
+#: Pyrra's windows for a 28-day SLO window: (severity, long divisor, short divisor, factor); long = window / divisor
+_WINDOWS = (
+    ("critical", 28 * 24, 28 * 24 * 12, 14),
+    ("critical", 28 * 4, 28 * 24 * 2, 7),
+    ("warning", 28, 28 * 12, 2),
+    ("warning", 7, 28 * 4, 1),
+)
+
+
+def is_pyrra(doc: dict[str, Any]) -> bool:
+    return str(doc.get("apiVersion", "")).startswith("pyrra.dev/")
+
+
+def _minutes(seconds: float) -> str:
+    # Go's Duration.Round: halves away from zero (2.5m -> 3m), not to even
+    return format_window(max(60.0, math.floor(seconds / 60.0 + 0.5) * 60.0))
+
+
+def tiers(window: str) -> list[dict[str, Any]]:
+    seconds = float(parse_duration(window))  # type: ignore[arg-type]
+    return [
+        {"severity": sev, "long": _minutes(seconds / long), "short": _minutes(seconds / short), "factor": float(f)}
+        for sev, long, short, f in _WINDOWS
+    ]
+
+
+def _metric(part: Any, what: str) -> str:
+    if not isinstance(part, dict) or not str(part.get("metric") or "").strip():
+        raise Refused(f"{what}.metric is missing")
+    return str(part["metric"]).strip()
+
+
+def _counter(metric: str) -> str:
+    return over_window(metric, "increase")
+
+
+def convert(doc: dict[str, Any]) -> Converted:
+    if doc.get("apiVersion") != API:
+        raise Refused(f"apiVersion {doc.get('apiVersion')!r} is not supported (expected {API})")
+    if doc.get("kind") != "ServiceLevelObjective":
+        raise Refused(f"kind {doc.get('kind')!r} holds no SLO (expected ServiceLevelObjective)")
+    meta = doc.get("metadata") or {}
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        raise Refused("spec is missing")
+    name = str(meta.get("name") or "").strip()
+    if not name:
+        raise Refused("metadata.name is missing")
+    if spec.get("target") is None:
+        raise Refused("spec.target is missing")
+    target = share(spec["target"], percent=True)
+    period = duration(spec.get("window") or "28d", what="window")
+    indicator = spec.get("indicator") or {}
+    if not isinstance(indicator, dict) or not indicator:
+        raise Refused("spec.indicator is missing")
+    grouping: list[str] = []
+    if "ratio" in indicator:
+        ind = indicator["ratio"] or {}
+        total = _counter(_metric(ind.get("total"), "ratio.total"))
+        errors = _counter(_metric(ind.get("errors"), "ratio.errors"))
+        good = f"({total}) - ({errors})"
+    elif "latency" in indicator:
+        ind = indicator["latency"] or {}
+        good = _counter(_metric(ind.get("success"), "latency.success"))
+        total = _counter(_metric(ind.get("total"), "latency.total"))
+    elif "latencyNative" in indicator:
+        ind = indicator["latencyNative"] or {}
+        metric = _metric(ind.get("total"), "latencyNative.total")
+        latency = float(parse_duration(str(ind.get("latency") or "")))  # type: ignore[arg-type]
+        inc = f"increase({metric}[{_W}])"
+        good = f"sum(histogram_fraction(0, {latency:g}, {inc}) * histogram_count({inc}))"
+        total = f"sum(histogram_count({inc}))"
+    elif "bool_gauge" in indicator:
+        ind = indicator["bool_gauge"] or {}
+        metric = _metric(ind, "bool_gauge")
+        good = over_window(metric, "sum_over_time")
+        total = over_window(metric, "count_over_time")
+    else:
+        raise Refused(f"indicator {', '.join(map(str, indicator))!r} is not supported "
+                      "(expected ratio, latency, latencyNative or bool_gauge)")
+    grouping = [str(g) for g in (ind.get("grouping") or [])] if isinstance(ind, dict) else []
+    check_promql(good, total)
+    entry: dict[str, Any] = {
+        "name": name,
+        "source": DEFAULT_SOURCE,
+        "ratio": {"good": good, "total": total},
+        "objective": {"target": target},
+        "period": period,
+    }
+    description = str(spec.get("description") or "").strip()
+    if grouping:
+        entry["params"] = {"grouping": grouping}
+        description = (description + " " if description else "") + f"(Pyrra grouping: {', '.join(grouping)})"
+    if description:
+        entry["description"] = description
+    alerting = spec.get("alerting") or {}
+    entry["burn_rate"] = [] if alerting.get("disabled") else tiers(period)
+    labels = labels_of(meta.get("labels"))
+    if meta.get("namespace"):
+        labels.setdefault("namespace", str(meta["namespace"]))
+    if labels:
+        entry["labels"] = labels
+    return Converted(slos=[entry], sources={DEFAULT_SOURCE: prometheus_source()})

@@ -1,0 +1,135 @@
+"""Sloth specs (``version: prometheus/v1``) and CRDs (``sloth.slok.dev/v1`` ``PrometheusServiceLevel``).
+
+- ``objective`` (percent) -> ``objective.target`` as a share, in decimal.
+- ``sli.events`` ``error_query``/``total_query`` -> ratio SLO, good = total - errors;
+  ``sli.raw.error_ratio_query`` -> good = ``1 - (error ratio)`` over a total of 1;
+  ``{{.window}}`` -> ``{{window}}``. ``sli.plugin`` is refused (the plugin's
+  code is not in the file).
+- Sloth's default alert windows for a 30-day period (page 14.4 1h/5m and 6
+  6h/30m; ticket 3 1d/2h and 1 3d/6h) as budget shares, so a 28-day period
+  gives Sloth's google-28d factors; a disabled ``page_alert``/``ticket_alert``
+  drops its tiers.
+- The SLO is named ``<service>-<name>`` (Sloth's id); spec and SLO labels are kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slotui.peers.common import (
+    DEFAULT_SOURCE,
+    Converted,
+    Refused,
+    check_promql,
+    labels_of,
+    prometheus_source,
+    share,
+    sloth_tiers,
+)
+from slotui.peers.promql import sloth_templates
+
+SPEC_VERSION = "prometheus/v1"
+CRD_API = "sloth.slok.dev/v1"
+
+
+def is_sloth(doc: dict[str, Any]) -> bool:
+    version, api = str(doc.get("version", "")), str(doc.get("apiVersion", ""))
+    return version.startswith("prometheus/") or api.startswith("sloth.slok.dev/")
+
+
+def document_name(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else doc
+    return str(meta.get("name") or spec.get("service") or "sloth spec")
+
+
+def _get(d: dict[str, Any], snake: str, camel: str) -> Any:
+    return d.get(snake, d.get(camel))
+
+
+def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str]]]:
+    """The SLOs of one Sloth document, and ``(slo name, reason)`` for each SLO of it that was refused."""
+    if "apiVersion" in doc:
+        if doc.get("apiVersion") != CRD_API:
+            raise Refused(f"apiVersion {doc.get('apiVersion')!r} is not supported (expected {CRD_API})")
+        if doc.get("kind") != "PrometheusServiceLevel":
+            raise Refused(f"kind {doc.get('kind')!r} holds no SLO (expected PrometheusServiceLevel)")
+        spec = doc.get("spec")
+        if not isinstance(spec, dict):
+            raise Refused("spec is missing")
+    else:
+        if doc.get("version") != SPEC_VERSION:
+            raise Refused(f"version {doc.get('version')!r} is not supported (expected {SPEC_VERSION})")
+        spec = doc
+    service = str(spec.get("service") or "").strip()
+    if not service:
+        raise Refused("service is missing")
+    base_labels = labels_of(spec.get("labels"))
+    slos = spec.get("slos")
+    if not isinstance(slos, list) or not slos:
+        raise Refused("no slos")
+    out = Converted(sources={DEFAULT_SOURCE: prometheus_source()})
+    refused: list[tuple[str, str]] = []
+    if _get(spec, "slo_plugins", "sloPlugins"):
+        out.notes.append(f"{service}: SLO plugins (rule generation) are not carried over")
+    for i, slo in enumerate(slos):
+        label = str(slo.get("name") or f"slos[{i}]") if isinstance(slo, dict) else f"slos[{i}]"
+        try:
+            out.slos.append(_slo(service, base_labels, slo, out.notes))
+        except Refused as exc:
+            refused.append((label, str(exc)))
+    return out, refused
+
+
+def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) -> dict[str, Any]:
+    if not isinstance(slo, dict):
+        raise Refused("an SLO must be a mapping")
+    name = str(slo.get("name") or "").strip()
+    if not name:
+        raise Refused("name is missing")
+    if slo.get("objective") is None:
+        raise Refused("objective is missing")
+    target = share(slo["objective"], percent=True, what="objective")
+    sli = slo.get("sli") or {}
+    if not isinstance(sli, dict):
+        raise Refused("sli must be a mapping")
+    if sli.get("plugin"):
+        plugin = (sli["plugin"] or {}).get("id", "?") if isinstance(sli["plugin"], dict) else "?"
+        raise Refused(f"SLI plugin {plugin!r} is not supported (its queries are not in the file)")
+    if sli.get("events"):
+        ev = sli["events"]
+        err = _get(ev, "error_query", "errorQuery")
+        total = _get(ev, "total_query", "totalQuery")
+        if not err or not total:
+            raise Refused("sli.events needs error_query and total_query")
+        total_q = sloth_templates(str(total).strip())
+        good_q = f"({total_q}) - ({sloth_templates(str(err).strip())})"
+    elif sli.get("raw"):
+        ratio = _get(sli["raw"], "error_ratio_query", "errorRatioQuery")
+        if not ratio:
+            raise Refused("sli.raw needs error_ratio_query")
+        good_q = f"1 - ({sloth_templates(str(ratio).strip())})"
+        total_q = "vector(1)"
+    else:
+        raise Refused("sli needs events, raw or plugin")
+    check_promql(good_q, total_q)
+    alerting = slo.get("alerting") or {}
+    page = _get(alerting, "page_alert", "pageAlert") or {}
+    ticket = _get(alerting, "ticket_alert", "ticketAlert") or {}
+    entry: dict[str, Any] = {
+        "name": f"{service}-{name}",
+        "source": DEFAULT_SOURCE,
+        "service": service,
+        "ratio": {"good": good_q, "total": total_q},
+        "objective": {"target": target},
+        "period": "30d",
+        "burn_rate": sloth_tiers(page=not page.get("disable", False), ticket=not ticket.get("disable", False)),
+    }
+    if slo.get("description"):
+        entry["description"] = str(slo["description"])
+    labels = {**base_labels, **labels_of(slo.get("labels"))}
+    if labels:
+        entry["labels"] = labels
+    if slo.get("plugins"):
+        notes.append(f"{entry['name']}: SLO plugins (rule generation) are not carried over")
+    return entry

@@ -1,0 +1,289 @@
+"""``slotui import``: OpenSLO v1/v1alpha documents keep their meaning in the slotui SLO file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from slotui.commands.import_ import import_files, render
+from slotui.config.loader import load_text
+
+OPENSLO = Path(__file__).resolve().parents[1] / "data" / "configs" / "openslo"
+PROM_DS = """\
+apiVersion: openslo/v1
+kind: DataSource
+metadata: {name: prom}
+spec: {type: Prometheus, connectionDetails: {url: "http://127.0.0.1:9090"}}
+"""
+
+
+def _load(tmp_path: Path, *texts: str, env: dict[str, str] | None = None):
+    files = []
+    for i, text in enumerate(texts):
+        f = tmp_path / f"doc{i}.yaml"
+        f.write_text(textwrap.dedent(text))
+        files.append(str(f))
+    report = import_files(files)
+    lc = load_text(render(report.config, report.notes, files), env=env or {}) if report.imported else None
+    return report, lc
+
+
+def _slo(body: str, name: str = "s") -> str:
+    return f"apiVersion: openslo/v1\nkind: SLO\nmetadata: {{name: {name}}}\nspec:\n" + textwrap.indent(
+        textwrap.dedent(body), "  ")
+
+
+RATIO_SLI = """\
+indicator:
+  metadata: {name: r}
+  spec:
+    ratioMetric:
+      counter: true
+      good: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(req_total{code="ok"})'}}}
+      total: {metricSource: {metricSourceRef: prom, spec: {query: 'sum by (route) (req_total)'}}}
+"""
+
+
+def test_support_bot_example_keeps_its_meaning(tmp_path: Path) -> None:
+    report = import_files([str(OPENSLO / "support-bot.yaml")])
+    assert report.skipped == []
+    lc = load_text(render(report.config, report.notes, []), env={"ONCALL_SLACK_WEBHOOK_URL": "https://hooks.slack.com/x"})
+    av = lc.spec("availability")
+    assert (av.kind, av.target, av.source, av.period) == ("ratio", 0.995, "prom", 28 * 86400)
+    assert av.good == 'sum(increase(llm_requests_total{status="ok"}[{{window}}]))'
+    assert av.total == "sum(increase(llm_requests_total[{{window}}]))"
+    # fast-burn (14.4, 1h) and slow-burn (1, 3d) conditions; op gte is imported as gt with a note
+    assert [(t.severity, t.long_window, t.short_window, t.factor) for t in av.tiers] == [
+        ("critical", 3600, 300, 14.4), ("warning", 3 * 86400, 6 * 3600, 1.0)]
+    assert dict(av.labels) == {"service": "support-bot"}
+    lat = lc.spec("latency-p95")
+    # lte: lower is better, equality meets; compliance is the objective's target
+    assert (lat.kind, lat.target, lat.direction, lat.strict, lat.compliance, lat.slice, lat.calendar_month) == (
+        "threshold", 2000, "lower_is_better", False, 0.99, 300, True)
+    routes = [(r.severity, r.channels) for r in lc.config.alerts.routes]
+    assert routes == [("page", ["oncall-slack"]), ("warning", ["oncall-slack"])]
+    assert any("alertAfter" in n for n in report.notes)
+
+
+def test_counter_is_wrapped_inside_the_aggregation(tmp_path: Path) -> None:
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n"))
+    s = lc.spec("s")
+    assert s.good == 'sum(increase(req_total{code="ok"}[{{window}}]))'
+    assert s.total == "sum by (route)(increase(req_total[{{window}}]))"
+    # never a range on an aggregation (the old importer wrote sum(increase(sum(x)[{{window}}])))
+    assert "sum(increase(sum(" not in s.good
+
+
+@pytest.mark.parametrize(("text", "want"), [("targetPercent: 99.99", 0.9999), ("targetPercent: 99.9", 0.999),
+                                            ("targetPercent: '99.5'", 0.995), ("target: 0.95", 0.95)])
+def test_targets_are_exact_decimals(tmp_path: Path, text: str, want: float) -> None:
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(RATIO_SLI + f"objectives: [{{{text}}}]\n"))
+    assert lc.spec("s").target == want  # exactly, not 0.9999000000000001
+
+
+def test_default_period_is_30d_and_labels_are_kept(tmp_path: Path) -> None:
+    doc = PROM_DS + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n").replace(
+        "metadata: {name: s}", "metadata: {name: s, labels: {team: search, tier: '1'}}")
+    report, lc = _load(tmp_path, doc)
+    s = lc.spec("s")
+    assert s.period == 30 * 86400
+    assert dict(s.labels) == {"team": "search", "tier": "1"}
+
+
+def test_timeslices_stay_slice_based(tmp_path: Path) -> None:
+    body = RATIO_SLI + """\
+budgetingMethod: Timeslices
+objectives:
+  - {displayName: a, op: gt, target: 0.995, timeSliceTarget: 0.99, timeSliceWindow: 1m}
+  - {displayName: b, target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 2m}
+  - {displayName: c, target: 0.9, timeSliceTarget: 1, timeSliceWindow: 5}
+"""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    a, b = lc.spec("s-a"), lc.spec("s-b")
+    # the ratio within a slice is compared with timeSliceTarget; target is the share of good slices
+    assert (a.kind, a.target, a.compliance, a.slice, a.window, a.strict) == ("threshold", 0.99, 0.995, 60, 60, True)
+    assert (b.kind, b.target, b.compliance, b.slice, b.strict) == ("threshold", 0.95, 0.99, 120, False)
+    c = lc.spec("s-c")  # a bare number is minutes; every event of a slice must be good
+    assert (c.target, c.compliance, c.slice) == (1.0, 0.9, 300)
+    assert a.query == ('(sum(increase(req_total{code="ok"}[{{window}}]))) / '
+                       "(sum by (route)(increase(req_total[{{window}}])))")
+
+
+def test_ratio_timeslices_use_slices_too(tmp_path: Path) -> None:
+    body = RATIO_SLI + "budgetingMethod: RatioTimeslices\nobjectives: [{op: gte, target: 0.9, timeSliceWindow: 5m}]\n"
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    s = lc.spec("s")
+    assert (s.kind, s.target, s.compliance, s.slice) == ("threshold", 0.9, 0.9, 300)
+
+
+@pytest.mark.parametrize(("op", "direction", "strict"), [
+    ("lt", "lower_is_better", True), ("lte", "lower_is_better", False),
+    ("gt", "higher_is_better", True), ("gte", "higher_is_better", False)])
+def test_threshold_op_and_compliance(tmp_path: Path, op: str, direction: str, strict: bool) -> None:
+    body = f"""\
+indicator:
+  metadata: {{name: t}}
+  spec: {{thresholdMetric: {{metricSource: {{metricSourceRef: prom, spec: {{query: 'max(lat)'}}}}}}}}
+budgetingMethod: Timeslices
+objectives: [{{op: {op}, value: 250, target: 0.98, timeSliceTarget: 0.5, timeSliceWindow: 1m}}]
+"""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    s = lc.spec("s")
+    # a threshold metric's compliance is target, not timeSliceTarget
+    assert (s.target, s.direction, s.strict, s.compliance, s.slice) == (250, direction, strict, 0.98, 60)
+
+
+def test_burn_rate_op_is_honoured_and_tiers_not_duplicated(tmp_path: Path) -> None:
+    policies = """\
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata: {name: fast}
+spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}
+---
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata: {name: below}
+spec: {severity: ticket, condition: {kind: burnrate, op: lt, threshold: 1, lookbackWindow: 1d}}
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: {name: p1}
+spec: {conditions: [{conditionRef: fast}, {conditionRef: below}]}
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: {name: p2}
+spec: {conditions: [{conditionRef: fast}]}
+"""
+    body = RATIO_SLI + "objectives: [{target: 0.99}]\nalertPolicies: [p1, {alertPolicyRef: p2}]\n"
+    report, lc = _load(tmp_path, PROM_DS, policies, _slo(body))  # references across files
+    tiers = lc.spec("s").tiers
+    assert [(t.severity, t.long_window, t.short_window, t.factor) for t in tiers] == [("critical", 3600, 300, 14.4)]
+    assert any("op 'lt'" in n for n in report.notes)
+
+
+def test_calendar_windows(tmp_path: Path) -> None:
+    month = RATIO_SLI + "timeWindow: [{duration: 1M, calendar: {startTime: '2026-01-01 00:00:00', timeZone: UTC}}]\n" \
+        "objectives: [{target: 0.99}]\n"
+    week = RATIO_SLI + "timeWindow: {duration: 1w, isRolling: false, calendar: " \
+        "{startTime: '2022-01-01 12:00:00', timeZone: America/New_York}}\nobjectives: [{target: 0.99}]\n"
+    rolling = RATIO_SLI + "timeWindow: [{duration: 1M, isRolling: true}]\nobjectives: [{target: 0.99}]\n"
+    report, lc = _load(tmp_path, PROM_DS, _slo(month, "m"), _slo(week, "w"), _slo(rolling, "r"))
+    m, w, r = lc.spec("m"), lc.spec("w"), lc.spec("r")
+    assert m.calendar_month is True  # calendar without isRolling is a calendar window
+    # 2022-01-01 12:00 in New York (EST, UTC-5) is 17:00 UTC
+    assert (w.calendar_month, w.period, w.period_anchor) == (False, 7 * 86400, 1641056400.0)
+    assert (r.calendar_month, r.period, r.period_anchor) == (False, 30 * 86400, None)
+
+
+def test_connection_details_as_list_and_v1alpha(tmp_path: Path) -> None:
+    ds = "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\n" \
+        "spec: {type: Prometheus, connectionDetails: [{url: 'http://prom.example:9090'}]}\n"
+    alpha = """\
+apiVersion: openslo/v1alpha
+kind: SLO
+metadata: {name: alpha}
+spec:
+  service: svc
+  budgetingMethod: Occurrences
+  timeWindows: [{count: 28, unit: Day, isRolling: true}]
+  objectives:
+    - ratioMetrics:
+        incremental: true
+        good: {source: prometheus, queryType: promql, query: 'req_total{code="ok"}'}
+        total: {source: prometheus, queryType: promql, query: req_total}
+      target: 0.98
+"""
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n"), alpha)
+    assert lc.config.sources["prom"].url == "http://prom.example:9090"
+    a = lc.spec("alpha")
+    assert (a.target, a.period) == (0.98, 28 * 86400)
+    assert a.good == 'sum(increase(req_total{code="ok"}[{{window}}]))'
+
+
+def test_bad_minus_total_without_counter(tmp_path: Path) -> None:
+    body = """\
+indicator:
+  metadata: {name: e}
+  spec:
+    ratioMetric:
+      counter: false
+      bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(err[5m]))'}}}
+      total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(req[5m]))'}}}
+timeWindow: [{duration: 1w, isRolling: true}]
+objectives: [{displayName: Internal, target: 0.999}, {displayName: SLA, targetPercent: 99}]
+"""
+    report, lc = _load(tmp_path, _slo(body, "errors"))
+    a, b = lc.specs
+    assert (a.name, a.target, b.name, b.target) == ("errors-internal", 0.999, "errors-sla", 0.99)
+    assert a.good == "(sum(rate(req[5m]))) - (sum(rate(err[5m])))"
+    assert a.source == "prometheus" and a.period == 7 * 86400
+    assert lc.config.sources["prometheus"].url == "http://127.0.0.1:9090"
+
+
+def test_one_bad_document_does_not_abort_the_others(tmp_path: Path) -> None:
+    good = PROM_DS + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n", "fine")
+    bad = _slo(RATIO_SLI.replace("metricSourceRef: prom", "type: Datadog")
+               + "objectives: [{target: 0.99}]\n", "dd") + "---\n" + \
+        _slo("indicatorRef: nope\nobjectives: [{target: 0.9}]\n", "orphan")
+    report, lc = _load(tmp_path, good, bad)
+    assert [s.name for s in lc.specs] == ["fine"]
+    reasons = {(Path(s.file).name, s.document): s.reason for s in report.skipped}
+    assert reasons == {
+        ("doc1.yaml", "document 1 (SLO 'dd')"): "data source type 'Datadog' is not supported (only Prometheus)",
+        ("doc1.yaml", "document 2 (SLO 'orphan')"): "SLI 'nope' not found in the given files",
+    }
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "slotui", "import", *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_cli_exit_codes_and_output_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(PROM_DS + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [\n")
+    out = tmp_path / "slos.yaml"
+    ok = _cli(str(good), "-o", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert load_text(out.read_text(), env={}).spec("s").target == 0.99
+    forced = _cli("openslo", str(good))
+    assert forced.returncode == 0 and "name: s" in forced.stdout
+    wrong = _cli("sloth", str(good))
+    assert wrong.returncode == 3 and "not a sloth document (looks like openslo)" in wrong.stderr
+    some = _cli(str(good), str(broken))
+    assert some.returncode == 1 and "name: s" in some.stdout
+    assert f"skipped: {broken}: file: not valid YAML (line 2, column 1" in some.stderr
+    none = _cli(str(broken))
+    assert none.returncode == 3 and "nothing could be imported" in none.stderr
+    for proc in (ok, forced, wrong, some, none):
+        assert "Traceback" not in proc.stderr
+
+
+def test_raw_ratio_and_password_in_a_data_source_url(tmp_path: Path) -> None:
+    ds = "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\n" \
+        "spec: {type: Prometheus, connectionDetails: {url: 'https://slo:s3cr3t-pw@prom.example:9090/p'}}\n"
+    body = """\
+indicator:
+  metadata: {name: r}
+  spec:
+    ratioMetric:
+      rawType: failure
+      raw: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(rate(err[{{window}}])) / sum(rate(req[{{window}}]))'}}}
+objectives: [{target: 0.99}]
+"""
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(body), env={"PROM_PASSWORD": "s3cr3t-pw"})
+    s = lc.spec("s")
+    assert s.good == "1 - (sum(rate(err[{{window}}])) / sum(rate(req[{{window}}])))"
+    assert s.total == "vector(1)"
+    src = report.config["sources"]["prom"]
+    assert src["url"] == "https://prom.example:9090/p"
+    assert src["basic_auth"] == {"username": "slo", "password": "${PROM_PASSWORD}"}
+    assert "s3cr3t-pw" not in render(report.config, report.notes, [])

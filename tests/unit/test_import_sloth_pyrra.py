@@ -1,0 +1,133 @@
+"""``slotui import``: Sloth specs/CRDs and Pyrra SLOs keep their meaning."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from slotui.commands.import_ import import_files, render
+from slotui.config.loader import load_text
+from slotui.peers.pyrra import tiers as pyrra_tiers
+
+PEERS = Path(__file__).resolve().parents[1] / "data" / "peers"
+SLOTH = PEERS / "slok+sloth"
+PYRRA = PEERS / "pyrra-dev+pyrra"
+H, M, D = 3600, 60, 86400
+
+
+def _import(*paths: Path | str):
+    report = import_files([str(p) for p in paths])
+    lc = load_text(render(report.config, report.notes, []), env={}) if report.imported else None
+    return report, lc
+
+
+def _tiers(spec):
+    return [(t.severity, t.long_window, t.short_window, round(t.effective_factor(spec.period), 9))
+            for t in spec.tiers]
+
+
+SLOTH_DEFAULT_30D = [("critical", H, 5 * M, 14.4), ("critical", 6 * H, 30 * M, 6.0),
+                     ("warning", D, 2 * H, 3.0), ("warning", 3 * D, 6 * H, 1.0)]
+
+
+def test_sloth_spec_events_window_labels_and_default_alert_windows() -> None:
+    report, lc = _import(SLOTH / "examples" / "getting-started.yml")
+    assert report.skipped == []
+    s = lc.spec("myservice-requests-availability")
+    assert (s.kind, s.target, s.period) == ("ratio", 0.999, 30 * D)
+    assert s.total == 'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))'
+    assert s.good == ('(sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
+                      '(sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))')
+    assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice"}
+    assert _tiers(s) == SLOTH_DEFAULT_30D
+
+
+def test_sloth_crd_is_the_same_slo() -> None:
+    _, spec_lc = _import(SLOTH / "examples" / "getting-started.yml")
+    report, crd_lc = _import(SLOTH / "examples" / "k8s-getting-started.yml")
+    a, b = spec_lc.spec("myservice-requests-availability"), crd_lc.spec("myservice-requests-availability")
+    assert (a.good, a.total, a.target, a.tiers, dict(a.labels)) == (b.good, b.total, b.target, b.tiers, dict(b.labels))
+
+
+def test_sloth_alerting_disabled_gives_no_tiers_and_99_99_is_exact() -> None:
+    report, lc = _import(SLOTH / "examples" / "no-alerts.yml")
+    s = lc.spec("myapp-http-availability")
+    assert s.target == 0.9999
+    assert s.tiers == ()
+
+
+def test_sloth_raw_error_ratio() -> None:
+    report, lc = _import(SLOTH / "examples" / "raw-home-wifi.yml")
+    s = lc.spec("home-wifi-wifi-client-satisfaction")
+    assert s.target == 0.95
+    assert s.total == "vector(1)"
+    assert s.good.startswith("1 - (1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
+
+
+def test_sloth_sli_plugin_and_bad_objective_are_refused_by_name(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(textwrap.dedent("""\
+        version: prometheus/v1
+        service: svc
+        slos:
+          - name: ok
+            objective: 99
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+          - name: plug
+            objective: 99
+            sli: {plugin: {id: some_plugin}}
+          - name: over
+            objective: 101
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+        """))
+    report, lc = _import(f)
+    assert [s.name for s in lc.specs] == ["svc-ok"]
+    assert [(s.document, s.reason) for s in report.skipped] == [
+        ("document 1 (Sloth spec 'svc') SLO 'plug'", "SLI plugin 'some_plugin' is not supported (its queries are not in the file)"),
+        ("document 1 (Sloth spec 'svc') SLO 'over'", "objective 101 is not a share between 0 and 1 (as a percentage)"),
+    ]
+
+
+def test_sloth_28d_windows_match_sloth_google_28d_factors() -> None:
+    # Sloth's internal/alert/windows/google-28d.yaml: 2% / 1h, 5% / 6h, 10% / 1d, 10% / 3d of a 28-day budget
+    f = SLOTH / "internal" / "alert" / "windows" / "google-28d.yaml"
+    report, _ = _import(f)
+    assert report.skipped[0].reason == "kind 'AlertWindows' holds no SLO (expected PrometheusServiceLevel)"
+    from slotui.peers.common import sloth_tiers
+
+    factors = [round(t["budget"] * 28 * 24 * H / {"1h": H, "6h": 6 * H, "1d": D, "3d": 3 * D}[t["long"]], 9)
+               for t in sloth_tiers()]
+    assert factors == [13.44, 5.6, 2.8, 0.933333333]
+
+
+def test_pyrra_ratio_latency_and_bool_gauge() -> None:
+    report, lc = _import(PYRRA / "examples" / "pyrra-connect-errors.yaml",
+                         PYRRA / "examples" / "kubernetes" / "manifests" / "slos" / "slo-apiserver-read-cluster-latency.yaml",
+                         PYRRA / "examples" / "prometheus-probe-success.yaml")
+    assert report.skipped == []
+    r = lc.spec("pyrra-connect-errors")
+    assert (r.target, r.period) == (0.99, 14 * D)
+    assert r.total == 'sum(increase(connect_server_requests_total{job="pyrra"}[{{window}}]))'
+    assert r.good.startswith('(sum(increase(connect_server_requests_total{job="pyrra"}[{{window}}]))) - (sum(increase(')
+    assert dict(r.params) == {"grouping": ["service", "method"]}
+    assert dict(r.labels) == {"prometheus": "k8s", "role": "alert-rules", "namespace": "monitoring"}
+    lat = lc.spec("apiserver-read-cluster-latency")
+    assert lat.good == ('sum(increase(apiserver_request_sli_duration_seconds_bucket{component="apiserver",'
+                        'scope=~"cluster|",verb=~"LIST|GET",le="5.0"}[{{window}}]))')
+    probe = lc.spec("prometheus-blackbox-probe-success")
+    assert (probe.good, probe.total) == ("sum(sum_over_time(probe_success[{{window}}]))",
+                                         "sum(count_over_time(probe_success[{{window}}]))")
+    assert probe.period == 7 * D
+
+
+@pytest.mark.parametrize(("window", "want"), [
+    ("28d", [("critical", "1h", "5m", 14.0), ("critical", "6h", "30m", 7.0), ("warning", "1d", "2h", 2.0),
+             ("warning", "4d", "6h", 1.0)]),
+    # 2w: 150 s rounds half away from zero to 3m, as Go's Duration.Round does
+    ("14d", [("critical", "30m", "3m", 14.0), ("critical", "3h", "15m", 7.0), ("warning", "12h", "1h", 2.0),
+             ("warning", "2d", "3h", 1.0)]),
+])
+def test_pyrra_windows_scale_with_the_slo_window(window: str, want: list) -> None:
+    assert [(t["severity"], t["long"], t["short"], t["factor"]) for t in pyrra_tiers(window)] == want
