@@ -20,6 +20,7 @@ from slotui.sources.base import Source, SourceHealth, resolve_timeout
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
     from slotui.store import Store
+    from slotui.alerting.service import Alerting
 
 
 class Engine:
@@ -35,7 +36,7 @@ class Engine:
         *,
         store: "Store | None" = None,
         sources: Mapping[str, Source] | None = None,
-        alerting: Any = None,
+        alerting: "Alerting | None" = None,
     ) -> None:
         self.loaded = loaded
         self.specs: list[SLOSpec] = list(loaded.specs)

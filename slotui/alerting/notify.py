@@ -12,44 +12,29 @@ the next run or the daemon.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slotui.alerting.delivery import DeliveryOutcome
 
 if TYPE_CHECKING:
-    from slotui.config.loader import LoadedConfig
+    from slotui.alerting.service import Alerting
     from slotui.core.types import Report
-    from slotui.store import Store
 
 
-async def notify_report(
-    loaded: LoadedConfig,
-    report: Report,
-    store: Store,
-    now: float,
-    *,
-    channels: Any = None,
-    timeout: float = 15.0,
-) -> list[DeliveryOutcome]:
+async def notify_report(alerting: Alerting, report: Report, now: float, *, timeout: float = 15.0) -> list[DeliveryOutcome]:
     """Advance alert states with ``report`` as of ``now``, enqueue, and deliver what is due.
 
     Returns the final outcome per notification (``str()`` of each is
     ``delivered to CHANNEL`` / ``failed: CHANNEL: <error>`` / ``retrying ...``).
     No channels configured: nothing to do, empty list.
     """
-    if not loaded.config.alerts.channels:
+    if not alerting.has_channels:
         return []
-    from slotui.alerting.service import Alerting
-
-    alerting = Alerting.from_config(loaded, store, channels=channels)
-    try:
-        alerting.process(report, now, flush_now=True)
-        return await deliver_until_settled(alerting, timeout=timeout)
-    finally:
-        await alerting.aclose()
+    alerting.process(report, now, flush_now=True)
+    return await deliver_until_settled(alerting, timeout=timeout)
 
 
-async def deliver_until_settled(alerting: Any, *, timeout: float) -> list[DeliveryOutcome]:
+async def deliver_until_settled(alerting: Alerting, *, timeout: float) -> list[DeliveryOutcome]:
     """Deliver due notifications, waiting for scheduled retries, until none is pending or ``timeout`` passes.
 
     Returns the last outcome per outbox row.

@@ -123,6 +123,11 @@ class Alerting:
     # ------------------------------------------------------------------ channels
 
     @property
+    def has_channels(self) -> bool:
+        """True when the config (or the caller) gives at least one channel to deliver to."""
+        return bool(self._channels) if self._channels is not None else bool(self._channel_configs)
+
+    @property
     def channels(self) -> dict[str, Channel]:
         if self._channels is None:
             from slotui.channels import build_channel

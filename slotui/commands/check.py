@@ -45,27 +45,22 @@ def _render(report, fmt: str, fail_on: str, no_data_ok: bool) -> str:
 
 
 async def _evaluate(loaded, now: float, args: argparse.Namespace):
-    from slotui.engine import Engine
+    from slotui.wiring import assemble, open_store
 
-    store = None
-    if args.state or args.notify:
-        from slotui.store import Store
-
-        store = Store.open(Path(args.state) if args.state else None)
-    engine = Engine(loaded, store=store)
+    # check records samples with --state, but only --notify advances alert states (once, below)
+    store = open_store(args.state) if args.state or args.notify else None
+    parts = assemble(loaded, store=store, owns_store=True, alerts_on_tick=False)
     try:
-        report = await engine.tick(now)
-        if args.notify:
+        report = await parts.engine.tick(now)
+        if args.notify and parts.alerting is not None:
             from slotui.alerting.notify import notify_report
 
-            results = await notify_report(loaded, report, store, now)
+            results = await notify_report(parts.alerting, report, now)
             for outcome in results:
                 print(outcome, file=sys.stderr)
         return report
     finally:
-        await engine.aclose()
-        if store is not None:
-            store.close()
+        await parts.aclose()
 
 
 def _run_returning(coro):  # type: ignore[no-untyped-def]

@@ -122,7 +122,7 @@ class Daemon:
     # ---------------------------------------------------------------- delivery
 
     def _start_dispatcher(self) -> None:
-        if self.alerting is None:
+        if self.alerting is None or not self.alerting.has_channels:
             return
         self._dispatcher_stop = asyncio.Event()
         self._dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self._dispatcher_stop))
@@ -257,17 +257,13 @@ class Daemon:
 
 def build_daemon(loaded, store, listen, *, config_path: Path | None = None):
     """The engine, alerting and daemon for a loaded config (shared with tests and reloads)."""
-    from slotui.engine import Engine
+    from slotui.wiring import assemble
 
-    alerting = None
-    if loaded.config.alerts.channels:
-        from slotui.alerting.service import Alerting
-
-        alerting = Alerting.from_config(loaded, store)
-    engine = Engine(loaded, store=store, alerting=alerting)
+    parts = assemble(loaded, store=store)
+    alerting = parts.alerting
     interval = float(loaded.config.defaults.interval)
-    daemon = Daemon(engine, interval, listen, alerting=alerting, config_path=config_path)
-    if alerting is not None:
+    daemon = Daemon(parts.engine, interval, listen, alerting=alerting, config_path=config_path)
+    if alerting is not None and alerting.has_channels:
         from slotui.alerting.mirror import DaemonMirror  # imports no httpx by itself
 
         daemon.mirror = DaemonMirror.for_config(loaded, store, channels=lambda: alerting.channels)

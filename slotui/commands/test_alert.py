@@ -15,9 +15,14 @@ import argparse
 import asyncio
 import getpass
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slotui.cli import EXIT_UNKNOWN
+
+if TYPE_CHECKING:
+    from slotui.config.loader import LoadedConfig
+    from slotui.core.types import Report
+    from slotui.store import Store
 
 
 def _author() -> str:
@@ -27,11 +32,14 @@ def _author() -> str:
         return ""
 
 
-async def _send(loaded, store, args: argparse.Namespace) -> int:
-    from slotui.alerting.service import Alerting, UnknownTarget
+async def _send(loaded: LoadedConfig, store: Store, args: argparse.Namespace) -> int:
+    from slotui.alerting.service import UnknownTarget
     from slotui.clock import utc_now
+    from slotui.wiring import assemble
 
-    alerting = Alerting.from_config(loaded, store)
+    parts = assemble(loaded, store=store, alerts_on_tick=False)
+    alerting = parts.alerting
+    assert alerting is not None  # a store gives alerting
     try:
         report = None
         if args.slo is not None and any(s.name == args.slo for s in loaded.specs):
@@ -51,33 +59,32 @@ async def _send(loaded, store, args: argparse.Namespace) -> int:
             slo=args.slo, channel=args.channel, severity=args.severity, now=utc_now(), by=_author()
         )
     finally:
-        await alerting.aclose()
+        await parts.aclose()
     for outcome in outcomes:
         print(str(outcome))
     return 0 if outcomes and all(o.ok for o in outcomes) else 1
 
 
-async def _evaluate(loaded, slo: str):
+async def _evaluate(loaded: LoadedConfig, slo: str) -> Report | None:
     """Evaluate just this SLO (for the test alert's context); None when its source fails."""
-    from dataclasses import replace
-
     from slotui.clock import utc_now
-    from slotui.engine import Engine
+    from slotui.wiring import assemble
 
-    engine = Engine(replace(loaded, specs=[s for s in loaded.specs if s.name == slo]))
+    parts = assemble(loaded, specs=[slo])
     try:
-        return await asyncio.wait_for(engine.tick(utc_now()), 10)
+        return await asyncio.wait_for(parts.engine.tick(utc_now()), 10)
     except Exception:  # the test alert goes out without live numbers
         return None
     finally:
-        await engine.aclose()
+        await parts.aclose()
 
 
 def run(args: argparse.Namespace) -> int:
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
     from slotui.config.locations import resolve_config_path
-    from slotui.store import Store, StoreError
+    from slotui.store import StoreError
+    from slotui.wiring import open_store
 
     if args.channel is None and args.slo is None:
         print("slotui test-alert: give --channel NAME or --slo NAME", file=sys.stderr)
@@ -95,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_UNKNOWN
     try:
-        store = Store.open(Path(args.state) if args.state else None)
+        store = open_store(args.state)
     except StoreError as exc:
         print(f"slotui test-alert: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN

@@ -63,15 +63,12 @@ def run(args: argparse.Namespace) -> int:
         state_path = resolve_state_path(args.state)
 
     def build_backend():  # runs in the backend thread
-        from slotui.alerting.service import Alerting
-        from slotui.engine import Engine
-        from slotui.store import Store
         from slotui.tui.engine_backend import EngineBackend
+        from slotui.wiring import assemble, open_store
 
-        store = Store.open(state_path)
-        alerting = Alerting.from_config(loaded, store)
-        engine = Engine(loaded, store=store, alerting=alerting)
-        return EngineBackend(engine, store=store, alerting=alerting, owns_store=True)
+        store = open_store(state_path)
+        parts = assemble(loaded, store=store)
+        return EngineBackend(parts.engine, store=store, alerting=parts.alerting, owns_store=True)
 
     from slotui.tui.app import make_app
 

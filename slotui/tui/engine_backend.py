@@ -47,7 +47,7 @@ class EngineBackend:
     def _start_dispatcher(self) -> None:
         if self._dispatcher is not None or not self.dispatch or self.alerting is None:
             return
-        if not getattr(self.alerting, "channels", None) and not getattr(self.alerting, "_channel_configs", None):
+        if not self.alerting.has_channels:
             return
         self._stop = asyncio.Event()
         self._dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self._stop))
