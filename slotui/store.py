@@ -27,6 +27,13 @@ Schema v1 (``PRAGMA user_version = 1``):
   the alerting code, which reaches them through :attr:`Store.conn` and
   :meth:`Store.transaction`.
 
+Reading: a row that does not decode (a JSON column that is not JSON, text or
+infinity in a number column, an unknown enum value) is skipped by every read
+path, warned about once and counted in :attr:`Store.bad_rows`
+(:mod:`slotui.bad_rows`); it never stops a tick. An unreadable silence can
+still be expired, and compaction neither averages nor deletes an unreadable
+raw row.
+
 Retention (:meth:`Store.compact`): raw slices are kept for
 :data:`RAW_RETENTION` (35 days, longer than any compliance period, since a
 threshold SLO's time-slice compliance needs raw slices over its whole period),

@@ -237,6 +237,7 @@ OUTBOX_CASES = [
     ("payload", "not-json", "{", "failed", False),
     ("payload", "json-missing-keys", '{"id": "x"}', "failed", False),
     ("payload", "blob", BLOB, "failed", False),
+    ("payload", "secret-inside", '{"id": "https://hooks.slack.example/services/T0/B0/SECRETTOKEN"}', "failed", False),
     ("kind", "unknown", "shout", "failed", False),
     ("channel", "blob", BLOB, "failed", False),
     ("state", "unknown", "lost", "lost", False),
@@ -271,6 +272,7 @@ async def test_a_bad_outbox_row_is_kept_counted_and_never_blocks_the_others(
         assert len(channel.got) == (2 if sent else 1)
         assert len(_bad_warnings(caplog, "notifications", str(bad))) == 1, caplog.text
         assert store.bad_rows.counts()["notifications"] == 1
+        assert "SECRETTOKEN" not in caplog.text  # a reason never quotes the payload
         log = {e.id: e for e in al.history()}
         assert set(log) == {bad, good}  # the alert log shows the damaged row instead of hiding it
         if after == "failed":
@@ -389,3 +391,22 @@ def test_metrics_list_every_table_with_zero_when_clean() -> None:
     assert "# TYPE slotui_state_bad_rows gauge" in metrics
     for table in TABLES:
         assert f'slotui_state_bad_rows{{table="{table}"}} 0' in metrics
+
+
+def test_bad_rows_warns_once_per_row_and_again_after_the_row_was_rewritten(caplog) -> None:
+    from slotui.bad_rows import BadRows
+
+    caplog.set_level(logging.WARNING, logger="slotui.store")
+    bad = BadRows()
+    for _ in range(3):
+        bad.report("silences", "s1", "matchers: not JSON")
+    bad.report("samples", "thr/0/60.0", "value: expected a finite number, got text")
+    assert len(caplog.records) == 2
+    assert bad.counts()["silences"] == 1 and bad.counts()["samples"] == 1
+    bad.resolve("silences", ["s1", "unknown"])
+    assert bad.counts()["silences"] == 0 and bad.counts()["samples"] == 1
+    bad.report("silences", "s1", "matchers: not JSON")
+    assert len(caplog.records) == 3
+    assert caplog.records[-1].getMessage() == (
+        "state file: skipped unreadable row of table silences, id s1: matchers: not JSON"
+    )
