@@ -76,6 +76,8 @@ def _cases() -> list[Case]:
         ("bad-regex", '[{"name": "slo", "op": "=~", "value": "("}]'),
         ("empty", "[]"), ("matches-all", '[{"name": "slo", "op": "=~", "value": ".*"}]'),
         ("deep", "[" * 100_000), ("blob", BLOB),
+        ("null-value", '[{"name": "slo", "op": "=", "value": null}]'),
+        ("number-value", '[{"name": "slo", "op": "=", "value": 7}]'),
     ):
         out.append(Case("silences", "matchers", kind, sw, value, SILENCE_A))
     for column, kind, value in (
@@ -96,6 +98,8 @@ def _cases() -> list[Case]:
         ("labels-string", edit(labels="slo=helpfulness")), ("labels-number-value", edit(labels={"slo": 1})),
         ("silenced_by-string", edit(silenced_by="abc")), ("context-list", edit(context=[1])),
         ("transition_id-text", edit(transition_id="two")),
+        ("null-severity", edit(severity=None)), ("null-fingerprint", edit(fingerprint=None)),
+        ("null-data", "null"),
     ):
         out.append(Case("alert_states", "data", kind, aw, value, HC))
     out.append(Case("alert_states", "severity", "unknown", aw, "disaster", HC))
@@ -106,7 +110,7 @@ def _cases() -> list[Case]:
     for kind, value in (
         ("not-json", "nope"), ("json-list", "[1]"), ("missing-key", edit(key=DROP)),
         ("sent-entry-number", edit(sent={"hook": 5})), ("sent-seq-text", edit(sent={"hook": {"seq": "x"}})),
-        ("members-string", edit(members="abc")), ("next_flush-text", edit(next_flush="later")),
+        ("members-string", edit(members="abc")), ("null-key", edit(key=None)), ("next_flush-text", edit(next_flush="later")),
         ("next_flush-nan", edit(next_flush=NAN)), ("labels-list", edit(labels=["slo"])),
     ):
         out.append(Case("alert_groups", "data", kind, gw, value, HG))
