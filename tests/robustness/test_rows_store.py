@@ -414,3 +414,23 @@ def test_bad_rows_warns_once_per_row_and_again_after_the_row_was_rewritten(caplo
     assert caplog.records[-1].getMessage() == (
         "state file: skipped unreadable row of table silences, id s1: matchers: not JSON"
     )
+
+
+def test_bad_rows_family_passes_promtool(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    from slotui.bad_rows import BadRows
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is not installed")
+        pytest.skip("promtool is not installed")
+    bad = BadRows()
+    bad.report("silences", SILENCE_A, "matchers: not JSON")
+    text = render(report(T0), bad_rows=bad.counts())
+    assert 'slotui_state_bad_rows{table="silences"} 1\n' in text
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
