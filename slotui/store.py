@@ -451,7 +451,8 @@ class Store:
                 (HOURLY, raw_cut, drop_cut),
             )
             conn.execute(
-                "DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE, (raw_cut, drop_cut)
+                "DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE,
+                (raw_cut, drop_cut),
             )
             b_down = conn.execute(
                 "SELECT COUNT(*) FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET,
@@ -469,7 +470,8 @@ class Store:
                 (HOURLY, raw_cut, drop_cut),
             )
             conn.execute(
-                "DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET, (raw_cut, drop_cut)
+                "DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET,
+                (raw_cut, drop_cut),
             )
             s_drop = conn.execute("DELETE FROM samples WHERE ts < ?", (drop_cut,)).rowcount
             b_drop = conn.execute("DELETE FROM buckets WHERE ts < ?", (drop_cut,)).rowcount
