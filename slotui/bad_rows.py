@@ -192,7 +192,8 @@ def reason_of(exc: BaseException, column: str) -> str:
     if isinstance(exc, RowError):
         return str(exc)
     if isinstance(exc, KeyError):
-        return f"{column}: missing key {exc.args[0]!r}" if exc.args and isinstance(exc.args[0], str) else f"{column}: missing key"
+        key = exc.args[0] if exc.args and isinstance(exc.args[0], str) else None
+        return f"{column}: missing key {key!r}" if key is not None else f"{column}: missing key"
     count = getattr(exc, "error_count", None)
     if callable(count):  # a pydantic ValidationError: its text quotes the input
         return f"{column}: does not validate ({count()} error{'s' if count() != 1 else ''})"

@@ -27,6 +27,13 @@ Schema v1 (``PRAGMA user_version = 1``):
   the alerting code, which reaches them through :attr:`Store.conn` and
   :meth:`Store.transaction`.
 
+Reading: a row that does not decode (a JSON column that is not JSON, text or
+infinity in a number column, an unknown enum value) is skipped by every read
+path, warned about once and counted in :attr:`Store.bad_rows`
+(:mod:`slotui.bad_rows`); it never stops a tick. An unreadable silence can
+still be expired, and compaction neither averages nor deletes an unreadable
+raw row.
+
 Retention (:meth:`Store.compact`): raw slices are kept for
 :data:`RAW_RETENTION` (35 days, longer than any compliance period, since a
 threshold SLO's time-slice compliance needs raw slices over its whole period),
@@ -344,20 +351,18 @@ class Store:
         Both raw and hourly (downsampled mean) rows are returned; they never
         overlap in time after :meth:`compact`.
         """
+        args = (slo, since, until)
+        where = "slo = ? AND ts >= ? AND ts < ?"
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT ts, value, resolution FROM samples WHERE slo = ? AND ts >= ? AND ts < ? ORDER BY ts, resolution",
-                (slo, since, until),
+            cur = self.conn.execute(
+                f"SELECT ts, value FROM samples WHERE {where} AND {_GOOD_VALUE} ORDER BY ts, resolution", args
+            )
+            out = [(float(ts), float(v)) for ts, v in cur]
+            bad = self.conn.execute(
+                f"SELECT resolution, ts, value FROM samples WHERE {where} AND NOT ({_GOOD_VALUE})", args
             ).fetchall()
-        out: list[tuple[float, float]] = []
-        for ts, value, resolution in rows:
-            if type(value) is float and math.isfinite(value) and type(ts) is float:
-                out.append((ts, value))
-                continue
-            try:
-                out.append((finite(ts, "ts"), finite(value, "value")))
-            except RowError as exc:
-                self.bad_rows.report("samples", _series_row_id(slo, resolution, ts), str(exc))
+        for resolution, ts, value in bad:
+            self.bad_rows.report("samples", _series_row_id(slo, resolution, ts), _why(value=value))
         return out
 
     # ------------------------------------------------------------------ buckets (ratio SLOs)
@@ -385,22 +390,18 @@ class Store:
 
     def load_buckets(self, slo: str, since: float, until: float) -> list[tuple[float, float, float]]:
         """Buckets ``(slice_start, good, total)`` with ``since <= slice_start < until``, oldest first."""
+        args = (slo, since, until)
+        where = "slo = ? AND ts >= ? AND ts < ?"
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT ts, good, total, resolution FROM buckets WHERE slo = ? AND ts >= ? AND ts < ?"
-                " ORDER BY ts, resolution",
-                (slo, since, until),
+            cur = self.conn.execute(
+                f"SELECT ts, good, total FROM buckets WHERE {where} AND {_GOOD_COUNTS} ORDER BY ts, resolution", args
+            )
+            out = [(float(ts), float(g), float(t)) for ts, g, t in cur]
+            bad = self.conn.execute(
+                f"SELECT resolution, ts, good, total FROM buckets WHERE {where} AND NOT ({_GOOD_COUNTS})", args
             ).fetchall()
-        out: list[tuple[float, float, float]] = []
-        for ts, good, total, resolution in rows:
-            try:
-                point = (finite(ts, "ts"), finite(good, "good"), finite(total, "total"))
-                if not 0 <= point[1] <= point[2]:
-                    raise RowError("good, total: expected 0 <= good <= total")
-            except RowError as exc:
-                self.bad_rows.report("buckets", _series_row_id(slo, resolution, ts), str(exc))
-                continue
-            out.append(point)
+        for resolution, ts, good, total in bad:
+            self.bad_rows.report("buckets", _series_row_id(slo, resolution, ts), _why(good=good, total=total))
         return out
 
     def count_rows(self, table: str, slo: str | None = None, *, resolution: int | None = None) -> int:
@@ -450,7 +451,8 @@ class Store:
                 (HOURLY, raw_cut, drop_cut),
             )
             conn.execute(
-                "DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE, (raw_cut, drop_cut)
+                "DELETE FROM samples WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_SAMPLE,
+                (raw_cut, drop_cut),
             )
             b_down = conn.execute(
                 "SELECT COUNT(*) FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET,
@@ -468,7 +470,8 @@ class Store:
                 (HOURLY, raw_cut, drop_cut),
             )
             conn.execute(
-                "DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET, (raw_cut, drop_cut)
+                "DELETE FROM buckets WHERE resolution = 0 AND ts < ? AND ts >= ? AND " + _GOOD_BUCKET,
+                (raw_cut, drop_cut),
             )
             s_drop = conn.execute("DELETE FROM samples WHERE ts < ?", (drop_cut,)).rowcount
             b_drop = conn.execute("DELETE FROM buckets WHERE ts < ?", (drop_cut,)).rowcount
@@ -743,16 +746,28 @@ def _series_row_id(slo: object, resolution: object, ts: object) -> str:
     return f"{slo}/{resolution}/{ts!r}"
 
 
-#: SQL: a raw samples row whose value and weight can be averaged.
-_GOOD_SAMPLE = (
-    "typeof(value) IN ('integer', 'real') AND abs(value) <= 1.7976931348623157e308"
-    " AND typeof(n) = 'integer' AND n >= 1"
-)
-#: SQL: a raw buckets row whose counts can be summed.
-_GOOD_BUCKET = (
+#: SQL: a samples row whose value reads (a finite number; SQLite stores no NaN, it turns it into NULL).
+_GOOD_VALUE = "typeof(value) IN ('integer', 'real') AND abs(value) <= 1.7976931348623157e308"
+#: SQL: a buckets row whose counts read: finite numbers with 0 <= good <= total.
+_GOOD_COUNTS = (
     "typeof(good) IN ('integer', 'real') AND typeof(total) IN ('integer', 'real')"
     " AND abs(total) <= 1.7976931348623157e308 AND good >= 0 AND good <= total"
 )
+#: SQL: a raw samples row whose value and weight can be averaged.
+_GOOD_SAMPLE = _GOOD_VALUE + " AND typeof(n) = 'integer' AND n >= 1"
+#: SQL: a raw buckets row whose counts can be summed.
+_GOOD_BUCKET = _GOOD_COUNTS
+
+
+def _why(**columns: object) -> str:
+    """The reason a samples/buckets row does not read, from its values (named by column, never quoted)."""
+    problems = []
+    for column, value in columns.items():
+        try:
+            finite(value, column)
+        except RowError as exc:
+            problems.append(str(exc))
+    return "; ".join(problems) or "good, total: expected 0 <= good <= total"
 
 
 # ---------------------------------------------------------------------- opening checks

@@ -234,7 +234,8 @@ class Outbox:
         # A due time or lease that is not a finite number (an edited or damaged row) counts as due:
         # otherwise the row would wait forever and hold back every later row of its (group, channel).
         where = (
-            "((n.state = 'pending' AND (n.next_attempt_at <= :now OR " + _NOT_A_TIME.format(col="n.next_attempt_at") + "))"
+            "((n.state = 'pending' AND (n.next_attempt_at <= :now OR "
+            + _NOT_A_TIME.format(col="n.next_attempt_at") + "))"
             " OR (n.state = 'sending' AND (n.lease_until <= :now OR " + _NOT_A_TIME.format(col="n.lease_until") + ")))"
             " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel = n.channel"
             " AND p.fingerprint = n.fingerprint AND p.id < n.id AND p.state IN ('pending', 'sending'))"

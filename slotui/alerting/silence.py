@@ -83,7 +83,13 @@ class Matcher:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Matcher:
-        return cls(str(data["name"]), data["op"], str(data["value"]))
+        """Raises KeyError for a missing key, ValueError for a value that is not a string (a null
+        value must not turn into the text ``None``) or an invalid matcher."""
+        name, op, value = data["name"], data["op"], data["value"]
+        for key, item in (("name", name), ("op", op), ("value", value)):
+            if not isinstance(item, str):
+                raise ValueError(f"matcher {key} must be a string")
+        return cls(name, op, value)
 
     def __str__(self) -> str:
         """amtool form: ``slo=helpfulness``; the value is quoted when it needs to be."""

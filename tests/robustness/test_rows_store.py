@@ -76,6 +76,8 @@ def _cases() -> list[Case]:
         ("bad-regex", '[{"name": "slo", "op": "=~", "value": "("}]'),
         ("empty", "[]"), ("matches-all", '[{"name": "slo", "op": "=~", "value": ".*"}]'),
         ("deep", "[" * 100_000), ("blob", BLOB),
+        ("null-value", '[{"name": "slo", "op": "=", "value": null}]'),
+        ("number-value", '[{"name": "slo", "op": "=", "value": 7}]'),
     ):
         out.append(Case("silences", "matchers", kind, sw, value, SILENCE_A))
     for column, kind, value in (
@@ -96,6 +98,8 @@ def _cases() -> list[Case]:
         ("labels-string", edit(labels="slo=helpfulness")), ("labels-number-value", edit(labels={"slo": 1})),
         ("silenced_by-string", edit(silenced_by="abc")), ("context-list", edit(context=[1])),
         ("transition_id-text", edit(transition_id="two")),
+        ("null-severity", edit(severity=None)), ("null-fingerprint", edit(fingerprint=None)),
+        ("null-data", "null"),
     ):
         out.append(Case("alert_states", "data", kind, aw, value, HC))
     out.append(Case("alert_states", "severity", "unknown", aw, "disaster", HC))
@@ -106,7 +110,7 @@ def _cases() -> list[Case]:
     for kind, value in (
         ("not-json", "nope"), ("json-list", "[1]"), ("missing-key", edit(key=DROP)),
         ("sent-entry-number", edit(sent={"hook": 5})), ("sent-seq-text", edit(sent={"hook": {"seq": "x"}})),
-        ("members-string", edit(members="abc")), ("next_flush-text", edit(next_flush="later")),
+        ("members-string", edit(members="abc")), ("null-key", edit(key=None)), ("next_flush-text", edit(next_flush="later")),
         ("next_flush-nan", edit(next_flush=NAN)), ("labels-list", edit(labels=["slo"])),
     ):
         out.append(Case("alert_groups", "data", kind, gw, value, HG))
@@ -237,6 +241,7 @@ OUTBOX_CASES = [
     ("payload", "not-json", "{", "failed", False),
     ("payload", "json-missing-keys", '{"id": "x"}', "failed", False),
     ("payload", "blob", BLOB, "failed", False),
+    ("payload", "secret-inside", '{"id": "https://hooks.slack.example/services/T0/B0/SECRETTOKEN"}', "failed", False),
     ("kind", "unknown", "shout", "failed", False),
     ("channel", "blob", BLOB, "failed", False),
     ("state", "unknown", "lost", "lost", False),
@@ -271,6 +276,7 @@ async def test_a_bad_outbox_row_is_kept_counted_and_never_blocks_the_others(
         assert len(channel.got) == (2 if sent else 1)
         assert len(_bad_warnings(caplog, "notifications", str(bad))) == 1, caplog.text
         assert store.bad_rows.counts()["notifications"] == 1
+        assert "SECRETTOKEN" not in caplog.text  # a reason never quotes the payload
         log = {e.id: e for e in al.history()}
         assert set(log) == {bad, good}  # the alert log shows the damaged row instead of hiding it
         if after == "failed":
@@ -389,3 +395,42 @@ def test_metrics_list_every_table_with_zero_when_clean() -> None:
     assert "# TYPE slotui_state_bad_rows gauge" in metrics
     for table in TABLES:
         assert f'slotui_state_bad_rows{{table="{table}"}} 0' in metrics
+
+
+def test_bad_rows_warns_once_per_row_and_again_after_the_row_was_rewritten(caplog) -> None:
+    from slotui.bad_rows import BadRows
+
+    caplog.set_level(logging.WARNING, logger="slotui.store")
+    bad = BadRows()
+    for _ in range(3):
+        bad.report("silences", "s1", "matchers: not JSON")
+    bad.report("samples", "thr/0/60.0", "value: expected a finite number, got text")
+    assert len(caplog.records) == 2
+    assert bad.counts()["silences"] == 1 and bad.counts()["samples"] == 1
+    bad.resolve("silences", ["s1", "unknown"])
+    assert bad.counts()["silences"] == 0 and bad.counts()["samples"] == 1
+    bad.report("silences", "s1", "matchers: not JSON")
+    assert len(caplog.records) == 3
+    assert caplog.records[-1].getMessage() == (
+        "state file: skipped unreadable row of table silences, id s1: matchers: not JSON"
+    )
+
+
+def test_bad_rows_family_passes_promtool(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    from slotui.bad_rows import BadRows
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is not installed")
+        pytest.skip("promtool is not installed")
+    bad = BadRows()
+    bad.report("silences", SILENCE_A, "matchers: not JSON")
+    text = render(report(T0), bad_rows=bad.counts())
+    assert 'slotui_state_bad_rows{table="silences"} 1\n' in text
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
