@@ -10,10 +10,13 @@ were held forever, and connections were unbounded.
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness beside this file, package or not
 from daemon_harness import (
     SLO_ACCURACY,
     SLO_AVAILABILITY,
