@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness beside this file, package or not
 from daemon_harness import REPO, SLO_AVAILABILITY, Daemon, wait_for, write_config
 
 from slotui.core.exit_code import UNKNOWN

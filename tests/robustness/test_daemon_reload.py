@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness beside this file, package or not
 from daemon_harness import SLO_ACCURACY, SLO_AVAILABILITY, Daemon, wait_for, write_config
 
 pytestmark = pytest.mark.integration
