@@ -22,7 +22,7 @@ def _plural(n: int, word: str) -> str:
 def resolved_view(loaded: Any) -> dict[str, Any]:
     """The resolved file as plain data, secrets masked (what ``--show`` prints)."""
     from slotui.formatting import format_window
-    from slotui.config.secrets import mask_url_password, masked_dump
+    from slotui.config.secrets import mask_url, masked_dump
 
     slos = []
     for s in loaded.specs:
@@ -65,7 +65,7 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
         for key in ("sli_field", "sli_agg", "sli_where", "good", "total", "query", "unit", "runbook"):
             value = getattr(s, key)
             if value:
-                entry[key] = mask_url_password(value) if isinstance(value, str) else value
+                entry[key] = mask_url(value) if isinstance(value, str) else value
         if s.labels:
             entry["labels"] = dict(s.labels)
         if s.params:

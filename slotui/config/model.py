@@ -183,6 +183,11 @@ class LangSmithSourceConfig(SourceBase):
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
     project: Required = Field(description="Tracing project (session) name.")
+    max_body_bytes: int | None = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=1,
+        description="Largest answer read, in bytes (default 8 MiB): a bigger one is an error naming the source.",
+    )
 
 
 class MLflowSourceConfig(HTTPSourceBase):

@@ -308,9 +308,14 @@ class LangSmithSource(RangeSource):
 
                 def request(self, *args: Any, **kwargs: Any) -> Any:
                     outer.requests_made += 1
+                    kwargs["stream"] = True  # read below, never beyond max_body_bytes
                     response = super().request(*args, **kwargs)
                     limited = response.status_code == 429
                     self.local.retry_after = response.headers.get("Retry-After") if limited else None
+                    try:
+                        response._content = outer._read_capped(response)  # noqa: SLF001 - requests' body slot
+                    finally:
+                        response.close()
                     return response
 
                 def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
@@ -336,6 +341,29 @@ class LangSmithSource(RangeSource):
                 retry_config=Retry(total=0, raise_on_status=False, raise_on_redirect=False),
             )
             return self._client
+
+    def _read_capped(self, response: Any) -> bytes:
+        """(thread) The body of a streamed ``requests`` answer, read no further than ``max_body_bytes``."""
+        cap = getattr(self.config, "max_body_bytes", None)
+        declared = str(response.headers.get("Content-Length") or "")
+        size, chunks = 0, []
+        over = cap is not None and declared.isdigit() and int(declared) > cap
+        if not over:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                chunks.append(chunk)
+                if cap is not None and size > cap:
+                    over = True
+                    break
+        if over:
+            from slotui.sources.http_client import ResponseTooLarge, display_url
+
+            raise ResponseTooLarge(
+                f"source {self.name!r}: answer from {display_url(str(response.url).split('?', 1)[0])} is larger "
+                f"than max_body_bytes ({cap:,} bytes); stopped reading. Raise sources.{self.name}.max_body_bytes "
+                "if answers this big are expected"
+            )
+        return b"".join(chunks)
 
     def _call(self, method: str, kwargs: dict[str, Any], path: str) -> Any:
         """(thread) One SDK call with slotui's retries; SDK errors become SourceError/QueryError."""
@@ -371,6 +399,11 @@ class LangSmithSource(RangeSource):
         from langsmith import utils as ls_utils
 
         where = f"{self.api_url}/{path}"
+        cause: BaseException | None = exc
+        while cause is not None:  # the SDK wraps what our session raised (an answer over max_body_bytes)
+            if isinstance(cause, SourceError):
+                return cause
+            cause = cause.__cause__
         if isinstance(exc, ls_utils.LangSmithAuthError):
             return SourceError(f"unauthorized (check api_key): HTTP 401 from {where}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithRateLimitError):

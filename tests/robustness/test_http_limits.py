@@ -252,3 +252,22 @@ async def test_repeated_failures_back_off_exponentially() -> None:
         finally:
             await src.aclose()
     assert len(log) == 7
+
+
+async def test_the_langsmith_source_is_capped_too() -> None:
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    with Streamer(HUGE) as server:
+        cfg = LangSmithSourceConfig.model_validate({"type": "langsmith", "api_url": server.url, "api_key": "lsv2_k",
+                                                    "project": "p", "timeout": 10, "max_body_bytes": MiB})
+        src = LangSmithSource("ls", cfg)
+        try:
+            _, errors = await fetch_all({"ls": src}, {"ls": [spec("ls")]}, NOW, {"ls": 10.0}, {})
+        finally:
+            await src.aclose()
+        wait_until(server.finished.is_set)
+        written = server.written
+    assert errors["ls"].startswith(f"source 'ls': answer from {server.url}/sessions is larger than max_body_bytes")
+    assert "(1,048,576 bytes)" in errors["ls"]
+    assert written < MiB + SOCKET_SLACK
