@@ -384,8 +384,9 @@ class SeriesBook:
             good, total = windows[spec.window]
             value = good / total if total else None
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
-        if definition.seen is False and self.sample_fields is not None:
-            # records arrived, and none had this field: name the ones they have
+        if (definition.seen is False and self.sample_fields is not None
+                and definition.value.field not in self.sample_fields):
+            # records arrived, and none had this field (not even null or NaN): name the ones they have
             have = [f for f in self.sample_fields if f != "time"]
             shown = ", ".join(have[:30]) + (", ..." if len(have) > 30 else "")
             name = definition.value.field or ""

@@ -53,7 +53,9 @@ def test_broken_config_names_file_line_col_key_and_expectation(
     assert lines[0].startswith(f"{path}: invalid SLO file (")
     assert case.expected_for(str(path)) in lines, err
     assert "Traceback" not in err
-    assert elapsed < 1.0, f"{case.id} took {elapsed:.2f}s"
+    # a bound, not a benchmark: the billion-laughs file used to run ~50 s, deep nesting ~10 s
+    # (bench/ measures speed); generous enough for a loaded CI machine
+    assert elapsed < 5.0, f"{case.id} took {elapsed:.2f}s"
 
 
 SUBPROCESS_CASES = ["billion_laughs", "flow_nesting_1001", "nul_byte", "name_newline", "empty_var_path",

@@ -98,10 +98,17 @@ def test_for_zero_means_at_once(value: str) -> None:
     assert lc.specs[0].for_ == 0
 
 
+@pytest.mark.parametrize("value", ["0", "0s"])
+def test_group_wait_zero_means_at_once(value: str) -> None:
+    lc = load_text(render(**{"g.wait": value}), name="t.yaml", env={})
+    assert lc.config.alerts.group.wait == 0
+
+
 @SETTINGS
 @given(bad=st.sampled_from(NEGATIVE + MALFORMED))
 def test_for_rejects_negative_and_malformed(bad: str) -> None:
     assert "duration" in _issue_at(_error(render(**{"slo.for": bad})), "slo.for")
+    assert "duration" in _issue_at(_error(render(**{"g.wait": bad})), "g.wait")
 
 
 # YAML double-quoted escapes: newline, tab, ESC, NUL, DEL, carriage return, bidi overrides and isolates

@@ -8,6 +8,9 @@ from slotui import gc_policy
 
 
 def test_apply_freezes_what_is_loaded_and_raises_only_the_young_threshold() -> None:
+    saved = gc.get_threshold()
+    # an earlier in-process command may have applied the policy already: start from CPython's default
+    gc.set_threshold(700, *saved[1:])
     before = gc.get_threshold()
     frozen = gc.get_freeze_count()
     try:
@@ -20,4 +23,4 @@ def test_apply_freezes_what_is_loaded_and_raises_only_the_young_threshold() -> N
         assert gc.get_threshold() == (gc_policy.YOUNG, middle, old)
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
+        gc.set_threshold(*saved)
