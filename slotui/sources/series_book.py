@@ -148,6 +148,8 @@ class _ValueDef:
                 if f - f == 0.0:
                     return f
                 problem = f"{self.value.text} not finite"
+            elif kind is bool and self.value.field is None:
+                return 1.0 if v else 0.0  # a condition as the SLI (mean of "duration_s > 2": the share)
             else:
                 problem = value_problem(self.value.text, v, False) or f"{self.value.text} not a number"
         if count:
