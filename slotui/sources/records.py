@@ -222,7 +222,11 @@ _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
 def coerce_number(text: str) -> Any:
-    """A CSV cell as a value: ``""`` is null, integers and decimals become numbers, else the text."""
+    """A CSV cell as a value: ``""`` is null, integers and decimals become numbers, else the text.
+
+    ``nan``, ``inf``, ``Infinity`` become the non-finite floats they name (missing for the SLIs
+    that read the column, and counted there); ``null``, ``none``, ``na``, ``n/a`` are null.
+    """
     if not text:
         return None
     c = text[0]
@@ -235,8 +239,10 @@ def coerce_number(text: str) -> Any:
             except ValueError:
                 return text
     low = text.lower()
-    if low in ("null", "none", "nan", "na", "n/a"):
+    if low in ("null", "none", "na", "n/a"):
         return None
+    if low in ("nan", "inf", "infinity"):
+        return float(low)
     if low in ("true", "false"):
         return low == "true"
     return text

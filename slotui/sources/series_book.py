@@ -151,6 +151,8 @@ class _ValueDef:
                 if f - f == 0.0:
                     return f
                 problem = f"{self.value.text} not finite"
+            elif kind is bool and self.value.field is None:
+                return 1.0 if v else 0.0  # a condition as the SLI (mean of "duration_s > 2": the share)
             else:
                 problem = value_problem(self.value.text, v, False) or f"{self.value.text} not a number"
         if count:
@@ -214,14 +216,24 @@ class _RatioDef:
         total = self.total.function if self.total is not None else None
         series = self.series
         length = series.length
-        screen = self.screen.condition_problem if self.screen else None
+        fields = self.screen.fields
+        screen = self.screen.condition_problem if len(fields) > 1 else None
+        # one field (the common case, "error.type == null"): its check inlined
+        get1 = fields[0][1] if len(fields) == 1 else None
+        nonneg1 = len(fields) == 1 and fields[0][2]
         skip = self.skipped.add
         last_key = None
         times = flags = None
         for r in records:
             if total is not None and not truthy(total(r)):
                 continue
-            if screen is not None:
+            if get1 is not None:
+                x = get1(r)
+                if (type(x) is float and (x - x != 0.0 or (nonneg1 and x < 0.0))) or (
+                        nonneg1 and type(x) is int and x < 0):
+                    skip(self.screen.condition_problem(r) or "")
+                    continue
+            elif screen is not None:
                 problem = screen(r)
                 if problem is not None:
                     skip(problem)

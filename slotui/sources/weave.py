@@ -51,7 +51,6 @@ never hold the API key.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -65,6 +64,7 @@ from slotui.sources.aggregate import exact_mean
 from slotui.sources.base import resolve_timeout
 from slotui.sources.backfill import soft_deadline
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.records import JSON_ERRORS, loads_json
 from slotui.sources.series_book import SeriesBook, SpecProblem, retention
 from slotui.sources.values import NotANumber, sli_number
 
@@ -358,9 +358,9 @@ class WeaveSource:
             line = line.strip()
             if not line:
                 continue
-            try:
-                calls.append(json.loads(line))
-            except ValueError:
+            try:  # orjson, then the stdlib for NaN/Infinity and a BOM before the first line
+                calls.append(loads_json(line))
+            except JSON_ERRORS:
                 bad += 1
         if bad and not calls:
             raise MalformedResponse(f"malformed JSON lines from {PATH}: {text[:60].strip()!r}")

@@ -50,6 +50,8 @@ BAD_JSON_VALUES: dict[str, Any] = {
 
 #: values no numeric SLI can use, as CSV cells
 BAD_CSV_CELLS: dict[str, str] = {
+    "nan": "nan",
+    "NaN": "NaN",
     "inf": "inf",
     "-inf": "-inf",
     "Infinity": "Infinity",

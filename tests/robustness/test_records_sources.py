@@ -76,3 +76,44 @@ def test_weave_feedback_mean_and_token_total_of_huge_values() -> None:
     total = _tokens(usage)
     assert total is not None and math.isfinite(total)
     assert _tokens({"m": {"total_tokens": float("nan")}, "n": {"total_tokens": 5}}) == 5.0
+
+
+async def test_weave_json_lines_with_a_bom_and_nan_keep_the_first_call() -> None:
+    from slotui.config.model import WeaveSourceConfig
+    from slotui.sources.weave import WeaveSource
+
+    try:
+        from tests.integration.saas_servers import WeaveAPI, weave_call
+    except ImportError:  # tests/ is not a package
+        from saas_servers import WeaveAPI, weave_call  # type: ignore[no-redef]
+
+    class BomWeave(WeaveAPI):
+        def _route(self, req: Request):
+            answer = super()._route(req)
+            if answer[0] == 200 and isinstance(answer[1], bytes) and answer[1]:
+                return 200, b"\xef\xbb\xbf" + answer[1], answer[2]  # type: ignore[misc]
+            return answer
+
+    now = 1_780_000_000.0
+    calls = [weave_call(now - 600 + 60 * i, 100.0 * (i + 1), exception="Boom()" if i == 0 else None)
+             for i in range(4)]
+    calls[1]["summary"]["weave"]["latency_ms"] = float("nan")  # written as NaN: falls back to ended - started
+    calls[2]["summary"]["weave"]["latency_ms"] = 1e308
+    specs = [SLOSpec(name="availability", kind="ratio", target=0.9, good="success", direction="higher_is_better",
+                     source="weave", window=HOUR, period=86400.0, slice=300.0, interval=30.0),
+             SLOSpec(name="lat_max", kind="threshold", target=2000.0, direction="lower_is_better", source="weave",
+                     sli_field="latency_ms", sli_agg="max", window=HOUR, period=86400.0, slice=300.0, interval=30.0),
+             SLOSpec(name="lat_mean", kind="threshold", target=2000.0, direction="lower_is_better", source="weave",
+                     sli_field="latency_ms", sli_agg="mean", window=HOUR, period=86400.0, slice=300.0, interval=30.0)]
+    with BomWeave(calls, api_key="k") as fake:
+        cfg = WeaveSourceConfig.model_validate({"type": "weave", "url": fake.url, "api_key": "k",
+                                                "project": "acme/support-bot", "timeout": 5})
+        src = WeaveSource("weave", cfg, base_dir=Path("."))
+        try:
+            got = await src.fetch(specs, now)
+        finally:
+            await src.aclose()
+    # the first call (the only failure) was on the BOM line: it counts
+    assert got["availability"].windows[HOUR] == (3.0, 4.0)
+    assert got["lat_max"].value == 1e308
+    assert got["lat_mean"].value == float((Fraction(100) + Fraction(200) + Fraction(1e308) + Fraction(400)) / 4)

@@ -246,3 +246,31 @@ def test_generated_mix_of_good_and_bad_values(tmp_path_factory, data, field: str
     counted = sum(int(part.split(" record")[0]) for part in note.split("; ") if part)
     assert counted == skipped
     assert src.malformed == 0
+
+
+def test_a_condition_as_the_sli_is_a_share_but_a_boolean_field_is_not_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(jsonl([record(T0 + i, duration_s=v, cached=c)
+                           for i, (v, c) in enumerate([(1.0, True), (3.0, False), (5.0, True), (float("nan"), True)])]))
+    out = file_source(path).fetch_sync([spec("slow", sli_field="duration_s > 2", sli_agg="mean"),
+                                        spec("cached", sli_field="cached", sli_agg="mean")], NOON)
+    assert out["slow"].value == pytest.approx(2 / 3)  # 2 of the 3 records with a usable duration
+    assert out["slow"].note == "1 record: duration_s not finite"
+    assert out["cached"].value is None
+    assert out["cached"].note == "4 records: cached is true/false, not a number"
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "true", "string 12", "object"])
+def test_evaluation_result_lines_with_a_bad_score(tmp_path: Path, bad: str) -> None:
+    """Scores joined from separate ``gen_ai.evaluation.result`` lines: same rule as inline ones."""
+    rows = [record(T0, trace_id="a", **{"error.type": None}), record(T0 + 1, trace_id="b", **{"error.type": "x"})]
+    rows += [{"time": record(T0 + 2)["time"], "trace_id": t, "event": "gen_ai.evaluation.result",
+              "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": s}
+             for t, s in (("a", 0.75), ("b", BAD_JSON_VALUES[bad]))]
+    path = tmp_path / "r.jsonl"
+    path.write_text(jsonl(rows))
+    src, out = _fetch(path, "evaluations.helpfulness")
+    assert out["mean"].value == 0.75
+    assert out["mean"].note.startswith("1 record: evaluations.helpfulness ")
+    assert out["success"].windows[3600.0] == (1.0, 2.0)
+    assert src.malformed == 0
