@@ -416,7 +416,9 @@ class GroupConfig(Model):
     """Alert grouping and repeat timing (Alertmanager semantics)."""
 
     by: list[RequiredName] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
-    wait: Duration = Field(30.0, description="Wait before the first notification of a new group.")
+    wait: DurationOrZero = Field(
+        30.0, description="Wait before the first notification of a new group (0s: notify at once)."
+    )
     interval: Duration = Field(300.0, description="Wait before notifying about new alerts in a group.")
     repeat: Duration = Field(4 * 3600.0, description="Re-send a still-firing group after this long.")
 
