@@ -147,7 +147,7 @@ class TLSOptions(Model):
 
 class HTTPSourceBase(SourceBase):
     url: Required = Field(description="Base URL of the API.")
-    headers: dict[str, str] = Field(
+    headers: dict[RequiredName, Name] = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
@@ -172,7 +172,7 @@ class LangSmithSourceConfig(SourceBase):
     api_key: str | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: Required = Field(description="Tracing project (session) name.")
+    project: RequiredName = Field(description="Tracing project (session) name.")
 
 
 class MLflowSourceConfig(HTTPSourceBase):
@@ -194,7 +194,7 @@ class WeaveSourceConfig(HTTPSourceBase):
     api_key: str | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: Required = Field(description="entity/project")
+    project: RequiredName = Field(description="entity/project")
 
 
 class LangfuseSourceConfig(HTTPSourceBase):
@@ -294,7 +294,7 @@ class SLOConfig(Model):
     slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
     unit: Name = Field("", description="Unit shown after values: ms, s, usd, %, ...")
     labels: dict[RequiredName, Name] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
-    runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
+    runbook: Name | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
     min_events: int | None = Field(
         None, ge=0, description="Windows with fewer events do not fire alerts (low traffic); default 1."
     )
@@ -350,8 +350,8 @@ class EmailChannel(ChannelBase):
     password: str | None = Field(
         None, description="SMTP password (use ${SMTP_PASSWORD}; never shown).", json_schema_extra={"secret": True}
     )
-    from_: Required = Field(alias="from", description="Sender address.")
-    to: list[Required] = Field(min_length=1, description="Recipient addresses.")
+    from_: RequiredName = Field(alias="from", description="Sender address.")
+    to: list[RequiredName] = Field(min_length=1, description="Recipient addresses.")
     timeout: Duration = Field(10.0, description="Connection timeout.")
     ca_file: str | None = Field(
         None, description="PEM CA bundle that signs the SMTP server's certificate (relative to the SLO file); system CAs when unset."
@@ -367,7 +367,7 @@ class WebhookChannel(ChannelBase):
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    headers: dict[str, str] = Field(
+    headers: dict[RequiredName, Name] = Field(
         default_factory=dict, description="Extra headers (Authorization and API keys are never shown)."
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
