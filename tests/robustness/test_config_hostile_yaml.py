@@ -43,11 +43,6 @@ def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path, capsys: pyte
 
 
 def test_anchors_aliases_and_merge_keys_within_the_limits_still_work() -> None:
-    text = (
-        "sources:\n  demo: {type: demo}\n"
-        "x-objective: &obj {target: 2000, warning: 3000}\n"
-    )
-    # x- keys are not part of the file format: use the anchor inside slos instead
     text = ("sources:\n  demo: {type: demo}\nslos:\n"
             "  - {name: a, sli: &sli {field: duration_ms, agg: p95}, objective: &obj {target: 2000, warning: 3000}}\n"
             "  - {name: b, sli: *sli, objective: {<<: *obj, critical: 5000}}\n")
