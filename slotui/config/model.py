@@ -151,7 +151,7 @@ class TLSOptions(Model):
 
 class HTTPSourceBase(SourceBase):
     url: Required = Field(description="Base URL of the API.")
-    headers: dict[str, str] = Field(
+    headers: dict[RequiredName, Name] = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
@@ -182,7 +182,7 @@ class LangSmithSourceConfig(SourceBase):
     api_key: str | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: Required = Field(description="Tracing project (session) name.")
+    project: RequiredName = Field(description="Tracing project (session) name.")
     max_body_bytes: int | None = Field(
         DEFAULT_MAX_BODY_BYTES,
         ge=1,
@@ -209,7 +209,7 @@ class WeaveSourceConfig(HTTPSourceBase):
     api_key: str | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
-    project: Required = Field(description="entity/project")
+    project: RequiredName = Field(description="entity/project")
     max_body_bytes: int | None = Field(
         None, ge=1, description="Largest answer read, in bytes; unset: no cap (answers stream as JSON lines, paged)."
     )
@@ -322,7 +322,7 @@ class SLOConfig(Model):
     )
     unit: Name = Field("", description="Unit shown after values: ms, s, usd, %, ...")
     labels: dict[RequiredName, Name] = Field(default_factory=dict, description="Extra alert labels (for routes and silences).")
-    runbook: str | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
+    runbook: Name | None = Field(None, description="Runbook URL linked from alerts and the detail pane.")
     min_events: int | None = Field(
         None, ge=0, description="Windows with fewer events do not fire alerts (low traffic); default 1."
     )
@@ -378,8 +378,8 @@ class EmailChannel(ChannelBase):
     password: str | None = Field(
         None, description="SMTP password (use ${SMTP_PASSWORD}; never shown).", json_schema_extra={"secret": True}
     )
-    from_: Required = Field(alias="from", description="Sender address.")
-    to: list[Required] = Field(min_length=1, description="Recipient addresses.")
+    from_: RequiredName = Field(alias="from", description="Sender address.")
+    to: list[RequiredName] = Field(min_length=1, description="Recipient addresses.")
     timeout: Duration = Field(10.0, description="Connection timeout.")
     ca_file: str | None = Field(
         None, description="PEM CA bundle that signs the SMTP server's certificate (relative to the SLO file); system CAs when unset."
@@ -395,7 +395,7 @@ class WebhookChannel(ChannelBase):
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    headers: dict[str, str] = Field(
+    headers: dict[RequiredName, Name] = Field(
         default_factory=dict, description="Extra headers (Authorization and API keys are never shown)."
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
@@ -444,7 +444,9 @@ class GroupConfig(Model):
     """Alert grouping and repeat timing (Alertmanager semantics)."""
 
     by: list[RequiredName] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
-    wait: DurationOrZero = Field(30.0, description="Wait before the first notification of a new group.")
+    wait: DurationOrZero = Field(
+        30.0, description="Wait before the first notification of a new group (0s: notify at once)."
+    )
     interval: Duration = Field(300.0, description="Wait before notifying about new alerts in a group.")
     repeat: Duration = Field(4 * 3600.0, description="Re-send a still-firing group after this long.")
 

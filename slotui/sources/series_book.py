@@ -163,7 +163,8 @@ class _ValueDef:
         get = self.value.function
         if self.seen is False:
             # until one record has the field: look at a bounded sample of each batch
-            self.seen = any(get(r) is not None for r in records[:_SAMPLE])
+            name = self.value.field
+            self.seen = any(name in r or get(r) is not None for r in records[:_SAMPLE])
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length

@@ -151,6 +151,18 @@ CASES: list[Case] = [
     Case("source_name_newline", 'sources:\n  "de\\nmo": {type: demo}\nslos:\n' + LAT,
          "{f}:2:3: sources['de\\nmo']: contains a newline at character 3; names and labels must be printable "
          "(no control or bidi characters) (got 'de\\nmo')"),
+    Case("email_from_header_injection",
+         slo() + 'alerts:\n  channels:\n    mail: {type: email, host: h, from: "a@b\\nBcc: x@evil", to: [c@d]}\n',
+         "{f}:7:{at:\"a@b}: alerts.channels.mail.from: contains a newline at character 4; names and labels must be "
+         "printable (no control or bidi characters) (got 'a@b\\nBcc: x@evil')"),
+    Case("header_value_crlf",
+         'sources:\n  prom: {type: prometheus, url: "http://127.0.0.1:9090", headers: {X-Team: "ml\\r\\nX-Evil: 1"}}\n'
+         "slos:\n  - {name: up, query: up, objective: {target: 0.9, direction: higher_is_better}}\n",
+         "{f}:2:{at:\"ml}: sources.prom.headers.X-Team: contains a carriage return at character 3; names and labels "
+         "must be printable (no control or bidi characters) (got 'ml\\r\\nX-Evil: 1')"),
+    Case("runbook_esc", slo(extra=', runbook: "https://r.example/\\e]8;;x"'),
+         "{f}:4:{at:\"https}: slos[0].runbook: contains ESC at character 19; names and labels must be printable "
+         "(no control or bidi characters) (got 'https://r.example/\\x1b]8;;x')"),
     # ---------------------------------------------------------------- items 10, 15: hostile YAML
     Case("billion_laughs", _bomb(),
          "{f}:5:8: aliases expand to more than 10,000 nodes (an alias bomb?); "

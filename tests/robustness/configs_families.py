@@ -90,7 +90,7 @@ FIELDS: dict[str, Field] = {
     "am.ttl": Field("alerts.channels.am.alert_ttl", "6h", "duration"),
     "am.timeout": Field("alerts.channels.am.timeout", "10s", "duration"),
     "hook.timeout": Field("alerts.channels.hook.timeout", "5s", "duration"),
-    "g.wait": Field("alerts.group.wait", "30s", "duration0"),  # group_wait 0s: notify at once (Alertmanager)
+    "g.wait": Field("alerts.group.wait", "30s", "duration0"),
     "g.interval": Field("alerts.group.interval", "5m", "duration"),
     "g.repeat": Field("alerts.group.repeat", "4h", "duration"),
     "esc.w": Field("alerts.escalate.warning_to_critical_after", "30m", "duration"),

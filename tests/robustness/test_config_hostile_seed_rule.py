@@ -8,7 +8,9 @@ that sets no period gets no warning about slotui's own default policy.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,15 @@ slos:
     objective: {target: 0.8, direction: higher_is_better}
 """
 AT = "2026-06-01T12:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def _restore_gc() -> Iterator[None]:
+    """``slotui check`` run in-process applies gc_policy (freeze, a higher threshold): undo it."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def test_demo_schema_lists_exactly_the_fields_of_a_demo_record() -> None:

@@ -1,0 +1,94 @@
+"""Issue 8 item 10: hostile YAML is refused fast and located; legitimate YAML features still work."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from slotui.cli import main
+from slotui.config.errors import ConfigError
+from slotui.config.loader import MAX_FILE_BYTES, load_config, load_text
+from slotui.config.yamlmap import MAX_ALIAS_NODES, MAX_DEPTH
+
+VALID = ("sources:\n  demo: {type: demo}\nslos:\n"
+         "  - {name: lat, sli: {field: duration_ms, agg: p95}, objective: {target: 2000, warning: 3000}}\n")
+
+
+def _error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="t.yaml", env={})
+    return info.value
+
+
+def test_a_utf8_bom_is_accepted_in_a_file_and_in_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+    assert [s.name for s in load_config(path).specs] == ["lat"]
+    assert [s.name for s in load_text("\ufeff" + VALID, name="t.yaml", env={}).specs] == ["lat"]
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "huge.yaml"
+    size = MAX_FILE_BYTES + 10
+    path.write_bytes(VALID.encode() + b"#" * (size - len(VALID)) + b"\n")
+    started = time.perf_counter()
+    rc = main(["validate", "-c", str(path)])
+    elapsed = time.perf_counter() - started
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert f"{path}: the file is too large ({size + 1:,} bytes); an SLO file is at most 4 MiB" in err.splitlines()
+    assert elapsed < 1.0
+
+
+def test_anchors_aliases_and_merge_keys_within_the_limits_still_work() -> None:
+    text = ("sources:\n  demo: {type: demo}\nslos:\n"
+            "  - {name: a, sli: &sli {field: duration_ms, agg: p95}, objective: &obj {target: 2000, warning: 3000}}\n"
+            "  - {name: b, sli: *sli, objective: {<<: *obj, critical: 5000}}\n")
+    lc = load_text(text, name="t.yaml", env={})
+    a, b = lc.specs
+    assert (a.sli_field, a.sli_agg, a.target, a.warning) == ("duration_ms", "p95", 2000, 3000)
+    assert (b.sli_field, b.target, b.warning, b.critical) == ("duration_ms", 2000, 3000, 5000)
+
+
+def test_nesting_at_the_limit_is_parsed_and_one_more_level_is_refused() -> None:
+    # depth counts the root mapping: slos: [[...]] with MAX_DEPTH - 1 lists is exactly MAX_DEPTH
+    ok = "slos: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"
+    assert not any("nest deeper" in i.message for i in _error(ok).issues)
+    deep = "slos: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n"
+    (issue,) = _error(deep).issues
+    assert (issue.line, issue.column) == (1, 7 + MAX_DEPTH - 1)
+    assert issue.message.startswith(f"lists and mappings nest deeper than {MAX_DEPTH} levels")
+
+
+def test_an_alias_to_a_deep_anchor_is_refused_where_it_is_used() -> None:
+    anchor = "[" * 40 + "]" * 40
+    text = f"a: &deep {anchor}\nb: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[*deep]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n"
+    (issue,) = _error(text).issues
+    assert issue.line == 2 and issue.column == text.splitlines()[1].index("*deep") + 1
+    assert issue.message.startswith("alias *deep makes lists and mappings nest deeper than")
+
+
+def test_alias_expansion_is_counted_exactly() -> None:
+    # an anchor of 1 list + 99 scalars = 100 nodes; the limit allows MAX_ALIAS_NODES / 100 uses
+    items = ", ".join(["1"] * 99)
+    uses = MAX_ALIAS_NODES // 100
+    ok = f"a: &x [{items}]\nb: [" + ", ".join(["*x"] * uses) + "]\n"
+    assert not any("alias" in i.message for i in _error(ok).issues)
+    bomb = f"a: &x [{items}]\nb: [" + ", ".join(["*x"] * (uses + 1)) + "]\n"
+    (issue,) = _error(bomb).issues
+    assert issue.line == 2 and issue.column == 5 + 4 * uses
+    assert issue.message.startswith(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes")
+
+
+@pytest.mark.parametrize("depth", [600, 999, 1001, 5000])
+def test_deep_flow_nesting_is_fast_and_never_a_recursion_error(depth: int) -> None:
+    text = "slos: " + "[" * depth + "]" * depth + "\n"
+    started = time.perf_counter()
+    err = _error(text)
+    elapsed = time.perf_counter() - started
+    (issue,) = err.issues
+    assert (issue.line, issue.column) == (1, 7 + MAX_DEPTH - 1)
+    assert "alias" not in issue.message and "Recursion" not in err.render()
+    assert elapsed < 1.0
