@@ -129,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     ip = isub.add_parser("openslo", help="convert OpenSLO openslo/v1 documents to an slotui SLO file")
     _common(ip)
     ip.add_argument("files", nargs="+", help="OpenSLO YAML files")
+
+    p = sub.add_parser("export", help="export the SLOs to other engines")
+    _common(p)
+    esub = p.add_subparsers(dest="export_command", metavar="FORMAT")
+    ep = esub.add_parser(
+        "prometheus-rules",
+        help="Prometheus recording and alerting rules (Sloth's names) for the SLOs on Prometheus sources",
+    )
+    _common(ep)
+    ep.add_argument("-o", "--output", metavar="FILE", help="write the rules here (default: stdout)")
     return parser
 
 
@@ -143,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.parse_args(["silence", "--help"])
     if command == "import" and not getattr(args, "import_command", None):
         parser.parse_args(["import", "--help"])
+    if command == "export" and not getattr(args, "export_command", None):
+        parser.parse_args(["export", "--help"])
     if command == "run" and not args.headless:
         command = "tui"
     module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")

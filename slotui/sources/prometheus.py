@@ -40,7 +40,6 @@ import asyncio
 import itertools
 import math
 import operator
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.promql import WINDOW_PLACEHOLDER, prom_duration, ratio_windows, render
 from slotui.sources.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
     from slotui.config.model import PrometheusSourceConfig
 
-WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
 #: Points per query_range request (Prometheus refuses more than 11,000 per series).
 MAX_POINTS = 10_000
 #: Queries longer than this go in a POST form body instead of the URL.
@@ -69,27 +68,6 @@ class QueryError(Exception):
 
 
 # --------------------------------------------------------------------------- PromQL text
-
-
-def prom_duration(seconds: float) -> str:
-    """A Prometheus duration for ``seconds``: 300 -> ``5m``, 5400 -> ``1h30m``, 259200 -> ``3d``."""
-    if seconds <= 0:
-        raise ValueError("a PromQL window must be positive")
-    millis = round(seconds * 1000)
-    if millis % 1000:
-        return f"{millis}ms"
-    rest = millis // 1000
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            parts.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(parts)
-
-
-def render(query: str, window: float) -> str:
-    """``query`` with every ``{{window}}`` replaced by ``window`` as a Prometheus duration."""
-    return WINDOW_PLACEHOLDER.sub(prom_duration(window), query)
 
 
 def _fmt_time(t: float) -> str:
@@ -292,17 +270,6 @@ class _Plan:
         for pair in self.windows.values():
             keys.extend(pair)
         return keys
-
-
-def ratio_windows(spec: SLOSpec) -> list[float]:
-    """Windows a ratio SLO is answered for: the SLO window, every tier window, and the period."""
-    windows = {spec.window}
-    for tier in spec.tiers:
-        windows.add(tier.long_window)
-        windows.add(tier.short_window)
-    if not spec.calendar_month:
-        windows.add(spec.period)
-    return sorted(w for w in windows if w > 0)
 
 
 class PrometheusSource:
