@@ -57,6 +57,7 @@ ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
 SLOTH_SEVERITY = {"critical": "page", "warning": "ticket"}
 #: What ``sloth_service`` says when an SLO has no service.
 DEFAULT_SERVICE = "slotui"
+_BRACES = re.compile(r"\{\{|\}\}")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 #: Labels the exporter owns: an SLO label of that name is not copied.
 _OWN_LABELS = frozenset(
@@ -82,6 +83,14 @@ def number(value: float) -> str:
     """A PromQL number literal: the shortest text that reads back as ``value`` (``5000``, ``0.001``)."""
     f = float(value)
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def percent(share: float) -> str:
+    """``0.9999`` -> ``99.99``, in decimal (``0.57 * 100`` is 56.99999999999999 in binary)."""
+    from decimal import Decimal
+
+    text = format((Decimal(repr(float(share))) * 100).normalize(), "f")
+    return text
 
 
 def sloth_id(spec: SLOSpec) -> str:
@@ -110,6 +119,11 @@ def selector(labels: Mapping[str, str]) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def template_literal(text: str) -> str:
+    """``text`` as literal text in an alert template: ``{{`` and ``}}`` are printed, not interpreted."""
+    return _BRACES.sub(lambda m: '{{"' + m.group() + '"}}', text)
 
 
 def error_ratio_expr(good: str, total: str) -> str:
@@ -151,14 +165,16 @@ class _Exporter:
             labels["service"] = service
         labels["severity"] = severity
         labels["source"] = spec.source
-        return labels
+        # Prometheus expands an alerting rule's labels as templates: keep the values literal.
+        return {k: template_literal(v) for k, v in labels.items()}
 
     def annotations(self, spec: SLOSpec, summary: str, title: str) -> dict[str, str]:
+        """Annotations; ``summary`` and ``title`` are templates, the SLO's own text is kept literal."""
         notes = {"summary": summary, "title": title}
         if spec.description:
-            notes["description"] = spec.description
+            notes["description"] = template_literal(spec.description)
         if spec.runbook:
-            notes["runbook_url"] = spec.runbook
+            notes["runbook_url"] = template_literal(spec.runbook)
         return notes
 
     def alert_name(self, spec: SLOSpec) -> str:
@@ -214,7 +230,7 @@ class _Exporter:
                 "labels": {
                     **base,
                     "sloth_mode": "slotui-export",
-                    "sloth_objective": number(spec.target * 100),
+                    "sloth_objective": percent(spec.target),
                     "sloth_spec": "slotui/v1",
                     "sloth_version": self.version,
                 },
@@ -243,7 +259,7 @@ class _Exporter:
             rule["labels"] = {**self.alert_labels(spec, severity), "sloth_severity": sloth_severity}
             rule["annotations"] = self.annotations(
                 spec,
-                f"SLO {spec.name}: the error budget burns too fast ({severity})",
+                f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})",
                 f"({sloth_severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn "
                 "rate is too fast.",
             )
@@ -268,9 +284,9 @@ class _Exporter:
             rule["labels"] = self.alert_labels(spec, severity)
             rule["annotations"] = self.annotations(
                 spec,
-                f"SLO {spec.name}: {{{{ $value }}}} is worse than the {severity} threshold {number(value)}"
-                + (f" {spec.unit}" if spec.unit else ""),
-                f"({severity}) SLO {spec.name} is {severity}.",
+                f"SLO {template_literal(spec.name)}: {{{{ $value }}}} is worse than the {severity} threshold "
+                f"{number(value)}" + (f" {template_literal(spec.unit)}" if spec.unit else ""),
+                f"({severity}) SLO {template_literal(spec.name)} is {severity}.",
             )
             rules.append(rule)
         if spec.tiers:

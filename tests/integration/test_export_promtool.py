@@ -123,3 +123,28 @@ def test_a_broken_config_exits_3_naming_file_line_and_key(tmp_path: Path) -> Non
     assert done.returncode == 3
     assert f"{config}:6:" in done.stderr and "objectiv" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) -> None:
+    promtool = require_binary("promtool")
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        "version: 1\n"
+        "sources:\n  prom: {type: prometheus, url: 'http://127.0.0.1:9'}\n"
+        "slos:\n"
+        "  - name: 'we\"ird \\\\ slo: {x}'\n"
+        "    service: \"svc \\\"q\\\"\"\n"
+        "    labels: {team: \"a'b\", bad-name: x}\n"
+        "    runbook: 'https://runbooks.example/a?b=1&c=\"2\"'\n"
+        "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
+        "    objective: {target: 0.9999}\n"
+        "  - name: \"p95 {{x}}\"\n"
+        "    query: 'max(max_over_time(p95[{{window}}]))'\n"
+        "    objective: {target: 1, warning: 2, critical: 3}\n"
+    )
+    out = tmp_path / "rules.yaml"
+    done = export(config, out)
+    assert done.returncode == 0, done.stderr
+    assert "'bad-name' is not a valid Prometheus label name" in done.stderr
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()
