@@ -215,10 +215,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             assert slotui_main(["export", "prometheus-rules", "-c", str(config), "-o", str(rules)]) == 0
         prom = LivePrometheus(tmp, rules, exposition.address, am.url.removeprefix("http://"))
         try:
-            config.write_text(CONFIG.format(url=prom.url, extra=""))
+            config.write_text(CONFIG.format(url=prom.url, extra=", rules: raw"))
             recorded = tmp / "slos-recorded.yaml"
             recorded.write_text(CONFIG.format(url=prom.url, extra=", rules: recorded"))
-            yield {"prom": prom, "am": am, "config": config, "recorded": recorded, "tmp": tmp, "exposition": exposition}
+            auto = tmp / "slos-auto.yaml"
+            auto.write_text(CONFIG.format(url=prom.url, extra=""))
+            yield {"prom": prom, "am": am, "config": config, "recorded": recorded, "auto": auto, "tmp": tmp}
         finally:
             prom.stop()
 
@@ -265,3 +267,51 @@ def test_alerts_arrive_in_alertmanager_at_the_steps_slotui_says_the_tier_fires(l
     # The page tier needs a longer burst than the ticket tier: it starts later and ends sooner.
     assert min(firing["critical"]) > min(firing["warning"])
     assert max(firing["critical"]) < max(firing["warning"])
+
+
+RECORDED_NOTE = "recorded series: error ratios (event counts are shares)"
+
+
+def test_the_recorded_path_gives_the_raw_paths_table(live: dict[str, Any]) -> None:
+    """``rules: recorded`` (and ``auto``, which finds the series) read the exported recordings and
+    give the raw path's status, SLI value, burn rates and budget at every step, in fewer queries."""
+    prom: LivePrometheus = live["prom"]
+    poll_until(lambda: prom.query(f'ALERTS{{slo="{SLO}", alertstate="firing", severity="critical"}}[2m]'),
+               timeout=45, interval=0.2, what="a page alert in Prometheus")
+    steps_raw = prom.query(f'slo:sli_error:ratio_rate30s{{sloth_slo="{SLO}"}}[2m]')
+    steps = [float(t) for t, _ in steps_raw[0]["values"]]
+    assert len(steps) >= 10
+    statuses = set()
+    for t in steps[-10:] + steps[: -10 : max(1, len(steps) // 10)]:
+        raw = check_at(live["config"], t, live["tmp"])
+        rec = check_at(live["recorded"], t, live["tmp"])
+        auto = check_at(live["auto"], t, live["tmp"])
+        assert RECORDED_NOTE not in raw["notes"]
+        assert RECORDED_NOTE in rec["notes"] and RECORDED_NOTE in auto["notes"]
+        for other in (rec, auto):
+            assert other["status"] == raw["status"], iso(t)
+            assert other["error"] is None
+            assert math.isclose(other["value"], raw["value"], rel_tol=1e-9, abs_tol=1e-12), iso(t)
+            assert math.isclose(other["budget"]["remaining"], raw["budget"]["remaining"], rel_tol=1e-9, abs_tol=1e-9)
+            for a, b in zip(other["burn_rates"], raw["burn_rates"]):
+                assert a["firing"] == b["firing"], iso(t)
+                for key in ("long_rate", "short_rate"):
+                    assert math.isclose(a[key], b[key], rel_tol=1e-9, abs_tol=1e-12), (iso(t), key)
+        statuses.add(raw["status"])
+    assert "CRITICAL" in statuses or "WARNING" in statuses
+
+
+def test_rules_recorded_without_the_rules_says_what_is_missing(live: dict[str, Any], tmp_path: Path) -> None:
+    prom: LivePrometheus = live["prom"]
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        CONFIG.format(url=prom.url, extra=", rules: recorded").replace("name: chat-availability", "name: unexported")
+    )
+    out = tmp_path / "report.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = slotui_main(["check", "-c", str(config), "--format", "json", "--output", str(out)])
+    assert code == 3
+    (result,) = json.loads(out.read_text())["slos"]
+    assert result["status"] == "NO DATA"
+    assert "no recorded series slo:sli_error:ratio_rate{4s,10s,30s,1h}" in result["error"]
+    assert "slotui export prometheus-rules" in result["error"]
