@@ -55,13 +55,22 @@ def record_query(spec: SLOSpec, window: float) -> str:
     return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec)}"
 
 
+#: Characters with a meaning in an RE2 regular expression (Prometheus' regex engine).
+_RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern matching exactly it (only the characters with a meaning are escaped)."""
+    return _RE2_SPECIAL.sub(r"\\\1", text)
+
+
 def detection_query(specs: Iterable[SLOSpec]) -> str:
     """One instant query listing which error-ratio windows are recorded for ``specs``."""
     names = sorted({s.name for s in specs})
-    pattern = "|".join(re.escape(n) for n in names)
+    pattern = "|".join(re2_literal(n) for n in names)
     return (
         f"group by (__name__, sloth_slo, sloth_service) "
-        f"({{__name__=~{_quote(re.escape(RECORD_PREFIX) + '.+')}, sloth_slo=~{_quote(pattern)}}})"
+        f"({{__name__=~{_quote(re2_literal(RECORD_PREFIX) + '.+')}, sloth_slo=~{_quote(pattern)}}})"
     )
 
 

@@ -315,3 +315,18 @@ def test_rules_recorded_without_the_rules_says_what_is_missing(live: dict[str, A
     assert result["status"] == "NO DATA"
     assert "no recorded series slo:sli_error:ratio_rate{4s,10s,30s,1h}" in result["error"]
     assert "slotui export prometheus-rules" in result["error"]
+
+
+def test_the_detection_query_is_valid_promql_for_any_slo_name(live: dict[str, Any]) -> None:
+    """Names with spaces, quotes, backslashes and regex characters: Prometheus (RE2) accepts the
+    detection query and it still finds the exported SLO among them."""
+    from slotui.core.types import SLOSpec
+    from slotui.sources.prometheus_recorded import detection_query, parse_detection
+
+    prom: LivePrometheus = live["prom"]
+    names = [SLO, "a b", 'we"ird \\ name', "x.y*(z)|[w]{2}^$", "p95 #1 & ~ok", "ünïcode-名"]
+    specs = [SLOSpec(name=n, kind="ratio", target=0.9, direction="higher_is_better") for n in names]
+    poll_until(lambda: prom.query(f'slo:sli_error:ratio_rate1h{{sloth_slo="{SLO}"}}'), timeout=30, interval=0.2,
+               what="the recordings")
+    found = parse_detection(prom.query(detection_query(specs)))
+    assert found == {(SLO, "chat"): {"4s", "10s", "30s", "1h"}}
