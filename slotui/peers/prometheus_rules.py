@@ -58,7 +58,7 @@ SLOTH_SEVERITY = {"critical": "page", "warning": "ticket"}
 #: What ``sloth_service`` says when an SLO has no service.
 DEFAULT_SERVICE = "slotui"
 _BRACES = re.compile(r"\{\{|\}\}")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Labels the exporter owns: an SLO label of that name is not copied.
 _OWN_LABELS = frozenset(
     {"sloth_id", "sloth_service", "sloth_slo", "sloth_window", "sloth_severity", "alertname", "slo", "severity", "source"}
@@ -149,7 +149,7 @@ class _Exporter:
             key, value = str(key), str(value)
             if key in _OWN_LABELS or key == "service" or value == "":
                 continue
-            if not _LABEL_NAME.match(key) or key.startswith("__"):
+            if not _LABEL_NAME.fullmatch(key) or key.startswith("__"):
                 self.out.notes.append(
                     f"SLO {spec.name!r}: label {key!r} is not a valid Prometheus label name; left out"
                 )
@@ -179,7 +179,7 @@ class _Exporter:
 
     def alert_name(self, spec: SLOSpec) -> str:
         name = str(spec.labels.get("alertname") or spec.labels.get("rule") or ALERTNAMES[spec.kind])
-        return name if _LABEL_NAME.match(name) else ALERTNAMES[spec.kind]
+        return name if _LABEL_NAME.fullmatch(name) else ALERTNAMES[spec.kind]
 
     # ------------------------------------------------------------------ ratio
 

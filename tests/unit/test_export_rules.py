@@ -179,3 +179,12 @@ def test_alert_label_values_are_literal_too() -> None:
     rules = rules_of(threshold(name="p95 {{x}}", labels={"team": "{{a}}"}))
     assert rules[0]["labels"]["slo"] == 'p95 {{"{{"}}x{{"}}"}}'
     assert rules[0]["labels"]["team"] == '{{"{{"}}a{{"}}"}}'
+
+
+def test_a_label_name_with_a_trailing_newline_is_not_valid() -> None:
+    """``re.match('^...$')`` accepts ``"team\\n"`` (``$`` matches before a final newline)."""
+    export = prometheus_rules([ratio(labels={"service": "api", "team\n": "x", "alertname": "Chat\n"})], PROM)
+    labels = export.rules["groups"][0]["rules"][0]["labels"]
+    assert "team\n" not in labels
+    alert = next(r for r in export.rules["groups"][0]["rules"] if "alert" in r)
+    assert alert["alert"] == "SLOBurn"
