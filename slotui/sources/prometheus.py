@@ -385,6 +385,10 @@ class PrometheusSource:
                 payload = await self._api("api/v1/query", {"query": rec.detection_query(candidates), "time": _fmt_time(now)})
                 self._detected = rec.parse_detection(_data_of(payload).get("result"))
             except (QueryError, SourceError, MalformedResponse) as exc:
+                if not isinstance(exc, SourceError):
+                    # The server answered (e.g. it does not know `group`): do not ask again every tick.
+                    self._detected, self._detected_at = {}, now
+                    self._detected_for = {s.name for s in candidates}
                 if mode == "recorded":
                     for s in candidates:
                         out[s.name] = SLIData(error=f"cannot list the recorded series: {exc}")

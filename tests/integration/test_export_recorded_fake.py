@@ -163,3 +163,18 @@ async def test_threshold_slos_keep_their_query_and_no_recorded_sample_is_no_data
     assert got["availability"].error is None
     assert got["availability"].windows[5 * MINUTE] == (0.0, 0.0)
     assert got["availability"].windows[HOUR] == (0.995, 1.0)
+
+
+async def test_a_refused_detection_is_not_repeated_every_tick() -> None:
+    refused = (400, {"status": "error", "errorType": "bad_data", "error": "unknown function group"})
+    with FakePrometheus(prometheus(detection=refused)) as fake:
+        src = source(fake.url, "auto")
+        try:
+            for minute in range(4):
+                got = await src.fetch([spec()], NOW + minute * 60)
+                assert got["availability"].windows[HOUR] == (990.0, 1000.0)
+            await src.fetch([spec()], NOW + 301)  # five minutes later: asked again
+        finally:
+            await src.aclose()
+    detections = [r for r in fake.requests if r.params.get("query", "").startswith("group by")]
+    assert len(detections) == 2
