@@ -56,3 +56,20 @@ def test_ratio_pair_no_sample_is_no_data_and_ratios_are_clamped() -> None:
     assert ratio_pair(0.25) == (0.75, 1.0)
     assert ratio_pair(1.5) == (0.0, 1.0)
     assert ratio_pair(-0.1) == (1.0, 1.0)
+
+
+def test_a_wrong_rules_value_names_file_line_key_and_the_choices() -> None:
+    import pytest
+
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    text = (
+        "version: 1\nsources:\n  prom: {type: prometheus, url: 'http://x', rules: recordd}\n"
+        "slos:\n  - name: a\n    ratio: {good: 'sum(x)', total: 'sum(y)'}\n    objective: {target: 0.9}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_text(text, name="slos.yaml")
+    rendered = err.value.render()
+    assert "slos.yaml:3:" in rendered and "sources.prom.rules" in rendered
+    assert "'auto', 'recorded' or 'raw'" in rendered and "recordd" in rendered
