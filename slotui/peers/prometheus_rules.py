@@ -36,8 +36,10 @@ fires, equality meets it, as in slotui's status.
 
 Everything else (SLOs on other sources, threshold SLOs with no warning or
 critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
-what the rules cannot say (a calendar month, ``min_events`` above 1, burn-rate
-tiers of threshold SLOs) is listed in :attr:`RulesExport.notes`.
+what the rules cannot say (a calendar month, burn-rate tiers of threshold
+SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
+``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
+windows of each tier (slotui's low-traffic rule).
 """
 
 from __future__ import annotations
@@ -197,10 +199,6 @@ class _Exporter:
                 f"SLO {spec.name!r}: a calendar month has no PromQL window; the period ratio is over a rolling "
                 f"{prom_duration(period)}"
             )
-        if spec.min_events > 1:
-            self.out.notes.append(
-                f"SLO {spec.name!r}: min_events {spec.min_events} is not exported; the rules fire on any traffic"
-            )
         for w in windows:
             rules.append(
                 {
@@ -245,11 +243,19 @@ class _Exporter:
                 threshold = f"({number(tier.effective_factor(period))} * {number(budget)})"
                 short = SLI_ERROR.format(window=prom_duration(tier.short_window))
                 long = SLI_ERROR.format(window=prom_duration(tier.long_window))
+                traffic = ""
+                if spec.min_events > 1:
+                    # slotui's low-traffic rule: a window with fewer events than min_events never fires.
+                    traffic = "".join(
+                        f"    and on()\n    (({render(spec.total, w)}) >= {spec.min_events})\n"
+                        for w in (tier.short_window, tier.long_window)
+                    )
                 clauses.append(
                     "(\n"
                     f"    max({short}{sel} > {threshold}) without (sloth_window)\n"
                     "    and\n"
                     f"    max({long}{sel} > {threshold}) without (sloth_window)\n"
+                    f"{traffic}"
                     ")"
                 )
             sloth_severity = SLOTH_SEVERITY[severity]

@@ -131,11 +131,10 @@ def test_skipped_with_the_reason() -> None:
 
 def test_what_the_rules_cannot_say_is_noted() -> None:
     export = prometheus_rules(
-        [ratio(calendar_month=True, min_events=20, labels={"service": "api", "bad-name": "x", "__meta": "y"})], PROM
+        [ratio(calendar_month=True, labels={"service": "api", "bad-name": "x", "__meta": "y"})], PROM
     )
     text = "\n".join(export.notes)
     assert "calendar month" in text and "rolling 30d" in text
-    assert "min_events 20" in text
     assert "'bad-name'" in text and "'__meta'" in text
     labels = export.rules["groups"][0]["rules"][0]["labels"]
     assert "bad-name" not in labels and "__meta" not in labels
@@ -188,3 +187,12 @@ def test_a_label_name_with_a_trailing_newline_is_not_valid() -> None:
     assert "team\n" not in labels
     alert = next(r for r in export.rules["groups"][0]["rules"] if "alert" in r)
     assert alert["alert"] == "SLOBurn"
+
+
+def test_min_events_guards_both_windows_of_each_tier() -> None:
+    page = next(r for r in rules_of(ratio(min_events=20)) if "alert" in r)
+    assert page["expr"].count("and on()") == 4
+    assert "((sum(increase(req_total[5m]))) >= 20)" in page["expr"]
+    assert "((sum(increase(req_total[1h]))) >= 20)" in page["expr"]
+    default = next(r for r in rules_of(ratio()) if "alert" in r)
+    assert "on()" not in default["expr"]
