@@ -159,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("files", nargs="+", metavar="[openslo|sloth|pyrra] FILE", help="YAML files (several documents each)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the SLO file here (default: stdout)")
+
+    p = sub.add_parser("export", help="export the SLOs to other engines")
+    _common(p)
+    esub = p.add_subparsers(dest="export_command", metavar="FORMAT")
+    ep = esub.add_parser(
+        "prometheus-rules",
+        help="Prometheus recording and alerting rules (Sloth's names) for the SLOs on Prometheus sources",
+    )
+    _common(ep)
+    ep.add_argument("-o", "--output", metavar="FILE", help="write the rules here (default: stdout)")
     return parser
 
 
@@ -193,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.parse_args(["silence", "--help"])
     if command == "state" and not getattr(args, "state_command", None):
         parser.parse_args(["state", "--help"])
+    if command == "export" and not getattr(args, "export_command", None):
+        parser.parse_args(["export", "--help"])
     if command == "run" and not args.headless:
         command = "tui"
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):

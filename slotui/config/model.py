@@ -172,6 +172,12 @@ class PrometheusSourceConfig(HTTPSourceBase):
 
     type: Literal["prometheus"]
     step: Duration | None = Field(None, description="query_range step; the SLO slice when unset.")
+    rules: Literal["auto", "recorded", "raw"] = Field(
+        "auto",
+        description="Ratio SLOs: read the recorded slo:sli_error:ratio_rate<window> series of slotui export "
+        "prometheus-rules (or Sloth) instead of the raw queries: recorded, raw, or auto (recorded when every "
+        "window the SLO needs is recorded).",
+    )
 
 
 class LangSmithSourceConfig(SourceBase):

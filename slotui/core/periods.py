@@ -59,3 +59,14 @@ def anchored_bounds(now: float, anchor: float, length: float) -> tuple[float, fl
 def period_length(spec: SLOSpec, now: float) -> float:
     """Length P of the compliance period in seconds (the whole month for calendar months)."""
     return period_bounds(spec, now)[1]
+
+
+def ratio_windows(spec: SLOSpec) -> list[float]:
+    """Windows a ratio SLO is answered for: the SLO window, every tier window, and a rolling period."""
+    windows = {spec.window}
+    for tier in spec.tiers:
+        windows.add(tier.long_window)
+        windows.add(tier.short_window)
+    if spec.rolling:
+        windows.add(spec.period)
+    return sorted(w for w in windows if w > 0)

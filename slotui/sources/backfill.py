@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slotui.core.periods import ratio_windows
 from slotui.core.types import SLOSpec
 from slotui.sources.base import SourceError
 from slotui.sources.runtime import FETCH_DEADLINE
@@ -212,17 +213,6 @@ async def run_spans(
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     return errors
-
-
-def ratio_windows(spec: SLOSpec) -> list[float]:
-    """Windows a ratio SLO is answered for: the SLO window, every tier window, and a rolling period."""
-    windows = {spec.window}
-    for tier in spec.tiers:
-        windows.add(tier.long_window)
-        windows.add(tier.short_window)
-    if spec.rolling:
-        windows.add(spec.period)
-    return sorted(w for w in windows if w > 0)
 
 
 def _adjacent_runs(spans: Iterable[Span]) -> list[list[Span]]:

@@ -40,7 +40,6 @@ import asyncio
 import itertools
 import math
 import operator
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.core.periods import ratio_windows
+from slotui.sources.promql import WINDOW_PLACEHOLDER, prom_duration, render
 from slotui.sources.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 
     from slotui.config.model import PrometheusSourceConfig
 
-WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*window\s*\}\}")
 #: Points per query_range request (Prometheus refuses more than 11,000 per series).
 MAX_POINTS = 10_000
 #: Queries longer than this go in a POST form body instead of the URL.
@@ -69,27 +69,6 @@ class QueryError(Exception):
 
 
 # --------------------------------------------------------------------------- PromQL text
-
-
-def prom_duration(seconds: float) -> str:
-    """A Prometheus duration for ``seconds``: 300 -> ``5m``, 5400 -> ``1h30m``, 259200 -> ``3d``."""
-    if seconds <= 0:
-        raise ValueError("a PromQL window must be positive")
-    millis = round(seconds * 1000)
-    if millis % 1000:
-        return f"{millis}ms"
-    rest = millis // 1000
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            parts.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(parts)
-
-
-def render(query: str, window: float) -> str:
-    """``query`` with every ``{{window}}`` replaced by ``window`` as a Prometheus duration."""
-    return WINDOW_PLACEHOLDER.sub(prom_duration(window), query)
 
 
 def _fmt_time(t: float) -> str:
@@ -286,23 +265,18 @@ class _Plan:
     windows: dict[float, tuple[_Instant, _Instant]] = field(default_factory=dict)
     good: _Range | None = None
     total: _Range | None = None
+    # rules: recorded/auto -- error ratios read from recorded series (slotui.sources.prometheus_recorded)
+    recorded: dict[float, _Instant] = field(default_factory=dict)
+    recorded_range: _Range | None = None
 
     def needs(self) -> list[_Instant | _Range]:
-        keys: list[_Instant | _Range] = [k for k in (self.value, self.series, self.good, self.total) if k is not None]
+        keys: list[_Instant | _Range] = [
+            k for k in (self.value, self.series, self.good, self.total, self.recorded_range) if k is not None
+        ]
         for pair in self.windows.values():
             keys.extend(pair)
+        keys.extend(self.recorded.values())
         return keys
-
-
-def ratio_windows(spec: SLOSpec) -> list[float]:
-    """Windows a ratio SLO is answered for: the SLO window, every tier window, and the period."""
-    windows = {spec.window}
-    for tier in spec.tiers:
-        windows.add(tier.long_window)
-        windows.add(tier.short_window)
-    if spec.rolling:
-        windows.add(spec.period)
-    return sorted(w for w in windows if w > 0)
 
 
 class PrometheusSource:
@@ -330,6 +304,10 @@ class PrometheusSource:
         # Slices/buckets built from the cache, reused while it is unchanged.
         self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._reuse: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # rules: recorded/auto: what the last detection found, when, and for which SLOs
+        self._detected: dict[tuple[str, str], set[str]] = {}
+        self._detected_at: float | None = None
+        self._detected_for: set[str] = set()
 
     @property
     def requests_made(self) -> int:
@@ -350,15 +328,18 @@ class PrometheusSource:
         """
         out: dict[str, SLIData] = {}
         plans: list[_Plan] = []
+        recorded = await self._recorded_slos(slos, now, out)
         for spec in slos:
+            if spec.name in out:
+                continue
             try:
-                plans.append(self._plan(spec, now))
+                plans.append(self._plan(spec, now, recorded=spec.name in recorded))
             except QueryError as exc:
                 out[spec.name] = SLIData(error=str(exc))
         instants = {k for p in plans for k in p.needs() if isinstance(k, _Instant)}
         ranges: dict[_Range, tuple[float, float]] = {}
         for p in plans:
-            for key in (p.series, p.good, p.total):
+            for key in (p.series, p.good, p.total, p.recorded_range):
                 if key is None:
                     continue
                 lo, hi = ranges.get(key, (p.first, p.last))
@@ -381,14 +362,89 @@ class PrometheusSource:
         self._reuse = {}
         return out
 
-    def _plan(self, spec: SLOSpec, now: float) -> _Plan:
+    # ------------------------------------------------------------------ recorded series (rules: recorded|auto)
+
+    async def _recorded_slos(self, slos: Sequence[SLOSpec], now: float, out: dict[str, SLIData]) -> set[str]:
+        """Names of the ratio SLOs to answer from recorded series; with ``rules: recorded``, an SLO
+        whose series are missing gets an error in ``out``. Detection is one instant query, repeated
+        every ``DETECT_EVERY`` seconds; a failed detection means raw queries (``auto``)."""
+        from slotui.sources import prometheus_recorded as rec
+
+        mode = getattr(self.config, "rules", "raw")
+        if mode == "raw":
+            return set()
+        candidates = [s for s in slos if s.kind == "ratio" and s.min_events <= 1]
+        if mode == "recorded":
+            for s in slos:
+                if s.kind == "ratio" and s.min_events > 1:
+                    out[s.name] = SLIData(error=f"rules: recorded needs event counts for min_events {s.min_events}; "
+                                          "the recorded series are error ratios (use rules: raw)")
+        if not candidates:
+            return set()
+        stale = self._detected_at is None or not (0 <= now - self._detected_at < rec.DETECT_EVERY)
+        if stale or not {s.name for s in candidates} <= self._detected_for:
+            try:
+                payload = await self._api("api/v1/query", {"query": rec.detection_query(candidates), "time": _fmt_time(now)})
+                self._detected = rec.parse_detection(_data_of(payload).get("result"))
+            except (QueryError, SourceError, MalformedResponse) as exc:
+                if not isinstance(exc, SourceError):
+                    # The server answered (e.g. it does not know `group`): do not ask again every tick.
+                    self._detected, self._detected_at = {}, now
+                    self._detected_for = {s.name for s in candidates}
+                if mode == "recorded":
+                    for s in candidates:
+                        out[s.name] = SLIData(error=f"cannot list the recorded series: {exc}")
+                return set()
+            self._detected_at = now
+            self._detected_for = {s.name for s in candidates}
+        use = set()
+        for s in candidates:
+            missing = rec.missing_windows(s, self._detected)
+            if not missing:
+                use.add(s.name)
+            elif mode == "recorded":
+                out[s.name] = SLIData(
+                    error=f"no recorded series {rec.RECORD_PREFIX}{{{','.join(missing)}}}{rec.selector(s)}: load the "
+                    "rules of slotui export prometheus-rules, or set rules: raw on the source"
+                )
+        return use
+
+    def _plan_recorded(self, plan: _Plan, spec: SLOSpec, step: float, now: float) -> None:
+        from slotui.sources import prometheus_recorded as rec
+
+        for w in ratio_windows(spec):
+            plan.recorded[w] = _Instant(rec.record_query(spec, w), now)
+        if rec.is_recorded(spec, step, self._detected):
+            plan.recorded_range = _Range(rec.record_query(spec, step), step)
+        else:
+            plan.good = _Range(render(spec.good or "", step), step)
+            plan.total = _Range(render(spec.total or "", step), step)
+
+    def _assemble_recorded(self, plan: _Plan, results: Mapping[Any, Any], now: float) -> SLIData:
+        from slotui.sources import prometheus_recorded as rec
+
+        windows = {w: rec.ratio_pair(results[k]) for w, k in plan.recorded.items()}
+        if plan.recorded_range is not None:
+            series = self._cache[plan.recorded_range]
+            step, lo, hi = plan.step, plan.first, plan.last
+            buckets = tuple((t - step, *rec.ratio_pair(r)) for t, r in series.points.items() if lo <= t <= hi)
+        else:
+            buckets = self._buckets(plan)
+        return SLIData(buckets=buckets, windows=windows, fetched_at=now,
+                       note="recorded series: error ratios (event counts are shares)")
+
+    # ------------------------------------------------------------------ raw queries
+
+    def _plan(self, spec: SLOSpec, now: float, *, recorded: bool = False) -> _Plan:
         step = float(self.step or spec.slice)
         if step <= 0:
             raise QueryError("slice/step must be positive")
         last = math.floor(now / step + 1e-9) * step
         first = math.ceil((now - spec.period) / step - 1e-9) * step + step
         plan = _Plan(spec=spec, step=step, first=first, last=last)
-        if spec.kind == "ratio":
+        if spec.kind == "ratio" and recorded:
+            self._plan_recorded(plan, spec, step, now)
+        elif spec.kind == "ratio":
             if not spec.good or not spec.total:
                 raise QueryError("a ratio SLO on a prometheus source needs both ratio.good and ratio.total (PromQL)")
             for w in ratio_windows(spec):
@@ -406,6 +462,8 @@ class PrometheusSource:
         errors = [results[k] for k in plan.needs() if isinstance(results.get(k), Exception)]
         if errors:
             return SLIData(error=str(errors[0]))
+        if plan.recorded:
+            return self._assemble_recorded(plan, results, now)
         if plan.spec.kind == "ratio":
             assert plan.good is not None and plan.total is not None
             windows: dict[float, tuple[float, float]] = {}

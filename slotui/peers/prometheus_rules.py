@@ -1,0 +1,351 @@
+"""slotui SLOs as Prometheus rules (SPEC section 11, "Export"), in Sloth's naming scheme.
+
+Pure: resolved :class:`~slotui.core.types.SLOSpec` objects in, a rules
+document (``{"groups": [...]}``, what ``promtool check rules`` reads) out. No
+I/O, no clock.
+
+For every **ratio SLO** on a Prometheus source, one rule group holds, in
+evaluation order (one group, so the alerts read the recordings of the same
+evaluation and fire at the moments slotui's own evaluation does):
+
+- ``slo:sli_error:ratio_rate<w>`` for the SLO window, every window of its
+  burn-rate tiers and the period (the windows the raw path queries,
+  :func:`slotui.sources.prometheus.ratio_windows`); labels ``sloth_id``,
+  ``sloth_service``, ``sloth_slo``, ``sloth_window`` and the SLO's labels.
+  The error ratio is ``(total - good) / total`` with slotui's no-data rules:
+  no *good* series counts as 0 good, a total of 0 gives no sample, the ratio
+  is clamped to ``[0, 1]``. Unlike Sloth, the period ratio is computed from
+  the raw queries over the whole period (Sloth averages the 5m ratios), so it
+  is the ratio slotui's budget uses.
+- Sloth's meta recordings: ``slo:objective:ratio``, ``slo:error_budget:ratio``,
+  ``slo:time_period:days``, ``slo:current_burn_rate:ratio`` (shortest window),
+  ``slo:period_burn_rate:ratio``, ``slo:period_error_budget_remaining:ratio``,
+  ``sloth_slo_info``.
+- one multi-window multi-burn-rate alert per severity (the OR of that
+  severity's tiers, as Sloth writes them): a tier holds when both windows'
+  error ratios are strictly above ``F x B``. Labels ``slo``, ``service``,
+  ``severity`` (``critical`` for page tiers, ``warning`` for ticket tiers, as
+  slotui's own alerts), ``source``, ``sloth_severity`` (``page``/``ticket``)
+  and the SLO's labels; annotations ``summary``, ``title``, ``description``
+  and ``runbook_url``. The alert name is slotui's (``SLOBurn``, or the SLO's
+  ``alertname`` label), so Alertmanager routes and silences match either way.
+
+**Threshold SLOs** on PromQL become alerting rules at their ``warning`` and
+``critical`` thresholds (``SLOThreshold``): strictly worse than the threshold
+fires, equality meets it, as in slotui's status.
+
+Everything else (SLOs on other sources, threshold SLOs with no warning or
+critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
+what the rules cannot say (a calendar month, burn-rate tiers of threshold
+SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
+``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
+windows of each tier (slotui's low-traffic rule).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.core.types import DAY, SLOSpec
+from slotui.sources.promql import prom_duration, ratio_windows, render
+
+#: Record name of the error ratio over window ``w`` (Sloth's).
+SLI_ERROR = "slo:sli_error:ratio_rate{window}"
+ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
+#: slotui tier severity -> Sloth severity label.
+SLOTH_SEVERITY = {"critical": "page", "warning": "ticket"}
+#: What ``sloth_service`` says when an SLO has no service.
+DEFAULT_SERVICE = "slotui"
+_BRACES = re.compile(r"\{\{|\}\}")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+#: Labels the exporter owns: an SLO label of that name is not copied.
+_OWN_LABELS = frozenset(
+    {"sloth_id", "sloth_service", "sloth_slo", "sloth_window", "sloth_severity", "alertname", "slo", "severity", "source"}
+)
+
+
+@dataclass
+class RulesExport:
+    """The rules document and what was left out.
+
+    ``skipped`` holds ``(slo name, reason)`` of SLOs with no rules; ``notes``
+    what an exported SLO's rules do not express.
+    """
+
+    rules: dict[str, Any] = field(default_factory=lambda: {"groups": []})
+    exported: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def number(value: float) -> str:
+    """A PromQL number literal: the shortest text that reads back as ``value`` (``5000``, ``0.001``)."""
+    f = float(value)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def percent(share: float) -> str:
+    """``0.9999`` -> ``99.99``, in decimal (``0.57 * 100`` is 56.99999999999999 in binary)."""
+    from decimal import Decimal
+
+    text = format((Decimal(repr(float(share))) * 100).normalize(), "f")
+    return text
+
+
+def sloth_id(spec: SLOSpec) -> str:
+    """``<service>-<slo>`` as Sloth builds it."""
+    return f"{service_of(spec) or DEFAULT_SERVICE}-{spec.name}"
+
+
+def service_of(spec: SLOSpec) -> str:
+    return str(spec.labels.get("service") or spec.params.get("service") or "")
+
+
+def sloth_labels(spec: SLOSpec) -> dict[str, str]:
+    """The label set that names an SLO's recordings (Sloth's)."""
+    return {
+        "sloth_id": sloth_id(spec),
+        "sloth_service": service_of(spec) or DEFAULT_SERVICE,
+        "sloth_slo": spec.name,
+    }
+
+
+def selector(labels: Mapping[str, str]) -> str:
+    """``{a="x", b="y"}`` with PromQL string escaping."""
+    inner = ", ".join(f"{k}={_quote(v)}" for k, v in labels.items())
+    return "{" + inner + "}"
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def template_literal(text: str) -> str:
+    """``text`` as literal text in an alert template: ``{{`` and ``}}`` are printed, not interpreted."""
+    return _BRACES.sub(lambda m: '{{"' + m.group() + '"}}', text)
+
+
+def error_ratio_expr(good: str, total: str) -> str:
+    """``(total - good) / total`` in PromQL with slotui's no-data rules (see the module docstring)."""
+    return (
+        "clamp(\n"
+        f"  (({total}) - (({good}) or on() vector(0)))\n"
+        "  /\n"
+        f"  (({total}) > 0),\n"
+        "  0, 1)"
+    )
+
+
+class _Exporter:
+    def __init__(self, source_types: Mapping[str, str], version: str) -> None:
+        self.source_types = source_types
+        self.version = version
+        self.out = RulesExport()
+
+    def user_labels(self, spec: SLOSpec) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for key, value in spec.labels.items():
+            key, value = str(key), str(value)
+            if key in _OWN_LABELS or key == "service" or value == "":
+                continue
+            if not _LABEL_NAME.fullmatch(key) or key.startswith("__"):
+                self.out.notes.append(
+                    f"SLO {spec.name!r}: label {key!r} is not a valid Prometheus label name; left out"
+                )
+                continue
+            labels[key] = value
+        return labels
+
+    def alert_labels(self, spec: SLOSpec, severity: str) -> dict[str, str]:
+        labels = self.user_labels(spec)
+        labels["slo"] = spec.name
+        service = service_of(spec)
+        if service:
+            labels["service"] = service
+        labels["severity"] = severity
+        labels["source"] = spec.source
+        # Prometheus expands an alerting rule's labels as templates: keep the values literal.
+        return {k: template_literal(v) for k, v in labels.items()}
+
+    def annotations(self, spec: SLOSpec, summary: str, title: str) -> dict[str, str]:
+        """Annotations; ``summary`` and ``title`` are templates, the SLO's own text is kept literal."""
+        notes = {"summary": summary, "title": title}
+        if spec.description:
+            notes["description"] = template_literal(spec.description)
+        if spec.runbook:
+            notes["runbook_url"] = template_literal(spec.runbook)
+        return notes
+
+    def alert_name(self, spec: SLOSpec) -> str:
+        name = str(spec.labels.get("alertname") or spec.labels.get("rule") or ALERTNAMES[spec.kind])
+        return name if _LABEL_NAME.fullmatch(name) else ALERTNAMES[spec.kind]
+
+    # ------------------------------------------------------------------ ratio
+
+    def ratio(self, spec: SLOSpec) -> dict[str, Any]:
+        assert spec.good and spec.total
+        ident = sloth_labels(spec)
+        sel = selector(ident)
+        base = {**self.user_labels(spec), **ident}
+        rules: list[dict[str, Any]] = []
+        windows = ratio_windows(spec)
+        period = spec.period
+        if spec.calendar_month:
+            windows = sorted(set(windows) | {period})
+            self.out.notes.append(
+                f"SLO {spec.name!r}: a calendar month has no PromQL window; the period ratio is over a rolling "
+                f"{prom_duration(period)}"
+            )
+        for w in windows:
+            rules.append(
+                {
+                    "record": SLI_ERROR.format(window=prom_duration(w)),
+                    "expr": error_ratio_expr(render(spec.good, w), render(spec.total, w)),
+                    "labels": {**base, "sloth_window": prom_duration(w)},
+                }
+            )
+        budget = spec.budget
+        shortest = SLI_ERROR.format(window=prom_duration(windows[0]))
+        period_record = SLI_ERROR.format(window=prom_duration(period))
+        on = " / on(sloth_id, sloth_slo, sloth_service) group_left\n"
+        meta: list[tuple[str, str]] = [
+            ("slo:objective:ratio", f"vector({number(spec.target)})"),
+            ("slo:error_budget:ratio", f"vector({number(budget)})"),
+            ("slo:time_period:days", f"vector({number(period / DAY)})"),
+            ("slo:current_burn_rate:ratio", f"{shortest}{sel}\n{on}slo:error_budget:ratio{sel}"),
+            ("slo:period_burn_rate:ratio", f"{period_record}{sel}\n{on}slo:error_budget:ratio{sel}"),
+            ("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{sel}"),
+        ]
+        for record, expr in meta:
+            rules.append({"record": record, "expr": expr, "labels": dict(base)})
+        rules.append(
+            {
+                "record": "sloth_slo_info",
+                "expr": "vector(1)",
+                "labels": {
+                    **base,
+                    "sloth_mode": "slotui-export",
+                    "sloth_objective": percent(spec.target),
+                    "sloth_spec": "slotui/v1",
+                    "sloth_version": self.version,
+                },
+            }
+        )
+        for severity in ("critical", "warning"):
+            tiers = [t for t in spec.tiers if t.severity == severity]
+            if not tiers:
+                continue
+            clauses = []
+            for tier in tiers:
+                threshold = f"({number(tier.effective_factor(period))} * {number(budget)})"
+                short = SLI_ERROR.format(window=prom_duration(tier.short_window))
+                long = SLI_ERROR.format(window=prom_duration(tier.long_window))
+                traffic = ""
+                if spec.min_events > 1:
+                    # slotui's low-traffic rule: a window with fewer events than min_events never fires.
+                    traffic = "".join(
+                        f"    and on()\n    (({render(spec.total, w)}) >= {spec.min_events})\n"
+                        for w in (tier.short_window, tier.long_window)
+                    )
+                clauses.append(
+                    "(\n"
+                    f"    max({short}{sel} > {threshold}) without (sloth_window)\n"
+                    "    and\n"
+                    f"    max({long}{sel} > {threshold}) without (sloth_window)\n"
+                    f"{traffic}"
+                    ")"
+                )
+            sloth_severity = SLOTH_SEVERITY[severity]
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": "\nor\n".join(clauses)}
+            if spec.for_ > 0:
+                rule["for"] = prom_duration(spec.for_)
+            rule["labels"] = {**self.alert_labels(spec, severity), "sloth_severity": sloth_severity}
+            rule["annotations"] = self.annotations(
+                spec,
+                f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})",
+                f"({sloth_severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn "
+                "rate is too fast.",
+            )
+            rules.append(rule)
+        return {"name": f"slotui-slo-{ident['sloth_id']}", "rules": rules}
+
+    # ------------------------------------------------------------------ threshold
+
+    def threshold(self, spec: SLOSpec) -> dict[str, Any] | None:
+        assert spec.query
+        levels = [(sev, value) for sev, value in (("critical", spec.critical), ("warning", spec.warning)) if value is not None]
+        if not levels:
+            self.out.skipped.append((spec.name, "a threshold SLO with no warning or critical threshold: nothing to alert on"))
+            return None
+        worse = "<" if spec.direction == "higher_is_better" else ">"
+        query = render(spec.query, spec.window)
+        rules: list[dict[str, Any]] = []
+        for severity, value in levels:
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": f"({query}) {worse} {number(value)}"}
+            if spec.for_ > 0:
+                rule["for"] = prom_duration(spec.for_)
+            rule["labels"] = self.alert_labels(spec, severity)
+            rule["annotations"] = self.annotations(
+                spec,
+                f"SLO {template_literal(spec.name)}: {{{{ $value }}}} is worse than the {severity} threshold "
+                f"{number(value)}" + (f" {template_literal(spec.unit)}" if spec.unit else ""),
+                f"({severity}) SLO {template_literal(spec.name)} is {severity}.",
+            )
+            rules.append(rule)
+        if spec.tiers:
+            self.out.notes.append(
+                f"SLO {spec.name!r}: burn-rate tiers of a threshold SLO (shares of bad slices) are not exported; "
+                "only its warning and critical thresholds are"
+            )
+        return {"name": f"slotui-slo-{sloth_id(spec)}", "rules": rules}
+
+    # ------------------------------------------------------------------ all
+
+    def run(self, specs: Sequence[SLOSpec]) -> RulesExport:
+        for spec in specs:
+            stype = self.source_types.get(spec.source)
+            if stype != "prometheus":
+                self.out.skipped.append(
+                    (spec.name, f"source {spec.source!r} is {stype or 'not a configured source'}, not prometheus")
+                )
+                continue
+            if spec.kind == "ratio":
+                if not (spec.good and spec.total):
+                    self.out.skipped.append((spec.name, "a ratio SLO needs both ratio.good and ratio.total PromQL"))
+                    continue
+                group: dict[str, Any] | None = self.ratio(spec)
+            elif not spec.query:
+                self.out.skipped.append((spec.name, "a threshold SLO without query: (PromQL)"))
+                continue
+            else:
+                group = self.threshold(spec)
+            if group is not None:
+                self.out.rules["groups"].append(group)
+                self.out.exported.append(spec.name)
+        return self.out
+
+
+def prometheus_rules(
+    specs: Sequence[SLOSpec], source_types: Mapping[str, str], *, version: str = "dev"
+) -> RulesExport:
+    """The Prometheus rules of ``specs``; ``source_types`` maps a source name to its type."""
+    return _Exporter(source_types, version).run(specs)
+
+
+def dump_rules(rules: Mapping[str, Any], header: str = "") -> str:
+    """The rules document as YAML, multi-line expressions as literal blocks."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _str)
+    text = yaml.dump(dict(rules), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=200)
+    return header + text

@@ -1,0 +1,124 @@
+"""Reading the recorded SLO series (``slotui export prometheus-rules``, Sloth) instead of raw PromQL.
+
+A Prometheus source with ``rules: recorded`` (or ``auto``, the default, when
+the series exist) answers a ratio SLO from
+``slo:sli_error:ratio_rate<w>{sloth_slo="<name>"[, sloth_service="<service>"]}``:
+one instant query per window (the SLO window, every tier window, the period)
+and, for the period's history, one range query of the window equal to the
+step when it is recorded. The rules run where the data is (Prometheus, Thanos
+or Mimir rulers); slotui reads a few small series.
+
+The recorded series are error *ratios*, not event counts: each window is
+answered as ``(good, total) = (1 - ratio, 1)``, so the SLI value, burn rates,
+status and budget (consumed = ratio / B) are the raw path's; the event counts
+shown are shares (total 1). An SLO with ``min_events`` above 1 needs counts,
+so it stays on the raw queries. A window with no recorded sample (no traffic)
+is no data, as on the raw path.
+
+Pure text and parsing here; the queries are sent by
+:class:`slotui.sources.prometheus.PrometheusSource`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from slotui.core.types import SLOSpec
+from slotui.core.periods import ratio_windows
+from slotui.sources.promql import prom_duration
+
+RECORD_PREFIX = "slo:sli_error:ratio_rate"
+#: Re-detect which SLOs have recorded series after this long (seconds of evaluation time).
+DETECT_EVERY = 300.0
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def service_of(spec: SLOSpec) -> str:
+    return str(spec.labels.get("service") or spec.params.get("service") or "")
+
+
+def selector(spec: SLOSpec) -> str:
+    """The label matchers naming ``spec``'s recorded series."""
+    parts = [f"sloth_slo={_quote(spec.name)}"]
+    service = service_of(spec)
+    if service:
+        parts.append(f"sloth_service={_quote(service)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def record_query(spec: SLOSpec, window: float) -> str:
+    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec)}"
+
+
+#: Characters with a meaning in an RE2 regular expression (Prometheus' regex engine).
+_RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern matching exactly it (only the characters with a meaning are escaped)."""
+    return _RE2_SPECIAL.sub(r"\\\1", text)
+
+
+def detection_query(specs: Iterable[SLOSpec]) -> str:
+    """One instant query listing which error-ratio windows are recorded for ``specs``."""
+    names = sorted({s.name for s in specs})
+    pattern = "|".join(re2_literal(n) for n in names)
+    return (
+        f"group by (__name__, sloth_slo, sloth_service) "
+        f"({{__name__=~{_quote(re2_literal(RECORD_PREFIX) + '.+')}, sloth_slo=~{_quote(pattern)}}})"
+    )
+
+
+def parse_detection(payload_result: Any) -> dict[tuple[str, str], set[str]]:
+    """``{(sloth_slo, sloth_service): {window suffix, ...}}`` from a detection answer's ``data.result``."""
+    found: dict[tuple[str, str], set[str]] = {}
+    if not isinstance(payload_result, list):
+        return found
+    for item in payload_result:
+        metric = item.get("metric") if isinstance(item, dict) else None
+        if not isinstance(metric, dict):
+            continue
+        name = str(metric.get("__name__", ""))
+        if not name.startswith(RECORD_PREFIX):
+            continue
+        key = (str(metric.get("sloth_slo", "")), str(metric.get("sloth_service", "")))
+        found.setdefault(key, set()).add(name[len(RECORD_PREFIX):])
+    return found
+
+
+def needed_windows(spec: SLOSpec) -> list[float]:
+    return ratio_windows(spec)
+
+
+def recorded_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]]) -> set[str]:
+    """Window suffixes recorded for ``spec`` (its name, and its service when it has one)."""
+    service = service_of(spec)
+    have: set[str] = set()
+    for (slo, svc), windows in found.items():
+        if slo == spec.name and (not service or svc == service):
+            have |= windows
+    return have
+
+
+def missing_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]]) -> list[str]:
+    """The window suffixes ``spec`` needs that are not recorded (all of them when none is)."""
+    have = recorded_windows(spec, found)
+    return [prom_duration(w) for w in needed_windows(spec) if prom_duration(w) not in have]
+
+
+def is_recorded(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]]) -> bool:
+    return prom_duration(window) in recorded_windows(spec, found)
+
+
+def ratio_pair(error_ratio: float | None) -> tuple[float, float]:
+    """``(good, total)`` of a window answered by its recorded error ratio: ``(1 - r, 1)``; no sample: ``(0, 0)``."""
+    if error_ratio is None or not math.isfinite(error_ratio):
+        return (0.0, 0.0)
+    r = min(max(error_ratio, 0.0), 1.0)
+    return (1.0 - r, 1.0)

@@ -1,0 +1,150 @@
+"""``slotui export prometheus-rules`` output checked by the real ``promtool``.
+
+- ``promtool check rules`` accepts the export of every SLO file here that has
+  SLOs on a Prometheus source;
+- ``promtool test rules`` runs ``tests/data/rules/*.test.yaml`` (each burn-rate
+  tier at its boundary, threshold alerts at their thresholds) against the
+  export of ``tests/data/rules/slos.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.prometheus_server import require_binary
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+RULES_DATA = REPO / "tests" / "data" / "rules"
+SLOTUI = [sys.executable, "-m", "slotui"]
+
+
+#: spec_full.yaml reads its channels' secrets from the environment.
+SECRETS = {
+    name: "x" * 12
+    for name in ("LANGSMITH_API_KEY", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SMTP_USER", "SMTP_PASSWORD")
+}
+
+
+def export(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SLOTUI, "export", "prometheus-rules", "-c", str(config), "-o", str(out)],
+        capture_output=True, text=True, timeout=60, cwd=REPO, env={**os.environ, **SECRETS},
+    )
+
+
+PROM_CONFIGS = [
+    RULES_DATA / "slos.yaml",
+    REPO / "tests" / "data" / "configs" / "good" / "spec_full.yaml",
+    REPO / "tests" / "data" / "sloth" / "slotui" / "getting-started.slos.yaml",
+    REPO / "tests" / "data" / "sloth" / "slotui" / "in-base.slos.yaml",
+]
+
+
+@pytest.mark.parametrize("config", PROM_CONFIGS, ids=lambda p: p.name)
+def test_promtool_check_rules_accepts_the_export(config: Path, tmp_path: Path) -> None:
+    promtool = require_binary("promtool")
+    out = tmp_path / "rules.yaml"
+    done = export(config, out)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS" in checked.stdout
+
+
+@pytest.mark.parametrize("unit", sorted(RULES_DATA.glob("*.test.yaml")), ids=lambda p: p.name)
+def test_promtool_unit_tests_of_the_exported_rules(unit: Path, tmp_path: Path) -> None:
+    promtool = require_binary("promtool")
+    done = export(RULES_DATA / "slos.yaml", tmp_path / "rules.yaml")
+    assert done.returncode == 0, done.stderr
+    shutil.copy(unit, tmp_path / unit.name)
+    tested = subprocess.run(
+        [promtool, "test", "rules", unit.name], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
+
+
+def test_slos_on_other_sources_are_listed_as_skipped(tmp_path: Path) -> None:
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        "version: 1\n"
+        "sources:\n"
+        "  prom: {type: prometheus, url: 'http://127.0.0.1:9'}\n"
+        "  logs: {type: file, path: requests.jsonl}\n"
+        "slos:\n"
+        "  - name: availability\n"
+        "    source: prom\n"
+        "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
+        "    objective: {target: 0.99}\n"
+        "  - name: success_rate\n"
+        "    source: logs\n"
+        "    ratio: {good: 'error.type == null'}\n"
+        "    objective: {target: 0.995}\n"
+        "  - name: helpfulness\n"
+        "    source: logs\n"
+        "    sli: {field: evaluations.helpfulness, agg: mean}\n"
+        "    objective: {target: 0.85, warning: 0.8}\n"
+    )
+    out = tmp_path / "rules.yaml"
+    done = export(config, out)
+    assert done.returncode == 0, done.stderr
+    assert "skipped SLO 'success_rate': source 'logs' is file, not prometheus" in done.stderr
+    assert "skipped SLO 'helpfulness': source 'logs' is file, not prometheus" in done.stderr
+    assert "Traceback" not in done.stderr
+    text = out.read_text()
+    assert 'sloth_slo: availability' in text and "success_rate" not in text
+
+
+def test_nothing_to_export_exits_3_with_the_reason(tmp_path: Path) -> None:
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        "version: 1\nsources:\n  logs: {type: file, path: r.jsonl}\n"
+        "slos:\n  - name: success_rate\n    ratio: {good: 'error.type == null'}\n    objective: {target: 0.995}\n"
+    )
+    done = export(config, tmp_path / "rules.yaml")
+    assert done.returncode == 3
+    assert "skipped SLO 'success_rate'" in done.stderr and "could be exported" in done.stderr
+    assert not (tmp_path / "rules.yaml").exists()
+
+
+def test_a_broken_config_exits_3_naming_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "slos.yaml"
+    config.write_text("version: 1\nsources:\n  prom: {type: prometheus, url: 'http://x'}\nslos:\n  - name: a\n    objectiv: {}\n")
+    done = export(config, tmp_path / "rules.yaml")
+    assert done.returncode == 3
+    assert f"{config}:6:" in done.stderr and "objectiv" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) -> None:
+    promtool = require_binary("promtool")
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        "version: 1\n"
+        "sources:\n  prom: {type: prometheus, url: 'http://127.0.0.1:9'}\n"
+        "slos:\n"
+        "  - name: 'we\"ird \\\\ slo: {x}'\n"
+        "    service: \"svc \\\"q\\\"\"\n"
+        "    labels: {team: \"a'b\", bad-name: x}\n"
+        "    runbook: 'https://runbooks.example/a?b=1&c=\"2\"'\n"
+        "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
+        "    objective: {target: 0.9999}\n"
+        "  - name: \"p95 {{x}}\"\n"
+        "    query: 'max(max_over_time(p95[{{window}}]))'\n"
+        "    objective: {target: 1, warning: 2, critical: 3}\n"
+    )
+    out = tmp_path / "rules.yaml"
+    done = export(config, out)
+    assert done.returncode == 0, done.stderr
+    assert "'bad-name' is not a valid Prometheus label name" in done.stderr
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()

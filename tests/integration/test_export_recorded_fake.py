@@ -1,0 +1,180 @@
+"""``rules: recorded|auto|raw`` of the Prometheus source against a loopback server with Prometheus' answer shapes.
+
+The live test (test_export_live.py) proves the recorded path gives the raw
+path's numbers on a real Prometheus; these cover what a real server cannot
+easily be made to do: which queries are sent, partial recordings, a failing
+detection, a server that does not know ``group by``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slotui.config.model import PrometheusSourceConfig
+from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
+from slotui.sources.prometheus import PrometheusSource
+from tests.integration.prometheus_server import FakePrometheus, Request, matrix, vector
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_780_315_200.0
+GOOD = 'sum(increase(req_total{code="ok"}[{{window}}]))'
+TOTAL = "sum(increase(req_total[{{window}}]))"
+ALL = ("5m", "30m", "1h", "6h", "3d", "7d")  # default tiers + window 1h + period 7d
+RATIOS = {"5m": "0.02", "30m": "0.01", "1h": "0.005", "6h": "0.001", "3d": "0.0005", "7d": "0.0002"}
+
+
+def spec(**kw: object) -> SLOSpec:
+    base: dict[str, object] = dict(
+        name="availability", kind="ratio", target=0.99, direction="higher_is_better", source="prom",
+        good=GOOD, total=TOTAL, window=HOUR, period=7 * DAY, slice=5 * MINUTE, labels={"service": "api"},
+    )
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def source(url: str, rules: str) -> PrometheusSource:
+    cfg = PrometheusSourceConfig.model_validate({"type": "prometheus", "url": url, "timeout": 10, "rules": rules})
+    return PrometheusSource("prom", cfg, base_dir=Path("."))
+
+
+def prometheus(recorded: tuple[str, ...] = ALL, *, detection: object = None):
+    """A route answering detection, recorded series, and raw queries (good 990 / total 1000)."""
+
+    def route(r: Request):
+        q = r.params.get("query", "")
+        if q.startswith("group by (__name__"):
+            if detection is not None:
+                return detection
+            assert 'sloth_slo=~"availability"' in q
+            return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+                {"metric": {"__name__": f"slo:sli_error:ratio_rate{w}", "sloth_slo": "availability",
+                            "sloth_service": "api"}, "value": [NOW, "1"]} for w in recorded]}}
+        if q.startswith("slo:sli_error:ratio_rate"):
+            w = q[len("slo:sli_error:ratio_rate"):q.index("{")]
+            assert q.endswith('{sloth_slo="availability", sloth_service="api"}'), q
+            if r.path.endswith("query_range"):
+                start, end = float(r.params["start"]), float(r.params["end"])
+                n = int((end - start) // 300) + 1
+                return 200, matrix([(start + i * 300, "0.1") for i in range(n)])
+            return 200, vector(RATIOS[w])
+        if r.path.endswith("query_range"):
+            start, end = float(r.params["start"]), float(r.params["end"])
+            n = int((end - start) // 300) + 1
+            value = "990" if "ok" in q else "1000"
+            return 200, matrix([(start + i * 300, value) for i in range(n)])
+        return 200, vector("990" if "ok" in q else "1000")
+
+    return route
+
+
+async def fetch(url: str, rules: str, *specs: SLOSpec):
+    src = source(url, rules)
+    try:
+        return await src.fetch(list(specs) or [spec()], NOW), src.requests_made
+    finally:
+        await src.aclose()
+
+
+async def test_recorded_reads_one_instant_per_window_and_one_range() -> None:
+    with FakePrometheus(prometheus()) as fake:
+        got, n = await fetch(fake.url, "recorded")
+    data = got["availability"]
+    assert data.error is None
+    assert n == 1 + len(ALL) + 1  # detection, the windows, the 5m history
+    assert data.windows[5 * MINUTE] == (0.98, 1.0) and data.windows[7 * DAY] == (0.9998, 1.0)
+    assert len(data.buckets) == 7 * 24 * 12 and data.buckets[0][1:] == (0.9, 1.0)
+    assert data.note == "recorded series: error ratios (event counts are shares)"
+    queries = [r.params["query"] for r in fake.requests]
+    assert not any("req_total" in q for q in queries)
+
+
+async def test_raw_never_looks_for_recordings() -> None:
+    with FakePrometheus(prometheus()) as fake:
+        got, n = await fetch(fake.url, "raw")
+    assert got["availability"].windows[HOUR] == (990.0, 1000.0)
+    assert n == len(ALL) * 2 + 2
+    assert not any(r.params["query"].startswith(("group", "slo:")) for r in fake.requests)
+
+
+async def test_auto_uses_the_recordings_when_every_window_is_there() -> None:
+    with FakePrometheus(prometheus()) as fake:
+        got, _ = await fetch(fake.url, "auto")
+    assert got["availability"].windows[HOUR] == (0.995, 1.0)
+
+
+async def test_auto_falls_back_to_raw_when_a_window_is_missing() -> None:
+    with FakePrometheus(prometheus(recorded=("5m", "30m", "1h", "6h", "3d"))) as fake:  # no 7d
+        got, _ = await fetch(fake.url, "auto")
+    assert got["availability"].windows[HOUR] == (990.0, 1000.0)
+    assert got["availability"].note is None
+
+
+async def test_recorded_names_the_missing_windows() -> None:
+    with FakePrometheus(prometheus(recorded=("5m", "1h"))) as fake:
+        got, _ = await fetch(fake.url, "recorded")
+    error = got["availability"].error
+    assert error is not None
+    assert 'no recorded series slo:sli_error:ratio_rate{30m,6h,3d,7d}{sloth_slo="availability", sloth_service="api"}' in error
+
+
+@pytest.mark.parametrize("answer", [
+    (400, {"status": "error", "errorType": "bad_data", "error": "parse error: unknown aggregation group"}),
+    (200, {"status": "error", "errorType": "execution", "error": "boom"}),
+])
+async def test_a_failing_detection_means_raw_in_auto_and_an_error_in_recorded(answer: tuple) -> None:
+    with FakePrometheus(prometheus(detection=answer)) as fake:
+        auto, _ = await fetch(fake.url, "auto")
+        recorded, _ = await fetch(fake.url, "recorded")
+    assert auto["availability"].error is None and auto["availability"].windows[HOUR] == (990.0, 1000.0)
+    assert recorded["availability"].error is not None
+    assert recorded["availability"].error.startswith("cannot list the recorded series:")
+
+
+async def test_min_events_above_one_needs_counts() -> None:
+    counted = spec(min_events=20)
+    with FakePrometheus(prometheus()) as fake:
+        auto, _ = await fetch(fake.url, "auto", counted)
+        recorded, _ = await fetch(fake.url, "recorded", counted)
+    assert auto["availability"].windows[HOUR] == (990.0, 1000.0)
+    assert "min_events 20" in (recorded["availability"].error or "")
+
+
+async def test_threshold_slos_keep_their_query_and_no_recorded_sample_is_no_data() -> None:
+    p95 = SLOSpec(name="p95", kind="threshold", target=2.0, direction="lower_is_better", source="prom",
+                  query="max(p95_s)", window=HOUR, period=DAY, slice=5 * MINUTE)
+
+    def route(r: Request):
+        q = r.params.get("query", "")
+        recorded_5m = q == "slo:sli_error:ratio_rate5m" + '{sloth_slo="availability", sloth_service="api"}'
+        if recorded_5m and not r.path.endswith("query_range"):
+            return 200, vector()  # no traffic in the last 5m: no sample
+        if q.startswith("max(p95_s)"):
+            if r.path.endswith("query_range"):
+                return 200, matrix([])
+            return 200, vector("1.5")
+        return prometheus()(r)
+
+    with FakePrometheus(route) as fake:
+        got, _ = await fetch(fake.url, "recorded", spec(), p95)
+    assert got["p95"].value == 1.5 and got["p95"].error is None
+    assert got["availability"].error is None
+    assert got["availability"].windows[5 * MINUTE] == (0.0, 0.0)
+    assert got["availability"].windows[HOUR] == (0.995, 1.0)
+
+
+async def test_a_refused_detection_is_not_repeated_every_tick() -> None:
+    refused = (400, {"status": "error", "errorType": "bad_data", "error": "unknown function group"})
+    with FakePrometheus(prometheus(detection=refused)) as fake:
+        src = source(fake.url, "auto")
+        try:
+            for minute in range(4):
+                got = await src.fetch([spec()], NOW + minute * 60)
+                assert got["availability"].windows[HOUR] == (990.0, 1000.0)
+            await src.fetch([spec()], NOW + 301)  # five minutes later: asked again
+        finally:
+            await src.aclose()
+    detections = [r for r in fake.requests if r.params.get("query", "").startswith("group by")]
+    assert len(detections) == 2

@@ -1,0 +1,75 @@
+"""slotui.sources.prometheus_recorded: the text and parsing of the recorded-series path (pure)."""
+
+from __future__ import annotations
+
+import math
+
+from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
+from slotui.sources.prometheus_recorded import (
+    detection_query, missing_windows, parse_detection, ratio_pair, re2_literal, record_query, selector,
+)
+
+
+def spec(**kw: object) -> SLOSpec:
+    base: dict[str, object] = dict(name="availability", kind="ratio", target=0.99, direction="higher_is_better",
+                                   window=HOUR, period=30 * DAY, labels={"service": "api"})
+    base.update(kw)
+    return SLOSpec(**base)  # type: ignore[arg-type]
+
+
+def test_selector_and_record_query_name_the_slo_and_its_service() -> None:
+    assert selector(spec()) == '{sloth_slo="availability", sloth_service="api"}'
+    assert selector(spec(labels={})) == '{sloth_slo="availability"}'
+    assert record_query(spec(), 5 * MINUTE) == 'slo:sli_error:ratio_rate5m{sloth_slo="availability", sloth_service="api"}'
+    assert selector(spec(name='a"b\\c', labels={})) == '{sloth_slo="a\\"b\\\\c"}'
+
+
+def test_detection_query_matches_the_names_literally() -> None:
+    q = detection_query([spec(name="b.x"), spec(name="a|z"), spec(name="b.x")])
+    assert q == ('group by (__name__, sloth_slo, sloth_service) '
+                 '({__name__=~"slo:sli_error:ratio_rate.+", sloth_slo=~"a\\\\|z|b\\\\.x"})')
+    assert re2_literal("p(95)*[x]{2}^$+?") == "p\\(95\\)\\*\\[x\\]\\{2\\}\\^\\$\\+\\?"
+
+
+def test_parse_detection_keeps_only_error_ratio_records_and_survives_garbage() -> None:
+    result = [
+        {"metric": {"__name__": "slo:sli_error:ratio_rate5m", "sloth_slo": "a", "sloth_service": "api"}},
+        {"metric": {"__name__": "slo:sli_error:ratio_rate1h", "sloth_slo": "a", "sloth_service": "api"}},
+        {"metric": {"__name__": "slo:sli_error:ratio_rate1h", "sloth_slo": "a", "sloth_service": "other"}},
+        {"metric": {"__name__": "slo:objective:ratio", "sloth_slo": "a"}},
+        {"metric": "garbage"}, "garbage", {},
+    ]
+    assert parse_detection(result) == {("a", "api"): {"5m", "1h"}, ("a", "other"): {"1h"}}
+    assert parse_detection(None) == {} and parse_detection({"x": 1}) == {}
+
+
+def test_missing_windows_per_service() -> None:
+    found = {("availability", "api"): {"5m", "30m", "1h", "6h", "3d"}, ("availability", "web"): {"30d"}}
+    assert missing_windows(spec(), found) == ["30d"]  # the web service's 30d is not this SLO's
+    assert missing_windows(spec(labels={}), found) == []  # no service: any service's series
+    assert missing_windows(spec(name="other"), found) == ["5m", "30m", "1h", "6h", "3d", "30d"]
+
+
+def test_ratio_pair_no_sample_is_no_data_and_ratios_are_clamped() -> None:
+    assert ratio_pair(None) == (0.0, 0.0)
+    assert ratio_pair(math.nan) == (0.0, 0.0)
+    assert ratio_pair(0.25) == (0.75, 1.0)
+    assert ratio_pair(1.5) == (0.0, 1.0)
+    assert ratio_pair(-0.1) == (1.0, 1.0)
+
+
+def test_a_wrong_rules_value_names_file_line_key_and_the_choices() -> None:
+    import pytest
+
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    text = (
+        "version: 1\nsources:\n  prom: {type: prometheus, url: 'http://x', rules: recordd}\n"
+        "slos:\n  - name: a\n    ratio: {good: 'sum(x)', total: 'sum(y)'}\n    objective: {target: 0.9}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_text(text, name="slos.yaml")
+    rendered = err.value.render()
+    assert "slos.yaml:3:" in rendered and "sources.prom.rules" in rendered
+    assert "'auto', 'recorded' or 'raw'" in rendered and "recordd" in rendered
