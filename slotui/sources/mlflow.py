@@ -23,8 +23,9 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
   ``max``), ``traces:total_tokens:avg`` (also input/output tokens, ``sum``),
   ``traces:trace_count``;
 - ``query: assessment:NAME`` (or ``assessment:NAME:p50``): the mean of the
-  numeric assessment (judge score, feedback) NAME, from the ``ASSESSMENTS``
-  view filtered by ``assessment.name = "NAME"``;
+  numeric assessment (judge score, feedback; booleans count 1/0) NAME, from the
+  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"``;
+  ``assessment:NAME:count`` counts them (``assessment_count``);
 - ratio ``good: success``: ``good`` = traces with ``trace.status = "OK"``,
   ``total`` = OK + ERROR traces (two ``COUNT`` queries; traces still in
   progress are not counted);
@@ -32,14 +33,19 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
   ``trace.tag.env = "prod"``).
 
 Windows, slices and the backfill follow :mod:`slotui.sources.backfill`; the
-period is asked as one time series per measure (``time_interval_seconds`` =
-the span, buckets read from the ``time_bucket`` dimension). A server without
+period is asked as time series (``time_interval_seconds`` = the span, buckets
+read from the ``time_bucket`` dimension). Counts and sums are asked per slice
+over the whole period (one slice length everywhere). The server answers at
+most ``max_results`` buckets, oldest first, and never a ``next_page_token``
+(MLflow 3.17), so a series is asked in chunks of fewer buckets than that and a
+full page is split again (a one-bucket full page is an error on the SLO). Its
+``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``. A server without
 ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
 here (latency from ``execution_time_ms``, linear-interpolation percentiles,
 counts by ``status``); that is remembered. Assessments need MLflow 3.
 
-*Assumption* (the MLflow 3.x trace metrics API is young and its docs are thin):
+Checked against a real MLflow 3.17 server (tests/integration/test_mlflow_real_server.py):
 the request is ``{experiment_ids, view_type, metric_name, aggregations:
 [{aggregation_type, percentile_value}], filters, time_interval_seconds,
 start_time_ms, end_time_ms, max_results, page_token}`` and each data point is
