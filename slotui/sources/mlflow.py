@@ -65,6 +65,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -85,6 +86,9 @@ if TYPE_CHECKING:
 #: Runs per runs/search page, and pages at most per fetch.
 RUN_PAGE = 200
 MAX_RUN_PAGES = 5
+#: Points per metrics/get-history page (the server pages with next_page_token), and pages at most.
+HISTORY_PAGE = 25000
+MAX_HISTORY_PAGES = 40
 #: Traces per page of the 2.0 traces search (the fallback).
 TRACE_PAGE = 500
 #: ``max_results`` of a ``traces/metrics`` request. The server answers at most this many data
@@ -151,10 +155,13 @@ class MLflowSource(RangeSource):
         defaults: Any = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
         metrics_page: int = METRICS_PAGE,
+        history_page: int = HISTORY_PAGE,
     ) -> None:
         self.name = name
         #: ``max_results`` of each ``traces/metrics`` request (at least 2; see :data:`METRICS_PAGE`).
         self.metrics_page = max(2, int(metrics_page))
+        #: ``max_results`` of each ``metrics/get-history`` page.
+        self.history_page = max(1, int(history_page))
         self.config = config
         self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
@@ -254,16 +261,24 @@ class MLflowSource(RangeSource):
                 for spec, _ in members:
                     out[spec.name] = SLIData(error=str(runs))
                 continue
+            runs, more = runs
             for spec, key in members:
                 try:
                     points = await self._points(runs, key, now)
                 except (QueryError, SourceError) as exc:
                     out[spec.name] = SLIData(error=str(exc))
                     continue
-                out[spec.name] = _eval_answer(spec, points, now)
+                answer = _eval_answer(spec, points, now)
+                if more:
+                    # Newest first: the value is right, the oldest slices of the period are missing.
+                    cut = f"only the newest {len(runs):,} runs of the period were read"
+                    answer = replace(answer, note=f"{answer.note}; {cut}" if answer.note else cut)
+                out[spec.name] = answer
         return out
 
-    async def _search_runs(self, run_filter: str | None, since: float, now: float) -> list[dict[str, Any]]:
+    async def _search_runs(self, run_filter: str | None, since: float,
+                           now: float) -> tuple[list[dict[str, Any]], bool]:
+        """The runs started in ``[since, now)``, newest first, and whether more were left unread."""
         clauses = [f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"]
         if run_filter:
             clauses.append(run_filter)
@@ -289,7 +304,7 @@ class MLflowSource(RangeSource):
             token = payload.get("next_page_token")
             if not token:
                 break
-        return runs
+        return runs, bool(token)
 
     async def _points(self, runs: list[dict[str, Any]], key: str, now: float) -> list[tuple[float, float | None]]:
         """``(time, value)`` of ``key``: each run's latest value, and the newest run's history."""
@@ -318,19 +333,31 @@ class MLflowSource(RangeSource):
         cached = self._histories.get((run_id, key))
         if cached is not None:
             return cached
-        payload = await self._mlflow("GET", "api/2.0/mlflow/metrics/get-history",
-                                     params={"run_id": run_id, "metric_key": key, "max_results": 25000})
-        metrics = payload.get("metrics") if isinstance(payload, dict) else None
-        if metrics is None:
-            metrics = []
-        if not isinstance(metrics, list):
-            raise MalformedResponse("malformed answer from metrics/get-history: metrics is not a list")
         history = []
-        for m in metrics:
-            if isinstance(m, dict):
-                t = _epoch(m.get("timestamp"))
-                if t is not None:
-                    history.append((t, _metric_value(m.get("value"), key)))
+        token = None
+        # The server pages a long history (oldest first) with next_page_token: read every page,
+        # or the newest points, the ones that matter, would be the ones missing.
+        for _ in range(MAX_HISTORY_PAGES):
+            params: dict[str, Any] = {"run_id": run_id, "metric_key": key, "max_results": self.history_page}
+            if token:
+                params["page_token"] = token
+            payload = await self._mlflow("GET", "api/2.0/mlflow/metrics/get-history", params=params)
+            metrics = payload.get("metrics") if isinstance(payload, dict) else None
+            if metrics is None:
+                metrics = []
+            if not isinstance(metrics, list):
+                raise MalformedResponse("malformed answer from metrics/get-history: metrics is not a list")
+            for m in metrics:
+                if isinstance(m, dict):
+                    t = _epoch(m.get("timestamp"))
+                    if t is not None:
+                        history.append((t, _metric_value(m.get("value"), key)))
+            token = payload.get("next_page_token") if isinstance(payload, dict) else None
+            if not token:
+                break
+        else:
+            raise QueryError(f"metric {key!r} of run {run_id} has more than "
+                             f"{MAX_HISTORY_PAGES * self.history_page:,} points: too long a history to read")
         if status in _FINISHED:
             self._histories[(run_id, key)] = history
         return history
