@@ -89,8 +89,9 @@ MAX_RUN_PAGES = 5
 #: Points per metrics/get-history page (the server pages with next_page_token), and pages at most.
 HISTORY_PAGE = 25000
 MAX_HISTORY_PAGES = 40
-#: Traces per page of the 2.0 traces search (the fallback).
+#: Traces per page of the 2.0 traces search (the fallback), and pages at most per range.
 TRACE_PAGE = 500
+MAX_TRACE_PAGES = 200
 #: ``max_results`` of a ``traces/metrics`` request. The server answers at most this many data
 #: points, oldest bucket first, and (MLflow 3.17) never a ``next_page_token``: a time series is
 #: asked in chunks of fewer buckets than this, and a full page is split again.
@@ -591,7 +592,7 @@ class MLflowSource(RangeSource):
     async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
         traces: list[dict[str, Any]] = []
         token = None
-        for _ in range(200):
+        for _ in range(MAX_TRACE_PAGES):
             params: dict[str, Any] = {
                 "experiment_ids": self._experiment_id,
                 "filter": f"timestamp_ms >= {_ms(start)} AND timestamp_ms < {_ms(end)}",
@@ -610,6 +611,10 @@ class MLflowSource(RangeSource):
             token = payload.get("next_page_token")
             if not token:
                 break
+        else:
+            # Newest first: what is left unread is the oldest part of the range; never aggregate a part.
+            raise QueryError(f"more than {MAX_TRACE_PAGES * TRACE_PAGE:,} traces in the range: too many to "
+                             "aggregate from the trace search (MLflow 3's traces/metrics answers this)")
         return traces
 
     # ------------------------------------------------------------------ HTTP
