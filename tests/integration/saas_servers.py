@@ -758,6 +758,8 @@ class MLflowAPI(FakeServer):
                     out["AVG"] = sum(values) / len(values)
                 elif kind == "SUM":
                     out["SUM"] = sum(values)
+                elif kind in ("MIN", "MAX"):
+                    out[kind] = min(values) if kind == "MIN" else max(values)
             dims = {"time_bucket": iso(key)} if key is not None else {}
             points.append({"metric_name": metric, "dimensions": dims, "values": out})
         # As MLflow 3.17: at most max_results points, oldest bucket first, and never a next_page_token.
