@@ -39,8 +39,8 @@ over the whole period (one slice length everywhere). The server answers at
 most ``max_results`` buckets, oldest first, and never a ``next_page_token``
 (MLflow 3.17), so a series is asked in chunks of fewer buckets than that and a
 full page is split again (a one-bucket full page is an error on the SLO). Its
-``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``. A server without
-``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
+``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``.
+A server without ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
 here (latency from ``execution_time_ms``, linear-interpolation percentiles,
 counts by ``status``); that is remembered. Assessments need MLflow 3.
@@ -65,8 +65,8 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import replace
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
