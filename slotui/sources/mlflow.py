@@ -23,8 +23,9 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
   ``max``), ``traces:total_tokens:avg`` (also input/output tokens, ``sum``),
   ``traces:trace_count``;
 - ``query: assessment:NAME`` (or ``assessment:NAME:p50``): the mean of the
-  numeric assessment (judge score, feedback) NAME, from the ``ASSESSMENTS``
-  view filtered by ``assessment.name = "NAME"``;
+  numeric assessment (judge score, feedback; booleans count 1/0) NAME, from the
+  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"``;
+  ``assessment:NAME:count`` counts them (``assessment_count``);
 - ratio ``good: success``: ``good`` = traces with ``trace.status = "OK"``,
   ``total`` = OK + ERROR traces (two ``COUNT`` queries; traces still in
   progress are not counted);
@@ -32,14 +33,19 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
   ``trace.tag.env = "prod"``).
 
 Windows, slices and the backfill follow :mod:`slotui.sources.backfill`; the
-period is asked as one time series per measure (``time_interval_seconds`` =
-the span, buckets read from the ``time_bucket`` dimension). A server without
-``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
+period is asked as time series (``time_interval_seconds`` = the span, buckets
+read from the ``time_bucket`` dimension). Counts and sums are asked per slice
+over the whole period (one slice length everywhere). The server answers at
+most ``max_results`` buckets, oldest first, and never a ``next_page_token``
+(MLflow 3.17), so a series is asked in chunks of fewer buckets than that and a
+full page is split again (a one-bucket full page is an error on the SLO). Its
+``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``.
+A server without ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
 here (latency from ``execution_time_ms``, linear-interpolation percentiles,
 counts by ``status``); that is remembered. Assessments need MLflow 3.
 
-*Assumption* (the MLflow 3.x trace metrics API is young and its docs are thin):
+Checked against a real MLflow 3.17 server (tests/integration/test_mlflow_real_server.py):
 the request is ``{experiment_ids, view_type, metric_name, aggregations:
 [{aggregation_type, percentile_value}], filters, time_interval_seconds,
 start_time_ms, end_time_ms, max_results, page_token}`` and each data point is
@@ -60,6 +66,7 @@ import asyncio
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +87,12 @@ if TYPE_CHECKING:
 #: Runs per runs/search page, and pages at most per fetch.
 RUN_PAGE = 200
 MAX_RUN_PAGES = 5
-#: Traces per page of the 2.0 traces search (the fallback).
+#: Points per metrics/get-history page (the server pages with next_page_token), and pages at most.
+HISTORY_PAGE = 25000
+MAX_HISTORY_PAGES = 40
+#: Traces per page of the 2.0 traces search (the fallback), and pages at most per range.
 TRACE_PAGE = 500
+MAX_TRACE_PAGES = 200
 #: ``max_results`` of a ``traces/metrics`` request. The server answers at most this many data
 #: points, oldest bucket first, and (MLflow 3.17) never a ``next_page_token``: a time series is
 #: asked in chunks of fewer buckets than this, and a full page is split again.
@@ -141,10 +152,13 @@ class MLflowSource(RangeSource):
         defaults: Any = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
         metrics_page: int = METRICS_PAGE,
+        history_page: int = HISTORY_PAGE,
     ) -> None:
         self.name = name
         #: ``max_results`` of each ``traces/metrics`` request (at least 2; see :data:`METRICS_PAGE`).
         self.metrics_page = max(2, int(metrics_page))
+        #: ``max_results`` of each ``metrics/get-history`` page.
+        self.history_page = max(1, int(history_page))
         self.config = config
         self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
@@ -244,16 +258,24 @@ class MLflowSource(RangeSource):
                 for spec, _ in members:
                     out[spec.name] = SLIData(error=str(runs))
                 continue
+            runs, more = runs
             for spec, key in members:
                 try:
                     points = await self._points(runs, key, now)
                 except (QueryError, SourceError) as exc:
                     out[spec.name] = SLIData(error=str(exc))
                     continue
-                out[spec.name] = _eval_answer(spec, points, now)
+                answer = _eval_answer(spec, points, now)
+                if more:
+                    # Newest first: the value is right, the oldest slices of the period are missing.
+                    cut = f"only the newest {len(runs):,} runs of the period were read"
+                    answer = replace(answer, note=f"{answer.note}; {cut}" if answer.note else cut)
+                out[spec.name] = answer
         return out
 
-    async def _search_runs(self, run_filter: str | None, since: float, now: float) -> list[dict[str, Any]]:
+    async def _search_runs(self, run_filter: str | None, since: float,
+                           now: float) -> tuple[list[dict[str, Any]], bool]:
+        """The runs started in ``[since, now)``, newest first, and whether more were left unread."""
         clauses = [f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"]
         if run_filter:
             clauses.append(run_filter)
@@ -279,7 +301,7 @@ class MLflowSource(RangeSource):
             token = payload.get("next_page_token")
             if not token:
                 break
-        return runs
+        return runs, bool(token)
 
     async def _points(self, runs: list[dict[str, Any]], key: str, now: float) -> list[tuple[float, float | None]]:
         """``(time, value)`` of ``key``: each run's latest value, and the newest run's history."""
@@ -308,19 +330,31 @@ class MLflowSource(RangeSource):
         cached = self._histories.get((run_id, key))
         if cached is not None:
             return cached
-        payload = await self._mlflow("GET", "api/2.0/mlflow/metrics/get-history",
-                                     params={"run_id": run_id, "metric_key": key, "max_results": 25000})
-        metrics = payload.get("metrics") if isinstance(payload, dict) else None
-        if metrics is None:
-            metrics = []
-        if not isinstance(metrics, list):
-            raise MalformedResponse("malformed answer from metrics/get-history: metrics is not a list")
         history = []
-        for m in metrics:
-            if isinstance(m, dict):
-                t = _epoch(m.get("timestamp"))
-                if t is not None:
-                    history.append((t, _metric_value(m.get("value"), key)))
+        token = None
+        # The server pages a long history (oldest first) with next_page_token: read every page,
+        # or the newest points, the ones that matter, would be the ones missing.
+        for _ in range(MAX_HISTORY_PAGES):
+            params: dict[str, Any] = {"run_id": run_id, "metric_key": key, "max_results": self.history_page}
+            if token:
+                params["page_token"] = token
+            payload = await self._mlflow("GET", "api/2.0/mlflow/metrics/get-history", params=params)
+            metrics = payload.get("metrics") if isinstance(payload, dict) else None
+            if metrics is None:
+                metrics = []
+            if not isinstance(metrics, list):
+                raise MalformedResponse("malformed answer from metrics/get-history: metrics is not a list")
+            for m in metrics:
+                if isinstance(m, dict):
+                    t = _epoch(m.get("timestamp"))
+                    if t is not None:
+                        history.append((t, _metric_value(m.get("value"), key)))
+            token = payload.get("next_page_token") if isinstance(payload, dict) else None
+            if not token:
+                break
+        else:
+            raise QueryError(f"metric {key!r} of run {run_id} has more than "
+                             f"{MAX_HISTORY_PAGES * self.history_page:,} points: too long a history to read")
         if status in _FINISHED:
             self._histories[(run_id, key)] = history
         return history
@@ -554,7 +588,7 @@ class MLflowSource(RangeSource):
     async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
         traces: list[dict[str, Any]] = []
         token = None
-        for _ in range(200):
+        for _ in range(MAX_TRACE_PAGES):
             params: dict[str, Any] = {
                 "experiment_ids": self._experiment_id,
                 "filter": f"timestamp_ms >= {_ms(start)} AND timestamp_ms < {_ms(end)}",
@@ -573,6 +607,10 @@ class MLflowSource(RangeSource):
             token = payload.get("next_page_token")
             if not token:
                 break
+        else:
+            # Newest first: what is left unread is the oldest part of the range; never aggregate a part.
+            raise QueryError(f"more than {MAX_TRACE_PAGES * TRACE_PAGE:,} traces in the range: too many to "
+                             "aggregate from the trace search (MLflow 3's traces/metrics answers this)")
         return traces
 
     # ------------------------------------------------------------------ HTTP

@@ -662,9 +662,16 @@ class MLflowAPI(FakeServer):
             run = next((r for r in self.runs if r.run_id == req.query.get("run_id")), None)
             if run is None:
                 return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST", f"Run '{req.query.get('run_id')}' not found")
-            history = run.metrics.get(req.query.get("metric_key", ""), [])
-            return 200, {"metrics": [{"key": req.query["metric_key"], "value": v, "timestamp": int(round(t * 1000)),
-                                      "step": step} for t, v, step in sorted(history, key=lambda h: h[0])]}
+            history = sorted(run.metrics.get(req.query.get("metric_key", ""), []), key=lambda h: h[0])
+            # As MLflow 3.17: oldest first, max_results per page, next_page_token while more are left.
+            offset = int(req.query.get("page_token") or 0)
+            size = int(req.query.get("max_results") or len(history) or 1)
+            answer: dict[str, Any] = {"metrics": [
+                {"key": req.query["metric_key"], "value": v, "timestamp": int(round(t * 1000)), "step": step}
+                for t, v, step in history[offset:offset + size]]}
+            if offset + size < len(history):
+                answer["next_page_token"] = str(offset + size)
+            return 200, answer
         if req.method == "POST" and p == "/api/3.0/mlflow/traces/metrics":
             if not self.trace_metrics:
                 return _mlflow_error(404, "ENDPOINT_NOT_FOUND",
@@ -751,6 +758,8 @@ class MLflowAPI(FakeServer):
                     out["AVG"] = sum(values) / len(values)
                 elif kind == "SUM":
                     out["SUM"] = sum(values)
+                elif kind in ("MIN", "MAX"):
+                    out[kind] = min(values) if kind == "MIN" else max(values)
             dims = {"time_bucket": iso(key)} if key is not None else {}
             points.append({"metric_name": metric, "dimensions": dims, "values": out})
         # As MLflow 3.17: at most max_results points, oldest bucket first, and never a next_page_token.

@@ -169,6 +169,9 @@ def test_mlflow_real_evaluation_metrics_of_the_latest_runs(logged: Logged) -> No
     assert got["broken"].value is None and "NaN" in (got["broken"].note or "")
     assert evaluate_slo(spec("broken", **week), got["broken"], T0).status is Status.NO_DATA
     assert evaluate_slo(spec("accuracy", **week), got["accuracy"], T0).status is not Status.OK  # 0.87 < 0.9
+    # run D's history in pages of 2 (the server pages get-history oldest first): nothing is lost
+    paged = fetch(source(logged.url, "slotui-real-evals", history_page=2), [spec("accuracy", query="accuracy", **week)])
+    assert paged["accuracy"].slices == got["accuracy"].slices and paged["accuracy"].value == 0.87
 
 
 def test_mlflow_real_trace_latency_tokens_counts_and_assessments(logged: Logged) -> None:

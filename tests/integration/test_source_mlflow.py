@@ -360,3 +360,46 @@ async def test_unsupported_aggregations_are_named_and_assessment_counts_use_asse
     assert got["judged"].value == float(sum("correctness" in t.assessments for t in window))
     bodies = [r.json for r in fake.requests if r.path == "/api/3.0/mlflow/traces/metrics"]
     assert all(b["metric_name"] == "assessment_count" for b in bodies if b["view_type"] == "ASSESSMENTS")
+
+
+async def test_long_histories_are_paged_and_a_cut_run_search_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import slotui.sources.mlflow as mlflow_source
+
+    monkeypatch.setattr(mlflow_source, "RUN_PAGE", 2)  # 13 runs, at most 5 pages of 2: the oldest 3 are unread
+    with MLflowAPI(RUNS, TRACES) as fake:
+        src = MLflowSource("mlflow", MLflowSourceConfig.model_validate(
+            {"type": "mlflow", "url": fake.url, "experiment": "support-bot-evals", "token": TOKEN, "timeout": 5}),
+            base_dir=Path("."), history_page=4)
+        try:
+            got = await src.fetch([spec("accuracy", query="metric:accuracy")], NOW)
+        finally:
+            await src.aclose()
+    live = [r for r in RUNS if r.status == "RUNNING"][0]
+    slices = dict(got["accuracy"].slices)
+    # the monitoring run's 11 points come in pages of 4 (oldest first): every one is read, the newest too
+    assert all(slices[t // 300 * 300] == v for t, v, _ in live.metrics["accuracy"])
+    assert got["accuracy"].value == pytest.approx(0.8)
+    pages = [r.query for r in fake.requests if r.path.endswith("get-history")]
+    assert [p.get("page_token") for p in pages] == [None, "4", "8"]
+    assert got["accuracy"].note == "only the newest 10 runs of the period were read"
+    assert len(slices) == 9 + 11  # 9 evaluation runs' latest points + the live run's 11 points
+
+
+async def test_mlflow_2_trace_search_cut_short_is_an_error_not_a_partial_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import slotui.sources.mlflow as mlflow_source
+
+    monkeypatch.setattr(mlflow_source, "TRACE_PAGE", 10)
+    monkeypatch.setattr(mlflow_source, "MAX_TRACE_PAGES", 3)  # 30 traces at most per range
+    window = traces_in(NOW - HOUR, NOW)
+    assert len(window) > 30
+    slos = [spec("p95_ms", query="traces:latency:p95", target=2000, direction="lower_is_better", window=HOUR,
+                 period=HOUR)]
+    with MLflowAPI(RUNS, TRACES, trace_metrics=False) as fake:
+        src = source(fake.url, experiment=None, experiment_id="42")
+        try:
+            got = await src.fetch(slos, NOW)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value is None
+    assert got["p95_ms"].error == ("more than 30 traces in the range: too many to aggregate from the trace search "
+                                   "(MLflow 3's traces/metrics answers this)")
