@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+from slotui.core.exit_code import UNKNOWN
 
 
 def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "run" and not args.headless:
         command = "tui"
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):
-        return EXIT_UNKNOWN
+        return UNKNOWN
     module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")
     try:
         return int(module.run(args) or 0)

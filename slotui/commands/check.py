@@ -11,7 +11,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from slotui.cli import EXIT_UNKNOWN
+from slotui.core.exit_code import UNKNOWN
+
 
 
 class _NoStoreError(Exception):
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     if loaded is None:
-        return EXIT_UNKNOWN
+        return UNKNOWN
     # A one-shot command: the modules and the config loaded so far live until
     # exit, so keep the cycle collector from re-scanning them (pydantic's
     # schemas are ~100k objects: each full collection cost ~12 ms).
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         now = parse_time(args.at) if args.at else utc_now()
     except ValueError as exc:
         print(f"slotui check: --at: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
 
     if args.results:
         from slotui.results import check, load_results_file
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             results = load_results_file(Path(args.results))
         except (OSError, ValueError) as exc:
             print(f"slotui check: --results {args.results}: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return UNKNOWN
         report = check(results, loaded.specs, now=now)
     else:
         if args.state or args.notify:
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             report = _run_returning(_evaluate(loaded, now, args))
         except StoreError as exc:
             print(f"slotui check: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return UNKNOWN
 
     text = _render(report, args.format, args.fail_on, args.no_data == "ok")
     if args.output:

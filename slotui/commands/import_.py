@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slotui.cli import EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
+from slotui.core.exit_code import FAILED, OK, UNKNOWN
+
 
 FORMATS = ("openslo", "sloth", "pyrra")
 
@@ -242,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         forced, words = words[0], words[1:]
     if not words:
         print("slotui import: give one or more files (slotui import [openslo|sloth|pyrra] FILE...)", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     report = import_files(words, forced)
     for s in report.skipped:
         print(f"skipped: {s}", file=sys.stderr)
@@ -250,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {n}", file=sys.stderr)
     if not report.imported:
         print("slotui import: nothing could be imported", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     text = render(report.config, report.notes, words)
     out = getattr(args, "output", None)
     if out and out != "-":
@@ -258,4 +259,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {report.imported} SLO{'s' if report.imported != 1 else ''} to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return EXIT_WARNING if report.skipped else EXIT_OK
+    return FAILED if report.skipped else OK

@@ -19,7 +19,8 @@ import signal
 import sys
 from pathlib import Path
 
-from slotui.cli import EXIT_UNKNOWN
+from slotui.core.exit_code import UNKNOWN
+
 
 
 def _log(message: str) -> None:
@@ -316,10 +317,10 @@ def run(args: argparse.Namespace) -> int:
         parse_listen(args.listen)
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     except ValueError as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     from slotui import gc_policy
 
     gc_policy.apply()
@@ -327,10 +328,10 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_main(args, loaded, config_path))
     except StateLocked as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     except StoreError as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     except OSError as exc:
         print(f"slotui run: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN

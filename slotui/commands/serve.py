@@ -21,9 +21,9 @@ import ipaddress
 import shlex
 import sys
 
-from slotui.cli import EXIT_UNKNOWN
+from slotui.core.exit_code import UNKNOWN, USAGE
 
-EXIT_USAGE = 2
+
 
 
 def is_loopback(host: str) -> bool:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             "--allow-actions to let them mute, snooze, acknowledge and send test alerts.",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return USAGE
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
     from slotui.config.locations import resolve_config_path
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         load_config(resolve_config_path(getattr(args, "config", None)))
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
 
     from textual_serve.server import Server
 

@@ -34,6 +34,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from slotui.core.exit_code import FAILED, OK
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from slotui.bad_rows import UnreadableRow
     from slotui.store import Store
 
-EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def _err(message: str) -> None:
@@ -109,38 +110,38 @@ def _add(args: argparse.Namespace) -> int:
         matchers = parse_matchers(args.matchers)
     except ValueError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     if args.duration and args.end:
         _err("give either -d/--duration or --end, not both")
-        return EXIT_ERROR
+        return FAILED
     try:
         starts_at = parse_time(args.start) if args.start else now
     except ValueError as exc:
         _err(f"--start: {exc}")
-        return EXIT_ERROR
+        return FAILED
     ends_at: float | None = None
     if args.duration:
         try:
             duration = float(parse_duration(args.duration))  # type: ignore[arg-type]
         except ValueError as exc:
             _err(f"-d/--duration: {exc}")
-            return EXIT_ERROR
+            return FAILED
         if duration <= 0:
             _err("-d/--duration must be longer than 0s, e.g. 1h")
-            return EXIT_ERROR
+            return FAILED
         ends_at = starts_at + duration
     elif args.end:
         try:
             ends_at = parse_time(args.end)
         except ValueError as exc:
             _err(f"--end: {exc}")
-            return EXIT_ERROR
+            return FAILED
     if ends_at is not None and ends_at <= now:
         _err("this silence would end in the past")
-        return EXIT_ERROR
+        return FAILED
     if ends_at is not None and ends_at <= starts_at:
         _err("--end must be after --start")
-        return EXIT_ERROR
+        return FAILED
     try:
         silence = Silence(
             id=new_silence_id(),
@@ -153,12 +154,12 @@ def _add(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     try:
         store = _open_store(args)
     except StoreError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     try:
         store.add_silence(silence, now=now)
         if args.quiet:
@@ -170,10 +171,10 @@ def _add(args: argparse.Namespace) -> int:
         mirror_silence(args, store, silence, "add", now)
     except StoreError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     finally:
         store.close()
-    return EXIT_OK
+    return OK
 
 
 # ---------------------------------------------------------------------- list
@@ -242,17 +243,17 @@ def _list(args: argparse.Namespace) -> int:
         wanted = parse_matchers(args.matchers) if args.matchers else ()
     except ValueError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     try:
         store = _open_store(args)
     except StoreError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     try:
         silences, unreadable = store.scan_silences(now, expired=args.expired)
     except StoreError as exc:
         _err(str(exc))
-        return EXIT_ERROR
+        return FAILED
     finally:
         store.close()
     if wanted:
@@ -269,7 +270,7 @@ def _list(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_silence_table(silences, now, unreadable, expired=args.expired))
-    return EXIT_OK
+    return OK
 
 
 # ---------------------------------------------------------------------- expire
@@ -285,8 +286,8 @@ def _expire(args: argparse.Namespace) -> int:
         store = _open_store(args)
     except StoreError as exc:
         _err(str(exc))
-        return EXIT_ERROR
-    status = EXIT_OK
+        return FAILED
+    status = OK
     try:
         for key in args.ids:
             try:
@@ -297,7 +298,7 @@ def _expire(args: argparse.Namespace) -> int:
                 ended = store.expire_silence(before.id, now)
             except StoreError as exc:
                 _err(str(exc))
-                status = EXIT_ERROR
+                status = FAILED
                 continue
             print(ended.id)
             if isinstance(ended, UnreadableRow):
@@ -319,4 +320,4 @@ def run(args: argparse.Namespace) -> int:
     if command == "expire":
         return _expire(args)
     _err("expected add, list or expire")
-    return EXIT_ERROR
+    return FAILED

@@ -26,7 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FOUND = 0, 1
+from slotui.core.exit_code import FAILED, OK
+
 
 ADVICE = {
     "silences": "end it: slotui silence expire {id}",
@@ -43,12 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "state_command", None) != "check":
         print("slotui state: expected check", file=sys.stderr)
-        return EXIT_FOUND
+        return FAILED
     try:
         store = Store.open(Path(args.state) if getattr(args, "state", None) else None)
     except StoreError as exc:
         print(f"slotui state: {exc}", file=sys.stderr)
-        return EXIT_FOUND
+        return FAILED
     import logging
 
     logging.getLogger("slotui.store").setLevel(logging.ERROR)  # the rows are the output here, not warnings
@@ -64,4 +65,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(align_columns(("TABLE", "ID", "PROBLEM", "WHAT HAPPENS"), rows)) + "\n")
     else:
         print("every row of the state file reads")
-    return EXIT_FOUND if found else EXIT_OK
+    return FAILED if found else OK

@@ -17,7 +17,8 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
-from slotui.cli import EXIT_UNKNOWN
+from slotui.core.exit_code import UNKNOWN
+
 
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
@@ -50,7 +51,7 @@ async def _send(loaded: LoadedConfig, store: Store, args: argparse.Namespace) ->
             targets = alerting.test_targets(slo=args.slo, channel=args.channel, severity=args.severity)
         except UnknownTarget as exc:
             print(f"slotui test-alert: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return UNKNOWN
         if not targets:
             what = f"SLO {args.slo!r} at severity {args.severity}" if args.slo else "this config"
             print(f"slotui test-alert: no route sends {what} to any channel", file=sys.stderr)
@@ -88,24 +89,24 @@ def run(args: argparse.Namespace) -> int:
 
     if args.channel is None and args.slo is None:
         print("slotui test-alert: give --channel NAME or --slo NAME", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     try:
         loaded = load_config(resolve_config_path(args.config))
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     if not loaded.config.alerts.channels:
         print(
             f"slotui test-alert: {loaded.display_name} has no alerts.channels; add one (e.g. "
             "alerts: {channels: {audit: {type: file, path: alerts.jsonl}}})",
             file=sys.stderr,
         )
-        return EXIT_UNKNOWN
+        return UNKNOWN
     try:
         store = open_store(args.state)
     except StoreError as exc:
         print(f"slotui test-alert: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     try:
         return asyncio.run(_send(loaded, store, args))
     finally:

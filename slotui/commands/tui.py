@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from slotui.cli import EXIT_UNKNOWN
+from slotui.core.exit_code import UNKNOWN
+
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = load_config(None if demo and not args.config else resolve_config_path(args.config))
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     refresh = None
     if getattr(args, "refresh", None):
         from slotui.tui.settings import parse_refresh
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             refresh = parse_refresh(args.refresh)
         except ValueError as exc:
             print(f"slotui: --refresh: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return UNKNOWN
 
     clock = None
     pinned = os.environ.get("SLOTUI_NOW")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             moment = parse_time(pinned)
         except ValueError as exc:
             print(f"slotui: SLOTUI_NOW: {exc}", file=sys.stderr)
-            return EXIT_UNKNOWN
+            return UNKNOWN
         clock = lambda: moment  # noqa: E731
 
     tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                        read_only=bool(getattr(args, "read_only", False)))
     except StoreError as exc:
         print(f"slotui: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     from slotui import gc_policy
 
     gc_policy.apply()

@@ -12,7 +12,8 @@ import argparse
 import sys
 from typing import Any
 
-from slotui.cli import EXIT_OK, EXIT_UNKNOWN
+from slotui.core.exit_code import OK, UNKNOWN
+
 
 
 def _plural(n: int, word: str) -> str:
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = load_config(path)
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
-        return EXIT_UNKNOWN
+        return UNKNOWN
     c = loaded.config
     if getattr(args, "show", False):
         import yaml
@@ -112,4 +113,4 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in loaded.warnings:
         print(f"{loaded.display_name}: warning: {_scrub(warning, loaded.secrets)}", file=sys.stderr)
-    return EXIT_OK
+    return OK

@@ -5,6 +5,9 @@
 or STALE or a source failed (relaxed by ``no_data_ok``); else 0 (OK). AT RISK
 alone is 0. An invalid configuration is also 3; the CLI returns
 :data:`UNKNOWN` itself before there is a report.
+
+This module is the one table of slotui's exit codes: every command imports
+its codes from here.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ OK = 0
 WARNING = 1
 CRITICAL = 2
 UNKNOWN = 3
+#: Every other command's codes, in the same table: 1 when not everything asked for was done
+#: (a silence id not found, a failed delivery, rows that need attention, documents skipped),
+#: 2 for a refused command line (argparse's own convention), 3 for an invalid SLO file.
+FAILED = 1
+USAGE = 2
 
 FailOn = Literal["warning", "critical"]
 
