@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -218,18 +217,9 @@ class CompactionResult:
 
 def default_state_path() -> Path:
     """The state file used without ``--state``: env ``SLOTUI_STATE``, else the platform state dir."""
-    try:
-        from slotui.config.locations import default_state_path as configured
-    except ImportError:
-        configured = None
-    if configured is not None:
-        return Path(configured())
-    env = os.environ.get("SLOTUI_STATE")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_state_path
+    from slotui.config.locations import default_state_path as configured
 
-    return user_state_path("slotui") / "state.db"
+    return Path(configured())
 
 
 def _finite(x: float) -> bool:

@@ -13,7 +13,6 @@ Nothing here does I/O or reads a clock.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -32,8 +32,3 @@ def build_channel(name: str, config: Any, *, base_dir: Path) -> "Channel":
     module_name, _, attr = REGISTRY[config.type].partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     return factory(name, config, base_dir=base_dir)
-
-
-def build_channels(configs: dict[str, Any], *, base_dir: Path) -> dict[str, "Channel"]:
-    """Every channel of ``alerts.channels``, by name."""
-    return {name: build_channel(name, cfg, base_dir=base_dir) for name, cfg in configs.items()}

@@ -70,10 +70,7 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, action: Literal["add", "expire"], now: float) -> None:
     """Hook: mirror a silence to external systems (Alertmanager) when the alerting code provides it."""
-    try:
-        from slotui.alerting.mirror import mirror_silence as mirror  # type: ignore[import-not-found]
-    except ImportError:
-        return
+    from slotui.alerting.mirror import mirror_silence as mirror
     try:
         for line in mirror(silence, action, config=getattr(args, "config", None), store=store, now=now) or ():
             print(line, file=sys.stderr)

@@ -28,10 +28,6 @@ class InterpolationError(Exception):
         return self.message
 
 
-def has_reference(text: str) -> bool:
-    return "${" in text
-
-
 def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
     """Substitute references; return the new text and the names of the variables used.
 

@@ -56,10 +56,8 @@ class Resolution:
 
 
 def _compiler() -> Callable[[str], Any] | None:
-    try:
-        from slotui.config.expressions import compile_expression
-    except ImportError:  # the expressions module is optional at config time
-        return None
+    from slotui.config.expressions import compile_expression
+
     return compile_expression
 
 

@@ -265,7 +265,7 @@ class LangfuseSource(RangeSource):
                 raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-            raise MalformedResponse(f"malformed answer from the Langfuse metrics API: expected {{\"data\": [...]}}")
+            raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
         return [row for row in payload["data"] if isinstance(row, dict)]
 
 

@@ -50,7 +50,7 @@ from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.base import SourceError, resolve_timeout
 from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import WINDOW_PLACEHOLDER, prom_duration, render
+from slotui.sources.promql import render
 from slotui.sources.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:

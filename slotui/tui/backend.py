@@ -244,12 +244,3 @@ def summarize_outcomes(outcomes: Sequence[TestOutcome]) -> tuple[bool, str]:
         return False, "no channel routes this alert (add a route in alerts.routes)"
     parts = [f"{o.channel}: {'delivered' if o.ok else 'FAILED ' + o.message}".rstrip() for o in outcomes]
     return all(o.ok for o in outcomes), "; ".join(parts)
-
-
-def matcher_targets(matchers: Any) -> str | None:
-    """The SLO name a silence targets when its only matcher is ``slo=<name>``, else None."""
-    if isinstance(matchers, str):
-        text = matchers.strip()
-        if text.startswith("slo=") and "," not in text and "~" not in text and "!" not in text:
-            return text[4:].strip('"')
-    return None

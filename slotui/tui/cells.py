@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from slotui.core.types import SLOResult, Status
-from slotui.formatting import format_duration, format_percent, format_rate, spec_target, spec_value
+from slotui.formatting import format_duration, format_percent, format_rate, spec_value
 from slotui.tui.themes import IconSet
 
 #: Short labels that fit a narrow status column.

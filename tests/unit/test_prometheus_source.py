@@ -18,10 +18,9 @@ from slotui.sources.prometheus import (
     _RangeSeries,
     parse_instant,
     parse_range,
-    prom_duration,
-    ratio_windows,
-    render,
 )
+from slotui.core.periods import ratio_windows
+from slotui.sources.promql import prom_duration, render
 
 
 @pytest.mark.parametrize(
