@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from slotui.alerting.delivery import RetryPolicy
-from slotui.alerting.engine import AlertPolicy
+from slotui.alerting.lifecycle import AlertPolicy
 from slotui.alerting.routes import Router
 from slotui.alerting.service import Alerting
 from slotui.channels import build_channel
@@ -233,7 +233,7 @@ async def main() -> int:
             results["1 receiver slow (3s)"] = await scenario("slow", ok_urls[:4] + [slow.url], reps, args.interval, tmp, False)
 
             # the peer for throughput: the same bodies posted raw
-            from slotui.alerting.engine import step
+            from slotui.alerting.lifecycle import step
 
             res = step(reps[1], {}, {}, [], AlertPolicy(
                 router=Router([], {"hook0": "webhook"}), group_by=("slo",), group_wait=0.0), reps[1].evaluated_at)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from slotui.alerting.engine import Outgoing, StepResult
+from slotui.alerting.lifecycle import Outgoing, StepResult
 from slotui.alerting.notification import Notification
 from slotui.alerting.state import AlertRecord, GroupRecord
 from slotui.bad_rows import (

@@ -9,7 +9,7 @@
     outcomes = await alerting.fire_test(slo="helpfulness")            # or channel="team-slack"
     alerting.history(slo="helpfulness")                               # the alert log
 
-``process`` runs the pure engine (:func:`slotui.alerting.engine.step`) inside
+``process`` runs the pure engine (:func:`slotui.alerting.lifecycle.step`) inside
 one ``BEGIN IMMEDIATE`` transaction of the state store: read alert states,
 groups and silences, compute, write states and enqueue notifications, commit.
 So the state change and its notifications are stored together or not at all,
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.delivery import DeliveryOutcome, Dispatcher, RetryPolicy
-from slotui.alerting.engine import (
+from slotui.alerting.lifecycle import (
     AlertEvent,
     AlertPolicy,
     Outgoing,

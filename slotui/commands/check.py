@@ -54,7 +54,7 @@ async def _evaluate(loaded, now: float, args: argparse.Namespace):
     try:
         report = await parts.engine.tick(now)
         if args.notify and parts.alerting is not None:
-            from slotui.alerting.notify import notify_report
+            from slotui.alerting.oneshot import notify_report
 
             results = await notify_report(parts.alerting, report, now)
             for outcome in results:

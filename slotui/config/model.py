@@ -464,7 +464,7 @@ class EscalateConfig(Model):
     critical_to_page_after: Duration | None = Field(None, description="CRITICAL pages after this long.")
 
 
-class Notification(Model):
+class RuleNotification(Model):
     """Where a LangSmith-style rule notifies (kept as alert parameters)."""
 
     type: RequiredName = Field(description="slack, email, pagerduty, webhook ...")
@@ -481,7 +481,7 @@ class AlertRule(Model):
     severity: Literal["warning", "critical", "page"] = Field(
         "warning", description="Status when the condition holds."
     )
-    notification: Notification | None = Field(None, description="Where the rule notifies.")
+    notification: RuleNotification | None = Field(None, description="Where the rule notifies.")
 
 
 class AlertsConfig(Model):

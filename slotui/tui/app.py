@@ -42,7 +42,7 @@ from slotui.tui.backend import (
 )
 from slotui.formatting import format_duration
 from slotui.tui.cells import Palette
-from slotui.tui.commands import SlotuiCommands
+from slotui.tui.palette import SlotuiCommands
 from slotui.tui.screens.alert_log import AlertLogScreen
 from slotui.tui.screens.detail import DetailData, DetailScreen
 from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog, SnoozeRequest

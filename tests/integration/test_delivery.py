@@ -237,7 +237,7 @@ DISPATCHER = textwrap.dedent(
     """
     import asyncio, sys
     from slotui.alerting.delivery import RetryPolicy
-    from slotui.alerting.notify import deliver_until_settled
+    from slotui.alerting.oneshot import deliver_until_settled
     from slotui.alerting.service import Alerting
     from slotui.config.loader import load_config
     from slotui.store import Store

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from slotui.alerting.delivery import RetryPolicy
-from slotui.alerting.engine import AlertPolicy
+from slotui.alerting.lifecycle import AlertPolicy
 from slotui.alerting.routes import Router
 from slotui.alerting.service import Alerting
 from slotui.alerting.silence import Matcher, mute, snooze

@@ -59,7 +59,7 @@ def build(store, clock):
 
 def make_alerting(store, specs, base_dir: Path, channels: dict, *, routes=None):
     """The real Alerting facade over ``store`` with ``channels`` (config dicts) routed for every severity."""
-    from slotui.alerting.engine import AlertPolicy
+    from slotui.alerting.lifecycle import AlertPolicy
     from slotui.alerting.service import Alerting
     from slotui.config.model import AlertsConfig
 

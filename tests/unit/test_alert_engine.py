@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from slotui.alerting.engine import AlertPolicy, acknowledge, step
+from slotui.alerting.lifecycle import AlertPolicy, acknowledge, step
 from slotui.alerting.routes import Router
 from slotui.alerting.silence import Matcher, snooze
 from slotui.config.model import Route

@@ -6,7 +6,7 @@ other channels keep ``group.repeat`` and the ack."""
 
 from __future__ import annotations
 
-from slotui.alerting.engine import AlertPolicy, acknowledge, step
+from slotui.alerting.lifecycle import AlertPolicy, acknowledge, step
 from slotui.config.model import AlertsConfig
 from slotui.core.types import Budget, Report, SLOResult, SLOSpec, Status
 

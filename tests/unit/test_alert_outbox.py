@@ -9,7 +9,7 @@ import random
 import pytest
 
 from slotui.alerting.delivery import RetryPolicy
-from slotui.alerting.engine import AlertPolicy
+from slotui.alerting.lifecycle import AlertPolicy
 from slotui.alerting.outbox import Outbox
 from slotui.alerting.routes import Router
 from slotui.alerting.service import Alerting, UnknownTarget

@@ -3,7 +3,7 @@ LangSmith-style rule ``notification: {type: slack, channel: "#llm-alerts"}`` end
 
 from __future__ import annotations
 
-from slotui.alerting.engine import AlertPolicy, group_key, step
+from slotui.alerting.lifecycle import AlertPolicy, group_key, step
 from slotui.alerting.routes import OPTION_NOTIFY_TYPE, Router, notification_options
 from slotui.config.loader import load_text
 from slotui.config.model import Route
