@@ -62,6 +62,22 @@ Required = Annotated[str, AfterValidator(check_non_blank)]
 RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_name)]
 
 
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (``Europe/Paris``) or UTC, checked now rather than at the first fetch."""
+    if name.strip().upper() in ("UTC", "Z", "GMT"):
+        return name
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as UTC or Europe/Paris") from None
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_time_zone)]
+
+
 class Model(BaseModel):
     # NaN and infinities are rejected in every number field (``target: .nan``).
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
@@ -123,7 +139,7 @@ class FileSourceConfig(SourceBase):
     time_format: str | None = Field(
         None, description="strptime format of the time column; RFC 3339 / ISO 8601 when unset."
     )
-    timezone: Required = Field("UTC", description="Zone of naive timestamps.")
+    timezone: TimeZone = Field("UTC", description="Zone of naive timestamps (an IANA name).")
     columns: dict[str, str] = Field(
         default_factory=dict, description="Rename columns: record field -> column name."
     )

@@ -88,6 +88,11 @@ CASES: list[Case] = [
     Case("defaults_at_risk_nan", "defaults: {at_risk_below: .nan}\n" + slo(),
          "{f}:1:27: defaults.at_risk_below: expected a finite number (got nan)"),
     # ---------------------------------------------------------------- item 5: durations
+    Case("file_timezone_unknown",
+         "sources:\n  logs: {type: file, path: r.jsonl, timezone: Mars/Olympus}\nslos:\n"
+         "  - {name: lat, sli: {field: duration_ms, agg: p95}, objective: {target: 2000, warning: 3000}}\n",
+         "{f}:2:{at:Mars}: sources.logs.timezone: unknown time zone 'Mars/Olympus': expected an IANA name such as "
+         "UTC or Europe/Paris (got 'Mars/Olympus')"),
     Case("interval_zero", "defaults: {interval: 0s}\n" + slo(),
          "{f}:1:22: defaults.interval: expected a duration longer than 0, such as 30s, 5m, 1h (got '0s')"),
     Case("source_interval_zero_number", "sources:\n  demo: {type: demo, interval: 0}\nslos:\n" + LAT,
