@@ -5,8 +5,10 @@
 - ``junit``: JUnit XML, one testcase per SLO;
 - ``markdown``: a GitHub job-summary table;
 - ``exposition``: Prometheus text format for the daemon's ``/metrics``;
-- ``format``: how values, units, times, durations and statuses are written
-  (shared with the TUI).
+- ``metrics_listener``: the daemon's bounded HTTP listener for ``/metrics`` and ``/healthz``.
+
+How every value is written (units, percentages, durations, rates) lives in
+:mod:`slotui.formatting`, shared with the TUI and the channels.
 
 Every renderer is a pure function ``render(report, ...) -> str``; modules are
 imported by the caller that needs them, so none of them loads the others.
