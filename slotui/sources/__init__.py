@@ -1,4 +1,4 @@
-"""Sources: one module per kind behind :class:`slotui.sources.base.Source`.
+"""Sources: one module per kind behind :class:`slotui.sources.kit.base.Source`.
 
 ``build_source`` imports only the module of the kind asked for, so the
 headless path pays for httpx or langsmith only when a config uses them.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from slotui.sources.base import Source
+    from slotui.sources.kit.base import Source
 
 #: source ``type`` -> "module:factory"; each factory is ``(name, config, *, base_dir) -> Source``
 REGISTRY = {

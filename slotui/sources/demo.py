@@ -82,8 +82,8 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, WindowAccumulator
-from slotui.sources.series_book import SeriesBook, SpecProblem, spec_agg, retention
+from slotui.sources.kit.aggregate import Agg, WindowAccumulator
+from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
 
 __all__ = ["DemoSource", "DemoTraffic", "CELL", "FAST_FIELDS"]
 
@@ -509,7 +509,7 @@ def _error_only(text: str | None) -> bool:
 
 
 class DemoSource:
-    """The demo as a :class:`~slotui.sources.base.Source`."""
+    """The demo as a :class:`~slotui.sources.kit.base.Source`."""
 
     def __init__(self, name: str, config: Any = None, *, base_dir: Any = None, defaults: Any = None) -> None:
         self.name = name

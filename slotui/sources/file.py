@@ -21,7 +21,7 @@ are re-read whole when their size or mtime changes.
 Values. Lines with JSON's non-standard ``NaN``/``Infinity``/``-Infinity`` or
 numbers beyond the double range are read (by the stdlib parser, after orjson
 refuses them); what a value an SLI cannot use means is decided per SLI (see
-:mod:`slotui.sources.record_values`).
+:mod:`slotui.sources.kit.record_values`).
 
 The last line without a newline. A file's last line may lack its newline
 (the Azure trace has none) or be half-written by a process still appending.
@@ -61,8 +61,8 @@ from typing import Any
 
 from slotui.config.expressions import ExpressionError
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError
-from slotui.sources.records import (
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.records import (
     CsvParser,
     JsonLineParser,
     Malformed,
@@ -72,7 +72,7 @@ from slotui.sources.records import (
     JSON_ERRORS,
     add_evaluations,
 )
-from slotui.sources.series_book import DerivedFields, SeriesBook, SpecProblem, retention
+from slotui.sources.kit.series_book import DerivedFields, SeriesBook, SpecProblem, retention
 
 __all__ = ["FileSource", "JOIN_MEMORY"]
 

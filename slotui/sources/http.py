@@ -1,6 +1,6 @@
 """Generic HTTP source: any JSON endpoint, one value per SLO picked by a path expression.
 
-What each SLO gets (paths use :mod:`slotui.sources.json_path`, e.g.
+What each SLO gets (paths use :mod:`slotui.sources.kit.json_path`, e.g.
 ``data.items[0].value`` or ``$.latency.p95``):
 
 - **threshold SLO** (``query: PATH``): ``value`` is the number at ``PATH`` in
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import SourceHTTPClient
-from slotui.sources.json_path import JsonPath, PathError, PathNotFound, compile_path
-from slotui.sources.values import NotANumber, sli_number
+from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.http_client import SourceHTTPClient
+from slotui.sources.kit.json_path import JsonPath, PathError, PathNotFound, compile_path
+from slotui.sources.kit.values import NotANumber, sli_number
 
 if TYPE_CHECKING:
     import httpx

@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
-from slotui.sources.values import NotANumber, count_number, sli_number
+from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
+from slotui.sources.kit.base import resolve_timeout
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     import httpx

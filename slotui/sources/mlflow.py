@@ -32,7 +32,7 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
 - ``params.filters``: extra filter strings for every query (e.g.
   ``trace.tag.env = "prod"``).
 
-Windows, slices and the backfill follow :mod:`slotui.sources.backfill`; the
+Windows, slices and the backfill follow :mod:`slotui.sources.kit.backfill`; the
 period is asked as time series (``time_interval_seconds`` = the span, buckets
 read from the ``time_bucket`` dimension). Counts and sums are asked per slice
 over the whole period (one slice length everywhere). The server answers at
@@ -73,11 +73,11 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
-from slotui.sources.values import NotANumber, count_number, sli_number
+from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
+from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
+from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
+from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     import httpx

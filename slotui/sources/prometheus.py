@@ -47,11 +47,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import WINDOW_PLACEHOLDER, prom_duration, render
-from slotui.sources.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.promql import WINDOW_PLACEHOLDER, prom_duration, render
+from slotui.sources.kit.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
     import httpx
@@ -265,7 +265,7 @@ class _Plan:
     windows: dict[float, tuple[_Instant, _Instant]] = field(default_factory=dict)
     good: _Range | None = None
     total: _Range | None = None
-    # rules: recorded/auto -- error ratios read from recorded series (slotui.sources.prometheus_recorded)
+    # rules: recorded/auto -- error ratios read from recorded series (slotui.sources.kit.prometheus_recorded)
     recorded: dict[float, _Instant] = field(default_factory=dict)
     recorded_range: _Range | None = None
 
@@ -368,7 +368,7 @@ class PrometheusSource:
         """Names of the ratio SLOs to answer from recorded series; with ``rules: recorded``, an SLO
         whose series are missing gets an error in ``out``. Detection is one instant query, repeated
         every ``DETECT_EVERY`` seconds; a failed detection means raw queries (``auto``)."""
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
         mode = getattr(self.config, "rules", "raw")
         if mode == "raw":
@@ -410,7 +410,7 @@ class PrometheusSource:
         return use
 
     def _plan_recorded(self, plan: _Plan, spec: SLOSpec, step: float, now: float) -> None:
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
         for w in ratio_windows(spec):
             plan.recorded[w] = _Instant(rec.record_query(spec, w), now)
@@ -421,7 +421,7 @@ class PrometheusSource:
             plan.total = _Range(render(spec.total or "", step), step)
 
     def _assemble_recorded(self, plan: _Plan, results: Mapping[Any, Any], now: float) -> SLIData:
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
         windows = {w: rec.ratio_pair(results[k]) for w, k in plan.recorded.items()}
         if plan.recorded_range is not None:

@@ -60,13 +60,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import exact_mean
-from slotui.sources.base import resolve_timeout
-from slotui.sources.backfill import soft_deadline
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
-from slotui.sources.records import JSON_ERRORS, loads_json
-from slotui.sources.series_book import SeriesBook, SpecProblem, retention
-from slotui.sources.values import NotANumber, sli_number
+from slotui.sources.kit.aggregate import exact_mean
+from slotui.sources.kit.base import resolve_timeout
+from slotui.sources.kit.backfill import soft_deadline
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.series_book import SeriesBook, SpecProblem, retention
+from slotui.sources.kit.values import NotANumber, sli_number
 
 if TYPE_CHECKING:
     import httpx

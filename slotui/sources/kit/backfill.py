@@ -36,8 +36,8 @@ from typing import Any
 
 from slotui.core.periods import ratio_windows
 from slotui.core.types import SLOSpec
-from slotui.sources.base import SourceError
-from slotui.sources.runtime import FETCH_DEADLINE
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.runtime import FETCH_DEADLINE
 
 #: Default coarse backfill step (seconds).
 DEFAULT_COARSE = 3600.0
