@@ -75,14 +75,15 @@ from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
 from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
-from slotui.sources.kit.base import SourceError, resolve_timeout
-from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
+from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import MLflowSourceConfig
+    from slotui.config.model import Defaults, MLflowSourceConfig
 
 #: Runs per runs/search page, and pages at most per fetch.
 RUN_PAGE = 200
@@ -140,7 +141,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return quantile_sorted(sorted(values), q)  # interpolation that cannot overflow near 1e308
 
 
-class MLflowSource(RangeSource):
+class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
     """An MLflow experiment as a slotui source (see the module docstring)."""
 
     def __init__(
@@ -149,33 +150,25 @@ class MLflowSource(RangeSource):
         config: "MLflowSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
         metrics_page: int = METRICS_PAGE,
         history_page: int = HISTORY_PAGE,
     ) -> None:
-        self.name = name
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         #: ``max_results`` of each ``traces/metrics`` request (at least 2; see :data:`METRICS_PAGE`).
         self.metrics_page = max(2, int(metrics_page))
         #: ``max_results`` of each ``metrics/get-history`` page.
         self.history_page = max(1, int(history_page))
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
-        extra = {"Authorization": f"Bearer {config.token}"} if config.token else None
-        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, extra_headers=extra,
-                                        transport=transport, name=name)
         self._experiment_id: str | None = config.experiment_id
         self._trace_metrics_api: bool | None = None
         self._probe: asyncio.Lock | None = None
         self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def extra_headers(self, config: "MLflowSourceConfig") -> dict[str, str] | None:
+        """``Authorization: Bearer <token>`` when a token is set."""
+        return {"Authorization": f"Bearer {config.token}"} if config.token else None
 
     # ------------------------------------------------------------------ fetch
 

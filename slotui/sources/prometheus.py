@@ -47,8 +47,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.base import SourceError, resolve_timeout
-from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
+from slotui.sources.kit.http_source import HTTPSource
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import WINDOW_PLACEHOLDER, prom_duration, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
@@ -56,7 +57,7 @@ from slotui.sources.kit.records import JSON_ERRORS, loads_json
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import PrometheusSourceConfig
+    from slotui.config.model import Defaults, PrometheusSourceConfig
 
 #: Points per query_range request (Prometheus refuses more than 11,000 per series).
 MAX_POINTS = 10_000
@@ -279,7 +280,7 @@ class _Plan:
         return keys
 
 
-class PrometheusSource:
+class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
     """A Prometheus-compatible query API as a slotui source.
 
     ``requests_made`` counts HTTP requests sent so far (benches and tests read it).
@@ -291,15 +292,11 @@ class PrometheusSource:
         config: "PrometheusSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
-        self.name = name
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.step = config.step
-        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport,
-                                        name=name)
         self._cache: dict[_Range, _RangeSeries] = {}
         # Slices/buckets built from the cache, reused while it is unchanged.
         self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -309,12 +306,6 @@ class PrometheusSource:
         self._detected_at: float | None = None
         self._detected_for: set[str] = set()
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # ------------------------------------------------------------------ fetch
 
