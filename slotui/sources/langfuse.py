@@ -48,7 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
+from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.values import NotANumber, count_number, sli_number

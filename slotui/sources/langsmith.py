@@ -58,7 +58,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
+from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.base import SourceError, resolve_timeout
 from slotui.sources.kit.runtime import FETCH_DEADLINE
 from slotui.sources.kit.values import NotANumber, count_number, sli_number

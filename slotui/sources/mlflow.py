@@ -73,9 +73,9 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.backfill import Measure, QueryError, RangeSource
+from slotui.sources.kit.backfill import Measure, RangeSource
 from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
-from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.values import NotANumber, count_number, sli_number

@@ -40,14 +40,14 @@ import asyncio
 import itertools
 import math
 import operator
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.backfill import PointCache
+from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.core.periods import ratio_windows
@@ -63,10 +63,6 @@ if TYPE_CHECKING:
 MAX_POINTS = 10_000
 #: Queries longer than this go in a POST form body instead of the URL.
 _POST_ABOVE = 3000
-
-
-class QueryError(Exception):
-    """A problem with one query's answer (not with the source): shown on its SLOs."""
 
 
 # --------------------------------------------------------------------------- PromQL text
@@ -171,61 +167,6 @@ def parse_range(payload: Any) -> dict[float, float]:
     return {t: v for t, v in zip(times, values) if math.isfinite(v)}
 
 
-# --------------------------------------------------------------------------- range cache
-
-
-@dataclass(slots=True)
-class _RangeSeries:
-    """Cached points of one (query, step) series covering slice ends ``[first, last]``.
-
-    ``points`` is kept in ascending time order; ``version`` changes whenever it
-    does, so views built from it (slices, buckets) can be reused between ticks.
-    """
-
-    points: dict[float, float] = field(default_factory=dict)
-    first: float | None = None
-    last: float | None = None
-    version: int = 0
-
-    def missing(self, first: float, last: float, step: float) -> list[tuple[float, float]]:
-        """Intervals of slice ends to ask for so the cache covers ``[first, last]``."""
-        if first > last:
-            return []
-        if self.first is None or self.last is None or last < self.last or first > self.last:
-            self.points.clear()
-            self.first = self.last = None
-            self.version += 1
-            return [(first, last)]
-        todo = []
-        if first < self.first:
-            todo.append((first, self.first - step))
-        if last > self.last:
-            # Re-ask the newest cached slice: its samples may have arrived after it was fetched.
-            todo.append((max(first, self.last), last))
-        return todo
-
-    def merge(self, got: Mapping[float, float], asked: Sequence[tuple[float, float]], first: float, last: float) -> None:
-        """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
-        if not asked and first == self.first and last == self.last:
-            return
-        points = self.points
-        times = list(points)  # ascending
-        # Usually only a few ends go (the oldest slices, the re-asked newest one):
-        # delete those instead of rebuilding a period's worth of points.
-        doomed = times[: bisect_left(times, first)] + times[bisect_right(times, last) :]
-        for a, b in asked:
-            doomed += times[bisect_left(times, a) : bisect_right(times, b)]
-        for t in doomed:
-            points.pop(t, None)
-        newest = next(reversed(points), None)
-        points.update(got)
-        if newest is not None and got and min(got) <= newest:
-            self.points = dict(sorted(points.items()))  # filled in before the newest: restore order
-        self.first = first
-        self.last = last
-        self.version += 1
-
-
 def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
     """Split slice ends ``first..last`` into runs of at most ``MAX_POINTS`` points."""
     out = []
@@ -297,7 +238,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
     ) -> None:
         super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.step = config.step
-        self._cache: dict[_Range, _RangeSeries] = {}
+        self._cache: dict[_Range, PointCache] = {}
         # Slices/buckets built from the cache, reused while it is unchanged.
         self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._reuse: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -511,7 +452,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         return parse_instant(payload)
 
     async def _update_range(self, key: _Range, first: float, last: float) -> None:
-        series = self._cache.setdefault(key, _RangeSeries())
+        series = self._cache.setdefault(key, PointCache())
         todo = series.missing(first, last, key.step)
         chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
 

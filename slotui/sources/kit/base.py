@@ -18,6 +18,10 @@ from typing import Any, Protocol, runtime_checkable
 from slotui.core.types import SLIData, SLOSpec
 
 
+class QueryError(Exception):
+    """A problem with one SLO's query or its answer (not with the source): shown on that SLO."""
+
+
 DEFAULT_TIMEOUT = 10.0
 
 
