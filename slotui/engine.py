@@ -76,7 +76,7 @@ class Engine:
             # ${VAR} values count as secrets; a source's own URL taken from the environment (or a port
             # number) is not masked whole in its errors: mask_url hides what is secret in a URL.
             secrets = [
-                v for v in getattr(self.loaded, "secrets", ()) or ()
+                v for v in self.loaded.secrets
                 if not (isinstance(v, str) and ("://" in v and mask_url(v) == v or v.isdigit()))
             ]
             self._redact = Redactor.for_config(self.loaded.config, secrets)

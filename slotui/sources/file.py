@@ -57,7 +57,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotui.config.expressions import ExpressionError
 from slotui.core.types import SLIData, SLOSpec
@@ -73,6 +73,9 @@ from slotui.sources.kit.records import (
     add_evaluations,
 )
 from slotui.sources.kit.series_book import DerivedFields, SeriesBook, SpecProblem, retention
+
+if TYPE_CHECKING:
+    from slotui.config.model import Defaults, FileSourceConfig
 
 __all__ = ["FileSource", "JOIN_MEMORY"]
 
@@ -103,18 +106,20 @@ def _detect_format(path: Path, configured: str) -> str:
 class FileSource:
     """Request-log file as an SLI source (see the module docstring for the rules)."""
 
-    def __init__(self, name: str, config: Any, *, base_dir: Path | str = ".", defaults: Any = None) -> None:
+    def __init__(
+        self, name: str, config: "FileSourceConfig", *, base_dir: Path | str = ".", defaults: "Defaults | None" = None
+    ) -> None:
         self.name = name
         self.config = config
         path = Path(os.path.expanduser(config.path))
         self.path = path if path.is_absolute() else Path(base_dir) / path
-        self.format = _detect_format(self.path, getattr(config, "format", "auto"))
-        self.follow = bool(getattr(config, "follow", True))
-        time_field = getattr(config, "time_field", "time") or "time"
-        columns = dict(getattr(config, "columns", {}) or {})
-        self._time_of = TimeParser(getattr(config, "timezone", "UTC"), getattr(config, "time_format", None))
+        self.format = _detect_format(self.path, config.format)
+        self.follow = config.follow
+        time_field = config.time_field
+        columns = dict(config.columns)
+        self._time_of = TimeParser(config.timezone, config.time_format)
         try:
-            self.derived = DerivedFields(dict(getattr(config, "fields", {}) or {}))
+            self.derived = DerivedFields(dict(config.fields))
         except ExpressionError as exc:
             raise SourceError(f"source {name}: {exc}", retryable=False) from None
         self._time_field = time_field
@@ -590,7 +595,7 @@ class FileSource:
             table = pq.read_table(self.path)
         except Exception as exc:  # pyarrow raises many types; the message is what the user needs
             raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
-        rename = {column: field for field, column in (getattr(self.config, "columns", {}) or {}).items()}
+        rename = {column: field for field, column in self.config.columns.items()}
         batch: list[Record] = []
         for index, row in enumerate(table.to_pylist()):
             record = {rename.get(k, k): v for k, v in row.items()}

@@ -345,7 +345,7 @@ class LangSmithSource(RangeSource):
 
     def _read_capped(self, response: Any) -> bytes:
         """(thread) The body of a streamed ``requests`` answer, read no further than ``max_body_bytes``."""
-        cap = getattr(self.config, "max_body_bytes", None)
+        cap = self.config.max_body_bytes
         declared = str(response.headers.get("Content-Length") or "")
         size, chunks = 0, []
         over = cap is not None and declared.isdigit() and int(declared) > cap

@@ -302,7 +302,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         every ``DETECT_EVERY`` seconds; a failed detection means raw queries (``auto``)."""
         from slotui.sources.kit import prometheus_recorded as rec
 
-        mode = getattr(self.config, "rules", "raw")
+        mode = self.config.rules
         if mode == "raw":
             return set()
         candidates = [s for s in slos if s.kind == "ratio" and s.min_events <= 1]
