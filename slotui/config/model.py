@@ -281,7 +281,7 @@ class SLISpecConfig(Model):
     """Aggregate of a record field over the window."""
 
     field: Required = Field(description="Dotted field name; evaluations.<name> is an evaluation score.")
-    agg: str = Field("mean", description="mean, sum, count, min, max, or a quantile pNN (p50, p95, p99.9).")
+    agg: str = Field("mean", description="mean, sum, count, min, max, median, or a percentile p0..p100 (p95, p99.9).")
     where: str | None = Field(None, description="Only records matching this condition.")
 
 

@@ -418,11 +418,10 @@ class _Resolver:
             ok = False
         agg = None
         if slo.sli is not None:
-            agg = normalize_agg(slo.sli.agg)
-            if agg is None:
-                self.issue(path + ("sli", "agg"),
-                           f"unknown aggregate {slo.sli.agg!r}; expected mean, sum, count, min, max, median or pNN "
-                           "(p50, p95, p99.9)")
+            try:
+                agg = normalize_agg(slo.sli.agg)
+            except ValueError as exc:
+                self.issue(path + ("sli", "agg"), str(exc))
                 ok = False
             if not slo.sli.field.strip():
                 self.issue(path + ("sli", "field"), "expected a field name")

@@ -74,7 +74,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Measure, RangeSource
-from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
+from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, parse_agg, quantile_sorted
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource
@@ -111,7 +111,6 @@ _METRIC_AGGS = {
 #: Aggregations that add up over time: their slices must all be one slice long.
 _EXTENSIVE = {"COUNT", "SUM"}
 _FINISHED = {"FINISHED", "FAILED", "KILLED"}
-_AGG = re.compile(r"^(avg|mean|sum|min|max|count|p\d+(?:\.\d+)?|median)$")
 
 
 def _ms(t: float) -> int:
@@ -673,19 +672,14 @@ def _num(raw: Any) -> float | None:
 
 
 def _aggregation(text: str) -> tuple[str, float | None]:
-    t = text.strip().lower()
-    if not _AGG.match(t):
-        raise QueryError(f"unknown aggregation {text!r}; expected avg, sum, min, max, count or pNN (p95)")
-    if t in ("avg", "mean"):
-        return ("AVG", None)
-    if t == "median":
-        return ("PERCENTILE", 50.0)
-    if t.startswith("p"):
-        value = float(t[1:])
-        if not 0 <= value <= 100:
-            raise QueryError(f"a percentile is between p0 and p100 (got {text!r})")
-        return ("PERCENTILE", value)
-    return (t.upper(), None)
+    """MLflow's aggregation type (and percentile) for an aggregate in the one grammar (``parse_agg``)."""
+    try:
+        agg = parse_agg(text)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+    if agg.kind == "quantile":
+        return ("PERCENTILE", agg.percent)
+    return ("AVG" if agg.kind == "mean" else agg.kind.upper(), None)
 
 
 def _check_aggregation(metric: str, agg: tuple[str, float | None], query: str) -> None:

@@ -410,7 +410,11 @@ class SeriesBook:
                     message += f"; did you mean {candidate!r}?"
                     break
             return SLIData(error=message, fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
-        agg = spec_agg(spec)
+        try:
+            agg = spec_agg(spec)
+        except SpecProblem as exc:
+            # a series is shared by every SLO on the same field: the agg of this one was never checked
+            return SLIData(error=str(exc), fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
         series = definition.series
         memo_key = (id(definition), agg, start, now)
         try:
