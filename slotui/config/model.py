@@ -506,6 +506,13 @@ class QualitySLO(Model):
     source: Name | None = Field(None, description="Source name; the only source when unset.")
     unit: Name = Field("", description="Unit shown after values.")
 
+    def as_slo(self, metric: str) -> "SLOConfig":
+        """The same SLO in the model every SLO goes through: a threshold SLO on the mean of ``metric``."""
+        objective = Objective(target=self.target, warning=self.warning, critical=self.critical,
+                              direction=self.direction)
+        return SLOConfig(name=metric, source=self.source, unit=self.unit,
+                         sli=SLISpecConfig(field=metric, agg="mean"), objective=objective)
+
 
 class Config(Model):
     """A whole SLO file."""
