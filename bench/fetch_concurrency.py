@@ -38,9 +38,9 @@ from prometheus_server import Request, matrix, vector  # noqa: E402
 from slotui import gc_policy  # noqa: E402
 from slotui.config.model import PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec  # noqa: E402
-from slotui.sources.base import SourceHealth  # noqa: E402
+from slotui.sources.kit.base import SourceHealth  # noqa: E402
 from slotui.sources.prometheus import PrometheusSource  # noqa: E402
-from slotui.sources.runtime import fetch_all, fetch_one  # noqa: E402
+from slotui.sources.kit.runtime import fetch_all, fetch_one  # noqa: E402
 
 GOAL = 1.5
 NOW = 1_767_225_600.0 + 10 * DAY

@@ -60,7 +60,7 @@ from slotui.config.loader import load_text  # noqa: E402
 from slotui.config.model import WebhookChannel as WebhookChannelConfig  # noqa: E402
 from slotui.engine import Engine  # noqa: E402
 from slotui.sources import build_source  # noqa: E402
-from slotui.sources.base import SourceError  # noqa: E402
+from slotui.sources.kit.base import SourceError  # noqa: E402
 from slotui.store import Store  # noqa: E402
 
 T0 = 1_780_315_200.0  # 2026-06-01T12:00:00Z

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slotui import gc_policy  # noqa: E402
 from slotui.core.evaluate import evaluate_all  # noqa: E402
 from slotui.core.types import DAY, Report, SLIData, SLOSpec  # noqa: E402
-from slotui.sources.base import SourceHealth  # noqa: E402
+from slotui.sources.kit.base import SourceHealth  # noqa: E402
 from slotui.tui.app import make_app  # noqa: E402
 from slotui.tui.settings import TuiSettings  # noqa: E402
 from slotui.tui.widgets.slo_table import SLOTable  # noqa: E402

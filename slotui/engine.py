@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import Report, SLIData, SLOSpec
-from slotui.sources.base import Source, SourceHealth, resolve_timeout
+from slotui.sources.kit.base import Source, SourceHealth, resolve_timeout
 
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
@@ -76,7 +76,7 @@ class Engine:
             # ${VAR} values count as secrets; a source's own URL taken from the environment (or a port
             # number) is not masked whole in its errors: mask_url hides what is secret in a URL.
             secrets = [
-                v for v in getattr(self.loaded, "secrets", ()) or ()
+                v for v in self.loaded.secrets
                 if not (isinstance(v, str) and ("://" in v and mask_url(v) == v or v.isdigit()))
             ]
             self._redact = Redactor.for_config(self.loaded.config, secrets)
@@ -97,7 +97,7 @@ class Engine:
         Returns the data per SLO (a failed source's SLOs keep their last good
         answer, flagged with the error) and the error message per failed source.
         """
-        from slotui.sources.runtime import fetch_all
+        from slotui.sources.kit.runtime import fetch_all
 
         by_source = self.specs_by_source()
         data, errors = await fetch_all(

@@ -57,13 +57,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slotui.alerting.context import alert_labels, describe
 from slotui.alerting.notification import Alert, Notification, fingerprint
 from slotui.alerting.routes import Router, notification_options
 from slotui.alerting.state import SEVERITIES, SEVERITY_RANK, AlertRecord, GroupRecord, SentEntry
 from slotui.core.types import Report, SLOResult, Status
+
+if TYPE_CHECKING:
+    from slotui.config.model import AlertsConfig, ChannelConfig
 
 EventKind = Literal[
     "pending", "firing", "resolved", "forgotten", "silenced", "unsilenced", "inhibited", "uninhibited",
@@ -110,18 +113,18 @@ class AlertPolicy:
     keepalive: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, alerts: Any, *, external_url: str = "") -> AlertPolicy:
+    def from_config(cls, alerts: "AlertsConfig", *, external_url: str = "") -> AlertPolicy:
         """From a ``slotui.config.model.AlertsConfig``."""
-        channels = alerts.channels or {}
+        channels = alerts.channels
         return cls(
-            router=Router(alerts.routes or [], {name: cfg.type for name, cfg in channels.items()}),
+            router=Router(alerts.routes, {name: cfg.type for name, cfg in channels.items()}),
             group_by=tuple(alerts.group.by),
             group_wait=float(alerts.group.wait),
             group_interval=float(alerts.group.interval),
             repeat_interval=float(alerts.group.repeat),
             warning_to_critical_after=_opt(alerts.escalate.warning_to_critical_after),
             critical_to_page_after=_opt(alerts.escalate.critical_to_page_after),
-            send_resolved={name: bool(getattr(cfg, "send_resolved", True)) for name, cfg in channels.items()},
+            send_resolved={name: cfg.send_resolved for name, cfg in channels.items()},
             external_url=external_url,
             keepalive={name: ttl / 2 for name, ttl in _alert_ttls(channels).items()},
         )
@@ -134,14 +137,9 @@ def _opt(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
-def _alert_ttls(channels: Mapping[str, Any]) -> dict[str, float]:
-    """``alert_ttl`` (seconds) of each Alertmanager channel: it forgets a firing alert after that
-    (the config model's default is 6h, as :data:`slotui.channels.alertmanager.DEFAULT_ALERT_TTL`)."""
-    return {
-        name: float(getattr(cfg, "alert_ttl", None) or 6 * 3600.0)
-        for name, cfg in channels.items()
-        if getattr(cfg, "type", None) == "alertmanager"
-    }
+def _alert_ttls(channels: Mapping[str, "ChannelConfig"]) -> dict[str, float]:
+    """``alert_ttl`` (seconds) of each Alertmanager channel: it forgets a firing alert after that."""
+    return {name: float(cfg.alert_ttl) for name, cfg in channels.items() if cfg.type == "alertmanager"}
 
 
 @dataclass(slots=True)

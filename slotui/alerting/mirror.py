@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from slotui.alerting.silence import Silence
     from slotui.channels.alertmanager import AlertmanagerChannel
     from slotui.config.loader import LoadedConfig
+    from slotui.config.model import AlertmanagerChannel as AlertmanagerChannelConfig
+    from slotui.config.model import Config
     from slotui.store import Store
 
 #: A config that can mirror names ``alertmanager`` outside a comment (cheap check before loading it).
@@ -105,14 +107,13 @@ class MirrorReport:
 # ------------------------------------------------------------------------------------------ config
 
 
-def mirroring_channels(config: Any) -> dict[str, Any]:
+def mirroring_channels(config: "Config") -> dict[str, "AlertmanagerChannelConfig"]:
     """The ``alertmanager`` channel configs of a :class:`~slotui.config.model.Config` that
     mirror silences (``mirror_silences: true``, the default), by channel name."""
-    channels = getattr(getattr(config, "alerts", None), "channels", None) or {}
     return {
         name: cfg
-        for name, cfg in channels.items()
-        if getattr(cfg, "type", None) == "alertmanager" and getattr(cfg, "mirror_silences", False)
+        for name, cfg in config.alerts.channels.items()
+        if cfg.type == "alertmanager" and cfg.mirror_silences
     }
 
 

@@ -21,9 +21,12 @@ channel of that type is configured, the routes apply.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import OPTION_SLACK_CHANNEL
+
+if TYPE_CHECKING:
+    from slotui.config.model import Route
 
 #: Keys of ``AlertRecord.options`` set from a rule's ``notification``.
 OPTION_NOTIFY_TYPE = "notify_type"
@@ -49,13 +52,12 @@ def notification_options(params: Mapping[str, Any]) -> dict[str, str]:
 class Router:
     """Maps an alert's labels (and rule options) to channel names.
 
-    ``routes`` are ``slotui.config.model.Route`` objects (or anything with
-    ``severity``, ``match``, ``channels``, ``continue_``); ``channel_types``
+    ``routes`` are the config's :class:`slotui.config.model.Route` models; ``channel_types``
     maps each configured channel name to its ``type``. Channels a route names
     that are not configured are ignored (the config loader reports them).
     """
 
-    def __init__(self, routes: Iterable[Any], channel_types: Mapping[str, str]) -> None:
+    def __init__(self, routes: Iterable["Route"], channel_types: Mapping[str, str]) -> None:
         self.routes = list(routes)
         self.channel_types = dict(channel_types)
 
@@ -83,7 +85,7 @@ class Router:
             for name in route.channels:
                 if name in self.channel_types and name not in out:
                     out.append(name)
-            if not getattr(route, "continue_", True):
+            if not route.continue_:
                 break
         return out
 

@@ -116,7 +116,7 @@ class Alerting:
             channel_configs=alerts.channels,
             base_dir=loaded.base_dir,
             specs=loaded.specs,
-            secrets=getattr(loaded, "secrets", ()),
+            secrets=loaded.secrets,
             **kwargs,
         )
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from slotui.channels.base import Channel
+    from slotui.config.model import ChannelConfig
 
 #: channel ``type`` -> "module:factory"; each factory is ``(name, config, *, base_dir) -> Channel``
 REGISTRY = {
@@ -24,7 +25,7 @@ REGISTRY = {
 }
 
 
-def build_channel(name: str, config: Any, *, base_dir: Path) -> "Channel":
+def build_channel(name: str, config: "ChannelConfig", *, base_dir: Path) -> "Channel":
     """Instantiate the channel ``name`` from its config model (``alerts.channels[name]``).
 
     Raises KeyError for an unknown ``type`` (the config model already rejects those).

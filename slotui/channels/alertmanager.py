@@ -51,8 +51,6 @@ if TYPE_CHECKING:
     from slotui.alerting.silence import Silence
     from slotui.config.model import AlertmanagerChannel as AlertmanagerChannelConfig
 
-#: ``endsAt`` of a firing alert when the config sets no ``alert_ttl`` (seconds).
-DEFAULT_ALERT_TTL = 6 * 3600.0
 #: ``endsAt`` of a test alert, from now (seconds).
 TEST_ALERT_TTL = 300.0
 #: How far ahead an open-ended slotui mute ends in Alertmanager (ten years, seconds).
@@ -168,7 +166,7 @@ class AlertmanagerChannel:
         self.send_resolved = config.send_resolved
         self.mirror_silences = config.mirror_silences
         self._base = config.url.rstrip("/")
-        self._ttl = float(getattr(config, "alert_ttl", None) or DEFAULT_ALERT_TTL)
+        self._ttl = float(config.alert_ttl)
         headers = {}
         if config.bearer_token:
             headers["Authorization"] = f"Bearer {config.bearer_token}"

@@ -157,7 +157,7 @@ class EmailChannel:
         self.name = name
         self.send_resolved = config.send_resolved
         self._cfg = config
-        ca = getattr(config, "ca_file", None)
+        ca = config.ca_file
         if ca:
             p = Path(ca).expanduser()
             ca = str(p if p.is_absolute() else Path(base_dir or ".") / p)

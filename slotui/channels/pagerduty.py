@@ -140,7 +140,7 @@ class PagerDutyChannel:
         self._url = config.url
         self._routing_key = config.routing_key
         self._secrets = http.secret_parts(config.routing_key)
-        self._client = http.make_client(timeout=getattr(config, "timeout", 10.0) or 10.0)
+        self._client = http.make_client()  # the channel HTTP default timeout: the config has no timeout field
 
     def __repr__(self) -> str:
         return f"PagerDutyChannel({self.name!r}, {http.display_url(self._url)})"

@@ -153,7 +153,7 @@ class SlackChannel:
         self._channel = config.channel
         self._username = config.username
         self._secrets = http.secret_parts(config.webhook_url)
-        self._client = http.make_client(timeout=getattr(config, "timeout", 10.0) or 10.0)
+        self._client = http.make_client()  # the channel HTTP default timeout: the config has no timeout field
 
     def __repr__(self) -> str:
         return f"SlackChannel({self.name!r}, {http.display_url(self._url)})"

@@ -297,7 +297,7 @@ class SLISpecConfig(Model):
     """Aggregate of a record field over the window."""
 
     field: Required = Field(description="Dotted field name; evaluations.<name> is an evaluation score.")
-    agg: str = Field("mean", description="mean, sum, count, min, max, or a quantile pNN (p50, p95, p99.9).")
+    agg: str = Field("mean", description="mean, sum, count, min, max, median, or a percentile p0..p100 (p95, p99.9).")
     where: str | None = Field(None, description="Only records matching this condition.")
 
 
@@ -521,6 +521,13 @@ class QualitySLO(Model):
     )
     source: Name | None = Field(None, description="Source name; the only source when unset.")
     unit: Name = Field("", description="Unit shown after values.")
+
+    def as_slo(self, metric: str) -> "SLOConfig":
+        """The same SLO in the model every SLO goes through: a threshold SLO on the mean of ``metric``."""
+        objective = Objective(target=self.target, warning=self.warning, critical=self.critical,
+                              direction=self.direction)
+        return SLOConfig(name=metric, source=self.source, unit=self.unit,
+                         sli=SLISpecConfig(field=metric, agg="mean"), objective=objective)
 
 
 class Config(Model):

@@ -397,9 +397,12 @@ class _Resolver:
                 self.issue(objective_path, message, key=True)
             return None
 
-    def slo(self, i: int, slo: SLOConfig) -> None:
-        path: KeyPath = ("slos", i)
-        named = self.claim_name(slo.name, path + ("name",))
+    def slo(self, path: KeyPath, slo: SLOConfig, *, seed: bool = False) -> None:
+        """Resolve one SLO into a spec. ``seed``: it is a ``quality_slos`` entry turned into an
+        :class:`SLOConfig` (:meth:`QualitySLO.as_slo`): its name is the key at ``path``, its
+        objective's fields sit at ``path``, and its field is a seed metric, resolved on a source
+        whose fields are known and never rejected (results files look it up by name)."""
+        named = self.claim_name(slo.name, path if seed else path + ("name",))
         source = self.source_for(slo.source, path)
         stype = self.source_type(source)
         ok = named and source is not None
@@ -415,19 +418,21 @@ class _Resolver:
                        key=True)
             ok = False
         agg = None
+        sli_field = slo.sli.field if slo.sli else None
         if slo.sli is not None:
-            agg = normalize_agg(slo.sli.agg)
-            if agg is None:
-                self.issue(path + ("sli", "agg"),
-                           f"unknown aggregate {slo.sli.agg!r}; expected mean, sum, count, min, max, median or pNN "
-                           "(p50, p95, p99.9)")
+            try:
+                agg = normalize_agg(slo.sli.agg)
+            except ValueError as exc:
+                self.issue(path + ("sli", "agg"), str(exc))
                 ok = False
             if not slo.sli.field.strip():
                 self.issue(path + ("sli", "field"), "expected a field name")
                 ok = False
             if slo.sli.where is not None and (stype in RECORD_SOURCES or stype is None):
                 self.expression(path + ("sli", "where"), slo.sli.where)
-            if slo.sli.field.strip() and not self.check_fields(path + ("sli", "field"), slo.sli.field, source):
+            if seed:
+                sli_field = self.seed_metric(path, slo.sli.field, source, strict=False) if ok else None
+            elif slo.sli.field.strip() and not self.check_fields(path + ("sli", "field"), slo.sli.field, source):
                 ok = False
             if slo.sli.where is not None and not self.check_fields(path + ("sli", "where"), slo.sli.where, source):
                 ok = False
@@ -464,7 +469,7 @@ class _Resolver:
             warning=slo.objective.warning,
             critical=slo.objective.critical,
             direction=slo.objective.direction,
-            objective_path=path + ("objective",),
+            objective_path=path if seed else path + ("objective",),
             strict=slo.objective.strict,
             period_anchor=_anchor(slo, path, self),
             window=slo.window,
@@ -479,7 +484,7 @@ class _Resolver:
             runbook=slo.runbook,
             labels=labels,
             for_=slo.for_,
-            sli_field=slo.sli.field if slo.sli else None,
+            sli_field=sli_field,
             sli_agg=agg if slo.sli else None,
             sli_where=slo.sli.where if slo.sli else None,
             good=slo.ratio.good if slo.ratio else None,
@@ -488,32 +493,6 @@ class _Resolver:
             params=dict(slo.params),
         )
         if spec is not None and ok and len(self.out.issues) == n_issues:
-            self.out.specs.append(spec)
-
-    def quality(self, metric: str, q: Any) -> None:
-        path: KeyPath = ("quality_slos", metric)
-        named = self.claim_name(metric, path)
-        source = self.source_for(q.source, path)
-        if not named or source is None:
-            return
-        # quality_slos are mostly read from results files (check --results), which look the
-        # metric up by name: resolve it on a source whose fields are known, never reject it
-        field_name = self.seed_metric(path, metric, source, strict=False)
-        spec = self.common(
-            path=path,
-            name=metric,
-            source=source,
-            kind="threshold",
-            target=q.target,
-            warning=q.warning,
-            critical=q.critical,
-            direction=q.direction,
-            objective_path=path,
-            unit=q.unit,
-            sli_field=field_name,
-            sli_agg="mean",
-        )
-        if spec is not None:
             self.out.specs.append(spec)
 
     def rule(self, path: KeyPath, rule: AlertRule) -> None:
@@ -565,9 +544,9 @@ class _Resolver:
         if c.defaults.burn_rate is not None:
             self.default_tiers = self.tiers(c.defaults.burn_rate, ("defaults", "burn_rate")) or DEFAULT_TIERS
         for i, slo in enumerate(c.slos):
-            self.slo(i, slo)
+            self.slo(("slos", i), slo)
         for metric, q in c.quality_slos.items():
-            self.quality(metric, q)
+            self.slo(("quality_slos", metric), q.as_slo(metric), seed=True)
         for i, rule in enumerate(c.alert_rules):
             self.rule(("alert_rules", i), rule)
         for i, rule in enumerate(c.alerts.rules):

@@ -25,17 +25,12 @@ from dataclasses import dataclass
 
 from slotui.core.types import Direction
 
-#: aggregate names accepted in rule conditions -> slotui ``sli.agg``
-_AGG_ALIASES = {"avg": "mean", "mean": "mean", "average": "mean", "min": "min", "max": "max",
-                "sum": "sum", "count": "count", "median": "p50"}
-
 _CONDITION = re.compile(
     r"""^\s*(?P<agg>[A-Za-z][A-Za-z0-9_.]*)\s*\(\s*(?P<field>[A-Za-z_*][A-Za-z0-9_.*-]*)?\s*\)\s*
         (?P<op><=|>=|<|>)\s*
         (?P<value>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$""",
     re.VERBOSE,
 )
-_QUANTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +57,15 @@ class ConditionError(ValueError):
         self.column = column
 
 
-def normalize_agg(agg: str) -> str | None:
-    """mean/avg/sum/count/min/max/median/pNN -> the canonical name, or None if unknown."""
-    a = agg.strip().lower()
-    if a in _AGG_ALIASES:
-        return _AGG_ALIASES[a]
-    m = _QUANTILE.match(a)
-    if m:
-        q = float(m.group(1))
-        if 0 < q <= 100:
-            return "p" + m.group(1)
-    return None
+def normalize_agg(agg: str) -> str:
+    """The canonical spelling of an aggregate (``avg`` -> ``mean``, ``p100.0`` -> ``p100``).
+
+    One grammar with the sources: :func:`slotui.sources.kit.aggregate.parse_agg`.
+    Raises ValueError saying what is wrong and what is accepted.
+    """
+    from slotui.sources.kit.aggregate import parse_agg
+
+    return str(parse_agg(agg))
 
 
 def parse_condition(text: str) -> RuleCondition:
@@ -83,12 +76,10 @@ def parse_condition(text: str) -> RuleCondition:
             "expected a condition like avg(helpfulness_score) < 0.8 "
             "(aggregate avg/mean/min/max/sum/count/pNN, operator < <= > >=, a number)"
         )
-    agg = normalize_agg(m.group("agg"))
-    if agg is None:
-        raise ConditionError(
-            f"unknown aggregate {m.group('agg')!r}; expected avg, mean, min, max, sum, count, median or pNN",
-            m.start("agg") + 1,
-        )
+    try:
+        agg = normalize_agg(m.group("agg"))
+    except ValueError as exc:
+        raise ConditionError(str(exc), m.start("agg") + 1) from None
     field = m.group("field")
     if not field:
         if agg != "count":

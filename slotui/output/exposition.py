@@ -104,7 +104,7 @@ def render(
     """The report as Prometheus text format 0.0.4.
 
     ``health`` maps source names to objects with ``ok`` (bool) and
-    ``latency`` (seconds or None), such as :class:`slotui.sources.base.SourceHealth`;
+    ``latency`` (seconds or None), such as :class:`slotui.sources.kit.base.SourceHealth`;
     without it, a source is up unless it is in ``report.source_errors``.
     ``sources`` adds source names that have no SLO in the report.
     ``bad_rows`` maps state tables to their count of unreadable rows

@@ -51,7 +51,7 @@ from typing import Any
 
 from slotui.core.types import DAY, SLOSpec
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import prom_duration, render
+from slotui.sources.kit.promql import prom_duration, render
 
 #: Record name of the error ratio over window ``w`` (Sloth's).
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"

@@ -1,4 +1,4 @@
-"""Sources: one module per kind behind :class:`slotui.sources.base.Source`.
+"""Sources: one module per kind behind :class:`slotui.sources.kit.base.Source`.
 
 ``build_source`` imports only the module of the kind asked for, so the
 headless path pays for httpx or langsmith only when a config uses them.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from slotui.sources.base import Source
+    from slotui.config.model import Defaults, SourceConfig
+    from slotui.sources.kit.base import Source
 
 #: source ``type`` -> "module:factory"; each factory is ``(name, config, *, base_dir) -> Source``
 REGISTRY = {
@@ -26,7 +27,7 @@ REGISTRY = {
 }
 
 
-def build_source(name: str, config: Any, *, base_dir: Path, defaults: Any = None) -> "Source":
+def build_source(name: str, config: "SourceConfig", *, base_dir: Path, defaults: "Defaults | None" = None) -> "Source":
     """Instantiate the source ``name`` from its config model."""
     module_name, _, attr = REGISTRY[config.type].partition(":")
     factory = getattr(importlib.import_module(module_name), attr)

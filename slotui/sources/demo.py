@@ -69,7 +69,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from itertools import repeat, starmap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:  # the C function behind statistics.NormalDist.inv_cdf (same results, no statistics import)
     from _statistics import _normal_dist_inv_cdf
@@ -82,8 +82,11 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, WindowAccumulator
-from slotui.sources.series_book import SeriesBook, SpecProblem, spec_agg, retention
+from slotui.sources.kit.aggregate import Agg, WindowAccumulator
+from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
+
+if TYPE_CHECKING:
+    from slotui.config.model import Defaults, DemoSourceConfig
 
 __all__ = ["DemoSource", "DemoTraffic", "CELL", "FAST_FIELDS"]
 
@@ -509,13 +512,24 @@ def _error_only(text: str | None) -> bool:
 
 
 class DemoSource:
-    """The demo as a :class:`~slotui.sources.base.Source`."""
+    """The demo as a :class:`~slotui.sources.kit.base.Source`."""
 
-    def __init__(self, name: str, config: Any = None, *, base_dir: Any = None, defaults: Any = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: "DemoSourceConfig | None" = None,
+        *,
+        base_dir: Any = None,
+        defaults: "Defaults | None" = None,
+    ) -> None:
+        """``config`` None: the model's defaults (seed and rate)."""
+        if config is None:
+            from slotui.config.model import DemoSourceConfig
+
+            config = DemoSourceConfig(type="demo")
         self.name = name
-        seed = getattr(config, "seed", 7) if config is not None else 7
-        rate = getattr(config, "rate", 2.0) if config is not None else 2.0
-        self.traffic = DemoTraffic(seed, rate)
+        self.config = config
+        self.traffic = DemoTraffic(config.seed, config.rate)
         self._book = SeriesBook()
         self._ingested: set[int] = set()
         self._lock = threading.Lock()

@@ -21,7 +21,7 @@ are re-read whole when their size or mtime changes.
 Values. Lines with JSON's non-standard ``NaN``/``Infinity``/``-Infinity`` or
 numbers beyond the double range are read (by the stdlib parser, after orjson
 refuses them); what a value an SLI cannot use means is decided per SLI (see
-:mod:`slotui.sources.record_values`).
+:mod:`slotui.sources.kit.record_values`).
 
 The last line without a newline. A file's last line may lack its newline
 (the Azure trace has none) or be half-written by a process still appending.
@@ -57,12 +57,12 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotui.config.expressions import ExpressionError
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError
-from slotui.sources.records import (
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.records import (
     CsvParser,
     JsonLineParser,
     Malformed,
@@ -72,7 +72,10 @@ from slotui.sources.records import (
     JSON_ERRORS,
     add_evaluations,
 )
-from slotui.sources.series_book import DerivedFields, SeriesBook, SpecProblem, retention
+from slotui.sources.kit.series_book import DerivedFields, SeriesBook, SpecProblem, retention
+
+if TYPE_CHECKING:
+    from slotui.config.model import Defaults, FileSourceConfig
 
 __all__ = ["FileSource", "JOIN_MEMORY"]
 
@@ -103,18 +106,20 @@ def _detect_format(path: Path, configured: str) -> str:
 class FileSource:
     """Request-log file as an SLI source (see the module docstring for the rules)."""
 
-    def __init__(self, name: str, config: Any, *, base_dir: Path | str = ".", defaults: Any = None) -> None:
+    def __init__(
+        self, name: str, config: "FileSourceConfig", *, base_dir: Path | str = ".", defaults: "Defaults | None" = None
+    ) -> None:
         self.name = name
         self.config = config
         path = Path(os.path.expanduser(config.path))
         self.path = path if path.is_absolute() else Path(base_dir) / path
-        self.format = _detect_format(self.path, getattr(config, "format", "auto"))
-        self.follow = bool(getattr(config, "follow", True))
-        time_field = getattr(config, "time_field", "time") or "time"
-        columns = dict(getattr(config, "columns", {}) or {})
-        self._time_of = TimeParser(getattr(config, "timezone", "UTC"), getattr(config, "time_format", None))
+        self.format = _detect_format(self.path, config.format)
+        self.follow = config.follow
+        time_field = config.time_field
+        columns = dict(config.columns)
+        self._time_of = TimeParser(config.timezone, config.time_format)
         try:
-            self.derived = DerivedFields(dict(getattr(config, "fields", {}) or {}))
+            self.derived = DerivedFields(dict(config.fields))
         except ExpressionError as exc:
             raise SourceError(f"source {name}: {exc}", retryable=False) from None
         self._time_field = time_field
@@ -590,7 +595,7 @@ class FileSource:
             table = pq.read_table(self.path)
         except Exception as exc:  # pyarrow raises many types; the message is what the user needs
             raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
-        rename = {column: field for field, column in (getattr(self.config, "columns", {}) or {}).items()}
+        rename = {column: field for field, column in self.config.columns.items()}
         batch: list[Record] = []
         for index, row in enumerate(table.to_pylist()):
             record = {rename.get(k, k): v for k, v in row.items()}

@@ -1,6 +1,6 @@
 """Generic HTTP source: any JSON endpoint, one value per SLO picked by a path expression.
 
-What each SLO gets (paths use :mod:`slotui.sources.json_path`, e.g.
+What each SLO gets (paths use :mod:`slotui.sources.kit.json_path`, e.g.
 ``data.items[0].value`` or ``$.latency.p95``):
 
 - **threshold SLO** (``query: PATH``): ``value`` is the number at ``PATH`` in
@@ -32,22 +32,22 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import SourceHTTPClient
-from slotui.sources.json_path import JsonPath, PathError, PathNotFound, compile_path
-from slotui.sources.values import NotANumber, sli_number
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.json_path import JsonPath, PathError, PathNotFound, compile_path
+from slotui.sources.kit.values import NotANumber, sli_number
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import HttpSourceConfig
+    from slotui.config.model import Defaults, HttpSourceConfig
 
 
 class _SLOProblem(Exception):
     """Wrong query of one SLO."""
 
 
-class HttpSource:
+class HttpSource(HTTPSource["HttpSourceConfig"]):
     """A JSON endpoint as a slotui source (see the module docstring)."""
 
     def __init__(
@@ -56,32 +56,26 @@ class HttpSource:
         config: "HttpSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
-        self.name = name
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
         # The client joins relative paths to a base ending in "/": split the URL
         # into that base and its last segment, so ``url`` is asked as written.
         parts = urlsplit(config.url)
         head, _, last = parts.path.rpartition("/")
         self._resource = last + (f"?{parts.query}" if parts.query else "")
-        base = urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
-        client_config = config.model_copy(update={"url": base})
+        self._base_url = urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
+        self._paths: dict[str, JsonPath] = {}
+
+    def client_config(self, config: "HttpSourceConfig") -> "HttpSourceConfig":
+        return config.model_copy(update={"url": self._base_url})
+
+    def client_secrets(self, config: "HttpSourceConfig") -> tuple[str, ...]:
         from slotui.config.secrets import url_query_secrets
 
         # the query (kept in _resource) may hold the API key: the client masks it by value too
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport,
-                                        name=name, secrets=tuple(url_query_secrets(config.url)))
-        self._paths: dict[str, JsonPath] = {}
-
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+        return tuple(url_query_secrets(config.url))
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
         """Answer every SLO from the endpoint's current answer (see the module docstring).

@@ -48,15 +48,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
-from slotui.sources.values import NotANumber, count_number, sli_number
+from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.base import QueryError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
+from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import LangfuseSourceConfig
+    from slotui.config.model import Defaults, LangfuseSourceConfig
 
 V2_PATH = "api/public/v2/metrics"
 V1_PATH = "api/public/metrics"
@@ -100,7 +101,7 @@ def _filters(raw: Any, what: str) -> tuple[str, ...]:
     return tuple(json.dumps(dict(f), sort_keys=True) for f in raw)
 
 
-class LangfuseSource(RangeSource):
+class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
     """A Langfuse project as a slotui source (see the module docstring)."""
 
     def __init__(
@@ -109,29 +110,21 @@ class LangfuseSource(RangeSource):
         config: "LangfuseSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
-        from slotui.config.model import BasicAuth
-
-        self.name = name
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.concurrency = config.max_concurrency
-        client_config = config
-        if config.public_key or config.secret_key:
-            client_config = config.model_copy(update={"basic_auth": BasicAuth(
-                username=config.public_key or "", password=config.secret_key or "")})
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout, transport=transport,
-                                        name=name)
         self._path = V2_PATH
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
+    def client_config(self, config: "LangfuseSourceConfig") -> "LangfuseSourceConfig":
+        """Basic auth from the project's public and secret keys when they are set."""
+        from slotui.config.model import BasicAuth
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+        if not (config.public_key or config.secret_key):
+            return config
+        auth = BasicAuth(username=config.public_key or "", password=config.secret_key or "")
+        return config.model_copy(update={"basic_auth": auth})
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
         """Answer every SLO as of ``now`` (see the module docstring)."""

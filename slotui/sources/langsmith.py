@@ -35,7 +35,7 @@ What each SLO means here (``query:`` for threshold SLOs, ``ratio:`` for ratios):
 
 History: the first fetch backfills the period in coarse spans (default one
 hour, ``params.backfill_step`` to change) and the edges in slices; later
-fetches ask only new slices (:mod:`slotui.sources.backfill`). A 30-day period
+fetches ask only new slices (:mod:`slotui.sources.kit.backfill`). A 30-day period
 at 5-minute slices is ~744 requests instead of 8,640, spread over several
 fetches when it does not fit in one fetch's time budget.
 
@@ -58,10 +58,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.runtime import FETCH_DEADLINE
-from slotui.sources.values import NotANumber, count_number, sli_number
+from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.base import QueryError
+from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.runtime import FETCH_DEADLINE
+from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     from slotui.config.model import LangSmithSourceConfig
@@ -344,7 +345,7 @@ class LangSmithSource(RangeSource):
 
     def _read_capped(self, response: Any) -> bytes:
         """(thread) The body of a streamed ``requests`` answer, read no further than ``max_body_bytes``."""
-        cap = getattr(self.config, "max_body_bytes", None)
+        cap = self.config.max_body_bytes
         declared = str(response.headers.get("Content-Length") or "")
         size, chunks = 0, []
         over = cap is not None and declared.isdigit() and int(declared) > cap
@@ -356,7 +357,7 @@ class LangSmithSource(RangeSource):
                     over = True
                     break
         if over:
-            from slotui.sources.http_client import ResponseTooLarge, display_url
+            from slotui.sources.kit.http_client import ResponseTooLarge, display_url
 
             raise ResponseTooLarge(
                 f"source {self.name!r}: answer from {display_url(str(response.url).split('?', 1)[0])} is larger "

@@ -32,7 +32,7 @@ SLO's ``window`` to how old an evaluation may be and still count, e.g.
 - ``params.filters``: extra filter strings for every query (e.g.
   ``trace.tag.env = "prod"``).
 
-Windows, slices and the backfill follow :mod:`slotui.sources.backfill`; the
+Windows, slices and the backfill follow :mod:`slotui.sources.kit.backfill`; the
 period is asked as time series (``time_interval_seconds`` = the span, buckets
 read from the ``time_bucket`` dimension). Counts and sums are asked per slice
 over the whole period (one slice length everywhere). The server answers at
@@ -73,16 +73,17 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.backfill import Measure, QueryError, RangeSource
-from slotui.sources.aggregate import AggregateOverflow, exact_mean, finite_sum, quantile_sorted
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
-from slotui.sources.values import NotANumber, count_number, sli_number
+from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, parse_agg, quantile_sorted
+from slotui.sources.kit.base import QueryError, SourceError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
+from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import MLflowSourceConfig
+    from slotui.config.model import Defaults, MLflowSourceConfig
 
 #: Runs per runs/search page, and pages at most per fetch.
 RUN_PAGE = 200
@@ -110,7 +111,6 @@ _METRIC_AGGS = {
 #: Aggregations that add up over time: their slices must all be one slice long.
 _EXTENSIVE = {"COUNT", "SUM"}
 _FINISHED = {"FINISHED", "FAILED", "KILLED"}
-_AGG = re.compile(r"^(avg|mean|sum|min|max|count|p\d+(?:\.\d+)?|median)$")
 
 
 def _ms(t: float) -> int:
@@ -140,7 +140,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return quantile_sorted(sorted(values), q)  # interpolation that cannot overflow near 1e308
 
 
-class MLflowSource(RangeSource):
+class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
     """An MLflow experiment as a slotui source (see the module docstring)."""
 
     def __init__(
@@ -149,33 +149,25 @@ class MLflowSource(RangeSource):
         config: "MLflowSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
         metrics_page: int = METRICS_PAGE,
         history_page: int = HISTORY_PAGE,
     ) -> None:
-        self.name = name
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         #: ``max_results`` of each ``traces/metrics`` request (at least 2; see :data:`METRICS_PAGE`).
         self.metrics_page = max(2, int(metrics_page))
         #: ``max_results`` of each ``metrics/get-history`` page.
         self.history_page = max(1, int(history_page))
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
-        extra = {"Authorization": f"Bearer {config.token}"} if config.token else None
-        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, extra_headers=extra,
-                                        transport=transport, name=name)
         self._experiment_id: str | None = config.experiment_id
         self._trace_metrics_api: bool | None = None
         self._probe: asyncio.Lock | None = None
         self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def extra_headers(self, config: "MLflowSourceConfig") -> dict[str, str] | None:
+        """``Authorization: Bearer <token>`` when a token is set."""
+        return {"Authorization": f"Bearer {config.token}"} if config.token else None
 
     # ------------------------------------------------------------------ fetch
 
@@ -680,19 +672,14 @@ def _num(raw: Any) -> float | None:
 
 
 def _aggregation(text: str) -> tuple[str, float | None]:
-    t = text.strip().lower()
-    if not _AGG.match(t):
-        raise QueryError(f"unknown aggregation {text!r}; expected avg, sum, min, max, count or pNN (p95)")
-    if t in ("avg", "mean"):
-        return ("AVG", None)
-    if t == "median":
-        return ("PERCENTILE", 50.0)
-    if t.startswith("p"):
-        value = float(t[1:])
-        if not 0 <= value <= 100:
-            raise QueryError(f"a percentile is between p0 and p100 (got {text!r})")
-        return ("PERCENTILE", value)
-    return (t.upper(), None)
+    """MLflow's aggregation type (and percentile) for an aggregate in the one grammar (``parse_agg``)."""
+    try:
+        agg = parse_agg(text)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+    if agg.kind == "quantile":
+        return ("PERCENTILE", agg.percent)
+    return ("AVG" if agg.kind == "mean" else agg.kind.upper(), None)
 
 
 def _check_aggregation(metric: str, agg: tuple[str, float | None], query: str) -> None:

@@ -40,32 +40,29 @@ import asyncio
 import itertools
 import math
 import operator
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError, resolve_timeout
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
+from slotui.sources.kit.backfill import PointCache
+from slotui.sources.kit.base import QueryError, SourceError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
+from slotui.sources.kit.http_source import HTTPSource
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import render
-from slotui.sources.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.promql import render
+from slotui.sources.kit.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import PrometheusSourceConfig
+    from slotui.config.model import Defaults, PrometheusSourceConfig
 
 #: Points per query_range request (Prometheus refuses more than 11,000 per series).
 MAX_POINTS = 10_000
 #: Queries longer than this go in a POST form body instead of the URL.
 _POST_ABOVE = 3000
-
-
-class QueryError(Exception):
-    """A problem with one query's answer (not with the source): shown on its SLOs."""
 
 
 # --------------------------------------------------------------------------- PromQL text
@@ -170,61 +167,6 @@ def parse_range(payload: Any) -> dict[float, float]:
     return {t: v for t, v in zip(times, values) if math.isfinite(v)}
 
 
-# --------------------------------------------------------------------------- range cache
-
-
-@dataclass(slots=True)
-class _RangeSeries:
-    """Cached points of one (query, step) series covering slice ends ``[first, last]``.
-
-    ``points`` is kept in ascending time order; ``version`` changes whenever it
-    does, so views built from it (slices, buckets) can be reused between ticks.
-    """
-
-    points: dict[float, float] = field(default_factory=dict)
-    first: float | None = None
-    last: float | None = None
-    version: int = 0
-
-    def missing(self, first: float, last: float, step: float) -> list[tuple[float, float]]:
-        """Intervals of slice ends to ask for so the cache covers ``[first, last]``."""
-        if first > last:
-            return []
-        if self.first is None or self.last is None or last < self.last or first > self.last:
-            self.points.clear()
-            self.first = self.last = None
-            self.version += 1
-            return [(first, last)]
-        todo = []
-        if first < self.first:
-            todo.append((first, self.first - step))
-        if last > self.last:
-            # Re-ask the newest cached slice: its samples may have arrived after it was fetched.
-            todo.append((max(first, self.last), last))
-        return todo
-
-    def merge(self, got: Mapping[float, float], asked: Sequence[tuple[float, float]], first: float, last: float) -> None:
-        """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
-        if not asked and first == self.first and last == self.last:
-            return
-        points = self.points
-        times = list(points)  # ascending
-        # Usually only a few ends go (the oldest slices, the re-asked newest one):
-        # delete those instead of rebuilding a period's worth of points.
-        doomed = times[: bisect_left(times, first)] + times[bisect_right(times, last) :]
-        for a, b in asked:
-            doomed += times[bisect_left(times, a) : bisect_right(times, b)]
-        for t in doomed:
-            points.pop(t, None)
-        newest = next(reversed(points), None)
-        points.update(got)
-        if newest is not None and got and min(got) <= newest:
-            self.points = dict(sorted(points.items()))  # filled in before the newest: restore order
-        self.first = first
-        self.last = last
-        self.version += 1
-
-
 def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
     """Split slice ends ``first..last`` into runs of at most ``MAX_POINTS`` points."""
     out = []
@@ -265,7 +207,7 @@ class _Plan:
     windows: dict[float, tuple[_Instant, _Instant]] = field(default_factory=dict)
     good: _Range | None = None
     total: _Range | None = None
-    # rules: recorded/auto -- error ratios read from recorded series (slotui.sources.prometheus_recorded)
+    # rules: recorded/auto -- error ratios read from recorded series (slotui.sources.kit.prometheus_recorded)
     recorded: dict[float, _Instant] = field(default_factory=dict)
     recorded_range: _Range | None = None
 
@@ -279,7 +221,7 @@ class _Plan:
         return keys
 
 
-class PrometheusSource:
+class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
     """A Prometheus-compatible query API as a slotui source.
 
     ``requests_made`` counts HTTP requests sent so far (benches and tests read it).
@@ -291,16 +233,12 @@ class PrometheusSource:
         config: "PrometheusSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
-        self.name = name
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.step = config.step
-        self._client = SourceHTTPClient(config, base_dir=base_dir, timeout=self.timeout, transport=transport,
-                                        name=name)
-        self._cache: dict[_Range, _RangeSeries] = {}
+        self._cache: dict[_Range, PointCache] = {}
         # Slices/buckets built from the cache, reused while it is unchanged.
         self._views: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._reuse: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -309,12 +247,6 @@ class PrometheusSource:
         self._detected_at: float | None = None
         self._detected_for: set[str] = set()
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # ------------------------------------------------------------------ fetch
 
@@ -368,9 +300,9 @@ class PrometheusSource:
         """Names of the ratio SLOs to answer from recorded series; with ``rules: recorded``, an SLO
         whose series are missing gets an error in ``out``. Detection is one instant query, repeated
         every ``DETECT_EVERY`` seconds; a failed detection means raw queries (``auto``)."""
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
-        mode = getattr(self.config, "rules", "raw")
+        mode = self.config.rules
         if mode == "raw":
             return set()
         candidates = [s for s in slos if s.kind == "ratio" and s.min_events <= 1]
@@ -410,7 +342,7 @@ class PrometheusSource:
         return use
 
     def _plan_recorded(self, plan: _Plan, spec: SLOSpec, step: float, now: float) -> None:
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
         for w in ratio_windows(spec):
             plan.recorded[w] = _Instant(rec.record_query(spec, w), now)
@@ -421,7 +353,7 @@ class PrometheusSource:
             plan.total = _Range(render(spec.total or "", step), step)
 
     def _assemble_recorded(self, plan: _Plan, results: Mapping[Any, Any], now: float) -> SLIData:
-        from slotui.sources import prometheus_recorded as rec
+        from slotui.sources.kit import prometheus_recorded as rec
 
         windows = {w: rec.ratio_pair(results[k]) for w, k in plan.recorded.items()}
         if plan.recorded_range is not None:
@@ -520,7 +452,7 @@ class PrometheusSource:
         return parse_instant(payload)
 
     async def _update_range(self, key: _Range, first: float, last: float) -> None:
-        series = self._cache.setdefault(key, _RangeSeries())
+        series = self._cache.setdefault(key, PointCache())
         todo = series.missing(first, last, key.step)
         chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
 

@@ -60,18 +60,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import exact_mean
-from slotui.sources.base import resolve_timeout
-from slotui.sources.backfill import soft_deadline
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient
-from slotui.sources.records import JSON_ERRORS, loads_json
-from slotui.sources.series_book import SeriesBook, SpecProblem, retention
-from slotui.sources.values import NotANumber, sli_number
+from slotui.sources.kit.aggregate import exact_mean
+from slotui.sources.kit.backfill import soft_deadline
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
+from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.series_book import SeriesBook, SpecProblem, retention
+from slotui.sources.kit.values import NotANumber, sli_number
 
 if TYPE_CHECKING:
     import httpx
 
-    from slotui.config.model import WeaveSourceConfig
+    from slotui.config.model import Defaults, WeaveSourceConfig
 
 PATH = "calls/stream_query"
 #: Calls per page.
@@ -232,7 +232,7 @@ def translate(spec: SLOSpec) -> SLOSpec:
     return replace(spec, sli_field=field.strip(), sli_agg=agg.strip() or "mean")
 
 
-class WeaveSource:
+class WeaveSource(HTTPSource["WeaveSourceConfig"]):
     """A W&B Weave project as a slotui source (see the module docstring)."""
 
     def __init__(
@@ -241,20 +241,10 @@ class WeaveSource:
         config: "WeaveSourceConfig",
         *,
         base_dir: Path | None = None,
-        defaults: Any = None,
+        defaults: "Defaults | None" = None,
         transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
-        from slotui.config.model import BasicAuth
-
-        self.name = name
-        self.config = config
-        self.timeout = resolve_timeout(config, defaults)
-        client_config = config
-        if config.api_key:
-            client_config = config.model_copy(update={"basic_auth": BasicAuth(username="api", password=config.api_key)})
-        extra = {"Accept": "application/jsonl", "Content-Type": "application/json"}
-        self._client = SourceHTTPClient(client_config, base_dir=base_dir, timeout=self.timeout,
-                                        extra_headers=extra, transport=transport, name=name)
+        super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self._book = SeriesBook()
         self._records: dict[str, dict[str, Any]] = {}
         self._running: dict[str, float] = {}
@@ -263,12 +253,16 @@ class WeaveSource:
         self._complete = False
         self._malformed = 0
 
-    @property
-    def requests_made(self) -> int:
-        return self._client.requests_made
+    def client_config(self, config: "WeaveSourceConfig") -> "WeaveSourceConfig":
+        """Basic auth ``api:<api_key>`` when an API key is set."""
+        from slotui.config.model import BasicAuth
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+        if not config.api_key:
+            return config
+        return config.model_copy(update={"basic_auth": BasicAuth(username="api", password=config.api_key)})
+
+    def extra_headers(self, config: "WeaveSourceConfig") -> dict[str, str]:
+        return {"Accept": "application/jsonl", "Content-Type": "application/json"}
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
         """Read new calls, then answer every SLO as of ``now`` (see the module docstring)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from slotui.core.types import Report, SLOSpec
-from slotui.sources.base import SourceHealth
+from slotui.sources.kit.base import SourceHealth
 
 T = TypeVar("T")
 

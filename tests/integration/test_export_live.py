@@ -321,7 +321,7 @@ def test_the_detection_query_is_valid_promql_for_any_slo_name(live: dict[str, An
     """Names with spaces, quotes, backslashes and regex characters: Prometheus (RE2) accepts the
     detection query and it still finds the exported SLO among them."""
     from slotui.core.types import SLOSpec
-    from slotui.sources.prometheus_recorded import detection_query, parse_detection
+    from slotui.sources.kit.prometheus_recorded import detection_query, parse_detection
 
     prom: LivePrometheus = live["prom"]
     names = [SLO, "a b", 'we"ird \\ name', "x.y*(z)|[w]{2}^$", "p95 #1 & ~ok", "ünïcode-名"]

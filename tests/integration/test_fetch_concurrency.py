@@ -15,9 +15,9 @@ import pytest
 
 from slotui.config.model import PrometheusSourceConfig
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
-from slotui.sources.base import SourceHealth
+from slotui.sources.kit.base import SourceHealth
 from slotui.sources.prometheus import PrometheusSource
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.runtime import fetch_all
 
 try:
     from tests.integration.prometheus_server import FakePrometheus, Request, matrix, vector

@@ -14,9 +14,9 @@ import pytest
 
 from slotui.config.model import PrometheusSourceConfig
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
-from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.kit.base import SourceError, SourceHealth
 from slotui.sources.prometheus import MAX_POINTS, PrometheusSource
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.runtime import fetch_all
 
 try:
     from tests.integration.prometheus_server import FakePrometheus, Request, matrix, vector

@@ -11,9 +11,9 @@ import pytest
 from slotui.config.model import HttpSourceConfig
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.types import HOUR, SLIData, SLOSpec, Status
-from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.kit.base import SourceError, SourceHealth
 from slotui.sources.http import HttpSource
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.runtime import fetch_all
 
 try:
     from tests.integration.saas_servers import FakeServer, Request
@@ -279,12 +279,12 @@ def test_the_documented_example_loads_builds_and_every_slo_is_understood(kind: s
 
             src.measure_for(spec) if _is_trace_slo(spec) else _metric_key(spec)
         elif kind == "weave":
-            from slotui.sources.series_book import SeriesBook
+            from slotui.sources.kit.series_book import SeriesBook
             from slotui.sources.weave import translate
 
             SeriesBook().add_spec(translate(spec))
         else:
-            from slotui.sources.json_path import compile_path
+            from slotui.sources.kit.json_path import compile_path
 
             for text in (spec.query, spec.good, spec.total):
                 if text:

@@ -12,9 +12,9 @@ import pytest
 from slotui.config.model import LangfuseSourceConfig
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec, Status
-from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.kit.base import SourceError, SourceHealth
 from slotui.sources.langfuse import LangfuseSource
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.runtime import fetch_all
 
 try:
     from tests.integration.saas_servers import LangfuseAPI, Observation, Score, parse_time, percentile_linear

@@ -10,9 +10,9 @@ import pytest
 from slotui.config.model import MLflowSourceConfig
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec, Status
-from slotui.sources.base import SourceError, SourceHealth
+from slotui.sources.kit.base import SourceError, SourceHealth
 from slotui.sources.mlflow import MLflowSource
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.runtime import fetch_all
 
 try:
     from tests.integration.saas_servers import MLflowAPI, MLRun, MLTrace, percentile_linear

@@ -12,8 +12,8 @@ import slotui.sources.weave as weave_module
 from slotui.config.model import WeaveSourceConfig
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec, Status
-from slotui.sources.base import SourceError, SourceHealth
-from slotui.sources.runtime import fetch_all
+from slotui.sources.kit.base import SourceError, SourceHealth
+from slotui.sources.kit.runtime import fetch_all
 from slotui.sources.weave import WeaveSource
 
 try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slotui.sources.base import SourceError
-from slotui.sources.runtime import BACKOFF_MAX, MAX_RETRY_AFTER, backoff_after
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.runtime import BACKOFF_MAX, MAX_RETRY_AFTER, backoff_after
 
 NOW = 1_780_000_000.0
 

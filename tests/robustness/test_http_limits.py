@@ -24,9 +24,9 @@ from hostile_http import Recorder, Router, Seen, Streamer  # noqa: E402
 
 from slotui.config.model import DEFAULT_MAX_BODY_BYTES, HttpSourceConfig, PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import HOUR, SLOSpec  # noqa: E402
-from slotui.sources.base import SourceHealth  # noqa: E402
+from slotui.sources.kit.base import SourceHealth  # noqa: E402
 from slotui.sources.http import HttpSource  # noqa: E402
-from slotui.sources.runtime import BACKOFF_BASE, fetch_all  # noqa: E402
+from slotui.sources.kit.runtime import BACKOFF_BASE, fetch_all  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

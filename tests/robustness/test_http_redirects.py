@@ -32,9 +32,9 @@ from hostile_http import (  # noqa: E402
 
 from slotui.config.model import HttpSourceConfig  # noqa: E402
 from slotui.core.types import HOUR, SLOSpec  # noqa: E402
-from slotui.sources.base import SourceHealth  # noqa: E402
+from slotui.sources.kit.base import SourceHealth  # noqa: E402
 from slotui.sources.http import HttpSource  # noqa: E402
-from slotui.sources.runtime import fetch_all  # noqa: E402
+from slotui.sources.kit.runtime import fetch_all  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from records_gen import NOON, file_source, jsonl, ratio, record, spec
 from slotui.core.series import EventSeries, SliceSeries
-from slotui.sources.aggregate import AggregateOverflow, ValueSeries, exact_sum, parse_agg, quantile_runs, quantile_sorted
+from slotui.sources.kit.aggregate import AggregateOverflow, ValueSeries, exact_sum, parse_agg, quantile_runs, quantile_sorted
 
 BIG = 1e308
 MAX = 1.7976931348623157e308

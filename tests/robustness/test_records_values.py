@@ -31,7 +31,7 @@ from records_gen import (
     record,
     spec,
 )
-from slotui.sources.records import loads_json
+from slotui.sources.kit.records import loads_json
 
 T0 = NOON - 1800  # records at 11:30.., inside the 1h window before noon
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, SLOSpec, Status
-from slotui.sources.base import SourceHealth
+from slotui.sources.kit.base import SourceHealth
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z, pinned
 

@@ -350,7 +350,7 @@ def test_only_source_is_the_default_and_query_slos() -> None:
         ('{name: a, sli: {field: duration_s}, ratio: {good: "a"}, objective: {target: 0.9}}', "slos[0].ratio", "not both"),
         ('{name: a, sli: {field: duration_s}, query: up, objective: {target: 1, warning: 2}}', "slos[0].query", "not both"),
         ('{name: a, sli: {field: duration_s, agg: mode}, objective: {target: 1, warning: 2}}', "slos[0].sli.agg",
-         "unknown aggregate 'mode'"),
+         "unknown aggregation 'mode'"),
         ('{name: a, sli: {field: duration_s, where: "a =="}, objective: {target: 1, warning: 2}}', "slos[0].sli.where",
          "invalid expression"),
         ('{name: a, sli: {field: duration_s}, objective: {target: 1, warning: 2}, window: 30d}', "slos[0].window",

@@ -12,7 +12,7 @@ import pytest
 
 from slotui.config.model import DemoSourceConfig, FileSourceConfig
 from slotui.core.types import SLOSpec
-from slotui.sources.aggregate import parse_agg, quantile_sorted
+from slotui.sources.kit.aggregate import parse_agg, quantile_sorted
 from slotui.sources.demo import CELL, ERROR_TYPES, FAST_FIELDS, DemoSource, DemoTraffic
 from slotui.sources.file import FileSource
 

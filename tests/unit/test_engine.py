@@ -12,7 +12,7 @@ from pathlib import Path
 from slotui.config.loader import load_text
 from slotui.core.types import SLIData, SLOSpec, Status
 from slotui.engine import Engine
-from slotui.sources.base import SourceError
+from slotui.sources.kit.base import SourceError
 from slotui.store import Store
 
 T0 = 1_780_315_200.0  # 2026-06-01T12:00:00Z, a multiple of 300 s

@@ -1,11 +1,11 @@
-"""slotui.sources.prometheus_recorded: the text and parsing of the recorded-series path (pure)."""
+"""slotui.sources.kit.prometheus_recorded: the text and parsing of the recorded-series path (pure)."""
 
 from __future__ import annotations
 
 import math
 
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
-from slotui.sources.prometheus_recorded import (
+from slotui.sources.kit.prometheus_recorded import (
     detection_query, missing_windows, parse_detection, ratio_pair, re2_literal, record_query, selector,
 )
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from slotui.config.model import FileSourceConfig
 from slotui.core.types import SLOSpec
-from slotui.sources.aggregate import Agg, ValueSeries, kth_smallest, parse_agg, quantile_runs, quantile_sorted
-from slotui.sources.base import SourceError
+from slotui.sources.kit.aggregate import Agg, ValueSeries, kth_smallest, parse_agg, quantile_runs, quantile_sorted
+from slotui.sources.kit.base import SourceError
 from slotui.sources.file import FileSource
-from slotui.sources.records import Malformed, TimeParser
+from slotui.sources.kit.records import Malformed, TimeParser
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "logs"
 AZURE = Path(__file__).resolve().parents[2] / "examples" / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"

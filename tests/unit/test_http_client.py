@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from slotui.config.model import PrometheusSourceConfig
-from slotui.sources.base import SourceError
-from slotui.sources.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
-from slotui.sources.runtime import FETCH_DEADLINE
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, SourceHTTPClient, redact_url
+from slotui.sources.kit.runtime import FETCH_DEADLINE
 
 
 def client(handler, **cfg: object) -> tuple[SourceHTTPClient, list[httpx.Request]]:

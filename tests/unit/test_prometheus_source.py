@@ -9,18 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotui.core.types import DAY, HOUR, MINUTE, BurnTier, SLOSpec
+from slotui.sources.kit.backfill import PointCache
 from slotui.sources.prometheus import (
     MAX_POINTS,
     QueryError,
     _chunks,
     _floats,
     _good_total,
-    _RangeSeries,
     parse_instant,
     parse_range,
 )
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import prom_duration, render
+from slotui.sources.kit.promql import prom_duration, render
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_chunks_stay_under_the_point_limit_and_cover_everything() -> None:
 
 
 def test_range_series_asks_only_for_what_is_new() -> None:
-    s = _RangeSeries()
+    s = PointCache()
     assert s.missing(300, 3000, 300) == [(300, 3000)]
     s.merge({float(t): 1.0 for t in range(300, 3001, 300)}, [(300, 3000)], 300, 3000)
     assert s.missing(300, 3000, 300) == []
@@ -129,7 +129,7 @@ def test_ratio_windows_cover_tiers_window_and_period() -> None:
 
 
 def test_range_series_fills_in_older_slices_in_order() -> None:
-    s = _RangeSeries()
+    s = PointCache()
     s.merge({float(t): 1.0 for t in range(1200, 3001, 300)}, s.missing(1200, 3000, 300), 1200, 3000)
     todo = s.missing(300, 3000, 300)  # a longer period: only the older ends are asked
     assert todo == [(300, 900)]

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import SourceError, SourceHealth
-from slotui.sources.runtime import FETCH_DEADLINE, fetch_all, fetch_one
+from slotui.sources.kit.base import SourceError, SourceHealth
+from slotui.sources.kit.runtime import FETCH_DEADLINE, fetch_all, fetch_one
 
 NOW = 1_780_000_000.0
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from slotui.sources.base import SourceHealth
+from slotui.sources.kit.base import SourceHealth
 from slotui.formatting import format_duration
 from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet

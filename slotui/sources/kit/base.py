@@ -13,20 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from slotui.core.types import SLIData, SLOSpec
 
+if TYPE_CHECKING:
+    from slotui.config.model import Defaults, SourceConfig
 
-DEFAULT_TIMEOUT = 10.0
+
+class QueryError(Exception):
+    """A problem with one SLO's query or its answer (not with the source): shown on that SLO."""
 
 
-def resolve_timeout(config: Any, defaults: Any = None) -> float:
-    """A source's fetch timeout in seconds: its own ``timeout``, else ``defaults.timeout``, else 10 s."""
-    timeout = getattr(config, "timeout", None)
-    if timeout is None:
-        timeout = getattr(defaults, "timeout", None) or DEFAULT_TIMEOUT
-    return float(timeout)
+def resolve_timeout(config: "SourceConfig | None", defaults: "Defaults | None" = None) -> float:
+    """A source's fetch timeout in seconds: its own ``timeout``, else ``defaults.timeout``
+    (the model's default when no defaults are given)."""
+    if config is not None and config.timeout is not None:
+        return float(config.timeout)
+    if defaults is None:
+        from slotui.config.model import Defaults
+
+        defaults = Defaults()
+    return float(defaults.timeout)
 
 
 class SourceError(Exception):

@@ -4,7 +4,7 @@
 config (base URL, headers, basic or bearer auth, TLS options, timeout,
 ``max_concurrency``). It promises:
 
-- every failure surfaces as a :class:`~slotui.sources.base.SourceError` whose
+- every failure surfaces as a :class:`~slotui.sources.kit.base.SourceError` whose
   message says what went wrong in words an operator can act on
   ("unauthorized (check the API key)", "timed out after 5s", "malformed JSON");
 - transient failures (timeouts, connection errors, 429, 5xx) are retried with
@@ -45,9 +45,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from slotui.sources.base import SourceError
-from slotui.sources.records import JSON_ERRORS, loads_json
-from slotui.sources.runtime import FETCH_DEADLINE
+from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.runtime import FETCH_DEADLINE
 
 if TYPE_CHECKING:
     from slotui.config.model import HTTPSourceBase

@@ -13,7 +13,7 @@ What an SLO's query part means here:
   matching ``sli_where``; records where the value is null are skipped, and
   records where it is no usable number (non-finite, beyond the float range,
   a boolean, a string, an object, a negative latency/duration/token/cost:
-  :mod:`slotui.sources.record_values`) are skipped and counted in the SLO's
+  :mod:`slotui.sources.kit.record_values`) are skipped and counted in the SLO's
   note (``count`` counts the usable values). A sum beyond the float range is
   that SLO's error. ``value`` covers
   ``[now - window, now)``; ``slices`` every slice whose start is in
@@ -38,8 +38,8 @@ from typing import Any, Callable
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
-from slotui.sources.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
+from slotui.sources.kit.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.kit.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
 
@@ -410,7 +410,11 @@ class SeriesBook:
                     message += f"; did you mean {candidate!r}?"
                     break
             return SLIData(error=message, fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
-        agg = spec_agg(spec)
+        try:
+            agg = spec_agg(spec)
+        except SpecProblem as exc:
+            # a series is shared by every SLO on the same field: the agg of this one was never checked
+            return SLIData(error=str(exc), fetched_at=now, **{k: v for k, v in extra.items() if k != "error"})
         series = definition.series
         memo_key = (id(definition), agg, start, now)
         try:

@@ -55,31 +55,50 @@ class Agg:
 
     def __str__(self) -> str:
         if self.kind == "quantile":
-            return f"p{self.q * 100:g}"
+            return f"p{self.percent:g}"
         return self.kind
+
+    @property
+    def percent(self) -> float:
+        """The quantile as a percentile (``q`` 0.999 -> 99.9)."""
+        return round(self.q * 100.0, 9)
 
 
 _QUANTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")
+#: a percentile as written: no leading zeros (``p5``, ``p50``, ``p0.5``; not ``p05`` or ``p050``)
+_PERCENT = re.compile(r"^(?:0|[1-9]\d*)(?:\.\d+)?$")
 _ALIASES = {"avg": "mean", "average": "mean", "mean": "mean", "sum": "sum", "count": "count",
             "min": "min", "max": "max", "median": "p50"}
+_EXPECTED = "expected mean (avg), sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
 
 
 def parse_agg(text: str) -> Agg:
-    """``mean``/``avg``, ``sum``, ``count``, ``min``, ``max``, ``median`` or ``pNN`` (``p95``, ``p99.9``).
+    """The one aggregate grammar (config ``sli.agg``, alert-rule conditions, every source).
 
-    Raises ValueError naming the accepted forms.
+    Case and surrounding blanks do not matter. ``mean`` (also ``avg``,
+    ``average``), ``sum``, ``count``, ``min``, ``max``; ``median`` is ``p50``;
+    ``pNN`` is the NN-th percentile for NN from 0 to 100 with an optional
+    fraction: ``p0`` is the minimum and ``p100`` (also ``p100.0``) the maximum,
+    ``p99.9`` is the 0.999 quantile. A percentile with a leading zero
+    (``p050``, ``p05``) is refused: it is ambiguous. ``str()`` of the result is
+    the canonical spelling (``p100.0`` -> ``p100``, ``avg`` -> ``mean``).
+
+    Raises ValueError naming what was wrong and the accepted forms.
     """
     name = _ALIASES.get(text.strip().lower(), text.strip().lower())
     if name in ("mean", "sum", "count", "min", "max"):
         return Agg(name)
     match = _QUANTILE.match(name)
     if match:
-        pct = float(match.group(1))
-        if 0.0 <= pct <= 100.0:
+        digits = match.group(1)
+        if not _PERCENT.match(digits):
+            raise ValueError(f"unknown aggregation {text!r}: a percentile has no leading zero "
+                             f"(write p{float(digits):g}); {_EXPECTED}")
+        pct = float(digits)
+        if pct <= 100.0:
             return Agg("quantile", round(pct / 100.0, 12))  # p99.9 is 0.999, not 0.9990000000000001
-    raise ValueError(
-        f"unknown aggregation {text!r}: expected mean, sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
-    )
+        raise ValueError(f"unknown aggregation {text!r}: a percentile is at most p100; {_EXPECTED}")
+    raise ValueError(f"unknown aggregation {text!r}: {_EXPECTED}")
 
 
 class AggregateOverflow(ArithmeticError):

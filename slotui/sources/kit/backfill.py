@@ -30,14 +30,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from slotui.core.periods import ratio_windows
 from slotui.core.types import SLOSpec
-from slotui.sources.base import SourceError
-from slotui.sources.runtime import FETCH_DEADLINE
+from slotui.sources.kit.base import QueryError, SourceError
+from slotui.sources.kit.runtime import FETCH_DEADLINE
 
 #: Default coarse backfill step (seconds).
 DEFAULT_COARSE = 3600.0
@@ -45,10 +46,6 @@ DEFAULT_COARSE = 3600.0
 SOFT_BUDGET = 0.6
 
 Span = tuple[float, float]
-
-
-class QueryError(Exception):
-    """A problem with one SLO's query (not with the source): shown on that SLO."""
 
 
 def grid(now: float, period: float, step: float) -> tuple[float, float]:
@@ -86,6 +83,79 @@ def _fine(start: float, end: float, step: float) -> list[Span]:
     return out
 
 
+def due(held: tuple[float, float] | None, first: float, last: float, step: float) -> list[tuple[float, float]] | None:
+    """The one rule of "ask only for new slices": grid points to ask so ``[first, last]`` is covered.
+
+    Points are slice positions on a grid of ``step`` (multiples of it);
+    ``held`` is the closed range ``[lo, hi]`` already asked for. Returns
+    ``None`` when nothing held can be kept: nothing is held, the wanted range
+    starts after ``hi`` (everything held left the period) or ends before it
+    (the clock went back). Otherwise the closed ranges still to ask, oldest
+    first: ``[first, lo - step]`` when the range grew back (a longer period),
+    and ``[hi, last]`` when slices completed since ``hi``, re-asking ``hi``
+    itself because its data may have arrived after it was asked. ``[]``:
+    nothing new.
+    """
+    if held is None or last < held[1] or first > held[1]:
+        return None
+    lo, hi = held
+    todo: list[tuple[float, float]] = []
+    if first < lo:
+        todo.append((first, lo - step))
+    if last > hi:
+        todo.append((max(first, hi), last))
+    return todo
+
+
+@dataclass(slots=True)
+class PointCache:
+    """Cached points of one (query, step) series covering slice ends ``[first, last]``.
+
+    ``points`` is kept in ascending time order; ``version`` changes whenever it
+    does, so views built from it (slices, buckets) can be reused between ticks.
+    """
+
+    points: dict[float, float] = field(default_factory=dict)
+    first: float | None = None
+    last: float | None = None
+    version: int = 0
+
+    def missing(self, first: float, last: float, step: float) -> list[tuple[float, float]]:
+        """Intervals of slice ends to ask for so the cache covers ``[first, last]`` (see :func:`due`)."""
+        if first > last:
+            return []
+        held = None if self.first is None or self.last is None else (self.first, self.last)
+        todo = due(held, first, last, step)
+        if todo is None:
+            self.points.clear()
+            self.first = self.last = None
+            self.version += 1
+            return [(first, last)]
+        return todo
+
+    def merge(self, got: Mapping[float, float], asked: Sequence[tuple[float, float]], first: float, last: float) -> None:
+        """Replace the asked intervals with ``got`` and keep only ends within ``[first, last]``."""
+        if not asked and first == self.first and last == self.last:
+            return
+        points = self.points
+        times = list(points)  # ascending
+        # Usually only a few ends go (the oldest slices, the re-asked newest one):
+        # delete those instead of rebuilding a period's worth of points.
+        doomed = times[: bisect_left(times, first)] + times[bisect_right(times, last) :]
+        for a, b in asked:
+            doomed += times[bisect_left(times, a) : bisect_right(times, b)]
+        for t in doomed:
+            points.pop(t, None)
+        newest = next(reversed(points), None)
+        points.update(got)
+        if newest is not None and got and min(got) <= newest:
+            self.points = dict(sorted(points.items()))  # filled in before the newest: restore order
+        self.first = first
+        self.last = last
+        self.version += 1
+
+
+
 @dataclass(slots=True)
 class SpanBook:
     """Answers of one query per span, over the period; see the module docstring.
@@ -98,6 +168,7 @@ class SpanBook:
     coarse: float
     points: dict[float, tuple[float, Any]] = field(default_factory=dict)
     pending: set[Span] = field(default_factory=set)
+    planned_from: float | None = None
     planned_until: float | None = None
     error: str | None = None
 
@@ -108,13 +179,19 @@ class SpanBook:
         """
         self.error = None
         first, last = grid(now, period, self.step)
-        if self.planned_until is None or self.planned_until < first or self.planned_until > last:
+        step = self.step
+        # due() works on slice starts: [first, last - step] is wanted, [from, until - step] planned.
+        held = None
+        if self.planned_from is not None and self.planned_until is not None:
+            held = (self.planned_from, self.planned_until - step)
+        todo = due(held, first, last - step, step)
+        if todo is None:
             self.points.clear()
-            self.pending = set(cover(first, last, self.step, self.coarse))
-        elif last > self.planned_until:
-            # New slices completed; re-ask the newest known one too (its data may have arrived late).
-            redo = max(first, self.planned_until - self.step)
-            self.pending.update(cover(redo, last, self.step, self.coarse))
+            self.pending = set(cover(first, last, step, self.coarse))
+        else:
+            for a, b in todo:
+                self.pending.update(cover(a, b + step, step, self.coarse))
+        self.planned_from = first
         self.planned_until = last
         for start in [s for s in self.points if s < first]:
             del self.points[start]

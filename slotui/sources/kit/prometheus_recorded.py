@@ -28,7 +28,7 @@ from typing import Any
 
 from slotui.core.types import SLOSpec
 from slotui.core.periods import ratio_windows
-from slotui.sources.promql import prom_duration
+from slotui.sources.kit.promql import prom_duration
 
 RECORD_PREFIX = "slo:sli_error:ratio_rate"
 #: Re-detect which SLOs have recorded series after this long (seconds of evaluation time).

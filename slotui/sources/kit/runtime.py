@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 
 from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.base import Source, SourceError, SourceHealth
+from slotui.sources.kit.base import Source, SourceError, SourceHealth
 
 DEFAULT_TIMEOUT = 10.0
 #: Exponential backoff between ticks after repeated failures (seconds).
