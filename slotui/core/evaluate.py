@@ -46,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from slotui.core.breakdown import evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
 from slotui.core.burn_rate import evaluate_tiers
 from slotui.core.periods import period_bounds
@@ -70,6 +71,8 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
     else:
         result = _evaluate_threshold(spec, data, now, start, length, notes)
 
+    if data.groups:
+        result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
     if is_stale(data, spec, now):
         has_last_value = result.value is not None or bool(result.history)
         status = Status.STALE if has_last_value else Status.NO_DATA
