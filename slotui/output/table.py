@@ -15,7 +15,7 @@ a log file and a CI console. ``ascii=True`` uses ASCII icons and symbols.
 
 from __future__ import annotations
 
-from slotui.core.types import Report, SLOResult
+from slotui.core.types import Report, SLOResult, Status
 from slotui.formatting import (
     align_columns,
     format_burn,
@@ -65,13 +65,13 @@ def result_notes(result: SLOResult) -> list[str]:
 
 
 def contributor_lines(results: list[SLOResult], *, ascii: bool = False) -> list[tuple[str, str]]:
-    """``(slo name, line)`` for the top groups of every SLO's breakdown that is not OK
-    (SPEC 10.1: one line per top group), and each breakdown's notes."""
+    """``(slo name, line)`` for the top group of each breakdown of every SLO that is AT RISK,
+    WARNING or CRITICAL (SPEC 10.1: one line per top group), and each breakdown's notes."""
     out: list[tuple[str, str]] = []
     for r in results:
-        if not r.breakdowns:
+        if not r.breakdowns or r.status not in (Status.AT_RISK, Status.WARNING, Status.CRITICAL):
             continue
-        limit = 3 if r.status.rank > 0 else 1
+        limit = 1
         out.extend((r.spec.name, line) for line in top_contributors(r.breakdowns, r.spec, limit=limit, ascii=ascii))
         out.extend((r.spec.name, note) for b in r.breakdowns for note in b.notes)
     return out

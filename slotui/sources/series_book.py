@@ -349,7 +349,9 @@ class SeriesBook:
         self._breakdown_span: dict[int, float] = {}
 
     def has(self, spec: SLOSpec) -> bool:
-        return spec_key(spec) in self.defs
+        """True when the series ``spec`` needs exist, grouped by every one of its breakdown fields."""
+        definition = self.defs.get(spec_key(spec))
+        return definition is not None and all(name in definition.groups for name in spec.breakdown)
 
     def add_spec(self, spec: SLOSpec) -> None:
         """Create the series ``spec`` needs (no-op when it exists); raises :class:`SpecProblem`."""
