@@ -353,18 +353,22 @@ def top_contributors(breakdowns: Sequence[Any], spec: SLOSpec, *, limit: int = 3
     return lines
 
 
-def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, ascii: bool = False) -> str | None:
+def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, ascii: bool = False,
+                   compact: bool = False) -> str | None:
     """A one-line hint for the main table when one group explains most of the trouble, else None.
 
     Ratio SLOs: the top group has more than half of the bad events
     (``mostly model=gpt-4o-mini (90.0% of bad)``). Threshold SLOs: removing the
     top group alone gives a better status than the SLO has
-    (``without route=/search: 1.00 s (OK)``).
+    (``without route=/search: 1.00 s (OK)``). ``compact``: the top group's label values
+    only, after an arrow (``← gpt-4o-mini``; ``<-`` in ASCII), for the main table's row.
     """
     for b in breakdowns:
         top = b.top
         if top is None:
             continue
+        if compact and breakdown_hint([b], spec, status):
+            return f"{'<-' if ascii else '←'} {', '.join(str(v) for v in top.labels.values())}"
         if top.share_of_bad is not None:
             if top.share_of_bad > 0.5 and status is not Status.OK:
                 share = format_percent(top.share_of_bad, ascii=ascii)
