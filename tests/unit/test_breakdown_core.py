@@ -159,3 +159,11 @@ def test_quantile_without_equals_the_quantile_of_the_rest(groups: dict[str, list
         rest = sorted(v for k, vs in groups.items() if k != g.labels["g"] for v in vs)
         assert g.without == quantile_sorted(rest, q)
         assert g.value == quantile_sorted(sorted(groups[g.labels["g"]]), q)
+
+
+def test_a_source_that_answers_without_groups_gets_a_clear_note() -> None:
+    spec = SLOSpec(name="judge", kind="threshold", target=0.8, direction="higher_is_better",
+                   breakdown=("gen_ai.request.model",))
+    (b,) = evaluate_slo(spec, SLIData(value=0.9), now=100.0).breakdowns
+    assert b.groups == () and b.notes == ("gen_ai.request.model: breakdown not supported by this source",)
+    assert evaluate_slo(spec, SLIData(error="down"), now=100.0).breakdowns == ()
