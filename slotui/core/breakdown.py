@@ -163,21 +163,32 @@ def threshold_breakdown(
     ``without`` of a quantile is exact: it is selected from the sorted values
     of all groups with the group's values taken out (no copy per group).
     """
-    runs = {k: sorted(v) for k, v in values.items() if len(v)}
+    # only quantiles, min and max need the values in order (sorting runs already sorted is cheap:
+    # sources hand values over slice by slice, each slice's run sorted)
+    ordered = kind in ("quantile", "min", "max")
+    runs = {k: (sorted(v) if ordered else v) for k, v in values.items() if len(v)}
     listed, notes = _cap(by, runs, len, max_groups)
-    everything = sorted(x for run in runs.values() for x in run)
-    value_all = aggregate_sorted(everything, kind, q)
-    sum_all = math.fsum(everything)
+    everything: list[float] = []
+    for run in runs.values():
+        everything.extend(run)
+    if ordered:
+        everything.sort()
+    summed = kind in ("mean", "sum")
+    # each group's sum once (fsum: correctly rounded); the total is the sum of those
+    sums = {k: math.fsum(run) for k, run in runs.items()} if summed else {}
+    sum_all = math.fsum(sums.values()) if summed else 0.0
     n_all = len(everything)
+    value_all = (sum_all / n_all if kind == "mean" else sum_all) if summed and n_all else (
+        aggregate_sorted(everything, kind, q))
 
-    def without_of(run: Sequence[float]) -> float | None:
+    def without_of(run: Sequence[float], run_sum: float) -> float | None:
         n = n_all - len(run)
         if n <= 0:
             return None
         if kind == "count":
             return float(n)
-        if kind in ("mean", "sum"):
-            rest = math.fsum([sum_all, -math.fsum(run)])
+        if summed:
+            rest = math.fsum([sum_all, -run_sum])
             return rest / n if kind == "mean" else rest
         if kind == "min":
             return _kth_without(everything, run, 0)
@@ -185,12 +196,16 @@ def threshold_breakdown(
             return _kth_without(everything, run, n - 1)
         return _quantile_without(everything, run, n, q)
 
-    def figures(label: str, run: Sequence[float], other: bool = False) -> GroupFigures:
-        without = without_of(run)
+    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: float | None = None) -> GroupFigures:
+        if summed and run_sum is None:
+            run_sum = sums[label] if label in sums else math.fsum(run)
+        without = without_of(run, run_sum or 0.0)
+        value = ((run_sum or 0.0) / len(run) if kind == "mean" else run_sum) if summed and run else (
+            aggregate_sorted(run, kind, q))
         return GroupFigures(
             labels={by: label},
             total=float(len(run)),
-            value=aggregate_sorted(run, kind, q),
+            value=value,
             without=without,
             status_without=value_status(without, spec),
             gain=_gain(spec, value_all, without),
@@ -201,14 +216,20 @@ def threshold_breakdown(
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in runs if k not in listed]
     if rest:
-        merged = sorted(x for k in rest for x in runs[k])
-        kept.append(figures(OTHER, merged, other=True))
+        merged: list[float] = []
+        for k in rest:
+            merged.extend(runs[k])
+        if ordered:
+            merged.sort()
+        kept.append(figures(OTHER, merged, other=True,
+                            run_sum=math.fsum(sums[k] for k in rest) if summed else None))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
 def aggregate_sorted(values: Sequence[float], kind: str, q: float = 0.0) -> float | None:
-    """``kind`` of sorted finite ``values`` (None when empty); quantiles interpolate linearly
-    between closest ranks (DuckDB ``quantile_cont``, Hyndman & Fan type 7)."""
+    """``kind`` of finite ``values`` (None when empty), which must be sorted for min, max and
+    quantiles; quantiles interpolate linearly between closest ranks (DuckDB ``quantile_cont``,
+    Hyndman & Fan type 7)."""
     n = len(values)
     if n == 0:
         return None

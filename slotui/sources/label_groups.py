@@ -41,15 +41,17 @@ def label_of(value: Any) -> str:
 
 
 class _Slice:
-    __slots__ = ("times", "values", "codes", "_parts")
+    __slots__ = ("times", "values", "codes", "_parts", "_counts")
 
     def __init__(self, typecode: str) -> None:
         self.times = array("d")
         self.values = array(typecode)
         self.codes = array("I")
         self._parts: dict[int, list[float]] | None = None
+        self._counts: dict[int, tuple[int, int]] | None = None
 
     def parts(self) -> dict[int, list[float]]:
+        """``{code: values}`` of the whole slice, each run sorted (cached until the slice changes)."""
         if self._parts is None:
             parts: dict[int, list[float]] = {}
             for code, v in zip(self.codes, self.values):
@@ -58,8 +60,14 @@ class _Slice:
                     parts[code] = [v]
                 else:
                     bucket.append(v)
+            for run in parts.values():
+                run.sort()
             self._parts = parts
         return self._parts
+
+    def counts(self) -> dict[int, tuple[int, int]]:
+        """``{code: (sum of values, count)}`` of the whole slice (good flags: good, total)."""
+        return {code: (sum(run), len(run)) for code, run in self.parts().items()}
 
     def parts_between(self, start: float, end: float) -> dict[int, list[float]]:
         parts: dict[int, list[float]] = {}
@@ -106,7 +114,7 @@ class LabelGroups:
                 sl = self.slices.get(key)
                 if sl is None:
                     sl = self.slices[key] = _Slice(self._typecode)
-                sl._parts = None
+                sl._parts = sl._counts = None
                 last_key = key
             sl.times.append(t)  # type: ignore[union-attr]
             sl.values.append(v)  # type: ignore[union-attr]
@@ -121,7 +129,7 @@ class LabelGroups:
         for i in range(len(sl.times) - 1, -1, -1):
             if sl.times[i] == t and sl.values[i] == value and sl.codes[i] == code:
                 del sl.times[i], sl.values[i], sl.codes[i]
-                sl._parts = None
+                sl._parts = sl._counts = None
                 return
 
     def prune(self, before: float) -> None:
@@ -137,8 +145,7 @@ class LabelGroups:
         out: dict[int, list[float]] = {}
         length = self.length
         k0, k1 = math.floor(start / length), math.floor(end / length)
-        keys = range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)
-        for key in keys:
+        for key in self._keys(k0, k1):
             sl = self.slices.get(key)
             if sl is None:
                 continue
@@ -159,4 +166,29 @@ class LabelGroups:
 
     def counts(self, start: float, end: float) -> dict[str, tuple[float, float]]:
         """``{label: (good, total)}`` of events with time in ``[start, end)`` (ratio kind)."""
-        return {label: (float(sum(flags)), float(len(flags))) for label, flags in self._parts(start, end).items()}
+        out: dict[int, list[int]] = {}
+        length = self.length
+        k0, k1 = math.floor(start / length), math.floor(end / length)
+        for key in self._keys(k0, k1):
+            sl = self.slices.get(key)
+            if sl is None:
+                continue
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if sl._counts is None:
+                    sl._counts = sl.counts()
+                pairs = sl._counts.items()
+            else:
+                pairs = ((c, (sum(v), len(v))) for c, v in sl.parts_between(start, end).items())
+            for code, (good, total) in pairs:
+                have = out.get(code)
+                if have is None:
+                    out[code] = [good, total]
+                else:
+                    have[0] += good
+                    have[1] += total
+        labels = self._labels
+        return {labels[code]: (float(g), float(n)) for code, (g, n) in out.items()}
+
+    def _keys(self, k0: int, k1: int) -> Any:
+        return range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)
