@@ -226,6 +226,45 @@ def threshold_breakdown(
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
+def summary_breakdown(
+    spec: SLOSpec,
+    by: str,
+    window: float,
+    kind: str,
+    sums: Mapping[str, tuple[float, float]],
+    *,
+    limit: int = TOP_GROUPS,
+    max_groups: int = MAX_GROUPS,
+) -> Breakdown:
+    """:func:`threshold_breakdown` of a mean, sum or count from ``{label value: (count, sum)}``
+    (what a source keeps per slice; no values needed)."""
+    items = {k: (float(n), float(v)) for k, (n, v) in sums.items() if n > 0}
+    listed, notes = _cap(by, items, lambda nv: nv[0], max_groups)
+    n_all = math.fsum(n for n, _ in items.values())
+    sum_all = math.fsum(v for _, v in items.values())
+
+    def of(n: float, total: float) -> float | None:
+        if n <= 0:
+            return None
+        return n if kind == "count" else total / n if kind == "mean" else total
+
+    value_all = of(n_all, sum_all)
+
+    def figures(label: str, n: float, total: float, other: bool = False) -> GroupFigures:
+        without = of(n_all - n, math.fsum([sum_all, -total]))
+        return GroupFigures(labels={by: label}, total=n, value=of(n, total), without=without,
+                            status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
+                            other=other)
+
+    ranked = _rank([figures(label, *items[label]) for label in listed])
+    kept = ranked[:limit]
+    rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
+    if rest:
+        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), math.fsum(items[k][1] for k in rest),
+                            other=True))
+    return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
+
+
 def aggregate_sorted(values: Sequence[float], kind: str, q: float = 0.0) -> float | None:
     """``kind`` of finite ``values`` (None when empty), which must be sorted for min, max and
     quantiles; quantiles interpolate linearly between closest ranks (DuckDB ``quantile_cont``,
@@ -343,6 +382,8 @@ def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Bre
         note = (data.note,) if data.note else ()
         if spec.kind == "ratio" and data.counts is not None:
             b = ratio_breakdown(spec, data.by, data.window, data.counts)
+        elif spec.kind == "threshold" and data.sums is not None and kind in ("mean", "sum", "count"):
+            b = summary_breakdown(spec, data.by, data.window, kind, data.sums)
         elif spec.kind == "threshold" and data.values is not None and kind is not None:
             b = threshold_breakdown(spec, data.by, data.window, kind, q, data.values)
         else:

@@ -194,6 +194,8 @@ class GroupData:
     counts: Mapping[str, tuple[float, float]] | None = None
     values: Mapping[str, Sequence[float]] | None = None
     note: str | None = None
+    #: threshold SLOs with a mean, sum or count: ``(count, sum)`` per label value (no values needed)
+    sums: Mapping[str, tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

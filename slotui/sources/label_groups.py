@@ -41,7 +41,7 @@ def label_of(value: Any) -> str:
 
 
 class _Slice:
-    __slots__ = ("times", "values", "codes", "_parts", "_counts")
+    __slots__ = ("times", "values", "codes", "_parts", "_counts", "_sums")
 
     def __init__(self, typecode: str) -> None:
         self.times = array("d")
@@ -49,6 +49,7 @@ class _Slice:
         self.codes = array("I")
         self._parts: dict[int, list[float]] | None = None
         self._counts: dict[int, tuple[int, int]] | None = None
+        self._sums: dict[int, tuple[int, float]] | None = None
 
     def parts(self) -> dict[int, list[float]]:
         """``{code: values}`` of the whole slice, each run sorted (cached until the slice changes)."""
@@ -114,7 +115,7 @@ class LabelGroups:
                 sl = self.slices.get(key)
                 if sl is None:
                     sl = self.slices[key] = _Slice(self._typecode)
-                sl._parts = sl._counts = None
+                sl._parts = sl._counts = sl._sums = None
                 last_key = key
             sl.times.append(t)  # type: ignore[union-attr]
             sl.values.append(v)  # type: ignore[union-attr]
@@ -129,7 +130,7 @@ class LabelGroups:
         for i in range(len(sl.times) - 1, -1, -1):
             if sl.times[i] == t and sl.values[i] == value and sl.codes[i] == code:
                 del sl.times[i], sl.values[i], sl.codes[i]
-                sl._parts = sl._counts = None
+                sl._parts = sl._counts = sl._sums = None
                 return
 
     def prune(self, before: float) -> None:
@@ -189,6 +190,32 @@ class LabelGroups:
                     have[1] += total
         labels = self._labels
         return {labels[code]: (float(g), float(n)) for code, (g, n) in out.items()}
+
+    def sums(self, start: float, end: float) -> dict[str, tuple[float, float]]:
+        """``{label: (count, sum)}`` of values with time in ``[start, end)`` (per whole slice cached)."""
+        out: dict[int, list[Any]] = {}
+        length = self.length
+        k0, k1 = math.floor(start / length), math.floor(end / length)
+        for key in self._keys(k0, k1):
+            sl = self.slices.get(key)
+            if sl is None:
+                continue
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if sl._sums is None:
+                    sl._sums = {c: (len(v), math.fsum(v)) for c, v in sl.parts().items()}
+                pairs = sl._sums.items()
+            else:
+                pairs = ((c, (len(v), math.fsum(v))) for c, v in sl.parts_between(start, end).items())
+            for code, (n, total) in pairs:
+                have = out.get(code)
+                if have is None:
+                    out[code] = [n, [total]]
+                else:
+                    have[0] += n
+                    have[1].append(total)
+        labels = self._labels
+        return {labels[code]: (float(n), math.fsum(parts)) for code, (n, parts) in out.items()}
 
     def _keys(self, k0: int, k1: int) -> Any:
         return range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)

@@ -489,6 +489,8 @@ class SeriesBook:
             groups.prune(now - span - groups.length)
             if groups.kind == "ratio":
                 out.append(GroupData(by=name, window=window, counts=groups.counts(now - window, now)))
+            elif spec_agg(spec).kind in ("mean", "sum", "count"):  # (count, sum) per group is enough
+                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now)))
             else:
                 out.append(GroupData(by=name, window=window, values=groups.values(now - window, now)))
         return tuple(out)

@@ -167,3 +167,25 @@ def test_a_source_that_answers_without_groups_gets_a_clear_note() -> None:
     (b,) = evaluate_slo(spec, SLIData(value=0.9), now=100.0).breakdowns
     assert b.groups == () and b.notes == ("gen_ai.request.model: breakdown not supported by this source",)
     assert evaluate_slo(spec, SLIData(error="down"), now=100.0).breakdowns == ()
+
+
+@given(groups=st.dictionaries(st.sampled_from("abcdef"), st.lists(
+    st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=15), min_size=1, max_size=6),
+    kind=st.sampled_from(["mean", "sum", "count"]))
+def test_count_and_sum_summaries_rank_and_figure_like_the_values(groups: dict[str, list[float]], kind: str) -> None:
+    from slotui.core.breakdown import summary_breakdown
+
+    spec = SLOSpec(name="x", kind="threshold", target=0.0, direction="lower_is_better")
+    by_values = threshold_breakdown(spec, "g", 60.0, kind, 0.0, groups)
+    by_sums = summary_breakdown(spec, "g", 60.0, kind, {k: (len(v), math.fsum(v)) for k, v in groups.items()})
+    # (the order may differ only where two gains tie within rounding: compare group by group)
+    values = {g.labels["g"]: g for g in by_values.groups}
+    assert set(values) == {g.labels["g"] for g in by_sums.groups} == set(groups)
+    for a in by_sums.groups:
+        b = values[a.labels["g"]]
+        assert a.total == b.total and a.status_without is b.status_without
+        assert (a.value is None) == (b.value is None) and (a.without is None) == (b.without is None)
+        if a.value is not None:
+            assert a.value == pytest.approx(b.value, rel=1e-9, abs=1e-9)
+        if a.without is not None:
+            assert a.without == pytest.approx(b.without, rel=1e-9, abs=1e-6)
