@@ -316,3 +316,65 @@ def align_columns(
         return gap.join(out).rstrip()
 
     return [line(headers), *(line(r) for r in rows)]
+
+
+# --------------------------------------------------------------------------- breakdown (SPEC 10.1)
+
+
+def format_group_labels(labels: Any) -> str:
+    """A group's labels: ``gen_ai.request.model=gpt-4o-mini`` (several joined with ``, ``)."""
+    return ", ".join(f"{k}={v}" for k, v in labels.items())
+
+
+def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """One breakdown group as people read it (every output writes it this way)::
+
+        gen_ai.request.model=gpt-4o-mini: 90.0% of bad, 9.0x burn, 91.00% good of 1,000; without it 99.50% (OK)
+        route=/search: 5.95 s over 2; without it 1.00 s (OK)
+    """
+    head = format_group_labels(group.labels)
+    parts: list[str] = []
+    if group.share_of_bad is not None:
+        parts.append(f"{format_percent(group.share_of_bad, ascii=ascii)} of bad")
+    if group.burn_rate is not None:
+        parts.append(f"{format_rate(group.burn_rate, ascii=ascii)} burn")
+    what = "good" if spec.kind == "ratio" else ""
+    count = format_number(group.total, ascii=ascii) if is_number(group.total) else MISSING
+    parts.append(f"{spec_value(group.value, spec, ascii=ascii)}{' ' + what if what else ''} of {count}")
+    without = f"without it {spec_value(group.without, spec, ascii=ascii)} ({group.status_without.value})"
+    return f"{head}: {', '.join(parts)}; {without}"
+
+
+def top_contributors(breakdowns: Sequence[Any], spec: SLOSpec, *, limit: int = 3, ascii: bool = False) -> list[str]:
+    """The first ``limit`` groups of each breakdown (``(other)`` left out), as :func:`format_contributor` lines."""
+    lines: list[str] = []
+    for b in breakdowns:
+        lines.extend(format_contributor(g, spec, ascii=ascii) for g in [g for g in b.groups if not g.other][:limit])
+    return lines
+
+
+def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, ascii: bool = False,
+                   compact: bool = False) -> str | None:
+    """A one-line hint for the main table when one group explains most of the trouble, else None.
+
+    Ratio SLOs: the top group has more than half of the bad events
+    (``mostly model=gpt-4o-mini (90.0% of bad)``). Threshold SLOs: removing the
+    top group alone gives a better status than the SLO has
+    (``without route=/search: 1.00 s (OK)``). ``compact``: the top group's label values
+    only, after an arrow (``← gpt-4o-mini``; ``<-`` in ASCII), for the main table's row.
+    """
+    for b in breakdowns:
+        top = b.top
+        if top is None:
+            continue
+        if compact and breakdown_hint([b], spec, status):
+            return f"{'<-' if ascii else '←'} {', '.join(str(v) for v in top.labels.values())}"
+        if top.share_of_bad is not None:
+            if top.share_of_bad > 0.5 and status is not Status.OK:
+                share = format_percent(top.share_of_bad, ascii=ascii)
+                return f"mostly {format_group_labels(top.labels)} ({share} of bad)"
+        elif (status.rank > top.status_without.rank and top.status_without is not Status.NO_DATA
+              and top.status_without not in (Status.STALE,)):
+            return (f"without {format_group_labels(top.labels)}: "
+                    f"{spec_value(top.without, spec, ascii=ascii)} ({top.status_without.value})")
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from slotui.formatting import format_duration, format_percent, format_rate, spec_value
+from slotui.formatting import format_duration, format_percent, format_rate, spec_value, top_contributors
 from slotui.core.types import SLOResult, SLOSpec
 
 #: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
@@ -102,6 +102,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(spec.period)}.")
     if result.low_traffic:
         lines.append("Low traffic: some windows have fewer events than min_events.")
+    contributors = top_contributors(result.breakdowns, spec, limit=1)
+    if contributors:
+        lines.append(f"Top contributors: {'; '.join(contributors)}.")
     if spec.description:
         lines.append(spec.description)
     annotations = {
@@ -118,6 +121,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     }
     if spec.runbook:
         annotations["runbook_url"] = spec.runbook
+    if contributors:
+        annotations["top_contributors"] = "; ".join(contributors)
     context: dict[str, Any] = {
         "value": result.value,
         "unit": spec.unit,
@@ -137,4 +142,19 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "evaluated_at": result.evaluated_at,
         "escalated": escalated,
     }
+    if result.breakdowns:
+        context["top_contributors"] = _contributors(result)
     return labels, annotations, context
+
+
+def _contributors(result: SLOResult) -> list[dict[str, Any]]:
+    """The top group of each breakdown label as numbers (SPEC 10.1 keys)."""
+    out = []
+    for b in result.breakdowns:
+        g = b.top
+        if g is None:
+            continue
+        out.append({"labels": dict(g.labels), "window": b.window, "total": g.total, "bad": g.bad, "value": g.value,
+                    "share_of_bad": g.share_of_bad, "burn_rate": g.burn_rate, "without": g.without,
+                    "status_without": g.status_without.value})
+    return out

@@ -148,6 +148,9 @@ def facts(alert: "Alert") -> list[Fact]:
         Fact("Window", window_text(alert)),
         Fact("Source", source_text(alert)),
     ]
+    contributors = alert.annotations.get("top_contributors")
+    if contributors:
+        out.append(Fact("Top contributors", contributors))
     firing_for = firing_for_text(alert)
     if firing_for and alert.state == "firing":
         out.append(Fact("Firing for", firing_for))

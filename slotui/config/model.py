@@ -102,6 +102,11 @@ class Defaults(Model):
     at_risk_below: float = Field(
         0.25, ge=0, le=1, description="A ratio SLO is AT RISK when budget remaining falls below this share."
     )
+    breakdown: list[RequiredName] = Field(
+        default_factory=list,
+        description="Record fields or labels every SLO that sets none is broken down by "
+        "(which model, route or prompt version burns the budget).",
+    )
     burn_rate: list[BurnTierConfig] | None = Field(
         None,
         description="Burn-rate tiers for every SLO that sets none. Unset: at a 7d period 1h/5m x14.4, "
@@ -354,6 +359,11 @@ class SLOConfig(Model):
     for_: DurationOrZero = Field(0.0, alias="for", description="Pending duration before an alert fires.")
     burn_rate: list[BurnTierConfig] | None = Field(
         None, description="Multi-window burn-rate tiers; the SRE workbook default when unset."
+    )
+    breakdown: list[RequiredName] | None = Field(
+        None,
+        description="Record fields (file, demo) or labels (Prometheus) to break the SLI down by, "
+        "e.g. [gen_ai.request.model, route]; defaults.breakdown when unset; [] for none.",
     )
 
 

@@ -491,6 +491,7 @@ class _Resolver:
             total=slo.ratio.total if slo.ratio else None,
             query=slo.query,
             params=dict(slo.params),
+            breakdown=tuple(slo.breakdown if slo.breakdown is not None else self.config.defaults.breakdown),
         )
         if spec is not None and ok and len(self.out.issues) == n_issues:
             self.out.specs.append(spec)

@@ -46,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from slotui.core.breakdown import Breakdown, evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
 from slotui.core.burn_rate import evaluate_tiers
 from slotui.core.periods import period_bounds
@@ -70,6 +71,13 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
     else:
         result = _evaluate_threshold(spec, data, now, start, length, notes)
 
+    if data.groups:
+        result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
+    elif spec.breakdown and not data.error and (result.value is not None or data.buckets or data.slices):
+        # the source answered but not per label (SPEC 10.1: say so rather than show nothing)
+        result = replace(result, breakdowns=tuple(
+            Breakdown(by=(name,), window=spec.window, notes=(f"{name}: breakdown not supported by this source",))
+            for name in spec.breakdown))
     if is_stale(data, spec, now):
         has_last_value = result.value is not None or bool(result.history)
         status = Status.STALE if has_last_value else Status.NO_DATA

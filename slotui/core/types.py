@@ -7,11 +7,14 @@ durations are seconds (float). Windows are half-open: ``[now - w, now)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from slotui.core.breakdown import Breakdown
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 Kind = Literal["threshold", "ratio"]
@@ -160,6 +163,8 @@ class SLOSpec:
     total: str | None = None
     query: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: record fields / labels to break the SLI down by (SPEC 10.1), one breakdown each
+    breakdown: tuple[str, ...] = ()
 
     @property
     def rolling(self) -> bool:
@@ -173,6 +178,24 @@ class SLOSpec:
         Computed in decimal (see :func:`error_budget`): a 99.5% target gives exactly 0.005.
         """
         return error_budget(self.target if self.kind == "ratio" else self.compliance)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupData:
+    """What a source answers for one breakdown label (SPEC 10.1) over ``window`` seconds.
+
+    Ratio SLOs: ``counts`` maps each label value to ``(good, total)``. Threshold
+    SLOs: ``values`` maps each label value to its finite sample values.
+    ``note`` says what the source could not do (e.g. no grouping).
+    """
+
+    by: str
+    window: float
+    counts: Mapping[str, tuple[float, float]] | None = None
+    values: Mapping[str, Sequence[float]] | None = None
+    note: str | None = None
+    #: threshold SLOs with a mean, sum or count: ``(count, sum)`` per label value (no values needed)
+    sums: Mapping[str, tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +222,8 @@ class SLIData:
     error: str | None = None
     malformed: int = 0
     note: str | None = None
+    #: per-label group answers for the SLO's ``breakdown`` fields
+    groups: tuple[GroupData, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +308,8 @@ class SLOResult:
     period_start: float | None = None
     period_length: float | None = None
     buckets: tuple[tuple[float, float, float], ...] = ()
+    #: one :class:`slotui.core.breakdown.Breakdown` per ``spec.breakdown`` name the source answered
+    breakdowns: tuple[Breakdown, ...] = ()
 
     @property
     def fastest_burn(self) -> BurnRate | None:

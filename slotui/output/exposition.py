@@ -18,6 +18,9 @@ Families (labels in braces):
 - ``slotui_burn_rate{slo,window}``: burn rate over each window of the SLO's tiers (``1h``, ``5m``, ...)
 - ``slotui_burn_rate_alert_firing{slo,severity,long_window,short_window}``: 1 when the tier fires
 - ``slotui_window_events{slo,window}``: events counted in each tier window (ratio SLOs)
+- ``slotui_breakdown_top_value{slo,by,group}``, ``slotui_breakdown_top_without{slo,by,group}``,
+  ``slotui_breakdown_top_share_of_bad{slo,by,group}`` (ratio SLOs), ``slotui_breakdown_top_total{slo,by,group}``:
+  the top group of each breakdown label (SPEC 10.1): ``by`` is the label name, ``group`` its value
 - ``slotui_source_up{source}``: 1 if the source answered at the last tick
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
 - ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
@@ -124,6 +127,10 @@ def render(
     fam("slotui_burn_rate", "Error budget burn rate over a window (1 spends exactly the budget over the period).")
     fam("slotui_burn_rate_alert_firing", "1 when a multi-window burn-rate tier fires, else 0.")
     fam("slotui_window_events", "Events counted over a burn-rate window.")
+    fam("slotui_breakdown_top_value", "SLI of the top group of a breakdown label (the group that burns most).")
+    fam("slotui_breakdown_top_without", "SLI over the window with the top group of a breakdown label removed.")
+    fam("slotui_breakdown_top_share_of_bad", "Share of the bad events that are the top group's (ratio SLOs).")
+    fam("slotui_breakdown_top_total", "Events (ratio) or values (threshold) of the top group over the breakdown window.")
     fam("slotui_source_up", "1 if the source answered at the last evaluation, else 0.")
     fam("slotui_source_latency_seconds", "Duration of the source's last fetch.")
     fam("slotui_slos_meeting_target", "Number of SLOs meeting their target over their period.")
@@ -166,6 +173,16 @@ def render(
                 1 if b.firing else 0,
             )
 
+        for bd in r.breakdowns:
+            top = bd.top
+            if top is None:
+                continue
+            for by, group in top.labels.items():
+                labels = {"slo": r.spec.name, "by": by, "group": group}
+                f.add("slotui_breakdown_top_value", labels, top.value)
+                f.add("slotui_breakdown_top_without", labels, top.without)
+                f.add("slotui_breakdown_top_share_of_bad", labels, top.share_of_bad)
+                f.add("slotui_breakdown_top_total", labels, top.total)
     names: list[str] = []
     for name in [*(r.spec.source for r in report.results), *(sources or ()), *report.source_errors, *(health or {})]:
         if name not in names:

@@ -40,6 +40,9 @@ One ``<slo>``::
       "low_traffic": bool, "stale": bool,
       "error": str | null, "notes": [str],
       "display": {"value", "target", "budget_remaining", "fastest_burn"}  # strings as people see them
+      "breakdown": {"by": [...], "window": s, "groups": [{"labels": {...}, "total", "bad", "value",
+                    "share_of_bad", "burn_rate", "without", "status_without", "other", "display"}],
+                    "notes": [...]} | null   # SPEC 10.1, ranked by impact
     }
 """
 
@@ -50,7 +53,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, Status
-from slotui.formatting import MISSING, format_burn, format_percent, is_number, rfc3339, spec_target, spec_value
+from slotui.formatting import MISSING, format_burn, format_contributor, format_percent, is_number, rfc3339, spec_target, spec_value
 
 SCHEMA_VERSION = 1
 
@@ -132,6 +135,39 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "error": result.error,
         "notes": list(result.notes),
         "display": display_dict(result),
+        "breakdown": breakdown_dict(result),
+    }
+
+
+def breakdown_dict(result: SLOResult) -> dict[str, Any] | None:
+    """SPEC 10.1: ``{"by", "window", "groups": [{"labels", "total", "bad", "value", "share_of_bad",
+    "burn_rate", "without", "status_without", "other", "display"}], "notes"}``; None without breakdown.
+
+    Several ``breakdown`` names are listed in ``by`` and their groups follow each other, each
+    ranked within its name (its ``labels`` say which)."""
+    if not result.breakdowns:
+        return None
+    spec = result.spec
+    return {
+        "by": [name for b in result.breakdowns for name in b.by],
+        "window": _num(max(b.window for b in result.breakdowns)),
+        "groups": [
+            {
+                "labels": dict(g.labels),
+                "total": _num(g.total),
+                "bad": _num(g.bad),
+                "value": _num(g.value),
+                "share_of_bad": _num(g.share_of_bad),
+                "burn_rate": _num(g.burn_rate),
+                "without": _num(g.without),
+                "status_without": g.status_without.value,
+                "other": g.other,
+                "display": format_contributor(g, spec),
+            }
+            for b in result.breakdowns
+            for g in b.groups
+        ],
+        "notes": [n for b in result.breakdowns for n in b.notes],
     }
 
 

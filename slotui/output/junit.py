@@ -34,7 +34,7 @@ from slotui.formatting import (
     overall_line,
     rfc3339,
 )
-from slotui.output.table import result_notes
+from slotui.output.table import contributor_lines, result_notes
 
 
 def describe(result: SLOResult) -> str:
@@ -73,6 +73,7 @@ def details(result: SLOResult) -> str:
             f"short {format_burn(br.short_rate, br.short_window)} factor {br.factor:.3g}: {state}"
         )
     lines.extend(f"note: {n}" for n in result_notes(result))
+    lines.extend(f"top contributor: {line}" for _name, line in contributor_lines([result]))
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from slotui.formatting import (
     format_value,
     overall_line,
 )
-from slotui.output.table import result_notes, sort_worst_first
+from slotui.output.table import contributor_lines, result_notes, sort_worst_first
 
 
 def escape_cell(text: str) -> str:
@@ -67,6 +67,10 @@ def render(report: Report, *, title: str = "SLO report") -> str:
     if notes:
         lines += ["", "**Notes**", ""]
         lines += [f"- `{name.replace('`', '')}`: {escape_text(text)}" for name, text in notes]
+    contributors = contributor_lines(results)
+    if contributors:
+        lines += ["", "**Top contributors**", ""]
+        lines += [f"- `{name.replace('`', '')}`: {escape_text(text)}" for name, text in contributors]
     if report.source_errors:
         lines += ["", "**Source errors**", ""]
         lines += [f"- `{n.replace('`', '')}`: {escape_text(m)}" for n, m in sorted(report.source_errors.items())]

@@ -15,7 +15,7 @@ a log file and a CI console. ``ascii=True`` uses ASCII icons and symbols.
 
 from __future__ import annotations
 
-from slotui.core.types import Report, SLOResult
+from slotui.core.types import Report, SLOResult, Status
 from slotui.formatting import (
     align_columns,
     format_burn,
@@ -25,6 +25,7 @@ from slotui.formatting import (
     format_value,
     overall_line,
     status_label,
+    top_contributors,
 )
 
 HEADERS = ("STATUS", "SLO", "VALUE", "TARGET", "BUDGET LEFT", "BURN")
@@ -63,6 +64,19 @@ def result_notes(result: SLOResult) -> list[str]:
     return notes
 
 
+def contributor_lines(results: list[SLOResult], *, ascii: bool = False) -> list[tuple[str, str]]:
+    """``(slo name, line)`` for the top group of each breakdown of every SLO that is AT RISK,
+    WARNING or CRITICAL (SPEC 10.1: one line per top group), and each breakdown's notes."""
+    out: list[tuple[str, str]] = []
+    for r in results:
+        if not r.breakdowns or r.status not in (Status.AT_RISK, Status.WARNING, Status.CRITICAL):
+            continue
+        limit = 1
+        out.extend((r.spec.name, line) for line in top_contributors(r.breakdowns, r.spec, limit=limit, ascii=ascii))
+        out.extend((r.spec.name, note) for b in r.breakdowns for note in b.notes)
+    return out
+
+
 def render(report: Report, *, ascii: bool = False, sort: bool = True) -> str:
     """The report as aligned plain text, ending with a newline."""
     results = sort_worst_first(report.results) if sort else list(report.results)
@@ -74,6 +88,10 @@ def render(report: Report, *, ascii: bool = False, sort: bool = True) -> str:
     if notes:
         lines.append("notes:")
         lines.extend(f"  {name}: {text}" for name, text in notes)
+    contributors = contributor_lines(results, ascii=ascii)
+    if contributors:
+        lines.append("top contributors:")
+        lines.extend(f"  {name}: {text}" for name, text in contributors)
     if report.source_errors:
         lines.append("source errors:")
         lines.extend(f"  {name}: {message}" for name, message in sorted(report.source_errors.items()))

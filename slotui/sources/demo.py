@@ -66,6 +66,7 @@ import asyncio
 import math
 import random
 import threading
+from dataclasses import replace
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from itertools import repeat, starmap
@@ -81,8 +82,10 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
 
 from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
-from slotui.core.types import SLIData, SLOSpec
+from slotui.core.breakdown import breakdown_window
+from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.aggregate import Agg, WindowAccumulator
+from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
 
 if TYPE_CHECKING:
@@ -103,6 +106,13 @@ _MEAN_ATTR = {"evaluations.helpfulness": "help", "evaluations.accuracy": "acc", 
 _SALT = {"duration_ms": 1, "evaluations.helpfulness": 2, "evaluations.accuracy": 3, "gen_ai.usage.cost": 4, "error": 5}
 _BASE_FIELD = {"duration_s": "duration_ms"}
 MODELS = ("gpt-4o", "gpt-4o-mini")
+#: request routes (record ``j`` of a cell takes ``ROUTES[j % 3]``) and prompt versions
+ROUTES = ("/chat", "/search", "/summarize")
+PROMPT_VERSIONS = ("v12", "v13")
+#: an error burst fails gpt-4o-mini's requests first (``j % 4 == 3``); a latency spike is
+#: the /search route's (``j % 3 == 1``): the breakdown (SPEC 10.1) has a culprit to find
+_BURST_SHARE = 0.01
+_SPIKE_P95_MS = 3000.0
 LATENCY_SIGMA = 0.45
 
 
@@ -208,6 +218,25 @@ def _profile(index: int) -> tuple[float, float, float, float, float, float]:
         cached = (factor, error_rate(mid), *schedule(mid))
         _PROFILE[key] = cached
     return cached
+
+
+def _favour(order: list[int], chosen: list[bool], *, first: bool) -> list[int]:
+    """Ranks re-dealt so the ``chosen`` requests take the lowest (``first``) or highest ranks,
+    each side keeping its seeded order: the cell's set of values is unchanged, only who has which."""
+    ranked = sorted(range(len(order)), key=lambda j: (chosen[j] != first, order[j]))
+    out = [0] * len(order)
+    for rank, j in enumerate(ranked):
+        out[j] = rank
+    return out
+
+
+#: the label fields of a demo request, from its position ``j`` in its cell (as records() writes them)
+_LABELS = {
+    "gen_ai.request.model": lambda j: MODELS[1] if j % 4 == 3 else MODELS[0],
+    "route": lambda j: ROUTES[j % 3],
+    "prompt.version": lambda j: PROMPT_VERSIONS[1] if j % 5 == 0 else PROMPT_VERSIONS[0],
+    "service.name": lambda j: "support-bot",
+}
 
 
 class _Cell:
@@ -437,7 +466,9 @@ class DemoTraffic:
                 "time": times[j],
                 "trace_id": f"{self.seed & 0xFFFF:04x}{index:012x}{j:016x}",
                 "service.name": "support-bot",
-                "gen_ai.request.model": MODELS[1] if j % 4 == 3 else MODELS[0],
+                "gen_ai.request.model": _LABELS["gen_ai.request.model"](j),
+                "route": _LABELS["route"](j),
+                "prompt.version": _LABELS["prompt.version"](j),
                 "duration_ms": ms,
                 "duration_s": ms / 1000.0,
                 "gen_ai.usage.input_tokens": int(round(cost * 0.6 / 2.5e-6)),
@@ -460,6 +491,12 @@ class DemoTraffic:
         """The seeded permutation handing ranks of one field to the requests of a cell."""
         order = list(range(n))
         random.Random(_mix(self._key ^ _mix((index << 4) | salt))).shuffle(order)
+        if salt == _SALT["error"] and n:
+            c = self.cell(index)
+            if c.errors > _BURST_SHARE * n:  # an error burst: gpt-4o-mini's requests fail first
+                return _favour(order, [j % 4 == 3 for j in range(n)], first=True)
+        elif salt == _SALT["duration_ms"] and n and _profile(index)[2] > _SPIKE_P95_MS:
+            return _favour(order, [j % 3 == 1 for j in range(n)], first=False)  # /search is slow
         return order
 
     @staticmethod
@@ -532,6 +569,8 @@ class DemoSource:
         self.traffic = DemoTraffic(config.seed, config.rate)
         self._book = SeriesBook()
         self._ingested: set[int] = set()
+        #: (cell, breakdown field, SLI) -> the whole cell's groups (SPEC 10.1)
+        self._group_cache: dict[tuple[Any, ...], dict[str, list[float]]] = {}
         self._lock = threading.Lock()
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
@@ -573,6 +612,8 @@ class DemoSource:
             try:
                 if self._fast(spec):
                     out[spec.name] = self._answer_fast(spec, now)
+                    if spec.breakdown:
+                        out[spec.name] = replace(out[spec.name], groups=self._fast_groups(spec, out[spec.name], now))
                 else:
                     if not self._book.has(spec):
                         self._book.add_spec(spec)
@@ -727,6 +768,92 @@ class DemoSource:
                 total += 1
                 good += good_expr.test(record)
         return good, total
+
+    # ---------------------------------------------------------------- breakdown (SPEC 10.1)
+
+    def _fast_groups(self, spec: SLOSpec, data: SLIData, now: float) -> tuple[GroupData, ...]:
+        """The breakdown groups of an SLO answered on the O(1) path, from the records of the
+        cells its breakdown window covers (per whole cell computed once and cached)."""
+        if spec.kind == "ratio":
+            windows: dict[float, tuple[float, float]] = {}
+            for tier in spec.tiers:
+                w0 = now - tier.long_window
+                inside = [b for b in data.buckets if b[0] >= w0]
+                windows[tier.long_window] = (math.fsum(b[1] for b in inside), math.fsum(b[2] for b in inside))
+            window = breakdown_window(spec, windows)
+            test = self._ratio_test(spec)
+        else:
+            window = spec.window
+            test = None
+        start = now - window
+        lo, hi = self._cut_cells(start, now)
+        out = []
+        for name in spec.breakdown:
+            parts: dict[str, list[float]] = {}
+            for index in range(lo, hi + 1):
+                c0 = index * CELL
+                whole = c0 >= start and c0 + CELL <= now
+                key = (index, name, spec.kind, spec.sli_field if test is None else (spec.good, spec.total))
+                cell_parts = self._group_cache.get(key) if whole else None
+                if cell_parts is None:
+                    cell_parts = self._cell_groups(index, name, spec, test, max(start, c0), min(now, c0 + CELL))
+                    if whole:
+                        if len(self._group_cache) > 20_000:
+                            self._group_cache.clear()
+                        self._group_cache[key] = cell_parts
+                for label, values in cell_parts.items():
+                    parts.setdefault(label, []).extend(values)
+            if test is None:
+                out.append(GroupData(by=name, window=window, values=parts))
+            else:
+                out.append(GroupData(by=name, window=window,
+                                     counts={k: (float(sum(v)), float(len(v))) for k, v in parts.items()}))
+        return tuple(out)
+
+    def _cell_groups(self, index: int, name: str, spec: SLOSpec, test: Any, start: float,
+                     end: float) -> dict[str, list[float]]:
+        """``{label: values}`` (threshold) or ``{label: good flags}`` (ratio) of a cell's requests in ``[start, end)``."""
+        parts: dict[str, list[float]] = {}
+        label = _LABELS.get(name)
+        if test is not None and label is not None:
+            # a ratio over error.type grouped by a label of the request's position: no records needed
+            c = self.traffic.cell(index)
+            span = self.traffic._span(c, start, end)
+            order = self.traffic._order(index, _SALT["error"], c.n)
+            errors = c.errors
+            for j in span:
+                flag = test({"error.type": ERROR_TYPES[order[j] % 3] if order[j] < errors else None})
+                if flag is not None:
+                    parts.setdefault(label(j), []).append(flag)
+            return parts
+        field = spec.sli_field
+        for r in self.traffic.records(index):
+            if not start <= r["time"] < end:
+                continue
+            if test is None:
+                v = r.get(field)  # type: ignore[arg-type]
+                if v is None:
+                    continue
+                flag = float(v)
+            else:
+                flag = test(r)
+                if flag is None:
+                    continue
+            parts.setdefault(label_of(r.get(name)), []).append(flag)
+        return parts
+
+    @staticmethod
+    def _ratio_test(spec: SLOSpec):  # type: ignore[no-untyped-def]
+        """``record -> 1.0 (good) / 0.0 (bad) / None (not an event)``."""
+        good_expr = compile_expression(spec.good or "error.type == null")
+        total_expr = compile_expression(spec.total) if spec.total else None
+
+        def test(record: Mapping[str, Any]) -> float | None:
+            if total_expr is not None and not total_expr.test(record):
+                return None
+            return 1.0 if good_expr.test(record) else 0.0
+
+        return test
 
     # ---------------------------------------------------------------- general path
 

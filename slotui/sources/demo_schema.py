@@ -18,6 +18,8 @@ FIELDS: frozenset[str] = frozenset(
         "trace_id",
         "service.name",
         "gen_ai.request.model",
+        "route",
+        "prompt.version",
         "duration_ms",
         "duration_s",
         "gen_ai.usage.input_tokens",

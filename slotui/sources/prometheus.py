@@ -41,17 +41,19 @@ import itertools
 import math
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slotui.core.types import SLIData, SLOSpec
+from slotui.core.breakdown import breakdown_window
+from slotui.core.periods import ratio_windows
+from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.backfill import PointCache
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
-from slotui.core.periods import ratio_windows
-from slotui.sources.kit.promql import render
+from slotui.sources.kit.label_groups import NONE_LABEL
+from slotui.sources.kit.promql import groups_by, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 
 if TYPE_CHECKING:
@@ -119,6 +121,24 @@ def parse_instant(payload: Any) -> float | None:
     if kind == "matrix":
         raise QueryError("query returned a range vector; wrap it in rate(), increase() or *_over_time()")
     raise QueryError(f"query returned a {kind} result; expected a number")
+
+
+def parse_grouped(payload: Any, label: str) -> dict[str, float]:
+    """``{label value: value}`` of a grouped instant query (``sum by (label) (...)``); series whose
+    value is NaN/Inf are left out, a series without the label is ``(none)``."""
+    data = _data_of(payload)
+    kind, result = data["resultType"], data.get("result")
+    if kind != "vector" or not isinstance(result, list):
+        raise QueryError(f"grouped query returned a {kind} result; expected a vector")
+    out: dict[str, float] = {}
+    for series in result:
+        metric = series.get("metric") if isinstance(series, dict) else None
+        value = _sample_value(series.get("value")) if isinstance(series, dict) else None
+        if value is None:
+            continue
+        name = str((metric or {}).get(label) or NONE_LABEL)
+        out[name] = out.get(name, 0.0) + value
+    return out
 
 
 _TIME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
@@ -292,7 +312,54 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         for plan in plans:
             out[plan.spec.name] = self._assemble(plan, results, now)
         self._reuse = {}
+        await self._breakdowns(slos, out, now)
         return out
+
+    # ------------------------------------------------------------------ breakdown (SPEC 10.1)
+
+    async def _breakdowns(self, slos: Sequence[SLOSpec], out: dict[str, SLIData], now: float) -> None:
+        """Group answers for SLOs with ``breakdown``: ratio SLOs whose good and total carry ``{{by}}``
+        are asked again grouped by each label over the long window of the fastest-burning tier."""
+        asks: list[tuple[SLOSpec, str, float, _Instant, _Instant]] = []
+        notes: dict[str, list[GroupData]] = {}
+        for spec in slos:
+            data = out.get(spec.name)
+            if not spec.breakdown or data is None or data.error:
+                continue
+            if spec.kind != "ratio":
+                notes[spec.name] = [GroupData(by=name, window=spec.window, note=(
+                    f"{name}: breakdown not supported by this source for a threshold PromQL query "
+                    "(per-group values are not samples); use a ratio SLO with sum by ({{by}})")) for name in spec.breakdown]
+                continue
+            if not (groups_by(spec.good or "") and groups_by(spec.total or "")):
+                notes[spec.name] = [GroupData(by=name, window=spec.window, note=(
+                    f"{name}: ratio.good and ratio.total need a {{{{by}}}} placeholder to be broken down "
+                    "(e.g. sum by ({{by}}) (increase(x[{{window}}])))")) for name in spec.breakdown]
+                continue
+            window = breakdown_window(spec, data.windows)
+            for name in spec.breakdown:
+                asks.append((spec, name, window, _Instant(render(spec.good or "", window, (name,)), now),
+                             _Instant(render(spec.total or "", window, (name,)), now)))
+
+        async def grouped(key: _Instant, label: str) -> dict[str, float]:
+            return parse_grouped(await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)}),
+                                 label)
+
+        jobs = [(k, name) for spec, name, window, gk, tk in asks for k in (gk, tk)]
+        unique = list(dict.fromkeys(jobs))
+        answers = await asyncio.gather(*(grouped(k, name) for k, name in unique), return_exceptions=True)
+        got = dict(zip(unique, answers))
+        for spec, name, window, gk, tk in asks:
+            good, total = got[(gk, name)], got[(tk, name)]
+            if isinstance(good, BaseException) or isinstance(total, BaseException):
+                problem = good if isinstance(good, BaseException) else total
+                notes.setdefault(spec.name, []).append(GroupData(by=name, window=window,
+                                                                 note=f"{name}: breakdown query failed: {problem}"))
+                continue
+            counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
+            notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts))
+        for name, groups in notes.items():
+            out[name] = replace(out[name], groups=tuple(groups))
 
     # ------------------------------------------------------------------ recorded series (rules: recorded|auto)
 

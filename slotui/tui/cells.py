@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from slotui.core.types import SLOResult, Status
-from slotui.formatting import format_duration, format_percent, format_rate, spec_value
+from slotui.formatting import breakdown_hint, format_duration, format_percent, format_rate, spec_value
 from slotui.tui.themes import IconSet
 
 #: Short labels that fit a narrow status column.
@@ -260,3 +260,12 @@ def value_cell(result: SLOResult, palette: Palette) -> Text:
 
 def budget_remaining(result: SLOResult) -> float | None:
     return result.budget.remaining if result.budget is not None else None
+
+
+def hint_text(result: SLOResult) -> str | None:
+    """The main table's breakdown hint after the SLO name (``← gpt-4o-mini``), or None: shown when
+    one group explains most of the trouble (:func:`slotui.formatting.breakdown_hint`; the detail
+    view has the whole sentence)."""
+    if not result.breakdowns:
+        return None
+    return breakdown_hint(result.breakdowns, result.spec, result.status, compact=True)

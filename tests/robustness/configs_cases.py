@@ -205,16 +205,16 @@ CASES: list[Case] = [
          "{f}:4:26: alert_rules[0].condition: unknown metric 'toxicity_score': the demo source 'demo' has "
          "duration_ms, duration_s, error.type, evaluations, evaluations.accuracy, evaluations.helpfulness, "
          "gen_ai.request.model, gen_ai.usage.cost, gen_ai.usage.input_tokens, gen_ai.usage.output_tokens, "
-         "service.name, time, trace_id"),
+         "prompt.version, route, service.name, time, trace_id"),
     Case("slo_unknown_field", HEAD + "slos:\n  - {name: lat, sli: {field: latency_ms, agg: p95}, "
          "objective: {target: 2000, warning: 3000}}\n",
          "{f}:4:30: slos[0].sli.field: unknown field 'latency_ms': the demo source 'demo' has "
          "duration_ms, duration_s, error.type, evaluations, evaluations.accuracy, evaluations.helpfulness, "
          "gen_ai.request.model, gen_ai.usage.cost, gen_ai.usage.input_tokens, gen_ai.usage.output_tokens, "
-         "service.name, time, trace_id"),
+         "prompt.version, route, service.name, time, trace_id"),
     Case("ratio_unknown_field", HEAD + 'slos:\n  - {name: av, ratio: {good: "status == 200"}, objective: {target: 0.99}}\n',
          "{f}:4:31: slos[0].ratio.good: unknown field 'status': the demo source 'demo' has "
          "duration_ms, duration_s, error.type, evaluations, evaluations.accuracy, evaluations.helpfulness, "
          "gen_ai.request.model, gen_ai.usage.cost, gen_ai.usage.input_tokens, gen_ai.usage.output_tokens, "
-         "service.name, time, trace_id"),
+         "prompt.version, route, service.name, time, trace_id"),
 ]

@@ -138,7 +138,10 @@ async def test_demo_detail_view(tmp_path, monkeypatch):
         assert "Burn rate per tier" in text and "14.4x" in text
         assert "Error budget" in text and "remaining" in text
         assert "runbook https://runbooks.example/support-bot/latency" in text
-        assert "p95(duration_ms)" in text
+        assert "Breakdown over 1h" in text and "gen_ai.request.model=" in text  # the example config's breakdown
+        app.screen.query_one("#detail-body").scroll_end(animate=False)  # the source query is at the bottom
+        await settle(app, pilot)
+        assert "p95(duration_ms)" in screen_text(app)
 
 
 async def test_demo_ratio_detail_shows_budget_over_time_on_the_first_refresh(tmp_path, monkeypatch):

@@ -189,3 +189,76 @@ def test_every_channel_shows_the_same_strings():
     # the value the issue names reads the same in every channel (never 100.00%)
     for body in payloads.values():
         assert "99.996%" in body and "100.00%" not in body
+
+
+# ------------------------------------------------------------------ breakdown (SPEC 10.1): one line everywhere
+
+
+def _breakdown_report():
+    from dataclasses import replace
+
+    from slotui.core.types import GroupData
+
+    specs = (
+        replace(SPECS[0], breakdown=("gen_ai.request.model",)),
+        replace(SPECS[1], breakdown=("route",), sli_agg="p95"),
+    )
+    data = {
+        # 1,000 events per model; gpt-4o-mini 90 bad, gpt-4o 10: the 1h window burns
+        "availability": SLIData(buckets=((NOW - 600, 1900.0, 2000.0),), groups=(GroupData(
+            "gen_ai.request.model", 3600.0, counts={"gpt-4o": (990.0, 1000.0), "gpt-4o-mini": (910.0, 1000.0)}),)),
+        "response_time_p95_ms": SLIData(value=7300.0, slices=((NOW - 600, 7300.0),), groups=(GroupData(
+            "route", 3600.0, values={"/chat": [1000.0, 1250.0, 1500.0, 1750.0, 2000.0],
+                                     "/search": [4000.0, 6000.0, 8000.0]}),)),
+    }
+    return evaluate_all(specs, data, NOW)
+
+
+def test_breakdown_top_contributor_reads_the_same_in_every_output():
+    from slotui.channels import alertmanager, email, pagerduty, render, slack, webhook
+    from slotui.output import json_report, junit, markdown, table
+
+    report = _breakdown_report()
+    avail, p95 = report.results
+    assert avail.breakdowns[0].top.labels == {"gen_ai.request.model": "gpt-4o-mini"}
+    assert p95.breakdowns[0].top.labels == {"route": "/search"}
+    lines = {r.spec.name: fmt.format_contributor(r.breakdowns[0].top, r.spec) for r in report.results}
+    # budget 0.005: its burn is (90 / 1000) / 0.005 = 18; without it 990 / 1000 = 99% misses 99.5%
+    assert lines["availability"] == ("gen_ai.request.model=gpt-4o-mini: 90.0% of bad, 18.0x burn, "
+                                     "91.00% good of 1,000; without it 99.00% (AT RISK)")
+    assert lines["response_time_p95_ms"] == "route=/search: 7,800 ms of 3; without it 1,950 ms (OK)"
+    assert fmt.breakdown_hint(p95.breakdowns, p95.spec, p95.status) == "without route=/search: 1,950 ms (OK)"
+
+    text, md, xml = table.render(report), markdown.render(report), junit.render(report)
+    js = {s["name"]: s for s in json.loads(json_report.render(report))["slos"]}
+    alerts, n = _alerts(report)
+    payloads = {
+        "slack": json.dumps(slack.build_payload(n), ensure_ascii=False),
+        "pagerduty": json.dumps(pagerduty.build_events(n, "rk"), ensure_ascii=False),
+        "webhook": json.dumps(webhook.build_payload(n, "hook"), ensure_ascii=False),
+        "email": email.text_body(n),
+    }
+    for r, alert in zip(report.results, alerts, strict=True):
+        line = lines[r.spec.name]
+        assert f"{r.spec.name}: {line}" in text
+        assert markdown.escape_text(line) in md
+        assert line.replace(">", "&gt;") in xml or line in xml
+        assert js[r.spec.name]["breakdown"]["groups"][0]["display"] == line
+        assert alert.annotations["top_contributors"] == line
+        assert alertmanager.postable_alert(alert, NOW, ttl=3600)["annotations"]["top_contributors"] == line
+        assert render.Fact("Top contributors", line) in render.facts(alert)
+        for name, body in payloads.items():
+            assert line in body, (name, r.spec.name)
+
+
+def test_breakdown_top_group_in_the_metrics_exposition():
+    from slotui.output import exposition
+
+    text = exposition.render(_breakdown_report())
+    # hand-worked: gpt-4o-mini 910 good of 1,000 (90 of 100 bad); without it 990 / 1,000
+    assert 'slotui_breakdown_top_share_of_bad{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 0.9' in text
+    assert 'slotui_breakdown_top_without{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 0.99' in text
+    assert 'slotui_breakdown_top_total{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 1000' in text
+    assert 'slotui_breakdown_top_value{slo="response_time_p95_ms",by="route",group="/search"} 7800' in text
+    assert 'slotui_breakdown_top_without{slo="response_time_p95_ms",by="route",group="/search"} 1950' in text
+    assert "slotui_breakdown_top_share_of_bad{slo=\"response_time_p95_ms\"" not in text  # threshold: no bad events

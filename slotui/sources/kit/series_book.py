@@ -37,8 +37,10 @@ from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
 from slotui.core.periods import period_bounds
-from slotui.core.types import SLIData, SLOSpec
+from slotui.core.breakdown import breakdown_window
+from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.kit.label_groups import LabelGroups
 from slotui.sources.kit.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
@@ -130,6 +132,8 @@ class _ValueDef:
 
     #: a plain field (``sli.field: helpfulness``) that some ingested record had; None: not a plain field
     seen: bool | None = None
+    #: breakdown field -> the records taken in, grouped by that field's value
+    groups: dict[str, LabelGroups] = field(default_factory=dict)
 
     @property
     def names(self) -> frozenset[str]:
@@ -172,6 +176,10 @@ class _ValueDef:
         screened = self.screen.fields and self.value.field is None  # an expression over fields
         last_key = None
         times = values = None
+        grouped = bool(self.groups)
+        kept: list[Record] = []
+        kept_t: list[float] = []
+        kept_v: list[float] = []
         for r in records:
             if where is not None and not truthy(where(r)):
                 continue
@@ -187,6 +195,12 @@ class _ValueDef:
                 times, values, last_key = sl.times, sl.values, key
             times.append(t)  # type: ignore[union-attr]
             values.append(v)  # type: ignore[union-attr]
+            if grouped:
+                kept.append(r)
+                kept_t.append(t)
+                kept_v.append(v)
+        for groups in self.groups.values():
+            groups.add_batch(kept_t, kept_v, kept)
 
     def retract(self, record: Record) -> None:
         if self.where is not None and not self.where.test(record):
@@ -194,6 +208,8 @@ class _ValueDef:
         v = self.number(record, self.value.evaluate(record), count=False)
         if v is not None:
             self.series.remove(record["time"], v)
+            for groups in self.groups.values():
+                groups.remove(record["time"], v, record)
 
 
 @dataclass
@@ -204,6 +220,8 @@ class _RatioDef:
     skipped: SkipCounts = field(default_factory=SkipCounts)
 
     inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: breakdown field -> the events taken in, grouped by that field's value
+    groups: dict[str, LabelGroups] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.screen = FieldScreen(_expand(self.names, self.inputs))
@@ -225,6 +243,10 @@ class _RatioDef:
         skip = self.skipped.add
         last_key = None
         times = flags = None
+        grouped = bool(self.groups)
+        kept: list[Record] = []
+        kept_t: list[float] = []
+        kept_v: list[int] = []
         for r in records:
             if total is not None and not truthy(total(r)):
                 continue
@@ -246,14 +268,24 @@ class _RatioDef:
                 sl = series.slice_for(key)
                 times, flags, last_key = sl.times, sl.good, key
             times.append(t)  # type: ignore[union-attr]
-            flags.append(1 if (g is True or (g is not None and g is not False and bool(g))) else 0)  # type: ignore[union-attr]
+            flag = 1 if (g is True or (g is not None and g is not False and bool(g))) else 0
+            flags.append(flag)  # type: ignore[union-attr]
+            if grouped:
+                kept.append(r)
+                kept_t.append(t)
+                kept_v.append(flag)
+        for groups in self.groups.values():
+            groups.add_batch(kept_t, kept_v, kept)
 
     def retract(self, record: Record) -> None:
         if self.total is not None and not self.total.test(record):
             return
         if self.screen and self.screen.condition_problem(record) is not None:
             return
-        self.series.remove(record["time"], self.good.test(record))
+        good = self.good.test(record)
+        self.series.remove(record["time"], good)
+        for groups in self.groups.values():
+            groups.remove(record["time"], 1 if good else 0, record)
 
 
 #: records of each batch looked at for a field not seen yet
@@ -313,14 +345,19 @@ class SeriesBook:
         self._memo_now: float | None = None
         #: the field names of the first record ingested (named when an SLO's field is on no record)
         self.sample_fields: list[str] | None = None
+        #: id(definition) -> the longest window its breakdowns look at (older groups are pruned)
+        self._breakdown_span: dict[int, float] = {}
 
     def has(self, spec: SLOSpec) -> bool:
-        return spec_key(spec) in self.defs
+        """True when the series ``spec`` needs exist, grouped by every one of its breakdown fields."""
+        definition = self.defs.get(spec_key(spec))
+        return definition is not None and all(name in definition.groups for name in spec.breakdown)
 
     def add_spec(self, spec: SLOSpec) -> None:
         """Create the series ``spec`` needs (no-op when it exists); raises :class:`SpecProblem`."""
         key = spec_key(spec)
         if key in self.defs:
+            self._add_groups(self.defs[key], spec)
             return
         if spec.kind == "ratio":
             if not spec.good:
@@ -346,12 +383,24 @@ class SeriesBook:
         self.defs[key] = definition
         self._ordered.append(definition)
         self.creators.append(spec)
+        self._add_groups(definition, spec)
+
+    def _add_groups(self, definition: _ValueDef | _RatioDef, spec: SLOSpec) -> None:
+        """Group the series' records by every ``spec.breakdown`` field (each field once)."""
+        kind = "ratio" if isinstance(definition, _RatioDef) else "values"
+        for name in spec.breakdown:
+            if name not in definition.groups:
+                definition.groups[name] = LabelGroups(name, definition.series.length, kind)
+                self._breakdown_span[id(definition)] = max(
+                    self._breakdown_span.get(id(definition), 0.0), _breakdown_span(spec))
 
     def clear(self) -> None:
         self._memo.clear()
         for d in self._ordered:
             d.series.clear()
             d.skipped.clear()
+            for groups in d.groups.values():
+                groups.clear()
 
     def ingest(self, records: Sequence[Record]) -> None:
         """Add records (each with a float ``time``) to every series."""
@@ -372,6 +421,8 @@ class SeriesBook:
         self._memo.clear()
         for d in self._ordered:
             d.series.prune(before)
+            for groups in d.groups.values():
+                groups.prune(before)
 
     def answer(self, spec: SLOSpec, now: float, **extra: Any) -> SLIData:
         """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
@@ -396,6 +447,8 @@ class SeriesBook:
             windows = {w: tuple(map(float, series.window(now - w, now))) for w in widths}
             good, total = windows[spec.window]
             value = good / total if total else None
+            if spec.breakdown:
+                extra["groups"] = self._group_answers(definition, spec, now, breakdown_window(spec, windows))
             return SLIData(value=value, buckets=buckets, windows=windows, fetched_at=now, **extra)  # type: ignore[arg-type]
         if (definition.seen is False and self.sample_fields is not None
                 and definition.value.field not in self.sample_fields):
@@ -425,7 +478,33 @@ class SeriesBook:
         except AggregateOverflow as exc:
             # this SLO only: its values add up beyond the float range (the other SLOs answer)
             return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
+        if spec.breakdown:
+            extra["groups"] = self._group_answers(definition, spec, now, spec.window)
         return SLIData(value=value, slices=slices, fetched_at=now, **extra)
+
+    def _group_answers(self, definition: _ValueDef | _RatioDef, spec: SLOSpec, now: float,
+                       window: float) -> tuple[GroupData, ...]:
+        """Each breakdown field's groups over ``[now - window, now)`` (older slices are pruned
+        first: the groups keep the breakdown windows only)."""
+        span = self._breakdown_span.get(id(definition), window)
+        out = []
+        for name in spec.breakdown:
+            groups = definition.groups[name]
+            groups.prune(now - span - groups.length)
+            if groups.kind == "ratio":
+                out.append(GroupData(by=name, window=window, counts=groups.counts(now - window, now)))
+            elif spec_agg(spec).kind in ("mean", "sum", "count"):  # (count, sum) per group is enough
+                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now)))
+            else:
+                out.append(GroupData(by=name, window=window, values=groups.values(now - window, now)))
+        return tuple(out)
+
+
+def _breakdown_span(spec: SLOSpec) -> float:
+    """The longest window a breakdown of ``spec`` may cover (ratio: any tier's long window)."""
+    if spec.kind == "ratio":
+        return max([spec.window] + [t.long_window for t in spec.tiers])
+    return spec.window
 
 
 def retention(specs: Iterable[SLOSpec]) -> float:

@@ -23,7 +23,16 @@ from slotui.core.budget import budget_timeline
 from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
 from slotui.tui.backend import AlertView, NotificationView, SilenceView
-from slotui.formatting import format_duration, format_number, format_percent, format_rate, format_value, spec_target, spec_value
+from slotui.formatting import (
+    format_duration,
+    format_group_labels,
+    format_number,
+    format_percent,
+    format_rate,
+    format_value,
+    spec_target,
+    spec_value,
+)
 from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.chart import ChartLine, SLIChart
@@ -80,6 +89,28 @@ def burn_table(result: SLOResult, palette: Palette) -> Table:
     return table
 
 
+def breakdown_table(result: SLOResult, palette: Palette) -> Table:
+    """SPEC 10.1: each breakdown label's groups ranked by impact, the top one highlighted."""
+    spec = result.spec
+    ratio = spec.kind == "ratio"
+    table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+    columns = ["#", "group", "total"] + (["bad", "of bad", "burn"] if ratio else []) + ["value", "without", "status without"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("group", "status without") else "right", no_wrap=True)
+    for b in result.breakdowns:
+        if not b.groups:
+            table.add_row("", f"{', '.join(b.by)}", "", *([""] * (3 if ratio else 0)), "", "", "—")
+        for rank, g in enumerate(b.groups, start=1):
+            top = g is b.top
+            style = f"bold {palette['warning']}" if top else (palette["foreground-muted"] if g.other else "")
+            cells_ = [str(rank) if not g.other else "", format_group_labels(g.labels), format_number(g.total)]
+            if ratio:
+                cells_ += [format_number(g.bad), format_percent(g.share_of_bad), format_rate(g.burn_rate)]
+            cells_ += [spec_value(g.value, spec), spec_value(g.without, spec), g.status_without.value]
+            table.add_row(*cells_, style=style)
+    return table
+
+
 def budget_text(result: SLOResult, palette: Palette) -> Text:
     b = result.budget
     text = Text()
@@ -114,6 +145,7 @@ class DetailScreen(Screen[None]):
             yield Static(id="detail-objective")
             yield Static(id="detail-chart", classes="section")
             yield Static(id="detail-burn", classes="section")
+            yield Static(id="detail-breakdown", classes="section")
             yield Static(id="detail-budget", classes="section")
             yield Static(id="detail-silences", classes="section")
             yield Static(id="detail-alerts", classes="section")
@@ -181,6 +213,16 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-burn", Static).update(
             Group(Text("Burn rate per tier (error ratio / budget; fires when both windows > factor)",
                        style="bold", overflow="ellipsis", no_wrap=True), burn_table(r, p)))
+
+        breakdown = self.query_one("#detail-breakdown", Static)
+        breakdown.display = bool(r.breakdowns)
+        if r.breakdowns:
+            window = format_duration(max(b.window for b in r.breakdowns))
+            parts: list = [Text(f"Breakdown over {window} (ranked by how much removing a group helps; "
+                                "without = the SLI with that group removed)", style="bold", overflow="ellipsis",
+                                no_wrap=True), breakdown_table(r, p)]
+            parts += [Text(f"note: {n}", style=p["foreground-muted"]) for b in r.breakdowns for n in b.notes]
+            breakdown.update(Group(*parts))
 
         timeline = budget_timeline(r)
         budget_parts: list = [Text("Error budget", style="bold"), budget_text(r, p)]

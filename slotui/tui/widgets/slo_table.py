@@ -133,6 +133,9 @@ class SLOTable(FastRowsTable):
         if col == "target":
             return (r.spec.target, r.spec.direction, r.spec.unit)
         if col == "trend":
+            hint = cells.hint_text(r)
+            if hint:
+                return ("hint", hint)
             if m.trend is not None:
                 return (m.trend, r.spec.direction)
             h = r.history
@@ -160,6 +163,9 @@ class SLOTable(FastRowsTable):
         if col == "target":
             return Text(spec_target(r.spec))
         if col == "trend":
+            hint = cells.hint_text(r)
+            if hint:  # SPEC 10.1: one group explains most of the trouble (the chart is in the detail view)
+                return Text(hint, style=f"bold {p['warning']}", overflow="ellipsis", no_wrap=True)
             if m.trend_cell is not None:
                 return m.trend_cell
             return cells.trend_cell(r, layout.trend_width, p, icons, m.trend)

@@ -1,0 +1,413 @@
+"""Breakdown by label: which model, route or prompt version burns the budget (SPEC 10.1).
+
+Pure: every function takes per-group counts (ratio SLOs) or per-group sample
+values (threshold SLOs) and the SLO's spec; nothing reads a clock or does I/O.
+
+For each label value (a *group*) over the breakdown window:
+
+- ratio SLO: ``total``, ``bad``, ``value`` (its own good/total),
+  ``share_of_bad`` (its bad / all bad; ``None`` when nothing is bad) and
+  ``burn_rate`` (its own error ratio / budget);
+- threshold SLO: ``total`` (values) and ``value`` (its own SLI with the SLO's
+  aggregation: mean, sum, count, min, max or a linear-interpolation quantile,
+  the definition of :func:`slotui.sources.kit.aggregate.quantile_sorted`);
+- both: ``without``, the SLI over the window with that group's events removed
+  (``None`` when nothing is left: NO DATA), and ``status_without``, the status
+  :func:`slotui.core.status.value_status` gives that value.
+
+Ranking (impact): how much removing the group moves the SLI toward the target,
+``gain = without - value_all`` for higher-is-better SLOs and ``value_all -
+without`` for lower-is-better ones; larger gain first, ties by larger
+``total``, then by the labels (so the order is deterministic). A group whose
+removal leaves no data ranks by total after those with a known gain. At most
+``limit`` (10) groups are kept per name; the rest are summed into one
+``(other)`` row. More than ``max_groups`` (1,000) distinct values are cut to
+the ``max_groups`` largest by total first, with a note.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.core.status import finite, value_status
+from slotui.core.types import GroupData, SLOSpec, Status
+
+__all__ = [
+    "OTHER",
+    "MAX_GROUPS",
+    "TOP_GROUPS",
+    "GroupFigures",
+    "Breakdown",
+    "ratio_breakdown",
+    "threshold_breakdown",
+    "aggregate_sorted",
+    "breakdown_window",
+    "evaluate_breakdowns",
+]
+
+#: label value of the row summing the groups beyond the top ones
+OTHER = "(other)"
+#: distinct values of one label kept per window (the largest by total)
+MAX_GROUPS = 1000
+#: groups listed per label before ``(other)``
+TOP_GROUPS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """One label value's figures (see the module docstring); ``labels`` is ``{name: value}``."""
+
+    labels: Mapping[str, str]
+    total: float
+    value: float | None
+    without: float | None
+    status_without: Status
+    bad: float | None = None
+    share_of_bad: float | None = None
+    burn_rate: float | None = None
+    #: how far removing the group moves the SLI toward the target (None: nothing left)
+    gain: float | None = None
+    other: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The breakdown of one SLO by one label ``by`` over ``window`` seconds."""
+
+    by: tuple[str, ...]
+    window: float
+    groups: tuple[GroupFigures, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def top(self) -> GroupFigures | None:
+        """The highest-ranked real group (never ``(other)``), or None."""
+        for g in self.groups:
+            if not g.other:
+                return g
+        return None
+
+
+# --------------------------------------------------------------------------- ratio
+
+
+def ratio_breakdown(
+    spec: SLOSpec,
+    by: str,
+    window: float,
+    counts: Mapping[str, tuple[float, float]],
+    *,
+    limit: int = TOP_GROUPS,
+    max_groups: int = MAX_GROUPS,
+) -> Breakdown:
+    """Breakdown of a ratio SLO from ``{label value: (good, total)}`` over the window.
+
+    Groups with ``total <= 0`` are dropped. ``without`` is ``(G - g) / (T - t)``.
+    """
+    items = {k: (float(g), float(t)) for k, (g, t) in counts.items() if finite(t) and t > 0 and finite(g) is not None}
+    listed, notes = _cap(by, items, lambda gt: gt[1], max_groups)
+    good_all = math.fsum(g for g, _ in items.values())
+    total_all = math.fsum(t for _, t in items.values())
+    bad_all = total_all - good_all
+    value_all = good_all / total_all if total_all else None
+    budget = spec.budget
+
+    def figures(label: str, good: float, total: float, other: bool = False) -> GroupFigures:
+        bad = total - good
+        rest = total_all - total
+        without = (good_all - good) / rest if rest > 0 else None
+        return GroupFigures(
+            labels={by: label},
+            total=total,
+            value=good / total,
+            without=without,
+            status_without=value_status(without, spec),
+            bad=bad,
+            share_of_bad=bad / bad_all if bad_all > 0 else None,
+            burn_rate=(bad / total) / budget if budget > 0 else None,
+            gain=_gain(spec, value_all, without),
+            other=other,
+        )
+
+    ranked = _rank([figures(label, *items[label]) for label in listed])
+    kept = ranked[:limit]
+    rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
+    if rest:
+        g = math.fsum(items[k][0] for k in rest)
+        t = math.fsum(items[k][1] for k in rest)
+        kept.append(figures(OTHER, g, t, other=True))
+    return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
+
+
+# --------------------------------------------------------------------------- threshold
+
+
+def threshold_breakdown(
+    spec: SLOSpec,
+    by: str,
+    window: float,
+    kind: str,
+    q: float,
+    values: Mapping[str, Sequence[float]],
+    *,
+    limit: int = TOP_GROUPS,
+    max_groups: int = MAX_GROUPS,
+) -> Breakdown:
+    """Breakdown of a threshold SLO from ``{label value: finite values}`` over the window.
+
+    ``kind`` is mean, sum, count, min, max or quantile (``q`` in [0, 1]).
+    ``without`` of a quantile is exact: it is selected from the sorted values
+    of all groups with the group's values taken out (no copy per group).
+    """
+    # only quantiles, min and max need the values in order (sorting runs already sorted is cheap:
+    # sources hand values over slice by slice, each slice's run sorted)
+    ordered = kind in ("quantile", "min", "max")
+    runs = {k: (sorted(v) if ordered else v) for k, v in values.items() if len(v)}
+    listed, notes = _cap(by, runs, len, max_groups)
+    everything: list[float] = []
+    for run in runs.values():
+        everything.extend(run)
+    if ordered:
+        everything.sort()
+    summed = kind in ("mean", "sum")
+    # each group's sum once (fsum: correctly rounded); the total is the sum of those
+    sums = {k: math.fsum(run) for k, run in runs.items()} if summed else {}
+    sum_all = math.fsum(sums.values()) if summed else 0.0
+    n_all = len(everything)
+    value_all = (sum_all / n_all if kind == "mean" else sum_all) if summed and n_all else (
+        aggregate_sorted(everything, kind, q))
+
+    def without_of(run: Sequence[float], run_sum: float) -> float | None:
+        n = n_all - len(run)
+        if n <= 0:
+            return None
+        if kind == "count":
+            return float(n)
+        if summed:
+            rest = math.fsum([sum_all, -run_sum])
+            return rest / n if kind == "mean" else rest
+        if kind == "min":
+            return _kth_without(everything, run, 0)
+        if kind == "max":
+            return _kth_without(everything, run, n - 1)
+        return _quantile_without(everything, run, n, q)
+
+    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: float | None = None) -> GroupFigures:
+        if summed and run_sum is None:
+            run_sum = sums[label] if label in sums else math.fsum(run)
+        without = without_of(run, run_sum or 0.0)
+        value = ((run_sum or 0.0) / len(run) if kind == "mean" else run_sum) if summed and run else (
+            aggregate_sorted(run, kind, q))
+        return GroupFigures(
+            labels={by: label},
+            total=float(len(run)),
+            value=value,
+            without=without,
+            status_without=value_status(without, spec),
+            gain=_gain(spec, value_all, without),
+            other=other,
+        )
+
+    ranked = _rank([figures(label, runs[label]) for label in listed])
+    kept = ranked[:limit]
+    rest = [r.labels[by] for r in ranked[limit:]] + [k for k in runs if k not in listed]
+    if rest:
+        merged: list[float] = []
+        for k in rest:
+            merged.extend(runs[k])
+        if ordered:
+            merged.sort()
+        kept.append(figures(OTHER, merged, other=True,
+                            run_sum=math.fsum(sums[k] for k in rest) if summed else None))
+    return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
+
+
+def summary_breakdown(
+    spec: SLOSpec,
+    by: str,
+    window: float,
+    kind: str,
+    sums: Mapping[str, tuple[float, float]],
+    *,
+    limit: int = TOP_GROUPS,
+    max_groups: int = MAX_GROUPS,
+) -> Breakdown:
+    """:func:`threshold_breakdown` of a mean, sum or count from ``{label value: (count, sum)}``
+    (what a source keeps per slice; no values needed)."""
+    items = {k: (float(n), float(v)) for k, (n, v) in sums.items() if n > 0}
+    listed, notes = _cap(by, items, lambda nv: nv[0], max_groups)
+    n_all = math.fsum(n for n, _ in items.values())
+    sum_all = math.fsum(v for _, v in items.values())
+
+    def of(n: float, total: float) -> float | None:
+        if n <= 0:
+            return None
+        return n if kind == "count" else total / n if kind == "mean" else total
+
+    value_all = of(n_all, sum_all)
+
+    def figures(label: str, n: float, total: float, other: bool = False) -> GroupFigures:
+        without = of(n_all - n, math.fsum([sum_all, -total]))
+        return GroupFigures(labels={by: label}, total=n, value=of(n, total), without=without,
+                            status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
+                            other=other)
+
+    ranked = _rank([figures(label, *items[label]) for label in listed])
+    kept = ranked[:limit]
+    rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
+    if rest:
+        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), math.fsum(items[k][1] for k in rest),
+                            other=True))
+    return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
+
+
+def aggregate_sorted(values: Sequence[float], kind: str, q: float = 0.0) -> float | None:
+    """``kind`` of finite ``values`` (None when empty), which must be sorted for min, max and
+    quantiles; quantiles interpolate linearly between closest ranks (DuckDB ``quantile_cont``,
+    Hyndman & Fan type 7)."""
+    n = len(values)
+    if n == 0:
+        return None
+    if kind == "count":
+        return float(n)
+    if kind == "sum":
+        return math.fsum(values)
+    if kind == "mean":
+        return math.fsum(values) / n
+    if kind == "min":
+        return float(values[0])
+    if kind == "max":
+        return float(values[-1])
+    h = (n - 1) * q
+    lo, hi = math.floor(h), math.ceil(h)
+    return _lerp(values[lo], values[hi], h - lo)
+
+
+def _lerp(a: float, b: float, f: float) -> float:
+    if f == 0.0:
+        return float(a)
+    return a + (b - a) * f
+
+
+def _kth_without(everything: Sequence[float], removed: Sequence[float], k: int) -> float:
+    """The ``k``-th smallest (0-based) of ``everything`` minus the multiset ``removed`` (both sorted).
+
+    The count of kept values ``<= everything[i]`` grows with ``i``: bisect for the
+    first index where it exceeds ``k``.
+    """
+    lo, hi = 0, len(everything) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        x = everything[mid]
+        kept = bisect_right(everything, x) - bisect_right(removed, x)
+        if kept >= k + 1:
+            hi = mid
+        else:
+            lo = mid + 1
+    return float(everything[lo])
+
+
+def _quantile_without(everything: Sequence[float], removed: Sequence[float], n: int, q: float) -> float:
+    h = (n - 1) * q
+    lo, hi = math.floor(h), math.ceil(h)
+    a = _kth_without(everything, removed, lo)
+    if hi == lo:
+        return a
+    return _lerp(a, _kth_without(everything, removed, hi), h - lo)
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def _gain(spec: SLOSpec, value_all: float | None, without: float | None) -> float | None:
+    if value_all is None or without is None:
+        return None
+    return without - value_all if spec.direction == "higher_is_better" else value_all - without
+
+
+def _rank(groups: list[GroupFigures]) -> list[GroupFigures]:
+    def key(g: GroupFigures) -> tuple[int, float, float, str]:
+        known = g.gain is not None
+        return (0 if known else 1, -(g.gain or 0.0), -g.total, str(sorted(g.labels.items())))
+
+    return sorted(groups, key=key)
+
+
+def _cap(by: str, items: Mapping[str, Any], size: Callable[[Any], float],
+         max_groups: int) -> tuple[set[str], tuple[str, ...]]:
+    """The labels ranked individually: all of them, or the ``max_groups`` largest by total
+    (the others count in ``(other)`` and in every ``without``), with a note."""
+    if len(items) <= max_groups:
+        return set(items), ()
+    ordered = sorted(items, key=lambda k: (-size(items[k]), k))
+    note = (f"{by}: {len(items):,} distinct values in the window; "
+            f"the {max_groups:,} largest by total are ranked, the rest count as {OTHER}")
+    return set(ordered[:max_groups]), (note,)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def breakdown_window(spec: SLOSpec, windows: Mapping[float, tuple[float, float]]) -> float:
+    """The window a breakdown covers: the SLO's window for threshold SLOs; for ratio SLOs
+    the long window of the tier whose long window burns fastest (``windows`` maps window
+    seconds to ``(good, total)``), the SLO's window when no tier has events."""
+    if spec.kind != "ratio" or not spec.tiers:
+        return spec.window
+    best: tuple[float, float] | None = None  # (error ratio, -window): ties take the shorter window
+    chosen = spec.window
+    for tier in spec.tiers:
+        counts = windows.get(tier.long_window)
+        if counts is None:
+            continue
+        good, total = counts
+        if not total or total <= 0:
+            continue
+        key = ((total - good) / total, -tier.long_window)
+        if best is None or key > best:
+            best, chosen = key, tier.long_window
+    return chosen
+
+
+def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Breakdown, ...]:
+    """The breakdowns of ``spec`` from its source's group answers (threshold SLOs need
+    ``values``, ratio SLOs ``counts``; an answer without them keeps its note only)."""
+    kind, q = _agg_of(spec.sli_agg)
+    out: list[Breakdown] = []
+    for data in groups:
+        note = (data.note,) if data.note else ()
+        if spec.kind == "ratio" and data.counts is not None:
+            b = ratio_breakdown(spec, data.by, data.window, data.counts)
+        elif spec.kind == "threshold" and data.sums is not None and kind in ("mean", "sum", "count"):
+            b = summary_breakdown(spec, data.by, data.window, kind, data.sums)
+        elif spec.kind == "threshold" and data.values is not None and kind is not None:
+            b = threshold_breakdown(spec, data.by, data.window, kind, q, data.values)
+        else:
+            out.append(Breakdown(by=(data.by,), window=data.window, notes=note or (
+                f"{data.by}: breakdown not supported for this SLO's aggregation",)))
+            continue
+        out.append(Breakdown(by=b.by, window=b.window, groups=b.groups, notes=b.notes + note))
+    return tuple(out)
+
+
+_AGG_ALIASES = {"avg": "mean", "average": "mean", "median": "p50"}
+
+
+def _agg_of(text: str | None) -> tuple[str | None, float]:
+    """``(kind, q)`` of an ``sli.agg`` name (mean when unset); ``(None, 0)`` when unknown."""
+    name = (text or "mean").strip().lower()
+    name = _AGG_ALIASES.get(name, name)
+    if name in ("mean", "sum", "count", "min", "max"):
+        return name, 0.0
+    if name.startswith("p"):
+        try:
+            pct = float(name[1:])
+        except ValueError:
+            return None, 0.0
+        if 0.0 <= pct <= 100.0:
+            return "quantile", round(pct / 100.0, 12)
+    return None, 0.0

@@ -1,0 +1,221 @@
+"""Per-label groups of record values: what a breakdown (SPEC 10.1) is computed from.
+
+A :class:`LabelGroups` keeps, for one record field (``gen_ai.request.model``,
+``route``, a derived field, ``evaluations.<name>``), the records an SLO's
+series took in: per epoch-aligned slice their times, values (threshold SLOs)
+or good flags (ratio SLOs) and the label value of each as a small integer
+code (label strings are interned once, so a million records of five models
+hold five strings). Whole slices cache their per-label partition until they
+change, so a tick costs one step per slice plus the (at most two) cut slices.
+
+Memory: only the breakdown window is kept (:meth:`prune` drops slices that
+end before ``now - window``), about 20 bytes per record in the window per
+field; percentiles are exact (every value in the window is held). A record
+whose field is null or absent is in the group ``(none)``.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["LabelGroups", "NONE_LABEL", "label_of"]
+
+NONE_LABEL = "(none)"
+
+
+def label_of(value: Any) -> str:
+    """The label text of a record field's value: strings as they are, null as ``(none)``,
+    booleans as ``true``/``false``, numbers in their shortest form."""
+    if value is None:
+        return NONE_LABEL
+    if type(value) is str:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Slice:
+    __slots__ = ("times", "values", "codes", "_parts", "_counts", "_sums")
+
+    def __init__(self, typecode: str) -> None:
+        self.times = array("d")
+        self.values = array(typecode)
+        self.codes = array("I")
+        self._parts: dict[int, list[float]] | None = None
+        self._counts: dict[int, tuple[int, int]] | None = None
+        self._sums: dict[int, tuple[int, float]] | None = None
+
+    def parts(self) -> dict[int, list[float]]:
+        """``{code: values}`` of the whole slice, each run sorted (cached until the slice changes)."""
+        if self._parts is None:
+            parts: dict[int, list[float]] = {}
+            for code, v in zip(self.codes, self.values):
+                bucket = parts.get(code)
+                if bucket is None:
+                    parts[code] = [v]
+                else:
+                    bucket.append(v)
+            for run in parts.values():
+                run.sort()
+            self._parts = parts
+        return self._parts
+
+    def counts(self) -> dict[int, tuple[int, int]]:
+        """``{code: (sum of values, count)}`` of the whole slice (good flags: good, total)."""
+        return {code: (sum(run), len(run)) for code, run in self.parts().items()}
+
+    def parts_between(self, start: float, end: float) -> dict[int, list[float]]:
+        parts: dict[int, list[float]] = {}
+        for t, code, v in zip(self.times, self.codes, self.values):
+            if start <= t < end:
+                parts.setdefault(code, []).append(v)
+        return parts
+
+
+class LabelGroups:
+    """The records of one series partitioned by the value of ``field`` (see the module docstring).
+
+    ``kind`` is ``"values"`` (threshold SLOs: float values) or ``"ratio"``
+    (good flags 0/1).
+    """
+
+    def __init__(self, field: str, slice_length: float, kind: str = "values") -> None:
+        self.field = field
+        self.length = float(slice_length)
+        self.kind = kind
+        self._typecode = "d" if kind == "values" else "b"
+        self._codes: dict[str, int] = {}
+        self._labels: list[str] = []
+        self.slices: dict[int, _Slice] = {}
+
+    def _code(self, value: Any) -> int:
+        label = label_of(value)
+        code = self._codes.get(label)
+        if code is None:
+            code = self._codes[label] = len(self._labels)
+            self._labels.append(label)
+        return code
+
+    def add_batch(self, times: Sequence[float], values: Sequence[float], records: Sequence[Mapping[str, Any]]) -> None:
+        """Add records taken in by the series (``values[i]`` is ``records[i]``'s value or good flag)."""
+        name = self.field
+        length = self.length
+        last_key = None
+        sl: _Slice | None = None
+        code_of = self._code
+        for t, v, r in zip(times, values, records):
+            key = int(t // length)
+            if key != last_key:
+                sl = self.slices.get(key)
+                if sl is None:
+                    sl = self.slices[key] = _Slice(self._typecode)
+                sl._parts = sl._counts = sl._sums = None
+                last_key = key
+            sl.times.append(t)  # type: ignore[union-attr]
+            sl.values.append(v)  # type: ignore[union-attr]
+            sl.codes.append(code_of(r.get(name)))  # type: ignore[union-attr]
+
+    def remove(self, t: float, value: float, record: Mapping[str, Any]) -> None:
+        """Retract one record added before (no-op when not held)."""
+        sl = self.slices.get(int(t // self.length))
+        code = self._codes.get(label_of(record.get(self.field)))
+        if sl is None or code is None:
+            return
+        for i in range(len(sl.times) - 1, -1, -1):
+            if sl.times[i] == t and sl.values[i] == value and sl.codes[i] == code:
+                del sl.times[i], sl.values[i], sl.codes[i]
+                sl._parts = sl._counts = sl._sums = None
+                return
+
+    def prune(self, before: float) -> None:
+        """Forget slices that end at or before ``before``."""
+        k = math.floor(before / self.length)
+        for key in [key for key in self.slices if key < k]:
+            del self.slices[key]
+
+    def clear(self) -> None:
+        self.slices.clear()
+
+    def _parts(self, start: float, end: float) -> dict[str, list[float]]:
+        out: dict[int, list[float]] = {}
+        length = self.length
+        k0, k1 = math.floor(start / length), math.floor(end / length)
+        for key in self._keys(k0, k1):
+            sl = self.slices.get(key)
+            if sl is None:
+                continue
+            s0 = key * length
+            parts = sl.parts() if s0 >= start and s0 + length <= end else sl.parts_between(start, end)
+            for code, vs in parts.items():
+                have = out.get(code)
+                if have is None:
+                    out[code] = list(vs)
+                else:
+                    have.extend(vs)
+        labels = self._labels
+        return {labels[code]: vs for code, vs in out.items()}
+
+    def values(self, start: float, end: float) -> dict[str, list[float]]:
+        """``{label: values}`` of records with time in ``[start, end)``."""
+        return self._parts(start, end)
+
+    def counts(self, start: float, end: float) -> dict[str, tuple[float, float]]:
+        """``{label: (good, total)}`` of events with time in ``[start, end)`` (ratio kind)."""
+        out: dict[int, list[int]] = {}
+        length = self.length
+        k0, k1 = math.floor(start / length), math.floor(end / length)
+        for key in self._keys(k0, k1):
+            sl = self.slices.get(key)
+            if sl is None:
+                continue
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if sl._counts is None:
+                    sl._counts = sl.counts()
+                pairs = sl._counts.items()
+            else:
+                pairs = ((c, (sum(v), len(v))) for c, v in sl.parts_between(start, end).items())
+            for code, (good, total) in pairs:
+                have = out.get(code)
+                if have is None:
+                    out[code] = [good, total]
+                else:
+                    have[0] += good
+                    have[1] += total
+        labels = self._labels
+        return {labels[code]: (float(g), float(n)) for code, (g, n) in out.items()}
+
+    def sums(self, start: float, end: float) -> dict[str, tuple[float, float]]:
+        """``{label: (count, sum)}`` of values with time in ``[start, end)`` (per whole slice cached)."""
+        out: dict[int, list[Any]] = {}
+        length = self.length
+        k0, k1 = math.floor(start / length), math.floor(end / length)
+        for key in self._keys(k0, k1):
+            sl = self.slices.get(key)
+            if sl is None:
+                continue
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if sl._sums is None:
+                    sl._sums = {c: (len(v), math.fsum(v)) for c, v in sl.parts().items()}
+                pairs = sl._sums.items()
+            else:
+                pairs = ((c, (len(v), math.fsum(v))) for c, v in sl.parts_between(start, end).items())
+            for code, (n, total) in pairs:
+                have = out.get(code)
+                if have is None:
+                    out[code] = [n, [total]]
+                else:
+                    have[0] += n
+                    have[1].append(total)
+        labels = self._labels
+        return {labels[code]: (float(n), math.fsum(parts)) for code, (n, parts) in out.items()}
+
+    def _keys(self, k0: int, k1: int) -> Any:
+        return range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)
