@@ -47,6 +47,8 @@ from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
+    import httpx
+
     from slotui.alerting.notification import Alert, Notification
     from slotui.alerting.silence import Silence
     from slotui.config.model import AlertmanagerChannel as AlertmanagerChannelConfig
@@ -204,20 +206,11 @@ class AlertmanagerChannel:
         """Create (or, with ``remote_id``, update) the Alertmanager silence for
         ``silence``; returns Alertmanager's silence id. Raises
         :class:`SilenceMirrorError` on a refusal or an unreachable server."""
-        import httpx
-
         body = postable_silence(silence, time.time())
         if remote_id:
             body["id"] = remote_id
         what = f"alertmanager {self.name}: silence"
-        try:
-            response = await self._client.post(f"{self._base}/api/v2/silences", json=body)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            res = http.classify_exception(exc, what=what, secrets=self._secrets)
-            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
-        if response.status_code != 200:
-            res = http.classify_response(response, what=what, secrets=self._secrets)
-            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        response = await self._silences_api("POST", "silences", what, json=body)
         try:
             silence_id = response.json()["silenceID"]
         except (ValueError, KeyError, TypeError):
@@ -225,6 +218,21 @@ class AlertmanagerChannel:
                 f"{what}: unexpected answer {http.truncate(response.text, http.MAX_BODY)!r}", retryable=False
             ) from None
         return str(silence_id)
+
+    async def _silences_api(self, method: str, path: str, what: str, *, json: Any = None) -> "httpx.Response":
+        """One request to ``/api/v2/<path>`` answered 200; raises :class:`SilenceMirrorError`
+        (secrets masked) when Alertmanager is unreachable or answers another status."""
+        import httpx
+
+        try:
+            response = await self._client.request(method, f"{self._base}/api/v2/{path}", json=json)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code != 200:
+            res = http.classify_response(response, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        return response
 
     async def expire_mirrored(self, remote_id: str) -> None:
         """Expire the Alertmanager silence ``remote_id``. Unknown or already
@@ -248,17 +256,8 @@ class AlertmanagerChannel:
     async def list_mirrored(self) -> dict[str, dict[str, Any]]:
         """Alertmanager's not-yet-expired silences that mirror slotui silences, by slotui id
         (found by the ``[slotui silence ID]`` tag in their comment)."""
-        import httpx
-
         what = f"alertmanager {self.name}: list silences"
-        try:
-            response = await self._client.get(f"{self._base}/api/v2/silences")
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            res = http.classify_exception(exc, what=what, secrets=self._secrets)
-            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
-        if response.status_code != 200:
-            res = http.classify_response(response, what=what, secrets=self._secrets)
-            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        response = await self._silences_api("GET", "silences", what)
         try:
             items = response.json() or []
         except ValueError:
