@@ -47,6 +47,8 @@ from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
+    import httpx
+
     from slotui.alerting.notification import Alert, Notification
     from slotui.alerting.silence import Silence
     from slotui.config.model import AlertmanagerChannel as AlertmanagerChannelConfig
@@ -200,25 +202,6 @@ class AlertmanagerChannel:
             ok_message=f"alertmanager: {len(body)} alert(s) posted",
         )
 
-    async def _silence_api(
-        self, method: str, path: str, what: str, *, json: Any = None, gone_ok: bool = False
-    ) -> Any:
-        """One call to Alertmanager's silence API; a refusal or an unreachable server raises
-        :class:`SilenceMirrorError` (retryable as the answer says). ``gone_ok``: 404 and
-        "already expired" count as done."""
-        import httpx
-
-        try:
-            response = await self._client.request(method, f"{self._base}{path}", json=json)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            res = http.classify_exception(exc, what=what, secrets=self._secrets)
-            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
-        if response.status_code == 200 or (gone_ok and (response.status_code == 404
-                                                        or "already expired" in response.text)):
-            return response
-        res = http.classify_response(response, what=what, secrets=self._secrets)
-        raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
-
     async def mirror_silence(self, silence: "Silence", *, remote_id: str | None = None) -> str:
         """Create (or, with ``remote_id``, update) the Alertmanager silence for
         ``silence``; returns Alertmanager's silence id. Raises
@@ -227,7 +210,7 @@ class AlertmanagerChannel:
         if remote_id:
             body["id"] = remote_id
         what = f"alertmanager {self.name}: silence"
-        response = await self._silence_api("POST", "/api/v2/silences", what, json=body)
+        response = await self._silences_api("POST", "silences", what, json=body)
         try:
             silence_id = response.json()["silenceID"]
         except (ValueError, KeyError, TypeError):
@@ -236,18 +219,45 @@ class AlertmanagerChannel:
             ) from None
         return str(silence_id)
 
+    async def _silences_api(self, method: str, path: str, what: str, *, json: Any = None) -> "httpx.Response":
+        """One request to ``/api/v2/<path>`` answered 200; raises :class:`SilenceMirrorError`
+        (secrets masked) when Alertmanager is unreachable or answers another status."""
+        import httpx
+
+        try:
+            response = await self._client.request(method, f"{self._base}/api/v2/{path}", json=json)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code != 200:
+            res = http.classify_response(response, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
+        return response
+
     async def expire_mirrored(self, remote_id: str) -> None:
         """Expire the Alertmanager silence ``remote_id``. Unknown or already
         expired silences count as expired. Raises :class:`SilenceMirrorError`
         otherwise."""
+        import httpx
+
         what = f"alertmanager {self.name}: expire silence"
-        await self._silence_api("DELETE", f"/api/v2/silence/{remote_id}", what, gone_ok=True)
+        try:
+            response = await self._client.delete(f"{self._base}/api/v2/silence/{remote_id}")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            res = http.classify_exception(exc, what=what, secrets=self._secrets)
+            raise SilenceMirrorError(res.message, retryable=res.retryable) from None
+        if response.status_code == 200 or response.status_code == 404:
+            return
+        if "already expired" in response.text:
+            return
+        res = http.classify_response(response, what=what, secrets=self._secrets)
+        raise SilenceMirrorError(res.message, retryable=res.retryable, status_code=response.status_code)
 
     async def list_mirrored(self) -> dict[str, dict[str, Any]]:
         """Alertmanager's not-yet-expired silences that mirror slotui silences, by slotui id
         (found by the ``[slotui silence ID]`` tag in their comment)."""
         what = f"alertmanager {self.name}: list silences"
-        response = await self._silence_api("GET", "/api/v2/silences", what)
+        response = await self._silences_api("GET", "silences", what)
         try:
             items = response.json() or []
         except ValueError:

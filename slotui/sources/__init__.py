@@ -1,4 +1,14 @@
-"""Sources: one module per kind behind :class:`slotui.sources.kit.base.Source`.
+"""Sources: one module per kind, the shared machinery in :mod:`slotui.sources.kit`.
+
+The sources themselves live here, each behind the
+:class:`slotui.sources.kit.base.Source` protocol and built from its pydantic
+config model: ``demo`` (+ ``demo_schema``, its fields), ``file`` (request
+logs), ``prometheus``, ``langsmith``, ``mlflow``, ``weave``, ``langfuse`` and
+``http`` (any JSON endpoint). The HTTP ones share one constructor
+(:class:`slotui.sources.kit.http_source.HTTPSource`); the range ones
+(langsmith, mlflow, langfuse) share the backfill cache
+(:class:`slotui.sources.kit.backfill.RangeSource`), which prometheus's point
+cache plans with too.
 
 ``build_source`` imports only the module of the kind asked for, so the
 headless path pays for httpx or langsmith only when a config uses them.

@@ -25,17 +25,16 @@ the timeout), failing (5xx) or non-JSON endpoint is a source error.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.json_path import JsonPath, PathError, PathNotFound, compile_path
 from slotui.sources.kit.values import NotANumber, sli_number
+from slotui.sources.kit.runtime import gather_answers
 
 if TYPE_CHECKING:
     import httpx
@@ -84,15 +83,7 @@ class HttpSource(HTTPSource["HttpSourceConfig"]):
         transport reason; a failing endpoint among several errs only its SLOs.
         """
         endpoints = sorted({self._endpoint(spec) for spec in slos})
-        answers = await asyncio.gather(*(self._get(e) for e in endpoints), return_exceptions=True)
-        documents: dict[str, Any] = {}
-        for endpoint, answer in zip(endpoints, answers):
-            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
-                raise answer
-            documents[endpoint] = answer
-        failures = [a for a in answers if isinstance(a, SourceError)]
-        if failures and len(failures) == len(answers):
-            raise failures[0]
+        documents = await gather_answers([(e, self._get(e)) for e in endpoints])
         out: dict[str, SLIData] = {}
         for spec in slos:
             document = documents[self._endpoint(spec)]

@@ -55,6 +55,7 @@ from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import NONE_LABEL
 from slotui.sources.kit.promql import groups_by, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.runtime import gather_answers
 
 if TYPE_CHECKING:
     import httpx
@@ -296,17 +297,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                     continue
                 lo, hi = ranges.get(key, (p.first, p.last))
                 ranges[key] = (min(lo, p.first), max(hi, p.last))
-        results: dict[_Instant | _Range, Any] = {}
         jobs: list[tuple[_Instant | _Range, Any]] = [(k, self._instant(k)) for k in instants]
         jobs += [(k, self._update_range(k, lo, hi)) for k, (lo, hi) in ranges.items()]
-        answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
-        for (key, _), answer in zip(jobs, answers):
-            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
-                raise answer
-            results[key] = answer
-        transport_errors = [a for a in answers if isinstance(a, SourceError)]
-        if transport_errors and len(transport_errors) == len(answers):
-            raise transport_errors[0]
+        results = await gather_answers(jobs)
         previous, self._views = self._views, {}
         self._reuse = previous
         for plan in plans:

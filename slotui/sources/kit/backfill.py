@@ -38,7 +38,7 @@ from typing import Any
 from slotui.core.periods import ratio_windows
 from slotui.core.types import SLOSpec
 from slotui.sources.kit.base import QueryError, SourceError
-from slotui.sources.kit.runtime import FETCH_DEADLINE
+from slotui.sources.kit.runtime import FETCH_DEADLINE, gather_answers
 
 #: Default coarse backfill step (seconds).
 DEFAULT_COARSE = 3600.0
@@ -409,17 +409,8 @@ class RangeSource:
                 book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse)
             book.plan(now, spec.period)
             plans.append((spec, measure, book, widths))
-        keys = list(current)
-        answers = await asyncio.gather(*(self.measure(m, s, e) for (m, s, e) in keys), return_exceptions=True)
-        results: dict[tuple[Any, float, float], Any] = {}
-        for key, answer in zip(keys, answers):
-            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
-                raise answer
-            results[key] = answer
-        source_errors = [a for a in answers if isinstance(a, SourceError)]
-        if source_errors and len(source_errors) == len(answers):
-            raise source_errors[0]
-        if not source_errors:
+        results = await gather_answers([(key, self.measure(*key)) for key in current])
+        if not any(isinstance(a, SourceError) for a in results.values()):
             await self._backfill([book for _, _, book, _ in plans], [m for _, m, _, _ in plans])
         for spec, measure, book, widths in plans:
             got = [results[(measure, now - w, now)] for w in widths]

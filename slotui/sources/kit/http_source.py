@@ -13,7 +13,7 @@ in a credential field).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from slotui.sources.kit.base import resolve_timeout
 from slotui.sources.kit.http_client import SourceHTTPClient

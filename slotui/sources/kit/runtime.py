@@ -29,10 +29,11 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
@@ -52,6 +53,28 @@ FETCH_DEADLINE: ContextVar[float | None] = ContextVar("slotui_fetch_deadline", d
 _locks: "weakref.WeakKeyDictionary[object, tuple[asyncio.AbstractEventLoop, asyncio.Lock]]" = (
     weakref.WeakKeyDictionary()
 )
+
+K = TypeVar("K", bound=Hashable)
+
+
+async def gather_answers(jobs: Sequence[tuple[K, Awaitable[Any]]]) -> dict[K, Any]:
+    """Await a source's requests concurrently: ``key -> answer``, an ``Exception`` standing for a failed one.
+
+    Re-raises at once a ``BaseException`` that is not an ``Exception``
+    (cancellation), and the first :class:`SourceError` when every request failed
+    with one: then the source is down, not its queries. Otherwise each caller
+    puts a failed request's error on the SLOs that asked it.
+    """
+    answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+    results: dict[K, Any] = {}
+    for (key, _), answer in zip(jobs, answers):
+        if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+            raise answer
+        results[key] = answer
+    failures = [a for a in answers if isinstance(a, SourceError)]
+    if failures and len(failures) == len(answers):
+        raise failures[0]
+    return results
 
 
 def _source_lock(source: Source) -> asyncio.Lock | None:
