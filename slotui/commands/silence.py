@@ -100,6 +100,7 @@ def describe(silence: Silence, now: float) -> str:
 
 def _add(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import Silence, new_silence_id, parse_matchers
+    from slotui.alerting.silences import InvalidSilence, Silences
     from slotui.clock import parse_time, utc_now
     from slotui.config.durations import parse_duration
     from slotui.store import StoreError
@@ -135,12 +136,6 @@ def _add(args: argparse.Namespace) -> int:
         except ValueError as exc:
             _err(f"--end: {exc}")
             return EXIT_ERROR
-    if ends_at is not None and ends_at <= now:
-        _err("this silence would end in the past")
-        return EXIT_ERROR
-    if ends_at is not None and ends_at <= starts_at:
-        _err("--end must be after --start")
-        return EXIT_ERROR
     try:
         silence = Silence(
             id=new_silence_id(),
@@ -151,7 +146,8 @@ def _add(args: argparse.Namespace) -> int:
             comment=args.comment or "",
             updated_at=now,
         )
-    except ValueError as exc:
+        Silences.validate(silence, now)
+    except ValueError as exc:  # InvalidSilence, or a silence the type itself refuses
         _err(str(exc))
         return EXIT_ERROR
     try:
@@ -160,7 +156,7 @@ def _add(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_ERROR
     try:
-        store.add_silence(silence, now=now)
+        silence = Silences(store).set(silence, now=now).silence
         if args.quiet:
             print(silence.id)
         else:
@@ -168,7 +164,7 @@ def _add(args: argparse.Namespace) -> int:
             print(describe(silence, now))
         sys.stdout.flush()
         mirror_silence(args, store, silence, "add", now)
-    except StoreError as exc:
+    except (StoreError, InvalidSilence) as exc:
         _err(str(exc))
         return EXIT_ERROR
     finally:
@@ -234,6 +230,7 @@ def render_silence_table(
 
 def _list(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import filter_silences, parse_matchers
+    from slotui.alerting.silences import Silences
     from slotui.clock import utc_now
     from slotui.store import StoreError
 
@@ -249,7 +246,8 @@ def _list(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_ERROR
     try:
-        silences, unreadable = store.scan_silences(now, expired=args.expired)
+        scan = Silences(store).scan(now, expired=args.expired)
+        silences, unreadable = scan.silences, scan.unreadable
     except StoreError as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -276,6 +274,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
+    from slotui.alerting.silences import SilenceAlreadyExpired, Silences
     from slotui.bad_rows import UnreadableRow
     from slotui.clock import utc_now
     from slotui.store import StoreError
@@ -287,14 +286,14 @@ def _expire(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_ERROR
     status = EXIT_OK
+    silences = Silences(store)
     try:
         for key in args.ids:
             try:
-                before = store.silence_or_unreadable(key)
-                if not isinstance(before, UnreadableRow) and before.is_expired(now):
-                    _err(f"silence {before.id} had already expired")
-                    continue
-                ended = store.expire_silence(before.id, now)
+                ended = silences.expire(key, now=now)
+            except SilenceAlreadyExpired as exc:
+                _err(str(exc))
+                continue
             except StoreError as exc:
                 _err(str(exc))
                 status = EXIT_ERROR
