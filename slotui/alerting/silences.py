@@ -102,19 +102,13 @@ class Silences:
     @staticmethod
     def validate(silence: Silence, now: float) -> None:
         """Raise :class:`InvalidSilence` for a silence that may not be set at ``now``."""
+        check_times(silence.starts_at, silence.ends_at, now)
         try:
             silence.validate()
         except ValueError as exc:
             raise InvalidSilence(str(exc)) from None
-        if not math.isfinite(silence.starts_at) or (silence.ends_at is not None and not math.isfinite(silence.ends_at)):
-            raise InvalidSilence("a silence's start and end must be finite times")
         if not silence.created_by.strip():
             raise InvalidSilence("a silence needs an author (created_by), e.g. your user name")
-        if silence.ends_at is not None:
-            if silence.ends_at <= now:
-                raise InvalidSilence("this silence would end in the past")
-            if silence.ends_at <= silence.starts_at:
-                raise InvalidSilence("a silence must end after it starts")
 
     # ------------------------------------------------------------------ set
 
@@ -236,6 +230,18 @@ class Silences:
         self.store.set_silence_external_id(silence_id, channel, external_id)
 
 
+def check_times(starts_at: float, ends_at: float | None, now: float) -> None:
+    """The time rules of :meth:`Silences.validate`, for callers that check times before building a
+    :class:`Silence` (the CLI): finite times; an end after ``now`` and after the start."""
+    if not math.isfinite(starts_at) or (ends_at is not None and not math.isfinite(ends_at)):
+        raise InvalidSilence("a silence's start and end must be finite times")
+    if ends_at is not None:
+        if ends_at <= now:
+            raise InvalidSilence("this silence would end in the past")
+        if ends_at <= starts_at:
+            raise InvalidSilence("a silence must end after it starts")
+
+
 def can_update(previous: Silence, new: Silence, now: float) -> bool:
     """Whether ``new`` may replace ``previous`` in place at ``now`` (Alertmanager's ``canUpdate``):
     same matchers, and an active silence keeps its start and ends after ``now``, a pending one
@@ -258,4 +264,5 @@ __all__ = [
     "SilenceScan",
     "Silences",
     "can_update",
+    "check_times",
 ]

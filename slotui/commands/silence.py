@@ -100,7 +100,7 @@ def describe(silence: Silence, now: float) -> str:
 
 def _add(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import Silence, new_silence_id, parse_matchers
-    from slotui.alerting.silences import InvalidSilence, Silences
+    from slotui.alerting.silences import InvalidSilence, Silences, check_times
     from slotui.clock import parse_time, utc_now
     from slotui.config.durations import parse_duration
     from slotui.store import StoreError
@@ -137,6 +137,7 @@ def _add(args: argparse.Namespace) -> int:
             _err(f"--end: {exc}")
             return EXIT_ERROR
     try:
+        check_times(starts_at, ends_at, now)
         silence = Silence(
             id=new_silence_id(),
             matchers=matchers,

@@ -17,6 +17,7 @@ from slotui.alerting.silences import (
     SilenceAlreadyExpired,
     Silences,
     can_update,
+    check_times,
 )
 from slotui.bad_rows import UnreadableRow
 from slotui.store import AmbiguousSilenceId, SilenceNotFound, Store, UnreadableSilence
@@ -77,6 +78,20 @@ def test_validate_accepts_a_snooze_a_mute_and_an_empty_comment() -> None:
 def test_validate_refuses(silence: Silence, fragment: str) -> None:
     with pytest.raises(InvalidSilence, match=fragment):
         Silences.validate(silence, T0)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "fragment"),
+    [
+        (T0 + 100, T0 - 1, "would end in the past"),  # the past is named first, even when it also precedes the start
+        (T0 + 7200, T0 + 3600, "must end after it starts"),
+        (T0, math.inf, "finite"),
+    ],
+)
+def test_check_times_before_a_silence_exists(start: float, end: float, fragment: str) -> None:
+    with pytest.raises(InvalidSilence, match=fragment):
+        check_times(start, end, T0)
+    check_times(T0 + 7200, None, T0)  # a pending mute is fine
 
 
 def test_set_validates_and_stores_nothing_it_refuses(store: Store, service: Silences) -> None:
