@@ -12,7 +12,9 @@
 
 Silences live in the state store (``--state PATH``, env ``SLOTUI_STATE``, or
 the platform state dir), so the TUI and a headless daemon on the same file see
-them at once. The author defaults to ``$USER``. Times are printed in UTC,
+them at once. Every rule (what a valid silence is, what expiring does) is the
+one service's, :class:`slotui.alerting.silences.Silences`; this module parses
+arguments and prints. The author defaults to ``$USER``. Times are printed in UTC,
 RFC 3339. Exit status: 0 on success, 1 on a bad argument, an unknown or
 ambiguous id, or an unusable state file.
 
