@@ -23,6 +23,9 @@ Rules (times are epoch seconds; ``now`` is always a parameter):
   (other matchers, an active silence's start moved, a start in the past, an
   expired silence) expires the old silence and creates a new one, with a new
   id, starting no earlier than ``now``, in one transaction.
+- **edit** (the TUI's): a new end and comment through **set**: an active
+  silence restarts at ``now`` (expired and replaced), a pending one keeps its
+  start and id.
 - **expire**: an active silence ends at ``now``; a pending one starts and ends
   at ``now``; an expired one raises :class:`SilenceAlreadyExpired`. An
   unreadable row (:mod:`slotui.bad_rows`) is ended too and returned as an
@@ -137,6 +140,17 @@ class Silences:
         new = replace(silence, id=new_silence_id(), starts_at=max(silence.starts_at, now), updated_at=now)
         ended = self.store.replace_silence(previous.id, new, now=now)
         return SetResult(new, replaced=ended)
+
+    def edit(self, id_or_prefix: str, *, ends_at: float | None, comment: str, author: str, now: float) -> SetResult:
+        """A new end (``None``: a mute), comment and author for a silence, through :meth:`set`: an
+        active silence restarts at ``now`` (so it is expired and a new one with the same matchers
+        starts now, unless it started exactly now); a pending one keeps its start and id. Raises
+        :class:`InvalidSilence`, :class:`~slotui.store.SilenceNotFound`,
+        :class:`~slotui.store.AmbiguousSilenceId` or :class:`~slotui.store.UnreadableSilence`."""
+        old = self.get(id_or_prefix)
+        starts_at = old.starts_at if old.state(now) == "pending" else now
+        check_times(starts_at, ends_at, now)
+        return self.set(replace(old, starts_at=starts_at, ends_at=ends_at, created_by=author, comment=comment), now=now)
 
     def _exact(self, silence_id: str) -> Silence | UnreadableRow | None:
         """The stored silence with exactly this id (a prefix match of another id does not count)."""

@@ -85,7 +85,7 @@ class EngineBackend:
 
         return alert_labels(spec, severity)
 
-    def _view(self, silence: Any, now: float) -> SilenceView:
+    def _view(self, silence: Silence, now: float) -> SilenceView:
         covers = tuple(
             spec.name for spec in self.specs
             if any(silence.matches(self._labels(spec, sev)) for sev in SEVERITIES)
@@ -134,11 +134,9 @@ class EngineBackend:
 
     async def edit_silence(self, silence_id: str, *, ends_at: float | None, comment: str, author: str,
                            now: float) -> SilenceView:
-        """A new end and comment for a silence, through :meth:`Silences.set`: an active silence is
-        expired and a new one with the same matchers starts ``now``; a pending one keeps its start and id."""
-        old = self.silences_service.get(silence_id)
-        starts_at = old.starts_at if old.state(now) == "pending" else now
-        return self._set(replace(old, starts_at=starts_at, ends_at=ends_at, created_by=author, comment=comment), now)
+        """A new end and comment for a silence (the rule is :meth:`Silences.edit`)."""
+        result = self.silences_service.edit(silence_id, ends_at=ends_at, comment=comment, author=author, now=now)
+        return self._view(result.silence, now)
 
     # ------------------------------------------------------------------ alerts
 

@@ -328,3 +328,32 @@ def test_a_second_process_sees_what_the_service_set(tmp_path: Path) -> None:
         assert raw.execute("SELECT ends_at FROM silences").fetchall() == [(T0 + 1,)]
     finally:
         raw.close()
+
+
+# ---------------------------------------------------------------------- edit (the TUI's)
+
+
+def test_edit_restarts_an_active_silence_now(store: Store, service: Silences) -> None:
+    service.set(sil("s1", T0, T0 + 900, comment="deploy"), now=T0)
+    result = service.edit("s1", ends_at=T0 + 86400, comment="longer", author="bob", now=T0 + 60)
+    assert result.replaced is not None and result.replaced.ends_at == T0 + 60
+    assert (result.silence.starts_at, result.silence.ends_at, result.silence.created_by) == (T0 + 60, T0 + 86400, "bob")
+    assert result.silence.matchers == HELP and result.silence.id != "s1"
+
+
+def test_edit_of_a_silence_that_started_exactly_now_and_of_a_pending_one_keeps_the_id(
+    store: Store, service: Silences
+) -> None:
+    service.set(sil("now", T0, T0 + 900), now=T0)
+    same = service.edit("now", ends_at=None, comment="mute", author="bob", now=T0)
+    assert same.replaced is None and _rows(store)[0] == ("now", T0, None, "bob", "mute", T0, T0)
+    service.set(sil("pend", T0 + 600, T0 + 900), now=T0)
+    kept = service.edit("pend", ends_at=T0 + 1800, comment="", author="bob", now=T0 + 10)
+    assert kept.replaced is None and (kept.silence.id, kept.silence.starts_at) == ("pend", T0 + 600)
+
+
+def test_edit_refuses_an_end_before_a_pending_start(store: Store, service: Silences) -> None:
+    service.set(sil("pend", T0 + 600, T0 + 900), now=T0)
+    with pytest.raises(InvalidSilence, match="must end after it starts"):
+        service.edit("pend", ends_at=T0 + 300, comment="", author="bob", now=T0 + 10)
+    assert _rows(store) == [("pend", T0 + 600, T0 + 900, "alice", "", T0, T0)]
