@@ -154,11 +154,11 @@ class Silences:
 
     def _exact(self, silence_id: str) -> Silence | UnreadableRow | None:
         """The stored silence with exactly this id (a prefix match of another id does not count)."""
-        from slotui.store import SilenceNotFound
+        from slotui.store import AmbiguousSilenceId, SilenceNotFound
 
         try:
-            found = self.store.silence_or_unreadable(silence_id)
-        except SilenceNotFound:
+            found = self.store.silence_or_unreadable(silence_id)  # an exact id is looked up first
+        except (SilenceNotFound, AmbiguousSilenceId):
             return None
         return found if found.id == silence_id else None
 

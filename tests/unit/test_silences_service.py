@@ -112,6 +112,14 @@ def test_create_moves_a_past_start_up_to_now(store: Store, service: Silences) ->
     assert _rows(store) == [("new-1", T0, T0 + 3600, "alice", "", T0, T0)]
 
 
+def test_create_with_an_id_that_prefixes_stored_ones(store: Store, service: Silences) -> None:
+    service.set(sil("abc-1", T0, None), now=T0)
+    service.set(sil("abc-2", T0, None), now=T0)
+    assert service.set(sil("abc", T0, None), now=T0).replaced is None  # a prefix match is not the same silence
+    assert service.set(sil("ab", T0, None), now=T0).replaced is None
+    assert [r[0] for r in _rows(store)] == ["ab", "abc", "abc-1", "abc-2"]
+
+
 def test_create_keeps_a_future_start(store: Store, service: Silences) -> None:
     service.set(sil("later", T0 + 900, None), now=T0)
     assert _rows(store) == [("later", T0 + 900, None, "alice", "", T0, T0)]
