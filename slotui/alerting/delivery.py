@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
-    from slotui.alerting.outbox import Outbox, OutboxRow
+    from slotui.store import Outbox, OutboxRow
     from slotui.channels.base import Channel
 
 

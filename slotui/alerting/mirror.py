@@ -144,7 +144,7 @@ async def reconcile(
     outside ``known`` belongs to someone else and is never touched. ``only``
     limits the pass to these slotui ids (the CLI's single silence). The
     Alertmanager id of each copy made is recorded with
-    ``store.set_silence_external_id`` when a store is given. Never raises for
+    :meth:`Silences.set_external_id <slotui.alerting.silences.Silences.set_external_id>` when a store is given. Never raises for
     an Alertmanager failure: it is in the result.
     """
     from slotui.channels.alertmanager import SilenceMirrorError, _in_sync
@@ -213,11 +213,13 @@ def _record(store: Store | None, silence_id: str, channel: str, remote_id: str) 
     """Remember the copy's Alertmanager id; best effort (the comment tag is the real link)."""
     if store is None or not remote_id:
         return
+    from slotui.alerting.silences import Silences
     from slotui.store import StoreError
 
+    silences = Silences(store)
     try:
-        if store.silence_external_ids(silence_id).get(channel) != remote_id:
-            store.set_silence_external_id(silence_id, channel, remote_id)
+        if silences.external_ids(silence_id).get(channel) != remote_id:
+            silences.set_external_id(silence_id, channel, remote_id)
     except StoreError:
         pass
 
@@ -247,8 +249,11 @@ async def sync_all(
         return MirrorReport()
     given = {n: channels[n] for n in names if channels is not None and n in channels}
     built = _build(loaded, [n for n in names if n not in given])
-    wanted = {s.id: s for s in store.list_silences(now)}
-    known = set(wanted) | {s.id for s in store.list_silences(now, expired=True)}
+    from slotui.alerting.silences import Silences
+
+    silences = Silences(store)
+    wanted = {s.id: s for s in silences.in_force(now)}
+    known = set(wanted) | silences.known_ids(now)
     try:
         results = await asyncio.gather(
             *(reconcile({**given, **built}[n], wanted, known, now, store=store) for n in names)

@@ -10,8 +10,9 @@
     alerting.history(slo="helpfulness")                               # the alert log
 
 ``process`` runs the pure engine (:func:`slotui.alerting.lifecycle.step`) inside
-one ``BEGIN IMMEDIATE`` transaction of the state store: read alert states,
-groups and silences, compute, write states and enqueue notifications, commit.
+one :meth:`~slotui.store.Store.alert_transaction` of the state store: read
+alert states, groups and silences (:class:`~slotui.alerting.silences.Silences`),
+compute, write states and enqueue notifications, commit.
 So the state change and its notifications are stored together or not at all,
 and several processes sharing the store (TUI and daemon) advance one state
 machine without sending anything twice. Delivery happens in
@@ -36,14 +37,14 @@ from slotui.alerting.lifecycle import (
     make_test_notification,
     step,
 )
-from slotui.alerting.outbox import NotificationLogEntry, Outbox
+from slotui.alerting.silences import Silences
 from slotui.alerting.state import AlertRecord
 
 if TYPE_CHECKING:
     from slotui.channels.base import Channel
     from slotui.config.loader import LoadedConfig
     from slotui.core.types import Report, SLOSpec
-    from slotui.store import Store
+    from slotui.store import AlertTransaction, NotificationLogEntry, Store
 
 
 #: Seconds between two scans of the outbox for rows no dispatcher will pick up (:meth:`Outbox.audit`).
@@ -81,7 +82,8 @@ class Alerting:
 
         self.policy = policy
         self.store = store
-        self.outbox = Outbox(store)
+        self.outbox = store.outbox
+        self.silences = Silences(store)
         self.specs = {s.name: s for s in specs}
         self.retry = retry or RetryPolicy()
         self.clock = clock or utc_now
@@ -183,11 +185,11 @@ class Alerting:
 
                 log.warning("state file: outbox audit failed: %s", type(exc).__name__)
         try:
-            with self.store.transaction() as conn:
-                states, groups = self._load(conn)
-                silences = self.store.list_silences(now)
+            with self.store.alert_transaction() as tx:
+                states, groups = self._load(tx)
+                silences = self.silences.in_force(now)  # read inside the same transaction
                 result = step(report, states, groups, silences, self.policy, now, flush_now=flush_now)
-                new_ids = self.outbox.save(conn, result, now)
+                new_ids = tx.save(result, now)
                 self._remember(result)  # under the store lock, so threads cannot interleave it
         except BaseException:
             self._cache = None
@@ -196,16 +198,16 @@ class Alerting:
             self._notify_dispatcher()
         return result.events
 
-    def _load(self, conn: Any) -> tuple[dict, dict]:
+    def _load(self, tx: AlertTransaction) -> tuple[dict, dict]:
         """Alert states and groups: from memory when no other connection wrote since our last
         commit (``PRAGMA data_version`` unchanged), else from the store. Call inside the transaction:
         with the write lock held nobody else can commit, so the version read here is also the one
         after our commit (a connection's own commits do not change its ``data_version``)."""
         cached, self._cache = self._cache, None  # stays invalid if this transaction fails
-        self._version = conn.execute("PRAGMA data_version").fetchone()[0]
+        self._version = tx.data_version()
         if cached is not None and cached[0] == self._version:
             return cached[1], cached[2]
-        return self.outbox.load_states(conn), self.outbox.load_groups(conn)
+        return tx.load_states(), tx.load_groups()
 
     def _remember(self, result: Any) -> None:
         """Keep what was just committed for the next call (``step`` never mutates its inputs)."""
@@ -218,10 +220,10 @@ class Alerting:
         they fire. Returns the ``acknowledged`` events (empty: nothing was firing).
         """
         try:
-            with self.store.transaction() as conn:
-                states, groups = self._load(conn)
+            with self.store.alert_transaction() as tx:
+                states, groups = self._load(tx)
                 result = acknowledge(states, groups, slo, by, self.policy, now)
-                new_ids = self.outbox.save(conn, result, now)
+                new_ids = tx.save(result, now)
                 self._remember(result)
         except BaseException:
             self._cache = None
@@ -303,8 +305,7 @@ class Alerting:
             )
             for name in targets
         ]
-        with self.store.transaction() as conn:
-            ids = self.outbox.enqueue(conn, outgoing, now)
+        ids = self.outbox.enqueue(outgoing, now)
         return await self.dispatcher.deliver_due(now, ids=ids)
 
     # ------------------------------------------------------------------ reading
@@ -315,7 +316,7 @@ class Alerting:
 
     def alerts(self, slo: str | None = None) -> list[AlertRecord]:
         """Current alert records (pending / firing / resolved, with silenced / inhibited / acked flags)."""
-        return self.outbox.alert_states(slo)
+        return self.store.alert_states(slo)
 
     def firing(self) -> list[AlertRecord]:
         return [r for r in self.alerts() if r.state == "firing"]

@@ -24,6 +24,8 @@ Semantics follow Alertmanager and amtool:
 
 Everything here is pure: no I/O, and ``now`` is always a parameter. Ids are
 UUID4 strings (the one source of randomness, in :func:`new_silence_id`).
+Storing, editing, expiring and forgetting silences is the job of the one
+service, :class:`slotui.alerting.silences.Silences`.
 """
 
 from __future__ import annotations

@@ -199,8 +199,16 @@ class Daemon:
         try:
             store = self.engine.store
             if store is not None and now >= self._next_compaction:
-                # Retention: raw slices merge into hourly rows, the oldest are dropped.
+                # Retention: raw slices merge into hourly rows, the oldest are dropped; so are
+                # silences that ended longer ago than the silence retention (Alertmanager's GC).
                 store.compact(now)
+                from slotui.alerting.silences import Silences
+                from slotui.formatting import format_duration
+
+                silences = Silences(store)
+                dropped = silences.gc(now)
+                if dropped:
+                    _log(f"silences: dropped {len(dropped)} that ended over {format_duration(silences.retention)} ago")
                 self._next_compaction = now + COMPACT_EVERY
             report = await self.engine.tick(now)
             for result in report.results:

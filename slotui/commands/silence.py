@@ -12,7 +12,9 @@
 
 Silences live in the state store (``--state PATH``, env ``SLOTUI_STATE``, or
 the platform state dir), so the TUI and a headless daemon on the same file see
-them at once. The author defaults to ``$USER``. Times are printed in UTC,
+them at once. Every rule (what a valid silence is, what expiring does) is the
+one service's, :class:`slotui.alerting.silences.Silences`; this module parses
+arguments and prints. The author defaults to ``$USER``. Times are printed in UTC,
 RFC 3339. Exit status: 0 on success, 1 on a bad argument, an unknown or
 ambiguous id, or an unusable state file.
 
@@ -98,6 +100,7 @@ def describe(silence: Silence, now: float) -> str:
 
 def _add(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import Silence, new_silence_id, parse_matchers
+    from slotui.alerting.silences import InvalidSilence, Silences, check_times
     from slotui.clock import parse_time, utc_now
     from slotui.config.durations import parse_duration
     from slotui.store import StoreError
@@ -133,13 +136,8 @@ def _add(args: argparse.Namespace) -> int:
         except ValueError as exc:
             _err(f"--end: {exc}")
             return FAILED
-    if ends_at is not None and ends_at <= now:
-        _err("this silence would end in the past")
-        return FAILED
-    if ends_at is not None and ends_at <= starts_at:
-        _err("--end must be after --start")
-        return FAILED
     try:
+        check_times(starts_at, ends_at, now)
         silence = Silence(
             id=new_silence_id(),
             matchers=matchers,
@@ -149,7 +147,8 @@ def _add(args: argparse.Namespace) -> int:
             comment=args.comment or "",
             updated_at=now,
         )
-    except ValueError as exc:
+        Silences.validate(silence, now)
+    except ValueError as exc:  # InvalidSilence, or a silence the type itself refuses
         _err(str(exc))
         return FAILED
     try:
@@ -158,7 +157,7 @@ def _add(args: argparse.Namespace) -> int:
         _err(str(exc))
         return FAILED
     try:
-        store.add_silence(silence, now=now)
+        silence = Silences(store).set(silence, now=now).silence
         if args.quiet:
             print(silence.id)
         else:
@@ -166,7 +165,7 @@ def _add(args: argparse.Namespace) -> int:
             print(describe(silence, now))
         sys.stdout.flush()
         mirror_silence(args, store, silence, "add", now)
-    except StoreError as exc:
+    except (StoreError, InvalidSilence) as exc:
         _err(str(exc))
         return FAILED
     finally:
@@ -232,6 +231,7 @@ def render_silence_table(
 
 def _list(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import filter_silences, parse_matchers
+    from slotui.alerting.silences import Silences
     from slotui.clock import utc_now
     from slotui.store import StoreError
 
@@ -247,7 +247,8 @@ def _list(args: argparse.Namespace) -> int:
         _err(str(exc))
         return FAILED
     try:
-        silences, unreadable = store.scan_silences(now, expired=args.expired)
+        scan = Silences(store).scan(now, expired=args.expired)
+        silences, unreadable = scan.silences, scan.unreadable
     except StoreError as exc:
         _err(str(exc))
         return FAILED
@@ -274,6 +275,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
+    from slotui.alerting.silences import SilenceAlreadyExpired, Silences
     from slotui.bad_rows import UnreadableRow
     from slotui.clock import utc_now
     from slotui.store import StoreError
@@ -285,14 +287,14 @@ def _expire(args: argparse.Namespace) -> int:
         _err(str(exc))
         return FAILED
     status = OK
+    silences = Silences(store)
     try:
         for key in args.ids:
             try:
-                before = store.silence_or_unreadable(key)
-                if not isinstance(before, UnreadableRow) and before.is_expired(now):
-                    _err(f"silence {before.id} had already expired")
-                    continue
-                ended = store.expire_silence(before.id, now)
+                ended = silences.expire(key, now=now)
+            except SilenceAlreadyExpired as exc:
+                _err(str(exc))
+                continue
             except StoreError as exc:
                 _err(str(exc))
                 status = FAILED

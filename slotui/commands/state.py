@@ -38,7 +38,6 @@ ADVICE = {
 
 
 def run(args: argparse.Namespace) -> int:
-    from slotui.alerting.outbox import Outbox
     from slotui.formatting import align_columns
     from slotui.store import Store, StoreError
 
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("slotui.store").setLevel(logging.ERROR)  # the rows are the output here, not warnings
     try:
-        found = [*store.check_series_rows(), *store.check_silence_rows(), *Outbox(store).check_rows()]
+        found = [*store.check_series_rows(), *store.check_silence_rows(), *store.outbox.check_rows()]
     finally:
         store.close()
     if args.output == "json":

@@ -1,7 +1,9 @@
 """The real backend: the engine, the shared state store and the alerting facade.
 
-Silences are read and written in the state store (the same rows
-``slotui silence list`` reads from another process); acknowledgements, test
+Silences go through the one silences service,
+:class:`slotui.alerting.silences.Silences`, over the state store (the same rows
+``slotui silence list`` reads from another process); this adapter only turns
+them into :class:`~slotui.tui.backend.SilenceView` s. Acknowledgements, test
 alerts and the alert log go through :class:`slotui.alerting.service.Alerting`.
 Its delivery dispatcher runs as a task on the backend thread's loop, like the
 daemon's. Everything here runs on the :class:`~slotui.tui.backend.BackendThread`.
@@ -10,10 +12,14 @@ daemon's. Everything here runs on the :class:`~slotui.tui.backend.BackendThread`
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from slotui.alerting.silence import Matcher, Silence, mute, snooze
+from slotui.alerting.silences import SilenceAlreadyExpired, Silences
 from slotui.core.types import SLOSpec
 from slotui.tui.backend import AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
 
@@ -24,8 +30,9 @@ class EngineBackend:
     """Adapts an :class:`slotui.engine.Engine` (plus store and alerting) to the TUI's Backend protocol.
 
     ``store`` defaults to ``engine.store`` and ``alerting`` to ``engine.alerting``.
-    Without a store, silences live in memory (and are lost on exit): the CLI
-    always passes one. ``owns_store`` closes it in :meth:`aclose`.
+    Without a store, silences live in a private state file in a temporary
+    directory (lost on exit): the CLI always passes one. ``owns_store`` closes
+    the store in :meth:`aclose`.
     """
 
     def __init__(self, engine: Any, *, store: Any = None, alerting: Any = None,
@@ -38,7 +45,14 @@ class EngineBackend:
         self.interval: float | None = float(loaded.config.defaults.interval) if loaded is not None else None
         self.dispatch = dispatch
         self.owns_store = owns_store
-        self._memory: dict[str, Any] = {}
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        if self.store is None:
+            from slotui.store import Store
+
+            self._scratch = tempfile.TemporaryDirectory(prefix="slotui-silences-")
+            self.store = Store.open(Path(self._scratch.name) / "state.db")
+            self.owns_store = True
+        self.silences_service = Silences(self.store)
         self._stop: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
 
@@ -71,7 +85,7 @@ class EngineBackend:
 
         return alert_labels(spec, severity)
 
-    def _view(self, silence: Any, now: float) -> SilenceView:
+    def _view(self, silence: Silence, now: float) -> SilenceView:
         covers = tuple(
             spec.name for spec in self.specs
             if any(silence.matches(self._labels(spec, sev)) for sev in SEVERITIES)
@@ -90,41 +104,27 @@ class EngineBackend:
             covers=covers,
         )
 
-    def _all(self, now: float, expired: bool) -> list[Any]:
-        if self.store is not None:
-            return list(self.store.list_silences(now, expired=expired))
-        return [s for s in self._memory.values() if s.is_expired(now) == expired]
-
     async def silences(self, now: float, *, include_expired: bool = False) -> list[SilenceView]:
-        found = self._all(now, False)
+        found = self.silences_service.query(now, states=("active", "pending"))
         if include_expired:
-            found += sorted(self._all(now, True), key=lambda s: -(s.ends_at or 0))[:50]
+            expired = self.silences_service.query(now, states=("expired",))
+            found += sorted(expired, key=lambda s: -(s.ends_at or 0))[:50]
         return [self._view(s, now) for s in found]
 
-    def _add(self, silence: Any, now: float) -> SilenceView:
-        if self.store is not None:
-            self.store.add_silence(silence, now=now)
-        else:
-            self._memory[silence.id] = silence
-        return self._view(silence, now)
+    def _set(self, silence: Silence, now: float) -> SilenceView:
+        return self._view(self.silences_service.set(silence, now=now).silence, now)
 
     async def mute(self, slo: str, *, author: str, comment: str, now: float) -> SilenceView:
-        from slotui.alerting.silence import Matcher, mute
-
-        return self._add(mute((Matcher("slo", "=", slo),), now, author, comment), now)
+        return self._set(mute((Matcher("slo", "=", slo),), now, author, comment), now)
 
     async def snooze(self, slo: str, duration: float, *, author: str, comment: str, now: float) -> SilenceView:
-        from slotui.alerting.silence import Matcher, snooze
-
-        return self._add(snooze((Matcher("slo", "=", slo),), duration, now, author, comment), now)
+        return self._set(snooze((Matcher("slo", "=", slo),), duration, now, author, comment), now)
 
     async def expire_silence(self, silence_id: str, *, now: float) -> None:
-        if self.store is not None:
-            self.store.expire_silence(silence_id, now)
-        elif silence_id in self._memory:
-            self._memory[silence_id] = self._memory[silence_id].expired_at(now)
-        else:
-            raise KeyError(f"no silence with id {silence_id!r}")
+        try:
+            self.silences_service.expire(silence_id, now=now)
+        except SilenceAlreadyExpired:
+            pass  # the screen may still show it: nothing left to do
 
     async def unsilence(self, slo: str, *, now: float) -> list[str]:
         ids = [v.id for v in await self.silences(now) if v.slo == slo and v.starts_at <= now]
@@ -134,16 +134,9 @@ class EngineBackend:
 
     async def edit_silence(self, silence_id: str, *, ends_at: float | None, comment: str, author: str,
                            now: float) -> SilenceView:
-        """Alertmanager semantics: the old silence expires, a new one with the same matchers starts now."""
-        from slotui.alerting.silence import Silence, new_silence_id
-
-        old = self.store.get_silence(silence_id) if self.store is not None else self._memory[silence_id]
-        if ends_at is not None and ends_at <= now:
-            raise ValueError("the new end is not in the future")
-        new = Silence(id=new_silence_id(), matchers=old.matchers, starts_at=now, ends_at=ends_at,
-                      created_by=author, comment=comment, updated_at=now)
-        await self.expire_silence(old.id, now=now)
-        return self._add(new, now)
+        """A new end and comment for a silence (the rule is :meth:`Silences.edit`)."""
+        result = self.silences_service.edit(silence_id, ends_at=ends_at, comment=comment, author=author, now=now)
+        return self._view(result.silence, now)
 
     # ------------------------------------------------------------------ alerts
 
@@ -194,3 +187,5 @@ class EngineBackend:
             await self.alerting.aclose()
         if self.owns_store and self.store is not None:
             self.store.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()

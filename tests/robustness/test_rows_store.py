@@ -139,12 +139,12 @@ async def _read(store: Store, table: str) -> Any:
         return sorted({s.id for s in store.list_silences(T0) + store.list_silences(T0 + 7200, expired=True)})
     al = alerting(store, RecordingChannel())
     if table == "alert_states":
-        with store.transaction() as conn:
-            loaded = al.outbox.load_states(conn)
+        with store.alert_transaction() as tx:
+            loaded = tx.load_states()
         return sorted(set(loaded) | {r.fingerprint for r in al.alerts()})
     if table == "alert_groups":
-        with store.transaction() as conn:
-            return sorted(al.outbox.load_groups(conn))
+        with store.alert_transaction() as tx:
+            return sorted(tx.load_groups())
     raise AssertionError(table)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from slotui.alerting.delivery import RetryPolicy
 from slotui.alerting.lifecycle import AlertPolicy
-from slotui.alerting.outbox import Outbox
+from slotui.store.alerts import AlertTransaction
 from slotui.alerting.routes import Router
 from slotui.alerting.service import Alerting, UnknownTarget
 from slotui.channels.base import DeliveryResult, result_from_http
@@ -103,7 +103,7 @@ def test_state_and_enqueue_are_one_transaction(store, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Outbox, "enqueue", boom)
+    monkeypatch.setattr(AlertTransaction, "enqueue", boom)
     with pytest.raises(RuntimeError):
         al.process(report(T0), T0)
     assert store.conn.execute("SELECT COUNT(*) FROM alert_states").fetchone() == (0,)

@@ -1,12 +1,13 @@
-"""The alerting tables of the state store: alert states, aggregation groups, the outbox and its delivery log.
+"""The outbox tables: ``notifications`` (the outbox) and ``deliveries`` (one row per attempt).
 
-Tables (DDL in :mod:`slotui.store`): ``alert_states`` (one row per
-fingerprint; the full :class:`~slotui.alerting.state.AlertRecord` in
-``data``), ``alert_groups`` (one row per group key), ``notifications`` (the
-outbox; unique per ``(fingerprint, transition_id, channel)`` where
-``fingerprint`` holds the group key and ``transition_id`` the group's
-notification sequence number for that channel, so the same notification can
-never be enqueued twice) and ``deliveries`` (one row per attempt).
+``notifications`` is unique per ``(fingerprint, transition_id, channel)``,
+where ``fingerprint`` holds the alert group key and ``transition_id`` the
+group's notification sequence number for that channel, so the same
+notification can never be enqueued twice. Notifications are enqueued in the
+same transaction as the alert state change that made them
+(:meth:`slotui.store.alerts.AlertTransaction.save`); the dispatcher
+(:mod:`slotui.alerting.delivery`) claims, sends and finishes them through
+:class:`Outbox`.
 
 Outbox row states: ``pending`` (due at ``next_attempt_at``), ``sending``
 (claimed by a dispatcher until ``lease_until``; a row still ``sending`` after
@@ -22,22 +23,17 @@ or sending, so a resolve never overtakes its trigger.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from slotui.alerting.lifecycle import Outgoing, StepResult
-from slotui.alerting.notification import Notification
-from slotui.alerting.state import AlertRecord, GroupRecord
 from slotui.bad_rows import (
     RowError,
     UnreadableRow,
     describe,
     finite,
     integer,
-    json_column,
     one_of,
     optional_finite,
     reason_of,
@@ -45,6 +41,8 @@ from slotui.bad_rows import (
 )
 
 if TYPE_CHECKING:
+    from slotui.alerting.lifecycle import Outgoing
+    from slotui.alerting.notification import Notification
     from slotui.store import Store
 
 
@@ -99,126 +97,21 @@ class NotificationLogEntry:
 
 
 class Outbox:
-    """SQL for the alerting tables. Methods taking ``conn`` run inside the caller's transaction."""
+    """The outbox tables (``notifications``, ``deliveries``) of one store; it is :attr:`Store.outbox`.
+
+    Every method is one short transaction (or one read) of its own."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    # ------------------------------------------------------------------ alert state
-
-    def load_states(self, conn: sqlite3.Connection) -> dict[str, AlertRecord]:
-        """Every readable alert record by fingerprint; an unreadable row is skipped, warned about and
-        counted (its alert is rebuilt from the next evaluation, which overwrites the row)."""
-        return {r.fingerprint: r for r in self._decode_states(conn.execute(_STATE_SELECT))}
-
-    def _decode_states(self, rows: Iterable[tuple[Any, ...]]) -> list[AlertRecord]:
-        out = []
-        for fp, slo, severity, state, data in rows:
-            try:
-                rec = AlertRecord.from_dict(json_column(data, "data", dict))
-                # The columns are what SQL queries (and people) filter on: they must agree with data.
-                for column, stored, decoded in (
-                    ("fingerprint", fp, rec.fingerprint), ("slo", slo, rec.slo),
-                    ("severity", severity, rec.severity), ("state", state, rec.state),
-                ):
-                    if stored != decoded:
-                        raise RowError(f"{column}: does not match data.{column}")
-            except Exception as exc:  # one bad row must never stop a tick
-                self.store.bad_rows.report("alert_states", fp, reason_of(exc, "data"))
-                continue
-            out.append(rec)
-        return out
-
-    def load_groups(self, conn: sqlite3.Connection) -> dict[str, GroupRecord]:
-        """Every readable aggregation group by key; an unreadable row is skipped, warned about and counted."""
-        out: dict[str, GroupRecord] = {}
-        for key, next_flush, data in conn.execute("SELECT group_key, next_flush, data FROM alert_groups"):
-            try:
-                group = GroupRecord.from_dict(json_column(data, "data", dict))
-                if group.key != key:
-                    raise RowError("group_key: does not match data.key")
-                if optional_finite(next_flush, "next_flush") != group.next_flush:
-                    raise RowError("next_flush: does not match data.next_flush")
-            except Exception as exc:
-                self.store.bad_rows.report("alert_groups", key, reason_of(exc, "data"))
-                continue
-            out[key] = group
-        return out
-
-    def save(self, conn: sqlite3.Connection, result: StepResult, now: float) -> list[int]:
-        """Write what ``result`` changed and enqueue its notifications; returns the new outbox row ids."""
-        bad = self.store.bad_rows
-        if result.removed_states:
-            conn.executemany(
-                "DELETE FROM alert_states WHERE fingerprint = ?", [(fp,) for fp in sorted(result.removed_states)]
-            )
-            bad.resolve("alert_states", result.removed_states)
-        rows = []
-        for fp in sorted(result.changed_states):
-            rec = result.states.get(fp)
-            if rec is None:
-                continue
-            rows.append(
-                (
-                    rec.fingerprint, rec.slo, rec.severity, rec.state, rec.active_since, rec.fired_at,
-                    rec.resolved_at, rec.acked_at, rec.acked_by, rec.transition_id,
-                    json.dumps(rec.labels), json.dumps(rec.annotations), rec.updated_at or now,
-                    json.dumps(rec.to_dict()),
-                )
-            )
-        if rows:
-            conn.executemany(
-                "INSERT INTO alert_states (fingerprint, slo, severity, state, active_since, fired_at, resolved_at,"
-                " acked_at, acked_by, transition_id, labels, annotations, updated_at, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (fingerprint) DO UPDATE SET slo = excluded.slo, severity = excluded.severity,"
-                " state = excluded.state, active_since = excluded.active_since, fired_at = excluded.fired_at,"
-                " resolved_at = excluded.resolved_at, acked_at = excluded.acked_at, acked_by = excluded.acked_by,"
-                " transition_id = excluded.transition_id, labels = excluded.labels,"
-                " annotations = excluded.annotations, updated_at = excluded.updated_at, data = excluded.data",
-                rows,
-            )
-            bad.resolve("alert_states", (r[0] for r in rows))
-        groups = [
-            (g.key, g.next_flush, json.dumps(g.to_dict()), g.updated_at or now)
-            for key in sorted(result.changed_groups)
-            if (g := result.groups.get(key)) is not None
-        ]
-        if groups:
-            conn.executemany(
-                "INSERT INTO alert_groups (group_key, next_flush, data, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (group_key) DO UPDATE SET next_flush = excluded.next_flush, data = excluded.data,"
-                " updated_at = excluded.updated_at",
-                groups,
-            )
-            bad.resolve("alert_groups", (g[0] for g in groups))
-        return self.enqueue(conn, result.outgoing, now)
-
-    def mark_notified(self, conn: sqlite3.Connection, outgoing: Iterable[Outgoing], now: float) -> None:
-        fps = {a.fingerprint for o in outgoing for a in o.notification.alerts if not a.is_test}
-        if fps:
-            conn.executemany(
-                "UPDATE alert_states SET last_notified_at = ? WHERE fingerprint = ?", [(now, fp) for fp in sorted(fps)]
-            )
-
     # ------------------------------------------------------------------ outbox
 
-    def enqueue(self, conn: sqlite3.Connection, outgoing: Sequence[Outgoing], now: float) -> list[int]:
-        """Insert notifications as ``pending`` due ``now``; an already enqueued identity is skipped."""
-        ids: list[int] = []
-        for item in outgoing:
-            n = item.notification
-            slos = "," + ",".join(sorted({a.slo for a in n.alerts})) + ","
-            cur = conn.execute(
-                "INSERT INTO notifications (fingerprint, transition_id, channel, slos, kind, payload, created_at,"
-                " state, attempts, next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
-                " ON CONFLICT (fingerprint, transition_id, channel) DO NOTHING",
-                (item.key, item.transition_id, n.channel, slos, n.kind, n.to_json(), now, now, now),
-            )
-            if cur.rowcount:
-                ids.append(int(cur.lastrowid))
-        self.mark_notified(conn, outgoing, now)
-        return ids
+    def enqueue(self, outgoing: Sequence[Outgoing], now: float) -> list[int]:
+        """Insert notifications as ``pending`` due ``now`` in a transaction of their own (an already
+        enqueued identity is skipped); returns the new row ids. Inside an alert transaction use
+        :meth:`~slotui.store.alerts.AlertTransaction.enqueue`."""
+        with self.store.transaction() as conn:
+            return enqueue_notifications(conn, outgoing, now)
 
     def claim(
         self, now: float, *, lease: float, limit: int = 100, ids: Sequence[int] | None = None,
@@ -424,18 +317,6 @@ class Outbox:
             out.append(entry)
         return out
 
-    def alert_states(self, slo: str | None = None) -> list[AlertRecord]:
-        """Stored alert records (optionally of one SLO), most severe first; unreadable rows are skipped."""
-        with self.store._lock:
-            if slo is None:
-                rows = self.store.conn.execute(_STATE_SELECT).fetchall()
-            else:
-                rows = self.store.conn.execute(_STATE_SELECT + " WHERE slo = ?", (slo,)).fetchall()
-        from slotui.alerting.state import SEVERITY_RANK
-
-        recs = self._decode_states(rows)
-        return sorted(recs, key=lambda r: (r.slo, -SEVERITY_RANK.get(r.severity, 0)))
-
     def deliveries(self, notification_id: int) -> list[dict[str, Any]]:
         """The attempts of one outbox row, oldest first; unreadable rows are skipped, warned about and counted."""
         with self.store._lock:
@@ -494,20 +375,40 @@ class Outbox:
     def check_rows(self) -> list[UnreadableRow]:
         """Every unreadable row of the alerting tables (full scans, for ``slotui state check``): alert
         states, groups, outbox rows (payload decoded too) and delivery attempts. Nothing is changed."""
+        self.store.alert_states()
+        self.store.alert_groups()
+        self.audit()
+        self.history(limit=-1)
         with self.store._lock:
-            conn = self.store.conn
-            self.load_states(conn)
-            self.load_groups(conn)
-            self.audit()
-            self.history(limit=-1)
-            ids = [int(r[0]) for r in conn.execute("SELECT DISTINCT notification_id FROM deliveries")]
+            ids = [int(r[0]) for r in self.store.conn.execute("SELECT DISTINCT notification_id FROM deliveries")]
         for nid in ids:
             self.deliveries(nid)
         tables = ("alert_states", "alert_groups", "notifications", "deliveries")
         return [r for r in self.store.bad_rows.rows() if r.table in tables]
 
 
-_STATE_SELECT = "SELECT fingerprint, slo, severity, state, data FROM alert_states"
+def enqueue_notifications(conn: sqlite3.Connection, outgoing: Sequence[Outgoing], now: float) -> list[int]:
+    """Inside the caller's transaction: insert notifications as ``pending`` due ``now`` (an already
+    enqueued identity is skipped) and stamp ``last_notified_at`` on their (non-test) alerts."""
+    ids: list[int] = []
+    for item in outgoing:
+        n = item.notification
+        slos = "," + ",".join(sorted({a.slo for a in n.alerts})) + ","
+        cur = conn.execute(
+            "INSERT INTO notifications (fingerprint, transition_id, channel, slos, kind, payload, created_at,"
+            " state, attempts, next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+            " ON CONFLICT (fingerprint, transition_id, channel) DO NOTHING",
+            (item.key, item.transition_id, n.channel, slos, n.kind, n.to_json(), now, now, now),
+        )
+        if cur.rowcount:
+            ids.append(int(cur.lastrowid))
+    fps = {a.fingerprint for o in outgoing for a in o.notification.alerts if not a.is_test}
+    if fps:
+        conn.executemany(
+            "UPDATE alert_states SET last_notified_at = ? WHERE fingerprint = ?", [(now, fp) for fp in sorted(fps)]
+        )
+    return ids
+
 
 #: Values of the outbox's and delivery log's enum columns (the CHECK constraints of :mod:`slotui.store`).
 NOTIFICATION_KINDS: tuple[str, ...] = ("trigger", "resolve", "test", "acknowledge")
@@ -532,6 +433,8 @@ def _sql_list(values: Sequence[str]) -> str:
 
 def _notification(payload: object) -> Notification:
     """Decode an outbox payload; :class:`RowError` (naming no value: payloads hold URLs) when it does not."""
+    from slotui.alerting.notification import Notification
+
     if not isinstance(payload, str):
         raise RowError(f"payload: expected JSON text, got {describe(payload)}")
     try:
