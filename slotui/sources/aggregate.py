@@ -30,6 +30,8 @@ from fractions import Fraction
 from itertools import repeat
 from typing import Any, Callable, Iterable, Sequence
 
+from slotui.core.intervals import quantile_ranks
+
 __all__ = [
     "Agg",
     "AggregateOverflow",
@@ -43,6 +45,8 @@ __all__ = [
     "RatioSeries",
     "WindowAccumulator",
     "quantile_runs",
+    "WindowSpread",
+    "spread_of_runs",
 ]
 
 
@@ -229,6 +233,48 @@ def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
 
 
 # --------------------------------------------------------------------------- value series
+
+#: Largest window sample a source carries for a percentile's interval (SPEC 10.2: memory is bounded).
+SAMPLE_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpread:
+    """``n`` and what the interval of a window aggregate needs (see :meth:`ValueSeries.window_spread`)."""
+
+    n: int
+    stddev: float | None = None
+    sample: tuple[float, ...] = ()
+    interval: tuple[float, float] | None = None
+
+
+def spread_of_runs(
+    agg: Agg, runs: Sequence[Sequence[float]], confidence: float = 0.95, limit: int = SAMPLE_LIMIT
+) -> WindowSpread:
+    """:class:`WindowSpread` of a window's values given as runs (sorted runs for quantiles).
+
+    Means: the sample standard deviation (``n - 1``; None for ``n < 2``).
+    Quantiles: the sorted sample when ``n <= limit``, else the order-statistic
+    interval at ``confidence`` selected from the runs without merging them.
+    """
+    runs = [r for r in runs if len(r)]
+    n = sum(len(r) for r in runs)
+    if agg.kind == "mean":
+        if n < 2:
+            return WindowSpread(n)
+        mean = math.fsum(math.fsum(r) for r in runs) / n
+        if not math.isfinite(mean):
+            return WindowSpread(n)
+        square = math.fsum(math.fsum((v - mean) ** 2 for v in r) for r in runs)
+        stddev = math.sqrt(square / (n - 1))
+        return WindowSpread(n, stddev=stddev if math.isfinite(stddev) else None)
+    if agg.kind == "quantile" and n:
+        if n <= limit:
+            return WindowSpread(n, sample=tuple(sorted(v for r in runs for v in r)))
+        ranks = quantile_ranks(n, agg.q, confidence)
+        if ranks is not None:
+            return WindowSpread(n, interval=(kth_smallest(runs, ranks[0] - 1), kth_smallest(runs, ranks[1] - 1)))
+    return WindowSpread(n)
 
 
 def _find_pair(times: array, other: array, t: float, v: float) -> int:
@@ -479,6 +525,31 @@ class ValueSeries(_SliceIndex):
             else:
                 acc.add_values(sl.values_between(start, end))
         return acc.result()
+
+    def window_spread(
+        self, agg: Agg, start: float, end: float, confidence: float = 0.95, limit: int = SAMPLE_LIMIT
+    ) -> WindowSpread:
+        """What the interval of ``agg`` over ``[start, end)`` needs (SPEC 10.2).
+
+        Always ``n``. Means: the sample standard deviation (``n - 1``; None for
+        ``n < 2``). Quantiles: the sorted sample when ``n <= limit`` (memory is
+        bounded), else the order-statistic interval at ``confidence`` selected
+        from the slices' sorted runs. One pass over the window's values for a
+        mean; nothing beyond the cached runs for a quantile.
+        """
+        length = self.length
+        runs: list[Sequence[float]] = []
+        for key in self.key_range(start, end):
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if len(sl.values):
+                    runs.append(sl.sorted_values() if agg.kind == "quantile" else sl.values)
+            else:
+                cut = sl.values_between(start, end)
+                if cut:
+                    runs.append(sorted(cut) if agg.kind == "quantile" else cut)
+        return spread_of_runs(agg, runs, confidence, limit)
 
     def slice_values(self, agg: Agg, start: float, end: float) -> list[tuple[float, float]]:
         """``(slice_start, agg)`` per slice whose start is in ``[start, end)`` with data before ``end``.

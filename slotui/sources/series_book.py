@@ -421,7 +421,10 @@ class SeriesBook:
         except AggregateOverflow as exc:
             # this SLO only: its values add up beyond the float range (the other SLOs answer)
             return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
-        return SLIData(value=value, slices=slices, fetched_at=now, **extra)
+        # SPEC 10.2: the sample count and what the window's interval needs
+        spread = series.window_spread(agg, now - spec.window, now, spec.confidence)
+        return SLIData(value=value, slices=slices, fetched_at=now, n=spread.n, stddev=spread.stddev,
+                       sample=spread.sample, interval=spread.interval, **extra)
 
 
 def retention(specs: Iterable[SLOSpec]) -> float:
