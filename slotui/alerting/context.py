@@ -12,7 +12,14 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from slotui.formatting import format_duration, format_percent, format_rate, spec_value
+from slotui.formatting import (
+    format_duration,
+    format_percent,
+    format_rate,
+    result_samples_line,
+    result_spread,
+    spec_value,
+)
 from slotui.core.types import SLOResult, SLOSpec
 
 #: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
@@ -102,6 +109,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(spec.period)}.")
     if result.low_traffic:
         lines.append("Low traffic: some windows have fewer events than min_events.")
+    spread, samples = result_spread(result), result_samples_line(result)
+    if spread and samples:
+        lines.append(f"Samples: {spread} ({samples}).")
     if spec.description:
         lines.append(spec.description)
     annotations = {
@@ -116,6 +126,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "status": status,
         "silence_command": silence_command(spec.name),
     }
+    if spread:
+        annotations["samples"] = spread
     if spec.runbook:
         annotations["runbook_url"] = spec.runbook
     context: dict[str, Any] = {
@@ -136,5 +148,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "fastest_burn": fastest.long_rate if fastest is not None else None,
         "evaluated_at": result.evaluated_at,
         "escalated": escalated,
+        "n": result.n,
+        "interval": list(result.interval) if result.interval is not None else None,
+        "confidence": spec.confidence,
+        "significant": result.significant,
     }
     return labels, annotations, context

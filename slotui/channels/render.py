@@ -148,6 +148,9 @@ def facts(alert: "Alert") -> list[Fact]:
         Fact("Window", window_text(alert)),
         Fact("Source", source_text(alert)),
     ]
+    samples = alert.annotations.get("samples")
+    if samples:
+        out.append(Fact("Samples", samples))
     firing_for = firing_for_text(alert)
     if firing_for and alert.state == "firing":
         out.append(Fact("Firing for", firing_for))

@@ -23,7 +23,17 @@ from slotui.core.budget import budget_timeline
 from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
 from slotui.tui.backend import AlertView, NotificationView, SilenceView
-from slotui.formatting import format_duration, format_number, format_percent, format_rate, format_value, spec_target, spec_value
+from slotui.formatting import (
+    format_duration,
+    format_number,
+    format_percent,
+    format_rate,
+    format_samples,
+    format_value,
+    result_samples_line,
+    spec_target,
+    spec_value,
+)
 from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.chart import ChartLine, SLIChart
@@ -141,6 +151,8 @@ class DetailScreen(Screen[None]):
         obj = Text()
         obj.append("value ")
         obj.append(spec_value(r.value, spec), style="bold")
+        if r.n is not None:  # SPEC 10.2: "± half-width (n)"
+            obj.append(" " + format_samples(r.n, r.interval, spec))
         obj.append(f" over {format_duration(spec.window)}   target {spec_target(spec)}")
         if spec.warning is not None:
             obj.append(f"   warning {spec_value(spec.warning, spec)}", style=p["warning"])
@@ -150,6 +162,9 @@ class DetailScreen(Screen[None]):
                    f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
         if spec.labels:
             obj.append("   labels " + ", ".join(f"{k}={v}" for k, v in spec.labels.items()))
+        samples = result_samples_line(r)
+        if samples and (r.significant is False or r.low_samples):  # the CI only when it changes the reading
+            obj.append(f"\nsamples {samples}", style=p["warning"])
         if spec.runbook:
             obj.append("\nrunbook ")
             obj.append(spec.runbook, style=f"underline {p['primary']} link {spec.runbook}")
