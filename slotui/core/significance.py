@@ -96,12 +96,23 @@ def _unfavourable_end(interval: tuple[float, float], spec: SLOSpec) -> float:
 
 
 def is_significant(value: float | None, interval: tuple[float, float] | None, spec: SLOSpec) -> bool | None:
-    """True when the whole interval is on the point estimate's side of the target; None without one."""
+    """True when the whole interval agrees with the point estimate's verdict; None without an interval.
+
+    A value worse than a threshold (the worst it crosses: critical, warning
+    or target) is significant when the interval's most favourable end is
+    worse than that threshold too; a value meeting the target when the
+    interval's least favourable end meets it.
+    """
     if value is None or interval is None:
         return None
-    if meets(value, spec.target, spec.direction, spec.strict):
-        return meets(_unfavourable_end(interval, spec), spec.target, spec.direction, spec.strict)
-    return worse_than(_favourable_end(interval, spec), spec.target, spec.direction, spec.strict)
+    point = value_status(value, spec)
+    if point is Status.CRITICAL and spec.critical is not None:
+        return worse_than(_favourable_end(interval, spec), spec.critical, spec.direction, spec.strict)
+    if point is Status.WARNING and spec.warning is not None:
+        return worse_than(_favourable_end(interval, spec), spec.warning, spec.direction, spec.strict)
+    if point is Status.AT_RISK:
+        return worse_than(_favourable_end(interval, spec), spec.target, spec.direction, spec.strict)
+    return meets(_unfavourable_end(interval, spec), spec.target, spec.direction, spec.strict)
 
 
 def judge(
