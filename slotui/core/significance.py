@@ -65,7 +65,20 @@ def _finite_interval(interval: tuple[float, float] | None) -> tuple[float, float
 
 
 def threshold_interval(spec: SLOSpec, data: SLIData, value: float | None) -> tuple[float, float] | None:
-    """The interval of a threshold SLO's window value (see the module docstring); None when there is none."""
+    """The interval of a threshold SLO's window value (see the module docstring); None when there is none.
+
+    The reported interval always holds the point estimate: an order-statistic
+    interval brackets the population quantile, and for tiny samples its ranks
+    can miss the interpolated sample quantile (p99 of ``[0, 1]`` is 0.99, the
+    interval ``[1, 1]``); it is then stretched to the estimate.
+    """
+    interval = _raw_threshold_interval(spec, data, value)
+    if interval is None or value is None:
+        return interval
+    return min(interval[0], value), max(interval[1], value)
+
+
+def _raw_threshold_interval(spec: SLOSpec, data: SLIData, value: float | None) -> tuple[float, float] | None:
     if value is None or data.n is None:
         return None
     if data.interval is not None:
