@@ -47,6 +47,8 @@ __all__ = [
     "quantile_runs",
     "WindowSpread",
     "spread_of_runs",
+    "spread_of_moments",
+    "moments_of",
 ]
 
 
@@ -248,6 +250,34 @@ class WindowSpread:
     interval: tuple[float, float] | None = None
 
 
+def moments_of(values: Sequence[float]) -> tuple[int, float, float]:
+    """``(n, mean, M2)`` of ``values`` (two passes; M2 is the sum of squared deviations from the mean)."""
+    n = len(values)
+    if n == 0:
+        return 0, 0.0, 0.0
+    mean = math.fsum(values) / n
+    if not math.isfinite(mean):
+        return n, mean, math.nan
+    return n, mean, math.fsum((v - mean) ** 2 for v in values)
+
+
+def spread_of_moments(parts: Sequence[tuple[int, float, float]]) -> WindowSpread:
+    """:class:`WindowSpread` of a mean from per-slice ``(n, mean, M2)``, merged pairwise (Chan et al. 1979)."""
+    n, mean, m2 = 0, 0.0, 0.0
+    for nb, mb, m2b in parts:
+        if nb == 0:
+            continue
+        total = n + nb
+        delta = mb - mean
+        mean += delta * nb / total
+        m2 += m2b + delta * delta * n * nb / total
+        n = total
+    if n < 2 or not math.isfinite(m2) or m2 < 0:
+        return WindowSpread(n)
+    stddev = math.sqrt(m2 / (n - 1))
+    return WindowSpread(n, stddev=stddev if math.isfinite(stddev) else None)
+
+
 def spread_of_runs(
     agg: Agg, runs: Sequence[Sequence[float]], confidence: float = 0.95, limit: int = SAMPLE_LIMIT
 ) -> WindowSpread:
@@ -286,7 +316,7 @@ def _find_pair(times: array, other: array, t: float, v: float) -> int:
 
 
 class _ValueSlice:
-    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max")
+    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max", "_moments")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -295,12 +325,20 @@ class _ValueSlice:
         self._sum: float | Fraction | None = None
         self._min: float | None = None
         self._max: float | None = None
+        self._moments: tuple[int, float, float] | None = None
 
     def changed(self) -> None:
         self._sorted = None
         self._sum = None
         self._min = None
         self._max = None
+        self._moments = None
+
+    def moments(self) -> tuple[int, float, float]:
+        """``(n, mean, M2)`` of the slice's values (M2: sum of squared deviations), cached."""
+        if self._moments is None:
+            self._moments = moments_of(self.values)
+        return self._moments
 
     def sorted_values(self) -> list[float]:
         if self._sorted is None:
@@ -491,7 +529,7 @@ class ValueSeries(_SliceIndex):
         sl.times.append(t)  # type: ignore[union-attr]
         sl.values.append(value)  # type: ignore[union-attr]
         sl._sorted = None  # type: ignore[union-attr]
-        sl._sum = sl._min = sl._max = None  # type: ignore[union-attr]
+        sl._sum = sl._min = sl._max = sl._moments = None  # type: ignore[union-attr]
 
     def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
         for t, v in zip(times, values):
@@ -539,16 +577,26 @@ class ValueSeries(_SliceIndex):
         """
         length = self.length
         runs: list[Sequence[float]] = []
+        parts: list[tuple[int, float, float]] = []
+        mean = agg.kind == "mean"
         for key in self.key_range(start, end):
             sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
             s0 = key * length
             if s0 >= start and s0 + length <= end:
                 if len(sl.values):
-                    runs.append(sl.sorted_values() if agg.kind == "quantile" else sl.values)
+                    if mean:  # cached per slice: a window costs one step per slice
+                        parts.append(sl.moments())
+                    else:
+                        runs.append(sl.sorted_values() if agg.kind == "quantile" else sl.values)
             else:
                 cut = sl.values_between(start, end)
                 if cut:
-                    runs.append(sorted(cut) if agg.kind == "quantile" else cut)
+                    if mean:
+                        parts.append(moments_of(cut))
+                    else:
+                        runs.append(sorted(cut) if agg.kind == "quantile" else cut)
+        if mean:
+            return spread_of_moments(parts)
         return spread_of_runs(agg, runs, confidence, limit)
 
     def slice_values(self, agg: Agg, start: float, end: float) -> list[tuple[float, float]]:

@@ -124,3 +124,28 @@ async def test_demo_source_reports_samples_for_means_and_percentiles():
         r = evaluate_slo(spec, out[spec.name], now)
         assert r.n == out[spec.name].n and r.interval is not None
         assert r.interval[0] <= r.value <= r.interval[1]
+
+
+def test_mean_spread_from_cached_slice_moments_matches_a_direct_stdev_after_changes():
+    """Per-slice (n, mean, M2) merged across slices equals statistics.stdev over the window's values,
+    and appending or retracting a value invalidates the slice's cache."""
+    import random
+
+    rng = random.Random(3)
+    series = ValueSeries(300.0)
+    points = [(NOON - HOUR + rng.uniform(0, HOUR), rng.gauss(0.8, 0.1)) for _ in range(2000)]
+    for t, v in points:
+        series.add(t, v)
+    agg = parse_agg("mean")
+
+    def direct(start: float, end: float) -> float:
+        return statistics.stdev([v for t, v in points if start <= t < end])
+
+    for start in (NOON - HOUR, NOON - 1234.5):  # whole slices, then a cut one
+        spread = series.window_spread(agg, start, NOON)
+        assert spread.stddev == pytest.approx(direct(start, NOON), rel=1e-12)
+    t, v = points.pop(7)
+    assert series.remove(t, v)
+    points.append((NOON - 10, 5.0))
+    series.add(NOON - 10, 5.0)
+    assert series.window_spread(agg, NOON - HOUR, NOON).stddev == pytest.approx(direct(NOON - HOUR, NOON), rel=1e-12)
