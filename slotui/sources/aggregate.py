@@ -255,10 +255,13 @@ def moments_of(values: Sequence[float]) -> tuple[int, float, float]:
     n = len(values)
     if n == 0:
         return 0, 0.0, 0.0
-    mean = math.fsum(values) / n
-    if not math.isfinite(mean):
-        return n, mean, math.nan
-    return n, mean, math.fsum((v - mean) ** 2 for v in values)
+    try:  # values near the float limit overflow the sums: no spread (the value has its own exact path)
+        mean = math.fsum(values) / n
+        if not math.isfinite(mean):
+            return n, mean, math.nan
+        return n, mean, math.fsum((v - mean) * (v - mean) for v in values)
+    except OverflowError:
+        return n, math.nan, math.nan
 
 
 def spread_of_moments(parts: Sequence[tuple[int, float, float]]) -> WindowSpread:
@@ -268,7 +271,7 @@ def spread_of_moments(parts: Sequence[tuple[int, float, float]]) -> WindowSpread
         if nb == 0:
             continue
         total = n + nb
-        delta = mb - mean
+        delta = mb - mean  # inf - inf is NaN, never an exception: a non-finite slice ends with no spread
         mean += delta * nb / total
         m2 += m2b + delta * delta * n * nb / total
         n = total
@@ -292,10 +295,15 @@ def spread_of_runs(
     if agg.kind == "mean":
         if n < 2:
             return WindowSpread(n)
-        mean = math.fsum(math.fsum(r) for r in runs) / n
-        if not math.isfinite(mean):
+        try:  # values near the float limit overflow the sums: no spread
+            mean = math.fsum(math.fsum(r) for r in runs) / n
+            if not math.isfinite(mean):
+                return WindowSpread(n)
+            square = math.fsum(math.fsum((v - mean) * (v - mean) for v in r) for r in runs)
+        except OverflowError:
             return WindowSpread(n)
-        square = math.fsum(math.fsum((v - mean) ** 2 for v in r) for r in runs)
+        if not math.isfinite(square):
+            return WindowSpread(n)
         stddev = math.sqrt(square / (n - 1))
         return WindowSpread(n, stddev=stddev if math.isfinite(stddev) else None)
     if agg.kind == "quantile" and n:

@@ -97,3 +97,28 @@ async def test_every_aggregate_reports_n_and_an_interval_holding_the_value(tmp_p
         if agg not in ("mean", "avg"):  # order statistics: never beyond the sample
             assert min(values) <= lo and hi <= max(values)
     assert r.status is Status.OK
+
+
+@pytest.mark.parametrize("values", [
+    [1e308, 1e308, 0.01],
+    [-1e308, -1.7e308, 0.01, 0.02],
+    [1e308, -1e308, 1e308],
+    [1.7976931348623157e308] * 5,
+    [1e200, 1e-200, 3.0],
+])
+@pytest.mark.parametrize("layout", ["one_slice", "many_slices", "runs"])
+def test_values_near_the_float_limit_never_break_the_spread(values, layout):
+    """Found by the full suite: fsum of two 1e308 costs overflows; the spread is then absent, never an error."""
+    from slotui.sources.aggregate import ValueSeries, parse_agg, spread_of_runs
+
+    agg = parse_agg("mean")
+    if layout == "runs":
+        spread = spread_of_runs(agg, [values])
+    else:
+        series = ValueSeries(300.0)
+        step = 400.0 if layout == "many_slices" else 1.0
+        for i, v in enumerate(values):
+            series.add(NOW - 3000 + step * i, v)
+        spread = series.window_spread(agg, NOW - 3600, NOW)
+    assert spread.n == len(values)
+    assert spread.stddev is None or (math.isfinite(spread.stddev) and spread.stddev >= 0)
