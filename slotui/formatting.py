@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slotui import clock
-from slotui.core.types import SLOSpec, Status
+from slotui.core.types import SLOResult, SLOSpec, Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
 STATUS_ICONS: dict[Status, str] = {
@@ -378,3 +378,117 @@ def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, 
             return (f"without {format_group_labels(top.labels)}: "
                     f"{spec_value(top.without, spec, ascii=ascii)} ({top.status_without.value})")
     return None
+
+
+# --------------------------------------------------------------------------- sample-aware SLIs (SPEC 10.2)
+
+
+def format_confidence(confidence: float) -> str:
+    """A confidence level as a percentage with the digits it needs: 0.95 -> ``95%``, 0.995 -> ``99.5%``."""
+    return f"{confidence * 100:.4g}%"
+
+
+def format_interval(interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """An SLI's interval as ``0.71-0.91`` (``1,200-1,500 ms``: a shared unit is written once); missing -> dash."""
+    if interval is None:
+        return ASCII_MISSING if ascii else MISSING
+    lo = spec_value(interval[0], spec, ascii=ascii)
+    hi = spec_value(interval[1], spec, ascii=ascii)
+    unit = (spec.unit or "").strip()
+    if unit and lo.endswith(" " + unit) and hi.endswith(" " + unit):
+        lo = lo[: -len(unit) - 1]
+    return f"{lo}-{hi}"
+
+
+def half_width(interval: tuple[float, float] | None) -> float | None:
+    """Half the width of ``interval`` (the ``±`` figure), or None."""
+    if interval is None:
+        return None
+    return (interval[1] - interval[0]) / 2.0
+
+
+def format_half_width(interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """``± 0.07`` (``+/- 0.07`` in ASCII): the interval's half-width in the SLO's unit; missing -> dash."""
+    hw = half_width(interval)
+    if hw is None:
+        return ASCII_MISSING if ascii else MISSING
+    text = format_value(hw, spec.unit, kind=spec.kind, ascii=ascii)
+    return f"{'+/-' if ascii else '±'} {text}"
+
+
+def format_spread(
+    value: float | None, n: int | None, interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False
+) -> str:
+    """The value with its precision, for notifications: ``0.78 ± 0.07, n=12``.
+
+    Without an interval ``0.78, n=1``; without a count the bare value.
+    """
+    text = spec_value(value, spec, ascii=ascii)
+    if interval is not None:
+        text += " " + format_half_width(interval, spec, ascii=ascii)
+    if n is not None:
+        text += f", n={n:,}"
+    return text
+
+
+def format_samples(n: int | None, interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """The detail view's precision cell: ``± 0.07 (12)``; ``(1)`` without an interval; dash without a count."""
+    if n is None:
+        return ASCII_MISSING if ascii else MISSING
+    if interval is None:
+        return f"({n:,})"
+    return f"{format_half_width(interval, spec, ascii=ascii)} ({n:,})"
+
+
+def not_significant_note(n: int | None, interval: tuple[float, float] | None, spec: SLOSpec) -> str:
+    """``not significant (n=12, 95% CI 0.71-0.91)``; ``(n=1, no interval)`` when n is too small for one."""
+    count = "n=?" if n is None else f"n={n:,}"
+    if interval is None:
+        return f"not significant ({count}, no interval)"
+    return f"not significant ({count}, {format_confidence(spec.confidence)} CI {format_interval(interval, spec)})"
+
+
+def low_samples_note(n: int, spec: SLOSpec) -> str:
+    """``low samples (n=3 < min_samples 5): no alerts``."""
+    return f"low samples (n={n:,} < min_samples {spec.min_samples:,}): no alerts"
+
+
+#: The table's value-cell marker of a value whose interval straddles the target (not significant).
+NOT_SIGNIFICANT_MARK = "~"
+
+
+def result_value(result: SLOResult, *, ascii: bool = False) -> str:
+    """A result's value for a table cell: ``~0.78`` when its interval straddles the target (not significant)."""
+    text = spec_value(result.value, result.spec, ascii=ascii)
+    if result.significant is False and result.value is not None:
+        return NOT_SIGNIFICANT_MARK + text
+    return text
+
+
+def result_spread(result: SLOResult, *, ascii: bool = False) -> str | None:
+    """``0.78 ± 0.07, n=12`` for notifications and reports; None when the source reports no count."""
+    if result.n is None:
+        return None
+    return format_spread(result.value, result.n, result.interval, result.spec, ascii=ascii)
+
+
+def result_samples_line(result: SLOResult, *, ascii: bool = False) -> str | None:
+    """The precision of a result in one line: ``n=12, 95% CI 0.71-0.91, not significant``; None without a count.
+
+    ``low samples`` when under ``min_samples``; ``no interval`` when n is too small for one.
+    """
+    if result.n is None:
+        return None
+    spec = result.spec
+    parts = [f"n={result.n:,}"]
+    if result.interval is not None:
+        parts.append(f"{format_confidence(spec.confidence)} CI {format_interval(result.interval, spec, ascii=ascii)}")
+    else:
+        parts.append("no interval")
+    if result.low_samples:
+        parts.append(f"low samples (min_samples {spec.min_samples:,})")
+    elif result.significant is True:
+        parts.append("significant")
+    elif result.significant is False:
+        parts.append("not significant")
+    return ", ".join(parts)

@@ -24,6 +24,18 @@ Metric lookup
     ``base/mean``, ``base.mean`` (AGG = the SLO's ``sli.agg`` when set). As a
     last resort a single key ``base/<anything>/AGG`` (MLflow judges'
     ``name/v1/mean``) matches.
+
+Samples (SPEC 10.2)
+    Next to the matched key, ``n`` (also ``count``, ``num_samples``,
+    ``sample_count``) and ``stddev`` (also ``std``, ``std_dev``,
+    ``standard_deviation``, or ``variance`` whose square root is taken) of the
+    same metric are read when the run reports them: for ``helpfulness/mean``
+    the keys ``helpfulness/n`` and ``helpfulness/stddev`` (or with ``.``);
+    Weave's nested ``{"helpfulness": {"mean", "n", "stddev"}}`` flattens to
+    the same. The value then gets the t interval at the SLO's confidence and
+    the ``significant``/``min_samples`` rule of :mod:`slotui.core.significance`.
+    A count that is not a whole number >= 0, or a negative or non-finite
+    spread, is ignored with a note naming its key.
 """
 
 from __future__ import annotations
@@ -38,7 +50,8 @@ from typing import Any
 
 from slotui.core.direction import infer_direction
 from slotui.core.status import finite, meets, value_status
-from slotui.core.types import Report, SLOResult, SLOSpec, Status
+from slotui.core.significance import judge, threshold_interval
+from slotui.core.types import Report, SLIData, SLOResult, SLOSpec, Status
 
 __all__ = ["ResultsError", "check", "flatten_metrics", "load_results_file", "lookup_metric", "specs_from_quality"]
 
@@ -192,7 +205,29 @@ def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- SLOs
 
-_QUALITY_KEYS = {"target", "warning", "critical", "direction", "unit", "description", "runbook", "compliance"}
+_QUALITY_KEYS = {"target", "warning", "critical", "direction", "unit", "description", "runbook", "compliance",
+                 "significant", "min_samples", "confidence"}
+
+
+def _sample_options(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """``significant``, ``min_samples`` and ``confidence`` of a quality entry, checked (SPEC 10.2)."""
+    out: dict[str, Any] = {}
+    if entry.get("significant") is not None:
+        if not isinstance(entry["significant"], bool):
+            raise ResultsError(f"SLO {name!r}: significant must be true or false, got {entry['significant']!r}")
+        out["significant"] = entry["significant"]
+    if entry.get("min_samples") is not None:
+        raw = entry["min_samples"]
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            raise ResultsError(f"SLO {name!r}: min_samples must be a whole number >= 1, got {raw!r}")
+        out["min_samples"] = raw
+    if entry.get("confidence") is not None:
+        raw = entry["confidence"]
+        number = None if isinstance(raw, (bool, str)) else finite(raw)
+        if number is None or not 0 < number < 1:
+            raise ResultsError(f"SLO {name!r}: confidence must be a number between 0 and 1 (exclusive), got {raw!r}")
+        out["confidence"] = number
+    return out
 
 
 def specs_from_quality(quality: Mapping[str, Any]) -> list[SLOSpec]:
@@ -240,6 +275,7 @@ def specs_from_quality(quality: Mapping[str, Any]) -> list[SLOSpec]:
         extra: dict[str, Any] = {}
         if entry.get("compliance") is not None:
             extra["compliance"] = float(entry["compliance"])
+        extra.update(_sample_options(str(name), entry))
         specs.append(
             SLOSpec(
                 name=str(name),
@@ -283,8 +319,60 @@ def _resolve_specs(slos: Any) -> list[SLOSpec]:
 # --------------------------------------------------------------------------- check
 
 
-def evaluate_value(spec: SLOSpec, raw: Any, key: str | None, now: float) -> SLOResult:
-    """A value-only threshold evaluation of ``spec`` (no budget, no burn rates)."""
+_COUNT_KEYS = ("n", "count", "num_samples", "sample_count")
+_SPREAD_KEYS = ("stddev", "std", "std_dev", "standard_deviation")
+
+
+def _sibling(flat: Mapping[str, Any], key: str, names: Iterable[str]) -> tuple[str, Any] | None:
+    """The first ``base/NAME`` or ``base.NAME`` for ``key`` = ``base/AGG`` (or ``base`` itself)."""
+    bases = [key]
+    for sep in ("/", "."):
+        if sep in key:
+            bases.insert(0, key.rsplit(sep, 1)[0])
+    folded = {k.lower(): k for k in reversed(list(flat))}
+    for base in bases:
+        for name in names:
+            for sep in ("/", "."):
+                candidate = folded.get(f"{base}{sep}{name}".lower())
+                if candidate is not None and candidate != key:
+                    return candidate, flat[candidate]
+    return None
+
+
+def metric_samples(flat: Mapping[str, Any], key: str) -> tuple[int | None, float | None, list[str]]:
+    """``(n, stddev, notes)`` reported next to the metric ``key`` (see the module docstring)."""
+    notes: list[str] = []
+    n: int | None = None
+    stddev: float | None = None
+    found = _sibling(flat, key, _COUNT_KEYS)
+    if found is not None:
+        count = finite(metric_value(found[1]))
+        if count is None or count < 0 or count != int(count):
+            notes.append(f"results key {found[0]!r}: expected a whole number of samples >= 0, got {found[1]!r}; ignored")
+        else:
+            n = int(count)
+    found = _sibling(flat, key, _SPREAD_KEYS)
+    squared = False
+    if found is None:
+        found, squared = _sibling(flat, key, ("variance", "var")), True
+    if found is not None:
+        spread = finite(metric_value(found[1]))
+        if spread is None or spread < 0:
+            what = "variance" if squared else "standard deviation"
+            notes.append(f"results key {found[0]!r}: expected a {what} >= 0, got {found[1]!r}; ignored")
+        else:
+            stddev = math.sqrt(spread) if squared else spread
+    return n, stddev, notes
+
+
+def evaluate_value(
+    spec: SLOSpec, raw: Any, key: str | None, now: float, flat: Mapping[str, Any] | None = None
+) -> SLOResult:
+    """A value-only threshold evaluation of ``spec`` (no budget, no burn rates).
+
+    With ``flat`` (the run's flattened metrics), the metric's ``n`` and
+    ``stddev`` are read next to ``key`` and used as SPEC 10.2 says.
+    """
     if key is None:
         tried = ", ".join(_candidates(spec))
         return SLOResult(
@@ -296,13 +384,23 @@ def evaluate_value(spec: SLOSpec, raw: Any, key: str | None, now: float) -> SLOR
     notes = [f"results key {key!r}"]
     if value is None:
         notes.append(f"value {raw!r} is not a finite number: no data")
+    n, stddev, sample_notes = metric_samples(flat, key) if flat is not None else (None, None, [])
+    notes.extend(sample_notes)
+    data = SLIData(value=value, n=n, stddev=stddev)
+    verdict = judge(spec, value_status(value, spec), value, n, threshold_interval(spec, data, value))
+    if verdict.note:
+        notes.append(verdict.note)
     return SLOResult(
         spec=spec,
-        status=value_status(value, spec),
+        status=verdict.status,
         evaluated_at=now,
         value=value,
         meets_target=None if value is None else meets(value, spec.target, spec.direction, spec.strict),
         notes=tuple(notes),
+        n=verdict.n,
+        interval=verdict.interval,
+        significant=verdict.significant,
+        low_samples=verdict.low_samples,
     )
 
 
@@ -335,5 +433,5 @@ def check(results: Any, slos: Any, now: float | None = None, *, only_matched: bo
             warnings.append(f"SLO {spec.name!r}: no metric in the results; left out")
             continue
         key, raw = found if found is not None else (None, None)
-        out.append(evaluate_value(spec, raw, key, now))
+        out.append(evaluate_value(spec, raw, key, now, flat))
     return Report(evaluated_at=now, results=tuple(out), warnings=tuple(warnings))

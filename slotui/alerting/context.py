@@ -12,7 +12,15 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from slotui.formatting import format_duration, format_percent, format_rate, spec_value, top_contributors
+from slotui.formatting import (
+    format_duration,
+    format_percent,
+    format_rate,
+    result_samples_line,
+    result_spread,
+    spec_value,
+    top_contributors,
+)
 from slotui.core.types import SLOResult, SLOSpec
 
 #: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
@@ -105,6 +113,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     contributors = top_contributors(result.breakdowns, spec, limit=1)
     if contributors:
         lines.append(f"Top contributors: {'; '.join(contributors)}.")
+    spread, samples = result_spread(result), result_samples_line(result)
+    if spread and samples:
+        lines.append(f"Samples: {spread} ({samples}).")
     if spec.description:
         lines.append(spec.description)
     annotations = {
@@ -119,6 +130,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "status": status,
         "silence_command": silence_command(spec.name),
     }
+    if spread:
+        annotations["samples"] = spread
     if spec.runbook:
         annotations["runbook_url"] = spec.runbook
     if contributors:
@@ -141,6 +154,10 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "fastest_burn": fastest.long_rate if fastest is not None else None,
         "evaluated_at": result.evaluated_at,
         "escalated": escalated,
+        "n": result.n,
+        "interval": list(result.interval) if result.interval is not None else None,
+        "confidence": spec.confidence,
+        "significant": result.significant,
     }
     if result.breakdowns:
         context["top_contributors"] = _contributors(result)

@@ -151,6 +151,9 @@ def facts(alert: "Alert") -> list[Fact]:
     contributors = alert.annotations.get("top_contributors")
     if contributors:
         out.append(Fact("Top contributors", contributors))
+    samples = alert.annotations.get("samples")
+    if samples:
+        out.append(Fact("Samples", samples))
     firing_for = firing_for_text(alert)
     if firing_for and alert.state == "firing":
         out.append(Fact("Firing for", firing_for))

@@ -52,6 +52,9 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
         entry["slice"] = format_window(s.slice)
         entry["interval"] = format_window(s.interval)
         entry["min_events"] = s.min_events
+        entry["significant"] = s.significant
+        entry["min_samples"] = s.min_samples
+        entry["confidence"] = s.confidence
         if s.kind == "ratio":
             entry["at_risk_below"] = s.at_risk_below
         entry["burn_rate"] = [

@@ -107,6 +107,17 @@ class Defaults(Model):
         description="Record fields or labels every SLO that sets none is broken down by "
         "(which model, route or prompt version burns the budget).",
     )
+    significant: bool = Field(
+        False,
+        description="Every SLO: WARNING/CRITICAL only when the whole confidence interval of the SLI is past "
+        "the threshold, else AT RISK with a 'not significant' note (objective.significant overrides).",
+    )
+    min_samples: int = Field(
+        1, ge=1, description="Every SLO: windows with fewer samples are 'low samples' and never alert."
+    )
+    confidence: float = Field(
+        0.95, gt=0, lt=1, description="Every SLO: two-sided confidence of the SLI's interval (0.95 = 95%)."
+    )
     burn_rate: list[BurnTierConfig] | None = Field(
         None,
         description="Burn-rate tiers for every SLO that sets none. Unset: at a 7d period 1h/5m x14.4, "
@@ -295,6 +306,17 @@ class Objective(Model):
         False,
         description="Equality with target, warning or critical misses them (OpenSLO lt/gt); "
         "by default equality meets (lte/gte).",
+    )
+    significant: bool | None = Field(
+        None,
+        description="WARNING/CRITICAL only when the whole confidence interval of the SLI is past the threshold, "
+        "else AT RISK with a 'not significant' note; defaults.significant when unset.",
+    )
+    min_samples: int | None = Field(
+        None, ge=1, description="Windows with fewer samples are 'low samples' and never alert; defaults.min_samples when unset."
+    )
+    confidence: float | None = Field(
+        None, gt=0, lt=1, description="Two-sided confidence of the SLI's interval; defaults.confidence (0.95) when unset."
     )
 
 

@@ -308,6 +308,9 @@ class _Resolver:
         tiers: tuple[BurnTier, ...] | None = None,
         min_events: int | None = None,
         at_risk_below: float | None = None,
+        significant: bool | None = None,
+        min_samples: int | None = None,
+        confidence: float | None = None,
         **rest: Any,
     ) -> SLOSpec | None:
         d = self.config.defaults
@@ -360,6 +363,9 @@ class _Resolver:
             tiers=tuple(tiers),
             min_events=1 if min_events is None else int(min_events),
             at_risk_below=float(at_risk_below if at_risk_below is not None else d.at_risk_below),
+            significant=bool(significant if significant is not None else d.significant),
+            min_samples=int(min_samples if min_samples is not None else d.min_samples),
+            confidence=float(confidence if confidence is not None else d.confidence),
             **rest,
         )
 
@@ -471,6 +477,9 @@ class _Resolver:
             direction=slo.objective.direction,
             objective_path=path if seed else path + ("objective",),
             strict=slo.objective.strict,
+            significant=slo.objective.significant,
+            min_samples=slo.objective.min_samples,
+            confidence=slo.objective.confidence,
             period_anchor=_anchor(slo, path, self),
             window=slo.window,
             period=slo.period,

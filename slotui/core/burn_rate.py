@@ -16,6 +16,12 @@ A tier fires when ``long_rate > F`` **and** ``short_rate > F``, strictly
 (equality within float rounding does not fire), and neither window is low on
 traffic: a window with fewer events than ``spec.min_events`` (ratio: requests;
 threshold: slices with data) never fires and marks the tier ``low_traffic``.
+
+Ratio SLOs with ``significant`` (SPEC 10.2): a tier fires only when the lower
+end of each window's Wilson interval of the error ratio, divided by B, is
+also above F (:func:`slotui.core.significance.significant_rate`); a tier whose
+point rates exceed F but whose intervals do not is marked ``not_significant``.
+Windows with fewer than ``spec.min_samples`` events are low on traffic too.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 from slotui.core.budget import direct_counts
 from slotui.core.periods import period_length
 from slotui.core.series import Counts, EventSeries, SliceSeries
+from slotui.core.significance import significant_rate
 from slotui.core.status import exceeds, finite
 from slotui.formatting import format_window
 from slotui.core.types import BurnRate, BurnTier, SLIData, SLOSpec
@@ -68,7 +75,8 @@ def evaluate_tier(
     long_events = long_counts.total if long_counts is not None else 0.0
     short_events = short_counts.total if short_counts is not None else 0.0
     long_rate, short_rate = burn_rate(long_counts, b), burn_rate(short_counts, b)
-    low_traffic = long_events < spec.min_events or short_events < spec.min_events
+    floor = max(spec.min_events, spec.min_samples) if spec.kind == "ratio" else spec.min_events
+    low_traffic = long_events < floor or short_events < floor
     firing = (
         not low_traffic
         and long_rate is not None
@@ -76,6 +84,12 @@ def evaluate_tier(
         and exceeds(long_rate, factor)
         and exceeds(short_rate, factor)
     )
+    not_significant = False
+    if firing and spec.significant and spec.kind == "ratio" and long_counts is not None and short_counts is not None:
+        backed = all(
+            significant_rate(c.bad, c.total, b, factor, spec.confidence) for c in (long_counts, short_counts)
+        )
+        firing, not_significant = backed, not backed
     return BurnRate(
         severity=tier.severity,
         long_window=tier.long_window,
@@ -89,6 +103,7 @@ def evaluate_tier(
         low_traffic=low_traffic,
         long_error_ratio=long_counts.error_ratio if long_counts is not None else None,
         short_error_ratio=short_counts.error_ratio if short_counts is not None else None,
+        not_significant=not_significant,
     )
 
 

@@ -30,6 +30,10 @@ Status
 Budget and burn rates
     :mod:`slotui.core.budget` and :mod:`slotui.core.burn_rate`.
 
+Samples (SPEC 10.2)
+    ``n``, ``interval`` and ``significant`` of the window value, and the
+    ``min_samples``/``significant`` rule: :mod:`slotui.core.significance`.
+
 meets_target
     Period compliance meets the objective (ratio: ``good/total >= target``
     over the period; threshold: ``compliance >= compliance_target``). When the
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from slotui.core.breakdown import Breakdown, evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
@@ -52,7 +57,9 @@ from slotui.core.burn_rate import evaluate_tiers
 from slotui.core.periods import period_bounds
 from slotui.core.series import EventSeries, SliceSeries
 from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
-from slotui.core.types import Report, SLIData, SLOResult, SLOSpec, Status
+from slotui.core.significance import is_significant, judge, ratio_interval, significant_rate, threshold_interval
+from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Status
+from slotui.formatting import low_samples_note, not_significant_note
 
 
 def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
@@ -95,6 +102,10 @@ def _evaluate_threshold(
     budget = compute_budget(spec, data, now, start, length, slices=slices)
     burn_rates = evaluate_tiers(spec, data, now, slices=slices)
     status = threshold_status(value, spec, budget.remaining)
+    verdict = judge(spec, status, value, data.n, threshold_interval(spec, data, value))
+    status = verdict.status
+    if verdict.note:
+        notes.append(verdict.note)
     met = meets_target(spec, budget)
     if met is None and value is not None:
         met = meets(value, spec.target, spec.direction, spec.strict)
@@ -112,6 +123,10 @@ def _evaluate_threshold(
         notes=tuple(notes),
         period_start=start,
         period_length=length,
+        n=verdict.n,
+        interval=verdict.interval,
+        significant=verdict.significant,
+        low_samples=verdict.low_samples,
     )
 
 
@@ -144,6 +159,7 @@ def _evaluate_ratio(
     if total is not None and total == 0:
         notes.append("no events in the window")
     status = ratio_status(spec, value, burn_rates, budget.remaining)
+    status, samples = _ratio_samples(spec, status, value, good, total, burn_rates, notes)
     met = meets_target(spec, budget)
     if met is None and value is not None:
         met = meets(value, spec.target, spec.direction, spec.strict)
@@ -164,7 +180,40 @@ def _evaluate_ratio(
         period_start=start,
         period_length=length,
         buckets=events.buckets(start, now),
+        **samples,
     )
+
+
+def _ratio_samples(
+    spec: SLOSpec,
+    status: Status,
+    value: float | None,
+    good: float | None,
+    total: float | None,
+    burn_rates: Sequence[BurnRate],
+    notes: list[str],
+) -> tuple[Status, dict[str, Any]]:
+    """SPEC 10.2 for a ratio SLO: ``n`` (window events), the Wilson interval, ``min_samples``, and the
+    AT RISK note of a tier held back because its error ratio is not significant."""
+    n = int(total) if total is not None else None
+    interval = ratio_interval(spec, good, total)
+    samples: dict[str, Any] = {
+        "n": n, "interval": interval, "significant": is_significant(value, interval, spec), "low_samples": False,
+    }
+    if n is not None and 0 < n < spec.min_samples:
+        notes.append(low_samples_note(n, spec))
+        samples["low_samples"] = True
+        return Status.NO_DATA, samples
+    held = [b for b in burn_rates if b.not_significant]
+    if held and status in (Status.OK, Status.AT_RISK):
+        tier = held[0]
+        for events, ratio in ((tier.long_events, tier.long_error_ratio), (tier.short_events, tier.short_error_ratio)):
+            bad = (ratio or 0.0) * events
+            if not significant_rate(bad, events, spec.budget, tier.factor, spec.confidence):
+                notes.append(not_significant_note(int(events), ratio_interval(spec, events - bad, events), spec))
+                break
+        return Status.AT_RISK, samples
+    return status, samples
 
 
 def evaluate_all(

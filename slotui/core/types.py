@@ -150,6 +150,12 @@ class SLOSpec:
     tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
     min_events: int = 1
     at_risk_below: float = 0.25
+    #: SPEC 10.2: WARNING/CRITICAL only when the whole interval is past the threshold
+    significant: bool = False
+    #: SPEC 10.2: windows with fewer samples are "low samples" and never alert
+    min_samples: int = 1
+    #: SPEC 10.2: two-sided confidence of the interval
+    confidence: float = 0.95
     unit: str = ""
     description: str = ""
     runbook: str | None = None
@@ -224,6 +230,14 @@ class SLIData:
     note: str | None = None
     #: per-label group answers for the SLO's ``breakdown`` fields
     groups: tuple[GroupData, ...] = ()
+    #: SPEC 10.2: samples behind ``value`` (None: the source reports no count)
+    n: int | None = None
+    #: sample standard deviation of the window's values (means; ``n - 1`` denominator)
+    stddev: float | None = None
+    #: the window's values, ascending, when ``n`` is small enough to carry (percentiles)
+    sample: tuple[float, ...] = ()
+    #: an interval the source computed itself at the SLO's confidence (large percentile windows)
+    interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +263,8 @@ class BurnRate:
     low_traffic: bool
     long_error_ratio: float | None = None
     short_error_ratio: float | None = None
+    #: SPEC 10.2 (``significant``): both rates exceed F but an interval of a window's error ratio does not
+    not_significant: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +326,14 @@ class SLOResult:
     buckets: tuple[tuple[float, float, float], ...] = ()
     #: one :class:`slotui.core.breakdown.Breakdown` per ``spec.breakdown`` name the source answered
     breakdowns: tuple[Breakdown, ...] = ()
+    #: SPEC 10.2: samples (threshold) or events (ratio) behind ``value``; None when unknown
+    n: int | None = None
+    #: SPEC 10.2: the two-sided interval of ``value`` at ``spec.confidence``
+    interval: tuple[float, float] | None = None
+    #: SPEC 10.2: the whole interval is on the point estimate's side of the target (None: no interval)
+    significant: bool | None = None
+    #: SPEC 10.2: fewer than ``spec.min_samples`` samples: shown, never alerts
+    low_samples: bool = False
 
     @property
     def fastest_burn(self) -> BurnRate | None:

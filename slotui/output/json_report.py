@@ -39,7 +39,14 @@ One ``<slo>``::
       "meets_target": bool | null,
       "low_traffic": bool, "stale": bool,
       "error": str | null, "notes": [str],
-      "display": {"value", "target", "budget_remaining", "fastest_burn"}  # strings as people see them
+      "n"            samples (threshold) or events (ratio) behind "value", or null (the source reports no count),
+      "interval"     [lo, hi] of "value" at "confidence", or null (SPEC 10.2),
+      "confidence"   the SLO's two-sided confidence (0.95),
+      "significant"  the whole interval is on the value's side of the target; null without an interval,
+      "low_samples"  fewer than min_samples: shown, never alerts,
+      "display": {"value", "target", "budget_remaining", "fastest_burn",
+                  "value_cell" ("~0.78" when not significant), "spread" ("0.78 ± 0.07, n=12" | null),
+                  "samples" ("n=12, 95% CI 0.71-0.91, not significant" | null)}  # strings as people see them
       "breakdown": {"by": [...], "window": s, "groups": [{"labels": {...}, "total", "bad", "value",
                     "share_of_bad", "burn_rate", "without", "status_without", "other", "display"}],
                     "notes": [...]} | null   # SPEC 10.1, ranked by impact
@@ -53,7 +60,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, Status
-from slotui.formatting import MISSING, format_burn, format_contributor, format_percent, is_number, rfc3339, spec_target, spec_value
+from slotui.formatting import (
+    MISSING,
+    format_burn,
+    format_contributor,
+    format_percent,
+    is_number,
+    result_samples_line,
+    result_spread,
+    result_value,
+    rfc3339,
+    spec_target,
+    spec_value,
+)
 
 SCHEMA_VERSION = 1
 
@@ -134,6 +153,11 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "stale": bool(result.stale),
         "error": result.error,
         "notes": list(result.notes),
+        "n": result.n,
+        "interval": [_num(result.interval[0]), _num(result.interval[1])] if result.interval is not None else None,
+        "confidence": _num(spec.confidence),
+        "significant": result.significant,
+        "low_samples": bool(result.low_samples),
         "display": display_dict(result),
         "breakdown": breakdown_dict(result),
     }
@@ -180,6 +204,9 @@ def display_dict(result: SLOResult) -> dict[str, str]:
         "target": spec_target(spec),
         "budget_remaining": format_percent(result.budget.remaining if result.budget is not None else None),
         "fastest_burn": format_burn(fastest.long_rate, fastest.long_window) if fastest is not None else MISSING,
+        "value_cell": result_value(result),
+        "spread": result_spread(result),
+        "samples": result_samples_line(result),
     }
 
 

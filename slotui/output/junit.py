@@ -32,6 +32,8 @@ from slotui.formatting import (
     format_target,
     format_value,
     overall_line,
+    result_samples_line,
+    result_spread,
     rfc3339,
 )
 from slotui.output.table import contributor_lines, result_notes
@@ -72,6 +74,9 @@ def details(result: SLOResult) -> str:
             f"burn rate {br.severity} {format_burn(br.long_rate, br.long_window)} "
             f"short {format_burn(br.short_rate, br.short_window)} factor {br.factor:.3g}: {state}"
         )
+    samples = result_samples_line(result)
+    if samples:
+        lines.append(f"samples: {result_spread(result)} ({samples})")
     lines.extend(f"note: {n}" for n in result_notes(result))
     lines.extend(f"top contributor: {line}" for _name, line in contributor_lines([result]))
     return "\n".join(lines)

@@ -18,8 +18,8 @@ from slotui.formatting import (
     format_percent,
     format_target,
     format_time,
-    format_value,
     overall_line,
+    result_value,
 )
 from slotui.output.table import contributor_lines, result_notes, sort_worst_first
 
@@ -57,7 +57,7 @@ def render(report: Report, *, title: str = "SLO report") -> str:
         cells = [
             f"{STATUS_EMOJI[r.status]} {r.status.value}",
             f"`{spec.name.replace('`', '')}`" if spec.name else "",
-            escape_cell(format_value(r.value, spec.unit, kind=spec.kind)),
+            escape_cell(result_value(r)),
             escape_cell(format_target(spec.target, spec.direction, spec.unit, kind=spec.kind)),
             escape_cell(format_percent(remaining)),
             escape_cell(format_burn(fastest.long_rate if fastest else None, fastest.long_window if fastest else None)),

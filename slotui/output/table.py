@@ -22,8 +22,9 @@ from slotui.formatting import (
     format_percent,
     format_target,
     format_time,
-    format_value,
     overall_line,
+    result_samples_line,
+    result_value,
     status_label,
     top_contributors,
 )
@@ -44,7 +45,7 @@ def row(result: SLOResult, *, ascii: bool = False) -> tuple[str, ...]:
     return (
         status_label(result.status, ascii=ascii),
         spec.name,
-        format_value(result.value, spec.unit, kind=spec.kind, ascii=ascii),
+        result_value(result, ascii=ascii),
         format_target(spec.target, spec.direction, spec.unit, kind=spec.kind, ascii=ascii),
         format_percent(remaining, ascii=ascii),
         format_burn(fastest.long_rate if fastest else None, fastest.long_window if fastest else None, ascii=ascii),
@@ -61,6 +62,10 @@ def result_notes(result: SLOResult) -> list[str]:
     if result.low_traffic:
         notes.append(f"low traffic (fewer than {result.spec.min_events} events): burn-rate alerts held back")
     notes.extend(n for n in result.notes if n not in notes)
+    if result.significant is False and result.value is not None and not any(n.startswith("not significant") for n in notes):
+        samples = result_samples_line(result)
+        if samples:
+            notes.append(f"~ {samples}")
     return notes
 
 

@@ -84,7 +84,7 @@ from slotui.config.expressions import ExpressionError, compile_expression
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.sources.kit.aggregate import Agg, WindowAccumulator
+from slotui.sources.kit.aggregate import Agg, WindowAccumulator, WindowSpread, spread_of_runs
 from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
 
@@ -699,8 +699,25 @@ class DemoSource:
             value = acc.result()
             if value is not None:
                 slices.append((start, value))
+        spread = self._window_spread(field, agg, now - spec.window, now, spec.confidence)
         return SLIData(value=self._window_value(field, agg, now - spec.window, now), slices=tuple(slices),
-                       fetched_at=now)
+                       fetched_at=now, n=spread.n, stddev=spread.stddev, sample=spread.sample,
+                       interval=spread.interval)
+
+    def _window_spread(self, field: str, agg: Agg, start: float, end: float, confidence: float) -> WindowSpread:
+        """``n`` and what the interval of the window's ``agg`` needs (SPEC 10.2)."""
+        traffic = self.traffic
+        runs: list[Sequence[float]] = []
+        lo, hi = self._cut_cells(start, end)
+        for index in range(lo, hi + 1):
+            c0 = index * CELL
+            if c0 >= start and c0 + CELL <= end:
+                c = traffic.cell(index)
+                if c.n:
+                    runs.append(traffic.sorted_values(c, field))
+            else:
+                runs.append(sorted(traffic.values_between(index, field, max(start, c0), min(end, c0 + CELL))))
+        return spread_of_runs(agg, runs, confidence)
 
     def _window_value(self, field: str, agg: Agg, start: float, end: float) -> float | None:
         traffic = self.traffic

@@ -262,3 +262,73 @@ def test_breakdown_top_group_in_the_metrics_exposition():
     assert 'slotui_breakdown_top_value{slo="response_time_p95_ms",by="route",group="/search"} 7800' in text
     assert 'slotui_breakdown_top_without{slo="response_time_p95_ms",by="route",group="/search"} 1950' in text
     assert "slotui_breakdown_top_share_of_bad{slo=\"response_time_p95_ms\"" not in text  # threshold: no bad events
+
+
+# ------------------------------------------------------------------ sample-aware SLIs (SPEC 10.2): one spread everywhere
+
+SAMPLED_SPECS = (
+    SLOSpec(name="judge_helpfulness", kind="threshold", target=0.85, warning=0.8, critical=0.7,
+            direction="higher_is_better", source="logs", sli_field="evaluations.helpfulness", sli_agg="mean"),
+    SLOSpec(name="judge_significant", kind="threshold", target=0.85, warning=0.8, critical=0.7,
+            direction="higher_is_better", source="logs", sli_field="evaluations.helpfulness", sli_agg="mean",
+            significant=True),
+)
+SAMPLED_DATA = {
+    "judge_helpfulness": SLIData(value=0.78, n=12, stddev=0.11, slices=((NOW - 600, 0.78),)),
+    "judge_significant": SLIData(value=0.78, n=12, stddev=0.11, slices=((NOW - 600, 0.78),)),
+}
+
+
+@pytest.mark.parametrize(("value", "n", "interval", "expected"), [
+    (0.78, 12, (0.7101, 0.8499), "0.78 ± 0.0699, n=12"),
+    (0.78, 1, None, "0.78, n=1"),
+    (0.78, None, None, "0.78"),
+    (1834.0, 1200, (1800.0, 1870.0), "1,834 ms ± 35 ms, n=1,200"),
+])
+def test_spreads(value, n, interval, expected):
+    spec = SLOSpec(name="x", kind="threshold", target=1.0, direction="lower_is_better",
+                   unit="ms" if value > 100 else "")
+    assert fmt.format_spread(value, n, interval, spec) == expected
+
+
+def test_sample_figures_are_the_same_in_every_output():
+    from slotui.channels import alertmanager, email, pagerduty, render, slack, webhook
+    from slotui.output import json_report, junit, markdown, table
+    from slotui.tui import cells
+
+    report = evaluate_all(SAMPLED_SPECS, SAMPLED_DATA, NOW)
+    plain, judged = report.results
+    assert plain.significant is False and judged.significant is False
+    spread = fmt.result_spread(plain)
+    assert spread == "0.78 ± 0.06989, n=12" and fmt.result_spread(judged) == spread
+    note = "not significant (n=12, 95% CI 0.7101-0.8499)"
+    assert note in judged.notes and note not in plain.notes
+
+    text, md = table.render(report), markdown.render(report)
+    js = {s["name"]: s for s in json.loads(json_report.render(report))["slos"]}
+    xml = junit.render(report)
+    for r in report.results:
+        assert cells.value_cell(r, cells.Palette({})).plain.removesuffix(" (low)") == "~0.78"
+        row = next(line for line in text.splitlines() if f" {r.spec.name} " in f" {line} ")
+        assert " ~0.78 " in f" {row} "
+        assert "| ~0.78 |" in md
+        d = js[r.spec.name]
+        assert (d["n"], d["confidence"], d["significant"]) == (12, 0.95, False)
+        assert d["display"]["spread"] == spread and d["display"]["value_cell"] == "~0.78"
+        assert d["display"]["samples"] == "n=12, 95% CI 0.7101-0.8499, not significant"
+        assert f"samples: {spread} (n=12, 95% CI 0.7101-0.8499, not significant)" in xml
+    assert f"{judged.spec.name}: {note}" in text and note in md
+
+    alerts, n = _alerts(report)
+    payloads = {
+        "slack": json.dumps(slack.build_payload(n), ensure_ascii=False),
+        "pagerduty": json.dumps(pagerduty.build_events(n, "rk"), ensure_ascii=False),
+        "webhook": json.dumps(webhook.build_payload(n, "hook"), ensure_ascii=False),
+        "email": email.text_body(n),
+    }
+    for alert in alerts:
+        assert render.Fact("Samples", spread) in render.facts(alert)
+        assert alertmanager.postable_alert(alert, NOW, ttl=3600)["annotations"]["samples"] == spread
+        assert alert.context["n"] == 12 and alert.context["significant"] is False
+    for name, body in payloads.items():
+        assert spread in body, name

@@ -30,6 +30,8 @@ from fractions import Fraction
 from itertools import repeat
 from typing import Any, Callable, Iterable, Sequence
 
+from slotui.core.intervals import quantile_ranks
+
 __all__ = [
     "Agg",
     "AggregateOverflow",
@@ -43,6 +45,10 @@ __all__ = [
     "RatioSeries",
     "WindowAccumulator",
     "quantile_runs",
+    "WindowSpread",
+    "spread_of_runs",
+    "spread_of_moments",
+    "moments_of",
 ]
 
 
@@ -249,6 +255,84 @@ def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
 
 # --------------------------------------------------------------------------- value series
 
+#: Largest window sample a source carries for a percentile's interval (SPEC 10.2: memory is bounded).
+SAMPLE_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpread:
+    """``n`` and what the interval of a window aggregate needs (see :meth:`ValueSeries.window_spread`)."""
+
+    n: int
+    stddev: float | None = None
+    sample: tuple[float, ...] = ()
+    interval: tuple[float, float] | None = None
+
+
+def moments_of(values: Sequence[float]) -> tuple[int, float, float]:
+    """``(n, mean, M2)`` of ``values`` (two passes; M2 is the sum of squared deviations from the mean)."""
+    n = len(values)
+    if n == 0:
+        return 0, 0.0, 0.0
+    try:  # values near the float limit overflow the sums: no spread (the value has its own exact path)
+        mean = math.fsum(values) / n
+        if not math.isfinite(mean):
+            return n, mean, math.nan
+        return n, mean, math.fsum((v - mean) * (v - mean) for v in values)
+    except OverflowError:
+        return n, math.nan, math.nan
+
+
+def spread_of_moments(parts: Sequence[tuple[int, float, float]]) -> WindowSpread:
+    """:class:`WindowSpread` of a mean from per-slice ``(n, mean, M2)``, merged pairwise (Chan et al. 1979)."""
+    n, mean, m2 = 0, 0.0, 0.0
+    for nb, mb, m2b in parts:
+        if nb == 0:
+            continue
+        total = n + nb
+        delta = mb - mean  # inf - inf is NaN, never an exception: a non-finite slice ends with no spread
+        mean += delta * nb / total
+        m2 += m2b + delta * delta * n * nb / total
+        n = total
+    if n < 2 or not math.isfinite(m2) or m2 < 0:
+        return WindowSpread(n)
+    stddev = math.sqrt(m2 / (n - 1))
+    return WindowSpread(n, stddev=stddev if math.isfinite(stddev) else None)
+
+
+def spread_of_runs(
+    agg: Agg, runs: Sequence[Sequence[float]], confidence: float = 0.95, limit: int = SAMPLE_LIMIT
+) -> WindowSpread:
+    """:class:`WindowSpread` of a window's values given as runs (sorted runs for quantiles).
+
+    Means: the sample standard deviation (``n - 1``; None for ``n < 2``).
+    Quantiles: the sorted sample when ``n <= limit``, else the order-statistic
+    interval at ``confidence`` selected from the runs without merging them.
+    """
+    runs = [r for r in runs if len(r)]
+    n = sum(len(r) for r in runs)
+    if agg.kind == "mean":
+        if n < 2:
+            return WindowSpread(n)
+        try:  # values near the float limit overflow the sums: no spread
+            mean = math.fsum(math.fsum(r) for r in runs) / n
+            if not math.isfinite(mean):
+                return WindowSpread(n)
+            square = math.fsum(math.fsum((v - mean) * (v - mean) for v in r) for r in runs)
+        except OverflowError:
+            return WindowSpread(n)
+        if not math.isfinite(square):
+            return WindowSpread(n)
+        stddev = math.sqrt(square / (n - 1))
+        return WindowSpread(n, stddev=stddev if math.isfinite(stddev) else None)
+    if agg.kind == "quantile" and n:
+        if n <= limit:
+            return WindowSpread(n, sample=tuple(sorted(v for r in runs for v in r)))
+        ranks = quantile_ranks(n, agg.q, confidence)
+        if ranks is not None:
+            return WindowSpread(n, interval=(kth_smallest(runs, ranks[0] - 1), kth_smallest(runs, ranks[1] - 1)))
+    return WindowSpread(n)
+
 
 def _find_pair(times: array, other: array, t: float, v: float) -> int:
     """Index of the last ``(t, v)`` pair, searching from the end (retractions are recent)."""
@@ -259,7 +343,7 @@ def _find_pair(times: array, other: array, t: float, v: float) -> int:
 
 
 class _ValueSlice:
-    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max")
+    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max", "_moments")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -268,12 +352,20 @@ class _ValueSlice:
         self._sum: float | Fraction | None = None
         self._min: float | None = None
         self._max: float | None = None
+        self._moments: tuple[int, float, float] | None = None
 
     def changed(self) -> None:
         self._sorted = None
         self._sum = None
         self._min = None
         self._max = None
+        self._moments = None
+
+    def moments(self) -> tuple[int, float, float]:
+        """``(n, mean, M2)`` of the slice's values (M2: sum of squared deviations), cached."""
+        if self._moments is None:
+            self._moments = moments_of(self.values)
+        return self._moments
 
     def sorted_values(self) -> list[float]:
         if self._sorted is None:
@@ -464,7 +556,7 @@ class ValueSeries(_SliceIndex):
         sl.times.append(t)  # type: ignore[union-attr]
         sl.values.append(value)  # type: ignore[union-attr]
         sl._sorted = None  # type: ignore[union-attr]
-        sl._sum = sl._min = sl._max = None  # type: ignore[union-attr]
+        sl._sum = sl._min = sl._max = sl._moments = None  # type: ignore[union-attr]
 
     def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
         for t, v in zip(times, values):
@@ -498,6 +590,41 @@ class ValueSeries(_SliceIndex):
             else:
                 acc.add_values(sl.values_between(start, end))
         return acc.result()
+
+    def window_spread(
+        self, agg: Agg, start: float, end: float, confidence: float = 0.95, limit: int = SAMPLE_LIMIT
+    ) -> WindowSpread:
+        """What the interval of ``agg`` over ``[start, end)`` needs (SPEC 10.2).
+
+        Always ``n``. Means: the sample standard deviation (``n - 1``; None for
+        ``n < 2``). Quantiles: the sorted sample when ``n <= limit`` (memory is
+        bounded), else the order-statistic interval at ``confidence`` selected
+        from the slices' sorted runs. One pass over the window's values for a
+        mean; nothing beyond the cached runs for a quantile.
+        """
+        length = self.length
+        runs: list[Sequence[float]] = []
+        parts: list[tuple[int, float, float]] = []
+        mean = agg.kind == "mean"
+        for key in self.key_range(start, end):
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                if len(sl.values):
+                    if mean:  # cached per slice: a window costs one step per slice
+                        parts.append(sl.moments())
+                    else:
+                        runs.append(sl.sorted_values() if agg.kind == "quantile" else sl.values)
+            else:
+                cut = sl.values_between(start, end)
+                if cut:
+                    if mean:
+                        parts.append(moments_of(cut))
+                    else:
+                        runs.append(sorted(cut) if agg.kind == "quantile" else cut)
+        if mean:
+            return spread_of_moments(parts)
+        return spread_of_runs(agg, runs, confidence, limit)
 
     def slice_values(self, agg: Agg, start: float, end: float) -> list[tuple[float, float]]:
         """``(slice_start, agg)`` per slice whose start is in ``[start, end)`` with data before ``end``.

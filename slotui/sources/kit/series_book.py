@@ -480,7 +480,10 @@ class SeriesBook:
             return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
         if spec.breakdown:
             extra["groups"] = self._group_answers(definition, spec, now, spec.window)
-        return SLIData(value=value, slices=slices, fetched_at=now, **extra)
+        # SPEC 10.2: the sample count and what the window's interval needs
+        spread = series.window_spread(agg, now - spec.window, now, spec.confidence)
+        return SLIData(value=value, slices=slices, fetched_at=now, n=spread.n, stddev=spread.stddev,
+                       sample=spread.sample, interval=spread.interval, **extra)
 
     def _group_answers(self, definition: _ValueDef | _RatioDef, spec: SLOSpec, now: float,
                        window: float) -> tuple[GroupData, ...]:

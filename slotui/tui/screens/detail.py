@@ -29,7 +29,9 @@ from slotui.formatting import (
     format_number,
     format_percent,
     format_rate,
+    format_samples,
     format_value,
+    result_samples_line,
     spec_target,
     spec_value,
 )
@@ -173,6 +175,8 @@ class DetailScreen(Screen[None]):
         obj = Text()
         obj.append("value ")
         obj.append(spec_value(r.value, spec), style="bold")
+        if r.n is not None:  # SPEC 10.2: "± half-width (n)"
+            obj.append(" " + format_samples(r.n, r.interval, spec))
         obj.append(f" over {format_duration(spec.window)}   target {spec_target(spec)}")
         if spec.warning is not None:
             obj.append(f"   warning {spec_value(spec.warning, spec)}", style=p["warning"])
@@ -182,6 +186,9 @@ class DetailScreen(Screen[None]):
                    f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
         if spec.labels:
             obj.append("   labels " + ", ".join(f"{k}={v}" for k, v in spec.labels.items()))
+        samples = result_samples_line(r)
+        if samples and (r.significant is False or r.low_samples):  # the CI only when it changes the reading
+            obj.append(f"\nsamples {samples}", style=p["warning"])
         if spec.runbook:
             obj.append("\nrunbook ")
             obj.append(spec.runbook, style=f"underline {p['primary']} link {spec.runbook}")
