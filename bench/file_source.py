@@ -16,24 +16,32 @@ the same numbers (``quantile_cont`` is the same quantile definition). The
 answers are compared (relative tolerance 1e-9), then records/s of both and
 the ratio are printed.
 
-Then 1% more lines are appended and slotui's next fetch (incremental: it
-reads only the new bytes) is timed against a full rescan by a fresh source.
+The same question is then asked of a CSV and a Parquet copy of the log (the
+question's five columns; slotui with ``format: csv`` / ``parquet``, DuckDB with
+``read_csv`` / ``read_parquet``). Each side runs in a forked child, so its peak
+RSS is its own (printed with what the bench process itself holds).
 
-Why DuckDB is not the file source's engine for the first read (measured on
-this 2-core machine, 1M records, 473 MB, nothing else running): slotui 6.6 s
-(4.1 s JSON and time parsing, 2.3 s into the four series, 0.2 s answers),
-DuckDB answering this question 1.5 s. A DuckDB bulk path that keeps the
-answers identical needs more than DuckDB's own scan (1.25 s into a table):
-the per-record (time, value) pairs the live follower keeps (windows cut
-slices at any ``now``, appends and retractions change them) cost 0.4-0.55 s
-per series to fetch as per-slice lists (1.9 s for these four SLIs), and
-DuckDB's reader is more lenient than the source's (NaN/Infinity and trailing
-commas accepted, whitespace lines dropped, broken lines turned into all-null
-rows or dropped, the first of duplicate keys kept where orjson keeps the
-last), so counting malformed lines exactly needs a byte scan of the file in
-Python (0.5-1.3 s) and duplicate keys still go undetected. That adds up to
-3.9-4.7 s: better than 6.6 s, still 2.6-3x DuckDB, at the price of a second
-implementation of every rule. Not done.
+Then 1% more records are appended (to scratch copies: the log given with
+``--file`` is never grown) and slotui's next fetch (incremental: it reads only
+the new bytes; Parquet is re-read whole) is timed against a full rescan.
+
+Where the first read's time goes, and what was tried (issue 13 part 4; a loaded
+2-core machine, 100k records): decoding is ~60% (orjson 1.1 us a line, the rest
+the per-line Python around it: time, evaluations, trace ids), the series ~40%.
+Parsing alone is already ~1.7x DuckDB's whole answer, so no per-record-object
+design reaches 1.5x. Measured prototypes: msgspec ``Decoder.decode_lines`` into
+a Struct of only the needed fields, 1.83 vs 2.38 us a line for orjson (1.3x;
+not taken: records still have to become mappings for expressions, and it
+refuses NaN/Infinity, so it would need the lenient fallback per batch); a
+batch path into the series with C-level ``map``/``bisect``/``array.extend``,
+695 vs 655 ns per record and series (no gain, dropped); the same with numpy,
+350 ns (taken: ``slotui/sources/bulk_ingest.py``). CSV cells skip ``int()``'s
+exception for decimals (CSV 1.7x less CPU). A DuckDB bulk path (measured
+earlier at 1M records: 3.9-4.7 s vs 6.6 s) needs a second implementation of
+every rule, a byte scan for malformed lines, and still misses duplicate keys
+and NaN: not done. What would reach DuckDB: decoding and expressions that stay
+columnar (pyarrow/DuckDB reading, expressions compiled to vector operations),
+with the per-record path as the exact fallback for batches they refuse.
 """
 
 from __future__ import annotations
