@@ -33,10 +33,14 @@ design reaches 1.5x. Measured prototypes: msgspec ``Decoder.decode_lines`` into
 a Struct of only the needed fields, 1.83 vs 2.38 us a line for orjson (1.3x;
 not taken: records still have to become mappings for expressions, and it
 refuses NaN/Infinity, so it would need the lenient fallback per batch); a
-batch path into the series with C-level ``map``/``bisect``/``array.extend``,
-695 vs 655 ns per record and series (no gain, dropped); the same with numpy,
-350 ns (taken: ``slotui/sources/bulk_ingest.py``). CSV cells skip ``int()``'s
-exception for decimals (CSV 1.7x less CPU). A DuckDB bulk path (measured
+batch path into the series (values of a whole batch checked and appended at
+once, with C-level ``map``/``bisect``/``array.extend``, then with numpy): 695
+and 350 ns per record and series against 655 ns in a micro-benchmark with
+``itemgetter`` as the field getter, but no gain in the real read (0.447 vs
+0.443 s of series time for 200k records): the expression getters are Python
+functions called per record either way. Dropped. CSV cells skip ``int()``'s
+exception for decimals (CSV 1.6x less CPU); Parquet is read 65,536 rows at a
+time (peak RSS 265 -> 217 MB at 200k rows, 879 MB at 1M before). A DuckDB bulk path (measured
 earlier at 1M records: 3.9-4.7 s vs 6.6 s) needs a second implementation of
 every rule, a byte scan for malformed lines, and still misses duplicate keys
 and NaN: not done. What would reach DuckDB: decoding and expressions that stay

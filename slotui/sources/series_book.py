@@ -39,7 +39,6 @@ from slotui.config.expressions import Expression, ExpressionError, compile_expre
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
-from slotui.sources.bulk_ingest import BULK_MIN, ingest_ratio, ingest_values
 from slotui.sources.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
 __all__ = ["SeriesBook", "DerivedFields", "SeriesKey", "spec_key"]
@@ -171,8 +170,6 @@ class _ValueDef:
         length = series.length
         low = self.low
         screened = self.screen.fields and self.value.field is None  # an expression over fields
-        if where is None and not screened and len(records) >= BULK_MIN and ingest_values(series, get, low, records):
-            return  # every value plain: the batch at once (same pairs, same order)
         last_key = None
         times = values = None
         for r in records:
@@ -226,8 +223,6 @@ class _RatioDef:
         get1 = fields[0][1] if len(fields) == 1 else None
         nonneg1 = len(fields) == 1 and fields[0][2]
         skip = self.skipped.add
-        if total is None and len(fields) <= 1 and len(records) >= BULK_MIN and ingest_ratio(series, good, get1, records):
-            return  # no record's condition can be unknowable: the batch at once
         last_key = None
         times = flags = None
         for r in records:
