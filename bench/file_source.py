@@ -24,21 +24,36 @@ issue's bar: below 2). ``--breakdown-only`` runs just that part.
 Then 1% more lines are appended and slotui's next fetch (incremental: it
 reads only the new bytes) is timed against a full rescan by a fresh source.
 
-Why DuckDB is not the file source's engine for the first read (measured on
-this 2-core machine, 1M records, 473 MB, nothing else running): slotui 6.6 s
-(4.1 s JSON and time parsing, 2.3 s into the four series, 0.2 s answers),
-DuckDB answering this question 1.5 s. A DuckDB bulk path that keeps the
-answers identical needs more than DuckDB's own scan (1.25 s into a table):
-the per-record (time, value) pairs the live follower keeps (windows cut
-slices at any ``now``, appends and retractions change them) cost 0.4-0.55 s
-per series to fetch as per-slice lists (1.9 s for these four SLIs), and
-DuckDB's reader is more lenient than the source's (NaN/Infinity and trailing
-commas accepted, whitespace lines dropped, broken lines turned into all-null
-rows or dropped, the first of duplicate keys kept where orjson keeps the
-last), so counting malformed lines exactly needs a byte scan of the file in
-Python (0.5-1.3 s) and duplicate keys still go undetected. That adds up to
-3.9-4.7 s: better than 6.6 s, still 2.6-3x DuckDB, at the price of a second
-implementation of every rule. Not done.
+The same question is then asked of a CSV and a Parquet copy of the log (the
+question's five columns; slotui with ``format: csv`` / ``parquet``, DuckDB with
+``read_csv`` / ``read_parquet``). Each side runs in a forked child, so its peak
+RSS is its own (printed with what the bench process itself holds).
+
+Then 1% more records are appended (to scratch copies: the log given with
+``--file`` is never grown) and slotui's next fetch (incremental: it reads only
+the new bytes; Parquet is re-read whole) is timed against a full rescan.
+
+Where the first read's time goes, and what was tried (issue 13 part 4; a loaded
+2-core machine, 100k records): decoding is ~60% (orjson 1.1 us a line, the rest
+the per-line Python around it: time, evaluations, trace ids), the series ~40%.
+Parsing alone is already ~1.7x DuckDB's whole answer, so no per-record-object
+design reaches 1.5x. Measured prototypes: msgspec ``Decoder.decode_lines`` into
+a Struct of only the needed fields, 1.83 vs 2.38 us a line for orjson (1.3x;
+not taken: records still have to become mappings for expressions, and it
+refuses NaN/Infinity, so it would need the lenient fallback per batch); a
+batch path into the series (values of a whole batch checked and appended at
+once, with C-level ``map``/``bisect``/``array.extend``, then with numpy): 695
+and 350 ns per record and series against 655 ns in a micro-benchmark with
+``itemgetter`` as the field getter, but no gain in the real read (0.447 vs
+0.443 s of series time for 200k records): the expression getters are Python
+functions called per record either way. Dropped. CSV cells skip ``int()``'s
+exception for decimals (CSV 1.6x less CPU); Parquet is read 65,536 rows at a
+time (peak RSS 265 -> 217 MB at 200k rows, 879 MB at 1M before). A DuckDB bulk path (measured
+earlier at 1M records: 3.9-4.7 s vs 6.6 s) needs a second implementation of
+every rule, a byte scan for malformed lines, and still misses duplicate keys
+and NaN: not done. What would reach DuckDB: decoding and expressions that stay
+columnar (pyarrow/DuckDB reading, expressions compiled to vector operations),
+with the per-record path as the exact fallback for batches they refuse.
 """
 
 from __future__ import annotations
@@ -156,25 +171,29 @@ SLI_SQL = {
     "cost": 'avg("gen_ai.usage.cost")',
 }
 
+#: the flat columns of the CSV and Parquet copies of the log (the fields the question reads)
+FLAT = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluations.helpfulness")
 
-def duckdb_answers(path: Path, now: float, threads: int | None = None) -> dict:
+#: DuckDB's table of the question's columns, per format
+DUCK_TABLE = {
+    "jsonl": """SELECT epoch(CAST("time" AS TIMESTAMPTZ)) AS t, duration_s, "gen_ai.usage.cost", "error.type" IS NULL AS ok,
+                list_filter(evaluations, lambda e: e."gen_ai.evaluation.name" = 'helpfulness')[1]."gen_ai.evaluation.score.value"
+                    AS helpfulness
+                FROM read_ndjson_auto('{path}')""",
+    "csv": """SELECT epoch(CAST("time" AS TIMESTAMPTZ)) AS t, duration_s, "gen_ai.usage.cost", "error.type" IS NULL AS ok,
+              "evaluations.helpfulness" AS helpfulness FROM read_csv('{path}', header = true, all_varchar = false)""",
+    "parquet": """SELECT epoch(CAST("time" AS TIMESTAMPTZ)) AS t, duration_s, "gen_ai.usage.cost", "error.type" IS NULL AS ok,
+                  "evaluations.helpfulness" AS helpfulness FROM read_parquet('{path}')""",
+}
+
+
+def duckdb_answers(path: Path, now: float, threads: int | None = None, fmt: str = "jsonl") -> dict:
     import duckdb  # bench only
 
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads TO {threads}")
-    con.execute(
-        f"""
-        CREATE TABLE r AS
-        SELECT epoch(CAST("time" AS TIMESTAMPTZ)) AS t,
-               duration_s,
-               "gen_ai.usage.cost",
-               "error.type" IS NULL AS ok,
-               list_filter(evaluations, lambda e: e."gen_ai.evaluation.name" = 'helpfulness')[1]."gen_ai.evaluation.score.value"
-                   AS helpfulness
-        FROM read_ndjson_auto('{path}')
-        """
-    )
+    con.execute("CREATE TABLE r AS " + DUCK_TABLE[fmt].format(path=path))
     answers: dict = {}
     start = now - PERIOD
     for sli, expr in SLI_SQL.items():
@@ -201,6 +220,68 @@ def duckdb_answers(path: Path, now: float, threads: int | None = None) -> dict:
     return answers
 
 
+def _flat_rows(jsonl: Path, skip: int = 0) -> list[list]:
+    """The question's columns of each JSONL record (after the first ``skip`` lines)."""
+    import json
+
+    rows = []
+    with open(jsonl, "rb") as fh:
+        for i, line in enumerate(fh):
+            if i < skip:
+                continue
+            r = json.loads(line)
+            helpful = next((e["gen_ai.evaluation.score.value"] for e in r.get("evaluations") or []
+                            if e["gen_ai.evaluation.name"] == "helpfulness"), None)
+            rows.append([r["time"], r["duration_s"], r["gen_ai.usage.cost"], r.get("error.type"), helpful])
+    return rows
+
+
+def write_csv(rows: list[list], path: Path, append: bool = False) -> None:
+    import csv
+
+    with open(path, "a" if append else "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        if not append:
+            w.writerow(FLAT)
+        w.writerows([["" if v is None else v for v in row] for row in rows])
+
+
+def write_parquet(rows: list[list], path: Path) -> None:
+    import pyarrow as pa  # bench only
+    import pyarrow.parquet as pq
+
+    columns = list(zip(*rows)) if rows else [[] for _ in FLAT]
+    types = [pa.string(), pa.float64(), pa.float64(), pa.string(), pa.float64()]
+    pq.write_table(pa.table({name: pa.array(col, type=t) for name, col, t in zip(FLAT, columns, types)}), path)
+
+
+def _measured(fn, *args) -> tuple:
+    """``fn(*args)`` in a forked child: (result, wall s, CPU s of all its threads, peak RSS bytes)."""
+    import multiprocessing
+    import resource
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = fn(*args)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        send.send((result, wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+        send.close()
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    out = recv.recv()
+    proc.join()
+    return out
+
+
+def _rss_floor() -> int:
+    """The peak RSS of a forked child that does nothing (what the bench process itself holds)."""
+    return _measured(lambda: None)[3]
+
+
 def _close(a: object, b: object) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
@@ -222,6 +303,67 @@ def compare(ours: dict, theirs: dict) -> list[str]:
     return problems
 
 
+def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, floor: int) -> bool:
+    best = {"slotui": (float("inf"),) * 3, "duckdb": (float("inf"),) * 3}
+    ours = theirs = None
+    parsed = ""
+    for _ in range(repeat):
+        (ours, parsed), wall, cpu, rss = _measured(lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped)))(source(path)))
+        best["slotui"] = min(best["slotui"], (wall, cpu, rss))
+        theirs, wall, cpu, rss = _measured(duckdb_answers, path, now, None, fmt)
+        best["duckdb"] = min(best["duckdb"], (wall, cpu, rss))
+    assert ours is not None and theirs is not None
+    problems = compare(ours, theirs)
+    for p in problems[:10]:
+        print("MISMATCH", fmt, p)
+    print(f"[{fmt}] {path.stat().st_size / 1e6:.0f} MB; answers agree: {not problems} "
+          f"({len(theirs)} answers: 4 SLIs x (3 windows + slices))")
+    for side in ("slotui", "duckdb"):
+        wall, cpu, rss = best[side]
+        extra = f"  (parsed {parsed[0]:,}, skipped {parsed[1]:,} older than the period)" if side == "slotui" else ""
+        print(f"{side:7s} full read: {wall:7.2f} s wall {cpu:7.2f} s CPU  {records / wall:12,.0f} records/s"
+              f"  peak RSS {rss / 1e6:6.0f} MB (+{max(0, rss - floor) / 1e6:.0f} MB over the bench's own){extra}")
+    (w_o, c_o, _), (w_d, c_d, _) = best["slotui"], best["duckdb"]
+    print(f"ratio slotui/duckdb: {w_o / w_d:.2f} wall, {c_o / c_d:.2f} CPU (below 1 is faster than DuckDB) [{fmt}]")
+    return not problems
+
+
+def _append(fmt: str, path: Path, jsonl: Path, records: int) -> bool:
+    """Append 1% (JSONL, CSV; Parquet is rewritten) and time the follow-up fetch against a rescan."""
+    src = source(path)
+    last = _last_time(jsonl)
+    assert last is not None
+    now = math.floor(last / 60) * 60 + 60 + 17.5
+    slotui_answers(src, now)
+    extra = max(1, records // 100)
+    appended_at = src.bytes_read
+    if fmt == "jsonl":
+        generate(path, extra, last, 3.3, seed=2, append=True)
+    else:
+        before = sum(1 for _ in open(jsonl, "rb"))
+        generate(jsonl, extra, last, 3.3, seed=2, append=True)
+        if fmt == "csv":
+            write_csv(_flat_rows(jsonl, skip=before), path, append=True)
+        else:
+            write_parquet(_flat_rows(jsonl), path)
+    last2 = _last_time(jsonl)
+    assert last2 is not None
+    now2 = math.floor(last2 / 60) * 60 + 60 + 17.5
+    t0 = time.perf_counter()
+    incremental = slotui_answers(src, now2)
+    t_inc = time.perf_counter() - t0
+    new_bytes = src.bytes_read - appended_at
+    t0 = time.perf_counter()
+    rescan = slotui_answers(source(path), now2)
+    t_full = time.perf_counter() - t0
+    same = not compare(incremental, rescan)
+    how = f"read {new_bytes / 1e6:.1f} MB" if fmt != "parquet" else "re-read the rewritten file"
+    print(f"[{fmt}] appended {extra:,} records; incremental fetch {how} "
+          f"in {t_inc * 1000:.0f} ms vs full rescan {t_full:.2f} s: {t_full / t_inc:.0f}x faster; "
+          f"same answers as the rescan: {same}")
+    return same
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -230,18 +372,17 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="time each side this many times, keep the best")
     parser.add_argument("--breakdown-only", action="store_true",
                         help="only measure the cost of a breakdown (with/without ratio), no DuckDB")
+    parser.add_argument("--formats", default="jsonl,csv,parquet",
+                        help="comma-separated: jsonl, csv (a copy with the question's columns), parquet (the same)")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep CPython's collector settings instead of the ones slotui's commands apply")
     args = parser.parse_args()
     if not args.default_gc:
         gc_policy.apply()  # as `slotui check`, `slotui run` and the TUI run
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
 
-    tmpdir = None
-    if args.file is None:
-        tmpdir = tempfile.mkdtemp(prefix="slotui-bench-")
-        path = Path(tmpdir) / "requests.jsonl"
-    else:
-        path = args.file
+    tmpdir = tempfile.mkdtemp(prefix="slotui-bench-")
+    path = Path(tmpdir) / "requests.jsonl" if args.file is None else args.file
     if not path.exists():
         t0 = time.perf_counter()
         generate(path, args.records, START, 3.3, seed=1)
@@ -257,58 +398,39 @@ def main() -> int:
           f"{'CPython defaults' if args.default_gc else 'slotui.gc_policy'} (thresholds {gc.get_threshold()})")
     if args.breakdown_only:
         first, steady = breakdown_cost(path, records, args.repeat)
-        if tmpdir and not args.keep:
-            path.unlink()
+        if not args.keep:
+            for scratch in Path(tmpdir).iterdir():
+                scratch.unlink()
             os.rmdir(tmpdir)
         return 0 if first < 2 and steady < 2 else 1
 
-    best_ours = best_duck = cpu_ours = cpu_duck = float("inf")
-    ours = theirs = None
-    src = None
-    for _ in range(args.repeat):
-        src = source(path)
-        t0, c0 = time.perf_counter(), time.process_time()
-        ours = slotui_answers(src, now)
-        best_ours = min(best_ours, time.perf_counter() - t0)
-        cpu_ours = min(cpu_ours, time.process_time() - c0)
-        t0, c0 = time.perf_counter(), time.process_time()
-        theirs = duckdb_answers(path, now)
-        best_duck = min(best_duck, time.perf_counter() - t0)
-        cpu_duck = min(cpu_duck, time.process_time() - c0)  # all of DuckDB's threads
-    assert ours is not None and theirs is not None and src is not None
-    problems = compare(ours, theirs)
-    for p in problems[:10]:
-        print("MISMATCH", p)
-    print(f"answers agree: {not problems} ({len(theirs)} answers: 4 SLIs x (3 windows + slices))")
-    print(f"slotui  full read: {best_ours:7.2f} s wall {cpu_ours:7.2f} s CPU  {records / best_ours:12,.0f} records/s"
-          f"  (parsed {src.records:,}, skipped {src.skipped:,} older than the period)")
-    print(f"duckdb  full read: {best_duck:7.2f} s wall {cpu_duck:7.2f} s CPU  {records / best_duck:12,.0f} records/s")
-    print(f"ratio slotui/duckdb: {best_ours / best_duck:.2f} wall, {cpu_ours / cpu_duck:.2f} CPU (below 1 is faster than DuckDB)")
-
-    # --- follow: append 1% and fetch again
-    extra = max(1, records // 100)
-    appended_at = src.bytes_read
-    generate(path, extra, last, 3.3, seed=2, append=True)
-    last2 = _last_time(path)
-    assert last2 is not None
-    now2 = math.floor(last2 / 60) * 60 + 60 + 17.5
-    t0 = time.perf_counter()
-    incremental = slotui_answers(src, now2)
-    t_inc = time.perf_counter() - t0
-    new_bytes = src.bytes_read - appended_at
-    fresh = source(path)
-    t0 = time.perf_counter()
-    rescan = slotui_answers(fresh, now2)
-    t_full = time.perf_counter() - t0
-    same = not compare(incremental, rescan)
-    print(f"appended {extra:,} records; incremental fetch read {new_bytes / 1e6:.1f} MB "
-          f"in {t_inc * 1000:.0f} ms vs full rescan {t_full:.2f} s: {t_full / t_inc:.0f}x faster; "
-          f"same answers as the rescan: {same}")
+    floor = _rss_floor()
+    ok = True
+    copies: dict[str, Path] = {"jsonl": path}
+    if {"csv", "parquet"} & set(formats):
+        rows = _flat_rows(path)
+        copies["csv"] = Path(tmpdir) / "requests.csv"
+        copies["parquet"] = Path(tmpdir) / "requests.parquet"
+        write_csv(rows, copies["csv"])
+        write_parquet(rows, copies["parquet"])
+        del rows
+    for fmt in formats:
+        ok = _first_read(fmt, copies[fmt], now, records, args.repeat, floor) and ok
+    # appends: the JSONL is appended to (kept only with --keep/--file); the copies follow a scratch JSONL
+    for fmt in formats:
+        jsonl = Path(tmpdir) / f"follow-{fmt}.jsonl"  # the log itself is never grown
+        jsonl.write_bytes(path.read_bytes())
+        target = jsonl if fmt == "jsonl" else copies[fmt]
+        ok = _append(fmt, target, jsonl, records) and ok
     first, steady = breakdown_cost(path, records, args.repeat)
-    if tmpdir and not args.keep:
-        path.unlink()
+    ok = ok and first < 2 and steady < 2
+    for scratch in Path(tmpdir).iterdir():
+        if args.keep and scratch == path:
+            continue
+        scratch.unlink()
+    if not any(Path(tmpdir).iterdir()):
         os.rmdir(tmpdir)
-    return 0 if not problems and same and first < 2 and steady < 2 else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -231,6 +231,12 @@ def coerce_number(text: str) -> Any:
         return None
     c = text[0]
     if c.isdigit() or c in "+-.":
+        if "." in text or "e" in text or "E" in text:
+            # int() refuses every text with these: go to float() without paying for its exception
+            try:
+                return float(text)
+            except ValueError:
+                return text
         try:
             return int(text)
         except ValueError:
@@ -440,6 +446,9 @@ class CsvParser:
         """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing)."""
         reader = csv.reader(lines)
         index = -1
+        time_of, time_field = self.time_of, self.time_field
+        header: list[str] | None = None
+        time_index = -1
         for row in reader:
             index += 1
             if self.header is None:
@@ -449,18 +458,23 @@ class CsvParser:
                         f"the CSV header has no {self.time_field!r} column (columns: {', '.join(self.header)[:200]})"
                     )
                 continue
+            if header is not self.header:
+                header = self.header
+                time_index = header.index(time_field) if time_field in header else -1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
             if len(row) != len(self.header):
                 yield index, Malformed(f"{len(row)} fields, the header has {len(self.header)}")
                 continue
-            record = {name: coerce_number(cell) for name, cell in zip(self.header, row)}
-            raw = record.get(self.time_field)
+            record = dict(zip(header, map(coerce_number, row)))
+            raw = record.get(time_field)
             try:
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                    record["time"] = self.time_of(raw)
+                    record["time"] = time_of(raw)
+                elif time_index < 0:
+                    raise Malformed(f"no {time_field!r} value: the CSV header has no such column")
                 else:
-                    record["time"] = self.time_of(row[self.header.index(self.time_field)])
+                    record["time"] = time_of(row[time_index])
             except Malformed as exc:
                 yield index, exc
                 continue
