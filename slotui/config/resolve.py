@@ -453,6 +453,10 @@ class _Resolver:
             self.out.warnings.append(
                 f"SLO {slo.name!r}: objective.compliance applies to threshold SLOs only; ignored for a ratio SLO"
             )
+        spend = self.spend_window(path, slo, kind, agg, stype)
+        if spend is None:
+            ok = False
+            spend = {}
         labels = dict(slo.labels)
         if slo.service:
             labels.setdefault("service", slo.service)
@@ -468,9 +472,9 @@ class _Resolver:
             direction=slo.objective.direction,
             objective_path=path + ("objective",),
             strict=slo.objective.strict,
-            period_anchor=_anchor(slo, path, self),
-            window=slo.window,
-            period=slo.period,
+            period_anchor=spend.pop("period_anchor", _anchor(slo, path, self)),
+            window=spend.pop("window", None if isinstance(slo.window, str) else slo.window),
+            period=spend.pop("period", slo.period),
             slice_=slo.slice,
             compliance=slo.objective.compliance,
             tiers=tiers,
@@ -488,9 +492,68 @@ class _Resolver:
             total=slo.ratio.total if slo.ratio else None,
             query=slo.query,
             params=dict(slo.params),
+            **spend,
         )
         if spec is not None and ok and len(self.out.issues) == n_issues:
             self.out.specs.append(spec)
+
+    def spend_window(
+        self, path: KeyPath, slo: SLOConfig, kind: str, agg: str | None, stype: str | None
+    ) -> dict[str, Any] | None:
+        """The SLOSpec fields of a calendar window / forecast (SPEC 10.4); None after an issue.
+
+        ``window: month|week|day`` and ``forecast: true`` need a ``sum`` SLI on
+        a source that keeps records (file, demo); ``forecast_basis`` needs
+        ``forecast: true``. A calendar window with no ``period`` gets the same
+        calendar period (month: calendar_month; week/day: anchored periods),
+        a forecast over a duration window blocks of that length from the epoch.
+        """
+        word = slo.window if isinstance(slo.window, str) else None
+        if word is None and not slo.forecast:
+            if slo.forecast_basis is not None:
+                self.issue(path + ("forecast_basis",), "forecast_basis sets the basis of a forecast; "
+                           "it needs forecast: true")
+                return None
+            return {}
+        key = "window" if word is not None else "forecast"
+        what = f"window: {word}" if word is not None else "forecast: true"
+        if kind != "threshold" or slo.sli is None:
+            got = "a ratio SLO" if kind == "ratio" else "a query: SLI"
+            self.issue(path + (key,), f"{what} needs a sum SLI (sli: {{field: gen_ai.usage.cost, agg: sum}}); "
+                       f"this is {got}")
+            return None
+        if agg != "sum":
+            self.issue(path + (key,), f"{what} needs a sum SLI (sli: {{agg: sum}}); this SLI's agg is "
+                       f"{slo.sli.agg}")
+            return None
+        if stype is not None and stype not in RECORD_SOURCES:
+            self.issue(path + (key,), f"{what} needs a source that keeps records (file or demo); "
+                       f"source {slo.source or ''!r} is {stype}".replace(" '' ", " "))
+            return None
+        out: dict[str, Any] = {"forecast": slo.forecast}
+        if slo.forecast_basis is not None:
+            if not slo.forecast:
+                self.issue(path + ("forecast_basis",), "forecast_basis sets the basis of a forecast; "
+                           "it needs forecast: true")
+                return None
+            out["forecast_basis"] = float(slo.forecast_basis)
+        from slotui.core.forecast import MONDAY
+
+        if word is not None:
+            out["calendar_window"] = word
+            out["window"] = {"month": CALENDAR_MONTH_NOMINAL, "week": 7 * DAY, "day": DAY}[word]
+            if slo.period is None and slo.period_start is None:
+                if word == "month":
+                    out["period"] = "calendar_month"
+                else:
+                    out["period"] = out["window"]
+                    out["period_anchor"] = MONDAY if word == "week" else 0.0
+        else:
+            out["calendar_window"] = "fixed"
+            if slo.period is None and slo.period_start is None and slo.window is not None:
+                out["period"] = float(slo.window)
+                out["period_anchor"] = 0.0
+        return out
 
     def quality(self, metric: str, q: Any) -> None:
         path: KeyPath = ("quality_slos", metric)

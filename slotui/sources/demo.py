@@ -80,6 +80,7 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
         return _NormalDist(mu, sigma).inv_cdf(p)
 
 from slotui.config.expressions import ExpressionError, compile_expression
+from slotui.core.forecast import basis_start, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.aggregate import Agg, WindowAccumulator
@@ -644,8 +645,9 @@ class DemoSource:
             value = acc.result()
             if value is not None:
                 slices.append((start, value))
-        return SLIData(value=self._window_value(field, agg, now - spec.window, now), slices=tuple(slices),
-                       fetched_at=now)
+        basis = self._window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
+        return SLIData(value=self._window_value(field, agg, window_span(spec, now)[0], now), slices=tuple(slices),
+                       fetched_at=now, basis_value=basis)
 
     def _window_value(self, field: str, agg: Agg, start: float, end: float) -> float | None:
         traffic = self.traffic
