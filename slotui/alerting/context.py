@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from slotui.formatting import format_duration, format_percent, format_rate, spec_value
+from slotui.formatting import forecast_text, format_duration, format_percent, format_rate, spec_value, spec_window
 from slotui.core.types import SLOResult, SLOSpec
 
 #: ``alertname`` per SLO kind (an SLO label ``alertname`` overrides it).
@@ -94,7 +94,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     if escalated:
         head = f"{spec.name} escalated to {severity}: {status} for too long, {value} ({thresholds_text(spec)})"
     lines = [
-        f"SLI over the last {format_duration(spec.window)}: {value} ({thresholds_text(spec)}).",
+        (f"SLI over the {spec_window(spec)} so far" if spec.calendar_window else
+         f"SLI over the last {format_duration(spec.window)}") + f": {value} ({thresholds_text(spec)}).",
     ]
     if result.burn_rates:
         lines.append(f"Burn rates (long/short window): {burn_rates_text(result)}.")
@@ -102,6 +103,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(spec.period)}.")
     if result.low_traffic:
         lines.append("Low traffic: some windows have fewer events than min_events.")
+    forecast = forecast_text(result.forecast, spec) if result.forecast is not None else None
+    if forecast:
+        lines.append(f"Forecast: {forecast}.")
     if spec.description:
         lines.append(spec.description)
     annotations = {
@@ -110,12 +114,14 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "value": value,
         "target": spec_value(spec.target, spec, precise=True),
         "thresholds": thresholds_text(spec),
-        "window": format_duration(spec.window),
+        "window": spec_window(spec),
         "burn_rates": burn_rates_text(result),
         "budget_remaining": format_percent(budget_remaining),
         "status": status,
         "silence_command": silence_command(spec.name),
     }
+    if forecast:
+        annotations["forecast"] = forecast
     if spec.runbook:
         annotations["runbook_url"] = spec.runbook
     context: dict[str, Any] = {
@@ -137,4 +143,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "evaluated_at": result.evaluated_at,
         "escalated": escalated,
     }
+    if result.forecast is not None:
+        f = result.forecast
+        context["forecast"] = {"so_far": f.so_far, "value_at_end": f.value_at_end, "rate_per_day": f.rate_per_day,
+                               "basis_s": f.basis_s, "exhausted_at": f.exhausted_at}
     return labels, annotations, context

@@ -148,6 +148,9 @@ def facts(alert: "Alert") -> list[Fact]:
         Fact("Window", window_text(alert)),
         Fact("Source", source_text(alert)),
     ]
+    forecast = alert.annotations.get("forecast")
+    if forecast:
+        out.append(Fact("Forecast", forecast))
     firing_for = firing_for_text(alert)
     if firing_for and alert.state == "firing":
         out.append(Fact("Firing for", firing_for))

@@ -39,7 +39,9 @@ One ``<slo>``::
       "meets_target": bool | null,
       "low_traffic": bool, "stale": bool,
       "error": str | null, "notes": [str],
-      "display": {"value", "target", "budget_remaining", "fastest_burn"}  # strings as people see them
+      "display": {"value", "target", "budget_remaining", "fastest_burn"[, "forecast"]}  # strings as people see them
+      "forecast": null | {"so_far", "value_at_end", "rate_per_day", "basis_s",   # forecast SLOs (SPEC 10.4)
+                          "exhausted_at", "window_start", "window_end"}      # times RFC 3339; exhausted_at may be null
     }
 """
 
@@ -50,7 +52,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, Status
-from slotui.formatting import MISSING, format_burn, format_percent, is_number, rfc3339, spec_target, spec_value
+from slotui.formatting import (
+    MISSING, forecast_text, format_burn, format_percent, is_number, rfc3339, spec_target, spec_value,
+)
 
 SCHEMA_VERSION = 1
 
@@ -132,6 +136,23 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "error": result.error,
         "notes": list(result.notes),
         "display": display_dict(result),
+        "forecast": forecast_dict(result),
+    }
+
+
+def forecast_dict(result: SLOResult) -> dict[str, Any] | None:
+    """SPEC 10.4: ``{"value_at_end", "rate_per_day", "basis_s", "exhausted_at"}`` plus the window; None without."""
+    f = result.forecast
+    if f is None:
+        return None
+    return {
+        "so_far": _num(f.so_far),
+        "value_at_end": _num(f.value_at_end),
+        "rate_per_day": _num(f.rate_per_day),
+        "basis_s": _num(f.basis_s),
+        "exhausted_at": rfc3339(f.exhausted_at),
+        "window_start": rfc3339(f.window_start),
+        "window_end": rfc3339(f.window_end),
     }
 
 
@@ -139,12 +160,15 @@ def display_dict(result: SLOResult) -> dict[str, str]:
     """The strings people see for this SLO, exactly as the TUI, the table and every notification write them."""
     spec = result.spec
     fastest = result.fastest_burn
-    return {
+    shown = {
         "value": spec_value(result.value, spec),
         "target": spec_target(spec),
         "budget_remaining": format_percent(result.budget.remaining if result.budget is not None else None),
         "fastest_burn": format_burn(fastest.long_rate, fastest.long_window) if fastest is not None else MISSING,
     }
+    if result.forecast is not None:
+        shown["forecast"] = forecast_text(result.forecast, spec)
+    return shown
 
 
 def report_dict(report: Report) -> dict[str, Any]:
