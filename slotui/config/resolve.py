@@ -469,7 +469,7 @@ class _Resolver:
             target=slo.objective.target,
             warning=slo.objective.warning,
             critical=slo.objective.critical,
-            direction=slo.objective.direction,
+            direction=slo.objective.direction or ("lower_is_better" if spend.get("calendar_window") else None),
             objective_path=path + ("objective",),
             strict=slo.objective.strict,
             period_anchor=spend.pop("period_anchor", _anchor(slo, path, self)),
