@@ -27,7 +27,7 @@ from slotui.core.periods import anchored_bounds, month_bounds
 from slotui.core.status import finite
 from slotui.core.types import DAY, Forecast, SLOSpec
 
-__all__ = ["CALENDAR_WINDOWS", "window_span", "basis_start", "project", "forecast"]
+__all__ = ["CALENDAR_WINDOWS", "window_span", "basis_start", "project", "forecast", "spend_curve"]
 
 #: the window words of ``window:`` (``fixed`` is a duration window with ``forecast: true``)
 CALENDAR_WINDOWS = ("month", "week", "day")
@@ -131,3 +131,36 @@ def forecast(
         so_far, basis, now=now, window_start=start, window_end=end, basis_from=basis_from,
         target=spec.target, slices=slices, slice_length=spec.slice,
     )
+
+
+
+def spend_curve(
+    f: Forecast, slices: Sequence[tuple[float, float]], now: float, points: int = 120
+) -> tuple[list[float], float]:
+    """The running sum over the whole window at ``points`` evenly spaced moments, for charts.
+
+    Point ``k`` is the spend by ``t = window_start + (k + 1) x step``: up to
+    ``now``, the sum of the ``slices`` (``(start, value)``) in the window that
+    start before ``t``; after ``now``, the projection ``so_far + rate x (t -
+    now)``. Also returns the share of the window that is past (points from
+    ``floor(share x points)`` on are projected).
+    """
+    start, end = f.window_start, f.window_end
+    length = end - start
+    if length <= 0 or points < 1:
+        return [], 0.0
+    ordered = sorted((t, v) for t, v in slices if start <= t < now and finite(v) is not None)
+    rate = f.rate_per_day / DAY
+    step = length / points
+    values: list[float] = []
+    running, i = 0.0, 0
+    for k in range(points):
+        t = start + (k + 1) * step
+        if t > now:
+            values.append(f.so_far + rate * (t - now))
+            continue
+        while i < len(ordered) and ordered[i][0] < t:
+            running += ordered[i][1]
+            i += 1
+        values.append(running)
+    return values, min(1.0, max(0.0, (now - start) / length))

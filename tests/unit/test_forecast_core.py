@@ -199,3 +199,21 @@ def test_projection_properties(so_far: float, basis: float, elapsed: float, targ
     elif so_far < target:
         # not exhausted within the window: the projection does not pass the target (up to rounding)
         assert f.value_at_end <= target * (1 + 1e-9)
+
+
+def test_spend_curve_runs_the_sum_then_the_projection() -> None:
+    from slotui.core.forecast import spend_curve
+
+    # a 10-day "fixed" window cut into 10 points; daily slices of $10 for 4 days, now = day 4 00:00,
+    # rate $20/day: the points are the running sum at the end of days 1-4, then 40 + 20 x k
+    start = ts("2025-11-28T00:00:00")
+    spec = replace(SPEND, calendar_window="fixed", calendar_month=False, window=10 * DAY, period=10 * DAY,
+                   slice=DAY, target=1000.0)
+    slices = tuple((start + k * DAY, 10.0) for k in range(4))
+    now = start + 4 * DAY
+    r = evaluate_slo(spec, SLIData(value=40.0, basis_value=20.0, slices=slices), now)
+    assert r.forecast is not None
+    values, past = spend_curve(r.forecast, r.history, now, points=10)
+    assert past == 0.4
+    assert values == pytest.approx([10, 20, 30, 40, 60, 80, 100, 120, 140, 160])
+    assert values[-1] == pytest.approx(r.forecast.value_at_end)
