@@ -646,8 +646,14 @@ class DemoSource:
             if value is not None:
                 slices.append((start, value))
         basis = self._window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
-        return SLIData(value=self._window_value(field, agg, window_span(spec, now)[0], now), slices=tuple(slices),
-                       fetched_at=now, basis_value=basis)
+        w0 = window_span(spec, now)[0]
+        if spec.calendar_window is not None and agg.kind == "sum" and w0 >= period_start and w0 % CELL == 0:
+            # a calendar sum: the cells of the window are slices already summed (the last one cut at now)
+            in_window = [v for t, v in slices if t >= w0]
+            value = math.fsum(in_window) if in_window else None
+        else:
+            value = self._window_value(field, agg, w0, now)
+        return SLIData(value=value, slices=tuple(slices), fetched_at=now, basis_value=basis)
 
     def _window_value(self, field: str, agg: Agg, start: float, end: float) -> float | None:
         traffic = self.traffic
