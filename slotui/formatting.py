@@ -15,7 +15,8 @@ Units (the SLO's ``unit``):
   (0.995) shown as a percentage (``99.50%``);
 - ``ms``: ``1,834 ms`` (whole milliseconds from 100 ms on);
 - ``s``: ``1.84 s``;
-- ``usd``/``$``: ``$0.0362`` (three significant digits below $1, cents above);
+- ``usd``/``$``: ``$0.0362`` (three significant digits below $1, cents above;
+  a whole-dollar target from $1,000 on without cents: ``$180,000``);
 - any other unit is appended after the number; no unit gives the bare number
   (``0.852``).
 
@@ -160,6 +161,8 @@ def format_value(
     if lu in _USD_UNITS:
         sign = "-" if value < 0 else ""
         av = abs(value)
+        if precise and av >= 1000 and av == int(av):
+            return f"{sign}${av:,.0f}"  # a budget as written: $180,000
         if av >= 1:
             return f"{sign}${av:,.2f}"
         if av == 0:

@@ -37,6 +37,7 @@ VALUES = [
     (1.84, "s", "threshold", "1.84 s"),
     (0.0362, "usd", "threshold", "$0.0362"),
     (12.5, "usd", "threshold", "$12.50"),
+    (123456.0, "usd", "threshold", "$123,456.00"),
     (0.9371, "score", "threshold", "0.9371 score"),
     (0.852, "", "threshold", "0.852"),
     (123456.0, "", "threshold", "123,456"),
@@ -81,6 +82,8 @@ def test_rates(rate, expected):
     (0.995, "higher_is_better", "", "ratio", "≥ 99.50%"),
     (0.99995, "higher_is_better", "", "ratio", "≥ 99.995%"),
     (0.05, "lower_is_better", "usd", "threshold", "≤ $0.05"),
+    (180000, "lower_is_better", "usd", "threshold", "≤ $180,000"),  # a spend budget fits the target column
+    (1234.5, "lower_is_better", "usd", "threshold", "≤ $1,234.50"),
 ])
 def test_targets(target, direction, unit, kind, expected):
     assert fmt.format_target(target, direction, unit, kind=kind) == expected

@@ -186,8 +186,9 @@ class DetailScreen(Screen[None]):
                              axis_colour=p["foreground-muted"], fmt=fmt, ascii_only=icons.ascii_only,
                              projected_from=past)
             parts = forecast_parts(r.forecast, spec)
-            heading = Text(f"Spend over the {spec_window(spec)}: " + forecast_text(r.forecast, spec)
-                           + f" (rate {parts['rate']}; projection dimmed)", style="bold")
+            heading = Text(f"Spend over the {spec_window(spec)}: " + forecast_text(r.forecast, spec), style="bold")
+            heading.append(f"\nrate {parts['rate']}; the projection to the end is dimmed",
+                           style=f"not bold {p['foreground-muted']}")
         self.query_one("#detail-chart", Static).update(Group(heading, chart))
 
         self.query_one("#detail-burn", Static).update(

@@ -62,7 +62,7 @@ LABELS = {
     "status": "Status", "name": "SLO", "value": "Value", "target": "Target",
     "trend": "Trend", "budget": "Budget left", "burn": "Burn", "source": "Source",
 }
-FIXED_WIDTH = {"status": 12, "value": 12, "target": 11, "budget": 16, "burn": 9}
+FIXED_WIDTH = {"status": 12, "value": 13, "target": 11, "budget": 16, "burn": 9}
 BAR_WIDTH = 8
 COMPACT_BELOW = 104
 
