@@ -18,6 +18,9 @@ Families (labels in braces):
 - ``slotui_burn_rate{slo,window}``: burn rate over each window of the SLO's tiers (``1h``, ``5m``, ...)
 - ``slotui_burn_rate_alert_firing{slo,severity,long_window,short_window}``: 1 when the tier fires
 - ``slotui_window_events{slo,window}``: events counted in each tier window (ratio SLOs)
+- ``slotui_slo_forecast_value{slo}``, ``slotui_slo_forecast_rate_per_day{slo}``,
+  ``slotui_slo_forecast_exhausted_timestamp_seconds{slo}`` (omitted when not within the window):
+  spend forecasts (SPEC 10.4)
 - ``slotui_source_up{source}``: 1 if the source answered at the last tick
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
 - ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
@@ -124,6 +127,10 @@ def render(
     fam("slotui_burn_rate", "Error budget burn rate over a window (1 spends exactly the budget over the period).")
     fam("slotui_burn_rate_alert_firing", "1 when a multi-window burn-rate tier fires, else 0.")
     fam("slotui_window_events", "Events counted over a burn-rate window.")
+    fam("slotui_slo_forecast_value", "Projected SLI (a sum) at the end of the SLO's calendar window.")
+    fam("slotui_slo_forecast_rate_per_day", "Spend rate per day the forecast projects with.")
+    fam("slotui_slo_forecast_exhausted_timestamp_seconds",
+        "When the projection reaches the target (Unix seconds); absent if not within the window.")
     fam("slotui_source_up", "1 if the source answered at the last evaluation, else 0.")
     fam("slotui_source_latency_seconds", "Duration of the source's last fetch.")
     fam("slotui_slos_meeting_target", "Number of SLOs meeting their target over their period.")
@@ -143,6 +150,10 @@ def render(
         f.add("slotui_slo_status_code", slo, _STATUS_CODE[r.status])
         if r.meets_target is not None:
             f.add("slotui_slo_meets_target", slo, 1 if r.meets_target else 0)
+        if r.forecast is not None:
+            f.add("slotui_slo_forecast_value", slo, r.forecast.value_at_end)
+            f.add("slotui_slo_forecast_rate_per_day", slo, r.forecast.rate_per_day)
+            f.add("slotui_slo_forecast_exhausted_timestamp_seconds", slo, r.forecast.exhausted_at)
         if r.budget is not None:
             f.add("slotui_error_budget_remaining_ratio", slo, r.budget.remaining)
             f.add("slotui_error_budget_consumed_ratio", slo, r.budget.consumed)

@@ -31,6 +31,7 @@ One ``<slo>``::
       "target", "warning", "critical", "direction" ("higher_is_better"|"lower_is_better"),
       "compliance_target"  share of slices that must meet the target (threshold SLOs),
       "window", "period"   seconds; "calendar_month": bool,
+      "calendar_window"    null | "month" | "week" | "day" | "fixed" (SLI window to date, SPEC 10.4),
       "budget": null | {"budget", "consumed", "remaining", "allowed_bad", "good", "total", "bad",
                         "compliance", "good_slices", "slices", "time_left_s"},
       "burn_rates": [{"severity", "long_window", "short_window", "factor", "long_rate", "short_rate",
@@ -125,6 +126,7 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "window": _num(spec.window),
         "period": _num(spec.period),
         "calendar_month": bool(spec.calendar_month),
+        "calendar_window": spec.calendar_window,
         "budget": _budget(result.budget),
         "burn_rates": [_burn(b) for b in result.burn_rates],
         "fastest_burn": (

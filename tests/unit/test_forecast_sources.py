@@ -18,7 +18,7 @@ import pytest
 from slotui.cli import main
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.forecast import window_span
-from slotui.core.types import DAY, SLOSpec
+from slotui.core.types import DAY, SLIData, SLOSpec
 from slotui.sources.demo import DemoSource
 
 NOW = "2026-11-11T00:00:00Z"
@@ -141,3 +141,23 @@ def test_demo_answers_a_calendar_sum_the_same_on_both_paths() -> None:
     assert left == 21 * 3600 + 52 * 60 + 30
     assert result.forecast.value_at_end == pytest.approx(spent + basis / 3600.0 * left, rel=1e-9)
     assert result.forecast.basis_s == 3600.0 and result.value == data["daily_spend"].value
+
+
+def test_metrics_and_validate_show_the_forecast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from slotui.config.loader import load_config
+    from slotui.core.evaluate import evaluate_all
+    from slotui.output import exposition
+
+    month_log(tmp_path)
+    cfg = config(tmp_path)
+    assert main(["validate", "-c", str(cfg), "--show"]) == 0
+    shown = capsys.readouterr().out
+    assert "window: month" in shown and "forecast: true" in shown and "forecast_basis: 1d" in shown
+    loaded = load_config(cfg)
+    (spec,) = loaded.specs
+
+    report = evaluate_all([spec], {spec.name: SLIData(value=1050.0, basis_value=150.0)}, ts(NOW))
+    text = exposition.render(report)
+    assert 'slotui_slo_forecast_value{slo="monthly_spend"} 4050' in text
+    assert 'slotui_slo_forecast_rate_per_day{slo="monthly_spend"} 150' in text
+    assert f'slotui_slo_forecast_exhausted_timestamp_seconds{{slo="monthly_spend"}} {ts("2026-11-24T00:00:00Z"):.0f}' in text
