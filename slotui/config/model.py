@@ -48,7 +48,10 @@ def _window_or_word(value: object) -> object:
         if word in WINDOW_WORDS:
             return word
         raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, or a calendar window: month, week, day")
-    return check_positive(parse_duration(value))  # type: ignore[arg-type]
+    try:
+        return check_positive(parse_duration(value))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or a calendar window: month, week, day") from None
 
 
 #: an SLO's window: a duration, or a calendar window word (UTC) for ``sum`` SLIs
