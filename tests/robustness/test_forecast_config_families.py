@@ -54,9 +54,9 @@ def test_window_words_any_case(word: str) -> None:
     assert spec.calendar_window == word.strip().lower()
 
 
-@pytest.mark.parametrize(("agg", "key"), itertools.product(
+@pytest.mark.parametrize(("agg", "key"), list(itertools.product(
     ["mean", "count", "min", "max", "p50", "p95", "p99.9", "median"],
-    ["window: month", "window: week", "window: day", "forecast: true"]))
+    ["window: month", "window: week", "window: day", "forecast: true"])))
 def test_every_aggregate_but_sum(agg: str, key: str) -> None:
     got, line, message = one_issue(f"source: demo, sli: {{field: gen_ai.usage.cost, agg: {agg}}}, {key}, {OBJ}")
     assert (got, line) == ("slos[0]." + key.split(":")[0], 7)
