@@ -129,7 +129,9 @@ class SLOTable(FastRowsTable):
         if col == "name":
             return m.name
         if col == "value":
-            return (r.value, r.stale, r.status, r.low_traffic, r.spec.unit)
+            f = r.forecast  # the projection moves while the sum so far stands still
+            return (r.value, r.stale, r.status, r.low_traffic, r.spec.unit,
+                    None if f is None else (f.value_at_end, f.exhausted_at))
         if col == "target":
             return (r.spec.target, r.spec.direction, r.spec.unit)
         if col == "trend":
