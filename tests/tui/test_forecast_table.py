@@ -16,10 +16,10 @@ NOW = datetime(2026, 11, 11, tzinfo=timezone.utc).timestamp()
 
 def test_value_signature_follows_the_projection() -> None:
     table = SLOTable()
-    # the same $1,050 so far; $150 vs $0 in the last 24h: 4050 vs 1050 by Nov 30
+    # the same $1,050 so far; $150 vs $100 in the last 24h: 4050 vs 3050 by Nov 30, both AT RISK
     moving = evaluate_slo(SPEND, SLIData(value=1050.0, basis_value=150.0), NOW)
-    still = evaluate_slo(SPEND, SLIData(value=1050.0, basis_value=0.0), NOW)
-    assert moving.value == still.value
+    still = evaluate_slo(SPEND, SLIData(value=1050.0, basis_value=100.0), NOW)
+    assert (moving.value, moving.status) == (still.value, still.status)
     assert table._signature("value", RowModel(moving)) != table._signature("value", RowModel(still))
     assert table._signature("value", RowModel(still)) == table._signature(
-        "value", RowModel(evaluate_slo(SPEND, SLIData(value=1050.0, basis_value=0.0), NOW)))
+        "value", RowModel(evaluate_slo(SPEND, SLIData(value=1050.0, basis_value=100.0), NOW)))
