@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import Any
 
@@ -355,8 +356,6 @@ def format_day(ts: float | None, *, ascii: bool = False) -> str:
     if not is_number(ts):
         return ASCII_MISSING if ascii else MISSING
     assert ts is not None
-    from datetime import datetime, timezone
-
     moment = datetime.fromtimestamp(ts, tz=timezone.utc)
     return f"{moment:%b} {moment.day}"
 
@@ -364,8 +363,6 @@ def format_day(ts: float | None, *, ascii: bool = False) -> str:
 def _moment(ts: float, window_length: float, ascii: bool) -> str:
     """``Nov 28`` for windows longer than a day, ``17:30 UTC`` within a day window."""
     if window_length <= 86400:
-        from datetime import datetime, timezone
-
         return f"{datetime.fromtimestamp(ts, tz=timezone.utc):%H:%M} UTC"
     return format_day(ts, ascii=ascii)
 
@@ -407,8 +404,6 @@ def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> 
     arrow = "->" if ascii else "→"
     text = f"{format_compact(forecast.so_far, spec.unit)}{arrow}{format_compact(forecast.value_at_end)}"
     if forecast.exhausted_at is not None:
-        from datetime import datetime, timezone
-
         moment = datetime.fromtimestamp(forecast.exhausted_at, tz=timezone.utc)
         mark = "x" if ascii else "✖"
         length = forecast.window_end - forecast.window_start
