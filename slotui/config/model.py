@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
 from slotui.config.text import check_name, check_non_blank, check_text
+from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
 #: Default cap on an HTTP source's answer (``max_body_bytes``): 8 MiB.
@@ -38,7 +39,7 @@ Duration = Annotated[
 
 
 #: calendar window words of an SLO's ``window:`` (SPEC 10.4)
-WINDOW_WORDS = ("month", "week", "day")
+WINDOW_WORDS = CALENDAR_WINDOWS
 
 
 def _window_or_word(value: object) -> object:
