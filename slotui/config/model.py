@@ -52,7 +52,11 @@ def _window_or_word(value: object) -> object:
     try:
         return check_positive(parse_duration(value))  # type: ignore[arg-type]
     except ValueError as exc:
-        raise ValueError(f"{exc}; or a calendar window: month, week, day") from None
+        # a malformed word or unit may have meant a calendar window; a negative or huge duration did not
+        if isinstance(value, str) and not value.strip().startswith("-") and str(exc).startswith(
+                "expected a duration such as"):
+            raise ValueError(f"{exc}; or a calendar window: month, week, day") from None
+        raise
 
 
 #: an SLO's window: a duration, or a calendar window word (UTC) for ``sum`` SLIs
