@@ -15,7 +15,8 @@ Units (the SLO's ``unit``):
   (0.995) shown as a percentage (``99.50%``);
 - ``ms``: ``1,834 ms`` (whole milliseconds from 100 ms on);
 - ``s``: ``1.84 s``;
-- ``usd``/``$``: ``$0.0362`` (three significant digits below $1, cents above);
+- ``usd``/``$``: ``$0.0362`` (three significant digits below $1, cents above;
+  a whole-dollar target from $1,000 on without cents: ``$180,000``);
 - any other unit is appended after the number; no unit gives the bare number
   (``0.852``).
 
@@ -27,11 +28,12 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import Any
 
 from slotui import clock
-from slotui.core.types import SLOResult, SLOSpec, Status
+from slotui.core.types import Forecast, SLOResult, SLOSpec, Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
 STATUS_ICONS: dict[Status, str] = {
@@ -160,6 +162,8 @@ def format_value(
     if lu in _USD_UNITS:
         sign = "-" if value < 0 else ""
         av = abs(value)
+        if precise and av >= 1000 and av == int(av):
+            return f"{sign}${av:,.0f}"  # a budget as written: $180,000
         if av >= 1:
             return f"{sign}${av:,.2f}"
         if av == 0:
@@ -492,3 +496,101 @@ def result_samples_line(result: SLOResult, *, ascii: bool = False) -> str | None
     elif result.significant is False:
         parts.append("not significant")
     return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- spend forecasts (SPEC 10.4)
+
+
+def format_compact(value: float | None, unit: str = "", *, ascii: bool = False) -> str:
+    """A value in at most ~5 cells for narrow cells: ``$640``, ``$2.1k``, ``$186k``, ``$1.2M``, ``3.3k``."""
+    if not is_number(value):
+        return ASCII_MISSING if ascii else MISSING
+    assert value is not None
+    sign = "-" if value < 0 else ""
+    av = abs(value)
+    if av < 1000:
+        number = f"{av:.3g}" if av < 100 else f"{av:.0f}"
+    else:
+        for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if av >= size:
+                scaled = av / size
+                number = f"{scaled:.1f}{suffix}" if scaled < 10 else f"{scaled:.0f}{suffix}"
+                break
+    dollar = "$" if (unit or "").strip().lower() in _USD_UNITS else ""
+    return f"{sign}{dollar}{number}"
+
+
+def _amount(value: float, spec: SLOSpec, ascii: bool) -> str:
+    """A spend figure for sentences: whole dollars from $100 on (``$2,140``), else the SLO's value format."""
+    if (spec.unit or "").strip().lower() in _USD_UNITS and abs(value) >= 100:
+        return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+    return spec_value(value, spec, ascii=ascii)
+
+
+def format_day(ts: float | None, *, ascii: bool = False) -> str:
+    """A UTC day as people write it in a sentence: ``Nov 30``; missing -> dash."""
+    if not is_number(ts):
+        return ASCII_MISSING if ascii else MISSING
+    assert ts is not None
+    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    return f"{moment:%b} {moment.day}"
+
+
+def _moment(ts: float, window_length: float, ascii: bool) -> str:
+    """``Nov 28`` for windows longer than a day, ``17:30 UTC`` within a day window."""
+    if window_length <= 86400:
+        return f"{datetime.fromtimestamp(ts, tz=timezone.utc):%H:%M} UTC"
+    return format_day(ts, ascii=ascii)
+
+
+def forecast_parts(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> dict[str, str]:
+    """The strings of a :class:`~slotui.core.types.Forecast`: ``so_far``, ``by_end``, ``budget_gone``, ``rate``.
+
+    ``by_end`` names the last day of the window (``$3,260 by Nov 30``; a day
+    window: ``by 24:00 UTC``); ``budget_gone`` is empty when the target is not
+    reached within the window.
+    """
+    length = forecast.window_end - forecast.window_start
+    if length <= 86400:
+        end = "24:00 UTC"
+    else:
+        end = format_day(forecast.window_end - 1, ascii=ascii)
+    gone = ""
+    if forecast.exhausted_at is not None:
+        gone = f"budget gone {_moment(forecast.exhausted_at, length, ascii)}"
+    return {
+        "so_far": f"{_amount(forecast.so_far, spec, ascii)} so far",
+        "by_end": f"{_amount(forecast.value_at_end, spec, ascii)} by {end}",
+        "budget_gone": gone,
+        "rate": f"{_amount(forecast.rate_per_day, spec, ascii)}/day over {format_duration(forecast.basis_s)}",
+    }
+
+
+def forecast_text(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """``$2,140 so far, $3,260 by Nov 30, budget gone Nov 28`` (the last part only when it is)."""
+    parts = forecast_parts(forecast, spec, ascii=ascii)
+    return ", ".join(p for p in (parts["so_far"], parts["by_end"], parts["budget_gone"]) if p)
+
+
+def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """The table cell of a forecast: ``$2.1k→3.3k``, and ``✖28`` (day of the month) when the budget goes.
+
+    Within a day window the mark is the hour: ``✖17h``.
+    """
+    arrow = "->" if ascii else "→"
+    text = f"{format_compact(forecast.so_far, spec.unit)}{arrow}{format_compact(forecast.value_at_end)}"
+    if forecast.exhausted_at is not None:
+        moment = datetime.fromtimestamp(forecast.exhausted_at, tz=timezone.utc)
+        mark = "x" if ascii else "✖"
+        length = forecast.window_end - forecast.window_start
+        text += f"{mark}{moment.hour}h" if length <= 86400 else f"{mark}{moment.day}"
+    return text
+
+
+def spec_window(spec: SLOSpec) -> str:
+    """An SLO's SLI window for people: ``1h`` (rolling), ``month``/``week``/``day`` (UTC, to date), ``7d block``."""
+    if spec.calendar_window in ("month", "week", "day"):
+        return str(spec.calendar_window)
+    if spec.calendar_window == "fixed":
+        return f"{format_duration(spec.window)} block"
+    return format_duration(spec.window)

@@ -13,12 +13,14 @@ import shlex
 from typing import Any
 
 from slotui.formatting import (
+    forecast_text,
     format_duration,
     format_percent,
     format_rate,
     result_samples_line,
     result_spread,
     spec_value,
+    spec_window,
     top_contributors,
 )
 from slotui.core.types import SLOResult, SLOSpec
@@ -102,7 +104,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     if escalated:
         head = f"{spec.name} escalated to {severity}: {status} for too long, {value} ({thresholds_text(spec)})"
     lines = [
-        f"SLI over the last {format_duration(spec.window)}: {value} ({thresholds_text(spec)}).",
+        (f"SLI over the {spec_window(spec)} so far" if spec.calendar_window else
+         f"SLI over the last {format_duration(spec.window)}") + f": {value} ({thresholds_text(spec)}).",
     ]
     if result.burn_rates:
         lines.append(f"Burn rates (long/short window): {burn_rates_text(result)}.")
@@ -116,6 +119,9 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     spread, samples = result_spread(result), result_samples_line(result)
     if spread and samples:
         lines.append(f"Samples: {spread} ({samples}).")
+    forecast = forecast_text(result.forecast, spec) if result.forecast is not None else None
+    if forecast:
+        lines.append(f"Forecast: {forecast}.")
     if spec.description:
         lines.append(spec.description)
     annotations = {
@@ -124,7 +130,7 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "value": value,
         "target": spec_value(spec.target, spec, precise=True),
         "thresholds": thresholds_text(spec),
-        "window": format_duration(spec.window),
+        "window": spec_window(spec),
         "burn_rates": burn_rates_text(result),
         "budget_remaining": format_percent(budget_remaining),
         "status": status,
@@ -132,6 +138,8 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     }
     if spread:
         annotations["samples"] = spread
+    if forecast:
+        annotations["forecast"] = forecast
     if spec.runbook:
         annotations["runbook_url"] = spec.runbook
     if contributors:
@@ -161,6 +169,10 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     }
     if result.breakdowns:
         context["top_contributors"] = _contributors(result)
+    if result.forecast is not None:
+        f = result.forecast
+        context["forecast"] = {"so_far": f.so_far, "value_at_end": f.value_at_end, "rate_per_day": f.rate_per_day,
+                               "basis_s": f.basis_s, "exhausted_at": f.exhausted_at}
     return labels, annotations, context
 
 

@@ -154,6 +154,9 @@ def facts(alert: "Alert") -> list[Fact]:
     samples = alert.annotations.get("samples")
     if samples:
         out.append(Fact("Samples", samples))
+    forecast = alert.annotations.get("forecast")
+    if forecast:
+        out.append(Fact("Forecast", forecast))
     firing_for = firing_for_text(alert)
     if firing_for and alert.state == "firing":
         out.append(Fact("Firing for", firing_for))

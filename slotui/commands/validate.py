@@ -40,7 +40,10 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
             entry["critical"] = s.critical
         if s.kind == "threshold":
             entry["compliance"] = s.compliance
-        entry["window"] = format_window(s.window)
+        entry["window"] = s.calendar_window if s.calendar_window in ("month", "week", "day") else format_window(s.window)
+        if s.forecast:
+            entry["forecast"] = True
+            entry["forecast_basis"] = format_window(s.forecast_basis)
         entry["period"] = "calendar_month" if s.calendar_month else format_window(s.period)
         if s.period_anchor is not None:
             from datetime import datetime, timezone

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
 from slotui.config.text import check_name, check_non_blank, check_text
+from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
 #: Default cap on an HTTP source's answer (``max_body_bytes``): 8 MiB.
@@ -32,6 +33,44 @@ Duration = Annotated[
                 {"type": "number", "minimum": 0},
             ],
             "description": "A duration: 30s, 5m, 1h, 7d, 4w, '1 hour', or seconds.",
+        }
+    ),
+]
+
+
+#: calendar window words of an SLO's ``window:`` (SPEC 10.4)
+WINDOW_WORDS = CALENDAR_WINDOWS
+
+
+def _window_or_word(value: object) -> object:
+    """``month``/``week``/``day`` (any case) as the word; anything else as a duration."""
+    if isinstance(value, str) and value.strip().isalpha():
+        word = value.strip().lower()
+        if word in WINDOW_WORDS:
+            return word
+        raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, or a calendar window: month, week, day")
+    try:
+        return check_positive(parse_duration(value))  # type: ignore[arg-type]
+    except ValueError as exc:
+        # a malformed word or unit may have meant a calendar window; a negative or huge duration did not
+        if isinstance(value, str) and not value.strip().startswith("-") and str(exc).startswith(
+                "expected a duration such as"):
+            raise ValueError(f"{exc}; or a calendar window: month, week, day") from None
+        raise
+
+
+#: an SLO's window: a duration, or a calendar window word (UTC) for ``sum`` SLIs
+SLIWindow = Annotated[
+    Union[float, str],
+    BeforeValidator(_window_or_word),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w|[a-z ]+)?\s*$"},
+                {"type": "string", "enum": list(WINDOW_WORDS)},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration (30s, 5m, 1h, 7d) or, for sum SLIs, a UTC calendar window: month, week, day.",
         }
     ),
 ]
@@ -359,7 +398,19 @@ class SLOConfig(Model):
     query: str | None = Field(None, description="Source-specific query (PromQL, metric name, JSON path).")
     params: dict[str, Any] = Field(default_factory=dict, description="Source-specific options.")
     objective: Objective = Field(description="Target, thresholds and direction.")
-    window: Duration | None = Field(None, description="How far back the current SLI looks; defaults.window when unset.")
+    window: SLIWindow | None = Field(
+        None,
+        description="How far back the current SLI looks; defaults.window when unset. Sum SLIs also take a UTC "
+        "calendar window: month, week (from Monday) or day (to date).",
+    )
+    forecast: bool = Field(
+        False,
+        description="Sum SLIs: judge the projected end-of-window value so_far + rate x time_left (spend budgets).",
+    )
+    forecast_basis: Duration | None = Field(
+        None, description="With forecast: the rate is measured over this much before now (default 24h; the window "
+        "so far if shorter).",
+    )
     period: Duration | Literal["calendar_month"] | None = Field(
         None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
     )

@@ -462,6 +462,10 @@ class _Resolver:
             self.out.warnings.append(
                 f"SLO {slo.name!r}: objective.compliance applies to threshold SLOs only; ignored for a ratio SLO"
             )
+        spend = self.spend_window(path, slo, kind, agg, stype)
+        if spend is None:
+            ok = False
+            spend = {}
         labels = dict(slo.labels)
         if slo.service:
             labels.setdefault("service", slo.service)
@@ -474,15 +478,15 @@ class _Resolver:
             target=slo.objective.target,
             warning=slo.objective.warning,
             critical=slo.objective.critical,
-            direction=slo.objective.direction,
+            direction=slo.objective.direction or ("lower_is_better" if spend.get("calendar_window") else None),
             objective_path=path if seed else path + ("objective",),
             strict=slo.objective.strict,
             significant=slo.objective.significant,
             min_samples=slo.objective.min_samples,
             confidence=slo.objective.confidence,
-            period_anchor=_anchor(slo, path, self),
-            window=slo.window,
-            period=slo.period,
+            period_anchor=spend.pop("period_anchor", _anchor(slo, path, self)),
+            window=spend.pop("window", None if isinstance(slo.window, str) else slo.window),
+            period=spend.pop("period", slo.period),
             slice_=slo.slice,
             compliance=slo.objective.compliance,
             tiers=tiers,
@@ -501,8 +505,93 @@ class _Resolver:
             query=slo.query,
             params=dict(slo.params),
             breakdown=tuple(slo.breakdown if slo.breakdown is not None else self.config.defaults.breakdown),
+            **spend,
         )
         if spec is not None and ok and len(self.out.issues) == n_issues:
+            self.out.specs.append(spec)
+
+    def spend_window(
+        self, path: KeyPath, slo: SLOConfig, kind: str, agg: str | None, stype: str | None
+    ) -> dict[str, Any] | None:
+        """The SLOSpec fields of a calendar window / forecast (SPEC 10.4); None after an issue.
+
+        ``window: month|week|day`` and ``forecast: true`` need a ``sum`` SLI on
+        a source that keeps records (file, demo); ``forecast_basis`` needs
+        ``forecast: true``. A calendar window with no ``period`` gets the same
+        calendar period (month: calendar_month; week/day: anchored periods),
+        a forecast over a duration window blocks of that length from the epoch.
+        """
+        word = slo.window if isinstance(slo.window, str) else None
+        if word is None and not slo.forecast:
+            if slo.forecast_basis is not None:
+                self.issue(path + ("forecast_basis",), "forecast_basis sets the basis of a forecast; "
+                           "it needs forecast: true")
+                return None
+            return {}
+        key = "window" if word is not None else "forecast"
+        what = f"window: {word}" if word is not None else "forecast: true"
+        if kind != "threshold" or slo.sli is None:
+            got = "a ratio SLO" if kind == "ratio" else "a query: SLI"
+            self.issue(path + (key,), f"{what} needs a sum SLI (sli: {{field: gen_ai.usage.cost, agg: sum}}); "
+                       f"this is {got}")
+            return None
+        if agg != "sum":
+            self.issue(path + (key,), f"{what} needs a sum SLI (sli: {{agg: sum}}); this SLI's agg is "
+                       f"{slo.sli.agg}")
+            return None
+        if stype is not None and stype not in RECORD_SOURCES:
+            self.issue(path + (key,), f"{what} needs a source that keeps records (file or demo); "
+                       f"source {slo.source or ''!r} is {stype}".replace(" '' ", " "))
+            return None
+        out: dict[str, Any] = {"forecast": slo.forecast}
+        if slo.forecast_basis is not None:
+            if not slo.forecast:
+                self.issue(path + ("forecast_basis",), "forecast_basis sets the basis of a forecast; "
+                           "it needs forecast: true")
+                return None
+            out["forecast_basis"] = float(slo.forecast_basis)
+        from slotui.core.forecast import MONDAY
+
+        if word is not None:
+            out["calendar_window"] = word
+            out["window"] = {"month": CALENDAR_MONTH_NOMINAL, "week": 7 * DAY, "day": DAY}[word]
+            if slo.period is None and slo.period_start is None:
+                if word == "month":
+                    out["period"] = "calendar_month"
+                else:
+                    out["period"] = out["window"]
+                    out["period_anchor"] = MONDAY if word == "week" else 0.0
+        else:
+            out["calendar_window"] = "fixed"
+            if slo.period is None and slo.period_start is None and slo.window is not None:
+                out["period"] = float(slo.window)
+                out["period_anchor"] = 0.0
+        return out
+
+    def quality(self, metric: str, q: Any) -> None:
+        path: KeyPath = ("quality_slos", metric)
+        named = self.claim_name(metric, path)
+        source = self.source_for(q.source, path)
+        if not named or source is None:
+            return
+        # quality_slos are mostly read from results files (check --results), which look the
+        # metric up by name: resolve it on a source whose fields are known, never reject it
+        field_name = self.seed_metric(path, metric, source, strict=False)
+        spec = self.common(
+            path=path,
+            name=metric,
+            source=source,
+            kind="threshold",
+            target=q.target,
+            warning=q.warning,
+            critical=q.critical,
+            direction=q.direction,
+            objective_path=path,
+            unit=q.unit,
+            sli_field=field_name,
+            sli_agg="mean",
+        )
+        if spec is not None:
             self.out.specs.append(spec)
 
     def rule(self, path: KeyPath, rule: AlertRule) -> None:

@@ -27,6 +27,12 @@ Status
     error with a recent success keeps the normal status; the error text is in
     ``SLOResult.error`` either way.
 
+Forecast
+    ``forecast: true`` SLOs (a ``sum`` over a calendar window): the status
+    is judged on the projected end-of-window value (:mod:`slotui.core.forecast`),
+    ``value`` stays the sum so far; ``meets_target`` of a calendar-window SLO is
+    that value (or projection) meeting the target.
+
 Budget and burn rates
     :mod:`slotui.core.budget` and :mod:`slotui.core.burn_rate`.
 
@@ -54,6 +60,7 @@ from typing import Any
 from slotui.core.breakdown import Breakdown, evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
 from slotui.core.burn_rate import evaluate_tiers
+from slotui.core.forecast import forecast
 from slotui.core.periods import period_bounds
 from slotui.core.series import EventSeries, SliceSeries
 from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
@@ -101,12 +108,17 @@ def _evaluate_threshold(
     slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     budget = compute_budget(spec, data, now, start, length, slices=slices)
     burn_rates = evaluate_tiers(spec, data, now, slices=slices)
-    status = threshold_status(value, spec, budget.remaining)
+    # spend budgets (SPEC 10.4): judged on the projected end-of-window value
+    projection = forecast(spec, value, data.basis_value, data.slices, now) if spec.forecast else None
+    judged = projection.value_at_end if projection is not None else value
+    status = threshold_status(judged, spec, budget.remaining)
     verdict = judge(spec, status, value, data.n, threshold_interval(spec, data, value))
     status = verdict.status
     if verdict.note:
         notes.append(verdict.note)
     met = meets_target(spec, budget)
+    if spec.calendar_window is not None and judged is not None:
+        met = meets(judged, spec.target, spec.direction, spec.strict)  # slices of a sum are not the budget
     if met is None and value is not None:
         met = meets(value, spec.target, spec.direction, spec.strict)
     return SLOResult(
@@ -127,6 +139,7 @@ def _evaluate_threshold(
         interval=verdict.interval,
         significant=verdict.significant,
         low_samples=verdict.low_samples,
+        forecast=projection,
     )
 
 

@@ -161,6 +161,13 @@ class SLOSpec:
     runbook: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     for_: float = 0.0
+    #: calendar SLI window (UTC): "month", "week" (from Monday), "day", or "fixed" (blocks of
+    #: ``window`` seconds from the epoch); None: the rolling ``[now - window, now)`` (SPEC 10.4)
+    calendar_window: str | None = None
+    #: judge the projected end-of-window value of a ``sum`` SLI (SPEC 10.4)
+    forecast: bool = False
+    #: the spend rate is measured over this much (seconds) before ``now``, or the window so far if shorter
+    forecast_basis: float = DAY
     # -- query part, interpreted by the source --------------------------------
     sli_field: str | None = None
     sli_agg: str | None = None
@@ -238,6 +245,29 @@ class SLIData:
     sample: tuple[float, ...] = ()
     #: an interval the source computed itself at the SLO's confidence (large percentile windows)
     interval: tuple[float, float] | None = None
+    #: forecast SLOs: the SLI (a sum) over the basis, ``[max(window start, now - basis), now)``
+    basis_value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """The projection of a ``sum`` SLI to the end of its window (SPEC 10.4).
+
+    ``so_far`` is the sum over ``[window_start, now)``; ``rate_per_day`` the
+    sum over the basis divided by the basis length (``basis_s`` seconds), in
+    units per day; ``value_at_end = so_far + rate x (window_end - now)``;
+    ``exhausted_at`` the moment ``so_far + rate x t`` reaches the target
+    (``None`` if not before ``window_end``; the end of the slice in which the
+    target was passed, or ``now``, when it already is).
+    """
+
+    so_far: float
+    value_at_end: float
+    rate_per_day: float
+    basis_s: float
+    exhausted_at: float | None
+    window_start: float
+    window_end: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +364,8 @@ class SLOResult:
     significant: bool | None = None
     #: SPEC 10.2: fewer than ``spec.min_samples`` samples: shown, never alerts
     low_samples: bool = False
+    #: forecast SLOs: the projection the status was judged on (SPEC 10.4)
+    forecast: Forecast | None = None
 
     @property
     def fastest_burn(self) -> BurnRate | None:

@@ -21,6 +21,9 @@ Families (labels in braces):
 - ``slotui_breakdown_top_value{slo,by,group}``, ``slotui_breakdown_top_without{slo,by,group}``,
   ``slotui_breakdown_top_share_of_bad{slo,by,group}`` (ratio SLOs), ``slotui_breakdown_top_total{slo,by,group}``:
   the top group of each breakdown label (SPEC 10.1): ``by`` is the label name, ``group`` its value
+- ``slotui_slo_forecast_value{slo}``, ``slotui_slo_forecast_rate_per_day{slo}``,
+  ``slotui_slo_forecast_exhausted_timestamp_seconds{slo}`` (omitted when not within the window):
+  spend forecasts (SPEC 10.4)
 - ``slotui_source_up{source}``: 1 if the source answered at the last tick
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
 - ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
@@ -131,6 +134,10 @@ def render(
     fam("slotui_breakdown_top_without", "SLI over the window with the top group of a breakdown label removed.")
     fam("slotui_breakdown_top_share_of_bad", "Share of the bad events that are the top group's (ratio SLOs).")
     fam("slotui_breakdown_top_total", "Events (ratio) or values (threshold) of the top group over the breakdown window.")
+    fam("slotui_slo_forecast_value", "Projected SLI (a sum) at the end of the SLO's calendar window.")
+    fam("slotui_slo_forecast_rate_per_day", "Spend rate per day the forecast projects with.")
+    fam("slotui_slo_forecast_exhausted_timestamp_seconds",
+        "When the projection reaches the target (Unix seconds); absent if not within the window.")
     fam("slotui_source_up", "1 if the source answered at the last evaluation, else 0.")
     fam("slotui_source_latency_seconds", "Duration of the source's last fetch.")
     fam("slotui_slos_meeting_target", "Number of SLOs meeting their target over their period.")
@@ -150,6 +157,10 @@ def render(
         f.add("slotui_slo_status_code", slo, _STATUS_CODE[r.status])
         if r.meets_target is not None:
             f.add("slotui_slo_meets_target", slo, 1 if r.meets_target else 0)
+        if r.forecast is not None:
+            f.add("slotui_slo_forecast_value", slo, r.forecast.value_at_end)
+            f.add("slotui_slo_forecast_rate_per_day", slo, r.forecast.rate_per_day)
+            f.add("slotui_slo_forecast_exhausted_timestamp_seconds", slo, r.forecast.exhausted_at)
         if r.budget is not None:
             f.add("slotui_error_budget_remaining_ratio", slo, r.budget.remaining)
             f.add("slotui_error_budget_consumed_ratio", slo, r.budget.consumed)

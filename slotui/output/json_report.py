@@ -31,6 +31,7 @@ One ``<slo>``::
       "target", "warning", "critical", "direction" ("higher_is_better"|"lower_is_better"),
       "compliance_target"  share of slices that must meet the target (threshold SLOs),
       "window", "period"   seconds; "calendar_month": bool,
+      "calendar_window"    null | "month" | "week" | "day" | "fixed" (SLI window to date, SPEC 10.4),
       "budget": null | {"budget", "consumed", "remaining", "allowed_bad", "good", "total", "bad",
                         "compliance", "good_slices", "slices", "time_left_s"},
       "burn_rates": [{"severity", "long_window", "short_window", "factor", "long_rate", "short_rate",
@@ -50,6 +51,8 @@ One ``<slo>``::
       "breakdown": {"by": [...], "window": s, "groups": [{"labels": {...}, "total", "bad", "value",
                     "share_of_bad", "burn_rate", "without", "status_without", "other", "display"}],
                     "notes": [...]} | null   # SPEC 10.1, ranked by impact
+      "forecast": null | {"so_far", "value_at_end", "rate_per_day", "basis_s",   # forecast SLOs (SPEC 10.4)
+                          "exhausted_at", "window_start", "window_end"}      # times RFC 3339; exhausted_at may be null
     }
 """
 
@@ -72,6 +75,7 @@ from slotui.formatting import (
     rfc3339,
     spec_target,
     spec_value,
+    forecast_text,
 )
 
 SCHEMA_VERSION = 1
@@ -143,6 +147,7 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "window": _num(spec.window),
         "period": _num(spec.period),
         "calendar_month": bool(spec.calendar_month),
+        "calendar_window": spec.calendar_window,
         "budget": _budget(result.budget),
         "burn_rates": [_burn(b) for b in result.burn_rates],
         "fastest_burn": (
@@ -160,7 +165,25 @@ def slo_dict(result: SLOResult) -> dict[str, Any]:
         "low_samples": bool(result.low_samples),
         "display": display_dict(result),
         "breakdown": breakdown_dict(result),
+        "forecast": forecast_dict(result),
     }
+
+
+def forecast_dict(result: SLOResult) -> dict[str, Any] | None:
+    """SPEC 10.4: ``{"value_at_end", "rate_per_day", "basis_s", "exhausted_at"}`` plus the window; None without."""
+    f = result.forecast
+    if f is None:
+        return None
+    return {
+        "so_far": _num(f.so_far),
+        "value_at_end": _num(f.value_at_end),
+        "rate_per_day": _num(f.rate_per_day),
+        "basis_s": _num(f.basis_s),
+        "exhausted_at": rfc3339(f.exhausted_at),
+        "window_start": rfc3339(f.window_start),
+        "window_end": rfc3339(f.window_end),
+    }
+
 
 
 def breakdown_dict(result: SLOResult) -> dict[str, Any] | None:
@@ -199,7 +222,7 @@ def display_dict(result: SLOResult) -> dict[str, str]:
     """The strings people see for this SLO, exactly as the TUI, the table and every notification write them."""
     spec = result.spec
     fastest = result.fastest_burn
-    return {
+    shown = {
         "value": spec_value(result.value, spec),
         "target": spec_target(spec),
         "budget_remaining": format_percent(result.budget.remaining if result.budget is not None else None),
@@ -208,6 +231,9 @@ def display_dict(result: SLOResult) -> dict[str, str]:
         "spread": result_spread(result),
         "samples": result_samples_line(result),
     }
+    if result.forecast is not None:
+        shown["forecast"] = forecast_text(result.forecast, spec)
+    return shown
 
 
 def report_dict(report: Report) -> dict[str, Any]:

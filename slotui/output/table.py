@@ -18,6 +18,7 @@ from __future__ import annotations
 from slotui.core.types import Report, SLOResult, Status
 from slotui.formatting import (
     align_columns,
+    forecast_text,
     format_burn,
     format_percent,
     format_target,
@@ -55,6 +56,8 @@ def row(result: SLOResult, *, ascii: bool = False) -> tuple[str, ...]:
 def result_notes(result: SLOResult) -> list[str]:
     """Why a row looks the way it does: error, stale data, low traffic, the evaluator's notes."""
     notes: list[str] = []
+    if result.forecast is not None:
+        notes.append(f"forecast: {forecast_text(result.forecast, result.spec)}")
     if result.error:
         notes.append(result.error)
     if result.stale and not result.error:

@@ -81,6 +81,7 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
         return _NormalDist(mu, sigma).inv_cdf(p)
 
 from slotui.config.expressions import ExpressionError, compile_expression
+from slotui.core.forecast import basis_start, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
@@ -699,10 +700,17 @@ class DemoSource:
             value = acc.result()
             if value is not None:
                 slices.append((start, value))
-        spread = self._window_spread(field, agg, now - spec.window, now, spec.confidence)
-        return SLIData(value=self._window_value(field, agg, now - spec.window, now), slices=tuple(slices),
-                       fetched_at=now, n=spread.n, stddev=spread.stddev, sample=spread.sample,
-                       interval=spread.interval)
+        basis = self._window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
+        w0 = window_span(spec, now)[0]
+        if spec.calendar_window is not None and agg.kind == "sum" and w0 >= period_start and w0 % CELL == 0:
+            # a calendar sum: the cells of the window are slices already summed (the last one cut at now)
+            in_window = [v for t, v in slices if t >= w0]
+            value = math.fsum(in_window) if in_window else None
+        else:
+            value = self._window_value(field, agg, w0, now)
+        spread = self._window_spread(field, agg, w0, now, spec.confidence)
+        return SLIData(value=value, slices=tuple(slices), fetched_at=now, basis_value=basis, n=spread.n,
+                       stddev=spread.stddev, sample=spread.sample, interval=spread.interval)
 
     def _window_spread(self, field: str, agg: Agg, start: float, end: float, confidence: float) -> WindowSpread:
         """``n`` and what the interval of the window's ``agg`` needs (SPEC 10.2)."""
@@ -838,8 +846,12 @@ class DemoSource:
             span = self.traffic._span(c, start, end)
             order = self.traffic._order(index, _SALT["error"], c.n)
             errors = c.errors
+            # the condition only sees error.type: decide it once per type, not once per request
+            ok_flag = test({"error.type": None})
+            type_flags = [test({"error.type": t}) for t in ERROR_TYPES[:3]]
             for j in span:
-                flag = test({"error.type": ERROR_TYPES[order[j] % 3] if order[j] < errors else None})
+                o = order[j]
+                flag = type_flags[o % 3] if o < errors else ok_flag
                 if flag is not None:
                     parts.setdefault(label(j), []).append(flag)
             return parts

@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from slotui.core.types import SLOResult, Status
-from slotui.formatting import breakdown_hint, format_duration, format_percent, format_rate, result_value
+from slotui.formatting import breakdown_hint, forecast_cell, format_duration, format_percent, format_rate, result_value
 from slotui.tui.themes import IconSet
 
 #: Short labels that fit a narrow status column.
@@ -249,6 +249,8 @@ def source_cell(source: str, error: str | None, icons: IconSet, palette: Palette
 
 def value_cell(result: SLOResult, palette: Palette) -> Text:
     text = result_value(result)  # "~0.78" when the interval straddles the target (SPEC 10.2)
+    if result.forecast is not None and not (result.stale or result.status == Status.STALE):
+        return Text(forecast_cell(result.forecast, result.spec))
     if result.stale or result.status == Status.STALE:
         return Text(text + " (stale)", style=palette["slo-stale"])
     if result.value is None:

@@ -94,7 +94,7 @@ async def test_demo_main_table_at_120x40(tmp_path, monkeypatch):
         await settle(app, pilot)
         text = screen_text(app)
         results = app.snapshot.report.results
-        assert len(results) == 5
+        assert len(results) == 6
         assert "SLOs meeting target" in text and "refreshed" in text
         for header in ("Status", "SLO", "Value", "Target", "Trend", "Budget left", "Burn", "Source"):
             assert header in text
@@ -160,3 +160,30 @@ async def test_demo_ratio_detail_shows_budget_over_time_on_the_first_refresh(tmp
         at = next(i for i, ln in enumerate(lines) if "remaining over time (period to date):" in ln)
         spark = lines[at + 1].strip()
         assert len(spark) >= 20 and set(spark) <= set("▁▂▃▄▅▆▇█ ")
+
+
+async def test_forecast_demo_spend_row_and_detail(tmp_path, monkeypatch):
+    # monthly_spend on the pinned demo moment (May 28 2026 20:26:40 UTC): the row shows spend so far ->
+    # by the end of May and the day the budget goes; the detail view draws it against the budget line
+    from slotui import formatting as fmt
+
+    monkeypatch.chdir(tmp_path)
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        spend = next(r for r in app.snapshot.report.results if r.spec.name == "monthly_spend")
+        f = spend.forecast
+        assert f is not None and f.value_at_end > spend.spec.target and f.exhausted_at is not None
+        cell = fmt.forecast_cell(f, spend.spec)
+        assert cell.startswith("$") and "→" in cell and cell.endswith("✖29")  # gone on May 29
+        row = next(ln for ln in screen_text(app).splitlines() if " monthly_spend " in ln)
+        assert cell in row
+        table = app.screen_stack[0].query_one("#slos")
+        table.move_cursor(row=table.get_row_index("monthly_spend"))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert f"Spend over the month: {fmt.forecast_text(f, spend.spec)}" in text
+        assert "by May 31, budget gone May 29" in text and "the projection to the end is dimmed" in text
+        assert "≤ $180,000" in text and "$6,201/day over 1d" in text
+        assert "value $173,144.20 over the month so far" in text

@@ -149,7 +149,7 @@ def test_embedded_example_is_the_default(tmp_path: Path) -> None:
         [sys.executable, "-m", "slotui", "validate"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("OK: 5 SLOs, 1 source, 1 channel")
+    assert proc.stdout.startswith("OK: 6 SLOs, 1 source, 1 channel")
     assert proc.stderr == ""  # the example has no warnings
 
 

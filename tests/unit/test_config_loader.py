@@ -41,7 +41,11 @@ def test_embedded_example_resolves_the_seed_slos() -> None:
     assert lc.base_dir == Path.cwd()
     assert lc.warnings == []
     by = {s.name: s for s in lc.specs}
-    assert list(by) == ["accuracy", "helpfulness", "response_time_p95_ms", "availability", "cost_per_query"]
+    assert list(by) == ["accuracy", "helpfulness", "response_time_p95_ms", "availability", "cost_per_query",
+                        "monthly_spend"]
+    spend = by["monthly_spend"]
+    assert (spend.calendar_window, spend.forecast, spend.forecast_basis, spend.direction, spend.sli_agg) == (
+        "month", True, DAY, "lower_is_better", "sum")
     acc = by["accuracy"]
     assert (acc.kind, acc.direction, acc.target, acc.warning, acc.critical) == (
         "threshold", "higher_is_better", 0.90, 0.85, 0.75)

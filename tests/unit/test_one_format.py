@@ -332,3 +332,39 @@ def test_sample_figures_are_the_same_in_every_output():
         assert alert.context["n"] == 12 and alert.context["significant"] is False
     for name, body in payloads.items():
         assert spread in body, name
+
+
+# ------------------------------------------------------------------ spend forecasts (SPEC 10.4)
+
+SPEND = SLOSpec(name="monthly_spend", kind="threshold", target=3000, warning=4000, critical=5000,
+                direction="lower_is_better", source="logs", unit="usd", sli_field="gen_ai.usage.cost",
+                sli_agg="sum", window=30 * DAY, period=30 * DAY, calendar_month=True, calendar_window="month",
+                forecast=True)
+
+
+def test_forecast_reads_the_same_in_every_output():
+    from slotui.channels import alertmanager, email, pagerduty, render, slack, webhook
+    from slotui.output import json_report, junit, markdown, table
+    from slotui.tui import cells
+
+    # June 1 12:00: the month is 12h old (the basis is cut to it): $150 in 12h is $300/day;
+    # 29.5 days left: 1050 + 300 x 29.5 = 9900; $3,000 is gone (3000 - 1050) / 300 = 6.5 days later: Jun 8 00:00
+    report = evaluate_all((SPEND,), {"monthly_spend": SLIData(value=1050.0, basis_value=150.0)}, NOW)
+    (r,) = report.results
+    expected = "$1,050 so far, $9,900 by Jun 30, budget gone Jun 8"
+    assert fmt.forecast_text(r.forecast, SPEND) == expected
+    assert cells.value_cell(r, cells.Palette({})).plain == "$1.1k→9.9k✖8" == fmt.forecast_cell(r.forecast, SPEND)
+    assert fmt.forecast_cell(r.forecast, SPEND, ascii=True) == "$1.1k->9.9kx8"
+    for text in (table.render(report), markdown.render(report), junit.render(report)):
+        assert expected in text
+    js = json.loads(json_report.render(report))["slos"][0]
+    assert js["display"]["forecast"] == expected and js["forecast"]["exhausted_at"] == "2026-06-08T00:00:00Z"
+    alerts, n = _alerts(report)
+    (alert,) = alerts
+    assert ("Forecast", expected) in [(f.label, f.value) for f in render.facts(alert)]
+    assert alertmanager.postable_alert(alert, NOW, ttl=3600)["annotations"]["forecast"] == expected
+    for body in (json.dumps(slack.build_payload(n), ensure_ascii=False),
+                 json.dumps(pagerduty.build_events(n, "rk"), ensure_ascii=False),
+                 json.dumps(webhook.build_payload(n, "hook"), ensure_ascii=False), email.text_body(n)):
+        assert expected in body
+        assert "SLI over the month so far: $1,050.00" in body

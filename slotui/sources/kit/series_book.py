@@ -16,7 +16,8 @@ What an SLO's query part means here:
   :mod:`slotui.sources.kit.record_values`) are skipped and counted in the SLO's
   note (``count`` counts the usable values). A sum beyond the float range is
   that SLO's error. ``value`` covers
-  ``[now - window, now)``; ``slices`` every slice whose start is in
+  ``[now - window, now)`` (a calendar window: ``[window start, now)``, and a
+  forecast SLO's ``basis_value`` its basis: :mod:`slotui.core.forecast`); ``slices`` every slice whose start is in
   ``[now - period, now)``, the slice holding ``now`` cut at ``now``.
 - ratio SLO: events are the records matching ``total`` (all records when
   unset); good events those also matching ``good``. A record whose
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
+from slotui.core.forecast import basis_start, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
@@ -474,10 +476,13 @@ class SeriesBook:
             slices = self._memo.get(memo_key)
             if slices is None:
                 slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
-            value = series.window(agg, now - spec.window, now)
+            value = series.window(agg, window_span(spec, now)[0], now)
+            if spec.forecast:
+                extra["basis_value"] = series.window(agg, basis_start(spec, now), now)
         except AggregateOverflow as exc:
             # this SLO only: its values add up beyond the float range (the other SLOs answer)
-            return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now, **extra)
+            return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now,
+                           **{k: v for k, v in extra.items() if k != "basis_value"})
         if spec.breakdown:
             extra["groups"] = self._group_answers(definition, spec, now, spec.window)
         # SPEC 10.2: the sample count and what the window's interval needs

@@ -24,6 +24,8 @@ from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
 from slotui.tui.backend import AlertView, NotificationView, SilenceView
 from slotui.formatting import (
+    forecast_parts,
+    forecast_text,
     format_duration,
     format_group_labels,
     format_number,
@@ -34,7 +36,9 @@ from slotui.formatting import (
     result_samples_line,
     spec_target,
     spec_value,
+    spec_window,
 )
+from slotui.core.forecast import spend_curve
 from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
 from slotui.tui.widgets.chart import ChartLine, SLIChart
@@ -177,7 +181,8 @@ class DetailScreen(Screen[None]):
         obj.append(spec_value(r.value, spec), style="bold")
         if r.n is not None:  # SPEC 10.2: "± half-width (n)"
             obj.append(" " + format_samples(r.n, r.interval, spec))
-        obj.append(f" over {format_duration(spec.window)}   target {spec_target(spec)}")
+        over = f"the {spec_window(spec)} so far" if spec.calendar_window else format_duration(spec.window)
+        obj.append(f" over {over}   target {spec_target(spec)}")
         if spec.warning is not None:
             obj.append(f"   warning {spec_value(spec.warning, spec)}", style=p["warning"])
         if spec.critical is not None:
@@ -214,8 +219,18 @@ class DetailScreen(Screen[None]):
         chart = SLIChart(values, height=9, lines=lines, lower_is_better=spec.direction == "lower_is_better",
                          bar_colour=p["primary"], axis_colour=p["foreground-muted"], fmt=fmt,
                          ascii_only=icons.ascii_only)
-        self.query_one("#detail-chart", Static).update(
-            Group(Text(f"SLI over the period ({len(values)} slices{span})", style="bold"), chart))
+        heading = Text(f"SLI over the period ({len(values)} slices{span})", style="bold")
+        if r.forecast is not None:
+            # spend so far, then the projection (dimmed), against the budget line (the target)
+            curve, past = spend_curve(r.forecast, r.history, r.evaluated_at)
+            chart = SLIChart(curve, height=9, lines=lines, lower_is_better=True, bar_colour=p["primary"],
+                             axis_colour=p["foreground-muted"], fmt=fmt, ascii_only=icons.ascii_only,
+                             projected_from=past)
+            parts = forecast_parts(r.forecast, spec)
+            heading = Text(f"Spend over the {spec_window(spec)}: " + forecast_text(r.forecast, spec), style="bold")
+            heading.append(f"\nrate {parts['rate']}; the projection to the end is dimmed",
+                           style=f"not bold {p['foreground-muted']}")
+        self.query_one("#detail-chart", Static).update(Group(heading, chart))
 
         self.query_one("#detail-burn", Static).update(
             Group(Text("Burn rate per tier (error ratio / budget; fires when both windows > factor)",

@@ -50,6 +50,7 @@ class SLIChart:
         fmt=lambda v: f"{v:.4g}",
         ascii_only: bool = False,
         width: int | None = None,
+        projected_from: float | None = None,
     ) -> None:
         self.values = [v for v in values if v is not None and math.isfinite(v)]
         self.height = max(2, height)
@@ -60,6 +61,8 @@ class SLIChart:
         self.fmt = fmt
         self.ascii_only = ascii_only
         self.width = width
+        #: share of the x axis from which the values are a projection (drawn in the axis colour, SPEC 10.4)
+        self.projected_from = projected_from
 
     def _range(self) -> tuple[float, float]:
         """Auto-scaled to the data and the lines (as Grafana does), with a small margin."""
@@ -111,6 +114,11 @@ class SLIChart:
             return Style.parse(worst.colour if worst is not None else self.bar_colour)
 
         styles = [bar_style(v) for v in points]
+        if self.projected_from is not None:
+            first = max(0, min(len(points), int(self.projected_from * len(points))))
+            projected = Style.parse(self.axis_colour) + Style(dim=True)
+            styles[first:] = [s if s.color != Style.parse(self.bar_colour).color else projected
+                              for s in styles[first:]]
         heights = [level(v) for v in points]
         labels = {height - 1: self.fmt(hi), 0: self.fmt(lo)}
         for row, ln in line_rows.items():

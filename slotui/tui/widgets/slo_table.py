@@ -62,7 +62,7 @@ LABELS = {
     "status": "Status", "name": "SLO", "value": "Value", "target": "Target",
     "trend": "Trend", "budget": "Budget left", "burn": "Burn", "source": "Source",
 }
-FIXED_WIDTH = {"status": 12, "value": 12, "target": 11, "budget": 16, "burn": 9}
+FIXED_WIDTH = {"status": 12, "value": 13, "target": 11, "budget": 16, "burn": 9}
 BAR_WIDTH = 8
 COMPACT_BELOW = 104
 
@@ -129,7 +129,9 @@ class SLOTable(FastRowsTable):
         if col == "name":
             return m.name
         if col == "value":
-            return (r.value, r.stale, r.status, r.low_traffic, r.spec.unit)
+            f = r.forecast  # the projection moves while the sum so far stands still
+            return (r.value, r.stale, r.status, r.low_traffic, r.spec.unit,
+                    None if f is None else (f.value_at_end, f.exhausted_at))
         if col == "target":
             return (r.spec.target, r.spec.direction, r.spec.unit)
         if col == "trend":
