@@ -60,12 +60,10 @@ def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, fl
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from slotui.alerting.lifecycle import AlertPolicy
     from slotui.commands.check import _load
-    from slotui.replay.history import reports, unreplayable
+    from slotui.replay.history import unreplayable
     from slotui.replay.report import render
-    from slotui.replay.simulate import simulate, steps
-    from slotui.replay.suggest import add_suggestions
+    from slotui.replay.run import replay_config
 
     loaded = _load(args)
     if loaded is None:
@@ -87,18 +85,7 @@ def run(args: argparse.Namespace) -> int:
     skipped = unreplayable(loaded, names)
     loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
     silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
-    policy = AlertPolicy.from_config(loaded.config.alerts)
-    times = steps(start, end, every)
-
-    async def collect() -> list:
-        return [item async for item in reports(loaded, times)]
-
-    evaluated = asyncio.run(collect())
-    replay = simulate(
-        evaluated, policy, names=[s.name for s in loaded.specs], silences=silences,
-        start=start, end=end, every=every,
-    )
-    add_suggestions(replay, loaded.specs, evaluated)
+    replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences))
     text = render(replay, args.format, skipped)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
