@@ -23,7 +23,13 @@ def read_silences(state: str | None) -> list:
     path = Path(state).expanduser() if state else default_state_path()
     if not path.exists():
         return []
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    # A cleanly closed WAL database has no -wal file: read it as immutable, so SQLite creates
+    # no -shm/-wal next to it. With a live -wal (a daemon is running), read-only mode reads
+    # the committed rows through the files that already exist.
+    wal = path.with_name(path.name + "-wal")
+    live = wal.exists() and wal.stat().st_size > 0
+    mode = "mode=ro" if live else "immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
         try:
             rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences").fetchall()
