@@ -28,7 +28,10 @@ def to_dict(replay: Replay, skipped: dict[str, str] | None = None) -> dict[str, 
                 ],
                 "notifications": dict(sorted(slo.notifications.items())),
                 "per_week": dict(sorted(replay.per_week(slo).items())),
-                "suggestions": slo.suggestions,
+                "suggestions": [
+                    {**sug, "caught": [rfc3339(t) for t in sug["caught"]], "missed": [rfc3339(t) for t in sug["missed"]]}
+                    for sug in slo.suggestions
+                ],
             }
             for slo in replay.slos
         ],
@@ -64,6 +67,11 @@ def _summary(replay: Replay) -> list[str]:
         weekly = ", ".join(f"{sev} {format_number(x)}/week" for sev, x in sorted(replay.per_week(slo).items()))
         sent = ", ".join(f"{ch} {n}" for ch, n in sorted(slo.notifications.items()))
         lines.append(f"{slo.name}: {weekly or 'no episodes'}; notifications: {sent or 'none'}")
+        for sug in slo.suggestions:
+            lines.append(
+                f"  threshold {format_number(sug['threshold'])}: {sug['episodes']} episodes, "
+                f"catches {len(sug['caught'])} of {len(sug['caught']) + len(sug['missed'])} critical episodes"
+            )
     return lines
 
 

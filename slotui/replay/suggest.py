@@ -4,7 +4,8 @@ For a few candidate thresholds evenly spaced between the target and the worst
 value seen in the replay, count the episodes (runs of consecutive steps whose
 value is past the candidate) each would have fired, and which of the current
 CRITICAL episodes it would still have caught (a candidate catches an episode
-when some step inside it is past the candidate). Pure.
+when some step inside it is past the candidate; ``caught``/``missed`` hold the
+episodes' start times). Pure.
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ def suggestions(spec: SLOSpec, timeline: Sequence[tuple[float, Any, float | None
             if past:
                 hits.append(t)
             inside = past
-        caught = sum(
-            1 for start, end in critical_episodes
+        caught = [
+            start for start, end in critical_episodes
             if any(start <= t and (end is None or t < end) for t in hits)
-        )
-        out.append({"threshold": threshold, "episodes": episodes, "critical_caught": caught,
-                    "critical_total": len(critical_episodes)})
+        ]
+        out.append({"threshold": threshold, "episodes": episodes, "caught": caught,
+                    "missed": [start for start, _end in critical_episodes if start not in caught]})
     return out
 
 

@@ -99,3 +99,48 @@ def test_replay_episode_still_firing_at_the_end(tmp_path: Path) -> None:
     latency = next(s for s in replay.slos if s.name == "latency")
     assert latency.episodes == [Episode("warning", at(1010), None), Episode("critical", at(1060), None)]
     assert latency.episodes[1].duration(at(1100)) == 40 * MIN
+
+
+def test_replay_threshold_suggestions_hand_worked(tmp_path: Path) -> None:
+    """Candidates at target + (worst - target) * i/5, i = 1..4.
+
+    errors: values over the day are 0.5 (m=125), 1.0 (130), 0.5 (135), 0.3 (605,
+    610), else 0; worst 1.0, candidates 0.208, 0.406, 0.604, 0.802. 0.208: runs
+    {125..135} and {605, 610} = 2 episodes; 0.406: {125..135} = 1; 0.604 and
+    0.802: {130} = 1. All catch the critical episode starting at m=130.
+    latency: worst 689 (m=1200), candidates 297.8, 395.6, 493.4, 591.2, each one
+    run (from m=1005, 1055, 1105, 1155 resp.), all catching the critical at 1060.
+    """
+    import pytest
+
+    loaded = load_config(write_incidents(tmp_path))
+    replay = asyncio.run(replay_config(loaded, T0, T0 + 1440 * MIN, 5 * MIN))
+    got = {s.name: s.suggestions for s in replay.slos}
+    errors = got["errors"]
+    assert [s["threshold"] for s in errors] == pytest.approx([0.208, 0.406, 0.604, 0.802])
+    assert [s["episodes"] for s in errors] == [2, 1, 1, 1]
+    assert all(s["caught"] == [at(130)] and s["missed"] == [] for s in errors)
+    latency = got["latency"]
+    assert [s["threshold"] for s in latency] == pytest.approx([297.8, 395.6, 493.4, 591.2])
+    assert [s["episodes"] for s in latency] == [1, 1, 1, 1]
+    assert all(s["caught"] == [at(1060)] for s in latency)
+
+
+def test_replay_suggestion_can_miss_a_critical_episode() -> None:
+    """A candidate above every value inside a CRITICAL episode misses it."""
+    from slotui.core.types import SLOSpec, Status
+    from slotui.replay.suggest import suggestions
+
+    spec = SLOSpec(name="x", kind="threshold", target=0.0, direction="lower_is_better", warning=5.0, critical=8.0)
+    timeline = [(0.0, Status.OK, 0.0), (1.0, Status.CRITICAL, 9.0), (2.0, Status.OK, 0.0),
+                (3.0, Status.CRITICAL, 10.0), (4.0, Status.OK, 0.0)]
+    out = suggestions(spec, timeline, [(1.0, 2.0), (3.0, 4.0)])
+    # worst 10 -> candidates 2, 4, 6, 8 each catch both episodes
+    assert [s["threshold"] for s in out] == [2.0, 4.0, 6.0, 8.0]
+    assert all(s["episodes"] == 2 and s["caught"] == [1.0, 3.0] for s in out)
+    out = suggestions(spec, timeline + [(5.0, Status.CRITICAL, 20.0)], [(1.0, 2.0), (3.0, 4.0), (5.0, None)])
+    # worst 20 -> candidates 4, 8, 12, 16: 12 and 16 miss the episodes at 1 (9) and 3 (10)
+    assert [s["threshold"] for s in out] == [4.0, 8.0, 12.0, 16.0]
+    assert [s["missed"] for s in out] == [[], [], [1.0, 3.0], [1.0, 3.0]]
+    assert [s["caught"] for s in out] == [[1.0, 3.0, 5.0], [1.0, 3.0, 5.0], [5.0], [5.0]]
+    assert [s["episodes"] for s in out] == [3, 3, 1, 1]
