@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one tick, then exit (for cron)")
     _tui_options(p)
 
+    p = sub.add_parser("replay", help="replay the alerts over past data: episodes, notifications, suggestions")
+    _common(p)
+    p.add_argument("--from", dest="from_", metavar="TIME", help="start (RFC 3339; default: --to minus --last)")
+    p.add_argument("--to", metavar="TIME", help="end (RFC 3339; default: now)")
+    p.add_argument("--last", metavar="DURATION", help="length when --from is not given (default 30d)")
+    p.add_argument("--step", metavar="DURATION", help="simulated evaluation interval (default: the config's)")
+    p.add_argument("--slo", action="append", metavar="NAME", help="replay only this SLO (repeatable)")
+    p.add_argument("--no-silences", action="store_true", help="ignore the silences of the state file")
+    p.add_argument("--format", "-o", choices=["table", "json", "markdown"], default="table")
+
     p = sub.add_parser("validate", help="check an SLO file without fetching anything")
     _common(p)
     p.add_argument("--show", action="store_true", help="print the resolved config (secrets masked)")

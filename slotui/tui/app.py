@@ -682,6 +682,15 @@ class SlotuiApp(App[None]):
         if not isinstance(self.screen, AlertLogScreen):
             self.push_screen(AlertLogScreen())
 
+    def action_replay(self) -> None:
+        from slotui.tui.screens.replay import ReplayScreen
+
+        loaded = getattr(getattr(self.thread.backend, "engine", None), "loaded", None)
+        if loaded is None:
+            self.notify("replay needs an SLO file", severity="warning")
+            return
+        self.push_screen(ReplayScreen(loaded, self.clock()))
+
     def action_open_detail(self) -> None:
         slo = self.selected_slo
         if slo is not None:

@@ -28,6 +28,7 @@ class SlotuiCommands(Provider):
             ("Open detail view", app.action_open_detail, "chart, burn rates, budget, alerts, silences"),
             ("Silences", app.action_silences, "list, edit and expire silences"),
             ("Alert log", app.action_alert_log, "notifications with delivery status"),
+            ("Replay last 30 days", app.action_replay, "episodes and notifications the alerts would have sent"),
             ("Sources panel", app.action_toggle_sources, "health and errors of every source"),
             ("Refresh now", app.action_refresh, "fetch and evaluate now"),
             ("Pause / resume refreshing", app.action_toggle_pause, ""),

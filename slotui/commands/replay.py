@@ -1,0 +1,97 @@
+"""``slotui replay``: how noisy would these alerts have been? (SPEC 10.3)
+
+Runs the real evaluation and alert engine in simulated time. Sends nothing and
+never writes the state file: silences are read from it read-only (or ignored
+with ``--no-silences``). Never imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from slotui.core.exit_code import UNKNOWN
+
+
+def read_silences(state: str | None) -> list:
+    """The silences in the state file, opened read-only (a missing file has none)."""
+    import sqlite3
+
+    from slotui.store import _SILENCE_COLUMNS, _silence_from_row, default_state_path
+
+    path = Path(state).expanduser() if state else default_state_path()
+    if not path.exists():
+        return []
+    # A cleanly closed WAL database has no -wal file: read it as immutable, so SQLite creates
+    # no -shm/-wal next to it. With a live -wal (a daemon is running), read-only mode reads
+    # the committed rows through the files that already exist.
+    wal = path.with_name(path.name + "-wal")
+    live = wal.exists() and wal.stat().st_size > 0
+    mode = "mode=ro" if live else "immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        try:
+            rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences").fetchall()
+        except sqlite3.OperationalError:  # no silences table yet
+            return []
+    finally:
+        conn.close()
+    out = []
+    for row in rows:
+        try:
+            out.append(_silence_from_row(row))
+        except ValueError as exc:
+            print(f"slotui replay: silence {row[0]!r} skipped: {exc}", file=sys.stderr)
+    return out
+
+
+def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, float]:
+    from slotui.clock import parse_time, utc_now
+    from slotui.config.durations import parse_duration
+
+    end = parse_time(args.to) if args.to else utc_now()
+    if args.from_:
+        start = parse_time(args.from_)
+    else:
+        start = end - float(parse_duration(args.last or "30d"))  # type: ignore[arg-type]
+    every = float(parse_duration(args.step)) if args.step else interval  # type: ignore[arg-type]
+    if every <= 0:
+        raise ValueError("--step: expected a duration longer than 0")
+    if start >= end:
+        raise ValueError("--from must be before --to")
+    return start, end, every
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from slotui.commands.check import _load
+    from slotui.replay.history import unreplayable
+    from slotui.replay.report import render
+    from slotui.replay.run import replay_config
+
+    loaded = _load(args)
+    if loaded is None:
+        return UNKNOWN
+    try:
+        start, end, every = _window(args, float(loaded.config.defaults.interval))
+    except ValueError as exc:
+        print(f"slotui replay: {exc}", file=sys.stderr)
+        return UNKNOWN
+    from dataclasses import replace
+
+    if args.slo:
+        unknown = sorted(set(args.slo) - {s.name for s in loaded.specs})
+        if unknown:
+            print(f"slotui replay: --slo: no SLO named {', '.join(unknown)}", file=sys.stderr)
+            return UNKNOWN
+        loaded = replace(loaded, specs=[s for s in loaded.specs if s.name in set(args.slo)])
+    names = [s.name for s in loaded.specs]
+    skipped = unreplayable(loaded, names)
+    loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
+    silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
+    replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences))
+    text = render(replay, args.format, skipped)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0

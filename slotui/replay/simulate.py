@@ -1,0 +1,111 @@
+"""The replay driver: feed (now, report) pairs through the real alert engine, record episodes.
+
+Pure: no clock, no I/O. The reports come from the real evaluation
+(:func:`slotui.core.evaluate.evaluate_all`, via the engine) and each step runs
+:func:`slotui.alerting.lifecycle.step` with the states it returned the step
+before, so ``for:``, inhibition, escalation, grouping, routes and silences
+behave exactly as in the daemon. Notifications are counted, never sent.
+
+An episode starts at the first step at which an alert fires and ends at the
+first step at which it no longer does (``ended_at`` None if it still fires at
+the last step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotui.alerting.lifecycle import AlertPolicy, step
+from slotui.alerting.state import AlertRecord, GroupRecord
+from slotui.core.types import Report, Status
+
+WEEK = 7 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    severity: str
+    started_at: float
+    ended_at: float | None
+
+    def duration(self, end: float) -> float:
+        return (self.ended_at if self.ended_at is not None else end) - self.started_at
+
+
+@dataclass(slots=True)
+class SLOReplay:
+    name: str
+    episodes: list[Episode] = field(default_factory=list)
+    notifications: dict[str, int] = field(default_factory=dict)
+    #: (now, status, value) at every step
+    timeline: list[tuple[float, Status, float | None]] = field(default_factory=list)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Replay:
+    start: float
+    end: float
+    step: float
+    slos: list[SLOReplay]
+
+    def per_week(self, slo: SLOReplay) -> dict[str, float]:
+        """Episodes per week by severity over the replayed span."""
+        weeks = max(self.end - self.start, self.step) / WEEK
+        out: dict[str, float] = {}
+        for ep in slo.episodes:
+            out[ep.severity] = out.get(ep.severity, 0.0) + 1.0
+        return {sev: n / weeks for sev, n in out.items()}
+
+
+def steps(start: float, end: float, every: float) -> list[float]:
+    """``start, start+every, ...`` up to and including ``end`` (exact multiples, no drift)."""
+    if every <= 0:
+        raise ValueError("step must be longer than 0")
+    n = int((end - start) // every)
+    return [start + i * every for i in range(n + 1)]
+
+
+def simulate(
+    reports: Iterable[tuple[float, Report]],
+    policy: AlertPolicy,
+    *,
+    names: Sequence[str],
+    silences: Sequence[Any] = (),
+    start: float,
+    end: float,
+    every: float,
+) -> Replay:
+    """Run the alert engine over ``reports`` (in time order) and collect what it did."""
+    slos = {name: SLOReplay(name) for name in names}
+    states: dict[str, AlertRecord] = {}
+    groups: dict[str, GroupRecord] = {}
+    open_eps: dict[tuple[str, str], float] = {}
+    for now, report in reports:
+        for result in report.results:
+            if result.spec.name in slos:
+                slos[result.spec.name].timeline.append((now, result.status, result.value))
+        res = step(report, states, groups, silences, policy, now)
+        states, groups = res.states, res.groups
+        firing = {(r.slo, r.severity) for r in states.values() if r.state == "firing"}
+        for key in firing - open_eps.keys():
+            open_eps[key] = now
+        for key in [k for k in open_eps if k not in firing]:
+            slo = slos.get(key[0])
+            if slo is not None:
+                slo.episodes.append(Episode(key[1], open_eps[key], now))
+            del open_eps[key]
+        for out in res.outgoing:
+            note = out.notification
+            for name in {a.slo for a in note.alerts}:
+                if name in slos:
+                    counts = slos[name].notifications
+                    counts[note.channel] = counts.get(note.channel, 0) + 1
+    for (name, severity), since in open_eps.items():
+        if name in slos:
+            slos[name].episodes.append(Episode(severity, since, None))
+    for slo in slos.values():
+        slo.episodes.sort(key=lambda e: (e.started_at, e.severity))
+    return Replay(start, end, every, list(slos.values()))

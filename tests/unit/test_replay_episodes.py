@@ -1,0 +1,146 @@
+"""Replay over a generated log with scripted incidents: the exact episodes, worked out by hand.
+
+The log has one record a minute, at second 30 of minute m (m = 0 .. 1439 after
+T0), so no record ever sits on a window edge. Both SLOs use a 10m window and a
+30d period; replay steps are 5m, so the step at minute m sees minutes m-10 .. m-1.
+
+errors (mean of ``failed``, target 0.01, warning 0.2, critical 0.5, lower is better):
+- burst 1, minutes 120..129 failed: m=125 sees 5/10 = 0.5 (equal to critical
+  meets it: WARNING); m=130 sees 10/10 CRITICAL; m=135 5/10 WARNING; m=140 0 OK.
+  -> warning 125..140, critical 130..135.
+- burst 2, minutes 600..602: m=605 and m=610 see 3/10 = 0.3 WARNING; m=615 0.
+  -> warning 605..615.
+
+latency (mean of ``ms``, target 200, warning 300, critical 400): 100 ms, except
+a slow degradation d(m) = 100 + 2 (m - 900) for m in 900..1199. For m in
+910..1200 the mean is 100 + 2 ((m-10-900) + (m-1-900)) / 2 = 2m - 1711:
+m=1005 -> 299 (OK), m=1010 -> 309 WARNING; m=1055 -> 399, m=1060 -> 409 CRITICAL.
+m=1205 sees 1195..1199 (690, 692, 694, 696, 698) and five 100s: 3970/10 = 397
+WARNING; m=1210 sees only 100s: OK.
+  -> warning 1010..1210, critical 1060..1205.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from slotui.config.loader import load_config
+from slotui.replay.run import replay_config
+from slotui.replay.simulate import Episode
+
+T0 = 1780272000.0  # 2026-06-01T00:00:00Z
+MIN = 60.0
+
+
+def duration_ms(m: int) -> float:
+    return 100.0 + 2 * (m - 900) if 900 <= m < 1200 else 100.0
+
+
+def failed(m: int) -> int:
+    return 1 if 120 <= m < 130 or 600 <= m < 603 else 0
+
+
+def write_incidents(tmp_path: Path, *, channels: str = "") -> Path:
+    from slotui.clock import rfc3339
+
+    lines = [
+        json.dumps({"time": rfc3339(T0 + m * MIN + 30), "ms": duration_ms(m), "failed": failed(m)})
+        for m in range(1440)
+    ]
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(
+        f"""version: 1
+defaults: {{window: 10m, period: 30d, interval: 5m}}
+sources:
+  logs: {{type: file, path: requests.jsonl}}
+slos:
+  - name: errors
+    source: logs
+    sli: {{field: failed, agg: mean}}
+    objective: {{target: 0.01, warning: 0.2, critical: 0.5}}
+  - name: latency
+    source: logs
+    sli: {{field: ms, agg: mean}}
+    objective: {{target: 200, warning: 300, critical: 400}}
+    unit: ms
+{channels}"""
+    )
+    return cfg
+
+
+def at(m: int) -> float:
+    return T0 + m * MIN
+
+
+def test_replay_scripted_incidents_exact_episodes(tmp_path: Path) -> None:
+    loaded = load_config(write_incidents(tmp_path))
+    replay = asyncio.run(replay_config(loaded, T0, T0 + 1440 * MIN, 5 * MIN))
+    got = {slo.name: slo.episodes for slo in replay.slos}
+    assert got["errors"] == [
+        Episode("warning", at(125), at(140)),
+        Episode("critical", at(130), at(135)),
+        Episode("warning", at(605), at(615)),
+    ]
+    assert got["latency"] == [
+        Episode("warning", at(1010), at(1210)),
+        Episode("critical", at(1060), at(1205)),
+    ]
+    # per week: the replay spans one day = 1/7 week
+    errors = next(s for s in replay.slos if s.name == "errors")
+    assert replay.per_week(errors) == {"warning": 14.0, "critical": 7.0}
+
+
+def test_replay_episode_still_firing_at_the_end(tmp_path: Path) -> None:
+    loaded = load_config(write_incidents(tmp_path))
+    replay = asyncio.run(replay_config(loaded, T0, at(1100), 5 * MIN))
+    latency = next(s for s in replay.slos if s.name == "latency")
+    assert latency.episodes == [Episode("warning", at(1010), None), Episode("critical", at(1060), None)]
+    assert latency.episodes[1].duration(at(1100)) == 40 * MIN
+
+
+def test_replay_threshold_suggestions_hand_worked(tmp_path: Path) -> None:
+    """Candidates at target + (worst - target) * i/5, i = 1..4.
+
+    errors: values over the day are 0.5 (m=125), 1.0 (130), 0.5 (135), 0.3 (605,
+    610), else 0; worst 1.0, candidates 0.208, 0.406, 0.604, 0.802. 0.208: runs
+    {125..135} and {605, 610} = 2 episodes; 0.406: {125..135} = 1; 0.604 and
+    0.802: {130} = 1. All catch the critical episode starting at m=130.
+    latency: worst 689 (m=1200), candidates 297.8, 395.6, 493.4, 591.2, each one
+    run (from m=1005, 1055, 1105, 1155 resp.), all catching the critical at 1060.
+    """
+    import pytest
+
+    loaded = load_config(write_incidents(tmp_path))
+    replay = asyncio.run(replay_config(loaded, T0, T0 + 1440 * MIN, 5 * MIN))
+    got = {s.name: s.suggestions for s in replay.slos}
+    errors = got["errors"]
+    assert [s["threshold"] for s in errors] == pytest.approx([0.208, 0.406, 0.604, 0.802])
+    assert [s["episodes"] for s in errors] == [2, 1, 1, 1]
+    assert all(s["caught"] == [at(130)] and s["missed"] == [] for s in errors)
+    latency = got["latency"]
+    assert [s["threshold"] for s in latency] == pytest.approx([297.8, 395.6, 493.4, 591.2])
+    assert [s["episodes"] for s in latency] == [1, 1, 1, 1]
+    assert all(s["caught"] == [at(1060)] for s in latency)
+
+
+def test_replay_suggestion_can_miss_a_critical_episode() -> None:
+    """A candidate above every value inside a CRITICAL episode misses it."""
+    from slotui.core.types import SLOSpec, Status
+    from slotui.replay.suggest import suggestions
+
+    spec = SLOSpec(name="x", kind="threshold", target=0.0, direction="lower_is_better", warning=5.0, critical=8.0)
+    timeline = [(0.0, Status.OK, 0.0), (1.0, Status.CRITICAL, 9.0), (2.0, Status.OK, 0.0),
+                (3.0, Status.CRITICAL, 10.0), (4.0, Status.OK, 0.0)]
+    out = suggestions(spec, timeline, [(1.0, 2.0), (3.0, 4.0)])
+    # worst 10 -> candidates 2, 4, 6, 8 each catch both episodes
+    assert [s["threshold"] for s in out] == [2.0, 4.0, 6.0, 8.0]
+    assert all(s["episodes"] == 2 and s["caught"] == [1.0, 3.0] for s in out)
+    out = suggestions(spec, timeline + [(5.0, Status.CRITICAL, 20.0)], [(1.0, 2.0), (3.0, 4.0), (5.0, None)])
+    # worst 20 -> candidates 4, 8, 12, 16: 12 and 16 miss the episodes at 1 (9) and 3 (10)
+    assert [s["threshold"] for s in out] == [4.0, 8.0, 12.0, 16.0]
+    assert [s["missed"] for s in out] == [[], [], [1.0, 3.0], [1.0, 3.0]]
+    assert [s["caught"] for s in out] == [[1.0, 3.0, 5.0], [1.0, 3.0, 5.0], [5.0], [5.0]]
+    assert [s["episodes"] for s in out] == [3, 3, 1, 1]
