@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from records_gen import NOON, csv_text, file_source, ratio, spec, stamp
-from slotui.sources.records import coerce_number
+from slotui.sources.kit.records import coerce_number
 
 
 def _reference(text: str) -> Any:

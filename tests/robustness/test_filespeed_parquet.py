@@ -12,7 +12,7 @@ import pytest
 
 import slotui.sources.file as file_module
 from records_gen import NOON, file_source, ratio, spec, stamp
-from slotui.sources.base import SourceError
+from slotui.sources.kit.base import SourceError
 
 SPECS = [spec("p", sli_field="latency", sli_agg="p50"), spec("m", sli_field="latency", sli_agg="mean"),
          ratio("ok", "err == null")]
