@@ -97,16 +97,12 @@ def percent(share: float) -> str:
 
 
 def sloth_id(spec: SLOSpec) -> str:
-    """``<service>-<slo>`` as Sloth builds it (an SLO imported from Sloth is already named so)."""
-    return f"{service_of(spec) or DEFAULT_SERVICE}-{sloth_slo(spec)}"
-
-
-def sloth_slo(spec: SLOSpec) -> str:
-    """The SLO's name without its ``<service>-`` prefix (``slotui import`` names Sloth SLOs ``service-slo``)."""
-    service = service_of(spec)
-    if service and spec.name.startswith(service + "-") and len(spec.name) > len(service) + 1:
-        return spec.name[len(service) + 1:]
-    return spec.name
+    """``<service>-<slo>`` as Sloth builds it; an SLO already named ``<service>-...`` (as ``slotui
+    import`` names Sloth's SLOs) keeps its name, so the id is not doubled."""
+    service = service_of(spec) or DEFAULT_SERVICE
+    if spec.name.startswith(service + "-"):
+        return spec.name
+    return f"{service}-{spec.name}"
 
 
 def service_of(spec: SLOSpec) -> str:
@@ -118,7 +114,7 @@ def sloth_labels(spec: SLOSpec) -> dict[str, str]:
     return {
         "sloth_id": sloth_id(spec),
         "sloth_service": service_of(spec) or DEFAULT_SERVICE,
-        "sloth_slo": sloth_slo(spec),
+        "sloth_slo": spec.name,
     }
 
 
