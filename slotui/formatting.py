@@ -436,12 +436,12 @@ def format_spread(
 
 
 def format_samples(n: int | None, interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False) -> str:
-    """The detail view's precision cell: ``± 0.07 (12)``; ``(1)`` without an interval; dash without a count."""
+    """The detail view's precision cell: ``± 0.07 (n=12)``; ``(n=1)`` without an interval; dash without a count."""
     if n is None:
         return ASCII_MISSING if ascii else MISSING
     if interval is None:
-        return f"({n:,})"
-    return f"{format_half_width(interval, spec, ascii=ascii)} ({n:,})"
+        return f"(n={n:,})"
+    return f"{format_half_width(interval, spec, ascii=ascii)} (n={n:,})"
 
 
 def not_significant_note(n: int | None, interval: tuple[float, float] | None, spec: SLOSpec) -> str:

@@ -15,35 +15,14 @@ from slotui.core.exit_code import UNKNOWN
 
 
 def read_silences(state: str | None) -> list:
-    """The silences in the state file, opened read-only (a missing file has none)."""
-    import sqlite3
-
-    from slotui.store import _SILENCE_COLUMNS, _silence_from_row, default_state_path
+    """The silences in the state file, read without writing to it (a missing file has none)."""
+    from slotui.store import default_state_path, read_silences_snapshot
 
     path = Path(state).expanduser() if state else default_state_path()
-    if not path.exists():
-        return []
-    # A cleanly closed WAL database has no -wal file: read it as immutable, so SQLite creates
-    # no -shm/-wal next to it. With a live -wal (a daemon is running), read-only mode reads
-    # the committed rows through the files that already exist.
-    wal = path.with_name(path.name + "-wal")
-    live = wal.exists() and wal.stat().st_size > 0
-    mode = "mode=ro" if live else "immutable=1"
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
-    try:
-        try:
-            rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences").fetchall()
-        except sqlite3.OperationalError:  # no silences table yet
-            return []
-    finally:
-        conn.close()
-    out = []
-    for row in rows:
-        try:
-            out.append(_silence_from_row(row))
-        except ValueError as exc:
-            print(f"slotui replay: silence {row[0]!r} skipped: {exc}", file=sys.stderr)
-    return out
+    silences, unreadable = read_silences_snapshot(path)
+    for sid, reason in unreadable:
+        print(f"slotui replay: silence {sid!r} skipped: {reason}", file=sys.stderr)
+    return silences
 
 
 def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, float]:

@@ -41,6 +41,7 @@ from slotui.store.errors import AmbiguousSilenceId, SilenceNotFound, StoreError,
 from slotui.store.outbox import NotificationLogEntry, Outbox, OutboxRow
 from slotui.store.samples import DAY, HOUR, HOURLY, HOURLY_RETENTION, RAW_RETENTION, CompactionResult
 from slotui.store.schema import APPLICATION, SCHEMA_VERSION
+from slotui.store.silences import read_silences_snapshot
 
 __all__ = [
     "APPLICATION",
@@ -61,4 +62,5 @@ __all__ = [
     "StoreError",
     "UnreadableSilence",
     "default_state_path",
+    "read_silences_snapshot",
 ]

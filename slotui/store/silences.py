@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.bad_rows import RowError, UnreadableRow, describe, finite, json_column, optional_finite, reason_of, str_dict, text
@@ -263,6 +264,40 @@ class SilenceTable(StoreConnection):
 
 
 _SILENCE_COLUMNS = "id, matchers, starts_at, ends_at, created_by, comment, updated_at"
+
+
+def read_silences_snapshot(path: Path) -> tuple[list[Silence], list[tuple[str, str]]]:
+    """Every silence in the state file at ``path``, read without writing anything next to it.
+
+    For ``slotui replay``, which must leave the state file untouched: a cleanly
+    closed WAL database (no ``-wal`` file) is opened as immutable, so SQLite
+    creates no ``-shm``/``-wal``; with a live ``-wal`` (a daemon is running) it
+    is opened read-only and reads the committed rows through the files that
+    already exist. A missing file or one without a ``silences`` table has none.
+    Returns the decoded silences and, for each row that does not decode,
+    ``(id, reason)``.
+    """
+    if not path.exists():
+        return [], []
+    wal = path.with_name(path.name + "-wal")
+    live = wal.exists() and wal.stat().st_size > 0
+    mode = "mode=ro" if live else "immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        try:
+            rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences ORDER BY starts_at, id").fetchall()
+        except sqlite3.OperationalError:  # no silences table yet
+            return [], []
+    finally:
+        conn.close()
+    good: list[Silence] = []
+    bad: list[tuple[str, str]] = []
+    for row in rows:
+        try:
+            good.append(_silence_from_row(row))
+        except Exception as exc:  # one bad row is reported, never fatal
+            bad.append((str(row[0]), reason_of(exc, "matchers")))
+    return good, bad
 
 
 def _silence_from_row(row: tuple[Any, ...]) -> Silence:

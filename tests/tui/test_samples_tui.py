@@ -57,7 +57,7 @@ async def test_detail_view_shows_half_width_n_and_the_interval(build):
         await pilot.press("enter")
         await settle(app, pilot)
         text = screen_text(app)
-        assert "value 0.78 score ± 0.06989 score (12) over 1h" in text
+        assert "value 0.78 score ± 0.06989 score (n=12) over 1h" in text
         assert "samples n=12, 95% CI 0.7101-0.8499 score, not significant" in text
         assert "note: not significant (n=12, 95% CI 0.7101-0.8499 score)" in text
         check_golden("samples-detail-120x40.txt", text)

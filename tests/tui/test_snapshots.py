@@ -186,4 +186,4 @@ async def test_forecast_demo_spend_row_and_detail(tmp_path, monkeypatch):
         assert f"Spend over the month: {fmt.forecast_text(f, spend.spec)}" in text
         assert "by May 31, budget gone May 29" in text and "the projection to the end is dimmed" in text
         assert "≤ $180,000" in text and "$6,201/day over 1d" in text
-        assert "value $173,144.20 over the month so far" in text
+        assert f"value $173,144.20 (n={spend.n:,}) over the month so far" in text

@@ -298,3 +298,32 @@ def test_a_second_connection_sees_silences(tmp_path: Path) -> None:
         assert [x.id for x in two.list_silences(T0)] == [s.id]
         two.expire_silence(s.id, T0 + 1)
         assert one.list_silences(T0 + 1) == []
+
+
+# ---------------------------------------------------------------------- read-only snapshot (slotui replay)
+
+
+def test_silences_snapshot_reads_without_writing_and_reports_a_bad_row(tmp_path: Path) -> None:
+    from slotui.store import read_silences_snapshot
+
+    path = tmp_path / "state.db"
+    assert read_silences_snapshot(path) == ([], [])  # no file: none, and none created
+    assert not path.exists()
+    with Store.open(path) as s:
+        s.add_silence(mute([Matcher("slo", "=", "a")], 1000.0, "alice", silence_id="good"))
+        s.add_silence(mute([Matcher("slo", "=", "b")], 1000.0, "alice", silence_id="bad"))
+        with s.transaction() as conn:
+            conn.execute("UPDATE silences SET matchers = '{not json' WHERE id = 'bad'")
+    before = {p.name: _digest(p) for p in tmp_path.iterdir()}
+    good, bad = read_silences_snapshot(path)
+    assert [x.id for x in good] == ["good"] and good[0].matchers == (Matcher("slo", "=", "a"),)
+    assert len(bad) == 1 and bad[0][0] == "bad" and "matchers" in bad[0][1]
+    assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before  # nothing written, no -shm/-wal
+
+
+def test_silences_snapshot_of_a_file_without_the_table_is_empty(tmp_path: Path) -> None:
+    from slotui.store import read_silences_snapshot
+
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).close()
+    assert read_silences_snapshot(path) == ([], [])
