@@ -145,13 +145,28 @@ def budget_timeline(result: SLOResult) -> list[tuple[float, float]]:
     with the counts summed up to the k-th bucket; buckets before the first
     event are skipped (no budget to speak of yet). The last point is the
     period's budget as computed from the same slices or buckets. Empty when
-    there is nothing to chart or the budget ``B`` is 0.
+    there is nothing to chart or the budget ``B`` is 0. Spend SLOs (a calendar
+    window): ``1 - spend_k / target`` with the spend of the window's slices
+    summed up to the k-th (:mod:`slotui.core.spend_budget`).
     """
     spec = result.spec
+    out: list[tuple[float, float]] = []
+    if spec.calendar_window is not None:
+        # a spend budget (slotui.core.spend_budget): 1 - spend so far / target after each slice of the window
+        from slotui.core.forecast import window_span
+
+        if not spec.target > 0:
+            return []
+        start = window_span(spec, result.evaluated_at)[0]
+        spent = 0.0
+        for t, v in result.history:
+            if t >= start and finite(v) is not None:
+                spent += v
+                out.append((t, 1.0 - spent / spec.target))
+        return out
     b = spec.budget
     if b <= 0:
         return []
-    out: list[tuple[float, float]] = []
     if spec.kind == "threshold":
         good = 0
         for k, (t, v) in enumerate(result.history, start=1):

@@ -60,7 +60,8 @@ from typing import Any
 from slotui.core.breakdown import Breakdown, evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
 from slotui.core.burn_rate import evaluate_tiers
-from slotui.core.forecast import forecast
+from slotui.core.forecast import forecast, window_span
+from slotui.core.spend_budget import spend_budget, spend_burn_rates
 from slotui.core.periods import period_bounds
 from slotui.core.series import EventSeries, SliceSeries
 from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
@@ -106,12 +107,19 @@ def _evaluate_threshold(
     if data.value is not None and value is None:
         notes.append("the source answered a non-finite value (NaN or inf): no data")
     slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
-    budget = compute_budget(spec, data, now, start, length, slices=slices)
-    burn_rates = evaluate_tiers(spec, data, now, slices=slices)
+    if spec.calendar_window is not None:
+        # a spend budget (SPEC 10.4): the target amount over the window, burnt at the spend's pace
+        budget = spend_budget(spec, value)
+        win_start, win_end = window_span(spec, now)
+        burn_rates = spend_burn_rates(spec, data.slices, now, win_end - win_start)
+    else:
+        budget = compute_budget(spec, data, now, start, length, slices=slices)
+        burn_rates = evaluate_tiers(spec, data, now, slices=slices)
     # spend budgets (SPEC 10.4): judged on the projected end-of-window value
     projection = forecast(spec, value, data.basis_value, data.slices, now) if spec.forecast else None
     judged = projection.value_at_end if projection is not None else value
-    status = threshold_status(judged, spec, budget.remaining)
+    # with a forecast, the projection is the judgement: a budget mostly spent late in the month is on track
+    status = threshold_status(judged, spec, budget.remaining if projection is None else None)
     verdict = judge(spec, status, value, data.n, threshold_interval(spec, data, value))
     status = verdict.status
     if verdict.note:

@@ -124,6 +124,13 @@ def budget_text(result: SLOResult, palette: Palette) -> Text:
         return Text("no budget yet (no data in the period)", style=palette["foreground-muted"])
     colour = palette["error"] if (b.remaining or 0) <= 0 else palette["warning"] if (b.remaining or 0) < 0.25 else palette["success"]
     text.append(f"{format_percent(b.remaining)} remaining", style=f"bold {colour}")
+    spec = result.spec
+    if spec.calendar_window is not None:  # a spend budget: the target amount over the window
+        text.append(f"  ({format_percent(b.consumed)} consumed of {spec_value(spec.target, spec)} "
+                    f"this {spec_window(spec)})")
+        if b.bad is not None:
+            text.append(f"\nspent {spec_value(b.bad, spec)} of {spec_value(spec.target, spec)}")
+        return text
     text.append(f"  ({format_percent(b.consumed)} consumed of a {format_value(b.budget, kind='ratio', precise=True)} budget)")
     if b.total is not None:
         text.append(f"\nevents: {b.good or 0:,.0f} good of {b.total:,.0f}; bad {b.bad or 0:,.0f}, allowed {b.allowed_bad or 0:,.1f}")
@@ -233,7 +240,9 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-chart", Static).update(Group(heading, chart))
 
         self.query_one("#detail-burn", Static).update(
-            Group(Text("Burn rate per tier (error ratio / budget; fires when both windows > factor)",
+            Group(Text("Burn rate per tier (spend pace / the even pace of the budget; fires when both windows > factor)"
+                       if spec.calendar_window is not None else
+                       "Burn rate per tier (error ratio / budget; fires when both windows > factor)",
                        style="bold", overflow="ellipsis", no_wrap=True), burn_table(r, p)))
 
         breakdown = self.query_one("#detail-breakdown", Static)
