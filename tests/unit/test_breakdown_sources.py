@@ -141,6 +141,32 @@ def test_demo_error_burst_hits_gpt_4o_mini() -> None:
     assert {g.labels["prompt.version"] for g in result.breakdowns[2].groups} == {"v12", "v13"}
 
 
+@pytest.mark.parametrize(
+    ("good", "total"),
+    [("error.type == null", None), ("error.type != 'timeout'", "error.type != 'rate_limit'")],
+)
+def test_demo_ratio_groups_are_the_records_own_counts_off_the_cell_grid(good: str, total: str | None) -> None:
+    # the fast path counts each label's requests and walks only the failing ones; it must agree
+    # with the records for every label, also in the cut cells at both ends of an off-grid window
+    from slotui.config.expressions import compile_expression
+
+    spec = SLOSpec(name="availability", kind="ratio", target=0.995, direction="higher_is_better", source="demo",
+                   good=good, total=total, slice=CELL, period=30 * DAY, tiers=DEFAULT_PERIOD_TIERS, breakdown=B)
+    now = _demo_moment(3, 6 * HOUR + 20 * 60 + 123.25)
+    src = DemoSource("demo")
+    result = evaluate_slo(spec, src.fetch_sync([spec], now)["availability"], now)
+    good_expr, total_expr = compile_expression(good), compile_expression(total) if total else None
+    for name, breakdown in zip(B, result.breakdowns):
+        records = [r for r in src.traffic.records_between(now - breakdown.window, now)
+                   if total_expr is None or total_expr.test(r)]
+        expected = {}
+        for r in records:
+            t, b = expected.get(r[name], (0, 0))
+            expected[r[name]] = (t + 1, b + (not good_expr.test(r)))
+        assert {g.labels[name]: (g.total, g.bad) for g in breakdown.groups} == expected, name
+        assert sum(b for _, b in expected.values()) > 0  # the burst's failures are in the window
+
+
 def test_demo_latency_spike_is_the_search_routes() -> None:
     spec = SLOSpec(name="p95", kind="threshold", target=2000.0, warning=3000.0, critical=5000.0,
                    direction="lower_is_better", source="demo", sli_field="duration_ms", sli_agg="p95",
