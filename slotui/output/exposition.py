@@ -9,6 +9,10 @@ with NaN would read as a number in PromQL; an absent series is what
 Families (labels in braces):
 
 - ``slotui_sli_value{slo}``: the SLI over the SLO's window (ratio SLOs: good/total, 0..1)
+- ``slotui_sli_samples{slo}``: ``n``, the samples behind the SLI (SPEC 10.2; when the source reports a count)
+- ``slotui_sli_interval_lower{slo,confidence}``, ``slotui_sli_interval_upper{slo,confidence}``: its interval
+- ``slotui_sli_significant{slo}``: 1 when the whole interval agrees with the point value's verdict, 0 when
+  it is within the noise (when there is an interval)
 - ``slotui_slo_target{slo}``, ``slotui_slo_warning_threshold{slo}``, ``slotui_slo_critical_threshold{slo}``
 - ``slotui_slo_status{slo,status}``: 1 for the current status, 0 for the others (one-hot)
 - ``slotui_slo_status_code{slo}``: 0 OK, 1 AT RISK, 2 NO DATA, 3 STALE, 4 WARNING, 5 CRITICAL (worse is higher)
@@ -119,6 +123,10 @@ def render(
     f = _Families()
     fam = f.family
     fam("slotui_sli_value", "Current SLI value over the SLO's window (ratio SLOs: good/total, 0..1).")
+    fam("slotui_sli_samples", "Samples (records, events) behind the SLI over the SLO's window.")
+    fam("slotui_sli_interval_lower", "Lower end of the SLI's confidence interval.")
+    fam("slotui_sli_interval_upper", "Upper end of the SLI's confidence interval.")
+    fam("slotui_sli_significant", "1 when the interval is wholly past the threshold the point value is past, else 0.")
     fam("slotui_slo_target", "Objective target of the SLO.")
     fam("slotui_slo_warning_threshold", "Warning threshold of the SLO.")
     fam("slotui_slo_critical_threshold", "Critical threshold of the SLO.")
@@ -149,6 +157,13 @@ def render(
     for r in report.results:
         slo = {"slo": r.spec.name}
         f.add("slotui_sli_value", slo, r.value)
+        f.add("slotui_sli_samples", slo, r.n)
+        if r.interval is not None:
+            bound = {"slo": r.spec.name, "confidence": format_sample_value(r.spec.confidence)}
+            f.add("slotui_sli_interval_lower", bound, r.interval[0])
+            f.add("slotui_sli_interval_upper", bound, r.interval[1])
+        if r.significant is not None:
+            f.add("slotui_sli_significant", slo, 1 if r.significant else 0)
         f.add("slotui_slo_target", slo, r.spec.target)
         f.add("slotui_slo_warning_threshold", slo, r.spec.warning)
         f.add("slotui_slo_critical_threshold", slo, r.spec.critical)

@@ -173,3 +173,19 @@ def test_empty_report_and_health() -> None:
     assert by[("slotui_slos", ())] == 0
     assert ("slotui_overall_compliance_ratio", ()) not in by  # undefined with no SLOs
     assert CONTENT_TYPE.startswith("text/plain; version=0.0.4")
+
+
+def test_samples_and_interval_of_a_sampled_sli() -> None:
+    # SPEC 10.2: mean helpfulness 0.78 over 12 judge scores, 95% CI 0.71-0.85, not significant
+    spec = _spec("helpfulness", target=0.85, warning=0.8, direction="higher_is_better", unit="score", confidence=0.95)
+    r = SLOResult(spec, Status.AT_RISK, NOW, value=0.78, n=12, interval=(0.71, 0.85), significant=False)
+    plain = SLOResult(_spec("latency"), Status.OK, NOW, value=900.0)
+    _, samples = parse_exposition(render(Report(NOW, (r, plain))))
+    by = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in samples}
+    assert by[("slotui_sli_samples", (("slo", "helpfulness"),))] == 12
+    assert by[("slotui_sli_interval_lower", (("confidence", "0.95"), ("slo", "helpfulness")))] == 0.71
+    assert by[("slotui_sli_interval_upper", (("confidence", "0.95"), ("slo", "helpfulness")))] == 0.85
+    assert by[("slotui_sli_significant", (("slo", "helpfulness"),))] == 0
+    # no count from the source: no samples series at all
+    assert not [s for s in samples if s.name.startswith("slotui_sli_") and s.name != "slotui_sli_value"
+                and s.labels["slo"] == "latency"]
