@@ -81,12 +81,24 @@ def status_label(status: Status, *, ascii: bool = False) -> str:
     return f"{icons[status]} {status.value}"
 
 
+#: from here on a magnitude is written in scientific notation (``1.00e+308``): ``{:,.0f}`` would write
+#: every one of its up to 309 digits and blow a table column (a ``1e308`` cost in a log is finite)
+HUGE = 1e15
+
+
+def _huge(x: float) -> str:
+    """A magnitude of at least :data:`HUGE`: ``1.00e+308``, ``-2.50e+17``."""
+    return f"{x:.2e}"
+
+
 def format_number(x: float | None, *, ascii: bool = False) -> str:
     """A bare number with about four significant digits: 0.852, 12.5, 1,234; thousands separated."""
     if not is_number(x):
         return ASCII_MISSING if ascii else MISSING
     assert x is not None
     ax = abs(x)
+    if ax >= HUGE:
+        return _huge(x)
     if ax >= 1000:
         return f"{x:,.0f}"
     if ax == 0:
@@ -108,6 +120,8 @@ def format_percent(fraction: float | None, *, decimals: int = 1, ascii: bool = F
         return ASCII_MISSING if ascii else MISSING
     assert fraction is not None
     p = fraction * 100
+    if abs(p) >= HUGE:
+        return _huge(p) + "%"
     if abs(p) >= 1000:
         return f"{p:,.0f}%"
     return _unrounded_percent(p, decimals)
@@ -152,7 +166,14 @@ def format_value(
     u = (unit or "").strip()
     lu = u.lower()
     if kind == "ratio" or lu in _PERCENT_UNITS:
+        if abs(value) * 100 >= HUGE:
+            return _huge(value * 100) + "%"
         return format_target_percent(value) if precise else _percent_value(value)
+    if abs(value) >= HUGE:
+        number = _huge(value)
+        if lu in _USD_UNITS:
+            return f"${number}" if value >= 0 else f"-${number[1:]}"
+        return f"{number} {u}" if u else number
     if lu == "ms":
         if abs(value) >= 100:
             return f"{value:,.0f} ms"
@@ -250,6 +271,8 @@ def format_rate(rate: float | None, *, ascii: bool = False) -> str:
     if not is_number(rate):
         return ASCII_MISSING if ascii else MISSING
     assert rate is not None
+    if abs(rate) >= HUGE:
+        return _huge(rate) + "x"
     if abs(rate) >= 100:
         return f"{rate:.0f}x"
     if abs(rate) >= 10:
@@ -508,7 +531,9 @@ def format_compact(value: float | None, unit: str = "", *, ascii: bool = False) 
     assert value is not None
     sign = "-" if value < 0 else ""
     av = abs(value)
-    if av < 1000:
+    if av >= HUGE / 1000:  # past 999G
+        number = f"{av:.1e}"
+    elif av < 1000:
         number = f"{av:.3g}" if av < 100 else f"{av:.0f}"
     else:
         for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -522,7 +547,7 @@ def format_compact(value: float | None, unit: str = "", *, ascii: bool = False) 
 
 def _amount(value: float, spec: SLOSpec, ascii: bool) -> str:
     """A spend figure for sentences: whole dollars from $100 on (``$2,140``), else the SLO's value format."""
-    if (spec.unit or "").strip().lower() in _USD_UNITS and abs(value) >= 100:
+    if (spec.unit or "").strip().lower() in _USD_UNITS and 100 <= abs(value) < HUGE:
         return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
     return spec_value(value, spec, ascii=ascii)
 

@@ -42,6 +42,16 @@ VALUES = [
     (123456.0, "", "threshold", "123,456"),
     (math.nan, "ms", "threshold", "—"),
     (None, "", "ratio", "—"),
+    # huge finite values (a 1e308 cost in a log) stay a few cells wide in every unit
+    (1e308, "usd", "threshold", "$1.00e+308"),
+    (-2.5e17, "usd", "threshold", "-$2.50e+17"),
+    (1e308, "ms", "threshold", "1.00e+308 ms"),
+    (1e300, "s", "threshold", "1.00e+300 s"),
+    (1e20, "score", "threshold", "1.00e+20 score"),
+    (1e20, "", "threshold", "1.00e+20"),
+    (999_999_999_999_999.0, "", "threshold", "999,999,999,999,999"),
+    (1e15, "", "threshold", "1.00e+15"),
+    (1e300, "", "ratio", "1.00e+302%"),
 ]
 
 
@@ -56,6 +66,19 @@ def test_values(value, unit, kind, expected):
 ])
 def test_percentages_never_round_to_a_misleading_100_or_0(fraction, expected):
     assert fmt.format_percent(fraction) == expected
+
+
+@pytest.mark.parametrize(("call", "expected"), [
+    (lambda: fmt.format_percent(-1e306), "-1.00e+308%"),
+    (lambda: fmt.format_rate(1e300), "1.00e+300x"),
+    (lambda: fmt.format_rate(250.0), "250x"),
+    (lambda: fmt.format_compact(1e308, "usd"), "$1.0e+308"),
+    (lambda: fmt.format_compact(2.5e12), "2.5e+12"),
+    (lambda: fmt.format_compact(999e9), "999G"),
+    (lambda: fmt.format_number(-1e200), "-1.00e+200"),
+])
+def test_huge_magnitudes_are_written_in_scientific_notation(call, expected):
+    assert call() == expected
 
 
 @pytest.mark.parametrize(("seconds", "human", "window"), [

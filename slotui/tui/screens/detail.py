@@ -133,7 +133,8 @@ def budget_text(result: SLOResult, palette: Palette) -> Text:
         return text
     text.append(f"  ({format_percent(b.consumed)} consumed of a {format_value(b.budget, kind='ratio', precise=True)} budget)")
     if b.total is not None:
-        text.append(f"\nevents: {b.good or 0:,.0f} good of {b.total:,.0f}; bad {b.bad or 0:,.0f}, allowed {b.allowed_bad or 0:,.1f}")
+        text.append(f"\nevents: {format_number(b.good or 0)} good of {format_number(b.total)}; "
+                    f"bad {format_number(b.bad or 0)}, allowed {format_number(b.allowed_bad or 0)}")
     if b.slices is not None:
         text.append(f"\nslices: {b.good_slices} of {b.slices} met the target"
                     + (f" (compliance {b.compliance * 100:.2f}%)" if b.compliance is not None else ""))
