@@ -77,6 +77,8 @@ V2_PATH = "api/public/v2/metrics"
 V1_PATH = "api/public/metrics"
 AGGREGATIONS = ("sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99")
 _GRANULARITY = {60.0: "minute", 3600.0: "hour", 86400.0: "day"}
+#: Rows asked of a grouped (breakdown) query: Langfuse's cap; a full answer may be cut short (noted).
+GROUP_ROWS = 1000
 #: Time buckets per time-dimension request (Langfuse caps rows at 1000; grouped by level: 4 rows a bucket).
 GRID_CHUNK = 200
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
@@ -269,12 +271,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                 have = per.setdefault(label_of(r.get(by)), [0.0, 0.0])
                 have[0] += n
                 have[1] += n if str(r.get("level", "")).upper() == "ERROR" else 0.0
+            note = _cut_note(by, rows)
             if kind == "success":
-                return GroupData(by=by, window=window,
+                return GroupData(by=by, window=window, note=note,
                                  counts={k: (t - min(e, t), t) for k, (t, e) in per.items()})
             # errors: the sum of error flags; error_rate: their mean
             return GroupData(by=by, window=window, sums={k: (t, e) for k, (t, e) in per.items()},
-                             agg="sum" if kind == "errors" else "mean")
+                             agg="sum" if kind == "errors" else "mean", note=note)
         if kind == "matching":
             _, filters, good = measure.key
             totals = await self._grouped_counts(filters, by, start, end)
@@ -287,6 +290,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                 f"{by}: breakdown of a Langfuse {agg} not supported by this source (per-group {agg} values "
                 "cannot be combined into the SLI without a group); avg, sum and count can be broken down"))
         rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, None, by=by)
+        note = _cut_note(by, rows)
         sums: dict[str, tuple[float, float]] = {}
         for r in rows:
             n = _count(r, "count_count")
@@ -297,7 +301,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             k = label_of(r.get(by))
             have = sums.get(k, (0.0, 0.0))
             sums[k] = (have[0] + n, have[1] + total)
-        return GroupData(by=by, window=window, sums=sums, agg={"avg": "mean"}.get(agg, agg))
+        return GroupData(by=by, window=window, sums=sums, agg={"avg": "mean"}.get(agg, agg), note=note)
 
     async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float, end: float) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -321,6 +325,8 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if step is not None:
             query["timeDimension"] = {"granularity": _GRANULARITY[float(step)]}
             query["config"] = {"row_limit": 1000}
+        elif by:
+            query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
         try:
             payload = await self._client.get_json(self._path, params=params)
@@ -335,6 +341,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
         return [row for row in payload["data"] if isinstance(row, dict)]
+
+
+def _cut_note(by: str, rows: list[dict[str, Any]]) -> str | None:
+    """A note when a grouped answer filled Langfuse's row limit (values beyond it are missing)."""
+    if len(rows) < GROUP_ROWS:
+        return None
+    return f"{by}: Langfuse answered its {GROUP_ROWS:,}-row limit; values beyond it are not counted"
 
 
 def _check_agg(agg: str) -> None:

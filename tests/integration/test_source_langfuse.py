@@ -297,3 +297,14 @@ async def test_breakdown_by_a_metrics_api_dimension() -> None:
         {"measure": "latency", "aggregation": "avg"}, {"measure": "count", "aggregation": "count"}] for q in queries)
     assert not any(q["dimensions"] == [{"field": "providedModelName"}] and q["metrics"][0]["aggregation"] == "p95"
                    for q in queries)
+    assert all(q["config"] == {"row_limit": 1000} for q in queries if {"field": "providedModelName"} in q["dimensions"])
+
+
+async def test_a_grouped_answer_at_the_row_limit_is_noted(monkeypatch) -> None:
+    import slotui.sources.langfuse as lf
+
+    monkeypatch.setattr(lf, "GROUP_ROWS", 3)  # three model rows (gpt-4o, gpt-4o-mini, none) fill it
+    s = spec("latency_avg", query="latency:avg", target=2000.0, breakdown=("providedModelName",))
+    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s], NOW)
+    (b,) = evaluate_slo(s, got["latency_avg"], NOW).breakdowns
+    assert len(b.groups) == 3 and any("row limit" in n for n in b.notes)

@@ -390,6 +390,11 @@ class RangeSource:
         answer ``counts``, threshold measures ``sums`` (with ``agg``) or a ``note`` saying why not."""
         raise NotImplementedError  # pragma: no cover - only called when groups_supported
 
+    def count_measure(self, measure: Measure) -> Measure | None:
+        """The measure counting the samples behind a threshold ``measure``'s value, when the source
+        has to ask for them separately (SPEC 10.2 ``n``); None: not known (or ``Counted`` answers)."""
+        return None
+
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         """Whether :meth:`measure_grid` can answer spans of ``step`` seconds in one request."""
         return False
@@ -438,7 +443,13 @@ class RangeSource:
                 book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse)
             book.plan(now, spec.period)
             plans.append((spec, measure, book, widths))
-        results = await gather_answers([(key, self.measure(*key)) for key in current])
+        counters = {}  # (counting measure, start, end) of each threshold window whose n is asked apart
+        for spec, measure, _, _ in plans:
+            counting = self.count_measure(measure) if measure.kind == "threshold" else None
+            if counting is not None:
+                counters[(measure, now - spec.window, now)] = (counting, now - spec.window, now)
+        asked = await gather_answers([(key, self.measure(*key)) for key in [*current, *set(counters.values())]])
+        results = {key: asked[key] for key in current}
         if not any(isinstance(a, SourceError) for a in results.values()):
             await self._backfill([book for _, _, book, _ in plans], [m for _, m, _, _ in plans])
         for spec, measure, book, widths in plans:
@@ -456,6 +467,9 @@ class RangeSource:
                 out[spec.name] = SLIData(buckets=tuple(book.buckets()), windows=windows, fetched_at=now, note=note)
             else:
                 n = got[0].n if isinstance(got[0], Counted) else None
+                counted = asked.get(counters.get((measure, now - spec.window, now)))  # type: ignore[arg-type]
+                if n is None and isinstance(counted, (int, float)) and counted >= 0:
+                    n = int(counted)
                 out[spec.name] = SLIData(value=plain(got[0]), n=n, slices=tuple(book.slices()), fetched_at=now,
                                          note=note)
         if self.groups_supported:
