@@ -21,8 +21,9 @@ core then cuts the window's groups to the 1,000 largest (SPEC 10.1).
 
 Adding is done a batch at a time with list comprehensions and
 ``array.extend`` per run of records in one slice (records arrive in time
-order), not a Python step per record; whole slices of a ratio are counted
-with :class:`collections.Counter` (C loops).
+order), not a Python step per record; a ratio slice's good/total per value
+is kept up to date as runs are added (:class:`collections.Counter`, C
+loops), so a window reaching older slices costs a step per slice.
 """
 
 from __future__ import annotations
@@ -177,17 +178,32 @@ class LabelGroups:
         slices = self.slices
         if keys == sorted(keys):
             # time order (the usual case): one extend per run of records in the same slice
+            ratio = self.kind == "ratio"
             i, n = 0, len(keys)
             while i < n:
                 key = keys[i]
                 j = n if keys[-1] == key else bisect_right(keys, key, i)
                 sl = slices.get(key)
+                fresh = sl is None
                 if sl is None:
                     sl = slices[key] = _Slice(self._typecode)
-                sl._parts = sl._counts = sl._sums = None
+                run_codes, run_values = codes[i:j], values[i:j]
+                if ratio and (fresh or sl._counts is not None):
+                    # good/total per code kept up to date as records come (C-level counts of the run),
+                    # so a window that reaches old slices for the first time costs a step per slice
+                    tally = {} if fresh else dict(sl._counts or {})
+                    totals = Counter(run_codes)
+                    goods = Counter(compress(run_codes, run_values))
+                    for code, total in totals.items():
+                        g0, t0 = tally.get(code, (0, 0))
+                        tally[code] = (g0 + goods.get(code, 0), t0 + total)
+                    sl._counts = tally
+                    sl._parts = sl._sums = None
+                else:
+                    sl._parts = sl._counts = sl._sums = None
                 sl.times.extend(times[i:j])
-                sl.values.extend(values[i:j])
-                sl.codes.extend(codes[i:j])
+                sl.values.extend(run_values)
+                sl.codes.extend(run_codes)
                 i = j
             return
         last_key = None
