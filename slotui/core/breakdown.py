@@ -382,8 +382,8 @@ def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Bre
         note = (data.note,) if data.note else ()
         if spec.kind == "ratio" and data.counts is not None:
             b = ratio_breakdown(spec, data.by, data.window, data.counts)
-        elif spec.kind == "threshold" and data.sums is not None and kind in ("mean", "sum", "count"):
-            b = summary_breakdown(spec, data.by, data.window, kind, data.sums)
+        elif spec.kind == "threshold" and data.sums is not None and (data.agg or kind) in ("mean", "sum", "count"):
+            b = summary_breakdown(spec, data.by, data.window, data.agg or kind or "mean", data.sums)
         elif spec.kind == "threshold" and data.values is not None and kind is not None:
             b = threshold_breakdown(spec, data.by, data.window, kind, q, data.values)
         else:

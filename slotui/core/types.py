@@ -209,6 +209,9 @@ class GroupData:
     note: str | None = None
     #: threshold SLOs with a mean, sum or count: ``(count, sum)`` per label value (no values needed)
     sums: Mapping[str, tuple[float, float]] | None = None
+    #: what ``sums`` aggregate to (mean, sum or count) when the source knows it better than ``sli.agg``
+    #: (a Langfuse ``error_rate`` is the mean of error flags: ``(observations, errors)``)
+    agg: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

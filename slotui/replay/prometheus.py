@@ -7,7 +7,10 @@ expression the source would evaluate: each instant expression once with
 ``query_range`` over ``[from, to]`` at the replay step (a range query's point at
 ``t`` is the instant query at ``t``), and each slice/bucket series once over the
 whole replay plus its period (Prometheus' 11,000-point limit splits a long one
-into chunks). The steps then read those tables, so a replay
+into chunks). A breakdown's grouped queries (``sum by (model) (...)`` over the SLO
+window and each tier's long window, SPEC 10.1) are range queries grouped the same
+way: one per label and window, read back per step as ``{label value: value}``.
+The steps then read those tables, so a replay
 makes the same number of requests whatever its length. A step off the prefetched
 grid falls back to a real instant query.
 """
@@ -19,7 +22,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from slotui.core.types import SLOSpec
-from slotui.sources.prometheus import PrometheusSource, _chunks, _fmt_time, _Instant, _Range, parse_range
+from slotui.sources.prometheus import (
+    PrometheusSource,
+    _chunks,
+    _fmt_time,
+    _Instant,
+    _Range,
+    parse_grouped_range,
+    parse_range,
+)
 
 
 class ReplayPrometheus(PrometheusSource):
@@ -28,6 +39,7 @@ class ReplayPrometheus(PrometheusSource):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tables: dict[str, dict[float, float]] = {}
+        self._grouped_tables: dict[tuple[str, str], dict[float, dict[str, float]]] = {}
         self._replay_step = 0.0
         self._start = 0.0
         self._prefetched: set[_Range] = set()
@@ -36,8 +48,10 @@ class ReplayPrometheus(PrometheusSource):
         """Load every series ``slos`` need for steps ``start .. end`` every ``every``."""
         self._replay_step = every
         instants: set[str] = set()
+        grouped: set[tuple[str, str]] = set()
         ranges: dict[_Range, tuple[float, float]] = {}
         for spec in slos:
+            grouped.update(self.grouped_queries(spec))
             first_plan, last_plan = self._plan(spec, start), self._plan(spec, end)
             instants.update(k.query for k in first_plan.needs() if isinstance(k, _Instant))
             for key in (first_plan.series, first_plan.good, first_plan.total):
@@ -45,18 +59,30 @@ class ReplayPrometheus(PrometheusSource):
                     lo, hi = ranges.get(key, (first_plan.first, last_plan.last))
                     ranges[key] = (min(lo, first_plan.first), max(hi, last_plan.last))
 
-        async def table(query: str) -> None:
-            got: dict[float, float] = {}
-            for a, b in _chunks(start, end, every):
-                payload = await self._api(
+        async def ask(query: str) -> list[Any]:
+            return [
+                await self._api(
                     "api/v1/query_range",
                     {"query": query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(every)},
                 )
+                for a, b in _chunks(start, end, every)
+            ]
+
+        async def table(query: str) -> None:
+            got: dict[float, float] = {}
+            for payload in await ask(query):
                 got.update(parse_range(payload))
             self._tables[query] = got
 
+        async def grouped_table(query: str, label: str) -> None:
+            got: dict[float, dict[str, float]] = {}
+            for payload in await ask(query):
+                got.update(parse_grouped_range(payload, label))
+            self._grouped_tables[(query, label)] = got
+
         await asyncio.gather(
             *(table(q) for q in sorted(instants)),
+            *(grouped_table(q, label) for q, label in sorted(grouped)),
             *(super(ReplayPrometheus, self)._update_range(k, lo, hi) for k, (lo, hi) in ranges.items()),
         )
         self._prefetched.update(ranges)
@@ -68,8 +94,17 @@ class ReplayPrometheus(PrometheusSource):
         if key not in self._prefetched:
             await super()._update_range(key, first, last)
 
+    def _on_grid(self, t: float) -> bool:
+        return bool(self._replay_step) and not (t - self._start) % self._replay_step
+
     async def _instant(self, key: _Instant) -> float | None:
         table = self._tables.get(key.query)
-        if table is None or not self._replay_step or (key.time - self._start) % self._replay_step:
+        if table is None or not self._on_grid(key.time):
             return await super()._instant(key)
         return table.get(key.time)
+
+    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
+        table = self._grouped_tables.get((key.query, label))
+        if table is None or not self._on_grid(key.time):
+            return await super()._grouped(key, label)
+        return dict(table.get(key.time, {}))

@@ -31,6 +31,19 @@ History: the period is backfilled from time-dimension queries
 measure) and the edges slice by slice; later fetches ask only new slices. A
 slice of one minute, one hour or one day is asked as a time series too.
 
+Sample counts (SPEC 10.2): a ``MEASURE:AGG`` or ``score:NAME`` window query
+asks ``count`` alongside, so the SLO reports ``n`` (observations or scores
+behind the value; ``min_samples`` applies).
+
+Breakdown (SPEC 10.1): each ``breakdown`` name is a dimension of the metrics
+API (observations: ``providedModelName``, ``name``, ``traceName``,
+``environment``, ``release``, ``version``, ``tags``, ...; scores: ``name``,
+``source``, ...), asked as ``dimensions: [{field: NAME}]`` over the breakdown
+window, one request per name: ratios get per-value ``(good, total)``;
+``avg``, ``sum`` and ``count`` get per-value ``(count, sum)``; ``errors`` and
+``error_rate`` are the sum and mean of error flags. Percentiles, min and max
+of groups cannot be combined into a leave-one-out value: those SLOs say so.
+
 No-data rules: no rows, ``null`` or ``"NaN"`` values are no data for that point
 (counts are 0). Langfuse sends counts as strings; they are read as numbers. A
 query Langfuse rejects (400) is an error on that SLO; 401/403, 429 (retried
@@ -47,11 +60,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.core.types import GroupData, SLIData, SLOSpec
+from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
@@ -63,6 +77,8 @@ V2_PATH = "api/public/v2/metrics"
 V1_PATH = "api/public/metrics"
 AGGREGATIONS = ("sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95", "p99")
 _GRANULARITY = {60.0: "minute", 3600.0: "hour", 86400.0: "day"}
+#: Rows asked of a grouped (breakdown) query: Langfuse's cap; a full answer may be cut short (noted).
+GROUP_ROWS = 1000
 #: Time buckets per time-dimension request (Langfuse caps rows at 1000; grouped by level: 4 rows a bucket).
 GRID_CHUNK = 200
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
@@ -103,6 +119,8 @@ def _filters(raw: Any, what: str) -> tuple[str, ...]:
 
 class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
     """A Langfuse project as a slotui source (see the module docstring)."""
+
+    groups_supported = True
 
     def __init__(
         self,
@@ -200,6 +218,12 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         kind = measure.key[0]
         if kind == "metric":
             _, view, name, agg, filters = measure.key
+            if step is None:  # the window: with the number of samples behind the value
+                rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, step)
+                if not rows:
+                    return {None: None}
+                value = _value(rows[0], f"{agg}_{name}")
+                return {None: Counted(value, int(_count(rows[0], "count_count")))}
             rows = await self._query(view, [(name, agg)], filters, start, end, step)
             return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, None)
         if kind in ("errors", "error_rate"):
@@ -233,12 +257,67 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             return {b: (min(goods.get(b) or 0.0, t), t) for b, t in totals.items()}
         raise AssertionError(kind)
 
+    async def measure_groups(self, measure: Measure, by: str, start: float, end: float) -> GroupData:
+        """``measure`` over ``[start, end)`` per value of the dimension ``by`` (module docstring)."""
+        kind = measure.key[0]
+        window = end - start
+        if kind in ("success", "errors", "error_rate"):
+            filters = measure.key[1]
+            rows = await self._query("observations", [("count", "count")], filters, start, end, None,
+                                     by_level=True, by=by)
+            per: dict[str, list[float]] = {}
+            for r in rows:
+                n = _count(r, "count_count")
+                have = per.setdefault(label_of(r.get(by)), [0.0, 0.0])
+                have[0] += n
+                have[1] += n if str(r.get("level", "")).upper() == "ERROR" else 0.0
+            note = _cut_note(by, rows)
+            if kind == "success":
+                return GroupData(by=by, window=window, note=note,
+                                 counts={k: (t - min(e, t), t) for k, (t, e) in per.items()})
+            # errors: the sum of error flags; error_rate: their mean
+            return GroupData(by=by, window=window, sums={k: (t, e) for k, (t, e) in per.items()},
+                             agg="sum" if kind == "errors" else "mean", note=note)
+        if kind == "matching":
+            _, filters, good = measure.key
+            totals = await self._grouped_counts(filters, by, start, end)
+            goods = await self._grouped_counts(filters + good, by, start, end)
+            return GroupData(by=by, window=window,
+                             counts={k: (min(goods.get(k, 0.0), t), t) for k, t in totals.items()})
+        _, view, name, agg, filters = measure.key
+        if agg not in ("avg", "sum", "count"):
+            return GroupData(by=by, window=window, note=(
+                f"{by}: breakdown of a Langfuse {agg} not supported by this source (per-group {agg} values "
+                "cannot be combined into the SLI without a group); avg, sum and count can be broken down"))
+        rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, None, by=by)
+        note = _cut_note(by, rows)
+        sums: dict[str, tuple[float, float]] = {}
+        for r in rows:
+            n = _count(r, "count_count")
+            v = _value(r, f"{agg}_{name}")
+            if v is None or n <= 0:
+                continue
+            total = n if agg == "count" else v * n if agg == "avg" else v
+            k = label_of(r.get(by))
+            have = sums.get(k, (0.0, 0.0))
+            sums[k] = (have[0] + n, have[1] + total)
+        return GroupData(by=by, window=window, sums=sums, agg={"avg": "mean"}.get(agg, agg), note=note)
+
+    async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float, end: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in await self._query("observations", [("count", "count")], filters, start, end, None, by=by):
+            k = label_of(r.get(by))
+            out[k] = out.get(k, 0.0) + _count(r, "count_count")
+        return out
+
     async def _query(self, view: str, metrics: list[tuple[str, str]], filters: tuple[str, ...], start: float,
-                     end: float, step: float | None, *, by_level: bool = False) -> list[dict[str, Any]]:
+                     end: float, step: float | None, *, by_level: bool = False,
+                     by: str | None = None) -> list[dict[str, Any]]:
+        dimensions = ([{"field": "level"}] if by_level else []) + ([{"field": by}] if by else [])
         query: dict[str, Any] = {
             "view": view,
             "metrics": [{"measure": m, "aggregation": a} for m, a in metrics],
-            "dimensions": [{"field": "level"}] if by_level else [],
+            "dimensions": dimensions,
             "filters": [json.loads(f) for f in filters],
             "fromTimestamp": _iso(start),
             "toTimestamp": _iso(end),
@@ -246,13 +325,15 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if step is not None:
             query["timeDimension"] = {"granularity": _GRANULARITY[float(step)]}
             query["config"] = {"row_limit": 1000}
+        elif by:
+            query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
         try:
             payload = await self._client.get_json(self._path, params=params)
         except HTTPStatusError as exc:
             if exc.status_code == 404 and self._path == V2_PATH:
                 self._path = V1_PATH  # a server without the v2 API: ask v1 from now on
-                return await self._query(view, metrics, filters, start, end, step, by_level=by_level)
+                return await self._query(view, metrics, filters, start, end, step, by_level=by_level, by=by)
             if exc.status_code in (400, 422):
                 detail = _message(exc.payload)
                 raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
@@ -260,6 +341,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
         return [row for row in payload["data"] if isinstance(row, dict)]
+
+
+def _cut_note(by: str, rows: list[dict[str, Any]]) -> str | None:
+    """A note when a grouped answer filled Langfuse's row limit (values beyond it are missing)."""
+    if len(rows) < GROUP_ROWS:
+        return None
+    return f"{by}: Langfuse answered its {GROUP_ROWS:,}-row limit; values beyond it are not counted"
 
 
 def _check_agg(agg: str) -> None:

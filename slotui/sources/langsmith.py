@@ -39,6 +39,15 @@ fetches ask only new slices (:mod:`slotui.sources.kit.backfill`). A 30-day perio
 at 5-minute slices is ~744 requests instead of 8,640, spread over several
 fetches when it does not fit in one fetch's time budget.
 
+Sample counts (SPEC 10.2): per-run figures (rates, means, percentiles, the
+share of slow runs) report ``n`` = the runs counted, feedback averages the
+feedback's own ``n``; totals report none.
+
+Breakdown (SPEC 10.1): ``get_run_stats`` answers one aggregate per filter, so
+a breakdown would need one call per label value and a way to list the values
+in the window; it is not done: SLOs with ``breakdown`` say "breakdown not
+supported by this source".
+
 No-data rules: zero runs, a null or ``"NaN"`` statistic, or a feedback key
 without scores is no data for that point. A filter LangSmith rejects (400/422)
 is an error on that SLO. 401 ("unauthorized"), 403, 429 (retried, honouring
@@ -58,7 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.backfill import Measure, RangeSource
+from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.base import SourceError, resolve_timeout
 from slotui.sources.kit.runtime import FETCH_DEADLINE
@@ -82,6 +91,8 @@ _STAT_FIELDS = {
     "streaming_rate": "streaming_rate",
     "median_tokens": "median_tokens",
 }
+#: statistics that are totals over the range, not per-run figures (no ``n``)
+_TOTALS = frozenset({"total_cost", "total_tokens", "run_count"})
 _SUCCESS = {"success", "ok", "not error", "error == false", "error == null"}
 _LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
@@ -205,21 +216,25 @@ class LangSmithSource(RangeSource):
             _, base, name, scale, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
             value = _stat_value(stats, name)
-            return None if value is None else value * scale
+            value = None if value is None else value * scale
+            # a per-run figure (rate, mean, percentile) stands on the runs counted (n, SPEC 10.2)
+            return value if name in _TOTALS else Counted(value, int(_count(stats)))
         if kind == "feedback":
             _, base, key, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
             entry = (stats.get("feedback_stats") or {}).get(key)
             if not isinstance(entry, Mapping):
                 return None
-            return _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
+            avg = _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
+            n = _number(entry.get("n"), f"feedback_stats[{key!r}].n")
+            return avg if n is None else Counted(avg, int(n))
         if kind == "share":
             _, base, slow, is_root = measure.key
             everything, slow_stats = await asyncio.gather(
                 self._stats(base, is_root, start, end), self._stats(_and(base, slow), is_root, start, end)
             )
             total = _count(everything)
-            return _count(slow_stats) / total if total > 0 else None
+            return Counted(_count(slow_stats) / total, int(total)) if total > 0 else None
         if kind == "success":
             _, base, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)

@@ -17,7 +17,10 @@ run holding the metric also contributes its whole history
 SLO's ``window`` to how old an evaluation may be and still count, e.g.
 ``window: 7d``); ``slices`` hold the newest point of each slice of the period.
 
-**Trace aggregates** (MLflow 3, ``POST /api/3.0/mlflow/traces/metrics``):
+**Trace aggregates** (MLflow 3, ``POST /api/3.0/mlflow/traces/metrics``;
+per-trace figures and assessment averages also ask the window's
+``trace_count`` / ``assessment_count`` with the same filters, so they report
+``n``, SPEC 10.2):
 
 - ``query: traces:latency:p95`` (milliseconds; any ``pNN``, ``avg``, ``min``,
   ``max``), ``traces:total_tokens:avg`` (also input/output tokens, ``sum``),
@@ -392,6 +395,17 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
 
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return step >= 1
+
+    def count_measure(self, measure: Measure) -> Measure | None:
+        """n (SPEC 10.2) of a per-trace figure (latency, tokens: traces counted) or an assessment
+        average (assessments counted): one more COUNT query per window; counts and sums have none."""
+        if measure.key[0] != "metric":
+            return None
+        _, view, metric, agg, filters = measure.key
+        if agg[0] in _EXTENSIVE:
+            return None
+        counted = "assessment_count" if view == "ASSESSMENTS" else "trace_count"
+        return Measure(("metric", view, counted, ("COUNT", None), filters), "threshold")
 
     def coarse_for(self, spec: SLOSpec) -> float:
         """Counts and sums are asked per slice everywhere (one time series, chunked), never per hour.

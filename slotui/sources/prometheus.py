@@ -142,6 +142,28 @@ def parse_grouped(payload: Any, label: str) -> dict[str, float]:
     return out
 
 
+def parse_grouped_range(payload: Any, label: str) -> dict[float, dict[str, float]]:
+    """``{timestamp: {label value: value}}`` of a grouped range query (``sum by (label) (...)``
+    with ``query_range``): the point at ``t`` is the grouped instant query at ``t``. NaN/Inf
+    points are left out; a series without the label is ``(none)``."""
+    data = _data_of(payload)
+    kind, result = data["resultType"], data.get("result")
+    if kind != "matrix" or not isinstance(result, list):
+        raise QueryError(f"grouped range query returned a {kind} result; expected a matrix")
+    out: dict[float, dict[str, float]] = {}
+    for series in result:
+        if not isinstance(series, dict):
+            raise MalformedResponse("malformed answer: a series is not an object")
+        name = str((series.get("metric") or {}).get(label) or NONE_LABEL)
+        for pair in series.get("values") or ():
+            value = _sample_value(pair)
+            if value is None:
+                continue
+            at = out.setdefault(float(pair[0]), {})
+            at[name] = at.get(name, 0.0) + value
+    return out
+
+
 _TIME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
 
 
@@ -334,13 +356,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 asks.append((spec, name, window, _Instant(render(spec.good or "", window, (name,)), now),
                              _Instant(render(spec.total or "", window, (name,)), now)))
 
-        async def grouped(key: _Instant, label: str) -> dict[str, float]:
-            return parse_grouped(await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)}),
-                                 label)
-
         jobs = [(k, name) for spec, name, window, gk, tk in asks for k in (gk, tk)]
         unique = list(dict.fromkeys(jobs))
-        answers = await asyncio.gather(*(grouped(k, name) for k, name in unique), return_exceptions=True)
+        answers = await asyncio.gather(*(self._grouped(k, name) for k, name in unique), return_exceptions=True)
         got = dict(zip(unique, answers))
         for spec, name, window, gk, tk in asks:
             good, total = got[(gk, name)], got[(tk, name)]
@@ -353,6 +371,22 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts))
         for name, groups in notes.items():
             out[name] = replace(out[name], groups=tuple(groups))
+
+    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
+        """A grouped instant query: ``{label value: value}``."""
+        payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
+        return parse_grouped(payload, label)
+
+    @staticmethod
+    def grouped_queries(spec: SLOSpec) -> list[tuple[str, str]]:
+        """Every ``(grouped query, label)`` a breakdown of ``spec`` may ask: good and total
+        grouped by each label over each window :func:`breakdown_window` can choose (the SLO
+        window and each tier's long window). Empty when ``spec`` cannot be broken down here."""
+        if spec.kind != "ratio" or not spec.breakdown or not (groups_by(spec.good or "") and groups_by(spec.total or "")):
+            return []
+        windows = dict.fromkeys([spec.window, *(t.long_window for t in spec.tiers)])
+        return [(render(q, w, (name,)), name) for name in spec.breakdown for w in windows
+                for q in (spec.good or "", spec.total or "")]
 
     # ------------------------------------------------------------------ recorded series (rules: recorded|auto)
 

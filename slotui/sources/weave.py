@@ -25,8 +25,16 @@ Each finished call becomes a record (its time is ``started_at``) with:
     ``NAME.KEY`` per numeric key and NAME for its ``score``), a custom
     feedback type's ``payload.score`` / ``value`` / ``output``, and
     ``reaction`` (👍 = 1, 👎 = 0);
+``model``
+    the model the call used: the one key of ``summary.usage`` (else of
+    ``summary.weave.costs``); several models are joined with ``+`` in name
+    order; null without usage;
 ``op``, ``op_name``, ``display_name``, ``summary``
     for conditions (``op`` is the short op name of the ``weave:///.../op/NAME:digest`` ref).
+
+Breakdown (SPEC 10.1) and sample counts (SPEC 10.2) work as on the file
+source: ``breakdown: [model, op]`` groups the calls by any record field
+(``feedback.NAME`` too), and every SLI reports ``n`` and its interval.
 
 SLOs use the request-log language of the file source on these records:
 ``sli: {field: latency_ms, agg: p95}`` (or ``query: "latency_ms:p95"``),
@@ -135,6 +143,7 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
         "status": status,
         "cost": _cost(weave.get("costs")),
         "tokens": _tokens(summary.get("usage")),
+        "model": _model(summary.get("usage")) or _model(weave.get("costs")),
         "feedback": _feedback(weave.get("feedback")),
         "summary": summary,
     }
@@ -145,6 +154,13 @@ def _short_op(ref: str) -> str:
     if "/op/" in ref:
         ref = ref.split("/op/", 1)[1]
     return ref.split(":", 1)[0]
+
+
+def _model(per_model: Any) -> str | None:
+    """The model name(s) of a per-model mapping (``summary.usage``, ``costs``), ``+``-joined."""
+    if not isinstance(per_model, Mapping) or not per_model:
+        return None
+    return "+".join(sorted(str(k) for k in per_model))
 
 
 def _cost(costs: Any) -> float | None:

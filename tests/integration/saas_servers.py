@@ -345,6 +345,7 @@ class Observation:
     total_cost: float = 0.0
     name: str = "chat"
     type: str = "GENERATION"
+    provided_model_name: str | None = None
 
 
 @dataclass
@@ -362,7 +363,9 @@ class LangfuseAPI(FakeServer):
 
     Supports the ``observations`` view (measures count, latency, totalCost;
     aggregations count, sum, avg, min, max, pNN), the ``scores-numeric`` view
-    (measure value), the ``level`` dimension, ``=`` filters on level, name,
+    (measure value), the ``level``, ``name``, ``traceName`` and ``providedModelName``
+    dimensions (a group row per value, null for an observation without it; several
+    metrics per row), ``=`` filters on level, name,
     type, traceName, ``timeDimension`` minute/hour/day (buckets aligned to UTC,
     ``time_dimension`` as ``YYYY-MM-DDTHH:MM:SS.000Z``), and answers counts as
     strings (as Langfuse's ClickHouse does). Basic auth ``public:secret``;
@@ -399,6 +402,7 @@ class LangfuseAPI(FakeServer):
         view = q["view"]
         if view == "observations":
             items = [{"t": o.start_time, "level": o.level, "name": o.name, "type": o.type, "traceName": o.name,
+                      "providedModelName": o.provided_model_name,
                       "latency": o.latency_ms, "totalCost": o.total_cost, "count": 1} for o in self.observations]
         elif view == "scores-numeric":
             items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
@@ -418,7 +422,7 @@ class LangfuseAPI(FakeServer):
         if not groups and not dims and not step:
             groups[()] = []
         rows = []
-        for key, members in sorted(groups.items()):
+        for key, members in sorted(groups.items(), key=lambda kv: [(x is None, x or "") for x in kv[0]]):
             row: dict[str, Any] = {d: key[n] for n, d in enumerate(dims)}
             if step:
                 row["time_dimension"] = iso(key[-1]).replace(".000Z", ".000Z")
@@ -455,10 +459,9 @@ def weave_call(started_at: float, latency_ms: float | None, *, exception: str | 
                op: str = "predict", project: str = "acme/support-bot", parent_id: str | None = None,
                cost: tuple[float, float] | None = None, tokens: tuple[int, int] | None = None,
                feedback: Sequence[dict[str, Any]] = (), running: bool = False,
-               call_id: str | None = None) -> dict[str, Any]:
+               call_id: str | None = None, model: str = "gpt-4o-mini-2024-07-18") -> dict[str, Any]:
     """One call in the trace server's ``CallSchema`` JSON shape (times as ISO strings)."""
     ended = None if running or latency_ms is None else started_at + latency_ms / 1000.0
-    model = "gpt-4o-mini-2024-07-18"
     usage = {}
     costs = None
     if tokens is not None:
@@ -784,3 +787,16 @@ class MLflowAPI(FakeServer):
         if offset + size < len(traces):
             answer["next_page_token"] = str(offset + size)
         return 200, answer
+
+
+async def fetch_ok(fake: FakeServer, source: Callable[[str], Any], specs: Sequence[Any], now: float) -> tuple[Any, dict]:
+    """Every SLO of ``specs`` fetched at ``now`` from a source built by ``source(url)`` on ``fake``
+    (the server stopped after), none of them in error."""
+    with fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(specs, now)
+        finally:
+            await src.aclose()
+    assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+    return fake, dict(got)

@@ -120,3 +120,57 @@ async def test_a_ratio_without_the_placeholder_says_it_cannot_be_broken_down(pro
     result = evaluate_slo(spec, data, NOW)
     assert result.breakdowns[0].groups == ()
     assert "{{by}} placeholder" in result.breakdowns[0].notes[0]
+
+
+async def test_replay_reads_breakdowns_from_grouped_range_queries(prom) -> None:
+    """History for a breakdown: the grouped queries are range queries grouped the same way
+    (one per label, expression and window), and every step reads them back: no grouped
+    instant query per step, and each step's breakdown equals a live fetch at that moment."""
+    from slotui.replay.prometheus import ReplayPrometheus
+
+    spec = _spec()
+    cfg = PrometheusSourceConfig.model_validate({"type": "prometheus", "url": prom.url, "timeout": 30})
+    replay = ReplayPrometheus("prom", cfg, base_dir=Path("."))
+    calls: list[tuple[str, str]] = []
+    original = replay._api
+
+    async def counting(path: str, params: dict[str, str]):  # type: ignore[no-untyped-def]
+        calls.append((path, params["query"]))
+        return await original(path, params)
+
+    replay._api = counting  # type: ignore[method-assign]
+    steps = [NOW - k * 30 * MINUTE for k in (4, 3, 2, 1, 0)]  # minutes 60, 90, 120, 150, 180
+    live = _source(prom.url)
+    try:
+        await replay.prefetch([spec], steps[0], steps[-1], 30 * MINUTE)
+        grouped_ranges = {q for path, q in calls if path == "api/v1/query_range" and "by (model)" in q}
+        # good and total, by model, over the SLO window (1h, also the first tier's long window) and the
+        # long windows of the other default tiers
+        assert len(grouped_ranges) == 2 * len({spec.window, *(t.long_window for t in spec.tiers)})
+        calls.clear()
+        got = {}
+        for now in steps:
+            data = (await replay.fetch([spec], now))["availability"]
+            want = (await live.fetch([spec], now))["availability"]
+            assert data.groups == want.groups
+            got[now] = evaluate_slo(spec, data, now).breakdowns[0]
+        # every step read the prefetched tables (only the recorded-series detection is asked live)
+        assert [q for _, q in calls if "by (model)" in q or "increase" in q] == []
+    finally:
+        await replay.aclose()
+        await live.aclose()
+    # minute 150: gpt-4o-mini has failed for 30 minutes (300 bad of 6,000); gpt-4o 60 of 6,060
+    b = got[NOW - 30 * MINUTE]
+    assert b.window == HOUR
+    assert [g.labels["model"] for g in b.groups] == ["gpt-4o-mini", "claude", "gpt-4o"]
+    mini = b.groups[0]
+    assert (mini.total, mini.bad) == (6_000.0, 300.0)
+    assert mini.share_of_bad == 300 / 360
+    assert mini.without == 9_000 / 9_060  # (14,700 - 5,700) / (15,060 - 6,000)
+    # minute 180: as in the live test above
+    top = got[NOW].groups[0]
+    assert (top.labels["model"], top.total, top.bad, top.share_of_bad) == ("gpt-4o-mini", 6_000.0, 600.0, 600 / 660)
+    # minute 90: only gpt-4o fails; it carries all the bad events
+    early = got[NOW - 90 * MINUTE]
+    (gpt4o,) = [g for g in early.groups if g.labels["model"] == "gpt-4o"]
+    assert gpt4o.share_of_bad == 1.0

@@ -17,9 +17,9 @@ from slotui.sources.langfuse import LangfuseSource
 from slotui.sources.kit.runtime import fetch_all
 
 try:
-    from tests.integration.saas_servers import LangfuseAPI, Observation, Score, parse_time, percentile_linear
+    from tests.integration.saas_servers import LangfuseAPI, Observation, Score, fetch_ok, parse_time, percentile_linear
 except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-    from saas_servers import LangfuseAPI, Observation, Score, parse_time, percentile_linear  # type: ignore[no-redef]
+    from saas_servers import LangfuseAPI, Observation, Score, fetch_ok, parse_time, percentile_linear  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.integration
 
@@ -75,13 +75,7 @@ async def test_latency_cost_scores_errors_and_availability_match_the_data() -> N
         spec("chat_p95", query="latency:p95",
              params={"filters": [{"column": "traceName", "operator": "=", "value": "chat", "type": "string"}]}),
     ]
-    with LangfuseAPI(OBS, SCORES) as fake:
-        src = source(fake.url)
-        try:
-            got = await src.fetch(specs, NOW)
-        finally:
-            await src.aclose()
-    assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+    fake, got = await fetch_ok(LangfuseAPI(OBS, SCORES), source, specs, NOW)
     window = in_range(NOW - HOUR, NOW)
     assert got["p95_ms"].value == pytest.approx(percentile_linear([o.latency_ms for o in window], 0.95))
     assert got["chat_p95"].value == pytest.approx(
@@ -89,6 +83,10 @@ async def test_latency_cost_scores_errors_and_availability_match_the_data() -> N
     assert got["cost"].value == pytest.approx(sum(o.total_cost for o in window) / len(window))
     scores = [s.value for s in SCORES if NOW - HOUR <= s.timestamp < NOW]
     assert got["helpfulness"].value == pytest.approx(sum(scores) / len(scores))
+    # n: the samples behind each value (observations, scores); counts report none of their own
+    assert (got["p95_ms"].n, got["cost"].n, got["helpfulness"].n) == (len(window), len(window), len(scores))
+    assert got["chat_p95"].n == len(in_range(NOW - HOUR, NOW, "chat"))
+    assert got["errors"].n is None
     assert got["errors"].value == sum(o.level == "ERROR" for o in window)
     for w, counts in got["availability"].windows.items():
         part = in_range(NOW - w, NOW)
@@ -118,7 +116,8 @@ async def test_latency_cost_scores_errors_and_availability_match_the_data() -> N
     queries = [json.loads(r.query["query"]) for r in fake.requests]
     hourly = [q for q in queries if q.get("timeDimension") == {"granularity": "hour"}]
     assert hourly and all(q["config"]["row_limit"] <= 1000 for q in hourly)
-    assert any(q["metrics"] == [{"measure": "latency", "aggregation": "p95"}] and
+    # the window query asks the count alongside (n, SPEC 10.2)
+    assert any(q["metrics"] == [{"measure": "latency", "aggregation": "p95"}, {"measure": "count", "aggregation": "count"}] and
                (parse_time(q["fromTimestamp"]), parse_time(q["toTimestamp"])) == (NOW - HOUR, NOW) for q in queries)
     assert any(q["view"] == "scores-numeric" and q["filters"] == [
         {"column": "name", "operator": "=", "value": "helpfulness", "type": "string"}] for q in queries)
@@ -232,3 +231,80 @@ async def test_rejected_and_unknown_queries_are_errors_on_their_slo() -> None:
     assert "unsupported operator" in got["rejected"].error
     assert "unknown Langfuse aggregation 'p42'" in got["bad_agg"].error
     assert got["p95_ms"].error is None
+
+
+# --------------------------------------------------------------------------- breakdown (SPEC 10.1)
+
+
+def breakdown_data() -> list[Observation]:
+    """The last hour: gpt-4o 40 observations (1 error, 1,000 ms), gpt-4o-mini 20 (9 errors, 3,000 ms),
+    10 without a model (500 ms); two hours ago 5 more gpt-4o-mini errors, outside the window."""
+    obs = []
+    for i in range(40):
+        obs.append(Observation(NOW - HOUR + 30 + i * 60, 1000.0, "ERROR" if i == 7 else "DEFAULT",
+                               provided_model_name="gpt-4o"))
+    for i in range(20):
+        obs.append(Observation(NOW - HOUR + 45 + i * 120, 3000.0, "ERROR" if i < 9 else "DEFAULT",
+                               provided_model_name="gpt-4o-mini"))
+    for i in range(10):
+        obs.append(Observation(NOW - HOUR + 50 + i * 300, 500.0))
+    for i in range(5):
+        obs.append(Observation(NOW - 2 * HOUR + i, 9000.0, "ERROR", provided_model_name="gpt-4o-mini"))
+    return obs
+
+
+async def test_breakdown_by_a_metrics_api_dimension() -> None:
+    by = ("providedModelName",)
+    specs = [
+        spec("availability", kind="ratio", target=0.95, good="success", direction="higher_is_better", breakdown=by),
+        spec("latency_avg", query="latency:avg", target=2000.0, breakdown=by),
+        spec("error_rate", query="error_rate", target=0.05, breakdown=by),
+        spec("p95_ms", query="latency:p95", breakdown=by),
+    ]
+    fake, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, specs, NOW)
+    result = {s.name: evaluate_slo(s, got[s.name], NOW) for s in specs}
+
+    # ratio: the 6h tier burns fastest (15 bad of 75: the old errors count) and ties the longer
+    # ones, so the breakdown covers 6h; gpt-4o-mini has 14 of the 15 errors
+    (b,) = result["availability"].breakdowns
+    assert b.window == 6 * HOUR and b.notes == ()
+    assert [g.labels["providedModelName"] for g in b.groups] == ["gpt-4o-mini", "(none)", "gpt-4o"]
+    mini = b.groups[0]
+    assert (mini.total, mini.bad, mini.share_of_bad) == (25.0, 14.0, 14 / 15)
+    assert mini.without == 49 / 50  # (60 - 11) / (75 - 25)
+    assert mini.status_without is Status.OK
+    assert b.groups[2].without == 21 / 35  # without gpt-4o: (60 - 39) / (75 - 40)
+
+    # mean latency: (40 x 1,000 + 20 x 3,000 + 10 x 500) / 70 = 1,500 ms; without gpt-4o-mini 45,000 / 50
+    assert got["latency_avg"].value == 1500.0 and got["latency_avg"].n == 70
+    (lat,) = result["latency_avg"].breakdowns
+    top = lat.groups[0]
+    assert (top.labels["providedModelName"], top.total, top.value, top.without) == ("gpt-4o-mini", 20.0, 3000.0, 900.0)
+
+    # error rate: the mean of error flags, 10 / 70; without gpt-4o-mini 1 / 50
+    (er,) = result["error_rate"].breakdowns
+    assert er.groups[0].labels["providedModelName"] == "gpt-4o-mini"
+    assert er.groups[0].value == 9 / 20 and er.groups[0].without == 1 / 50
+
+    # a percentile of groups cannot be combined: said so, no groups
+    (p95,) = result["p95_ms"].breakdowns
+    assert p95.groups == () and "p95" in p95.notes[0] and "not supported" in p95.notes[0]
+
+    # the grouped requests: one per label and window, the dimension as Langfuse takes it
+    queries = [json.loads(r.query["query"]) for r in fake.requests]
+    assert any(q["dimensions"] == [{"field": "level"}, {"field": "providedModelName"}] for q in queries)
+    assert any(q["dimensions"] == [{"field": "providedModelName"}] and q["metrics"] == [
+        {"measure": "latency", "aggregation": "avg"}, {"measure": "count", "aggregation": "count"}] for q in queries)
+    assert not any(q["dimensions"] == [{"field": "providedModelName"}] and q["metrics"][0]["aggregation"] == "p95"
+                   for q in queries)
+    assert all(q["config"] == {"row_limit": 1000} for q in queries if {"field": "providedModelName"} in q["dimensions"])
+
+
+async def test_a_grouped_answer_at_the_row_limit_is_noted(monkeypatch) -> None:
+    import slotui.sources.langfuse as lf
+
+    monkeypatch.setattr(lf, "GROUP_ROWS", 3)  # three model rows (gpt-4o, gpt-4o-mini, none) fill it
+    s = spec("latency_avg", query="latency:avg", target=2000.0, breakdown=("providedModelName",))
+    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s], NOW)
+    (b,) = evaluate_slo(s, got["latency_avg"], NOW).breakdowns
+    assert len(b.groups) == 3 and any("row limit" in n for n in b.notes)

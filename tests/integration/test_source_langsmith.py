@@ -143,6 +143,9 @@ async def test_availability_feedback_cost_and_slow_share_match_the_runs() -> Non
     assert got["cost"].value == pytest.approx(sum(r.total_cost or 0 for r in window) / len(window), rel=1e-4)
     slow_share = sum(r.latency > 2 for r in window) / len(window)
     assert got["slow"].value == pytest.approx(slow_share)
+    # n (SPEC 10.2): the runs behind a per-run figure, the feedback's own count behind its mean
+    scored = [r for r in window if "helpfulness" in r.feedback]
+    assert (got["cost"].n, got["slow"].n, help_.n) == (len(window), len(window), len(scored))
     assert got["fast_enough"].windows[HOUR] == (float(len(window) - sum(r.latency > 2 for r in window)),
                                                  float(len(window)))
 

@@ -140,6 +140,8 @@ async def test_trace_latency_availability_and_assessments_from_trace_metrics() -
     assert got["tokens"].value == pytest.approx(sum(t.total_tokens for t in window) / len(window))
     scores = [t.assessments["correctness"] for t in window if "correctness" in t.assessments]
     assert got["correctness"].value == pytest.approx(sum(scores) / len(scores))
+    # n (SPEC 10.2): the traces behind a per-trace figure, the assessments behind their mean
+    assert (got["p95_ms"].n, got["tokens"].n, got["correctness"].n) == (len(window), len(window), len(scores))
     for w, counts in got["availability"].windows.items():
         part = traces_in(NOW - w, NOW)
         ok = sum(t.status == "OK" for t in part)

@@ -17,9 +17,9 @@ from slotui.sources.kit.runtime import fetch_all
 from slotui.sources.weave import WeaveSource
 
 try:
-    from tests.integration.saas_servers import WeaveAPI, parse_time, percentile_linear, weave_call
+    from tests.integration.saas_servers import WeaveAPI, fetch_ok, parse_time, percentile_linear, weave_call
 except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-    from saas_servers import WeaveAPI, parse_time, percentile_linear, weave_call  # type: ignore[no-redef]
+    from saas_servers import WeaveAPI, fetch_ok, parse_time, percentile_linear, weave_call  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.integration
 
@@ -86,13 +86,7 @@ async def test_latency_status_cost_and_feedback_aggregated_from_calls() -> None:
              direction="higher_is_better"),
         spec("tokens", query="tokens:sum", target=1e9),
     ]
-    with WeaveAPI(CALLS, api_key=KEY) as fake:
-        src = source(fake.url)
-        try:
-            got = await src.fetch(specs, NOW)
-        finally:
-            await src.aclose()
-    assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+    fake, got = await fetch_ok(WeaveAPI(CALLS, api_key=KEY), source, specs, NOW)
     window = roots(NOW - HOUR, NOW)
     assert got["p95_ms"].value == pytest.approx(percentile_linear([latency_of(c) for c in window], 0.95))
     for w, counts in got["availability"].windows.items():
@@ -244,3 +238,30 @@ async def test_nan_costs_are_no_data_and_bad_conditions_err_their_slo() -> None:
     assert "ratio.good" in got["broken"].error
     assert "unknown aggregation 'p101'" in got["bad_agg"].error
     assert got["p95_ms"].value == 800.0
+
+
+async def test_breakdown_by_model_and_sample_counts() -> None:
+    """Last hour: gpt-4o 30 calls of 1,000 ms (1 failed), gpt-4o-mini 10 calls of 4,000 ms (6 failed)."""
+    calls = []
+    for i in range(30):
+        calls.append(weave_call(NOW - HOUR + 20 + i * 100, 1000, tokens=(100, 10), model="gpt-4o-2024-08-06",
+                                exception="Timeout" if i == 3 else None))
+    for i in range(10):
+        calls.append(weave_call(NOW - HOUR + 70 + i * 300, 4000, tokens=(100, 10),
+                                exception="RateLimitError('429')" if i < 6 else None))
+    specs = [
+        spec("latency", sli_field="latency_ms", sli_agg="mean", breakdown=("model",)),
+        spec("availability", kind="ratio", target=0.95, good="success", direction="higher_is_better",
+             breakdown=("model",), tiers=()),
+    ]
+    fake, got = await fetch_ok(WeaveAPI(calls), source, specs, NOW)
+    # mean latency (30 x 1,000 + 10 x 4,000) / 40 = 1,750 ms over n = 40 calls; without gpt-4o-mini 1,000
+    assert (got["latency"].value, got["latency"].n) == (1750.0, 40)
+    (lat,) = evaluate_slo(specs[0], got["latency"], NOW).breakdowns
+    top = lat.groups[0]
+    assert (top.labels["model"], top.total, top.value, top.without) == ("gpt-4o-mini-2024-07-18", 10.0, 4000.0, 1000.0)
+    # availability: 33 of 40 good; gpt-4o-mini has 6 of the 7 failures; without it 29 / 30
+    (av,) = evaluate_slo(specs[1], got["availability"], NOW).breakdowns
+    mini = av.groups[0]
+    assert (mini.labels["model"], mini.total, mini.bad, mini.share_of_bad) == ("gpt-4o-mini-2024-07-18", 10.0, 6.0, 6 / 7)
+    assert mini.without == 29 / 30

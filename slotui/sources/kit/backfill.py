@@ -32,11 +32,12 @@ import math
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from slotui.core.breakdown import breakdown_window
 from slotui.core.periods import ratio_windows
-from slotui.core.types import SLOSpec
+from slotui.core.types import GroupData, SLOSpec
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.runtime import FETCH_DEADLINE, gather_answers
 
@@ -206,7 +207,8 @@ class SpanBook:
     def slices(self) -> list[tuple[float, float]]:
         """Threshold slices ``(slice_start, value)``; a coarse value stands for each slice it covers."""
         out: dict[float, float] = {}
-        for start, (end, value) in self.points.items():
+        for start, (end, answer) in self.points.items():
+            value = plain(answer)
             if value is None:
                 continue
             t = start
@@ -214,7 +216,8 @@ class SpanBook:
                 out.setdefault(t, value)
                 t += self.step
         # Fine answers win over a coarse answer that covers the same slice.
-        for start, (end, value) in self.points.items():
+        for start, (end, answer) in self.points.items():
+            value = plain(answer)
             if value is not None and end - start <= self.step + 1e-6:
                 out[start] = value
         return sorted(out.items())
@@ -326,6 +329,20 @@ class Measure:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A threshold answer with the number of samples behind it (SPEC 10.2 ``n``): what
+    :meth:`RangeSource.measure` returns when the source reports a count with the value."""
+
+    value: float | None
+    n: int
+
+
+def plain(answer: Any) -> Any:
+    """The value of an answer (a :class:`Counted` is its value)."""
+    return answer.value if isinstance(answer, Counted) else answer
+
+
 class RangeSource:
     """A source answering "the SLI over ``[start, end)``" per request, with history by spans.
 
@@ -339,6 +356,12 @@ class RangeSource:
     - ratio: ``windows`` for the SLO window, every tier window and a rolling
       period, each asked directly; ``buckets`` over the period.
 
+    A threshold answer may be a :class:`Counted` (value and ``n``). Sources whose
+    API can group set ``groups_supported`` and implement :meth:`measure_groups`:
+    SLOs with ``breakdown`` then get one grouped answer per label over the
+    breakdown window (SPEC 10.1); otherwise the evaluation notes "breakdown not
+    supported by this source".
+
     A fetch raises :class:`SourceError` when every current-window request failed
     for a source reason; otherwise failures land on the SLOs they concern.
     """
@@ -347,6 +370,7 @@ class RangeSource:
     timeout: float
     concurrency: int = 4
     coarse_step: float = DEFAULT_COARSE
+    groups_supported: bool = False
 
     def _range_state(self) -> dict[Any, SpanBook]:
         books = getattr(self, "_span_books", None)
@@ -360,6 +384,16 @@ class RangeSource:
 
     async def measure(self, measure: Measure, start: float, end: float) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    async def measure_groups(self, measure: Measure, by: str, start: float, end: float) -> GroupData:
+        """``measure`` over ``[start, end)`` per value of the label ``by`` (SPEC 10.1): ratio measures
+        answer ``counts``, threshold measures ``sums`` (with ``agg``) or a ``note`` saying why not."""
+        raise NotImplementedError  # pragma: no cover - only called when groups_supported
+
+    def count_measure(self, measure: Measure) -> Measure | None:
+        """The measure counting the samples behind a threshold ``measure``'s value, when the source
+        has to ask for them separately (SPEC 10.2 ``n``); None: not known (or ``Counted`` answers)."""
+        return None
 
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         """Whether :meth:`measure_grid` can answer spans of ``step`` seconds in one request."""
@@ -409,7 +443,13 @@ class RangeSource:
                 book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse)
             book.plan(now, spec.period)
             plans.append((spec, measure, book, widths))
-        results = await gather_answers([(key, self.measure(*key)) for key in current])
+        counters = {}  # (counting measure, start, end) of each threshold window whose n is asked apart
+        for spec, measure, _, _ in plans:
+            counting = self.count_measure(measure) if measure.kind == "threshold" else None
+            if counting is not None:
+                counters[(measure, now - spec.window, now)] = (counting, now - spec.window, now)
+        asked = await gather_answers([(key, self.measure(*key)) for key in [*current, *set(counters.values())]])
+        results = {key: asked[key] for key in current}
         if not any(isinstance(a, SourceError) for a in results.values()):
             await self._backfill([book for _, _, book, _ in plans], [m for _, m, _, _ in plans])
         for spec, measure, book, widths in plans:
@@ -426,8 +466,41 @@ class RangeSource:
                 windows = {w: (float(g[0]), float(g[1])) for w, g in zip(widths, got) if g is not None}
                 out[spec.name] = SLIData(buckets=tuple(book.buckets()), windows=windows, fetched_at=now, note=note)
             else:
-                out[spec.name] = SLIData(value=got[0], slices=tuple(book.slices()), fetched_at=now, note=note)
+                n = got[0].n if isinstance(got[0], Counted) else None
+                counted = asked.get(counters.get((measure, now - spec.window, now)))  # type: ignore[arg-type]
+                if n is None and isinstance(counted, (int, float)) and counted >= 0:
+                    n = int(counted)
+                out[spec.name] = SLIData(value=plain(got[0]), n=n, slices=tuple(book.slices()), fetched_at=now,
+                                         note=note)
+        if self.groups_supported:
+            await self._groups(plans, out, now)
         return out
+
+    async def _groups(self, plans: Sequence[tuple[SLOSpec, Measure, "SpanBook", list[float]]],
+                      out: dict[str, Any], now: float) -> None:
+        """Grouped answers for the SLOs with ``breakdown`` (one request per label and window, shared)."""
+        asks: list[tuple[str, str, float, tuple[Measure, str, float, float]]] = []
+        for spec, measure, _, _ in plans:
+            data = out.get(spec.name)
+            if not spec.breakdown or data is None or data.error:
+                continue
+            window = breakdown_window(spec, data.windows) if measure.kind == "ratio" else spec.window
+            asks += [(spec.name, by, window, (measure, by, now - window, now)) for by in spec.breakdown]
+        if not asks:
+            return
+        keys = list(dict.fromkeys(key for *_, key in asks))
+        answers = dict(zip(keys, await asyncio.gather(*(self.measure_groups(*k) for k in keys),
+                                                      return_exceptions=True)))
+        groups: dict[str, list[GroupData]] = {}
+        for name, by, window, key in asks:
+            got = answers[key]
+            if isinstance(got, BaseException) and not isinstance(got, Exception):
+                raise got
+            if isinstance(got, Exception):
+                got = GroupData(by=by, window=window, note=f"{by}: breakdown query failed: {got}")
+            groups.setdefault(name, []).append(replace(got, by=by, window=window))
+        for name, items in groups.items():
+            out[name] = replace(out[name], groups=tuple(items))
 
     async def _backfill(self, books: Sequence[SpanBook], measures: Sequence[Measure]) -> None:
         """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one)."""

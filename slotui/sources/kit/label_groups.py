@@ -11,19 +11,38 @@ change, so a tick costs one step per slice plus the (at most two) cut slices.
 Memory: only the breakdown window is kept (:meth:`prune` drops slices that
 end before ``now - window``), about 20 bytes per record in the window per
 field; percentiles are exact (every value in the window is held). A record
-whose field is null or absent is in the group ``(none)``.
+whose field is null or absent is in the group ``(none)``. At most
+``MAX_LABELS`` (10,000) distinct values are interned per field: once the
+table is half full, values no longer held in the window are dropped from it
+before a batch is added, and when it is full, records with new values count
+in one group ``(more values)`` (with a note), so a high-cardinality field (a trace id by
+mistake) cannot grow the table or the per-slice partitions without bound; the
+core then cuts the window's groups to the 1,000 largest (SPEC 10.1).
+
+Adding is done a batch at a time with list comprehensions and
+``array.extend`` per run of records in one slice (records arrive in time
+order), not a Python step per record; a ratio slice's good/total per value
+is kept up to date as runs are added (:class:`collections.Counter`, C
+loops), so a window reaching older slices costs a step per slice.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import compress
 from typing import Any
 
-__all__ = ["LabelGroups", "NONE_LABEL", "label_of"]
+__all__ = ["LabelGroups", "MAX_LABELS", "MORE_LABEL", "NONE_LABEL", "label_of"]
 
 NONE_LABEL = "(none)"
+#: distinct values interned per field (see the module docstring)
+MAX_LABELS = 10_000
+#: the group of records whose value came when the table was full
+MORE_LABEL = "(more values)"
 
 
 def label_of(value: Any) -> str:
@@ -68,6 +87,10 @@ class _Slice:
 
     def counts(self) -> dict[int, tuple[int, int]]:
         """``{code: (sum of values, count)}`` of the whole slice (good flags: good, total)."""
+        if self.values.typecode == "b":  # good flags 0/1: two C-level counts, no partition
+            totals = Counter(self.codes)
+            goods = Counter(compress(self.codes, self.values))
+            return {code: (goods.get(code, 0), n) for code, n in totals.items()}
         return {code: (sum(run), len(run)) for code, run in self.parts().items()}
 
     def parts_between(self, start: float, end: float) -> dict[int, list[float]]:
@@ -92,39 +115,114 @@ class LabelGroups:
         self._typecode = "d" if kind == "values" else "b"
         self._codes: dict[str, int] = {}
         self._labels: list[str] = []
+        #: raw field value (strings and null only: 1, 1.0 and True are equal keys) -> code
+        self._raw: dict[Any, int] = {}
+        #: the table was still full after dropping the values left the window (until the next prune)
+        self._saturated = False
+        self.notes: set[str] = set()
         self.slices: dict[int, _Slice] = {}
 
     def _code(self, value: Any) -> int:
         label = label_of(value)
         code = self._codes.get(label)
         if code is None:
-            code = self._codes[label] = len(self._labels)
-            self._labels.append(label)
+            if len(self._labels) >= MAX_LABELS:
+                self.notes.add(f"{self.field}: more than {MAX_LABELS:,} distinct values; later ones are "
+                               f"counted together as {MORE_LABEL}")
+                label = MORE_LABEL
+                code = self._codes.get(label)
+            if code is None:
+                code = self._codes[label] = len(self._labels)
+                self._labels.append(label)
+        if value is None or type(value) is str:
+            self._raw[value] = code
         return code
+
+    def _compact(self) -> None:
+        """Drop the interned values no held record uses (renumbering the codes); when the table
+        is still more than half full, it is not tried again before the next prune."""
+        used = sorted(set().union(*(set(sl.codes) for sl in self.slices.values())))
+        renumber = {old: new for new, old in enumerate(used)}
+        for sl in self.slices.values():
+            sl.codes = array("I", map(renumber.__getitem__, sl.codes))
+            sl._parts = sl._counts = sl._sums = None
+        self._labels = [self._labels[old] for old in used]
+        self._codes = {label: code for code, label in enumerate(self._labels)}
+        self._raw = {}
+        if MORE_LABEL not in self._codes:
+            self.notes.clear()  # the records counted together have left the window
+        self._saturated = len(self._labels) > MAX_LABELS // 2
+
+    def _codes_of(self, records: Sequence[Mapping[str, Any]]) -> list[int]:
+        name = self.field
+        raws = [r.get(name) for r in records]
+        memo = self._raw.get
+        try:
+            codes = [memo(v, -1) for v in raws]
+        except TypeError:  # an unhashable value (a list, an object): one by one
+            return [self._code(v) for v in raws]
+        if -1 in codes:
+            code_of = self._code
+            codes = [c if c >= 0 else code_of(v) for c, v in zip(codes, raws)]
+        return codes
 
     def add_batch(self, times: Sequence[float], values: Sequence[float], records: Sequence[Mapping[str, Any]]) -> None:
         """Add records taken in by the series (``values[i]`` is ``records[i]``'s value or good flag)."""
-        name = self.field
+        if not len(times):
+            return
+        if len(self._labels) > MAX_LABELS // 2 and not self._saturated:
+            self._compact()  # between batches only: codes of a batch are never renumbered
+        codes = self._codes_of(records)
         length = self.length
-        last_key = None
-        sl: _Slice | None = None
-        code_of = self._code
-        for t, v, r in zip(times, values, records):
-            key = int(t // length)
-            if key != last_key:
-                sl = self.slices.get(key)
+        keys = [int(t // length) for t in times]
+        slices = self.slices
+        if keys == sorted(keys):
+            # time order (the usual case): one extend per run of records in the same slice
+            ratio = self.kind == "ratio"
+            i, n = 0, len(keys)
+            while i < n:
+                key = keys[i]
+                j = n if keys[-1] == key else bisect_right(keys, key, i)
+                sl = slices.get(key)
+                fresh = sl is None
                 if sl is None:
-                    sl = self.slices[key] = _Slice(self._typecode)
+                    sl = slices[key] = _Slice(self._typecode)
+                run_codes, run_values = codes[i:j], values[i:j]
+                if ratio and (fresh or sl._counts is not None):
+                    # good/total per code kept up to date as records come (C-level counts of the run),
+                    # so a window that reaches old slices for the first time costs a step per slice
+                    tally = {} if fresh else dict(sl._counts or {})
+                    totals = Counter(run_codes)
+                    goods = Counter(compress(run_codes, run_values))
+                    for code, total in totals.items():
+                        g0, t0 = tally.get(code, (0, 0))
+                        tally[code] = (g0 + goods.get(code, 0), t0 + total)
+                    sl._counts = tally
+                    sl._parts = sl._sums = None
+                else:
+                    sl._parts = sl._counts = sl._sums = None
+                sl.times.extend(times[i:j])
+                sl.values.extend(run_values)
+                sl.codes.extend(run_codes)
+                i = j
+            return
+        last_key = None
+        sl = None
+        for key, t, v, code in zip(keys, times, values, codes):
+            if key != last_key:
+                sl = slices.get(key)
+                if sl is None:
+                    sl = slices[key] = _Slice(self._typecode)
                 sl._parts = sl._counts = sl._sums = None
                 last_key = key
             sl.times.append(t)  # type: ignore[union-attr]
             sl.values.append(v)  # type: ignore[union-attr]
-            sl.codes.append(code_of(r.get(name)))  # type: ignore[union-attr]
+            sl.codes.append(code)  # type: ignore[union-attr]
 
     def remove(self, t: float, value: float, record: Mapping[str, Any]) -> None:
         """Retract one record added before (no-op when not held)."""
         sl = self.slices.get(int(t // self.length))
-        code = self._codes.get(label_of(record.get(self.field)))
+        code = self._codes.get(label_of(record.get(self.field)), self._codes.get(MORE_LABEL))
         if sl is None or code is None:
             return
         for i in range(len(sl.times) - 1, -1, -1):
@@ -136,11 +234,15 @@ class LabelGroups:
     def prune(self, before: float) -> None:
         """Forget slices that end at or before ``before``."""
         k = math.floor(before / self.length)
-        for key in [key for key in self.slices if key < k]:
+        dropped = [key for key in self.slices if key < k]
+        for key in dropped:
             del self.slices[key]
+        if dropped:
+            self._saturated = False
 
     def clear(self) -> None:
         self.slices.clear()
+        self._saturated = False
 
     def _parts(self, start: float, end: float) -> dict[str, list[float]]:
         out: dict[int, list[float]] = {}

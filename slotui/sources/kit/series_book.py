@@ -499,12 +499,13 @@ class SeriesBook:
         for name in spec.breakdown:
             groups = definition.groups[name]
             groups.prune(now - span - groups.length)
+            note = "; ".join(sorted(groups.notes)) or None
             if groups.kind == "ratio":
-                out.append(GroupData(by=name, window=window, counts=groups.counts(now - window, now)))
+                out.append(GroupData(by=name, window=window, counts=groups.counts(now - window, now), note=note))
             elif spec_agg(spec).kind in ("mean", "sum", "count"):  # (count, sum) per group is enough
-                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now)))
+                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now), note=note))
             else:
-                out.append(GroupData(by=name, window=window, values=groups.values(now - window, now)))
+                out.append(GroupData(by=name, window=window, values=groups.values(now - window, now), note=note))
         return tuple(out)
 
 
