@@ -697,7 +697,10 @@ class SlotuiApp(App[None]):
             self.open_detail(slo)
 
     def open_detail(self, slo: str) -> None:
-        screen = DetailScreen(slo)
+        backend = self.thread.backend
+        loaded = getattr(getattr(backend, "engine", None), "loaded", None)
+        state = getattr(getattr(backend, "store", None), "path", None)
+        screen = DetailScreen(slo, loaded=loaded, state=state, now=self.clock())
         data = self._detail_data(slo)
         if data is not None:
             screen.data = data
