@@ -689,7 +689,8 @@ class SlotuiApp(App[None]):
         if loaded is None:
             self.notify("replay needs an SLO file", severity="warning")
             return
-        self.push_screen(ReplayScreen(loaded, self.clock()))
+        state = getattr(getattr(self.thread.backend, "store", None), "path", None)
+        self.push_screen(ReplayScreen(loaded, self.clock(), state=state))
 
     def action_open_detail(self) -> None:
         slo = self.selected_slo
