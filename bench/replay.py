@@ -76,6 +76,10 @@ def measure(label: str, cfg: Path, start: float, end: float, every: float, sampl
     print(f"  replay          {replay_s:9.2f} s  ({replay_s / len(times) * 1e3:.2f} ms/step)")
     print(f"  check --at x N  {checks_s:9.2f} s  (extrapolated: {per_check * 1e3:.1f} ms/call mean of {len(picks)})")
     print(f"  ratio check/replay: {checks_s / replay_s:.1f}x")
+    month = int(30 * 86400 // every) + 1
+    if len(times) < month:
+        print(f"  30 days at this step: {month:,} steps, about {replay_s / len(times) * month:,.0f} s "
+              "(extrapolated from this run's ms/step)")
 
 
 def main() -> int:

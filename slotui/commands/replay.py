@@ -10,19 +10,43 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slotui.core.exit_code import UNKNOWN
+
+if TYPE_CHECKING:
+    from slotui.config.loader import LoadedConfig
 
 
 def read_silences(state: str | None) -> list:
     """The silences in the state file, read without writing to it (a missing file has none)."""
-    from slotui.store import default_state_path, read_silences_snapshot
+    from slotui.store import read_silences_snapshot
 
-    path = Path(state).expanduser() if state else default_state_path()
-    silences, unreadable = read_silences_snapshot(path)
+    silences, unreadable = read_silences_snapshot(_state_path(state))
     for sid, reason in unreadable:
         print(f"slotui replay: silence {sid!r} skipped: {reason}", file=sys.stderr)
     return silences
+
+
+def _state_path(state: str | None) -> Path:
+    from slotui.store import default_state_path
+
+    return Path(state).expanduser() if state else default_state_path()
+
+
+def read_stored(loaded: "LoadedConfig", names: list[str], state: str | None, start: float, end: float) -> dict:
+    """The state file's samples of the SLOs in ``names`` whose source has no history, read without
+    writing to it (SLOs without samples are absent; unreadable rows are reported and skipped)."""
+    from slotui.replay.history import needs_stored
+    from slotui.replay.stored import stored_history
+
+    specs = needs_stored(loaded, names)
+    if not specs:
+        return {}
+    rows, unreadable = stored_history(loaded, specs, _state_path(state), start, end)
+    for row_id, reason in unreadable:
+        print(f"slotui replay: stored sample {row_id!r} skipped: {reason}", file=sys.stderr)
+    return rows
 
 
 def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, float]:
@@ -67,10 +91,11 @@ def run(args: argparse.Namespace) -> int:
             return UNKNOWN
         loaded = replace(loaded, specs=[s for s in loaded.specs if s.name in set(args.slo)])
     names = [s.name for s in loaded.specs]
-    skipped = unreplayable(loaded, names)
+    stored = read_stored(loaded, names, getattr(args, "state", None), start, end)
+    skipped = unreplayable(loaded, names, stored)
     loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
     silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
-    replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences))
+    replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences, stored=stored))
     text = render(replay, args.format, skipped)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slotui.formatting import align_columns, format_duration, format_number, format_window, rfc3339
-from slotui.replay.simulate import Replay
+from slotui.formatting import align_columns, format_duration, format_number, format_percent, format_window, rfc3339
+from slotui.replay.simulate import Replay, SLOReplay
 
 
 def to_dict(replay: Replay, skipped: dict[str, str] | None = None) -> dict[str, Any]:
@@ -28,6 +28,8 @@ def to_dict(replay: Replay, skipped: dict[str, str] | None = None) -> dict[str, 
                 ],
                 "notifications": dict(sorted(slo.notifications.items())),
                 "per_week": dict(sorted(replay.per_week(slo).items())),
+                "firing_s": dict(sorted(slo.firing_s(replay.end).items())),
+                "budget_remaining": _budget_dict(slo),
                 "suggestions": [
                     {**sug, "caught": [rfc3339(t) for t in sug["caught"]], "missed": [rfc3339(t) for t in sug["missed"]]}
                     for sug in slo.suggestions
@@ -39,6 +41,24 @@ def to_dict(replay: Replay, skipped: dict[str, str] | None = None) -> dict[str, 
     if skipped:
         out["skipped"] = dict(sorted(skipped.items()))
     return out
+
+
+def _budget_dict(slo: SLOReplay) -> dict[str, Any]:
+    summary = slo.budget_summary()
+    return {**summary, "lowest_at": rfc3339(summary["lowest_at"])}
+
+
+def _firing_text(replay: Replay, slo: SLOReplay) -> str:
+    firing = sorted(slo.firing_s(replay.end).items())
+    return ", ".join(f"{sev} {format_duration(s)}" for sev, s in firing) or "none"
+
+
+def _budget_text(slo: SLOReplay) -> str:
+    b = slo.budget_summary()
+    if b["start"] is None:
+        return "budget left: unknown"
+    return (f"budget left: {format_percent(b['start'])} at start, lowest {format_percent(b['lowest'])} "
+            f"({rfc3339(b['lowest_at'])}), {format_percent(b['end'])} at end")
 
 
 def render_json(replay: Replay, skipped: dict[str, str] | None = None) -> str:
@@ -67,6 +87,7 @@ def _summary(replay: Replay) -> list[str]:
         weekly = ", ".join(f"{sev} {format_number(x)}/week" for sev, x in sorted(replay.per_week(slo).items()))
         sent = ", ".join(f"{ch} {n}" for ch, n in sorted(slo.notifications.items()))
         lines.append(f"{slo.name}: {weekly or 'no episodes'}; notifications: {sent or 'none'}")
+        lines.append(f"  time firing: {_firing_text(replay, slo)}; {_budget_text(slo)}")
         for sug in slo.suggestions:
             lines.append(
                 f"  threshold {format_number(sug['threshold'])}: {sug['episodes']} episodes, "

@@ -42,6 +42,26 @@ class SLOReplay:
     #: (now, status, value) at every step
     timeline: list[tuple[float, Status, float | None]] = field(default_factory=list)
     suggestions: list[dict[str, Any]] = field(default_factory=list)
+    #: (now, error budget remaining: a fraction of the budget, None when unknown) at every step
+    budget: list[tuple[float, float | None]] = field(default_factory=list)
+
+    def firing_s(self, end: float) -> dict[str, float]:
+        """Seconds firing per severity: the sum of the episodes' durations (open ones up to ``end``)."""
+        out: dict[str, float] = {}
+        for ep in self.episodes:
+            out[ep.severity] = out.get(ep.severity, 0.0) + ep.duration(end)
+        return out
+
+    def budget_summary(self) -> dict[str, float | None]:
+        """Error budget remaining at the first step, its lowest (and the first step at it), and at the last step.
+
+        Steps without a known budget are left out; all ``None`` when no step had one.
+        """
+        known = [(t, r) for t, r in self.budget if r is not None]
+        if not known:
+            return {"start": None, "lowest": None, "lowest_at": None, "end": None}
+        low_t, low = min(known, key=lambda p: (p[1], p[0]))
+        return {"start": known[0][1], "lowest": low, "lowest_at": low_t, "end": known[-1][1]}
 
 
 @dataclass(slots=True)
@@ -86,7 +106,9 @@ def simulate(
     for now, report in reports:
         for result in report.results:
             if result.spec.name in slos:
-                slos[result.spec.name].timeline.append((now, result.status, result.value))
+                slo = slos[result.spec.name]
+                slo.timeline.append((now, result.status, result.value))
+                slo.budget.append((now, result.budget.remaining if result.budget is not None else None))
         res = step(report, states, groups, silences, policy, now)
         states, groups = res.states, res.groups
         firing = {(r.slo, r.severity) for r in states.values() if r.state == "firing"}

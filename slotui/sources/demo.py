@@ -277,6 +277,8 @@ class DemoTraffic:
         self._records: dict[int, list[dict[str, Any]]] = {}
         self._blocks: dict[int, list[float]] = {}
         self._failing: dict[int, list[tuple[int, int]]] = {}
+        self._orders: dict[tuple[int, int], list[int]] = {}
+        self._sorted: dict[tuple[int, str], list[float]] = {}
 
     # ---------------------------------------------------------------- randomness
 
@@ -416,6 +418,16 @@ class DemoTraffic:
         raise KeyError(field)
 
     def sorted_values(self, c: _Cell, field: str) -> list[float]:
+        """The cell's values of ``field`` in ascending order (cached for the latest cells)."""
+        key = (c.index, field)
+        cached = self._sorted.get(key)
+        if cached is None or len(cached) != c.n:
+            if len(self._sorted) > 1024:
+                self._sorted.clear()
+            cached = self._sorted[key] = self._new_sorted_values(c, field)
+        return cached
+
+    def _new_sorted_values(self, c: _Cell, field: str) -> list[float]:
         n = c.n
         if field == "duration_ms" or field == "duration_s":
             mu, exp, inv = c.mu, math.exp, _normal_dist_inv_cdf
@@ -509,7 +521,17 @@ class DemoTraffic:
         return out
 
     def _order(self, index: int, salt: int, n: int) -> list[int]:
-        """The seeded permutation handing ranks of one field to the requests of a cell."""
+        """The seeded permutation handing ranks of one field to the requests of a cell (cached: a
+        cell is cut by a window's edges at several successive moments)."""
+        key = (index, salt)
+        cached = self._orders.get(key)
+        if cached is None or len(cached) != n:
+            if len(self._orders) > 1024:
+                self._orders.clear()
+            cached = self._orders[key] = self._new_order(index, salt, n)
+        return cached
+
+    def _new_order(self, index: int, salt: int, n: int) -> list[int]:
         order = list(range(n))
         random.Random(_mix(self._key ^ _mix((index << 4) | salt))).shuffle(order)
         if salt == _SALT["error"] and n:
@@ -606,6 +628,10 @@ class DemoSource:
         self._ingested: set[int] = set()
         #: (cell, breakdown field, SLI) -> the whole cell's groups (SPEC 10.1)
         self._group_cache: dict[tuple[Any, ...], dict[str, list[float]]] = {}
+        #: (field, aggregation) -> cell index -> the whole cell's slice (None: no requests)
+        self._slice_cache: dict[tuple[str, Agg], dict[int, tuple[float, float] | None]] = {}
+        #: (good, total conditions) -> cell index -> the whole cell's bucket (None: no events)
+        self._bucket_cache: dict[tuple[Any, Any], dict[int, tuple[float, float, float] | None]] = {}
         self._lock = threading.Lock()
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
@@ -685,13 +711,7 @@ class DemoSource:
         last = math.floor(now / CELL)  # the cell holding now is cut at now
         traffic = self.traffic
         if spec.kind == "ratio":
-            good_of = self._ratio_classifier(spec)
-            counts = traffic.counts_range(first, last - 1) if last > first else []
-            buckets: list[tuple[float, float, float]] = []
-            for index, (n, errors) in enumerate(counts, start=first):  # whole cells
-                good, total = good_of(n, errors)
-                if total:
-                    buckets.append((index * CELL, float(good), float(total)))
+            buckets = self._whole_buckets(spec, first, last - 1)  # whole cells
             start = last * CELL  # the cell holding now, cut at now
             if last >= first and start < now:
                 good, total = self._ratio_from_types(spec, traffic.counts_between(last, start, now))
@@ -717,16 +737,7 @@ class DemoSource:
         slices: list[tuple[float, float]] = []
         whole = last if (last + 1) * CELL <= now else last - 1  # last cell that ends by now
         if whole >= first:
-            cells = traffic.cells_range(first, whole)
-            attr = _MEAN_ATTR.get(field) if agg.kind == "mean" else None
-            if attr is not None:  # cell_aggregate of a mean is the cell's parameter
-                slices.extend((c.start, getattr(c, attr)) for c in cells if c.n)
-            else:
-                aggregate = traffic.cell_aggregate
-                for c in cells:
-                    value = aggregate(c, field, agg)
-                    if value is not None:
-                        slices.append((c.start, value))
+            slices.extend(self._whole_slices(field, agg, first, whole))
         for index in range(max(first, whole + 1), last + 1):  # the cell holding now, cut at now
             start = index * CELL
             acc = WindowAccumulator(agg)
@@ -746,11 +757,60 @@ class DemoSource:
         return SLIData(value=value, slices=tuple(slices), fetched_at=now, basis_value=basis, n=spread.n,
                        stddev=spread.stddev, sample=spread.sample, interval=spread.interval)
 
+    def _whole_buckets(self, spec: SLOSpec, first: int, last: int) -> list[tuple[float, float, float]]:
+        """The ``(start, good, total)`` buckets of whole cells ``first .. last`` (none without events),
+        computed once per cell and condition and kept, as :meth:`_whole_slices`."""
+        cache = self._bucket_cache.setdefault((spec.good, spec.total), {})
+        missing = [i for i in range(first, last + 1) if i not in cache]
+        if missing:
+            if len(cache) > 50_000:
+                cache.clear()
+                missing = list(range(first, last + 1))
+            good_of = self._ratio_classifier(spec)
+            for index, (n, errors) in enumerate(self.traffic.counts_range(missing[0], missing[-1]), start=missing[0]):
+                good, total = good_of(n, errors)
+                cache[index] = (index * CELL, float(good), float(total)) if total else None
+        get = cache.__getitem__
+        return [b for b in map(get, range(first, last + 1)) if b is not None]
+
+    def _whole_slices(self, field: str, agg: Agg, first: int, last: int) -> list[tuple[float, float]]:
+        """The ``(start, value)`` slices of whole cells ``first .. last`` (cells without requests have none).
+
+        A whole cell's aggregate never changes, so it is computed once per cell and kept: successive
+        fetches (a refresh, every step of a replay) only compute the cells that are new since.
+        """
+        cache = self._slice_cache.setdefault((field, agg), {})
+        missing = [i for i in range(first, last + 1) if i not in cache]
+        if missing:
+            if len(cache) > 50_000:
+                cache.clear()
+                missing = list(range(first, last + 1))
+            cells = self.traffic.cells_range(missing[0], missing[-1])
+            attr = _MEAN_ATTR.get(field) if agg.kind == "mean" else None
+            aggregate = self.traffic.cell_aggregate
+            for c in cells:
+                # cell_aggregate of a mean is the cell's parameter
+                value = (getattr(c, attr) if attr is not None else aggregate(c, field, agg)) if c.n else None
+                cache[c.index] = (c.start, value) if value is not None else None
+        get = cache.__getitem__
+        return [p for p in map(get, range(first, last + 1)) if p is not None]
+
     def _window_spread(self, field: str, agg: Agg, start: float, end: float, confidence: float) -> WindowSpread:
         """``n`` and what the interval of the window's ``agg`` needs (SPEC 10.2)."""
         traffic = self.traffic
         runs: list[Sequence[float]] = []
         lo, hi = self._cut_cells(start, end)
+        if agg.kind not in ("mean", "quantile"):
+            # only n matters (spread_of_runs gives no spread for a sum, count, min or max): count the
+            # requests, without the values (a month's spend window is ~1.7 million of them)
+            n = 0
+            for index in range(lo, hi + 1):
+                c0 = index * CELL
+                if c0 >= start and c0 + CELL <= end:
+                    n += traffic.counts(index)[0]
+                else:
+                    n += len(traffic.values_between(index, field, max(start, c0), min(end, c0 + CELL)))
+            return WindowSpread(n)
         for index in range(lo, hi + 1):
             c0 = index * CELL
             if c0 >= start and c0 + CELL <= end:

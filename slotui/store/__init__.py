@@ -39,7 +39,9 @@ from slotui.store.alerts import AlertTransaction
 from slotui.store.database import Store, default_state_path
 from slotui.store.errors import AmbiguousSilenceId, SilenceNotFound, StoreError, UnreadableSilence
 from slotui.store.outbox import NotificationLogEntry, Outbox, OutboxRow
-from slotui.store.samples import DAY, HOUR, HOURLY, HOURLY_RETENTION, RAW_RETENTION, CompactionResult
+from slotui.store.samples import (
+    DAY, HOUR, HOURLY, HOURLY_RETENTION, RAW_RETENTION, CompactionResult, read_history_snapshot,
+)
 from slotui.store.schema import APPLICATION, SCHEMA_VERSION
 from slotui.store.silences import read_silences_snapshot
 
@@ -62,5 +64,6 @@ __all__ = [
     "StoreError",
     "UnreadableSilence",
     "default_state_path",
+    "read_history_snapshot",
     "read_silences_snapshot",
 ]

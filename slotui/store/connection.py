@@ -85,3 +85,22 @@ class StoreConnection:
         with self._lock:
             return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
+
+@contextmanager
+def snapshot_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the state file at ``path`` that writes nothing next to it.
+
+    For ``slotui replay``, which must leave the state file untouched: a cleanly
+    closed WAL database (no ``-wal`` file) is opened as immutable, so SQLite
+    creates no ``-shm``/``-wal``; with a live ``-wal`` (a daemon is running) it
+    is opened read-only and reads the committed rows through the files that
+    already exist.
+    """
+    wal = path.with_name(path.name + "-wal")
+    live = wal.exists() and wal.stat().st_size > 0
+    mode = "mode=ro" if live else "immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        yield conn
+    finally:
+        conn.close()

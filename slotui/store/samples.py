@@ -16,8 +16,10 @@ once and counted; compaction neither averages nor deletes an unreadable raw row.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from slotui.bad_rows import RowError, UnreadableRow, finite
 from slotui.store.connection import StoreConnection
@@ -227,6 +229,48 @@ class SampleTables(StoreConnection):
                                     else "good, total: expected 0 <= good <= total")
                 out.append(self.bad_rows.report(table, _series_row_id(slo, resolution, ts), "; ".join(problems)))
         return out
+
+def read_history_snapshot(
+    path: Path, series: Mapping[str, str], since: float, until: float
+) -> tuple[dict[str, list[tuple[float, ...]]], list[tuple[str, str]]]:
+    """The stored history of SLOs with ``since <= slice_start < until``, read without writing anything.
+
+    For ``slotui replay`` (opened as :func:`~slotui.store.connection.snapshot_connection`).
+    ``series`` maps an SLO name to ``"threshold"`` (its ``samples`` rows: ``(ts, value)``) or
+    ``"ratio"`` (its ``buckets``: ``(ts, good, total)``), oldest first, raw and hourly rows as
+    :meth:`SampleTables.load_slices` returns them. A missing file or one without the tables has no
+    history. Returns the rows per SLO (SLOs without any are absent) and ``(row id, reason)`` for
+    each row that does not read.
+    """
+    from slotui.store.connection import snapshot_connection
+
+    out: dict[str, list[tuple[float, ...]]] = {}
+    bad: list[tuple[str, str]] = []
+    if not path.exists():
+        return out, bad
+    with snapshot_connection(path) as conn:
+        for slo, kind in series.items():
+            args = (slo, since, until)
+            where = "slo = ? AND ts >= ? AND ts < ?"
+            try:
+                if kind == "ratio":
+                    rows = conn.execute(f"SELECT ts, good, total FROM buckets WHERE {where} AND {_GOOD_COUNTS}"
+                                        " ORDER BY ts, resolution", args).fetchall()
+                    broken = [(_series_row_id(slo, r, ts), _why(good=g, total=t)) for r, ts, g, t in conn.execute(
+                        f"SELECT resolution, ts, good, total FROM buckets WHERE {where} AND NOT ({_GOOD_COUNTS})",
+                        args)]
+                else:
+                    rows = conn.execute(f"SELECT ts, value FROM samples WHERE {where} AND {_GOOD_VALUE}"
+                                        " ORDER BY ts, resolution", args).fetchall()
+                    broken = [(_series_row_id(slo, r, ts), _why(value=v)) for r, ts, v in conn.execute(
+                        f"SELECT resolution, ts, value FROM samples WHERE {where} AND NOT ({_GOOD_VALUE})", args)]
+            except sqlite3.OperationalError:  # not a slotui state file with history tables (yet)
+                return {}, bad
+            if rows:
+                out[slo] = [tuple(float(x) for x in row) for row in rows]
+            bad.extend(broken)
+    return out, bad
+
 
 def _series_row_id(slo: object, resolution: object, ts: object) -> str:
     """The primary key of a samples/buckets row as one id: ``slo/resolution/ts``."""

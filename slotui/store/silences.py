@@ -269,27 +269,21 @@ _SILENCE_COLUMNS = "id, matchers, starts_at, ends_at, created_by, comment, updat
 def read_silences_snapshot(path: Path) -> tuple[list[Silence], list[tuple[str, str]]]:
     """Every silence in the state file at ``path``, read without writing anything next to it.
 
-    For ``slotui replay``, which must leave the state file untouched: a cleanly
-    closed WAL database (no ``-wal`` file) is opened as immutable, so SQLite
-    creates no ``-shm``/``-wal``; with a live ``-wal`` (a daemon is running) it
-    is opened read-only and reads the committed rows through the files that
-    already exist. A missing file or one without a ``silences`` table has none.
+    For ``slotui replay``, which must leave the state file untouched (opened with
+    :func:`~slotui.store.connection.snapshot_connection`). A missing file or one
+    without a ``silences`` table has none.
     Returns the decoded silences and, for each row that does not decode,
     ``(id, reason)``.
     """
+    from slotui.store.connection import snapshot_connection
+
     if not path.exists():
         return [], []
-    wal = path.with_name(path.name + "-wal")
-    live = wal.exists() and wal.stat().st_size > 0
-    mode = "mode=ro" if live else "immutable=1"
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
-    try:
+    with snapshot_connection(path) as conn:
         try:
             rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences ORDER BY starts_at, id").fetchall()
         except sqlite3.OperationalError:  # no silences table yet
             return [], []
-    finally:
-        conn.close()
     good: list[Silence] = []
     bad: list[tuple[str, str]] = []
     for row in rows:

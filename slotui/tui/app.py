@@ -689,7 +689,8 @@ class SlotuiApp(App[None]):
         if loaded is None:
             self.notify("replay needs an SLO file", severity="warning")
             return
-        self.push_screen(ReplayScreen(loaded, self.clock()))
+        state = getattr(getattr(self.thread.backend, "store", None), "path", None)
+        self.push_screen(ReplayScreen(loaded, self.clock(), state=state))
 
     def action_open_detail(self) -> None:
         slo = self.selected_slo
@@ -697,7 +698,10 @@ class SlotuiApp(App[None]):
             self.open_detail(slo)
 
     def open_detail(self, slo: str) -> None:
-        screen = DetailScreen(slo)
+        backend = self.thread.backend
+        loaded = getattr(getattr(backend, "engine", None), "loaded", None)
+        state = getattr(getattr(backend, "store", None), "path", None)
+        screen = DetailScreen(slo, loaded=loaded, state=state, now=self.clock())
         data = self._detail_data(slo)
         if data is not None:
             screen.data = data

@@ -1,6 +1,8 @@
 """The detail view of one SLO (Enter on a row).
 
-A larger chart of the SLI with target and thresholds, burn rate per tier
+A larger chart of the SLI with target and thresholds, under it the alert
+episodes of the last 30 days (a replay of this SLO run in a worker thread when
+the view opens: a band of severity-coloured markers and the list), burn rate per tier
 (long and short window against the factor), budget remaining and its
 timeline, active silences, alert history, runbook link and the source query.
 The app pushes fresh data into it after each refresh (:meth:`DetailScreen.show`).
@@ -9,6 +11,8 @@ The app pushes fresh data into it after each refresh (:meth:`DetailScreen.show`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -41,8 +45,64 @@ from slotui.formatting import (
 from slotui.core.forecast import spend_curve
 from slotui.tui.cells import Palette
 from slotui.tui.themes import IconSet
-from slotui.tui.widgets.chart import ChartLine, SLIChart
+from slotui.tui.widgets.chart import ChartLine, EpisodeBand, SLIChart
 from slotui.tui.widgets.summary import clock_label, span_label
+
+
+#: the span and step of the episodes replay (SPEC 10.3: "the last 30 days' episodes")
+EPISODE_DAYS = 30
+EPISODE_STEP = 3600.0
+#: episodes listed under the band (the most recent ones)
+EPISODES_LISTED = 8
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _episode_colours(palette: Palette) -> dict[str, str]:
+    return {"page": palette["error"], "critical": palette["error"], "ticket": palette["warning"],
+            "warning": palette["warning"]}
+
+
+def _episodes_span(screen: "DetailScreen") -> str:
+    return (f"last {EPISODE_DAYS} days, {_when(screen.episodes_start)[:10]} to {_when(screen.episodes_end)[:10]}, "
+            f"replayed every {format_duration(EPISODE_STEP)}")
+
+
+def episodes_band(screen: "DetailScreen", palette: Palette, icons: IconSet) -> list:
+    """Under the chart: the band of episodes (aligned with the chart's plot) and a one-line caption."""
+    muted = palette["foreground-muted"]
+    if screen.episodes is None:
+        note = screen.episodes_note or f"replaying the {_episodes_span(screen)}…"
+        return [Text(f"alert episodes: {note}", style=muted)]
+    eps = screen.episodes.episodes
+    band = EpisodeBand([(e.severity, e.started_at, e.ended_at) for e in eps], screen.episodes_start,
+                       screen.episodes_end, colours=_episode_colours(palette), axis_colour=muted,
+                       label_w=screen._label_w, ascii_only=icons.ascii_only)
+    count = f"{len(eps)} alert episode{'s' if len(eps) != 1 else ''}" if eps else "no alert episodes"
+    return [band, Text(f"{count} ({_episodes_span(screen)}; listed under Alerts)" if eps
+                       else f"{count} ({_episodes_span(screen)})", style=muted)]
+
+
+def episodes_list(screen: "DetailScreen", palette: Palette) -> Text:
+    """The most recent episodes of the replay, oldest first."""
+    text = Text(f"Alert episodes ({_episodes_span(screen)})", style="bold")
+    if screen.episodes is None:
+        text.append(f"\n{screen.episodes_note or 'replaying…'}", style=palette["foreground-muted"])
+        return text
+    eps = screen.episodes.episodes
+    if not eps:
+        text.append("\nnone", style=palette["foreground-muted"])
+    shown = eps[-EPISODES_LISTED:]
+    if len(eps) > len(shown):
+        text.append(f"\n… {len(eps) - len(shown)} earlier", style=palette["foreground-muted"])
+    colours = _episode_colours(palette)
+    for e in shown:
+        end = _when(e.ended_at) if e.ended_at is not None else "still firing"
+        text.append(f"\n{e.severity:<8}", style=colours.get(e.severity, ""))
+        text.append(f" {_when(e.started_at)} → {end}  {format_duration(e.duration(screen.episodes_end))}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -148,10 +208,19 @@ class DetailScreen(Screen[None]):
 
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="slotui.back")]
 
-    def __init__(self, slo: str) -> None:
+    def __init__(self, slo: str, *, loaded: Any = None, state: Any = None, now: float | None = None) -> None:
         super().__init__()
         self.slo = slo
         self.data: DetailData | None = None
+        #: the SLO file and state file the episodes are replayed from (None: no episodes section)
+        self.loaded = loaded
+        self.state = state
+        self.episodes_end = ((now or 0.0) // EPISODE_STEP) * EPISODE_STEP
+        self.episodes_start = self.episodes_end - EPISODE_DAYS * 86400
+        #: the replay of this SLO once the worker is done (an SLOReplay), or why there is none
+        self.episodes: Any = None
+        self.episodes_note: str | None = None
+        self._label_w = 0
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
@@ -163,6 +232,7 @@ class DetailScreen(Screen[None]):
             yield Static(id="detail-budget", classes="section")
             yield Static(id="detail-silences", classes="section")
             yield Static(id="detail-alerts", classes="section")
+            yield Static(id="detail-episodes", classes="section")
             yield Static(id="detail-query", classes="section")
         yield Footer()
 
@@ -238,7 +308,13 @@ class DetailScreen(Screen[None]):
             heading = Text(f"Spend over the {spec_window(spec)}: " + forecast_text(r.forecast, spec), style="bold")
             heading.append(f"\nrate {parts['rate']}; the projection to the end is dimmed",
                            style=f"not bold {p['foreground-muted']}")
-        self.query_one("#detail-chart", Static).update(Group(heading, chart))
+        self._label_w = max((len(ln.label) + 1 for ln in lines), default=0)
+        band = episodes_band(self, p, icons) if self.loaded is not None else []
+        self.query_one("#detail-chart", Static).update(Group(heading, chart, *band))
+        episodes = self.query_one("#detail-episodes", Static)
+        episodes.display = self.loaded is not None
+        if self.loaded is not None:
+            episodes.update(episodes_list(self, p))
 
         self.query_one("#detail-burn", Static).update(
             Group(Text("Burn rate per tier (spend pace / the even pace of the budget; fires when both windows > factor)"
@@ -306,6 +382,29 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.data is not None:
             self.app.call_after_refresh(self._reshow)
+        if self.loaded is not None:
+            self.run_worker(self._replay_episodes, thread=True, exclusive=True, group="detail-episodes")
+
+    def _replay_episodes(self) -> None:
+        """Worker thread: replay this SLO over the last 30 days (never on the event loop)."""
+        from textual.worker import get_current_worker
+
+        from slotui.replay.run import ReplayStopped, replay_slo
+
+        worker = get_current_worker()
+        try:
+            replay, why = replay_slo(self.loaded, self.slo, self.episodes_start, self.episodes_end, EPISODE_STEP,
+                                     state=self.state, stop=lambda: worker.is_cancelled)
+        except ReplayStopped:  # the view was closed: nobody to show it to
+            return
+        except Exception as exc:  # noqa: BLE001 - shown, never a crash
+            replay, why = None, f"replay failed: {exc}"
+        self.app.call_from_thread(self._episodes_ready, replay, why)
+
+    def _episodes_ready(self, replay: Any, why: str | None) -> None:
+        self.episodes = replay
+        self.episodes_note = f"not replayed: {why}" if why else None
+        self._reshow()
 
     def _reshow(self) -> None:
         app = self.app

@@ -1,7 +1,7 @@
 """Replay screen: the last 30 days of the whole SLO file through the real alert engine, as a table.
 
-Runs :func:`slotui.replay.run.replay_config` in a worker (sends nothing, writes
-nothing); rows come from :mod:`slotui.replay.report` so the numbers read as in
+Runs :func:`slotui.replay.run.replay_config` in a worker thread (sends nothing, writes
+nothing; sources without a history replay from the state file's samples); rows come from :mod:`slotui.replay.report` so the numbers read as in
 ``slotui replay``.
 """
 
@@ -21,9 +21,11 @@ STEP = 3600.0
 class ReplayScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="replay.back")]
 
-    def __init__(self, loaded: Any, now: float, *, days: float = DAYS, step: float = STEP) -> None:
+    def __init__(self, loaded: Any, now: float, *, days: float = DAYS, step: float = STEP, state: Any = None) -> None:
         super().__init__()
         self.loaded = loaded
+        #: the state file whose samples stand in for sources without a history (read-only)
+        self.state = state
         self.end = (now // step) * step
         self.start = self.end - days * 86400
         self.step = step
@@ -46,26 +48,45 @@ class ReplayScreen(Screen[None]):
         table = self.query_one(DataTable)
         for label in HEADER:
             table.add_column(label, key=label.lower())
-        self.run_worker(self._run(), exclusive=True)
+        self.run_worker(self._run, thread=True, exclusive=True)
 
-    async def _run(self) -> None:
+    def _run(self) -> None:
+        """Worker thread: the replay is CPU work, never run on the event loop."""
+        import asyncio
         from dataclasses import replace
+        from pathlib import Path
 
-        from slotui.replay.history import unreplayable
-        from slotui.replay.report import _rows, _summary
-        from slotui.replay.run import replay_config
+        from textual.worker import get_current_worker
 
+        from slotui.replay.history import needs_stored, unreplayable
+        from slotui.replay.run import ReplayStopped, replay_config
+        from slotui.replay.stored import stored_history
+
+        worker = get_current_worker()
         loaded = self.loaded
-        skipped = unreplayable(loaded, [s.name for s in loaded.specs])
-        loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
-        status = self.query_one("#replay-status", Static)
+        names = [s.name for s in loaded.specs]
         try:
-            self.replay = await replay_config(loaded, self.start, self.end, self.step)
-        except Exception as exc:  # noqa: BLE001 - shown, never a crash
-            status.update(f"replay failed: {exc}")
+            stored: dict = {}
+            missing = needs_stored(loaded, names)
+            if missing and self.state is not None:
+                stored, _bad = stored_history(loaded, missing, Path(self.state), self.start, self.end)
+            skipped = unreplayable(loaded, names, stored)
+            loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
+            replay = asyncio.run(replay_config(loaded, self.start, self.end, self.step, stored=stored,
+                                               stop=lambda: worker.is_cancelled))
+        except ReplayStopped:
             return
+        except Exception as exc:  # noqa: BLE001 - shown, never a crash
+            self.app.call_from_thread(self.query_one("#replay-status", Static).update, f"replay failed: {exc}")
+            return
+        self.app.call_from_thread(self._show, replay, skipped)
+
+    def _show(self, replay: Any, skipped: dict[str, str]) -> None:
+        from slotui.replay.report import _rows, _summary
+
         table = self.query_one(DataTable)
-        for row in _rows(self.replay):
+        for row in _rows(replay):
             table.add_row(*row)
-        lines = _summary(self.replay) + [f"{n}: not replayed: {why}" for n, why in sorted(skipped.items())]
-        status.update("\n".join(lines))
+        lines = _summary(replay) + [f"{n}: not replayed: {why}" for n, why in sorted(skipped.items())]
+        self.query_one("#replay-status", Static).update("\n".join(lines))
+        self.replay = replay

@@ -145,3 +145,78 @@ class SLIChart:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(20, self.width or options.max_width)
+
+
+#: episode severities, worst first (a column shows the worst episode that overlaps it)
+_SEVERITY_RANK = {"page": 0, "critical": 1, "ticket": 2, "warning": 3}
+
+
+class EpisodeBand:
+    """One row of markers under a chart: where alert episodes fired over ``[start, end)``.
+
+    Laid out like :class:`SLIChart` (the same axis width, and the plot width of a
+    chart with reference-line labels ``label_w`` wide), each column covers an
+    equal share of the span and shows the worst episode overlapping it: ``█``
+    page/critical, ``▄`` ticket/warning (ASCII ``#``/``=``), ``·`` none (``.``).
+    ``episodes`` are ``(severity, started_at, ended_at or None: still firing)``.
+    """
+
+    def __init__(
+        self,
+        episodes: Sequence[tuple[str, float, float | None]],
+        start: float,
+        end: float,
+        *,
+        colours: dict[str, str],
+        axis_colour: str = "grey50",
+        label: str = "alerts",
+        label_w: int = 0,
+        ascii_only: bool = False,
+        width: int | None = None,
+    ) -> None:
+        self.episodes = list(episodes)
+        self.start, self.end = start, end
+        self.colours = colours
+        self.axis_colour = axis_colour
+        self.label = label
+        self.label_w = label_w
+        self.ascii_only = ascii_only
+        self.width = width
+
+    def columns(self, plot_w: int) -> list[str | None]:
+        """The worst severity per column (None: no episode), for ``plot_w`` columns."""
+        out: list[str | None] = [None] * plot_w
+        span = self.end - self.start
+        if span <= 0:
+            return out
+        for severity, started, ended in self.episodes:
+            stop = self.end if ended is None else min(ended, self.end)
+            if stop <= self.start or started >= self.end:
+                continue
+            first = max(0, int((max(started, self.start) - self.start) / span * plot_w))
+            last = min(plot_w - 1, max(first, math.ceil((stop - self.start) / span * plot_w) - 1))
+            rank = _SEVERITY_RANK.get(severity, 9)
+            for x in range(first, last + 1):
+                current = out[x]
+                if current is None or rank < _SEVERITY_RANK.get(current, 9):
+                    out[x] = severity
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = self.width or options.max_width
+        axis_w = 10
+        plot_w = max(4, width - axis_w - 1 - self.label_w)
+        axis_style = Style.parse(self.axis_colour)
+        yield Segment(f"{self.label[:axis_w - 1]:>{axis_w - 1}} ", axis_style)
+        yield Segment("|" if self.ascii_only else "┤", axis_style)
+        high, low, none = ("#", "=", ".") if self.ascii_only else ("█", "▄", "·")
+        for severity in self.columns(plot_w):
+            if severity is None:
+                yield Segment(none, axis_style)
+            else:
+                char = high if _SEVERITY_RANK.get(severity, 9) <= 1 else low
+                yield Segment(char, Style.parse(self.colours.get(severity, self.axis_colour)))
+        yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(20, self.width or options.max_width)
