@@ -308,7 +308,8 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
     ours = theirs = None
     parsed = ""
     for _ in range(repeat):
-        (ours, parsed), wall, cpu, rss = _measured(lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped)))(source(path)))
+        (ours, parsed), wall, cpu, rss = _measured(
+            lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped, s.columnar_chunks)))(source(path)))
         best["slotui"] = min(best["slotui"], (wall, cpu, rss))
         theirs, wall, cpu, rss = _measured(duckdb_answers, path, now, None, fmt)
         best["duckdb"] = min(best["duckdb"], (wall, cpu, rss))
@@ -320,7 +321,8 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
           f"({len(theirs)} answers: 4 SLIs x (3 windows + slices))")
     for side in ("slotui", "duckdb"):
         wall, cpu, rss = best[side]
-        extra = f"  (parsed {parsed[0]:,}, skipped {parsed[1]:,} older than the period)" if side == "slotui" else ""
+        extra = (f"  (parsed {parsed[0]:,}, skipped {parsed[1]:,} older than the period; "
+                 f"{parsed[2]} chunks read as columns)") if side == "slotui" else ""
         print(f"{side:7s} full read: {wall:7.2f} s wall {cpu:7.2f} s CPU  {records / wall:12,.0f} records/s"
               f"  peak RSS {rss / 1e6:6.0f} MB (+{max(0, rss - floor) / 1e6:.0f} MB over the bench's own){extra}")
     (w_o, c_o, _), (w_d, c_d, _) = best["slotui"], best["duckdb"]

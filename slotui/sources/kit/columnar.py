@@ -1,0 +1,419 @@
+"""The first read of a large JSONL log as columns (pyarrow), exact or refused.
+
+The per-record path (:mod:`slotui.sources.file`) builds a Python dict per line and
+runs every SLI over it: ~7 us a record. For the first read of a large log this
+module reads a chunk of complete lines with pyarrow's JSON reader (only the
+columns the SLIs read, typed strictly), computes times, derived fields and
+conditions as vector operations and appends the results to the same slices the
+per-record path fills, in the same order.
+
+It is only used where that gives the same answers as the per-record path
+(proven by ``tests/unit/test_file_columnar.py`` on hostile files): a chunk is
+*refused* -- nothing is changed and the caller parses it record by record --
+when any line is not one plain JSON object starting with ``{`` (blank lines,
+malformed lines, evaluation events, OTLP exports), a needed value is not of the
+expected type (booleans or strings for numbers, numbers for strings), not finite
+(NaN, Infinity), beyond 2**53, negative for a latency/duration/token/cost
+field, a time not in ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` form, a duplicated key,
+``\\u`` escapes (a key could be spelled differently), a dotted field that might
+also be nested (``"error": {...}`` for ``error.type``), or an evaluation list
+item without a name or score. SLOs with a breakdown, ``sli.where`` or
+``ratio.total``, and expressions beyond ``field``, ``field OP number`` (``+ - *
+/``) and ``field == null`` / ``field != null`` are not planned at all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slotui.sources.kit.record_values import nonnegative_field
+
+if TYPE_CHECKING:
+    from slotui.sources.kit.series_book import DerivedFields, SeriesBook
+
+__all__ = ["ColumnarPlan", "plan_columnar"]
+
+_NAME = r"(?:[A-Za-z_][A-Za-z0-9_.]*)"
+_NUMBER = r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+_ARITH = re.compile(rf"^\s*({_NAME})\s*([-+*/])\s*({_NUMBER})\s*$")
+_FIELD = re.compile(rf"^\s*({_NAME})\s*$")
+_NULL_TEST = re.compile(rf"^\s*({_NAME})\s*(==|!=)\s*null\s*$")
+_KEYWORDS = {"null", "true", "false", "and", "or", "not", "in"}
+_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+_EXACT_INT = 2.0**53
+#: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, escapes (a key could be
+#: spelled with them), the Inf/-NaN literals pyarrow reads and the stdlib does not
+_REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"\\u", 0), (b"Inf", 0), (b"-NaN", 1))
+#: a line longer than this is checked for deep nesting (at most one level per two bytes)
+_DEEP = 1000
+_EVAL_NAME = "gen_ai.evaluation.name"
+_EVAL_SCORE = "gen_ai.evaluation.score.value"
+
+
+def _number(text: str) -> float | None:
+    value = float(text)
+    return value if abs(value) < _EXACT_INT else None
+
+
+class _Derived:
+    """A derived field ``raw OP constant`` (or a copy of ``raw``)."""
+
+    __slots__ = ("raw", "op", "const")
+
+    def __init__(self, raw: str, op: str | None, const: float) -> None:
+        self.raw, self.op, self.const = raw, op, const
+
+
+def _derived_of(derived: "DerivedFields", name: str) -> _Derived | None | bool:
+    """The supported form of derived field ``name``; True when it is not derived; None: unsupported."""
+    texts = derived.texts
+    if name not in texts:
+        return True
+    text = texts[name]
+    m = _ARITH.match(text)
+    if m:
+        raw, op, const = m.group(1), m.group(2), _number(m.group(3))
+        if raw in texts or raw in _KEYWORDS or const is None or (op == "/" and const == 0):
+            return None
+        return _Derived(raw, op, const)
+    m = _FIELD.match(text)
+    if m and m.group(1) not in texts and m.group(1) not in _KEYWORDS:
+        return _Derived(m.group(1), None, 0.0)
+    return None
+
+
+class ColumnarPlan:
+    """What a chunk read needs: the raw columns, and per series how to compute it."""
+
+    def __init__(self, book: "SeriesBook", numeric: set[str], strings: set[str],
+                 values: list[tuple[Any, str, _Derived | None]], ratios: list[tuple[Any, str, bool]]) -> None:
+        self.book = book
+        self.numeric = numeric
+        self.strings = strings
+        self.values = values
+        self.ratios = ratios
+        evals = sorted(n for n in numeric if n.startswith("evaluations."))
+        self.evaluations = evals
+        self.flat = sorted(n for n in numeric | strings if not n.startswith("evaluations."))
+        # keys that would change what a needed field reads (``"error": {"type": ...}`` for
+        # ``error.type``, a flat ``"evaluations.helpfulness"``): typed null, so any value refuses the chunk
+        shadows: set[str] = set()
+        for name in self.flat:
+            parts = name.split(".")
+            shadows.update(".".join(parts[:j]) for j in range(1, len(parts)))
+        shadows.update(evals)
+        shadows -= set(self.flat) | {"time", "trace_id", "evaluations"}
+        import pyarrow as pa
+
+        fields = [("time", pa.string()), ("trace_id", pa.string())]
+        for name in self.flat:
+            fields.append((name, pa.float64() if name in numeric else pa.string()))
+        if evals:
+            item = pa.struct([(_EVAL_NAME, pa.string()), (_EVAL_SCORE, pa.float64())])
+            fields.append(("evaluations", pa.list_(item)))
+        fields.extend((name, pa.null()) for name in sorted(shadows))
+        self.schema = pa.schema(fields)
+
+    # ------------------------------------------------------------------ one chunk
+
+    def read(self, data: bytes, cutoff: float | None) -> "ChunkColumns | None":
+        """The chunk's columns (``data``: complete lines, each ending with a newline), or None: refused."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.json as pj
+
+        arr = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        lines = int(ends.size)
+        if not lines or arr[0] != 123 or not (arr[ends[:-1] + 1] == 123).all():
+            return None  # a line that is not an object (blank, malformed, an array)
+        if cutoff is not None:  # the per-record path's old-line skip reads lines starting with their time
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            if not _starts_with_time(arr, starts, np):
+                return None
+        for needle, anchor in _REFUSED:
+            if _contains(arr, needle, anchor, np):
+                return None
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None  # pyarrow does not validate UTF-8; the per-record path counts such lines
+        if int(np.diff(ends, prepend=-1).max()) > _DEEP:
+            # pyarrow has no nesting limit; orjson and the stdlib refuse ~1000 levels (malformed there)
+            starts = [0, *(ends[:-1] + 1).tolist()]
+            for a, b in zip(starts, ends.tolist()):
+                if b - a > _DEEP and data.count(b"{", a, b) + data.count(b"[", a, b) >= _DEEP // 2:
+                    return None
+        try:
+            table = pj.read_json(
+                pa.BufferReader(data),
+                read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) // 4 + 1)),
+                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore"),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None  # malformed lines, mistyped values, duplicate keys: the exact path counts them
+        if table.num_rows != lines:
+            return None
+        t = _times(table.column("time"))
+        if t is None:
+            return None
+        columns = self._flat_columns(table, self.flat)
+        if columns is None:
+            return None
+        if self.evaluations:
+            got = self._evaluations(table.column("evaluations"), lines)
+            if got is None:
+                return None
+            columns.update(got)
+        start = 0
+        if cutoff is not None:
+            fresh = np.flatnonzero(t >= cutoff)
+            start = int(fresh[0]) if fresh.size else lines
+        traced = np.asarray(table.column("trace_id").is_valid())
+        chunk = ChunkColumns(data, lines, start, t, columns, traced)
+        return chunk if self.check_derived(chunk) else None
+
+    def read_table(self, table: Any) -> "ChunkColumns | None":
+        """A batch of Parquet rows (columns already renamed to field names) as columns, or None: the
+        per-record path must read it. Every row has every column there (a dotted name is never
+        looked up nested), so only types, nulls and values are checked."""
+        import numpy as np
+        import pyarrow as pa
+
+        names = table.column_names
+        if len(set(names)) != len(names) or "evaluations" in names or "time" not in names:
+            return None
+        needed = sorted(self.numeric | self.strings)
+        for name in needed:
+            if name not in names:
+                return None
+            kind = table.schema.field(name).type
+            if name in self.numeric and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+                return None
+            if name in self.strings and not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                                             or pa.types.is_null(kind)):
+                return None
+        time_col = table.column("time")
+        if not (pa.types.is_string(time_col.type) or pa.types.is_large_string(time_col.type)):
+            return None
+        t = _times(time_col)
+        if t is None:
+            return None
+        columns = self._flat_columns(table, needed)
+        if columns is None:
+            return None
+        chunk = ChunkColumns(b"", table.num_rows, 0, t, columns, np.zeros(table.num_rows, bool))
+        return chunk if self.check_derived(chunk) else None
+
+    def _flat_columns(self, table: Any, names: list[str]) -> dict[str, Any] | None:
+        """Numeric columns as float64 with NaN for null (None when a value is no usable number),
+        the others as their null masks."""
+        import numpy as np
+        import pyarrow as pa
+
+        columns: dict[str, Any] = {}
+        for name in names:
+            col = table.column(name)
+            if name in self.numeric:
+                try:
+                    column = col.cast(pa.float64()).to_numpy(zero_copy_only=False)  # nulls become NaN
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    return None  # integers a double cannot hold
+                present = np.asarray(col.is_valid())
+                vals = column[present]
+                if vals.size and (not np.isfinite(vals).all() or np.abs(vals).max() >= _EXACT_INT
+                                  or (nonnegative_field(name) and (vals < 0).any())):
+                    return None  # NaN, beyond 2**53, negative: the per-record path skips and counts
+                columns[name] = column
+            else:
+                columns[name] = np.asarray(col.is_null())
+        return columns
+
+    def _evaluations(self, col: Any, rows: int) -> dict[str, Any] | None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        items = pc.list_flatten(col)
+        parents = np.asarray(pc.list_parent_indices(col))
+        if items.null_count:
+            return None
+        names = pc.struct_field(items, [0])
+        scores = pc.struct_field(items, [1])
+        if names.null_count or scores.null_count:
+            return None  # the per-record path reads such items another way
+        score_np = scores.to_numpy(zero_copy_only=False)
+        if score_np.size and (not np.isfinite(score_np).all() or np.abs(score_np).max() >= _EXACT_INT):
+            return None
+        out: dict[str, Any] = {}
+        for field in self.evaluations:
+            match = np.asarray(pc.equal(names, pa.scalar(field[len("evaluations."):])))
+            rows_of = parents[match]
+            if rows_of.size > 1 and not (np.diff(rows_of) > 0).all():
+                return None  # the same evaluation twice in a record: the last wins there
+            arr = np.full(rows, np.nan)
+            arr[rows_of] = score_np[match]
+            if nonnegative_field(field) and (arr[rows_of] < 0).any():
+                return None
+            out[field] = arr
+        return out
+
+    # ------------------------------------------------------------------ into the series
+
+    def ingest(self, chunk: "ChunkColumns") -> int:
+        """Append the chunk's rows (after its skipped prefix) to every planned series; the rows taken."""
+        import numpy as np
+
+        s = chunk.start
+        t = chunk.times[s:]
+        if not t.size:
+            return 0
+        self.book._memo.clear()
+        for definition, name, derived in self.values:
+            raw = chunk.columns[derived.raw if derived is not None else name][s:]
+            if derived is not None and derived.op is not None:
+                c = derived.const
+                raw = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
+            keep = ~np.isnan(raw)
+            _append(definition.series, t[keep], raw[keep], "values", np)
+            definition.seen = True if definition.seen is not None else None
+        for definition, name, is_null in self.ratios:
+            null = chunk.columns[name][s:]
+            good = (null if is_null else ~null).astype(np.int8)
+            _append(definition.series, t, good, "good", np)
+        return int(t.size)
+
+    def check_derived(self, chunk: "ChunkColumns") -> bool:
+        """False when a derived value is not finite or negative where it cannot be (the per-record
+        path skips and counts such records)."""
+        import numpy as np
+
+        for definition, name, derived in self.values:
+            if derived is None or derived.op is None:
+                continue
+            raw = chunk.columns[derived.raw][chunk.start:]
+            c = derived.const
+            out = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
+            vals = out[~np.isnan(raw)]
+            if vals.size and (not np.isfinite(vals).all() or (nonnegative_field(name) and (vals < 0).any())):
+                return False
+        return True
+
+
+class ChunkColumns:
+    """The columns of one chunk (rows before ``start`` are old lines the per-record path skips)."""
+
+    __slots__ = ("data", "lines", "start", "times", "columns", "traced")
+
+    def __init__(self, data: bytes, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any) -> None:
+        self.data, self.lines, self.start = data, lines, start
+        self.times, self.columns, self.traced = times, columns, traced
+
+
+def _times(times: Any) -> Any:
+    """Epoch seconds of RFC 3339 UTC strings as the per-record path computes them (the minute's
+    epoch second plus ``float(seconds)``), or None when one is null or of another form."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if times.null_count or not pc.all(pc.match_substring_regex(times, _TIME)).as_py():
+        return None
+    try:
+        minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), format="%Y-%m-%dT%H:%M", unit="s")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
+    return minute.cast(pa.int64()).to_numpy().astype(np.float64) + seconds.to_numpy()
+
+
+def _contains(arr: Any, needle: bytes, anchor: int, np: Any) -> bool:
+    """Whether ``needle`` occurs in the bytes ``arr`` (vectorised from the positions of its byte
+    ``needle[anchor]``, which should be rare)."""
+    pos = np.flatnonzero(arr == needle[anchor]) - anchor
+    if not pos.size:
+        return False
+    pos = pos[(pos >= 0) & (pos + len(needle) <= arr.size)]
+    for i, byte in enumerate(needle):
+        if i != anchor:
+            pos = pos[arr[pos + i] == byte]
+            if not pos.size:
+                return False
+    return True
+
+
+def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
+    """Every line starts with ``{"time": "`` or ``{"time":"``."""
+    head = b'{"time":'
+    if int(starts[-1]) + len(head) + 2 > arr.size:
+        return False
+    for i, byte in enumerate(head):
+        if not (arr[starts + i] == byte).all():
+            return False
+    after = arr[starts + len(head)]
+    spaced = after == 32
+    quoted = np.where(spaced, arr[starts + len(head) + 1], after)
+    return bool((quoted == 34).all())
+
+
+def _append(series: Any, t: Any, v: Any, attr: str, np: Any) -> None:
+    """Append ``(t, v)`` to the slices of ``series`` in order, one run of equal slice keys at a time."""
+    if not t.size:
+        return
+    keys = np.floor_divide(t, series.length)  # Python's float // (the per-record path's int(t // length))
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    bounds = [0, *cuts.tolist(), int(t.size)]
+    key_list = keys[np.asarray(bounds[:-1])].tolist()
+    for a, b, key in zip(bounds, bounds[1:], key_list):
+        sl = series.slice_for(int(key))
+        sl.times.frombytes(t[a:b].tobytes())
+        getattr(sl, attr).frombytes(v[a:b].tobytes())
+
+
+def plan_columnar(book: "SeriesBook", derived: "DerivedFields") -> ColumnarPlan | None:
+    """The columnar plan for ``book``'s series, or None when one of them is beyond it (or pyarrow
+    is not installed)."""
+    from slotui.sources.kit.series_book import _RatioDef
+
+    numeric: set[str] = set()
+    strings: set[str] = set()
+    values: list[tuple[Any, str, _Derived | None]] = []
+    ratios: list[tuple[Any, str, bool]] = []
+    if not book._ordered:
+        return None
+    for d in book._ordered:
+        if d.groups:
+            return None
+        if isinstance(d, _RatioDef):
+            if d.total is not None:
+                return None
+            m = _NULL_TEST.match(d.good.text)
+            if not m or m.group(1) in _KEYWORDS or m.group(1) in derived.texts or m.group(1) == "time":
+                return None
+            strings.add(m.group(1))
+            ratios.append((d, m.group(1), m.group(2) == "=="))
+        else:
+            if d.where is not None or d.value.field is None or d.value.field in _KEYWORDS:
+                return None
+            name = d.value.field
+            form = _derived_of(derived, name)
+            if form is None:
+                return None
+            raw = name if form is True else form.raw  # type: ignore[union-attr]
+            if raw in ("time", "trace_id", "evaluations"):
+                return None
+            numeric.add(raw)
+            values.append((d, name, None if form is True else form))  # type: ignore[arg-type]
+    if numeric & strings or any(n.startswith("evaluations.") for n in strings):
+        return None
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+        import pyarrow.json  # noqa: F401
+    except ImportError:
+        return None
+    return ColumnarPlan(book, numeric, strings, values, ratios)
