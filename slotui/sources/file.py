@@ -2,7 +2,7 @@
 
 Formats: JSONL request records (SPEC section 8), OTLP/JSON lines of the
 OpenTelemetry collector's file exporter, CSV with a column mapping, and
-Parquet when ``pyarrow`` is installed. ``format: auto`` picks CSV for
+Parquet (``pyarrow``). ``format: auto`` picks CSV for
 ``.csv``/``.tsv``, Parquet for ``.parquet``/``.pq``, JSON lines otherwise (each
 line is recognised as a record, an evaluation result or an OTLP export).
 
@@ -43,6 +43,11 @@ Lines that start with their ``time`` (as the SPEC's records do) and are
 older than the longest period or window of the source's SLOs before the
 latest ``now`` are skipped without being parsed: a log of months costs what
 its last period costs.
+
+The first read of a large JSONL log (``COLUMNAR_MIN`` bytes and more) and
+Parquet batches are read as typed columns where that gives exactly the
+per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
+read record by record); appends are always read record by record.
 
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it
@@ -324,10 +329,22 @@ class FileSource:
         self.rotations += 1
 
     def _read_from(self, fh: Any) -> None:
+        plan = self._columnar_plan(fh)
+        if plan is None:
+            self._read_chunks(fh, None)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
+        with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
+            self._read_chunks(fh, (plan, pool))
+
+    def _read_chunks(self, fh: Any, columnar: Any) -> None:
         carry = b""
         first = True
-        plan = self._columnar_plan(fh)
+        plan, pool = columnar if columnar is not None else (None, None)
         kept: list[tuple[Any, int]] = []
+        pending: tuple[bytes, Any] | None = None
         while True:
             chunk = fh.read(CHUNK)
             self.bytes_read += len(chunk)
@@ -364,12 +381,22 @@ class FileSource:
                 carry = data
                 continue
             complete, carry = data[: cut + 1], data[cut + 1 :]
-            if plan is None or not self._consume_columnar(plan, complete, kept):
+            if plan is not None:
+                future = pool.submit(plan.read, complete)
+                if pending is not None:
+                    self._settle(plan, *pending, kept)
+                    if self._eval_only or self._traces_live:
+                        # an evaluation result was joined: requests are joined record by record from here
+                        plan = None
+                        future.cancel()
+                        pending = None
                 if plan is not None:
-                    plan = None
-                    self._columnar_remember(kept)
-                self._consume(complete)
+                    pending = (complete, future)
+                    continue
+            self._consume(complete)
             self._offset += len(complete)
+        if pending is not None:
+            self._settle(plan, *pending, kept)
         if plan is not None:
             self._columnar_remember(kept)
         if carry:
@@ -393,10 +420,20 @@ class FileSource:
 
         return plan_columnar(self.book, self.derived)
 
-    def _consume_columnar(self, plan: Any, data: bytes, kept: list[tuple[Any, int]]) -> bool:
+    def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
+        """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when
+        they were refused (then False)."""
+        if self._consume_columnar(plan, data, future.result(), kept):
+            self._offset += len(data)
+            return True
+        self._columnar_remember(kept)
+        self._consume(data)
+        self._offset += len(data)
+        return False
+
+    def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take complete lines as columns; False (nothing changed) when the per-record path must."""
-        chunk = plan.read(data, self._cutoff if self._skipping else None)
-        if chunk is None:
+        if chunk is None or not chunk.skip_before(self._cutoff if self._skipping else None):
             return False
         base = self._line_no
         if chunk.start < chunk.lines and self.book.sample_fields is None:
@@ -438,13 +475,26 @@ class FileSource:
                 break
             need -= len(rows)
             row0 = chunk.start
+        parts = []
         for i in range(first, len(kept)):
             chunk, base = kept[i]
             start = row0 if i == first else chunk.start
             lines = chunk.data.split(b"\n")[start:chunk.lines]
             if lines:
-                self._recent_lines.append((lines, base + start))
+                parts.append((lines, base + start))
         kept.clear()
+        if not self._recent:
+            self._recent_lines.extend(parts)  # the oldest requests remembered: parsed when needed
+            return
+        # requests read record by record (a refused chunk) came before these: keep the order now
+        if self._recent_lines:
+            self._parse_recent_lines()
+        skipping, self._skipping = self._skipping, False
+        try:
+            for lines, base in parts:
+                self._records_of(lines, base, remember=True)
+        finally:
+            self._skipping = skipping
 
     def _parse_recent_lines(self) -> None:
         """Put the requests of the lines the columnar read left for joins before ``_recent``."""

@@ -87,8 +87,11 @@ class ColumnarPlan:
     """What a chunk read needs: the raw columns, and per series how to compute it."""
 
     def __init__(self, book: "SeriesBook", numeric: set[str], strings: set[str],
-                 values: list[tuple[Any, str, _Derived | None]], ratios: list[tuple[Any, str, bool]]) -> None:
+                 values: list[tuple[Any, str, _Derived | None]], ratios: list[tuple[Any, str, bool]],
+                 labels: set[str]) -> None:
         self.book = book
+        #: breakdown fields (string columns; a record's label is ``record.get(name)``, never nested)
+        self.labels = sorted(labels)
         self.numeric = numeric
         self.strings = strings
         self.values = values
@@ -103,12 +106,13 @@ class ColumnarPlan:
             parts = name.split(".")
             shadows.update(".".join(parts[:j]) for j in range(1, len(parts)))
         shadows.update(evals)
-        shadows -= set(self.flat) | {"time", "trace_id", "evaluations"}
+        shadows -= set(self.flat) | set(self.labels) | {"time", "trace_id", "evaluations"}
         import pyarrow as pa
 
         fields = [("time", pa.string()), ("trace_id", pa.string())]
         for name in self.flat:
             fields.append((name, pa.float64() if name in numeric else pa.string()))
+        fields.extend((name, pa.string()) for name in self.labels if name not in self.flat and name != "trace_id")
         if evals:
             item = pa.struct([(_EVAL_NAME, pa.string()), (_EVAL_SCORE, pa.float64())])
             fields.append(("evaluations", pa.list_(item)))
@@ -117,8 +121,9 @@ class ColumnarPlan:
 
     # ------------------------------------------------------------------ one chunk
 
-    def read(self, data: bytes, cutoff: float | None) -> "ChunkColumns | None":
-        """The chunk's columns (``data``: complete lines, each ending with a newline), or None: refused."""
+    def read(self, data: bytes) -> "ChunkColumns | None":
+        """The chunk's columns (``data``: complete lines, each ending with a newline), or None: refused.
+        No side effects (runs in a worker thread while the previous chunk is taken)."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -129,10 +134,8 @@ class ColumnarPlan:
         lines = int(ends.size)
         if not lines or arr[0] != 123 or not (arr[ends[:-1] + 1] == 123).all():
             return None  # a line that is not an object (blank, malformed, an array)
-        if cutoff is not None:  # the per-record path's old-line skip reads lines starting with their time
-            starts = np.concatenate(([0], ends[:-1] + 1))
-            if not _starts_with_time(arr, starts, np):
-                return None
+        # the per-record path's old-line skip reads lines starting with their time
+        timed = _starts_with_time(arr, np.concatenate(([0], ends[:-1] + 1)), np)
         for needle, anchor in _REFUSED:
             if _contains(arr, needle, anchor, np):
                 return None
@@ -168,12 +171,9 @@ class ColumnarPlan:
             if got is None:
                 return None
             columns.update(got)
-        start = 0
-        if cutoff is not None:
-            fresh = np.flatnonzero(t >= cutoff)
-            start = int(fresh[0]) if fresh.size else lines
         traced = np.asarray(table.column("trace_id").is_valid())
-        chunk = ChunkColumns(data, lines, start, t, columns, traced)
+        chunk = ChunkColumns(data, lines, 0, t, columns, traced, timed)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
     def read_table(self, table: Any) -> "ChunkColumns | None":
@@ -187,6 +187,12 @@ class ColumnarPlan:
         if len(set(names)) != len(names) or "evaluations" in names or "time" not in names:
             return None
         needed = sorted(self.numeric | self.strings)
+        for name in self.labels:
+            if name not in names:
+                return None
+            kind = table.schema.field(name).type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+                return None
         for name in needed:
             if name not in names:
                 return None
@@ -205,7 +211,8 @@ class ColumnarPlan:
         columns = self._flat_columns(table, needed)
         if columns is None:
             return None
-        chunk = ChunkColumns(b"", table.num_rows, 0, t, columns, np.zeros(table.num_rows, bool))
+        chunk = ChunkColumns(b"", table.num_rows, 0, t, columns, np.zeros(table.num_rows, bool), False)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
     def _flat_columns(self, table: Any, names: list[str]) -> dict[str, Any] | None:
@@ -281,10 +288,12 @@ class ColumnarPlan:
             keep = ~np.isnan(raw)
             _append(definition.series, t[keep], raw[keep], "values", np)
             definition.seen = True if definition.seen is not None else None
+            _group(definition, chunk, keep, t[keep], raw[keep], np)
         for definition, name, is_null in self.ratios:
             null = chunk.columns[name][s:]
             good = (null if is_null else ~null).astype(np.int8)
             _append(definition.series, t, good, "good", np)
+            _group(definition, chunk, None, t, good, np)
         return int(t.size)
 
     def check_derived(self, chunk: "ChunkColumns") -> bool:
@@ -295,7 +304,7 @@ class ColumnarPlan:
         for definition, name, derived in self.values:
             if derived is None or derived.op is None:
                 continue
-            raw = chunk.columns[derived.raw][chunk.start:]
+            raw = chunk.columns[derived.raw]
             c = derived.const
             out = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
             vals = out[~np.isnan(raw)]
@@ -307,11 +316,28 @@ class ColumnarPlan:
 class ChunkColumns:
     """The columns of one chunk (rows before ``start`` are old lines the per-record path skips)."""
 
-    __slots__ = ("data", "lines", "start", "times", "columns", "traced")
+    __slots__ = ("data", "lines", "start", "times", "columns", "traced", "timed", "labels")
 
-    def __init__(self, data: bytes, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any) -> None:
+    def __init__(self, data: bytes, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any,
+                 timed: bool) -> None:
         self.data, self.lines, self.start = data, lines, start
         self.times, self.columns, self.traced = times, columns, traced
+        #: every line starts with ``{"time": "`` (the per-record path's old-line skip reads those)
+        self.timed = timed
+        #: breakdown field -> (dictionary index per row, -1 for null; the dictionary's strings)
+        self.labels: dict[str, tuple[Any, list[str]]] = {}
+
+    def skip_before(self, cutoff: float | None) -> bool:
+        """Start after the leading rows older than ``cutoff`` (the lines the per-record path skips
+        unparsed); False when it would not skip as this does (a line not starting with its time)."""
+        if cutoff is None:
+            self.start = 0
+            return True
+        if not self.timed:
+            return False
+        fresh = (self.times >= cutoff).nonzero()[0]
+        self.start = int(fresh[0]) if fresh.size else self.lines
+        return True
 
 
 def _times(times: Any) -> Any:
@@ -360,6 +386,50 @@ def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
     return bool((quoted == 34).all())
 
 
+def _labels(col: Any) -> tuple[Any, list[str]]:
+    """A string column as (dictionary index per row, -1 for null; the dictionary)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_null(col.type):
+        return np.full(len(col), -1, np.int64), []
+    encoded = pc.dictionary_encode(col)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return indices, encoded.dictionary.to_pylist()
+
+
+def _group(definition: Any, chunk: "ChunkColumns", keep: Any, t: Any, v: Any, np: Any) -> None:
+    """Add the rows taken by a series to its breakdowns (LabelGroups), as ``add_batch`` does:
+    codes given to labels in the order they first appear."""
+    for name, groups in definition.groups.items():
+        indices, dictionary = chunk.labels[name]
+        idx = indices[chunk.start:]
+        if keep is not None:
+            idx = idx[keep]
+        if not idx.size:
+            continue
+        uniq, first = np.unique(idx, return_index=True)
+        mapping = np.zeros(len(dictionary) + 1, np.uint32)  # the last slot: null (index -1)
+        for u in uniq[np.argsort(first, kind="stable")].tolist():
+            mapping[u] = groups._code(None if u < 0 else dictionary[u])
+        codes = mapping[idx]
+        keys = np.floor_divide(t, groups.length)
+        cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        bounds = [0, *cuts.tolist(), int(t.size)]
+        from slotui.sources.kit.label_groups import _Slice
+
+        for a, b, key in zip(bounds, bounds[1:], keys[np.asarray(bounds[:-1])].tolist()):
+            sl = groups.slices.get(int(key))
+            if sl is None:
+                sl = groups.slices[int(key)] = _Slice(groups._typecode)
+            sl._parts = sl._counts = sl._sums = None
+            sl.times.frombytes(t[a:b].tobytes())
+            sl.values.frombytes(v[a:b].tobytes())
+            sl.codes.frombytes(codes[a:b].tobytes())
+
+
 def _append(series: Any, t: Any, v: Any, attr: str, np: Any) -> None:
     """Append ``(t, v)`` to the slices of ``series`` in order, one run of equal slice keys at a time."""
     if not t.size:
@@ -383,11 +453,14 @@ def plan_columnar(book: "SeriesBook", derived: "DerivedFields") -> ColumnarPlan 
     strings: set[str] = set()
     values: list[tuple[Any, str, _Derived | None]] = []
     ratios: list[tuple[Any, str, bool]] = []
+    labels: set[str] = set()
     if not book._ordered:
         return None
     for d in book._ordered:
-        if d.groups:
-            return None
+        for name in d.groups:
+            if name in derived.texts or name in ("time", "evaluations") or name.startswith("evaluations."):
+                return None
+            labels.add(name)
         if isinstance(d, _RatioDef):
             if d.total is not None:
                 return None
@@ -408,7 +481,7 @@ def plan_columnar(book: "SeriesBook", derived: "DerivedFields") -> ColumnarPlan 
                 return None
             numeric.add(raw)
             values.append((d, name, None if form is True else form))  # type: ignore[arg-type]
-    if numeric & strings or any(n.startswith("evaluations.") for n in strings):
+    if numeric & strings or numeric & labels or any(n.startswith("evaluations.") for n in strings):
         return None
     try:
         import numpy  # noqa: F401
@@ -416,4 +489,4 @@ def plan_columnar(book: "SeriesBook", derived: "DerivedFields") -> ColumnarPlan 
         import pyarrow.json  # noqa: F401
     except ImportError:
         return None
-    return ColumnarPlan(book, numeric, strings, values, ratios)
+    return ColumnarPlan(book, numeric, strings, values, ratios, labels)
