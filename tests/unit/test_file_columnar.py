@@ -176,6 +176,9 @@ HOSTILE = {
                         b'"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.01}',
     "event null": b'{"time": "%s", "event": null, "duration_s": 2, "span_id": "x", "trace_id": "t1"}',
     "escaped key": b'{"time": "%s", "dur\\u0061tion_s": 7}',
+    "escaped event key": b'{"time": "%s", "\\u0065vent": null, "duration_s": 2, "span_id": "x", "trace_id": "t2"}',
+    "lone surrogate": b'{"time": "%s", "duration_s": 1, "error.type": "\\ud800"}',
+    "non-ascii escapes": b'{"time": "%s", "duration_s": 1, "error.type": "caf\\u00e9 \\u4e2d\\ud83d\\ude00"}',
     "otlp": b'{"resourceSpans": []}',
     "array line": b'[1, 2]',
     "two objects": b'{"time": "%s", "duration_s": 1} {"time": "%s", "duration_s": 2}',
@@ -281,7 +284,7 @@ def grouped(slos: list[SLOSpec], *by: str) -> list[SLOSpec]:
     return [replace(s, breakdown=by) for s in slos]
 
 
-@pytest.mark.parametrize("label", [None, "(none)", 7, True, "missing", "gpt-4o"])
+@pytest.mark.parametrize("label", [None, "(none)", 7, True, "missing", "gpt-4o", "café 中"])
 def test_breakdowns_read_as_columns_give_the_same_groups(tmp_path, label):
     recs = records(1500, seed=29)
     for i, r in enumerate(recs):

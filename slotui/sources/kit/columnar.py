@@ -42,9 +42,9 @@ _NULL_TEST = re.compile(rf"^\s*({_NAME})\s*(==|!=)\s*null\s*$")
 _KEYWORDS = {"null", "true", "false", "and", "or", "not", "in"}
 _TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 _EXACT_INT = 2.0**53
-#: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, escapes (a key could be
-#: spelled with them), the Inf/-NaN literals pyarrow reads and the stdlib does not
-_REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"\\u", 0), (b"Inf", 0), (b"-NaN", 1))
+#: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, the Inf/-NaN literals
+#: pyarrow reads and the stdlib does not
+_REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"Inf", 0), (b"-NaN", 1))
 #: a line longer than this is checked for deep nesting (at most one level per two bytes)
 _DEEP = 1000
 _EVAL_NAME = "gen_ai.evaluation.name"
@@ -139,6 +139,8 @@ class ColumnarPlan:
         for needle, anchor in _REFUSED:
             if _contains(arr, needle, anchor, np):
                 return None
+        if _ascii_escapes(arr, np):
+            return None
         if not data.isascii():
             try:
                 data.decode("utf-8")
@@ -370,6 +372,23 @@ def _contains(arr: Any, needle: bytes, anchor: int, np: Any) -> bool:
             if not pos.size:
                 return False
     return True
+
+
+def _ascii_escapes(arr: Any, np: Any) -> bool:
+    """Whether a ``\\u`` escape spells an ASCII character (a key such as ``"event"`` could be
+    written with them) or a surrogate (the parsers differ on lone ones). Escapes of other
+    characters (``json.dumps``' ``\\u00e9``) are read the same by both."""
+    pos = np.flatnonzero(arr == 92)
+    if not pos.size:
+        return False
+    pos = pos[pos + 5 < arr.size]
+    pos = pos[arr[pos + 1] == 117]
+    if not pos.size:
+        return False
+    h1, h2, h3 = arr[pos + 2], arr[pos + 3], arr[pos + 4]
+    ascii_ = (h1 == 48) & (h2 == 48) & (h3 >= 48) & (h3 <= 55)
+    surrogate = ((h1 == 100) | (h1 == 68)) & (((h2 >= 56) & (h2 <= 57)) | ((h2 | 32) >= 97) & ((h2 | 32) <= 102))
+    return bool((ascii_ | surrogate).any())
 
 
 def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
