@@ -791,14 +791,17 @@ class FileSource:
         while True:
             try:
                 table = next(batches, None)
-                if table is not None and plan is not None and self._parquet_columnar(plan, table, rename, index):
-                    index += table.num_rows
-                    continue
-                rows = table.to_pylist() if table is not None else None
             except Exception as exc:  # a damaged row group further in
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
-            if rows is None:
+            if table is None:
                 return
+            if plan is not None and self._parquet_columnar(plan, table, rename, index):
+                index += table.num_rows
+                continue
+            try:
+                rows = table.to_pylist()
+            except Exception as exc:  # values pyarrow cannot turn into Python objects
+                raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
             index = self._parquet_rows(rows, rename, index)
 
     def _parquet_rows(self, rows: list[dict[str, Any]], rename: dict[str, str], index: int) -> int:
