@@ -381,8 +381,18 @@ class FileSource:
                 carry = data
                 continue
             complete, carry = data[: cut + 1], data[cut + 1 :]
+            if plan is not None and self.format == "csv" and self._csv.header is None:
+                header = complete.index(b"\n") + 1  # the header row, as ever (then the rows as columns)
+                self._consume(complete[:header])
+                self._offset += header
+                complete = complete[header:]
+                if not complete:
+                    continue
             if plan is not None:
-                future = pool.submit(plan.read, complete)
+                if self.format == "csv":
+                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()))
+                else:
+                    future = pool.submit(plan.read, complete)
                 if pending is not None:
                     self._settle(plan, *pending, kept)
                     if self._eval_only or self._traces_live:
@@ -406,7 +416,8 @@ class FileSource:
 
     def _columnar_plan(self, fh: Any) -> Any:
         """A columnar plan for a large first read (:mod:`slotui.sources.kit.columnar`), or None."""
-        if (not self.columnar or self.format != "jsonl" or not self._fast_json or self._tail is not None
+        csv = self.format == "csv" and self._csv.time_field == "time"
+        if (not self.columnar or not (self.format == "jsonl" and self._fast_json or csv) or self._tail is not None
                 or self.config.time_format is not None
                 or self._line_no or self.records or self.malformed or self._recent or self._recent_lines or self._traces_live
                 or self._eval_only or self._capture is not None):
@@ -433,7 +444,8 @@ class FileSource:
 
     def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take complete lines as columns; False (nothing changed) when the per-record path must."""
-        if chunk is None or not chunk.skip_before(self._cutoff if self._skipping else None):
+        csv = self.format == "csv"  # (CSV rows are never skipped unparsed, nor joined)
+        if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
             return False
         base = self._line_no
         if chunk.start < chunk.lines and self.book.sample_fields is None:
@@ -453,6 +465,8 @@ class FileSource:
             self._skipping = False
         self._line_no += chunk.lines
         self.columnar_chunks += 1
+        if csv:
+            return True
         kept.append((chunk, base))
         traced = [int(c.traced[c.start:].sum()) for c, _ in kept]
         while len(kept) > 1 and sum(traced[1:]) >= JOIN_MEMORY:
@@ -519,7 +533,10 @@ class FileSource:
             self._recent = deque(maxlen=JOIN_MEMORY)
         self._capture = captured
         try:
-            self._consume_json(lines, base)
+            if self.format == "csv":
+                self._consume_csv(lines, base)
+            else:
+                self._consume_json(lines, base)
         finally:
             self._capture = None
             self._recent, self._skipping = saved, skipping

@@ -410,3 +410,59 @@ def test_parquet_batches_read_as_columns_give_the_same_answers(tmp_path, monkeyp
     assert (fast.records, fast.malformed, fast.book.sample_fields) == (slow.records, slow.malformed, slow.book.sample_fields)
     taken = {"plain": 10, "int durations": 10, "bool column": 0}.get(case, 9)
     assert fast.columnar_chunks == taken and slow.columnar_chunks == 0
+
+
+CSV_CELLS = {
+    "plain": None,
+    "empty": ("duration_s", ""),
+    "null word": ("error.type", "NULL"),
+    "na word cost": ("gen_ai.usage.cost", "n/a"),
+    "nan": ("duration_s", "nan"),
+    "inf": ("gen_ai.usage.cost", "Infinity"),
+    "negative": ("duration_s", "-1.5"),
+    "minus zero": ("duration_s", "-0"),
+    "plus sign": ("duration_s", "+2"),
+    "leading dot": ("duration_s", ".5"),
+    "exponent": ("duration_s", "1e-3"),
+    "huge exponent": ("duration_s", "1e400"),
+    "spaces": ("duration_s", " 2"),
+    "text for number": ("duration_s", "slow"),
+    "bool": ("gen_ai.usage.cost", "true"),
+    "number as error": ("error.type", "500"),
+    "quoted": ("error.type", '"a,b"'),
+    "too few fields": ("row", "2026-06-01T00:00:00Z,1"),
+    "blank line": ("row", ""),
+    "time with offset": ("time", "2026-06-01T02:00:00+02:00"),
+    "epoch time": ("time", "1780272000"),
+    "label number": ("gen_ai.request.model", "4"),
+    "label word": ("gen_ai.request.model", "none"),
+    "label empty": ("gen_ai.request.model", ""),
+}
+CSV_COLUMNS = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluations.helpfulness", "gen_ai.request.model")
+
+
+@pytest.mark.parametrize("case", sorted(CSV_CELLS))
+def test_csv_rows_read_as_columns_give_the_same_answers(tmp_path, case):
+    recs = records(1500, seed=31)
+    rows = []
+    for r in recs:
+        helpful = next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
+                        if e["gen_ai.evaluation.name"] == "helpfulness"), None)
+        row = dict(r, **{"evaluations.helpfulness": helpful})
+        rows.append(["" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS])
+    lines = [",".join(CSV_COLUMNS)] + [",".join(row) for row in rows]
+    if CSV_CELLS[case] is not None:
+        column, cell = CSV_CELLS[case]
+        for i in (700, 703):
+            if column == "row":
+                lines[i] = cell
+            else:
+                row = list(rows[i - 1])
+                row[CSV_COLUMNS.index(column)] = cell
+                lines[i] = ",".join(row)
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join(lines) + "\n")
+    slos = specs() + grouped(specs(), "gen_ai.request.model")
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert chunks - 3 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)

@@ -45,6 +45,9 @@ _EXACT_INT = 2.0**53
 #: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, the Inf/-NaN literals
 #: pyarrow reads and the stdlib does not
 _REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"Inf", 0), (b"-NaN", 1))
+_CSV_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_CSV_NULL = ["null", "none", "na", "n/a"]
+_CSV_SPECIAL = ["nan", "inf", "infinity", "true", "false"]
 #: a line longer than this is checked for deep nesting (at most one level per two bytes)
 _DEEP = 1000
 _EVAL_NAME = "gen_ai.evaluation.name"
@@ -217,6 +220,79 @@ class ColumnarPlan:
         chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
+    def read_csv(self, data: bytes, header: tuple[str, ...]) -> "ChunkColumns | None":
+        """CSV lines (after the header, each ending with a newline) as columns, or None: the
+        per-record path must read them. Cells are read as text and taken only where
+        :func:`~slotui.sources.kit.records.coerce_number` gives what the columns say: numbers
+        written ``-?digits[.digits][e[+-]digits]`` or empty (null); condition and label cells that
+        are no number, ``nan``/``inf``, ``true``/``false`` or a null word (conditions: null
+        words and empty are null). No quotes, CR or NUL bytes, no blank lines."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+
+        names = list(header)
+        needed = sorted(self.numeric | self.strings | set(self.labels))
+        if len(set(names)) != len(names) or "time" not in names or any(n not in names for n in needed):
+            return None
+        if b'"' in data or b"\r" in data or b"\x00" in data:
+            return None
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        arr = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        lines = int(ends.size)
+        if not lines or arr[0] == 10 or (arr[ends[:-1] + 1] == 10).any():
+            return None
+        wanted = ["time", *[n for n in needed if n != "time"]]
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) // 4 + 1)),
+                parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(include_columns=wanted, column_types={n: pa.string() for n in wanted},
+                                                    strings_can_be_null=False, null_values=[]),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None  # a row with another number of fields: the per-record path counts it
+        if table.num_rows != lines:
+            return None
+        t = _times(table.column("time"))
+        if t is None:
+            return None
+        cells: dict[str, Any] = {}
+        for name in needed:
+            col = table.column(name)
+            empty = pc.equal(col, "")
+            if name in self.numeric:
+                ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
+                if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
+                    return None
+                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                continue
+            low = pc.utf8_lower(col)
+            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]"),
+                             pc.is_in(low, value_set=pa.array(_CSV_SPECIAL)))).as_py():
+                return None
+            null = pc.or_(empty, pc.is_in(low, value_set=pa.array(_CSV_NULL)))
+            if name in self.labels:
+                if pc.any(pc.and_(null, pc.invert(empty))).as_py():
+                    return None  # a null word as a label: "(none)" there, not the word
+                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+            else:
+                cells[name] = pc.if_else(null, pa.scalar(None, pa.string()), col)
+        table = pa.table(cells) if cells else table
+        columns = self._flat_columns(table, sorted(self.numeric | self.strings))
+        if columns is None:
+            return None
+        chunk = ChunkColumns(data, lines, 0, t, columns, np.zeros(lines, bool), False)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
+        return chunk if self.check_derived(chunk) else None
+
     def _flat_columns(self, table: Any, names: list[str]) -> dict[str, Any] | None:
         """Numeric columns as float64 with NaN for null (None when a value is no usable number),
         the others as their null masks."""
@@ -234,8 +310,11 @@ class ColumnarPlan:
                 present = np.asarray(col.is_valid())
                 vals = column[present]
                 if vals.size and (not np.isfinite(vals).all() or np.abs(vals).max() >= _EXACT_INT
-                                  or (nonnegative_field(name) and (vals < 0).any())):
-                    return None  # NaN, beyond 2**53, negative: the per-record path skips and counts
+                                  or (nonnegative_field(name) and (vals < 0).any())
+                                  or ((vals == 0) & np.signbit(vals)).any()):
+                    # NaN, beyond 2**53, negative: the per-record path skips and counts; -0: the
+                    # integer -0 is 0 there
+                    return None
                 columns[name] = column
             else:
                 columns[name] = np.asarray(col.is_null())
@@ -256,7 +335,8 @@ class ColumnarPlan:
         if names.null_count or scores.null_count:
             return None  # the per-record path reads such items another way
         score_np = scores.to_numpy(zero_copy_only=False)
-        if score_np.size and (not np.isfinite(score_np).all() or np.abs(score_np).max() >= _EXACT_INT):
+        if score_np.size and (not np.isfinite(score_np).all() or np.abs(score_np).max() >= _EXACT_INT
+                              or ((score_np == 0) & np.signbit(score_np)).any()):
             return None
         out: dict[str, Any] = {}
         for field in self.evaluations:
