@@ -47,13 +47,15 @@ the columns the SLIs read, typed strictly), times/derived fields/conditions/
 breakdown labels are vector operations appended to the same slices, the next
 chunk is parsed in a worker thread while one goes into the series, and a chunk
 with anything the per-record path treats specially is read record by record
-(answers identical: tests/unit/test_file_columnar.py). Parquet batches use the
-same plan. Measured at 1M records (load average 2.2 from other work on the
+(answers identical: tests/unit/test_file_columnar.py). Parquet batches and CSV
+rows after the header (pyarrow.csv, cells as text, taken where slotui's cell rules
+give what the columns say) use the same plan. Measured at 1M records (load average 2.2 from other work on the
 2-core machine; DuckDB in the same run): JSONL 2.47 s wall / 3.15 s CPU vs
 DuckDB 0.54 / 0.80 (ratio 4.6 wall, 3.9 CPU; record by record it was 6.5x CPU),
 404,784 records/s, peak RSS 341 MB vs 375 MB; Parquet 0.84 s vs 0.29 s (2.9x;
-was 14x CPU), 268 MB vs 298 MB; CSV unchanged (record by record, 4.80 s vs
-0.29 s, 12.8x CPU). Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU
+was 14x CPU), 268 MB vs 298 MB; CSV (load average 3.1) 1.20 s wall / 1.05 s CPU
+vs 0.51 / 0.39 (2.35x wall, 2.7x CPU; record by record 4.80 s, 12.8x CPU),
+830,394 records/s, 324 MB vs 333 MB. Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU
 (it parses every field of every line; DuckDB's reader skips what the query does
 not read), the answers (``math.fsum`` per slice, the moments for SPEC 10.2's
 intervals) ~0.8 s, the byte checks that decide whether a chunk can be read as

@@ -1,25 +1,31 @@
-"""The first read of a large JSONL log as columns (pyarrow), exact or refused.
+"""The first read of a large JSONL or CSV log, and Parquet batches, as columns (pyarrow), exact or refused.
 
 The per-record path (:mod:`slotui.sources.file`) builds a Python dict per line and
-runs every SLI over it: ~7 us a record. For the first read of a large log this
-module reads a chunk of complete lines with pyarrow's JSON reader (only the
-columns the SLIs read, typed strictly), computes times, derived fields and
-conditions as vector operations and appends the results to the same slices the
-per-record path fills, in the same order.
+runs every SLI over it. For the first read of a large log this module reads a
+chunk of complete lines with pyarrow's JSON reader (only the columns the SLIs
+read, typed strictly) or CSV reader (the needed cells as text), computes times,
+derived fields, conditions and breakdown labels as vector operations and appends
+the results to the same slices (and label groups) the per-record path fills, in
+the same order. Parquet batches go the same way.
 
 It is only used where that gives the same answers as the per-record path
 (proven by ``tests/unit/test_file_columnar.py`` on hostile files): a chunk is
 *refused* -- nothing is changed and the caller parses it record by record --
 when any line is not one plain JSON object starting with ``{`` (blank lines,
 malformed lines, evaluation events, OTLP exports), a needed value is not of the
-expected type (booleans or strings for numbers, numbers for strings), not finite
-(NaN, Infinity), beyond 2**53, negative for a latency/duration/token/cost
-field, a time not in ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` form, a duplicated key,
-``\\u`` escapes (a key could be spelled differently), a dotted field that might
-also be nested (``"error": {...}`` for ``error.type``), or an evaluation list
-item without a name or score. SLOs with a breakdown, ``sli.where`` or
-``ratio.total``, and expressions beyond ``field``, ``field OP number`` (``+ - *
-/``) and ``field == null`` / ``field != null`` are not planned at all.
+expected type (booleans or strings for numbers, numbers for strings or labels),
+not finite (NaN, Infinity), beyond 2**53, -0, negative for a latency/duration/
+token/cost field, a time not in ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` form, a
+duplicated key, ``Inf``/``-NaN`` literals, invalid UTF-8, nesting near the
+parsers' limits, ``\\u`` escapes of ASCII characters (a key could be spelled
+with them) or surrogates, a dotted field that might also be nested
+(``"error": {...}`` for ``error.type``), or an evaluation list item without a
+name or score; for CSV, quotes, CR or NUL bytes, blank lines, rows with another
+number of fields, and cells :func:`~slotui.sources.kit.records.coerce_number`
+would read otherwise than the column says. SLOs with ``sli.where`` or
+``ratio.total``, a derived field as a breakdown, and expressions beyond
+``field``, ``field OP number`` (``+ - * /``) and ``field == null`` /
+``field != null`` are not planned at all.
 """
 
 from __future__ import annotations
