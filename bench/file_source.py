@@ -49,15 +49,20 @@ chunk is parsed in a worker thread while one goes into the series, and a chunk
 with anything the per-record path treats specially is read record by record
 (answers identical: tests/unit/test_file_columnar.py). Parquet batches and CSV
 rows after the header (pyarrow.csv, cells as text, taken where slotui's cell rules
-give what the columns say) use the same plan. Measured at 1M records (load average 2.2 from other work on the
-2-core machine; DuckDB in the same run): JSONL 2.47 s wall / 3.15 s CPU vs
-DuckDB 0.54 / 0.80 (ratio 4.6 wall, 3.9 CPU; record by record it was 6.5x CPU),
-404,784 records/s, peak RSS 341 MB vs 375 MB; Parquet 0.84 s vs 0.29 s (2.9x;
-was 14x CPU), 268 MB vs 298 MB; CSV (load average 3.1) 1.20 s wall / 1.05 s CPU
-vs 0.51 / 0.39 (2.35x wall, 2.7x CPU; record by record 4.80 s, 12.8x CPU),
-830,394 records/s, 324 MB vs 333 MB. Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU
-(it parses every field of every line; DuckDB's reader skips what the query does
-not read), the answers (``math.fsum`` per slice, the moments for SPEC 10.2's
+give what the columns say) use the same plan. Measured at 1M records, two runs (load average 2.2 and 0.9
+from other work on the 2-core machine; DuckDB in the same run), slotui/DuckDB:
+JSONL 4.5-4.6x wall, 3.9-4.1x CPU (2.47-3.15 s vs 0.54-0.71 s; 317,000-405,000
+records/s; peak RSS 324-341 MB vs 375 MB); CSV 2.4-3.9x wall, 2.7-3.3x CPU
+(1.20-1.58 s; 631,000-830,000 records/s; 300-324 MB vs 321-333 MB); Parquet
+2.9-3.6x wall, 2.8-3.3x CPU (0.84-1.02 s; 978,000-1,194,000 records/s; 268-279
+MB vs 298 MB). Record by record in the same session (load 2.6): JSONL 4.1x wall /
+6.5x CPU, CSV 13.3x / 16.5x, Parquet 10.9x / 14.1x. Appends are read record by
+record as before (JSONL 1%: 159-231 ms, 242 ms before; the "x faster than a
+rescan" figure fell because the rescan is now a columnar first read).
+
+Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU (it tokenizes every
+field of every line, ~50% of it; the evaluations list ~35%; DuckDB's reader skips
+what the query does not read), the answers (``math.fsum`` per slice, the moments for SPEC 10.2's
 intervals) ~0.8 s, the byte checks that decide whether a chunk can be read as
 columns ~0.3 s. The 1.5x goal is missed: reaching it needs a JSON reader with
 projection pushdown (DuckDB's own as the bulk reader, with the same refusal
