@@ -2,7 +2,7 @@
 
 Formats: JSONL request records (SPEC section 8), OTLP/JSON lines of the
 OpenTelemetry collector's file exporter, CSV with a column mapping, and
-Parquet when ``pyarrow`` is installed. ``format: auto`` picks CSV for
+Parquet (``pyarrow``). ``format: auto`` picks CSV for
 ``.csv``/``.tsv``, Parquet for ``.parquet``/``.pq``, JSON lines otherwise (each
 line is recognised as a record, an evaluation result or an OTLP export).
 
@@ -43,6 +43,11 @@ Lines that start with their ``time`` (as the SPEC's records do) and are
 older than the longest period or window of the source's SLOs before the
 latest ``now`` are skipped without being parsed: a log of months costs what
 its last period costs.
+
+The first read of a large JSONL log (``COLUMNAR_MIN`` bytes and more) and
+Parquet batches are read as typed columns where that gives exactly the
+per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
+read record by record); appends are always read record by record.
 
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it
@@ -90,8 +95,18 @@ FINGERPRINT = 4096
 BOM = b"\xef\xbb\xbf"
 #: Parquet rows decoded and ingested per step
 PARQUET_BATCH = 65_536
+#: a first read of at least this many bytes tries the columnar reader (pyarrow; its import costs ~0.2 s)
+COLUMNAR_MIN = 16 * 1024 * 1024
 
 Record = dict[str, Any]
+
+
+def _line_at(data: bytes, index: int) -> bytes:
+    """Line ``index`` (0-based) of ``data``."""
+    start = 0
+    for _ in range(index):
+        start = data.index(b"\n", start) + 1
+    return data[start:data.index(b"\n", start)]
 
 
 def _detect_format(path: Path, configured: str) -> str:
@@ -141,6 +156,12 @@ class FileSource:
         #: lines skipped unparsed because their time was before the cutoff
         self.skipped = 0
         self._skipping = False
+        #: records of a remember-only parse (the columnar first read rebuilding the join memory)
+        self._capture: list[Record] | None = None
+        #: chunks the columnar first read took (tests compare it with the per-record path)
+        self.columnar_chunks = 0
+        #: False: always the per-record path (tests, and the bench's comparison)
+        self.columnar = True
 
     # ----------------------------------------------------------------- state
 
@@ -158,6 +179,9 @@ class FileSource:
         # requests with a trace_id, for joining evaluation results: a cheap bounded deque until
         # the first evaluation result arrives, then a map kept up to date
         self._recent: deque[tuple[Any, Record]] = deque(maxlen=JOIN_MEMORY)
+        # lines (and their first line number) read as columns whose requests belong before _recent:
+        # parsed into it when a join first needs it (most logs never have evaluation results)
+        self._recent_lines: list[tuple[list[bytes], int]] = []
         self._traces: OrderedDict[Any, Record] = OrderedDict()
         self._traces_live = False
         self._eval_only: set[Any] = set()
@@ -305,8 +329,22 @@ class FileSource:
         self.rotations += 1
 
     def _read_from(self, fh: Any) -> None:
+        plan = self._columnar_plan(fh)
+        if plan is None:
+            self._read_chunks(fh, None)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
+        with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
+            self._read_chunks(fh, (plan, pool))
+
+    def _read_chunks(self, fh: Any, columnar: Any) -> None:
         carry = b""
         first = True
+        plan, pool = columnar if columnar is not None else (None, None)
+        kept: list[tuple[Any, int]] = []
+        pending: tuple[bytes, Any] | None = None
         while True:
             chunk = fh.read(CHUNK)
             self.bytes_read += len(chunk)
@@ -343,10 +381,166 @@ class FileSource:
                 carry = data
                 continue
             complete, carry = data[: cut + 1], data[cut + 1 :]
+            if plan is not None and self.format == "csv" and self._csv.header is None:
+                header = complete.index(b"\n") + 1  # the header row, as ever (then the rows as columns)
+                self._consume(complete[:header])
+                self._offset += header
+                complete = complete[header:]
+                if not complete:
+                    continue
+            if plan is not None:
+                if self.format == "csv":
+                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()))
+                else:
+                    future = pool.submit(plan.read, complete)
+                if pending is not None:
+                    self._settle(plan, *pending, kept)
+                    if self._eval_only or self._traces_live:
+                        # an evaluation result was joined: requests are joined record by record from here
+                        plan = None
+                        future.cancel()
+                        pending = None
+                if plan is not None:
+                    pending = (complete, future)
+                    continue
             self._consume(complete)
             self._offset += len(complete)
+        if pending is not None:
+            self._settle(plan, *pending, kept)
+        if plan is not None:
+            self._columnar_remember(kept)
         if carry:
             self._consume_tail(carry)
+
+    # ----------------------------------------------------------------- the columnar first read
+
+    def _columnar_plan(self, fh: Any) -> Any:
+        """A columnar plan for a large first read (:mod:`slotui.sources.kit.columnar`), or None."""
+        csv = self.format == "csv" and self._csv.time_field == "time"
+        if (not self.columnar or not (self.format == "jsonl" and self._fast_json or csv) or self._tail is not None
+                or self.config.time_format is not None
+                or self._line_no or self.records or self.malformed or self._recent or self._recent_lines or self._traces_live
+                or self._eval_only or self._capture is not None):
+            return None
+        try:
+            if os.fstat(fh.fileno()).st_size - self._offset < COLUMNAR_MIN:
+                return None
+        except OSError:
+            return None
+        from slotui.sources.kit.columnar import plan_columnar  # pyarrow: only for large first reads
+
+        return plan_columnar(self.book, self.derived)
+
+    def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
+        """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when
+        they were refused (then False)."""
+        if self._consume_columnar(plan, data, future.result(), kept):
+            self._offset += len(data)
+            return True
+        self._columnar_remember(kept)
+        self._consume(data)
+        self._offset += len(data)
+        return False
+
+    def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
+        """Take complete lines as columns; False (nothing changed) when the per-record path must."""
+        csv = self.format == "csv"  # (CSV rows are never skipped unparsed, nor joined)
+        if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
+            return False
+        base = self._line_no
+        if chunk.start < chunk.lines and self.book.sample_fields is None:
+            # the first record taken names the fields (SeriesBook.sample_fields), parsed as ever
+            sample = self._records_of([_line_at(data, chunk.start)], base + chunk.start, remember=False)
+            if len(sample) != 1:
+                return False
+            record = sample[0]
+            if any(d.seen is not None and name not in record for d, name, _ in plan.values):
+                return False  # the "unknown field" answer depends on sampling: the per-record path
+            from slotui.sources.kit.series_book import _field_names
+
+            self.book.sample_fields = sorted(_field_names(record))
+        self.records += plan.ingest(chunk)
+        self.skipped += chunk.start
+        if chunk.start < chunk.lines:
+            self._skipping = False
+        self._line_no += chunk.lines
+        self.columnar_chunks += 1
+        if csv:
+            return True
+        kept.append((chunk, base))
+        traced = [int(c.traced[c.start:].sum()) for c, _ in kept]
+        while len(kept) > 1 and sum(traced[1:]) >= JOIN_MEMORY:
+            kept.pop(0)
+            traced.pop(0)
+        return True
+
+    def _columnar_remember(self, kept: list[tuple[Any, int]]) -> None:
+        """Remember the last JOIN_MEMORY requests with a trace_id the columnar read took, as the
+        per-record path does (for evaluation results arriving later): their lines parsed again."""
+        need = JOIN_MEMORY
+        first = len(kept)
+        row0 = 0
+        for i in range(len(kept) - 1, -1, -1):
+            chunk, _ = kept[i]
+            rows = (chunk.traced[chunk.start:].nonzero()[0] + chunk.start).tolist() if need else []
+            first = i
+            if len(rows) >= need:
+                row0 = rows[-need] if need else chunk.lines
+                break
+            need -= len(rows)
+            row0 = chunk.start
+        parts = []
+        for i in range(first, len(kept)):
+            chunk, base = kept[i]
+            start = row0 if i == first else chunk.start
+            lines = chunk.data.split(b"\n")[start:chunk.lines]
+            if lines:
+                parts.append((lines, base + start))
+        kept.clear()
+        if not self._recent:
+            self._recent_lines.extend(parts)  # the oldest requests remembered: parsed when needed
+            return
+        # requests read record by record (a refused chunk) came before these: keep the order now
+        if self._recent_lines:
+            self._parse_recent_lines()
+        skipping, self._skipping = self._skipping, False
+        try:
+            for lines, base in parts:
+                self._records_of(lines, base, remember=True)
+        finally:
+            self._skipping = skipping
+
+    def _parse_recent_lines(self) -> None:
+        """Put the requests of the lines the columnar read left for joins before ``_recent``."""
+        pending, self._recent_lines = self._recent_lines, []
+        later = list(self._recent)
+        self._recent.clear()
+        skipping, self._skipping = self._skipping, False  # they were taken: no old-line skip now
+        try:
+            for lines, base in pending:
+                self._records_of(lines, base, remember=True)
+        finally:
+            self._skipping = skipping
+        self._recent.extend(later)
+
+    def _records_of(self, lines: list[bytes], base: int, *, remember: bool) -> list[Record]:
+        """The records of ``lines`` as the per-record path makes them, not put into the series."""
+        captured: list[Record] = []
+        saved, skipping = self._recent, self._skipping
+        if remember:
+            self._skipping = False
+        if not remember:
+            self._recent = deque(maxlen=JOIN_MEMORY)
+        self._capture = captured
+        try:
+            if self.format == "csv":
+                self._consume_csv(lines, base)
+            else:
+                self._consume_json(lines, base)
+        finally:
+            self._capture = None
+            self._recent, self._skipping = saved, skipping
+        return captured
 
     # ----------------------------------------------------------------- parsing
 
@@ -516,6 +710,9 @@ class FileSource:
             return
         if self.derived:
             self.derived.apply(batch)
+        if self._capture is not None:
+            self._capture.extend(batch)
+            return
         self.book.ingest(batch)
         self.records += len(batch)
 
@@ -526,6 +723,8 @@ class FileSource:
     def _trace_map(self) -> OrderedDict[Any, Record]:
         """The map trace_id -> request, built from the recent requests on first use."""
         if not self._traces_live:
+            if self._recent_lines:
+                self._parse_recent_lines()
             traces = self._traces
             for trace_id, record in self._recent:
                 if trace_id in traces:
@@ -601,27 +800,75 @@ class FileSource:
             batches = iter(pq.ParquetFile(self.path).iter_batches(batch_size=PARQUET_BATCH))
         except Exception as exc:  # pyarrow raises many types; the message is what the user needs
             raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+        plan = None
+        if self.columnar and self.config.time_format is None:  # (a time_format is read by strptime)
+            from slotui.sources.kit.columnar import plan_columnar
+
+            plan = plan_columnar(self.book, self.derived)
         while True:
             try:
                 table = next(batches, None)
-                rows = table.to_pylist() if table is not None else None
             except Exception as exc:  # a damaged row group further in
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
-            if rows is None:
+            if table is None:
                 return
-            batch: list[Record] = []
-            for row in rows:
-                index += 1
-                record = {rename.get(k, k): v for k, v in row.items()}
-                raw = record.get(self._time_field)
-                try:
-                    if raw is None:
-                        raise Malformed(f"no {self._time_field!r} value")
-                    record["time"] = self._time_of(raw)
-                except Malformed as exc:
-                    self._bad(index, str(exc))
-                    continue
-                if record.get("evaluations") is not None:
-                    add_evaluations(record, record["evaluations"])
-                batch.append(record)
-            self._flush(batch)
+            if plan is not None and self._parquet_columnar(plan, table, rename, index):
+                index += table.num_rows
+                continue
+            try:
+                rows = table.to_pylist()
+            except Exception as exc:  # values pyarrow cannot turn into Python objects
+                raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+            index = self._parquet_rows(rows, rename, index)
+
+    def _parquet_rows(self, rows: list[dict[str, Any]], rename: dict[str, str], index: int) -> int:
+        """Parquet rows as records into the series (or the capture); the index of the last row."""
+        batch: list[Record] = []
+        for row in rows:
+            index += 1
+            record = {rename.get(k, k): v for k, v in row.items()}
+            raw = record.get(self._time_field)
+            try:
+                if raw is None:
+                    raise Malformed(f"no {self._time_field!r} value")
+                record["time"] = self._time_of(raw)
+            except Malformed as exc:
+                self._bad(index, str(exc))
+                continue
+            if record.get("evaluations") is not None:
+                add_evaluations(record, record["evaluations"])
+            batch.append(record)
+        self._flush(batch)
+        return index
+
+    def _parquet_columnar(self, plan: Any, table: Any, rename: dict[str, str], index: int) -> bool:
+        """A batch of Parquet rows as columns (:mod:`slotui.sources.kit.columnar`); False: the
+        per-record path must read it (nothing changed)."""
+        if not table.num_rows or self._time_field != "time" and "time" in rename.values():
+            return False
+        renamed = table.rename_columns([rename.get(k, k) for k in table.column_names])
+        if self._time_field != "time":
+            if "time" in renamed.column_names:
+                return False
+            renamed = renamed.rename_columns(["time" if k == self._time_field else k for k in renamed.column_names])
+        chunk = plan.read_table(renamed)
+        if chunk is None:
+            return False
+        if self.book.sample_fields is None:
+            captured: list[Record] = []
+            self._capture = captured
+            try:
+                self._parquet_rows(table.slice(0, 1).to_pylist(), rename, index)
+            finally:
+                self._capture = None
+            if len(captured) != 1:
+                return False
+            record = captured[0]
+            if any(d.seen is not None and name not in record for d, name, _ in plan.values):
+                return False
+            from slotui.sources.kit.series_book import _field_names
+
+            self.book.sample_fields = sorted(_field_names(record))
+        self.records += plan.ingest(chunk)
+        self.columnar_chunks += 1
+        return True

@@ -63,7 +63,10 @@ def lenient_loads(data: bytes | str) -> Any:
         data = data.decode("utf-8")
     elif data.startswith("\ufeff"):
         data = data[1:]
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except RecursionError:  # nested deeper than the interpreter's recursion limit
+        raise ValueError("nested too deeply") from None
 
 
 def loads_json(data: bytes | str) -> Any:

@@ -62,6 +62,8 @@ class DerivedFields:
             except ExpressionError as exc:
                 raise ExpressionError(f"fields.{name}: {exc.message}", exc.column, text) from None
         order = _dependency_order(compiled)
+        #: name -> the expression's text (the columnar first read compiles the simple ones)
+        self.texts: dict[str, str] = dict(fields)
         self.order: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [
             (name, compiled[name].function) for name in order
         ]

@@ -1,0 +1,597 @@
+"""The first read of a large JSONL or CSV log, and Parquet batches, as columns (pyarrow), exact or refused.
+
+The per-record path (:mod:`slotui.sources.file`) builds a Python dict per line and
+runs every SLI over it. For the first read of a large log this module reads a
+chunk of complete lines with pyarrow's JSON reader (only the columns the SLIs
+read, typed strictly) or CSV reader (the needed cells as text), computes times,
+derived fields, conditions and breakdown labels as vector operations and appends
+the results to the same slices (and label groups) the per-record path fills, in
+the same order. Parquet batches go the same way.
+
+It is only used where that gives the same answers as the per-record path
+(proven by ``tests/unit/test_file_columnar.py`` on hostile files): a chunk is
+*refused* -- nothing is changed and the caller parses it record by record --
+when any line is not one plain JSON object starting with ``{`` (blank lines,
+malformed lines, evaluation events, OTLP exports), a needed value is not of the
+expected type (booleans or strings for numbers, numbers for strings or labels),
+not finite (NaN, Infinity), beyond 2**53, -0, negative for a latency/duration/
+token/cost field, a time not in ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` form, a
+duplicated key, ``Inf``/``-NaN`` literals, invalid UTF-8, nesting near the
+parsers' limits, ``\\u`` escapes of ASCII characters (a key could be spelled
+with them) or surrogates, a dotted field that might also be nested
+(``"error": {...}`` for ``error.type``), or an evaluation list item without a
+name or score; for CSV, quotes, CR or NUL bytes, blank lines, rows with another
+number of fields, and cells :func:`~slotui.sources.kit.records.coerce_number`
+would read otherwise than the column says. SLOs with ``sli.where`` or
+``ratio.total``, a derived field as a breakdown, and expressions beyond
+``field``, ``field OP number`` (``+ - * /``) and ``field == null`` /
+``field != null`` are not planned at all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slotui.sources.kit.record_values import nonnegative_field
+
+if TYPE_CHECKING:
+    from slotui.sources.kit.series_book import DerivedFields, SeriesBook
+
+__all__ = ["ColumnarPlan", "plan_columnar"]
+
+_NAME = r"(?:[A-Za-z_][A-Za-z0-9_.]*)"
+_NUMBER = r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+_ARITH = re.compile(rf"^\s*({_NAME})\s*([-+*/])\s*({_NUMBER})\s*$")
+_FIELD = re.compile(rf"^\s*({_NAME})\s*$")
+_NULL_TEST = re.compile(rf"^\s*({_NAME})\s*(==|!=)\s*null\s*$")
+_KEYWORDS = {"null", "true", "false", "and", "or", "not", "in"}
+_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+_EXACT_INT = 2.0**53
+#: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, the Inf/-NaN literals
+#: pyarrow reads and the stdlib does not
+_REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"Inf", 0), (b"-NaN", 1))
+_CSV_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_CSV_NULL = ["null", "none", "na", "n/a"]
+_CSV_SPECIAL = ["nan", "inf", "infinity", "true", "false"]
+#: a line longer than this is checked for deep nesting (at most one level per two bytes)
+_DEEP = 1000
+_EVAL_NAME = "gen_ai.evaluation.name"
+_EVAL_SCORE = "gen_ai.evaluation.score.value"
+
+
+def _number(text: str) -> float | None:
+    value = float(text)
+    return value if abs(value) < _EXACT_INT else None
+
+
+class _Derived:
+    """A derived field ``raw OP constant`` (or a copy of ``raw``)."""
+
+    __slots__ = ("raw", "op", "const")
+
+    def __init__(self, raw: str, op: str | None, const: float) -> None:
+        self.raw, self.op, self.const = raw, op, const
+
+
+def _derived_of(derived: "DerivedFields", name: str) -> _Derived | None | bool:
+    """The supported form of derived field ``name``; True when it is not derived; None: unsupported."""
+    texts = derived.texts
+    if name not in texts:
+        return True
+    text = texts[name]
+    m = _ARITH.match(text)
+    if m:
+        raw, op, const = m.group(1), m.group(2), _number(m.group(3))
+        if raw in texts or raw in _KEYWORDS or const is None or (op == "/" and const == 0):
+            return None
+        return _Derived(raw, op, const)
+    m = _FIELD.match(text)
+    if m and m.group(1) not in texts and m.group(1) not in _KEYWORDS:
+        return _Derived(m.group(1), None, 0.0)
+    return None
+
+
+class ColumnarPlan:
+    """What a chunk read needs: the raw columns, and per series how to compute it."""
+
+    def __init__(self, book: "SeriesBook", numeric: set[str], strings: set[str],
+                 values: list[tuple[Any, str, _Derived | None]], ratios: list[tuple[Any, str, bool]],
+                 labels: set[str]) -> None:
+        self.book = book
+        #: breakdown fields (string columns; a record's label is ``record.get(name)``, never nested)
+        self.labels = sorted(labels)
+        self.numeric = numeric
+        self.strings = strings
+        self.values = values
+        self.ratios = ratios
+        evals = sorted(n for n in numeric if n.startswith("evaluations."))
+        self.evaluations = evals
+        self.flat = sorted(n for n in numeric | strings if not n.startswith("evaluations."))
+        # keys that would change what a needed field reads (``"error": {"type": ...}`` for
+        # ``error.type``, a flat ``"evaluations.helpfulness"``): typed null, so any value refuses the chunk
+        shadows: set[str] = set()
+        for name in self.flat:
+            parts = name.split(".")
+            shadows.update(".".join(parts[:j]) for j in range(1, len(parts)))
+        shadows.update(evals)
+        shadows -= set(self.flat) | set(self.labels) | {"time", "trace_id", "evaluations"}
+        import pyarrow as pa
+
+        fields = [("time", pa.string()), ("trace_id", pa.string())]
+        for name in self.flat:
+            fields.append((name, pa.float64() if name in numeric else pa.string()))
+        fields.extend((name, pa.string()) for name in self.labels if name not in self.flat and name != "trace_id")
+        if evals:
+            item = pa.struct([(_EVAL_NAME, pa.string()), (_EVAL_SCORE, pa.float64())])
+            fields.append(("evaluations", pa.list_(item)))
+        fields.extend((name, pa.null()) for name in sorted(shadows))
+        self.schema = pa.schema(fields)
+
+    # ------------------------------------------------------------------ one chunk
+
+    def read(self, data: bytes) -> "ChunkColumns | None":
+        """The chunk's columns (``data``: complete lines, each ending with a newline), or None: refused.
+        No side effects (runs in a worker thread while the previous chunk is taken)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.json as pj
+
+        arr = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        lines = int(ends.size)
+        if not lines or arr[0] != 123 or not (arr[ends[:-1] + 1] == 123).all():
+            return None  # a line that is not an object (blank, malformed, an array)
+        # the per-record path's old-line skip reads lines starting with their time
+        timed = _starts_with_time(arr, np.concatenate(([0], ends[:-1] + 1)), np)
+        for needle, anchor in _REFUSED:
+            if _contains(arr, needle, anchor, np):
+                return None
+        if _ascii_escapes(arr, np):
+            return None
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None  # pyarrow does not validate UTF-8; the per-record path counts such lines
+        if int(np.diff(ends, prepend=-1).max()) > _DEEP:
+            # pyarrow has no nesting limit; orjson and the stdlib refuse ~1000 levels (malformed there)
+            starts = [0, *(ends[:-1] + 1).tolist()]
+            for a, b in zip(starts, ends.tolist()):
+                if b - a > _DEEP and data.count(b"{", a, b) + data.count(b"[", a, b) >= _DEEP // 2:
+                    return None
+        try:
+            table = pj.read_json(
+                pa.BufferReader(data),
+                read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) // 4 + 1)),
+                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore"),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None  # malformed lines, mistyped values, duplicate keys: the exact path counts them
+        if table.num_rows != lines:
+            return None
+        t = _times(table.column("time"))
+        if t is None:
+            return None
+        columns = self._flat_columns(table, self.flat)
+        if columns is None:
+            return None
+        if self.evaluations:
+            got = self._evaluations(table.column("evaluations"), lines)
+            if got is None:
+                return None
+            columns.update(got)
+        traced = np.asarray(table.column("trace_id").is_valid())
+        chunk = ChunkColumns(data, lines, 0, t, columns, traced, timed)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
+        return chunk if self.check_derived(chunk) else None
+
+    def read_table(self, table: Any) -> "ChunkColumns | None":
+        """A batch of Parquet rows (columns already renamed to field names) as columns, or None: the
+        per-record path must read it. Every row has every column there (a dotted name is never
+        looked up nested), so only types, nulls and values are checked."""
+        import numpy as np
+        import pyarrow as pa
+
+        names = table.column_names
+        if len(set(names)) != len(names) or "evaluations" in names or "time" not in names:
+            return None
+        needed = sorted(self.numeric | self.strings)
+        for name in self.labels:
+            if name not in names:
+                return None
+            kind = table.schema.field(name).type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+                return None
+        for name in needed:
+            if name not in names:
+                return None
+            kind = table.schema.field(name).type
+            if name in self.numeric and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+                return None
+            if name in self.strings and not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                                             or pa.types.is_null(kind)):
+                return None
+        time_col = table.column("time")
+        if not (pa.types.is_string(time_col.type) or pa.types.is_large_string(time_col.type)):
+            return None
+        t = _times(time_col)
+        if t is None:
+            return None
+        columns = self._flat_columns(table, needed)
+        if columns is None:
+            return None
+        chunk = ChunkColumns(b"", table.num_rows, 0, t, columns, np.zeros(table.num_rows, bool), False)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
+        return chunk if self.check_derived(chunk) else None
+
+    def read_csv(self, data: bytes, header: tuple[str, ...]) -> "ChunkColumns | None":
+        """CSV lines (after the header, each ending with a newline) as columns, or None: the
+        per-record path must read them. Cells are read as text and taken only where
+        :func:`~slotui.sources.kit.records.coerce_number` gives what the columns say: numbers
+        written ``-?digits[.digits][e[+-]digits]`` or empty (null); condition and label cells that
+        are no number, ``nan``/``inf``, ``true``/``false`` or a null word (conditions: null
+        words and empty are null). No quotes, CR or NUL bytes, no blank lines."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+
+        names = list(header)
+        needed = sorted(self.numeric | self.strings | set(self.labels))
+        if len(set(names)) != len(names) or "time" not in names or any(n not in names for n in needed):
+            return None
+        if b'"' in data or b"\r" in data or b"\x00" in data:
+            return None
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        arr = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        lines = int(ends.size)
+        if not lines or arr[0] == 10 or (arr[ends[:-1] + 1] == 10).any():
+            return None
+        wanted = ["time", *[n for n in needed if n != "time"]]
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) // 4 + 1)),
+                parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(include_columns=wanted, column_types={n: pa.string() for n in wanted},
+                                                    strings_can_be_null=False, null_values=[]),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None  # a row with another number of fields: the per-record path counts it
+        if table.num_rows != lines:
+            return None
+        t = _times(table.column("time"))
+        if t is None:
+            return None
+        cells: dict[str, Any] = {}
+        for name in needed:
+            col = table.column(name)
+            empty = pc.equal(col, "")
+            if name in self.numeric:
+                ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
+                if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
+                    return None
+                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                continue
+            low = pc.utf8_lower(col)
+            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]"),
+                             pc.is_in(low, value_set=pa.array(_CSV_SPECIAL)))).as_py():
+                return None
+            null = pc.or_(empty, pc.is_in(low, value_set=pa.array(_CSV_NULL)))
+            if name in self.labels:
+                if pc.any(pc.and_(null, pc.invert(empty))).as_py():
+                    return None  # a null word as a label: "(none)" there, not the word
+                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+            else:
+                cells[name] = pc.if_else(null, pa.scalar(None, pa.string()), col)
+        table = pa.table(cells) if cells else table
+        columns = self._flat_columns(table, sorted(self.numeric | self.strings))
+        if columns is None:
+            return None
+        chunk = ChunkColumns(data, lines, 0, t, columns, np.zeros(lines, bool), False)
+        chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
+        return chunk if self.check_derived(chunk) else None
+
+    def _flat_columns(self, table: Any, names: list[str]) -> dict[str, Any] | None:
+        """Numeric columns as float64 with NaN for null (None when a value is no usable number),
+        the others as their null masks."""
+        import numpy as np
+        import pyarrow as pa
+
+        columns: dict[str, Any] = {}
+        for name in names:
+            col = table.column(name)
+            if name in self.numeric:
+                try:
+                    column = col.cast(pa.float64()).to_numpy(zero_copy_only=False)  # nulls become NaN
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    return None  # integers a double cannot hold
+                present = np.asarray(col.is_valid())
+                vals = column[present]
+                if vals.size and (not np.isfinite(vals).all() or np.abs(vals).max() >= _EXACT_INT
+                                  or (nonnegative_field(name) and (vals < 0).any())
+                                  or ((vals == 0) & np.signbit(vals)).any()):
+                    # NaN, beyond 2**53, negative: the per-record path skips and counts; -0: the
+                    # integer -0 is 0 there
+                    return None
+                columns[name] = column
+            else:
+                columns[name] = np.asarray(col.is_null())
+        return columns
+
+    def _evaluations(self, col: Any, rows: int) -> dict[str, Any] | None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        items = pc.list_flatten(col)
+        parents = np.asarray(pc.list_parent_indices(col))
+        if items.null_count:
+            return None
+        names = pc.struct_field(items, [0])
+        scores = pc.struct_field(items, [1])
+        if names.null_count or scores.null_count:
+            return None  # the per-record path reads such items another way
+        score_np = scores.to_numpy(zero_copy_only=False)
+        if score_np.size and (not np.isfinite(score_np).all() or np.abs(score_np).max() >= _EXACT_INT
+                              or ((score_np == 0) & np.signbit(score_np)).any()):
+            return None
+        out: dict[str, Any] = {}
+        for field in self.evaluations:
+            match = np.asarray(pc.equal(names, pa.scalar(field[len("evaluations."):])))
+            rows_of = parents[match]
+            if rows_of.size > 1 and not (np.diff(rows_of) > 0).all():
+                return None  # the same evaluation twice in a record: the last wins there
+            arr = np.full(rows, np.nan)
+            arr[rows_of] = score_np[match]
+            if nonnegative_field(field) and (arr[rows_of] < 0).any():
+                return None
+            out[field] = arr
+        return out
+
+    # ------------------------------------------------------------------ into the series
+
+    def ingest(self, chunk: "ChunkColumns") -> int:
+        """Append the chunk's rows (after its skipped prefix) to every planned series; the rows taken."""
+        import numpy as np
+
+        s = chunk.start
+        t = chunk.times[s:]
+        if not t.size:
+            return 0
+        self.book._memo.clear()
+        for definition, name, derived in self.values:
+            raw = chunk.columns[derived.raw if derived is not None else name][s:]
+            if derived is not None and derived.op is not None:
+                c = derived.const
+                raw = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
+            keep = ~np.isnan(raw)
+            _append(definition.series, t[keep], raw[keep], "values", np)
+            definition.seen = True if definition.seen is not None else None
+            _group(definition, chunk, keep, t[keep], raw[keep], np)
+        for definition, name, is_null in self.ratios:
+            null = chunk.columns[name][s:]
+            good = (null if is_null else ~null).astype(np.int8)
+            _append(definition.series, t, good, "good", np)
+            _group(definition, chunk, None, t, good, np)
+        return int(t.size)
+
+    def check_derived(self, chunk: "ChunkColumns") -> bool:
+        """False when a derived value is not finite or negative where it cannot be (the per-record
+        path skips and counts such records)."""
+        import numpy as np
+
+        for definition, name, derived in self.values:
+            if derived is None or derived.op is None:
+                continue
+            raw = chunk.columns[derived.raw]
+            c = derived.const
+            out = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
+            vals = out[~np.isnan(raw)]
+            if vals.size and (not np.isfinite(vals).all() or (nonnegative_field(name) and (vals < 0).any())):
+                return False
+        return True
+
+
+class ChunkColumns:
+    """The columns of one chunk (rows before ``start`` are old lines the per-record path skips)."""
+
+    __slots__ = ("data", "lines", "start", "times", "columns", "traced", "timed", "labels")
+
+    def __init__(self, data: bytes, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any,
+                 timed: bool) -> None:
+        self.data, self.lines, self.start = data, lines, start
+        self.times, self.columns, self.traced = times, columns, traced
+        #: every line starts with ``{"time": "`` (the per-record path's old-line skip reads those)
+        self.timed = timed
+        #: breakdown field -> (dictionary index per row, -1 for null; the dictionary's strings)
+        self.labels: dict[str, tuple[Any, list[str]]] = {}
+
+    def skip_before(self, cutoff: float | None) -> bool:
+        """Start after the leading rows older than ``cutoff`` (the lines the per-record path skips
+        unparsed); False when it would not skip as this does (a line not starting with its time)."""
+        if cutoff is None:
+            self.start = 0
+            return True
+        if not self.timed:
+            return False
+        fresh = (self.times >= cutoff).nonzero()[0]
+        self.start = int(fresh[0]) if fresh.size else self.lines
+        return True
+
+
+def _times(times: Any) -> Any:
+    """Epoch seconds of RFC 3339 UTC strings as the per-record path computes them (the minute's
+    epoch second plus ``float(seconds)``), or None when one is null or of another form."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if times.null_count or not pc.all(pc.match_substring_regex(times, _TIME)).as_py():
+        return None
+    try:
+        minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), format="%Y-%m-%dT%H:%M", unit="s")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
+    return minute.cast(pa.int64()).to_numpy().astype(np.float64) + seconds.to_numpy()
+
+
+def _contains(arr: Any, needle: bytes, anchor: int, np: Any) -> bool:
+    """Whether ``needle`` occurs in the bytes ``arr`` (vectorised from the positions of its byte
+    ``needle[anchor]``, which should be rare)."""
+    pos = np.flatnonzero(arr == needle[anchor]) - anchor
+    if not pos.size:
+        return False
+    pos = pos[(pos >= 0) & (pos + len(needle) <= arr.size)]
+    for i, byte in enumerate(needle):
+        if i != anchor:
+            pos = pos[arr[pos + i] == byte]
+            if not pos.size:
+                return False
+    return True
+
+
+def _ascii_escapes(arr: Any, np: Any) -> bool:
+    """Whether a ``\\u`` escape spells an ASCII character (a key such as ``"event"`` could be
+    written with them) or a surrogate (the parsers differ on lone ones). Escapes of other
+    characters (``json.dumps``' ``\\u00e9``) are read the same by both."""
+    pos = np.flatnonzero(arr == 92)
+    if not pos.size:
+        return False
+    pos = pos[pos + 5 < arr.size]
+    pos = pos[arr[pos + 1] == 117]
+    if not pos.size:
+        return False
+    h1, h2, h3 = arr[pos + 2], arr[pos + 3], arr[pos + 4]
+    ascii_ = (h1 == 48) & (h2 == 48) & (h3 >= 48) & (h3 <= 55)
+    surrogate = ((h1 == 100) | (h1 == 68)) & (((h2 >= 56) & (h2 <= 57)) | ((h2 | 32) >= 97) & ((h2 | 32) <= 102))
+    return bool((ascii_ | surrogate).any())
+
+
+def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
+    """Every line starts with ``{"time": "`` or ``{"time":"``."""
+    head = b'{"time":'
+    if int(starts[-1]) + len(head) + 2 > arr.size:
+        return False
+    for i, byte in enumerate(head):
+        if not (arr[starts + i] == byte).all():
+            return False
+    after = arr[starts + len(head)]
+    spaced = after == 32
+    quoted = np.where(spaced, arr[starts + len(head) + 1], after)
+    return bool((quoted == 34).all())
+
+
+def _labels(col: Any) -> tuple[Any, list[str]]:
+    """A string column as (dictionary index per row, -1 for null; the dictionary)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_null(col.type):
+        return np.full(len(col), -1, np.int64), []
+    encoded = pc.dictionary_encode(col)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return indices, encoded.dictionary.to_pylist()
+
+
+def _group(definition: Any, chunk: "ChunkColumns", keep: Any, t: Any, v: Any, np: Any) -> None:
+    """Add the rows taken by a series to its breakdowns (LabelGroups), as ``add_batch`` does:
+    codes given to labels in the order they first appear."""
+    for name, groups in definition.groups.items():
+        indices, dictionary = chunk.labels[name]
+        idx = indices[chunk.start:]
+        if keep is not None:
+            idx = idx[keep]
+        if not idx.size:
+            continue
+        uniq, first = np.unique(idx, return_index=True)
+        mapping = np.zeros(len(dictionary) + 1, np.uint32)  # the last slot: null (index -1)
+        for u in uniq[np.argsort(first, kind="stable")].tolist():
+            mapping[u] = groups._code(None if u < 0 else dictionary[u])
+        codes = mapping[idx]
+        keys = np.floor_divide(t, groups.length)
+        cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        bounds = [0, *cuts.tolist(), int(t.size)]
+        from slotui.sources.kit.label_groups import _Slice
+
+        for a, b, key in zip(bounds, bounds[1:], keys[np.asarray(bounds[:-1])].tolist()):
+            sl = groups.slices.get(int(key))
+            if sl is None:
+                sl = groups.slices[int(key)] = _Slice(groups._typecode)
+            sl._parts = sl._counts = sl._sums = None
+            sl.times.frombytes(t[a:b].tobytes())
+            sl.values.frombytes(v[a:b].tobytes())
+            sl.codes.frombytes(codes[a:b].tobytes())
+
+
+def _append(series: Any, t: Any, v: Any, attr: str, np: Any) -> None:
+    """Append ``(t, v)`` to the slices of ``series`` in order, one run of equal slice keys at a time."""
+    if not t.size:
+        return
+    keys = np.floor_divide(t, series.length)  # Python's float // (the per-record path's int(t // length))
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    bounds = [0, *cuts.tolist(), int(t.size)]
+    key_list = keys[np.asarray(bounds[:-1])].tolist()
+    for a, b, key in zip(bounds, bounds[1:], key_list):
+        sl = series.slice_for(int(key))
+        sl.times.frombytes(t[a:b].tobytes())
+        getattr(sl, attr).frombytes(v[a:b].tobytes())
+
+
+def plan_columnar(book: "SeriesBook", derived: "DerivedFields") -> ColumnarPlan | None:
+    """The columnar plan for ``book``'s series, or None when one of them is beyond it (or pyarrow
+    is not installed)."""
+    from slotui.sources.kit.series_book import _RatioDef
+
+    numeric: set[str] = set()
+    strings: set[str] = set()
+    values: list[tuple[Any, str, _Derived | None]] = []
+    ratios: list[tuple[Any, str, bool]] = []
+    labels: set[str] = set()
+    if not book._ordered:
+        return None
+    for d in book._ordered:
+        for name in d.groups:
+            if name in derived.texts or name in ("time", "evaluations") or name.startswith("evaluations."):
+                return None
+            labels.add(name)
+        if isinstance(d, _RatioDef):
+            if d.total is not None:
+                return None
+            m = _NULL_TEST.match(d.good.text)
+            if not m or m.group(1) in _KEYWORDS or m.group(1) in derived.texts or m.group(1) == "time":
+                return None
+            strings.add(m.group(1))
+            ratios.append((d, m.group(1), m.group(2) == "=="))
+        else:
+            if d.where is not None or d.value.field is None or d.value.field in _KEYWORDS:
+                return None
+            name = d.value.field
+            form = _derived_of(derived, name)
+            if form is None:
+                return None
+            raw = name if form is True else form.raw  # type: ignore[union-attr]
+            if raw in ("time", "trace_id", "evaluations"):
+                return None
+            numeric.add(raw)
+            values.append((d, name, None if form is True else form))  # type: ignore[arg-type]
+    if numeric & strings or numeric & labels or any(n.startswith("evaluations.") for n in strings):
+        return None
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+        import pyarrow.json  # noqa: F401
+    except ImportError:
+        return None
+    return ColumnarPlan(book, numeric, strings, values, ratios, labels)

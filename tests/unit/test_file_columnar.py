@@ -1,0 +1,468 @@
+"""The columnar first read (slotui.sources.kit.columnar) answers exactly what the per-record path does.
+
+Every test reads the same file twice -- once with the columnar reader allowed
+(``COLUMNAR_MIN`` lowered so small files use it, ``CHUNK`` small so a file is many
+chunks and refused chunks sit between taken ones) and once with
+``source.columnar = False`` -- and compares every SLO's whole SLIData (value,
+slices, buckets, windows, notes, malformed count, n/stddev/sample), the record,
+skip and malformed counts, the first record's fields and the join memory. The
+hostile lines are issue 8's (tests/robustness): each must either be refused by
+the columnar reader (the per-record path counts it) or give the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import slotui.sources.file as file_module
+from slotui.config.model import FileSourceConfig
+from slotui.core.types import SLOSpec
+from slotui.sources.file import FileSource
+
+START = datetime(2026, 6, 1, tzinfo=timezone.utc).timestamp()
+SLICE = 300.0
+
+
+def specs(period: float = 86400.0) -> list[SLOSpec]:
+    out = []
+    for w in (3600.0, 6 * 3600.0):
+        kw = dict(window=w, period=period, slice=SLICE, source="logs")
+        out += [
+            SLOSpec(name=f"p95/{w:g}", kind="threshold", target=2000, direction="lower_is_better",
+                    sli_field="duration_ms", sli_agg="p95", **kw),
+            SLOSpec(name=f"mean_ms/{w:g}", kind="threshold", target=2000, direction="lower_is_better",
+                    sli_field="duration_ms", sli_agg="mean", **kw),
+            SLOSpec(name=f"helpful/{w:g}", kind="threshold", target=0.85, direction="higher_is_better",
+                    sli_field="evaluations.helpfulness", sli_agg="mean", **kw),
+            SLOSpec(name=f"success/{w:g}", kind="ratio", target=0.995, direction="higher_is_better",
+                    good="error.type == null", **kw),
+            SLOSpec(name=f"cost/{w:g}", kind="threshold", target=0.05, direction="lower_is_better",
+                    sli_field="gen_ai.usage.cost", sli_agg="max", **kw),
+        ]
+    return out
+
+
+def _rfc3339(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def records(n: int, seed: int = 1, start: float = START, rate: float = 0.2) -> list[dict]:
+    rng = random.Random(seed)
+    t = start
+    out = []
+    for i in range(n):
+        t += rng.expovariate(rate)
+        r = {
+            "time": _rfc3339(t),
+            "trace_id": f"{seed:04x}{i:08x}",
+            "gen_ai.request.model": rng.choice(["a", "b"]),
+            "duration_s": round(math.exp(rng.gauss(0, 0.5)), 4),
+            "gen_ai.usage.cost": round(rng.random() / 100, 6) if rng.random() < 0.95 else None,
+            "error.type": "timeout" if rng.random() < 0.05 else None,
+            "evaluations": [
+                {"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": round(rng.random(), 3)},
+                {"gen_ai.evaluation.name": "accuracy", "gen_ai.evaluation.score.value": round(rng.random(), 3)},
+            ],
+        }
+        if rng.random() < 0.1:
+            del r["error.type"]
+        if rng.random() < 0.05:
+            r["evaluations"] = r["evaluations"][1:]
+        out.append(r)
+    return out
+
+
+def dump(recs: list[dict], compact: bool = False) -> list[bytes]:
+    seps = (",", ":") if compact else (", ", ": ")
+    return [json.dumps(r, separators=seps).encode() for r in recs]
+
+
+def source(path: Path, columnar: bool) -> FileSource:
+    cfg = FileSourceConfig(type="file", path=str(path), fields={"duration_ms": "duration_s * 1000"})
+    src = FileSource("logs", cfg, base_dir=path.parent)
+    src.columnar = columnar
+    return src
+
+
+def read_both(path: Path, now: float, slos: list[SLOSpec] | None = None):
+    slos = slos or specs()
+    out = []
+    for columnar in (True, False):
+        src = source(path, columnar)
+        answers = src.fetch_sync(slos, now)
+        out.append((src, answers))
+    return out
+
+
+def assert_same(path: Path, now: float, slos: list[SLOSpec] | None = None) -> FileSource:
+    (fast, a), (slow, b) = read_both(path, now, slos)
+    assert slow.columnar_chunks == 0
+    assert a == b
+    assert (fast.records, fast.skipped, fast.malformed, fast._note()) == (slow.records, slow.skipped, slow.malformed, slow._note())
+    assert fast.book.sample_fields == slow.book.sample_fields
+    assert list(fast._trace_map().items()) == list(slow._trace_map().items())
+    assert (fast._offset, fast._line_no) == (slow._offset, slow._line_no)
+    return fast
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(file_module, "COLUMNAR_MIN", 0)
+    monkeypatch.setattr(file_module, "CHUNK", 4096)
+    monkeypatch.setattr(file_module, "JOIN_MEMORY", 25)
+
+
+def now_after(recs: list[dict]) -> float:
+    last = datetime.fromisoformat(recs[-1]["time"].replace("Z", "+00:00")).timestamp()
+    return math.floor(last / 60) * 60 + 77.5
+
+
+def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path):
+    recs = records(3000, rate=0.005)  # a week: older than the longest burn-rate window (3 days) is skipped
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 100  # the columnar reader took (nearly) every chunk
+    assert fast.records == 3000 - fast.skipped and fast.skipped > 0  # a day's period: older lines skipped
+
+
+def test_compact_json_and_an_unterminated_last_line(tmp_path):
+    recs = records(800, seed=3)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs, compact=True)))  # no newline after the last line
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 10
+
+
+HOSTILE = {
+    "not json": b'{"time": "2026-06-01T00:00:00Z", broken',
+    "nan": b'{"time": "%s", "duration_s": NaN}',
+    "infinity": b'{"time": "%s", "duration_s": Infinity}',
+    "neg infinity in another field": b'{"time": "%s", "duration_s": 1.5, "x": -Infinity}',
+    "Inf literal": b'{"time": "%s", "duration_s": 1.5, "x": Inf}',
+    "-NaN literal": b'{"time": "%s", "duration_s": 1.5, "x": -NaN}',
+    "1e400": b'{"time": "%s", "duration_s": 1e400}',
+    "huge int": b'{"time": "%s", "duration_s": 123456789012345678901234567890}',
+    "bool for number": b'{"time": "%s", "duration_s": true}',
+    "string for number": b'{"time": "%s", "gen_ai.usage.cost": "12"}',
+    "negative duration": b'{"time": "%s", "duration_s": -1.5}',
+    "negative cost": b'{"time": "%s", "duration_s": 1, "gen_ai.usage.cost": -0.5}',
+    "duplicate key": b'{"time": "%s", "duration_s": 1, "duration_s": 9}',
+    "duplicate time": b'{"time": "%s", "time": "2026-06-01T00:00:00Z", "duration_s": 1}',
+    "blank line": b"",
+    "whitespace line": b"     ",
+    "cr line": b"\r",
+    "nested error": b'{"time": "%s", "duration_s": 1, "error": {"type": "boom"}}',
+    "nested error null": b'{"time": "%s", "duration_s": 1, "error": null}',
+    "flat evaluation": b'{"time": "%s", "duration_s": 1, "evaluations.helpfulness": 0.1}',
+    "evaluations as object": b'{"time": "%s", "evaluations": {"helpfulness": 0.2}}',
+    "evaluation item named otherwise": b'{"time": "%s", "evaluations": [{"name": "helpfulness", "score": 0.3}]}',
+    "evaluation twice": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                        b'"gen_ai.evaluation.score.value": 0.1}, {"gen_ai.evaluation.name": "helpfulness", '
+                        b'"gen_ai.evaluation.score.value": 0.9}]}',
+    "evaluation score string": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                               b'"gen_ai.evaluation.score.value": "0.5"}]}',
+    "evaluation event": b'{"time": "%s", "event": "gen_ai.evaluation.result", "trace_id": "0001000000ff", '
+                        b'"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.01}',
+    "event null": b'{"time": "%s", "event": null, "duration_s": 2, "span_id": "x", "trace_id": "t1"}',
+    "escaped key": b'{"time": "%s", "dur\\u0061tion_s": 7}',
+    "escaped event key": b'{"time": "%s", "\\u0065vent": null, "duration_s": 2, "span_id": "x", "trace_id": "t2"}',
+    "lone surrogate": b'{"time": "%s", "duration_s": 1, "error.type": "\\ud800"}',
+    "non-ascii escapes": b'{"time": "%s", "duration_s": 1, "error.type": "caf\\u00e9 \\u4e2d\\ud83d\\ude00"}',
+    "otlp": b'{"resourceSpans": []}',
+    "array line": b'[1, 2]',
+    "two objects": b'{"time": "%s", "duration_s": 1} {"time": "%s", "duration_s": 2}',
+    "invalid utf-8": b'{"time": "%s", "duration_s": 1, "note": "\xff\xfe"}',
+    "deep nesting": b'{"time": "%s", "x": ' + b"[" * 1500 + b"]" * 1500 + b"}",
+    "time with offset": b'{"time": "2026-06-01T02:00:00+02:00", "duration_s": 3}',
+    "time as epoch": b'{"time": 1780272000, "duration_s": 3}',
+    "time lowercase z": b'{"time": "%s", "duration_s": 3}',
+    "time missing": b'{"duration_s": 3}',
+    "bad month": b'{"time": "2026-13-01T00:00:00Z", "duration_s": 3}',
+    "error type number": b'{"time": "%s", "duration_s": 1, "error.type": 500}',
+    "trace id number": b'{"time": "%s", "duration_s": 1, "trace_id": 77}',
+    "control char in string": b'{"time": "%s", "duration_s": 1, "note": "a\tb"}',
+    "trailing comma": b'{"time": "%s", "duration_s": 1,}',
+}
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.0008])  # (0.0008: 17 days, the older half is skipped unparsed)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate):
+    recs = records(1200, seed=5, rate=rate)
+    lines = dump(recs)
+    mid = len(lines) // 2
+    t = recs[mid]["time"]
+    line = HOSTILE[name]
+    if b"%s" in line:
+        line = line.replace(b"%s", (t.lower() if name == "time lowercase z" else t).encode())
+    for at in (mid, mid + 3):  # twice: one chunk with two of them
+        lines.insert(at, line)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    chunks = path.stat().st_size // 4096
+    assert (fast.skipped > 500) == (rate < 0.2)
+    if name == "evaluation event" and rate == 0.2:  # joined: the rest is read record by record
+        assert chunks // 2 - 5 < fast.columnar_chunks < chunks // 2 + 5
+    else:  # the chunks around the hostile lines only are read record by record
+        assert fast.columnar_chunks >= chunks - 4, (fast.columnar_chunks, chunks)
+
+
+def test_a_bom_and_crlf_line_ends(tmp_path):
+    recs = records(600, seed=7)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(dump(recs)) + b"\r\n")
+    assert_same(path, now_after(recs))
+
+
+def test_evaluation_results_after_a_columnar_read_join_the_remembered_requests(tmp_path):
+    recs = records(1500, seed=11)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    now = now_after(recs)
+    fast, slow = source(path, True), source(path, False)
+    assert fast.fetch_sync(specs(), now) == slow.fetch_sync(specs(), now)
+    assert fast.columnar_chunks > 0 and fast._recent_lines and not fast._recent
+    # results for the last request, one 20 back, and one beyond the join memory (a record of its own)
+    events = [{"time": recs[-1]["time"], "event": "gen_ai.evaluation.result", "trace_id": recs[i]["trace_id"],
+               "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.001 * (i % 7)}
+              for i in (len(recs) - 1, len(recs) - 20, len(recs) - 400)]
+    more = records(40, seed=12, start=datetime.fromisoformat(recs[-1]["time"][:-1] + "+00:00").timestamp())
+    with open(path, "ab") as fh:
+        fh.write(b"\n".join(dump(more[:20]) + [json.dumps(e).encode() for e in events] + dump(more[20:])) + b"\n")
+    now2 = now_after(more)
+    a, b = fast.fetch_sync(specs(), now2), slow.fetch_sync(specs(), now2)
+    assert a == b
+    assert fast.records == slow.records and fast.malformed == slow.malformed == 0
+    assert list(fast._trace_map().items()) == list(slow._trace_map().items())
+
+
+def test_appends_after_a_columnar_read_are_read_incrementally(tmp_path):
+    recs = records(1000, seed=13)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    src = source(path, True)
+    src.fetch_sync(specs(), now_after(recs))
+    read = src.bytes_read
+    more = records(30, seed=14, start=datetime.fromisoformat(recs[-1]["time"][:-1] + "+00:00").timestamp())
+    extra = b"\n".join(dump(more)) + b"\n"
+    with open(path, "ab") as fh:
+        fh.write(extra)
+    chunks = src.columnar_chunks
+    answers = src.fetch_sync(specs(), now_after(more))
+    assert src.bytes_read - read == len(extra)  # only the new bytes
+    assert src.columnar_chunks == chunks  # appends take the per-record path
+    assert answers == source(path, False).fetch_sync(specs(), now_after(more))
+
+
+def test_unsupported_slos_use_the_per_record_path(tmp_path):
+    recs = records(300, seed=17)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    now = now_after(recs)
+    base = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", target=1.0, direction="lower_is_better")
+    for slo in (SLOSpec(name="w", kind="threshold", sli_field="duration_ms", sli_where="duration_s > 1", **base),
+                SLOSpec(name="e", kind="threshold", sli_field="duration_s * 2", **base),
+                SLOSpec(name="r", kind="ratio", good="duration_s < 1", **base),
+                SLOSpec(name="b", kind="threshold", sli_field="duration_ms", breakdown=("duration_ms",), **base)):
+        fast = assert_same(path, now, [slo])
+        assert fast.columnar_chunks == 0, slo.name
+
+
+def grouped(slos: list[SLOSpec], *by: str) -> list[SLOSpec]:
+    from dataclasses import replace
+
+    return [replace(s, breakdown=by) for s in slos]
+
+
+@pytest.mark.parametrize("label", [None, "(none)", 7, True, "missing", "gpt-4o", "café 中"])
+def test_breakdowns_read_as_columns_give_the_same_groups(tmp_path, label):
+    recs = records(1500, seed=29)
+    for i, r in enumerate(recs):
+        if i % 97 == 5:
+            if label == "missing":
+                r.pop("gen_ai.request.model")
+            else:
+                r["gen_ai.request.model"] = label
+        r["route"] = ["/a", "/b", None][i % 3]
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    slos = grouped(specs(), "gen_ai.request.model", "route") + grouped(specs(), "error.type")
+    fast = assert_same(path, now_after(recs), slos)
+    answers = fast.fetch_sync(slos, now_after(recs))
+    assert all(d.groups for d in answers.values())
+    chunks = path.stat().st_size // 4096
+    refused = 16 if label in (7, True) else 0  # a number or boolean label: those chunks per record
+    assert chunks - refused - 2 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
+
+
+def test_a_field_missing_from_the_first_record_uses_the_per_record_path(tmp_path):
+    recs = records(300, seed=19)
+    recs[0].pop("gen_ai.usage.cost")
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    assert_same(path, now_after(recs))
+
+
+_VALUES = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**60), 2**60),
+                    st.booleans(), st.text(max_size=3))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["duration_s", "gen_ai.usage.cost", "error.type", "x"]), _VALUES),
+                max_size=6), st.integers(0, 10**6))
+def test_random_values_give_the_same_answers(tmp_path, changes, seed):
+    recs = records(400, seed=seed)
+    rng = random.Random(seed)
+    for field, value in changes:
+        recs[rng.randrange(len(recs))][field] = value
+    path = tmp_path / f"h{seed}.jsonl"
+    # json.dumps writes NaN/Infinity as the per-record path reads them
+    path.write_bytes(b"\n".join(json.dumps(r).encode() for r in recs) + b"\n")
+    assert_same(path, now_after(recs))
+
+
+def test_a_small_file_does_not_import_pyarrow(tmp_path):
+    recs = records(50)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    code = (
+        "import sys; from pathlib import Path; from slotui.config.model import FileSourceConfig;"
+        "from slotui.core.types import SLOSpec; from slotui.sources.file import FileSource;"
+        f"cfg = FileSourceConfig(type='file', path={str(path)!r}, fields={{'duration_ms': 'duration_s * 1000'}});"
+        "s = FileSource('logs', cfg);"
+        "slo = SLOSpec(name='p', kind='threshold', target=1, direction='lower_is_better', sli_field='duration_ms',"
+        " sli_agg='p95', window=3600.0, period=86400.0, slice=300.0, source='logs');"
+        f"d = s.fetch_sync([slo], {now_after(recs)!r});"
+        "assert s.records == 50 and d['p'].value is not None;"
+        "print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def _parquet(path: Path, recs: list[dict], types: dict | None = None) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    flat = [{"time": r["time"], "duration_s": r.get("duration_s"), "gen_ai.usage.cost": r.get("gen_ai.usage.cost"),
+             "error.type": r.get("error.type"),
+             "evaluations.helpfulness": next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
+                                              if e["gen_ai.evaluation.name"] == "helpfulness"), None)}
+            for r in recs]
+    types = {"time": pa.string(), "duration_s": pa.float64(), "gen_ai.usage.cost": pa.float64(),
+             "error.type": pa.string(), "evaluations.helpfulness": pa.float64(), **(types or {})}
+    table = pa.table({name: pa.array([row[name] for row in flat], type=t) for name, t in types.items()})
+    pq.write_table(table, path, row_group_size=97)
+
+
+def parquet_source(path: Path, columnar: bool) -> FileSource:
+    src = source(path, columnar)
+    assert src.format == "parquet"
+    return src
+
+
+PARQUET_CASES = {
+    "plain": ({}, {}),
+    "nan": ({"duration_s": float("nan")}, {}),
+    "infinite cost": ({"gen_ai.usage.cost": float("inf")}, {}),
+    "negative": ({"duration_s": -2.0}, {}),
+    "null time": ({"time": None}, {}),
+    "offset time": ({"time": "2026-06-01T02:00:00+02:00"}, {}),
+    "int durations": ({"duration_s": 3}, {"duration_s": "int64"}),
+    "huge int": ({"duration_s": 2**60}, {"duration_s": "int64"}),
+    "bool column": ({"error.type": True}, {"error.type": "bool_"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARQUET_CASES))
+def test_parquet_batches_read_as_columns_give_the_same_answers(tmp_path, monkeypatch, case):
+    import pyarrow as pa
+
+    monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
+    change, types = PARQUET_CASES[case]
+    recs = records(1000, seed=23)
+    for r in recs[500:503]:
+        r.update(change)
+    if case == "int durations":
+        for r in recs:
+            r["duration_s"] = int(r["duration_s"] * 10)
+    if case == "bool column":
+        for r in recs:
+            r["error.type"] = r.get("error.type") is not None
+    path = tmp_path / "r.parquet"
+    _parquet(path, recs, {k: getattr(pa, v)() for k, v in types.items()})
+    now = now_after([r for r in recs if r["time"] and r["time"].endswith("Z")])
+    fast, slow = parquet_source(path, True), parquet_source(path, False)
+    a, b = fast.fetch_sync(specs(), now), slow.fetch_sync(specs(), now)
+    assert a == b
+    assert (fast.records, fast.malformed, fast.book.sample_fields) == (slow.records, slow.malformed, slow.book.sample_fields)
+    taken = {"plain": 10, "int durations": 10, "bool column": 0}.get(case, 9)
+    assert fast.columnar_chunks == taken and slow.columnar_chunks == 0
+
+
+CSV_CELLS = {
+    "plain": None,
+    "empty": ("duration_s", ""),
+    "null word": ("error.type", "NULL"),
+    "na word cost": ("gen_ai.usage.cost", "n/a"),
+    "nan": ("duration_s", "nan"),
+    "inf": ("gen_ai.usage.cost", "Infinity"),
+    "negative": ("duration_s", "-1.5"),
+    "minus zero": ("duration_s", "-0"),
+    "plus sign": ("duration_s", "+2"),
+    "leading dot": ("duration_s", ".5"),
+    "exponent": ("duration_s", "1e-3"),
+    "huge exponent": ("duration_s", "1e400"),
+    "spaces": ("duration_s", " 2"),
+    "text for number": ("duration_s", "slow"),
+    "bool": ("gen_ai.usage.cost", "true"),
+    "number as error": ("error.type", "500"),
+    "quoted": ("error.type", '"a,b"'),
+    "too few fields": ("row", "2026-06-01T00:00:00Z,1"),
+    "blank line": ("row", ""),
+    "time with offset": ("time", "2026-06-01T02:00:00+02:00"),
+    "epoch time": ("time", "1780272000"),
+    "label number": ("gen_ai.request.model", "4"),
+    "label word": ("gen_ai.request.model", "none"),
+    "label empty": ("gen_ai.request.model", ""),
+}
+CSV_COLUMNS = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluations.helpfulness", "gen_ai.request.model")
+
+
+@pytest.mark.parametrize("case", sorted(CSV_CELLS))
+def test_csv_rows_read_as_columns_give_the_same_answers(tmp_path, case):
+    recs = records(1500, seed=31)
+    rows = []
+    for r in recs:
+        helpful = next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
+                        if e["gen_ai.evaluation.name"] == "helpfulness"), None)
+        row = dict(r, **{"evaluations.helpfulness": helpful})
+        rows.append(["" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS])
+    lines = [",".join(CSV_COLUMNS)] + [",".join(row) for row in rows]
+    if CSV_CELLS[case] is not None:
+        column, cell = CSV_CELLS[case]
+        for i in (700, 703):
+            if column == "row":
+                lines[i] = cell
+            else:
+                row = list(rows[i - 1])
+                row[CSV_COLUMNS.index(column)] = cell
+                lines[i] = ",".join(row)
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join(lines) + "\n")
+    slos = specs() + grouped(specs(), "gen_ai.request.model")
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert chunks - 3 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
