@@ -33,8 +33,9 @@ pytestmark = pytest.mark.integration
 NOW = 1_780_000_000.0
 HUGE = 100 * 1024 * 1024  # generated chunk by chunk, never allocated
 MiB = 1024 * 1024
-#: What loopback socket buffers may hold beyond what the client read before it hung up.
-SOCKET_SLACK = 16 * MiB
+#: What loopback socket buffers may hold beyond what the client read before it hung up (up to ~17 MiB
+#: seen on a loaded machine; still far below the 100 MiB an uncapped read would take).
+SOCKET_SLACK = 32 * MiB
 
 
 def spec(source: str = "src", query: str = "value") -> SLOSpec:
