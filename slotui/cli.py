@@ -15,8 +15,18 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from slotui.core.exit_code import UNKNOWN
+from slotui.core.exit_code import UNKNOWN, USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 3 (UNKNOWN), as Nagios plugins do: argparse's own 2 would
+    read as CRITICAL to a CI job gating on ``slotui check``. Subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
@@ -41,11 +51,11 @@ def _tui_options(p: argparse.ArgumentParser, *, root: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="slotui",
         description="Watch the service level objectives of production LLM systems.",
         epilog="Run 'slotui COMMAND --help' for a command's options. "
-        "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also a bad command line).",
     )
     from slotui import __version__
 

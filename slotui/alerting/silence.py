@@ -30,11 +30,14 @@ service, :class:`slotui.alerting.silences.Silences`.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from slotui.clock import EARLIEST, LATEST, TIME_RANGE
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 SilenceState = Literal["pending", "active", "expired"]
@@ -180,6 +183,13 @@ def _split_selector(body: str) -> list[str]:
     return parts
 
 
+def representable(starts_at: float, ends_at: float | None) -> bool:
+    """Whether a silence's start and end (None: a mute) are finite times in :data:`TIME_RANGE`."""
+    return all(
+        math.isfinite(t) and EARLIEST <= t <= LATEST for t in (starts_at, ends_at) if t is not None
+    )
+
+
 def new_silence_id() -> str:
     """A fresh UUID4 string."""
     return str(uuid.uuid4())
@@ -215,6 +225,8 @@ class Silence:
             )
         if self.ends_at is not None and self.ends_at < self.starts_at:
             raise ValueError("a silence cannot end before it starts")
+        if not representable(self.starts_at, self.ends_at):
+            raise ValueError(f"a silence must start and end {TIME_RANGE} (a mute has no end)")
 
     @property
     def kind(self) -> Literal["mute", "snooze"]:
