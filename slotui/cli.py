@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from slotui.core.exit_code import UNKNOWN, USAGE
+from slotui.listen_address import port_argument
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _tui_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port_argument, default=8000, help="port, 1-65535 (default 8000)")
     p.add_argument("--public-url", metavar="URL", default=None,
                    help="the URL browsers use, when behind a proxy (default http://HOST:PORT)")
     mode = p.add_mutually_exclusive_group()

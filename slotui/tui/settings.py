@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from slotui.config.durations import parse_duration
+from slotui.config.durations import MAX_DURATION, parse_duration
 
 
 @dataclass
@@ -86,4 +86,6 @@ def parse_refresh(value: object) -> float:
     seconds = float(parse_duration(value))  # type: ignore[arg-type]
     if seconds < 1:
         raise ValueError(f"refresh interval must be at least 1s; got {value!r}")
+    if seconds > MAX_DURATION:  # the config's own bound for an interval
+        raise ValueError(f"refresh interval must be at most 366d (a year and a day); got {value!r}")
     return seconds
