@@ -111,10 +111,16 @@ def run(args: argparse.Namespace) -> int:
             return UNKNOWN
         loaded = replace(loaded, specs=[s for s in loaded.specs if s.name in set(args.slo)])
     names = [s.name for s in loaded.specs]
-    stored = read_stored(loaded, names, getattr(args, "state", None), start, end)
+    from slotui.store import StoreError
+
+    try:  # a state file that is not SQLite, not slotui's, newer or damaged: named, left untouched
+        stored = read_stored(loaded, names, getattr(args, "state", None), start, end)
+        silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
+    except StoreError as exc:
+        print(f"slotui replay: {exc}", file=sys.stderr)
+        return UNKNOWN
     skipped = unreplayable(loaded, names, stored)
     loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
-    silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
     replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences, stored=stored))
     text = render(replay, args.format, skipped)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
