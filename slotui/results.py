@@ -196,6 +196,8 @@ def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{p}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:  # json has no depth limit of its own: 100,000 '[' overflow its stack
+        raise ResultsError(f"{p}: invalid JSON: arrays and objects nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ResultsError(
             f"{p}: expected a JSON object of metric values (or {{\"metrics\": {{...}}}}), got {type(data).__name__}"

@@ -55,8 +55,11 @@ def load_settings(path: Path | None = None) -> TuiSettings:
         return settings
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
         settings.problems.append(f"{path}: {exc}")
+        return settings
+    except RecursionError:
+        settings.problems.append(f"{path}: lists and mappings nested too deeply")
         return settings
     if not isinstance(raw, dict):
         settings.problems.append(f"{path}: expected a mapping (theme, icons, refresh, keymap)")
