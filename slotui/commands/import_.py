@@ -221,7 +221,7 @@ def _validate_one(entry: dict[str, Any], sources: dict[str, dict[str, Any]]) -> 
     config = {"version": 1, "sources": {k: v for k, v in sources.items() if k == entry.get("source")},
               "slos": [entry]}
     try:
-        load_text(render(config, [], []), name="<imported>", env=_PlaceholderEnv())
+        load_text(render(config, [], []), name="<imported>", env=PlaceholderEnv())
     except ConfigError as exc:
         lines = [ln.split(": ", 1)[-1] for ln in exc.render().splitlines()[1:] if ": " in ln]
         return "does not validate: " + ("; ".join(lines) or exc.render())
@@ -245,11 +245,14 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
     return "\n".join(head) + ("\n" if head else "") + body
 
 
-class _PlaceholderEnv(dict):  # type: ignore[type-arg]
-    """An environment in which every variable is set (to a placeholder), for checking output."""
+class PlaceholderEnv(dict):  # type: ignore[type-arg]
+    """An environment in which every variable is set (to a placeholder), for checking output.
+
+    The placeholder is URL-shaped: imported files put ``${PROMETHEUS_URL:-...}`` and API keys in
+    ``${...}``, and a URL field must hold an http(s) URL; as a key or token it is just text."""
 
     def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
-        return "placeholder"
+        return "http://placeholder.invalid"
 
 
 def run(args: argparse.Namespace) -> int:
