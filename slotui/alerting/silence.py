@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from slotui.clock import EARLIEST, LATEST, TIME_RANGE
+from slotui.config.text import check_name, check_text
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 SilenceState = Literal["pending", "active", "expired"]
@@ -82,6 +83,10 @@ class Matcher:
             raise ValueError(f"unknown matcher operator {self.op!r}; expected =, !=, =~ or !~")
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"invalid label name {self.name!r}; expected letters, digits, _ . : or - (not starting with a digit)")
+        try:  # newlines and tabs are written as \n and \t (see __str__); other control characters never
+            check_text(self.value)
+        except ValueError as exc:
+            raise ValueError(f"the value of matcher {self.name} {exc}") from None
         if self.op in ("=~", "!~"):
             object.__setattr__(self, "_regex", _compile_anchored(self.value, self.name))
 
@@ -243,6 +248,12 @@ class Silence:
             raise ValueError("a silence cannot end before it starts")
         if not representable(self.starts_at, self.ends_at):
             raise ValueError(f"a silence must start and end {TIME_RANGE} (a mute has no end)")
+        # printed by `silence list`, the TUI and notifications: ESC would drive the reader's terminal
+        for what, value, check in (("author", self.created_by, check_name), ("comment", self.comment, check_text)):
+            try:
+                check(value)
+            except ValueError as exc:
+                raise ValueError(f"the silence's {what} {exc}") from None
 
     @property
     def kind(self) -> Literal["mute", "snooze"]:

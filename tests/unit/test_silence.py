@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slotui.config.text import BIDI
 from slotui.alerting.silence import (
     Matcher,
     Silence,
@@ -100,14 +101,29 @@ def test_parse_matchers_accepts_a_selector() -> None:
     )
 
 
+#: what a matcher value may hold: printable text, newlines and tabs (as a description in the SLO file)
+_VALUE_CHARS = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters=sorted(BIDI)) | \
+    st.sampled_from(["\n", "\t"])
+
+
 @given(
     name=st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True),
     op=st.sampled_from(["=", "!="]),
-    value=st.text(max_size=20),
+    value=st.text(_VALUE_CHARS, max_size=20),
 )
 def test_str_round_trips_through_parse(name: str, op: str, value: str) -> None:
     m = Matcher(name, op, value)  # type: ignore[arg-type]
     assert parse_matcher(str(m)) == m
+
+
+@given(
+    before=st.text(_VALUE_CHARS, max_size=5),
+    bad=st.characters(whitelist_categories=("Cc", "Zl", "Zp"), blacklist_characters="\n\t") | st.sampled_from(sorted(BIDI)),
+    after=st.text(_VALUE_CHARS, max_size=5),
+)
+def test_a_control_or_bidi_character_in_a_value_is_refused(before: str, bad: str, after: str) -> None:
+    with pytest.raises(ValueError, match=f"contains .* at character {len(before) + 1}"):
+        Matcher("slo", "=", before + bad + after)
 
 
 # ---------------------------------------------------------------------- silences
