@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     export = prometheus_rules(loaded.specs, source_types, version=__version__)
     for name, reason in export.skipped:
         print(f"skipped SLO {name!r}: {reason}", file=sys.stderr)
-    for note in export.notes:
+    for note in dict.fromkeys(export.notes):  # once each: a label is looked at for every rule of its SLO
         print(f"note: {note}", file=sys.stderr)
     if not export.exported:
         print(f"slotui export: no SLO in {loaded.display_name} could be exported as Prometheus rules", file=sys.stderr)
