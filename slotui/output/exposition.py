@@ -23,7 +23,7 @@ Families (labels in braces):
 - ``slotui_burn_rate_alert_firing{slo,severity,long_window,short_window}``: 1 when the tier fires
 - ``slotui_window_events{slo,window}``: events counted in each tier window (ratio SLOs)
 - ``slotui_breakdown_top_value{slo,by,group}``, ``slotui_breakdown_top_without{slo,by,group}``,
-  ``slotui_breakdown_top_share_of_bad{slo,by,group}`` (ratio SLOs), ``slotui_breakdown_top_total{slo,by,group}``:
+  ``slotui_breakdown_top_share_of_bad{slo,by,group}`` (ratio SLOs), ``slotui_breakdown_top_events{slo,by,group}`` (not ``_total``: a gauge):
   the top group of each breakdown label (SPEC 10.1): ``by`` is the label name, ``group`` its value
 - ``slotui_slo_forecast_value{slo}``, ``slotui_slo_forecast_rate_per_day{slo}``,
   ``slotui_slo_forecast_exhausted_timestamp_seconds{slo}`` (omitted when not within the window):
@@ -141,7 +141,7 @@ def render(
     fam("slotui_breakdown_top_value", "SLI of the top group of a breakdown label (the group that burns most).")
     fam("slotui_breakdown_top_without", "SLI over the window with the top group of a breakdown label removed.")
     fam("slotui_breakdown_top_share_of_bad", "Share of the bad events that are the top group's (ratio SLOs).")
-    fam("slotui_breakdown_top_total", "Events (ratio) or values (threshold) of the top group over the breakdown window.")
+    fam("slotui_breakdown_top_events", "Events (ratio) or values (threshold) of the top group over the breakdown window.")
     fam("slotui_slo_forecast_value", "Projected SLI (a sum) at the end of the SLO's calendar window.")
     fam("slotui_slo_forecast_rate_per_day", "Spend rate per day the forecast projects with.")
     fam("slotui_slo_forecast_exhausted_timestamp_seconds",
@@ -208,7 +208,7 @@ def render(
                 f.add("slotui_breakdown_top_value", labels, top.value)
                 f.add("slotui_breakdown_top_without", labels, top.without)
                 f.add("slotui_breakdown_top_share_of_bad", labels, top.share_of_bad)
-                f.add("slotui_breakdown_top_total", labels, top.total)
+                f.add("slotui_breakdown_top_events", labels, top.total)
     names: list[str] = []
     for name in [*(r.spec.source for r in report.results), *(sources or ()), *report.source_errors, *(health or {})]:
         if name not in names:

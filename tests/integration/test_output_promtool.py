@@ -48,3 +48,24 @@ def test_promtool_accepts_the_exposition() -> None:
     result = subprocess.run([_promtool(), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'slotui_slo_status{slo="latency",status="CRITICAL"} 1' in text
+
+
+async def test_promtool_accepts_every_family_of_the_example() -> None:
+    """The example config on the demo renders every family (breakdowns, a spend forecast, sample
+    counts and intervals, burn rates, budgets): the linter finds nothing (it once flagged the gauge
+    ``slotui_breakdown_top_total``: ``_total`` is for counters)."""
+    from slotui.config.loader import load_config
+    from slotui.config.locations import EXAMPLE_CONFIG
+    from slotui.engine import Engine
+
+    engine = Engine(load_config(EXAMPLE_CONFIG))
+    try:
+        report = await engine.tick(NOW)
+    finally:
+        await engine.aclose()
+    text = render(report, health=engine.health)
+    for family in ("slotui_breakdown_top_events", "slotui_sli_interval_lower", "slotui_sli_samples",
+                   "slotui_slo_forecast_value", "slotui_burn_rate", "slotui_error_budget_remaining_ratio"):
+        assert f"\n{family}" in text or text.startswith(family), family
+    result = subprocess.run([_promtool(), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout + result.stderr) == (0, ""), result.stdout + result.stderr
