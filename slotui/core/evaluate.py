@@ -70,8 +70,11 @@ from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Sta
 from slotui.formatting import low_samples_note, not_significant_note
 
 
-def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
-    """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA)."""
+def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float, *, series: Any = None) -> SLOResult:
+    """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA).
+
+    ``series``: a view of :mod:`slotui.core.timeline` standing in for the series built from
+    ``data.slices``/``data.buckets`` (a replay step; the same result, without re-reading the period)."""
     if data is None:
         data = SLIData()
     start, length = period_bounds(spec, now)
@@ -82,9 +85,9 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
         notes.append(data.note)
 
     if spec.kind == "ratio":
-        result = _evaluate_ratio(spec, data, now, start, length, notes)
+        result = _evaluate_ratio(spec, data, now, start, length, notes, series)
     else:
-        result = _evaluate_threshold(spec, data, now, start, length, notes)
+        result = _evaluate_threshold(spec, data, now, start, length, notes, series)
 
     if data.groups:
         result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
@@ -101,17 +104,18 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
 
 
 def _evaluate_threshold(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None
 ) -> SLOResult:
     value = finite(data.value)
     if data.value is not None and value is None:
         notes.append("the source answered a non-finite value (NaN or inf): no data")
-    slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
+    slices = series if series is not None else SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     if spec.calendar_window is not None:
         # a spend budget (SPEC 10.4): the target amount over the window, burnt at the spend's pace
         budget = spend_budget(spec, value)
         win_start, win_end = window_span(spec, now)
-        burn_rates = spend_burn_rates(spec, data.slices, now, win_end - win_start)
+        burn_rates = spend_burn_rates(spec, data.slices, now, win_end - win_start,
+                                      spend=series.spend if series is not None else None)
     else:
         budget = compute_budget(spec, data, now, start, length, slices=slices)
         burn_rates = evaluate_tiers(spec, data, now, slices=slices)
@@ -152,9 +156,9 @@ def _evaluate_threshold(
 
 
 def _evaluate_ratio(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None
 ) -> SLOResult:
-    events = EventSeries(data.buckets)
+    events = series if series is not None else EventSeries(data.buckets)
     budget = compute_budget(spec, data, now, start, length, events=events)
     burn_rates = evaluate_tiers(spec, data, now, events=events)
     window = direct_counts(data, spec.window)
