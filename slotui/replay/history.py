@@ -11,10 +11,13 @@ stored samples in the range is named, not guessed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from slotui.core.types import Report
+from slotui.core.periods import period_bounds
+from slotui.core.types import Report, SLIData, SLOResult, SLOSpec
 
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
@@ -73,17 +76,97 @@ async def _sources(
     return out
 
 
+class _Timeline:
+    """One SLO replayed on the fast path: its whole slices or buckets taken once from the source
+    (``replay_whole``), and at each step the source's answer for the window and the slice holding
+    ``now`` (``replay_step``), evaluated with a :mod:`slotui.core.timeline` view."""
+
+    def __init__(self, spec: SLOSpec, source: Any, whole: Sequence[tuple[float, ...]], redact: Any) -> None:
+        from slotui.core.timeline import EventTimeline, SliceTimeline
+
+        self.spec, self.source, self.redact = spec, source, redact
+        self.timeline = EventTimeline(whole) if spec.kind == "ratio" else SliceTimeline(spec, whole)  # type: ignore[arg-type]
+        self.last: SLIData | None = None
+
+    def evaluate(self, now: float) -> SLOResult:
+        from slotui.core.evaluate import evaluate_slo
+        from slotui.sources.kit.runtime import _redacted
+
+        spec = self.spec
+        item = self.source.replay_step(spec, now)
+        # what the engine's fetch does with an answer (runtime.fetch_one, Engine.fetch)
+        if item.error or item.note:
+            item = _redacted(item, self.redact)
+        if item.fetched_at is None and item.error is None:
+            item = replace(item, fetched_at=now)
+        if item.error is not None:
+            # the engine keeps the last good answer, flagged with the error
+            data = replace(self.last, error=item.error) if self.last is not None else item
+            return evaluate_slo(spec, data, now)
+        start = period_bounds(spec, now)[0]
+        tail_start = math.floor(now / spec.slice) * spec.slice
+        if spec.kind == "ratio":
+            view = self.timeline.at(start, tail_start, item.buckets)  # type: ignore[arg-type]
+            data = replace(item, buckets=view.buckets_tuple())  # type: ignore[union-attr]
+        else:
+            view = self.timeline.at(start, tail_start, item.slices)  # type: ignore[arg-type]
+            data = replace(item, slices=view.points_tuple())  # type: ignore[union-attr]
+        self.last = data
+        return evaluate_slo(spec, data, now, series=view)
+
+
+async def _timelines(
+    loaded: "LoadedConfig", sources: Mapping[str, Any], times: Sequence[float], redact: Any
+) -> dict[str, _Timeline]:
+    """The SLOs whose source hands over its whole series (file and demo records): name -> timeline.
+    The others (Prometheus, the state file's samples, SLOs a source cannot answer) are fetched
+    at every step."""
+    if len(times) < 2:
+        return {}
+    out: dict[str, _Timeline] = {}
+    for name, source in sources.items():
+        if not hasattr(source, "replay_whole"):
+            continue
+        specs = [s for s in loaded.specs if s.source == name]
+        try:
+            await source.fetch(specs, times[0])  # reads the file once (the demo needs nothing)
+        except Exception:  # noqa: BLE001 - the steps fetch (and report) the source themselves
+            continue
+        for spec in specs:
+            start = period_bounds(spec, times[0])[0]
+            end = math.floor(times[-1] / spec.slice) * spec.slice
+            whole = source.replay_whole(spec, start, end)
+            if whole is not None:
+                out[spec.name] = _Timeline(spec, source, whole, redact)
+    return out
+
+
 async def reports(
     loaded: "LoadedConfig", times: Sequence[float], stored: Mapping[str, Sequence[tuple[float, ...]]] | None = None
 ) -> AsyncIterator[tuple[float, Report]]:
     """The real fetch + evaluation at each of ``times``, without a store (nothing is written);
-    ``stored``: the state file's samples of the SLOs whose source has no history."""
+    ``stored``: the state file's samples of the SLOs whose source has no history.
+
+    File and demo SLOs take the fast path (:class:`_Timeline`: the same results, without
+    re-reading the period at every step); the others are fetched and evaluated at every step."""
+    from slotui.core.evaluate import evaluate_all
     from slotui.engine import Engine
 
-    engine = Engine(loaded, sources=await _sources(loaded, times, stored or {}))
+    sources = await _sources(loaded, times, stored or {})
+    probe = Engine(loaded, sources=sources)
+    fast = await _timelines(loaded, sources, times, probe.redact)
+    slow = [s for s in loaded.specs if s.name not in fast]
+    engine = Engine(replace(loaded, specs=slow), sources=sources)
+    warnings = tuple(loaded.warnings)
     try:
         for now in times:
-            data, errors = await engine.fetch(now)
-            yield now, engine.evaluate(data, errors, now)
+            data, errors = await engine.fetch(now) if slow else ({}, {})
+            if not fast:
+                yield now, engine.evaluate(data, errors, now)
+                continue
+            fetched = evaluate_all(slow, data, now, source_errors=errors).results
+            by_name = {r.spec.name: r for r in fetched}
+            results = tuple(fast[s.name].evaluate(now) if s.name in fast else by_name[s.name] for s in loaded.specs)
+            yield now, Report(evaluated_at=now, results=results, source_errors=dict(errors), warnings=warnings)
     finally:
         await engine.aclose()

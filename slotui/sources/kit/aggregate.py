@@ -591,6 +591,19 @@ class ValueSeries(_SliceIndex):
                 acc.add_values(sl.values_between(start, end))
         return acc.result()
 
+    def window_count(self, start: float, end: float) -> int:
+        """How many values have a time in ``[start, end)`` (the ``n`` of :meth:`window_spread`)."""
+        n = 0
+        length = self.length
+        for key in self.key_range(start, end):
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                n += len(sl.values)
+            else:
+                n += sum(1 for t in sl.times if start <= t < end)
+        return n
+
     def window_spread(
         self, agg: Agg, start: float, end: float, confidence: float = 0.95, limit: int = SAMPLE_LIMIT
     ) -> WindowSpread:
