@@ -74,7 +74,9 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float, *, series: Any
     """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA).
 
     ``series``: a view of :mod:`slotui.core.timeline` standing in for the series built from
-    ``data.slices``/``data.buckets`` (a replay step; the same result, without re-reading the period)."""
+    ``data.slices``/``data.buckets`` (a replay step; the same result, without re-reading the period).
+    With a view, ``data.slices`` is read only by a forecast (it must then be the view's slices) and
+    ``data.buckets`` not at all."""
     if data is None:
         data = SLIData()
     start, length = period_bounds(spec, now)
@@ -120,7 +122,8 @@ def _evaluate_threshold(
         budget = compute_budget(spec, data, now, start, length, slices=slices)
         burn_rates = evaluate_tiers(spec, data, now, slices=slices)
     # spend budgets (SPEC 10.4): judged on the projected end-of-window value
-    projection = forecast(spec, value, data.basis_value, data.slices, now) if spec.forecast else None
+    projection = forecast(spec, value, data.basis_value, data.slices, now,
+                          crossing=series.crossing if series is not None else None) if spec.forecast else None
     judged = projection.value_at_end if projection is not None else value
     # with a forecast, the projection is the judgement: a budget mostly spent late in the month is on track
     status = threshold_status(judged, spec, budget.remaining if projection is None else None)

@@ -36,7 +36,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import reduce
-from itertools import accumulate
+from itertools import accumulate, islice
 from operator import add
 
 from slotui.core.series import Counts, EventSeries, SliceSeries, _counts
@@ -52,7 +52,7 @@ _EXACT = 2.0**53
 class SliceTimeline:
     """The whole threshold slices ``(start, value)`` of a replay's span, cleaned once."""
 
-    __slots__ = ("spec", "times", "values", "good", "cum", "points")
+    __slots__ = ("spec", "times", "values", "good", "cum", "points", "nonneg", "running")
 
     def __init__(self, spec: SLOSpec, whole: Sequence[tuple[float, float]]) -> None:
         base = SliceSeries(whole, spec.target, spec.direction, spec.strict)
@@ -62,6 +62,9 @@ class SliceTimeline:
         self.good: list[bool] = base.good
         self.cum = list(accumulate(map(int, base.good), initial=0))
         self.points = list(zip(base.times, base.values))
+        self.nonneg = min(base.values, default=0.0) >= 0.0
+        #: (first slice, running sums from it) of the last :meth:`SliceView.crossing`
+        self.running: tuple[int, list[float]] = (-1, [0.0])
 
     def at(self, period_start: float, tail_start: float, tail: Sequence[tuple[float, float]]) -> "SliceView":
         """The slices of one step: whole slices with a start in ``[period_start, tail_start)`` and ``tail``
@@ -135,6 +138,37 @@ class SliceView:
         """Every slice of the step, in time order (the ``SLIData.slices`` the source would answer)."""
         return tuple(self.points(-math.inf, math.inf))
 
+    def crossing(self, window_start: float, now: float, target: float) -> float | None:
+        """The start of the first slice in ``[window_start, now)`` at which the running sum of the
+        step's slices (in time order, from 0.0) reaches ``target``; None when it does not
+        (:func:`slotui.core.forecast.project`'s walk; whole slices summed at C speed)."""
+        i, j = self._range(window_start, now)
+        base = self.base
+        running = 0.0
+        if i < j:
+            # the running sums from slice i, kept for the next steps (they share the start mostly)
+            first, sums = base.running
+            if first != i:
+                first, sums = i, [0.0]
+            if len(sums) <= j - i:
+                sums.extend(islice(accumulate(base.values[i + len(sums) - 1:j], initial=sums[-1]), 1, None))
+            base.running = (first, sums)
+            # sums[n] is the sum of the first n slices from i
+            if base.nonneg:  # running sums only grow: bisect for the first one reaching the target
+                k = bisect_left(sums, target, 1, j - i + 1)
+            else:
+                k = next((n for n in range(1, j - i + 1) if sums[n] >= target), j - i + 1)
+            if k <= j - i:
+                return base.times[i + k - 1]
+            running = sums[j - i]
+        if self.tail:
+            a, b = self._tail_range(window_start, now)
+            for t, v in self.tail[a:b]:
+                running += v
+                if running >= target:
+                    return t
+        return None
+
     def spend(self, start: float, end: float) -> tuple[float, int]:
         """:func:`slotui.core.spend_budget.window_spend` of the step's slices: the sum (in time order,
         from 0.0) of the values whose start is in ``[start, end)``, and how many there are."""
@@ -159,7 +193,7 @@ class EventTimeline:
         self.times: list[float] = base.times
         self.good: list[float] = base.good
         self.total: list[float] = base.total
-        self.buckets = list(zip(base.times, base.good, base.total))
+        self.buckets = tuple(zip(base.times, base.good, base.total))
         self.ratios = [(t, g / n) for t, g, n in self.buckets if n > 0]
         exact = all(v == int(v) for v in base.total) and all(v == int(v) for v in base.good) \
             and math.fsum(base.total) < _EXACT
@@ -211,8 +245,9 @@ class EventView:
         tail = self.tail
         a, b = bisect_left(tail.times, start), bisect_left(tail.times, end)
         out = self.base.buckets[i:j]
-        out.extend(zip(tail.times[a:b], tail.good[a:b], tail.total[a:b]))
-        return tuple(out)
+        if a < b:
+            out += tuple(zip(tail.times[a:b], tail.good[a:b], tail.total[a:b]))
+        return out
 
     def buckets_tuple(self) -> tuple[tuple[float, float, float], ...]:
         """Every bucket of the step in time order (the ``SLIData.buckets`` the source would answer)."""

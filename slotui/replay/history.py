@@ -86,7 +86,8 @@ class _Timeline:
 
         self.spec, self.source, self.redact = spec, source, redact
         self.timeline = EventTimeline(whole) if spec.kind == "ratio" else SliceTimeline(spec, whole)  # type: ignore[arg-type]
-        self.last: SLIData | None = None
+        #: the last good answer and its view (the engine keeps it for an answer with an error)
+        self.last: tuple[SLIData, Any] | None = None
 
     def evaluate(self, now: float) -> SLOResult:
         from slotui.core.evaluate import evaluate_slo
@@ -100,19 +101,22 @@ class _Timeline:
         if item.fetched_at is None and item.error is None:
             item = replace(item, fetched_at=now)
         if item.error is not None:
-            # the engine keeps the last good answer, flagged with the error
-            data = replace(self.last, error=item.error) if self.last is not None else item
+            # the engine keeps the last good answer (with the whole period), flagged with the error
+            data = replace(self._whole(*self.last), error=item.error) if self.last is not None else item
             return evaluate_slo(spec, data, now)
         start = period_bounds(spec, now)[0]
         tail_start = math.floor(now / spec.slice) * spec.slice
-        if spec.kind == "ratio":
-            view = self.timeline.at(start, tail_start, item.buckets)  # type: ignore[arg-type]
-            data = replace(item, buckets=view.buckets_tuple())  # type: ignore[union-attr]
-        else:
-            view = self.timeline.at(start, tail_start, item.slices)  # type: ignore[arg-type]
-            data = replace(item, slices=view.points_tuple())  # type: ignore[union-attr]
-        self.last = data
+        view = self.timeline.at(start, tail_start, item.buckets if spec.kind == "ratio" else item.slices)
+        self.last = (item, view)
+        # with a view, evaluate_slo reads the period's slices from data only for a forecast
+        data = self._whole(item, view) if spec.forecast else item
         return evaluate_slo(spec, data, now, series=view)
+
+    def _whole(self, item: SLIData, view: Any) -> SLIData:
+        """``item`` with the whole period's slices or buckets (the answer the source would give)."""
+        if self.spec.kind == "ratio":
+            return replace(item, buckets=view.buckets_tuple())
+        return replace(item, slices=view.points_tuple())
 
 
 async def _timelines(

@@ -242,6 +242,12 @@ _LABELS = {
 }
 
 
+@lru_cache(maxsize=256)
+def _compiled(text: str) -> Any:
+    """:func:`compile_expression` of a ratio condition, once per text (expressions are immutable)."""
+    return compile_expression(text)
+
+
 @lru_cache(maxsize=4096)
 def _label_list(name: str, n: int) -> list[str]:
     """``_LABELS[name](j)`` for ``j`` in ``range(n)`` (the labels of a cell of ``n`` requests)."""
@@ -279,6 +285,9 @@ class DemoTraffic:
         self._failing: dict[int, list[tuple[int, int]]] = {}
         self._orders: dict[tuple[int, int], list[int]] = {}
         self._sorted: dict[tuple[int, str], list[float]] = {}
+        self._time_cache: dict[int, list[float]] = {}
+        #: (cell, field) -> the cell's values of the field in time order (see values_between)
+        self._in_time_order: dict[tuple[int, str], list[float]] = {}
 
     # ---------------------------------------------------------------- randomness
 
@@ -542,11 +551,17 @@ class DemoTraffic:
             return _favour(order, [j % 3 == 1 for j in range(n)], first=False)  # /search is slow
         return order
 
-    @staticmethod
-    def _times(c: _Cell) -> list[float]:
-        step = CELL / c.n if c.n else CELL
-        start = c.start
-        return [start + (j + 0.5) * step for j in range(c.n)]
+    def _times(self, c: _Cell) -> list[float]:
+        """The request times of cell ``c`` (cached for the latest cells: a window's edges cut a cell
+        at several successive moments)."""
+        cached = self._time_cache.get(c.index)
+        if cached is None or len(cached) != c.n:
+            if len(self._time_cache) > 1024:
+                self._time_cache.clear()
+            step = CELL / c.n if c.n else CELL
+            start = c.start
+            cached = self._time_cache[c.index] = [start + (j + 0.5) * step for j in range(c.n)]
+        return cached
 
     def failing(self, index: int) -> list[tuple[int, int]]:
         """``(j, type)`` of the failing requests of cell ``index`` in time order (``type`` indexes
@@ -573,10 +588,16 @@ class DemoTraffic:
         span = self._span(c, start, end)
         if not span:
             return []
-        order = self._order(index, _SALT[_BASE_FIELD.get(field, field)], c.n)
-        # the k-th smallest value is sorted_values()[k]: the same arithmetic as value(c, field, k)
-        ranked = self.sorted_values(c, field)
-        return [ranked[order[j]] for j in span]
+        key = (index, field)
+        ordered = self._in_time_order.get(key)
+        if ordered is None or len(ordered) != c.n:
+            order = self._order(index, _SALT[_BASE_FIELD.get(field, field)], c.n)
+            # the k-th smallest value is sorted_values()[k]: the same arithmetic as value(c, field, k)
+            ranked = self.sorted_values(c, field)
+            if len(self._in_time_order) > 1024:
+                self._in_time_order.clear()
+            ordered = self._in_time_order[key] = list(map(ranked.__getitem__, order))
+        return ordered[span.start:span.stop]
 
     def count_between(self, index: int, start: float, end: float) -> int:
         """How many requests of cell ``index`` have ``start <= time < end``."""
@@ -588,6 +609,8 @@ class DemoTraffic:
         span = self._span(c, start, end)
         if not span:
             return []
+        if not c.errors:  # no request of the cell fails: no need for their order
+            return [None] * len(span)
         order = self._order(index, _SALT["error"], c.n)
         return [ERROR_TYPES[order[j] % 3] if order[j] < c.errors else None for j in span]
 
@@ -827,7 +850,7 @@ class DemoSource:
         if book is None or first < book[0] or last >= book[0] + len(book[1]) - 1:
             lo = min(first, book[0]) if book is not None else first
             hi = max(last, book[0] + len(book[1]) - 2) if book is not None else last
-            hi = max(hi, lo + 10 * CELLS_PER_DAY)  # grow by days, not per step
+            hi += 10 * CELLS_PER_DAY  # grow by days, not per step
             cum, running = [0], 0
             traffic = self.traffic
             for c in traffic.cells_range(lo, hi):
@@ -1025,14 +1048,14 @@ class DemoSource:
 
     @staticmethod
     def _ratio_from_types(spec: SLOSpec, types: list[str | None]) -> tuple[int, int]:
-        good_expr = compile_expression(spec.good or "error.type == null")
-        total_expr = compile_expression(spec.total) if spec.total else None
+        good_expr = _compiled(spec.good or "error.type == null")
+        total_expr = _compiled(spec.total) if spec.total else None
         good = total = 0
-        for error_type in types:
+        for error_type, count in Counter(types).items():  # the conditions read error.type only
             record = {"error.type": error_type}
             if total_expr is None or total_expr.test(record):
-                total += 1
-                good += good_expr.test(record)
+                total += count
+                good += good_expr.test(record) * count
         return good, total
 
     # ---------------------------------------------------------------- breakdown (SPEC 10.1)

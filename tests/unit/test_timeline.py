@@ -119,3 +119,25 @@ def test_spend_timeline_equals_evaluate_slo_at_every_step(cells, target, basis):
 
     steps = _steps(T0 + 60.0, int(len(cells) * L // 60.0), 60.0)
     assert _check(spec, whole, tails, steps, ratio=False, answer=answer) == len(steps)
+
+
+def test_spend_crossing_matches_the_walk_once_the_target_is_passed():
+    """A day's spend passes its target mid-day: from then on exhausted_at is the end of the slice
+    where the running sum reached it, the same from the timeline as from the walk over the slices."""
+    spec = SLOSpec(name="daily_spend", kind="threshold", target=100.0, direction="lower_is_better",
+                   period=DAY, window=DAY, tiers=TIERS, slice=L, calendar_window="day", forecast=True,
+                   forecast_basis=6 * HOUR, sli_agg="sum")
+    day0 = math.floor(T0 / DAY) * DAY
+    whole = [(day0 + k * L, 0.1 + (k % 7) * 0.3) for k in range(288)]
+    tails = {t: ((t, v / 3.0),) for t, v in whole}
+    passed = []
+
+    def answer(now: float) -> dict:
+        so_far = math.fsum(v for t, v in whole if day0 <= t < math.floor(now / L) * L)
+        if so_far >= 100.0:
+            passed.append(now)
+        return {"fetched_at": now, "value": so_far or None, "n": 3}
+
+    steps = _steps(day0 + 60.0, 1400, 60.0)
+    assert _check(spec, whole, tails, steps, ratio=False, answer=answer) == len(steps)
+    assert len(passed) > 100  # the crossing path ran at many steps
