@@ -70,13 +70,17 @@ from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Sta
 from slotui.formatting import low_samples_note, not_significant_note
 
 
-def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float, *, series: Any = None) -> SLOResult:
+def evaluate_slo(
+    spec: SLOSpec, data: SLIData | None, now: float, *, series: Any = None, history: bool = True
+) -> SLOResult:
     """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA).
 
     ``series``: a view of :mod:`slotui.core.timeline` standing in for the series built from
     ``data.slices``/``data.buckets`` (a replay step; the same result, without re-reading the period).
     With a view, ``data.slices`` is read only by a forecast (it must then be the view's slices) and
-    ``data.buckets`` not at all."""
+    ``data.buckets`` not at all. ``history=False``: the result's ``history`` and ``buckets`` (the
+    period's points, for sparklines and budget charts) are left empty; every other field is the same
+    (a replay reads none of them, and copying a 30-day period at every step is most of its cost)."""
     if data is None:
         data = SLIData()
     start, length = period_bounds(spec, now)
@@ -86,10 +90,12 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float, *, series: Any
     if data.note:
         notes.append(data.note)
 
+    stale = is_stale(data, spec, now)
+    points = history or stale  # a stale SLO's status needs to know whether the period has points
     if spec.kind == "ratio":
-        result = _evaluate_ratio(spec, data, now, start, length, notes, series)
+        result = _evaluate_ratio(spec, data, now, start, length, notes, series, points)
     else:
-        result = _evaluate_threshold(spec, data, now, start, length, notes, series)
+        result = _evaluate_threshold(spec, data, now, start, length, notes, series, points)
 
     if data.groups:
         result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
@@ -98,15 +104,18 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float, *, series: Any
         result = replace(result, breakdowns=tuple(
             Breakdown(by=(name,), window=spec.window, notes=(f"{name}: breakdown not supported by this source",))
             for name in spec.breakdown))
-    if is_stale(data, spec, now):
+    if stale:
         has_last_value = result.value is not None or bool(result.history)
         status = Status.STALE if has_last_value else Status.NO_DATA
         result = replace(result, status=status, stale=has_last_value)
+        if not history:
+            result = replace(result, history=(), buckets=())
     return result
 
 
 def _evaluate_threshold(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None,
+    history: bool = True,
 ) -> SLOResult:
     value = finite(data.value)
     if data.value is not None and value is None:
@@ -144,7 +153,7 @@ def _evaluate_threshold(
         budget=budget,
         burn_rates=burn_rates,
         meets_target=met,
-        history=tuple(slices.points(start, now)),
+        history=tuple(slices.points(start, now)) if history else (),
         low_traffic=any(b.low_traffic for b in burn_rates),
         error=data.error,
         notes=tuple(notes),
@@ -159,7 +168,8 @@ def _evaluate_threshold(
 
 
 def _evaluate_ratio(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None,
+    history: bool = True,
 ) -> SLOResult:
     events = series if series is not None else EventSeries(data.buckets)
     budget = compute_budget(spec, data, now, start, length, events=events)
@@ -201,13 +211,13 @@ def _evaluate_ratio(
         budget=budget,
         burn_rates=burn_rates,
         meets_target=met,
-        history=tuple(events.ratios(start, now)),
+        history=tuple(events.ratios(start, now)) if history else (),
         low_traffic=low_traffic,
         error=data.error,
         notes=tuple(notes),
         period_start=start,
         period_length=length,
-        buckets=events.buckets(start, now),
+        buckets=events.buckets(start, now) if history else (),
         **samples,
     )
 

@@ -110,7 +110,8 @@ class _Timeline:
         self.last = (item, view)
         # with a view, evaluate_slo reads the period's slices from data only for a forecast
         data = self._whole(item, view) if spec.forecast else item
-        return evaluate_slo(spec, data, now, series=view)
+        # no history: the replay reads none of it (SLOResult.history, .buckets)
+        return evaluate_slo(spec, data, now, series=view, history=False)
 
     def _whole(self, item: SLIData, view: Any) -> SLIData:
         """``item`` with the whole period's slices or buckets (the answer the source would give)."""

@@ -786,7 +786,12 @@ class DemoSource:
             value = acc.result()
             if value is not None:
                 slices.append((start, value))
-        window_value = self._window_value_step if step else self._window_value
+        count = None
+        if step:
+            def window_value(field: str, agg: Agg, start: float, end: float) -> float | None:
+                return self._window_step(field, agg, start, end)[0]
+        else:
+            window_value = self._window_value
         basis = window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
         w0 = window_span(spec, now)[0]
         if spec.calendar_window is not None and agg.kind == "sum" and w0 >= period_start and w0 % CELL == 0:
@@ -797,10 +802,13 @@ class DemoSource:
             else:
                 in_window = [v for t, v in slices if t >= w0]
                 value = math.fsum(in_window) if in_window else None
+        elif step:
+            value, count = self._window_step(field, agg, w0, now)
         else:
             value = window_value(field, agg, w0, now)
         if step and not spec.significant:
-            spread = WindowSpread(self._window_count(w0, now))  # n only: the interval changes no status
+            # n only: the interval changes no status
+            spread = WindowSpread(count if count is not None else self._window_count(w0, now))
         else:
             spread = self._window_spread(field, agg, w0, now, spec.confidence)
         return SLIData(value=value, slices=tuple(slices), fetched_at=now, basis_value=basis, n=spread.n,
@@ -865,12 +873,13 @@ class DemoSource:
         base, cum = book
         return cum[last + 1 - base] - cum[first - base]
 
-    def _window_value_step(self, field: str, agg: Agg, start: float, end: float) -> float | None:
-        """:meth:`_window_value` in O(1) per whole cell and O(cut) at the window's edges: the same float
-        (a mean or sum is fsum of per-cell sums, correctly rounded, so an exact prefix sum rounded once
-        gives it; a quantile selects the same order statistics from the window's values)."""
+    def _window_step(self, field: str, agg: Agg, start: float, end: float) -> tuple[float | None, int]:
+        """:meth:`_window_value` in O(1) per whole cell and O(cut) at the window's edges, and the number
+        of requests in the window. The same float: a mean or sum is fsum of per-cell sums, correctly
+        rounded, so an exact prefix sum rounded once gives it; a quantile selects the same order
+        statistics from the window's values."""
         if agg.kind not in ("mean", "sum", "quantile"):
-            return self._window_value(field, agg, start, end)
+            return self._window_value(field, agg, start, end), self._window_count(start, end)
         traffic = self.traffic
         lo, hi = self._cut_cells(start, end)
         first, last = math.ceil(start / CELL), math.floor(end / CELL) - 1
@@ -879,16 +888,16 @@ class DemoSource:
         cuts = [traffic.values_between(i, field, max(start, i * CELL), min(end, i * CELL + CELL)) for i in edges]
         count = (self._prefix("count", first, last) if first <= last else 0) + sum(map(len, cuts))
         if count == 0:
-            return None
+            return None, 0
         if agg.kind == "quantile":
-            return self._quantile_step(field, agg.q, first, last, cuts, count)
+            return self._quantile_step(field, agg.q, first, last, cuts, count), count
         exact = self._prefix(field, first, last) if first <= last else 0
         for cut in cuts:
             if cut:
                 num, den = math.fsum(cut).as_integer_ratio()
                 exact += num * (_DENOMINATOR // den)
         total = exact / _DENOMINATOR
-        return total if agg.kind == "sum" else total / count
+        return (total if agg.kind == "sum" else total / count), count
 
     def _quantile_step(self, field: str, q: float, first: int, last: int, cuts: list[list[float]],
                        count: int) -> float:

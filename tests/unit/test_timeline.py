@@ -8,6 +8,7 @@ slices/buckets of the period plus the slice holding ``now`` cut at ``now``.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,6 +50,14 @@ def _check(spec: SLOSpec, whole: list, tails: dict, steps: list[float], *, ratio
             fast = evaluate_slo(spec, SLIData(slices=view.points_tuple(), **extra), now, series=view)
         assert fast == slow, now
         assert repr(fast) == repr(slow)  # 0 vs 0.0, -0.0 vs 0.0: the same types and signs too
+        # as the replay calls it: the step's own answer (the cut slice only; a forecast reads the
+        # period's slices) and no history: every other field the same
+        if ratio:
+            lean = evaluate_slo(spec, SLIData(buckets=tuple(tail), **extra), now, series=view, history=False)
+        else:
+            mine = view.points_tuple() if spec.forecast else tuple(tail)
+            lean = evaluate_slo(spec, SLIData(slices=mine, **extra), now, series=view, history=False)
+        assert repr(lean) == repr(replace(slow, history=(), buckets=()))
         checked += 1
     return checked
 
