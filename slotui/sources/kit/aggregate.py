@@ -27,6 +27,7 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import repeat
 from operator import le
 from typing import Any, Callable, Iterable, Sequence
@@ -79,6 +80,7 @@ _ALIASES = {"avg": "mean", "average": "mean", "mean": "mean", "sum": "sum", "cou
 _EXPECTED = "expected mean (avg), sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
 
 
+@lru_cache(maxsize=256)
 def parse_agg(text: str) -> Agg:
     """The one aggregate grammar (config ``sli.agg``, alert-rule conditions, every source).
 
