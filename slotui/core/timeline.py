@@ -52,7 +52,7 @@ _EXACT = 2.0**53
 class SliceTimeline:
     """The whole threshold slices ``(start, value)`` of a replay's span, cleaned once."""
 
-    __slots__ = ("spec", "times", "values", "good", "cum", "points", "nonneg", "running")
+    __slots__ = ("spec", "times", "values", "good", "cum", "points", "nonneg", "running", "tier_memo")
 
     def __init__(self, spec: SLOSpec, whole: Sequence[tuple[float, float]]) -> None:
         base = SliceSeries(whole, spec.target, spec.direction, spec.strict)
@@ -65,6 +65,8 @@ class SliceTimeline:
         self.nonneg = min(base.values, default=0.0) >= 0.0
         #: (first slice, running sums from it) of the last :meth:`SliceView.crossing`
         self.running: tuple[int, list[float]] = (-1, [0.0])
+        #: (period, window counts) -> the burn-rate tiers (:func:`slotui.core.burn_rate.evaluate_tiers`)
+        self.tier_memo: dict = {}
 
     def at(self, period_start: float, tail_start: float, tail: Sequence[tuple[float, float]]) -> "SliceView":
         """The slices of one step: whole slices with a start in ``[period_start, tail_start)`` and ``tail``
@@ -104,6 +106,11 @@ class SliceView:
 
     def __len__(self) -> int:
         return self.hi - self.lo + len(self.tail)
+
+    @property
+    def tier_memo(self) -> dict:
+        """The burn-rate tiers already evaluated on this SLO's timeline, by window counts."""
+        return self.base.tier_memo
 
     def _range(self, start: float, end: float) -> tuple[int, int]:
         times, lo, hi = self.base.times, self.lo, self.hi

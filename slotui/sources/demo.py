@@ -242,6 +242,40 @@ _LABELS = {
 }
 
 
+def _shuffle_inline(rng: random.Random, x: list[int]) -> None:
+    """``rng.shuffle(x)`` with ``Random._randbelow_with_getrandbits`` written in the loop (one Python
+    call less per element: a replay shuffles every cell of a month). The same draws, the same order."""
+    getrandbits = rng.getrandbits
+    for i in reversed(range(1, len(x))):
+        n = i + 1
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        x[i], x[r] = x[r], x[i]
+
+
+def _shuffle_library(rng: random.Random, x: list[int]) -> None:
+    rng.shuffle(x)
+
+
+def _pick_shuffle() -> Any:
+    """The inlined shuffle where this Python's ``Random.shuffle`` is the loop it copies (checked on a
+    few permutations), else the library's."""
+    if random.Random._randbelow is not random.Random._randbelow_with_getrandbits:  # type: ignore[attr-defined]
+        return _shuffle_library
+    for seed, n in ((1, 600), (2**63 + 5, 37), (7, 2)):
+        a, b = list(range(n)), list(range(n))
+        random.Random(seed).shuffle(a)
+        _shuffle_inline(random.Random(seed), b)
+        if a != b:
+            return _shuffle_library
+    return _shuffle_inline
+
+
+_shuffle = _pick_shuffle()
+
+
 @lru_cache(maxsize=256)
 def _compiled(text: str) -> Any:
     """:func:`compile_expression` of a ratio condition, once per text (expressions are immutable)."""
@@ -542,7 +576,7 @@ class DemoTraffic:
 
     def _new_order(self, index: int, salt: int, n: int) -> list[int]:
         order = list(range(n))
-        random.Random(_mix(self._key ^ _mix((index << 4) | salt))).shuffle(order)
+        _shuffle(random.Random(_mix(self._key ^ _mix((index << 4) | salt))), order)
         if salt == _SALT["error"] and n:
             c = self.cell(index)
             if c.errors > _BURST_SHARE * n:  # an error burst: gpt-4o-mini's requests fail first
