@@ -40,7 +40,6 @@ from itertools import accumulate, islice
 from operator import add
 
 from slotui.core.series import Counts, EventSeries, SliceSeries, _counts
-from slotui.core.status import finite
 from slotui.core.types import SLOSpec
 
 __all__ = ["SliceTimeline", "EventTimeline", "SliceView", "EventView"]
@@ -73,16 +72,8 @@ class SliceTimeline:
         (the step's slices from ``tail_start`` on, in time order)."""
         lo = bisect_left(self.times, period_start)
         hi = bisect_left(self.times, tail_start, lo)
-        clean = []
-        for point in tail:
-            try:
-                t, v = point
-            except (TypeError, ValueError):
-                continue
-            t, v = finite(t), finite(v)
-            if t is not None and v is not None:
-                clean.append((t, v))
-        return SliceView(self, lo, hi, clean)
+        spec = self.spec
+        return SliceView(self, lo, hi, SliceSeries(tail, spec.target, spec.direction, spec.strict))
 
 
 class SliceView:
@@ -90,19 +81,10 @@ class SliceView:
 
     __slots__ = ("base", "lo", "hi", "tail", "tail_times", "tail_good")
 
-    def __init__(self, base: SliceTimeline, lo: int, hi: int, tail: list[tuple[float, float]]) -> None:
-        self.base, self.lo, self.hi, self.tail = base, lo, hi, tail
-        self.tail_times = [t for t, _ in tail]
-        if tail:
-            spec = base.spec
-            bound = float(spec.target)
-            if spec.strict:
-                good_of = bound.__gt__ if spec.direction == "lower_is_better" else bound.__lt__
-            else:
-                good_of = bound.__ge__ if spec.direction == "lower_is_better" else bound.__le__
-            self.tail_good = [good_of(v) for _, v in tail]
-        else:
-            self.tail_good = []
+    def __init__(self, base: SliceTimeline, lo: int, hi: int, tail: SliceSeries) -> None:
+        self.base, self.lo, self.hi = base, lo, hi
+        self.tail = list(zip(tail.times, tail.values))
+        self.tail_times, self.tail_good = tail.times, tail.good
 
     def __len__(self) -> int:
         return self.hi - self.lo + len(self.tail)

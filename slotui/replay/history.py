@@ -1,7 +1,13 @@
 """What each source can replay, and the reports of a replay (one per step).
 
 File and demo sources answer for any past ``now`` from their records, so a
-step is the same fetch and evaluation as ``slotui check --at``. A Prometheus
+step gives what ``slotui check --at`` gives. Their SLOs take the fast path
+(:class:`_Timeline`): the source hands over the whole slices or buckets of the
+replay's span once (``replay_whole``) and at each step only the window and the
+slice holding ``now`` (``replay_step``); the core evaluates on a
+:mod:`slotui.core.timeline` view, the same results without re-reading the
+period (no ``history``, and no interval where it changes no status: see
+docs/replay.md "Speed"). A Prometheus
 source is replaced by :class:`slotui.replay.prometheus.ReplayPrometheus`, which
 loads each series with one range query before the first step. Other sources
 (live HTTP APIs) cannot answer for the past: their SLOs are replayed from the
