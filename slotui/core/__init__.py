@@ -10,6 +10,7 @@ Where the numbers come from:
 - ``budget``     error budget: events (ratio) and time slices (threshold)
 - ``burn_rate``  multi-window, multi-burn-rate tiers (SRE workbook)
 - ``evaluate``   ``evaluate_slo(spec, data, now)`` and ``evaluate_all(...) -> Report``
+- ``timeline``   a replay's SLO over its whole span: each step evaluated on prefix sums, not the period
 - ``exit_code``  Nagios exit codes of ``slotui check``
 
 Nothing is imported here, so ``import slotui.core.types`` stays cheap.

@@ -120,12 +120,21 @@ def evaluate_tiers(
     if spec.kind != "ratio" and slices is None:
         slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     period = period_length(spec, now)
-    out = []
-    for tier in spec.tiers:
-        long_c = window_counts(spec, data, now, tier.long_window, events, slices)
-        short_c = window_counts(spec, data, now, tier.short_window, events, slices)
-        out.append(evaluate_tier(spec, tier, period, long_c, short_c))
-    return tuple(out)
+    counts = [(window_counts(spec, data, now, tier.long_window, events, slices),
+               window_counts(spec, data, now, tier.short_window, events, slices)) for tier in spec.tiers]
+    # a replay's timeline view keeps the tiers of the counts it saw (one SLO per timeline): the
+    # counts of a threshold SLO's windows change only when a slice enters or leaves them
+    memo = getattr(slices if spec.kind != "ratio" else events, "tier_memo", None)
+    if memo is not None:
+        key = (period, tuple(counts))
+        cached = memo.get(key)
+        if cached is None:
+            if len(memo) > 4096:
+                memo.clear()
+            cached = memo[key] = tuple(
+                evaluate_tier(spec, tier, period, long_c, short_c) for tier, (long_c, short_c) in zip(spec.tiers, counts))
+        return cached
+    return tuple(evaluate_tier(spec, tier, period, long_c, short_c) for tier, (long_c, short_c) in zip(spec.tiers, counts))
 
 
 def factor_warnings(spec: SLOSpec, now: float) -> list[str]:

@@ -70,8 +70,17 @@ from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Sta
 from slotui.formatting import low_samples_note, not_significant_note
 
 
-def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
-    """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA)."""
+def evaluate_slo(
+    spec: SLOSpec, data: SLIData | None, now: float, *, series: Any = None, history: bool = True
+) -> SLOResult:
+    """Evaluate one SLO as of ``now`` from the source's answer (``None``: no answer: NO DATA).
+
+    ``series``: a view of :mod:`slotui.core.timeline` standing in for the series built from
+    ``data.slices``/``data.buckets`` (a replay step; the same result, without re-reading the period).
+    With a view, ``data.slices`` is read only by a forecast (it must then be the view's slices) and
+    ``data.buckets`` not at all. ``history=False``: the result's ``history`` and ``buckets`` (the
+    period's points, for sparklines and budget charts) are left empty; every other field is the same
+    (a replay reads none of them, and copying a 30-day period at every step is most of its cost)."""
     if data is None:
         data = SLIData()
     start, length = period_bounds(spec, now)
@@ -81,10 +90,12 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
     if data.note:
         notes.append(data.note)
 
+    stale = is_stale(data, spec, now)
+    points = history or stale  # a stale SLO's status needs to know whether the period has points
     if spec.kind == "ratio":
-        result = _evaluate_ratio(spec, data, now, start, length, notes)
+        result = _evaluate_ratio(spec, data, now, start, length, notes, series, points)
     else:
-        result = _evaluate_threshold(spec, data, now, start, length, notes)
+        result = _evaluate_threshold(spec, data, now, start, length, notes, series, points)
 
     if data.groups:
         result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
@@ -93,30 +104,35 @@ def evaluate_slo(spec: SLOSpec, data: SLIData | None, now: float) -> SLOResult:
         result = replace(result, breakdowns=tuple(
             Breakdown(by=(name,), window=spec.window, notes=(f"{name}: breakdown not supported by this source",))
             for name in spec.breakdown))
-    if is_stale(data, spec, now):
+    if stale:
         has_last_value = result.value is not None or bool(result.history)
         status = Status.STALE if has_last_value else Status.NO_DATA
         result = replace(result, status=status, stale=has_last_value)
+        if not history:
+            result = replace(result, history=(), buckets=())
     return result
 
 
 def _evaluate_threshold(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None,
+    history: bool = True,
 ) -> SLOResult:
     value = finite(data.value)
     if data.value is not None and value is None:
         notes.append("the source answered a non-finite value (NaN or inf): no data")
-    slices = SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
+    slices = series if series is not None else SliceSeries(data.slices, spec.target, spec.direction, spec.strict)
     if spec.calendar_window is not None:
         # a spend budget (SPEC 10.4): the target amount over the window, burnt at the spend's pace
         budget = spend_budget(spec, value)
         win_start, win_end = window_span(spec, now)
-        burn_rates = spend_burn_rates(spec, data.slices, now, win_end - win_start)
+        burn_rates = spend_burn_rates(spec, data.slices, now, win_end - win_start,
+                                      spend=series.spend if series is not None else None)
     else:
         budget = compute_budget(spec, data, now, start, length, slices=slices)
         burn_rates = evaluate_tiers(spec, data, now, slices=slices)
     # spend budgets (SPEC 10.4): judged on the projected end-of-window value
-    projection = forecast(spec, value, data.basis_value, data.slices, now) if spec.forecast else None
+    projection = forecast(spec, value, data.basis_value, data.slices, now,
+                          crossing=series.crossing if series is not None else None) if spec.forecast else None
     judged = projection.value_at_end if projection is not None else value
     # with a forecast, the projection is the judgement: a budget mostly spent late in the month is on track
     status = threshold_status(judged, spec, budget.remaining if projection is None else None)
@@ -137,7 +153,7 @@ def _evaluate_threshold(
         budget=budget,
         burn_rates=burn_rates,
         meets_target=met,
-        history=tuple(slices.points(start, now)),
+        history=tuple(slices.points(start, now)) if history else (),
         low_traffic=any(b.low_traffic for b in burn_rates),
         error=data.error,
         notes=tuple(notes),
@@ -152,9 +168,10 @@ def _evaluate_threshold(
 
 
 def _evaluate_ratio(
-    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str]
+    spec: SLOSpec, data: SLIData, now: float, start: float, length: float, notes: list[str], series: Any = None,
+    history: bool = True,
 ) -> SLOResult:
-    events = EventSeries(data.buckets)
+    events = series if series is not None else EventSeries(data.buckets)
     budget = compute_budget(spec, data, now, start, length, events=events)
     burn_rates = evaluate_tiers(spec, data, now, events=events)
     window = direct_counts(data, spec.window)
@@ -194,13 +211,13 @@ def _evaluate_ratio(
         budget=budget,
         burn_rates=burn_rates,
         meets_target=met,
-        history=tuple(events.ratios(start, now)),
+        history=tuple(events.ratios(start, now)) if history else (),
         low_traffic=low_traffic,
         error=data.error,
         notes=tuple(notes),
         period_start=start,
         period_length=length,
-        buckets=events.buckets(start, now),
+        buckets=events.buckets(start, now) if history else (),
         **samples,
     )
 

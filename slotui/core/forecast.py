@@ -21,7 +21,7 @@ before ``window_end`` (reaching the target exactly at the end meets it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from slotui.core.periods import anchored_bounds, month_bounds
 from slotui.core.status import finite
@@ -67,6 +67,7 @@ def project(
     target: float,
     slices: Sequence[tuple[float, float]] = (),
     slice_length: float = 0.0,
+    crossing: Callable[[float, float, float], float | None] | None = None,
 ) -> Forecast:
     """The projection of ``so_far`` (spent in ``[window_start, now)``) to ``window_end``.
 
@@ -74,6 +75,8 @@ def project(
     already reaches ``target``, ``exhausted_at`` is the end of the slice (of
     ``slices``: ``(start, spend)`` sorted by time) in which the running sum
     from ``window_start`` first reached it, or ``now`` without slices.
+    ``crossing(window_start, now, target)``: that slice's start (None: not reached) found without
+    reading every slice (:meth:`slotui.core.timeline.SliceView.crossing`, a replay step).
     """
     basis_s = max(0.0, now - basis_from)
     rate = basis_value / basis_s if basis_s > 0 else 0.0
@@ -83,6 +86,11 @@ def project(
     if so_far >= target:
         exhausted = now
         running = 0.0
+        if crossing is not None:
+            reached = crossing(window_start, now, target)
+            slices = ()
+            if reached is not None:
+                exhausted = min(reached + slice_length, now)
         for start, spend in slices:
             if not window_start <= start < now:
                 continue
@@ -111,6 +119,7 @@ def forecast(
     basis_value: float | None,
     slices: Sequence[tuple[float, float]],
     now: float,
+    crossing: Callable[[float, float, float], float | None] | None = None,
 ) -> Forecast | None:
     """The forecast of a ``forecast: true`` SLO, or ``None`` when nothing was spent (no data).
 
@@ -129,7 +138,7 @@ def forecast(
         basis = sum(v for t, v in slices if basis_from <= t < now and finite(v) is not None)
     return project(
         so_far, basis, now=now, window_start=start, window_end=end, basis_from=basis_from,
-        target=spec.target, slices=slices, slice_length=spec.slice,
+        target=spec.target, slices=slices, slice_length=spec.slice, crossing=crossing,
     )
 
 

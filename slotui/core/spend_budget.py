@@ -20,7 +20,7 @@ under a monthly target, so a slice budget would always read 100% left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from slotui.core.status import exceeds, finite
 from slotui.core.types import Budget, BurnRate, SLOSpec
@@ -51,9 +51,13 @@ def window_spend(slices: Sequence[tuple[float, float]], start: float, end: float
 
 
 def spend_burn_rates(
-    spec: SLOSpec, slices: Sequence[tuple[float, float]], now: float, window_length: float
+    spec: SLOSpec, slices: Sequence[tuple[float, float]], now: float, window_length: float,
+    spend: Callable[[float, float], tuple[float, int]] | None = None,
 ) -> tuple[BurnRate, ...]:
-    """Every tier of ``spec`` on the spend pace (see the module docstring); ``window_length`` is ``L``."""
+    """Every tier of ``spec`` on the spend pace (see the module docstring); ``window_length`` is ``L``.
+
+    ``spend(start, end)``: :func:`window_spend` of ``slices`` answered without reading them all
+    (:meth:`slotui.core.timeline.SliceView.spend`, a replay step)."""
     target = spec.target
     out = []
     for tier in spec.tiers:
@@ -61,7 +65,7 @@ def spend_burn_rates(
         rates: list[float | None] = []
         events: list[int] = []
         for w in (tier.long_window, tier.short_window):
-            spent, n = window_spend(slices, now - w, now)
+            spent, n = spend(now - w, now) if spend is not None else window_spend(slices, now - w, now)
             pace = target * w / window_length if target > 0 and window_length > 0 else 0.0
             rates.append(finite(spent / pace) if n and pace > 0 else None)
             events.append(n)

@@ -7,6 +7,7 @@ durations are seconds (float). Windows are half-open: ``[now - w, now)``.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -33,6 +34,17 @@ def error_budget(objective: float) -> float:
     shortest decimal form of the float (``repr``), which is what the user
     wrote. A non-finite objective gives ``0.0`` (never NaN).
     """
+    if type(objective) is float:  # the common case, asked at every evaluation: once per value
+        return _float_budget(objective)
+    return _error_budget(objective)
+
+
+@lru_cache(maxsize=1024)
+def _float_budget(objective: float) -> float:
+    return _error_budget(objective)
+
+
+def _error_budget(objective: float) -> float:
     try:
         value = float(objective)
         if not math.isfinite(value):

@@ -29,20 +29,19 @@ async def replay_config(
 
     from slotui.alerting.lifecycle import AlertPolicy
     from slotui.replay.history import reports
-    from slotui.replay.simulate import simulate, steps
+    from slotui.replay.simulate import Simulation, steps
     from slotui.replay.suggest import add_suggestions
 
     loaded = replace(loaded, specs=[replace(s, breakdown=()) if s.breakdown else s for s in loaded.specs])
-    evaluated = []
-    async for item in reports(loaded, steps(start, end, every), stored):
+    # each report goes through the alert engine as it comes: a month of reports is not kept
+    sim = Simulation(AlertPolicy.from_config(loaded.config.alerts), names=[s.name for s in loaded.specs],
+                     silences=silences)
+    async for now, report in reports(loaded, steps(start, end, every), stored):
         if stop is not None and stop():
             raise ReplayStopped()
-        evaluated.append(item)
-    replay = simulate(
-        evaluated, AlertPolicy.from_config(loaded.config.alerts), names=[s.name for s in loaded.specs],
-        silences=silences, start=start, end=end, every=every,
-    )
-    add_suggestions(replay, loaded.specs, evaluated)
+        sim.feed(now, report)
+    replay = sim.finish(start, end, every)
+    add_suggestions(replay, loaded.specs)
     return replay
 
 

@@ -88,30 +88,27 @@ def steps(start: float, end: float, every: float) -> list[float]:
     return [start + i * every for i in range(n + 1)]
 
 
-def simulate(
-    reports: Iterable[tuple[float, Report]],
-    policy: AlertPolicy,
-    *,
-    names: Sequence[str],
-    silences: Sequence[Any] = (),
-    start: float,
-    end: float,
-    every: float,
-) -> Replay:
-    """Run the alert engine over ``reports`` (in time order) and collect what it did."""
-    slos = {name: SLOReplay(name) for name in names}
-    states: dict[str, AlertRecord] = {}
-    groups: dict[str, GroupRecord] = {}
-    open_eps: dict[tuple[str, str], float] = {}
-    for now, report in reports:
+class Simulation:
+    """The alert engine fed one report at a time (:meth:`feed`, in time order): a replay keeps
+    what it records (timelines, episodes, counts), not the reports."""
+
+    def __init__(self, policy: AlertPolicy, *, names: Sequence[str], silences: Sequence[Any] = ()) -> None:
+        self.policy, self.silences = policy, silences
+        self.slos = {name: SLOReplay(name) for name in names}
+        self.states: dict[str, AlertRecord] = {}
+        self.groups: dict[str, GroupRecord] = {}
+        self.open_eps: dict[tuple[str, str], float] = {}
+
+    def feed(self, now: float, report: Report) -> None:
+        slos, open_eps = self.slos, self.open_eps
         for result in report.results:
             if result.spec.name in slos:
                 slo = slos[result.spec.name]
                 slo.timeline.append((now, result.status, result.value))
                 slo.budget.append((now, result.budget.remaining if result.budget is not None else None))
-        res = step(report, states, groups, silences, policy, now)
-        states, groups = res.states, res.groups
-        firing = {(r.slo, r.severity) for r in states.values() if r.state == "firing"}
+        res = step(report, self.states, self.groups, self.silences, self.policy, now)
+        self.states, self.groups = res.states, res.groups
+        firing = {(r.slo, r.severity) for r in self.states.values() if r.state == "firing"}
         for key in firing - open_eps.keys():
             open_eps[key] = now
         for key in [k for k in open_eps if k not in firing]:
@@ -125,9 +122,31 @@ def simulate(
                 if name in slos:
                     counts = slos[name].notifications
                     counts[note.channel] = counts.get(note.channel, 0) + 1
-    for (name, severity), since in open_eps.items():
-        if name in slos:
-            slos[name].episodes.append(Episode(severity, since, None))
-    for slo in slos.values():
-        slo.episodes.sort(key=lambda e: (e.started_at, e.severity))
-    return Replay(start, end, every, list(slos.values()))
+
+    def finish(self, start: float, end: float, every: float) -> Replay:
+        """The replay: alerts still firing at the last step are episodes without an end."""
+        slos = self.slos
+        for (name, severity), since in self.open_eps.items():
+            if name in slos:
+                slos[name].episodes.append(Episode(severity, since, None))
+        self.open_eps = {}
+        for slo in slos.values():
+            slo.episodes.sort(key=lambda e: (e.started_at, e.severity))
+        return Replay(start, end, every, list(slos.values()))
+
+
+def simulate(
+    reports: Iterable[tuple[float, Report]],
+    policy: AlertPolicy,
+    *,
+    names: Sequence[str],
+    silences: Sequence[Any] = (),
+    start: float,
+    end: float,
+    every: float,
+) -> Replay:
+    """Run the alert engine over ``reports`` (in time order) and collect what it did."""
+    sim = Simulation(policy, names=names, silences=silences)
+    for now, report in reports:
+        sim.feed(now, report)
+    return sim.finish(start, end, every)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slotui.core.types import Report, SLOSpec
+from slotui.core.types import SLOSpec
 from slotui.replay.simulate import Replay
 
 CANDIDATES = 4
@@ -54,7 +54,8 @@ def suggestions(spec: SLOSpec, timeline: Sequence[tuple[float, Any, float | None
     return out
 
 
-def add_suggestions(replay: Replay, specs: Sequence[SLOSpec], evaluated: Sequence[tuple[float, Report]]) -> None:
+def add_suggestions(replay: Replay, specs: Sequence[SLOSpec]) -> None:
+    """Threshold suggestions for every threshold SLO of ``replay`` (from its timeline and episodes)."""
     by_name = {s.name: s for s in specs}
     for slo in replay.slos:
         spec = by_name.get(slo.name)

@@ -87,7 +87,7 @@ from slotui.core.forecast import basis_start, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.sources.kit.aggregate import Agg, WindowAccumulator, WindowSpread, spread_of_runs
+from slotui.sources.kit.aggregate import _DENOMINATOR, Agg, WindowAccumulator, WindowSpread, _lerp, spread_of_runs
 from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
 
@@ -242,6 +242,46 @@ _LABELS = {
 }
 
 
+def _shuffle_inline(rng: random.Random, x: list[int]) -> None:
+    """``rng.shuffle(x)`` with ``Random._randbelow_with_getrandbits`` written in the loop (one Python
+    call less per element: a replay shuffles every cell of a month). The same draws, the same order."""
+    getrandbits = rng.getrandbits
+    for i in reversed(range(1, len(x))):
+        n = i + 1
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        x[i], x[r] = x[r], x[i]
+
+
+def _shuffle_library(rng: random.Random, x: list[int]) -> None:
+    rng.shuffle(x)
+
+
+def _pick_shuffle() -> Any:
+    """The inlined shuffle where this Python's ``Random.shuffle`` is the loop it copies (checked on a
+    few permutations), else the library's."""
+    if random.Random._randbelow is not random.Random._randbelow_with_getrandbits:  # type: ignore[attr-defined]
+        return _shuffle_library
+    for seed, n in ((1, 600), (2**63 + 5, 37), (7, 2)):
+        a, b = list(range(n)), list(range(n))
+        random.Random(seed).shuffle(a)
+        _shuffle_inline(random.Random(seed), b)
+        if a != b:
+            return _shuffle_library
+    return _shuffle_inline
+
+
+_shuffle = _pick_shuffle()
+
+
+@lru_cache(maxsize=256)
+def _compiled(text: str) -> Any:
+    """:func:`compile_expression` of a ratio condition, once per text (expressions are immutable)."""
+    return compile_expression(text)
+
+
 @lru_cache(maxsize=4096)
 def _label_list(name: str, n: int) -> list[str]:
     """``_LABELS[name](j)`` for ``j`` in ``range(n)`` (the labels of a cell of ``n`` requests)."""
@@ -279,6 +319,9 @@ class DemoTraffic:
         self._failing: dict[int, list[tuple[int, int]]] = {}
         self._orders: dict[tuple[int, int], list[int]] = {}
         self._sorted: dict[tuple[int, str], list[float]] = {}
+        self._time_cache: dict[int, list[float]] = {}
+        #: (cell, field) -> the cell's values of the field in time order (see values_between)
+        self._in_time_order: dict[tuple[int, str], list[float]] = {}
 
     # ---------------------------------------------------------------- randomness
 
@@ -533,7 +576,7 @@ class DemoTraffic:
 
     def _new_order(self, index: int, salt: int, n: int) -> list[int]:
         order = list(range(n))
-        random.Random(_mix(self._key ^ _mix((index << 4) | salt))).shuffle(order)
+        _shuffle(random.Random(_mix(self._key ^ _mix((index << 4) | salt))), order)
         if salt == _SALT["error"] and n:
             c = self.cell(index)
             if c.errors > _BURST_SHARE * n:  # an error burst: gpt-4o-mini's requests fail first
@@ -542,11 +585,17 @@ class DemoTraffic:
             return _favour(order, [j % 3 == 1 for j in range(n)], first=False)  # /search is slow
         return order
 
-    @staticmethod
-    def _times(c: _Cell) -> list[float]:
-        step = CELL / c.n if c.n else CELL
-        start = c.start
-        return [start + (j + 0.5) * step for j in range(c.n)]
+    def _times(self, c: _Cell) -> list[float]:
+        """The request times of cell ``c`` (cached for the latest cells: a window's edges cut a cell
+        at several successive moments)."""
+        cached = self._time_cache.get(c.index)
+        if cached is None or len(cached) != c.n:
+            if len(self._time_cache) > 1024:
+                self._time_cache.clear()
+            step = CELL / c.n if c.n else CELL
+            start = c.start
+            cached = self._time_cache[c.index] = [start + (j + 0.5) * step for j in range(c.n)]
+        return cached
 
     def failing(self, index: int) -> list[tuple[int, int]]:
         """``(j, type)`` of the failing requests of cell ``index`` in time order (``type`` indexes
@@ -573,8 +622,20 @@ class DemoTraffic:
         span = self._span(c, start, end)
         if not span:
             return []
-        order = self._order(index, _SALT[_BASE_FIELD.get(field, field)], c.n)
-        return [self.value(c, field, order[j]) for j in span]
+        key = (index, field)
+        ordered = self._in_time_order.get(key)
+        if ordered is None or len(ordered) != c.n:
+            order = self._order(index, _SALT[_BASE_FIELD.get(field, field)], c.n)
+            # the k-th smallest value is sorted_values()[k]: the same arithmetic as value(c, field, k)
+            ranked = self.sorted_values(c, field)
+            if len(self._in_time_order) > 1024:
+                self._in_time_order.clear()
+            ordered = self._in_time_order[key] = list(map(ranked.__getitem__, order))
+        return ordered[span.start:span.stop]
+
+    def count_between(self, index: int, start: float, end: float) -> int:
+        """How many requests of cell ``index`` have ``start <= time < end``."""
+        return len(self._span(self.cell(index), start, end))
 
     def counts_between(self, index: int, start: float, end: float) -> list[str | None]:
         """``error.type`` of the requests of cell ``index`` with ``start <= time < end``."""
@@ -582,6 +643,8 @@ class DemoTraffic:
         span = self._span(c, start, end)
         if not span:
             return []
+        if not c.errors:  # no request of the cell fails: no need for their order
+            return [None] * len(span)
         order = self._order(index, _SALT["error"], c.n)
         return [ERROR_TYPES[order[j] % 3] if order[j] < c.errors else None for j in span]
 
@@ -632,6 +695,10 @@ class DemoSource:
         self._slice_cache: dict[tuple[str, Agg], dict[int, tuple[float, float] | None]] = {}
         #: (good, total conditions) -> cell index -> the whole cell's bucket (None: no events)
         self._bucket_cache: dict[tuple[Any, Any], dict[int, tuple[float, float, float] | None]] = {}
+        #: replay steps: field -> (first cell, exact prefix sums over cells), see _prefix
+        self._prefixes: dict[str, tuple[int, list[int]]] = {}
+        #: replay steps: field -> cell -> its sorted values as an array (quantiles)
+        self._sorted_arrays: dict[str, dict[int, Any]] = {}
         self._lock = threading.Lock()
 
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
@@ -705,13 +772,19 @@ class DemoSource:
         """First and last cell index overlapping ``[start, end)``."""
         return math.floor(start / CELL), math.floor(end / CELL)
 
-    def _answer_fast(self, spec: SLOSpec, now: float) -> SLIData:
+    def _answer_fast(self, spec: SLOSpec, now: float, step: bool = False) -> SLIData:
+        """The answer of an SLO on the O(1)-per-cell path. ``step`` (a replay step, see
+        :meth:`replay_step`): the slices or buckets of the cell holding ``now`` only (the whole cells
+        are handed over once by :meth:`replay_whole`), and no spread unless ``spec.significant``."""
         period_start, _ = period_bounds(spec, now)
         first = math.ceil(period_start / CELL)
         last = math.floor(now / CELL)  # the cell holding now is cut at now
         traffic = self.traffic
         if spec.kind == "ratio":
-            buckets = self._whole_buckets(spec, first, last - 1)  # whole cells
+            if step:  # the whole cells of the window only (all of them are in the period)
+                buckets = self._whole_buckets(spec, max(first, math.ceil((now - spec.window) / CELL)), last - 1)
+            else:
+                buckets = self._whole_buckets(spec, first, last - 1)  # whole cells
             start = last * CELL  # the cell holding now, cut at now
             if last >= first and start < now:
                 good, total = self._ratio_from_types(spec, traffic.counts_between(last, start, now))
@@ -730,13 +803,15 @@ class DemoSource:
             good_w = sum(b[1] for b in in_window)
             total_w = sum(b[2] for b in in_window)
             value = good_w / total_w if total_w else None
+            if step:
+                return SLIData(value=value, buckets=tuple(b for b in buckets if b[0] >= last * CELL), fetched_at=now)
             return SLIData(value=value, buckets=tuple(buckets), fetched_at=now)
         agg = spec_agg(spec)
         field = spec.sli_field
         assert field is not None
         slices: list[tuple[float, float]] = []
         whole = last if (last + 1) * CELL <= now else last - 1  # last cell that ends by now
-        if whole >= first:
+        if whole >= first and not step:
             slices.extend(self._whole_slices(field, agg, first, whole))
         for index in range(max(first, whole + 1), last + 1):  # the cell holding now, cut at now
             start = index * CELL
@@ -745,17 +820,155 @@ class DemoSource:
             value = acc.result()
             if value is not None:
                 slices.append((start, value))
-        basis = self._window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
+        count = None
+        if step:
+            def window_value(field: str, agg: Agg, start: float, end: float) -> float | None:
+                return self._window_step(field, agg, start, end)[0]
+        else:
+            window_value = self._window_value
+        basis = window_value(field, agg, basis_start(spec, now), now) if spec.forecast else None
         w0 = window_span(spec, now)[0]
         if spec.calendar_window is not None and agg.kind == "sum" and w0 >= period_start and w0 % CELL == 0:
             # a calendar sum: the cells of the window are slices already summed (the last one cut at now)
-            in_window = [v for t, v in slices if t >= w0]
-            value = math.fsum(in_window) if in_window else None
+            if step:
+                # fsum is correctly rounded: the exact sum of the whole cells' slices and the cut one
+                value = self._exact_slices_sum(field, agg, math.ceil(w0 / CELL), whole, [v for t, v in slices if t >= w0])
+            else:
+                in_window = [v for t, v in slices if t >= w0]
+                value = math.fsum(in_window) if in_window else None
+        elif step:
+            value, count = self._window_step(field, agg, w0, now)
         else:
-            value = self._window_value(field, agg, w0, now)
-        spread = self._window_spread(field, agg, w0, now, spec.confidence)
+            value = window_value(field, agg, w0, now)
+        if step and not spec.significant:
+            # n only: the interval changes no status
+            spread = WindowSpread(count if count is not None else self._window_count(w0, now))
+        else:
+            spread = self._window_spread(field, agg, w0, now, spec.confidence)
         return SLIData(value=value, slices=tuple(slices), fetched_at=now, basis_value=basis, n=spread.n,
                        stddev=spread.stddev, sample=spread.sample, interval=spread.interval)
+
+    # ---------------------------------------------------------------- replay (SPEC 10.3)
+
+    def replay_whole(self, spec: SLOSpec, start: float, end: float) -> list | None:
+        """The whole slices (threshold) or buckets (ratio) of ``spec`` with a start in ``[start, end)``
+        (``end`` on a cell boundary), as every answer in that span holds them; None when ``spec`` is
+        not on the O(1)-per-cell path (the replay then fetches it at every step)."""
+        try:
+            if not self._fast(spec) or spec.breakdown:
+                return None
+        except SpecProblem:
+            return None
+        first, last = math.ceil(start / CELL), math.floor(end / CELL) - 1
+        if spec.kind == "ratio":
+            return self._whole_buckets(spec, first, last)
+        assert spec.sli_field is not None
+        return self._whole_slices(spec.sli_field, spec_agg(spec), first, last)
+
+    def replay_step(self, spec: SLOSpec, now: float) -> SLIData:
+        """The answer at ``now`` of an SLO :meth:`replay_whole` took, without the whole cells: its
+        slices or buckets are those of the cell holding ``now`` (cut at ``now``). Everything else is
+        :meth:`fetch`'s answer, except the spread of the window value (``stddev``, ``sample``,
+        ``interval``: only ``n`` unless ``spec.significant``, where the interval can change a status)."""
+        with self._lock:
+            return self._answer_fast(spec, now, step=True)
+
+    def _window_count(self, start: float, end: float) -> int:
+        """Requests with ``start <= time < end``."""
+        traffic = self.traffic
+        lo, hi = self._cut_cells(start, end)
+        first, last = math.ceil(start / CELL), math.floor(end / CELL) - 1
+        n = self._prefix("count", first, last) if first <= last else 0
+        for index in {lo, hi}:
+            c0 = index * CELL
+            if not (c0 >= start and c0 + CELL <= end):
+                n += traffic.count_between(index, max(start, c0), min(end, c0 + CELL))
+        return n
+
+    def _prefix(self, field: str, first: int, last: int) -> int:
+        """Over the whole cells ``first .. last``: the request count (``field`` "count"), or the exact
+        sum of ``cell_mean x n`` (what :meth:`_window_value` adds per cell) in units of 2**-1074."""
+        book = self._prefixes.get(field)
+        if book is None or first < book[0] or last >= book[0] + len(book[1]) - 1:
+            lo = min(first, book[0]) if book is not None else first
+            hi = max(last, book[0] + len(book[1]) - 2) if book is not None else last
+            hi += 10 * CELLS_PER_DAY  # grow by days, not per step
+            cum, running = [0], 0
+            traffic = self.traffic
+            for c in traffic.cells_range(lo, hi):
+                if c.n:
+                    if field == "count":
+                        running += c.n
+                    else:
+                        num, den = (traffic.cell_mean(c, field) * c.n).as_integer_ratio()
+                        running += num * (_DENOMINATOR // den)
+                cum.append(running)
+            book = self._prefixes[field] = (lo, cum)
+        base, cum = book
+        return cum[last + 1 - base] - cum[first - base]
+
+    def _window_step(self, field: str, agg: Agg, start: float, end: float) -> tuple[float | None, int]:
+        """:meth:`_window_value` in O(1) per whole cell and O(cut) at the window's edges, and the number
+        of requests in the window. The same float: a mean or sum is fsum of per-cell sums, correctly
+        rounded, so an exact prefix sum rounded once gives it; a quantile selects the same order
+        statistics from the window's values."""
+        if agg.kind not in ("mean", "sum", "quantile"):
+            return self._window_value(field, agg, start, end), self._window_count(start, end)
+        traffic = self.traffic
+        lo, hi = self._cut_cells(start, end)
+        first, last = math.ceil(start / CELL), math.floor(end / CELL) - 1
+        edges = [index for index in dict.fromkeys((lo, hi))
+                 if not (index * CELL >= start and index * CELL + CELL <= end)]
+        cuts = [traffic.values_between(i, field, max(start, i * CELL), min(end, i * CELL + CELL)) for i in edges]
+        count = (self._prefix("count", first, last) if first <= last else 0) + sum(map(len, cuts))
+        if count == 0:
+            return None, 0
+        if agg.kind == "quantile":
+            return self._quantile_step(field, agg.q, first, last, cuts, count), count
+        exact = self._prefix(field, first, last) if first <= last else 0
+        for cut in cuts:
+            if cut:
+                num, den = math.fsum(cut).as_integer_ratio()
+                exact += num * (_DENOMINATOR // den)
+        total = exact / _DENOMINATOR
+        return (total if agg.kind == "sum" else total / count), count
+
+    def _quantile_step(self, field: str, q: float, first: int, last: int, cuts: list[list[float]],
+                       count: int) -> float:
+        import numpy as np  # the replay only
+
+        arrays = self._sorted_arrays.setdefault(field, {})
+        runs = []
+        for index in range(first, last + 1):
+            run = arrays.get(index)
+            if run is None:
+                c = self.traffic.cell(index)
+                run = arrays[index] = np.array(self.traffic.sorted_values(c, field) if c.n else (), dtype=float)
+                if len(arrays) > 4 * CELLS_PER_DAY:
+                    for old in [k for k in arrays if k < first]:
+                        del arrays[old]
+            runs.append(run)
+        runs.extend(np.array(cut, dtype=float) for cut in cuts if cut)
+        merged = np.concatenate(runs)
+        h = (count - 1) * q
+        i, j = math.floor(h), math.ceil(h)
+        picked = np.partition(merged, [i, j] if i != j else [i])
+        a = float(picked[i])
+        if i == j:
+            return a
+        return _lerp(a, float(picked[j]), h - i)
+
+    def _exact_slices_sum(self, field: str, agg: Agg, first: int, last: int, cut: list[float]) -> float | None:
+        """fsum of the whole cells' slices ``first .. last`` and the values ``cut``; None when there are none."""
+        if first > last and not cut:
+            return None
+        exact = self._prefix(field, first, last) if first <= last else 0
+        if exact == 0 and not cut and self._prefix("count", first, last) == 0:
+            return None
+        for v in cut:
+            num, den = v.as_integer_ratio()
+            exact += num * (_DENOMINATOR // den)
+        return exact / _DENOMINATOR
 
     def _whole_buckets(self, spec: SLOSpec, first: int, last: int) -> list[tuple[float, float, float]]:
         """The ``(start, good, total)`` buckets of whole cells ``first .. last`` (none without events),
@@ -878,14 +1091,14 @@ class DemoSource:
 
     @staticmethod
     def _ratio_from_types(spec: SLOSpec, types: list[str | None]) -> tuple[int, int]:
-        good_expr = compile_expression(spec.good or "error.type == null")
-        total_expr = compile_expression(spec.total) if spec.total else None
+        good_expr = _compiled(spec.good or "error.type == null")
+        total_expr = _compiled(spec.total) if spec.total else None
         good = total = 0
-        for error_type in types:
+        for error_type, count in Counter(types).items():  # the conditions read error.type only
             record = {"error.type": error_type}
             if total_expr is None or total_expr.test(record):
-                total += 1
-                good += good_expr.test(record)
+                total += count
+                good += good_expr.test(record) * count
         return good, total
 
     # ---------------------------------------------------------------- breakdown (SPEC 10.1)

@@ -265,6 +265,24 @@ class FileSource:
                 out[spec.name] = self.book.answer(spec, now, malformed=self.malformed, note=note)
             return out
 
+    # ----------------------------------------------------------------- replay (SPEC 10.3)
+
+    def replay_whole(self, spec: SLOSpec, start: float, end: float) -> list | None:
+        """The whole slices (threshold) or buckets (ratio) of ``spec`` with a start in ``[start, end)``
+        from the records read so far (a replay reads the file once, with :meth:`fetch_sync` at its
+        first step); None for an SLO the file cannot answer (it is fetched at every step)."""
+        with self._lock:
+            if spec.name in self._problems or not self.book.has(spec) or spec.breakdown:
+                return None
+            return self.book.whole(spec, start, end)
+
+    def replay_step(self, spec: SLOSpec, now: float) -> SLIData:
+        """The answer at ``now`` of an SLO :meth:`replay_whole` took, from the records read so far
+        (the file is not read again), with the slice holding ``now`` only (see
+        :meth:`slotui.sources.kit.series_book.SeriesBook.answer`)."""
+        with self._lock:
+            return self.book.answer(spec, now, step=True, malformed=self.malformed, note=self._note())
+
     def _note(self) -> str | None:
         parts = []
         if self._first_malformed:

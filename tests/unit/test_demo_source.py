@@ -174,3 +174,19 @@ async def test_async_fetch_of_a_custom_sli_runs_off_the_loop():
     records = [r for r in DemoTraffic(7, 0.2).records_between(now - HOUR, now)
                if r["gen_ai.request.model"] == "gpt-4o-mini"]
     assert out["mini_p95"].value == pytest.approx(quantile_sorted(sorted(r["duration_ms"] for r in records), 0.95))
+
+
+def test_inlined_shuffle_draws_the_library_shuffle() -> None:
+    """The demo's permutations come from an inlined copy of Random.shuffle (a replay shuffles every
+    cell of a month): the same order as the library's for any seed and length."""
+    import random
+
+    from slotui.sources import demo
+
+    assert demo._shuffle is demo._shuffle_inline  # this Python's shuffle is the loop it copies
+    for seed in range(50):
+        for n in (0, 1, 2, 3, 63, 64, 65, 600, 1025):
+            a, b = list(range(n)), list(range(n))
+            random.Random(seed * 7919 + n).shuffle(a)
+            demo._shuffle(random.Random(seed * 7919 + n), b)
+            assert a == b, (seed, n)

@@ -27,7 +27,9 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import repeat
+from operator import le
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
@@ -78,6 +80,7 @@ _ALIASES = {"avg": "mean", "average": "mean", "mean": "mean", "sum": "sum", "cou
 _EXPECTED = "expected mean (avg), sum, count, min, max, median or a quantile p0..p100 (p95, p99.9)"
 
 
+@lru_cache(maxsize=256)
 def parse_agg(text: str) -> Agg:
     """The one aggregate grammar (config ``sli.agg``, alert-rule conditions, every source).
 
@@ -342,8 +345,13 @@ def _find_pair(times: array, other: array, t: float, v: float) -> int:
     return -1
 
 
+def _in_time_order(times: array) -> bool:
+    """True when ``times`` never decrease (a log written in time order: a cut is a bisection)."""
+    return all(map(le, times, times[1:]))
+
+
 class _ValueSlice:
-    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max", "_moments")
+    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max", "_moments", "_in_order")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -353,6 +361,7 @@ class _ValueSlice:
         self._min: float | None = None
         self._max: float | None = None
         self._moments: tuple[int, float, float] | None = None
+        self._in_order: bool | None = None
 
     def changed(self) -> None:
         self._sorted = None
@@ -360,6 +369,23 @@ class _ValueSlice:
         self._min = None
         self._max = None
         self._moments = None
+        self._in_order = None
+
+    def _cut(self, start: float, end: float) -> tuple[int, int] | None:
+        """``(i, j)``: the values with a time in ``[start, end)`` are ``values[i:j]`` (times in order);
+        None when the times are not in order."""
+        if self._in_order is None:
+            self._in_order = _in_time_order(self.times)
+        if not self._in_order:
+            return None
+        i = bisect_left(self.times, start)
+        return i, bisect_left(self.times, end, i)
+
+    def count_between(self, start: float, end: float) -> int:
+        cut = self._cut(start, end)
+        if cut is not None:
+            return cut[1] - cut[0]
+        return sum(1 for t in self.times if start <= t < end)
 
     def moments(self) -> tuple[int, float, float]:
         """``(n, mean, M2)`` of the slice's values (M2: sum of squared deviations), cached."""
@@ -388,6 +414,9 @@ class _ValueSlice:
         return self._max
 
     def values_between(self, start: float, end: float) -> list[float]:
+        cut = self._cut(start, end)
+        if cut is not None:
+            return self.values[cut[0]:cut[1]].tolist()
         return [v for t, v in zip(self.times, self.values) if start <= t < end]
 
 
@@ -556,7 +585,7 @@ class ValueSeries(_SliceIndex):
         sl.times.append(t)  # type: ignore[union-attr]
         sl.values.append(value)  # type: ignore[union-attr]
         sl._sorted = None  # type: ignore[union-attr]
-        sl._sum = sl._min = sl._max = sl._moments = None  # type: ignore[union-attr]
+        sl._sum = sl._min = sl._max = sl._moments = sl._in_order = None  # type: ignore[union-attr]
 
     def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
         for t, v in zip(times, values):
@@ -590,6 +619,19 @@ class ValueSeries(_SliceIndex):
             else:
                 acc.add_values(sl.values_between(start, end))
         return acc.result()
+
+    def window_count(self, start: float, end: float) -> int:
+        """How many values have a time in ``[start, end)`` (the ``n`` of :meth:`window_spread`)."""
+        n = 0
+        length = self.length
+        for key in self.key_range(start, end):
+            sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            s0 = key * length
+            if s0 >= start and s0 + length <= end:
+                n += len(sl.values)
+            else:
+                n += sl.count_between(start, end)
+        return n
 
     def window_spread(
         self, agg: Agg, start: float, end: float, confidence: float = 0.95, limit: int = SAMPLE_LIMIT
@@ -653,15 +695,17 @@ class ValueSeries(_SliceIndex):
 
 
 class _CountSlice:
-    __slots__ = ("times", "good", "_good")
+    __slots__ = ("times", "good", "_good", "_in_order")
 
     def __init__(self) -> None:
         self.times = array("d")
         self.good = array("b")
         self._good: int | None = None
+        self._in_order: bool | None = None
 
     def changed(self) -> None:
         self._good = None
+        self._in_order = None
 
     def good_count(self) -> int:
         if self._good is None:
@@ -669,6 +713,12 @@ class _CountSlice:
         return self._good
 
     def counts_between(self, start: float, end: float) -> tuple[int, int]:
+        if self._in_order is None:
+            self._in_order = _in_time_order(self.times)
+        if self._in_order:
+            i = bisect_left(self.times, start)
+            j = bisect_left(self.times, end, i)
+            return sum(self.good[i:j]), j - i
         g = n = 0
         for t, ok in zip(self.times, self.good):
             if start <= t < end:
@@ -697,7 +747,7 @@ class RatioSeries(_SliceIndex):
             self._last_key, self._last = key, sl
         sl.times.append(t)  # type: ignore[union-attr]
         sl.good.append(1 if good else 0)  # type: ignore[union-attr]
-        sl._good = None  # type: ignore[union-attr]
+        sl._good = sl._in_order = None  # type: ignore[union-attr]
 
     def remove(self, t: float, good: bool) -> bool:
         sl = self.slices.get(int(t // self.length))
@@ -708,7 +758,7 @@ class RatioSeries(_SliceIndex):
             return False
         del sl.times[i]  # type: ignore[union-attr]
         del sl.good[i]  # type: ignore[union-attr]
-        sl._good = None  # type: ignore[union-attr]
+        sl._good = sl._in_order = None  # type: ignore[union-attr]
         return True
 
     def __len__(self) -> int:

@@ -32,6 +32,7 @@ past moment sees what was there then.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -41,7 +42,7 @@ from slotui.core.forecast import basis_start, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.sources.kit.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, parse_agg
+from slotui.sources.kit.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, WindowSpread, parse_agg
 from slotui.sources.kit.label_groups import LabelGroups
 from slotui.sources.kit.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
@@ -428,13 +429,27 @@ class SeriesBook:
             for groups in d.groups.values():
                 groups.prune(before)
 
-    def answer(self, spec: SLOSpec, now: float, **extra: Any) -> SLIData:
-        """The SLIData of ``spec`` as of ``now`` (see the module docstring)."""
+    def whole(self, spec: SLOSpec, start: float, end: float) -> list[tuple[float, ...]]:
+        """The whole slices (threshold) or buckets (ratio) of ``spec`` with a start in ``[start, end)``
+        (``end`` on a slice boundary), as :meth:`answer` holds them at any moment from ``end`` on."""
+        definition = self.defs[spec_key(spec)]
+        if isinstance(definition, _RatioDef):
+            return definition.series.buckets(start, end)  # type: ignore[return-value]
+        return definition.series.slice_values(spec_agg(spec), start, end)  # type: ignore[return-value]
+
+    def answer(self, spec: SLOSpec, now: float, step: bool = False, **extra: Any) -> SLIData:
+        """The SLIData of ``spec`` as of ``now`` (see the module docstring).
+
+        ``step`` (a replay step, :mod:`slotui.replay.history`): only the slice or bucket holding
+        ``now`` (the whole ones come from :meth:`whole` once), and of the window value's spread only
+        ``n`` unless ``spec.significant`` (where the interval can change a status)."""
         definition = self.defs[spec_key(spec)]
         skipped = definition.skipped.note()
         if skipped:
             extra["note"] = "; ".join(part for part in (extra.get("note"), skipped) if part)
         start, _length = period_bounds(spec, now)
+        if step:  # the slice holding now only
+            start = max(start, math.floor(now / definition.series.length) * definition.series.length)
         if self._memo and self._memo_now != now:
             self._memo.clear()  # answers are shared within one moment only
         self._memo_now = now
@@ -488,7 +503,10 @@ class SeriesBook:
         if spec.breakdown:
             extra["groups"] = self._group_answers(definition, spec, now, spec.window)
         # SPEC 10.2: the sample count and what the window's interval needs
-        spread = series.window_spread(agg, now - spec.window, now, spec.confidence)
+        if step and not spec.significant:
+            spread = WindowSpread(series.window_count(now - spec.window, now))
+        else:
+            spread = series.window_spread(agg, now - spec.window, now, spec.confidence)
         return SLIData(value=value, slices=slices, fetched_at=now, n=spread.n, stddev=spread.stddev,
                        sample=spread.sample, interval=spread.interval, **extra)
 
