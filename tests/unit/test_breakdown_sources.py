@@ -68,6 +68,27 @@ def test_file_ratio_breakdown_of_a_three_model_log(tmp_path: Path) -> None:
     assert claude.labels == {"gen_ai.request.model": "claude"} and claude.share_of_bad == 0.0
 
 
+@pytest.mark.parametrize("shape", ["nested", "mixed"])
+def test_file_breakdown_reads_a_nested_label_as_every_field_is_read(shape: str, tmp_path: Path) -> None:
+    """``gen_ai.request.model`` as ``{"gen_ai": {"request": {"model": ...}}}``: a field is the flat key
+    first, then the path through objects (conditions and values read it so); the breakdown read the flat
+    key only and put every request under "(none)"."""
+    _three_models(tmp_path / "r.jsonl", NOON)
+    lines = []
+    for i, line in enumerate((tmp_path / "r.jsonl").read_text().splitlines()):
+        record = json.loads(line)
+        if shape == "nested" or i % 2:
+            record["gen_ai"] = {"request": {"model": record.pop("gen_ai.request.model")}}
+        lines.append(json.dumps(record))
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    spec = _ratio(breakdown=("gen_ai.request.model",))
+    now = NOON + HOUR
+    result = evaluate_slo(spec, _source(tmp_path / "r.jsonl").fetch_sync([spec], now)["ok"], now)
+    (b,) = result.breakdowns
+    assert [(g.labels["gen_ai.request.model"], g.total, g.bad) for g in b.groups] == [
+        ("gpt-4o-mini", 100.0, 18.0), ("gpt-4o", 100.0, 2.0), ("claude", 100.0, 0.0)]
+
+
 def test_file_threshold_breakdown_by_route_derived_field_and_evaluation(tmp_path: Path) -> None:
     _three_models(tmp_path / "r.jsonl", NOON)
     src = _source(tmp_path / "r.jsonl", fields={"big_prompt": "gen_ai.usage.input_tokens >= 1050"})

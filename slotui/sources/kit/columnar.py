@@ -99,7 +99,7 @@ class ColumnarPlan:
                  values: list[tuple[Any, str, _Derived | None]], ratios: list[tuple[Any, str, bool]],
                  labels: set[str]) -> None:
         self.book = book
-        #: breakdown fields (string columns; a record's label is ``record.get(name)``, never nested)
+        #: breakdown fields (string columns of the flat key; a chunk with the nested form is refused)
         self.labels = sorted(labels)
         self.numeric = numeric
         self.strings = strings
@@ -111,7 +111,7 @@ class ColumnarPlan:
         # keys that would change what a needed field reads (``"error": {"type": ...}`` for
         # ``error.type``, a flat ``"evaluations.helpfulness"``): typed null, so any value refuses the chunk
         shadows: set[str] = set()
-        for name in self.flat:
+        for name in (*self.flat, *self.labels):  # a nested label is read record by record too
             parts = name.split(".")
             shadows.update(".".join(parts[:j]) for j in range(1, len(parts)))
         shadows.update(evals)

@@ -36,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from itertools import compress
 from typing import Any
 
+from slotui.config.expressions import field_getter
+
 __all__ = ["LabelGroups", "MAX_LABELS", "MORE_LABEL", "NONE_LABEL", "label_of"]
 
 NONE_LABEL = "(none)"
@@ -43,6 +45,10 @@ NONE_LABEL = "(none)"
 MAX_LABELS = 10_000
 #: the group of records whose value came when the table was full
 MORE_LABEL = "(more values)"
+
+
+#: a key absent from a record (``None`` is a present null)
+_ABSENT = object()
 
 
 def label_of(value: Any) -> str:
@@ -110,6 +116,11 @@ class LabelGroups:
 
     def __init__(self, field: str, slice_length: float, kind: str = "values") -> None:
         self.field = field
+        #: a dotted field is looked up as every record field is: the flat key first, then the path
+        #: through nested objects (``{"gen_ai": {"request": {"model": ...}}}``); it was the flat key only,
+        #: so a nested model read as "(none)"
+        self._get = field_getter(field)
+        self._nested = "." in field
         self.length = float(slice_length)
         self.kind = kind
         self._typecode = "d" if kind == "values" else "b"
@@ -155,7 +166,13 @@ class LabelGroups:
 
     def _codes_of(self, records: Sequence[Mapping[str, Any]]) -> list[int]:
         name = self.field
-        raws = [r.get(name) for r in records]
+        if self._nested:
+            raws = [r.get(name, _ABSENT) for r in records]
+            if any(v is _ABSENT for v in raws):
+                get = self._get
+                raws = [get(r) if v is _ABSENT else v for v, r in zip(raws, records)]
+        else:
+            raws = [r.get(name) for r in records]
         memo = self._raw.get
         try:
             codes = [memo(v, -1) for v in raws]
@@ -222,7 +239,7 @@ class LabelGroups:
     def remove(self, t: float, value: float, record: Mapping[str, Any]) -> None:
         """Retract one record added before (no-op when not held)."""
         sl = self.slices.get(int(t // self.length))
-        code = self._codes.get(label_of(record.get(self.field)), self._codes.get(MORE_LABEL))
+        code = self._codes.get(label_of(self._get(record)), self._codes.get(MORE_LABEL))
         if sl is None or code is None:
             return
         for i in range(len(sl.times) - 1, -1, -1):
