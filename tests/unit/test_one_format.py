@@ -281,7 +281,7 @@ def test_breakdown_top_group_in_the_metrics_exposition():
     # hand-worked: gpt-4o-mini 910 good of 1,000 (90 of 100 bad); without it 990 / 1,000
     assert 'slotui_breakdown_top_share_of_bad{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 0.9' in text
     assert 'slotui_breakdown_top_without{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 0.99' in text
-    assert 'slotui_breakdown_top_total{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 1000' in text
+    assert 'slotui_breakdown_top_events{slo="availability",by="gen_ai.request.model",group="gpt-4o-mini"} 1000' in text
     assert 'slotui_breakdown_top_value{slo="response_time_p95_ms",by="route",group="/search"} 7800' in text
     assert 'slotui_breakdown_top_without{slo="response_time_p95_ms",by="route",group="/search"} 1950' in text
     assert "slotui_breakdown_top_share_of_bad{slo=\"response_time_p95_ms\"" not in text  # threshold: no bad events
