@@ -94,6 +94,11 @@ def _lookup_path(value: Any, parts: Sequence[str]) -> Any:
     return None
 
 
+def nested_value(record: Mapping[str, Any], name: str) -> Any:
+    """A dotted ``name`` looked up through nested objects only (``record["meta"]["ts"]``); None if absent."""
+    return _lookup_path(record, name.split("."))
+
+
 def field_getter(name: str) -> Evaluator:
     """A function ``record -> value`` for a (dotted) field name; missing is ``None``."""
     if "." not in name:

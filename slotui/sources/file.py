@@ -77,6 +77,7 @@ from slotui.sources.kit.records import (
     lenient_loads,
     JSON_ERRORS,
     add_evaluations,
+    time_value,
 )
 from slotui.sources.kit.series_book import DerivedFields, SeriesBook, SpecProblem, retention
 
@@ -862,7 +863,7 @@ class FileSource:
         for row in rows:
             index += 1
             record = {rename.get(k, k): v for k, v in row.items()}
-            raw = record.get(self._time_field)
+            raw = time_value(record, self._time_field)
             try:
                 if raw is None:
                     raise Malformed(f"no {self._time_field!r} value")

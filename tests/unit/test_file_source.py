@@ -99,6 +99,31 @@ def test_where_filters_on_nested_fields():
     assert out["gpt4o"].value == 2.0
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_nested_time_field_is_read_as_every_field_is(fmt: str, tmp_path: Path) -> None:
+    """``time_field: meta.ts`` for ``{"meta": {"ts": ...}}``: it was the flat key only, so every line
+    was malformed ("no 'meta.ts' field") while ``sli.field: meta.x`` read the same object fine."""
+    rows = [{"meta": {"ts": NOON + 60 * i, "host": "a"}, "duration_s": float(i)} for i in range(10)]
+    rows.append({"meta.ts": NOON + 700.0, "duration_s": 50.0})  # the flat key still wins where it is
+    rows.append({"meta": {"host": "b"}, "duration_s": 99.0})  # no time at all: malformed
+    if fmt == "jsonl":
+        path = tmp_path / "n.jsonl"
+        write(path, [json.dumps(r) for r in rows])
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = tmp_path / "n.parquet"
+        pq.write_table(pa.Table.from_pylist([
+            {"meta": {"ts": r.get("meta", {}).get("ts")}, "meta.ts": r.get("meta.ts"), "duration_s": r["duration_s"]}
+            for r in rows]), path)
+    src = source(path, time_field="meta.ts", **({"format": "parquet"} if fmt == "parquet" else {}))
+    out = src.fetch_sync([spec("max", sli_field="duration_s", sli_agg="max"),
+                          spec("n", sli_field="duration_s", sli_agg="count")], NOON + HOUR)
+    assert (out["max"].value, out["n"].value) == (50.0, 11.0)
+    assert out["max"].malformed == 1
+
+
 def test_otlp_file_exporter_lines():
     src = source(DATA / "otlp.jsonl")
     now = NOON + HOUR

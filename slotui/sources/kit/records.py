@@ -38,6 +38,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
+from slotui.config.expressions import nested_value
+
 try:  # orjson is an optional speed-up; the stdlib parser gives the same records
     import orjson as _orjson
 
@@ -283,12 +285,21 @@ def add_evaluations(record: dict[str, Any], evaluations: Any) -> None:
             record["evaluations." + str(name)] = score
 
 
+def time_value(obj: Mapping[str, Any], time_field: str) -> Any:
+    """The raw time of a record: ``time_field`` as every field is read (the flat key first, then the
+    path through nested objects: ``time_field: meta.ts`` for ``{"meta": {"ts": ...}}``)."""
+    raw = obj.get(time_field)
+    if raw is None and "." in time_field:
+        raw = nested_value(obj, time_field)
+    return raw
+
+
 def normalize_record(obj: dict[str, Any], time_of: TimeParser, time_field: str = "time") -> dict[str, Any]:
     """A JSON object as a record (in place): parsed ``time``, flat ``evaluations.<name>`` keys.
 
     Raises :class:`Malformed` when the time is missing or unreadable.
     """
-    raw = obj.get(time_field)
+    raw = time_value(obj, time_field)
     if raw is None:
         raise Malformed(f"no {time_field!r} field")
     obj["time"] = time_of(raw)
@@ -407,7 +418,7 @@ class JsonLineParser:
             if column in obj:
                 obj[field] = obj.pop(column)
         if obj.get("event") == EVALUATION_EVENT:
-            raw = obj.get(self.time_field)
+            raw = time_value(obj, self.time_field)
             obj["time"] = self.time_of(raw) if raw is not None else None
             name = obj.get(_EVAL_NAME)
             if not isinstance(name, str):
