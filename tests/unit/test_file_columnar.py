@@ -115,11 +115,16 @@ def assert_same(path: Path, now: float, slos: list[SLOSpec] | None = None) -> Fi
     return fast
 
 
-@pytest.fixture(autouse=True)
-def small_chunks(monkeypatch):
+@pytest.fixture(autouse=True, params=["pyarrow", "duckdb"])
+def reader(request, monkeypatch):
+    """Every test runs with each columnar reader: pyarrow's chunk by chunk, and DuckDB's whole
+    file at once (``BULK_MIN`` lowered) with pyarrow for what follows a chunk DuckDB's rows cannot
+    be matched to."""
     monkeypatch.setattr(file_module, "COLUMNAR_MIN", 0)
+    monkeypatch.setattr(file_module, "BULK_MIN", 0 if request.param == "duckdb" else 1 << 62)
     monkeypatch.setattr(file_module, "CHUNK", 4096)
     monkeypatch.setattr(file_module, "JOIN_MEMORY", 25)
+    return request.param
 
 
 def now_after(recs: list[dict]) -> float:
@@ -127,12 +132,14 @@ def now_after(recs: list[dict]) -> float:
     return math.floor(last / 60) * 60 + 77.5
 
 
-def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path):
+def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path, reader):
     recs = records(3000, rate=0.005)  # a week: older than the longest burn-rate window (3 days) is skipped
     path = tmp_path / "r.jsonl"
     path.write_bytes(b"\n".join(dump(recs)) + b"\n")
     fast = assert_same(path, now_after(recs))
     assert fast.columnar_chunks > 100  # the columnar reader took (nearly) every chunk
+    # DuckDB read every chunk of the clean file (its rows; pyarrow none)
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
     assert fast.records == 3000 - fast.skipped and fast.skipped > 0  # a day's period: older lines skipped
 
 
@@ -193,16 +200,46 @@ HOSTILE = {
     "trace id number": b'{"time": "%s", "duration_s": 1, "trace_id": 77}',
     "control char in string": b'{"time": "%s", "duration_s": 1, "note": "a\tb"}',
     "trailing comma": b'{"time": "%s", "duration_s": 1,}',
+    # what DuckDB's JSON reader (yyjson) reads and the per-record parsers may not
+    "lower nan": b'{"time": "%s", "duration_s": 1.5, "x": nan}',
+    "lower inf in a list": b'{"time": "%s", "duration_s": 1.5, "x": [1, -inf]}',
+    "upper NAN spaced": b'{"time": "%s", "duration_s": 1.5, "x": NAN }',
+    "infinity word": b'{"time": "%s", "duration_s": 1.5, "x": infinity}',
+    "nan in a needed field": b'{"time": "%s", "duration_s": nan}',
+    "trailing comma in a list": b'{"time": "%s", "duration_s": 1.5, "x": [1, 2,]}',
+    "trailing comma spaced": b'{"time": "%s", "duration_s": 1.5, "x": {"a": 1 , }}',
+    "suspect bytes in text": b'{"time": "%s", "duration_s": 1.5, "note": "fin, nan, inf ] y, ,}"}',
+    "label number": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": 5}',
+    "evaluation name number": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": 5, '
+                              b'"gen_ai.evaluation.score.value": 0.5}]}',
+    "evaluation null item": b'{"time": "%s", "evaluations": [null]}',
+    "evaluation score null": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                             b'"gen_ai.evaluation.score.value": null}]}',
+    "resourceSpans null": b'{"time": "%s", "resourceSpans": null, "duration_s": 2}',
+    "year 0000": b'{"time": "0000-01-01T00:00:00Z", "duration_s": 3}',
+    "leap second": b'{"time": "%s", "duration_s": 3}',
+    "february 30": b'{"time": "2026-02-30T00:00:00Z", "duration_s": 3}',
+    "april 31": b'{"time": "2026-04-31T10:00:00Z", "duration_s": 3}',
+    "hour 24": b'{"time": "2026-06-01T24:00:00Z", "duration_s": 3}',
+    "minute 60": b'{"time": "2026-06-01T10:60:00Z", "duration_s": 3}',
+    "cr inside a line": b'{"time": "%s", "duration_s": 1}\r{"time": "%s", "duration_s": 2}',
 }
+#: hostile lines that make DuckDB's whole-file query fail (the file is read by pyarrow then)
+DUCKDB_FAILS = {"not json", "duplicate key", "duplicate time", "lone surrogate", "array line", "two objects",
+                "invalid utf-8", "control char in string", "evaluations as object", "cr inside a line"}
+#: lines after which DuckDB's rows cannot be matched to lines (not starting with "{")
+DUCKDB_STOPS = {"blank line", "whitespace line", "cr line"}
 
 
 @pytest.mark.parametrize("rate", [0.2, 0.0008])  # (0.0008: 17 days, the older half is skipped unparsed)
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate):
+def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate, reader):
     recs = records(1200, seed=5, rate=rate)
     lines = dump(recs)
     mid = len(lines) // 2
     t = recs[mid]["time"]
+    if name == "leap second":
+        t = t[:17] + "60.5Z"
     line = HOSTILE[name]
     if b"%s" in line:
         line = line.replace(b"%s", (t.lower() if name == "time lowercase z" else t).encode())
@@ -217,6 +254,12 @@ def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate)
         assert chunks // 2 - 5 < fast.columnar_chunks < chunks // 2 + 5
     else:  # the chunks around the hostile lines only are read record by record
         assert fast.columnar_chunks >= chunks - 4, (fast.columnar_chunks, chunks)
+    if reader == "pyarrow" or name in DUCKDB_FAILS:
+        assert fast.bulk_chunks == 0
+    elif name in DUCKDB_STOPS:  # DuckDB's rows up to the chunk with the line, pyarrow after it
+        assert chunks // 2 - 3 <= fast.bulk_chunks <= chunks // 2 + 1, (fast.bulk_chunks, chunks)
+    else:  # the hostile line reached DuckDB's rows: its chunk read record by record, the others taken
+        assert fast.bulk_chunks == fast.columnar_chunks, (fast.bulk_chunks, fast.columnar_chunks)
 
 
 def test_a_bom_and_crlf_line_ends(tmp_path):

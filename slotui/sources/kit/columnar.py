@@ -229,8 +229,9 @@ class ColumnarPlan:
         if self.evaluations:
             item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
             columns["evaluations"] = f"STRUCT({item_name} JSON, {item_score} JSON)[]"
-            bad.append("NOT coalesce(list_bool_and(list_transform(evaluations, lambda e: e IS NOT NULL AND "
-                       f"json_type(e.{item_name}) = 'VARCHAR' AND json_type(e.{item_score}) IN {numeric_json})), true)")
+            bad.append("NOT coalesce(list_bool_and(list_transform(evaluations, lambda e: coalesce(e IS NOT NULL AND "
+                       f"json_type(e.{item_name}) = 'VARCHAR' AND json_type(e.{item_score}) IN {numeric_json}, false))), "
+                       "true)")
             for name in self.evaluations:
                 short = name[len("evaluations."):].replace("'", "''")
                 found = f"list_filter(evaluations, lambda e: e.{item_name} ->> '$' = '{short}')"
@@ -263,8 +264,7 @@ class ColumnarPlan:
                 columns[name] = _numpy(table.column(name))  # (is null)
         traced = _numpy(table.column("trace_id"))
         chunk = ChunkColumns(None, lines, 0, t, columns, traced, timed)
-        chunk.labels = {name: _labels(table.column(name if name in self.flat else "label:" + name))
-                        for name in self.labels}
+        chunk.labels = {name: _labels(table.column("label:" + name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
     def read_table(self, table: Any) -> "ChunkColumns | None":
@@ -616,6 +616,10 @@ def _times(times: Any) -> Any:
     try:
         minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), format="%Y-%m-%dT%H:%M", unit="s")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    # Arrow's strptime takes February 30 as March 2 and the year 0: the per-record path refuses both
+    day = pc.cast(pc.utf8_slice_codeunits(times, 8, 10), pa.int64())
+    if not pc.all(pc.equal(pc.day(minute), day)).as_py() or pc.any(pc.less(pc.year(minute), 1)).as_py():
         return None
     seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
     return _numpy(minute.cast(pa.int64())).astype(np.float64) + _numpy(seconds)
