@@ -171,7 +171,6 @@ class FileSource:
         self._skipping = False
         #: records of a remember-only parse (the columnar first read rebuilding the join memory)
         self._capture: list[Record] | None = None
-        self._bulk_fd = -1  # the file DuckDB reads (during a first read)
         #: chunks the columnar first read took (tests compare it with the per-record path)
         self.columnar_chunks = 0
         #: False: always the per-record path (tests, and the bench's comparison)
@@ -355,7 +354,7 @@ class FileSource:
 
         # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
         with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
-            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan, pool):
+            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan):
                 plan = None  # an evaluation result was joined: the rest record by record
             self._read_chunks(fh, (plan, pool) if plan is not None else None)
 
@@ -467,80 +466,61 @@ class FileSource:
             return False
         return True
 
-    def _read_bulk(self, fh: Any, plan: Any, pool: Any) -> bool:
+    def _read_bulk(self, fh: Any, plan: Any) -> bool:
         """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`): the whole file in one query
-        in a worker thread while this one checks the bytes of each chunk
-        (:func:`~slotui.sources.kit.columnar.bulk_lines`); then each chunk's rows go into the series
-        as columns, or its lines record by record. Leaves ``fh`` where the lines not taken start
-        (at the first chunk whose rows cannot be matched to its lines, when DuckDB failed -- a
-        malformed line, a half-written last line -- or after the last complete line); False when
-        an evaluation result was joined (the rest must be read record by record)."""
+        (DuckDB's threads; run alone, as the bytes checks beside it slowed it more than they
+        took), then chunk by chunk its bytes are checked
+        (:func:`~slotui.sources.kit.columnar.bulk_lines`) and its rows go into the series as
+        columns, or its lines record by record. Leaves ``fh`` where the lines not taken start (at
+        the first chunk whose rows cannot be matched to its lines; at the start when DuckDB
+        failed -- a malformed line, a half-written last line; else after the last complete
+        line); False when an evaluation result was joined (the rest is read record by record)."""
         import duckdb
 
         from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE, bulk_lines
 
-        fd = self._bulk_fd = fh.fileno()
-        sql = plan.bulk_sql(f"/proc/self/fd/{fd}")
+        fd = fh.fileno()
         con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
-        future = pool.submit(_bulk_table, con, sql)
-        chunks: list[tuple[int, int, str, int, bool]] = []  # (offset, length, verdict, lines, timed)
-        offset, carry = 0, b""
         try:
-            while True:
-                data = fh.read(CHUNK)
-                self.bytes_read += len(data)
-                if not data:
-                    break
-                if carry:
-                    data = carry + data
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    carry = data
-                    continue
-                complete, carry = data[: cut + 1], data[cut + 1 :]
-                verdict, lines, timed = bulk_lines(complete)
-                if verdict == BULK_STOP:
-                    break
-                chunks.append((offset, len(complete), verdict, lines, timed))
-                offset += len(complete)
-            if not chunks:
-                con.interrupt()
-            table = future.result()
+            con.execute("SET enable_progress_bar = false")
+            table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fd}"))
         finally:
             con.close()
-        fh.seek(0)
-        if table is None or table.num_rows < sum(c[3] for c in chunks):
+        if table is None:
             return True  # nothing taken: the columnar reader reads the file
         kept: list[tuple[Any, int]] = []
-        row = 0
-        for offset, length, verdict, lines, timed in chunks:
-            chunk = plan.from_rows(table.slice(row, lines), lines, timed) if verdict == BULK_TAKE else None
+        row, carry = 0, b""
+        while True:
+            data = fh.read(CHUNK)
+            self.bytes_read += len(data)
+            if not data:
+                break
+            if carry:
+                data = carry + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            complete, carry = data[: cut + 1], data[cut + 1 :]
+            verdict, lines, timed = bulk_lines(complete)
+            if verdict == BULK_STOP or row + lines > table.num_rows:
+                break  # rows and lines no longer match: the columnar reader reads on from here
+            chunk = plan.from_rows(complete, table.slice(row, lines), lines, timed) if verdict == BULK_TAKE else None
             row += lines
             if chunk is not None:
-                chunk.where = (offset, length)
-                if self._consume_columnar(plan, None, chunk, kept):
-                    self._offset += length
+                if self._consume_columnar(plan, complete, chunk, kept):
+                    self._offset += len(complete)
                     self.bulk_chunks += 1
                     continue
             self._columnar_remember(kept)
-            self._consume(os.pread(fd, length, offset))
-            self.bytes_read += length
-            self._offset += length
+            self._consume(complete)
+            self._offset += len(complete)
             if self._eval_only or self._traces_live:
                 fh.seek(self._offset)
                 return False
         self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
-
-    def _chunk_bytes(self, chunk: Any) -> bytes:
-        """The bytes of a chunk read as columns (read again from the file when DuckDB read them)."""
-        if chunk.data is None:
-            offset, length = chunk.where
-            chunk.data = os.pread(self._bulk_fd, length, offset)
-            self.bytes_read += length
-        return chunk.data
 
     def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when
@@ -553,7 +533,7 @@ class FileSource:
         self._offset += len(data)
         return False
 
-    def _consume_columnar(self, plan: Any, data: bytes | None, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
+    def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take complete lines as columns; False (nothing changed) when the per-record path must."""
         csv = self.format == "csv"  # (CSV rows are never skipped unparsed, nor joined)
         if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
@@ -561,8 +541,7 @@ class FileSource:
         base = self._line_no
         if chunk.start < chunk.lines and self.book.sample_fields is None:
             # the first record taken names the fields (SeriesBook.sample_fields), parsed as ever
-            sample = self._records_of([_line_at(self._chunk_bytes(chunk), chunk.start)], base + chunk.start,
-                                      remember=False)
+            sample = self._records_of([_line_at(data, chunk.start)], base + chunk.start, remember=False)
             if len(sample) != 1:
                 return False
             record = sample[0]
@@ -605,7 +584,7 @@ class FileSource:
         for i in range(first, len(kept)):
             chunk, base = kept[i]
             start = row0 if i == first else chunk.start
-            lines = self._chunk_bytes(chunk).split(b"\n")[start:chunk.lines]
+            lines = chunk.data.split(b"\n")[start:chunk.lines]
             if lines:
                 parts.append((lines, base + start))
         kept.clear()

@@ -199,7 +199,10 @@ class ColumnarPlan:
         label or evaluation name, a null or missing evaluation item field) are not cast: they set
         the row's ``bad`` flag, and a chunk with one is read record by record. The other checks
         are pyarrow's: :meth:`from_rows` and :func:`bulk_lines`."""
-        numeric_json = "('UBIGINT', 'BIGINT', 'DOUBLE')"
+        # a JSON value is its text (as yyjson writes it): a number starts with - or a digit, a string with "
+        def number(text: str) -> str:
+            return f"strpos('-0123456789', left({text}, 1)) > 0"
+
         columns = {"time": "VARCHAR", "trace_id": "VARCHAR", "event": "JSON", "resourceSpans": "JSON"}
         # the time as _times computes it: the minute's epoch second plus the seconds (both exact:
         # DuckDB's string to double conversion is correctly rounded, as Python's float() is)
@@ -212,40 +215,53 @@ class ColumnarPlan:
             q = _sql_name(name)
             if name in self.numeric:
                 columns[name] = "JSON"
-                select.append(f"TRY_CAST(CAST({q} AS VARCHAR) AS DOUBLE) AS {q}")
-                bad.append(f"({q} IS NOT NULL AND json_type({q}) NOT IN {numeric_json})")
+                text = f"CAST({q} AS VARCHAR)"
+                select.append(f"TRY_CAST({text} AS DOUBLE) AS {q}")
+                bad.append(f"({q} IS NOT NULL AND NOT ({number(text)} AND TRY_CAST({text} AS DOUBLE) IS NOT NULL))")
             else:  # a condition's field: only whether it is null is read
                 columns[name] = "JSON" if name in self.labels else "VARCHAR"
                 select.append(f"{q} IS NULL AS {q}")
         for name in self.labels:
             q = _sql_name(name)
             columns[name] = "JSON"
-            select.append(f"CASE WHEN json_type({q}) = 'VARCHAR' THEN {q} ->> '$' END AS {_sql_name('label:' + name)}")
-            bad.append(f"({q} IS NOT NULL AND json_type({q}) <> 'VARCHAR')")
+            select.append(f"CASE WHEN left(CAST({q} AS VARCHAR), 1) = '\"' THEN {q} ->> '$' END "
+                          f"AS {_sql_name('label:' + name)}")
+            bad.append(f"({q} IS NOT NULL AND left(CAST({q} AS VARCHAR), 1) <> '\"')")
         for name in sorted(self.schema.names):
             if name not in columns and name != "evaluations":  # a key that shadows a needed dotted one
                 columns[name] = "JSON"
                 bad.append(f"{_sql_name(name)} IS NOT NULL")
+        item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
         if self.evaluations:
-            item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
             columns["evaluations"] = f"STRUCT({item_name} JSON, {item_score} JSON)[]"
-            bad.append("NOT coalesce(list_bool_and(list_transform(evaluations, lambda e: coalesce(e IS NOT NULL AND "
-                       f"json_type(e.{item_name}) = 'VARCHAR' AND json_type(e.{item_score}) IN {numeric_json}, false))), "
-                       "true)")
-            for name in self.evaluations:
-                short = name[len("evaluations."):].replace("'", "''")
-                found = f"list_filter(evaluations, lambda e: e.{item_name} ->> '$' = '{short}')"
-                select.append(f"TRY_CAST(CAST({found}[1].{item_score} AS VARCHAR) AS DOUBLE) AS {_sql_name(name)}")
-                bad.append(f"coalesce(len({found}) > 1, false)")  # the same evaluation twice: the last wins there
+            bad.append("NOT coalesce(list_bool_and(list_transform(evaluations, lambda e: coalesce("
+                       f"left(CAST(e.{item_name} AS VARCHAR), 1) = '\"' AND {number(f'CAST(e.{item_score} AS VARCHAR)')}, "
+                       "false))), true)")
+        found = []  # each needed evaluation's items, filtered once
+        for name in self.evaluations:
+            short = name[len("evaluations."):]
+            if re.fullmatch(r"[A-Za-z0-9_.-]+", short):  # its JSON text: the name in quotes
+                test = f"CAST(e.{item_name} AS VARCHAR) = '\"{short}\"'"
+            else:
+                test = f"e.{item_name} ->> '$' = '{short.replace(chr(39), chr(39) * 2)}'"
+            items = _sql_name("found:" + name)
+            found.append(f"list_filter(evaluations, lambda e: {test}) AS {items}")
+            value = f"TRY_CAST(CAST({items}[1].{item_score} AS VARCHAR) AS DOUBLE)"
+            select.append(f"{value} AS {_sql_name(name)}")
+            bad.append(f"len({items}) > 1")  # the same evaluation twice: the last wins there
+            bad.append(f"(len({items}) = 1 AND {value} IS NULL)")
         spec = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': '{v}'" for k, v in columns.items())
         select.append("(" + " OR ".join(f"coalesce({b}, false)" for b in bad) + ") AS bad")
         source = path.replace("'", "''")
-        return (f"SELECT {', '.join(select)} FROM read_json('{source}', format = 'newline_delimited', "
-                f"columns = {{{spec}}}, auto_detect = false, ignore_errors = false)")
+        scan = (f"read_json('{source}', format = 'newline_delimited', columns = {{{spec}}}, auto_detect = false, "
+                "ignore_errors = false)")
+        if found:
+            scan = f"(SELECT *, {', '.join(found)} FROM {scan})"
+        return f"SELECT {', '.join(select)} FROM {scan}"
 
-    def from_rows(self, table: Any, lines: int, timed: bool) -> "ChunkColumns | None":
-        """A chunk of ``lines`` lines as columns from their rows of :meth:`bulk_sql`'s answer, or None:
-        the per-record path must read them."""
+    def from_rows(self, data: bytes, table: Any, lines: int, timed: bool) -> "ChunkColumns | None":
+        """The chunk ``data`` (``lines`` complete lines) as columns from their rows of
+        :meth:`bulk_sql`'s answer, or None: the per-record path must read them."""
         import numpy as np
         import pyarrow.compute as pc
 
@@ -263,7 +279,7 @@ class ColumnarPlan:
             if name not in self.numeric:
                 columns[name] = _numpy(table.column(name))  # (is null)
         traced = _numpy(table.column("trace_id"))
-        chunk = ChunkColumns(None, lines, 0, t, columns, traced, timed)
+        chunk = ChunkColumns(data, lines, 0, t, columns, traced, timed)
         chunk.labels = {name: _labels(table.column("label:" + name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
@@ -484,13 +500,11 @@ class ColumnarPlan:
 class ChunkColumns:
     """The columns of one chunk (rows before ``start`` are old lines the per-record path skips)."""
 
-    __slots__ = ("data", "lines", "start", "times", "columns", "traced", "timed", "labels", "where")
+    __slots__ = ("data", "lines", "start", "times", "columns", "traced", "timed", "labels")
 
-    def __init__(self, data: bytes | None, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any,
+    def __init__(self, data: bytes, lines: int, start: int, times: Any, columns: dict[str, Any], traced: Any,
                  timed: bool) -> None:
-        #: the chunk's bytes; None when read by DuckDB (then ``where`` says where they are in the file)
         self.data, self.lines, self.start = data, lines, start
-        self.where: tuple[int, int] = (0, 0)
         self.times, self.columns, self.traced = times, columns, traced
         #: every line starts with ``{"time": "`` (the per-record path's old-line skip reads those)
         self.timed = timed
