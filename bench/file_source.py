@@ -125,9 +125,15 @@ def specs() -> list[SLOSpec]:
     return out
 
 
+#: False (--no-duckdb): the first read of JSONL is pyarrow's columnar reader, not DuckDB's (to compare)
+BULK = True
+
+
 def source(path: Path) -> FileSource:
     cfg = FileSourceConfig(type="file", path=str(path), fields={"duration_ms": "duration_s * 1000"})
-    return FileSource("logs", cfg, base_dir=path.parent)
+    src = FileSource("logs", cfg, base_dir=path.parent)
+    src.bulk = BULK
+    return src
 
 
 def breakdown_cost(path: Path, records: int, repeat: int) -> tuple[float, float]:
@@ -332,7 +338,8 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
     parsed = ""
     for _ in range(repeat):
         (ours, parsed), wall, cpu, rss = _measured(
-            lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped, s.columnar_chunks)))(source(path)))
+            lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped, s.columnar_chunks, s.bulk_chunks)))(
+                source(path)))
         best["slotui"] = min(best["slotui"], (wall, cpu, rss))
         theirs, wall, cpu, rss = _measured(duckdb_answers, path, now, None, fmt)
         best["duckdb"] = min(best["duckdb"], (wall, cpu, rss))
@@ -345,7 +352,7 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
     for side in ("slotui", "duckdb"):
         wall, cpu, rss = best[side]
         extra = (f"  (parsed {parsed[0]:,}, skipped {parsed[1]:,} older than the period; "
-                 f"{parsed[2]} chunks read as columns)") if side == "slotui" else ""
+                 f"{parsed[2]} chunks read as columns, {parsed[3]} of them by DuckDB)") if side == "slotui" else ""
         print(f"{side:7s} full read: {wall:7.2f} s wall {cpu:7.2f} s CPU  {records / wall:12,.0f} records/s"
               f"  peak RSS {rss / 1e6:6.0f} MB (+{max(0, rss - floor) / 1e6:.0f} MB over the bench's own){extra}")
     (w_o, c_o, _), (w_d, c_d, _) = best["slotui"], best["duckdb"]
@@ -399,12 +406,16 @@ def main() -> int:
                         help="only measure the cost of a breakdown (with/without ratio), no DuckDB")
     parser.add_argument("--formats", default="jsonl,csv,parquet",
                         help="comma-separated: jsonl, csv (a copy with the question's columns), parquet (the same)")
+    parser.add_argument("--no-duckdb", action="store_true",
+                        help="read the JSONL log's first read with pyarrow's columnar reader, not DuckDB's")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep CPython's collector settings instead of the ones slotui's commands apply")
     args = parser.parse_args()
     if not args.default_gc:
         gc_policy.apply()  # as `slotui check`, `slotui run` and the TUI run
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    global BULK
+    BULK = not args.no_duckdb
 
     tmpdir = tempfile.mkdtemp(prefix="slotui-bench-")
     path = Path(tmpdir) / "requests.jsonl" if args.file is None else args.file

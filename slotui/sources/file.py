@@ -122,6 +122,27 @@ def _bulk_table(con: Any, sql: str) -> Any:
         return None
 
 
+class _BulkRows:
+    """Chunk by chunk (in order, in the worker thread): the chunk's verdict and, when its rows can
+    be taken, its columns from the next rows of DuckDB's answer."""
+
+    def __init__(self, plan: Any, table: Any) -> None:
+        self.plan, self.table, self.row = plan, table, 0
+
+    def columns_of(self, data: bytes) -> tuple[str, Any]:
+        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE, bulk_lines
+
+        verdict, lines, timed = bulk_lines(data)
+        start = self.row
+        self.row += lines
+        if verdict == BULK_STOP or self.row > self.table.num_rows:
+            self.row = self.table.num_rows + 1  # every later chunk stops too
+            return BULK_STOP, None
+        if verdict != BULK_TAKE:
+            return verdict, None
+        return verdict, self.plan.from_rows(data, self.table.slice(start, lines), lines, timed)
+
+
 def _detect_format(path: Path, configured: str) -> str:
     if configured != "auto":
         return "jsonl" if configured == "otlp" else configured
@@ -354,7 +375,7 @@ class FileSource:
 
         # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
         with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
-            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan):
+            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan, pool):
                 plan = None  # an evaluation result was joined: the rest record by record
             self._read_chunks(fh, (plan, pool) if plan is not None else None)
 
@@ -466,61 +487,74 @@ class FileSource:
             return False
         return True
 
-    def _read_bulk(self, fh: Any, plan: Any) -> bool:
+    def _read_bulk(self, fh: Any, plan: Any, pool: Any) -> bool:
         """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`): the whole file in one query
-        (DuckDB's threads; run alone, as the bytes checks beside it slowed it more than they
-        took), then chunk by chunk its bytes are checked
-        (:func:`~slotui.sources.kit.columnar.bulk_lines`) and its rows go into the series as
-        columns, or its lines record by record. Leaves ``fh`` where the lines not taken start (at
-        the first chunk whose rows cannot be matched to its lines; at the start when DuckDB
-        failed -- a malformed line, a half-written last line; else after the last complete
+        (DuckDB's threads; run alone: the byte checks beside it slowed it more than they took),
+        then chunk by chunk, its bytes checked (:func:`~slotui.sources.kit.columnar.bulk_lines`)
+        and its rows made columns in the worker thread while the previous chunk goes into the
+        series as columns, or its lines record by record. Leaves ``fh`` where the lines not taken
+        start (at the first chunk whose rows cannot be matched to its lines; at the start when
+        DuckDB failed -- a malformed line, a half-written last line; else after the last complete
         line); False when an evaluation result was joined (the rest is read record by record)."""
         import duckdb
 
-        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE, bulk_lines
-
-        fd = fh.fileno()
         con = duckdb.connect()
         try:
             con.execute("SET enable_progress_bar = false")
-            table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fd}"))
+            table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fh.fileno()}"))
         finally:
             con.close()
         if table is None:
             return True  # nothing taken: the columnar reader reads the file
+        rows = _BulkRows(plan, table)
         kept: list[tuple[Any, int]] = []
-        row, carry = 0, b""
-        while True:
+        pending: tuple[bytes, Any] | None = None
+        carry = b""
+        stop = False
+        while not stop:
             data = fh.read(CHUNK)
             self.bytes_read += len(data)
-            if not data:
-                break
-            if carry:
-                data = carry + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            complete, carry = data[: cut + 1], data[cut + 1 :]
-            verdict, lines, timed = bulk_lines(complete)
-            if verdict == BULK_STOP or row + lines > table.num_rows:
-                break  # rows and lines no longer match: the columnar reader reads on from here
-            chunk = plan.from_rows(complete, table.slice(row, lines), lines, timed) if verdict == BULK_TAKE else None
-            row += lines
-            if chunk is not None:
-                if self._consume_columnar(plan, complete, chunk, kept):
-                    self._offset += len(complete)
-                    self.bulk_chunks += 1
+            if data:
+                if carry:
+                    data = carry + data
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    carry = data
                     continue
-            self._columnar_remember(kept)
-            self._consume(complete)
-            self._offset += len(complete)
-            if self._eval_only or self._traces_live:
-                fh.seek(self._offset)
-                return False
+                complete, carry = data[: cut + 1], data[cut + 1 :]
+                future = pool.submit(rows.columns_of, complete)
+            else:
+                stop, complete, future = True, b"", None
+            if pending is not None:
+                verdict = self._settle_bulk(plan, *pending, kept)
+                if verdict is not True:
+                    if future is not None:
+                        future.result()  # (let the worker finish before the file moves on)
+                    fh.seek(self._offset)
+                    return verdict is None  # False: joined; None: the columnar reader reads on
+            pending = (complete, future) if future is not None else None
         self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
+
+    def _settle_bulk(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool | None:
+        """Take ``data`` (complete lines) as the columns DuckDB's rows gave (``future``), else
+        record by record. True: go on; None: rows and lines no longer match (nothing taken);
+        False: an evaluation result was joined."""
+        from slotui.sources.kit.columnar import BULK_STOP
+
+        verdict, chunk = future.result()
+        if verdict == BULK_STOP:
+            self._columnar_remember(kept)
+            return None
+        if chunk is not None and self._consume_columnar(plan, data, chunk, kept):
+            self._offset += len(data)
+            self.bulk_chunks += 1
+            return True
+        self._columnar_remember(kept)
+        self._consume(data)
+        self._offset += len(data)
+        return False if self._eval_only or self._traces_live else True
 
     def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when

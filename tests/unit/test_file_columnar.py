@@ -389,10 +389,44 @@ def test_a_small_file_does_not_import_pyarrow(tmp_path):
         " sli_agg='p95', window=3600.0, period=86400.0, slice=300.0, source='logs');"
         f"d = s.fetch_sync([slo], {now_after(recs)!r});"
         "assert s.records == 50 and d['p'].value is not None;"
-        "print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
+        "print('pyarrow' in sys.modules, 'numpy' in sys.modules, 'duckdb' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_a_large_clean_log_is_read_by_duckdb_at_the_default_sizes(tmp_path, monkeypatch):
+    """Without lowered thresholds (the module's own sizes): a log above BULK_MIN is read by
+    DuckDB, every chunk's rows taken, with the per-record answers."""
+    monkeypatch.setattr(file_module, "COLUMNAR_MIN", 16 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "BULK_MIN", 16 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "CHUNK", 8 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "JOIN_MEMORY", 20_000)
+    recs = records(1000, seed=41)
+    lines = dump(recs)
+    path = tmp_path / "r.jsonl"
+    with open(path, "wb") as fh:
+        while fh.tell() < file_module.BULK_MIN + 2 * file_module.CHUNK:
+            fh.write(b"\n".join(lines) + b"\n")  # the same records again and again (times repeat)
+    now = now_after(recs)
+    fast = assert_same(path, now)
+    assert fast.bulk_chunks == fast.columnar_chunks >= 3
+    assert fast.records == slow_records(path, now)
+
+
+def slow_records(path: Path, now: float) -> int:
+    src = source(path, False)
+    src.fetch_sync(specs(), now)
+    return src.records
+
+
+def test_a_half_written_last_line_leaves_duckdb_and_gives_the_same_answers(tmp_path, reader):
+    recs = records(900, seed=43)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b'\n{"time": "2026-06-0')  # DuckDB's query fails on it
+    fast = assert_same(path, now_after(recs))
+    assert fast.bulk_chunks == 0 and fast.columnar_chunks > 10
+    assert fast._held  # held until its newline, as record by record
 
 
 def _parquet(path: Path, recs: list[dict], types: dict | None = None) -> None:
