@@ -51,32 +51,61 @@ than orjson only; a batch path into the series gained nothing while expressions
 were Python functions per record; ``polars.read_ndjson`` with an explicit schema
 took 7.6 s wall for the 1M file (slower than the per-record path).
 
-Now (slotui.sources.kit.columnar): the first read of a JSONL log of 16 MB and
-more is read 8 MB of complete lines at a time by pyarrow's JSON reader (only
+Then (slotui.sources.kit.columnar, pyarrow): the first read of a JSONL log of 16
+MB and more read 8 MB of complete lines at a time by pyarrow's JSON reader (only
 the columns the SLIs read, typed strictly), times/derived fields/conditions/
-breakdown labels are vector operations appended to the same slices, the next
-chunk is parsed in a worker thread while one goes into the series, and a chunk
-with anything the per-record path treats specially is read record by record
-(answers identical: tests/unit/test_file_columnar.py). Parquet batches and CSV
-rows after the header (pyarrow.csv, cells as text, taken where slotui's cell rules
-give what the columns say) use the same plan. Measured at 1M records, two runs (load average 2.2 and 0.9
-from other work on the 2-core machine; DuckDB in the same run), slotui/DuckDB:
-JSONL 4.5-4.6x wall, 3.9-4.1x CPU (2.47-3.15 s vs 0.54-0.71 s; 317,000-405,000
-records/s; peak RSS 324-341 MB vs 375 MB); CSV 2.4-3.9x wall, 2.7-3.3x CPU
-(1.20-1.58 s; 631,000-830,000 records/s; 300-324 MB vs 321-333 MB); Parquet
-2.9-3.6x wall, 2.8-3.3x CPU (0.84-1.02 s; 978,000-1,194,000 records/s; 268-279
-MB vs 298 MB). Record by record in the same session (load 2.6): JSONL 4.1x wall /
-6.5x CPU, CSV 13.3x / 16.5x, Parquet 10.9x / 14.1x. Appends are read record by
-record as before (JSONL 1%: 159-231 ms, 242 ms before; the "x faster than a
-rescan" figure fell because the rescan is now a columnar first read).
+breakdown labels as vector operations appended to the same slices, the next
+chunk parsed in a worker thread while one goes into the series, and a chunk with
+anything the per-record path treats specially read record by record (answers
+identical: tests/unit/test_file_columnar.py). Parquet batches and CSV rows after
+the header (pyarrow.csv, cells as text) use the same plan. That gave JSONL
+4.5-4.6x wall / 3.9-4.1x CPU; pyarrow's parse was ~1.9 s CPU of it: it tokenizes
+every field of every line (DuckDB's reader skips what the query does not read).
 
-Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU (it tokenizes every
-field of every line, ~50% of it; the evaluations list ~35%; DuckDB's reader skips
-what the query does not read), the answers (``math.fsum`` per slice, the moments for SPEC 10.2's
-intervals) ~0.8 s, the byte checks that decide whether a chunk can be read as
-columns ~0.3 s. The 1.5x goal is missed: reaching it needs a JSON reader with
-projection pushdown (DuckDB's own as the bulk reader, with the same refusal
-checks) or answers computed vectorised with exactly the same rounding.
+Now (``FileSource.bulk``; ``--no-duckdb`` turns it off for a comparison): DuckDB
+reads the JSONL first read: one ``read_json`` query with an explicit schema of
+the needed fields over the whole file (projection pushdown), values whose type
+the per-record path would read otherwise flagged per row, the time computed as
+the per-record path does (minute epoch + ``CAST(seconds AS DOUBLE)``, both exact).
+Then chunk by chunk the bytes are checked for what yyjson reads and the
+per-record parsers refuse (``nan``/``inf`` literals in any case, trailing commas:
+a suspect byte before a delimiter, confirmed by the per-record parser on that
+line; blank lines, which DuckDB skips, end the matching of rows to lines) and the
+rows go into the series through the same plan; a DuckDB failure (a malformed
+line anywhere, a half-written last line) leaves the file to pyarrow's reader.
+Every columnar test runs with both readers, plus 20 hostile lines aimed at
+DuckDB's reader. Running the byte checks beside DuckDB's query slowed the query
+more than the checks took (2 cores, loaded): they run after it, in the worker
+thread while the previous chunk goes into the series. The answers were made
+cheaper too (a slice's moments reuse its cached sum, deviations by ``map``,
+slices of 64+ values sorted by numpy with a stable sort: the same results), and
+pyarrow arrays reach numpy from their buffers (``to_numpy`` imported pandas, 0.3-0.4 s).
+
+Measured at 1M records, best of 2, two runs of the whole bench (load average 1.1
+and ~1.5 from other work on the 2-core machine; DuckDB in the same run), slotui/
+DuckDB: JSONL 2.99-3.31x wall, 2.75-2.89x CPU (1.47-2.23 s vs 0.49-0.67 s;
+448,000-682,000 records/s; peak RSS 403-404 MB vs 356-369 MB: DuckDB's buffers and
+its answer); CSV 3.07-3.46x wall, 2.64-2.88x CPU (0.95-0.99 s; 1.01-1.06M
+records/s; 314-326 MB vs 321-328 MB); Parquet 2.79-2.84x wall, 2.52-2.76x CPU
+(0.67-0.71 s; 1.41-1.48M records/s; 266-268 MB vs 292 MB). The same session with
+``--no-duckdb`` (pyarrow's reader): JSONL 2.69 s, 5.42x wall / 4.18x CPU. Appends
+are read record by record as before: JSONL 1% in 131-137 ms, CSV 98-103 ms. The
+breakdown first tick (no fork, modules loaded) went from 1.9-2.7 s to 1.4-2.1 s.
+
+The 1.5x goal is still missed (~3x). Where the JSONL time goes now (a quiet run
+of the phases): DuckDB's query ~0.6 s wall / 1.1-1.4 s CPU, twice the bench's
+own DuckDB answer, because it must keep what the per-record path would refuse
+visible -- numbers and evaluation items read as JSON text to check their type
+(~0.1 s CPU), the time checked and converted exactly (~0.35 s CPU); the byte
+checks ~0.33 s CPU (numpy over 473 MB: newlines, line starts, suspect
+delimiters) and the rows into the series ~0.15 s, partly overlapped; the answers
+~0.27 s (``math.fsum`` per slice for exact sums, the moments for SPEC 10.2's
+intervals, per-slice sorts); numpy/pyarrow/duckdb imports ~0.35 s when not loaded
+yet (the bench's children inherit numpy and pyarrow from the parent, DuckDB's side
+pays its own import). Reaching 1.5x would need the answer stage exact but
+vectorised (an exact integer sum per slice instead of ``fsum``), the time and
+type checks cheaper than SQL per row, and the byte checks done by a strict
+validator as fast as yyjson; none of them is a small step.
 """
 
 from __future__ import annotations

@@ -47,7 +47,11 @@ its last period costs.
 The first read of a large JSONL log (``COLUMNAR_MIN`` bytes and more) and
 Parquet batches are read as typed columns where that gives exactly the
 per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
-read record by record); appends are always read record by record.
+read record by record); appends are always read record by record. For JSONL of
+``BULK_MIN`` bytes and more, DuckDB reads the needed fields of the whole file in
+one query first, and the chunks' bytes decide which rows are taken; when its
+query fails (a malformed line anywhere, a half-written last line) or its rows
+stop matching the lines (a blank line), pyarrow's reader goes on.
 
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it

@@ -350,6 +350,25 @@ def test_breakdowns_read_as_columns_give_the_same_groups(tmp_path, label):
     assert chunks - refused - 2 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
 
 
+def test_fields_named_like_the_readers_own_columns(tmp_path, reader):
+    """A condition on trace_id and a value field called "bad" or "slotui:refuse" read as any other."""
+    recs = records(1200, seed=47)
+    for i, r in enumerate(recs):
+        r["bad"] = i % 7 * 0.5
+        r["slotui:refuse"] = i % 3
+        if i % 11 == 0:
+            r["trace_id"] = None
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    base = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", direction="lower_is_better")
+    slos = [SLOSpec(name="traced", kind="ratio", target=0.9, good="trace_id != null", **base),
+            SLOSpec(name="bad", kind="threshold", target=1.0, sli_field="bad", sli_agg="mean", **base),
+            SLOSpec(name="refuse", kind="threshold", target=1.0, sli_field="slotui:refuse", sli_agg="max", **base)]
+    fast = assert_same(path, now_after(recs), slos)
+    assert fast.columnar_chunks > 50
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
 def test_a_field_missing_from_the_first_record_uses_the_per_record_path(tmp_path):
     recs = records(300, seed=19)
     recs[0].pop("gen_ai.usage.cost")

@@ -1,4 +1,4 @@
-"""The first read of a large JSONL or CSV log, and Parquet batches, as columns (pyarrow), exact or refused.
+"""The first read of a large JSONL or CSV log, and Parquet batches, as columns (DuckDB, pyarrow), exact or refused.
 
 The per-record path (:mod:`slotui.sources.file`) builds a Python dict per line and
 runs every SLI over it. For the first read of a large log this module reads a
@@ -6,7 +6,13 @@ chunk of complete lines with pyarrow's JSON reader (only the columns the SLIs
 read, typed strictly) or CSV reader (the needed cells as text), computes times,
 derived fields, conditions and breakdown labels as vector operations and appends
 the results to the same slices (and label groups) the per-record path fills, in
-the same order. Parquet batches go the same way.
+the same order. Parquet batches go the same way. For JSONL, DuckDB can read the
+whole file first (:meth:`ColumnarPlan.bulk_sql`: ``read_json`` with an explicit
+schema of the needed fields, which it alone parses, a quarter of pyarrow's
+work); each chunk's rows are then taken when the chunk's bytes pass
+:func:`bulk_lines` (what yyjson reads and the per-record parsers refuse:
+``nan``/``inf`` literals in any case, trailing commas) and the values their type
+checks (:meth:`ColumnarPlan.from_rows`, with the checks of pyarrow's path).
 
 It is only used where that gives the same answers as the per-record path
 (proven by ``tests/unit/test_file_columnar.py`` on hostile files): a chunk is
@@ -197,7 +203,7 @@ class ColumnarPlan:
         makes it ~4x cheaper than pyarrow's reader, which tokenizes every field). Values whose
         type the per-record path reads otherwise (a string or boolean for a number, a non-string
         label or evaluation name, a null or missing evaluation item field) are not cast: they set
-        the row's ``bad`` flag, and a chunk with one is read record by record. The other checks
+        the row's refusal flag, and a chunk with one is read record by record. The other checks
         are pyarrow's: :meth:`from_rows` and :func:`bulk_lines`."""
         # a JSON value is its text (as yyjson writes it): a number starts with - or a digit, a string with "
         def number(text: str) -> str:
@@ -209,7 +215,7 @@ class ColumnarPlan:
         time_sql = ("CASE WHEN regexp_full_match(\"time\", '" + _TIME[1:-1] + "') AND \"time\"[1:4] <> '0000' "
                     "THEN CAST(epoch(try_strptime(\"time\"[1:16], '%Y-%m-%dT%H:%M')) AS DOUBLE) "
                     "+ CAST(\"time\"[18:-2] AS DOUBLE) END AS \"time\"")
-        select = [time_sql, '"trace_id" IS NOT NULL AS "trace_id"']
+        select = [time_sql, '"trace_id" IS NOT NULL AS "slotui:traced"']
         bad = ['"event" IS NOT NULL', '"resourceSpans" IS NOT NULL']
         for name in self.flat:
             q = _sql_name(name)
@@ -225,7 +231,7 @@ class ColumnarPlan:
             q = _sql_name(name)
             columns[name] = "JSON"
             select.append(f"CASE WHEN left(CAST({q} AS VARCHAR), 1) = '\"' THEN {q} ->> '$' END "
-                          f"AS {_sql_name('label:' + name)}")
+                          f"AS {_sql_name('slotui:label:' + name)}")
             bad.append(f"({q} IS NOT NULL AND left(CAST({q} AS VARCHAR), 1) <> '\"')")
         for name in sorted(self.schema.names):
             if name not in columns and name != "evaluations":  # a key that shadows a needed dotted one
@@ -244,14 +250,14 @@ class ColumnarPlan:
                 test = f"CAST(e.{item_name} AS VARCHAR) = '\"{short}\"'"
             else:
                 test = f"e.{item_name} ->> '$' = '{short.replace(chr(39), chr(39) * 2)}'"
-            items = _sql_name("found:" + name)
+            items = _sql_name("slotui:found:" + name)
             found.append(f"list_filter(evaluations, lambda e: {test}) AS {items}")
             value = f"TRY_CAST(CAST({items}[1].{item_score} AS VARCHAR) AS DOUBLE)"
             select.append(f"{value} AS {_sql_name(name)}")
             bad.append(f"len({items}) > 1")  # the same evaluation twice: the last wins there
             bad.append(f"(len({items}) = 1 AND {value} IS NULL)")
         spec = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': '{v}'" for k, v in columns.items())
-        select.append("(" + " OR ".join(f"coalesce({b}, false)" for b in bad) + ") AS bad")
+        select.append("(" + " OR ".join(f"coalesce({b}, false)" for b in bad) + ') AS "slotui:refuse"')
         source = path.replace("'", "''")
         scan = (f"read_json('{source}', format = 'newline_delimited', columns = {{{spec}}}, auto_detect = false, "
                 "ignore_errors = false)")
@@ -265,7 +271,7 @@ class ColumnarPlan:
         import numpy as np
         import pyarrow.compute as pc
 
-        if table.num_rows != lines or pc.any(table.column("bad")).as_py():
+        if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
             return None
         times = table.column("time")
         if times.null_count:
@@ -278,9 +284,9 @@ class ColumnarPlan:
         for name in self.flat:
             if name not in self.numeric:
                 columns[name] = _numpy(table.column(name))  # (is null)
-        traced = _numpy(table.column("trace_id"))
+        traced = _numpy(table.column("slotui:traced"))
         chunk = ChunkColumns(data, lines, 0, t, columns, traced, timed)
-        chunk.labels = {name: _labels(table.column("label:" + name)) for name in self.labels}
+        chunk.labels = {name: _labels(table.column("slotui:label:" + name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
     def read_table(self, table: Any) -> "ChunkColumns | None":
