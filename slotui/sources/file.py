@@ -504,7 +504,7 @@ class FileSource:
 
         con = duckdb.connect()
         try:
-            con.execute("SET enable_progress_bar = false")
+            con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
             table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fh.fileno()}"))
         finally:
             con.close()

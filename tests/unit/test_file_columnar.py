@@ -269,6 +269,15 @@ def test_a_bom_and_crlf_line_ends(tmp_path):
     assert_same(path, now_after(recs))
 
 
+def test_crlf_line_ends_without_a_bom(tmp_path, reader):
+    recs = records(900, seed=53)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\r\n".join(dump(recs)) + b"\r\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 50
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
 def test_evaluation_results_after_a_columnar_read_join_the_remembered_requests(tmp_path):
     recs = records(1500, seed=11)
     path = tmp_path / "r.jsonl"
