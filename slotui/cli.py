@@ -15,8 +15,19 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from slotui.core.exit_code import UNKNOWN
+from slotui.core.exit_code import UNKNOWN, USAGE
+from slotui.listen_address import port_argument
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 3 (UNKNOWN), as Nagios plugins do: argparse's own 2 would
+    read as CRITICAL to a CI job gating on ``slotui check``. Subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _common(p: argparse.ArgumentParser, *, root: bool = False) -> None:
@@ -41,11 +52,11 @@ def _tui_options(p: argparse.ArgumentParser, *, root: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="slotui",
         description="Watch the service level objectives of production LLM systems.",
         epilog="Run 'slotui COMMAND --help' for a command's options. "
-        "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also a bad command line).",
     )
     from slotui import __version__
 
@@ -73,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _tui_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port_argument, default=8000, help="port, 1-65535 (default 8000)")
     p.add_argument("--public-url", metavar="URL", default=None,
                    help="the URL browsers use, when behind a proxy (default http://HOST:PORT)")
     mode = p.add_mutually_exclusive_group()

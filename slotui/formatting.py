@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import Any
 
+from slotui.clock import OUT_OF_RANGE, strftime_utc, utc_datetime
 from slotui import clock
 from slotui.core.types import Forecast, SLOResult, SLOSpec, Status
 
@@ -557,14 +557,14 @@ def format_day(ts: float | None, *, ascii: bool = False) -> str:
     if not is_number(ts):
         return ASCII_MISSING if ascii else MISSING
     assert ts is not None
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return f"{moment:%b} {moment.day}"
+    moment = utc_datetime(ts)
+    return OUT_OF_RANGE if moment is None else f"{moment:%b} {moment.day}"
 
 
 def _moment(ts: float, window_length: float, ascii: bool) -> str:
     """``Nov 28`` for windows longer than a day, ``17:30 UTC`` within a day window."""
     if window_length <= 86400:
-        return f"{datetime.fromtimestamp(ts, tz=timezone.utc):%H:%M} UTC"
+        return strftime_utc(ts, "%H:%M UTC")
     return format_day(ts, ascii=ascii)
 
 
@@ -605,10 +605,11 @@ def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> 
     arrow = "->" if ascii else "→"
     text = f"{format_compact(forecast.so_far, spec.unit)}{arrow}{format_compact(forecast.value_at_end)}"
     if forecast.exhausted_at is not None:
-        moment = datetime.fromtimestamp(forecast.exhausted_at, tz=timezone.utc)
+        moment = utc_datetime(forecast.exhausted_at)
         mark = "x" if ascii else "✖"
         length = forecast.window_end - forecast.window_start
-        text += f"{mark}{moment.hour}h" if length <= 86400 else f"{mark}{moment.day}"
+        if moment is not None:
+            text += f"{mark}{moment.hour}h" if length <= 86400 else f"{mark}{moment.day}"
     return text
 
 

@@ -176,6 +176,10 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+#: the largest results file read (a pipe such as ``--results <(python eval.py)`` works; /dev/zero ends here)
+MAX_RESULTS_BYTES = 16 * 1024 * 1024
+
+
 def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a results JSON file for ``slotui check --results``.
 
@@ -187,15 +191,22 @@ def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # at most MAX_RESULTS_BYTES + 1: `--results /dev/zero` never ended
+            raw = fh.read(MAX_RESULTS_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ResultsError(f"{p}: results file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{p}: cannot read results file: {exc}") from None
+    if len(raw) > MAX_RESULTS_BYTES:
+        raise ResultsError(f"{p}: results file larger than {MAX_RESULTS_BYTES // (1024 * 1024)} MiB; "
+                           "a metrics mapping is a few KiB")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{p}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:  # json has no depth limit of its own: 100,000 '[' overflow its stack
+        raise ResultsError(f"{p}: invalid JSON: arrays and objects nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ResultsError(
             f"{p}: expected a JSON object of metric values (or {{\"metrics\": {{...}}}}), got {type(data).__name__}"

@@ -46,7 +46,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from slotui.alerting.silence import Matcher, Silence, SilenceState, filter_silences, new_silence_id
+from slotui.alerting.silence import (
+    TIME_RANGE as _RANGE,
+    Matcher,
+    Silence,
+    SilenceState,
+    filter_silences,
+    new_silence_id,
+)
+from slotui.alerting.silence import representable as _representable
 from slotui.bad_rows import UnreadableRow
 
 if TYPE_CHECKING:
@@ -249,6 +257,8 @@ def check_times(starts_at: float, ends_at: float | None, now: float) -> None:
     :class:`Silence` (the CLI): finite times; an end after ``now`` and after the start."""
     if not math.isfinite(starts_at) or (ends_at is not None and not math.isfinite(ends_at)):
         raise InvalidSilence("a silence's start and end must be finite times")
+    if not _representable(starts_at, ends_at):
+        raise InvalidSilence(f"a silence must start and end {_RANGE} (use a mute for no end)")
     if ends_at is not None:
         if ends_at <= now:
             raise InvalidSilence("this silence would end in the past")

@@ -172,7 +172,7 @@ def receiver_message(response: "httpx.Response") -> str:
     detail = text
     try:
         data: Any = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the stack
         data = None
     if isinstance(data, Mapping):
         bits = []

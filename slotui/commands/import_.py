@@ -82,13 +82,29 @@ def _format_of(doc: dict[str, Any]) -> str | None:
 def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     import yaml
 
+    from slotui.config.loader import MAX_FILE_BYTES
+    from slotui.config.yamlmap import check_structure
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
     except OSError as exc:
         skipped.append(Skipped(path, "file", f"cannot read: {exc.strerror or exc}"))
         return []
     except UnicodeDecodeError:
         skipped.append(Skipped(path, "file", "not UTF-8 text"))
+        return []
+    if len(data) > MAX_FILE_BYTES:
+        skipped.append(Skipped(path, "file", f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most an SLO file "
+                                             "may be; split it"))
+        return []
+    # the SLO file's own limits: nesting deeper than 64 levels (PyYAML's recursive constructor
+    # overflowed the stack on 5,000 brackets) and aliases adding more than 10,000 nodes
+    hostile = check_structure(text)
+    if hostile is not None:
+        where = f"line {hostile.line}, column {hostile.column}: " if hostile.line else ""
+        skipped.append(Skipped(path, "file", f"not imported ({where}{hostile.message})"))
         return []
     try:
         raw = list(yaml.safe_load_all(text))
@@ -205,7 +221,7 @@ def _validate_one(entry: dict[str, Any], sources: dict[str, dict[str, Any]]) -> 
     config = {"version": 1, "sources": {k: v for k, v in sources.items() if k == entry.get("source")},
               "slos": [entry]}
     try:
-        load_text(render(config, [], []), name="<imported>", env=_PlaceholderEnv())
+        load_text(render(config, [], []), name="<imported>", env=PlaceholderEnv())
     except ConfigError as exc:
         lines = [ln.split(": ", 1)[-1] for ln in exc.render().splitlines()[1:] if ": " in ln]
         return "does not validate: " + ("; ".join(lines) or exc.render())
@@ -229,11 +245,14 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
     return "\n".join(head) + ("\n" if head else "") + body
 
 
-class _PlaceholderEnv(dict):  # type: ignore[type-arg]
-    """An environment in which every variable is set (to a placeholder), for checking output."""
+class PlaceholderEnv(dict):  # type: ignore[type-arg]
+    """An environment in which every variable is set (to a placeholder), for checking output.
+
+    The placeholder is URL-shaped: imported files put ``${PROMETHEUS_URL:-...}`` and API keys in
+    ``${...}``, and a URL field must hold an http(s) URL; as a key or token it is just text."""
 
     def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
-        return "placeholder"
+        return "http://placeholder.invalid"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 
 from slotui.core.exit_code import UNKNOWN
 
+#: the most steps one replay takes (a year at 1m is 525,601): a typo such as ``--last 100000d``
+#: is refused at once instead of building a list of 144 million moments
+MAX_STEPS = 1_000_000
+
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
 
@@ -49,20 +53,36 @@ def read_stored(loaded: "LoadedConfig", names: list[str], state: str | None, sta
     return rows
 
 
+def _option(name: str, parse, text):  # type: ignore[no-untyped-def]
+    """``parse(text)``, its ValueError prefixed with the option's name."""
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
 def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, float]:
-    from slotui.clock import parse_time, utc_now
+    from slotui.clock import EARLIEST, parse_time, utc_now
     from slotui.config.durations import parse_duration
 
-    end = parse_time(args.to) if args.to else utc_now()
+    end = _option("--to", parse_time, args.to) if args.to else utc_now()
     if args.from_:
-        start = parse_time(args.from_)
+        start = _option("--from", parse_time, args.from_)
     else:
-        start = end - float(parse_duration(args.last or "30d"))  # type: ignore[arg-type]
-    every = float(parse_duration(args.step)) if args.step else interval  # type: ignore[arg-type]
+        start = end - float(_option("--last", parse_duration, args.last or "30d"))
+    every = float(_option("--step", parse_duration, args.step)) if args.step else interval
     if every <= 0:
         raise ValueError("--step: expected a duration longer than 0")
     if start >= end:
         raise ValueError("--from must be before --to")
+    if start < EARLIEST:
+        raise ValueError(f"--last {args.last} reaches before 1970-01-01T00:00:00Z; give a shorter --last or --from")
+    count = int((end - start) // every) + 1
+    if count > MAX_STEPS:
+        raise ValueError(
+            f"{count:,} steps from --from to --to at --step {args.step or 'the interval'}: at most "
+            f"{MAX_STEPS:,}; give a longer --step or a shorter range"
+        )
     return start, end, every
 
 
@@ -91,10 +111,16 @@ def run(args: argparse.Namespace) -> int:
             return UNKNOWN
         loaded = replace(loaded, specs=[s for s in loaded.specs if s.name in set(args.slo)])
     names = [s.name for s in loaded.specs]
-    stored = read_stored(loaded, names, getattr(args, "state", None), start, end)
+    from slotui.store import StoreError
+
+    try:  # a state file that is not SQLite, not slotui's, newer or damaged: named, left untouched
+        stored = read_stored(loaded, names, getattr(args, "state", None), start, end)
+        silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
+    except StoreError as exc:
+        print(f"slotui replay: {exc}", file=sys.stderr)
+        return UNKNOWN
     skipped = unreplayable(loaded, names, stored)
     loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
-    silences = [] if args.no_silences else read_silences(getattr(args, "state", None))
     replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences, stored=stored))
     text = render(replay, args.format, skipped)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from slotui.core.exit_code import UNKNOWN
+from slotui.listen_address import parse_listen
 
 
 
@@ -30,16 +31,6 @@ def _log(message: str) -> None:
 
 
 COMPACT_EVERY = 3600.0
-
-
-def parse_listen(text: str) -> tuple[str, int] | None:
-    """``HOST:PORT`` -> (host, port); ``none`` disables the listener."""
-    if text.strip().lower() in {"", "none", "off"}:
-        return None
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"--listen expects HOST:PORT (e.g. 127.0.0.1:9464) or 'none'; got {text!r}")
-    return (host.strip("[]") or "127.0.0.1", int(port))
 
 
 class Daemon:

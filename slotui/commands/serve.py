@@ -79,5 +79,9 @@ def run(args: argparse.Namespace) -> int:
     server = Server(app_command(args, read_only=read_only), host=host, port=args.port, title="slotui",
                     public_url=args.public_url)
     print(f"slotui serve: http://{host}:{args.port}/ ({mode}); Ctrl+C stops", file=sys.stderr, flush=True)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the address is taken or not ours (EADDRINUSE, EADDRNOTAVAIL, EACCES)
+        print(f"slotui serve: cannot listen on {host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return UNKNOWN
     return 0

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
-from slotui.config.text import check_name, check_non_blank, check_text
+from slotui.config.text import check_http_url, check_name, check_non_blank, check_text
 from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
@@ -97,6 +97,8 @@ Name = Annotated[str, AfterValidator(check_name)]
 Text = Annotated[str, AfterValidator(check_text)]
 #: a path, URL, host, project or credential: not empty or only blanks (an empty ${VAR})
 Required = Annotated[str, AfterValidator(check_non_blank)]
+#: an http:// or https:// URL with a host (and a port from 1 to 65535)
+HttpURL = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_http_url)]
 #: a required name: both of the above
 RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_name)]
 
@@ -221,7 +223,7 @@ class TLSOptions(Model):
 
 
 class HTTPSourceBase(SourceBase):
-    url: Required = Field(description="Base URL of the API.")
+    url: HttpURL = Field(description="Base URL of the API.")
     headers: dict[RequiredName, Name] = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
@@ -255,7 +257,7 @@ class LangSmithSourceConfig(SourceBase):
     """LangSmith through its SDK client."""
 
     type: Literal["langsmith"]
-    api_url: Required = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
+    api_url: HttpURL = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
     api_key: str | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
@@ -282,7 +284,7 @@ class WeaveSourceConfig(HTTPSourceBase):
     """W&B Weave trace server."""
 
     type: Literal["weave"]
-    url: Required = Field("https://trace.wandb.ai", description="Weave trace server URL.")
+    url: HttpURL = Field("https://trace.wandb.ai", description="Weave trace server URL.")
     api_key: str | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
@@ -296,7 +298,7 @@ class LangfuseSourceConfig(HTTPSourceBase):
     """Langfuse public metrics API."""
 
     type: Literal["langfuse"]
-    url: Required = Field("https://cloud.langfuse.com", description="Langfuse host.")
+    url: HttpURL = Field("https://cloud.langfuse.com", description="Langfuse host.")
     public_key: str | None = Field(None, description="Langfuse public key.")
     secret_key: str | None = Field(
         None, description="Langfuse secret key (never shown).", json_schema_extra={"secret": True}
@@ -453,7 +455,7 @@ class SlackChannel(ChannelBase):
     """Slack incoming webhook."""
 
     type: Literal["slack"]
-    webhook_url: Required = Field(
+    webhook_url: HttpURL = Field(
         description="Incoming webhook URL (use ${SLACK_WEBHOOK_URL}; shown masked).", json_schema_extra={"secret": True}
     )
     channel: Name | None = Field(None, description="Channel override, e.g. #llm-alerts.")
@@ -468,7 +470,7 @@ class PagerDutyChannel(ChannelBase):
         description="Integration routing key (use ${PAGERDUTY_ROUTING_KEY}; never shown).",
         json_schema_extra={"secret": True},
     )
-    url: Required = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
+    url: HttpURL = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
 
 
 class EmailChannel(ChannelBase):
@@ -495,7 +497,7 @@ class WebhookChannel(ChannelBase):
     """Generic JSON webhook (POST)."""
 
     type: Literal["webhook"]
-    url: Required = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
+    url: HttpURL = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
     bearer_token: str | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
@@ -510,7 +512,7 @@ class AlertmanagerChannel(ChannelBase):
     """Prometheus Alertmanager API v2."""
 
     type: Literal["alertmanager"]
-    url: Required = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
+    url: HttpURL = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
     mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
     alert_ttl: Duration = Field(
         6 * 3600.0,

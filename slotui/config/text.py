@@ -58,3 +58,29 @@ def check_non_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("cannot be empty or blank; expected a value (from an empty ${VAR}?)")
     return text
+
+
+def check_http_url(text: str) -> str:
+    """An ``http://`` or ``https://`` URL with a host and, if given, a port from 1 to 65535.
+
+    Checked when the file is read (a bad one gave a ValueError traceback from ``check``, or a
+    source error at every fetch). The message never repeats the URL: it may hold a secret
+    (a Slack webhook path, a token in the query).
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"expected an http:// or https:// URL ({exc})") from None
+    if not parts.scheme or not parts.netloc and parts.path[:1].isdigit():  # 127.0.0.1:9090, localhost
+        raise ValueError("expected an http:// or https:// URL; this one has no scheme (write http://HOST:PORT)")
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"expected an http:// or https:// URL (scheme: '{parts.scheme}://')")
+    if not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9090")
+    if port == 0:
+        raise ValueError("expected an http:// or https:// URL (Port out of range 1-65535)")
+    return text
+

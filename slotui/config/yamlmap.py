@@ -206,7 +206,7 @@ MAX_DEPTH = 64
 MAX_ALIAS_NODES = 10_000
 
 
-def _check_structure(text: str) -> ConfigIssue | None:
+def check_structure(text: str) -> ConfigIssue | None:
     """See :func:`_walk_events`; LibYAML first, the pure-Python parser when LibYAML gives up.
 
     LibYAML stops at 1,000 levels of flow nesting with its own error; the
@@ -331,7 +331,7 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
     ``data`` is ``None`` for an empty document (or one holding only comments).
     """
     doc = YamlDocument(data=None)
-    hostile = _check_structure(text)
+    hostile = check_structure(text)
     if hostile is not None:
         doc.issues.append(hostile)
         return doc
@@ -363,6 +363,6 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
         doc.data = builder.build(nodes[0], (), None)
     except yaml.MarkedYAMLError as exc:
         doc.issues.append(_syntax_issue(exc))
-    except RecursionError:  # pragma: no cover - _check_structure bounds the depth first
+    except RecursionError:  # pragma: no cover - check_structure bounds the depth first
         doc.issues.append(ConfigIssue(f"lists and mappings nest deeper than {MAX_DEPTH} levels"))
     return doc

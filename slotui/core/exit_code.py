@@ -22,9 +22,10 @@ CRITICAL = 2
 UNKNOWN = 3
 #: Every other command's codes, in the same table: 1 when not everything asked for was done
 #: (a silence id not found, a failed delivery, rows that need attention, documents skipped),
-#: 2 for a refused command line (argparse's own convention), 3 for an invalid SLO file.
+#: 3 for an invalid SLO file and for a refused command line (UNKNOWN, as a Nagios plugin given bad
+#: arguments: argparse's own 2 would read as CRITICAL to a CI job gating on ``slotui check``).
 FAILED = 1
-USAGE = 2
+USAGE = UNKNOWN
 
 FailOn = Literal["warning", "critical"]
 

@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
@@ -157,6 +158,16 @@ def _detect_format(path: Path, configured: str) -> str:
         return "parquet"
     return "jsonl"
 
+
+
+def _file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words (``a directory``, ``a FIFO``...)."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
 
 class FileSource:
     """Request-log file as an SLI source (see the module docstring for the rules)."""
@@ -257,6 +268,8 @@ class FileSource:
             st = os.stat(self.path)
         except OSError:
             return 0
+        if not stat.S_ISREG(st.st_mode):
+            return 0  # refused by _update
         if self._identity != (st.st_dev, st.st_ino) or st.st_size < self._offset:
             return st.st_size
         return st.st_size - self._offset
@@ -310,6 +323,10 @@ class FileSource:
             raise SourceError(f"{self.path}: file not found") from None
         except OSError as exc:
             raise SourceError(f"{self.path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(st.st_mode):
+            # reading /dev/zero never ends and opening a FIFO waits for a writer: the check hung
+            raise SourceError(f"{self.path}: {_file_kind(st.st_mode)}, not a regular file; the file source reads "
+                              "request logs (a file on disk)")
         identity = (st.st_dev, st.st_ino)
         if self.format == "parquet":
             if (st.st_size, st.st_mtime_ns) != (self._size, self._mtime_ns) or self._identity != identity:

@@ -107,7 +107,7 @@ def _filters(raw: Any, what: str) -> tuple[str, ...]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise QueryError(f"{what}: expected a JSON list of Langfuse filters ({exc})") from None
     if isinstance(raw, Mapping):
         raw = [raw]

@@ -95,12 +95,30 @@ def snapshot_connection(path: Path) -> Iterator[sqlite3.Connection]:
     creates no ``-shm``/``-wal``; with a live ``-wal`` (a daemon is running) it
     is opened read-only and reads the committed rows through the files that
     already exist.
+
+    The same checks as :meth:`Store.open` come first (not SQLite, a directory, another program's
+    database, a newer schema: :class:`StoreError`, the file untouched), and a database error while
+    reading (a damaged page) is a :class:`StoreError` too, never a traceback.
     """
+    from slotui.store.schema import check_header, check_identity
+
+    check_header(path)
     wal = path.with_name(path.name + "-wal")
     live = wal.exists() and wal.stat().st_size > 0
     mode = "mode=ro" if live else "immutable=1"
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read state file {path}: {exc}") from None
+    try:
+        check_identity(conn, path)
         yield conn
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+            raise  # the callers read a file without a table as empty
+        raise StoreError(
+            f"state file {path} cannot be read as a SQLite database ({exc}); it was left untouched; "
+            "use --state to pick another file"
+        ) from None
     finally:
         conn.close()

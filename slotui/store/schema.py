@@ -10,6 +10,7 @@ before any pragma that could change it.
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 from slotui.store.errors import StoreError
@@ -128,6 +129,17 @@ _MIGRATIONS: dict[int, str] = {}
 
 def check_header(path: Path) -> None:
     """Refuse a non-empty file that is not SQLite, before SQLite touches it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read state file {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise StoreError(f"state file {path} is a directory; use --state to pick a file")
+    if not stat.S_ISREG(mode):  # opening a FIFO waited forever for a writer; SQLite needs a file it can lock
+        raise StoreError(f"state file {path} is not a regular file (a FIFO, device or socket); "
+                         "use --state to pick a file")
     try:
         with path.open("rb") as fh:
             head = fh.read(len(_SQLITE_MAGIC))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from slotui.config.durations import parse_duration
+from slotui.config.durations import MAX_DURATION, parse_duration
 
 
 @dataclass
@@ -55,8 +55,11 @@ def load_settings(path: Path | None = None) -> TuiSettings:
         return settings
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
         settings.problems.append(f"{path}: {exc}")
+        return settings
+    except RecursionError:
+        settings.problems.append(f"{path}: lists and mappings nested too deeply")
         return settings
     if not isinstance(raw, dict):
         settings.problems.append(f"{path}: expected a mapping (theme, icons, refresh, keymap)")
@@ -86,4 +89,6 @@ def parse_refresh(value: object) -> float:
     seconds = float(parse_duration(value))  # type: ignore[arg-type]
     if seconds < 1:
         raise ValueError(f"refresh interval must be at least 1s; got {value!r}")
+    if seconds > MAX_DURATION:  # the config's own bound for an interval
+        raise ValueError(f"refresh interval must be at most 366d (a year and a day); got {value!r}")
     return seconds

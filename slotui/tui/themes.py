@@ -198,7 +198,7 @@ def _load_one(path: Path, model: type[ThemeFile] | type[IconSet], into: dict, pr
     except ValidationError as exc:
         problems.append(f"{path}: {_describe(exc)}")
         return
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
         problems.append(f"{path}: {exc}")
         return
     into.setdefault(item.name, item)

@@ -156,3 +156,58 @@ def test_secrets_are_not_shown_when_the_file_is_broken(name: str, bad: str) -> N
     err = _error(text, env={"SLOTUI_FAMILY_SECRET": secret})
     assert secret not in err.render()
     assert any(i.key == "defaults.interval" for i in err.issues)
+
+
+#: every URL field of the template (sources and channels; secrets among them)
+URL_FIELDS = ["prom.url", "am.url", "hook.url", "slack.url"]
+BAD_URLS = [
+    ("'file:///etc/passwd'", "scheme: 'file://'"),
+    ("'ftp://hooks.example/x'", "scheme: 'ftp://'"),
+    ("'javascript:alert(1)'", "scheme: 'javascript://'"),
+    ("'127.0.0.1:9090'", "has no scheme"),
+    ("'localhost'", "has no scheme"),
+    ("'http://[::1/x'", "Invalid IPv6 URL"),
+    ("'http://127.0.0.1:99999/x'", "Port out of range"),
+    ("'http://127.0.0.1:0/x'", "Port out of range 1-65535"),
+    ("'https:///path-only'", "with a host"),
+]
+
+
+@SETTINGS
+@given(name=st.sampled_from(URL_FIELDS), bad=st.sampled_from(BAD_URLS))
+def test_every_url_field_takes_only_an_http_url(name: str, bad: tuple[str, str]) -> None:
+    """A URL that is no http(s) URL gave a ValueError traceback from `check` ([::1, :99999) or a
+    source error at every fetch (file://, no scheme); now the file is refused when read."""
+    value, fragment = bad
+    message = _issue_at(_error(render(**{name: value})), name)
+    assert message.startswith("expected an http:// or https:// URL") and fragment in message, message
+
+
+@SETTINGS
+@given(name=st.sampled_from(URL_FIELDS))
+def test_a_bad_secret_url_is_not_shown(name: str) -> None:
+    secret = "ftp://hooks.example/T0/B0/sEcReT-" + name.replace(".", "-")
+    err = _error(render(**{name: '"${SLOTUI_FAMILY_URL}"'}), env={"SLOTUI_FAMILY_URL": secret})
+    assert "scheme: 'ftp://'" in _issue_at(err, name)
+    if FIELDS[name].family == "secret":
+        assert "sEcReT" not in err.render()
+
+
+OTHER_URLS = {
+    "sources.h.url": "sources:\n  h: {type: http, url: @}\n",
+    "sources.ls.api_url": "sources:\n  ls: {type: langsmith, api_key: k, project: p, api_url: @}\n",
+    "sources.ml.url": "sources:\n  ml: {type: mlflow, url: @}\n",
+    "sources.wv.url": "sources:\n  wv: {type: weave, project: e/p, api_key: k, url: @}\n",
+    "sources.lf.url": "sources:\n  lf: {type: langfuse, public_key: a, secret_key: b, url: @}\n",
+    "alerts.channels.pd.url": "alerts:\n  channels:\n    pd: {type: pagerduty, routing_key: R0UT1NGKEY000, url: @}\n",
+}
+
+
+@pytest.mark.parametrize("key", sorted(OTHER_URLS))
+@pytest.mark.parametrize(("value", "fragment"), BAD_URLS[:4])
+def test_the_other_url_fields_too(key: str, value: str, fragment: str) -> None:
+    text = "version: 1\n" + OTHER_URLS[key].replace("@", value) + \
+        "slos:\n  - {name: a, sli: {field: a, agg: mean}, objective: {target: 1, warning: 2}}\n"
+    err = _error(text)
+    found = [i.message for i in err.issues if i.key == key]
+    assert found and found[0].startswith("expected an http:// or https:// URL") and fragment in found[0], err.render()

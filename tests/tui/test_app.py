@@ -202,6 +202,23 @@ async def test_snooze_dialog_presets_custom_and_cancel(build, store, clock):
         assert ends == [NOW + 90 * 60, NOW + 4 * 3600]
 
 
+async def test_snooze_past_year_9999_is_refused_not_a_crash(build, store, clock):
+    """A custom snooze of 99999999999d would end in the year 273 million: no datetime can show it and
+    no state file row may hold it. The action fails with a message; the app keeps running; nothing is stored."""
+    app = build()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#custom")
+        await pilot.press(*"99999999999d", "enter")
+        await settle(app, pilot)
+        assert store.list_silences(NOW) == []
+        assert any("9999-12-31T23:59:59Z" in n.message for n in app._notifications)
+        assert "helpfulness" in screen_text(app)  # the table is still there
+
+
 async def test_fire_test_alert_to_file_channel_and_alert_log(build, store, tmp_path):
     log = tmp_path / "alerts.jsonl"
     alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(log)}})

@@ -336,14 +336,27 @@ def test_file_channel_appends_json_lines(tmp_path):
         "http://127.0.0.1:99999/services/T0/B0/SECRETX1",
     ],
 )
-def test_malformed_webhook_urls_fail_cleanly_without_the_secret(url):
+def test_malformed_webhook_urls_fail_cleanly_without_the_secret(url, tmp_path):
     import asyncio
 
     from slotui.channels import build_channel
     from slotui.config.model import SlackChannel as SlackCfg
 
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_config
+
+    # the SLO file refuses it when read (the message never holds the URL) ...
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(f"version: 1\nalerts:\n  channels:\n    s: {{type: slack, webhook_url: '{url}'}}\n"
+                   "slos:\n  - {name: a, sli: {field: a, agg: mean}, objective: {target: 1, warning: 2}}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(cfg)
+    shown = refused.value.render()
+    assert "alerts.channels.s.webhook_url: expected an http:// or https:// URL" in shown and "SECRETX1" not in shown
+
+    # ... and a channel built around one anyway (no validation) still fails cleanly at send time
     async def go():
-        ch = build_channel("s", SlackCfg(type="slack", webhook_url=url), base_dir=None)
+        ch = build_channel("s", SlackCfg.model_construct(type="slack", webhook_url=url), base_dir=None)
         try:
             return await ch.send(make_notification([make_alert()])), repr(ch)
         finally:

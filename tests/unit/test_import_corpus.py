@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from slotui.commands.import_ import import_files, render
+from slotui.commands.import_ import PlaceholderEnv
 from slotui.config.loader import load_text
 from slotui.peers.promql import parse_error
 
@@ -105,6 +106,5 @@ def test_whole_corpus_on_the_command_line_has_no_traceback(tmp_path: Path) -> No
     assert check.returncode == 0, check.stderr
 
 
-class _Everything(dict):  # type: ignore[type-arg]
-    def get(self, key, default=None):  # type: ignore[no-untyped-def]
-        return "placeholder"
+class _Everything(PlaceholderEnv):
+    """Every ${VAR} set (to the importer's own URL-shaped placeholder)."""

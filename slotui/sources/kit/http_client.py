@@ -229,7 +229,7 @@ class SourceHTTPClient:
             # orjson refuses bare NaN/Infinity, which Python-served APIs (MLflow) emit, and bytes in a
             # declared non-UTF-8 charset: the stdlib reads the first, response.text decodes the second
             return json.loads(response.text)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             snippet = self._scrub(response.text[:80].strip())
             raise MalformedResponse(
                 f"malformed JSON from {self._where(path)}: {exc.__class__.__name__} ({snippet!r})"

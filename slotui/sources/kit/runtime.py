@@ -32,9 +32,9 @@ import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from slotui.clock import strftime_utc
 from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import Source, SourceError, SourceHealth
@@ -101,7 +101,7 @@ def describe_error(exc: BaseException, timeout: float) -> str:
 
 
 def _clock_label(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%SZ")
+    return strftime_utc(at, "%H:%M:%SZ")
 
 
 def backoff_after(exc: BaseException, now: float, failures: int) -> tuple[float, str] | None:

@@ -11,7 +11,6 @@ The app pushes fresh data into it after each refresh (:meth:`DetailScreen.show`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from rich.console import Group
@@ -23,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from slotui.clock import strftime_utc
 from slotui.core.budget import budget_timeline
 from slotui.core.types import SLOResult, SLOSpec
 from slotui.tui import cells
@@ -57,7 +57,7 @@ EPISODES_LISTED = 8
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%MZ")
+    return strftime_utc(ts, "%Y-%m-%d %H:%MZ")
 
 
 def _episode_colours(palette: Palette) -> dict[str, str]:

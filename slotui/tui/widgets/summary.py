@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from rich.text import Text
 from textual.widgets import Static
 
+from slotui.clock import strftime_utc, utc_datetime
 from slotui.core.types import Report, Status
 from slotui.formatting import format_duration
 from slotui.tui.cells import Palette
@@ -42,13 +42,14 @@ def period_label(report: Report) -> str:
 
 def clock_label(ts: float) -> str:
     """``04:35:00Z`` (UTC)."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%H:%M:%SZ")
+    return strftime_utc(ts, "%H:%M:%SZ")
 
 
 def span_label(start: float, end: float) -> str:
     """``from 2026-11-21 04:35Z to 2026-11-28 04:30Z`` (dates shown when the span crosses a day)."""
-    a = datetime.fromtimestamp(start, tz=timezone.utc)
-    b = datetime.fromtimestamp(end, tz=timezone.utc)
+    a, b = utc_datetime(start), utc_datetime(end)
+    if a is None or b is None:
+        return f"from {strftime_utc(start, '%Y-%m-%d %H:%MZ')} to {strftime_utc(end, '%Y-%m-%d %H:%MZ')}"
     if a.date() == b.date():
         return f"from {a:%H:%M}Z to {b:%H:%M}Z"
     return f"from {a:%Y-%m-%d %H:%M}Z to {b:%Y-%m-%d %H:%M}Z"

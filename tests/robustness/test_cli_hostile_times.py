@@ -1,0 +1,124 @@
+"""Hostile times, durations and command lines at the CLI (real subprocesses, the demo config).
+
+The family: a time no clock can show (``1e20``, ``nan``, ``inf``, before 1970, after 9999) or a
+duration that carries a time there (``silence add -d 99999999999d``, ``replay --last 100000d``) is
+refused with a message naming the option and the range, exit 3 (1 for ``silence``, as amtool), and
+never a traceback; a row already holding such a time is named, not fatal; a bad command line exits 3
+(UNKNOWN), not argparse's 2, which a CI job gating on ``slotui check`` reads as CRITICAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+try:  # a package once tests/robustness/__init__.py exists, a sibling module before
+    from .rows_state import SILENCE_A, damage, seed  # type: ignore[import-not-found]
+except ImportError:
+    from rows_state import SILENCE_A, damage, seed  # type: ignore[import-not-found,no-redef]
+
+RANGE = "between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+HOSTILE_TIMES = ["1e20", "nan", "inf", "-5", "1969-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
+
+
+def slotui(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SLOTUI_STATE": str(state)}
+    env.pop("SLOTUI_NOW", None)
+    return subprocess.run([sys.executable, "-m", "slotui", *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def refused(out: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
+    assert out.returncode == code, (out.returncode, out.stderr)
+    assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr
+    for fragment in fragments:
+        assert fragment in out.stderr, (fragment, out.stderr)
+
+
+@pytest.mark.parametrize("when", HOSTILE_TIMES)
+def test_check_at_outside_the_range(when: str, tmp_path: Path) -> None:
+    refused(slotui("check", f"--at={when}", state=tmp_path / "s.db"), 3, "--at:", RANGE, repr(when))
+
+
+def test_check_at_the_edges_of_the_range_evaluates(tmp_path: Path) -> None:
+    for when in ("9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z"):
+        out = slotui("check", "--at", when, "-o", "json", state=tmp_path / "s.db")
+        assert "Traceback" not in out.stderr and out.stderr == "", out.stderr
+        report = json.loads(out.stdout)  # an evaluation (1970 has no demo traffic: NO DATA, exit 3), not a refusal
+        assert report["slos"] and report["evaluated_at"].startswith(when[:4])
+
+
+@pytest.mark.parametrize("option", ["--to", "--from"])
+@pytest.mark.parametrize("when", HOSTILE_TIMES)
+def test_replay_times_outside_the_range(option: str, when: str, tmp_path: Path) -> None:
+    refused(slotui("replay", f"{option}={when}", "--step", "1h", state=tmp_path / "s.db"), 3, f"{option}:", RANGE)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--last", "100000d", "--step", "1d"], ["--last 100000d reaches before 1970-01-01T00:00:00Z"]),
+        (["--last", "3000d", "--step", "1m"], ["4,320,001 steps", "at most 1,000,000"]),
+        (["--last", "30d", "--step", "1s"], ["2,592,001 steps"]),
+        (["--last=-2h"], ["--last:", "expected a duration"]),
+        (["--step=-1m"], ["--step:", "expected a duration"]),
+        (["--step", "0s"], ["--step: expected a duration longer than 0"]),
+        (["--last", "nan"], ["--last:"]),
+    ],
+)
+def test_replay_ranges_that_cannot_run(args: list[str], fragments: list[str], tmp_path: Path) -> None:
+    """Refused at once (a 144-million-step list was built before, then the replay never ended)."""
+    refused(slotui("replay", *args, state=tmp_path / "s.db"), 3, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["-d", "99999999999d"], [RANGE]),
+        (["--end", "1e300"], ["--end:", RANGE]),
+        (["--end", "10000-01-01T00:00:00Z"], ["--end:"]),
+        (["--start", "inf", "-d", "1h"], ["--start:", RANGE]),
+        (["--start", "1e20", "-d", "1h"], ["--start:", RANGE]),
+    ],
+)
+def test_silence_add_outside_the_range_stores_nothing(args: list[str], fragments: list[str], tmp_path: Path) -> None:
+    state = tmp_path / "s.db"
+    refused(slotui("silence", "add", "slo=helpfulness", *args, state=state), 1, *fragments)
+    listed = slotui("silence", "list", state=state)
+    assert listed.returncode == 0 and "slo=helpfulness" not in listed.stdout, listed.stdout + listed.stderr
+
+
+@pytest.mark.parametrize(("column", "value"), [("ends_at", 1e20), ("ends_at", 253402300800.0), ("starts_at", -1.0)])
+async def test_a_stored_silence_past_the_range_is_named_and_expirable(column: str, value: float, tmp_path: Path) -> None:
+    """Written by another program (or an older slotui that let `-d 99999999999d` through): `silence list`
+    crashed rendering it. Now it is an unreadable row, named with the way to end it."""
+    state = tmp_path / "s.db"
+    (await seed(state, deliver=False)).close()
+    damage(state, "silences", column, f"id = '{SILENCE_A}'", value)
+    checked = slotui("state", "check", state=state)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    (line,) = [ln for ln in checked.stdout.splitlines() if SILENCE_A in ln]
+    assert RANGE in line and f"slotui silence expire {SILENCE_A}" in line
+    if column == "ends_at":  # not ended: listed (an ended one is listed with --expired only)
+        listed = slotui("silence", "list", state=state)
+        assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+        (line,) = [ln for ln in listed.stdout.splitlines() if SILENCE_A in ln]
+        assert "UNREADABLE" in line and RANGE in line
+    expired = slotui("silence", "expire", SILENCE_A, state=state)
+    assert expired.returncode == 0 and expired.stdout.strip() == SILENCE_A, expired.stderr
+    assert SILENCE_A not in slotui("silence", "list", state=state).stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "--bogus"], ["check", "-o", "yaml"], ["--bogus"], ["replay", "-o", "yaml"], ["silence", "add"],
+     ["check", "--fail-on", "sometimes"], ["export", "prometheus-rules", "--nope"], ["validate", "extra-arg"]],
+)
+def test_a_bad_command_line_exits_unknown(argv: list[str], tmp_path: Path) -> None:
+    out = slotui(*argv, state=tmp_path / "s.db")
+    refused(out, 3, "usage: slotui", "error:")
