@@ -224,9 +224,11 @@ class ColumnarPlan:
                 text = f"CAST({q} AS VARCHAR)"
                 select.append(f"TRY_CAST({text} AS DOUBLE) AS {q}")
                 bad.append(f"({q} IS NOT NULL AND NOT ({number(text)} AND TRY_CAST({text} AS DOUBLE) IS NOT NULL))")
-            else:  # a condition's field: only whether it is null is read
-                columns[name] = "JSON" if name in self.labels else "VARCHAR"
+            else:  # a condition's field: whether it is null (a number there, even Infinity, is refused as
+                columns[name] = "JSON"  # pyarrow's string column does: the per-record path skips non-finite ones)
                 select.append(f"{q} IS NULL AS {q}")
+                if name not in self.labels:
+                    bad.append(f"({q} IS NOT NULL AND left(CAST({q} AS VARCHAR), 1) <> '\"')")
         for name in self.labels:
             q = _sql_name(name)
             columns[name] = "JSON"
