@@ -73,7 +73,7 @@ a suspect byte before a delimiter, confirmed by the per-record parser on that
 line; blank lines, which DuckDB skips, end the matching of rows to lines) and the
 rows go into the series through the same plan; a DuckDB failure (a malformed
 line anywhere, a half-written last line) leaves the file to pyarrow's reader.
-Every columnar test runs with both readers, plus 20 hostile lines aimed at
+Every columnar test runs with both readers, plus 23 hostile lines aimed at
 DuckDB's reader. Running the byte checks beside DuckDB's query slowed the query
 more than the checks took (2 cores, loaded): they run after it, in the worker
 thread while the previous chunk goes into the series. The answers were made
@@ -82,15 +82,16 @@ slices of 64+ values sorted by numpy with a stable sort: the same results), and
 pyarrow arrays reach numpy from their buffers (``to_numpy`` imported pandas, 0.3-0.4 s).
 
 Measured at 1M records, best of 2, two runs of the whole bench (load average 1.1
-and ~1.5 from other work on the 2-core machine; DuckDB in the same run), slotui/
-DuckDB: JSONL 2.99-3.31x wall, 2.75-2.89x CPU (1.47-2.23 s vs 0.49-0.67 s;
-448,000-682,000 records/s; peak RSS 403-404 MB vs 356-369 MB: DuckDB's buffers and
-its answer); CSV 3.07-3.46x wall, 2.64-2.88x CPU (0.95-0.99 s; 1.01-1.06M
-records/s; 314-326 MB vs 321-328 MB); Parquet 2.79-2.84x wall, 2.52-2.76x CPU
-(0.67-0.71 s; 1.41-1.48M records/s; 266-268 MB vs 292 MB). The same session with
-``--no-duckdb`` (pyarrow's reader): JSONL 2.69 s, 5.42x wall / 4.18x CPU. Appends
-are read record by record as before: JSONL 1% in 131-137 ms, CSV 98-103 ms. The
-breakdown first tick (no fork, modules loaded) went from 1.9-2.7 s to 1.4-2.1 s.
+and 0.8 at the start, other work on the 2-core machine; DuckDB in the same run;
+the second run with the final code), slotui/DuckDB: JSONL 2.99-3.26x wall,
+2.75-2.87x CPU (1.47-2.10 s vs 0.49-0.64 s; 476,000-682,000 records/s; peak RSS
+403-411 MB vs 358-369 MB: DuckDB's buffers and its answer); CSV 2.62-3.46x wall,
+2.63-2.88x CPU (0.94-0.95 s; 1.06M records/s; 326-333 MB vs 321-337 MB); Parquet
+2.71-2.79x wall, 2.52-2.70x CPU (0.65-0.67 s; 1.48-1.53M records/s; 266-275 MB vs
+292-296 MB). The same session with ``--no-duckdb`` (pyarrow's reader): JSONL 2.69
+s, 5.42x wall / 4.18x CPU. Appends are read record by record as before: JSONL 1%
+in 129-131 ms, CSV 99-103 ms. The breakdown first tick (no fork, modules loaded)
+went from 1.9-2.7 s to 1.4-2.1 s.
 
 The 1.5x goal is still missed (~3x). Where the JSONL time goes now (a quiet run
 of the phases): DuckDB's query ~0.6 s wall / 1.1-1.4 s CPU, twice the bench's
