@@ -93,20 +93,21 @@ s, 5.42x wall / 4.18x CPU. Appends are read record by record as before: JSONL 1%
 in 129-131 ms, CSV 99-103 ms. The breakdown first tick (no fork, modules loaded)
 went from 1.9-2.7 s to 1.4-2.1 s.
 
-The 1.5x goal is still missed (~3x). Where the JSONL time goes now (a quiet run
-of the phases): DuckDB's query ~0.6 s wall / 1.1-1.4 s CPU, twice the bench's
-own DuckDB answer, because it must keep what the per-record path would refuse
-visible -- numbers and evaluation items read as JSON text to check their type
-(~0.1 s CPU), the time checked and converted exactly (~0.35 s CPU); the byte
-checks ~0.33 s CPU (numpy over 473 MB: newlines, line starts, suspect
-delimiters) and the rows into the series ~0.15 s, partly overlapped; the answers
-~0.27 s (``math.fsum`` per slice for exact sums, the moments for SPEC 10.2's
-intervals, per-slice sorts); numpy/pyarrow/duckdb imports ~0.35 s when not loaded
-yet (the bench's children inherit numpy and pyarrow from the parent, DuckDB's side
-pays its own import). Reaching 1.5x would need the answer stage exact but
-vectorised (an exact integer sum per slice instead of ``fsum``), the time and
-type checks cheaper than SQL per row, and the byte checks done by a strict
-validator as fast as yyjson; none of them is a small step.
+The 1.5x goal is still missed (~3x). Where the JSONL time goes now (the phases
+timed apart): DuckDB's query ~0.55-0.8 s wall / 1.1-1.4 s CPU, more than the
+bench's whole DuckDB answer, because it must keep what the per-record path would
+refuse visible -- numbers and evaluation items read as JSON text to check their
+type (~0.1 s CPU over typed columns), the time checked and converted exactly
+(regex, strptime, cast: ~0.15 s CPU); the byte checks ~0.33 s CPU (numpy over
+473 MB: newlines, line starts, suspect delimiters) and the rows into the series
+~0.15 s, partly overlapped in the worker thread; the answers ~0.27 s
+(``math.fsum`` per slice for exact sums, the moments for SPEC 10.2's intervals,
+per-slice sorts); numpy/pyarrow/duckdb imports ~0.35 s when not loaded yet (the
+bench's children inherit numpy and pyarrow from the parent; DuckDB's side pays
+its own import). Reaching 1.5x would need the answer stage exact but vectorised
+(an exact integer sum per slice instead of ``fsum``), the type and time checks
+cheaper than SQL per row, and the byte checks done by a strict validator as fast
+as yyjson; none of them is a small step.
 """
 
 from __future__ import annotations
