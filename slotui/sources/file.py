@@ -118,7 +118,7 @@ def _line_at(data: bytes, index: int) -> bytes:
 
 def _bulk_table(con: Any, sql: str) -> Any:
     """DuckDB's answer to ``sql`` as an Arrow table; None when it fails (a malformed line, a
-    half-written last line, a value its schema refuses, or interrupted)."""
+    half-written last line, a value its schema refuses)."""
     import duckdb
 
     try:

@@ -445,6 +445,15 @@ def test_a_large_clean_log_is_read_by_duckdb_at_the_default_sizes(tmp_path, monk
     assert fast.records == slow_records(path, now)
 
 
+def test_without_duckdb_the_pyarrow_reader_reads(tmp_path, monkeypatch, reader):
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # `import duckdb` raises ImportError
+    recs = records(900, seed=59)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 50 and fast.bulk_chunks == 0
+
+
 def slow_records(path: Path, now: float) -> int:
     src = source(path, False)
     src.fetch_sync(specs(), now)
