@@ -116,6 +116,17 @@ def _line_at(data: bytes, index: int) -> bytes:
     return data[start:data.index(b"\n", start)]
 
 
+def _complete_lines(carry: bytes, data: bytes) -> tuple[bytes | None, bytes]:
+    """The complete lines of ``carry + data`` (None when there is no newline yet) and what
+    follows the last newline, copying the bytes at most once (a chunk is 8 MB)."""
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return None, carry + data
+    if not carry and cut == len(data) - 1:
+        return data, b""
+    return b"".join((carry, memoryview(data)[: cut + 1])), data[cut + 1 :]
+
+
 def _bulk_table(con: Any, sql: str) -> Any:
     """DuckDB's answer to ``sql`` as an Arrow table; None when it fails (a malformed line, a
     half-written last line, a value its schema refuses)."""
@@ -127,25 +138,13 @@ def _bulk_table(con: Any, sql: str) -> Any:
         return None
 
 
-class _BulkRows:
-    """Chunk by chunk (in order, in the worker thread): the chunk's verdict and, when its rows can
-    be taken, its columns from the next rows of DuckDB's answer."""
+class _BulkState:
+    """DuckDB's answer to a bulk read and the next of its rows to take."""
 
-    def __init__(self, plan: Any, table: Any) -> None:
-        self.plan, self.table, self.row = plan, table, 0
+    __slots__ = ("table", "row")
 
-    def columns_of(self, data: bytes) -> tuple[str, Any]:
-        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE, bulk_lines
-
-        verdict, lines, timed = bulk_lines(data)
-        start = self.row
-        self.row += lines
-        if verdict == BULK_STOP or self.row > self.table.num_rows:
-            self.row = self.table.num_rows + 1  # every later chunk stops too
-            return BULK_STOP, None
-        if verdict != BULK_TAKE:
-            return verdict, None
-        return verdict, self.plan.from_rows(data, self.table.slice(start, lines), lines, timed)
+    def __init__(self, table: Any) -> None:
+        self.table, self.row = table, 0
 
 
 def _detect_format(path: Path, configured: str) -> str:
@@ -396,7 +395,7 @@ class FileSource:
 
         # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
         with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
-            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan, pool):
+            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan):
                 plan = None  # an evaluation result was joined: the rest record by record
             self._read_chunks(fh, (plan, pool) if plan is not None else None)
 
@@ -436,12 +435,9 @@ class FileSource:
                 self._held = None
             if not chunk:
                 break
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
+            complete, carry = _complete_lines(carry, chunk)
+            if complete is None:
                 continue
-            complete, carry = data[: cut + 1], data[cut + 1 :]
             if plan is not None and self.format == "csv" and self._csv.header is None:
                 header = complete.index(b"\n") + 1  # the header row, as ever (then the rows as columns)
                 self._consume(complete[:header])
@@ -508,16 +504,21 @@ class FileSource:
             return False
         return True
 
-    def _read_bulk(self, fh: Any, plan: Any, pool: Any) -> bool:
+    def _read_bulk(self, fh: Any, plan: Any) -> bool:
         """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`): the whole file in one query
         (DuckDB's threads; run alone: the byte checks beside it slowed it more than they took),
-        then chunk by chunk, its bytes checked (:func:`~slotui.sources.kit.columnar.bulk_lines`)
-        and its rows made columns in the worker thread while the previous chunk goes into the
-        series as columns, or its lines record by record. Leaves ``fh`` where the lines not taken
-        start (at the first chunk whose rows cannot be matched to its lines; at the start when
-        DuckDB failed -- a malformed line, a half-written last line; else after the last complete
-        line); False when an evaluation result was joined (the rest is read record by record)."""
+        then chunk by chunk its bytes checked (:func:`~slotui.sources.kit.columnar.bulk_lines`,
+        two chunks at a time in two worker threads: numpy releases the GIL) and its rows taken
+        into the series as columns, or its lines read record by record. Leaves ``fh`` where the
+        lines not taken start (at the first chunk whose rows cannot be matched to its lines; at
+        the start when DuckDB failed -- a malformed line, a half-written last line; else after the
+        last complete line); False when an evaluation result was joined (the rest is read record
+        by record)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         import duckdb
+
+        from slotui.sources.kit.columnar import bulk_lines
 
         con = duckdb.connect()
         try:
@@ -527,47 +528,49 @@ class FileSource:
             con.close()
         if table is None:
             return True  # nothing taken: the columnar reader reads the file
-        rows = _BulkRows(plan, table)
+        state = _BulkState(table)
         kept: list[tuple[Any, int]] = []
-        pending: tuple[bytes, Any] | None = None
+        pending: deque[tuple[bytes, Any]] = deque()
         carry = b""
-        stop = False
-        while not stop:
-            data = fh.read(CHUNK)
-            self.bytes_read += len(data)
-            if data:
-                if carry:
-                    data = carry + data
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    carry = data
+        done = False
+        with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
+            while pending or not done:
+                if not done and len(pending) < 2:
+                    data = fh.read(CHUNK)
+                    self.bytes_read += len(data)
+                    if not data:
+                        done = True
+                        continue
+                    complete, carry = _complete_lines(carry, data)
+                    if complete is not None:
+                        pending.append((complete, checks.submit(bulk_lines, complete)))
                     continue
-                complete, carry = data[: cut + 1], data[cut + 1 :]
-                future = pool.submit(rows.columns_of, complete)
-            else:
-                stop, complete, future = True, b"", None
-            if pending is not None:
-                verdict = self._settle_bulk(plan, *pending, kept)
+                complete, future = pending.popleft()
+                verdict = self._settle_bulk(plan, state, complete, future.result(), kept)
                 if verdict is not True:
-                    if future is not None:
-                        future.result()  # (let the worker finish before the file moves on)
+                    for _, other in pending:
+                        other.cancel()
                     fh.seek(self._offset)
                     return verdict is None  # False: joined; None: the columnar reader reads on
-            pending = (complete, future) if future is not None else None
         self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
 
-    def _settle_bulk(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool | None:
-        """Take ``data`` (complete lines) as the columns DuckDB's rows gave (``future``), else
-        record by record. True: go on; None: rows and lines no longer match (nothing taken);
-        False: an evaluation result was joined."""
-        from slotui.sources.kit.columnar import BULK_STOP
+    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, checked: tuple[str, int, bool],
+                     kept: list[tuple[Any, int]]) -> bool | None:
+        """Take ``data`` (complete lines) as columns from the next rows of DuckDB's answer when the
+        bytes passed (``checked``: :func:`~slotui.sources.kit.columnar.bulk_lines`), else record by
+        record. True: go on; None: rows and lines no longer match (nothing taken); False: an
+        evaluation result was joined."""
+        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE
 
-        verdict, chunk = future.result()
-        if verdict == BULK_STOP:
+        verdict, lines, timed = checked
+        start = state.row
+        state.row += lines
+        if verdict == BULK_STOP or state.row > state.table.num_rows:
             self._columnar_remember(kept)
             return None
+        chunk = plan.from_rows(data, state.table.slice(start, lines), lines, timed) if verdict == BULK_TAKE else None
         if chunk is not None and self._consume_columnar(plan, data, chunk, kept):
             self._offset += len(data)
             self.bulk_chunks += 1
