@@ -81,17 +81,17 @@ cheaper too (a slice's moments reuse its cached sum, deviations by ``map``,
 slices of 64+ values sorted by numpy with a stable sort: the same results), and
 pyarrow arrays reach numpy from their buffers (``to_numpy`` imported pandas, 0.3-0.4 s).
 
-Measured at 1M records, best of 2, two runs of the whole bench (load average 1.1
-and 0.8 at the start, other work on the 2-core machine; DuckDB in the same run;
-the second run with the final code), slotui/DuckDB: JSONL 2.99-3.26x wall,
-2.75-2.87x CPU (1.47-2.10 s vs 0.49-0.64 s; 476,000-682,000 records/s; peak RSS
-403-411 MB vs 358-369 MB: DuckDB's buffers and its answer); CSV 2.62-3.46x wall,
-2.63-2.88x CPU (0.94-0.95 s; 1.06M records/s; 326-333 MB vs 321-337 MB); Parquet
-2.71-2.79x wall, 2.52-2.70x CPU (0.65-0.67 s; 1.48-1.53M records/s; 266-275 MB vs
-292-296 MB). The same session with ``--no-duckdb`` (pyarrow's reader): JSONL 2.69
-s, 5.42x wall / 4.18x CPU. Appends are read record by record as before: JSONL 1%
-in 129-131 ms, CSV 99-103 ms. The breakdown first tick (no fork, modules loaded)
-went from 1.9-2.7 s to 1.4-2.1 s.
+Measured at 1M records, best of 2, two runs of the whole bench with the final
+code (load average 1.7-1.9 from other work on the 2-core machine; DuckDB in the
+same run), slotui/DuckDB: JSONL 2.36-3.14x wall, 2.73-2.82x CPU (1.47-1.99 s vs
+0.47-0.84 s; 502,000-681,000 records/s; peak RSS 425-426 MB vs 359-375 MB:
+DuckDB's buffers and its answer); CSV 2.10-3.56x wall, 2.43-2.80x CPU (0.80-0.93
+s; 1.07-1.25M records/s; 309-321 MB vs 322-334 MB); Parquet 2.76-2.79x wall,
+2.60-2.77x CPU (0.60-0.72 s; 1.38-1.68M records/s; 271-272 MB vs 296-299 MB). With
+``--no-duckdb`` (pyarrow's reader) in the same sessions: JSONL 2.50-2.69 s,
+4.0-5.4x wall / 3.8-4.2x CPU. Appends are read record by record as before: JSONL
+1% in 119-163 ms (159-231 ms before), CSV 95-97 ms. The breakdown first tick (no
+fork, modules loaded) went from 1.9-2.7 s to 1.4-2.1 s.
 
 The 1.5x goal is still missed (~3x). Where the JSONL time goes now (the phases
 timed apart): DuckDB's query ~0.55-0.8 s wall / 1.1-1.4 s CPU, more than the
