@@ -51,32 +51,63 @@ than orjson only; a batch path into the series gained nothing while expressions
 were Python functions per record; ``polars.read_ndjson`` with an explicit schema
 took 7.6 s wall for the 1M file (slower than the per-record path).
 
-Now (slotui.sources.kit.columnar): the first read of a JSONL log of 16 MB and
-more is read 8 MB of complete lines at a time by pyarrow's JSON reader (only
+Then (slotui.sources.kit.columnar, pyarrow): the first read of a JSONL log of 16
+MB and more read 8 MB of complete lines at a time by pyarrow's JSON reader (only
 the columns the SLIs read, typed strictly), times/derived fields/conditions/
-breakdown labels are vector operations appended to the same slices, the next
-chunk is parsed in a worker thread while one goes into the series, and a chunk
-with anything the per-record path treats specially is read record by record
-(answers identical: tests/unit/test_file_columnar.py). Parquet batches and CSV
-rows after the header (pyarrow.csv, cells as text, taken where slotui's cell rules
-give what the columns say) use the same plan. Measured at 1M records, two runs (load average 2.2 and 0.9
-from other work on the 2-core machine; DuckDB in the same run), slotui/DuckDB:
-JSONL 4.5-4.6x wall, 3.9-4.1x CPU (2.47-3.15 s vs 0.54-0.71 s; 317,000-405,000
-records/s; peak RSS 324-341 MB vs 375 MB); CSV 2.4-3.9x wall, 2.7-3.3x CPU
-(1.20-1.58 s; 631,000-830,000 records/s; 300-324 MB vs 321-333 MB); Parquet
-2.9-3.6x wall, 2.8-3.3x CPU (0.84-1.02 s; 978,000-1,194,000 records/s; 268-279
-MB vs 298 MB). Record by record in the same session (load 2.6): JSONL 4.1x wall /
-6.5x CPU, CSV 13.3x / 16.5x, Parquet 10.9x / 14.1x. Appends are read record by
-record as before (JSONL 1%: 159-231 ms, 242 ms before; the "x faster than a
-rescan" figure fell because the rescan is now a columnar first read).
+breakdown labels as vector operations appended to the same slices, the next
+chunk parsed in a worker thread while one goes into the series, and a chunk with
+anything the per-record path treats specially read record by record (answers
+identical: tests/unit/test_file_columnar.py). Parquet batches and CSV rows after
+the header (pyarrow.csv, cells as text) use the same plan. That gave JSONL
+4.5-4.6x wall / 3.9-4.1x CPU; pyarrow's parse was ~1.9 s CPU of it: it tokenizes
+every field of every line (DuckDB's reader skips what the query does not read).
 
-Where the JSONL time goes now: pyarrow's parse ~1.9 s CPU (it tokenizes every
-field of every line, ~50% of it; the evaluations list ~35%; DuckDB's reader skips
-what the query does not read), the answers (``math.fsum`` per slice, the moments for SPEC 10.2's
-intervals) ~0.8 s, the byte checks that decide whether a chunk can be read as
-columns ~0.3 s. The 1.5x goal is missed: reaching it needs a JSON reader with
-projection pushdown (DuckDB's own as the bulk reader, with the same refusal
-checks) or answers computed vectorised with exactly the same rounding.
+Now (``FileSource.bulk``; ``--no-duckdb`` turns it off for a comparison): DuckDB
+reads the JSONL first read: one ``read_json`` query with an explicit schema of
+the needed fields over the whole file (projection pushdown), values whose type
+the per-record path would read otherwise flagged per row, the time computed as
+the per-record path does (minute epoch + ``CAST(seconds AS DOUBLE)``, both exact).
+Then chunk by chunk the bytes are checked for what yyjson reads and the
+per-record parsers refuse (``nan``/``inf`` literals in any case, trailing commas:
+a suspect byte before a delimiter, confirmed by the per-record parser on that
+line; blank lines, which DuckDB skips, end the matching of rows to lines) and the
+rows go into the series through the same plan; a DuckDB failure (a malformed
+line anywhere, a half-written last line) leaves the file to pyarrow's reader.
+Every columnar test runs with both readers, plus 23 hostile lines aimed at
+DuckDB's reader. Running the byte checks beside DuckDB's query slowed the query
+more than the checks took (2 cores, loaded): they run after it, in the worker
+thread while the previous chunk goes into the series. The answers were made
+cheaper too (a slice's moments reuse its cached sum, deviations by ``map``,
+slices of 64+ values sorted by numpy with a stable sort: the same results), and
+pyarrow arrays reach numpy from their buffers (``to_numpy`` imported pandas, 0.3-0.4 s).
+
+Measured at 1M records, best of 2, two runs of the whole bench with the final
+code (load average 1.7-1.9 from other work on the 2-core machine; DuckDB in the
+same run), slotui/DuckDB: JSONL 2.36-3.14x wall, 2.73-2.82x CPU (1.47-1.99 s vs
+0.47-0.84 s; 502,000-681,000 records/s; peak RSS 425-426 MB vs 359-375 MB:
+DuckDB's buffers and its answer); CSV 2.10-3.56x wall, 2.43-2.80x CPU (0.80-0.93
+s; 1.07-1.25M records/s; 309-321 MB vs 322-334 MB); Parquet 2.76-2.79x wall,
+2.60-2.77x CPU (0.60-0.72 s; 1.38-1.68M records/s; 271-272 MB vs 296-299 MB). With
+``--no-duckdb`` (pyarrow's reader) in the same sessions: JSONL 2.50-2.69 s,
+4.0-5.4x wall / 3.8-4.2x CPU. Appends are read record by record as before: JSONL
+1% in 119-163 ms (159-231 ms before), CSV 95-97 ms. The breakdown first tick (no
+fork, modules loaded) went from 1.9-2.7 s to 1.4-2.1 s.
+
+The 1.5x goal is still missed (~3x). Where the JSONL time goes now (the phases
+timed apart): DuckDB's query ~0.55-0.8 s wall / 1.1-1.4 s CPU, more than the
+bench's whole DuckDB answer, because it must keep what the per-record path would
+refuse visible -- numbers and evaluation items read as JSON text to check their
+type (~0.1 s CPU over typed columns), the time checked and converted exactly
+(regex, strptime, cast: ~0.15 s CPU); the byte checks ~0.33 s CPU (numpy over
+473 MB: newlines, line starts, suspect delimiters) and the rows into the series
+~0.15 s, partly overlapped in the worker thread; the answers ~0.27 s
+(``math.fsum`` per slice for exact sums, the moments for SPEC 10.2's intervals,
+per-slice sorts); numpy/pyarrow/duckdb imports ~0.35 s when not loaded yet (the
+bench's children inherit numpy and pyarrow from the parent; DuckDB's side pays
+its own import). Reaching 1.5x would need the answer stage exact but vectorised
+(an exact integer sum per slice instead of ``fsum``), the type and time checks
+cheaper than SQL per row, and the byte checks done by a strict validator as fast
+as yyjson; none of them is a small step.
 """
 
 from __future__ import annotations
@@ -125,9 +156,15 @@ def specs() -> list[SLOSpec]:
     return out
 
 
+#: False (--no-duckdb): the first read of JSONL is pyarrow's columnar reader, not DuckDB's (to compare)
+BULK = True
+
+
 def source(path: Path) -> FileSource:
     cfg = FileSourceConfig(type="file", path=str(path), fields={"duration_ms": "duration_s * 1000"})
-    return FileSource("logs", cfg, base_dir=path.parent)
+    src = FileSource("logs", cfg, base_dir=path.parent)
+    src.bulk = BULK
+    return src
 
 
 def breakdown_cost(path: Path, records: int, repeat: int) -> tuple[float, float]:
@@ -332,7 +369,8 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
     parsed = ""
     for _ in range(repeat):
         (ours, parsed), wall, cpu, rss = _measured(
-            lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped, s.columnar_chunks)))(source(path)))
+            lambda: (lambda s: (slotui_answers(s, now), (s.records, s.skipped, s.columnar_chunks, s.bulk_chunks)))(
+                source(path)))
         best["slotui"] = min(best["slotui"], (wall, cpu, rss))
         theirs, wall, cpu, rss = _measured(duckdb_answers, path, now, None, fmt)
         best["duckdb"] = min(best["duckdb"], (wall, cpu, rss))
@@ -345,7 +383,7 @@ def _first_read(fmt: str, path: Path, now: float, records: int, repeat: int, flo
     for side in ("slotui", "duckdb"):
         wall, cpu, rss = best[side]
         extra = (f"  (parsed {parsed[0]:,}, skipped {parsed[1]:,} older than the period; "
-                 f"{parsed[2]} chunks read as columns)") if side == "slotui" else ""
+                 f"{parsed[2]} chunks read as columns, {parsed[3]} of them by DuckDB)") if side == "slotui" else ""
         print(f"{side:7s} full read: {wall:7.2f} s wall {cpu:7.2f} s CPU  {records / wall:12,.0f} records/s"
               f"  peak RSS {rss / 1e6:6.0f} MB (+{max(0, rss - floor) / 1e6:.0f} MB over the bench's own){extra}")
     (w_o, c_o, _), (w_d, c_d, _) = best["slotui"], best["duckdb"]
@@ -399,12 +437,16 @@ def main() -> int:
                         help="only measure the cost of a breakdown (with/without ratio), no DuckDB")
     parser.add_argument("--formats", default="jsonl,csv,parquet",
                         help="comma-separated: jsonl, csv (a copy with the question's columns), parquet (the same)")
+    parser.add_argument("--no-duckdb", action="store_true",
+                        help="read the JSONL log's first read with pyarrow's columnar reader, not DuckDB's")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep CPython's collector settings instead of the ones slotui's commands apply")
     args = parser.parse_args()
     if not args.default_gc:
         gc_policy.apply()  # as `slotui check`, `slotui run` and the TUI run
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    global BULK
+    BULK = not args.no_duckdb
 
     tmpdir = tempfile.mkdtemp(prefix="slotui-bench-")
     path = Path(tmpdir) / "requests.jsonl" if args.file is None else args.file

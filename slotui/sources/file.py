@@ -47,7 +47,11 @@ its last period costs.
 The first read of a large JSONL log (``COLUMNAR_MIN`` bytes and more) and
 Parquet batches are read as typed columns where that gives exactly the
 per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
-read record by record); appends are always read record by record.
+read record by record); appends are always read record by record. For JSONL of
+``BULK_MIN`` bytes and more, DuckDB reads the needed fields of the whole file in
+one query first, and the chunks' bytes decide which rows are taken; when its
+query fails (a malformed line anywhere, a half-written last line) or its rows
+stop matching the lines (a blank line), pyarrow's reader goes on.
 
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it
@@ -99,6 +103,8 @@ BOM = b"\xef\xbb\xbf"
 PARQUET_BATCH = 65_536
 #: a first read of at least this many bytes tries the columnar reader (pyarrow; its import costs ~0.2 s)
 COLUMNAR_MIN = 16 * 1024 * 1024
+#: a first JSONL read of at least this many bytes has DuckDB read the file (its import costs ~0.1 s)
+BULK_MIN = 16 * 1024 * 1024
 
 Record = dict[str, Any]
 
@@ -109,6 +115,37 @@ def _line_at(data: bytes, index: int) -> bytes:
     for _ in range(index):
         start = data.index(b"\n", start) + 1
     return data[start:data.index(b"\n", start)]
+
+
+def _complete_lines(carry: bytes, data: bytes) -> tuple[bytes | None, bytes]:
+    """The complete lines of ``carry + data`` (None when there is no newline yet) and what
+    follows the last newline, copying the bytes at most once (a chunk is 8 MB)."""
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return None, carry + data
+    if not carry and cut == len(data) - 1:
+        return data, b""
+    return b"".join((carry, memoryview(data)[: cut + 1])), data[cut + 1 :]
+
+
+def _bulk_table(con: Any, sql: str) -> Any:
+    """DuckDB's answer to ``sql`` as an Arrow table; None when it fails (a malformed line, a
+    half-written last line, a value its schema refuses)."""
+    import duckdb
+
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error:
+        return None
+
+
+class _BulkState:
+    """DuckDB's answer to a bulk read and the next of its rows to take."""
+
+    __slots__ = ("table", "row")
+
+    def __init__(self, table: Any) -> None:
+        self.table, self.row = table, 0
 
 
 def _detect_format(path: Path, configured: str) -> str:
@@ -174,6 +211,10 @@ class FileSource:
         self.columnar_chunks = 0
         #: False: always the per-record path (tests, and the bench's comparison)
         self.columnar = True
+        #: False: the columnar first read of JSONL never uses DuckDB (tests compare both readers)
+        self.bulk = True
+        #: chunks whose columns DuckDB read (a part of columnar_chunks)
+        self.bulk_chunks = 0
 
     # ----------------------------------------------------------------- state
 
@@ -373,7 +414,9 @@ class FileSource:
 
         # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
         with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
-            self._read_chunks(fh, (plan, pool))
+            if self._bulk_wanted(fh) and not self._read_bulk(fh, plan):
+                plan = None  # an evaluation result was joined: the rest record by record
+            self._read_chunks(fh, (plan, pool) if plan is not None else None)
 
     def _read_chunks(self, fh: Any, columnar: Any) -> None:
         carry = b""
@@ -411,12 +454,9 @@ class FileSource:
                 self._held = None
             if not chunk:
                 break
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
+            complete, carry = _complete_lines(carry, chunk)
+            if complete is None:
                 continue
-            complete, carry = data[: cut + 1], data[cut + 1 :]
             if plan is not None and self.format == "csv" and self._csv.header is None:
                 header = complete.index(b"\n") + 1  # the header row, as ever (then the rows as columns)
                 self._consume(complete[:header])
@@ -466,6 +506,98 @@ class FileSource:
         from slotui.sources.kit.columnar import plan_columnar  # pyarrow: only for large first reads
 
         return plan_columnar(self.book, self.derived)
+
+    def _bulk_wanted(self, fh: Any) -> bool:
+        """Whether DuckDB should read this first read of a JSONL log (large, from its first byte,
+        DuckDB installed, the file reachable by DuckDB as the very file open here)."""
+        if not self.bulk or self.format != "jsonl" or self._offset != 0:
+            return False
+        try:
+            if os.fstat(fh.fileno()).st_size < BULK_MIN or not os.path.exists(f"/proc/self/fd/{fh.fileno()}"):
+                return False
+        except OSError:
+            return False
+        try:
+            import duckdb  # noqa: F401  (only for large first reads)
+        except ImportError:
+            return False
+        return True
+
+    def _read_bulk(self, fh: Any, plan: Any) -> bool:
+        """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`): the whole file in one query
+        (DuckDB's threads; run alone: the byte checks beside it slowed it more than they took),
+        then chunk by chunk its bytes checked (:func:`~slotui.sources.kit.columnar.bulk_lines`,
+        two chunks at a time in two worker threads: numpy releases the GIL) and its rows taken
+        into the series as columns, or its lines read record by record. Leaves ``fh`` where the
+        lines not taken start (at the first chunk whose rows cannot be matched to its lines; at
+        the start when DuckDB failed -- a malformed line, a half-written last line; else after the
+        last complete line); False when an evaluation result was joined (the rest is read record
+        by record)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import duckdb
+
+        from slotui.sources.kit.columnar import bulk_lines
+
+        con = duckdb.connect()
+        try:
+            con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
+            table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fh.fileno()}"))
+        finally:
+            con.close()
+        if table is None:
+            return True  # nothing taken: the columnar reader reads the file
+        state = _BulkState(table)
+        kept: list[tuple[Any, int]] = []
+        pending: deque[tuple[bytes, Any]] = deque()
+        carry = b""
+        done = False
+        with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
+            while pending or not done:
+                if not done and len(pending) < 2:
+                    data = fh.read(CHUNK)
+                    self.bytes_read += len(data)
+                    if not data:
+                        done = True
+                        continue
+                    complete, carry = _complete_lines(carry, data)
+                    if complete is not None:
+                        pending.append((complete, checks.submit(bulk_lines, complete)))
+                    continue
+                complete, future = pending.popleft()
+                verdict = self._settle_bulk(plan, state, complete, future.result(), kept)
+                if verdict is not True:
+                    for _, other in pending:
+                        other.cancel()
+                    fh.seek(self._offset)
+                    return verdict is None  # False: joined; None: the columnar reader reads on
+        self._columnar_remember(kept)
+        fh.seek(self._offset)
+        return True
+
+    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, checked: tuple[str, int, bool],
+                     kept: list[tuple[Any, int]]) -> bool | None:
+        """Take ``data`` (complete lines) as columns from the next rows of DuckDB's answer when the
+        bytes passed (``checked``: :func:`~slotui.sources.kit.columnar.bulk_lines`), else record by
+        record. True: go on; None: rows and lines no longer match (nothing taken); False: an
+        evaluation result was joined."""
+        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE
+
+        verdict, lines, timed = checked
+        start = state.row
+        state.row += lines
+        if verdict == BULK_STOP or state.row > state.table.num_rows:
+            self._columnar_remember(kept)
+            return None
+        chunk = plan.from_rows(data, state.table.slice(start, lines), lines, timed) if verdict == BULK_TAKE else None
+        if chunk is not None and self._consume_columnar(plan, data, chunk, kept):
+            self._offset += len(data)
+            self.bulk_chunks += 1
+            return True
+        self._columnar_remember(kept)
+        self._consume(data)
+        self._offset += len(data)
+        return False if self._eval_only or self._traces_live else True
 
     def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when

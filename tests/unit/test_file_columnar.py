@@ -115,11 +115,16 @@ def assert_same(path: Path, now: float, slos: list[SLOSpec] | None = None) -> Fi
     return fast
 
 
-@pytest.fixture(autouse=True)
-def small_chunks(monkeypatch):
+@pytest.fixture(autouse=True, params=["pyarrow", "duckdb"])
+def reader(request, monkeypatch):
+    """Every test runs with each columnar reader: pyarrow's chunk by chunk, and DuckDB's whole
+    file at once (``BULK_MIN`` lowered) with pyarrow for what follows a chunk DuckDB's rows cannot
+    be matched to."""
     monkeypatch.setattr(file_module, "COLUMNAR_MIN", 0)
+    monkeypatch.setattr(file_module, "BULK_MIN", 0 if request.param == "duckdb" else 1 << 62)
     monkeypatch.setattr(file_module, "CHUNK", 4096)
     monkeypatch.setattr(file_module, "JOIN_MEMORY", 25)
+    return request.param
 
 
 def now_after(recs: list[dict]) -> float:
@@ -127,12 +132,14 @@ def now_after(recs: list[dict]) -> float:
     return math.floor(last / 60) * 60 + 77.5
 
 
-def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path):
+def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path, reader):
     recs = records(3000, rate=0.005)  # a week: older than the longest burn-rate window (3 days) is skipped
     path = tmp_path / "r.jsonl"
     path.write_bytes(b"\n".join(dump(recs)) + b"\n")
     fast = assert_same(path, now_after(recs))
     assert fast.columnar_chunks > 100  # the columnar reader took (nearly) every chunk
+    # DuckDB read every chunk of the clean file (its rows; pyarrow none)
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
     assert fast.records == 3000 - fast.skipped and fast.skipped > 0  # a day's period: older lines skipped
 
 
@@ -190,19 +197,52 @@ HOSTILE = {
     "time missing": b'{"duration_s": 3}',
     "bad month": b'{"time": "2026-13-01T00:00:00Z", "duration_s": 3}',
     "error type number": b'{"time": "%s", "duration_s": 1, "error.type": 500}',
+    "error type infinity": b'{"time": "%s", "duration_s": 1, "error.type": Infinity}',
+    "error type nan": b'{"time": "%s", "duration_s": 1, "error.type": NaN}',
+    "error type true": b'{"time": "%s", "duration_s": 1, "error.type": true}',
     "trace id number": b'{"time": "%s", "duration_s": 1, "trace_id": 77}',
     "control char in string": b'{"time": "%s", "duration_s": 1, "note": "a\tb"}',
     "trailing comma": b'{"time": "%s", "duration_s": 1,}',
+    # what DuckDB's JSON reader (yyjson) reads and the per-record parsers may not
+    "lower nan": b'{"time": "%s", "duration_s": 1.5, "x": nan}',
+    "lower inf in a list": b'{"time": "%s", "duration_s": 1.5, "x": [1, -inf]}',
+    "upper NAN spaced": b'{"time": "%s", "duration_s": 1.5, "x": NAN }',
+    "infinity word": b'{"time": "%s", "duration_s": 1.5, "x": infinity}',
+    "nan in a needed field": b'{"time": "%s", "duration_s": nan}',
+    "trailing comma in a list": b'{"time": "%s", "duration_s": 1.5, "x": [1, 2,]}',
+    "trailing comma spaced": b'{"time": "%s", "duration_s": 1.5, "x": {"a": 1 , }}',
+    "suspect bytes in text": b'{"time": "%s", "duration_s": 1.5, "note": "fin, nan, inf ] y, ,}"}',
+    "label number": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": 5}',
+    "evaluation name number": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": 5, '
+                              b'"gen_ai.evaluation.score.value": 0.5}]}',
+    "evaluation null item": b'{"time": "%s", "evaluations": [null]}',
+    "evaluation score null": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                             b'"gen_ai.evaluation.score.value": null}]}',
+    "resourceSpans null": b'{"time": "%s", "resourceSpans": null, "duration_s": 2}',
+    "year 0000": b'{"time": "0000-01-01T00:00:00Z", "duration_s": 3}',
+    "leap second": b'{"time": "%s", "duration_s": 3}',
+    "february 30": b'{"time": "2026-02-30T00:00:00Z", "duration_s": 3}',
+    "april 31": b'{"time": "2026-04-31T10:00:00Z", "duration_s": 3}',
+    "hour 24": b'{"time": "2026-06-01T24:00:00Z", "duration_s": 3}',
+    "minute 60": b'{"time": "2026-06-01T10:60:00Z", "duration_s": 3}',
+    "cr inside a line": b'{"time": "%s", "duration_s": 1}\r{"time": "%s", "duration_s": 2}',
 }
+#: hostile lines that make DuckDB's whole-file query fail (the file is read by pyarrow then)
+DUCKDB_FAILS = {"not json", "duplicate key", "duplicate time", "lone surrogate", "array line", "two objects",
+                "invalid utf-8", "control char in string", "evaluations as object", "cr inside a line"}
+#: lines after which DuckDB's rows cannot be matched to lines (not starting with "{")
+DUCKDB_STOPS = {"blank line", "whitespace line", "cr line"}
 
 
 @pytest.mark.parametrize("rate", [0.2, 0.0008])  # (0.0008: 17 days, the older half is skipped unparsed)
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate):
+def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate, reader):
     recs = records(1200, seed=5, rate=rate)
     lines = dump(recs)
     mid = len(lines) // 2
     t = recs[mid]["time"]
+    if name == "leap second":
+        t = t[:17] + "60.5Z"
     line = HOSTILE[name]
     if b"%s" in line:
         line = line.replace(b"%s", (t.lower() if name == "time lowercase z" else t).encode())
@@ -217,6 +257,12 @@ def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate)
         assert chunks // 2 - 5 < fast.columnar_chunks < chunks // 2 + 5
     else:  # the chunks around the hostile lines only are read record by record
         assert fast.columnar_chunks >= chunks - 4, (fast.columnar_chunks, chunks)
+    if reader == "pyarrow" or name in DUCKDB_FAILS:
+        assert fast.bulk_chunks == 0
+    elif name in DUCKDB_STOPS:  # DuckDB's rows up to the chunk with the line, pyarrow after it
+        assert chunks // 2 - 3 <= fast.bulk_chunks <= chunks // 2 + 1, (fast.bulk_chunks, chunks)
+    else:  # the hostile line reached DuckDB's rows: its chunk read record by record, the others taken
+        assert fast.bulk_chunks == fast.columnar_chunks, (fast.bulk_chunks, fast.columnar_chunks)
 
 
 def test_a_bom_and_crlf_line_ends(tmp_path):
@@ -224,6 +270,15 @@ def test_a_bom_and_crlf_line_ends(tmp_path):
     path = tmp_path / "r.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(dump(recs)) + b"\r\n")
     assert_same(path, now_after(recs))
+
+
+def test_crlf_line_ends_without_a_bom(tmp_path, reader):
+    recs = records(900, seed=53)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\r\n".join(dump(recs)) + b"\r\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 50
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
 
 
 def test_evaluation_results_after_a_columnar_read_join_the_remembered_requests(tmp_path):
@@ -329,6 +384,25 @@ def test_a_nested_label_gives_the_same_groups_both_ways(tmp_path):
     assert 0 < fast.columnar_chunks < chunks  # some chunks were refused, not all
 
 
+def test_fields_named_like_the_readers_own_columns(tmp_path, reader):
+    """A condition on trace_id and a value field called "bad" or "slotui:refuse" read as any other."""
+    recs = records(1200, seed=47)
+    for i, r in enumerate(recs):
+        r["bad"] = i % 7 * 0.5
+        r["slotui:refuse"] = i % 3
+        if i % 11 == 0:
+            r["trace_id"] = None
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    base = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", direction="lower_is_better")
+    slos = [SLOSpec(name="traced", kind="ratio", target=0.9, good="trace_id != null", **base),
+            SLOSpec(name="bad", kind="threshold", target=1.0, sli_field="bad", sli_agg="mean", **base),
+            SLOSpec(name="refuse", kind="threshold", target=1.0, sli_field="slotui:refuse", sli_agg="max", **base)]
+    fast = assert_same(path, now_after(recs), slos)
+    assert fast.columnar_chunks > 50
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
 def test_a_field_missing_from_the_first_record_uses_the_per_record_path(tmp_path):
     recs = records(300, seed=19)
     recs[0].pop("gen_ai.usage.cost")
@@ -368,10 +442,53 @@ def test_a_small_file_does_not_import_pyarrow(tmp_path):
         " sli_agg='p95', window=3600.0, period=86400.0, slice=300.0, source='logs');"
         f"d = s.fetch_sync([slo], {now_after(recs)!r});"
         "assert s.records == 50 and d['p'].value is not None;"
-        "print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
+        "print('pyarrow' in sys.modules, 'numpy' in sys.modules, 'duckdb' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_a_large_clean_log_is_read_by_duckdb_at_the_default_sizes(tmp_path, monkeypatch):
+    """Without lowered thresholds (the module's own sizes): a log above BULK_MIN is read by
+    DuckDB, every chunk's rows taken, with the per-record answers."""
+    monkeypatch.setattr(file_module, "COLUMNAR_MIN", 16 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "BULK_MIN", 16 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "CHUNK", 8 * 1024 * 1024)
+    monkeypatch.setattr(file_module, "JOIN_MEMORY", 20_000)
+    recs = records(1000, seed=41)
+    lines = dump(recs)
+    path = tmp_path / "r.jsonl"
+    with open(path, "wb") as fh:
+        while fh.tell() < file_module.BULK_MIN + 2 * file_module.CHUNK:
+            fh.write(b"\n".join(lines) + b"\n")  # the same records again and again (times repeat)
+    now = now_after(recs)
+    fast = assert_same(path, now)
+    assert fast.bulk_chunks == fast.columnar_chunks >= 3
+    assert fast.records == slow_records(path, now)
+
+
+def test_without_duckdb_the_pyarrow_reader_reads(tmp_path, monkeypatch, reader):
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # `import duckdb` raises ImportError
+    recs = records(900, seed=59)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 50 and fast.bulk_chunks == 0
+
+
+def slow_records(path: Path, now: float) -> int:
+    src = source(path, False)
+    src.fetch_sync(specs(), now)
+    return src.records
+
+
+def test_a_half_written_last_line_leaves_duckdb_and_gives_the_same_answers(tmp_path, reader):
+    recs = records(900, seed=43)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b'\n{"time": "2026-06-0')  # DuckDB's query fails on it
+    fast = assert_same(path, now_after(recs))
+    assert fast.bulk_chunks == 0 and fast.columnar_chunks > 10
+    assert fast._held  # held until its newline, as record by record
 
 
 def _parquet(path: Path, recs: list[dict], types: dict | None = None) -> None:

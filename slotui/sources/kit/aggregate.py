@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import re
 import struct
+import sys
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from itertools import repeat
-from operator import le
+from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
@@ -260,6 +261,8 @@ def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
 
 #: Largest window sample a source carries for a percentile's interval (SPEC 10.2: memory is bounded).
 SAMPLE_LIMIT = 1000
+#: slices at least this long are sorted by numpy when it is already loaded (a columnar read)
+_NUMPY_SORT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,16 +275,21 @@ class WindowSpread:
     interval: tuple[float, float] | None = None
 
 
-def moments_of(values: Sequence[float]) -> tuple[int, float, float]:
-    """``(n, mean, M2)`` of ``values`` (two passes; M2 is the sum of squared deviations from the mean)."""
+def moments_of(values: Sequence[float], total: float | None = None) -> tuple[int, float, float]:
+    """``(n, mean, M2)`` of ``values`` (two passes; M2 is the sum of squared deviations from the mean).
+
+    ``total``: ``math.fsum(values)`` when the caller has it (a slice's cached sum). The deviations
+    are computed by ``map`` (the same IEEE operations as ``(v - mean) * (v - mean)`` per value,
+    without a Python frame per value)."""
     n = len(values)
     if n == 0:
         return 0, 0.0, 0.0
     try:  # values near the float limit overflow the sums: no spread (the value has its own exact path)
-        mean = math.fsum(values) / n
+        mean = (math.fsum(values) if total is None else total) / n
         if not math.isfinite(mean):
             return n, mean, math.nan
-        return n, mean, math.fsum((v - mean) * (v - mean) for v in values)
+        deviations = list(map(_sub, values, repeat(mean, n)))
+        return n, mean, math.fsum(map(_mul, deviations, deviations))
     except OverflowError:
         return n, math.nan, math.nan
 
@@ -390,12 +398,18 @@ class _ValueSlice:
     def moments(self) -> tuple[int, float, float]:
         """``(n, mean, M2)`` of the slice's values (M2: sum of squared deviations), cached."""
         if self._moments is None:
-            self._moments = moments_of(self.values)
+            total = self.total()  # cached: the mean's sum is the slice's sum
+            self._moments = moments_of(self.values, total if type(total) is float else None)
         return self._moments
 
     def sorted_values(self) -> list[float]:
         if self._sorted is None:
-            self._sorted = sorted(self.values)
+            np = sys.modules.get("numpy")  # loaded by a columnar read; never imported here
+            if np is not None and len(self.values) >= _NUMPY_SORT:
+                # a stable sort by ``<``, as sorted(): the same list (-0.0 and 0.0 keep their order)
+                self._sorted = np.sort(np.frombuffer(self.values, dtype=np.float64), kind="stable").tolist()
+            else:
+                self._sorted = sorted(self.values)
         return self._sorted
 
     def total(self) -> float | Fraction:
@@ -709,7 +723,7 @@ class _CountSlice:
 
     def good_count(self) -> int:
         if self._good is None:
-            self._good = sum(self.good)
+            self._good = self.good.tobytes().count(1)  # every item is 0 or 1
         return self._good
 
     def counts_between(self, start: float, end: float) -> tuple[int, int]:

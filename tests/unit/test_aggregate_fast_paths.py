@@ -1,0 +1,84 @@
+"""The answer stage's fast paths give exactly what the plain Python forms give."""
+
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+import sys
+from array import array
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slotui.sources.kit.aggregate import RatioSeries, ValueSeries, moments_of, _ValueSlice
+
+finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
+
+
+def _plain_moments(values: list[float]) -> tuple[int, float, float]:
+    mean = math.fsum(values) / len(values)
+    return len(values), mean, math.fsum((v - mean) * (v - mean) for v in values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite, min_size=1, max_size=300))
+def test_moments_by_map_are_the_generator_expression(values: list[float]) -> None:
+    assert moments_of(array("d", values)) == _plain_moments(values)
+    assert moments_of(values, math.fsum(values)) == _plain_moments(values)
+
+
+def test_a_slice_moments_use_its_cached_sum_and_agree() -> None:
+    rng = random.Random(3)
+    sl = _ValueSlice()
+    sl.values.extend(rng.lognormvariate(0, 2) for _ in range(500))
+    assert sl.moments() == _plain_moments(list(sl.values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(finite, st.sampled_from([0.0, -0.0, 1.0, -1.0])), min_size=0, max_size=400))
+def test_numpy_sort_is_sorted_including_signed_zeros(values: list[float]) -> None:
+    import numpy  # noqa: F401  (loaded: the slice may sort by numpy)
+
+    sl = _ValueSlice()
+    sl.values.extend(values)
+    got = sl.sorted_values()
+    want = sorted(values)
+    assert got == want
+    assert [math.copysign(1, v) for v in got] == [math.copysign(1, v) for v in want]
+    assert type(got) is list and all(type(v) is float for v in got)
+
+
+def test_slices_of_many_values_sort_by_numpy_to_the_same_quantiles() -> None:
+    import numpy  # noqa: F401
+
+    from slotui.sources.kit.aggregate import Agg
+
+    rng = random.Random(7)
+    series = ValueSeries(300.0)
+    for i in range(5000):
+        series.add(1000.0 + i * 0.37, rng.choice([0.0, -0.0, rng.gauss(1, 3)]))
+    sl = next(iter(series.slices.values()))
+    assert len(sl.values) >= 64
+    assert sl.sorted_values() == sorted(sl.values)
+    expected = sorted(v for s in series.slices.values() for v in s.values)
+    h = (len(expected) - 1) * 0.95
+    lo = math.floor(h)
+    want = expected[lo] + (h - lo) * (expected[lo + 1] - expected[lo])
+    assert series.window(Agg("quantile", 0.95), 0.0, 1e9) == want
+
+
+def test_ratio_slice_good_count_counts_ones() -> None:
+    series = RatioSeries(60.0)
+    goods = [random.Random(1).random() < 0.9 for _ in range(1000)]
+    for i, g in enumerate(goods):
+        series.add(i * 0.01, g)
+    assert series.window(0.0, 100.0) == (sum(goods), 1000)
+
+
+def test_aggregate_never_imports_numpy() -> None:
+    code = ("import sys; from slotui.sources.kit.aggregate import ValueSeries, Agg; s = ValueSeries(60.0)\n"
+            "[s.add(i * 0.1, float(i % 97)) for i in range(1000)]\n"
+            "s.window(Agg('quantile', 0.95), 0, 1e9); print('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
