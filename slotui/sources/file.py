@@ -103,6 +103,10 @@ BOM = b"\xef\xbb\xbf"
 PARQUET_BATCH = 65_536
 #: a first read of at least this many bytes tries the columnar reader (pyarrow; its import costs ~0.2 s)
 COLUMNAR_MIN = 16 * 1024 * 1024
+#: the longest line read, newline excluded (a longer one is counted malformed and skipped without
+#: being held). Above DuckDB's own limit (maximum_object_size, 16 MiB by default): such a line makes
+#: DuckDB's query fail, so the chunk readers below meet it and skip it the same way.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 #: a first JSONL read of at least this many bytes has DuckDB read the file (its import costs ~0.1 s)
 BULK_MIN = 16 * 1024 * 1024
 
@@ -424,9 +428,32 @@ class FileSource:
         plan, pool = columnar if columnar is not None else (None, None)
         kept: list[tuple[Any, int]] = []
         pending: tuple[bytes, Any] | None = None
+        #: bytes of a line longer than MAX_LINE_BYTES read so far (not kept); None when not in one
+        skipping: int | None = None
         while True:
             chunk = fh.read(CHUNK)
             self.bytes_read += len(chunk)
+            if skipping is None and chunk:
+                cut = chunk.find(b"\n")
+                if len(carry) + (cut if cut >= 0 else len(chunk)) > MAX_LINE_BYTES:
+                    skipping, carry = len(carry), b""  # a 300 MB line held 1.3 GB: skipped, never held
+            if skipping is not None and chunk:
+                cut = chunk.find(b"\n")
+                if cut < 0:
+                    skipping += len(chunk)
+                    continue
+                if pending is not None:  # the lines before it first, so line numbers and offsets stay in order
+                    self._settle(plan, *pending, kept)
+                    pending = None
+                skipping += cut + 1
+                self._line_no += 1
+                self._bad(self._line_no, f"a line of {skipping:,} bytes, longer than the "
+                                         f"{MAX_LINE_BYTES // (1024 * 1024)} MiB a request log line may be: skipped")
+                self._offset += skipping
+                skipping = None
+                chunk = chunk[cut + 1:]
+                if not chunk:
+                    continue
             if first:
                 first = False
                 if self._tail is not None:

@@ -403,6 +403,51 @@ def test_fields_named_like_the_readers_own_columns(tmp_path, reader):
     assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
 
 
+@pytest.mark.parametrize("where", [3, 700, 1499])
+def test_a_line_longer_than_the_limit_is_skipped_not_held(tmp_path, monkeypatch, reader, where):
+    """A 300 MB line held 1.3 GB and took 5 s; above MAX_LINE_BYTES it is counted malformed and its
+    bytes are dropped as they are read: both paths give the same answers, line number and offset,
+    and an append after it is read from the right place. (DuckDB's reader never meets such a line:
+    any object above its 16 MiB maximum_object_size, below the 64 MiB limit, fails its query and the
+    chunk readers go on; the limit cannot be shrunk for a test, DuckDB does not enforce it within one
+    buffer.)"""
+    if reader == "duckdb":
+        monkeypatch.setattr(file_module, "BULK_MIN", 1 << 62)
+    monkeypatch.setattr(file_module, "MAX_LINE_BYTES", 20_000)
+    recs = records(1500, seed=53)
+    lines = dump(recs)
+    giant = b'{"time": "' + recs[where]["time"].encode() + b'", "pad": "' + b"x" * 50_000 + b'"}'
+    lines.insert(where, giant)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.malformed == 1
+    assert fast._note() == (f"first malformed line: line {where + 1}: a line of {len(giant) + 1:,} bytes, longer "
+                            "than the 0 MiB a request log line may be: skipped")
+    assert fast._offset == path.stat().st_size and fast.records == 1500
+    more = records(20, seed=54, start=datetime.fromisoformat(recs[-1]["time"].replace("Z", "+00:00")).timestamp() + 1)
+    with path.open("ab") as fh:
+        fh.write(b"\n".join(dump(more)) + b"\n")
+    fast.fetch_sync(specs(), now_after(more))
+    assert fast.records == 1520 and fast.malformed == 1
+
+
+def test_a_too_long_last_line_is_counted_once_it_ends(tmp_path, monkeypatch):
+    """Still being written: not counted, nothing held; once its newline comes it is one malformed line."""
+    monkeypatch.setattr(file_module, "MAX_LINE_BYTES", 20_000)
+    recs = records(300, seed=55)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n" + b'{"time": "x", "pad": "' + b"y" * 30_000)
+    src = source(path, False)
+    src.fetch_sync(specs(), now_after(recs))
+    assert (src.records, src.malformed) == (300, 0)
+    with path.open("ab") as fh:
+        fh.write(b"y" * 30_000 + b'"}\n' + b"\n".join(dump(records(5, seed=56, start=START + 86400))) + b"\n")
+    src.fetch_sync(specs(), now_after(recs))
+    assert (src.records, src.malformed) == (305, 1)
+    assert src._first_malformed == (301, "a line of 60,025 bytes, longer than the 0 MiB a request log line may be: skipped")
+
+
 def test_a_field_missing_from_the_first_record_uses_the_per_record_path(tmp_path):
     recs = records(300, seed=19)
     recs[0].pop("gen_ai.usage.cost")

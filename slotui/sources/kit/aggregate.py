@@ -7,6 +7,10 @@ values). A window ``[start, end)`` is answered from the cached aggregates of
 the slices it covers whole and a time filter over the (at most two) slices it
 cuts, so appending records never rescans old ones and a window query costs one
 step per slice. :class:`RatioSeries` does the same for good/total counts.
+A slice's sum is correctly rounded (:func:`math.fsum`); a window's sum adds
+those rounded sums with ``fsum``, so its error is bounded by the magnitudes
+summed (``sum(|v|) * 2**-52``), not by the result: heavy cancellation across
+slices (``1``, ``1e308``, ``-1e308``) can lose the small terms.
 
 Quantiles use linear interpolation between closest ranks, the definition of
 DuckDB's ``quantile_cont``, numpy's default (``method="linear"``) and
