@@ -124,6 +124,32 @@ def test_a_nested_time_field_is_read_as_every_field_is(fmt: str, tmp_path: Path)
     assert out["max"].malformed == 1
 
 
+def test_a_csv_row_the_csv_module_refuses_is_one_malformed_row(tmp_path: Path, monkeypatch) -> None:
+    """A field over the csv module's 128 KiB limit made the whole source fail ("field larger than field
+    limit"), losing every other row; now fields as long as a line may be are read, and a row the csv
+    module still refuses is one malformed row."""
+    import csv as csv_module
+
+    import slotui.sources.kit.records as records_module
+
+    path = tmp_path / "big.csv"
+    write(path, ["time,duration_s,pad", f"{NOON + 60},1.0,x", f'{NOON + 120},2.0,"{"y" * 200_000}"', f"{NOON + 180},4.0,z"])
+    spec_max = spec("max", sli_field="duration_s", sli_agg="max")
+    count = spec("n", sli_field="duration_s", sli_agg="count")
+    out = source(path, format="csv").fetch_sync([spec_max, count], NOON + HOUR)
+    assert (out["max"].value, out["n"].value, out["n"].malformed) == (4.0, 3.0, 0)
+
+    previous = csv_module.field_size_limit()
+    monkeypatch.setattr(records_module, "CSV_FIELD_LIMIT", 1000)
+    csv_module.field_size_limit(1000)
+    try:
+        out = source(path, format="csv").fetch_sync([spec_max, count], NOON + HOUR)
+    finally:
+        csv_module.field_size_limit(previous)
+    assert (out["max"].value, out["n"].value, out["n"].malformed) == (4.0, 2.0, 1)
+    assert out["n"].error is None and "not a CSV row (field larger than field limit (1000))" in out["n"].note
+
+
 def test_otlp_file_exporter_lines():
     src = source(DATA / "otlp.jsonl")
     now = NOON + HOUR

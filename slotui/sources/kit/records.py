@@ -439,6 +439,10 @@ def _short(exc: Exception) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
+#: the longest CSV field read (the file source's longest line; the csv module's default is 128 KiB)
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+
 class CsvParser:
     """CSV rows as records: the first row is the header; numbers become numbers.
 
@@ -452,18 +456,29 @@ class CsvParser:
         # time_field may name the column or the field it is renamed to
         self.time_field = self.rename.get(time_field, time_field)
         self.header: list[str] | None = None
+        # the csv module refuses fields over 128 KiB (a prompt or response column): as long as a line may be
+        if csv.field_size_limit() < CSV_FIELD_LIMIT:
+            csv.field_size_limit(CSV_FIELD_LIMIT)
 
     def reset(self) -> None:
         self.header = None
 
     def parse_rows(self, lines: Iterable[str]) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
         """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing)."""
-        reader = csv.reader(lines)
+        reader = iter(csv.reader(lines))
         index = -1
         time_of, time_field = self.time_of, self.time_field
         header: list[str] | None = None
         time_index = -1
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # one bad row is malformed, not the whole file (the source went down)
+                index += 1
+                yield index, Malformed(f"not a CSV row ({exc})")
+                continue
             index += 1
             if self.header is None:
                 self.header = [self.rename.get(c.strip(), c.strip()) for c in row]
