@@ -84,3 +84,16 @@ def check_http_url(text: str) -> str:
         raise ValueError("expected an http:// or https:// URL (Port out of range 1-65535)")
     return text
 
+
+def printable(text: str) -> str:
+    """``text`` with every control, bidi or line/paragraph separator character written as an escape
+    (``\\x1b``, ``\\u202e``), for text from data (a log's label value) that reaches a terminal, a
+    JUnit file (XML 1.0 has no ESC) or a notification. Printable text is returned as it is."""
+    if _first_bad(text, "") is None:
+        return text
+    return "".join(
+        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        if ch in BIDI or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch
+        for ch in text
+    )
+

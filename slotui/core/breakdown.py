@@ -30,9 +30,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from slotui.config.text import printable  # label values come from data: shown escaped
 from slotui.core.status import finite, value_status
 from slotui.core.types import GroupData, SLOSpec, Status
 
@@ -390,8 +391,15 @@ def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Bre
             out.append(Breakdown(by=(data.by,), window=data.window, notes=note or (
                 f"{data.by}: breakdown not supported for this SLO's aggregation",)))
             continue
-        out.append(Breakdown(by=b.by, window=b.window, groups=b.groups, notes=b.notes + note))
+        out.append(Breakdown(by=b.by, window=b.window, groups=tuple(map(_shown, b.groups)), notes=b.notes + note))
     return tuple(out)
+
+
+def _shown(group: GroupFigures) -> GroupFigures:
+    """``group`` with its label values as they may be shown: they come from data (a log's model
+    field), and a control or bidi character would act on a terminal or break a JUnit file."""
+    labels = {k: printable(v) for k, v in group.labels.items()}
+    return group if labels == group.labels else replace(group, labels=labels)
 
 
 _AGG_ALIASES = {"avg": "mean", "average": "mean", "median": "p50"}
