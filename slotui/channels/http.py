@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from slotui.config.text import printable
+
 if TYPE_CHECKING:
     import httpx
 
@@ -188,7 +190,7 @@ def receiver_message(response: "httpx.Response") -> str:
             detail = ": ".join(bits)
     elif isinstance(data, str):
         detail = data
-    detail = " ".join(detail.split())
+    detail = printable(" ".join(detail.split()))  # a receiver's ESC would act on the reader's terminal
     return truncate(detail, MAX_BODY)
 
 

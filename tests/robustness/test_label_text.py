@@ -1,7 +1,8 @@
-"""Label values come from data (a log's model or route field) and reach terminals, JUnit files and
-notifications through breakdowns. A value holding ESC, BEL or a bidi override went out raw: `check`'s
-table cleared the screen, its JUnit file was no longer XML 1.0. Now such characters are written as
-escapes (``\\x1b``, ``\\u202e``) wherever a group's label is shown (real subprocesses)."""
+"""Text from data and from servers reaches terminals, JUnit files and notifications: label values
+(a log's model or route field, through breakdowns), a source's error answer, a receiver's error body.
+A label or a source's answer holding ESC, BEL or a bidi override went out raw: `check`'s table cleared
+the screen and its JUnit file was no longer XML 1.0. Such characters are now written as escapes
+(``\\x1b``, ``\\u202e``) wherever that text is shown (real subprocesses, real loopback servers)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,48 @@ def test_check_outputs_never_carry_a_raw_control_character(fmt: str, hostile_log
         assert SHOWN in out.stdout
     else:  # markdown escapes the backslashes and brackets once more
         assert "gpt\\\\x1b\\[2J" in out.stdout, out.stdout
+
+
+def _serve(status: int, body: bytes):  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hostile_http import Router
+
+    return Router(lambda seen: (status, body, {"content-type": "application/json"}))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("status", "body"), [(500, b'{"error": "boom\x1b[2J\x07\xe2\x80\xae"}'),
+                                              (200, b'{"value": "\x1b[31mred"}')])
+def test_a_servers_words_in_a_source_error_are_escaped(status: int, body: bytes, tmp_path: Path) -> None:
+    with _serve(status, body) as server:
+        (tmp_path / "slos.yaml").write_text(
+            f"version: 1\nsources:\n  h: {{type: http, url: \"{server.url}/x\"}}\n"
+            "slos:\n  - {name: a, source: h, query: value, objective: {target: 2, warning: 3}}\n")
+        env = {k: v for k, v in os.environ.items() if k not in ("SLOTUI_STATE", "SLOTUI_NOW")}
+        env["SLOTUI_STATE"] = str(tmp_path / "state.db")
+        for fmt in ("table", "junit"):
+            out = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", "slos.yaml", "-o", fmt],
+                                 capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+            assert out.returncode == 3 and "Traceback" not in out.stderr
+            assert not any(ch in out.stdout + out.stderr for ch in RAW), out.stdout
+            assert "\\x1b[" in out.stdout
+            if fmt == "junit":
+                ET.fromstring(out.stdout)
+
+
+@pytest.mark.integration
+def test_a_receivers_words_in_a_delivery_error_are_escaped(tmp_path: Path) -> None:
+    with _serve(400, b'{"message": "bad\x1b]0;owned\x07 payload"}') as hook:
+        (tmp_path / "slos.yaml").write_text(
+            "version: 1\nsources:\n  demo: {type: demo}\nalerts:\n  channels:\n"
+            f"    hook: {{type: webhook, url: \"{hook.url}/hook\"}}\n  routes:\n    - {{channels: [hook]}}\n"
+            "slos:\n  - {name: availability, source: demo, ratio: {good: \"error.type == null\"}, "
+            "objective: {target: 0.995}}\n")
+        env = {k: v for k, v in os.environ.items() if k not in ("SLOTUI_STATE", "SLOTUI_NOW")}
+        env["SLOTUI_STATE"] = str(tmp_path / "state.db")
+        out = subprocess.run([sys.executable, "-m", "slotui", "test-alert", "-c", "slos.yaml", "--channel", "hook"],
+                             capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    text = out.stdout + out.stderr
+    assert "HTTP 400" in text and "bad\\x1b]0;owned\\x07 payload" in text
+    assert not any(ch in text for ch in RAW)

@@ -35,6 +35,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from slotui.clock import strftime_utc
+from slotui.config.text import printable
 from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import Source, SourceError, SourceHealth
@@ -91,12 +92,13 @@ def _source_lock(source: Source) -> asyncio.Lock | None:
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:
-    """The one-line message shown for a failed fetch (never a traceback)."""
+    """The one-line message shown for a failed fetch (never a traceback; a server's words in it
+    come with control and bidi characters escaped: it reaches terminals and JUnit files)."""
     if isinstance(exc, TimeoutError):
         return f"timed out after {timeout:g}s"
     if isinstance(exc, SourceError):
-        return str(exc) or "source error"
-    text = str(exc)
+        return printable(str(exc)) or "source error"
+    text = printable(str(exc))
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
