@@ -193,14 +193,17 @@ def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         with p.open("rb") as fh:  # at most MAX_RESULTS_BYTES + 1: `--results /dev/zero` never ended
             raw = fh.read(MAX_RESULTS_BYTES + 1)
-        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ResultsError(f"{p}: results file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ResultsError(f"{p}: cannot read results file: {exc}") from None
-    if len(raw) > MAX_RESULTS_BYTES:
+    if len(raw) > MAX_RESULTS_BYTES:  # (before decoding: the cut may split a UTF-8 sequence)
         raise ResultsError(f"{p}: results file larger than {MAX_RESULTS_BYTES // (1024 * 1024)} MiB; "
                            "a metrics mapping is a few KiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResultsError(f"{p}: cannot read results file: {exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -88,16 +88,17 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     try:
         with Path(path).open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
-        text = data.decode("utf-8")
     except OSError as exc:
         skipped.append(Skipped(path, "file", f"cannot read: {exc.strerror or exc}"))
         return []
-    except UnicodeDecodeError:
-        skipped.append(Skipped(path, "file", "not UTF-8 text"))
-        return []
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > MAX_FILE_BYTES:  # (before decoding: the cut may split a UTF-8 sequence)
         skipped.append(Skipped(path, "file", f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most an SLO file "
                                              "may be; split it"))
+        return []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        skipped.append(Skipped(path, "file", "not UTF-8 text"))
         return []
     # the SLO file's own limits: nesting deeper than 64 levels (PyYAML's recursive constructor
     # overflowed the stack on 5,000 brackets) and aliases adding more than 10,000 nodes

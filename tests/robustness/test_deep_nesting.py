@@ -45,8 +45,10 @@ def slotui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (DEEP_YAML, "line 1, column 70: lists and mappings nest deeper than 64 levels"),
         (ALIAS_BOMB, "aliases expand to more than 10,000 nodes"),
         ("apiVersion: openslo/v1\nkind: SLO\n# " + "x" * (4 * 1024 * 1024) + "\n", "larger than 4 MiB"),
+        # the 4 MiB cut falls inside a 2-byte character: still "too large", not "not UTF-8"
+        ("apiVersion: openslo/v1\nkind: SLO\n## " + "\u00e9" * (3 * 1024 * 1024) + "\n", "larger than 4 MiB"),
     ],
-    ids=["deep", "alias-bomb", "too-large"],
+    ids=["deep", "alias-bomb", "too-large", "too-large-utf8"],
 )
 @pytest.mark.parametrize("fmt", ["openslo", "sloth", "pyrra"])
 def test_import_refuses_hostile_yaml(body: str, fragment: str, fmt: str, tmp_path: Path) -> None:
