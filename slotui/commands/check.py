@@ -122,8 +122,12 @@ def run(args: argparse.Namespace) -> int:
             return UNKNOWN
 
     text = _render(report, args.format, args.fail_on, args.no_data == "ok")
-    if args.output:
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    if args.output and args.output != "-":
+        try:
+            Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as exc:  # a directory, a missing folder, no permission: said, not a traceback
+            print(f"slotui check: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return UNKNOWN
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

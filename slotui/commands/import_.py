@@ -275,7 +275,11 @@ def run(args: argparse.Namespace) -> int:
     text = render(report.config, report.notes, words)
     out = getattr(args, "output", None)
     if out and out != "-":
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:  # a directory, a missing folder, no permission: said, not a traceback
+            print(f"slotui import: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return UNKNOWN
         print(f"wrote {report.imported} SLO{'s' if report.imported != 1 else ''} to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
