@@ -433,12 +433,10 @@ class FileSource:
         while True:
             chunk = fh.read(CHUNK)
             self.bytes_read += len(chunk)
-            if skipping is None and chunk:
-                cut = chunk.find(b"\n")
-                if len(carry) + (cut if cut >= 0 else len(chunk)) > MAX_LINE_BYTES:
-                    skipping, carry = len(carry), b""  # a 300 MB line held 1.3 GB: skipped, never held
+            cut = chunk.find(b"\n")
+            if skipping is None and chunk and len(carry) + (cut if cut >= 0 else len(chunk)) > MAX_LINE_BYTES:
+                skipping, carry = len(carry), b""  # a 300 MB line held 1.3 GB: skipped, never held
             if skipping is not None and chunk:
-                cut = chunk.find(b"\n")
                 if cut < 0:
                     skipping += len(chunk)
                     continue

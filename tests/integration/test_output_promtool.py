@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
+from receivers import require_binary
 
 from slotui.core.types import Budget, BurnRate, Report, SLOResult, SLOSpec, Status
 from slotui.output.exposition import render
@@ -14,15 +13,6 @@ from slotui.output.exposition import render
 pytestmark = pytest.mark.integration
 
 NOW = 1_780_315_200.0
-
-
-def _promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is not installed (Debian package prometheus)")
-        pytest.skip("promtool is not installed")
-    return path
 
 
 def test_promtool_accepts_the_exposition() -> None:
@@ -45,7 +35,7 @@ def test_promtool_accepts_the_exposition() -> None:
         source_errors={"prom": "down"},
     )
     text = render(report)
-    result = subprocess.run([_promtool(), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([require_binary("promtool"), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'slotui_slo_status{slo="latency",status="CRITICAL"} 1' in text
 
@@ -67,5 +57,5 @@ async def test_promtool_accepts_every_family_of_the_example() -> None:
     for family in ("slotui_breakdown_top_events", "slotui_sli_interval_lower", "slotui_sli_samples",
                    "slotui_slo_forecast_value", "slotui_burn_rate", "slotui_error_budget_remaining_ratio"):
         assert f"\n{family}" in text or text.startswith(family), family
-    result = subprocess.run([_promtool(), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([require_binary("promtool"), "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout + result.stderr) == (0, ""), result.stdout + result.stderr

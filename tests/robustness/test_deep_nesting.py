@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from slotui.core.types import HOUR, SLOSpec  # noqa: E402
 from slotui.sources.http import HttpSource  # noqa: E402
 from slotui.sources.kit.runtime import fetch_all  # noqa: E402
 
+SLOTH_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "sloth" / "upstream" / "examples" / "getting-started.yml"
 DEPTH = 100_000
 DEEP_JSON = "[" * DEPTH + "]" * DEPTH
 DEEP_YAML = "spec: " + "[" * 5_000 + "]" * 5_000 + "\n"
@@ -53,24 +55,14 @@ def slotui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("fmt", ["openslo", "sloth", "pyrra"])
 def test_import_refuses_hostile_yaml(body: str, fragment: str, fmt: str, tmp_path: Path) -> None:
     (tmp_path / "peer.yaml").write_text(body)
-    (tmp_path / "good.yaml").write_text(textwrap.dedent("""\
-        version: prometheus/v1
-        service: chat
-        slos:
-          - name: availability
-            objective: 99.5
-            sli:
-              events:
-                error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
-                total_query: sum(rate(http_requests_total[{{.window}}]))
-        """))
+    shutil.copy(SLOTH_EXAMPLE, tmp_path / "good.yaml")  # Sloth's own getting-started example
     out = slotui("import", fmt, "peer.yaml", cwd=tmp_path)
     assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
     assert "skipped: peer.yaml: file: " in out.stderr and fragment in out.stderr, out.stderr
     if fmt == "sloth":  # the rest is still imported, and the skip is reported: exit 1
         both = slotui("import", fmt, "peer.yaml", "good.yaml", cwd=tmp_path)
         assert both.returncode == 1 and "Traceback" not in both.stderr, both.stderr
-        assert "name: chat-availability" in both.stdout and fragment in both.stderr
+        assert "name: myservice-requests-availability" in both.stdout and fragment in both.stderr
 
 
 def test_check_results_nested_too_deeply(tmp_path: Path) -> None:

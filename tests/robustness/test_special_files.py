@@ -105,16 +105,8 @@ def test_a_state_file_that_is_not_a_regular_file(command: list[str], where: str,
     assert f"state file {state} is not a regular file (a FIFO, device or socket)" in out.stderr
 
 
-SLOTH = """version: prometheus/v1
-service: chat
-slos:
-  - name: availability
-    objective: 99.5
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total[{{.window}}]))
-"""
+#: a peer file to import (Sloth's own getting-started example)
+SLOTH_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "sloth" / "upstream" / "examples" / "getting-started.yml"
 
 
 @pytest.mark.parametrize("command", ["check", "import", "export"])
@@ -122,13 +114,12 @@ slos:
 def test_an_output_path_that_cannot_be_written(command: str, where: str, tmp_path: Path) -> None:
     """`check --output DIR` ended in an IsADirectoryError traceback (import -o too); export said it."""
     target = tmp_path if where == "a directory" else tmp_path / "nowhere" / "out.txt"
-    (tmp_path / "sloth.yaml").write_text(SLOTH)
     (tmp_path / "slos.yaml").write_text(
         "version: 1\nsources:\n  prom: {type: prometheus, url: 'http://127.0.0.1:9'}\nslos:\n"
         "  - {name: up, source: prom, ratio: {good: 'sum(rate(ok[{{window}}]))', total: 'sum(rate(all[{{window}}]))'},"
         " objective: {target: 0.99}}\n")
     argv = {"check": ["check", "--at", "2026-05-28T20:30:00Z", "--output", str(target)],
-            "import": ["import", "sloth.yaml", "-o", str(target)],
+            "import": ["import", str(SLOTH_EXAMPLE), "-o", str(target)],
             "export": ["export", "prometheus-rules", "-c", "slos.yaml", "-o", str(target)]}[command]
     out = slotui(*argv, cwd=tmp_path)
     assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
