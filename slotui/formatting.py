@@ -597,6 +597,15 @@ def forecast_text(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> 
     return ", ".join(p for p in (parts["so_far"], parts["by_end"], parts["budget_gone"]) if p)
 
 
+def result_judged(result: SLOResult, *, ascii: bool = False) -> str:
+    """The figure a result's status is judged on, for messages that set it against the thresholds:
+    the value, or for a forecast (SPEC 10.4) the projection: ``projected $3,260 by Nov 30 ($2,140 so far)``."""
+    if result.forecast is None:
+        return spec_value(result.value, result.spec, ascii=ascii)
+    parts = forecast_parts(result.forecast, result.spec, ascii=ascii)
+    return f"projected {parts['by_end']} ({parts['so_far']})"
+
+
 def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> str:
     """The table cell of a forecast: ``$2.1k→3.3k``, and ``✖28`` (day of the month) when the budget goes.
 

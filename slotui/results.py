@@ -50,7 +50,7 @@ from typing import Any
 
 from slotui.core.direction import infer_direction
 from slotui.core.status import finite, meets, value_status
-from slotui.core.significance import judge, threshold_interval
+from slotui.core.significance import estimates, judge, threshold_interval
 from slotui.core.types import Report, SLIData, SLOResult, SLOSpec, Status
 
 __all__ = ["ResultsError", "check", "flatten_metrics", "load_results_file", "lookup_metric", "specs_from_quality"]
@@ -401,7 +401,8 @@ def evaluate_value(
     n, stddev, sample_notes = metric_samples(flat, key) if flat is not None else (None, None, [])
     notes.extend(sample_notes)
     data = SLIData(value=value, n=n, stddev=stddev)
-    verdict = judge(spec, value_status(value, spec), value, n, threshold_interval(spec, data, value))
+    verdict = judge(spec, value_status(value, spec), value, n, threshold_interval(spec, data, value),
+                    estimate=estimates(spec, data))
     if verdict.note:
         notes.append(verdict.note)
     return SLOResult(

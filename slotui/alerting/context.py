@@ -17,6 +17,7 @@ from slotui.formatting import (
     format_duration,
     format_percent,
     format_rate,
+    result_judged,
     result_samples_line,
     result_spread,
     spec_value,
@@ -100,9 +101,10 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     budget_remaining = result.budget.remaining if result.budget is not None else None
     fastest = result.fastest_burn
     status = result.status.value
-    head = f"{spec.name} is {status}: {value} ({thresholds_text(spec)})"
+    judged = result_judged(result)  # a forecast SLO is judged on its projection (SPEC 10.4)
+    head = f"{spec.name} is {status}: {judged} ({thresholds_text(spec)})"
     if escalated:
-        head = f"{spec.name} escalated to {severity}: {status} for too long, {value} ({thresholds_text(spec)})"
+        head = f"{spec.name} escalated to {severity}: {status} for too long, {judged} ({thresholds_text(spec)})"
     lines = [
         (f"SLI over the {spec_window(spec)} so far" if spec.calendar_window else
          f"SLI over the last {format_duration(spec.window)}") + f": {value} ({thresholds_text(spec)}).",

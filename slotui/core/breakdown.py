@@ -17,8 +17,8 @@ For each label value (a *group*) over the breakdown window:
 
 Ranking (impact): how much removing the group moves the SLI toward the target,
 ``gain = without - value_all`` for higher-is-better SLOs and ``value_all -
-without`` for lower-is-better ones; larger gain first, ties by larger
-``total``, then by the labels (so the order is deterministic). A group whose
+without`` for lower-is-better ones; larger gain first, ties (gains equal up to
+float rounding) by larger ``total``, then by the labels (so the order is deterministic). A group whose
 removal leaves no data ranks by total after those with a known gain. At most
 ``limit`` (10) groups are kept per name; the rest are summed into one
 ``(other)`` row. More than ``max_groups`` (1,000) distinct values are cut to
@@ -134,7 +134,7 @@ def ratio_breakdown(
             other=other,
         )
 
-    ranked = _rank([figures(label, *items[label]) for label in listed])
+    ranked = _rank([figures(label, *items[label]) for label in listed], value_all)
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
     if rest:
@@ -213,7 +213,7 @@ def threshold_breakdown(
             other=other,
         )
 
-    ranked = _rank([figures(label, runs[label]) for label in listed])
+    ranked = _rank([figures(label, runs[label]) for label in listed], value_all)
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in runs if k not in listed]
     if rest:
@@ -257,7 +257,7 @@ def summary_breakdown(
                             status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
                             other=other)
 
-    ranked = _rank([figures(label, *items[label]) for label in listed])
+    ranked = _rank([figures(label, *items[label]) for label in listed], value_all)
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
     if rest:
@@ -330,10 +330,24 @@ def _gain(spec: SLOSpec, value_all: float | None, without: float | None) -> floa
     return without - value_all if spec.direction == "higher_is_better" else value_all - without
 
 
-def _rank(groups: list[GroupFigures]) -> list[GroupFigures]:
+#: gains closer than this share of the SLI's scale are ties (float rounding, not impact)
+_TIE = 1e-12
+
+
+def _rank(groups: list[GroupFigures], value_all: float | None) -> list[GroupFigures]:
+    """``groups`` by gain (larger first), ties by larger total, then by labels.
+
+    Two gains that differ only by float rounding are a tie: removing either of two groups of
+    equal scores (0.1 each) gives ``without`` values a unit in the last place apart, and the
+    SPEC's tie rule (larger ``total`` first) must decide, not that last bit. Gains are compared
+    in steps of ``_TIE`` x the SLI's magnitude."""
+    scale = max((abs(x) for x in [value_all, *(g.without for g in groups)] if x is not None and math.isfinite(x)),
+                default=0.0) or 1.0
+
     def key(g: GroupFigures) -> tuple[int, float, float, str]:
-        known = g.gain is not None
-        return (0 if known else 1, -(g.gain or 0.0), -g.total, str(sorted(g.labels.items())))
+        if g.gain is None or not math.isfinite(g.gain):
+            return (1, 0.0, -g.total, str(sorted(g.labels.items())))
+        return (0, -round(g.gain / (scale * _TIE)), -g.total, str(sorted(g.labels.items())))
 
     return sorted(groups, key=key)
 

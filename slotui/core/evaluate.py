@@ -65,7 +65,7 @@ from slotui.core.spend_budget import spend_budget, spend_burn_rates
 from slotui.core.periods import period_bounds
 from slotui.core.series import EventSeries, SliceSeries
 from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
-from slotui.core.significance import is_significant, judge, ratio_interval, significant_rate, threshold_interval
+from slotui.core.significance import estimates, is_significant, judge, ratio_interval, significant_rate, threshold_interval
 from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Status
 from slotui.formatting import low_samples_note, not_significant_note
 
@@ -136,7 +136,7 @@ def _evaluate_threshold(
     judged = projection.value_at_end if projection is not None else value
     # with a forecast, the projection is the judgement: a budget mostly spent late in the month is on track
     status = threshold_status(judged, spec, budget.remaining if projection is None else None)
-    verdict = judge(spec, status, value, data.n, threshold_interval(spec, data, value))
+    verdict = judge(spec, status, value, data.n, threshold_interval(spec, data, value), estimate=estimates(spec, data))
     status = verdict.status
     if verdict.note:
         notes.append(verdict.note)

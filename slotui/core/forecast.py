@@ -27,7 +27,8 @@ from slotui.core.periods import anchored_bounds, month_bounds
 from slotui.core.status import finite
 from slotui.core.types import DAY, Forecast, SLOSpec
 
-__all__ = ["CALENDAR_WINDOWS", "window_span", "basis_start", "project", "forecast", "spend_curve"]
+__all__ = ["CALENDAR_WINDOWS", "window_span", "window_seconds", "longest_window", "basis_start", "project", "forecast",
+           "spend_curve"]
 
 #: the window words of ``window:`` (``fixed`` is a duration window with ``forecast: true``)
 CALENDAR_WINDOWS = ("month", "week", "day")
@@ -49,6 +50,20 @@ def window_span(spec: SLOSpec, now: float) -> tuple[float, float]:
     else:
         return now - spec.window, now
     return start, start + length
+
+
+def window_seconds(spec: SLOSpec, now: float) -> float:
+    """How long the SLI window of ``spec`` is as of ``now``: ``spec.window`` (rolling), or the time
+    from the calendar window's start to ``now`` (what ``value``, ``n`` and a breakdown cover)."""
+    if spec.calendar_window is None:
+        return spec.window
+    return now - window_span(spec, now)[0]
+
+
+def longest_window(spec: SLOSpec) -> float:
+    """The longest the SLI window of ``spec`` can be: 31 days for a calendar month (whose nominal
+    ``spec.window`` is 30 days), else ``spec.window`` (sources keep records this far back)."""
+    return 31 * DAY if spec.calendar_window == "month" else spec.window
 
 
 def basis_start(spec: SLOSpec, now: float) -> float:

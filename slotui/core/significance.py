@@ -12,12 +12,13 @@ Interval of the window's SLI at ``spec.confidence``:
 - a ready-made ``data.interval`` from the source (large percentile windows)
   is taken as is; other aggregates (sum, count, min, max) have none.
 
-Rule: a window with ``n < spec.min_samples`` is "low samples": NO DATA, never
-alerts. With ``spec.significant``, WARNING/CRITICAL stand only when the whole
+Rule: a window with ``0 < n < spec.min_samples`` is "low samples": NO DATA, never
+alerts (an empty window is NO DATA without that note). With ``spec.significant``, WARNING/CRITICAL stand only when the whole
 interval is worse than that threshold: the status is recomputed from the
 interval's most favourable end and, when that is below WARNING, the SLO is AT
 RISK with the note ``not significant (n=12, 95% CI 0.71-0.91)``. A source
-that reports no count leaves the status as it is.
+that reports no count leaves the status as it is, and so does an SLI that is
+no estimate (a sum, count, min or max: :func:`estimates`).
 """
 
 from __future__ import annotations
@@ -128,18 +129,36 @@ def is_significant(value: float | None, interval: tuple[float, float] | None, sp
     return meets(_unfavourable_end(interval, spec), spec.target, spec.direction, spec.strict)
 
 
+def estimates(spec: SLOSpec, data: SLIData | None = None) -> bool:
+    """True when the SLI is an estimate that has an interval (SPEC 10.2): a mean, a ``pNN``, or a
+    source that hands over its own interval or standard deviation. A sum, count, min or max is
+    not: it is the figure itself (a month's spend), and ``significant`` leaves its status alone."""
+    if data is not None and (data.interval is not None or finite(data.stddev) is not None):
+        return True
+    agg = (spec.sli_agg or "").strip().lower()
+    return agg in ("", "mean", "avg", "average") or quantile_of(agg) is not None
+
+
 def judge(
     spec: SLOSpec,
     status: Status,
     value: float | None,
     n: int | None,
     interval: tuple[float, float] | None,
+    *,
+    estimate: bool = True,
 ) -> Verdict:
-    """Apply ``min_samples`` and ``significant`` to the point ``status`` of one window."""
+    """Apply ``min_samples`` and ``significant`` to the point ``status`` of one window.
+
+    ``estimate``: the SLI has an interval kind (:func:`estimates`); when it has none (a sum, min,
+    max or count) ``significant`` changes nothing, while an estimate without an interval (a mean
+    of one sample) is not significant."""
     significant = is_significant(value, interval, spec)
-    if n is not None and n < spec.min_samples and status not in (Status.STALE,):
+    # an empty window (n = 0) is plain NO DATA, not "low samples" (as ratio SLOs have it)
+    if n is not None and 0 < n < spec.min_samples and status not in (Status.STALE,):
         return Verdict(Status.NO_DATA, n, interval, significant, True, low_samples_note(n, spec))
-    if not spec.significant or n is None or status not in (Status.WARNING, Status.CRITICAL):
+    if (not spec.significant or n is None or status not in (Status.WARNING, Status.CRITICAL)
+            or (interval is None and not estimate)):
         return Verdict(status, n, interval, significant, False, None)
     if interval is None:
         return Verdict(Status.AT_RISK, n, None, significant, False, not_significant_note(n, None, spec))

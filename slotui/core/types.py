@@ -384,9 +384,10 @@ class SLOResult:
 
     @property
     def fastest_burn(self) -> BurnRate | None:
-        """The tier with the highest long-window burn rate, or None."""
+        """The tier with the highest long-window burn rate (ties: the shorter long window, as the
+        breakdown window of :func:`slotui.core.breakdown.breakdown_window` takes), or None."""
         rated = [b for b in self.burn_rates if b.long_rate is not None]
-        return max(rated, key=lambda b: b.long_rate) if rated else None  # type: ignore[arg-type,return-value]
+        return max(rated, key=lambda b: (b.long_rate, -b.long_window)) if rated else None  # type: ignore[arg-type,return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from slotui.formatting import (
     format_target,
     format_value,
     overall_line,
+    result_judged,
     result_samples_line,
     result_spread,
     rfc3339,
@@ -40,11 +41,12 @@ from slotui.output.table import contributor_lines, result_notes
 
 
 def describe(result: SLOResult) -> str:
-    """``6,000 ms vs target ≤ 2,000 ms (warning 3,000 ms, critical 5,000 ms)``."""
+    """``6,000 ms vs target ≤ 2,000 ms (warning 3,000 ms, critical 5,000 ms)``; a forecast SLO's
+    projection, which its status is judged on: ``projected $3,260 by Nov 30 ($2,140 so far) vs ...``."""
     spec = result.spec
     fmt = lambda v: format_value(v, spec.unit, kind=spec.kind, precise=True)  # noqa: E731
     text = (
-        f"{format_value(result.value, spec.unit, kind=spec.kind)} vs target "
+        f"{result_judged(result)} vs target "
         f"{format_target(spec.target, spec.direction, spec.unit, kind=spec.kind)}"
     )
     extra = []

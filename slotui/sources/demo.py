@@ -83,7 +83,7 @@ except ImportError:  # pragma: no cover - CPython has it; other interpreters tak
         return _NormalDist(mu, sigma).inv_cdf(p)
 
 from slotui.config.expressions import ExpressionError, compile_expression
-from slotui.core.forecast import basis_start, window_span
+from slotui.core.forecast import basis_start, window_seconds, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
@@ -777,6 +777,8 @@ class DemoSource:
         :meth:`replay_step`): the slices or buckets of the cell holding ``now`` only (the whole cells
         are handed over once by :meth:`replay_whole`), and no spread unless ``spec.significant``."""
         period_start, _ = period_bounds(spec, now)
+        if spec.calendar_window is not None:  # a spend's slices cover its window too (exhausted_at, charts)
+            period_start = min(period_start, window_span(spec, now)[0])
         first = math.ceil(period_start / CELL)
         last = math.floor(now / CELL)  # the cell holding now is cut at now
         traffic = self.traffic
@@ -1115,7 +1117,7 @@ class DemoSource:
             window = breakdown_window(spec, windows)
             test = self._ratio_test(spec)
         else:
-            window = spec.window
+            window = window_seconds(spec, now)  # a calendar window: to date
             test = None
         start = now - window
         lo, hi = self._cut_cells(start, now)

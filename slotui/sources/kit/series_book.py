@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
-from slotui.core.forecast import basis_start, window_span
+from slotui.core.forecast import basis_start, longest_window, window_seconds, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
@@ -448,6 +448,8 @@ class SeriesBook:
         if skipped:
             extra["note"] = "; ".join(part for part in (extra.get("note"), skipped) if part)
         start, _length = period_bounds(spec, now)
+        if spec.calendar_window is not None:  # a spend's slices cover its window too (exhausted_at, charts)
+            start = min(start, window_span(spec, now)[0])
         if step:  # the slice holding now only
             start = max(start, math.floor(now / definition.series.length) * definition.series.length)
         if self._memo and self._memo_now != now:
@@ -493,7 +495,8 @@ class SeriesBook:
             slices = self._memo.get(memo_key)
             if slices is None:
                 slices = self._memo[memo_key] = tuple(series.slice_values(agg, start, now))
-            value = series.window(agg, window_span(spec, now)[0], now)
+            w0 = window_span(spec, now)[0]  # [now - window, now), or a calendar window to date
+            value = series.window(agg, w0, now)
             if spec.forecast:
                 extra["basis_value"] = series.window(agg, basis_start(spec, now), now)
         except AggregateOverflow as exc:
@@ -501,12 +504,12 @@ class SeriesBook:
             return SLIData(error=f"{spec.sli_field}: {exc}", fetched_at=now,
                            **{k: v for k, v in extra.items() if k != "basis_value"})
         if spec.breakdown:
-            extra["groups"] = self._group_answers(definition, spec, now, spec.window)
-        # SPEC 10.2: the sample count and what the window's interval needs
+            extra["groups"] = self._group_answers(definition, spec, now, window_seconds(spec, now))
+        # SPEC 10.2: the sample count and what the window's interval needs (over the value's window)
         if step and not spec.significant:
-            spread = WindowSpread(series.window_count(now - spec.window, now))
+            spread = WindowSpread(series.window_count(w0, now))
         else:
-            spread = series.window_spread(agg, now - spec.window, now, spec.confidence)
+            spread = series.window_spread(agg, w0, now, spec.confidence)
         return SLIData(value=value, slices=slices, fetched_at=now, n=spread.n, stddev=spread.stddev,
                        sample=spread.sample, interval=spread.interval, **extra)
 
@@ -533,14 +536,14 @@ def _breakdown_span(spec: SLOSpec) -> float:
     """The longest window a breakdown of ``spec`` may cover (ratio: any tier's long window)."""
     if spec.kind == "ratio":
         return max([spec.window] + [t.long_window for t in spec.tiers])
-    return spec.window
+    return longest_window(spec)
 
 
 def retention(specs: Iterable[SLOSpec]) -> float:
     """How far back (seconds) the SLOs may look: period, window or the longest tier window, plus a slice."""
     longest = 0.0
     for spec in specs:
-        span = max([spec.period, spec.window, 31 * 86400.0 if spec.calendar_month else 0.0]
+        span = max([spec.period, longest_window(spec), 31 * 86400.0 if spec.calendar_month else 0.0]
                    + [t.long_window for t in spec.tiers])
         longest = max(longest, span + spec.slice)
     return longest
