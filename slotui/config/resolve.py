@@ -543,6 +543,13 @@ class _Resolver:
             self.issue(path + (key,), f"{what} needs a source that keeps records (file or demo); "
                        f"source {slo.source or ''!r} is {stype}".replace(" '' ", " "))
             return None
+        if slo.objective.direction == "higher_is_better":
+            # SPEC 10.4: a spend budget's target is the most the window may spend (its budget, its
+            # budget-gone date and its burn rates read that way): lower is better, always
+            self.issue(path + ("objective", "direction"), f"{what} makes a spend budget, which is lower is "
+                       "better (the target is the most the window may spend); direction: higher_is_better "
+                       "is not supported here")
+            return None
         out: dict[str, Any] = {"forecast": slo.forecast}
         if slo.forecast_basis is not None:
             if not slo.forecast:

@@ -143,3 +143,33 @@ def test_an_empty_window_is_no_data_not_low_samples(kind: str) -> None:
     assert r.status is Status.NO_DATA and r.n == 0
     assert r.low_samples is False
     assert not any(n.startswith("low samples") for n in r.notes)
+
+
+# --------------------------------------------------------------------------- 10.4 lower is better
+
+
+@pytest.mark.parametrize("window, forecast", [("month", "true"), ("week", "false"), ("12h", "true")])
+def test_a_spend_budget_refuses_higher_is_better(window: str, forecast: str) -> None:
+    # it was accepted: status OK ("≥ $100") while the forecast said "budget gone Jan 30"
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    text = f"""\
+sources:
+  logs: {{type: file, path: requests.jsonl}}
+slos:
+  - name: spend
+    source: logs
+    sli: {{field: gen_ai.usage.cost, agg: sum}}
+    window: {window}
+    forecast: {forecast}
+    objective: {{target: 100, direction: higher_is_better}}
+"""
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="spend.yaml", env={})
+    rendered = info.value.render()
+    assert "spend.yaml:9:" in rendered and "slos[0].objective.direction" in rendered
+    assert "lower is better" in rendered
+    ok = text.replace("higher_is_better", "lower_is_better")
+    (spec,) = load_text(ok, name="spend.yaml", env={}).specs
+    assert spec.direction == "lower_is_better"
