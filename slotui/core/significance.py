@@ -13,7 +13,7 @@ Interval of the window's SLI at ``spec.confidence``:
   is taken as is; other aggregates (sum, count, min, max) have none.
 
 Rule: a window with ``0 < n < spec.min_samples`` is "low samples": NO DATA, never
-alerts (an empty window is NO DATA without that note). With ``spec.significant``, WARNING/CRITICAL stand only when the whole
+alerts (an empty window is NO DATA with the note ``no samples in the window``). With ``spec.significant``, WARNING/CRITICAL stand only when the whole
 interval is worse than that threshold: the status is recomputed from the
 interval's most favourable end and, when that is below WARNING, the SLO is AT
 RISK with the note ``not significant (n=12, 95% CI 0.71-0.91)``. A source
@@ -154,7 +154,9 @@ def judge(
     max or count) ``significant`` changes nothing, while an estimate without an interval (a mean
     of one sample) is not significant."""
     significant = is_significant(value, interval, spec)
-    # an empty window (n = 0) is plain NO DATA, not "low samples" (as ratio SLOs have it)
+    # an empty window (n = 0) is plain NO DATA, not "low samples" (as ratio SLOs have it: "no events")
+    if n == 0 and value is None:
+        return Verdict(status, n, interval, significant, False, "no samples in the window")
     if n is not None and 0 < n < spec.min_samples and status not in (Status.STALE,):
         return Verdict(Status.NO_DATA, n, interval, significant, True, low_samples_note(n, spec))
     if (not spec.significant or n is None or status not in (Status.WARNING, Status.CRITICAL)

@@ -143,6 +143,7 @@ def test_an_empty_window_is_no_data_not_low_samples(kind: str) -> None:
     assert r.status is Status.NO_DATA and r.n == 0
     assert r.low_samples is False
     assert not any(n.startswith("low samples") for n in r.notes)
+    assert ("no samples in the window" if kind == "threshold" else "no events in the window") in r.notes
 
 
 # --------------------------------------------------------------------------- 10.4 lower is better
