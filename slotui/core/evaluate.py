@@ -65,7 +65,9 @@ from slotui.core.spend_budget import spend_budget, spend_burn_rates
 from slotui.core.periods import period_bounds
 from slotui.core.series import EventSeries, SliceSeries
 from slotui.core.status import finite, is_stale, meets, ratio_status, threshold_status, value_status
-from slotui.core.significance import estimates, is_significant, judge, ratio_interval, significant_rate, threshold_interval
+from slotui.core.significance import (
+    estimates, is_significant, judge, ratio_interval, significant_rate, threshold_interval,
+)
 from slotui.core.types import BurnRate, Report, SLIData, SLOResult, SLOSpec, Status
 from slotui.formatting import low_samples_note, not_significant_note
 

@@ -13,7 +13,8 @@ Interval of the window's SLI at ``spec.confidence``:
   is taken as is; other aggregates (sum, count, min, max) have none.
 
 Rule: a window with ``0 < n < spec.min_samples`` is "low samples": NO DATA, never
-alerts (an empty window is NO DATA with the note ``no samples in the window``). With ``spec.significant``, WARNING/CRITICAL stand only when the whole
+alerts (an empty window is NO DATA with the note ``no samples in the window``).
+With ``spec.significant``, WARNING/CRITICAL stand only when the whole
 interval is worse than that threshold: the status is recomputed from the
 interval's most favourable end and, when that is below WARNING, the SLO is AT
 RISK with the note ``not significant (n=12, 95% CI 0.71-0.91)``. A source

@@ -387,7 +387,9 @@ class SLOResult:
         """The tier with the highest long-window burn rate (ties: the shorter long window, as the
         breakdown window of :func:`slotui.core.breakdown.breakdown_window` takes), or None."""
         rated = [b for b in self.burn_rates if b.long_rate is not None]
-        return max(rated, key=lambda b: (b.long_rate, -b.long_window)) if rated else None  # type: ignore[arg-type,return-value]
+        if not rated:
+            return None
+        return max(rated, key=lambda b: (b.long_rate, -b.long_window))  # type: ignore[arg-type,return-value]
 
 
 @dataclass(frozen=True, slots=True)

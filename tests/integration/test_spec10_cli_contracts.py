@@ -193,7 +193,8 @@ slos:
     out = slotui(tmp_path, "check", "-c", "slos.yaml", "--at", at, "--format", "json")
     assert out.returncode == 2, out.stderr
     slos = {s["name"]: s for s in json.loads(out.stdout)["slos"]}
-    assert (slos["week_spend"]["status"], slos["week_spend"]["value"], slos["week_spend"]["n"]) == ("CRITICAL", 60.0, 60)
+    week = slos["week_spend"]
+    assert (week["status"], week["value"], week["n"]) == ("CRITICAL", 60.0, 60)
     assert (slos["priciest"]["status"], slos["priciest"]["n"]) == ("CRITICAL", 1)  # the 11:00 request
     for name in ("week_spend", "priciest"):
         assert not any(n.startswith("not significant") for n in slos[name]["notes"])

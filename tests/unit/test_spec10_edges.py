@@ -117,7 +117,8 @@ def test_fastest_burn_and_the_breakdown_window_agree_on_ties_whatever_the_tier_o
 
     spec = SLOSpec(name="avail", kind="ratio", target=0.9, direction="higher_is_better", source="logs",
                    good="error.type == null", window=3600.0, period=7 * DAY,
-                   tiers=(BurnTier("warning", DAY, 7200.0, factor=1.0), BurnTier("critical", 3600.0, 300.0, factor=14.4)))
+                   tiers=(BurnTier("warning", DAY, 7200.0, factor=1.0),
+                          BurnTier("critical", 3600.0, 300.0, factor=14.4)))
     now = 1_780_315_200.0
     windows = {w: (8.0, 10.0) for w in (DAY, 7200.0, 3600.0, 300.0)}
     data = SLIData(buckets=((now - 600.0, 8.0, 10.0),), windows=windows, fetched_at=now)
