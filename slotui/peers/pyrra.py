@@ -10,7 +10,8 @@
   the SLO sums over the groups (one series), as Pyrra's overview does.
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
   14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.disabled`` drops them.
-- ``metadata.labels`` are kept as labels.
+- ``metadata.labels`` are kept as labels; ``pyrra.dev/team: x`` becomes
+  ``team: x`` (Pyrra copies labels with that prefix to its rules without it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from slotui.peers.common import (
 from slotui.peers.promql import over_window
 
 API = "pyrra.dev/v1alpha1"
+#: Pyrra's prefix of labels copied to its rules without the prefix (slo.PropagationLabelsPrefix)
+PROPAGATION_PREFIX = "pyrra.dev/"
 _W = "{{window}}"
 
 #: Pyrra's windows for a 28-day SLO window: (severity, long divisor, short divisor, factor); long = window / divisor
@@ -69,6 +72,15 @@ def _metric(part: Any, what: str) -> str:
 
 def _counter(metric: str) -> str:
     return over_window(metric, "increase")
+
+
+def _labels(value: Any) -> dict[str, str]:
+    """``metadata.labels``; Pyrra propagates ``pyrra.dev/team: x`` to its rules as ``team: x``."""
+    labels = labels_of(value)
+    plain = {k: v for k, v in labels.items() if not k.startswith(PROPAGATION_PREFIX)}
+    propagated = {k[len(PROPAGATION_PREFIX):]: v for k, v in labels.items()
+                  if k.startswith(PROPAGATION_PREFIX) and len(k) > len(PROPAGATION_PREFIX)}
+    return {**plain, **propagated}
 
 
 def convert(doc: dict[str, Any]) -> Converted:
@@ -132,7 +144,7 @@ def convert(doc: dict[str, Any]) -> Converted:
         entry["description"] = description
     alerting = spec.get("alerting") or {}
     entry["burn_rate"] = [] if alerting.get("disabled") else tiers(period)
-    labels = labels_of(meta.get("labels"))
+    labels = _labels(meta.get("labels"))
     if meta.get("namespace"):
         labels.setdefault("namespace", str(meta["namespace"]))
     if labels:
