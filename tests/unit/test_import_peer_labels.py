@@ -15,6 +15,8 @@ see the LICENSE and README of each project folder there):
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -82,3 +84,52 @@ def test_sloth_alert_labels_of_one_alert_only_are_named_in_a_note() -> None:
                          "summary; page alert labels routing_key=myteam, severity=pageteam; ticket alert labels "
                          "severity=slack, slack_channel=#alerts-myteam (slotui's alert labels are per SLO, not per "
                          "page or ticket alert)")
+
+
+# --------------------------------------------------------------------------- references across files
+
+GO_SDK_V1 = PEERS / "OpenSLO+go-sdk" / "pkg" / "openslo" / "v1" / "examples"
+
+
+def test_files_of_slis_and_data_sources_used_by_reference_are_not_skipped(tmp_path: Path) -> None:
+    """An SLO of the user's refers to go-sdk's SLI ``wifi-client-satisfaction`` (slis.yaml), whose
+    metric source is the DataSource ``prometheus`` (data_sources.yaml), of the Service
+    ``example-service`` (services.yaml): nothing was left out of those files, so the import
+    exits 0 and reports none of them as skipped."""
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: wifi}\n"
+                   "spec:\n  service: example-service\n  indicatorRef: wifi-client-satisfaction\n"
+                   "  timeWindow: [{duration: 28d, isRolling: true}]\n  budgetingMethod: Occurrences\n"
+                   "  objectives: [{target: 0.95}]\n")
+    files = [GO_SDK_V1 / "slis.yaml", GO_SDK_V1 / "data_sources.yaml", GO_SDK_V1 / "services.yaml", slo]
+    report, lc = _import(*files)
+    assert report.skipped == []
+    spec = lc.spec("wifi")
+    assert lc.config.sources[spec.source].url == "http://prometheus.example.com"
+    assert spec.good.startswith("1 - (\n  sum(sum_over_time(poller_client_satisfaction_ratio[{{window}}]))")
+    assert (spec.total, spec.target, spec.period) == ("vector(1)", 0.95, 28 * 86400)
+    out = tmp_path / "slos.yaml"
+    proc = subprocess.run([sys.executable, "-m", "slotui", "import", *map(str, files), "-o", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "skipped" not in proc.stderr, proc.stderr
+    # without the SLO, nothing refers to them: each file is still reported, and nothing is imported
+    alone = import_files([str(f) for f in files[:3]])
+    assert [(Path(s.file).name, s.reason) for s in alone.skipped] == [
+        ("slis.yaml", "holds no SLO document (only SLI)"),
+        ("data_sources.yaml", "holds no SLO document (only DataSource)"),
+        ("services.yaml", "holds no SLO document (only Service)")]
+
+
+def test_openslo_v2alpha_is_refused_by_its_version_and_a_linter_config_is_no_sloth_spec(tmp_path: Path) -> None:
+    """OpenSLO/oslo ``test/inputs/validate/v2alpha.yaml`` (``apiVersion: openslo.com/v2alpha``) is an
+    OpenSLO document of a version slotui does not read, not an unknown document; a
+    ``.golangci.yml`` (``version: "2"``) is not called a Sloth spec."""
+    v2 = PEERS / "OpenSLO+oslo" / "test" / "inputs" / "validate" / "v2alpha.yaml"
+    lint = tmp_path / ".golangci.yml"
+    lint.write_text('version: "2"\nrun: {timeout: 5m}\n')
+    report = import_files([str(v2), str(lint)])
+    reasons = [(s.document, s.reason) for s in report.skipped]
+    assert reasons[0] == ("document 1 (SLO 'web-availability')",
+                          "apiVersion 'openslo.com/v2alpha' is not supported (expected openslo/v1 or openslo/v1alpha)")
+    assert reasons[-1] == ("document 1 (document '(unnamed)')",
+                           "not an OpenSLO, Sloth or Pyrra document (apiVersion/version '2')")
