@@ -300,6 +300,10 @@ class SLOConverter:
             entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
             ind = self.indicator(spec, obj, api)
             entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
+            if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
+                self.out.notes.append(
+                    f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
+                    "judged by the query's value in it, not by the share of good points within it)")
         self.out.slos.extend(entries)
 
     @staticmethod
@@ -440,15 +444,22 @@ class SLOConverter:
         target = str(_spec(doc).get("target", "")).lower()
         env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
         if target == "slack":
-            self.channels[name] = {"type": "slack", "webhook_url": f"${{{env}_WEBHOOK_URL}}"}
+            variable = f"{env}_WEBHOOK_URL"
+            channel = {"type": "slack", "webhook_url": f"${{{variable}}}"}
         elif target == "pagerduty":
-            self.channels[name] = {"type": "pagerduty", "routing_key": f"${{{env}_ROUTING_KEY}}"}
+            variable = f"{env}_ROUTING_KEY"
+            channel = {"type": "pagerduty", "routing_key": f"${{{variable}}}"}
         elif target in ("webhook", "http"):
-            self.channels[name] = {"type": "webhook", "url": f"${{{env}_WEBHOOK_URL}}"}
+            variable = f"{env}_WEBHOOK_URL"
+            channel = {"type": "webhook", "url": f"${{{variable}}}"}
         else:
             self.out.notes.append(f"notification target {name!r} ({target or 'no target'}) not imported; "
                                   "add it under alerts.channels")
             return None
+        if name not in self.channels:  # (said once, however many policies name it)
+            self.out.notes.append(f"notification target {name!r} ({target}): set {variable} before using the file "
+                                  "(every command that reads it needs the variable)")
+        self.channels[name] = channel
         return name
 
 

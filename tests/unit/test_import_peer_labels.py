@@ -133,3 +133,21 @@ def test_openslo_v2alpha_is_refused_by_its_version_and_a_linter_config_is_no_slo
                           "apiVersion 'openslo.com/v2alpha' is not supported (expected openslo/v1 or openslo/v1alpha)")
     assert reasons[-1] == ("document 1 (document '(unnamed)')",
                            "not an OpenSLO, Sloth or Pyrra document (apiVersion/version '2')")
+
+
+def test_what_a_go_sdk_slo_needs_or_loses_is_said() -> None:
+    """OpenSLO/go-sdk ``pkg/openslosdk/test_data/inline/inputs/v1_slo.yaml``: a PagerDuty target
+    becomes a channel whose key is read from the environment (the variable is named, since every
+    command that reads the file needs it), and a threshold objective's ``timeSliceTarget`` is named
+    as not imported rather than dropped silently."""
+    path = PEERS / "OpenSLO+go-sdk" / "pkg" / "openslosdk" / "test_data" / "inline" / "inputs" / "v1_slo.yaml"
+    report = import_files([str(path)])
+    assert report.imported == 2
+    notes = [n.split(": ", 1)[1] for n in report.notes]
+    assert ("notification target 'pd-on-call-notification' (pagerduty): set PD_ON_CALL_NOTIFICATION_ROUTING_KEY "
+            "before using the file (every command that reads it needs the variable)") in notes
+    for slo in ("my-slo-1", "my-slo-2"):
+        assert (f"SLO {slo!r}: timeSliceTarget 0.95 not imported (each slice is judged by the query's value in it, "
+                "not by the share of good points within it)") in notes
+    assert report.config["alerts"]["channels"]["pd-on-call-notification"] == {
+        "type": "pagerduty", "routing_key": "${PD_ON_CALL_NOTIFICATION_ROUTING_KEY}"}
