@@ -9,7 +9,9 @@
 - ``grouping`` is kept in ``params.grouping`` and named in the description;
   the SLO sums over the groups (one series), as Pyrra's overview does.
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
-  14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.disabled`` drops them.
+  14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.burnrates: false`` (or the
+  deprecated ``disabled: true``) drops them; ``alerting.name`` is the
+  ``alertname`` label.
 - ``metadata.labels`` are kept as labels; ``pyrra.dev/team: x`` becomes
   ``team: x`` (Pyrra copies labels with that prefix to its rules without it).
 """
@@ -142,11 +144,19 @@ def convert(doc: dict[str, Any]) -> Converted:
         description = (description + " " if description else "") + f"(Pyrra grouping: {', '.join(grouping)})"
     if description:
         entry["description"] = description
-    alerting = spec.get("alerting") or {}
-    entry["burn_rate"] = [] if alerting.get("disabled") else tiers(period)
+    alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
+    # ``burnrates: false`` (and the deprecated ``disabled: true``) turn Pyrra's burn-rate alerts off
+    burning = not alerting.get("disabled") and alerting.get("burnrates", True) is not False
+    entry["burn_rate"] = tiers(period) if burning else []
     labels = _labels(meta.get("labels"))
     if meta.get("namespace"):
         labels.setdefault("namespace", str(meta["namespace"]))
+    if str(alerting.get("name") or "").strip():
+        labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
-    return Converted(slos=[entry], sources={DEFAULT_SOURCE: prometheus_source()})
+    notes = []
+    if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
+        notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
+                     "warning, warning as Pyrra's defaults)")
+    return Converted(slos=[entry], sources={DEFAULT_SOURCE: prometheus_source()}, notes=notes)

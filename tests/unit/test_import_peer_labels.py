@@ -151,3 +151,22 @@ def test_what_a_go_sdk_slo_needs_or_loses_is_said() -> None:
                 "not by the share of good points within it)") in notes
     assert report.config["alerts"]["channels"]["pd-on-call-notification"] == {
         "type": "pagerduty", "routing_key": "${PD_ON_CALL_NOTIFICATION_ROUTING_KEY}"}
+
+
+def test_pyrra_burnrates_false_turns_the_alerts_off_and_the_alert_name_is_kept(tmp_path: Path) -> None:
+    """Pyrra's CRD (examples/kubernetes/manifests/setup/pyrra-slo-CustomResourceDefinition.yaml upstream)
+    has ``alerting.burnrates`` (default true; ``disabled`` is deprecated for it) and ``alerting.name``
+    (the alert's name, default ErrorBudgetBurn). pyrra-dev/pyrra ``examples/pyrra-connect-errors.yaml``
+    with those set: no burn-rate tiers, or tiers under the given alert name."""
+    doc = yaml.safe_load((PEERS / "pyrra-dev+pyrra" / "examples" / "pyrra-connect-errors.yaml").read_text())
+    quiet, named = tmp_path / "quiet.yaml", tmp_path / "named.yaml"
+    quiet.write_text(yaml.safe_dump({**doc, "spec": {**doc["spec"], "alerting": {"burnrates": False}}}))
+    renamed = {**doc, "metadata": {**doc["metadata"], "name": "named"},
+               "spec": {**doc["spec"], "alerting": {"name": "ConnectErrorBudgetBurn", "burnrates": True}}}
+    named.write_text(yaml.safe_dump(renamed))
+    report, lc = _import(quiet, named)
+    assert report.skipped == []
+    assert lc.spec("pyrra-connect-errors").tiers == ()
+    spec = lc.spec("named")
+    assert len(spec.tiers) == 4 and spec.labels["alertname"] == "ConnectErrorBudgetBurn"
+    assert {a["alert"] for a in _alerts(lc)} == {"ConnectErrorBudgetBurn"}
