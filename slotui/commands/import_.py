@@ -63,7 +63,7 @@ class _Doc:
             name = sloth.document_name(d)
         else:
             name = openslo.document_name(d)
-        kind = d.get("kind") or ("Sloth spec" if "version" in d else "document")
+        kind = d.get("kind") or ("Sloth spec" if sloth.is_sloth(d) else "document")
         return f"document {self.index} ({kind} {name!r})"
 
 
@@ -140,8 +140,8 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
     docs = [d for f in files for d in _read(f, skipped)]
     catalog = openslo.Catalog()
     for d in docs:
-        if openslo.is_openslo(d.data) and d.data.get("kind") in openslo.SUPPORTING:
-            catalog.add(d.data)
+        if d.data.get("apiVersion") in openslo.APIS and d.data.get("kind") in openslo.SUPPORTING:
+            catalog.add(d.data, d.file)
     conv = openslo.SLOConverter(catalog)
     sources: dict[str, dict[str, Any]] = {}
     slos: list[dict[str, Any]] = []
@@ -202,6 +202,8 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
             # a value of the wrong shape deep inside (a string where a mapping belongs, ...)
             skipped.append(Skipped(d.file, label, f"unexpected document structure ({type(exc).__name__}: {exc})"))
     for f in files:
+        if f in catalog.used_files:
+            continue  # its SLIs, DataSources, ... were used by an SLO of another file: nothing was left out
         if f not in files_with_slo and not any(s.file == f for s in skipped):
             kinds = sorted({str(d.data.get("kind")) for d in docs if d.file == f})
             only = f" (only {', '.join(kinds)})" if kinds else ""

@@ -70,10 +70,20 @@ def slug(text: str) -> str:
 
 
 def labels_of(value: Any) -> dict[str, str]:
-    """A peer's labels mapping as slotui labels (strings)."""
+    """A peer's labels mapping as slotui labels (strings).
+
+    OpenSLO v1 allows a list of values per label (``team: [team-a, team-b]``):
+    the values are joined with commas (``team-a,team-b``), not written as a
+    Python list."""
     if not isinstance(value, dict):
         return {}
-    return {str(k): str(v) for k, v in value.items() if v is not None}
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if isinstance(v, list):
+            v = ",".join(str(x) for x in v if x is not None) or None
+        if v is not None:
+            out[str(k)] = str(v)
+    return out
 
 
 def prometheus_source(url: str = DEFAULT_PROM_URL) -> dict[str, Any]:

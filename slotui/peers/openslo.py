@@ -63,7 +63,8 @@ _STRICT = {"lt": ("lower_is_better", True), "lte": ("lower_is_better", False),
 
 
 def is_openslo(doc: dict[str, Any]) -> bool:
-    return str(doc.get("apiVersion", "")).startswith("openslo/")
+    # openslo.com/v2alpha is OpenSLO too (refused by check_api with its version, not as unknown)
+    return str(doc.get("apiVersion", "")).startswith(("openslo/", "openslo.com/"))
 
 
 def document_name(doc: dict[str, Any]) -> str:
@@ -76,12 +77,20 @@ class Catalog:
     """Every supporting OpenSLO document of the given files, by kind and name."""
 
     docs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: the file each document came from, and the files of the documents an SLO referred to
+    files: dict[tuple[str, str], str] = field(default_factory=dict)
+    used_files: set[str] = field(default_factory=set)
 
-    def add(self, doc: dict[str, Any]) -> None:
-        self.docs[(str(doc.get("kind")), document_name(doc))] = doc
+    def add(self, doc: dict[str, Any], file: str = "") -> None:
+        key = (str(doc.get("kind")), document_name(doc))
+        self.docs[key] = doc
+        self.files[key] = file
 
     def get(self, kind: str, name: Any) -> dict[str, Any] | None:
-        return self.docs.get((kind, str(name)))
+        key = (kind, str(name))
+        if key in self.files:
+            self.used_files.add(self.files[key])
+        return self.docs.get(key)
 
 
 def _spec(doc: Any) -> dict[str, Any]:
@@ -276,6 +285,7 @@ class SLOConverter:
             common["description"] = str(description).strip()
         if spec.get("service"):
             common["service"] = str(spec["service"])
+            self.catalog.get("Service", spec["service"])  # (a file of Services is then used, not skipped)
         labels = labels_of(meta.get("labels"))
         if labels:
             common["labels"] = labels
@@ -290,6 +300,10 @@ class SLOConverter:
             entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
             ind = self.indicator(spec, obj, api)
             entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
+            if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
+                self.out.notes.append(
+                    f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
+                    "judged by the query's value in it, not by the share of good points within it)")
         self.out.slos.extend(entries)
 
     @staticmethod
@@ -430,15 +444,22 @@ class SLOConverter:
         target = str(_spec(doc).get("target", "")).lower()
         env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
         if target == "slack":
-            self.channels[name] = {"type": "slack", "webhook_url": f"${{{env}_WEBHOOK_URL}}"}
+            variable = f"{env}_WEBHOOK_URL"
+            channel = {"type": "slack", "webhook_url": f"${{{variable}}}"}
         elif target == "pagerduty":
-            self.channels[name] = {"type": "pagerduty", "routing_key": f"${{{env}_ROUTING_KEY}}"}
+            variable = f"{env}_ROUTING_KEY"
+            channel = {"type": "pagerduty", "routing_key": f"${{{variable}}}"}
         elif target in ("webhook", "http"):
-            self.channels[name] = {"type": "webhook", "url": f"${{{env}_WEBHOOK_URL}}"}
+            variable = f"{env}_WEBHOOK_URL"
+            channel = {"type": "webhook", "url": f"${{{variable}}}"}
         else:
             self.out.notes.append(f"notification target {name!r} ({target or 'no target'}) not imported; "
                                   "add it under alerts.channels")
             return None
+        if name not in self.channels:  # (said once, however many policies name it)
+            self.out.notes.append(f"notification target {name!r} ({target}): set {variable} before using the file "
+                                  "(every command that reads it needs the variable)")
+        self.channels[name] = channel
         return name
 
 

@@ -9,8 +9,11 @@
 - ``grouping`` is kept in ``params.grouping`` and named in the description;
   the SLO sums over the groups (one series), as Pyrra's overview does.
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
-  14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.disabled`` drops them.
-- ``metadata.labels`` are kept as labels.
+  14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.burnrates: false`` (or the
+  deprecated ``disabled: true``) drops them; ``alerting.name`` is the
+  ``alertname`` label.
+- ``metadata.labels`` are kept as labels; ``pyrra.dev/team: x`` becomes
+  ``team: x`` (Pyrra copies labels with that prefix to its rules without it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from slotui.peers.common import (
 from slotui.peers.promql import over_window
 
 API = "pyrra.dev/v1alpha1"
+#: Pyrra's prefix of labels copied to its rules without the prefix (slo.PropagationLabelsPrefix)
+PROPAGATION_PREFIX = "pyrra.dev/"
 _W = "{{window}}"
 
 #: Pyrra's windows for a 28-day SLO window: (severity, long divisor, short divisor, factor); long = window / divisor
@@ -69,6 +74,15 @@ def _metric(part: Any, what: str) -> str:
 
 def _counter(metric: str) -> str:
     return over_window(metric, "increase")
+
+
+def _labels(value: Any) -> dict[str, str]:
+    """``metadata.labels``; Pyrra propagates ``pyrra.dev/team: x`` to its rules as ``team: x``."""
+    labels = labels_of(value)
+    plain = {k: v for k, v in labels.items() if not k.startswith(PROPAGATION_PREFIX)}
+    propagated = {k[len(PROPAGATION_PREFIX):]: v for k, v in labels.items()
+                  if k.startswith(PROPAGATION_PREFIX) and len(k) > len(PROPAGATION_PREFIX)}
+    return {**plain, **propagated}
 
 
 def convert(doc: dict[str, Any]) -> Converted:
@@ -130,11 +144,19 @@ def convert(doc: dict[str, Any]) -> Converted:
         description = (description + " " if description else "") + f"(Pyrra grouping: {', '.join(grouping)})"
     if description:
         entry["description"] = description
-    alerting = spec.get("alerting") or {}
-    entry["burn_rate"] = [] if alerting.get("disabled") else tiers(period)
-    labels = labels_of(meta.get("labels"))
+    alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
+    # ``burnrates: false`` (and the deprecated ``disabled: true``) turn Pyrra's burn-rate alerts off
+    burning = not alerting.get("disabled") and alerting.get("burnrates", True) is not False
+    entry["burn_rate"] = tiers(period) if burning else []
+    labels = _labels(meta.get("labels"))
     if meta.get("namespace"):
         labels.setdefault("namespace", str(meta["namespace"]))
+    if str(alerting.get("name") or "").strip():
+        labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
-    return Converted(slos=[entry], sources={DEFAULT_SOURCE: prometheus_source()})
+    notes = []
+    if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
+        notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
+                     "warning, warning as Pyrra's defaults)")
+    return Converted(slos=[entry], sources={DEFAULT_SOURCE: prometheus_source()}, notes=notes)

@@ -9,7 +9,10 @@
   6h/30m; ticket 3 1d/2h and 1 3d/6h) as budget shares, so a 28-day period
   gives Sloth's google-28d factors; a disabled ``page_alert``/``ticket_alert``
   drops its tiers.
-- The SLO is named ``<service>-<name>`` (Sloth's id); spec and SLO labels are kept.
+- The SLO is named ``<service>-<name>`` (Sloth's id); spec, SLO and ``alerting``
+  labels are kept, ``alerting.name`` as ``alertname`` (a label of only the page
+  or only the ticket alert is named in a note, as are annotations); an
+  ``alerting`` annotation ``runbook`` (or ``runbook_url``) is the SLO's runbook.
 """
 
 from __future__ import annotations
@@ -128,8 +131,51 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
     if slo.get("description"):
         entry["description"] = str(slo["description"])
     labels = {**base_labels, **labels_of(slo.get("labels"))}
+    labels.update(_alert_labels(entry, alerting, page, ticket, notes))
     if labels:
         entry["labels"] = labels
     if slo.get("plugins"):
         notes.append(f"{entry['name']}: SLO plugins (rule generation) are not carried over")
     return entry
+
+
+#: the severity label each Sloth alert would carry in slotui (a page is critical, a ticket a warning)
+_SEVERITY = {"page": ("critical", "page"), "ticket": ("warning", "ticket")}
+_RUNBOOK_KEYS = ("runbook", "runbook_url")
+
+
+def _alert_labels(entry: dict[str, Any], alerting: dict[str, Any], page: dict[str, Any], ticket: dict[str, Any],
+                  notes: list[str]) -> dict[str, str]:
+    """``alerting.labels`` (on both of Sloth's alerts) as SLO labels, ``alerting.name`` as the
+    ``alertname`` label (slotui's alerts and exported rules are named by it), an annotation
+    ``runbook`` as the SLO's runbook.
+
+    slotui's labels are per SLO: a label of only the page or only the ticket alert and other
+    annotations are named in a note instead of being dropped silently."""
+    labels = labels_of(alerting.get("labels"))
+    lost: list[str] = []
+    annotations = labels_of(alerting.get("annotations"))
+    for key in _RUNBOOK_KEYS:
+        if annotations.get(key) and "runbook" not in entry:
+            entry["runbook"] = annotations.pop(key)
+    if str(alerting.get("name") or "").strip():
+        labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and exported rules take it
+    if annotations:
+        lost.append("annotations " + ", ".join(sorted(annotations)))
+    tiers = {k: labels_of(v.get("labels")) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")}
+    for kind, tier_labels in tiers.items():
+        severity = tier_labels.pop("severity", None)
+        if severity is not None and severity not in _SEVERITY[kind]:
+            tier_labels["severity"] = severity
+    # a label every enabled alert carries with the same value is the SLO's
+    shared = ({k: v for k, v in next(iter(tiers.values())).items()
+               if all(t.get(k) == v for t in tiers.values())} if tiers else {})
+    for kind, tier_labels in tiers.items():
+        only = {k: v for k, v in tier_labels.items() if k not in shared or k == "severity"}
+        if only:
+            lost.append(f"{kind} alert labels " + ", ".join(f"{k}={v}" for k, v in sorted(only.items())))
+    labels.update({k: v for k, v in shared.items() if k != "severity"})
+    if lost:
+        notes.append(f"{entry['name']}: not carried over from Sloth's alerting: {'; '.join(lost)} "
+                     "(slotui's alert labels are per SLO, not per page or ticket alert)")
+    return labels

@@ -36,7 +36,7 @@ REFUSALS = [
     r"SLI plugin '[\w-]+' is not supported \(its queries are not in the file\)",
     r"objective 101 is not a share between 0 and 1 \(as a percentage\)",
     r"version 'prometheus/v999' is not supported \(expected prometheus/v1\)",
-    r"apiVersion 'openslo/v2alpha' is not supported \(expected openslo/v1 or openslo/v1alpha\)",
+    r"apiVersion 'openslo(\.com)?/v2alpha' is not supported \(expected openslo/v1 or openslo/v1alpha\)",
     r"service is missing",
     r"sli needs events, raw or plugin",
     r"SLI '(no-sli|my-sli)' not found in the given files",  # go-sdk test data: a dangling reference

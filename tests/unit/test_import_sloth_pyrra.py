@@ -40,7 +40,9 @@ def test_sloth_spec_events_window_labels_and_default_alert_windows() -> None:
     assert s.total == 'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))'
     assert s.good == ('(sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
                       '(sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))')
-    assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice"}
+    # spec labels, alerting.labels (on both of Sloth's alerts) and the alert name
+    assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice",
+                              "category": "availability", "alertname": "MyServiceHighErrorRate"}
     assert _tiers(s) == SLOTH_DEFAULT_30D
 
 
