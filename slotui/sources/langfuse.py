@@ -29,7 +29,10 @@ What each SLO means here:
 History: the period is backfilled from time-dimension queries
 (``timeDimension: {granularity: hour}``: one request per 200 hours of a
 measure) and the edges slice by slice; later fetches ask only new slices. A
-slice of one minute, one hour or one day is asked as a time series too.
+slice of one minute, one hour or one day is asked as a time series too. An
+hourly count or sum (``errors``, ``count:count``, ``totalCost:sum``) is spread
+over its slices (each gets its share), so the threshold meets one slice's worth
+everywhere in the period.
 
 Sample counts (SPEC 10.2): a ``MEASURE:AGG`` or ``score:NAME`` window query
 asks ``count`` alongside, so the SLO reports ``n`` (observations or scores
@@ -165,7 +168,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             text = self._from_sli(spec)
         lowered = text.lower()
         if lowered == "errors":
-            return Measure(("errors", base), "threshold")
+            return Measure(("errors", base), "threshold", extensive=True)
         if lowered == "error_rate":
             return Measure(("error_rate", base), "threshold")
         if lowered.startswith("score:"):
@@ -175,13 +178,16 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             if not name:
                 raise QueryError("score: needs a score name, e.g. score:helpfulness")
             _check_agg(agg)
-            return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold")
+            return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold",
+                           extensive=agg in ("sum", "count"))
         measure, sep, agg = text.partition(":")
         if not sep or not measure.strip():
             raise QueryError(f"expected MEASURE:AGG (latency:p95), score:NAME, errors or error_rate (got {text!r})")
         agg = agg.strip().lower()
         _check_agg(agg)
-        return Measure(("metric", "observations", measure.strip(), agg, base), "threshold")
+        # counts and sums add up over time: a coarse backfill span is spread over its slices
+        return Measure(("metric", "observations", measure.strip(), agg, base), "threshold",
+                       extensive=agg in ("sum", "count"))
 
     @staticmethod
     def _from_sli(spec: SLOSpec) -> str:

@@ -308,3 +308,20 @@ async def test_a_grouped_answer_at_the_row_limit_is_noted(monkeypatch) -> None:
     _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s], NOW)
     (b,) = evaluate_slo(s, got["latency_avg"], NOW).breakdowns
     assert len(b.groups) == 3 and any("row limit" in n for n in b.notes)
+
+
+async def test_counts_backfilled_by_the_hour_are_spread_over_their_slices() -> None:
+    """errors and count:count per 5-minute slice: an hourly bucket of the backfill holds twelve
+    slices' worth, so each of its slices gets a twelfth; the edges are asked slice by slice."""
+    specs = [spec("errors", query="errors", target=1), spec("calls", query="count:count", target=100)]
+    _, got = await fetch_ok(LangfuseAPI(OBS, SCORES), source, specs, NOW)
+    hour = (NOW - 10 * HOUR) // HOUR * HOUR
+    part = in_range(hour, hour + HOUR)
+    last_end = NOW // 300 * 300
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    for name, count in (("errors", lambda os: sum(o.level == "ERROR" for o in os)), ("calls", len)):
+        slices = dict(got[name].slices)
+        assert count(part) > 0
+        assert [slices[hour + k * 300] for k in range(12)] == [pytest.approx(count(part) / 12)] * 12, name
+        assert slices[last_end - 300] == count(in_range(last_end - 300, last_end)), name
+        assert sum(slices.values()) == pytest.approx(count(in_range(first_start, last_end))), name
