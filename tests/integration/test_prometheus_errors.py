@@ -361,3 +361,36 @@ async def test_url_credentials_never_reach_messages() -> None:
             await src.aclose()
     assert "HTTP 503" in str(err.value)
     assert "pa55word" not in str(err.value) and "admin" not in str(err.value)
+
+
+async def test_a_range_answered_with_warnings_is_asked_whole_again() -> None:
+    """Thanos/Prometheus answer ``success`` with ``warnings`` when part of the data is missing: the
+    SLO notes it, and the range is not cached as whole (the next fetch asks the whole period again)."""
+    warn = {"on": True}
+
+    def route(req: Request):
+        payload = vector("1.5") if req.path.endswith("/api/v1/query") else matrix([(t, "1.5") for t in ends(req)])
+        if warn["on"]:
+            payload["warnings"] = ["No StoreAPIs matched for this query", "partial response: store down \x1b[31m"]
+        return 200, payload
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            first = (await src.fetch([latency()], NOW))["p95"]
+            warn["on"] = False
+            before = len(fake.requests)
+            second = (await src.fetch([latency()], NOW + 10 * MINUTE))["p95"]
+            again = len(fake.requests)
+            third = (await src.fetch([latency()], NOW + 20 * MINUTE))["p95"]
+        finally:
+            await src.aclose()
+    assert first.note == ("Prometheus warned: No StoreAPIs matched for this query; partial response: store down "
+                          "\\x1b[31m (the answer may be partial)")
+    assert first.value == 1.5 and len(first.slices) == 288
+    assert second.note is None and third.note is None
+    ranges = [r for r in fake.requests[before:again] if r.path.endswith("query_range")]
+    assert [float(r.params["start"]) for r in ranges] == [(NOW + 10 * MINUTE) // 300 * 300 - DAY + 300]
+    # once whole, only the new slices are asked
+    (later,) = [r for r in fake.requests[again:] if r.path.endswith("query_range")]
+    assert float(later.params["start"]) == (NOW + 10 * MINUTE) // 300 * 300
