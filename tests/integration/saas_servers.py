@@ -513,12 +513,16 @@ class WeaveAPI(FakeServer):
     with 422 (the request model forbids extras), applies ``trace_roots_only``,
     the ``$and`` of ``$gte`` / ``$not $gte`` on ``started_at`` (epoch seconds),
     ascending sort, ``offset``/``limit``, ``columns`` and the ``include_*`` flags.
+    ``mangle(body, lines)`` (optional) rewrites an answer's JSON lines into the body
+    sent (a malformed line, a body cut short); ``body`` is the request's JSON.
     """
 
     def __init__(self, calls: Sequence[dict[str, Any]], *, api_key: str = "wandb-test-key",
-                 project: str = "acme/support-bot", **kw: Any) -> None:
+                 project: str = "acme/support-bot",
+                 mangle: Callable[[dict[str, Any], list[str]], bytes] | None = None, **kw: Any) -> None:
         import base64
 
+        self.mangle = mangle
         self.calls = list(calls)
         self.project = project
         self.auth = "Basic " + base64.b64encode(f"api:{api_key}".encode()).decode()
@@ -557,7 +561,8 @@ class WeaveAPI(FakeServer):
             if body.get("columns"):
                 call = {k: v for k, v in call.items() if k in body["columns"] or k in ("id", "project_id")}
             lines.append(json.dumps(call))
-        return 200, ("\n".join(lines) + ("\n" if lines else "")).encode(), {"Content-Type": "application/jsonl"}
+        text = self.mangle(body, lines) if self.mangle else ("\n".join(lines) + ("\n" if lines else "")).encode()
+        return 200, text, {"Content-Type": "application/jsonl"}
 
 
 def _weave_expr(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
