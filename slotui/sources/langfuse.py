@@ -82,7 +82,12 @@ AGGREGATIONS = ("sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95",
 _GRANULARITY = {60.0: "minute", 3600.0: "hour", 86400.0: "day"}
 #: Rows asked of a grouped (breakdown) query: Langfuse's cap; a full answer may be cut short (noted).
 GROUP_ROWS = 1000
-#: Time buckets per time-dimension request (Langfuse caps rows at 1000; grouped by level: 4 rows a bucket).
+#: Rows asked of a time-dimension query (``config.row_limit``; Langfuse accepts at most 1,000 and
+#: answers the oldest buckets first: ``ORDER BY time_dimension asc ... LIMIT row_limit`` in
+#: web/src/features/query/server/queryBuilder.ts, so a cut drops the newest buckets).
+TIME_ROWS = 1000
+#: Time buckets per time-dimension request (grouped by level: up to 4 rows a bucket, DEBUG,
+#: DEFAULT, WARNING, ERROR). An answer that fills ``TIME_ROWS`` anyway is asked again in halves.
 GRID_CHUNK = 200
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
 
@@ -214,10 +219,23 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         t = start
         while t < end - 1e-6:
             chunk_end = min(end, t + GRID_CHUNK * step)
-            got = await self._series(measure, t, chunk_end, float(step))
-            out.update(got)
+            out.update(await self._grid_chunk(measure, t, chunk_end, float(step)))
             t = chunk_end
         return out
+
+    async def _grid_chunk(self, measure: Measure, start: float, end: float, step: float) -> dict[float | None, Any]:
+        """One time series; an answer that filled the row limit (its newest buckets cut) is asked in halves."""
+        try:
+            return await self._series(measure, start, end, step)
+        except _FullPage:
+            buckets = round((end - start) / step)
+            if buckets < 2:
+                raise QueryError(f"Langfuse answered its {TIME_ROWS:,}-row limit for one time bucket: "
+                                 "the answer may be cut short") from None
+        middle = start + (buckets // 2) * step
+        older = await self._grid_chunk(measure, start, middle, step)
+        older.update(await self._grid_chunk(measure, middle, end, step))
+        return older
 
     async def _series(self, measure: Measure, start: float, end: float, step: float | None) -> dict[float | None, Any]:
         """Answers per time bucket start (``None`` key without a time dimension)."""
@@ -326,11 +344,14 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             "dimensions": dimensions,
             "filters": [json.loads(f) for f in filters],
             "fromTimestamp": _iso(start),
-            "toTimestamp": _iso(end),
+            # Langfuse's range is inclusive at both ends (start_time <= toTimestamp, queryBuilder.ts):
+            # [start, end) is asked as end - 1 ms (its timestamps are milliseconds), or an observation
+            # on a boundary would be counted in two adjacent slices.
+            "toTimestamp": _iso(end - 0.001),
         }
         if step is not None:
             query["timeDimension"] = {"granularity": _GRANULARITY[float(step)]}
-            query["config"] = {"row_limit": 1000}
+            query["config"] = {"row_limit": TIME_ROWS}
         elif by:
             query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
@@ -346,7 +367,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             raise
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
+        if step is not None and len(payload["data"]) >= TIME_ROWS:
+            raise _FullPage()
         return [row for row in payload["data"] if isinstance(row, dict)]
+
+
+class _FullPage(Exception):
+    """A time-dimension answer filled the row limit: its newest buckets may be missing."""
 
 
 def _cut_note(by: str, rows: list[dict[str, Any]]) -> str | None:

@@ -370,6 +370,10 @@ class LangfuseAPI(FakeServer):
     ``time_dimension`` as ``YYYY-MM-DDTHH:MM:SS.000Z``), and answers counts as
     strings (as Langfuse's ClickHouse does). Basic auth ``public:secret``;
     ``v2=False`` answers 404 on v2 (the v1 path then answers the same).
+    As Langfuse's query builder (web/src/features/query/server/queryBuilder.ts): times are
+    milliseconds, the range is inclusive at both ends (``>= fromTimestamp``, ``<= toTimestamp``),
+    rows are ordered by ``time_dimension`` ascending (else the first metric descending) and cut at
+    ``config.row_limit`` (v2 defaults it to 100: web/src/pages/api/public/v2/metrics.ts).
     """
 
     def __init__(self, observations: Sequence[Observation], scores: Sequence[Score] = (), *,
@@ -393,7 +397,13 @@ class LangfuseAPI(FakeServer):
             return 404, {"message": "Not found"}
         try:
             query = json.loads(req.query["query"])
-            return 200, {"data": self._rows(query)}
+            rows = self._rows(query)
+            limit = (query.get("config") or {}).get("row_limit")
+            if limit is None and req.path == "/api/public/v2/metrics":
+                limit = 100
+            if limit is not None and not 0 < limit <= 1000:
+                return 400, {"message": "Invalid query: config.row_limit must be in 1..1000"}
+            return 200, {"data": rows[:limit] if limit is not None else rows}
         except (KeyError, ValueError) as exc:
             return 400, {"message": f"Invalid query: {exc}"}
 
@@ -408,7 +418,9 @@ class LangfuseAPI(FakeServer):
             items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
         else:
             raise ValueError(f"unknown view {view!r}")
-        items = [i for i in items if start <= i["t"] < end]
+        for i in items:
+            i["t"] = math.floor(round(i["t"] * 1000, 3)) / 1000  # DateTime64(3)
+        items = [i for i in items if start <= i["t"] <= end]
         for f in q.get("filters") or []:
             if f.get("operator") != "=":
                 raise ValueError(f"unsupported operator {f.get('operator')!r}")
@@ -431,6 +443,12 @@ class LangfuseAPI(FakeServer):
                 row[f"{m['aggregation']}_{m['measure']}"] = _lf_aggregate(m["aggregation"], values)
             row.update(self.overrides)
             rows.append(row)
+        if step:
+            rows.sort(key=lambda r: r["time_dimension"])
+        elif dims:
+            first = q["metrics"][0]
+            name = f"{first['aggregation']}_{first['measure']}"
+            rows.sort(key=lambda r: -float(r[name]) if r.get(name) is not None else math.inf)
         return rows
 
 
