@@ -304,9 +304,9 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                              agg="sum" if kind == "errors" else "mean", note=note)
         if kind == "matching":
             _, filters, good = measure.key
-            totals = await self._grouped_counts(filters, by, start, end)
-            goods = await self._grouped_counts(filters + good, by, start, end)
-            return GroupData(by=by, window=window,
+            totals, cut = await self._grouped_counts(filters, by, start, end)
+            goods, good_cut = await self._grouped_counts(filters + good, by, start, end)
+            return GroupData(by=by, window=window, note=cut or good_cut,
                              counts={k: (min(goods.get(k, 0.0), t), t) for k, t in totals.items()})
         _, view, name, agg, filters = measure.key
         if agg not in ("avg", "sum", "count"):
@@ -327,12 +327,15 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             sums[k] = (have[0] + n, have[1] + total)
         return GroupData(by=by, window=window, sums=sums, agg={"avg": "mean"}.get(agg, agg), note=note)
 
-    async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float, end: float) -> dict[str, float]:
+    async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float,
+                              end: float) -> tuple[dict[str, float], str | None]:
+        """Counts per value of ``by``, and the note of an answer cut at the row limit."""
         out: dict[str, float] = {}
-        for r in await self._query("observations", [("count", "count")], filters, start, end, None, by=by):
+        rows = await self._query("observations", [("count", "count")], filters, start, end, None, by=by)
+        for r in rows:
             k = label_of(r.get(by))
             out[k] = out.get(k, 0.0) + _count(r, "count_count")
-        return out
+        return out, _cut_note(by, rows)
 
     async def _query(self, view: str, metrics: list[tuple[str, str]], filters: tuple[str, ...], start: float,
                      end: float, step: float | None, *, by_level: bool = False,

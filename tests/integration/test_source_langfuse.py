@@ -306,9 +306,15 @@ async def test_a_grouped_answer_at_the_row_limit_is_noted(monkeypatch) -> None:
 
     monkeypatch.setattr(lf, "GROUP_ROWS", 3)  # three model rows (gpt-4o, gpt-4o-mini, none) fill it
     s = spec("latency_avg", query="latency:avg", target=2000.0, breakdown=("providedModelName",))
-    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s], NOW)
+    # a ratio of matching observations: its grouped counts are cut alike (that went unsaid)
+    default = json.dumps([{"column": "level", "operator": "=", "value": "DEFAULT", "type": "string"}])
+    m = spec("matching", kind="ratio", target=0.9, good=default, direction="higher_is_better",
+             breakdown=("providedModelName",))
+    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s, m], NOW)
     (b,) = evaluate_slo(s, got["latency_avg"], NOW).breakdowns
     assert len(b.groups) == 3 and any("row limit" in n for n in b.notes)
+    (mb,) = evaluate_slo(m, got["matching"], NOW).breakdowns
+    assert any("row limit" in n for n in mb.notes), mb.notes
 
 
 async def test_counts_backfilled_by_the_hour_are_spread_over_their_slices() -> None:
