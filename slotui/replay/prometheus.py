@@ -103,8 +103,8 @@ class ReplayPrometheus(PrometheusSource):
             return await super()._instant(key)
         return table.get(key.time)
 
-    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
+    async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
         table = self._grouped_tables.get((key.query, label))
         if table is None or not self._on_grid(key.time):
             return await super()._grouped(key, label)
-        return dict(table.get(key.time, {}))
+        return dict(table.get(key.time, {})), []

@@ -390,15 +390,18 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 notes.setdefault(spec.name, []).append(GroupData(by=name, window=window,
                                                                  note=f"{name}: breakdown query failed: {problem}"))
                 continue
+            (good, good_warned), (total, total_warned) = good, total
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
-            notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts))
+            warned = good_warned + total_warned
+            notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts,
+                                                             note=f"{name}: {_partial_note(warned)}" if warned else None))
         for name, groups in notes.items():
             out[name] = replace(out[name], groups=tuple(groups))
 
-    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
-        """A grouped instant query: ``{label value: value}``."""
+    async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
+        """A grouped instant query: ``{label value: value}``, and the answer's warnings."""
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        return parse_grouped(payload, label)
+        return parse_grouped(payload, label), warnings_of(payload)
 
     @staticmethod
     def grouped_queries(spec: SLOSpec) -> list[tuple[str, str]]:

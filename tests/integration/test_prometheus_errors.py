@@ -394,3 +394,36 @@ async def test_a_range_answered_with_warnings_is_asked_whole_again() -> None:
     # once whole, only the new slices are asked
     (later,) = [r for r in fake.requests[again:] if r.path.endswith("query_range")]
     assert float(later.params["start"]) == (NOW + 10 * MINUTE) // 300 * 300
+
+
+async def test_a_grouped_breakdown_answer_with_warnings_says_it_may_be_partial() -> None:
+    """``sum by (model)`` answered ``success`` with a warning (a store down): its groups are shown,
+    with the breakdown noting they may be partial."""
+    from slotui.core.evaluate import evaluate_slo
+
+    def route(req: Request):
+        query = req.params["query"]
+        if not req.path.endswith("/api/v1/query"):
+            return 200, matrix([(t, "10") for t in ends(req)])
+        if "by (model)" not in query:
+            return 200, vector("10")
+        payload = {"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"model": "a"}, "value": [NOW, "6"]}, {"metric": {"model": "b"}, "value": [NOW, "4"]}]},
+            "warnings": ["partial response: store 10.0.0.7:10901 unavailable"]}
+        return 200, payload
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None and got.note is None
+    (group,) = got.groups
+    assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
+    assert group.note == ("model: Prometheus warned: partial response: store 10.0.0.7:10901 unavailable "
+                          "(the answer may be partial)")
+    (b,) = evaluate_slo(slo, got, NOW).breakdowns
+    assert any("may be partial" in n for n in b.notes), b.notes
