@@ -427,3 +427,32 @@ async def test_a_grouped_breakdown_answer_with_warnings_says_it_may_be_partial()
                           "(the answer may be partial)")
     (b,) = evaluate_slo(slo, got, NOW).breakdowns
     assert any("may be partial" in n for n in b.notes), b.notes
+
+
+async def test_a_replay_step_read_from_a_prefetched_answer_with_warnings_is_noted() -> None:
+    """Replay prefetches each expression once as a range query: a warning on that answer concerns
+    every step read from it, so each step's SLO says its answer may be partial."""
+    from slotui.replay.prometheus import ReplayPrometheus
+
+    def route(req: Request):
+        payload = vector("1.5") if req.path.endswith("/api/v1/query") else matrix([(t, "1.5") for t in ends(req)])
+        if "p95_query" in req.params["query"]:
+            payload["warnings"] = ["remote_read: error sending request"]
+        return 200, payload
+
+    with FakePrometheus(route) as fake:
+        cfg = PrometheusSourceConfig.model_validate({"type": "prometheus", "url": fake.url, "timeout": 5,
+                                                     "rules": "raw"})
+        replay = ReplayPrometheus("prom", cfg, base_dir=Path("."))
+        steps = [NOW - 2 * HOUR, NOW - HOUR, NOW]
+        try:
+            await replay.prefetch([latency(), ratio()], steps[0], steps[-1], HOUR)
+            before = len(fake.requests)
+            got = [await replay.fetch([latency(), ratio()], t) for t in steps]
+        finally:
+            await replay.aclose()
+    assert len(fake.requests) == before  # every step read the prefetched tables
+    for data in got:
+        assert data["p95"].value == 1.5
+        assert data["p95"].note == "Prometheus warned: remote_read: error sending request (the answer may be partial)"
+        assert data["availability"].note is None
