@@ -249,7 +249,10 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                 value = _value(rows[0], f"{agg}_{name}")
                 return {None: Counted(value, int(_count(rows[0], "count_count")))}
             rows = await self._query(view, [(name, agg)], filters, start, end, step)
-            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, None)
+            # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
+            # buckets WITH FILL only up to the hour of toTimestamp), other aggregates no data.
+            empty = 0.0 if agg in ("count", "sum") else None
+            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, empty)
         if kind in ("errors", "error_rate"):
             _, filters = measure.key
             rows = await self._query("observations", [("count", "count")], filters, start, end, step, by_level=True)

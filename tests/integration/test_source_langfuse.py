@@ -374,3 +374,17 @@ async def test_a_time_series_cut_at_the_row_limit_is_asked_again_in_halves(monke
     assert sum(dict(got["errors"].slices).values()) == pytest.approx(sum(o.level == "ERROR" for o in period))
     hourly = [json.loads(r.query["query"]) for r in fake.requests]
     assert all(q["config"]["row_limit"] == 10 for q in hourly if q.get("timeDimension"))
+
+
+async def test_an_hour_without_observations_counts_zero_not_no_data() -> None:
+    """A time series has no row for an hour without observations (Langfuse fills empty buckets only
+    up to the hour of toTimestamp): its count is 0, and its slices are there, not NO DATA."""
+    hour = (NOW - 10 * HOUR) // HOUR * HOUR
+    data = [o for o in OBS if not hour <= o.start_time < hour + HOUR]
+    specs = [spec("calls", query="count:count", target=100), spec("cost", query="totalCost:sum", target=1.0),
+             spec("p95_ms", query="latency:p95")]
+    _, got = await fetch_ok(LangfuseAPI(data), source, specs, NOW)
+    for name in ("calls", "cost"):
+        slices = dict(got[name].slices)
+        assert [slices.get(hour + k * 300) for k in range(12)] == [0.0] * 12, name
+    assert not any(hour <= t < hour + HOUR for t, _ in got["p95_ms"].slices)  # a p95 of nothing: no data
