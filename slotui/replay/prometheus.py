@@ -12,7 +12,9 @@ window and each tier's long window, SPEC 10.1) are range queries grouped the sam
 way: one per label and window, read back per step as ``{label value: value}``.
 The steps then read those tables, so a replay
 makes the same number of requests whatever its length. A step off the prefetched
-grid falls back to a real instant query.
+grid falls back to a real instant query. A prefetched answer that came with
+``warnings`` (part of the data unreadable) notes every step that reads it, as
+a live answer would ("the answer may be partial").
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from slotui.sources.prometheus import (
     PrometheusSource,
     _chunks,
     _fmt_time,
+    warnings_of,
     _Instant,
     _Range,
     parse_grouped_range,
@@ -43,6 +46,8 @@ class ReplayPrometheus(PrometheusSource):
         self._replay_step = 0.0
         self._start = 0.0
         self._prefetched: set[_Range] = set()
+        # Warnings of the prefetched answers, per instant expression, grouped query or range.
+        self._table_warned: dict[Any, list[str]] = {}
 
     async def prefetch(self, slos: Sequence[SLOSpec], start: float, end: float, every: float) -> None:
         """Load every series ``slos`` need for steps ``start .. end`` every ``every``."""
@@ -72,12 +77,16 @@ class ReplayPrometheus(PrometheusSource):
             got: dict[float, float] = {}
             for payload in await ask(query):
                 got.update(parse_range(payload))
+                if warnings_of(payload):
+                    self._table_warned.setdefault(query, []).extend(warnings_of(payload))
             self._tables[query] = got
 
         async def grouped_table(query: str, label: str) -> None:
             got: dict[float, dict[str, float]] = {}
             for payload in await ask(query):
                 got.update(parse_grouped_range(payload, label))
+                if warnings_of(payload):
+                    self._table_warned.setdefault((query, label), []).extend(warnings_of(payload))
             self._grouped_tables[(query, label)] = got
 
         await asyncio.gather(
@@ -86,6 +95,9 @@ class ReplayPrometheus(PrometheusSource):
             *(super(ReplayPrometheus, self)._update_range(k, lo, hi) for k, (lo, hi) in ranges.items()),
         )
         self._prefetched.update(ranges)
+        for key in ranges:
+            if key in self._partial:  # kept for the whole replay: noted at every step instead
+                self._table_warned[key] = self._partial.pop(key)
         self._start = start
 
     async def _update_range(self, key: _Range, first: float, last: float) -> None:
@@ -93,6 +105,8 @@ class ReplayPrometheus(PrometheusSource):
         # prefetched series already covers every step, and the slice view picks ``[first, last]``.
         if key not in self._prefetched:
             await super()._update_range(key, first, last)
+        elif key in self._table_warned:
+            self._warned[key] = self._table_warned[key]
 
     def _on_grid(self, t: float) -> bool:
         return bool(self._replay_step) and not (t - self._start) % self._replay_step
@@ -101,10 +115,12 @@ class ReplayPrometheus(PrometheusSource):
         table = self._tables.get(key.query)
         if table is None or not self._on_grid(key.time):
             return await super()._instant(key)
+        if key.query in self._table_warned:
+            self._warned[key] = self._table_warned[key.query]
         return table.get(key.time)
 
-    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
+    async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
         table = self._grouped_tables.get((key.query, label))
         if table is None or not self._on_grid(key.time):
             return await super()._grouped(key, label)
-        return dict(table.get(key.time, {}))
+        return dict(table.get(key.time, {})), list(self._table_warned.get((key.query, label), ()))

@@ -29,7 +29,10 @@ What each SLO means here:
 History: the period is backfilled from time-dimension queries
 (``timeDimension: {granularity: hour}``: one request per 200 hours of a
 measure) and the edges slice by slice; later fetches ask only new slices. A
-slice of one minute, one hour or one day is asked as a time series too.
+slice of one minute, one hour or one day is asked as a time series too. An
+hourly count or sum (``errors``, ``count:count``, ``totalCost:sum``) is spread
+over its slices (each gets its share), so the threshold meets one slice's worth
+everywhere in the period.
 
 Sample counts (SPEC 10.2): a ``MEASURE:AGG`` or ``score:NAME`` window query
 asks ``count`` alongside, so the SLO reports ``n`` (observations or scores
@@ -79,7 +82,12 @@ AGGREGATIONS = ("sum", "avg", "count", "max", "min", "p50", "p75", "p90", "p95",
 _GRANULARITY = {60.0: "minute", 3600.0: "hour", 86400.0: "day"}
 #: Rows asked of a grouped (breakdown) query: Langfuse's cap; a full answer may be cut short (noted).
 GROUP_ROWS = 1000
-#: Time buckets per time-dimension request (Langfuse caps rows at 1000; grouped by level: 4 rows a bucket).
+#: Rows asked of a time-dimension query (``config.row_limit``; Langfuse accepts at most 1,000 and
+#: answers the oldest buckets first: ``ORDER BY time_dimension asc ... LIMIT row_limit`` in
+#: web/src/features/query/server/queryBuilder.ts, so a cut drops the newest buckets).
+TIME_ROWS = 1000
+#: Time buckets per time-dimension request (grouped by level: up to 4 rows a bucket, DEBUG,
+#: DEFAULT, WARNING, ERROR). An answer that fills ``TIME_ROWS`` anyway is asked again in halves.
 GRID_CHUNK = 200
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
 
@@ -165,7 +173,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             text = self._from_sli(spec)
         lowered = text.lower()
         if lowered == "errors":
-            return Measure(("errors", base), "threshold")
+            return Measure(("errors", base), "threshold", extensive=True)
         if lowered == "error_rate":
             return Measure(("error_rate", base), "threshold")
         if lowered.startswith("score:"):
@@ -175,13 +183,16 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             if not name:
                 raise QueryError("score: needs a score name, e.g. score:helpfulness")
             _check_agg(agg)
-            return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold")
+            return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold",
+                           extensive=agg in ("sum", "count"))
         measure, sep, agg = text.partition(":")
         if not sep or not measure.strip():
             raise QueryError(f"expected MEASURE:AGG (latency:p95), score:NAME, errors or error_rate (got {text!r})")
         agg = agg.strip().lower()
         _check_agg(agg)
-        return Measure(("metric", "observations", measure.strip(), agg, base), "threshold")
+        # counts and sums add up over time: a coarse backfill span is spread over its slices
+        return Measure(("metric", "observations", measure.strip(), agg, base), "threshold",
+                       extensive=agg in ("sum", "count"))
 
     @staticmethod
     def _from_sli(spec: SLOSpec) -> str:
@@ -208,10 +219,23 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         t = start
         while t < end - 1e-6:
             chunk_end = min(end, t + GRID_CHUNK * step)
-            got = await self._series(measure, t, chunk_end, float(step))
-            out.update(got)
+            out.update(await self._grid_chunk(measure, t, chunk_end, float(step)))
             t = chunk_end
         return out
+
+    async def _grid_chunk(self, measure: Measure, start: float, end: float, step: float) -> dict[float | None, Any]:
+        """One time series; an answer that filled the row limit (its newest buckets cut) is asked in halves."""
+        try:
+            return await self._series(measure, start, end, step)
+        except _FullPage:
+            buckets = round((end - start) / step)
+            if buckets < 2:
+                raise QueryError(f"Langfuse answered its {TIME_ROWS:,}-row limit for one time bucket: "
+                                 "the answer may be cut short") from None
+        middle = start + (buckets // 2) * step
+        older = await self._grid_chunk(measure, start, middle, step)
+        older.update(await self._grid_chunk(measure, middle, end, step))
+        return older
 
     async def _series(self, measure: Measure, start: float, end: float, step: float | None) -> dict[float | None, Any]:
         """Answers per time bucket start (``None`` key without a time dimension)."""
@@ -225,7 +249,10 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                 value = _value(rows[0], f"{agg}_{name}")
                 return {None: Counted(value, int(_count(rows[0], "count_count")))}
             rows = await self._query(view, [(name, agg)], filters, start, end, step)
-            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, None)
+            # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
+            # buckets WITH FILL only up to the hour of toTimestamp), other aggregates no data.
+            empty = 0.0 if agg in ("count", "sum") else None
+            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, empty)
         if kind in ("errors", "error_rate"):
             _, filters = measure.key
             rows = await self._query("observations", [("count", "count")], filters, start, end, step, by_level=True)
@@ -280,9 +307,9 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                              agg="sum" if kind == "errors" else "mean", note=note)
         if kind == "matching":
             _, filters, good = measure.key
-            totals = await self._grouped_counts(filters, by, start, end)
-            goods = await self._grouped_counts(filters + good, by, start, end)
-            return GroupData(by=by, window=window,
+            totals, cut = await self._grouped_counts(filters, by, start, end)
+            goods, good_cut = await self._grouped_counts(filters + good, by, start, end)
+            return GroupData(by=by, window=window, note=cut or good_cut,
                              counts={k: (min(goods.get(k, 0.0), t), t) for k, t in totals.items()})
         _, view, name, agg, filters = measure.key
         if agg not in ("avg", "sum", "count"):
@@ -303,12 +330,15 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             sums[k] = (have[0] + n, have[1] + total)
         return GroupData(by=by, window=window, sums=sums, agg={"avg": "mean"}.get(agg, agg), note=note)
 
-    async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float, end: float) -> dict[str, float]:
+    async def _grouped_counts(self, filters: tuple[str, ...], by: str, start: float,
+                              end: float) -> tuple[dict[str, float], str | None]:
+        """Counts per value of ``by``, and the note of an answer cut at the row limit."""
         out: dict[str, float] = {}
-        for r in await self._query("observations", [("count", "count")], filters, start, end, None, by=by):
+        rows = await self._query("observations", [("count", "count")], filters, start, end, None, by=by)
+        for r in rows:
             k = label_of(r.get(by))
             out[k] = out.get(k, 0.0) + _count(r, "count_count")
-        return out
+        return out, _cut_note(by, rows)
 
     async def _query(self, view: str, metrics: list[tuple[str, str]], filters: tuple[str, ...], start: float,
                      end: float, step: float | None, *, by_level: bool = False,
@@ -320,11 +350,14 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             "dimensions": dimensions,
             "filters": [json.loads(f) for f in filters],
             "fromTimestamp": _iso(start),
-            "toTimestamp": _iso(end),
+            # Langfuse's range is inclusive at both ends (start_time <= toTimestamp, queryBuilder.ts):
+            # [start, end) is asked as end - 1 ms (its timestamps are milliseconds), or an observation
+            # on a boundary would be counted in two adjacent slices.
+            "toTimestamp": _iso(end - 0.001),
         }
         if step is not None:
             query["timeDimension"] = {"granularity": _GRANULARITY[float(step)]}
-            query["config"] = {"row_limit": 1000}
+            query["config"] = {"row_limit": TIME_ROWS}
         elif by:
             query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
@@ -340,7 +373,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             raise
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
+        if step is not None and len(payload["data"]) >= TIME_ROWS:
+            raise _FullPage()
         return [row for row in payload["data"] if isinstance(row, dict)]
+
+
+class _FullPage(Exception):
+    """A time-dimension answer filled the row limit: its newest buckets may be missing."""
 
 
 def _cut_note(by: str, rows: list[dict[str, Any]]) -> str | None:

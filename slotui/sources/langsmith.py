@@ -35,7 +35,10 @@ What each SLO means here (``query:`` for threshold SLOs, ``ratio:`` for ratios):
 
 History: the first fetch backfills the period in coarse spans (default one
 hour, ``params.backfill_step`` to change) and the edges in slices; later
-fetches ask only new slices (:mod:`slotui.sources.kit.backfill`). A 30-day period
+fetches ask only new slices (:mod:`slotui.sources.kit.backfill`). A total
+(``run_count``, ``total_cost``, ``total_tokens``) asked over an hour is spread
+over its twelve slices, so every slice compares one slice's worth with the
+threshold. A 30-day period
 at 5-minute slices is ~744 requests instead of 8,640, spread over several
 fetches when it does not fit in one fetch's time budget.
 
@@ -182,7 +185,8 @@ class LangSmithSource(RangeSource):
         if name.endswith("_ms") and name[:-3] in ("latency_p50", "latency_p99", "first_token_p50", "first_token_p99"):
             name, scale = name[:-3], 1000.0
         if name in ("availability", "success_rate", "cost_per_run", "tokens_per_run") or name in _STAT_FIELDS:
-            return Measure(("stat", base, name, scale, is_root), "threshold")
+            # totals add up over time: a coarse backfill span is spread over its slices
+            return Measure(("stat", base, name, scale, is_root), "threshold", extensive=name in _TOTALS)
         raise QueryError(
             f"unknown LangSmith metric {metric!r}; expected availability, error_rate, feedback:KEY, cost_per_run, "
             "latency_p50[_ms], latency_p99[_ms], slower_than:2s, total_cost, run_count, total_tokens, tokens_per_run"

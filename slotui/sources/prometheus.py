@@ -32,6 +32,13 @@ Range results are cached per (query, step): the first fetch backfills the
 whole period (in chunks of at most ``MAX_POINTS`` points), later fetches ask
 only for slices that completed since, re-asking the newest cached one (its
 samples may have arrived late).
+
+Partial answers: Prometheus answers ``status: success`` with ``warnings``
+when part of the data could not be read (a failing ``remote_read`` endpoint:
+"remote_read: error sending request ..."; Thanos' partial responses; a
+``limit`` cut: "results truncated due to limit"). Such an answer is shown, with
+the warning in the SLO's note ("the answer may be partial"), and a range
+answered so is not kept: the next fetch asks the whole range again.
 """
 
 from __future__ import annotations
@@ -99,6 +106,19 @@ def _error_text(payload: Mapping[str, Any]) -> str:
     kind = payload.get("errorType")
     text = payload.get("error") or "query failed"
     return f"{kind}: {text}" if kind else str(text)
+
+
+def warnings_of(payload: Any) -> list[str]:
+    """The ``warnings`` of an answer (Prometheus' API: a list of strings beside ``data``)."""
+    raw = payload.get("warnings") if isinstance(payload, dict) else None
+    return [str(w) for w in raw if w] if isinstance(raw, list) else []
+
+
+def _partial_note(warnings: Sequence[str]) -> str:
+    from slotui.config.text import printable
+
+    shown = "; ".join(dict.fromkeys(" ".join(w.split())[:200] for w in warnings))
+    return f"Prometheus warned: {printable(shown)} (the answer may be partial)"
 
 
 def _too_many(n: int) -> QueryError:
@@ -289,7 +309,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         self._detected: dict[tuple[str, str], set[str]] = {}
         self._detected_at: float | None = None
         self._detected_for: set[str] = set()
-
+        # Warnings of this fetch's answers, per query; ranges answered with warnings (asked whole again).
+        self._warned: dict[_Instant | _Range, list[str]] = {}
+        self._partial: dict[_Range, list[str]] = {}
 
     # ------------------------------------------------------------------ fetch
 
@@ -319,6 +341,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                     continue
                 lo, hi = ranges.get(key, (p.first, p.last))
                 ranges[key] = (min(lo, p.first), max(hi, p.last))
+        self._warned = {}
         jobs: list[tuple[_Instant | _Range, Any]] = [(k, self._instant(k)) for k in instants]
         jobs += [(k, self._update_range(k, lo, hi)) for k, (lo, hi) in ranges.items()]
         results = await gather_answers(jobs)
@@ -367,15 +390,18 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 notes.setdefault(spec.name, []).append(GroupData(by=name, window=window,
                                                                  note=f"{name}: breakdown query failed: {problem}"))
                 continue
+            (good, good_warned), (total, total_warned) = good, total
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
-            notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts))
+            warned = good_warned + total_warned
+            notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts,
+                                                             note=f"{name}: {_partial_note(warned)}" if warned else None))
         for name, groups in notes.items():
             out[name] = replace(out[name], groups=tuple(groups))
 
-    async def _grouped(self, key: _Instant, label: str) -> dict[str, float]:
-        """A grouped instant query: ``{label value: value}``."""
+    async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
+        """A grouped instant query: ``{label value: value}``, and the answer's warnings."""
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        return parse_grouped(payload, label)
+        return parse_grouped(payload, label), warnings_of(payload)
 
     @staticmethod
     def grouped_queries(spec: SLOSpec) -> list[tuple[str, str]]:
@@ -488,6 +514,14 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         errors = [results[k] for k in plan.needs() if isinstance(results.get(k), Exception)]
         if errors:
             return SLIData(error=str(errors[0]))
+        data = self._assemble_answer(plan, results, now)
+        warned = [w for k in plan.needs() for w in self._warned.get(k, ())]
+        if warned:
+            note = _partial_note(warned)
+            data = replace(data, note=f"{data.note}; {note}" if data.note else note)
+        return data
+
+    def _assemble_answer(self, plan: _Plan, results: Mapping[Any, Any], now: float) -> SLIData:
         if plan.recorded:
             return self._assemble_recorded(plan, results, now)
         if plan.spec.kind == "ratio":
@@ -543,24 +577,34 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
 
     async def _instant(self, key: _Instant) -> float | None:
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        return parse_instant(payload)
+        value = parse_instant(payload)
+        if warnings_of(payload):
+            self._warned[key] = warnings_of(payload)
+        return value
 
     async def _update_range(self, key: _Range, first: float, last: float) -> None:
+        if self._partial.pop(key, None) is not None:
+            self._cache[key] = PointCache()  # last answered with warnings (partial): ask it all again
         series = self._cache.setdefault(key, PointCache())
         todo = series.missing(first, last, key.step)
         chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
+        warned: list[str] = []
 
         async def one(a: float, b: float) -> dict[float, float]:
             payload = await self._api(
                 "api/v1/query_range",
                 {"query": key.query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(key.step)},
             )
-            return parse_range(payload)
+            points = parse_range(payload)
+            warned.extend(warnings_of(payload))
+            return points
 
         got: dict[float, float] = {}
         for part in await asyncio.gather(*(one(a, b) for a, b in chunks)):
             got.update(part)
         series.merge(got, todo, first, last)
+        if warned:
+            self._warned[key] = self._partial[key] = warned
 
 
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:

@@ -46,7 +46,12 @@ running are left out until they end.
 History: the first fetch reads the calls of the longest period (plus the
 longest tier window) page by page, newest state kept per call id; it is
 resumable (pages ingested as they arrive, no new page after the fetch's soft
-deadline, a note while it is not complete). Later fetches re-read from 15
+deadline, a note while it is not complete). The read is complete only at a
+page holding fewer *lines* than asked (a line that is not JSON still counts
+as one: it is left out, and the page was still full), and never at a page
+whose last line is cut short (a body ending inside a JSON line: the next page
+starts at that call again). A page larger than ``max_body_bytes`` is asked
+again in halves (the smaller page size is kept). Later fetches re-read from 15
 minutes before the newest call seen (or the oldest call seen running, at most
 one hour back), so calls that ended since are updated, not counted twice.
 
@@ -70,7 +75,7 @@ from typing import TYPE_CHECKING, Any
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.aggregate import exact_mean
 from slotui.sources.kit.backfill import soft_deadline
-from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
+from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, ResponseTooLarge
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, retention
@@ -268,6 +273,7 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
         self._synced: float | None = None  # newest call start ingested
         self._complete = False
         self._malformed = 0
+        self._page_size: int | None = None  # PAGE, or less after a page larger than max_body_bytes
 
     def client_config(self, config: "WeaveSourceConfig") -> "WeaveSourceConfig":
         """Basic auth ``api:<api_key>`` when an API key is set."""
@@ -326,17 +332,28 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
         stop_at = soft_deadline(self.timeout)
         offset = 0
         while True:
-            lines = await self._page(start, now, offset)
-            self._ingest(lines)
-            if len(lines) < PAGE:
+            size = self._page_size or PAGE
+            try:
+                calls, count, cut = await self._page(start, now, offset, size)
+            except ResponseTooLarge:
+                if size <= 1:
+                    raise
+                self._page_size = size // 2  # ask the same calls in smaller pages
+                continue
+            self._ingest(calls)
+            # A short page ends the read only when whole: a malformed line still takes a place in
+            # the page, and a body cut inside its last line has more behind it.
+            if count < size and not cut:
                 self._complete = True
                 break
-            offset += len(lines)
+            offset += count
             if time.monotonic() >= stop_at:
                 break
         self._prune(wanted_from)
 
-    async def _page(self, start: float, end: float, offset: int) -> list[Any]:
+    async def _page(self, start: float, end: float, offset: int, size: int) -> tuple[list[Any], int, bool]:
+        """The calls of one page, how many lines the page held (the cut one left out), and whether
+        its body ended inside a line (cut short)."""
         body = {
             "project_id": self.config.project,
             "filter": {"trace_roots_only": True},
@@ -345,7 +362,7 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                 {"$not": [{"$gte": [{"$getField": "started_at"}, {"$literal": end}]}]},
             ]}},
             "sort_by": [{"field": "started_at", "direction": "asc"}],
-            "limit": PAGE,
+            "limit": size,
             "offset": offset,
             "include_costs": True,
             "include_feedback": True,
@@ -364,18 +381,21 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
         calls: list[Any] = []
         bad = 0
         text = response.text
-        for line in text.splitlines():
-            line = line.strip()
-            if not line:
-                continue
+        lines = [line.strip() for line in text.splitlines()]
+        lines = [line for line in lines if line]
+        cut = False
+        for n, line in enumerate(lines):
             try:  # orjson, then the stdlib for NaN/Infinity and a BOM before the first line
                 calls.append(loads_json(line))
             except JSON_ERRORS:
-                bad += 1
+                if n == len(lines) - 1 and not text.endswith("\n") and n > 0:
+                    cut = True  # the body stopped inside its last line: that call is read again
+                else:
+                    bad += 1
         if bad and not calls:
             raise MalformedResponse(f"malformed JSON lines from {PATH}: {text[:60].strip()!r}")
         self._malformed += bad
-        return calls
+        return calls, len(lines) - cut, cut
 
     def _ingest(self, calls: list[Any]) -> None:
         fresh: list[dict[str, Any]] = []

@@ -208,7 +208,8 @@ class PrometheusServer:
 
     ``start()`` runs promtool on each ``openmetrics`` file (two at a time) into
     ``workdir/data`` (or copies ``data_from``) and starts
-    the server with a retention long enough for past data; ``url`` is its base
+    the server with a retention long enough for past data (``config_extra``: YAML
+    appended to its configuration file, e.g. a ``remote_read`` section); ``url`` is its base
     URL. ``stop()`` terminates it (also on context exit).
     """
 
@@ -220,12 +221,14 @@ class PrometheusServer:
         prefix: str = "",
         data_from: Path | None = None,
         web_config: str | None = None,
+        config_extra: str = "",
     ) -> None:
         self.openmetrics = openmetrics
         self.workdir = workdir
         self.prefix = prefix
         self.data_from = data_from
         self.web_config = web_config
+        self.config_extra = config_extra
         self.scheme = "https" if web_config and "tls_server_config" in web_config else "http"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -264,7 +267,7 @@ class PrometheusServer:
                 list(pool.map(backfill, self.openmetrics))
         self.backfill_seconds = time.monotonic() - began
         config = self.workdir / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n" + self.config_extra)
         self.port = free_port()
         args = [
             prometheus,

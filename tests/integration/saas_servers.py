@@ -370,6 +370,10 @@ class LangfuseAPI(FakeServer):
     ``time_dimension`` as ``YYYY-MM-DDTHH:MM:SS.000Z``), and answers counts as
     strings (as Langfuse's ClickHouse does). Basic auth ``public:secret``;
     ``v2=False`` answers 404 on v2 (the v1 path then answers the same).
+    As Langfuse's query builder (web/src/features/query/server/queryBuilder.ts): times are
+    milliseconds, the range is inclusive at both ends (``>= fromTimestamp``, ``<= toTimestamp``),
+    rows are ordered by ``time_dimension`` ascending (else the first metric descending) and cut at
+    ``config.row_limit`` (v2 defaults it to 100: web/src/pages/api/public/v2/metrics.ts).
     """
 
     def __init__(self, observations: Sequence[Observation], scores: Sequence[Score] = (), *,
@@ -393,7 +397,13 @@ class LangfuseAPI(FakeServer):
             return 404, {"message": "Not found"}
         try:
             query = json.loads(req.query["query"])
-            return 200, {"data": self._rows(query)}
+            rows = self._rows(query)
+            limit = (query.get("config") or {}).get("row_limit")
+            if limit is None and req.path == "/api/public/v2/metrics":
+                limit = 100
+            if limit is not None and not 0 < limit <= 1000:
+                return 400, {"message": "Invalid query: config.row_limit must be in 1..1000"}
+            return 200, {"data": rows[:limit] if limit is not None else rows}
         except (KeyError, ValueError) as exc:
             return 400, {"message": f"Invalid query: {exc}"}
 
@@ -408,7 +418,9 @@ class LangfuseAPI(FakeServer):
             items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
         else:
             raise ValueError(f"unknown view {view!r}")
-        items = [i for i in items if start <= i["t"] < end]
+        for i in items:
+            i["t"] = math.floor(round(i["t"] * 1000, 3)) / 1000  # DateTime64(3)
+        items = [i for i in items if start <= i["t"] <= end]
         for f in q.get("filters") or []:
             if f.get("operator") != "=":
                 raise ValueError(f"unsupported operator {f.get('operator')!r}")
@@ -431,6 +443,12 @@ class LangfuseAPI(FakeServer):
                 row[f"{m['aggregation']}_{m['measure']}"] = _lf_aggregate(m["aggregation"], values)
             row.update(self.overrides)
             rows.append(row)
+        if step:
+            rows.sort(key=lambda r: r["time_dimension"])
+        elif dims:
+            first = q["metrics"][0]
+            name = f"{first['aggregation']}_{first['measure']}"
+            rows.sort(key=lambda r: -float(r[name]) if r.get(name) is not None else math.inf)
         return rows
 
 
@@ -513,12 +531,16 @@ class WeaveAPI(FakeServer):
     with 422 (the request model forbids extras), applies ``trace_roots_only``,
     the ``$and`` of ``$gte`` / ``$not $gte`` on ``started_at`` (epoch seconds),
     ascending sort, ``offset``/``limit``, ``columns`` and the ``include_*`` flags.
+    ``mangle(body, lines)`` (optional) rewrites an answer's JSON lines into the body
+    sent (a malformed line, a body cut short); ``body`` is the request's JSON.
     """
 
     def __init__(self, calls: Sequence[dict[str, Any]], *, api_key: str = "wandb-test-key",
-                 project: str = "acme/support-bot", **kw: Any) -> None:
+                 project: str = "acme/support-bot",
+                 mangle: Callable[[dict[str, Any], list[str]], bytes] | None = None, **kw: Any) -> None:
         import base64
 
+        self.mangle = mangle
         self.calls = list(calls)
         self.project = project
         self.auth = "Basic " + base64.b64encode(f"api:{api_key}".encode()).decode()
@@ -557,7 +579,8 @@ class WeaveAPI(FakeServer):
             if body.get("columns"):
                 call = {k: v for k, v in call.items() if k in body["columns"] or k in ("id", "project_id")}
             lines.append(json.dumps(call))
-        return 200, ("\n".join(lines) + ("\n" if lines else "")).encode(), {"Content-Type": "application/jsonl"}
+        text = self.mangle(body, lines) if self.mangle else ("\n".join(lines) + ("\n" if lines else "")).encode()
+        return 200, text, {"Content-Type": "application/jsonl"}
 
 
 def _weave_expr(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:

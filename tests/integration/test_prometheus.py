@@ -304,3 +304,26 @@ def test_generated_traffic_has_its_incidents() -> None:
     quiet_good, quiet_total = traffic.good_total(a0 - 6 * HOUR, a0)
     assert 1 - quiet_good / quiet_total < 0.02
     assert histogram_quantile(0.95, [0, 0, 5, 10, 10, 10, 10, 10]) == pytest.approx(1.0 + 1.0 * (9.5 - 5) / 5)
+
+
+async def test_an_answer_with_warnings_is_noted_as_partial(prom) -> None:
+    """A remote_read endpoint that fails: Prometheus still answers ``success``, from its own data
+    only, with the failure in ``warnings``; the SLOs say their answer may be partial."""
+    server, traffic = prom
+    tmp = Path(tempfile.mkdtemp(prefix="slotui-prom-remote-"))
+    remote = f"remote_read:\n  - url: http://127.0.0.1:{free_port()}/api/v1/read\n    read_recent: true\n"
+    warned = PrometheusServer(None, tmp, data_from=server.data_dir, config_extra=remote).start()
+    src = source(warned.url)
+    try:
+        got = await src.fetch([p95_spec(period=DAY), availability_spec(period=DAY)], NOW)
+    finally:
+        await src.aclose()
+        warned.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    for name in ("p95_latency_s", "availability"):
+        note = got[name].note or ""
+        assert got[name].error is None
+        assert note.startswith("Prometheus warned: remote_read: ") and "(the answer may be partial)" in note, note
+    # what the local storage holds is still shown
+    assert got["availability"].windows[HOUR] == traffic.good_total(NOW - HOUR, NOW)
+    assert got["p95_latency_s"].value == pytest.approx(expected_p95(traffic, NOW - HOUR, NOW), rel=1e-9)

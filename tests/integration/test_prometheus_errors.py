@@ -361,3 +361,98 @@ async def test_url_credentials_never_reach_messages() -> None:
             await src.aclose()
     assert "HTTP 503" in str(err.value)
     assert "pa55word" not in str(err.value) and "admin" not in str(err.value)
+
+
+async def test_a_range_answered_with_warnings_is_asked_whole_again() -> None:
+    """Thanos/Prometheus answer ``success`` with ``warnings`` when part of the data is missing: the
+    SLO notes it, and the range is not cached as whole (the next fetch asks the whole period again)."""
+    warn = {"on": True}
+
+    def route(req: Request):
+        payload = vector("1.5") if req.path.endswith("/api/v1/query") else matrix([(t, "1.5") for t in ends(req)])
+        if warn["on"]:
+            payload["warnings"] = ["No StoreAPIs matched for this query", "partial response: store down \x1b[31m"]
+        return 200, payload
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            first = (await src.fetch([latency()], NOW))["p95"]
+            warn["on"] = False
+            before = len(fake.requests)
+            second = (await src.fetch([latency()], NOW + 10 * MINUTE))["p95"]
+            again = len(fake.requests)
+            third = (await src.fetch([latency()], NOW + 20 * MINUTE))["p95"]
+        finally:
+            await src.aclose()
+    assert first.note == ("Prometheus warned: No StoreAPIs matched for this query; partial response: store down "
+                          "\\x1b[31m (the answer may be partial)")
+    assert first.value == 1.5 and len(first.slices) == 288
+    assert second.note is None and third.note is None
+    ranges = [r for r in fake.requests[before:again] if r.path.endswith("query_range")]
+    assert [float(r.params["start"]) for r in ranges] == [(NOW + 10 * MINUTE) // 300 * 300 - DAY + 300]
+    # once whole, only the new slices are asked
+    (later,) = [r for r in fake.requests[again:] if r.path.endswith("query_range")]
+    assert float(later.params["start"]) == (NOW + 10 * MINUTE) // 300 * 300
+
+
+async def test_a_grouped_breakdown_answer_with_warnings_says_it_may_be_partial() -> None:
+    """``sum by (model)`` answered ``success`` with a warning (a store down): its groups are shown,
+    with the breakdown noting they may be partial."""
+    from slotui.core.evaluate import evaluate_slo
+
+    def route(req: Request):
+        query = req.params["query"]
+        if not req.path.endswith("/api/v1/query"):
+            return 200, matrix([(t, "10") for t in ends(req)])
+        if "by (model)" not in query:
+            return 200, vector("10")
+        payload = {"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"model": "a"}, "value": [NOW, "6"]}, {"metric": {"model": "b"}, "value": [NOW, "4"]}]},
+            "warnings": ["partial response: store 10.0.0.7:10901 unavailable"]}
+        return 200, payload
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None and got.note is None
+    (group,) = got.groups
+    assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
+    assert group.note == ("model: Prometheus warned: partial response: store 10.0.0.7:10901 unavailable "
+                          "(the answer may be partial)")
+    (b,) = evaluate_slo(slo, got, NOW).breakdowns
+    assert any("may be partial" in n for n in b.notes), b.notes
+
+
+async def test_a_replay_step_read_from_a_prefetched_answer_with_warnings_is_noted() -> None:
+    """Replay prefetches each expression once as a range query: a warning on that answer concerns
+    every step read from it, so each step's SLO says its answer may be partial."""
+    from slotui.replay.prometheus import ReplayPrometheus
+
+    def route(req: Request):
+        payload = vector("1.5") if req.path.endswith("/api/v1/query") else matrix([(t, "1.5") for t in ends(req)])
+        if "p95_query" in req.params["query"]:
+            payload["warnings"] = ["remote_read: error sending request"]
+        return 200, payload
+
+    with FakePrometheus(route) as fake:
+        cfg = PrometheusSourceConfig.model_validate({"type": "prometheus", "url": fake.url, "timeout": 5,
+                                                     "rules": "raw"})
+        replay = ReplayPrometheus("prom", cfg, base_dir=Path("."))
+        steps = [NOW - 2 * HOUR, NOW - HOUR, NOW]
+        try:
+            await replay.prefetch([latency(), ratio()], steps[0], steps[-1], HOUR)
+            before = len(fake.requests)
+            got = [await replay.fetch([latency(), ratio()], t) for t in steps]
+        finally:
+            await replay.aclose()
+    assert len(fake.requests) == before  # every step read the prefetched tables
+    for data in got:
+        assert data["p95"].value == 1.5
+        assert data["p95"].note == "Prometheus warned: remote_read: error sending request (the answer may be partial)"
+        assert data["availability"].note is None

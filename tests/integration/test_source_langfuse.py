@@ -118,7 +118,8 @@ async def test_latency_cost_scores_errors_and_availability_match_the_data() -> N
     assert hourly and all(q["config"]["row_limit"] <= 1000 for q in hourly)
     # the window query asks the count alongside (n, SPEC 10.2)
     assert any(q["metrics"] == [{"measure": "latency", "aggregation": "p95"}, {"measure": "count", "aggregation": "count"}] and
-               (parse_time(q["fromTimestamp"]), parse_time(q["toTimestamp"])) == (NOW - HOUR, NOW) for q in queries)
+               (parse_time(q["fromTimestamp"]), parse_time(q["toTimestamp"])) == (NOW - HOUR, NOW - 0.001)
+               for q in queries)  # Langfuse's toTimestamp is inclusive: [start, end) is asked up to end - 1 ms
     assert any(q["view"] == "scores-numeric" and q["filters"] == [
         {"column": "name", "operator": "=", "value": "helpfulness", "type": "string"}] for q in queries)
     assert any(q["dimensions"] == [{"field": "level"}] for q in queries)
@@ -305,6 +306,85 @@ async def test_a_grouped_answer_at_the_row_limit_is_noted(monkeypatch) -> None:
 
     monkeypatch.setattr(lf, "GROUP_ROWS", 3)  # three model rows (gpt-4o, gpt-4o-mini, none) fill it
     s = spec("latency_avg", query="latency:avg", target=2000.0, breakdown=("providedModelName",))
-    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s], NOW)
+    # a ratio of matching observations: its grouped counts are cut alike (that went unsaid)
+    default = json.dumps([{"column": "level", "operator": "=", "value": "DEFAULT", "type": "string"}])
+    m = spec("matching", kind="ratio", target=0.9, good=default, direction="higher_is_better",
+             breakdown=("providedModelName",))
+    _, got = await fetch_ok(LangfuseAPI(breakdown_data()), source, [s, m], NOW)
     (b,) = evaluate_slo(s, got["latency_avg"], NOW).breakdowns
     assert len(b.groups) == 3 and any("row limit" in n for n in b.notes)
+    (mb,) = evaluate_slo(m, got["matching"], NOW).breakdowns
+    assert any("row limit" in n for n in mb.notes), mb.notes
+
+
+async def test_counts_backfilled_by_the_hour_are_spread_over_their_slices() -> None:
+    """errors and count:count per 5-minute slice: an hourly bucket of the backfill holds twelve
+    slices' worth, so each of its slices gets a twelfth; the edges are asked slice by slice."""
+    specs = [spec("errors", query="errors", target=1), spec("calls", query="count:count", target=100)]
+    _, got = await fetch_ok(LangfuseAPI(OBS, SCORES), source, specs, NOW)
+    hour = (NOW - 10 * HOUR) // HOUR * HOUR
+    part = in_range(hour, hour + HOUR)
+    last_end = NOW // 300 * 300
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    for name, count in (("errors", lambda os: sum(o.level == "ERROR" for o in os)), ("calls", len)):
+        slices = dict(got[name].slices)
+        assert count(part) > 0
+        assert [slices[hour + k * 300] for k in range(12)] == [pytest.approx(count(part) / 12)] * 12, name
+        assert slices[last_end - 300] == count(in_range(last_end - 300, last_end)), name
+        assert sum(slices.values()) == pytest.approx(count(in_range(first_start, last_end))), name
+
+
+async def test_an_observation_on_a_slice_boundary_is_counted_once() -> None:
+    """Langfuse counts ``start_time <= toTimestamp``: asked up to the slice end itself, an observation
+    exactly on a boundary was counted in both slices (and in a window ending at it)."""
+    last_end = NOW // 300 * 300
+    on_edges = [Observation(start_time=t, latency_ms=900.0) for t in (last_end - 600, last_end - 300, last_end)]
+    at_now = Observation(start_time=NOW, latency_ms=900.0, level="ERROR")
+    data = OBS + on_edges + [at_now]
+    specs = [spec("calls", query="count:count", target=100), spec("errors", query="errors", target=1)]
+    _, got = await fetch_ok(LangfuseAPI(data), source, specs, NOW)
+
+    def count(start: float, end: float, errors: bool = False) -> int:
+        return sum(start <= o.start_time < end and (not errors or o.level == "ERROR") for o in data)
+
+    slices = dict(got["calls"].slices)
+    for s in (last_end - 900, last_end - 600, last_end - 300):
+        assert slices[s] == count(s, s + 300), s
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    assert sum(slices.values()) == pytest.approx(count(first_start, last_end))
+    assert got["calls"].value == count(NOW - HOUR, NOW)
+    assert got["errors"].value == count(NOW - HOUR, NOW, errors=True)  # the error at NOW is the next window's
+
+
+async def test_a_time_series_cut_at_the_row_limit_is_asked_again_in_halves(monkeypatch) -> None:
+    """Langfuse answers a time series oldest bucket first and cuts it at config.row_limit: a cut
+    answer lost its newest buckets (no data there, or an hour's errors missing)."""
+    import slotui.sources.langfuse as lf
+
+    monkeypatch.setattr(lf, "TIME_ROWS", 10)  # level-grouped: up to 3 rows an hour in this data
+    specs = [spec("errors", query="errors", target=1),
+             spec("availability", kind="ratio", target=0.98, good="success", direction="higher_is_better")]
+    fake, got = await fetch_ok(LangfuseAPI(OBS, SCORES), source, specs, NOW)
+    last_end = NOW // 300 * 300
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    period = in_range(first_start, last_end)
+    buckets = got["availability"].buckets
+    assert sum(b[2] for b in buckets) == pytest.approx(len(period))
+    assert sum(b[1] for b in buckets) == pytest.approx(sum(o.level != "ERROR" for o in period))
+    assert sum(dict(got["errors"].slices).values()) == pytest.approx(sum(o.level == "ERROR" for o in period))
+    hourly = [json.loads(r.query["query"]) for r in fake.requests]
+    assert all(q["config"]["row_limit"] == 10 for q in hourly if q.get("timeDimension"))
+
+
+async def test_an_hour_without_observations_counts_zero_not_no_data() -> None:
+    """A time series has no row for an hour without observations (Langfuse fills empty buckets only
+    up to the hour of toTimestamp): its count is 0, and its slices are there, not NO DATA."""
+    hour = (NOW - 10 * HOUR) // HOUR * HOUR
+    data = [o for o in OBS if not hour <= o.start_time < hour + HOUR]
+    specs = [spec("calls", query="count:count", target=100), spec("cost", query="totalCost:sum", target=1.0),
+             spec("p95_ms", query="latency:p95")]
+    _, got = await fetch_ok(LangfuseAPI(data), source, specs, NOW)
+    for name in ("calls", "cost"):
+        slices = dict(got[name].slices)
+        assert [slices.get(hour + k * 300) for k in range(12)] == [0.0] * 12, name
+    assert not any(hour <= t < hour + HOUR for t, _ in got["p95_ms"].slices)  # a p95 of nothing: no data

@@ -21,9 +21,9 @@ from slotui.sources.langsmith import LangSmithSource
 from slotui.sources.kit.runtime import fetch_all
 
 try:
-    from tests.integration.saas_servers import LangSmithAPI, Run, parse_time
+    from tests.integration.saas_servers import LangSmithAPI, Run, fetch_ok, parse_time
 except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-    from saas_servers import LangSmithAPI, Run, parse_time  # type: ignore[no-redef]
+    from saas_servers import LangSmithAPI, Run, fetch_ok, parse_time  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.integration
 
@@ -318,3 +318,22 @@ async def test_unknown_project_is_a_source_error() -> None:
         finally:
             await src.aclose()
     assert "project 'support-bot' not found" in str(err.value)
+
+
+async def test_a_count_backfilled_by_the_hour_is_spread_over_its_slices() -> None:
+    """run_count per 5-minute slice: an hour asked as one span holds twelve slices' runs, so each of
+    its slices gets a twelfth (the hour's count standing for each slice compared 12x the runs with
+    the threshold in the middle of the period and 1x at its edges)."""
+    s = spec("runs", query="run_count", target=0.9, direction="lower_is_better")
+    _, got = await fetch_ok(LangSmithAPI(RUNS, api_key=KEY), source, [s], NOW)
+    slices = dict(got["runs"].slices)
+    hour = (NOW - 12 * HOUR) // HOUR * HOUR
+    in_hour = len(within(hour, hour + HOUR))
+    assert in_hour > 12
+    assert [slices[hour + k * 300] for k in range(12)] == [pytest.approx(in_hour / 12)] * 12
+    last_end = NOW // 300 * 300
+    assert slices[last_end - 300] == len(within(last_end - 300, last_end))  # an edge slice: its own count
+    # The slices of the period add up to its runs (every hour counted once, not twelve times).
+    first_start = (NOW - DAY) // 300 * 300 + 300
+    assert sum(slices.values()) == pytest.approx(len(within(first_start, last_end)))
+    assert got["runs"].value == len(within(NOW - HOUR, NOW))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import random
 from pathlib import Path
 
@@ -265,3 +266,64 @@ async def test_breakdown_by_model_and_sample_counts() -> None:
     mini = av.groups[0]
     assert (mini.labels["model"], mini.total, mini.bad, mini.share_of_bad) == ("gpt-4o-mini-2024-07-18", 10.0, 6.0, 6 / 7)
     assert mini.without == 29 / 30
+
+
+def _recent_roots(hours: float = 2) -> list[dict]:
+    return [c for c in CALLS if c["parent_id"] is None and parse_time(c["started_at"]) >= NOW - hours * HOUR]
+
+
+def _window_counts(calls: list[dict]) -> tuple[float, float]:
+    done = [c for c in calls if c["ended_at"] is not None and NOW - HOUR <= parse_time(c["started_at"]) < NOW]
+    return float(sum(c["exception"] is None for c in done)), float(len(done))
+
+
+AVAIL = spec("availability", kind="ratio", target=0.97, good="success", direction="higher_is_better",
+             period=2 * HOUR)
+
+
+async def test_a_malformed_line_in_a_full_page_does_not_end_the_read(monkeypatch) -> None:
+    """A full page with one line that is not JSON held fewer *calls* than asked: that was read as the
+    last page, and every later call of the period was silently missing."""
+    monkeypatch.setattr(weave_module, "PAGE", 10)
+    calls = _recent_roots()
+    bad_id = calls[3]["id"]
+
+    def mangle(body: dict, lines: list[str]) -> bytes:
+        lines = ["{not json" if json.loads(line)["id"] == bad_id else line for line in lines]
+        return ("\n".join(lines) + "\n").encode()
+
+    fake, got = await fetch_ok(WeaveAPI(calls, api_key=KEY, mangle=mangle), source, [AVAIL], NOW)
+    assert len(calls) > 30
+    kept = [c for c in calls if c["id"] != bad_id]
+    assert got["availability"].windows[HOUR] == _window_counts(kept)
+    assert got["availability"].note is None
+    offsets = [r.json["offset"] for r in fake.requests]
+    assert len(offsets) > 3 and offsets == list(range(0, 10 * len(offsets), 10))  # read to the end
+
+
+async def test_a_body_cut_inside_its_last_line_is_read_on_from_that_call(monkeypatch) -> None:
+    """A body ending in the middle of a JSON line (a proxy cutting the stream) is not the last page:
+    the cut call is asked again with the next page and counted once."""
+    monkeypatch.setattr(weave_module, "PAGE", 10)
+    calls = _recent_roots()
+
+    def mangle(body: dict, lines: list[str]) -> bytes:
+        if body["offset"] == 0:
+            return ("\n".join(lines[:6]) + "\n" + lines[6][:40]).encode()  # 6.5 lines of 10
+        return ("\n".join(lines) + ("\n" if lines else "")).encode()
+
+    fake, got = await fetch_ok(WeaveAPI(calls, api_key=KEY, mangle=mangle), source, [AVAIL], NOW)
+    assert got["availability"].windows[HOUR] == _window_counts(calls)
+    offsets = [r.json["offset"] for r in fake.requests]
+    assert offsets[:3] == [0, 6, 16]
+
+
+async def test_a_page_larger_than_max_body_bytes_is_asked_in_halves(monkeypatch) -> None:
+    monkeypatch.setattr(weave_module, "PAGE", 40)
+    calls = _recent_roots()
+    size = max(len(json.dumps(c)) for c in calls)
+    fake, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), lambda url: source(url, max_body_bytes=size * 12),
+                               [AVAIL], NOW)
+    assert got["availability"].windows[HOUR] == _window_counts(calls)
+    limits = [r.json["limit"] for r in fake.requests]
+    assert limits[:3] == [40, 20, 10] and set(limits[3:]) == {10}

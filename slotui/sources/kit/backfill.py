@@ -17,9 +17,13 @@ period's slices are built from such answers:
 
 A coarse span answers one value for all its slices. Threshold SLOs get that
 value for *each* slice it covers (so each hour weighs as much time in the
-budget as twelve 5-minute slices would); ratio SLOs get the span's counts
-spread evenly over its slices (sums stay exact, and every bucket is one slice
-long, so history stored by the engine never holds overlapping buckets).
+budget as twelve 5-minute slices would), except counts and sums
+(``Measure.extensive``): an hour's count is twelve slices' worth, so it is
+spread evenly over them (each slice gets the hour's mean per slice), or the
+threshold would meet an hour's count in the middle of the period and five
+minutes' at its edges. Ratio SLOs get the span's counts spread evenly over its
+slices likewise (sums stay exact, and every bucket is one slice long, so
+history stored by the engine never holds overlapping buckets).
 
 Only complete slices are planned: slice ends are multiples of the step (epoch
 grid) within ``(now - period, now]``.
@@ -167,6 +171,8 @@ class SpanBook:
 
     step: float
     coarse: float
+    #: The answers add up over time (counts, sums): a coarse answer is spread over its slices.
+    extensive: bool = False
     points: dict[float, tuple[float, Any]] = field(default_factory=dict)
     pending: set[Span] = field(default_factory=set)
     planned_from: float | None = None
@@ -205,12 +211,15 @@ class SpanBook:
         self.points[span[0]] = (span[1], answer)
 
     def slices(self) -> list[tuple[float, float]]:
-        """Threshold slices ``(slice_start, value)``; a coarse value stands for each slice it covers."""
+        """Threshold slices ``(slice_start, value)``; a coarse value stands for each slice it covers
+        (a count or sum: its share, the value over the number of slices)."""
         out: dict[float, float] = {}
         for start, (end, answer) in self.points.items():
             value = plain(answer)
             if value is None:
                 continue
+            if self.extensive:
+                value = value / max(1, round((end - start) / self.step))
             t = start
             while t < end - 1e-6:
                 out.setdefault(t, value)
@@ -322,11 +331,14 @@ class Measure:
 
     ``key`` identifies the question (source-specific, hashable); ``kind`` is
     ``threshold`` (answers a float or None) or ``ratio`` (answers ``(good,
-    total)`` or None).
+    total)`` or None). ``extensive``: a threshold answer that adds up over time
+    (a count, a sum, a total cost), so a span of twelve slices answers twelve
+    slices' worth (see the module docstring).
     """
 
     key: Any
     kind: str
+    extensive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +452,7 @@ class RangeSource:
             key = (measure, float(spec.slice), coarse)
             book = books.get(key)
             if book is None:
-                book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse)
+                book = books[key] = SpanBook(step=float(spec.slice), coarse=coarse, extensive=measure.extensive)
             book.plan(now, spec.period)
             plans.append((spec, measure, book, widths))
         counters = {}  # (counting measure, start, end) of each threshold window whose n is asked apart
