@@ -28,6 +28,7 @@ from slotui.config.errors import ConfigError, ConfigIssue
 from slotui.config.locations import EXAMPLE_CONFIG
 from slotui.config.model import ChannelConfig, Config, SourceConfig
 from slotui.config.resolve import resolve
+from slotui.config.secrets import clip
 from slotui.config.yamlmap import YamlDocument, load_yaml
 from slotui.core.types import SLOSpec
 
@@ -407,7 +408,7 @@ def _got(value: Any, secret: bool) -> str:
     if isinstance(value, (dict, list)) or value is None:
         return f"got {_kind(value)}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:39] + "…"
+        shown = clip(value, 40)
         return f"got {shown!r}"
     return f"got {value!r}"
 

@@ -13,7 +13,11 @@
 - :class:`Redactor` masks the configured secret values of a config in any text
   (error messages, logs, stored delivery errors), in every form they leak in:
   as is, percent-encoded, base64 with and without padding, and the
-  ``user:password`` of a basic auth as its Basic credential.
+  ``user:password`` of a basic auth as its Basic credential; and the start of
+  one cut short by :func:`clip` (a quoted answer ending ``routing_key":"R0UT…``).
+- :func:`clip` is the one way text is shortened for display: it marks the cut
+  with ``…``, which is how a Redactor applied afterwards knows to mask a
+  secret's beginning left in front of it.
 
 Masking is by value of real secrets and by the names of secret-looking
 parameters, never by substrings of ordinary words: ``type: webhook`` stays
@@ -31,6 +35,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, ur
 from pydantic import BaseModel
 
 MASK = "****"
+#: The mark :func:`clip` leaves where it cut text short.
+CUT = "…"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _CREDENTIAL_HEADER_WORDS = ("authorization", "api-key", "api_key", "apikey", "token", "secret", "password",
                             "cookie", "key")
@@ -252,6 +258,19 @@ def mask_urls_in_text(text: str) -> str:
     return _PAIR_IN_TEXT.sub(pair, text)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``…`` when cut.
+
+    Every place that shortens a message, a quoted answer or a config value for
+    display uses this, so the cut is always marked: a secret cut in the middle
+    (``"routing_key":"R0UT…``) is no longer the whole secret, but a
+    :class:`Redactor` still masks what is left of it in front of the mark.
+    """
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + CUT
+
+
 def secret_forms(value: str) -> set[str]:
     """The ways a secret value can be written where it leaks: as is, percent-encoded
     (``quote`` and ``quote_plus``), and base64 (standard and URL-safe, with and
@@ -278,6 +297,8 @@ class Redactor:
     """
 
     MIN_SECRET = 4
+    #: the shortest beginning of a secret masked in front of a cut (:func:`clip`)
+    MIN_CUT_PREFIX = 3
 
     def __init__(self, secrets: Iterable[str] = (), pairs: Iterable[tuple[str, str]] = ()) -> None:
         forms: set[str] = set()
@@ -307,7 +328,28 @@ class Redactor:
             return text
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
+            if CUT in text:
+                text = self._mask_cut(text)
         return mask_urls_in_text(text)
+
+    def _mask_cut(self, text: str) -> str:
+        """Mask the beginning of a secret form that runs into a cut mark (``R0UT…`` -> ``****…``)."""
+        out: list[str] = []
+        pos = 0
+        at = text.find(CUT)
+        while at != -1:
+            longest = 0
+            for form in self.forms:
+                for k in range(min(len(form) - 1, at - pos), max(longest, self.MIN_CUT_PREFIX - 1), -1):
+                    if text.startswith(form[:k], at - k):
+                        longest = k
+                        break
+            if longest:
+                out.append(text[pos : at - longest] + MASK)
+                pos = at
+            at = text.find(CUT, at + 1)
+        out.append(text[pos:])
+        return "".join(out)
 
     def __bool__(self) -> bool:  # a redactor always masks URLs, even without values
         return True
