@@ -164,8 +164,9 @@ def load_text(
         return (mark.line, mark.column) if mark else None
 
     resolution = resolve(config, locate)
-    if resolution.issues:
-        raise fail(resolution.issues, secrets)
+    issues = resolution.issues + _missing_files(config, base_dir if base_dir is not None else Path.cwd(), doc)
+    if issues:
+        raise fail(issues, secrets)
     return LoadedConfig(
         config=config,
         path=path,
@@ -174,6 +175,38 @@ def load_text(
         warnings=resolution.warnings,
         secrets=set(doc.env_values) | secrets,
     )
+
+
+# --------------------------------------------------------------------------- files the config names
+
+
+def _missing_files(config: Config, base_dir: Path, doc: YamlDocument) -> list[ConfigIssue]:
+    """A TLS certificate, key or CA bundle the file names (``tls.ca_file``, an email channel's
+    ``ca_file``) that is not there: an error at load time naming its key and line, not a
+    ``TLS setup failed: [Errno 2]`` at the first fetch. (Log files may appear later: not checked.)"""
+    named: list[tuple[tuple[Any, ...], str]] = []
+    for name, source in config.sources.items():
+        tls = getattr(source, "tls", None)
+        for key in ("ca_file", "cert_file", "key_file"):
+            value = getattr(tls, key, None) if tls is not None else None
+            if value:
+                named.append((("sources", name, "tls", key), value))
+    for name, channel in config.alerts.channels.items():
+        value = getattr(channel, "ca_file", None)
+        if value:
+            named.append((("alerts", "channels", name, "ca_file"), value))
+    issues: list[ConfigIssue] = []
+    for path, value in named:
+        where = Path(value).expanduser()
+        if not where.is_absolute():
+            where = base_dir / where
+        if where.is_file():
+            continue
+        what = "is a directory" if where.is_dir() else "no such file"
+        mark = doc.mark_for(path)
+        issues.append(ConfigIssue(f"{what} ({where}); expected a PEM file", path,
+                                  mark.line if mark else None, mark.column if mark else None))
+    return issues
 
 
 # --------------------------------------------------------------------------- model walking

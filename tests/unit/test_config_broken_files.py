@@ -41,6 +41,8 @@ CASES: dict[str, tuple[int, str, str]] = {
     "ratio_target_out_of_range.yaml": (7, "slos[0].objective.target", "between 0 and 1"),
     "top_level_list.yaml": (1, "", "top level"),
     "not_utf8.yaml": (2, "", "not UTF-8 text (byte 0xe9)"),
+    "missing_tls_file.yaml": (7, "sources.prom.tls.ca_file", "no such file"),
+    "missing_email_ca_file.yaml": (13, "alerts.channels.mail.ca_file", "no such file"),
 }
 
 
