@@ -53,8 +53,8 @@ class ConfigError(Exception):
 
     issues: list[ConfigIssue]
     file: str = "<config>"
-    text: str | None = None
-    secrets: set[str] = field(default_factory=set)
+    text: str | None = field(default=None, repr=False)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.render())

@@ -50,7 +50,7 @@ class LoadedConfig:
     specs: list[SLOSpec]
     warnings: list[str] = field(default_factory=list)
     #: strings that must never be shown (secret fields, values from the environment)
-    secrets: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def display_name(self) -> str:

@@ -123,6 +123,13 @@ class Model(BaseModel):
     # NaN and infinities are rejected in every number field (``target: .nan``).
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
+    def __repr_args__(self) -> Any:
+        # repr() and str() of any config show its secrets masked, as validate --show does
+        from slotui.config.secrets import repr_value
+
+        for name, value in super().__repr_args__():
+            yield name, (repr_value(type(self), name, value) if name else value)
+
 
 # --------------------------------------------------------------------------- defaults
 

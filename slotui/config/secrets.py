@@ -140,6 +140,32 @@ def _plain(value: Any, *, headers: bool = False, durations: bool = False) -> Any
     return value
 
 
+def _shown(value: Any) -> Any:
+    """``value`` for a repr: URLs masked (:func:`mask_url`) inside strings, dicts and lists; models kept
+    (their own repr masks their fields)."""
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shown(v) for v in value)
+    return value
+
+
+def repr_value(model: type[BaseModel], name: str, value: Any) -> Any:
+    """The field ``name`` of a config model as its ``repr`` shows it: a secret field masked
+    (:func:`mask`), credential headers masked, URL passwords and query tokens masked.
+    ``repr(config)`` and ``str(config)`` (an exception, a debugger, a log) then show no secret."""
+    if value is None:
+        return None
+    if _is_secret_field(model, name):
+        return mask(value)
+    if name == "headers" and isinstance(value, dict):
+        return {k: mask(v) if isinstance(v, str) and v and is_credential_header(str(k)) else _shown(v)
+                for k, v in value.items()}
+    return _shown(value)
+
+
 def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_text: bool = False) -> dict[str, Any]:
     """``config`` as plain data (keys by alias), with every secret masked.
 

@@ -47,12 +47,12 @@ class Located:
 
 @dataclass
 class YamlDocument:
-    data: Any
+    data: Any = field(repr=False)
     locations: dict[Path_, Located] = field(default_factory=dict)
     #: key paths whose value was (partly) taken from an environment variable
     interpolated: set[Path_] = field(default_factory=set)
     #: values substituted from the environment (treated as secrets when shown)
-    env_values: set[str] = field(default_factory=set)
+    env_values: set[str] = field(default_factory=set, repr=False)
     #: key path -> the variable that was set but empty or blank there (``${VAR}`` with VAR="")
     blank_env: dict[Path_, str] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
