@@ -43,6 +43,7 @@ CASES: dict[str, tuple[int, str, str]] = {
     "not_utf8.yaml": (2, "", "not UTF-8 text (byte 0xe9)"),
     "missing_tls_file.yaml": (7, "sources.prom.tls.ca_file", "no such file"),
     "missing_email_ca_file.yaml": (13, "alerts.channels.mail.ca_file", "no such file"),
+    "confidence_rounds_to_one.yaml": (10, "slos[0].objective.confidence", "rounds to 1"),
 }
 
 
