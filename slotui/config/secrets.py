@@ -38,8 +38,8 @@ MASK = "****"
 #: The mark :func:`clip` leaves where it cut text short.
 CUT = "…"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_CREDENTIAL_HEADER_WORDS = ("authorization", "api-key", "api_key", "apikey", "token", "secret", "password",
-                            "cookie", "key")
+_CREDENTIAL_HEADER_WORDS = ("auth", "api-key", "api_key", "apikey", "token", "secret", "password",
+                            "signature", "cookie", "key")
 
 
 def _host(value: str) -> tuple[str, str] | None:
@@ -107,8 +107,13 @@ def mask_url_password(value: str) -> str:
 
 
 def is_credential_header(name: str) -> bool:
+    """True when a header named ``name`` carries a credential: its name contains one of
+    :data:`_CREDENTIAL_HEADER_WORDS` (``X-Api-Key``, ``X-Auth-Token``, ``Proxy-Authorization``) or
+    one of its words is a credential word of :data:`SECRET_PARAM_WORDS` (``X-Auth``,
+    ``X-Hub-Signature-256``, ``X-JWT-Assertion``, ``X-Session``). The one rule for sources and
+    channels: such a header is masked when shown, scrubbed from messages, dropped on a redirect."""
     lowered = name.lower()
-    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS)
+    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS) or is_secret_param(name)
 
 
 def _is_secret_field(model: type[BaseModel], name: str) -> bool:
