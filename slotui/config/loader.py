@@ -334,7 +334,8 @@ _SECRET_FIELDS = _secret_field_names()
 
 
 def _looks_secret_key(key: Any) -> bool:
-    """A credential-like key, or a misspelling of a secret field (``routng_key``)."""
+    """A credential-like key (the words of a credential query parameter or header too: ``bearer``,
+    ``auth``, ``integration_key``, ``pwd``), or a misspelling of a secret field (``routng_key``)."""
     k = str(key).lower()
     if any(w in k for w in _SECRET_KEY_WORDS):
         return True
@@ -356,11 +357,14 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
         value = _value_at(doc.data, path)
         is_secret = any(path[: len(sp)] == sp for sp in secret_paths)
         if not is_secret and path:
-            _, fi, _ = _at(path, doc.data)
+            tp, fi, _ = _at(path, doc.data)
             # A key that names a thing (a channel called "webhook", a source called "token-api")
-            # holds a mapping: only a key holding a value is judged by its name.
+            # holds a mapping: only a key holding a value is judged by its name. A key the schema
+            # does not know (a typo, another tool's name: bearer, auth, integration_key) is also
+            # judged by the credential words of headers and query parameters; a label's is not.
             named_value = not isinstance(value, (dict, list))
-            if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or (
+            unknown_credential = tp is None and named_value and is_credential_header(str(path[-1]))
+            if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or unknown_credential or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
             ):
                 is_secret = True

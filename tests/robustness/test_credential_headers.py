@@ -81,3 +81,38 @@ def test_credential_headers_are_masked_in_validate_check_and_delivery_errors(tmp
         _assert_clean(out.stdout + out.stderr)
     for name, value in PLAIN_HEADERS.items():  # ordinary headers are still shown as written
         assert f"{name}: {value}" in shown.stdout
+
+
+#: keys a user may write for a credential that slotui does not know: other tools' names and typos
+UNKNOWN_CREDENTIAL_KEYS = ["bearer", "auth", "pass", "pwd", "key", "access_key", "authorization",
+                           "integration_key", "sig", "session", "jwt", "passphrase", "privateKey", "otp", "hmac"]
+
+
+@pytest.mark.parametrize("key", UNKNOWN_CREDENTIAL_KEYS)
+@pytest.mark.parametrize("where", ["source", "channel"])
+def test_an_unknown_credential_key_is_named_and_its_value_hidden(tmp_path: Path, key: str, where: str) -> None:
+    # the error quotes the offending line: it showed the value of these keys in clear
+    secret = f"SeCrEtVaLuE-{key}"
+    source = f"{{type: prometheus, url: 'http://127.0.0.1:9', {key}: {secret}}}" if where == "source" else \
+        "{type: prometheus, url: 'http://127.0.0.1:9'}"
+    channel = f"{{type: pagerduty, routing_key: R0UT1NG-KEY-1, {key}: {secret}}}" if where == "channel" else \
+        "{type: pagerduty, routing_key: R0UT1NG-KEY-1}"
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(f"sources:\n  prom: {source}\nslos:\n  - {{name: up, source: prom, query: up, "
+                   f"objective: {{target: 1, warning: 2}}}}\nalerts:\n  channels:\n    pd: {channel}\n")
+    out = _slotui("validate", "-c", str(cfg), cwd=tmp_path)
+    line = 2 if where == "source" else 7
+    assert out.returncode == 3 and "Traceback" not in out.stderr
+    assert f"{cfg}:{line}:" in out.stderr and f"unknown key '{key}'" in out.stderr
+    assert "SeCrEtVaLuE" not in out.stdout + out.stderr
+    assert "R0UT1NG" not in out.stdout + out.stderr
+
+
+def test_a_label_named_like_a_credential_word_stays_a_label(tmp_path: Path) -> None:
+    # labels are the user's own names: `session: support-bot` is not a secret and is shown
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text("sources:\n  demo: {type: demo}\nslos:\n  - {name: a, source: demo, sli: {field: duration_ms, "
+                   "agg: p95}, objective: {target: 100, warning: 200}, labels: {session: support-bot, key: team-a}}\n")
+    out = _slotui("validate", "--show", "-c", str(cfg), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "session: support-bot" in out.stdout and "key: team-a" in out.stdout
