@@ -12,6 +12,7 @@ Import cost: pyyaml + pydantic only (no httpx, no textual).
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import types
@@ -447,7 +448,15 @@ def _got(value: Any, secret: bool) -> str:
     if isinstance(value, str):
         shown = clip(value, 40)
         return f"got {shown!r}"
-    return f"got {value!r}"
+    if isinstance(value, bool):  # YAML's words: `name: no` reads as false
+        return f"got {str(value).lower()}: YAML reads yes, no, on, off as true or false; quote a word"
+    if isinstance(value, (datetime.date, datetime.time)):  # `window: 2024-01-01` reads as a date
+        return f"got a date {value.isoformat()}"
+    if isinstance(value, (bytes, bytearray)):
+        return "got binary data (!!binary)"
+    if isinstance(value, (int, float)):
+        return f"got {clip(repr(value), 40)}"
+    return f"got {_kind(value)}"
 
 
 _TYPE_MESSAGES = {

@@ -44,6 +44,9 @@ CASES: dict[str, tuple[int, str, str]] = {
     "missing_tls_file.yaml": (7, "sources.prom.tls.ca_file", "no such file"),
     "missing_email_ca_file.yaml": (13, "alerts.channels.mail.ca_file", "no such file"),
     "confidence_rounds_to_one.yaml": (10, "slos[0].objective.confidence", "rounds to 1"),
+    # YAML 1.1 reads `no` as false and 2024-01-01 as a date: said in YAML's words, not Python's repr
+    "yaml_word_as_name.yaml": (5, "slos[0].name", "expected a string (got false: YAML reads yes, no, on, off"),
+    "date_as_duration.yaml": (3, "defaults.window", "(got a date 2024-01-01)"),
 }
 
 
