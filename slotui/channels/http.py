@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from slotui.config.secrets import clip
+from slotui.config.secrets import clip, mask_cut
 from slotui.config.text import printable
 
 if TYPE_CHECKING:
@@ -90,11 +90,13 @@ def secret_parts(*values: str | None, pairs: Iterable[tuple[str, str]] = ()) -> 
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of every secret replaced by ``****``."""
+    """``text`` with every occurrence of every secret replaced by ``****``, and the beginning
+    of one cut short by :func:`clip` (``R0UT…``) too."""
+    secrets = list(secrets)
     for s in secrets:
         if s and s in text:
             text = text.replace(s, MASK)
-    return text
+    return mask_cut(text, secrets)
 
 
 def display_url(url: str) -> str:

@@ -302,6 +302,30 @@ def clip(text: str, limit: int) -> str:
     return text[: max(0, limit - 1)] + CUT
 
 
+def mask_cut(text: str, secrets: Iterable[str], min_prefix: int = 3) -> str:
+    """Mask the beginning of a secret that runs into a cut mark (``R0UT…`` -> ``****…``):
+    what :func:`clip` left of a secret it cut. Every masker applies this after masking whole values."""
+    if CUT not in text:
+        return text
+    forms = [s for s in secrets if s and len(s) > min_prefix]
+    out: list[str] = []
+    pos = 0
+    at = text.find(CUT)
+    while at != -1:
+        longest = 0
+        for form in forms:
+            for k in range(min(len(form) - 1, at - pos), max(longest, min_prefix - 1), -1):
+                if text.startswith(form[:k], at - k):
+                    longest = k
+                    break
+        if longest:
+            out.append(text[pos : at - longest] + MASK)
+            pos = at
+        at = text.find(CUT, at + 1)
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def secret_forms(value: str) -> set[str]:
     """The ways a secret value can be written where it leaks: as is, percent-encoded
     (``quote`` and ``quote_plus``), and base64 (standard and URL-safe, with and
@@ -364,23 +388,7 @@ class Redactor:
         return mask_urls_in_text(text)
 
     def _mask_cut(self, text: str) -> str:
-        """Mask the beginning of a secret form that runs into a cut mark (``R0UT…`` -> ``****…``)."""
-        out: list[str] = []
-        pos = 0
-        at = text.find(CUT)
-        while at != -1:
-            longest = 0
-            for form in self.forms:
-                for k in range(min(len(form) - 1, at - pos), max(longest, self.MIN_CUT_PREFIX - 1), -1):
-                    if text.startswith(form[:k], at - k):
-                        longest = k
-                        break
-            if longest:
-                out.append(text[pos : at - longest] + MASK)
-                pos = at
-            at = text.find(CUT, at + 1)
-        out.append(text[pos:])
-        return "".join(out)
+        return mask_cut(text, self.forms, self.MIN_CUT_PREFIX)
 
     def __bool__(self) -> bool:  # a redactor always masks URLs, even without values
         return True

@@ -166,3 +166,42 @@ def test_a_config_error_cut_inside_a_secret(tmp_path: Path, line: str, key: str,
     assert out.returncode == 3 and "Traceback" not in out.stderr
     assert f"{cfg}:7:" in out.stderr and f"{key}: " in out.stderr
     _assert_no_piece(out.stdout + out.stderr, secret)
+
+
+def _mirror_router(status: int, width: int) -> Router:
+    """An Alertmanager that lists no silences, then answers a silence POST with ``status`` and a body
+    quoting the request's Basic credential after ``width`` filler characters (not JSON)."""
+
+    def route(seen: Seen) -> tuple[int, bytes, dict[str, str]]:
+        if seen.method == "GET":
+            return 200, b"[]", {"Content-Type": "application/json"}
+        return status, ("e" * width + " " + seen.headers.get("authorization", "")).encode(), {}
+
+    return Router(route)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("status", [500, 200])
+def test_a_silence_mirror_answer_cut_inside_an_echoed_basic_credential(tmp_path: Path, status: int) -> None:
+    # 500: the refusal is quoted (300 characters); 200 with a body that is not JSON: "unexpected answer"
+    # was quoted without any masking at all
+    left = 9
+    width = 300 - len("Basic ") - left - 1 - (1 if status == 200 else 0)  # repr adds a quote in front
+    with _mirror_router(status, width) as am:
+        cfg = tmp_path / "slos.yaml"
+        cfg.write_text(textwrap.dedent(f"""\
+            sources:
+              demo: {{type: demo}}
+            slos:
+              - {{name: lat, source: demo, sli: {{field: duration_ms, agg: p95}}, objective: {{target: 2000, warning: 3000}}}}
+            alerts:
+              channels:
+                am: {{type: alertmanager, url: "{am.url}", basic_auth: {{username: {USER}, password: "{PASSWORD}"}}}}
+            """))
+        out = _slotui("silence", "add", "-c", str(cfg), "--state", str(tmp_path / "s.db"), "slo=lat", "-d", "1h",
+                      "--comment", "maintenance", cwd=tmp_path)
+        posted = [s for s in am.seen if s.method == "POST"]
+        assert posted and posted[0].headers["authorization"] == "Basic " + BASIC
+    text = out.stdout + out.stderr
+    assert "Traceback" not in text and "eeee" in text, text  # the answer is quoted ...
+    _assert_no_piece(text, BASIC, PASSWORD)  # ... without any part of the credential
