@@ -155,10 +155,15 @@ def load_text(
             (), 1, 1,
         )])
     secrets = _collect_secrets(doc)
+    booleans = _booleans_for_numbers(doc)
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
-        raise fail(_translate(exc, doc, secrets), secrets) from None
+        # pydantic's word on a boolean is about the 1 it read it as ("expected less than 1"): ours wins
+        flagged = {i.path for i in booleans}
+        raise fail([i for i in _translate(exc, doc, secrets) if i.path not in flagged] + booleans, secrets) from None
+    if booleans:
+        raise fail(booleans, secrets)
 
     def locate(p: tuple[Any, ...], index: int | None, prefer_key: bool) -> tuple[int, int] | None:
         mark = doc.mark_in_text(p, index) if index is not None else doc.mark_for(p, prefer_key=prefer_key)
@@ -176,6 +181,45 @@ def load_text(
         warnings=resolution.warnings,
         secrets=set(doc.env_values) | secrets,
     )
+
+
+# --------------------------------------------------------------------------- booleans for numbers
+
+
+def _takes_number_not_bool(annotation: Any) -> bool:
+    """A field whose type admits an int or a float but neither a bool nor Any."""
+    def kinds(tp: Any) -> None:
+        args = get_args(tp)
+        origin = get_origin(tp)
+        if origin is typing.Annotated:
+            kinds(args[0])
+        elif origin is typing.Literal:
+            found.update(type(a) for a in args)
+        elif origin in (Union, types.UnionType):
+            for a in args:
+                kinds(a)
+        else:
+            found.add(tp)
+
+    found: set[Any] = set()
+    kinds(annotation)
+    return bool(found & {int, float}) and not found & {bool, Any, object}
+
+
+def _booleans_for_numbers(doc: YamlDocument) -> list[ConfigIssue]:
+    """``target: yes``, ``rate: true``: YAML's true and false where a number is expected. pydantic
+    reads them as 1 and 0, so the file loaded with a target of 1, silently."""
+    issues: list[ConfigIssue] = []
+    for path in doc.locations:
+        if not path or not isinstance(_value_at(doc.data, path), bool):
+            continue
+        tp, _, _ = _at(path, doc.data)
+        if tp is not None and _takes_number_not_bool(tp):
+            mark = doc.mark_for(path)
+            value = _value_at(doc.data, path)
+            issues.append(ConfigIssue(f"expected a number ({_got(value, False)})", path,
+                                      mark.line if mark else None, mark.column if mark else None))
+    return issues
 
 
 # --------------------------------------------------------------------------- files the config names
@@ -449,7 +493,7 @@ def _got(value: Any, secret: bool) -> str:
         shown = clip(value, 40)
         return f"got {shown!r}"
     if isinstance(value, bool):  # YAML's words: `name: no` reads as false
-        return f"got {str(value).lower()}: YAML reads yes, no, on, off as true or false; quote a word"
+        return f"got {str(value).lower()}: YAML reads yes, no, on, off as true or false"
     if isinstance(value, (datetime.date, datetime.time)):  # `window: 2024-01-01` reads as a date
         return f"got a date {value.isoformat()}"
     if isinstance(value, (bytes, bytearray)):

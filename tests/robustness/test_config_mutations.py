@@ -69,11 +69,12 @@ slos:
   - name: latency
     source: demo
     sli: {{field: duration_ms, agg: p95}}
-    objective: {{target: 2000, warning: 3000, critical: 5000, compliance: 0.99, significant: true}}
+    objective: {{target: 2000, warning: 3000, critical: 5000, compliance: 0.99, significant: true, min_samples: 5,
+                confidence: 0.9}}
     window: 1h
     breakdown: [route]
-    min_samples: 5
-    forecast: true
+    min_events: 10
+    for: 5m
     labels: {{team: ml}}
   - name: availability
     source: logs
@@ -81,6 +82,8 @@ slos:
     objective: {{target: 0.995}}
     burn_rate:
       - {{severity: page, long: 1h, short: 5m, factor: 14.4}}
+  - {{name: cost, source: demo, sli: {{field: gen_ai.usage.cost, agg: sum}}, objective: {{target: 100, warning: 150}},
+     window: 1d, forecast: true}}
   - {{name: up, source: prom, query: up, objective: {{target: 1, direction: higher_is_better}}}}
   - {{name: value, source: web, query: data.value, objective: {{target: 2, warning: 3}}}}
   - {{name: acc, source: ml, query: "metric:accuracy", objective: {{target: 0.9, warning: 0.8}}}}
@@ -160,6 +163,13 @@ def _related(issue_key: str, mutated: tuple[Any, ...]) -> bool:
     return issue_key.startswith(shared) or full.startswith(issue_key) and issue_key != ""
 
 
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_the_base_files_are_valid(base: str, tmp_path: Path) -> None:
+    file = tmp_path / "slos.yaml"
+    file.write_text(BASES[base], encoding="utf-8")
+    assert _validate(file)[0] == 0, _validate(file)[2]
+
+
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -173,6 +183,9 @@ def test_a_mutated_file_is_valid_or_one_clear_error(tmp_path: Path, base: str, d
     path = data.draw(st.sampled_from(_paths(doc)), label="path")
     how = data.draw(st.sampled_from(MUTATIONS), label="how")
     value = data.draw(st.sampled_from(VALUES), label="value")
+    original = doc
+    for key in path:
+        original = original[key]
     mutated = _mutate(doc, path, how, value)
     file = tmp_path / "slos.yaml"
     file.write_text(yaml.safe_dump(mutated, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -180,6 +193,9 @@ def test_a_mutated_file_is_valid_or_one_clear_error(tmp_path: Path, base: str, d
     assert "Traceback" not in out + err
     for secret in SECRETS:
         assert secret[:8] not in out + err, (secret, err)
+    if how == "replace" and isinstance(value, bool) and type(original) in (int, float):
+        # YAML's true where a number was: never read as 1
+        assert code == 3 and f"{format_key_path(path)}: expected a number (got true" in err, (path, err)
     if code == 0:
         return
     assert code == 3, (code, out, err)
