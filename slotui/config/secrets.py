@@ -27,6 +27,7 @@ parameters, never by substrings of ordinary words: ``type: webhook`` stays
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -328,10 +329,12 @@ def mask_cut(text: str, secrets: Iterable[str], min_prefix: int = 3) -> str:
 
 def secret_forms(value: str) -> set[str]:
     """The ways a secret value can be written where it leaks: as is, percent-encoded
-    (``quote`` and ``quote_plus``), and base64 (standard and URL-safe, with and
-    without ``=`` padding), so an echoed ``Authorization: Basic ...`` or a URL-encoded
-    token is caught too."""
+    (``quote`` and ``quote_plus``), base64 (standard and URL-safe, with and
+    without ``=`` padding), and as a JSON string holds it (``\"``, ``\\``, ``\u00e9``),
+    so an echoed ``Authorization: Basic ...``, a URL-encoded token or a receiver's raw
+    JSON quoting the request is caught too."""
     forms = {value, quote(value, safe=""), quote_plus(value), quote(value)}
+    forms |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
     raw = value.encode("utf-8", "surrogatepass")
     for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = enc.decode("ascii")
