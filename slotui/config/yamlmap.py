@@ -116,24 +116,37 @@ def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
     return ConfigIssue(message, (), mark.line + 1, mark.column + 1)
 
 
+def _refused(node: ScalarNode, problem: str) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
 class _Checks:
-    """Scalars PyYAML would turn into a ValueError traceback, or a number too long to print,
-    refused as a YAML error at the scalar's mark (the SLO file and ``slotui import`` alike)."""
+    """Scalars PyYAML would turn into a ValueError traceback (2024-13-45, ``!!int x``,
+    ``!!bool maybe``), or a number too long to print, refused as a YAML error at the
+    scalar's mark (the SLO file and ``slotui import`` alike)."""
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(node.value).lower().lstrip("+-")
         digits = sum(ch.isalnum() for ch in text.removeprefix("0x").removeprefix("0o").removeprefix("0b"))
         if digits > MAX_NUMBER_DIGITS:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a number of {digits:,} digits; expected at most {MAX_NUMBER_DIGITS}", node.start_mark)
-        return SafeConstructor.construct_yaml_int(self, node)  # type: ignore[arg-type]
+            raise _refused(node, f"a number of {digits:,} digits; expected at most {MAX_NUMBER_DIGITS}")
+        return self._checked(SafeConstructor.construct_yaml_int, node, "an integer")
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        return self._checked(SafeConstructor.construct_yaml_float, node, "a number")
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
+        return self._checked(SafeConstructor.construct_yaml_bool, node, "true or false")
 
     def construct_yaml_timestamp(self, node: ScalarNode) -> Any:
+        return self._checked(SafeConstructor.construct_yaml_timestamp, node, "a date or time")
+
+    def _checked(self, construct: Any, node: ScalarNode, kind: str) -> Any:
         try:
-            return SafeConstructor.construct_yaml_timestamp(self, node)  # type: ignore[arg-type]
-        except (ValueError, OverflowError) as exc:  # 2024-13-45, 25:99:99
-            raise yaml.constructor.ConstructorError(
-                None, None, f"not a valid date or time ({exc}); quote it if it is text", node.start_mark) from None
+            return construct(self, node)
+        except (ValueError, KeyError, TypeError, OverflowError, AttributeError) as exc:  # !!timestamp foo: no match
+            detail = f" ({exc})" if not isinstance(exc, AttributeError) else ""
+            raise _refused(node, f"not {kind}{detail}; quote it if it is text") from None
 
 
 class _CheckedConstructor(_Checks, SafeConstructor):
@@ -146,6 +159,8 @@ class CheckedLoader(_Checks, yaml.SafeLoader):
 
 for _cls in (_CheckedConstructor, CheckedLoader):
     _cls.add_constructor("tag:yaml.org,2002:int", _Checks.construct_yaml_int)
+    _cls.add_constructor("tag:yaml.org,2002:float", _Checks.construct_yaml_float)
+    _cls.add_constructor("tag:yaml.org,2002:bool", _Checks.construct_yaml_bool)
     _cls.add_constructor("tag:yaml.org,2002:timestamp", _Checks.construct_yaml_timestamp)
 
 

@@ -50,8 +50,9 @@ CASES: dict[str, tuple[int, str, str]] = {
     # pydantic reads true as 1 in a number field: this file loaded with a target of 1, silently
     "yes_as_a_number.yaml": (8, "slos[0].objective.target", "expected a number (got true: YAML reads yes"),
     # PyYAML raised ValueError on these: a Python traceback instead of an error
-    "impossible_date.yaml": (9, "slos[0].period_start", "not a valid date or time (day is out of range for month)"),
+    "impossible_date.yaml": (9, "slos[0].period_start", "not a date or time (day is out of range for month)"),
     "huge_integer.yaml": (3, "sources.demo.seed", "a number of 5,000 digits; expected at most 100"),
+    "bad_explicit_tag.yaml": (3, "sources.demo.seed", "not an integer (invalid literal for int()"),
 }
 
 
