@@ -108,6 +108,15 @@ def test_a_source_answer_cut_inside_an_echoed_key(tmp_path: Path, fmt: str, left
     _assert_no_piece(text, API_KEY)
 
 
+def _demo_config(tmp_path: Path, channels: str) -> Path:
+    """An SLO file on the demo source with these channels (YAML lines under alerts.channels)."""
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text("sources:\n  demo: {type: demo}\nslos:\n  - {name: lat, source: demo, sli: {field: duration_ms, "
+                   "agg: p95}, objective: {target: 2000, warning: 3000}}\nalerts:\n  channels:\n"
+                   + textwrap.indent(textwrap.dedent(channels), "    "))
+    return cfg
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("left", [4, 10, 17])
 def test_a_channel_answer_cut_inside_an_echoed_routing_key_or_basic_credential(tmp_path: Path, left: int) -> None:
@@ -115,17 +124,10 @@ def test_a_channel_answer_cut_inside_an_echoed_routing_key_or_basic_credential(t
     prefix, am_prefix = '{"routing_key":"', "Basic "
     with _echo_at(300 - len(prefix) - left - 1, "content-length") as pd, \
             _echo_at(300 - len(am_prefix) - left - 1, "authorization") as am:
-        cfg = tmp_path / "slos.yaml"
-        cfg.write_text(textwrap.dedent(f"""\
-            sources:
-              demo: {{type: demo}}
-            slos:
-              - {{name: lat, source: demo, sli: {{field: duration_ms, agg: p95}}, objective: {{target: 2000, warning: 3000}}}}
-            alerts:
-              channels:
-                pd: {{type: pagerduty, routing_key: "{ROUTING_KEY}", url: "{pd.url}/v2/enqueue"}}
-                am: {{type: alertmanager, url: "{am.url}", basic_auth: {{username: {USER}, password: "{PASSWORD}"}}}}
-            """))
+        cfg = _demo_config(tmp_path, f"""\
+            pd: {{type: pagerduty, routing_key: "{ROUTING_KEY}", url: "{pd.url}/v2/enqueue"}}
+            am: {{type: alertmanager, url: "{am.url}", basic_auth: {{username: {USER}, password: "{PASSWORD}"}}}}
+            """)
         state = tmp_path / "state.db"
         outs = [_slotui("test-alert", "-c", str(cfg), "--channel", ch, "--state", str(state), cwd=tmp_path)
                 for ch in ("pd", "am")]
@@ -188,16 +190,9 @@ def test_a_silence_mirror_answer_cut_inside_an_echoed_basic_credential(tmp_path:
     left = 9
     width = 300 - len("Basic ") - left - 1 - (1 if status == 200 else 0)  # repr adds a quote in front
     with _mirror_router(status, width) as am:
-        cfg = tmp_path / "slos.yaml"
-        cfg.write_text(textwrap.dedent(f"""\
-            sources:
-              demo: {{type: demo}}
-            slos:
-              - {{name: lat, source: demo, sli: {{field: duration_ms, agg: p95}}, objective: {{target: 2000, warning: 3000}}}}
-            alerts:
-              channels:
-                am: {{type: alertmanager, url: "{am.url}", basic_auth: {{username: {USER}, password: "{PASSWORD}"}}}}
-            """))
+        cfg = _demo_config(tmp_path, f"""\
+            am: {{type: alertmanager, url: "{am.url}", basic_auth: {{username: {USER}, password: "{PASSWORD}"}}}}
+            """)
         out = _slotui("silence", "add", "-c", str(cfg), "--state", str(tmp_path / "s.db"), "slo=lat", "-d", "1h",
                       "--comment", "maintenance", cwd=tmp_path)
         posted = [s for s in am.seen if s.method == "POST"]
