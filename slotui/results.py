@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from slotui.core.direction import infer_direction
+from slotui.core.intervals import check_confidence
 from slotui.core.status import finite, meets, value_status
 from slotui.core.significance import estimates, judge, threshold_interval
 from slotui.core.types import Report, SLIData, SLOResult, SLOSpec, Status
@@ -240,6 +241,10 @@ def _sample_options(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         number = None if isinstance(raw, (bool, str)) else finite(raw)
         if number is None or not 0 < number < 1:
             raise ResultsError(f"SLO {name!r}: confidence must be a number between 0 and 1 (exclusive), got {raw!r}")
+        try:
+            check_confidence(number)
+        except ValueError as exc:
+            raise ResultsError(f"SLO {name!r}: confidence: {exc}, got {raw!r}") from None
         out["confidence"] = number
     return out
 

@@ -215,7 +215,8 @@ class AlertmanagerChannel:
             silence_id = response.json()["silenceID"]
         except (ValueError, KeyError, TypeError):
             raise SilenceMirrorError(
-                f"{what}: unexpected answer {http.truncate(response.text, http.MAX_BODY)!r}", retryable=False
+                http.mask(f"{what}: unexpected answer {http.truncate(response.text, http.MAX_BODY)!r}", self._secrets),
+                retryable=False,
             ) from None
         return str(silence_id)
 

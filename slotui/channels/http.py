@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from slotui.config.secrets import clip, mask_cut
 from slotui.config.text import printable
 
 if TYPE_CHECKING:
@@ -89,11 +90,13 @@ def secret_parts(*values: str | None, pairs: Iterable[tuple[str, str]] = ()) -> 
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of every secret replaced by ``****``."""
+    """``text`` with every occurrence of every secret replaced by ``****``, and the beginning
+    of one cut short by :func:`clip` (``R0UT…``) too."""
+    secrets = list(secrets)
     for s in secrets:
         if s and s in text:
             text = text.replace(s, MASK)
-    return text
+    return mask_cut(text, secrets)
 
 
 def display_url(url: str) -> str:
@@ -111,11 +114,9 @@ def display_url(url: str) -> str:
     return f"{u.scheme}://{host}/…/{MASK}"
 
 
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, ending in ``…`` when cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)] + "…"
+#: ``text`` cut to at most ``limit`` characters, ending in ``…`` when cut (the one clip, whose
+#: mark lets the delivery's Redactor mask a secret cut short).
+truncate = clip
 
 
 # --------------------------------------------------------------------------- results

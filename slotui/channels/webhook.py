@@ -16,20 +16,16 @@ appear in a message.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
+from slotui.config.secrets import is_credential_header
 
 if TYPE_CHECKING:
     from slotui.alerting.notification import Notification
     from slotui.config.model import WebhookChannel as WebhookChannelConfig
-
-#: Header names whose values are treated as secrets.
-SECRET_HEADER = re.compile(r"auth|token|key|secret|password|signature|cookie", re.IGNORECASE)
-
 
 def build_payload(notification: "Notification", receiver: str) -> dict[str, Any]:
     """The webhook v4 body of ``notification`` for the receiver named ``receiver``."""
@@ -51,7 +47,7 @@ class WebhookChannel:
             config.url,
             config.bearer_token,
             config.basic_auth.password if config.basic_auth else None,
-            *(v for k, v in config.headers.items() if SECRET_HEADER.search(k)),
+            *(v for k, v in config.headers.items() if is_credential_header(k)),
             pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)

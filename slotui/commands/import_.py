@@ -83,7 +83,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     import yaml
 
     from slotui.config.loader import MAX_FILE_BYTES
-    from slotui.config.yamlmap import check_structure
+    from slotui.config.yamlmap import CheckedLoader, check_structure
 
     try:
         with Path(path).open("rb") as fh:
@@ -108,7 +108,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
         skipped.append(Skipped(path, "file", f"not imported ({where}{hostile.message})"))
         return []
     try:
-        raw = list(yaml.safe_load_all(text))
+        raw = list(yaml.load_all(text, Loader=CheckedLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from slotui.config.secrets import clip
+
 _PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}\\]|\\.)*))?\}|\$\{([^}]*)\}?")
 
 
@@ -48,7 +50,7 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
             continue
         name, default, bad = m.group(1), m.group(2), m.group(3)
         if name is None:
-            shown = token if len(token) <= 30 else token[:29] + "…"
+            shown = clip(token, 30)
             raise InterpolationError(
                 f"malformed variable reference {shown!r}; expected ${{VAR}} or ${{VAR:-default}}",
                 m.start(),

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slotui.config.secrets import Redactor, clip
+
 MAX_LINES = 24
 
 
@@ -51,8 +53,8 @@ class ConfigError(Exception):
 
     issues: list[ConfigIssue]
     file: str = "<config>"
-    text: str | None = None
-    secrets: set[str] = field(default_factory=set)
+    text: str | None = field(default=None, repr=False)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.render())
@@ -72,11 +74,8 @@ class ConfigError(Exception):
         return cls([ConfigIssue(message, tuple(path), line, column)], file=str(file))
 
     def _scrub(self, text: str) -> str:
-        # Longest first, so a secret that contains another is fully replaced.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, "****")
-        return text
+        # The one Redactor: a secret in full, encoded, in a URL, or cut short by clip().
+        return Redactor(self.secrets)(text)
 
     def _source_line(self, line: int) -> str | None:
         if self.text is None:
@@ -109,8 +108,7 @@ class ConfigError(Exception):
                 src = self._source_line(issue.line)
                 if src is not None and src.strip():
                     src = src.rstrip()
-                    if len(src) > 100:
-                        src = src[:99] + "…"
+                    src = clip(src, 100)
                     entry.append(f"    {src}")
                     if issue.column is not None and issue.column - 1 <= len(src):
                         entry.append("    " + " " * (issue.column - 1) + "^")

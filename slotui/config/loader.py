@@ -12,6 +12,7 @@ Import cost: pyyaml + pydantic only (no httpx, no textual).
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import types
@@ -28,6 +29,7 @@ from slotui.config.errors import ConfigError, ConfigIssue
 from slotui.config.locations import EXAMPLE_CONFIG
 from slotui.config.model import ChannelConfig, Config, SourceConfig
 from slotui.config.resolve import resolve
+from slotui.config.secrets import clip
 from slotui.config.yamlmap import YamlDocument, load_yaml
 from slotui.core.types import SLOSpec
 
@@ -49,7 +51,7 @@ class LoadedConfig:
     specs: list[SLOSpec]
     warnings: list[str] = field(default_factory=list)
     #: strings that must never be shown (secret fields, values from the environment)
-    secrets: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def display_name(self) -> str:
@@ -153,18 +155,24 @@ def load_text(
             (), 1, 1,
         )])
     secrets = _collect_secrets(doc)
+    booleans = _booleans_for_numbers(doc)
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
-        raise fail(_translate(exc, doc, secrets), secrets) from None
+        # pydantic's word on a boolean is about the 1 it read it as ("expected less than 1"): ours wins
+        flagged = {i.path for i in booleans}
+        raise fail([i for i in _translate(exc, doc, secrets) if i.path not in flagged] + booleans, secrets) from None
+    if booleans:
+        raise fail(booleans, secrets)
 
     def locate(p: tuple[Any, ...], index: int | None, prefer_key: bool) -> tuple[int, int] | None:
         mark = doc.mark_in_text(p, index) if index is not None else doc.mark_for(p, prefer_key=prefer_key)
         return (mark.line, mark.column) if mark else None
 
     resolution = resolve(config, locate)
-    if resolution.issues:
-        raise fail(resolution.issues, secrets)
+    issues = resolution.issues + _missing_files(config, base_dir if base_dir is not None else Path.cwd(), doc)
+    if issues:
+        raise fail(issues, secrets)
     return LoadedConfig(
         config=config,
         path=path,
@@ -173,6 +181,77 @@ def load_text(
         warnings=resolution.warnings,
         secrets=set(doc.env_values) | secrets,
     )
+
+
+# --------------------------------------------------------------------------- booleans for numbers
+
+
+def _takes_number_not_bool(annotation: Any) -> bool:
+    """A field whose type admits an int or a float but neither a bool nor Any."""
+    def kinds(tp: Any) -> None:
+        args = get_args(tp)
+        origin = get_origin(tp)
+        if origin is typing.Annotated:
+            kinds(args[0])
+        elif origin is typing.Literal:
+            found.update(type(a) for a in args)
+        elif origin in (Union, types.UnionType):
+            for a in args:
+                kinds(a)
+        else:
+            found.add(tp)
+
+    found: set[Any] = set()
+    kinds(annotation)
+    return bool(found & {int, float}) and not found & {bool, Any, object}
+
+
+def _booleans_for_numbers(doc: YamlDocument) -> list[ConfigIssue]:
+    """``target: yes``, ``rate: true``: YAML's true and false where a number is expected. pydantic
+    reads them as 1 and 0, so the file loaded with a target of 1, silently."""
+    issues: list[ConfigIssue] = []
+    for path in doc.locations:
+        if not path or not isinstance(_value_at(doc.data, path), bool):
+            continue
+        tp, _, _ = _at(path, doc.data)
+        if tp is not None and _takes_number_not_bool(tp):
+            mark = doc.mark_for(path)
+            value = _value_at(doc.data, path)
+            issues.append(ConfigIssue(f"expected a number ({_got(value, False)})", path,
+                                      mark.line if mark else None, mark.column if mark else None))
+    return issues
+
+
+# --------------------------------------------------------------------------- files the config names
+
+
+def _missing_files(config: Config, base_dir: Path, doc: YamlDocument) -> list[ConfigIssue]:
+    """A TLS certificate, key or CA bundle the file names (``tls.ca_file``, an email channel's
+    ``ca_file``) that is not there: an error at load time naming its key and line, not a
+    ``TLS setup failed: [Errno 2]`` at the first fetch. (Log files may appear later: not checked.)"""
+    named: list[tuple[tuple[Any, ...], str]] = []
+    for name, source in config.sources.items():
+        tls = getattr(source, "tls", None)
+        for key in ("ca_file", "cert_file", "key_file"):
+            value = getattr(tls, key, None) if tls is not None else None
+            if value:
+                named.append((("sources", name, "tls", key), value))
+    for name, channel in config.alerts.channels.items():
+        value = getattr(channel, "ca_file", None)
+        if value:
+            named.append((("alerts", "channels", name, "ca_file"), value))
+    issues: list[ConfigIssue] = []
+    for path, value in named:
+        where = Path(value).expanduser()
+        if not where.is_absolute():
+            where = base_dir / where
+        if where.is_file():
+            continue
+        what = "is a directory" if where.is_dir() else "no such file"
+        mark = doc.mark_for(path)
+        issues.append(ConfigIssue(f"{what} ({where}); expected a PEM file", path,
+                                  mark.line if mark else None, mark.column if mark else None))
+    return issues
 
 
 # --------------------------------------------------------------------------- model walking
@@ -300,7 +379,8 @@ _SECRET_FIELDS = _secret_field_names()
 
 
 def _looks_secret_key(key: Any) -> bool:
-    """A credential-like key, or a misspelling of a secret field (``routng_key``)."""
+    """A credential-like key (the words of a credential query parameter or header too: ``bearer``,
+    ``auth``, ``integration_key``, ``pwd``), or a misspelling of a secret field (``routng_key``)."""
     k = str(key).lower()
     if any(w in k for w in _SECRET_KEY_WORDS):
         return True
@@ -322,11 +402,14 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
         value = _value_at(doc.data, path)
         is_secret = any(path[: len(sp)] == sp for sp in secret_paths)
         if not is_secret and path:
-            _, fi, _ = _at(path, doc.data)
+            tp, fi, _ = _at(path, doc.data)
             # A key that names a thing (a channel called "webhook", a source called "token-api")
-            # holds a mapping: only a key holding a value is judged by its name.
+            # holds a mapping: only a key holding a value is judged by its name. A key the schema
+            # does not know (a typo, another tool's name: bearer, auth, integration_key) is also
+            # judged by the credential words of headers and query parameters; a label's is not.
             named_value = not isinstance(value, (dict, list))
-            if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or (
+            unknown_credential = tp is None and named_value and is_credential_header(str(path[-1]))
+            if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or unknown_credential or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
             ):
                 is_secret = True
@@ -407,9 +490,17 @@ def _got(value: Any, secret: bool) -> str:
     if isinstance(value, (dict, list)) or value is None:
         return f"got {_kind(value)}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:39] + "…"
+        shown = clip(value, 40)
         return f"got {shown!r}"
-    return f"got {value!r}"
+    if isinstance(value, bool):  # YAML's words: `name: no` reads as false
+        return f"got {str(value).lower()}: YAML reads yes, no, on, off as true or false"
+    if isinstance(value, (datetime.date, datetime.time)):  # `window: 2024-01-01` reads as a date
+        return f"got a date {value.isoformat()}"
+    if isinstance(value, (bytes, bytearray)):
+        return "got binary data (!!binary)"
+    if isinstance(value, (int, float)):
+        return f"got {clip(repr(value), 40)}"
+    return f"got {_kind(value)}"
 
 
 _TYPE_MESSAGES = {

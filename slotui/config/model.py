@@ -119,9 +119,27 @@ def check_time_zone(name: str) -> str:
 TimeZone = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_time_zone)]
 
 
+def _check_confidence(value: float) -> float:
+    from slotui.core.intervals import check_confidence
+
+    check_confidence(value)
+    return value
+
+
+#: a two-sided confidence with room for an interval (0 < c < 1, and 1 - (1 - c) / 2 below 1)
+Confidence = Annotated[float, Field(gt=0, lt=1), AfterValidator(_check_confidence)]
+
+
 class Model(BaseModel):
     # NaN and infinities are rejected in every number field (``target: .nan``).
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    def __repr_args__(self) -> Any:
+        # repr() and str() of any config show its secrets masked, as validate --show does
+        from slotui.config.secrets import repr_value
+
+        for name, value in super().__repr_args__():
+            yield name, (repr_value(type(self), name, value) if name else value)
 
 
 # --------------------------------------------------------------------------- defaults
@@ -156,8 +174,8 @@ class Defaults(Model):
     min_samples: int = Field(
         1, ge=1, description="Every SLO: windows with fewer samples are 'low samples' and never alert."
     )
-    confidence: float = Field(
-        0.95, gt=0, lt=1, description="Every SLO: two-sided confidence of the SLI's interval (0.95 = 95%)."
+    confidence: Confidence = Field(
+        0.95, description="Every SLO: two-sided confidence of the SLI's interval (0.95 = 95%)."
     )
     burn_rate: list[BurnTierConfig] | None = Field(
         None,
@@ -356,8 +374,8 @@ class Objective(Model):
     min_samples: int | None = Field(
         None, ge=1, description="Windows with fewer samples are 'low samples' and never alert; defaults.min_samples when unset."
     )
-    confidence: float | None = Field(
-        None, gt=0, lt=1, description="Two-sided confidence of the SLI's interval; defaults.confidence (0.95) when unset."
+    confidence: Confidence | None = Field(
+        None, description="Two-sided confidence of the SLI's interval; defaults.confidence (0.95) when unset."
     )
 
 

@@ -13,7 +13,11 @@
 - :class:`Redactor` masks the configured secret values of a config in any text
   (error messages, logs, stored delivery errors), in every form they leak in:
   as is, percent-encoded, base64 with and without padding, and the
-  ``user:password`` of a basic auth as its Basic credential.
+  ``user:password`` of a basic auth as its Basic credential; and the start of
+  one cut short by :func:`clip` (a quoted answer ending ``routing_key":"R0UT…``).
+- :func:`clip` is the one way text is shortened for display: it marks the cut
+  with ``…``, which is how a Redactor applied afterwards knows to mask a
+  secret's beginning left in front of it.
 
 Masking is by value of real secrets and by the names of secret-looking
 parameters, never by substrings of ordinary words: ``type: webhook`` stays
@@ -23,6 +27,7 @@ parameters, never by substrings of ordinary words: ``type: webhook`` stays
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -31,9 +36,11 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, ur
 from pydantic import BaseModel
 
 MASK = "****"
+#: The mark :func:`clip` leaves where it cut text short.
+CUT = "…"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_CREDENTIAL_HEADER_WORDS = ("authorization", "api-key", "api_key", "apikey", "token", "secret", "password",
-                            "cookie", "key")
+_CREDENTIAL_HEADER_WORDS = ("auth", "api-key", "api_key", "apikey", "token", "secret", "password",
+                            "signature", "cookie", "key")
 
 
 def _host(value: str) -> tuple[str, str] | None:
@@ -101,8 +108,13 @@ def mask_url_password(value: str) -> str:
 
 
 def is_credential_header(name: str) -> bool:
+    """True when a header named ``name`` carries a credential: its name contains one of
+    :data:`_CREDENTIAL_HEADER_WORDS` (``X-Api-Key``, ``X-Auth-Token``, ``Proxy-Authorization``) or
+    one of its words is a credential word of :data:`SECRET_PARAM_WORDS` (``X-Auth``,
+    ``X-Hub-Signature-256``, ``X-JWT-Assertion``, ``X-Session``). The one rule for sources and
+    channels: such a header is masked when shown, scrubbed from messages, dropped on a redirect."""
     lowered = name.lower()
-    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS)
+    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS) or is_secret_param(name)
 
 
 def _is_secret_field(model: type[BaseModel], name: str) -> bool:
@@ -132,6 +144,32 @@ def _plain(value: Any, *, headers: bool = False, durations: bool = False) -> Any
     if isinstance(value, str):
         return mask_url(value)
     return value
+
+
+def _shown(value: Any) -> Any:
+    """``value`` for a repr: URLs masked (:func:`mask_url`) inside strings, dicts and lists; models kept
+    (their own repr masks their fields)."""
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shown(v) for v in value)
+    return value
+
+
+def repr_value(model: type[BaseModel], name: str, value: Any) -> Any:
+    """The field ``name`` of a config model as its ``repr`` shows it: a secret field masked
+    (:func:`mask`), credential headers masked, URL passwords and query tokens masked.
+    ``repr(config)`` and ``str(config)`` (an exception, a debugger, a log) then show no secret."""
+    if value is None:
+        return None
+    if _is_secret_field(model, name):
+        return mask(value)
+    if name == "headers" and isinstance(value, dict):
+        return {k: mask(v) if isinstance(v, str) and v and is_credential_header(str(k)) else _shown(v)
+                for k, v in value.items()}
+    return _shown(value)
 
 
 def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_text: bool = False) -> dict[str, Any]:
@@ -252,12 +290,51 @@ def mask_urls_in_text(text: str) -> str:
     return _PAIR_IN_TEXT.sub(pair, text)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``…`` when cut.
+
+    Every place that shortens a message, a quoted answer or a config value for
+    display uses this, so the cut is always marked: a secret cut in the middle
+    (``"routing_key":"R0UT…``) is no longer the whole secret, but a
+    :class:`Redactor` still masks what is left of it in front of the mark.
+    """
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + CUT
+
+
+def mask_cut(text: str, secrets: Iterable[str], min_prefix: int = 3) -> str:
+    """Mask the beginning of a secret that runs into a cut mark (``R0UT…`` -> ``****…``):
+    what :func:`clip` left of a secret it cut. Every masker applies this after masking whole values."""
+    if CUT not in text:
+        return text
+    forms = [s for s in secrets if s and len(s) > min_prefix]
+    out: list[str] = []
+    pos = 0
+    at = text.find(CUT)
+    while at != -1:
+        longest = 0
+        for form in forms:
+            for k in range(min(len(form) - 1, at - pos), max(longest, min_prefix - 1), -1):
+                if text.startswith(form[:k], at - k):
+                    longest = k
+                    break
+        if longest:
+            out.append(text[pos : at - longest] + MASK)
+            pos = at
+        at = text.find(CUT, at + 1)
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def secret_forms(value: str) -> set[str]:
     """The ways a secret value can be written where it leaks: as is, percent-encoded
-    (``quote`` and ``quote_plus``), and base64 (standard and URL-safe, with and
-    without ``=`` padding), so an echoed ``Authorization: Basic ...`` or a URL-encoded
-    token is caught too."""
+    (``quote`` and ``quote_plus``), base64 (standard and URL-safe, with and
+    without ``=`` padding), and as a JSON string holds it (``\"``, ``\\``, ``\u00e9``),
+    so an echoed ``Authorization: Basic ...``, a URL-encoded token or a receiver's raw
+    JSON quoting the request is caught too."""
     forms = {value, quote(value, safe=""), quote_plus(value), quote(value)}
+    forms |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
     raw = value.encode("utf-8", "surrogatepass")
     for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = enc.decode("ascii")
@@ -278,6 +355,8 @@ class Redactor:
     """
 
     MIN_SECRET = 4
+    #: the shortest beginning of a secret masked in front of a cut (:func:`clip`)
+    MIN_CUT_PREFIX = 3
 
     def __init__(self, secrets: Iterable[str] = (), pairs: Iterable[tuple[str, str]] = ()) -> None:
         forms: set[str] = set()
@@ -307,7 +386,12 @@ class Redactor:
             return text
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
+            if CUT in text:
+                text = self._mask_cut(text)
         return mask_urls_in_text(text)
+
+    def _mask_cut(self, text: str) -> str:
+        return mask_cut(text, self.forms, self.MIN_CUT_PREFIX)
 
     def __bool__(self) -> bool:  # a redactor always masks URLs, even without values
         return True

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+import yaml.constructor
 import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -47,12 +48,12 @@ class Located:
 
 @dataclass
 class YamlDocument:
-    data: Any
+    data: Any = field(repr=False)
     locations: dict[Path_, Located] = field(default_factory=dict)
     #: key paths whose value was (partly) taken from an environment variable
     interpolated: set[Path_] = field(default_factory=set)
     #: values substituted from the environment (treated as secrets when shown)
-    env_values: set[str] = field(default_factory=set)
+    env_values: set[str] = field(default_factory=set, repr=False)
     #: key path -> the variable that was set but empty or blank there (``${VAR}`` with VAR="")
     blank_env: dict[Path_, str] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
@@ -115,11 +116,59 @@ def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
     return ConfigIssue(message, (), mark.line + 1, mark.column + 1)
 
 
+def _refused(node: ScalarNode, problem: str) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+class _Checks:
+    """Scalars PyYAML would turn into a ValueError traceback (2024-13-45, ``!!int x``,
+    ``!!bool maybe``), or a number too long to print, refused as a YAML error at the
+    scalar's mark (the SLO file and ``slotui import`` alike)."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        text = str(node.value).lower().lstrip("+-")
+        digits = sum(ch.isalnum() for ch in text.removeprefix("0x").removeprefix("0o").removeprefix("0b"))
+        if digits > MAX_NUMBER_DIGITS:
+            raise _refused(node, f"a number of {digits:,} digits; expected at most {MAX_NUMBER_DIGITS}")
+        return self._checked(SafeConstructor.construct_yaml_int, node, "an integer")
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        return self._checked(SafeConstructor.construct_yaml_float, node, "a number")
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
+        return self._checked(SafeConstructor.construct_yaml_bool, node, "true or false")
+
+    def construct_yaml_timestamp(self, node: ScalarNode) -> Any:
+        return self._checked(SafeConstructor.construct_yaml_timestamp, node, "a date or time")
+
+    def _checked(self, construct: Any, node: ScalarNode, kind: str) -> Any:
+        try:
+            return construct(self, node)
+        except (ValueError, KeyError, TypeError, OverflowError, AttributeError) as exc:  # !!timestamp foo: no match
+            detail = f" ({exc})" if not isinstance(exc, AttributeError) else ""
+            raise _refused(node, f"not {kind}{detail}; quote it if it is text") from None
+
+
+class _CheckedConstructor(_Checks, SafeConstructor):
+    pass
+
+
+class CheckedLoader(_Checks, yaml.SafeLoader):
+    """``yaml.SafeLoader`` with the checks of :class:`_Checks` (for ``slotui import``)."""
+
+
+for _cls in (_CheckedConstructor, CheckedLoader):
+    _cls.add_constructor("tag:yaml.org,2002:int", _Checks.construct_yaml_int)
+    _cls.add_constructor("tag:yaml.org,2002:float", _Checks.construct_yaml_float)
+    _cls.add_constructor("tag:yaml.org,2002:bool", _Checks.construct_yaml_bool)
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _Checks.construct_yaml_timestamp)
+
+
 class _Builder:
     def __init__(self, env: Mapping[str, str], doc: YamlDocument) -> None:
         self.env = env
         self.doc = doc
-        self.constructor = SafeConstructor()
+        self.constructor = _CheckedConstructor()
 
     def build(self, node: Node, path: Path_, key_mark: Mark | None) -> Any:
         offset = None
@@ -134,10 +183,20 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,), None) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        value = self.constructor.construct_object(node, deep=True)
+        value = self._scalar(node, path)
         if isinstance(value, str) and "${" in value:
             value = self._interpolate(node, value, path)
         return value
+
+    def _scalar(self, node: ScalarNode, path: Path_) -> Any:
+        """The value of a scalar, or None with an issue at its line when YAML cannot make one:
+        a date that does not exist (2024-13-45), an integer of thousands of digits."""
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            m = _mark(node.start_mark)
+            self.doc.issues.append(ConfigIssue(str(exc.problem), path, m.line, m.column))
+            return None
 
     def _mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
         try:
@@ -154,7 +213,7 @@ class _Builder:
                     ConfigIssue("a key must be a plain name, not a list or mapping", path, km.line, km.column)
                 )
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
+            key = self._scalar(key_node, path + (str(key_node.value),))
             if key is None:
                 key = ""
             if not isinstance(key, (str, int, float, bool)):
@@ -202,6 +261,8 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: deepest nesting of mappings and lists accepted (a real SLO file nests < 10 levels)
 MAX_DEPTH = 64
+#: the longest integer read (a count, a port, a seed): more digits is an error, not a 4,300-digit int
+MAX_NUMBER_DIGITS = 100
 #: most nodes that aliases (``*name``, ``<<: *name``) may add to the document
 MAX_ALIAS_NODES = 10_000
 

@@ -101,15 +101,22 @@ def binom_cdf(k: int, n: int, p: float) -> float:
     return betainc(n - k, k + 1, 1.0 - p)
 
 
-def _check_confidence(confidence: float) -> float:
+def check_confidence(confidence: float) -> float:
+    """Half the miss rate of a two-sided ``confidence``: ValueError unless strictly between 0 and 1
+    with room for an interval (0.9999999999999999 is below 1, yet ``1 - (1 - c) / 2`` rounds to 1 and
+    no quantile exists). The config and ``--results`` check their values with this."""
     if not 0.0 < confidence < 1.0:
-        raise ValueError("confidence must be in (0, 1)")
-    return (1.0 - confidence) / 2.0
+        raise ValueError("expected a confidence between 0 and 1 (exclusive), e.g. 0.95")
+    half_alpha = (1.0 - confidence) / 2.0
+    if not 1.0 - half_alpha < 1.0:
+        raise ValueError("expected a confidence far enough below 1 to compute an interval, e.g. 0.95 or 0.9999 "
+                         "(this one rounds to 1)")
+    return half_alpha
 
 
 def mean_interval(mean: float, stddev: float, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
     """Student's t interval of a mean of ``n`` samples with sample standard deviation ``stddev``."""
-    half_alpha = _check_confidence(confidence)
+    half_alpha = check_confidence(confidence)
     if n < 2 or not math.isfinite(mean) or not math.isfinite(stddev) or stddev < 0:
         return None
     half = t_quantile(1.0 - half_alpha, n - 1) * stddev / math.sqrt(n)
@@ -118,7 +125,7 @@ def mean_interval(mean: float, stddev: float, n: int, confidence: float = 0.95) 
 
 def wilson_interval(good: float, total: float, confidence: float = 0.95) -> tuple[float, float] | None:
     """Wilson score interval of the proportion ``good / total`` (None when total is 0)."""
-    half_alpha = _check_confidence(confidence)
+    half_alpha = check_confidence(confidence)
     if not total > 0 or not math.isfinite(total) or not 0 <= good <= total:
         return None
     z = NormalDist().inv_cdf(1.0 - half_alpha)
@@ -139,7 +146,7 @@ def quantile_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
     both are clamped to ``[1, n]`` (the interval then reaches the sample minimum
     or maximum). None for n = 0.
     """
-    half_alpha = _check_confidence(confidence)
+    half_alpha = check_confidence(confidence)
     if n <= 0:
         return None
     if not 0.0 <= q <= 1.0:

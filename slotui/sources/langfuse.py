@@ -63,6 +63,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.secrets import clip
 from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
@@ -402,7 +403,7 @@ def _message(payload: Any) -> str:
     if isinstance(payload, dict):
         for key in ("message", "error", "detail"):
             if isinstance(payload.get(key), str):
-                return ": " + " ".join(payload[key].split())[:200]
+                return ": " + clip(" ".join(payload[key].split()), 200)
     return ""
 
 

@@ -69,6 +69,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.secrets import clip
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
@@ -444,7 +445,7 @@ class LangSmithSource(RangeSource):
             # response.json() failed, or the answer did not fit the SDK's models.
             return SourceError(f"malformed answer from {where}: {exc.__class__.__name__}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithUserError):
-            return SourceError(self._scrub(str(exc)).split("\n")[0][:200], retryable=False)
+            return SourceError(clip(self._scrub(str(exc)).split("\n")[0], 200), retryable=False)
         if isinstance(exc, ls_utils.LangSmithError):
             response = _response_of(exc)
             status = response.status_code if response is not None else _status_of(str(exc))
@@ -481,7 +482,7 @@ class LangSmithSource(RangeSource):
                 text = response.text or ""
             except Exception:  # noqa: BLE001 - a body we cannot decode has nothing to show
                 text = ""
-        text = " ".join(text.split())[:200]
+        text = clip(" ".join(text.split()), 200)
         return f": {self._scrub(text)}" if text else ""
 
     def _scrub(self, text: str) -> str:

@@ -73,6 +73,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.secrets import clip
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Measure, RangeSource
@@ -627,7 +628,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         except HTTPStatusError as exc:
             if exc.status_code == 400 or _error_code(exc.payload) == "INVALID_PARAMETER_VALUE":
                 message = exc.payload.get("message") if isinstance(exc.payload, dict) else None
-                detail = f": {' '.join(str(message).split())[:200]}" if message else ""
+                detail = f": {clip(' '.join(str(message).split()), 200)}" if message else ""
                 raise QueryError(f"MLflow rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
 

@@ -135,6 +135,35 @@ class SlotuiApp(App[None]):
     #: actions that act on the selected SLO: disabled while a dialog is open
     SLO_ACTIONS = frozenset({"toggle_mute", "snooze", "test_alert", "acknowledge"})
 
+    def _fatal_error(self) -> None:
+        """The crash report printed when the TUI exits on an unexpected error.
+
+        Textual's own shows every frame's local variables: a webhook URL, a token in a header
+        dict, the config's set of secrets. This one shows the frames and the error, without
+        locals, its message through the config's redactor (URLs masked when there is none).
+        """
+        import sys
+
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        from slotui.config.secrets import mask_urls_in_text
+
+        exc_type, exc_value, tb = sys.exc_info()
+        if exc_value is None and self._exception is not None:
+            exc_type, exc_value, tb = type(self._exception), self._exception, self._exception.__traceback__
+        engine = getattr(getattr(self.thread, "backend", None), "engine", None)
+        redact = getattr(engine, "redact", None) or mask_urls_in_text
+        self.bell()
+        if exc_type is not None and exc_value is not None:
+            trace = Traceback.extract(exc_type, exc_value, tb, show_locals=False)
+            for stack in trace.stacks:
+                stack.exc_value = redact(stack.exc_value)
+            report = Traceback(trace, width=None, suppress=[rich])
+            self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
+        self._close_messages_no_wait()
+
     def __init__(
         self,
         thread: BackendThread,

@@ -132,6 +132,11 @@ def test_sloth_snake_and_camel_keys(tmp_path: Path, error: str, total: str, page
     "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: s}\nspec: {timeWindow: 5, objectives: [{}]}\n",
     "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: s}\nspec: {objectives: 3}\n",
     "\xff\xfe",
+    # scalars PyYAML raised ValueError on (a traceback): a date that does not exist, a 5,000-digit integer
+    "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {created: 2024-13-45}\n",
+    "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {objectives: [{target: " + "9" * 5000 + "}]}\n",
+    "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {objectives: [{target: !!float abc}]}\n",
+    "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {objectives: [{target: !!timestamp foo}]}\n",
 ])
 def test_a_broken_document_never_aborts_nor_tracebacks(tmp_path: Path, bad: str) -> None:
     good = _openslo(tmp_path, "{url: 'http://p'}", "{duration: 1d}", "{target: 0.9}")

@@ -41,6 +41,18 @@ CASES: dict[str, tuple[int, str, str]] = {
     "ratio_target_out_of_range.yaml": (7, "slos[0].objective.target", "between 0 and 1"),
     "top_level_list.yaml": (1, "", "top level"),
     "not_utf8.yaml": (2, "", "not UTF-8 text (byte 0xe9)"),
+    "missing_tls_file.yaml": (7, "sources.prom.tls.ca_file", "no such file"),
+    "missing_email_ca_file.yaml": (13, "alerts.channels.mail.ca_file", "no such file"),
+    "confidence_rounds_to_one.yaml": (10, "slos[0].objective.confidence", "rounds to 1"),
+    # YAML 1.1 reads `no` as false and 2024-01-01 as a date: said in YAML's words, not Python's repr
+    "yaml_word_as_name.yaml": (5, "slos[0].name", "expected a string (got false: YAML reads yes, no, on, off as true or false)"),
+    "date_as_duration.yaml": (3, "defaults.window", "(got a date 2024-01-01)"),
+    # pydantic reads true as 1 in a number field: this file loaded with a target of 1, silently
+    "yes_as_a_number.yaml": (8, "slos[0].objective.target", "expected a number (got true: YAML reads yes"),
+    # PyYAML raised ValueError on these: a Python traceback instead of an error
+    "impossible_date.yaml": (9, "slos[0].period_start", "not a date or time (day is out of range for month)"),
+    "huge_integer.yaml": (3, "sources.demo.seed", "a number of 5,000 digits; expected at most 100"),
+    "bad_explicit_tag.yaml": (3, "sources.demo.seed", "not an integer (invalid literal for int()"),
 }
 
 
@@ -84,6 +96,14 @@ def test_broken_file_gives_one_screen_with_file_line_and_key(
     located = [ln for ln in err.splitlines() if ln.startswith(f"{path}:{line}:")]
     assert any(key in ln and what in ln for ln in located) or (key in err and what in err), err
     assert proc.stdout == ""
+
+
+def test_every_yes_in_a_number_field_is_named(broken_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    err = broken_runs["yes_as_a_number.yaml"].stderr
+    path = BROKEN / "yes_as_a_number.yaml"
+    assert "invalid SLO file (3 errors)" in err  # rate, target and at_risk_below; significant: yes is a boolean
+    assert f"{path}:3:" in err and "sources.demo.rate: expected a number (got true" in err
+    assert f"{path}:9:" in err and "slos[0].at_risk_below: expected a number (got true" in err
 
 
 def test_secret_in_broken_file_is_never_echoed(broken_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:

@@ -88,6 +88,8 @@ def test_bad_counts_and_spreads_are_named_and_ignored(key, raw, what):
 
 @pytest.mark.parametrize(("entry", "message"), [
     ({"target": 0.85, "warning": 0.8, "confidence": 1.0}, "confidence must be a number between 0 and 1"),
+    # below 1, yet 1 - (1 - c) / 2 rounds to 1: no quantile (was a StatisticsError traceback)
+    ({"target": 0.85, "warning": 0.8, "confidence": 0.9999999999999999, "significant": True}, "rounds to 1"),
     ({"target": 0.85, "warning": 0.8, "min_samples": 0}, "min_samples must be a whole number >= 1"),
     ({"target": 0.85, "warning": 0.8, "significant": "yes"}, "significant must be true or false"),
 ])

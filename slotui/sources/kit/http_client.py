@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from slotui.config.secrets import clip
 from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 from slotui.sources.kit.runtime import FETCH_DEADLINE
@@ -230,7 +231,7 @@ class SourceHTTPClient:
             # declared non-UTF-8 charset: the stdlib reads the first, response.text decodes the second
             return json.loads(response.text)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            snippet = self._scrub(response.text[:80].strip())
+            snippet = self._scrub(clip(response.text.strip(), 80))
             raise MalformedResponse(
                 f"malformed JSON from {self._where(path)}: {exc.__class__.__name__} ({snippet!r})"
             ) from None
@@ -462,7 +463,7 @@ class SourceHTTPClient:
                 text = response.text
             except UnicodeDecodeError:
                 text = ""
-        text = " ".join(text.split())[:_BODY_SNIPPET]
+        text = clip(" ".join(text.split()), _BODY_SNIPPET)
         return f": {self._scrub(text)}" if text else ""
 
     def _backoff(self, attempt: int, exc: SourceError) -> float:
