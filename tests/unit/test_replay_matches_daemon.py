@@ -21,12 +21,14 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from test_replay_notifications import MIN, STEPS, T0, H, write_case
 
 from slotui.alerting.silence import Matcher, Silence
 from slotui.commands.replay import read_silences
 from slotui.commands.run import build_daemon
 from slotui.config.loader import load_config
+from slotui.replay import history
 from slotui.replay.run import replay_config
 from slotui.store import Store
 
@@ -68,7 +70,9 @@ def sent_per_slo(path: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def test_replay_counts_what_the_daemon_sent(tmp_path: Path) -> None:
+def test_replay_counts_what_the_daemon_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay's fast path (the file's series taken once, slotui/core/timeline.py) and, with
+    it turned off, the fetch at every step both count what the daemon sent."""
     cfg = write_case(
         tmp_path, {"long": [(1, 11, 1.0)], "w": [(2, 7, 0.3)], "c": [(12, 13, 1.0)]}, HOURS, routes=ROUTES
     )
@@ -78,10 +82,21 @@ def test_replay_counts_what_the_daemon_sent(tmp_path: Path) -> None:
     assert sent == {"long": {"log": 3}, "w": {"log": 3}, "c": {"log": 2}}
     silences = read_silences(str(state))
     assert [s.id for s in silences] == ["s-long"]
+    calls: list[tuple[float, float]] = []
+
+    async def no_timelines(loaded, sources, times, redact) -> dict:  # type: ignore[no-untyped-def]
+        calls.append((times[0], times[-1]))  # no SLO on the fast path: every step fetches afresh
+        return {}
+
     loaded = load_config(cfg)
-    for step in STEPS:
-        out = asyncio.run(replay_config(loaded, T0, T0 + HOURS * H, step, silences=silences))
-        assert {s.name: s.notifications for s in out.slos} == sent, step
-        for slo in out.slos:
-            for now, status, _value in slo.timeline:
-                assert daemon_statuses[now][slo.name] == status.value, (step, slo.name, now)
+    for path in ("fast", "fetched"):
+        if path == "fetched":
+            monkeypatch.setattr(history, "_timelines", no_timelines)
+        for step in STEPS:
+            out = asyncio.run(replay_config(loaded, T0, T0 + HOURS * H, step, silences=silences))
+            assert {s.name: s.notifications for s in out.slos} == sent, (path, step)
+            for slo in out.slos:
+                assert len(slo.timeline) == HOURS * H // step + 1
+                for now, status, _value in slo.timeline:
+                    assert daemon_statuses[now][slo.name] == status.value, (path, step, slo.name, now)
+    assert calls == [(T0, T0 + HOURS * H)] * 3  # the fetched path was taken at every step size
