@@ -47,6 +47,14 @@ at least that often, whatever ``group.repeat`` says and even when acknowledged
 never lapse while slotui still sees them firing. ``flush_now`` (used by
 ``slotui check --notify``, a one-shot process) makes new groups flush at once.
 
+**Timers between evaluations.** A group's timers only act when the engine
+runs: the daemon calls :func:`step` at every tick, so a group due at ``t``
+flushes at the first tick at or after ``t``. :func:`next_flush` says when the
+next group is due and :func:`flush_due` runs a tick's timers (silences in
+force at ``now``, due groups flushed) with the alert states held: a replay
+whose steps are coarser than the daemon's interval calls it at the daemon's
+ticks between two steps (docs/replay.md).
+
 **Acknowledge** (:func:`acknowledge`) marks the SLO's firing alerts acked
 (stops repeats until they resolve, or a more severe alert fires) and sends an
 ``acknowledge`` notification to the channels that were told they fire.
@@ -189,26 +197,53 @@ def step(
     ``silences`` are :class:`slotui.alerting.silence.Silence` (any object with
     ``is_active(now)``, ``matches(labels)`` and ``id``).
     """
-    st = {fp: rec.clone() for fp, rec in states.items()}
-    gr = {k: g.clone() for k, g in groups.items()}
-    res = StepResult(st, gr, set(), set(), set(), [], [])
-    active_silences = [s for s in silences if s.is_active(now)]
-
+    res = _copy(states, groups)
     seen_slos: set[str] = set()
     for result in report.results:
         seen_slos.add(result.spec.name)
         _advance_slo(result, res, policy, now)
 
     # SLOs gone from the config: their alerts resolve (pending ones are forgotten).
-    for fp, rec in list(st.items()):
+    for fp, rec in list(res.states.items()):
         if rec.slo not in seen_slos and rec.state != "resolved":
             _clear(rec, res, now)
 
     _apply_inhibition(res, now)
-    _apply_silences(res, active_silences, now)
+    _apply_silences(res, [s for s in silences if s.is_active(now)], now)
     _assign_groups(res, policy, now, flush_now)
     _flush_groups(res, policy, now)
     return res
+
+
+def next_flush(groups: Mapping[str, GroupRecord]) -> float | None:
+    """When the earliest group with alerts is next due for a flush (None: no group has alerts)."""
+    due = [g.next_flush for g in groups.values() if g.members and g.next_flush is not None]
+    return min(due) if due else None
+
+
+def flush_due(
+    states: Mapping[str, AlertRecord],
+    groups: Mapping[str, GroupRecord],
+    silences: Iterable[Any],
+    policy: AlertPolicy,
+    now: float,
+) -> StepResult:
+    """The group timers at ``now`` without a new evaluation: the silences in force at ``now`` are
+    applied and every group due by ``now`` is flushed (group wait, group interval, repeat and
+    keep-alive, as in :func:`step`); no alert changes state (``for:`` and escalation wait for the
+    next :func:`step`, which has the statuses). Inputs are not modified."""
+    res = _copy(states, groups)
+    _apply_silences(res, [s for s in silences if s.is_active(now)], now)
+    _flush_groups(res, policy, now)
+    return res
+
+
+def _copy(states: Mapping[str, AlertRecord], groups: Mapping[str, GroupRecord]) -> StepResult:
+    """A result to fill, over copies of ``states`` and ``groups`` (the caller's are never modified)."""
+    return StepResult(
+        {fp: rec.clone() for fp, rec in states.items()}, {k: g.clone() for k, g in groups.items()},
+        set(), set(), set(), [], [],
+    )
 
 
 def _records_of(res: StepResult, slo: str) -> dict[str, AlertRecord]:
@@ -515,9 +550,8 @@ def acknowledge(
     notification per group (PagerDuty sends ``acknowledge`` for each dedup key).
     Already acked alerts are left as they are.
     """
-    st = {fp: rec.clone() for fp, rec in states.items()}
-    gr = {k: g.clone() for k, g in groups.items()}
-    res = StepResult(st, gr, set(), set(), set(), [], [])
+    res = _copy(states, groups)
+    st, gr = res.states, res.groups
     acked: list[AlertRecord] = []
     for rec in st.values():
         if rec.slo == slo and rec.state == "firing" and not rec.acked:

@@ -34,8 +34,9 @@ async def replay_config(
 
     loaded = replace(loaded, specs=[replace(s, breakdown=()) if s.breakdown else s for s in loaded.specs])
     # each report goes through the alert engine as it comes: a month of reports is not kept
+    # the daemon ticks every defaults.interval from `start`: groups due between two steps flush there
     sim = Simulation(AlertPolicy.from_config(loaded.config.alerts), names=[s.name for s in loaded.specs],
-                     silences=silences)
+                     silences=silences, tick=float(loaded.config.defaults.interval), origin=start)
     async for now, report in reports(loaded, steps(start, end, every), stored):
         if stop is not None and stop():
             raise ReplayStopped()

@@ -6,6 +6,13 @@ Pure: no clock, no I/O. The reports come from the real evaluation
 before, so ``for:``, inhibition, escalation, grouping, routes and silences
 behave exactly as in the daemon. Notifications are counted, never sent.
 
+The simulated daemon ticks at every step and, given its ``tick`` (the config's
+``defaults.interval``), at every ``origin + k * tick`` between two steps at
+which a group is due: there :func:`slotui.alerting.lifecycle.flush_due` runs the
+group timers (group wait, group interval, repeat) with the alert states of the
+last step held, so a step coarser than the interval counts what a daemon
+ticking every interval would have sent (docs/replay.md).
+
 An episode starts at the first step at which an alert fires and ends at the
 first step at which it no longer does (``ended_at`` None if it still fires at
 the last step).
@@ -13,11 +20,12 @@ the last step).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slotui.alerting.lifecycle import AlertPolicy, step
+from slotui.alerting.lifecycle import AlertPolicy, StepResult, flush_due, next_flush, step
 from slotui.alerting.state import AlertRecord, GroupRecord
 from slotui.core.types import Report, Status
 
@@ -88,18 +96,59 @@ def steps(start: float, end: float, every: float) -> list[float]:
     return [start + i * every for i in range(n + 1)]
 
 
+def tick_at_or_after(origin: float, every: float, at: float) -> float:
+    """The first of ``origin + k * every`` (k = 0, 1, ...) at or after ``at``."""
+    k = max(math.ceil((at - origin) / every), 0)
+    while k > 0 and origin + (k - 1) * every >= at:  # the division's rounding, either way
+        k -= 1
+    while origin + k * every < at:
+        k += 1
+    return origin + k * every
+
+
 class Simulation:
     """The alert engine fed one report at a time (:meth:`feed`, in time order): a replay keeps
-    what it records (timelines, episodes, counts), not the reports."""
+    what it records (timelines, episodes, counts), not the reports.
 
-    def __init__(self, policy: AlertPolicy, *, names: Sequence[str], silences: Sequence[Any] = ()) -> None:
+    ``tick``: the daemon's interval, its ticks at ``origin + k * tick`` (``origin``: the first
+    step when None); between two steps the groups due at those ticks are flushed. None: the
+    engine runs at the steps only."""
+
+    def __init__(
+        self, policy: AlertPolicy, *, names: Sequence[str], silences: Sequence[Any] = (),
+        tick: float | None = None, origin: float | None = None,
+    ) -> None:
+        if tick is not None and not tick > 0:
+            raise ValueError("tick must be longer than 0")
         self.policy, self.silences = policy, silences
+        self.tick, self.origin = tick, origin
         self.slos = {name: SLOReplay(name) for name in names}
         self.states: dict[str, AlertRecord] = {}
         self.groups: dict[str, GroupRecord] = {}
         self.open_eps: dict[tuple[str, str], float] = {}
+        #: the time the engine last ran (a step or a tick)
+        self.last: float | None = None
+
+    def _ticks(self, until: float, *, inclusive: bool) -> None:
+        """Run the daemon's ticks after the last step and before ``until`` (or at it, ``inclusive``)
+        at which a group is due, with the alert states held."""
+        if self.tick is None or self.last is None or self.origin is None:
+            return
+        while True:
+            due = next_flush(self.groups)
+            if due is None:
+                return
+            at = tick_at_or_after(self.origin, self.tick, max(due, math.nextafter(self.last, math.inf)))
+            if at > until or (at == until and not inclusive):
+                return
+            res = flush_due(self.states, self.groups, self.silences, self.policy, at)
+            self.states, self.groups, self.last = res.states, res.groups, at
+            self._count(res)
 
     def feed(self, now: float, report: Report) -> None:
+        if self.origin is None:
+            self.origin = now
+        self._ticks(now, inclusive=False)
         slos, open_eps = self.slos, self.open_eps
         for result in report.results:
             if result.spec.name in slos:
@@ -107,7 +156,7 @@ class Simulation:
                 slo.timeline.append((now, result.status, result.value))
                 slo.budget.append((now, result.budget.remaining if result.budget is not None else None))
         res = step(report, self.states, self.groups, self.silences, self.policy, now)
-        self.states, self.groups = res.states, res.groups
+        self.states, self.groups, self.last = res.states, res.groups, now
         firing = {(r.slo, r.severity) for r in self.states.values() if r.state == "firing"}
         for key in firing - open_eps.keys():
             open_eps[key] = now
@@ -116,6 +165,11 @@ class Simulation:
             if slo is not None:
                 slo.episodes.append(Episode(key[1], open_eps[key], now))
             del open_eps[key]
+        self._count(res)
+
+    def _count(self, res: StepResult) -> None:
+        """Count each notification once for every SLO among its alerts."""
+        slos = self.slos
         for out in res.outgoing:
             note = out.notification
             for name in {a.slo for a in note.alerts}:
@@ -124,7 +178,9 @@ class Simulation:
                     counts[note.channel] = counts.get(note.channel, 0) + 1
 
     def finish(self, start: float, end: float, every: float) -> Replay:
-        """The replay: alerts still firing at the last step are episodes without an end."""
+        """The replay: the daemon's ticks after the last step up to ``end`` (states held) are run;
+        alerts still firing at the last step are episodes without an end."""
+        self._ticks(end, inclusive=True)
         slos = self.slos
         for (name, severity), since in self.open_eps.items():
             if name in slos:
@@ -144,9 +200,11 @@ def simulate(
     start: float,
     end: float,
     every: float,
+    tick: float | None = None,
 ) -> Replay:
-    """Run the alert engine over ``reports`` (in time order) and collect what it did."""
-    sim = Simulation(policy, names=names, silences=silences)
+    """Run the alert engine over ``reports`` (in time order) and collect what it did
+    (``tick``: the daemon's interval, see :class:`Simulation`)."""
+    sim = Simulation(policy, names=names, silences=silences, tick=tick, origin=start)
     for now, report in reports:
         sim.feed(now, report)
     return sim.finish(start, end, every)

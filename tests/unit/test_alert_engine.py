@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from slotui.alerting.lifecycle import AlertPolicy, acknowledge, step
+from slotui.alerting.lifecycle import AlertPolicy, acknowledge, flush_due, next_flush, step
 from slotui.alerting.routes import Router
 from slotui.alerting.silence import Matcher, snooze
 from slotui.config.model import Route
@@ -334,6 +334,41 @@ def test_step_does_not_mutate_its_inputs():
     step(Report(T0 + 30, (result(S, OK, T0 + 30),)), sim.states, sim.groups, [], sim.policy, T0 + 30)
     assert {fp: r.to_dict() for fp, r in sim.states.items()} == before
     assert {k: g.to_dict() for k, g in sim.groups.items()} == groups_before
+
+
+def test_flush_due_runs_the_group_timers_between_evaluations_and_changes_no_alert():
+    """A daemon tick without a new evaluation (replay between two steps): the due group flushes
+    as :func:`step` with the same statuses would (group wait, then repeat), the silences in force
+    at that moment apply, and a pending alert stays pending though its ``for:`` has elapsed."""
+    slow = spec("slow", for_=60.0)
+    sim = Sim(policy(group_interval=300.0, repeat_interval=3600.0))
+    sim.tick(T0, [(S, C), (slow, C)])
+    assert next_flush(sim.groups) == T0 + 30
+    twin = Sim(sim.policy, dict(sim.states), dict(sim.groups))
+    before = ({fp: r.to_dict() for fp, r in sim.states.items()}, {k: g.to_dict() for k, g in sim.groups.items()})
+    assert flush_due(sim.states, sim.groups, [], sim.policy, T0 + 29.5).notifications == []
+    res = flush_due(sim.states, sim.groups, [], sim.policy, T0 + 90)
+    assert (({fp: r.to_dict() for fp, r in sim.states.items()}, {k: g.to_dict() for k, g in sim.groups.items()})
+            == before)  # inputs untouched
+    assert [(n.kind, [a.fingerprint for a in n.alerts]) for n in res.notifications] == [
+        ("trigger", ["helpfulness:critical"])]
+    assert res.states["slow:critical"].state == "pending" and not res.events  # only a step fires it
+    # a step at that moment also sends the group, with ``slow`` fired by it
+    by_step = twin.tick(T0 + 90, [(S, C), (slow, C)])
+    assert [(n.kind, [a.fingerprint for a in n.alerts]) for n in by_step] == [
+        ("trigger", ["helpfulness:critical", "slow:critical"])]
+    assert next_flush(res.groups) == T0 + 390
+    # silenced from T0 + 3000 to T0 + 3700: the repeat due at T0 + 3690 is muted, then goes out
+    sil = snooze([Matcher("slo", "=", "helpfulness")], 700.0, T0 + 3000, "alice")
+    muted = flush_due(res.states, res.groups, [sil], sim.policy, T0 + 3690)
+    assert muted.notifications == [] and muted.states["helpfulness:critical"].silenced
+    later = flush_due(muted.states, muted.groups, [sil], sim.policy, T0 + 3990)
+    assert [n.kind for n in later.notifications] == ["trigger"] and not later.states["helpfulness:critical"].silenced
+    # a group whose alerts all resolved and were flushed is no longer due
+    gone = step(Report(T0 + 4000, ()), later.states, later.groups, [], sim.policy, T0 + 4000)
+    assert next_flush(gone.groups) == T0 + 4290
+    done = flush_due(gone.states, gone.groups, [], sim.policy, T0 + 4290)
+    assert [n.kind for n in done.notifications] == ["resolve"] and next_flush(done.groups) is None
 
 
 @pytest.mark.parametrize("restart_after", [45.0, 4000.0])
