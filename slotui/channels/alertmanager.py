@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import rfc3339
+from slotui import base_url
 from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
 
@@ -167,7 +168,7 @@ class AlertmanagerChannel:
         self.name = name
         self.send_resolved = config.send_resolved
         self.mirror_silences = config.mirror_silences
-        self._base = config.url.rstrip("/")
+        self._base = config.url
         self._ttl = float(config.alert_ttl)
         headers = {}
         if config.bearer_token:
@@ -195,7 +196,7 @@ class AlertmanagerChannel:
         body = [postable_alert(a, now, ttl=self._ttl) for a in alerts]
         return await http.post_json(
             self._client,
-            f"{self._base}/api/v2/alerts",
+            base_url.join(self._base, "api/v2/alerts"),
             body,
             what="alertmanager",
             secrets=self._secrets,
@@ -226,7 +227,7 @@ class AlertmanagerChannel:
         import httpx
 
         try:
-            response = await self._client.request(method, f"{self._base}/api/v2/{path}", json=json)
+            response = await self._client.request(method, base_url.join(self._base, f"api/v2/{path}"), json=json)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             res = http.classify_exception(exc, what=what, secrets=self._secrets)
             raise SilenceMirrorError(res.message, retryable=res.retryable) from None
@@ -243,7 +244,7 @@ class AlertmanagerChannel:
 
         what = f"alertmanager {self.name}: expire silence"
         try:
-            response = await self._client.delete(f"{self._base}/api/v2/silence/{remote_id}")
+            response = await self._client.delete(base_url.join(self._base, f"api/v2/silence/{remote_id}"))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             res = http.classify_exception(exc, what=what, secrets=self._secrets)
             raise SilenceMirrorError(res.message, retryable=res.retryable) from None
@@ -306,7 +307,7 @@ class AlertmanagerChannel:
 
     async def list_alerts(self) -> list[dict[str, Any]]:
         """``GET /api/v2/alerts`` (active, silenced and inhibited): for checks and tests."""
-        response = await self._client.get(f"{self._base}/api/v2/alerts")
+        response = await self._client.get(base_url.join(self._base, "api/v2/alerts"))
         response.raise_for_status()
         data = response.json()
         return data if isinstance(data, list) else []

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
-from slotui.config.text import check_http_url, check_name, check_non_blank, check_text
+from slotui.config.text import check_http_url, check_name, check_non_blank, check_plain_base_url, check_text
 from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
@@ -275,7 +275,9 @@ class LangSmithSourceConfig(SourceBase):
     """LangSmith through its SDK client."""
 
     type: Literal["langsmith"]
-    api_url: HttpURL = Field("https://api.smith.langchain.com", description="LangSmith API endpoint.")
+    api_url: Annotated[HttpURL, AfterValidator(check_plain_base_url)] = Field(
+        "https://api.smith.langchain.com", description="LangSmith API endpoint (no query string: the SDK adds its paths)."
+    )
     api_key: str | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )

@@ -85,6 +85,18 @@ def check_http_url(text: str) -> str:
     return text
 
 
+def check_plain_base_url(text: str) -> str:
+    """A base URL without query or fragment, for a client that joins paths to it by text
+    (LangSmith's SDK would put its API paths into the query)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.query or parts.fragment:
+        raise ValueError("expected the API's base URL without '?...' or '#...': the client adds its paths "
+                         "after it (put the key in api_key)")
+    return text
+
+
 def printable(text: str) -> str:
     """``text`` with every control, bidi or line/paragraph separator character written as an escape
     (``\\x1b``, ``\\u202e``), for text from data (a log's label value) that reaches a terminal, a

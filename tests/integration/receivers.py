@@ -587,8 +587,10 @@ class AlertmanagerProcess:
     ``url`` is its base URL once :meth:`start` returned (``GET /-/ready`` answered 200).
     """
 
-    def __init__(self, tmp: Path, *, binary: str | None = None, config: str = ALERTMANAGER_CONFIG) -> None:
+    def __init__(self, tmp: Path, *, binary: str | None = None, config: str = ALERTMANAGER_CONFIG,
+                 prefix: str = "") -> None:
         self.tmp = tmp
+        self.prefix = prefix  # served under this path (--web.route-prefix), as behind a proxy
         self.binary = binary or (shutil.which("prometheus-alertmanager") or ALERTMANAGER_BINARY)
         self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
@@ -596,7 +598,7 @@ class AlertmanagerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
 
     def start(self, timeout: float = 30.0) -> "AlertmanagerProcess":
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
@@ -614,6 +616,8 @@ class AlertmanagerProcess:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--cluster.listen-address=",
                 "--log.level=warn",
+                *([f"--web.external-url=http://127.0.0.1:{self.port}{self.prefix}",
+                   f"--web.route-prefix={self.prefix}"] if self.prefix else []),
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

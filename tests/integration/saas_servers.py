@@ -72,8 +72,10 @@ class FakeServer:
     """
 
     def __init__(self, route: Callable[[Request], Answer], *, hang: bool = False,
-                 fail: Sequence[Answer] = (), delay: float = 0.0) -> None:
+                 fail: Sequence[Answer] = (), delay: float = 0.0, prefix: str = "") -> None:
         self.route = route
+        #: served under this path only (as behind a proxy): the rest answers 404; routes see the path after it
+        self.prefix = prefix
         self.hang = hang
         self.delay = delay
         self.fail = list(fail)
@@ -93,10 +95,16 @@ class FakeServer:
                 query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                path = parts.path
+                outside = bool(outer.prefix) and not path.startswith(outer.prefix + "/")
+                if outer.prefix and not outside:
+                    path = path[len(outer.prefix):]
+                req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
                 with outer._lock:
                     outer.requests.append(req)
                     canned = outer.fail.pop(0) if outer.fail else None
+                if outside:
+                    canned = (404, f"{parts.path} is not under {outer.prefix}/".encode())
                 if outer.hang:
                     outer.release.wait(30)
                     return

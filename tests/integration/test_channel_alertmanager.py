@@ -202,3 +202,27 @@ async def test_sync_silences_reconciles_without_remote_ids(am):
     states = {x["comment"]: x["status"]["state"] for x in am.get("/api/v2/silences")}
     assert states[f"maintenance [slotui silence {b.id}]"] == "expired"
     await ch.aclose()
+
+
+async def test_behind_a_path_prefix_with_a_query_parameter(tmp_path):
+    """``url: http://gw/alertmanager?tenant=a``: every API path goes under the prefix and the
+    query rides along (it used to be joined by text: ``...?tenant=a/api/v2/alerts``)."""
+    with AlertmanagerProcess(tmp_path, prefix="/alertmanager") as prefixed:
+        ch = channel(prefixed.url + "/?tenant=team-a")
+        assert (await ch.send(sample_notification([sample_alert("helpfulness")]))).ok
+        poll_until(lambda: state_of(prefixed, "helpfulness") == "active", what="alert active under the prefix")
+        assert [a["labels"]["slo"] for a in await ch.list_alerts()] == ["helpfulness"]
+        s = snooze([Matcher("slo", "=", "helpfulness")], 3600, time.time(), "ana", "deploy")
+        remote = await ch.mirror_silence(s)
+        poll_until(lambda: state_of(prefixed, "helpfulness") == "suppressed", what="alert silenced under the prefix")
+        await ch.expire_mirrored(remote)
+        poll_until(lambda: {x["id"]: x for x in prefixed.get("/api/v2/silences")}[remote]["status"]["state"]
+                   == "expired", what="silence expired under the prefix")
+        await ch.aclose()
+    with HTTPReceiver(default=Reply(200, "")) as rx:
+        ch = channel(rx.url + "/am?tenant=team-a&token=" + TOKEN)
+        assert (await ch.send(sample_notification([sample_alert()]))).ok
+        text = repr(ch)
+        await ch.aclose()
+    assert rx.requests[0].path == f"/am/api/v2/alerts?tenant=team-a&token={TOKEN}"
+    assert TOKEN not in text

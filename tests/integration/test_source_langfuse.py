@@ -388,3 +388,15 @@ async def test_an_hour_without_observations_counts_zero_not_no_data() -> None:
         slices = dict(got[name].slices)
         assert [slices.get(hour + k * 300) for k in range(12)] == [0.0] * 12, name
     assert not any(hour <= t < hour + HOUR for t, _ in got["p95_ms"].slices)  # a p95 of nothing: no data
+
+
+async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
+    """``url: https://gw/langfuse?tenant=a``: the API paths go under the prefix, the query rides
+    along on every request, and the answers are those of the plain URL."""
+    specs = [spec("p95_ms", query="latency:p95"), spec("errors", query="errors", target=5)]
+    _, plain = await fetch_ok(LangfuseAPI(OBS, SCORES), source, specs, NOW)
+    fake, got = await fetch_ok(LangfuseAPI(OBS, SCORES, prefix="/langfuse"),
+                               lambda url: source(url + "/langfuse/?tenant=team-a"), specs, NOW)
+    assert {k: (d.value, d.windows, d.slices) for k, d in got.items()} == \
+        {k: (d.value, d.windows, d.slices) for k, d in plain.items()}
+    assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)

@@ -405,3 +405,23 @@ async def test_mlflow_2_trace_search_cut_short_is_an_error_not_a_partial_answer(
     assert got["p95_ms"].value is None
     assert got["p95_ms"].error == ("more than 30 traces in the range: too many to aggregate from the trace search "
                                    "(MLflow 3's traces/metrics answers this)")
+
+
+async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
+    """``url: https://gw/mlflow?tenant=a``: the API paths go under the prefix, the query rides
+    along on every request (merged with each request's own), and the answers are those of the
+    plain URL."""
+    specs = [spec("accuracy", query="metric:accuracy"),
+             spec("p95_ms", query="traces:latency:p95", target=3000, direction="lower_is_better", window=HOUR)]
+    answers = []
+    for prefix, suffix in (("", ""), ("/mlflow", "/mlflow?tenant=team-a")):
+        with MLflowAPI(RUNS, TRACES, prefix=prefix) as fake:
+            src = source(fake.url + suffix)
+            try:
+                got = await src.fetch(specs, NOW)
+            finally:
+                await src.aclose()
+        assert all(d.error is None for d in got.values()), {k: d.error for k, d in got.items()}
+        answers.append({k: (d.value, d.windows, d.slices) for k, d in got.items()})
+    assert answers[0] == answers[1]
+    assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)

@@ -327,3 +327,16 @@ async def test_a_page_larger_than_max_body_bytes_is_asked_in_halves(monkeypatch)
     assert got["availability"].windows[HOUR] == _window_counts(calls)
     limits = [r.json["limit"] for r in fake.requests]
     assert limits[:3] == [40, 20, 10] and set(limits[3:]) == {10}
+
+
+async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
+    """``url: https://gw/weave?tenant=a``: the API paths go under the prefix, the query rides
+    along on every request, and the answers are those of the plain URL."""
+    specs = [spec("p95_ms", query="latency_ms:p95"),
+             spec("availability", kind="ratio", target=0.97, good="success", direction="higher_is_better")]
+    _, plain = await fetch_ok(WeaveAPI(CALLS, api_key=KEY), source, specs, NOW)
+    fake, got = await fetch_ok(WeaveAPI(CALLS, api_key=KEY, prefix="/weave"),
+                               lambda url: source(url + "/weave?tenant=team-a"), specs, NOW)
+    assert {k: (d.value, d.windows, d.slices) for k, d in got.items()} == \
+        {k: (d.value, d.windows, d.slices) for k, d in plain.items()}
+    assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)

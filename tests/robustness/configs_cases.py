@@ -165,6 +165,11 @@ CASES: list[Case] = [
          "slos:\n  - {name: up, query: up, objective: {target: 0.9, direction: higher_is_better}}\n",
          "{f}:2:{at:\"ml}: sources.prom.headers.X-Team: contains a carriage return at character 3; names and labels "
          "must be printable (no control or bidi characters) (got 'ml\\r\\nX-Evil: 1')"),
+    Case("langsmith_api_url_query",  # the SDK joins its paths after the URL: a query there would swallow them
+         "sources:\n  ls: {type: langsmith, api_key: k, project: p, api_url: 'https://ls.example/api?key=s3cr3t-ls'}\n"
+         "slos:\n  - {name: up, query: 'feedback:helpfulness', source: ls, objective: {target: 0.9, direction: higher_is_better}}\n",
+         "{f}:2:{at:'https}: sources.ls.api_url: expected the API's base URL without '?...' or '#...': the client "
+         "adds its paths after it (put the key in api_key) (got 'https://ls.example/api?key=****')"),
     Case("runbook_esc", slo(extra=', runbook: "https://r.example/\\e]8;;x"'),
          "{f}:4:{at:\"https}: slos[0].runbook: contains ESC at character 19; names and labels must be printable "
          "(no control or bidi characters) (got 'https://r.example/\\x1b]8;;x')"),

@@ -157,3 +157,29 @@ async def test_bad_tls_files_are_a_fetch_error_not_a_crash(tmp_path) -> None:
     finally:
         await c.aclose()
     assert "TLS setup failed" in str(err.value) and not err.value.retryable
+
+
+async def test_a_query_in_the_base_url_goes_with_every_request_under_the_prefix() -> None:
+    """``url: http://prom.example:9090/base?token=...``: the API path goes under ``/base`` (it
+    was joined into the query by text) and the query comes first, then the request's own."""
+    secret = "tok-5e3f9a1c"
+    c, seen = client(lambda r: httpx.Response(200, json={"ok": 1}),
+                     url=f"http://prom.example:9090/base/?token={secret}&tenant=a%2Bb")
+    try:
+        assert await c.get_json("/api/v1/query", {"query": "up", "time": 5}) == {"ok": 1}
+        assert await c.get_json("api/v1/labels") == {"ok": 1}
+        assert await c.get_json("api/v1/series?match[]=up") == {"ok": 1}
+        c2, seen2 = client(lambda r: httpx.Response(500, text="boom"), url=f"http://prom.example:9090/?token={secret}")
+        with pytest.raises(HTTPStatusError) as err:
+            await c2.get_json("api/v1/query", {"query": "up"})
+        await c2.aclose()
+    finally:
+        await c.aclose()
+    assert [r.url.path for r in seen] == ["/base/api/v1/query", "/base/api/v1/labels", "/base/api/v1/series"]
+    assert [list(r.url.params.multi_items()) for r in seen] == [
+        [("token", secret), ("tenant", "a+b"), ("query", "up"), ("time", "5")],
+        [("token", secret), ("tenant", "a+b")],
+        [("token", secret), ("tenant", "a+b"), ("match[]", "up")],
+    ]
+    assert seen2[0].url.path == "/api/v1/query"
+    assert secret not in str(err.value)

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from slotui import base_url
 from slotui.config.secrets import clip
 from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
@@ -152,7 +153,8 @@ class SourceHTTPClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.requests_made = 0
-        self._base_url = config.url.rstrip("/") + "/"
+        # the prefix is the base path; a query in the URL (?token=...) goes with every request
+        self._base_url, self._base_query = base_url.split(config.url)
         self._display_base = redact_url(config.url).rstrip("/")
         self._secrets = [*_secrets_of(config, extra_headers), *url_query_secrets(config.url), *secrets]
         self._redact = Redactor(self._secrets, credential_pairs(config))
@@ -252,6 +254,10 @@ class SourceHTTPClient:
             deadline = time.monotonic() + self.timeout
         attempt = 0
         url = path.lstrip("/")
+        if self._base_query:  # httpx replaces a URL's query by ``params``: the base's goes first in them
+            url, _, own = url.partition("?")
+            params = [*httpx.QueryParams(self._base_query).multi_items(), *httpx.QueryParams(own).multi_items(),
+                      *(httpx.QueryParams(params).multi_items() if params else ())]
         while True:
             attempt += 1
             try:
@@ -268,7 +274,7 @@ class SourceHTTPClient:
         self,
         method: str,
         url: str,
-        params: dict[str, Any] | None,
+        params: "dict[str, Any] | list[tuple[str, str]] | None",
         data: dict[str, Any] | None,
         json_body: Any,
         content: bytes | None,
