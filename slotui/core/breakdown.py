@@ -35,6 +35,7 @@ from typing import Any
 
 from slotui.config.text import printable  # label values come from data: shown escaped
 from slotui.core.status import finite, value_status
+from slotui.core.sums import _finite, exact_mean, exact_sum, mean_of_terms, sum_terms
 from slotui.core.types import GroupData, SLOSpec, Status
 
 __all__ = [
@@ -175,34 +176,36 @@ def threshold_breakdown(
     if ordered:
         everything.sort()
     summed = kind in ("mean", "sum")
-    # each group's sum once (fsum: correctly rounded); the total is the sum of those
-    sums = {k: math.fsum(run) for k, run in runs.items()} if summed else {}
-    sum_all = math.fsum(sums.values()) if summed else 0.0
+    # each group's sum once, as exact terms (core.sums); the total's terms are all of those
+    sums = {k: sum_terms(run) for k, run in runs.items()} if summed else {}
+    terms_all = [t for terms in sums.values() for t in terms]
     n_all = len(everything)
-    value_all = (sum_all / n_all if kind == "mean" else sum_all) if summed and n_all else (
-        aggregate_sorted(everything, kind, q))
 
-    def without_of(run: Sequence[float], run_sum: float) -> float | None:
+    def summed_value(terms: list[Any], n: int) -> float:
+        return mean_of_terms(terms, n) if kind == "mean" else _finite(exact_sum(terms), "sum", n)
+
+    value_all = summed_value(terms_all, n_all) if summed and n_all else aggregate_sorted(everything, kind, q)
+
+    def without_of(run: Sequence[float], run_sum: list[Any]) -> float | None:
         n = n_all - len(run)
         if n <= 0:
             return None
         if kind == "count":
             return float(n)
         if summed:
-            rest = math.fsum([sum_all, -run_sum])
-            return rest / n if kind == "mean" else rest
+            return summed_value([*terms_all, *(-t for t in run_sum)], n)
         if kind == "min":
             return _kth_without(everything, run, 0)
         if kind == "max":
             return _kth_without(everything, run, n - 1)
         return _quantile_without(everything, run, n, q)
 
-    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: float | None = None) -> GroupFigures:
+    def figures(label: str, run: Sequence[float], other: bool = False,
+                run_sum: list[Any] | None = None) -> GroupFigures:
         if summed and run_sum is None:
-            run_sum = sums[label] if label in sums else math.fsum(run)
-        without = without_of(run, run_sum or 0.0)
-        value = ((run_sum or 0.0) / len(run) if kind == "mean" else run_sum) if summed and run else (
-            aggregate_sorted(run, kind, q))
+            run_sum = sums[label] if label in sums else sum_terms(run)
+        without = without_of(run, run_sum or [])
+        value = summed_value(run_sum or [], len(run)) if summed and run else aggregate_sorted(run, kind, q)
         return GroupFigures(
             labels={by: label},
             total=float(len(run)),
@@ -223,7 +226,7 @@ def threshold_breakdown(
         if ordered:
             merged.sort()
         kept.append(figures(OTHER, merged, other=True,
-                            run_sum=math.fsum(sums[k] for k in rest) if summed else None))
+                            run_sum=[t for k in rest for t in sums[k]] if summed else None))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
@@ -232,28 +235,32 @@ def summary_breakdown(
     by: str,
     window: float,
     kind: str,
-    sums: Mapping[str, tuple[float, float]],
+    sums: Mapping[str, tuple[float, float | Sequence[float]]],
     *,
     limit: int = TOP_GROUPS,
     max_groups: int = MAX_GROUPS,
 ) -> Breakdown:
     """:func:`threshold_breakdown` of a mean, sum or count from ``{label value: (count, sum)}``
-    (what a source keeps per slice; no values needed)."""
-    items = {k: (float(n), float(v)) for k, (n, v) in sums.items() if n > 0}
+    (what a source keeps per slice; no values needed). A sum may come as exact terms
+    (:func:`~slotui.core.sums.sum_terms`): a mean is then rounded once."""
+    items = {k: (float(n), [float(v)] if isinstance(v, (int, float)) else list(v))
+             for k, (n, v) in sums.items() if n > 0}
     listed, notes = _cap(by, items, lambda nv: nv[0], max_groups)
     n_all = math.fsum(n for n, _ in items.values())
-    sum_all = math.fsum(v for _, v in items.values())
+    terms_all = [t for _, terms in items.values() for t in terms]
 
-    def of(n: float, total: float) -> float | None:
+    def of(n: float, terms: list[Any]) -> float | None:
         if n <= 0:
             return None
-        return n if kind == "count" else total / n if kind == "mean" else total
+        if kind == "count":
+            return n
+        return mean_of_terms(terms, int(n)) if kind == "mean" else _finite(exact_sum(terms), "sum", int(n))
 
-    value_all = of(n_all, sum_all)
+    value_all = of(n_all, terms_all)
 
-    def figures(label: str, n: float, total: float, other: bool = False) -> GroupFigures:
-        without = of(n_all - n, math.fsum([sum_all, -total]))
-        return GroupFigures(labels={by: label}, total=n, value=of(n, total), without=without,
+    def figures(label: str, n: float, terms: list[Any], other: bool = False) -> GroupFigures:
+        without = of(n_all - n, [*terms_all, *(-t for t in terms)])
+        return GroupFigures(labels={by: label}, total=n, value=of(n, terms), without=without,
                             status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
                             other=other)
 
@@ -261,7 +268,7 @@ def summary_breakdown(
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
     if rest:
-        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), math.fsum(items[k][1] for k in rest),
+        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), [t for k in rest for t in items[k][1]],
                             other=True))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
@@ -278,7 +285,7 @@ def aggregate_sorted(values: Sequence[float], kind: str, q: float = 0.0) -> floa
     if kind == "sum":
         return math.fsum(values)
     if kind == "mean":
-        return math.fsum(values) / n
+        return exact_mean(values)
     if kind == "min":
         return float(values[0])
     if kind == "max":

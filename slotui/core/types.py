@@ -219,8 +219,9 @@ class GroupData:
     counts: Mapping[str, tuple[float, float]] | None = None
     values: Mapping[str, Sequence[float]] | None = None
     note: str | None = None
-    #: threshold SLOs with a mean, sum or count: ``(count, sum)`` per label value (no values needed)
-    sums: Mapping[str, tuple[float, float]] | None = None
+    #: threshold SLOs with a mean, sum or count: ``(count, sum)`` per label value (no values needed);
+    #: the sum may be exact terms (:func:`slotui.core.sums.sum_terms`), so a mean is rounded once
+    sums: Mapping[str, tuple[float, float | tuple[float, ...]]] | None = None
     #: what ``sums`` aggregate to (mean, sum or count) when the source knows it better than ``sli.agg``
     #: (a Langfuse ``error_rate`` is the mean of error flags: ``(observations, errors)``)
     agg: str | None = None

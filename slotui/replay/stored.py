@@ -17,13 +17,13 @@ and :class:`StoredHistorySource` answers each step from them:
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slotui.core.periods import period_bounds
+from slotui.core.sums import exact_mean
 from slotui.core.types import SLIData, SLOSpec
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class StoredHistorySource:
                 out[spec.name] = SLIData(buckets=tuple(rows[first:last]), fetched_at=now)  # type: ignore[arg-type]
                 continue
             in_window = [p[1] for p in rows[bisect_left(times, now - spec.window):last]]
-            value = math.fsum(in_window) / len(in_window) if in_window else None
+            value = exact_mean(in_window)
             out[spec.name] = SLIData(value=value, slices=tuple(rows[first:last]), fetched_at=now)  # type: ignore[arg-type]
         return out
 

@@ -911,8 +911,9 @@ class DemoSource:
 
     def _window_step(self, field: str, agg: Agg, start: float, end: float) -> tuple[float | None, int]:
         """:meth:`_window_value` in O(1) per whole cell and O(cut) at the window's edges, and the number
-        of requests in the window. The same float: a mean or sum is fsum of per-cell sums, correctly
-        rounded, so an exact prefix sum rounded once gives it; a quantile selects the same order
+        of requests in the window. The same float: a sum is the per-cell sums and the cut values added
+        exactly and rounded once, a mean that exact sum divided once (:func:`mean_of_terms`), so an
+        exact prefix sum gives it; a quantile selects the same order
         statistics from the window's values."""
         if agg.kind not in ("mean", "sum", "quantile"):
             return self._window_value(field, agg, start, end), self._window_count(start, end)
@@ -929,11 +930,11 @@ class DemoSource:
             return self._quantile_step(field, agg.q, first, last, cuts, count), count
         exact = self._prefix(field, first, last) if first <= last else 0
         for cut in cuts:
-            if cut:
-                num, den = math.fsum(cut).as_integer_ratio()
+            for v in cut:  # the cut values' exact sum, as WindowAccumulator.add_values takes them
+                num, den = v.as_integer_ratio()
                 exact += num * (_DENOMINATOR // den)
-        total = exact / _DENOMINATOR
-        return (total if agg.kind == "sum" else total / count), count
+        # integer division is correctly rounded: the mean is the exact sum divided once
+        return (exact / _DENOMINATOR if agg.kind == "sum" else exact / (_DENOMINATOR * count)), count
 
     def _quantile_step(self, field: str, q: float, first: int, last: int, cuts: list[list[float]],
                        count: int) -> float:

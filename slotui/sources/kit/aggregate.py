@@ -38,12 +38,26 @@ from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
+from slotui.core.sums import (  # re-exported: the sources' arithmetic
+    _DENOMINATOR,
+    AggregateOverflow,
+    _finite,
+    exact_mean,
+    exact_sum,
+    finite_sum,
+    mean_of_terms,
+    residual,
+    sum_terms,
+)
 
 __all__ = [
     "Agg",
     "AggregateOverflow",
     "exact_sum",
     "exact_mean",
+    "mean_of_terms",
+    "sum_terms",
+    "residual",
     "finite_sum",
     "parse_agg",
     "quantile_sorted",
@@ -113,57 +127,6 @@ def parse_agg(text: str) -> Agg:
             return Agg("quantile", round(pct / 100.0, 12))  # p99.9 is 0.999, not 0.9990000000000001
         raise ValueError(f"unknown aggregation {text!r}: a percentile is at most p100; {_EXPECTED}")
     raise ValueError(f"unknown aggregation {text!r}: {_EXPECTED}")
-
-
-class AggregateOverflow(ArithmeticError):
-    """An aggregate beyond the float range (a sum of values near 1e308): the SLI cannot be told."""
-
-
-_DENOMINATOR = 2**1074  # every finite double is an integer multiple of 2**-1074
-
-
-def exact_sum(values: Iterable[float | Fraction]) -> float | Fraction:
-    """The sum of finite ``values``: :func:`math.fsum` (correctly rounded), or the exact
-    :class:`~fractions.Fraction` when an intermediate sum leaves the float range (two 1e308)."""
-    values = values if isinstance(values, (list, tuple, array)) else list(values)
-    try:
-        return math.fsum(values)
-    except (OverflowError, TypeError):
-        pass
-    total = 0
-    fractions: list[Fraction] = []
-    for v in values:
-        if type(v) is Fraction:
-            fractions.append(v)
-            continue
-        n, d = v.as_integer_ratio()
-        total += n * (_DENOMINATOR // d)
-    return sum(fractions, Fraction(total, _DENOMINATOR))
-
-
-def exact_mean(values: Sequence[float]) -> float | None:
-    """The mean of finite ``values`` (None when empty), finite even when their sum is not."""
-    if not values:
-        return None
-    total = exact_sum(values)
-    if type(total) is float:
-        return total / len(values)
-    return float(total / len(values))
-
-
-def finite_sum(values: Sequence[float]) -> float:
-    """The sum of finite ``values``; raises :class:`AggregateOverflow` beyond the float range."""
-    return _finite(exact_sum(values), "sum", len(values))
-
-
-def _finite(total: float | Fraction, what: str, count: int) -> float:
-    try:
-        value = float(total)
-    except OverflowError:
-        value = math.inf
-    if not math.isfinite(value):
-        raise AggregateOverflow(f"the {what} of {count} values is beyond the float range (about 1.8e308)")
-    return value
 
 
 def _lerp(a: float, b: float, f: float) -> float:
@@ -363,13 +326,14 @@ def _in_time_order(times: array) -> bool:
 
 
 class _ValueSlice:
-    __slots__ = ("times", "values", "_sorted", "_sum", "_min", "_max", "_moments", "_in_order")
+    __slots__ = ("times", "values", "_sorted", "_sum", "_terms", "_min", "_max", "_moments", "_in_order")
 
     def __init__(self) -> None:
         self.times = array("d")
         self.values = array("d")
         self._sorted: list[float] | None = None
         self._sum: float | Fraction | None = None
+        self._terms: list[float | Fraction] | None = None
         self._min: float | None = None
         self._max: float | None = None
         self._moments: tuple[int, float, float] | None = None
@@ -378,6 +342,7 @@ class _ValueSlice:
     def changed(self) -> None:
         self._sorted = None
         self._sum = None
+        self._terms = None
         self._min = None
         self._max = None
         self._moments = None
@@ -421,6 +386,13 @@ class _ValueSlice:
             self._sum = exact_sum(self.values)
         return self._sum
 
+    def terms(self) -> list[float | Fraction]:
+        """The sum as :func:`sum_terms` (the rounded sum and its residual), cached."""
+        if self._terms is None:
+            total = self.total()
+            self._terms = [total, residual(self.values, total)] if type(total) is float else [total]
+        return self._terms
+
     def minimum(self) -> float:
         if self._min is None:
             self._min = self._sorted[0] if self._sorted is not None else min(self.values)
@@ -458,7 +430,7 @@ class WindowAccumulator:
         kind = self.agg.kind
         self.count += n
         if kind in ("mean", "sum"):
-            self.sums.append(sl.total())
+            self.sums.extend(sl.terms())
         elif kind == "min":
             m = sl.minimum()
             self.lo = m if self.lo is None or m < self.lo else self.lo
@@ -492,7 +464,7 @@ class WindowAccumulator:
         kind = self.agg.kind
         self.count += len(values)
         if kind in ("mean", "sum"):
-            self.sums.append(exact_sum(values))
+            self.sums.extend(sum_terms(values))
         elif kind == "min":
             m = min(values)
             self.lo = m if self.lo is None or m < self.lo else self.lo
@@ -512,10 +484,7 @@ class WindowAccumulator:
         if kind == "sum":
             return _finite(exact_sum(self.sums), "sum", self.count)
         if kind == "mean":
-            total = exact_sum(self.sums)
-            if type(total) is float:
-                return total / self.count
-            return _finite(total / self.count, "mean", self.count)
+            return mean_of_terms(self.sums, self.count)
         if kind == "min":
             return self.lo
         if kind == "max":
@@ -603,7 +572,7 @@ class ValueSeries(_SliceIndex):
         sl.times.append(t)  # type: ignore[union-attr]
         sl.values.append(value)  # type: ignore[union-attr]
         sl._sorted = None  # type: ignore[union-attr]
-        sl._sum = sl._min = sl._max = sl._moments = sl._in_order = None  # type: ignore[union-attr]
+        sl._sum = sl._terms = sl._min = sl._max = sl._moments = sl._in_order = None  # type: ignore[union-attr]
 
     def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
         for t, v in zip(times, values):

@@ -37,6 +37,7 @@ from itertools import compress
 from typing import Any
 
 from slotui.config.expressions import field_getter
+from slotui.core.sums import sum_terms
 
 __all__ = ["LabelGroups", "MAX_LABELS", "MORE_LABEL", "NONE_LABEL", "label_of"]
 
@@ -310,8 +311,9 @@ class LabelGroups:
         labels = self._labels
         return {labels[code]: (float(g), float(n)) for code, (g, n) in out.items()}
 
-    def sums(self, start: float, end: float) -> dict[str, tuple[float, float]]:
-        """``{label: (count, sum)}`` of values with time in ``[start, end)`` (per whole slice cached)."""
+    def sums(self, start: float, end: float) -> dict[str, tuple[float, tuple[float, ...]]]:
+        """``{label: (count, sum as exact terms)}`` of values with time in ``[start, end)`` (per whole
+        slice cached; :func:`~slotui.core.sums.sum_terms`)."""
         out: dict[int, list[Any]] = {}
         length = self.length
         k0, k1 = math.floor(start / length), math.floor(end / length)
@@ -322,19 +324,19 @@ class LabelGroups:
             s0 = key * length
             if s0 >= start and s0 + length <= end:
                 if sl._sums is None:
-                    sl._sums = {c: (len(v), math.fsum(v)) for c, v in sl.parts().items()}
+                    sl._sums = {c: (len(v), sum_terms(v)) for c, v in sl.parts().items()}
                 pairs = sl._sums.items()
             else:
-                pairs = ((c, (len(v), math.fsum(v))) for c, v in sl.parts_between(start, end).items())
-            for code, (n, total) in pairs:
+                pairs = ((c, (len(v), sum_terms(v))) for c, v in sl.parts_between(start, end).items())
+            for code, (n, terms) in pairs:
                 have = out.get(code)
                 if have is None:
-                    out[code] = [n, [total]]
+                    out[code] = [n, list(terms)]
                 else:
                     have[0] += n
-                    have[1].append(total)
+                    have[1].extend(terms)
         labels = self._labels
-        return {labels[code]: (float(n), math.fsum(parts)) for code, (n, parts) in out.items()}
+        return {labels[code]: (float(n), tuple(parts)) for code, (n, parts) in out.items()}
 
     def _keys(self, k0: int, k1: int) -> Any:
         return range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)

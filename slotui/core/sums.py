@@ -1,0 +1,89 @@
+"""Sums and means of floats, rounded once.
+
+``fsum(values) / n`` rounds twice (the sum, then the quotient): three scores of 0.95
+averaged to 0.9499999999999998, below a 0.95 target every one of them meets. Here a sum
+travels as *terms* (a correctly rounded sum and its residual, :func:`sum_terms`), terms of
+parts add up exactly, and a mean is their exact sum divided once (:func:`mean_of_terms`).
+Sources (``slotui.sources.kit.aggregate``, the demo, the replay) and the breakdown share them,
+so the same values give the same float everywhere. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+
+class AggregateOverflow(ArithmeticError):
+    """An aggregate beyond the float range (a sum of values near 1e308): the SLI cannot be told."""
+
+
+_DENOMINATOR = 2**1074  # every finite double is an integer multiple of 2**-1074
+
+
+def exact_sum(values: Iterable[float | Fraction]) -> float | Fraction:
+    """The sum of finite ``values``: :func:`math.fsum` (correctly rounded), or the exact
+    :class:`~fractions.Fraction` when an intermediate sum leaves the float range (two 1e308)."""
+    values = values if isinstance(values, (list, tuple, array)) else list(values)
+    try:
+        return math.fsum(values)
+    except (OverflowError, TypeError):
+        pass
+    total = 0
+    fractions: list[Fraction] = []
+    for v in values:
+        if type(v) is Fraction:
+            fractions.append(v)
+            continue
+        n, d = v.as_integer_ratio()
+        total += n * (_DENOMINATOR // d)
+    return sum(fractions, Fraction(total, _DENOMINATOR))
+
+
+def residual(values: Iterable[float], total: float) -> float:
+    """What the rounded sum ``total`` of finite ``values`` left out: ``fsum(values) - total``
+    correctly rounded (exact in practice), so ``total + residual`` is the sum."""
+    return math.fsum([*values, -total])
+
+
+def mean_of_terms(terms: Sequence[float | Fraction], count: int) -> float:
+    """The mean of ``count`` values whose sum is the sum of ``terms`` (each slice's rounded sum and
+    its :func:`residual`), rounded once. ``fsum(values) / n`` rounds twice: three 0.95 gave
+    0.9499999999999998, below a 0.95 target they all meet."""
+    total = exact_sum(terms)
+    if type(total) is not float:
+        return _finite(total / count, "mean", count)
+    lo = residual(terms, total)
+    if lo == 0.0:
+        return total / count
+    return float((Fraction(total) + Fraction(lo)) / count)
+
+
+def sum_terms(values: Sequence[float]) -> list[float | Fraction]:
+    """``values``' sum as terms for :func:`mean_of_terms`: the rounded sum and its residual."""
+    total = exact_sum(values)
+    return [total, residual(values, total)] if type(total) is float else [total]
+
+
+def exact_mean(values: Sequence[float]) -> float | None:
+    """The mean of finite ``values`` (None when empty), rounded once, finite even when their sum is not."""
+    if not values:
+        return None
+    return mean_of_terms(sum_terms(values), len(values))
+
+
+def finite_sum(values: Sequence[float]) -> float:
+    """The sum of finite ``values``; raises :class:`AggregateOverflow` beyond the float range."""
+    return _finite(exact_sum(values), "sum", len(values))
+
+
+def _finite(total: float | Fraction, what: str, count: int) -> float:
+    try:
+        value = float(total)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise AggregateOverflow(f"the {what} of {count} values is beyond the float range (about 1.8e308)")
+    return value

@@ -1,0 +1,122 @@
+"""A mean is rounded once: ``fsum(values) / n`` rounded twice and put three 0.95 scores at
+0.9499999999999998, a WARNING under a 0.95 target every one of them meets.
+
+The family: the file source's window mean (whole slices and cut ones), its breakdown groups
+and their ``without``, the replay's stored means and the plain aggregate — each is the exact
+mean of the values, correctly rounded, and the same float on every path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from records_gen import NOON, jsonl, record
+
+from slotui.core.breakdown import aggregate_sorted, summary_breakdown
+from slotui.core.sums import exact_mean, mean_of_terms, sum_terms
+from slotui.core.types import SLOSpec
+
+AT = "2026-06-01T12:00:00Z"  # == NOON
+
+
+def _true_mean(values: list[float]) -> float:
+    return float(sum(map(Fraction, values), Fraction(0)) / len(values))
+
+
+def test_three_scores_at_the_target_average_to_the_target() -> None:
+    assert math.fsum([0.95] * 3) / 3 == 0.9499999999999998  # the fault: rounded twice
+    assert exact_mean([0.95] * 3) == 0.95
+    assert exact_mean([0.1] * 10) == 0.1
+    assert aggregate_sorted([0.95, 0.95, 0.95], "mean") == 0.95
+
+
+# decimal-looking scores (what judges and users write) and binary fractions of all sizes
+_scores = st.integers(min_value=0, max_value=1000).map(lambda i: i / 1000)
+_binary = st.integers(min_value=-(10**12), max_value=10**12).map(lambda i: i / 2**20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_scores, _binary), min_size=1, max_size=200), st.data())
+def test_a_mean_of_parts_is_the_exact_mean_rounded_once(values: list[float], data: st.DataObject) -> None:
+    expected = _true_mean(values)
+    assert exact_mean(values) == expected
+    # cut into slices anywhere, each slice's terms added: the same float
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(values)), max_size=6)))
+    parts = [values[a:b] for a, b in zip([0, *cuts], [*cuts, len(values)]) if b > a]
+    assert mean_of_terms([t for p in parts for t in sum_terms(p)], len(values)) == expected
+
+
+def test_a_breakdown_group_and_its_without_are_rounded_once() -> None:
+    spec = SLOSpec(name="helpful", kind="threshold", target=0.95, direction="higher_is_better",
+                   source="logs", window=3600.0, period=86400.0, slice=300.0)
+    sums = {"a": (3, sum_terms([0.95, 0.95, 0.95])), "b": (3, sum_terms([0.95, 0.95, 0.95])),
+            "c": (1, sum_terms([0.5]))}
+    bd = summary_breakdown(spec, "model", 3600.0, "mean", sums)
+    groups = {g.labels["model"]: g for g in bd.groups}
+    assert groups["a"].value == 0.95
+    assert groups["c"].without == 0.95  # the six 0.95 left: OK, not WARNING
+    assert groups["c"].status_without.name == "OK"
+    assert groups["a"].without == _true_mean([0.95] * 3 + [0.5])
+
+
+def _check(tmp_path: Path, records: list[dict]) -> dict:
+    (tmp_path / "requests.jsonl").write_text(jsonl(records))
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(
+        "version: 1\n"
+        "defaults: {window: 1h, period: 1d}\n"
+        "sources:\n"
+        "  logs: {type: file, path: requests.jsonl}\n"
+        "slos:\n"
+        "  - {name: helpfulness, source: logs, sli: {field: evaluations.helpfulness, agg: mean},\n"
+        "     objective: {target: 0.95, warning: 0.9, direction: higher_is_better},\n"
+        "     breakdown: [gen_ai.request.model]}\n"
+        "  - {name: cost, source: logs, sli: {field: gen_ai.usage.cost, agg: mean},\n"
+        "     objective: {target: 0.1, direction: lower_is_better}}\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--at", AT, "-o", "json",
+                           "--state", str(tmp_path / "state.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    report["returncode"] = proc.returncode
+    return report
+
+
+def _scored(t: float, score: float, model: str, cost: float = 0.1) -> dict:
+    return record(t, gen_ai__request__model=model, gen_ai__usage__cost=cost, evaluations=[
+        {"gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": score}])
+
+
+def test_check_says_ok_when_every_score_meets_the_target(tmp_path: Path) -> None:
+    # six records: three in three different 5-minute slices of the window, three in one
+    # (fsum / 6 gave 0.9499999999999998 and 0.10000000000000002)
+    records = [_scored(NOON - 1800 + i * 600, 0.95, "m") for i in range(3)]
+    records += [_scored(NOON - 60 + i, 0.95, "m") for i in range(3)]
+    report = _check(tmp_path, records)
+    slos = {s["name"]: s for s in report["slos"]}
+    assert slos["helpfulness"]["value"] == 0.95
+    assert slos["helpfulness"]["status"] == "OK"
+    assert slos["cost"]["value"] == 0.1
+    assert slos["cost"]["status"] == "OK"
+    assert report["returncode"] == 0
+    [group] = slos["helpfulness"]["breakdown"]["groups"]
+    assert (group["labels"], group["value"]) == ({"gen_ai.request.model": "m"}, 0.95)
+
+
+def test_check_breakdown_without_is_the_exact_mean_of_the_rest(tmp_path: Path) -> None:
+    records = [_scored(NOON - 1800 + i * 60, 0.95, "good") for i in range(3)]
+    records += [_scored(NOON - 900, 0.5, "bad")]
+    report = _check(tmp_path, records)
+    slo = next(s for s in report["slos"] if s["name"] == "helpfulness")
+    assert slo["value"] == _true_mean([0.95] * 3 + [0.5])
+    groups = {g["labels"]["gen_ai.request.model"]: g for g in slo["breakdown"]["groups"]}
+    assert groups["bad"]["without"] == 0.95
+    assert groups["bad"]["status_without"] == "OK"
