@@ -52,14 +52,13 @@ from typing import Any
 from slotui.core.types import DAY, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
+from slotui.sources.kit.sloth_ids import service_of, sloth_id, sloth_labels
 
 #: Record name of the error ratio over window ``w`` (Sloth's).
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"
 ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
 #: slotui tier severity -> Sloth severity label.
 SLOTH_SEVERITY = {"critical": "page", "warning": "ticket"}
-#: What ``sloth_service`` says when an SLO has no service.
-DEFAULT_SERVICE = "slotui"
 _BRACES = re.compile(r"\{\{|\}\}")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Labels the exporter owns: an SLO label of that name is not copied.
@@ -94,28 +93,6 @@ def percent(share: float) -> str:
 
     text = format((Decimal(repr(float(share))) * 100).normalize(), "f")
     return text
-
-
-def sloth_id(spec: SLOSpec) -> str:
-    """``<service>-<slo>`` as Sloth builds it; an SLO already named ``<service>-...`` (as ``slotui
-    import`` names Sloth's SLOs) keeps its name, so the id is not doubled."""
-    service = service_of(spec) or DEFAULT_SERVICE
-    if spec.name.startswith(service + "-"):
-        return spec.name
-    return f"{service}-{spec.name}"
-
-
-def service_of(spec: SLOSpec) -> str:
-    return str(spec.labels.get("service") or spec.params.get("service") or "")
-
-
-def sloth_labels(spec: SLOSpec) -> dict[str, str]:
-    """The label set that names an SLO's recordings (Sloth's)."""
-    return {
-        "sloth_id": sloth_id(spec),
-        "sloth_service": service_of(spec) or DEFAULT_SERVICE,
-        "sloth_slo": spec.name,
-    }
 
 
 def selector(labels: Mapping[str, str]) -> str:

@@ -465,9 +465,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         from slotui.sources.kit import prometheus_recorded as rec
 
         for w in ratio_windows(spec):
-            plan.recorded[w] = _Instant(rec.record_query(spec, w), now)
+            plan.recorded[w] = _Instant(rec.record_query(spec, w, self._detected), now)
         if rec.is_recorded(spec, step, self._detected):
-            plan.recorded_range = _Range(rec.record_query(spec, step), step)
+            plan.recorded_range = _Range(rec.record_query(spec, step, self._detected), step)
         else:
             plan.good = _Range(render(spec.good or "", step), step)
             plan.total = _Range(render(spec.total or "", step), step)

@@ -47,6 +47,7 @@ RATE = 100.0  # requests per second
 BURST = (6.0, 18.0)  # seconds after the first scrape
 ERROR_SHARE = 0.5
 SLO = "chat-availability"
+SLOTH_SLO = "availability"  # Sloth's name for it: service "chat", id "chat-availability"
 
 CONFIG = """\
 version: 1
@@ -238,7 +239,7 @@ def test_alerts_arrive_in_alertmanager_at_the_steps_slotui_says_the_tier_fires(l
     poll_until(lambda: not prom.query(f'ALERTS{{slo="{SLO}", alertstate="firing"}}'), timeout=30, interval=0.2,
                what="both alerts resolved in Prometheus")
     window = 120
-    steps_raw = prom.query(f'slo:sli_error:ratio_rate4s{{sloth_slo="{SLO}"}}[{window}s]')
+    steps_raw = prom.query(f'slo:sli_error:ratio_rate4s{{sloth_slo="{SLOTH_SLO}"}}[{window}s]')
     assert steps_raw, "the recording rules never ran"
     steps = [float(t) for t, _ in steps_raw[0]["values"]]
     firing: dict[str, set[float]] = {"critical": set(), "warning": set()}
@@ -278,7 +279,7 @@ def test_the_recorded_path_gives_the_raw_paths_table(live: dict[str, Any]) -> No
     prom: LivePrometheus = live["prom"]
     poll_until(lambda: prom.query(f'ALERTS{{slo="{SLO}", alertstate="firing", severity="critical"}}[2m]'),
                timeout=45, interval=0.2, what="a page alert in Prometheus")
-    steps_raw = prom.query(f'slo:sli_error:ratio_rate30s{{sloth_slo="{SLO}"}}[2m]')
+    steps_raw = prom.query(f'slo:sli_error:ratio_rate30s{{sloth_slo="{SLOTH_SLO}"}}[2m]')
     steps = [float(t) for t, _ in steps_raw[0]["values"]]
     assert len(steps) >= 10
     statuses = set()
@@ -325,8 +326,9 @@ def test_the_detection_query_is_valid_promql_for_any_slo_name(live: dict[str, An
 
     prom: LivePrometheus = live["prom"]
     names = [SLO, "a b", 'we"ird \\ name', "x.y*(z)|[w]{2}^$", "p95 #1 & ~ok", "ünïcode-名"]
-    specs = [SLOSpec(name=n, kind="ratio", target=0.9, direction="higher_is_better") for n in names]
-    poll_until(lambda: prom.query(f'slo:sli_error:ratio_rate1h{{sloth_slo="{SLO}"}}'), timeout=30, interval=0.2,
+    specs = [SLOSpec(name=n, kind="ratio", target=0.9, direction="higher_is_better", labels={"service": "chat"})
+             for n in names]
+    poll_until(lambda: prom.query(f'slo:sli_error:ratio_rate1h{{sloth_slo="{SLOTH_SLO}"}}'), timeout=30, interval=0.2,
                what="the recordings")
     found = parse_detection(prom.query(detection_query(specs)))
-    assert found == {(SLO, "chat"): {"4s", "10s", "30s", "1h"}}
+    assert found == {(SLOTH_SLO, "chat"): {"4s", "10s", "30s", "1h"}}

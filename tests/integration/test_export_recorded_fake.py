@@ -8,6 +8,7 @@ detection, a server that does not know ``group by``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,21 +41,25 @@ def source(url: str, rules: str) -> PrometheusSource:
     return PrometheusSource("prom", cfg, base_dir=Path("."))
 
 
-def prometheus(recorded: tuple[str, ...] = ALL, *, detection: object = None):
-    """A route answering detection, recorded series, and raw queries (good 990 / total 1000)."""
+def prometheus(recorded: tuple[str, ...] = ALL, *, detection: object = None, recorded_as: str = "availability"):
+    """A route answering detection, recorded series (labelled ``sloth_slo=recorded_as``,
+    ``sloth_service="api"``), and raw queries (good 990 / total 1000)."""
 
     def route(r: Request):
         q = r.params.get("query", "")
         if q.startswith("group by (__name__"):
             if detection is not None:
                 return detection
-            assert 'sloth_slo=~"availability"' in q
+            pattern = re.search(r'sloth_slo=~"((?:[^"\\]|\\.)*)"', q).group(1)  # type: ignore[union-attr]
+            # the PromQL string's escapes undone, then matched as Prometheus does (anchored)
+            listed = recorded if re.fullmatch(pattern.replace("\\\\", "\\"), recorded_as) else ()
             return 200, {"status": "success", "data": {"resultType": "vector", "result": [
-                {"metric": {"__name__": f"slo:sli_error:ratio_rate{w}", "sloth_slo": "availability",
-                            "sloth_service": "api"}, "value": [NOW, "1"]} for w in recorded]}}
+                {"metric": {"__name__": f"slo:sli_error:ratio_rate{w}", "sloth_slo": recorded_as,
+                            "sloth_service": "api"}, "value": [NOW, "1"]} for w in listed]}}
         if q.startswith("slo:sli_error:ratio_rate"):
             w = q[len("slo:sli_error:ratio_rate"):q.index("{")]
-            assert q.endswith('{sloth_slo="availability", sloth_service="api"}'), q
+            if not q.endswith(f'{{sloth_slo="{recorded_as}", sloth_service="api"}}'):
+                return 200, matrix([], series=0) if r.path.endswith("query_range") else vector()  # no such series
             if r.path.endswith("query_range"):
                 start, end = float(r.params["start"]), float(r.params["end"])
                 n = int((end - start) // 300) + 1
@@ -89,6 +94,29 @@ async def test_recorded_reads_one_instant_per_window_and_one_range() -> None:
     assert data.note == "recorded series: error ratios (event counts are shares)"
     queries = [r.params["query"] for r in fake.requests]
     assert not any("req_total" in q for q in queries)
+
+
+@pytest.mark.parametrize("recorded_as", ["availability", "api-availability"], ids=["sloth", "older-export"])
+async def test_an_imported_sloth_slo_reads_the_series_sloths_rules_record(recorded_as: str) -> None:
+    """``slotui import`` names Sloth's SLO ``availability`` of service ``api`` ``api-availability``;
+    Sloth's rules (and slotui's export) record it as ``sloth_slo="availability"``, slotui's export
+    before 2026-12 as ``sloth_slo="api-availability"``: both are found and read."""
+    imported = spec(name="api-availability")
+    with FakePrometheus(prometheus(recorded_as=recorded_as)) as fake:
+        got, n = await fetch(fake.url, "recorded", imported)
+    data = got["api-availability"]
+    assert data.error is None
+    assert n == 1 + len(ALL) + 1
+    assert data.windows[HOUR] == (0.995, 1.0) and len(data.buckets) == 7 * 24 * 12
+    reads = [r.params["query"] for r in fake.requests if r.params["query"].startswith("slo:")]
+    assert reads and all(q.endswith(f'{{sloth_slo="{recorded_as}", sloth_service="api"}}') for q in reads)
+
+
+async def test_an_slo_whose_series_are_recorded_under_another_name_is_not_read() -> None:
+    with FakePrometheus(prometheus(recorded_as="other")) as fake:
+        got, _ = await fetch(fake.url, "recorded", spec(name="api-availability"))
+    assert got["api-availability"].error is not None
+    assert '{sloth_slo="availability", sloth_service="api"}' in got["api-availability"].error
 
 
 async def test_raw_never_looks_for_recordings() -> None:

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from slotui.core.types import DAY, HOUR, MINUTE, BurnTier, SLOSpec
 from slotui.peers.prometheus_rules import dump_rules, percent, prometheus_rules, selector, template_literal
+from slotui.sources.kit.sloth_ids import sloth_slo
 from tests.integration.prometheus_server import require_binary
 
 NASTY = ['"', "\\", "{{", "}}", "{", "}", "$", "'", "\n", " ", ":", "#", "&", "|", "ü", "名", "`", "%", "-", ".", "=~"]
@@ -99,9 +100,11 @@ def test_promtool_accepts_the_export_of_generated_slos(seed: int, tmp_path: Path
     for spec, group in zip(specs, back["groups"]):
         for rule in group["rules"]:
             if "record" in rule:
-                assert rule["labels"]["sloth_slo"] == spec.name
+                name = sloth_slo(spec)  # spec.name, less a "<service>-" prefix
+                assert rule["labels"]["sloth_slo"] == name
+                assert rule["labels"]["sloth_id"] == f"{rule['labels']['sloth_service']}-{name}"
                 if "burn_rate" in rule["record"] or "remaining" in rule["record"]:
-                    assert selector({"sloth_slo": spec.name}).strip("{}") in rule["expr"]
+                    assert selector({"sloth_slo": name}).strip("{}") in rule["expr"]
             else:
                 assert untemplate(rule["labels"]["slo"]) == spec.name
                 assert rule["labels"]["severity"] in ("critical", "warning")

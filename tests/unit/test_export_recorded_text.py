@@ -8,6 +8,7 @@ from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
 from slotui.sources.kit.prometheus_recorded import (
     detection_query, missing_windows, parse_detection, ratio_pair, re2_literal, record_query, selector,
 )
+from slotui.sources.kit.sloth_ids import sloth_labels, sloth_slo
 
 
 def spec(**kw: object) -> SLOSpec:
@@ -22,6 +23,25 @@ def test_selector_and_record_query_name_the_slo_and_its_service() -> None:
     assert selector(spec(labels={})) == '{sloth_slo="availability"}'
     assert record_query(spec(), 5 * MINUTE) == 'slo:sli_error:ratio_rate5m{sloth_slo="availability", sloth_service="api"}'
     assert selector(spec(name='a"b\\c', labels={})) == '{sloth_slo="a\\"b\\\\c"}'
+
+
+def test_an_slo_named_service_dash_name_is_sloths_name_and_the_older_export_name_is_a_fallback() -> None:
+    imported = spec(name="api-availability")  # what slotui import calls Sloth's "availability" of service "api"
+    assert sloth_labels(imported) == {"sloth_id": "api-availability", "sloth_service": "api",
+                                      "sloth_slo": "availability"}
+    assert sloth_labels(spec()) == {"sloth_id": "api-availability", "sloth_service": "api", "sloth_slo": "availability"}
+    assert sloth_labels(spec(labels={})) == {"sloth_id": "slotui-availability", "sloth_service": "slotui",
+                                             "sloth_slo": "availability"}
+    # "api-" alone, or another service's prefix, is the name itself
+    assert sloth_slo(spec(name="api-")) == "api-" and sloth_slo(spec(name="web-availability")) == "web-availability"
+    assert selector(imported) == '{sloth_slo="availability", sloth_service="api"}'
+    assert 'sloth_slo=~"api-availability|availability"' in detection_query([imported])
+    older = {("api-availability", "api"): {"5m", "1h"}}
+    assert selector(imported, older) == '{sloth_slo="api-availability", sloth_service="api"}'
+    assert record_query(imported, HOUR, older).endswith('{sloth_slo="api-availability", sloth_service="api"}')
+    both = {**older, ("availability", "api"): {"5m"}}
+    assert selector(imported, both) == '{sloth_slo="availability", sloth_service="api"}'
+    assert missing_windows(imported, both) == ["30m", "1h", "6h", "3d", "30d"]
 
 
 def test_detection_query_matches_the_names_literally() -> None:

@@ -51,6 +51,12 @@ def load_rules(path: Path) -> dict[str, Any]:
     return docs[0]
 
 
+def identities(rules: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """``(sloth_id, sloth_service, sloth_slo)`` of every error-ratio recording."""
+    return {(r["labels"]["sloth_id"], r["labels"]["sloth_service"], r["labels"]["sloth_slo"])
+            for g in rules["groups"] for r in g["rules"] if r.get("record", "").startswith("slo:sli_error:ratio_rate")}
+
+
 def parsed(rules: dict[str, Any]) -> tuple[dict[tuple[str, str], list[tuple[int, int, float, float]]], dict[str, set[int]]]:
     """``{(sloth_id, page|ticket): sorted [(short s, long s, factor, budget)]}`` and recorded windows per SLO."""
     alerts: dict[tuple[str, str], list[tuple[int, int, float, float]]] = {}
@@ -84,6 +90,7 @@ def test_exported_alerts_match_sloth_generated_rules(slotui_file: str, sloth_rul
     assert not export.skipped
     ours, our_windows = parsed(export.rules)
     theirs, their_windows = parsed(load_rules(sloth_rules))
+    assert identities(export.rules) == identities(load_rules(sloth_rules))  # the same series names
     assert theirs, "no alerts parsed from Sloth's rules"
     assert sorted(ours) == sorted(theirs)
     for key, their_clauses in theirs.items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_export_sloth_roundtrip import parsed
+from test_export_sloth_roundtrip import identities, parsed
 
 from slotui.commands.import_ import import_files, render
 from slotui.config.loader import load_text
@@ -42,6 +42,8 @@ def test_import_then_export_gives_slothes_own_alerts(name: str, tmp_path: Path) 
     export = prometheus_rules(loaded.specs, sources)
     ours, our_windows = parsed(export.rules)
     theirs, their_windows = parsed(load_generated(SLOTH / "_gen" / name))
+    # the same sloth_id, sloth_service and sloth_slo: dashboards and the recorded read path find them
+    assert identities(export.rules) == identities(load_generated(SLOTH / "_gen" / name))
     assert theirs, "no alerts parsed from Sloth's rules"
     assert sorted(ours) == sorted(theirs)
     for key, their_clauses in theirs.items():

@@ -2,7 +2,8 @@
 
 A Prometheus source with ``rules: recorded`` (or ``auto``, the default, when
 the series exist) answers a ratio SLO from
-``slo:sli_error:ratio_rate<w>{sloth_slo="<name>"[, sloth_service="<service>"]}``:
+``slo:sli_error:ratio_rate<w>{sloth_slo="<name>"[, sloth_service="<service>"]}``
+(Sloth's names, :mod:`slotui.sources.kit.sloth_ids`):
 one instant query per window (the SLO window, every tier window, the period)
 and, for the period's history, one range query of the window equal to the
 step when it is recorded. The rules run where the data is (Prometheus, Thanos
@@ -29,6 +30,7 @@ from typing import Any
 from slotui.core.types import SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration
+from slotui.sources.kit.sloth_ids import service_of, sloth_slo
 
 RECORD_PREFIX = "slo:sli_error:ratio_rate"
 #: Re-detect which SLOs have recorded series after this long (seconds of evaluation time).
@@ -39,21 +41,34 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def service_of(spec: SLOSpec) -> str:
-    return str(spec.labels.get("service") or spec.params.get("service") or "")
+def names(spec: SLOSpec) -> list[str]:
+    """The ``sloth_slo`` values ``spec``'s series may carry: Sloth's name for it
+    (:func:`~slotui.sources.kit.sloth_ids.sloth_slo`, what Sloth and ``slotui export`` write), then its
+    whole name (what ``slotui export`` wrote before 2026-12 for an SLO named ``<service>-...``)."""
+    first = sloth_slo(spec)
+    return [first] if first == spec.name else [first, spec.name]
 
 
-def selector(spec: SLOSpec) -> str:
+def recorded_name(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
+    """The ``sloth_slo`` value to read: the first of :func:`names` with recorded windows in ``found``."""
+    candidates = names(spec)
+    for name in candidates:
+        if found is not None and _windows_of(spec, name, found):
+            return name
+    return candidates[0]
+
+
+def selector(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
     """The label matchers naming ``spec``'s recorded series."""
-    parts = [f"sloth_slo={_quote(spec.name)}"]
+    parts = [f"sloth_slo={_quote(recorded_name(spec, found))}"]
     service = service_of(spec)
     if service:
         parts.append(f"sloth_service={_quote(service)}")
     return "{" + ", ".join(parts) + "}"
 
 
-def record_query(spec: SLOSpec, window: float) -> str:
-    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec)}"
+def record_query(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
+    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec, found)}"
 
 
 #: Characters with a meaning in an RE2 regular expression (Prometheus' regex engine).
@@ -67,8 +82,8 @@ def re2_literal(text: str) -> str:
 
 def detection_query(specs: Iterable[SLOSpec]) -> str:
     """One instant query listing which error-ratio windows are recorded for ``specs``."""
-    names = sorted({s.name for s in specs})
-    pattern = "|".join(re2_literal(n) for n in names)
+    wanted = sorted({n for s in specs for n in names(s)})
+    pattern = "|".join(re2_literal(n) for n in wanted)
     return (
         f"group by (__name__, sloth_slo, sloth_service) "
         f"({{__name__=~{_quote(re2_literal(RECORD_PREFIX) + '.+')}, sloth_slo=~{_quote(pattern)}}})"
@@ -97,11 +112,15 @@ def needed_windows(spec: SLOSpec) -> list[float]:
 
 
 def recorded_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]]) -> set[str]:
-    """Window suffixes recorded for ``spec`` (its name, and its service when it has one)."""
+    """Window suffixes recorded for ``spec`` (under :func:`recorded_name`, and its service when it has one)."""
+    return _windows_of(spec, recorded_name(spec, found), found)
+
+
+def _windows_of(spec: SLOSpec, name: str, found: Mapping[tuple[str, str], set[str]]) -> set[str]:
     service = service_of(spec)
     have: set[str] = set()
     for (slo, svc), windows in found.items():
-        if slo == spec.name and (not service or svc == service):
+        if slo == name and (not service or svc == service):
             have |= windows
     return have
 
