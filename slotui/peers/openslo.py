@@ -50,7 +50,9 @@ from slotui.peers.common import (
     share,
     slug,
 )
-from slotui.peers.promql import has_range, is_selector, over_window, sloth_templates
+from slotui.peers.promql import (
+    good_from_bad, good_from_error_ratio, has_range, is_selector, over_window, sloth_templates,
+)
 
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
 APIS = (V1, V1ALPHA)
@@ -217,7 +219,7 @@ class SLOConverter:
                 raw = self.query_of(ms.get("spec") or {}, "ratioMetric.raw")
                 source = self.source(ms)
                 raw_type = str(rm.get("rawType") or "success").lower()
-                good = raw if raw_type == "success" else f"1 - ({raw})"
+                good = raw if raw_type == "success" else good_from_error_ratio(raw)
                 return {"kind": "ratio", "source": source, "good": good, "total": "vector(1)"}
             parts = {}
             for key in ("good", "bad", "total"):
@@ -228,7 +230,7 @@ class SLOConverter:
                 raise Refused("ratioMetric needs total and good (or bad)")
             source = self.source(parts["good" if "good" in parts else "total"][0])
             total = parts["total"][1]
-            good = parts["good"][1] if "good" in parts else f"({total}) - ({parts['bad'][1]})"
+            good = parts["good"][1] if "good" in parts else good_from_bad(total, parts["bad"][1])
             return {"kind": "ratio", "source": source, "good": good, "total": total}
         if sli.get("thresholdMetric"):
             ms = sli["thresholdMetric"].get("metricSource") or {}

@@ -72,13 +72,15 @@ def has_range(query: str) -> bool:
     return found or _WINDOW in query
 
 
-def over_window(query: str, function: str = "increase") -> str:
+def over_window(query: str, function: str = "increase", *, by: bool = False) -> str:
     """Each instant selector of ``query`` wrapped as ``function(sel[{{window}}])``, inside any aggregation.
 
     ``sum(x)`` with ``increase`` gives ``sum(increase(x[{{window}}]))``, never
     a range on an aggregation; a bare selector is summed:
-    ``x`` -> ``sum(increase(x[{{window}}]))``. A query that already has a
-    range (or ``{{window}}``) is returned unchanged.
+    ``x`` -> ``sum(increase(x[{{window}}]))``, or with ``by``
+    ``sum by ({{by}}) (increase(x[{{window}}]))`` (one template for the total
+    and the breakdown groups, SPEC 10.1). A query that already has a range
+    (or ``{{window}}``) is returned unchanged.
     """
     import promql_parser
 
@@ -86,7 +88,7 @@ def over_window(query: str, function: str = "increase") -> str:
         return query
     tree = parse(query)
     if isinstance(tree, promql_parser.VectorSelector):
-        return f"sum({function}({query.strip()}[{_WINDOW}]))"
+        return f"{_sum(by)}({function}({query.strip()}[{_WINDOW}]))"
 
     def wrap(node: Any) -> Any:
         if isinstance(node, promql_parser.VectorSelector):
@@ -98,3 +100,25 @@ def over_window(query: str, function: str = "increase") -> str:
     text = text.replace(f"[{shown}]", f"[{_WINDOW}]")
     # the parser prints a bare metric name as ``name{}``; drop the empty braces
     return re.sub(r"(?<=[A-Za-z0-9_:])\{\}", "", text)
+
+
+def _sum(by: bool) -> str:
+    return "sum by ({{by}}) " if by else "sum"
+
+
+def summed(expr: str, *, by: bool = False) -> str:
+    """``sum(expr)``, or ``sum by ({{by}}) (expr)``."""
+    return f"{_sum(by)}({expr})"
+
+
+def good_from_bad(total: str, bad: str) -> str:
+    """The good events of a total and its bad events: ``total - bad``, where no bad series at all
+    (a 5xx counter that has never been written) is 0 bad, not an empty answer that the source
+    reads as "no good events". ``(bad) or (total) * 0`` keeps the total's labels, so it also holds
+    per breakdown group."""
+    return f"({total}) - (({bad}) or ({total}) * 0)"
+
+
+def good_from_error_ratio(ratio: str) -> str:
+    """``1 - error ratio`` over a total of ``vector(1)``; no error-ratio series is no errors."""
+    return f"1 - (({ratio}) or on() vector(0))"

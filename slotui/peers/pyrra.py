@@ -6,8 +6,12 @@
   bucket ``le`` as success, the count as total); ``indicator.latencyNative``
   (``histogram_fraction`` of a native histogram); ``indicator.bool_gauge``
   (``sum_over_time`` over ``count_over_time`` of a 0/1 gauge).
-- ``grouping`` is kept in ``params.grouping`` and named in the description;
-  the SLO sums over the groups (one series), as Pyrra's overview does.
+- ``grouping`` (Pyrra's one SLO per label value) is slotui's ``breakdown`` by
+  those labels: the queries are ``sum by ({{by}}) (...)``, the SLO is the sum
+  over the groups (Pyrra's overview), each group's figures are in the breakdown
+  (SPEC 10.1); ``params.grouping`` keeps the list.
+- ``ratio``: good = total - errors, where no error series (no error yet) is 0
+  errors.
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
   14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.burnrates: false`` (or the
   deprecated ``disabled: true``) drops them; ``alerting.name`` is the
@@ -33,7 +37,7 @@ from slotui.peers.common import (
     prometheus_source,
     share,
 )
-from slotui.peers.promql import over_window
+from slotui.peers.promql import good_from_bad, over_window, summed
 
 API = "pyrra.dev/v1alpha1"
 #: Pyrra's prefix of labels copied to its rules without the prefix (slo.PropagationLabelsPrefix)
@@ -72,8 +76,8 @@ def _metric(part: Any, what: str) -> str:
     return str(part["metric"]).strip()
 
 
-def _counter(metric: str) -> str:
-    return over_window(metric, "increase")
+def _counter(metric: str, by: bool = False) -> str:
+    return over_window(metric, "increase", by=by)
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -104,32 +108,32 @@ def convert(doc: dict[str, Any]) -> Converted:
     indicator = spec.get("indicator") or {}
     if not isinstance(indicator, dict) or not indicator:
         raise Refused("spec.indicator is missing")
-    grouping: list[str] = []
-    if "ratio" in indicator:
-        ind = indicator["ratio"] or {}
-        total = _counter(_metric(ind.get("total"), "ratio.total"))
-        errors = _counter(_metric(ind.get("errors"), "ratio.errors"))
-        good = f"({total}) - ({errors})"
-    elif "latency" in indicator:
-        ind = indicator["latency"] or {}
-        good = _counter(_metric(ind.get("success"), "latency.success"))
-        total = _counter(_metric(ind.get("total"), "latency.total"))
-    elif "latencyNative" in indicator:
-        ind = indicator["latencyNative"] or {}
+    kinds = [k for k in ("ratio", "latency", "latencyNative", "bool_gauge") if k in indicator]
+    if not kinds:
+        raise Refused(f"indicator {', '.join(map(str, indicator))!r} is not supported "
+                      "(expected ratio, latency, latencyNative or bool_gauge)")
+    kind = kinds[0]
+    ind = indicator[kind] or {}
+    if not isinstance(ind, dict):
+        raise Refused(f"indicator.{kind} must be a mapping")
+    grouping = [str(g) for g in (ind.get("grouping") or [])]
+    by = bool(grouping)  # Pyrra's grouping is slotui's breakdown: queries summed by ({{by}})
+    if kind == "ratio":
+        total = _counter(_metric(ind.get("total"), "ratio.total"), by)
+        good = good_from_bad(total, _counter(_metric(ind.get("errors"), "ratio.errors"), by))
+    elif kind == "latency":
+        good = _counter(_metric(ind.get("success"), "latency.success"), by)
+        total = _counter(_metric(ind.get("total"), "latency.total"), by)
+    elif kind == "latencyNative":
         metric = _metric(ind.get("total"), "latencyNative.total")
         latency = float(parse_duration(str(ind.get("latency") or "")))  # type: ignore[arg-type]
         inc = f"increase({metric}[{_W}])"
-        good = f"sum(histogram_fraction(0, {latency:g}, {inc}) * histogram_count({inc}))"
-        total = f"sum(histogram_count({inc}))"
-    elif "bool_gauge" in indicator:
-        ind = indicator["bool_gauge"] or {}
-        metric = _metric(ind, "bool_gauge")
-        good = over_window(metric, "sum_over_time")
-        total = over_window(metric, "count_over_time")
+        good = summed(f"histogram_fraction(0, {latency:g}, {inc}) * histogram_count({inc})", by=by)
+        total = summed(f"histogram_count({inc})", by=by)
     else:
-        raise Refused(f"indicator {', '.join(map(str, indicator))!r} is not supported "
-                      "(expected ratio, latency, latencyNative or bool_gauge)")
-    grouping = [str(g) for g in (ind.get("grouping") or [])] if isinstance(ind, dict) else []
+        metric = _metric(ind, "bool_gauge")
+        good = over_window(metric, "sum_over_time", by=by)
+        total = over_window(metric, "count_over_time", by=by)
     check_promql(good, total)
     entry: dict[str, Any] = {
         "name": name,
@@ -139,9 +143,11 @@ def convert(doc: dict[str, Any]) -> Converted:
         "period": period,
     }
     description = str(spec.get("description") or "").strip()
+    notes = []
     if grouping:
+        # Pyrra's one SLO per group is slotui's breakdown of one SLO by those labels (SPEC 10.1)
+        entry["breakdown"] = grouping
         entry["params"] = {"grouping": grouping}
-        description = (description + " " if description else "") + f"(Pyrra grouping: {', '.join(grouping)})"
     if description:
         entry["description"] = description
     alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
@@ -155,7 +161,6 @@ def convert(doc: dict[str, Any]) -> Converted:
         labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
-    notes = []
     if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
         notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
                      "warning, warning as Pyrra's defaults)")

@@ -14,6 +14,10 @@ Evaluated at the last sample (minute 2880):
 - window 5m: 10 errors / 500; 30m: 60 / 3000; 1h: 120 / 6000; 6h: 120 / 36000.
 - bool gauge over 1h: 61 samples per target; good = 51 + 61 = 112 of 122.
 - ``sum(probe_success)`` now = 2.
+- ``http_requests_total{job="quiet",code="200",handler="/a"|"/b"}``: 50
+  requests a minute each and never an error: no ``code="500"`` series exists,
+  so "total - errors" must still be all good (the imported queries say
+  ``or (total) * 0``), per Pyrra group too.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ def _openmetrics(path: Path) -> None:
         t = START + m * 60
         lines.append(f'http_requests_total{{code="200",job="api"}} {100 * m - _errors(m)} {t}')
         lines.append(f'http_requests_total{{code="500",job="api"}} {_errors(m)} {t}')
+    for handler in ("/a", "/b"):  # same metric family: OpenMetrics wants its samples together
+        for m in range(MINUTES + 1):
+            lines.append(f'http_requests_total{{code="200",handler="{handler}",job="quiet"}} {50 * m} {START + m * 60}')
     lines.append("# TYPE probe_success gauge")
     for m in range(MINUTES + 1):
         t = START + m * 60
@@ -113,6 +120,52 @@ spec:
     bool_gauge: {metric: probe_success, grouping: [target]}
 """
 
+QUIET = """\
+version: prometheus/v1
+service: quiet
+slos:
+  - name: events
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="quiet",code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{job="quiet"}[{{.window}}]))
+  - name: raw
+    objective: 99.9
+    sli:
+      raw:
+        error_ratio_query: |
+          sum(rate(http_requests_total{job="quiet",code=~"5.."}[{{.window}}]))
+          / sum(rate(http_requests_total{job="quiet"}[{{.window}}]))
+---
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata: {name: quiet-handlers}
+spec:
+  target: "99"
+  window: 28d
+  indicator:
+    ratio:
+      errors: {metric: 'http_requests_total{job="quiet",code=~"5.."}'}
+      total: {metric: 'http_requests_total{job="quiet"}'}
+      grouping: [handler]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: quiet-bad}
+spec:
+  budgetingMethod: Occurrences
+  timeWindow: {duration: 7d, isRolling: true}
+  indicator:
+    metadata: {name: bad}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(http_requests_total{job="quiet",code="500"})'}}}
+        total: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(http_requests_total{job="quiet"})'}}}
+  objectives: [{targetPercent: 99.5}]
+"""
+
 OPENSLO = """\
 apiVersion: openslo/v1
 kind: DataSource
@@ -151,9 +204,9 @@ spec:
 """
 
 
-def _imported(tmp_path: Path, url: str):
+def _imported(tmp_path: Path, url: str, docs: tuple[tuple[str, str], ...] = ()):
     files = []
-    for name, text in (("sloth.yaml", SLOTH), ("pyrra.yaml", PYRRA), ("openslo.yaml", OPENSLO)):
+    for name, text in docs or (("sloth.yaml", SLOTH), ("pyrra.yaml", PYRRA), ("openslo.yaml", OPENSLO)):
         f = tmp_path / name
         f.write_text(text)
         files.append(str(f))
@@ -219,3 +272,47 @@ def test_imported_slos_give_the_hand_computed_numbers(prom_url: str, tmp_path: P
     assert gt.value == gte.value == 2.0
     assert gt.status is Status.AT_RISK
     assert gte.status is Status.OK
+
+
+def test_no_error_series_is_no_errors_and_pyrra_grouping_is_the_breakdown(prom_url: str, tmp_path: Path) -> None:
+    """Before: good = (total) - (errors) was empty when the error counter had never been written,
+    read as 0 good of 6000 (CRITICAL, 100% errors) on a service that never failed."""
+    quiet = tuple((f"quiet-{i}.yaml", doc) for i, doc in enumerate(QUIET.split("---\n")))
+    datasource = OPENSLO.split("---\n")[0]  # the OpenSLO data source the quiet SLO refers to
+    lc = _imported(tmp_path, prom_url, (*quiet, ("datasource.yaml", datasource)))
+    names = sorted(s.name for s in lc.specs)
+    assert names == ["quiet-bad", "quiet-events", "quiet-handlers", "quiet-raw"]
+    data = _fetch(prom_url, lc.specs)
+    for name in names:
+        assert data[name].error is None, (name, data[name].error)
+        result = evaluate_slo(lc.spec(name), data[name], NOW)
+        assert result.status is Status.OK, (name, result.status, data[name].windows[HOUR])
+        assert result.value == 1.0, name
+    # counts: 2 handlers x 50 a minute, all good
+    for name in ("quiet-handlers", "quiet-bad"):
+        assert data[name].windows[HOUR] == (6000.0, 6000.0)
+        assert data[name].windows[5 * MINUTE] == (500.0, 500.0)
+    good, total = data["quiet-events"].windows[HOUR]
+    assert good == total == pytest.approx(100 / 60, rel=1e-12)
+    assert data["quiet-raw"].windows[HOUR] == (1.0, 1.0)
+    # Pyrra grouping [handler]: each handler is a group of the breakdown, all good
+    [groups] = data["quiet-handlers"].groups
+    assert groups.by == "handler" and groups.note is None
+    w = groups.window
+    assert dict(groups.counts) == {"/a": (w / 60 * 50, w / 60 * 50), "/b": (w / 60 * 50, w / 60 * 50)}
+
+
+def test_pyrra_bool_gauge_grouping_breaks_the_probes_down_by_target(prom_url: str, tmp_path: Path) -> None:
+    lc = _imported(tmp_path, prom_url)
+    probes = lc.spec("probes")
+    assert probes.breakdown == ("target",)
+    data = _fetch(prom_url, [probes])["probes"]
+    [groups] = data.groups
+    assert groups.by == "target" and groups.note is None
+    a_good, a_total = groups.counts["a"]
+    b_good, b_total = groups.counts["b"]
+    # the window the breakdown uses holds the ten zero minutes of target a; b never failed
+    assert (a_total - a_good, b_total - b_good) == (10.0, 0.0)
+    assert a_total == b_total > 10
+    good, total = data.windows[groups.window]
+    assert (a_good + b_good, a_total + b_total) == (good, total)

@@ -221,7 +221,7 @@ objectives: [{displayName: Internal, target: 0.999}, {displayName: SLA, targetPe
     report, lc = _load(tmp_path, _slo(body, "errors"))
     a, b = lc.specs
     assert (a.name, a.target, b.name, b.target) == ("errors-internal", 0.999, "errors-sla", 0.99)
-    assert a.good == "(sum(rate(req[5m]))) - (sum(rate(err[5m])))"
+    assert a.good == "(sum(rate(req[5m]))) - ((sum(rate(err[5m]))) or (sum(rate(req[5m]))) * 0)"
     assert a.source == "prometheus" and a.period == 7 * 86400
     assert lc.config.sources["prometheus"].url == "http://127.0.0.1:9090"
 
@@ -281,7 +281,7 @@ objectives: [{target: 0.99}]
 """
     report, lc = _load(tmp_path, ds + "---\n" + _slo(body), env={"PROM_PASSWORD": "s3cr3t-pw"})
     s = lc.spec("s")
-    assert s.good == "1 - (sum(rate(err[{{window}}])) / sum(rate(req[{{window}}])))"
+    assert s.good == "1 - ((sum(rate(err[{{window}}])) / sum(rate(req[{{window}}]))) or on() vector(0))"
     assert s.total == "vector(1)"
     src = report.config["sources"]["prom"]
     assert src["url"] == "https://prom.example:9090/p"

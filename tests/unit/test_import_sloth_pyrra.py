@@ -38,8 +38,10 @@ def test_sloth_spec_events_window_labels_and_default_alert_windows() -> None:
     s = lc.spec("myservice-requests-availability")
     assert (s.kind, s.target, s.period) == ("ratio", 0.999, 30 * D)
     assert s.total == 'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))'
+    # no 5xx/429 series yet is 0 errors: "or (total) * 0", not an empty good
     assert s.good == ('(sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
-                      '(sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))')
+                      '((sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))'
+                      ' or (sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) * 0)')
     # spec labels, alerting.labels (on both of Sloth's alerts) and the alert name
     assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice",
                               "category": "availability", "alertname": "MyServiceHighErrorRate"}
@@ -65,7 +67,8 @@ def test_sloth_raw_error_ratio() -> None:
     s = lc.spec("home-wifi-wifi-client-satisfaction")
     assert s.target == 0.95
     assert s.total == "vector(1)"
-    assert s.good.startswith("1 - (1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
+    assert s.good.startswith("1 - ((1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
+    assert s.good.endswith(")) or on() vector(0))")  # no error-ratio series is no errors
 
 
 def test_sloth_sli_plugin_and_bad_objective_are_refused_by_name(tmp_path: Path) -> None:
@@ -111,16 +114,21 @@ def test_pyrra_ratio_latency_and_bool_gauge() -> None:
     assert report.skipped == []
     r = lc.spec("pyrra-connect-errors")
     assert (r.target, r.period) == (0.99, 14 * D)
-    assert r.total == 'sum(increase(connect_server_requests_total{job="pyrra"}[{{window}}]))'
-    assert r.good.startswith('(sum(increase(connect_server_requests_total{job="pyrra"}[{{window}}]))) - (sum(increase(')
+    # grouping: [service, method] is the SLO's breakdown, the queries summed by ({{by}})
+    total = 'sum by ({{by}}) (increase(connect_server_requests_total{job="pyrra"}[{{window}}]))'
+    assert r.total == total
+    assert r.good.startswith(f'({total}) - ((sum by ({{{{by}}}}) (increase(')
+    assert r.good.endswith(f' or ({total}) * 0)')
+    assert r.breakdown == ("service", "method")
     assert dict(r.params) == {"grouping": ["service", "method"]}
     assert dict(r.labels) == {"prometheus": "k8s", "role": "alert-rules", "namespace": "monitoring"}
     lat = lc.spec("apiserver-read-cluster-latency")
     assert lat.good == ('sum(increase(apiserver_request_sli_duration_seconds_bucket{component="apiserver",'
                         'scope=~"cluster|",verb=~"LIST|GET",le="5.0"}[{{window}}]))')
     probe = lc.spec("prometheus-blackbox-probe-success")
-    assert (probe.good, probe.total) == ("sum(sum_over_time(probe_success[{{window}}]))",
-                                         "sum(count_over_time(probe_success[{{window}}]))")
+    assert (probe.good, probe.total) == ("sum by ({{by}}) (sum_over_time(probe_success[{{window}}]))",
+                                         "sum by ({{by}}) (count_over_time(probe_success[{{window}}]))")
+    assert probe.breakdown == ("target",)
     assert probe.period == 7 * D
 
 
