@@ -121,7 +121,13 @@ def run(args: argparse.Namespace) -> int:
         return UNKNOWN
     skipped = unreplayable(loaded, names, stored)
     loaded = replace(loaded, specs=[s for s in loaded.specs if s.name not in skipped])
-    replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences, stored=stored))
+    from slotui.replay.run import ReplayTooLong
+
+    try:
+        replay = asyncio.run(replay_config(loaded, start, end, every, silences=silences, stored=stored))
+    except ReplayTooLong as exc:
+        print(f"slotui replay: {exc}", file=sys.stderr)
+        return UNKNOWN
     text = render(replay, args.format, skipped)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

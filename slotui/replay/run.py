@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from slotui.replay.simulate import Replay
+from slotui.replay.simulate import Replay, ReplayStopped, ReplayTooLong
 
 if TYPE_CHECKING:
     from slotui.config.loader import LoadedConfig
 
-
-class ReplayStopped(Exception):
-    """The replay was stopped before its last step (its ``stop`` callback said so)."""
+__all__ = ["ReplayStopped", "ReplayTooLong", "replay_config", "replay_slo"]
 
 
 async def replay_config(
@@ -21,7 +19,9 @@ async def replay_config(
 ) -> Replay:
     """Replay every SLO of ``loaded`` (all must be replayable) from ``start`` to ``end`` every ``every``;
     ``stored``: the state file's samples of SLOs whose source has no history (:mod:`slotui.replay.stored`);
-    ``stop``: asked before each step, True raises :class:`ReplayStopped` (a closed view's worker).
+    ``stop``: asked before each step and timer tick, True raises :class:`ReplayStopped` (a closed view's
+    worker); more timer ticks than :data:`~slotui.replay.simulate.MAX_TIMER_TICKS` raise
+    :class:`ReplayTooLong`.
 
     Breakdowns (SPEC 10.1) are not computed: they never change a status or an alert, and grouping
     every step's records by label was a quarter of a demo replay's time."""
@@ -36,7 +36,7 @@ async def replay_config(
     # each report goes through the alert engine as it comes: a month of reports is not kept
     # the daemon ticks every defaults.interval from `start`: groups due between two steps flush there
     sim = Simulation(AlertPolicy.from_config(loaded.config.alerts), names=[s.name for s in loaded.specs],
-                     silences=silences, tick=float(loaded.config.defaults.interval), origin=start)
+                     silences=silences, tick=float(loaded.config.defaults.interval), origin=start, stop=stop)
     async for now, report in reports(loaded, steps(start, end, every), stored):
         if stop is not None and stop():
             raise ReplayStopped()

@@ -21,7 +21,7 @@ the last step).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,18 @@ from slotui.alerting.state import AlertRecord, GroupRecord
 from slotui.core.types import Report, Status
 
 WEEK = 7 * 86400.0
+#: At most this many timer ticks (the daemon's flushes between two steps) in one replay, as
+#: ``slotui replay`` allows at most a million steps: a month of 1s ticks with 1s group timers
+#: and an alert always firing is 2.6 million flushes, about four minutes.
+MAX_TIMER_TICKS = 1_000_000
+
+
+class ReplayStopped(Exception):
+    """The replay was stopped before its last step (its ``stop`` callback said so)."""
+
+
+class ReplayTooLong(ValueError):
+    """The replay would run more than :data:`MAX_TIMER_TICKS` timer ticks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +124,23 @@ class Simulation:
 
     ``tick``: the daemon's interval, its ticks at ``origin + k * tick`` (``origin``: the first
     step when None); between two steps the groups due at those ticks are flushed. None: the
-    engine runs at the steps only."""
+    engine runs at the steps only. ``stop`` is asked before each timer tick too (True raises
+    :class:`ReplayStopped`); more than ``max_ticks`` timer ticks (default :data:`MAX_TIMER_TICKS`) raise
+    :class:`ReplayTooLong`."""
 
     def __init__(
         self, policy: AlertPolicy, *, names: Sequence[str], silences: Sequence[Any] = (),
         tick: float | None = None, origin: float | None = None,
+        stop: Callable[[], bool] | None = None, max_ticks: int | None = None,
     ) -> None:
         if tick is not None and not tick > 0:
             raise ValueError("tick must be longer than 0")
         self.policy, self.silences = policy, silences
         self.tick, self.origin = tick, origin
+        self.stop = stop
+        self.max_ticks = MAX_TIMER_TICKS if max_ticks is None else max_ticks
+        #: timer ticks run so far (flushes between steps)
+        self.ticks = 0
         self.slos = {name: SLOReplay(name) for name in names}
         self.states: dict[str, AlertRecord] = {}
         self.groups: dict[str, GroupRecord] = {}
@@ -141,6 +160,9 @@ class Simulation:
             at = tick_at_or_after(self.origin, self.tick, max(due, math.nextafter(self.last, math.inf)))
             if at > until or (at == until and not inclusive):
                 return
+            if self.stop is not None and self.stop():
+                raise ReplayStopped()
+            self._tick()
             res = flush_due(self.states, self.groups, self.silences, self.policy, at)
             self.states, self.groups, self.last = res.states, res.groups, at
             self._count(res)
@@ -166,6 +188,19 @@ class Simulation:
                 slo.episodes.append(Episode(key[1], open_eps[key], now))
             del open_eps[key]
         self._count(res)
+
+    def _tick(self) -> None:
+        self.ticks += 1
+        if self.ticks > self.max_ticks:
+            from slotui.formatting import format_window
+
+            timers = (f"defaults.interval {format_window(self.tick or 0.0)}, alerts.group interval "
+                      f"{format_window(self.policy.group_interval)}")
+            raise ReplayTooLong(
+                f"more than {self.max_ticks:,} timer ticks between the steps: the simulated daemon flushes the "
+                f"alert groups that are due at every tick ({timers}); give a shorter range, or replay a copy "
+                "of the SLO file with a longer alerts.group interval"
+            )
 
     def _count(self, res: StepResult) -> None:
         """Count each notification once for every SLO among its alerts."""
