@@ -87,7 +87,8 @@ from slotui.core.forecast import basis_start, window_seconds, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.sources.kit.aggregate import _DENOMINATOR, Agg, WindowAccumulator, WindowSpread, _lerp, spread_of_runs
+from slotui.core.sums import _DENOMINATOR
+from slotui.sources.kit.aggregate import Agg, WindowAccumulator, WindowSpread, _lerp, spread_of_runs
 from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
 

@@ -77,7 +77,8 @@ from slotui.config.secrets import clip
 from slotui.core.periods import period_bounds
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Measure, RangeSource
-from slotui.sources.kit.aggregate import AggregateOverflow, exact_mean, finite_sum, parse_agg, quantile_sorted
+from slotui.core.sums import AggregateOverflow, exact_mean, finite_sum
+from slotui.sources.kit.aggregate import parse_agg, quantile_sorted
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource

@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.core.types import SLIData, SLOSpec
-from slotui.sources.kit.aggregate import exact_mean
+from slotui.core.sums import exact_mean
 from slotui.sources.kit.backfill import soft_deadline
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, ResponseTooLarge
 from slotui.sources.kit.http_source import HTTPSource

@@ -98,6 +98,33 @@ def ratio(name: str, good: str, **kw: Any) -> SLOSpec:
     return spec(name, kind="ratio", target=0.99, direction="higher_is_better", good=good, **kw)
 
 
+def file_config(tmp_path: Path, slos: str) -> Path:
+    """An SLO file in ``tmp_path`` reading ``requests.jsonl`` there (window 1h, period 1d)."""
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(
+        "version: 1\n"
+        "defaults: {window: 1h, period: 1d}\n"
+        "sources:\n"
+        "  logs: {type: file, path: requests.jsonl}\n"
+        "slos:\n" + slos
+    )
+    return cfg
+
+
+def check_json(cfg: Path, at: str = "2026-06-01T12:00:00Z") -> dict[str, Any]:
+    """``slotui check -o json`` of ``cfg`` at ``at`` (NOON) in a subprocess, with a state file
+    beside it; the report plus its ``returncode``. No traceback allowed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--at", at, "-o", "json",
+                           "--state", str(cfg.parent / "state.db")], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    report["returncode"] = proc.returncode
+    return report
+
+
 def file_source(path: Path, **kw: Any) -> FileSource:
     return FileSource("logs", FileSourceConfig(type="file", path=str(path), **kw), base_dir=path.parent)
 

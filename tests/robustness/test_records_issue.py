@@ -8,38 +8,12 @@ five SLOs NO DATA), and a rename-style rotation dropped the window's history
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
-from records_gen import HOUR, NOON, file_source, jsonl, record, spec
+from records_gen import HOUR, NOON, check_json, file_config, file_source, jsonl, record, spec
 
-AT = "2026-06-01T12:00:00Z"  # == NOON
-
-
-def _check(cfg: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--at", AT, "-o", "json"],
-                          capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    report = json.loads(proc.stdout)
-    report["returncode"] = proc.returncode
-    return report
-
-
-def _config(tmp_path: Path, slos: str) -> Path:
-    cfg = tmp_path / "slos.yaml"
-    cfg.write_text(
-        "version: 1\n"
-        "defaults: {window: 1h, period: 1d}\n"
-        "sources:\n"
-        "  logs: {type: file, path: requests.jsonl}\n"
-        "slos:\n" + slos
-    )
-    return cfg
 
 
 FIVE_SLOS = """\
@@ -66,7 +40,7 @@ def test_two_error_records_with_nan_cost_make_success_10_of_12_critical(tmp_path
     lines = jsonl(_requests({"error.type": "timeout", "gen_ai.usage.cost": float("nan")}))
     assert lines.count("NaN") == 2  # what json.dumps writes by default
     (tmp_path / "requests.jsonl").write_text(lines)
-    report = _check(_config(tmp_path, FIVE_SLOS))
+    report = check_json(file_config(tmp_path, FIVE_SLOS))
     slos = {s["name"]: s for s in report["slos"]}
     assert (slos["success"]["good"], slos["success"]["total"]) == (10.0, 12.0)
     assert slos["success"]["status"] == "CRITICAL"
@@ -83,7 +57,7 @@ def test_two_error_records_with_nan_cost_make_success_10_of_12_critical(tmp_path
 
 def test_two_1e308_costs_do_not_blind_the_source(tmp_path: Path) -> None:
     (tmp_path / "requests.jsonl").write_text(jsonl(_requests({"gen_ai.usage.cost": 1e308})))
-    report = _check(_config(tmp_path, FIVE_SLOS))
+    report = check_json(file_config(tmp_path, FIVE_SLOS))
     slos = {s["name"]: s for s in report["slos"]}
     assert report["source_errors"] == {}
     assert slos["success"]["status"] == "OK" and (slos["success"]["good"], slos["success"]["total"]) == (12.0, 12.0)

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from records_gen import NOON, file_source, jsonl, ratio, record, spec
 from slotui.core.series import EventSeries, SliceSeries
-from slotui.sources.kit.aggregate import AggregateOverflow, ValueSeries, exact_sum, parse_agg, quantile_runs, quantile_sorted
+from slotui.core.sums import AggregateOverflow, exact_sum
+from slotui.sources.kit.aggregate import ValueSeries, parse_agg, quantile_runs, quantile_sorted
 
 BIG = 1e308
 MAX = 1.7976931348623157e308

@@ -8,16 +8,13 @@ mean of the values, correctly rounded, and the same float on every path.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from records_gen import NOON, jsonl, record
+from records_gen import NOON, check_json, file_config, jsonl, record
 
 from slotui.core.breakdown import aggregate_sorted, summary_breakdown
 from slotui.core.sums import exact_mean, mean_of_terms, sum_terms
@@ -68,26 +65,12 @@ def test_a_breakdown_group_and_its_without_are_rounded_once() -> None:
 
 def _check(tmp_path: Path, records: list[dict]) -> dict:
     (tmp_path / "requests.jsonl").write_text(jsonl(records))
-    cfg = tmp_path / "slos.yaml"
-    cfg.write_text(
-        "version: 1\n"
-        "defaults: {window: 1h, period: 1d}\n"
-        "sources:\n"
-        "  logs: {type: file, path: requests.jsonl}\n"
-        "slos:\n"
+    return check_json(file_config(tmp_path, (
         "  - {name: helpfulness, source: logs, sli: {field: evaluations.helpfulness, agg: mean},\n"
         "     objective: {target: 0.95, warning: 0.9, direction: higher_is_better},\n"
         "     breakdown: [gen_ai.request.model]}\n"
         "  - {name: cost, source: logs, sli: {field: gen_ai.usage.cost, agg: mean},\n"
-        "     objective: {target: 0.1, direction: lower_is_better}}\n"
-    )
-    proc = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--at", AT, "-o", "json",
-                           "--state", str(tmp_path / "state.db")],
-                          capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    report = json.loads(proc.stdout)
-    report["returncode"] = proc.returncode
-    return report
+        "     objective: {target: 0.1, direction: lower_is_better}}\n")), AT)
 
 
 def _scored(t: float, score: float, model: str, cost: float = 0.1) -> dict:

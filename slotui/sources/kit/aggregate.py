@@ -38,27 +38,10 @@ from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
-from slotui.core.sums import (  # re-exported: the sources' arithmetic
-    _DENOMINATOR,
-    AggregateOverflow,
-    _finite,
-    exact_mean,
-    exact_sum,
-    finite_sum,
-    mean_of_terms,
-    residual,
-    sum_terms,
-)
+from slotui.core.sums import _finite, exact_sum, mean_of_terms, residual, sum_terms
 
 __all__ = [
     "Agg",
-    "AggregateOverflow",
-    "exact_sum",
-    "exact_mean",
-    "mean_of_terms",
-    "sum_terms",
-    "residual",
-    "finite_sum",
     "parse_agg",
     "quantile_sorted",
     "kth_smallest",

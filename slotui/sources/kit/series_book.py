@@ -42,7 +42,8 @@ from slotui.core.forecast import basis_start, longest_window, window_seconds, wi
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.sources.kit.aggregate import Agg, AggregateOverflow, RatioSeries, ValueSeries, WindowSpread, parse_agg
+from slotui.core.sums import AggregateOverflow
+from slotui.sources.kit.aggregate import Agg, RatioSeries, ValueSeries, WindowSpread, parse_agg
 from slotui.sources.kit.label_groups import LabelGroups
 from slotui.sources.kit.record_values import FLOAT_MAX, FieldScreen, SkipCounts, value_problem
 
