@@ -29,7 +29,13 @@ grouped first tick 11.05 s -> 8.87 s; the grouped steady tick stayed at
 window for the first time (the fastest-burning tier changes after the
 append), which counted every slice of it; with each ratio slice's counts
 kept up to date as records are added, two runs gave first tick 1.28x and
-1.30x, steady tick 1.41x and 1.31x (grouped 173 and 168 ms).
+1.30x, steady tick 1.41x and 1.31x (grouped 173 and 168 ms). The columnar
+first read (DuckDB chunks) did not keep those counts, so that steady tick
+recounted 843 slices (76 ms in Counter) and measured 1.73x, 1.88x, 2.20x and
+2.47x over four runs on 2026-12-05; with the columnar path keeping them too
+(numpy bincount per slice run) and a mean's exact sum divided by integer
+division instead of Fraction, two runs gave steady tick 1.16x and 1.30x
+(grouped 176 and 182 ms), first tick 1.12x and 1.07x.
 
 Then 1% more lines are appended and slotui's next fetch (incremental: it
 reads only the new bytes) is timed against a full rescan by a fresh source.

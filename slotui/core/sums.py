@@ -58,7 +58,11 @@ def mean_of_terms(terms: Sequence[float | Fraction], count: int) -> float:
     lo = residual(terms, total)
     if lo == 0.0:
         return total / count
-    return float((Fraction(total) + Fraction(lo)) / count)
+    # total + lo as one integer over a power of two; int / int is correctly rounded (no Fraction)
+    n1, d1 = total.as_integer_ratio()
+    n2, d2 = lo.as_integer_ratio()
+    d = max(d1, d2)
+    return (n1 * (d // d1) + n2 * (d // d2)) / (d * count)
 
 
 def sum_terms(values: Sequence[float]) -> list[float | Fraction]:

@@ -650,3 +650,31 @@ def test_csv_rows_read_as_columns_give_the_same_answers(tmp_path, case):
     fast = assert_same(path, now_after(recs), slos)
     chunks = path.stat().st_size // 4096
     assert chunks - 3 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
+
+
+def _ratio_groups(src: FileSource) -> list:
+    return [g for d in src.book._ordered for g in d.groups.values() if g.kind == "ratio"]
+
+
+def test_ratio_groups_keep_each_slices_counts_through_columns_and_appends(tmp_path):
+    """The columnar read keeps every ratio slice's good/total per label up to date (as the per-record
+    add does), so a window broken down for the first time (a new fastest-burning tier) reads them
+    instead of counting each slice's records; they equal a recount, and stay so after an append."""
+    recs = records(1500, seed=37)
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    slos = grouped(specs(), "gen_ai.request.model", "route")
+    fast = assert_same(path, now_after(recs), slos)
+    assert fast.columnar_chunks > 0
+    groups = _ratio_groups(fast)
+    assert groups and all(g.slices for g in groups)
+    for g in groups:
+        for sl in g.slices.values():
+            assert sl._counts is not None and sl._counts == sl.counts()
+    more = records(200, seed=38, start=now_after(recs))
+    with path.open("ab") as f:
+        f.write(b"\n".join(dump(more)) + b"\n")
+    fast.fetch_sync(slos, now_after(more))
+    for g in _ratio_groups(fast):
+        for sl in g.slices.values():
+            assert sl._counts is not None and sl._counts == sl.counts()

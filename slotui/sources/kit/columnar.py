@@ -727,11 +727,27 @@ def _group(definition: Any, chunk: "ChunkColumns", keep: Any, t: Any, v: Any, np
         bounds = [0, *cuts.tolist(), int(t.size)]
         from slotui.sources.kit.label_groups import _Slice
 
+        ratio = groups.kind == "ratio"
         for a, b, key in zip(bounds, bounds[1:], keys[np.asarray(bounds[:-1])].tolist()):
             sl = groups.slices.get(int(key))
+            fresh = sl is None
             if sl is None:
                 sl = groups.slices[int(key)] = _Slice(groups._typecode)
-            sl._parts = sl._counts = sl._sums = None
+            if ratio and (fresh or sl._counts is not None):
+                # good/total per code kept up to date, as add_batch does: a window that reaches old
+                # slices for the first time (a new fastest-burning tier) costs a step per slice
+                run = codes[a:b]
+                totals = np.bincount(run)
+                goods = np.bincount(run, weights=v[a:b])
+                seen = np.flatnonzero(totals)
+                tally = {} if fresh else dict(sl._counts or {})
+                for code, total, good in zip(seen.tolist(), totals[seen].tolist(), goods[seen].tolist()):
+                    g0, t0 = tally.get(code, (0, 0))
+                    tally[code] = (g0 + int(good), t0 + total)
+                sl._counts = tally
+                sl._parts = sl._sums = None
+            else:
+                sl._parts = sl._counts = sl._sums = None
             sl.times.frombytes(t[a:b].tobytes())
             sl.values.frombytes(v[a:b].tobytes())
             sl.codes.frombytes(codes[a:b].tobytes())
