@@ -38,6 +38,7 @@ from slotui.peers.common import (
     share,
 )
 from slotui.peers.promql import good_from_bad, over_window, summed
+from slotui.sources.kit.promql import groups_by
 
 API = "pyrra.dev/v1alpha1"
 #: Pyrra's prefix of labels copied to its rules without the prefix (slo.PropagationLabelsPrefix)
@@ -145,9 +146,13 @@ def convert(doc: dict[str, Any]) -> Converted:
     description = str(spec.get("description") or "").strip()
     notes = []
     if grouping:
-        # Pyrra's one SLO per group is slotui's breakdown of one SLO by those labels (SPEC 10.1)
-        entry["breakdown"] = grouping
         entry["params"] = {"grouping": grouping}
+        if groups_by(good) and groups_by(total):
+            # Pyrra's one SLO per group is slotui's breakdown of one SLO by those labels (SPEC 10.1)
+            entry["breakdown"] = grouping
+        else:  # the metric aggregates itself: its own labels decide, no {{by}} to fill
+            notes.append(f"{name}: grouping by {', '.join(grouping)} is not a breakdown (the metric is not a "
+                         "plain selector, so its queries cannot be grouped)")
     if description:
         entry["description"] = description
     alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}

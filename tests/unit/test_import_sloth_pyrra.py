@@ -141,3 +141,25 @@ def test_pyrra_ratio_latency_and_bool_gauge() -> None:
 ])
 def test_pyrra_windows_scale_with_the_slo_window(window: str, want: list) -> None:
     assert [(t["severity"], t["long"], t["short"], t["factor"]) for t in pyrra_tiers(window)] == want
+
+
+@pytest.mark.parametrize(("metric", "breakdown"), [
+    ('http_requests_total{job="api"}', ("handler",)),
+    ('sum by (handler) (http_requests_total{job="api"})', ()),
+])
+def test_pyrra_grouping_is_a_breakdown_only_when_the_queries_can_be_grouped(metric: str, breakdown: tuple) -> None:
+    from slotui.peers.pyrra import convert
+
+    doc = {"apiVersion": "pyrra.dev/v1alpha1", "kind": "ServiceLevelObjective", "metadata": {"name": "api"},
+           "spec": {"target": "99", "window": "28d", "indicator": {"ratio": {
+               "errors": {"metric": metric.replace('job="api"', 'job="api",code=~"5.."')},
+               "total": {"metric": metric}, "grouping": ["handler"]}}}}
+    converted = convert(doc)
+    [slo] = converted.slos
+    assert tuple(slo.get("breakdown", ())) == breakdown
+    assert slo["params"] == {"grouping": ["handler"]}
+    if not breakdown:  # said, not dropped silently
+        assert converted.notes == ["api: grouping by handler is not a breakdown (the metric is not a plain "
+                                   "selector, so its queries cannot be grouped)"]
+    else:
+        assert "{{by}}" in slo["ratio"]["good"] and "{{by}}" in slo["ratio"]["total"]
