@@ -31,11 +31,12 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
 from slotui.config.text import printable  # label values come from data: shown escaped
 from slotui.core.status import finite, value_status
-from slotui.core.sums import _finite, exact_mean, exact_sum, mean_of_terms, sum_terms
+from slotui.core.sums import _DENOMINATOR, _finite, exact_mean, scaled, scaled_value, sum_terms
 from slotui.core.types import GroupData, SLOSpec, Status
 
 __all__ = [
@@ -176,36 +177,33 @@ def threshold_breakdown(
     if ordered:
         everything.sort()
     summed = kind in ("mean", "sum")
-    # each group's sum once, as exact terms (core.sums); the total's terms are all of those
-    sums = {k: sum_terms(run) for k, run in runs.items()} if summed else {}
-    terms_all = [t for terms in sums.values() for t in terms]
+    mean = kind == "mean"
+    # each group's exact sum once (core.sums: an int in units of 2**-1074); the total is theirs added,
+    # a group's "without" one subtraction: linear in the groups, each mean rounded once
+    sums = {k: scaled(sum_terms(run)) for k, run in runs.items()} if summed else {}
+    sum_all = sum(sums.values())
     n_all = len(everything)
+    value_all = scaled_value(sum_all, n_all, mean) if summed and n_all else aggregate_sorted(everything, kind, q)
 
-    def summed_value(terms: list[Any], n: int) -> float:
-        return mean_of_terms(terms, n) if kind == "mean" else _finite(exact_sum(terms), "sum", n)
-
-    value_all = summed_value(terms_all, n_all) if summed and n_all else aggregate_sorted(everything, kind, q)
-
-    def without_of(run: Sequence[float], run_sum: list[Any]) -> float | None:
+    def without_of(run: Sequence[float], run_sum: int) -> float | None:
         n = n_all - len(run)
         if n <= 0:
             return None
         if kind == "count":
             return float(n)
         if summed:
-            return summed_value([*terms_all, *(-t for t in run_sum)], n)
+            return scaled_value(sum_all - run_sum, n, mean)
         if kind == "min":
             return _kth_without(everything, run, 0)
         if kind == "max":
             return _kth_without(everything, run, n - 1)
         return _quantile_without(everything, run, n, q)
 
-    def figures(label: str, run: Sequence[float], other: bool = False,
-                run_sum: list[Any] | None = None) -> GroupFigures:
+    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: int | None = None) -> GroupFigures:
         if summed and run_sum is None:
-            run_sum = sums[label] if label in sums else sum_terms(run)
-        without = without_of(run, run_sum or [])
-        value = summed_value(run_sum or [], len(run)) if summed and run else aggregate_sorted(run, kind, q)
+            run_sum = sums[label] if label in sums else scaled(sum_terms(run))
+        without = without_of(run, run_sum or 0)
+        value = scaled_value(run_sum or 0, len(run), mean) if summed and run else aggregate_sorted(run, kind, q)
         return GroupFigures(
             labels={by: label},
             total=float(len(run)),
@@ -225,8 +223,7 @@ def threshold_breakdown(
             merged.extend(runs[k])
         if ordered:
             merged.sort()
-        kept.append(figures(OTHER, merged, other=True,
-                            run_sum=[t for k in rest for t in sums[k]] if summed else None))
+        kept.append(figures(OTHER, merged, other=True, run_sum=sum(sums[k] for k in rest) if summed else None))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
@@ -243,24 +240,41 @@ def summary_breakdown(
     """:func:`threshold_breakdown` of a mean, sum or count from ``{label value: (count, sum)}``
     (what a source keeps per slice; no values needed). A sum may come as exact terms
     (:func:`~slotui.core.sums.sum_terms`): a mean is then rounded once."""
-    items = {k: (float(n), [float(v)] if isinstance(v, (int, float)) else list(v))
-             for k, (n, v) in sums.items() if n > 0}
+    items: dict[str, tuple[float, int]] = {}
+    bad: list[str] = []
+    for k, (n, v) in sums.items():
+        if not n > 0:
+            continue
+        terms = [float(v)] if isinstance(v, (int, float)) else list(v)
+        if not all(math.isfinite(t) for t in terms):
+            bad.append(k)
+            continue
+        # each group's exact sum once (an int in units of 2**-1074): the total and every
+        # "without" are one addition or subtraction each, linear in the groups
+        items[k] = (float(n), scaled(terms))
     listed, notes = _cap(by, items, lambda nv: nv[0], max_groups)
+    if bad:
+        notes = (*notes, f"{by}: {len(bad)} group{'s' if len(bad) > 1 else ''} left out, "
+                         f"{'their sums are' if len(bad) > 1 else 'its sum is'} not a finite number")
     n_all = math.fsum(n for n, _ in items.values())
-    terms_all = [t for _, terms in items.values() for t in terms]
+    sum_all = sum(total for _, total in items.values())
+    mean = kind == "mean"
 
-    def of(n: float, terms: list[Any]) -> float | None:
+    def of(n: float, total: int) -> float | None:
         if n <= 0:
             return None
         if kind == "count":
             return n
-        return mean_of_terms(terms, int(n)) if kind == "mean" else _finite(exact_sum(terms), "sum", int(n))
+        if n.is_integer():
+            return scaled_value(total, int(n), mean)
+        return _finite(Fraction(total, _DENOMINATOR) / Fraction(n), "mean", 0) if mean else (
+            scaled_value(total, 1, False))
 
-    value_all = of(n_all, terms_all)
+    value_all = of(n_all, sum_all)
 
-    def figures(label: str, n: float, terms: list[Any], other: bool = False) -> GroupFigures:
-        without = of(n_all - n, [*terms_all, *(-t for t in terms)])
-        return GroupFigures(labels={by: label}, total=n, value=of(n, terms), without=without,
+    def figures(label: str, n: float, total: int, other: bool = False) -> GroupFigures:
+        without = of(n_all - n, sum_all - total)
+        return GroupFigures(labels={by: label}, total=n, value=of(n, total), without=without,
                             status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
                             other=other)
 
@@ -268,7 +282,7 @@ def summary_breakdown(
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
     if rest:
-        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), [t for k in rest for t in items[k][1]],
+        kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), sum(items[k][1] for k in rest),
                             other=True))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 

@@ -78,6 +78,28 @@ def exact_mean(values: Sequence[float]) -> float | None:
     return mean_of_terms(sum_terms(values), len(values))
 
 
+def scaled(terms: Iterable[float | Fraction]) -> int:
+    """The exact sum of ``terms`` (floats, or the Fractions :func:`exact_sum` gives beyond the float
+    range) in units of 2**-1074, as an int: sums of parts add and subtract exactly and cheaply
+    (the breakdown's total and every group's ``without``, one subtraction each)."""
+    total = 0
+    for t in terms:
+        n, d = t.as_integer_ratio()
+        total += n * (_DENOMINATOR // d)
+    return total
+
+
+def scaled_value(total: int, count: int, mean: bool) -> float:
+    """The sum (``mean`` False) or mean of ``count`` values whose exact sum is ``total`` units of
+    2**-1074, rounded once (int / int is correctly rounded); :class:`AggregateOverflow` beyond the
+    float range."""
+    try:
+        return total / (_DENOMINATOR * count) if mean else total / _DENOMINATOR
+    except OverflowError:
+        raise AggregateOverflow(f"the {'mean' if mean else 'sum'} of {count} values is beyond the float range "
+                                "(about 1.8e308)") from None
+
+
 def finite_sum(values: Sequence[float]) -> float:
     """The sum of finite ``values``; raises :class:`AggregateOverflow` beyond the float range."""
     return _finite(exact_sum(values), "sum", len(values))

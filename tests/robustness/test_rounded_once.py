@@ -103,3 +103,40 @@ def test_check_breakdown_without_is_the_exact_mean_of_the_rest(tmp_path: Path) -
     groups = {g["labels"]["gen_ai.request.model"]: g for g in slo["breakdown"]["groups"]}
     assert groups["bad"]["without"] == 0.95
     assert groups["bad"]["status_without"] == "OK"
+
+
+def test_many_groups_over_many_slices_give_exact_withouts_from_two_terms_each() -> None:
+    """A label's sum reaches the breakdown as two terms, not two per slice (the breakdown added all
+    of them again for every group: 20 s for 1,000 labels over a day of slices), and each group's
+    ``without`` is the exact mean of the other groups' values, rounded once."""
+    from slotui.sources.kit.label_groups import LabelGroups
+
+    rng = __import__("random").Random(5)
+    groups = LabelGroups("model", 300.0, "values")
+    times, values, records = [], [], []
+    for k in range(48):
+        for i in range(40):
+            times.append(NOON + k * 300 + i)
+            values.append(rng.choice([0.95, 0.1, rng.random(), rng.randint(0, 1000) / 1000]))
+            records.append({"model": f"m{i % 20}"})
+    groups.add_batch(times, values, records)
+    sums = groups.sums(NOON, NOON + 48 * 300)
+    assert len(sums) == 20 and all(len(terms) <= 2 for _, terms in sums.values())
+    spec = SLOSpec(name="s", kind="threshold", target=0.5, direction="higher_is_better", source="logs",
+                   window=48 * 300.0, period=86400.0, slice=300.0)
+    bd = summary_breakdown(spec, "model", 48 * 300.0, "mean", sums, limit=20)
+    by_label: dict[str, list[float]] = {}
+    for v, r in zip(values, records):
+        by_label.setdefault(r["model"], []).append(v)
+    for g in bd.groups:
+        label = g.labels["model"]
+        rest = [v for k, vs in by_label.items() if k != label for v in vs]
+        assert g.value == _true_mean(by_label[label]) and g.without == _true_mean(rest), label
+
+
+def test_a_group_whose_sum_is_not_finite_is_left_out_with_a_note() -> None:
+    spec = SLOSpec(name="s", kind="threshold", target=0.5, direction="higher_is_better", source="logs",
+                   window=3600.0, period=86400.0, slice=300.0)
+    bd = summary_breakdown(spec, "model", 3600.0, "mean", {"a": (2, 1.9), "b": (1, float("nan"))})
+    assert [g.labels["model"] for g in bd.groups] == ["a"] and bd.groups[0].value == 0.95
+    assert bd.notes == ("model: 1 group left out, its sum is not a finite number",)

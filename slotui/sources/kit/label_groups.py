@@ -336,7 +336,9 @@ class LabelGroups:
                     have[0] += n
                     have[1].extend(terms)
         labels = self._labels
-        return {labels[code]: (float(n), tuple(parts)) for code, (n, parts) in out.items()}
+        # each label's slice terms reduced to two (its sum and residual): the breakdown adds them
+        # per group, not per slice
+        return {labels[code]: (float(n), tuple(sum_terms(parts))) for code, (n, parts) in out.items()}
 
     def _keys(self, k0: int, k1: int) -> Any:
         return range(k0, k1 + 1) if k1 - k0 < len(self.slices) else sorted(k for k in self.slices if k0 <= k <= k1)
