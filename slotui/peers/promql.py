@@ -111,12 +111,15 @@ def summed(expr: str, *, by: bool = False) -> str:
     return f"{_sum(by)}({expr})"
 
 
-def good_from_bad(total: str, bad: str) -> str:
+def good_from_bad(total: str, bad: str, *, by: bool = False) -> str:
     """The good events of a total and its bad events: ``total - bad``, where no bad series at all
     (a 5xx counter that has never been written) is 0 bad, not an empty answer that the source
-    reads as "no good events". ``(bad) or (total) * 0`` keeps the total's labels, so it also holds
-    per breakdown group."""
-    return f"({total}) - (({bad}) or ({total}) * 0)"
+    reads as "no good events". ``(bad) or on() (total) * 0`` adds the zero only when there is no
+    bad series at all, so a bad query whose labels do not match the total's still gives no answer
+    (as Sloth's own rules do) rather than "all good"; with ``by`` it is ``or on({{by}})``: per
+    breakdown group."""
+    on = "on({{by}})" if by else "on()"
+    return f"({total}) - (({bad}) or {on} ({total}) * 0)"
 
 
 def good_from_error_ratio(ratio: str) -> str:

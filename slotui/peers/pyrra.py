@@ -121,7 +121,7 @@ def convert(doc: dict[str, Any]) -> Converted:
     by = bool(grouping)  # Pyrra's grouping is slotui's breakdown: queries summed by ({{by}})
     if kind == "ratio":
         total = _counter(_metric(ind.get("total"), "ratio.total"), by)
-        good = good_from_bad(total, _counter(_metric(ind.get("errors"), "ratio.errors"), by))
+        good = good_from_bad(total, _counter(_metric(ind.get("errors"), "ratio.errors"), by), by=by)
     elif kind == "latency":
         good = _counter(_metric(ind.get("success"), "latency.success"), by)
         total = _counter(_metric(ind.get("total"), "latency.total"), by)

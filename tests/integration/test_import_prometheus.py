@@ -316,3 +316,34 @@ def test_pyrra_bool_gauge_grouping_breaks_the_probes_down_by_target(prom_url: st
     assert a_total == b_total > 10
     good, total = data.windows[groups.window]
     assert (a_good + b_good, a_total + b_total) == (good, total)
+
+
+BY_JOB = """\
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata: {name: by-job}
+spec:
+  target: "99"
+  window: 28d
+  indicator:
+    ratio:
+      errors: {metric: 'http_requests_total{code=~"5.."}'}
+      total: {metric: 'http_requests_total'}
+      grouping: [job]
+"""
+
+
+def test_pyrra_grouping_counts_a_group_without_errors_as_all_good(prom_url: str, tmp_path: Path) -> None:
+    """Job "api" has errors in the last hour, job "quiet" never: the grouped error query answers for
+    api only, and quiet's group must still be all good (``or on(job)``), not missing."""
+    lc = _imported(tmp_path, prom_url, (("by-job.yaml", BY_JOB),))
+    spec = lc.spec("by-job")
+    data = _fetch(prom_url, [spec])["by-job"]
+    assert data.error is None
+    [groups] = data.groups
+    w = groups.window
+    minutes = w / 60
+    errors = 2 * min(minutes, 60)  # 2 a minute in the last hour
+    assert dict(groups.counts) == {"api": (100 * minutes - errors, 100 * minutes),
+                                   "quiet": (100 * minutes, 100 * minutes)}
+    assert data.windows[w] == (200 * minutes - errors, 200 * minutes)

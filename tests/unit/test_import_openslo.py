@@ -221,7 +221,7 @@ objectives: [{displayName: Internal, target: 0.999}, {displayName: SLA, targetPe
     report, lc = _load(tmp_path, _slo(body, "errors"))
     a, b = lc.specs
     assert (a.name, a.target, b.name, b.target) == ("errors-internal", 0.999, "errors-sla", 0.99)
-    assert a.good == "(sum(rate(req[5m]))) - ((sum(rate(err[5m]))) or (sum(rate(req[5m]))) * 0)"
+    assert a.good == "(sum(rate(req[5m]))) - ((sum(rate(err[5m]))) or on() (sum(rate(req[5m]))) * 0)"
     assert a.source == "prometheus" and a.period == 7 * 86400
     assert lc.config.sources["prometheus"].url == "http://127.0.0.1:9090"
 

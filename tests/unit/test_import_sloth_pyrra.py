@@ -41,7 +41,7 @@ def test_sloth_spec_events_window_labels_and_default_alert_windows() -> None:
     # no 5xx/429 series yet is 0 errors: "or (total) * 0", not an empty good
     assert s.good == ('(sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
                       '((sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))'
-                      ' or (sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) * 0)')
+                      ' or on() (sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) * 0)')
     # spec labels, alerting.labels (on both of Sloth's alerts) and the alert name
     assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice",
                               "category": "availability", "alertname": "MyServiceHighErrorRate"}
@@ -118,7 +118,7 @@ def test_pyrra_ratio_latency_and_bool_gauge() -> None:
     total = 'sum by ({{by}}) (increase(connect_server_requests_total{job="pyrra"}[{{window}}]))'
     assert r.total == total
     assert r.good.startswith(f'({total}) - ((sum by ({{{{by}}}}) (increase(')
-    assert r.good.endswith(f' or ({total}) * 0)')
+    assert r.good.endswith(f' or on({{{{by}}}}) ({total}) * 0)')
     assert r.breakdown == ("service", "method")
     assert dict(r.params) == {"grouping": ["service", "method"]}
     assert dict(r.labels) == {"prometheus": "k8s", "role": "alert-rules", "namespace": "monitoring"}
