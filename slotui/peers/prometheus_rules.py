@@ -52,7 +52,7 @@ from typing import Any
 from slotui.core.types import DAY, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
-from slotui.sources.kit.sloth_ids import service_of, sloth_id, sloth_labels
+from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels
 
 #: Record name of the error ratio over window ``w`` (Sloth's).
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"
@@ -126,6 +126,8 @@ class _Exporter:
         self.source_types = source_types
         self.version = version
         self.out = RulesExport()
+        #: Sloth's names of the SLOs, settled per source (the SLOs one Prometheus answers)
+        self.naming: dict[str, str] = {}
 
     def user_labels(self, spec: SLOSpec) -> dict[str, str]:
         labels: dict[str, str] = {}
@@ -169,7 +171,7 @@ class _Exporter:
 
     def ratio(self, spec: SLOSpec) -> dict[str, Any]:
         assert spec.good and spec.total
-        ident = sloth_labels(spec)
+        ident = sloth_labels(spec, self.naming)
         sel = selector(ident)
         base = {**self.user_labels(spec), **ident}
         rules: list[dict[str, Any]] = []
@@ -282,11 +284,14 @@ class _Exporter:
                 f"SLO {spec.name!r}: burn-rate tiers of a threshold SLO (shares of bad slices) are not exported; "
                 "only its warning and critical thresholds are"
             )
-        return {"name": f"slotui-slo-{sloth_id(spec)}", "rules": rules}
+        return {"name": f"slotui-slo-{sloth_id(spec, self.naming)}", "rules": rules}
 
     # ------------------------------------------------------------------ all
 
     def run(self, specs: Sequence[SLOSpec]) -> RulesExport:
+        for source in {s.source for s in specs}:
+            self.naming.update(sloth_names(s for s in specs if s.source == source))
+        groups: dict[str, str] = {}  # group name -> the SLO it holds
         for spec in specs:
             stype = self.source_types.get(spec.source)
             if stype != "prometheus":
@@ -304,7 +309,14 @@ class _Exporter:
                 continue
             else:
                 group = self.threshold(spec)
-            if group is not None:
+            if group is not None and group["name"] in groups:
+                # Two sources' SLOs with the same Sloth identity: one Prometheus would record both
+                # under the same labels (and refuse the repeated group name).
+                ident = group["name"].removeprefix("slotui-slo-")
+                self.out.skipped.append((spec.name, f"its Sloth id {ident!r} is also SLO {groups[group['name']]!r}'s "
+                                         "(on another source); one Prometheus cannot record both: rename one"))
+            elif group is not None:
+                groups[group["name"]] = spec.name
                 self.out.rules["groups"].append(group)
                 self.out.exported.append(spec.name)
         return self.out

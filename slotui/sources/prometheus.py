@@ -62,6 +62,7 @@ from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import NONE_LABEL
 from slotui.sources.kit.promql import groups_by, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.sloth_ids import sloth_names
 from slotui.sources.kit.runtime import gather_answers
 
 if TYPE_CHECKING:
@@ -309,6 +310,8 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         self._detected: dict[tuple[str, str], set[str]] = {}
         self._detected_at: float | None = None
         self._detected_for: set[str] = set()
+        # Sloth's names of the SLOs asked for: what their exported series carry
+        self._naming: dict[str, str] = {}
         # Warnings of this fetch's answers, per query; ranges answered with warnings (asked whole again).
         self._warned: dict[_Instant | _Range, list[str]] = {}
         self._partial: dict[_Range, list[str]] = {}
@@ -325,6 +328,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         """
         out: dict[str, SLIData] = {}
         plans: list[_Plan] = []
+        self._naming = sloth_names(slos)
         recorded = await self._recorded_slos(slos, now, out)
         for spec in slos:
             if spec.name in out:
@@ -436,7 +440,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         stale = self._detected_at is None or not (0 <= now - self._detected_at < rec.DETECT_EVERY)
         if stale or not {s.name for s in candidates} <= self._detected_for:
             try:
-                payload = await self._api("api/v1/query", {"query": rec.detection_query(candidates), "time": _fmt_time(now)})
+                payload = await self._api("api/v1/query", {"query": rec.detection_query(candidates, self._naming), "time": _fmt_time(now)})
                 self._detected = rec.parse_detection(_data_of(payload).get("result"))
             except (QueryError, SourceError, MalformedResponse) as exc:
                 if not isinstance(exc, SourceError):
@@ -451,12 +455,12 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             self._detected_for = {s.name for s in candidates}
         use = set()
         for s in candidates:
-            missing = rec.missing_windows(s, self._detected)
+            missing = rec.missing_windows(s, self._detected, self._naming)
             if not missing:
                 use.add(s.name)
             elif mode == "recorded":
                 out[s.name] = SLIData(
-                    error=f"no recorded series {rec.RECORD_PREFIX}{{{','.join(missing)}}}{rec.selector(s)}: load the "
+                    error=f"no recorded series {rec.RECORD_PREFIX}{{{','.join(missing)}}}{rec.selector(s, None, self._naming)}: load the "
                     "rules of slotui export prometheus-rules, or set rules: raw on the source"
                 )
         return use
@@ -465,9 +469,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         from slotui.sources.kit import prometheus_recorded as rec
 
         for w in ratio_windows(spec):
-            plan.recorded[w] = _Instant(rec.record_query(spec, w, self._detected), now)
-        if rec.is_recorded(spec, step, self._detected):
-            plan.recorded_range = _Range(rec.record_query(spec, step, self._detected), step)
+            plan.recorded[w] = _Instant(rec.record_query(spec, w, self._detected, self._naming), now)
+        if rec.is_recorded(spec, step, self._detected, self._naming):
+            plan.recorded_range = _Range(rec.record_query(spec, step, self._detected, self._naming), step)
         else:
             plan.good = _Range(render(spec.good or "", step), step)
             plan.total = _Range(render(spec.total or "", step), step)

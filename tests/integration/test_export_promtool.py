@@ -148,3 +148,61 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
     assert done.stderr.count("'bad-name' is not a valid Prometheus label name") == 1  # once, not once per rule
     checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()
+
+
+CLASH = """\
+version: 1
+sources:
+  prom: {type: prometheus, url: 'http://127.0.0.1:9'}
+slos:
+  - name: latency
+    service: checkout
+    source: prom
+    ratio: {good: 'sum(rate(a_ok_total[{{window}}]))', total: 'sum(rate(a_total[{{window}}]))'}
+    objective: {target: 0.9}
+  - name: checkout-latency
+    service: checkout
+    source: prom
+    ratio: {good: 'sum(rate(b_ok_total[{{window}}]))', total: 'sum(rate(b_total[{{window}}]))'}
+    objective: {target: 0.9}
+"""
+
+#: a: 64 of every 128 requests good (error ratio 0.5), b: none good (1); each SLO's recorded series
+#: carries its own ratio under its own labels. (Halves keep the float division exact.)
+CLASH_TEST = """\
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - {series: a_ok_total, values: '0+64x30'}
+      - {series: a_total, values: '0+128x30'}
+      - {series: b_ok_total, values: '0x30'}
+      - {series: b_total, values: '0+128x30'}
+    promql_expr_test:
+      - expr: slo:sli_error:ratio_rate5m
+        eval_time: 20m
+        exp_samples:
+          - labels: 'slo:sli_error:ratio_rate5m{sloth_id="checkout-latency", sloth_service="checkout", sloth_slo="latency", sloth_window="5m"}'
+            value: 0.5
+          - labels: 'slo:sli_error:ratio_rate5m{sloth_id="checkout-checkout-latency", sloth_service="checkout", sloth_slo="checkout-latency", sloth_window="5m"}'
+            value: 1
+"""
+
+
+def test_an_slo_named_the_rest_of_another_keeps_its_own_labels_in_promtool(tmp_path: Path) -> None:
+    """``latency`` and ``checkout-latency`` of service checkout: Sloth's name of the second (``latency``)
+    is the first's, so it keeps its whole name; one group each (a repeated group name is refused)."""
+    promtool = require_binary("promtool")
+    config = tmp_path / "slos.yaml"
+    config.write_text(CLASH)
+    done = export(config, tmp_path / "rules.yaml")
+    assert done.returncode == 0, done.stderr
+    checked = subprocess.run([promtool, "check", "rules", "rules.yaml"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    (tmp_path / "clash.test.yaml").write_text(CLASH_TEST)
+    tested = subprocess.run([promtool, "test", "rules", "clash.test.yaml"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout

@@ -206,3 +206,18 @@ async def test_a_refused_detection_is_not_repeated_every_tick() -> None:
             await src.aclose()
     detections = [r for r in fake.requests if r.params.get("query", "").startswith("group by")]
     assert len(detections) == 2
+
+
+async def test_an_slo_named_service_dash_other_does_not_read_the_others_series() -> None:
+    """``availability`` and ``api-availability`` of service api: the export names them ``availability``
+    and ``api-availability`` (stripping would give both the same labels), so the second SLO must not
+    read the first one's recorded series: with only those recorded, it stays on raw queries (auto)."""
+    mine, other = spec(), spec(name="api-availability")
+    with FakePrometheus(prometheus(recorded_as="availability")) as fake:
+        got, _ = await fetch(fake.url, "auto", mine, other)
+    assert got["availability"].windows[HOUR] == (0.995, 1.0)  # its recorded ratio
+    assert got["api-availability"].error is None
+    assert got["api-availability"].windows[HOUR] == (990.0, 1000.0)  # raw: its own queries
+    reads = [r.params["query"] for r in fake.requests if r.params["query"].startswith("slo:")]
+    assert reads and all(q.endswith('{sloth_slo="availability", sloth_service="api"}') for q in reads)
+    assert len(reads) == len(ALL) + 1  # the first SLO's windows and history only

@@ -32,6 +32,9 @@ from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration
 from slotui.sources.kit.sloth_ids import service_of, sloth_slo
 
+#: Sloth's names of the source's SLOs (:func:`slotui.sources.kit.sloth_ids.sloth_names`)
+Naming = Mapping[str, str] | None
+
 RECORD_PREFIX = "slo:sli_error:ratio_rate"
 #: Re-detect which SLOs have recorded series after this long (seconds of evaluation time).
 DETECT_EVERY = 300.0
@@ -41,34 +44,36 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def names(spec: SLOSpec) -> list[str]:
+def names(spec: SLOSpec, naming: Naming = None) -> list[str]:
     """The ``sloth_slo`` values ``spec``'s series may carry: Sloth's name for it
     (:func:`~slotui.sources.kit.sloth_ids.sloth_slo`, what Sloth and ``slotui export`` write), then its
     whole name (what ``slotui export`` wrote before 2026-12 for an SLO named ``<service>-...``)."""
-    first = sloth_slo(spec)
+    first = sloth_slo(spec, naming)
     return [first] if first == spec.name else [first, spec.name]
 
 
-def recorded_name(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
+def recorded_name(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None,
+                  naming: Naming = None) -> str:
     """The ``sloth_slo`` value to read: the first of :func:`names` with recorded windows in ``found``."""
-    candidates = names(spec)
+    candidates = names(spec, naming)
     for name in candidates:
         if found is not None and _windows_of(spec, name, found):
             return name
     return candidates[0]
 
 
-def selector(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
+def selector(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = None, naming: Naming = None) -> str:
     """The label matchers naming ``spec``'s recorded series."""
-    parts = [f"sloth_slo={_quote(recorded_name(spec, found))}"]
+    parts = [f"sloth_slo={_quote(recorded_name(spec, found, naming))}"]
     service = service_of(spec)
     if service:
         parts.append(f"sloth_service={_quote(service)}")
     return "{" + ", ".join(parts) + "}"
 
 
-def record_query(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]] | None = None) -> str:
-    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec, found)}"
+def record_query(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]] | None = None,
+                 naming: Naming = None) -> str:
+    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec, found, naming)}"
 
 
 #: Characters with a meaning in an RE2 regular expression (Prometheus' regex engine).
@@ -80,9 +85,9 @@ def re2_literal(text: str) -> str:
     return _RE2_SPECIAL.sub(r"\\\1", text)
 
 
-def detection_query(specs: Iterable[SLOSpec]) -> str:
+def detection_query(specs: Iterable[SLOSpec], naming: Naming = None) -> str:
     """One instant query listing which error-ratio windows are recorded for ``specs``."""
-    wanted = sorted({n for s in specs for n in names(s)})
+    wanted = sorted({n for s in specs for n in names(s, naming)})
     pattern = "|".join(re2_literal(n) for n in wanted)
     return (
         f"group by (__name__, sloth_slo, sloth_service) "
@@ -111,9 +116,9 @@ def needed_windows(spec: SLOSpec) -> list[float]:
     return ratio_windows(spec)
 
 
-def recorded_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]]) -> set[str]:
+def recorded_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]], naming: Naming = None) -> set[str]:
     """Window suffixes recorded for ``spec`` (under :func:`recorded_name`, and its service when it has one)."""
-    return _windows_of(spec, recorded_name(spec, found), found)
+    return _windows_of(spec, recorded_name(spec, found, naming), found)
 
 
 def _windows_of(spec: SLOSpec, name: str, found: Mapping[tuple[str, str], set[str]]) -> set[str]:
@@ -125,14 +130,14 @@ def _windows_of(spec: SLOSpec, name: str, found: Mapping[tuple[str, str], set[st
     return have
 
 
-def missing_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]]) -> list[str]:
+def missing_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]], naming: Naming = None) -> list[str]:
     """The window suffixes ``spec`` needs that are not recorded (all of them when none is)."""
-    have = recorded_windows(spec, found)
+    have = recorded_windows(spec, found, naming)
     return [prom_duration(w) for w in needed_windows(spec) if prom_duration(w) not in have]
 
 
-def is_recorded(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]]) -> bool:
-    return prom_duration(window) in recorded_windows(spec, found)
+def is_recorded(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]], naming: Naming = None) -> bool:
+    return prom_duration(window) in recorded_windows(spec, found, naming)
 
 
 def ratio_pair(error_ratio: float | None) -> tuple[float, float]:
