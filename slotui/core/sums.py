@@ -2,7 +2,7 @@
 
 ``fsum(values) / n`` rounds twice (the sum, then the quotient): three scores of 0.95
 averaged to 0.9499999999999998, below a 0.95 target every one of them meets. Here a sum
-travels as *terms* (a correctly rounded sum and its residual, :func:`sum_terms`), terms of
+travels as *terms* (a correctly rounded sum and its residuals, :func:`sum_terms`), terms of
 parts add up exactly, and a mean is their exact sum divided once (:func:`mean_of_terms`).
 Sources (``slotui.sources.kit.aggregate``, the demo, the replay) and the breakdown share them,
 so the same values give the same float everywhere. Pure: no I/O.
@@ -42,33 +42,40 @@ def exact_sum(values: Iterable[float | Fraction]) -> float | Fraction:
     return sum(fractions, Fraction(total, _DENOMINATOR))
 
 
-def residual(values: Iterable[float], total: float) -> float:
-    """What the rounded sum ``total`` of finite ``values`` left out: ``fsum(values) - total``
-    correctly rounded (exact in practice), so ``total + residual`` is the sum."""
-    return math.fsum([*values, -total])
+def tail(values: Sequence[float], total: float) -> list[float]:
+    """The residuals ``r1, r2, ...`` (each the correctly rounded rest of the one before) such that
+    ``total + r1 + r2 + ...`` is exactly the sum of finite ``values``; usually none or one.
+    Each residual holds the top 53 bits of what is left, so it ends within 40 rounds."""
+    rest = [*values, -total]
+    out: list[float] = []
+    while True:
+        r = math.fsum(rest)
+        if r == 0.0:
+            return out
+        out.append(r)
+        rest.append(-r)
 
 
 def mean_of_terms(terms: Sequence[float | Fraction], count: int) -> float:
     """The mean of ``count`` values whose sum is the sum of ``terms`` (each slice's rounded sum and
-    its :func:`residual`), rounded once. ``fsum(values) / n`` rounds twice: three 0.95 gave
+    its :func:`tail`), rounded once. ``fsum(values) / n`` rounds twice: three 0.95 gave
     0.9499999999999998, below a 0.95 target they all meet."""
     total = exact_sum(terms)
     if type(total) is not float:
         return _finite(total / count, "mean", count)
-    lo = residual(terms, total)
-    if lo == 0.0:
+    rest = tail(terms, total)  # type: ignore[arg-type]  # floats: exact_sum gave a float
+    if not rest:
         return total / count
-    # total + lo as one integer over a power of two; int / int is correctly rounded (no Fraction)
-    n1, d1 = total.as_integer_ratio()
-    n2, d2 = lo.as_integer_ratio()
-    d = max(d1, d2)
-    return (n1 * (d // d1) + n2 * (d // d2)) / (d * count)
+    # total + rest as one integer over a power of two; int / int is correctly rounded (no Fraction)
+    parts = [t.as_integer_ratio() for t in (total, *rest)]
+    d = max(den for _, den in parts)
+    return sum(num * (d // den) for num, den in parts) / (d * count)
 
 
 def sum_terms(values: Sequence[float]) -> list[float | Fraction]:
-    """``values``' sum as terms for :func:`mean_of_terms`: the rounded sum and its residual."""
+    """``values``' sum as terms for :func:`mean_of_terms`: the rounded sum and its :func:`tail`."""
     total = exact_sum(values)
-    return [total, residual(values, total)] if type(total) is float else [total]
+    return [total, *tail(values, total)] if type(total) is float else [total]
 
 
 def exact_mean(values: Sequence[float]) -> float | None:

@@ -50,6 +50,34 @@ def test_a_mean_of_parts_is_the_exact_mean_rounded_once(values: list[float], dat
     assert mean_of_terms([t for p in parts for t in sum_terms(p)], len(values)) == expected
 
 
+
+def test_values_spanning_more_than_53_bits_keep_every_bit() -> None:
+    """1, 2**-60 and 2**-200: the rounded sum is 1 and the rest (2**-60 + 2**-200) needs 141 bits, so
+    one residual (2**-60) dropped 2**-200; the tail keeps it."""
+    values = [1.0, 2.0**-60, 2.0**-200]
+    assert sum_terms(values) == [1.0, 2.0**-60, 2.0**-200]
+    assert exact_mean(values) == _true_mean(values)
+    # a value the dropped bit decides: 2**53 + 1 is halfway between two doubles (ties to even: 2**53);
+    # 2**-200 more rounds it up to 2**53 + 2. The sum's rest is -1 + 2**-200: one residual (-1) lost it.
+    halfway = [2.0**53, 1.0, 2.0**-200]
+    assert sum_terms(halfway) == [2.0**53 + 2, -1.0, 2.0**-200]
+    assert mean_of_terms(halfway, 1) == 2.0**53 + 2
+    assert exact_mean(halfway) == _true_mean(halfway)
+
+
+_any = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_any, min_size=1, max_size=40), st.data())
+def test_any_finite_floats_give_the_exact_mean_rounded_once(values: list[float], data: st.DataObject) -> None:
+    expected = _true_mean(values)
+    assert exact_mean(values) == expected
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(values)), max_size=6)))
+    parts = [values[a:b] for a, b in zip([0, *cuts], [*cuts, len(values)]) if b > a]
+    assert mean_of_terms([t for p in parts for t in sum_terms(p)], len(values)) == expected
+
+
 def test_a_breakdown_group_and_its_without_are_rounded_once() -> None:
     spec = SLOSpec(name="helpful", kind="threshold", target=0.95, direction="higher_is_better",
                    source="logs", window=3600.0, period=86400.0, slice=300.0)

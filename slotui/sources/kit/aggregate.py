@@ -38,7 +38,7 @@ from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
-from slotui.core.sums import _finite, exact_sum, mean_of_terms, residual, sum_terms
+from slotui.core.sums import _finite, exact_sum, mean_of_terms, sum_terms, tail
 
 __all__ = [
     "Agg",
@@ -370,10 +370,10 @@ class _ValueSlice:
         return self._sum
 
     def terms(self) -> list[float | Fraction]:
-        """The sum as :func:`sum_terms` (the rounded sum and its residual), cached."""
+        """The sum as :func:`sum_terms` (the rounded sum and its residuals), cached."""
         if self._terms is None:
             total = self.total()
-            self._terms = [total, residual(self.values, total)] if type(total) is float else [total]
+            self._terms = [total, *tail(self.values, total)] if type(total) is float else [total]
         return self._terms
 
     def minimum(self) -> float:

@@ -336,7 +336,7 @@ class LabelGroups:
                     have[0] += n
                     have[1].extend(terms)
         labels = self._labels
-        # each label's slice terms reduced to two (its sum and residual): the breakdown adds them
+        # each label's slice terms reduced to its sum and residuals (sum_terms): the breakdown adds them
         # per group, not per slice
         return {labels[code]: (float(n), tuple(sum_terms(parts))) for code, (n, parts) in out.items()}
 
