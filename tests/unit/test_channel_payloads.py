@@ -141,6 +141,46 @@ def test_slack_escapes_mrkdwn_control_characters():
     assert "*a&lt;b&gt;&amp;c*" in text
 
 
+def _mrkdwn_texts(payload: dict) -> list[str]:
+    """Every string Slack parses as mrkdwn: the ``text`` fallback and each mrkdwn object."""
+    out = [payload["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                out.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(payload["blocks"])
+    return out
+
+
+@pytest.mark.parametrize("name", ["x<!channel>y", "a&b<http://evil.example|click here>", "q`<!here>`z"])
+def test_slack_hostile_slo_name_is_escaped_in_every_mrkdwn_text(name):
+    # The engine's silence command shell-quotes the name; the fallback text and the silence
+    # element carried it raw, so <!channel> in an SLO name pinged the whole channel.
+    a = make_alert(name, annotations={"summary": "s", "silence_command": f"slotui silence add slo='{name}' -d 1h"})
+    b = make_alert(name + "2", annotations={"summary": "s"})
+    p = slack.build_payload(make_notification([a, b]))
+    texts = _mrkdwn_texts(p)
+    assert len(texts) >= 4  # fallback, section, context, silence
+    for text in texts:
+        assert "<" not in text and ">" not in text, text
+        assert "&" not in text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", ""), text
+    assert name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in p["text"]
+    silence = [t for t in texts if t.startswith("silence: ")]
+    assert len(silence) == 2
+    for text in silence:
+        if "`" in name:  # a backtick cannot be escaped inside inline code: the command is not wrapped
+            assert not text.startswith("silence: `")
+        else:
+            assert text.startswith("silence: `") and text.endswith("`") and text.count("`") == 2
+
+
 # --------------------------------------------------------------------------- PagerDuty
 
 
