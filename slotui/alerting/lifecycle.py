@@ -167,9 +167,28 @@ class StepResult:
         return [o.notification for o in self.outgoing]
 
 
+#: ``group.by: ["..."]``: group by every label, so each alert is a group of its own (Alertmanager).
+GROUP_BY_ALL = "..."
+
+
+def group_labels(labels: Mapping[str, str], group_by: Iterable[str]) -> dict[str, str]:
+    """The labels that name an alert's group: the ``group_by`` ones (``""`` when absent),
+    or every label of the alert for ``["..."]``."""
+    names = tuple(group_by)
+    if GROUP_BY_ALL in names:
+        return {name: labels[name] for name in sorted(labels)}
+    return {name: labels.get(name, "") for name in names}
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def group_key(labels: Mapping[str, str], group_by: Iterable[str], options: Mapping[str, str] | None = None) -> str:
-    """``{severity="critical"}``; a rule's notification target is appended (``/slack:#llm-alerts``)."""
-    inner = ",".join(f'{name}="{labels.get(name, "")}"' for name in group_by)
+    """``{severity="critical"}``; a rule's notification target is appended (``/slack:#llm-alerts``).
+
+    Values are quoted with ``\\`` and ``\"`` escaped, so two different label sets never share a key."""
+    inner = ",".join(f"{name}={_quoted(value)}" for name, value in group_labels(labels, group_by).items())
     key = "{" + inner + "}"
     if options:
         target = options.get("notify_type")
@@ -389,7 +408,7 @@ def _assign_groups(res: StepResult, policy: AlertPolicy, now: float, flush_now: 
         if group is None:
             group = GroupRecord(
                 key=key,
-                labels={name: rec.labels.get(name, "") for name in policy.group_by},
+                labels=group_labels(rec.labels, policy.group_by),
                 options={k: v for k, v in rec.options.items()},
                 created_at=now,
             )

@@ -567,10 +567,20 @@ class Route(Model):
     continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
 
 
+def _check_group_by(names: list[str]) -> list[str]:
+    """``...`` (every label) stands alone, as Alertmanager requires."""
+    if "..." in names and len(names) > 1:
+        raise ValueError("'...' groups by every label and cannot be listed with other labels; expected ['...'] alone")
+    return names
+
+
 class GroupConfig(Model):
     """Alert grouping and repeat timing (Alertmanager semantics)."""
 
-    by: list[RequiredName] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
+    by: Annotated[list[RequiredName], AfterValidator(_check_group_by)] = Field(
+        default_factory=lambda: ["severity"],
+        description="Labels that form a group; ['...'] groups by every label (one group per alert).",
+    )
     wait: DurationOrZero = Field(
         30.0, description="Wait before the first notification of a new group (0s: notify at once)."
     )

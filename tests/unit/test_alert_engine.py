@@ -292,6 +292,47 @@ def test_group_by_slo_gives_one_notification_per_slo_and_flush_now_skips_group_w
     assert all([a.severity for a in n.alerts] == ["critical"] for n in sent)
 
 
+def test_group_by_dots_makes_each_alert_its_own_group_with_all_its_labels():
+    # Alertmanager's group_by: ['...'] groups by every label. It was read as a label named "...",
+    # absent from every alert, so all alerts shared one group {...=""} and one notification.
+    other = spec("latency", labels={"service": "search", "team": "llm"})
+    sim = Sim(policy(group_by=("...",)))
+    sent = sim.tick(T0, [(S, C), (other, W)], flush_now=True)
+    assert len(sent) == 2
+    by_slo = {n.alerts[0].slo: n for n in sent}
+    assert sorted(by_slo) == ["helpfulness", "latency"]
+    for n in sent:
+        assert len(n.alerts) == 1
+        assert n.group_labels == n.alerts[0].labels  # every label names the group
+    assert by_slo["latency"].group_labels["team"] == "llm"
+    assert by_slo["latency"].group_key.startswith('{alertname="')
+    assert 'severity="warning"' in by_slo["latency"].group_key and 'slo="latency"' in by_slo["latency"].group_key
+    # the inhibited warning of helpfulness is a group of its own, with nothing to send
+    assert sorted(len(g.members) for g in sim.groups.values()) == [1, 1, 1]
+
+
+def test_group_key_quotes_values_so_different_label_sets_never_share_a_group():
+    from slotui.alerting.lifecycle import group_key
+
+    forged = group_key({"a": 'x",b="y'}, ["a", "b"])
+    plain = group_key({"a": "x", "b": "y"}, ["a", "b"])
+    assert plain == '{a="x",b="y"}'
+    assert forged == '{a="x\\",b=\\"y",b=""}'
+    assert group_key({"a": "back\\slash"}, ["a"]) == '{a="back\\\\slash"}'
+
+
+@pytest.mark.parametrize("by", [["...", "slo"], ["slo", "..."]])
+def test_group_by_dots_with_other_labels_is_a_config_error(by):
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    text = "version: 1\nsources: {d: {type: demo}}\nalerts:\n  group: {by: %s}\n" % by
+    with pytest.raises(ConfigError) as err:
+        load_text(text.replace("'", '"'), name="slos.yaml")
+    message = str(err.value)
+    assert "slos.yaml" in message and "group.by" in message.replace("alerts.", "") and "'...'" in message
+
+
 def test_an_slo_removed_from_the_config_resolves():
     other = spec("latency")
     sim = Sim(policy())
