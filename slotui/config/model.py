@@ -558,11 +558,26 @@ ChannelConfig = Annotated[
 ]
 
 
+def _check_route_matcher(text: str) -> str:
+    """An Alertmanager matcher (``team="llm"``, ``slo=~"help.*"``, ``env!~"dev|test"``)."""
+    from slotui.alerting.silence import parse_matcher
+
+    parse_matcher(text)
+    return text
+
+
 class Route(Model):
     """Send alerts matching a severity and labels to channels."""
 
     severity: Literal["warning", "critical", "page"] | None = Field(None, description="Match this severity.")
-    match: dict[RequiredName, Name] = Field(default_factory=dict, description="Label equality matchers.")
+    match: dict[RequiredName, Name] = Field(
+        default_factory=dict, description="Label equality matchers (a label the alert lacks is \"\")."
+    )
+    matchers: list[Annotated[str, AfterValidator(_check_route_matcher)]] = Field(
+        default_factory=list,
+        description="Alertmanager matchers, all must hold: name=value, name!=value, name=~regex, name!~regex "
+        "(regexes fully anchored, RE2).",
+    )
     channels: list[RequiredName] = Field(description="Names of channels under alerts.channels.")
     continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
 
