@@ -132,7 +132,7 @@ class AlertPolicy:
             repeat_interval=float(alerts.group.repeat),
             warning_to_critical_after=_opt(alerts.escalate.warning_to_critical_after),
             critical_to_page_after=_opt(alerts.escalate.critical_to_page_after),
-            send_resolved={name: cfg.send_resolved for name, cfg in channels.items()},
+            send_resolved={name: cfg.posts_resolved for name, cfg in channels.items()},
             external_url=external_url,
             keepalive={name: ttl / 2 for name, ttl in _alert_ttls(channels).items()},
         )

@@ -468,7 +468,15 @@ class SLOConfig(Model):
 class ChannelBase(Model):
     """Common options of notification channels."""
 
-    send_resolved: bool = Field(True, description="Also notify when an alert resolves.")
+    send_resolved: bool = Field(
+        True, description="Also notify when an alert resolves (an Alertmanager channel always posts the resolve)."
+    )
+
+    @property
+    def posts_resolved(self) -> bool:
+        """Whether resolves go to this channel: ``send_resolved``, except that an Alertmanager channel
+        always posts them (the resolve ends the alert there; its receivers decide who hears of it)."""
+        return self.send_resolved or self.type == "alertmanager"  # type: ignore[attr-defined]
 
 
 class SlackChannel(ChannelBase):

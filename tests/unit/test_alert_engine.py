@@ -142,6 +142,31 @@ def test_resolve_is_sent_at_the_next_flush_and_only_to_channels_that_want_it():
     assert sim.run(T0 + 340, T0 + 5 * 3600, [(S, OK)]) == []
 
 
+def test_an_alertmanager_channel_gets_the_resolve_even_with_send_resolved_false():
+    # Without the resolve, Alertmanager keeps the alert firing (and its receivers repeat it) until alert_ttl.
+    from slotui.config.loader import load_text
+
+    text = (
+        "version: 1\nsources: {d: {type: demo}}\n"
+        "slos:\n  - {name: helpfulness, sli: {field: evaluations.helpfulness, agg: mean},"
+        " objective: {target: 0.85, warning: 0.8, critical: 0.7}}\n"
+        "alerts:\n  channels:\n"
+        "    am: {type: alertmanager, url: 'http://127.0.0.1:9093', send_resolved: false}\n"
+        "    quiet: {type: webhook, url: 'http://127.0.0.1:1/h', send_resolved: false}\n"
+    )
+    loaded = load_text(text, name="slos.yaml")
+    assert any("alerts.channels.am.send_resolved: false is ignored" in w for w in loaded.warnings)
+    assert not any("quiet" in w for w in loaded.warnings)
+    p = AlertPolicy.from_config(loaded.config.alerts)
+    assert (p.sends_resolved("am"), p.sends_resolved("quiet")) == (True, False)
+    sim = Sim(p)
+    sim.tick(T0, [(S, C)])
+    assert sorted(n.channel for n in sim.tick(T0 + 30, [(S, C)])) == ["am", "quiet"]
+    sim.tick(T0 + 100, [(S, OK)])
+    sent = sim.tick(T0 + 330, [(S, OK)])
+    assert [(n.channel, n.kind, [a.state for a in n.alerts]) for n in sent] == [("am", "resolve", ["resolved"])]
+
+
 def test_flapping_within_group_interval_sends_nothing_extra():
     sim = Sim(policy())
     sim.tick(T0, [(S, C)])
