@@ -110,13 +110,22 @@ def test_bad_input_is_rejected_and_nothing_is_stored(tmp_path: Path) -> None:
         (["slo=a", "-d", "1h", "--end", "2099-01-01T00:00:00Z"], "not both"),
         (["slo=a", "--end", "2001-01-01T00:00:00Z"], "past"),
         (['slo=~".*"'], "silence every alert"),
+        (["slo=a", "-d", "1y"], "unknown unit 'y'"),
+        (["slo=a", "-d", "0s"], "longer than 0s"),
+        (["slo=a", "--start", "2026-13-01"], "--start: expected a time"),
+        (["slo=a", "--end", "tomorrow"], "--end: expected a time"),
+        (['slo="a\\q"'], "invalid escape"),
+        (["slo=~a(?=b)"], "RE2 syntax"),
     ]
     for argv, fragment in cases:
         result = slotui(state, "silence", "add", *argv)
-        assert result.returncode == 1, (argv, result.stdout)
+        assert result.returncode == 3, (argv, result.stdout)  # bad input: exit 3, as for every command
         assert fragment in result.stderr, (argv, result.stderr)
         assert "Traceback" not in result.stderr
     assert slotui(state, "silence", "list", "-q").stdout == ""
+    bad_query = slotui(state, "silence", "list", "slo=~(")
+    assert bad_query.returncode == 3 and "invalid regular expression" in bad_query.stderr
+    assert "Traceback" not in bad_query.stderr
 
 
 def test_state_before_the_subcommand_and_from_env(tmp_path: Path) -> None:
