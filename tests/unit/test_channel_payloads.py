@@ -206,6 +206,33 @@ def test_pagerduty_trigger_event_shape_and_severity_mapping():
     assert ev["payload"]["summary"].startswith("[TEST] ")
 
 
+def test_pagerduty_long_dedup_keys_stay_distinct_and_a_resolve_matches_its_trigger():
+    # Keys were cut to 255 characters: for a 260-character SLO name the warning, critical and page
+    # alerts all became the same key (the severity was cut off), so one's resolve closed the other's
+    # incident, and two SLOs sharing their first 255 characters shared incidents too.
+    import hashlib
+
+    long_a, long_b = "a" * 260, "a" * 260 + "b"
+    keys = {}
+    for slo in (long_a, long_b):
+        for sev in ("warning", "critical", "page"):
+            fired = make_alert(slo, sev)
+            resolved = make_alert(slo, sev, state="resolved")
+            trigger = pagerduty.build_event(fired, make_notification([fired]), "k" * 32)["dedup_key"]
+            resolve = pagerduty.build_event(resolved, make_notification([resolved], kind="resolve"), "k" * 32)
+            assert resolve["dedup_key"] == trigger
+            assert len(trigger) == 255
+            whole = f"{slo}:{sev}"
+            assert trigger == whole[:214] + "~" + hashlib.sha1(whole.encode()).hexdigest()
+            keys[(slo, sev)] = trigger
+    assert len(set(keys.values())) == 6
+    test = make_alert(long_a, "critical", is_test=True)
+    assert pagerduty.dedup_key(test) not in keys.values()
+    # a key that fits is the fingerprint itself, exactly 255 characters included
+    fits = make_alert("s" * (255 - len(":critical")), "critical")
+    assert pagerduty.dedup_key(fits) == fits.fingerprint and len(fits.fingerprint) == 255
+
+
 def test_pagerduty_summary_is_cut_to_1024_and_resolve_has_no_payload():
     a = make_alert(annotations={"summary": "s" * 5000})
     ev = pagerduty.build_event(a, make_notification([a]), "k" * 32)
