@@ -408,7 +408,8 @@ def _assign_groups(res: StepResult, policy: AlertPolicy, now: float, flush_now: 
         if group is None:
             group = GroupRecord(
                 key=key,
-                labels=group_labels(rec.labels, policy.group_by),
+                # Alertmanager's groupLabels name only the group_by labels the alerts carry
+                labels={k: v for k, v in group_labels(rec.labels, policy.group_by).items() if k in rec.labels},
                 options={k: v for k, v in rec.options.items()},
                 created_at=now,
             )

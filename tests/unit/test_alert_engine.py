@@ -336,6 +336,19 @@ def test_group_by_dots_makes_each_alert_its_own_group_with_all_its_labels():
     assert sorted(len(g.members) for g in sim.groups.values()) == [1, 1, 1]
 
 
+def test_group_labels_name_only_the_group_by_labels_the_alerts_carry():
+    # Alertmanager's webhook groupLabels leave out a group_by label the alerts do not have;
+    # slotui sent {"team": ""}.
+    with_team = spec("latency", labels={"service": "search", "team": "llm"})
+    sim = Sim(policy(group_by=("team", "severity")))
+    sent = sim.tick(T0, [(S, C), (with_team, C)], flush_now=True)
+    by_slo = {n.alerts[0].slo: n for n in sent}
+    assert by_slo["helpfulness"].group_labels == {"severity": "critical"}
+    assert by_slo["helpfulness"].webhook_v4()["groupLabels"] == {"severity": "critical"}
+    assert by_slo["latency"].group_labels == {"team": "llm", "severity": "critical"}
+    assert by_slo["helpfulness"].group_key == '{team="",severity="critical"}'
+
+
 def test_group_key_quotes_values_so_different_label_sets_never_share_a_group():
     from slotui.alerting.lifecycle import group_key
 
