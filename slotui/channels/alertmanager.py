@@ -179,6 +179,7 @@ class AlertmanagerChannel:
             config.basic_auth.password if config.basic_auth else None,
             pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
+        self.timeout = float(config.timeout)
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
 
     def __repr__(self) -> str:

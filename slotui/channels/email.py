@@ -169,6 +169,7 @@ class EmailChannel:
         self.name = name
         self.send_resolved = config.send_resolved
         self._cfg = config
+        self.timeout = float(config.timeout)
         ca = config.ca_file
         if ca:
             p = Path(ca).expanduser()

@@ -122,6 +122,30 @@ async def test_a_400_is_final_and_the_receivers_message_is_kept_without_secrets(
         assert len(rx.requests) == 1
 
 
+async def test_an_attempt_gets_the_channels_configured_timeout_so_a_slow_receiver_is_not_sent_twice(tmp_path):
+    # The dispatcher cut every attempt at RetryPolicy.send_timeout (30 s), whatever the channel's
+    # timeout: a webhook configured with timeout: 45s for a slow receiver was cut, counted as "no answer"
+    # and sent again while the receiver was still taking the first one. Scaled down: send_timeout 0.5 s,
+    # the webhook's timeout 5 s, a receiver that answers after 1.5 s.
+    with HTTPReceiver(default=Reply(200, "", delay=1.5)) as rx:
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, retry=RetryPolicy(send_timeout=0.5, lease=2.0), clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            (o,) = await al.deliver_due(now)
+            assert (o.state, o.result.status_code) == ("delivered", 200), str(o)
+            dispatcher = al.dispatcher
+            assert dispatcher.attempt_timeout(al.channels["hook"]) == 10.0  # 5 s + the 5 s margin
+            assert dispatcher.lease == 11.5  # as far above the longest attempt as 2.0 is above 0.5
+            assert await al.deliver_due(now + 86_400) == []
+        finally:
+            await al.aclose()
+            store.close()
+        assert len(rx.requests) == 1
+
+
 class LocalReceiver:
     """A webhook receiver on 127.0.0.1 that records arrival times and group keys, answers from a
     script (then 200), and holds requests from number ``hold_from`` on until ``release`` is set."""
