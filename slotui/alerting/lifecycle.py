@@ -44,7 +44,9 @@ forgets a firing alert after a while (Alertmanager drops it at its
 (``AlertPolicy.keepalive``, ``alert_ttl / 2``): its firing alerts are re-sent
 at least that often, whatever ``group.repeat`` says and even when acknowledged
 (an ack has no Alertmanager form; Alertmanager dedups repeats itself), so they
-never lapse while slotui still sees them firing. ``flush_now`` (used by
+never lapse while slotui still sees them firing. When that interval is shorter than
+``group.interval``, the group also flushes at the keep-alive's time (other channels then see
+changes of the group that early too). ``flush_now`` (used by
 ``slotui check --notify``, a one-shot process) makes new groups flush at once.
 
 **Timers between evaluations.** A group's timers only act when the engine
@@ -490,12 +492,25 @@ def _flush(group: GroupRecord, res: StepResult, policy: AlertPolicy, now: float)
             res.changed_states.add(rec.fingerprint)
     if group.members:
         group.flushed = True
-        group.next_flush = now + policy.group_interval
+        group.next_flush = _next_flush_after(group, policy, now)
     else:
         group.flushed = False
         group.next_flush = None
     group.updated_at = now
     res.changed_groups.add(group.key)
+
+
+def _next_flush_after(group: GroupRecord, policy: AlertPolicy, now: float) -> float:
+    """``now + group.interval``, or sooner when a keep-alive is due first and is shorter than the
+    interval: with ``alert_ttl`` under two group intervals (``alert_ttl: 5m`` with the default 5m),
+    re-sends waited for the next regular flush, after the receiver's ``endsAt`` had passed, so
+    Alertmanager resolved the alert and fired it again at every re-send."""
+    due = now + policy.group_interval
+    for channel, entry in group.sent.items():
+        keepalive = policy.keepalive.get(channel)
+        if keepalive is not None and keepalive < policy.group_interval and entry.firing and entry.at is not None:
+            due = min(due, max(now, entry.at + keepalive))
+    return due
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
