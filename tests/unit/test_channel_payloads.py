@@ -447,3 +447,19 @@ def test_facts_prefer_the_engines_annotations():
     assert facts["Burn rate"] == "14.2x (1h/5m 15.2x/16x (>14.4x FIRING))"
     assert facts["Window"] == "1h"
     assert render.silence_command(a) == "slotui silence add slo=helpfulness -d 1h --comment 'ack'"
+
+
+@pytest.mark.parametrize("name", ["x; touch /tmp/pwned", "a b", "$(id)", "it's `here`"])
+def test_fallback_silence_command_is_shell_quoted_and_silences_exactly_that_slo(name):
+    # A test alert has no engine silence_command; the fallback pasted the SLO name raw into a shell command.
+    import shlex
+
+    from slotui.alerting.silence import parse_matchers
+
+    a = make_alert(name, annotations={"summary": "s"})
+    command = render.silence_command(a)
+    argv = shlex.split(command)
+    assert argv[:3] == ["slotui", "silence", "add"]
+    assert argv[3] == f"slo={name}" and argv[4] == "severity=critical"
+    matchers = parse_matchers(argv[3:5])
+    assert [(m.name, m.op, m.value) for m in matchers] == [("slo", "=", name), ("severity", "=", "critical")]
