@@ -90,8 +90,8 @@ def describe(silence: Silence, now: float) -> str:
     matchers = ", ".join(str(m) for m in silence.matchers)
     until = "until expired" if silence.ends_at is None else f"until {format_time(silence.ends_at)}"
     text = f"{silence.kind} {matchers} from {format_time(silence.starts_at)} {until} by {silence.created_by}"
-    if silence.comment:
-        text += f": {silence.comment}"
+    if silence.comment:  # on one line, as the table shows it: a newline in it forged a line of output
+        text += f": {' '.join(silence.comment.split())}"
     if silence.state(now) == "pending":
         text += " (pending)"
     return text

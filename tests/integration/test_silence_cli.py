@@ -176,3 +176,16 @@ def test_a_future_start_is_pending_and_listed(tmp_path: Path) -> None:
     assert [(d["id"], d["state"], d["starts_at"], d["ends_at"]) for d in data] == [
         (sid, "pending", "2099-01-01T00:00:00Z", "2099-01-01T02:00:00Z")
     ]
+
+
+def test_add_prints_a_multi_line_comment_on_one_line(tmp_path: Path) -> None:
+    # The comment may hold newlines (it is free text); `silence add` printed it raw, so a comment
+    # could forge what looked like another silence's line under the real one.
+    state = tmp_path / "state.db"
+    forged = "00000000-0000-0000-0000-000000000000"
+    out = slotui(state, "silence", "add", "slo=a", "-d", "1h", "--comment", f"deploy\n{forged}\tslo=b")
+    assert out.returncode == 0, out.stderr
+    sid, line = out.stdout.splitlines()
+    assert line.startswith("snooze slo=a from ") and line.endswith(f": deploy {forged} slo=b")
+    listed = slotui(state, "silence", "list", "-o", "json")
+    assert json.loads(listed.stdout)[0]["comment"] == f"deploy\n{forged}\tslo=b"  # stored as given
