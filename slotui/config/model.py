@@ -14,7 +14,15 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
-from slotui.config.text import check_http_url, check_name, check_non_blank, check_plain_base_url, check_text
+from slotui.config.text import (
+    check_header_value,
+    check_headers,
+    check_http_url,
+    check_name,
+    check_non_blank,
+    check_plain_base_url,
+    check_text,
+)
 from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
@@ -101,6 +109,10 @@ Required = Annotated[str, AfterValidator(check_non_blank)]
 HttpURL = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_http_url)]
 #: a required name: both of the above
 RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_name)]
+#: extra HTTP headers (RFC 9110 names, printable ASCII values)
+Headers = Annotated[dict[RequiredName, Name], AfterValidator(check_headers)]
+#: a credential sent in an HTTP header (a bearer token): printable ASCII
+HeaderSecret = Annotated[str, AfterValidator(check_header_value)]
 
 
 def check_time_zone(name: str) -> str:
@@ -242,11 +254,11 @@ class TLSOptions(Model):
 
 class HTTPSourceBase(SourceBase):
     url: HttpURL = Field(description="Base URL of the API.")
-    headers: dict[RequiredName, Name] = Field(
+    headers: Headers = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True}
     )
     tls: TLSOptions | None = Field(None, description="TLS client options.")
@@ -295,7 +307,7 @@ class MLflowSourceConfig(HTTPSourceBase):
     type: Literal["mlflow"]
     experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
     experiment_id: str | None = Field(None, description="Experiment id (instead of experiment).")
-    token: str | None = Field(
+    token: HeaderSecret | None = Field(
         None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
     )
 
@@ -526,11 +538,11 @@ class WebhookChannel(ChannelBase):
 
     type: Literal["webhook"]
     url: HttpURL = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    headers: dict[RequiredName, Name] = Field(
+    headers: Headers = Field(
         default_factory=dict, description="Extra headers (Authorization and API keys are never shown)."
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
@@ -547,7 +559,7 @@ class AlertmanagerChannel(ChannelBase):
         description="endsAt of a posted firing alert is now + this; slotui must re-send sooner (it lapses otherwise).",
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
