@@ -24,6 +24,7 @@ recorded as delivered it is never claimed again.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,10 @@ from slotui.channels.base import DeliveryResult
 if TYPE_CHECKING:
     from slotui.store import Outbox, OutboxRow
     from slotui.channels.base import Channel
+
+
+#: Seconds an attempt gets beyond its channel's own ``timeout`` (connection set-up, TLS, the answer).
+ATTEMPT_MARGIN = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +158,22 @@ class Dispatcher:
         self._redact = Redactor(redaction_parts(secrets), pairs)
         self.sent = 0
 
+    def attempt_timeout(self, channel: Channel) -> float:
+        """How long one attempt through ``channel`` may take: ``RetryPolicy.send_timeout``, or longer
+        when the channel's own ``timeout`` (the config's) asks for more. A webhook with ``timeout: 45s``
+        was cut at 30 s and retried while the receiver was still answering the first request, so a slow
+        receiver got every notification twice, and the timeout it was configured with was never used."""
+        timeout = getattr(channel, "timeout", None)
+        if isinstance(timeout, (int, float)) and math.isfinite(timeout):
+            return max(self.retry.send_timeout, float(timeout) + ATTEMPT_MARGIN)
+        return self.retry.send_timeout
+
     @property
     def lease(self) -> float:
-        """Seconds a claimed row stays ours (``RetryPolicy.lease``; keep it above ``send_timeout``)."""
-        return self.retry.lease
+        """Seconds a claimed row stays ours: ``RetryPolicy.lease``, kept as far above the longest
+        attempt (:meth:`attempt_timeout`) as it is above ``send_timeout``."""
+        longest = max((self.attempt_timeout(c) for c in self.channels.values()), default=self.retry.send_timeout)
+        return max(self.retry.lease, longest + (self.retry.lease - self.retry.send_timeout))
 
     async def deliver_due(self, now: float | None = None, *, ids: Sequence[int] | None = None) -> list[DeliveryOutcome]:
         """Claim every row due at ``now`` (default: the clock) and attempt each once, concurrently.
@@ -200,10 +217,11 @@ class Dispatcher:
     async def _send(self, channel: Channel, row: OutboxRow) -> DeliveryResult:
         if row.kind == "resolve" and not getattr(channel, "send_resolved", True):
             return DeliveryResult.delivered(message="skipped: send_resolved is false")
+        limit = self.attempt_timeout(channel)
         try:
-            return await asyncio.wait_for(channel.send(row.notification), self.retry.send_timeout)
+            return await asyncio.wait_for(channel.send(row.notification), limit)
         except asyncio.TimeoutError:
-            return DeliveryResult.failed(f"no answer within {self.retry.send_timeout:g}s", retryable=True)
+            return DeliveryResult.failed(f"no answer within {limit:g}s", retryable=True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a channel bug or a transport error: retry, and say what it was

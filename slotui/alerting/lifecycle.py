@@ -44,7 +44,9 @@ forgets a firing alert after a while (Alertmanager drops it at its
 (``AlertPolicy.keepalive``, ``alert_ttl / 2``): its firing alerts are re-sent
 at least that often, whatever ``group.repeat`` says and even when acknowledged
 (an ack has no Alertmanager form; Alertmanager dedups repeats itself), so they
-never lapse while slotui still sees them firing. ``flush_now`` (used by
+never lapse while slotui still sees them firing. When that interval is shorter than
+``group.interval``, the group also flushes at the keep-alive's time (other channels then see
+changes of the group that early too). ``flush_now`` (used by
 ``slotui check --notify``, a one-shot process) makes new groups flush at once.
 
 **Timers between evaluations.** A group's timers only act when the engine
@@ -132,7 +134,7 @@ class AlertPolicy:
             repeat_interval=float(alerts.group.repeat),
             warning_to_critical_after=_opt(alerts.escalate.warning_to_critical_after),
             critical_to_page_after=_opt(alerts.escalate.critical_to_page_after),
-            send_resolved={name: cfg.send_resolved for name, cfg in channels.items()},
+            send_resolved={name: cfg.posts_resolved for name, cfg in channels.items()},
             external_url=external_url,
             keepalive={name: ttl / 2 for name, ttl in _alert_ttls(channels).items()},
         )
@@ -167,9 +169,28 @@ class StepResult:
         return [o.notification for o in self.outgoing]
 
 
+#: ``group.by: ["..."]``: group by every label, so each alert is a group of its own (Alertmanager).
+GROUP_BY_ALL = "..."
+
+
+def group_labels(labels: Mapping[str, str], group_by: Iterable[str]) -> dict[str, str]:
+    """The labels that name an alert's group: the ``group_by`` ones (``""`` when absent),
+    or every label of the alert for ``["..."]``."""
+    names = tuple(group_by)
+    if GROUP_BY_ALL in names:
+        return {name: labels[name] for name in sorted(labels)}
+    return {name: labels.get(name, "") for name in names}
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def group_key(labels: Mapping[str, str], group_by: Iterable[str], options: Mapping[str, str] | None = None) -> str:
-    """``{severity="critical"}``; a rule's notification target is appended (``/slack:#llm-alerts``)."""
-    inner = ",".join(f'{name}="{labels.get(name, "")}"' for name in group_by)
+    """``{severity="critical"}``; a rule's notification target is appended (``/slack:#llm-alerts``).
+
+    Values are quoted with ``\\`` and ``\"`` escaped, so two different label sets never share a key."""
+    inner = ",".join(f"{name}={_quoted(value)}" for name, value in group_labels(labels, group_by).items())
     key = "{" + inner + "}"
     if options:
         target = options.get("notify_type")
@@ -389,7 +410,8 @@ def _assign_groups(res: StepResult, policy: AlertPolicy, now: float, flush_now: 
         if group is None:
             group = GroupRecord(
                 key=key,
-                labels={name: rec.labels.get(name, "") for name in policy.group_by},
+                # Alertmanager's groupLabels name only the group_by labels the alerts carry
+                labels={k: v for k, v in group_labels(rec.labels, policy.group_by).items() if k in rec.labels},
                 options={k: v for k, v in rec.options.items()},
                 created_at=now,
             )
@@ -470,12 +492,25 @@ def _flush(group: GroupRecord, res: StepResult, policy: AlertPolicy, now: float)
             res.changed_states.add(rec.fingerprint)
     if group.members:
         group.flushed = True
-        group.next_flush = now + policy.group_interval
+        group.next_flush = _next_flush_after(group, policy, now)
     else:
         group.flushed = False
         group.next_flush = None
     group.updated_at = now
     res.changed_groups.add(group.key)
+
+
+def _next_flush_after(group: GroupRecord, policy: AlertPolicy, now: float) -> float:
+    """``now + group.interval``, or sooner when a keep-alive is due first and is shorter than the
+    interval: with ``alert_ttl`` under two group intervals (``alert_ttl: 5m`` with the default 5m),
+    re-sends waited for the next regular flush, after the receiver's ``endsAt`` had passed, so
+    Alertmanager resolved the alert and fired it again at every re-send."""
+    due = now + policy.group_interval
+    for channel, entry in group.sent.items():
+        keepalive = policy.keepalive.get(channel)
+        if keepalive is not None and keepalive < policy.group_interval and entry.firing and entry.at is not None:
+            due = min(due, max(now, entry.at + keepalive))
+    return due
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Routes: which channels an alert goes to.
 
 ``alerts.routes`` is an ordered list; a route matches an alert when its
-``severity`` (if set) equals the alert's and every ``match`` label is equal.
+``severity`` (if set) equals the alert's, every ``match`` label is equal and
+every ``matchers`` entry holds (Alertmanager's ``=``, ``!=``, ``=~``, ``!~``,
+regexes fully anchored; a label the alert does not carry is ``""`` for both).
 Every matching route adds its channels, in order, without duplicates; a
 matching route with ``continue: false`` stops the walk (Alertmanager's
 ``continue``, except that slotui's default is ``true``: an alert goes to every
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import OPTION_SLACK_CHANNEL
+from slotui.alerting.silence import parse_matchers
 
 if TYPE_CHECKING:
     from slotui.config.model import Route
@@ -60,6 +63,7 @@ class Router:
     def __init__(self, routes: Iterable["Route"], channel_types: Mapping[str, str]) -> None:
         self.routes = list(routes)
         self.channel_types = dict(channel_types)
+        self._matchers = [parse_matchers(getattr(route, "matchers", None) or ()) for route in self.routes]
 
     @property
     def channels(self) -> list[str]:
@@ -77,10 +81,12 @@ class Router:
             return list(self.channel_types)
         out: list[str] = []
         severity = labels.get("severity")
-        for route in self.routes:
+        for route, matchers in zip(self.routes, self._matchers):
             if route.severity is not None and route.severity != severity:
                 continue
-            if any(labels.get(k) != v for k, v in (route.match or {}).items()):
+            if any(labels.get(k, "") != v for k, v in (route.match or {}).items()):
+                continue
+            if not all(m.matches(labels) for m in matchers):
                 continue
             for name in route.channels:
                 if name in self.channel_types and name not in out:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import rfc3339
 from slotui import base_url
-from slotui.channels import http, render
+from slotui.channels import http
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class AlertmanagerChannel:
 
     def __init__(self, name: str, config: "AlertmanagerChannelConfig", *, base_dir: Path | None = None) -> None:
         self.name = name
-        self.send_resolved = config.send_resolved
+        self.send_resolved = config.posts_resolved  # always: a resolve not posted stays firing until alert_ttl
         self.mirror_silences = config.mirror_silences
         self._base = config.url
         self._ttl = float(config.alert_ttl)
@@ -179,6 +179,7 @@ class AlertmanagerChannel:
             config.basic_auth.password if config.basic_auth else None,
             pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
+        self.timeout = float(config.timeout)
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
 
     def __repr__(self) -> str:
@@ -188,11 +189,9 @@ class AlertmanagerChannel:
         if notification.kind == "acknowledge":
             return DeliveryResult.delivered(message="not sent: Alertmanager has no acknowledgement (use a silence)")
         now = time.time()
-        alerts = [
-            a for a in notification.alerts if self.send_resolved or a.state == "firing"
-        ]
+        alerts = notification.alerts
         if not alerts:
-            return DeliveryResult.delivered(message=render.skip_reason(False, notification) or "nothing to send")
+            return DeliveryResult.delivered(message="nothing to send")
         body = [postable_alert(a, now, ttl=self._ttl) for a in alerts]
         return await http.post_json(
             self._client,

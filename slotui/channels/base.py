@@ -117,6 +117,8 @@ class Channel(Protocol):
     name: str
     #: also notify when alerts resolve (config ``send_resolved``, default true)
     send_resolved: bool
+    # Optional ``timeout`` (seconds, the config's): the dispatcher lets one attempt run at least
+    # that long (:meth:`slotui.alerting.delivery.Dispatcher.attempt_timeout`).
 
     async def send(self, notification: Notification) -> DeliveryResult:
         """Send one notification once; return the receiver's answer (never raise for it)."""

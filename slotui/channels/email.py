@@ -30,7 +30,7 @@ import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,6 +125,18 @@ def html_body(notification: "Notification") -> str:
     return "\n".join(parts) + "\n"
 
 
+def message_id(notification: "Notification", domain: str) -> str:
+    """``<HEX.slotui@DOMAIN>``: the same for every attempt at one notification (a retry after a lost
+    answer is one message to a mail client, not two), different for any other.
+
+    The notification id (``{severity="critical"}#3@team-email``) is hashed, not copied: quotes,
+    braces and ``@`` are not allowed in a msg-id, and copying it broke the header of every email
+    (``Message-ID: <...{severity=``). ``created_at`` keeps ids apart when a new state file
+    starts the group's numbering again."""
+    digest = hashlib.sha256(f"{notification.id}\0{notification.created_at!r}".encode("utf-8", "surrogatepass"))
+    return f"<{digest.hexdigest()[:32]}.slotui@{domain}>"
+
+
 def build_message(
     notification: "Notification", *, sender: str, to: list[str], now: float | None = None
 ) -> EmailMessage:
@@ -135,7 +147,7 @@ def build_message(
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject(notification)
     msg["Date"] = formatdate(now, usegmt=True)
-    msg["Message-ID"] = make_msgid(idstring=notification.id[:32] or None, domain=domain)
+    msg["Message-ID"] = message_id(notification, domain)
     group_ref = f"<{hashlib.sha1(notification.group_key.encode()).hexdigest()[:24]}.group@{domain}>"
     msg["References"] = group_ref
     msg["X-Slotui-Group-Key"] = notification.group_key
@@ -157,6 +169,7 @@ class EmailChannel:
         self.name = name
         self.send_resolved = config.send_resolved
         self._cfg = config
+        self.timeout = float(config.timeout)
         ca = config.ca_file
         if ca:
             p = Path(ca).expanduser()

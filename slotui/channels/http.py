@@ -5,9 +5,9 @@ every message.
 Classification of an answer (the outbox retries what is retryable):
 
 - 2xx: delivered.
-- 429 and 503: retryable; ``Retry-After`` (delta-seconds or an HTTP date) is
-  honoured as ``retry_after`` seconds from now.
-- other 5xx, 408, 425, timeouts, connection errors: retryable, no hint.
+- 429, 5xx, 408 and 425: retryable; a ``Retry-After`` (delta-seconds or an HTTP
+  date) is honoured as ``retry_after`` seconds from now.
+- timeouts, connection errors: retryable, no hint.
 - other 4xx (400, 401, 403, 404, 413, ...): not retryable; the message carries
   the receiver's own words (body truncated to :data:`MAX_BODY` characters).
 
@@ -212,7 +212,9 @@ def classify_response(
     reason = response.reason_phrase or ""
     head = f"{what}: HTTP {code}" + (f" {reason}" if reason else "")
     message = mask(f"{head}: {body}" if body else head, secrets)
-    if code in (429, 503):
+    if code >= 500 or code in RETRYABLE_STATUS:
+        # Retry-After is honoured on every answer worth retrying (a 502 or 504 from a proxy that
+        # says when to come back was retried on the backoff's schedule instead)
         return result(
             False,
             message,
@@ -220,8 +222,6 @@ def classify_response(
             retry_after=parse_retry_after(response.headers.get("retry-after")),
             status_code=code,
         )
-    if code >= 500 or code in RETRYABLE_STATUS:
-        return result(False, message, retryable=True, status_code=code)
     return result(False, message, retryable=False, status_code=code)
 
 

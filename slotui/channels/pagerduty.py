@@ -12,7 +12,8 @@
   slotui's *page* is the level that wakes someone, which PagerDuty calls
   critical; slotui's *critical* is serious but ticket-level, PagerDuty's
   *error*.
-- ``payload.summary`` is cut to 1024 characters, ``dedup_key`` to 255;
+- ``payload.summary`` is cut to 1024 characters; a ``dedup_key`` over 255 keeps its
+  head and ends in a hash of the whole key (:func:`dedup_key`), so it stays unique;
   ``source`` is the SLO's service label (``slotui`` when unset), ``component``
   the SLO, ``group`` the data source, ``class`` the alert name;
   ``custom_details`` hold the context facts, labels and the silence command;
@@ -28,6 +29,7 @@ The routing key never appears in a message.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,11 +48,20 @@ TEST_SEVERITY = "info"
 
 
 def dedup_key(alert: "Alert") -> str:
-    """The alert's fingerprint; test alerts get a ``:test`` suffix of their own."""
+    """The alert's fingerprint; test alerts get a ``:test`` suffix of their own.
+
+    A key longer than PagerDuty's 255 characters keeps its first 214 and ends in ``~`` and the
+    SHA-1 of the whole key: cutting it short dropped the ``:severity`` (an SLO's warning and
+    critical shared one incident, so one's resolve closed the other's) and merged SLOs whose
+    names share their first 255 characters.
+    """
     key = alert.fingerprint
     if alert.is_test and not key.endswith(":test"):
         key += ":test"
-    return key[:MAX_DEDUP_KEY]
+    if len(key) <= MAX_DEDUP_KEY:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[:MAX_DEDUP_KEY - len(digest) - 1]}~{digest}"
 
 
 def severity(alert: "Alert") -> str:

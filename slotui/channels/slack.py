@@ -52,6 +52,13 @@ def _mrkdwn_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _code(text: str) -> str:
+    """``text`` as inline code, escaped: Slack still reads ``<!channel>`` and ``&`` inside
+    backticks, and a backtick cannot be escaped there, so text holding one is left unwrapped."""
+    escaped = _mrkdwn_escape(text)
+    return escaped if "`" in text else f"`{escaped}`"
+
+
 def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": http.truncate(text, limit), "emoji": True}
 
@@ -85,7 +92,7 @@ def _alert_blocks(alert: "Alert", notification: "Notification") -> list[dict[str
         context_bits.append(f"acknowledged by {alert.acked_by}" if alert.acked_by else "acknowledged")
     elements = [_mrkdwn(_mrkdwn_escape(" · ".join(context_bits)), MAX_CONTEXT_TEXT)]
     if alert.state == "firing":
-        elements.append(_mrkdwn(f"silence: `{render.silence_command(alert)}`", MAX_CONTEXT_TEXT))
+        elements.append(_mrkdwn(f"silence: {_code(render.silence_command(alert))}", MAX_CONTEXT_TEXT))
     blocks.append({"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]})
     buttons = []
     runbook = render.runbook_url(alert)
@@ -132,7 +139,8 @@ def build_payload(
             f"target {render.target_text(alert)}, budget {render.budget_text(alert)}"
         )
     payload: dict[str, Any] = {
-        "text": http.truncate("\n".join(lines), MAX_FALLBACK_TEXT),
+        # the fallback is mrkdwn too (notifications and old clients show it): a name's <!channel> would ping
+        "text": http.truncate(_mrkdwn_escape("\n".join(lines)), MAX_FALLBACK_TEXT),
         "blocks": blocks,
     }
     override = notification.options.get(OPTION_SLACK_CHANNEL) or channel

@@ -50,6 +50,7 @@ class WebhookChannel:
             *(v for k, v in config.headers.items() if is_credential_header(k)),
             pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
         )
+        self.timeout = float(config.timeout)
         self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
 
     def __repr__(self) -> str:

@@ -15,8 +15,10 @@ the platform state dir), so the TUI and a headless daemon on the same file see
 them at once. Every rule (what a valid silence is, what expiring does) is the
 one service's, :class:`slotui.alerting.silences.Silences`; this module parses
 arguments and prints. The author defaults to ``$USER``. Times are printed in UTC,
-RFC 3339. Exit status: 0 on success, 1 on a bad argument, an unknown or
-ambiguous id, or an unusable state file.
+RFC 3339. Exit status: 0 on success; 3 on a refused command line (a bad
+matcher, regex, duration or time, or a silence that cannot be: every other
+command's code for bad input); 1 on an unknown or ambiguous id or an unusable
+state file.
 
 Mirroring to Alertmanager (``/api/v2/silences``) is not done here: after a
 silence is added or expired, :func:`mirror_silence` calls
@@ -36,7 +38,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from slotui.core.exit_code import FAILED, OK
+from slotui.core.exit_code import FAILED, OK, USAGE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -88,8 +90,8 @@ def describe(silence: Silence, now: float) -> str:
     matchers = ", ".join(str(m) for m in silence.matchers)
     until = "until expired" if silence.ends_at is None else f"until {format_time(silence.ends_at)}"
     text = f"{silence.kind} {matchers} from {format_time(silence.starts_at)} {until} by {silence.created_by}"
-    if silence.comment:
-        text += f": {silence.comment}"
+    if silence.comment:  # on one line, as the table shows it: a newline in it forged a line of output
+        text += f": {' '.join(silence.comment.split())}"
     if silence.state(now) == "pending":
         text += " (pending)"
     return text
@@ -110,32 +112,32 @@ def _add(args: argparse.Namespace) -> int:
         matchers = parse_matchers(args.matchers)
     except ValueError as exc:
         _err(str(exc))
-        return FAILED
+        return USAGE
     if args.duration and args.end:
         _err("give either -d/--duration or --end, not both")
-        return FAILED
+        return USAGE
     try:
         starts_at = parse_time(args.start) if args.start else now
     except ValueError as exc:
         _err(f"--start: {exc}")
-        return FAILED
+        return USAGE
     ends_at: float | None = None
     if args.duration:
         try:
             duration = float(parse_duration(args.duration))  # type: ignore[arg-type]
         except ValueError as exc:
             _err(f"-d/--duration: {exc}")
-            return FAILED
+            return USAGE
         if duration <= 0:
             _err("-d/--duration must be longer than 0s, e.g. 1h")
-            return FAILED
+            return USAGE
         ends_at = starts_at + duration
     elif args.end:
         try:
             ends_at = parse_time(args.end)
         except ValueError as exc:
             _err(f"--end: {exc}")
-            return FAILED
+            return USAGE
     try:
         check_times(starts_at, ends_at, now)
         silence = Silence(
@@ -150,7 +152,7 @@ def _add(args: argparse.Namespace) -> int:
         Silences.validate(silence, now)
     except ValueError as exc:  # InvalidSilence, or a silence the type itself refuses
         _err(str(exc))
-        return FAILED
+        return USAGE
     try:
         store = _open_store(args)
     except StoreError as exc:
@@ -240,7 +242,7 @@ def _list(args: argparse.Namespace) -> int:
         wanted = parse_matchers(args.matchers) if args.matchers else ()
     except ValueError as exc:
         _err(str(exc))
-        return FAILED
+        return USAGE
     try:
         store = _open_store(args)
     except StoreError as exc:

@@ -14,7 +14,15 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from slotui.config.durations import check_bounded, check_positive, parse_duration
-from slotui.config.text import check_http_url, check_name, check_non_blank, check_plain_base_url, check_text
+from slotui.config.text import (
+    check_header_value,
+    check_headers,
+    check_http_url,
+    check_name,
+    check_non_blank,
+    check_plain_base_url,
+    check_text,
+)
 from slotui.core.forecast import CALENDAR_WINDOWS
 from slotui.core.types import DEFAULT_PERIOD
 
@@ -101,6 +109,10 @@ Required = Annotated[str, AfterValidator(check_non_blank)]
 HttpURL = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_http_url)]
 #: a required name: both of the above
 RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(check_name)]
+#: extra HTTP headers (RFC 9110 names, printable ASCII values)
+Headers = Annotated[dict[RequiredName, Name], AfterValidator(check_headers)]
+#: a credential sent in an HTTP header (a bearer token): printable ASCII
+HeaderSecret = Annotated[str, AfterValidator(check_header_value)]
 
 
 def check_time_zone(name: str) -> str:
@@ -242,11 +254,11 @@ class TLSOptions(Model):
 
 class HTTPSourceBase(SourceBase):
     url: HttpURL = Field(description="Base URL of the API.")
-    headers: dict[RequiredName, Name] = Field(
+    headers: Headers = Field(
         default_factory=dict, description="Extra request headers (Authorization and API keys are never shown)."
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (use ${ENV_VAR}; never shown).", json_schema_extra={"secret": True}
     )
     tls: TLSOptions | None = Field(None, description="TLS client options.")
@@ -295,7 +307,7 @@ class MLflowSourceConfig(HTTPSourceBase):
     type: Literal["mlflow"]
     experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
     experiment_id: str | None = Field(None, description="Experiment id (instead of experiment).")
-    token: str | None = Field(
+    token: HeaderSecret | None = Field(
         None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
     )
 
@@ -468,7 +480,15 @@ class SLOConfig(Model):
 class ChannelBase(Model):
     """Common options of notification channels."""
 
-    send_resolved: bool = Field(True, description="Also notify when an alert resolves.")
+    send_resolved: bool = Field(
+        True, description="Also notify when an alert resolves (an Alertmanager channel always posts the resolve)."
+    )
+
+    @property
+    def posts_resolved(self) -> bool:
+        """Whether resolves go to this channel: ``send_resolved``, except that an Alertmanager channel
+        always posts them (the resolve ends the alert there; its receivers decide who hears of it)."""
+        return self.send_resolved or self.type == "alertmanager"  # type: ignore[attr-defined]
 
 
 class SlackChannel(ChannelBase):
@@ -518,11 +538,11 @@ class WebhookChannel(ChannelBase):
 
     type: Literal["webhook"]
     url: HttpURL = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    headers: dict[RequiredName, Name] = Field(
+    headers: Headers = Field(
         default_factory=dict, description="Extra headers (Authorization and API keys are never shown)."
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
@@ -539,7 +559,7 @@ class AlertmanagerChannel(ChannelBase):
         description="endsAt of a posted firing alert is now + this; slotui must re-send sooner (it lapses otherwise).",
     )
     basic_auth: BasicAuth | None = Field(None, description="HTTP basic authentication.")
-    bearer_token: str | None = Field(
+    bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
     )
     timeout: Duration = Field(10.0, description="Request timeout.")
@@ -558,19 +578,44 @@ ChannelConfig = Annotated[
 ]
 
 
+def _check_route_matcher(text: str) -> str:
+    """An Alertmanager matcher (``team="llm"``, ``slo=~"help.*"``, ``env!~"dev|test"``)."""
+    from slotui.alerting.silence import parse_matcher
+
+    parse_matcher(text)
+    return text
+
+
 class Route(Model):
     """Send alerts matching a severity and labels to channels."""
 
     severity: Literal["warning", "critical", "page"] | None = Field(None, description="Match this severity.")
-    match: dict[RequiredName, Name] = Field(default_factory=dict, description="Label equality matchers.")
+    match: dict[RequiredName, Name] = Field(
+        default_factory=dict, description="Label equality matchers (a label the alert lacks is \"\")."
+    )
+    matchers: list[Annotated[str, AfterValidator(_check_route_matcher)]] = Field(
+        default_factory=list,
+        description="Alertmanager matchers, all must hold: name=value, name!=value, name=~regex, name!~regex "
+        "(regexes fully anchored, RE2).",
+    )
     channels: list[RequiredName] = Field(description="Names of channels under alerts.channels.")
     continue_: bool = Field(True, alias="continue", description="Keep matching later routes.")
+
+
+def _check_group_by(names: list[str]) -> list[str]:
+    """``...`` (every label) stands alone, as Alertmanager requires."""
+    if "..." in names and len(names) > 1:
+        raise ValueError("'...' groups by every label and cannot be listed with other labels; expected ['...'] alone")
+    return names
 
 
 class GroupConfig(Model):
     """Alert grouping and repeat timing (Alertmanager semantics)."""
 
-    by: list[RequiredName] = Field(default_factory=lambda: ["severity"], description="Labels that form a group.")
+    by: Annotated[list[RequiredName], AfterValidator(_check_group_by)] = Field(
+        default_factory=lambda: ["severity"],
+        description="Labels that form a group; ['...'] groups by every label (one group per alert).",
+    )
     wait: DurationOrZero = Field(
         30.0, description="Wait before the first notification of a new group (0s: notify at once)."
     )

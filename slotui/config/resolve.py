@@ -288,6 +288,13 @@ class _Resolver:
                 if ch not in channels:
                     known = ", ".join(sorted(channels)) or "none defined"
                     self.issue(("alerts", "routes", i, "channels", j), f"unknown channel {ch!r}; channels: {known}")
+        for name, cfg in channels.items():
+            if cfg.type == "alertmanager" and not cfg.send_resolved:
+                self.out.warnings.append(
+                    f"alerts.channels.{name}.send_resolved: false is ignored for an Alertmanager channel: the "
+                    "resolve is what ends the alert there (without it Alertmanager keeps it firing, and its "
+                    "receivers keep repeating it, until alert_ttl); set send_resolved on Alertmanager's receivers"
+                )
 
     def common(
         self,

@@ -9,6 +9,7 @@ where, never repeating the value (it may come from a secret variable).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: bidirectional formatting characters (embeddings, overrides, isolates, marks)
@@ -51,6 +52,42 @@ def check_text(text: str) -> str:
             f"contains {_describe(ch)} at character {i + 1}; expected printable text (no control or bidi characters)"
         )
     return text
+
+
+#: an HTTP header name: an RFC 9110 token
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _header_value_problem(value: str) -> str | None:
+    for i, ch in enumerate(value):
+        if not (" " <= ch <= "~" or ch == "\t"):
+            return f"character {i + 1} is {_describe(ch)}, and a header value must be printable ASCII"
+    return None
+
+
+def check_header_value(text: str) -> str:
+    """A value sent in an HTTP header (a bearer token): printable ASCII. A token with ``é`` crashed the
+    HTTP client when the channel or source was built (a UnicodeEncodeError traceback). The message
+    never repeats the value: it is often a credential."""
+    problem = _header_value_problem(text)
+    if problem:
+        raise ValueError(f"cannot be sent in an HTTP header: {problem}")
+    return text
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Extra HTTP headers: names are tokens (``X-Scope-OrgID``), values printable ASCII. Checked when the
+    file is read: a bad one was a traceback when the first request was built. Names the header, never
+    its value (``X-Api-Key: ...``)."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                f"header name {name!r} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~, no spaces or colons)"
+            )
+        problem = _header_value_problem(value)
+        if problem:
+            raise ValueError(f"the value of header {name!r} cannot be sent: {problem}")
+    return headers
 
 
 def check_non_blank(text: str) -> str:

@@ -104,8 +104,11 @@ async def test_open_ended_mute_and_regex_matchers(am):
     await ch.aclose()
 
 
-async def test_resolve_ends_the_alert(am):
-    ch = channel(am.url)
+@pytest.mark.parametrize("send_resolved", [True, False])
+async def test_resolve_ends_the_alert(am, send_resolved):
+    # send_resolved: false used to keep the resolve from Alertmanager: the alert stayed active there
+    # (and its receivers kept repeating it) until alert_ttl, 6h by default.
+    ch = channel(am.url, send_resolved=send_resolved)
     assert (await ch.send(sample_notification([sample_alert("helpfulness")]))).ok
     poll_until(lambda: state_of(am, "helpfulness") == "active", what="alert active")
     res = await ch.send(sample_notification([sample_alert("helpfulness", state="resolved")], kind="resolve"))

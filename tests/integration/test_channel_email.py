@@ -157,3 +157,25 @@ async def test_resolve_and_test_subjects():
         assert (await ch.send(sample_notification([sample_alert(is_test=True)], kind="test"))).ok
         subjects = [m.message()["Subject"] for m in smtp.messages]
     assert subjects == ["[RESOLVED:1] slotui: critical: helpfulness", "[TEST] [FIRING:1] slotui: critical: helpfulness"]
+
+
+async def test_message_id_is_valid_for_engine_ids_and_stable_across_retries():
+    # The engine's notification ids look like {severity="critical"}#3@team-email; copied into the
+    # Message-ID they broke the header of every email (Message-ID: <...{severity=, no id-right).
+    import re
+
+    engine_id = '{severity="critical"}#3@team-email'
+    n = sample_notification([sample_alert("helpfulness")], id=engine_id)
+    later = n.model_copy(update={"id": '{severity="critical"}#4@team-email'})
+    with SMTPReceiver() as smtp:
+        ch = channel(smtp.port)
+        for notification in (n, n, later):  # the second is a retry of the first
+            assert (await ch.send(notification)).ok
+        first, retry, other = (m.message() for m in smtp.messages)
+    for msg in (first, retry, other):
+        header = msg["Message-ID"]
+        assert header.defects == (), header.defects
+        assert re.fullmatch(r"<[0-9a-f]{32}\.slotui@example\.com>", str(header)), str(header)
+    assert first["Message-ID"] == retry["Message-ID"]
+    assert other["Message-ID"] != first["Message-ID"]
+    assert first["References"] == other["References"]  # one group, one thread

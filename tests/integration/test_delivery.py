@@ -100,6 +100,33 @@ async def test_webhook_retries_429_with_retry_after_then_500_then_delivers(tmp_p
         assert all(r.path == f"/hooks/{URL_SECRET}" for r in rx.requests)
 
 
+async def test_retry_after_is_honoured_on_every_retryable_status_not_only_429_and_503(tmp_path):
+    # A 502/504 from a proxy or a 408 with Retry-After was retried on the backoff's own schedule.
+    with HTTPReceiver() as rx:
+        rx.script(Reply(502, "bad gateway", headers={"Retry-After": "7"}),
+                  Reply(504, "gateway timeout", headers={"Retry-After": "11"}),
+                  Reply(408, "request timeout", headers={"Retry-After": "3"}), Reply(200, ""))
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, retry=RetryPolicy(base=1000.0), clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            (o1,) = await al.deliver_due(now)
+            assert (o1.state, o1.result.status_code, o1.next_attempt_at) == ("pending", 502, now + 7)
+            assert await al.deliver_due(now + 6.9) == []
+            (o2,) = await al.deliver_due(now + 7)
+            assert (o2.state, o2.result.status_code, o2.next_attempt_at) == ("pending", 504, now + 18)
+            (o3,) = await al.deliver_due(now + 18)
+            assert (o3.state, o3.result.status_code, o3.next_attempt_at) == ("pending", 408, now + 21)
+            (o4,) = await al.deliver_due(now + 21)
+            assert o4.state == "delivered"
+        finally:
+            await al.aclose()
+            store.close()
+        assert len(rx.requests) == 4
+
+
 async def test_a_400_is_final_and_the_receivers_message_is_kept_without_secrets(tmp_path):
     with HTTPReceiver(default=Reply(400, f"no such hook {URL_SECRET}: invalid_token")) as rx:
         loaded = load_config(write_config(tmp_path, rx.url))
@@ -116,6 +143,30 @@ async def test_a_400_is_final_and_the_receivers_message_is_kept_without_secrets(
             (entry,) = al.history()
             assert entry.state == "failed" and "invalid_token" in entry.last_error
             assert URL_SECRET not in entry.last_error
+        finally:
+            await al.aclose()
+            store.close()
+        assert len(rx.requests) == 1
+
+
+async def test_an_attempt_gets_the_channels_configured_timeout_so_a_slow_receiver_is_not_sent_twice(tmp_path):
+    # The dispatcher cut every attempt at RetryPolicy.send_timeout (30 s), whatever the channel's
+    # timeout: a webhook configured with timeout: 45s for a slow receiver was cut, counted as "no answer"
+    # and sent again while the receiver was still taking the first one. Scaled down: send_timeout 0.5 s,
+    # the webhook's timeout 5 s, a receiver that answers after 1.5 s.
+    with HTTPReceiver(default=Reply(200, "", delay=1.5)) as rx:
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, retry=RetryPolicy(send_timeout=0.5, lease=2.0), clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            (o,) = await al.deliver_due(now)
+            assert (o.state, o.result.status_code) == ("delivered", 200), str(o)
+            dispatcher = al.dispatcher
+            assert dispatcher.attempt_timeout(al.channels["hook"]) == 10.0  # 5 s + the 5 s margin
+            assert dispatcher.lease == 11.5  # as far above the longest attempt as 2.0 is above 0.5
+            assert await al.deliver_due(now + 86_400) == []
         finally:
             await al.aclose()
             store.close()

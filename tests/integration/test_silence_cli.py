@@ -110,13 +110,22 @@ def test_bad_input_is_rejected_and_nothing_is_stored(tmp_path: Path) -> None:
         (["slo=a", "-d", "1h", "--end", "2099-01-01T00:00:00Z"], "not both"),
         (["slo=a", "--end", "2001-01-01T00:00:00Z"], "past"),
         (['slo=~".*"'], "silence every alert"),
+        (["slo=a", "-d", "1y"], "unknown unit 'y'"),
+        (["slo=a", "-d", "0s"], "longer than 0s"),
+        (["slo=a", "--start", "2026-13-01"], "--start: expected a time"),
+        (["slo=a", "--end", "tomorrow"], "--end: expected a time"),
+        (['slo="a\\q"'], "invalid escape"),
+        (["slo=~a(?=b)"], "RE2 syntax"),
     ]
     for argv, fragment in cases:
         result = slotui(state, "silence", "add", *argv)
-        assert result.returncode == 1, (argv, result.stdout)
+        assert result.returncode == 3, (argv, result.stdout)  # bad input: exit 3, as for every command
         assert fragment in result.stderr, (argv, result.stderr)
         assert "Traceback" not in result.stderr
     assert slotui(state, "silence", "list", "-q").stdout == ""
+    bad_query = slotui(state, "silence", "list", "slo=~(")
+    assert bad_query.returncode == 3 and "invalid regular expression" in bad_query.stderr
+    assert "Traceback" not in bad_query.stderr
 
 
 def test_state_before_the_subcommand_and_from_env(tmp_path: Path) -> None:
@@ -167,3 +176,16 @@ def test_a_future_start_is_pending_and_listed(tmp_path: Path) -> None:
     assert [(d["id"], d["state"], d["starts_at"], d["ends_at"]) for d in data] == [
         (sid, "pending", "2099-01-01T00:00:00Z", "2099-01-01T02:00:00Z")
     ]
+
+
+def test_add_prints_a_multi_line_comment_on_one_line(tmp_path: Path) -> None:
+    # The comment may hold newlines (it is free text); `silence add` printed it raw, so a comment
+    # could forge what looked like another silence's line under the real one.
+    state = tmp_path / "state.db"
+    forged = "00000000-0000-0000-0000-000000000000"
+    out = slotui(state, "silence", "add", "slo=a", "-d", "1h", "--comment", f"deploy\n{forged}\tslo=b")
+    assert out.returncode == 0, out.stderr
+    sid, line = out.stdout.splitlines()
+    assert line.startswith("snooze slo=a from ") and line.endswith(f": deploy {forged} slo=b")
+    listed = slotui(state, "silence", "list", "-o", "json")
+    assert json.loads(listed.stdout)[0]["comment"] == f"deploy\n{forged}\tslo=b"  # stored as given

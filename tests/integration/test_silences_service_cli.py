@@ -56,6 +56,6 @@ def test_refused_times_store_nothing(tmp_path: Path, start: int, end: int, messa
     state = tmp_path / "state.db"
     now = int(time.time())
     refused = slotui(state, "silence", "add", "slo=a", "--start", rfc3339(now + start), "--end", rfc3339(now + end))
-    assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    assert refused.returncode == 3 and message in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
     assert json.loads(slotui(state, "silence", "list", "-o", "json").stdout) == []

@@ -88,7 +88,7 @@ def test_replay_ranges_that_cannot_run(args: list[str], fragments: list[str], tm
 )
 def test_silence_add_outside_the_range_stores_nothing(args: list[str], fragments: list[str], tmp_path: Path) -> None:
     state = tmp_path / "s.db"
-    refused(slotui("silence", "add", "slo=helpfulness", *args, state=state), 1, *fragments)
+    refused(slotui("silence", "add", "slo=helpfulness", *args, state=state), 3, *fragments)
     listed = slotui("silence", "list", state=state)
     assert listed.returncode == 0 and "slo=helpfulness" not in listed.stdout, listed.stdout + listed.stderr
 

@@ -65,7 +65,7 @@ def slotui(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
 def test_silence_add_refuses_and_stores_nothing(args: list[str], fragment: str, tmp_path: Path) -> None:
     state = tmp_path / "s.db"
     out = slotui("silence", "add", *args, "-d", "1h", state=state)
-    assert out.returncode == 1 and fragment in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 3 and fragment in out.stderr and "Traceback" not in out.stderr, out.stderr
     listed = slotui("silence", "list", state=state)
     assert listed.returncode == 0 and "slo=x" not in listed.stdout
 

@@ -142,6 +142,31 @@ def test_resolve_is_sent_at_the_next_flush_and_only_to_channels_that_want_it():
     assert sim.run(T0 + 340, T0 + 5 * 3600, [(S, OK)]) == []
 
 
+def test_an_alertmanager_channel_gets_the_resolve_even_with_send_resolved_false():
+    # Without the resolve, Alertmanager keeps the alert firing (and its receivers repeat it) until alert_ttl.
+    from slotui.config.loader import load_text
+
+    text = (
+        "version: 1\nsources: {d: {type: demo}}\n"
+        "slos:\n  - {name: helpfulness, sli: {field: evaluations.helpfulness, agg: mean},"
+        " objective: {target: 0.85, warning: 0.8, critical: 0.7}}\n"
+        "alerts:\n  channels:\n"
+        "    am: {type: alertmanager, url: 'http://127.0.0.1:9093', send_resolved: false}\n"
+        "    quiet: {type: webhook, url: 'http://127.0.0.1:1/h', send_resolved: false}\n"
+    )
+    loaded = load_text(text, name="slos.yaml")
+    assert any("alerts.channels.am.send_resolved: false is ignored" in w for w in loaded.warnings)
+    assert not any("quiet" in w for w in loaded.warnings)
+    p = AlertPolicy.from_config(loaded.config.alerts)
+    assert (p.sends_resolved("am"), p.sends_resolved("quiet")) == (True, False)
+    sim = Sim(p)
+    sim.tick(T0, [(S, C)])
+    assert sorted(n.channel for n in sim.tick(T0 + 30, [(S, C)])) == ["am", "quiet"]
+    sim.tick(T0 + 100, [(S, OK)])
+    sent = sim.tick(T0 + 330, [(S, OK)])
+    assert [(n.channel, n.kind, [a.state for a in n.alerts]) for n in sent] == [("am", "resolve", ["resolved"])]
+
+
 def test_flapping_within_group_interval_sends_nothing_extra():
     sim = Sim(policy())
     sim.tick(T0, [(S, C)])
@@ -290,6 +315,60 @@ def test_group_by_slo_gives_one_notification_per_slo_and_flush_now_skips_group_w
     # each group holds both severities of its SLO; the inhibited warning is left out of the notification
     assert sorted(sim.groups['{slo="latency"}'].members) == ["latency:critical", "latency:warning"]
     assert all([a.severity for a in n.alerts] == ["critical"] for n in sent)
+
+
+def test_group_by_dots_makes_each_alert_its_own_group_with_all_its_labels():
+    # Alertmanager's group_by: ['...'] groups by every label. It was read as a label named "...",
+    # absent from every alert, so all alerts shared one group {...=""} and one notification.
+    other = spec("latency", labels={"service": "search", "team": "llm"})
+    sim = Sim(policy(group_by=("...",)))
+    sent = sim.tick(T0, [(S, C), (other, W)], flush_now=True)
+    assert len(sent) == 2
+    by_slo = {n.alerts[0].slo: n for n in sent}
+    assert sorted(by_slo) == ["helpfulness", "latency"]
+    for n in sent:
+        assert len(n.alerts) == 1
+        assert n.group_labels == n.alerts[0].labels  # every label names the group
+    assert by_slo["latency"].group_labels["team"] == "llm"
+    assert by_slo["latency"].group_key.startswith('{alertname="')
+    assert 'severity="warning"' in by_slo["latency"].group_key and 'slo="latency"' in by_slo["latency"].group_key
+    # the inhibited warning of helpfulness is a group of its own, with nothing to send
+    assert sorted(len(g.members) for g in sim.groups.values()) == [1, 1, 1]
+
+
+def test_group_labels_name_only_the_group_by_labels_the_alerts_carry():
+    # Alertmanager's webhook groupLabels leave out a group_by label the alerts do not have;
+    # slotui sent {"team": ""}.
+    with_team = spec("latency", labels={"service": "search", "team": "llm"})
+    sim = Sim(policy(group_by=("team", "severity")))
+    sent = sim.tick(T0, [(S, C), (with_team, C)], flush_now=True)
+    by_slo = {n.alerts[0].slo: n for n in sent}
+    assert by_slo["helpfulness"].group_labels == {"severity": "critical"}
+    assert by_slo["helpfulness"].webhook_v4()["groupLabels"] == {"severity": "critical"}
+    assert by_slo["latency"].group_labels == {"team": "llm", "severity": "critical"}
+    assert by_slo["helpfulness"].group_key == '{team="",severity="critical"}'
+
+
+def test_group_key_quotes_values_so_different_label_sets_never_share_a_group():
+    from slotui.alerting.lifecycle import group_key
+
+    forged = group_key({"a": 'x",b="y'}, ["a", "b"])
+    plain = group_key({"a": "x", "b": "y"}, ["a", "b"])
+    assert plain == '{a="x",b="y"}'
+    assert forged == '{a="x\\",b=\\"y",b=""}'
+    assert group_key({"a": "back\\slash"}, ["a"]) == '{a="back\\\\slash"}'
+
+
+@pytest.mark.parametrize("by", [["...", "slo"], ["slo", "..."]])
+def test_group_by_dots_with_other_labels_is_a_config_error(by):
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    text = "version: 1\nsources: {d: {type: demo}}\nalerts:\n  group: {by: %s}\n" % by
+    with pytest.raises(ConfigError) as err:
+        load_text(text.replace("'", '"'), name="slos.yaml")
+    message = str(err.value)
+    assert "slos.yaml" in message and "group.by" in message.replace("alerts.", "") and "'...'" in message
 
 
 def test_an_slo_removed_from_the_config_resolves():

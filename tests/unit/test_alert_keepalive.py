@@ -82,3 +82,20 @@ def test_acknowledged_alert_stays_alive_in_alertmanager_but_repeats_stop_elsewhe
     am = sent["am"]
     assert len(am) > 30
     assert all(b - a < H for a, b in zip(am, am[1:]))
+
+
+def test_an_alert_ttl_shorter_than_two_group_intervals_never_lapses():
+    # alert_ttl 5m with group.interval 5m: keep-alive re-sends waited for the next group flush (5m and a
+    # tick later), after endsAt = send + 5m had passed, so Alertmanager resolved the alert and fired it
+    # again at every re-send. Flushes for the keep-alive now come every alert_ttl / 2 (2.5m, on a tick).
+    ttl = 5 * 60.0
+    policy = AlertPolicy.from_config(alerts_config(alert_ttl="5m"))
+    assert policy.keepalive == {"am": ttl / 2}
+    sent = simulate(policy, T0 + 2 * H)
+    am = sent["am"]
+    assert am[0] == T0 + 30
+    gaps = [b - a for a, b in zip(am, am[1:])]
+    assert gaps and all(g == 150.0 for g in gaps), gaps  # 150 s is a multiple of the 30 s tick
+    assert all(b < a + ttl for a, b in zip(am, am[1:]))
+    # other channels keep group.interval / group.repeat: the webhook got the first flush only
+    assert sent["hook"] == [T0 + 30]

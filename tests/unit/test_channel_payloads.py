@@ -141,6 +141,46 @@ def test_slack_escapes_mrkdwn_control_characters():
     assert "*a&lt;b&gt;&amp;c*" in text
 
 
+def _mrkdwn_texts(payload: dict) -> list[str]:
+    """Every string Slack parses as mrkdwn: the ``text`` fallback and each mrkdwn object."""
+    out = [payload["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                out.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(payload["blocks"])
+    return out
+
+
+@pytest.mark.parametrize("name", ["x<!channel>y", "a&b<http://evil.example|click here>", "q`<!here>`z"])
+def test_slack_hostile_slo_name_is_escaped_in_every_mrkdwn_text(name):
+    # The engine's silence command shell-quotes the name; the fallback text and the silence
+    # element carried it raw, so <!channel> in an SLO name pinged the whole channel.
+    a = make_alert(name, annotations={"summary": "s", "silence_command": f"slotui silence add slo='{name}' -d 1h"})
+    b = make_alert(name + "2", annotations={"summary": "s"})
+    p = slack.build_payload(make_notification([a, b]))
+    texts = _mrkdwn_texts(p)
+    assert len(texts) >= 4  # fallback, section, context, silence
+    for text in texts:
+        assert "<" not in text and ">" not in text, text
+        assert "&" not in text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", ""), text
+    assert name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in p["text"]
+    silence = [t for t in texts if t.startswith("silence: ")]
+    assert len(silence) == 2
+    for text in silence:
+        if "`" in name:  # a backtick cannot be escaped inside inline code: the command is not wrapped
+            assert not text.startswith("silence: `")
+        else:
+            assert text.startswith("silence: `") and text.endswith("`") and text.count("`") == 2
+
+
 # --------------------------------------------------------------------------- PagerDuty
 
 
@@ -164,6 +204,33 @@ def test_pagerduty_trigger_event_shape_and_severity_mapping():
     assert ev["payload"]["severity"] == "info"
     assert ev["dedup_key"] == "helpfulness:critical:test"
     assert ev["payload"]["summary"].startswith("[TEST] ")
+
+
+def test_pagerduty_long_dedup_keys_stay_distinct_and_a_resolve_matches_its_trigger():
+    # Keys were cut to 255 characters: for a 260-character SLO name the warning, critical and page
+    # alerts all became the same key (the severity was cut off), so one's resolve closed the other's
+    # incident, and two SLOs sharing their first 255 characters shared incidents too.
+    import hashlib
+
+    long_a, long_b = "a" * 260, "a" * 260 + "b"
+    keys = {}
+    for slo in (long_a, long_b):
+        for sev in ("warning", "critical", "page"):
+            fired = make_alert(slo, sev)
+            resolved = make_alert(slo, sev, state="resolved")
+            trigger = pagerduty.build_event(fired, make_notification([fired]), "k" * 32)["dedup_key"]
+            resolve = pagerduty.build_event(resolved, make_notification([resolved], kind="resolve"), "k" * 32)
+            assert resolve["dedup_key"] == trigger
+            assert len(trigger) == 255
+            whole = f"{slo}:{sev}"
+            assert trigger == whole[:214] + "~" + hashlib.sha1(whole.encode()).hexdigest()
+            keys[(slo, sev)] = trigger
+    assert len(set(keys.values())) == 6
+    test = make_alert(long_a, "critical", is_test=True)
+    assert pagerduty.dedup_key(test) not in keys.values()
+    # a key that fits is the fingerprint itself, exactly 255 characters included
+    fits = make_alert("s" * (255 - len(":critical")), "critical")
+    assert pagerduty.dedup_key(fits) == fits.fingerprint and len(fits.fingerprint) == 255
 
 
 def test_pagerduty_summary_is_cut_to_1024_and_resolve_has_no_payload():
@@ -380,3 +447,19 @@ def test_facts_prefer_the_engines_annotations():
     assert facts["Burn rate"] == "14.2x (1h/5m 15.2x/16x (>14.4x FIRING))"
     assert facts["Window"] == "1h"
     assert render.silence_command(a) == "slotui silence add slo=helpfulness -d 1h --comment 'ack'"
+
+
+@pytest.mark.parametrize("name", ["x; touch /tmp/pwned", "a b", "$(id)", "it's `here`"])
+def test_fallback_silence_command_is_shell_quoted_and_silences_exactly_that_slo(name):
+    # A test alert has no engine silence_command; the fallback pasted the SLO name raw into a shell command.
+    import shlex
+
+    from slotui.alerting.silence import parse_matchers
+
+    a = make_alert(name, annotations={"summary": "s"})
+    command = render.silence_command(a)
+    argv = shlex.split(command)
+    assert argv[:3] == ["slotui", "silence", "add"]
+    assert argv[3] == f"slo={name}" and argv[4] == "severity=critical"
+    matchers = parse_matchers(argv[3:5])
+    assert [(m.name, m.op, m.value) for m in matchers] == [("slo", "=", name), ("severity", "=", "critical")]

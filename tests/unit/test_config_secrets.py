@@ -124,3 +124,48 @@ def test_errors_never_echo_secrets(bad: str) -> None:
     assert "s.yaml:5:" in rendered
     for secret in ("12345678901234567890", "pdROUTINGkey0123456789", "slackSECRETtoken", "smtpPASSWORD-0987"):
         assert secret not in rendered, rendered
+
+
+_HEADER_BASE = """version: 1
+sources:
+  demo: {type: demo, seed: 7}
+  prom: {type: prometheus, url: "http://127.0.0.1:9090"%s}
+slos:
+  - {name: helpfulness, source: demo, sli: {field: evaluations.helpfulness, agg: mean}, objective: {target: 0.85, warning: 0.8}}
+alerts:
+  channels:
+    w: {type: webhook, url: "http://127.0.0.1:1/hook"%s}
+    am: {type: alertmanager, url: "http://127.0.0.1:9093"%s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "extra", "key", "fragment"),
+    [
+        ("w", ', headers: {"Bad Header": "v"}', "alerts.channels.w.headers", "'Bad Header' is not a valid HTTP header name"),
+        ("w", ', headers: {"X-Api-Key:": "v"}', "alerts.channels.w.headers", "is not a valid HTTP header name"),
+        ("w", ', headers: {"X-Api-Key": "k\\u00e9ySECRET77"}', "alerts.channels.w.headers",
+         "the value of header 'X-Api-Key' cannot be sent: character 2 is U+00E9"),
+        ("w", ', bearer_token: "t\\u00f6kSECRET77"', "alerts.channels.w.bearer_token", "character 2 is U+00F6"),
+        ("am", ', bearer_token: "t\\u00f6kSECRET77"', "alerts.channels.am.bearer_token", "character 2 is U+00F6"),
+        ("prom", ', headers: {"X-Scope-OrgID": "\\u00e9quipeSECRET77"}', "sources.prom.headers", "character 1 is U+00E9"),
+        ("prom", ', bearer_token: "t\\u00f6kSECRET77"', "sources.prom.bearer_token", "character 2 is U+00F6"),
+    ],
+)
+def test_headers_and_bearer_tokens_that_http_cannot_send_are_config_errors(where, extra, key, fragment):
+    # A non-ASCII token or header value, or a header name with a space, passed validate and then
+    # crashed with a UnicodeEncodeError traceback when the channel or source built its HTTP client.
+    parts = {w: (extra if w == where else "") for w in ("prom", "w", "am")}
+    text = _HEADER_BASE % (parts["prom"], parts["w"], parts["am"])
+    with pytest.raises(ConfigError) as err:
+        load_text(text, name="slos.yaml")
+    message = str(err.value)
+    assert f"slos.yaml:" in message and key in message and fragment in message, message
+    assert "SECRET77" not in message  # values are never repeated (they are often credentials)
+
+
+def test_valid_headers_and_tokens_still_load_and_reach_the_client():
+    text = _HEADER_BASE % (', headers: {"X-Scope-OrgID": "team-a"}', ', headers: {"X-Api-Key": "abc"}, bearer_token: "t0k"', "")
+    loaded = load_text(text, name="slos.yaml")
+    w = loaded.config.alerts.channels["w"]
+    assert w.headers == {"X-Api-Key": "abc"} and w.bearer_token == "t0k"

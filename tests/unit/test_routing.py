@@ -109,3 +109,44 @@ def test_the_seed_langsmith_rule_works_as_written():
     assert "0.72" in slack.alerts[0].summary
     assert [a.slo for a in by_channel["oncall"].alerts] == ["latency_p95_ms"]
     assert by_channel["oncall"].options == {}
+
+
+def test_route_matchers_have_alertmanager_semantics():
+    # Routes only knew `match` (equality): an Alertmanager user's `matchers` was an unknown key.
+    r = Router(
+        [
+            Route(matchers=['slo=~"help.*"', "team!=core"], channels=["team-email"]),
+            Route(matchers=['slo!~"help.*|latency"'], channels=["oncall"]),
+            Route(matchers=['env=""'], channels=["am"]),
+        ],
+        TYPES,
+    )
+    assert r.route({"slo": "helpfulness", "team": "llm", "env": "prod"}) == ["team-email"]
+    # regexes are anchored at both ends: "help" alone is not "helpfulness", and "xhelp" is no match
+    assert r.route({"slo": "xhelpfulness", "env": "prod"}) == ["oncall"]
+    assert r.route({"slo": "help", "env": "prod"}) == ["team-email"]
+    # a label the alert lacks is "": team!=core holds, env="" holds
+    assert r.route({"slo": "helpfulness"}) == ["team-email", "am"]
+    assert r.route({"slo": "helpfulness", "team": "core", "env": "prod"}) == []
+    assert r.route({"slo": "latency", "env": "prod"}) == []
+
+
+def test_route_match_treats_a_missing_label_as_empty():
+    r = Router([Route(match={"team": ""}, channels=["oncall"])], TYPES)
+    assert r.route({"severity": "page"}) == ["oncall"]
+    assert r.route({"severity": "page", "team": "llm"}) == []
+
+
+def test_route_matchers_from_the_file_are_checked_with_file_line_and_key():
+    import pytest
+
+    from slotui.config.errors import ConfigError
+
+    base = "version: 1\nsources: {d: {type: demo}}\nslos:\n  - {name: helpfulness, sli: {field: evaluations.helpfulness, agg: mean}, objective: {target: 0.85, warning: 0.8}}\nalerts:\n  channels: {f: {type: file, path: x.jsonl}}\n  routes:\n"
+    good = load_text(base + "    - {matchers: ['slo=~\"help.*\"'], channels: [f]}\n", name="slos.yaml")
+    assert Router(good.config.alerts.routes, {"f": "file"}).route({"slo": "helpfulness"}) == ["f"]
+    for bad, expected in (("slo=~(help", "invalid regular expression"), ("=x", "invalid matcher")):
+        with pytest.raises(ConfigError) as err:
+            load_text(base + f"    - {{matchers: ['{bad}'], channels: [f]}}\n", name="slos.yaml")
+        message = str(err.value)
+        assert "slos.yaml:8:" in message and "alerts.routes[0].matchers[0]" in message and expected in message
