@@ -22,7 +22,8 @@
 The API answers ``202 {"status":"success","message":"Event processed",
 "dedup_key":...}``; ``400 {"status":"invalid event","message":"Event object is
 invalid","errors":[...]}``; ``429`` when rate limited. A group whose events do
-not all succeed is a failure; it is retryable only when every failure is, and
+not all succeed is a failure; it is retryable when any failure is (an event refused
+for good must not keep a throttled or 5xx'd one from being sent again), and
 retrying re-sends the whole group (PagerDuty deduplicates by ``dedup_key``).
 The routing key never appears in a message.
 """
@@ -121,8 +122,8 @@ def build_events(notification: "Notification", routing_key: str) -> list[dict[st
 
 
 def combine(results: list[DeliveryResult]) -> DeliveryResult:
-    """One answer for a group of events: ok when all are; else the failures,
-    retryable only when every failure is, waiting the longest Retry-After."""
+    """One answer for a group of events: ok when all are; else the failures (each distinct
+    message), retryable when any failure is, waiting the longest Retry-After."""
     if not results:
         return DeliveryResult.delivered(message="pagerduty: nothing to send")
     failed = [r for r in results if not r.ok]
@@ -134,9 +135,10 @@ def combine(results: list[DeliveryResult]) -> DeliveryResult:
     first = failed[0]
     accepted = len(results) - len(failed)
     note = f" ({accepted}/{len(results)} events accepted)" if len(results) > 1 else ""
+    messages = list(dict.fromkeys(r.message for r in failed))
     return DeliveryResult.failed(
-        first.message + note,
-        retryable=all(r.retryable for r in failed),
+        "; ".join(messages) + note,
+        retryable=any(r.retryable for r in failed),
         status_code=first.status_code,
         retry_after=max(hints) if hints else None,
     )

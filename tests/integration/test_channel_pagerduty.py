@@ -105,6 +105,22 @@ async def test_server_error_is_retryable_and_partial_success_is_reported():
     assert "1/2 events accepted" in res.message
 
 
+
+async def test_an_event_refused_for_good_does_not_stop_a_5xx_one_from_being_retried():
+    with pd_receiver() as rx:
+        rx.script(Reply(400, {"status": "invalid event", "message": "Event object is invalid",
+                              "errors": ["payload.summary is too long"]}), Reply(502, "Bad Gateway"))
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        again = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        await ch.aclose()
+    assert not res.ok and res.retryable and "Event object is invalid" in res.message and "502" in res.message
+    assert "0/2 events accepted" in res.message
+    assert again.ok  # the retry re-sends the group: b (and a) reach PagerDuty
+    assert [r.json["dedup_key"] for r in rx.requests[2:]] == ["a:critical", "b:critical"]
+
+
+
 async def test_test_alert_uses_info_and_its_own_dedup_key():
     with pd_receiver() as rx:
         ch = channel(rx.url)

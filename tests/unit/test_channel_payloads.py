@@ -254,7 +254,11 @@ def test_pagerduty_combine_results():
     r = pagerduty.combine([ok, rate])
     assert not r.ok and r.retryable and r.retry_after == 3 and "1/2 events accepted" in r.message
     r = pagerduty.combine([rate, bad])
-    assert not r.ok and not r.retryable
+    # the throttled event must be sent again: an event refused for good does not stop that
+    assert not r.ok and r.retryable and r.retry_after == 3
+    assert r.message == "HTTP 429; HTTP 400 (0/2 events accepted)"
+    r = pagerduty.combine([bad, ok, bad])
+    assert not r.ok and not r.retryable and r.message == "HTTP 400 (1/3 events accepted)"
 
 
 # --------------------------------------------------------------------------- webhook / Alertmanager
