@@ -21,6 +21,7 @@ from slotui.config.text import (
     check_name,
     check_non_blank,
     check_plain_base_url,
+    check_smtp_login,
     check_text,
 )
 from slotui.core.forecast import CALENDAR_WINDOWS
@@ -113,6 +114,8 @@ RequiredName = Annotated[str, AfterValidator(check_non_blank), AfterValidator(ch
 Headers = Annotated[dict[RequiredName, Name], AfterValidator(check_headers)]
 #: a credential sent in an HTTP header (a bearer token): printable ASCII
 HeaderSecret = Annotated[str, AfterValidator(check_header_value)]
+#: an SMTP AUTH user name or password: printable ASCII
+SMTPLogin = Annotated[str, AfterValidator(check_smtp_login)]
 
 
 def check_time_zone(name: str) -> str:
@@ -290,7 +293,7 @@ class LangSmithSourceConfig(SourceBase):
     api_url: Annotated[HttpURL, AfterValidator(check_plain_base_url)] = Field(
         "https://api.smith.langchain.com", description="LangSmith API endpoint (no query string: the SDK adds its paths)."
     )
-    api_key: str | None = Field(
+    api_key: HeaderSecret | None = Field(
         None, description="LangSmith API key (use ${LANGSMITH_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
     project: RequiredName = Field(description="Tracing project (session) name.")
@@ -521,8 +524,8 @@ class EmailChannel(ChannelBase):
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
     tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
-    username: str | None = Field(None, description="SMTP user name.")
-    password: str | None = Field(
+    username: SMTPLogin | None = Field(None, description="SMTP user name.")
+    password: SMTPLogin | None = Field(
         None, description="SMTP password (use ${SMTP_PASSWORD}; never shown).", json_schema_extra={"secret": True}
     )
     from_: RequiredName = Field(alias="from", description="Sender address.")

@@ -75,6 +75,15 @@ def check_header_value(text: str) -> str:
     return text
 
 
+def check_smtp_login(text: str) -> str:
+    """An SMTP user name or password: printable ASCII (smtplib's AUTH sends them as ASCII; a password
+    with ``é`` failed every delivery attempt with a UnicodeEncodeError). Never repeats the value."""
+    for i, ch in enumerate(text):
+        if not " " <= ch <= "~":
+            raise ValueError(f"character {i + 1} is {_describe(ch)}; SMTP AUTH sends only printable ASCII")
+    return text
+
+
 def check_headers(headers: dict[str, str]) -> dict[str, str]:
     """Extra HTTP headers: names are tokens (``X-Scope-OrgID``), values printable ASCII. Checked when the
     file is read: a bad one was a traceback when the first request was built. Names the header, never

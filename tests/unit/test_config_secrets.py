@@ -169,3 +169,45 @@ def test_valid_headers_and_tokens_still_load_and_reach_the_client():
     loaded = load_text(text, name="slos.yaml")
     w = loaded.config.alerts.channels["w"]
     assert w.headers == {"X-Api-Key": "abc"} and w.bearer_token == "t0k"
+
+
+_LOGIN_BASE = """version: 1
+sources:
+  demo: {type: demo, seed: 7}
+  ls: {type: langsmith, project: chat%s}
+slos:
+  - {name: helpfulness, source: demo, sli: {field: evaluations.helpfulness, agg: mean}, objective: {target: 0.85, warning: 0.8}}
+alerts:
+  channels:
+    mail: {type: email, host: 127.0.0.1, from: a@example.com, to: [b@example.com]%s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "channel", "key", "fragment"),
+    [
+        (', api_key: "lsv2_\\u00e9SECRET77"', "", "sources.ls.api_key", "character 6 is U+00E9"),
+        ("", ', username: "ops", password: "p\\u00e4ssSECRET77"', "alerts.channels.mail.password",
+         "character 2 is U+00E4; SMTP AUTH sends only printable ASCII"),
+        ("", ', username: "\\u00f8ps", password: "SECRET77"', "alerts.channels.mail.username", "character 1 is U+00F8"),
+    ],
+)
+def test_credentials_their_protocol_cannot_send_are_config_errors(source, channel, key, fragment):
+    # LangSmith's key travels in the x-api-key header; smtplib's AUTH encodes user and password as ASCII:
+    # a password with "ä" failed every delivery attempt (12 retries) with a UnicodeEncodeError.
+    with pytest.raises(ConfigError) as err:
+        load_text(_LOGIN_BASE % (source, channel), name="slos.yaml")
+    message = str(err.value)
+    assert "slos.yaml:" in message and key in message and fragment in message, message
+    assert "SECRET77" not in message
+
+
+def test_smtplib_refuses_a_non_ascii_password_which_is_why_it_is_checked():
+    import smtplib
+
+    smtp = smtplib.SMTP()
+    smtp.user, smtp.password = "ops", "p\u00e4ss"
+    with pytest.raises(UnicodeEncodeError):
+        smtp.auth_plain().encode("ascii")  # what SMTP.auth does with it
+    loaded = load_text(_LOGIN_BASE % (', api_key: "lsv2_pt_abc"', ', username: "ops", password: "p-ss"'), name="slos.yaml")
+    assert loaded.config.alerts.channels["mail"].password == "p-ss"
