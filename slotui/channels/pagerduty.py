@@ -153,7 +153,8 @@ class PagerDutyChannel:
         self._url = config.url
         self._routing_key = config.routing_key
         self._secrets = http.secret_parts(config.routing_key)
-        self._client = http.make_client()  # the channel HTTP default timeout: the config has no timeout field
+        self.timeout = float(config.timeout)
+        self._client = http.make_client(timeout=config.timeout)
 
     def __repr__(self) -> str:
         return f"PagerDutyChannel({self.name!r}, {http.display_url(self._url)})"
@@ -172,8 +173,10 @@ class PagerDutyChannel:
                 self._client, self._url, event, what="pagerduty", secrets=self._secrets
             )
             results.append(res)
-            if not res.ok and res.status_code == 429:
-                break  # rate limited: the rest would be refused too; retry the group later
+            if not res.ok and (res.status_code == 429 or res.status_code is None):
+                # rate limited, or no answer (timeout, refused connection): the rest would be refused
+                # too, or wait as long each; retry the group later
+                break
         if len(results) < len(alerts):
             # the events not attempted count as failed the same way
             last = results[-1]

@@ -161,7 +161,8 @@ class SlackChannel:
         self._channel = config.channel
         self._username = config.username
         self._secrets = http.secret_parts(config.webhook_url)
-        self._client = http.make_client()  # the channel HTTP default timeout: the config has no timeout field
+        self.timeout = float(config.timeout)
+        self._client = http.make_client(timeout=config.timeout)
 
     def __repr__(self) -> str:
         return f"SlackChannel({self.name!r}, {http.display_url(self._url)})"

@@ -503,6 +503,7 @@ class SlackChannel(ChannelBase):
     )
     channel: Name | None = Field(None, description="Channel override, e.g. #llm-alerts.")
     username: Name | None = Field(None, description="Sender name override.")
+    timeout: Duration = Field(10.0, description="Request timeout.")
 
 
 class PagerDutyChannel(ChannelBase):
@@ -513,6 +514,7 @@ class PagerDutyChannel(ChannelBase):
         description="Integration routing key (use ${PAGERDUTY_ROUTING_KEY}; never shown).",
         json_schema_extra={"secret": True},
     )
+    timeout: Duration = Field(10.0, description="Request timeout (each event).")
     url: HttpURL = Field("https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
 
 

@@ -107,6 +107,11 @@ class HTTPReceiver:
         self._thread: threading.Thread | None = None
 
     # -- control -----------------------------------------------------------
+    def scripted_left(self) -> int:
+        """How many scripted replies no request has taken yet (a request takes one as it arrives)."""
+        with self._cond:
+            return len(self._script)
+
     def script(self, *replies: Reply) -> "HTTPReceiver":
         with self._cond:
             self._script.extend(replies)

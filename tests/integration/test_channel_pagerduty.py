@@ -121,6 +121,24 @@ async def test_an_event_refused_for_good_does_not_stop_a_5xx_one_from_being_retr
 
 
 
+
+async def test_an_event_with_no_answer_ends_the_group_instead_of_waiting_once_per_alert():
+    # A receiver that takes the first event and does not answer within the channel's timeout: each of the
+    # other events waited as long again (10 s each by default, until the 30 s attempt limit cut the
+    # group and called it "no answer within 30s"). The rest of the group is left for the retry.
+    slow = Reply(202, {"status": "success", "message": "Event processed"}, delay=2.0)
+    with pd_receiver() as rx:
+        rx.script(slow, slow, slow)
+        ch = channel(rx.url, timeout=0.3)
+        assert ch.timeout == 0.3
+        res = await ch.send(sample_notification([sample_alert("a"), sample_alert("b"), sample_alert("c")]))
+        await ch.aclose()
+        assert rx.scripted_left() == 2  # only the first event was sent
+    assert not res.ok and res.retryable and res.status_code is None
+    assert "0/3 events accepted" in res.message
+
+
+
 async def test_test_alert_uses_info_and_its_own_dedup_key():
     with pd_receiver() as rx:
         ch = channel(rx.url)

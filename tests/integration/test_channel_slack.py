@@ -150,3 +150,15 @@ async def test_test_notification_is_marked():
     assert res.ok and rx.violations == []
     body = rx.requests[0].json
     assert body["text"].startswith("[TEST] ") and "[TEST]" in body["blocks"][0]["text"]["text"]
+
+
+async def test_the_configured_timeout_bounds_a_slow_webhook_and_is_retryable():
+    # Slack had no timeout setting (always 10 s); now `timeout:` is the request's, as for webhooks.
+    with slack_receiver() as rx:
+        rx.script(Reply(200, "ok", delay=2.0))
+        ch = channel(rx.url, timeout=0.3)
+        assert ch.timeout == 0.3
+        res = await ch.send(sample_notification([sample_alert("helpfulness")]))
+        await ch.aclose()
+    assert not res.ok and res.retryable and res.status_code is None
+    assert_no_secret(res.message)
