@@ -106,6 +106,8 @@ def format_number(x: float | None, *, ascii: bool = False) -> str:
     if ax < 0.001:
         return f"{x:.2e}"
     text = f"{x:.4g}"
+    if abs(float(text)) >= 1000:  # 999.95 rounds up to 1000: group it as 1,000 like its neighbours
+        return f"{x:,.0f}"
     return text
 
 
@@ -175,23 +177,43 @@ def format_value(
             return f"${number}" if value >= 0 else f"-${number[1:]}"
         return f"{number} {u}" if u else number
     if lu == "ms":
-        if abs(value) >= 100:
-            return f"{value:,.0f} ms"
-        return f"{value:.3g} ms"
+        number = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        return f"{_kept(number, value, precise)} ms"
     if lu in ("s", "sec", "seconds"):
-        return f"{value:.3g} s" if abs(value) < 1000 else f"{value:,.0f} s"
+        # from 999.5 on, .3g writes 1e+03
+        number = f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"
+        return f"{_kept(number, value, precise)} s"
     if lu in _USD_UNITS:
         sign = "-" if value < 0 else ""
         av = abs(value)
         if precise and av >= 1000 and av == int(av):
             return f"{sign}${av:,.0f}"  # a budget as written: $180,000
         if av >= 1:
-            return f"{sign}${av:,.2f}"
+            return f"{sign}${_kept(f'{av:,.2f}', av, precise)}"
         if av == 0:
             return "$0"
-        return f"{sign}${av:.3g}" if av >= 0.001 else f"{sign}${av:.2e}"
-    number = format_number(value, ascii=ascii)
+        return f"{sign}${_kept(f'{av:.3g}' if av >= 0.001 else f'{av:.2e}', av, precise)}"
+    number = _kept(format_number(value, ascii=ascii), value, precise)
     return f"{number} {u}" if u else number
+
+
+def _kept(shown: str, value: float, precise: bool) -> str:
+    """``shown``, or with ``precise`` (a target or threshold, compared with values that are written
+    rounded) ``value`` with every digit it was written with when ``shown`` rounded some away: a
+    1.255 s target is ``1.255 s``, not ``1.25 s``, and 2,000.5 ms is not ``2,000 ms``."""
+    if not precise:
+        return shown
+    try:
+        if float(shown.replace(",", "")) == value:
+            return shown
+    except ValueError:
+        pass
+    text = repr(float(value))
+    if "e" in text:
+        return shown
+    whole, _, frac = text.partition(".")
+    grouped = f"{int(whole):,}" if whole != "-0" else "-0"
+    return grouped + (f".{frac}" if frac and frac != "0" else "")
 
 
 def direction_symbol(direction: str, *, ascii: bool = False) -> str:
