@@ -33,6 +33,7 @@ from typing import Any
 
 from slotui.clock import OUT_OF_RANGE, strftime_utc, utc_datetime
 from slotui import clock
+from slotui.core.status import meets
 from slotui.core.types import Forecast, SLOResult, SLOSpec, Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
@@ -238,8 +239,39 @@ def format_target(
 
 
 def spec_value(value: float | None, spec: SLOSpec, *, ascii: bool = False, precise: bool = False) -> str:
-    """An SLO's value (or, ``precise``, one of its thresholds) as :func:`format_value` writes it for that SLO."""
-    return format_value(value, spec.unit, kind=spec.kind, ascii=ascii, precise=precise)
+    """An SLO's value (or, ``precise``, one of its thresholds) as :func:`format_value` writes it for that SLO.
+
+    A value that misses a threshold but rounds to the threshold's own text (0.84996 against
+    ``≥ 0.85``, 2,000.4 ms against ``≤ 2,000 ms``) gets the digits that tell them apart
+    (``0.84996``, ``2,000.4 ms``): ``0.85`` next to ``≥ 0.85`` and AT RISK reads as a wrong status."""
+    text = format_value(value, spec.unit, kind=spec.kind, ascii=ascii, precise=precise)
+    if precise or not is_number(value):
+        return text
+    assert value is not None
+    for threshold in (spec.critical, spec.warning, spec.target):
+        if (threshold is not None and value != threshold
+                and not meets(value, threshold, spec.direction, spec.strict)
+                and text == format_value(threshold, spec.unit, kind=spec.kind, ascii=ascii, precise=True)):
+            return _apart(value, threshold, spec)
+    return text
+
+
+def _apart(value: float, threshold: float, spec: SLOSpec) -> str:
+    """``value`` with the fewest decimals that tell it from ``threshold``, in the SLO's unit."""
+    u = (spec.unit or "").strip()
+    lu = u.lower()
+    percent = spec.kind == "ratio" or lu in _PERCENT_UNITS
+    v, t = (value * 100, threshold * 100) if percent else (value, threshold)
+    digits = f"{v:,.15f}"
+    for d in range(1, 16):
+        digits = f"{v:,.{d}f}"
+        if digits != f"{t:,.{d}f}":
+            break
+    if percent:
+        return digits + "%"
+    if lu in _USD_UNITS:
+        return f"-${digits[1:]}" if digits.startswith("-") else f"${digits}"
+    return f"{digits} {u}" if u else digits
 
 
 def spec_target(spec: SLOSpec, *, ascii: bool = False) -> str:
@@ -642,6 +674,13 @@ def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> 
         if moment is not None:
             text += f"{mark}{moment.hour}h" if length <= 86400 else f"{mark}{moment.day}"
     return text
+
+
+def period_seconds(result: SLOResult) -> float:
+    """The length of the compliance period ``result`` was evaluated over: a calendar month's own
+    length (29 days in February 2028, 31 in March), where ``spec.period`` holds a nominal 30d."""
+    length = result.period_length
+    return length if is_number(length) and length > 0 else result.spec.period  # type: ignore[return-value]
 
 
 def spec_window(spec: SLOSpec) -> str:
