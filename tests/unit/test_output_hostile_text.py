@@ -161,3 +161,20 @@ def test_printable_source_text_is_kept_as_it_is(clean: str) -> None:
     spec = SLOSpec(name="v", kind="threshold", target=1, direction="lower_is_better", source="prom")
     report = evaluate_all([spec], {}, NOW, source_errors={"prom": clean})
     assert report.source_errors == {"prom": clean} and report.results[0].error == clean
+
+
+# ---------------------------------------------------------------------- the low-traffic note
+
+
+def _low(status: Status, min_events: int) -> SLOResult:
+    spec = SLOSpec(name="av", kind="ratio", target=0.99, direction="higher_is_better", min_events=min_events)
+    return SLOResult(spec, status, NOW, value=None if status is Status.NO_DATA else 0.995, low_traffic=True,
+                     error="file not found" if status is Status.NO_DATA else None)
+
+
+def test_low_traffic_note_reads_in_english_and_not_on_a_failed_source() -> None:
+    """It read "low traffic (fewer than 1 events)" on every SLO, also on one whose file was missing."""
+    assert table.result_notes(_low(Status.OK, 1)) == ["low traffic (a window has no events): burn-rate alerts held back"]
+    assert table.result_notes(_low(Status.AT_RISK, 1000)) == [
+        "low traffic (a window has fewer than 1,000 events): burn-rate alerts held back"]
+    assert table.result_notes(_low(Status.NO_DATA, 1)) == ["file not found"]
