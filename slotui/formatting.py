@@ -33,6 +33,7 @@ from typing import Any
 
 from slotui.clock import OUT_OF_RANGE, strftime_utc, utc_datetime
 from slotui import clock
+from slotui.core.status import meets
 from slotui.core.types import Forecast, SLOResult, SLOSpec, Status
 
 #: Status icons for terminals with Unicode (single-cell glyphs, no emoji).
@@ -106,6 +107,8 @@ def format_number(x: float | None, *, ascii: bool = False) -> str:
     if ax < 0.001:
         return f"{x:.2e}"
     text = f"{x:.4g}"
+    if abs(float(text)) >= 1000:  # 999.95 rounds up to 1000: group it as 1,000 like its neighbours
+        return f"{x:,.0f}"
     return text
 
 
@@ -175,23 +178,43 @@ def format_value(
             return f"${number}" if value >= 0 else f"-${number[1:]}"
         return f"{number} {u}" if u else number
     if lu == "ms":
-        if abs(value) >= 100:
-            return f"{value:,.0f} ms"
-        return f"{value:.3g} ms"
+        number = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        return f"{_kept(number, value, precise)} ms"
     if lu in ("s", "sec", "seconds"):
-        return f"{value:.3g} s" if abs(value) < 1000 else f"{value:,.0f} s"
+        # from 999.5 on, .3g writes 1e+03
+        number = f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"
+        return f"{_kept(number, value, precise)} s"
     if lu in _USD_UNITS:
         sign = "-" if value < 0 else ""
         av = abs(value)
         if precise and av >= 1000 and av == int(av):
             return f"{sign}${av:,.0f}"  # a budget as written: $180,000
         if av >= 1:
-            return f"{sign}${av:,.2f}"
+            return f"{sign}${_kept(f'{av:,.2f}', av, precise)}"
         if av == 0:
             return "$0"
-        return f"{sign}${av:.3g}" if av >= 0.001 else f"{sign}${av:.2e}"
-    number = format_number(value, ascii=ascii)
+        return f"{sign}${_kept(f'{av:.3g}' if av >= 0.001 else f'{av:.2e}', av, precise)}"
+    number = _kept(format_number(value, ascii=ascii), value, precise)
     return f"{number} {u}" if u else number
+
+
+def _kept(shown: str, value: float, precise: bool) -> str:
+    """``shown``, or with ``precise`` (a target or threshold, compared with values that are written
+    rounded) ``value`` with every digit it was written with when ``shown`` rounded some away: a
+    1.255 s target is ``1.255 s``, not ``1.25 s``, and 2,000.5 ms is not ``2,000 ms``."""
+    if not precise:
+        return shown
+    try:
+        if float(shown.replace(",", "")) == value:
+            return shown
+    except ValueError:
+        pass
+    text = repr(float(value))
+    if "e" in text:
+        return shown
+    whole, _, frac = text.partition(".")
+    grouped = f"{int(whole):,}" if whole != "-0" else "-0"
+    return grouped + (f".{frac}" if frac and frac != "0" else "")
 
 
 def direction_symbol(direction: str, *, ascii: bool = False) -> str:
@@ -216,8 +239,39 @@ def format_target(
 
 
 def spec_value(value: float | None, spec: SLOSpec, *, ascii: bool = False, precise: bool = False) -> str:
-    """An SLO's value (or, ``precise``, one of its thresholds) as :func:`format_value` writes it for that SLO."""
-    return format_value(value, spec.unit, kind=spec.kind, ascii=ascii, precise=precise)
+    """An SLO's value (or, ``precise``, one of its thresholds) as :func:`format_value` writes it for that SLO.
+
+    A value that misses a threshold but rounds to the threshold's own text (0.84996 against
+    ``≥ 0.85``, 2,000.4 ms against ``≤ 2,000 ms``) gets the digits that tell them apart
+    (``0.84996``, ``2,000.4 ms``): ``0.85`` next to ``≥ 0.85`` and AT RISK reads as a wrong status."""
+    text = format_value(value, spec.unit, kind=spec.kind, ascii=ascii, precise=precise)
+    if precise or not is_number(value):
+        return text
+    assert value is not None
+    for threshold in (spec.critical, spec.warning, spec.target):
+        if (threshold is not None and value != threshold
+                and not meets(value, threshold, spec.direction, spec.strict)
+                and text == format_value(threshold, spec.unit, kind=spec.kind, ascii=ascii, precise=True)):
+            return _apart(value, threshold, spec)
+    return text
+
+
+def _apart(value: float, threshold: float, spec: SLOSpec) -> str:
+    """``value`` with the fewest decimals that tell it from ``threshold``, in the SLO's unit."""
+    u = (spec.unit or "").strip()
+    lu = u.lower()
+    percent = spec.kind == "ratio" or lu in _PERCENT_UNITS
+    v, t = (value * 100, threshold * 100) if percent else (value, threshold)
+    digits = f"{v:,.15f}"
+    for d in range(1, 16):
+        digits = f"{v:,.{d}f}"
+        if digits != f"{t:,.{d}f}":
+            break
+    if percent:
+        return digits + "%"
+    if lu in _USD_UNITS:
+        return f"-${digits[1:]}" if digits.startswith("-") else f"${digits}"
+    return f"{digits} {u}" if u else digits
 
 
 def spec_target(spec: SLOSpec, *, ascii: bool = False) -> str:
@@ -620,6 +674,13 @@ def forecast_cell(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) -> 
         if moment is not None:
             text += f"{mark}{moment.hour}h" if length <= 86400 else f"{mark}{moment.day}"
     return text
+
+
+def period_seconds(result: SLOResult) -> float:
+    """The length of the compliance period ``result`` was evaluated over: a calendar month's own
+    length (29 days in February 2028, 31 in March), where ``spec.period`` holds a nominal 30d."""
+    length = result.period_length
+    return length if is_number(length) and length > 0 else result.spec.period  # type: ignore[return-value]
 
 
 def spec_window(spec: SLOSpec) -> str:

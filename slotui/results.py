@@ -48,6 +48,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from slotui.config.text import printable
 from slotui.core.direction import infer_direction
 from slotui.core.intervals import check_confidence
 from slotui.core.status import finite, meets, value_status
@@ -257,8 +258,22 @@ def specs_from_quality(quality: Mapping[str, Any]) -> list[SLOSpec]:
     ``latency``, ``cost``, ``error*`` are lower-is-better); raises
     :class:`ResultsError` when it cannot be told or the order is inconsistent.
     """
+    from slotui.config.text import check_name, check_non_blank, check_text
+
     specs = []
     for name, entry in quality.items():
+        for what, text, checks in (("SLO name", name, (check_non_blank, check_name)),
+                                   ("unit", entry.get("unit") if isinstance(entry, Mapping) else None, (check_name,)),
+                                   ("description", entry.get("description") if isinstance(entry, Mapping) else None,
+                                    (check_text,))):
+            if text is None:
+                continue
+            try:
+                for check in checks:
+                    check(str(text))
+            except ValueError as exc:  # an ESC in a name reached terminals and JUnit files as it was
+                shown = f"SLO {printable(str(name))!r}: {what}" if what != "SLO name" else f"SLO name {printable(str(name))!r}"
+                raise ResultsError(f"{shown} {exc}") from None
         if isinstance(entry, (int, float)) and not isinstance(entry, bool):
             entry = {"target": entry}
         if not isinstance(entry, Mapping):
@@ -368,8 +383,8 @@ def metric_samples(flat: Mapping[str, Any], key: str) -> tuple[int | None, float
         count = finite(metric_value(found[1]))
         if count is None or count < 0 or count != int(count):
             notes.append(f"results key {found[0]!r}: expected a whole number of samples >= 0, got {found[1]!r}; ignored")
-        else:
-            n = int(count)
+        else:  # a JSON integer as written (10**23 through a float is 99999999999999991611392)
+            n = found[1] if type(found[1]) is int else int(count)
     found = _sibling(flat, key, _SPREAD_KEYS)
     squared = False
     if found is None:

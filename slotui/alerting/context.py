@@ -16,6 +16,7 @@ from slotui.formatting import (
     forecast_text,
     format_duration,
     format_percent,
+    period_seconds,
     format_rate,
     result_judged,
     result_samples_line,
@@ -112,7 +113,7 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
     if result.burn_rates:
         lines.append(f"Burn rates (long/short window): {burn_rates_text(result)}.")
     if budget_remaining is not None:
-        lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(spec.period)}.")
+        lines.append(f"Error budget remaining: {format_percent(budget_remaining)} of {format_duration(period_seconds(result))}.")
     if result.low_traffic:
         lines.append("Low traffic: some windows have fewer events than min_events.")
     contributors = top_contributors(result.breakdowns, spec, limit=1)
@@ -156,7 +157,7 @@ def describe(result: SLOResult, severity: str, *, escalated: bool = False) -> tu
         "direction": spec.direction,
         "status": status,
         "window": spec.window,
-        "period": spec.period,
+        "period": period_seconds(result),
         "good": result.good,
         "total": result.total,
         "budget_remaining": budget_remaining,

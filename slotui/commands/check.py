@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     gc_policy.apply()
     try:
-        now = parse_time(args.at) if args.at else utc_now()
+        now = parse_time(args.at) if args.at is not None else utc_now()  # --at "" (an unset $AT) is an error, not now
     except ValueError as exc:
         print(f"slotui check: --at: {exc}", file=sys.stderr)
         return UNKNOWN

@@ -65,12 +65,12 @@ def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, fl
     from slotui.clock import EARLIEST, parse_time, utc_now
     from slotui.config.durations import parse_duration
 
-    end = _option("--to", parse_time, args.to) if args.to else utc_now()
-    if args.from_:
+    end = _option("--to", parse_time, args.to) if args.to is not None else utc_now()  # "" is an error, not now
+    if args.from_ is not None:
         start = _option("--from", parse_time, args.from_)
     else:
-        start = end - float(_option("--last", parse_duration, args.last or "30d"))
-    every = float(_option("--step", parse_duration, args.step)) if args.step else interval
+        start = end - float(_option("--last", parse_duration, "30d" if args.last is None else args.last))
+    every = float(_option("--step", parse_duration, args.step)) if args.step is not None else interval
     if every <= 0:
         raise ValueError("--step: expected a duration longer than 0")
     if start >= end:

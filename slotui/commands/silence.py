@@ -113,16 +113,16 @@ def _add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _err(str(exc))
         return USAGE
-    if args.duration and args.end:
+    if args.duration is not None and args.end is not None:
         _err("give either -d/--duration or --end, not both")
         return USAGE
     try:
-        starts_at = parse_time(args.start) if args.start else now
+        starts_at = parse_time(args.start) if args.start is not None else now
     except ValueError as exc:
         _err(f"--start: {exc}")
         return USAGE
     ends_at: float | None = None
-    if args.duration:
+    if args.duration is not None:  # -d "" (an unset $VAR) is an error, never a mute without end
         try:
             duration = float(parse_duration(args.duration))  # type: ignore[arg-type]
         except ValueError as exc:
@@ -132,7 +132,7 @@ def _add(args: argparse.Namespace) -> int:
             _err("-d/--duration must be longer than 0s, e.g. 1h")
             return USAGE
         ends_at = starts_at + duration
-    elif args.end:
+    elif args.end is not None:
         try:
             ends_at = parse_time(args.end)
         except ValueError as exc:

@@ -155,3 +155,13 @@ def printable(text: str) -> str:
         for ch in text
     )
 
+
+
+def one_line(text: str) -> str:
+    """``text`` from outside (a server's error message, a source's note) as one printable line:
+    runs of whitespace, newlines included, become one space (a ``\\n`` in a message would forge a
+    line of ``slotui check``'s table or of a log), then :func:`printable` escapes what is left
+    (ESC, NUL, bidi overrides, a lone surrogate that no UTF-8 output can encode)."""
+    if text.isprintable():
+        return text
+    return printable(" ".join(text.split()))

@@ -57,6 +57,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from slotui.config.text import one_line
 from slotui.core.breakdown import Breakdown, evaluate_breakdowns
 from slotui.core.budget import compute_budget, direct_counts, meets_target
 from slotui.core.burn_rate import evaluate_tiers
@@ -85,6 +86,7 @@ def evaluate_slo(
     (a replay reads none of them, and copying a 30-day period at every step is most of its cost)."""
     if data is None:
         data = SLIData()
+    data = _shown_text(data)
     start, length = period_bounds(spec, now)
     notes: list[str] = []
     if data.malformed:
@@ -113,6 +115,20 @@ def evaluate_slo(
         if not history:
             result = replace(result, history=(), buckets=())
     return result
+
+
+def _shown_text(data: SLIData) -> SLIData:
+    """``data`` with its error and notes as :func:`~slotui.config.text.one_line` writes them.
+
+    They are a server's words (a Prometheus ``error``, an HTTP body) that every source passes on
+    as it got them; the report carries them to terminals, JUnit files and notifications, where an
+    ESC or NUL byte acted or broke the file and a lone surrogate crashed the output."""
+    texts = (data.error, data.note, *(g.note for g in data.groups))
+    if all(t is None or t.isprintable() for t in texts):
+        return data
+    groups = tuple(replace(g, note=one_line(g.note)) if g.note else g for g in data.groups)
+    return replace(data, error=one_line(data.error) if data.error else data.error,
+                   note=one_line(data.note) if data.note else data.note, groups=groups)
 
 
 def _evaluate_threshold(
@@ -271,7 +287,7 @@ def evaluate_all(
     error is applied to it, so the last good data turns STALE after ``2 *
     interval``. ``warnings`` (e.g. the loader's) are passed through.
     """
-    errors = dict(source_errors or {})
+    errors = {name: one_line(message) for name, message in (source_errors or {}).items()}
     results = []
     for spec in specs:
         data = data_by_name.get(spec.name)
@@ -281,4 +297,5 @@ def evaluate_all(
         elif source_error and not data.error:
             data = replace(data, error=source_error)
         results.append(evaluate_slo(spec, data, now))
-    return Report(evaluated_at=now, results=tuple(results), source_errors=errors, warnings=tuple(warnings))
+    return Report(evaluated_at=now, results=tuple(results), source_errors=errors,
+                  warnings=tuple(one_line(w) for w in warnings))

@@ -21,6 +21,7 @@ and config warnings go to the suite's ``<system-err>``.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Literal
 
@@ -38,6 +39,28 @@ from slotui.formatting import (
     rfc3339,
 )
 from slotui.output.table import contributor_lines, result_notes
+
+
+#: characters XML 1.0 does not allow in a document at all, even escaped (C0 controls but tab,
+#: newline and carriage return; surrogates; U+FFFE, U+FFFF): ElementTree writes them as they are
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids written as ``\\xNN`` / ``\\uNNNN``, so the
+    document always parses (a CI report view rejects the whole file for one ESC byte)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _well_formed(root: ET.Element) -> None:
+    """Apply :func:`xml_text` to every text, tail and attribute value under ``root``, in place."""
+    for element in root.iter():
+        if element.text:
+            element.text = xml_text(element.text)
+        if element.tail:
+            element.tail = xml_text(element.tail)
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
 
 
 def describe(result: SLOResult) -> str:
@@ -130,5 +153,6 @@ def render(
     problems += [f"warning: {w}" for w in report.warnings]
     if problems:
         ET.SubElement(suite, "system-err").text = "\n".join(problems)
+    _well_formed(suites)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -11,6 +11,8 @@ Cell text is escaped so SLO names and messages cannot break the table.
 
 from __future__ import annotations
 
+import re
+
 from slotui.core.types import Report
 from slotui.formatting import (
     STATUS_EMOJI,
@@ -24,17 +26,40 @@ from slotui.formatting import (
 from slotui.output.table import contributor_lines, result_notes, sort_worst_first
 
 
+#: characters Markdown or GitHub's HTML would read as markup: code, emphasis, strike-through,
+#: links, images, raw HTML and entities (``&amp;`` in a name would show as ``&``)
+_SPECIALS = re.compile(r"([\\`*_~\[\]<>&|])")
+#: a line start Markdown reads as a block: a heading, a quote, a list item, a setext underline
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
 def escape_cell(text: str) -> str:
-    """Make text safe inside a table cell: pipes, newlines, and Markdown/HTML specials."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    for ch in "*_`[]<>":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Text as itself inside a table cell: one line (GitHub ends a row at a newline), every
+    Markdown special and the cell separator ``|`` backslash-escaped."""
+    return _SPECIALS.sub(r"\\\1", " ".join(text.splitlines()) if "\n" in text or "\r" in text else text)
 
 
 def escape_text(text: str) -> str:
-    """Escape text for a list item (one line)."""
-    return escape_cell(text)
+    """Text as itself in a list item: :func:`escape_cell`, and a leading ``#``, ``>``, ``-``, ``+``,
+    ``=`` or ``1.`` escaped so it does not open a heading, a quote or a nested list."""
+    return _BLOCK_START.sub(lambda m: f"{m[1]}{m[2]}\\" if m[2][0].isdigit() else f"{m[1]}\\{m[2]}",
+                            escape_cell(text), count=1)
+
+
+def code_span(text: str, *, cell: bool = False) -> str:
+    """``text`` as an inline code span that shows exactly ``text``: the fence is one backtick longer
+    than the longest run of backticks inside, padded with a space where ``text`` starts or ends
+    with one (CommonMark strips one such space); in a table ``cell``, ``|`` is written ``\\|``
+    (GitHub splits a row at every unescaped pipe, inside code spans too). Empty for empty text."""
+    if not text:
+        return ""
+    line = " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    longest = max((len(run) for run in re.findall("`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if line[0] == "`" or line[-1] == "`" or (line[0] == " " and line[-1] == " " and line.strip()) else ""
+    if cell:
+        line = line.replace("|", "\\|")
+    return f"{fence}{pad}{line}{pad}{fence}"
 
 
 def render(report: Report, *, title: str = "SLO report") -> str:
@@ -42,7 +67,7 @@ def render(report: Report, *, title: str = "SLO report") -> str:
     worst = max((r.status for r in report.results), key=lambda s: s.rank, default=None)
     icon = f"{STATUS_EMOJI[worst]} " if worst is not None else ""
     lines = [
-        f"## {icon}slotui {escape_text(title)}",
+        f"## {icon}slotui {escape_cell(title)}",
         "",
         f"**{overall_line(report.meeting, len(report.results))}** · evaluated {format_time(report.evaluated_at)}",
         "",
@@ -56,7 +81,7 @@ def render(report: Report, *, title: str = "SLO report") -> str:
         remaining = r.budget.remaining if r.budget is not None else None
         cells = [
             f"{STATUS_EMOJI[r.status]} {r.status.value}",
-            f"`{spec.name.replace('`', '')}`" if spec.name else "",
+            code_span(spec.name, cell=True),
             escape_cell(result_value(r)),
             escape_cell(format_target(spec.target, spec.direction, spec.unit, kind=spec.kind)),
             escape_cell(format_percent(remaining)),
@@ -66,14 +91,14 @@ def render(report: Report, *, title: str = "SLO report") -> str:
     notes = [(r.spec.name, n) for r in results for n in result_notes(r)]
     if notes:
         lines += ["", "**Notes**", ""]
-        lines += [f"- `{name.replace('`', '')}`: {escape_text(text)}" for name, text in notes]
+        lines += [f"- {code_span(name)}: {escape_cell(text)}" for name, text in notes]
     contributors = contributor_lines(results)
     if contributors:
         lines += ["", "**Top contributors**", ""]
-        lines += [f"- `{name.replace('`', '')}`: {escape_text(text)}" for name, text in contributors]
+        lines += [f"- {code_span(name)}: {escape_cell(text)}" for name, text in contributors]
     if report.source_errors:
         lines += ["", "**Source errors**", ""]
-        lines += [f"- `{n.replace('`', '')}`: {escape_text(m)}" for n, m in sorted(report.source_errors.items())]
+        lines += [f"- {code_span(n)}: {escape_cell(m)}" for n, m in sorted(report.source_errors.items())]
     if report.warnings:
         lines += ["", "**Config warnings**", ""]
         lines += [f"- {escape_text(w)}" for w in report.warnings]

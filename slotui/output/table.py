@@ -62,8 +62,11 @@ def result_notes(result: SLOResult) -> list[str]:
         notes.append(result.error)
     if result.stale and not result.error:
         notes.append("stale: showing the last good value")
-    if result.low_traffic:
-        notes.append(f"low traffic (fewer than {result.spec.min_events} events): burn-rate alerts held back")
+    if result.low_traffic and result.status not in (Status.NO_DATA, Status.STALE):
+        # (an SLO whose source failed has no traffic to speak of: its error says why)
+        floor = result.spec.min_events
+        what = "no events" if floor <= 1 else f"fewer than {floor:,} events"
+        notes.append(f"low traffic (a window has {what}): burn-rate alerts held back")
     notes.extend(n for n in result.notes if n not in notes)
     if result.significant is False and result.value is not None and not any(n.startswith("not significant") for n in notes):
         samples = result_samples_line(result)

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.text import one_line
 from slotui.core.periods import period_bounds
 from slotui.core.types import Report, SLIData, SLOResult, SLOSpec
 
@@ -178,6 +179,7 @@ async def reports(
             fetched = evaluate_all(slow, data, now, source_errors=errors).results
             by_name = {r.spec.name: r for r in fetched}
             results = tuple(fast[s.name].evaluate(now) if s.name in fast else by_name[s.name] for s in loaded.specs)
-            yield now, Report(evaluated_at=now, results=results, source_errors=dict(errors), warnings=warnings)
+            yield now, Report(evaluated_at=now, results=results,
+                              source_errors={n: one_line(m) for n, m in errors.items()}, warnings=warnings)
     finally:
         await engine.aclose()

@@ -122,3 +122,31 @@ async def test_a_stored_silence_past_the_range_is_named_and_expirable(column: st
 def test_a_bad_command_line_exits_unknown(argv: list[str], tmp_path: Path) -> None:
     out = slotui(*argv, state=tmp_path / "s.db")
     refused(out, 3, "usage: slotui", "error:")
+
+
+# An empty option value (``--at "$AT"`` with AT unset) read as "not given": ``check --at ""``
+# evaluated now (a report of the wrong moment, exit 0), ``silence add -d ""`` or ``--end ""``
+# stored a mute with no end, ``replay --to ""``/``--from ""``/``--last ""``/``--step ""`` ran
+# over defaults. Every one is refused now, naming the option.
+
+def test_check_at_empty_is_refused(tmp_path: Path) -> None:
+    out = slotui("check", "--at", "", state=tmp_path / "s.db")
+    refused(out, 3, "--at:", "got ''")
+    assert out.stdout == ""  # no report of another moment
+
+
+@pytest.mark.parametrize("option", ["--to", "--from", "--last", "--step"])
+def test_replay_empty_option_is_refused(option: str, tmp_path: Path) -> None:
+    args = ["--to", "2026-06-01T12:00:00Z"] if option != "--to" else []
+    out = slotui("replay", option, "", *args, state=tmp_path / "s.db")
+    refused(out, 3, f"{option}:")
+    assert out.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["-d", ""], ["--end", ""], ["--start", "", "-d", "1h"], ["-d", "", "--end", ""]])
+def test_silence_add_empty_option_stores_nothing(args: list[str], tmp_path: Path) -> None:
+    state = tmp_path / "s.db"
+    out = slotui("silence", "add", "slo=helpfulness", *args, state=state)
+    assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr  # bad input: exit 3
+    listed = slotui("silence", "list", state=state)
+    assert listed.returncode == 0 and "slo=helpfulness" not in listed.stdout, listed.stdout + listed.stderr
