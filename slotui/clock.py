@@ -30,12 +30,16 @@ def parse_time(text: str) -> float:
     :data:`LATEST` (``1e20``, ``nan``, ``inf``, a year before 1970).
     """
     s = text.strip()
-    try:
-        number: float | None = float(s)
-    except ValueError:
-        number = None
+    number: float | None = None
+    if s.isascii() and "_" not in s:  # float() alone also reads "1_700_000_000" and non-ASCII digits
+        try:
+            number = float(s)  # nan and inf too: refused by in_range with the range
+        except ValueError:
+            pass
     if number is not None:
         return in_range(number, text)
+    if not s.isascii():
+        raise ValueError(f"expected a time such as 2026-06-01T12:00:00Z (RFC 3339) or epoch seconds; got {text!r}")
     if s.endswith(("Z", "z")):
         s = s[:-1] + "+00:00"
     try:

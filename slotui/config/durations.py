@@ -12,7 +12,8 @@ _UNITS = {
     "d": 86400.0, "day": 86400.0, "days": 86400.0,
     "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
 }
-_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*", re.IGNORECASE)
+#: ASCII digits only: ``\d`` alone also reads Arabic-Indic or fullwidth digits ("١h" was an hour)
+_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*", re.IGNORECASE | re.ASCII)
 
 
 def parse_duration(value: object) -> object:

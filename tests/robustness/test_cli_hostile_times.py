@@ -150,3 +150,27 @@ def test_silence_add_empty_option_stores_nothing(args: list[str], tmp_path: Path
     assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr  # bad input: exit 3
     listed = slotui("silence", "list", state=state)
     assert listed.returncode == 0 and "slo=helpfulness" not in listed.stdout, listed.stdout + listed.stderr
+
+
+@pytest.mark.parametrize("text", ["١٧٠٠٠٠٠٠٠٠", "1_700_000_000", "２０２６-06-01T12:00:00Z", "１７００００００００"])
+def test_a_time_is_ascii_digits_only(text: str) -> None:
+    # float() and \d read Arabic-Indic, fullwidth digits and underscores: "١٧٠٠٠٠٠٠٠٠" was a time in 2023
+    from slotui.clock import parse_time
+
+    with pytest.raises(ValueError, match="expected a time such as"):
+        parse_time(text)
+    assert parse_time("1700000000") == 1_700_000_000.0 and parse_time("1.7e9") == 1_700_000_000.0
+
+
+@pytest.mark.parametrize("text", ["١h", "٥m", "１h", "1h٣٠m"])
+def test_a_duration_is_ascii_digits_only(text: str) -> None:
+    from slotui.config.durations import parse_duration
+
+    with pytest.raises(ValueError, match="expected a duration"):
+        parse_duration(text)
+    assert parse_duration("1h30m") == 5400.0
+
+
+def test_check_at_with_non_ascii_digits_exits_3(tmp_path: Path) -> None:
+    out = slotui("check", "--at", "١٧٠٠٠٠٠٠٠٠", state=tmp_path / "s.db")
+    refused(out, 3, "--at")
