@@ -24,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
@@ -49,6 +50,7 @@ from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog, SnoozeReques
 from slotui.tui.screens.help import HelpScreen
 from slotui.tui.screens.silences import SilencesScreen
 from slotui.tui.settings import TuiSettings, load_settings, settings_path
+from slotui.tui.terminal_safe import TerminalSafeFilter
 from slotui.tui.themes import DEFAULT_THEME, IconSet, ThemeCatalog, load_catalog
 from slotui.tui.widgets.slo_table import RowModel, SLOTable, layout_for, sort_keys
 from slotui.tui.widgets.sources import SourcesPanel, sources_table
@@ -56,6 +58,7 @@ from slotui.tui.widgets.summary import SummaryBar, SummaryState
 
 Clock = Callable[[], float]
 SORT_ORDER = ("status", "budget", "burn", "name")
+TERMINAL_SAFE = TerminalSafeFilter()
 
 
 # ------------------------------------------------------------------------------ worker results
@@ -99,7 +102,7 @@ class MainScreen(Screen[None]):
         yield SummaryBar(id="summary")
         yield Input(placeholder="filter by name or label (key=value); Enter to apply, Esc to clear", id="filter")
         yield SLOTable(id="slos")
-        yield Static("", id="empty")
+        yield Static("", id="empty", markup=False)  # it repeats the filter as typed
         yield SourcesPanel(id="sources")
         yield Footer()
 
@@ -224,6 +227,15 @@ class SlotuiApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Built-in Textual themes lack slotui's status variables; these keep them usable.
         return {"slo-stale": "#B07CC6", "slo-no-data": "#8A8F98", "slo-at-risk": "#C9A227"}
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+        """Toasts are plain text unless a caller asks for markup: they carry SLO names, errors
+        and user input, which must show as written (a ``[/]`` was a MarkupError, ``[@click]`` an action)."""
+        super().notify(message, markup=markup, **kwargs)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # every line drawn, whatever widget and text it came from: no ESC or bidi reaches the terminal
+        return [*super().get_line_filters(), TERMINAL_SAFE]
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()

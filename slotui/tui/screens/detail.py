@@ -165,7 +165,7 @@ def breakdown_table(result: SLOResult, palette: Palette) -> Table:
         table.add_column(col, justify="left" if col in ("group", "status without") else "right", no_wrap=True)
     for b in result.breakdowns:
         if not b.groups:
-            table.add_row("", f"{', '.join(b.by)}", "", *([""] * (3 if ratio else 0)), "", "", "—")
+            table.add_row("", Text(", ".join(b.by)), "", *([""] * (3 if ratio else 0)), "", "", "—")
         for rank, g in enumerate(b.groups, start=1):
             top = g is b.top
             style = f"bold {palette['warning']}" if top else (palette["foreground-muted"] if g.other else "")
@@ -173,7 +173,7 @@ def breakdown_table(result: SLOResult, palette: Palette) -> Table:
             if ratio:
                 cells_ += [format_number(g.bad), format_percent(g.share_of_bad), format_rate(g.burn_rate)]
             cells_ += [spec_value(g.value, spec), spec_value(g.without, spec), g.status_without.value]
-            table.add_row(*cells_, style=style)
+            table.add_row(*(Text(c) for c in cells_), style=style)  # label values from data: never markup
     return table
 
 

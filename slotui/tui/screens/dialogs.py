@@ -105,7 +105,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
                 else format_duration(self.initial_duration)
             yield Input(value=custom, placeholder="custom: 30m, 2h, 3d…", id="custom")
             yield Input(value=self.initial_comment, placeholder="comment (why?)", id="comment")
-            yield Static("", id="error", classes="dialog-error")
+            yield Static("", id="error", classes="dialog-error", markup=False)  # quotes the input
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
