@@ -52,6 +52,7 @@ from slotui.tui.screens.silences import SilencesScreen
 from slotui.tui.settings import TuiSettings, load_settings, settings_path
 from slotui.tui.terminal_safe import TerminalSafeFilter
 from slotui.tui.themes import DEFAULT_THEME, IconSet, ThemeCatalog, load_catalog
+from slotui.tui.widgets.list_table import NAV_BINDINGS
 from slotui.tui.widgets.slo_table import RowModel, SLOTable, layout_for, sort_keys
 from slotui.tui.widgets.sources import SourcesPanel, sources_table
 from slotui.tui.widgets.summary import SummaryBar, SummaryState
@@ -134,6 +135,9 @@ class SlotuiApp(App[None]):
         Binding("r", "refresh", "Refresh", show=False, id="slotui.refresh"),
         Binding("p", "toggle_pause", "Pause", id="slotui.pause"),
         Binding("q", "quit", "Quit", id="slotui.quit"),
+        # k9s quits on ctrl+c too (Textual's default only says "press q"); in the filter box
+        # ctrl+c copies the selection when there is one (the focused widget's binding comes first)
+        Binding("ctrl+c", "quit", "Quit", show=False, id="slotui.quit_ctrl_c"),
     ]
     #: actions that act on the selected SLO: disabled while a dialog is open
     SLO_ACTIONS = frozenset({"toggle_mute", "snooze", "test_alert", "acknowledge"})
@@ -820,18 +824,40 @@ class SlotuiApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_help(), self.icons, self.settings_file))
 
-    def binding_help(self) -> list[tuple[str, str, str]]:
-        """(key as bound now, description, binding id) for every key, user keymap applied."""
-        rows = []
+    def binding_help(self, screen: Screen[Any] | None = None) -> list[tuple[str, str, str]]:
+        """(key as bound now, description, binding id) for every key that works on ``screen``
+        (the current one by default), user keymap applied: the screen's own keys, its table's,
+        then the app's that it allows (the SLO actions are off on the silences and alert log)."""
+        screen = screen or self.screen
         keymap = getattr(self, "_keymap", {}) or {}
-        extra = [("enter", "detail view", "datatable.select"),
-                 ("ctrl+p", "command palette", "app.command_palette")]
-        for binding in [*MainScreen.BINDINGS, *self.BINDINGS]:
+        rows: list[tuple[str, str, str]] = []
+        taken: set[str] = set()  # a screen's key hides the app's (e: Edit, not Sources, in the silences)
+
+        def add(bindings: Sequence[Any]) -> None:
+            for binding in bindings:
+                assert isinstance(binding, Binding)
+                key = keymap.get(binding.id or "", binding.key)
+                keys = {k.strip() for k in key.split(",")}
+                if keys <= taken:
+                    continue
+                taken.update(keys)
+                shown = ", ".join(self.get_key_display(Binding(k.strip(), binding.action)) for k in key.split(","))
+                rows.append((shown, binding.description or binding.action, binding.id or ""))
+
+        add(type(screen).BINDINGS)
+        tables = list(screen.query(DataTable))
+        if tables:
+            if isinstance(screen, MainScreen):
+                rows.append(("enter", "detail view", "datatable.select"))
+            rows.append(("↑, ↓", "previous / next row", "datatable.cursor_up/down"))
+            if all(b in type(tables[0]).BINDINGS for b in NAV_BINDINGS):
+                add(NAV_BINDINGS)
+        rows.append(("ctrl+p", "command palette", "app.command_palette"))
+        for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            key = keymap.get(binding.id or "", binding.key)
-            rows.append((self.get_key_display(Binding(key, binding.action)) if "," not in key else key,
-                         binding.description or binding.action, binding.id or ""))
-        rows[2:2] = extra
+            if binding.action in self.SLO_ACTIONS and isinstance(screen, (SilencesScreen, AlertLogScreen)):
+                continue
+            add([binding])
         return rows
 
 

@@ -14,6 +14,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from slotui.tui.widgets.list_table import ListTable
+
 DAYS = 30
 STEP = 3600.0
 
@@ -39,7 +41,7 @@ class ReplayScreen(Screen[None]):
             id="replay-title", classes="screen-title",
         )
         yield Static("replaying…", id="replay-status", markup=False)  # SLO names and errors, as written
-        yield DataTable(id="replay-table", cursor_type="row")
+        yield ListTable(id="replay-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

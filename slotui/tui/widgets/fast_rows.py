@@ -31,6 +31,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from slotui.tui.widgets.list_table import NAV_BINDINGS
+
 #: private DataTable methods overridden or called, with their parameter names
 PRIVATE_METHODS: dict[str, tuple[str, ...]] = {
     "_render_cell": ("self", "row_index", "column_index", "base_style", "width", "cursor", "hover"),
@@ -74,6 +76,8 @@ ENABLED = not incompatibilities()
 
 class FastRowsTable(DataTable[Any]):
     """DataTable whose one-line Text cells render straight to segments, cached per row version."""
+
+    BINDINGS = NAV_BINDINGS
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
