@@ -125,6 +125,11 @@ class FastRowsTable(DataTable[Any]):
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
+        if cell.cell_len > inner and cell.overflow != "crop":
+            # a cut cell ends in "…" (as the stock path draws an ellipsis cell): a long SLO name
+            # or a huge burn rate must not read as a shorter one
+            cell = cell.copy()
+            cell.truncate(inner, overflow="ellipsis")
         segments = Segment.adjust_line_length(list(cell.render(self.app.console, end="")), inner)
         if pad:
             segments = [Segment(" " * pad), *segments, Segment(" " * pad)]
