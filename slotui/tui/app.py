@@ -60,6 +60,8 @@ from slotui.tui.widgets.summary import SummaryBar, SummaryState
 Clock = Callable[[], float]
 SORT_ORDER = ("status", "budget", "burn", "name")
 TERMINAL_SAFE = TerminalSafeFilter()
+#: lines of the sources panel (its max-height less the border)
+SOURCES_ROWS = 7
 
 
 # ------------------------------------------------------------------------------ worker results
@@ -442,7 +444,7 @@ class SlotuiApp(App[None]):
         panel.set_class(not failing, "-healthy")
         if visible:
             panel.update(sources_table(self.snapshot.health, counts, report.source_errors, self.icons,
-                                       self.palette, self.clock()))
+                                       self.palette, self.clock(), max_rows=SOURCES_ROWS))
 
     def _detail_data(self, slo: str) -> DetailData | None:
         if self.snapshot is None:

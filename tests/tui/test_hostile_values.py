@@ -72,3 +72,17 @@ async def test_header_says_no_slos_once_an_empty_file_is_evaluated(build):
         text = screen_text(app)
         assert "no SLOs configured" in text and "waiting for the first evaluation" not in text
         assert "No SLOs configured." in text
+
+
+async def test_sources_panel_names_the_failing_sources_that_do_not_fit(build):
+    # 12 failing sources and a healthy one; the panel has 7 lines: failing first, 6 shown, then the rest named
+    specs = [spec(f"slo{i}", source=f"source_{i:02d}") for i in range(12)] + [spec("fine", source="aaa_ok")]
+    app = build(FakeEngine(specs, hang=[f"source_{i:02d}" for i in range(12)], timeout=0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        panel = lines[lines.index(next(ln for ln in lines if ln.startswith("─"))) + 1:-1]
+        assert [ln.split()[1] for ln in panel[:6]] == [f"source_{i:02d}" for i in range(6)]
+        assert all("timed out after 0.05s" in ln for ln in panel[:6])
+        assert panel[6].split("  ", 1)[1].strip() == \
+            "… 7 more sources, 6 failing: source_06, source_07, source_08, source_09, source_10, source_11"
