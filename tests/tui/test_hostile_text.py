@@ -212,3 +212,20 @@ async def test_no_control_character_from_any_text_reaches_the_terminal(build):
         text = screen_text(app)
         assert "52;c;ZXZpbA==" in text and "5xx" in text
         assert not any(ch in text for ch in "\x1b\x07\x9b\u202e\r")
+
+
+@pytest.mark.parametrize("runbook", ["https://wiki.example/Runbook for checkout", "https://wiki.example/a b",
+                                     "https://wiki.example/x conceal"])
+async def test_detail_runbook_link_is_the_whole_url(build, runbook):
+    app = build(FakeEngine([spec("checkout", runbook=runbook)]))
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        objective = app.screen.query_one("#detail-objective")
+        lines = objective.render_lines(objective.region.reset_offset)
+        linked = [(seg.text, seg.style) for strip in lines for seg in strip if seg.style and seg.style.link]
+        assert "".join(text for text, _ in linked) == runbook
+        assert {style.link for _, style in linked} == {runbook}
+        assert all(style.underline and not style.conceal and not style.bold for _, style in linked)

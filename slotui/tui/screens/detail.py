@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -274,7 +275,9 @@ class DetailScreen(Screen[None]):
             obj.append(f"\nsamples {samples}", style=p["warning"])
         if spec.runbook:
             obj.append("\nrunbook ")
-            obj.append(spec.runbook, style=f"underline {p['primary']} link {spec.runbook}")
+            # a Style, not a style string: a runbook such as "https://wiki/Runbook for checkout" was
+            # parsed as style words (the link cut at the space, or dropped with the underline)
+            obj.append(spec.runbook, style=Style.parse(p["primary"]) + Style(underline=True, link=spec.runbook))
         if data.source_error or r.error:
             obj.append(f"\nsource error: {data.source_error or r.error}", style=p["error"])
         for note in r.notes:
