@@ -669,7 +669,7 @@ class SlotuiApp(App[None]):
                      lambda s: (f"{slo} snoozed for {format_duration(duration)} (silence {s.id[:8]})",
                                 "information"))
 
-        self.push_screen(SnoozeDialog(f"Snooze {slo}: silence its alerts for"), done)
+        self.push_screen(SnoozeDialog(f"Snooze {slo}: silence its alerts for", now=self.clock()), done)
 
     def action_test_alert(self) -> None:
         slo = self._require_slo()
@@ -719,7 +719,7 @@ class SlotuiApp(App[None]):
 
         self.push_screen(SnoozeDialog(f"Edit silence {silence.id[:8]} on {silence.matchers}: ends in",
                                       duration=left, comment=silence.comment, allow_mute=True,
-                                      submit_label="Save"), done)
+                                      submit_label="Save", now=now), done)
 
     def action_silences(self) -> None:
         if not isinstance(self.screen, SilencesScreen):

@@ -124,3 +124,27 @@ async def test_focus_returns_to_the_table_after_every_screen_closes(build):
             await pilot.press("j")
             await pilot.press("k")
             assert table(app).cursor_key == "helpfulness"
+
+
+async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(build, store):
+    from slotui.tui.screens.dialogs import SnoozeDialog
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SnoozeDialog)
+        dialog.query_one("#comment").value = "deploy freeze"
+        dialog.query_one("#custom").value = "99999999999999d"  # ends long after 9999-12-31
+        dialog.submit()
+        await settle(app, pilot)
+        assert app.screen is dialog and dialog.query_one("#comment").value == "deploy freeze"
+        assert "too long: a silence must end between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z" in \
+            str(dialog.query_one("#error").render())
+        dialog.query_one("#custom").value = "2h"
+        dialog.submit()
+        await settle(app, pilot)
+        [silence] = store.list_silences(NOW)
+        assert silence.comment == "deploy freeze" and silence.ends_at == NOW + 7200
