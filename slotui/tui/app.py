@@ -851,7 +851,7 @@ class SlotuiApp(App[None]):
         if tables:
             if isinstance(screen, MainScreen):
                 rows.append(("enter", "detail view", "datatable.select"))
-            rows.append(("↑, ↓", "previous / next row", "datatable.cursor_up/down"))
+            rows.append(("↑, ↓", "Up, Down", "datatable.cursor"))
             if all(b in type(tables[0]).BINDINGS for b in NAV_BINDINGS):
                 add(NAV_BINDINGS)
         rows.append(("ctrl+p", "command palette", "app.command_palette"))

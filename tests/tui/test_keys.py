@@ -148,3 +148,22 @@ async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(
         await settle(app, pilot)
         [silence] = store.list_silences(NOW)
         assert silence.comment == "deploy freeze" and silence.ends_at == NOW + 7200
+
+
+async def test_help_is_laid_out_again_when_the_terminal_is_resized(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "muted (silenced until lifted)" in screen_text(app)  # icons beside the keys
+        await pilot.resize_terminal(90, 60)
+        await settle(app, pilot)
+        text = screen_text(app)
+        # narrower than 104 columns: the icons go under the keys, nothing cut
+        assert "muted (silenced until lifted)" in text and "bar capped at 0; the % is the true figure" in text
+        lines = text.splitlines()
+        assert lines.index(next(ln for ln in lines if "Icons" in ln)) > \
+            lines.index(next(ln for ln in lines if "slotui.quit_ctrl_c" in ln))
+        for key, does, binding_id in app.binding_help(app.screen_stack[0]):  # what the help shows
+            assert binding_id in text

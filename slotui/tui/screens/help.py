@@ -64,5 +64,10 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help", classes="dialog"):
             yield Static(self._renderable)
 
+    def on_resize(self) -> None:
+        # keys beside icons, or under them, by the width now (not the width when it opened)
+        for static in self.query(Static):
+            static.update(self._renderable)
+
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
