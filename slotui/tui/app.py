@@ -157,13 +157,10 @@ class SlotuiApp(App[None]):
         from rich.segment import Segments
         from rich.traceback import Traceback
 
-        from slotui.config.secrets import mask_urls_in_text
-
         exc_type, exc_value, tb = sys.exc_info()
         if exc_value is None and self._exception is not None:
             exc_type, exc_value, tb = type(self._exception), self._exception, self._exception.__traceback__
-        engine = getattr(getattr(self.thread, "backend", None), "engine", None)
-        redact = getattr(engine, "redact", None) or mask_urls_in_text
+        redact = self.redact
         self.bell()
         if exc_type is not None and exc_value is not None:
             trace = Traceback.extract(exc_type, exc_value, tb, show_locals=False)
@@ -172,6 +169,15 @@ class SlotuiApp(App[None]):
             report = Traceback(trace, width=None, suppress=[rich])
             self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
         self._close_messages_no_wait()
+
+    def redact(self, text: str) -> str:
+        """``text`` with the config's secrets masked (URLs' secret parts when there is no config):
+        for every error message the app shows or prints (a webhook URL in an exception, a token)."""
+        from slotui.config.secrets import mask_urls_in_text
+
+        engine = getattr(getattr(self.thread, "backend", None), "engine", None)
+        redactor = getattr(engine, "redact", None) or mask_urls_in_text
+        return str(redactor(text))
 
     def __init__(
         self,
@@ -530,7 +536,7 @@ class SlotuiApp(App[None]):
             if state == WorkerState.SUCCESS and isinstance(worker.result, Snapshot):
                 self.apply_snapshot(worker.result)
             elif state == WorkerState.ERROR:
-                self.refresh_error = _describe(worker.error)
+                self.refresh_error = self.redact(_describe(worker.error))
                 self.notify(f"refresh failed: {self.refresh_error}", severity="error", markup=False)
                 self._update_summary()
             if self._refresh_again:
@@ -541,7 +547,7 @@ class SlotuiApp(App[None]):
                 self._update_summary()
             return
         if state == WorkerState.ERROR:
-            self.notify(f"{worker.name or 'action'} failed: {_describe(worker.error)}", severity="error",
+            self.notify(f"{worker.name or 'action'} failed: {self.redact(_describe(worker.error))}", severity="error",
                         timeout=10, markup=False)
             return
         if state != WorkerState.SUCCESS:
@@ -552,7 +558,7 @@ class SlotuiApp(App[None]):
                 self.silences = result.silences
             if result.alerts is not None:
                 self.alerts = result.alerts
-            self.notify(result.message, severity=result.severity, markup=False,  # type: ignore[arg-type]
+            self.notify(self.redact(result.message), severity=result.severity, markup=False,  # type: ignore[arg-type]
                         timeout=8 if result.severity == "error" else 4)
             self.render_state()
             if isinstance(self.screen, SilencesScreen):
