@@ -235,7 +235,7 @@ def status_cell(status: Status, icons: IconSet, palette: Palette, *, muted: bool
 def burn_cell(result: SLOResult, palette: Palette) -> Text:
     """The fastest long-window burn rate and its window: ``14.2x 1h``; coloured when a tier fires."""
     burn = result.fastest_burn
-    if burn is None or burn.long_rate is None:
+    if burn is None or burn.long_rate is None or math.isnan(burn.long_rate):
         return Text("—", style=palette["foreground-muted"])
     firing = any(b.firing for b in result.burn_rates)
     rate = burn.long_rate

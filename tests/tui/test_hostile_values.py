@@ -86,3 +86,22 @@ async def test_sources_panel_names_the_failing_sources_that_do_not_fit(build):
         assert all("timed out after 0.05s" in ln for ln in panel[:6])
         assert panel[6].split("  ", 1)[1].strip() == \
             "… 7 more sources, 6 failing: source_06, source_07, source_08, source_09, source_10, source_11"
+
+
+async def test_nan_burn_rates_sort_with_the_unknown_and_show_a_dash(build):
+    nan = float("nan")
+    engine = FakeEngine([spec(n) for n in ("a", "b", "c", "d")], statuses={
+        "a": (Status.OK, 0.9, 0.9, 2.0), "b": (Status.OK, 0.9, 0.9, nan),
+        "c": (Status.OK, 0.9, 0.9, 5.0), "d": (Status.OK, 0.9, 0.9, None)})
+    app = build(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for key in "sss":
+            await pilot.press(key)
+            if app.sort_key == "burn":
+                break
+        await settle(app, pilot)
+        assert app.sort_key == "burn"
+        assert table(app).order == ["c", "a", "b", "d"]  # 5x, 2x, then the unknown by name
+        line = next(ln for ln in screen_text(app).splitlines() if ln.split()[2:3] == ["b"])
+        assert " — " in line and "1h" not in line.split("—")[-1].split("✓")[0]
