@@ -24,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
@@ -49,13 +50,18 @@ from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog, SnoozeReques
 from slotui.tui.screens.help import HelpScreen
 from slotui.tui.screens.silences import SilencesScreen
 from slotui.tui.settings import TuiSettings, load_settings, settings_path
+from slotui.tui.terminal_safe import TerminalSafeFilter
 from slotui.tui.themes import DEFAULT_THEME, IconSet, ThemeCatalog, load_catalog
+from slotui.tui.widgets.list_table import NAV_BINDINGS
 from slotui.tui.widgets.slo_table import RowModel, SLOTable, layout_for, sort_keys
 from slotui.tui.widgets.sources import SourcesPanel, sources_table
 from slotui.tui.widgets.summary import SummaryBar, SummaryState
 
 Clock = Callable[[], float]
 SORT_ORDER = ("status", "budget", "burn", "name")
+TERMINAL_SAFE = TerminalSafeFilter()
+#: lines of the sources panel (its max-height less the border)
+SOURCES_ROWS = 7
 
 
 # ------------------------------------------------------------------------------ worker results
@@ -99,7 +105,7 @@ class MainScreen(Screen[None]):
         yield SummaryBar(id="summary")
         yield Input(placeholder="filter by name or label (key=value); Enter to apply, Esc to clear", id="filter")
         yield SLOTable(id="slos")
-        yield Static("", id="empty")
+        yield Static("", id="empty", markup=False)  # it repeats the filter as typed
         yield SourcesPanel(id="sources")
         yield Footer()
 
@@ -131,6 +137,9 @@ class SlotuiApp(App[None]):
         Binding("r", "refresh", "Refresh", show=False, id="slotui.refresh"),
         Binding("p", "toggle_pause", "Pause", id="slotui.pause"),
         Binding("q", "quit", "Quit", id="slotui.quit"),
+        # k9s quits on ctrl+c too (Textual's default only says "press q"); in the filter box
+        # ctrl+c copies the selection when there is one (the focused widget's binding comes first)
+        Binding("ctrl+c", "quit", "Quit", show=False, id="slotui.quit_ctrl_c"),
     ]
     #: actions that act on the selected SLO: disabled while a dialog is open
     SLO_ACTIONS = frozenset({"toggle_mute", "snooze", "test_alert", "acknowledge"})
@@ -148,13 +157,10 @@ class SlotuiApp(App[None]):
         from rich.segment import Segments
         from rich.traceback import Traceback
 
-        from slotui.config.secrets import mask_urls_in_text
-
         exc_type, exc_value, tb = sys.exc_info()
         if exc_value is None and self._exception is not None:
             exc_type, exc_value, tb = type(self._exception), self._exception, self._exception.__traceback__
-        engine = getattr(getattr(self.thread, "backend", None), "engine", None)
-        redact = getattr(engine, "redact", None) or mask_urls_in_text
+        redact = self.redact
         self.bell()
         if exc_type is not None and exc_value is not None:
             trace = Traceback.extract(exc_type, exc_value, tb, show_locals=False)
@@ -163,6 +169,15 @@ class SlotuiApp(App[None]):
             report = Traceback(trace, width=None, suppress=[rich])
             self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
         self._close_messages_no_wait()
+
+    def redact(self, text: str) -> str:
+        """``text`` with the config's secrets masked (URLs' secret parts when there is no config):
+        for every error message the app shows or prints (a webhook URL in an exception, a token)."""
+        from slotui.config.secrets import mask_urls_in_text
+
+        engine = getattr(getattr(self.thread, "backend", None), "engine", None)
+        redactor = getattr(engine, "redact", None) or mask_urls_in_text
+        return str(redactor(text))
 
     def __init__(
         self,
@@ -224,6 +239,15 @@ class SlotuiApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Built-in Textual themes lack slotui's status variables; these keep them usable.
         return {"slo-stale": "#B07CC6", "slo-no-data": "#8A8F98", "slo-at-risk": "#C9A227"}
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+        """Toasts are plain text unless a caller asks for markup: they carry SLO names, errors
+        and user input, which must show as written (a ``[/]`` was a MarkupError, ``[@click]`` an action)."""
+        super().notify(message, markup=markup, **kwargs)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # every line drawn, whatever widget and text it came from: no ESC or bidi reaches the terminal
+        return [*super().get_line_filters(), TERMINAL_SAFE]
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
@@ -426,7 +450,7 @@ class SlotuiApp(App[None]):
         panel.set_class(not failing, "-healthy")
         if visible:
             panel.update(sources_table(self.snapshot.health, counts, report.source_errors, self.icons,
-                                       self.palette, self.clock()))
+                                       self.palette, self.clock(), max_rows=SOURCES_ROWS))
 
     def _detail_data(self, slo: str) -> DetailData | None:
         if self.snapshot is None:
@@ -512,7 +536,7 @@ class SlotuiApp(App[None]):
             if state == WorkerState.SUCCESS and isinstance(worker.result, Snapshot):
                 self.apply_snapshot(worker.result)
             elif state == WorkerState.ERROR:
-                self.refresh_error = _describe(worker.error)
+                self.refresh_error = self.redact(_describe(worker.error))
                 self.notify(f"refresh failed: {self.refresh_error}", severity="error", markup=False)
                 self._update_summary()
             if self._refresh_again:
@@ -523,7 +547,7 @@ class SlotuiApp(App[None]):
                 self._update_summary()
             return
         if state == WorkerState.ERROR:
-            self.notify(f"{worker.name or 'action'} failed: {_describe(worker.error)}", severity="error",
+            self.notify(f"{worker.name or 'action'} failed: {self.redact(_describe(worker.error))}", severity="error",
                         timeout=10, markup=False)
             return
         if state != WorkerState.SUCCESS:
@@ -534,7 +558,7 @@ class SlotuiApp(App[None]):
                 self.silences = result.silences
             if result.alerts is not None:
                 self.alerts = result.alerts
-            self.notify(result.message, severity=result.severity, markup=False,  # type: ignore[arg-type]
+            self.notify(self.redact(result.message), severity=result.severity, markup=False,  # type: ignore[arg-type]
                         timeout=8 if result.severity == "error" else 4)
             self.render_state()
             if isinstance(self.screen, SilencesScreen):
@@ -651,7 +675,7 @@ class SlotuiApp(App[None]):
                      lambda s: (f"{slo} snoozed for {format_duration(duration)} (silence {s.id[:8]})",
                                 "information"))
 
-        self.push_screen(SnoozeDialog(f"Snooze {slo}: silence its alerts for"), done)
+        self.push_screen(SnoozeDialog(f"Snooze {slo}: silence its alerts for", now=self.clock()), done)
 
     def action_test_alert(self) -> None:
         slo = self._require_slo()
@@ -701,7 +725,7 @@ class SlotuiApp(App[None]):
 
         self.push_screen(SnoozeDialog(f"Edit silence {silence.id[:8]} on {silence.matchers}: ends in",
                                       duration=left, comment=silence.comment, allow_mute=True,
-                                      submit_label="Save"), done)
+                                      submit_label="Save", now=now), done)
 
     def action_silences(self) -> None:
         if not isinstance(self.screen, SilencesScreen):
@@ -808,18 +832,40 @@ class SlotuiApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_help(), self.icons, self.settings_file))
 
-    def binding_help(self) -> list[tuple[str, str, str]]:
-        """(key as bound now, description, binding id) for every key, user keymap applied."""
-        rows = []
+    def binding_help(self, screen: Screen[Any] | None = None) -> list[tuple[str, str, str]]:
+        """(key as bound now, description, binding id) for every key that works on ``screen``
+        (the current one by default), user keymap applied: the screen's own keys, its table's,
+        then the app's that it allows (the SLO actions are off on the silences and alert log)."""
+        screen = screen or self.screen
         keymap = getattr(self, "_keymap", {}) or {}
-        extra = [("enter", "detail view", "datatable.select"),
-                 ("ctrl+p", "command palette", "app.command_palette")]
-        for binding in [*MainScreen.BINDINGS, *self.BINDINGS]:
+        rows: list[tuple[str, str, str]] = []
+        taken: set[str] = set()  # a screen's key hides the app's (e: Edit, not Sources, in the silences)
+
+        def add(bindings: Sequence[Any]) -> None:
+            for binding in bindings:
+                assert isinstance(binding, Binding)
+                key = keymap.get(binding.id or "", binding.key)
+                keys = {k.strip() for k in key.split(",")}
+                if keys <= taken:
+                    continue
+                taken.update(keys)
+                shown = ", ".join(self.get_key_display(Binding(k.strip(), binding.action)) for k in key.split(","))
+                rows.append((shown, binding.description or binding.action, binding.id or ""))
+
+        add(type(screen).BINDINGS)
+        tables = list(screen.query(DataTable))
+        if tables:
+            if isinstance(screen, MainScreen):
+                rows.append(("enter", "detail view", "datatable.select"))
+            rows.append(("↑, ↓", "Up, Down", "datatable.cursor"))
+            if all(b in type(tables[0]).BINDINGS for b in NAV_BINDINGS):
+                add(NAV_BINDINGS)
+        rows.append(("ctrl+p", "command palette", "app.command_palette"))
+        for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            key = keymap.get(binding.id or "", binding.key)
-            rows.append((self.get_key_display(Binding(key, binding.action)) if "," not in key else key,
-                         binding.description or binding.action, binding.id or ""))
-        rows[2:2] = extra
+            if binding.action in self.SLO_ACTIONS and isinstance(screen, (SilencesScreen, AlertLogScreen)):
+                continue
+            add([binding])
         return rows
 
 

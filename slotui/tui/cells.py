@@ -192,8 +192,20 @@ def budget_cell(remaining: float | None, *, bar_width: int, palette: Palette, as
 
     ``━━━───   45.0%``, ``──────  -35.0%``: the bar never goes below empty, the figure does. With ASCII
     icons the two parts differ by glyph (``##....``) so it reads without colour.
+
+    The cell is ``bar_width + 8`` wide and the figure is never cut: a longer one (``-999,900%``,
+    a five-nines SLO failing everything) takes room from the bar, which is empty then anyway,
+    and one longer than the cell is written ``-1.00e+14%``.
     """
+    if remaining is not None and math.isnan(remaining):
+        remaining = None  # unknown: an empty grey bar, not a full green one
     colour = budget_colour(remaining, palette)
+    figure = format_percent(remaining)
+    room = bar_width + 8
+    if len(figure) > room - 1:
+        figure = f"{remaining * 100:.2e}%"  # type: ignore[operator]  # only a number gets this long
+    if len(figure) > 7:  # a space between the bar and the figure's sign
+        bar_width = max(0, room - len(figure) - 1)
     filled = 0 if remaining is None else int(round(max(0.0, min(1.0, remaining)) * bar_width))
     text = Text(end="", no_wrap=True)
     if ascii_bar:
@@ -202,7 +214,7 @@ def budget_cell(remaining: float | None, *, bar_width: int, palette: Palette, as
     else:
         text.append("━" * filled, colour)
         text.append("─" * (bar_width - filled), palette["foreground-muted"])
-    text.append(f"{format_percent(remaining):>8}", colour)
+    text.append(f"{figure:>{room - bar_width}}", colour)
     return text
 
 
@@ -223,7 +235,7 @@ def status_cell(status: Status, icons: IconSet, palette: Palette, *, muted: bool
 def burn_cell(result: SLOResult, palette: Palette) -> Text:
     """The fastest long-window burn rate and its window: ``14.2x 1h``; coloured when a tier fires."""
     burn = result.fastest_burn
-    if burn is None or burn.long_rate is None:
+    if burn is None or burn.long_rate is None or math.isnan(burn.long_rate):
         return Text("—", style=palette["foreground-muted"])
     firing = any(b.firing for b in result.burn_rates)
     rate = burn.long_rate
@@ -261,7 +273,10 @@ def value_cell(result: SLOResult, palette: Palette) -> Text:
 
 
 def budget_remaining(result: SLOResult) -> float | None:
-    return result.budget.remaining if result.budget is not None else None
+    """The share of the error budget left, None when unknown (no budget yet, or not a number:
+    a NaN would draw a full green bar and sort anywhere)."""
+    remaining = result.budget.remaining if result.budget is not None else None
+    return None if remaining is None or math.isnan(remaining) else remaining
 
 
 def hint_text(result: SLOResult) -> str | None:

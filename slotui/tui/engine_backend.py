@@ -20,6 +20,7 @@ from typing import Any
 
 from slotui.alerting.silence import Matcher, Silence, mute, snooze
 from slotui.alerting.silences import SilenceAlreadyExpired, Silences
+from slotui.config.text import printable
 from slotui.core.types import SLOSpec
 from slotui.tui.backend import AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
 
@@ -160,7 +161,8 @@ class EngineBackend:
         if self.alerting is None:
             raise RuntimeError("no alert channels are configured (alerts.channels in the SLO file)")
         outcomes = await self.alerting.fire_test(slo=slo, now=now, by="slotui TUI")
-        return [TestOutcome(o.channel, o.ok, o.result.message if not o.ok else str(o)) for o in outcomes]
+        # a receiver's words: escaped like every text from outside before it reaches the screen
+        return [TestOutcome(o.channel, o.ok, printable(o.result.message if not o.ok else str(o))) for o in outcomes]
 
     async def notifications(self, *, limit: int = 200, slo: str | None = None) -> list[NotificationView]:
         if self.alerting is None:
@@ -168,8 +170,8 @@ class EngineBackend:
         out = []
         for e in self.alerting.history(slo=slo, limit=limit):
             out.append(NotificationView(
-                at=e.created_at, channel=e.channel, kind=e.kind, title=e.title, slos=tuple(e.slos),
-                severity="", status=e.state, error=e.last_error or "", attempts=e.attempts, is_test=e.is_test,
+                at=e.created_at, channel=e.channel, kind=e.kind, title=printable(e.title), slos=tuple(e.slos),
+                severity="", status=e.state, error=printable(e.last_error or ""), attempts=e.attempts, is_test=e.is_test,
             ))
         return out
 

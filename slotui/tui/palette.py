@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
     from slotui.tui.app import SlotuiApp
@@ -49,15 +51,36 @@ class SlotuiCommands(Provider):
             cmds.append((f"Open SLO: {spec.name}", partial(app.open_detail, spec.name), spec.description))
         return cmds
 
+    # Prompts and help are Content, never markup strings: an SLO name or description such as
+    # "p95 [ms]" or "[@click=app.quit]" is shown as written (a str would be parsed as markup:
+    # a MarkupError ended the app, a [@click] ran an action).
+
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
             if name.startswith(("Open SLO:", "Theme:", "Icons:", "Refresh interval:")):
                 continue
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(name), callback, text=name, help=_literal(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, _highlight(matcher, name), callback, text=name, help=_literal(help_text))
+
+
+def _literal(text: str) -> Any:
+    """Help text as literal Content (typed ``str`` by Textual, which parses a str as markup)."""
+    return Content(text) if text else None
+
+
+def _highlight(matcher: Matcher, name: str) -> Content:
+    """``name`` as written, with the fuzzy match's characters styled (Textual's ``Matcher.highlight``
+    parses ``name`` as markup first)."""
+    content = Content(name)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    if score:
+        for offset in offsets:
+            if not name[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -83,8 +83,8 @@ def test_top_group_row_is_highlighted() -> None:
     table = breakdown_table(r, palette)
     assert [c.header for c in table.columns] == ["#", "group", "total", "bad", "of bad", "burn", "value",
                                                  "without", "status without"]
-    assert list(table.columns[1].cells) == ["gen_ai.request.model=gpt-4o-mini", "gen_ai.request.model=gpt-4o",
+    assert [str(c) for c in table.columns[1].cells] == ["gen_ai.request.model=gpt-4o-mini", "gen_ai.request.model=gpt-4o",
                                             "gen_ai.request.model=claude"]
-    assert list(table.columns[4].cells) == ["90.0%", "10.0%", "0.0%"]
+    assert [str(c) for c in table.columns[4].cells] == ["90.0%", "10.0%", "0.0%"]
     assert "bold" in str(table.rows[0].style) and palette["warning"] in str(table.rows[0].style)
     assert not table.rows[1].style

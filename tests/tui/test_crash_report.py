@@ -46,3 +46,37 @@ async def test_a_crash_report_shows_the_error_but_no_locals_and_no_secret(build)
     assert "RuntimeError" in report and "delivery blew up" in report and "_crash" in report
     assert "token=****" in report
     assert TOKEN not in report and "CrAsHhOoK" not in report
+
+
+async def test_errors_shown_in_toasts_and_the_header_mask_secrets(build) -> None:
+    from test_app import settle
+    from tui_fakes import FakeEngine
+
+    engine = FakeEngine()
+    app = build(engine)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(app, pilot)
+
+        def fail(_engine: object) -> None:
+            raise RuntimeError(f"fetch failed on http://127.0.0.1:9/q?api_key={TOKEN}")
+
+        engine.on_tick = fail
+        await pilot.press("r")  # a refresh that fails: a toast and the header say so
+        await settle(app, pilot)
+
+        async def action(_b: object) -> None:
+            raise RuntimeError(f"delivery blew up on http://127.0.0.1:9/hook?token={TOKEN}")
+
+        app._run(app.thread.call(action), "test alert accuracy")  # an action that fails
+        for _ in range(200):  # until the failure is reported (settle would re-raise the worker's error)
+            await pilot.pause()
+            toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+            if "test alert accuracy failed" in toasts:
+                break
+        header = str(app.screen.query_one("#summary").render())
+        assert "refresh failed: RuntimeError: fetch failed on http://127.0.0.1:9/q?api_key=****" in toasts
+        assert "test alert accuracy failed: RuntimeError: delivery blew up on http://127.0.0.1:9/hook?token=****" \
+            in toasts
+        assert "refresh failed: RuntimeError: fetch failed on http://127.0" in header  # cut to the width
+        assert app.refresh_error == "RuntimeError: fetch failed on http://127.0.0.1:9/q?api_key=****"
+        assert TOKEN not in toasts and TOKEN not in header

@@ -42,7 +42,8 @@ async def test_replay_palette_screen_shows_the_episodes(build, clock, tmp_path: 
             assert time.monotonic() < deadline, "replay did not finish"
             await asyncio.sleep(0.05)  # yields to the worker; the loop condition is what waits
         await pilot.pause()
-        rows = [screen.query_one("#replay-table").get_row_at(i) for i in range(screen.query_one("#replay-table").row_count)]
+        table = screen.query_one("#replay-table")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert ["errors", "-", "-", "-", "-"] in rows
         assert ["latency", "warning", "2026-06-01T17:00:00Z", "2026-06-01T21:00:00Z", "4h"] in rows
         assert ["latency", "critical", "2026-06-01T18:00:00Z", "2026-06-01T21:00:00Z", "3h"] in rows

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from slotui.tui.backend import NotificationView
 from slotui.tui.cells import Palette
 from slotui.tui.widgets.summary import clock_label
+from slotui.tui.widgets.list_table import ListTable
 
 
 class AlertLogScreen(Screen[None]):
@@ -31,7 +32,7 @@ class AlertLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Alert log", id="alert-log-title", classes="screen-title")
-        yield DataTable(id="alert-log-table", cursor_type="row")
+        yield ListTable(id="alert-log-table", cursor_type="row")
         yield Static("", id="alert-log-empty")
         yield Footer()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -165,7 +166,7 @@ def breakdown_table(result: SLOResult, palette: Palette) -> Table:
         table.add_column(col, justify="left" if col in ("group", "status without") else "right", no_wrap=True)
     for b in result.breakdowns:
         if not b.groups:
-            table.add_row("", f"{', '.join(b.by)}", "", *([""] * (3 if ratio else 0)), "", "", "—")
+            table.add_row("", Text(", ".join(b.by)), "", *([""] * (3 if ratio else 0)), "", "", "—")
         for rank, g in enumerate(b.groups, start=1):
             top = g is b.top
             style = f"bold {palette['warning']}" if top else (palette["foreground-muted"] if g.other else "")
@@ -173,7 +174,7 @@ def breakdown_table(result: SLOResult, palette: Palette) -> Table:
             if ratio:
                 cells_ += [format_number(g.bad), format_percent(g.share_of_bad), format_rate(g.burn_rate)]
             cells_ += [spec_value(g.value, spec), spec_value(g.without, spec), g.status_without.value]
-            table.add_row(*cells_, style=style)
+            table.add_row(*(Text(c) for c in cells_), style=style)  # label values from data: never markup
     return table
 
 
@@ -274,7 +275,9 @@ class DetailScreen(Screen[None]):
             obj.append(f"\nsamples {samples}", style=p["warning"])
         if spec.runbook:
             obj.append("\nrunbook ")
-            obj.append(spec.runbook, style=f"underline {p['primary']} link {spec.runbook}")
+            # a Style, not a style string: a runbook such as "https://wiki/Runbook for checkout" was
+            # parsed as style words (the link cut at the space, or dropped with the underline)
+            obj.append(spec.runbook, style=Style.parse(p["primary"]) + Style(underline=True, link=spec.runbook))
         if data.source_error or r.error:
             obj.append(f"\nsource error: {data.source_error or r.error}", style=p["error"])
         for note in r.notes:

@@ -15,6 +15,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from slotui.clock import LATEST, TIME_RANGE
 from slotui.config.durations import parse_duration
 from slotui.formatting import format_duration
 
@@ -84,7 +85,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
     ]
 
     def __init__(self, title: str, *, duration: float | None = 3600.0, comment: str = "",
-                 allow_mute: bool = False, submit_label: str = "Snooze") -> None:
+                 allow_mute: bool = False, submit_label: str = "Snooze", now: float | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.initial_duration = duration
@@ -92,6 +93,8 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
         self.allow_mute = allow_mute
         self.submit_label = submit_label
         self.selected: float | None = duration
+        #: when the dialog opened: a duration ending after the latest time slotui stores is refused here
+        self.now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -105,7 +108,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
                 else format_duration(self.initial_duration)
             yield Input(value=custom, placeholder="custom: 30m, 2h, 3d…", id="custom")
             yield Input(value=self.initial_comment, placeholder="comment (why?)", id="comment")
-            yield Static("", id="error", classes="dialog-error")
+            yield Static("", id="error", classes="dialog-error", markup=False)  # quotes the input
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
@@ -160,6 +163,11 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
                 return
             if duration <= 0:
                 self.query_one("#error", Static).update("the duration must be more than 0s")
+                return
+            if self.now is not None and self.now + duration > LATEST:
+                # kept open with the comment typed, instead of closing into a failed-action toast
+                self.query_one("#error", Static).update(
+                    f"too long: a silence must end {TIME_RANGE}; for no end, mute it (m)")
                 return
         if duration is None and not self.allow_mute:
             self.query_one("#error", Static).update("pick a duration")

@@ -27,15 +27,15 @@ def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settin
     keys.add_column("does", no_wrap=True)
     keys.add_column("binding id", style="dim", no_wrap=True)
     for key, description, binding_id in bindings:
-        keys.add_row(Text(key, style="bold"), description, binding_id)
+        keys.add_row(Text(key, style="bold"), Text(description), Text(binding_id))
     legend = Table(box=None, title="Icons", title_justify="left", show_header=False, padding=(0, 1))
     legend.add_column(no_wrap=True)
     legend.add_column()
     for status in Status:
-        legend.add_row(icons.status[status.value], STATUS_LABEL[status])
-    legend.add_row(icons.muted, "muted (silenced until lifted)")
-    legend.add_row(icons.snoozed, "snoozed (silenced until a time)")
-    legend.add_row(icons.acked, "acknowledged")
+        legend.add_row(Text(icons.status[status.value]), STATUS_LABEL[status])  # glyphs from a theme file
+    legend.add_row(Text(icons.muted), "muted (silenced until lifted)")
+    legend.add_row(Text(icons.snoozed), "snoozed (silenced until a time)")
+    legend.add_row(Text(icons.acked), "acknowledged")
     legend.add_row("", "")
     legend.add_row("Budget", "bar capped at 0; the % is the true figure")
     legend.add_row("Burn", "fastest long-window burn rate")
@@ -63,6 +63,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
             yield Static(self._renderable)
+
+    def on_resize(self) -> None:
+        # keys beside icons, or under them, by the width now (not the width when it opened)
+        for static in self.query(Static):
+            static.update(self._renderable)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -14,6 +14,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from slotui.tui.widgets.list_table import ListTable
+
 DAYS = 30
 STEP = 3600.0
 
@@ -38,8 +40,8 @@ class ReplayScreen(Screen[None]):
             f"Replay {rfc3339(self.start)} .. {rfc3339(self.end)} every {format_window(self.step)}",
             id="replay-title", classes="screen-title",
         )
-        yield Static("replaying…", id="replay-status")
-        yield DataTable(id="replay-table", cursor_type="row")
+        yield Static("replaying…", id="replay-status", markup=False)  # SLO names and errors, as written
+        yield ListTable(id="replay-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,11 +84,13 @@ class ReplayScreen(Screen[None]):
         self.app.call_from_thread(self._show, replay, skipped)
 
     def _show(self, replay: Any, skipped: dict[str, str]) -> None:
+        from rich.text import Text
+
         from slotui.replay.report import _rows, _summary
 
         table = self.query_one(DataTable)
         for row in _rows(replay):
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # a str cell is parsed as markup
         lines = _summary(replay) + [f"{n}: not replayed: {why}" for n, why in sorted(skipped.items())]
         self.query_one("#replay-status", Static).update("\n".join(lines))
         self.replay = replay

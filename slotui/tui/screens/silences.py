@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from slotui.tui.backend import SilenceView
 from slotui.formatting import format_duration
 from slotui.tui.widgets.summary import clock_label
+from slotui.tui.widgets.list_table import ListTable
 
 
 class SilencesScreen(Screen[None]):
@@ -36,7 +37,7 @@ class SilencesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Silences", id="silences-title", classes="screen-title")
-        yield DataTable(id="silences-table", cursor_type="row")
+        yield ListTable(id="silences-table", cursor_type="row")
         yield Static("", id="silences-empty")
         yield Footer()
 

@@ -31,6 +31,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from slotui.tui.widgets.list_table import NAV_BINDINGS
+
 #: private DataTable methods overridden or called, with their parameter names
 PRIVATE_METHODS: dict[str, tuple[str, ...]] = {
     "_render_cell": ("self", "row_index", "column_index", "base_style", "width", "cursor", "hover"),
@@ -74,6 +76,8 @@ ENABLED = not incompatibilities()
 
 class FastRowsTable(DataTable[Any]):
     """DataTable whose one-line Text cells render straight to segments, cached per row version."""
+
+    BINDINGS = NAV_BINDINGS
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -121,6 +125,11 @@ class FastRowsTable(DataTable[Any]):
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
+        if cell.cell_len > inner and cell.overflow != "crop":
+            # a cut cell ends in "…" (as the stock path draws an ellipsis cell): a long SLO name
+            # or a huge burn rate must not read as a shorter one
+            cell = cell.copy()
+            cell.truncate(inner, overflow="ellipsis")
         segments = Segment.adjust_line_length(list(cell.render(self.app.console, end="")), inner)
         if pad:
             segments = [Segment(" " * pad), *segments, Segment(" " * pad)]

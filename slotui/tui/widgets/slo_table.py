@@ -8,6 +8,7 @@ After re-sorting, the cursor is put back on the SLO it was on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -320,6 +321,8 @@ def sort_keys() -> Mapping[str, Callable[[RowModel], Any]]:
     def by_burn(m: RowModel) -> Any:
         b = m.result.fastest_burn
         rate = b.long_rate if b is not None and b.long_rate is not None else -1.0
+        if math.isnan(rate):  # unknown: with the rows that have none (a NaN key breaks the whole sort)
+            rate = -1.0
         return (-rate, -m.result.status.rank, m.name)
 
     def by_name(m: RowModel) -> Any:

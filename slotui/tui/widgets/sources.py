@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -22,18 +23,31 @@ def sources_table(
     icons: IconSet,
     palette: Palette,
     now: float,
-) -> Table:
-    """One line per source: icon, name, SLO count, latency, last success, error."""
+    max_rows: int | None = None,
+) -> RenderableType:
+    """One line per source: icon, name, SLO count, latency, last success, error.
+
+    Failing sources come first. With ``max_rows`` (the panel's height), sources that do
+    not fit are named on a last line instead of being cut off silently.
+    """
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    names: Sequence[str] = sorted(set(health) | set(slo_counts) | set(errors))
+    def error_of(name: str) -> str | None:
+        h = health.get(name) or SourceHealth()
+        return errors.get(name) or (None if h.ok else h.last_error)
+
+    names: Sequence[str] = sorted(set(health) | set(slo_counts) | set(errors),
+                                  key=lambda n: (error_of(n) is None, n))
+    hidden: Sequence[str] = ()
+    if max_rows is not None and len(names) > max_rows:
+        names, hidden = names[:max(0, max_rows - 1)], names[max(0, max_rows - 1):]
     for name in names:
         h = health.get(name) or SourceHealth()
-        error = errors.get(name) or (None if h.ok else h.last_error)
+        error = error_of(name)
         icon = Text(icons.source_error if error else icons.source_ok,
                     style=palette["error"] if error else palette["success"])
         latency = f"{h.latency * 1000:.0f} ms" if h.latency is not None else "—"
@@ -44,7 +58,15 @@ def sources_table(
             detail.append(f" ({h.consecutive_failures} failures in a row)", style=palette["foreground-muted"])
         table.add_row(icon, Text(name, style="bold"), f"{slo_counts.get(name, 0)} SLOs", latency,
                       Text.assemble(last_ok, "  ", detail))
-    return table
+    if not hidden:
+        return table
+    failing = [n for n in hidden if error_of(n)]
+    more = Text(icons.source_error if failing else icons.source_ok,
+                style=palette["error"] if failing else palette["success"], no_wrap=True, overflow="ellipsis")
+    more.append(f"  … {len(hidden)} more source{'s' if len(hidden) != 1 else ''}", style="bold")
+    if failing:
+        more.append(f", {len(failing)} failing: {', '.join(failing)}", style=palette["error"])
+    return Group(table, more)
 
 
 class SourcesPanel(Static):

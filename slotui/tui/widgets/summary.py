@@ -60,8 +60,10 @@ def summary_text(state: SummaryState, palette: Palette, width: int = 120) -> Tex
     p = palette
     line = Text()
     report = state.report
-    if report is None or not report.results:
+    if report is None:
         line.append("waiting for the first evaluation…", style=p["foreground-muted"])
+    elif not report.results:  # evaluated: the file has no SLOs (or none loaded)
+        line.append("no SLOs configured", style=p["foreground-muted"])
     else:
         total = len(report.results)
         meeting = report.meeting

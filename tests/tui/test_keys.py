@@ -1,0 +1,169 @@
+"""Keyboard habits of k9s users: j/k/g/G in every table, ctrl+c quits, ``?`` lists the keys that
+work where it was opened (and only those), focus comes back to the table after a screen closes."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SIZE, screen_text
+from test_app import goto, settle, table
+from tui_fakes import NOW
+
+from slotui.tui.screens.alert_log import AlertLogScreen
+from slotui.tui.screens.detail import DetailScreen
+from slotui.tui.screens.help import HelpScreen
+from slotui.tui.screens.silences import SilencesScreen
+from slotui.tui.widgets.slo_table import SLOTable
+
+pytestmark = pytest.mark.tui
+
+ORDER = ["helpfulness", "response_time_p95_ms", "availability", "accuracy", "cost_per_query"]
+
+
+async def test_j_k_g_G_move_the_cursor_of_the_main_table(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        t = table(app)
+        assert t.order == ORDER and t.cursor_key == "helpfulness"
+        await pilot.press("j", "j")
+        assert t.cursor_key == "availability"
+        await pilot.press("k")
+        assert t.cursor_key == "response_time_p95_ms"
+        await pilot.press("G")
+        assert t.cursor_key == "cost_per_query"
+        await pilot.press("g")
+        assert t.cursor_key == "helpfulness"
+        await pilot.press("j", "enter")  # the row j moved to is the one opened
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.slo == "response_time_p95_ms"
+
+
+async def test_j_k_g_G_move_the_cursor_of_the_silences_table(build, store):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for name in ("accuracy", "availability", "cost_per_query"):
+            await goto(pilot, app, name)
+            await pilot.press("m")
+            await settle(app, pilot)
+        await pilot.press("S")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SilencesScreen) and len(screen.silences) == 3
+        first, last = screen.silences[0].id, screen.silences[-1].id
+        assert screen.selected.id == first
+        await pilot.press("G")
+        assert screen.selected.id == last
+        await pilot.press("k")
+        assert screen.selected.id == screen.silences[1].id
+        await pilot.press("g")
+        assert screen.selected.id == first
+        await pilot.press("j", "x")  # expire the second one: j picked it
+        await settle(app, pilot)
+        active = {s.id for s in store.list_silences(NOW)}
+        assert active == {first, last}
+
+
+async def test_ctrl_c_quits_like_q(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_ctrl_c_in_the_filter_box_copies_a_selection_instead_of_quitting(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", "a", "c", "c", "ctrl+shift+a")
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.is_running and app.clipboard == "acc" and app.filter_text == "acc"
+
+
+async def test_help_lists_the_keys_of_the_screen_it_opened_from(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        rows = {(key, does) for key, does, _ in app.binding_help()}
+        assert {("j", "Down"), ("k", "Up"), ("g", "First row"), ("G", "Last row"), ("e", "Sources"),
+                ("/", "Filter"), ("^c", "Quit"), ("m", "Mute")} <= rows
+        await pilot.press("S")
+        await settle(app, pilot)
+        rows = {(key, does) for key, does, _ in app.binding_help()}
+        assert ("e, ⏎", "Edit") in rows and ("x, del", "Expire") in rows and ("j", "Down") in rows
+        # shadowed by the screen (e edits here) or off here (no SLO is selected): not listed
+        assert not {does for _, does in rows} & {"Sources", "Mute", "Snooze", "Test alert", "Ack", "Filter"}
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Show expired" in text and "Sources" not in text
+        await pilot.press("escape")
+        await pilot.press("escape", "l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AlertLogScreen)
+        does = {d for _, d, _ in app.binding_help()}
+        assert "Reload" in does and "Refresh" not in does  # r reloads the log here
+
+
+async def test_focus_returns_to_the_table_after_every_screen_closes(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for open_keys, close_keys in ((["enter"], ["escape"]), (["question_mark"], ["escape"]),
+                                      (["S"], ["escape"]), (["l"], ["escape"]), (["z"], ["escape"]),
+                                      (["t"], ["n"]), (["slash", "x"], ["escape"])):
+            await pilot.press(*open_keys)
+            await settle(app, pilot)
+            await pilot.press(*close_keys)
+            await settle(app, pilot)
+            assert isinstance(app.focused, SLOTable), (open_keys, app.focused)
+            await pilot.press("j")
+            await pilot.press("k")
+            assert table(app).cursor_key == "helpfulness"
+
+
+async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(build, store):
+    from slotui.tui.screens.dialogs import SnoozeDialog
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SnoozeDialog)
+        dialog.query_one("#comment").value = "deploy freeze"
+        dialog.query_one("#custom").value = "99999999999999d"  # ends long after 9999-12-31
+        dialog.submit()
+        await settle(app, pilot)
+        assert app.screen is dialog and dialog.query_one("#comment").value == "deploy freeze"
+        assert "too long: a silence must end between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z" in \
+            str(dialog.query_one("#error").render())
+        dialog.query_one("#custom").value = "2h"
+        dialog.submit()
+        await settle(app, pilot)
+        [silence] = store.list_silences(NOW)
+        assert silence.comment == "deploy freeze" and silence.ends_at == NOW + 7200
+
+
+async def test_help_is_laid_out_again_when_the_terminal_is_resized(build):
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "muted (silenced until lifted)" in screen_text(app)  # icons beside the keys
+        await pilot.resize_terminal(90, 60)
+        await settle(app, pilot)
+        text = screen_text(app)
+        # narrower than 104 columns: the icons go under the keys, nothing cut
+        assert "muted (silenced until lifted)" in text and "bar capped at 0; the % is the true figure" in text
+        lines = text.splitlines()
+        assert lines.index(next(ln for ln in lines if "Icons" in ln)) > \
+            lines.index(next(ln for ln in lines if "slotui.quit_ctrl_c" in ln))
+        for key, does, binding_id in app.binding_help(app.screen_stack[0]):  # what the help shows
+            assert binding_id in text
