@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from slotui.formatting import align_columns, format_duration, format_number, format_percent, format_window, rfc3339
+from slotui.output.markdown import code_span, escape_cell, escape_text
 from slotui.replay.simulate import Replay, SLOReplay
 
 
@@ -113,9 +114,10 @@ def render_markdown(replay: Replay, skipped: dict[str, str] | None = None) -> st
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
     ]
-    lines += ["| " + " | ".join(r) + " |" for r in _rows(replay)]
-    lines += ["", *(f"- {s}" for s in _summary(replay))]
-    lines += [f"- {name}: not replayed: {why}" for name, why in sorted((skipped or {}).items())]
+    # names and messages shown as written: a "|" in a name split the row, "*" or "<b>" formatted it
+    lines += ["| " + " | ".join([code_span(r[0], cell=True), *map(escape_cell, r[1:])]) + " |" for r in _rows(replay)]
+    lines += ["", *(f"- {escape_text(s)}" for s in _summary(replay))]
+    lines += [f"- {escape_text(f'{name}: not replayed: {why}')}" for name, why in sorted((skipped or {}).items())]
     return "\n".join(lines)
 
 

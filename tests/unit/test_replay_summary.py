@@ -28,7 +28,7 @@ from test_replay_episodes import MIN, T0, at, write_incidents
 from slotui.config.loader import load_config
 from slotui.replay.report import render, to_dict
 from slotui.replay.run import replay_config
-from slotui.replay.simulate import Episode, SLOReplay
+from slotui.replay.simulate import Episode, Replay, SLOReplay
 
 
 def _replay(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -70,3 +70,24 @@ def test_open_episode_fires_until_the_end_and_unknown_budget() -> None:
     # the earliest of equal lowest values
     slo.budget = [(0.0, 0.5), (60.0, 0.2), (120.0, 0.2), (180.0, 0.4)]
     assert slo.budget_summary() == {"start": 0.5, "lowest": 0.2, "lowest_at": 60.0, "end": 0.4}
+
+
+def test_markdown_shows_hostile_slo_names_as_written() -> None:
+    """A "|" in a name split the replay's markdown row; "*x*", "<b>" and backticks formatted it."""
+    import html
+    import re as _re
+
+    from markdown_it import MarkdownIt
+
+    names = ["a|b", "*bold* <b>x</b> `c`", "# head"]
+    replay = Replay(0.0, 7 * 86400.0, 3600.0, [
+        SLOReplay(n, episodes=[Episode("page", 3600.0, 7200.0)], notifications={"slack|x": 1}) for n in names
+    ])
+    out = MarkdownIt("commonmark").enable("table").render(render(replay, "markdown"))
+    rows = _re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", out, flags=_re.S)
+    assert [html.unescape(_re.sub(r"<[^>]+>", "", first)) for first, _ in rows] == names
+    assert [second for _, second in rows] == ["page"] * 3  # five cells each: no row was split
+    assert "<h1>" not in out and "<strong>" not in out and "<b>" not in out
+    items = [html.unescape(_re.sub(r"<[^>]+>", "", i)) for i in _re.findall(r"<li>(.*?)</li>", out, flags=_re.S)]
+    assert any(i.startswith("a|b: page") and "notifications: slack|x 1" in i for i in items), items
+    assert any(i.startswith("# head: ") for i in items), items
