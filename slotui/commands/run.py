@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from slotui.core.exit_code import UNKNOWN
-from slotui.listen_address import parse_listen
+from slotui.listen_address import ListenError, http_url, parse_listen
 
 
 
@@ -220,9 +220,14 @@ class Daemon:
         if self.listen is not None:
             from slotui.output.metrics_listener import MetricsListener
 
-            self.server = MetricsListener(self.route, self.listen[0], self.listen[1], log=_log)
-            self.port = await self.server.start()
-            _log(f"listening on http://{self.listen[0]}:{self.port}/metrics")
+            host, port = self.listen
+            self.server = MetricsListener(self.route, host, port, log=_log)
+            try:
+                self.port = await self.server.start()
+            except OSError as exc:  # taken, not ours, or a name that does not resolve
+                self.server = None
+                raise ListenError(host, port, exc) from None
+            _log(f"listening on {http_url(host, self.port, '/metrics')}")
         self._delivering = not once
         if self._delivering:
             self._start_dispatcher()
