@@ -91,6 +91,10 @@ class Daemon:
 
             return 200, CONTENT_TYPE, self.metrics_text().encode()
         if path == "/healthz":
+            # Not "ok" while ticks fail (a damaged or full state file): /metrics would serve the last
+            # good numbers, and a probe must not call that healthy.
+            if self.last_error is not None:
+                return 503, "text/plain; charset=utf-8", f"last evaluation failed: {self.last_error}\n".encode()
             if self.engine.last_report is not None:
                 return 200, "text/plain; charset=utf-8", b"ok\n"
             return 503, "text/plain; charset=utf-8", b"no evaluation yet\n"
@@ -211,7 +215,10 @@ class Daemon:
                 _log(f"source={source} error={error}")
             self.last_error = None
         except Exception as exc:  # a tick must never kill the daemon
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            from slotui.store import StoreError
+
+            # A StoreError's message says what is wrong with which file; others need their type.
+            self.last_error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
             _log(f"tick failed: {self.last_error}")
 
     async def run(self, *, once: bool = False) -> int:
@@ -257,7 +264,8 @@ class Daemon:
             await self._stop_dispatcher()
             if self.server is not None:
                 await self.server.close()
-        return 0
+        # --once is a cron job's one evaluation: a tick that failed must not read as success.
+        return UNKNOWN if once and self.last_error is not None else 0
 
 
 def build_daemon(loaded, store, listen, *, config_path: Path | None = None):

@@ -20,6 +20,56 @@ from typing import Self
 from slotui.store.errors import StoreError
 
 
+def describe_sqlite_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A :class:`StoreError` that says what a SQLite error on the state file means for the user.
+
+    A damaged file, a full disk, a read-only file and a lock held too long read
+    differently: each message names the file, SQLite's own words and what to do.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    detail = str(exc) or type(exc).__name__
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        what = (f"state file {path} is damaged ({detail}); it was left as it is: restore it from a backup, "
+                "or move it aside and start again (or use --state to pick another file)")
+    elif primary in (_SQLITE_FULL, _SQLITE_IOERR):
+        what = (f"cannot write state file {path} ({detail}): is the disk full, or the file over a size "
+                "limit? nothing was lost that was written before; free some space")
+    elif primary == _SQLITE_READONLY:
+        what = f"state file {path} is read-only ({detail}); make it and its directory writable, or use --state"
+    elif primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        what = f"state file {path} is busy: another process holds its write lock for too long ({detail})"
+    else:
+        what = f"state file {path}: {detail}"
+    return StoreError(what)
+
+
+# Primary SQLite result codes (https://www.sqlite.org/rescode.html).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 5, 6, 8, 10, 11
+_SQLITE_FULL, _SQLITE_NOTADB = 13, 26
+
+
+class _StoreLock:
+    """The store's re-entrant lock. A SQLite error that leaves a block holding it becomes a
+    :class:`StoreError` (:func:`describe_sqlite_error`), so every read and write of every table
+    family fails the way callers already handle (a clear message, never a traceback).
+
+    Errors caught inside the block (``IntegrityError`` for a duplicate id) are unaffected.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.RLock()
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise describe_sqlite_error(self._path, exc) from None
+
+
 class StoreConnection:
     """The connection, its re-entrant lock, and one-transaction-at-a-time writes.
 
@@ -32,7 +82,7 @@ class StoreConnection:
 
         self.conn = conn
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = _StoreLock(path)
         #: unreadable rows met by this process (warned about once, counted in ``/metrics``)
         self.bad_rows = BadRows()
 
@@ -64,11 +114,17 @@ class StoreConnection:
                 raise StoreError(f"state file {self.path} is busy or unwritable: {exc}") from None
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk, an I/O error); a failed COMMIT
+                # may leave the transaction open. Either way the connection must leave it, and a
+                # ROLLBACK error must not hide the error that matters.
+                if self.conn.in_transaction:
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
 
     def data_version(self) -> int:
         """``PRAGMA data_version``: changes when another connection commits (never for our own commits)."""
