@@ -31,6 +31,12 @@ def _log(message: str) -> None:
 
 
 COMPACT_EVERY = 3600.0
+#: How long one store call of the daemon waits for another process's write lock (SQLite's busy
+#: timeout). Store calls run on the event loop, so a wait blocks /metrics, /healthz and signal
+#: handling: with the CLI's 10 s, a `sqlite3` shell holding a write transaction froze the listener
+#: for over 30 s (tick + one claim per channel worker). Other slotui writers hold the lock for
+#: milliseconds; a tick that still finds it busy fails, is logged, and the next tick retries.
+BUSY_TIMEOUT = 1.0
 
 
 class Daemon:
@@ -287,7 +293,7 @@ async def _main(args: argparse.Namespace, loaded, config_path: Path | None) -> i
     from slotui.state_lock import StateLock
     from slotui.store import Store
 
-    store = Store.open(Path(args.state) if args.state else None)
+    store = Store.open(Path(args.state) if args.state else None, busy_timeout=BUSY_TIMEOUT)
     try:
         lock = StateLock.acquire(store.path)
     except BaseException:

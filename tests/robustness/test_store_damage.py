@@ -259,3 +259,34 @@ def test_seed_rows_are_what_the_reads_expect(tmp_path: Path) -> None:
             read(store)
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- another process holds the write lock
+
+
+def test_daemon_answers_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    """A `sqlite3` shell with an open write transaction on the daemon's state file: every store call
+    of the daemon waited the 10 s busy timeout on the event loop (tick + one outbox claim per channel
+    worker), so /healthz and /metrics did not answer for over 30 s. Now the daemon waits at most
+    run.BUSY_TIMEOUT (1 s) per call: it keeps answering (503 naming the lock), and recovers when it is released."""
+    config = tmp_path / "slos.yaml"
+    config.write_text(CONFIG + "alerts:\n  group: {wait: 0s}\n  channels:\n"
+                      + "".join(f"    ch{i}: {{type: file, path: ch{i}.jsonl}}\n" for i in range(3)))
+    daemon = Daemon(tmp_path, config).started()
+    holder = sqlite3.connect(str(daemon.state), isolation_level=None)
+    try:
+        wait_for(lambda: daemon.get("/healthz")[0] == 200, what="a first good tick")
+        mark = len(daemon.log_lines())
+        holder.execute("BEGIN IMMEDIATE")
+        daemon.wait_log(r"tick failed: state file .*state\.db is busy or unwritable: database is locked", after=mark)
+        # A scraper's default timeout is 10 s; the old daemon did not answer within 30 s.
+        answers = [daemon.get("/healthz", timeout=9) for _ in range(5)]
+        assert all(status == 503 and "database is locked" in body for status, body in answers), answers
+        assert daemon.get("/metrics", timeout=9)[0] == 200
+        holder.execute("ROLLBACK")
+        wait_for(lambda: daemon.get("/healthz") == (200, "ok\n"), what="/healthz ok once the lock is released")
+    finally:
+        holder.close()
+        code = daemon.stop()
+    assert code == 0, daemon.log
+    assert "Traceback" not in daemon.log, daemon.log
