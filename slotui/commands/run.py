@@ -5,7 +5,8 @@ previous one finished, so polls never overlap), enqueues notifications, runs
 the delivery dispatcher beside it, mirrors silences to Alertmanager channels
 after each tick (in the background, never overlapping, failures logged), and
 serves ``/metrics`` (Prometheus text format) and ``/healthz`` on ``--listen``.
-SIGTERM or SIGINT stop it cleanly. SIGHUP reloads the SLO file between two
+SIGTERM or SIGINT stop it cleanly (a source fetch in progress is cancelled,
+not waited for). SIGHUP reloads the SLO file between two
 ticks (an invalid file is logged and the running config kept). Only one daemon
 runs per state file (:mod:`slotui.state_lock`).
 Never imports Textual.
@@ -40,7 +41,7 @@ BUSY_TIMEOUT = 1.0
 
 
 class Daemon:
-    """The headless loop; ``stop()`` ends it after the tick in progress."""
+    """The headless loop; ``stop()`` ends it (a tick still fetching is cancelled)."""
 
     def __init__(
         self, engine, interval: float, listen: tuple[str, int] | None, alerting=None, *, config_path: Path | None = None
@@ -62,6 +63,9 @@ class Daemon:
         self._next_compaction = 0.0
         # Last status logged per SLO: a line is logged only when it changes.
         self._statuses: dict[str, str] = {}
+        # Last error logged per source: the same answer (a source backing off repeats its last
+        # error at every tick) is not logged again; a recovery is.
+        self._source_errors: dict[str, str] = {}
         self.server = None  # the MetricsListener, once run() started it
         self.port: int | None = None
         self.last_error: str | None = None
@@ -199,7 +203,8 @@ class Daemon:
         """
         try:
             store = self.engine.store
-            if store is not None and now >= self._next_compaction:
+            # A clock set back (NTP correcting a wrong boot time) must not postpone retention by the jump.
+            if store is not None and (now >= self._next_compaction or self._next_compaction - now > COMPACT_EVERY):
                 # Retention: raw slices merge into hourly rows, the oldest are dropped; so are
                 # silences that ended longer ago than the silence retention (Alertmanager's GC).
                 store.compact(now)
@@ -218,7 +223,13 @@ class Daemon:
                     _log(f"slo={result.spec.name} status={status}")
                     self._statuses[result.spec.name] = status
             for source, error in report.source_errors.items():
-                _log(f"source={source} error={error}")
+                if self._source_errors.get(source) != error:
+                    _log(f"source={source} error={error}")
+            used = {spec.source for spec in self.engine.specs}
+            for source in self._source_errors.keys() - report.source_errors.keys():
+                if source in used:  # not a source a reload removed
+                    _log(f"source={source} recovered")
+            self._source_errors = dict(report.source_errors)
             self.last_error = None
         except Exception as exc:  # a tick must never kill the daemon
             from slotui.store import StoreError
@@ -226,6 +237,26 @@ class Daemon:
             # A StoreError's message says what is wrong with which file; others need their type.
             self.last_error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
             _log(f"tick failed: {self.last_error}")
+
+    async def _step_unless_stopped(self, now: float) -> bool:
+        """One :meth:`step`; False if SIGTERM/SIGINT came first (the tick's fetch is then cancelled).
+
+        A source may take up to its ``timeout`` (minutes, for a slow query): a stop must not wait
+        for it (systemd kills after 90 s). Only the fetch can be cancelled: the writes that follow
+        it have no await point, so nothing is left half-written.
+        """
+        tick = asyncio.create_task(self.step(now))
+        stop = asyncio.create_task(self.stopping.wait())
+        try:
+            await asyncio.wait({tick, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if tick.done():
+            return True
+        tick.cancel()
+        await asyncio.gather(tick, return_exceptions=True)
+        _log("stop requested during a tick: its fetch was cancelled")
+        return False
 
     async def run(self, *, once: bool = False) -> int:
         from slotui.clock import utc_now
@@ -248,7 +279,8 @@ class Daemon:
             while not self.stopping.is_set():
                 if self._reload_requested:
                     await self.reload()
-                await self.step(utc_now())
+                if not await self._step_unless_stopped(utc_now()):
+                    break
                 self._start_mirror(utc_now())
                 if once:
                     if self._mirror_task is not None:
