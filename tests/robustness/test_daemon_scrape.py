@@ -54,7 +54,8 @@ def test_prometheus_ingests_every_sample_with_the_names_as_written(tmp_path: Pat
         for name in NAMES
     )
     config = tmp_path / "slos.yaml"
-    config.write_text(f"version: 1\ndefaults: {{interval: 1s}}\nsources:\n  demo: {{type: demo, seed: 7}}\nslos:\n{slos}")
+    config.write_text(f"version: 1\ndefaults: {{interval: 1s}}\nsources:\n  demo: {{type: demo, seed: 7}}\n"
+                      f"  unused: {{type: http, url: 'http://127.0.0.1:1/x'}}\nslos:\n{slos}")
     daemon = Daemon(tmp_path, config).started()
     empty = tmp_path / "empty-tsdb"
     empty.mkdir()
@@ -81,6 +82,8 @@ def test_prometheus_ingests_every_sample_with_the_names_as_written(tmp_path: Pat
         assert kept == scraped and abs(scraped - len(samples)) <= 4 * len(NAMES), (scraped, kept, len(samples))
         stored = query(prom, "slotui_slo_status_code")
         assert sorted(r["metric"]["slo"] for r in stored) == sorted(NAMES)
+        # a configured source no SLO uses is never asked: no "up" claim for it
+        assert [(r["metric"]["source"], r["value"][1]) for r in query(prom, "slotui_source_up")] == [("demo", "1")]
         one_hot = query(prom, "sum by (slo) (slotui_slo_status)")
         assert sorted((r["metric"]["slo"], r["value"][1]) for r in one_hot) == sorted((n, "1") for n in NAMES)
     finally:
