@@ -230,13 +230,17 @@ class Daemon:
                 if source in used:  # not a source a reload removed
                     _log(f"source={source} recovered")
             self._source_errors = dict(report.source_errors)
+            if self.last_error is not None:
+                _log("ticks succeed again")
             self.last_error = None
         except Exception as exc:  # a tick must never kill the daemon
             from slotui.store import StoreError
 
             # A StoreError's message says what is wrong with which file; others need their type.
-            self.last_error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
-            _log(f"tick failed: {self.last_error}")
+            error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            if error != self.last_error:  # the same failure at every tick is one event, not one per tick
+                _log(f"tick failed: {error}")
+            self.last_error = error
 
     async def _step_unless_stopped(self, now: float) -> bool:
         """One :meth:`step`; False if SIGTERM/SIGINT came first (the tick's fetch is then cancelled).

@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,10 @@ def test_daemon_on_a_full_disk_is_unhealthy_then_recovers(tmp_path: Path) -> Non
         assert body.startswith("last evaluation failed: cannot write state file"), body
         resource.prlimit(daemon.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
         wait_for(lambda: daemon.get("/healthz") == (200, "ok\n"), what="/healthz ok again")
+        daemon.wait_log(r"ticks succeed again$", after=mark)
+        # one line for the failure however many ticks failed meanwhile (it was one per tick)
+        failed = [x for x in daemon.log_lines()[mark:] if "tick failed" in x]
+        assert len(failed) == 1, failed
         before = daemon.ticks()
         wait_for(lambda: daemon.ticks() > before, what="ticks going on")
     finally:
@@ -287,6 +292,32 @@ def test_daemon_answers_while_another_process_holds_the_write_lock(tmp_path: Pat
         wait_for(lambda: daemon.get("/healthz") == (200, "ok\n"), what="/healthz ok once the lock is released")
     finally:
         holder.close()
+        code = daemon.stop()
+    assert code == 0, daemon.log
+    assert "Traceback" not in daemon.log, daemon.log
+
+
+def test_daemon_says_once_that_a_damaged_outbox_holds_up_delivery(tmp_path: Path) -> None:
+    """The delivery workers swallowed every outbox error and retried each round, saying nothing:
+    with a damaged notifications table no notification went out and the log was silent."""
+    config = tmp_path / "slos.yaml"
+    config.write_text(CONFIG + "alerts:\n  group: {wait: 0s}\n  channels:\n    hook: {type: file, path: hook.jsonl}\n")
+    state = tmp_path / "state.db"
+    asyncio.run(seed(state, deliver=False)).close()  # two notifications for channel "hook", not yet sent
+    break_table(state, "notifications")
+    daemon = Daemon(tmp_path, config, state=state).started()
+    try:
+        line = daemon.wait_log(r"delivery to (channel \w+|channels no longer configured) is held up: (.*)$")
+        assert line.group(2) == f"state file {state} {DAMAGED}; it was left as it is: restore it from a backup, or move it aside and " \
+            "start again (or use --state to pick another file); retried every 5s", line.group(0)
+        mark = len(daemon.log_lines())
+        # A negative claim needs a window: more than one 5 s poll round of the workers (ticks fail
+        # here too, as the alert states' notifications cannot be written, so they cannot be counted).
+        window_end = time.monotonic() + 6
+        wait_for(lambda: time.monotonic() > window_end, what="one poll round of the delivery workers")
+        repeated = [x for x in daemon.log_lines()[mark:] if "is held up" in x and line.group(1) in x]
+        assert repeated == [], repeated
+    finally:
         code = daemon.stop()
     assert code == 0, daemon.log
     assert "Traceback" not in daemon.log, daemon.log
