@@ -69,6 +69,8 @@ class Daemon:
         self.server = None  # the MetricsListener, once run() started it
         self.port: int | None = None
         self.last_error: str | None = None
+        #: set while the state file at the path is not the one this daemon has open
+        self.state_replaced: str | None = None
         #: :class:`slotui.alerting.mirror.DaemonMirror`, when an Alertmanager channel mirrors silences
         self.mirror = None
         self._mirror_task: asyncio.Task | None = None
@@ -105,6 +107,8 @@ class Daemon:
             # good numbers, and a probe must not call that healthy.
             if self.last_error is not None:
                 return 503, "text/plain; charset=utf-8", f"last evaluation failed: {self.last_error}\n".encode()
+            if self.state_replaced is not None:
+                return 503, "text/plain; charset=utf-8", f"{self.state_replaced}\n".encode()
             if self.engine.last_report is not None:
                 return 200, "text/plain; charset=utf-8", b"ok\n"
             return 503, "text/plain; charset=utf-8", b"no evaluation yet\n"
@@ -203,6 +207,8 @@ class Daemon:
         """
         try:
             store = self.engine.store
+            if store is not None:
+                self._check_state_file(store)
             # A clock set back (NTP correcting a wrong boot time) must not postpone retention by the jump.
             if store is not None and (now >= self._next_compaction or self._next_compaction - now > COMPACT_EVERY):
                 # Retention: raw slices merge into hourly rows, the oldest are dropped; so are
@@ -241,6 +247,21 @@ class Daemon:
             if error != self.last_error:  # the same failure at every tick is one event, not one per tick
                 _log(f"tick failed: {error}")
             self.last_error = error
+
+    def _check_state_file(self, store) -> None:
+        """Say once (log, /healthz 503) when the state file was deleted or replaced under the daemon.
+
+        Evaluation and delivery go on with the file it has open, but silences, acks and test
+        alerts that the CLI or the TUI write at the path are no longer seen: restart to share again.
+        """
+        why = store.file_replaced()
+        problem = None if why is None else (
+            f"state file {store.path} {why} while this daemon runs: silences and acknowledgements made "
+            "by `slotui silence` or the TUI there are not seen by it; restart the daemon"
+        )
+        if problem != self.state_replaced:
+            _log(problem if problem is not None else f"state file {store.path} is the daemon's own again")
+        self.state_replaced = problem
 
     async def _step_unless_stopped(self, now: float) -> bool:
         """One :meth:`step`; False if SIGTERM/SIGINT came first (the tick's fetch is then cancelled).

@@ -10,6 +10,7 @@ the tree for it); other code calls the public methods of
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -83,6 +84,7 @@ class StoreConnection:
         self.conn = conn
         self.path = path
         self._lock = _StoreLock(path)
+        self._identity = _file_identity(path)
         #: unreadable rows met by this process (warned about once, counted in ``/metrics``)
         self.bad_rows = BadRows()
 
@@ -126,6 +128,20 @@ class StoreConnection:
                         pass
                 raise
 
+    def file_replaced(self) -> str | None:
+        """Why ``path`` no longer names the file this connection has open, or None.
+
+        SQLite keeps writing to the file it opened: once it is deleted or moved aside (and
+        ``slotui silence add`` creates a new one at the path), this process and the others no
+        longer share anything.
+        """
+        now = _file_identity(self.path)
+        if now is None:
+            return "was deleted or moved away"
+        if self._identity is not None and now != self._identity:
+            return "was replaced by another file"
+        return None
+
     def data_version(self) -> int:
         """``PRAGMA data_version``: changes when another connection commits (never for our own commits)."""
         with self._lock:
@@ -140,6 +156,15 @@ class StoreConnection:
     def journal_mode(self) -> str:
         with self._lock:
             return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when there is no file there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 @contextmanager

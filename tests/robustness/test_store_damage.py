@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import resource
 import sqlite3
 import subprocess
@@ -321,3 +322,46 @@ def test_daemon_says_once_that_a_damaged_outbox_holds_up_delivery(tmp_path: Path
         code = daemon.stop()
     assert code == 0, daemon.log
     assert "Traceback" not in daemon.log, daemon.log
+
+
+# ---------------------------------------------------------------------- the file is moved away under the daemon
+
+
+def test_daemon_says_when_its_state_file_is_moved_away_or_replaced(tmp_path: Path) -> None:
+    """SQLite keeps writing to the file it opened. Moved aside (as one does with a damaged file) or
+    replaced, the daemon went on with the old inode and said nothing, while `slotui silence add`
+    created a new file at the path: the silence was never seen and the alert paged anyway."""
+    config = tmp_path / "slos.yaml"
+    config.write_text(CONFIG)
+    daemon = Daemon(tmp_path, config).started()
+    state, aside = daemon.state, tmp_path / "state.db.aside"
+    try:
+        wait_for(lambda: daemon.get("/healthz")[0] == 200, what="a first good tick")
+        state.rename(aside)
+        daemon.wait_log(rf"state file {re.escape(str(state))} was deleted or moved away while this daemon runs: "
+                        r"silences and acknowledgements made by `slotui silence` or the TUI there are not seen by it; "
+                        r"restart the daemon$")
+        status, body = wait_for(lambda: (r := daemon.get("/healthz"))[0] == 503 and r, what="/healthz 503")
+        assert "was deleted or moved away" in body, body
+        aside.rename(state)
+        daemon.wait_log(rf"state file {re.escape(str(state))} is the daemon's own again$")
+        wait_for(lambda: daemon.get("/healthz") == (200, "ok\n"), what="/healthz ok again")
+    finally:
+        code = daemon.stop()
+    assert code == 0, daemon.log
+    assert "Traceback" not in daemon.log, daemon.log
+
+
+def test_store_knows_when_its_path_names_another_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = Store.open(path)
+    try:
+        assert store.file_replaced() is None
+        other = tmp_path / "other.db"
+        other.write_bytes(b"")
+        os.replace(other, path)  # what `mv new.db state.db` does
+        assert store.file_replaced() == "was replaced by another file"
+        path.unlink()
+        assert store.file_replaced() == "was deleted or moved away"
+    finally:
+        store.close()
