@@ -231,7 +231,7 @@ class Daemon:
             for source, error in report.source_errors.items():
                 if self._source_errors.get(source) != error:
                     _log(f"source={source} error={error}")
-            used = {spec.source for spec in self.engine.specs}
+            used = {r.spec.source for r in report.results}
             for source in self._source_errors.keys() - report.source_errors.keys():
                 if source in used:  # not a source a reload removed
                     _log(f"source={source} recovered")
