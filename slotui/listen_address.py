@@ -7,6 +7,7 @@ OverflowError from ``bind()`` once the server starts.
 from __future__ import annotations
 
 import argparse
+import socket
 
 
 def parse_port(text: str, *, ephemeral: bool = False) -> int:
@@ -38,3 +39,22 @@ def parse_listen(text: str) -> tuple[str, int] | None:
     except ValueError as exc:
         raise ValueError(f"--listen {text!r}: {exc}") from None
     return (host.strip("[]") or "127.0.0.1", number)
+
+
+def http_url(host: str, port: int, path: str = "/") -> str:
+    """The URL a user can open for ``host:port`` (an IPv6 address in brackets, as RFC 3986 wants)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}{path}"
+
+
+class ListenError(OSError):
+    """The listener cannot bind: the message names the address as given and why (no errno noise)."""
+
+    def __init__(self, host: str, port: int, exc: OSError) -> None:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        if why.startswith("error while attempting to bind"):  # asyncio's wrapper; the address is said below
+            why = why.rsplit("): ", 1)[-1]
+        if isinstance(exc, socket.gaierror):
+            why = f"{why} (not an address of this machine, nor a host name that resolves)"
+        shown = f"[{host}]" if ":" in host else host
+        super().__init__(f"--listen {shown}:{port}: cannot listen there: {why}")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 from typing import TYPE_CHECKING
 
+from slotui.bad_rows import log as _log
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
@@ -319,6 +320,8 @@ class Dispatcher:
 
     async def _worker(self, channel: str | None, event: asyncio.Event, stop: asyncio.Event, poll: float) -> None:
         known = list(self.channels)
+        failing: str | None = None  # the outbox error last logged by this worker
+        who = f"channel {channel}" if channel is not None else "channels no longer configured"
         while not stop.is_set():
             event.clear()
             due: float | None = None
@@ -328,14 +331,26 @@ class Dispatcher:
                     rows = self.outbox.claim(now, lease=self.lease, limit=self.per_channel, not_channels=known)
                 else:
                     rows = self.outbox.claim(now, lease=self.lease, limit=self.per_channel, channels=[channel])
+                if failing is not None:
+                    _log.warning("delivery to %s: the outbox reads again", who)
+                    failing = None
                 if rows:
                     await asyncio.gather(*(self._attempt(row, None) for row in rows))
                     continue
                 due = self.outbox.next_due(now, channel=channel, not_channels=None if channel is not None else known)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. the state file is busy: try again on the next round
+            except Exception as exc:  # e.g. the state file is busy: try again on the next round
                 due = None
+                # Said once per distinct error (not per round): notifications that cannot be claimed
+                # are not being sent, and nobody would know. A StoreError's text names the file; others
+                # are named by type only (their text could hold a payload).
+                from slotui.store import StoreError
+
+                why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
+                if why != failing:
+                    _log.warning("delivery to %s is held up: %s; retried every %gs", who, why, poll)
+                    failing = why
             timeout = poll if due is None else min(poll, max(0.0, due - self.clock()))
             if stop.is_set():
                 break

@@ -183,7 +183,10 @@ class Alerting:
             except Exception as exc:  # the audit only reports; it must never stop alerting
                 from slotui.bad_rows import log
 
-                log.warning("state file: outbox audit failed: %s", type(exc).__name__)
+                from slotui.store import StoreError
+
+                # A StoreError says which file and what is wrong with it (no secrets); others by type only.
+                log.warning("state file: outbox audit failed: %s", exc if isinstance(exc, StoreError) else type(exc).__name__)
         try:
             with self.store.alert_transaction() as tx:
                 states, groups = self._load(tx)

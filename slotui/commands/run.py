@@ -5,7 +5,8 @@ previous one finished, so polls never overlap), enqueues notifications, runs
 the delivery dispatcher beside it, mirrors silences to Alertmanager channels
 after each tick (in the background, never overlapping, failures logged), and
 serves ``/metrics`` (Prometheus text format) and ``/healthz`` on ``--listen``.
-SIGTERM or SIGINT stop it cleanly. SIGHUP reloads the SLO file between two
+SIGTERM or SIGINT stop it cleanly (a source fetch in progress is cancelled,
+not waited for). SIGHUP reloads the SLO file between two
 ticks (an invalid file is logged and the running config kept). Only one daemon
 runs per state file (:mod:`slotui.state_lock`).
 Never imports Textual.
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 from slotui.core.exit_code import UNKNOWN
-from slotui.listen_address import parse_listen
+from slotui.listen_address import ListenError, http_url, parse_listen
 
 
 
@@ -31,10 +32,16 @@ def _log(message: str) -> None:
 
 
 COMPACT_EVERY = 3600.0
+#: How long one store call of the daemon waits for another process's write lock (SQLite's busy
+#: timeout). Store calls run on the event loop, so a wait blocks /metrics, /healthz and signal
+#: handling: with the CLI's 10 s, a `sqlite3` shell holding a write transaction froze the listener
+#: for over 30 s (tick + one claim per channel worker). Other slotui writers hold the lock for
+#: milliseconds; a tick that still finds it busy fails, is logged, and the next tick retries.
+BUSY_TIMEOUT = 1.0
 
 
 class Daemon:
-    """The headless loop; ``stop()`` ends it after the tick in progress."""
+    """The headless loop; ``stop()`` ends it (a tick still fetching is cancelled)."""
 
     def __init__(
         self, engine, interval: float, listen: tuple[str, int] | None, alerting=None, *, config_path: Path | None = None
@@ -56,9 +63,14 @@ class Daemon:
         self._next_compaction = 0.0
         # Last status logged per SLO: a line is logged only when it changes.
         self._statuses: dict[str, str] = {}
+        # Last error logged per source: the same answer (a source backing off repeats its last
+        # error at every tick) is not logged again; a recovery is.
+        self._source_errors: dict[str, str] = {}
         self.server = None  # the MetricsListener, once run() started it
         self.port: int | None = None
         self.last_error: str | None = None
+        #: set while the state file at the path is not the one this daemon has open
+        self.state_replaced: str | None = None
         #: :class:`slotui.alerting.mirror.DaemonMirror`, when an Alertmanager channel mirrors silences
         self.mirror = None
         self._mirror_task: asyncio.Task | None = None
@@ -91,6 +103,12 @@ class Daemon:
 
             return 200, CONTENT_TYPE, self.metrics_text().encode()
         if path == "/healthz":
+            # Not "ok" while ticks fail (a damaged or full state file): /metrics would serve the last
+            # good numbers, and a probe must not call that healthy.
+            if self.last_error is not None:
+                return 503, "text/plain; charset=utf-8", f"last evaluation failed: {self.last_error}\n".encode()
+            if self.state_replaced is not None:
+                return 503, "text/plain; charset=utf-8", f"{self.state_replaced}\n".encode()
             if self.engine.last_report is not None:
                 return 200, "text/plain; charset=utf-8", b"ok\n"
             return 503, "text/plain; charset=utf-8", b"no evaluation yet\n"
@@ -189,7 +207,10 @@ class Daemon:
         """
         try:
             store = self.engine.store
-            if store is not None and now >= self._next_compaction:
+            if store is not None:
+                self._check_state_file(store)
+            # A clock set back (NTP correcting a wrong boot time) must not postpone retention by the jump.
+            if store is not None and (now >= self._next_compaction or self._next_compaction - now > COMPACT_EVERY):
                 # Retention: raw slices merge into hourly rows, the oldest are dropped; so are
                 # silences that ended longer ago than the silence retention (Alertmanager's GC).
                 store.compact(now)
@@ -208,11 +229,59 @@ class Daemon:
                     _log(f"slo={result.spec.name} status={status}")
                     self._statuses[result.spec.name] = status
             for source, error in report.source_errors.items():
-                _log(f"source={source} error={error}")
+                if self._source_errors.get(source) != error:
+                    _log(f"source={source} error={error}")
+            used = {r.spec.source for r in report.results}
+            for source in self._source_errors.keys() - report.source_errors.keys():
+                if source in used:  # not a source a reload removed
+                    _log(f"source={source} recovered")
+            self._source_errors = dict(report.source_errors)
+            if self.last_error is not None:
+                _log("ticks succeed again")
             self.last_error = None
         except Exception as exc:  # a tick must never kill the daemon
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            _log(f"tick failed: {self.last_error}")
+            from slotui.store import StoreError
+
+            # A StoreError's message says what is wrong with which file; others need their type.
+            error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            if error != self.last_error:  # the same failure at every tick is one event, not one per tick
+                _log(f"tick failed: {error}")
+            self.last_error = error
+
+    def _check_state_file(self, store) -> None:
+        """Say once (log, /healthz 503) when the state file was deleted or replaced under the daemon.
+
+        Evaluation and delivery go on with the file it has open, but silences, acks and test
+        alerts that the CLI or the TUI write at the path are no longer seen: restart to share again.
+        """
+        why = store.file_replaced()
+        problem = None if why is None else (
+            f"state file {store.path} {why} while this daemon runs: silences and acknowledgements made "
+            "by `slotui silence` or the TUI there are not seen by it; restart the daemon"
+        )
+        if problem != self.state_replaced:
+            _log(problem if problem is not None else f"state file {store.path} is the daemon's own again")
+        self.state_replaced = problem
+
+    async def _step_unless_stopped(self, now: float) -> bool:
+        """One :meth:`step`; False if SIGTERM/SIGINT came first (the tick's fetch is then cancelled).
+
+        A source may take up to its ``timeout`` (minutes, for a slow query): a stop must not wait
+        for it (systemd kills after 90 s). Only the fetch can be cancelled: the writes that follow
+        it have no await point, so nothing is left half-written.
+        """
+        tick = asyncio.create_task(self.step(now))
+        stop = asyncio.create_task(self.stopping.wait())
+        try:
+            await asyncio.wait({tick, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if tick.done():
+            return True
+        tick.cancel()
+        await asyncio.gather(tick, return_exceptions=True)
+        _log("stop requested during a tick: its fetch was cancelled")
+        return False
 
     async def run(self, *, once: bool = False) -> int:
         from slotui.clock import utc_now
@@ -220,9 +289,14 @@ class Daemon:
         if self.listen is not None:
             from slotui.output.metrics_listener import MetricsListener
 
-            self.server = MetricsListener(self.route, self.listen[0], self.listen[1], log=_log)
-            self.port = await self.server.start()
-            _log(f"listening on http://{self.listen[0]}:{self.port}/metrics")
+            host, port = self.listen
+            self.server = MetricsListener(self.route, host, port, log=_log)
+            try:
+                self.port = await self.server.start()
+            except OSError as exc:  # taken, not ours, or a name that does not resolve
+                self.server = None
+                raise ListenError(host, port, exc) from None
+            _log(f"listening on {http_url(host, self.port, '/metrics')}")
         self._delivering = not once
         if self._delivering:
             self._start_dispatcher()
@@ -230,7 +304,8 @@ class Daemon:
             while not self.stopping.is_set():
                 if self._reload_requested:
                     await self.reload()
-                await self.step(utc_now())
+                if not await self._step_unless_stopped(utc_now()):
+                    break
                 self._start_mirror(utc_now())
                 if once:
                     if self._mirror_task is not None:
@@ -252,7 +327,8 @@ class Daemon:
             await self._stop_dispatcher()
             if self.server is not None:
                 await self.server.close()
-        return 0
+        # --once is a cron job's one evaluation: a tick that failed must not read as success.
+        return UNKNOWN if once and self.last_error is not None else 0
 
 
 def build_daemon(loaded, store, listen, *, config_path: Path | None = None):
@@ -274,7 +350,7 @@ async def _main(args: argparse.Namespace, loaded, config_path: Path | None) -> i
     from slotui.state_lock import StateLock
     from slotui.store import Store
 
-    store = Store.open(Path(args.state) if args.state else None)
+    store = Store.open(Path(args.state) if args.state else None, busy_timeout=BUSY_TIMEOUT)
     try:
         lock = StateLock.acquire(store.path)
     except BaseException:

@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     mode = "read-only" if read_only else "actions allowed"
     server = Server(app_command(args, read_only=read_only), host=host, port=args.port, title="slotui",
                     public_url=args.public_url)
-    print(f"slotui serve: http://{host}:{args.port}/ ({mode}); Ctrl+C stops", file=sys.stderr, flush=True)
+    from slotui.listen_address import http_url
+
+    print(f"slotui serve: {http_url(host, args.port)} ({mode}); Ctrl+C stops", file=sys.stderr, flush=True)
     try:
         server.serve()
     except OSError as exc:  # the address is taken or not ours (EADDRINUSE, EADDRNOTAVAIL, EACCES)

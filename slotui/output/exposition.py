@@ -28,7 +28,8 @@ Families (labels in braces):
 - ``slotui_slo_forecast_value{slo}``, ``slotui_slo_forecast_rate_per_day{slo}``,
   ``slotui_slo_forecast_exhausted_timestamp_seconds{slo}`` (omitted when not within the window):
   spend forecasts (SPEC 10.4)
-- ``slotui_source_up{source}``: 1 if the source answered at the last tick
+- ``slotui_source_up{source}``: 1 if the source answered at the last tick (a configured source no
+  SLO uses is never asked, and has no series)
 - ``slotui_source_latency_seconds{source}``: time of the last fetch (when health is given)
 - ``slotui_slos_meeting_target``, ``slotui_slos``, ``slotui_overall_compliance_ratio``
 - ``slotui_last_evaluation_timestamp_seconds``
@@ -58,6 +59,11 @@ def escape_label_value(value: str) -> str:
 def escape_help(text: str) -> str:
     """Escape HELP text: backslash and line feed."""
     return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _never_asked(health: Any) -> bool:
+    """True for a :class:`~slotui.sources.kit.base.SourceHealth` with neither a success nor an error yet."""
+    return getattr(health, "last_success", 0) is None and getattr(health, "last_error", 0) is None
 
 
 def format_sample_value(value: float) -> str:
@@ -215,6 +221,8 @@ def render(
             names.append(name)
     for name in names:
         h = (health or {}).get(name)
+        if h is not None and name not in report.source_errors and _never_asked(h):
+            continue  # configured but used by no SLO: it never answered, so it is not "up"
         if h is not None:
             up = bool(getattr(h, "ok", True)) and name not in report.source_errors
             f.add("slotui_source_latency_seconds", {"source": name}, getattr(h, "latency", None))

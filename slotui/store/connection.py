@@ -10,6 +10,7 @@ the tree for it); other code calls the public methods of
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,56 @@ from pathlib import Path
 from typing import Self
 
 from slotui.store.errors import StoreError
+
+
+def describe_sqlite_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A :class:`StoreError` that says what a SQLite error on the state file means for the user.
+
+    A damaged file, a full disk, a read-only file and a lock held too long read
+    differently: each message names the file, SQLite's own words and what to do.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    detail = str(exc) or type(exc).__name__
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        what = (f"state file {path} is damaged ({detail}); it was left as it is: restore it from a backup, "
+                "or move it aside and start again (or use --state to pick another file)")
+    elif primary in (_SQLITE_FULL, _SQLITE_IOERR):
+        what = (f"cannot write state file {path} ({detail}): is the disk full, or the file over a size "
+                "limit? nothing was lost that was written before; free some space")
+    elif primary == _SQLITE_READONLY:
+        what = f"state file {path} is read-only ({detail}); make it and its directory writable, or use --state"
+    elif primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        what = f"state file {path} is busy: another process holds its write lock for too long ({detail})"
+    else:
+        what = f"state file {path}: {detail}"
+    return StoreError(what)
+
+
+# Primary SQLite result codes (https://www.sqlite.org/rescode.html).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 5, 6, 8, 10, 11
+_SQLITE_FULL, _SQLITE_NOTADB = 13, 26
+
+
+class _StoreLock:
+    """The store's re-entrant lock. A SQLite error that leaves a block holding it becomes a
+    :class:`StoreError` (:func:`describe_sqlite_error`), so every read and write of every table
+    family fails the way callers already handle (a clear message, never a traceback).
+
+    Errors caught inside the block (``IntegrityError`` for a duplicate id) are unaffected.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.RLock()
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise describe_sqlite_error(self._path, exc) from None
 
 
 class StoreConnection:
@@ -32,7 +83,8 @@ class StoreConnection:
 
         self.conn = conn
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = _StoreLock(path)
+        self._identity = _file_identity(path)
         #: unreadable rows met by this process (warned about once, counted in ``/metrics``)
         self.bad_rows = BadRows()
 
@@ -64,11 +116,31 @@ class StoreConnection:
                 raise StoreError(f"state file {self.path} is busy or unwritable: {exc}") from None
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk, an I/O error); a failed COMMIT
+                # may leave the transaction open. Either way the connection must leave it, and a
+                # ROLLBACK error must not hide the error that matters.
+                if self.conn.in_transaction:
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
+
+    def file_replaced(self) -> str | None:
+        """Why ``path`` no longer names the file this connection has open, or None.
+
+        SQLite keeps writing to the file it opened: once it is deleted or moved aside (and
+        ``slotui silence add`` creates a new one at the path), this process and the others no
+        longer share anything.
+        """
+        now = _file_identity(self.path)
+        if now is None:
+            return "was deleted or moved away"
+        if self._identity is not None and now != self._identity:
+            return "was replaced by another file"
+        return None
 
     def data_version(self) -> int:
         """``PRAGMA data_version``: changes when another connection commits (never for our own commits)."""
@@ -84,6 +156,15 @@ class StoreConnection:
     def journal_mode(self) -> str:
         with self._lock:
             return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when there is no file there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from slotui.store.alerts import AlertTables
+from slotui.store.connection import describe_sqlite_error
 from slotui.store.errors import StoreError
 from slotui.store.outbox import Outbox
 from slotui.store.samples import SampleTables
@@ -57,6 +58,9 @@ class Store(SampleTables, SilenceTable, AlertTables):
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             initialise(conn, path)
+        except sqlite3.Error as exc:  # e.g. a pragma on a damaged or read-only file
+            conn.close()
+            raise describe_sqlite_error(path, exc) from None
         except BaseException:
             conn.close()
             raise

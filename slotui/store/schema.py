@@ -224,7 +224,11 @@ def initialise(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute(f"PRAGMA user_version = {version}")
         conn.execute("COMMIT")
     except BaseException as exc:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back by itself on a full disk; a second ROLLBACK would mask why
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"cannot initialise state file {path}: {exc}") from None
         raise

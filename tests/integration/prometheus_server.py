@@ -210,7 +210,8 @@ class PrometheusServer:
     ``workdir/data`` (or copies ``data_from``) and starts
     the server with a retention long enough for past data (``config_extra``: YAML
     appended to its configuration file, e.g. a ``remote_read`` section); ``url`` is its base
-    URL. ``stop()`` terminates it (also on context exit).
+    URL. ``scrape_configs``: YAML flow text of its scrape jobs (none by default).
+    ``stop()`` terminates it (also on context exit).
     """
 
     def __init__(
@@ -222,6 +223,7 @@ class PrometheusServer:
         data_from: Path | None = None,
         web_config: str | None = None,
         config_extra: str = "",
+        scrape_configs: str = "[]",
     ) -> None:
         self.openmetrics = openmetrics
         self.workdir = workdir
@@ -229,6 +231,7 @@ class PrometheusServer:
         self.data_from = data_from
         self.web_config = web_config
         self.config_extra = config_extra
+        self.scrape_configs = scrape_configs
         self.scheme = "https" if web_config and "tls_server_config" in web_config else "http"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -267,7 +270,7 @@ class PrometheusServer:
                 list(pool.map(backfill, self.openmetrics))
         self.backfill_seconds = time.monotonic() - began
         config = self.workdir / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n" + self.config_extra)
+        config.write_text(f"global:\n  scrape_interval: 1m\nscrape_configs: {self.scrape_configs}\n" + self.config_extra)
         self.port = free_port()
         args = [
             prometheus,

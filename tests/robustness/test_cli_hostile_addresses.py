@@ -78,3 +78,49 @@ def test_parse_port_and_listen() -> None:
     assert parse_listen("none") is None
     with pytest.raises(ValueError, match="expected a port from 0 to 65535"):
         parse_listen("127.0.0.1:65536")
+
+
+# ``--listen`` hosts that cannot be bound said only ``slotui run: [Errno -2] Name or service not known``
+# (no option, no address); an IPv6 listener logged ``http://::1:PORT/metrics``, a URL no client can open.
+
+@pytest.mark.parametrize(("listen", "fragment"), [
+    ("nonexistent.invalid:9464", "--listen nonexistent.invalid:9464: cannot listen there: "),
+    ("999.1.1.1:9464", "--listen 999.1.1.1:9464: cannot listen there: "),
+    ("192.0.2.1:0", "--listen 192.0.2.1:0: cannot listen there: cannot assign requested address"),
+])
+def test_run_listen_on_an_address_that_is_not_ours(listen: str, fragment: str, tmp_path: Path) -> None:
+    out = slotui("run", "--headless", "--once", "--listen", listen, tmp_path=tmp_path)
+    refused(out, fragment)
+    assert "[Errno" not in out.stderr and "error while attempting to bind" not in out.stderr, out.stderr
+
+
+def test_run_on_a_taken_port_names_the_option(taken_port: int, tmp_path: Path) -> None:
+    out = slotui("run", "--headless", "--once", "--listen", f"127.0.0.1:{taken_port}", tmp_path=tmp_path)
+    refused(out, f"--listen 127.0.0.1:{taken_port}: cannot listen there: address already in use")
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback() and not os.environ.get("CI"), reason="no IPv6 loopback here")
+def test_run_on_ipv6_logs_a_url_that_opens(tmp_path: Path) -> None:
+    import re
+    import urllib.request
+
+    out = slotui("run", "--headless", "--once", "--listen", "[::1]:0", tmp_path=tmp_path)
+    assert out.returncode == 0, out.stderr
+    m = re.search(r"listening on (http://\S+/metrics)", out.stderr)
+    assert m and m.group(1).startswith("http://[::1]:"), out.stderr
+    from slotui.listen_address import http_url
+
+    assert http_url("::1", 9464, "/metrics") == "http://[::1]:9464/metrics"
+    assert http_url("127.0.0.1", 9464) == "http://127.0.0.1:9464/"
+    assert http_url("localhost", 1, "/x") == "http://localhost:1/x"
+    # the bracketed form is one urllib (and every HTTP client) parses into host ::1
+    assert urllib.request.urlparse(m.group(1)).hostname == "::1"

@@ -189,3 +189,20 @@ def test_samples_and_interval_of_a_sampled_sli() -> None:
     # no count from the source: no samples series at all
     assert not [s for s in samples if s.name.startswith("slotui_sli_") and s.name != "slotui_sli_value"
                 and s.labels["slo"] == "latency"]
+
+
+def test_a_source_never_asked_has_no_up_series() -> None:
+    """A source in the config that no SLO uses is never fetched: the daemon said
+    ``slotui_source_up{source="unused"} 1`` for it (SourceHealth() has no error yet)."""
+    from slotui.sources.kit.base import SourceHealth
+
+    asked = SourceHealth(last_success=NOW - 1, latency=0.5)
+    failed = SourceHealth(last_error="boom", last_error_at=NOW - 1)
+    text = render(Report(NOW, ()), health={"unused": SourceHealth(), "asked": asked, "failed": failed})
+    _, samples = parse_exposition(text)
+    up = {s.labels["source"]: s.value for s in samples if s.name == "slotui_source_up"}
+    assert up == {"asked": 1, "failed": 0}
+    # a never-asked source that the report says failed (it timed out on its first fetch) is down, not hidden
+    text = render(Report(NOW, (), source_errors={"unused": "timed out"}), health={"unused": SourceHealth()})
+    _, samples = parse_exposition(text)
+    assert [(s.labels["source"], s.value) for s in samples if s.name == "slotui_source_up"] == [("unused", 0)]

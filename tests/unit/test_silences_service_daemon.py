@@ -48,3 +48,26 @@ async def test_the_daemon_drops_silences_that_ended_over_35_days_ago(store: Stor
         assert [s.id for s in store.list_silences(NOW + COMPACT_EVERY, expired=True)] == ["recent"]
     finally:
         await parts.aclose()
+
+
+async def test_a_clock_set_back_does_not_postpone_the_gc_by_the_jump(store: Store, capsys) -> None:
+    """A host that booted a year ahead (a bad RTC) and was corrected by NTP: the next compaction
+    was armed for a year + 1h ahead, so retention and the silences GC stopped for a year."""
+    parts = assemble(load_config(None), store=store)
+    daemon = Daemon(parts.engine, 30.0, None, parts.alerting)
+    try:
+        await daemon.step(NOW + 365 * DAY)  # the wrong clock
+        store.add_silence(_ended("old", NOW - 35 * DAY - 1))
+        store.add_silence(_ended("recent", NOW - DAY))
+        await daemon.step(NOW)  # corrected: more than COMPACT_EVERY before the armed time
+        assert daemon.last_error is None
+        assert [s.id for s in store.list_silences(NOW, expired=True)] == ["recent"]
+        assert "silences: dropped 1 that ended over 35d ago" in capsys.readouterr().err
+        # and the schedule is re-armed from the corrected clock: not again within the hour
+        store.add_silence(_ended("old2", NOW - 35 * DAY - 1))
+        await daemon.step(NOW + COMPACT_EVERY - 1)
+        assert sorted(s.id for s in store.list_silences(NOW, expired=True)) == ["old2", "recent"]
+        await daemon.step(NOW + COMPACT_EVERY)
+        assert [s.id for s in store.list_silences(NOW, expired=True)] == ["recent"]
+    finally:
+        await parts.aclose()
