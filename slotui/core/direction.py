@@ -74,10 +74,12 @@ def infer_direction(
         return "higher_is_better"
     if lower_is_better_by_name(name):
         return "lower_is_better"
-    raise DirectionError(
-        f"SLO {name!r}: cannot tell whether higher or lower is better from a lone target; "
-        "set direction: higher_is_better or lower_is_better, or give warning/critical thresholds"
-    )
+    if warning is None and critical is None:
+        why = "from a lone target; set direction: higher_is_better or lower_is_better, or give warning/critical thresholds"
+    else:  # given, but all equal to the target: no order to read
+        why = (f"when target, warning and critical are equal (target {target:g}, warning {_g(warning)}, critical "
+               f"{_g(critical)}); set direction: higher_is_better or lower_is_better, or make them differ")
+    raise DirectionError(f"SLO {name!r}: cannot tell whether higher or lower is better {why}")
 
 
 def _g(value: float | None) -> str:

@@ -277,3 +277,16 @@ def test_lone_target_without_hint_needs_direction() -> None:
     with pytest.raises(DirectionError, match="set direction"):
         infer_direction("accuracy", 0.9)
     assert infer_direction("accuracy", 0.9, direction="higher_is_better") == "higher_is_better"
+
+
+def test_equal_thresholds_without_a_hint_say_they_are_equal_not_a_lone_target() -> None:
+    with pytest.raises(DirectionError, match="lone target"):
+        infer_direction("accuracy", 0.9)
+    with pytest.raises(DirectionError) as err:
+        infer_direction("accuracy", 0.9, 0.9, 0.9)
+    message = str(err.value)
+    assert "lone target" not in message
+    assert "target, warning and critical are equal (target 0.9, warning 0.9, critical 0.9)" in message
+    with pytest.raises(DirectionError, match=r"are equal \(target 0.9, warning 0.9, critical unset\)"):
+        infer_direction("accuracy", 0.9, 0.9)
+    assert infer_direction("accuracy", 0.9, 0.9, 0.9, direction="higher_is_better") == "higher_is_better"
