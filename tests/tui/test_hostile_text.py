@@ -229,3 +229,22 @@ async def test_detail_runbook_link_is_the_whole_url(build, runbook):
         assert "".join(text for text, _ in linked) == runbook
         assert {style.link for _, style in linked} == {runbook}
         assert all(style.underline and not style.conceal and not style.bold for _, style in linked)
+
+
+@pytest.mark.parametrize("width", [94, 96, 100, 120])
+def test_help_legend_is_laid_out_for_the_room_it_has_no_word_cut(width: int) -> None:
+    """The help dialog's content is 94 cells wide (width 100 less border and padding). The icons table
+    beside the keys was laid out wider than its column and cut: "the % is the tr" / "figure"."""
+    import re as _re
+
+    from rich.console import Console
+
+    bindings = [("ctrl+p", "command palette", "app.command_palette"), ("^c", "Quit", "slotui.quit_ctrl_c")]
+    console = Console(width=width, record=True, file=None, color_system=None)
+    with console.capture() as capture:
+        console.print(help_renderable(bindings, BUILTIN_ASCII, "/root/.config/slotui/tui.yaml"))
+    words = _re.findall(r"\S+", capture.get())
+    for phrase in ("bar capped at 0; the % is the true figure", "fastest long-window burn rate",
+                   "/root/.config/slotui/tui.yaml", "(keymap: binding id -> key)"):
+        for word in phrase.split():
+            assert word in words, (word, capture.get())
