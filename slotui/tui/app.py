@@ -635,9 +635,14 @@ class SlotuiApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.SLO_ACTIONS and isinstance(self.screen, (ModalScreen, SilencesScreen, AlertLogScreen)):
-            # no SLO is selected there (and a dialog is modal)
-            return False
+        return self._allowed_on(action, self.screen)
+
+    def _allowed_on(self, action: str, screen: Screen[Any]) -> bool:
+        """Whether an app key works on ``screen`` (what check_action and the help both go by)."""
+        if action in self.SLO_ACTIONS and isinstance(screen, (ModalScreen, SilencesScreen, AlertLogScreen)):
+            return False  # no SLO is selected there (and a dialog is modal)
+        if action == "toggle_sources" and not isinstance(screen, MainScreen):
+            return False  # the sources panel is the main screen's: from another it toggled something unseen
         return True
 
     def _require_slo(self) -> str | None:
@@ -782,7 +787,7 @@ class SlotuiApp(App[None]):
 
     def action_toggle_sources(self) -> None:
         main = self._main()
-        if main is None:
+        if main is None or self.screen is not main:
             return
         visible = main.query_one(SourcesPanel).has_class("-visible")
         self.show_sources = not visible
@@ -863,7 +868,7 @@ class SlotuiApp(App[None]):
         rows.append(("ctrl+p", "command palette", "app.command_palette"))
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.action in self.SLO_ACTIONS and isinstance(screen, (SilencesScreen, AlertLogScreen)):
+            if not self._allowed_on(binding.action, screen):
                 continue
             add([binding])
         return rows

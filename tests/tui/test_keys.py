@@ -109,6 +109,28 @@ async def test_help_lists_the_keys_of_the_screen_it_opened_from(build):
         assert "Reload" in does and "Refresh" not in does  # r reloads the log here
 
 
+async def test_e_is_not_offered_where_the_sources_panel_cannot_be_seen(build):
+    # e on the detail screen toggled the main screen's panel behind it: nothing visible happened
+    from slotui.tui.screens.detail import DetailScreen
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        before = app.show_sources
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert app.show_sources == before
+        assert "Sources" not in {does for _, does, _ in app.binding_help()}
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert app.show_sources != before  # on the main screen it still toggles
+
+
 async def test_focus_returns_to_the_table_after_every_screen_closes(build):
     app = build()
     async with app.run_test(size=SIZE) as pilot:
@@ -148,6 +170,28 @@ async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(
         await settle(app, pilot)
         [silence] = store.list_silences(NOW)
         assert silence.comment == "deploy freeze" and silence.ends_at == NOW + 7200
+
+
+
+@pytest.mark.parametrize("custom", ["0.5s", "0s", "0.999s"])
+async def test_a_snooze_under_a_second_keeps_the_dialog_and_says_why(build, store, custom):
+    # it closed the dialog and then failed with "this silence would end in the past", losing the comment
+    from slotui.tui.screens.dialogs import SnoozeDialog
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SnoozeDialog)
+        dialog.query_one("#comment").value = "flaky eval"
+        dialog.query_one("#custom").value = custom
+        dialog.submit()
+        await settle(app, pilot)
+        assert app.screen is dialog and dialog.query_one("#comment").value == "flaky eval"
+        assert "the duration must be at least 1s" in str(dialog.query_one("#error").render())
+        assert store.list_silences(NOW) == []
 
 
 async def test_help_is_laid_out_again_when_the_terminal_is_resized(build):

@@ -161,8 +161,9 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
             except ValueError as exc:
                 self.query_one("#error", Static).update(str(exc))
                 return
-            if duration <= 0:
-                self.query_one("#error", Static).update("the duration must be more than 0s")
+            if duration < 1:
+                # under a second it has ended by the time it is stored ("would end in the past")
+                self.query_one("#error", Static).update("the duration must be at least 1s")
                 return
             if self.now is not None and self.now + duration > LATEST:
                 # kept open with the comment typed, instead of closing into a failed-action toast

@@ -19,8 +19,10 @@ def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settin
                     *, narrow: bool = False) -> Table:
     """Keys beside icons, or (``narrow``) the icons under the keys."""
     outer = Table.grid(padding=(0, 3))
-    outer.add_column(width=50)
-    if not narrow:
+    if narrow:
+        outer.add_column()
+    else:
+        outer.add_column(width=50)
         outer.add_column()
     keys = Table(box=None, title="Keys", title_justify="left", show_header=True, header_style="bold", padding=(0, 1))
     keys.add_column("key", no_wrap=True)
