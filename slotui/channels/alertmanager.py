@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import rfc3339
 from slotui import base_url
-from slotui.channels import http
+from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
 
 if TYPE_CHECKING:
@@ -129,8 +129,9 @@ def postable_alert(alert: "Alert", now: float, *, ttl: float) -> dict[str, Any]:
     }
     if alert.is_test:
         body["labels"].setdefault("test", "true")
-    if alert.generator_url and alert.generator_url.startswith(("http://", "https://")):
-        body["generatorURL"] = alert.generator_url
+    generator = render.generator_url(alert)
+    if generator:
+        body["generatorURL"] = generator
     return body
 
 

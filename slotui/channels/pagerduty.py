@@ -106,8 +106,9 @@ def build_event(alert: "Alert", notification: "Notification", routing_key: str) 
     runbook = render.runbook_url(alert)
     if runbook:
         links.append({"href": runbook, "text": "Runbook"})
-    if alert.generator_url and alert.generator_url.startswith(("http://", "https://")):
-        links.append({"href": alert.generator_url, "text": "Source"})
+    generator = render.generator_url(alert)
+    if generator:
+        links.append({"href": generator, "text": "Source"})
     if links:
         event["links"] = links
     event["client"] = "slotui"

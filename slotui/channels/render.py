@@ -133,9 +133,28 @@ def silence_command(alert: "Alert") -> str:
     )
 
 
+#: what stays as it is in a link: RFC 3986's reserved and unreserved characters, and "%" (escapes
+#: already made); spaces, quotes, <>, non-ASCII and the like are %-encoded
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def link(url: str | None) -> str | None:
+    """``url`` as a link every receiver takes, or None when it is not http(s). A runbook on a wiki
+    ("https://wiki/SRE Runbooks/LLM") is not a valid URL for Slack's button (invalid_blocks: the whole
+    message refused); the same encoded link goes to every channel."""
+    if not url or not url.startswith(("http://", "https://")):
+        return None
+    from urllib.parse import quote
+
+    return quote(url, safe=_URL_SAFE)
+
+
 def runbook_url(alert: "Alert") -> str | None:
-    url = alert.annotations.get("runbook_url") or alert.annotations.get("runbook")
-    return url if url and url.startswith(("http://", "https://")) else None
+    return link(alert.annotations.get("runbook_url") or alert.annotations.get("runbook"))
+
+
+def generator_url(alert: "Alert") -> str | None:
+    return link(alert.generator_url)
 
 
 def source_text(alert: "Alert") -> str:

@@ -98,8 +98,8 @@ def _alert_blocks(alert: "Alert", notification: "Notification") -> list[dict[str
     runbook = render.runbook_url(alert)
     if runbook and len(runbook) <= MAX_BUTTON_URL:
         buttons.append({"type": "button", "text": _plain("Runbook", MAX_BUTTON_TEXT), "url": runbook})
-    gen = alert.generator_url
-    if gen and gen.startswith(("http://", "https://")) and len(gen) <= MAX_BUTTON_URL:
+    gen = render.generator_url(alert)
+    if gen and len(gen) <= MAX_BUTTON_URL:
         buttons.append({"type": "button", "text": _plain("Source", MAX_BUTTON_TEXT), "url": gen})
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})

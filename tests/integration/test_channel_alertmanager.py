@@ -229,3 +229,15 @@ async def test_behind_a_path_prefix_with_a_query_parameter(tmp_path):
         await ch.aclose()
     assert rx.requests[0].path == f"/am/api/v2/alerts?tenant=team-a&token={TOKEN}"
     assert TOKEN not in text
+
+
+async def test_a_generator_url_with_spaces_reaches_alertmanager_as_a_link(am):
+    # the same encoded link as every channel's (Slack refuses a button URL with a space); Alertmanager keeps it
+    raw = "https://wiki.example/SRE Runbooks/Ünïcode page"
+    ch = channel(am.url)
+    res = await ch.send(sample_notification([sample_alert("helpfulness", "page", generator_url=raw)]))
+    await ch.aclose()
+    assert res.ok and res.status_code == 200, res
+    poll_until(lambda: state_of(am, "helpfulness") == "active", what="the alert active")
+    (alert,) = alerts_of(am, "helpfulness")
+    assert alert["generatorURL"] == "https://wiki.example/SRE%20Runbooks/%C3%9Cn%C3%AFcode%20page"

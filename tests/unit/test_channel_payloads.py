@@ -467,3 +467,29 @@ def test_fallback_silence_command_is_shell_quoted_and_silences_exactly_that_slo(
     assert argv[3] == f"slo={name}" and argv[4] == "severity=critical"
     matchers = parse_matchers(argv[3:5])
     assert [(m.name, m.op, m.value) for m in matchers] == [("slo", "=", name), ("severity", "=", "critical")]
+
+
+WIKI = "https://wiki.example/SRE Runbooks/Ünïcode \"page\"?q=a b&x=%41#sec 2"
+WIKI_LINK = "https://wiki.example/SRE%20Runbooks/%C3%9Cn%C3%AFcode%20%22page%22?q=a%20b&x=%41#sec%202"
+
+
+def test_links_are_encoded_once_and_only_where_a_receiver_would_refuse_them():
+    assert render.link(WIKI) == WIKI_LINK
+    assert render.link(WIKI_LINK) == WIKI_LINK  # escapes already made are kept
+    plain = "https://runbooks.example/llm?a=1&b=(2)#x"
+    assert render.link(plain) == plain
+    assert render.link("ftp://x/y") is None and render.link(None) is None and render.link("") is None
+
+
+def test_a_runbook_with_spaces_and_non_ascii_is_a_valid_link_in_every_channel():
+    # Slack refused the whole message (invalid_blocks) for a button URL with a space: the alert never arrived
+    a = make_alert(annotations={"summary": "s", "runbook_url": WIKI}, generator_url=WIKI)
+    n = make_notification([a])
+    blocks = slack.build_payload(n)["blocks"]
+    urls = [e["url"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert urls == [WIKI_LINK, WIKI_LINK]
+    event = pagerduty.build_event(a, n, "R" * 32)
+    assert [link["href"] for link in event["links"]] == [WIKI_LINK, WIKI_LINK]
+    assert alertmanager.postable_alert(a, time.time(), ttl=3600.0)["generatorURL"] == WIKI_LINK
+    html = email_channel.html_body(n)
+    assert f'href="{WIKI_LINK.replace("&", "&amp;")}"' in html  # the link, HTML-escaped
