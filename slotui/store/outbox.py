@@ -127,13 +127,14 @@ class Outbox:
         # A due time or lease that is not a finite number (an edited or damaged row) counts as due:
         # otherwise the row would wait forever and hold back every later row of its (group, channel).
         where = (
-            "((n.state = 'pending' AND (n.next_attempt_at <= :now OR "
+            "((n.state = 'pending' AND (n.next_attempt_at <= :now OR n.next_attempt_at > :far OR "
             + _NOT_A_TIME.format(col="n.next_attempt_at") + "))"
-            " OR (n.state = 'sending' AND (n.lease_until <= :now OR " + _NOT_A_TIME.format(col="n.lease_until") + ")))"
+            " OR (n.state = 'sending' AND (n.lease_until <= :now OR n.lease_until > :far OR "
+            + _NOT_A_TIME.format(col="n.lease_until") + ")))"
             " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel = n.channel"
             " AND p.fingerprint = n.fingerprint AND p.id < n.id AND p.state IN ('pending', 'sending'))"
         )
-        params: dict[str, Any] = {"now": now, "lease": now + lease, "limit": limit}
+        params: dict[str, Any] = {"now": now, "lease": now + lease, "limit": limit, "far": now + FUTURE_LIMIT}
         if ids is not None:
             if not ids:
                 return []
@@ -249,9 +250,10 @@ class Outbox:
         if row is None or row[0] is None:
             return None
         try:
-            return finite(row[0], "next_attempt_at")
+            due = finite(row[0], "next_attempt_at")
         except RowError:  # a damaged due time is claimable at once (see claim)
             return now
+        return now if due > now + FUTURE_LIMIT else due  # written before the clock went back (see claim)
 
     def states_of(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
@@ -417,6 +419,11 @@ DELIVERY_OUTCOMES: tuple[str, ...] = ("delivered", "retry", "failed")
 
 #: SQL: the column holds no usable time (NULL, text, blob or infinite).
 _NOT_A_TIME = "({col} IS NULL OR typeof({col}) NOT IN ('integer', 'real') OR abs({col}) > 1.7976931348623157e308)"
+#: A due time or lease further ahead of now than this was written before the clock was set back
+#: (NTP correcting a clock that booted a year ahead): it counts as due, or the notification would
+#: wait the whole jump. Far above any real delay (backoff cap 300 s, Retry-After up to 1 h, leases
+#: of minutes).
+FUTURE_LIMIT = 6 * 3600.0
 
 
 def _is_time(value: object) -> bool:

@@ -201,6 +201,42 @@ async def test_a_row_claimed_by_a_dead_dispatcher_is_reclaimed_after_its_lease(s
     assert len(ch.got) == 1
 
 
+YEAR = 365 * 86400.0
+
+
+async def test_a_retry_written_before_the_clock_went_back_is_due_now(store):
+    """A retry due at +7 s (Retry-After) written while the clock read a year ahead: once NTP sets the
+    clock back it is due now, not in a year (anything more than FUTURE_LIMIT ahead counts as due)."""
+    ch = ScriptedChannel("hook", result_from_http(429, "slow down", retry_after="7"))
+    al = make(store, ch, group_wait=0.0)
+    al.process(report(T0 + YEAR), T0 + YEAR)
+    (o,) = await al.deliver_due(T0 + YEAR)
+    assert o.state == "pending" and o.next_attempt_at == T0 + YEAR + 7
+    assert al.outbox.next_due(T0) == T0
+    assert [o.state for o in await al.deliver_due(T0)] == ["delivered"]
+
+
+async def test_a_lease_written_before_the_clock_went_back_has_expired(store):
+    ch = ScriptedChannel("hook")
+    al = make(store, ch, group_wait=0.0, retry=RetryPolicy(lease=60.0, send_timeout=10.0))
+    al.process(report(T0), T0)
+    (dead,) = al.outbox.claim(T0 + YEAR, lease=60.0)  # a dispatcher that died while the clock was ahead
+    (o,) = await al.deliver_due(T0 + 1)
+    assert o.state == "delivered" and o.attempt == 2
+
+
+async def test_a_real_hour_long_retry_after_still_waits(store):
+    from slotui.store.outbox import FUTURE_LIMIT
+
+    ch = ScriptedChannel("hook", result_from_http(429, "slow down", retry_after="3600"))
+    al = make(store, ch, group_wait=0.0)
+    al.process(report(T0), T0)
+    (o,) = await al.deliver_due(T0)
+    assert o.next_attempt_at == T0 + 3600 < T0 + FUTURE_LIMIT
+    assert al.outbox.next_due(T0) == T0 + 3600
+    assert await al.deliver_due(T0 + 3599) == []
+
+
 async def test_test_alert_gets_one_attempt_and_reports_the_receivers_error(store):
     good = ScriptedChannel("good")
     bad = ScriptedChannel("bad", result_from_http(503, "try later", retry_after="30"))
