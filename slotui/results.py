@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from slotui.config.text import printable
+from slotui.config.text import check_name, check_non_blank, check_text, printable
 from slotui.core.direction import infer_direction
 from slotui.core.intervals import check_confidence
 from slotui.core.status import finite, meets, value_status
@@ -258,8 +258,6 @@ def specs_from_quality(quality: Mapping[str, Any]) -> list[SLOSpec]:
     ``latency``, ``cost``, ``error*`` are lower-is-better); raises
     :class:`ResultsError` when it cannot be told or the order is inconsistent.
     """
-    from slotui.config.text import check_name, check_non_blank, check_text
-
     specs = []
     for name, entry in quality.items():
         for what, text, checks in (("SLO name", name, (check_non_blank, check_name)),

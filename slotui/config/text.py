@@ -58,11 +58,19 @@ def check_text(text: str) -> str:
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _header_value_problem(value: str) -> str | None:
-    for i, ch in enumerate(value):
-        if not (" " <= ch <= "~" or ch == "\t"):
-            return f"character {i + 1} is {_describe(ch)}, and a header value must be printable ASCII"
+def _first_non_ascii(text: str, allowed: str = "") -> tuple[int, str] | None:
+    """The first character of ``text`` that is not printable ASCII (nor in ``allowed``), with its index."""
+    for i, ch in enumerate(text):
+        if not (" " <= ch <= "~" or ch in allowed):
+            return i, ch
     return None
+
+
+def _header_value_problem(value: str) -> str | None:
+    bad = _first_non_ascii(value, "\t")
+    if bad is None:
+        return None
+    return f"character {bad[0] + 1} is {_describe(bad[1])}, and a header value must be printable ASCII"
 
 
 def check_header_value(text: str) -> str:
@@ -78,9 +86,9 @@ def check_header_value(text: str) -> str:
 def check_smtp_login(text: str) -> str:
     """An SMTP user name or password: printable ASCII (smtplib's AUTH sends them as ASCII; a password
     with ``é`` failed every delivery attempt with a UnicodeEncodeError). Never repeats the value."""
-    for i, ch in enumerate(text):
-        if not " " <= ch <= "~":
-            raise ValueError(f"character {i + 1} is {_describe(ch)}; SMTP AUTH sends only printable ASCII")
+    bad = _first_non_ascii(text)
+    if bad is not None:
+        raise ValueError(f"character {bad[0] + 1} is {_describe(bad[1])}; SMTP AUTH sends only printable ASCII")
     return text
 
 

@@ -8,8 +8,6 @@ from any text (a source's error, a receiver's error, a theme's glyph) reaches th
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from conftest import SIZE, screen_text
 from rich.segment import Segment
 from rich.style import Style
 from test_breakdown_view import BreakdownEngine
-from test_replay_screen import incidents
+from test_replay_screen import incidents, replayed
 from test_snapshots import settle
 from textual.color import Color
 from tui_fakes import FakeEngine, spec
@@ -30,7 +28,6 @@ from slotui.tui.backend import NotificationView
 from slotui.tui.screens.alert_log import AlertLogScreen
 from slotui.tui.screens.detail import DetailScreen
 from slotui.tui.screens.help import help_renderable
-from slotui.tui.screens.replay import ReplayScreen
 from slotui.tui.terminal_safe import TerminalSafeFilter
 from slotui.tui.themes import BUILTIN_ASCII
 
@@ -141,18 +138,7 @@ async def test_replay_screen_shows_slo_names_as_written(build, clock, tmp_path: 
     clock.now = incidents.T0 + 86400 + 120
     app = build(Engine(loaded))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.action_replay()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ReplayScreen)
-        deadline = time.monotonic() + 60
-        while screen.replay is None:
-            assert time.monotonic() < deadline, "replay did not finish"
-            await asyncio.sleep(0.05)  # yields to the worker; the loop condition is what waits
-        await pilot.pause()
-        table = screen.query_one("#replay-table")
-        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        rows = await replayed(app, pilot)
         assert ["lat [/] [@click=app.quit]q", "critical", "2026-06-01T18:00:00Z", "2026-06-01T21:00:00Z", "3h"] in rows
         text = screen_text(app)
         assert "lat [/] [@click=app.quit]q: " in text  # the summary under the table

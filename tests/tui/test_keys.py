@@ -148,20 +148,26 @@ async def test_focus_returns_to_the_table_after_every_screen_closes(build):
             assert table(app).cursor_key == "helpfulness"
 
 
-async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(build, store):
+async def submit_snooze(app, pilot, custom: str, comment: str):
+    """Open the snooze dialog (z) on the selected SLO, type ``custom`` and ``comment``, submit; the dialog."""
     from slotui.tui.screens.dialogs import SnoozeDialog
 
+    await settle(app, pilot)
+    await pilot.press("z")
+    await settle(app, pilot)
+    dialog = app.screen
+    assert isinstance(dialog, SnoozeDialog)
+    dialog.query_one("#comment").value = comment
+    dialog.query_one("#custom").value = custom
+    dialog.submit()
+    await settle(app, pilot)
+    return dialog
+
+
+async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(build, store):
     app = build()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("z")
-        await settle(app, pilot)
-        dialog = app.screen
-        assert isinstance(dialog, SnoozeDialog)
-        dialog.query_one("#comment").value = "deploy freeze"
-        dialog.query_one("#custom").value = "99999999999999d"  # ends long after 9999-12-31
-        dialog.submit()
-        await settle(app, pilot)
+        dialog = await submit_snooze(app, pilot, "99999999999999d", "deploy freeze")  # ends long after 9999-12-31
         assert app.screen is dialog and dialog.query_one("#comment").value == "deploy freeze"
         assert "too long: a silence must end between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z" in \
             str(dialog.query_one("#error").render())
@@ -172,23 +178,12 @@ async def test_snooze_longer_than_slotui_can_store_keeps_the_dialog_and_comment(
         assert silence.comment == "deploy freeze" and silence.ends_at == NOW + 7200
 
 
-
 @pytest.mark.parametrize("custom", ["0.5s", "0s", "0.999s"])
 async def test_a_snooze_under_a_second_keeps_the_dialog_and_says_why(build, store, custom):
     # it closed the dialog and then failed with "this silence would end in the past", losing the comment
-    from slotui.tui.screens.dialogs import SnoozeDialog
-
     app = build()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("z")
-        await settle(app, pilot)
-        dialog = app.screen
-        assert isinstance(dialog, SnoozeDialog)
-        dialog.query_one("#comment").value = "flaky eval"
-        dialog.query_one("#custom").value = custom
-        dialog.submit()
-        await settle(app, pilot)
+        dialog = await submit_snooze(app, pilot, custom, "flaky eval")
         assert app.screen is dialog and dialog.query_one("#comment").value == "flaky eval"
         assert "the duration must be at least 1s" in str(dialog.query_one("#error").render())
         assert store.list_silences(NOW) == []

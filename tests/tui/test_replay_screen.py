@@ -27,23 +27,28 @@ incidents = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(incidents)  # type: ignore[union-attr]
 
 
+async def replayed(app, pilot) -> list[list[str]]:
+    """Open the replay screen, wait for its worker to finish, and return the table's rows as text."""
+    await pilot.pause()
+    app.action_replay()
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ReplayScreen)
+    deadline = time.monotonic() + 60
+    while screen.replay is None:
+        assert time.monotonic() < deadline, "replay did not finish"
+        await asyncio.sleep(0.05)  # yields to the worker; the loop condition is what waits
+    await pilot.pause()
+    table = screen.query_one("#replay-table")
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
 async def test_replay_palette_screen_shows_the_episodes(build, clock, tmp_path: Path) -> None:
     loaded = load_config(incidents.write_incidents(tmp_path))
     clock.now = incidents.T0 + 86400 + 120
     app = build(Engine(loaded))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.action_replay()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ReplayScreen)
-        deadline = time.monotonic() + 60
-        while screen.replay is None:
-            assert time.monotonic() < deadline, "replay did not finish"
-            await asyncio.sleep(0.05)  # yields to the worker; the loop condition is what waits
-        await pilot.pause()
-        table = screen.query_one("#replay-table")
-        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        rows = await replayed(app, pilot)
         assert ["errors", "-", "-", "-", "-"] in rows
         assert ["latency", "warning", "2026-06-01T17:00:00Z", "2026-06-01T21:00:00Z", "4h"] in rows
         assert ["latency", "critical", "2026-06-01T18:00:00Z", "2026-06-01T21:00:00Z", "3h"] in rows
