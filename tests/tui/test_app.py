@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import SIZE, make_alerting, screen_text
-from tui_fakes import NOW, FakeEngine, demo_specs
+from tui_fakes import NOW, FakeEngine, demo_specs, spec
 
 from slotui.core.types import Status
 from slotui.tui.screens.detail import DetailScreen
@@ -490,3 +490,28 @@ async def test_test_alert_to_a_local_webhook_receiver(build, store, tmp_path, st
                 assert app.is_running
     finally:
         receiver.close()
+
+
+async def test_detail_view_writes_thresholds_as_written_not_as_values(build):
+    # warning $195,000.00 and critical $210,000.00 beside target ≤ $180,000: thresholds are amounts as
+    # written in the file, not values rounded to cents (and 1.255 s is not 1.25 s)
+    specs = [spec("monthly_spend", target=180000.0, warning=195000.0, critical=210000.0, unit="USD",
+                  direction="lower_is_better"),
+             spec("p95_s", target=1.255, warning=1.5, critical=2.0, unit="s", direction="lower_is_better")]
+    engine = FakeEngine(specs, statuses={"monthly_spend": (Status.OK, 31658.69, 0.8, 0.1),
+                                         "p95_s": (Status.WARNING, 1.3, 0.2, 1.0)})
+    app = build(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for name, expected in (("monthly_spend", ("target ≤ $180,000", "warning $195,000", "critical $210,000")),
+                               ("p95_s", ("target ≤ 1.255 s", "warning 1.5 s", "critical 2 s"))):
+            await goto(pilot, app, name)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, DetailScreen) and app.screen.slo == name
+            text = screen_text(app)
+            for fragment in expected:
+                assert fragment in text, (fragment, text)
+            assert "$195,000.00" not in text and "$210,000.00" not in text
+            await pilot.press("escape")
+            await settle(app, pilot)

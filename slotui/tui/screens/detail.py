@@ -187,10 +187,10 @@ def budget_text(result: SLOResult, palette: Palette) -> Text:
     text.append(f"{format_percent(b.remaining)} remaining", style=f"bold {colour}")
     spec = result.spec
     if spec.calendar_window is not None:  # a spend budget: the target amount over the window
-        text.append(f"  ({format_percent(b.consumed)} consumed of {spec_value(spec.target, spec)} "
+        text.append(f"  ({format_percent(b.consumed)} consumed of {spec_value(spec.target, spec, precise=True)} "
                     f"this {spec_window(spec)})")
         if b.bad is not None:
-            text.append(f"\nspent {spec_value(b.bad, spec)} of {spec_value(spec.target, spec)}")
+            text.append(f"\nspent {spec_value(b.bad, spec)} of {spec_value(spec.target, spec, precise=True)}")
         return text
     text.append(f"  ({format_percent(b.consumed)} consumed of a {format_value(b.budget, kind='ratio', precise=True)} budget)")
     if b.total is not None:
@@ -263,9 +263,9 @@ class DetailScreen(Screen[None]):
         over = f"the {spec_window(spec)} so far" if spec.calendar_window else format_duration(spec.window)
         obj.append(f" over {over}   target {spec_target(spec)}")
         if spec.warning is not None:
-            obj.append(f"   warning {spec_value(spec.warning, spec)}", style=p["warning"])
+            obj.append(f"   warning {spec_value(spec.warning, spec, precise=True)}", style=p["warning"])
         if spec.critical is not None:
-            obj.append(f"   critical {spec_value(spec.critical, spec)}", style=p["error"])
+            obj.append(f"   critical {spec_value(spec.critical, spec, precise=True)}", style=p["error"])
         obj.append(f"\nperiod {'calendar month' if spec.calendar_month else format_duration(spec.period)}"
                    f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
         if spec.labels:
