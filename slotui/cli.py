@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no TUI: evaluate, notify, serve /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
                    help="address for /metrics and /healthz (default 127.0.0.1:9464; 'none' disables)")
-    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron)")
+    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron): 0, or 3 when the tick or a source failed")
     _tui_options(p)
 
     p = sub.add_parser("replay", help="replay the alerts over past data: episodes, notifications, suggestions")

@@ -327,8 +327,9 @@ class Daemon:
             await self._stop_dispatcher()
             if self.server is not None:
                 await self.server.close()
-        # --once is a cron job's one evaluation: a tick that failed must not read as success.
-        return UNKNOWN if once and self.last_error is not None else 0
+        # --once is a cron job's one evaluation: a tick that failed, or a source it could not
+        # read, must not read as success (3, UNKNOWN, as `check` exits for a failed source).
+        return UNKNOWN if once and (self.last_error is not None or self._source_errors) else 0
 
 
 def build_daemon(loaded, store, listen, *, config_path: Path | None = None):

@@ -92,3 +92,31 @@ def test_daemon_bad_listen_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3
     assert "HOST:PORT" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_daemon_once_exits_3_when_a_source_failed(tmp_path: Path) -> None:
+    """A cron job's one tick that could not read a source is not a success (as `check` exits 3)."""
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "slos.yaml"
+    config.write_text(
+        "version: 1\n"
+        "sources:\n"
+        f"  prom: {{type: prometheus, url: 'http://127.0.0.1:{port}', timeout: 5s}}\n"
+        "slos:\n"
+        "  - name: availability\n"
+        "    source: prom\n"
+        "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
+        "    objective: {target: 0.99}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "slotui", "run", "--headless", "--once", "--listen", "none",
+         "-c", str(config), "--state", str(tmp_path / "state.db")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert re.search(r"source=prom error=\S", proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
