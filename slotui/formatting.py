@@ -320,11 +320,15 @@ def format_duration(seconds: float | None, *, parts: int | None = 2, ascii: bool
     return "".join(out)
 
 
-def format_rate(rate: float | None, *, ascii: bool = False) -> str:
-    """A burn rate: ``0.31x``, ``14.4x``, ``120x``."""
+def format_rate(rate: float | None, *, ascii: bool = False, compact: bool = False) -> str:
+    """A burn rate: ``0.31x``, ``14.4x``, ``120x``. ``compact`` (a table cell) keeps it to five
+    characters from 10,000x on: ``120kx``, ``1.5Mx``, ``1e18x`` (six past 1e99: ``1e300x``)."""
     if not is_number(rate):
         return ASCII_MISSING if ascii else MISSING
     assert rate is not None
+    if compact and abs(rate) >= 10_000:
+        text = format_compact(rate)
+        return (f"{rate:.0e}".replace("e+", "e") if "e" in text else text) + "x"
     if abs(rate) >= HUGE:
         return _huge(rate) + "x"
     if abs(rate) >= 100:
@@ -590,10 +594,12 @@ def format_compact(value: float | None, unit: str = "", *, ascii: bool = False) 
     elif av < 1000:
         number = f"{av:.3g}" if av < 100 else f"{av:.0f}"
     else:
-        for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-            if av >= size:
-                scaled = av / size
-                number = f"{scaled:.1f}{suffix}" if scaled < 10 else f"{scaled:.0f}{suffix}"
+        number = f"{av:.1e}"  # 999.5G and up: not 1000G
+        for size, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G")):
+            scaled = av / size
+            digits = f"{scaled:.1f}" if scaled < 9.95 else f"{scaled:.0f}"  # 9.96k is 10k, not 10.0k
+            if float(digits) < 1000:  # 999.6k is 1.0M, not 1000k
+                number = digits + suffix
                 break
     dollar = "$" if (unit or "").strip().lower() in _USD_UNITS else ""
     return f"{sign}{dollar}{number}"

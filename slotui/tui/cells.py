@@ -239,7 +239,7 @@ def burn_cell(result: SLOResult, palette: Palette) -> Text:
         return Text("—", style=palette["foreground-muted"])
     firing = any(b.firing for b in result.burn_rates)
     rate = burn.long_rate
-    rate_text = format_rate(rate)
+    rate_text = format_rate(rate, compact=True)  # the column is 9 cells: rate and window fit
     style = palette["error"] if firing and burn.severity == "critical" else palette["warning"] if firing else (
         palette["foreground"] if rate >= 1 else palette["foreground-muted"]
     )

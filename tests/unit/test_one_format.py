@@ -98,6 +98,26 @@ def test_rates(rate, expected):
     assert fmt.format_rate(rate) == expected
 
 
+@pytest.mark.parametrize(("rate", "expected"), [
+    (14.4, "14.4x"), (9999.0, "9999x"), (10_000.0, "10kx"), (99_999.0, "100kx"), (999_400.0, "999kx"),
+    (999_600.0, "1.0Mx"), (9_960_000.0, "10Mx"), (2.5e9, "2.5Gx"), (999.6e9, "1e12x"), (1e15, "1e15x"),
+    (1e300, "1e300x"), (-20_000.0, "-20kx"), (None, "—"),
+])
+def test_compact_rates_fit_the_burn_column_with_their_window(rate, expected):
+    """The table's burn cell is 9 cells: a rate and a window such as ``3d`` both fit."""
+    assert fmt.format_rate(rate, compact=True) == expected
+    if rate is not None and abs(rate) < 1e100:
+        assert len(f"{expected} 30d") <= 9 + (rate < 0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (9_960.0, "$10k"), (999_400.0, "$999k"), (999_600.0, "$1.0M"), (999_600_000.0, "$1.0G"),
+])
+def test_compact_values_round_into_the_next_unit(value, expected):
+    """999.6k is $1.0M, not $1000k; 9.96k is $10k, not $10.0k."""
+    assert fmt.format_compact(value, "usd") == expected
+
+
 @pytest.mark.parametrize(("target", "direction", "unit", "kind", "expected"), [
     (2000, "lower_is_better", "ms", "threshold", "≤ 2,000 ms"),
     (0.85, "higher_is_better", "score", "threshold", "≥ 0.85"),
