@@ -23,14 +23,19 @@ The API answers ``202 {"status":"success","message":"Event processed",
 "dedup_key":...}``; ``400 {"status":"invalid event","message":"Event object is
 invalid","errors":[...]}``; ``429`` when rate limited. A group whose events do
 not all succeed is a failure; it is retryable when any failure is (an event refused
-for good must not keep a throttled or 5xx'd one from being sent again), and
-retrying re-sends the whole group (PagerDuty deduplicates by ``dedup_key``).
-The routing key never appears in a message.
+for good must not keep a throttled or 5xx'd one from being sent again). A retry of
+the same notification sends only the events still owed: those accepted or refused
+for good in an earlier attempt keep that answer (held in memory per notification
+id, :data:`SETTLED_NOTIFICATIONS` of them), so a 400 is not sent again and a group
+cut at the attempt limit goes on where it stopped. After a restart the whole group
+is sent again (PagerDuty deduplicates by ``dedup_key``). The routing key never
+appears in a message.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +51,8 @@ MAX_SUMMARY = 1024
 MAX_DEDUP_KEY = 255
 SEVERITY = {"page": "critical", "critical": "error", "warning": "warning"}
 TEST_SEVERITY = "info"
+#: notifications whose settled events are remembered for their retries (the oldest forgotten first)
+SETTLED_NOTIFICATIONS = 1000
 
 
 def dedup_key(alert: "Alert") -> str:
@@ -156,6 +163,8 @@ class PagerDutyChannel:
         self._secrets = http.secret_parts(config.routing_key)
         self.timeout = float(config.timeout)
         self._client = http.make_client(timeout=config.timeout)
+        #: per notification id, the answers that a retry must not ask again: {(index, dedup key, action): answer}
+        self._settled: OrderedDict[str, dict[tuple[int, str, str], DeliveryResult]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"PagerDutyChannel({self.name!r}, {http.display_url(self._url)})"
@@ -167,12 +176,21 @@ class PagerDutyChannel:
         alerts = notification.alerts
         if not self.send_resolved and notification.kind != "acknowledge":
             alerts = [a for a in alerts if a.state == "firing"]
+        settled = self._settled.setdefault(notification.id, {})
+        self._settled.move_to_end(notification.id)
+        while len(self._settled) > SETTLED_NOTIFICATIONS:
+            self._settled.popitem(last=False)
         results: list[DeliveryResult] = []
-        for alert in alerts:
+        for index, alert in enumerate(alerts):
             event = build_event(alert, notification, self._routing_key)
-            res = await http.post_json(
-                self._client, self._url, event, what="pagerduty", secrets=self._secrets
-            )
+            key = (index, event["dedup_key"], event["event_action"])
+            res = settled.get(key)
+            if res is None:
+                res = await http.post_json(
+                    self._client, self._url, event, what="pagerduty", secrets=self._secrets
+                )
+                if res.ok or not res.retryable:  # kept at once: an attempt cut at its time limit resumes here
+                    settled[key] = res
             results.append(res)
             if not res.ok and (res.status_code == 429 or res.status_code is None):
                 # rate limited, or no answer (timeout, refused connection): the rest would be refused
@@ -182,7 +200,10 @@ class PagerDutyChannel:
             # the events not attempted count as failed the same way
             last = results[-1]
             results.extend([last] * (len(alerts) - len(results)))
-        return combine(results)
+        outcome = combine(results)
+        if not outcome.retryable:  # delivered, or failed for good: no retry will come
+            self._settled.pop(notification.id, None)
+        return outcome
 
     async def aclose(self) -> None:
         await self._client.aclose()

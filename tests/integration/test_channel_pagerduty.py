@@ -111,13 +111,38 @@ async def test_an_event_refused_for_good_does_not_stop_a_5xx_one_from_being_retr
         rx.script(Reply(400, {"status": "invalid event", "message": "Event object is invalid",
                               "errors": ["payload.summary is too long"]}), Reply(502, "Bad Gateway"))
         ch = channel(rx.url)
-        res = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
-        again = await ch.send(sample_notification([sample_alert("a"), sample_alert("b")]))
+        group = [sample_alert("a"), sample_alert("b")]
+        res = await ch.send(sample_notification(group, id="n-1"))
+        again = await ch.send(sample_notification(group, id="n-1"))  # the outbox's retry of the same row
         await ch.aclose()
     assert not res.ok and res.retryable and "Event object is invalid" in res.message and "502" in res.message
     assert "0/2 events accepted" in res.message
-    assert again.ok  # the retry re-sends the group: b (and a) reach PagerDuty
-    assert [r.json["dedup_key"] for r in rx.requests[2:]] == ["a:critical", "b:critical"]
+    # the retry sends b only: a was refused for good (PagerDuty would refuse it again); the group
+    # still fails, for good now, with a's reason
+    assert [r.json["dedup_key"] for r in rx.requests[2:]] == ["b:critical"]
+    assert not again.ok and not again.retryable and again.status_code == 400
+    assert "Event object is invalid" in again.message and "1/2 events accepted" in again.message
+
+
+async def test_a_group_cut_at_the_attempt_limit_resumes_where_it_stopped():
+    """Slow events that do answer: the dispatcher's attempt limit cuts the group; its retry sends
+    only the events not yet accepted, so a long group gets through instead of restarting each time."""
+    import asyncio
+
+    slow = Reply(202, {"status": "success", "message": "Event processed"}, delay=0.4)
+    group = [sample_alert("a"), sample_alert("b"), sample_alert("c")]
+    with pd_receiver() as rx:
+        rx.script(slow, slow, slow)
+        ch = channel(rx.url, timeout=5)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(ch.send(sample_notification(group, id="n-2")), 0.6)  # a accepted, b cut
+        res = await ch.send(sample_notification(group, id="n-2"))
+        other = await ch.send(sample_notification(group, id="n-3"))  # another notification: all of it
+        await ch.aclose()
+    assert res.ok, res
+    keys = [r.json["dedup_key"] for r in rx.requests]
+    assert keys[0] == "a:critical" and "a:critical" not in keys[1:-3]  # a is not sent again by the retry
+    assert keys[-3:] == ["a:critical", "b:critical", "c:critical"] and other.ok
 
 
 
