@@ -65,13 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     _tui_options(parser, root=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("tui", help="open the live SLO table (the default command)")
+    p = sub.add_parser(
+        "tui", help="open the live SLO table (the default command)",
+        description="Open the live SLO table: j/k move, Enter opens an SLO, m mutes, z snoozes, ? lists every key.",
+    )
     _common(p)
     _tui_options(p)
     p.add_argument("--read-only", action="store_true",
                    help="refuse actions that change state (mute, snooze, ack, test alert, silence edits)")
 
-    p = sub.add_parser("demo", help="open the live SLO table on the embedded demo (no config, no network)")
+    p = sub.add_parser(
+        "demo", help="open the live SLO table on the embedded demo (no config, no network)",
+        description="Open the live SLO table on the embedded demo: generated LLM traffic, no config file, "
+        "no network.",
+    )
     _common(p)
     _tui_options(p)
 
@@ -110,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notify", action="store_true", help="send the alerts this evaluation fires")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
-    p = sub.add_parser("run", help="run continuously (use --headless for the daemon)")
+    p = sub.add_parser(
+        "run", help="run continuously (use --headless for the daemon)",
+        description="Without --headless: the live SLO table, as `slotui tui`. With --headless: the daemon; it "
+        "evaluates on the config's interval, sends notifications, serves /metrics and /healthz on --listen, "
+        "stops cleanly on SIGTERM and reloads the SLO file on SIGHUP; --once runs one tick and exits 0, or 3 "
+        "when the tick or a source failed.",
+    )
     _common(p)
     p.add_argument("--headless", action="store_true", help="no TUI: evaluate, notify, serve /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
@@ -118,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one tick, then exit (for cron): 0, or 3 when the tick or a source failed")
     _tui_options(p)
 
-    p = sub.add_parser("replay", help="replay the alerts over past data: episodes, notifications, suggestions")
+    p = sub.add_parser(
+        "replay", help="replay the alerts over past data: episodes, notifications, suggestions",
+        description="Run the real evaluation and alert engine over past data (--from/--to or --last, every "
+        "--step) and report each SLO's alert episodes, the notifications they would have sent and "
+        "threshold suggestions. Sends nothing.",
+    )
     _common(p)
     p.add_argument("--from", dest="from_", metavar="TIME", help="start (RFC 3339; default: --to minus --last)")
     p.add_argument("--to", metavar="TIME", help="end (RFC 3339; default: now)")
@@ -128,11 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-silences", action="store_true", help="ignore the silences of the state file")
     p.add_argument("--format", "-o", choices=["table", "json", "markdown"], default="table")
 
-    p = sub.add_parser("validate", help="check an SLO file without fetching anything")
+    p = sub.add_parser(
+        "validate", help="check an SLO file without fetching anything",
+        description="Check an SLO file without fetching anything. Exit 0 if it is valid, else 3 with "
+        "file:line:col, the key and what was expected.",
+    )
     _common(p)
     p.add_argument("--show", action="store_true", help="print the resolved config (secrets masked)")
 
-    p = sub.add_parser("schema", help="print the JSON Schema of the SLO file")
+    p = sub.add_parser(
+        "schema", help="print the JSON Schema of the SLO file",
+        description="Print the JSON Schema of the SLO file (for editors: yaml-language-server).",
+    )
     _common(p)
 
     p = sub.add_parser("silence", help="add, list or expire silences (amtool style)")
@@ -164,11 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sp)
     sp.add_argument("-o", "--output", choices=["table", "json"], default="table")
 
-    p = sub.add_parser("test-alert", help="send a TEST notification through the real route")
+    p = sub.add_parser(
+        "test-alert", help="send a TEST notification through the real route",
+        description="Send a TEST notification to one channel (--channel) or as an SLO's alert through its "
+        "routes (--slo). Exit 0 when every channel accepted it, 1 when one refused it.",
+    )
     _common(p)
     p.add_argument("--channel", help="send to this channel")
     p.add_argument("--slo", help="send as this SLO's alert through its routes")
-    p.add_argument("--severity", choices=["warning", "critical", "page"], default="critical")
+    p.add_argument("--severity", choices=["warning", "critical", "page"], default="critical",
+                   help="the test alert's severity (default: critical)")
 
     p = sub.add_parser(
         "import",
