@@ -171,17 +171,8 @@ class AlertmanagerChannel:
         self.mirror_silences = config.mirror_silences
         self._base = config.url
         self._ttl = float(config.alert_ttl)
-        headers = {}
-        if config.bearer_token:
-            headers["Authorization"] = f"Bearer {config.bearer_token}"
-        auth = (config.basic_auth.username, config.basic_auth.password) if config.basic_auth else None
-        self._secrets = http.secret_parts(
-            config.bearer_token,
-            config.basic_auth.password if config.basic_auth else None,
-            pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
-        )
         self.timeout = float(config.timeout)
-        self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
+        self._client, self._secrets = http.authorized_client(config)
 
     def __repr__(self) -> str:
         return f"AlertmanagerChannel({self.name!r}, {http.display_url(self._base)})"

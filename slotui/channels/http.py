@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from slotui.config.secrets import clip, mask_cut
+from slotui.config.secrets import MASK, clip, mask_cut
 from slotui.config.text import printable
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ MAX_BODY = 300
 #: Most bytes read of any receiver's answer: the rest is never read (a receiver
 #: answering 100 MB to a webhook POST costs 1 MiB, not 100 MB).
 MAX_RECEIVER_BODY = 1024 * 1024
-MASK = "****"
 USER_AGENT = "slotui"
 
 
@@ -92,7 +91,7 @@ def secret_parts(*values: str | None, pairs: Iterable[tuple[str, str]] = ()) -> 
 def mask(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of every secret replaced by ``****``, and the beginning
     of one cut short by :func:`clip` (``R0UT…``) too."""
-    secrets = list(secrets)
+    secrets = sorted(secrets, key=len, reverse=True)  # a secret holding another is masked whole
     for s in secrets:
         if s and s in text:
             text = text.replace(s, MASK)
@@ -297,6 +296,21 @@ def capped_transport(limit: int = MAX_RECEIVER_BODY, *, verify: Any = True, limi
             await self._inner.aclose()
 
     return CappedTransport()
+
+
+def authorized_client(config: Any, *, headers: Mapping[str, str] | None = None,
+                      secrets: Iterable[str | None] = ()) -> tuple["httpx.AsyncClient", list[str]]:
+    """A :func:`make_client` carrying ``config``'s ``bearer_token`` and ``basic_auth`` (and
+    ``headers``), with the strings to mask in what it reports: those credentials, their Basic
+    form, and ``secrets`` (a webhook URL, credential headers)."""
+    h = dict(headers or {})
+    if config.bearer_token:
+        h["Authorization"] = f"Bearer {config.bearer_token}"
+    basic = config.basic_auth
+    auth = (basic.username, basic.password) if basic else None
+    masked = secret_parts(*secrets, config.bearer_token, basic.password if basic else None,
+                          pairs=[auth] if auth else ())
+    return make_client(timeout=config.timeout, headers=h, auth=auth), masked
 
 
 def make_client(

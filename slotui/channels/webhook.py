@@ -39,19 +39,11 @@ class WebhookChannel:
         self.name = name
         self.send_resolved = config.send_resolved
         self._url = config.url
-        headers = dict(config.headers)
-        if config.bearer_token:
-            headers["Authorization"] = f"Bearer {config.bearer_token}"
-        auth = (config.basic_auth.username, config.basic_auth.password) if config.basic_auth else None
-        self._secrets = http.secret_parts(
-            config.url,
-            config.bearer_token,
-            config.basic_auth.password if config.basic_auth else None,
-            *(v for k, v in config.headers.items() if is_credential_header(k)),
-            pairs=[(config.basic_auth.username, config.basic_auth.password)] if config.basic_auth else (),
-        )
         self.timeout = float(config.timeout)
-        self._client = http.make_client(timeout=config.timeout, headers=headers, auth=auth)
+        self._client, self._secrets = http.authorized_client(
+            config, headers=config.headers,
+            secrets=(config.url, *(v for k, v in config.headers.items() if is_credential_header(k))),
+        )
 
     def __repr__(self) -> str:
         return f"WebhookChannel({self.name!r}, {http.display_url(self._url)})"

@@ -493,3 +493,12 @@ def test_a_runbook_with_spaces_and_non_ascii_is_a_valid_link_in_every_channel():
     assert alertmanager.postable_alert(a, time.time(), ttl=3600.0)["generatorURL"] == WIKI_LINK
     html = email_channel.html_body(n)
     assert f'href="{WIKI_LINK.replace("&", "&amp;")}"' in html  # the link, HTML-escaped
+
+
+def test_a_secret_holding_another_is_masked_whole_whatever_the_order():
+    from slotui.channels.http import mask
+
+    url, token = "https://hooks.example/in/T0KEN-abc-123", "T0KEN-abc-123"
+    said = f"POST {url} failed (token {token})"
+    for secrets in ([token, url], [url, token]):
+        assert mask(said, secrets) == "POST **** failed (token ****)"
