@@ -11,7 +11,8 @@ evaluation and fire at the moments slotui's own evaluation does):
 - ``slo:sli_error:ratio_rate<w>`` for the SLO window, every window of its
   burn-rate tiers and the period (the windows the raw path queries,
   :func:`slotui.sources.prometheus.ratio_windows`); labels ``sloth_id``,
-  ``sloth_service``, ``sloth_slo``, ``sloth_window`` and the SLO's labels.
+  ``sloth_service``, ``sloth_slo``, ``sloth_window`` and the SLO's labels;
+  ``<w>`` is written as Sloth writes it (``4w`` for 28 days, ``1w`` for 7).
   The error ratio is ``(total - good) / total`` with slotui's no-data rules:
   no *good* series counts as 0 good, a total of 0 gives no sample, the ratio
   is clamped to ``[0, 1]``. Unlike Sloth, the period ratio is computed from
@@ -52,9 +53,9 @@ from typing import Any
 from slotui.core.types import DAY, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
-from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels
+from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels, window_name
 
-#: Record name of the error ratio over window ``w`` (Sloth's).
+#: Record name of the error ratio over window ``w`` (Sloth's; ``w`` as :func:`window_name` writes it).
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"
 ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
 #: slotui tier severity -> Sloth severity label.
@@ -186,14 +187,14 @@ class _Exporter:
         for w in windows:
             rules.append(
                 {
-                    "record": SLI_ERROR.format(window=prom_duration(w)),
+                    "record": SLI_ERROR.format(window=window_name(w)),
                     "expr": error_ratio_expr(render(spec.good, w), render(spec.total, w)),
-                    "labels": {**base, "sloth_window": prom_duration(w)},
+                    "labels": {**base, "sloth_window": window_name(w)},
                 }
             )
         budget = spec.budget
-        shortest = SLI_ERROR.format(window=prom_duration(windows[0]))
-        period_record = SLI_ERROR.format(window=prom_duration(period))
+        shortest = SLI_ERROR.format(window=window_name(windows[0]))
+        period_record = SLI_ERROR.format(window=window_name(period))
         on = " / on(sloth_id, sloth_slo, sloth_service) group_left\n"
         meta: list[tuple[str, str]] = [
             ("slo:objective:ratio", f"vector({number(spec.target)})"),
@@ -225,8 +226,8 @@ class _Exporter:
             clauses = []
             for tier in tiers:
                 threshold = f"({number(tier.effective_factor(period))} * {number(budget)})"
-                short = SLI_ERROR.format(window=prom_duration(tier.short_window))
-                long = SLI_ERROR.format(window=prom_duration(tier.long_window))
+                short = SLI_ERROR.format(window=window_name(tier.short_window))
+                long = SLI_ERROR.format(window=window_name(tier.long_window))
                 traffic = ""
                 if spec.min_events > 1:
                     # slotui's low-traffic rule: a window with fewer events than min_events never fires.
