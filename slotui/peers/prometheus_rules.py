@@ -30,10 +30,14 @@ evaluation and fire at the moments slotui's own evaluation does):
   and the SLO's labels; annotations ``summary``, ``title``, ``description``
   and ``runbook_url``. The alert name is slotui's (``SLOBurn``, or the SLO's
   ``alertname`` label), so Alertmanager routes and silences match either way.
+  A ratio SLO's ``warning``/``critical`` levels are one more clause of the alert
+  of that severity (its window's good ratio worse than the level), as slotui's
+  status raises it.
 
 **Threshold SLOs** on PromQL become alerting rules at their ``warning`` and
 ``critical`` thresholds (``SLOThreshold``): strictly worse than the threshold
-fires, equality meets it, as in slotui's status.
+fires, equality meets it, as in slotui's status (equality misses it when the
+objective is ``strict``, OpenSLO ``lt``/``gt``).
 
 Everything else (SLOs on other sources, threshold SLOs with no warning or
 critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
@@ -104,6 +108,14 @@ def selector(labels: Mapping[str, str]) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def worse_op(spec: SLOSpec) -> str:
+    """The PromQL comparison of a value *worse* than a threshold, as slotui's status judges it
+    (:func:`slotui.core.status.worse_than`): equality meets a threshold, unless the objective is
+    ``strict`` (OpenSLO ``lt``/``gt``), where equality misses it."""
+    worse = "<" if spec.direction == "higher_is_better" else ">"
+    return worse + "=" if spec.strict else worse
 
 
 def template_literal(text: str) -> str:
@@ -219,9 +231,11 @@ class _Exporter:
                 },
             }
         )
+        levels = {"critical": spec.critical, "warning": spec.warning}
         for severity in ("critical", "warning"):
             tiers = [t for t in spec.tiers if t.severity == severity]
-            if not tiers:
+            level = levels[severity]
+            if not tiers and level is None:
                 continue
             clauses = []
             for tier in tiers:
@@ -243,6 +257,19 @@ class _Exporter:
                     f"{traffic}"
                     ")"
                 )
+            summary = f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})"
+            if level is not None:
+                # slotui raises a ratio SLO to this severity when its window's ratio is worse than the
+                # threshold (core.status.ratio_status): the same alert, one more clause
+                window = SLI_ERROR.format(window=window_name(spec.window))
+                clauses.append(
+                    "(\n"
+                    f"    max(1 - {window}{sel}) without (sloth_window) {worse_op(spec)} {number(level)}\n"
+                    ")"
+                )
+                text = f"the {window_name(spec.window)} ratio is worse than the {severity} threshold {number(level)}"
+                summary = (f"SLO {template_literal(spec.name)}: " + (f"the error budget burns too fast or {text}"
+                                                                     if tiers else text) + f" ({severity})")
             sloth_severity = SLOTH_SEVERITY[severity]
             rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": "\nor\n".join(clauses)}
             if spec.for_ > 0:
@@ -250,9 +277,10 @@ class _Exporter:
             rule["labels"] = {**self.alert_labels(spec, severity), "sloth_severity": sloth_severity}
             rule["annotations"] = self.annotations(
                 spec,
-                f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})",
+                summary,
                 f"({sloth_severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn "
-                "rate is too fast.",
+                "rate is too fast." if tiers else f"({sloth_severity}) {{{{$labels.sloth_service}}}} "
+                "{{$labels.sloth_slo}} SLO is worse than its threshold.",
             )
             rules.append(rule)
         return {"name": f"slotui-slo-{ident['sloth_id']}", "rules": rules}
@@ -265,11 +293,10 @@ class _Exporter:
         if not levels:
             self.out.skipped.append((spec.name, "a threshold SLO with no warning or critical threshold: nothing to alert on"))
             return None
-        worse = "<" if spec.direction == "higher_is_better" else ">"
         query = render(spec.query, spec.window)
         rules: list[dict[str, Any]] = []
         for severity, value in levels:
-            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": f"({query}) {worse} {number(value)}"}
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": f"({query}) {worse_op(spec)} {number(value)}"}
             if spec.for_ > 0:
                 rule["for"] = prom_duration(spec.for_)
             rule["labels"] = self.alert_labels(spec, severity)

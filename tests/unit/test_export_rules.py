@@ -113,6 +113,33 @@ def test_threshold_alerts_strictly_worse_than_warning_and_critical() -> None:
     assert {r["alert"] for r in higher} == {"SLOThreshold"}
 
 
+def test_a_strict_objective_fires_at_equality_as_slotuis_status_does() -> None:
+    """OpenSLO ``lt``/``gt`` (``strict``): a value equal to a threshold misses it (core.status.worse_than)."""
+    rules = rules_of(threshold(strict=True))
+    assert [r["expr"] for r in rules] == ["(max(p95_ms[5m])) >= 5000", "(max(p95_ms[5m])) >= 3000"]
+    higher = rules_of(threshold(name="helpfulness", target=0.85, warning=0.8, critical=0.7, strict=True,
+                                direction="higher_is_better", query="avg(h)"))
+    assert [r["expr"] for r in higher] == ["(avg(h)) <= 0.7", "(avg(h)) <= 0.8"]
+
+
+def test_a_ratio_slos_warning_and_critical_levels_are_clauses_of_its_alerts() -> None:
+    """slotui raises a ratio SLO to WARNING/CRITICAL when its window ratio is worse than those levels
+    (core.status.ratio_status); the exported alert of that severity fires then too."""
+    sel = '{sloth_id="api-availability", sloth_service="api", sloth_slo="availability"}'
+    alerts = [r for r in rules_of(ratio(warning=0.99, critical=0.98)) if "alert" in r]
+    page, ticket = alerts
+    assert page["expr"].count("\nor\n") == 2  # two tiers and the level
+    assert page["expr"].endswith(f"(\n    max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) < 0.98\n)")
+    assert ticket["expr"].endswith(f"max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) < 0.99\n)")
+    assert page["annotations"]["summary"] == ("SLO availability: the error budget burns too fast or the 1h ratio is "
+                                              "worse than the critical threshold 0.98 (critical)")
+    only = [r for r in rules_of(ratio(critical=0.98, strict=True, tiers=())) if "alert" in r]
+    assert [(r["labels"]["severity"], r["expr"]) for r in only] == [
+        ("critical", f"(\n    max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) <= 0.98\n)")]
+    assert only[0]["annotations"]["summary"] == ("SLO availability: the 1h ratio is worse than the critical "
+                                                 "threshold 0.98 (critical)")
+
+
 def test_skipped_with_the_reason() -> None:
     specs = [
         ratio(name="logs_ratio", source="logs", good="error.type == null", total=None),
