@@ -9,9 +9,11 @@ Meanings kept:
 
 - ``Occurrences`` on a ratio SLI -> a ratio SLO (events), ``target`` or
   ``targetPercent`` (decimal: 99.99 -> 0.9999).
-- ``Timeslices`` / ``RatioTimeslices`` on a ratio SLI -> a threshold SLO on the
-  ratio within each ``timeSliceWindow`` slice, compared with
-  ``timeSliceTarget``; ``target`` is the share of good slices (compliance).
+- ``Timeslices`` on a ratio SLI -> a threshold SLO on the ratio within each
+  ``timeSliceWindow`` slice, compared with ``timeSliceTarget``; ``target`` is
+  the share of good slices (compliance).
+- ``RatioTimeslices`` (the average of the slices' good ratios) is refused:
+  neither an event count nor a share of good slices is that average.
 - ``thresholdMetric`` -> a threshold SLO: ``value`` is the threshold, ``op``
   its direction (``lt``/``gt`` strict, ``lte``/``gte`` not), ``target`` the
   compliance.
@@ -346,19 +348,22 @@ class SLOConverter:
         check_promql(good, total)
         if method == "Occurrences":
             return {"source": ind["source"], "ratio": {"good": good, "total": total}, "objective": {"target": target}}
-        # Timeslices / RatioTimeslices: the ratio within each slice vs timeSliceTarget; target = share of good slices
+        if method == "RatioTimeslices":
+            # OpenSLO: "an average of all time slices' success ratios". slotui's ratio SLOs count events
+            # and its threshold SLOs count slices that meet a level: neither is that average, and
+            # importing it as either gives another budget (a slice at 0.98 under a 0.99 target is 2x
+            # the budget on average, but a whole bad slice counted as slices)
+            raise Refused("budgetingMethod RatioTimeslices (the average of the slices' good ratios) is not "
+                          "supported: use Occurrences (events) or Timeslices (share of slices meeting "
+                          "timeSliceTarget)")
+        # Timeslices: the ratio within each slice vs timeSliceTarget; target = share of good slices
         if op in ("lt", "lte"):
             raise Refused(f"op {op!r} on a good/total ratio: a slice would be good when few events are good")
         if obj.get("timeSliceTarget") is None:
-            if method == "Timeslices":
-                raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
-            slice_target = target
-            self.out.notes.append(
-                "RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
-        else:
-            slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
-            if not 0 < slice_target <= 1:
-                raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
+            raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
+        slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
+        if not 0 < slice_target <= 1:
+            raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
         if not slice_:
             raise Refused(f"budgetingMethod {method} needs timeSliceWindow")
         query = f"({good}) / ({total})"

@@ -114,11 +114,20 @@ objectives:
                        "(sum by (route)(increase(req_total[{{window}}])))")
 
 
-def test_ratio_timeslices_use_slices_too(tmp_path: Path) -> None:
-    body = RATIO_SLI + "budgetingMethod: RatioTimeslices\nobjectives: [{op: gte, target: 0.9, timeSliceWindow: 5m}]\n"
+@pytest.mark.parametrize("objective", ["{op: gte, target: 0.9, timeSliceWindow: 5m}",
+                                       "{target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 1m}"])
+def test_ratio_timeslices_is_refused_not_imported_as_another_budget(tmp_path: Path, objective: str) -> None:
+    """OpenSLO RatioTimeslices is the average of the slices' good ratios. It was imported as a share
+    of slices whose ratio meets a level: slices at 0.985 under a 0.99 target spend 1.5x the budget
+    on average, but as slices every one is bad (remaining -99 after 100 of them). Refused instead."""
+    body = RATIO_SLI + f"budgetingMethod: RatioTimeslices\nobjectives: [{objective}]\n"
     report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
-    s = lc.spec("s")
-    assert (s.kind, s.target, s.compliance, s.slice) == ("threshold", 0.9, 0.9, 300)
+    assert report.imported == 0 and lc is None
+    [skipped] = report.skipped
+    assert skipped.document == "document 2 (SLO 's')"
+    assert skipped.reason == ("budgetingMethod RatioTimeslices (the average of the slices' good ratios) is not "
+                              "supported: use Occurrences (events) or Timeslices (share of slices meeting "
+                              "timeSliceTarget)")
 
 
 @pytest.mark.parametrize(("op", "direction", "strict"), [
