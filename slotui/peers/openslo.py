@@ -46,6 +46,7 @@ from slotui.peers.common import (
     Refused,
     check_promql,
     duration,
+    fixed_window_note,
     labels_of,
     number,
     prometheus_source,
@@ -53,7 +54,8 @@ from slotui.peers.common import (
     slug,
 )
 from slotui.peers.promql import (
-    good_from_bad, good_from_error_ratio, has_range, is_selector, over_window, sloth_templates,
+    good_from_bad, good_from_error_ratio, has_range, is_selector, is_sum_of_selector, over_window,
+    sloth_templates,
 )
 
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
@@ -174,12 +176,17 @@ class SLOConverter:
 
     @staticmethod
     def windowed(query: str, counter: bool) -> str:
-        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed."""
+        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed.
+
+        Per-interval counts are summed under a plain ``sum`` too (``sum(x)`` ->
+        ``sum(sum_over_time(x[{{window}}]))``, the same events), not only as a bare selector: the
+        instant ``sum(x)`` gave every window the same value. Other shapes (``count(x)``, ``x / y``)
+        do not commute with a sum over time and are kept (the SLO's note says so)."""
         if has_range(query):
             return query
         if counter:
             return over_window(query, "increase")
-        if is_selector(query):
+        if is_selector(query) or is_sum_of_selector(query):
             return over_window(query, "sum_over_time")
         return query
 
@@ -220,7 +227,11 @@ class SLOConverter:
                 ms = rm["raw"].get("metricSource") or {}
                 raw = self.query_of(ms.get("spec") or {}, "ratioMetric.raw")
                 source = self.source(ms)
-                raw_type = str(rm.get("rawType") or "success").lower()
+                raw_type = str(rm.get("rawType") or "").strip().lower()
+                if raw_type not in ("success", "failure"):
+                    # a guess either way would turn an error ratio into a success ratio or back
+                    raise Refused(f"ratioMetric.rawType {rm.get('rawType')!r} is not success or failure "
+                                  "(required with raw)")
                 good = raw if raw_type == "success" else good_from_error_ratio(raw)
                 return {"kind": "ratio", "source": source, "good": good, "total": "vector(1)"}
             parts = {}
@@ -304,6 +315,9 @@ class SLOConverter:
             entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
             ind = self.indicator(spec, obj, api)
             entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
+            note = fixed_window_note(entry_name, ind["good"], ind["total"]) if ind["kind"] == "ratio" else None
+            if note:
+                self.out.notes.append(note)
             if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
                 self.out.notes.append(
                     f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "

@@ -55,6 +55,16 @@ def is_selector(query: str) -> bool:
     return isinstance(parse(query), promql_parser.VectorSelector)
 
 
+def is_sum_of_selector(query: str) -> bool:
+    """True when ``query`` is ``sum [by|without (...)] (selector)``: a sum over time of it is the sum
+    of the selector's sums over time (what other aggregations are not)."""
+    import promql_parser
+
+    tree = parse(query)
+    return (isinstance(tree, promql_parser.AggregateExpr) and str(tree.op) == "sum"
+            and isinstance(tree.expr, promql_parser.VectorSelector))
+
+
 def has_range(query: str) -> bool:
     """True when ``query`` already looks back over a range (a range selector or a subquery)."""
     import promql_parser

@@ -24,6 +24,7 @@ from slotui.peers.common import (
     Converted,
     Refused,
     check_promql,
+    fixed_window_note,
     labels_of,
     prometheus_source,
     share,
@@ -116,6 +117,9 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
     else:
         raise Refused("sli needs events, raw or plugin")
     check_promql(good_q, total_q)
+    note = fixed_window_note(f"{service}-{name}", good_q, total_q)
+    if note:
+        notes.append(note)
     alerting = slo.get("alerting") or {}
     page = _get(alerting, "page_alert", "pageAlert") or {}
     ticket = _get(alerting, "ticket_alert", "ticketAlert") or {}

@@ -296,3 +296,60 @@ objectives: [{target: 0.99}]
     assert src["url"] == "https://prom.example:9090/p"
     assert src["basic_auth"] == {"username": "slo", "password": "${PROM_PASSWORD}"}
     assert "s3cr3t-pw" not in render(report.config, report.notes, [])
+
+
+def _raw(raw_type: str) -> str:
+    line = f"      rawType: {raw_type}\n" if raw_type else ""
+    return ("indicator:\n  metadata: {name: r}\n  spec:\n    ratioMetric:\n" + line
+            + "      raw: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(rate(e[{{window}}])) / "
+              "sum(rate(t[{{window}}]))'}}}\nobjectives: [{target: 0.99}]\n")
+
+
+@pytest.mark.parametrize("raw_type", ["good", "failures", "''", ""])
+def test_a_raw_type_that_is_not_success_or_failure_is_refused_not_guessed(tmp_path: Path, raw_type: str) -> None:
+    """rawType says whether the raw ratio is a success or an error ratio; anything but success was
+    read as failure (and a missing one as success), so a guess inverted the ratio: 0.999 good became 0.001."""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(_raw(raw_type)))
+    assert report.imported == 0
+    [skipped] = report.skipped
+    shown = {"''": "''", "": "None"}.get(raw_type, repr(raw_type))
+    assert skipped.reason == f"ratioMetric.rawType {shown} is not success or failure (required with raw)"
+
+
+@pytest.mark.parametrize(("raw_type", "good"), [
+    ("success", "sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))"),
+    ("Failure", "1 - ((sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))) or on() vector(0))")])
+def test_raw_success_and_failure(tmp_path: Path, raw_type: str, good: str) -> None:
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(_raw(raw_type)))
+    assert lc.spec("s").good == good and lc.spec("s").total == "vector(1)"
+    assert not any("{{window}}" in n for n in report.notes)
+
+
+def test_per_interval_counts_under_a_sum_are_summed_over_the_window(tmp_path: Path) -> None:
+    """counter: false, ``sum(x)``: each window sums the counts in it. It was kept as the instant
+    ``sum(x)``, so the 5m, 1h, 3d and period windows all read the last point's ratio."""
+    sli = RATIO_SLI.replace("counter: true", "counter: false")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(sli + "objectives: [{target: 0.99}]\n"))
+    s = lc.spec("s")
+    assert s.good == 'sum(sum_over_time(req_total{code="ok"}[{{window}}]))'
+    assert s.total == "sum by (route)(sum_over_time(req_total[{{window}}]))"
+    assert report.notes == []
+
+
+@pytest.mark.parametrize(("good", "total"), [
+    ("sum(rate(ok[5m]))", "sum(rate(all[5m]))"),          # a fixed range
+    ("count(ok_gauge)", "count(all_gauge)"),                # an aggregation a sum over time does not commute with
+])
+def test_ratio_queries_without_the_window_are_kept_and_named_in_a_note(tmp_path: Path, good: str, total: str) -> None:
+    """Every window of such an SLO reads the same ratio (the burn-rate tiers' long windows no longer
+    smooth anything, the budget is the last few minutes'): said, not silent."""
+    body = (f"indicator:\n  metadata: {{name: r}}\n  spec:\n    ratioMetric:\n"
+            f"      good: {{metricSource: {{metricSourceRef: prom, spec: {{query: '{good}'}}}}}}\n"
+            f"      total: {{metricSource: {{metricSourceRef: prom, spec: {{query: '{total}'}}}}}}\n"
+            "objectives: [{target: 0.99}]\n")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert (lc.spec("s").good, lc.spec("s").total) == (good, total)
+    assert report.notes == [
+        f"{tmp_path / 'doc0.yaml'}: SLO 's': its ratio queries do not use {{{{window}}}} (they look back a fixed "
+        "range or not at all): every window (the SLO window, each burn-rate window, the period) reads the same "
+        "ratio; write {{window}} (Sloth's {{.window}}) as their range"]

@@ -163,3 +163,26 @@ def test_pyrra_grouping_is_a_breakdown_only_when_the_queries_can_be_grouped(metr
                                    "selector, so its queries cannot be grouped)"]
     else:
         assert "{{by}}" in slo["ratio"]["good"] and "{{by}}" in slo["ratio"]["total"]
+
+
+def test_sloth_queries_without_the_window_are_named_in_a_note(tmp_path: Path) -> None:
+    """Sloth substitutes {{.window}}; a query with a fixed range reads the same ratio in every window
+    (slotui's period budget would be the last 5 minutes'): imported as written, with a note."""
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(textwrap.dedent("""\
+        version: prometheus/v1
+        service: api
+        slos:
+          - name: fixed
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[5m]))', total_query: 'sum(rate(t[5m]))'}}
+          - name: templated
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+        """))
+    report, lc = _import(spec)
+    assert report.skipped == [] and lc.spec("api-fixed").total == "sum(rate(t[5m]))"
+    assert [n for n in report.notes if "{{window}}" in n] == [
+        f"{spec}: SLO 'api-fixed': its ratio queries do not use {{{{window}}}} (they look back a fixed range or "
+        "not at all): every window (the SLO window, each burn-rate window, the period) reads the same ratio; "
+        "write {{window}} (Sloth's {{.window}}) as their range"]
