@@ -253,8 +253,7 @@ class SLOConverter:
 
     # ------------------------------------------------------------------ windows
 
-    @staticmethod
-    def period(spec: dict[str, Any], api: str) -> dict[str, Any]:
+    def period(self, spec: dict[str, Any], api: str, slo_name: str = "") -> dict[str, Any]:
         if api == V1ALPHA:
             tw = _mapping_or_first(spec.get("timeWindows"))
             if not tw:
@@ -273,6 +272,13 @@ class SLOConverter:
             rolling = not tw.get("calendar")
         if not rolling:
             if text.strip() == "1M":
+                start = _calendar_start(tw.get("calendar"))
+                if not re.fullmatch(r"\d{4}-\d\d-01T00:00:00Z", start) and start != "1970-01-01T00:00:00Z":
+                    # slotui's calendar months are UTC months; a month from another zone's midnight (or
+                    # from the 15th) is shifted by hours (or weeks): said, not silent
+                    self.out.notes.append(
+                        f"SLO {slo_name!r}: its calendar months begin at {start} (calendar startTime/timeZone); "
+                        "slotui's calendar_month begins at 00:00 UTC on the 1st")
                 return {"period": "calendar_month"}
             period = duration(text, what="time window")
             if period.endswith("d") and int(period[:-1]) % 30 == 0 and str(text).strip().endswith("M"):
@@ -290,7 +296,7 @@ class SLOConverter:
         objectives = spec.get("objectives")
         if not isinstance(objectives, list) or not objectives:
             raise Refused("no objectives")
-        period = self.period(spec, api)
+        period = self.period(spec, api, name)
         method = str(spec.get("budgetingMethod") or "Occurrences")
         if method not in ("Occurrences", "Timeslices", "RatioTimeslices"):
             raise Refused(f"budgetingMethod {method!r} is not supported")

@@ -15,7 +15,8 @@
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
   14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.burnrates: false`` (or the
   deprecated ``disabled: true``) drops them; ``alerting.name`` is the
-  ``alertname`` label.
+  ``alertname`` label. Pyrra's per-tier ``for:`` (2m, 15m, 1h, 3h at 28d)
+  has no slotui equivalent (``for:`` is per SLO): a note names it.
 - ``metadata.labels`` are kept as labels; ``pyrra.dev/team: x`` becomes
   ``team: x`` (Pyrra copies labels with that prefix to its rules without it).
 """
@@ -61,6 +62,16 @@ def is_pyrra(doc: dict[str, Any]) -> bool:
 def _minutes(seconds: float) -> str:
     # Go's Duration.Round: halves away from zero (2.5m -> 3m), not to even
     return format_window(max(60.0, math.floor(seconds / 60.0 + 0.5) * 60.0))
+
+
+#: Pyrra's per-tier ``for:`` as divisors of the SLO window (2m, 15m, 1h, 3h for 28d), in _WINDOWS' order
+_FOR = (28 * 24 * 30, 28 * 24 * 4, 28 * 24, 28 * 8)
+
+
+def pending(window: str) -> list[str]:
+    """Pyrra's ``for:`` of each of its four alerts for an SLO ``window``."""
+    seconds = float(parse_duration(window))  # type: ignore[arg-type]
+    return [_minutes(seconds / d) for d in _FOR]
 
 
 def tiers(window: str) -> list[dict[str, Any]]:
@@ -166,6 +177,10 @@ def convert(doc: dict[str, Any]) -> Converted:
         labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
+    if burning:
+        # slotui's for: is one per SLO; Pyrra's alerts each wait their own (2m ... 3h at 28d)
+        notes.append(f"{name}: Pyrra's alerts wait for: {', '.join(pending(period))} (one per tier); not imported "
+                     "(slotui's for: is per SLO), so slotui's tiers fire as soon as both windows burn")
     if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
         notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
                      "warning, warning as Pyrra's defaults)")

@@ -166,7 +166,12 @@ def _alert_labels(entry: dict[str, Any], alerting: dict[str, Any], page: dict[st
         labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and exported rules take it
     if annotations:
         lost.append("annotations " + ", ".join(sorted(annotations)))
-    tiers = {k: labels_of(v.get("labels")) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")}
+    enabled = [(k, v) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")]
+    for kind, alert in enabled:  # (a page-only runbook or summary was dropped without a word)
+        own = labels_of(alert.get("annotations"))
+        if own:
+            lost.append(f"{kind} alert annotations " + ", ".join(sorted(own)))
+    tiers = {k: labels_of(v.get("labels")) for k, v in enabled}
     for kind, tier_labels in tiers.items():
         severity = tier_labels.pop("severity", None)
         if severity is not None and severity not in _SEVERITY[kind]:

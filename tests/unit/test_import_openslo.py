@@ -353,3 +353,22 @@ def test_ratio_queries_without_the_window_are_kept_and_named_in_a_note(tmp_path:
         f"{tmp_path / 'doc0.yaml'}: SLO 's': its ratio queries do not use {{{{window}}}} (they look back a fixed "
         "range or not at all): every window (the SLO window, each burn-rate window, the period) reads the same "
         "ratio; write {{window}} (Sloth's {{.window}}) as their range"]
+
+
+@pytest.mark.parametrize(("calendar", "note"), [
+    ("{startTime: '2022-01-01 12:00:00', timeZone: America/New_York}", "2022-01-01T17:00:00Z"),
+    ("{startTime: '2022-01-15 00:00:00', timeZone: UTC}", "2022-01-15T00:00:00Z"),
+    ("{startTime: '2022-01-01 00:00:00', timeZone: UTC}", None),
+    ("{}", None),
+])
+def test_a_calendar_month_that_does_not_begin_at_utc_midnight_on_the_1st_is_noted(
+        tmp_path: Path, calendar: str, note: str | None) -> None:
+    """slotui's calendar_month is the UTC month; OpenSLO's example months start at noon in New York
+    (17:00 UTC): the shift was silent."""
+    body = RATIO_SLI + f"timeWindow: [{{duration: 1M, isRolling: false, calendar: {calendar}}}]\n" \
+                       "objectives: [{target: 0.99}]\n"
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert lc.spec("s").calendar_month
+    want = [f"{tmp_path / 'doc0.yaml'}: SLO 's': its calendar months begin at {note} (calendar startTime/timeZone); "
+            "slotui's calendar_month begins at 00:00 UTC on the 1st"] if note else []
+    assert report.notes == want

@@ -159,8 +159,9 @@ def test_pyrra_grouping_is_a_breakdown_only_when_the_queries_can_be_grouped(metr
     assert tuple(slo.get("breakdown", ())) == breakdown
     assert slo["params"] == {"grouping": ["handler"]}
     if not breakdown:  # said, not dropped silently
-        assert converted.notes == ["api: grouping by handler is not a breakdown (the metric is not a plain "
-                                   "selector, so its queries cannot be grouped)"]
+        assert [n for n in converted.notes if "grouping" in n] == [
+            "api: grouping by handler is not a breakdown (the metric is not a plain selector, so its queries "
+            "cannot be grouped)"]
     else:
         assert "{{by}}" in slo["ratio"]["good"] and "{{by}}" in slo["ratio"]["total"]
 
@@ -186,3 +187,49 @@ def test_sloth_queries_without_the_window_are_named_in_a_note(tmp_path: Path) ->
         f"{spec}: SLO 'api-fixed': its ratio queries do not use {{{{window}}}} (they look back a fixed range or "
         "not at all): every window (the SLO window, each burn-rate window, the period) reads the same ratio; "
         "write {{window}} (Sloth's {{.window}}) as their range"]
+
+
+def test_sloth_page_and_ticket_annotations_are_named_in_the_note(tmp_path: Path) -> None:
+    """A runbook or summary on only the page (or ticket) alert was dropped without a word."""
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(textwrap.dedent("""\
+        version: prometheus/v1
+        service: api
+        slos:
+          - name: a
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+            alerting:
+              name: ApiHighErrorRate
+              page_alert: {annotations: {runbook: "https://r.example/page"}}
+              ticket_alert: {annotations: {summary: ticket}}
+        """))
+    report, lc = _import(spec)
+    assert lc.spec("api-a").runbook is None
+    assert report.notes == [f"{spec}: api-a: not carried over from Sloth's alerting: page alert annotations runbook; "
+                            "ticket alert annotations summary (slotui's alert labels are per SLO, not per page or "
+                            "ticket alert)"]
+
+
+@pytest.mark.parametrize(("window", "waits"), [("28d", "2m, 15m, 1h, 3h"), ("7d", "1m, 4m, 15m, 45m"),
+                                               ("30d", "2m, 16m, 1h4m, 3h13m")])
+def test_pyrra_per_tier_for_is_named_in_a_note(tmp_path: Path, window: str, waits: str) -> None:
+    """Pyrra's alerts wait for: window/20160, /2688, /672, /224 (2m, 15m, 1h, 3h at 28d; Go rounds
+    to the minute, halves up: 7d/20160 = 30s -> 1m); slotui fires as soon as both windows burn."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text(textwrap.dedent(f"""\
+        apiVersion: pyrra.dev/v1alpha1
+        kind: ServiceLevelObjective
+        metadata: {{name: p}}
+        spec:
+          target: "99.9"
+          window: {window}
+          indicator: {{ratio: {{errors: {{metric: e_total}}, total: {{metric: t_total}}}}}}
+        """))
+    report, lc = _import(slo)
+    assert lc.spec("p").for_ == 0
+    assert report.notes == [f"{slo}: p: Pyrra's alerts wait for: {waits} (one per tier); not imported (slotui's "
+                            "for: is per SLO), so slotui's tiers fire as soon as both windows burn"]
+    off = slo.read_text() + "  alerting: {burnrates: false}\n"
+    slo.write_text(off)
+    assert _import(slo)[0].notes == []  # no alerts, nothing waits
