@@ -41,7 +41,7 @@ objective is ``strict``, OpenSLO ``lt``/``gt``).
 
 Everything else (SLOs on other sources, threshold SLOs with no warning or
 critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
-what the rules cannot say (a calendar month, burn-rate tiers of threshold
+what the rules cannot say (a calendar month or calendar weeks, burn-rate tiers of threshold
 SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
 ``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
 windows of each tier (slotui's low-traffic rule).
@@ -190,11 +190,14 @@ class _Exporter:
         rules: list[dict[str, Any]] = []
         windows = ratio_windows(spec)
         period = spec.period
-        if spec.calendar_month:
+        if not spec.rolling:
+            # calendar periods (a month, or weeks from period_start) have no PromQL window: the period's
+            # record (which the period burn rate reads) is over a rolling period of the same length
             windows = sorted(set(windows) | {period})
+            what = "a calendar month has" if spec.calendar_month else "calendar periods (period_start) have"
             self.out.notes.append(
-                f"SLO {spec.name!r}: a calendar month has no PromQL window; the period ratio is over a rolling "
-                f"{prom_duration(period)}"
+                f"SLO {spec.name!r}: {what} no PromQL window; the period ratio is over a rolling "
+                f"{window_name(period)}"
             )
         for w in windows:
             rules.append(

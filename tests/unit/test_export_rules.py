@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from slotui.core.types import DAY, HOUR, MINUTE, BurnTier, SLOSpec
@@ -165,6 +167,26 @@ def test_what_the_rules_cannot_say_is_noted() -> None:
     assert "'bad-name'" in text and "'__meta'" in text
     labels = export.rules["groups"][0]["rules"][0]["labels"]
     assert "bad-name" not in labels and "__meta" not in labels
+
+
+def test_calendar_weeks_record_the_period_their_burn_rate_reads() -> None:
+    """A calendar-week SLO (period_start, as an OpenSLO calendar 1w imports) is not rolling, so its
+    period was not among the recorded windows while slo:period_burn_rate:ratio read
+    slo:sli_error:ratio_rate1w: the period burn rate and budget remaining were always empty."""
+    export = prometheus_rules([ratio(period=7 * DAY, period_anchor=0.0)], PROM)
+    rules = export.rules["groups"][0]["rules"]
+    recorded = {r["record"] for r in rules if r.get("record", "").startswith("slo:sli_error")}
+    period_burn = next(r for r in rules if r.get("record") == "slo:period_burn_rate:ratio")
+    assert period_burn["expr"].startswith("slo:sli_error:ratio_rate1w{")
+    assert "slo:sli_error:ratio_rate1w" in recorded
+    assert export.notes == ["SLO 'availability': calendar periods (period_start) have no PromQL window; the period "
+                            "ratio is over a rolling 1w"]
+    # every record an expression reads is recorded, for every kind of period
+    for spec in (ratio(), ratio(period=7 * DAY, period_anchor=0.0), ratio(calendar_month=True)):
+        rules = prometheus_rules([spec], PROM).rules["groups"][0]["rules"]
+        recorded = {r["record"] for r in rules if "record" in r}
+        read = {m for r in rules for m in re.findall(r"slo:sli_error:ratio_rate\w+", r["expr"])}
+        assert read <= recorded, (spec, read - recorded)
 
 
 def test_label_values_are_escaped_in_selectors_and_survive_yaml() -> None:
