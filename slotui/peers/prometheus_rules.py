@@ -54,7 +54,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slotui.core.types import DAY, SLOSpec
+from slotui.core.types import DAY, BurnTier, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
 from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels, window_name
@@ -90,6 +90,26 @@ def number(value: float) -> str:
     """A PromQL number literal: the shortest text that reads back as ``value`` (``5000``, ``0.001``)."""
     f = float(value)
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def factor_text(tier: BurnTier, period: float) -> str:
+    """A tier's burn-rate factor as a PromQL literal, ``F = budget x period / long window`` computed
+    in decimal when it divides exactly: a 7% budget over 30d with a 3d window is ``0.7``, not the
+    binary ``0.7000000000000001``; an absolute factor, or a share that does not divide (0.1 x 7d / 3d),
+    is the float slotui evaluates with."""
+    from decimal import Decimal, localcontext
+
+    if tier.factor is not None or tier.budget_fraction is None:
+        return number(tier.effective_factor(period))
+    with localcontext() as ctx:
+        ctx.prec = 40
+        spent = Decimal(repr(float(tier.budget_fraction))) * Decimal(repr(float(period)))
+        long = Decimal(repr(float(tier.long_window)))
+        exact = spent / long
+        if exact * long != spent or len(exact.normalize().as_tuple().digits) > 15:
+            return number(tier.effective_factor(period))
+        text = format(exact.normalize(), "f")
+    return text[:-2] if text.endswith(".0") else text
 
 
 def percent(share: float) -> str:
@@ -242,7 +262,7 @@ class _Exporter:
                 continue
             clauses = []
             for tier in tiers:
-                threshold = f"({number(tier.effective_factor(period))} * {number(budget)})"
+                threshold = f"({factor_text(tier, period)} * {number(budget)})"
                 short = SLI_ERROR.format(window=window_name(tier.short_window))
                 long = SLI_ERROR.format(window=window_name(tier.long_window))
                 traffic = ""

@@ -87,6 +87,20 @@ def test_factors_follow_the_period_and_absolute_factors_stay() -> None:
     assert "> (2.5 * 0.005)" in alerts[1]["expr"]
 
 
+def test_factors_from_budget_shares_are_exact_decimals() -> None:
+    """A 7% share over 30 days is F = 0.07 x 30d / 3d = 0.7 (and 50.4 at 1h): binary arithmetic
+    printed 0.7000000000000001 and 50.400000000000006 into the alert thresholds."""
+    tiers = (BurnTier("critical", HOUR, 5 * MINUTE, budget_fraction=0.07),
+             BurnTier("warning", 3 * DAY, 6 * HOUR, budget_fraction=0.07),
+             BurnTier("warning", 3 * DAY, 2 * HOUR, budget_fraction=0.1))
+    page, ticket = [r for r in rules_of(ratio(tiers=tiers)) if "alert" in r]
+    assert page["expr"].count("> (50.4 * 0.005)") == 2
+    assert ticket["expr"].count("> (0.7 * 0.005)") == 2 and ticket["expr"].count("> (1 * 0.005)") == 2
+    # a share that does not divide keeps the float slotui evaluates with: 0.1 x 7d / 3d
+    [week] = [r for r in rules_of(ratio(period=7 * DAY, tiers=tiers[2:])) if "alert" in r]
+    assert week["expr"].count("> (0.23333333333333334 * 0.005)") == 2
+
+
 def test_runbook_description_for_and_alertname_override() -> None:
     spec = ratio(runbook="https://runbooks.example/a", description="Chat answers", for_=120.0,
                  labels={"service": "api", "alertname": "ChatErrors"})
