@@ -197,8 +197,15 @@ class _Exporter:
         return notes
 
     def alert_name(self, spec: SLOSpec) -> str:
+        """The SLO's ``alertname`` label as written (slotui's own alerts carry it so: Alertmanager
+        routes and silences on it match both), else ``SLOBurn``/``SLOThreshold``. Prometheus takes any
+        text as an alert name (only recording rule names must be metric names)."""
         name = str(spec.labels.get("alertname") or spec.labels.get("rule") or ALERTNAMES[spec.kind])
-        return name if _LABEL_NAME.fullmatch(name) else ALERTNAMES[spec.kind]
+        if name.isprintable() and name.strip():
+            return name
+        self.out.notes.append(f"SLO {spec.name!r}: alert name {name!r} is not printable text; the rules name it "
+                              f"{ALERTNAMES[spec.kind]}")
+        return ALERTNAMES[spec.kind]
 
     # ------------------------------------------------------------------ ratio
 

@@ -134,7 +134,7 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
         "slos:\n"
         "  - name: 'we\"ird \\\\ slo: {x}'\n"
         "    service: \"svc \\\"q\\\"\"\n"
-        "    labels: {team: \"a'b\", bad-name: x}\n"
+        "    labels: {team: \"a'b\", bad-name: x, alertname: 'Chat errors (EU) {{x}}'}\n"
         "    runbook: 'https://runbooks.example/a?b=1&c=\"2\"'\n"
         "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
         "    objective: {target: 0.9999}\n"
@@ -148,6 +148,8 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
     assert done.stderr.count("'bad-name' is not a valid Prometheus label name") == 1  # once, not once per rule
     checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()
+    # the alert keeps slotui's own alertname (Alertmanager routes and silences match both); it was SLOBurn
+    assert "alert: Chat errors (EU) {{x}}" in out.read_text()
 
 
 CLASH = """\

@@ -106,6 +106,10 @@ def test_runbook_description_for_and_alertname_override() -> None:
                  labels={"service": "api", "alertname": "ChatErrors"})
     page = next(r for r in rules_of(spec) if "alert" in r)
     assert page["alert"] == "ChatErrors" and page["for"] == "2m"
+    # any printable name is kept as slotui's own alerts carry it (Prometheus checks only record names);
+    # it was replaced by SLOBurn unless it was a metric name
+    spaced = ratio(labels={"service": "api", "alertname": "Chat errors (EU)"})
+    assert {r["alert"] for r in rules_of(spaced) if "alert" in r} == {"Chat errors (EU)"}
     assert page["annotations"]["runbook_url"] == "https://runbooks.example/a"
     assert page["annotations"]["description"] == "Chat answers"
     assert "alertname" not in page["labels"]
