@@ -355,7 +355,7 @@ class SLOConverter:
             if op is None or obj.get("value") is None:
                 raise Refused("a threshold objective needs op (lt/lte/gt/gte) and value")
             direction, strict = _STRICT[op]
-            value = float(obj["value"])
+            value = number(obj["value"], "value")
             objective: dict[str, Any] = {"target": value, "direction": direction, "compliance": target}
             if strict:
                 objective["strict"] = True
@@ -447,7 +447,7 @@ class SLOConverter:
         try:
             long = duration(condition.get("lookbackWindow") or "1h", what="lookbackWindow")
             seconds = float(parse_duration(long))  # type: ignore[arg-type]
-            factor = float(condition.get("threshold", 1))
+            factor = number(condition.get("threshold", 1), "burn-rate threshold")
         except (Refused, ValueError) as exc:
             self.out.notes.append(f"SLO {slo_name!r}: {exc}")
             return None

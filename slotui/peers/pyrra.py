@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from slotui.config.durations import parse_duration
@@ -33,7 +34,6 @@ from slotui.peers.common import (
     Converted,
     Refused,
     check_promql,
-    duration,
     labels_of,
     prometheus_source,
     share,
@@ -72,6 +72,25 @@ def pending(window: str) -> list[str]:
     """Pyrra's ``for:`` of each of its four alerts for an SLO ``window``."""
     seconds = float(parse_duration(window))  # type: ignore[arg-type]
     return [_minutes(seconds / d) for d in _FOR]
+
+
+#: a Prometheus duration (Pyrra reads ``window`` with ``model.ParseDuration``): units in this order, each once
+_PROM_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_PROM_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def window_of(text: Any) -> str:
+    """Pyrra's ``window`` (a Prometheus duration: ``28d``, ``4w``, ``1d12h``, ``1y`` = 365 days) as an
+    slotui period."""
+    text = str(text).strip()
+    m = _PROM_DURATION.fullmatch(text)
+    if m is None or not any(m.groups()):
+        raise Refused(f"window {text!r} is not a duration (expected e.g. 7d, 28d, 4w, 1d12h)")
+    seconds = sum(int(n) * size for n, size in zip(m.groups(), _PROM_UNITS) if n)
+    if seconds <= 0:
+        raise Refused(f"window {text!r} must be longer than 0")
+    # one unit slotui reads as written (28d stays 28d); compound and year forms as slotui writes them
+    return text if re.fullmatch(r"\d+(?:ms|s|m|h|d|w)", text) else format_window(seconds)
 
 
 def tiers(window: str) -> list[dict[str, Any]]:
@@ -116,7 +135,7 @@ def convert(doc: dict[str, Any]) -> Converted:
     if spec.get("target") is None:
         raise Refused("spec.target is missing")
     target = share(spec["target"], percent=True)
-    period = duration(spec.get("window") or "28d", what="window")
+    period = window_of(spec.get("window") or "28d")
     indicator = spec.get("indicator") or {}
     if not isinstance(indicator, dict) or not indicator:
         raise Refused("spec.indicator is missing")
@@ -138,7 +157,13 @@ def convert(doc: dict[str, Any]) -> Converted:
         total = _counter(_metric(ind.get("total"), "latency.total"), by)
     elif kind == "latencyNative":
         metric = _metric(ind.get("total"), "latencyNative.total")
-        latency = float(parse_duration(str(ind.get("latency") or "")))  # type: ignore[arg-type]
+        try:
+            latency = float(parse_duration(str(ind.get("latency") or "").strip()))  # type: ignore[arg-type]
+        except ValueError:
+            latency = 0.0
+        if latency <= 0:
+            raise Refused(f"latencyNative.latency {ind.get('latency')!r} is not a duration (expected e.g. 100ms, "
+                          "1s)")
         inc = f"increase({metric}[{_W}])"
         good = summed(f"histogram_fraction(0, {latency:g}, {inc}) * histogram_count({inc})", by=by)
         total = summed(f"histogram_count({inc})", by=by)

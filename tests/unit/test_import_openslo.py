@@ -372,3 +372,28 @@ def test_a_calendar_month_that_does_not_begin_at_utc_midnight_on_the_1st_is_note
     want = [f"{tmp_path / 'doc0.yaml'}: SLO 's': its calendar months begin at {note} (calendar startTime/timeZone); "
             "slotui's calendar_month begins at 00:00 UTC on the 1st"] if note else []
     assert report.notes == want
+
+
+def test_a_threshold_value_or_burn_rate_threshold_that_is_not_a_number_is_named(tmp_path: Path) -> None:
+    """They read 'unexpected document structure (ValueError: could not convert string to float: ...)'."""
+    body = """\
+indicator:
+  metadata: {name: t}
+  spec: {thresholdMetric: {metricSource: {metricSourceRef: prom, spec: {query: 'max(lat)'}}}}
+objectives: [{op: lt, value: fast, target: 0.99}]
+"""
+    report, _ = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert [s.reason for s in report.skipped] == ["value 'fast' is not a number"]
+    policy = """\
+alertPolicies:
+  - kind: AlertPolicy
+    metadata: {name: p}
+    spec:
+      conditions:
+        - kind: AlertCondition
+          metadata: {name: c}
+          spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: fast, lookbackWindow: 1h}}
+"""
+    report, _ = _load(tmp_path, PROM_DS + "---\n" + _slo(body.replace("fast", "200") + policy))
+    assert report.skipped == []
+    assert any(n.endswith("SLO 's': burn-rate threshold 'fast' is not a number") for n in report.notes)

@@ -233,3 +233,40 @@ def test_pyrra_per_tier_for_is_named_in_a_note(tmp_path: Path, window: str, wait
     off = slo.read_text() + "  alerting: {burnrates: false}\n"
     slo.write_text(off)
     assert _import(slo)[0].notes == []  # no alerts, nothing waits
+
+
+@pytest.mark.parametrize(("window", "period"), [("28d", 28 * D), ("1d12h", 36 * H), ("1y", 365 * D), ("2w", 14 * D)])
+def test_pyrra_windows_are_prometheus_durations(tmp_path: Path, window: str, period: float) -> None:
+    """Pyrra reads window with Prometheus' ParseDuration: 1d12h and 1y (365 days) were refused as
+    'not a duration'."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text(textwrap.dedent(f"""\
+        apiVersion: pyrra.dev/v1alpha1
+        kind: ServiceLevelObjective
+        metadata: {{name: p}}
+        spec:
+          target: "99.5"
+          window: {window}
+          indicator: {{ratio: {{errors: {{metric: e_total}}, total: {{metric: t_total}}}}}}
+        """))
+    report, lc = _import(slo)
+    assert report.skipped == []
+    assert lc.spec("p").period == period and lc.spec("p").target == 0.995
+
+
+@pytest.mark.parametrize(("field", "reason"), [
+    ("window: 1M", "window '1M' is not a duration (expected e.g. 7d, 28d, 4w, 1d12h)"),
+    ("window: 0d", "window '0d' must be longer than 0"),
+    ("indicator: {latencyNative: {total: {metric: h}}}",
+     "latencyNative.latency None is not a duration (expected e.g. 100ms, 1s)"),
+    ("indicator: {latencyNative: {total: {metric: h}, latency: 0s}}",
+     "latencyNative.latency '0s' is not a duration (expected e.g. 100ms, 1s)"),
+])
+def test_pyrra_bad_window_or_latency_is_refused_naming_the_key(tmp_path: Path, field: str, reason: str) -> None:
+    base = {"window": "window: 28d", "indicator": "indicator: {ratio: {errors: {metric: e}, total: {metric: t}}}"}
+    base[field.split(":")[0]] = field
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text("apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: p}\nspec:\n"
+                   "  target: '99'\n" + "".join(f"  {v}\n" for v in base.values()))
+    report, _ = _import(slo)
+    assert [s.reason for s in report.skipped] == [reason]
