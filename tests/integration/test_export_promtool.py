@@ -208,3 +208,49 @@ def test_an_slo_named_the_rest_of_another_keeps_its_own_labels_in_promtool(tmp_p
                             timeout=120, cwd=tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "SUCCESS" in tested.stdout
+
+
+#: an SLO whose every text is template syntax, quotes, braces and dollars (and not ASCII)
+HOSTILE_NAME = 'p95 "q" {{ $labels.x }} $1 {x} ünï'
+HOSTILE = {
+    "version": 1,
+    "sources": {"prom": {"type": "prometheus", "url": "http://127.0.0.1:9"}},
+    "slos": [{
+        "name": HOSTILE_NAME, "service": 'svc "s" {{.Value}}', "source": "prom",
+        "description": 'line one {{ .Value }}\nline "two" $value', "runbook": "https://r.example/{{x}}?a=\"b\"",
+        "labels": {"team": "{{ $labels.team }}"},
+        "query": "max(hostile_metric)", "objective": {"target": 2000, "warning": 3000, "critical": 5000},
+        "unit": "ms {{y}}",
+    }],
+}
+
+
+def test_hostile_slo_text_reaches_the_alert_literally_in_promtool(tmp_path: Path) -> None:
+    """Prometheus expands alert labels and annotations as Go templates: the SLO's own text must
+    come out as written (the summary's {{ $value }} still expands), in a real rule evaluation."""
+    import yaml
+
+    promtool = require_binary("promtool")
+    config = tmp_path / "slos.yaml"
+    config.write_text(yaml.safe_dump(HOSTILE, allow_unicode=True), encoding="utf-8")
+    done = export(config, tmp_path / "rules.yaml")
+    assert done.returncode == 0, done.stderr
+    labels = {"alertname": "SLOThreshold", "slo": HOSTILE_NAME, "service": 'svc "s" {{.Value}}',
+              "severity": "warning", "source": "prom", "team": "{{ $labels.team }}"}
+    annotations = {
+        "summary": f"SLO {HOSTILE_NAME}: 4000 is worse than the warning threshold 3000 ms {{{{y}}}}",
+        "title": f"(warning) SLO {HOSTILE_NAME} is warning.",
+        "description": 'line one {{ .Value }}\nline "two" $value',
+        "runbook_url": "https://r.example/{{x}}?a=\"b\"",
+    }
+    unit = {
+        "rule_files": ["rules.yaml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": "hostile_metric", "values": "4000x5"}],
+                   "alert_rule_test": [{"eval_time": "2m", "alertname": "SLOThreshold",
+                                        "exp_alerts": [{"exp_labels": labels, "exp_annotations": annotations}]}]}],
+    }
+    (tmp_path / "hostile.test.yaml").write_text(yaml.safe_dump(unit, allow_unicode=True), encoding="utf-8")
+    tested = subprocess.run([promtool, "test", "rules", "hostile.test.yaml"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
