@@ -152,19 +152,35 @@ class SLOConverter:
         return name
 
     def _without_password(self, name: str, url: str) -> dict[str, Any]:
-        """A source whose URL carries no password: credentials move to basic_auth from the environment."""
-        from urllib.parse import urlsplit, urlunsplit
+        """A source whose URL carries no credential: a password moves to basic_auth from the
+        environment; a user name alone (often a token) and query parameters named like credentials
+        (``api_key``, ``token``, ``sig``, see :func:`slotui.config.secrets.is_secret_param`) are not
+        copied. A note names what to set (never the values)."""
+        from urllib.parse import unquote, urlsplit, urlunsplit
+
+        from slotui.config.secrets import is_secret_param
 
         parts = urlsplit(url)
-        if not parts.username and not parts.password:
+        userinfo, at, hostport = parts.netloc.rpartition("@")
+        kept = [p for p in parts.query.split("&") if p and not is_secret_param(unquote(p.partition("=")[0]))]
+        dropped = [unquote(p.partition("=")[0]) for p in parts.query.split("&")
+                   if p and is_secret_param(unquote(p.partition("=")[0]))]
+        if not at and not dropped:
             return prometheus_source(url)
         env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
-        host = parts.hostname or ""
-        netloc = host + (f":{parts.port}" if parts.port else "")
-        source = prometheus_source(urlunsplit(parts._replace(netloc=netloc)))
-        source["basic_auth"] = {"username": parts.username or "", "password": f"${{{env}_PASSWORD}}"}
-        self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
-                              f"set {env}_PASSWORD")
+        source = prometheus_source(urlunsplit(parts._replace(netloc=hostport, query="&".join(kept))))
+        if at:
+            user, colon, _password = userinfo.partition(":")
+            if colon:
+                source["basic_auth"] = {"username": unquote(user), "password": f"${{{env}_PASSWORD}}"}
+                self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
+                                      f"set {env}_PASSWORD")
+            else:
+                self.out.notes.append(f"data source {name!r}: the user name in its URL (often a token) is not "
+                                      "copied; set basic_auth or bearer_token on the source")
+        if dropped:
+            self.out.notes.append(f"data source {name!r}: URL parameter{'s' if len(dropped) > 1 else ''} "
+                                  f"{', '.join(dropped)} not copied (a credential); set it on the source")
         return source
 
     @staticmethod

@@ -397,3 +397,27 @@ alertPolicies:
     report, _ = _load(tmp_path, PROM_DS + "---\n" + _slo(body.replace("fast", "200") + policy))
     assert report.skipped == []
     assert any(n.endswith("SLO 's': burn-rate threshold 'fast' is not a number") for n in report.notes)
+
+
+@pytest.mark.parametrize(("url", "want", "note"), [
+    ("https://glc_s3cr3t-tok@prom.example/api/prom", "https://prom.example/api/prom",
+     "the user name in its URL (often a token) is not copied; set basic_auth or bearer_token on the source"),
+    ("https://prom.example/api?access_token=s3cr3t-tok&dedup=true", "https://prom.example/api?dedup=true",
+     "URL parameter access_token not copied (a credential); set it on the source"),
+    ("https://slo:s3cr3t-tok@[::1]:9090/p?X-Amz-Signature=s3cr3t-tok", "https://[::1]:9090/p",
+     "URL parameter X-Amz-Signature not copied (a credential); set it on the source"),
+])
+def test_no_credential_of_a_data_source_url_is_copied(tmp_path: Path, url: str, want: str, note: str) -> None:
+    """A token as the URL's user name or in its query string was written to the imported file and
+    printed on stdout (only a user:password pair was moved out); an IPv6 host lost its brackets."""
+    ds = ("apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\n"
+          f"spec: {{type: Prometheus, connectionDetails: {{url: '{url}'}}}}\n")
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n"),
+                       env={"PROM_PASSWORD": "pw"})
+    assert report.config["sources"]["prom"]["url"] == want
+    assert "s3cr3t-tok" not in render(report.config, report.notes, [])
+    assert f"data source 'prom': {note}" in [n.split(": ", 1)[1] for n in report.notes]
+    done = subprocess.run([sys.executable, "-m", "slotui", "import", str(tmp_path / "doc0.yaml")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "s3cr3t-tok" not in done.stdout + done.stderr
