@@ -44,7 +44,9 @@ critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
 what the rules cannot say (a calendar month or calendar weeks, burn-rate tiers of threshold
 SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
 ``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
-windows of each tier (slotui's low-traffic rule).
+windows of each tier (slotui's low-traffic rule); ``min_samples`` above 1
+adds ``and on() (total(SLO window) >= min_samples)`` to each alert (fewer is
+NO DATA in slotui, SPEC 10.2). ``significant: true`` is noted, not exported.
 """
 
 from __future__ import annotations
@@ -261,6 +263,11 @@ class _Exporter:
                 },
             }
         )
+        if spec.significant and spec.tiers:
+            self.out.notes.append(
+                f"SLO {spec.name!r}: significant: true (a tier fires only when the error ratio's interval at "
+                f"{number(spec.confidence)} confidence burns too) is not exported; the rules fire on the ratios"
+            )
         levels = {"critical": spec.critical, "warning": spec.warning}
         for severity in ("critical", "warning"):
             tiers = [t for t in spec.tiers if t.severity == severity]
@@ -301,7 +308,13 @@ class _Exporter:
                 summary = (f"SLO {template_literal(spec.name)}: " + (f"the error budget burns too fast or {text}"
                                                                      if tiers else text) + f" ({severity})")
             sloth_severity = SLOTH_SEVERITY[severity]
-            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": "\nor\n".join(clauses)}
+            expr = "\nor\n".join(clauses)
+            if spec.min_samples > 1:
+                # SPEC 10.2: fewer than min_samples events in the SLO window is NO DATA in slotui, which
+                # never alerts (core.evaluate._ratio_samples)
+                expr = (f"(\n{expr}\n)\nand on()\n"
+                        f"(({render(spec.total, spec.window)}) >= {spec.min_samples})")
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": expr}
             if spec.for_ > 0:
                 rule["for"] = prom_duration(spec.for_)
             rule["labels"] = {**self.alert_labels(spec, severity), "sloth_severity": sloth_severity}

@@ -160,6 +160,18 @@ def test_a_ratio_slos_warning_and_critical_levels_are_clauses_of_its_alerts() ->
                                                  "threshold 0.98 (critical)")
 
 
+def test_min_samples_guards_every_alert_and_significant_is_noted() -> None:
+    """SPEC 10.2: fewer than min_samples events in the SLO window is NO DATA in slotui (no alert);
+    the rules fired on them. significant: true has no PromQL form: said, not dropped silently."""
+    page, ticket = [r for r in rules_of(ratio(min_samples=600)) if "alert" in r]
+    for alert in (page, ticket):
+        assert alert["expr"].endswith("\nand on()\n((sum(increase(req_total[1h]))) >= 600)")
+    assert all("and on()" not in r["expr"] for r in rules_of(ratio()) if "alert" in r)
+    export = prometheus_rules([ratio(significant=True, confidence=0.99)], PROM)
+    assert export.notes == ["SLO 'availability': significant: true (a tier fires only when the error ratio's "
+                            "interval at 0.99 confidence burns too) is not exported; the rules fire on the ratios"]
+
+
 def test_skipped_with_the_reason() -> None:
     specs = [
         ratio(name="logs_ratio", source="logs", good="error.type == null", total=None),
