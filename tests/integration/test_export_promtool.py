@@ -254,3 +254,42 @@ def test_hostile_slo_text_reaches_the_alert_literally_in_promtool(tmp_path: Path
                             timeout=120, cwd=tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "SUCCESS" in tested.stdout
+
+
+PEERS = REPO / "tests" / "data" / "peers"
+
+
+def _peer_dirs() -> list[Path]:
+    return sorted({f.parent for f in PEERS.rglob("*") if f.suffix in (".yaml", ".yml", ".json")})
+
+
+@pytest.mark.parametrize("directory", _peer_dirs(), ids=lambda d: str(d.relative_to(PEERS)))
+def test_every_slo_imported_from_the_peers_files_exports_rules_promtool_accepts(directory: Path, tmp_path: Path) -> None:
+    """The peers' own files (OpenSLO, Sloth, Pyrra), imported then exported: every SLO gets rules
+    promtool accepts, or a reason; every record an alert or meta rule reads is written."""
+    import re
+
+    from slotui.commands.import_ import PlaceholderEnv, import_files, render
+    from slotui.config.loader import load_text
+    from slotui.peers.prometheus_rules import dump_rules, prometheus_rules
+
+    promtool = require_binary("promtool")
+    files = sorted(str(f) for f in directory.iterdir() if f.suffix in (".yaml", ".yml", ".json"))
+    report = import_files(files)
+    if not report.imported:
+        return  # refused by name and reason: test_import_corpus.py
+    loaded = load_text(render(report.config, report.notes, files), env=PlaceholderEnv())
+    export = prometheus_rules(loaded.specs, {n: c.type for n, c in loaded.config.sources.items()})
+    assert sorted(export.exported + [name for name, _ in export.skipped]) == sorted(s.name for s in loaded.specs)
+    for name, reason in export.skipped:
+        assert reason == "a threshold SLO with no warning or critical threshold: nothing to alert on", (name, reason)
+    if not export.exported:
+        return
+    out = tmp_path / "rules.yaml"
+    out.write_text(dump_rules(export.rules), encoding="utf-8")
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for group in export.rules["groups"]:
+        recorded = {r["record"] for r in group["rules"] if "record" in r}
+        read = {m for r in group["rules"] for m in re.findall(r"slo:sli_error:ratio_rate\w+", r["expr"])}
+        assert read <= recorded, (group["name"], read - recorded)
