@@ -441,7 +441,9 @@ class SLOConverter:
             names = [self.channel(t) for t in pspec.get("notificationTargets") or []]
             names = [n for n in names if n]
             for severity in sorted(severities):
-                route = {"severity": "page" if severity == "critical" else "warning", "channels": names}
+                # slotui's alert of a critical (page) tier has severity critical; a "page" route only
+                # takes alerts escalated by alerts.escalate, which an imported file does not set
+                route = {"severity": severity, "channels": names}
                 if names and route not in self.routes:
                     self.routes.append(route)
         return tiers or None

@@ -66,7 +66,14 @@ def test_support_bot_example_keeps_its_meaning(tmp_path: Path) -> None:
     assert (lat.kind, lat.target, lat.direction, lat.strict, lat.compliance, lat.slice, lat.calendar_month) == (
         "threshold", 2000, "lower_is_better", False, 0.99, 300, True)
     routes = [(r.severity, r.channels) for r in lc.config.alerts.routes]
-    assert routes == [("page", ["oncall-slack"]), ("warning", ["oncall-slack"])]
+    # the page condition's target gets slotui's critical alerts: a "page" route took only alerts
+    # escalated by alerts.escalate (not in an imported file), so it never received one
+    assert routes == [("critical", ["oncall-slack"]), ("warning", ["oncall-slack"])]
+    from slotui.alerting.routes import Router
+
+    router = Router(lc.config.alerts.routes, {n: c.type for n, c in lc.config.alerts.channels.items()})
+    assert router.route({"severity": "critical", "slo": "availability"}) == ["oncall-slack"]
+    assert router.route({"severity": "warning", "slo": "availability"}) == ["oncall-slack"]
     assert any("alertAfter" in n for n in report.notes)
 
 
