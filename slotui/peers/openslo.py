@@ -124,6 +124,8 @@ class SLOConverter:
         self.out = Converted()
         self.channels: dict[str, dict[str, Any]] = {}
         self.routes: list[dict[str, Any]] = []
+        #: (severity, channels) of the alert policies of the SLO being converted
+        self._policy_routes: list[tuple[str, list[str]]] = []
 
     # ------------------------------------------------------------------ sources and queries
 
@@ -326,6 +328,7 @@ class SLOConverter:
         labels = labels_of(meta.get("labels"))
         if labels:
             common["labels"] = labels
+        self._policy_routes = []
         tiers = self.tiers(spec.get("alertPolicies") or [], name, api)
         if tiers is not None:
             common["burn_rate"] = tiers
@@ -345,6 +348,7 @@ class SLOConverter:
                     f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
                     "judged by the query's value in it, not by the share of good points within it)")
         self.out.slos.extend(entries)
+        self.route([e["name"] for e in entries])
 
     @staticmethod
     def target(obj: dict[str, Any]) -> float | None:
@@ -440,13 +444,20 @@ class SLOConverter:
                     tiers.append(tier)
             names = [self.channel(t) for t in pspec.get("notificationTargets") or []]
             names = [n for n in names if n]
-            for severity in sorted(severities):
-                # slotui's alert of a critical (page) tier has severity critical; a "page" route only
-                # takes alerts escalated by alerts.escalate, which an imported file does not set
-                route = {"severity": severity, "channels": names}
-                if names and route not in self.routes:
-                    self.routes.append(route)
+            if names:
+                self._policy_routes.extend((severity, names) for severity in sorted(severities))
         return tiers or None
+
+    def route(self, entries: list[str]) -> None:
+        """The routes of the SLO's alert policies, for its alerts only (``match: {slo: ...}``: a policy
+        is the SLO's, not every SLO's), at the severity of slotui's alert when the tier fires
+        (``critical`` for a page condition: a ``page`` route only takes alerts escalated by
+        ``alerts.escalate``, which an imported file does not set)."""
+        for severity, names in self._policy_routes:
+            for entry in entries:
+                route = {"severity": severity, "match": {"slo": entry}, "channels": names}
+                if route not in self.routes:
+                    self.routes.append(route)
 
     def tier(self, cond: dict[str, Any], slo_name: str) -> dict[str, Any] | None:
         cspec = _spec(cond)

@@ -65,10 +65,11 @@ def test_support_bot_example_keeps_its_meaning(tmp_path: Path) -> None:
     # lte: lower is better, equality meets; compliance is the objective's target
     assert (lat.kind, lat.target, lat.direction, lat.strict, lat.compliance, lat.slice, lat.calendar_month) == (
         "threshold", 2000, "lower_is_better", False, 0.99, 300, True)
-    routes = [(r.severity, r.channels) for r in lc.config.alerts.routes]
+    routes = [(r.severity, r.match, r.channels) for r in lc.config.alerts.routes]
     # the page condition's target gets slotui's critical alerts: a "page" route took only alerts
     # escalated by alerts.escalate (not in an imported file), so it never received one
-    assert routes == [("critical", ["oncall-slack"]), ("warning", ["oncall-slack"])]
+    assert routes == [("critical", {"slo": "availability"}, ["oncall-slack"]),
+                      ("warning", {"slo": "availability"}, ["oncall-slack"])]
     from slotui.alerting.routes import Router
 
     router = Router(lc.config.alerts.routes, {n: c.type for n, c in lc.config.alerts.channels.items()})
@@ -428,3 +429,47 @@ def test_no_credential_of_a_data_source_url_is_copied(tmp_path: Path, url: str, 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "s3cr3t-tok" not in done.stdout + done.stderr
+
+
+def _policy_slo(name: str, target: str) -> str:
+    return f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: {name}}}
+spec:
+  indicator:
+    metadata: {{name: r}}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {{metricSource: {{metricSourceRef: prom, spec: {{query: 'sum(ok_total)'}}}}}}
+        total: {{metricSource: {{metricSourceRef: prom, spec: {{query: 'sum(all_total)'}}}}}}
+  objectives: [{{target: 0.99}}]
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {{name: {name}-policy}}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {{name: {name}-fast}}
+            spec: {{severity: page, condition: {{kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}}}
+        notificationTargets:
+          - kind: AlertNotificationTarget
+            metadata: {{name: {target}}}
+            spec: {{target: slack}}
+"""
+
+
+def test_an_slos_alert_policy_routes_only_that_slos_alerts(tmp_path: Path) -> None:
+    """Routes were written by severity alone: the checkout team's Slack got the search SLO's page
+    alerts too (every critical alert matched every imported policy's route)."""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _policy_slo("search", "search-slack") + "---\n"
+                       + _policy_slo("checkout", "checkout-slack"),
+                       env={"SEARCH_SLACK_WEBHOOK_URL": "https://hooks.slack.com/a",
+                            "CHECKOUT_SLACK_WEBHOOK_URL": "https://hooks.slack.com/b"})
+    from slotui.alerting.routes import Router
+
+    router = Router(lc.config.alerts.routes, {n: c.type for n, c in lc.config.alerts.channels.items()})
+    assert router.route({"severity": "critical", "slo": "search"}) == ["search-slack"]
+    assert router.route({"severity": "critical", "slo": "checkout"}) == ["checkout-slack"]
+    assert router.route({"severity": "warning", "slo": "checkout"}) == []  # a page policy only
