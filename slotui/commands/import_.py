@@ -1,6 +1,7 @@
 """``slotui import [openslo|sloth|pyrra] FILE... [-o OUT]``: the peers' SLO documents as one slotui SLO file.
 
-Each file may hold several YAML documents (``---``) or a list of documents;
+Each file may hold several YAML documents (``---``), a list of documents or a
+Kubernetes list (``kind: List``, ``items:``, as ``kubectl get -o yaml`` prints);
 the format of each document is detected (OpenSLO ``apiVersion: openslo/...``,
 Sloth ``version: prometheus/v1`` or ``apiVersion: sloth.slok.dev/v1``, Pyrra
 ``apiVersion: pyrra.dev/v1alpha1``) unless a format is forced. One document
@@ -117,7 +118,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     docs: list[_Doc] = []
     n = 0
     for item in raw:
-        for d in item if isinstance(item, list) else [item]:
+        for d in _documents(item):
             if d is None:
                 continue
             n += 1
@@ -128,6 +129,18 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
+
+
+def _documents(item: Any) -> list[Any]:
+    """The documents of one YAML document: itself, the elements of a list, or the ``items`` of a
+    Kubernetes list (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o yaml``
+    prints for Pyrra's and Sloth's resources)."""
+    if (isinstance(item, dict) and str(item.get("kind") or "").endswith("List")
+            and isinstance(item.get("items"), list) and "spec" not in item):
+        item = item["items"]
+    if isinstance(item, list):  # (nesting is bounded by check_structure's 64 levels)
+        return [d for element in item for d in _documents(element)]
+    return [item]
 
 
 def import_files(files: list[str], forced: str | None = None) -> ImportReport:

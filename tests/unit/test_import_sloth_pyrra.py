@@ -270,3 +270,37 @@ def test_pyrra_bad_window_or_latency_is_refused_naming_the_key(tmp_path: Path, f
                    "  target: '99'\n" + "".join(f"  {v}\n" for v in base.values()))
     report, _ = _import(slo)
     assert [s.reason for s in report.skipped] == [reason]
+
+
+def test_kubectl_lists_of_pyrra_and_sloth_resources_are_imported(tmp_path: Path) -> None:
+    """``kubectl get slo,prometheusservicelevels -o yaml`` prints a ``kind: List`` of ``items``
+    (a Pyrra ServiceLevelObjectiveList the same way): refused as 'not an OpenSLO, Sloth or Pyrra
+    document (apiVersion 'v1')' before."""
+    pyrra = ("{apiVersion: pyrra.dev/v1alpha1, kind: ServiceLevelObjective, metadata: {name: %s}, spec: {target: '99',"
+             " window: 28d, indicator: {ratio: {errors: {metric: e_total}, total: {metric: t_total}}}}}")
+    text = textwrap.dedent(f"""\
+        apiVersion: v1
+        kind: List
+        items:
+          - {pyrra % "a"}
+          - apiVersion: sloth.slok.dev/v1
+            kind: PrometheusServiceLevel
+            metadata: {{name: b}}
+            spec:
+              service: svc
+              slos:
+                - name: avail
+                  objective: 99.9
+                  sli: {{events: {{errorQuery: 'sum(rate(e[{{{{.window}}}}]))', totalQuery: 'sum(rate(t[{{{{.window}}}}]))'}}}}
+          - apiVersion: pyrra.dev/v1alpha1
+            kind: ServiceLevelObjectiveList
+            items: [{pyrra % "c"}]
+        ---
+        - {pyrra % "d"}
+        """)
+    f = tmp_path / "list.yaml"
+    f.write_text(text)
+    report, lc = _import(f)
+    assert report.skipped == []
+    assert sorted(s.name for s in lc.specs) == ["a", "c", "d", "svc-avail"]
+    assert lc.spec("c").target == 0.99 and lc.spec("svc-avail").target == 0.999
