@@ -483,9 +483,13 @@ class SLOConverter:
         if condition.get("alertAfter"):
             self.out.notes.append(f"SLO {slo_name!r}: alertAfter {condition['alertAfter']!r} not imported "
                                   "(set for: on the SLO)")
+        short = max(seconds / 12.0, 60.0)
+        if short >= seconds:  # (the whole SLO failed validation: "the short window must be shorter")
+            self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with lookbackWindow {long} not imported "
+                                  "(a tier needs a short window of at least 1m inside it)")
+            return None
         severity = "critical" if str(cspec.get("severity", "")).lower() in ("page", "critical", "high") else "warning"
-        return {"severity": severity, "long": long, "short": format_window(max(seconds / 12.0, 60.0)),
-                "factor": factor}
+        return {"severity": severity, "long": long, "short": format_window(short), "factor": factor}
 
     def channel(self, t: Any) -> str | None:
         if isinstance(t, dict) and t.get("kind") == "AlertNotificationTarget":

@@ -473,3 +473,12 @@ def test_an_slos_alert_policy_routes_only_that_slos_alerts(tmp_path: Path) -> No
     assert router.route({"severity": "critical", "slo": "search"}) == ["search-slack"]
     assert router.route({"severity": "critical", "slo": "checkout"}) == ["checkout-slack"]
     assert router.route({"severity": "warning", "slo": "checkout"}) == []  # a page policy only
+
+
+def test_a_one_minute_lookback_condition_is_noted_not_the_whole_slo_refused(tmp_path: Path) -> None:
+    """lookbackWindow 1m gave a 1m/1m tier, which failed validation and dropped the whole SLO."""
+    doc = _policy_slo("search", "search-slack").replace("lookbackWindow: 1h", "lookbackWindow: 1m")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + doc, env={"SEARCH_SLACK_WEBHOOK_URL": "https://hooks.slack.com/a"})
+    assert report.skipped == [] and lc.spec("search").target == 0.99
+    assert any(n.endswith("SLO 'search': burn-rate condition with lookbackWindow 1m not imported (a tier needs a "
+                          "short window of at least 1m inside it)") for n in report.notes)
