@@ -71,7 +71,8 @@ _FOR = (28 * 24 * 30, 28 * 24 * 4, 28 * 24, 28 * 8)
 def pending(window: str) -> list[str]:
     """Pyrra's ``for:`` of each of its four alerts for an SLO ``window``."""
     seconds = float(parse_duration(window))  # type: ignore[arg-type]
-    return [_minutes(seconds / d) for d in _FOR]
+    rounded = [math.floor(seconds / d / 60.0 + 0.5) * 60.0 for d in _FOR]  # Go's Round(time.Minute)
+    return [format_window(r) if r > 0 else "0s" for r in rounded]
 
 
 #: a Prometheus duration (Pyrra reads ``window`` with ``model.ParseDuration``): units in this order, each once
@@ -194,7 +195,14 @@ def convert(doc: dict[str, Any]) -> Converted:
     alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
     # ``burnrates: false`` (and the deprecated ``disabled: true``) turn Pyrra's burn-rate alerts off
     burning = not alerting.get("disabled") and alerting.get("burnrates", True) is not False
-    entry["burn_rate"] = tiers(period) if burning else []
+    entry["burn_rate"] = []
+    for tier in tiers(period) if burning else []:
+        if parse_duration(tier["short"]) >= parse_duration(tier["long"]):  # type: ignore[operator]
+            # a window under ~17h: Pyrra's 1m-rounded windows meet (and the loader refuses the SLO)
+            notes.append(f"{name}: the {tier['long']}/{tier['short']} tier of a {period} window not imported "
+                         "(its short window is not shorter than its long one)")
+            continue
+        entry["burn_rate"].append(tier)
     labels = _labels(meta.get("labels"))
     if meta.get("namespace"):
         labels.setdefault("namespace", str(meta["namespace"]))

@@ -304,3 +304,21 @@ def test_kubectl_lists_of_pyrra_and_sloth_resources_are_imported(tmp_path: Path)
     assert report.skipped == []
     assert sorted(s.name for s in lc.specs) == ["a", "c", "d", "svc-avail"]
     assert lc.spec("c").target == 0.99 and lc.spec("svc-avail").target == 0.999
+
+
+def test_a_short_pyrra_window_drops_only_the_tier_whose_windows_meet(tmp_path: Path) -> None:
+    """window 12h: Pyrra's fastest tier is 12h/672 = 64s -> 1m long and 12h/8064 = 5s -> 1m short (at
+    least 1m in slotui): a 1m/1m tier, which the loader refused, skipping the whole SLO."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text("apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: p}\n"
+                   "spec: {target: '99', window: 12h, indicator: {ratio: {errors: {metric: e}, total: {metric: t}}}}\n")
+    report, lc = _import(slo)
+    assert report.skipped == []
+    # 12h/112 = 6m26s -> 6m, 12h/1344 = 32s -> 1m; 12h/28 = 25m43s -> 26m, 12h/336 = 2m9s -> 2m;
+    # 12h/7 = 1h42m51s -> 1h43m, 12h/112 -> 6m
+    assert _tiers(lc.spec("p")) == [("critical", 6 * M, M, 7.0), ("warning", 26 * M, 2 * M, 2.0),
+                                    ("warning", 103 * M, 6 * M, 1.0)]
+    assert f"{slo}: p: the 1m/1m tier of a 12h window not imported (its short window is not shorter than its long " \
+           "one)" in report.notes
+    # Pyrra's for: 12h/20160 = 2s -> 0s, /2688 = 16s -> 0s, /672 = 64s -> 1m, /224 = 3m13s -> 3m
+    assert any("Pyrra's alerts wait for: 0s, 0s, 1m, 3m (one per tier)" in n for n in report.notes)
