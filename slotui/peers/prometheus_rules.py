@@ -339,7 +339,8 @@ class _Exporter:
         query = render(spec.query, spec.window)
         rules: list[dict[str, Any]] = []
         for severity, value in levels:
-            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": f"({query}) {worse_op(spec)} {number(value)}"}
+            expr = f"({query}) {worse_op(spec)} {number(value)}"
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": expr}
             if spec.for_ > 0:
                 rule["for"] = prom_duration(spec.for_)
             rule["labels"] = self.alert_labels(spec, severity)
