@@ -264,7 +264,9 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
 def _one_line(text: str) -> str:
     """``text`` for a ``#`` comment: a line break (or any control character) from a peer's label
     value or a file name would end the comment and put the rest into the SLO file as YAML."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    from slotui.config.text import printable
+
+    return printable(text)
 
 
 class PlaceholderEnv(dict):  # type: ignore[type-arg]
