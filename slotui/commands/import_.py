@@ -1,6 +1,7 @@
 """``slotui import [openslo|sloth|pyrra] FILE... [-o OUT]``: the peers' SLO documents as one slotui SLO file.
 
-Each file may hold several YAML documents (``---``) or a list of documents;
+Each file may hold several YAML documents (``---``), a list of documents or a
+Kubernetes list (``kind: List``, ``items:``, as ``kubectl get -o yaml`` prints);
 the format of each document is detected (OpenSLO ``apiVersion: openslo/...``,
 Sloth ``version: prometheus/v1`` or ``apiVersion: sloth.slok.dev/v1``, Pyrra
 ``apiVersion: pyrra.dev/v1alpha1``) unless a format is forced. One document
@@ -117,7 +118,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     docs: list[_Doc] = []
     n = 0
     for item in raw:
-        for d in item if isinstance(item, list) else [item]:
+        for d in _documents(item):
             if d is None:
                 continue
             n += 1
@@ -128,6 +129,18 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
+
+
+def _documents(item: Any) -> list[Any]:
+    """The documents of one YAML document: itself, the elements of a list, or the ``items`` of a
+    Kubernetes list (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o yaml``
+    prints for Pyrra's and Sloth's resources)."""
+    if (isinstance(item, dict) and str(item.get("kind") or "").endswith("List")
+            and isinstance(item.get("items"), list) and "spec" not in item):
+        item = item["items"]
+    if isinstance(item, list):  # (nesting is bounded by check_structure's 64 levels)
+        return [d for element in item for d in _documents(element)]
+    return [item]
 
 
 def import_files(files: list[str], forced: str | None = None) -> ImportReport:
@@ -236,9 +249,9 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
 
     head = []
     if files:
-        head += ["# slotui SLO file imported from: " + ", ".join(files),
+        head += ["# slotui SLO file imported from: " + _one_line(", ".join(files)),
                  "# Check it with: slotui validate -c FILE"]
-    head += [f"# note: {n}" for n in notes]
+    head += [f"# note: {_one_line(n)}" for n in notes]
 
     class _NoAliases(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:
@@ -246,6 +259,14 @@ def render(config: dict[str, Any], notes: list[str], files: list[str]) -> str:
 
     body = yaml.dump(config, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
     return "\n".join(head) + ("\n" if head else "") + body
+
+
+def _one_line(text: str) -> str:
+    """``text`` for a ``#`` comment: a line break (or any control character) from a peer's label
+    value or a file name would end the comment and put the rest into the SLO file as YAML."""
+    from slotui.config.text import printable
+
+    return printable(text)
 
 
 class PlaceholderEnv(dict):  # type: ignore[type-arg]
@@ -268,9 +289,9 @@ def run(args: argparse.Namespace) -> int:
         return UNKNOWN
     report = import_files(words, forced)
     for s in report.skipped:
-        print(f"skipped: {s}", file=sys.stderr)
+        print(f"skipped: {_one_line(str(s))}", file=sys.stderr)
     for n in report.notes:
-        print(f"note: {n}", file=sys.stderr)
+        print(f"note: {_one_line(n)}", file=sys.stderr)
     if not report.imported:
         print("slotui import: nothing could be imported", file=sys.stderr)
         return UNKNOWN

@@ -100,6 +100,19 @@ def check_promql(*queries: str) -> None:
             raise Refused(f"PromQL does not parse: {message} (in {q!r})")
 
 
+WINDOW = "{{window}}"
+
+
+def fixed_window_note(slo: str, *queries: str) -> str | None:
+    """A note when none of a ratio SLO's queries uses ``{{window}}``: every window then reads the same
+    ratio (the long burn-rate windows smooth nothing, the period budget is the last few minutes')."""
+    if any(WINDOW in q for q in queries):
+        return None
+    return (f"SLO {slo!r}: its ratio queries do not use {WINDOW} (they look back a fixed range or not at all): "
+            "every window (the SLO window, each burn-rate window, the period) reads the same ratio; write "
+            f"{WINDOW} (Sloth's {{{{.window}}}}) as their range")
+
+
 def sloth_tiers(page: bool = True, ticket: bool = True) -> list[dict[str, Any]]:
     """Sloth's default alert windows as budget shares.
 

@@ -9,9 +9,11 @@ Meanings kept:
 
 - ``Occurrences`` on a ratio SLI -> a ratio SLO (events), ``target`` or
   ``targetPercent`` (decimal: 99.99 -> 0.9999).
-- ``Timeslices`` / ``RatioTimeslices`` on a ratio SLI -> a threshold SLO on the
-  ratio within each ``timeSliceWindow`` slice, compared with
-  ``timeSliceTarget``; ``target`` is the share of good slices (compliance).
+- ``Timeslices`` on a ratio SLI -> a threshold SLO on the ratio within each
+  ``timeSliceWindow`` slice, compared with ``timeSliceTarget``; ``target`` is
+  the share of good slices (compliance).
+- ``RatioTimeslices`` (the average of the slices' good ratios) is refused:
+  neither an event count nor a share of good slices is that average.
 - ``thresholdMetric`` -> a threshold SLO: ``value`` is the threshold, ``op``
   its direction (``lt``/``gt`` strict, ``lte``/``gte`` not), ``target`` the
   compliance.
@@ -44,6 +46,7 @@ from slotui.peers.common import (
     Refused,
     check_promql,
     duration,
+    fixed_window_note,
     labels_of,
     number,
     prometheus_source,
@@ -51,7 +54,8 @@ from slotui.peers.common import (
     slug,
 )
 from slotui.peers.promql import (
-    good_from_bad, good_from_error_ratio, has_range, is_selector, over_window, sloth_templates,
+    good_from_bad, good_from_error_ratio, has_range, is_selector, is_sum_of_selector, over_window,
+    sloth_templates,
 )
 
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
@@ -120,6 +124,8 @@ class SLOConverter:
         self.out = Converted()
         self.channels: dict[str, dict[str, Any]] = {}
         self.routes: list[dict[str, Any]] = []
+        #: (severity, channels) of the alert policies of the SLO being converted
+        self._policy_routes: list[tuple[str, list[str]]] = []
 
     # ------------------------------------------------------------------ sources and queries
 
@@ -148,19 +154,35 @@ class SLOConverter:
         return name
 
     def _without_password(self, name: str, url: str) -> dict[str, Any]:
-        """A source whose URL carries no password: credentials move to basic_auth from the environment."""
-        from urllib.parse import urlsplit, urlunsplit
+        """A source whose URL carries no credential: a password moves to basic_auth from the
+        environment; a user name alone (often a token) and query parameters named like credentials
+        (``api_key``, ``token``, ``sig``, see :func:`slotui.config.secrets.is_secret_param`) are not
+        copied. A note names what to set (never the values)."""
+        from urllib.parse import unquote, urlsplit, urlunsplit
+
+        from slotui.config.secrets import is_secret_param
 
         parts = urlsplit(url)
-        if not parts.username and not parts.password:
+        userinfo, at, hostport = parts.netloc.rpartition("@")
+        kept = [p for p in parts.query.split("&") if p and not is_secret_param(unquote(p.partition("=")[0]))]
+        dropped = [unquote(p.partition("=")[0]) for p in parts.query.split("&")
+                   if p and is_secret_param(unquote(p.partition("=")[0]))]
+        if not at and not dropped:
             return prometheus_source(url)
         env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
-        host = parts.hostname or ""
-        netloc = host + (f":{parts.port}" if parts.port else "")
-        source = prometheus_source(urlunsplit(parts._replace(netloc=netloc)))
-        source["basic_auth"] = {"username": parts.username or "", "password": f"${{{env}_PASSWORD}}"}
-        self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
-                              f"set {env}_PASSWORD")
+        source = prometheus_source(urlunsplit(parts._replace(netloc=hostport, query="&".join(kept))))
+        if at:
+            user, colon, _password = userinfo.partition(":")
+            if colon:
+                source["basic_auth"] = {"username": unquote(user), "password": f"${{{env}_PASSWORD}}"}
+                self.out.notes.append(f"data source {name!r}: the password in its URL is not copied; "
+                                      f"set {env}_PASSWORD")
+            else:
+                self.out.notes.append(f"data source {name!r}: the user name in its URL (often a token) is not "
+                                      "copied; set basic_auth or bearer_token on the source")
+        if dropped:
+            self.out.notes.append(f"data source {name!r}: URL parameter{'s' if len(dropped) > 1 else ''} "
+                                  f"{', '.join(dropped)} not copied (a credential); set it on the source")
         return source
 
     @staticmethod
@@ -172,12 +194,17 @@ class SLOConverter:
 
     @staticmethod
     def windowed(query: str, counter: bool) -> str:
-        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed."""
+        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed.
+
+        Per-interval counts are summed under a plain ``sum`` too (``sum(x)`` ->
+        ``sum(sum_over_time(x[{{window}}]))``, the same events), not only as a bare selector: the
+        instant ``sum(x)`` gave every window the same value. Other shapes (``count(x)``, ``x / y``)
+        do not commute with a sum over time and are kept (the SLO's note says so)."""
         if has_range(query):
             return query
         if counter:
             return over_window(query, "increase")
-        if is_selector(query):
+        if is_selector(query) or is_sum_of_selector(query):
             return over_window(query, "sum_over_time")
         return query
 
@@ -218,7 +245,11 @@ class SLOConverter:
                 ms = rm["raw"].get("metricSource") or {}
                 raw = self.query_of(ms.get("spec") or {}, "ratioMetric.raw")
                 source = self.source(ms)
-                raw_type = str(rm.get("rawType") or "success").lower()
+                raw_type = str(rm.get("rawType") or "").strip().lower()
+                if raw_type not in ("success", "failure"):
+                    # a guess either way would turn an error ratio into a success ratio or back
+                    raise Refused(f"ratioMetric.rawType {rm.get('rawType')!r} is not success or failure "
+                                  "(required with raw)")
                 good = raw if raw_type == "success" else good_from_error_ratio(raw)
                 return {"kind": "ratio", "source": source, "good": good, "total": "vector(1)"}
             parts = {}
@@ -240,8 +271,7 @@ class SLOConverter:
 
     # ------------------------------------------------------------------ windows
 
-    @staticmethod
-    def period(spec: dict[str, Any], api: str) -> dict[str, Any]:
+    def period(self, spec: dict[str, Any], api: str, slo_name: str = "") -> dict[str, Any]:
         if api == V1ALPHA:
             tw = _mapping_or_first(spec.get("timeWindows"))
             if not tw:
@@ -260,6 +290,13 @@ class SLOConverter:
             rolling = not tw.get("calendar")
         if not rolling:
             if text.strip() == "1M":
+                start = _calendar_start(tw.get("calendar"))
+                if not re.fullmatch(r"\d{4}-\d\d-01T00:00:00Z", start) and start != "1970-01-01T00:00:00Z":
+                    # slotui's calendar months are UTC months; a month from another zone's midnight (or
+                    # from the 15th) is shifted by hours (or weeks): said, not silent
+                    self.out.notes.append(
+                        f"SLO {slo_name!r}: its calendar months begin at {start} (calendar startTime/timeZone); "
+                        "slotui's calendar_month begins at 00:00 UTC on the 1st")
                 return {"period": "calendar_month"}
             period = duration(text, what="time window")
             if period.endswith("d") and int(period[:-1]) % 30 == 0 and str(text).strip().endswith("M"):
@@ -277,7 +314,7 @@ class SLOConverter:
         objectives = spec.get("objectives")
         if not isinstance(objectives, list) or not objectives:
             raise Refused("no objectives")
-        period = self.period(spec, api)
+        period = self.period(spec, api, name)
         method = str(spec.get("budgetingMethod") or "Occurrences")
         if method not in ("Occurrences", "Timeslices", "RatioTimeslices"):
             raise Refused(f"budgetingMethod {method!r} is not supported")
@@ -291,6 +328,7 @@ class SLOConverter:
         labels = labels_of(meta.get("labels"))
         if labels:
             common["labels"] = labels
+        self._policy_routes = []
         tiers = self.tiers(spec.get("alertPolicies") or [], name, api)
         if tiers is not None:
             common["burn_rate"] = tiers
@@ -302,11 +340,15 @@ class SLOConverter:
             entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
             ind = self.indicator(spec, obj, api)
             entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
+            note = fixed_window_note(entry_name, ind["good"], ind["total"]) if ind["kind"] == "ratio" else None
+            if note:
+                self.out.notes.append(note)
             if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
                 self.out.notes.append(
                     f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
                     "judged by the query's value in it, not by the share of good points within it)")
         self.out.slos.extend(entries)
+        self.route([e["name"] for e in entries])
 
     @staticmethod
     def target(obj: dict[str, Any]) -> float | None:
@@ -333,7 +375,7 @@ class SLOConverter:
             if op is None or obj.get("value") is None:
                 raise Refused("a threshold objective needs op (lt/lte/gt/gte) and value")
             direction, strict = _STRICT[op]
-            value = float(obj["value"])
+            value = number(obj["value"], "value")
             objective: dict[str, Any] = {"target": value, "direction": direction, "compliance": target}
             if strict:
                 objective["strict"] = True
@@ -346,19 +388,22 @@ class SLOConverter:
         check_promql(good, total)
         if method == "Occurrences":
             return {"source": ind["source"], "ratio": {"good": good, "total": total}, "objective": {"target": target}}
-        # Timeslices / RatioTimeslices: the ratio within each slice vs timeSliceTarget; target = share of good slices
+        if method == "RatioTimeslices":
+            # OpenSLO: "an average of all time slices' success ratios". slotui's ratio SLOs count events
+            # and its threshold SLOs count slices that meet a level: neither is that average, and
+            # importing it as either gives another budget (a slice at 0.98 under a 0.99 target is 2x
+            # the budget on average, but a whole bad slice counted as slices)
+            raise Refused("budgetingMethod RatioTimeslices (the average of the slices' good ratios) is not "
+                          "supported: use Occurrences (events) or Timeslices (share of slices meeting "
+                          "timeSliceTarget)")
+        # Timeslices: the ratio within each slice vs timeSliceTarget; target = share of good slices
         if op in ("lt", "lte"):
             raise Refused(f"op {op!r} on a good/total ratio: a slice would be good when few events are good")
         if obj.get("timeSliceTarget") is None:
-            if method == "Timeslices":
-                raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
-            slice_target = target
-            self.out.notes.append(
-                "RatioTimeslices without timeSliceTarget: a slice is good when its ratio meets target")
-        else:
-            slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
-            if not 0 < slice_target <= 1:
-                raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
+            raise Refused("budgetingMethod Timeslices needs timeSliceTarget")
+        slice_target = number(obj["timeSliceTarget"], "timeSliceTarget")
+        if not 0 < slice_target <= 1:
+            raise Refused(f"timeSliceTarget {obj['timeSliceTarget']!r} is not a share in (0, 1]")
         if not slice_:
             raise Refused(f"budgetingMethod {method} needs timeSliceWindow")
         query = f"({good}) / ({total})"
@@ -399,11 +444,20 @@ class SLOConverter:
                     tiers.append(tier)
             names = [self.channel(t) for t in pspec.get("notificationTargets") or []]
             names = [n for n in names if n]
-            for severity in sorted(severities):
-                route = {"severity": "page" if severity == "critical" else "warning", "channels": names}
-                if names and route not in self.routes:
-                    self.routes.append(route)
+            if names:
+                self._policy_routes.extend((severity, names) for severity in sorted(severities))
         return tiers or None
+
+    def route(self, entries: list[str]) -> None:
+        """The routes of the SLO's alert policies, for its alerts only (``match: {slo: ...}``: a policy
+        is the SLO's, not every SLO's), at the severity of slotui's alert when the tier fires
+        (``critical`` for a page condition: a ``page`` route only takes alerts escalated by
+        ``alerts.escalate``, which an imported file does not set)."""
+        for severity, names in self._policy_routes:
+            for entry in entries:
+                route = {"severity": severity, "match": {"slo": entry}, "channels": names}
+                if route not in self.routes:
+                    self.routes.append(route)
 
     def tier(self, cond: dict[str, Any], slo_name: str) -> dict[str, Any] | None:
         cspec = _spec(cond)
@@ -422,16 +476,20 @@ class SLOConverter:
         try:
             long = duration(condition.get("lookbackWindow") or "1h", what="lookbackWindow")
             seconds = float(parse_duration(long))  # type: ignore[arg-type]
-            factor = float(condition.get("threshold", 1))
+            factor = number(condition.get("threshold", 1), "burn-rate threshold")
         except (Refused, ValueError) as exc:
             self.out.notes.append(f"SLO {slo_name!r}: {exc}")
             return None
         if condition.get("alertAfter"):
             self.out.notes.append(f"SLO {slo_name!r}: alertAfter {condition['alertAfter']!r} not imported "
                                   "(set for: on the SLO)")
+        short = max(seconds / 12.0, 60.0)
+        if short >= seconds:  # (the whole SLO failed validation: "the short window must be shorter")
+            self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with lookbackWindow {long} not imported "
+                                  "(a tier needs a short window of at least 1m inside it)")
+            return None
         severity = "critical" if str(cspec.get("severity", "")).lower() in ("page", "critical", "high") else "warning"
-        return {"severity": severity, "long": long, "short": format_window(max(seconds / 12.0, 60.0)),
-                "factor": factor}
+        return {"severity": severity, "long": long, "short": format_window(short), "factor": factor}
 
     def channel(self, t: Any) -> str | None:
         if isinstance(t, dict) and t.get("kind") == "AlertNotificationTarget":

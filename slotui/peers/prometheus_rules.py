@@ -11,7 +11,8 @@ evaluation and fire at the moments slotui's own evaluation does):
 - ``slo:sli_error:ratio_rate<w>`` for the SLO window, every window of its
   burn-rate tiers and the period (the windows the raw path queries,
   :func:`slotui.sources.prometheus.ratio_windows`); labels ``sloth_id``,
-  ``sloth_service``, ``sloth_slo``, ``sloth_window`` and the SLO's labels.
+  ``sloth_service``, ``sloth_slo``, ``sloth_window`` and the SLO's labels;
+  ``<w>`` is written as Sloth writes it (``4w`` for 28 days, ``1w`` for 7).
   The error ratio is ``(total - good) / total`` with slotui's no-data rules:
   no *good* series counts as 0 good, a total of 0 gives no sample, the ratio
   is clamped to ``[0, 1]``. Unlike Sloth, the period ratio is computed from
@@ -29,17 +30,23 @@ evaluation and fire at the moments slotui's own evaluation does):
   and the SLO's labels; annotations ``summary``, ``title``, ``description``
   and ``runbook_url``. The alert name is slotui's (``SLOBurn``, or the SLO's
   ``alertname`` label), so Alertmanager routes and silences match either way.
+  A ratio SLO's ``warning``/``critical`` levels are one more clause of the alert
+  of that severity (its window's good ratio worse than the level), as slotui's
+  status raises it.
 
 **Threshold SLOs** on PromQL become alerting rules at their ``warning`` and
 ``critical`` thresholds (``SLOThreshold``): strictly worse than the threshold
-fires, equality meets it, as in slotui's status.
+fires, equality meets it, as in slotui's status (equality misses it when the
+objective is ``strict``, OpenSLO ``lt``/``gt``).
 
 Everything else (SLOs on other sources, threshold SLOs with no warning or
 critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
-what the rules cannot say (a calendar month, burn-rate tiers of threshold
+what the rules cannot say (a calendar month or calendar weeks, burn-rate tiers of threshold
 SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
 ``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
-windows of each tier (slotui's low-traffic rule).
+windows of each tier (slotui's low-traffic rule); ``min_samples`` above 1
+adds ``and on() (total(SLO window) >= min_samples)`` to each alert (fewer is
+NO DATA in slotui, SPEC 10.2). ``significant: true`` is noted, not exported.
 """
 
 from __future__ import annotations
@@ -49,12 +56,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slotui.core.types import DAY, SLOSpec
+from slotui.core.types import DAY, BurnTier, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
-from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels
+from slotui.sources.kit.sloth_ids import service_of, sloth_names, sloth_id, sloth_labels, window_name
 
-#: Record name of the error ratio over window ``w`` (Sloth's).
+#: Record name of the error ratio over window ``w`` (Sloth's; ``w`` as :func:`window_name` writes it).
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"
 ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
 #: slotui tier severity -> Sloth severity label.
@@ -87,6 +94,26 @@ def number(value: float) -> str:
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
 
 
+def factor_text(tier: BurnTier, period: float) -> str:
+    """A tier's burn-rate factor as a PromQL literal, ``F = budget x period / long window`` computed
+    in decimal when it divides exactly: a 7% budget over 30d with a 3d window is ``0.7``, not the
+    binary ``0.7000000000000001``; an absolute factor, or a share that does not divide (0.1 x 7d / 3d),
+    is the float slotui evaluates with."""
+    from decimal import Decimal, localcontext
+
+    if tier.factor is not None or tier.budget_fraction is None:
+        return number(tier.effective_factor(period))
+    with localcontext() as ctx:
+        ctx.prec = 40
+        spent = Decimal(repr(float(tier.budget_fraction))) * Decimal(repr(float(period)))
+        long = Decimal(repr(float(tier.long_window)))
+        exact = spent / long
+        if exact * long != spent or len(exact.normalize().as_tuple().digits) > 15:
+            return number(tier.effective_factor(period))
+        text = format(exact.normalize(), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def percent(share: float) -> str:
     """``0.9999`` -> ``99.99``, in decimal (``0.57 * 100`` is 56.99999999999999 in binary)."""
     from decimal import Decimal
@@ -103,6 +130,14 @@ def selector(labels: Mapping[str, str]) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def worse_op(spec: SLOSpec) -> str:
+    """The PromQL comparison of a value *worse* than a threshold, as slotui's status judges it
+    (:func:`slotui.core.status.worse_than`): equality meets a threshold, unless the objective is
+    ``strict`` (OpenSLO ``lt``/``gt``), where equality misses it."""
+    worse = "<" if spec.direction == "higher_is_better" else ">"
+    return worse + "=" if spec.strict else worse
 
 
 def template_literal(text: str) -> str:
@@ -164,8 +199,15 @@ class _Exporter:
         return notes
 
     def alert_name(self, spec: SLOSpec) -> str:
+        """The SLO's ``alertname`` label as written (slotui's own alerts carry it so: Alertmanager
+        routes and silences on it match both), else ``SLOBurn``/``SLOThreshold``. Prometheus takes any
+        text as an alert name (only recording rule names must be metric names)."""
         name = str(spec.labels.get("alertname") or spec.labels.get("rule") or ALERTNAMES[spec.kind])
-        return name if _LABEL_NAME.fullmatch(name) else ALERTNAMES[spec.kind]
+        if name.isprintable() and name.strip():
+            return name
+        self.out.notes.append(f"SLO {spec.name!r}: alert name {name!r} is not printable text; the rules name it "
+                              f"{ALERTNAMES[spec.kind]}")
+        return ALERTNAMES[spec.kind]
 
     # ------------------------------------------------------------------ ratio
 
@@ -177,23 +219,26 @@ class _Exporter:
         rules: list[dict[str, Any]] = []
         windows = ratio_windows(spec)
         period = spec.period
-        if spec.calendar_month:
+        if not spec.rolling:
+            # calendar periods (a month, or weeks from period_start) have no PromQL window: the period's
+            # record (which the period burn rate reads) is over a rolling period of the same length
             windows = sorted(set(windows) | {period})
+            what = "a calendar month has" if spec.calendar_month else "calendar periods (period_start) have"
             self.out.notes.append(
-                f"SLO {spec.name!r}: a calendar month has no PromQL window; the period ratio is over a rolling "
-                f"{prom_duration(period)}"
+                f"SLO {spec.name!r}: {what} no PromQL window; the period ratio is over a rolling "
+                f"{window_name(period)}"
             )
         for w in windows:
             rules.append(
                 {
-                    "record": SLI_ERROR.format(window=prom_duration(w)),
+                    "record": SLI_ERROR.format(window=window_name(w)),
                     "expr": error_ratio_expr(render(spec.good, w), render(spec.total, w)),
-                    "labels": {**base, "sloth_window": prom_duration(w)},
+                    "labels": {**base, "sloth_window": window_name(w)},
                 }
             )
         budget = spec.budget
-        shortest = SLI_ERROR.format(window=prom_duration(windows[0]))
-        period_record = SLI_ERROR.format(window=prom_duration(period))
+        shortest = SLI_ERROR.format(window=window_name(windows[0]))
+        period_record = SLI_ERROR.format(window=window_name(period))
         on = " / on(sloth_id, sloth_slo, sloth_service) group_left\n"
         meta: list[tuple[str, str]] = [
             ("slo:objective:ratio", f"vector({number(spec.target)})"),
@@ -218,15 +263,22 @@ class _Exporter:
                 },
             }
         )
+        if spec.significant and spec.tiers:
+            self.out.notes.append(
+                f"SLO {spec.name!r}: significant: true (a tier fires only when the error ratio's interval at "
+                f"{number(spec.confidence)} confidence burns too) is not exported; the rules fire on the ratios"
+            )
+        levels = {"critical": spec.critical, "warning": spec.warning}
         for severity in ("critical", "warning"):
             tiers = [t for t in spec.tiers if t.severity == severity]
-            if not tiers:
+            level = levels[severity]
+            if not tiers and level is None:
                 continue
             clauses = []
             for tier in tiers:
-                threshold = f"({number(tier.effective_factor(period))} * {number(budget)})"
-                short = SLI_ERROR.format(window=prom_duration(tier.short_window))
-                long = SLI_ERROR.format(window=prom_duration(tier.long_window))
+                threshold = f"({factor_text(tier, period)} * {number(budget)})"
+                short = SLI_ERROR.format(window=window_name(tier.short_window))
+                long = SLI_ERROR.format(window=window_name(tier.long_window))
                 traffic = ""
                 if spec.min_events > 1:
                     # slotui's low-traffic rule: a window with fewer events than min_events never fires.
@@ -242,16 +294,36 @@ class _Exporter:
                     f"{traffic}"
                     ")"
                 )
+            summary = f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})"
+            if level is not None:
+                # slotui raises a ratio SLO to this severity when its window's ratio is worse than the
+                # threshold (core.status.ratio_status): the same alert, one more clause
+                window = SLI_ERROR.format(window=window_name(spec.window))
+                clauses.append(
+                    "(\n"
+                    f"    max(1 - {window}{sel}) without (sloth_window) {worse_op(spec)} {number(level)}\n"
+                    ")"
+                )
+                text = f"the {window_name(spec.window)} ratio is worse than the {severity} threshold {number(level)}"
+                summary = (f"SLO {template_literal(spec.name)}: " + (f"the error budget burns too fast or {text}"
+                                                                     if tiers else text) + f" ({severity})")
             sloth_severity = SLOTH_SEVERITY[severity]
-            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": "\nor\n".join(clauses)}
+            expr = "\nor\n".join(clauses)
+            if spec.min_samples > 1:
+                # SPEC 10.2: fewer than min_samples events in the SLO window is NO DATA in slotui, which
+                # never alerts (core.evaluate._ratio_samples)
+                expr = (f"(\n{expr}\n)\nand on()\n"
+                        f"(({render(spec.total, spec.window)}) >= {spec.min_samples})")
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": expr}
             if spec.for_ > 0:
                 rule["for"] = prom_duration(spec.for_)
             rule["labels"] = {**self.alert_labels(spec, severity), "sloth_severity": sloth_severity}
             rule["annotations"] = self.annotations(
                 spec,
-                f"SLO {template_literal(spec.name)}: the error budget burns too fast ({severity})",
+                summary,
                 f"({sloth_severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn "
-                "rate is too fast.",
+                "rate is too fast." if tiers else f"({sloth_severity}) {{{{$labels.sloth_service}}}} "
+                "{{$labels.sloth_slo}} SLO is worse than its threshold.",
             )
             rules.append(rule)
         return {"name": f"slotui-slo-{ident['sloth_id']}", "rules": rules}
@@ -264,11 +336,11 @@ class _Exporter:
         if not levels:
             self.out.skipped.append((spec.name, "a threshold SLO with no warning or critical threshold: nothing to alert on"))
             return None
-        worse = "<" if spec.direction == "higher_is_better" else ">"
         query = render(spec.query, spec.window)
         rules: list[dict[str, Any]] = []
         for severity, value in levels:
-            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": f"({query}) {worse} {number(value)}"}
+            expr = f"({query}) {worse_op(spec)} {number(value)}"
+            rule: dict[str, Any] = {"alert": self.alert_name(spec), "expr": expr}
             if spec.for_ > 0:
                 rule["for"] = prom_duration(spec.for_)
             rule["labels"] = self.alert_labels(spec, severity)

@@ -55,6 +55,16 @@ def is_selector(query: str) -> bool:
     return isinstance(parse(query), promql_parser.VectorSelector)
 
 
+def is_sum_of_selector(query: str) -> bool:
+    """True when ``query`` is ``sum [by|without (...)] (selector)``: a sum over time of it is the sum
+    of the selector's sums over time (what other aggregations are not)."""
+    import promql_parser
+
+    tree = parse(query)
+    return (isinstance(tree, promql_parser.AggregateExpr) and str(tree.op) == "sum"
+            and isinstance(tree.expr, promql_parser.VectorSelector))
+
+
 def has_range(query: str) -> bool:
     """True when ``query`` already looks back over a range (a range selector or a subquery)."""
     import promql_parser
@@ -88,18 +98,40 @@ def over_window(query: str, function: str = "increase", *, by: bool = False) -> 
         return query
     tree = parse(query)
     if isinstance(tree, promql_parser.VectorSelector):
-        return f"{_sum(by)}({function}({query.strip()}[{_WINDOW}]))"
+        if tree.offset is None and tree.at is None:
+            return f"{_sum(by)}({function}({query.strip()}[{_WINDOW}]))"
+        return _without_empty_braces(f"{_sum(by)}({function}({_ranged(tree, _WINDOW)}))")
 
     def wrap(node: Any) -> Any:
         if isinstance(node, promql_parser.VectorSelector):
-            return promql_parser.parse(f"{function}({node}[{_SENTINEL}])")
+            return promql_parser.parse(f"{function}({_ranged(node, _SENTINEL)})")
         return None
 
     shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
     text = str(promql_parser.transform(tree, post_visit=wrap))
     text = text.replace(f"[{shown}]", f"[{_WINDOW}]")
-    # the parser prints a bare metric name as ``name{}``; drop the empty braces
-    return re.sub(r"(?<=[A-Za-z0-9_:])\{\}", "", text)
+    return _without_empty_braces(text)
+
+
+#: a PromQL string literal, or the empty braces the parser prints after a bare metric name
+_STRING_OR_EMPTY_BRACES = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(?<=[A-Za-z0-9_:])\{\}")
+
+
+def _without_empty_braces(text: str) -> str:
+    """The parser prints a bare metric name as ``name{}``: the empty braces dropped, outside string
+    literals only (a matcher ``l="a{}"`` keeps its value)."""
+    return _STRING_OR_EMPTY_BRACES.sub(lambda m: m.group(1) or "", text)
+
+
+def _ranged(node: Any, window: str) -> str:
+    """``node`` (a vector selector) over ``[window]``, the range before its ``@``/``offset``
+    modifiers (``x[5m] offset 1h``; ``x offset 1h[5m]`` is not PromQL)."""
+    text = str(node)
+    if node.offset is None and node.at is None:
+        return f"{text}[{window}]"
+    # the parser prints the modifiers after the selector: after its last "}", or after the bare name
+    cut = text.rfind("}") + 1 if "{" in text else len(str(node.name))
+    return f"{text[:cut]}[{window}]{text[cut:]}"
 
 
 def _sum(by: bool) -> str:

@@ -15,7 +15,8 @@
 - Pyrra's burn-rate windows, scaled with the window as Pyrra does (28d: 1h/5m
   14, 6h/30m 7, 1d/2h 2, 4d/6h 1); ``alerting.burnrates: false`` (or the
   deprecated ``disabled: true``) drops them; ``alerting.name`` is the
-  ``alertname`` label.
+  ``alertname`` label. Pyrra's per-tier ``for:`` (2m, 15m, 1h, 3h at 28d)
+  has no slotui equivalent (``for:`` is per SLO): a note names it.
 - ``metadata.labels`` are kept as labels; ``pyrra.dev/team: x`` becomes
   ``team: x`` (Pyrra copies labels with that prefix to its rules without it).
 """
@@ -23,6 +24,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from slotui.config.durations import parse_duration
@@ -32,7 +34,6 @@ from slotui.peers.common import (
     Converted,
     Refused,
     check_promql,
-    duration,
     labels_of,
     prometheus_source,
     share,
@@ -61,6 +62,36 @@ def is_pyrra(doc: dict[str, Any]) -> bool:
 def _minutes(seconds: float) -> str:
     # Go's Duration.Round: halves away from zero (2.5m -> 3m), not to even
     return format_window(max(60.0, math.floor(seconds / 60.0 + 0.5) * 60.0))
+
+
+#: Pyrra's per-tier ``for:`` as divisors of the SLO window (2m, 15m, 1h, 3h for 28d), in _WINDOWS' order
+_FOR = (28 * 24 * 30, 28 * 24 * 4, 28 * 24, 28 * 8)
+
+
+def pending(window: str) -> list[str]:
+    """Pyrra's ``for:`` of each of its four alerts for an SLO ``window``."""
+    seconds = float(parse_duration(window))  # type: ignore[arg-type]
+    rounded = [math.floor(seconds / d / 60.0 + 0.5) * 60.0 for d in _FOR]  # Go's Round(time.Minute)
+    return [format_window(r) if r > 0 else "0s" for r in rounded]
+
+
+#: a Prometheus duration (Pyrra reads ``window`` with ``model.ParseDuration``): units in this order, each once
+_PROM_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_PROM_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def window_of(text: Any) -> str:
+    """Pyrra's ``window`` (a Prometheus duration: ``28d``, ``4w``, ``1d12h``, ``1y`` = 365 days) as an
+    slotui period."""
+    text = str(text).strip()
+    m = _PROM_DURATION.fullmatch(text)
+    if m is None or not any(m.groups()):
+        raise Refused(f"window {text!r} is not a duration (expected e.g. 7d, 28d, 4w, 1d12h)")
+    seconds = sum(int(n) * size for n, size in zip(m.groups(), _PROM_UNITS) if n)
+    if seconds <= 0:
+        raise Refused(f"window {text!r} must be longer than 0")
+    # one unit slotui reads as written (28d stays 28d); compound and year forms as slotui writes them
+    return text if re.fullmatch(r"\d+(?:ms|s|m|h|d|w)", text) else format_window(seconds)
 
 
 def tiers(window: str) -> list[dict[str, Any]]:
@@ -105,7 +136,7 @@ def convert(doc: dict[str, Any]) -> Converted:
     if spec.get("target") is None:
         raise Refused("spec.target is missing")
     target = share(spec["target"], percent=True)
-    period = duration(spec.get("window") or "28d", what="window")
+    period = window_of(spec.get("window") or "28d")
     indicator = spec.get("indicator") or {}
     if not isinstance(indicator, dict) or not indicator:
         raise Refused("spec.indicator is missing")
@@ -127,7 +158,13 @@ def convert(doc: dict[str, Any]) -> Converted:
         total = _counter(_metric(ind.get("total"), "latency.total"), by)
     elif kind == "latencyNative":
         metric = _metric(ind.get("total"), "latencyNative.total")
-        latency = float(parse_duration(str(ind.get("latency") or "")))  # type: ignore[arg-type]
+        try:
+            latency = float(parse_duration(str(ind.get("latency") or "").strip()))  # type: ignore[arg-type]
+        except ValueError:
+            latency = 0.0
+        if latency <= 0:
+            raise Refused(f"latencyNative.latency {ind.get('latency')!r} is not a duration (expected e.g. 100ms, "
+                          "1s)")
         inc = f"increase({metric}[{_W}])"
         good = summed(f"histogram_fraction(0, {latency:g}, {inc}) * histogram_count({inc})", by=by)
         total = summed(f"histogram_count({inc})", by=by)
@@ -158,7 +195,14 @@ def convert(doc: dict[str, Any]) -> Converted:
     alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
     # ``burnrates: false`` (and the deprecated ``disabled: true``) turn Pyrra's burn-rate alerts off
     burning = not alerting.get("disabled") and alerting.get("burnrates", True) is not False
-    entry["burn_rate"] = tiers(period) if burning else []
+    entry["burn_rate"] = []
+    for tier in tiers(period) if burning else []:
+        if parse_duration(tier["short"]) >= parse_duration(tier["long"]):  # type: ignore[operator]
+            # a window under ~17h: Pyrra's 1m-rounded windows meet (and the loader refuses the SLO)
+            notes.append(f"{name}: the {tier['long']}/{tier['short']} tier of a {period} window not imported "
+                         "(its short window is not shorter than its long one)")
+            continue
+        entry["burn_rate"].append(tier)
     labels = _labels(meta.get("labels"))
     if meta.get("namespace"):
         labels.setdefault("namespace", str(meta["namespace"]))
@@ -166,6 +210,10 @@ def convert(doc: dict[str, Any]) -> Converted:
         labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
+    if burning:
+        # slotui's for: is one per SLO; Pyrra's alerts each wait their own (2m ... 3h at 28d)
+        notes.append(f"{name}: Pyrra's alerts wait for: {', '.join(pending(period))} (one per tier); not imported "
+                     "(slotui's for: is per SLO), so slotui's tiers fire as soon as both windows burn")
     if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
         notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
                      "warning, warning as Pyrra's defaults)")

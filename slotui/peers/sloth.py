@@ -24,6 +24,7 @@ from slotui.peers.common import (
     Converted,
     Refused,
     check_promql,
+    fixed_window_note,
     labels_of,
     prometheus_source,
     share,
@@ -116,6 +117,9 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
     else:
         raise Refused("sli needs events, raw or plugin")
     check_promql(good_q, total_q)
+    note = fixed_window_note(f"{service}-{name}", good_q, total_q)
+    if note:
+        notes.append(note)
     alerting = slo.get("alerting") or {}
     page = _get(alerting, "page_alert", "pageAlert") or {}
     ticket = _get(alerting, "ticket_alert", "ticketAlert") or {}
@@ -162,7 +166,12 @@ def _alert_labels(entry: dict[str, Any], alerting: dict[str, Any], page: dict[st
         labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and exported rules take it
     if annotations:
         lost.append("annotations " + ", ".join(sorted(annotations)))
-    tiers = {k: labels_of(v.get("labels")) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")}
+    enabled = [(k, v) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")]
+    for kind, alert in enabled:  # (a page-only runbook or summary was dropped without a word)
+        own = labels_of(alert.get("annotations"))
+        if own:
+            lost.append(f"{kind} alert annotations " + ", ".join(sorted(own)))
+    tiers = {k: labels_of(v.get("labels")) for k, v in enabled}
     for kind, tier_labels in tiers.items():
         severity = tier_labels.pop("severity", None)
         if severity is not None and severity not in _SEVERITY[kind]:

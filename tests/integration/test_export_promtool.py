@@ -134,7 +134,7 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
         "slos:\n"
         "  - name: 'we\"ird \\\\ slo: {x}'\n"
         "    service: \"svc \\\"q\\\"\"\n"
-        "    labels: {team: \"a'b\", bad-name: x}\n"
+        "    labels: {team: \"a'b\", bad-name: x, alertname: 'Chat errors (EU) {{x}}'}\n"
         "    runbook: 'https://runbooks.example/a?b=1&c=\"2\"'\n"
         "    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}\n"
         "    objective: {target: 0.9999}\n"
@@ -148,6 +148,8 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
     assert done.stderr.count("'bad-name' is not a valid Prometheus label name") == 1  # once, not once per rule
     checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()
+    # the alert keeps slotui's own alertname (Alertmanager routes and silences match both); it was SLOBurn
+    assert "alert: Chat errors (EU) {{x}}" in out.read_text()
 
 
 CLASH = """\
@@ -206,3 +208,108 @@ def test_an_slo_named_the_rest_of_another_keeps_its_own_labels_in_promtool(tmp_p
                             timeout=120, cwd=tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "SUCCESS" in tested.stdout
+
+
+#: an SLO whose every text is template syntax, quotes, braces and dollars (and not ASCII)
+HOSTILE_NAME = 'p95 "q" {{ $labels.x }} $1 {x} ünï'
+HOSTILE = {
+    "version": 1,
+    "sources": {"prom": {"type": "prometheus", "url": "http://127.0.0.1:9"}},
+    "slos": [{
+        "name": HOSTILE_NAME, "service": 'svc "s" {{.Value}}', "source": "prom",
+        "description": 'line one {{ .Value }}\nline "two" $value', "runbook": "https://r.example/{{x}}?a=\"b\"",
+        "labels": {"team": "{{ $labels.team }}"},
+        "query": "max(hostile_metric)", "objective": {"target": 2000, "warning": 3000, "critical": 5000},
+        "unit": "ms {{y}}",
+    }],
+}
+
+
+def test_hostile_slo_text_reaches_the_alert_literally_in_promtool(tmp_path: Path) -> None:
+    """Prometheus expands alert labels and annotations as Go templates: the SLO's own text must
+    come out as written (the summary's {{ $value }} still expands), in a real rule evaluation."""
+    import yaml
+
+    promtool = require_binary("promtool")
+    config = tmp_path / "slos.yaml"
+    config.write_text(yaml.safe_dump(HOSTILE, allow_unicode=True), encoding="utf-8")
+    done = export(config, tmp_path / "rules.yaml")
+    assert done.returncode == 0, done.stderr
+    labels = {"alertname": "SLOThreshold", "slo": HOSTILE_NAME, "service": 'svc "s" {{.Value}}',
+              "severity": "warning", "source": "prom", "team": "{{ $labels.team }}"}
+    annotations = {
+        "summary": f"SLO {HOSTILE_NAME}: 4000 is worse than the warning threshold 3000 ms {{{{y}}}}",
+        "title": f"(warning) SLO {HOSTILE_NAME} is warning.",
+        "description": 'line one {{ .Value }}\nline "two" $value',
+        "runbook_url": "https://r.example/{{x}}?a=\"b\"",
+    }
+    unit = {
+        "rule_files": ["rules.yaml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": "hostile_metric", "values": "4000x5"}],
+                   "alert_rule_test": [{"eval_time": "2m", "alertname": "SLOThreshold",
+                                        "exp_alerts": [{"exp_labels": labels, "exp_annotations": annotations}]}]}],
+    }
+    (tmp_path / "hostile.test.yaml").write_text(yaml.safe_dump(unit, allow_unicode=True), encoding="utf-8")
+    tested = subprocess.run([promtool, "test", "rules", "hostile.test.yaml"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
+
+
+PEERS = REPO / "tests" / "data" / "peers"
+
+
+def _peer_dirs() -> list[Path]:
+    return sorted({f.parent for f in PEERS.rglob("*") if f.suffix in (".yaml", ".yml", ".json")})
+
+
+@pytest.mark.parametrize("directory", _peer_dirs(), ids=lambda d: str(d.relative_to(PEERS)))
+def test_every_slo_imported_from_the_peers_files_exports_rules_promtool_accepts(directory: Path, tmp_path: Path) -> None:
+    """The peers' own files (OpenSLO, Sloth, Pyrra), imported then exported: every SLO gets rules
+    promtool accepts, or a reason; every record an alert or meta rule reads is written."""
+    import re
+
+    from slotui.commands.import_ import PlaceholderEnv, import_files, render
+    from slotui.config.loader import load_text
+    from slotui.peers.prometheus_rules import dump_rules, prometheus_rules
+
+    promtool = require_binary("promtool")
+    files = sorted(str(f) for f in directory.iterdir() if f.suffix in (".yaml", ".yml", ".json"))
+    report = import_files(files)
+    if not report.imported:
+        return  # refused by name and reason: test_import_corpus.py
+    loaded = load_text(render(report.config, report.notes, files), env=PlaceholderEnv())
+    export = prometheus_rules(loaded.specs, {n: c.type for n, c in loaded.config.sources.items()})
+    assert sorted(export.exported + [name for name, _ in export.skipped]) == sorted(s.name for s in loaded.specs)
+    for name, reason in export.skipped:
+        assert reason == "a threshold SLO with no warning or critical threshold: nothing to alert on", (name, reason)
+    if not export.exported:
+        return
+    out = tmp_path / "rules.yaml"
+    out.write_text(dump_rules(export.rules), encoding="utf-8")
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for group in export.rules["groups"]:
+        recorded = {r["record"] for r in group["rules"] if "record" in r}
+        read = {m for r in group["rules"] for m in re.findall(r"slo:sli_error:ratio_rate\w+", r["expr"])}
+        assert read <= recorded, (group["name"], read - recorded)
+
+
+def test_a_line_break_in_the_config_path_stays_in_the_header_comment(tmp_path: Path) -> None:
+    """The header names the SLO file; a path with a line break ended the comment and wrote the rest
+    of the path into the rules file as YAML."""
+    import yaml
+
+    promtool = require_binary("promtool")
+    folder = tmp_path / "a\ngroups: []\n#"
+    folder.mkdir()
+    config = folder / "slos.yaml"
+    config.write_text((RULES_DATA / "slos.yaml").read_text())
+    out = tmp_path / "rules.yaml"
+    done = export(config, out)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert text.splitlines()[0].startswith("# Generated by slotui") and "\\x0agroups: []\\x0a#" in text.splitlines()[0]
+    assert len(yaml.safe_load(text)["groups"]) > 1
+    checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.integration
 NOW = 1_780_315_200.0
 GOOD = 'sum(increase(req_total{code="ok"}[{{window}}]))'
 TOTAL = "sum(increase(req_total[{{window}}]))"
-ALL = ("5m", "30m", "1h", "6h", "3d", "7d")  # default tiers + window 1h + period 7d
-RATIOS = {"5m": "0.02", "30m": "0.01", "1h": "0.005", "6h": "0.001", "3d": "0.0005", "7d": "0.0002"}
+ALL = ("5m", "30m", "1h", "6h", "3d", "1w")  # default tiers + window 1h + period 7d (Sloth's "1w")
+#: the 7-day period as slotui export named it before 2026-12
+OLDER = ("5m", "30m", "1h", "6h", "3d", "7d")
+RATIOS = {"5m": "0.02", "30m": "0.01", "1h": "0.005", "6h": "0.001", "3d": "0.0005", "1w": "0.0002", "7d": "0.0002"}
 
 
 def spec(**kw: object) -> SLOSpec:
@@ -94,6 +96,20 @@ async def test_recorded_reads_one_instant_per_window_and_one_range() -> None:
     assert data.note == "recorded series: error ratios (event counts are shares)"
     queries = [r.params["query"] for r in fake.requests]
     assert not any("req_total" in q for q in queries)
+    assert 'slo:sli_error:ratio_rate1w{sloth_slo="availability", sloth_service="api"}' in queries
+
+
+async def test_recorded_reads_the_7d_series_an_older_export_wrote() -> None:
+    """Sloth (and slotui export now) name a 7-day window ``1w``; rules exported before name it
+    ``7d``: those are found and read as well, not reported missing."""
+    with FakePrometheus(prometheus(recorded=OLDER)) as fake:
+        got, n = await fetch(fake.url, "recorded")
+    data = got["availability"]
+    assert data.error is None and n == 1 + len(OLDER) + 1
+    assert data.windows[7 * DAY] == (0.9998, 1.0)
+    queries = [r.params["query"] for r in fake.requests]
+    assert 'slo:sli_error:ratio_rate7d{sloth_slo="availability", sloth_service="api"}' in queries
+    assert not any("ratio_rate1w" in q for q in queries)
 
 
 @pytest.mark.parametrize("recorded_as", ["availability", "api-availability"], ids=["sloth", "older-export"])
@@ -134,7 +150,7 @@ async def test_auto_uses_the_recordings_when_every_window_is_there() -> None:
 
 
 async def test_auto_falls_back_to_raw_when_a_window_is_missing() -> None:
-    with FakePrometheus(prometheus(recorded=("5m", "30m", "1h", "6h", "3d"))) as fake:  # no 7d
+    with FakePrometheus(prometheus(recorded=("5m", "30m", "1h", "6h", "3d"))) as fake:  # no 1w
         got, _ = await fetch(fake.url, "auto")
     assert got["availability"].windows[HOUR] == (990.0, 1000.0)
     assert got["availability"].note is None
@@ -145,7 +161,7 @@ async def test_recorded_names_the_missing_windows() -> None:
         got, _ = await fetch(fake.url, "recorded")
     error = got["availability"].error
     assert error is not None
-    assert 'no recorded series slo:sli_error:ratio_rate{30m,6h,3d,7d}{sloth_slo="availability", sloth_service="api"}' in error
+    assert 'no recorded series slo:sli_error:ratio_rate{30m,6h,3d,1w}{sloth_slo="availability", sloth_service="api"}' in error
 
 
 @pytest.mark.parametrize("answer", [

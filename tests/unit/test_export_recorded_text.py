@@ -6,9 +6,9 @@ import math
 
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec
 from slotui.sources.kit.prometheus_recorded import (
-    detection_query, missing_windows, parse_detection, ratio_pair, re2_literal, record_query, selector,
+    detection_query, is_recorded, missing_windows, parse_detection, ratio_pair, re2_literal, record_query, selector,
 )
-from slotui.sources.kit.sloth_ids import sloth_labels, sloth_slo
+from slotui.sources.kit.sloth_ids import sloth_labels, sloth_slo, window_name
 
 
 def spec(**kw: object) -> SLOSpec:
@@ -68,6 +68,30 @@ def test_missing_windows_per_service() -> None:
     assert missing_windows(spec(), found) == ["30d"]  # the web service's 30d is not this SLO's
     assert missing_windows(spec(labels={}), found) == []  # no service: any service's series
     assert missing_windows(spec(name="other"), found) == ["5m", "30m", "1h", "6h", "3d", "30d"]
+
+
+def test_windows_are_named_as_prometheus_and_sloth_write_them() -> None:
+    """Sloth names windows with Prometheus' ``model.Duration.String``: whole weeks and years as such."""
+    assert [window_name(s) for s in (5 * MINUTE, 30 * MINUTE, 90 * MINUTE, 6 * HOUR, DAY, 3 * DAY)] == [
+        "5m", "30m", "1h30m", "6h", "1d", "3d"]
+    assert [window_name(d * DAY) for d in (7, 14, 28, 30, 35, 90, 365)] == [
+        "1w", "2w", "4w", "30d", "5w", "90d", "1y"]
+    assert window_name(35 * DAY + HOUR) == "35d1h" and window_name(1.5) == "1s500ms"
+
+
+def test_a_28_day_slo_reads_sloths_4w_series_and_the_older_28d_ones() -> None:
+    """Sloth records a 28-day period as ``ratio_rate4w``: slotui reads that name, and still reads the
+    ``ratio_rate28d`` that slotui export wrote before."""
+    s = spec(period=28 * DAY)
+    sloths = {("availability", "api"): {"5m", "30m", "1h", "6h", "3d", "4w"}}
+    assert missing_windows(s, sloths) == []
+    assert is_recorded(s, 28 * DAY, sloths)
+    assert record_query(s, 28 * DAY, sloths).startswith("slo:sli_error:ratio_rate4w{")
+    older = {("availability", "api"): {"5m", "30m", "1h", "6h", "3d", "28d"}}
+    assert missing_windows(s, older) == []
+    assert record_query(s, 28 * DAY, older).startswith("slo:sli_error:ratio_rate28d{")
+    assert missing_windows(s, {("availability", "api"): {"5m"}}) == ["30m", "1h", "6h", "3d", "4w"]
+    assert record_query(s, 28 * DAY).startswith("slo:sli_error:ratio_rate4w{")  # nothing detected: Sloth's name
 
 
 def test_ratio_pair_no_sample_is_no_data_and_ratios_are_clamped() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from slotui.core.types import DAY, HOUR, MINUTE, BurnTier, SLOSpec
@@ -85,11 +87,29 @@ def test_factors_follow_the_period_and_absolute_factors_stay() -> None:
     assert "> (2.5 * 0.005)" in alerts[1]["expr"]
 
 
+def test_factors_from_budget_shares_are_exact_decimals() -> None:
+    """A 7% share over 30 days is F = 0.07 x 30d / 3d = 0.7 (and 50.4 at 1h): binary arithmetic
+    printed 0.7000000000000001 and 50.400000000000006 into the alert thresholds."""
+    tiers = (BurnTier("critical", HOUR, 5 * MINUTE, budget_fraction=0.07),
+             BurnTier("warning", 3 * DAY, 6 * HOUR, budget_fraction=0.07),
+             BurnTier("warning", 3 * DAY, 2 * HOUR, budget_fraction=0.1))
+    page, ticket = [r for r in rules_of(ratio(tiers=tiers)) if "alert" in r]
+    assert page["expr"].count("> (50.4 * 0.005)") == 2
+    assert ticket["expr"].count("> (0.7 * 0.005)") == 2 and ticket["expr"].count("> (1 * 0.005)") == 2
+    # a share that does not divide keeps the float slotui evaluates with: 0.1 x 7d / 3d
+    [week] = [r for r in rules_of(ratio(period=7 * DAY, tiers=tiers[2:])) if "alert" in r]
+    assert week["expr"].count("> (0.23333333333333334 * 0.005)") == 2
+
+
 def test_runbook_description_for_and_alertname_override() -> None:
     spec = ratio(runbook="https://runbooks.example/a", description="Chat answers", for_=120.0,
                  labels={"service": "api", "alertname": "ChatErrors"})
     page = next(r for r in rules_of(spec) if "alert" in r)
     assert page["alert"] == "ChatErrors" and page["for"] == "2m"
+    # any printable name is kept as slotui's own alerts carry it (Prometheus checks only record names);
+    # it was replaced by SLOBurn unless it was a metric name
+    spaced = ratio(labels={"service": "api", "alertname": "Chat errors (EU)"})
+    assert {r["alert"] for r in rules_of(spaced) if "alert" in r} == {"Chat errors (EU)"}
     assert page["annotations"]["runbook_url"] == "https://runbooks.example/a"
     assert page["annotations"]["description"] == "Chat answers"
     assert "alertname" not in page["labels"]
@@ -111,6 +131,45 @@ def test_threshold_alerts_strictly_worse_than_warning_and_critical() -> None:
                                 direction="higher_is_better", query="avg(h)"))
     assert [r["expr"] for r in higher] == ["(avg(h)) < 0.7", "(avg(h)) < 0.8"]
     assert {r["alert"] for r in higher} == {"SLOThreshold"}
+
+
+def test_a_strict_objective_fires_at_equality_as_slotuis_status_does() -> None:
+    """OpenSLO ``lt``/``gt`` (``strict``): a value equal to a threshold misses it (core.status.worse_than)."""
+    rules = rules_of(threshold(strict=True))
+    assert [r["expr"] for r in rules] == ["(max(p95_ms[5m])) >= 5000", "(max(p95_ms[5m])) >= 3000"]
+    higher = rules_of(threshold(name="helpfulness", target=0.85, warning=0.8, critical=0.7, strict=True,
+                                direction="higher_is_better", query="avg(h)"))
+    assert [r["expr"] for r in higher] == ["(avg(h)) <= 0.7", "(avg(h)) <= 0.8"]
+
+
+def test_a_ratio_slos_warning_and_critical_levels_are_clauses_of_its_alerts() -> None:
+    """slotui raises a ratio SLO to WARNING/CRITICAL when its window ratio is worse than those levels
+    (core.status.ratio_status); the exported alert of that severity fires then too."""
+    sel = '{sloth_id="api-availability", sloth_service="api", sloth_slo="availability"}'
+    alerts = [r for r in rules_of(ratio(warning=0.99, critical=0.98)) if "alert" in r]
+    page, ticket = alerts
+    assert page["expr"].count("\nor\n") == 2  # two tiers and the level
+    assert page["expr"].endswith(f"(\n    max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) < 0.98\n)")
+    assert ticket["expr"].endswith(f"max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) < 0.99\n)")
+    assert page["annotations"]["summary"] == ("SLO availability: the error budget burns too fast or the 1h ratio is "
+                                              "worse than the critical threshold 0.98 (critical)")
+    only = [r for r in rules_of(ratio(critical=0.98, strict=True, tiers=())) if "alert" in r]
+    assert [(r["labels"]["severity"], r["expr"]) for r in only] == [
+        ("critical", f"(\n    max(1 - slo:sli_error:ratio_rate1h{sel}) without (sloth_window) <= 0.98\n)")]
+    assert only[0]["annotations"]["summary"] == ("SLO availability: the 1h ratio is worse than the critical "
+                                                 "threshold 0.98 (critical)")
+
+
+def test_min_samples_guards_every_alert_and_significant_is_noted() -> None:
+    """SPEC 10.2: fewer than min_samples events in the SLO window is NO DATA in slotui (no alert);
+    the rules fired on them. significant: true has no PromQL form: said, not dropped silently."""
+    page, ticket = [r for r in rules_of(ratio(min_samples=600)) if "alert" in r]
+    for alert in (page, ticket):
+        assert alert["expr"].endswith("\nand on()\n((sum(increase(req_total[1h]))) >= 600)")
+    assert all("and on()" not in r["expr"] for r in rules_of(ratio()) if "alert" in r)
+    export = prometheus_rules([ratio(significant=True, confidence=0.99)], PROM)
+    assert export.notes == ["SLO 'availability': significant: true (a tier fires only when the error ratio's "
+                            "interval at 0.99 confidence burns too) is not exported; the rules fire on the ratios"]
 
 
 def test_skipped_with_the_reason() -> None:
@@ -138,6 +197,26 @@ def test_what_the_rules_cannot_say_is_noted() -> None:
     assert "'bad-name'" in text and "'__meta'" in text
     labels = export.rules["groups"][0]["rules"][0]["labels"]
     assert "bad-name" not in labels and "__meta" not in labels
+
+
+def test_calendar_weeks_record_the_period_their_burn_rate_reads() -> None:
+    """A calendar-week SLO (period_start, as an OpenSLO calendar 1w imports) is not rolling, so its
+    period was not among the recorded windows while slo:period_burn_rate:ratio read
+    slo:sli_error:ratio_rate1w: the period burn rate and budget remaining were always empty."""
+    export = prometheus_rules([ratio(period=7 * DAY, period_anchor=0.0)], PROM)
+    rules = export.rules["groups"][0]["rules"]
+    recorded = {r["record"] for r in rules if r.get("record", "").startswith("slo:sli_error")}
+    period_burn = next(r for r in rules if r.get("record") == "slo:period_burn_rate:ratio")
+    assert period_burn["expr"].startswith("slo:sli_error:ratio_rate1w{")
+    assert "slo:sli_error:ratio_rate1w" in recorded
+    assert export.notes == ["SLO 'availability': calendar periods (period_start) have no PromQL window; the period "
+                            "ratio is over a rolling 1w"]
+    # every record an expression reads is recorded, for every kind of period
+    for spec in (ratio(), ratio(period=7 * DAY, period_anchor=0.0), ratio(calendar_month=True)):
+        rules = prometheus_rules([spec], PROM).rules["groups"][0]["rules"]
+        recorded = {r["record"] for r in rules if "record" in r}
+        read = {m for r in rules for m in re.findall(r"slo:sli_error:ratio_rate\w+", r["expr"])}
+        assert read <= recorded, (spec, read - recorded)
 
 
 def test_label_values_are_escaped_in_selectors_and_survive_yaml() -> None:

@@ -107,6 +107,31 @@ def test_exported_alerts_match_sloth_generated_rules(slotui_file: str, sloth_rul
     # SLOs with alerts record the same windows as Sloth (Sloth records them for every SLO).
     for slo in {k[0] for k in ours}:
         assert our_windows[slo] == their_windows[slo], slo
+    # ... under the same names, as text: a 28-day period is Sloth's ratio_rate4w (sloth_window "4w"), not 28d,
+    # and the period burn rate reads that record
+    our_names, their_names = record_names(export.rules), record_names(load_rules(sloth_rules))
+    for slo in {k[0] for k in ours}:
+        assert our_names[slo] == their_names[slo], slo
+        assert period_record(export.rules, slo) == period_record(load_rules(sloth_rules), slo)
+
+
+def record_names(rules: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
+    """``{sloth_id: {(record name, sloth_window)}}`` of the error-ratio recordings, as written."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("record", "").startswith("slo:sli_error:ratio_rate"):
+                out.setdefault(rule["labels"]["sloth_id"], set()).add((rule["record"], rule["labels"]["sloth_window"]))
+    return out
+
+
+def period_record(rules: dict[str, Any], slo: str) -> str:
+    """The error-ratio record that ``slo:period_burn_rate:ratio`` of ``slo`` reads."""
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("record") == "slo:period_burn_rate:ratio" and rule["labels"]["sloth_id"] == slo:
+                return re.match(r"\s*(slo:sli_error:ratio_rate\w+)", rule["expr"]).group(1)  # type: ignore[union-attr]
+    raise AssertionError(f"no period burn rate for {slo}")
 
 
 def test_the_parser_sees_a_changed_factor() -> None:

@@ -65,8 +65,16 @@ def test_support_bot_example_keeps_its_meaning(tmp_path: Path) -> None:
     # lte: lower is better, equality meets; compliance is the objective's target
     assert (lat.kind, lat.target, lat.direction, lat.strict, lat.compliance, lat.slice, lat.calendar_month) == (
         "threshold", 2000, "lower_is_better", False, 0.99, 300, True)
-    routes = [(r.severity, r.channels) for r in lc.config.alerts.routes]
-    assert routes == [("page", ["oncall-slack"]), ("warning", ["oncall-slack"])]
+    routes = [(r.severity, r.match, r.channels) for r in lc.config.alerts.routes]
+    # the page condition's target gets slotui's critical alerts: a "page" route took only alerts
+    # escalated by alerts.escalate (not in an imported file), so it never received one
+    assert routes == [("critical", {"slo": "availability"}, ["oncall-slack"]),
+                      ("warning", {"slo": "availability"}, ["oncall-slack"])]
+    from slotui.alerting.routes import Router
+
+    router = Router(lc.config.alerts.routes, {n: c.type for n, c in lc.config.alerts.channels.items()})
+    assert router.route({"severity": "critical", "slo": "availability"}) == ["oncall-slack"]
+    assert router.route({"severity": "warning", "slo": "availability"}) == ["oncall-slack"]
     assert any("alertAfter" in n for n in report.notes)
 
 
@@ -114,11 +122,20 @@ objectives:
                        "(sum by (route)(increase(req_total[{{window}}])))")
 
 
-def test_ratio_timeslices_use_slices_too(tmp_path: Path) -> None:
-    body = RATIO_SLI + "budgetingMethod: RatioTimeslices\nobjectives: [{op: gte, target: 0.9, timeSliceWindow: 5m}]\n"
+@pytest.mark.parametrize("objective", ["{op: gte, target: 0.9, timeSliceWindow: 5m}",
+                                       "{target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 1m}"])
+def test_ratio_timeslices_is_refused_not_imported_as_another_budget(tmp_path: Path, objective: str) -> None:
+    """OpenSLO RatioTimeslices is the average of the slices' good ratios. It was imported as a share
+    of slices whose ratio meets a level: slices at 0.985 under a 0.99 target spend 1.5x the budget
+    on average, but as slices every one is bad (remaining -99 after 100 of them). Refused instead."""
+    body = RATIO_SLI + f"budgetingMethod: RatioTimeslices\nobjectives: [{objective}]\n"
     report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
-    s = lc.spec("s")
-    assert (s.kind, s.target, s.compliance, s.slice) == ("threshold", 0.9, 0.9, 300)
+    assert report.imported == 0 and lc is None
+    [skipped] = report.skipped
+    assert skipped.document == "document 2 (SLO 's')"
+    assert skipped.reason == ("budgetingMethod RatioTimeslices (the average of the slices' good ratios) is not "
+                              "supported: use Occurrences (events) or Timeslices (share of slices meeting "
+                              "timeSliceTarget)")
 
 
 @pytest.mark.parametrize(("op", "direction", "strict"), [
@@ -287,3 +304,181 @@ objectives: [{target: 0.99}]
     assert src["url"] == "https://prom.example:9090/p"
     assert src["basic_auth"] == {"username": "slo", "password": "${PROM_PASSWORD}"}
     assert "s3cr3t-pw" not in render(report.config, report.notes, [])
+
+
+def _raw(raw_type: str) -> str:
+    line = f"      rawType: {raw_type}\n" if raw_type else ""
+    return ("indicator:\n  metadata: {name: r}\n  spec:\n    ratioMetric:\n" + line
+            + "      raw: {metricSource: {metricSourceRef: prom, spec: {query: 'sum(rate(e[{{window}}])) / "
+              "sum(rate(t[{{window}}]))'}}}\nobjectives: [{target: 0.99}]\n")
+
+
+@pytest.mark.parametrize("raw_type", ["good", "failures", "''", ""])
+def test_a_raw_type_that_is_not_success_or_failure_is_refused_not_guessed(tmp_path: Path, raw_type: str) -> None:
+    """rawType says whether the raw ratio is a success or an error ratio; anything but success was
+    read as failure (and a missing one as success), so a guess inverted the ratio: 0.999 good became 0.001."""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(_raw(raw_type)))
+    assert report.imported == 0
+    [skipped] = report.skipped
+    shown = {"''": "''", "": "None"}.get(raw_type, repr(raw_type))
+    assert skipped.reason == f"ratioMetric.rawType {shown} is not success or failure (required with raw)"
+
+
+@pytest.mark.parametrize(("raw_type", "good"), [
+    ("success", "sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))"),
+    ("Failure", "1 - ((sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))) or on() vector(0))")])
+def test_raw_success_and_failure(tmp_path: Path, raw_type: str, good: str) -> None:
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(_raw(raw_type)))
+    assert lc.spec("s").good == good and lc.spec("s").total == "vector(1)"
+    assert not any("{{window}}" in n for n in report.notes)
+
+
+def test_per_interval_counts_under_a_sum_are_summed_over_the_window(tmp_path: Path) -> None:
+    """counter: false, ``sum(x)``: each window sums the counts in it. It was kept as the instant
+    ``sum(x)``, so the 5m, 1h, 3d and period windows all read the last point's ratio."""
+    sli = RATIO_SLI.replace("counter: true", "counter: false")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(sli + "objectives: [{target: 0.99}]\n"))
+    s = lc.spec("s")
+    assert s.good == 'sum(sum_over_time(req_total{code="ok"}[{{window}}]))'
+    assert s.total == "sum by (route)(sum_over_time(req_total[{{window}}]))"
+    assert report.notes == []
+
+
+@pytest.mark.parametrize(("good", "total"), [
+    ("sum(rate(ok[5m]))", "sum(rate(all[5m]))"),          # a fixed range
+    ("count(ok_gauge)", "count(all_gauge)"),                # an aggregation a sum over time does not commute with
+])
+def test_ratio_queries_without_the_window_are_kept_and_named_in_a_note(tmp_path: Path, good: str, total: str) -> None:
+    """Every window of such an SLO reads the same ratio (the burn-rate tiers' long windows no longer
+    smooth anything, the budget is the last few minutes'): said, not silent."""
+    body = (f"indicator:\n  metadata: {{name: r}}\n  spec:\n    ratioMetric:\n"
+            f"      good: {{metricSource: {{metricSourceRef: prom, spec: {{query: '{good}'}}}}}}\n"
+            f"      total: {{metricSource: {{metricSourceRef: prom, spec: {{query: '{total}'}}}}}}\n"
+            "objectives: [{target: 0.99}]\n")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert (lc.spec("s").good, lc.spec("s").total) == (good, total)
+    assert report.notes == [
+        f"{tmp_path / 'doc0.yaml'}: SLO 's': its ratio queries do not use {{{{window}}}} (they look back a fixed "
+        "range or not at all): every window (the SLO window, each burn-rate window, the period) reads the same "
+        "ratio; write {{window}} (Sloth's {{.window}}) as their range"]
+
+
+@pytest.mark.parametrize(("calendar", "note"), [
+    ("{startTime: '2022-01-01 12:00:00', timeZone: America/New_York}", "2022-01-01T17:00:00Z"),
+    ("{startTime: '2022-01-15 00:00:00', timeZone: UTC}", "2022-01-15T00:00:00Z"),
+    ("{startTime: '2022-01-01 00:00:00', timeZone: UTC}", None),
+    ("{}", None),
+])
+def test_a_calendar_month_that_does_not_begin_at_utc_midnight_on_the_1st_is_noted(
+        tmp_path: Path, calendar: str, note: str | None) -> None:
+    """slotui's calendar_month is the UTC month; OpenSLO's example months start at noon in New York
+    (17:00 UTC): the shift was silent."""
+    body = RATIO_SLI + f"timeWindow: [{{duration: 1M, isRolling: false, calendar: {calendar}}}]\n" \
+                       "objectives: [{target: 0.99}]\n"
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert lc.spec("s").calendar_month
+    want = [f"{tmp_path / 'doc0.yaml'}: SLO 's': its calendar months begin at {note} (calendar startTime/timeZone); "
+            "slotui's calendar_month begins at 00:00 UTC on the 1st"] if note else []
+    assert report.notes == want
+
+
+def test_a_threshold_value_or_burn_rate_threshold_that_is_not_a_number_is_named(tmp_path: Path) -> None:
+    """They read 'unexpected document structure (ValueError: could not convert string to float: ...)'."""
+    body = """\
+indicator:
+  metadata: {name: t}
+  spec: {thresholdMetric: {metricSource: {metricSourceRef: prom, spec: {query: 'max(lat)'}}}}
+objectives: [{op: lt, value: fast, target: 0.99}]
+"""
+    report, _ = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
+    assert [s.reason for s in report.skipped] == ["value 'fast' is not a number"]
+    policy = """\
+alertPolicies:
+  - kind: AlertPolicy
+    metadata: {name: p}
+    spec:
+      conditions:
+        - kind: AlertCondition
+          metadata: {name: c}
+          spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: fast, lookbackWindow: 1h}}
+"""
+    report, _ = _load(tmp_path, PROM_DS + "---\n" + _slo(body.replace("fast", "200") + policy))
+    assert report.skipped == []
+    assert any(n.endswith("SLO 's': burn-rate threshold 'fast' is not a number") for n in report.notes)
+
+
+@pytest.mark.parametrize(("url", "want", "note"), [
+    ("https://glc_s3cr3t-tok@prom.example/api/prom", "https://prom.example/api/prom",
+     "the user name in its URL (often a token) is not copied; set basic_auth or bearer_token on the source"),
+    ("https://prom.example/api?access_token=s3cr3t-tok&dedup=true", "https://prom.example/api?dedup=true",
+     "URL parameter access_token not copied (a credential); set it on the source"),
+    ("https://slo:s3cr3t-tok@[::1]:9090/p?X-Amz-Signature=s3cr3t-tok", "https://[::1]:9090/p",
+     "URL parameter X-Amz-Signature not copied (a credential); set it on the source"),
+])
+def test_no_credential_of_a_data_source_url_is_copied(tmp_path: Path, url: str, want: str, note: str) -> None:
+    """A token as the URL's user name or in its query string was written to the imported file and
+    printed on stdout (only a user:password pair was moved out); an IPv6 host lost its brackets."""
+    ds = ("apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\n"
+          f"spec: {{type: Prometheus, connectionDetails: {{url: '{url}'}}}}\n")
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n"),
+                       env={"PROM_PASSWORD": "pw"})
+    assert report.config["sources"]["prom"]["url"] == want
+    assert "s3cr3t-tok" not in render(report.config, report.notes, [])
+    assert f"data source 'prom': {note}" in [n.split(": ", 1)[1] for n in report.notes]
+    done = subprocess.run([sys.executable, "-m", "slotui", "import", str(tmp_path / "doc0.yaml")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "s3cr3t-tok" not in done.stdout + done.stderr
+
+
+def _policy_slo(name: str, target: str) -> str:
+    return f"""\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: {name}}}
+spec:
+  indicator:
+    metadata: {{name: r}}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {{metricSource: {{metricSourceRef: prom, spec: {{query: 'sum(ok_total)'}}}}}}
+        total: {{metricSource: {{metricSourceRef: prom, spec: {{query: 'sum(all_total)'}}}}}}
+  objectives: [{{target: 0.99}}]
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {{name: {name}-policy}}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {{name: {name}-fast}}
+            spec: {{severity: page, condition: {{kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}}}
+        notificationTargets:
+          - kind: AlertNotificationTarget
+            metadata: {{name: {target}}}
+            spec: {{target: slack}}
+"""
+
+
+def test_an_slos_alert_policy_routes_only_that_slos_alerts(tmp_path: Path) -> None:
+    """Routes were written by severity alone: the checkout team's Slack got the search SLO's page
+    alerts too (every critical alert matched every imported policy's route)."""
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + _policy_slo("search", "search-slack") + "---\n"
+                       + _policy_slo("checkout", "checkout-slack"),
+                       env={"SEARCH_SLACK_WEBHOOK_URL": "https://hooks.slack.com/a",
+                            "CHECKOUT_SLACK_WEBHOOK_URL": "https://hooks.slack.com/b"})
+    from slotui.alerting.routes import Router
+
+    router = Router(lc.config.alerts.routes, {n: c.type for n, c in lc.config.alerts.channels.items()})
+    assert router.route({"severity": "critical", "slo": "search"}) == ["search-slack"]
+    assert router.route({"severity": "critical", "slo": "checkout"}) == ["checkout-slack"]
+    assert router.route({"severity": "warning", "slo": "checkout"}) == []  # a page policy only
+
+
+def test_a_one_minute_lookback_condition_is_noted_not_the_whole_slo_refused(tmp_path: Path) -> None:
+    """lookbackWindow 1m gave a 1m/1m tier, which failed validation and dropped the whole SLO."""
+    doc = _policy_slo("search", "search-slack").replace("lookbackWindow: 1h", "lookbackWindow: 1m")
+    report, lc = _load(tmp_path, PROM_DS + "---\n" + doc, env={"SEARCH_SLACK_WEBHOOK_URL": "https://hooks.slack.com/a"})
+    assert report.skipped == [] and lc.spec("search").target == 0.99
+    assert any(n.endswith("SLO 'search': burn-rate condition with lookbackWindow 1m not imported (a tier needs a "
+                          "short window of at least 1m inside it)") for n in report.notes)

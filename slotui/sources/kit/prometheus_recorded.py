@@ -3,7 +3,8 @@
 A Prometheus source with ``rules: recorded`` (or ``auto``, the default, when
 the series exist) answers a ratio SLO from
 ``slo:sli_error:ratio_rate<w>{sloth_slo="<name>"[, sloth_service="<service>"]}``
-(Sloth's names, :mod:`slotui.sources.kit.sloth_ids`):
+(Sloth's names, :mod:`slotui.sources.kit.sloth_ids`; ``<w>`` as Sloth writes it, ``4w`` for
+28 days, or as slotui wrote it before, ``28d``):
 one instant query per window (the SLO window, every tier window, the period)
 and, for the period's history, one range query of the window equal to the
 step when it is recorded. The rules run where the data is (Prometheus, Thanos
@@ -30,7 +31,7 @@ from typing import Any
 from slotui.core.types import SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration
-from slotui.sources.kit.sloth_ids import service_of, sloth_slo
+from slotui.sources.kit.sloth_ids import service_of, sloth_slo, window_name
 
 #: Sloth's names of the source's SLOs (:func:`slotui.sources.kit.sloth_ids.sloth_names`)
 Naming = Mapping[str, str] | None
@@ -71,9 +72,22 @@ def selector(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]] | None = N
     return "{" + ", ".join(parts) + "}"
 
 
+def suffixes(window: float) -> list[str]:
+    """The record-name suffixes of ``window``: Sloth's (:func:`~slotui.sources.kit.sloth_ids.window_name`,
+    ``4w``), then the one ``slotui export`` wrote before 2026-12 (``28d``) when it differs."""
+    return list(dict.fromkeys([window_name(window), prom_duration(window)]))
+
+
+def suffix(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]] | None = None,
+           naming: Naming = None) -> str:
+    """The suffix under which ``window`` is recorded for ``spec`` (Sloth's when neither is)."""
+    have = recorded_windows(spec, found, naming) if found is not None else set()
+    return next((s for s in suffixes(window) if s in have), window_name(window))
+
+
 def record_query(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]] | None = None,
                  naming: Naming = None) -> str:
-    return f"{RECORD_PREFIX}{prom_duration(window)}{selector(spec, found, naming)}"
+    return f"{RECORD_PREFIX}{suffix(spec, window, found, naming)}{selector(spec, found, naming)}"
 
 
 #: Characters with a meaning in an RE2 regular expression (Prometheus' regex engine).
@@ -133,11 +147,11 @@ def _windows_of(spec: SLOSpec, name: str, found: Mapping[tuple[str, str], set[st
 def missing_windows(spec: SLOSpec, found: Mapping[tuple[str, str], set[str]], naming: Naming = None) -> list[str]:
     """The window suffixes ``spec`` needs that are not recorded (all of them when none is)."""
     have = recorded_windows(spec, found, naming)
-    return [prom_duration(w) for w in needed_windows(spec) if prom_duration(w) not in have]
+    return [window_name(w) for w in needed_windows(spec) if not have.intersection(suffixes(w))]
 
 
 def is_recorded(spec: SLOSpec, window: float, found: Mapping[tuple[str, str], set[str]], naming: Naming = None) -> bool:
-    return prom_duration(window) in recorded_windows(spec, found, naming)
+    return bool(recorded_windows(spec, found, naming).intersection(suffixes(window)))
 
 
 def ratio_pair(error_ratio: float | None) -> tuple[float, float]:

@@ -12,6 +12,8 @@ Unless that would give two SLOs the same labels: ``latency`` and
 Prometheus answers) would both be ``latency``, so the one whose prefix was
 taken off keeps its whole name (:func:`sloth_names`). Exporter and reader pass
 the same naming (``sloth_names`` of the source's SLOs).
+Windows are named as Sloth names them (:func:`window_name`, Prometheus' own duration text):
+a 28-day period is ``slo:sli_error:ratio_rate4w`` with ``sloth_window="4w"``, not ``28d``.
 Pure text; no I/O.
 """
 
@@ -24,6 +26,27 @@ from slotui.core.types import SLOSpec
 
 #: What ``sloth_service`` says when an SLO has no service.
 DEFAULT_SERVICE = "slotui"
+
+#: Prometheus' duration units as ``model.Duration.String`` prints them: (unit, milliseconds, only when whole)
+_UNITS = (("y", 365 * 86_400_000, True), ("w", 7 * 86_400_000, True), ("d", 86_400_000, False),
+          ("h", 3_600_000, False), ("m", 60_000, False), ("s", 1000, False), ("ms", 1, False))
+
+
+def window_name(seconds: float) -> str:
+    """A window as Sloth writes it in a record name and in ``sloth_window``: Prometheus' own duration
+    text (``model.Duration.String``, which Sloth uses), years and weeks only when whole:
+    28d -> ``4w``, 7d -> ``1w``, 30d -> ``30d``, 90m -> ``1h30m``."""
+    ms = round(seconds * 1000)
+    if ms <= 0:
+        raise ValueError("a PromQL window must be positive")
+    parts = []
+    for unit, size, whole in _UNITS:
+        if whole and ms % size:
+            continue
+        if ms >= size:
+            parts.append(f"{ms // size}{unit}")
+            ms %= size
+    return "".join(parts)
 
 
 def service_of(spec: SLOSpec) -> str:
