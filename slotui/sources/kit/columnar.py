@@ -210,12 +210,8 @@ class ColumnarPlan:
             return f"strpos('-0123456789', left({text}, 1)) > 0"
 
         columns = {"time": "VARCHAR", "trace_id": "VARCHAR", "event": "JSON", "resourceSpans": "JSON"}
-        # the time as _times computes it: the minute's epoch second plus the seconds (both exact:
-        # DuckDB's string to double conversion is correctly rounded, as Python's float() is)
-        time_sql = ("CASE WHEN regexp_full_match(\"time\", '" + _TIME[1:-1] + "') AND \"time\"[1:4] <> '0000' "
-                    "THEN CAST(epoch(try_strptime(\"time\"[1:16], '%Y-%m-%dT%H:%M')) AS DOUBLE) "
-                    "+ CAST(\"time\"[18:-2] AS DOUBLE) END AS \"time\"")
-        select = [time_sql, '"trace_id" IS NOT NULL AS "slotui:traced"']
+        # the time as text: _times converts it (from its bytes, ~5x cheaper than SQL's regex and strptime)
+        select = ['"time"', '"trace_id" IS NOT NULL AS "slotui:traced"']
         bad = ['"event" IS NOT NULL', '"resourceSpans" IS NOT NULL']
         for name in self.flat:
             q = _sql_name(name)
@@ -275,10 +271,9 @@ class ColumnarPlan:
 
         if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
             return None
-        times = table.column("time")
-        if times.null_count:
+        t = _times(table.column("time"))
+        if t is None:
             return None  # not a time of the form the per-record fast path reads
-        t = _numpy(times)
         numeric = [n for n in self.flat if n in self.numeric] + self.evaluations
         columns = self._flat_columns(table, numeric)
         if columns is None:
@@ -633,7 +628,12 @@ def _times(times: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if times.null_count or not pc.all(pc.match_substring_regex(times, _TIME)).as_py():
+    if times.null_count:
+        return None
+    fixed = _fixed_width_times(times)
+    if fixed is not None:
+        return fixed
+    if not pc.all(pc.match_substring_regex(times, _TIME)).as_py():
         return None
     try:
         minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), format="%Y-%m-%dT%H:%M", unit="s")
@@ -645,6 +645,82 @@ def _times(times: Any) -> Any:
         return None
     seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
     return _numpy(minute.cast(pa.int64())).astype(np.float64) + _numpy(seconds)
+
+
+#: the longest fraction of a second :func:`_fixed_width_times` reads (SS and 13 digits stay below 2**53)
+_FIXED_FRACTION = 13
+
+
+def _fixed_width_times(times: Any) -> Any:
+    """:func:`_times` for the common case, from the string bytes (~10x faster than Arrow's regex and
+    strptime): every value ``YYYY-MM-DDTHH:MM:SS[.f...]Z`` of one length, ASCII digits, a real date
+    from the year 1, hour 00-23, minute and second 00-59, at most 13 fraction digits. None when a
+    value is of another form: :func:`_times` decides. The seconds are ``SSf... / 10**k``, the
+    correctly rounded quotient of two exact doubles: the same double as ``float("SS.f...")``."""
+    import numpy as np
+    import pyarrow as pa
+
+    parts = times.chunks if isinstance(times, pa.ChunkedArray) else [times]
+    if not parts or not all(pa.types.is_string(p.type) for p in parts):
+        return None
+    out = []
+    for part in parts:
+        n = len(part)
+        if not n:
+            continue
+        offsets = np.frombuffer(part.buffers()[1], np.int32, count=n + 1, offset=part.offset * 4)
+        first, width = int(offsets[0]), int(offsets[1] - offsets[0])
+        if not (width == 20 or 22 <= width <= 21 + _FIXED_FRACTION) or int(offsets[-1]) - first != n * width:
+            return None
+        if n > 1 and not (np.diff(offsets) == width).all():
+            return None
+        b = np.frombuffer(part.buffers()[2], np.uint8, count=n * width, offset=first).reshape(n, width)
+        punct = {4: 45, 7: 45, 10: 84, 13: 58, 16: 58, width - 1: 90}  # - - T : : Z
+        if width > 20:
+            punct[19] = 46  # .
+        template = np.full(width, 48, np.uint8)  # "0" where a digit goes
+        limit = np.full(width, 9, np.uint8)
+        for col, byte in punct.items():
+            template[col], limit[col] = byte, 0
+        d8 = b - template  # per byte: its digit, 0 for the punctuation; anything else is above the limit
+        if (d8 > limit).any():
+            return None
+
+        def number(rows: Any, a: int, b: int) -> Any:  # the digits a..b-1 of ``rows`` as int64
+            x = rows[:, a].astype(np.int64)
+            for j in range(a + 1, b):
+                if j not in punct:
+                    x = x * 10 + rows[:, j]
+            return x
+
+        # the date arithmetic once per run of rows in the same minute (a log is in time order)
+        starts = np.concatenate(([0], np.flatnonzero((d8[1:, :16] != d8[:-1, :16]).any(axis=1)) + 1))
+        heads = d8[starts]
+        year, month, day = number(heads, 0, 4), number(heads, 5, 7), number(heads, 8, 10)
+        hour, minute = number(heads, 11, 13), number(heads, 14, 16)
+        if year.min() < 1 or month.min() < 1 or month.max() > 12 or day.min() < 1:
+            return None
+        if hour.max() > 23 or minute.max() > 59:
+            return None
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        last = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + (leap & (month == 2))
+        if (day > last).any():
+            return None
+        # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+        y = year - (month <= 2)
+        era = np.floor_divide(y, 400)
+        yoe = y - era * 400
+        doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+        epoch = np.repeat((days * 86400 + hour * 3600 + minute * 60).astype(np.float64), np.diff(starts, append=n))
+        if int(d8[:, 17].max()) > 5:
+            return None  # a second 60 or more
+        k = width - 21 if width > 20 else 0
+        scaled = number(d8, 17, 20 + k)
+        out.append(epoch + scaled.astype(np.float64) / float(10**k))
+    if not out:
+        return np.zeros(0, np.float64)
+    return out[0] if len(out) == 1 else np.concatenate(out)
 
 
 def _contains(arr: Any, needle: bytes, anchor: int, np: Any) -> bool:
