@@ -126,6 +126,64 @@ def _too_many(n: int) -> QueryError:
     return QueryError(f"query returned {n} series; aggregate with sum()")
 
 
+def _series_of(result: Any, kind: str) -> list[dict[str, Any]]:
+    """The series of a ``vector`` or ``matrix`` result, checked: each is an object holding float
+    samples (``value`` for a vector, ``values`` for a matrix).
+
+    A native histogram series (``histogram`` / ``histograms`` instead of, or beside, the float
+    samples) is a :class:`QueryError` saying how to get a number from it: read as floats, its
+    samples were "unexpected" (instant) or silently no data at all (range).
+    """
+    if not isinstance(result, list):
+        raise MalformedResponse(f"malformed answer: {kind} result is not a list")
+    field = "value" if kind == "vector" else "values"
+    for series in result:
+        if not isinstance(series, dict):
+            raise MalformedResponse(f"malformed answer: a series of the {kind} result is not an object")
+        if "histogram" in series or "histograms" in series:
+            raise QueryError(
+                "query returned native histogram samples, not numbers; wrap it in histogram_quantile(), "
+                "histogram_count(), histogram_sum() or histogram_fraction()"
+            )
+        if field not in series or (kind == "matrix" and not isinstance(series[field], list)):
+            raise MalformedResponse(f"malformed answer: a series of the {kind} result has no {field!r}")
+    return result
+
+
+def _in_time_order(times: list[float], values: list[float]) -> dict[float, float]:
+    """``{t: v}`` ascending in ``t`` from samples that may come out of order or repeat a timestamp.
+
+    Prometheus sends each series' samples once each, ascending; a compatible back end (a
+    deduplicating proxy, a federation of replicas) may not. A repeated timestamp with the same
+    value (or no value: NaN/Inf) is one sample; with two different values it is a
+    :class:`QueryError` (which one is right cannot be told). Non-finite values are left out."""
+    out: dict[float, float] = {}
+    for t, v in sorted(zip(times, values), key=_TIME):
+        if t in out and out[t] != v and math.isfinite(v):
+            raise QueryError(
+                f"the answer holds two different samples ({_fmt_value(out[t])} and {_fmt_value(v)}) at "
+                f"{_fmt_time(t)} in one series; deduplicate the series (e.g. with max or avg over the replicas)"
+            )
+        if math.isfinite(v):
+            out[t] = v
+    return out
+
+
+def _fmt_value(v: float) -> str:
+    return f"{v:g}"
+
+
+def _samples_of(pairs: Any) -> tuple[list[float], list[float]]:
+    """``(times, values)`` of a series' ``[[ts, "value"], ...]``; a QueryError for a malformed sample."""
+    try:
+        # A backfill is thousands of points per series: keep the loops in C.
+        values = _floats(list(map(_VALUE, pairs)))
+        times = list(map(float, map(_TIME, pairs)))
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise QueryError("unexpected sample in the range answer") from None
+    return times, values
+
+
 def parse_instant(payload: Any) -> float | None:
     """The single value of an instant query answer; None when empty or NaN/Inf."""
     data = _data_of(payload)
@@ -133,13 +191,12 @@ def parse_instant(payload: Any) -> float | None:
     if kind == "scalar":
         return _sample_value(result)
     if kind == "vector":
-        if not isinstance(result, list):
-            raise MalformedResponse("malformed answer: vector result is not a list")
+        result = _series_of(result, kind)
         if not result:
             return None
         if len(result) > 1:
             raise _too_many(len(result))
-        return _sample_value(result[0].get("value"))
+        return _sample_value(result[0]["value"])
     if kind == "matrix":
         raise QueryError("query returned a range vector; wrap it in rate(), increase() or *_over_time()")
     raise QueryError(f"query returned a {kind} result; expected a number")
@@ -150,12 +207,12 @@ def parse_grouped(payload: Any, label: str) -> dict[str, float]:
     value is NaN/Inf are left out, a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
-    if kind != "vector" or not isinstance(result, list):
+    if kind != "vector":
         raise QueryError(f"grouped query returned a {kind} result; expected a vector")
     out: dict[str, float] = {}
-    for series in result:
-        metric = series.get("metric") if isinstance(series, dict) else None
-        value = _sample_value(series.get("value")) if isinstance(series, dict) else None
+    for series in _series_of(result, kind):
+        metric = series.get("metric")
+        value = _sample_value(series["value"])
         if value is None:
             continue
         name = str((metric or {}).get(label) or NONE_LABEL)
@@ -169,20 +226,16 @@ def parse_grouped_range(payload: Any, label: str) -> dict[float, dict[str, float
     points are left out; a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
-    if kind != "matrix" or not isinstance(result, list):
+    if kind != "matrix":
         raise QueryError(f"grouped range query returned a {kind} result; expected a matrix")
     out: dict[float, dict[str, float]] = {}
-    for series in result:
-        if not isinstance(series, dict):
-            raise MalformedResponse("malformed answer: a series is not an object")
+    for series in _series_of(result, kind):
         name = str((series.get("metric") or {}).get(label) or NONE_LABEL)
-        for pair in series.get("values") or ():
-            value = _sample_value(pair)
-            if value is None:
-                continue
-            at = out.setdefault(float(pair[0]), {})
+        # one sample per timestamp and series: a repeated one is not counted twice into the group
+        for t, value in _in_time_order(*_samples_of(series["values"])).items():
+            at = out.setdefault(t, {})
             at[name] = at.get(name, 0.0) + value
-    return out
+    return dict(sorted(out.items()))
 
 
 _TIME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
@@ -212,19 +265,14 @@ def parse_range(payload: Any) -> dict[float, float]:
     kind, result = data["resultType"], data.get("result")
     if kind != "matrix":
         raise QueryError(f"range query returned a {kind} result; expected a matrix")
-    if not isinstance(result, list):
-        raise MalformedResponse("malformed answer: matrix result is not a list")
+    result = _series_of(result, kind)
     if len(result) > 1:
         raise _too_many(len(result))
     if not result:
         return {}
-    pairs = result[0].get("values") or ()
-    try:
-        # A backfill is thousands of points per series: keep the loops in C.
-        values = _floats(list(map(_VALUE, pairs)))
-        times = list(map(float, map(_TIME, pairs)))
-    except (TypeError, ValueError, IndexError, KeyError):
-        raise QueryError("unexpected sample in the range answer") from None
+    times, values = _samples_of(result[0]["values"])
+    if not all(map(operator.lt, times, itertools.islice(times, 1, None))):
+        return _in_time_order(times, values)  # out of order or a repeated timestamp
     if math.isfinite(sum(values)):
         return dict(zip(times, values))
     # Some NaN/Inf (or a sum overflowing): drop the non-finite points, they are no data.

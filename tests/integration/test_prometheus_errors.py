@@ -456,3 +456,57 @@ async def test_a_replay_step_read_from_a_prefetched_answer_with_warnings_is_note
         assert data["p95"].value == 1.5
         assert data["p95"].note == "Prometheus warned: remote_read: error sending request (the answer may be partial)"
         assert data["availability"].note is None
+
+
+async def test_native_histogram_answers_are_a_clear_error_on_their_slo_only() -> None:
+    # Prometheus' native histograms come as "histogram" (instant) / "histograms" (range) beside the
+    # metric; read as floats they were "unexpected sample None" and, in a range, silently no data.
+    sample = {"count": "12", "sum": "9.5", "buckets": [[0, "0.5", "1", "4"], [0, "1", "2", "8"]]}
+
+    def route(req: Request):
+        native = "native" in req.params["query"]
+        if req.path.endswith("/api/v1/query"):
+            if native:
+                return 200, {"status": "success", "data": {"resultType": "vector",
+                                                           "result": [{"metric": {}, "histogram": [NOW, sample]}]}}
+            return 200, vector("0.8")
+        if native:
+            return 200, {"status": "success", "data": {"resultType": "matrix", "result": [
+                {"metric": {}, "histograms": [[t, sample] for t in ends(req)]}]}}
+        return 200, matrix([(t, "0.8") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency("native", query="native_seconds[{{window}}]"), latency()], NOW)
+        finally:
+            await src.aclose()
+    assert got["native"].error is not None
+    assert got["native"].error.startswith("query returned native histogram samples, not numbers; wrap it in "
+                                          "histogram_quantile()")
+    assert got["p95"].error is None and got["p95"].value == 0.8 and len(got["p95"].slices) == 24 * 12
+
+
+async def test_range_samples_answered_newest_first_give_slices_in_time_order() -> None:
+    # A proxy (or a federation of replicas) may answer a range newest first: the slices came out
+    # newest first and the cache, which keeps points ascending, lost track of what it held.
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("0.5")
+        return 200, matrix([(t, str(t % 7)) for t in reversed(ends(req))])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+            again = (await src.fetch([latency()], NOW + 5 * MINUTE))["p95"]
+        finally:
+            await src.aclose()
+    starts = [s for s, _ in got.slices]
+    assert starts == sorted(starts) and len(starts) == 24 * 12
+    assert starts[0] == NOW - DAY and starts[-1] == NOW - 5 * MINUTE
+    assert all(v == (s + 5 * MINUTE) % 7 for s, v in got.slices)
+    later = [s for s, _ in again.slices]
+    assert later == starts[1:] + [NOW]
+    # the second fetch asked only the re-asked newest slice end and the new one
+    assert ends(fake.requests[-1]) == [NOW, NOW + 5 * MINUTE]

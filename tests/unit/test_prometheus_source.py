@@ -16,9 +16,12 @@ from slotui.sources.prometheus import (
     _chunks,
     _floats,
     _good_total,
+    parse_grouped,
+    parse_grouped_range,
     parse_instant,
     parse_range,
 )
+from slotui.sources.kit.http_client import MalformedResponse
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
 
@@ -59,6 +62,80 @@ def test_parse_range_drops_non_finite_points() -> None:
     payload = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "NaN"], [900, "+Inf"], [1000, "-Inf"], [1200, "4"]]}])
     assert parse_range(payload) == {300.0: 1.0, 1200.0: 4.0}
     assert parse_range(ok("matrix", [])) == {}
+
+
+# A native histogram sample as Prometheus' API writes it (``histogram`` in a vector, ``histograms`` in a matrix).
+HIST = {"count": "10", "sum": "5.5", "buckets": [[0, "0.5", "1", "10"]]}
+
+
+def test_native_histogram_results_are_a_clear_error_in_every_parser() -> None:
+    # Read as floats they were "unexpected sample None" (instant) or silently no data (range).
+    native = "native histogram samples, not numbers; wrap it in histogram_quantile()"
+    instant = ok("vector", [{"metric": {"route": "/chat"}, "histogram": [1, HIST]}])
+    ranged = ok("matrix", [{"metric": {"route": "/chat"}, "histograms": [[300, HIST], [600, HIST]]}])
+    mixed = ok("matrix", [{"metric": {"route": "/chat"}, "values": [[300, "1"]], "histograms": [[600, HIST]]}])
+    for parse, payload in ((parse_instant, instant), (parse_range, ranged), (parse_range, mixed)):
+        with pytest.raises(QueryError, match=native.replace("(", r"\(").replace(")", r"\)")):
+            parse(payload)
+    with pytest.raises(QueryError, match="native histogram"):
+        parse_grouped(instant, "route")
+    for payload in (ranged, mixed):
+        with pytest.raises(QueryError, match="native histogram"):
+            parse_grouped_range(payload, "route")
+
+
+@pytest.mark.parametrize("series", [["x"], "x", None, 3])
+def test_a_series_that_is_not_an_object_is_a_malformed_answer_in_every_parser(series: object) -> None:
+    # It was "'list' object has no attribute 'get'" (a Python error shown as the reason).
+    for parse, kind in ((parse_instant, "vector"), (parse_range, "matrix")):
+        with pytest.raises(MalformedResponse, match=f"a series of the {kind} result is not an object"):
+            parse(ok(kind, [series]))
+    with pytest.raises(MalformedResponse, match="a series of the vector result is not an object"):
+        parse_grouped(ok("vector", [series]), "route")
+    with pytest.raises(MalformedResponse, match="a series of the matrix result is not an object"):
+        parse_grouped_range(ok("matrix", [series]), "route")
+
+
+def test_a_series_without_its_samples_is_a_malformed_answer() -> None:
+    # A range series without "values" was silently no data.
+    with pytest.raises(MalformedResponse, match="has no 'value'"):
+        parse_instant(ok("vector", [{"metric": {}}]))
+    with pytest.raises(MalformedResponse, match="has no 'value'"):
+        parse_grouped(ok("vector", [{"metric": {"route": "a"}}]), "route")
+    for values in ({}, {"values": None}, {"values": "1"}):
+        with pytest.raises(MalformedResponse, match="has no 'values'"):
+            parse_range(ok("matrix", [{"metric": {}, **values}]))
+        with pytest.raises(MalformedResponse, match="has no 'values'"):
+            parse_grouped_range(ok("matrix", [{"metric": {"route": "a"}, **values}]), "route")
+
+
+def test_range_samples_out_of_order_come_back_in_time_order() -> None:
+    # The point cache and the slice views take points in ascending time: a proxy answering newest
+    # first gave slices newest first.
+    payload = ok("matrix", [{"metric": {}, "values": [[900, "3"], [300, "1"], [600, "NaN"], [1200, "4"]]}])
+    got = parse_range(payload)
+    assert list(got.items()) == [(300.0, 1.0), (900.0, 3.0), (1200.0, 4.0)]
+    grouped = parse_grouped_range(ok("matrix", [
+        {"metric": {"route": "a"}, "values": [[600, "2"], [300, "1"]]},
+        {"metric": {"route": "b"}, "values": [[300, "5"]]},
+    ]), "route")
+    assert list(grouped.items()) == [(300.0, {"a": 1.0, "b": 5.0}), (600.0, {"a": 2.0})]
+
+
+def test_a_repeated_timestamp_counts_once_and_two_values_at_one_time_are_an_error() -> None:
+    same = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "2"], [600, "2"], [900, "3"]]}])
+    assert parse_range(same) == {300.0: 1.0, 600.0: 2.0, 900.0: 3.0}
+    # grouped: the repeated sample was added twice into its group (2 + 2 = 4 at 600)
+    assert parse_grouped_range({**same, "data": {"resultType": "matrix", "result": [
+        {"metric": {"route": "a"}, "values": [[300, "1"], [600, "2"], [600, "2"]]}]}}, "route") == {
+        300.0: {"a": 1.0}, 600.0: {"a": 2.0}}
+    # a NaN repeat beside a number is no data, not a conflict
+    assert parse_range(ok("matrix", [{"metric": {}, "values": [[600, "NaN"], [600, "2"]]}])) == {600.0: 2.0}
+    clash = ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "2"], [600, "7"]]}])
+    with pytest.raises(QueryError, match=r"two different samples \(2 and 7\) at 600 in one series"):
+        parse_range(clash)
+    with pytest.raises(QueryError, match=r"two different samples \(2 and 7\) at 600"):
+        parse_grouped_range(ok("matrix", [{"metric": {"route": "a"}, "values": [[600, "2"], [600, "7"]]}]), "route")
 
 
 @settings(max_examples=300, deadline=None)
