@@ -289,3 +289,42 @@ def test_the_documented_example_loads_builds_and_every_slo_is_understood(kind: s
             for text in (spec.query, spec.good, spec.total):
                 if text:
                     compile_path(text)
+
+
+async def test_counts_that_cannot_be_a_ratio_are_errors_on_their_slo() -> None:
+    # good > total was clamped to total (read as 100% good), a negative good to 0 (0% good) and a
+    # negative total was "no events": each silently a wrong ratio. An equal good and total is fine.
+    counts = {"c": {"ok": 12, "all": 10, "neg": -3, "zero": 0, "ten": 10}}
+    with FakeServer(serve(counts)) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([
+                availability(name="over", good="c.ok", total="c.all"),
+                availability(name="neg_good", good="c.neg", total="c.all"),
+                availability(name="neg_total", good="c.zero", total="c.neg"),
+                availability(name="equal", good="c.ten", total="c.all"),
+                availability(name="none", good="c.zero", total="c.zero"),
+            ], NOW)
+        finally:
+            await src.aclose()
+    assert got["over"].error == ("ratio.good (12 at 'c.ok') is more than ratio.total (10 at 'c.all'); "
+                                 "good must count a subset of the total's events")
+    assert got["neg_good"].error == "ratio.good: the value at 'c.neg' is -3; an event count cannot be negative"
+    assert got["neg_total"].error == "ratio.total: the value at 'c.neg' is -3; an event count cannot be negative"
+    assert got["equal"].error is None and got["equal"].windows == {HOUR: (10.0, 10.0)}
+    assert got["none"].error is None and got["none"].windows == {HOUR: (0.0, 0.0)}
+    result = evaluate_slo(availability(name="over"), got["over"], NOW)
+    assert result.status is Status.NO_DATA and "more than ratio.total" in (result.error or "")
+
+
+@pytest.mark.parametrize("scale", [True, "NaN", "inf", 1e400, "x", None])
+async def test_a_scale_that_is_not_a_finite_number_is_an_error(scale: object) -> None:
+    # scale: NaN/inf made every value no data without saying why; scale: true multiplied by 1.
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency(params={"scale": scale})], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value is None
+    assert got["p95_ms"].error == f"params.scale must be a finite number (got {scale!r})"
