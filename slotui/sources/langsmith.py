@@ -52,7 +52,9 @@ in the window; it is not done: SLOs with ``breakdown`` say "breakdown not
 supported by this source".
 
 No-data rules: zero runs, a null or ``"NaN"`` statistic, or a feedback key
-without scores is no data for that point. A filter LangSmith rejects (400/422)
+without scores is no data for that point. A statistic LangSmith could not have
+meant (a rate outside [0, 1], ``feedback_stats`` that is not an object) is an
+error on the SLOs reading it, never clamped into a number. A filter LangSmith rejects (400/422)
 is an error on that SLO. 401 ("unauthorized"), 403, 429 (retried, honouring
 Retry-After within the timeout), 5xx, timeouts, connection failures, malformed
 JSON and an unknown project are source errors; messages never hold the key.
@@ -69,7 +71,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slotui.config.secrets import clip
+from slotui.config.secrets import Redactor, clip, mask_url, url_password
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
@@ -97,6 +99,8 @@ _STAT_FIELDS = {
 }
 #: statistics that are totals over the range, not per-run figures (no ``n``)
 _TOTALS = frozenset({"total_cost", "total_tokens", "run_count"})
+#: statistics that are shares of runs, within [0, 1]
+_RATES = frozenset({"error_rate", "streaming_rate"})
 _SUCCESS = {"success", "ok", "not error", "error == false", "error == null"}
 _LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
@@ -137,6 +141,9 @@ class LangSmithSource(RangeSource):
         self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
         self.api_url = config.api_url.rstrip("/")
+        # what messages show: a password in the URL's user-info masked (``https://bob:****@host``)
+        self._shown_url = mask_url(self.api_url)
+        self._redact = Redactor([s for s in (config.api_key, url_password(self.api_url)) if s])
         self._client: Any = None
         self._session: Any = None
         self._project_id: str | None = None
@@ -227,9 +234,15 @@ class LangSmithSource(RangeSource):
         if kind == "feedback":
             _, base, key, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
-            entry = (stats.get("feedback_stats") or {}).get(key)
-            if not isinstance(entry, Mapping):
+            feedback = stats.get("feedback_stats") or {}
+            if not isinstance(feedback, Mapping):
+                raise QueryError(f"LangSmith answered feedback_stats as {type(feedback).__name__}; expected an object")
+            entry = feedback.get(key)
+            if entry is None:
                 return None
+            if not isinstance(entry, Mapping):
+                raise QueryError(f"LangSmith answered feedback_stats[{key!r}] as {type(entry).__name__}; "
+                                 "expected an object with n and avg")
             avg = _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
             n = _number(entry.get("n"), f"feedback_stats[{key!r}].n")
             return avg if n is None else Counted(avg, int(n))
@@ -239,17 +252,18 @@ class LangSmithSource(RangeSource):
                 self._stats(base, is_root, start, end), self._stats(_and(base, slow), is_root, start, end)
             )
             total = _count(everything)
-            return Counted(_count(slow_stats) / total, int(total)) if total > 0 else None
+            # two requests: a run landing between them may count as slow but not in the total
+            return Counted(min(_count(slow_stats), total) / total, int(total)) if total > 0 else None
         if kind == "success":
             _, base, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
             total = _count(stats)
             if total <= 0:
                 return (0.0, 0.0)
-            error_rate = _number(stats.get("error_rate"), "error_rate")
+            error_rate = _rate(stats, "error_rate")
             if error_rate is None:
                 return None
-            good = float(round(total * (1.0 - min(max(error_rate, 0.0), 1.0))))
+            good = float(round(total * (1.0 - error_rate)))
             return (good, total)
         if kind in ("not_matching", "matching"):
             _, base, extra, is_root = measure.key
@@ -292,7 +306,7 @@ class LangSmithSource(RangeSource):
         async with self._limiter():
             stats = await asyncio.to_thread(self._call, "get_run_stats", kwargs, "runs/stats")
         if not isinstance(stats, dict):
-            raise SourceError(f"malformed answer from {self.api_url}/runs/stats: expected a JSON object",
+            raise SourceError(f"malformed answer from {self._shown_url}/runs/stats: expected a JSON object",
                               retryable=False)
         return stats
 
@@ -304,7 +318,7 @@ class LangSmithSource(RangeSource):
             project = self._call("read_project", {"project_name": self.config.project}, "sessions")
         except _NotFound:
             raise SourceError(
-                f"project {self.config.project!r} not found at {self.api_url} (check project and api_key)",
+                f"project {self.config.project!r} not found at {self._shown_url} (check project and api_key)",
                 retryable=False,
             ) from None
         except ls_utils.LangSmithError as exc:  # pragma: no cover - classified in _call
@@ -419,7 +433,7 @@ class LangSmithSource(RangeSource):
         import requests
         from langsmith import utils as ls_utils
 
-        where = f"{self.api_url}/{path}"
+        where = f"{self._shown_url}/{path}"
         cause: BaseException | None = exc
         while cause is not None:  # the SDK wraps what our session raised (an answer over max_body_bytes)
             if isinstance(cause, SourceError):
@@ -438,7 +452,7 @@ class LangSmithSource(RangeSource):
         if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.ConnectionError)):
             if isinstance(exc.__cause__, requests.Timeout) or isinstance(exc, requests.Timeout):
                 return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
-            return SourceError(f"cannot connect to {self.api_url}")
+            return SourceError(f"cannot connect to {self._shown_url}")
         if isinstance(exc, requests.Timeout):
             return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
         if isinstance(exc, (ValueError, TypeError)) and not isinstance(exc, ls_utils.LangSmithError):
@@ -486,10 +500,8 @@ class LangSmithSource(RangeSource):
         return f": {self._scrub(text)}" if text else ""
 
     def _scrub(self, text: str) -> str:
-        key = self.config.api_key
-        if key and len(key) >= 4:
-            text = text.replace(key, "***")
-        return text
+        """``text`` without the API key (also percent-encoded or base64) or the URL's password."""
+        return self._redact(text)
 
 
 class _NotFound(Exception):
@@ -533,7 +545,7 @@ def _count(stats: Mapping[str, Any]) -> float:
 def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
     runs = _count(stats)
     if name in ("availability", "success_rate"):
-        rate = _number(stats.get("error_rate"), "error_rate") if runs > 0 else None
+        rate = _rate(stats, "error_rate") if runs > 0 else None
         return None if rate is None else 1.0 - rate
     if name == "cost_per_run":
         cost = _number(stats.get("total_cost"), "total_cost") if runs > 0 else None
@@ -547,7 +559,20 @@ def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
         return 0.0
     if runs <= 0:
         return None
+    if name in _RATES:
+        return _rate(stats, name)
     return _number(stats.get(_STAT_FIELDS[name]), name)
+
+
+def _rate(stats: Mapping[str, Any], name: str) -> float | None:
+    """A share of runs (``error_rate``, ``streaming_rate``): a number in [0, 1], or None (no data).
+
+    Outside [0, 1] it is not a share: ``1 - 1.5`` showed an availability of -50% and a negative
+    rate one above 100% (the ratio path clamped it to all-good or all-bad); a QueryError instead."""
+    rate = _number(stats.get(name), name)
+    if rate is not None and not 0.0 <= rate <= 1.0:
+        raise QueryError(f"LangSmith answered {name} {rate:g}, outside [0, 1]; a share of runs cannot be that")
+    return rate
 
 
 def _close_client(client: Any) -> None:

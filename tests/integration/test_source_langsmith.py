@@ -337,3 +337,82 @@ async def test_a_count_backfilled_by_the_hour_is_spread_over_its_slices() -> Non
     first_start = (NOW - DAY) // 300 * 300 + 300
     assert sum(slices.values()) == pytest.approx(len(within(first_start, last_end)))
     assert got["runs"].value == len(within(NOW - HOUR, NOW))
+
+
+@pytest.mark.parametrize("field,value", [("error_rate", 1.5), ("error_rate", -0.2), ("streaming_rate", 2.0)])
+async def test_a_share_of_runs_outside_0_1_is_an_error_on_every_slo_reading_it(field: str, value: float) -> None:
+    # error_rate 1.5 showed availability -0.5 (and -0.2 showed 1.2); the ratio SLO clamped it into
+    # all-bad or all-good: silently wrong numbers from one impossible statistic.
+    readers = {"error_rate": ["availability", "success_rate", "error_rate", "ratio"], "streaming_rate": ["streaming_rate"]}
+    specs = [spec(name, query=name) for name in readers[field] if name != "ratio"]
+    if "ratio" in readers[field]:
+        specs.append(spec("ratio", kind="ratio", target=0.99, good="success"))
+    specs.append(spec("helpfulness", query="feedback:helpfulness"))
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={field: value}) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(specs, NOW)
+        finally:
+            await src.aclose()
+    for name in (s.name for s in specs if s.name != "helpfulness"):
+        assert got[name].error == f"LangSmith answered {field} {value:g}, outside [0, 1]; a share of runs cannot be that"
+        assert got[name].value is None and got[name].windows == {}
+    assert got["helpfulness"].error is None and got["helpfulness"].value == pytest.approx(mean_feedback(NOW - HOUR, NOW))
+
+
+async def test_a_run_counted_slow_but_not_in_the_total_never_makes_the_share_above_one() -> None:
+    # The slow share asks two counts; a run landing between the two requests made slow > total
+    # (a share of 1.01...); the ratio form (``latency <= X``) already kept hits within the total.
+    class LateRun(LangSmithAPI):
+        def _stats(self, body: dict[str, object]):  # type: ignore[override]
+            status, stats = super()._stats(body)
+            if status == 200 and body.get("filter") == "gt(latency, 0)":
+                stats = {**stats, "run_count": stats["run_count"] + 1}
+            return status, stats
+
+    with LateRun(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("slow", query="slower_than:0s", target=0.5, direction="lower_is_better")], NOW)
+        finally:
+            await src.aclose()
+    slow = got["slow"]
+    assert slow.error is None and slow.value == 1.0 and slow.n == len(within(NOW - HOUR, NOW))
+    assert slow.slices and all(v == 1.0 for _, v in slow.slices)
+
+
+@pytest.mark.parametrize("feedback,shown", [([{"key": "helpfulness", "avg": 0.5}], "feedback_stats as list"),
+                                            ({"helpfulness": 0.7}, "feedback_stats['helpfulness'] as float")])
+async def test_feedback_stats_of_the_wrong_shape_are_an_error_not_no_data(feedback: object, shown: str) -> None:
+    # A list crashed with "'list' object has no attribute 'get'"; a bare number was silently no data.
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={"feedback_stats": feedback}) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("helpfulness", query="feedback:helpfulness"), availability()], NOW)
+        finally:
+            await src.aclose()
+    assert got["helpfulness"].error is not None and got["helpfulness"].error.startswith(f"LangSmith answered {shown}")
+    assert got["availability"].error is None
+
+
+async def test_a_password_in_api_url_never_reaches_a_message() -> None:
+    # The messages named the api_url as configured: https://user:password@host/... in clear.
+    password = "pa55-w0rd-in-url"
+    with LangSmithAPI(RUNS, api_key=KEY, project="other") as fake:
+        host = fake.url.split("://", 1)[1]
+        src = source(f"http://ops:{password}@{host}")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"project 'support-bot' not found at http://ops:****@{host} (check project and api_key)"
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        host = fake.url.split("://", 1)[1]
+    src = source(f"http://ops:{password}@{host}")  # the server is gone: a connection error
+    try:
+        with pytest.raises(SourceError) as err:
+            await src.fetch([availability()], NOW)
+    finally:
+        await src.aclose()
+    assert str(err.value) == f"cannot connect to http://ops:****@{host}"
