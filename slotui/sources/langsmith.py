@@ -76,6 +76,7 @@ from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.retry_after import parse_retry_after
 from slotui.sources.kit.runtime import FETCH_DEADLINE
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
@@ -345,7 +346,7 @@ class LangSmithSource(RangeSource):
                     outer.requests_made += 1
                     kwargs["stream"] = True  # read below, never beyond max_body_bytes
                     response = super().request(*args, **kwargs)
-                    limited = response.status_code == 429
+                    limited = response.status_code in (429, 503)
                     self.local.retry_after = response.headers.get("Retry-After") if limited else None
                     try:
                         response._content = outer._read_capped(response)  # noqa: SLF001 - requests' body slot
@@ -420,14 +421,26 @@ class LangSmithSource(RangeSource):
                 raise error
             time.sleep(delay)  # backoff in this worker thread, within the fetch's budget
 
-    def _retry_delay(self, attempt: int) -> float:
+    def _retry_after(self) -> tuple[float | None, float | None]:
+        """(thread) The ``Retry-After`` of this thread's last 429/503 answer: (seconds, epoch of a date)."""
         raw = getattr(getattr(self._session, "local", None), "retry_after", None) if self._session else None
-        if raw is not None:
-            try:
-                return max(0.0, float(raw))
-            except ValueError:
-                pass
+        return parse_retry_after(raw)
+
+    def _retry_delay(self, attempt: int) -> float:
+        seconds, _ = self._retry_after()
+        if seconds is not None:
+            return seconds
         return min(2.0, 0.1 * (2 ** (attempt - 1)))
+
+    def _waiting(self, error: SourceError) -> SourceError:
+        """``error`` (a 429/503) with the server's ``Retry-After`` on it, so the runtime leaves the
+        source alone until then across ticks (it was dropped: every tick asked again)."""
+        seconds, at = self._retry_after()
+        if seconds is not None:
+            error.retry_after = seconds  # type: ignore[attr-defined]
+            error.retry_at = at  # type: ignore[attr-defined]
+            error.args = (f"{error}; retry after {seconds:g}s",)
+        return error
 
     def _classify(self, exc: Exception, path: str) -> Exception:
         import requests
@@ -442,7 +455,7 @@ class LangSmithSource(RangeSource):
         if isinstance(exc, ls_utils.LangSmithAuthError):
             return SourceError(f"unauthorized (check api_key): HTTP 401 from {where}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithRateLimitError):
-            return SourceError(f"rate limited: HTTP 429 from {where}")
+            return self._waiting(SourceError(f"rate limited: HTTP 429 from {where}"))
         if isinstance(exc, ls_utils.LangSmithNotFoundError):
             if path == "sessions":
                 return _NotFound()
@@ -470,7 +483,8 @@ class LangSmithSource(RangeSource):
                 return SourceError(f"forbidden (check the api_key's permissions): HTTP 403 from {where}",
                                    retryable=False)
             if status is not None and status >= 500:
-                return SourceError(f"server error: HTTP {status} from {where}{detail}")
+                error = SourceError(f"server error: HTTP {status} from {where}{detail}")
+                return self._waiting(error) if status == 503 else error
             if status is not None:
                 return SourceError(f"HTTP {status} from {where}{detail}", retryable=False)
             return SourceError(f"request to {where} failed: {exc.__class__.__name__}")

@@ -416,3 +416,45 @@ async def test_a_password_in_api_url_never_reaches_a_message() -> None:
     finally:
         await src.aclose()
     assert str(err.value) == f"cannot connect to http://ops:****@{host}"
+
+
+def _hms(at: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("when", ["seconds", "date"])
+async def test_retry_after_keeps_the_source_alone_across_ticks(status: int, when: str) -> None:
+    # The SDK's errors dropped the server's Retry-After: every tick asked again (the HTTP sources
+    # already waited); and a Retry-After given as an HTTP date was not read at all.
+    import email.utils
+    import time
+
+    now = float(int(time.time()))  # an HTTP date is absolute: the ticks run on the wall clock's scale
+    limited = {"on": True}
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route = fake.route
+        header = "120" if when == "seconds" else email.utils.formatdate(now + 120, usegmt=True)
+        fake.route = lambda r: (status, {"detail": "slow down"}, {"Retry-After": header}) if limited["on"] else route(r)
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        ticks = {"ls": [availability(period=2 * HOUR)]}
+        try:
+            _, errors = await fetch_all({"ls": src}, ticks, now, {"ls": 10}, health)
+            asked = len(fake.requests)
+            assert asked == 1 and fake.requests[0].path == "/sessions"
+            kind = "rate limited: HTTP 429" if status == 429 else "server error: HTTP 503"
+            assert errors["ls"].startswith(f"{kind} from {fake.url}/sessions")
+            assert errors["ls"].endswith(f"; backing off until {_hms(now + 120)} (Retry-After)")
+            for later in (8.0, 60.0, 119.0):
+                _, errors = await fetch_all({"ls": src}, ticks, now + later, {"ls": 10}, health)
+                assert len(fake.requests) == asked, later
+                assert f"backing off until {_hms(now + 120)} (Retry-After)" in errors["ls"]
+            limited["on"] = False
+            data, errors = await fetch_all({"ls": src}, ticks, now + 120, {"ls": 10}, health)
+        finally:
+            await src.aclose()
+    assert errors == {} and data["availability"].error is None
+    assert len(fake.requests) > asked

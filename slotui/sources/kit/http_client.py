@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
-import email.utils
 import json
 import random
 import ssl
@@ -49,6 +47,7 @@ from slotui import base_url
 from slotui.config.secrets import clip
 from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.retry_after import parse_retry_after
 from slotui.sources.kit.runtime import FETCH_DEADLINE
 
 if TYPE_CHECKING:
@@ -493,23 +492,7 @@ class SourceHTTPClient:
 
 def _retry_after(response: httpx.Response) -> tuple[float | None, float | None]:
     """``Retry-After`` as (seconds from now, epoch of an HTTP date or None); (None, None) if absent/unreadable."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None, None
-    try:
-        return max(0.0, float(value)), None
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None, None
-    if when is None:
-        return None, None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    at = when.timestamp()
-    return max(0.0, at - time.time()), at
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def _secrets_of(config: "HTTPSourceBase", extra_headers: dict[str, str] | None) -> list[str]:
