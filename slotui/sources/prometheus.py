@@ -279,6 +279,37 @@ def parse_range(payload: Any) -> dict[float, float]:
     return {t: v for t, v in zip(times, values) if math.isfinite(v)}
 
 
+#: How far (seconds) a sample's timestamp may be from the asked grid and still be that grid point:
+#: Prometheus writes timestamps in seconds with millisecond precision.
+GRID_TOLERANCE = 1e-3
+
+
+def on_grid(points: dict[float, float], start: float, end: float, step: float) -> dict[float, float]:
+    """``points`` of a ``query_range`` answer on the grid asked (``start + k * step`` within
+    ``[start, end]``), a timestamp within :data:`GRID_TOLERANCE` of a grid point moved onto it.
+
+    Prometheus answers exactly on that grid. A sample off it (``1768003200.5`` for a 5-minute
+    step) cannot be told to which slice it belongs: a :class:`QueryError`. Samples beyond the asked
+    range were not asked for and are left out (kept, they became slices after ``now``; and a
+    timestamp written ``...200.001`` made a slice the ratio views left out)."""
+    times = list(points)
+    offsets = map(operator.truediv, map(operator.sub, times, itertools.repeat(start)), itertools.repeat(step))
+    if all(map(float.is_integer, offsets)) and (not times or (times[0] >= start and times[-1] <= end)):
+        return points  # the usual answer, checked without a Python-level loop
+    out: dict[float, float] = {}
+    for t, v in points.items():
+        k = round((t - start) / step)
+        snapped = start + k * step
+        if abs(t - snapped) > GRID_TOLERANCE:
+            raise QueryError(
+                f"the range answer has a sample at {_fmt_time(t)}, off the grid asked (start {_fmt_time(start)}, "
+                f"step {_fmt_time(step)}s); the server does not align range queries like Prometheus"
+            )
+        if start - GRID_TOLERANCE <= snapped <= end + GRID_TOLERANCE:
+            out[snapped] = v
+    return out
+
+
 def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
     """Split slice ends ``first..last`` into runs of at most ``MAX_POINTS`` points."""
     out = []
@@ -647,7 +678,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 "api/v1/query_range",
                 {"query": key.query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(key.step)},
             )
-            points = parse_range(payload)
+            points = on_grid(parse_range(payload), a, b, key.step)
             warned.extend(warnings_of(payload))
             return points
 

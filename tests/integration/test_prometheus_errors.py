@@ -510,3 +510,42 @@ async def test_range_samples_answered_newest_first_give_slices_in_time_order() -
     assert later == starts[1:] + [NOW]
     # the second fetch asked only the re-asked newest slice end and the new one
     assert ends(fake.requests[-1]) == [NOW, NOW + 5 * MINUTE]
+
+
+async def test_range_timestamps_with_a_fraction_land_on_their_slices() -> None:
+    # Timestamps written a millisecond off the grid (1768003500.001) gave the threshold SLO a slice
+    # the ratio SLO did not have (288 against 287), one starting at the last complete slice end.
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("2" if "total" in req.params["query"] else "1")
+        value = "2" if "total" in req.params["query"] else "1"
+        return 200, matrix([(t + 0.001, value) for t in ends(req)] + [(ends(req)[-1] + 300, "9")])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency(), ratio()], NOW)
+        finally:
+            await src.aclose()
+    first = NOW - DAY
+    assert [s for s, _ in got["p95"].slices] == [first + 300 * k for k in range(24 * 12)]
+    assert [b[0] for b in got["availability"].buckets] == [first + 300 * k for k in range(24 * 12)]
+    assert {v for _, v in got["p95"].slices} == {1.0}  # the extra point past the end (9) was not asked
+    assert {(g, t) for _, g, t in got["availability"].buckets} == {(1.0, 2.0)}
+
+
+async def test_a_range_answer_off_the_step_grid_is_an_error_on_its_slo() -> None:
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("1")
+        return 200, matrix([(t + 150, "1") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+        finally:
+            await src.aclose()
+    start = NOW - DAY + 5 * MINUTE
+    assert got.error == (f"the range answer has a sample at {int(start + 150)}, off the grid asked "
+                         f"(start {int(start)}, step 300s); the server does not align range queries like Prometheus")

@@ -16,6 +16,7 @@ from slotui.sources.prometheus import (
     _chunks,
     _floats,
     _good_total,
+    on_grid,
     parse_grouped,
     parse_grouped_range,
     parse_instant,
@@ -136,6 +137,22 @@ def test_a_repeated_timestamp_counts_once_and_two_values_at_one_time_are_an_erro
         parse_range(clash)
     with pytest.raises(QueryError, match=r"two different samples \(2 and 7\) at 600"):
         parse_grouped_range(ok("matrix", [{"metric": {"route": "a"}, "values": [[600, "2"], [600, "7"]]}]), "route")
+
+
+def test_range_points_are_kept_on_the_grid_asked() -> None:
+    # exactly on the grid: the same dict back
+    exact = {300.0: 1.0, 600.0: 2.0, 1200.0: 4.0}
+    assert on_grid(exact, 300.0, 1200.0, 300.0) is exact
+    # written with a millisecond off (a float timestamp with a fraction): moved onto the grid point
+    # (1200.001 was a slice beyond the asked end that the ratio view left out and the threshold one kept)
+    assert on_grid({300.001: 1.0, 599.9995: 2.0, 1200.001: 4.0}, 300.0, 1200.0, 300.0) == exact
+    # samples beyond the asked range were not asked for
+    assert on_grid({0.0: 9.0, 300.0: 1.0, 1500.0: 5.0}, 300.0, 1200.0, 300.0) == {300.0: 1.0}
+    # off the grid: which slice it belongs to cannot be told
+    with pytest.raises(QueryError, match=r"sample at 450, off the grid asked \(start 300, step 300s\)"):
+        on_grid({300.0: 1.0, 450.0: 2.0}, 300.0, 1200.0, 300.0)
+    with pytest.raises(QueryError, match=r"sample at 600.500, off the grid"):
+        on_grid({600.5: 2.0}, 300.0, 1200.0, 300.0)
 
 
 @settings(max_examples=300, deadline=None)
