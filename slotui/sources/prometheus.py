@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.breakdown import breakdown_window
 from slotui.core.periods import ratio_windows
+from slotui.config.secrets import clip
 from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.backfill import PointCache
 from slotui.sources.kit.base import QueryError, SourceError
@@ -86,17 +87,22 @@ def _fmt_time(t: float) -> str:
 def _sample_value(raw: Any) -> float | None:
     """The float of a ``[ts, "value"]`` pair, or None for NaN/Inf/garbage (no data)."""
     try:
+        if isinstance(raw[1], bool):  # float(True) is 1.0: a JSON true is no sample value
+            raise TypeError
         value = float(raw[1])
-    except (TypeError, ValueError, IndexError):
-        raise QueryError(f"unexpected sample {raw!r} in the answer") from None
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise QueryError(f"unexpected sample {clip(repr(raw), 80)} in the answer") from None
     return value if math.isfinite(value) else None
 
 
 def _data_of(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise MalformedResponse("malformed answer: expected a JSON object with status and data")
-    if payload.get("status") != "success":
+    status = payload.get("status")
+    if status == "error":
         raise QueryError(_error_text(payload))
+    if status != "success":  # it was "query failed", as if the server had said why
+        raise MalformedResponse(f"malformed answer: status {clip(repr(status), 40)}; expected 'success' or 'error'")
     data = payload.get("data")
     if not isinstance(data, dict) or "resultType" not in data:
         raise MalformedResponse("malformed answer: no data.resultType in a success response")
@@ -256,6 +262,8 @@ def _floats(texts: list[Any]) -> list[float]:
         parsed = None
     if type(parsed) is list and len(parsed) == len(texts) and set(map(type, parsed)) <= {float, int}:
         return list(map(float, parsed))
+    if bool in set(map(type, texts)):  # float(True) is 1.0: a JSON true is no sample value
+        raise TypeError("a boolean sample value")
     return list(map(float, texts))
 
 

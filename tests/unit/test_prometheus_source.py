@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -137,6 +138,31 @@ def test_a_repeated_timestamp_counts_once_and_two_values_at_one_time_are_an_erro
         parse_range(clash)
     with pytest.raises(QueryError, match=r"two different samples \(2 and 7\) at 600"):
         parse_grouped_range(ok("matrix", [{"metric": {"route": "a"}, "values": [[600, "2"], [600, "7"]]}]), "route")
+
+
+@pytest.mark.parametrize("status", [None, "ok", 200, "SUCCESS"])
+def test_an_answer_without_a_known_status_is_malformed_not_a_failed_query(status: object) -> None:
+    # It read "query failed", as if the server had said why.
+    payload = {"data": {"resultType": "vector", "result": []}}
+    if status is not None:
+        payload["status"] = status
+    with pytest.raises(MalformedResponse, match=f"malformed answer: status {re.escape(repr(status))}; "
+                                                "expected 'success' or 'error'"):
+        parse_instant(payload)
+    with pytest.raises(MalformedResponse, match="malformed answer: status"):
+        parse_range({**payload, "data": {"resultType": "matrix", "result": []}})
+
+
+def test_a_boolean_sample_value_is_not_one() -> None:
+    # float(True) is 1.0: a JSON true was read as the value 1
+    with pytest.raises(QueryError, match=r"unexpected sample \[1, True\] in the answer"):
+        parse_instant(ok("vector", [{"metric": {}, "value": [1, True]}]))
+    with pytest.raises(QueryError, match="unexpected sample in the range answer"):
+        parse_range(ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, False]]}]))
+    with pytest.raises(QueryError, match="unexpected sample"):
+        parse_grouped(ok("vector", [{"metric": {"route": "a"}, "value": [1, True]}]), "route")
+    with pytest.raises(QueryError, match="unexpected sample in the range answer"):
+        parse_grouped_range(ok("matrix", [{"metric": {"route": "a"}, "values": [[300, True]]}]), "route")
 
 
 def test_range_points_are_kept_on_the_grid_asked() -> None:
