@@ -30,8 +30,10 @@ with sum()").
 
 Range results are cached per (query, step): the first fetch backfills the
 whole period (in chunks of at most ``MAX_POINTS`` points), later fetches ask
-only for slices that completed since, re-asking the newest cached one (its
-samples may have arrived late).
+only for slices that completed since, re-asking from the newest cached one
+that held a value (its samples may have arrived late; with the server's clock
+behind slotui's, the newest ends were empty or partial), at most ``SETTLE``
+back, in the same request.
 
 Partial answers: Prometheus answers ``status: success`` with ``warnings``
 when part of the data could not be read (a failing ``remote_read`` endpoint:
@@ -677,7 +679,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         if self._partial.pop(key, None) is not None:
             self._cache[key] = PointCache()  # last answered with warnings (partial): ask it all again
         series = self._cache.setdefault(key, PointCache())
-        todo = series.missing(first, last, key.step)
+        todo = _settling(series, series.missing(first, last, key.step), first, key.step)
         chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
         warned: list[str] = []
 
@@ -696,6 +698,30 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         series.merge(got, todo, first, last)
         if warned:
             self._warned[key] = self._partial[key] = warned
+
+
+#: How far back (seconds) an incremental fetch re-asks slice ends that answered no value or were the
+#: newest with one: a server whose clock is behind slotui's (or whose samples arrive late) answers
+#: the newest slices empty or partial.
+SETTLE = 3600.0
+
+
+def _settling(series: PointCache, todo: list[tuple[float, float]], first: float, step: float) -> list[tuple[float, float]]:
+    """``todo`` with its newest interval starting back at the newest cached point holding a value
+    (no further back than :data:`SETTLE`).
+
+    The rule "re-ask the newest slice end" assumed every slice end but the newest was final when
+    asked. With the server's clock 7 minutes behind slotui's (5-minute slices), the newest end had
+    no sample yet and the one before a partial count: once a newer end was asked, that partial
+    count stayed in the history for good, and so did the empty ends. Re-asking from the newest
+    value costs no request (the same ``query_range``, a few more points)."""
+    if not todo or series.last is None or todo[-1][0] != series.last:
+        return todo
+    start, end = todo[-1]
+    newest = next(reversed(series.points), None)
+    floor = max(first, start - math.floor(SETTLE / step) * step)
+    settled = max(floor, newest if newest is not None else floor)
+    return todo if settled >= start else [*todo[:-1], (settled, end)]
 
 
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:

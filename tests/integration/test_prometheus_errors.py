@@ -549,3 +549,38 @@ async def test_a_range_answer_off_the_step_grid_is_an_error_on_its_slo() -> None
     start = NOW - DAY + 5 * MINUTE
     assert got.error == (f"the range answer has a sample at {int(start + 150)}, off the grid asked "
                          f"(start {int(start)}, step 300s); the server does not align range queries like Prometheus")
+
+
+async def test_a_server_clock_behind_slotui_does_not_leave_partial_slices_for_good() -> None:
+    # The server's clock is 7 minutes behind: a slice end after its "now" has no sample yet, one
+    # within 5 minutes after it a partial count ("1"), the rest the whole count ("2"). The newest
+    # end was the only one asked again, so the partial one before it stayed in the history.
+    skew = 7 * MINUTE
+    clock = {"now": NOW}
+
+    def route(req: Request):
+        server_now = clock["now"] - skew
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("2")
+        points = [(t, "2" if t <= server_now else "1") for t in ends(req) if t - 5 * MINUTE < server_now]
+        return 200, matrix(points)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            first = dict((await src.fetch([latency()], NOW))["p95"].slices)
+            clock["now"] = NOW + 5 * MINUTE
+            second = dict((await src.fetch([latency()], clock["now"]))["p95"].slices)
+            clock["now"] = NOW + 10 * MINUTE
+            third = dict((await src.fetch([latency()], clock["now"]))["p95"].slices)
+        finally:
+            await src.aclose()
+    # slices start one step before their end: the end NOW - 5m is the slice starting NOW - 10m
+    assert first[NOW - 15 * MINUTE] == 2.0 and first[NOW - 10 * MINUTE] == 1.0 and NOW - 5 * MINUTE not in first
+    assert second[NOW - 10 * MINUTE] == 2.0 and second[NOW - 5 * MINUTE] == 1.0 and NOW not in second
+    assert third[NOW - 10 * MINUTE] == 2.0 and third[NOW - 5 * MINUTE] == 2.0 and third[NOW] == 1.0
+    assert {v for t, v in third.items() if t < NOW} == {2.0}
+    # still one range request per fetch, starting at the newest end that held a value
+    ranges = [r for r in fake.requests if r.path.endswith("/query_range")]
+    assert len(ranges) == 3
+    assert ends(ranges[1])[0] == NOW - 5 * MINUTE and ends(ranges[2])[0] == NOW
