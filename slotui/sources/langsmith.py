@@ -384,13 +384,24 @@ class LangSmithSource(RangeSource):
         declared = str(response.headers.get("Content-Length") or "")
         size, chunks = 0, []
         over = cap is not None and declared.isdigit() and int(declared) > cap
+        deadline = FETCH_DEADLINE.get()  # the fetch's, copied into this worker thread
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
         if not over:
-            for chunk in response.iter_content(65536):
+            for chunk in _arriving(response):
                 size += len(chunk)
                 chunks.append(chunk)
                 if cap is not None and size > cap:
                     over = True
                     break
+                if time.monotonic() > deadline:
+                    # A body trickling in (a byte a second) never hits the read timeout: the fetch
+                    # timed out, but this worker thread read on, one more stuck per tick, until the
+                    # default executor had none left for the file sources and the email channel.
+                    from slotui.sources.kit.http_client import display_url
+
+                    raise SourceError(f"timed out after {self.timeout:g}s reading the answer from "
+                                      f"{display_url(str(response.url).split('?', 1)[0])}")
         if over:
             from slotui.sources.kit.http_client import ResponseTooLarge, display_url
 
@@ -587,6 +598,20 @@ def _rate(stats: Mapping[str, Any], name: str) -> float | None:
     if rate is not None and not 0.0 <= rate <= 1.0:
         raise QueryError(f"LangSmith answered {name} {rate:g}, outside [0, 1]; a share of runs cannot be that")
     return rate
+
+
+def _arriving(response: Any) -> Any:
+    """(thread) The (decoded) body of a streamed ``requests`` answer as it arrives: ``read1`` returns
+    what the socket has (``iter_content`` waits for each whole 64 KiB chunk, however slowly it comes)."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # urllib3 < 2.3
+        yield from response.iter_content(65536)
+        return
+    while True:
+        chunk = read1(65536, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _close_client(client: Any) -> None:

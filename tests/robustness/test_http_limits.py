@@ -9,6 +9,7 @@ without Retry-After.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import sys
 import time
@@ -20,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hostile_http import Recorder, Router, Seen, Streamer  # noqa: E402
+from hostile_http import Recorder, Router, Seen, Streamer, Trickler  # noqa: E402
 
 from slotui.config.model import DEFAULT_MAX_BODY_BYTES, HttpSourceConfig, PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import HOUR, SLOSpec  # noqa: E402
@@ -272,3 +273,24 @@ async def test_the_langsmith_source_is_capped_too() -> None:
     assert errors["ls"].startswith(f"source 'ls': answer from {server.url}/sessions is larger than max_body_bytes")
     assert "(1,048,576 bytes)" in errors["ls"]
     assert written < MiB + SOCKET_SLACK
+
+
+@pytest.mark.parametrize("announce", [False, True], ids=["chunked", "content-length"])
+async def test_a_langsmith_answer_trickling_in_stops_being_read_at_the_fetch_timeout(announce: bool) -> None:
+    # A byte every 0.1 s never hits the read timeout: the fetch timed out, but its worker thread
+    # read on (one more stuck thread per tick, until the default executor had none left for the
+    # file sources and the email channel).
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    with Trickler(announce=announce) as server:
+        cfg = LangSmithSourceConfig.model_validate({"type": "langsmith", "api_url": server.url, "api_key": "lsv2_k",
+                                                    "project": "p", "timeout": 1})
+        src = LangSmithSource("ls", cfg)
+        try:
+            _, errors = await fetch_all({"ls": src}, {"ls": [spec("ls")]}, NOW, {"ls": 1.0}, {})
+            assert errors["ls"].startswith("timed out after 1s")
+            # the worker thread gave up too: it closed the connection instead of reading on
+            assert await asyncio.to_thread(server.hung_up.wait, 10.0)
+        finally:
+            await src.aclose()
