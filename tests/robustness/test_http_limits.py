@@ -294,3 +294,23 @@ async def test_a_langsmith_answer_trickling_in_stops_being_read_at_the_fetch_tim
             assert await asyncio.to_thread(server.hung_up.wait, 10.0)
         finally:
             await src.aclose()
+
+
+@pytest.mark.parametrize("kind", ["http", "prometheus"])
+async def test_an_httpx_source_answer_trickling_in_is_given_up_at_the_fetch_timeout(kind: str) -> None:
+    # The sibling of the LangSmith case for the sources on the shared httpx client: the fetch's
+    # timeout cancels the read and the connection is closed, not left reading.
+    from slotui.sources.prometheus import PrometheusSource
+
+    with Trickler() as server:
+        if kind == "http":
+            src: object = http_source(server.url + "/v", timeout=1)
+        else:
+            src = PrometheusSource("src", PrometheusSourceConfig.model_validate(
+                {"type": "prometheus", "url": server.url, "timeout": 1}))
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 1.0}, {})  # type: ignore[dict-item]
+            assert errors["src"].startswith("timed out after 1s")
+            assert await asyncio.to_thread(server.hung_up.wait, 10.0)
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
