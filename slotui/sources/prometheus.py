@@ -23,7 +23,9 @@ duration such as ``5m``, ``1h``, ``3d``):
 No-data rules: an empty result, ``"NaN"``, ``"+Inf"`` or ``"-Inf"`` is no data
 for that point (never a NaN in SLIData). For ratios an empty *good* result with
 a non-empty total means 0 good events (error counters often do not exist until
-the first error); an empty total means no traffic ``(0, 0)``. ``good`` is
+the first error); an empty total means no traffic ``(0, 0)``; a NaN/Inf good
+or total is no data ``(0, 0)`` for that window or bucket (not 0 good events:
+every request would count as bad), in the breakdown groups too. ``good`` is
 clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own).
 A query returning more than one series is an error for that SLO ("aggregate
 with sum()").
@@ -86,15 +88,15 @@ def _fmt_time(t: float) -> str:
     return str(int(t)) if float(t).is_integer() else f"{t:.3f}"
 
 
-def _sample_value(raw: Any) -> float | None:
-    """The float of a ``[ts, "value"]`` pair, or None for NaN/Inf/garbage (no data)."""
+def _sample_value(raw: Any, keep_nan: bool = False) -> float | None:
+    """The float of a ``[ts, "value"]`` pair; NaN/Inf is None (no data), or NaN with ``keep_nan``."""
     try:
         if isinstance(raw[1], bool):  # float(True) is 1.0: a JSON true is no sample value
             raise TypeError
         value = float(raw[1])
     except (TypeError, ValueError, IndexError, KeyError):
         raise QueryError(f"unexpected sample {clip(repr(raw), 80)} in the answer") from None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) else (math.nan if keep_nan else None)
 
 
 def _data_of(payload: Any) -> dict[str, Any]:
@@ -158,13 +160,14 @@ def _series_of(result: Any, kind: str) -> list[dict[str, Any]]:
     return result
 
 
-def _in_time_order(times: list[float], values: list[float]) -> dict[float, float]:
+def _in_time_order(times: list[float], values: list[float], keep_nan: bool = False) -> dict[float, float]:
     """``{t: v}`` ascending in ``t`` from samples that may come out of order or repeat a timestamp.
 
     Prometheus sends each series' samples once each, ascending; a compatible back end (a
     deduplicating proxy, a federation of replicas) may not. A repeated timestamp with the same
     value (or no value: NaN/Inf) is one sample; with two different values it is a
-    :class:`QueryError` (which one is right cannot be told). Non-finite values are left out."""
+    :class:`QueryError` (which one is right cannot be told). Non-finite values are left out (NaN
+    with ``keep_nan``, unless a number is given for the same time)."""
     out: dict[float, float] = {}
     for t, v in sorted(zip(times, values), key=_TIME):
         if t in out and out[t] != v and math.isfinite(v):
@@ -174,6 +177,8 @@ def _in_time_order(times: list[float], values: list[float]) -> dict[float, float
             )
         if math.isfinite(v):
             out[t] = v
+        elif keep_nan and t not in out:
+            out[t] = math.nan
     return out
 
 
@@ -192,27 +197,28 @@ def _samples_of(pairs: Any) -> tuple[list[float], list[float]]:
     return times, values
 
 
-def parse_instant(payload: Any) -> float | None:
-    """The single value of an instant query answer; None when empty or NaN/Inf."""
+def parse_instant(payload: Any, *, keep_nan: bool = False) -> float | None:
+    """The single value of an instant query answer; None when empty, and when NaN/Inf unless
+    ``keep_nan`` (then NaN: "no value" told apart from "no series", which a ratio's good needs)."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind == "scalar":
-        return _sample_value(result)
+        return _sample_value(result, keep_nan)
     if kind == "vector":
         result = _series_of(result, kind)
         if not result:
             return None
         if len(result) > 1:
             raise _too_many(len(result))
-        return _sample_value(result[0]["value"])
+        return _sample_value(result[0]["value"], keep_nan)
     if kind == "matrix":
         raise QueryError("query returned a range vector; wrap it in rate(), increase() or *_over_time()")
     raise QueryError(f"query returned a {kind} result; expected a number")
 
 
-def parse_grouped(payload: Any, label: str) -> dict[str, float]:
+def parse_grouped(payload: Any, label: str, *, keep_nan: bool = False) -> dict[str, float]:
     """``{label value: value}`` of a grouped instant query (``sum by (label) (...)``); series whose
-    value is NaN/Inf are left out, a series without the label is ``(none)``."""
+    value is NaN/Inf are left out (NaN with ``keep_nan``), a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind != "vector":
@@ -220,7 +226,7 @@ def parse_grouped(payload: Any, label: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for series in _series_of(result, kind):
         metric = series.get("metric")
-        value = _sample_value(series["value"])
+        value = _sample_value(series["value"], keep_nan)
         if value is None:
             continue
         name = str((metric or {}).get(label) or NONE_LABEL)
@@ -228,10 +234,10 @@ def parse_grouped(payload: Any, label: str) -> dict[str, float]:
     return out
 
 
-def parse_grouped_range(payload: Any, label: str) -> dict[float, dict[str, float]]:
+def parse_grouped_range(payload: Any, label: str, *, keep_nan: bool = False) -> dict[float, dict[str, float]]:
     """``{timestamp: {label value: value}}`` of a grouped range query (``sum by (label) (...)``
     with ``query_range``): the point at ``t`` is the grouped instant query at ``t``. NaN/Inf
-    points are left out; a series without the label is ``(none)``."""
+    points are left out (NaN with ``keep_nan``); a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind != "matrix":
@@ -240,7 +246,7 @@ def parse_grouped_range(payload: Any, label: str) -> dict[float, dict[str, float
     for series in _series_of(result, kind):
         name = str((series.get("metric") or {}).get(label) or NONE_LABEL)
         # one sample per timestamp and series: a repeated one is not counted twice into the group
-        for t, value in _in_time_order(*_samples_of(series["values"])).items():
+        for t, value in _in_time_order(*_samples_of(series["values"]), keep_nan).items():
             at = out.setdefault(t, {})
             at[name] = at.get(name, 0.0) + value
     return dict(sorted(out.items()))
@@ -269,8 +275,9 @@ def _floats(texts: list[Any]) -> list[float]:
     return list(map(float, texts))
 
 
-def parse_range(payload: Any) -> dict[float, float]:
-    """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped)."""
+def parse_range(payload: Any, *, keep_nan: bool = False) -> dict[float, float]:
+    """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped, or
+    NaN with ``keep_nan``)."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind != "matrix":
@@ -282,9 +289,11 @@ def parse_range(payload: Any) -> dict[float, float]:
         return {}
     times, values = _samples_of(result[0]["values"])
     if not all(map(operator.lt, times, itertools.islice(times, 1, None))):
-        return _in_time_order(times, values)  # out of order or a repeated timestamp
+        return _in_time_order(times, values, keep_nan)  # out of order or a repeated timestamp
     if math.isfinite(sum(values)):
         return dict(zip(times, values))
+    if keep_nan:
+        return {t: v if math.isfinite(v) else math.nan for t, v in zip(times, values)}
     # Some NaN/Inf (or a sum overflowing): drop the non-finite points, they are no data.
     return {t: v for t, v in zip(times, values) if math.isfinite(v)}
 
@@ -494,7 +503,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
     async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
         """A grouped instant query: ``{label value: value}``, and the answer's warnings."""
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        return parse_grouped(payload, label), warnings_of(payload)
+        return parse_grouped(payload, label, keep_nan=True), warnings_of(payload)
 
     @staticmethod
     def grouped_queries(spec: SLOSpec) -> list[tuple[str, str]]:
@@ -624,7 +633,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 windows[w] = _good_total(results[gk], results[tk])
             return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now)
         assert plan.series is not None and plan.value is not None
-        return SLIData(value=results[plan.value], slices=self._slices(plan), fetched_at=now)
+        value = results[plan.value]
+        return SLIData(value=value if value is not None and math.isfinite(value) else None,
+                       slices=self._slices(plan), fetched_at=now)
 
     def _slices(self, plan: _Plan) -> tuple[tuple[float, float], ...]:
         assert plan.series is not None
@@ -633,10 +644,11 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         view = self._views.get(key, self._reuse.get(key))
         if view is None:
             step, lo, hi, points = plan.step, plan.first, plan.last, series.points
-            if series.first is not None and series.last is not None and lo <= series.first and series.last <= hi:
+            whole = series.first is not None and series.last is not None and lo <= series.first and series.last <= hi
+            if whole and math.isfinite(sum(points.values())):
                 view = tuple(zip(map(operator.sub, points, itertools.repeat(step)), points.values()))
-            else:
-                view = tuple((t - step, v) for t, v in points.items() if lo <= t <= hi)
+            else:  # a NaN point (kept for ratios' sake) is no slice
+                view = tuple((t - step, v) for t, v in points.items() if lo <= t <= hi and math.isfinite(v))
         self._views[key] = view
         return view
 
@@ -670,7 +682,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
 
     async def _instant(self, key: _Instant) -> float | None:
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        value = parse_instant(payload)
+        value = parse_instant(payload, keep_nan=True)
         if warnings_of(payload):
             self._warned[key] = warnings_of(payload)
         return value
@@ -688,7 +700,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 "api/v1/query_range",
                 {"query": key.query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(key.step)},
             )
-            points = on_grid(parse_range(payload), a, b, key.step)
+            points = on_grid(parse_range(payload, keep_nan=True), a, b, key.step)
             warned.extend(warnings_of(payload))
             return points
 
@@ -725,8 +737,12 @@ def _settling(series: PointCache, todo: list[tuple[float, float]], first: float,
 
 
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:
-    """(good, total) with the no-data rules: no total is (0, 0); no good is 0; good within [0, total]."""
-    if total is None or total <= 0:
+    """(good, total) with the no-data rules: no total is (0, 0); no good series is 0; a NaN/Inf good
+    or total is no data (0, 0) -- it was 0 good events, every request counted bad; good within
+    [0, total]."""
+    if total is None or not math.isfinite(total) or total <= 0:
+        return (0.0, 0.0)
+    if good is not None and not math.isfinite(good):
         return (0.0, 0.0)
     g = 0.0 if good is None else min(max(good, 0.0), total)
     return (g, total)

@@ -584,3 +584,39 @@ async def test_a_server_clock_behind_slotui_does_not_leave_partial_slices_for_go
     ranges = [r for r in fake.requests if r.path.endswith("/query_range")]
     assert len(ranges) == 3
     assert ends(ranges[1])[0] == NOW - 5 * MINUTE and ends(ranges[2])[0] == NOW
+
+
+async def test_a_nan_good_count_is_no_data_not_every_request_bad() -> None:
+    # good answered NaN (a division by zero inside the good expression, an +Inf from a bad rule)
+    # beside a total of 100: it was read as 0 good events -- a 0% ratio paging on every window,
+    # every bucket and every breakdown group -- where SPEC 3 says NaN/inf is no data.
+    def route(req: Request):
+        query = req.params["query"]
+        good = "good" in query
+        value = ("NaN" if "5m" in query or "model" in query else "+Inf") if good else "100"
+        if req.path.endswith("/api/v1/query"):
+            if "by (model)" in query:
+                return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+                    {"metric": {"model": "a"}, "value": [NOW, value if good else "60"]},
+                    {"metric": {"model": "b"}, "value": [NOW, "40"]}]}}
+            return 200, vector(value)
+        points = ends(req)
+        return 200, matrix([(t, ("NaN" if i % 2 else "90") if good else "100") for i, t in enumerate(points)])
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None
+    assert got.windows[5 * MINUTE] == (0.0, 0.0)  # NaN good
+    assert got.windows[HOUR] == (0.0, 0.0)  # +Inf good
+    buckets = got.buckets
+    assert len(buckets) == 24 * 12
+    assert [(g, t) for _, g, t in buckets[1::2]] == [(0.0, 0.0)] * (24 * 6)  # NaN good: no data
+    assert [(g, t) for _, g, t in buckets[0::2]] == [(90.0, 100.0)] * (24 * 6)
+    (group,) = got.groups
+    assert group.counts == {"a": (0.0, 0.0), "b": (40.0, 40.0)}

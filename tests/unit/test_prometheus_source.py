@@ -238,6 +238,26 @@ def test_good_total_rules() -> None:
     assert _good_total(None, 10) == (0.0, 10)
     assert _good_total(10.4, 10) == (10, 10)
     assert _good_total(-1, 10) == (0.0, 10)
+    # NaN/Inf is no data, not 0 good events (which counted every request as bad)
+    for nan in (math.nan, math.inf, -math.inf):
+        assert _good_total(nan, 10) == (0.0, 0.0)
+        assert _good_total(5, nan) == (0.0, 0.0)
+
+
+def test_keep_nan_tells_no_value_from_no_series() -> None:
+    nan_vector = ok("vector", [{"metric": {}, "value": [1, "NaN"]}])
+    assert parse_instant(nan_vector) is None
+    assert math.isnan(parse_instant(nan_vector, keep_nan=True))
+    assert parse_instant(ok("vector", []), keep_nan=True) is None
+    assert math.isnan(parse_instant(ok("vector", [{"metric": {}, "value": [1, "+Inf"]}]), keep_nan=True))
+    got = parse_range(ok("matrix", [{"metric": {}, "values": [[300, "1"], [600, "NaN"], [900, "-Inf"]]}]), keep_nan=True)
+    assert list(got) == [300.0, 600.0, 900.0] and got[300.0] == 1.0 and math.isnan(got[600.0]) and math.isnan(got[900.0])
+    grouped = parse_grouped(ok("vector", [{"metric": {"m": "a"}, "value": [1, "NaN"]}, {"metric": {"m": "b"}, "value": [1, "2"]}]),
+                            "m", keep_nan=True)
+    assert math.isnan(grouped["a"]) and grouped["b"] == 2.0
+    ranged = parse_grouped_range(ok("matrix", [{"metric": {"m": "a"}, "values": [[300, "NaN"], [600, "3"]]}]), "m",
+                                 keep_nan=True)
+    assert math.isnan(ranged[300.0]["a"]) and ranged[600.0] == {"a": 3.0}
 
 
 def test_ratio_windows_cover_tiers_window_and_period() -> None:
