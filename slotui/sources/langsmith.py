@@ -470,6 +470,15 @@ class LangSmithSource(RangeSource):
         if isinstance(exc, ls_utils.LangSmithNotFoundError):
             if path == "sessions":
                 return _NotFound()
+            if path == "runs/stats":
+                # The id looked up once is gone (the project was deleted, or recreated under a new
+                # id): it read "check api_url" on every fetch for good. Look the project up again.
+                self._project_id = None
+                return SourceError(
+                    f"project {self.config.project!r} not found at {self._shown_url} (HTTP 404 from {where}): "
+                    "deleted or recreated since it was looked up; looking it up again at the next fetch",
+                    retryable=False,
+                )
             return SourceError(f"not found (check api_url): HTTP 404 from {where}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithAPIError):
             return SourceError(f"server error: HTTP 500 from {where}{self._detail(exc)}")

@@ -458,3 +458,33 @@ async def test_retry_after_keeps_the_source_alone_across_ticks(status: int, when
             await src.aclose()
     assert errors == {} and data["availability"].error is None
     assert len(fake.requests) > asked
+
+
+async def test_a_project_deleted_or_recreated_while_running_is_looked_up_again() -> None:
+    # The project's id was looked up once: after the project was recreated (a new id) every fetch
+    # said "not found (check api_url): HTTP 404" for good, and after a deletion it never said so.
+    import uuid
+
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        slo = [availability(period=2 * HOUR)]
+        try:
+            assert (await src.fetch(slo, NOW))["availability"].error is None
+            fake.project_id = str(uuid.UUID(int=99))  # recreated: same name, new id
+            with pytest.raises(SourceError) as err:
+                await src.fetch(slo, NOW + 300)
+            assert str(err.value) == (
+                f"project 'support-bot' not found at {fake.url} (HTTP 404 from {fake.url}/runs/stats): "
+                "deleted or recreated since it was looked up; looking it up again at the next fetch")
+            got = (await src.fetch(slo, NOW + 600))["availability"]
+            assert got.error is None and got.windows[HOUR] == ok_total(NOW + 600 - HOUR, NOW + 600)
+            assert [r.path for r in fake.requests].count("/sessions") == 2
+            fake.project = "renamed"  # deleted (or renamed): no project of that name any more
+            fake.project_id = str(uuid.UUID(int=100))
+            with pytest.raises(SourceError):
+                await src.fetch(slo, NOW + 900)
+            with pytest.raises(SourceError) as err:
+                await src.fetch(slo, NOW + 1200)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"project 'support-bot' not found at {fake.url} (check project and api_key)"
