@@ -76,6 +76,7 @@ from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.html_page import html_summary, is_html
 from slotui.sources.kit.retry_after import parse_retry_after
 from slotui.sources.kit.runtime import FETCH_DEADLINE
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
@@ -348,10 +349,14 @@ class LangSmithSource(RangeSource):
                     response = super().request(*args, **kwargs)
                     limited = response.status_code in (429, 503)
                     self.local.retry_after = response.headers.get("Retry-After") if limited else None
+                    self.local.page = None
                     try:
                         response._content = outer._read_capped(response)  # noqa: SLF001 - requests' body slot
                     finally:
                         response.close()
+                    head = response._content[:4096].decode("utf-8", "replace")  # noqa: SLF001
+                    if is_html(head, str(response.headers.get("Content-Type") or "")):
+                        self.local.page = html_summary(head)  # why the SDK's response.json() will fail
                     return response
 
                 def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
@@ -490,6 +495,10 @@ class LangSmithSource(RangeSource):
             return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
         if isinstance(exc, (ValueError, TypeError)) and not isinstance(exc, ls_utils.LangSmithError):
             # response.json() failed, or the answer did not fit the SDK's models.
+            page = getattr(getattr(self._session, "local", None), "page", None) if self._session else None
+            if page is not None:
+                return SourceError(f"an HTML page, not JSON, from {where} (a login page or a proxy in the way?): "
+                                   f"{self._scrub(page) or 'no title'!r}", retryable=False)
             return SourceError(f"malformed answer from {where}: {exc.__class__.__name__}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithUserError):
             return SourceError(clip(self._scrub(str(exc)).split("\n")[0], 200), retryable=False)
@@ -530,6 +539,8 @@ class LangSmithSource(RangeSource):
                 text = response.text or ""
             except Exception:  # noqa: BLE001 - a body we cannot decode has nothing to show
                 text = ""
+            if is_html(text, str(response.headers.get("Content-Type") or "")):
+                text = html_summary(text, 200)  # the page's title, not its tags
         text = clip(" ".join(text.split()), 200)
         return f": {self._scrub(text)}" if text else ""
 

@@ -153,7 +153,8 @@ async def test_malformed_json_is_a_clear_source_error() -> None:
                 await src.fetch([latency()], NOW)
         finally:
             await src.aclose()
-    assert "malformed JSON" in str(err.value)
+    assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/api/v1/query (a login page or a proxy in "
+                              "the way?): 'proxy login'")
     assert len(fake.requests) == 2  # not retried
 
 

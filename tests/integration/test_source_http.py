@@ -230,7 +230,20 @@ async def test_malformed_json_is_a_clear_source_error() -> None:
                 await src.fetch([latency()], NOW)
         finally:
             await src.aclose()
-    assert "malformed JSON" in str(err.value)
+    assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/api/status.json (a login page or a proxy "
+                              "in the way?): 'login'")
+
+
+async def test_a_body_that_is_not_json_nor_a_page_is_quoted() -> None:
+    with FakeServer(lambda r: (200, b'{"data": {"latency": ')) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == (f"malformed JSON from {fake.url}/api/status.json: JSONDecodeError "
+                              "('{\"data\": {\"latency\":')")
 
 
 async def test_one_failing_endpoint_errs_only_its_slos_and_health_records_success() -> None:

@@ -265,14 +265,36 @@ async def test_hanging_server_times_out() -> None:
 
 async def test_malformed_json_is_a_source_error() -> None:
     with LangSmithAPI(RUNS, api_key=KEY) as fake:
-        fake.route = lambda r: (200, b"<html>sign in</html>")
+        fake.route = lambda r: (200, b'[{"id": ')
         src = source(fake.url)
         try:
             with pytest.raises(SourceError) as err:
                 await src.fetch([availability()], NOW)
         finally:
             await src.aclose()
-    assert "malformed answer" in str(err.value)
+    assert str(err.value) == f"malformed answer from {fake.url}/sessions: JSONDecodeError"
+
+
+async def test_an_html_page_is_named_by_its_title() -> None:
+    # A proxy's sign-in page read "malformed answer from ...: JSONDecodeError"; nginx's 502 page
+    # was quoted tags first ("<html> <head><title>502 Bad Gateway</title>...").
+    login = b'<!DOCTYPE html><html><head><title>Sign in &middot; Corp SSO</title></head><body>...</body></html>'
+    bad_gateway = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway"
+                   b"</h1></center><hr><center>nginx</center></body></html>")
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        fake.route = lambda r: (200, login, {"Content-Type": "text/html"})
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+            assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/sessions (a login page or a proxy "
+                                      "in the way?): 'Sign in · Corp SSO'")
+            fake.route = lambda r: (502, bad_gateway, {"Content-Type": "text/html"})
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"server error: HTTP 502 from {fake.url}/sessions: 502 Bad Gateway"
 
 
 async def test_nan_statistics_are_no_data() -> None:

@@ -46,6 +46,7 @@ import httpx
 from slotui import base_url
 from slotui.config.secrets import clip
 from slotui.sources.kit.base import SourceError
+from slotui.sources.kit.html_page import html_summary, is_html
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 from slotui.sources.kit.retry_after import parse_retry_after
 from slotui.sources.kit.runtime import FETCH_DEADLINE
@@ -232,7 +233,14 @@ class SourceHTTPClient:
             # declared non-UTF-8 charset: the stdlib reads the first, response.text decodes the second
             return json.loads(response.text)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            snippet = self._scrub(clip(response.text.strip(), 80))
+            text = response.text.strip()
+            if is_html(text, response.headers.get("content-type", "")):
+                title = self._scrub(html_summary(text)) or "no title"
+                raise MalformedResponse(
+                    f"an HTML page, not JSON, from {self._where(path)} (a login page or a proxy in the way?): "
+                    f"{title!r}"
+                ) from None
+            snippet = self._scrub(clip(text, 80))
             raise MalformedResponse(
                 f"malformed JSON from {self._where(path)}: {exc.__class__.__name__} ({snippet!r})"
             ) from None
@@ -468,6 +476,8 @@ class SourceHTTPClient:
                 text = response.text
             except UnicodeDecodeError:
                 text = ""
+            if is_html(text, response.headers.get("content-type", "")):
+                text = html_summary(text, _BODY_SNIPPET)  # the page's title, not its tags
         text = clip(" ".join(text.split()), _BODY_SNIPPET)
         return f": {self._scrub(text)}" if text else ""
 
