@@ -26,7 +26,9 @@ a non-empty total means 0 good events (error counters often do not exist until
 the first error); an empty total means no traffic ``(0, 0)``; a NaN/Inf good
 or total is no data ``(0, 0)`` for that window or bucket (not 0 good events:
 every request would count as bad), in the breakdown groups too. ``good`` is
-clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own).
+clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own);
+a window whose good exceeds its total by more than ``EXCESS`` (1%, and one
+event) says so in the SLO's note: the queries do not count the same events.
 A query returning more than one series is an error for that SLO ("aggregate
 with sum()").
 
@@ -65,7 +67,7 @@ from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import NONE_LABEL
-from slotui.sources.kit.promql import groups_by, render
+from slotui.sources.kit.promql import groups_by, prom_duration, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 from slotui.sources.kit.sloth_ids import sloth_names
 from slotui.sources.kit.runtime import gather_answers
@@ -495,8 +497,13 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             (good, good_warned), (total, total_warned) = good, total
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
             warned = good_warned + total_warned
+            said = [f"{name}: {_partial_note(warned)}"] if warned else []
+            over = [f"{label}: {good[label]:g} > {t:g}" for label, t in total.items() if _exceeds(good.get(label), t)]
+            if over:
+                said.append(f"{name}: ratio.good counted more events than ratio.total ({'; '.join(over)}); "
+                            "counted as the total")
             notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts,
-                                                             note=f"{name}: {_partial_note(warned)}" if warned else None))
+                                                             note="; ".join(said) or None))
         for name, groups in notes.items():
             out[name] = replace(out[name], groups=tuple(groups))
 
@@ -629,9 +636,17 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         if plan.spec.kind == "ratio":
             assert plan.good is not None and plan.total is not None
             windows: dict[float, tuple[float, float]] = {}
+            over: list[str] = []
             for w, (gk, tk) in plan.windows.items():
                 windows[w] = _good_total(results[gk], results[tk])
-            return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now)
+                if _exceeds(results[gk], results[tk]):
+                    over.append(f"{prom_duration(w)}: {results[gk]:g} > {results[tk]:g}")
+            note = None
+            if over:
+                # Clamped silently, a good query counting more than the total's events read 100% good.
+                note = (f"ratio.good counted more events than ratio.total ({'; '.join(over)}); counted as the total: "
+                        "check that good counts a subset of the total's events")
+            return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now, note=note)
         assert plan.series is not None and plan.value is not None
         value = results[plan.value]
         return SLIData(value=value if value is not None and math.isfinite(value) else None,
@@ -734,6 +749,18 @@ def _settling(series: PointCache, todo: list[tuple[float, float]], first: float,
     floor = max(first, start - math.floor(SETTLE / step) * step)
     settled = max(floor, newest if newest is not None else floor)
     return todo if settled >= start else [*todo[:-1], (settled, end)]
+
+
+#: How far good may exceed total before it is noted: increase() extrapolates each series on its own,
+#: so a good series a little above the total is expected; beyond 1% (and one event) it is not.
+EXCESS = 0.01
+
+
+def _exceeds(good: float | None, total: float | None) -> bool:
+    """True when ``good`` is more than ``total`` beyond what extrapolation explains."""
+    if good is None or total is None or not (math.isfinite(good) and math.isfinite(total)) or total <= 0:
+        return False
+    return good > total * (1 + EXCESS) and good - total > 1.0
 
 
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:

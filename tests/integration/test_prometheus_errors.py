@@ -621,3 +621,52 @@ async def test_a_nan_good_count_is_no_data_not_every_request_bad() -> None:
     assert [(g, t) for _, g, t in buckets[0::2]] == [(90.0, 100.0)] * (24 * 6)
     (group,) = got.groups
     assert group.counts == {"a": (0.0, 0.0), "b": (40.0, 40.0)}
+
+
+async def test_a_good_counting_more_than_the_total_is_noted_not_silently_clamped() -> None:
+    # good 150 against total 100 was clamped to 100: the SLO read 100% good without a word. A
+    # little above (increase() extrapolating each series on its own) is expected and not noted.
+    def route(req: Request):
+        query = req.params["query"]
+        if req.path.endswith("/api/v1/query"):
+            if "good" in query:
+                return 200, vector("150" if "[1h]" in query else "100.5" if "[5m]" in query else "90")
+            return 200, vector("100")
+        return 200, matrix([(t, "1") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([ratio()], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None
+    assert got.windows[HOUR] == (100.0, 100.0) and got.windows[5 * MINUTE] == (100.0, 100.0)
+    assert got.windows[30 * MINUTE] == (90.0, 100.0)
+    assert got.note == ("ratio.good counted more events than ratio.total (1h: 150 > 100); counted as the total: "
+                        "check that good counts a subset of the total's events")
+
+
+async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None:
+    def route(req: Request):
+        query = req.params["query"]
+        if not req.path.endswith("/api/v1/query"):
+            return 200, matrix([(t, "10") for t in ends(req)])
+        if "by (model)" not in query:
+            return 200, vector("10")
+        good = "good" in query
+        return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"model": "a"}, "value": [NOW, "9" if good else "6"]},
+            {"metric": {"model": "b"}, "value": [NOW, "4"]}]}}
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    (group,) = got.groups
+    assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
+    assert group.note == "model: ratio.good counted more events than ratio.total (a: 9 > 6); counted as the total"
