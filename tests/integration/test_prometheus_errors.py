@@ -670,3 +670,46 @@ async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None
     (group,) = got.groups
     assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
     assert group.note == "model: ratio.good counted more events than ratio.total (a: 9 > 6); counted as the total"
+
+
+@pytest.mark.parametrize(("auth", "sent", "expected"), [
+    ({"bearer_token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "bearer_token", "Bearer tok-123456"),
+    ({"userinfo": True, "bearer_token": "tok-123456"}, "user:password@ in url",
+     "Basic " + base64.b64encode(b"ann:url-pw-123").decode()),
+    ({"basic_auth": {"username": "bob", "password": "pw-123456"}, "headers": {"Authorization": "Token abc"}},
+     "basic_auth", "Basic " + base64.b64encode(b"bob:pw-123456").decode()),
+    ({"bearer_token": "tok-123456", "headers": {"authorization": "Token abc"},
+      "basic_auth": {"username": "bob", "password": "pw-123456"}}, "bearer_token", "Bearer tok-123456"),
+])
+async def test_two_ways_to_authorize_warn_naming_the_one_actually_sent(auth: dict, sent: str, expected: str) -> None:
+    # A request carries one Authorization: the others were dropped without a word (Prometheus
+    # refuses such a config). The warning names the one sent, and it is the one the server gets.
+    import yaml
+
+    from slotui.config.loader import load_text
+
+    with FakePrometheus(steady()) as fake:
+        extra = dict(auth)
+        url = fake.url.replace("://", "://ann:url-pw-123@") if extra.pop("userinfo", False) else fake.url
+        doc = {"sources": {"prom": {"type": "prometheus", "url": url, **extra}},
+               "slos": [{"name": "p95", "source": "prom", "query": "p95_query[{{window}}]",
+                         "objective": {"target": 2.0, "warning": 3.0}}]}
+        loaded = load_text(yaml.safe_dump(doc), name="slos.yaml")
+        (warning,) = [w for w in loaded.warnings if w.startswith("sources.prom:")]
+        assert f"only {sent} is sent; keep one of them" in warning
+        src = PrometheusSource("prom", loaded.config.sources["prom"], base_dir=Path("."))  # type: ignore[arg-type]
+        try:
+            await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert {r.headers["authorization"] for r in fake.requests} == {expected}
+
+
+async def test_one_way_to_authorize_gives_no_warning() -> None:
+    from slotui.config.loader import load_text
+
+    text = ("sources:\n  prom:\n    type: prometheus\n    url: http://prom:9090\n    bearer_token: tok-123456\n"
+            "    headers: {X-Scope-OrgID: team-a}\nslos:\n  - name: p95\n    source: prom\n    query: q\n"
+            "    objective: {target: 2.0, warning: 3.0}\n")
+    assert not [w for w in load_text(text, name="slos.yaml").warnings if w.startswith("sources.")]
