@@ -247,6 +247,8 @@ class LangSmithSource(RangeSource):
                                  "expected an object with n and avg")
             avg = _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
             n = _number(entry.get("n"), f"feedback_stats[{key!r}].n")
+            if n is not None and n <= 0:
+                return None  # no scores: an avg of 0 beside n 0 read as a score of 0 (CRITICAL)
             return avg if n is None else Counted(avg, int(n))
         if kind == "share":
             _, base, slow, is_root = measure.key

@@ -510,3 +510,17 @@ async def test_a_project_deleted_or_recreated_while_running_is_looked_up_again()
         finally:
             await src.aclose()
     assert str(err.value) == f"project 'support-bot' not found at {fake.url} (check project and api_key)"
+
+
+async def test_a_feedback_key_with_no_scores_is_no_data_even_with_an_avg_of_zero() -> None:
+    # {"n": 0, "avg": 0} was a mean score of 0 (a quality SLO reading CRITICAL) from no scores at all.
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={"feedback_stats": {
+            "helpfulness": {"n": 0, "avg": 0, "stdev": 0, "errors": 0, "values": {}}}}) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([spec("helpfulness", query="feedback:helpfulness")], NOW))["helpfulness"]
+        finally:
+            await src.aclose()
+    assert got.error is None and got.value is None and got.slices == ()
+    result = evaluate_slo(spec("helpfulness", query="feedback:helpfulness"), got, NOW)
+    assert result.status is Status.NO_DATA
