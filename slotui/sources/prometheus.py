@@ -159,6 +159,9 @@ def _series_of(result: Any, kind: str) -> list[dict[str, Any]]:
             )
         if field not in series or (kind == "matrix" and not isinstance(series[field], list)):
             raise MalformedResponse(f"malformed answer: a series of the {kind} result has no {field!r}")
+        if not isinstance(series.get("metric") or {}, dict):
+            raise MalformedResponse(f"malformed answer: the labels ('metric') of a series of the {kind} result "
+                                    "are not an object")
     return result
 
 

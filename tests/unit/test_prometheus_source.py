@@ -98,6 +98,16 @@ def test_a_series_that_is_not_an_object_is_a_malformed_answer_in_every_parser(se
         parse_grouped_range(ok("matrix", [series]), "route")
 
 
+def test_series_labels_that_are_not_an_object_are_a_malformed_answer() -> None:
+    # parse_grouped read them with .get(): "'list' object has no attribute 'get'"
+    for metric in (["model", "a"], "model=a", 3):
+        with pytest.raises(MalformedResponse, match=r"the labels \('metric'\) of a series of the vector result"):
+            parse_grouped(ok("vector", [{"metric": metric, "value": [1, "2"]}]), "model")
+        with pytest.raises(MalformedResponse, match=r"the labels \('metric'\) of a series of the matrix result"):
+            parse_grouped_range(ok("matrix", [{"metric": metric, "values": [[300, "2"]]}]), "model")
+    assert parse_grouped(ok("vector", [{"metric": None, "value": [1, "2"]}]), "model") == {"(none)": 2.0}
+
+
 def test_a_series_without_its_samples_is_a_malformed_answer() -> None:
     # A range series without "values" was silently no data.
     with pytest.raises(MalformedResponse, match="has no 'value'"):
