@@ -387,6 +387,11 @@ class LangSmithSource(RangeSource):
 
     def _read_capped(self, response: Any) -> bytes:
         """(thread) The body of a streamed ``requests`` answer, read no further than ``max_body_bytes``."""
+        import urllib3.exceptions
+
+        from slotui.sources.kit.http_client import ResponseTooLarge, display_url
+
+        shown = display_url(str(response.url).split("?", 1)[0])
         cap = self.config.max_body_bytes
         declared = str(response.headers.get("Content-Length") or "")
         size, chunks = 0, []
@@ -394,8 +399,8 @@ class LangSmithSource(RangeSource):
         deadline = FETCH_DEADLINE.get()  # the fetch's, copied into this worker thread
         if deadline is None:
             deadline = time.monotonic() + self.timeout
-        if not over:
-            for chunk in _arriving(response):
+        try:
+            for chunk in () if over else _arriving(response):
                 size += len(chunk)
                 chunks.append(chunk)
                 if cap is not None and size > cap:
@@ -405,15 +410,20 @@ class LangSmithSource(RangeSource):
                     # A body trickling in (a byte a second) never hits the read timeout: the fetch
                     # timed out, but this worker thread read on, one more stuck per tick, until the
                     # default executor had none left for the file sources and the email channel.
-                    from slotui.sources.kit.http_client import display_url
-
-                    raise SourceError(f"timed out after {self.timeout:g}s reading the answer from "
-                                      f"{display_url(str(response.url).split('?', 1)[0])}")
+                    raise SourceError(f"timed out after {self.timeout:g}s reading the answer from {shown}")
+        # urllib3's own errors, raised here as they are, reached the SDK's handler, which failed on
+        # them ("request ... failed: AttributeError"): each is said in words instead.
+        except urllib3.exceptions.ReadTimeoutError:
+            raise SourceError(f"timed out after {self.timeout:g}s waiting for {shown}") from None
+        except urllib3.exceptions.DecodeError:
+            encoding = response.headers.get("Content-Encoding") or "its encoding"
+            raise SourceError(f"cannot decode the answer from {shown} ({encoding})", retryable=False) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = exc.args[0] if isinstance(exc, urllib3.exceptions.ProtocolError) and exc.args else exc
+            raise SourceError(f"connection to {self._shown_url} broke: {self._scrub(str(reason))}") from None
         if over:
-            from slotui.sources.kit.http_client import ResponseTooLarge, display_url
-
             raise ResponseTooLarge(
-                f"source {self.name!r}: answer from {display_url(str(response.url).split('?', 1)[0])} is larger "
+                f"source {self.name!r}: answer from {shown} is larger "
                 f"than max_body_bytes ({cap:,} bytes); stopped reading. Raise sources.{self.name}.max_body_bytes "
                 "if answers this big are expected"
             )

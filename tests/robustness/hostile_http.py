@@ -11,6 +11,7 @@ bodies crossed to it:
 - :class:`Streamer`: answers with a huge body generated chunk by chunk (never
   allocated whole) and counts the bytes it managed to write before the client
   hung up;
+- :class:`Truncator`: answers 200 with fewer bytes than it announces, then closes;
 - :class:`Trickler`: answers 200, then its body a byte at a time, never ending, and notes when
   the client hung up;
 - :class:`Echo`: answers every request with ``status`` and a body echoing the
@@ -202,6 +203,25 @@ class Streamer(_Base):
 
     def client_hung_up(self) -> None:
         self.finished.set()
+
+
+class Truncator(_Base):
+    """Answers 200 announcing ``announced`` bytes (Content-Length), sends ``body`` (fewer) and closes
+    the connection: a body cut off in the middle."""
+
+    def __init__(self, body: bytes, announced: int) -> None:
+        super().__init__()
+        self.body = body
+        self.announced = announced
+
+    def answer(self, handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(self.announced))
+        handler.end_headers()
+        handler.wfile.write(self.body)
+        handler.wfile.flush()
+        handler.close_connection = True
 
 
 class Trickler(_Base):

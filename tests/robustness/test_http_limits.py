@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hostile_http import Recorder, Router, Seen, Streamer, Trickler  # noqa: E402
+from hostile_http import Recorder, Router, Seen, Streamer, Trickler, Truncator  # noqa: E402
 
 from slotui.config.model import DEFAULT_MAX_BODY_BYTES, HttpSourceConfig, PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import HOUR, SLOSpec  # noqa: E402
@@ -314,3 +314,44 @@ async def test_an_httpx_source_answer_trickling_in_is_given_up_at_the_fetch_time
             assert await asyncio.to_thread(server.hung_up.wait, 10.0)
         finally:
             await src.aclose()  # type: ignore[attr-defined]
+
+
+def _ls_source(url: str) -> object:
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    return LangSmithSource("src", LangSmithSourceConfig.model_validate(
+        {"type": "langsmith", "api_url": url, "api_key": "lsv2_k_123456", "project": "p", "timeout": 5}))
+
+
+def _prom_source(url: str) -> object:
+    from slotui.sources.prometheus import PrometheusSource
+
+    return PrometheusSource("src", PrometheusSourceConfig.model_validate({"type": "prometheus", "url": url, "timeout": 5}))
+
+
+@pytest.mark.parametrize("kind", ["langsmith", "prometheus", "http"])
+async def test_a_body_cut_off_in_the_middle_is_a_broken_connection_in_words(kind: str) -> None:
+    # LangSmith read "request to .../sessions failed: AttributeError" (urllib3's error reached the
+    # SDK's handler, which failed on it).
+    with Truncator(b'{"status": "succ', 1000) as server:
+        src = {"langsmith": _ls_source, "prometheus": _prom_source}.get(kind, lambda u: http_source(u + "/v"))(server.url)
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 5.0}, {})  # type: ignore[dict-item]
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
+    assert errors["src"].startswith(f"connection to {server.url} broke: ")
+    assert "16 bytes" in errors["src"] and ("984 more expected" in errors["src"] or "expected 1000" in errors["src"])
+
+
+@pytest.mark.parametrize("kind", ["langsmith", "prometheus", "http"])
+async def test_a_body_that_does_not_decode_as_announced_is_said_so(kind: str) -> None:
+    with Router(lambda seen: (200, b"this is not gzip", {"Content-Encoding": "gzip"})) as server:
+        src = {"langsmith": _ls_source, "prometheus": _prom_source}.get(kind, lambda u: http_source(u + "/v"))(server.url)
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 5.0}, {})  # type: ignore[dict-item]
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
+    # the httpx sources read "request to URL failed: DecodingError: Error -3 while decompressing data: ..."
+    path = {"langsmith": "sessions", "prometheus": "api/v1/query"}.get(kind, "v")
+    assert errors["src"] == f"cannot decode the answer from {server.url}/{path} (gzip)"

@@ -318,6 +318,11 @@ class SourceHTTPClient:
                         await response.aclose()
                 except httpx.TimeoutException:
                     raise SourceError(f"timed out after {self.timeout:g}s waiting for {self._where(path)}") from None
+                except httpx.DecodingError:
+                    sent = locals().get("response")  # read while streaming: the answer's headers are in
+                    encoding = (sent.headers.get("content-encoding") if sent is not None else None) or "its encoding"
+                    raise SourceError(f"cannot decode the answer from {self._where(path)} ({encoding})",
+                                      retryable=False) from None
                 except httpx.ConnectError as exc:
                     where = self._display_base if request.url == first else display_url(request.url)
                     raise SourceError(f"cannot connect to {where}: {self._reason(exc)}") from None
