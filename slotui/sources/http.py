@@ -139,7 +139,8 @@ class HttpSource(HTTPSource["HttpSourceConfig"]):
             raise _SLOProblem("a threshold SLO on an http source needs query: (a path such as data.latency.p95)")
         value = self._number(spec.query, document, "query")
         if value is None:
-            return SLIData(value=None, fetched_at=now, note="the endpoint answered null or NaN: no data")
+            return SLIData(value=None, fetched_at=now,
+                           note="the endpoint answered null, NaN or an infinite number: no data")
         return SLIData(value=value * scale, fetched_at=now)
 
     def _number(self, text: str, document: Any, what: str) -> float | None:
@@ -175,5 +176,5 @@ def _scale(spec: SLOSpec) -> float:
 
 def _no_data_note(good: float | None, total: float | None) -> str:
     if good is None or total is None:
-        return "the endpoint answered null or NaN counts: no data"
+        return "the endpoint answered null, NaN or an infinite number for a count: no data"
     return "no events in the window"

@@ -736,7 +736,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
 SETTLE = 3600.0
 
 
-def _settling(series: PointCache, todo: list[tuple[float, float]], first: float, step: float) -> list[tuple[float, float]]:
+def _settling(
+    series: PointCache, todo: list[tuple[float, float]], first: float, step: float
+) -> list[tuple[float, float]]:
     """``todo`` with its newest interval starting back at the newest cached point holding a value
     (no further back than :data:`SETTLE`).
 

@@ -341,3 +341,20 @@ async def test_a_scale_that_is_not_a_finite_number_is_an_error(scale: object) ->
             await src.aclose()
     assert got["p95_ms"].value is None
     assert got["p95_ms"].error == f"params.scale must be a finite number (got {scale!r})"
+
+
+async def test_an_infinite_or_overflowing_number_is_no_data_said_as_such() -> None:
+    # 1e999 and a 400-digit integer are no float: no data, and the note no longer says "null or NaN".
+    body = b'{"inf": 1e999, "big": ' + b"9" * 400 + b', "ok": 5}'
+    with FakeServer(lambda r: (200, body)) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency(name="inf", query="inf"), latency(name="big", query="big"),
+                                   availability(good="big", total="ok")], NOW)
+        finally:
+            await src.aclose()
+    for name in ("inf", "big"):
+        assert got[name].error is None and got[name].value is None
+        assert got[name].note == "the endpoint answered null, NaN or an infinite number: no data"
+    assert got["availability"].windows == {HOUR: (0.0, 0.0)}
+    assert got["availability"].note == "the endpoint answered null, NaN or an infinite number for a count: no data"
