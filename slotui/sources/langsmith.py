@@ -502,7 +502,7 @@ class LangSmithSource(RangeSource):
         if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.ConnectionError)):
             if isinstance(exc.__cause__, requests.Timeout) or isinstance(exc, requests.Timeout):
                 return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
-            return SourceError(f"cannot connect to {self._shown_url}")
+            return SourceError(f"cannot connect to {self._shown_url}{_errno_reason(exc)}")
         if isinstance(exc, requests.Timeout):
             return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
         if isinstance(exc, (ValueError, TypeError)) and not isinstance(exc, ls_utils.LangSmithError):
@@ -578,6 +578,23 @@ def _response_of(exc: BaseException) -> Any:
         current = current.__cause__ or current.__context__
         seen += 1
     return None
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\"()\]\[]+")
+
+
+def _errno_reason(exc: BaseException) -> str:
+    """``: [Errno 111] Connection refused`` from the chain of a connection error (the SDK's text
+    wraps urllib3's in several layers), or ``""``."""
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            break
+        match = _ERRNO.search(str(current))
+        if match:
+            return f": {match.group(0).strip()}"
+        current = current.__cause__ or current.__context__
+    return ""
 
 
 def _status_of(text: str) -> int | None:
