@@ -525,3 +525,34 @@ async def test_a_feedback_key_with_no_scores_is_no_data_even_with_an_avg_of_zero
     assert got.error is None and got.value is None and got.slices == ()
     result = evaluate_slo(spec("helpfulness", query="feedback:helpfulness"), got, NOW)
     assert result.status is Status.NO_DATA
+
+
+async def test_a_rate_limit_during_the_backfill_stops_it_and_holds_it_for_retry_after() -> None:
+    # After 8 answers the server said 429 (Retry-After: 30) to every request: the backfill went on
+    # asking each of the ~170 other spans of the week in the same fetch (179 requests), and the next
+    # fetch did it again -- a rate-limited server hammered.
+    week = spec("availability", query="availability", period=7 * DAY)
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route, served = fake.route, {"n": 0, "limit": True}
+
+        def limited(req):  # type: ignore[no-untyped-def]
+            if req.path == "/runs/stats":
+                served["n"] += 1
+                if served["limit"] and served["n"] > 8:
+                    return 429, {"detail": "Too many requests"}, {"Retry-After": "30"}
+            return route(req)
+
+        fake.route = limited
+        src = source(fake.url)
+        try:
+            first = (await src.fetch([week], NOW))["availability"]
+            asked = served["n"]
+            served["limit"] = False  # the server would answer again, but asked for 30 s of quiet
+            second = (await src.fetch([week], NOW + 5))["availability"]
+        finally:
+            await src.aclose()
+    assert first.error is None and first.value is not None
+    assert 8 < asked <= 8 + src.concurrency  # the spans already in flight, then no new one
+    assert "; backfill paused for 30s (Retry-After): rate limited: HTTP 429" in (first.note or "")
+    assert served["n"] - asked == 1  # the window alone: no backfill span during the pause
+    assert second.error is None and "backfill paused for 30s (Retry-After)" in (second.note or "")
