@@ -713,3 +713,41 @@ async def test_one_way_to_authorize_gives_no_warning() -> None:
             "    headers: {X-Scope-OrgID: team-a}\nslos:\n  - name: p95\n    source: prom\n    query: q\n"
             "    objective: {target: 2.0, warning: 3.0}\n")
     assert not [w for w in load_text(text, name="slos.yaml").warnings if w.startswith("sources.")]
+
+
+async def test_a_429_with_retry_after_stops_the_other_queries_of_the_fetch() -> None:
+    # Three ratio SLOs are ~45 queries; after the server's first 429 (Retry-After: 120) each of the
+    # others was still sent (and retried): a rate-limited Mimir/Grafana Cloud hammered on every tick.
+    with FakePrometheus(lambda r: (429, {"status": "error", "error": "too many requests"},
+                                   {"Retry-After": "120"})) as fake:
+        src = source(fake.url, max_concurrency=2)
+        health: dict[str, SourceHealth] = {}
+        slos = [ratio(name=f"a{i}", good=f"good{i}[{{{{window}}}}]") for i in range(3)]
+        try:
+            data, errors = await fetch_all({"prom": src}, {"prom": slos}, NOW, {"prom": 5}, health)
+        finally:
+            await src.aclose()
+    assert len(fake.requests) <= 2  # those in flight when the first 429 came back
+    assert errors["prom"].startswith(f"rate limited: HTTP 429 from {fake.url}/api/v1/")
+    assert "; retry after 120s" in errors["prom"] and errors["prom"].endswith("(Retry-After)")
+    assert health["prom"].backoff_until is not None and NOW + 119 < health["prom"].backoff_until <= NOW + 120
+
+
+async def test_a_short_retry_after_is_waited_out_by_the_other_queries_too() -> None:
+    # Retry-After: 0.2 fits in the fetch: every query waits it out and the fetch succeeds.
+    answered = {"limited": 0}
+
+    def route(req: Request):
+        if answered["limited"] < 1:
+            answered["limited"] += 1
+            return 429, {"status": "error", "error": "slow down"}, {"Retry-After": "0.2"}
+        return steady("0.5")(req)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency(), ratio()], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95"].error is None and got["p95"].value == 0.5
+    assert got["availability"].error is None and got["availability"].windows[HOUR] == (0.5, 0.5)
