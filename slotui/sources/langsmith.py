@@ -438,16 +438,34 @@ class LangSmithSource(RangeSource):
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_hold(deadline)
             try:
                 return getattr(client, method)(**kwargs)
             except Exception as exc:  # noqa: BLE001 - every SDK failure is classified below
                 error = self._classify(exc, path)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:  # the rest of this fetch's calls wait for it too (they were all sent)
+                self._hold = (time.monotonic() + float(retry_after), error, FETCH_DEADLINE.get())
             if isinstance(error, (QueryError, _NotFound)) or not error.retryable or attempt >= MAX_ATTEMPTS:
                 raise error
             delay = self._retry_delay(attempt)
             if time.monotonic() + delay >= deadline:
                 raise error
             time.sleep(delay)  # backoff in this worker thread, within the fetch's budget
+
+    def _wait_for_hold(self, deadline: float) -> None:
+        """(thread) Before a call: wait out a ``Retry-After`` this fetch was given when it ends within
+        the budget, else fail at once with that error, sending nothing (as the httpx sources do)."""
+        until, error, fetch = getattr(self, "_hold", (0.0, None, None))
+        left = until - time.monotonic()
+        if error is None or left <= 0 or fetch != FETCH_DEADLINE.get():
+            return
+        if time.monotonic() + left >= deadline:
+            held = SourceError(str(error), retryable=error.retryable)
+            held.retry_after = left  # type: ignore[attr-defined]
+            held.retry_at = getattr(error, "retry_at", None)  # type: ignore[attr-defined]
+            raise held
+        time.sleep(left)  # in this worker thread, within the fetch's budget
 
     def _retry_after(self) -> tuple[float | None, float | None]:
         """(thread) The ``Retry-After`` of this thread's last 429/503 answer: (seconds, epoch of a date)."""

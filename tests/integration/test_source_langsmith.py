@@ -544,11 +544,12 @@ async def test_a_rate_limit_during_the_backfill_stops_it_and_holds_it_for_retry_
 
         fake.route = limited
         src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
         try:
-            first = (await src.fetch([week], NOW))["availability"]
+            first = (await fetch_all({"ls": src}, {"ls": [week]}, NOW, {"ls": 10}, health))[0]["availability"]
             asked = served["n"]
             served["limit"] = False  # the server would answer again, but asked for 30 s of quiet
-            second = (await src.fetch([week], NOW + 5))["availability"]
+            second = (await fetch_all({"ls": src}, {"ls": [week]}, NOW + 5, {"ls": 10}, health))[0]["availability"]
         finally:
             await src.aclose()
     assert first.error is None and first.value is not None
@@ -556,3 +557,28 @@ async def test_a_rate_limit_during_the_backfill_stops_it_and_holds_it_for_retry_
     assert "; backfill paused for 30s (Retry-After): rate limited: HTTP 429" in (first.note or "")
     assert served["n"] - asked == 1  # the window alone: no backfill span during the pause
     assert second.error is None and "backfill paused for 30s (Retry-After)" in (second.note or "")
+
+
+async def test_a_429_on_one_window_stops_the_other_calls_of_the_fetch() -> None:
+    # Six SLOs ask a dozen windows at once: after the first 429 (Retry-After: 120) every other
+    # window was still asked (each retried), on a server that had asked for quiet.
+    slos = [spec(f"a{i}", kind="ratio", target=0.99, good="success", total=f"eq(name, \"bot{i}\")") for i in range(6)]
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route, served = fake.route, {"n": 0}
+
+        def limited(req):  # type: ignore[no-untyped-def]
+            if req.path == "/runs/stats":
+                served["n"] += 1
+                return 429, {"detail": "Too many requests"}, {"Retry-After": "120"}
+            return route(req)
+
+        fake.route = limited
+        src = source(fake.url, max_concurrency=1)
+        health: dict[str, SourceHealth] = {}
+        try:
+            _, errors = await fetch_all({"ls": src}, {"ls": slos}, NOW, {"ls": 10}, health)
+        finally:
+            await src.aclose()
+    assert served["n"] == 1
+    assert errors["ls"].startswith(f"rate limited: HTTP 429 from {fake.url}/runs/stats; retry after 120s")
+    assert health["ls"].backoff_reason == "Retry-After"
