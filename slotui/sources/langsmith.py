@@ -104,8 +104,10 @@ _TOTALS = frozenset({"total_cost", "total_tokens", "run_count"})
 #: statistics that are shares of runs, within [0, 1]
 _RATES = frozenset({"error_rate", "streaming_rate"})
 _SUCCESS = {"success", "ok", "not error", "error == false", "error == null"}
-_LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
+#: ``latency <= X`` / ``latency < X``; X is read by :func:`_seconds` (a malformed X is an error on the SLO)
+_LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*(.+?)\s*$", re.IGNORECASE)
+#: one number (``[0-9.]+`` let ``2.5.1`` through to float(), which crashed the fetch) and a unit
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$", re.IGNORECASE)
 
 
 def _seconds(text: str) -> float:
@@ -177,7 +179,7 @@ class LangSmithSource(RangeSource):
                 return Measure(("success", total_filter, is_root), "ratio")
             m = _LATENCY_GOOD.match(good)
             if m:
-                bound = float(m.group(2)) / (1000.0 if (m.group(3) or "s").lower() == "ms" else 1.0)
+                bound = _seconds(m.group(2))
                 op = "gt" if m.group(1) == "<=" else "gte"
                 return Measure(("not_matching", total_filter, f"{op}(latency, {bound:g})", is_root), "ratio")
             return Measure(("matching", total_filter, good, is_root), "ratio")

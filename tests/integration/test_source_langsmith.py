@@ -582,3 +582,23 @@ async def test_a_429_on_one_window_stops_the_other_calls_of_the_fetch() -> None:
     assert served["n"] == 1
     assert errors["ls"].startswith(f"rate limited: HTTP 429 from {fake.url}/runs/stats; retry after 120s")
     assert health["ls"].backoff_reason == "Retry-After"
+
+
+@pytest.mark.parametrize("bad", [
+    {"kind": "threshold", "query": "slower_than:2.5.1s", "direction": "lower_is_better"},
+    {"kind": "threshold", "query": "slower_than:.s", "direction": "lower_is_better"},
+    {"kind": "ratio", "good": "latency <= 2..5s", "target": 0.99},
+    {"kind": "ratio", "good": "latency < 1e3ms", "target": 0.99},
+])
+async def test_a_malformed_latency_bound_is_an_error_on_its_slo_not_a_crash(bad: dict) -> None:
+    # "[0-9.]+" let 2.5.1 through to float(): ValueError out of the fetch, every SLO of the source
+    # down ("ValueError: could not convert string to float: '2.5.1'").
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("bad", **bad), availability(period=2 * HOUR)], NOW)
+        finally:
+            await src.aclose()
+    shown = (bad.get("query") or bad["good"]).split(":", 1)[-1].split("<")[-1].lstrip("= ").strip()
+    assert got["bad"].error == f"expected a latency such as 2s or 2500ms (got {shown!r})"
+    assert got["availability"].error is None
