@@ -349,11 +349,6 @@ class SourceHTTPClient:
                         await response.aclose()
                 except httpx.TimeoutException:
                     raise SourceError(f"timed out after {self.timeout:g}s waiting for {self._where(path)}") from None
-                except httpx.DecodingError:
-                    sent = locals().get("response")  # read while streaming: the answer's headers are in
-                    encoding = (sent.headers.get("content-encoding") if sent is not None else None) or "its encoding"
-                    raise SourceError(f"cannot decode the answer from {self._where(path)} ({encoding})",
-                                      retryable=False) from None
                 except httpx.ConnectError as exc:
                     where = self._display_base if request.url == first else display_url(request.url)
                     raise SourceError(f"cannot connect to {where}: {self._reason(exc)}") from None
@@ -445,21 +440,29 @@ class SourceHTTPClient:
         """The (decoded) body, read while it streams and never beyond ``limit`` bytes.
 
         Over the limit: the bytes read so far when ``truncate`` (an error
-        answer, shown as a snippet), else :class:`ResponseTooLarge`.
+        answer, shown as a snippet), else :class:`ResponseTooLarge`. A body that
+        does not decode as its ``Content-Encoding`` says is a :class:`SourceError`
+        naming the encoding (it read "request to URL failed: DecodingError: Error
+        -3 while decompressing data: incorrect header check").
         """
-        if limit is None:
-            return await response.aread()
-        declared = response.headers.get("content-length", "")
-        if not truncate and declared.isdigit() and int(declared) > limit:
-            raise self._too_large(path, limit, f"it announces {int(declared):,} bytes")
-        buf = bytearray()
-        async for chunk in response.aiter_bytes():
-            buf += chunk
-            if len(buf) > limit:
-                if truncate:
-                    return bytes(buf[:limit])
-                raise self._too_large(path, limit, f"more than {limit:,} bytes arrived")
-        return bytes(buf)
+        try:
+            if limit is None:
+                return await response.aread()
+            declared = response.headers.get("content-length", "")
+            if not truncate and declared.isdigit() and int(declared) > limit:
+                raise self._too_large(path, limit, f"it announces {int(declared):,} bytes")
+            buf = bytearray()
+            async for chunk in response.aiter_bytes():
+                buf += chunk
+                if len(buf) > limit:
+                    if truncate:
+                        return bytes(buf[:limit])
+                    raise self._too_large(path, limit, f"more than {limit:,} bytes arrived")
+            return bytes(buf)
+        except httpx.DecodingError:
+            encoding = response.headers.get("content-encoding") or "its encoding"
+            raise SourceError(f"cannot decode the answer from {self._where(path)} ({encoding})",
+                              retryable=False) from None
 
     def _too_large(self, path: str, limit: int, how: str) -> ResponseTooLarge:
         who = f"source {self.name!r}: " if self.name else ""
