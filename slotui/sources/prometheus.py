@@ -501,10 +501,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
             warned = good_warned + total_warned
             said = [f"{name}: {_partial_note(warned)}"] if warned else []
-            over = [f"{label}: {good[label]:g} > {t:g}" for label, t in total.items() if _exceeds(good.get(label), t)]
-            if over:
-                said.append(f"{name}: ratio.good counted more events than ratio.total ({'; '.join(over)}); "
-                            "counted as the total")
+            odd = [f"{label}: {text}" for label, t in total.items() if (text := _odd_counts(good.get(label), t))]
+            if odd:
+                said.append(f"{name}: {_odd_note(odd)}")
             notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts,
                                                              note="; ".join(said) or None))
         for name, groups in notes.items():
@@ -639,16 +638,15 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         if plan.spec.kind == "ratio":
             assert plan.good is not None and plan.total is not None
             windows: dict[float, tuple[float, float]] = {}
-            over: list[str] = []
+            odd: list[str] = []
             for w, (gk, tk) in plan.windows.items():
                 windows[w] = _good_total(results[gk], results[tk])
-                if _exceeds(results[gk], results[tk]):
-                    over.append(f"{prom_duration(w)}: {results[gk]:g} > {results[tk]:g}")
-            note = None
-            if over:
-                # Clamped silently, a good query counting more than the total's events read 100% good.
-                note = (f"ratio.good counted more events than ratio.total ({'; '.join(over)}); counted as the total: "
-                        "check that good counts a subset of the total's events")
+                text = _odd_counts(results[gk], results[tk])
+                if text:
+                    odd.append(f"{prom_duration(w)}: {text}")
+            # Clamped silently, good above the total read 100% good, a negative good 0% good and a
+            # negative total no traffic: said in the note instead.
+            note = f"{_odd_note(odd)}: check that good counts a subset of the total's events" if odd else None
             return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now, note=note)
         assert plan.series is not None and plan.value is not None
         value = results[plan.value]
@@ -761,11 +759,24 @@ def _settling(
 EXCESS = 0.01
 
 
-def _exceeds(good: float | None, total: float | None) -> bool:
-    """True when ``good`` is more than ``total`` beyond what extrapolation explains."""
+def _odd_counts(good: float | None, total: float | None) -> str | None:
+    """What is wrong with a (good, total) pair beyond what extrapolation explains, or None: good
+    above the total, or a negative count (``increase()`` of a counter never is; ``delta()`` of a
+    gauge or a subtraction may be)."""
+    if total is not None and math.isfinite(total) and total < -1.0:
+        return f"total {total:g} < 0"
     if good is None or total is None or not (math.isfinite(good) and math.isfinite(total)) or total <= 0:
-        return False
-    return good > total * (1 + EXCESS) and good - total > 1.0
+        return None
+    if good < -1.0:
+        return f"good {good:g} < 0"
+    if good > total * (1 + EXCESS) and good - total > 1.0:
+        return f"good {good:g} > total {total:g}"
+    return None
+
+
+def _odd_note(odd: Sequence[str]) -> str:
+    return (f"ratio.good and ratio.total answered counts that cannot be ({'; '.join(odd)}); clamped: good "
+            "within [0, total], a negative total as no traffic")
 
 
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:

@@ -630,8 +630,9 @@ async def test_a_good_counting_more_than_the_total_is_noted_not_silently_clamped
         query = req.params["query"]
         if req.path.endswith("/api/v1/query"):
             if "good" in query:
-                return 200, vector("150" if "[1h]" in query else "100.5" if "[5m]" in query else "90")
-            return 200, vector("100")
+                return 200, vector("150" if "[1h]" in query else "100.5" if "[5m]" in query
+                                   else "-5" if "[6h]" in query else "90")
+            return 200, vector("-3" if "[1d]" in query else "100")
         return 200, matrix([(t, "1") for t in ends(req)])
 
     with FakePrometheus(route) as fake:
@@ -643,8 +644,11 @@ async def test_a_good_counting_more_than_the_total_is_noted_not_silently_clamped
     assert got.error is None
     assert got.windows[HOUR] == (100.0, 100.0) and got.windows[5 * MINUTE] == (100.0, 100.0)
     assert got.windows[30 * MINUTE] == (90.0, 100.0)
-    assert got.note == ("ratio.good counted more events than ratio.total (1h: 150 > 100); counted as the total: "
-                        "check that good counts a subset of the total's events")
+    # a negative good read 0% good, a negative total no traffic: clamped still, but said
+    assert got.windows[6 * HOUR] == (0.0, 100.0) and got.windows[DAY] == (0.0, 0.0)
+    assert got.note == ("ratio.good and ratio.total answered counts that cannot be (1h: good 150 > total 100; "
+                        "6h: good -5 < 0; 1d: total -3 < 0); clamped: good within [0, total], a negative total as "
+                        "no traffic: check that good counts a subset of the total's events")
 
 
 async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None:
@@ -669,7 +673,8 @@ async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None
             await src.aclose()
     (group,) = got.groups
     assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
-    assert group.note == "model: ratio.good counted more events than ratio.total (a: 9 > 6); counted as the total"
+    assert group.note == ("model: ratio.good and ratio.total answered counts that cannot be (a: good 9 > total 6); "
+                          "clamped: good within [0, total], a negative total as no traffic")
 
 
 @pytest.mark.parametrize(("auth", "sent", "expected"), [
