@@ -76,7 +76,7 @@ class ReplayPrometheus(PrometheusSource):
         async def table(query: str) -> None:
             got: dict[float, float] = {}
             for payload in await ask(query):
-                got.update(parse_range(payload))
+                got.update(parse_range(payload, keep_nan=True))
                 if warnings_of(payload):
                     self._table_warned.setdefault(query, []).extend(warnings_of(payload))
             self._tables[query] = got
@@ -84,7 +84,7 @@ class ReplayPrometheus(PrometheusSource):
         async def grouped_table(query: str, label: str) -> None:
             got: dict[float, dict[str, float]] = {}
             for payload in await ask(query):
-                got.update(parse_grouped_range(payload, label))
+                got.update(parse_grouped_range(payload, label, keep_nan=True))
                 if warnings_of(payload):
                     self._table_warned.setdefault((query, label), []).extend(warnings_of(payload))
             self._grouped_tables[(query, label)] = got

@@ -18,13 +18,16 @@ with ``body`` as JSON) applies to every request.
 
 No-data and error rules: ``null``, ``"NaN"`` or an infinite number is no data
 (``value`` None, with a note); a path that does not exist, a malformed path or
-a value that is not a number is an error on that SLO. An unreachable,
+a value that is not a number is an error on that SLO, and so is a ratio whose
+good is more than its total or whose counts are negative (clamped, they would
+read as 100% or 0% good). An unreachable,
 unauthorized (401/403), rate-limited (429, retried honouring Retry-After within
 the timeout), failing (5xx) or non-JSON endpoint is a source error.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,14 +123,24 @@ class HttpSource(HTTPSource["HttpSourceConfig"]):
                 )
             good = self._number(spec.good, document, "ratio.good")
             total = self._number(spec.total, document, "ratio.total")
+            for what, path, count in (("ratio.good", spec.good, good), ("ratio.total", spec.total, total)):
+                if count is not None and count < 0:
+                    raise _SLOProblem(f"{what}: the value at {path!r} is {count:g}; an event count cannot be negative")
             if good is None or total is None or total <= 0:
                 return SLIData(windows={spec.window: (0.0, 0.0)}, fetched_at=now, note=_no_data_note(good, total))
-            return SLIData(windows={spec.window: (min(max(good, 0.0), total), total)}, fetched_at=now)
+            if good > total:
+                # clamped, it read as 100% good: the two paths do not count the same events
+                raise _SLOProblem(
+                    f"ratio.good ({good:g} at {spec.good!r}) is more than ratio.total ({total:g} at {spec.total!r}); "
+                    "good must count a subset of the total's events"
+                )
+            return SLIData(windows={spec.window: (good, total)}, fetched_at=now)
         if not spec.query:
             raise _SLOProblem("a threshold SLO on an http source needs query: (a path such as data.latency.p95)")
         value = self._number(spec.query, document, "query")
         if value is None:
-            return SLIData(value=None, fetched_at=now, note="the endpoint answered null or NaN: no data")
+            return SLIData(value=None, fetched_at=now,
+                           note="the endpoint answered null, NaN or an infinite number: no data")
         return SLIData(value=value * scale, fetched_at=now)
 
     def _number(self, text: str, document: Any, what: str) -> float | None:
@@ -153,13 +166,15 @@ class HttpSource(HTTPSource["HttpSourceConfig"]):
 def _scale(spec: SLOSpec) -> float:
     raw = spec.params.get("scale", 1) if spec.params else 1
     try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise _SLOProblem(f"params.scale must be a number (got {raw!r})") from None
+        value = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not math.isfinite(value):  # a NaN/inf scale turned every value into no data; true scaled by 1
+        raise _SLOProblem(f"params.scale must be a finite number (got {raw!r})")
     return value
 
 
 def _no_data_note(good: float | None, total: float | None) -> str:
     if good is None or total is None:
-        return "the endpoint answered null or NaN counts: no data"
+        return "the endpoint answered null, NaN or an infinite number for a count: no data"
     return "no events in the window"

@@ -52,7 +52,9 @@ in the window; it is not done: SLOs with ``breakdown`` say "breakdown not
 supported by this source".
 
 No-data rules: zero runs, a null or ``"NaN"`` statistic, or a feedback key
-without scores is no data for that point. A filter LangSmith rejects (400/422)
+without scores is no data for that point. A statistic LangSmith could not have
+meant (a rate outside [0, 1], ``feedback_stats`` that is not an object) is an
+error on the SLOs reading it, never clamped into a number. A filter LangSmith rejects (400/422)
 is an error on that SLO. 401 ("unauthorized"), 403, 429 (retried, honouring
 Retry-After within the timeout), 5xx, timeouts, connection failures, malformed
 JSON and an unknown project are source errors; messages never hold the key.
@@ -69,11 +71,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slotui.config.secrets import clip
+from slotui.config.secrets import Redactor, clip, mask_url, url_password
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
 from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.base import SourceError, resolve_timeout
+from slotui.sources.kit.html_page import html_summary, is_html
+from slotui.sources.kit.retry_after import parse_retry_after
 from slotui.sources.kit.runtime import FETCH_DEADLINE
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
@@ -97,9 +101,13 @@ _STAT_FIELDS = {
 }
 #: statistics that are totals over the range, not per-run figures (no ``n``)
 _TOTALS = frozenset({"total_cost", "total_tokens", "run_count"})
+#: statistics that are shares of runs, within [0, 1]
+_RATES = frozenset({"error_rate", "streaming_rate"})
 _SUCCESS = {"success", "ok", "not error", "error == false", "error == null"}
-_LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s)?\s*$", re.IGNORECASE)
+#: ``latency <= X`` / ``latency < X``; X is read by :func:`_seconds` (a malformed X is an error on the SLO)
+_LATENCY_GOOD = re.compile(r"^\s*latency\s*(<=|<)\s*(.+?)\s*$", re.IGNORECASE)
+#: one number (``[0-9.]+`` let ``2.5.1`` through to float(), which crashed the fetch) and a unit
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$", re.IGNORECASE)
 
 
 def _seconds(text: str) -> float:
@@ -137,6 +145,9 @@ class LangSmithSource(RangeSource):
         self.timeout = resolve_timeout(config, defaults)
         self.concurrency = config.max_concurrency
         self.api_url = config.api_url.rstrip("/")
+        # what messages show: a password in the URL's user-info masked (``https://bob:****@host``)
+        self._shown_url = mask_url(self.api_url)
+        self._redact = Redactor([s for s in (config.api_key, url_password(self.api_url)) if s])
         self._client: Any = None
         self._session: Any = None
         self._project_id: str | None = None
@@ -168,7 +179,7 @@ class LangSmithSource(RangeSource):
                 return Measure(("success", total_filter, is_root), "ratio")
             m = _LATENCY_GOOD.match(good)
             if m:
-                bound = float(m.group(2)) / (1000.0 if (m.group(3) or "s").lower() == "ms" else 1.0)
+                bound = _seconds(m.group(2))
                 op = "gt" if m.group(1) == "<=" else "gte"
                 return Measure(("not_matching", total_filter, f"{op}(latency, {bound:g})", is_root), "ratio")
             return Measure(("matching", total_filter, good, is_root), "ratio")
@@ -227,11 +238,19 @@ class LangSmithSource(RangeSource):
         if kind == "feedback":
             _, base, key, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
-            entry = (stats.get("feedback_stats") or {}).get(key)
-            if not isinstance(entry, Mapping):
+            feedback = stats.get("feedback_stats") or {}
+            if not isinstance(feedback, Mapping):
+                raise QueryError(f"LangSmith answered feedback_stats as {type(feedback).__name__}; expected an object")
+            entry = feedback.get(key)
+            if entry is None:
                 return None
+            if not isinstance(entry, Mapping):
+                raise QueryError(f"LangSmith answered feedback_stats[{key!r}] as {type(entry).__name__}; "
+                                 "expected an object with n and avg")
             avg = _number(entry.get("avg"), f"feedback_stats[{key!r}].avg")
             n = _number(entry.get("n"), f"feedback_stats[{key!r}].n")
+            if n is not None and n <= 0:
+                return None  # no scores: an avg of 0 beside n 0 read as a score of 0 (CRITICAL)
             return avg if n is None else Counted(avg, int(n))
         if kind == "share":
             _, base, slow, is_root = measure.key
@@ -239,17 +258,18 @@ class LangSmithSource(RangeSource):
                 self._stats(base, is_root, start, end), self._stats(_and(base, slow), is_root, start, end)
             )
             total = _count(everything)
-            return Counted(_count(slow_stats) / total, int(total)) if total > 0 else None
+            # two requests: a run landing between them may count as slow but not in the total
+            return Counted(min(_count(slow_stats), total) / total, int(total)) if total > 0 else None
         if kind == "success":
             _, base, is_root = measure.key
             stats = await self._stats(base, is_root, start, end)
             total = _count(stats)
             if total <= 0:
                 return (0.0, 0.0)
-            error_rate = _number(stats.get("error_rate"), "error_rate")
+            error_rate = _rate(stats, "error_rate")
             if error_rate is None:
                 return None
-            good = float(round(total * (1.0 - min(max(error_rate, 0.0), 1.0))))
+            good = float(round(total * (1.0 - error_rate)))
             return (good, total)
         if kind in ("not_matching", "matching"):
             _, base, extra, is_root = measure.key
@@ -292,7 +312,7 @@ class LangSmithSource(RangeSource):
         async with self._limiter():
             stats = await asyncio.to_thread(self._call, "get_run_stats", kwargs, "runs/stats")
         if not isinstance(stats, dict):
-            raise SourceError(f"malformed answer from {self.api_url}/runs/stats: expected a JSON object",
+            raise SourceError(f"malformed answer from {self._shown_url}/runs/stats: expected a JSON object",
                               retryable=False)
         return stats
 
@@ -304,7 +324,7 @@ class LangSmithSource(RangeSource):
             project = self._call("read_project", {"project_name": self.config.project}, "sessions")
         except _NotFound:
             raise SourceError(
-                f"project {self.config.project!r} not found at {self.api_url} (check project and api_key)",
+                f"project {self.config.project!r} not found at {self._shown_url} (check project and api_key)",
                 retryable=False,
             ) from None
         except ls_utils.LangSmithError as exc:  # pragma: no cover - classified in _call
@@ -331,12 +351,16 @@ class LangSmithSource(RangeSource):
                     outer.requests_made += 1
                     kwargs["stream"] = True  # read below, never beyond max_body_bytes
                     response = super().request(*args, **kwargs)
-                    limited = response.status_code == 429
+                    limited = response.status_code in (429, 503)
                     self.local.retry_after = response.headers.get("Retry-After") if limited else None
+                    self.local.page = None
                     try:
                         response._content = outer._read_capped(response)  # noqa: SLF001 - requests' body slot
                     finally:
                         response.close()
+                    head = response._content[:4096].decode("utf-8", "replace")  # noqa: SLF001
+                    if is_html(head, str(response.headers.get("Content-Type") or "")):
+                        self.local.page = html_summary(head)  # why the SDK's response.json() will fail
                     return response
 
                 def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
@@ -365,22 +389,43 @@ class LangSmithSource(RangeSource):
 
     def _read_capped(self, response: Any) -> bytes:
         """(thread) The body of a streamed ``requests`` answer, read no further than ``max_body_bytes``."""
+        import urllib3.exceptions
+
+        from slotui.sources.kit.http_client import ResponseTooLarge, display_url
+
+        shown = display_url(str(response.url).split("?", 1)[0])
         cap = self.config.max_body_bytes
         declared = str(response.headers.get("Content-Length") or "")
         size, chunks = 0, []
         over = cap is not None and declared.isdigit() and int(declared) > cap
-        if not over:
-            for chunk in response.iter_content(65536):
+        deadline = FETCH_DEADLINE.get()  # the fetch's, copied into this worker thread
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
+        try:
+            for chunk in () if over else _arriving(response):
                 size += len(chunk)
                 chunks.append(chunk)
                 if cap is not None and size > cap:
                     over = True
                     break
+                if time.monotonic() > deadline:
+                    # A body trickling in (a byte a second) never hits the read timeout: the fetch
+                    # timed out, but this worker thread read on, one more stuck per tick, until the
+                    # default executor had none left for the file sources and the email channel.
+                    raise SourceError(f"timed out after {self.timeout:g}s reading the answer from {shown}")
+        # urllib3's own errors, raised here as they are, reached the SDK's handler, which failed on
+        # them ("request ... failed: AttributeError"): each is said in words instead.
+        except urllib3.exceptions.ReadTimeoutError:
+            raise SourceError(f"timed out after {self.timeout:g}s waiting for {shown}") from None
+        except urllib3.exceptions.DecodeError:
+            encoding = response.headers.get("Content-Encoding") or "its encoding"
+            raise SourceError(f"cannot decode the answer from {shown} ({encoding})", retryable=False) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = exc.args[0] if isinstance(exc, urllib3.exceptions.ProtocolError) and exc.args else exc
+            raise SourceError(f"connection to {self._shown_url} broke: {self._scrub(str(reason))}") from None
         if over:
-            from slotui.sources.kit.http_client import ResponseTooLarge, display_url
-
             raise ResponseTooLarge(
-                f"source {self.name!r}: answer from {display_url(str(response.url).split('?', 1)[0])} is larger "
+                f"source {self.name!r}: answer from {shown} is larger "
                 f"than max_body_bytes ({cap:,} bytes); stopped reading. Raise sources.{self.name}.max_body_bytes "
                 "if answers this big are expected"
             )
@@ -395,10 +440,14 @@ class LangSmithSource(RangeSource):
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_hold(deadline)
             try:
                 return getattr(client, method)(**kwargs)
             except Exception as exc:  # noqa: BLE001 - every SDK failure is classified below
                 error = self._classify(exc, path)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:  # the rest of this fetch's calls wait for it too (they were all sent)
+                self._hold = (time.monotonic() + float(retry_after), error, FETCH_DEADLINE.get())
             if isinstance(error, (QueryError, _NotFound)) or not error.retryable or attempt >= MAX_ATTEMPTS:
                 raise error
             delay = self._retry_delay(attempt)
@@ -406,20 +455,46 @@ class LangSmithSource(RangeSource):
                 raise error
             time.sleep(delay)  # backoff in this worker thread, within the fetch's budget
 
-    def _retry_delay(self, attempt: int) -> float:
+    def _wait_for_hold(self, deadline: float) -> None:
+        """(thread) Before a call: wait out a ``Retry-After`` this fetch was given when it ends within
+        the budget, else fail at once with that error, sending nothing (as the httpx sources do)."""
+        until, error, fetch = getattr(self, "_hold", (0.0, None, None))
+        left = until - time.monotonic()
+        if error is None or left <= 0 or fetch != FETCH_DEADLINE.get():
+            return
+        if time.monotonic() + left >= deadline:
+            held = SourceError(str(error), retryable=error.retryable)
+            held.retry_after = left  # type: ignore[attr-defined]
+            held.retry_at = getattr(error, "retry_at", None)  # type: ignore[attr-defined]
+            raise held
+        time.sleep(left)  # in this worker thread, within the fetch's budget
+
+    def _retry_after(self) -> tuple[float | None, float | None]:
+        """(thread) The ``Retry-After`` of this thread's last 429/503 answer: (seconds, epoch of a date)."""
         raw = getattr(getattr(self._session, "local", None), "retry_after", None) if self._session else None
-        if raw is not None:
-            try:
-                return max(0.0, float(raw))
-            except ValueError:
-                pass
+        return parse_retry_after(raw)
+
+    def _retry_delay(self, attempt: int) -> float:
+        seconds, _ = self._retry_after()
+        if seconds is not None:
+            return seconds
         return min(2.0, 0.1 * (2 ** (attempt - 1)))
+
+    def _waiting(self, error: SourceError) -> SourceError:
+        """``error`` (a 429/503) with the server's ``Retry-After`` on it, so the runtime leaves the
+        source alone until then across ticks (it was dropped: every tick asked again)."""
+        seconds, at = self._retry_after()
+        if seconds is not None:
+            error.retry_after = seconds  # type: ignore[attr-defined]
+            error.retry_at = at  # type: ignore[attr-defined]
+            error.args = (f"{error}; retry after {seconds:g}s",)
+        return error
 
     def _classify(self, exc: Exception, path: str) -> Exception:
         import requests
         from langsmith import utils as ls_utils
 
-        where = f"{self.api_url}/{path}"
+        where = f"{self._shown_url}/{path}"
         cause: BaseException | None = exc
         while cause is not None:  # the SDK wraps what our session raised (an answer over max_body_bytes)
             if isinstance(cause, SourceError):
@@ -428,21 +503,34 @@ class LangSmithSource(RangeSource):
         if isinstance(exc, ls_utils.LangSmithAuthError):
             return SourceError(f"unauthorized (check api_key): HTTP 401 from {where}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithRateLimitError):
-            return SourceError(f"rate limited: HTTP 429 from {where}")
+            return self._waiting(SourceError(f"rate limited: HTTP 429 from {where}"))
         if isinstance(exc, ls_utils.LangSmithNotFoundError):
             if path == "sessions":
                 return _NotFound()
+            if path == "runs/stats":
+                # The id looked up once is gone (the project was deleted, or recreated under a new
+                # id): it read "check api_url" on every fetch for good. Look the project up again.
+                self._project_id = None
+                return SourceError(
+                    f"project {self.config.project!r} not found at {self._shown_url} (HTTP 404 from {where}): "
+                    "deleted or recreated since it was looked up; looking it up again at the next fetch",
+                    retryable=False,
+                )
             return SourceError(f"not found (check api_url): HTTP 404 from {where}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithAPIError):
             return SourceError(f"server error: HTTP 500 from {where}{self._detail(exc)}")
         if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.ConnectionError)):
             if isinstance(exc.__cause__, requests.Timeout) or isinstance(exc, requests.Timeout):
                 return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
-            return SourceError(f"cannot connect to {self.api_url}")
+            return SourceError(f"cannot connect to {self._shown_url}{_errno_reason(exc)}")
         if isinstance(exc, requests.Timeout):
             return SourceError(f"timed out after {self.timeout:g}s waiting for {where}")
         if isinstance(exc, (ValueError, TypeError)) and not isinstance(exc, ls_utils.LangSmithError):
             # response.json() failed, or the answer did not fit the SDK's models.
+            page = getattr(getattr(self._session, "local", None), "page", None) if self._session else None
+            if page is not None:
+                return SourceError(f"an HTML page, not JSON, from {where} (a login page or a proxy in the way?): "
+                                   f"{self._scrub(page) or 'no title'!r}", retryable=False)
             return SourceError(f"malformed answer from {where}: {exc.__class__.__name__}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithUserError):
             return SourceError(clip(self._scrub(str(exc)).split("\n")[0], 200), retryable=False)
@@ -456,7 +544,8 @@ class LangSmithSource(RangeSource):
                 return SourceError(f"forbidden (check the api_key's permissions): HTTP 403 from {where}",
                                    retryable=False)
             if status is not None and status >= 500:
-                return SourceError(f"server error: HTTP {status} from {where}{detail}")
+                error = SourceError(f"server error: HTTP {status} from {where}{detail}")
+                return self._waiting(error) if status == 503 else error
             if status is not None:
                 return SourceError(f"HTTP {status} from {where}{detail}", retryable=False)
             return SourceError(f"request to {where} failed: {exc.__class__.__name__}")
@@ -482,14 +571,14 @@ class LangSmithSource(RangeSource):
                 text = response.text or ""
             except Exception:  # noqa: BLE001 - a body we cannot decode has nothing to show
                 text = ""
+            if is_html(text, str(response.headers.get("Content-Type") or "")):
+                text = html_summary(text, 200)  # the page's title, not its tags
         text = clip(" ".join(text.split()), 200)
         return f": {self._scrub(text)}" if text else ""
 
     def _scrub(self, text: str) -> str:
-        key = self.config.api_key
-        if key and len(key) >= 4:
-            text = text.replace(key, "***")
-        return text
+        """``text`` without the API key (also percent-encoded or base64) or the URL's password."""
+        return self._redact(text)
 
 
 class _NotFound(Exception):
@@ -509,6 +598,23 @@ def _response_of(exc: BaseException) -> Any:
         current = current.__cause__ or current.__context__
         seen += 1
     return None
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\"()\]\[]+")
+
+
+def _errno_reason(exc: BaseException) -> str:
+    """``: [Errno 111] Connection refused`` from the chain of a connection error (the SDK's text
+    wraps urllib3's in several layers), or ``""``."""
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            break
+        match = _ERRNO.search(str(current))
+        if match:
+            return f": {match.group(0).strip()}"
+        current = current.__cause__ or current.__context__
+    return ""
 
 
 def _status_of(text: str) -> int | None:
@@ -533,7 +639,7 @@ def _count(stats: Mapping[str, Any]) -> float:
 def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
     runs = _count(stats)
     if name in ("availability", "success_rate"):
-        rate = _number(stats.get("error_rate"), "error_rate") if runs > 0 else None
+        rate = _rate(stats, "error_rate") if runs > 0 else None
         return None if rate is None else 1.0 - rate
     if name == "cost_per_run":
         cost = _number(stats.get("total_cost"), "total_cost") if runs > 0 else None
@@ -547,7 +653,34 @@ def _stat_value(stats: Mapping[str, Any], name: str) -> float | None:
         return 0.0
     if runs <= 0:
         return None
+    if name in _RATES:
+        return _rate(stats, name)
     return _number(stats.get(_STAT_FIELDS[name]), name)
+
+
+def _rate(stats: Mapping[str, Any], name: str) -> float | None:
+    """A share of runs (``error_rate``, ``streaming_rate``): a number in [0, 1], or None (no data).
+
+    Outside [0, 1] it is not a share: ``1 - 1.5`` showed an availability of -50% and a negative
+    rate one above 100% (the ratio path clamped it to all-good or all-bad); a QueryError instead."""
+    rate = _number(stats.get(name), name)
+    if rate is not None and not 0.0 <= rate <= 1.0:
+        raise QueryError(f"LangSmith answered {name} {rate:g}, outside [0, 1]; a share of runs cannot be that")
+    return rate
+
+
+def _arriving(response: Any) -> Any:
+    """(thread) The (decoded) body of a streamed ``requests`` answer as it arrives: ``read1`` returns
+    what the socket has (``iter_content`` waits for each whole 64 KiB chunk, however slowly it comes)."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # urllib3 < 2.3
+        yield from response.iter_content(65536)
+        return
+    while True:
+        chunk = read1(65536, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _close_client(client: Any) -> None:

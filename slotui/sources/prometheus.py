@@ -23,15 +23,21 @@ duration such as ``5m``, ``1h``, ``3d``):
 No-data rules: an empty result, ``"NaN"``, ``"+Inf"`` or ``"-Inf"`` is no data
 for that point (never a NaN in SLIData). For ratios an empty *good* result with
 a non-empty total means 0 good events (error counters often do not exist until
-the first error); an empty total means no traffic ``(0, 0)``. ``good`` is
-clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own).
+the first error); an empty total means no traffic ``(0, 0)``; a NaN/Inf good
+or total is no data ``(0, 0)`` for that window or bucket (not 0 good events:
+every request would count as bad), in the breakdown groups too. ``good`` is
+clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own);
+a window whose good exceeds its total by more than ``EXCESS`` (1%, and one
+event) says so in the SLO's note: the queries do not count the same events.
 A query returning more than one series is an error for that SLO ("aggregate
 with sum()").
 
 Range results are cached per (query, step): the first fetch backfills the
 whole period (in chunks of at most ``MAX_POINTS`` points), later fetches ask
-only for slices that completed since, re-asking the newest cached one (its
-samples may have arrived late).
+only for slices that completed since, re-asking from the newest cached one
+that held a value (its samples may have arrived late; with the server's clock
+behind slotui's, the newest ends were empty or partial), at most ``SETTLE``
+back, in the same request.
 
 Partial answers: Prometheus answers ``status: success`` with ``warnings``
 when part of the data could not be read (a failing ``remote_read`` endpoint:
@@ -54,13 +60,14 @@ from typing import TYPE_CHECKING, Any
 
 from slotui.core.breakdown import breakdown_window
 from slotui.core.periods import ratio_windows
+from slotui.config.secrets import clip
 from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.backfill import PointCache
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import NONE_LABEL
-from slotui.sources.kit.promql import groups_by, render
+from slotui.sources.kit.promql import groups_by, prom_duration, render
 from slotui.sources.kit.records import JSON_ERRORS, loads_json
 from slotui.sources.kit.sloth_ids import sloth_names
 from slotui.sources.kit.runtime import gather_answers
@@ -83,20 +90,25 @@ def _fmt_time(t: float) -> str:
     return str(int(t)) if float(t).is_integer() else f"{t:.3f}"
 
 
-def _sample_value(raw: Any) -> float | None:
-    """The float of a ``[ts, "value"]`` pair, or None for NaN/Inf/garbage (no data)."""
+def _sample_value(raw: Any, keep_nan: bool = False) -> float | None:
+    """The float of a ``[ts, "value"]`` pair; NaN/Inf is None (no data), or NaN with ``keep_nan``."""
     try:
+        if isinstance(raw[1], bool):  # float(True) is 1.0: a JSON true is no sample value
+            raise TypeError
         value = float(raw[1])
-    except (TypeError, ValueError, IndexError):
-        raise QueryError(f"unexpected sample {raw!r} in the answer") from None
-    return value if math.isfinite(value) else None
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise QueryError(f"unexpected sample {clip(repr(raw), 80)} in the answer") from None
+    return value if math.isfinite(value) else (math.nan if keep_nan else None)
 
 
 def _data_of(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise MalformedResponse("malformed answer: expected a JSON object with status and data")
-    if payload.get("status") != "success":
+    status = payload.get("status")
+    if status == "error":
         raise QueryError(_error_text(payload))
+    if status != "success":  # it was "query failed", as if the server had said why
+        raise MalformedResponse(f"malformed answer: status {clip(repr(status), 40)}; expected 'success' or 'error'")
     data = payload.get("data")
     if not isinstance(data, dict) or "resultType" not in data:
         raise MalformedResponse("malformed answer: no data.resultType in a success response")
@@ -126,36 +138,100 @@ def _too_many(n: int) -> QueryError:
     return QueryError(f"query returned {n} series; aggregate with sum()")
 
 
-def parse_instant(payload: Any) -> float | None:
-    """The single value of an instant query answer; None when empty or NaN/Inf."""
+def _series_of(result: Any, kind: str) -> list[dict[str, Any]]:
+    """The series of a ``vector`` or ``matrix`` result, checked: each is an object holding float
+    samples (``value`` for a vector, ``values`` for a matrix).
+
+    A native histogram series (``histogram`` / ``histograms`` instead of, or beside, the float
+    samples) is a :class:`QueryError` saying how to get a number from it: read as floats, its
+    samples were "unexpected" (instant) or silently no data at all (range).
+    """
+    if not isinstance(result, list):
+        raise MalformedResponse(f"malformed answer: {kind} result is not a list")
+    field = "value" if kind == "vector" else "values"
+    for series in result:
+        if not isinstance(series, dict):
+            raise MalformedResponse(f"malformed answer: a series of the {kind} result is not an object")
+        if "histogram" in series or "histograms" in series:
+            raise QueryError(
+                "query returned native histogram samples, not numbers; wrap it in histogram_quantile(), "
+                "histogram_count(), histogram_sum() or histogram_fraction()"
+            )
+        if field not in series or (kind == "matrix" and not isinstance(series[field], list)):
+            raise MalformedResponse(f"malformed answer: a series of the {kind} result has no {field!r}")
+        if not isinstance(series.get("metric") or {}, dict):
+            raise MalformedResponse(f"malformed answer: the labels ('metric') of a series of the {kind} result "
+                                    "are not an object")
+    return result
+
+
+def _in_time_order(times: list[float], values: list[float], keep_nan: bool = False) -> dict[float, float]:
+    """``{t: v}`` ascending in ``t`` from samples that may come out of order or repeat a timestamp.
+
+    Prometheus sends each series' samples once each, ascending; a compatible back end (a
+    deduplicating proxy, a federation of replicas) may not. A repeated timestamp with the same
+    value (or no value: NaN/Inf) is one sample; with two different values it is a
+    :class:`QueryError` (which one is right cannot be told). Non-finite values are left out (NaN
+    with ``keep_nan``, unless a number is given for the same time)."""
+    out: dict[float, float] = {}
+    for t, v in sorted(zip(times, values), key=_TIME):
+        if t in out and out[t] != v and math.isfinite(v):
+            raise QueryError(
+                f"the answer holds two different samples ({_fmt_value(out[t])} and {_fmt_value(v)}) at "
+                f"{_fmt_time(t)} in one series; deduplicate the series (e.g. with max or avg over the replicas)"
+            )
+        if math.isfinite(v):
+            out[t] = v
+        elif keep_nan and t not in out:
+            out[t] = math.nan
+    return out
+
+
+def _fmt_value(v: float) -> str:
+    return f"{v:g}"
+
+
+def _samples_of(pairs: Any) -> tuple[list[float], list[float]]:
+    """``(times, values)`` of a series' ``[[ts, "value"], ...]``; a QueryError for a malformed sample."""
+    try:
+        # A backfill is thousands of points per series: keep the loops in C.
+        values = _floats(list(map(_VALUE, pairs)))
+        times = list(map(float, map(_TIME, pairs)))
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise QueryError("unexpected sample in the range answer") from None
+    return times, values
+
+
+def parse_instant(payload: Any, *, keep_nan: bool = False) -> float | None:
+    """The single value of an instant query answer; None when empty, and when NaN/Inf unless
+    ``keep_nan`` (then NaN: "no value" told apart from "no series", which a ratio's good needs)."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind == "scalar":
-        return _sample_value(result)
+        return _sample_value(result, keep_nan)
     if kind == "vector":
-        if not isinstance(result, list):
-            raise MalformedResponse("malformed answer: vector result is not a list")
+        result = _series_of(result, kind)
         if not result:
             return None
         if len(result) > 1:
             raise _too_many(len(result))
-        return _sample_value(result[0].get("value"))
+        return _sample_value(result[0]["value"], keep_nan)
     if kind == "matrix":
         raise QueryError("query returned a range vector; wrap it in rate(), increase() or *_over_time()")
     raise QueryError(f"query returned a {kind} result; expected a number")
 
 
-def parse_grouped(payload: Any, label: str) -> dict[str, float]:
+def parse_grouped(payload: Any, label: str, *, keep_nan: bool = False) -> dict[str, float]:
     """``{label value: value}`` of a grouped instant query (``sum by (label) (...)``); series whose
-    value is NaN/Inf are left out, a series without the label is ``(none)``."""
+    value is NaN/Inf are left out (NaN with ``keep_nan``), a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
-    if kind != "vector" or not isinstance(result, list):
+    if kind != "vector":
         raise QueryError(f"grouped query returned a {kind} result; expected a vector")
     out: dict[str, float] = {}
-    for series in result:
-        metric = series.get("metric") if isinstance(series, dict) else None
-        value = _sample_value(series.get("value")) if isinstance(series, dict) else None
+    for series in _series_of(result, kind):
+        metric = series.get("metric")
+        value = _sample_value(series["value"], keep_nan)
         if value is None:
             continue
         name = str((metric or {}).get(label) or NONE_LABEL)
@@ -163,26 +239,22 @@ def parse_grouped(payload: Any, label: str) -> dict[str, float]:
     return out
 
 
-def parse_grouped_range(payload: Any, label: str) -> dict[float, dict[str, float]]:
+def parse_grouped_range(payload: Any, label: str, *, keep_nan: bool = False) -> dict[float, dict[str, float]]:
     """``{timestamp: {label value: value}}`` of a grouped range query (``sum by (label) (...)``
     with ``query_range``): the point at ``t`` is the grouped instant query at ``t``. NaN/Inf
-    points are left out; a series without the label is ``(none)``."""
+    points are left out (NaN with ``keep_nan``); a series without the label is ``(none)``."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
-    if kind != "matrix" or not isinstance(result, list):
+    if kind != "matrix":
         raise QueryError(f"grouped range query returned a {kind} result; expected a matrix")
     out: dict[float, dict[str, float]] = {}
-    for series in result:
-        if not isinstance(series, dict):
-            raise MalformedResponse("malformed answer: a series is not an object")
+    for series in _series_of(result, kind):
         name = str((series.get("metric") or {}).get(label) or NONE_LABEL)
-        for pair in series.get("values") or ():
-            value = _sample_value(pair)
-            if value is None:
-                continue
-            at = out.setdefault(float(pair[0]), {})
+        # one sample per timestamp and series: a repeated one is not counted twice into the group
+        for t, value in _in_time_order(*_samples_of(series["values"]), keep_nan).items():
+            at = out.setdefault(t, {})
             at[name] = at.get(name, 0.0) + value
-    return out
+    return dict(sorted(out.items()))
 
 
 _TIME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
@@ -203,32 +275,63 @@ def _floats(texts: list[Any]) -> list[float]:
         parsed = None
     if type(parsed) is list and len(parsed) == len(texts) and set(map(type, parsed)) <= {float, int}:
         return list(map(float, parsed))
+    if bool in set(map(type, texts)):  # float(True) is 1.0: a JSON true is no sample value
+        raise TypeError("a boolean sample value")
     return list(map(float, texts))
 
 
-def parse_range(payload: Any) -> dict[float, float]:
-    """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped)."""
+def parse_range(payload: Any, *, keep_nan: bool = False) -> dict[float, float]:
+    """``{timestamp: value}`` of a range query answer with at most one series (NaN/Inf dropped, or
+    NaN with ``keep_nan``)."""
     data = _data_of(payload)
     kind, result = data["resultType"], data.get("result")
     if kind != "matrix":
         raise QueryError(f"range query returned a {kind} result; expected a matrix")
-    if not isinstance(result, list):
-        raise MalformedResponse("malformed answer: matrix result is not a list")
+    result = _series_of(result, kind)
     if len(result) > 1:
         raise _too_many(len(result))
     if not result:
         return {}
-    pairs = result[0].get("values") or ()
-    try:
-        # A backfill is thousands of points per series: keep the loops in C.
-        values = _floats(list(map(_VALUE, pairs)))
-        times = list(map(float, map(_TIME, pairs)))
-    except (TypeError, ValueError, IndexError, KeyError):
-        raise QueryError("unexpected sample in the range answer") from None
+    times, values = _samples_of(result[0]["values"])
+    if not all(map(operator.lt, times, itertools.islice(times, 1, None))):
+        return _in_time_order(times, values, keep_nan)  # out of order or a repeated timestamp
     if math.isfinite(sum(values)):
         return dict(zip(times, values))
+    if keep_nan:
+        return {t: v if math.isfinite(v) else math.nan for t, v in zip(times, values)}
     # Some NaN/Inf (or a sum overflowing): drop the non-finite points, they are no data.
     return {t: v for t, v in zip(times, values) if math.isfinite(v)}
+
+
+#: How far (seconds) a sample's timestamp may be from the asked grid and still be that grid point:
+#: Prometheus writes timestamps in seconds with millisecond precision.
+GRID_TOLERANCE = 1e-3
+
+
+def on_grid(points: dict[float, float], start: float, end: float, step: float) -> dict[float, float]:
+    """``points`` of a ``query_range`` answer on the grid asked (``start + k * step`` within
+    ``[start, end]``), a timestamp within :data:`GRID_TOLERANCE` of a grid point moved onto it.
+
+    Prometheus answers exactly on that grid. A sample off it (``1768003200.5`` for a 5-minute
+    step) cannot be told to which slice it belongs: a :class:`QueryError`. Samples beyond the asked
+    range were not asked for and are left out (kept, they became slices after ``now``; and a
+    timestamp written ``...200.001`` made a slice the ratio views left out)."""
+    times = list(points)
+    offsets = map(operator.truediv, map(operator.sub, times, itertools.repeat(start)), itertools.repeat(step))
+    if all(map(float.is_integer, offsets)) and (not times or (times[0] >= start and times[-1] <= end)):
+        return points  # the usual answer, checked without a Python-level loop
+    out: dict[float, float] = {}
+    for t, v in points.items():
+        k = round((t - start) / step)
+        snapped = start + k * step
+        if abs(t - snapped) > GRID_TOLERANCE:
+            raise QueryError(
+                f"the range answer has a sample at {_fmt_time(t)}, off the grid asked (start {_fmt_time(start)}, "
+                f"step {_fmt_time(step)}s); the server does not align range queries like Prometheus"
+            )
+        if start - GRID_TOLERANCE <= snapped <= end + GRID_TOLERANCE:
+            out[snapped] = v
+    return out
 
 
 def _chunks(first: float, last: float, step: float) -> list[tuple[float, float]]:
@@ -397,15 +500,19 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             (good, good_warned), (total, total_warned) = good, total
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
             warned = good_warned + total_warned
+            said = [f"{name}: {_partial_note(warned)}"] if warned else []
+            odd = [f"{label}: {text}" for label, t in total.items() if (text := _odd_counts(good.get(label), t))]
+            if odd:
+                said.append(f"{name}: {_odd_note(odd)}")
             notes.setdefault(spec.name, []).append(GroupData(by=name, window=window, counts=counts,
-                                                             note=f"{name}: {_partial_note(warned)}" if warned else None))
+                                                             note="; ".join(said) or None))
         for name, groups in notes.items():
             out[name] = replace(out[name], groups=tuple(groups))
 
     async def _grouped(self, key: _Instant, label: str) -> tuple[dict[str, float], list[str]]:
         """A grouped instant query: ``{label value: value}``, and the answer's warnings."""
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        return parse_grouped(payload, label), warnings_of(payload)
+        return parse_grouped(payload, label, keep_nan=True), warnings_of(payload)
 
     @staticmethod
     def grouped_queries(spec: SLOSpec) -> list[tuple[str, str]]:
@@ -531,11 +638,20 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         if plan.spec.kind == "ratio":
             assert plan.good is not None and plan.total is not None
             windows: dict[float, tuple[float, float]] = {}
+            odd: list[str] = []
             for w, (gk, tk) in plan.windows.items():
                 windows[w] = _good_total(results[gk], results[tk])
-            return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now)
+                text = _odd_counts(results[gk], results[tk])
+                if text:
+                    odd.append(f"{prom_duration(w)}: {text}")
+            # Clamped silently, good above the total read 100% good, a negative good 0% good and a
+            # negative total no traffic: said in the note instead.
+            note = f"{_odd_note(odd)}: check that good counts a subset of the total's events" if odd else None
+            return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now, note=note)
         assert plan.series is not None and plan.value is not None
-        return SLIData(value=results[plan.value], slices=self._slices(plan), fetched_at=now)
+        value = results[plan.value]
+        return SLIData(value=value if value is not None and math.isfinite(value) else None,
+                       slices=self._slices(plan), fetched_at=now)
 
     def _slices(self, plan: _Plan) -> tuple[tuple[float, float], ...]:
         assert plan.series is not None
@@ -544,10 +660,11 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         view = self._views.get(key, self._reuse.get(key))
         if view is None:
             step, lo, hi, points = plan.step, plan.first, plan.last, series.points
-            if series.first is not None and series.last is not None and lo <= series.first and series.last <= hi:
+            whole = series.first is not None and series.last is not None and lo <= series.first and series.last <= hi
+            if whole and math.isfinite(sum(points.values())):
                 view = tuple(zip(map(operator.sub, points, itertools.repeat(step)), points.values()))
-            else:
-                view = tuple((t - step, v) for t, v in points.items() if lo <= t <= hi)
+            else:  # a NaN point (kept for ratios' sake) is no slice
+                view = tuple((t - step, v) for t, v in points.items() if lo <= t <= hi and math.isfinite(v))
         self._views[key] = view
         return view
 
@@ -581,7 +698,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
 
     async def _instant(self, key: _Instant) -> float | None:
         payload = await self._api("api/v1/query", {"query": key.query, "time": _fmt_time(key.time)})
-        value = parse_instant(payload)
+        value = parse_instant(payload, keep_nan=True)
         if warnings_of(payload):
             self._warned[key] = warnings_of(payload)
         return value
@@ -590,7 +707,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         if self._partial.pop(key, None) is not None:
             self._cache[key] = PointCache()  # last answered with warnings (partial): ask it all again
         series = self._cache.setdefault(key, PointCache())
-        todo = series.missing(first, last, key.step)
+        todo = _settling(series, series.missing(first, last, key.step), first, key.step)
         chunks = [c for a, b in todo for c in _chunks(a, b, key.step)]
         warned: list[str] = []
 
@@ -599,7 +716,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 "api/v1/query_range",
                 {"query": key.query, "start": _fmt_time(a), "end": _fmt_time(b), "step": _fmt_time(key.step)},
             )
-            points = parse_range(payload)
+            points = on_grid(parse_range(payload, keep_nan=True), a, b, key.step)
             warned.extend(warnings_of(payload))
             return points
 
@@ -611,9 +728,64 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             self._warned[key] = self._partial[key] = warned
 
 
+#: How far back (seconds) an incremental fetch re-asks slice ends that answered no value or were the
+#: newest with one: a server whose clock is behind slotui's (or whose samples arrive late) answers
+#: the newest slices empty or partial.
+SETTLE = 3600.0
+
+
+def _settling(
+    series: PointCache, todo: list[tuple[float, float]], first: float, step: float
+) -> list[tuple[float, float]]:
+    """``todo`` with its newest interval starting back at the newest cached point holding a value
+    (no further back than :data:`SETTLE`).
+
+    The rule "re-ask the newest slice end" assumed every slice end but the newest was final when
+    asked. With the server's clock 7 minutes behind slotui's (5-minute slices), the newest end had
+    no sample yet and the one before a partial count: once a newer end was asked, that partial
+    count stayed in the history for good, and so did the empty ends. Re-asking from the newest
+    value costs no request (the same ``query_range``, a few more points)."""
+    if not todo or series.last is None or todo[-1][0] != series.last:
+        return todo
+    start, end = todo[-1]
+    newest = next(reversed(series.points), None)
+    floor = max(first, start - math.floor(SETTLE / step) * step)
+    settled = max(floor, newest if newest is not None else floor)
+    return todo if settled >= start else [*todo[:-1], (settled, end)]
+
+
+#: How far good may exceed total before it is noted: increase() extrapolates each series on its own,
+#: so a good series a little above the total is expected; beyond 1% (and one event) it is not.
+EXCESS = 0.01
+
+
+def _odd_counts(good: float | None, total: float | None) -> str | None:
+    """What is wrong with a (good, total) pair beyond what extrapolation explains, or None: good
+    above the total, or a negative count (``increase()`` of a counter never is; ``delta()`` of a
+    gauge or a subtraction may be)."""
+    if total is not None and math.isfinite(total) and total < -1.0:
+        return f"total {total:g} < 0"
+    if good is None or total is None or not (math.isfinite(good) and math.isfinite(total)) or total <= 0:
+        return None
+    if good < -1.0:
+        return f"good {good:g} < 0"
+    if good > total * (1 + EXCESS) and good - total > 1.0:
+        return f"good {good:g} > total {total:g}"
+    return None
+
+
+def _odd_note(odd: Sequence[str]) -> str:
+    return (f"ratio.good and ratio.total answered counts that cannot be ({'; '.join(odd)}); clamped: good "
+            "within [0, total], a negative total as no traffic")
+
+
 def _good_total(good: float | None, total: float | None) -> tuple[float, float]:
-    """(good, total) with the no-data rules: no total is (0, 0); no good is 0; good within [0, total]."""
-    if total is None or total <= 0:
+    """(good, total) with the no-data rules: no total is (0, 0); no good series is 0; a NaN/Inf good
+    or total is no data (0, 0) -- it was 0 good events, every request counted bad; good within
+    [0, total]."""
+    if total is None or not math.isfinite(total) or total <= 0:
+        return (0.0, 0.0)
+    if good is not None and not math.isfinite(good):
         return (0.0, 0.0)
     g = 0.0 if good is None else min(max(good, 0.0), total)
     return (g, total)

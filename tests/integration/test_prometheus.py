@@ -335,3 +335,33 @@ async def test_an_answer_with_warnings_is_noted_as_partial(prom) -> None:
     # what the local storage holds is still shown
     assert got["availability"].windows[HOUR] == traffic.good_total(NOW - HOUR, NOW)
     assert got["p95_latency_s"].value == pytest.approx(expected_p95(traffic, NOW - HOUR, NOW), rel=1e-9)
+
+
+async def test_a_nan_good_is_no_data_on_every_window_and_bucket_of_a_real_prometheus(prom) -> None:
+    # ``* NaN`` stands for a good expression that evaluates to NaN (a 0/0 inside it). Read as 0
+    # good events it gave a 0% ratio on every window (a page); SPEC 3: NaN is no data.
+    server, traffic = prom
+    nan_good = availability_spec(name="nan_good", good=GOOD + " * NaN")
+    src = source(server.url, rules="raw")
+    try:
+        got = await src.fetch([nan_good, availability_spec()], NOW)
+    finally:
+        await src.aclose()
+    data = got["nan_good"]
+    assert data.error is None
+    assert set(data.windows.values()) == {(0.0, 0.0)} and len(data.windows) == 6
+    assert len(data.buckets) == 7 * 24 * 12 and {(g, t) for _, g, t in data.buckets} == {(0.0, 0.0)}
+    assert got["availability"].windows[HOUR] == traffic.good_total(NOW - HOUR, NOW)
+
+
+async def test_a_string_result_of_a_real_prometheus_is_an_error_on_its_slo(prom) -> None:
+    server, traffic = prom
+    text = p95_spec(name="text", query='"fast"')
+    src = source(server.url)
+    try:
+        got = await src.fetch([text, p95_spec()], NOW)
+    finally:
+        await src.aclose()
+    assert got["text"].error is not None and "string" in got["text"].error
+    assert got["text"].value is None and got["text"].slices == ()
+    assert got["p95_latency_s"].error is None

@@ -153,7 +153,8 @@ async def test_malformed_json_is_a_clear_source_error() -> None:
                 await src.fetch([latency()], NOW)
         finally:
             await src.aclose()
-    assert "malformed JSON" in str(err.value)
+    assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/api/v1/query (a login page or a proxy in "
+                              "the way?): 'proxy login'")
     assert len(fake.requests) == 2  # not retried
 
 
@@ -456,3 +457,302 @@ async def test_a_replay_step_read_from_a_prefetched_answer_with_warnings_is_note
         assert data["p95"].value == 1.5
         assert data["p95"].note == "Prometheus warned: remote_read: error sending request (the answer may be partial)"
         assert data["availability"].note is None
+
+
+async def test_native_histogram_answers_are_a_clear_error_on_their_slo_only() -> None:
+    # Prometheus' native histograms come as "histogram" (instant) / "histograms" (range) beside the
+    # metric; read as floats they were "unexpected sample None" and, in a range, silently no data.
+    sample = {"count": "12", "sum": "9.5", "buckets": [[0, "0.5", "1", "4"], [0, "1", "2", "8"]]}
+
+    def route(req: Request):
+        native = "native" in req.params["query"]
+        if req.path.endswith("/api/v1/query"):
+            if native:
+                return 200, {"status": "success", "data": {"resultType": "vector",
+                                                           "result": [{"metric": {}, "histogram": [NOW, sample]}]}}
+            return 200, vector("0.8")
+        if native:
+            return 200, {"status": "success", "data": {"resultType": "matrix", "result": [
+                {"metric": {}, "histograms": [[t, sample] for t in ends(req)]}]}}
+        return 200, matrix([(t, "0.8") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency("native", query="native_seconds[{{window}}]"), latency()], NOW)
+        finally:
+            await src.aclose()
+    assert got["native"].error is not None
+    assert got["native"].error.startswith("query returned native histogram samples, not numbers; wrap it in "
+                                          "histogram_quantile()")
+    assert got["p95"].error is None and got["p95"].value == 0.8 and len(got["p95"].slices) == 24 * 12
+
+
+async def test_range_samples_answered_newest_first_give_slices_in_time_order() -> None:
+    # A proxy (or a federation of replicas) may answer a range newest first: the slices came out
+    # newest first and the cache, which keeps points ascending, lost track of what it held.
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("0.5")
+        return 200, matrix([(t, str(t % 7)) for t in reversed(ends(req))])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+            again = (await src.fetch([latency()], NOW + 5 * MINUTE))["p95"]
+        finally:
+            await src.aclose()
+    starts = [s for s, _ in got.slices]
+    assert starts == sorted(starts) and len(starts) == 24 * 12
+    assert starts[0] == NOW - DAY and starts[-1] == NOW - 5 * MINUTE
+    assert all(v == (s + 5 * MINUTE) % 7 for s, v in got.slices)
+    later = [s for s, _ in again.slices]
+    assert later == starts[1:] + [NOW]
+    # the second fetch asked only the re-asked newest slice end and the new one
+    assert ends(fake.requests[-1]) == [NOW, NOW + 5 * MINUTE]
+
+
+async def test_range_timestamps_with_a_fraction_land_on_their_slices() -> None:
+    # Timestamps written a millisecond off the grid (1768003500.001) gave the threshold SLO a slice
+    # the ratio SLO did not have (288 against 287), one starting at the last complete slice end.
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("2" if "total" in req.params["query"] else "1")
+        value = "2" if "total" in req.params["query"] else "1"
+        return 200, matrix([(t + 0.001, value) for t in ends(req)] + [(ends(req)[-1] + 300, "9")])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency(), ratio()], NOW)
+        finally:
+            await src.aclose()
+    first = NOW - DAY
+    assert [s for s, _ in got["p95"].slices] == [first + 300 * k for k in range(24 * 12)]
+    assert [b[0] for b in got["availability"].buckets] == [first + 300 * k for k in range(24 * 12)]
+    assert {v for _, v in got["p95"].slices} == {1.0}  # the extra point past the end (9) was not asked
+    assert {(g, t) for _, g, t in got["availability"].buckets} == {(1.0, 2.0)}
+
+
+async def test_a_range_answer_off_the_step_grid_is_an_error_on_its_slo() -> None:
+    def route(req: Request):
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("1")
+        return 200, matrix([(t + 150, "1") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([latency()], NOW))["p95"]
+        finally:
+            await src.aclose()
+    start = NOW - DAY + 5 * MINUTE
+    assert got.error == (f"the range answer has a sample at {int(start + 150)}, off the grid asked "
+                         f"(start {int(start)}, step 300s); the server does not align range queries like Prometheus")
+
+
+async def test_a_server_clock_behind_slotui_does_not_leave_partial_slices_for_good() -> None:
+    # The server's clock is 7 minutes behind: a slice end after its "now" has no sample yet, one
+    # within 5 minutes after it a partial count ("1"), the rest the whole count ("2"). The newest
+    # end was the only one asked again, so the partial one before it stayed in the history.
+    skew = 7 * MINUTE
+    clock = {"now": NOW}
+
+    def route(req: Request):
+        server_now = clock["now"] - skew
+        if req.path.endswith("/api/v1/query"):
+            return 200, vector("2")
+        points = [(t, "2" if t <= server_now else "1") for t in ends(req) if t - 5 * MINUTE < server_now]
+        return 200, matrix(points)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            first = dict((await src.fetch([latency()], NOW))["p95"].slices)
+            clock["now"] = NOW + 5 * MINUTE
+            second = dict((await src.fetch([latency()], clock["now"]))["p95"].slices)
+            clock["now"] = NOW + 10 * MINUTE
+            third = dict((await src.fetch([latency()], clock["now"]))["p95"].slices)
+        finally:
+            await src.aclose()
+    # slices start one step before their end: the end NOW - 5m is the slice starting NOW - 10m
+    assert first[NOW - 15 * MINUTE] == 2.0 and first[NOW - 10 * MINUTE] == 1.0 and NOW - 5 * MINUTE not in first
+    assert second[NOW - 10 * MINUTE] == 2.0 and second[NOW - 5 * MINUTE] == 1.0 and NOW not in second
+    assert third[NOW - 10 * MINUTE] == 2.0 and third[NOW - 5 * MINUTE] == 2.0 and third[NOW] == 1.0
+    assert {v for t, v in third.items() if t < NOW} == {2.0}
+    # still one range request per fetch, starting at the newest end that held a value
+    ranges = [r for r in fake.requests if r.path.endswith("/query_range")]
+    assert len(ranges) == 3
+    assert ends(ranges[1])[0] == NOW - 5 * MINUTE and ends(ranges[2])[0] == NOW
+
+
+async def test_a_nan_good_count_is_no_data_not_every_request_bad() -> None:
+    # good answered NaN (a division by zero inside the good expression, an +Inf from a bad rule)
+    # beside a total of 100: it was read as 0 good events -- a 0% ratio paging on every window,
+    # every bucket and every breakdown group -- where SPEC 3 says NaN/inf is no data.
+    def route(req: Request):
+        query = req.params["query"]
+        good = "good" in query
+        value = ("NaN" if "5m" in query or "model" in query else "+Inf") if good else "100"
+        if req.path.endswith("/api/v1/query"):
+            if "by (model)" in query:
+                return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+                    {"metric": {"model": "a"}, "value": [NOW, value if good else "60"]},
+                    {"metric": {"model": "b"}, "value": [NOW, "40"]}]}}
+            return 200, vector(value)
+        points = ends(req)
+        return 200, matrix([(t, ("NaN" if i % 2 else "90") if good else "100") for i, t in enumerate(points)])
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None
+    assert got.windows[5 * MINUTE] == (0.0, 0.0)  # NaN good
+    assert got.windows[HOUR] == (0.0, 0.0)  # +Inf good
+    buckets = got.buckets
+    assert len(buckets) == 24 * 12
+    assert [(g, t) for _, g, t in buckets[1::2]] == [(0.0, 0.0)] * (24 * 6)  # NaN good: no data
+    assert [(g, t) for _, g, t in buckets[0::2]] == [(90.0, 100.0)] * (24 * 6)
+    (group,) = got.groups
+    assert group.counts == {"a": (0.0, 0.0), "b": (40.0, 40.0)}
+
+
+async def test_a_good_counting_more_than_the_total_is_noted_not_silently_clamped() -> None:
+    # good 150 against total 100 was clamped to 100: the SLO read 100% good without a word. A
+    # little above (increase() extrapolating each series on its own) is expected and not noted.
+    def route(req: Request):
+        query = req.params["query"]
+        if req.path.endswith("/api/v1/query"):
+            if "good" in query:
+                return 200, vector("150" if "[1h]" in query else "100.5" if "[5m]" in query
+                                   else "-5" if "[6h]" in query else "90")
+            return 200, vector("-3" if "[1d]" in query else "100")
+        return 200, matrix([(t, "1") for t in ends(req)])
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([ratio()], NOW))["availability"]
+        finally:
+            await src.aclose()
+    assert got.error is None
+    assert got.windows[HOUR] == (100.0, 100.0) and got.windows[5 * MINUTE] == (100.0, 100.0)
+    assert got.windows[30 * MINUTE] == (90.0, 100.0)
+    # a negative good read 0% good, a negative total no traffic: clamped still, but said
+    assert got.windows[6 * HOUR] == (0.0, 100.0) and got.windows[DAY] == (0.0, 0.0)
+    assert got.note == ("ratio.good and ratio.total answered counts that cannot be (1h: good 150 > total 100; "
+                        "6h: good -5 < 0; 1d: total -3 < 0); clamped: good within [0, total], a negative total as "
+                        "no traffic: check that good counts a subset of the total's events")
+
+
+async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None:
+    def route(req: Request):
+        query = req.params["query"]
+        if not req.path.endswith("/api/v1/query"):
+            return 200, matrix([(t, "10") for t in ends(req)])
+        if "by (model)" not in query:
+            return 200, vector("10")
+        good = "good" in query
+        return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"model": "a"}, "value": [NOW, "9" if good else "6"]},
+            {"metric": {"model": "b"}, "value": [NOW, "4"]}]}}
+
+    slo = ratio(good="sum by ({{by}}) (good[{{window}}])", total="sum by ({{by}}) (total[{{window}}])",
+                breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        src = source(fake.url, rules="raw")
+        try:
+            got = (await src.fetch([slo], NOW))["availability"]
+        finally:
+            await src.aclose()
+    (group,) = got.groups
+    assert group.counts == {"a": (6.0, 6.0), "b": (4.0, 4.0)}
+    assert group.note == ("model: ratio.good and ratio.total answered counts that cannot be (a: good 9 > total 6); "
+                          "clamped: good within [0, total], a negative total as no traffic")
+
+
+@pytest.mark.parametrize(("auth", "sent", "expected"), [
+    ({"bearer_token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "bearer_token", "Bearer tok-123456"),
+    ({"userinfo": True, "bearer_token": "tok-123456"}, "user:password@ in url",
+     "Basic " + base64.b64encode(b"ann:url-pw-123").decode()),
+    ({"basic_auth": {"username": "bob", "password": "pw-123456"}, "headers": {"Authorization": "Token abc"}},
+     "basic_auth", "Basic " + base64.b64encode(b"bob:pw-123456").decode()),
+    ({"bearer_token": "tok-123456", "headers": {"authorization": "Token abc"},
+      "basic_auth": {"username": "bob", "password": "pw-123456"}}, "bearer_token", "Bearer tok-123456"),
+])
+async def test_two_ways_to_authorize_warn_naming_the_one_actually_sent(auth: dict, sent: str, expected: str) -> None:
+    # A request carries one Authorization: the others were dropped without a word (Prometheus
+    # refuses such a config). The warning names the one sent, and it is the one the server gets.
+    import yaml
+
+    from slotui.config.loader import load_text
+
+    with FakePrometheus(steady()) as fake:
+        extra = dict(auth)
+        url = fake.url.replace("://", "://ann:url-pw-123@") if extra.pop("userinfo", False) else fake.url
+        doc = {"sources": {"prom": {"type": "prometheus", "url": url, **extra}},
+               "slos": [{"name": "p95", "source": "prom", "query": "p95_query[{{window}}]",
+                         "objective": {"target": 2.0, "warning": 3.0}}]}
+        loaded = load_text(yaml.safe_dump(doc), name="slos.yaml")
+        (warning,) = [w for w in loaded.warnings if w.startswith("sources.prom:")]
+        assert f"only {sent} is sent; keep one of them" in warning
+        src = PrometheusSource("prom", loaded.config.sources["prom"], base_dir=Path("."))  # type: ignore[arg-type]
+        try:
+            await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert {r.headers["authorization"] for r in fake.requests} == {expected}
+
+
+async def test_one_way_to_authorize_gives_no_warning() -> None:
+    from slotui.config.loader import load_text
+
+    text = ("sources:\n  prom:\n    type: prometheus\n    url: http://prom:9090\n    bearer_token: tok-123456\n"
+            "    headers: {X-Scope-OrgID: team-a}\nslos:\n  - name: p95\n    source: prom\n    query: q\n"
+            "    objective: {target: 2.0, warning: 3.0}\n")
+    assert not [w for w in load_text(text, name="slos.yaml").warnings if w.startswith("sources.")]
+
+
+async def test_a_429_with_retry_after_stops_the_other_queries_of_the_fetch() -> None:
+    # Three ratio SLOs are ~45 queries; after the server's first 429 (Retry-After: 120) each of the
+    # others was still sent (and retried): a rate-limited Mimir/Grafana Cloud hammered on every tick.
+    with FakePrometheus(lambda r: (429, {"status": "error", "error": "too many requests"},
+                                   {"Retry-After": "120"})) as fake:
+        src = source(fake.url, max_concurrency=2)
+        health: dict[str, SourceHealth] = {}
+        slos = [ratio(name=f"a{i}", good=f"good{i}[{{{{window}}}}]") for i in range(3)]
+        try:
+            data, errors = await fetch_all({"prom": src}, {"prom": slos}, NOW, {"prom": 5}, health)
+        finally:
+            await src.aclose()
+    assert len(fake.requests) <= 2  # those in flight when the first 429 came back
+    assert errors["prom"].startswith(f"rate limited: HTTP 429 from {fake.url}/api/v1/")
+    assert "; retry after 120s" in errors["prom"] and errors["prom"].endswith("(Retry-After)")
+    assert health["prom"].backoff_until is not None and NOW + 119 < health["prom"].backoff_until <= NOW + 120
+
+
+async def test_a_short_retry_after_is_waited_out_by_the_other_queries_too() -> None:
+    # Retry-After: 0.2 fits in the fetch: every query waits it out and the fetch succeeds.
+    answered = {"limited": 0}
+
+    def route(req: Request):
+        if answered["limited"] < 1:
+            answered["limited"] += 1
+            return 429, {"status": "error", "error": "slow down"}, {"Retry-After": "0.2"}
+        return steady("0.5")(req)
+
+    with FakePrometheus(route) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([latency(), ratio()], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95"].error is None and got["p95"].value == 0.5
+    assert got["availability"].error is None and got["availability"].windows[HOUR] == (0.5, 0.5)

@@ -230,7 +230,20 @@ async def test_malformed_json_is_a_clear_source_error() -> None:
                 await src.fetch([latency()], NOW)
         finally:
             await src.aclose()
-    assert "malformed JSON" in str(err.value)
+    assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/api/status.json (a login page or a proxy "
+                              "in the way?): 'login'")
+
+
+async def test_a_body_that_is_not_json_nor_a_page_is_quoted() -> None:
+    with FakeServer(lambda r: (200, b'{"data": {"latency": ')) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([latency()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == (f"malformed JSON from {fake.url}/api/status.json: JSONDecodeError "
+                              "('{\"data\": {\"latency\":')")
 
 
 async def test_one_failing_endpoint_errs_only_its_slos_and_health_records_success() -> None:
@@ -289,3 +302,59 @@ def test_the_documented_example_loads_builds_and_every_slo_is_understood(kind: s
             for text in (spec.query, spec.good, spec.total):
                 if text:
                     compile_path(text)
+
+
+async def test_counts_that_cannot_be_a_ratio_are_errors_on_their_slo() -> None:
+    # good > total was clamped to total (read as 100% good), a negative good to 0 (0% good) and a
+    # negative total was "no events": each silently a wrong ratio. An equal good and total is fine.
+    counts = {"c": {"ok": 12, "all": 10, "neg": -3, "zero": 0, "ten": 10}}
+    with FakeServer(serve(counts)) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([
+                availability(name="over", good="c.ok", total="c.all"),
+                availability(name="neg_good", good="c.neg", total="c.all"),
+                availability(name="neg_total", good="c.zero", total="c.neg"),
+                availability(name="equal", good="c.ten", total="c.all"),
+                availability(name="none", good="c.zero", total="c.zero"),
+            ], NOW)
+        finally:
+            await src.aclose()
+    assert got["over"].error == ("ratio.good (12 at 'c.ok') is more than ratio.total (10 at 'c.all'); "
+                                 "good must count a subset of the total's events")
+    assert got["neg_good"].error == "ratio.good: the value at 'c.neg' is -3; an event count cannot be negative"
+    assert got["neg_total"].error == "ratio.total: the value at 'c.neg' is -3; an event count cannot be negative"
+    assert got["equal"].error is None and got["equal"].windows == {HOUR: (10.0, 10.0)}
+    assert got["none"].error is None and got["none"].windows == {HOUR: (0.0, 0.0)}
+    result = evaluate_slo(availability(name="over"), got["over"], NOW)
+    assert result.status is Status.NO_DATA and "more than ratio.total" in (result.error or "")
+
+
+@pytest.mark.parametrize("scale", [True, "NaN", "inf", 1e400, "x", None])
+async def test_a_scale_that_is_not_a_finite_number_is_an_error(scale: object) -> None:
+    # scale: NaN/inf made every value no data without saying why; scale: true multiplied by 1.
+    with FakeServer(serve()) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency(params={"scale": scale})], NOW)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].value is None
+    assert got["p95_ms"].error == f"params.scale must be a finite number (got {scale!r})"
+
+
+async def test_an_infinite_or_overflowing_number_is_no_data_said_as_such() -> None:
+    # 1e999 and a 400-digit integer are no float: no data, and the note no longer says "null or NaN".
+    body = b'{"inf": 1e999, "big": ' + b"9" * 400 + b', "ok": 5}'
+    with FakeServer(lambda r: (200, body)) as fake:
+        src = source(fake.url + "/api/status.json")
+        try:
+            got = await src.fetch([latency(name="inf", query="inf"), latency(name="big", query="big"),
+                                   availability(good="big", total="ok")], NOW)
+        finally:
+            await src.aclose()
+    for name in ("inf", "big"):
+        assert got[name].error is None and got[name].value is None
+        assert got[name].note == "the endpoint answered null, NaN or an infinite number: no data"
+    assert got["availability"].windows == {HOUR: (0.0, 0.0)}
+    assert got["availability"].note == "the endpoint answered null, NaN or an infinite number for a count: no data"

@@ -265,14 +265,36 @@ async def test_hanging_server_times_out() -> None:
 
 async def test_malformed_json_is_a_source_error() -> None:
     with LangSmithAPI(RUNS, api_key=KEY) as fake:
-        fake.route = lambda r: (200, b"<html>sign in</html>")
+        fake.route = lambda r: (200, b'[{"id": ')
         src = source(fake.url)
         try:
             with pytest.raises(SourceError) as err:
                 await src.fetch([availability()], NOW)
         finally:
             await src.aclose()
-    assert "malformed answer" in str(err.value)
+    assert str(err.value) == f"malformed answer from {fake.url}/sessions: JSONDecodeError"
+
+
+async def test_an_html_page_is_named_by_its_title() -> None:
+    # A proxy's sign-in page read "malformed answer from ...: JSONDecodeError"; nginx's 502 page
+    # was quoted tags first ("<html> <head><title>502 Bad Gateway</title>...").
+    login = b'<!DOCTYPE html><html><head><title>Sign in &middot; Corp SSO</title></head><body>...</body></html>'
+    bad_gateway = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway"
+                   b"</h1></center><hr><center>nginx</center></body></html>")
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        fake.route = lambda r: (200, login, {"Content-Type": "text/html"})
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+            assert str(err.value) == (f"an HTML page, not JSON, from {fake.url}/sessions (a login page or a proxy "
+                                      "in the way?): 'Sign in · Corp SSO'")
+            fake.route = lambda r: (502, bad_gateway, {"Content-Type": "text/html"})
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"server error: HTTP 502 from {fake.url}/sessions: 502 Bad Gateway"
 
 
 async def test_nan_statistics_are_no_data() -> None:
@@ -337,3 +359,246 @@ async def test_a_count_backfilled_by_the_hour_is_spread_over_its_slices() -> Non
     first_start = (NOW - DAY) // 300 * 300 + 300
     assert sum(slices.values()) == pytest.approx(len(within(first_start, last_end)))
     assert got["runs"].value == len(within(NOW - HOUR, NOW))
+
+
+@pytest.mark.parametrize("field,value", [("error_rate", 1.5), ("error_rate", -0.2), ("streaming_rate", 2.0)])
+async def test_a_share_of_runs_outside_0_1_is_an_error_on_every_slo_reading_it(field: str, value: float) -> None:
+    # error_rate 1.5 showed availability -0.5 (and -0.2 showed 1.2); the ratio SLO clamped it into
+    # all-bad or all-good: silently wrong numbers from one impossible statistic.
+    readers = {"error_rate": ["availability", "success_rate", "error_rate", "ratio"], "streaming_rate": ["streaming_rate"]}
+    specs = [spec(name, query=name) for name in readers[field] if name != "ratio"]
+    if "ratio" in readers[field]:
+        specs.append(spec("ratio", kind="ratio", target=0.99, good="success"))
+    specs.append(spec("helpfulness", query="feedback:helpfulness"))
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={field: value}) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch(specs, NOW)
+        finally:
+            await src.aclose()
+    for name in (s.name for s in specs if s.name != "helpfulness"):
+        assert got[name].error == f"LangSmith answered {field} {value:g}, outside [0, 1]; a share of runs cannot be that"
+        assert got[name].value is None and got[name].windows == {}
+    assert got["helpfulness"].error is None and got["helpfulness"].value == pytest.approx(mean_feedback(NOW - HOUR, NOW))
+
+
+async def test_a_run_counted_slow_but_not_in_the_total_never_makes_the_share_above_one() -> None:
+    # The slow share asks two counts; a run landing between the two requests made slow > total
+    # (a share of 1.01...); the ratio form (``latency <= X``) already kept hits within the total.
+    class LateRun(LangSmithAPI):
+        def _stats(self, body: dict[str, object]):  # type: ignore[override]
+            status, stats = super()._stats(body)
+            if status == 200 and body.get("filter") == "gt(latency, 0)":
+                stats = {**stats, "run_count": stats["run_count"] + 1}
+            return status, stats
+
+    with LateRun(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("slow", query="slower_than:0s", target=0.5, direction="lower_is_better")], NOW)
+        finally:
+            await src.aclose()
+    slow = got["slow"]
+    assert slow.error is None and slow.value == 1.0 and slow.n == len(within(NOW - HOUR, NOW))
+    assert slow.slices and all(v == 1.0 for _, v in slow.slices)
+
+
+@pytest.mark.parametrize("feedback,shown", [([{"key": "helpfulness", "avg": 0.5}], "feedback_stats as list"),
+                                            ({"helpfulness": 0.7}, "feedback_stats['helpfulness'] as float")])
+async def test_feedback_stats_of_the_wrong_shape_are_an_error_not_no_data(feedback: object, shown: str) -> None:
+    # A list crashed with "'list' object has no attribute 'get'"; a bare number was silently no data.
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={"feedback_stats": feedback}) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("helpfulness", query="feedback:helpfulness"), availability()], NOW)
+        finally:
+            await src.aclose()
+    assert got["helpfulness"].error is not None and got["helpfulness"].error.startswith(f"LangSmith answered {shown}")
+    assert got["availability"].error is None
+
+
+async def test_a_password_in_api_url_never_reaches_a_message() -> None:
+    # The messages named the api_url as configured: https://user:password@host/... in clear.
+    password = "pa55-w0rd-in-url"
+    with LangSmithAPI(RUNS, api_key=KEY, project="other") as fake:
+        host = fake.url.split("://", 1)[1]
+        src = source(f"http://ops:{password}@{host}")
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([availability()], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"project 'support-bot' not found at http://ops:****@{host} (check project and api_key)"
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        host = fake.url.split("://", 1)[1]
+    src = source(f"http://ops:{password}@{host}")  # the server is gone: a connection error
+    try:
+        with pytest.raises(SourceError) as err:
+            await src.fetch([availability()], NOW)
+    finally:
+        await src.aclose()
+    # the reason is said as the httpx sources say it (it read "cannot connect to URL" and no more)
+    assert str(err.value) == f"cannot connect to http://ops:****@{host}: [Errno 111] Connection refused"
+
+
+def _hms(at: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("when", ["seconds", "date"])
+async def test_retry_after_keeps_the_source_alone_across_ticks(status: int, when: str) -> None:
+    # The SDK's errors dropped the server's Retry-After: every tick asked again (the HTTP sources
+    # already waited); and a Retry-After given as an HTTP date was not read at all.
+    import email.utils
+    import time
+
+    now = float(int(time.time()))  # an HTTP date is absolute: the ticks run on the wall clock's scale
+    limited = {"on": True}
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route = fake.route
+        header = "120" if when == "seconds" else email.utils.formatdate(now + 120, usegmt=True)
+        fake.route = lambda r: (status, {"detail": "slow down"}, {"Retry-After": header}) if limited["on"] else route(r)
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        ticks = {"ls": [availability(period=2 * HOUR)]}
+        try:
+            _, errors = await fetch_all({"ls": src}, ticks, now, {"ls": 10}, health)
+            asked = len(fake.requests)
+            assert asked == 1 and fake.requests[0].path == "/sessions"
+            kind = "rate limited: HTTP 429" if status == 429 else "server error: HTTP 503"
+            assert errors["ls"].startswith(f"{kind} from {fake.url}/sessions")
+            assert errors["ls"].endswith(f"; backing off until {_hms(now + 120)} (Retry-After)")
+            for later in (8.0, 60.0, 119.0):
+                _, errors = await fetch_all({"ls": src}, ticks, now + later, {"ls": 10}, health)
+                assert len(fake.requests) == asked, later
+                assert f"backing off until {_hms(now + 120)} (Retry-After)" in errors["ls"]
+            limited["on"] = False
+            data, errors = await fetch_all({"ls": src}, ticks, now + 120, {"ls": 10}, health)
+        finally:
+            await src.aclose()
+    assert errors == {} and data["availability"].error is None
+    assert len(fake.requests) > asked
+
+
+async def test_a_project_deleted_or_recreated_while_running_is_looked_up_again() -> None:
+    # The project's id was looked up once: after the project was recreated (a new id) every fetch
+    # said "not found (check api_url): HTTP 404" for good, and after a deletion it never said so.
+    import uuid
+
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        slo = [availability(period=2 * HOUR)]
+        try:
+            assert (await src.fetch(slo, NOW))["availability"].error is None
+            fake.project_id = str(uuid.UUID(int=99))  # recreated: same name, new id
+            with pytest.raises(SourceError) as err:
+                await src.fetch(slo, NOW + 300)
+            assert str(err.value) == (
+                f"project 'support-bot' not found at {fake.url} (HTTP 404 from {fake.url}/runs/stats): "
+                "deleted or recreated since it was looked up; looking it up again at the next fetch")
+            got = (await src.fetch(slo, NOW + 600))["availability"]
+            assert got.error is None and got.windows[HOUR] == ok_total(NOW + 600 - HOUR, NOW + 600)
+            assert [r.path for r in fake.requests].count("/sessions") == 2
+            fake.project = "renamed"  # deleted (or renamed): no project of that name any more
+            fake.project_id = str(uuid.UUID(int=100))
+            with pytest.raises(SourceError):
+                await src.fetch(slo, NOW + 900)
+            with pytest.raises(SourceError) as err:
+                await src.fetch(slo, NOW + 1200)
+        finally:
+            await src.aclose()
+    assert str(err.value) == f"project 'support-bot' not found at {fake.url} (check project and api_key)"
+
+
+async def test_a_feedback_key_with_no_scores_is_no_data_even_with_an_avg_of_zero() -> None:
+    # {"n": 0, "avg": 0} was a mean score of 0 (a quality SLO reading CRITICAL) from no scores at all.
+    with LangSmithAPI(RUNS, api_key=KEY, overrides={"feedback_stats": {
+            "helpfulness": {"n": 0, "avg": 0, "stdev": 0, "errors": 0, "values": {}}}}) as fake:
+        src = source(fake.url)
+        try:
+            got = (await src.fetch([spec("helpfulness", query="feedback:helpfulness")], NOW))["helpfulness"]
+        finally:
+            await src.aclose()
+    assert got.error is None and got.value is None and got.slices == ()
+    result = evaluate_slo(spec("helpfulness", query="feedback:helpfulness"), got, NOW)
+    assert result.status is Status.NO_DATA
+
+
+async def test_a_rate_limit_during_the_backfill_stops_it_and_holds_it_for_retry_after() -> None:
+    # After 8 answers the server said 429 (Retry-After: 30) to every request: the backfill went on
+    # asking each of the ~170 other spans of the week in the same fetch (179 requests), and the next
+    # fetch did it again -- a rate-limited server hammered.
+    week = spec("availability", query="availability", period=7 * DAY)
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route, served = fake.route, {"n": 0, "limit": True}
+
+        def limited(req):  # type: ignore[no-untyped-def]
+            if req.path == "/runs/stats":
+                served["n"] += 1
+                if served["limit"] and served["n"] > 8:
+                    return 429, {"detail": "Too many requests"}, {"Retry-After": "30"}
+            return route(req)
+
+        fake.route = limited
+        src = source(fake.url)
+        health: dict[str, SourceHealth] = {}
+        try:
+            first = (await fetch_all({"ls": src}, {"ls": [week]}, NOW, {"ls": 10}, health))[0]["availability"]
+            asked = served["n"]
+            served["limit"] = False  # the server would answer again, but asked for 30 s of quiet
+            second = (await fetch_all({"ls": src}, {"ls": [week]}, NOW + 5, {"ls": 10}, health))[0]["availability"]
+        finally:
+            await src.aclose()
+    assert first.error is None and first.value is not None
+    assert 8 < asked <= 8 + src.concurrency  # the spans already in flight, then no new one
+    assert "; backfill paused for 30s (Retry-After): rate limited: HTTP 429" in (first.note or "")
+    assert served["n"] - asked == 1  # the window alone: no backfill span during the pause
+    assert second.error is None and "backfill paused for 30s (Retry-After)" in (second.note or "")
+
+
+async def test_a_429_on_one_window_stops_the_other_calls_of_the_fetch() -> None:
+    # Six SLOs ask a dozen windows at once: after the first 429 (Retry-After: 120) every other
+    # window was still asked (each retried), on a server that had asked for quiet.
+    slos = [spec(f"a{i}", kind="ratio", target=0.99, good="success", total=f"eq(name, \"bot{i}\")") for i in range(6)]
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        route, served = fake.route, {"n": 0}
+
+        def limited(req):  # type: ignore[no-untyped-def]
+            if req.path == "/runs/stats":
+                served["n"] += 1
+                return 429, {"detail": "Too many requests"}, {"Retry-After": "120"}
+            return route(req)
+
+        fake.route = limited
+        src = source(fake.url, max_concurrency=1)
+        health: dict[str, SourceHealth] = {}
+        try:
+            _, errors = await fetch_all({"ls": src}, {"ls": slos}, NOW, {"ls": 10}, health)
+        finally:
+            await src.aclose()
+    assert served["n"] == 1
+    assert errors["ls"].startswith(f"rate limited: HTTP 429 from {fake.url}/runs/stats; retry after 120s")
+    assert health["ls"].backoff_reason == "Retry-After"
+
+
+@pytest.mark.parametrize("bad", [
+    {"kind": "threshold", "query": "slower_than:2.5.1s", "direction": "lower_is_better"},
+    {"kind": "threshold", "query": "slower_than:.s", "direction": "lower_is_better"},
+    {"kind": "ratio", "good": "latency <= 2..5s", "target": 0.99},
+    {"kind": "ratio", "good": "latency < 1e3ms", "target": 0.99},
+])
+async def test_a_malformed_latency_bound_is_an_error_on_its_slo_not_a_crash(bad: dict) -> None:
+    # "[0-9.]+" let 2.5.1 through to float(): ValueError out of the fetch, every SLO of the source
+    # down ("ValueError: could not convert string to float: '2.5.1'").
+    with LangSmithAPI(RUNS, api_key=KEY) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("bad", **bad), availability(period=2 * HOUR)], NOW)
+        finally:
+            await src.aclose()
+    shown = (bad.get("query") or bad["good"]).split(":", 1)[-1].split("<")[-1].lstrip("= ").strip()
+    assert got["bad"].error == f"expected a latency such as 2s or 2500ms (got {shown!r})"
+    assert got["availability"].error is None

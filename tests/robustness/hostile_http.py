@@ -11,6 +11,9 @@ bodies crossed to it:
 - :class:`Streamer`: answers with a huge body generated chunk by chunk (never
   allocated whole) and counts the bytes it managed to write before the client
   hung up;
+- :class:`Truncator`: answers 200 with fewer bytes than it announces, then closes;
+- :class:`Trickler`: answers 200, then its body a byte at a time, never ending, and notes when
+  the client hung up;
 - :class:`Echo`: answers every request with ``status`` and a body echoing the
   request's headers (a receiver that quotes ``Authorization: Basic ...`` back).
 
@@ -200,6 +203,57 @@ class Streamer(_Base):
 
     def client_hung_up(self) -> None:
         self.finished.set()
+
+
+class Truncator(_Base):
+    """Answers 200 announcing ``announced`` bytes (Content-Length), sends ``body`` (fewer) and closes
+    the connection: a body cut off in the middle."""
+
+    def __init__(self, body: bytes, announced: int) -> None:
+        super().__init__()
+        self.body = body
+        self.announced = announced
+
+    def answer(self, handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(self.announced))
+        handler.end_headers()
+        handler.wfile.write(self.body)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+
+class Trickler(_Base):
+    """Answers 200 at once, then its body one byte every ``every`` seconds, never ending (a stalled
+    proxy): no single read ever waits long enough for a read timeout. ``hung_up`` is set once the
+    client has closed the connection (a write failed)."""
+
+    def __init__(self, *, every: float = 0.1, announce: bool = True) -> None:
+        super().__init__()
+        self.every = every
+        self.announce = announce
+        self.hung_up = threading.Event()
+        self._stop = threading.Event()
+
+    def answer(self, handler: BaseHTTPRequestHandler, seen: Seen) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        if self.announce:
+            handler.send_header("Content-Length", "1000000")
+        else:
+            handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        while not self._stop.wait(self.every):  # the server's pace, not a test waiting for work
+            handler.wfile.write(b" " if self.announce else b"1\r\n \r\n")
+            handler.wfile.flush()
+
+    def client_hung_up(self) -> None:
+        self.hung_up.set()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        super().__exit__(*exc)
 
 
 class Echo(_Base):

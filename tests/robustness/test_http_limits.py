@@ -9,6 +9,7 @@ without Retry-After.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import sys
 import time
@@ -20,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hostile_http import Recorder, Router, Seen, Streamer  # noqa: E402
+from hostile_http import Recorder, Router, Seen, Streamer, Trickler, Truncator  # noqa: E402
 
 from slotui.config.model import DEFAULT_MAX_BODY_BYTES, HttpSourceConfig, PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import HOUR, SLOSpec  # noqa: E402
@@ -272,3 +273,85 @@ async def test_the_langsmith_source_is_capped_too() -> None:
     assert errors["ls"].startswith(f"source 'ls': answer from {server.url}/sessions is larger than max_body_bytes")
     assert "(1,048,576 bytes)" in errors["ls"]
     assert written < MiB + SOCKET_SLACK
+
+
+@pytest.mark.parametrize("announce", [False, True], ids=["chunked", "content-length"])
+async def test_a_langsmith_answer_trickling_in_stops_being_read_at_the_fetch_timeout(announce: bool) -> None:
+    # A byte every 0.1 s never hits the read timeout: the fetch timed out, but its worker thread
+    # read on (one more stuck thread per tick, until the default executor had none left for the
+    # file sources and the email channel).
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    with Trickler(announce=announce) as server:
+        cfg = LangSmithSourceConfig.model_validate({"type": "langsmith", "api_url": server.url, "api_key": "lsv2_k",
+                                                    "project": "p", "timeout": 1})
+        src = LangSmithSource("ls", cfg)
+        try:
+            _, errors = await fetch_all({"ls": src}, {"ls": [spec("ls")]}, NOW, {"ls": 1.0}, {})
+            assert errors["ls"].startswith("timed out after 1s")
+            # the worker thread gave up too: it closed the connection instead of reading on
+            assert await asyncio.to_thread(server.hung_up.wait, 10.0)
+        finally:
+            await src.aclose()
+
+
+@pytest.mark.parametrize("kind", ["http", "prometheus"])
+async def test_an_httpx_source_answer_trickling_in_is_given_up_at_the_fetch_timeout(kind: str) -> None:
+    # The sibling of the LangSmith case for the sources on the shared httpx client: the fetch's
+    # timeout cancels the read and the connection is closed, not left reading.
+    from slotui.sources.prometheus import PrometheusSource
+
+    with Trickler() as server:
+        if kind == "http":
+            src: object = http_source(server.url + "/v", timeout=1)
+        else:
+            src = PrometheusSource("src", PrometheusSourceConfig.model_validate(
+                {"type": "prometheus", "url": server.url, "timeout": 1}))
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 1.0}, {})  # type: ignore[dict-item]
+            assert errors["src"].startswith("timed out after 1s")
+            assert await asyncio.to_thread(server.hung_up.wait, 10.0)
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
+
+
+def _ls_source(url: str) -> object:
+    from slotui.config.model import LangSmithSourceConfig
+    from slotui.sources.langsmith import LangSmithSource
+
+    return LangSmithSource("src", LangSmithSourceConfig.model_validate(
+        {"type": "langsmith", "api_url": url, "api_key": "lsv2_k_123456", "project": "p", "timeout": 5}))
+
+
+def _prom_source(url: str) -> object:
+    from slotui.sources.prometheus import PrometheusSource
+
+    return PrometheusSource("src", PrometheusSourceConfig.model_validate({"type": "prometheus", "url": url, "timeout": 5}))
+
+
+@pytest.mark.parametrize("kind", ["langsmith", "prometheus", "http"])
+async def test_a_body_cut_off_in_the_middle_is_a_broken_connection_in_words(kind: str) -> None:
+    # LangSmith read "request to .../sessions failed: AttributeError" (urllib3's error reached the
+    # SDK's handler, which failed on it).
+    with Truncator(b'{"status": "succ', 1000) as server:
+        src = {"langsmith": _ls_source, "prometheus": _prom_source}.get(kind, lambda u: http_source(u + "/v"))(server.url)
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 5.0}, {})  # type: ignore[dict-item]
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
+    assert errors["src"].startswith(f"connection to {server.url} broke: ")
+    assert "16 bytes" in errors["src"] and ("984 more expected" in errors["src"] or "expected 1000" in errors["src"])
+
+
+@pytest.mark.parametrize("kind", ["langsmith", "prometheus", "http"])
+async def test_a_body_that_does_not_decode_as_announced_is_said_so(kind: str) -> None:
+    with Router(lambda seen: (200, b"this is not gzip", {"Content-Encoding": "gzip"})) as server:
+        src = {"langsmith": _ls_source, "prometheus": _prom_source}.get(kind, lambda u: http_source(u + "/v"))(server.url)
+        try:
+            _, errors = await fetch_all({"src": src}, {"src": [spec()]}, NOW, {"src": 5.0}, {})  # type: ignore[dict-item]
+        finally:
+            await src.aclose()  # type: ignore[attr-defined]
+    # the httpx sources read "request to URL failed: DecodingError: Error -3 while decompressing data: ..."
+    path = {"langsmith": "sessions", "prometheus": "api/v1/query"}.get(kind, "v")
+    assert errors["src"] == f"cannot decode the answer from {server.url}/{path} (gzip)"

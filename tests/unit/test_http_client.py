@@ -97,14 +97,44 @@ async def test_timeouts_and_connection_errors_are_source_errors() -> None:
 
 
 async def test_malformed_json_is_not_retried() -> None:
-    c, seen = client(lambda r: httpx.Response(200, text="<html>login</html>"))
+    c, seen = client(lambda r: httpx.Response(200, text='{"status": "succ'))
     try:
         with pytest.raises(MalformedResponse) as err:
             await c.get_json("api/v1/query")
     finally:
         await c.aclose()
-    assert "malformed JSON from http://prom.example:9090/base/api/v1/query" in str(err.value)
+    assert str(err.value) == ("malformed JSON from http://prom.example:9090/base/api/v1/query: JSONDecodeError "
+                              "('{\"status\": \"succ')")
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("ctype", ["text/html; charset=utf-8", "text/plain"])
+async def test_an_html_page_is_named_by_its_title_not_quoted_as_bad_json(ctype: str) -> None:
+    # A proxy's login page read "malformed JSON ...: JSONDecodeError ('<!DOCTYPE html><html lang=...')"
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in - Corp SSO</title>'
+            "<style>p{}</style></head><body><form>...</form></body></html>")
+    c, seen = client(lambda r: httpx.Response(200, text=page, headers={"Content-Type": ctype}))
+    try:
+        with pytest.raises(MalformedResponse) as err:
+            await c.get_json("api/v1/query")
+    finally:
+        await c.aclose()
+    assert str(err.value) == ("an HTML page, not JSON, from http://prom.example:9090/base/api/v1/query "
+                              "(a login page or a proxy in the way?): 'Sign in - Corp SSO'")
+    assert len(seen) == 1
+
+
+async def test_an_html_error_page_is_shown_by_its_title() -> None:
+    # nginx's 502 page read "server error: HTTP 502 from ...: <html> <head><title>502 Bad Gateway</title>..."
+    page = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+            "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    c, seen = client(lambda r: httpx.Response(502, text=page, headers={"Content-Type": "text/html"}))
+    try:
+        with pytest.raises(SourceError) as err:
+            await c.get_json("api/v1/query")
+    finally:
+        await c.aclose()
+    assert str(err.value) == "server error: HTTP 502 from http://prom.example:9090/base/api/v1/query: 502 Bad Gateway"
 
 
 async def test_bare_nan_and_latin1_bodies_still_parse() -> None:

@@ -275,7 +275,10 @@ async def run_spans(
 
     No job starts after the monotonic time ``stop_at``. A :class:`QueryError`
     sets the book's ``error`` (and drops that book's remaining jobs); a
-    :class:`SourceError` leaves the span pending and is returned.
+    :class:`SourceError` leaves the span pending, is returned, and no job starts
+    after it: the server is failing or asked to be left alone (a 429), and asking
+    it for every other pending span (hundreds in a backfill) would only hammer it;
+    they wait for the next fetch.
     """
     queue = sorted(jobs, key=lambda job: job[1][0], reverse=True)
     errors: list[SourceError] = []
@@ -283,7 +286,7 @@ async def run_spans(
 
     async def worker() -> None:
         nonlocal position
-        while position < len(queue) and time.monotonic() < stop_at:
+        while position < len(queue) and time.monotonic() < stop_at and not errors:
             book, span = queue[position]
             position += 1
             if book.error is not None:
@@ -295,9 +298,7 @@ async def run_spans(
                 continue
             except SourceError as exc:
                 errors.append(exc)
-                if not exc.retryable:
-                    return
-                continue
+                return
             book.record(span, answer)
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
@@ -383,6 +384,24 @@ class RangeSource:
     concurrency: int = 4
     coarse_step: float = DEFAULT_COARSE
     groups_supported: bool = False
+
+    def _held(self) -> str | None:
+        """Why the backfill waits (a server's ``Retry-After`` during it, until that time), or None."""
+        until, why = getattr(self, "_backfill_hold", (0.0, ""))
+        return why if time.monotonic() < until else None
+
+    def _hold_backfill(self, errors: Sequence[SourceError]) -> None:
+        """Keep the backfill alone until the ``Retry-After`` a span's error carries (if any)."""
+        waits = []
+        for exc in errors:
+            retry_at, retry_after = getattr(exc, "retry_at", None), getattr(exc, "retry_after", None)
+            if retry_at is not None:
+                waits.append(retry_at - time.time())
+            elif retry_after is not None:
+                waits.append(float(retry_after))
+        if waits and max(waits) > 0:
+            wait = min(max(waits), 3600.0)
+            self._backfill_hold = (time.monotonic() + wait, f"backfill paused for {wait:g}s (Retry-After): {errors[0]}")
 
     def _range_state(self) -> dict[Any, SpanBook]:
         books = getattr(self, "_span_books", None)
@@ -471,6 +490,9 @@ class RangeSource:
                 out[spec.name] = SLIData(error=str(failed[0]))
                 continue
             note = pending_note([book])
+            held = self._held() if note else None
+            if held:
+                note = f"{note}; {held}"
             if book.error is not None:
                 out[spec.name] = SLIData(error=book.error)
                 continue
@@ -515,7 +537,10 @@ class RangeSource:
             out[name] = replace(out[name], groups=tuple(items))
 
     async def _backfill(self, books: Sequence[SpanBook], measures: Sequence[Measure]) -> None:
-        """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one)."""
+        """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one);
+        nothing while a server's ``Retry-After`` given during the backfill lasts."""
+        if self._held():
+            return
         stop_at = soft_deadline(self.timeout)
         seen: set[int] = set()
         jobs: list[tuple[SpanBook, Span]] = []
@@ -549,5 +574,6 @@ class RangeSource:
                 else:
                     jobs.extend((book, span) for span in spans)
         if jobs:
-            await run_spans(jobs, lambda book, span: self.measure(owner[id(book)], span[0], span[1]),
-                            concurrency=self.concurrency, stop_at=stop_at)
+            errors = await run_spans(jobs, lambda book, span: self.measure(owner[id(book)], span[0], span[1]),
+                                     concurrency=self.concurrency, stop_at=stop_at)
+            self._hold_backfill(errors)
