@@ -73,6 +73,7 @@ from slotui.config.expressions import ExpressionError
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import (
+    CSV_DELIMITERS,
     CsvParser,
     JsonLineParser,
     Malformed,
@@ -194,7 +195,9 @@ class FileSource:
             raise SourceError(f"source {name}: {exc}", retryable=False) from None
         self._time_field = time_field
         self._json = JsonLineParser(self._time_of, time_field, columns)
-        self._csv = CsvParser(self._time_of, time_field, columns)
+        tab_first = self.path.suffix.lower() == ".tsv"
+        self._csv = CsvParser(self._time_of, time_field, columns,
+                              delimiters=("\t", ",", ";", "|") if tab_first else CSV_DELIMITERS)
         self._fast_json = time_field == "time" and not columns
         self.book = SeriesBook(self.derived.inputs)
         self._problems: dict[str, str] = {}
@@ -491,7 +494,7 @@ class FileSource:
                     continue
             if plan is not None:
                 if self.format == "csv":
-                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()))
+                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()), self._csv.delimiter)
                 else:
                     future = pool.submit(plan.read, complete)
                 if pending is not None:
@@ -638,6 +641,8 @@ class FileSource:
     def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take complete lines as columns; False (nothing changed) when the per-record path must."""
         csv = self.format == "csv"  # (CSV rows are never skipped unparsed, nor joined)
+        if csv and self._csv.open_row:
+            return False  # these lines go on a row begun before (a quoted field with newlines)
         if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
             return False
         base = self._line_no
@@ -797,7 +802,8 @@ class FileSource:
                 if type(raw) is str and raw[-1:] == "Z":  # RFC 3339 in UTC: the TimeParser fast path, inlined
                     minute = utc_minutes.get(raw[:16])
                     sec = raw[17:-1]
-                    if minute is not None and sec[:2].isdigit() and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit())):
+                    if (minute is not None and sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                            and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                         t = minute + float(sec)
                 if t is None:
                     try:
@@ -875,7 +881,9 @@ class FileSource:
             return
         try:
             if self.format == "csv":
-                results = list(self._csv.parse_rows([line.decode("utf-8", "replace")]))
+                if self._csv.open_row:  # the line goes on a row begun before: wait for the row's end
+                    raise Malformed("a quoted field is not closed yet")
+                results = list(self._csv.parse_rows([line.decode("utf-8", "replace")], hold=False))
                 if self._csv.header is not None and not results and self._line_no == 0:
                     # the file is only a header without newline: take it as the header
                     self._offset += len(line)

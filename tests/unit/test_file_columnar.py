@@ -226,6 +226,13 @@ HOSTILE = {
     "hour 24": b'{"time": "2026-06-01T24:00:00Z", "duration_s": 3}',
     "minute 60": b'{"time": "2026-06-01T10:60:00Z", "duration_s": 3}',
     "cr inside a line": b'{"time": "%s", "duration_s": 1}\r{"time": "%s", "duration_s": 2}',
+    # times RFC 3339 has no room for: malformed lines for every reader (61 s was read as the next minute)
+    "second 61": b'{"time": "2026-06-01T10:00:61Z", "duration_s": 3}',
+    "second 99": b'{"time": "2026-06-01T10:00:99.5Z", "duration_s": 3}',
+    "superscript second": '{"time": "2026-06-01T10:00:\u00b20Z", "duration_s": 3}'.encode(),
+    "fullwidth year": '{"time": "\uff12\uff10\uff12\uff16-06-01T10:00:00Z", "duration_s": 3}'.encode(),
+    "offset hour 24": b'{"time": "2026-06-01T10:00:00+24:00", "duration_s": 3}',
+    "offset minute 60": b'{"time": "2026-06-01T10:00:00-05:60", "duration_s": 3}',
 }
 #: hostile lines that make DuckDB's whole-file query fail (the file is read by pyarrow then)
 DUCKDB_FAILS = {"not json", "duplicate key", "duplicate time", "lone surrogate", "array line", "two objects",
@@ -678,3 +685,43 @@ def test_ratio_groups_keep_each_slices_counts_through_columns_and_appends(tmp_pa
     for g in _ratio_groups(fast):
         for sl in g.slices.values():
             assert sl._counts is not None and sl._counts == sl.counts()
+
+
+@pytest.mark.parametrize("name, delimiter", [("r.tsv", "\t"), ("r.csv", ";"), ("r.csv", "|")])
+def test_csv_with_another_delimiter_is_read_as_columns_the_same(tmp_path, name, delimiter):
+    """A .tsv (or ``;``/``|``) file was read with commas: every row malformed. Its columns now read with
+    the header's delimiter, exactly as the per-record path reads its rows (and a cell holding a comma
+    is one cell)."""
+    recs = records(1500, seed=37)
+    lines = [delimiter.join(CSV_COLUMNS)]
+    for r in recs:
+        helpful = next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
+                        if e["gen_ai.evaluation.name"] == "helpfulness"), None)
+        row = dict(r, **{"evaluations.helpfulness": helpful, "gen_ai.request.model": r["gen_ai.request.model"] + ",v2"})
+        lines.append(delimiter.join("" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS))
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    slos = specs() + grouped(specs(), "gen_ai.request.model")
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert chunks - 3 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
+    assert fast.malformed == 0 and fast.records == 1500
+    group = fast.fetch_sync(slos, now_after(recs))[slos[-1].name].groups[0]
+    assert set(group.counts if group.counts is not None else group.values) == {"a,v2", "b,v2"}
+
+
+def test_csv_rows_after_a_quoted_field_with_newlines_across_chunks_give_the_same_answers(tmp_path):
+    """A quoted cell with newlines ends a chunk: the columnar reader leaves the chunk that goes on with
+    the row to the per-record path, which reads the row whole."""
+    recs = records(1500, seed=41)
+    lines = [",".join(CSV_COLUMNS + ("answer",))]
+    for i, r in enumerate(recs):
+        cells = ["" if r.get(c) is None else str(r[c]) for c in CSV_COLUMNS if not c.startswith("evaluations.")]
+        cells.insert(4, "")
+        cells.append('"a\n\nb, c"' if i % 97 == 0 else "x")
+        lines.append(",".join(cells))
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join(lines) + "\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.malformed == 0 and fast.records == 1500
+    assert fast.columnar_chunks > 0

@@ -150,6 +150,26 @@ def test_a_csv_row_the_csv_module_refuses_is_one_malformed_row(tmp_path: Path, m
     assert out["n"].error is None and "not a CSV row (field larger than field limit (1000))" in out["n"].note
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_time_with_digits_other_than_0_9_is_one_malformed_line(fmt: str, tmp_path: Path) -> None:
+    """``10:00:\u00b20`` (a superscript two) passed the seconds' isdigit() and float() refused it: the
+    ValueError took the whole source down ("source errors: logs: ValueError ..."), every SLO NO DATA,
+    at every retry. Seconds past 60 and offsets past 23:59 were read as other times."""
+    bad = ["2026-06-01T12:00:\u00b20Z", "2026-06-01T12:00:00.\u00b2Z", "\uff12\uff10\uff12\uff16-06-01T12:00:00Z",
+           "2026-06-01T1\u00b2:00:00Z", "2026-06-01T12:00:61Z", "2026-06-01T12:00:00+24:00", "2026-06-01T12:00:00+05:60"]
+    good = ["2026-06-01T12:00:01Z", "2026-06-01T12:00:60.5Z", "2026-06-01T13:00:02+01:00", "2026-06-01T12:00:03-00:00"]
+    path = tmp_path / f"r.{fmt}"
+    if fmt == "csv":
+        write(path, ["time,duration_s", *(f"{t},1" for t in good[:1] + bad + good[1:])])
+    else:
+        write(path, [json.dumps({"time": t, "duration_s": 1}) for t in good[:1] + bad + good[1:]])
+    out = source(path).fetch_sync([spec("n", sli_field="duration_s", sli_agg="count")], NOON + 120)
+    assert out["n"].error is None
+    assert (out["n"].value, out["n"].malformed) == (4.0, 7)
+    assert f"first malformed line: line {2 if fmt == 'jsonl' else 3}: " in out["n"].note
+    assert "bad seconds" in out["n"].note
+
+
 def test_otlp_file_exporter_lines():
     src = source(DATA / "otlp.jsonl")
     now = NOON + HOUR

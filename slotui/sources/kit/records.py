@@ -31,7 +31,6 @@ With an explicit strptime ``time_format``, fractional digits beyond the six
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -157,6 +156,8 @@ class TimeParser:
         cache = self._minutes if naive else self._utc_minutes
         base = cache.get(prefix)
         if base is None:
+            if not prefix.isascii():  # int() reads other scripts' digits ("２０２６"); RFC 3339 has ASCII ones
+                raise Malformed(f"invalid time {prefix!r}: digits other than 0-9")
             try:
                 dt = datetime(int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10]),
                               int(prefix[11:13]), int(prefix[14:16]),
@@ -175,19 +176,21 @@ class TimeParser:
             base = self._utc_minutes.get(s[:16])
             if base is not None:
                 sec = s[17:-1]
-                if sec[:2].isdigit() and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit())):
+                # ASCII digits only (float() refuses others isdigit() accepts), 60 at most (a leap second)
+                if (sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                        and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                     return base + float(sec)
         n = len(s)
         if n < 19 or s[4] != "-" or s[7] != "-" or s[13] != ":" or s[16] != ":" or s[10] not in "Tt ":
             if n == 10 and s[4] == "-" and s[7] == "-":
                 return self._iso(s + "T00:00:00")
             raise Malformed(f"invalid time {s[:40]!r}: expected RFC 3339 (2026-06-01T12:00:03.120Z)")
-        if not s[17:19].isdigit():
+        if not (s[17:19].isascii() and s[17:19].isdigit()) or s[17:19] > "60":  # 60: a leap second
             raise Malformed(f"invalid time {s[:40]!r}: bad seconds")
         j = 19
         if j < n and s[j] in ".,":
             j += 1
-            while j < n and s[j].isdigit():
+            while j < n and "0" <= s[j] <= "9":
                 j += 1
             if j == 20:
                 raise Malformed(f"invalid time {s[:40]!r}: empty fraction")
@@ -199,7 +202,7 @@ class TimeParser:
             offset = 0.0
         else:
             m = _OFFSET.match(rest)
-            if m is None:
+            if m is None or m.group(2) > "23" or m.group(3) > "59":
                 raise Malformed(f"invalid time {s[:40]!r}: bad zone offset {rest!r}")
             sign = -1.0 if m.group(1) == "-" else 1.0
             offset = sign * (int(m.group(2)) * 3600 + int(m.group(3)) * 60)
@@ -219,8 +222,8 @@ class TimeParser:
         return dt.timestamp()
 
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_OFFSET = re.compile(r"^([+-])([0-9]{2}):?([0-9]{2})$")
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+", re.ASCII)
 
 
 # --------------------------------------------------------------------------- values
@@ -443,43 +446,133 @@ def _short(exc: Exception) -> str:
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
 
+#: the delimiters a CSV header is tried with, in this order: the first that finds the time column
+#: is the file's (``.tsv`` files try the tab first)
+CSV_DELIMITERS = (",", "\t", ";", "|")
+#: the most lines one CSV row may span (quoted fields with newlines): a quote left open longer is
+#: read as the csv module reads it (then usually a row with the wrong number of fields)
+CSV_ROW_LINES = 1000
+
+
+def quote_left_open(text: str, delimiter: str) -> bool:
+    """Whether the csv module's default dialect, having read ``text`` (the lines of one row, joined
+    by newlines), is still inside a quoted field: the row goes on in the next line.
+
+    A field is quoted when it starts with ``"``; inside it ``""`` is a quote and a lone ``"``
+    ends the quoting (what follows up to the delimiter is kept, as the csv module does)."""
+    if '"' not in text:
+        return False
+    i, n = 0, len(text)
+    at_start = True
+    while i < n:
+        if at_start and text[i] == '"':
+            while True:  # inside the quoted field
+                j = text.find('"', i + 1)
+                if j < 0:
+                    return True
+                if j + 1 < n and text[j + 1] == '"':
+                    i = j + 1  # "" is a quote
+                    continue
+                i = j + 1
+                break
+            at_start = False
+            continue
+        j = text.find(delimiter, i)
+        if j < 0:
+            return False
+        i, at_start = j + 1, True
+    return False
+
+
 class CsvParser:
     """CSV rows as records: the first row is the header; numbers become numbers.
 
     ``columns`` renames (record field -> column name). ``time_field`` names the
-    column (or renamed field) holding the time.
+    column (or renamed field) holding the time. The delimiter is the first of
+    ``delimiters`` with which the header has the time column (``,`` tab ``;`` ``|``;
+    the one giving the most columns when none does). A quoted field may hold
+    newlines: its row spans lines, and a row whose quote is still open at the end
+    of the lines given waits for the next lines (an append, the next chunk).
     """
 
-    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None) -> None:
+    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None,
+                 delimiters: tuple[str, ...] = CSV_DELIMITERS) -> None:
         self.time_of = time_of
         self.rename = {column: field for field, column in (columns or {}).items()}
         # time_field may name the column or the field it is renamed to
         self.time_field = self.rename.get(time_field, time_field)
+        self.delimiters = delimiters
         self.header: list[str] | None = None
+        #: the file's delimiter, found from its header row
+        self.delimiter: str | None = None
+        #: the lines of a row whose quoted field goes on past the lines read so far
+        self.open_row: list[str] = []
         # the csv module refuses fields over 128 KiB (a prompt or response column): as long as a line may be
         if csv.field_size_limit() < CSV_FIELD_LIMIT:
             csv.field_size_limit(CSV_FIELD_LIMIT)
 
     def reset(self) -> None:
         self.header = None
+        self.delimiter = None
+        self.open_row = []
 
-    def parse_rows(self, lines: Iterable[str]) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
-        """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing)."""
-        reader = iter(csv.reader(lines))
-        index = -1
+    def _header_names(self, line: str, delimiter: str) -> list[str]:
+        try:
+            row = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:
+            return []
+        return [self.rename.get(c.strip(), c.strip()) for c in row]
+
+    def _find_delimiter(self, line: str) -> str:
+        widest = self.delimiters[0]
+        most = 0
+        for delimiter in self.delimiters:
+            names = self._header_names(line, delimiter)
+            if self.time_field in names:
+                return delimiter
+            if len(names) > most:
+                widest, most = delimiter, len(names)
+        return widest
+
+    def parse_rows(self, lines: Iterable[str], *, hold: bool = True
+                   ) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
+        """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing).
+
+        ``lines`` come without their newline. ``line_index`` is the row's first line in
+        ``lines`` (negative for a row that began in lines given before). With ``hold``, a last
+        row whose quoted field is still open is kept for the next call; without it (a last line
+        that may still grow), that row is Malformed and nothing is kept or consumed.
+        """
+        before = self.open_row if hold else list(self.open_row)
+        feed = before + list(lines)
+        if hold:
+            self.open_row = []
+        first = len(before)
+        if self.header is None and self.delimiter is None and feed:
+            self.delimiter = self._find_delimiter(feed[0])
+        delimiter = self.delimiter or ","
+        reader = csv.reader((line + "\n" for line in feed), delimiter=delimiter)
         time_of, time_field = self.time_of, self.time_field
         header: list[str] | None = None
         time_index = -1
+        last = len(feed)
         while True:
+            at = reader.line_num
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:  # one bad row is malformed, not the whole file (the source went down)
-                index += 1
-                yield index, Malformed(f"not a CSV row ({exc})")
+                yield at - first, Malformed(f"not a CSV row ({exc})")
                 continue
-            index += 1
+            if reader.line_num == last and quote_left_open("\n".join(feed[at:last]), delimiter):
+                if not hold:
+                    yield at - first, Malformed("a quoted field is not closed yet")
+                    break
+                if last - at < CSV_ROW_LINES:
+                    self.open_row = feed[at:last]
+                    break
+            index = at - first
             if self.header is None:
                 self.header = [self.rename.get(c.strip(), c.strip()) for c in row]
                 if self.time_field not in self.header:
@@ -513,7 +606,10 @@ class CsvParser:
 def parse_csv_text(text: str, parser: CsvParser) -> list[dict[str, Any]]:
     """All records of a CSV text (tests and one-shot use); malformed rows are skipped."""
     out: list[dict[str, Any]] = []
-    for _, result in parser.parse_rows(io.StringIO(text)):
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for _, result in parser.parse_rows(lines):
         if isinstance(result, list):
             out.extend(result)
     return out
