@@ -75,6 +75,7 @@ from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import (
     CSV_DELIMITERS,
     CsvParser,
+    join_key,
     JsonLineParser,
     Malformed,
     TimeParser,
@@ -825,6 +826,8 @@ class FileSource:
                     else:
                         add_evaluations(obj, evaluations)
                 trace_id = obj.get("trace_id")
+                if trace_id is not None and type(trace_id) is not str:
+                    trace_id = join_key(trace_id)
                 if trace_id is None:
                     append(obj)
                 elif trace_id in eval_only:
@@ -848,9 +851,9 @@ class FileSource:
                 self._flush(batch)  # the request it joins may be in the batch
                 batch = []
                 append = batch.append
-                self._join_evaluation(event)
+                self._join_evaluation(event, base + i + 1)
             for record in records:
-                trace_id = record.get("trace_id")
+                trace_id = join_key(record.get("trace_id"))
                 if trace_id is None or "span_id" in record:  # OTLP spans are not joined
                     append(record)
                 elif trace_id in eval_only:
@@ -960,11 +963,12 @@ class FileSource:
         self._flush([record])
         self._remember(trace_id, record)
 
-    def _join_evaluation(self, event: Record) -> None:
+    def _join_evaluation(self, event: Record, line_no: int) -> None:
+        """Join an evaluation result (of line ``line_no``) to its request, or count it alone."""
         name = event.get("gen_ai.evaluation.name")
         score = event.get("gen_ai.evaluation.score.value")
         key = f"evaluations.{name}"
-        trace_id = event.get("trace_id")
+        trace_id = join_key(event.get("trace_id"))
         previous = self._trace_map().get(trace_id) if trace_id is not None else None
         if previous is not None:
             self._retract_record(previous)
@@ -974,7 +978,7 @@ class FileSource:
             self._remember(trace_id, updated)
             return
         if event.get("time") is None:
-            self._bad(self._line_no, "evaluation result without a time or a known trace_id")
+            self._bad(line_no, "evaluation result without a time or a known trace_id")
             return
         record: Record = {"time": event["time"], key: score}
         if trace_id is not None:

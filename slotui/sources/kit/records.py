@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
@@ -92,6 +92,7 @@ __all__ = [
     "add_evaluations",
     "otlp_records",
     "coerce_number",
+    "join_key",
 ]
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
@@ -315,7 +316,14 @@ def normalize_record(obj: dict[str, Any], time_of: TimeParser, time_field: str =
 # --------------------------------------------------------------------------- OTLP
 
 
+def join_key(trace_id: Any) -> Any:
+    """``trace_id`` as the key evaluation results are joined on: None (the record is not joined)
+    for an object or a list, which no key can be."""
+    return None if isinstance(trace_id, (list, dict)) else trace_id
+
+
 def _any_value(value: Any) -> Any:
+    """An OTLP ``AnyValue`` as a plain value; None for one of another shape (a value, never an error)."""
     if not isinstance(value, Mapping):
         return value
     if "stringValue" in value:
@@ -326,69 +334,110 @@ def _any_value(value: Any) -> Any:
         except (TypeError, ValueError):
             return None
     if "doubleValue" in value:
-        v = value["doubleValue"]
-        return float(v) if isinstance(v, (int, float, str)) else None
+        v = value["doubleValue"]  # a number, or "NaN"/"Infinity"/"-Infinity" (proto3 JSON)
+        try:
+            return float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+        except (ValueError, OverflowError):
+            return None
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        return [_any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+        return [_any_value(v) for v in _list(_object(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
-        return {kv.get("key"): _any_value(kv.get("value")) for kv in (value["kvlistValue"] or {}).get("values", [])}
+        into: dict[str, Any] = {}
+        _attributes(_object(value["kvlistValue"]).get("values"), into)
+        return into
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is an object, else an empty one (an OTLP field of another shape)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty one (an OTLP field of another shape)."""
+    return value if isinstance(value, list) else []
+
+
 def _attributes(items: Any, into: dict[str, Any]) -> None:
-    if isinstance(items, list):
-        for kv in items:
-            if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
-                into[kv["key"]] = _any_value(kv.get("value"))
+    for kv in _list(items):
+        if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
+            into[kv["key"]] = _any_value(kv.get("value"))
+
+
+#: span times beyond this many nanoseconds (year 9999) are no times
+_MAX_NANOS = 253_402_300_800 * 10**9
 
 
 def _nanos(value: Any) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Malformed(f"span time {value!r} is not a number of nanoseconds") from None
+        if isinstance(value, bool):
+            raise TypeError
+        nanos = int(value)
+    except (TypeError, ValueError, OverflowError):  # (OverflowError: a float infinity)
+        raise Malformed(f"span time {_short(repr(value))} is not a number of nanoseconds") from None
+    if not 0 <= nanos <= _MAX_NANOS:
+        raise Malformed(f"span time {_short(repr(value))} is out of range")
+    return nanos
+
+
+def _spans_of(obj: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], Mapping[str, Any]]]:
+    """``(resource attributes, span)`` of an OTLP/JSON export line; raises :class:`Malformed` for a
+    ``resourceSpans``, ``scopeSpans`` or ``spans`` that is not a list or an item not an object."""
+    for rs in _items(obj.get("resourceSpans"), "resourceSpans"):
+        resource: dict[str, Any] = {}
+        _attributes(_object(rs.get("resource")).get("attributes"), resource)
+        scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans")
+        for ss in _items(scopes, "scopeSpans"):
+            for span in _items(ss.get("spans"), "spans"):
+                yield resource, span
+
+
+def _items(value: Any, name: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"{name} is a JSON {type(value).__name__}, expected a list")
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise Malformed(f"an item of {name} is a JSON {type(item).__name__}, expected an object")
+    return value
 
 
 def otlp_records(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One record per span of an OTLP/JSON ``{"resourceSpans": [...]}`` export line."""
+    """One record per span of an OTLP/JSON ``{"resourceSpans": [...]}`` export line; raises
+    :class:`Malformed` for a line of another shape (the line is counted, the source goes on)."""
     out: list[dict[str, Any]] = []
-    for rs in obj.get("resourceSpans") or []:
-        resource: dict[str, Any] = {}
-        _attributes(((rs or {}).get("resource") or {}).get("attributes"), resource)
-        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
-            for span in (ss or {}).get("spans") or []:
-                if not isinstance(span, Mapping):
-                    raise Malformed("a span is not an object")
-                start = _nanos(span.get("startTimeUnixNano"))
-                end = _nanos(span.get("endTimeUnixNano", start))
-                record: dict[str, Any] = dict(resource)
-                _attributes(span.get("attributes"), record)
-                record["name"] = span.get("name")
-                if span.get("traceId"):
-                    record["trace_id"] = span.get("traceId")
-                if span.get("spanId"):
-                    record["span_id"] = span.get("spanId")
-                record["time"] = end / 1e9
-                record["duration_s"] = (end - start) / 1e9
-                record.setdefault("duration_ms", (end - start) / 1e6)
-                status = span.get("status") or {}
-                code = status.get("code")
-                if record.get("error.type") is None and code in (2, "2", "STATUS_CODE_ERROR", "ERROR"):
-                    record["error.type"] = status.get("message") or "error"
-                else:
-                    record.setdefault("error.type", None)
-                for event in span.get("events") or []:
-                    if isinstance(event, Mapping) and event.get("name") == EVALUATION_EVENT:
-                        attrs: dict[str, Any] = {}
-                        _attributes(event.get("attributes"), attrs)
-                        name = attrs.get(_EVAL_NAME)
-                        if isinstance(name, str):
-                            record["evaluations." + name] = attrs.get(_EVAL_SCORE)
-                out.append(record)
+    for resource, span in _spans_of(obj):
+        start = _nanos(span.get("startTimeUnixNano"))
+        end = _nanos(span.get("endTimeUnixNano", start))
+        record: dict[str, Any] = dict(resource)
+        _attributes(span.get("attributes"), record)
+        record["name"] = span.get("name")
+        if span.get("traceId"):
+            record["trace_id"] = span.get("traceId")
+        if span.get("spanId"):
+            record["span_id"] = span.get("spanId")
+        record["time"] = end / 1e9
+        record["duration_s"] = (end - start) / 1e9
+        record.setdefault("duration_ms", (end - start) / 1e6)
+        status = _object(span.get("status"))
+        code = status.get("code")
+        if record.get("error.type") is None and code in (2, "2", "STATUS_CODE_ERROR", "ERROR"):
+            record["error.type"] = status.get("message") or "error"
+        else:
+            record.setdefault("error.type", None)
+        for event in _list(span.get("events")):
+            if isinstance(event, Mapping) and event.get("name") == EVALUATION_EVENT:
+                attrs: dict[str, Any] = {}
+                _attributes(event.get("attributes"), attrs)
+                name = attrs.get(_EVAL_NAME)
+                if isinstance(name, str):
+                    record["evaluations." + name] = attrs.get(_EVAL_SCORE)
+        out.append(record)
     return out
 
 
@@ -426,10 +475,8 @@ class JsonLineParser:
             name = obj.get(_EVAL_NAME)
             if not isinstance(name, str):
                 raise Malformed(f"evaluation event without a {_EVAL_NAME!r}")
-            if obj.get(_EVAL_SCORE) is None:
-                nested = obj.get("gen_ai")
-                if isinstance(nested, Mapping):
-                    obj[_EVAL_SCORE] = (((nested.get("evaluation") or {}).get("score")) or {}).get("value")
+            if obj.get(_EVAL_SCORE) is None:  # {"gen_ai": {"evaluation": {"score": {"value": ...}}}}
+                obj[_EVAL_SCORE] = _object(_object(_object(obj.get("gen_ai")).get("evaluation")).get("score")).get("value")
             return [], obj
         return [normalize_record(obj, self.time_of, self.time_field)], None
 
