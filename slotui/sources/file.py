@@ -175,6 +175,26 @@ def _file_kind(mode: int) -> str:
             return kind
     return "a special file"
 
+def _decimals_as_floats(table: Any) -> Any:
+    """``table`` with its decimal columns (and decimal fields of structs and lists) as float64: a
+    cost exported as ``decimal(38, 18)`` is a number to every SLI, not a Decimal object none can use."""
+    import pyarrow as pa
+
+    def plain(kind: Any) -> Any:
+        if pa.types.is_decimal(kind):
+            return pa.float64()
+        if pa.types.is_struct(kind):
+            return pa.struct([f.with_type(plain(f.type)) for f in kind])
+        if pa.types.is_list(kind):
+            return pa.list_(kind.value_field.with_type(plain(kind.value_type)))
+        if pa.types.is_large_list(kind):
+            return pa.large_list(kind.value_field.with_type(plain(kind.value_type)))
+        return kind
+
+    schema = pa.schema([f.with_type(plain(f.type)) for f in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
 class FileSource:
     """Request-log file as an SLI source (see the module docstring for the rules)."""
 
@@ -1017,6 +1037,7 @@ class FileSource:
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
             if table is None:
                 return
+            table = _decimals_as_floats(table)
             if plan is not None and self._parquet_columnar(plan, table, rename, index):
                 index += table.num_rows
                 continue

@@ -741,3 +741,54 @@ def test_csv_rows_after_a_quoted_field_with_newlines_across_chunks_give_the_same
     fast = assert_same(path, now_after(recs))
     assert fast.malformed == 0 and fast.records == 1500
     assert fast.columnar_chunks > 0
+
+
+def test_parquet_decimal_costs_are_numbers_both_ways(tmp_path, monkeypatch):
+    """A cost column written as decimal(18, 6) (Spark, dbt, warehouse exports) gave Decimal objects:
+    "1500 records: gen_ai.usage.cost is Decimal, not a number", the cost SLOs NO DATA. Decimal
+    columns (and decimal fields in structs) are read as float64 by both readers."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
+    n = 600
+    times = [_rfc3339(START + 3600 + i) for i in range(n)]
+    cost = [decimal.Decimal(f"0.{i % 4 + 1:06d}") for i in range(n)]  # 0.000001 .. 0.000004
+    table = pa.table({
+        "time": pa.array(times),
+        "duration_s": pa.array([1.0] * n),
+        "gen_ai.usage.cost": pa.array(cost, pa.decimal128(18, 6)),
+        "usage": pa.array([{"cost": c} for c in cost], pa.struct([("cost", pa.decimal128(18, 6))])),
+    })
+    path = tmp_path / "r.parquet"
+    pq.write_table(table, path, row_group_size=97)
+    now = START + 3600 + n
+    kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
+              direction="lower_is_better")
+    slos = [SLOSpec(name="flat", sli_field="gen_ai.usage.cost", sli_agg="sum", **kw),
+            SLOSpec(name="nested", sli_field="usage.cost", sli_agg="max", **kw)]
+    fast, slow = parquet_source(path, True), parquet_source(path, False)
+    a, b = fast.fetch_sync(slos, now), slow.fetch_sync(slos, now)
+    assert a == b
+    # 150 each of 1, 2, 3, 4 millionths: 1500 millionths
+    assert a["flat"].value == pytest.approx(0.0015, rel=1e-12) and a["flat"].note is None
+    assert a["nested"].value == 0.000004
+    assert fast.records == slow.records == n
+
+
+def test_a_parquet_date_time_column_is_read_as_midnight(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "r.parquet"
+    pq.write_table(pa.table({"time": pa.array([dt.date(2026, 6, 1), dt.date(2026, 6, 2)], pa.date32()),
+                             "duration_s": [1.0, 2.0]}), path)
+    spec = SLOSpec(name="sum", sli_field="duration_s", sli_agg="sum", window=2 * 86400.0, period=7 * 86400.0,
+                   slice=SLICE, source="logs", kind="threshold", target=1.0, direction="lower_is_better")
+    src = parquet_source(path, True)
+    out = src.fetch_sync([spec], START + 86400 + 1)  # 2026-06-02T00:00:01Z: the 2 days before hold both midnights
+    assert (out["sum"].value, out["sum"].malformed) == (3.0, 0)

@@ -34,7 +34,7 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
 from slotui.config.expressions import nested_value
@@ -140,6 +140,8 @@ class TimeParser:
             return self._iso(value)
         if isinstance(value, datetime):
             return (value if value.tzinfo is not None else value.replace(tzinfo=self.zone)).timestamp()
+        if isinstance(value, date):  # a Parquet date column: its midnight, as a "2026-06-01" string is read
+            return datetime(value.year, value.month, value.day, tzinfo=self.zone).timestamp()
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Malformed(f"time is {type(value).__name__}, expected an RFC 3339 string or epoch seconds")
         t = float(value)
