@@ -792,3 +792,19 @@ def test_a_parquet_date_time_column_is_read_as_midnight(tmp_path):
     src = parquet_source(path, True)
     out = src.fetch_sync([spec], START + 86400 + 1)  # 2026-06-02T00:00:01Z: the 2 days before hold both midnights
     assert (out["sum"].value, out["sum"].malformed) == (3.0, 0)
+
+
+def test_csv_with_a_duplicate_column_name_reads_the_first_both_ways(tmp_path):
+    """The per-record path read the last of two ``duration_s`` columns; both read the first now."""
+    recs = records(1500, seed=43)
+    lines = [",".join(CSV_COLUMNS + ("duration_s",))]
+    for r in recs:
+        cells = ["" if r.get(c) is None else str(r[c]) for c in CSV_COLUMNS]
+        lines.append(",".join(cells + ["99"]))
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join(lines) + "\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.columnar_chunks > 0
+    slo = SLOSpec(name="max", kind="threshold", target=2000, direction="lower_is_better", sli_field="duration_s",
+                  sli_agg="max", window=6 * 3600.0, period=86400.0, slice=SLICE, source="logs")
+    assert fast.fetch_sync([slo], now_after(recs))["max"].value < 99

@@ -164,3 +164,16 @@ def test_a_parser_holds_the_open_row_until_the_next_lines():
     got = list(parser.parse_rows(['b"', f"{stamp(2)},c"]))
     assert [(i, r[0]["answer"]) for i, r in got] == [(-1, "a\nb"), (1, "c")]
     assert parser.open_row == []
+
+
+def test_duplicate_and_empty_header_names_are_made_unique_as_duckdb_does(tmp_path):
+    """``time,duration_s,duration_s`` read the LAST duration_s column (dict(zip()) kept the last), where
+    DuckDB and pandas read the first; now the first keeps the name and the second is duration_s_1."""
+    path = tmp_path / "r.csv"
+    path.write_text("time,duration_s,duration_s,,duration_s_1\n" + "".join(f"{stamp(i)},{i},100,x,7\n" for i in range(1, 5)))
+    out = source(path).fetch_sync([SUM, spec("second", sli_field="duration_s_2", sli_agg="sum"),
+                                   spec("own", sli_field="duration_s_1", sli_agg="sum"),
+                                   spec("blank", sli_field="column3", sli_agg="count")], NOON + 600)
+    # the header's own duration_s_1 keeps its name: the second duration_s becomes duration_s_2
+    assert (out["sum"].value, out["second"].value, out["own"].value) == (10.0, 400.0, 28.0)
+    assert out["blank"].note == "4 records: column3 is a string, not a number"  # the unnamed 4th column

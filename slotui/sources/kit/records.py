@@ -533,6 +533,26 @@ def quote_left_open(text: str, delimiter: str) -> bool:
     return False
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Header names made unique, like DuckDB's ``read_csv``: the first ``duration_s`` keeps its
+    name, later ones become ``duration_s_1``, ``duration_s_2``... (the last one no longer wins
+    silently); an empty name is ``column<i>`` (0-based position)."""
+    seen = set(names)
+    out: list[str] = []
+    taken: set[str] = set()
+    for i, name in enumerate(names):
+        if not name:
+            name = f"column{i}"
+        if name in taken:
+            k = 1
+            while f"{name}_{k}" in taken or f"{name}_{k}" in seen:
+                k += 1
+            name = f"{name}_{k}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 class CsvParser:
     """CSV rows as records: the first row is the header; numbers become numbers.
 
@@ -623,7 +643,7 @@ class CsvParser:
                     break
             index = at - first
             if self.header is None:
-                self.header = [self.rename.get(c.strip(), c.strip()) for c in row]
+                self.header = unique_names([self.rename.get(c.strip(), c.strip()) for c in row])
                 if self.time_field not in self.header:
                     yield index, Malformed(
                         f"the CSV header has no {self.time_field!r} column (columns: {', '.join(self.header)[:200]})"
