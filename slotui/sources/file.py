@@ -381,7 +381,11 @@ class FileSource:
             self._identity, self._size, self._mtime_ns = identity, st.st_size, st.st_mtime_ns
             return
         if self._identity is not None and not self.follow:
-            return
+            if (identity, st.st_size, st.st_mtime_ns) == (self._identity, self._size, self._mtime_ns):
+                return
+            # follow: false is "re-read instead of following": the file changed, read it whole again
+            # (it never went stale after the first read while the file was rewritten)
+            self._restart()
         unchanged = identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns)
         if unchanged and not self._fingerprint:
             return

@@ -638,3 +638,21 @@ def test_an_unjoinable_evaluation_result_is_named_by_its_own_line(tmp_path):
     out = source(path).fetch_sync([spec("n", sli_field="duration_s", sli_agg="count")], NOON + 60)
     assert (out["n"].value, out["n"].malformed) == (4.0, 1)
     assert out["n"].note == "first malformed line: line 2: evaluation result without a time or a known trace_id"
+
+
+def test_follow_false_reads_the_whole_file_again_when_it_changes(tmp_path):
+    """``follow: false`` ("instead of re-reading") read the file once and never again: a file an
+    export rewrites kept its first numbers until the window slid past them (NO DATA)."""
+    path = tmp_path / "r.jsonl"
+    write(path, [record(NOON + i, duration_s=1.0) for i in range(3)])
+    src = source(path, follow=False)
+    specs = [spec("sum", sli_field="duration_s", sli_agg="sum")]
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0  # unchanged: not read again
+    read = src.bytes_read
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0 and src.bytes_read == read
+    write(path, [record(NOON + i, duration_s=10.0) for i in range(2)])  # rewritten: 2 records of 10
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 20.0
+    write(path, [record(NOON + 5, duration_s=5.0)], mode="a")  # appended: the whole file again, once
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 25.0
+    assert src.records == 3
