@@ -644,6 +644,12 @@ CSV_CELLS = {
     "label number": ("gen_ai.request.model", "4"),
     "label word": ("gen_ai.request.model", "none"),
     "label empty": ("gen_ai.request.model", ""),
+    # padding around a number or word (", "-separated files): per-record reads the value, the columns refuse
+    "padded number": ("duration_s", " 2.5 "),
+    "padded null word": ("error.type", "NULL "),
+    "padded true": ("error.type", " true"),
+    "padded label": ("gen_ai.request.model", "a "),
+    "padded label word": ("gen_ai.request.model", " none"),
 }
 CSV_COLUMNS = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluations.helpfulness", "gen_ai.request.model")
 

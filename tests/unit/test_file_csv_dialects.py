@@ -177,3 +177,17 @@ def test_duplicate_and_empty_header_names_are_made_unique_as_duckdb_does(tmp_pat
     # the header's own duration_s_1 keeps its name: the second duration_s becomes duration_s_2
     assert (out["sum"].value, out["second"].value, out["own"].value) == (10.0, 400.0, 28.0)
     assert out["blank"].note == "4 records: column3 is a string, not a number"  # the unnamed 4th column
+
+
+def test_a_comma_space_separated_file_reads_its_numbers(tmp_path):
+    """``time, duration_s, model`` rows written with ", ": every number had a leading space and was a
+    string ("10 records: duration_s is a string, not a number", NO DATA) while "12 " was a number."""
+    path = tmp_path / "r.csv"
+    path.write_text("time, duration_s, ok, model\n" + "".join(f"{stamp(i)}, {i}, {'true' if i % 2 else 'false'}, m\n"
+                                                        for i in range(1, 11)))
+    ok = spec("ok", kind="ratio", target=0.99, direction="higher_is_better", good="ok == true")
+    label = spec("label", kind="ratio", target=0.99, direction="higher_is_better", good='model == " m"')
+    out = source(path).fetch_sync([SUM, ok, label], NOON + 600)
+    assert (out["sum"].value, out["sum"].note) == (55.0, None)
+    assert out["ok"].windows[HOUR] == (5.0, 10.0)
+    assert out["label"].windows[HOUR] == (10.0, 10.0)  # a text keeps its spaces

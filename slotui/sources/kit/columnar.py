@@ -386,7 +386,7 @@ class ColumnarPlan:
                 cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
                 continue
             low = pc.utf8_lower(col)
-            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]"),
+            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
                              pc.is_in(low, value_set=pa.array(_CSV_SPECIAL)))).as_py():
                 return None
             null = pc.or_(empty, pc.is_in(low, value_set=pa.array(_CSV_NULL)))

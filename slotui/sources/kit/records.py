@@ -237,10 +237,16 @@ def coerce_number(text: str) -> Any:
 
     ``nan``, ``inf``, ``Infinity`` become the non-finite floats they name (missing for the SLIs
     that read the column, and counted there); ``null``, ``none``, ``na``, ``n/a`` are null.
+    Spaces around a number or word are padding (``1.5, 2.0`` written with ``", "``, as pandas and
+    DuckDB read it); a text keeps them.
     """
     if not text:
         return None
     c = text[0]
+    if c.isspace() or text[-1].isspace():
+        padded = text.strip()
+        value = coerce_number(padded) if padded else text
+        return text if type(value) is str else value
     if c.isdigit() or c in "+-.":
         if "." in text or "e" in text or "E" in text:
             # int() refuses every text with these: go to float() without paying for its exception
