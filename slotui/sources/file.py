@@ -398,8 +398,13 @@ class FileSource:
                 self._identity = identity
                 self._mtime_ns = st.st_mtime_ns
                 self._skipping = self._cutoff is not None
-                if self._offset == 0 and self._tail is None and fh.read(3) == BOM:
-                    self._offset = 3  # a UTF-8 byte order mark is not part of the first line
+                if self._offset == 0 and self._tail is None:
+                    head = fh.read(3)
+                    if head == BOM:
+                        self._offset = 3  # a UTF-8 byte order mark is not part of the first line
+                    elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (every line was malformed, shown as gibberish)
+                        raise SourceError(f"{self.path}: UTF-16 text (it starts with a UTF-16 byte order mark); the "
+                                          "file source reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8)")
                 fh.seek(self._offset)
                 self._read_from(fh)
                 self._size = max(st.st_size, fh.tell())

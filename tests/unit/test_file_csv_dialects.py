@@ -191,3 +191,24 @@ def test_a_comma_space_separated_file_reads_its_numbers(tmp_path):
     assert (out["sum"].value, out["sum"].note) == (55.0, None)
     assert out["ok"].windows[HOUR] == (5.0, 10.0)
     assert out["label"].windows[HOUR] == (10.0, 10.0)  # a text keeps its spaces
+
+
+@pytest.mark.parametrize("name", ["r.csv", "r.jsonl"])
+def test_a_utf16_file_is_named_as_such_and_read_once_converted(tmp_path, name):
+    """Excel's "Unicode text" export is UTF-16: every line was malformed, the note showing
+    't\\x00i\\x00m\\x00e\\x00' gibberish. It is now a source error that says what to do, until the
+    file is converted."""
+    from slotui.sources.kit.base import SourceError
+
+    text = ("time,duration_s\n" + f"{stamp(1)},1.5\n" if name.endswith(".csv")
+            else f'{{"time": "{stamp(1)}", "duration_s": 1.5}}\n')
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-16"))
+    src = source(path)
+    with pytest.raises(SourceError, match=r"UTF-16 text .* convert it \(iconv -f UTF-16 -t UTF-8\)"):
+        src.fetch_sync([SUM], NOON + 600)
+    with pytest.raises(SourceError, match="UTF-16"):  # retried: still the same file
+        src.fetch_sync([SUM], NOON + 600)
+    path.write_bytes(text.encode("utf-8") + f'{stamp(2)},2\n'.encode() * name.endswith(".csv"))
+    out = src.fetch_sync([SUM], NOON + 600)
+    assert (out["sum"].value, out["sum"].malformed) == (3.5 if name.endswith(".csv") else 1.5, 0)
