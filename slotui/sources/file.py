@@ -1051,7 +1051,7 @@ class FileSource:
                 index += table.num_rows
                 continue
             try:
-                rows = table.to_pylist()
+                rows = table.to_pylist(maps_as_pydicts="lossy")  # a map column is an object, as in JSON
             except Exception as exc:  # values pyarrow cannot turn into Python objects
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
             index = self._parquet_rows(rows, rename, index)
@@ -1093,7 +1093,7 @@ class FileSource:
             captured: list[Record] = []
             self._capture = captured
             try:
-                self._parquet_rows(table.slice(0, 1).to_pylist(), rename, index)
+                self._parquet_rows(table.slice(0, 1).to_pylist(maps_as_pydicts="lossy"), rename, index)
             finally:
                 self._capture = None
             if len(captured) != 1:

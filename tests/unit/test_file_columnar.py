@@ -814,3 +814,31 @@ def test_csv_with_a_duplicate_column_name_reads_the_first_both_ways(tmp_path):
     slo = SLOSpec(name="max", kind="threshold", target=2000, direction="lower_is_better", sli_field="duration_s",
                   sli_agg="max", window=6 * 3600.0, period=86400.0, slice=SLICE, source="logs")
     assert fast.fetch_sync([slo], now_after(recs))["max"].value < 99
+
+
+def test_parquet_map_columns_are_objects_both_ways(tmp_path, monkeypatch):
+    """A map<string, double> ``evaluations`` column (and a map of attributes) came out of pyarrow as
+    lists of (key, value) tuples: no ``evaluations.<name>`` and no ``attrs.<key>``, silently."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
+    n = 300
+    table = pa.table({
+        "time": pa.array([_rfc3339(START + 3600 + i) for i in range(n)]),
+        "duration_s": pa.array([1.0] * n),
+        "evaluations": pa.array([[("helpfulness", (i % 5) / 4)] for i in range(n)], pa.map_(pa.string(), pa.float64())),
+        "attrs": pa.array([[("tier", float(i % 3))] for i in range(n)], pa.map_(pa.string(), pa.float64())),
+    })
+    path = tmp_path / "r.parquet"
+    pq.write_table(table, path, row_group_size=97)
+    kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
+              direction="higher_is_better")
+    slos = [SLOSpec(name="help", sli_field="evaluations.helpfulness", sli_agg="mean", **kw),
+            SLOSpec(name="tier", sli_field="attrs.tier", sli_agg="sum", **kw)]
+    now = START + 3600 + n
+    fast, slow = parquet_source(path, True), parquet_source(path, False)
+    a, b = fast.fetch_sync(slos, now), slow.fetch_sync(slos, now)
+    assert a == b
+    assert a["help"].value == 0.5  # 60 each of 0, 0.25, 0.5, 0.75, 1
+    assert a["tier"].value == 300.0  # 100 each of 0, 1, 2
