@@ -402,9 +402,25 @@ def align_columns(
 # --------------------------------------------------------------------------- breakdown (SPEC 10.1)
 
 
-def format_group_labels(labels: Any) -> str:
-    """A group's labels: ``gen_ai.request.model=gpt-4o-mini`` (several joined with ``, ``)."""
-    return ", ".join(f"{k}={v}" for k, v in labels.items())
+#: the longest label value shown whole (values come from data: a prompt used as a label by mistake
+#: made a 100,000-character table line, main-table cell and detail row)
+LABEL_VALUE_CHARS = 80
+
+
+def format_label_value(value: Any, *, ascii: bool = False) -> str:
+    """A breakdown label value as shown: cut to :data:`LABEL_VALUE_CHARS` with an ellipsis (the
+    JSON ``labels`` keep it whole)."""
+    text = str(value)
+    if len(text) <= LABEL_VALUE_CHARS:
+        return text
+    mark = "..." if ascii else "…"
+    return text[: LABEL_VALUE_CHARS - len(mark)] + mark
+
+
+def format_group_labels(labels: Any, *, ascii: bool = False) -> str:
+    """A group's labels: ``gen_ai.request.model=gpt-4o-mini`` (several joined with ``, ``; each
+    value cut by :func:`format_label_value`)."""
+    return ", ".join(f"{k}={format_label_value(v, ascii=ascii)}" for k, v in labels.items())
 
 
 def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str:
@@ -413,7 +429,7 @@ def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str
         gen_ai.request.model=gpt-4o-mini: 90.0% of bad, 9.0x burn, 91.00% good of 1,000; without it 99.50% (OK)
         route=/search: 5.95 s over 2; without it 1.00 s (OK)
     """
-    head = format_group_labels(group.labels)
+    head = format_group_labels(group.labels, ascii=ascii)
     parts: list[str] = []
     if group.share_of_bad is not None:
         parts.append(f"{format_percent(group.share_of_bad, ascii=ascii)} of bad")
@@ -449,14 +465,14 @@ def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, 
         if top is None:
             continue
         if compact and breakdown_hint([b], spec, status):
-            return f"{'<-' if ascii else '←'} {', '.join(str(v) for v in top.labels.values())}"
+            return f"{'<-' if ascii else '←'} {', '.join(format_label_value(v, ascii=ascii) for v in top.labels.values())}"
         if top.share_of_bad is not None:
             if top.share_of_bad > 0.5 and status is not Status.OK:
                 share = format_percent(top.share_of_bad, ascii=ascii)
-                return f"mostly {format_group_labels(top.labels)} ({share} of bad)"
+                return f"mostly {format_group_labels(top.labels, ascii=ascii)} ({share} of bad)"
         elif (status.rank > top.status_without.rank and top.status_without is not Status.NO_DATA
               and top.status_without not in (Status.STALE,)):
-            return (f"without {format_group_labels(top.labels)}: "
+            return (f"without {format_group_labels(top.labels, ascii=ascii)}: "
                     f"{spec_value(top.without, spec, ascii=ascii)} ({top.status_without.value})")
     return None
 
