@@ -642,14 +642,18 @@ def forecast_parts(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) ->
     """The strings of a :class:`~slotui.core.types.Forecast`: ``so_far``, ``by_end``, ``budget_gone``, ``rate``.
 
     ``by_end`` names the last day of the window (``$3,260 by Nov 30``; a day
-    window: ``by 24:00 UTC``); ``budget_gone`` is empty when the target is not
-    reached within the window.
+    window: ``by 24:00 UTC``; a window ending at another hour, a ``fixed`` 6h or 36h
+    one: ``by 18:00 UTC``, ``by Nov 30 12:00 UTC``); ``budget_gone`` is empty when the
+    target is not reached within the window.
     """
     length = forecast.window_end - forecast.window_start
-    if length <= 86400:
-        end = "24:00 UTC"
-    else:
+    at_midnight = forecast.window_end % 86400 == 0
+    if length <= 86400:  # (a 6h block ending at 18:00 was "by 24:00 UTC")
+        end = "24:00 UTC" if at_midnight else strftime_utc(forecast.window_end, "%H:%M UTC")
+    elif at_midnight:
         end = format_day(forecast.window_end - 1, ascii=ascii)
+    else:
+        end = f"{format_day(forecast.window_end, ascii=ascii)} {strftime_utc(forecast.window_end, '%H:%M UTC')}"
     gone = ""
     if forecast.exhausted_at is not None:
         gone = f"budget gone {_moment(forecast.exhausted_at, length, ascii)}"
