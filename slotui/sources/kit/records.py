@@ -243,10 +243,6 @@ def coerce_number(text: str) -> Any:
     if not text:
         return None
     c = text[0]
-    if c.isspace() or text[-1].isspace():
-        padded = text.strip()
-        value = coerce_number(padded) if padded else text
-        return text if type(value) is str else value
     if c.isdigit() or c in "+-.":
         if "." in text or "e" in text or "E" in text:
             # int() refuses every text with these: go to float() without paying for its exception
@@ -268,6 +264,10 @@ def coerce_number(text: str) -> Any:
         return float(low)
     if low in ("true", "false"):
         return low == "true"
+    if c.isspace() or text[-1].isspace():  # (int() and float() already read "12 " and "1.5 ")
+        padded = text.strip()
+        value = coerce_number(padded) if padded else text
+        return text if type(value) is str else value
     return text
 
 
@@ -626,7 +626,7 @@ class CsvParser:
         if self.header is None and self.delimiter is None and feed:
             self.delimiter = self._find_delimiter(feed[0])
         delimiter = self.delimiter or ","
-        reader = csv.reader((line + "\n" for line in feed), delimiter=delimiter)
+        reader = csv.reader(feed, delimiter=delimiter)
         time_of, time_field = self.time_of, self.time_field
         header: list[str] | None = None
         time_index = -1
@@ -640,13 +640,22 @@ class CsvParser:
             except csv.Error as exc:  # one bad row is malformed, not the whole file (the source went down)
                 yield at - first, Malformed(f"not a CSV row ({exc})")
                 continue
-            if reader.line_num == last and quote_left_open("\n".join(feed[at:last]), delimiter):
-                if not hold:
-                    yield at - first, Malformed("a quoted field is not closed yet")
-                    break
-                if last - at < CSV_ROW_LINES:
-                    self.open_row = feed[at:last]
-                    break
+            end = reader.line_num
+            if end - at > 1 or end == last:  # a row over several lines (a quoted field with newlines)
+                text = "\n".join(feed[at:end])
+                if end == last and quote_left_open(text, delimiter):
+                    if not hold:
+                        yield at - first, Malformed("a quoted field is not closed yet")
+                        break
+                    if last - at < CSV_ROW_LINES:
+                        self.open_row = feed[at:last]
+                        break
+                if end - at > 1:  # read again with its newlines (the lines came without them)
+                    try:
+                        row = next(csv.reader([text], delimiter=delimiter))
+                    except csv.Error as exc:
+                        yield at - first, Malformed(f"not a CSV row ({exc})")
+                        continue
             index = at - first
             if self.header is None:
                 self.header = unique_names([self.rename.get(c.strip(), c.strip()) for c in row])
