@@ -406,9 +406,25 @@ def align_columns(
 # --------------------------------------------------------------------------- breakdown (SPEC 10.1)
 
 
-def format_group_labels(labels: Any) -> str:
-    """A group's labels: ``gen_ai.request.model=gpt-4o-mini`` (several joined with ``, ``)."""
-    return ", ".join(f"{k}={v}" for k, v in labels.items())
+#: the longest label value shown whole (values come from data: a prompt used as a label by mistake
+#: made a 100,000-character table line, main-table cell and detail row)
+LABEL_VALUE_CHARS = 80
+
+
+def format_label_value(value: Any, *, ascii: bool = False) -> str:
+    """A breakdown label value as shown: cut to :data:`LABEL_VALUE_CHARS` with an ellipsis (the
+    JSON ``labels`` keep it whole)."""
+    text = str(value)
+    if len(text) <= LABEL_VALUE_CHARS:
+        return text
+    mark = "..." if ascii else "…"
+    return text[: LABEL_VALUE_CHARS - len(mark)] + mark
+
+
+def format_group_labels(labels: Any, *, ascii: bool = False) -> str:
+    """A group's labels: ``gen_ai.request.model=gpt-4o-mini`` (several joined with ``, ``; each
+    value cut by :func:`format_label_value`)."""
+    return ", ".join(f"{k}={format_label_value(v, ascii=ascii)}" for k, v in labels.items())
 
 
 def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str:
@@ -417,7 +433,7 @@ def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str
         gen_ai.request.model=gpt-4o-mini: 90.0% of bad, 9.0x burn, 91.00% good of 1,000; without it 99.50% (OK)
         route=/search: 5.95 s over 2; without it 1.00 s (OK)
     """
-    head = format_group_labels(group.labels)
+    head = format_group_labels(group.labels, ascii=ascii)
     parts: list[str] = []
     if group.share_of_bad is not None:
         parts.append(f"{format_percent(group.share_of_bad, ascii=ascii)} of bad")
@@ -453,14 +469,14 @@ def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, 
         if top is None:
             continue
         if compact and breakdown_hint([b], spec, status):
-            return f"{'<-' if ascii else '←'} {', '.join(str(v) for v in top.labels.values())}"
+            return f"{'<-' if ascii else '←'} {', '.join(format_label_value(v, ascii=ascii) for v in top.labels.values())}"
         if top.share_of_bad is not None:
             if top.share_of_bad > 0.5 and status is not Status.OK:
                 share = format_percent(top.share_of_bad, ascii=ascii)
-                return f"mostly {format_group_labels(top.labels)} ({share} of bad)"
+                return f"mostly {format_group_labels(top.labels, ascii=ascii)} ({share} of bad)"
         elif (status.rank > top.status_without.rank and top.status_without is not Status.NO_DATA
               and top.status_without not in (Status.STALE,)):
-            return (f"without {format_group_labels(top.labels)}: "
+            return (f"without {format_group_labels(top.labels, ascii=ascii)}: "
                     f"{spec_value(top.without, spec, ascii=ascii)} ({top.status_without.value})")
     return None
 
@@ -632,14 +648,18 @@ def forecast_parts(forecast: Forecast, spec: SLOSpec, *, ascii: bool = False) ->
     """The strings of a :class:`~slotui.core.types.Forecast`: ``so_far``, ``by_end``, ``budget_gone``, ``rate``.
 
     ``by_end`` names the last day of the window (``$3,260 by Nov 30``; a day
-    window: ``by 24:00 UTC``); ``budget_gone`` is empty when the target is not
-    reached within the window.
+    window: ``by 24:00 UTC``; a window ending at another hour, a ``fixed`` 6h or 36h
+    one: ``by 18:00 UTC``, ``by Nov 30 12:00 UTC``); ``budget_gone`` is empty when the
+    target is not reached within the window.
     """
     length = forecast.window_end - forecast.window_start
-    if length <= 86400:
-        end = "24:00 UTC"
-    else:
+    at_midnight = forecast.window_end % 86400 == 0
+    if length <= 86400:  # (a 6h block ending at 18:00 was "by 24:00 UTC")
+        end = "24:00 UTC" if at_midnight else strftime_utc(forecast.window_end, "%H:%M UTC")
+    elif at_midnight:
         end = format_day(forecast.window_end - 1, ascii=ascii)
+    else:
+        end = f"{format_day(forecast.window_end, ascii=ascii)} {strftime_utc(forecast.window_end, '%H:%M UTC')}"
     gone = ""
     if forecast.exhausted_at is not None:
         gone = f"budget gone {_moment(forecast.exhausted_at, length, ascii)}"

@@ -65,18 +65,24 @@ def _window(args: argparse.Namespace, interval: float) -> tuple[float, float, fl
     from slotui.clock import EARLIEST, parse_time, utc_now
     from slotui.config.durations import parse_duration
 
+    last = "30d" if args.last is None else args.last
+    if args.from_ is not None and args.last is not None and args.to is not None:
+        raise ValueError("--to and --last both end the range that --from starts: give one of them")
     end = _option("--to", parse_time, args.to) if args.to is not None else utc_now()  # "" is an error, not now
     if args.from_ is not None:
         start = _option("--from", parse_time, args.from_)
+        if args.last is not None:  # --from TIME --last 7d: the 7 days from TIME
+            end = start + float(_option("--last", parse_duration, last))
     else:
-        start = end - float(_option("--last", parse_duration, "30d" if args.last is None else args.last))
+        start = end - float(_option("--last", parse_duration, last))
     every = float(_option("--step", parse_duration, args.step)) if args.step is not None else interval
     if every <= 0:
         raise ValueError("--step: expected a duration longer than 0")
     if start >= end:
-        raise ValueError("--from must be before --to")
+        raise ValueError("--from must be before --to" if args.from_ is not None and args.to is not None
+                         else "--last: expected a duration longer than 0")
     if start < EARLIEST:
-        raise ValueError(f"--last {args.last} reaches before 1970-01-01T00:00:00Z; give a shorter --last or --from")
+        raise ValueError(f"--last {last} reaches before 1970-01-01T00:00:00Z; give a shorter --last or --from")
     count = int((end - start) // every) + 1
     if count > MAX_STEPS:
         raise ValueError(

@@ -236,7 +236,8 @@ class FileSourceConfig(SourceBase):
     fields: dict[str, str] = Field(
         default_factory=dict, description="Derived fields: name -> safe expression over other fields."
     )
-    follow: bool = Field(True, description="Follow appends like tail -f instead of re-reading.")
+    follow: bool = Field(True, description="Follow appends like tail -f; false: read the whole file again "
+                                           "whenever it changes (a file an export rewrites).")
 
 
 class BasicAuth(Model):

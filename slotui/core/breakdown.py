@@ -54,6 +54,9 @@ __all__ = [
 
 #: label value of the row summing the groups beyond the top ones
 OTHER = "(other)"
+#: the group a source counts the values past its own cap in (:mod:`slotui.sources.kit.label_groups`):
+#: many distinct values, not one
+MORE = "(more values)"
 #: distinct values of one label kept per window (the largest by total)
 MAX_GROUPS = 1000
 #: groups listed per label before ``(other)``
@@ -380,7 +383,8 @@ def _cap(by: str, items: Mapping[str, Any], size: Callable[[Any], float],
     if len(items) <= max_groups:
         return set(items), ()
     ordered = sorted(items, key=lambda k: (-size(items[k]), k))
-    note = (f"{by}: {len(items):,} distinct values in the window; "
+    distinct = f"more than {len(items) - 1:,}" if MORE in items else f"{len(items):,}"
+    note = (f"{by}: {distinct} distinct values in the window; "
             f"the {max_groups:,} largest by total are ranked, the rest count as {OTHER}")
     return set(ordered[:max_groups]), (note,)
 

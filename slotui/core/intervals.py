@@ -146,6 +146,26 @@ def quantile_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
     both are clamped to ``[1, n]`` (the interval then reaches the sample minimum
     or maximum). None for n = 0.
     """
+    ranks = quantile_rank_bounds(n, q, confidence)
+    if ranks is None:
+        return None
+    r, s = ranks
+    return max(1, min(r, n)), max(1, min(s, n))
+
+
+def quantile_ends_open(n: int, q: float, confidence: float = 0.95) -> tuple[bool, bool]:
+    """Whether the lower and the upper end of the ``q`` quantile's order-statistic interval of ``n``
+    samples were clamped to the sample minimum or maximum (no rank reaches the confidence there): the
+    population quantile may lie anywhere below (above) that end. ``(True, True)`` for n = 0."""
+    ranks = quantile_rank_bounds(n, q, confidence)
+    if ranks is None:
+        return True, True
+    return ranks[0] < 1, ranks[1] > n
+
+
+def quantile_rank_bounds(n: int, q: float, confidence: float = 0.95) -> tuple[int, int] | None:
+    """:func:`quantile_ranks` before clamping: ``r`` is 0 when no rank qualifies below, ``s`` is
+    ``n + 1`` when none does above. None for n = 0."""
     half_alpha = check_confidence(confidence)
     if n <= 0:
         return None
@@ -168,8 +188,7 @@ def quantile_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int
             hi = mid
         else:
             lo = mid + 1
-    s = lo
-    return max(1, min(r, n)), max(1, min(s, n))
+    return r, lo
 
 
 def quantile_interval(sorted_values: Sequence[float], q: float, confidence: float = 0.95) -> tuple[float, float] | None:

@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from slotui.core.intervals import mean_interval, quantile_interval, wilson_interval
+from slotui.core.intervals import mean_interval, quantile_ends_open, quantile_interval, wilson_interval
 from slotui.core.status import finite, meets, value_status, worse_than
 from slotui.core.types import SLIData, SLOSpec, Status
 from slotui.formatting import low_samples_note, not_significant_note
@@ -102,6 +102,17 @@ def ratio_interval(spec: SLOSpec, good: float | None, total: float | None) -> tu
     return _finite_interval(wilson_interval(good, total, spec.confidence))
 
 
+def judged_interval(spec: SLOSpec, n: int | None, interval: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The interval the significance rule judges: a ``pNN`` interval's end that was clamped to the
+    sample minimum or maximum (too few samples for an order statistic there) is unbounded. One sample
+    gives p95 the "interval" ``[x, x]``, which says nothing about where the population p95 lies."""
+    q = quantile_of(spec.sli_agg)
+    if interval is None or q is None or n is None:
+        return interval
+    lower_open, upper_open = quantile_ends_open(n, q, spec.confidence)
+    return (-math.inf if lower_open else interval[0], math.inf if upper_open else interval[1])
+
+
 def _favourable_end(interval: tuple[float, float], spec: SLOSpec) -> float:
     return interval[0] if spec.direction == "lower_is_better" else interval[1]
 
@@ -154,7 +165,7 @@ def judge(
     ``estimate``: the SLI has an interval kind (:func:`estimates`); when it has none (a sum, min,
     max or count) ``significant`` changes nothing, while an estimate without an interval (a mean
     of one sample) is not significant."""
-    significant = is_significant(value, interval, spec)
+    significant = is_significant(value, judged_interval(spec, n, interval), spec)
     # an empty window (n = 0) is plain NO DATA, not "low samples" (as ratio SLOs have it: "no events")
     if n == 0 and value is None:
         return Verdict(status, n, interval, significant, False, "no samples in the window")
@@ -165,7 +176,7 @@ def judge(
         return Verdict(status, n, interval, significant, False, None)
     if interval is None:
         return Verdict(Status.AT_RISK, n, None, significant, False, not_significant_note(n, None, spec))
-    backed = value_status(_favourable_end(interval, spec), spec)
+    backed = value_status(_favourable_end(judged_interval(spec, n, interval), spec), spec)
     if backed.rank >= status.rank:
         return Verdict(status, n, interval, significant, False, None)
     demoted = backed if backed in (Status.WARNING, Status.CRITICAL) else Status.AT_RISK

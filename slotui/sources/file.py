@@ -73,7 +73,9 @@ from slotui.config.expressions import ExpressionError
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.records import (
+    CSV_DELIMITERS,
     CsvParser,
+    join_key,
     JsonLineParser,
     Malformed,
     TimeParser,
@@ -173,6 +175,26 @@ def _file_kind(mode: int) -> str:
             return kind
     return "a special file"
 
+def _decimals_as_floats(table: Any) -> Any:
+    """``table`` with its decimal columns (and decimal fields of structs and lists) as float64: a
+    cost exported as ``decimal(38, 18)`` is a number to every SLI, not a Decimal object none can use."""
+    import pyarrow as pa
+
+    def plain(kind: Any) -> Any:
+        if pa.types.is_decimal(kind):
+            return pa.float64()
+        if pa.types.is_struct(kind):
+            return pa.struct([f.with_type(plain(f.type)) for f in kind])
+        if pa.types.is_list(kind):
+            return pa.list_(kind.value_field.with_type(plain(kind.value_type)))
+        if pa.types.is_large_list(kind):
+            return pa.large_list(kind.value_field.with_type(plain(kind.value_type)))
+        return kind
+
+    schema = pa.schema([f.with_type(plain(f.type)) for f in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
 class FileSource:
     """Request-log file as an SLI source (see the module docstring for the rules)."""
 
@@ -194,7 +216,9 @@ class FileSource:
             raise SourceError(f"source {name}: {exc}", retryable=False) from None
         self._time_field = time_field
         self._json = JsonLineParser(self._time_of, time_field, columns)
-        self._csv = CsvParser(self._time_of, time_field, columns)
+        tab_first = self.path.suffix.lower() == ".tsv"
+        self._csv = CsvParser(self._time_of, time_field, columns,
+                              delimiters=("\t", ",", ";", "|") if tab_first else CSV_DELIMITERS)
         self._fast_json = time_field == "time" and not columns
         self.book = SeriesBook(self.derived.inputs)
         self._problems: dict[str, str] = {}
@@ -357,7 +381,11 @@ class FileSource:
             self._identity, self._size, self._mtime_ns = identity, st.st_size, st.st_mtime_ns
             return
         if self._identity is not None and not self.follow:
-            return
+            if (identity, st.st_size, st.st_mtime_ns) == (self._identity, self._size, self._mtime_ns):
+                return
+            # follow: false is "re-read instead of following": the file changed, read it whole again
+            # (it never went stale after the first read while the file was rewritten)
+            self._restart()
         unchanged = identity == self._identity and (st.st_size, st.st_mtime_ns) == (self._size, self._mtime_ns)
         if unchanged and not self._fingerprint:
             return
@@ -370,8 +398,13 @@ class FileSource:
                 self._identity = identity
                 self._mtime_ns = st.st_mtime_ns
                 self._skipping = self._cutoff is not None
-                if self._offset == 0 and self._tail is None and fh.read(3) == BOM:
-                    self._offset = 3  # a UTF-8 byte order mark is not part of the first line
+                if self._offset == 0 and self._tail is None:
+                    head = fh.read(3)
+                    if head == BOM:
+                        self._offset = 3  # a UTF-8 byte order mark is not part of the first line
+                    elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (every line was malformed, shown as gibberish)
+                        raise SourceError(f"{self.path}: UTF-16 text (it starts with a UTF-16 byte order mark); the "
+                                          "file source reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8)")
                 fh.seek(self._offset)
                 self._read_from(fh)
                 self._size = max(st.st_size, fh.tell())
@@ -491,7 +524,7 @@ class FileSource:
                     continue
             if plan is not None:
                 if self.format == "csv":
-                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()))
+                    future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()), self._csv.delimiter)
                 else:
                     future = pool.submit(plan.read, complete)
                 if pending is not None:
@@ -638,6 +671,8 @@ class FileSource:
     def _consume_columnar(self, plan: Any, data: bytes, chunk: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take complete lines as columns; False (nothing changed) when the per-record path must."""
         csv = self.format == "csv"  # (CSV rows are never skipped unparsed, nor joined)
+        if csv and self._csv.open_row:
+            return False  # these lines go on a row begun before (a quoted field with newlines)
         if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
             return False
         base = self._line_no
@@ -797,7 +832,8 @@ class FileSource:
                 if type(raw) is str and raw[-1:] == "Z":  # RFC 3339 in UTC: the TimeParser fast path, inlined
                     minute = utc_minutes.get(raw[:16])
                     sec = raw[17:-1]
-                    if minute is not None and sec[:2].isdigit() and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit())):
+                    if (minute is not None and sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                            and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                         t = minute + float(sec)
                 if t is None:
                     try:
@@ -819,6 +855,8 @@ class FileSource:
                     else:
                         add_evaluations(obj, evaluations)
                 trace_id = obj.get("trace_id")
+                if trace_id is not None and type(trace_id) is not str:
+                    trace_id = join_key(trace_id)
                 if trace_id is None:
                     append(obj)
                 elif trace_id in eval_only:
@@ -842,9 +880,9 @@ class FileSource:
                 self._flush(batch)  # the request it joins may be in the batch
                 batch = []
                 append = batch.append
-                self._join_evaluation(event)
+                self._join_evaluation(event, base + i + 1)
             for record in records:
-                trace_id = record.get("trace_id")
+                trace_id = join_key(record.get("trace_id"))
                 if trace_id is None or "span_id" in record:  # OTLP spans are not joined
                     append(record)
                 elif trace_id in eval_only:
@@ -875,7 +913,9 @@ class FileSource:
             return
         try:
             if self.format == "csv":
-                results = list(self._csv.parse_rows([line.decode("utf-8", "replace")]))
+                if self._csv.open_row:  # the line goes on a row begun before: wait for the row's end
+                    raise Malformed("a quoted field is not closed yet")
+                results = list(self._csv.parse_rows([line.decode("utf-8", "replace")], hold=False))
                 if self._csv.header is not None and not results and self._line_no == 0:
                     # the file is only a header without newline: take it as the header
                     self._offset += len(line)
@@ -952,11 +992,12 @@ class FileSource:
         self._flush([record])
         self._remember(trace_id, record)
 
-    def _join_evaluation(self, event: Record) -> None:
+    def _join_evaluation(self, event: Record, line_no: int) -> None:
+        """Join an evaluation result (of line ``line_no``) to its request, or count it alone."""
         name = event.get("gen_ai.evaluation.name")
         score = event.get("gen_ai.evaluation.score.value")
         key = f"evaluations.{name}"
-        trace_id = event.get("trace_id")
+        trace_id = join_key(event.get("trace_id"))
         previous = self._trace_map().get(trace_id) if trace_id is not None else None
         if previous is not None:
             self._retract_record(previous)
@@ -966,7 +1007,7 @@ class FileSource:
             self._remember(trace_id, updated)
             return
         if event.get("time") is None:
-            self._bad(self._line_no, "evaluation result without a time or a known trace_id")
+            self._bad(line_no, "evaluation result without a time or a known trace_id")
             return
         record: Record = {"time": event["time"], key: score}
         if trace_id is not None:
@@ -1005,11 +1046,12 @@ class FileSource:
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
             if table is None:
                 return
+            table = _decimals_as_floats(table)
             if plan is not None and self._parquet_columnar(plan, table, rename, index):
                 index += table.num_rows
                 continue
             try:
-                rows = table.to_pylist()
+                rows = table.to_pylist(maps_as_pydicts="lossy")  # a map column is an object, as in JSON
             except Exception as exc:  # values pyarrow cannot turn into Python objects
                 raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
             index = self._parquet_rows(rows, rename, index)
@@ -1051,7 +1093,7 @@ class FileSource:
             captured: list[Record] = []
             self._capture = captured
             try:
-                self._parquet_rows(table.slice(0, 1).to_pylist(), rename, index)
+                self._parquet_rows(table.slice(0, 1).to_pylist(maps_as_pydicts="lossy"), rename, index)
             finally:
                 self._capture = None
             if len(captured) != 1:

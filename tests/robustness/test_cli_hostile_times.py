@@ -69,6 +69,12 @@ def test_replay_times_outside_the_range(option: str, when: str, tmp_path: Path) 
         (["--step=-1m"], ["--step:", "expected a duration"]),
         (["--step", "0s"], ["--step: expected a duration longer than 0"]),
         (["--last", "nan"], ["--last:"]),
+        # the default 30d was named "--last None"
+        (["--to", "1970-01-05T00:00:00Z"], ["--last 30d reaches before 1970-01-01T00:00:00Z"]),
+        # --last was dropped without a word when --from was given
+        (["--from", "2026-01-01T00:00:00Z", "--to", "2026-01-05T00:00:00Z", "--last", "1d"],
+         ["--to and --last both end the range that --from starts: give one of them"]),
+        (["--last", "0s"], ["--last: expected a duration longer than 0"]),
     ],
 )
 def test_replay_ranges_that_cannot_run(args: list[str], fragments: list[str], tmp_path: Path) -> None:
@@ -174,3 +180,12 @@ def test_a_duration_is_ascii_digits_only(text: str) -> None:
 def test_check_at_with_non_ascii_digits_exits_3(tmp_path: Path) -> None:
     out = slotui("check", "--at", "١٧٠٠٠٠٠٠٠٠", state=tmp_path / "s.db")
     refused(out, 3, "--at")
+
+
+def test_replay_from_with_last_covers_last_from_from(tmp_path: Path) -> None:
+    """``--from 2026-01-01T00:00:00Z --last 1d`` replayed from January 1 to now (months), --last unread."""
+    out = slotui("replay", "--from", "2026-01-01T00:00:00Z", "--last", "1d", "--step", "6h", "-o", "json",
+                 state=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert (report["from"], report["to"], report["step"]) == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "6h")

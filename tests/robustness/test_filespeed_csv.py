@@ -22,9 +22,13 @@ from slotui.sources.kit.records import coerce_number
 
 
 def _reference(text: str) -> Any:
-    """The rule before the speed-up: int(), then float(), else the text (same prefix test)."""
+    """The rule before the speed-up: int(), then float(), else the text (same prefix test); spaces
+    around a number or word are padding (a text keeps them)."""
     if not text:
         return None
+    if text.strip() and text != text.strip():
+        value = _reference(text.strip())
+        return text if type(value) is str else value
     c = text[0]
     if c.isdigit() or c in "+-.":
         try:
@@ -64,7 +68,12 @@ def _same(a: Any, b: Any) -> bool:
         ("1e", "1e"),
         ("-", "-"),
         ("0x10", "0x10"),
-        (" 12", " 12"),  # a leading space is not a digit: the text stays
+        (" 12", 12),  # padding, as "12 " was already (int() strips it): ", "-separated files
+        (" 1.5 ", 1.5),
+        (" true", True),
+        ("NULL ", None),
+        (" gpt-4o", " gpt-4o"),  # a text keeps its spaces
+        ("  ", "  "),
     ],
 )
 def test_coerce_number_by_hand(text: str, expected: Any) -> None:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotui.core.breakdown import (
+    MORE,
     OTHER,
     breakdown_window,
     ratio_breakdown,
@@ -95,6 +96,16 @@ def test_more_than_max_groups_distinct_values_are_cut_with_a_note() -> None:
     assert b.groups[0].without == 1.0
     assert b.notes == ("user: 5 distinct values in the window; the 3 largest by total are ranked, "
                        "the rest count as (other)",)
+
+
+def test_a_source_bucket_of_more_values_is_not_counted_as_one_value() -> None:
+    """200,000 trace ids past the source's 10,000-value table came as 10,000 values plus one
+    "(more values)" group, and the note said "10,001 distinct values in the window"."""
+    counts = {"a": (0.0, 5.0), "b": (4.0, 4.0), "c": (3.0, 3.0), MORE: (90.0, 100.0)}
+    b = ratio_breakdown(RATIO, "user", 60.0, counts, max_groups=2)
+    assert b.notes == ("user: more than 3 distinct values in the window; the 2 largest by total are ranked, "
+                       "the rest count as (other)",)
+    assert [g.labels["user"] for g in b.groups][-1] == OTHER
 
 
 def test_breakdown_window_is_the_long_window_of_the_fastest_burning_tier() -> None:

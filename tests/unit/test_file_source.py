@@ -150,6 +150,26 @@ def test_a_csv_row_the_csv_module_refuses_is_one_malformed_row(tmp_path: Path, m
     assert out["n"].error is None and "not a CSV row (field larger than field limit (1000))" in out["n"].note
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_time_with_digits_other_than_0_9_is_one_malformed_line(fmt: str, tmp_path: Path) -> None:
+    """``10:00:\u00b20`` (a superscript two) passed the seconds' isdigit() and float() refused it: the
+    ValueError took the whole source down ("source errors: logs: ValueError ..."), every SLO NO DATA,
+    at every retry. Seconds past 60 and offsets past 23:59 were read as other times."""
+    bad = ["2026-06-01T12:00:\u00b20Z", "2026-06-01T12:00:00.\u00b2Z", "\uff12\uff10\uff12\uff16-06-01T12:00:00Z",
+           "2026-06-01T1\u00b2:00:00Z", "2026-06-01T12:00:61Z", "2026-06-01T12:00:00+24:00", "2026-06-01T12:00:00+05:60"]
+    good = ["2026-06-01T12:00:01Z", "2026-06-01T12:00:60.5Z", "2026-06-01T13:00:02+01:00", "2026-06-01T12:00:03-00:00"]
+    path = tmp_path / f"r.{fmt}"
+    if fmt == "csv":
+        write(path, ["time,duration_s", *(f"{t},1" for t in good[:1] + bad + good[1:])])
+    else:
+        write(path, [json.dumps({"time": t, "duration_s": 1}) for t in good[:1] + bad + good[1:]])
+    out = source(path).fetch_sync([spec("n", sli_field="duration_s", sli_agg="count")], NOON + 120)
+    assert out["n"].error is None
+    assert (out["n"].value, out["n"].malformed) == (4.0, 7)
+    assert f"first malformed line: line {2 if fmt == 'jsonl' else 3}: " in out["n"].note
+    assert "bad seconds" in out["n"].note
+
+
 def test_otlp_file_exporter_lines():
     src = source(DATA / "otlp.jsonl")
     now = NOON + HOUR
@@ -170,6 +190,80 @@ def test_otlp_file_exporter_lines():
     assert out["ok"].windows[HOUR] == (1.0, 3.0)  # status code 2 and an error.type attribute
     assert out["timeouts"].windows[HOUR] == (1.0, 2.0)
     assert out["ok"].malformed == 0
+
+
+SPAN = {"startTimeUnixNano": "1780315200000000000", "endTimeUnixNano": "1780315202000000000"}  # NOON, 2 s
+
+
+def otlp_line(resource_spans) -> str:
+    return json.dumps({"resourceSpans": resource_spans})
+
+
+@pytest.mark.parametrize("line, reason", [
+    (otlp_line("abc"), "resourceSpans is a JSON str, expected a list"),
+    (otlp_line(5), "resourceSpans is a JSON int, expected a list"),
+    (otlp_line(["x"]), "an item of resourceSpans is a JSON str, expected an object"),
+    (otlp_line([{"scopeSpans": "x"}]), "scopeSpans is a JSON str, expected a list"),
+    (otlp_line([{"scopeSpans": [7]}]), "an item of scopeSpans is a JSON int, expected an object"),
+    (otlp_line([{"scopeSpans": [{"spans": {"a": 1}}]}]), "spans is a JSON dict, expected a list"),
+    (otlp_line([{"scopeSpans": [{"spans": [dict(SPAN, endTimeUnixNano="1" + "0" * 400)]}]}]), "is out of range"),
+    (otlp_line([{"scopeSpans": [{"spans": [dict(SPAN, endTimeUnixNano=True)]}]}]), "True is not a number of nanoseconds"),
+    (otlp_line([{"scopeSpans": [{"spans": [dict(SPAN, startTimeUnixNano=-5)]}]}]), "is out of range"),
+])
+def test_an_otlp_line_of_another_shape_is_one_malformed_line(tmp_path: Path, line: str, reason: str) -> None:
+    """Each of these lines raised AttributeError/TypeError/OverflowError out of the parser: the source
+    went down ("source errors: logs: AttributeError: 'str' object has no attribute 'get'") at every
+    retry, for one line of the file."""
+    path = tmp_path / "spans.jsonl"
+    good = otlp_line([{"scopeSpans": [{"spans": [SPAN]}]}])
+    write(path, [good, line, good])
+    out = source(path).fetch_sync([spec("dur", sli_field="duration_s", sli_agg="sum")], NOON + 60)
+    assert out["dur"].error is None
+    assert (out["dur"].value, out["dur"].malformed) == (4.0, 1)
+    assert out["dur"].note.startswith("first malformed line: line 2: ") and reason in out["dur"].note
+
+
+def test_otlp_values_and_fields_of_other_shapes_are_no_values(tmp_path: Path) -> None:
+    """A status, events, resource or AnyValue of another shape is no value (the span still counts);
+    these raised AttributeError/ValueError and took the source down."""
+    span = dict(SPAN, status="ERROR", events="x", attributes=[
+        {"key": "gen_ai.usage.cost", "value": {"doubleValue": "abc"}},
+        {"key": "gen_ai.usage.input_tokens", "value": {"doubleValue": "12.5"}},
+        {"key": "tags", "value": {"arrayValue": [1]}},
+        {"key": "meta", "value": {"kvlistValue": {"values": ["v", {"key": "k", "value": {"intValue": "3"}}]}}},
+        {"key": "big", "value": {"doubleValue": "1e400"}},
+    ])
+    path = tmp_path / "spans.jsonl"
+    write(path, [otlp_line([{"resource": "r", "scopeSpans": [{"spans": [span]}]}])])
+    src = source(path)
+    out = src.fetch_sync([spec("cost", sli_field="gen_ai.usage.cost", sli_agg="count"),
+                          spec("tokens", sli_field="gen_ai.usage.input_tokens", sli_agg="sum"),
+                          spec("meta", sli_field="meta.k", sli_agg="sum"),
+                          ratio("ok", "error.type == null")], NOON + 60)
+    assert (src.records, out["ok"].malformed) == (1, 0)
+    assert out["cost"].value is None  # "abc" is no number: the field has no value
+    assert out["tokens"].value == 12.5
+    assert out["meta"].value == 3.0  # the kvlist's object item is read, the text item skipped
+    assert out["ok"].windows[HOUR] == (1.0, 1.0)  # a status that is no object gives no error
+
+
+@pytest.mark.parametrize("trace_id", [[1], {"a": 1}])
+def test_a_trace_id_that_is_a_list_or_object_is_not_joined_and_does_not_stop_the_source(tmp_path, trace_id):
+    """``"trace_id": [1]`` raised "TypeError: unhashable type: 'list'" (the source went down)."""
+    path = tmp_path / "r.jsonl"
+    write(path, [record(NOON + 1, duration_s=1.0, trace_id=trace_id),
+                 json.dumps({"time": "2026-06-01T12:00:02Z", "event": "gen_ai.evaluation.result", "trace_id": trace_id,
+                             "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.5}),
+                 json.dumps({"time": "2026-06-01T12:00:03Z", "event": "gen_ai.evaluation.result", "trace_id": "t",
+                             "gen_ai.evaluation.name": "helpfulness", "gen_ai": {"evaluation": "x"}}),
+                 record(NOON + 4, duration_s=2.0, trace_id="t")])
+    src = source(path)
+    out = src.fetch_sync([spec("dur", sli_field="duration_s", sli_agg="sum"),
+                          spec("help", sli_field="evaluations.helpfulness", sli_agg="count")], NOON + 60)
+    assert out["dur"].error is None and out["dur"].malformed == 0
+    assert out["dur"].value == 3.0
+    assert out["help"].value == 1.0  # the unjoinable result counts alone; "t"'s nested score is no value
+    assert src.records == 3  # two requests and the evaluation that could not be joined
 
 
 def test_time_parsing():
@@ -532,3 +626,33 @@ def test_evaluation_joins_reach_back_join_memory_requests(tmp_path):
     assert slices[NOON + 300 * ((n - 1) * 0.01 // 300)] == 0.25  # at the request's time
     assert slices[NOON + 40 * 60] == 0.75  # at the evaluation's own time
     assert out["n"].value == n
+
+
+def test_an_unjoinable_evaluation_result_is_named_by_its_own_line(tmp_path):
+    """An evaluation result without a time nor a known trace_id was reported at the last line of the
+    read ("line 5"), not at its own."""
+    path = tmp_path / "r.jsonl"
+    orphan = json.dumps({"event": "gen_ai.evaluation.result", "trace_id": "zz", "gen_ai.evaluation.name": "h",
+                         "gen_ai.evaluation.score.value": 1})
+    write(path, [record(NOON, duration_s=1.0), orphan] + [record(NOON + i, duration_s=1.0) for i in range(1, 4)])
+    out = source(path).fetch_sync([spec("n", sli_field="duration_s", sli_agg="count")], NOON + 60)
+    assert (out["n"].value, out["n"].malformed) == (4.0, 1)
+    assert out["n"].note == "first malformed line: line 2: evaluation result without a time or a known trace_id"
+
+
+def test_follow_false_reads_the_whole_file_again_when_it_changes(tmp_path):
+    """``follow: false`` ("instead of re-reading") read the file once and never again: a file an
+    export rewrites kept its first numbers until the window slid past them (NO DATA)."""
+    path = tmp_path / "r.jsonl"
+    write(path, [record(NOON + i, duration_s=1.0) for i in range(3)])
+    src = source(path, follow=False)
+    specs = [spec("sum", sli_field="duration_s", sli_agg="sum")]
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0  # unchanged: not read again
+    read = src.bytes_read
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 3.0 and src.bytes_read == read
+    write(path, [record(NOON + i, duration_s=10.0) for i in range(2)])  # rewritten: 2 records of 10
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 20.0
+    write(path, [record(NOON + 5, duration_s=5.0)], mode="a")  # appended: the whole file again, once
+    assert src.fetch_sync(specs, NOON + 60)["sum"].value == 25.0
+    assert src.records == 3

@@ -217,3 +217,25 @@ def test_spend_curve_runs_the_sum_then_the_projection() -> None:
     assert past == 0.4
     assert values == pytest.approx([10, 20, 30, 40, 60, 80, 100, 120, 140, 160])
     assert values[-1] == pytest.approx(r.forecast.value_at_end)
+
+
+@pytest.mark.parametrize("at, window, calendar, expected", [
+    # a fixed 6h block (from the epoch): 12:00-18:00; it said "by 24:00 UTC"
+    ("2028-02-10T13:00:00Z", 6 * HOUR, "fixed", "by 18:00 UTC"),
+    ("2028-02-10T13:00:00Z", DAY, "day", "by 24:00 UTC"),
+    # a fixed 36h block: 2028-02-09T12:00 - 2028-02-11T00:00 ends at midnight: its last day
+    ("2028-02-10T13:00:00Z", 36 * HOUR, "fixed", "by Feb 10"),
+    # a fixed 28h block: 2028-02-10T00:00 - 2028-02-11T04:00 (21,225 days + 4 h from the epoch)
+    ("2028-02-10T13:00:00Z", 28 * HOUR, "fixed", "by Feb 11 04:00 UTC"),
+    ("2028-02-10T13:00:00Z", 30 * DAY, "month", "by Feb 29"),  # a leap year's February
+])
+def test_the_end_of_the_window_is_named_as_it_is(at, window, calendar, expected):
+    from slotui.formatting import forecast_parts
+
+    now = datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+    spec = SLOSpec(name="spend", kind="threshold", target=500.0, direction="lower_is_better", source="s",
+                   sli_field="gen_ai.usage.cost", sli_agg="sum", window=window, calendar_window=calendar,
+                   forecast=True)
+    start, end = window_span(spec, now)
+    f = project(10.0, 1.0, now=now, window_start=start, window_end=end, basis_from=start, target=500.0)
+    assert forecast_parts(f, spec)["by_end"].endswith(expected), (forecast_parts(f, spec), start, end)

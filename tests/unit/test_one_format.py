@@ -294,6 +294,31 @@ def test_breakdown_top_contributor_reads_the_same_in_every_output():
             assert line in body, (name, r.spec.name)
 
 
+def test_a_label_value_from_data_is_cut_where_people_read_it_and_whole_in_json():
+    """A prompt used as a breakdown label by mistake gave a 100,000-character line in check's table,
+    the main table's hint cell and the detail view; shown values are cut to 80 characters."""
+    from dataclasses import replace
+
+    from slotui.core.types import GroupData
+    from slotui.output import json_report, table
+
+    long = "q" * 100_000
+    spec = replace(SPECS[0], breakdown=("prompt",))
+    data = {"availability": SLIData(buckets=((NOW - 600, 1900.0, 2000.0),), groups=(GroupData(
+        "prompt", 3600.0, counts={"short": (990.0, 1000.0), long: (910.0, 1000.0)}),))}
+    report = evaluate_all((spec,), data, NOW)
+    top = report.results[0].breakdowns[0].top
+    assert top.labels == {"prompt": long}
+    assert fmt.format_label_value(long) == "q" * 79 + "…" and fmt.format_label_value(long, ascii=True) == "q" * 77 + "..."
+    assert fmt.format_label_value("q" * 80) == "q" * 80
+    line = fmt.format_contributor(top, spec)
+    assert line.startswith("prompt=" + "q" * 79 + "…: 90.0% of bad") and len(line) < 200
+    assert fmt.breakdown_hint(report.results[0].breakdowns, spec, report.results[0].status, compact=True) == "← " + "q" * 79 + "…"
+    assert max(len(x) for x in table.render(report).splitlines()) < 250
+    group = json.loads(json_report.render(report))["slos"][0]["breakdown"]["groups"][0]
+    assert group["labels"] == {"prompt": long} and group["display"] == line
+
+
 def test_breakdown_top_group_in_the_metrics_exposition():
     from slotui.output import exposition
 

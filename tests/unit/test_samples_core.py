@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from slotui.core.evaluate import evaluate_slo
-from slotui.core.intervals import mean_interval, quantile_interval, wilson_interval
+from slotui.core.intervals import (mean_interval, quantile_ends_open, quantile_interval, quantile_rank_bounds,
+                                   wilson_interval)
 from slotui.core.significance import is_significant, quantile_of
 from slotui.core.types import HOUR, MINUTE, BurnTier, SLIData, SLOSpec, Status
 
@@ -130,6 +131,45 @@ def test_lower_is_better_percentile_uses_the_favourable_lower_end():
     assert r.interval == (1100.0, 1660.0)  # x_(6) and x_(15)
     assert r.status is Status.AT_RISK
     assert "not significant (n=20, 95% CI 1,100-1,660 ms)" in r.notes
+
+
+P95 = replace(LATENCY, name="p95_ms", sli_agg="p95")
+
+
+def test_one_latency_is_no_evidence_about_the_p95():
+    """One sample made p95's interval [x, x] (both ranks clamped to the only sample) and the SLO
+    CRITICAL "significant" on one request. Clamped ends are unbounded for the rule: AT RISK."""
+    r = evaluate_slo(P95, SLIData(value=5000.0, n=1, sample=(5000.0,), fetched_at=NOW), NOW)
+    assert r.interval == (5000.0, 5000.0)  # reported as the SPEC says: reaching the sample min/max
+    assert r.status is Status.AT_RISK and r.significant is False
+    assert "not significant (n=1, 95% CI 5,000-5,000 ms)" in r.notes
+
+
+def test_two_latencies_have_a_lower_rank_and_no_upper_one():
+    # n=2, q=0.95, X ~ Bin(2, 0.95): P(X <= 0) = 0.0025 <= 0.025 < P(X <= 1) = 0.0975, so r = 1;
+    # P(X >= 2) = 0.9025 > 0.025: no upper rank (s = 3 = n + 1, clamped to x_(2))
+    assert quantile_rank_bounds(2, 0.95) == (1, 3) and quantile_ends_open(2, 0.95) == (False, True)
+    assert quantile_rank_bounds(1, 0.95) == (0, 2) and quantile_ends_open(1, 0.95) == (True, True)
+    assert quantile_ends_open(0, 0.95) == (True, True)
+    # lower is better: the favourable (lower) end x_(1) = 3,500 is a real bound past critical 3,000
+    r = evaluate_slo(P95, SLIData(value=3980.0, n=2, sample=(3500.0, 4000.0), fetched_at=NOW), NOW)
+    assert r.status is Status.CRITICAL and r.significant is True
+    # higher is better: the favourable end is the upper one, clamped: not significant
+    p95_help = replace(HELP, sli_agg="p95")
+    r = evaluate_slo(p95_help, SLIData(value=0.598, n=2, sample=(0.5, 0.6), fetched_at=NOW), NOW)
+    assert r.interval == (0.5, 0.6) and r.status is Status.AT_RISK and r.significant is False
+
+
+def test_a_large_window_interval_from_the_source_is_judged_the_same_way():
+    # p99.99 of 5,000 requests: P(X >= 5000) = 0.9999^5000 = 0.607 > 0.025, no upper rank; the
+    # lower one exists (lower is better: CRITICAL stands), a higher-is-better SLO is AT RISK
+    p9999 = replace(LATENCY, sli_agg="p99.99")
+    assert quantile_ends_open(5000, 0.9999) == (False, True)
+    r = evaluate_slo(p9999, SLIData(value=3900.0, n=5000, interval=(3800.0, 3950.0), fetched_at=NOW), NOW)
+    assert r.status is Status.CRITICAL
+    high = replace(HELP, sli_agg="p99.99")
+    r = evaluate_slo(high, SLIData(value=0.5, n=5000, interval=(0.4, 0.6), fetched_at=NOW), NOW)
+    assert r.status is Status.AT_RISK and r.significant is False
 
 
 def test_confidence_changes_the_interval():

@@ -53,7 +53,7 @@ _ARITH = re.compile(rf"^\s*({_NAME})\s*([-+*/])\s*({_NUMBER})\s*$")
 _FIELD = re.compile(rf"^\s*({_NAME})\s*$")
 _NULL_TEST = re.compile(rf"^\s*({_NAME})\s*(==|!=)\s*null\s*$")
 _KEYWORDS = {"null", "true", "false", "and", "or", "not", "in"}
-_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:([0-5]\d|60)(\.\d+)?Z$"  # seconds 00-60 (60: a leap second)
 _EXACT_INT = 2.0**53
 #: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, the Inf/-NaN literals
 #: pyarrow reads and the stdlib does not
@@ -325,7 +325,7 @@ class ColumnarPlan:
         chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
 
-    def read_csv(self, data: bytes, header: tuple[str, ...]) -> "ChunkColumns | None":
+    def read_csv(self, data: bytes, header: tuple[str, ...], delimiter: str | None = ",") -> "ChunkColumns | None":
         """CSV lines (after the header, each ending with a newline) as columns, or None: the
         per-record path must read them. Cells are read as text and taken only where
         :func:`~slotui.sources.kit.records.coerce_number` gives what the columns say: numbers
@@ -358,7 +358,8 @@ class ColumnarPlan:
             table = pcsv.read_csv(
                 pa.BufferReader(data),
                 read_options=pcsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) // 4 + 1)),
-                parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
+                parse_options=pcsv.ParseOptions(delimiter=delimiter or ",", quote_char=False, newlines_in_values=False,
+                                                ignore_empty_lines=False),
                 convert_options=pcsv.ConvertOptions(include_columns=wanted, column_types={n: pa.string() for n in wanted},
                                                     strings_can_be_null=False, null_values=[]),
             )
@@ -380,7 +381,7 @@ class ColumnarPlan:
                 cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
                 continue
             low = pc.utf8_lower(col)
-            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]"),
+            if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
                              pc.is_in(low, value_set=pa.array(_CSV_SPECIAL)))).as_py():
                 return None
             null = pc.or_(empty, pc.is_in(low, value_set=pa.array(_CSV_NULL)))

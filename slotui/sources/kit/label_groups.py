@@ -37,6 +37,7 @@ from itertools import compress
 from typing import Any
 
 from slotui.config.expressions import field_getter
+from slotui.core.breakdown import MORE
 from slotui.core.sums import sum_terms
 
 __all__ = ["LabelGroups", "MAX_LABELS", "MORE_LABEL", "NONE_LABEL", "label_of"]
@@ -45,7 +46,7 @@ NONE_LABEL = "(none)"
 #: distinct values interned per field (see the module docstring)
 MAX_LABELS = 10_000
 #: the group of records whose value came when the table was full
-MORE_LABEL = "(more values)"
+MORE_LABEL = MORE
 
 
 #: a key absent from a record (``None`` is a present null)

@@ -31,11 +31,10 @@ With an explicit strptime ``time_format``, fractional digits beyond the six
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone, tzinfo
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
 from slotui.config.expressions import nested_value
@@ -93,6 +92,7 @@ __all__ = [
     "add_evaluations",
     "otlp_records",
     "coerce_number",
+    "join_key",
 ]
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
@@ -140,6 +140,8 @@ class TimeParser:
             return self._iso(value)
         if isinstance(value, datetime):
             return (value if value.tzinfo is not None else value.replace(tzinfo=self.zone)).timestamp()
+        if isinstance(value, date):  # a Parquet date column: its midnight, as a "2026-06-01" string is read
+            return datetime(value.year, value.month, value.day, tzinfo=self.zone).timestamp()
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Malformed(f"time is {type(value).__name__}, expected an RFC 3339 string or epoch seconds")
         t = float(value)
@@ -157,6 +159,8 @@ class TimeParser:
         cache = self._minutes if naive else self._utc_minutes
         base = cache.get(prefix)
         if base is None:
+            if not prefix.isascii():  # int() reads other scripts' digits ("２０２６"); RFC 3339 has ASCII ones
+                raise Malformed(f"invalid time {prefix!r}: digits other than 0-9")
             try:
                 dt = datetime(int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10]),
                               int(prefix[11:13]), int(prefix[14:16]),
@@ -175,19 +179,21 @@ class TimeParser:
             base = self._utc_minutes.get(s[:16])
             if base is not None:
                 sec = s[17:-1]
-                if sec[:2].isdigit() and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit())):
+                # ASCII digits only (float() refuses others isdigit() accepts), 60 at most (a leap second)
+                if (sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                        and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                     return base + float(sec)
         n = len(s)
         if n < 19 or s[4] != "-" or s[7] != "-" or s[13] != ":" or s[16] != ":" or s[10] not in "Tt ":
             if n == 10 and s[4] == "-" and s[7] == "-":
                 return self._iso(s + "T00:00:00")
             raise Malformed(f"invalid time {s[:40]!r}: expected RFC 3339 (2026-06-01T12:00:03.120Z)")
-        if not s[17:19].isdigit():
+        if not (s[17:19].isascii() and s[17:19].isdigit()) or s[17:19] > "60":  # 60: a leap second
             raise Malformed(f"invalid time {s[:40]!r}: bad seconds")
         j = 19
         if j < n and s[j] in ".,":
             j += 1
-            while j < n and s[j].isdigit():
+            while j < n and "0" <= s[j] <= "9":
                 j += 1
             if j == 20:
                 raise Malformed(f"invalid time {s[:40]!r}: empty fraction")
@@ -199,7 +205,7 @@ class TimeParser:
             offset = 0.0
         else:
             m = _OFFSET.match(rest)
-            if m is None:
+            if m is None or m.group(2) > "23" or m.group(3) > "59":
                 raise Malformed(f"invalid time {s[:40]!r}: bad zone offset {rest!r}")
             sign = -1.0 if m.group(1) == "-" else 1.0
             offset = sign * (int(m.group(2)) * 3600 + int(m.group(3)) * 60)
@@ -219,8 +225,8 @@ class TimeParser:
         return dt.timestamp()
 
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_OFFSET = re.compile(r"^([+-])([0-9]{2}):?([0-9]{2})$")
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+", re.ASCII)
 
 
 # --------------------------------------------------------------------------- values
@@ -231,6 +237,8 @@ def coerce_number(text: str) -> Any:
 
     ``nan``, ``inf``, ``Infinity`` become the non-finite floats they name (missing for the SLIs
     that read the column, and counted there); ``null``, ``none``, ``na``, ``n/a`` are null.
+    Spaces around a number or word are padding (``1.5, 2.0`` written with ``", "``, as pandas and
+    DuckDB read it); a text keeps them.
     """
     if not text:
         return None
@@ -256,6 +264,10 @@ def coerce_number(text: str) -> Any:
         return float(low)
     if low in ("true", "false"):
         return low == "true"
+    if c.isspace() or text[-1].isspace():  # (int() and float() already read "12 " and "1.5 ")
+        padded = text.strip()
+        value = coerce_number(padded) if padded else text
+        return text if type(value) is str else value
     return text
 
 
@@ -312,7 +324,14 @@ def normalize_record(obj: dict[str, Any], time_of: TimeParser, time_field: str =
 # --------------------------------------------------------------------------- OTLP
 
 
+def join_key(trace_id: Any) -> Any:
+    """``trace_id`` as the key evaluation results are joined on: None (the record is not joined)
+    for an object or a list, which no key can be."""
+    return None if isinstance(trace_id, (list, dict)) else trace_id
+
+
 def _any_value(value: Any) -> Any:
+    """An OTLP ``AnyValue`` as a plain value; None for one of another shape (a value, never an error)."""
     if not isinstance(value, Mapping):
         return value
     if "stringValue" in value:
@@ -323,69 +342,110 @@ def _any_value(value: Any) -> Any:
         except (TypeError, ValueError):
             return None
     if "doubleValue" in value:
-        v = value["doubleValue"]
-        return float(v) if isinstance(v, (int, float, str)) else None
+        v = value["doubleValue"]  # a number, or "NaN"/"Infinity"/"-Infinity" (proto3 JSON)
+        try:
+            return float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+        except (ValueError, OverflowError):
+            return None
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        return [_any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+        return [_any_value(v) for v in _list(_object(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
-        return {kv.get("key"): _any_value(kv.get("value")) for kv in (value["kvlistValue"] or {}).get("values", [])}
+        into: dict[str, Any] = {}
+        _attributes(_object(value["kvlistValue"]).get("values"), into)
+        return into
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is an object, else an empty one (an OTLP field of another shape)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty one (an OTLP field of another shape)."""
+    return value if isinstance(value, list) else []
+
+
 def _attributes(items: Any, into: dict[str, Any]) -> None:
-    if isinstance(items, list):
-        for kv in items:
-            if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
-                into[kv["key"]] = _any_value(kv.get("value"))
+    for kv in _list(items):
+        if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
+            into[kv["key"]] = _any_value(kv.get("value"))
+
+
+#: span times beyond this many nanoseconds (year 9999) are no times
+_MAX_NANOS = 253_402_300_800 * 10**9
 
 
 def _nanos(value: Any) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Malformed(f"span time {value!r} is not a number of nanoseconds") from None
+        if isinstance(value, bool):
+            raise TypeError
+        nanos = int(value)
+    except (TypeError, ValueError, OverflowError):  # (OverflowError: a float infinity)
+        raise Malformed(f"span time {_short(repr(value))} is not a number of nanoseconds") from None
+    if not 0 <= nanos <= _MAX_NANOS:
+        raise Malformed(f"span time {_short(repr(value))} is out of range")
+    return nanos
+
+
+def _spans_of(obj: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], Mapping[str, Any]]]:
+    """``(resource attributes, span)`` of an OTLP/JSON export line; raises :class:`Malformed` for a
+    ``resourceSpans``, ``scopeSpans`` or ``spans`` that is not a list or an item not an object."""
+    for rs in _items(obj.get("resourceSpans"), "resourceSpans"):
+        resource: dict[str, Any] = {}
+        _attributes(_object(rs.get("resource")).get("attributes"), resource)
+        scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans")
+        for ss in _items(scopes, "scopeSpans"):
+            for span in _items(ss.get("spans"), "spans"):
+                yield resource, span
+
+
+def _items(value: Any, name: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"{name} is a JSON {type(value).__name__}, expected a list")
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise Malformed(f"an item of {name} is a JSON {type(item).__name__}, expected an object")
+    return value
 
 
 def otlp_records(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One record per span of an OTLP/JSON ``{"resourceSpans": [...]}`` export line."""
+    """One record per span of an OTLP/JSON ``{"resourceSpans": [...]}`` export line; raises
+    :class:`Malformed` for a line of another shape (the line is counted, the source goes on)."""
     out: list[dict[str, Any]] = []
-    for rs in obj.get("resourceSpans") or []:
-        resource: dict[str, Any] = {}
-        _attributes(((rs or {}).get("resource") or {}).get("attributes"), resource)
-        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
-            for span in (ss or {}).get("spans") or []:
-                if not isinstance(span, Mapping):
-                    raise Malformed("a span is not an object")
-                start = _nanos(span.get("startTimeUnixNano"))
-                end = _nanos(span.get("endTimeUnixNano", start))
-                record: dict[str, Any] = dict(resource)
-                _attributes(span.get("attributes"), record)
-                record["name"] = span.get("name")
-                if span.get("traceId"):
-                    record["trace_id"] = span.get("traceId")
-                if span.get("spanId"):
-                    record["span_id"] = span.get("spanId")
-                record["time"] = end / 1e9
-                record["duration_s"] = (end - start) / 1e9
-                record.setdefault("duration_ms", (end - start) / 1e6)
-                status = span.get("status") or {}
-                code = status.get("code")
-                if record.get("error.type") is None and code in (2, "2", "STATUS_CODE_ERROR", "ERROR"):
-                    record["error.type"] = status.get("message") or "error"
-                else:
-                    record.setdefault("error.type", None)
-                for event in span.get("events") or []:
-                    if isinstance(event, Mapping) and event.get("name") == EVALUATION_EVENT:
-                        attrs: dict[str, Any] = {}
-                        _attributes(event.get("attributes"), attrs)
-                        name = attrs.get(_EVAL_NAME)
-                        if isinstance(name, str):
-                            record["evaluations." + name] = attrs.get(_EVAL_SCORE)
-                out.append(record)
+    for resource, span in _spans_of(obj):
+        start = _nanos(span.get("startTimeUnixNano"))
+        end = _nanos(span.get("endTimeUnixNano", start))
+        record: dict[str, Any] = dict(resource)
+        _attributes(span.get("attributes"), record)
+        record["name"] = span.get("name")
+        if span.get("traceId"):
+            record["trace_id"] = span.get("traceId")
+        if span.get("spanId"):
+            record["span_id"] = span.get("spanId")
+        record["time"] = end / 1e9
+        record["duration_s"] = (end - start) / 1e9
+        record.setdefault("duration_ms", (end - start) / 1e6)
+        status = _object(span.get("status"))
+        code = status.get("code")
+        if record.get("error.type") is None and code in (2, "2", "STATUS_CODE_ERROR", "ERROR"):
+            record["error.type"] = status.get("message") or "error"
+        else:
+            record.setdefault("error.type", None)
+        for event in _list(span.get("events")):
+            if isinstance(event, Mapping) and event.get("name") == EVALUATION_EVENT:
+                attrs: dict[str, Any] = {}
+                _attributes(event.get("attributes"), attrs)
+                name = attrs.get(_EVAL_NAME)
+                if isinstance(name, str):
+                    record["evaluations." + name] = attrs.get(_EVAL_SCORE)
+        out.append(record)
     return out
 
 
@@ -423,10 +483,8 @@ class JsonLineParser:
             name = obj.get(_EVAL_NAME)
             if not isinstance(name, str):
                 raise Malformed(f"evaluation event without a {_EVAL_NAME!r}")
-            if obj.get(_EVAL_SCORE) is None:
-                nested = obj.get("gen_ai")
-                if isinstance(nested, Mapping):
-                    obj[_EVAL_SCORE] = (((nested.get("evaluation") or {}).get("score")) or {}).get("value")
+            if obj.get(_EVAL_SCORE) is None:  # {"gen_ai": {"evaluation": {"score": {"value": ...}}}}
+                obj[_EVAL_SCORE] = _object(_object(_object(obj.get("gen_ai")).get("evaluation")).get("score")).get("value")
             return [], obj
         return [normalize_record(obj, self.time_of, self.time_field)], None
 
@@ -443,45 +501,164 @@ def _short(exc: Exception) -> str:
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 
 
+#: the delimiters a CSV header is tried with, in this order: the first that finds the time column
+#: is the file's (``.tsv`` files try the tab first)
+CSV_DELIMITERS = (",", "\t", ";", "|")
+#: the most lines one CSV row may span (quoted fields with newlines): a quote left open longer is
+#: read as the csv module reads it (then usually a row with the wrong number of fields)
+CSV_ROW_LINES = 1000
+
+
+def quote_left_open(text: str, delimiter: str) -> bool:
+    """Whether the csv module's default dialect, having read ``text`` (the lines of one row, joined
+    by newlines), is still inside a quoted field: the row goes on in the next line.
+
+    A field is quoted when it starts with ``"``; inside it ``""`` is a quote and a lone ``"``
+    ends the quoting (what follows up to the delimiter is kept, as the csv module does)."""
+    if '"' not in text:
+        return False
+    i, n = 0, len(text)
+    at_start = True
+    while i < n:
+        if at_start and text[i] == '"':
+            while True:  # inside the quoted field
+                j = text.find('"', i + 1)
+                if j < 0:
+                    return True
+                if j + 1 < n and text[j + 1] == '"':
+                    i = j + 1  # "" is a quote
+                    continue
+                i = j + 1
+                break
+            at_start = False
+            continue
+        j = text.find(delimiter, i)
+        if j < 0:
+            return False
+        i, at_start = j + 1, True
+    return False
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Header names made unique, like DuckDB's ``read_csv``: the first ``duration_s`` keeps its
+    name, later ones become ``duration_s_1``, ``duration_s_2``... (the last one no longer wins
+    silently); an empty name is ``column<i>`` (0-based position)."""
+    seen = set(names)
+    out: list[str] = []
+    taken: set[str] = set()
+    for i, name in enumerate(names):
+        if not name:
+            name = f"column{i}"
+        if name in taken:
+            k = 1
+            while f"{name}_{k}" in taken or f"{name}_{k}" in seen:
+                k += 1
+            name = f"{name}_{k}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 class CsvParser:
     """CSV rows as records: the first row is the header; numbers become numbers.
 
     ``columns`` renames (record field -> column name). ``time_field`` names the
-    column (or renamed field) holding the time.
+    column (or renamed field) holding the time. The delimiter is the first of
+    ``delimiters`` with which the header has the time column (``,`` tab ``;`` ``|``;
+    the one giving the most columns when none does). A quoted field may hold
+    newlines: its row spans lines, and a row whose quote is still open at the end
+    of the lines given waits for the next lines (an append, the next chunk).
     """
 
-    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None) -> None:
+    def __init__(self, time_of: TimeParser, time_field: str = "time", columns: Mapping[str, str] | None = None,
+                 delimiters: tuple[str, ...] = CSV_DELIMITERS) -> None:
         self.time_of = time_of
         self.rename = {column: field for field, column in (columns or {}).items()}
         # time_field may name the column or the field it is renamed to
         self.time_field = self.rename.get(time_field, time_field)
+        self.delimiters = delimiters
         self.header: list[str] | None = None
+        #: the file's delimiter, found from its header row
+        self.delimiter: str | None = None
+        #: the lines of a row whose quoted field goes on past the lines read so far
+        self.open_row: list[str] = []
         # the csv module refuses fields over 128 KiB (a prompt or response column): as long as a line may be
         if csv.field_size_limit() < CSV_FIELD_LIMIT:
             csv.field_size_limit(CSV_FIELD_LIMIT)
 
     def reset(self) -> None:
         self.header = None
+        self.delimiter = None
+        self.open_row = []
 
-    def parse_rows(self, lines: Iterable[str]) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
-        """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing)."""
-        reader = iter(csv.reader(lines))
-        index = -1
+    def _header_names(self, line: str, delimiter: str) -> list[str]:
+        try:
+            row = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:
+            return []
+        return [self.rename.get(c.strip(), c.strip()) for c in row]
+
+    def _find_delimiter(self, line: str) -> str:
+        widest = self.delimiters[0]
+        most = 0
+        for delimiter in self.delimiters:
+            names = self._header_names(line, delimiter)
+            if self.time_field in names:
+                return delimiter
+            if len(names) > most:
+                widest, most = delimiter, len(names)
+        return widest
+
+    def parse_rows(self, lines: Iterable[str], *, hold: bool = True
+                   ) -> Iterable[tuple[int, list[dict[str, Any]] | Malformed]]:
+        """Yield ``(line_index, [record] or Malformed)`` per data row (the header row yields nothing).
+
+        ``lines`` come without their newline. ``line_index`` is the row's first line in
+        ``lines`` (negative for a row that began in lines given before). With ``hold``, a last
+        row whose quoted field is still open is kept for the next call; without it (a last line
+        that may still grow), that row is Malformed and nothing is kept or consumed.
+        """
+        before = self.open_row if hold else list(self.open_row)
+        feed = before + list(lines)
+        if hold:
+            self.open_row = []
+        first = len(before)
+        if self.header is None and self.delimiter is None and feed:
+            self.delimiter = self._find_delimiter(feed[0])
+        delimiter = self.delimiter or ","
+        reader = csv.reader(feed, delimiter=delimiter)
         time_of, time_field = self.time_of, self.time_field
         header: list[str] | None = None
         time_index = -1
+        last = len(feed)
         while True:
+            at = reader.line_num
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:  # one bad row is malformed, not the whole file (the source went down)
-                index += 1
-                yield index, Malformed(f"not a CSV row ({exc})")
+                yield at - first, Malformed(f"not a CSV row ({exc})")
                 continue
-            index += 1
+            end = reader.line_num
+            if end - at > 1 or end == last:  # a row over several lines (a quoted field with newlines)
+                text = "\n".join(feed[at:end])
+                if end == last and quote_left_open(text, delimiter):
+                    if not hold:
+                        yield at - first, Malformed("a quoted field is not closed yet")
+                        break
+                    if last - at < CSV_ROW_LINES:
+                        self.open_row = feed[at:last]
+                        break
+                if end - at > 1:  # read again with its newlines (the lines came without them)
+                    try:
+                        row = next(csv.reader([text], delimiter=delimiter))
+                    except csv.Error as exc:
+                        yield at - first, Malformed(f"not a CSV row ({exc})")
+                        continue
+            index = at - first
             if self.header is None:
-                self.header = [self.rename.get(c.strip(), c.strip()) for c in row]
+                self.header = unique_names([self.rename.get(c.strip(), c.strip()) for c in row])
                 if self.time_field not in self.header:
                     yield index, Malformed(
                         f"the CSV header has no {self.time_field!r} column (columns: {', '.join(self.header)[:200]})"
@@ -513,7 +690,10 @@ class CsvParser:
 def parse_csv_text(text: str, parser: CsvParser) -> list[dict[str, Any]]:
     """All records of a CSV text (tests and one-shot use); malformed rows are skipped."""
     out: list[dict[str, Any]] = []
-    for _, result in parser.parse_rows(io.StringIO(text)):
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for _, result in parser.parse_rows(lines):
         if isinstance(result, list):
             out.extend(result)
     return out
