@@ -70,6 +70,7 @@ from slotui.sources.kit.base import QueryError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import label_of
+from slotui.sources.kit.records import api_time
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
@@ -97,16 +98,8 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+def _epoch(raw: Any) -> float | None:
+    return api_time(raw)  # "2025-01-01 10:00:00.000" (ClickHouse), ISO with Z or an offset, epoch numbers
 
 
 def _filters(raw: Any, what: str) -> tuple[str, ...]:
@@ -373,7 +366,9 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                 raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-            raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
+            said = self._client.scrub(_message(payload))  # HTTP 200 with an error body says what went wrong
+            raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}"
+                                    + (f", got an error{said}" if said else ""))
         if step is not None and len(payload["data"]) >= TIME_ROWS:
             raise _FullPage()
         return [row for row in payload["data"] if isinstance(row, dict)]

@@ -69,7 +69,6 @@ import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +81,7 @@ from slotui.sources.kit.aggregate import parse_agg, quantile_sorted
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.records import api_time
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
@@ -122,22 +122,8 @@ def _ms(t: float) -> int:
 
 
 def _epoch(raw: Any) -> float | None:
-    """Seconds from epoch milliseconds (number or numeric string) or an ISO string."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text and not text.lstrip("-").isdigit():
-            try:
-                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)
-            return dt.timestamp()
-    try:
-        ms = sli_number(raw)
-    except NotANumber:
-        return None
-    return None if ms is None else ms / 1000.0
+    """Seconds from epoch milliseconds (MLflow's unit: number or numeric string) or an ISO string."""
+    return api_time(raw, per_second=1000.0)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -625,7 +611,16 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
     async def _mlflow(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       json_body: Any = None) -> Any:
         try:
-            return await self._client.request_json(method, path, params=params, json_body=json_body)
+            payload = await self._client.request_json(method, path, params=params, json_body=json_body)
+            if isinstance(payload, dict) and isinstance(payload.get("error_code"), str):
+                # MLflow's error shape under HTTP 200 (a proxy, a gateway): an error, not an empty answer
+                message = self._client.scrub(clip(" ".join(str(payload.get("message") or "").split()), 200))
+                text = f"MLflow answered {payload['error_code']} with HTTP 200 from {path.split('?')[0]}" + (
+                    f": {message}" if message else "")
+                if payload["error_code"] == "INVALID_PARAMETER_VALUE":
+                    raise QueryError(text)
+                raise MalformedResponse(text)
+            return payload
         except HTTPStatusError as exc:
             if exc.status_code == 400 or _error_code(exc.payload) == "INVALID_PARAMETER_VALUE":
                 message = exc.payload.get("message") if isinstance(exc.payload, dict) else None

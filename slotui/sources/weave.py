@@ -10,7 +10,8 @@ user ``api`` and the W&B API key as password (as the W&B clients do).
 Each finished call becomes a record (its time is ``started_at``) with:
 
 ``latency_ms`` / ``latency_s``
-    ``summary.weave.latency_ms``, else ``ended_at - started_at``;
+    ``summary.weave.latency_ms``, else ``ended_at - started_at`` (a call that
+    ended before it started is negative: skipped by the SLIs, counted in the note);
 ``error``, ``exception``, ``status``
     ``error`` is true when ``exception`` is set or the status is ``error``;
 ``cost``
@@ -23,8 +24,11 @@ Each finished call becomes a record (its time is ``started_at``) with:
     the mean of the numeric feedback NAME on the call: a scorer's
     ``wandb.runnable.NAME`` output (a number or boolean; a dict output gives
     ``NAME.KEY`` per numeric key and NAME for its ``score``), a custom
-    feedback type's ``payload.score`` / ``value`` / ``output``, and
-    ``reaction`` (👍 = 1, 👎 = 0);
+    feedback type's ``payload.output`` / ``score`` / ``value``, and
+    ``reaction`` (👍 = 1, 👎 = 0, any skin tone: the payload's ``detoned``);
+    a feedback that is no number (a categorical ``"pass"``) is kept as sent
+    when the call has no numeric one of that name, so the SLO's note names it
+    (``feedback.NAME is a string, not a number``) instead of it vanishing;
 ``model``
     the model the call used: the one key of ``summary.usage`` (else of
     ``summary.weave.costs``); several models are joined with ``+`` in name
@@ -68,16 +72,16 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.secrets import clip
 from slotui.core.types import SLIData, SLOSpec
 from slotui.core.sums import exact_mean
 from slotui.sources.kit.backfill import soft_deadline
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, ResponseTooLarge
 from slotui.sources.kit.http_source import HTTPSource
-from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.records import JSON_ERRORS, api_time, loads_json
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, retention
 from slotui.sources.kit.values import NotANumber, sli_number
 
@@ -96,19 +100,11 @@ MAX_LOOKBACK = 3600.0
 COLUMNS = ["id", "trace_id", "parent_id", "op_name", "display_name", "started_at", "ended_at", "exception",
            "summary", "attributes"]
 _SUCCESS = {"success", "ok", "not error"}
-_REACTIONS = {"👍": 1.0, "👎": 0.0, "+1": 1.0, "-1": 0.0}
+_REACTIONS = {"👍": 1.0, "👎": 0.0, "+1": 1.0, "-1": 0.0, ":thumbs_up:": 1.0, ":thumbs_down:": 0.0}
 
 
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+def _epoch(raw: Any) -> float | None:
+    return api_time(raw)  # ISO with Z, an offset or none (UTC); epoch s/ms/µs/ns by magnitude
 
 
 def _num(raw: Any) -> float | None:
@@ -128,7 +124,9 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
     weave = summary.get("weave") if isinstance(summary.get("weave"), Mapping) else {}
     latency = _num(weave.get("latency_ms"))
     if latency is None:
-        latency = max(0.0, (ended - started) * 1000.0)
+        # ended before started (a clock step on the client) stays negative: the SLIs skip it and
+        # say so ("latency_ms negative"), where 0 would count as the fastest call there is
+        latency = (ended - started) * 1000.0
     exception = call.get("exception")
     status = weave.get("status") if isinstance(weave.get("status"), str) else None
     error = bool(exception) or status == "error"
@@ -153,6 +151,30 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
         "summary": summary,
     }
     return record
+
+
+def _error_text(payload: Any) -> str:
+    """One line from an error answer: ``message`` / ``detail`` / ``reason`` / ``error``, or the first
+    ``msg`` of a FastAPI validation ``detail`` list."""
+    if not isinstance(payload, Mapping):
+        return ""
+    for key in ("message", "detail", "reason", "error"):
+        raw = payload.get(key)
+        if isinstance(raw, list) and raw and isinstance(raw[0], Mapping):
+            loc = raw[0].get("loc")
+            where = ".".join(str(x) for x in loc) if isinstance(loc, list) else ""
+            raw = f"{where}: {raw[0].get('msg') or raw[0].get('type') or ''}".strip(": ")
+        if isinstance(raw, Mapping):
+            raw = raw.get("message")
+        if isinstance(raw, str) and raw.strip():
+            return clip(" ".join(raw.split()), 200)
+    return ""
+
+
+def _is_error_object(obj: Any) -> bool:
+    """A JSON line that is an error answer (no call ``id``, an error key) rather than a call."""
+    return (isinstance(obj, Mapping) and "id" not in obj and "started_at" not in obj
+            and any(k in obj for k in ("message", "detail", "reason", "error")))
 
 
 def _short_op(ref: str) -> str:
@@ -204,13 +226,20 @@ def _tokens(usage: Any) -> float | None:
     return total if seen else None
 
 
-def _feedback(items: Any) -> dict[str, float]:
+def _feedback(items: Any) -> dict[str, Any]:
     scores: dict[str, list[float]] = {}
+    #: a feedback that is no number (a categorical "pass", a list): kept as sent when the call has no
+    #: numeric one of that name, so the SLI names the problem instead of "no record has it"
+    other: dict[str, Any] = {}
 
     def add(name: str, raw: Any) -> None:
+        if not name or raw is None:
+            return
         value = _num(raw) if not isinstance(raw, (dict, list)) else None
-        if value is not None and name:
+        if value is not None:
             scores.setdefault(name, []).append(value)
+        else:
+            other.setdefault(name, raw)
 
     if not isinstance(items, list):
         return {}
@@ -220,14 +249,16 @@ def _feedback(items: Any) -> dict[str, float]:
         kind = str(item.get("feedback_type") or "")
         payload = item.get("payload") if isinstance(item.get("payload"), Mapping) else {}
         if kind.startswith("wandb.reaction"):
-            emoji = payload.get("emoji")
-            if emoji in _REACTIONS:
-                scores.setdefault("reaction", []).append(_REACTIONS[emoji])
+            # The server stores the emoji as sent and ``detoned`` without its skin tone (👍🏽 -> 👍).
+            for emoji in (payload.get("detoned"), payload.get("emoji"), payload.get("detoned_alias")):
+                if isinstance(emoji, str) and emoji in _REACTIONS:
+                    scores.setdefault("reaction", []).append(_REACTIONS[emoji])
+                    break
             continue
         if kind.startswith("wandb.note"):
             continue
         name = kind.split(".", 2)[2] if kind.startswith("wandb.runnable.") else kind
-        output = payload.get("output", payload.get("score", payload.get("value")))
+        output = next((payload[k] for k in ("output", "score", "value") if payload.get(k) is not None), None)
         if isinstance(output, Mapping):
             for key, raw in output.items():
                 add(f"{name}.{key}", raw)
@@ -235,7 +266,9 @@ def _feedback(items: Any) -> dict[str, float]:
                 add(name, output["score"])
         else:
             add(name, output)
-    return {name: exact_mean(v) for name, v in scores.items()}  # type: ignore[misc]
+    out: dict[str, Any] = {name: raw for name, raw in other.items() if name not in scores}
+    out.update({name: exact_mean(v) for name, v in scores.items()})
+    return out
 
 
 def translate(spec: SLOSpec) -> SLOSpec:
@@ -372,11 +405,9 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             response = await self._client.request("POST", PATH, json_body=body)
         except HTTPStatusError as exc:
             if exc.status_code in (400, 422):
-                detail = ""
-                if isinstance(exc.payload, dict):
-                    raw = exc.payload.get("message") or exc.payload.get("detail") or exc.payload.get("reason")
-                    detail = f": {raw}" if isinstance(raw, str) else ""
-                raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code}){detail}")
+                detail = _error_text(exc.payload)  # the client scrubbed the payload of secrets
+                raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code})"
+                                        f"{': ' + detail if detail else ''}")
             raise
         calls: list[Any] = []
         bad = 0
@@ -393,7 +424,12 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                 else:
                     bad += 1
         if bad and not calls:
-            raise MalformedResponse(f"malformed JSON lines from {PATH}: {text[:60].strip()!r}")
+            snippet = self._client.scrub(clip(" ".join(text.split()), 60))
+            raise MalformedResponse(f"malformed JSON lines from {PATH}: {snippet!r}")
+        if len(calls) == 1 and not bad and _is_error_object(calls[0]):
+            # HTTP 200 whose body is an error object (a proxy, a gateway): not a call, not an empty page.
+            detail = self._client.scrub(_error_text(calls[0]))
+            raise MalformedResponse(f"the Weave trace server answered an error instead of calls: {detail}")
         self._malformed += bad
         return calls, len(lines) - cut, cut
 
@@ -414,6 +450,8 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             if record is None:
                 if started is not None and call.get("ended_at") is None:
                     self._running[call_id] = started
+                else:  # a start or end time that is missing or unreadable: counted, not dropped unseen
+                    self._malformed += 1
                 continue
             self._running.pop(call_id, None)
             self._records[call_id] = record

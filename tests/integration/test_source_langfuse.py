@@ -400,3 +400,31 @@ async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
     assert {k: (d.value, d.windows, d.slices) for k, d in got.items()} == \
         {k: (d.value, d.windows, d.slices) for k, d in plain.items()}
     assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)
+
+
+async def test_an_error_echoing_the_keys_never_shows_the_secret_and_a_200_error_says_what_went_wrong() -> None:
+    """A 400 and a 422 whose message echoes the Basic credential and the secret key (a proxy), and an
+    HTTP 200 whose body is an error object: the reason is shown, the secret key and the base64
+    credential never; the 200 one names the server's message instead of only "malformed"."""
+    import base64
+
+    basic = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+    answers = [(400, {"message": f"Invalid query with Basic {basic}"}),
+               (422, {"error": f"key {SECRET} may not ask this"}),
+               (200, {"message": f"Invalid credentials {SECRET}", "error": "Unauthorized"})]
+    texts = []
+    for answer in answers:
+        with LangfuseAPI(OBS, SCORES) as fake:
+            fake.route = lambda r, a=answer: a
+            src = source(fake.url)
+            try:
+                got = await src.fetch([spec("p95_ms", query="latency:p95", period=2 * HOUR)], NOW)
+                texts.append(got["p95_ms"].error)
+            except SourceError as exc:
+                texts.append(str(exc))
+            finally:
+                await src.aclose()
+    assert all(t and SECRET not in t and basic not in t for t in texts), texts
+    assert texts[0] == "Langfuse rejected the query: HTTP 400: Invalid query with Basic ****"
+    assert texts[1] == "Langfuse rejected the query: HTTP 422: key **** may not ask this"
+    assert texts[2].endswith("got an error: Invalid credentials ****")

@@ -425,3 +425,35 @@ async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
         answers.append({k: (d.value, d.windows, d.slices) for k, d in got.items()})
     assert answers[0] == answers[1]
     assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)
+
+
+async def test_an_error_echoing_the_token_never_shows_it_and_an_error_under_http_200_is_an_error() -> None:
+    """A 400 whose message echoes the Authorization header (a gateway), a 422 echoing the token, and
+    MLflow's error shape under HTTP 200: each says what went wrong, never the token; the 200 one is
+    an error (it was read as an empty answer: a silent NO DATA)."""
+    echoes = [
+        (400, {"error_code": "INVALID_PARAMETER_VALUE", "message": f"bad filter from Bearer {TOKEN}"}),
+        (422, {"error_code": "BAD_REQUEST", "message": f"token {TOKEN} cannot do that"}),
+        (200, {"error_code": "INTERNAL_ERROR", "message": f"backend refused Bearer {TOKEN}"}),
+        (200, {"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid filter 'trace.tag.x = 1'"}),
+    ]
+    texts = []
+    for answer in echoes:
+        with MLflowAPI(RUNS, TRACES) as fake:
+            route = fake.route
+            fake.route = lambda r, a=answer, route=route: route(r) if "get-by-name" in r.path else a
+            src = source(fake.url)
+            try:
+                got = await src.fetch([spec("p95", query="traces:latency:p95", target=2000,
+                                            direction="lower_is_better", window=HOUR, period=2 * HOUR)], NOW)
+                texts.append(got["p95"].error)
+            except SourceError as exc:
+                texts.append(str(exc))
+            finally:
+                await src.aclose()
+    assert all(t and TOKEN not in t and "\n" not in t for t in texts), texts
+    assert texts[0] == "MLflow rejected the query: HTTP 400: bad filter from ****"
+    assert "HTTP 422" in texts[1] and "token **** cannot do that" in texts[1]
+    assert texts[2] == ("MLflow answered INTERNAL_ERROR with HTTP 200 from api/3.0/mlflow/traces/metrics: "
+                        "backend refused ****")
+    assert texts[3].startswith("MLflow answered INVALID_PARAMETER_VALUE with HTTP 200")
