@@ -1,7 +1,10 @@
 """MLflow source: evaluation metrics of runs, and trace aggregates, over the tracking server's REST API.
 
-The experiment is resolved once (``experiment_id``, or ``experiment`` by name
-through ``GET /api/2.0/mlflow/experiments/get-by-name``). Authentication is the
+The experiment is resolved once (``experiment_id`` through ``GET
+/api/2.0/mlflow/experiments/get``, or ``experiment`` by name through ``GET
+/api/2.0/mlflow/experiments/get-by-name``, the name URL-encoded and matched
+exactly): an id or name the server does not know, or a deleted experiment, is
+a source error naming it, not an empty experiment answering NO DATA. Authentication is the
 ``token`` (sent as ``Authorization: Bearer``), or the generic ``bearer_token``
 / ``basic_auth`` of HTTP sources.
 
@@ -56,7 +59,8 @@ start_time_ms, end_time_ms, max_results, page_token}`` and each data point is
 "AVG": y, "COUNT": n}}`` (older 3.x servers answering ``metrics`` instead of
 ``values`` and ``P95`` keys are read too).
 
-No-data rules: ``"NaN"`` (MLflow writes NaN metrics as that string), ``null``,
+No-data rules: ``"NaN"`` (MLflow writes NaN metrics as that string), an
+infinite metric (stored and answered as +/-1.7976931348623157e308), ``null``,
 no runs or no traces in a range are no data for that point. A filter MLflow
 rejects (400 ``INVALID_PARAMETER_VALUE``) is an error on that SLO; an unknown
 experiment, 401/403, 429 (retried, honouring Retry-After within the timeout),
@@ -67,6 +71,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -151,6 +156,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         self.history_page = max(1, int(history_page))
         self.concurrency = config.max_concurrency
         self._experiment_id: str | None = config.experiment_id
+        self._resolved = False
         self._trace_metrics_api: bool | None = None
         self._probe: asyncio.Lock | None = None
         self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
@@ -190,23 +196,40 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         return out
 
     async def _resolve_experiment(self) -> None:
-        if self._experiment_id is not None:
+        """The experiment's id, checked once: an id or name the server does not know, or a deleted
+        experiment, is a source error (not an empty experiment answering NO DATA forever)."""
+        if self._resolved:
             return
-        name = self.config.experiment
-        if not name:
+        name, given = self.config.experiment, self.config.experiment_id
+        if not name and not given:
             raise SourceError("set experiment (a name) or experiment_id on the mlflow source", retryable=False)
+        where = redact_url(self.config.url)
+        label = f"experiment_id {given!r}" if given else f"experiment {name!r}"
         try:
-            payload = await self._client.get_json("api/2.0/mlflow/experiments/get-by-name",
-                                                  params={"experiment_name": name})
+            if given:
+                payload = await self._client.get_json("api/2.0/mlflow/experiments/get",
+                                                      params={"experiment_id": given})
+            else:
+                payload = await self._client.get_json("api/2.0/mlflow/experiments/get-by-name",
+                                                      params={"experiment_name": name})
         except HTTPStatusError as exc:
-            if exc.status_code == 404 or _error_code(exc.payload) == "RESOURCE_DOES_NOT_EXIST":
-                raise SourceError(f"experiment {name!r} not found on {redact_url(self.config.url)}",
-                                  retryable=False) from None
+            code = _error_code(exc.payload)
+            if given and code == "ENDPOINT_NOT_FOUND":
+                self._resolved = True  # a gateway exposing only the search endpoints: take the id as given
+                return
+            if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or (
+                    exc.status_code == 404 and code is None):
+                raise SourceError(f"{label} not found on {where}", retryable=False) from None
             raise
         experiment = payload.get("experiment") if isinstance(payload, dict) else None
         if not isinstance(experiment, dict) or not experiment.get("experiment_id"):
-            raise MalformedResponse("malformed answer from experiments/get-by-name: no experiment.experiment_id")
+            path = "experiments/get" if given else "experiments/get-by-name"
+            raise MalformedResponse(f"malformed answer from {path}: no experiment.experiment_id")
+        if experiment.get("lifecycle_stage") == "deleted":
+            raise SourceError(f"{label} on {where} is deleted (restore it, or point the source at another)",
+                              retryable=False)
         self._experiment_id = str(experiment["experiment_id"])
+        self._resolved = True
 
     # ------------------------------------------------------------------ evaluation metrics
 
@@ -656,7 +679,7 @@ def _eval_answer(spec: SLOSpec, points: list[tuple[float, float | None]], now: f
     value = in_window[-1][1] if in_window else None
     note = None
     if in_window and value is None:
-        note = "the newest logged value is NaN or null: no data"
+        note = "the newest logged value is NaN, infinite or null: no data"
     elif not in_window:
         note = "no value logged in the window" if points else "no run in the period logged this metric"
     per_slice: dict[float, float] = {}
@@ -668,10 +691,16 @@ def _eval_answer(spec: SLOSpec, points: list[tuple[float, float | None]], now: f
 
 
 def _metric_value(raw: Any, key: str) -> float | None:
+    """A logged metric value; None (no data) for NaN, null and infinity. MLflow's database stores
+    an infinite metric as the largest double (answered as +/-1.7976931348623157e308): that is
+    infinity too, not a number to compare with the target (SPEC 3: inf is NO DATA)."""
     try:
-        return sli_number(raw)
+        value = sli_number(raw)
     except NotANumber as exc:
         raise QueryError(f"MLflow answered a non-number for metric {key!r}: {exc}") from None
+    if value is not None and abs(value) >= sys.float_info.max:
+        return None
+    return value
 
 
 def _num(raw: Any) -> float | None:

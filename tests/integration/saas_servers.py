@@ -12,7 +12,7 @@ received (method, path, query, JSON body, headers) so tests can check them.
   ``delay`` adds simulated latency to every answer.
 - :class:`LangSmithAPI`: ``GET /info``, ``GET /sessions?name=``, ``POST /runs/stats``
   computed from a list of runs (filters ``gt(latency, X)`` and ``eq(error, ...)``).
-- :class:`MLflowAPI`: ``experiments/get-by-name``, ``runs/search``,
+- :class:`MLflowAPI`: ``experiments/get-by-name``, ``experiments/get``, ``runs/search``,
   ``metrics/get-history``, 3.0 ``traces/metrics`` (optional: 404 when off) and
   2.0 ``GET traces`` over lists of runs and traces.
 - :class:`WeaveAPI`: ``POST /calls/stream_query`` (JSON lines) over a list of calls.
@@ -669,7 +669,8 @@ class MLflowAPI(FakeServer):
 
     def __init__(self, runs: Sequence[MLRun] = (), traces: Sequence[MLTrace] = (), *,
                  experiment: str = "support-bot-evals", experiment_id: str = "42", token: str = "mlflow-token",
-                 trace_metrics: bool = True, **kw: Any) -> None:
+                 trace_metrics: bool = True, lifecycle_stage: str = "active", **kw: Any) -> None:
+        self.lifecycle_stage = lifecycle_stage
         self.runs = list(runs)
         self.traces = list(traces)
         self.experiment = experiment
@@ -682,14 +683,24 @@ class MLflowAPI(FakeServer):
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return 401, b"<html><body>401 Unauthorized</body></html>"
         p = req.path
+        experiment = {"experiment": {"experiment_id": self.experiment_id, "name": self.experiment,
+                                     "artifact_location": f"mlflow-artifacts:/{self.experiment_id}",
+                                     "lifecycle_stage": self.lifecycle_stage, "last_update_time": 1700000000000,
+                                     "creation_time": 1700000000000, "tags": []}}
         if req.method == "GET" and p == "/api/2.0/mlflow/experiments/get-by-name":
             if req.query.get("experiment_name") != self.experiment:
                 return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST",
                                      f"Could not find experiment with name '{req.query.get('experiment_name')}'")
-            return 200, {"experiment": {"experiment_id": self.experiment_id, "name": self.experiment,
-                                        "artifact_location": f"mlflow-artifacts:/{self.experiment_id}",
-                                        "lifecycle_stage": "active", "last_update_time": 1700000000000,
-                                        "creation_time": 1700000000000, "tags": []}}
+            return 200, experiment
+        if req.method == "GET" and p == "/api/2.0/mlflow/experiments/get":
+            # As MLflow 3.17: an unknown id is 404 RESOURCE_DOES_NOT_EXIST, a non-integer one 400.
+            wanted = req.query.get("experiment_id", "")
+            if not wanted.isdigit():
+                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid experiment ID '{wanted}'. "
+                                     "Experiment ID must be a valid integer.")
+            if wanted != self.experiment_id:
+                return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={wanted} exists")
+            return 200, experiment
         if req.method == "POST" and p == "/api/2.0/mlflow/runs/search":
             return self._runs_search(req.json or {})
         if req.method == "GET" and p == "/api/2.0/mlflow/metrics/get-history":

@@ -254,3 +254,46 @@ def test_mlflow_real_newest_slices_survive_a_small_max_results(logged: Logged) -
     assert len(counts) == 72 and [v for _, v in counts] == [0.0] * 42 + [1.0] * 30
     assert got["count"].value == 12.0  # the last hour: 12 buckets of one trace
 
+
+
+def test_mlflow_real_odd_names_infinite_metrics_and_unknown_or_deleted_experiments(mlflow_server: str) -> None:
+    """An experiment name with spaces, a slash, quotes, unicode and URL syntax is sent encoded and
+    matched exactly (its prefix twin holds another value); an infinite metric, which the server
+    stores and answers as the largest double, is no data (it was 1.8e308: OK for higher_is_better);
+    an experiment id or name the server does not know, or a deleted experiment, is a source error
+    naming it (an unknown id answered NO DATA forever: 'no run in the period logged this metric')."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from slotui.sources.kit.base import SourceError
+
+    client = MlflowClient(mlflow_server)
+    odd = "slotui odd/name 'q' \"dq\" é 日本 a+b&c=d?#x%20"
+    for name, accuracy in ((odd, 0.8), ("slotui odd/name", 0.3)):
+        created = client.create_run(client.create_experiment(name), start_time=_ms(T0 - HOUR))
+        with mlflow.start_run(run_id=created.info.run_id):
+            mlflow.log_metric("accuracy", accuracy, timestamp=_ms(T0 - HOUR + 60))
+            mlflow.log_metric("grow", float("inf"), timestamp=_ms(T0 - HOUR + 60))
+            mlflow.log_metric("shrink", float("-inf"), timestamp=_ms(T0 - HOUR + 60))
+    got = fetch(source(mlflow_server, odd), [spec("accuracy", query="metric:accuracy", window=DAY),
+                                             spec("grow", query="metric:grow", window=DAY),
+                                             spec("shrink", query="metric:shrink", window=DAY)])
+    assert got["accuracy"].value == 0.8 and got["accuracy"].error is None
+    for name in ("grow", "shrink"):
+        assert got[name].value is None and "infinite" in got[name].note and got[name].slices == ()
+        assert evaluate_slo(spec(name, window=DAY), got[name], T0).status is Status.NO_DATA
+    gone = client.create_experiment("slotui-deleted")
+    client.delete_experiment(gone)
+
+    def error_of(**where: str) -> str:
+        cfg = MLflowSourceConfig.model_validate({"type": "mlflow", "url": mlflow_server, "timeout": 60, **where})
+        with pytest.raises(SourceError) as err:
+            fetch(MLflowSource("mlflow", cfg, base_dir=Path(".")), [spec("accuracy", query="metric:accuracy")])
+        return str(err.value)
+
+    assert error_of(experiment_id="987654") == f"experiment_id '987654' not found on {mlflow_server}"
+    assert error_of(experiment_id="not-a-number") == f"experiment_id 'not-a-number' not found on {mlflow_server}"
+    assert error_of(experiment="slotui no such experiment") == (
+        f"experiment 'slotui no such experiment' not found on {mlflow_server}")
+    assert error_of(experiment="slotui-deleted").startswith(f"experiment 'slotui-deleted' on {mlflow_server} is deleted")
+    assert error_of(experiment_id=gone).startswith(f"experiment_id '{gone}' on {mlflow_server} is deleted")
