@@ -86,6 +86,7 @@ from slotui.sources.kit.aggregate import parse_agg, quantile_sorted
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.paging import PageTokens
 from slotui.sources.kit.records import api_time
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
@@ -286,6 +287,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             clauses.append(run_filter)
         runs: list[dict[str, Any]] = []
         token = None
+        tokens = PageTokens("MLflow runs/search")
         for _ in range(MAX_RUN_PAGES):
             body: dict[str, Any] = {
                 "experiment_ids": [self._experiment_id],
@@ -303,7 +305,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if not isinstance(page, list):
                 raise MalformedResponse("malformed answer from runs/search: runs is not a list")
             runs.extend(r for r in page if isinstance(r, dict) and isinstance(r.get("info"), dict))
-            token = payload.get("next_page_token")
+            token = tokens.next(payload.get("next_page_token"))
             if not token:
                 break
         return runs, bool(token)
@@ -337,6 +339,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             return cached
         history = []
         token = None
+        tokens = PageTokens("MLflow metrics/get-history")
         # The server pages a long history (oldest first) with next_page_token: read every page,
         # or the newest points, the ones that matter, would be the ones missing.
         for _ in range(MAX_HISTORY_PAGES):
@@ -354,7 +357,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                     t = _epoch(m.get("timestamp"))
                     if t is not None:
                         history.append((t, _metric_value(m.get("value"), key)))
-            token = payload.get("next_page_token") if isinstance(payload, dict) else None
+            token = tokens.next(payload.get("next_page_token") if isinstance(payload, dict) else None)
             if not token:
                 break
         else:
@@ -536,6 +539,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             body["time_interval_seconds"] = int(step)
         out: dict[float | None, Any] = {}
         token = None
+        tokens = PageTokens("MLflow traces/metrics")
         full = False
         for _ in range(20):
             if token:
@@ -560,7 +564,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                     if not start <= bucket < end:
                         continue
                 out[bucket] = _value_of(point, agg_type, pct)
-            token = payload.get("next_page_token")
+            token = tokens.next(payload.get("next_page_token"))
             full = len(points) >= self.metrics_page
             if not token:
                 break
@@ -604,6 +608,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
     async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
         traces: list[dict[str, Any]] = []
         token = None
+        tokens = PageTokens("MLflow traces search")
         for _ in range(MAX_TRACE_PAGES):
             params: dict[str, Any] = {
                 "experiment_ids": self._experiment_id,
@@ -620,7 +625,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if not isinstance(page, list):
                 raise MalformedResponse("malformed answer from the traces search: traces is not a list")
             traces.extend(t for t in page if isinstance(t, dict))
-            token = payload.get("next_page_token")
+            token = tokens.next(payload.get("next_page_token"))
             if not token:
                 break
         else:

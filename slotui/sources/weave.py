@@ -364,6 +364,7 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             start = max(start, self._from)
         stop_at = soft_deadline(self.timeout)
         offset = 0
+        read: set[str] = set()  # call ids of this read: a later page holding only these is the same page again
         while True:
             size = self._page_size or PAGE
             try:
@@ -373,6 +374,11 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                     raise
                 self._page_size = size // 2  # ask the same calls in smaller pages
                 continue
+            ids = {c["id"] for c in calls if isinstance(c, Mapping) and isinstance(c.get("id"), str)}
+            if offset and ids and ids <= read:
+                raise MalformedResponse(f"the Weave trace server answered offset {offset:,} of {PATH} with calls "
+                                        "it had already sent (it ignores offset): the read would never end")
+            read |= ids
             self._ingest(calls)
             # A short page ends the read only when whole: a malformed line still takes a place in
             # the page, and a body cut inside its last line has more behind it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -457,3 +458,45 @@ async def test_an_error_echoing_the_token_never_shows_it_and_an_error_under_http
     assert texts[2] == ("MLflow answered INTERNAL_ERROR with HTTP 200 from api/3.0/mlflow/traces/metrics: "
                         "backend refused ****")
     assert texts[3].startswith("MLflow answered INVALID_PARAMETER_VALUE with HTTP 200")
+
+
+@pytest.mark.parametrize("endpoint", ["runs/search", "metrics/get-history", "traces/metrics", "traces"])
+async def test_a_page_token_that_comes_back_is_a_server_fault_not_more_data(endpoint: str) -> None:
+    """A server (or caching proxy) that answers the same next_page_token again: each page read was the
+    same one, and runs/search said 'only the newest 25 runs of the period were read' of 5 runs. Now
+    the SLO or the source says the server's pages never end, naming the endpoint."""
+    runs = [MLRun(f"run{i:02d}" + "e" * 26, NOW - HOUR + i * 600, {"accuracy": [(NOW - HOUR + i * 600 + 60, 0.9, 0)]},
+                  status="RUNNING") for i in range(5)]
+    api = MLflowAPI(runs, TRACES, trace_metrics=endpoint != "traces")
+    route = api.route
+
+    again: list[str] = []
+
+    def looping(req):  # type: ignore[no-untyped-def]
+        if "page_token" in req.query or (req.json and "page_token" in req.json):
+            again.append(req.path)
+        req.query.pop("page_token", None)  # the first page again, whatever the token
+        if req.json and "page_token" in req.json:
+            req.body = json.dumps({k: v for k, v in req.json.items() if k != "page_token"}).encode()
+        status, answer = route(req)[:2]
+        if status == 200 and req.path.endswith("/" + endpoint) and isinstance(answer, dict):
+            answer["next_page_token"] = "page-2"
+        return status, answer
+
+    api.route = looping
+    query = "metric:accuracy" if endpoint in ("runs/search", "metrics/get-history") else "traces:latency:p95"
+    with api:
+        src = source(api.url)
+        try:
+            got = await src.fetch([spec("s", query=query, window=HOUR, period=2 * HOUR)], NOW)
+            text = got["s"].error
+        except SourceError as exc:
+            text = str(exc)
+        finally:
+            await src.aclose()
+    name = "traces search" if endpoint == "traces" else endpoint
+    assert text == (f"MLflow {name} answered a page token it had already given: its pages never end "
+                    "(a server or proxy fault)")
+    asked = [r for r in api.requests if r.path.endswith("/" + endpoint)]
+    # each question: its first page, and the page whose token had already been given; no third
+    assert asked and len(again) * 2 == len(asked)

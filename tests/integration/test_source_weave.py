@@ -452,3 +452,30 @@ async def test_an_error_echoing_the_api_key_never_shows_it() -> None:
     assert "rejected the query (HTTP 400): Invalid query from Basic ****" in seen[1]
     assert "malformed JSON lines" in seen[2] and "****" in seen[2]
     assert "answered an error instead of calls: Unauthorized key ****" in seen[3]
+
+
+async def test_a_server_ignoring_offset_is_an_error_not_a_backfill_that_never_ends(monkeypatch) -> None:
+    """Ten calls, pages of four, and a server (or proxy) answering every offset with the first page:
+    the source read the same four calls forever (n = 4 of 10, 'backfill in progress' on every
+    fetch). Now the second page, holding only calls already sent, is a source error naming it."""
+    monkeypatch.setattr(weave_module, "PAGE", 4)
+    calls = [weave_call(NOW - 3000 + 60 * i, 1000) for i in range(10)]
+    with WeaveAPI(calls, api_key=KEY) as fake:
+        route = fake.route
+
+        def no_offset(req):  # type: ignore[no-untyped-def]
+            body = json.loads(req.body)
+            body["offset"] = 0
+            req.body = json.dumps(body).encode()
+            return route(req)
+
+        fake.route = no_offset
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("mean_ms", query="latency_ms:mean")], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == ("the Weave trace server answered offset 4 of calls/stream_query with calls it had "
+                              "already sent (it ignores offset): the read would never end")
+    assert len(fake.requests) == 2
