@@ -30,7 +30,8 @@ per-trace figures and assessment averages also ask the window's
   ``traces:trace_count``;
 - ``query: assessment:NAME`` (or ``assessment:NAME:p50``): the mean of the
   numeric assessment (judge score, feedback; booleans count 1/0) NAME, from the
-  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"``;
+  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"`` (``'NAME'`` when
+  the name holds a double quote: the filter grammar has no escapes);
   ``assessment:NAME:count`` counts them (``assessment_count``);
 - ratio ``good: success``: ``good`` = traces with ``trace.status = "OK"``,
   ``total`` = OK + ERROR traces (two ``COUNT`` queries; traces still in
@@ -387,12 +388,12 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if len(parts) < 2 or not parts[1]:
                 raise QueryError("assessment: needs an assessment name, e.g. assessment:correctness")
             agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
-            name = parts[1].replace('"', '\\"')
+            name = _quoted(parts[1])
             # How many assessments: the server counts them as assessment_count, not assessment_value.
             metric = "assessment_count" if agg[0] == "COUNT" else "assessment_value"
             _check_aggregation(metric, agg, text)
             return Measure(("metric", "ASSESSMENTS", metric, agg,
-                            base + (f'assessment.name = "{name}"',)), "threshold")
+                            base + (f"assessment.name = {name}",)), "threshold")
         if parts[0] == "traces" and len(parts) >= 2:
             metric = parts[1]
             if metric == "trace_count":
@@ -778,6 +779,18 @@ def _buckets(start: float, end: float, step: float | None) -> list[float | None]
         out.append(t)
         t += step
     return out
+
+
+def _quoted(name: str) -> str:
+    """``name`` as a string literal of MLflow's trace filter grammar, which has no escapes: in double
+    quotes, or in single quotes when it holds a double quote (a backslash before it is taken as
+    part of the name, so ``"he said \\"hi\\""`` matched nothing: a silent NO DATA)."""
+    if '"' not in name:
+        return f'"{name}"'
+    if "'" not in name:
+        return f"'{name}'"
+    raise QueryError(f"assessment name {name!r} holds both quote characters; MLflow's filter syntax "
+                     "cannot ask for it")
 
 
 def _error_code(payload: Any) -> str | None:

@@ -297,3 +297,32 @@ def test_mlflow_real_odd_names_infinite_metrics_and_unknown_or_deleted_experimen
         f"experiment 'slotui no such experiment' not found on {mlflow_server}")
     assert error_of(experiment="slotui-deleted").startswith(f"experiment 'slotui-deleted' on {mlflow_server} is deleted")
     assert error_of(experiment_id=gone).startswith(f"experiment_id '{gone}' on {mlflow_server} is deleted")
+
+
+def test_mlflow_real_assessment_names_with_quotes_are_asked_as_the_filter_grammar_reads_them(
+        mlflow_server: str) -> None:
+    """MLflow's trace filter has no escapes: ``assessment.name = "he said \\"hi\\""`` matched no
+    assessment (value None, n 0: a silent NO DATA). Three traces carry ``he said "hi"`` = 0.25, 0.5,
+    0.75 (mean 0.5), ``it's`` = 1.0 each and ``x = 1 OR 1=1`` = 0.0 each; a name with both quote kinds
+    cannot be written in the grammar and is an error on its SLO."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    experiment = MlflowClient(mlflow_server).create_experiment("slotui-real-quoted-assessments")
+    ids = [_log_trace(experiment, T0 - HOUR + 600 * k, 100) for k in range(3)]
+    mlflow.flush_trace_async_logging()
+    _wait_for_traces(mlflow_server, experiment, 3)
+    for trace_id, score in zip(ids, (0.25, 0.5, 0.75)):
+        mlflow.log_feedback(trace_id=trace_id, name='he said "hi"', value=score)
+        mlflow.log_feedback(trace_id=trace_id, name="it's", value=1.0)
+        mlflow.log_feedback(trace_id=trace_id, name="x = 1 OR 1=1", value=0.0)
+    got = fetch(source(mlflow_server, "slotui-real-quoted-assessments"), [
+        spec("double", query='assessment:he said "hi"'),
+        spec("single", query="assessment:it's"),
+        spec("sql", query="assessment:x = 1 OR 1=1"),
+        spec("both", query="""assessment:"it's" he said""")])
+    assert (got["double"].value, got["double"].n) == (0.5, 3)
+    assert (got["single"].value, got["single"].n) == (1.0, 3)
+    assert (got["sql"].value, got["sql"].n) == (0.0, 3)
+    assert got["both"].error == ("assessment name '\"it\\'s\" he said' holds both quote characters; "
+                                 "MLflow's filter syntax cannot ask for it")
