@@ -208,6 +208,9 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return float(step) in _GRANULARITY
 
+    def grid_spans(self, measure: Measure, step: float) -> int:
+        return GRID_CHUNK  # one request's buckets
+
     async def measure_grid(self, measure: Measure, start: float, end: float, step: float) -> dict[float, Any]:
         out: dict[float, Any] = {}
         t = start

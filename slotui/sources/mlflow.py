@@ -411,6 +411,9 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return step >= 1
 
+    def grid_spans(self, measure: Measure, step: float) -> int:
+        return self.metrics_page - 1  # one whole page of buckets: one request (two for a ratio)
+
     def count_measure(self, measure: Measure) -> Measure | None:
         """n (SPEC 10.2) of a per-trace figure (latency, tokens: traces counted) or an assessment
         average (assessments counted): one more COUNT query per window; counts and sums have none."""

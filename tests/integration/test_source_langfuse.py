@@ -428,3 +428,33 @@ async def test_an_error_echoing_the_keys_never_shows_the_secret_and_a_200_error_
     assert texts[0] == "Langfuse rejected the query: HTTP 400: Invalid query with Basic ****"
     assert texts[1] == "Langfuse rejected the query: HTTP 422: key **** may not ask this"
     assert texts[2].endswith("got an error: Invalid credentials ****")
+
+
+async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes_over_ticks(monkeypatch) -> None:
+    """Two days of one observation every 5 minutes, asked as hourly series of 4 buckets (a dozen
+    requests) from a server taking 0.1 s a request, with a 1.5 s timeout: the period used to be one
+    measure_grid call storing nothing until its last request, so every tick timed out and the next
+    began from scratch. Now each series is stored as it arrives and the backfill finishes over
+    ticks; every 5-minute slice counts exactly one observation (an hour's 12 spread over its 12)."""
+    import slotui.sources.langfuse as langfuse_module
+
+    monkeypatch.setattr(langfuse_module, "GRID_CHUNK", 4)
+    now = 1_780_002_000.0  # on the 5-minute grid, 20 minutes past an hour
+    obs = [Observation(now - k * 300 - 10, 100.0) for k in range(2 * 288)]
+    count = spec("count", query="count:count", target=1, direction="higher_is_better", period=2 * DAY)
+    with LangfuseAPI(obs, delay=0.1) as fake:
+        src = source(fake.url, timeout=1.5)
+        pending = []
+        try:
+            for _ in range(40):
+                data, _ = await fetch_all({"lf": src}, {"lf": [count]}, now, {"lf": 1.5}, {})
+                pending.append(sum(len(b.pending) for b in src._range_state().values()))
+                if data["count"].error is None and data["count"].note is None:
+                    break
+        finally:
+            await src.aclose()
+    assert data["count"].error is None and data["count"].note is None, (pending, data["count"])
+    assert all(a >= b for a, b in zip(pending, pending[1:])) and len(pending) < 40
+    slices = data["count"].slices
+    assert len(slices) == 2 * 288 and all(v == 1.0 for _, v in slices)
+    assert data["count"].value == 12.0

@@ -500,3 +500,35 @@ async def test_a_page_token_that_comes_back_is_a_server_fault_not_more_data(endp
     asked = [r for r in api.requests if r.path.endswith("/" + endpoint)]
     # each question: its first page, and the page whose token had already been given; no third
     assert asked and len(again) * 2 == len(asked)
+
+
+async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes_over_ticks() -> None:
+    """A 3-day count (864 five-minute buckets, one trace in each) asked in pages of 49 buckets (18
+    requests) from a server taking 0.1 s a request, with a 1.5 s timeout. The period used to be one
+    time series call storing nothing until its last page: every tick timed out and the next began
+    from scratch, forever. Now each page is stored as it arrives (newest first) and the rest waits
+    for the next tick: the backfill finishes, and every slice counts exactly one trace."""
+    now = BUSY_NOW
+    traces = [MLTrace(now - k * 300 - 10, 100.0) for k in range(864)]
+    count = spec("count", query="traces:trace_count", target=1, direction="higher_is_better", window=HOUR,
+                 period=3 * DAY)
+    with MLflowAPI([], traces, delay=0.1) as fake:
+        src = MLflowSource("mlflow", MLflowSourceConfig.model_validate(
+            {"type": "mlflow", "url": fake.url, "experiment": "support-bot-evals", "token": TOKEN, "timeout": 1.5}),
+            base_dir=Path("."), metrics_page=50)
+        pending = []
+        try:
+            for tick in range(40):
+                data, _ = await fetch_all({"m": src}, {"m": [count]}, now, {"m": 1.5}, {})
+                books = list(src._range_state().values())
+                pending.append(sum(len(b.pending) for b in books))
+                if data["count"].error is None and data["count"].note is None:
+                    break
+        finally:
+            await src.aclose()
+    assert data["count"].error is None and data["count"].note is None, (pending, data["count"])
+    assert all(a >= b for a, b in zip(pending, pending[1:]))  # never back to the start
+    assert len(pending) < 40
+    slices = data["count"].slices
+    assert len(slices) == 864 and all(v == 1.0 for _, v in slices)
+    assert data["count"].value == 12.0
