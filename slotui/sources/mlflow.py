@@ -12,7 +12,10 @@ a source error naming it, not an empty experiment answering NO DATA. Authenticat
 name, ``sli: {field: NAME}``, or the seed's ``quality_slos: {NAME: ...}``):
 ``POST /api/2.0/mlflow/runs/search`` lists the experiment's active runs started
 within the period, newest first (``order_by attributes.start_time DESC``;
-``params.run_filter`` adds an MLflow filter such as ``tags.stage = 'prod'``).
+``params.run_filter`` adds an MLflow filter such as ``tags.stage = 'prod'``),
+and those started before it that are still running (``attributes.status =
+'RUNNING'``) or ended in it (``attributes.end_time >=``): a monitoring run
+started long ago and logging every few minutes counts.
 Each run's latest value of the metric is a point at its timestamp; the newest
 run holding the metric also contributes its whole history
 (``GET /api/2.0/mlflow/metrics/get-history``; kept for finished runs). The
@@ -282,14 +285,36 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
 
     async def _search_runs(self, run_filter: str | None, since: float,
                            now: float) -> tuple[list[dict[str, Any]], bool]:
-        """The runs started in ``[since, now)``, newest first, and whether more were left unread."""
-        clauses = [f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"]
-        if run_filter:
-            clauses.append(run_filter)
+        """The runs that may hold points in ``[since, now)``, and whether more were left unread: those
+        started in it (newest first), then those started before it that are still running or ended
+        in it. A monitoring run started before the period and logging into it every few minutes was
+        left out, so its SLOs said "no run in the period logged this metric"."""
+        before = f"attributes.start_time < {_ms(since)}"
+        queries = [
+            ([f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"], MAX_RUN_PAGES),
+            ([before, "attributes.status = 'RUNNING'"], 1),
+            ([before, f"attributes.end_time >= {_ms(since)}"], 1),
+        ]
+        answers = await asyncio.gather(*(self._runs_where(clauses + ([run_filter] if run_filter else []), pages)
+                                         for clauses, pages in queries))
+        runs: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        more = False
+        for found, cut in answers:
+            more = more or cut
+            for run in found:
+                run_id = str(run["info"].get("run_id") or run["info"].get("run_uuid") or id(run))
+                if run_id not in seen:
+                    seen.add(run_id)
+                    runs.append(run)
+        return runs, more
+
+    async def _runs_where(self, clauses: list[str], max_pages: int) -> tuple[list[dict[str, Any]], bool]:
+        """The active runs matching all ``clauses``, newest start first, and whether more were left unread."""
         runs: list[dict[str, Any]] = []
         token = None
         tokens = PageTokens("MLflow runs/search")
-        for _ in range(MAX_RUN_PAGES):
+        for _ in range(max_pages):
             body: dict[str, Any] = {
                 "experiment_ids": [self._experiment_id],
                 "filter": " AND ".join(clauses),

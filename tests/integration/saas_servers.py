@@ -628,12 +628,19 @@ class MLRun:
             out.append({"key": key, "value": v, "timestamp": int(round(t * 1000)), "step": step})
         return out
 
+    def end_time(self) -> float | None:
+        """Just after its last metric; None while it runs (MLflow answers no end_time then)."""
+        if self.status == "RUNNING":
+            return None
+        return max((h[0] for hs in self.metrics.values() for h in hs), default=self.start_time) + 0.001
+
     def json(self) -> dict[str, Any]:
-        end = max((h[0] for hs in self.metrics.values() for h in hs), default=self.start_time)
+        end = self.end_time()
         return {
             "info": {"run_id": self.run_id, "run_uuid": self.run_id, "experiment_id": self.experiment_id,
                      "run_name": f"eval-{self.run_id[:6]}", "user_id": "ci", "status": self.status,
-                     "start_time": int(self.start_time * 1000), "end_time": int(end * 1000) + 1,
+                     "start_time": int(self.start_time * 1000),
+                     **({"end_time": int(round(end * 1000))} if end is not None else {}),
                      "artifact_uri": f"mlflow-artifacts:/{self.experiment_id}/{self.run_id}/artifacts",
                      "lifecycle_stage": "active"},
             "data": {"metrics": self.latest(), "params": [{"key": "model", "value": "gpt-4o-mini"}],
@@ -733,9 +740,15 @@ class MLflowAPI(FakeServer):
         for clause in filter(None, (c.strip() for c in re.split(r"\s+AND\s+", body.get("filter") or ""))):
             m = re.fullmatch(r"attributes\.start_time\s*(>=|<)\s*(\d+)", clause)
             t = re.fullmatch(r"tags\.(\w+)\s*=\s*'([^']*)'", clause)
+            st = re.fullmatch(r"attributes\.status\s*=\s*'([A-Z]+)'", clause)
+            end = re.fullmatch(r"attributes\.end_time\s*>=\s*(\d+)", clause)
             if m:
                 bound = int(m.group(2)) / 1000
                 runs = [r for r in runs if (r.start_time >= bound if m.group(1) == ">=" else r.start_time < bound)]
+            elif st:
+                runs = [r for r in runs if r.status == st.group(1)]
+            elif end:  # as MLflow: a run without an end (still running) never matches
+                runs = [r for r in runs if r.end_time() is not None and r.end_time() >= int(end.group(1)) / 1000]
             elif t:
                 runs = [r for r in runs if r.tags.get(t.group(1)) == t.group(2)]
             else:

@@ -326,3 +326,25 @@ def test_mlflow_real_assessment_names_with_quotes_are_asked_as_the_filter_gramma
     assert (got["sql"].value, got["sql"].n) == (0.0, 3)
     assert got["both"].error == ("assessment name '\"it\\'s\" he said' holds both quote characters; "
                                  "MLflow's filter syntax cannot ask for it")
+
+
+def test_mlflow_real_a_monitoring_run_started_before_the_period_counts(mlflow_server: str) -> None:
+    """A run started 40 days before T0 and still running logs accuracy 0.7 at T0 - 10 min; another
+    started 35 days before and terminated at T0 - 50 min logged 0.6 at T0 - 1 h. The server answers
+    the filters slotui sends for them (status = 'RUNNING', end_time >=): both count, where the
+    runs/search of runs started in the period alone found none."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_server)
+    experiment = client.create_experiment("slotui-real-long-runs")
+    live = client.create_run(experiment, start_time=_ms(T0 - 40 * DAY))  # RUNNING, no end_time
+    client.log_metric(live.info.run_id, "accuracy", 0.7, timestamp=_ms(T0 - 600))
+    assert client.get_run(live.info.run_id).info.status == "RUNNING"
+    done = client.create_run(experiment, start_time=_ms(T0 - 35 * DAY))
+    client.log_metric(done.info.run_id, "faithfulness", 0.6, timestamp=_ms(T0 - HOUR))
+    client.set_terminated(done.info.run_id, end_time=_ms(T0 - 50 * MINUTE))
+    got = fetch(source(mlflow_server, "slotui-real-long-runs"),
+                [spec("accuracy", query="metric:accuracy", window=DAY, period=3 * DAY),
+                 spec("faithfulness", query="metric:faithfulness", target=0.5, window=DAY, period=3 * DAY)])
+    assert (got["accuracy"].value, got["accuracy"].error) == (0.7, None)
+    assert (got["faithfulness"].value, got["faithfulness"].error) == (0.6, None)

@@ -112,10 +112,12 @@ async def test_evaluation_metrics_of_the_latest_runs_and_their_history() -> None
     assert paths.count("/api/2.0/mlflow/experiments/get-by-name") == 1
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
     searches = [r.json for r in fake.requests if r.path.endswith("runs/search")]
-    assert len(searches) == 2  # one per run filter, shared by the SLOs without one
+    # three per run filter, shared by the SLOs without one: the runs started in the period, and those
+    # started before it still running or ended in it
+    assert len(searches) == 6
     assert all(s["experiment_ids"] == ["42"] and s["order_by"] == ["attributes.start_time DESC"] for s in searches)
-    assert any("tags.stage = 'prod'" in s["filter"] for s in searches)
-    assert all(f"attributes.start_time < {int(NOW * 1000)}" in s["filter"] for s in searches)
+    assert sum("tags.stage = 'prod'" in s["filter"] for s in searches) == 3
+    assert sum(f"attributes.start_time < {int(NOW * 1000)}" in s["filter"] for s in searches) == 2
     histories = [r.query for r in fake.requests if r.path.endswith("get-history")]
     assert {"run_id": "runlive" + "b" * 25, "metric_key": "accuracy", "max_results": "25000"} in histories
 
@@ -499,7 +501,8 @@ async def test_a_page_token_that_comes_back_is_a_server_fault_not_more_data(endp
                     "(a server or proxy fault)")
     asked = [r for r in api.requests if r.path.endswith("/" + endpoint)]
     # each question: its first page, and the page whose token had already been given; no third
-    assert asked and len(again) * 2 == len(asked)
+    # (runs/search also asks one page of the runs started before the period, twice: 2 + 1 + 1)
+    assert asked and len(again) * 2 == len(asked) - (2 if endpoint == "runs/search" else 0)
 
 
 async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes_over_ticks() -> None:
@@ -532,3 +535,29 @@ async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes
     slices = data["count"].slices
     assert len(slices) == 864 and all(v == 1.0 for _, v in slices)
     assert data["count"].value == 12.0
+
+
+async def test_a_run_started_before_the_period_still_logging_into_it_counts() -> None:
+    """A monitoring run started 40 days ago, still RUNNING, logs accuracy 0.7 ten minutes ago, and a
+    run started 35 days ago that ended an hour ago logged faithfulness 0.6 then: with a 3-day period
+    both were left out (only runs *started* in the period were searched) and the SLOs said "no run
+    in the period logged this metric". A run started and ended before the period stays out."""
+    runs = [
+        MLRun("monitor" + "f" * 25, NOW - 40 * DAY, {"accuracy": [(NOW - 40 * DAY + 60, 0.99, 0),
+                                                                   (NOW - 600, 0.7, 1)]}, status="RUNNING"),
+        MLRun("lately" + "g" * 26, NOW - 35 * DAY, {"faithfulness": [(NOW - HOUR, 0.6, 0)]}),
+        MLRun("ancient" + "h" * 25, NOW - 50 * DAY, {"accuracy": [(NOW - 49 * DAY, 0.1, 0)],
+                                                     "faithfulness": [(NOW - 49 * DAY, 0.1, 0)]}),
+    ]
+    with MLflowAPI(runs) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("accuracy", query="metric:accuracy"),
+                                   spec("faithfulness", query="metric:faithfulness", target=0.5)], NOW)
+        finally:
+            await src.aclose()
+    assert got["accuracy"].value == 0.7 and got["accuracy"].note is None
+    # the monitoring run is the newest holding accuracy: its history in the period is read too
+    assert got["accuracy"].slices == (((NOW - 600) // 300 * 300, 0.7),)
+    assert got["faithfulness"].value == 0.6
+    assert got["faithfulness"].slices == (((NOW - HOUR) // 300 * 300, 0.6),)
