@@ -16,10 +16,12 @@ Each finished call becomes a record (its time is ``started_at``) with:
     ``error`` is true when ``exception`` is set or the status is ``error``;
 ``cost``
     the sum over models of ``summary.weave.costs[*].prompt_tokens_total_cost +
-    completion_tokens_total_cost`` (USD);
+    completion_tokens_total_cost`` (USD); a part that is there but no number
+    (``"NaN"``) makes the call's cost unknown (skipped, ``cost not finite`` in
+    the note), never a sum short of it;
 ``tokens``
     the sum over models of ``summary.usage[*].total_tokens`` (else prompt +
-    completion, or input + output tokens);
+    completion, or input + output tokens), unknown alike;
 ``feedback.NAME``
     the mean of the numeric feedback NAME on the call: a scorer's
     ``wandb.runnable.NAME`` output (a number or boolean; a dict output gives
@@ -190,7 +192,18 @@ def _model(per_model: Any) -> str | None:
     return "+".join(sorted(str(k) for k in per_model))
 
 
+def _part(raw: Any) -> float | None:
+    """One addend of a cost or token sum: None when absent (null), NaN when present but no finite
+    number ("NaN", Infinity, text), so the sum is unknown rather than short of that part."""
+    if raw is None:
+        return None
+    value = _num(raw) if not isinstance(raw, (Mapping, list)) else None
+    return math.nan if value is None else value
+
+
 def _cost(costs: Any) -> float | None:
+    """The call's cost; NaN (skipped by the SLIs and named in the note: ``cost not finite``) when a
+    part is there but unreadable: a partial sum would be a cost too low, silently."""
     if not isinstance(costs, Mapping) or not costs:
         return None
     total = 0.0
@@ -199,7 +212,7 @@ def _cost(costs: Any) -> float | None:
         if not isinstance(entry, Mapping):
             continue
         for key in ("prompt_tokens_total_cost", "completion_tokens_total_cost"):
-            value = _num(entry.get(key))
+            value = _part(entry.get(key))
             if value is not None:
                 total += value
                 seen = True
@@ -214,13 +227,17 @@ def _tokens(usage: Any) -> float | None:
     for entry in usage.values():
         if not isinstance(entry, Mapping):
             continue
-        value = _num(entry.get("total_tokens"))
+        value = _part(entry.get("total_tokens"))
         if value is None:
-            parts = [_num(entry.get(k)) for k in ("prompt_tokens", "completion_tokens", "input_tokens",
-                                                 "output_tokens")]
+            parts = [_part(entry.get(k)) for k in ("prompt_tokens", "completion_tokens", "input_tokens",
+                                                  "output_tokens")]
             known = [p for p in parts if p is not None]
             value = sum(known) if known else None
-        if value is not None and math.isfinite(total + value):
+        if value is None:
+            continue
+        if math.isnan(value):
+            return math.nan  # a part that is no number: the count is unknown, not short of it
+        if math.isfinite(total + value):
             total += value  # a sum beyond the float range is not a token count: that entry is left out
             seen = True
     return total if seen else None

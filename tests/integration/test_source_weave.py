@@ -479,3 +479,23 @@ async def test_a_server_ignoring_offset_is_an_error_not_a_backfill_that_never_en
     assert str(err.value) == ("the Weave trace server answered offset 4 of calls/stream_query with calls it had "
                               "already sent (it ignores offset): the read would never end")
     assert len(fake.requests) == 2
+
+
+async def test_a_cost_or_token_count_with_an_unreadable_part_is_unknown_not_short_of_it() -> None:
+    """Three calls costing 0.001 + 0.002, 0.001 + "NaN" and 0.002 + 0.004 USD: the second's cost is
+    unknown, so the mean is (0.003 + 0.006) / 2 = 0.0045 with the call named in the note (it was
+    counted as 0.001: (0.003 + 0.001 + 0.006) / 3 = 0.00333). Tokens alike: 300 + 30, a total of
+    "lots", and 500 + 50 give (330 + 550) / 2 = 440."""
+    a = weave_call(NOW - 900, 800, cost=(0.001, 0.002), tokens=(300, 30))
+    b = weave_call(NOW - 800, 800, cost=(0.001, 0.0), tokens=(1, 1))
+    c = weave_call(NOW - 700, 800, cost=(0.002, 0.004), tokens=(500, 50))
+    for entry in b["summary"]["weave"]["costs"].values():
+        entry["completion_tokens_total_cost"] = "NaN"
+    for entry in b["summary"]["usage"].values():
+        entry["total_tokens"] = "lots"
+    _, got = await fetch_ok(WeaveAPI([a, b, c], api_key=KEY), source, [
+        spec("cost", query="cost:mean", target=0.01), spec("tokens", query="tokens:mean", target=1000)], NOW)
+    assert got["cost"].value == pytest.approx(0.0045, abs=1e-15) and got["cost"].n == 2
+    assert "1 record: cost not finite" in got["cost"].note
+    assert got["tokens"].value == 440.0 and got["tokens"].n == 2
+    assert "1 record: tokens not finite" in got["tokens"].note
