@@ -52,8 +52,9 @@ full page is split again (a one-bucket full page is an error on the SLO). Its
 ``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``.
 A server without ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
-here (latency from ``execution_time_ms``, linear-interpolation percentiles,
-counts by ``status``); that is remembered. Assessments need MLflow 3.
+here (latency from ``execution_time_ms`` of finished traces, OK or ERROR, a
+negative one left out; linear-interpolation percentiles; counts by ``status``);
+that is remembered. Assessments need MLflow 3.
 
 Checked against a real MLflow 3.17 server (tests/integration/test_mlflow_real_server.py):
 the request is ``{experiment_ids, view_type, metric_name, aggregations:
@@ -630,7 +631,10 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if metric == "trace_count":
                 out[b] = float(len(items))
                 continue
-            values = [v for v in (_num(x.get("execution_time_ms")) for x in items) if v is not None]
+            # Latency of finished traces only: an IN_PROGRESS trace's execution time is how long it has
+            # run so far, and a negative one (a clock step) is no duration at all.
+            values = [v for v in (_num(x.get("execution_time_ms")) for x in items
+                                  if x.get("status") in ("OK", "ERROR")) if v is not None and v >= 0]
             out[b] = _aggregate(values, agg_type, pct)
         return out
 

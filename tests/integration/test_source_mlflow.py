@@ -561,3 +561,19 @@ async def test_a_run_started_before_the_period_still_logging_into_it_counts() ->
     assert got["accuracy"].slices == (((NOW - 600) // 300 * 300, 0.7),)
     assert got["faithfulness"].value == 0.6
     assert got["faithfulness"].slices == (((NOW - HOUR) // 300 * 300, 0.6),)
+
+
+async def test_mlflow_2_latency_counts_finished_traces_only() -> None:
+    """On the trace search (MLflow 2): OK traces of 100, 200 and 300 ms, an ERROR one of 400 ms, one
+    IN_PROGRESS for 5 ms so far and one whose execution time is -50 ms (a clock step). The mean is
+    (100 + 200 + 300 + 400) / 4 = 250 ms; it was (100 + 200 + 300 + 400 + 5 - 50) / 6 = 159.2 ms."""
+    traces = [MLTrace(NOW - 3000 + 60 * k, d, s) for k, (d, s) in enumerate(
+        [(100.0, "OK"), (200.0, "OK"), (300.0, "OK"), (400.0, "ERROR"), (5.0, "IN_PROGRESS"), (-50.0, "OK")])]
+    with MLflowAPI([], traces, trace_metrics=False) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("mean_ms", query="traces:latency:avg", target=2000,
+                                        direction="lower_is_better", window=HOUR, period=2 * HOUR)], NOW)
+        finally:
+            await src.aclose()
+    assert got["mean_ms"].value == 250.0
