@@ -308,8 +308,10 @@ class MLflowSourceConfig(HTTPSourceBase):
     """MLflow tracking server REST API."""
 
     type: Literal["mlflow"]
-    experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
-    experiment_id: str | None = Field(None, description="Experiment id (instead of experiment).")
+    experiment: RequiredName | None = Field(
+        None, description="Experiment name, matched exactly (set this or experiment_id, not both)."
+    )
+    experiment_id: Required | None = Field(None, description="Experiment id (instead of experiment).")
     token: HeaderSecret | None = Field(
         None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
     )
@@ -320,7 +322,7 @@ class WeaveSourceConfig(HTTPSourceBase):
 
     type: Literal["weave"]
     url: HttpURL = Field("https://trace.wandb.ai", description="Weave trace server URL.")
-    api_key: str | None = Field(
+    api_key: Required | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
     project: RequiredName = Field(description="entity/project")
@@ -334,9 +336,9 @@ class LangfuseSourceConfig(HTTPSourceBase):
 
     type: Literal["langfuse"]
     url: HttpURL = Field("https://cloud.langfuse.com", description="Langfuse host.")
-    public_key: str | None = Field(None, description="Langfuse public key.")
-    secret_key: str | None = Field(
-        None, description="Langfuse secret key (never shown).", json_schema_extra={"secret": True}
+    public_key: Required | None = Field(None, description="Langfuse public key (set with secret_key).")
+    secret_key: Required | None = Field(
+        None, description="Langfuse secret key (set with public_key; never shown).", json_schema_extra={"secret": True}
     )
 
 
