@@ -639,7 +639,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         return out
 
     async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
-        traces: list[dict[str, Any]] = []
+        traces: dict[str, dict[str, Any]] = {}
         token = None
         tokens = PageTokens("MLflow traces search")
         for _ in range(MAX_TRACE_PAGES):
@@ -657,7 +657,12 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             page = payload.get("traces") or []
             if not isinstance(page, list):
                 raise MalformedResponse("malformed answer from the traces search: traces is not a list")
-            traces.extend(t for t in page if isinstance(t, dict))
+            for trace in page:
+                if isinstance(trace, dict):
+                    # The pages are offsets into a newest-first list: a trace exported late into the
+                    # range between two pages shifts the next page, which repeats a trace. Once each.
+                    key = trace.get("request_id") or trace.get("trace_id")
+                    traces[str(key) if key else f"#{len(traces)}"] = trace
             token = tokens.next(payload.get("next_page_token"))
             if not token:
                 break
@@ -665,7 +670,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             # Newest first: what is left unread is the oldest part of the range; never aggregate a part.
             raise QueryError(f"more than {MAX_TRACE_PAGES * TRACE_PAGE:,} traces in the range: too many to "
                              "aggregate from the trace search (MLflow 3's traces/metrics answers this)")
-        return traces
+        return list(traces.values())
 
     # ------------------------------------------------------------------ HTTP
 

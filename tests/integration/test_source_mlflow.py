@@ -577,3 +577,34 @@ async def test_mlflow_2_latency_counts_finished_traces_only() -> None:
         finally:
             await src.aclose()
     assert got["mean_ms"].value == 250.0
+
+
+async def test_mlflow_2_a_trace_exported_between_two_pages_is_not_counted_twice(monkeypatch) -> None:
+    """Seven traces in the last hour, read newest first three a page. Between the first and second
+    page of the window's search a trace that started ten seconds ago is exported: it takes the top of
+    the list, so the second page (offset 3) starts with the last trace of the first page again. That
+    trace was counted twice (8 traces in a window of 7); each trace now counts once."""
+    import slotui.sources.mlflow as mlflow_module
+
+    monkeypatch.setattr(mlflow_module, "TRACE_PAGE", 3)
+    traces = [MLTrace(NOW - 3000 + 300 * k, 100.0 * (k + 1)) for k in range(7)]
+    api = MLflowAPI([], traces, trace_metrics=False)
+    route = api.route
+    window = f"timestamp_ms >= {int((NOW - HOUR) * 1000)} AND timestamp_ms < {int(NOW * 1000)}"
+    late = MLTrace(NOW - 10, 9000.0)
+
+    def exporting(req):  # type: ignore[no-untyped-def]
+        if req.query.get("filter") == window and req.query.get("page_token") == "3" and late not in api.traces:
+            api.traces.append(late)
+        return route(req)
+
+    api.route = exporting
+    with api:
+        src = source(api.url)
+        try:
+            got = await src.fetch([spec("n", query="traces:trace_count", target=1, window=HOUR, period=2 * HOUR)],
+                                  NOW)
+        finally:
+            await src.aclose()
+    assert late in api.traces  # the export did happen mid-read (the window's search is the first)
+    assert got["n"].value == 7.0  # the seven it read, once each; the late trace counts from the next tick
