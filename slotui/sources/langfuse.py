@@ -18,7 +18,9 @@ What each SLO means here:
   ``sli: {field: latency, agg: p95}`` means the same (``mean`` is ``avg``);
 - ``query: score:NAME`` (or ``score:NAME:p50``): the mean (or other
   aggregation) of the numeric score NAME (``scores-numeric`` view, ``value``
-  measure); ``sli: {field: score.NAME}`` alike;
+  measure; booleans are 0/1 there); ``sli: {field: score.NAME}`` alike. A
+  window without numeric scores of NAME but with categorical ones
+  (``scores-categorical``) is an error on the SLO saying so;
 - ``query: errors``: the number of observations with ``level = ERROR``;
   ``query: error_rate``: that number over all observations;
 - ratio ``good: success``: ``total`` = observations, ``good`` = those whose
@@ -241,10 +243,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             _, view, name, agg, filters = measure.key
             if step is None:  # the window: with the number of samples behind the value
                 rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, step)
+                n = int(_count(rows[0], "count_count")) if rows else 0
+                if n == 0 and view == "scores-numeric":
+                    await self._not_categorical(filters, start, end)
                 if not rows:
                     return {None: None}
                 value = _value(rows[0], f"{agg}_{name}")
-                return {None: Counted(value, int(_count(rows[0], "count_count")))}
+                return {None: Counted(value, n)}
             rows = await self._query(view, [(name, agg)], filters, start, end, step)
             # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
             # buckets WITH FILL only up to the hour of toTimestamp), other aggregates no data.
@@ -280,6 +285,20 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             goods = _per_bucket(good_rows, lambda r: _count(r, "count_count"), step, start, end, 0.0)
             return {b: (min(goods.get(b) or 0.0, t), t) for b, t in totals.items()}
         raise AssertionError(kind)
+
+    async def _not_categorical(self, filters: tuple[str, ...], start: float, end: float) -> None:
+        """A window without numeric scores of the name: raise QueryError when the name has categorical
+        scores there (``"pass"``/``"fail"``), which the scores-numeric view never holds, so the SLO
+        says why instead of a NO DATA that never ends."""
+        try:
+            rows = await self._query("scores-categorical", [("count", "count")], filters, start, end, None)
+        except (QueryError, MalformedResponse):
+            return  # a server without the view: nothing more to say
+        n = int(sum(_count(r, "count_count") for r in rows))
+        if n > 0:
+            name = next((json.loads(f).get("value") for f in filters if json.loads(f).get("column") == "name"), "")
+            raise QueryError(f"score {name!r} is categorical in Langfuse ({n:,} in the window): only numeric and "
+                             "boolean scores have a mean or percentile")
 
     async def measure_groups(self, measure: Measure, by: str, start: float, end: float) -> GroupData:
         """``measure`` over ``[start, end)`` per value of the dimension ``by`` (module docstring)."""

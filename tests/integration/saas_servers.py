@@ -358,9 +358,13 @@ class Observation:
 
 @dataclass
 class Score:
+    """A score: numeric (``value``), or categorical when ``string_value`` is set (as Langfuse keeps
+    them apart: the scores-numeric and scores-categorical views)."""
+
     timestamp: float
     name: str
     value: float
+    string_value: str | None = None
 
 
 _GRANULARITY_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -371,7 +375,7 @@ class LangfuseAPI(FakeServer):
 
     Supports the ``observations`` view (measures count, latency, totalCost;
     aggregations count, sum, avg, min, max, pNN), the ``scores-numeric`` view
-    (measure value), the ``level``, ``name``, ``traceName`` and ``providedModelName``
+    (measure value), the ``scores-categorical`` view (measure count), the ``level``, ``name``, ``traceName`` and ``providedModelName``
     dimensions (a group row per value, null for an observation without it; several
     metrics per row), ``=`` filters on level, name,
     type, traceName, ``timeDimension`` minute/hour/day (buckets aligned to UTC,
@@ -423,7 +427,11 @@ class LangfuseAPI(FakeServer):
                       "providedModelName": o.provided_model_name,
                       "latency": o.latency_ms, "totalCost": o.total_cost, "count": 1} for o in self.observations]
         elif view == "scores-numeric":
-            items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
+            items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores
+                     if s.string_value is None]
+        elif view == "scores-categorical":
+            items = [{"t": s.timestamp, "name": s.name, "stringValue": s.string_value, "count": 1}
+                     for s in self.scores if s.string_value is not None]
         else:
             raise ValueError(f"unknown view {view!r}")
         for i in items:

@@ -458,3 +458,25 @@ async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes
     slices = data["count"].slices
     assert len(slices) == 2 * 288 and all(v == 1.0 for _, v in slices)
     assert data["count"].value == 12.0
+
+
+async def test_a_categorical_score_is_named_not_an_endless_no_data() -> None:
+    """``verdict`` is a categorical score ("pass"/"fail": Langfuse keeps it in the scores-categorical
+    view, never in scores-numeric), so score:verdict answered no rows: NO DATA with no reason,
+    forever. Now the SLO says it is categorical; a numeric score beside it still answers (0.25,
+    0.5, 0.75 -> 0.5), and a name with no score at all stays plain no data."""
+    scores = [Score(NOW - 600 + 60 * k, "verdict", 0.0, "pass" if k % 2 else "fail") for k in range(5)]
+    scores += [Score(NOW - 500 + 60 * k, "helpfulness", v) for k, v in enumerate((0.25, 0.5, 0.75))]
+    higher = dict(target=0.5, direction="higher_is_better", period=2 * HOUR)
+    with LangfuseAPI(OBS, scores) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("verdict", query="score:verdict", **higher),
+                                   spec("helpfulness", query="score:helpfulness", **higher),
+                                   spec("nothing", query="score:never_logged", **higher)], NOW)
+        finally:
+            await src.aclose()
+    assert got["verdict"].error == ("score 'verdict' is categorical in Langfuse (5 in the window): only numeric "
+                                    "and boolean scores have a mean or percentile")
+    assert (got["helpfulness"].value, got["helpfulness"].n, got["helpfulness"].error) == (0.5, 3, None)
+    assert got["nothing"].error is None and got["nothing"].value is None
