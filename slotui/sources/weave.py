@@ -81,6 +81,7 @@ from slotui.config.secrets import clip
 from slotui.core.types import SLIData, SLOSpec
 from slotui.core.sums import exact_mean
 from slotui.sources.kit.backfill import soft_deadline
+from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, ResponseTooLarge
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.records import JSON_ERRORS, api_time, loads_json
@@ -431,6 +432,14 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                 detail = _error_text(exc.payload)  # the client scrubbed the payload of secrets
                 raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code})"
                                         f"{': ' + detail if detail else ''}")
+            if exc.status_code in (403, 404):
+                # the URL is usually right: the project is unknown or not the key's ("check the URL" alone
+                # sent users the wrong way); the server's reason says which
+                detail = _error_text(exc.payload)
+                project = self.config.project
+                hint = "" if "/" in project.strip("/") else "; project is entity/project, e.g. acme/support-bot"
+                raise SourceError(f"{exc}{': ' + detail if detail else ''} (project {project!r}{hint})",
+                                  retryable=False) from None
             raise
         calls: list[Any] = []
         bad = 0

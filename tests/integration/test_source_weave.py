@@ -499,3 +499,21 @@ async def test_a_cost_or_token_count_with_an_unreadable_part_is_unknown_not_shor
     assert "1 record: cost not finite" in got["cost"].note
     assert got["tokens"].value == 440.0 and got["tokens"].n == 2
     assert "1 record: tokens not finite" in got["tokens"].note
+
+
+@pytest.mark.parametrize("project, hint", [("acme/other-bot", ""),
+                                           ("support-bot", "; project is entity/project, e.g. acme/support-bot")])
+async def test_an_unknown_project_is_named_with_the_servers_reason(project: str, hint: str) -> None:
+    """A project the server does not know answered 'not found (check the URL)' and nothing more: the
+    URL was right. The error now carries the server's reason and the project, with the entity/project
+    form when the entity is missing."""
+    with WeaveAPI(CALLS, api_key=KEY) as fake:
+        src = source(fake.url, project=project)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("p95_ms", query="latency_ms:p95")], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == (f"not found (check the URL): HTTP 404 from {fake.url}/calls/stream_query: "
+                              f"project {project!r} not found (project {project!r}{hint})")
+    assert len(fake.requests) == 1  # not retried
