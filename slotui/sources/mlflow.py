@@ -54,7 +54,9 @@ A server without ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlfl
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
 here (latency from ``execution_time_ms`` of finished traces, OK or ERROR, a
 negative one left out; linear-interpolation percentiles; counts by ``status``);
-that is remembered. Assessments need MLflow 3.
+that is remembered, but traces/metrics is asked again after
+:data:`REPROBE_FETCHES` fetches, and at once when the trace search answers 404
+too (the 404 was a proxy or the URL, not MLflow 2). Assessments need MLflow 3.
 
 Checked against a real MLflow 3.17 server (tests/integration/test_mlflow_real_server.py):
 the request is ``{experiment_ids, view_type, metric_name, aggregations:
@@ -113,6 +115,8 @@ MAX_TRACE_PAGES = 200
 #: points, oldest bucket first, and (MLflow 3.17) never a ``next_page_token``: a time series is
 #: asked in chunks of fewer buckets than this, and a full page is split again.
 METRICS_PAGE = 1000
+#: Fetches on the trace search (after traces/metrics answered 404) before traces/metrics is asked again.
+REPROBE_FETCHES = 120
 #: Aggregations the server accepts per trace metric (MLflow 3.17's TRACES / ASSESSMENTS configs).
 _METRIC_AGGS = {
     "latency": {"AVG", "MIN", "MAX", "PERCENTILE"},
@@ -164,6 +168,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         self._experiment_id: str | None = config.experiment_id
         self._resolved = False
         self._trace_metrics_api: bool | None = None
+        self._fallback_fetches = 0
         self._probe: asyncio.Lock | None = None
         self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
 
@@ -182,6 +187,13 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         if eval_specs:
             parts.append((eval_specs, self._eval_metrics(eval_specs, now)))
         if trace_specs:
+            if self._trace_metrics_api is False:
+                # The fallback was chosen on a 404: ask traces/metrics again now and then, so a 404 that
+                # passed (a proxy during a deploy) does not leave the source on the trace search, with
+                # assessments "needing MLflow 3", until a restart.
+                self._fallback_fetches += 1
+                if self._fallback_fetches > REPROBE_FETCHES:
+                    self._trace_metrics_api = None
             parts.append((trace_specs, self.fetch_ranges(trace_specs, now)))
         answers = await asyncio.gather(*(job for _, job in parts), return_exceptions=True)
         out: dict[str, SLIData] = {}
@@ -489,9 +501,17 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                         if exc.status_code not in (404, 501):
                             raise
                         self._trace_metrics_api = False  # MLflow 2: search traces from now on
+                        self._fallback_fetches = 0
         if self._trace_metrics_api:
             return await self._via_metrics_api(measure, start, end, step)
-        return await self._via_trace_search(measure, start, end, step)
+        try:
+            return await self._via_trace_search(measure, start, end, step)
+        except HTTPStatusError as exc:
+            if exc.status_code == 404:
+                # The trace search is not there either: the 404 was the URL or a proxy (a deploy, a
+                # wrong prefix), not an MLflow 2 server. Ask traces/metrics again next time.
+                self._trace_metrics_api = None
+            raise
 
     async def _via_metrics_api(self, measure: Measure, start: float, end: float,
                                step: float | None) -> dict[float | None, Any]:
@@ -606,12 +626,12 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                                 step: float | None) -> dict[float | None, Any]:
         kind = measure.key[0]
         if kind == "metric" and measure.key[1] == "ASSESSMENTS":
-            raise QueryError("assessment averages need MLflow 3 (POST /api/3.0/mlflow/traces/metrics); "
-                             "this server does not have it")
+            raise QueryError("assessment averages need MLflow 3 (POST /api/3.0/mlflow/traces/metrics), which "
+                             "answered HTTP 404 here (an MLflow 2 server, or a proxy: it is asked again later)")
         if kind == "metric" and measure.key[2] != "latency" and measure.key[2] != "trace_count":
-            raise QueryError(f"{measure.key[2]} needs MLflow 3 (traces/metrics); this server only has trace search")
+            raise QueryError(f"{measure.key[2]} needs MLflow 3 (traces/metrics), which answered HTTP 404 here")
         if measure.key[-1]:
-            raise QueryError("params.filters need MLflow 3 (traces/metrics); this server only has trace search")
+            raise QueryError("params.filters need MLflow 3 (traces/metrics), which answered HTTP 404 here")
         traces = await self._search_traces(start, end)
         grouped: dict[float | None, list[dict[str, Any]]] = {b: [] for b in _buckets(start, end, step)}
         for trace in traces:

@@ -608,3 +608,52 @@ async def test_mlflow_2_a_trace_exported_between_two_pages_is_not_counted_twice(
             await src.aclose()
     assert late in api.traces  # the export did happen mid-read (the window's search is the first)
     assert got["n"].value == 7.0  # the seven it read, once each; the late trace counts from the next tick
+
+
+@pytest.mark.parametrize("outage", ["everything", "traces_metrics_only"])
+async def test_a_passing_404_does_not_leave_the_source_on_the_mlflow_2_fallback(outage: str, monkeypatch) -> None:
+    """A proxy answers 404 (an HTML page) for a while, during a deploy: the first traces/metrics
+    404 made the source take the server for MLflow 2 until a restart, so the assessment SLO said
+    'need MLflow 3 ... this server does not have it' forever. When the trace search is 404 too, the
+    next fetch asks traces/metrics again; when only traces/metrics was down, it is asked again
+    after REPROBE_FETCHES fetches (2 here)."""
+    import slotui.sources.mlflow as mlflow_module
+
+    monkeypatch.setattr(mlflow_module, "REPROBE_FETCHES", 2)
+    api = MLflowAPI(RUNS, TRACES)
+    route = api.route
+    down = {"on": True}
+
+    def proxy(req):  # type: ignore[no-untyped-def]
+        hit = req.path.endswith("/traces/metrics") or (outage == "everything" and req.path.endswith("/traces"))
+        if down["on"] and hit:
+            return 404, b"<html><body>404 Not Found</body></html>"
+        return route(req)
+
+    api.route = proxy
+    correctness = spec("correctness", query="assessment:correctness", target=0.5, window=HOUR, period=2 * HOUR)
+    latency = spec("p95", query="traces:latency:p95", target=2000, direction="lower_is_better", window=HOUR,
+                   period=2 * HOUR)
+    errors, latency_errors = [], []
+    with api:
+        src = source(api.url)
+        try:
+            for tick in range(5):
+                if tick == 1:
+                    down["on"] = False  # the deploy is over
+                got = await src.fetch([correctness, latency], NOW + 60 * tick)
+                errors.append(got["correctness"].error)
+                latency_errors.append(got["p95"].error)
+        finally:
+            await src.aclose()
+    if outage == "everything":
+        assert "need MLflow 3" in errors[0] and "which answered HTTP 404 here" in errors[0]
+        assert "not found (check the URL): HTTP 404" in latency_errors[0]
+        assert errors[1:] == latency_errors[1:] == [None] * 4
+    else:
+        # ticks 1-3 on the fallback (one fetch when it was chosen, two more), then traces/metrics again
+        assert all("need MLflow 3" in e for e in errors[:3]), errors
+        assert errors[3:] == [None, None]
+    window = traces_in(NOW + 240 - HOUR, NOW + 240)
+    values = [v for t in window for v in t.assessments.values()]
+    assert got["correctness"].value == pytest.approx(sum(values) / len(values))
