@@ -7,7 +7,9 @@ generations, events) or the ``scores-numeric`` view; ``params.filters`` (a list
 of Langfuse filter objects, e.g. ``{column: traceName, operator: "=", value:
 chat, type: string}``) is added to every query of the SLO. A server without v2
 (404; self-hosted before v4) is asked the v1 ``/api/public/metrics`` with the
-same query, and that is remembered.
+same query, and that is remembered (v2 is asked again after
+:data:`REPROBE_QUERIES` queries, and at once when v1 answers 404 too: the 404
+was the URL or a proxy, not an old server).
 
 What each SLO means here:
 
@@ -93,6 +95,8 @@ TIME_ROWS = 1000
 #: Time buckets per time-dimension request (grouped by level: up to 4 rows a bucket, DEBUG,
 #: DEFAULT, WARNING, ERROR). An answer that fills ``TIME_ROWS`` anyway is asked again in halves.
 GRID_CHUNK = 200
+#: Queries on v1 (after v2 answered 404) before v2 is asked again (a 404 that passed: a proxy, a deploy).
+REPROBE_QUERIES = 2000
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
 
 
@@ -138,6 +142,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.concurrency = config.max_concurrency
         self._path = V2_PATH
+        self._v1_queries = 0
 
     def client_config(self, config: "LangfuseSourceConfig") -> "LangfuseSourceConfig":
         """Basic auth from the project's public and secret keys when they are set."""
@@ -377,16 +382,26 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         elif by:
             query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
+        path = self._path
         try:
-            payload = await self._client.get_json(self._path, params=params)
+            payload = await self._client.get_json(path, params=params)
         except HTTPStatusError as exc:
-            if exc.status_code == 404 and self._path == V2_PATH:
-                self._path = V1_PATH  # a server without the v2 API: ask v1 from now on
+            if exc.status_code == 404 and path == V2_PATH:
+                self._path, self._v1_queries = V1_PATH, 0  # a server without the v2 API: ask v1 from now on
                 return await self._query(view, metrics, filters, start, end, step, by_level=by_level, by=by)
+            if exc.status_code == 404 and path == V1_PATH:
+                # v1 is not there either: the 404 was the URL or a proxy (a deploy), not a server
+                # without v2. Ask v2 again next time instead of staying on v1 until a restart.
+                self._path = V2_PATH
+                raise
             if exc.status_code in (400, 422):
                 detail = _message(exc.payload)
                 raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
+        if path == V1_PATH:
+            self._v1_queries += 1
+            if self._v1_queries > REPROBE_QUERIES:
+                self._path = V2_PATH  # a 404 that passed (a proxy) must not keep the source on v1 for good
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             said = self._client.scrub(_message(payload))  # HTTP 200 with an error body says what went wrong
             raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}"

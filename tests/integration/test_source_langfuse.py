@@ -480,3 +480,46 @@ async def test_a_categorical_score_is_named_not_an_endless_no_data() -> None:
                                     "and boolean scores have a mean or percentile")
     assert (got["helpfulness"].value, got["helpfulness"].n, got["helpfulness"].error) == (0.5, 3, None)
     assert got["nothing"].error is None and got["nothing"].value is None
+
+
+@pytest.mark.parametrize("outage", ["everything", "v2_only"])
+async def test_a_passing_404_does_not_leave_the_source_on_v1(outage: str, monkeypatch) -> None:
+    """A proxy answers 404 for a while (a deploy). The first v2 404 moved the source to v1 for good:
+    on a server without v1 every fetch failed after the proxy came back (404 from v1, forever).
+    Now v1 answering 404 sends the next query to v2 again; a v2-only outage returns to v2 after
+    REPROBE_QUERIES queries on v1 (3 here)."""
+    import slotui.sources.langfuse as langfuse_module
+
+    monkeypatch.setattr(langfuse_module, "REPROBE_QUERIES", 3)
+    down = {"on": True}
+    fake = LangfuseAPI(OBS, SCORES)
+    route = fake.route
+
+    def proxy(req):  # type: ignore[no-untyped-def]
+        if down["on"] and (outage == "everything" or req.path == "/api/public/v2/metrics"):
+            return 404, b"<html>404 Not Found</html>"
+        if outage == "everything" and req.path == "/api/public/metrics":
+            return 404, {"message": "Not found"}  # a server that serves v2 only
+        return route(req)
+
+    fake.route = proxy
+    p95 = spec("p95_ms", query="latency:p95", period=HOUR, window=HOUR)
+    with fake:
+        src = source(fake.url)
+        try:
+            if outage == "everything":
+                with pytest.raises(SourceError):
+                    await src.fetch([p95], NOW)
+            else:  # v1 answers meanwhile
+                assert (await src.fetch([p95], NOW))["p95_ms"].error is None
+                assert fake.requests[-1].path == "/api/public/metrics"
+            down["on"] = False
+            got = await src.fetch([p95], NOW + 60)
+            for k in range(2, 6):
+                got = await src.fetch([p95], NOW + 60 * k)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].error is None
+    assert got["p95_ms"].value == pytest.approx(
+        percentile_linear([o.latency_ms for o in in_range(NOW + 300 - HOUR, NOW + 300)], 0.95))
+    assert fake.requests[-1].path == "/api/public/v2/metrics"
