@@ -25,7 +25,8 @@ Each finished call becomes a record (its time is ``started_at``) with:
 ``feedback.NAME``
     the mean of the numeric feedback NAME on the call: a scorer's
     ``wandb.runnable.NAME`` output (a number or boolean; a dict output gives
-    ``NAME.KEY`` per numeric key and NAME for its ``score``), a custom
+    ``NAME.KEY`` per numeric key and NAME for its ``score``), a human
+    annotation's ``wandb.annotation.NAME`` ``payload.value``, a custom
     feedback type's ``payload.output`` / ``score`` / ``value``, and
     ``reaction`` (👍 = 1, 👎 = 0, any skin tone: the payload's ``detoned``);
     a feedback that is no number (a categorical ``"pass"``) is kept as sent
@@ -275,7 +276,9 @@ def _feedback(items: Any) -> dict[str, Any]:
             continue
         if kind.startswith("wandb.note"):
             continue
-        name = kind.split(".", 2)[2] if kind.startswith("wandb.runnable.") else kind
+        # a scorer's result (wandb.runnable.NAME) and a human annotation (wandb.annotation.NAME, the
+        # UI's and call.feedback.add's form) are both feedback.NAME; other custom types keep their name
+        name = kind.split(".", 2)[2] if kind.startswith(("wandb.runnable.", "wandb.annotation.")) else kind
         output = next((payload[k] for k in ("output", "score", "value") if payload.get(k) is not None), None)
         if isinstance(output, Mapping):
             for key, raw in output.items():

@@ -517,3 +517,17 @@ async def test_an_unknown_project_is_named_with_the_servers_reason(project: str,
     assert str(err.value) == (f"not found (check the URL): HTTP 404 from {fake.url}/calls/stream_query: "
                               f"project {project!r} not found (project {project!r}{hint})")
     assert len(fake.requests) == 1  # not retried
+
+
+async def test_a_human_annotation_is_feedback_by_its_name() -> None:
+    """Human annotations come as feedback_type ``wandb.annotation.NAME`` with ``payload.value`` (the UI
+    and ``call.feedback.add(feedback_type="wandb.annotation." + spec.name, ...)``): feedback.quality
+    said "no record has it" (the name kept its wandb.annotation. prefix, which no field path can
+    spell). Annotations 1, 0, 1 and a boolean true: mean 0.75."""
+    def annotation(value: object) -> dict:
+        return {"feedback_type": "wandb.annotation.quality", "payload": {"value": value}}
+
+    calls = [weave_call(NOW - 900 + 60 * k, 800, feedback=[annotation(v)]) for k, v in enumerate((1, 0, 1, True))]
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source, [
+        spec("quality", query="feedback.quality:mean", target=0.5, direction="higher_is_better")], NOW)
+    assert (got["quality"].value, got["quality"].n) == (0.75, 4)
