@@ -688,8 +688,8 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                 break
         else:
             # Newest first: what is left unread is the oldest part of the range; never aggregate a part.
-            raise QueryError(f"more than {MAX_TRACE_PAGES * TRACE_PAGE:,} traces in the range: too many to "
-                             "aggregate from the trace search (MLflow 3's traces/metrics answers this)")
+            raise QueryError(f"the trace search did not end after {MAX_TRACE_PAGES} pages ({len(traces):,} traces "
+                             "read): too many to aggregate from it (MLflow 3's traces/metrics answers this)")
         return list(traces.values())
 
     # ------------------------------------------------------------------ HTTP
