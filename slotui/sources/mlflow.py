@@ -242,7 +242,11 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         experiment = payload.get("experiment") if isinstance(payload, dict) else None
         if not isinstance(experiment, dict) or not experiment.get("experiment_id"):
             path = "experiments/get" if given else "experiments/get-by-name"
-            raise MalformedResponse(f"malformed answer from {path}: no experiment.experiment_id")
+            said = ""
+            if isinstance(payload, dict) and isinstance(payload.get("error_code"), str):  # an error under 200
+                message = self._client.scrub(clip(" ".join(str(payload.get("message") or "").split()), 200))
+                said = f" but {payload['error_code']}" + (f": {message}" if message else "")
+            raise MalformedResponse(f"malformed answer from {path}: no experiment.experiment_id{said}")
         if experiment.get("lifecycle_stage") == "deleted":
             raise SourceError(f"{label} on {where} is deleted (restore it, or point the source at another)",
                               retryable=False)

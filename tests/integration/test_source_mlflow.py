@@ -462,6 +462,17 @@ async def test_an_error_echoing_the_token_never_shows_it_and_an_error_under_http
     assert texts[2] == ("MLflow answered INTERNAL_ERROR with HTTP 200 from api/3.0/mlflow/traces/metrics: "
                         "backend refused ****")
     assert texts[3].startswith("MLflow answered INVALID_PARAMETER_VALUE with HTTP 200")
+    # the experiment's lookup alike: the server's error, scrubbed, instead of only "malformed"
+    with MLflowAPI(RUNS, TRACES) as fake:
+        fake.route = lambda r: (200, {"error_code": "PERMISSION_DENIED", "message": f"token {TOKEN} may not read"})
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("accuracy", query="metric:accuracy")], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == ("malformed answer from experiments/get-by-name: no experiment.experiment_id but "
+                              "PERMISSION_DENIED: token **** may not read")
 
 
 @pytest.mark.parametrize("endpoint", ["runs/search", "metrics/get-history", "traces/metrics", "traces"])
