@@ -358,7 +358,11 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         points: dict[float, float | None] = {}
         newest: dict[str, Any] | None = None
         for run in runs:
-            for metric in (run.get("data") or {}).get("metrics") or []:
+            data = run.get("data") or {}
+            metrics = data.get("metrics") or [] if isinstance(data, dict) else None
+            if not isinstance(metrics, list):
+                raise MalformedResponse("malformed answer from runs/search: a run's data.metrics is not a list")
+            for metric in metrics:
                 if not isinstance(metric, dict) or metric.get("key") != key:
                     continue
                 t = _epoch(metric.get("timestamp"))
@@ -611,7 +615,8 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                     continue
                 bucket: float | None = None
                 if step is not None:
-                    t = _epoch((point.get("dimensions") or {}).get("time_bucket"))
+                    dimensions = point.get("dimensions")
+                    t = _epoch(dimensions.get("time_bucket")) if isinstance(dimensions, dict) else None
                     if t is None:
                         continue
                     bucket = math.floor((t - start) / step + 1e-9) * step + start

@@ -670,3 +670,47 @@ async def test_a_passing_404_does_not_leave_the_source_on_the_mlflow_2_fallback(
     window = traces_in(NOW + 240 - HOUR, NOW + 240)
     values = [v for t in window for v in t.assessments.values()]
     assert got["correctness"].value == pytest.approx(sum(values) / len(values))
+
+
+@pytest.mark.parametrize("data", [["accuracy"], {"metrics": {"accuracy": 0.9}}])
+async def test_a_run_whose_data_is_not_mlflows_shape_is_a_clear_error(data: object) -> None:
+    """runs/search answering a run whose data is a list (or whose data.metrics is an object) showed
+    "AttributeError: 'list' object has no attribute 'get'" on the SLO and the source, or a silent
+    NO DATA; it is a malformed answer, said as such."""
+    api = MLflowAPI(RUNS)
+    route = api.route
+    odd = {"runs": [{"info": {"run_id": "odd" + "x" * 29, "status": "FINISHED"}, "data": data}]}
+    api.route = lambda r: (200, odd) if r.path.endswith("runs/search") else route(r)
+    with api:
+        src = source(api.url)
+        try:
+            data_by_slo, errors = await fetch_all({"m": src}, {"m": [spec("accuracy", query="metric:accuracy")]},
+                                                  NOW, {"m": 5}, {})
+        finally:
+            await src.aclose()
+    assert data_by_slo["accuracy"].error == "malformed answer from runs/search: a run's data.metrics is not a list"
+    assert "AttributeError" not in str(errors)
+
+
+async def test_a_data_point_whose_dimensions_are_not_an_object_is_left_out() -> None:
+    """A time-series data point with ``dimensions: ["x"]`` crashed the fetch with an AttributeError;
+    it has no time bucket, so it is left out and the other points count."""
+    traces = [MLTrace(NOW - 3000 + 300 * k, 100.0) for k in range(10)]
+    api = MLflowAPI([], traces)
+    route = api.route
+
+    def odd(req):  # type: ignore[no-untyped-def]
+        status, answer = route(req)[:2]
+        if req.path.endswith("traces/metrics") and (req.json or {}).get("time_interval_seconds"):
+            answer["data_points"].append({"metric_name": "trace_count", "dimensions": ["x"], "values": {"COUNT": 9}})
+        return status, answer
+
+    api.route = odd
+    with api:
+        src = source(api.url)
+        try:
+            got = await src.fetch([spec("n", query="traces:trace_count", target=1, window=HOUR, period=HOUR)], NOW)
+        finally:
+            await src.aclose()
+    assert got["n"].error is None and got["n"].value == 10.0
+    assert sum(v for _, v in got["n"].slices) == 10.0
