@@ -304,6 +304,13 @@ class LangSmithSourceConfig(SourceBase):
     )
 
 
+def _id_text(value: Any) -> Any:
+    """An id written as a YAML integer (``experiment_id: 42``, as MLflow shows it) is that id's text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
 class MLflowSourceConfig(HTTPSourceBase):
     """MLflow tracking server REST API."""
 
@@ -311,7 +318,9 @@ class MLflowSourceConfig(HTTPSourceBase):
     experiment: RequiredName | None = Field(
         None, description="Experiment name, matched exactly (set this or experiment_id, not both)."
     )
-    experiment_id: Required | None = Field(None, description="Experiment id (instead of experiment).")
+    experiment_id: Annotated[Required, BeforeValidator(_id_text)] | None = Field(
+        None, description="Experiment id (instead of experiment), e.g. 42 or \"42\"."
+    )
     token: HeaderSecret | None = Field(
         None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
     )
