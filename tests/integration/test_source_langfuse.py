@@ -523,3 +523,20 @@ async def test_a_passing_404_does_not_leave_the_source_on_v1(outage: str, monkey
     assert got["p95_ms"].value == pytest.approx(
         percentile_linear([o.latency_ms for o in in_range(NOW + 300 - HOUR, NOW + 300)], 0.95))
     assert fake.requests[-1].path == "/api/public/v2/metrics"
+
+
+async def test_a_failing_categorical_check_leaves_a_plain_no_data() -> None:
+    """The scores-categorical question is only asked to explain a window without numeric scores: when
+    it fails (a server without the view: 400, or a 500), the SLO is plain no data, not an error."""
+    for failure in ((400, {"message": "Invalid view scores-categorical"}), (500, {"message": "boom"})):
+        with LangfuseAPI(OBS, [Score(NOW - 600, "verdict", 0.0, "pass")]) as fake:
+            route = fake.route
+            fake.route = lambda r, f=failure: f if "scores-categorical" in r.query.get("query", "") else route(r)
+            src = source(fake.url)
+            try:
+                got = await src.fetch([spec("verdict", query="score:verdict", target=0.5,
+                                            direction="higher_is_better", period=HOUR)], NOW)
+            finally:
+                await src.aclose()
+        assert got["verdict"].error is None and got["verdict"].value is None
+        assert any("scores-categorical" in r.query.get("query", "") for r in fake.requests)
