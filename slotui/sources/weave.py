@@ -251,14 +251,16 @@ def _feedback(items: Any) -> dict[str, Any]:
     #: numeric one of that name, so the SLI names the problem instead of "no record has it"
     other: dict[str, Any] = {}
 
-    def add(name: str, raw: Any) -> None:
+    def add(name: str, raw: Any, keep_other: bool = True) -> None:
         if not name or raw is None:
             return
         value = _num(raw) if not isinstance(raw, (dict, list)) else None
         if value is not None:
             scores.setdefault(name, []).append(value)
-        else:
-            other.setdefault(name, raw)
+        elif keep_other:
+            # its kind is all the note needs: a judge's long text is not kept for every call of the period
+            other.setdefault(name, raw[:16] if isinstance(raw, str) else [] if isinstance(raw, list)
+                             else {} if isinstance(raw, Mapping) else raw)
 
     if not isinstance(items, list):
         return {}
@@ -282,7 +284,7 @@ def _feedback(items: Any) -> dict[str, Any]:
         output = next((payload[k] for k in ("output", "score", "value") if payload.get(k) is not None), None)
         if isinstance(output, Mapping):
             for key, raw in output.items():
-                add(f"{name}.{key}", raw)
+                add(f"{name}.{key}", raw, keep_other=False)  # a scorer's reason text is no feedback.NAME.KEY
             if "score" in output:
                 add(name, output["score"])
         else:
