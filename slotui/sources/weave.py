@@ -58,7 +58,9 @@ page holding fewer *lines* than asked (a line that is not JSON still counts
 as one: it is left out, and the page was still full), and never at a page
 whose last line is cut short (a body ending inside a JSON line: the next page
 starts at that call again). A page larger than ``max_body_bytes`` is asked
-again in halves (the smaller page size is kept). Later fetches re-read from 15
+again in halves (the smaller page size is kept), and so is a page that took
+half the fetch's timeout or more (it would time out at every tick, the read
+never moving). Later fetches re-read from 15
 minutes before the newest call seen (or the oldest call seen running, at most
 one hour back), so calls that ended since are updated, not counted twice.
 
@@ -71,6 +73,7 @@ never hold the API key.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -97,6 +100,9 @@ if TYPE_CHECKING:
 PATH = "calls/stream_query"
 #: Calls per page.
 PAGE = 2000
+#: A page taking this share of the fetch's timeout is asked in halves from then on (never below MIN_PAGE).
+SLOW_PAGE = 0.5
+MIN_PAGE = 50
 #: Re-read this far before the newest call seen (calls that ended since).
 LOOKBACK = 900.0
 #: ... but never further back than this for calls seen running.
@@ -390,6 +396,7 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
         read: set[str] = set()  # call ids of this read: a later page holding only these is the same page again
         while True:
             size = self._page_size or PAGE
+            asked = time.monotonic()
             try:
                 calls, count, cut = await self._page(start, now, offset, size)
             except ResponseTooLarge:
@@ -397,6 +404,14 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                     raise
                 self._page_size = size // 2  # ask the same calls in smaller pages
                 continue
+            except (asyncio.CancelledError, SourceError):
+                # A page that outlasted half the fetch's budget (the fetch timed out, or the request did)
+                # would time out again at every tick and the read would never move: ask smaller pages.
+                if time.monotonic() - asked >= self.timeout * SLOW_PAGE and size > MIN_PAGE:
+                    self._page_size = max(MIN_PAGE, size // 2)
+                raise
+            if time.monotonic() - asked >= self.timeout * SLOW_PAGE and size > MIN_PAGE:
+                self._page_size = max(MIN_PAGE, size // 2)  # slow but whole: smaller pages from now on
             ids = {c["id"] for c in calls if isinstance(c, Mapping) and isinstance(c.get("id"), str)}
             if offset and ids and ids <= read:
                 raise MalformedResponse(f"the Weave trace server answered offset {offset:,} of {PATH} with calls "

@@ -531,3 +531,33 @@ async def test_a_human_annotation_is_feedback_by_its_name() -> None:
     _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source, [
         spec("quality", query="feedback.quality:mean", target=0.5, direction="higher_is_better")], NOW)
     assert (got["quality"].value, got["quality"].n) == (0.75, 4)
+
+
+async def test_a_page_slower_than_the_timeout_is_asked_in_smaller_pages_until_the_read_finishes() -> None:
+    """3,000 calls from a server taking 1 ms per call asked (a 2,000-call page: 2 s) with a 1.5 s
+    timeout: the first page outlasted every fetch, so every tick timed out and the read never moved.
+    A page that took half the timeout or more is now asked in halves from then on: the read finishes
+    over a few ticks, and the mean is that of all 3,000 calls."""
+    calls = [weave_call(NOW - 3 * HOUR + 3 * k, 1000 + (k % 7) * 100, call_id=f"c{k:05d}") for k in range(3000)]
+    in_window = [k for k in range(3000) if NOW - 3 * HOUR + 3 * k >= NOW - HOUR]
+    expected = sum(1000 + (k % 7) * 100 for k in in_window) / len(in_window)
+    with WeaveAPI(calls, api_key=KEY) as fake:
+        route = fake.route
+
+        def slow(req):  # type: ignore[no-untyped-def]
+            fake.release.wait((req.json or {}).get("limit", 0) * 0.001)  # the server's work per call asked
+            return route(req)
+
+        fake.route = slow
+        src = source(fake.url, timeout=1.5)
+        mean = spec("mean_ms", query="latency_ms:mean", period=4 * HOUR)
+        try:
+            for _ in range(30):
+                data, _ = await fetch_all({"w": src}, {"w": [mean]}, NOW, {"w": 1.5}, {})
+                if data["mean_ms"].error is None and data["mean_ms"].note is None:
+                    break
+        finally:
+            await src.aclose()
+    assert data["mean_ms"].error is None and data["mean_ms"].note is None, data["mean_ms"]
+    assert data["mean_ms"].value == pytest.approx(expected, abs=1e-9) and data["mean_ms"].n == len(in_window)
+    assert max(r.json["limit"] for r in fake.requests) == 2000 and min(r.json["limit"] for r in fake.requests) < 2000
