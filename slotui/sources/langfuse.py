@@ -178,11 +178,17 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if lowered == "error_rate":
             return Measure(("error_rate", base), "threshold")
         if lowered.startswith("score:"):
-            parts = text.split(":")
-            name = parts[1].strip() if len(parts) > 1 else ""
-            agg = parts[2].strip().lower() if len(parts) > 2 else "avg"
+            # the aggregation is after the LAST colon: a score name may hold colons (ragas:faithfulness),
+            # and sli: {field: score.NAME, agg: AGG} is spelled score:NAME:AGG
+            name, sep, agg = text[len("score:"):].rpartition(":")
+            if not sep:
+                name, agg = agg, "avg"
+            name, agg = name.strip(), agg.strip().lower()
             if not name:
                 raise QueryError("score: needs a score name, e.g. score:helpfulness")
+            if agg not in AGGREGATIONS and ":" not in name:
+                raise QueryError(f"unknown Langfuse aggregation {agg!r}; expected one of {', '.join(AGGREGATIONS)} "
+                                 f"(a score name holding ':' is written with its aggregation: score:{name}:{agg}:avg)")
             _check_agg(agg)
             return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold",
                            extensive=agg in ("sum", "count"))

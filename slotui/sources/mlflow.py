@@ -431,10 +431,19 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         text = (spec.query or "").strip()
         parts = [p.strip() for p in text.split(":")]
         if parts[0] == "assessment":
-            if len(parts) < 2 or not parts[1]:
+            # the aggregation is after the LAST colon: an assessment name may hold colons (safety:v2)
+            rest = text.split(":", 1)[1] if ":" in text else ""
+            raw_name, sep, raw_agg = rest.rpartition(":")
+            if not sep:
+                raw_name, raw_agg = raw_agg, "avg"
+            if not raw_name.strip():
                 raise QueryError("assessment: needs an assessment name, e.g. assessment:correctness")
-            agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
-            name = _quoted(parts[1])
+            try:
+                agg = _aggregation(raw_agg)
+            except QueryError as exc:
+                raise QueryError(f"{exc} (an assessment name holding ':' is written with its aggregation: "
+                                 f"assessment:{rest}:avg)") from None
+            name = _quoted(raw_name.strip())
             # How many assessments: the server counts them as assessment_count, not assessment_value.
             metric = "assessment_count" if agg[0] == "COUNT" else "assessment_value"
             _check_aggregation(metric, agg, text)

@@ -540,3 +540,25 @@ async def test_a_failing_categorical_check_leaves_a_plain_no_data() -> None:
                 await src.aclose()
         assert got["verdict"].error is None and got["verdict"].value is None
         assert any("scores-categorical" in r.query.get("query", "") for r in fake.requests)
+
+
+async def test_a_score_name_holding_a_colon_is_asked_whole() -> None:
+    """Scores named ``ragas:faithfulness`` (0.5, 0.7, 0.9): ``sli: {field: score.ragas:faithfulness,
+    agg: mean}`` was read as the score 'ragas' with the aggregation 'faithfulness' and failed although
+    written right; the aggregation is now after the last colon: both forms give 0.7. Without an
+    aggregation the name stays ambiguous: the error says how to write it."""
+    scores = [Score(NOW - 600 + 60 * k, "ragas:faithfulness", v) for k, v in enumerate((0.5, 0.7, 0.9))]
+    higher = dict(target=0.5, direction="higher_is_better", period=HOUR)
+    with LangfuseAPI(OBS, scores) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("sli", sli_field="score.ragas:faithfulness", sli_agg="mean", **higher),
+                                   spec("query", query="score:ragas:faithfulness:avg", **higher),
+                                   spec("bare", query="score:ragas:faithfulness", **higher)], NOW)
+        finally:
+            await src.aclose()
+    for name in ("sli", "query"):
+        assert got[name].error is None and got[name].value == pytest.approx(0.7, abs=1e-12) and got[name].n == 3
+    assert got["bare"].error == ("unknown Langfuse aggregation 'faithfulness'; expected one of sum, avg, count, max, "
+                                 "min, p50, p75, p90, p95, p99 (a score name holding ':' is written with its "
+                                 "aggregation: score:ragas:faithfulness:avg)")

@@ -714,3 +714,22 @@ async def test_a_data_point_whose_dimensions_are_not_an_object_is_left_out() -> 
             await src.aclose()
     assert got["n"].error is None and got["n"].value == 10.0
     assert sum(v for _, v in got["n"].slices) == 10.0
+
+
+async def test_an_assessment_name_holding_a_colon_is_asked_whole() -> None:
+    """Assessments named ``safety:v2`` on three traces (0.0, 1.0, 1.0): ``assessment:safety:v2:avg``
+    asked the assessment 'safety' with the aggregation 'v2' and failed; the aggregation is after the
+    last colon now: 2/3. Without one the error says how to write it."""
+    traces = [MLTrace(NOW - 600 + 60 * k, 100.0, assessments={"safety:v2": v}) for k, v in enumerate((0.0, 1.0, 1.0))]
+    with MLflowAPI([], traces) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("s", query="assessment:safety:v2:avg", target=0.5, window=HOUR, period=HOUR),
+                                   spec("bare", query="assessment:safety:v2", target=0.5, window=HOUR, period=HOUR)],
+                                  NOW)
+        finally:
+            await src.aclose()
+    assert got["s"].error is None and got["s"].value == pytest.approx(2 / 3, abs=1e-12) and got["s"].n == 3
+    assert got["bare"].error.startswith("unknown aggregation 'v2'")
+    assert got["bare"].error.endswith("(an assessment name holding ':' is written with its aggregation: "
+                                      "assessment:safety:v2:avg)")
