@@ -305,12 +305,23 @@ class LangSmithSourceConfig(SourceBase):
     )
 
 
+def _id_text(value: Any) -> Any:
+    """An id written as a YAML integer (``experiment_id: 42``, as MLflow shows it) is that id's text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
 class MLflowSourceConfig(HTTPSourceBase):
     """MLflow tracking server REST API."""
 
     type: Literal["mlflow"]
-    experiment: str | None = Field(None, description="Experiment name (or id with experiment_id).")
-    experiment_id: str | None = Field(None, description="Experiment id (instead of experiment).")
+    experiment: RequiredName | None = Field(
+        None, description="Experiment name, matched exactly (set this or experiment_id, not both)."
+    )
+    experiment_id: Annotated[Required, BeforeValidator(_id_text)] | None = Field(
+        None, description="Experiment id (instead of experiment), e.g. 42 or \"42\"."
+    )
     token: HeaderSecret | None = Field(
         None, description="MLflow access token (never shown).", json_schema_extra={"secret": True}
     )
@@ -321,7 +332,7 @@ class WeaveSourceConfig(HTTPSourceBase):
 
     type: Literal["weave"]
     url: HttpURL = Field("https://trace.wandb.ai", description="Weave trace server URL.")
-    api_key: str | None = Field(
+    api_key: Required | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
     )
     project: RequiredName = Field(description="entity/project")
@@ -335,9 +346,9 @@ class LangfuseSourceConfig(HTTPSourceBase):
 
     type: Literal["langfuse"]
     url: HttpURL = Field("https://cloud.langfuse.com", description="Langfuse host.")
-    public_key: str | None = Field(None, description="Langfuse public key.")
-    secret_key: str | None = Field(
-        None, description="Langfuse secret key (never shown).", json_schema_extra={"secret": True}
+    public_key: Required | None = Field(None, description="Langfuse public key (set with secret_key).")
+    secret_key: Required | None = Field(
+        None, description="Langfuse secret key (set with public_key; never shown).", json_schema_extra={"secret": True}
     )
 
 

@@ -280,6 +280,33 @@ class _Resolver:
             fields = getattr(src, "fields", None) or {}
             for fname, text in fields.items():
                 self.expression(("sources", name, "fields", fname), text)
+            self.source_identity(name, src)
+
+    def source_identity(self, name: str, src: Any) -> None:
+        """Keys that only work together or apart (an mlflow source without its experiment answered
+        NO DATA at every fetch; a langfuse source with one key of its pair crashed when built)."""
+        if src.type == "mlflow":
+            if src.experiment is None and src.experiment_id is None:
+                self.issue(("sources", name), "an mlflow source needs experiment (a name) or experiment_id",
+                           key=True)
+            elif src.experiment is not None and src.experiment_id is not None:
+                self.issue(("sources", name, "experiment_id"),
+                           "set experiment (a name) or experiment_id, not both: they could name two experiments",
+                           key=True)
+        elif src.type == "langfuse" and (src.public_key is None) != (src.secret_key is None):
+            have, missing = ("public_key", "secret_key") if src.secret_key is None else ("secret_key", "public_key")
+            self.issue(("sources", name, have), f"{have} is set without {missing}: Langfuse authenticates with "
+                       "the pair (public key as user name, secret key as password)", key=True)
+        # One Authorization header per request: a second credential was dropped without a word (mlflow's
+        # token lost to basic_auth, langfuse's keys and weave's api_key overriding basic_auth).
+        own = {"mlflow": ("token",), "langfuse": ("public_key", "secret_key"), "weave": ("api_key",)}.get(src.type)
+        if own is not None:
+            given = [k for k in (*own, "bearer_token", "basic_auth") if getattr(src, k, None) is not None]
+            if src.type == "langfuse" and "public_key" in given and "secret_key" in given:
+                given.remove("secret_key")  # the pair is one credential
+            if len(given) > 1:
+                self.issue(("sources", name, given[1]), f"set one credential: {given[0]} and {given[1]} both set "
+                           "the Authorization header, and only one can be sent", key=True)
 
     def check_routes(self) -> None:
         channels = self.config.alerts.channels

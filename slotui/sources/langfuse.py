@@ -7,7 +7,9 @@ generations, events) or the ``scores-numeric`` view; ``params.filters`` (a list
 of Langfuse filter objects, e.g. ``{column: traceName, operator: "=", value:
 chat, type: string}``) is added to every query of the SLO. A server without v2
 (404; self-hosted before v4) is asked the v1 ``/api/public/metrics`` with the
-same query, and that is remembered.
+same query, and that is remembered (v2 is asked again after
+:data:`REPROBE_QUERIES` queries, and at once when v1 answers 404 too: the 404
+was the URL or a proxy, not an old server).
 
 What each SLO means here:
 
@@ -18,7 +20,9 @@ What each SLO means here:
   ``sli: {field: latency, agg: p95}`` means the same (``mean`` is ``avg``);
 - ``query: score:NAME`` (or ``score:NAME:p50``): the mean (or other
   aggregation) of the numeric score NAME (``scores-numeric`` view, ``value``
-  measure); ``sli: {field: score.NAME}`` alike;
+  measure; booleans are 0/1 there); ``sli: {field: score.NAME}`` alike. A
+  window without numeric scores of NAME but with categorical ones
+  (``scores-categorical``) is an error on the SLO saying so;
 - ``query: errors``: the number of observations with ``level = ERROR``;
   ``query: error_rate``: that number over all observations;
 - ratio ``good: success``: ``total`` = observations, ``good`` = those whose
@@ -66,10 +70,11 @@ from typing import TYPE_CHECKING, Any
 from slotui.config.secrets import clip
 from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.sources.kit.backfill import Counted, Measure, RangeSource
-from slotui.sources.kit.base import QueryError
+from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse
 from slotui.sources.kit.http_source import HTTPSource
 from slotui.sources.kit.label_groups import label_of
+from slotui.sources.kit.records import api_time
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
@@ -90,6 +95,8 @@ TIME_ROWS = 1000
 #: Time buckets per time-dimension request (grouped by level: up to 4 rows a bucket, DEBUG,
 #: DEFAULT, WARNING, ERROR). An answer that fills ``TIME_ROWS`` anyway is asked again in halves.
 GRID_CHUNK = 200
+#: Queries on v1 (after v2 answered 404) before v2 is asked again (a 404 that passed: a proxy, a deploy).
+REPROBE_QUERIES = 2000
 _ERROR_FILTER = {"column": "level", "operator": "=", "value": "ERROR", "type": "string"}
 
 
@@ -97,16 +104,8 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+def _epoch(raw: Any) -> float | None:
+    return api_time(raw)  # "2025-01-01 10:00:00.000" (ClickHouse), ISO with Z or an offset, epoch numbers
 
 
 def _filters(raw: Any, what: str) -> tuple[str, ...]:
@@ -143,6 +142,7 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         super().__init__(name, config, base_dir=base_dir, defaults=defaults, transport=transport)
         self.concurrency = config.max_concurrency
         self._path = V2_PATH
+        self._v1_queries = 0
 
     def client_config(self, config: "LangfuseSourceConfig") -> "LangfuseSourceConfig":
         """Basic auth from the project's public and secret keys when they are set."""
@@ -178,11 +178,17 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         if lowered == "error_rate":
             return Measure(("error_rate", base), "threshold")
         if lowered.startswith("score:"):
-            parts = text.split(":")
-            name = parts[1].strip() if len(parts) > 1 else ""
-            agg = parts[2].strip().lower() if len(parts) > 2 else "avg"
+            # the aggregation is after the LAST colon: a score name may hold colons (ragas:faithfulness),
+            # and sli: {field: score.NAME, agg: AGG} is spelled score:NAME:AGG
+            name, sep, agg = text[len("score:"):].rpartition(":")
+            if not sep:
+                name, agg = agg, "avg"
+            name, agg = name.strip(), agg.strip().lower()
             if not name:
                 raise QueryError("score: needs a score name, e.g. score:helpfulness")
+            if agg not in AGGREGATIONS and ":" not in name:
+                raise QueryError(f"unknown Langfuse aggregation {agg!r}; expected one of {', '.join(AGGREGATIONS)} "
+                                 f"(a score name holding ':' is written with its aggregation: score:{name}:{agg}:avg)")
             _check_agg(agg)
             return Measure(("metric", "scores-numeric", "value", agg, base + (_name_filter(name),)), "threshold",
                            extensive=agg in ("sum", "count"))
@@ -215,6 +221,9 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return float(step) in _GRANULARITY
 
+    def grid_spans(self, measure: Measure, step: float) -> int:
+        return GRID_CHUNK  # one request's buckets
+
     async def measure_grid(self, measure: Measure, start: float, end: float, step: float) -> dict[float, Any]:
         out: dict[float, Any] = {}
         t = start
@@ -245,10 +254,13 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             _, view, name, agg, filters = measure.key
             if step is None:  # the window: with the number of samples behind the value
                 rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, step)
+                n = int(_count(rows[0], "count_count")) if rows else 0
+                if n == 0 and view == "scores-numeric":
+                    await self._not_categorical(filters, start, end)
                 if not rows:
                     return {None: None}
                 value = _value(rows[0], f"{agg}_{name}")
-                return {None: Counted(value, int(_count(rows[0], "count_count")))}
+                return {None: Counted(value, n)}
             rows = await self._query(view, [(name, agg)], filters, start, end, step)
             # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
             # buckets WITH FILL only up to the hour of toTimestamp), other aggregates no data.
@@ -284,6 +296,20 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
             goods = _per_bucket(good_rows, lambda r: _count(r, "count_count"), step, start, end, 0.0)
             return {b: (min(goods.get(b) or 0.0, t), t) for b, t in totals.items()}
         raise AssertionError(kind)
+
+    async def _not_categorical(self, filters: tuple[str, ...], start: float, end: float) -> None:
+        """A window without numeric scores of the name: raise QueryError when the name has categorical
+        scores there (``"pass"``/``"fail"``), which the scores-numeric view never holds, so the SLO
+        says why instead of a NO DATA that never ends."""
+        try:
+            rows = await self._query("scores-categorical", [("count", "count")], filters, start, end, None)
+        except (QueryError, SourceError):
+            return  # a server without the view, or this extra question failing: plain no data, as before
+        n = int(sum(_count(r, "count_count") for r in rows))
+        if n > 0:
+            name = next((json.loads(f).get("value") for f in filters if json.loads(f).get("column") == "name"), "")
+            raise QueryError(f"score {name!r} is categorical in Langfuse ({n:,} in the window): only numeric and "
+                             "boolean scores have a mean or percentile")
 
     async def measure_groups(self, measure: Measure, by: str, start: float, end: float) -> GroupData:
         """``measure`` over ``[start, end)`` per value of the dimension ``by`` (module docstring)."""
@@ -362,18 +388,30 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
         elif by:
             query["config"] = {"row_limit": GROUP_ROWS}
         params = {"query": json.dumps(query, separators=(",", ":"))}
+        path = self._path
         try:
-            payload = await self._client.get_json(self._path, params=params)
+            payload = await self._client.get_json(path, params=params)
         except HTTPStatusError as exc:
-            if exc.status_code == 404 and self._path == V2_PATH:
-                self._path = V1_PATH  # a server without the v2 API: ask v1 from now on
+            if exc.status_code == 404 and path == V2_PATH:
+                self._path, self._v1_queries = V1_PATH, 0  # a server without the v2 API: ask v1 from now on
                 return await self._query(view, metrics, filters, start, end, step, by_level=by_level, by=by)
+            if exc.status_code == 404 and path == V1_PATH:
+                # v1 is not there either: the 404 was the URL or a proxy (a deploy), not a server
+                # without v2. Ask v2 again next time instead of staying on v1 until a restart.
+                self._path = V2_PATH
+                raise
             if exc.status_code in (400, 422):
                 detail = _message(exc.payload)
                 raise QueryError(f"Langfuse rejected the query: HTTP {exc.status_code}{detail}") from None
             raise
+        if path == V1_PATH:
+            self._v1_queries += 1
+            if self._v1_queries > REPROBE_QUERIES:
+                self._path = V2_PATH  # a 404 that passed (a proxy) must not keep the source on v1 for good
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-            raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}")
+            said = self._client.scrub(_message(payload))  # HTTP 200 with an error body says what went wrong
+            raise MalformedResponse("malformed answer from the Langfuse metrics API: expected {\"data\": [...]}"
+                                    + (f", got an error{said}" if said else ""))
         if step is not None and len(payload["data"]) >= TIME_ROWS:
             raise _FullPage()
         return [row for row in payload["data"] if isinstance(row, dict)]

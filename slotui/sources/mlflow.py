@@ -1,7 +1,10 @@
 """MLflow source: evaluation metrics of runs, and trace aggregates, over the tracking server's REST API.
 
-The experiment is resolved once (``experiment_id``, or ``experiment`` by name
-through ``GET /api/2.0/mlflow/experiments/get-by-name``). Authentication is the
+The experiment is resolved once (``experiment_id`` through ``GET
+/api/2.0/mlflow/experiments/get``, or ``experiment`` by name through ``GET
+/api/2.0/mlflow/experiments/get-by-name``, the name URL-encoded and matched
+exactly): an id or name the server does not know, or a deleted experiment, is
+a source error naming it, not an empty experiment answering NO DATA. Authentication is the
 ``token`` (sent as ``Authorization: Bearer``), or the generic ``bearer_token``
 / ``basic_auth`` of HTTP sources.
 
@@ -9,7 +12,10 @@ through ``GET /api/2.0/mlflow/experiments/get-by-name``). Authentication is the
 name, ``sli: {field: NAME}``, or the seed's ``quality_slos: {NAME: ...}``):
 ``POST /api/2.0/mlflow/runs/search`` lists the experiment's active runs started
 within the period, newest first (``order_by attributes.start_time DESC``;
-``params.run_filter`` adds an MLflow filter such as ``tags.stage = 'prod'``).
+``params.run_filter`` adds an MLflow filter such as ``tags.stage = 'prod'``),
+and those started before it that are still running (``attributes.status =
+'RUNNING'``) or ended in it (``attributes.end_time >=``): a monitoring run
+started long ago and logging every few minutes counts.
 Each run's latest value of the metric is a point at its timestamp; the newest
 run holding the metric also contributes its whole history
 (``GET /api/2.0/mlflow/metrics/get-history``; kept for finished runs). The
@@ -27,7 +33,8 @@ per-trace figures and assessment averages also ask the window's
   ``traces:trace_count``;
 - ``query: assessment:NAME`` (or ``assessment:NAME:p50``): the mean of the
   numeric assessment (judge score, feedback; booleans count 1/0) NAME, from the
-  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"``;
+  ``ASSESSMENTS`` view filtered by ``assessment.name = "NAME"`` (``'NAME'`` when
+  the name holds a double quote: the filter grammar has no escapes);
   ``assessment:NAME:count`` counts them (``assessment_count``);
 - ratio ``good: success``: ``good`` = traces with ``trace.status = "OK"``,
   ``total`` = OK + ERROR traces (two ``COUNT`` queries; traces still in
@@ -45,8 +52,11 @@ full page is split again (a one-bucket full page is an error on the SLO). Its
 ``end_time_ms`` is inclusive: ``[start, end)`` is sent as ``end - 1 ms``.
 A server without ``traces/metrics`` (404: MLflow 2) is asked ``GET /api/2.0/mlflow/traces``
 (``timestamp_ms`` range filter, paged) instead and the aggregates are computed
-here (latency from ``execution_time_ms``, linear-interpolation percentiles,
-counts by ``status``); that is remembered. Assessments need MLflow 3.
+here (latency from ``execution_time_ms`` of finished traces, OK or ERROR, a
+negative one left out; linear-interpolation percentiles; counts by ``status``);
+that is remembered, but traces/metrics is asked again after
+:data:`REPROBE_FETCHES` fetches, and at once when the trace search answers 404
+too (the 404 was a proxy or the URL, not MLflow 2). Assessments need MLflow 3.
 
 Checked against a real MLflow 3.17 server (tests/integration/test_mlflow_real_server.py):
 the request is ``{experiment_ids, view_type, metric_name, aggregations:
@@ -56,7 +66,8 @@ start_time_ms, end_time_ms, max_results, page_token}`` and each data point is
 "AVG": y, "COUNT": n}}`` (older 3.x servers answering ``metrics`` instead of
 ``values`` and ``P95`` keys are read too).
 
-No-data rules: ``"NaN"`` (MLflow writes NaN metrics as that string), ``null``,
+No-data rules: ``"NaN"`` (MLflow writes NaN metrics as that string), an
+infinite metric (stored and answered as +/-1.7976931348623157e308), ``null``,
 no runs or no traces in a range are no data for that point. A filter MLflow
 rejects (400 ``INVALID_PARAMETER_VALUE``) is an error on that SLO; an unknown
 experiment, 401/403, 429 (retried, honouring Retry-After within the timeout),
@@ -67,9 +78,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +93,8 @@ from slotui.sources.kit.aggregate import parse_agg, quantile_sorted
 from slotui.sources.kit.base import QueryError, SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, redact_url
 from slotui.sources.kit.http_source import HTTPSource
+from slotui.sources.kit.paging import PageTokens
+from slotui.sources.kit.records import api_time
 from slotui.sources.kit.values import NotANumber, count_number, sli_number
 
 if TYPE_CHECKING:
@@ -102,6 +115,8 @@ MAX_TRACE_PAGES = 200
 #: points, oldest bucket first, and (MLflow 3.17) never a ``next_page_token``: a time series is
 #: asked in chunks of fewer buckets than this, and a full page is split again.
 METRICS_PAGE = 1000
+#: Fetches on the trace search (after traces/metrics answered 404) before traces/metrics is asked again.
+REPROBE_FETCHES = 120
 #: Aggregations the server accepts per trace metric (MLflow 3.17's TRACES / ASSESSMENTS configs).
 _METRIC_AGGS = {
     "latency": {"AVG", "MIN", "MAX", "PERCENTILE"},
@@ -122,22 +137,8 @@ def _ms(t: float) -> int:
 
 
 def _epoch(raw: Any) -> float | None:
-    """Seconds from epoch milliseconds (number or numeric string) or an ISO string."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text and not text.lstrip("-").isdigit():
-            try:
-                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)
-            return dt.timestamp()
-    try:
-        ms = sli_number(raw)
-    except NotANumber:
-        return None
-    return None if ms is None else ms / 1000.0
+    """Seconds from epoch milliseconds (MLflow's unit: number or numeric string) or an ISO string."""
+    return api_time(raw, per_second=1000.0)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -165,7 +166,9 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         self.history_page = max(1, int(history_page))
         self.concurrency = config.max_concurrency
         self._experiment_id: str | None = config.experiment_id
+        self._resolved = False
         self._trace_metrics_api: bool | None = None
+        self._fallback_fetches = 0
         self._probe: asyncio.Lock | None = None
         self._histories: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
 
@@ -184,6 +187,13 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         if eval_specs:
             parts.append((eval_specs, self._eval_metrics(eval_specs, now)))
         if trace_specs:
+            if self._trace_metrics_api is False:
+                # The fallback was chosen on a 404: ask traces/metrics again now and then, so a 404 that
+                # passed (a proxy during a deploy) does not leave the source on the trace search, with
+                # assessments "needing MLflow 3", until a restart.
+                self._fallback_fetches += 1
+                if self._fallback_fetches > REPROBE_FETCHES:
+                    self._trace_metrics_api = None
             parts.append((trace_specs, self.fetch_ranges(trace_specs, now)))
         answers = await asyncio.gather(*(job for _, job in parts), return_exceptions=True)
         out: dict[str, SLIData] = {}
@@ -204,23 +214,44 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         return out
 
     async def _resolve_experiment(self) -> None:
-        if self._experiment_id is not None:
+        """The experiment's id, checked once: an id or name the server does not know, or a deleted
+        experiment, is a source error (not an empty experiment answering NO DATA forever)."""
+        if self._resolved:
             return
-        name = self.config.experiment
-        if not name:
+        name, given = self.config.experiment, self.config.experiment_id
+        if not name and not given:
             raise SourceError("set experiment (a name) or experiment_id on the mlflow source", retryable=False)
+        where = redact_url(self.config.url)
+        label = f"experiment_id {given!r}" if given else f"experiment {name!r}"
         try:
-            payload = await self._client.get_json("api/2.0/mlflow/experiments/get-by-name",
-                                                  params={"experiment_name": name})
+            if given:
+                payload = await self._client.get_json("api/2.0/mlflow/experiments/get",
+                                                      params={"experiment_id": given})
+            else:
+                payload = await self._client.get_json("api/2.0/mlflow/experiments/get-by-name",
+                                                      params={"experiment_name": name})
         except HTTPStatusError as exc:
-            if exc.status_code == 404 or _error_code(exc.payload) == "RESOURCE_DOES_NOT_EXIST":
-                raise SourceError(f"experiment {name!r} not found on {redact_url(self.config.url)}",
-                                  retryable=False) from None
+            code = _error_code(exc.payload)
+            if given and code == "ENDPOINT_NOT_FOUND":
+                self._resolved = True  # a gateway exposing only the search endpoints: take the id as given
+                return
+            if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or (
+                    exc.status_code == 404 and code is None):
+                raise SourceError(f"{label} not found on {where}", retryable=False) from None
             raise
         experiment = payload.get("experiment") if isinstance(payload, dict) else None
         if not isinstance(experiment, dict) or not experiment.get("experiment_id"):
-            raise MalformedResponse("malformed answer from experiments/get-by-name: no experiment.experiment_id")
+            path = "experiments/get" if given else "experiments/get-by-name"
+            said = ""
+            if isinstance(payload, dict) and isinstance(payload.get("error_code"), str):  # an error under 200
+                message = self._client.scrub(clip(" ".join(str(payload.get("message") or "").split()), 200))
+                said = f" but {payload['error_code']}" + (f": {message}" if message else "")
+            raise MalformedResponse(f"malformed answer from {path}: no experiment.experiment_id{said}")
+        if experiment.get("lifecycle_stage") == "deleted":
+            raise SourceError(f"{label} on {where} is deleted (restore it, or point the source at another)",
+                              retryable=False)
         self._experiment_id = str(experiment["experiment_id"])
+        self._resolved = True
 
     # ------------------------------------------------------------------ evaluation metrics
 
@@ -271,13 +302,36 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
 
     async def _search_runs(self, run_filter: str | None, since: float,
                            now: float) -> tuple[list[dict[str, Any]], bool]:
-        """The runs started in ``[since, now)``, newest first, and whether more were left unread."""
-        clauses = [f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"]
-        if run_filter:
-            clauses.append(run_filter)
+        """The runs that may hold points in ``[since, now)``, and whether more were left unread: those
+        started in it (newest first), then those started before it that are still running or ended
+        in it. A monitoring run started before the period and logging into it every few minutes was
+        left out, so its SLOs said "no run in the period logged this metric"."""
+        before = f"attributes.start_time < {_ms(since)}"
+        queries = [
+            ([f"attributes.start_time >= {_ms(since)}", f"attributes.start_time < {_ms(now)}"], MAX_RUN_PAGES),
+            ([before, "attributes.status = 'RUNNING'"], 1),
+            ([before, f"attributes.end_time >= {_ms(since)}"], 1),
+        ]
+        answers = await asyncio.gather(*(self._runs_where(clauses + ([run_filter] if run_filter else []), pages)
+                                         for clauses, pages in queries))
+        runs: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        more = False
+        for found, cut in answers:
+            more = more or cut
+            for run in found:
+                run_id = str(run["info"].get("run_id") or run["info"].get("run_uuid") or id(run))
+                if run_id not in seen:
+                    seen.add(run_id)
+                    runs.append(run)
+        return runs, more
+
+    async def _runs_where(self, clauses: list[str], max_pages: int) -> tuple[list[dict[str, Any]], bool]:
+        """The active runs matching all ``clauses``, newest start first, and whether more were left unread."""
         runs: list[dict[str, Any]] = []
         token = None
-        for _ in range(MAX_RUN_PAGES):
+        tokens = PageTokens("MLflow runs/search")
+        for _ in range(max_pages):
             body: dict[str, Any] = {
                 "experiment_ids": [self._experiment_id],
                 "filter": " AND ".join(clauses),
@@ -294,7 +348,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if not isinstance(page, list):
                 raise MalformedResponse("malformed answer from runs/search: runs is not a list")
             runs.extend(r for r in page if isinstance(r, dict) and isinstance(r.get("info"), dict))
-            token = payload.get("next_page_token")
+            token = tokens.next(payload.get("next_page_token"))
             if not token:
                 break
         return runs, bool(token)
@@ -304,7 +358,11 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         points: dict[float, float | None] = {}
         newest: dict[str, Any] | None = None
         for run in runs:
-            for metric in (run.get("data") or {}).get("metrics") or []:
+            data = run.get("data") or {}
+            metrics = data.get("metrics") or [] if isinstance(data, dict) else None
+            if not isinstance(metrics, list):
+                raise MalformedResponse("malformed answer from runs/search: a run's data.metrics is not a list")
+            for metric in metrics:
                 if not isinstance(metric, dict) or metric.get("key") != key:
                     continue
                 t = _epoch(metric.get("timestamp"))
@@ -328,6 +386,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             return cached
         history = []
         token = None
+        tokens = PageTokens("MLflow metrics/get-history")
         # The server pages a long history (oldest first) with next_page_token: read every page,
         # or the newest points, the ones that matter, would be the ones missing.
         for _ in range(MAX_HISTORY_PAGES):
@@ -345,7 +404,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                     t = _epoch(m.get("timestamp"))
                     if t is not None:
                         history.append((t, _metric_value(m.get("value"), key)))
-            token = payload.get("next_page_token") if isinstance(payload, dict) else None
+            token = tokens.next(payload.get("next_page_token") if isinstance(payload, dict) else None)
             if not token:
                 break
         else:
@@ -372,15 +431,24 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         text = (spec.query or "").strip()
         parts = [p.strip() for p in text.split(":")]
         if parts[0] == "assessment":
-            if len(parts) < 2 or not parts[1]:
+            # the aggregation is after the LAST colon: an assessment name may hold colons (safety:v2)
+            rest = text.split(":", 1)[1] if ":" in text else ""
+            raw_name, sep, raw_agg = rest.rpartition(":")
+            if not sep:
+                raw_name, raw_agg = raw_agg, "avg"
+            if not raw_name.strip():
                 raise QueryError("assessment: needs an assessment name, e.g. assessment:correctness")
-            agg = _aggregation(parts[2] if len(parts) > 2 else "avg")
-            name = parts[1].replace('"', '\\"')
+            try:
+                agg = _aggregation(raw_agg)
+            except QueryError as exc:
+                raise QueryError(f"{exc} (an assessment name holding ':' is written with its aggregation: "
+                                 f"assessment:{rest}:avg)") from None
+            name = _quoted(raw_name.strip())
             # How many assessments: the server counts them as assessment_count, not assessment_value.
             metric = "assessment_count" if agg[0] == "COUNT" else "assessment_value"
             _check_aggregation(metric, agg, text)
             return Measure(("metric", "ASSESSMENTS", metric, agg,
-                            base + (f'assessment.name = "{name}"',)), "threshold")
+                            base + (f"assessment.name = {name}",)), "threshold")
         if parts[0] == "traces" and len(parts) >= 2:
             metric = parts[1]
             if metric == "trace_count":
@@ -397,6 +465,9 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
 
     def grid_step_ok(self, measure: Measure, step: float) -> bool:
         return step >= 1
+
+    def grid_spans(self, measure: Measure, step: float) -> int:
+        return self.metrics_page - 1  # one whole page of buckets: one request (two for a ratio)
 
     def count_measure(self, measure: Measure) -> Measure | None:
         """n (SPEC 10.2) of a per-trace figure (latency, tokens: traces counted) or an assessment
@@ -447,9 +518,17 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                         if exc.status_code not in (404, 501):
                             raise
                         self._trace_metrics_api = False  # MLflow 2: search traces from now on
+                        self._fallback_fetches = 0
         if self._trace_metrics_api:
             return await self._via_metrics_api(measure, start, end, step)
-        return await self._via_trace_search(measure, start, end, step)
+        try:
+            return await self._via_trace_search(measure, start, end, step)
+        except HTTPStatusError as exc:
+            if exc.status_code == 404:
+                # The trace search is not there either: the 404 was the URL or a proxy (a deploy, a
+                # wrong prefix), not an MLflow 2 server. Ask traces/metrics again next time.
+                self._trace_metrics_api = None
+            raise
 
     async def _via_metrics_api(self, measure: Measure, start: float, end: float,
                                step: float | None) -> dict[float | None, Any]:
@@ -527,6 +606,7 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             body["time_interval_seconds"] = int(step)
         out: dict[float | None, Any] = {}
         token = None
+        tokens = PageTokens("MLflow traces/metrics")
         full = False
         for _ in range(20):
             if token:
@@ -544,14 +624,15 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                     continue
                 bucket: float | None = None
                 if step is not None:
-                    t = _epoch((point.get("dimensions") or {}).get("time_bucket"))
+                    dimensions = point.get("dimensions")
+                    t = _epoch(dimensions.get("time_bucket")) if isinstance(dimensions, dict) else None
                     if t is None:
                         continue
                     bucket = math.floor((t - start) / step + 1e-9) * step + start
                     if not start <= bucket < end:
                         continue
                 out[bucket] = _value_of(point, agg_type, pct)
-            token = payload.get("next_page_token")
+            token = tokens.next(payload.get("next_page_token"))
             full = len(points) >= self.metrics_page
             if not token:
                 break
@@ -563,12 +644,12 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
                                 step: float | None) -> dict[float | None, Any]:
         kind = measure.key[0]
         if kind == "metric" and measure.key[1] == "ASSESSMENTS":
-            raise QueryError("assessment averages need MLflow 3 (POST /api/3.0/mlflow/traces/metrics); "
-                             "this server does not have it")
+            raise QueryError("assessment averages need MLflow 3 (POST /api/3.0/mlflow/traces/metrics), which "
+                             "answered HTTP 404 here (an MLflow 2 server, or a proxy: it is asked again later)")
         if kind == "metric" and measure.key[2] != "latency" and measure.key[2] != "trace_count":
-            raise QueryError(f"{measure.key[2]} needs MLflow 3 (traces/metrics); this server only has trace search")
+            raise QueryError(f"{measure.key[2]} needs MLflow 3 (traces/metrics), which answered HTTP 404 here")
         if measure.key[-1]:
-            raise QueryError("params.filters need MLflow 3 (traces/metrics); this server only has trace search")
+            raise QueryError("params.filters need MLflow 3 (traces/metrics), which answered HTTP 404 here")
         traces = await self._search_traces(start, end)
         grouped: dict[float | None, list[dict[str, Any]]] = {b: [] for b in _buckets(start, end, step)}
         for trace in traces:
@@ -588,13 +669,17 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             if metric == "trace_count":
                 out[b] = float(len(items))
                 continue
-            values = [v for v in (_num(x.get("execution_time_ms")) for x in items) if v is not None]
+            # Latency of finished traces only: an IN_PROGRESS trace's execution time is how long it has
+            # run so far, and a negative one (a clock step) is no duration at all.
+            values = [v for v in (_num(x.get("execution_time_ms")) for x in items
+                                  if x.get("status") in ("OK", "ERROR")) if v is not None and v >= 0]
             out[b] = _aggregate(values, agg_type, pct)
         return out
 
     async def _search_traces(self, start: float, end: float) -> list[dict[str, Any]]:
-        traces: list[dict[str, Any]] = []
+        traces: dict[str, dict[str, Any]] = {}
         token = None
+        tokens = PageTokens("MLflow traces search")
         for _ in range(MAX_TRACE_PAGES):
             params: dict[str, Any] = {
                 "experiment_ids": self._experiment_id,
@@ -610,22 +695,36 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
             page = payload.get("traces") or []
             if not isinstance(page, list):
                 raise MalformedResponse("malformed answer from the traces search: traces is not a list")
-            traces.extend(t for t in page if isinstance(t, dict))
-            token = payload.get("next_page_token")
+            for trace in page:
+                if isinstance(trace, dict):
+                    # The pages are offsets into a newest-first list: a trace exported late into the
+                    # range between two pages shifts the next page, which repeats a trace. Once each.
+                    key = trace.get("request_id") or trace.get("trace_id")
+                    traces[str(key) if key else f"#{len(traces)}"] = trace
+            token = tokens.next(payload.get("next_page_token"))
             if not token:
                 break
         else:
             # Newest first: what is left unread is the oldest part of the range; never aggregate a part.
-            raise QueryError(f"more than {MAX_TRACE_PAGES * TRACE_PAGE:,} traces in the range: too many to "
-                             "aggregate from the trace search (MLflow 3's traces/metrics answers this)")
-        return traces
+            raise QueryError(f"the trace search did not end after {MAX_TRACE_PAGES} pages ({len(traces):,} traces "
+                             "read): too many to aggregate from it (MLflow 3's traces/metrics answers this)")
+        return list(traces.values())
 
     # ------------------------------------------------------------------ HTTP
 
     async def _mlflow(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       json_body: Any = None) -> Any:
         try:
-            return await self._client.request_json(method, path, params=params, json_body=json_body)
+            payload = await self._client.request_json(method, path, params=params, json_body=json_body)
+            if isinstance(payload, dict) and isinstance(payload.get("error_code"), str):
+                # MLflow's error shape under HTTP 200 (a proxy, a gateway): an error, not an empty answer
+                message = self._client.scrub(clip(" ".join(str(payload.get("message") or "").split()), 200))
+                text = f"MLflow answered {payload['error_code']} with HTTP 200 from {path.split('?')[0]}" + (
+                    f": {message}" if message else "")
+                if payload["error_code"] == "INVALID_PARAMETER_VALUE":
+                    raise QueryError(text)
+                raise MalformedResponse(text)
+            return payload
         except HTTPStatusError as exc:
             if exc.status_code == 400 or _error_code(exc.payload) == "INVALID_PARAMETER_VALUE":
                 message = exc.payload.get("message") if isinstance(exc.payload, dict) else None
@@ -661,7 +760,7 @@ def _eval_answer(spec: SLOSpec, points: list[tuple[float, float | None]], now: f
     value = in_window[-1][1] if in_window else None
     note = None
     if in_window and value is None:
-        note = "the newest logged value is NaN or null: no data"
+        note = "the newest logged value is NaN, infinite or null: no data"
     elif not in_window:
         note = "no value logged in the window" if points else "no run in the period logged this metric"
     per_slice: dict[float, float] = {}
@@ -673,10 +772,16 @@ def _eval_answer(spec: SLOSpec, points: list[tuple[float, float | None]], now: f
 
 
 def _metric_value(raw: Any, key: str) -> float | None:
+    """A logged metric value; None (no data) for NaN, null and infinity. MLflow's database stores
+    an infinite metric as the largest double (answered as +/-1.7976931348623157e308): that is
+    infinity too, not a number to compare with the target (SPEC 3: inf is NO DATA)."""
     try:
-        return sli_number(raw)
+        value = sli_number(raw)
     except NotANumber as exc:
         raise QueryError(f"MLflow answered a non-number for metric {key!r}: {exc}") from None
+    if value is not None and abs(value) >= sys.float_info.max:
+        return None
+    return value
 
 
 def _num(raw: Any) -> float | None:
@@ -749,6 +854,18 @@ def _buckets(start: float, end: float, step: float | None) -> list[float | None]
         out.append(t)
         t += step
     return out
+
+
+def _quoted(name: str) -> str:
+    """``name`` as a string literal of MLflow's trace filter grammar, which has no escapes: in double
+    quotes, or in single quotes when it holds a double quote (a backslash before it is taken as
+    part of the name, so ``"he said \\"hi\\""`` matched nothing: a silent NO DATA)."""
+    if '"' not in name:
+        return f'"{name}"'
+    if "'" not in name:
+        return f"'{name}'"
+    raise QueryError(f"assessment name {name!r} holds both quote characters; MLflow's filter syntax "
+                     "cannot ask for it")
 
 
 def _error_code(payload: Any) -> str | None:

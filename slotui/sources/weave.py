@@ -10,21 +10,28 @@ user ``api`` and the W&B API key as password (as the W&B clients do).
 Each finished call becomes a record (its time is ``started_at``) with:
 
 ``latency_ms`` / ``latency_s``
-    ``summary.weave.latency_ms``, else ``ended_at - started_at``;
+    ``summary.weave.latency_ms``, else ``ended_at - started_at`` (a call that
+    ended before it started is negative: skipped by the SLIs, counted in the note);
 ``error``, ``exception``, ``status``
     ``error`` is true when ``exception`` is set or the status is ``error``;
 ``cost``
     the sum over models of ``summary.weave.costs[*].prompt_tokens_total_cost +
-    completion_tokens_total_cost`` (USD);
+    completion_tokens_total_cost`` (USD); a part that is there but no number
+    (``"NaN"``) makes the call's cost unknown (skipped, ``cost not finite`` in
+    the note), never a sum short of it;
 ``tokens``
     the sum over models of ``summary.usage[*].total_tokens`` (else prompt +
-    completion, or input + output tokens);
+    completion, or input + output tokens), unknown alike;
 ``feedback.NAME``
     the mean of the numeric feedback NAME on the call: a scorer's
     ``wandb.runnable.NAME`` output (a number or boolean; a dict output gives
-    ``NAME.KEY`` per numeric key and NAME for its ``score``), a custom
-    feedback type's ``payload.score`` / ``value`` / ``output``, and
-    ``reaction`` (👍 = 1, 👎 = 0);
+    ``NAME.KEY`` per numeric key and NAME for its ``score``), a human
+    annotation's ``wandb.annotation.NAME`` ``payload.value``, a custom
+    feedback type's ``payload.output`` / ``score`` / ``value``, and
+    ``reaction`` (👍 = 1, 👎 = 0, any skin tone: the payload's ``detoned``);
+    a feedback that is no number (a categorical ``"pass"``) is kept as sent
+    when the call has no numeric one of that name, so the SLO's note names it
+    (``feedback.NAME is a string, not a number``) instead of it vanishing;
 ``model``
     the model the call used: the one key of ``summary.usage`` (else of
     ``summary.weave.costs``); several models are joined with ``+`` in name
@@ -51,7 +58,9 @@ page holding fewer *lines* than asked (a line that is not JSON still counts
 as one: it is left out, and the page was still full), and never at a page
 whose last line is cut short (a body ending inside a JSON line: the next page
 starts at that call again). A page larger than ``max_body_bytes`` is asked
-again in halves (the smaller page size is kept). Later fetches re-read from 15
+again in halves (the smaller page size is kept), and so is a page that took
+half the fetch's timeout or more (it would time out at every tick, the read
+never moving). Later fetches re-read from 15
 minutes before the newest call seen (or the oldest call seen running, at most
 one hour back), so calls that ended since are updated, not counted twice.
 
@@ -64,20 +73,22 @@ never hold the API key.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slotui.config.secrets import clip
 from slotui.core.types import SLIData, SLOSpec
 from slotui.core.sums import exact_mean
 from slotui.sources.kit.backfill import soft_deadline
+from slotui.sources.kit.base import SourceError
 from slotui.sources.kit.http_client import HTTPStatusError, MalformedResponse, ResponseTooLarge
 from slotui.sources.kit.http_source import HTTPSource
-from slotui.sources.kit.records import JSON_ERRORS, loads_json
+from slotui.sources.kit.records import JSON_ERRORS, api_time, loads_json
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, retention
 from slotui.sources.kit.values import NotANumber, sli_number
 
@@ -89,6 +100,9 @@ if TYPE_CHECKING:
 PATH = "calls/stream_query"
 #: Calls per page.
 PAGE = 2000
+#: A page taking this share of the fetch's timeout is asked in halves from then on (never below MIN_PAGE).
+SLOW_PAGE = 0.5
+MIN_PAGE = 50
 #: Re-read this far before the newest call seen (calls that ended since).
 LOOKBACK = 900.0
 #: ... but never further back than this for calls seen running.
@@ -96,19 +110,11 @@ MAX_LOOKBACK = 3600.0
 COLUMNS = ["id", "trace_id", "parent_id", "op_name", "display_name", "started_at", "ended_at", "exception",
            "summary", "attributes"]
 _SUCCESS = {"success", "ok", "not error"}
-_REACTIONS = {"👍": 1.0, "👎": 0.0, "+1": 1.0, "-1": 0.0}
+_REACTIONS = {"👍": 1.0, "👎": 0.0, "+1": 1.0, "-1": 0.0, ":thumbs_up:": 1.0, ":thumbs_down:": 0.0}
 
 
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+def _epoch(raw: Any) -> float | None:
+    return api_time(raw)  # ISO with Z, an offset or none (UTC); epoch s/ms/µs/ns by magnitude
 
 
 def _num(raw: Any) -> float | None:
@@ -128,7 +134,9 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
     weave = summary.get("weave") if isinstance(summary.get("weave"), Mapping) else {}
     latency = _num(weave.get("latency_ms"))
     if latency is None:
-        latency = max(0.0, (ended - started) * 1000.0)
+        # ended before started (a clock step on the client) stays negative: the SLIs skip it and
+        # say so ("latency_ms negative"), where 0 would count as the fastest call there is
+        latency = (ended - started) * 1000.0
     exception = call.get("exception")
     status = weave.get("status") if isinstance(weave.get("status"), str) else None
     error = bool(exception) or status == "error"
@@ -155,6 +163,30 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
     return record
 
 
+def _error_text(payload: Any) -> str:
+    """One line from an error answer: ``message`` / ``detail`` / ``reason`` / ``error``, or the first
+    ``msg`` of a FastAPI validation ``detail`` list."""
+    if not isinstance(payload, Mapping):
+        return ""
+    for key in ("message", "detail", "reason", "error"):
+        raw = payload.get(key)
+        if isinstance(raw, list) and raw and isinstance(raw[0], Mapping):
+            loc = raw[0].get("loc")
+            where = ".".join(str(x) for x in loc) if isinstance(loc, list) else ""
+            raw = f"{where}: {raw[0].get('msg') or raw[0].get('type') or ''}".strip(": ")
+        if isinstance(raw, Mapping):
+            raw = raw.get("message")
+        if isinstance(raw, str) and raw.strip():
+            return clip(" ".join(raw.split()), 200)
+    return ""
+
+
+def _is_error_object(obj: Any) -> bool:
+    """A JSON line that is an error answer (no call ``id``, an error key) rather than a call."""
+    return (isinstance(obj, Mapping) and "id" not in obj and "started_at" not in obj
+            and any(k in obj for k in ("message", "detail", "reason", "error")))
+
+
 def _short_op(ref: str) -> str:
     if "/op/" in ref:
         ref = ref.split("/op/", 1)[1]
@@ -168,7 +200,18 @@ def _model(per_model: Any) -> str | None:
     return "+".join(sorted(str(k) for k in per_model))
 
 
+def _part(raw: Any) -> float | None:
+    """One addend of a cost or token sum: None when absent (null), NaN when present but no finite
+    number ("NaN", Infinity, text), so the sum is unknown rather than short of that part."""
+    if raw is None:
+        return None
+    value = _num(raw) if not isinstance(raw, (Mapping, list)) else None
+    return math.nan if value is None else value
+
+
 def _cost(costs: Any) -> float | None:
+    """The call's cost; NaN (skipped by the SLIs and named in the note: ``cost not finite``) when a
+    part is there but unreadable: a partial sum would be a cost too low, silently."""
     if not isinstance(costs, Mapping) or not costs:
         return None
     total = 0.0
@@ -177,7 +220,7 @@ def _cost(costs: Any) -> float | None:
         if not isinstance(entry, Mapping):
             continue
         for key in ("prompt_tokens_total_cost", "completion_tokens_total_cost"):
-            value = _num(entry.get(key))
+            value = _part(entry.get(key))
             if value is not None:
                 total += value
                 seen = True
@@ -192,25 +235,38 @@ def _tokens(usage: Any) -> float | None:
     for entry in usage.values():
         if not isinstance(entry, Mapping):
             continue
-        value = _num(entry.get("total_tokens"))
+        value = _part(entry.get("total_tokens"))
         if value is None:
-            parts = [_num(entry.get(k)) for k in ("prompt_tokens", "completion_tokens", "input_tokens",
-                                                 "output_tokens")]
+            parts = [_part(entry.get(k)) for k in ("prompt_tokens", "completion_tokens", "input_tokens",
+                                                  "output_tokens")]
             known = [p for p in parts if p is not None]
             value = sum(known) if known else None
-        if value is not None and math.isfinite(total + value):
+        if value is None:
+            continue
+        if math.isnan(value):
+            return math.nan  # a part that is no number: the count is unknown, not short of it
+        if math.isfinite(total + value):
             total += value  # a sum beyond the float range is not a token count: that entry is left out
             seen = True
     return total if seen else None
 
 
-def _feedback(items: Any) -> dict[str, float]:
+def _feedback(items: Any) -> dict[str, Any]:
     scores: dict[str, list[float]] = {}
+    #: a feedback that is no number (a categorical "pass", a list): kept as sent when the call has no
+    #: numeric one of that name, so the SLI names the problem instead of "no record has it"
+    other: dict[str, Any] = {}
 
-    def add(name: str, raw: Any) -> None:
+    def add(name: str, raw: Any, keep_other: bool = True) -> None:
+        if not name or raw is None:
+            return
         value = _num(raw) if not isinstance(raw, (dict, list)) else None
-        if value is not None and name:
+        if value is not None:
             scores.setdefault(name, []).append(value)
+        elif keep_other:
+            # its kind is all the note needs: a judge's long text is not kept for every call of the period
+            other.setdefault(name, raw[:16] if isinstance(raw, str) else [] if isinstance(raw, list)
+                             else {} if isinstance(raw, Mapping) else raw)
 
     if not isinstance(items, list):
         return {}
@@ -220,22 +276,28 @@ def _feedback(items: Any) -> dict[str, float]:
         kind = str(item.get("feedback_type") or "")
         payload = item.get("payload") if isinstance(item.get("payload"), Mapping) else {}
         if kind.startswith("wandb.reaction"):
-            emoji = payload.get("emoji")
-            if emoji in _REACTIONS:
-                scores.setdefault("reaction", []).append(_REACTIONS[emoji])
+            # The server stores the emoji as sent and ``detoned`` without its skin tone (👍🏽 -> 👍).
+            for emoji in (payload.get("detoned"), payload.get("emoji"), payload.get("detoned_alias")):
+                if isinstance(emoji, str) and emoji in _REACTIONS:
+                    scores.setdefault("reaction", []).append(_REACTIONS[emoji])
+                    break
             continue
         if kind.startswith("wandb.note"):
             continue
-        name = kind.split(".", 2)[2] if kind.startswith("wandb.runnable.") else kind
-        output = payload.get("output", payload.get("score", payload.get("value")))
+        # a scorer's result (wandb.runnable.NAME) and a human annotation (wandb.annotation.NAME, the
+        # UI's and call.feedback.add's form) are both feedback.NAME; other custom types keep their name
+        name = kind.split(".", 2)[2] if kind.startswith(("wandb.runnable.", "wandb.annotation.")) else kind
+        output = next((payload[k] for k in ("output", "score", "value") if payload.get(k) is not None), None)
         if isinstance(output, Mapping):
             for key, raw in output.items():
-                add(f"{name}.{key}", raw)
+                add(f"{name}.{key}", raw, keep_other=False)  # a scorer's reason text is no feedback.NAME.KEY
             if "score" in output:
                 add(name, output["score"])
         else:
             add(name, output)
-    return {name: exact_mean(v) for name, v in scores.items()}  # type: ignore[misc]
+    out: dict[str, Any] = {name: raw for name, raw in other.items() if name not in scores}
+    out.update({name: exact_mean(v) for name, v in scores.items()})
+    return out
 
 
 def translate(spec: SLOSpec) -> SLOSpec:
@@ -331,8 +393,10 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             start = max(start, self._from)
         stop_at = soft_deadline(self.timeout)
         offset = 0
+        read: set[str] = set()  # call ids of this read: a later page holding only these is the same page again
         while True:
             size = self._page_size or PAGE
+            asked = time.monotonic()
             try:
                 calls, count, cut = await self._page(start, now, offset, size)
             except ResponseTooLarge:
@@ -340,6 +404,19 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                     raise
                 self._page_size = size // 2  # ask the same calls in smaller pages
                 continue
+            except (asyncio.CancelledError, SourceError):
+                # A page that outlasted half the fetch's budget (the fetch timed out, or the request did)
+                # would time out again at every tick and the read would never move: ask smaller pages.
+                if time.monotonic() - asked >= self.timeout * SLOW_PAGE and size > MIN_PAGE:
+                    self._page_size = max(MIN_PAGE, size // 2)
+                raise
+            if time.monotonic() - asked >= self.timeout * SLOW_PAGE and size > MIN_PAGE:
+                self._page_size = max(MIN_PAGE, size // 2)  # slow but whole: smaller pages from now on
+            ids = {c["id"] for c in calls if isinstance(c, Mapping) and isinstance(c.get("id"), str)}
+            if offset and ids and ids <= read:
+                raise MalformedResponse(f"the Weave trace server answered offset {offset:,} of {PATH} with calls "
+                                        "it had already sent (it ignores offset): the read would never end")
+            read |= ids
             self._ingest(calls)
             # A short page ends the read only when whole: a malformed line still takes a place in
             # the page, and a body cut inside its last line has more behind it.
@@ -372,11 +449,17 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             response = await self._client.request("POST", PATH, json_body=body)
         except HTTPStatusError as exc:
             if exc.status_code in (400, 422):
-                detail = ""
-                if isinstance(exc.payload, dict):
-                    raw = exc.payload.get("message") or exc.payload.get("detail") or exc.payload.get("reason")
-                    detail = f": {raw}" if isinstance(raw, str) else ""
-                raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code}){detail}")
+                detail = _error_text(exc.payload)  # the client scrubbed the payload of secrets
+                raise MalformedResponse(f"the Weave trace server rejected the query (HTTP {exc.status_code})"
+                                        f"{': ' + detail if detail else ''}")
+            if exc.status_code in (403, 404):
+                # the URL is usually right: the project is unknown or not the key's ("check the URL" alone
+                # sent users the wrong way); the server's reason says which
+                detail = _error_text(exc.payload)
+                project = self.config.project
+                hint = "" if "/" in project.strip("/") else "; project is entity/project, e.g. acme/support-bot"
+                raise SourceError(f"{exc}{': ' + detail if detail else ''} (project {project!r}{hint})",
+                                  retryable=False) from None
             raise
         calls: list[Any] = []
         bad = 0
@@ -393,7 +476,12 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
                 else:
                     bad += 1
         if bad and not calls:
-            raise MalformedResponse(f"malformed JSON lines from {PATH}: {text[:60].strip()!r}")
+            snippet = self._client.scrub(clip(" ".join(text.split()), 60))
+            raise MalformedResponse(f"malformed JSON lines from {PATH}: {snippet!r}")
+        if len(calls) == 1 and not bad and _is_error_object(calls[0]):
+            # HTTP 200 whose body is an error object (a proxy, a gateway): not a call, not an empty page.
+            detail = self._client.scrub(_error_text(calls[0]))
+            raise MalformedResponse(f"the Weave trace server answered an error instead of calls: {detail}")
         self._malformed += bad
         return calls, len(lines) - cut, cut
 
@@ -414,6 +502,8 @@ class WeaveSource(HTTPSource["WeaveSourceConfig"]):
             if record is None:
                 if started is not None and call.get("ended_at") is None:
                     self._running[call_id] = started
+                else:  # a start or end time that is missing or unreadable: counted, not dropped unseen
+                    self._malformed += 1
                 continue
             self._running.pop(call_id, None)
             self._records[call_id] = record

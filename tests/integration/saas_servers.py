@@ -12,7 +12,7 @@ received (method, path, query, JSON body, headers) so tests can check them.
   ``delay`` adds simulated latency to every answer.
 - :class:`LangSmithAPI`: ``GET /info``, ``GET /sessions?name=``, ``POST /runs/stats``
   computed from a list of runs (filters ``gt(latency, X)`` and ``eq(error, ...)``).
-- :class:`MLflowAPI`: ``experiments/get-by-name``, ``runs/search``,
+- :class:`MLflowAPI`: ``experiments/get-by-name``, ``experiments/get``, ``runs/search``,
   ``metrics/get-history``, 3.0 ``traces/metrics`` (optional: 404 when off) and
   2.0 ``GET traces`` over lists of runs and traces.
 - :class:`WeaveAPI`: ``POST /calls/stream_query`` (JSON lines) over a list of calls.
@@ -358,9 +358,13 @@ class Observation:
 
 @dataclass
 class Score:
+    """A score: numeric (``value``), or categorical when ``string_value`` is set (as Langfuse keeps
+    them apart: the scores-numeric and scores-categorical views)."""
+
     timestamp: float
     name: str
     value: float
+    string_value: str | None = None
 
 
 _GRANULARITY_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -371,7 +375,7 @@ class LangfuseAPI(FakeServer):
 
     Supports the ``observations`` view (measures count, latency, totalCost;
     aggregations count, sum, avg, min, max, pNN), the ``scores-numeric`` view
-    (measure value), the ``level``, ``name``, ``traceName`` and ``providedModelName``
+    (measure value), the ``scores-categorical`` view (measure count), the ``level``, ``name``, ``traceName`` and ``providedModelName``
     dimensions (a group row per value, null for an observation without it; several
     metrics per row), ``=`` filters on level, name,
     type, traceName, ``timeDimension`` minute/hour/day (buckets aligned to UTC,
@@ -423,7 +427,11 @@ class LangfuseAPI(FakeServer):
                       "providedModelName": o.provided_model_name,
                       "latency": o.latency_ms, "totalCost": o.total_cost, "count": 1} for o in self.observations]
         elif view == "scores-numeric":
-            items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores]
+            items = [{"t": s.timestamp, "name": s.name, "value": s.value, "count": 1} for s in self.scores
+                     if s.string_value is None]
+        elif view == "scores-categorical":
+            items = [{"t": s.timestamp, "name": s.name, "stringValue": s.string_value, "count": 1}
+                     for s in self.scores if s.string_value is not None]
         else:
             raise ValueError(f"unknown view {view!r}")
         for i in items:
@@ -628,12 +636,19 @@ class MLRun:
             out.append({"key": key, "value": v, "timestamp": int(round(t * 1000)), "step": step})
         return out
 
+    def end_time(self) -> float | None:
+        """Just after its last metric; None while it runs (MLflow answers no end_time then)."""
+        if self.status == "RUNNING":
+            return None
+        return max((h[0] for hs in self.metrics.values() for h in hs), default=self.start_time) + 0.001
+
     def json(self) -> dict[str, Any]:
-        end = max((h[0] for hs in self.metrics.values() for h in hs), default=self.start_time)
+        end = self.end_time()
         return {
             "info": {"run_id": self.run_id, "run_uuid": self.run_id, "experiment_id": self.experiment_id,
                      "run_name": f"eval-{self.run_id[:6]}", "user_id": "ci", "status": self.status,
-                     "start_time": int(self.start_time * 1000), "end_time": int(end * 1000) + 1,
+                     "start_time": int(self.start_time * 1000),
+                     **({"end_time": int(round(end * 1000))} if end is not None else {}),
                      "artifact_uri": f"mlflow-artifacts:/{self.experiment_id}/{self.run_id}/artifacts",
                      "lifecycle_stage": "active"},
             "data": {"metrics": self.latest(), "params": [{"key": "model", "value": "gpt-4o-mini"}],
@@ -669,7 +684,8 @@ class MLflowAPI(FakeServer):
 
     def __init__(self, runs: Sequence[MLRun] = (), traces: Sequence[MLTrace] = (), *,
                  experiment: str = "support-bot-evals", experiment_id: str = "42", token: str = "mlflow-token",
-                 trace_metrics: bool = True, **kw: Any) -> None:
+                 trace_metrics: bool = True, lifecycle_stage: str = "active", **kw: Any) -> None:
+        self.lifecycle_stage = lifecycle_stage
         self.runs = list(runs)
         self.traces = list(traces)
         self.experiment = experiment
@@ -682,14 +698,24 @@ class MLflowAPI(FakeServer):
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return 401, b"<html><body>401 Unauthorized</body></html>"
         p = req.path
+        experiment = {"experiment": {"experiment_id": self.experiment_id, "name": self.experiment,
+                                     "artifact_location": f"mlflow-artifacts:/{self.experiment_id}",
+                                     "lifecycle_stage": self.lifecycle_stage, "last_update_time": 1700000000000,
+                                     "creation_time": 1700000000000, "tags": []}}
         if req.method == "GET" and p == "/api/2.0/mlflow/experiments/get-by-name":
             if req.query.get("experiment_name") != self.experiment:
                 return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST",
                                      f"Could not find experiment with name '{req.query.get('experiment_name')}'")
-            return 200, {"experiment": {"experiment_id": self.experiment_id, "name": self.experiment,
-                                        "artifact_location": f"mlflow-artifacts:/{self.experiment_id}",
-                                        "lifecycle_stage": "active", "last_update_time": 1700000000000,
-                                        "creation_time": 1700000000000, "tags": []}}
+            return 200, experiment
+        if req.method == "GET" and p == "/api/2.0/mlflow/experiments/get":
+            # As MLflow 3.17: an unknown id is 404 RESOURCE_DOES_NOT_EXIST, a non-integer one 400.
+            wanted = req.query.get("experiment_id", "")
+            if not wanted.isdigit():
+                return _mlflow_error(400, "INVALID_PARAMETER_VALUE", f"Invalid experiment ID '{wanted}'. "
+                                     "Experiment ID must be a valid integer.")
+            if wanted != self.experiment_id:
+                return _mlflow_error(404, "RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={wanted} exists")
+            return 200, experiment
         if req.method == "POST" and p == "/api/2.0/mlflow/runs/search":
             return self._runs_search(req.json or {})
         if req.method == "GET" and p == "/api/2.0/mlflow/metrics/get-history":
@@ -722,9 +748,15 @@ class MLflowAPI(FakeServer):
         for clause in filter(None, (c.strip() for c in re.split(r"\s+AND\s+", body.get("filter") or ""))):
             m = re.fullmatch(r"attributes\.start_time\s*(>=|<)\s*(\d+)", clause)
             t = re.fullmatch(r"tags\.(\w+)\s*=\s*'([^']*)'", clause)
+            st = re.fullmatch(r"attributes\.status\s*=\s*'([A-Z]+)'", clause)
+            end = re.fullmatch(r"attributes\.end_time\s*>=\s*(\d+)", clause)
             if m:
                 bound = int(m.group(2)) / 1000
                 runs = [r for r in runs if (r.start_time >= bound if m.group(1) == ">=" else r.start_time < bound)]
+            elif st:
+                runs = [r for r in runs if r.status == st.group(1)]
+            elif end:  # as MLflow: a run without an end (still running) never matches
+                runs = [r for r in runs if r.end_time() is not None and r.end_time() >= int(end.group(1)) / 1000]
             elif t:
                 runs = [r for r in runs if r.tags.get(t.group(1)) == t.group(2)]
             else:

@@ -254,3 +254,97 @@ def test_mlflow_real_newest_slices_survive_a_small_max_results(logged: Logged) -
     assert len(counts) == 72 and [v for _, v in counts] == [0.0] * 42 + [1.0] * 30
     assert got["count"].value == 12.0  # the last hour: 12 buckets of one trace
 
+
+
+def test_mlflow_real_odd_names_infinite_metrics_and_unknown_or_deleted_experiments(mlflow_server: str) -> None:
+    """An experiment name with spaces, a slash, quotes, unicode and URL syntax is sent encoded and
+    matched exactly (its prefix twin holds another value); an infinite metric, which the server
+    stores and answers as the largest double, is no data (it was 1.8e308: OK for higher_is_better);
+    an experiment id or name the server does not know, or a deleted experiment, is a source error
+    naming it (an unknown id answered NO DATA forever: 'no run in the period logged this metric')."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from slotui.sources.kit.base import SourceError
+
+    client = MlflowClient(mlflow_server)
+    odd = "slotui odd/name 'q' \"dq\" é 日本 a+b&c=d?#x%20"
+    for name, accuracy in ((odd, 0.8), ("slotui odd/name", 0.3)):
+        created = client.create_run(client.create_experiment(name), start_time=_ms(T0 - HOUR))
+        with mlflow.start_run(run_id=created.info.run_id):
+            mlflow.log_metric("accuracy", accuracy, timestamp=_ms(T0 - HOUR + 60))
+            mlflow.log_metric("grow", float("inf"), timestamp=_ms(T0 - HOUR + 60))
+            mlflow.log_metric("shrink", float("-inf"), timestamp=_ms(T0 - HOUR + 60))
+    got = fetch(source(mlflow_server, odd), [spec("accuracy", query="metric:accuracy", window=DAY),
+                                             spec("grow", query="metric:grow", window=DAY),
+                                             spec("shrink", query="metric:shrink", window=DAY)])
+    assert got["accuracy"].value == 0.8 and got["accuracy"].error is None
+    for name in ("grow", "shrink"):
+        assert got[name].value is None and "infinite" in got[name].note and got[name].slices == ()
+        assert evaluate_slo(spec(name, window=DAY), got[name], T0).status is Status.NO_DATA
+    gone = client.create_experiment("slotui-deleted")
+    client.delete_experiment(gone)
+
+    def error_of(**where: str) -> str:
+        cfg = MLflowSourceConfig.model_validate({"type": "mlflow", "url": mlflow_server, "timeout": 60, **where})
+        with pytest.raises(SourceError) as err:
+            fetch(MLflowSource("mlflow", cfg, base_dir=Path(".")), [spec("accuracy", query="metric:accuracy")])
+        return str(err.value)
+
+    assert error_of(experiment_id="987654") == f"experiment_id '987654' not found on {mlflow_server}"
+    assert error_of(experiment_id="not-a-number") == f"experiment_id 'not-a-number' not found on {mlflow_server}"
+    assert error_of(experiment="slotui no such experiment") == (
+        f"experiment 'slotui no such experiment' not found on {mlflow_server}")
+    assert error_of(experiment="slotui-deleted").startswith(f"experiment 'slotui-deleted' on {mlflow_server} is deleted")
+    assert error_of(experiment_id=gone).startswith(f"experiment_id '{gone}' on {mlflow_server} is deleted")
+
+
+def test_mlflow_real_assessment_names_with_quotes_are_asked_as_the_filter_grammar_reads_them(
+        mlflow_server: str) -> None:
+    """MLflow's trace filter has no escapes: ``assessment.name = "he said \\"hi\\""`` matched no
+    assessment (value None, n 0: a silent NO DATA). Three traces carry ``he said "hi"`` = 0.25, 0.5,
+    0.75 (mean 0.5), ``it's`` = 1.0 each and ``x = 1 OR 1=1`` = 0.0 each; a name with both quote kinds
+    cannot be written in the grammar and is an error on its SLO."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    experiment = MlflowClient(mlflow_server).create_experiment("slotui-real-quoted-assessments")
+    ids = [_log_trace(experiment, T0 - HOUR + 600 * k, 100) for k in range(3)]
+    mlflow.flush_trace_async_logging()
+    _wait_for_traces(mlflow_server, experiment, 3)
+    for trace_id, score in zip(ids, (0.25, 0.5, 0.75)):
+        mlflow.log_feedback(trace_id=trace_id, name='he said "hi"', value=score)
+        mlflow.log_feedback(trace_id=trace_id, name="it's", value=1.0)
+        mlflow.log_feedback(trace_id=trace_id, name="x = 1 OR 1=1", value=0.0)
+    got = fetch(source(mlflow_server, "slotui-real-quoted-assessments"), [
+        spec("double", query='assessment:he said "hi"'),
+        spec("single", query="assessment:it's"),
+        spec("sql", query="assessment:x = 1 OR 1=1"),
+        spec("both", query="""assessment:"it's" he said""")])
+    assert (got["double"].value, got["double"].n) == (0.5, 3)
+    assert (got["single"].value, got["single"].n) == (1.0, 3)
+    assert (got["sql"].value, got["sql"].n) == (0.0, 3)
+    assert got["both"].error == ("assessment name '\"it\\'s\" he said' holds both quote characters; "
+                                 "MLflow's filter syntax cannot ask for it")
+
+
+def test_mlflow_real_a_monitoring_run_started_before_the_period_counts(mlflow_server: str) -> None:
+    """A run started 40 days before T0 and still running logs accuracy 0.7 at T0 - 10 min; another
+    started 35 days before and terminated at T0 - 50 min logged 0.6 at T0 - 1 h. The server answers
+    the filters slotui sends for them (status = 'RUNNING', end_time >=): both count, where the
+    runs/search of runs started in the period alone found none."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_server)
+    experiment = client.create_experiment("slotui-real-long-runs")
+    live = client.create_run(experiment, start_time=_ms(T0 - 40 * DAY))  # RUNNING, no end_time
+    client.log_metric(live.info.run_id, "accuracy", 0.7, timestamp=_ms(T0 - 600))
+    assert client.get_run(live.info.run_id).info.status == "RUNNING"
+    done = client.create_run(experiment, start_time=_ms(T0 - 35 * DAY))
+    client.log_metric(done.info.run_id, "faithfulness", 0.6, timestamp=_ms(T0 - HOUR))
+    client.set_terminated(done.info.run_id, end_time=_ms(T0 - 50 * MINUTE))
+    got = fetch(source(mlflow_server, "slotui-real-long-runs"),
+                [spec("accuracy", query="metric:accuracy", window=DAY, period=3 * DAY),
+                 spec("faithfulness", query="metric:faithfulness", target=0.5, window=DAY, period=3 * DAY)])
+    assert (got["accuracy"].value, got["accuracy"].error) == (0.7, None)
+    assert (got["faithfulness"].value, got["faithfulness"].error) == (0.6, None)

@@ -400,3 +400,165 @@ async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
     assert {k: (d.value, d.windows, d.slices) for k, d in got.items()} == \
         {k: (d.value, d.windows, d.slices) for k, d in plain.items()}
     assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)
+
+
+async def test_an_error_echoing_the_keys_never_shows_the_secret_and_a_200_error_says_what_went_wrong() -> None:
+    """A 400 and a 422 whose message echoes the Basic credential and the secret key (a proxy), and an
+    HTTP 200 whose body is an error object: the reason is shown, the secret key and the base64
+    credential never; the 200 one names the server's message instead of only "malformed"."""
+    import base64
+
+    basic = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+    answers = [(400, {"message": f"Invalid query with Basic {basic}"}),
+               (422, {"error": f"key {SECRET} may not ask this"}),
+               (200, {"message": f"Invalid credentials {SECRET}", "error": "Unauthorized"})]
+    texts = []
+    for answer in answers:
+        with LangfuseAPI(OBS, SCORES) as fake:
+            fake.route = lambda r, a=answer: a
+            src = source(fake.url)
+            try:
+                got = await src.fetch([spec("p95_ms", query="latency:p95", period=2 * HOUR)], NOW)
+                texts.append(got["p95_ms"].error)
+            except SourceError as exc:
+                texts.append(str(exc))
+            finally:
+                await src.aclose()
+    assert all(t and SECRET not in t and basic not in t for t in texts), texts
+    assert texts[0] == "Langfuse rejected the query: HTTP 400: Invalid query with Basic ****"
+    assert texts[1] == "Langfuse rejected the query: HTTP 422: key **** may not ask this"
+    assert texts[2].endswith("got an error: Invalid credentials ****")
+
+
+async def test_a_backfill_longer_than_the_timeout_keeps_each_series_and_finishes_over_ticks(monkeypatch) -> None:
+    """Two days of one observation every 5 minutes, asked as hourly series of 4 buckets (a dozen
+    requests) from a server taking 0.1 s a request, with a 1.5 s timeout: the period used to be one
+    measure_grid call storing nothing until its last request, so every tick timed out and the next
+    began from scratch. Now each series is stored as it arrives and the backfill finishes over
+    ticks; every 5-minute slice counts exactly one observation (an hour's 12 spread over its 12)."""
+    import slotui.sources.langfuse as langfuse_module
+
+    monkeypatch.setattr(langfuse_module, "GRID_CHUNK", 4)
+    now = 1_780_002_000.0  # on the 5-minute grid, 20 minutes past an hour
+    obs = [Observation(now - k * 300 - 10, 100.0) for k in range(2 * 288)]
+    count = spec("count", query="count:count", target=1, direction="higher_is_better", period=2 * DAY)
+    with LangfuseAPI(obs, delay=0.1) as fake:
+        src = source(fake.url, timeout=1.5)
+        pending = []
+        try:
+            for _ in range(40):
+                data, _ = await fetch_all({"lf": src}, {"lf": [count]}, now, {"lf": 1.5}, {})
+                pending.append(sum(len(b.pending) for b in src._range_state().values()))
+                if data["count"].error is None and data["count"].note is None:
+                    break
+        finally:
+            await src.aclose()
+    assert data["count"].error is None and data["count"].note is None, (pending, data["count"])
+    assert all(a >= b for a, b in zip(pending, pending[1:])) and len(pending) < 40
+    slices = data["count"].slices
+    assert len(slices) == 2 * 288 and all(v == 1.0 for _, v in slices)
+    assert data["count"].value == 12.0
+
+
+async def test_a_categorical_score_is_named_not_an_endless_no_data() -> None:
+    """``verdict`` is a categorical score ("pass"/"fail": Langfuse keeps it in the scores-categorical
+    view, never in scores-numeric), so score:verdict answered no rows: NO DATA with no reason,
+    forever. Now the SLO says it is categorical; a numeric score beside it still answers (0.25,
+    0.5, 0.75 -> 0.5), and a name with no score at all stays plain no data."""
+    scores = [Score(NOW - 600 + 60 * k, "verdict", 0.0, "pass" if k % 2 else "fail") for k in range(5)]
+    scores += [Score(NOW - 500 + 60 * k, "helpfulness", v) for k, v in enumerate((0.25, 0.5, 0.75))]
+    higher = dict(target=0.5, direction="higher_is_better", period=2 * HOUR)
+    with LangfuseAPI(OBS, scores) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("verdict", query="score:verdict", **higher),
+                                   spec("helpfulness", query="score:helpfulness", **higher),
+                                   spec("nothing", query="score:never_logged", **higher)], NOW)
+        finally:
+            await src.aclose()
+    assert got["verdict"].error == ("score 'verdict' is categorical in Langfuse (5 in the window): only numeric "
+                                    "and boolean scores have a mean or percentile")
+    assert (got["helpfulness"].value, got["helpfulness"].n, got["helpfulness"].error) == (0.5, 3, None)
+    assert got["nothing"].error is None and got["nothing"].value is None
+
+
+@pytest.mark.parametrize("outage", ["everything", "v2_only"])
+async def test_a_passing_404_does_not_leave_the_source_on_v1(outage: str, monkeypatch) -> None:
+    """A proxy answers 404 for a while (a deploy). The first v2 404 moved the source to v1 for good:
+    on a server without v1 every fetch failed after the proxy came back (404 from v1, forever).
+    Now v1 answering 404 sends the next query to v2 again; a v2-only outage returns to v2 after
+    REPROBE_QUERIES queries on v1 (3 here)."""
+    import slotui.sources.langfuse as langfuse_module
+
+    monkeypatch.setattr(langfuse_module, "REPROBE_QUERIES", 3)
+    down = {"on": True}
+    fake = LangfuseAPI(OBS, SCORES)
+    route = fake.route
+
+    def proxy(req):  # type: ignore[no-untyped-def]
+        if down["on"] and (outage == "everything" or req.path == "/api/public/v2/metrics"):
+            return 404, b"<html>404 Not Found</html>"
+        if outage == "everything" and req.path == "/api/public/metrics":
+            return 404, {"message": "Not found"}  # a server that serves v2 only
+        return route(req)
+
+    fake.route = proxy
+    p95 = spec("p95_ms", query="latency:p95", period=HOUR, window=HOUR)
+    with fake:
+        src = source(fake.url)
+        try:
+            if outage == "everything":
+                with pytest.raises(SourceError):
+                    await src.fetch([p95], NOW)
+            else:  # v1 answers meanwhile
+                assert (await src.fetch([p95], NOW))["p95_ms"].error is None
+                assert fake.requests[-1].path == "/api/public/metrics"
+            down["on"] = False
+            got = await src.fetch([p95], NOW + 60)
+            for k in range(2, 6):
+                got = await src.fetch([p95], NOW + 60 * k)
+        finally:
+            await src.aclose()
+    assert got["p95_ms"].error is None
+    assert got["p95_ms"].value == pytest.approx(
+        percentile_linear([o.latency_ms for o in in_range(NOW + 300 - HOUR, NOW + 300)], 0.95))
+    assert fake.requests[-1].path == "/api/public/v2/metrics"
+
+
+async def test_a_failing_categorical_check_leaves_a_plain_no_data() -> None:
+    """The scores-categorical question is only asked to explain a window without numeric scores: when
+    it fails (a server without the view: 400, or a 500), the SLO is plain no data, not an error."""
+    for failure in ((400, {"message": "Invalid view scores-categorical"}), (500, {"message": "boom"})):
+        with LangfuseAPI(OBS, [Score(NOW - 600, "verdict", 0.0, "pass")]) as fake:
+            route = fake.route
+            fake.route = lambda r, f=failure: f if "scores-categorical" in r.query.get("query", "") else route(r)
+            src = source(fake.url)
+            try:
+                got = await src.fetch([spec("verdict", query="score:verdict", target=0.5,
+                                            direction="higher_is_better", period=HOUR)], NOW)
+            finally:
+                await src.aclose()
+        assert got["verdict"].error is None and got["verdict"].value is None
+        assert any("scores-categorical" in r.query.get("query", "") for r in fake.requests)
+
+
+async def test_a_score_name_holding_a_colon_is_asked_whole() -> None:
+    """Scores named ``ragas:faithfulness`` (0.5, 0.7, 0.9): ``sli: {field: score.ragas:faithfulness,
+    agg: mean}`` was read as the score 'ragas' with the aggregation 'faithfulness' and failed although
+    written right; the aggregation is now after the last colon: both forms give 0.7. Without an
+    aggregation the name stays ambiguous: the error says how to write it."""
+    scores = [Score(NOW - 600 + 60 * k, "ragas:faithfulness", v) for k, v in enumerate((0.5, 0.7, 0.9))]
+    higher = dict(target=0.5, direction="higher_is_better", period=HOUR)
+    with LangfuseAPI(OBS, scores) as fake:
+        src = source(fake.url)
+        try:
+            got = await src.fetch([spec("sli", sli_field="score.ragas:faithfulness", sli_agg="mean", **higher),
+                                   spec("query", query="score:ragas:faithfulness:avg", **higher),
+                                   spec("bare", query="score:ragas:faithfulness", **higher)], NOW)
+        finally:
+            await src.aclose()
+    for name in ("sli", "query"):
+        assert got[name].error is None and got[name].value == pytest.approx(0.7, abs=1e-12) and got[name].n == 3
+    assert got["bare"].error == ("unknown Langfuse aggregation 'faithfulness'; expected one of sum, avg, count, max, "
+                                 "min, p50, p75, p90, p95, p99 (a score name holding ':' is written with its "
+                                 "aggregation: score:ragas:faithfulness:avg)")

@@ -340,3 +340,224 @@ async def test_behind_a_path_prefix_with_a_query_parameter() -> None:
     assert {k: (d.value, d.windows, d.slices) for k, d in got.items()} == \
         {k: (d.value, d.windows, d.slices) for k, d in plain.items()}
     assert fake.requests and all(r.query.get("tenant") == "team-a" for r in fake.requests)
+
+
+async def test_a_call_that_ended_before_it_started_is_skipped_and_noted_not_counted_as_0_ms() -> None:
+    """Three calls of 1,000, 3,000 and 500 ms, and one whose ended_at precedes its started_at (a client
+    clock step) without summary.weave.latency_ms: the mean is (1000 + 3000 + 500) / 3 = 1,500 ms, not
+    (1000 + 3000 + 0 + 500) / 4 = 1,125 ms, and the note says why one call is left out."""
+    backwards = weave_call(NOW - 400, 1000)
+    backwards["ended_at"] = weave_call(NOW - 401, 1)["started_at"]  # 400 s - 1 s: ended 1 s before it started
+    del backwards["summary"]["weave"]["latency_ms"]
+    calls = [weave_call(NOW - 600, 1000), weave_call(NOW - 500, 3000), backwards, weave_call(NOW - 300, 500)]
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source, [spec("mean_ms", query="latency_ms:mean"),
+                                                                    spec("mean_s", query="latency_s:mean")], NOW)
+    assert got["mean_ms"].value == 1500.0 and got["mean_ms"].n == 3
+    assert "1 record: latency_ms negative" in got["mean_ms"].note
+    assert got["mean_s"].value == 1.5 and "1 record: latency_s negative" in got["mean_s"].note
+
+
+async def test_categorical_feedback_is_named_and_a_skin_toned_reaction_counts() -> None:
+    """A judge answering "pass"/"fail" is no number: the SLO says so (it did say "no record has it").
+    Reactions as the trace server stores them (emoji as sent, ``detoned`` without the skin tone):
+    👍🏽, 👍 and 👎🏿 are 1, 1 and 0: mean 2/3. A numeric judge beside a string one on another call
+    counts alone: 0.5 and 1.0 -> 0.75."""
+    def reaction(emoji: str, detoned: str, alias: str) -> dict:
+        return {"feedback_type": "wandb.reaction.1",
+                "payload": {"emoji": emoji, "alias": alias, "detoned": detoned, "detoned_alias": alias}}
+
+    calls = [
+        weave_call(NOW - 900, 800, feedback=[{"feedback_type": "wandb.runnable.verdict", "payload": {"output": "pass"}},
+                                             reaction("👍🏽", "👍", ":thumbs_up:"),
+                                             {"feedback_type": "wandb.runnable.judge", "payload": {"output": 0.5}}]),
+        weave_call(NOW - 800, 800, feedback=[{"feedback_type": "wandb.runnable.verdict", "payload": {"output": "fail"}},
+                                             reaction("👍", "👍", ":thumbs_up:"),
+                                             {"feedback_type": "wandb.runnable.judge", "payload": {"output": None,
+                                                                                                   "score": 1.0}}]),
+        weave_call(NOW - 700, 800, feedback=[reaction("👎🏿", "👎", ":thumbs_down:")]),
+    ]
+    higher = dict(target=0.5, direction="higher_is_better")
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source, [
+        spec("verdict", query="feedback.verdict:mean", **higher),
+        spec("thumbs", query="feedback.reaction:mean", **higher),
+        spec("judge", query="feedback.judge:mean", **higher)], NOW)
+    assert got["verdict"].value is None
+    assert "2 records: feedback.verdict is a string, not a number" in got["verdict"].note
+    assert got["thumbs"].value == pytest.approx(2 / 3, abs=1e-12) and got["thumbs"].n == 3
+    assert got["judge"].value == 0.75 and got["judge"].n == 2
+
+
+@pytest.mark.parametrize("form", ["offset", "naive", "space", "nanoseconds", "epoch_ms", "epoch_s"])
+async def test_call_times_in_other_forms_are_read_and_unreadable_ones_counted(form: str) -> None:
+    """The same three calls (1,000 / 2,000 / 6,000 ms, 10 to 8 minutes ago) with their started_at and
+    ended_at written another way: the mean is 3,000 ms in every form. A fourth call whose started_at
+    is unreadable is counted as malformed, not dropped unseen."""
+    from datetime import datetime, timedelta, timezone
+
+    def write(text: str) -> object:
+        t = parse_time(text)
+        dt = datetime.fromtimestamp(t, timezone.utc)
+        return {"offset": dt.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat(),
+                "naive": dt.replace(tzinfo=None).isoformat(),
+                "space": dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                "nanoseconds": dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z",
+                "epoch_ms": int(round(t * 1000)),
+                "epoch_s": t}[form]
+
+    def mangle(body: dict, lines: list[str]) -> bytes:
+        out = []
+        for line in lines:
+            call = json.loads(line)
+            if call["id"] == "odd":
+                call["started_at"] = "yesterday at noon"
+            else:
+                call["started_at"], call["ended_at"] = write(call["started_at"]), write(call["ended_at"])
+            out.append(json.dumps(call))
+        return ("\n".join(out) + "\n").encode()
+
+    calls = [weave_call(NOW - 600, 1000), weave_call(NOW - 540, 2000), weave_call(NOW - 480, 6000),
+             weave_call(NOW - 470, 6000, call_id="odd")]
+    for c in calls:
+        del c["summary"]["weave"]["latency_ms"]  # the latency comes from the two times
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY, mangle=mangle), source,
+                            [spec("mean_ms", query="latency_ms:mean")], NOW)
+    assert got["mean_ms"].value == pytest.approx(3000.0, abs=1e-3) and got["mean_ms"].n == 3
+    assert got["mean_ms"].malformed == 1
+
+
+async def test_an_error_echoing_the_api_key_never_shows_it() -> None:
+    """A 422 whose FastAPI detail, a 400 whose message and a 200 whose body echo the Basic
+    credential and the key: the reason is shown, the key and its base64 form never."""
+    secret_basic = base64.b64encode(f"api:{KEY}".encode()).decode()
+    answers = [
+        (422, {"detail": [{"type": "value_error", "loc": ["body", "query"], "msg": f"bad token {KEY}"}]}),
+        (400, {"message": f"Invalid query from Basic {secret_basic} ({KEY})"}),
+        (200, f"upstream error: key {KEY} refused\n".encode()),
+        (200, {"reason": f"Unauthorized key {KEY}"}),
+    ]
+    seen = []
+    for answer in answers:
+        with WeaveAPI(CALLS, api_key=KEY) as fake:
+            fake.route = lambda r, a=answer: a
+            src = source(fake.url)
+            try:
+                with pytest.raises(SourceError) as err:
+                    await src.fetch([spec("p95_ms", query="latency_ms:p95")], NOW)
+            finally:
+                await src.aclose()
+        text = str(err.value)
+        assert KEY not in text and secret_basic not in text and "\n" not in text
+        seen.append(text)
+    assert "rejected the query (HTTP 422): body.query: bad token ****" in seen[0]
+    assert "rejected the query (HTTP 400): Invalid query from Basic ****" in seen[1]
+    assert "malformed JSON lines" in seen[2] and "****" in seen[2]
+    assert "answered an error instead of calls: Unauthorized key ****" in seen[3]
+
+
+async def test_a_server_ignoring_offset_is_an_error_not_a_backfill_that_never_ends(monkeypatch) -> None:
+    """Ten calls, pages of four, and a server (or proxy) answering every offset with the first page:
+    the source read the same four calls forever (n = 4 of 10, 'backfill in progress' on every
+    fetch). Now the second page, holding only calls already sent, is a source error naming it."""
+    monkeypatch.setattr(weave_module, "PAGE", 4)
+    calls = [weave_call(NOW - 3000 + 60 * i, 1000) for i in range(10)]
+    with WeaveAPI(calls, api_key=KEY) as fake:
+        route = fake.route
+
+        def no_offset(req):  # type: ignore[no-untyped-def]
+            body = json.loads(req.body)
+            body["offset"] = 0
+            req.body = json.dumps(body).encode()
+            return route(req)
+
+        fake.route = no_offset
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("mean_ms", query="latency_ms:mean")], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == ("the Weave trace server answered offset 4 of calls/stream_query with calls it had "
+                              "already sent (it ignores offset): the read would never end")
+    assert len(fake.requests) == 2
+
+
+async def test_a_cost_or_token_count_with_an_unreadable_part_is_unknown_not_short_of_it() -> None:
+    """Three calls costing 0.001 + 0.002, 0.001 + "NaN" and 0.002 + 0.004 USD: the second's cost is
+    unknown, so the mean is (0.003 + 0.006) / 2 = 0.0045 with the call named in the note (it was
+    counted as 0.001: (0.003 + 0.001 + 0.006) / 3 = 0.00333). Tokens alike: 300 + 30, a total of
+    "lots", and 500 + 50 give (330 + 550) / 2 = 440."""
+    a = weave_call(NOW - 900, 800, cost=(0.001, 0.002), tokens=(300, 30))
+    b = weave_call(NOW - 800, 800, cost=(0.001, 0.0), tokens=(1, 1))
+    c = weave_call(NOW - 700, 800, cost=(0.002, 0.004), tokens=(500, 50))
+    for entry in b["summary"]["weave"]["costs"].values():
+        entry["completion_tokens_total_cost"] = "NaN"
+    for entry in b["summary"]["usage"].values():
+        entry["total_tokens"] = "lots"
+    _, got = await fetch_ok(WeaveAPI([a, b, c], api_key=KEY), source, [
+        spec("cost", query="cost:mean", target=0.01), spec("tokens", query="tokens:mean", target=1000)], NOW)
+    assert got["cost"].value == pytest.approx(0.0045, abs=1e-15) and got["cost"].n == 2
+    assert "1 record: cost not finite" in got["cost"].note
+    assert got["tokens"].value == 440.0 and got["tokens"].n == 2
+    assert "1 record: tokens not finite" in got["tokens"].note
+
+
+@pytest.mark.parametrize("project, hint", [("acme/other-bot", ""),
+                                           ("support-bot", "; project is entity/project, e.g. acme/support-bot")])
+async def test_an_unknown_project_is_named_with_the_servers_reason(project: str, hint: str) -> None:
+    """A project the server does not know answered 'not found (check the URL)' and nothing more: the
+    URL was right. The error now carries the server's reason and the project, with the entity/project
+    form when the entity is missing."""
+    with WeaveAPI(CALLS, api_key=KEY) as fake:
+        src = source(fake.url, project=project)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("p95_ms", query="latency_ms:p95")], NOW)
+        finally:
+            await src.aclose()
+    assert str(err.value) == (f"not found (check the URL): HTTP 404 from {fake.url}/calls/stream_query: "
+                              f"project {project!r} not found (project {project!r}{hint})")
+    assert len(fake.requests) == 1  # not retried
+
+
+async def test_a_human_annotation_is_feedback_by_its_name() -> None:
+    """Human annotations come as feedback_type ``wandb.annotation.NAME`` with ``payload.value`` (the UI
+    and ``call.feedback.add(feedback_type="wandb.annotation." + spec.name, ...)``): feedback.quality
+    said "no record has it" (the name kept its wandb.annotation. prefix, which no field path can
+    spell). Annotations 1, 0, 1 and a boolean true: mean 0.75."""
+    def annotation(value: object) -> dict:
+        return {"feedback_type": "wandb.annotation.quality", "payload": {"value": value}}
+
+    calls = [weave_call(NOW - 900 + 60 * k, 800, feedback=[annotation(v)]) for k, v in enumerate((1, 0, 1, True))]
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source, [
+        spec("quality", query="feedback.quality:mean", target=0.5, direction="higher_is_better")], NOW)
+    assert (got["quality"].value, got["quality"].n) == (0.75, 4)
+
+
+async def test_a_page_slower_than_the_timeout_is_asked_in_smaller_pages_until_the_read_finishes() -> None:
+    """3,000 calls from a server taking 1 ms per call asked (a 2,000-call page: 2 s) with a 1.5 s
+    timeout: the first page outlasted every fetch, so every tick timed out and the read never moved.
+    A page that took half the timeout or more is now asked in halves from then on: the read finishes
+    over a few ticks, and the mean is that of all 3,000 calls."""
+    calls = [weave_call(NOW - 3 * HOUR + 3 * k, 1000 + (k % 7) * 100, call_id=f"c{k:05d}") for k in range(3000)]
+    in_window = [k for k in range(3000) if NOW - 3 * HOUR + 3 * k >= NOW - HOUR]
+    expected = sum(1000 + (k % 7) * 100 for k in in_window) / len(in_window)
+    with WeaveAPI(calls, api_key=KEY) as fake:
+        route = fake.route
+
+        def slow(req):  # type: ignore[no-untyped-def]
+            fake.release.wait((req.json or {}).get("limit", 0) * 0.001)  # the server's work per call asked
+            return route(req)
+
+        fake.route = slow
+        src = source(fake.url, timeout=1.5)
+        mean = spec("mean_ms", query="latency_ms:mean", period=4 * HOUR)
+        try:
+            for _ in range(30):
+                data, _ = await fetch_all({"w": src}, {"w": [mean]}, NOW, {"w": 1.5}, {})
+                if data["mean_ms"].error is None and data["mean_ms"].note is None:
+                    break
+        finally:
+            await src.aclose()
+    assert data["mean_ms"].error is None and data["mean_ms"].note is None, data["mean_ms"]
+    assert data["mean_ms"].value == pytest.approx(expected, abs=1e-9) and data["mean_ms"].n == len(in_window)
+    assert max(r.json["limit"] for r in fake.requests) == 2000 and min(r.json["limit"] for r in fake.requests) < 2000

@@ -75,7 +75,8 @@ def test_weave_feedback_mean_and_token_total_of_huge_values() -> None:
     usage = {"m1": {"total_tokens": 1e308}, "m2": {"total_tokens": 1e308}, "m3": {"total_tokens": 7}}
     total = _tokens(usage)
     assert total is not None and math.isfinite(total)
-    assert _tokens({"m": {"total_tokens": float("nan")}, "n": {"total_tokens": 5}}) == 5.0
+    # a part that is no number makes the total unknown (NaN: skipped and noted), not 5 short of it
+    assert math.isnan(_tokens({"m": {"total_tokens": float("nan")}, "n": {"total_tokens": 5}}))
 
 
 async def test_weave_json_lines_with_a_bom_and_nan_keep_the_first_call() -> None:
@@ -117,3 +118,13 @@ async def test_weave_json_lines_with_a_bom_and_nan_keep_the_first_call() -> None
     assert got["availability"].windows[HOUR] == (3.0, 4.0)
     assert got["lat_max"].value == 1e308
     assert got["lat_mean"].value == float((Fraction(100) + Fraction(200) + Fraction(1e308) + Fraction(400)) / 4)
+
+
+def test_weave_non_numeric_feedback_keeps_its_kind_not_its_text() -> None:
+    """A feedback that is no number is kept so the SLO can name it, but only its kind: a judge's long
+    text (or a scorer's dict of reasons) held for every call of a 30-day period would grow memory
+    without bound. A dict output's text keys are not feedback at all; its numeric ones are."""
+    items = [{"feedback_type": "wandb.runnable.judge", "payload": {"output": {"score": 0.8, "reason": "x" * 5000}}},
+             {"feedback_type": "wandb.runnable.verdict", "payload": {"output": "pass " * 1000}},
+             {"feedback_type": "wandb.runnable.labels", "payload": {"output": ["a"] * 1000}}]
+    assert _feedback(items) == {"judge": 0.8, "judge.score": 0.8, "verdict": "pass pass pass p", "labels": []}

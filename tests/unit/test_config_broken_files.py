@@ -53,6 +53,14 @@ CASES: dict[str, tuple[int, str, str]] = {
     "impossible_date.yaml": (9, "slos[0].period_start", "not a date or time (day is out of range for month)"),
     "huge_integer.yaml": (3, "sources.demo.seed", "a number of 5,000 digits; expected at most 100"),
     "bad_explicit_tag.yaml": (3, "sources.demo.seed", "not an integer (invalid literal for int()"),
+    # keys of the SaaS sources that only work together or apart
+    "mlflow_without_experiment.yaml": (3, "sources.ml", "needs experiment (a name) or experiment_id"),
+    "mlflow_experiment_and_id.yaml": (7, "sources.ml.experiment_id", "set experiment (a name) or experiment_id, not both"),
+    "langfuse_half_key_pair.yaml": (6, "sources.lf.public_key", "public_key is set without secret_key"),
+    "weave_blank_api_key.yaml": (6, "sources.w.api_key", "cannot be empty or blank"),
+    "mlflow_token_and_basic_auth.yaml": (8, "sources.ml.basic_auth", "token and basic_auth both set the Authorization"),
+    "weave_api_key_and_bearer.yaml": (7, "sources.w.bearer_token", "api_key and bearer_token both set"),
+    "langfuse_keys_and_basic_auth.yaml": (8, "sources.lf.basic_auth", "public_key and basic_auth both set"),
 }
 
 

@@ -558,3 +558,17 @@ def test_spec_full_example_loads_with_env() -> None:
     names = " ".join(i.message for i in info.value.issues)
     for var in env:
         assert var in names
+
+
+@pytest.mark.parametrize("written, expected", [("42", "42"), ('"42"', "42"), ("0", "0")])
+def test_an_mlflow_experiment_id_may_be_written_as_a_number(written: str, expected: str) -> None:
+    """MLflow shows experiment ids as numbers; ``experiment_id: 42`` was refused ('expected a string
+    (got 42)'). A number is the id's text; true/false and a negative number are still refused."""
+    text = ("sources:\n  ml: {type: mlflow, url: 'http://127.0.0.1:5000', experiment_id: %s}\n"
+            "slos:\n  - {name: acc, query: 'metric:accuracy', objective: {target: 0.9, direction: higher_is_better}}\n")
+    loaded = load_text(text % written, name="t.yaml", env={})
+    assert loaded.config.sources["ml"].experiment_id == expected
+    for bad in ("true", "-3"):
+        with pytest.raises(ConfigError) as err:
+            load_text(text % bad, name="t.yaml", env={})
+        assert "sources.ml.experiment_id" in str(err.value)

@@ -13,7 +13,9 @@ period's slices are built from such answers:
 - **resumable**: spans are asked newest first, stored the moment they are
   answered, and no new span is started once the fetch's soft deadline has
   passed, so a long backfill spreads over several fetches instead of timing
-  out; the remaining spans stay pending for the next fetch.
+  out; the remaining spans stay pending for the next fetch. A source that
+  answers a time series per request gets at most :meth:`RangeSource.grid_spans`
+  spans a call, each call stored before the next starts.
 
 A coarse span answers one value for all its slices. Threshold SLOs get that
 value for *each* slice it covers (so each hour weighs as much time in the
@@ -434,6 +436,11 @@ class RangeSource:
         """Answers per span start for the spans of ``step`` in ``[start, end)`` (absent: no data)."""
         raise NotImplementedError  # pragma: no cover - only called when grid_step_ok
 
+    def grid_spans(self, measure: Measure, step: float) -> int:
+        """The most spans of ``step`` one :meth:`measure_grid` call is given (about one request's
+        worth): the backfill stores each call's answer before it starts the next."""
+        return 1_000
+
     def coarse_for(self, spec: SLOSpec) -> float:
         """The backfill step of ``spec``: ``params.backfill_step`` or the source's, a multiple of the slice."""
         raw = spec.params.get("backfill_step") if spec.params else None
@@ -536,6 +543,37 @@ class RangeSource:
         for name, items in groups.items():
             out[name] = replace(out[name], groups=tuple(items))
 
+    async def _grid(self, book: SpanBook, measure: Measure, spans: list[Span], width: float, stop_at: float,
+                    jobs: list[tuple[SpanBook, Span]]) -> bool:
+        """Ask a run of adjacent spans as time series of at most :meth:`grid_spans` spans each, newest
+        first, storing each series as it arrives and starting none after ``stop_at``.
+
+        A whole period in one call stored nothing until its last request: when the requests took
+        longer than the fetch's timeout, the fetch was cancelled with nothing kept, and the next one
+        began again from scratch, forever. Now each stored series is progress; what is left stays
+        pending for the next fetch. A series the server fails is asked span by span (``jobs``).
+        Returns False when the measure is wrong (its book's ``error`` set).
+        """
+        size = max(1, int(self.grid_spans(measure, width)))
+        chunks = [spans[i:i + size] for i in range(0, len(spans), size)]
+        for chunk in reversed(chunks):
+            if time.monotonic() >= stop_at:
+                return True  # left pending: the next fetch asks them
+            if len(chunk) == 1:
+                jobs.append((book, chunk[0]))
+                continue
+            try:
+                answers = await self.measure_grid(measure, chunk[0][0], chunk[-1][1], width)
+            except QueryError as exc:
+                book.error = str(exc)
+                return False
+            except SourceError:
+                jobs.extend((book, span) for span in chunk)
+                continue
+            for span in chunk:
+                book.record(span, answers.get(span[0]))
+        return True
+
     async def _backfill(self, books: Sequence[SpanBook], measures: Sequence[Measure]) -> None:
         """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one);
         nothing while a server's ``Retry-After`` given during the backfill lasts."""
@@ -558,19 +596,9 @@ class RangeSource:
             runs = [run for width, spans in by_width.items() for run in _adjacent_runs(spans)]
             for spans in runs:
                 width = round(spans[0][1] - spans[0][0], 6)
-                if len(spans) > 1 and self.grid_step_ok(measure, width) and time.monotonic() < stop_at:
-                    start = spans[0][0]
-                    end = spans[-1][1]
-                    try:
-                        answers = await self.measure_grid(measure, start, end, width)
-                    except QueryError as exc:
-                        book.error = str(exc)
+                if len(spans) > 1 and self.grid_step_ok(measure, width):
+                    if not await self._grid(book, measure, spans, width, stop_at, jobs):
                         break
-                    except SourceError:
-                        jobs.extend((book, span) for span in spans)
-                        continue
-                    for span in spans:
-                        book.record(span, answers.get(span[0]))
                 else:
                     jobs.extend((book, span) for span in spans)
         if jobs:

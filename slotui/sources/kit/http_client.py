@@ -481,6 +481,9 @@ class SourceHTTPClient:
             payload = response.json()
         except ValueError:
             payload = None
+        # Sources build their own messages from the payload (MLflow's ``message``, Langfuse's, a
+        # FastAPI ``detail``): a server or proxy echoing the credentials must not carry them there.
+        payload = self._scrub_value(payload)
         where = self._where(path)
         retry_after, retry_at = _retry_after(response)
         if status == 401:
@@ -537,6 +540,22 @@ class SourceHTTPClient:
 
     def _scrub(self, text: str) -> str:
         return self._redact(text)
+
+    def scrub(self, text: str) -> str:
+        """``text`` (from a server's answer) with this source's secrets masked, for a source's own messages."""
+        return self._redact(text)
+
+    def _scrub_value(self, value: Any, depth: int = 0) -> Any:
+        """A parsed JSON value with every string (keys too) scrubbed."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if depth > 20:
+            return None
+        if isinstance(value, dict):
+            return {self._redact(str(k)): self._scrub_value(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_value(v, depth + 1) for v in value]
+        return value
 
 
 def _retry_after(response: httpx.Response) -> tuple[float | None, float | None]:

@@ -226,6 +226,49 @@ class TimeParser:
 
 
 _OFFSET = re.compile(r"^([+-])([0-9]{2}):?([0-9]{2})$")
+
+_API_TIME = TimeParser("UTC")
+
+
+def api_time(raw: Any, *, per_second: float | None = None) -> float | None:
+    """Epoch seconds of a time in an API answer, or None when it is missing or unreadable.
+
+    The one reading of API times for the HTTP sources (MLflow, Weave, Langfuse): RFC 3339 / ISO
+    8601 strings with ``Z``, an offset (``+05:30``, ``+0530``) or none (UTC), ``T`` or a space,
+    any number of fractional digits; numbers (and numeric strings) as epoch seconds, ms, µs or ns
+    by magnitude, or ``per_second`` units a second when the API says which (MLflow: 1000, ms).
+    """
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            if not text.isascii() or "_" in text:  # float() also reads "1_700" and non-ASCII digits
+                raise ValueError(text)
+            raw = float(text)
+        except ValueError:
+            try:
+                return _API_TIME(text)
+            except (Malformed, ValueError, OverflowError):
+                return None
+    if not isinstance(raw, (int, float)):
+        return None
+    try:
+        value = float(raw)
+    except (OverflowError, ValueError):
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    if per_second is not None:
+        return value / per_second
+    try:
+        return _API_TIME(value)
+    except Malformed:
+        return None
+
+
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+", re.ASCII)
 
 
