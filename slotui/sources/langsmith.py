@@ -458,16 +458,11 @@ class LangSmithSource(RangeSource):
     def _wait_for_hold(self, deadline: float) -> None:
         """(thread) Before a call: wait out a ``Retry-After`` this fetch was given when it ends within
         the budget, else fail at once with that error, sending nothing (as the httpx sources do)."""
-        until, error, fetch = getattr(self, "_hold", (0.0, None, None))
-        left = until - time.monotonic()
-        if error is None or left <= 0 or fetch != FETCH_DEADLINE.get():
-            return
-        if time.monotonic() + left >= deadline:
-            held = SourceError(str(error), retryable=error.retryable)
-            held.retry_after = left  # type: ignore[attr-defined]
-            held.retry_at = getattr(error, "retry_at", None)  # type: ignore[attr-defined]
-            raise held
-        time.sleep(left)  # in this worker thread, within the fetch's budget
+        from slotui.sources.kit.retry_after import hold_to_wait
+
+        left = hold_to_wait(getattr(self, "_hold", (0.0, None, None)), FETCH_DEADLINE.get(), deadline)
+        if left:
+            time.sleep(left)  # in this worker thread, within the fetch's budget
 
     def _retry_after(self) -> tuple[float | None, float | None]:
         """(thread) The ``Retry-After`` of this thread's last 429/503 answer: (seconds, epoch of a date)."""

@@ -297,16 +297,11 @@ class SourceHTTPClient:
         """Before a request: wait out a server's ``Retry-After`` when it ends within the fetch's
         budget, else fail at once with that answer's error, sending nothing. (Every queued query
         of a fetch -- fourteen per ratio SLO -- was sent to a server that had said 429: wait.)"""
-        until, exc, fetch = self._hold
-        left = until - time.monotonic()
-        if exc is None or left <= 0 or fetch != FETCH_DEADLINE.get():
-            return
-        if time.monotonic() + left >= deadline:
-            held = SourceError(str(exc), retryable=exc.retryable)
-            held.retry_after = left  # type: ignore[attr-defined]
-            held.retry_at = getattr(exc, "retry_at", None)  # type: ignore[attr-defined]
-            raise held
-        await asyncio.sleep(left)
+        from slotui.sources.kit.retry_after import hold_to_wait
+
+        left = hold_to_wait(self._hold, FETCH_DEADLINE.get(), deadline)
+        if left:
+            await asyncio.sleep(left)
 
     async def _send_once(
         self,
