@@ -178,7 +178,7 @@ def load_text(
         path=path,
         base_dir=base_dir if base_dir is not None else Path.cwd(),
         specs=resolution.specs,
-        warnings=resolution.warnings + _two_authorizations(config),
+        warnings=resolution.warnings,
         secrets=set(doc.env_values) | secrets,
     )
 
@@ -252,39 +252,6 @@ def _missing_files(config: Config, base_dir: Path, doc: YamlDocument) -> list[Co
         issues.append(ConfigIssue(f"{what} ({where}); expected a PEM file", path,
                                   mark.line if mark else None, mark.column if mark else None))
     return issues
-
-
-def _two_authorizations(config: Config) -> list[str]:
-    """A warning per HTTP source given two of ``basic_auth``, ``bearer_token``, an ``Authorization``
-    header and a ``user:password@`` in its ``url``: a request carries one ``Authorization``, and the
-    others were dropped without a word. Prometheus refuses the same in its own config ("at most one
-    of basic_auth, bearer_token ... must be configured"); here it is a warning naming the one sent
-    (user-info in the URL wins, then bearer_token, then basic_auth, then the header)."""
-    from urllib.parse import urlsplit
-
-    out: list[str] = []
-    for name, source in config.sources.items():
-        if not hasattr(source, "bearer_token") or not hasattr(source, "basic_auth"):
-            continue
-        given: list[str] = []  # in the order of precedence
-        url = getattr(source, "url", None)
-        try:
-            if isinstance(url, str) and urlsplit(url).username is not None:
-                given.append("user:password@ in url")
-        except ValueError:
-            pass
-        if source.bearer_token:
-            given.append("bearer_token")
-        if source.basic_auth is not None:
-            given.append("basic_auth")
-        given += [f"headers.{h}" for h in getattr(source, "headers", {}) or {} if h.lower() == "authorization"]
-        if len(given) > 1:
-            out.append(
-                f"sources.{name}: {', '.join(given[:-1])} and {given[-1]} are {'both' if len(given) == 2 else 'all'} "
-                "ways to send the Authorization "
-                f"header, and a request carries one: only {given[0]} is sent; keep one of them"
-            )
-    return out
 
 
 # --------------------------------------------------------------------------- model walking

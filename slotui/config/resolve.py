@@ -297,19 +297,40 @@ class _Resolver:
             have, missing = ("public_key", "secret_key") if src.secret_key is None else ("secret_key", "public_key")
             self.issue(("sources", name, have), f"{have} is set without {missing}: Langfuse authenticates with "
                        "the pair (public key as user name, secret key as password)", key=True)
-        # One Authorization header per request: a second credential was dropped without a word (mlflow's
-        # token lost to basic_auth, langfuse's keys and weave's api_key overriding basic_auth).
-        own = {"mlflow": ("token",), "langfuse": ("public_key", "secret_key"), "weave": ("api_key",)}.get(src.type)
-        if own is not None:
-            given = [k for k in (*own, "bearer_token", "basic_auth") if getattr(src, k, None) is not None]
-            if src.type == "langfuse" and "public_key" in given and "secret_key" in given:
-                given.remove("secret_key")  # the pair is one credential
-            if len(given) > 1:
-                self.issue(("sources", name, given[1]), f"set one credential: {given[0]} and {given[1]} both set "
-                           "the Authorization header, and only one can be sent", key=True)
+        own = {"mlflow": ("token",), "langfuse": ("public_key",), "weave": ("api_key",)}.get(src.type, ())
+        self.one_authorization(("sources", name), src, own)
+
+    def one_authorization(self, path: KeyPath, obj: Any, own: tuple[str, ...] = ()) -> None:
+        """A request carries one ``Authorization`` header: a source or channel given two ways to send
+        it (its own credential -- mlflow's token, langfuse's key pair, weave's api_key --,
+        ``bearer_token``, ``basic_auth``, an ``Authorization`` header, ``user:password@`` in its
+        url) had all but one dropped without a word, and the 401s pointed at a credential never sent.
+        An error naming the second, as Prometheus refuses the same ("at most one of basic_auth,
+        bearer_token ... must be configured")."""
+        from urllib.parse import urlsplit
+
+        given: list[tuple[tuple[str, ...], str]] = [((k,), k) for k in own if getattr(obj, k, None) is not None]
+        url = getattr(obj, "url", None)
+        try:
+            if isinstance(url, str) and urlsplit(url).username is not None:
+                given.append((("url",), "user:password@ in url"))
+        except ValueError:
+            pass
+        for key in ("bearer_token", "basic_auth"):
+            if getattr(obj, key, None):
+                given.append(((key,), key))
+        for header in getattr(obj, "headers", None) or {}:
+            if header.lower() == "authorization":
+                given.append((("headers", header), f"headers.{header}"))
+        if len(given) > 1:
+            (_, first), (where, second) = given[0], given[1]
+            self.issue((*path, *where), f"set one credential: {first} and {second} both set the Authorization "
+                       "header, and a request carries one", key=True)
 
     def check_routes(self) -> None:
         channels = self.config.alerts.channels
+        for name, channel in channels.items():
+            self.one_authorization(("alerts", "channels", name), channel)
         for i, route in enumerate(self.config.alerts.routes):
             for j, ch in enumerate(route.channels):
                 if ch not in channels:

@@ -677,38 +677,58 @@ async def test_a_breakdown_group_whose_good_exceeds_its_total_is_noted() -> None
                           "clamped: good within [0, total], a negative total as no traffic")
 
 
-@pytest.mark.parametrize(("auth", "sent", "expected"), [
-    ({"bearer_token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
-     "bearer_token", "Bearer tok-123456"),
-    ({"userinfo": True, "bearer_token": "tok-123456"}, "user:password@ in url",
-     "Basic " + base64.b64encode(b"ann:url-pw-123").decode()),
-    ({"basic_auth": {"username": "bob", "password": "pw-123456"}, "headers": {"Authorization": "Token abc"}},
-     "basic_auth", "Basic " + base64.b64encode(b"bob:pw-123456").decode()),
-    ({"bearer_token": "tok-123456", "headers": {"authorization": "Token abc"},
-      "basic_auth": {"username": "bob", "password": "pw-123456"}}, "bearer_token", "Bearer tok-123456"),
+@pytest.mark.parametrize(("owner", "auth", "first", "second"), [
+    ("sources.prom", {"bearer_token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "bearer_token", "basic_auth"),
+    ("sources.prom", {"userinfo": True, "bearer_token": "tok-123456"}, "user:password@ in url", "bearer_token"),
+    ("sources.prom", {"basic_auth": {"username": "bob", "password": "pw-123456"},
+                      "headers": {"Authorization": "Token abc"}}, "basic_auth", "headers.Authorization"),
+    ("sources.web", {"bearer_token": "tok-123456", "headers": {"authorization": "Token abc"}},
+     "bearer_token", "headers.authorization"),
+    ("sources.ml", {"token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "token", "basic_auth"),
+    ("sources.lf", {"public_key": "pk-1", "secret_key": "sk-123456", "bearer_token": "tok-123456"},
+     "public_key", "bearer_token"),
+    ("sources.wv", {"api_key": "key-123456", "userinfo": True}, "api_key", "user:password@ in url"),
+    ("alerts.channels.hook", {"bearer_token": "tok-123456", "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "bearer_token", "basic_auth"),
+    ("alerts.channels.am", {"userinfo": True, "basic_auth": {"username": "bob", "password": "pw-123456"}},
+     "user:password@ in url", "basic_auth"),
 ])
-async def test_two_ways_to_authorize_warn_naming_the_one_actually_sent(auth: dict, sent: str, expected: str) -> None:
-    # A request carries one Authorization: the others were dropped without a word (Prometheus
-    # refuses such a config). The warning names the one sent, and it is the one the server gets.
+def test_two_ways_to_authorize_are_a_config_error_naming_the_second(owner: str, auth: dict, first: str,
+                                                                    second: str) -> None:
+    # A request carries one Authorization: the others were dropped without a word, and the 401s
+    # pointed at a credential never sent. Prometheus refuses such a config; so does slotui, for every
+    # HTTP source and channel.
     import yaml
 
+    from slotui.config.errors import ConfigError
     from slotui.config.loader import load_text
 
-    with FakePrometheus(steady()) as fake:
-        extra = dict(auth)
-        url = fake.url.replace("://", "://ann:url-pw-123@") if extra.pop("userinfo", False) else fake.url
-        doc = {"sources": {"prom": {"type": "prometheus", "url": url, **extra}},
-               "slos": [{"name": "p95", "source": "prom", "query": "p95_query[{{window}}]",
-                         "objective": {"target": 2.0, "warning": 3.0}}]}
-        loaded = load_text(yaml.safe_dump(doc), name="slos.yaml")
-        (warning,) = [w for w in loaded.warnings if w.startswith("sources.prom:")]
-        assert f"only {sent} is sent; keep one of them" in warning
-        src = PrometheusSource("prom", loaded.config.sources["prom"], base_dir=Path("."))  # type: ignore[arg-type]
-        try:
-            await src.fetch([latency()], NOW)
-        finally:
-            await src.aclose()
-    assert {r.headers["authorization"] for r in fake.requests} == {expected}
+    extra = dict(auth)
+    url = "http://ann:url-pw-123@127.0.0.1:9" if extra.pop("userinfo", False) else "http://127.0.0.1:9"
+    kind, name = owner.rsplit(".", 1)
+    base = {"prom": {"type": "prometheus"}, "web": {"type": "http"},
+            "ml": {"type": "mlflow", "experiment": "e1"}, "lf": {"type": "langfuse"},
+            "wv": {"type": "weave", "project": "acme/bot"}, "hook": {"type": "webhook"},
+            "am": {"type": "alertmanager"}}[name]
+    part = {name: {**base, "url": url, **extra}}
+    doc: dict = {"sources": {"demo": {"type": "demo"}},
+                 "slos": [{"name": "p95", "source": "demo", "sli": {"field": "duration_ms", "agg": "p95"},
+                           "objective": {"target": 2000}}]}
+    if kind == "sources":
+        doc["sources"].update(part)
+    else:
+        doc["alerts"] = {"channels": part}
+    text = yaml.safe_dump(doc, sort_keys=False)
+    with pytest.raises(ConfigError) as err:
+        load_text(text, name="slos.yaml")
+    said = str(err.value)
+    key = "url" if second.startswith("user:") else second
+    assert f"{owner}.{key}: set one credential: {first} and {second} both set the Authorization header" in said
+    assert "slos.yaml:" in said
+    for secret in ("tok-123456", "pw-123456", "sk-123456", "key-123456", "url-pw-123"):
+        assert secret not in said
 
 
 async def test_one_way_to_authorize_gives_no_warning() -> None:

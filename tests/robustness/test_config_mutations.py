@@ -60,7 +60,8 @@ sources:
     basic_auth: {{username: bob, password: "{SECRETS[0]}"}}
     headers: {{X-Api-Key: "{SECRETS[2]}"}}
     step: 1m
-  web: {{type: http, url: "http://ui:{SECRETS[14]}@127.0.0.1:9/data", bearer_token: "{SECRETS[3]}", method: GET}}
+  web: {{type: http, url: "http://127.0.0.1:9/data", bearer_token: "{SECRETS[3]}", method: GET}}
+  web2: {{type: http, url: "http://ui:{SECRETS[14]}@127.0.0.1:9/data"}}
   ml: {{type: mlflow, url: "http://127.0.0.1:9", experiment: e1, token: "{SECRETS[4]}"}}
   wv: {{type: weave, url: "http://127.0.0.1:9", api_key: "{SECRETS[5]}", project: acme/bot}}
   lf: {{type: langfuse, url: "http://127.0.0.1:9", public_key: pk-lf-pub, secret_key: "{SECRETS[6]}"}}

@@ -26,9 +26,11 @@ S = SECRETS
 TEXT = f"""\
 sources:
   prom: {{type: prometheus, url: "http://127.0.0.1:9/prom?token={S['prom_q']}", bearer_token: "{S['prom_bearer']}",
-          basic_auth: {{username: bob, password: "{S['prom_pw']}"}}, headers: {{X-Api-Key: "{S['prom_hdr']}"}}}}
-  web: {{type: http, url: "http://ui:{S['http_user_pw']}@127.0.0.1:9/data", bearer_token: "{S['http_bearer']}",
-         headers: {{Authorization: "${{TOKEN}}"}}}}
+          headers: {{X-Api-Key: "{S['prom_hdr']}"}}}}
+  prom2: {{type: prometheus, url: "http://127.0.0.1:9", basic_auth: {{username: bob, password: "{S['prom_pw']}"}}}}
+  web: {{type: http, url: "http://ui:{S['http_user_pw']}@127.0.0.1:9/data"}}
+  web2: {{type: http, url: "http://127.0.0.1:9/data", bearer_token: "{S['http_bearer']}"}}
+  web3: {{type: http, url: "http://127.0.0.1:9/data", headers: {{Authorization: "${{TOKEN}}"}}}}
   ml: {{type: mlflow, url: "http://127.0.0.1:9", experiment: e1, token: "{S['ml_token']}"}}
   wv: {{type: weave, url: "http://127.0.0.1:9", api_key: "{S['wv_key']}", project: acme/bot}}
   lf: {{type: langfuse, url: "http://127.0.0.1:9", public_key: pk-lf-pub, secret_key: "{S['lf_secret']}"}}
@@ -40,9 +42,10 @@ alerts:
     slack: {{type: slack, webhook_url: "https://hooks.slack.com/services/{S['slack_path']}"}}
     pd: {{type: pagerduty, routing_key: "{S['pd_key']}"}}
     hook: {{type: webhook, url: "http://127.0.0.1:9/hook?token={S['hook_q']}", bearer_token: "{S['hook_bearer']}",
-            headers: {{X-Api-Key: "{S['hook_hdr']}"}}, basic_auth: {{username: hu, password: "{S['hook_pw']}"}}}}
-    am: {{type: alertmanager, url: "http://127.0.0.1:9", bearer_token: "{S['am_bearer']}",
-          basic_auth: {{username: amu, password: "{S['am_pw']}"}}}}
+            headers: {{X-Api-Key: "{S['hook_hdr']}"}}}}
+    hook2: {{type: webhook, url: "http://127.0.0.1:9/hook", basic_auth: {{username: hu, password: "{S['hook_pw']}"}}}}
+    am: {{type: alertmanager, url: "http://127.0.0.1:9", bearer_token: "{S['am_bearer']}"}}
+    am2: {{type: alertmanager, url: "http://127.0.0.1:9", basic_auth: {{username: amu, password: "{S['am_pw']}"}}}}
     mail: {{type: email, host: 127.0.0.1, username: smu, password: "{S['smtp_pw']}", from: a@example.com,
             to: [b@example.com]}}
 """
@@ -66,7 +69,7 @@ def test_repr_and_str_of_every_config_model_mask_its_secrets() -> None:
     shown = repr(loaded.config.alerts.channels["slack"])
     assert "webhook_url='https://hooks.slack.com/…/****'" in shown  # still says where it goes
     assert "url='http://ui:****@127.0.0.1:9/data'" in repr(loaded.config.sources["web"])
-    assert "username='bob'" in repr(loaded.config.sources["prom"])  # not a secret: shown
+    assert "username='bob'" in repr(loaded.config.sources["prom2"])  # not a secret: shown
 
 
 def test_repr_of_a_config_error_lists_no_secret_and_no_file_text() -> None:

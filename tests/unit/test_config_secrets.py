@@ -50,7 +50,8 @@ FILE = textwrap.dedent("""\
       prom:
         type: prometheus
         url: "https://promuser:promPASSWORD99@prom.example:9090"
-        headers: {Authorization: "Bearer ${BEARER}", X-Scope-OrgID: tenant-1, X-Api-Key: headerAPIkey777}
+        headers: {X-Scope-OrgID: tenant-1, X-Api-Key: headerAPIkey777}
+      prom2: {type: prometheus, url: "https://prom.example:9090", headers: {Authorization: "Bearer ${BEARER}"}}
       ls: {type: langsmith, api_key: "${LS_KEY}", project: support-bot}
     slos:
       - {name: up, source: prom, query: up, objective: {target: 1, direction: higher_is_better}}
@@ -82,7 +83,7 @@ def test_masked_dump_hides_every_secret() -> None:
     assert ch["hook"]["url"] == "https://hooks.example/…/****" and ch["hook"]["bearer_token"] == "****"
     prom = dump["sources"]["prom"]
     assert prom["url"] == "https://promuser:****@prom.example:9090"
-    assert prom["headers"]["Authorization"] == "****" and prom["headers"]["X-Api-Key"] == "****"
+    assert dump["sources"]["prom2"]["headers"]["Authorization"] == "****" and prom["headers"]["X-Api-Key"] == "****"
     assert prom["headers"]["X-Scope-OrgID"] == "tenant-1"
     assert dump["sources"]["ls"]["api_key"] == "****" and dump["sources"]["ls"]["project"] == "support-bot"
 
@@ -98,7 +99,7 @@ def test_validate_show_never_prints_a_secret(tmp_path: Path) -> None:
     for secret in CLEAR:
         assert secret not in out, secret
     assert "https://hooks.slack.com/…/****" in out
-    assert "OK: 1 SLO, 2 sources, 4 channels" in out
+    assert "OK: 1 SLO, 3 sources, 4 channels" in out
     import yaml
 
     shown = yaml.safe_load(proc.stdout.split("\nOK: ")[0])
