@@ -490,7 +490,8 @@ def format_confidence(confidence: float) -> str:
 
 
 def format_interval(interval: tuple[float, float] | None, spec: SLOSpec, *, ascii: bool = False) -> str:
-    """An SLI's interval as ``0.71-0.91`` (``1,200-1,500 ms``: a shared unit is written once); missing -> dash."""
+    """An SLI's interval as ``0.71-0.91`` (``1,200-1,500 ms``: a shared unit is written once; ``-1.8 to
+    3.2`` when a bound is negative, where a dash would read as a minus); missing -> dash."""
     if interval is None:
         return ASCII_MISSING if ascii else MISSING
     lo = spec_value(interval[0], spec, ascii=ascii)
@@ -498,7 +499,7 @@ def format_interval(interval: tuple[float, float] | None, spec: SLOSpec, *, asci
     unit = (spec.unit or "").strip()
     if unit and lo.endswith(" " + unit) and hi.endswith(" " + unit):
         lo = lo[: -len(unit) - 1]
-    return f"{lo}-{hi}"
+    return f"{lo} to {hi}" if lo.startswith("-") or hi.startswith("-") else f"{lo}-{hi}"
 
 
 def half_width(interval: tuple[float, float] | None) -> float | None:

@@ -359,6 +359,18 @@ def test_spreads(value, n, interval, expected):
     assert fmt.format_spread(value, n, interval, spec) == expected
 
 
+@pytest.mark.parametrize(("interval", "unit", "expected"), [
+    ((0.71, 0.91), "", "0.71-0.91"),
+    ((1200.0, 1500.0), "ms", "1,200-1,500 ms"),
+    ((-1.841, 3.241), "", "-1.841 to 3.241"),  # "-1.841-3.241" reads as a range from -1.841 to -3.241
+    ((-3.0, -1.0), "", "-3 to -1"),
+    ((-20.0, 40.0), "ms", "-20 to 40 ms"),
+])
+def test_an_interval_with_a_negative_bound_is_written_with_to(interval, unit, expected):
+    spec = SLOSpec(name="x", kind="threshold", target=1.0, direction="lower_is_better", unit=unit)
+    assert fmt.format_interval(interval, spec) == expected
+
+
 def test_sample_figures_are_the_same_in_every_output():
     from slotui.channels import alertmanager, email, pagerduty, render, slack, webhook
     from slotui.output import json_report, junit, markdown, table
