@@ -61,6 +61,8 @@ from slotui.peers.promql import (
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
 APIS = (V1, V1ALPHA)
 #: kinds that support an SLO (looked up by reference); they are not imported on their own
+#: data source types (lower case, no spaces or dashes) that answer Prometheus' HTTP query API
+_PROMETHEUS_COMPATIBLE = frozenset({"thanos", "mimir", "grafanamimir", "cortex", "victoriametrics"})
 SUPPORTING = ("SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "Service")
 _ALPHA_UNITS = {"Second": "s", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w", "Month": "M",
                 "Quarter": "Q", "Year": "Y"}
@@ -129,11 +131,26 @@ class SLOConverter:
 
     # ------------------------------------------------------------------ sources and queries
 
+    def _prometheus_api(self, kind: str) -> bool:
+        """Whether a data source type speaks Prometheus' HTTP query API: Prometheus, or Thanos,
+        Mimir, Cortex or VictoriaMetrics (read as a ``prometheus`` source, with a note)."""
+        lowered = kind.lower().replace(" ", "").replace("-", "").replace("_", "")
+        if lowered == "prometheus":
+            return True
+        if lowered in _PROMETHEUS_COMPATIBLE:
+            note = (f"data source type {kind!r} is read as a prometheus source (its Prometheus-compatible query "
+                    "API; a path prefix such as /prometheus for Mimir belongs in its url)")
+            if note not in self.out.notes:
+                self.out.notes.append(note)
+            return True
+        return False
+
     def source(self, ms: dict[str, Any], alpha_source: str | None = None) -> str:
-        """The slotui source name for a metric source; Refused when it is not Prometheus."""
+        """The slotui source name for a metric source; Refused when it does not speak Prometheus' API."""
         if alpha_source is not None:
-            if str(alpha_source).lower() != "prometheus":
-                raise Refused(f"data source {alpha_source!r} is not supported (only Prometheus)")
+            if not self._prometheus_api(str(alpha_source)):
+                raise Refused(f"data source {alpha_source!r} is not supported (only Prometheus and its "
+                              "API: Thanos, Mimir, Cortex, VictoriaMetrics)")
             self.out.sources.setdefault(DEFAULT_SOURCE, prometheus_source())
             return DEFAULT_SOURCE
         ref = ms.get("metricSourceRef")
@@ -145,10 +162,11 @@ class SLOConverter:
                 dspec = _spec(ds)
                 mtype = str(dspec.get("type") or mtype)
                 url = str(_mapping_or_first(dspec.get("connectionDetails")).get("url") or DEFAULT_PROM_URL)
-            elif mtype.lower() != "prometheus":
+            elif not self._prometheus_api(mtype):
                 raise Refused(f"data source {ref!r} not found in the given files")
-        if mtype.lower() != "prometheus":
-            raise Refused(f"data source type {mtype or 'unset'!r} is not supported (only Prometheus)")
+        if not self._prometheus_api(mtype):
+            raise Refused(f"data source type {mtype or 'unset'!r} is not supported (only Prometheus and its API: "
+                          "Thanos, Mimir, Cortex, VictoriaMetrics)")
         name = slug(ref) if ref else DEFAULT_SOURCE
         self.out.sources.setdefault(name, self._without_password(name, url))
         return name

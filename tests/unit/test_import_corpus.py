@@ -31,7 +31,7 @@ for _f in FILES:
 
 #: why a peer document may be refused: other data sources, invalid on purpose, or not an SLO
 REFUSALS = [
-    r"data source( type)? '(Any|datadog)' is not supported \(only Prometheus\)",
+    r"data source( type)? '(Any|datadog)' is not supported \(only Prometheus and its API: Thanos, Mimir, Cortex, VictoriaMetrics\)",
     r"kind 'AlertWindows' holds no SLO \(expected PrometheusServiceLevel\)",
     r"SLI plugin '[\w-]+' is not supported \(its queries are not in the file\)",
     r"objective 101 is not a share between 0 and 1 \(as a percentage\)",

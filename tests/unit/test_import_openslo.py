@@ -252,9 +252,20 @@ def test_one_bad_document_does_not_abort_the_others(tmp_path: Path) -> None:
     assert [s.name for s in lc.specs] == ["fine"]
     reasons = {(Path(s.file).name, s.document): s.reason for s in report.skipped}
     assert reasons == {
-        ("doc1.yaml", "document 1 (SLO 'dd')"): "data source type 'Datadog' is not supported (only Prometheus)",
+        ("doc1.yaml", "document 1 (SLO 'dd')"): "data source type 'Datadog' is not supported (only Prometheus "
+                                                "and its API: Thanos, Mimir, Cortex, VictoriaMetrics)",
         ("doc1.yaml", "document 2 (SLO 'orphan')"): "SLI 'nope' not found in the given files",
     }
+
+
+@pytest.mark.parametrize("kind", ["Thanos", "Mimir", "cortex", "VictoriaMetrics", "Grafana Mimir"])
+def test_data_sources_that_speak_prometheus_api_are_imported_as_prometheus(tmp_path: Path, kind: str) -> None:
+    ds = PROM_DS.replace("type: Prometheus", f"type: {kind}").replace("127.0.0.1:9090", "mimir:8080/prometheus")
+    report, lc = _load(tmp_path, ds + "---\n" + _slo(RATIO_SLI + "objectives: [{target: 0.99}]\n", "fine"))
+    assert report.skipped == []
+    assert lc.spec("fine").source == "prom" and lc.config.sources["prom"].type == "prometheus"
+    assert lc.config.sources["prom"].url == "http://mimir:8080/prometheus"
+    assert any(f"data source type {kind!r} is read as a prometheus source" in n for n in report.notes)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
