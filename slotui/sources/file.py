@@ -177,7 +177,8 @@ def _file_kind(mode: int) -> str:
 
 def _decimals_as_floats(table: Any) -> Any:
     """``table`` with its decimal columns (and decimal fields of structs and lists) as float64: a
-    cost exported as ``decimal(38, 18)`` is a number to every SLI, not a Decimal object none can use."""
+    cost exported as ``decimal(38, 18)`` is a number to every SLI, not a Decimal object none can use;
+    and its duration columns as float64 seconds."""
     import pyarrow as pa
 
     def plain(kind: Any) -> Any:
@@ -192,7 +193,16 @@ def _decimals_as_floats(table: Any) -> Any:
         return kind
 
     schema = pa.schema([f.with_type(plain(f.type)) for f in table.schema])
-    return table if schema.equals(table.schema) else table.cast(schema)
+    table = table if schema.equals(table.schema) else table.cast(schema)
+    # a duration column (pandas' timedelta64, Spark's interval) as seconds: "timedelta, not a number" before
+    for i, field in enumerate(table.schema):
+        if pa.types.is_duration(field.type):
+            import pyarrow.compute as pc
+
+            per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[field.type.unit]
+            seconds = pc.divide(pc.cast(table.column(i), pa.int64()).cast(pa.float64()), float(per_second))
+            table = table.set_column(i, field.with_type(pa.float64()), seconds)
+    return table
 
 
 class FileSource:

@@ -784,6 +784,33 @@ def test_parquet_decimal_costs_are_numbers_both_ways(tmp_path, monkeypatch):
     assert fast.records == slow.records == n
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_parquet_duration_columns_are_seconds_both_ways(tmp_path, monkeypatch, unit):
+    """A latency written as a duration (pandas' timedelta64, Spark intervals) gave "is timedelta, not a
+    number": the p95 SLO showed NO DATA. A duration column is read as float64 seconds by both readers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
+    n = 400
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
+    # 1, 2, 3 and 4 seconds (in whole units of the column), 100 of each
+    ticks = [(i % 4 + 1) * per_second for i in range(n)]
+    table = pa.table({"time": pa.array([_rfc3339(START + 3600 + i) for i in range(n)]),
+                      "latency": pa.array(ticks, pa.duration(unit))})
+    path = tmp_path / "r.parquet"
+    pq.write_table(table, path, row_group_size=97)
+    kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
+              direction="lower_is_better")
+    slos = [SLOSpec(name="mean", sli_field="latency", sli_agg="mean", **kw),
+            SLOSpec(name="max", sli_field="latency", sli_agg="max", **kw)]
+    fast, slow = parquet_source(path, True), parquet_source(path, False)
+    a, b = fast.fetch_sync(slos, START + 3600 + n), slow.fetch_sync(slos, START + 3600 + n)
+    assert a == b
+    assert a["mean"].value == 2.5 and a["max"].value == 4.0 and a["mean"].note is None
+    assert fast.records == slow.records == n
+
+
 def test_a_parquet_date_time_column_is_read_as_midnight(tmp_path):
     import datetime as dt
 
