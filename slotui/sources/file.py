@@ -78,6 +78,7 @@ from slotui.sources.kit.records import (
     join_key,
     JsonLineParser,
     Malformed,
+    OTHER_SIGNALS,
     TimeParser,
     fast_loads,
     lenient_loads,
@@ -848,6 +849,8 @@ class FileSource:
                 if t is None:
                     try:
                         if raw is None:
+                            if OTHER_SIGNALS.intersection(obj):
+                                continue  # an OTLP logs or metrics line beside the spans: no request in it
                             raise Malformed("no 'time' field")
                         t = time_of(raw)
                     except Malformed as exc:

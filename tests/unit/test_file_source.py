@@ -223,6 +223,21 @@ def test_an_otlp_line_of_another_shape_is_one_malformed_line(tmp_path: Path, lin
     assert out["dur"].note.startswith("first malformed line: line 2: ") and reason in out["dur"].note
 
 
+def test_otlp_logs_and_metrics_lines_beside_the_spans_are_not_malformed(tmp_path: Path) -> None:
+    """A collector's file exporter writes every signal of its pipeline to the file: the logs and
+    metrics lines were each counted malformed ("no 'time' field"), and the note blamed the file."""
+    logs = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "1", "body": {}}]}]}]})
+    metrics = json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "m"}]}]}]})
+    path = tmp_path / "otel.jsonl"
+    good = otlp_line([{"scopeSpans": [{"spans": [SPAN]}]}])
+    write(path, [good, logs, metrics, good, "{}"])
+    src = source(path)
+    out = src.fetch_sync([spec("dur", sli_field="duration_s", sli_agg="sum")], NOON + 60)
+    assert (out["dur"].value, out["dur"].malformed) == (4.0, 1)  # the empty object still is malformed
+    assert out["dur"].note.startswith("first malformed line: line 5: ")
+    assert src.records == 2
+
+
 def test_otlp_values_and_fields_of_other_shapes_are_no_values(tmp_path: Path) -> None:
     """A status, events, resource or AnyValue of another shape is no value (the span still counts);
     these raised AttributeError/ValueError and took the source down."""

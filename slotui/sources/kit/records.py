@@ -517,6 +517,8 @@ class JsonLineParser:
             raise Malformed(f"a JSON {type(obj).__name__}, expected an object")
         if "resourceSpans" in obj:
             return otlp_records(obj), None
+        if OTHER_SIGNALS.intersection(obj) and "time" not in obj:
+            return [], None  # an OTLP logs or metrics export line beside the spans: no request in it
         for column, field in self.renames:
             if column in obj:
                 obj[field] = obj.pop(column)
@@ -530,6 +532,11 @@ class JsonLineParser:
                 obj[_EVAL_SCORE] = _object(_object(_object(obj.get("gen_ai")).get("evaluation")).get("score")).get("value")
             return [], obj
         return [normalize_record(obj, self.time_of, self.time_field)], None
+
+
+#: the keys of OTLP/JSON export lines of the other signals (a collector's file exporter writes them to
+#: the same file when one pipeline holds all three): lines without requests, not malformed ones
+OTHER_SIGNALS = frozenset({"resourceLogs", "resourceMetrics", "resourceProfiles"})
 
 
 def _short(exc: Exception) -> str:
