@@ -155,6 +155,10 @@ class _BulkState:
         self.table, self.row = table, 0
 
 
+#: the end of the first malformed line's reason once its file was rotated away (its line number is of that file)
+_BEFORE_ROTATION = " (in the file before its rotation)"
+
+
 def _detect_format(path: Path, configured: str) -> str:
     if configured != "auto":
         return "jsonl" if configured == "otlp" else configured
@@ -452,6 +456,9 @@ class FileSource:
         self._fingerprint = b""
         self._csv.reset()
         self.rotations += 1
+        if self._first_malformed is not None and not self._first_malformed[1].endswith(_BEFORE_ROTATION):
+            line_no, reason = self._first_malformed  # its line number is of the file that was rotated away
+            self._first_malformed = (line_no, reason + _BEFORE_ROTATION)
 
     def _read_from(self, fh: Any) -> None:
         plan = self._columnar_plan(fh)

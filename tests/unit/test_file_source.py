@@ -436,6 +436,27 @@ def test_truncation_and_rotation_read_the_new_file_from_the_start_and_keep_the_o
     assert src.rotations == 2
 
 
+def test_the_first_malformed_line_of_a_rotated_away_file_says_so(tmp_path):
+    """After a rotation, "first malformed line: line 2" sent people to line 2 of the file now at the
+    path, which is fine: the line was in the file rotated away."""
+    path = tmp_path / "requests.jsonl"
+    write(path, [record(NOON, duration_s=1.0), "not json", record(NOON + 1, duration_s=1.0)])
+    src = source(path)
+    specs = [spec("n", sli_field="duration_s", sli_agg="count")]
+    assert src.fetch_sync(specs, NOON + HOUR)["n"].note.startswith("first malformed line: line 2: not JSON")
+    fresh = tmp_path / "new.jsonl"
+    write(fresh, [record(NOON + 200 + i, duration_s=2.0) for i in range(3)])
+    os.replace(fresh, path)
+    for count in (5.0, 6.0):  # said once, however many rotations follow
+        out = src.fetch_sync(specs, NOON + HOUR)
+        assert (out["n"].value, out["n"].malformed) == (count, 1)
+        note = out["n"].note
+        assert note.startswith("first malformed line: line 2: not JSON") and note.endswith(
+            "(in the file before its rotation)") and note.count("rotation") == 1
+        write(fresh, [record(NOON + 300, duration_s=2.0)])  # rotated again: one more record
+        os.replace(fresh, path)
+
+
 def test_missing_file_is_a_clear_source_error(tmp_path):
     src = source(tmp_path / "nope.jsonl")
     with pytest.raises(SourceError, match="not found") as info:
