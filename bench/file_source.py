@@ -123,6 +123,8 @@ once per run of rows in the same minute; any other form goes to the regex path).
 DuckDB's query alone went from 1.32 to 1.00 s CPU, the conversion costs ~0.07 s
 for 1M sorted times; the whole first read from 2.65-2.68 to 2.26-2.43 s CPU
 (three runs each, back to back, on a machine loaded by other work: load 4-6).
+On a quiet machine (load 0.15-1.2), two runs of the bench: 3.07-3.29x wall, 2.85-3.05x
+CPU (slotui 1.62-1.65 s against DuckDB 0.49-0.54 s; 3.43-3.58x / 3.28-3.42x before).
 """
 
 from __future__ import annotations
