@@ -7,7 +7,8 @@ with costs and feedback included, page by page (``limit``/``offset``); the
 answer is JSON lines, one call per line. Authentication is HTTP basic with
 user ``api`` and the W&B API key as password (as the W&B clients do).
 
-Each finished call becomes a record (its time is ``started_at``) with:
+Each finished call becomes a record (its time is ``ended_at``, the end of the request, as
+SPEC's records have it; calls are asked by ``started_at``) with:
 
 ``latency_ms`` / ``latency_s``
     ``summary.weave.latency_ms``, else ``ended_at - started_at`` (a call that
@@ -144,7 +145,7 @@ def call_record(call: Mapping[str, Any]) -> dict[str, Any] | None:
         status = "error" if error else "success"
     op_name = call.get("op_name") if isinstance(call.get("op_name"), str) else ""
     record: dict[str, Any] = {
-        "time": started,
+        "time": ended,  # a record's time is the end of the request (SPEC), as the file source's ``time``
         "id": call.get("id"),
         "op_name": op_name,
         "op": _short_op(op_name),

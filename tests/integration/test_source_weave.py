@@ -56,8 +56,9 @@ CALLS = make_calls()
 
 
 def roots(start: float, end: float) -> list[dict]:
+    """The finished root calls of ``[start, end)``: a record's time is the end of its request."""
     return [c for c in CALLS if c["parent_id"] is None and c["ended_at"] is not None
-            and start <= parse_time(c["started_at"]) < end]
+            and start <= parse_time(c["ended_at"]) < end]
 
 
 def latency_of(c: dict) -> float:
@@ -273,7 +274,7 @@ def _recent_roots(hours: float = 2) -> list[dict]:
 
 
 def _window_counts(calls: list[dict]) -> tuple[float, float]:
-    done = [c for c in calls if c["ended_at"] is not None and NOW - HOUR <= parse_time(c["started_at"]) < NOW]
+    done = [c for c in calls if c["ended_at"] is not None and NOW - HOUR <= parse_time(c["ended_at"]) < NOW]
     return float(sum(c["exception"] is None for c in done)), float(len(done))
 
 
@@ -355,6 +356,20 @@ async def test_a_call_that_ended_before_it_started_is_skipped_and_noted_not_coun
     assert got["mean_ms"].value == 1500.0 and got["mean_ms"].n == 3
     assert "1 record: latency_ms negative" in got["mean_ms"].note
     assert got["mean_s"].value == 1.5 and "1 record: latency_s negative" in got["mean_s"].note
+
+
+async def test_a_call_counts_in_the_window_where_it_ended() -> None:
+    """A record's time is the end of the request (SPEC): a 90-minute agent run started 2 h ago and
+    ended 30 min ago is in the last hour, and so is a call started 61 min ago that ended 59 min ago;
+    one that ended 62 min ago is not, however late it started. Windows read the calls' start: the
+    first two were left out of the hour and the third counted in it."""
+    calls = [weave_call(NOW - 2 * HOUR, 90 * 60 * 1000), weave_call(NOW - 61 * MINUTE, 2 * 60 * 1000),
+             weave_call(NOW - 30 * MINUTE, 1000), weave_call(NOW - 63 * MINUTE, 60 * 1000)]
+    _, got = await fetch_ok(WeaveAPI(calls, api_key=KEY), source,
+                            [spec("max_s", query="latency_s:max", period=3 * HOUR),
+                             spec("n", query="latency_s:count", period=3 * HOUR)], NOW)
+    assert got["n"].value == 3.0  # 5,400 s, 120 s and 1 s; the 60 s call ended at NOW - 62 min
+    assert got["max_s"].value == 5400.0
 
 
 async def test_categorical_feedback_is_named_and_a_skin_toned_reaction_counts() -> None:
