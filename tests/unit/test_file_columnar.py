@@ -19,6 +19,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -580,6 +581,18 @@ def parquet_source(path: Path, columnar: bool) -> FileSource:
     return src
 
 
+def parquet_both_ways(path: Path, table: Any, slos: list[SLOSpec], now: float) -> tuple[dict, FileSource, FileSource]:
+    """Write ``table`` to ``path`` (row groups of 97 rows), read it by both readers, check they answer
+    the same; (the answer, the columnar source, the per-record source)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, row_group_size=97)
+    fast, slow = parquet_source(path, True), parquet_source(path, False)
+    a, b = fast.fetch_sync(slos, now), slow.fetch_sync(slos, now)
+    assert a == b
+    return a, fast, slow
+
+
 PARQUET_CASES = {
     "plain": ({}, {}),
     "nan": ({"duration_s": float("nan")}, {}),
@@ -756,7 +769,6 @@ def test_parquet_decimal_costs_are_numbers_both_ways(tmp_path, monkeypatch):
     import decimal
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
     n = 600
@@ -768,16 +780,11 @@ def test_parquet_decimal_costs_are_numbers_both_ways(tmp_path, monkeypatch):
         "gen_ai.usage.cost": pa.array(cost, pa.decimal128(18, 6)),
         "usage": pa.array([{"cost": c} for c in cost], pa.struct([("cost", pa.decimal128(18, 6))])),
     })
-    path = tmp_path / "r.parquet"
-    pq.write_table(table, path, row_group_size=97)
-    now = START + 3600 + n
     kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
               direction="lower_is_better")
     slos = [SLOSpec(name="flat", sli_field="gen_ai.usage.cost", sli_agg="sum", **kw),
             SLOSpec(name="nested", sli_field="usage.cost", sli_agg="max", **kw)]
-    fast, slow = parquet_source(path, True), parquet_source(path, False)
-    a, b = fast.fetch_sync(slos, now), slow.fetch_sync(slos, now)
-    assert a == b
+    a, fast, slow = parquet_both_ways(tmp_path / "r.parquet", table, slos, START + 3600 + n)
     # 150 each of 1, 2, 3, 4 millionths: 1500 millionths
     assert a["flat"].value == pytest.approx(0.0015, rel=1e-12) and a["flat"].note is None
     assert a["nested"].value == 0.000004
@@ -789,7 +796,6 @@ def test_parquet_duration_columns_are_seconds_both_ways(tmp_path, monkeypatch, u
     """A latency written as a duration (pandas' timedelta64, Spark intervals) gave "is timedelta, not a
     number": the p95 SLO showed NO DATA. A duration column is read as float64 seconds by both readers."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
     n = 400
@@ -798,15 +804,11 @@ def test_parquet_duration_columns_are_seconds_both_ways(tmp_path, monkeypatch, u
     ticks = [(i % 4 + 1) * per_second for i in range(n)]
     table = pa.table({"time": pa.array([_rfc3339(START + 3600 + i) for i in range(n)]),
                       "latency": pa.array(ticks, pa.duration(unit))})
-    path = tmp_path / "r.parquet"
-    pq.write_table(table, path, row_group_size=97)
     kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
               direction="lower_is_better")
     slos = [SLOSpec(name="mean", sli_field="latency", sli_agg="mean", **kw),
             SLOSpec(name="max", sli_field="latency", sli_agg="max", **kw)]
-    fast, slow = parquet_source(path, True), parquet_source(path, False)
-    a, b = fast.fetch_sync(slos, START + 3600 + n), slow.fetch_sync(slos, START + 3600 + n)
-    assert a == b
+    a, fast, slow = parquet_both_ways(tmp_path / "r.parquet", table, slos, START + 3600 + n)
     assert a["mean"].value == 2.5 and a["max"].value == 4.0 and a["mean"].note is None
     assert fast.records == slow.records == n
 
@@ -847,7 +849,6 @@ def test_parquet_map_columns_are_objects_both_ways(tmp_path, monkeypatch):
     """A map<string, double> ``evaluations`` column (and a map of attributes) came out of pyarrow as
     lists of (key, value) tuples: no ``evaluations.<name>`` and no ``attrs.<key>``, silently."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     monkeypatch.setattr(file_module, "PARQUET_BATCH", 100)
     n = 300
@@ -857,15 +858,10 @@ def test_parquet_map_columns_are_objects_both_ways(tmp_path, monkeypatch):
         "evaluations": pa.array([[("helpfulness", (i % 5) / 4)] for i in range(n)], pa.map_(pa.string(), pa.float64())),
         "attrs": pa.array([[("tier", float(i % 3))] for i in range(n)], pa.map_(pa.string(), pa.float64())),
     })
-    path = tmp_path / "r.parquet"
-    pq.write_table(table, path, row_group_size=97)
     kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=1.0,
               direction="higher_is_better")
     slos = [SLOSpec(name="help", sli_field="evaluations.helpfulness", sli_agg="mean", **kw),
             SLOSpec(name="tier", sli_field="attrs.tier", sli_agg="sum", **kw)]
-    now = START + 3600 + n
-    fast, slow = parquet_source(path, True), parquet_source(path, False)
-    a, b = fast.fetch_sync(slos, now), slow.fetch_sync(slos, now)
-    assert a == b
+    a, fast, slow = parquet_both_ways(tmp_path / "r.parquet", table, slos, START + 3600 + n)
     assert a["help"].value == 0.5  # 60 each of 0, 0.25, 0.5, 0.75, 1
     assert a["tier"].value == 300.0  # 100 each of 0, 1, 2
