@@ -12,29 +12,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 import slotui.sources.file as file_module
-from slotui.config.model import FileSourceConfig
-from slotui.core.types import SLOSpec
-from slotui.sources.file import FileSource
 from slotui.sources.kit.records import CsvParser, TimeParser, quote_left_open
+from test_file_source import HOUR, NOON, source, spec
 
-NOON = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()
-HOUR = 3600.0
-
-
-def spec(name: str, **kw) -> SLOSpec:
-    base = dict(name=name, kind="threshold", target=1.0, direction="lower_is_better", source="logs",
-                window=HOUR, period=7 * 86400.0, slice=300.0)
-    base.update(kw)
-    return SLOSpec(**base)
-
-
-def source(path: Path, **kw) -> FileSource:
-    return FileSource("logs", FileSourceConfig(type="file", path=str(path), **kw), base_dir=path.parent)
 
 
 SUM = spec("sum", sli_field="duration_s", sli_agg="sum")
