@@ -12,6 +12,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from records_gen import HOUR, NOON, check_json, file_config, file_source, jsonl, record, spec
 
 
@@ -53,6 +54,38 @@ def test_two_error_records_with_nan_cost_make_success_10_of_12_critical(tmp_path
     # the other SLIs see all 12 records
     assert abs(slos["helpfulness"]["value"] - 0.8) < 1e-12
     assert slos["latency_p95"]["value"] is not None
+
+
+@pytest.mark.parametrize("written", ["nan", "-nan", "NAN", "inf", "-Infinity", "INF"])
+@pytest.mark.parametrize("trailing_comma", [False, True])
+def test_other_writers_spellings_of_non_finite_are_read_too(tmp_path: Path, written: str, trailing_comma: bool) -> None:
+    """The same two error records as other writers spell them (``nan`` from C and Rust loggers,
+    ``-inf``, a trailing comma): read as DuckDB reads them, not counted malformed."""
+    lines = jsonl(_requests({"error.type": "timeout", "gen_ai.usage.cost": float("nan")})).splitlines()
+    lines = [line.replace("NaN", written) for line in lines]
+    if trailing_comma:
+        lines = [line[:-1] + ",}" for line in lines]
+    assert sum(written in line for line in lines) == 2
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
+    report = check_json(file_config(tmp_path, FIVE_SLOS))
+    slos = {s["name"]: s for s in report["slos"]}
+    assert (slos["success"]["good"], slos["success"]["total"]) == (10.0, 12.0)
+    assert slos["success"]["status"] == "CRITICAL"
+    assert slos["cost_mean"]["value"] == 0.01
+    assert "2 records: gen_ai.usage.cost not finite" in slos["cost_mean"]["notes"]
+    assert not any("malformed" in n for s in slos.values() for n in s["notes"])
+
+
+def test_what_duckdb_refuses_is_still_malformed(tmp_path: Path) -> None:
+    lines = jsonl(_requests({})).splitlines()
+    lines[3] = lines[3][:-1] + ",,}"  # two trailing commas
+    lines[4] = lines[4].replace('"gen_ai.usage.cost": 0.01', '"gen_ai.usage.cost": +inf')
+    lines[5] = lines[5].replace('"gen_ai.usage.cost": 0.01', '"gen_ai.usage.cost": infinit')
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
+    report = check_json(file_config(tmp_path, FIVE_SLOS))
+    slos = {s["name"]: s for s in report["slos"]}
+    assert slos["success"]["total"] == 9.0
+    assert any("3 malformed" in n for n in slos["success"]["notes"]), slos["success"]["notes"]
 
 
 def test_two_1e308_costs_do_not_blind_the_source(tmp_path: Path) -> None:

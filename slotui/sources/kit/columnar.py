@@ -56,7 +56,7 @@ _KEYWORDS = {"null", "true", "false", "and", "or", "not", "in"}
 _TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:([0-5]\d|60)(\.\d+)?Z$"  # seconds 00-60 (60: a leap second)
 _EXACT_INT = 2.0**53
 #: (bytes, index of a rare byte in them) refusing a chunk: non-record lines, the Inf/-NaN literals
-#: pyarrow reads and the stdlib does not
+#: (read by the per-record path as yyjson reads them; pyarrow's reading of them is not relied on)
 _REFUSED = ((b'"event"', 2), (b'"resourceSpans"', 9), (b"Inf", 0), (b"-NaN", 1))
 _CSV_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 _CSV_NULL = ["null", "none", "na", "n/a"]
@@ -531,11 +531,6 @@ class ChunkColumns:
 #: bulk_lines' verdicts on a chunk: its rows of DuckDB's answer can be taken; its lines must be read
 #: record by record (each is still one row there); rows can no longer be matched to lines
 BULK_TAKE, BULK_RECORDS, BULK_STOP = "take", "records", "stop"
-#: bytes that may come right before a ``,`` ``}`` or ``]`` in what yyjson (DuckDB) reads and a strict
-#: parser refuses: the last letter of ``nan``/``inf``/``infinity`` in any case, a trailing comma,
-#: whitespace (between such a value and the delimiter)
-_BEFORE_DELIMITER = b"nNfFyY, \t\r"
-_BLOCK = 1 << 20
 
 
 def bulk_lines(data: bytes) -> tuple[str, int, bool]:
@@ -543,13 +538,11 @@ def bulk_lines(data: bytes) -> tuple[str, int, bool]:
 
     DuckDB reads a line as one row when it is one JSON object (else the query fails): a chunk
     whose lines all start with ``{`` keeps rows and lines aligned. Its rows are taken unless a
-    line is one DuckDB reads and the per-record path may not (checked here on the bytes: yyjson's
-    ``nan``/``inf`` literals in any case and trailing commas, found where a suspect byte precedes
-    a delimiter and confirmed by the per-record parser on that line; an OTLP ``resourceSpans``
-    key; nesting deeper than the per-record parsers take)."""
+    line holds an OTLP ``resourceSpans`` key (its value may be null, which DuckDB's columns do
+    not tell from absent) or nests deeper than the per-record parsers take. What yyjson reads
+    beyond standard JSON (``nan``/``inf`` literals in any case, trailing commas) the per-record
+    path reads too (:func:`~slotui.sources.kit.records.lenient_loads`): no byte of it is checked."""
     import numpy as np
-
-    from slotui.sources.kit.records import JSON_ERRORS, fast_loads, lenient_loads
 
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == 10)
@@ -558,31 +551,12 @@ def bulk_lines(data: bytes) -> tuple[str, int, bool]:
         return BULK_STOP, lines, False
     starts = np.concatenate(([0], ends[:-1] + 1))
     timed = _starts_with_time(arr, starts, np)
-    if _contains(arr, b'"resourceSpans"', 9, np):
+    if data.find(b'"resourceSpans"') >= 0:
         return BULK_RECORDS, lines, timed
     if int(np.diff(ends, prepend=-1).max()) > _DEEP:
         for a, b in zip(starts.tolist(), ends.tolist()):
             if b - a > _DEEP and data.count(b"{", a, b) + data.count(b"[", a, b) >= _DEEP // 2:
                 return BULK_RECORDS, lines, timed
-    suspect = np.zeros(256, bool)
-    suspect[np.frombuffer(_BEFORE_DELIMITER, np.uint8)] = True
-    candidates = []
-    for i in range(1, arr.size, _BLOCK):  # blocks that stay in the cache
-        block = arr[i : i + _BLOCK]
-        pos = np.flatnonzero(((block | 32) == 125) | (block == 44)) + i
-        hits = pos[suspect[arr[pos - 1]]]
-        if hits.size:
-            candidates.append(hits)
-    if candidates:
-        for row in np.unique(np.searchsorted(ends, np.concatenate(candidates))).tolist():
-            line = data[int(starts[row]) : int(ends[row])]
-            try:
-                fast_loads(line)
-            except JSON_ERRORS:
-                try:
-                    lenient_loads(line)  # NaN, Infinity: the per-record path reads the line too
-                except ValueError:
-                    return BULK_RECORDS, lines, timed
     return BULK_TAKE, lines, timed
 
 

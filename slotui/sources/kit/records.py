@@ -53,10 +53,33 @@ except ImportError:  # pragma: no cover - depends on the environment
 _BOM = b"\xef\xbb\xbf"
 
 
+#: what DuckDB's JSON reader (yyjson: ALLOW_INF_AND_NAN, ALLOW_TRAILING_COMMAS) reads and the stdlib
+#: parser does not, outside strings: ``nan``/``inf``/``infinity`` in any case with an optional ``-``,
+#: and one comma after the last value of an object or list
+_YYJSON_EXTRAS = re.compile(
+    r'"(?:[^"\\]|\\.)*"'
+    r"|(?<![A-Za-z0-9_.+-])(-?)(nan|inf(?:inity)?)(?![A-Za-z0-9_.+-])"
+    r"|,(?=[ \t\r\n]*[\]}])",
+    re.IGNORECASE,
+)
+
+
+def _standard_token(m: re.Match[str]) -> str:
+    text = m.group(0)
+    if text[0] == '"':
+        return text
+    if text == ",":  # a trailing comma, after a value only (yyjson refuses "[,]", "{,}", "[1,,]")
+        before = m.string[: m.start()].rstrip(" \t\r\n")
+        return text if before[-1:] in ("", "[", "{", ",", ":") else ""
+    return "NaN" if m.group(2).lower() == "nan" else m.group(1) + "Infinity"
+
+
 def lenient_loads(data: bytes | str) -> Any:
     """The stdlib parser, which also reads what writers produce beyond standard JSON:
     ``NaN``, ``Infinity``, ``-Infinity`` (Python's ``json.dumps`` default), numbers beyond
-    the double range (``1e400`` is infinity) and a leading UTF-8 BOM. Raises ValueError."""
+    the double range (``1e400`` is infinity) and a leading UTF-8 BOM; and what DuckDB's JSON
+    reader reads too (:data:`_YYJSON_EXTRAS`: ``nan``, ``-inf``, ``INFINITY``, ``[1, 2,]``), so a
+    log reads the same by either (``-nan`` is NaN). Raises ValueError."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         if data.startswith(_BOM):
@@ -65,7 +88,13 @@ def lenient_loads(data: bytes | str) -> Any:
     elif data.startswith("\ufeff"):
         data = data[1:]
     try:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except ValueError:
+            standard = _YYJSON_EXTRAS.sub(_standard_token, data)
+            if standard == data:
+                raise
+            return json.loads(standard)
     except RecursionError:  # nested deeper than the interpreter's recursion limit
         raise ValueError("nested too deeply") from None
 
