@@ -192,6 +192,11 @@ HOSTILE = {
     "two objects": b'{"time": "%s", "duration_s": 1} {"time": "%s", "duration_s": 2}',
     "invalid utf-8": b'{"time": "%s", "duration_s": 1, "note": "\xff\xfe"}',
     "deep nesting": b'{"time": "%s", "x": ' + b"[" * 1500 + b"]" * 1500 + b"}",
+    "deep nesting after a long line": b'{"time": "%s", "note": "' + b"a" * 3000 + b'", "x": ' + b"{\"a\": " * 600
+                                      + b"1" + b"}" * 600 + b"}",
+    "long line, shallow": b'{"time": "%s", "duration_s": 2, "note": "' + b"x" * 5000 + b'", "x": ' + b"[" * 400
+                          + b"]" * 400 + b"}",
+    "brackets in a long string": b'{"time": "%s", "duration_s": 2, "note": "' + b"[{" * 800 + b'"}',
     "time with offset": b'{"time": "2026-06-01T02:00:00+02:00", "duration_s": 3}',
     "time as epoch": b'{"time": 1780272000, "duration_s": 3}',
     "time lowercase z": b'{"time": "%s", "duration_s": 3}',

@@ -162,12 +162,8 @@ class ColumnarPlan:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 return None  # pyarrow does not validate UTF-8; the per-record path counts such lines
-        if int(np.diff(ends, prepend=-1).max()) > _DEEP:
-            # pyarrow has no nesting limit; orjson and the stdlib refuse ~1000 levels (malformed there)
-            starts = [0, *(ends[:-1] + 1).tolist()]
-            for a, b in zip(starts, ends.tolist()):
-                if b - a > _DEEP and data.count(b"{", a, b) + data.count(b"[", a, b) >= _DEEP // 2:
-                    return None
+        if _too_deep(arr, np.concatenate(([0], ends[:-1] + 1)), ends, np):
+            return None  # pyarrow has no nesting limit; orjson and the stdlib refuse ~1000 levels
         try:
             table = pj.read_json(
                 pa.BufferReader(data),
@@ -551,13 +547,22 @@ def bulk_lines(data: bytes) -> tuple[str, int, bool]:
         return BULK_STOP, lines, False
     starts = np.concatenate(([0], ends[:-1] + 1))
     timed = _starts_with_time(arr, starts, np)
-    if data.find(b'"resourceSpans"') >= 0:
+    if _contains(arr, b'"resourceSpans"', 9, np):  # (numpy: the GIL is free for the main thread)
         return BULK_RECORDS, lines, timed
-    if int(np.diff(ends, prepend=-1).max()) > _DEEP:
-        for a, b in zip(starts.tolist(), ends.tolist()):
-            if b - a > _DEEP and data.count(b"{", a, b) + data.count(b"[", a, b) >= _DEEP // 2:
-                return BULK_RECORDS, lines, timed
+    if _too_deep(arr, starts, ends, np):
+        return BULK_RECORDS, lines, timed
     return BULK_TAKE, lines, timed
+
+
+def _too_deep(arr: Any, starts: Any, ends: Any, np: Any) -> bool:
+    """Whether a line of more than :data:`_DEEP` bytes opens ``_DEEP // 2`` lists or objects (it
+    may nest deeper than the per-record parsers take; pyarrow and yyjson have no limit)."""
+    long = np.flatnonzero(ends - starts > _DEEP)
+    if not long.size:
+        return False
+    opened = np.cumsum((arr | 32) == 123, dtype=np.int64)  # "{" and "[" (0x7B, 0x5B)
+    a, b = starts[long], ends[long]
+    return bool(((opened[b - 1] - np.where(a > 0, opened[a - 1], 0)) >= _DEEP // 2).any())
 
 
 def _numpy(col: Any) -> Any:
