@@ -61,7 +61,6 @@ never stops the source.
 from __future__ import annotations
 
 import asyncio
-import mmap
 import os
 import stat
 import threading
@@ -628,45 +627,41 @@ class FileSource:
         state = _BulkState(table)
         kept: list[tuple[Any, int]] = []
         pending: deque[tuple[memoryview, Any]] = deque()
-        try:  # the file's pages as they are, no copy (reads copied 473 MB and joined each chunk's carry)
-            size = os.fstat(fh.fileno()).st_size
-            mapped = mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):
-            return True  # nothing taken: the columnar reader reads the file
-        whole = memoryview(mapped)
-        pos = edge = 0
+        fd = fh.fileno()
         try:
-            with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
-                while pending or pos < size:
-                    if pos < size and len(pending) < 2:
-                        # to the last line end before the next CHUNK boundary (as chunks read from the file)
-                        edge = min(edge + CHUNK, size)
-                        cut = mapped.rfind(b"\n", pos, edge)
-                        if cut < 0:
-                            if edge == size:
-                                pos = size  # (a half-written last line: read when it ends)
-                            continue  # a line longer than a chunk
-                        data = whole[pos : cut + 1]
-                        self.bytes_read += len(data)
-                        pending.append((data, checks.submit(bulk_lines, data)))
-                        pos = cut + 1
-                        continue
-                    data, future = pending.popleft()
-                    verdict = self._settle_bulk(plan, state, data, future.result(), kept)
-                    if verdict is not True:
-                        for _, other in pending:
-                            other.cancel()
-                        fh.seek(self._offset)
-                        return verdict is None  # False: joined; None: the columnar reader reads on
-            self._columnar_remember(kept)
-        finally:
-            pending.clear()
-            kept.clear()
-            whole.release()
-            try:
-                mapped.close()
-            except BufferError:  # a view still held (a chunk's columns): unmapped when it goes
-                pass
+            size = os.fstat(fd).st_size
+        except OSError:
+            return True  # nothing taken: the columnar reader reads the file
+        # each chunk read once, from a line start to the last line end before the next CHUNK
+        # boundary, and handed on as a view (no carry joined: that copied every chunk again). Not
+        # mmap: a copytruncate rotation during the read would make a mapped page fault (SIGBUS).
+        pos = edge = 0
+        with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
+            while pending or pos < size:
+                if pos < size and len(pending) < 2:
+                    edge = min(edge + CHUNK, size)
+                    try:
+                        read = os.pread(fd, edge - pos, pos)
+                    except OSError:
+                        read = b""
+                    self.bytes_read += len(read)
+                    cut = read.rfind(b"\n")
+                    if cut < 0:
+                        if edge == size or len(read) < edge - pos:
+                            pos = size  # (a half-written last line, or the file shrank: read on from _offset)
+                        continue  # a line longer than a chunk (DuckDB takes at most 16 MB)
+                    data = memoryview(read)[: cut + 1]
+                    pending.append((data, checks.submit(bulk_lines, data)))
+                    pos += cut + 1
+                    continue
+                data, future = pending.popleft()
+                verdict = self._settle_bulk(plan, state, data, future.result(), kept)
+                if verdict is not True:
+                    for _, other in pending:
+                        other.cancel()
+                    fh.seek(self._offset)
+                    return verdict is None  # False: joined; None: the columnar reader reads on
+        self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
 
@@ -758,7 +753,7 @@ class FileSource:
         for i in range(first, len(kept)):
             chunk, base = kept[i]
             start = row0 if i == first else chunk.start
-            lines = bytes(chunk.data).split(b"\n")[start:chunk.lines]  # (a view of a mapped file)
+            lines = bytes(chunk.data).split(b"\n")[start:chunk.lines]  # (a view of a chunk read)
             if lines:
                 parts.append((lines, base + start))
         kept.clear()
