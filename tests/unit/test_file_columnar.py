@@ -222,6 +222,18 @@ HOSTILE = {
     "evaluation name number": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": 5, '
                               b'"gen_ai.evaluation.score.value": 0.5}]}',
     "evaluation null item": b'{"time": "%s", "evaluations": [null]}',
+    # each item's name and score are checked on their JSON texts (not in DuckDB's query)
+    "evaluation score true": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                             b'"gen_ai.evaluation.score.value": true}]}',
+    "evaluation score list": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "accuracy", '
+                             b'"gen_ai.evaluation.score.value": [0.5]}]}',
+    "evaluation name object": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": {"a": 1}, '
+                              b'"gen_ai.evaluation.score.value": 0.5}]}',
+    "evaluation name null": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": null, '
+                            b'"gen_ai.evaluation.score.value": 0.5}]}',
+    "evaluation score missing": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "accuracy"}]}',
+    "evaluations empty": b'{"time": "%s", "duration_s": 1, "evaluations": []}',
+    "evaluations null": b'{"time": "%s", "duration_s": 1, "evaluations": null}',
     "evaluation score null": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
                              b'"gen_ai.evaluation.score.value": null}]}',
     "resourceSpans null": b'{"time": "%s", "resourceSpans": null, "duration_s": 2}',

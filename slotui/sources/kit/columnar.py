@@ -234,9 +234,9 @@ class ColumnarPlan:
         item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
         if self.evaluations:
             columns["evaluations"] = f"STRUCT({item_name} JSON, {item_score} JSON)[]"
-            bad.append("NOT coalesce(list_bool_and(list_transform(evaluations, lambda e: coalesce("
-                       f"left(CAST(e.{item_name} AS VARCHAR), 1) = '\"' AND {number(f'CAST(e.{item_score} AS VARCHAR)')}, "
-                       "false))), true)")
+            # every item a string name and a number score: checked on the JSON texts by from_rows
+            # (_evaluation_items; a lambda over every list here cost a sixth of the query)
+            select.append('evaluations AS "slotui:evaluations"')
         found = []  # each needed evaluation's items, filtered once
         for name in self.evaluations:
             short = name[len("evaluations."):]
@@ -266,6 +266,8 @@ class ColumnarPlan:
         import pyarrow.compute as pc
 
         if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
+            return None
+        if self.evaluations and not _evaluation_items(table.column("slotui:evaluations")):
             return None
         t = _times(table.column("time"))
         if t is None:
@@ -594,6 +596,48 @@ def _numpy(col: Any) -> Any:
     if not out:
         return np.zeros(0, dtype)
     return out[0] if len(out) == 1 else np.concatenate(out)
+
+
+def _evaluation_items(col: Any) -> bool:
+    """Whether every evaluation item of :meth:`ColumnarPlan.bulk_sql`'s rows (JSON texts) has a
+    string name and a number score (a JSON number starts with ``-`` or a digit), as the
+    per-record fast path reads them; null items, names or scores are refused too."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for part in col.chunks if isinstance(col, pa.ChunkedArray) else [col]:
+        items = pc.list_flatten(part)
+        if not len(items):
+            continue
+        if items.null_count:
+            return False
+        names, scores = pc.struct_field(items, [0]), pc.struct_field(items, [1])
+        if names.null_count or scores.null_count:
+            return False
+        first_name, first_score = _first_bytes(names, np), _first_bytes(scores, np)
+        if first_name is None or first_score is None or not (first_name == 34).all():  # "
+            return False
+        if not ((first_score == 45) | ((first_score >= 48) & (first_score <= 57))).all():  # - 0-9
+            return False
+    return True
+
+
+def _first_bytes(texts: Any, np: Any) -> Any:
+    """The first byte of each of the non-null strings ``texts`` (from the buffers), or None when
+    one is empty or of another type."""
+    import pyarrow as pa
+
+    if not pa.types.is_string(texts.type) and not pa.types.is_large_string(texts.type):
+        texts = texts.cast(pa.string())
+    if pa.types.is_large_string(texts.type):
+        return None
+    n = len(texts)
+    offsets = np.frombuffer(texts.buffers()[1], np.int32, count=n + 1, offset=texts.offset * 4)
+    if n and (np.diff(offsets) <= 0).any():
+        return None
+    data = np.frombuffer(texts.buffers()[2], np.uint8) if n else np.zeros(0, np.uint8)
+    return data[offsets[:-1]]
 
 
 def _sql_name(name: str) -> str:
