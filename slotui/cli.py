@@ -161,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
 
-    p = sub.add_parser("silence", help="add, list or expire silences (amtool style)")
+    p = sub.add_parser("silence", help="add, list or expire silences (amtool style; alone: list the active ones)")
     _common(p)
+    # as amtool: `slotui silence` alone lists the active silences (query is the default)
     ssub = p.add_subparsers(dest="silence_command", metavar="SUBCOMMAND")
     sp = ssub.add_parser("add", help="add a silence: slotui silence add slo=NAME -d 1h --comment '...'")
     _common(sp)
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("state", help="check the state file for unreadable rows")
     _common(p)
-    tsub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND")
+    tsub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
     sp = tsub.add_parser("check", help="list every row that does not read (exit 1 if any)")
     _common(sp)
     sp.add_argument("-o", "--output", choices=["table", "json"], default="table")
@@ -214,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export the SLOs to other engines")
     _common(p)
-    esub = p.add_subparsers(dest="export_command", metavar="FORMAT")
+    esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     ep = esub.add_parser(
         "prometheus-rules",
         help="Prometheus recording and alerting rules (Sloth's names) for the SLOs on Prometheus sources",
@@ -247,16 +248,31 @@ def _invalid_config(args: argparse.Namespace) -> bool:
     return False
 
 
+#: options that take a value, as the root and ``silence`` parsers know them (``_common``, ``_tui_options``)
+_VALUED = frozenset({"-c", "--config", "--state", "--theme", "--refresh"})
+_SILENCE_COMMANDS = frozenset({"add", "list", "query", "expire", "-h", "--help"})
+
+
+def _silence_query_default(argv: list[str]) -> list[str]:
+    """amtool's habit: ``slotui silence [FLAGS]`` is ``slotui silence query [FLAGS]`` (so
+    ``slotui silence -q`` prints the active silences' ids, as ``amtool silence -q`` does)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):  # the root's options before the command
+        i += 2 if argv[i] in _VALUED else 1
+    if i >= len(argv) or argv[i] != "silence":
+        return argv
+    j = i + 1
+    while j < len(argv) and argv[j].startswith("-") and argv[j] not in _SILENCE_COMMANDS:
+        j += 2 if argv[j] in _VALUED else 1
+    if j < len(argv) and argv[j] in _SILENCE_COMMANDS:
+        return argv
+    return [*argv[: i + 1], "query", *argv[i + 1:]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_silence_query_default(list(sys.argv[1:] if argv is None else argv)))
     command = args.command or "tui"
-    if command == "silence" and not getattr(args, "silence_command", None):
-        parser.parse_args(["silence", "--help"])
-    if command == "state" and not getattr(args, "state_command", None):
-        parser.parse_args(["state", "--help"])
-    if command == "export" and not getattr(args, "export_command", None):
-        parser.parse_args(["export", "--help"])
     if command == "run" and not args.headless:
         command = "tui"
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):
