@@ -17,6 +17,7 @@ import math
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,40 @@ HOSTILE = {
                                         b'{"key": "b", "value": {"arrayValue": [1]}}, {"key": "c", "value": {"kvlistValue": {"values": ["v"]}}}]}]}]}]}',
     "otlp huge nanos": b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "1", "endTimeUnixNano": "1' + b"0" * 400 + b'"}]}]}]}',
     "otlp bool nanos": b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": true, "endTimeUnixNano": true}]}]}]}',
+    # values of another JSON type than their field's (a reader converting them would count them), keys
+    # spelled with escapes or spaced, a needed key elsewhere
+    "string number for duration": b'{"time": "%s", "duration_s": "1.5"}',
+    "false for cost": b'{"time": "%s", "duration_s": 1, "gen_ai.usage.cost": false}',
+    "null for duration": b'{"time": "%s", "duration_s": null, "gen_ai.usage.cost": 0.5}',
+    "minus zero": b'{"time": "%s", "duration_s": -0}',
+    "minus zero point zero": b'{"time": "%s", "duration_s": -0.0}',
+    "minus inf for duration": b'{"time": "%s", "duration_s": -inf}',
+    "1e999 for cost": b'{"time": "%s", "duration_s": 1, "gen_ai.usage.cost": 1e999}',
+    "label true": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": true}',
+    "label object": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": {"a": "b"}}',
+    "label list": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": ["a"]}',
+    "label escaped": b'{"time": "%s", "duration_s": 1.5, "gen_ai.request.model": "\\u0061"}',
+    "error type object": b'{"time": "%s", "duration_s": 1, "error.type": {"a": 1}}',
+    "error type list": b'{"time": "%s", "duration_s": 1, "error.type": ["a"]}',
+    "error type number spaced": b'{"time": "%s", "duration_s": 1, "error.type" :  404}',
+    "escaped key, string value": b'{"time": "%s", "dur\\u0061tion_s": "7"}',
+    "escaped upper hex key": b'{"time": "%s", "gen_ai.usage.co\\u0053T": 1, "gen_ai.usage.c\\u006Fst": "1"}',
+    "escaped label key": b'{"time": "%s", "duration_s": 1, "gen_ai.request.m\\u006fdel": 5}',
+    "tab before the colon": b'{"time": "%s", "duration_s"\t:\t"2"}',
+    "many spaces before the colon": b'{"time": "%s", "duration_s"' + b" " * 12 + b': 2}',
+    "many spaces after the colon": b'{"time": "%s", "duration_s":' + b" " * 12 + b'"2"}',
+    "key nested elsewhere": b'{"time": "%s", "duration_s": 1, "meta": {"duration_s": "x", "error.type": 5}}',
+    "key inside a string": b'{"time": "%s", "duration_s": 1, "note": "{\\"duration_s\\": \\"x\\"}"}',
+    "go html escapes": b'{"time": "%s", "duration_s": 1, "note": "\\u003cb\\u003e \\u0026"}',
+    "abc for duration": b'{"time": "%s", "duration_s": "abc"}',
+    "list for cost": b'{"time": "%s", "duration_s": 1, "gen_ai.usage.cost": [1]}',
+    "object for duration": b'{"time": "%s", "duration_s": {"v": 1}}',
+    "evaluation score text": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                             b'"gen_ai.evaluation.score.value": "high"}]}',
+    "evaluation score false": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": "helpfulness", '
+                              b'"gen_ai.evaluation.score.value": false}]}',
+    "evaluation name true": b'{"time": "%s", "evaluations": [{"gen_ai.evaluation.name": true, '
+                            b'"gen_ai.evaluation.score.value": 0.5}]}',
 }
 #: hostile lines that make DuckDB's whole-file query fail (the file is read by pyarrow then)
 DUCKDB_FAILS = {"not json", "duplicate key", "duplicate time", "lone surrogate", "array line", "two objects",
@@ -403,6 +438,62 @@ def test_breakdowns_read_as_columns_give_the_same_groups(tmp_path, label):
     assert chunks - refused - 2 <= fast.columnar_chunks <= chunks + 1, (fast.columnar_chunks, chunks)
 
 
+HOSTILE_LABELS = {
+    "label true": b'"gen_ai.request.model": true',
+    "label object": b'"gen_ai.request.model": {"a": "b"}',
+    "label list": b'"gen_ai.request.model": ["a"]',
+    "label number spaced": b'"gen_ai.request.model"  :  5',
+    "label escaped": b'"gen_ai.request.model": "\\u0061"',
+    "label key escaped": b'"gen_ai.request.m\\u006fdel": 5',
+    "label null": b'"gen_ai.request.model": null',
+    "label go escapes": b'"gen_ai.request.model": "\\u003cb\\u003e"',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_LABELS))
+def test_hostile_labels_give_the_same_groups(tmp_path, name, reader):
+    """A label that is no string (a number, a boolean, an object), null, or written through an
+    escaped key or with spaces: the same groups both ways, the other chunks taken as columns."""
+    recs = records(1200, seed=31)
+    lines = dump(recs)
+    mid = len(lines) // 2
+    for at in (mid, mid + 3):
+        lines[at] = lines[at].replace(b'"gen_ai.request.model": "a"', HOSTILE_LABELS[name]).replace(
+            b'"gen_ai.request.model": "b"', HOSTILE_LABELS[name])
+        assert HOSTILE_LABELS[name] in lines[at]
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    slos = grouped(specs(), "gen_ai.request.model")
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert fast.columnar_chunks >= chunks - 4, (fast.columnar_chunks, chunks)
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
+def test_long_number_texts_are_read_as_the_same_doubles(tmp_path, reader):
+    """DuckDB and pyarrow convert number texts themselves: 25 significant digits, exponents,
+    subnormals and halfway cases give the same doubles as the per-record path's parser (the
+    answers compare exactly; a mean's exact sum sees every bit)."""
+    rng = random.Random(37)
+    recs = records(1500, seed=37)
+    lines = dump(recs)
+    out = []
+    for line, r in zip(lines, recs):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25)))
+        duration = f"{rng.randint(0, 9)}.{digits}e{rng.randint(-3, 1)}"
+        cost = rng.choice([f"0.{digits}", f"{rng.randint(1, 9)}e-{rng.randint(3, 320)}", "9007199254740991",
+                           "0.1000000000000000055511151231257827", "1.00000000000000011102230246251565404236316680908203125"])
+        line = line.replace(f'"duration_s": {json.dumps(r["duration_s"])}'.encode(), f'"duration_s": {duration}'.encode())
+        out.append(line.replace(b'"gen_ai.usage.cost": ', f'"gen_ai.usage.cost": {cost}, "was": '.encode()))
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    slos = specs() + [replace(s, name=s.name + "/mean", sli_agg="mean") for s in specs() if s.name.startswith("cost")]
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert fast.columnar_chunks >= chunks - 1, (fast.columnar_chunks, chunks)
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
 def test_a_nested_label_gives_the_same_groups_both_ways(tmp_path):
     """Some records carry the model as ``{"gen_ai": {"request": {"model": ...}}}``: record by record the
     label is the nested value (as every dotted field); the chunks holding that form go record by record,
@@ -532,6 +623,48 @@ def test_a_small_file_does_not_import_pyarrow(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
+    """pyarrow imports pandas (~0.3 s) when it converts a Python object (``pa.scalar("")``,
+    ``fill_null(-1)``, a ``str`` argument to a compute function): a columnar read of each format,
+    with breakdown labels, nulls and every SLI kind, builds its Arrow values from buffers."""
+    import importlib.util
+
+    assert importlib.util.find_spec("pandas") is not None  # (installed with the test extras: mlflow)
+    recs = records(700, seed=61)
+    path = tmp_path / f"r.{fmt}"
+    if fmt == "jsonl":
+        path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    else:
+        flat = {"time": [r["time"] for r in recs], "duration_s": [r["duration_s"] for r in recs],
+                "gen_ai.usage.cost": [r["gen_ai.usage.cost"] for r in recs],
+                "error.type": [r.get("error.type") for r in recs],
+                "gen_ai.request.model": [r["gen_ai.request.model"] for r in recs],
+                "evaluations.helpfulness": [r["evaluations"][0]["gen_ai.evaluation.score.value"] for r in recs]}
+        if fmt == "csv":  # (unquoted: the columnar CSV reader refuses quotes)
+            rows = zip(*flat.values())
+            path.write_text(",".join(flat) + "\n" + "".join(",".join("" if v is None else str(v) for v in row) + "\n"
+                                                            for row in rows))
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table(flat), path)
+    code = (
+        "import sys; import slotui.sources.file as f;"
+        f"f.COLUMNAR_MIN = 0; f.CHUNK = 4096; f.BULK_MIN = {0 if reader == 'duckdb' else 1 << 62};"
+        "sys.path.insert(0, 'tests/unit'); import test_file_columnar as t;"
+        "assert 'pandas' not in sys.modules;"
+        f"s = t.source(t.Path({str(path)!r}), True);"
+        f"d = s.fetch_sync(t.grouped(t.specs(), 'gen_ai.request.model'), {now_after(recs)!r});"
+        "assert s.columnar_chunks > 0 and all(v.groups for v in d.values()), s.columnar_chunks;"
+        "print('pandas' in sys.modules, s.bulk_chunks > 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.split() == ["False", str(reader == "duckdb" and fmt == "jsonl")]
 
 
 def test_a_large_clean_log_is_read_by_duckdb_at_the_default_sizes(tmp_path, monkeypatch):

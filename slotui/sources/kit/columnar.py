@@ -371,24 +371,24 @@ class ColumnarPlan:
         cells: dict[str, Any] = {}
         for name in needed:
             col = table.column(name)
-            empty = pc.equal(col, "")
+            empty = pc.equal(col, _arrow_text(""))
             if name in self.numeric:
                 ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
                 if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
                     return None
-                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                cells[name] = pc.if_else(empty, pa.nulls(1, pa.string())[0], col)
                 continue
             low = pc.utf8_lower(col)
             if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
-                             pc.is_in(low, value_set=pa.array(_CSV_SPECIAL)))).as_py():
+                             pc.is_in(low, value_set=_arrow_texts(_CSV_SPECIAL)))).as_py():
                 return None
-            null = pc.or_(empty, pc.is_in(low, value_set=pa.array(_CSV_NULL)))
+            null = pc.or_(empty, pc.is_in(low, value_set=_arrow_texts(_CSV_NULL)))
             if name in self.labels:
                 if pc.any(pc.and_(null, pc.invert(empty))).as_py():
                     return None  # a null word as a label: "(none)" there, not the word
-                cells[name] = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                cells[name] = pc.if_else(empty, pa.nulls(1, pa.string())[0], col)
             else:
-                cells[name] = pc.if_else(null, pa.scalar(None, pa.string()), col)
+                cells[name] = pc.if_else(null, pa.nulls(1, pa.string())[0], col)
         table = pa.table(cells) if cells else table
         columns = self._flat_columns(table, sorted(self.numeric | self.strings))
         if columns is None:
@@ -444,7 +444,7 @@ class ColumnarPlan:
             return None
         out: dict[str, Any] = {}
         for field in self.evaluations:
-            match = _numpy(pc.equal(names, pa.scalar(field[len("evaluations."):])))
+            match = _numpy(pc.equal(names, _arrow_text(field[len("evaluations."):])))
             rows_of = parents[match]
             if rows_of.size > 1 and not (np.diff(rows_of) > 0).all():
                 return None  # the same evaluation twice in a record: the last wins there
@@ -568,9 +568,9 @@ def _too_deep(arr: Any, starts: Any, ends: Any, np: Any) -> bool:
 
 
 def _numpy(col: Any) -> Any:
-    """A pyarrow (chunked) array of numbers or booleans as a numpy array, nulls as NaN (numbers) or
-    False. Read from the buffers: pyarrow's ``to_numpy`` imports pandas when it is installed
-    (~0.3 s)."""
+    """A pyarrow (chunked) array of numbers or booleans as a numpy array, nulls as NaN (floats), -1
+    (integers) or False. Read from the buffers, nulls filled by numpy: pyarrow's ``to_numpy``, and
+    ``fill_null`` with a Python value, import pandas when it is installed (~0.3 s)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -584,18 +584,37 @@ def _numpy(col: Any) -> Any:
     else:
         dtype, target = np.float64, pa.float64()
     out = []
+    fill = {np.bool_: 0, np.float64: math.nan, np.int64: -1}[dtype]
     for part in parts:
-        if part.null_count:
-            part = pc.fill_null(part, False if dtype is np.bool_ else math.nan if dtype is np.float64 else -1)
         if part.type != target:
             part = part.cast(target)
         size = np.dtype(np.uint8 if dtype is np.bool_ else dtype).itemsize
         data = np.frombuffer(part.buffers()[1], dtype=np.uint8 if dtype is np.bool_ else dtype,
                              count=len(part), offset=part.offset * size)
+        if part.null_count:  # (the values under a null are undefined)
+            bits = np.unpackbits(np.frombuffer(part.buffers()[0], np.uint8), bitorder="little")
+            data = np.where(bits[part.offset:part.offset + len(part)].view(np.bool_), data, fill)
         out.append(data.view(np.bool_) if dtype is np.bool_ else data)
     if not out:
         return np.zeros(0, dtype)
     return out[0] if len(out) == 1 else np.concatenate(out)
+
+
+def _arrow_texts(texts: list[str]) -> Any:
+    """``texts`` as an Arrow string array, built from its buffers: pyarrow's conversion of a Python
+    object (``pa.scalar``, ``pa.array``, a ``str`` or number argument to a compute function)
+    imports pandas when it is installed (~0.3 s)."""
+    import numpy as np
+    import pyarrow as pa
+
+    raw = [t.encode() for t in texts]
+    offsets = np.cumsum([0, *map(len, raw)], dtype=np.int32)
+    return pa.StringArray.from_buffers(len(raw), pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(raw)))
+
+
+def _arrow_text(text: str) -> Any:
+    """``text`` as an Arrow string scalar (:func:`_arrow_texts`)."""
+    return _arrow_texts([text])[0]
 
 
 def _evaluation_items(col: Any) -> bool:
@@ -665,7 +684,7 @@ def _times(times: Any) -> Any:
         return None
     # Arrow's strptime takes February 30 as March 2 and the year 0: the per-record path refuses both
     day = pc.cast(pc.utf8_slice_codeunits(times, 8, 10), pa.int64())
-    if not pc.all(pc.equal(pc.day(minute), day)).as_py() or pc.any(pc.less(pc.year(minute), 1)).as_py():
+    if not pc.all(pc.equal(pc.day(minute), day)).as_py() or (_numpy(pc.year(minute)) < 1).any():
         return None
     seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
     return _numpy(minute.cast(pa.int64())).astype(np.float64) + _numpy(seconds)
@@ -803,7 +822,7 @@ def _labels(col: Any) -> tuple[Any, list[str]]:
     if pa.types.is_null(col.type):
         return np.full(len(col), -1, np.int64), []
     encoded = pc.dictionary_encode(col)
-    indices = _numpy(encoded.indices.fill_null(-1))
+    indices = _numpy(encoded.indices)  # (null: -1)
     return indices, encoded.dictionary.to_pylist()
 
 
