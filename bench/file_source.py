@@ -125,6 +125,31 @@ for 1M sorted times; the whole first read from 2.65-2.68 to 2.26-2.43 s CPU
 (three runs each, back to back, on a machine loaded by other work: load 4-6).
 On a quiet machine (load 0.15-1.2), two runs of the bench: 3.07-3.29x wall, 2.85-3.05x
 CPU (slotui 1.62-1.65 s against DuckDB 0.49-0.54 s; 3.43-3.58x / 3.28-3.42x before).
+
+Tried on 2026-12-06 and not kept (the 2-core machine is CPU-bound during the whole
+read, so only less CPU helps, not moving work between threads):
+
+- A typed query (numbers as DOUBLE, labels, conditions and evaluation names as
+  VARCHAR: 0.34 s wall / 0.67 s CPU instead of 0.58-0.65 s / 1.26 s). DuckDB then
+  converts what the per-record path skips (``"1.5"`` and ``true`` as numbers, ``5`` as
+  a label ``"5"``, ``-0`` as 0, a key spelled ``dur\u0061tion_s``), so every chunk's
+  bytes must show each needed key's value of its JSON type. The cheapest exact check
+  found (every colon, whitespace skipped, the key before it matched, the value's
+  first bytes) costs 9-35 ms per 8 MB chunk against the ~10 ms of CPU per chunk the
+  typed query saves: the whole first read went from 1.74-1.90 s to 2.88-3.09 s with
+  the first version of the check, and would at best break even.
+- Each chunk read by a worker thread (the chunk's end found in its last 64 KB by the
+  main thread): the same wall time within noise (best of 5: 1.86 s against 1.88 s).
+
+Kept: the columnar reads build their Arrow values from buffers (``pa.scalar``,
+``fill_null(-1)`` and ``pc.equal(col, "")`` had pyarrow import pandas, ~0.3 s, on the
+first breakdown label, CSV chunk or evaluation name; the bench's forked children
+inherited pandas from the parent, so the figures here did not show it). One run,
+best of 3 (load 0.6): JSONL 2.61x wall / 2.42x CPU (slotui 1.54 s, DuckDB 0.59 s,
+648k records/s, peak RSS 503 MB against 376 MB), CSV 3.16x / 2.60x (0.94 s against
+0.30 s), Parquet 2.06x / 1.90x (0.83 s against 0.40 s); append 161 ms (12x faster than
+a rescan); breakdown first tick 1.18x, steady tick 1.24x. The answer stage (exact sums,
+moments, window quantiles over 864 slices: ~0.35 s) is now a third of the Parquet read.
 """
 
 from __future__ import annotations
