@@ -573,7 +573,6 @@ def _numpy(col: Any) -> Any:
     ``fill_null`` with a Python value, import pandas when it is installed (~0.3 s)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     parts = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
     kind = col.type
