@@ -205,8 +205,10 @@ def _decimals_as_floats(table: Any) -> Any:
         if pa.types.is_duration(field.type):
             import pyarrow.compute as pc
 
+            from slotui.sources.kit.arrow_values import arrow_float  # (a Python float there imports pandas)
+
             per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[field.type.unit]
-            seconds = pc.divide(pc.cast(table.column(i), pa.int64()).cast(pa.float64()), float(per_second))
+            seconds = pc.divide(pc.cast(table.column(i), pa.int64()).cast(pa.float64()), arrow_float(per_second))
             table = table.set_column(i, field.with_type(pa.float64()), seconds)
     return table
 

@@ -628,8 +628,9 @@ def test_a_small_file_does_not_import_pyarrow(tmp_path):
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
     """pyarrow imports pandas (~0.3 s) when it converts a Python object (``pa.scalar("")``,
-    ``fill_null(-1)``, a ``str`` argument to a compute function): a columnar read of each format,
-    with breakdown labels, nulls and every SLI kind, builds its Arrow values from buffers."""
+    ``fill_null(-1)``, a ``str`` or ``float`` argument to a compute function): a columnar read of
+    each format, with breakdown labels, nulls, a Parquet duration column and every SLI kind, builds
+    its Arrow values from buffers (slotui.sources.kit.arrow_values)."""
     import importlib.util
 
     assert importlib.util.find_spec("pandas") is not None  # (installed with the test extras: mlflow)
@@ -647,11 +648,12 @@ def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
             rows = zip(*flat.values())
             path.write_text(",".join(flat) + "\n" + "".join(",".join("" if v is None else str(v) for v in row) + "\n"
                                                             for row in rows))
-        else:
+        else:  # (the duration as a duration column: read as seconds)
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.table(flat), path)
+            micros = pa.array([round(v * 1_000_000) for v in flat["duration_s"]], pa.duration("us"))
+            pq.write_table(pa.table(flat).set_column(1, "duration_s", micros), path)
     code = (
         "import sys; import slotui.sources.file as f;"
         f"f.COLUMNAR_MIN = 0; f.CHUNK = 4096; f.BULK_MIN = {0 if reader == 'duckdb' else 1 << 62};"

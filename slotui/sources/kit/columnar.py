@@ -40,6 +40,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from slotui.sources.kit.arrow_values import arrow_text, arrow_texts
 from slotui.sources.kit.record_values import nonnegative_field
 
 if TYPE_CHECKING:
@@ -371,7 +372,7 @@ class ColumnarPlan:
         cells: dict[str, Any] = {}
         for name in needed:
             col = table.column(name)
-            empty = pc.equal(col, _arrow_text(""))
+            empty = pc.equal(col, arrow_text(""))
             if name in self.numeric:
                 ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
                 if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
@@ -380,9 +381,9 @@ class ColumnarPlan:
                 continue
             low = pc.utf8_lower(col)
             if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
-                             pc.is_in(low, value_set=_arrow_texts(_CSV_SPECIAL)))).as_py():
+                             pc.is_in(low, value_set=arrow_texts(_CSV_SPECIAL)))).as_py():
                 return None
-            null = pc.or_(empty, pc.is_in(low, value_set=_arrow_texts(_CSV_NULL)))
+            null = pc.or_(empty, pc.is_in(low, value_set=arrow_texts(_CSV_NULL)))
             if name in self.labels:
                 if pc.any(pc.and_(null, pc.invert(empty))).as_py():
                     return None  # a null word as a label: "(none)" there, not the word
@@ -444,7 +445,7 @@ class ColumnarPlan:
             return None
         out: dict[str, Any] = {}
         for field in self.evaluations:
-            match = _numpy(pc.equal(names, _arrow_text(field[len("evaluations."):])))
+            match = _numpy(pc.equal(names, arrow_text(field[len("evaluations."):])))
             rows_of = parents[match]
             if rows_of.size > 1 and not (np.diff(rows_of) > 0).all():
                 return None  # the same evaluation twice in a record: the last wins there
@@ -597,23 +598,6 @@ def _numpy(col: Any) -> Any:
     if not out:
         return np.zeros(0, dtype)
     return out[0] if len(out) == 1 else np.concatenate(out)
-
-
-def _arrow_texts(texts: list[str]) -> Any:
-    """``texts`` as an Arrow string array, built from its buffers: pyarrow's conversion of a Python
-    object (``pa.scalar``, ``pa.array``, a ``str`` or number argument to a compute function)
-    imports pandas when it is installed (~0.3 s)."""
-    import numpy as np
-    import pyarrow as pa
-
-    raw = [t.encode() for t in texts]
-    offsets = np.cumsum([0, *map(len, raw)], dtype=np.int32)
-    return pa.StringArray.from_buffers(len(raw), pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(raw)))
-
-
-def _arrow_text(text: str) -> Any:
-    """``text`` as an Arrow string scalar (:func:`_arrow_texts`)."""
-    return _arrow_texts([text])[0]
 
 
 def _evaluation_items(col: Any) -> bool:
