@@ -268,8 +268,8 @@ HOSTILE = {
                                         b'{"key": "b", "value": {"arrayValue": [1]}}, {"key": "c", "value": {"kvlistValue": {"values": ["v"]}}}]}]}]}]}',
     "otlp huge nanos": b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "1", "endTimeUnixNano": "1' + b"0" * 400 + b'"}]}]}]}',
     "otlp bool nanos": b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": true, "endTimeUnixNano": true}]}]}]}',
-    # values of another JSON type than their field's (a reader converting them would count them), keys
-    # spelled with escapes or spaced, a needed key elsewhere
+    # values of another JSON type than their field's (the per-record path skips or counts them where a
+    # typed reader would convert them), keys spelled with escapes or spaced, a needed key elsewhere
     "string number for duration": b'{"time": "%s", "duration_s": "1.5"}',
     "false for cost": b'{"time": "%s", "duration_s": 1, "gen_ai.usage.cost": false}',
     "null for duration": b'{"time": "%s", "duration_s": null, "gen_ai.usage.cost": 0.5}',
