@@ -494,6 +494,35 @@ def test_long_number_texts_are_read_as_the_same_doubles(tmp_path, reader):
     assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
 
 
+@pytest.mark.parametrize("needed", ["5", "true", "null", "NaN", "-1", "[1]", "{}", "faithfulness"])
+def test_evaluation_names_that_are_no_strings_match_no_needed_name(tmp_path, needed, reader):
+    """Record by record an item named 5 (a number) or true is ignored, and only the item named
+    "5" counts for ``evaluations.5``. DuckDB's text of a name cannot tell 5 from "5": a needed
+    name that could be a non-string's text is compared on the JSON texts; the other names as text
+    (an item named 5 then matches no needed name)."""
+    recs = records(1200, seed=67)
+    lines = dump(recs)
+    others = [5, True, {"a": 1}, [1], -1, 1.5]
+    for i, r in enumerate(recs):
+        if i % 7 == 0:  # the needed name as a string (the first record too), beside its text as another JSON value
+            r["evaluations"].append({"gen_ai.evaluation.name": needed, "gen_ai.evaluation.score.value": 0.25})
+            r["evaluations"].append({"gen_ai.evaluation.name": others[i % len(others)], "gen_ai.evaluation.score.value": 0.75})
+        lines[i] = json.dumps(r).encode()
+        if i % 11 == 5 and needed != "faithfulness":  # the needed name's text as another JSON value, alone
+            lines[i] = lines[i].replace(b'"evaluations": [', b'"evaluations": [{"gen_ai.evaluation.name": %s, '
+                                        b'"gen_ai.evaluation.score.value": 0.5}, ' % needed.encode())
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    kw = dict(window=3600.0, period=86400.0, slice=SLICE, source="logs", kind="threshold", target=0.5,
+              direction="higher_is_better")
+    slos = [SLOSpec(name=f"e/{agg}", sli_field=f"evaluations.{needed}", sli_agg=agg, **kw) for agg in ("mean", "max", "p50")]
+    fast = assert_same(path, now_after(recs), slos)
+    chunks = path.stat().st_size // 4096
+    assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+    if needed == "faithfulness" and reader == "duckdb":  # names as text: chunks with items named 5 taken too
+        assert fast.columnar_chunks >= chunks - 1, (fast.columnar_chunks, chunks)
+
+
 def test_a_nested_label_gives_the_same_groups_both_ways(tmp_path):
     """Some records carry the model as ``{"gen_ai": {"request": {"model": ...}}}``: record by record the
     label is the nested value (as every dotted field); the chunks holding that form go record by record,

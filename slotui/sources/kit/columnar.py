@@ -66,6 +66,9 @@ _CSV_SPECIAL = ["nan", "inf", "infinity", "true", "false"]
 _DEEP = 1000
 _EVAL_NAME = "gen_ai.evaluation.name"
 _EVAL_SCORE = "gen_ai.evaluation.score.value"
+#: an evaluation name DuckDB's VARCHAR may render from a JSON value that is no string (a number,
+#: true/false/null, NaN/Infinity, an object or a list): names like these are compared as JSON texts
+_LITERAL_NAME = re.compile(r"^(?:[-+.0-9{\[\s]|(?i:true|false|null|nan|-?inf|-?infinity)$)")
 
 
 def _number(text: str) -> float | None:
@@ -115,6 +118,8 @@ class ColumnarPlan:
         self.ratios = ratios
         evals = sorted(n for n in numeric if n.startswith("evaluations."))
         self.evaluations = evals
+        #: DuckDB reads evaluation names as text (VARCHAR): none needed could be a non-string's text
+        self.names_as_text = not any(_LITERAL_NAME.match(n[len("evaluations."):]) for n in evals)
         self.flat = sorted(n for n in numeric | strings if not n.startswith("evaluations."))
         # keys that would change what a needed field reads (``"error": {"type": ...}`` for
         # ``error.type``, a flat ``"evaluations.helpfulness"``): typed null, so any value refuses the chunk
@@ -234,14 +239,20 @@ class ColumnarPlan:
                 bad.append(f"{_sql_name(name)} IS NOT NULL")
         item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
         if self.evaluations:
-            columns["evaluations"] = f"STRUCT({item_name} JSON, {item_score} JSON)[]"
-            # every item a string name and a number score: checked on the JSON texts by from_rows
-            # (_evaluation_items; a lambda over every list here cost a sixth of the query)
+            name_type = "VARCHAR" if self.names_as_text else "JSON"
+            columns["evaluations"] = f"STRUCT({item_name} {name_type}, {item_score} JSON)[]"
+            # every item a name and a number score: checked on the JSON texts by from_rows
+            # (_evaluation_items; a lambda over every list here cost a sixth of the query). The names
+            # as text (VARCHAR) when no needed one could be a non-string's text: an item named 5 or
+            # true, ignored record by record, matches no needed name then (14% of the query's time
+            # went to the names' JSON texts)
             select.append('evaluations AS "slotui:evaluations"')
         found = []  # each needed evaluation's items, filtered once
         for name in self.evaluations:
             short = name[len("evaluations."):]
-            if re.fullmatch(r"[A-Za-z0-9_.-]+", short):  # its JSON text: the name in quotes
+            if self.names_as_text:
+                test = f"e.{item_name} = '{short.replace(chr(39), chr(39) * 2)}'"
+            elif re.fullmatch(r"[A-Za-z0-9_.-]+", short):  # its JSON text: the name in quotes
                 test = f"CAST(e.{item_name} AS VARCHAR) = '\"{short}\"'"
             else:
                 test = f"e.{item_name} ->> '$' = '{short.replace(chr(39), chr(39) * 2)}'"
@@ -268,7 +279,7 @@ class ColumnarPlan:
 
         if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
             return None
-        if self.evaluations and not _evaluation_items(table.column("slotui:evaluations")):
+        if self.evaluations and not _evaluation_items(table.column("slotui:evaluations"), self.names_as_text):
             return None
         t = _times(table.column("time"))
         if t is None:
@@ -600,10 +611,12 @@ def _numpy(col: Any) -> Any:
     return out[0] if len(out) == 1 else np.concatenate(out)
 
 
-def _evaluation_items(col: Any) -> bool:
+def _evaluation_items(col: Any, names_as_text: bool = False) -> bool:
     """Whether every evaluation item of :meth:`ColumnarPlan.bulk_sql`'s rows (JSON texts) has a
     string name and a number score (a JSON number starts with ``-`` or a digit), as the
-    per-record fast path reads them; null items, names or scores are refused too."""
+    per-record fast path reads them; null items, names or scores are refused too (a missing name
+    is read from ``name`` there). ``names_as_text``: the names are DuckDB's text of them
+    (:attr:`ColumnarPlan.names_as_text`), only checked to be there."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -617,9 +630,13 @@ def _evaluation_items(col: Any) -> bool:
         names, scores = pc.struct_field(items, [0]), pc.struct_field(items, [1])
         if names.null_count or scores.null_count:
             return False
-        first_name, first_score = _first_bytes(names, np), _first_bytes(scores, np)
-        if first_name is None or first_score is None or not (first_name == 34).all():  # "
+        first_score = _first_bytes(scores, np)
+        if first_score is None:
             return False
+        if not names_as_text:
+            first_name = _first_bytes(names, np)
+            if first_name is None or not (first_name == 34).all():  # "
+                return False
         if not ((first_score == 45) | ((first_score >= 48) & (first_score <= 57))).all():  # - 0-9
             return False
     return True
