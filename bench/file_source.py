@@ -150,6 +150,15 @@ best of 3 (load 0.6): JSONL 2.61x wall / 2.42x CPU (slotui 1.54 s, DuckDB 0.59 s
 0.30 s), Parquet 2.06x / 1.90x (0.83 s against 0.40 s); append 161 ms (12x faster than
 a rescan); breakdown first tick 1.18x, steady tick 1.24x. The answer stage (exact sums,
 moments, window quantiles over 864 slices: ~0.35 s) is now a third of the Parquet read.
+
+Kept too: DuckDB reads the evaluation names as text (VARCHAR) unless a needed name could be
+the text of a non-string (``5``, ``true``, ``NaN``): the strict query alone took 0.49-0.53 s
+instead of 0.59-0.65 s (the same session, best of 3, twice), the first read 1.61-2.08 s
+instead of 1.68-1.88 s over four back-to-back pairs (noisy: DuckDB's own answer varied
+0.54-0.85 s over the session). One run, best of 3: JSONL 2.67x wall / 2.51x CPU (slotui 1.45 s,
+DuckDB 0.54 s, 689k records/s, peak RSS 390 MB against 233 MB); append 139 ms (11x);
+breakdown first tick 1.23x, steady tick 1.30x. Computing each number's text and double once
+in an inner query instead of twice: within noise (0.50-0.57 s against 0.53-0.59 s).
 """
 
 from __future__ import annotations
