@@ -204,9 +204,10 @@ class ColumnarPlan:
         ``read_json`` with an explicit schema reads only these fields (projection pushdown: what
         makes it ~4x cheaper than pyarrow's reader, which tokenizes every field). Values whose
         type the per-record path reads otherwise (a string or boolean for a number, a non-string
-        label or evaluation name, a null or missing evaluation item field) are not cast: they set
-        the row's refusal flag, and a chunk with one is read record by record. The other checks
-        are pyarrow's: :meth:`from_rows` and :func:`bulk_lines`."""
+        label, a null or missing evaluation item field; a non-string evaluation name when a needed
+        one could be its text: :attr:`names_as_text`) are not cast: they set the row's refusal
+        flag, and a chunk with one is read record by record. The other checks are pyarrow's:
+        :meth:`from_rows` and :func:`bulk_lines`."""
         # a JSON value is its text (as yyjson writes it): a number starts with - or a digit, a string with "
         def number(text: str) -> str:
             return f"strpos('-0123456789', left({text}, 1)) > 0"
