@@ -134,6 +134,18 @@ def now_after(recs: list[dict]) -> float:
     return math.floor(last / 60) * 60 + 77.5
 
 
+def helpfulness(r: dict) -> float | None:
+    """Record ``r``'s helpfulness score (its flat column in the CSV and Parquet copies)."""
+    return next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
+                 if e["gen_ai.evaluation.name"] == "helpfulness"), None)
+
+
+def csv_cells(r: dict) -> list[str]:
+    """Record ``r``'s cells for :data:`CSV_COLUMNS` (empty for null)."""
+    row = dict(r, **{"evaluations.helpfulness": helpfulness(r)})
+    return ["" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS]
+
+
 def test_plain_log_is_read_as_columns_with_the_same_answers(tmp_path, reader):
     recs = records(3000, rate=0.005)  # a week: older than the longest burn-rate window (3 days) is skipped
     path = tmp_path / "r.jsonl"
@@ -667,22 +679,16 @@ def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
     path = tmp_path / f"r.{fmt}"
     if fmt == "jsonl":
         path.write_bytes(b"\n".join(dump(recs)) + b"\n")
-    else:
-        flat = {"time": [r["time"] for r in recs], "duration_s": [r["duration_s"] for r in recs],
-                "gen_ai.usage.cost": [r["gen_ai.usage.cost"] for r in recs],
-                "error.type": [r.get("error.type") for r in recs],
-                "gen_ai.request.model": [r["gen_ai.request.model"] for r in recs],
-                "evaluations.helpfulness": [r["evaluations"][0]["gen_ai.evaluation.score.value"] for r in recs]}
-        if fmt == "csv":  # (unquoted: the columnar CSV reader refuses quotes)
-            rows = zip(*flat.values())
-            path.write_text(",".join(flat) + "\n" + "".join(",".join("" if v is None else str(v) for v in row) + "\n"
-                                                            for row in rows))
-        else:  # (the duration as a duration column: read as seconds)
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+    elif fmt == "csv":
+        path.write_text("".join(",".join(row) + "\n" for row in [CSV_COLUMNS, *map(csv_cells, recs)]))
+    else:  # (the duration as a duration column: read as seconds)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-            micros = pa.array([round(v * 1_000_000) for v in flat["duration_s"]], pa.duration("us"))
-            pq.write_table(pa.table(flat).set_column(1, "duration_s", micros), path)
+        flat = {c: [r.get(c) for r in recs] for c in CSV_COLUMNS}
+        flat["evaluations.helpfulness"] = [helpfulness(r) for r in recs]
+        flat["duration_s"] = pa.array([round(r["duration_s"] * 1_000_000) for r in recs], pa.duration("us"))
+        pq.write_table(pa.table(flat), path)
     code = (
         "import sys; import slotui.sources.file as f;"
         f"f.COLUMNAR_MIN = 0; f.CHUNK = 4096; f.BULK_MIN = {0 if reader == 'duckdb' else 1 << 62};"
@@ -747,8 +753,7 @@ def _parquet(path: Path, recs: list[dict], types: dict | None = None) -> None:
 
     flat = [{"time": r["time"], "duration_s": r.get("duration_s"), "gen_ai.usage.cost": r.get("gen_ai.usage.cost"),
              "error.type": r.get("error.type"),
-             "evaluations.helpfulness": next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
-                                              if e["gen_ai.evaluation.name"] == "helpfulness"), None)}
+             "evaluations.helpfulness": helpfulness(r)}
             for r in recs]
     types = {"time": pa.string(), "duration_s": pa.float64(), "gen_ai.usage.cost": pa.float64(),
              "error.type": pa.string(), "evaluations.helpfulness": pa.float64(), **(types or {})}
@@ -851,12 +856,7 @@ CSV_COLUMNS = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluat
 @pytest.mark.parametrize("case", sorted(CSV_CELLS))
 def test_csv_rows_read_as_columns_give_the_same_answers(tmp_path, case):
     recs = records(1500, seed=31)
-    rows = []
-    for r in recs:
-        helpful = next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
-                        if e["gen_ai.evaluation.name"] == "helpfulness"), None)
-        row = dict(r, **{"evaluations.helpfulness": helpful})
-        rows.append(["" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS])
+    rows = [csv_cells(r) for r in recs]
     lines = [",".join(CSV_COLUMNS)] + [",".join(row) for row in rows]
     if CSV_CELLS[case] is not None:
         column, cell = CSV_CELLS[case]
@@ -911,10 +911,7 @@ def test_csv_with_another_delimiter_is_read_as_columns_the_same(tmp_path, name, 
     recs = records(1500, seed=37)
     lines = [delimiter.join(CSV_COLUMNS)]
     for r in recs:
-        helpful = next((e["gen_ai.evaluation.score.value"] for e in r["evaluations"]
-                        if e["gen_ai.evaluation.name"] == "helpfulness"), None)
-        row = dict(r, **{"evaluations.helpfulness": helpful, "gen_ai.request.model": r["gen_ai.request.model"] + ",v2"})
-        lines.append(delimiter.join("" if row.get(c) is None else str(row[c]) for c in CSV_COLUMNS))
+        lines.append(delimiter.join(csv_cells(dict(r, **{"gen_ai.request.model": r["gen_ai.request.model"] + ",v2"}))))
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n")
     slos = specs() + grouped(specs(), "gen_ai.request.model")
