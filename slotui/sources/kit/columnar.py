@@ -382,26 +382,29 @@ class ColumnarPlan:
         if t is None:
             return None
         cells: dict[str, Any] = {}
+        # (built once: a Python value handed to pyarrow imports pandas, see arrow_values)
+        blank, no_text = arrow_text(""), pa.nulls(1, pa.string())[0]
+        special, null_words = arrow_texts(_CSV_SPECIAL), arrow_texts(_CSV_NULL)
         for name in needed:
             col = table.column(name)
-            empty = pc.equal(col, arrow_text(""))
+            empty = pc.equal(col, blank)
             if name in self.numeric:
                 ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
                 if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
                     return None
-                cells[name] = pc.if_else(empty, pa.nulls(1, pa.string())[0], col)
+                cells[name] = pc.if_else(empty, no_text, col)
                 continue
             low = pc.utf8_lower(col)
             if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
-                             pc.is_in(low, value_set=arrow_texts(_CSV_SPECIAL)))).as_py():
+                             pc.is_in(low, value_set=special))).as_py():
                 return None
-            null = pc.or_(empty, pc.is_in(low, value_set=arrow_texts(_CSV_NULL)))
+            null = pc.or_(empty, pc.is_in(low, value_set=null_words))
             if name in self.labels:
                 if pc.any(pc.and_(null, pc.invert(empty))).as_py():
                     return None  # a null word as a label: "(none)" there, not the word
-                cells[name] = pc.if_else(empty, pa.nulls(1, pa.string())[0], col)
+                cells[name] = pc.if_else(empty, no_text, col)
             else:
-                cells[name] = pc.if_else(null, pa.nulls(1, pa.string())[0], col)
+                cells[name] = pc.if_else(null, no_text, col)
         table = pa.table(cells) if cells else table
         columns = self._flat_columns(table, sorted(self.numeric | self.strings))
         if columns is None:
