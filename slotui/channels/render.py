@@ -193,19 +193,20 @@ def description(alert: "Alert") -> str:
 
 
 def kind_emoji(notification: "Notification") -> str:
-    """Slack shortcode for the header: test, ack, resolved, or by severity."""
+    """The header's emoji, as the character itself (Slack's header text is plain, shortcodes off):
+    test, ack, resolved, or by severity."""
     if notification.is_test:
-        return ":test_tube:"
+        return "\N{TEST TUBE}"
     if notification.kind == "acknowledge":
-        return ":eyes:"
+        return "\N{EYES}"
     if notification.status == "resolved":
-        return ":white_check_mark:"
+        return "\N{WHITE HEAVY CHECK MARK}"
     severities = {a.severity for a in notification.firing}
     if "page" in severities:
-        return ":rotating_light:"
+        return "\N{POLICE CARS REVOLVING LIGHT}"
     if "critical" in severities:
-        return ":red_circle:"
-    return ":warning:"
+        return "\N{LARGE RED CIRCLE}"
+    return "\N{WARNING SIGN}\N{VARIATION SELECTOR-16}"
 
 
 def skip_reason(send_resolved: bool, notification: "Notification") -> str | None:

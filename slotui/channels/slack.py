@@ -2,10 +2,10 @@
 
 Layout of one notification (one group of alerts)::
 
-    header   ":red_circle: [FIRING:2] critical: helpfulness, latency_p95"
+    header   "🔴 [FIRING:2] critical: helpfulness, latency_p95"
     per alert (at most MAX_ALERT_SECTIONS):
-      section  "*helpfulness* FIRING (critical)\\nsummary"  + fields Value/Target/Budget/Burn rate
-      context  "window 1h · source demo · firing for 12m · silence: `slotui silence add ...`"
+      section  "helpfulness FIRING (critical)\\nsummary"  + fields Value/Target/Budget/Burn rate
+      context  "window 1h · source demo · firing for 12m" · "silence: `slotui silence add ...`"
       actions  [Runbook] button                              (when the alert has a runbook URL)
       divider
     context  "+N more alerts: a, b, c"                        (when the group is larger)
@@ -13,7 +13,15 @@ Layout of one notification (one group of alerts)::
 Slack's limits are kept (https://api.slack.com/reference/block-kit/blocks):
 at most 50 blocks; header text 150 characters; section text 3000; at most 10
 fields of 2000 each; context at most 10 elements; button text 75, URL 3000.
-Longer text is cut with ``…``. Slack answers ``200 ok``; errors are short text
+Longer text is cut with ``…``.
+
+What a user wrote (SLO, source and label names, summaries, who acknowledged) is
+sent as ``plain_text`` with ``emoji: false``: Slack shows it as written. In
+``mrkdwn`` there is no escape for ``*``, ``_``, ``~`` or a backtick, so a name
+like ``*p95*_(gpt-4o)_`` would turn bold and italic, and ``:fire:`` in a name
+would become an emoji. Only the silence command, inside inline code, and the
+fields' bold labels use ``mrkdwn``; ``&``, ``<`` and ``>`` are escaped there and
+in the ``text`` fallback, so ``<!channel>`` in a name never pings. Slack answers ``200 ok``; errors are short text
 bodies (``invalid_payload``, ``no_service``, ``channel_not_found``), quoted in
 the DeliveryResult. The webhook URL is the secret: it never appears in a
 message.
@@ -47,40 +55,42 @@ MAX_FALLBACK_TEXT = 3000
 MAX_ALERT_SECTIONS = 10
 
 
+#: Characters mrkdwn formats with (``:`` for emoji shortcodes, ``>`` for quotes) or escapes.
+_MRKDWN_FORMATTING = frozenset("*_~`:<>&")
+
+
 def _mrkdwn_escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn reserves."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _code(text: str) -> str:
-    """``text`` as inline code, escaped: Slack still reads ``<!channel>`` and ``&`` inside
-    backticks, and a backtick cannot be escaped there, so text holding one is left unwrapped."""
-    escaped = _mrkdwn_escape(text)
-    return escaped if "`" in text else f"`{escaped}`"
-
-
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": http.truncate(text, limit), "emoji": True}
+    """Literal text: no mrkdwn, no ``<!channel>``, no ``:shortcode:`` emoji."""
+    return {"type": "plain_text", "text": http.truncate(text, limit), "emoji": False}
 
 
 def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": http.truncate(text, limit)}
 
 
+def _field(label: str, value: str) -> dict[str, Any]:
+    """A fact with its label in bold; a value holding a character mrkdwn would read (a unit
+    someone configured) makes the field plain text, so the value is shown as written."""
+    if any(c in value for c in _MRKDWN_FORMATTING):
+        return _plain(f"{label}\n{value}", MAX_FIELD_TEXT)
+    return _mrkdwn(f"*{label}*\n{_mrkdwn_escape(value)}", MAX_FIELD_TEXT)
+
+
 def _alert_blocks(alert: "Alert", notification: "Notification") -> list[dict[str, Any]]:
     status = render.status_word(alert)
-    head = f"*{_mrkdwn_escape(alert.slo)}* {status} ({alert.severity})"
+    head = f"{alert.slo} {status} ({alert.severity})"
     if alert.is_test:
         head = f"[TEST] {head}"
-    summary = _mrkdwn_escape(alert.summary)
-    desc = _mrkdwn_escape(render.description(alert))
-    text = "\n".join(t for t in (head, summary, desc) if t)
+    text = "\n".join(t for t in (head, alert.summary, render.description(alert)) if t)
     fields = [
-        _mrkdwn(f"*{f.label}*\n{_mrkdwn_escape(f.value)}", MAX_FIELD_TEXT)
-        for f in render.facts(alert)
-        if f.label in ("Value", "Target", "Budget", "Burn rate")
+        _field(f.label, f.value) for f in render.facts(alert) if f.label in ("Value", "Target", "Budget", "Burn rate")
     ][:MAX_FIELDS]
-    section: dict[str, Any] = {"type": "section", "text": _mrkdwn(text, MAX_SECTION_TEXT)}
+    section: dict[str, Any] = {"type": "section", "text": _plain(text, MAX_SECTION_TEXT)}
     if fields:  # Slack rejects an empty fields array
         section["fields"] = fields
     blocks: list[dict[str, Any]] = [section]
@@ -90,9 +100,13 @@ def _alert_blocks(alert: "Alert", notification: "Notification") -> list[dict[str
         context_bits.append(f"firing for {firing_for}")
     if alert.acked:
         context_bits.append(f"acknowledged by {alert.acked_by}" if alert.acked_by else "acknowledged")
-    elements = [_mrkdwn(_mrkdwn_escape(" · ".join(context_bits)), MAX_CONTEXT_TEXT)]
+    elements = [_plain(" · ".join(context_bits), MAX_CONTEXT_TEXT)]
     if alert.state == "firing":
-        elements.append(_mrkdwn(f"silence: {_code(render.silence_command(alert))}", MAX_CONTEXT_TEXT))
+        command = render.silence_command(alert)
+        if "`" in command:  # no inline code can hold it: shown as written instead
+            elements.append(_plain(f"silence: {command}", MAX_CONTEXT_TEXT))
+        else:
+            elements.append(_mrkdwn(f"silence: `{_mrkdwn_escape(command)}`", MAX_CONTEXT_TEXT))
     blocks.append({"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]})
     buttons = []
     runbook = render.runbook_url(alert)
@@ -130,7 +144,7 @@ def build_payload(
     if more:
         names = ", ".join(a.slo for a in rest)
         note = f"+{more} more alert{'s' if more != 1 else ''}" + (f": {names}" if names else "")
-        blocks.append({"type": "context", "elements": [_mrkdwn(_mrkdwn_escape(note), MAX_CONTEXT_TEXT)]})
+        blocks.append({"type": "context", "elements": [_plain(note, MAX_CONTEXT_TEXT)]})
     assert len(blocks) <= MAX_BLOCKS
     lines = [title]
     for alert in alerts:

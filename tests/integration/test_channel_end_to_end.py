@@ -83,7 +83,7 @@ def test_test_alert_reaches_every_channel(tmp_path):
 
         assert slack.violations == [] and pd.violations == [] and hook.violations == []
         s = slack.requests[0].json
-        assert s["blocks"][0]["text"]["text"].startswith(":test_tube: [TEST]")
+        assert s["blocks"][0]["text"]["text"].startswith("\N{TEST TUBE} [TEST]")
         assert s["channel"] == "#llm-alerts"
         ev = pd.requests[0].json
         assert ev["event_action"] == "trigger" and ev["payload"]["severity"] == "info"

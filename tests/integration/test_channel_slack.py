@@ -46,7 +46,7 @@ async def test_delivers_valid_blocks_to_the_webhook_path(caplog):
     assert req.header("Content-Type") == "application/json"
     body = req.json
     assert body["channel"] == "#llm-alerts" and body["username"] == "slotui"
-    assert body["blocks"][0]["text"]["text"] == ":red_circle: [FIRING:2] critical: helpfulness, latency_p95"
+    assert body["blocks"][0]["text"]["text"] == "\N{LARGE RED CIRCLE} [FIRING:2] critical: helpfulness, latency_p95"
     assert sum(1 for b in body["blocks"] if b["type"] == "actions") == 2
     assert_no_secret(res.message, repr(ch), caplog.text)
 

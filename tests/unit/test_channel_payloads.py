@@ -80,7 +80,7 @@ def test_slack_payload_has_header_fields_and_runbook_button():
     _check_slack_limits(p)
     assert p["text"].startswith("[FIRING:1] critical: helpfulness")
     header = p["blocks"][0]
-    assert header["type"] == "header" and header["text"]["text"] == ":red_circle: [FIRING:1] critical: helpfulness"
+    assert header["type"] == "header" and header["text"]["text"] == "\N{LARGE RED CIRCLE} [FIRING:1] critical: helpfulness"
     section = p["blocks"][1]
     labels = [f["text"].split("\n")[0] for f in section["fields"]]
     assert labels == ["*Value*", "*Target*", "*Budget*", "*Burn rate*"]
@@ -108,11 +108,11 @@ def test_slack_option_channel_overrides_config_channel():
 def test_slack_resolved_and_test_headers():
     resolved = make_notification([make_alert(state="resolved")], kind="resolve")
     p = slack.build_payload(resolved)
-    assert p["blocks"][0]["text"]["text"].startswith(":white_check_mark: [RESOLVED:1]")
+    assert p["blocks"][0]["text"]["text"].startswith("\N{WHITE HEAVY CHECK MARK} [RESOLVED:1]")
     assert not any(b["type"] == "context" and "silence:" in json.dumps(b) for b in p["blocks"])
     test = make_notification([make_alert(is_test=True)], kind="test")
     p = slack.build_payload(test)
-    assert p["blocks"][0]["text"]["text"].startswith(":test_tube: [TEST] [FIRING:1]")
+    assert p["blocks"][0]["text"]["text"].startswith("\N{TEST TUBE} [TEST] [FIRING:1]")
     assert "[TEST]" in p["blocks"][1]["text"]["text"]
 
 
@@ -133,22 +133,22 @@ def test_slack_sixty_alerts_with_huge_text_stay_within_limits():
     assert len(p["text"]) <= 3000
 
 
-def test_slack_escapes_mrkdwn_control_characters():
+def test_slack_user_text_is_plain_text_shown_as_written():
+    # In plain_text Slack neither pings nor decodes entities: the text is written raw, not escaped
     a = make_alert("a<b>&c", annotations={"summary": "<!channel> & <http://evil|x>"})
     p = slack.build_payload(make_notification([a]))
-    text = p["blocks"][1]["text"]["text"]
-    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; &lt;http://evil|x&gt;" in text
-    assert "*a&lt;b&gt;&amp;c*" in text
+    text = p["blocks"][1]["text"]
+    assert text == {"type": "plain_text", "text": "a<b>&c FIRING (critical)\n<!channel> & <http://evil|x>", "emoji": False}
+    assert p["text"].startswith("[FIRING:1] critical: a&lt;b&gt;&amp;c\n")
 
 
-def _mrkdwn_texts(payload: dict) -> list[str]:
-    """Every string Slack parses as mrkdwn: the ``text`` fallback and each mrkdwn object."""
-    out = [payload["text"]]
+def _text_objects(payload: dict) -> list[dict]:
+    out: list[dict] = []
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                out.append(node["text"])
+            if node.get("type") in ("mrkdwn", "plain_text"):
+                out.append(node)
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -159,6 +159,11 @@ def _mrkdwn_texts(payload: dict) -> list[str]:
     return out
 
 
+def _mrkdwn_texts(payload: dict) -> list[str]:
+    """Every string Slack parses as mrkdwn: the ``text`` fallback and each mrkdwn object."""
+    return [payload["text"]] + [o["text"] for o in _text_objects(payload) if o["type"] == "mrkdwn"]
+
+
 @pytest.mark.parametrize("name", ["x<!channel>y", "a&b<http://evil.example|click here>", "q`<!here>`z"])
 def test_slack_hostile_slo_name_is_escaped_in_every_mrkdwn_text(name):
     # The engine's silence command shell-quotes the name; the fallback text and the silence
@@ -167,18 +172,58 @@ def test_slack_hostile_slo_name_is_escaped_in_every_mrkdwn_text(name):
     b = make_alert(name + "2", annotations={"summary": "s"})
     p = slack.build_payload(make_notification([a, b]))
     texts = _mrkdwn_texts(p)
-    assert len(texts) >= 4  # fallback, section, context, silence
     for text in texts:
         assert "<" not in text and ">" not in text, text
         assert "&" not in text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", ""), text
     assert name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in p["text"]
-    silence = [t for t in texts if t.startswith("silence: ")]
+    silence = [o for o in _text_objects(p) if o["text"].startswith("silence: ")]
     assert len(silence) == 2
-    for text in silence:
-        if "`" in name:  # a backtick cannot be escaped inside inline code: the command is not wrapped
-            assert not text.startswith("silence: `")
+    for obj in silence:
+        if "`" in name:  # a backtick cannot be escaped inside inline code: the command is plain text
+            assert obj["type"] == "plain_text" and obj["emoji"] is False
+            assert obj["text"].startswith(f"silence: slotui silence add slo='{name}")
         else:
+            assert obj["type"] == "mrkdwn"
+            text = obj["text"]
             assert text.startswith("silence: `") and text.endswith("`") and text.count("`") == 2
+
+
+# mrkdwn has no escape for these: a user's text holding them must never reach a mrkdwn object
+# outside inline code, and ``:name:`` must not become an emoji.
+FORMATTING = ["*bold*", "_it_", "~gone~", "`code`", ":fire:", "> quote", "*p95*_(gpt-4o)_"]
+
+
+@pytest.mark.parametrize("text", FORMATTING)
+def test_slack_formatting_characters_in_user_text_are_shown_as_written(text):
+    ctx = dict(make_alert().context, unit=f" {text}")
+    a = make_alert(
+        f"slo {text}", annotations={"summary": f"sum {text}", "description": f"desc {text}"},
+        labels={"alertname": "SLOBurn", "slo": f"slo {text}", "severity": "critical", "source": f"src {text}"},
+        context=ctx, acked=True, acked_by=f"ann {text}",
+    )
+    more = [make_alert(f"more{i} {text}") for i in range(slack.MAX_ALERT_SECTIONS)]
+    p = slack.build_payload(make_notification([a, *more]))
+    _check_slack_limits(p)
+    objects = _text_objects(p)
+    shown = {what: [o for o in objects if f"{what} {text}" in o["text"]] for what in ("slo", "sum", "desc", "src", "ann")}
+    for what, objs in shown.items():
+        assert objs, what
+        for o in objs:
+            if o["type"] == "mrkdwn":  # only the silence command, inside inline code
+                assert o["text"].startswith("silence: `") and o["text"].count("`") == 2 and "`" not in text, o
+            else:
+                assert o["emoji"] is False, o
+    values = [o for o in objects if o["text"].startswith(("Value\n", "*Value*\n"))]
+    assert len(values) == slack.MAX_ALERT_SECTIONS  # the 11th alert is in the "+1 more" line
+    assert values[0] == {"type": "plain_text", "text": f"Value\n0.78 {text}", "emoji": False}
+    assert all(o["type"] == "mrkdwn" for o in values[1:])  # a unit without formatting keeps the bold label
+    (rest,) = [o for o in objects if o["text"].startswith("+1 more alert: ")]
+    assert rest == {"type": "plain_text", "text": f"+1 more alert: more9 {text}", "emoji": False}
+    for o in objects:
+        if o["type"] == "mrkdwn":
+            assert o["text"].startswith(("silence: `", "*Value*", "*Target*", "*Budget*", "*Burn rate*")), o
+    header = p["blocks"][0]["text"]
+    assert header["emoji"] is False and header["text"].startswith("\N{LARGE RED CIRCLE} [FIRING:11]")
 
 
 # --------------------------------------------------------------------------- PagerDuty
