@@ -5,7 +5,10 @@ Alerts are posted the way Prometheus posts them: a JSON list of postable
 alerts ``{labels, annotations, startsAt, endsAt, generatorURL}``. The labels
 are the alert's (``alertname``, ``slo``, ``service``, ``severity``,
 ``source``, the SLO's own; SPEC section 4), so Alertmanager's fingerprint is
-stable for a slotui alert.
+stable for a slotui alert. Label names Alertmanager refuses (``team-name``,
+``gen_ai.request.model``) are posted as it accepts them (``team_name``), in
+alerts and in mirrored silences' matchers alike: see
+:mod:`slotui.alerting.prometheus_labels`.
 
 ``endsAt`` decides the state in Alertmanager:
 
@@ -43,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.alerting.notification import rfc3339
+from slotui.alerting.prometheus_labels import label_name, label_set
 from slotui import base_url
 from slotui.channels import http, render
 from slotui.channels.base import DeliveryResult
@@ -122,7 +126,7 @@ def postable_alert(alert: "Alert", now: float, *, ttl: float) -> dict[str, Any]:
     else:
         ends = now + ttl
     body: dict[str, Any] = {
-        "labels": {k: str(v) for k, v in alert.labels.items()},
+        "labels": label_set({k: str(v) for k, v in alert.labels.items()})[0],
         "annotations": {k: str(v) for k, v in alert.annotations.items()},
         "startsAt": rfc3339(min(alert.starts_at, ends)),
         "endsAt": rfc3339(ends),
@@ -148,7 +152,7 @@ def postable_silence(silence: "Silence", now: float) -> dict[str, Any]:
     return {
         "matchers": [
             {
-                "name": m.name,
+                "name": label_name(m.name),
                 "value": m.value,
                 "isRegex": m.op in ("=~", "!~"),
                 "isEqual": m.op in ("=", "=~"),

@@ -42,7 +42,8 @@ objective is ``strict``, OpenSLO ``lt``/``gt``).
 Everything else (SLOs on other sources, threshold SLOs with no warning or
 critical threshold) is listed in :attr:`RulesExport.skipped` with the reason;
 what the rules cannot say (a calendar month or calendar weeks, burn-rate tiers of threshold
-SLOs, label names Prometheus refuses) is listed in :attr:`RulesExport.notes`.
+SLOs, label names Prometheus refuses: written as slotui posts them to Alertmanager,
+``team-name`` as ``team_name``) is listed in :attr:`RulesExport.notes`.
 ``min_events`` above 1 adds ``and on() (total(w) >= min_events)`` for both
 windows of each tier (slotui's low-traffic rule); ``min_samples`` above 1
 adds ``and on() (total(SLO window) >= min_samples)`` to each alert (fewer is
@@ -56,6 +57,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slotui.alerting.prometheus_labels import label_name, label_set
 from slotui.core.types import DAY, BurnTier, SLOSpec
 from slotui.core.periods import ratio_windows
 from slotui.sources.kit.promql import prom_duration, render
@@ -67,7 +69,6 @@ ALERTNAMES = {"ratio": "SLOBurn", "threshold": "SLOThreshold"}
 #: slotui tier severity -> Sloth severity label.
 SLOTH_SEVERITY = {"critical": "page", "warning": "ticket"}
 _BRACES = re.compile(r"\{\{|\}\}")
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Labels the exporter owns: an SLO label of that name is not copied.
 _OWN_LABELS = frozenset(
     {"sloth_id", "sloth_service", "sloth_slo", "sloth_window", "sloth_severity", "alertname", "slo", "severity", "source"}
@@ -165,18 +166,24 @@ class _Exporter:
         self.naming: dict[str, str] = {}
 
     def user_labels(self, spec: SLOSpec) -> dict[str, str]:
-        labels: dict[str, str] = {}
+        """The SLO's own labels, named as Prometheus accepts them (as slotui's Alertmanager
+        channel posts them: ``team-name`` -> ``team_name``); ``__`` names are Prometheus' own."""
+        given: dict[str, str] = {}
         for key, value in spec.labels.items():
             key, value = str(key), str(value)
             if key in _OWN_LABELS or key == "service" or value == "":
                 continue
-            if not _LABEL_NAME.fullmatch(key) or key.startswith("__"):
-                self.out.notes.append(
-                    f"SLO {spec.name!r}: label {key!r} is not a valid Prometheus label name; left out"
-                )
+            if key.startswith("__"):
+                self.out.notes.append(f"SLO {spec.name!r}: label {key!r} is reserved by Prometheus (__); left out")
                 continue
-            labels[key] = value
-        return labels
+            given[key] = value
+        labels, changed = label_set(given)
+        for key, new in changed.items():
+            self.out.notes.append(
+                f"SLO {spec.name!r}: label {key!r} is not a valid Prometheus label name; "
+                + (f"written as {new!r}" if new else f"left out ({label_name(key)!r} is set too)")
+            )
+        return {k: v for k, v in labels.items() if k not in _OWN_LABELS and k != "service"}
 
     def alert_labels(self, spec: SLOSpec, severity: str) -> dict[str, str]:
         labels = self.user_labels(spec)

@@ -145,11 +145,13 @@ def test_promtool_accepts_names_and_labels_that_need_escaping(tmp_path: Path) ->
     out = tmp_path / "rules.yaml"
     done = export(config, out)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("'bad-name' is not a valid Prometheus label name") == 1  # once, not once per rule
+    # once, not once per rule; written as slotui's Alertmanager channel posts it
+    assert done.stderr.count("'bad-name' is not a valid Prometheus label name; written as 'bad_name'") == 1
     checked = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr + out.read_text()
     # the alert keeps slotui's own alertname (Alertmanager routes and silences match both); it was SLOBurn
     assert "alert: Chat errors (EU) {{x}}" in out.read_text()
+    assert "bad_name: x" in out.read_text() and "bad-name" not in out.read_text()
 
 
 CLASH = """\
