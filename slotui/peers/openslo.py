@@ -54,8 +54,8 @@ from slotui.peers.common import (
     slug,
 )
 from slotui.peers.promql import (
-    good_from_bad, good_from_error_ratio, has_range, is_selector, is_sum_of_selector, over_window,
-    sloth_templates,
+    good_from_bad, has_range, is_selector, is_sum_of_selector, over_window, rates_as_increases,
+    ratio_as_events, sloth_templates,
 )
 
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
@@ -212,14 +212,15 @@ class SLOConverter:
 
     @staticmethod
     def windowed(query: str, counter: bool) -> str:
-        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed.
+        """A count of events over ``{{window}}``: counters increase, per-interval counts are summed,
+        a ``rate`` over the window becomes its ``increase`` (:func:`~slotui.peers.promql.rates_as_increases`).
 
         Per-interval counts are summed under a plain ``sum`` too (``sum(x)`` ->
         ``sum(sum_over_time(x[{{window}}]))``, the same events), not only as a bare selector: the
         instant ``sum(x)`` gave every window the same value. Other shapes (``count(x)``, ``x / y``)
         do not commute with a sum over time and are kept (the SLO's note says so)."""
         if has_range(query):
-            return query
+            return rates_as_increases(query)
         if counter:
             return over_window(query, "increase")
         if is_selector(query) or is_sum_of_selector(query):
@@ -268,8 +269,8 @@ class SLOConverter:
                     # a guess either way would turn an error ratio into a success ratio or back
                     raise Refused(f"ratioMetric.rawType {rm.get('rawType')!r} is not success or failure "
                                   "(required with raw)")
-                good = raw if raw_type == "success" else good_from_error_ratio(raw)
-                return {"kind": "ratio", "source": source, "good": good, "total": "vector(1)"}
+                good, total = ratio_as_events(raw, errors=raw_type == "failure")
+                return {"kind": "ratio", "source": source, "good": good, "total": total}
             parts = {}
             for key in ("good", "bad", "total"):
                 if rm.get(key):

@@ -10,6 +10,7 @@ its import costs about 1 ms.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 #: what ``{{window}}`` becomes when an expression is only parsed (any valid duration would do)
@@ -113,6 +114,39 @@ def over_window(query: str, function: str = "increase", *, by: bool = False) -> 
     return _without_empty_braces(text)
 
 
+def rates_as_increases(query: str) -> str:
+    """``rate(x[{{window}}])`` as ``increase(x[{{window}}])``: the same ratio of two of them (both are
+    the window's extrapolated increase, one divided by its length), but the window's total is a
+    count of events, as ``min_events`` (SPEC 3) and slotui's low-traffic rule read it. Sloth's specs
+    are written with ``rate``: imported as written, a service under 1 request/s was always "low
+    traffic", and no burn-rate alert of it could fire. Other ranges, ``irate`` and queries with
+    ``{{by}}`` are left as written."""
+    import promql_parser
+
+    if _WINDOW not in query or "{{by}}" in query:
+        return query
+    window = timedelta(milliseconds=int(_SENTINEL[:-2]))
+    changed = False
+
+    def increase(node: Any) -> Any:
+        nonlocal changed
+        if (isinstance(node, promql_parser.Call) and node.func.name == "rate" and len(node.args) == 1
+                and isinstance(node.args[0], promql_parser.MatrixSelector) and node.args[0].range == window):
+            changed = True
+            return promql_parser.parse(f"increase({node.args[0]})")
+        return None
+
+    try:
+        tree = promql_parser.parse(query.replace(_WINDOW, _SENTINEL))
+    except ValueError:  # left as written: the import's check refuses it with the parser's message
+        return query
+    tree = promql_parser.transform(tree, post_visit=increase)
+    if not changed:
+        return query
+    shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
+    return _without_empty_braces(str(tree).replace(f"[{shown}]", f"[{_WINDOW}]").replace(_SENTINEL, _WINDOW))
+
+
 #: a PromQL string literal, or the empty braces the parser prints after a bare metric name
 _STRING_OR_EMPTY_BRACES = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(?<=[A-Za-z0-9_:])\{\}")
 
@@ -154,6 +188,10 @@ def good_from_bad(total: str, bad: str, *, by: bool = False) -> str:
     return f"({total}) - (({bad}) or {on} ({total}) * 0)"
 
 
-def good_from_error_ratio(ratio: str) -> str:
-    """``1 - error ratio`` over a total of ``vector(1)``; no error-ratio series is no errors."""
-    return f"1 - (({ratio}) or on() vector(0))"
+def ratio_as_events(ratio: str, *, errors: bool) -> tuple[str, str]:
+    """(good, total) of a raw ratio (Sloth's ``error_ratio_query``, OpenSLO's ``rawType``): one event
+    per series of the ratio, good by the success ratio (``1 - ratio`` for an error ratio). The total
+    is ``(ratio) * 0 + 1``, not ``vector(1)``: no ratio series at all (a misspelt metric, an exporter
+    down) is no data, as in Sloth's rules, where ``1 - (ratio or vector(0))`` over ``vector(1)``
+    said 100% good, and a success ratio's empty answer over ``vector(1)`` said 100% bad."""
+    return (f"1 - ({ratio})" if errors else ratio), f"({ratio}) * 0 + 1"

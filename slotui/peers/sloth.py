@@ -30,7 +30,7 @@ from slotui.peers.common import (
     share,
     sloth_tiers,
 )
-from slotui.peers.promql import good_from_bad, good_from_error_ratio, sloth_templates
+from slotui.peers.promql import good_from_bad, rates_as_increases, ratio_as_events, sloth_templates
 
 SPEC_VERSION = "prometheus/v1"
 CRD_API = "sloth.slok.dev/v1"
@@ -106,14 +106,14 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
         total = _get(ev, "total_query", "totalQuery")
         if not err or not total:
             raise Refused("sli.events needs error_query and total_query")
-        total_q = sloth_templates(str(total).strip())
-        good_q = good_from_bad(total_q, sloth_templates(str(err).strip()))
+        # Sloth's queries are rates: as increases, the window's total counts events (min_events)
+        total_q = rates_as_increases(sloth_templates(str(total).strip()))
+        good_q = good_from_bad(total_q, rates_as_increases(sloth_templates(str(err).strip())))
     elif sli.get("raw"):
         ratio = _get(sli["raw"], "error_ratio_query", "errorRatioQuery")
         if not ratio:
             raise Refused("sli.raw needs error_ratio_query")
-        good_q = good_from_error_ratio(sloth_templates(str(ratio).strip()))
-        total_q = "vector(1)"
+        good_q, total_q = ratio_as_events(sloth_templates(str(ratio).strip()), errors=True)
     else:
         raise Refused("sli needs events, raw or plugin")
     check_promql(good_q, total_q)

@@ -18,6 +18,9 @@ Evaluated at the last sample (minute 2880):
   requests a minute each and never an error: no ``code="500"`` series exists,
   so "total - errors" must still be all good (the imported queries say
   ``or (total) * 0``), per Pyrra group too.
+- ``slow_requests_total{code="200"|"500"}``: 30 requests a minute (0.5/s), the
+  last hour 3 of them errors (10%): under 1 request/s, where Sloth's ``rate``
+  queries gave a window total below ``min_events: 1``.
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ def _openmetrics(path: Path) -> None:
     for handler in ("/a", "/b"):  # same metric family: OpenMetrics wants its samples together
         for m in range(MINUTES + 1):
             lines.append(f'http_requests_total{{code="200",handler="{handler}",job="quiet"}} {50 * m} {START + m * 60}')
+    lines.append("# TYPE slow_requests counter")
+    for m in range(MINUTES + 1):
+        t = START + m * 60
+        lines.append(f'slow_requests_total{{code="200"}} {30 * m - _errors(m) * 3 // 2} {t}')
+        lines.append(f'slow_requests_total{{code="500"}} {_errors(m) * 3 // 2} {t}')
     lines.append("# TYPE probe_success gauge")
     for m in range(MINUTES + 1):
         t = START + m * 60
@@ -136,6 +144,13 @@ slos:
       raw:
         error_ratio_query: |
           sum(rate(http_requests_total{job="quiet",code=~"5.."}[{{.window}}]))
+          / sum(rate(http_requests_total{job="quiet"}[{{.window}}]))
+  - name: raw-or-zero
+    objective: 99.9
+    sli:
+      raw:
+        error_ratio_query: |
+          (sum(rate(http_requests_total{job="quiet",code=~"5.."}[{{.window}}])) or vector(0))
           / sum(rate(http_requests_total{job="quiet"}[{{.window}}]))
 ---
 apiVersion: pyrra.dev/v1alpha1
@@ -246,11 +261,9 @@ def test_imported_slos_give_the_hand_computed_numbers(prom_url: str, tmp_path: P
         assert w[HOUR] == (5880.0, 6000.0)
         assert w[6 * HOUR] == (35880.0, 36000.0)
 
-    # Sloth: good = total rate - error rate (per second), total = total rate.
+    # Sloth's rates as increases: the same ratio, and the totals count requests
     w = data["api-availability"].windows
-    good, total = w[HOUR]
-    assert total == pytest.approx(6000 / 3600, rel=1e-12)
-    assert good == pytest.approx(5880 / 3600, rel=1e-12)
+    assert w[HOUR] == (5880.0, 6000.0)
     sloth = lc.spec("api-availability")
     result = evaluate_slo(sloth, data["api-availability"], NOW)
     rates = {(b.long_window, b.short_window): b for b in result.burn_rates}
@@ -281,20 +294,24 @@ def test_no_error_series_is_no_errors_and_pyrra_grouping_is_the_breakdown(prom_u
     datasource = OPENSLO.split("---\n")[0]  # the OpenSLO data source the quiet SLO refers to
     lc = _imported(tmp_path, prom_url, (*quiet, ("datasource.yaml", datasource)))
     names = sorted(s.name for s in lc.specs)
-    assert names == ["quiet-bad", "quiet-events", "quiet-handlers", "quiet-raw"]
+    assert names == ["quiet-bad", "quiet-events", "quiet-handlers", "quiet-raw", "quiet-raw-or-zero"]
     data = _fetch(prom_url, lc.specs)
     for name in names:
         assert data[name].error is None, (name, data[name].error)
+        if name == "quiet-raw":
+            continue
         result = evaluate_slo(lc.spec(name), data[name], NOW)
         assert result.status is Status.OK, (name, result.status, data[name].windows[HOUR])
         assert result.value == 1.0, name
+    # a raw ratio is the user's own query: with no 5xx series it answers nothing, as Sloth's recorded
+    # ratio does, and that is NO DATA (SPEC 3: never OK); Sloth's users write "or vector(0)" for it
+    assert evaluate_slo(lc.spec("quiet-raw"), data["quiet-raw"], NOW).status is Status.NO_DATA
     # counts: 2 handlers x 50 a minute, all good
     for name in ("quiet-handlers", "quiet-bad"):
         assert data[name].windows[HOUR] == (6000.0, 6000.0)
         assert data[name].windows[5 * MINUTE] == (500.0, 500.0)
-    good, total = data["quiet-events"].windows[HOUR]
-    assert good == total == pytest.approx(100 / 60, rel=1e-12)
-    assert data["quiet-raw"].windows[HOUR] == (1.0, 1.0)
+    assert data["quiet-events"].windows[HOUR] == (6000.0, 6000.0)
+    assert data["quiet-raw-or-zero"].windows[HOUR] == (1.0, 1.0)
     # Pyrra grouping [handler]: each handler is a group of the breakdown, all good
     [groups] = data["quiet-handlers"].groups
     assert groups.by == "handler" and groups.note is None
@@ -347,3 +364,56 @@ def test_pyrra_grouping_counts_a_group_without_errors_as_all_good(prom_url: str,
     assert dict(groups.counts) == {"api": (100 * minutes - errors, 100 * minutes),
                                    "quiet": (100 * minutes, 100 * minutes)}
     assert data.windows[w] == (200 * minutes - errors, 200 * minutes)
+
+
+SLOW = """\
+version: prometheus/v1
+service: slow
+slos:
+  - name: events
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(slow_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(slow_requests_total[{{.window}}]))
+  - name: raw
+    objective: 99.9
+    sli:
+      raw:
+        error_ratio_query: sum(rate(slow_requests_total{code=~"5.."}[{{.window}}])) / sum(rate(slow_requests_total[{{.window}}]))
+  - name: raw-typo
+    objective: 99.9
+    sli:
+      raw:
+        error_ratio_query: sum(rate(slow_requets_total{code=~"5.."}[{{.window}}])) / sum(rate(slow_requets_total[{{.window}}]))
+"""
+
+
+def test_a_sloth_service_under_one_request_a_second_still_pages(prom_url: str, tmp_path: Path) -> None:
+    """Imported as written, Sloth's ``rate`` totals were requests per second: at 0.5/s every window
+    was "low traffic" (below ``min_events: 1``) and no tier could fire, while Sloth's rules paged."""
+    lc = _imported(tmp_path, prom_url, (("slow.yaml", SLOW),))
+    data = _fetch(prom_url, lc.specs)
+    events = data["slow-events"]
+    assert events.error is None
+    assert events.windows[HOUR] == (1620.0, 1800.0)  # 180 errors of 1800 requests
+    assert events.windows[5 * MINUTE] == (135.0, 150.0)
+    result = evaluate_slo(lc.spec("slow-events"), events, NOW)
+    rates = {(b.long_window, b.short_window): b for b in result.burn_rates}
+    # error ratio 0.1 over a budget of 0.001: burn 100 in 1h and 5m
+    assert rates[(HOUR, 5 * MINUTE)].long_rate == pytest.approx(100.0, rel=1e-9)
+    assert rates[(HOUR, 5 * MINUTE)].firing and not result.low_traffic
+    assert result.status is Status.CRITICAL
+    # the raw error ratio: one event a window, 90% good
+    raw = evaluate_slo(lc.spec("slow-raw"), data["slow-raw"], NOW)
+    assert data["slow-raw"].windows[HOUR] == (pytest.approx(0.9, rel=1e-12), 1.0)
+    assert raw.status is Status.CRITICAL
+
+
+def test_a_raw_ratio_with_no_series_is_no_data_not_ok(prom_url: str, tmp_path: Path) -> None:
+    """A misspelt metric in a Sloth raw error ratio: ``1 - (ratio or vector(0))`` over ``vector(1)``
+    said 100% good (OK) where Sloth's own rules record nothing."""
+    lc = _imported(tmp_path, prom_url, (("slow.yaml", SLOW),))
+    data = _fetch(prom_url, [lc.spec("slow-raw-typo")])["slow-raw-typo"]
+    result = evaluate_slo(lc.spec("slow-raw-typo"), data, NOW)
+    assert result.status is Status.NO_DATA, (result.status, data.windows)

@@ -121,7 +121,7 @@ def test_sloth_snake_and_camel_keys(tmp_path: Path, error: str, total: str, page
         """)
     report = import_files([f])
     slo = report.config["slos"][0]
-    assert slo["ratio"]["total"] == "sum(rate(t[{{window}}]))"
+    assert slo["ratio"]["total"] == "sum(increase(t[{{window}}]))"
     assert [t["severity"] for t in slo["burn_rate"]] == ["warning", "warning"]
 
 

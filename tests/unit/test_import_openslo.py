@@ -309,8 +309,8 @@ objectives: [{target: 0.99}]
 """
     report, lc = _load(tmp_path, ds + "---\n" + _slo(body), env={"PROM_PASSWORD": "s3cr3t-pw"})
     s = lc.spec("s")
-    assert s.good == "1 - ((sum(rate(err[{{window}}])) / sum(rate(req[{{window}}]))) or on() vector(0))"
-    assert s.total == "vector(1)"
+    assert s.good == "1 - (sum(rate(err[{{window}}])) / sum(rate(req[{{window}}])))"
+    assert s.total == "(sum(rate(err[{{window}}])) / sum(rate(req[{{window}}]))) * 0 + 1"
     src = report.config["sources"]["prom"]
     assert src["url"] == "https://prom.example:9090/p"
     assert src["basic_auth"] == {"username": "slo", "password": "${PROM_PASSWORD}"}
@@ -337,10 +337,13 @@ def test_a_raw_type_that_is_not_success_or_failure_is_refused_not_guessed(tmp_pa
 
 @pytest.mark.parametrize(("raw_type", "good"), [
     ("success", "sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))"),
-    ("Failure", "1 - ((sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))) or on() vector(0))")])
+    ("Failure", "1 - (sum(rate(e[{{window}}])) / sum(rate(t[{{window}}])))")])
 def test_raw_success_and_failure(tmp_path: Path, raw_type: str, good: str) -> None:
+    # one event per series of the ratio: no series at all is no data (a total of vector(1) made an
+    # absent error ratio 100% good, and an absent success ratio 100% bad)
     report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(_raw(raw_type)))
-    assert lc.spec("s").good == good and lc.spec("s").total == "vector(1)"
+    total = "(sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))) * 0 + 1"
+    assert lc.spec("s").good == good and lc.spec("s").total == total
     assert not any("{{window}}" in n for n in report.notes)
 
 

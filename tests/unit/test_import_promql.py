@@ -11,6 +11,7 @@ import pytest
 from slotui.core.evaluate import evaluate_slo
 from slotui.core.status import meets, value_status
 from slotui.core.types import SLIData, SLOSpec, Status
+from slotui.peers import promql
 from slotui.peers.promql import over_window, parse_error
 
 CONFIG = """\
@@ -137,3 +138,24 @@ def test_the_parser_is_imported_only_for_prometheus_slos(tmp_path: Path) -> None
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["False", "True", "False"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("sum(rate(x[{{window}}]))", "sum(increase(x[{{window}}]))"),
+    ('sum by (job) (rate(x{code=~"5.."}[{{window}}]))', 'sum by (job) (increase(x{code=~"5.."}[{{window}}]))'),
+    ("rate(x[{{window}}] offset 1h)", "increase(x[{{window}}] offset 1h)"),
+    ('sum(rate(x{a="rate(b[{{window}}])"}[{{window}}]))', 'sum(increase(x{a="rate(b[{{window}}])"}[{{window}}]))'),
+    # as written: another range, irate, no window, a breakdown template, a query that does not parse
+    ("sum(rate(x[5m]))", "sum(rate(x[5m]))"),
+    ("sum(irate(x[{{window}}]))", "sum(irate(x[{{window}}]))"),
+    ("sum(x)", "sum(x)"),
+    ("sum by ({{by}}) (rate(x[{{window}}]))", "sum by ({{by}}) (rate(x[{{window}}]))"),
+    ("sum(rate(x[{{window}}])", "sum(rate(x[{{window}}])"),
+])
+def test_rates_over_the_window_as_increases(query: str, expected: str) -> None:
+    assert promql.rates_as_increases(query).replace("sum by (job)(", "sum by (job) (") == expected
+
+
+def test_a_raw_ratio_is_one_event_per_series() -> None:
+    assert promql.ratio_as_events("r", errors=True) == ("1 - (r)", "(r) * 0 + 1")
+    assert promql.ratio_as_events("r", errors=False) == ("r", "(r) * 0 + 1")

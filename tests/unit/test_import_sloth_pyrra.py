@@ -39,11 +39,12 @@ def test_sloth_spec_events_window_labels_and_default_alert_windows() -> None:
     assert report.skipped == []
     s = lc.spec("myservice-requests-availability")
     assert (s.kind, s.target, s.period) == ("ratio", 0.999, 30 * D)
-    assert s.total == 'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))'
+    # Sloth's rates as increases: the same ratio, and the window's total counts events (min_events)
+    assert s.total == 'sum(increase(http_request_duration_seconds_count{job="myservice"}[{{window}}]))'
     # no 5xx/429 series yet is 0 errors: "or (total) * 0", not an empty good
-    assert s.good == ('(sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
-                      '((sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))'
-                      ' or on() (sum(rate(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) * 0)')
+    assert s.good == ('(sum(increase(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) - '
+                      '((sum(increase(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{window}}])))'
+                      ' or on() (sum(increase(http_request_duration_seconds_count{job="myservice"}[{{window}}]))) * 0)')
     # spec labels, alerting.labels (on both of Sloth's alerts) and the alert name
     assert dict(s.labels) == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "service": "myservice",
                               "category": "availability", "alertname": "MyServiceHighErrorRate"}
@@ -68,9 +69,11 @@ def test_sloth_raw_error_ratio() -> None:
     report, lc = _import(SLOTH / "examples" / "raw-home-wifi.yml")
     s = lc.spec("home-wifi-wifi-client-satisfaction")
     assert s.target == 0.95
-    assert s.total == "vector(1)"
-    assert s.good.startswith("1 - ((1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
-    assert s.good.endswith(")) or on() vector(0))")  # no error-ratio series is no errors
+    # one event per series of the ratio: no series at all is no data, as in Sloth's rules
+    assert s.total.startswith("(1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
+    assert s.total.endswith(")) * 0 + 1")
+    assert s.good.startswith("1 - (1 - (\n  sum(sum_over_time(unifipoller_client_satisfaction_ratio[{{window}}]))")
+    assert s.good.endswith("))")
 
 
 def test_sloth_sli_plugin_and_bad_objective_are_refused_by_name(tmp_path: Path) -> None:
