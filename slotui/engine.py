@@ -149,8 +149,10 @@ class Engine:
                 continue
             ratio = spec.kind == "ratio"
             points: tuple[tuple[float, ...], ...] = item.buckets if ratio else item.slices
-            if not ratio and not points and item.value is not None and item.fetched_at is not None:
-                # A source with only a current value: record it in its slice.
+            if not ratio and item.current_only and item.value is not None and item.fetched_at is not None:
+                # A source with only a current value: record it in its slice. (Not a source that has
+                # no slice in the period: just after a calendar month began, its 1h window's value
+                # was last month's, and it was stored as the new month's first slice.)
                 points = (((now // spec.slice) * spec.slice, item.value),)
             since = now - spec.period
             history = self._history.get(spec.name)

@@ -263,6 +263,10 @@ class SLIData:
     interval: tuple[float, float] | None = None
     #: forecast SLOs: the SLI (a sum) over the basis, ``[max(window start, now - basis), now)``
     basis_value: float | None = None
+    #: the source answers the current value only, no slices (a generic JSON endpoint): the engine
+    #: records each tick's value in its slice. Other sources' slices are the whole answer: no slice
+    #: in the period is none, even while the window (reaching back before the period) has a value
+    current_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

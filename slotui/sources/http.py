@@ -141,7 +141,7 @@ class HttpSource(HTTPSource["HttpSourceConfig"]):
         if value is None:
             return SLIData(value=None, fetched_at=now,
                            note="the endpoint answered null, NaN or an infinite number: no data")
-        return SLIData(value=value * scale, fetched_at=now)
+        return SLIData(value=value * scale, fetched_at=now, current_only=True)
 
     def _number(self, text: str, document: Any, what: str) -> float | None:
         path = self._paths.get(text)

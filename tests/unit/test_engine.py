@@ -43,7 +43,7 @@ class ValueOnlySource:
     async def fetch(self, slos: Sequence[SLOSpec], now: float) -> Mapping[str, SLIData]:
         if self.fail:
             raise SourceError("connection refused")
-        return {s.name: SLIData(value=self.values.pop(0), fetched_at=now) for s in slos}
+        return {s.name: SLIData(value=self.values.pop(0), fetched_at=now, current_only=True) for s in slos}
 
     async def aclose(self) -> None:
         pass
