@@ -1,11 +1,15 @@
 """Threshold suggestions for threshold SLOs (SPEC 10.3).
 
 For a few candidate thresholds evenly spaced between the target and the worst
-value seen in the replay, count the episodes (runs of consecutive steps whose
-value is past the candidate) each would have fired, and which of the current
-CRITICAL episodes it would still have caught (a candidate catches an episode
-when some step inside it is past the candidate; ``caught``/``missed`` hold the
-episodes' start times). Pure.
+value seen in the replay, count the episodes each would have fired, and which
+of the current CRITICAL episodes it would still have caught (a candidate
+catches an episode when its alert fires at some step inside it;
+``caught``/``missed`` hold the episodes' start times). Pure.
+
+A candidate's alert fires as the alert engine's would: a run of consecutive
+steps whose value is past the candidate (a step with no data ends it, as NO
+DATA resolves an alert) fires once it has lasted the SLO's ``for:``, and a
+run shorter than that fires nothing.
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ def suggestions(spec: SLOSpec, timeline: Sequence[tuple[float, Any, float | None
     for i in range(1, CANDIDATES + 1):
         threshold = spec.target + (worst - spec.target) * i / (CANDIDATES + 1)
         episodes = 0
-        inside = False
-        hits: list[float] = []
-        for t, v in values:
-            past = _past(v, threshold, spec.direction)
-            if past and not inside:
+        since: float | None = None  # the run's first step (the alert pending from then)
+        fired = False
+        hits: list[float] = []  # the steps at which the candidate's alert fires
+        for t, _s, v in timeline:
+            if v is None or not _past(v, threshold, spec.direction):
+                since, fired = None, False
+                continue
+            if since is None:
+                since = t
+            if not fired and t - since >= spec.for_:
+                fired = True
                 episodes += 1
-            if past:
+            if fired:
                 hits.append(t)
-            inside = past
         caught = [
             start for start, end in critical_episodes
             if any(start <= t and (end is None or t < end) for t in hits)

@@ -144,3 +144,34 @@ def test_replay_suggestion_can_miss_a_critical_episode() -> None:
     assert [s["missed"] for s in out] == [[], [], [1.0, 3.0], [1.0, 3.0]]
     assert [s["caught"] for s in out] == [[1.0, 3.0, 5.0], [1.0, 3.0, 5.0], [5.0], [5.0]]
     assert [s["episodes"] for s in out] == [3, 3, 1, 1]
+
+
+def test_replay_suggestions_hold_runs_for_the_slos_for() -> None:
+    """A run shorter than ``for:`` fires nothing, as the alert engine's alert would not: the
+    suggestions counted every run, so an SLO with ``for: 10m`` got an episode for a 5-minute blip."""
+    from slotui.core.types import SLOSpec, Status
+    from slotui.replay.suggest import suggestions
+
+    values = [10.0] * 21 + [1.0] * 39 + [7.5] * 5 + [1.0] * 25  # minutes 0-20, 21-59, 60-64, 65-89
+    timeline = [(m * 60.0, Status.OK, v) for m, v in enumerate(values)]
+    held = SLOSpec(name="x", kind="threshold", target=5.0, direction="lower_is_better", warning=7.0, critical=9.0,
+                   for_=600.0)
+    out = suggestions(held, timeline, [(600.0, 1260.0)])
+    # worst 10 -> candidates 6, 7, 8, 9; 6 and 7 also see the 7.5 blip, 5 minutes long
+    assert [s["threshold"] for s in out] == [6.0, 7.0, 8.0, 9.0]
+    assert [s["episodes"] for s in out] == [1, 1, 1, 1]
+    assert all(s["caught"] == [600.0] for s in out)
+    plain = SLOSpec(name="x", kind="threshold", target=5.0, direction="lower_is_better", warning=7.0, critical=9.0)
+    assert [s["episodes"] for s in suggestions(plain, timeline, [])] == [2, 2, 1, 1]
+    # fired 10 minutes into the run (minute 10): a critical episode over minutes 0-9 only is missed
+    assert [s["missed"] for s in suggestions(held, timeline, [(0.0, 600.0)])] == [[0.0]] * 4
+
+
+def test_replay_suggestions_a_step_with_no_data_ends_a_run() -> None:
+    """NO DATA resolves an alert: a step without a value splits a run in two episodes."""
+    from slotui.core.types import SLOSpec, Status
+    from slotui.replay.suggest import suggestions
+
+    spec = SLOSpec(name="x", kind="threshold", target=0.0, direction="lower_is_better", warning=5.0, critical=8.0)
+    timeline = [(0.0, Status.CRITICAL, 10.0), (60.0, Status.NO_DATA, None), (120.0, Status.CRITICAL, 10.0)]
+    assert [s["episodes"] for s in suggestions(spec, timeline, [])] == [2, 2, 2, 2]
