@@ -139,9 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     p.add_argument("--from", dest="from_", metavar="TIME", help="start (RFC 3339; default: --to minus --last)")
-    p.add_argument("--to", metavar="TIME", help="end (RFC 3339; default: now)")
+    p.add_argument("--to", metavar="TIME", help="end (RFC 3339; default: --from plus --last, else now)")
     p.add_argument("--last", metavar="DURATION",
-                   help="length of the range: back from --to (default now), or on from --from (default 30d)")
+                   help="length of the range: back from --to (or now), or on from --from; --from alone "
+                   "runs to now, and with none of --from/--to/--last the range is the last 30d")
     p.add_argument("--step", metavar="DURATION", help="simulated evaluation interval (default: the config's)")
     p.add_argument("--slo", action="append", metavar="NAME", help="replay only this SLO (repeatable)")
     p.add_argument("--no-silences", action="store_true", help="ignore the silences of the state file")
