@@ -58,3 +58,12 @@ def test_a_high_cardinality_field_is_bounded_and_noted(monkeypatch: pytest.Monke
     groups.add_batch([120.0 + i for i in range(5)], [0] * 5, [{"trace_id": f"u{i}"} for i in range(5)])
     assert groups.counts(120, 180) == {f"u{i}": (0.0, 1.0) for i in range(5)}
     assert len(groups._labels) == 5 and groups.notes == set()
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (None, NONE_LABEL), ("gpt-4o", "gpt-4o"), ("", ""), (True, "true"), (False, "false"), (3, "3"), (3.0, "3"),
+    (2.5, "2.5"), ({"a": 1, "b": [1, "x"]}, '{"a":1,"b":[1,"x"]}'), ([1, "é"], '[1,"é"]'), ({}, "{}"),
+])
+def test_label_text(value, text) -> None:
+    # objects and lists read as Python's repr ({'a': 1}) before: not the record's text
+    assert lg.label_of(value) == text

@@ -55,7 +55,9 @@ _ABSENT = object()
 
 def label_of(value: Any) -> str:
     """The label text of a record field's value: strings as they are, null as ``(none)``,
-    booleans as ``true``/``false``, numbers in their shortest form."""
+    booleans as ``true``/``false``, numbers in their shortest form (labels are text, as in
+    Prometheus: ``1``, ``1.0`` and ``"1"`` are one value), objects and lists as compact JSON
+    (``{"a":1}``, not Python's ``{'a': 1}``)."""
     if value is None:
         return NONE_LABEL
     if type(value) is str:
@@ -64,6 +66,10 @@ def label_of(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return str(value)
 
 
