@@ -14,7 +14,11 @@ everything, so tests drive it with a fake clock and replays are exact.
   critical alert has been firing for at least that long.
 
 STALE holds every alert of the SLO as it is (a source outage neither fires nor
-resolves anything); NO DATA, OK and AT RISK clear the conditions.
+resolves anything), and so does NO DATA with an error: a source that failed
+before any good answer reached this process (``check --notify`` or ``run
+--headless --once`` from cron, a daemon restarted during the outage) is an
+outage too, not a recovery. NO DATA without an error, OK and AT RISK clear
+the conditions.
 
 **Lifecycle.** A condition that starts holding makes the alert ``pending``; it
 fires once it has held for the SLO's ``for:`` (immediately with ``for: 0``;
@@ -274,7 +278,7 @@ def _records_of(res: StepResult, slo: str) -> dict[str, AlertRecord]:
 def _advance_slo(result: SLOResult, res: StepResult, policy: AlertPolicy, now: float) -> None:
     spec = result.spec
     status = result.status
-    if status == Status.STALE:
+    if status == Status.STALE or (status == Status.NO_DATA and result.error is not None):
         for rec in _records_of(res, spec.name).values():
             rec.last_eval = now
         return

@@ -307,6 +307,31 @@ def test_stale_holds_alerts_and_no_data_resolves():
     assert sim.states["helpfulness:critical"].state == "resolved"
 
 
+def test_no_data_from_a_source_error_holds_alerts_like_stale():
+    """A process that never got a good answer from a failing source (``check --notify`` from cron,
+    a daemon restarted during the outage) sees NO DATA with the error, not STALE: it resolved the
+    firing alert and sent a resolve while the service was still broken."""
+    from dataclasses import replace
+
+    sim = Sim(policy())
+    sim.tick(T0, [(S, C)])
+    assert [n.kind for n in sim.tick(T0 + 30, [(S, C)])] == ["trigger"]
+    outage = replace(result(S, NODATA, T0 + 60, value=None), error="file not found: requests.jsonl")
+    res = step(Report(T0 + 60, (outage,)), sim.states, sim.groups, [], sim.policy, T0 + 60)
+    sim.states, sim.groups = res.states, res.groups
+    assert sim.states["helpfulness:critical"].state == "firing" and res.notifications == []
+    # nothing is sent through the outage, however long; nothing new fires either
+    for t in range(90, 4 * 3600, 300):
+        res = step(Report(T0 + t, (replace(outage, evaluated_at=T0 + t),)), sim.states, sim.groups, [],
+                   sim.policy, T0 + t)
+        sim.states, sim.groups = res.states, res.groups
+        assert all(n.kind != "resolve" for n in res.notifications)
+    assert sim.states["helpfulness:critical"].state == "firing"
+    # a NO DATA without an error (the source answered: nothing in the window) still resolves
+    sim.tick(T0 + 5 * 3600, [(S, NODATA)])
+    assert sim.states["helpfulness:critical"].state == "resolved"
+
+
 def test_group_by_slo_gives_one_notification_per_slo_and_flush_now_skips_group_wait():
     other = spec("latency")
     sim = Sim(policy(group_by=("slo",)))
