@@ -65,11 +65,11 @@ def default_author() -> str:
         return "unknown"
 
 
-def _open_store(args: argparse.Namespace) -> Store:
+def _open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
     from slotui.store import Store
 
     state = getattr(args, "state", None)
-    return Store.open(Path(state) if state else None)
+    return Store.open(Path(state) if state else None, must_exist=must_exist)
 
 
 def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, action: Literal["add", "expire"], now: float) -> None:
@@ -235,7 +235,7 @@ def _list(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import filter_silences, parse_matchers
     from slotui.alerting.silences import Silences
     from slotui.clock import utc_now
-    from slotui.store import StoreError
+    from slotui.store import StateFileMissing, StoreError
 
     now = utc_now()
     try:
@@ -244,18 +244,22 @@ def _list(args: argparse.Namespace) -> int:
         _err(str(exc))
         return USAGE
     try:
-        store = _open_store(args)
+        store = _open_store(args, must_exist=True)
+    except StateFileMissing as exc:  # none yet, or a mistyped --state: no silences, and no file made
+        _err(f"{exc}: no silences")
+        silences, unreadable = [], []
     except StoreError as exc:
         _err(str(exc))
         return FAILED
-    try:
-        scan = Silences(store).scan(now, expired=args.expired)
-        silences, unreadable = scan.silences, scan.unreadable
-    except StoreError as exc:
-        _err(str(exc))
-        return FAILED
-    finally:
-        store.close()
+    else:
+        try:
+            scan = Silences(store).scan(now, expired=args.expired)
+            silences, unreadable = scan.silences, scan.unreadable
+        except StoreError as exc:
+            _err(str(exc))
+            return FAILED
+        finally:
+            store.close()
     if wanted:
         silences = filter_silences(silences, wanted)
         # An unreadable row has no matchers to filter on: name it, but keep it out of a filtered
@@ -284,7 +288,7 @@ def _expire(args: argparse.Namespace) -> int:
 
     now = utc_now()
     try:
-        store = _open_store(args)
+        store = _open_store(args, must_exist=True)
     except StoreError as exc:
         _err(str(exc))
         return FAILED
@@ -294,8 +298,9 @@ def _expire(args: argparse.Namespace) -> int:
         for key in args.ids:
             try:
                 ended = silences.expire(key, now=now)
-            except SilenceAlreadyExpired as exc:
+            except SilenceAlreadyExpired as exc:  # as amtool: an error, so a script can tell
                 _err(str(exc))
+                status = FAILED
                 continue
             except StoreError as exc:
                 _err(str(exc))

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print("slotui state: expected check", file=sys.stderr)
         return FAILED
     try:
-        store = Store.open(Path(args.state) if getattr(args, "state", None) else None)
+        store = Store.open(Path(args.state) if getattr(args, "state", None) else None, must_exist=True)
     except StoreError as exc:
         print(f"slotui state: {exc}", file=sys.stderr)
         return FAILED

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from slotui.store.alerts import AlertTransaction
 from slotui.store.database import Store, default_state_path
-from slotui.store.errors import AmbiguousSilenceId, SilenceNotFound, StoreError, UnreadableSilence
+from slotui.store.errors import AmbiguousSilenceId, SilenceNotFound, StateFileMissing, StoreError, UnreadableSilence
 from slotui.store.outbox import NotificationLogEntry, Outbox, OutboxRow
 from slotui.store.samples import (
     DAY, HOUR, HOURLY, HOURLY_RETENTION, RAW_RETENTION, CompactionResult, read_history_snapshot,
@@ -61,6 +61,7 @@ __all__ = [
     "OutboxRow",
     "SilenceNotFound",
     "Store",
+    "StateFileMissing",
     "StoreError",
     "UnreadableSilence",
     "default_state_path",

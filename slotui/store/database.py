@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slotui.store.alerts import AlertTables
 from slotui.store.connection import describe_sqlite_error
-from slotui.store.errors import StoreError
+from slotui.store.errors import StateFileMissing, StoreError
 from slotui.store.outbox import Outbox
 from slotui.store.samples import SampleTables
 from slotui.store.schema import check_header, check_identity, initialise, set_wal
@@ -33,13 +33,19 @@ class Store(SampleTables, SilenceTable, AlertTables):
     """
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *, busy_timeout: float = 10.0) -> Store:
+    def open(cls, path: Path | str | None = None, *, busy_timeout: float = 10.0, must_exist: bool = False) -> Store:
         """Open (creating if needed) the state file at ``path`` (default :func:`default_state_path`).
 
         Raises :class:`StoreError` for a file that is not a slotui state file
-        or was written by a newer slotui; such a file is left untouched.
+        or was written by a newer slotui; such a file is left untouched. With
+        ``must_exist`` (commands that only read it or change what is in it:
+        ``state check``, ``silence list``, ``silence expire``) a missing file
+        raises :class:`StateFileMissing` and nothing is created: a mistyped
+        ``--state`` made a new empty file (and its directories) and called it healthy.
         """
         path = Path(path).expanduser() if path is not None else default_state_path()
+        if must_exist and not path.exists():
+            raise StateFileMissing(f"no state file at {path}")
         check_header(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

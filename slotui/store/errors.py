@@ -7,6 +7,10 @@ class StoreError(Exception):
     """The state file cannot be used (not SQLite, not slotui's, newer schema, locked, unreadable)."""
 
 
+class StateFileMissing(StoreError):
+    """A command that only reads the state file found none (nothing is created for it)."""
+
+
 class SilenceNotFound(StoreError):
     """No silence has this id or id prefix."""
 

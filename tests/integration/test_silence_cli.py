@@ -89,7 +89,8 @@ def test_expire_by_prefix_then_expired_list(tmp_path: Path) -> None:
     assert slotui(state, "silence", "list", "--expired", "-q").stdout.split() == [first]
 
     again = slotui(state, "silence", "expire", first)
-    assert again.returncode == 0 and "already expired" in again.stderr
+    # as amtool (Alertmanager answers an error): exit 1, so a script can tell it from "expired it"
+    assert again.returncode == 1 and "already expired" in again.stderr and again.stdout == ""
 
 
 def test_unknown_or_ambiguous_id_is_a_clear_error(tmp_path: Path) -> None:
@@ -189,3 +190,19 @@ def test_add_prints_a_multi_line_comment_on_one_line(tmp_path: Path) -> None:
     assert line.startswith("snooze slo=a from ") and line.endswith(f": deploy {forged} slo=b")
     listed = slotui(state, "silence", "list", "-o", "json")
     assert json.loads(listed.stdout)[0]["comment"] == f"deploy\n{forged}\tslo=b"  # stored as given
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [(("silence", "list"), 0), (("silence", "list", "-q"), 0), (("silence",), 0), (("silence", "query", "slo=a"), 0),
+     (("silence", "expire", "abcd"), 1), (("state", "check"), 1), (("state", "check", "-o", "json"), 1)],
+)
+def test_a_read_of_a_missing_state_file_creates_nothing(tmp_path: Path, argv: tuple[str, ...], code: int) -> None:
+    # a mistyped --state made a new empty state file (and its directories) and called it healthy
+    state = tmp_path / "no" / "such" / "dir" / "typo.db"
+    done = slotui(state, *argv)
+    assert done.returncode == code, done.stderr
+    assert f"no state file at {state}" in done.stderr
+    assert not (tmp_path / "no").exists()
+    if code == 0:  # nothing to list: no silences, no rows
+        assert done.stdout.strip() in ("", "no active silences") or "ID" in done.stdout.splitlines()[0]
