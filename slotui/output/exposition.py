@@ -20,7 +20,8 @@ Families (labels in braces):
 - ``slotui_error_budget_remaining_ratio{slo}``: fraction of the period's budget left (may be < 0)
 - ``slotui_error_budget_consumed_ratio{slo}``
 - ``slotui_burn_rate{slo,window}``: burn rate over each window of the SLO's tiers (``1h``, ``5m``, ...)
-- ``slotui_burn_rate_alert_firing{slo,severity,long_window,short_window}``: 1 when the tier fires
+- ``slotui_burn_rate_alert_firing{slo,severity,long_window,short_window,factor}``: 1 when the tier fires
+  (``factor`` as the tier's burn-rate factor, ``14.4``: two tiers of one severity may share windows)
 - ``slotui_window_events{slo,window}``: events counted in each tier window (ratio SLOs)
 - ``slotui_breakdown_top_value{slo,by,group}``, ``slotui_breakdown_top_without{slo,by,group}``,
   ``slotui_breakdown_top_share_of_bad{slo,by,group}`` (ratio SLOs), ``slotui_breakdown_top_events{slo,by,group}`` (not ``_total``: a gauge):
@@ -201,6 +202,7 @@ def render(
                     "severity": b.severity,
                     "long_window": format_window(b.long_window),
                     "short_window": format_window(b.short_window),
+                    "factor": format_sample_value(float(b.factor)),
                 },
                 1 if b.firing else 0,
             )

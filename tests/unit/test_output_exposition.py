@@ -206,3 +206,28 @@ def test_a_source_never_asked_has_no_up_series() -> None:
     text = render(Report(NOW, (), source_errors={"unused": "timed out"}), health={"unused": SourceHealth()})
     _, samples = parse_exposition(text)
     assert [(s.labels["source"], s.value) for s in samples if s.name == "slotui_source_up"] == [("unused", 0)]
+
+
+def test_each_tier_has_its_firing_series_even_when_two_share_severity_and_windows() -> None:
+    # two page tiers over 1h/5m (factors 100 and 10) had one label set: the second, firing, was dropped
+    # and an alert rule on the metric missed the page /metrics' own status code showed
+    tiers = (
+        BurnRate("critical", 3600, 300, 100.0, 20.0, 30.0, 100, 9, False, False),
+        BurnRate("critical", 3600, 300, 10.0, 20.0, 30.0, 100, 9, True, False),
+        BurnRate("warning", 3 * 86400, 6 * 3600, 1.0, 1.5, 2.5, 7000, 600, False, False),
+    )
+    report = Report(NOW, (SLOResult(_spec("latency"), Status.CRITICAL, NOW, value=6000.0, burn_rates=tiers),))
+    _types, samples = parse_exposition(render(report))
+    firing = {(s.labels["severity"], s.labels["long_window"], s.labels["short_window"], s.labels["factor"]): s.value
+              for s in samples if s.name == "slotui_burn_rate_alert_firing"}
+    assert firing == {("critical", "1h", "5m", "100"): 0, ("critical", "1h", "5m", "10"): 1,
+                      ("warning", "3d", "6h", "1"): 0}
+    # the burn rate itself is one per window
+    assert len([s for s in samples if s.name == "slotui_burn_rate" and s.labels["window"] == "1h"]) == 1
+
+
+def test_a_fractional_factor_is_written_as_prometheus_writes_numbers() -> None:
+    report = Report(NOW, (SLOResult(_spec("latency"), Status.OK, NOW, value=1.0, burn_rates=_tiers(1.0, 1.0)),))
+    _types, samples = parse_exposition(render(report))
+    factors = [s.labels["factor"] for s in samples if s.name == "slotui_burn_rate_alert_firing"]
+    assert factors == ["14.4", "6", "1"]
