@@ -91,3 +91,36 @@ def test_daemon_lock_in_process(tmp_path: Path) -> None:
         assert info.value.holder == os.getpid() and f"pid {os.getpid()}" in str(info.value)
     assert not lock.held
     StateLock.acquire(state).release()  # free again
+
+
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_daemon_second_one_through_another_path_is_refused(first: Daemon, tmp_path: Path, link: str) -> None:
+    # each daemon took its own <path>.lock: both ticked and delivered on the one state file
+    other = tmp_path / "other"
+    other.mkdir()
+    alias = other / "state.db"
+    if link == "symlink":
+        alias.symlink_to(first.state)
+    else:
+        os.link(first.state, alias)
+    second = _slotui(tmp_path, "run", "--headless", "--listen", "none", "-c", "slos.yaml", "--state", str(alias),
+                     "--once")
+    assert second.returncode == UNKNOWN, second.stderr
+    assert "another slotui daemon" in second.stderr and "Traceback" not in second.stderr
+    if link == "symlink":  # the same <real path>.lock: the first one's pid is named
+        assert f"pid {first.proc.pid}" in second.stderr
+    assert "slo=" not in second.stderr  # it never evaluated
+    before = first.ticks()
+    wait_for(lambda: first.ticks() > before, 30, "the first daemon still ticking")
+
+
+def test_daemon_lock_in_process_through_a_hard_link(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    state.write_bytes(b"")
+    os.link(state, tmp_path / "alias.db")
+    with StateLock.acquire(state):
+        with pytest.raises(StateLocked) as info:
+            StateLock.acquire(tmp_path / "alias.db")
+        assert info.value.holder is None and "another path to this file" in str(info.value)
+    StateLock.acquire(tmp_path / "alias.db").release()  # free again
+    assert state.read_bytes() == b""  # the state file itself is never written by the lock
