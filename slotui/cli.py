@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no TUI: evaluate, notify, serve /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
                    help="address for /metrics and /healthz (default 127.0.0.1:9464; 'none' disables)")
-    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron): 0, or 3 when the tick or a source failed")
+    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron): 0, or 3 when the tick or a source failed or a stop "
+                   "came before the tick finished")
     _tui_options(p)
 
     p = sub.add_parser(

@@ -300,12 +300,14 @@ class Daemon:
         self._delivering = not once
         if self._delivering:
             self._start_dispatcher()
+        evaluated = False
         try:
             while not self.stopping.is_set():
                 if self._reload_requested:
                     await self.reload()
                 if not await self._step_unless_stopped(utc_now()):
                     break
+                evaluated = True
                 self._start_mirror(utc_now())
                 if once:
                     if self._mirror_task is not None:
@@ -327,9 +329,10 @@ class Daemon:
             await self._stop_dispatcher()
             if self.server is not None:
                 await self.server.close()
-        # --once is a cron job's one evaluation: a tick that failed, or a source it could not
-        # read, must not read as success (3, UNKNOWN, as `check` exits for a failed source).
-        return UNKNOWN if once and (self.last_error is not None or self._source_errors) else 0
+        # --once is a cron job's one evaluation: a tick that failed, a source it could not read, or
+        # a stop (SIGTERM, SIGINT, a cron timeout) before the tick finished must not read as success
+        # (3, UNKNOWN, as `check` exits for a failed source).
+        return UNKNOWN if once and (not evaluated or self.last_error is not None or self._source_errors) else 0
 
 
 def build_daemon(loaded, store, listen, *, config_path: Path | None = None):

@@ -65,7 +65,7 @@ def blackhole() -> Iterator[Blackhole]:
     hole.close()
 
 
-def test_sigterm_during_a_hanging_fetch_stops_at_once(tmp_path: Path, blackhole: Blackhole) -> None:
+def _hanging_config(tmp_path: Path, blackhole: Blackhole) -> Path:
     config = tmp_path / "slos.yaml"
     config.write_text(f"""\
 version: 1
@@ -78,7 +78,11 @@ slos:
     query: value
     objective: {{target: 1}}
 """)
-    daemon = Daemon(tmp_path, config).started()
+    return config
+
+
+def test_sigterm_during_a_hanging_fetch_stops_at_once(tmp_path: Path, blackhole: Blackhole) -> None:
+    daemon = Daemon(tmp_path, _hanging_config(tmp_path, blackhole)).started()
     assert blackhole.accepted.wait(30), daemon.log  # the first tick's fetch is in flight, and hangs
     started = time.monotonic()
     daemon.signal(signal.SIGTERM)
@@ -88,6 +92,16 @@ slos:
     assert "stop requested during a tick: its fetch was cancelled" in daemon.log
     assert daemon.log.rstrip().endswith("stopped")
     assert "Traceback" not in daemon.log and "CancelledError" not in daemon.log, daemon.log
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_once_stopped_before_its_tick_finished_is_no_success(tmp_path: Path, blackhole: Blackhole, sig) -> None:
+    # a cron job's one evaluation cut off (a cron timeout's SIGTERM) exited 0: nothing was evaluated
+    daemon = Daemon(tmp_path, _hanging_config(tmp_path, blackhole), listen="none", extra=("--once",))
+    assert blackhole.accepted.wait(30), daemon.log
+    daemon.signal(sig)
+    assert daemon.stop(timeout=30) == 3, daemon.log
+    assert "stop requested during a tick: its fetch was cancelled" in daemon.log
 
 
 class Flaky(BaseHTTPRequestHandler):
