@@ -437,8 +437,18 @@ def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Bre
 def _shown(group: GroupFigures) -> GroupFigures:
     """``group`` with its label values as they may be shown: they come from data (a log's model
     field), and a control or bidi character would act on a terminal or break a JUnit file."""
-    labels = {k: printable(v) for k, v in group.labels.items()}
+    labels = {k: shown_label(v) for k, v in group.labels.items()}
     return group if labels == group.labels else replace(group, labels=labels)
+
+
+def shown_label(value: str) -> str:
+    """A label value as it may be shown, one text per value: control and bidi characters escaped
+    (:func:`~slotui.config.text.printable`), and then a backslash doubled, so a value holding a
+    newline (``A\x0aB`` once escaped) and one holding the six characters ``A\x0aB`` are two groups
+    that read differently (they read the same). Printable text without a backslash is as it is."""
+    if "\\" not in value and printable(value) == value:
+        return value
+    return "".join(printable(ch) if ch != "\\" else "\\\\" for ch in value)
 
 
 _AGG_ALIASES = {"avg": "mean", "average": "mean", "median": "p50"}

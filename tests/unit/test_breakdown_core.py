@@ -200,3 +200,18 @@ def test_count_and_sum_summaries_rank_and_figure_like_the_values(groups: dict[st
             assert a.value == pytest.approx(b.value, rel=1e-9, abs=1e-9)
         if a.without is not None:
             assert a.without == pytest.approx(b.without, rel=1e-9, abs=1e-6)
+
+
+def test_label_values_that_read_the_same_once_escaped_stay_two_groups() -> None:
+    # a model "A<newline>B" was shown as A\x0aB, the same text as a model written A\x0aB: two groups with
+    # one label in check's JSON, the table and /metrics
+    from slotui.core.breakdown import evaluate_breakdowns
+
+    spec = SLOSpec(name="avail", kind="ratio", target=0.99, direction="higher_is_better", source="logs",
+                   breakdown=("model",))
+    counts = {"A\nB": (50.0, 100.0), "A\\x0aB": (100.0, 100.0), "gpt-4o": (99.0, 100.0), "a\\b": (1.0, 1.0),
+              "\x1b[31mred": (1.0, 1.0)}
+    (b,) = evaluate_breakdowns(spec, (GroupData("model", 3600.0, counts=counts),))
+    shown = {g.labels["model"]: (g.total, g.bad) for g in b.groups}
+    assert shown == {"A\\x0aB": (100.0, 50.0), "A\\\\x0aB": (100.0, 0.0), "gpt-4o": (100.0, 1.0),
+                     "a\\\\b": (1.0, 0.0), "\\x1b[31mred": (1.0, 0.0)}
