@@ -332,7 +332,8 @@ class Dispatcher:
                 else:
                     rows = self.outbox.claim(now, lease=self.lease, limit=self.per_channel, channels=[channel])
                 if failing is not None:
-                    _log.warning("delivery to %s: the outbox reads again", who)
+                    if channel is not None or not known:
+                        _log.warning("delivery to %s: the outbox reads again", who)
                     failing = None
                 if rows:
                     await asyncio.gather(*(self._attempt(row, None) for row in rows))
@@ -348,7 +349,9 @@ class Dispatcher:
                 from slotui.store import StoreError
 
                 why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
-                if why != failing:
+                if channel is None and known:  # the configured channels' workers say it already
+                    failing = why
+                elif why != failing:
                     _log.warning("delivery to %s is held up: %s; retried every %gs", who, why, poll)
                     failing = why
             timeout = poll if due is None else min(poll, max(0.0, due - self.clock()))

@@ -31,6 +31,24 @@ def _log(message: str) -> None:
     print(f"{format_time(utc_now())} {message}", file=sys.stderr, flush=True)
 
 
+def _log_records_as_lines() -> None:
+    """The daemon's ``logging`` warnings (a bad state row, a delivery held up by the state file)
+    as the log's other lines, with their time: Python's last-resort handler wrote them bare."""
+    import logging
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                _log(record.getMessage())
+            except Exception:  # a message that does not format: logging's own report, never a crash
+                self.handleError(record)
+
+    logger = logging.getLogger("slotui")
+    if not any(isinstance(h, Lines) for h in logger.handlers):
+        logger.addHandler(Lines(logging.WARNING))
+        logger.propagate = False
+
+
 COMPACT_EVERY = 3600.0
 #: How long one store call of the daemon waits for another process's write lock (SQLite's busy
 #: timeout). Store calls run on the event loop, so a wait blocks /metrics, /healthz and signal
@@ -403,6 +421,7 @@ def run(args: argparse.Namespace) -> int:
     from slotui import gc_policy
 
     gc_policy.apply()
+    _log_records_as_lines()
     try:
         return asyncio.run(_main(args, loaded, config_path))
     except StateLocked as exc:

@@ -313,6 +313,11 @@ def test_daemon_says_once_that_a_damaged_outbox_holds_up_delivery(tmp_path: Path
         line = daemon.wait_log(r"delivery to (channel \w+|channels no longer configured) is held up: (.*)$")
         assert line.group(2) == f"state file {state} {DAMAGED}; it was left as it is: restore it from a backup, or move it aside and " \
             "start again (or use --state to pick another file); retried every 5s", line.group(0)
+        # one line, with its time as every line of the log (logging's last-resort handler wrote it
+        # bare), from the channel's worker (the worker of channels no longer configured said it too)
+        held = [x for x in daemon.log_lines() if "is held up" in x]
+        assert len(held) == 1 and line.group(1) == "channel hook", held
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ delivery to channel hook is held up", held[0]), held
         mark = len(daemon.log_lines())
         # A negative claim needs a window: more than one 5 s poll round of the workers (ticks fail
         # here too, as the alert states' notifications cannot be written, so they cannot be counted).
