@@ -22,8 +22,12 @@ duration such as ``5m``, ``1h``, ``3d``):
 
 No-data rules: an empty result, ``"NaN"``, ``"+Inf"`` or ``"-Inf"`` is no data
 for that point (never a NaN in SLIData). For ratios an empty *good* result with
-a non-empty total means 0 good events (error counters often do not exist until
-the first error); an empty total means no traffic ``(0, 0)``; a NaN/Inf good
+a non-empty total means 0 good events (a success counter not yet written), and
+the SLO's note says so (``total - errors`` before the first error reads as 100%
+bad: ``or on() (total) * 0`` is the cure). A breakdown group with traffic but
+no good series is settled by the SLO's own good over the same window (all its
+events good when that is what the SLO's good leaves for it; see
+:func:`_missing_good`). An empty total means no traffic ``(0, 0)``; a NaN/Inf good
 or total is no data ``(0, 0)`` for that window or bucket (not 0 good events:
 every request would count as bad), in the breakdown groups too. ``good`` is
 clamped to ``[0, total]`` (``increase()`` extrapolates each series on its own);
@@ -501,6 +505,9 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
             warned = good_warned + total_warned
             said = [f"{name}: {_partial_note(warned)}"] if warned else []
+            missing = _missing_good(name, good, total, counts, out[spec.name].windows.get(window))
+            if missing:
+                said.append(missing)
             odd = [f"{label}: {text}" for label, t in total.items() if (text := _odd_counts(good.get(label), t))]
             if odd:
                 said.append(f"{name}: {_odd_note(odd)}")
@@ -647,6 +654,15 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             # Clamped silently, good above the total read 100% good, a negative good 0% good and a
             # negative total no traffic: said in the note instead.
             note = f"{_odd_note(odd)}: check that good counts a subset of the total's events" if odd else None
+            # An empty good with traffic is 0 good events (the rule above): right for a success counter
+            # not yet written, a false page for "total - errors" before the first error. Said, so the
+            # reader of a 100% error rate knows where it comes from.
+            empty = [w for w, (gk, tk) in plan.windows.items() if results[gk] is None and windows[w][1] > 0]
+            if empty:
+                said = (f"ratio.good returned no series over {', '.join(prom_duration(w) for w in sorted(empty))} "
+                        "while ratio.total counted events: read as 0 good events (if no series means no "
+                        "failures, as in total - errors before the first error, write (...) or on() (ratio.total) * 0)")
+                note = f"{note}; {said}" if note else said
             return SLIData(buckets=self._buckets(plan), windows=windows, fetched_at=now, note=note)
         assert plan.series is not None and plan.value is not None
         value = results[plan.value]
@@ -772,6 +788,35 @@ def _odd_counts(good: float | None, total: float | None) -> str | None:
     if good > total * (1 + EXCESS) and good - total > 1.0:
         return f"good {good:g} > total {total:g}"
     return None
+
+
+def _missing_good(name: str, good: Mapping[str, float], total: Mapping[str, float],
+                  counts: dict[str, tuple[float, float]], whole: tuple[float, float] | None) -> str | None:
+    """Groups with traffic that the grouped good query has no series for (``total - errors`` where a
+    group never had an error series: Prometheus' ``-`` matches nothing for it), settled by the SLO's
+    own good over the same window (the same template without ``{{by}}``): what it counts beyond the
+    other groups' good is theirs. All of their events, or a single such group, are set in ``counts``;
+    otherwise they stay 0 good. Read as 0 good, such a group with no errors showed as 100% bad and
+    took the share of the bad events and the ranking from the groups that failed. The note says which."""
+    absent = sorted(label for label, t in total.items() if label not in good and counts[label][1] > 0)
+    if not absent:
+        return None
+    named = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+    hint = f"write ratio.good as (...) or on({{{{by}}}}) (ratio.total) * 0 if no series means no failures"
+    if whole is not None and whole[1] > 0:
+        rest = whole[0] - math.fsum(counts[label][0] for label in counts if label not in absent)
+        events = math.fsum(counts[label][1] for label in absent)
+        if abs(rest - events) <= 1e-9 * max(whole[1], 1.0):
+            for label in absent:
+                counts[label] = (counts[label][1], counts[label][1])
+            return (f"{name}: ratio.good has no series for {named} ({len(absent)} with traffic); the SLO's good "
+                    f"counts all their events good, so they are shown all good ({hint})")
+        if len(absent) == 1 and -1e-9 * whole[1] <= rest <= events * (1 + 1e-9):
+            label = absent[0]
+            counts[label] = (min(max(rest, 0.0), events), events)
+            return (f"{name}: ratio.good has no series for {named}; its good is the SLO's good less the other "
+                    f"groups' ({hint})")
+    return f"{name}: ratio.good has no series for {named} with traffic: read as 0 good events ({hint})"
 
 
 def _odd_note(odd: Sequence[str]) -> str:

@@ -174,3 +174,46 @@ async def test_replay_reads_breakdowns_from_grouped_range_queries(prom) -> None:
     early = got[NOW - 90 * MINUTE]
     (gpt4o,) = [g for g in early.groups if g.labels["model"] == "gpt-4o"]
     assert gpt4o.share_of_bad == 1.0
+
+
+def _minus(errors: str) -> str:
+    return (f"sum by ({{{{by}}}}) (increase(llm_requests_total[{{{{window}}}}])) - "
+            f"sum by ({{{{by}}}}) (increase(llm_requests_total{{{errors}}}[{{{{window}}}}]))")
+
+
+@pytest.mark.parametrize(("errors", "absent"), [
+    ('status="error",model!="claude"', ["claude"]),
+    ('status="error",model!~"claude|gpt-4o"', ["claude", "gpt-4o"]),
+])
+async def test_a_group_without_an_error_series_is_settled_by_the_slos_good(prom, errors, absent) -> None:
+    """good = total - errors, with no error series for some models: Prometheus' "-" has nothing for
+    them, and they read as 0 good (100% bad), took the largest share of the bad events and ranked
+    first, while the SLO's own figures (the same template without {{by}}) were right."""
+    src = _source(prom.url)
+    try:
+        spec = _spec(good=_minus(errors))
+        data = (await src.fetch([spec], NOW))["availability"]
+    finally:
+        await src.aclose()
+    good, total = data.windows[HOUR]
+    (b,) = evaluate_slo(spec, data, NOW).breakdowns
+    groups = {g.labels["model"]: g for g in b.groups}
+    assert sum(g.total for g in groups.values()) == total
+    assert sum(g.bad for g in groups.values()) == total - good  # the groups add up to the SLO again
+    for model in absent:
+        assert groups[model].bad == 0.0, model
+    assert groups["gpt-4o-mini"].bad == 600.0 and groups["gpt-4o-mini"].share_of_bad == 600 / (total - good)
+    assert [g.labels["model"] for g in b.groups][0] == "gpt-4o-mini"
+    (note,) = [n for n in b.notes if "no series" in n]
+    assert f"ratio.good has no series for {', '.join(absent)}" in note and "shown all good" in note
+
+
+async def test_an_empty_good_with_traffic_is_said_in_the_note(prom) -> None:
+    src = _source(prom.url)
+    try:
+        spec = _spec(good=_minus('status="error",model="none"'), breakdown=())
+        data = (await src.fetch([spec], NOW))["availability"]
+    finally:
+        await src.aclose()
+    assert data.windows[HOUR] == (0.0, 15_060.0)  # the documented rule: 0 good events
+    assert "ratio.good returned no series over" in (data.note or "") and "or on() (ratio.total) * 0" in data.note
