@@ -108,16 +108,30 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
         where = f"line {hostile.line}, column {hostile.column}: " if hostile.line else ""
         skipped.append(Skipped(path, "file", f"not imported ({where}{hostile.message})"))
         return []
+    raw: list[tuple[Any, str | None]] = []  # (the YAML document, its first duplicate key)
+    loader = CheckedLoader(text)
     try:
-        raw = list(yaml.load_all(text, Loader=CheckedLoader))
+        while loader.check_node():
+            node = loader.get_node()
+            raw.append((loader.construct_document(node), _duplicate_key(node)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         skipped.append(Skipped(path, "file", f"not valid YAML ({where}{getattr(exc, 'problem', None) or exc})"))
         return []
+    finally:
+        loader.dispose()
     docs: list[_Doc] = []
     n = 0
-    for item in raw:
+    for item, duplicate in raw:
+        if duplicate is not None:
+            # the last value would win silently (objective: 99.9 then objective: 90 imported 90); slotui's
+            # own loader refuses a duplicate key in slos.yaml, and a peer file is refused the same way
+            n += 1
+            first = next((d for d in _documents(item) if isinstance(d, dict)), None)
+            name = _Doc(path, n, first).label if first is not None else f"document {n}"
+            skipped.append(Skipped(path, name, duplicate))
+            continue
         for d in _documents(item):
             if d is None:
                 continue
@@ -129,6 +143,40 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
+
+
+def _duplicate_key(root: Any) -> str | None:
+    """``line L: duplicate key 'k' (first at line N)`` for the first key written twice in one mapping of
+    a YAML document's node tree, as slotui's own loader words it (merge keys ``<<`` may be overridden)."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    seen: set[int] = set()
+    stack = [root]
+    found: list[tuple[int, int, str, int]] = []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # (an alias: the same node again)
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    stack.append(key)
+                    continue
+                ident = (key.tag, key.value)
+                line = key.start_mark.line + 1
+                if ident in first:
+                    found.append((line, key.start_mark.column + 1, key.value, first[ident]))
+                else:
+                    first[ident] = line
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    if not found:
+        return None
+    line, column, key, first_line = min(found)
+    return f"line {line}, column {column}: duplicate key {key!r} (first at line {first_line})"
 
 
 def _documents(item: Any) -> list[Any]:
@@ -200,7 +248,8 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
                 if d.data.get("kind") != "SLO":
                     raise Refused(f"kind {d.data.get('kind')!r} is not supported")
                 conv.out = Converted()
-                conv.slo(d.data)
+                for slo_name, reason in conv.slo(d.data):
+                    skipped.append(Skipped(d.file, f"{label} SLO {slo_name!r}", reason))
                 accept(d, conv.out, label)
             elif fmt == "sloth":
                 got, refused = sloth.convert(d.data)
@@ -211,8 +260,9 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
                 accept(d, pyrra.convert(d.data), label)
         except Refused as exc:
             skipped.append(Skipped(d.file, label, str(exc)))
-        except (AttributeError, TypeError, KeyError, ValueError) as exc:
-            # a value of the wrong shape deep inside (a string where a mapping belongs, ...)
+        except Exception as exc:  # noqa: BLE001 - bad input is reported, never a traceback
+            # last resort: a value of the wrong shape deep inside that no check named (each converter
+            # checks the shapes it reads, and Sloth's SLOs and OpenSLO's objectives are caught one by one)
             skipped.append(Skipped(d.file, label, f"unexpected document structure ({type(exc).__name__}: {exc})"))
     for f in files:
         if f in catalog.used_files:

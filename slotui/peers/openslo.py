@@ -44,12 +44,18 @@ from slotui.peers.common import (
     DEFAULT_SOURCE,
     Converted,
     Refused,
+    as_bool,
+    as_list,
+    as_mapping,
+    as_text,
     check_promql,
+    described,
     duration,
     fixed_window_note,
     labels_of,
     number,
     prometheus_source,
+    promql_parsed,
     share,
     slug,
 )
@@ -77,7 +83,12 @@ def is_openslo(doc: dict[str, Any]) -> bool:
 
 def document_name(doc: dict[str, Any]) -> str:
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    return str(meta.get("name") or "(unnamed)")
+    name = meta.get("name")
+    if isinstance(name, (dict, list)):
+        return "(unnamed)"  # (check_api refuses it, naming metadata.name)
+    if isinstance(name, bool):
+        return "true" if name else "false"
+    return str(name or "(unnamed)")
 
 
 @dataclass
@@ -101,23 +112,30 @@ class Catalog:
         return self.docs.get(key)
 
 
-def _spec(doc: Any) -> dict[str, Any]:
-    spec = doc.get("spec") if isinstance(doc, dict) else None
-    return spec if isinstance(spec, dict) else {}
+def _spec(doc: Any, where: str = "spec") -> dict[str, Any]:
+    """A document's ``spec`` (``{}`` when absent); a spec that is not a mapping is refused, naming ``where``."""
+    if not isinstance(doc, dict):
+        raise Refused(f"{where.rsplit('.', 1)[0]} must be a mapping, not {described(doc)}")
+    return as_mapping(doc.get("spec"), where)
 
 
-def _mapping_or_first(value: Any) -> dict[str, Any]:
-    """``timeWindow``/``connectionDetails`` written as a mapping or a list (of mappings merged in order)."""
+def _mapping_or_first(value: Any, where: str, expected: str) -> dict[str, Any]:
+    """``timeWindow``/``connectionDetails`` written as a mapping or a list (of mappings merged in order);
+    ``{}`` when absent. Anything else (``timeWindow: 7d``) is refused naming the key and ``expected``:
+    read as absent, it silently became the default."""
+    if value is None:
+        return {}
     if isinstance(value, dict):
         return value
     if isinstance(value, list):
         merged: dict[str, Any] = {}
-        for item in value:
-            if isinstance(item, dict):
-                for k, v in item.items():
-                    merged.setdefault(k, v)
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise Refused(f"{where}[{i}] must be a mapping ({expected}), not {described(item)}")
+            for k, v in item.items():
+                merged.setdefault(k, v)
         return merged
-    return {}
+    raise Refused(f"{where} must be {expected}, not {described(value)}")
 
 
 class SLOConverter:
@@ -153,15 +171,18 @@ class SLOConverter:
                               "API: Thanos, Mimir, Cortex, VictoriaMetrics)")
             self.out.sources.setdefault(DEFAULT_SOURCE, prometheus_source())
             return DEFAULT_SOURCE
-        ref = ms.get("metricSourceRef")
-        mtype = str(ms.get("type") or "")
+        ref = as_text(ms.get("metricSourceRef"), "metricSource.metricSourceRef")
+        mtype = as_text(ms.get("type"), "metricSource.type")
         url = DEFAULT_PROM_URL
         if ref:
             ds = self.catalog.get("DataSource", ref)
             if ds is not None:
-                dspec = _spec(ds)
-                mtype = str(dspec.get("type") or mtype)
-                url = str(_mapping_or_first(dspec.get("connectionDetails")).get("url") or DEFAULT_PROM_URL)
+                at = f"DataSource {ref!r}: spec"
+                dspec = _spec(ds, at)
+                mtype = as_text(dspec.get("type"), f"{at}.type") or mtype
+                details = _mapping_or_first(dspec.get("connectionDetails"), f"{at}.connectionDetails",
+                                            "a mapping (url: ...) or a list of mappings")
+                url = as_text(details.get("url"), f"{at}.connectionDetails.url") or DEFAULT_PROM_URL
             elif not self._prometheus_api(mtype):
                 raise Refused(f"data source {ref!r} not found in the given files")
         if not self._prometheus_api(mtype):
@@ -204,11 +225,23 @@ class SLOConverter:
         return source
 
     @staticmethod
-    def query_of(spec: dict[str, Any], what: str) -> str:
-        q = spec.get("query", spec.get("promql"))
-        if q is None or not str(q).strip():
+    def query_of(spec: dict[str, Any], what: str, at: str = "") -> str:
+        """The query of a metric source's ``spec`` (``at``: its dotted key, for a refusal)."""
+        key = "query" if "query" in spec else "promql"
+        q = as_text(spec.get(key), f"{at or what}.{key}")
+        if not q:
             raise Refused(f"{what}: no query (expected metricSource.spec.query or promql)")
-        return sloth_templates(str(q).strip())
+        return sloth_templates(q)
+
+    def metric_source(self, part: Any, at: str, what: str, counter: bool | None = None) -> tuple[dict[str, Any], str]:
+        """``{metricSource: {metricSourceRef, type, spec: {query}}}`` at the dotted key ``at``: the metric
+        source mapping and its query (counted over the window unless ``counter`` is None)."""
+        ms = as_mapping(as_mapping(part, at).get("metricSource"), f"{at}.metricSource")
+        query = self.query_of(as_mapping(ms.get("spec"), f"{at}.metricSource.spec"), what, f"{at}.metricSource.spec")
+        if counter is not None:
+            with promql_parsed(query):
+                query = self.windowed(query, counter)
+        return ms, query
 
     @staticmethod
     def windowed(query: str, counter: bool) -> str:
@@ -229,42 +262,56 @@ class SLOConverter:
 
     # ------------------------------------------------------------------ indicators
 
-    def indicator(self, spec: dict[str, Any], objective: dict[str, Any], api: str) -> dict[str, Any]:
-        """``{"kind": "ratio"|"threshold", "source", "good", "total"}`` or ``{"kind": "threshold", "query"}``."""
+    def indicator(self, spec: dict[str, Any], objective: dict[str, Any], api: str,
+                  at: str = "objective") -> dict[str, Any]:
+        """``{"kind": "ratio"|"threshold", "source", "good", "total"}`` or ``{"kind": "threshold", "query"}``;
+        ``at`` is the objective's dotted key (``spec.objectives[1]``)."""
         if api == V1ALPHA:
-            rm = objective.get("ratioMetrics")
+            rm = as_mapping(objective.get("ratioMetrics"), f"{at}.ratioMetrics")
             if rm:
-                counter = bool(rm.get("incremental", False))
-                good, total = rm.get("good") or {}, rm.get("total") or {}
-                source = self.source({}, alpha_source=str(good.get("source") or total.get("source") or "unset"))
-                return {"kind": "ratio", "source": source,
-                        "good": self.windowed(self.query_of(good, "ratioMetrics.good"), counter),
-                        "total": self.windowed(self.query_of(total, "ratioMetrics.total"), counter)}
-            indicator = spec.get("indicator")
-            tm = indicator.get("thresholdMetric") if isinstance(indicator, dict) else None
+                counter = as_bool(rm.get("incremental"), f"{at}.ratioMetrics.incremental")
+                good = as_mapping(rm.get("good"), f"{at}.ratioMetrics.good")
+                total = as_mapping(rm.get("total"), f"{at}.ratioMetrics.total")
+                alpha = (as_text(good.get("source"), f"{at}.ratioMetrics.good.source")
+                         or as_text(total.get("source"), f"{at}.ratioMetrics.total.source") or "unset")
+                source = self.source({}, alpha_source=alpha)
+                good_q = self.query_of(good, "ratioMetrics.good", f"{at}.ratioMetrics.good")
+                total_q = self.query_of(total, "ratioMetrics.total", f"{at}.ratioMetrics.total")
+                with promql_parsed(good_q):
+                    good_q = self.windowed(good_q, counter)
+                with promql_parsed(total_q):
+                    total_q = self.windowed(total_q, counter)
+                return {"kind": "ratio", "source": source, "good": good_q, "total": total_q}
+            indicator = as_mapping(spec.get("indicator"), "spec.indicator")
+            tm = as_mapping(indicator.get("thresholdMetric"), "spec.indicator.thresholdMetric")
             if tm:
-                source = self.source({}, alpha_source=str(tm.get("source") or "unset"))
-                return {"kind": "threshold", "source": source, "query": self.query_of(tm, "thresholdMetric")}
+                source = self.source({}, alpha_source=as_text(tm.get("source"), "spec.indicator.thresholdMetric.source")
+                                     or "unset")
+                return {"kind": "threshold", "source": source,
+                        "query": self.query_of(tm, "thresholdMetric", "spec.indicator.thresholdMetric")}
             raise Refused("no ratioMetrics in the objective and no indicator.thresholdMetric")
         if objective.get("indicator") or objective.get("indicatorRef") or objective.get("compositeWeight"):
             raise Refused("composite SLOs are not supported")
-        if isinstance(spec.get("indicator"), dict):
-            sli = _spec(spec["indicator"])
+        if spec.get("indicator") is not None:
+            sli_at = "spec.indicator.spec"
+            sli = _spec(as_mapping(spec["indicator"], "spec.indicator"), sli_at)
         elif spec.get("indicatorRef"):
-            doc = self.catalog.get("SLI", spec["indicatorRef"])
+            ref = as_text(spec["indicatorRef"], "spec.indicatorRef")
+            doc = self.catalog.get("SLI", ref)
             if doc is None:
-                raise Refused(f"SLI {spec['indicatorRef']!r} not found in the given files")
-            sli = _spec(doc)
+                raise Refused(f"SLI {ref!r} not found in the given files")
+            sli_at = f"SLI {ref!r}: spec"
+            sli = _spec(doc, sli_at)
         else:
             raise Refused("no indicator or indicatorRef")
-        if sli.get("ratioMetric"):
-            rm = sli["ratioMetric"]
-            counter = bool(rm.get("counter", False))
-            if rm.get("raw"):
-                ms = rm["raw"].get("metricSource") or {}
-                raw = self.query_of(ms.get("spec") or {}, "ratioMetric.raw")
+        rm = as_mapping(sli.get("ratioMetric"), f"{sli_at}.ratioMetric")
+        if rm:
+            at_rm = f"{sli_at}.ratioMetric"
+            counter = as_bool(rm.get("counter"), f"{at_rm}.counter")
+            if rm.get("raw") is not None:
+                ms, raw = self.metric_source(rm["raw"], f"{at_rm}.raw", "ratioMetric.raw")
                 source = self.source(ms)
-                raw_type = str(rm.get("rawType") or "").strip().lower()
+                raw_type = as_text(rm.get("rawType"), f"{at_rm}.rawType").lower()
                 if raw_type not in ("success", "failure"):
                     # a guess either way would turn an error ratio into a success ratio or back
                     raise Refused(f"ratioMetric.rawType {rm.get('rawType')!r} is not success or failure "
@@ -273,43 +320,47 @@ class SLOConverter:
                 return {"kind": "ratio", "source": source, "good": good, "total": total}
             parts = {}
             for key in ("good", "bad", "total"):
-                if rm.get(key):
-                    ms = rm[key].get("metricSource") or {}
-                    parts[key] = (ms, self.windowed(self.query_of(ms.get("spec") or {}, f"ratioMetric.{key}"), counter))
+                if rm.get(key) is not None:
+                    parts[key] = self.metric_source(rm[key], f"{at_rm}.{key}", f"ratioMetric.{key}", counter)
             if "total" not in parts or not ({"good", "bad"} & set(parts)):
                 raise Refused("ratioMetric needs total and good (or bad)")
             source = self.source(parts["good" if "good" in parts else "total"][0])
             total = parts["total"][1]
             good = parts["good"][1] if "good" in parts else good_from_bad(total, parts["bad"][1])
             return {"kind": "ratio", "source": source, "good": good, "total": total}
-        if sli.get("thresholdMetric"):
-            ms = sli["thresholdMetric"].get("metricSource") or {}
-            return {"kind": "threshold", "source": self.source(ms),
-                    "query": self.query_of(ms.get("spec") or {}, "thresholdMetric")}
+        if sli.get("thresholdMetric") is not None:
+            ms, query = self.metric_source(sli["thresholdMetric"], f"{sli_at}.thresholdMetric", "thresholdMetric")
+            return {"kind": "threshold", "source": self.source(ms), "query": query}
         raise Refused("the SLI has neither ratioMetric nor thresholdMetric")
 
     # ------------------------------------------------------------------ windows
 
     def period(self, spec: dict[str, Any], api: str, slo_name: str = "") -> dict[str, Any]:
         if api == V1ALPHA:
-            tw = _mapping_or_first(spec.get("timeWindows"))
+            key = "timeWindows"
+            tw = _mapping_or_first(spec.get(key), f"spec.{key}", "a list of {count, unit, isRolling}")
             if not tw:
                 return {"period": DEFAULT_PERIOD}
-            unit = _ALPHA_UNITS.get(str(tw.get("unit")))
-            if unit is None or tw.get("count") is None:
+            unit = _ALPHA_UNITS.get(as_text(tw.get("unit"), f"spec.{key}.unit"))
+            count = as_text(tw.get("count"), f"spec.{key}.count")
+            if unit is None or not count:
                 raise Refused(f"timeWindows {tw!r}: expected count and unit (Day, Week, Month, ...)")
-            text = f"{tw['count']}{unit}"
+            text = f"{count}{unit}"
         else:
-            tw = _mapping_or_first(spec.get("timeWindow"))
+            key = "timeWindow"
+            tw = _mapping_or_first(spec.get(key), f"spec.{key}",
+                                   "a list of {duration, isRolling} (or one such mapping)")
             if not tw:
                 return {"period": DEFAULT_PERIOD}
-            text = str(tw.get("duration") or "")
+            text = as_text(tw.get("duration"), f"spec.{key}.duration")
+            if not text:
+                raise Refused(f"spec.{key}.duration is missing (expected e.g. 28d, 1M)")
+        calendar = as_mapping(tw.get("calendar"), f"spec.{key}.calendar")
         rolling = tw.get("isRolling")
-        if rolling is None:
-            rolling = not tw.get("calendar")
+        rolling = not calendar if rolling is None else as_bool(rolling, f"spec.{key}.isRolling")
         if not rolling:
             if text.strip() == "1M":
-                start = _calendar_start(tw.get("calendar"))
+                start = _calendar_start(calendar)
                 if not re.fullmatch(r"\d{4}-\d\d-01T00:00:00Z", start) and start != "1970-01-01T00:00:00Z":
                     # slotui's calendar months are UTC months; a month from another zone's midnight (or
                     # from the 15th) is shifted by hours (or weeks): said, not silent
@@ -320,54 +371,87 @@ class SLOConverter:
             period = duration(text, what="time window")
             if period.endswith("d") and int(period[:-1]) % 30 == 0 and str(text).strip().endswith("M"):
                 raise Refused(f"calendar window of {text!r} is not supported (one calendar month, 1M, is)")
-            return {"period": period, "period_start": _calendar_start(tw.get("calendar"))}
+            return {"period": period, "period_start": _calendar_start(calendar)}
         return {"period": duration(text, what="time window")}
 
     # ------------------------------------------------------------------ SLOs
 
-    def slo(self, doc: dict[str, Any]) -> None:
+    def slo(self, doc: dict[str, Any]) -> list[tuple[str, str]]:
+        """Convert one SLO document into ``self.out``; ``(name, reason)`` of each objective refused on its
+        own (its sibling objectives are still imported). Refused when the whole document cannot be."""
         api = str(doc.get("apiVersion"))
-        meta = doc.get("metadata") or {}
-        name = str(meta.get("name"))
-        spec = _spec(doc)
-        objectives = spec.get("objectives")
-        if not isinstance(objectives, list) or not objectives:
+        meta = as_mapping(doc.get("metadata"), "metadata")
+        name = document_name(doc)
+        spec = _spec(doc, "spec")
+        objectives = as_list(spec.get("objectives"), "spec.objectives", "a list of objectives")
+        if not objectives:
             raise Refused("no objectives")
         period = self.period(spec, api, name)
-        method = str(spec.get("budgetingMethod") or "Occurrences")
+        method = as_text(spec.get("budgetingMethod"), "spec.budgetingMethod") or "Occurrences"
         if method not in ("Occurrences", "Timeslices", "RatioTimeslices"):
             raise Refused(f"budgetingMethod {method!r} is not supported")
         common: dict[str, Any] = dict(period)
-        description = spec.get("description") or meta.get("displayName")
+        description = (as_text(spec.get("description"), "spec.description")
+                       or as_text(meta.get("displayName"), "metadata.displayName"))
         if description:
-            common["description"] = str(description).strip()
-        if spec.get("service"):
-            common["service"] = str(spec["service"])
-            self.catalog.get("Service", spec["service"])  # (a file of Services is then used, not skipped)
-        labels = labels_of(meta.get("labels"))
+            common["description"] = description
+        service = as_text(spec.get("service"), "spec.service")
+        if service:
+            common["service"] = service
+            self.catalog.get("Service", service)  # (a file of Services is then used, not skipped)
+        labels = labels_of(meta.get("labels"), self.out.notes, f"SLO {name!r}: metadata.labels")
         if labels:
             common["labels"] = labels
         self._policy_routes = []
-        tiers = self.tiers(spec.get("alertPolicies") or [], name, api)
+        tiers = self.tiers(as_list(spec.get("alertPolicies"), "spec.alertPolicies", "a list of alert policies"),
+                           name, api)
         if tiers is not None:
             common["burn_rate"] = tiers
-        entries = []
+        entries: list[dict[str, Any]] = []
+        refused: list[tuple[str, str]] = []
+        taken: set[str] = set()
         for i, obj in enumerate(objectives):
-            if not isinstance(obj, dict):
-                raise Refused(f"objectives[{i}] is not a mapping")
-            suffix = slug(str(obj.get("displayName") or obj.get("name") or i + 1))
-            entry_name = name if len(objectives) == 1 else f"{name}-{suffix}"
-            ind = self.indicator(spec, obj, api)
-            entries.append({"name": entry_name, **self.objective(ind, obj, method), **common})
-            note = fixed_window_note(entry_name, ind["good"], ind["total"]) if ind["kind"] == "ratio" else None
-            if note:
-                self.out.notes.append(note)
-            if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
-                self.out.notes.append(
-                    f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
-                    "judged by the query's value in it, not by the share of good points within it)")
+            at = f"spec.objectives[{i}]"
+            label = at
+            notes: list[str] = []
+            try:
+                if not isinstance(obj, dict):
+                    raise Refused(f"{at} must be a mapping, not {described(obj)}")
+                title = (as_text(obj.get("displayName"), f"{at}.displayName")
+                         or as_text(obj.get("name"), f"{at}.name") or str(i + 1))
+                label = entry_name = name if len(objectives) == 1 else f"{name}-{slug(title)}"
+                if entry_name in taken:
+                    # two objectives whose names differ only by case or punctuation ("A", "a"): both kept
+                    n = 2
+                    while f"{entry_name}-{n}" in taken:
+                        n += 1
+                    notes.append(f"SLO {name!r}: objective {title!r} ({at}) is named {entry_name}-{n} "
+                                 f"({entry_name} is another objective's name)")
+                    label = entry_name = f"{entry_name}-{n}"
+                taken.add(entry_name)
+                ind = self.indicator(spec, obj, api, at)
+                entry = {"name": entry_name, **self.objective(ind, obj, method, at), **common}
+                note = fixed_window_note(entry_name, ind["good"], ind["total"]) if ind["kind"] == "ratio" else None
+                if note:
+                    notes.append(note)
+                if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
+                    notes.append(
+                        f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
+                        "judged by the query's value in it, not by the share of good points within it)")
+            except Refused as exc:
+                refused.append((label, str(exc)))
+                continue
+            except (AttributeError, TypeError, KeyError, ValueError, ArithmeticError) as exc:
+                # last resort, per objective: its siblings are still imported
+                refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})"))
+                continue
+            entries.append(entry)
+            self.out.notes.extend(notes)
+        if refused and (len(objectives) == 1 or (not entries and len({r for _, r in refused}) == 1)):
+            raise Refused(refused[0][1])  # the document's reason, said once
         self.out.slos.extend(entries)
         self.route([e["name"] for e in entries])
+        return refused
 
     @staticmethod
     def target(obj: dict[str, Any]) -> float | None:
@@ -377,19 +461,20 @@ class SLOConverter:
             return share(obj["targetPercent"], percent=True, what="targetPercent")
         return None
 
-    def objective(self, ind: dict[str, Any], obj: dict[str, Any], method: str) -> dict[str, Any]:
+    def objective(self, ind: dict[str, Any], obj: dict[str, Any], method: str,
+                  at: str = "objective") -> dict[str, Any]:
         target = self.target(obj)
         if target is None:
             raise Refused("an objective without target or targetPercent")
-        op = obj.get("op")
+        op = as_text(obj.get("op"), f"{at}.op") if obj.get("op") is not None else None
         if op is not None and op not in _STRICT:
             raise Refused(f"op {op!r} is not one of lt, lte, gt, gte")
         raw_slice = obj.get("timeSliceWindow")
         slice_: str | None = None
         if isinstance(raw_slice, (int, float)) and not isinstance(raw_slice, bool):
             slice_ = duration(f"{raw_slice:g}m", what="timeSliceWindow")  # a bare number is minutes (OpenSLO)
-        elif raw_slice:
-            slice_ = duration(raw_slice, what="timeSliceWindow")
+        elif raw_slice is not None and raw_slice != "":
+            slice_ = duration(raw_slice, what=f"{at}.timeSliceWindow")
         if ind["kind"] == "threshold":
             if op is None or obj.get("value") is None:
                 raise Refused("a threshold objective needs op (lt/lte/gt/gte) and value")
@@ -442,15 +527,17 @@ class SLOConverter:
             if isinstance(p, dict) and p.get("kind") == "AlertPolicy":
                 policy = p
             else:
-                ref = (p.get("alertPolicyRef") or p.get("targetRef")) if isinstance(p, dict) else p
+                raw_ref = (p.get("alertPolicyRef") or p.get("targetRef")) if isinstance(p, dict) else p
+                ref = as_text(raw_ref, "spec.alertPolicies[].alertPolicyRef")
                 policy = self.catalog.get("AlertPolicy", ref) if ref else None
                 if policy is None:
                     self.out.notes.append(f"SLO {slo_name!r}: alert policy {ref!r} not found")
                     continue
-            pspec = _spec(policy)
+            at = f"AlertPolicy {document_name(policy)!r}: spec"
+            pspec = _spec(policy, at)
             severities: set[str] = set()
-            for c in pspec.get("conditions") or []:
-                ref = c.get("conditionRef") if isinstance(c, dict) else c
+            for c in as_list(pspec.get("conditions"), f"{at}.conditions", "a list of alert conditions"):
+                ref = as_text(c.get("conditionRef") if isinstance(c, dict) else c, f"{at}.conditions[].conditionRef")
                 cond = self.catalog.get("AlertCondition", ref) if ref else c
                 if not isinstance(cond, dict):
                     self.out.notes.append(f"SLO {slo_name!r}: alert condition {ref!r} not found")
@@ -461,7 +548,8 @@ class SLOConverter:
                 severities.add(tier["severity"])
                 if tier not in tiers:  # one condition referenced by two policies is one tier
                     tiers.append(tier)
-            names = [self.channel(t) for t in pspec.get("notificationTargets") or []]
+            names = [self.channel(t) for t in as_list(pspec.get("notificationTargets"), f"{at}.notificationTargets",
+                                                       "a list of notification targets")]
             names = [n for n in names if n]
             if names:
                 self._policy_routes.extend((severity, names) for severity in sorted(severities))
@@ -479,13 +567,19 @@ class SLOConverter:
                     self.routes.append(route)
 
     def tier(self, cond: dict[str, Any], slo_name: str) -> dict[str, Any] | None:
-        cspec = _spec(cond)
-        condition = cspec.get("condition") or {}
-        kind = str(condition.get("kind", "")).lower()
+        at = f"AlertCondition {document_name(cond)!r}: spec"
+        try:
+            cspec = _spec(cond, at)
+            condition = as_mapping(cspec.get("condition"), f"{at}.condition")
+            kind = as_text(condition.get("kind"), f"{at}.condition.kind").lower()
+            op = as_text(condition.get("op"), f"{at}.condition.op") or "gt"
+            severity = as_text(cspec.get("severity"), f"{at}.severity").lower()
+        except Refused as exc:  # (a condition that cannot be read is left out, as a bad lookbackWindow is)
+            self.out.notes.append(f"SLO {slo_name!r}: alert condition not imported: {exc}")
+            return None
         if kind != "burnrate":
             self.out.notes.append(f"SLO {slo_name!r}: alert condition of kind {condition.get('kind')!r} not imported")
             return None
-        op = str(condition.get("op") or "gt")
         if op not in ("gt", "gte"):
             self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with op {op!r} not imported "
                                   "(a burn-rate alert fires above its threshold)")
@@ -507,7 +601,7 @@ class SLOConverter:
             self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with lookbackWindow {long} not imported "
                                   "(a tier needs a short window of at least 1m inside it)")
             return None
-        severity = "critical" if str(cspec.get("severity", "")).lower() in ("page", "critical", "high") else "warning"
+        severity = "critical" if severity in ("page", "critical", "high") else "warning"
         return {"severity": severity, "long": long, "short": format_window(short), "factor": factor}
 
     def channel(self, t: Any) -> str | None:
@@ -515,12 +609,16 @@ class SLOConverter:
             doc: dict[str, Any] | None = t
         else:
             ref = t.get("targetRef") if isinstance(t, dict) else t
+            if isinstance(ref, (dict, list)):
+                self.out.notes.append(f"notification target not imported: targetRef must be text, not {described(ref)}")
+                return None
             doc = self.catalog.get("AlertNotificationTarget", ref) if ref else None
             if doc is None:
                 self.out.notes.append(f"notification target {ref!r} not found")
                 return None
         name = slug(document_name(doc))
-        target = str(_spec(doc).get("target", "")).lower()
+        spec = doc.get("spec")
+        target = str(spec.get("target", "") if isinstance(spec, dict) else "").lower()
         env = re.sub(r"[^A-Z0-9]+", "_", name.upper())
         if target == "slack":
             variable = f"{env}_WEBHOOK_URL"
@@ -547,7 +645,6 @@ def _calendar_start(cal: Any) -> str:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    cal = cal if isinstance(cal, dict) else {}
     start = cal.get("startTime")
     if start is None:
         return "1970-01-01T00:00:00Z"
@@ -556,7 +653,7 @@ def _calendar_start(cal: Any) -> str:
     except ValueError:
         raise Refused(f"calendar.startTime {start!r} is not a date and time (expected 2022-01-01 12:00:00)") from None
     if moment.tzinfo is None:
-        zone = str(cal.get("timeZone") or "UTC")
+        zone = as_text(cal.get("timeZone"), "calendar.timeZone") or "UTC"
         try:
             moment = moment.replace(tzinfo=ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError):
@@ -568,5 +665,7 @@ def check_api(doc: dict[str, Any]) -> None:
     api = doc.get("apiVersion")
     if api not in APIS:
         raise Refused(f"apiVersion {api!r} is not supported (expected {V1} or {V1ALPHA})")
+    meta = as_mapping(doc.get("metadata"), "metadata")
+    as_text(meta.get("name"), "metadata.name")
     if not document_name(doc) or document_name(doc) == "(unnamed)":
         raise Refused("metadata.name is missing")

@@ -33,12 +33,18 @@ from slotui.peers.common import (
     DEFAULT_SOURCE,
     Converted,
     Refused,
+    as_bool,
+    as_list,
+    as_mapping,
+    as_text,
     check_promql,
+    described,
     labels_of,
     prometheus_source,
+    promql_parsed,
     share,
 )
-from slotui.peers.promql import good_from_bad, over_window, summed
+from slotui.peers.promql import good_from_bad, is_selector, over_window, summed
 from slotui.sources.kit.promql import groups_by
 
 API = "pyrra.dev/v1alpha1"
@@ -103,22 +109,40 @@ def tiers(window: str) -> list[dict[str, Any]]:
 
 
 def _metric(part: Any, what: str) -> str:
-    if not isinstance(part, dict) or not str(part.get("metric") or "").strip():
+    """``{metric: selector}`` at ``indicator.<what>``: Pyrra's metric is a series selector (its
+    ``Internal()`` refuses anything else: "ratio total metric is not a VectorSelector")."""
+    metric = as_text(as_mapping(part, f"indicator.{what}").get("metric"), f"indicator.{what}.metric")
+    if not metric:
         raise Refused(f"{what}.metric is missing")
-    return str(part["metric"]).strip()
+    with promql_parsed(metric):
+        selector = is_selector(metric)
+    if not selector:
+        raise Refused(f"indicator.{what}.metric {metric!r} is not a series selector (Pyrra's metric is one, "
+                      "such as http_requests_total{job=\"api\"}; Pyrra adds the rate and the sum)")
+    return metric
 
 
 def _counter(metric: str, by: bool = False) -> str:
     return over_window(metric, "increase", by=by)
 
 
-def _labels(value: Any) -> dict[str, str]:
+def _labels(value: Any, notes: list[str], name: str) -> dict[str, str]:
     """``metadata.labels``; Pyrra propagates ``pyrra.dev/team: x`` to its rules as ``team: x``."""
-    labels = labels_of(value)
+    labels = labels_of(value, notes, f"{name}: metadata.labels")
     plain = {k: v for k, v in labels.items() if not k.startswith(PROPAGATION_PREFIX)}
     propagated = {k[len(PROPAGATION_PREFIX):]: v for k, v in labels.items()
                   if k.startswith(PROPAGATION_PREFIX) and len(k) > len(PROPAGATION_PREFIX)}
     return {**plain, **propagated}
+
+
+def _grouping(value: Any, where: str) -> list[str]:
+    """Pyrra's ``grouping`` (a Go ``[]string``: a YAML string there fails to unmarshal), never a
+    string split into its characters (``grouping: job`` was a breakdown by j, o and b)."""
+    names = as_list(value, where, "a list of label names")
+    for i, g in enumerate(names):
+        if not isinstance(g, str) or not g.strip():
+            raise Refused(f"{where} must be a list of label names ({where}[{i}] is {described(g)})")
+    return [g.strip() for g in names]
 
 
 def convert(doc: dict[str, Any]) -> Converted:
@@ -126,29 +150,27 @@ def convert(doc: dict[str, Any]) -> Converted:
         raise Refused(f"apiVersion {doc.get('apiVersion')!r} is not supported (expected {API})")
     if doc.get("kind") != "ServiceLevelObjective":
         raise Refused(f"kind {doc.get('kind')!r} holds no SLO (expected ServiceLevelObjective)")
-    meta = doc.get("metadata") or {}
-    spec = doc.get("spec")
-    if not isinstance(spec, dict):
+    meta = as_mapping(doc.get("metadata"), "metadata")
+    if doc.get("spec") is None:
         raise Refused("spec is missing")
-    name = str(meta.get("name") or "").strip()
+    spec = as_mapping(doc.get("spec"), "spec")
+    name = as_text(meta.get("name"), "metadata.name")
     if not name:
         raise Refused("metadata.name is missing")
     if spec.get("target") is None:
         raise Refused("spec.target is missing")
     target = share(spec["target"], percent=True)
-    period = window_of(spec.get("window") or "28d")
-    indicator = spec.get("indicator") or {}
-    if not isinstance(indicator, dict) or not indicator:
+    period = window_of(as_text(spec.get("window"), "spec.window") or "28d")
+    indicator = as_mapping(spec.get("indicator"), "spec.indicator")
+    if not indicator:
         raise Refused("spec.indicator is missing")
     kinds = [k for k in ("ratio", "latency", "latencyNative", "bool_gauge") if k in indicator]
     if not kinds:
         raise Refused(f"indicator {', '.join(map(str, indicator))!r} is not supported "
                       "(expected ratio, latency, latencyNative or bool_gauge)")
     kind = kinds[0]
-    ind = indicator[kind] or {}
-    if not isinstance(ind, dict):
-        raise Refused(f"indicator.{kind} must be a mapping")
-    grouping = [str(g) for g in (ind.get("grouping") or [])]
+    ind = as_mapping(indicator[kind], f"indicator.{kind}")
+    grouping = _grouping(ind.get("grouping"), f"indicator.{kind}.grouping")
     by = bool(grouping)  # Pyrra's grouping is slotui's breakdown: queries summed by ({{by}})
     if kind == "ratio":
         total = _counter(_metric(ind.get("total"), "ratio.total"), by)
@@ -159,10 +181,13 @@ def convert(doc: dict[str, Any]) -> Converted:
     elif kind == "latencyNative":
         metric = _metric(ind.get("total"), "latencyNative.total")
         try:
-            latency = float(parse_duration(str(ind.get("latency") or "").strip()))  # type: ignore[arg-type]
-        except ValueError:
+            text = as_text(ind.get("latency"), "indicator.latencyNative.latency")
+            latency = float(parse_duration(text))  # type: ignore[arg-type]
+        except ValueError as exc:
+            if isinstance(exc, Refused):
+                raise
             latency = 0.0
-        if latency <= 0:
+        if not latency > 0 or not math.isfinite(latency):
             raise Refused(f"latencyNative.latency {ind.get('latency')!r} is not a duration (expected e.g. 100ms, "
                           "1s)")
         inc = f"increase({metric}[{_W}])"
@@ -180,8 +205,8 @@ def convert(doc: dict[str, Any]) -> Converted:
         "objective": {"target": target},
         "period": period,
     }
-    description = str(spec.get("description") or "").strip()
-    notes = []
+    description = as_text(spec.get("description"), "spec.description")
+    notes: list[str] = []
     if grouping:
         entry["params"] = {"grouping": grouping}
         if groups_by(good) and groups_by(total):
@@ -192,9 +217,10 @@ def convert(doc: dict[str, Any]) -> Converted:
                          "plain selector, so its queries cannot be grouped)")
     if description:
         entry["description"] = description
-    alerting = spec.get("alerting") if isinstance(spec.get("alerting"), dict) else {}
+    alerting = as_mapping(spec.get("alerting"), "spec.alerting")
     # ``burnrates: false`` (and the deprecated ``disabled: true``) turn Pyrra's burn-rate alerts off
-    burning = not alerting.get("disabled") and alerting.get("burnrates", True) is not False
+    burning = (not as_bool(alerting.get("disabled"), "spec.alerting.disabled")
+               and as_bool(alerting.get("burnrates"), "spec.alerting.burnrates", default=True))
     entry["burn_rate"] = []
     for tier in tiers(period) if burning else []:
         if parse_duration(tier["short"]) >= parse_duration(tier["long"]):  # type: ignore[operator]
@@ -203,11 +229,13 @@ def convert(doc: dict[str, Any]) -> Converted:
                          "(its short window is not shorter than its long one)")
             continue
         entry["burn_rate"].append(tier)
-    labels = _labels(meta.get("labels"))
-    if meta.get("namespace"):
-        labels.setdefault("namespace", str(meta["namespace"]))
-    if str(alerting.get("name") or "").strip():
-        labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and rules take it
+    labels = _labels(meta.get("labels"), notes, name)
+    namespace = as_text(meta.get("namespace"), "metadata.namespace")
+    if namespace:
+        labels.setdefault("namespace", namespace)
+    alertname = as_text(alerting.get("name"), "spec.alerting.name")
+    if alertname:
+        labels.setdefault("alertname", alertname)  # slotui's alerts and rules take it
     if labels:
         entry["labels"] = labels
     if burning:

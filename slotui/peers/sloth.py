@@ -23,7 +23,12 @@ from slotui.peers.common import (
     DEFAULT_SOURCE,
     Converted,
     Refused,
+    as_bool,
+    as_list,
+    as_mapping,
+    as_text,
     check_promql,
+    described,
     fixed_window_note,
     labels_of,
     prometheus_source,
@@ -44,11 +49,19 @@ def is_sloth(doc: dict[str, Any]) -> bool:
 def document_name(doc: dict[str, Any]) -> str:
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else doc
-    return str(meta.get("name") or spec.get("service") or "sloth spec")
+    for name in (meta.get("name"), spec.get("service")):
+        if name and not isinstance(name, (dict, list)):
+            return str(name)
+    return "sloth spec"
 
 
 def _get(d: dict[str, Any], snake: str, camel: str) -> Any:
     return d.get(snake, d.get(camel))
+
+
+def _key(d: dict[str, Any], snake: str, camel: str) -> str:
+    """The spelling of a key the document uses (for a refusal naming it)."""
+    return camel if snake not in d and camel in d else snake
 
 
 def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str]]]:
@@ -58,71 +71,85 @@ def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str]]]:
             raise Refused(f"apiVersion {doc.get('apiVersion')!r} is not supported (expected {CRD_API})")
         if doc.get("kind") != "PrometheusServiceLevel":
             raise Refused(f"kind {doc.get('kind')!r} holds no SLO (expected PrometheusServiceLevel)")
-        spec = doc.get("spec")
-        if not isinstance(spec, dict):
+        if doc.get("spec") is None:
             raise Refused("spec is missing")
+        spec = as_mapping(doc.get("spec"), "spec")
+        where = "spec."
     else:
         if doc.get("version") != SPEC_VERSION:
             raise Refused(f"version {doc.get('version')!r} is not supported (expected {SPEC_VERSION})")
         spec = doc
-    service = str(spec.get("service") or "").strip()
+        where = ""
+    service = as_text(spec.get("service"), f"{where}service")
     if not service:
         raise Refused("service is missing")
-    base_labels = labels_of(spec.get("labels"))
-    slos = spec.get("slos")
-    if not isinstance(slos, list) or not slos:
-        raise Refused("no slos")
     out = Converted(sources={DEFAULT_SOURCE: prometheus_source()})
+    base_labels = labels_of(spec.get("labels"), out.notes, f"{service}: {where}labels")
+    slos = as_list(spec.get("slos"), f"{where}slos", "a list of SLOs")
+    if not slos:
+        raise Refused("no slos")
     refused: list[tuple[str, str]] = []
     if _get(spec, "slo_plugins", "sloPlugins"):
         out.notes.append(f"{service}: SLO plugins (rule generation) are not carried over")
     for i, slo in enumerate(slos):
-        label = str(slo.get("name") or f"slos[{i}]") if isinstance(slo, dict) else f"slos[{i}]"
+        name = slo.get("name") if isinstance(slo, dict) else None
+        label = str(name) if name and not isinstance(name, (dict, list)) else f"slos[{i}]"
+        notes: list[str] = []
         try:
-            out.slos.append(_slo(service, base_labels, slo, out.notes))
+            out.slos.append(_slo(service, base_labels, slo, notes))
         except Refused as exc:
             refused.append((label, str(exc)))
+            continue
+        except (AttributeError, TypeError, KeyError, ValueError, ArithmeticError) as exc:
+            # last resort, per SLO: its siblings are still imported
+            refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})"))
+            continue
+        out.notes.extend(notes)  # (the notes of a refused SLO would only confuse)
     return out, refused
 
 
 def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) -> dict[str, Any]:
     if not isinstance(slo, dict):
-        raise Refused("an SLO must be a mapping")
-    name = str(slo.get("name") or "").strip()
+        raise Refused(f"an SLO must be a mapping, not {described(slo)}")
+    name = as_text(slo.get("name"), "name")
     if not name:
         raise Refused("name is missing")
     if slo.get("objective") is None:
         raise Refused("objective is missing")
     target = share(slo["objective"], percent=True, what="objective")
-    sli = slo.get("sli") or {}
-    if not isinstance(sli, dict):
-        raise Refused("sli must be a mapping")
+    sli = as_mapping(slo.get("sli"), "sli")
     if sli.get("plugin"):
-        plugin = (sli["plugin"] or {}).get("id", "?") if isinstance(sli["plugin"], dict) else "?"
-        raise Refused(f"SLI plugin {plugin!r} is not supported (its queries are not in the file)")
-    if sli.get("events"):
-        ev = sli["events"]
-        err = _get(ev, "error_query", "errorQuery")
-        total = _get(ev, "total_query", "totalQuery")
+        plugin = as_mapping(sli["plugin"], "sli.plugin")
+        raise Refused(f"SLI plugin {as_text(plugin.get('id'), 'sli.plugin.id') or '?'!r} is not supported "
+                      "(its queries are not in the file)")
+    if sli.get("events") is not None:
+        ev = as_mapping(sli["events"], "sli.events")
+        err = as_text(_get(ev, "error_query", "errorQuery"), "sli.events." + _key(ev, "error_query", "errorQuery"))
+        total = as_text(_get(ev, "total_query", "totalQuery"), "sli.events." + _key(ev, "total_query", "totalQuery"))
         if not err or not total:
             raise Refused("sli.events needs error_query and total_query")
         # Sloth's queries are rates: as increases, the window's total counts events (min_events)
-        total_q = rates_as_increases(sloth_templates(str(total).strip()))
-        good_q = good_from_bad(total_q, rates_as_increases(sloth_templates(str(err).strip())))
-    elif sli.get("raw"):
-        ratio = _get(sli["raw"], "error_ratio_query", "errorRatioQuery")
+        total_q = rates_as_increases(sloth_templates(total))
+        good_q = good_from_bad(total_q, rates_as_increases(sloth_templates(err)))
+    elif sli.get("raw") is not None:
+        raw = as_mapping(sli["raw"], "sli.raw")
+        ratio = as_text(_get(raw, "error_ratio_query", "errorRatioQuery"),
+                        "sli.raw." + _key(raw, "error_ratio_query", "errorRatioQuery"))
         if not ratio:
             raise Refused("sli.raw needs error_ratio_query")
-        good_q, total_q = ratio_as_events(sloth_templates(str(ratio).strip()), errors=True)
+        good_q, total_q = ratio_as_events(sloth_templates(ratio), errors=True)
     else:
         raise Refused("sli needs events, raw or plugin")
     check_promql(good_q, total_q)
     note = fixed_window_note(f"{service}-{name}", good_q, total_q)
     if note:
         notes.append(note)
-    alerting = slo.get("alerting") or {}
-    page = _get(alerting, "page_alert", "pageAlert") or {}
-    ticket = _get(alerting, "ticket_alert", "ticketAlert") or {}
+    alerting = as_mapping(slo.get("alerting"), "alerting")
+    page_key, ticket_key = _key(alerting, "page_alert", "pageAlert"), _key(alerting, "ticket_alert", "ticketAlert")
+    page = as_mapping(alerting.get(page_key), f"alerting.{page_key}")
+    ticket = as_mapping(alerting.get(ticket_key), f"alerting.{ticket_key}")
+    page_off = as_bool(page.get("disable"), f"alerting.{page_key}.disable")
+    ticket_off = as_bool(ticket.get("disable"), f"alerting.{ticket_key}.disable")
     entry: dict[str, Any] = {
         "name": f"{service}-{name}",
         "source": DEFAULT_SOURCE,
@@ -130,12 +157,14 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
         "ratio": {"good": good_q, "total": total_q},
         "objective": {"target": target},
         "period": "30d",
-        "burn_rate": sloth_tiers(page=not page.get("disable", False), ticket=not ticket.get("disable", False)),
+        "burn_rate": sloth_tiers(page=not page_off, ticket=not ticket_off),
     }
-    if slo.get("description"):
-        entry["description"] = str(slo["description"])
-    labels = {**base_labels, **labels_of(slo.get("labels"))}
-    labels.update(_alert_labels(entry, alerting, page, ticket, notes))
+    description = as_text(slo.get("description"), "description")
+    if description:
+        entry["description"] = description
+    labels = {**base_labels, **labels_of(slo.get("labels"), notes, f"{entry['name']}: labels")}
+    labels.update(_alert_labels(entry, alerting, page, ticket, notes,
+                                {"page": not page_off, "ticket": not ticket_off}, (page_key, ticket_key)))
     if labels:
         entry["labels"] = labels
     if slo.get("plugins"):
@@ -149,29 +178,31 @@ _RUNBOOK_KEYS = ("runbook", "runbook_url")
 
 
 def _alert_labels(entry: dict[str, Any], alerting: dict[str, Any], page: dict[str, Any], ticket: dict[str, Any],
-                  notes: list[str]) -> dict[str, str]:
+                  notes: list[str], on: dict[str, bool], keys: tuple[str, str]) -> dict[str, str]:
     """``alerting.labels`` (on both of Sloth's alerts) as SLO labels, ``alerting.name`` as the
     ``alertname`` label (slotui's alerts and exported rules are named by it), an annotation
     ``runbook`` as the SLO's runbook.
 
     slotui's labels are per SLO: a label of only the page or only the ticket alert and other
     annotations are named in a note instead of being dropped silently."""
-    labels = labels_of(alerting.get("labels"))
+    who = entry["name"]
+    labels = labels_of(alerting.get("labels"), notes, f"{who}: alerting.labels")
     lost: list[str] = []
-    annotations = labels_of(alerting.get("annotations"))
+    annotations = labels_of(alerting.get("annotations"), notes, f"{who}: alerting.annotations")
     for key in _RUNBOOK_KEYS:
         if annotations.get(key) and "runbook" not in entry:
             entry["runbook"] = annotations.pop(key)
-    if str(alerting.get("name") or "").strip():
-        labels.setdefault("alertname", str(alerting["name"]).strip())  # slotui's alerts and exported rules take it
+    alertname = as_text(alerting.get("name"), "alerting.name")
+    if alertname:
+        labels.setdefault("alertname", alertname)  # slotui's alerts and exported rules take it
     if annotations:
         lost.append("annotations " + ", ".join(sorted(annotations)))
-    enabled = [(k, v) for k, v in (("page", page), ("ticket", ticket)) if not v.get("disable")]
-    for kind, alert in enabled:  # (a page-only runbook or summary was dropped without a word)
-        own = labels_of(alert.get("annotations"))
+    enabled = [(k, v, key) for (k, v), key in zip((("page", page), ("ticket", ticket)), keys) if on[k]]
+    for kind, alert, key in enabled:  # (a page-only runbook or summary was dropped without a word)
+        own = labels_of(alert.get("annotations"), notes, f"{who}: alerting.{key}.annotations")
         if own:
             lost.append(f"{kind} alert annotations " + ", ".join(sorted(own)))
-    tiers = {k: labels_of(v.get("labels")) for k, v in enabled}
+    tiers = {k: labels_of(v.get("labels"), notes, f"{who}: alerting.{key}.labels") for k, v, key in enabled}
     for kind, tier_labels in tiers.items():
         severity = tier_labels.pop("severity", None)
         if severity is not None and severity not in _SEVERITY[kind]:
