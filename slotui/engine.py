@@ -160,13 +160,20 @@ class Engine:
                 stored = (store.load_buckets if ratio else store.load_slices)(spec.name, since, now)
                 history = self._history[spec.name] = {p[0]: p for p in stored}
             mark = self._written.get(spec.name, float("-inf"))
-            fresh = [p for p in points if p[0] >= mark]
+            # A slice still open at ``now`` is stored only for a source that answers nothing else:
+            # ``check --at`` an hour back would overwrite the complete slice a later run stored.
+            fresh = [p for p in points if p[0] >= mark and (item.current_only or p[0] + spec.slice <= now)]
             if fresh:
                 (store.record_buckets if ratio else store.record_slices)(spec.name, fresh)  # type: ignore[operator]
                 self._written[spec.name] = max(p[0] for p in fresh)
             for p in points:
                 history[p[0]] = p
-            for ts in [ts for ts in history if ts < since or ts >= now]:
+            # Nothing from after ``now``: a stored slice that ends after it was completed later (a
+            # run at a later time; ``check --at`` goes back), and only this tick's answer may hold
+            # the slice still open at ``now``. It counted another run's future events.
+            answered = {p[0] for p in points}
+            for ts in [ts for ts in history
+                       if ts < since or ts >= now or (ts + spec.slice > now and ts not in answered)]:
                 del history[ts]
             in_period = sum(1 for p in points if since <= p[0] < now)
             if len(history) != in_period:

@@ -100,9 +100,11 @@ async def test_a_tick_writes_only_new_slices(tmp_path: Path) -> None:
     await engine.tick(T0 + 10)
     await engine.tick(T0 + 310)
     await engine.tick(T0 + 320)
-    # 13 slices first (T0-1h .. T0), then the last written one again plus one new, then just the last one
-    assert store.written == [13, 2, 1]
-    assert len(store.load_slices("p95_ms", T0 - 86400, T0 + 600)) == 14
+    # 12 complete slices first (T0-1h .. T0-5m; the one open at T0+10 is not stored), then the last
+    # written one again plus the one completed since, then just the last one; the slice still open
+    # (T0+300 at T0+320) never
+    assert store.written == [12, 2, 1]
+    assert len(store.load_slices("p95_ms", T0 - 86400, T0 + 600)) == 13
 
 
 async def test_failed_source_keeps_last_value_then_turns_stale(tmp_path: Path) -> None:
@@ -120,3 +122,32 @@ async def test_failed_source_keeps_last_value_then_turns_stale(tmp_path: Path) -
     assert report.results[0].status is Status.STALE
     assert report.results[0].value == 1500.0
     assert engine.health["api"].last_error is not None
+
+
+async def test_a_run_at_an_earlier_time_uses_nothing_stored_from_after_it(tmp_path: Path) -> None:
+    """``check --at T`` on a state file a later run had written: the stored slice open at ``T`` (complete
+    only later) was merged in, counting events from after ``T``, so the same question got another
+    answer after an unrelated run. A source like Prometheus answers complete slices only."""
+
+    class CompleteSlices(ValueOnlySource):
+        async def fetch(self, slos, now):  # noqa: ANN001, ANN201
+            done = int((now - (T0 - 3600)) // 300)  # slices [T0-1h + 5m k, +5m) complete by now
+            slices = tuple((T0 - 3600 + k * 300, 9000.0 if T0 - 3600 + k * 300 >= T0 else 1000.0)
+                           for k in range(done))
+            return {s.name: SLIData(value=1000.0, slices=slices, fetched_at=now) for s in slos}
+
+    async def run(state: Path, now: float):
+        store = Store.open(state)
+        try:
+            engine = Engine(_loaded(tmp_path), store=store, sources={"api": CompleteSlices([])})  # type: ignore[arg-type]
+            (result,) = (await engine.tick(now)).results
+            return result
+        finally:
+            store.close()
+
+    fresh = await run(tmp_path / "fresh.db", T0 + 60)
+    await run(tmp_path / "state.db", T0 + 1800)  # a later run stores the slices of T0 .. T0+25m, all bad
+    again = await run(tmp_path / "state.db", T0 + 60)
+    assert [ts for ts, _ in again.history] == [ts for ts, _ in fresh.history]
+    assert max(ts for ts, _ in again.history) == T0 - 300  # the slice open at T0+60 is not in it
+    assert again.budget == fresh.budget and again.status == fresh.status
