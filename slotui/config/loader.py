@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -141,8 +142,8 @@ def load_text(
     def fail(issues: list[ConfigIssue], secrets: set[str] = frozenset()) -> ConfigError:  # type: ignore[assignment]
         return ConfigError(issues, file=name, text=text, secrets=set(doc.env_values) | set(secrets))
 
-    if doc.issues:
-        raise fail(doc.issues)
+    if doc.issues:  # the YAML itself is broken: no tree to find the secret fields in, so the text is read
+        raise fail(doc.issues, _text_secrets(text))
     if doc.data is None:
         raise fail([ConfigIssue(
             "the file is empty; expected a mapping with sources: and slos: (run 'slotui schema' for the shape)",
@@ -425,6 +426,39 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
             if "hooks.slack.com/" in value:
                 out.add(value)
             out.update(url_query_secrets(value))
+    return out
+
+
+#: ``key: value`` in block or flow style: the key (quoted or not) and its value up to the end of the
+#: line, a comma or a closing brace (a quoted value whole)
+_KEY_VALUE = re.compile(
+    r"""(?:^|[\s{,\[-])(?P<q>["']?)(?P<key>[^\s"':{},\[\]#]+)(?P=q)\s*:[ \t]+"""
+    r"""(?:!\S*\s+)?(?P<value>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\n]|'')*'?|[^\s,{}\[\]#][^,{}\[\]#\n]*)""",
+    re.M,
+)
+
+
+def _text_secrets(text: str) -> set[str]:
+    """The values of credential-like keys, URL passwords and secret query parameters, read from the
+    text of a file whose YAML does not parse (an unterminated quote, a tab, a duplicate key): the
+    error quotes the line, and a literal routing key or webhook URL on it was printed as it was."""
+    from slotui.config.secrets import is_credential_header, url_password, url_query_secrets
+
+    out: set[str] = set()
+    for m in _KEY_VALUE.finditer(text):
+        value = m.group("value").strip()
+        bare = value.strip("\"'")
+        if not bare:
+            continue
+        if _looks_secret_key(m.group("key")) or is_credential_header(m.group("key")):
+            out.update(v for v in {value, bare, value.rstrip("\"'"), value.lstrip("\"'")} if v)
+    for word in re.findall(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+", text):
+        pw = url_password(word)
+        if pw:
+            out.add(pw)
+        if "hooks.slack.com/" in word:
+            out.add(word)
+        out.update(url_query_secrets(word))
     return out
 
 

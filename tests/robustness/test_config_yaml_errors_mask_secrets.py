@@ -1,0 +1,64 @@
+"""A broken YAML file never prints a secret (SPEC 5, non-negotiable 4).
+
+Errors found after parsing masked every secret field; errors of the YAML layer itself (a duplicate
+key, an unterminated quote, a tab, a bad tag, ...) quoted the raw line, and some quoted the value in
+the message too (``invalid literal for int() with base 10: 'R0UTE-...'``): there is no tree to find
+the secret fields in, so the text is read for credential-like keys, URL passwords and secret query
+parameters.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from slotui.config.errors import ConfigError
+from slotui.config.loader import load_text
+
+HEAD = """\
+version: 1
+sources: {demo: {type: demo}}
+slos:
+  - name: availability
+    ratio: {good: "error.type == null"}
+    objective: {target: 0.99}
+alerts:
+  channels:
+"""
+
+CASES = {
+    "duplicate key": "    pd: {type: pagerduty, routing_key: K-SeCrEt-1, routing_key: K-SeCrEt-2}\n",
+    "unterminated quote": "    pd: {type: pagerduty, routing_key: 'K-SeCrEt-3}\n",
+    "int tag": "    pd: {type: pagerduty, routing_key: !!int K-SeCrEt-4}\n",
+    "tab": "    pd:\n      type: pagerduty\n\trouting_key: K-SeCrEt-5\n",
+    "control character": "    pd: {type: pagerduty, routing_key: K-SeCrEt-6\a}\n",
+    "unexpected colon": "    pd: {type: pagerduty, routing_key: K-SeCrEt-7: oops}\n",
+    "bad escape": '    pd: {type: pagerduty, routing_key: "K-SeCrEt-8\\q"}\n',
+    "reserved character": "    pd: {type: pagerduty, routing_key: @K-SeCrEt-9}\n",
+    "binary tag": "    pd: {type: pagerduty, routing_key: !!binary KSeCrEt10}\n",
+    "undefined alias": "    pd: {type: pagerduty, routing_key: *KSeCrEt11}\n",
+    "bad indentation": "    pd:\n      type: pagerduty\n        routing_key: K-SeCrEt-12\n",
+    "duplicate header": '    hook: {type: webhook, url: "https://x.example/h", headers: '
+                        '{Authorization: "Bearer K-SeCrEt-13", Authorization: "Bearer K-SeCrEt-14"}}\n',
+    "malformed reference": '    slack: {type: slack, webhook_url: "${https://hooks.slack.com/services/T0/B0/K-SeCrEt-15}"}\n',
+    "password in a URL": '    hook: {type: webhook, url: "https://u:K-SeCrEt-16@x.example/h", url: "https://x.example/h"}\n',
+    "secret query parameter": '    hook: {type: webhook, url: "https://x.example/h?token=K-SeCrEt-17", x: [}\n',
+    "block style": "    pd:\n      type: pagerduty\n      routing_key: K-SeCrEt-18\n      routing_key: K-SeCrEt-19\n",
+}
+
+
+@pytest.mark.parametrize("body", CASES.values(), ids=CASES.keys())
+def test_a_yaml_error_never_prints_a_secret(body: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_text(HEAD + body, name="slos.yaml", env={})
+    shown = info.value.render()
+    assert "SeCrEt" not in shown, shown
+    assert shown.startswith("slos.yaml: invalid SLO file") and "slos.yaml:" in shown.splitlines()[1]
+
+
+def test_an_ordinary_value_on_the_line_is_still_shown() -> None:
+    # only credential-like keys' values are masked: the line stays readable
+    with pytest.raises(ConfigError) as info:
+        load_text(HEAD + "    pd: {type: pagerduty, routing_key: K-SeCrEt-20, severity_map: x, type: again}\n",
+                  name="slos.yaml", env={})
+    shown = info.value.render()
+    assert "SeCrEt" not in shown and "type: pagerduty" in shown and "severity_map: x" in shown
