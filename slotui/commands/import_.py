@@ -113,7 +113,8 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            raw.append((loader.construct_document(node), _duplicate_key(node)))
+            duplicate = _duplicate_key(node)  # (before constructing: flattening merge keys rewrites the nodes)
+            raw.append((loader.construct_document(node), duplicate))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
