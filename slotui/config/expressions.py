@@ -40,6 +40,7 @@ Null semantics (SQL-like, never an exception per record):
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -175,6 +176,23 @@ def _unescape(body: str, column: int, text: str) -> str:
     return "".join(out)
 
 
+#: Limits that keep a hostile expression from crashing the loader (Python's recursion limit, its
+#: 4,300-digit int conversion): parentheses, ``not`` and signs nested this deep, this many tokens.
+MAX_NESTING = 64
+MAX_TOKENS = 1000
+
+
+def _number(chunk: str, column: int, text: str) -> Any:
+    """A number literal's value; one no double can hold (``1e999``, 400 digits) is an error."""
+    if len(chunk) > 100:
+        raise ExpressionError(f"number of {len(chunk):,} characters: at most 100", column, text)
+    value: Any = float(chunk) if any(c in chunk for c in ".eE") else int(chunk)
+    if not math.isfinite(float(value)):
+        raise ExpressionError(f"number {chunk[:20]}{'…' if len(chunk) > 20 else ''} is beyond a double's range",
+                              column, text)
+    return value
+
+
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     pos = 0
@@ -197,10 +215,13 @@ def _tokenize(text: str) -> list[_Token]:
         pos = match.end()
         if kind == "ws":
             continue
+        if len(tokens) >= MAX_TOKENS:
+            raise ExpressionError(f"expression of more than {MAX_TOKENS:,} tokens: split it (define fields)",
+                                  column, text)
         if kind == "number":
             if pos < len(text) and (text[pos].isalpha() or text[pos] == "_"):
                 raise ExpressionError(f"malformed number {chunk + text[pos]!r}", column, text)
-            value: Any = float(chunk) if any(c in chunk for c in ".eE") else int(chunk)
+            value = _number(chunk, column, text)
             tokens.append(_Token("number", chunk, value, column))
         elif kind == "string":
             tokens.append(_Token("string", chunk, _unescape(chunk[1:-1], column, text), column))
@@ -413,6 +434,13 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nested(self) -> None:
+        """One more level of ``(``, ``not`` or a sign; too many is an error, not a RecursionError."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"nested more than {MAX_NESTING} levels deep (parentheses, not, signs)")
 
     @property
     def tok(self) -> _Token:
@@ -465,7 +493,10 @@ class _Parser:
 
     def parse_not(self) -> _Node:
         if self.accept("kw", "not"):
-            return _negate_bool(self.parse_not())
+            self.nested()
+            node = _negate_bool(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_comparison()
 
     def parse_comparison(self) -> _Node:
@@ -512,9 +543,14 @@ class _Parser:
 
     def parse_unary(self) -> _Node:
         if self.accept("op", "-"):
-            return _neg(self.parse_unary())
+            self.nested()
+            node = _neg(self.parse_unary())
+            self.depth -= 1
+            return node
         if self.accept("op", "+"):
+            self.nested()
             inner = self.parse_unary()
+            self.depth -= 1
             return _binary("+", _const(0), inner) if not inner.is_const else inner
         return self.parse_atom()
 
@@ -533,8 +569,10 @@ class _Parser:
             name = tok.value
             return _Node(field_getter(name), names=frozenset([name]), field=name)
         if self.accept("op", "("):
+            self.nested()
             node = self.parse_or()
             self.expect("op", ")", "')'")
+            self.depth -= 1
             return node
         if tok.kind == "end":
             raise self.error("unexpected end of expression: expected a value")

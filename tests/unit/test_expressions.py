@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -189,3 +190,49 @@ def test_arithmetic_matches_python(tree):
     assert compile_expression(text).evaluate({}) == expected
     # the same tree with the outer parentheses of every operand moved into fields
     assert compile_expression(f"{text} - x").evaluate({"x": 1}) == expected - 1
+
+
+# ---------------------------------------------------------------- hostile sizes: an error, never a crash
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("(" * 150 + "x" + ")" * 150, "nested more than 64 levels deep"),
+    ("not " * 300 + "x", "nested more than 64 levels deep"),
+    ("not " * 3000 + "x", "more than 1,000 tokens"),
+    ("-" * 300 + "x", "nested more than 64 levels deep"),
+    ("+" * 300 + "x", "nested more than 64 levels deep"),
+    ("x == " + "9" * 4301, "number of 4,301 characters: at most 100"),
+    ("x < 1e999", "beyond a double's range"),
+    ("x > " + "9" * 400, "number of 400 characters: at most 100"),
+    (" + ".join(["x"] * 600), "more than 1,000 tokens"),
+])
+def test_a_hostile_expression_is_an_error_not_a_crash(text: str, message: str) -> None:
+    # a RecursionError (a 3,000-line traceback) or int()'s 4,300-digit ValueError, exit 1, before
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_expression(text)
+
+
+def test_the_largest_accepted_expressions_evaluate() -> None:
+    assert compile_expression("(" * 64 + "x" + ")" * 64).evaluate({"x": 3}) == 3
+    assert compile_expression("-" * 64 + "x").evaluate({"x": 3}) == 3
+    assert compile_expression(" + ".join(["x"] * 500)).evaluate({"x": 1}) == 500  # 999 tokens
+    assert compile_expression(" and ".join(["x == 1"] * 250)).test({"x": 1})
+    assert compile_expression("x == " + "9" * 100).evaluate({"x": 10**100 - 1}) is True
+
+
+@pytest.mark.parametrize("where", ["ratio", "field"])
+def test_a_hostile_expression_in_a_config_is_a_located_error(where: str) -> None:
+    from slotui.config.errors import ConfigError
+    from slotui.config.loader import load_text
+
+    deep = "(" * 150 + "error.type == null" + ")" * 150
+    text = ("version: 1\nsources:\n  logs: {type: file, path: r.jsonl, fields: {big: '" + ("9" * 4301 if where == "field" else "1")
+            + "'}}\nslos:\n  - name: availability\n    source: logs\n    ratio: {good: '"
+            + (deep if where == "ratio" else "error.type == null") + "'}\n    objective: {target: 0.99}\n")
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="slos.yaml", env={})
+    first = info.value.render().splitlines()[1]
+    if where == "ratio":
+        assert first.startswith("slos.yaml:7:") and "slos[0].ratio.good: invalid expression: nested more" in first
+    else:
+        assert first.startswith("slos.yaml:3:") and "sources.logs.fields.big: invalid expression: number of 4,301" in first
