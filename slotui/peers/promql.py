@@ -126,25 +126,43 @@ def rates_as_increases(query: str) -> str:
     if _WINDOW not in query or "{{by}}" in query:
         return query
     window = timedelta(milliseconds=int(_SENTINEL[:-2]))
-    changed = False
+    rates = windowed = 0
 
-    def increase(node: Any) -> Any:
-        nonlocal changed
-        if (isinstance(node, promql_parser.Call) and node.func.name == "rate" and len(node.args) == 1
-                and isinstance(node.args[0], promql_parser.MatrixSelector) and node.args[0].range == window):
-            changed = True
-            return promql_parser.parse(f"increase({node.args[0]})")
-        return None
+    def windowed_rate(node: Any) -> bool:
+        return (isinstance(node, promql_parser.Call) and node.func.name == "rate" and len(node.args) == 1
+                and isinstance(node.args[0], promql_parser.MatrixSelector) and node.args[0].range == window)
+
+    def count(node: Any) -> bool:
+        nonlocal rates, windowed
+        if isinstance(node, promql_parser.Call) and node.func.name == "rate":
+            rates += 1
+            windowed += windowed_rate(node)
+        return True
 
     try:
         tree = promql_parser.parse(query.replace(_WINDOW, _SENTINEL))
     except ValueError:  # left as written: the import's check refuses it with the parser's message
         return query
-    tree = promql_parser.transform(tree, post_visit=increase)
-    if not changed:
+    promql_parser.walk(tree, pre_visit=count)
+    if not windowed:
         return query
-    shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
-    return _without_empty_braces(str(tree).replace(f"[{shown}]", f"[{_WINDOW}]").replace(_SENTINEL, _WINDOW))
+    if windowed == rates:  # every rate(: renamed in the text itself, which keeps its quoting and layout
+        return _STRING_OR_RATE.sub(lambda m: m.group(1) or "increase(", query)
+    # some rate( are not over the window: the tree is rewritten and printed; the parser prints some
+    # literals so that they no longer parse ("a\"b"): such a query is left as written
+    try:
+        tree = promql_parser.transform(
+            tree, post_visit=lambda node: promql_parser.parse(f"increase({node.args[0]})") if windowed_rate(node) else None)
+        shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
+        out = _without_empty_braces(str(tree).replace(f"[{shown}]", f"[{_WINDOW}]").replace(_SENTINEL, _WINDOW))
+        promql_parser.parse(substituted(out))
+    except ValueError:
+        return query
+    return out
+
+
+#: a PromQL string literal, or the call ``rate(`` (not ``irate(``, ``x_rate(``, a label named rate)
+_STRING_OR_RATE = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(?<![A-Za-z0-9_:])rate\s*\(")
 
 
 #: a PromQL string literal, or the empty braces the parser prints after a bare metric name

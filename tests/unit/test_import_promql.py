@@ -151,6 +151,15 @@ def test_the_parser_is_imported_only_for_prometheus_slos(tmp_path: Path) -> None
     ("sum(x)", "sum(x)"),
     ("sum by ({{by}}) (rate(x[{{window}}]))", "sum by ({{by}}) (rate(x[{{window}}]))"),
     ("sum(rate(x[{{window}}])", "sum(rate(x[{{window}}])"),
+    # every rate( over the window: renamed in the text, quoting and layout kept (the parser prints "a\"b"
+    # as "a"b", which no longer parses: such an SLO was refused)
+    ('sum(rate(x{path="/a\\"b"}[{{window}}]))', 'sum(increase(x{path="/a\\"b"}[{{window}}]))'),
+    ('sum(rate (x{a="rate(", b=~"x_rate(y)"}[ {{window}} ]))',
+     'sum(increase(x{a="rate(", b=~"x_rate(y)"}[ {{window}} ]))'),
+    ("sum(irate(x[{{window}}])) + sum(rate(x[{{window}}]))", "sum(irate(x[{{window}}])) + sum(increase(x[{{window}}]))"),
+    # some rate( over another range: printed from the tree, or as written when that would not parse
+    ("sum(rate(x[{{window}}])) / sum(rate(y[5m]))", "sum(increase(x[{{window}}])) / sum(rate(y[5m]))"),
+    ('sum(rate(x{p="/a\\"b"}[{{window}}])) / sum(rate(y[5m]))', 'sum(rate(x{p="/a\\"b"}[{{window}}])) / sum(rate(y[5m]))'),
 ])
 def test_rates_over_the_window_as_increases(query: str, expected: str) -> None:
     assert promql.rates_as_increases(query).replace("sum by (job)(", "sum by (job) (") == expected
