@@ -41,6 +41,10 @@ def parse_duration(value: object) -> object:
             break
         if m.group(2) is None and (pos > 0 or m.end() != len(text)):
             break  # a bare number is seconds only when it is the whole duration ("90", not "5m30")
+        if m.group(2) == "M":
+            # units ignore case, but M is month in ISO 8601 and many tools: 1M was silently a minute
+            raise ValueError("expected a duration such as 30s, 5m, 1h, 7d, 4w ('M' is ambiguous: write m for "
+                             "minutes, 30d for 30 days, or calendar_month for a calendar month)")
         unit = (m.group(2) or "s").lower()
         if unit not in _UNITS:
             raise ValueError(f"expected a duration such as 30s, 5m, 1h, 7d, 4w (unknown unit {unit!r})")
@@ -65,6 +69,27 @@ def check_positive(seconds: float) -> float:
         raise ValueError("expected a duration longer than 0, such as 30s, 5m, 1h")
     if seconds > MAX_DURATION:
         raise ValueError("expected a duration of at most 366d")
+    return seconds
+
+
+#: the shortest poll interval (``interval: 1ms`` busy-looped the daemon) and the shortest slice
+MIN_INTERVAL = 1.0
+MIN_SLICE = 1.0
+
+
+def check_interval(seconds: float) -> float:
+    """A poll interval: at least :data:`MIN_INTERVAL` (1s); a shorter one busy-loops the daemon."""
+    check_positive(seconds)
+    if seconds < MIN_INTERVAL:
+        raise ValueError("expected a poll interval of at least 1s: a shorter one keeps the daemon busy polling")
+    return seconds
+
+
+def check_slice(seconds: float) -> float:
+    """A budget slice: at least :data:`MIN_SLICE` (1s)."""
+    check_positive(seconds)
+    if seconds < MIN_SLICE:
+        raise ValueError("expected a slice of at least 1s (the default is 5m)")
     return seconds
 
 

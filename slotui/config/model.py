@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from slotui.config.durations import check_bounded, check_positive, parse_duration
+from slotui.config.durations import check_bounded, check_interval, check_positive, check_slice, parse_duration
 from slotui.config.text import (
     check_header_value,
     check_headers,
@@ -45,6 +45,15 @@ Duration = Annotated[
         }
     ),
 ]
+
+#: a poll interval: at least 1s (``interval: 1ms`` busy-looped the daemon as ``0s`` would)
+Interval = Annotated[float, BeforeValidator(parse_duration), AfterValidator(check_interval),
+                     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number", "minimum": 1}],
+                                     "description": "A duration of at least 1s: 30s, 5m, 1h."})]
+#: a budget slice: at least 1s (and the period holds at most MAX_SLICES_PER_PERIOD of them, see resolve)
+Slice = Annotated[float, BeforeValidator(parse_duration), AfterValidator(check_slice),
+                  WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number", "minimum": 1}],
+                                  "description": "A duration of at least 1s: 1m, 5m, 1h."})]
 
 
 #: calendar window words of an SLO's ``window:`` (SPEC 10.4)
@@ -163,12 +172,12 @@ class Model(BaseModel):
 class Defaults(Model):
     """Values every SLO and source inherits unless it sets its own."""
 
-    interval: Duration = Field(30.0, description="How often sources are polled.")
+    interval: Interval = Field(30.0, description="How often sources are polled (at least 1s).")
     window: Duration = Field(3600.0, description="How far back the current SLI value looks.")
     period: Duration | Literal["calendar_month"] = Field(
         DEFAULT_PERIOD, description="Compliance period of the error budget (rolling), or calendar_month."
     )
-    slice: Duration = Field(300.0, description="Time-slice length for threshold SLO budgets.")
+    slice: Slice = Field(300.0, description="Time-slice length for threshold SLO budgets (at least 1s).")
     timeout: Duration = Field(10.0, description="Per-source fetch timeout.")
     compliance: float = Field(
         0.99, gt=0, lt=1, description="Share of slices that must meet the target (threshold SLOs)."
@@ -205,7 +214,7 @@ class Defaults(Model):
 
 class SourceBase(Model):
     timeout: Duration | None = Field(None, description="Fetch timeout; defaults.timeout when unset.")
-    interval: Duration | None = Field(None, description="Poll interval; defaults.interval when unset.")
+    interval: Interval | None = Field(None, description="Poll interval (at least 1s); defaults.interval when unset.")
     max_concurrency: int = Field(4, ge=1, le=256, description="Concurrent requests this source may make.")
 
 
@@ -463,7 +472,7 @@ class SLOConfig(Model):
     period: Duration | Literal["calendar_month"] | None = Field(
         None, description="Compliance period (rolling) or calendar_month; defaults.period when unset."
     )
-    slice: Duration | None = Field(None, description="Time-slice length for the budget; defaults.slice when unset.")
+    slice: Slice | None = Field(None, description="Time-slice length for the budget (at least 1s); defaults.slice when unset.")
     period_start: datetime | None = Field(
         None,
         description="Calendar periods instead of a rolling one: consecutive periods of the period's length "

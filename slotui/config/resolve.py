@@ -28,7 +28,7 @@ from slotui.config.errors import ConfigIssue
 from slotui.config.model import AlertRule, BurnTierConfig, Config, SLOConfig
 from slotui.config.seed import ConditionError, normalize_agg, parse_condition
 from slotui.core.direction import DirectionError, infer_direction
-from slotui.core.types import DAY, DEFAULT_TIERS, BurnTier, SLOSpec, default_tiers
+from slotui.core.types import DAY, DEFAULT_PERIOD_TIERS, DEFAULT_TIERS, BurnTier, SLOSpec, default_tiers
 
 KeyPath = tuple[Any, ...]
 #: (path, index into the string or None) -> (line, column) or None
@@ -38,6 +38,9 @@ Locator = Callable[[KeyPath, "int | None", bool], "tuple[int, int] | None"]
 RECORD_SOURCES = frozenset({"file", "demo"})
 #: Source name of SLOs in a file without sources: only ``check --results`` evaluates them.
 RESULTS_SOURCE = "results"
+#: Most slices a period may hold: every slice with data is kept in memory (``slice: 1ms`` over 30d
+#: took 2.4 GB). 366d of 5m slices (105,408), 1d of 1s slices (86,400) fit.
+MAX_SLICES_PER_PERIOD = 150_000
 #: Nominal length of a calendar month, for config-time checks (F < 1 warnings).
 CALENDAR_MONTH_NOMINAL = 30 * DAY
 
@@ -72,10 +75,14 @@ class _Resolver:
         self.default_tiers: tuple[BurnTier, ...] | None = None
         # (severity, long, short, F, period) -> SLO names, for grouped warnings
         self.low_factor: dict[tuple[str, float, float, float, float], list[str]] = {}
+        self.said: set[tuple[KeyPath, str]] = set()
 
     # ------------------------------------------------------------------ helpers
 
     def issue(self, path: KeyPath, message: str, *, index: int | None = None, key: bool = False) -> None:
+        if (tuple(path), message) in self.said:
+            return  # a default at fault is named once, not once per SLO that inherits it
+        self.said.add((tuple(path), message))
         where = self.locate(path, index, key)
         line, column = where if where else (None, None)
         self.out.issues.append(ConfigIssue(message, tuple(path), line, column))
@@ -266,6 +273,62 @@ class _Resolver:
                     break
         return ok
 
+    def origin(self, path: KeyPath, key: str, own: bool) -> KeyPath | None:
+        """Where an SLO's window, slice or period is written: the SLO's key, ``defaults.<key>``, or
+        None for slotui's own default."""
+        if own:
+            return path + (key,)
+        if key in self.config.defaults.model_fields_set:
+            return ("defaults", key)
+        return None
+
+    def conflict(self, path: KeyPath, origins: dict[str, KeyPath | None], values: dict[str, float],
+                 small: str, big: str, small_message: str, big_message: str) -> None:
+        """Report two values that do not fit together at the one the file wrote most specifically:
+        the SLO's own key before a ``defaults:`` key before slotui's default (the smaller on a tie)."""
+        def rank(o: KeyPath | None) -> int:
+            return 0 if o is None else 1 if o[0] == "defaults" else 2
+
+        if rank(origins[big]) > rank(origins[small]):
+            self.issue(origins[big] or path + (big,), big_message)
+        else:
+            self.issue(origins[small] or path + (small,), small_message)
+
+    def tiers_fit(self, name: str, path: KeyPath, kind: str, tiers: Sequence[BurnTier], tiers_path: KeyPath | None,
+                  origins: dict[str, KeyPath | None], values: dict[str, float]) -> bool:
+        """Burn-rate tiers that can fire: a long window within the period, and (threshold SLOs and spend
+        budgets, which count whole slices) a short window at least one slice long. Tiers the file
+        writes are refused; slotui's default tiers that a written slice starves are a warning."""
+        period_s, slice_s = values["period"], values["slice"]
+        ok = True
+        whose = f" (SLO {name!r})" if tiers_path is not None and tiers_path[0] == "defaults" else ""
+        starved: list[BurnTier] = []
+        for j, t in enumerate(tiers):
+            if tiers_path is not None and t.long_window > period_s:
+                self.issue(tiers_path + (j, "long"), f"the long window ({format_window(t.long_window)}) is longer "
+                           f"than the period ({format_window(period_s)}{_from(origins['period'])}){whose}: a burn "
+                           f"rate is measured within one period; expected at most {format_window(period_s)}")
+                ok = False
+            elif kind == "threshold" and t.short_window < slice_s:
+                if tiers_path is None:
+                    starved.append(t)
+                    continue
+                self.issue(tiers_path + (j, "short"), f"the short window ({format_window(t.short_window)}) is "
+                           f"shorter than the slice ({format_window(slice_s)}{_from(origins['slice'])}){whose}: a "
+                           "window that holds no whole slice never fires; expected at least "
+                           f"{format_window(slice_s)}")
+                ok = False
+        if starved and origins["slice"] is not None:
+            where = self.locate(origins["slice"], None, False)
+            at = f" (line {where[0]})" if where else ""
+            shown = ", ".join(f"{format_window(t.long_window)}/{format_window(t.short_window)}" for t in starved)
+            self.out.warnings.append(
+                f"{_dotted(origins['slice'])}{at}: the slice ({format_window(slice_s)}) is longer than the short "
+                f"window of slotui's default burn-rate tier{'s' if len(starved) > 1 else ''} {shown} of SLO "
+                f"{name!r}: a window that holds no whole slice never fires (use a shorter slice, or set burn_rate: "
+                f"with short windows of at least {format_window(slice_s)})")
+        return ok
+
     def note_low_factors(self, name: str, tiers: Sequence[BurnTier], period: float) -> None:
         for tier in tiers:
             f = tier.effective_factor(period)
@@ -366,8 +429,14 @@ class _Resolver:
         significant: bool | None = None,
         min_samples: int | None = None,
         confidence: float | None = None,
+        own: frozenset[str] = frozenset(),
+        period_origin: KeyPath | None = None,
+        tiers_path: KeyPath | None = None,
         **rest: Any,
     ) -> SLOSpec | None:
+        """One resolved spec. ``own``: which of window, slice and period the SLO writes itself (the
+        others come from ``defaults:`` or slotui); ``period_origin``: the key a derived period comes
+        from (a spend window's); ``tiers_path``: where ``tiers`` are written (the SLO's burn_rate)."""
         d = self.config.defaults
         if not self.nonnegative_thresholds(name, kind, objective_path, target, warning, critical, rest):
             return None
@@ -385,21 +454,51 @@ class _Resolver:
         period_s = CALENDAR_MONTH_NOMINAL if calendar_month else float(period_value)  # type: ignore[arg-type]
         window_s = float(window if window is not None else d.window)
         slice_s = float(slice_ if slice_ is not None else d.slice)
-        for key, value in (("window", window_s), ("slice", slice_s), ("period", period_s)):
+        origins = {
+            "window": self.origin(path, "window", window is not None and "window" in own),
+            "slice": self.origin(path, "slice", slice_ is not None and "slice" in own),
+            "period": period_origin if period_origin is not None else self.origin(
+                path, "period", period is not None and "period" in own),
+        }
+        values = {"window": window_s, "slice": slice_s, "period": period_s}
+        for key, value in values.items():
             if value <= 0:
-                self.issue(path + (key,), f"expected a duration longer than 0 (got {format_window(value)})")
+                self.issue(origins[key] or path + (key,), f"expected a duration longer than 0 (got {format_window(value)})")
                 ok = False
-        if ok and slice_s > period_s:
-            self.issue(path + ("slice",), f"the slice ({format_window(slice_s)}) is longer than the period")
-            ok = False
-        if ok and window_s > period_s:
-            self.issue(path + ("window",), f"the window ({format_window(window_s)}) is longer than the period "
-                       f"({format_window(period_s)})")
+        for small in ("slice", "window"):
+            if ok and values[small] > period_s:
+                self.conflict(path, origins, values, small, "period",
+                              f"the {small} ({format_window(values[small])}) is longer than the period "
+                              f"({format_window(period_s)}{_from(origins['period'])})",
+                              f"the period ({format_window(period_s)}) is shorter than the {small} "
+                              f"({format_window(values[small])}{_from(origins[small])})")
+                ok = False
+        if ok and period_s / slice_s > MAX_SLICES_PER_PERIOD:
+            count = f"{period_s / slice_s:,.0f}"
+            least = _nice_at_least(period_s / MAX_SLICES_PER_PERIOD)
+            self.conflict(path, origins, values, "slice", "period",
+                          f"the period ({format_window(period_s)}{_from(origins['period'])}) would hold {count} "
+                          f"slices of {format_window(slice_s)}; expected at most {MAX_SLICES_PER_PERIOD:,} (each "
+                          f"slice is kept in memory): use a slice of at least {least}",
+                          f"the period ({format_window(period_s)}) would hold {count} slices of "
+                          f"{format_window(slice_s)}{_from(origins['slice'], paren=True)}; expected at most "
+                          f"{MAX_SLICES_PER_PERIOD:,} (each slice is kept in memory): use a shorter period or a "
+                          f"slice of at least {least}")
             ok = False
         if not ok:
             return None
         if tiers is None:
-            tiers = self.default_tiers if self.default_tiers is not None else default_tiers(period_s)
+            if self.default_tiers is not None:
+                tiers, tiers_path = self.default_tiers, ("defaults", "burn_rate")
+            elif origins["period"] is None or origins["period"][-1] != "period":
+                # a period the file does not write (slotui's default, or derived from a spend window):
+                # the workbook's burn speeds as absolute factors, only the tiers whose long window fits
+                # in it, so a file without period: never warns about slotui's own tiers
+                tiers = tuple(t for t in DEFAULT_PERIOD_TIERS if t.long_window <= period_s)
+            else:
+                tiers = default_tiers(period_s)
+        if not self.tiers_fit(name, path, kind, tiers, tiers_path, origins, values):
+            return None
         self.note_low_factors(name, tiers, period_s)
         return SLOSpec(
             name=name,
@@ -560,6 +659,8 @@ class _Resolver:
             query=slo.query,
             params=dict(slo.params),
             breakdown=tuple(slo.breakdown if slo.breakdown is not None else self.config.defaults.breakdown),
+            own=frozenset(k for k in ("window", "period", "slice") if getattr(slo, k) is not None),
+            tiers_path=path + ("burn_rate",) if slo.burn_rate is not None else None,
             **spend,
         )
         if spec is not None and ok and len(self.out.issues) == n_issues:
@@ -618,6 +719,7 @@ class _Resolver:
             out["calendar_window"] = word
             out["window"] = {"month": CALENDAR_MONTH_NOMINAL, "week": 7 * DAY, "day": DAY}[word]
             if slo.period is None and slo.period_start is None:
+                out["period_origin"] = path + ("window",)
                 if word == "month":
                     out["period"] = "calendar_month"
                 else:
@@ -628,6 +730,7 @@ class _Resolver:
             if slo.period is None and slo.period_start is None and slo.window is not None:
                 out["period"] = float(slo.window)
                 out["period_anchor"] = 0.0
+                out["period_origin"] = path + ("window",)
         return out
 
     def quality(self, metric: str, q: Any) -> None:
@@ -688,6 +791,7 @@ class _Resolver:
             direction=cond.direction,
             objective_path=path + ("condition",),
             window=rule.window,
+            own=frozenset({"window"}),  # a rule's window is its own (1 hour unless written), not defaults.window
             labels={"rule": rule.name},
             params=params,
             sli_field=field_name,
@@ -786,6 +890,29 @@ def _anchor(slo: SLOConfig, path: KeyPath, resolver: _Resolver) -> float | None:
 
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+def _from(origin: KeyPath | None, *, paren: bool = False) -> str:
+    """``, defaults.period`` / ``, slotui's default`` after a value the SLO does not write itself
+    (`` (defaults.period)`` with ``paren``)."""
+    if origin is not None and origin[0] != "defaults":
+        return ""
+    what = "slotui's default" if origin is None else _dotted(origin)
+    return f" ({what})" if paren else f", {what}"
+
+
+def _dotted(path: KeyPath) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else ("." if i else "") + str(k) for i, k in enumerate(path))
+
+
+_NICE = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 4 * 3600, 6 * 3600, 12 * 3600, DAY)
+
+
+def _nice_at_least(seconds: float) -> str:
+    for n in _NICE:
+        if n >= seconds:
+            return format_window(n)
+    return format_window(seconds)
 
 
 def _period_text(seconds: float) -> str:
