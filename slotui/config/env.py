@@ -5,6 +5,8 @@
 - ``$${`` writes a literal ``${``.
 
 Interpolation is single-pass: a value that itself contains ``${...}`` is kept as is.
+A reference inside a default (``${A:-${B}}``) is refused: the default ended at the
+first ``}`` and the file silently got the text ``${B}``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
                 m.start(),
                 bad,
             )
+        if default is not None:
+            nested = re.search(r"(?<!\\)\$\{", default)
+            if nested is not None:
+                raise InterpolationError(
+                    f"nested ${{...}} in a default is not supported (in the default of {name}); write the default "
+                    "as plain text",
+                    m.start(2) + nested.start(),
+                    name,
+                )
         used.append(name)
         value = env.get(name)
         if default is None and value is not None and not value.strip():

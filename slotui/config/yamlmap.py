@@ -120,12 +120,38 @@ def _refused(node: ScalarNode, problem: str) -> yaml.constructor.ConstructorErro
     return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
 
 
+def _yaml11_number(node: ScalarNode) -> None:
+    """YAML 1.1 numbers that silently change value: ``1:30`` is base 60 (90), ``0465`` is octal (309).
+    Refused, like ``yes`` in a number field, with what YAML read and what to write instead."""
+    text = str(node.value).replace("_", "")
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("+-")
+    if ":" in body:
+        try:
+            value = SafeConstructor.construct_yaml_float(_CheckedConstructor(), node) if "." in body else \
+                SafeConstructor.construct_yaml_int(_CheckedConstructor(), node)
+        except (ValueError, TypeError):
+            value = None
+        read = f" as the base-60 number {value:g}" if isinstance(value, (int, float)) else " as a base-60 number"
+        raise _refused(node, f"YAML 1.1 reads {node.value}{read}; quote it if it is text, or write a "
+                             "duration as 90s or 1h30m")
+    if len(body) > 1 and body[0] == "0" and body[1].isdigit() and "." not in body and "e" not in body.lower():
+        try:
+            shown = f" as the octal number {sign}{int(body, 8)}"
+        except ValueError:
+            shown = " as an octal number"
+        plain = sign + (body.lstrip("0") or "0")
+        raise _refused(node, f"YAML 1.1 reads {node.value}{shown}; write {plain} (without the leading zero), "
+                             "or quote it if it is text")
+
+
 class _Checks:
     """Scalars PyYAML would turn into a ValueError traceback (2024-13-45, ``!!int x``,
     ``!!bool maybe``), or a number too long to print, refused as a YAML error at the
     scalar's mark (the SLO file and ``slotui import`` alike)."""
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
+        _yaml11_number(node)
         text = str(node.value).lower().lstrip("+-")
         digits = sum(ch.isalnum() for ch in text.removeprefix("0x").removeprefix("0o").removeprefix("0b"))
         if digits > MAX_NUMBER_DIGITS:
@@ -133,6 +159,7 @@ class _Checks:
         return self._checked(SafeConstructor.construct_yaml_int, node, "an integer")
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
+        _yaml11_number(node)
         return self._checked(SafeConstructor.construct_yaml_float, node, "a number")
 
     def construct_yaml_bool(self, node: ScalarNode) -> bool:
@@ -164,6 +191,24 @@ for _cls in (_CheckedConstructor, CheckedLoader):
     _cls.add_constructor("tag:yaml.org,2002:timestamp", _Checks.construct_yaml_timestamp)
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _as_key(key_node: ScalarNode, key: Any) -> Any:
+    """A key as a name: YAML 1.1 turns ``on:``/``yes:`` into booleans; keys are names here."""
+    if key is None:
+        return ""
+    if not isinstance(key, (str, int, float, bool)) or isinstance(key, (bool, float)):
+        return str(key_node.value)
+    return key
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 class _Builder:
     def __init__(self, env: Mapping[str, str], doc: YamlDocument) -> None:
         self.env = env
@@ -178,6 +223,17 @@ class _Builder:
             elif node.style in ("'", '"'):
                 offset = 1
         self.doc.locations[path] = Located(_mark(node.start_mark), key_mark, offset)
+        if isinstance(node, (MappingNode, SequenceNode)):
+            expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
+            if node.tag != expected:
+                # a tag on a scalar is refused by the constructor; one on a list or mapping was dropped
+                # without a word (!!python/object:os.system {target: 1} read as the mapping)
+                m = _mark(node.start_mark)
+                kind = "mapping" if isinstance(node, MappingNode) else "list"
+                self.doc.issues.append(ConfigIssue(
+                    f"unknown tag {_shown_tag(node.tag)!r} on a {kind}; slotui reads plain YAML: remove the tag",
+                    path, m.line, m.column))
+                return {} if isinstance(node, MappingNode) else []
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -199,28 +255,35 @@ class _Builder:
             return None
 
     def _mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
-        try:
-            self.constructor.flatten_mapping(node)
-        except yaml.MarkedYAMLError as exc:
-            self.doc.issues.append(_syntax_issue(exc))
-            return {}
+        """The mapping's data. Keys merged in by ``<<: *anchor`` yield to keys written in the mapping,
+        and for ``<<: [*a, *b]`` those of ``*a`` to those of ``*b`` (YAML merge keys); two keys written
+        in the same mapping are a duplicate. (PyYAML's own flatten_mapping let *b win, and its pairs
+        could not be told from written ones: an override was refused as a duplicate key.)"""
+        merged: list[tuple[Node, Node]] = []
+        written: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                written.append((key_node, value_node))
+                continue
+            found = self._merge_sources(path + ("<<",), value_node)
+            if found is None:
+                return {}
+            merged.extend(found)
         out: dict[Any, Any] = {}
         first_seen: dict[Any, Mark] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in written:
             km = _mark(key_node.start_mark)
             if not isinstance(key_node, ScalarNode):
                 self.doc.issues.append(
                     ConfigIssue("a key must be a plain name, not a list or mapping", path, km.line, km.column)
                 )
                 continue
-            key = self._scalar(key_node, path + (str(key_node.value),))
-            if key is None:
-                key = ""
-            if not isinstance(key, (str, int, float, bool)):
-                key = str(key_node.value)
-            if isinstance(key, bool) or isinstance(key, float):
-                # YAML 1.1 turns `on:`/`yes:` into booleans; keys are names here.
-                key = str(key_node.value)
+            key = _as_key(key_node, self._scalar(key_node, path + (str(key_node.value),)))
+            if isinstance(key, str) and "${" in key:
+                self.doc.issues.append(ConfigIssue(
+                    "${...} is not interpolated in a key; write the key's name itself (only values take ${VAR})",
+                    path + (key,), km.line, km.column))
+                continue
             if key in first_seen:
                 self.doc.issues.append(
                     ConfigIssue(
@@ -233,7 +296,44 @@ class _Builder:
                 continue
             first_seen[key] = km
             out[key] = self.build(value_node, path + (key,), km)
+        for key_node, value_node in merged:
+            if not isinstance(key_node, ScalarNode):
+                continue  # said where the anchored mapping is written
+            key = _as_key(key_node, self._quiet_key(key_node))
+            if key in out or (isinstance(key, str) and "${" in key):
+                continue
+            out[key] = self.build(value_node, path + (key,), _mark(key_node.start_mark))
         return out
+
+    def _merge_sources(self, path: Path_, value_node: Node) -> list[tuple[Node, Node]] | None:
+        """The pairs ``<<: value`` brings in, the first source's first; None after an issue."""
+        sources = [value_node] if isinstance(value_node, MappingNode) else (
+            value_node.value if isinstance(value_node, SequenceNode) else None)
+        if sources is None or not all(isinstance(n, MappingNode) for n in sources):
+            m = _mark(value_node.start_mark)
+            self.doc.issues.append(ConfigIssue(
+                "expected a mapping or a list of mappings after <<: (a merge key)", path, m.line, m.column))
+            return None
+        out: list[tuple[Node, Node]] = []
+        for source in sources:
+            inner: list[tuple[Node, Node]] = []
+            for key_node, sub_value in source.value:
+                if key_node.tag == _MERGE_TAG:
+                    found = self._merge_sources(path, sub_value)
+                    if found is None:
+                        return None
+                    inner.extend(found)
+                else:
+                    out.append((key_node, sub_value))
+            out.extend(inner)  # a source's own keys before the ones it merges in
+        return out
+
+    def _quiet_key(self, key_node: ScalarNode) -> Any:
+        """A merged key (its problems are said where the anchored mapping is written)."""
+        try:
+            return self.constructor.construct_object(key_node, deep=True)
+        except yaml.YAMLError:
+            return None
 
     def _interpolate(self, node: ScalarNode, value: str, path: Path_) -> str:
         try:
@@ -426,4 +526,13 @@ def load_yaml(text: str, env: Mapping[str, str]) -> YamlDocument:
         doc.issues.append(_syntax_issue(exc))
     except RecursionError:  # pragma: no cover - check_structure bounds the depth first
         doc.issues.append(ConfigIssue(f"lists and mappings nest deeper than {MAX_DEPTH} levels"))
+    # a problem inside an anchored mapping is met again wherever an alias or merge key uses it: said once
+    seen: set[tuple[Any, Any, str]] = set()
+    unique = []
+    for issue in doc.issues:
+        mark = (issue.line, issue.column, issue.message)
+        if issue.line is None or mark not in seen:
+            seen.add(mark)
+            unique.append(issue)
+    doc.issues = unique
     return doc
