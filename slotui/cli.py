@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 _MODULES = {"test-alert": "test_alert", "import": "import_", "demo": "tui"}
 #: commands that do not load the SLO file themselves: an explicit ``-c FILE`` is
 #: validated first, so an invalid file exits 3 everywhere, as the README says
-_CHECK_CONFIG_FIRST = frozenset({"silence", "schema", "import"})
+_CHECK_CONFIG_FIRST = frozenset({"silence", "schema", "import", "state"})
 
 
 def _invalid_config(args: argparse.Namespace) -> bool:

@@ -19,6 +19,7 @@ the key path it concerns (the loader maps paths to file:line:col):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,11 @@ Locator = Callable[[KeyPath, "int | None", bool], "tuple[int, int] | None"]
 RECORD_SOURCES = frozenset({"file", "demo"})
 #: Source name of SLOs in a file without sources: only ``check --results`` evaluates them.
 RESULTS_SOURCE = "results"
+#: Labels slotui sets on every alert (slotui.alerting.context.alert_labels): an SLO's own value was
+#: silently replaced. ``alertname`` and ``service`` are honoured, so not reserved.
+RESERVED_LABELS = {"slo": "the SLO's name", "severity": "the alert's severity", "source": "the SLO's source"}
+#: the ``type`` of every notification channel (a rule's ``notification.type`` names one)
+CHANNEL_TYPES = ("slack", "pagerduty", "email", "webhook", "alertmanager", "file")
 #: Most slices a period may hold: every slice with data is kept in memory (``slice: 1ms`` over 30d
 #: took 2.4 GB). 366d of 5m slices (105,408), 1d of 1s slices (86,400) fit.
 MAX_SLICES_PER_PERIOD = 150_000
@@ -69,7 +75,8 @@ class _Resolver:
         self.config = config
         self.locate = locate
         self.out = Resolution()
-        self.names: dict[str, KeyPath] = {}
+        #: NFC name -> (where, the name as written)
+        self.names: dict[str, tuple[KeyPath, str]] = {}
         self.compile = _compiler()
         #: defaults.burn_rate when the file sets it; else the policy follows the period
         self.default_tiers: tuple[BurnTier, ...] | None = None
@@ -119,15 +126,32 @@ class _Resolver:
         return ok
 
     def claim_name(self, name: str, path: KeyPath) -> bool:
+        """An SLO name that reads as what it is, and no other SLO's: no blank at either end, no
+        invisible (format) character, and unique after NFC normalization (``lat\u200b_ms``,
+        ``'lat_ms '`` and a decomposed ``café`` were second SLOs that looked like the first)."""
         if not name.strip():
             self.issue(path, "an SLO name cannot be empty")
             return False
-        if name in self.names:
-            first = self.locate(self.names[name], None, False)
-            at = f" (first defined at line {first[0]})" if first else ""
-            self.issue(path, f"duplicate SLO name {name!r}{at}")
+        if name != name.strip():
+            end = name[-1] if name[-1].isspace() else name[0]
+            where = "end" if name[-1].isspace() else "start"
+            self.issue(path, f"an SLO name cannot {where} with a blank ({_char_name(end)}): it would look like "
+                       "another name; remove it")
             return False
-        self.names[name] = path
+        for i, ch in enumerate(name):
+            if unicodedata.category(ch) == "Cf":
+                self.issue(path, f"contains the invisible character {_char_name(ch)} at character {i + 1}; an SLO "
+                           "name must read as what it is (remove it)")
+                return False
+        key = unicodedata.normalize("NFC", name)
+        if key in self.names:
+            first = self.locate(self.names[key][0], None, False)
+            at = f"first defined at line {first[0]}" if first else ""
+            if self.names[key][1] != name:
+                at += ("; " if at else "") + "the two differ only in how accents are encoded, NFC or NFD"
+            self.issue(path, f"duplicate SLO name {name!r}" + (f" ({at})" if at else ""))
+            return False
+        self.names[key] = (path, name)
         return True
 
     def source_for(self, ref: str | None, path: KeyPath) -> str | None:
@@ -390,11 +414,32 @@ class _Resolver:
             self.issue((*path, *where), f"set one credential: {first} and {second} both set the Authorization "
                        "header, and a request carries one", key=True)
 
+    def rule_target(self, path: KeyPath, notification: Any) -> bool:
+        """A rule's ``notification.type`` is a channel type; one the file has no channel of is said
+        (its alerts then go by the routes, as documented; with no channels at all nothing notifies)."""
+        kind = notification.type
+        if kind not in CHANNEL_TYPES:
+            self.issue(path + ("type",), f"unknown notification type {kind!r}; expected one of: "
+                       + ", ".join(CHANNEL_TYPES))
+            return False
+        channels = self.config.alerts.channels
+        if channels and not any(c.type == kind for c in channels.values()):
+            where = self.locate(path + ("type",), None, False)
+            at = f" (line {where[0]})" if where else ""
+            self.out.warnings.append(
+                f"{_dotted(path + ('type',))}{at}: no {kind} channel under alerts.channels: this rule's alerts go "
+                f"by alerts.routes instead (add a channel of type {kind}, or change the type)")
+        return True
+
     def check_routes(self) -> None:
         channels = self.config.alerts.channels
         for name, channel in channels.items():
             self.one_authorization(("alerts", "channels", name), channel)
         for i, route in enumerate(self.config.alerts.routes):
+            if not route.channels and route.continue_:
+                self.issue(("alerts", "routes", i, "channels"), "a route with no channels that lets alerts go on "
+                           "(continue: true, the default) does nothing; list channels, or write continue: false "
+                           "to drop the alerts it matches", key=True)
             for j, ch in enumerate(route.channels):
                 if ch not in channels:
                     known = ", ".join(sorted(channels)) or "none defined"
@@ -621,6 +666,11 @@ class _Resolver:
             ok = False
             spend = {}
         labels = dict(slo.labels)
+        for label in labels:
+            if label in RESERVED_LABELS:
+                self.issue(path + ("labels", label), f"label {label!r} is reserved: slotui sets it on every alert "
+                           f"({RESERVED_LABELS[label]}), so this value would be replaced; use another name", key=True)
+                ok = False
         if slo.service:
             labels.setdefault("service", slo.service)
         n_issues = len(self.out.issues)
@@ -769,6 +819,8 @@ class _Resolver:
             return
         if not named or source is None:
             return
+        if rule.notification is not None and not self.rule_target(path + ("notification",), rule.notification):
+            return
         field_name = self.seed_metric(path + ("condition",), cond.field, source)
         if field_name is None:
             return
@@ -890,6 +942,13 @@ def _anchor(slo: SLOConfig, path: KeyPath, resolver: _Resolver) -> float | None:
 
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+def _char_name(ch: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``, ``a space``."""
+    if ch == " ":
+        return "a space"
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
 
 
 def _from(origin: KeyPath | None, *, paren: bool = False) -> str:

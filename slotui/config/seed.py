@@ -20,6 +20,7 @@ does not have is a config error listing the fields it has.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -85,4 +86,7 @@ def parse_condition(text: str) -> RuleCondition:
         if agg != "count":
             raise ConditionError(f"{m.group('agg')}() needs a field name", m.end("agg") + 1)
         field = "*"
-    return RuleCondition(agg=agg, field=field, op=m.group("op"), value=float(m.group("value")))
+    value = float(m.group("value"))
+    if not math.isfinite(value):  # 1e999: an infinite threshold, as .inf is refused in any number
+        raise ConditionError(f"expected a finite number (got {value})", m.start("value") + 1)
+    return RuleCondition(agg=agg, field=field, op=m.group("op"), value=value)

@@ -94,6 +94,7 @@ COMMANDS = [
     ["silence", "expire", "abc"],
     ["schema"],
     ["import", "openslo", "NOFILE"],
+    ["state", "check"],
 ]
 
 
@@ -105,7 +106,7 @@ def test_every_command_taking_c_exits_3_on_an_invalid_file(
     path = _write(tmp_path, case)
     argv = [str(tmp_path / "x.yaml") if a == "NOFILE" else a for a in command]
     rc = main([*argv, "-c", str(path), "--state", str(tmp_path / "state.db")]
-              if argv[0] in ("silence", "check", "run", "tui", "demo", "test-alert") and "-c" not in argv
+              if argv[0] in ("silence", "check", "run", "tui", "demo", "test-alert", "state") and "-c" not in argv
               else [*argv, "-c", str(path)])
     _, err = capsys.readouterr()
     assert rc == 3

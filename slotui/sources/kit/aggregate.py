@@ -102,6 +102,9 @@ def parse_agg(text: str) -> Agg:
     match = _QUANTILE.match(name)
     if match:
         digits = match.group(1)
+        if not digits.isascii():  # p９５ (fullwidth), p٩٥ (Arabic-Indic): \d reads them
+            raise ValueError(f"unknown aggregation {text!r}: percentile digits must be ASCII 0-9 "
+                             f"(non-ASCII digits are not accepted); {_EXPECTED}")
         if not _PERCENT.match(digits):
             raise ValueError(f"unknown aggregation {text!r}: a percentile has no leading zero "
                              f"(write p{float(digits):g}); {_EXPECTED}")
