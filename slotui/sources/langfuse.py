@@ -261,11 +261,16 @@ class LangfuseSource(HTTPSource["LangfuseSourceConfig"], RangeSource):
                     return {None: None}
                 value = _value(rows[0], f"{agg}_{name}")
                 return {None: Counted(value, n)}
-            rows = await self._query(view, [(name, agg)], filters, start, end, step)
-            # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
-            # buckets WITH FILL only up to the hour of toTimestamp), other aggregates no data.
-            empty = 0.0 if agg in ("count", "sum") else None
-            return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, empty)
+            if agg in ("count", "sum"):
+                rows = await self._query(view, [(name, agg)], filters, start, end, step)
+                # A bucket without rows has no observations: a count or sum of 0 (Langfuse fills empty
+                # buckets WITH FILL only up to the hour of toTimestamp).
+                return _per_bucket(rows, lambda r: _value(r, f"{agg}_{name}"), step, start, end, 0.0)
+            # other aggregates: no data without rows, and each bucket's count of observations, so an
+            # hour of one observation is asked slice by slice (backfill.SpanBook.record)
+            rows = await self._query(view, [(name, agg), ("count", "count")], filters, start, end, step)
+            return _per_bucket(rows, lambda r: Counted(_value(r, f"{agg}_{name}"), int(_count(r, "count_count"))),
+                               step, start, end, None)
         if kind in ("errors", "error_rate"):
             _, filters = measure.key
             rows = await self._query("observations", [("count", "count")], filters, start, end, step, by_level=True)

@@ -481,18 +481,20 @@ class MLflowSource(HTTPSource["MLflowSourceConfig"], RangeSource):
         return Measure(("metric", view, counted, ("COUNT", None), filters), "threshold")
 
     def coarse_for(self, spec: SLOSpec) -> float:
-        """Counts and sums are asked per slice everywhere (one time series, chunked), never per hour.
+        """Threshold SLIs are asked per slice everywhere (one time series of ``metrics_page`` buckets a
+        request: 9 requests for 30 days of 5-minute slices), never per hour.
 
-        A coarse span's value stands for each slice it covers; for a count that
-        would compare the threshold with an hour's count in the middle of the
-        period and with five minutes' at its edges.
+        A coarse span's value stands for each slice it covers: for a count that compared the
+        threshold with an hour's count in the middle of the period and with five minutes' at its
+        edges, and for a latency or a score an hour with one trace made twelve slices with data
+        (one slow trace, twelve bad slices; SPEC 3 counts only slices with data).
         """
         coarse = super().coarse_for(spec)
         try:
             measure = self.measure_for(spec)
         except QueryError:
             return coarse
-        if measure.kind == "threshold" and measure.key[3][0] in _EXTENSIVE:
+        if measure.kind == "threshold" and measure.key[0] == "metric":
             return float(spec.slice)
         return coarse
 

@@ -562,3 +562,20 @@ async def test_a_score_name_holding_a_colon_is_asked_whole() -> None:
     assert got["bare"].error == ("unknown Langfuse aggregation 'faithfulness'; expected one of sum, avg, count, max, "
                                  "min, p50, p75, p90, p95, p99 (a score name holding ':' is written with its "
                                  "aggregation: score:ragas:faithfulness:avg)")
+
+
+async def test_an_hour_with_one_observation_is_one_slice_with_data_not_twelve() -> None:
+    """An hour's p95 stood for each of its twelve slices: one slow observation in a quiet hour made
+    twelve bad slices (SPEC 3 counts slices with data: one). The backfill asks such an hour's
+    slices one by one, in the same fetch."""
+    quiet = (NOW - 10 * HOUR) // HOUR * HOUR
+    data = [o for o in OBS if not quiet <= o.start_time < quiet + HOUR]
+    data.append(Observation(start_time=quiet + 61, latency_ms=5000.0))
+    p95 = spec("p95", query="latency:p95")
+    _, got = await fetch_ok(LangfuseAPI(data), source, [p95], NOW)
+    slices = dict(got["p95"].slices)
+    assert [slices.get(quiet + k * 300) for k in range(12)] == [5000.0] + [None] * 11
+    busy = quiet - HOUR  # a busy hour (about 120 observations): its p95 stands for its slices
+    assert len({slices.get(busy + k * 300) for k in range(12)}) == 1 and slices.get(busy) is not None
+    result = evaluate_slo(p95, got["p95"], NOW)
+    assert result.budget.slices == len(slices)

@@ -602,3 +602,19 @@ async def test_a_malformed_latency_bound_is_an_error_on_its_slo_not_a_crash(bad:
     shown = (bad.get("query") or bad["good"]).split(":", 1)[-1].split("<")[-1].lstrip("= ").strip()
     assert got["bad"].error == f"expected a latency such as 2s or 2500ms (got {shown!r})"
     assert got["availability"].error is None
+
+
+async def test_an_hour_with_one_run_is_one_slice_with_data_not_twelve() -> None:
+    """An hour's share of slow runs stood for each of its twelve slices: one slow run in a quiet hour
+    made twelve bad slices (SPEC 3 counts slices with data: one). Such an hour is asked slice by
+    slice in the same fetch; a busy hour's answer still stands for its slices."""
+    quiet = (NOW - 10 * HOUR) // HOUR * HOUR
+    runs = [r for r in RUNS if not quiet <= r.start_time < quiet + HOUR]
+    runs.append(Run(start_time=quiet + 61, latency=5.0, error=False, total_cost=0.002, feedback={}))
+    slow = spec("slow", query="slower_than:2s", target=0.05, direction="lower_is_better")
+    _, got = await fetch_ok(LangSmithAPI(runs, api_key=KEY), source, [slow], NOW)
+    slices = dict(got["slow"].slices)
+    assert [slices.get(quiet + k * 300) for k in range(12)] == [1.0] + [None] * 11
+    busy = quiet - HOUR
+    assert all(slices.get(busy + k * 300) is not None for k in range(12))
+    assert evaluate_slo(slow, got["slow"], NOW).budget.slices == len(slices)

@@ -149,15 +149,21 @@ async def test_trace_latency_availability_and_assessments_from_trace_metrics() -
         part = traces_in(NOW - w, NOW)
         ok = sum(t.status == "OK" for t in part)
         assert counts == (float(ok), float(ok + sum(t.status == "ERROR" for t in part))), w
+    # every slice is its own bucket (an hour's value stood for each of its twelve slices: an hour with
+    # one slow trace made twelve bad slices, where SPEC 3 counts slices with data)
     hour = (NOW - 8 * HOUR) // HOUR * HOUR
-    expected = percentile_linear([t.duration_ms for t in traces_in(hour, hour + HOUR)], 0.95)
-    assert dict(got["p95_ms"].slices)[hour + 1800] == pytest.approx(expected)
+    slices = dict(got["p95_ms"].slices)
+    for start in (hour + 1800, hour + 2100):
+        inside = [t.duration_ms for t in traces_in(start, start + 300)]
+        assert slices.get(start) == (pytest.approx(percentile_linear(inside, 0.95)) if inside else None), start
+    # a slice has a value exactly when a trace started in it
+    assert all(traces_in(start, start + 300) for start in slices)
     bodies = [r.json for r in fake.requests if r.path == "/api/3.0/mlflow/traces/metrics"]
     assert any(b["aggregations"] == [{"aggregation_type": "PERCENTILE", "percentile_value": 95.0}]
                and b["view_type"] == "TRACES" and b["metric_name"] == "latency" for b in bodies)
     assert any(b["view_type"] == "ASSESSMENTS" and b["filters"] == ['assessment.name = "correctness"'] for b in bodies)
     assert any(b.get("filters") == ['trace.status = "ERROR"'] for b in bodies)
-    assert any(b.get("time_interval_seconds") == 3600 for b in bodies)
+    assert any(b.get("time_interval_seconds") == 300 for b in bodies)
     # The backfill is a time series per measure, not a request per hour.
     assert len(bodies) < 60
 
@@ -281,9 +287,8 @@ async def test_a_busy_experiment_keeps_its_newest_slices() -> None:
     assert [v for _, v in p95[-6:]] == [100.0, 4000.0, 4000.0, 4000.0, 4000.0, 4000.0]
     assert p95[-1][0] == BUSY_NOW - 300
     result = evaluate_slo(busy_specs()[0], got["p95"], BUSY_NOW)
-    # data from 20:35 three days and 15.5 hours earlier: 88 hours x 12 slices (an hour's value stands for
-    # each of its slices) + the 6 slices of the last half hour; only the 5 newest are bad
-    assert (result.budget.slices, result.budget.good_slices) == (88 * 12 + 6, 88 * 12 + 1)
+    # one trace every 5 minutes: 1,055 slices with data, each its own bucket; only the 5 newest are bad
+    assert (result.budget.slices, result.budget.good_slices) == (1055, 1050)
     assert got["p95"].value == 4000.0  # the window [19:30, 20:30) holds 12 traces, 5 of them slow
     # a count is a 5-minute count in every slice of the period, never an hour's count
     counts = got["count"].slices

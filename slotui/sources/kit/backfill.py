@@ -19,7 +19,10 @@ period's slices are built from such answers:
 
 A coarse span answers one value for all its slices. Threshold SLOs get that
 value for *each* slice it covers (so each hour weighs as much time in the
-budget as twelve 5-minute slices would), except counts and sums
+budget as twelve 5-minute slices would) -- unless the answer says it was
+counted from fewer samples than the span has slices (:class:`Counted`): then
+most of its slices had no data, and they are asked one by one (see
+:meth:`SpanBook.record`) -- except counts and sums
 (``Measure.extensive``): an hour's count is twelve slices' worth, so it is
 spread evenly over them (each slice gets the hour's mean per slice), or the
 threshold would meet an hour's count in the middle of the period and five
@@ -207,10 +210,18 @@ class SpanBook:
         self.pending = {s for s in self.pending if s[0] >= first}
 
     def record(self, span: Span, answer: Any) -> None:
-        """Store the answer of ``span`` (``None``: no data for it) and mark it done."""
+        """Store the answer of ``span`` (``None``: no data for it) and mark it done.
+
+        A coarse answer counted from fewer samples than the span has slices (one request in a quiet
+        hour) cannot stand for each of them: most of its slices had no data, and SPEC 3 counts only
+        slices with data (one bad request made twelve bad slices). Its slices are asked one by one
+        (the coarse value stands until the first of them, asked last, is answered)."""
         self.pending.discard(span)
         # A finer answer replaces the coarse one covering the same start.
         self.points[span[0]] = (span[1], answer)
+        slices = round((span[1] - span[0]) / self.step)
+        if slices > 1 and not self.extensive and isinstance(answer, Counted) and answer.n < slices:
+            self.pending.update(_fine(span[0], span[1], self.step))
 
     def slices(self) -> list[tuple[float, float]]:
         """Threshold slices ``(slice_start, value)``; a coarse value stands for each slice it covers
@@ -576,10 +587,18 @@ class RangeSource:
 
     async def _backfill(self, books: Sequence[SpanBook], measures: Sequence[Measure]) -> None:
         """Ask the pending spans of ``books`` within the soft deadline (grids first, then one by one);
-        nothing while a server's ``Retry-After`` given during the backfill lasts."""
+        nothing while a server's ``Retry-After`` given during the backfill lasts. The slices of quiet
+        coarse spans (:meth:`SpanBook.record`) are asked in a second round of the same fetch."""
+        stop_at = soft_deadline(self.timeout)
+        for _round in range(2):
+            before = {id(b): set(b.pending) for b in books}
+            await self._backfill_round(books, measures, stop_at)
+            if time.monotonic() >= stop_at or all(b.pending <= before[id(b)] for b in books):
+                return
+
+    async def _backfill_round(self, books: Sequence[SpanBook], measures: Sequence[Measure], stop_at: float) -> None:
         if self._held():
             return
-        stop_at = soft_deadline(self.timeout)
         seen: set[int] = set()
         jobs: list[tuple[SpanBook, Span]] = []
         owner: dict[int, Measure] = {}
