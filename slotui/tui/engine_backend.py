@@ -18,13 +18,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from slotui.alerting.context import alert_labels
 from slotui.alerting.silence import Matcher, Silence, mute, snooze
 from slotui.alerting.silences import SilenceAlreadyExpired, Silences
 from slotui.config.text import printable
-from slotui.core.types import SLOSpec
+from slotui.core.types import SLOSpec, Status
 from slotui.tui.backend import AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
 
-SEVERITIES = ("warning", "critical", "page")
+#: with no alert firing or pending, the severities an SLO in this status would alert at: a CRITICAL SLO
+#: at critical (its warning is inhibited), a WARNING one at warning; any other status raises warning
+#: and critical alike when it turns bad, so a silence must match both to keep it quiet
+QUIET_SEVERITIES = {Status.CRITICAL: ("critical",), Status.WARNING: ("warning",)}
+NEXT_SEVERITIES = ("warning", "critical")
 
 
 class EngineBackend:
@@ -47,6 +52,7 @@ class EngineBackend:
         self.dispatch = dispatch
         self.owns_store = owns_store
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._statuses: dict[str, Status] = {}
         if self.store is None:
             from slotui.store import Store
 
@@ -71,6 +77,7 @@ class EngineBackend:
         self._start_dispatcher()
         started = time.perf_counter()
         report = await self.engine.tick(now)
+        self._statuses = {r.spec.name: r.status for r in report.results}
         health = {name: replace(h) for name, h in self.engine.health.items()}
         silences = tuple(await self.silences(now))
         alerts = tuple(await self.alerts(now))
@@ -81,16 +88,31 @@ class EngineBackend:
 
     # ------------------------------------------------------------------ silences
 
-    def _labels(self, spec: SLOSpec, severity: str) -> dict[str, str]:
-        from slotui.alerting.context import alert_labels
+    def _relevant_labels(self) -> dict[str, list[dict[str, str]]]:
+        """Per SLO, the label sets of the alerts a silence must match to keep it quiet.
 
-        return alert_labels(spec, severity)
+        Its firing and pending alerts that are not inhibited; when none, the alerts its status
+        would raise (:data:`QUIET_SEVERITIES`). Labels come from ``alert_labels``, as the
+        alert engine builds them, so a silence covers an SLO here exactly when it would mute it.
+        """
+        live: dict[str, set[str]] = {}
+        if self.alerting is not None:
+            for rec in self.alerting.alerts():
+                if rec.state in ("firing", "pending") and not rec.inhibited:
+                    live.setdefault(rec.slo, set()).add(rec.severity)
+        out = {}
+        for spec in self.specs:
+            sevs = live.get(spec.name) or set(QUIET_SEVERITIES.get(self._statuses.get(spec.name), NEXT_SEVERITIES))  # type: ignore[arg-type]
+            out[spec.name] = [alert_labels(spec, sev) for sev in sorted(sevs)]
+        return out
 
-    def _view(self, silence: Silence, now: float) -> SilenceView:
-        covers = tuple(
-            spec.name for spec in self.specs
-            if any(silence.matches(self._labels(spec, sev)) for sev in SEVERITIES)
-        )
+    def _view(self, silence: Silence, now: float,
+              relevant: dict[str, list[dict[str, str]]] | None = None) -> SilenceView:
+        relevant = self._relevant_labels() if relevant is None else relevant
+        # an SLO is covered when the silence matches every alert that matters for it now: a
+        # severity=critical silence does not quiet a WARNING SLO's firing warning alert
+        covers = tuple(name for name, sets in relevant.items()
+                       if sets and all(silence.matches(labels) for labels in sets))
         ms = silence.matchers
         exact = ms[0].value if len(ms) == 1 and ms[0].name == "slo" and ms[0].op == "=" else None
         return SilenceView(
@@ -110,7 +132,8 @@ class EngineBackend:
         if include_expired:
             expired = self.silences_service.query(now, states=("expired",))
             found += sorted(expired, key=lambda s: -(s.ends_at or 0))[:50]
-        return [self._view(s, now) for s in found]
+        relevant = self._relevant_labels()
+        return [self._view(s, now, relevant) for s in found]
 
     def _set(self, silence: Silence, now: float) -> SilenceView:
         return self._view(self.silences_service.set(silence, now=now).silence, now)

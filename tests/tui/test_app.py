@@ -515,3 +515,29 @@ async def test_detail_view_writes_thresholds_as_written_not_as_values(build):
             assert "$195,000.00" not in text and "$210,000.00" not in text
             await pilot.press("escape")
             await settle(app, pilot)
+
+
+async def test_a_severity_silence_marks_only_the_slos_whose_alerts_it_matches(build, store, tmp_path):
+    """severity=critical quiets helpfulness' critical alert, not response_time_p95_ms' firing warning:
+    that one shows no Z, and m mutes it (it said "silenced by a broader silence")."""
+    from slotui.alerting.silence import Matcher, snooze
+    from slotui.alerting.silences import Silences
+
+    Silences(store).set(snooze((Matcher("severity", "=", "critical"),), 7200, NOW - 60, "cli", "quiet the pages"),
+                        now=NOW - 60)
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(tmp_path / "a")}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        lines = {name: next(ln for ln in screen_text(app).splitlines() if name in ln)
+                 for name in ("helpfulness", "response_time_p95_ms", "accuracy")}
+        assert "CRITICAL Z" in lines["helpfulness"]
+        assert "WARNING Z" not in lines["response_time_p95_ms"] and "WARNING" in lines["response_time_p95_ms"]
+        assert " Z " not in lines["accuracy"]  # OK: its next alert (warning) is not matched
+        await goto(pilot, app, "response_time_p95_ms")
+        await pilot.press("m")
+        await settle(app, pilot)
+        mutes = [s for s in store.list_silences(NOW) if s.ends_at is None]
+        assert [str(m) for s in mutes for m in s.matchers] == ["slo=response_time_p95_ms"]
+        line = next(ln for ln in screen_text(app).splitlines() if "response_time_p95_ms" in ln)
+        assert "WARNING M" in line
