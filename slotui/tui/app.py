@@ -48,6 +48,7 @@ from slotui.tui.screens.alert_log import AlertLogScreen
 from slotui.tui.screens.detail import DetailData, DetailScreen
 from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog, SnoozeRequest
 from slotui.tui.screens.help import HelpScreen
+from slotui.tui.screens.replay import ReplayScreen
 from slotui.tui.screens.silences import SilencesScreen
 from slotui.tui.settings import TuiSettings, load_settings, settings_path
 from slotui.tui.terminal_safe import TerminalSafeFilter
@@ -639,8 +640,9 @@ class SlotuiApp(App[None]):
 
     def _allowed_on(self, action: str, screen: Screen[Any]) -> bool:
         """Whether an app key works on ``screen`` (what check_action and the help both go by)."""
-        if action in self.SLO_ACTIONS and isinstance(screen, (ModalScreen, SilencesScreen, AlertLogScreen)):
-            return False  # no SLO is selected there (and a dialog is modal)
+        if action in self.SLO_ACTIONS and isinstance(screen, (ModalScreen, SilencesScreen, AlertLogScreen,
+                                                              ReplayScreen)):
+            return False  # no SLO is selected there (the replay covers them all; a dialog is modal)
         if action == "toggle_sources" and not isinstance(screen, MainScreen):
             return False  # the sources panel is the main screen's: from another it toggled something unseen
         return True
@@ -741,8 +743,6 @@ class SlotuiApp(App[None]):
             self.push_screen(AlertLogScreen())
 
     def action_replay(self) -> None:
-        from slotui.tui.screens.replay import ReplayScreen
-
         loaded = getattr(getattr(self.thread.backend, "engine", None), "loaded", None)
         if loaded is None:
             self.notify("replay needs an SLO file", severity="warning")

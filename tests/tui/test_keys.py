@@ -206,3 +206,27 @@ async def test_help_is_laid_out_again_when_the_terminal_is_resized(build):
             lines.index(next(ln for ln in lines if "slotui.quit_ctrl_c" in ln))
         for key, does, binding_id in app.binding_help(app.screen_stack[0]):  # what the help shows
             assert binding_id in text
+
+
+async def test_slo_keys_are_off_on_the_replay_screen(build, store):
+    """The replay covers every SLO: m, z, t and a muted, snoozed or tested the main table's hidden row."""
+    from types import SimpleNamespace
+
+    from slotui.tui.screens.dialogs import ConfirmDialog, SnoozeDialog
+    from slotui.tui.screens.replay import ReplayScreen
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReplayScreen(SimpleNamespace(specs=[]), NOW))
+        await settle(app, pilot)
+        for key in ("m", "z", "t", "a"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert isinstance(app.screen, ReplayScreen), key
+            assert not isinstance(app.screen, (SnoozeDialog, ConfirmDialog))
+        assert store.list_silences(NOW) == []
+        does = {d for _, d, _ in app.binding_help()}
+        assert not does & {"Mute", "Snooze", "Test alert", "Ack"}
+        footer = screen_text(app).splitlines()[-1]
+        assert "Mute" not in footer and "Snooze" not in footer
