@@ -27,6 +27,8 @@ class SlotuiCommands(Provider):
             (f"Snooze {slo}…", app.action_snooze, "silence for 15m / 1h / 4h / 1d / custom, with a comment"),
             (f"Fire test alert for {slo}…", app.action_test_alert, "send a TEST notification through its routes"),
             (f"Acknowledge {slo}", app.action_acknowledge, "stop repeat notifications until it resolves"),
+        ] if app._allowed_on("toggle_mute", self.screen) else []  # no SLO is selected on that screen
+        cmds += [
             ("Open detail view", app.action_open_detail, "chart, burn rates, budget, alerts, silences"),
             ("Silences", app.action_silences, "list, edit and expire silences"),
             ("Alert log", app.action_alert_log, "notifications with delivery status"),

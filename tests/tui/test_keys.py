@@ -230,3 +230,11 @@ async def test_slo_keys_are_off_on_the_replay_screen(build, store):
         assert not does & {"Mute", "Snooze", "Test alert", "Ack"}
         footer = screen_text(app).splitlines()[-1]
         assert "Mute" not in footer and "Snooze" not in footer
+        await pilot.press("ctrl+p")  # nor does the palette offer them
+        await pilot.pause()
+        await pilot.press(*"Mute / unmute")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert store.list_silences(NOW) == []
