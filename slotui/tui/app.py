@@ -129,6 +129,9 @@ class SlotuiApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="slotui.help"),
         Binding("m", "toggle_mute", "Mute", id="slotui.mute"),
+        # the same key while the selected SLO is muted: the footer says what m will do
+        # (check_action shows one of the two; a keymap for slotui.mute moves both)
+        Binding("m", "unmute", "Unmute", id="slotui.unmute"),
         Binding("z", "snooze", "Snooze", id="slotui.snooze"),
         Binding("t", "test_alert", "Test alert", id="slotui.test_alert"),
         Binding("a", "acknowledge", "Ack", id="slotui.ack"),
@@ -143,7 +146,7 @@ class SlotuiApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, id="slotui.quit_ctrl_c"),
     ]
     #: actions that act on the selected SLO: disabled while a dialog is open
-    SLO_ACTIONS = frozenset({"toggle_mute", "snooze", "test_alert", "acknowledge"})
+    SLO_ACTIONS = frozenset({"toggle_mute", "unmute", "snooze", "test_alert", "acknowledge"})
 
     def _fatal_error(self) -> None:
         """The crash report printed when the TUI exits on an unexpected error.
@@ -255,7 +258,10 @@ class SlotuiApp(App[None]):
 
     def on_mount(self) -> None:
         if self.user_keymap:
-            self.set_keymap(self.user_keymap)
+            keymap = dict(self.user_keymap)
+            if "slotui.mute" in keymap:
+                keymap.setdefault("slotui.unmute", keymap["slotui.mute"])
+            self.set_keymap(keymap)
         wanted = self.requested_theme or DEFAULT_THEME
         if wanted not in self.available_themes:
             self.problems.append(
@@ -406,6 +412,7 @@ class SlotuiApp(App[None]):
             self._update_summary()
             self._update_sources()
             self._update_detail()
+        self.refresh_bindings()  # m: Mute or Unmute
 
     def _summary_state(self) -> SummaryState:
         snap = self.snapshot
@@ -636,7 +643,17 @@ class SlotuiApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self._allowed_on(action, self.screen)
+        if not self._allowed_on(action, self.screen):
+            return False
+        if action in ("toggle_mute", "unmute"):
+            slo = self.selected_slo
+            muted = slo is not None and self.silence_kind(slo) == "mute"
+            return muted if action == "unmute" else not muted  # one m in the footer: Mute or Unmute
+        return True
+
+    @on(DataTable.RowHighlighted, "#slos")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # Mute / Unmute follows the cursor
 
     def _allowed_on(self, action: str, screen: Screen[Any]) -> bool:
         """Whether an app key works on ``screen`` (what check_action and the help both go by)."""
@@ -654,18 +671,34 @@ class SlotuiApp(App[None]):
         return slo
 
     def action_toggle_mute(self) -> None:
+        """Mute the selected SLO; unmute it when muted. A snoozed SLO becomes muted: its
+        snooze ends and a mute replaces it (a key labelled Mute never lifts a silence)."""
         slo = self._require_slo()
         if slo is None:
             return
-        if self.silence_kind(slo) is not None:
+        kind = self.silence_kind(slo)
+        if kind == "mute":
             self._do(f"unmute {slo}", lambda b, now: b.unsilence(slo, now=now),
                      lambda ids: (f"{slo}: {len(ids)} silence(s) lifted" if ids else
                                   f"{slo}: silenced by a broader silence; expire it in the silences screen (S)",
                                   "information" if ids else "warning"))
+        elif kind == "snooze":
+            async def snooze_to_mute(b: Backend, now: float) -> tuple[list[str], SilenceView]:
+                ended = await b.unsilence(slo, now=now)  # its own snoozes (a broader one stays)
+                return ended, await b.mute(slo, author=self.author, comment="muted from the slotui TUI", now=now)
+
+            self._do(f"mute {slo}", snooze_to_mute,
+                     lambda r: (f"{slo} muted until lifted (silence {r[1].id[:8]}); "
+                                + ("its snooze ended" if r[0] else "a broader snooze still matches it"),
+                                "information"))
         else:
             self._do(f"mute {slo}",
                      lambda b, now: b.mute(slo, author=self.author, comment="muted from the slotui TUI", now=now),
                      lambda s: (f"{slo} muted until lifted (silence {s.id[:8]})", "information"))
+
+    def action_unmute(self) -> None:
+        """m while the selected SLO is muted (the footer says Unmute)."""
+        self.action_toggle_mute()
 
     def action_snooze(self) -> None:
         slo = self._require_slo()

@@ -541,3 +541,35 @@ async def test_a_severity_silence_marks_only_the_slos_whose_alerts_it_matches(bu
         assert [str(m) for s in mutes for m in s.matchers] == ["slo=response_time_p95_ms"]
         line = next(ln for ln in screen_text(app).splitlines() if "response_time_p95_ms" in ln)
         assert "WARNING M" in line
+
+
+async def test_m_on_a_snoozed_slo_mutes_it_and_the_footer_says_unmute(build, store):
+    """m is labelled Mute: on a snoozed SLO it lifted the snooze (alerts went out again). It now ends
+    the snooze and mutes; on a muted SLO the footer reads Unmute and m lifts the mute."""
+    app = build()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "helpfulness")
+        footer = screen_text(app).splitlines()[-1]
+        assert "m Mute" in footer and "Unmute" not in footer
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press("enter")  # the 1h preset
+        await settle(app, pilot)
+        [snoozed] = store.list_silences(NOW)
+        assert snoozed.ends_at == NOW + 3600
+        await pilot.press("m")
+        await settle(app, pilot)
+        [muted] = store.list_silences(NOW + 1)
+        assert muted.ends_at is None and [str(m) for m in muted.matchers] == ["slo=helpfulness"]
+        assert any("muted until lifted" in n.message and "snooze ended" in n.message for n in app._notifications)
+        text = screen_text(app)
+        assert "CRITICAL M" in next(ln for ln in text.splitlines() if "helpfulness" in ln)
+        assert "m Unmute" in text.splitlines()[-1]
+        await goto(pilot, app, "accuracy")  # the label follows the cursor
+        assert "m Mute" in screen_text(app).splitlines()[-1]
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert store.list_silences(NOW + 2) == []
+        assert "m Mute" in screen_text(app).splitlines()[-1]
