@@ -54,3 +54,30 @@ def test_a_check_just_after_the_month_began_stores_no_slice_of_last_month(capsys
     assert fresh["budget"] == later["budget"]
     assert (later["budget"]["slices"], later["budget"]["good_slices"], later["budget"]["remaining"]) == (1, 1, 1.0)
     assert later["status"] == "OK"
+
+
+RATIO = """\
+defaults: {interval: 30s, window: 1h, period: 1d, slice: 5m}
+sources:
+  logs: {type: file, path: r.jsonl}
+slos:
+  - name: availability
+    source: logs
+    ratio: {good: "error.type == null"}
+    objective: {target: 0.9}
+"""
+
+
+def test_a_rolling_period_off_the_slice_grid_counts_the_slice_at_its_start(capsys, tmp_path: Path) -> None:
+    # now = 12:07:31.25: the period [12:07:31.25 a day earlier, now) begins inside the slice 12:05-12:10;
+    # the period's counts were the whole buckets after its start, leaving out that slice's events
+    (tmp_path / "slos.yaml").write_text(RATIO)
+    (tmp_path / "r.jsonl").write_text(
+        json.dumps({"time": "2026-05-31T12:08:41.25Z", "error.type": "timeout"}) + "\n"  # 70 s into the period
+        + json.dumps({"time": "2026-05-31T12:06:00Z", "error.type": "timeout"}) + "\n"  # before it
+        + json.dumps({"time": "2026-06-01T12:05:51.25Z", "error.type": None}) + "\n"
+    )
+    slo = check(capsys, tmp_path, "2026-06-01T12:07:31.250Z", "state.db")
+    budget = slo["budget"]
+    # 1 good of 2: consumed (1/2) / 0.1 = 5, remaining -4
+    assert (budget["good"], budget["total"], budget["remaining"]) == (1.0, 2.0, -4.0)

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from slotui.config.expressions import Expression, ExpressionError, compile_expression, truthy
 from slotui.core.forecast import basis_start, longest_window, window_seconds, window_span
-from slotui.core.periods import period_bounds
+from slotui.core.periods import period_bounds, ratio_windows
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
 from slotui.core.sums import AggregateOverflow
@@ -462,11 +462,9 @@ class SeriesBook:
             buckets = self._memo.get(memo_key)
             if buckets is None:
                 buckets = self._memo[memo_key] = tuple(series.buckets(start, now))
-            widths = {spec.window}
-            for tier in spec.tiers:
-                widths.add(tier.long_window)
-                widths.add(tier.short_window)
-            windows = {w: tuple(map(float, series.window(now - w, now))) for w in widths}
+            # the SLO window, each tier's windows and a rolling period, from the records themselves: the
+            # period's buckets left out the one straddling its start (a rolling period off the grid)
+            windows = {w: tuple(map(float, series.window(now - w, now))) for w in ratio_windows(spec)}
             good, total = windows[spec.window]
             value = good / total if total else None
             if spec.breakdown:
