@@ -573,3 +573,40 @@ async def test_m_on_a_snoozed_slo_mutes_it_and_the_footer_says_unmute(build, sto
         await settle(app, pilot)
         assert store.list_silences(NOW + 2) == []
         assert "m Mute" in screen_text(app).splitlines()[-1]
+
+
+async def test_times_from_another_day_show_their_date(build, store, clock):
+    """The alert log, the silences' Ends and the detail history wrote only the time of day: a
+    notification from two days ago read as today's; the Ends column cut the relative part."""
+    from slotui.alerting.silence import Matcher, snooze
+    from slotui.alerting.silences import Silences
+    from slotui.tui.backend import NotificationView
+    from slotui.tui.screens.alert_log import AlertLogScreen
+
+    service = Silences(store)
+    service.set(snooze((Matcher("slo", "=", "accuracy"),), 999998 * 86400, NOW, "cli", "forever"), now=NOW)
+    service.set(snooze((Matcher("slo", "=", "helpfulness"),), 86400 + 60, NOW - 60, "cli", "a day"), now=NOW - 60)
+    service.set(snooze((Matcher("slo", "=", "availability"),), 3600, NOW - 2 * 86400, "cli", "old"),
+                now=NOW - 2 * 86400)
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("S", "h")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "(in 999998d)" in text  # the relative part is not cut
+        assert "4764-" in text  # another year: the year too
+        assert "05-29 20:26:40Z (in 1d)" in text  # tomorrow (UTC): month-day
+        assert "ended 05-26 21:26:40Z" in text
+        await pilot.press("escape", "l")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AlertLogScreen)
+        screen.show([NotificationView(at=NOW - 5, channel="hook", kind="trigger", title="today", slos=("a",),
+                                      severity="", status="failed"),
+                     NotificationView(at=NOW - 2 * 86400, channel="hook", kind="trigger", title="older",
+                                      slos=("a",), severity="", status="failed")], app.palette)
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert any(ln.strip().startswith("20:26:35Z") and "today" in ln for ln in lines)
+        assert any(ln.strip().startswith("05-26 20:26:40Z") and "older" in ln for ln in lines)

@@ -29,6 +29,8 @@ class AlertLogScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.notifications: list[NotificationView] = []
+        #: 9 for ``23:00:51Z``; wider once a row from another day shows its date
+        self.time_width = 9
 
     def compose(self) -> ComposeResult:
         yield Static("Alert log", id="alert-log-title", classes="screen-title")
@@ -44,9 +46,9 @@ class AlertLogScreen(Screen[None]):
         """Fixed columns, then the notification title and the error share the rest of the width."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        rest = max(36, width - 2 - 6 * 2 - (9 + 8 + 12 + 12))
+        rest = max(36, width - 2 - 6 * 2 - (self.time_width + 8 + 12 + 12))
         title = max(24, min(60, rest * 3 // 5))
-        for key, label, w in (("at", "Time", 9), ("kind", "Kind", 8), ("channel", "Channel", 12),
+        for key, label, w in (("at", "Time", self.time_width), ("kind", "Kind", 8), ("channel", "Channel", 12),
                               ("status", "Delivery", 12), ("title", "Notification", title),
                               ("error", "Error", max(12, rest - title))):
             table.add_column(label, key=key, width=w)
@@ -62,6 +64,12 @@ class AlertLogScreen(Screen[None]):
     def show(self, notifications: Sequence[NotificationView], palette: Palette) -> None:
         table = self.query_one(DataTable)
         self.notifications = list(notifications)
+        now = self.app.clock()  # type: ignore[attr-defined]
+        times = [clock_label(n.at, now) for n in self.notifications]
+        width = max([9, *map(len, times)])
+        if width != self.time_width:
+            self.time_width = width
+            self._columns(self.size.width or self.app.size.width)
         table.clear()
         for i, n in enumerate(self.notifications):
             colour = palette["success"] if n.status in ("delivered", "sent") else (
@@ -69,7 +77,7 @@ class AlertLogScreen(Screen[None]):
             kind = Text(("TEST " if n.is_test and n.kind != "test" else "") + n.kind,
                         style=palette["accent"] if n.is_test else "")
             status = Text(n.status + (f" ({n.attempts})" if n.attempts > 1 else ""), style=f"bold {colour}")
-            table.add_row(clock_label(n.at), kind, Text(n.channel, overflow="ellipsis"), status,
+            table.add_row(times[i], kind, Text(n.channel, overflow="ellipsis"), status,
                           Text(n.title, overflow="ellipsis"),
                           Text(n.error, style=palette["error"] if n.error else "", overflow="ellipsis"), key=f"{i}")
         failed = sum(1 for n in self.notifications if n.status == "failed")

@@ -267,7 +267,7 @@ class DetailScreen(Screen[None]):
         if spec.critical is not None:
             obj.append(f"   critical {spec_value(spec.critical, spec, precise=True)}", style=p["error"])
         obj.append(f"\nperiod {'calendar month' if spec.calendar_month else format_duration(spec.period)}"
-                   f"   source {spec.source}   evaluated {clock_label(r.evaluated_at)}")
+                   f"   source {spec.source}   evaluated {clock_label(r.evaluated_at, data.now)}")
         if spec.labels:
             obj.append("   labels " + ", ".join(f"{k}={v}" for k, v in spec.labels.items()))
         samples = result_samples_line(r)
@@ -354,7 +354,7 @@ class DetailScreen(Screen[None]):
         if not data.silences:
             sil.append("\nnone active", style=p["foreground-muted"])
         for s in data.silences:
-            until = "until lifted" if s.ends_at is None else f"until {clock_label(s.ends_at)} ({format_duration(s.ends_at - data.now)} left)"
+            until = "until lifted" if s.ends_at is None else f"until {clock_label(s.ends_at, data.now)} ({format_duration(s.ends_at - data.now)} left)"
             sil.append(f"\n{s.kind} {s.id[:8]} {s.matchers} {until} by {s.created_by}")
             if s.comment:
                 sil.append(f": {s.comment}", style=p["foreground-muted"])
@@ -362,7 +362,7 @@ class DetailScreen(Screen[None]):
 
         al = Text("Alerts", style="bold")
         for a in data.alerts:
-            al.append(f"\n{a.severity} {a.state} since {clock_label(a.since)} ({format_duration(data.now - a.since)})"
+            al.append(f"\n{a.severity} {a.state} since {clock_label(a.since, data.now)} ({format_duration(data.now - a.since)})"
                       + (" acknowledged" if a.acked else "") + (" silenced" if a.silenced else ""),
                       style=p["error"] if a.severity in ("critical", "page") else p["warning"])
         if not data.alerts:
@@ -372,7 +372,7 @@ class DetailScreen(Screen[None]):
             al.append("\nno notifications sent for this SLO", style=p["foreground-muted"])
         for n in data.notifications[:8]:
             ok = n.status in ("delivered", "sent")
-            al.append(f"\n{clock_label(n.at)} {n.kind:<8} {n.channel:<14} ")
+            al.append(f"\n{clock_label(n.at, data.now)} {n.kind:<8} {n.channel:<14} ")
             al.append(n.status, style=p["success"] if ok else p["error"] if n.status == "failed" else p["warning"])
             if n.error:
                 al.append(f" {n.error}", style=p["foreground-muted"])

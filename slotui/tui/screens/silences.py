@@ -34,6 +34,8 @@ class SilencesScreen(Screen[None]):
         super().__init__()
         self.include_expired = False
         self.silences: list[SilenceView] = []
+        #: as wide as the longest end written (``12-05 23:00:40Z (in 999998d5h)``): never cut
+        self.ends_width = 22
 
     def compose(self) -> ComposeResult:
         yield Static("Silences", id="silences-title", classes="screen-title")
@@ -49,10 +51,10 @@ class SilencesScreen(Screen[None]):
         """Fixed columns, then matchers and comment share what is left of the terminal's width."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        rest = max(30, width - 2 - 6 * 2 - (9 + 6 + 22 + 10))
+        rest = max(30, width - 2 - 6 * 2 - (9 + 6 + self.ends_width + 10))
         matchers = max(14, min(40, rest * 2 // 5))
         for key, label, w in (("id", "ID", 9), ("kind", "Kind", 6), ("matchers", "Matchers", matchers),
-                              ("ends", "Ends", 22), ("by", "By", 10), ("comment", "Comment", max(12, rest - matchers))):
+                              ("ends", "Ends", self.ends_width), ("by", "By", 10), ("comment", "Comment", max(12, rest - matchers))):
             table.add_column(label, key=key, width=w)
 
     def on_resize(self, event: object) -> None:
@@ -73,14 +75,14 @@ class SilencesScreen(Screen[None]):
         table = self.query_one(DataTable)
         keep = self.selected.id if self.selected is not None else None
         self.silences = list(silences)
+        ends_of = {s.id: _ends(s, now) for s in self.silences}
+        width = max([22, *map(len, ends_of.values())])
+        if width != self.ends_width:
+            self.ends_width = width
+            self._columns(self.size.width or self.app.size.width)
         table.clear()
         for s in self.silences:
-            if s.ends_at is None:
-                ends = "until lifted"
-            elif s.expired or s.ends_at <= now:
-                ends = f"ended {clock_label(s.ends_at)}"
-            else:
-                ends = f"{clock_label(s.ends_at)} (in {format_duration(s.ends_at - now)})"
+            ends = ends_of[s.id]
             style = "dim" if s.expired else ""
             table.add_row(
                 Text(s.id[:8], style=style), Text(s.kind, style=style), Text(s.matchers, style=style, overflow="ellipsis"),
@@ -113,3 +115,11 @@ class SilencesScreen(Screen[None]):
             self.app.bell()
             return
         self.app.edit_silence(s)  # type: ignore[attr-defined]
+
+
+def _ends(s: SilenceView, now: float) -> str:
+    if s.ends_at is None:
+        return "until lifted"
+    if s.expired or s.ends_at <= now:
+        return f"ended {clock_label(s.ends_at, now)}"
+    return f"{clock_label(s.ends_at, now)} (in {format_duration(s.ends_at - now)})"

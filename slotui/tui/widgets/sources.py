@@ -51,7 +51,7 @@ def sources_table(
         icon = Text(icons.source_error if error else icons.source_ok,
                     style=palette["error"] if error else palette["success"])
         latency = f"{h.latency * 1000:.0f} ms" if h.latency is not None else "—"
-        last_ok = (f"ok {clock_label(h.last_success)} ({format_duration(now - h.last_success)} ago)"
+        last_ok = (f"ok {clock_label(h.last_success, now)} ({format_duration(now - h.last_success)} ago)"
                    if h.last_success is not None else "never ok")
         detail = Text(error, style=palette["error"]) if error else Text("")
         if error and h.consecutive_failures > 1 and "failures in a row" not in error:

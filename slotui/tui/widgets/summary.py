@@ -40,9 +40,14 @@ def period_label(report: Report) -> str:
     return "/".join(p for p, _ in periods.most_common(3))
 
 
-def clock_label(ts: float) -> str:
-    """``04:35:00Z`` (UTC)."""
-    return strftime_utc(ts, "%H:%M:%SZ")
+def clock_label(ts: float, now: float | None = None) -> str:
+    """``04:35:00Z`` (UTC) on ``now``'s UTC day; another day shows its date: ``12-05 04:35:00Z``
+    in the same year, ``2025-12-05 04:35Z`` in another (an older notification must not read as today's)."""
+    a = utc_datetime(ts)
+    b = utc_datetime(now) if now is not None else None
+    if a is None or b is None or a.date() == b.date():
+        return strftime_utc(ts, "%H:%M:%SZ")
+    return a.strftime("%m-%d %H:%M:%SZ" if a.year == b.year else "%Y-%m-%d %H:%MZ")
 
 
 def span_label(start: float, end: float) -> str:
@@ -86,7 +91,7 @@ def summary_text(state: SummaryState, palette: Palette, width: int = 120) -> Tex
     second = Text()
     if state.refreshed_at is not None:
         age = max(0.0, state.now - state.refreshed_at)
-        second.append(f"refreshed {clock_label(state.refreshed_at)} ({format_duration(age)} ago)")
+        second.append(f"refreshed {clock_label(state.refreshed_at, state.now)} ({format_duration(age)} ago)")
     else:
         second.append("not refreshed yet", style=p["foreground-muted"])
     if state.paused:
