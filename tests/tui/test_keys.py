@@ -238,3 +238,28 @@ async def test_slo_keys_are_off_on_the_replay_screen(build, store):
         await pilot.press("enter")
         await settle(app, pilot)
         assert store.list_silences(NOW) == []
+
+
+async def test_snooze_with_the_custom_box_cleared_and_no_preset_chosen_asks_for_a_duration(build, store):
+    """Typing in custom drops the preset highlight; ctrl+u then Enter snoozed for the hidden 1h."""
+    from slotui.tui.screens.dialogs import SnoozeDialog
+
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#custom")
+        await pilot.press(*"abc", "ctrl+u")
+        await pilot.pause()
+        assert not app.screen.query(".preset.-selected")  # nothing shown as chosen ...
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SnoozeDialog)  # ... so nothing is submitted
+        assert "pick a duration" in screen_text(app)
+        assert store.list_silences(NOW) == []
+        await pilot.click("#preset-4h")
+        await pilot.click("#submit")
+        await settle(app, pilot)
+        [s] = store.list_silences(NOW)
+        assert s.ends_at == NOW + 4 * 3600

@@ -93,6 +93,8 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
         self.allow_mute = allow_mute
         self.submit_label = submit_label
         self.selected: float | None = duration
+        #: False once a custom duration was typed: clearing it leaves no duration chosen (none shown)
+        self.chosen = True
         #: when the dialog opened: a duration ending after the latest time slotui stores is refused here
         self.now = now
 
@@ -129,6 +131,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
 
     def action_preset(self, index: int) -> None:
         self.selected = PRESETS[index][1]
+        self.chosen = True
         self.query_one("#custom", Input).value = ""
         self._highlight()
 
@@ -136,6 +139,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
     def _preset(self, event: Button.Pressed) -> None:
         key = (event.button.id or "").removeprefix("preset-")
         self.selected = None if key == "mute" else dict(PRESETS)[key]
+        self.chosen = True
         self.query_one("#custom", Input).value = ""
         self._highlight()
         event.stop()
@@ -143,6 +147,9 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
     @on(Input.Changed, "#custom")
     def _custom_changed(self, event: Input.Changed) -> None:
         if event.value.strip():
+            # the typed duration replaces the preset: cleared again, nothing is chosen (Enter
+            # submitted the 1h no button showed any more)
+            self.chosen = False
             for button in self.query(".preset"):
                 button.remove_class("-selected")
 
@@ -170,7 +177,7 @@ class SnoozeDialog(ModalScreen[SnoozeRequest | None]):
                 self.query_one("#error", Static).update(
                     f"too long: a silence must end {TIME_RANGE}; for no end, mute it (m)")
                 return
-        if duration is None and not self.allow_mute:
-            self.query_one("#error", Static).update("pick a duration")
+        elif not self.chosen or (duration is None and not self.allow_mute):
+            self.query_one("#error", Static).update("pick a duration: a preset or a custom one")
             return
         self.dismiss(SnoozeRequest(duration, self.query_one("#comment", Input).value.strip()))
