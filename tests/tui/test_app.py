@@ -610,3 +610,17 @@ async def test_times_from_another_day_show_their_date(build, store, clock):
         lines = screen_text(app).splitlines()
         assert any(ln.strip().startswith("20:26:35Z") and "today" in ln for ln in lines)
         assert any(ln.strip().startswith("05-26 20:26:40Z") and "older" in ln for ln in lines)
+
+
+async def test_detail_shows_an_inhibited_alert_as_inhibited(build, store, tmp_path):
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(tmp_path / "a")}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.open_detail("helpfulness")
+        await settle(app, pilot)
+        await pilot.press("end")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "warning firing (inhibited by critical) since" in text
+        assert "critical firing since" in text

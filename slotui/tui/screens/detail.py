@@ -361,10 +361,17 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-silences", Static).update(sil)
 
         al = Text("Alerts", style="bold")
+        rank = {"warning": 0, "critical": 1, "page": 2}
         for a in data.alerts:
-            al.append(f"\n{a.severity} {a.state} since {clock_label(a.since, data.now)} ({format_duration(data.now - a.since)})"
+            # an inhibited alert is not sent: it reads so, not as a second live alert
+            by = max((b.severity for b in data.alerts if b.state == "firing" and not b.inhibited
+                      and rank.get(b.severity, -1) > rank.get(a.severity, -1)),
+                     key=lambda sev: rank.get(sev, -1), default="a more severe alert") if a.inhibited else ""
+            al.append(f"\n{a.severity} {a.state}" + (f" (inhibited by {by})" if a.inhibited else "")
+                      + f" since {clock_label(a.since, data.now)} ({format_duration(data.now - a.since)})"
                       + (" acknowledged" if a.acked else "") + (" silenced" if a.silenced else ""),
-                      style=p["error"] if a.severity in ("critical", "page") else p["warning"])
+                      style=p["foreground-muted"] if a.inhibited
+                      else p["error"] if a.severity in ("critical", "page") else p["warning"])
         if not data.alerts:
             al.append("\nnone firing", style=p["foreground-muted"])
         al.append("\nHistory", style="bold")
