@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 
 from slotui.core.types import SLOSpec
 from slotui.tui.backend import (
+    MUTE_COMMENT,
     AlertView,
     Backend,
     BackendThread,
@@ -685,7 +686,7 @@ class SlotuiApp(App[None]):
         elif kind == "snooze":
             async def snooze_to_mute(b: Backend, now: float) -> tuple[list[str], SilenceView]:
                 ended = await b.unsilence(slo, now=now)  # its own snoozes (a broader one stays)
-                return ended, await b.mute(slo, author=self.author, comment="muted from the slotui TUI", now=now)
+                return ended, await b.mute(slo, author=self.author, comment=MUTE_COMMENT, now=now)
 
             self._do(f"mute {slo}", snooze_to_mute,
                      lambda r: (f"{slo} muted until lifted (silence {r[1].id[:8]}); "
@@ -693,7 +694,7 @@ class SlotuiApp(App[None]):
                                 "information"))
         else:
             self._do(f"mute {slo}",
-                     lambda b, now: b.mute(slo, author=self.author, comment="muted from the slotui TUI", now=now),
+                     lambda b, now: b.mute(slo, author=self.author, comment=MUTE_COMMENT, now=now),
                      lambda s: (f"{slo} muted until lifted (silence {s.id[:8]})", "information"))
 
     def action_unmute(self) -> None:

@@ -19,12 +19,14 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from slotui.core.types import Report, SLOSpec
 from slotui.sources.kit.base import SourceHealth
 
 T = TypeVar("T")
+#: the comment of a mute made with m (an expired one is known as a mute by it)
+MUTE_COMMENT = "muted from the slotui TUI"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +46,15 @@ class SilenceView:
     expired: bool = False
     #: names of the SLOs whose alerts this silence matches (computed by the backend)
     covers: tuple[str, ...] = ()
+    #: an expired silence's kind as the backend could tell it: expiring sets ``ends_at``, so a
+    #: mute would read as a snooze (see :meth:`EngineBackend._ended_kind`)
+    ended_kind: str | None = None
 
     @property
-    def kind(self) -> Literal["mute", "snooze"]:
+    def kind(self) -> str:
+        """``mute`` (no end) or ``snooze``; once expired, ``ended_kind`` when known."""
+        if self.expired and self.ended_kind:
+            return self.ended_kind
         return "mute" if self.ends_at is None else "snooze"
 
     def active(self, now: float) -> bool:

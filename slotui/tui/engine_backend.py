@@ -23,7 +23,7 @@ from slotui.alerting.silence import Matcher, Silence, mute, snooze
 from slotui.alerting.silences import SilenceAlreadyExpired, Silences
 from slotui.config.text import printable
 from slotui.core.types import SLOSpec, Status
-from slotui.tui.backend import AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
+from slotui.tui.backend import MUTE_COMMENT, AlertView, NotificationView, SilenceView, Snapshot, TestOutcome
 
 #: with no alert firing or pending, the severities an SLO in this status would alert at: a CRITICAL SLO
 #: at critical (its warning is inhibited), a WARNING one at warning; any other status raises warning
@@ -125,7 +125,20 @@ class EngineBackend:
             slo=exact,
             expired=silence.is_expired(now),
             covers=covers,
+            ended_kind=self._ended_kind(silence, now),
         )
+
+    @staticmethod
+    def _ended_kind(silence: Silence, now: float) -> str | None:
+        """What an expired silence was. The row keeps no kind, and expiring writes ``ends_at =
+        updated_at = now`` over a mute's open end. So: one that ran to its end was a snooze (a mute
+        never ends by itself); one ended by hand was a mute if it carries the TUI's mute comment,
+        else it is shown as ``lifted`` (a mute or a snooze: the row cannot tell which)."""
+        if not silence.is_expired(now) or silence.ends_at is None:
+            return None
+        if silence.updated_at < silence.ends_at:
+            return "snooze"
+        return "mute" if silence.comment == MUTE_COMMENT else "lifted"
 
     async def silences(self, now: float, *, include_expired: bool = False) -> list[SilenceView]:
         found = self.silences_service.query(now, states=("active", "pending"))

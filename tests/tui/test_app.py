@@ -624,3 +624,26 @@ async def test_detail_shows_an_inhibited_alert_as_inhibited(build, store, tmp_pa
         text = screen_text(app)
         assert "warning firing (inhibited by critical) since" in text
         assert "critical firing since" in text
+
+
+async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
+    """Expiring a mute writes its end: the silences history listed it as a snooze."""
+    from slotui.alerting.silence import Matcher, snooze
+    from slotui.alerting.silences import Silences
+
+    Silences(store).set(snooze((Matcher("slo", "=", "cost_per_query"),), 600, NOW - 3600, "cli", "ran out"),
+                        now=NOW - 3600)
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "availability")
+        await pilot.press("m")
+        await settle(app, pilot)
+        clock.now = NOW + 60
+        await pilot.press("m")  # unmute
+        await settle(app, pilot)
+        await pilot.press("S", "h")
+        await settle(app, pilot)
+        rows = {ln.split()[2]: ln.split()[1] for ln in screen_text(app).splitlines()
+                if "slo=" in ln and len(ln.split()) > 2}
+        assert rows == {"slo=availability": "mute", "slo=cost_per_query": "snooze"}
