@@ -601,8 +601,10 @@ class SlotuiApp(App[None]):
     def _refused(self, name: str) -> bool:
         """True (and says why) when the app is read-only and ``name`` would change state."""
         if self.read_only:
-            self.notify(f"read-only: {name} is off here (serve with --allow-actions to allow it)",
-                        severity="warning")
+            # in a browser this is `slotui serve` (read-only unless --allow-actions); in a terminal
+            # `slotui tui --read-only`, which has no --allow-actions
+            how = "serve with --allow-actions" if self.is_web else "run slotui tui without --read-only"
+            self.notify(f"read-only: {name} is off here ({how} to allow it)", severity="warning")
         return self.read_only
 
     def _do(self, name: str, op: Callable[[Backend, float], Any],

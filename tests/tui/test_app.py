@@ -647,3 +647,22 @@ async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
         rows = {ln.split()[2]: ln.split()[1] for ln in screen_text(app).splitlines()
                 if "slo=" in ln and len(ln.split()) > 2}
         assert rows == {"slo=availability": "mute", "slo=cost_per_query": "snooze"}
+
+
+async def test_read_only_hint_names_the_flag_of_the_mode_it_runs_in(build, store, monkeypatch):
+    """slotui tui --read-only said 'serve with --allow-actions', a flag tui does not have."""
+    from slotui.tui.app import SlotuiApp
+
+    app = build(read_only=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        [note] = [n.message for n in app._notifications if "read-only" in n.message]
+        assert "run slotui tui without --read-only to allow it" in note and "--allow-actions" not in note
+        monkeypatch.setattr(SlotuiApp, "is_web", property(lambda self: True))  # slotui serve: a browser
+        app._notifications.clear()
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert any("serve with --allow-actions" in n.message for n in app._notifications)
+        assert store.list_silences(NOW) == []
