@@ -55,7 +55,7 @@ from slotui.tui.settings import TuiSettings, load_settings, settings_path
 from slotui.tui.terminal_safe import TerminalSafeFilter
 from slotui.tui.themes import DEFAULT_THEME, IconSet, ThemeCatalog, load_catalog
 from slotui.tui.widgets.list_table import NAV_BINDINGS
-from slotui.tui.widgets.slo_table import RowModel, SLOTable, layout_for, sort_keys
+from slotui.tui.widgets.slo_table import RowModel, SLOTable, layout_for, sort_keys, status_width
 from slotui.tui.widgets.sources import SourcesPanel, sources_table
 from slotui.tui.widgets.summary import SummaryBar, SummaryState
 
@@ -297,6 +297,7 @@ class SlotuiApp(App[None]):
             table.palette = self.palette
             table.icons = self.icons
             table.invalidate()
+            self.relayout()  # the status column fits this icon set's overlays
         self.render_state()
 
     def set_theme(self, name: str) -> None:
@@ -390,7 +391,8 @@ class SlotuiApp(App[None]):
             return
         width = table.size.width or self.size.width
         table.palette, table.icons = self.palette, self.icons
-        if table.set_layout(layout_for(width, [s.name for s in self.specs], [s.source for s in self.specs])):
+        if table.set_layout(layout_for(width, [s.name for s in self.specs], [s.source for s in self.specs],
+                                       status=status_width(self.icons))):
             self.render_state()
 
     def render_state(self) -> None:

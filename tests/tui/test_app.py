@@ -666,3 +666,20 @@ async def test_read_only_hint_names_the_flag_of_the_mode_it_runs_in(build, store
         await settle(app, pilot)
         assert any("serve with --allow-actions" in n.message for n in app._notifications)
         assert store.list_silences(NOW) == []
+
+
+@pytest.mark.parametrize("icons,expected", [("unicode", "CRITICAL Z ✓"), ("ascii", "CRITICAL Z ack")])
+async def test_status_cell_keeps_the_silence_and_ack_marks_at_120_columns(build, store, tmp_path, icons, expected):
+    """Snoozed and acknowledged, the status cell was cut to '✖ CRITICAL …' while other columns had room."""
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(tmp_path / "a")}})
+    app = build(FakeEngine(alerting=alerting), icons=icons)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "helpfulness")
+        await pilot.press("a", "z")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        line = next(ln for ln in screen_text(app).splitlines() if "helpfulness" in ln)
+        assert expected in line, line
+        assert "…" not in line.split("helpfulness")[0]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
@@ -51,6 +52,8 @@ class Layout:
     trend_width: int
     source_width: int
     bar_width: int = 8
+    #: the status cell with both overlays and the ack mark (``✖ CRITICAL Z ✓``); compact keeps 12
+    status_width: int = 12
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -68,12 +71,20 @@ BAR_WIDTH = 8
 COMPACT_BELOW = 104
 
 
-def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = ()) -> Layout:
+def status_width(icons: IconSet) -> int:
+    """Cells of the widest status cell: icon, label, a silence overlay and the ack mark."""
+    label = max(cell_len(f"{icons.status[s.value]} {cells.STATUS_LABEL[s]}") for s in cells.STATUS_LABEL)
+    return label + 1 + max(cell_len(icons.muted), cell_len(icons.snoozed)) + 1 + cell_len(icons.acked)
+
+
+def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = (), *,
+               status: int = FIXED_WIDTH["status"]) -> Layout:
     """Fit the columns into ``width`` cells: drop target/trend/source below ~104 columns.
 
     The name column takes the longest name (capped), the source column what
     its names need (errors are cut; the sources panel shows them whole), and
-    the trend sparkline gets the rest.
+    the trend sparkline gets the rest. ``status`` is the status cell's full width
+    (:func:`status_width`): the wide layout gives it that, taken from the trend.
     """
     longest = max((len(n) for n in names), default=12)
     padding = 2  # DataTable cell_padding=1 on each side
@@ -83,14 +94,23 @@ def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = ()) ->
         name_width = max(8, min(longest, width - fixed - padding - 2))
         return Layout(True, name_width, 0, 0, bar)
     bar = 6 if width < 140 else BAR_WIDTH
+    status = max(FIXED_WIDTH["status"], min(status, 20))
     fixed = sum(FIXED_WIDTH[c] + padding for c in ("status", "value", "target", "budget", "burn")) - (BAR_WIDTH - bar)
     room = width - fixed - 3 * padding - 2  # name, trend, source; 2 for the scrollbar
     name_width = max(10, min(longest, 28, room - 8 - 14))
     # room for "✗ <error>" too, not only the source's name
     source_need = max(14, max((len(s) for s in sources), default=6) + 2)
     source_width = max(8, min(24, source_need, room - name_width - 8))
+    # the status cell's overlays come out of the trend, then (the trend at its least) of the
+    # source, then of the name: the row never gets wider than the terminal
+    room -= status - FIXED_WIDTH["status"]
+    short = 8 - (room - name_width - source_width)
+    if short > 0:
+        cut = min(short, source_width - 8)
+        source_width -= cut
+        name_width = max(10, name_width - (short - cut))
     trend_width = max(8, min(48, room - name_width - source_width))
-    return Layout(False, name_width, trend_width, source_width, bar)
+    return Layout(False, name_width, trend_width, source_width, bar, status)
 
 
 class SLOTable(FastRowsTable):
@@ -192,6 +212,8 @@ class SLOTable(FastRowsTable):
             return layout.source_width
         if col == "budget":
             return layout.bar_width + 8
+        if col == "status":
+            return layout.status_width
         return FIXED_WIDTH[col]
 
     # ------------------------------------------------------------------ sync
