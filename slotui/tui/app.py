@@ -389,6 +389,12 @@ class SlotuiApp(App[None]):
         table = self._table()
         if table is None:
             return
+        main = self._main()
+        if main is not None and main.query(SourcesPanel):
+            # a short terminal: the panel takes at most half of what the header and footer leave,
+            # so the table keeps rows (at 40x10 the panel hid every SLO)
+            room = max(0, self.size.height - 3)
+            main.query_one(SourcesPanel).styles.max_height = max(2, min(SOURCES_ROWS + 1, room // 2))
         width = table.size.width or self.size.width
         table.palette, table.icons = self.palette, self.icons
         if table.set_layout(layout_for(width, [s.name for s in self.specs], [s.source for s in self.specs],

@@ -217,3 +217,16 @@ async def test_real_engine_times_out_a_hanging_source_while_keys_work(tmp_path, 
         assert "slow" in text and "timed out after 4s" in text.split("Status")[-1]  # the sources panel
         ranks = {r.spec.name: r.status.rank for r in app.snapshot.report.results}
         assert [ranks[name] for name in t.order] == sorted(ranks.values(), reverse=True)
+
+
+async def test_a_short_terminal_keeps_table_rows_under_the_sources_panel(build):
+    """At 40x10 with a failing source the panel took every line: no SLO row was visible."""
+    from test_app import settle
+
+    app = build(FakeEngine(hang=("billing",), timeout=0.05))
+    async with app.run_test(size=(40, 10)) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "billing" in text  # the panel is shown ...
+        shown = [status for status in ("CRITICAL", "WARNING", "AT RISK") if status in text]
+        assert len(shown) >= 2, text  # ... and the table keeps rows
