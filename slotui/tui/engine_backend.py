@@ -132,13 +132,17 @@ class EngineBackend:
     def _ended_kind(silence: Silence, now: float) -> str | None:
         """What an expired silence was. The row keeps no kind, and expiring writes ``ends_at =
         updated_at = now`` over a mute's open end. So: one that ran to its end was a snooze (a mute
-        never ends by itself); one ended by hand was a mute if it carries the TUI's mute comment,
-        else it is shown as ``lifted`` (a mute or a snooze: the row cannot tell which)."""
+        never ends by itself); one ended by hand was a mute or a snooze if it carries the TUI's
+        mute or snooze comment, else it is shown as ``lifted`` (the row cannot tell which)."""
         if not silence.is_expired(now) or silence.ends_at is None:
             return None
         if silence.updated_at < silence.ends_at:
             return "snooze"
-        return "mute" if silence.comment == MUTE_COMMENT else "lifted"
+        if silence.comment == MUTE_COMMENT:
+            return "mute"
+        if silence.comment.startswith("snoozed for ") and silence.comment.endswith(" from the slotui TUI"):
+            return "snooze"  # z's default comment
+        return "lifted"
 
     async def silences(self, now: float, *, include_expired: bool = False) -> list[SilenceView]:
         found = self.silences_service.query(now, states=("active", "pending"))
