@@ -101,9 +101,12 @@ def layout_for(width: int, names: Sequence[str], sources: Sequence[str] = (), *,
     # room for "✗ <error>" too, not only the source's name
     source_need = max(14, max((len(s) for s in sources), default=6) + 2)
     source_width = max(8, min(24, source_need, room - name_width - 8))
-    # the status cell's overlays come out of the trend, then (the trend at its least) of the
-    # source, then of the name: the row never gets wider than the terminal
-    room -= status - FIXED_WIDTH["status"]
+    # the status cell's overlays come out of the source's room for an error (its names still
+    # fit), then the trend, then the rest of the source, then the name: never wider than the terminal
+    extra = status - FIXED_WIDTH["status"]
+    spare = max(0, min(extra, source_width - max(8, max((len(s) for s in sources), default=6) + 2)))
+    source_width -= spare
+    room -= extra
     short = 8 - (room - name_width - source_width)
     if short > 0:
         cut = min(short, source_width - 8)
