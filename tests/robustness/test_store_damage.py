@@ -225,7 +225,9 @@ def test_daemon_on_a_full_disk_is_unhealthy_then_recovers(tmp_path: Path) -> Non
             pytest.fail("resource.prlimit is missing: CI runs on Linux, where it exists")
         pytest.skip("prlimit is Linux-only")
     config = tmp_path / "slos.yaml"
-    config.write_text(CONFIG)
+    # 5-second slices: a tick writes when a slice has completed since the last one (a slice still
+    # open is not stored), so with 5-minute slices a tick could go minutes without writing
+    config.write_text(CONFIG.replace("defaults: {interval: 1s}", "defaults: {interval: 1s, slice: 5s, period: 1d}"))
     daemon = Daemon(tmp_path, config).started()
     try:
         wait_for(lambda: daemon.get("/healthz")[0] == 200, what="a first good tick")
