@@ -234,3 +234,20 @@ def test_help_legend_is_laid_out_for_the_room_it_has_no_word_cut(width: int) -> 
                    "/root/.config/slotui/tui.yaml", "(keymap: binding id -> key)"):
         for word in phrase.split():
             assert word in words, (word, capture.get())
+
+
+@pytest.mark.parametrize("width", [30, 36, 44, 60])
+def test_help_keys_are_never_cut_on_a_narrow_screen(width: int) -> None:
+    # at 40 columns the key column shrank to "…" (esc, enter, ↑, ↓, ctrl+p, ^c) while the binding ids
+    # kept 14 cells: the binding id gives way first now
+    from rich.console import Console
+
+    bindings = [("/", "Filter", "slotui.filter"), ("esc", "Clear filter", "slotui.clear_filter"),
+                ("enter", "detail view", "datatable.select_cursor"), ("↑, ↓", "Up, Down", "datatable.cursor_up"),
+                ("ctrl+p", "command palette", "app.command_palette"), ("^c", "Quit", "slotui.quit_ctrl_c")]
+    console = Console(width=width, record=True, file=None, color_system=None)
+    with console.capture() as capture:
+        console.print(help_renderable(bindings, BUILTIN_ASCII, "/cfg", narrow=True))
+    lines = capture.get().splitlines()
+    for key, _description, _binding in bindings:
+        assert any(line.lstrip().startswith(key + " ") for line in lines), (key, capture.get())

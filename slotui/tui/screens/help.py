@@ -25,9 +25,12 @@ def help_renderable(bindings: list[tuple[str, str, str]], icons: IconSet, settin
         outer.add_column(width=50)
         outer.add_column()
     keys = Table(box=None, title="Keys", title_justify="left", show_header=True, header_style="bold", padding=(0, 1))
-    keys.add_column("key", no_wrap=True)
-    keys.add_column("does", no_wrap=True)
-    keys.add_column("binding id", style="dim", no_wrap=True)
+    # on a narrow screen the binding id gives way first, then the description: a key is never cut
+    # to "…" (esc, enter, ctrl+p were at 40 columns)
+    widest_key = max((Text(key).cell_len for key, _d, _b in bindings), default=3)
+    keys.add_column("key", no_wrap=True, min_width=widest_key)
+    keys.add_column("does", no_wrap=True, min_width=min(12, max((len(d) for _k, d, _b in bindings), default=4)))
+    keys.add_column("binding id", style="dim", no_wrap=True, ratio=1)
     for key, description, binding_id in bindings:
         keys.add_row(Text(key, style="bold"), Text(description), Text(binding_id))
     legend = Table(box=None, title="Icons", title_justify="left", show_header=False, padding=(0, 1))
