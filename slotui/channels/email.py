@@ -137,6 +137,22 @@ def message_id(notification: "Notification", domain: str) -> str:
     return f"<{digest.hexdigest()[:32]}.slotui@{domain}>"
 
 
+def _set_text_header(msg: EmailMessage, name: str, value: str) -> None:
+    """``value`` as the header ``name``; non-ASCII text as RFC 2047 encoded words folded here.
+
+    Python's folder (3.11, 3.12) splits a long header just before a non-ASCII character into an
+    empty encoded word, ``=?utf-8?q??=``, which RFC 2047 does not allow (``encoded-text`` has at
+    least one character): strict mail readers showed it as text. ``email.header.Header`` encodes
+    and folds whole words, and the message keeps its lines as they are (none over 76 characters,
+    so the policy does not fold them again)."""
+    if value.isascii():
+        msg[name] = value
+        return
+    from email.header import Header
+
+    msg.set_raw(name, Header(value, "utf-8", header_name=name).encode(linesep="\n"))
+
+
 def build_message(
     notification: "Notification", *, sender: str, to: list[str], now: float | None = None
 ) -> EmailMessage:
@@ -145,12 +161,12 @@ def build_message(
     domain = parseaddr(sender)[1].rpartition("@")[2] or "slotui.local"
     msg["From"] = sender
     msg["To"] = ", ".join(to)
-    msg["Subject"] = subject(notification)
+    _set_text_header(msg, "Subject", subject(notification))
     msg["Date"] = formatdate(now, usegmt=True)
     msg["Message-ID"] = message_id(notification, domain)
     group_ref = f"<{hashlib.sha1(notification.group_key.encode()).hexdigest()[:24]}.group@{domain}>"
     msg["References"] = group_ref
-    msg["X-Slotui-Group-Key"] = notification.group_key
+    _set_text_header(msg, "X-Slotui-Group-Key", notification.group_key)
     msg.set_content(text_body(notification))
     msg.add_alternative(html_body(notification), subtype="html")
     return msg

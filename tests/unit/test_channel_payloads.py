@@ -547,3 +547,21 @@ def test_a_secret_holding_another_is_masked_whole_whatever_the_order():
     said = f"POST {url} failed (token {token})"
     for secrets in ([token, url], [url, token]):
         assert mask(said, secrets) == "POST **** failed (token ****)"
+
+
+@pytest.mark.parametrize("tail", ["😀 <b>x</b>", "é", "漢字 a", "\u202e"])
+def test_email_headers_never_hold_an_empty_encoded_word(tail: str) -> None:
+    # Python's folder split a long Subject just before a non-ASCII character into "=?utf-8?q??=", which
+    # RFC 2047 does not allow: strict readers showed it as text
+    for k in range(1, 160):
+        name = ("word " * 40)[:k] + tail
+        n = make_notification([make_alert(name)])
+        msg = email_channel.build_message(n, sender="slotui@example.com", to=["oncall@example.com"], now=NOW)
+        for policy in (email.policy.default, email.policy.SMTP):
+            raw = msg.as_bytes(policy=policy)
+            head = raw.split(b"\r\n\r\n" if policy is email.policy.SMTP else b"\n\n", 1)[0]
+            assert b"?q??=" not in head and b"?b??=" not in head, (k, head)
+            assert all(len(line) <= 78 for line in head.splitlines() if not line.startswith(b"X-Slotui")), (k, head)
+            parsed = email.message_from_bytes(raw, policy=email.policy.default)
+            assert parsed["Subject"] == email_channel.subject(n), k
+            assert parsed["X-Slotui-Group-Key"] == n.group_key
