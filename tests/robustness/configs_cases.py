@@ -8,7 +8,10 @@ The texts start from a valid demo file and break one thing.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 HEAD = "sources:\n  demo: {type: demo}\n"
 #: a valid SLO (lower is better: p95 latency)
@@ -38,6 +41,39 @@ class Case:
             column = raw.splitlines()[line - 1].index(needle) + 1 + (len(needle) if after else 0)
             out = out[: m.start()] + str(column) + ": " + out[m.end():]
         return out
+
+
+def write_case(tmp_path: Path, case: Case) -> Path:
+    """The case's file, written as its bytes."""
+    path = tmp_path / f"{case.id}.yaml"
+    path.write_bytes(case.text if isinstance(case.text, bytes) else case.text.encode("utf-8"))
+    return path
+
+
+def check_reported(case: Case, tmp_path: Path, capsys: Any, monkeypatch: Any, *, unset: tuple[str, ...] = ()) -> str:
+    """``slotui validate -c`` on the case's file, in process: exit 3, nothing on stdout, the header
+    line, the case's exact located line, no traceback, within 5 s (a bound, not a benchmark: the
+    billion-laughs file ran ~50 s, deep nesting ~10 s). ``unset`` environment variables are removed
+    first and the case's own are set. Returns stderr for a test's own further checks."""
+    from slotui.cli import main
+
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    path = write_case(tmp_path, case)
+    started = time.perf_counter()
+    rc = main(["validate", "-c", str(path)])
+    elapsed = time.perf_counter() - started
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert rc == 3, err
+    assert out == "", out
+    assert lines and lines[0].startswith(f"{path}: invalid SLO file ("), err
+    assert case.expected_for(str(path)) in lines, err
+    assert "Traceback" not in err, err
+    assert elapsed < 5.0, f"{case.id} took {elapsed:.2f}s"
+    return err
 
 
 def slo(objective: str = "{target: 2000, warning: 3000}", extra: str = "") -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from configs_cases import HEAD, LAT, Case, slo
+from configs_cases import HEAD, LAT, Case, check_reported, slo
 
 from slotui.cli import main
 from slotui.config.loader import load_text
@@ -80,17 +80,9 @@ CASES: list[Case] = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_broken_config_names_file_line_col_key_and_expectation(
-    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / f"{case.id}.yaml"
-    path.write_text(case.text if isinstance(case.text, str) else case.text.decode(), encoding="utf-8")
-    rc = main(["validate", "-c", str(path)])
-    out, err = capsys.readouterr()
-    assert rc == 3, err
-    assert out == ""
-    assert err.splitlines()[0].startswith(f"{path}: invalid SLO file ("), err
-    assert case.expected_for(str(path)) in err.splitlines(), err
-    assert "Traceback" not in err
+    check_reported(case, tmp_path, capsys, monkeypatch)
 
 
 def _load(text: str):  # type: ignore[no-untyped-def]

@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from configs_cases import HEAD, LAT, Case, slo
+from configs_cases import HEAD, LAT, Case, check_reported, slo
 
-from slotui.cli import main
 from slotui.config.errors import ConfigError
 from slotui.config.loader import load_text
 
@@ -70,19 +69,7 @@ CASES: list[Case] = [
 def test_broken_config_names_file_line_col_key_and_expectation(
     case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("SLOTUI_T_UNSET", "SLOTUI_T_UNSET2", "SLOTUI_T_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in case.env.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / f"{case.id}.yaml"
-    path.write_text(case.text if isinstance(case.text, str) else case.text.decode(), encoding="utf-8")
-    rc = main(["validate", "-c", str(path)])
-    out, err = capsys.readouterr()
-    assert rc == 3, err
-    assert out == ""
-    assert err.splitlines()[0].startswith(f"{path}: invalid SLO file ("), err
-    assert case.expected_for(str(path)) in err.splitlines(), err
-    assert "Traceback" not in err
+    err = check_reported(case, tmp_path, capsys, monkeypatch, unset=("SLOTUI_T_UNSET", "SLOTUI_T_UNSET2", "SLOTUI_T_KEY"))
     assert "realkey" not in err
 
 
