@@ -14,6 +14,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import Any
 
 
 class AggregateOverflow(ArithmeticError):
@@ -76,6 +77,56 @@ def sum_terms(values: Sequence[float]) -> list[float | Fraction]:
     """``values``' sum as terms for :func:`mean_of_terms`: the rounded sum and its :func:`tail`."""
     total = exact_sum(values)
     return [total, *tail(values, total)] if type(total) is float else [total]
+
+
+#: a batch of values spanning at most this many binary exponents is summed in int64 limbs
+_LIMB_SPAN = 42
+
+
+def array_sum_terms(values: Any, np: Any) -> list[float] | None:
+    """:func:`sum_terms` of a float64 numpy array ``values`` without a Python float per value
+    (``fsum`` makes one per value, per pass): the same terms, or None when this way cannot tell
+    them (a value not finite, all values zero, values spanning more than ``_LIMB_SPAN`` binary
+    exponents or reaching 2**990, where their sum could leave the float range). ``np`` is numpy,
+    passed in: this module never imports it.
+
+    Every value is an integer multiple of ``2**(emin - 53)`` (``emin``: the smallest exponent of
+    a nonzero value), so scaled by ``2**(53 - emin)`` each is an integer below ``2**95``, held
+    exactly by a float64 and split exactly into three 32-bit limbs whose sums fit in int64 (fewer
+    than 2**31 values); the sum is one Python int ``T``. ``T / 2**s`` (int / int) is the correctly
+    rounded sum, as ``fsum`` gives, and each residual of :func:`tail` is what is left of ``T``,
+    rounded the same way."""
+    n = values.size
+    if n == 0 or n >= 2**31:
+        return None
+    mantissas, exponents = np.frexp(values)
+    if not np.isfinite(mantissas).all():
+        return None
+    nonzero = mantissas != 0
+    if not nonzero.all():
+        exponents = exponents[nonzero]
+        if exponents.size == 0:
+            return None  # all zero: fsum keeps the sign of -0.0
+    emin, emax = int(exponents.min()), int(exponents.max())
+    if emax - emin > _LIMB_SPAN or emax > 990:
+        return None
+    shift = 53 - emin
+    whole = np.ldexp(values, shift)  # exact integers below 2**(53 + _LIMB_SPAN)
+    upper = np.floor(np.ldexp(whole, -32))  # exact: a power of two, then floor
+    low = (whole - np.ldexp(upper, 32)).astype(np.int64)  # exact: an integer in [0, 2**32)
+    upper = upper.astype(np.int64)  # below 2**63 in magnitude
+    rest = (int((upper >> 32).sum()) << 64) + (int((upper & 0xFFFFFFFF).sum()) << 32) + int(low.sum())
+    if rest == 0:
+        return None  # an exact zero: fsum's sign of zero
+    out: list[float] = []
+    while rest:
+        term = rest / (1 << shift) if shift >= 0 else float(rest << -shift)  # correctly rounded
+        if term == 0.0:
+            break  # below the smallest subnormal: fsum's residual is 0.0 there too
+        out.append(term)
+        num, den = term.as_integer_ratio()  # den: a power of two, at most 2**shift
+        rest -= (num << shift) // den if shift >= 0 else (num // den) >> -shift
+    return out
 
 
 def exact_mean(values: Sequence[float]) -> float | None:

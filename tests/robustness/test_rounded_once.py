@@ -168,3 +168,53 @@ def test_a_group_whose_sum_is_not_finite_is_left_out_with_a_note() -> None:
     bd = summary_breakdown(spec, "model", 3600.0, "mean", {"a": (2, 1.9), "b": (1, float("nan"))})
     assert [g.labels["model"] for g in bd.groups] == ["a"] and bd.groups[0].value == 0.95
     assert bd.notes == ("model: 1 group left out, its sum is not a finite number",)
+
+
+# ----------------------------------------------------------------- the int64-limb sum of a numpy array
+
+_spans = st.builds(lambda m, e: m * 2.0**e, st.floats(-1, 1, allow_nan=False), st.integers(-1074, 990))
+
+
+def _hexes(terms: list) -> list:
+    return [t.hex() if isinstance(t, float) else t for t in terms]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.lists(st.one_of(_scores, _binary), min_size=1, max_size=300),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50),
+    st.lists(_spans, min_size=1, max_size=50),
+    st.builds(lambda e, xs: [x * 2.0**e for x in xs], st.integers(-1100, 1000),
+              st.lists(st.floats(-2**40, 2**40, allow_nan=False), min_size=1, max_size=100)),
+))
+def test_the_array_sum_gives_fsum_terms_bit_for_bit_or_declines(values: list[float]) -> None:
+    """``array_sum_terms`` (a slice's sum in int64 limbs when numpy is loaded) gives the very terms
+    ``sum_terms`` (fsum and its tail) gives, to the bit and the sign, or None."""
+    import numpy as np
+
+    from slotui.core.sums import array_sum_terms
+
+    got = array_sum_terms(np.array(values, dtype=np.float64), np)
+    if got is not None:
+        assert _hexes(got) == _hexes(sum_terms(values))
+
+
+def test_the_array_sum_declines_what_fsum_alone_tells() -> None:
+    import numpy as np
+
+    from slotui.core.sums import array_sum_terms
+
+    def terms(values: list[float]) -> list | None:
+        return array_sum_terms(np.array(values, dtype=np.float64), np)
+
+    assert terms([-0.0, -0.0]) is None  # fsum keeps the sign of a negative zero
+    assert terms([0.1, -0.1]) is None  # an exact zero: fsum's sign
+    assert terms([1.0, 2.0**-43]) is None  # 44 binary exponents apart: beyond three limbs
+    assert terms([1e300, 1e300]) is None  # near the float range: fsum (or the Fraction) tells
+    assert terms([1.0, math.inf]) is None
+    # within the span, every bit: the rounded sum and what is left
+    assert terms([2.0**42, 1.0 + 2.0**-52]) == [2.0**42 + 1, 2.0**-52] == sum_terms([2.0**42, 1.0 + 2.0**-52])
+    below_one = [1 - 2.0**-53] * 3  # 3 - 3 * 2**-53 rounds to 3 - 2**-51, and 2**-53 is left
+    assert terms(below_one) == [3 - 2.0**-51, 2.0**-53] == sum_terms(below_one)
+    assert terms([0.95] * 3) == sum_terms([0.95] * 3)
+    assert terms([1.0, 2.0**-42, 2.0**-42]) == [1.0 + 2.0**-41]

@@ -35,6 +35,32 @@ def test_a_slice_moments_use_its_cached_sum_and_agree() -> None:
     assert sl.moments() == _plain_moments(list(sl.values))
 
 
+_scales = st.builds(lambda xs, e: [x * 2.0**e for x in xs],
+                    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=64, max_size=300),
+                    st.integers(-1000, 900))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.lists(finite, min_size=64, max_size=300), _scales,
+                 st.lists(st.integers(0, 1000).map(lambda i: i / 1000), min_size=64, max_size=300)))
+def test_a_slice_of_numpy_size_sums_and_spreads_as_fsum(values: list[float]) -> None:
+    """64+ values with numpy loaded: the slice's sum and terms (int64 limbs) and its moments (the
+    squares summed the same way) are fsum's, bit for bit, as the plain forms give."""
+    import numpy  # noqa: F401  (loaded: the slice sums by numpy)
+
+    from slotui.core.sums import sum_terms
+
+    sl = _ValueSlice()
+    sl.values.extend(values)
+    terms = sum_terms(values)
+    assert [t.hex() for t in sl.terms()] == [t.hex() for t in terms]  # type: ignore[union-attr]
+    assert sl.total().hex() == math.fsum(values).hex()  # type: ignore[union-attr]
+    n, mean, m2 = sl.moments()
+    plain = _plain_moments(values)
+    assert (n, mean.hex()) == (plain[0], plain[1].hex())
+    assert m2.hex() == plain[2].hex() or (math.isnan(m2) and math.isnan(plain[2]))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(finite, st.sampled_from([0.0, -0.0, 1.0, -1.0])), min_size=0, max_size=400))
 def test_numpy_sort_is_sorted_including_signed_zeros(values: list[float]) -> None:

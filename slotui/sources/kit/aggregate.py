@@ -38,7 +38,7 @@ from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
-from slotui.core.sums import _finite, exact_sum, mean_of_terms, sum_terms, tail
+from slotui.core.sums import _finite, array_sum_terms, exact_sum, mean_of_terms, sum_terms, tail
 
 __all__ = [
     "Agg",
@@ -245,7 +245,10 @@ def moments_of(values: Sequence[float], total: float | None = None) -> tuple[int
         if np is not None and n >= _NUMPY_SORT and isinstance(values, array):
             # the same IEEE operations per value, vectorised: the same squares, the same fsum
             deviations = np.frombuffer(values, dtype=np.float64) - mean
-            return n, mean, math.fsum((deviations * deviations).tolist())
+            with np.errstate(over="ignore"):  # (an infinite square: fsum's inf or OverflowError below)
+                squares = deviations * deviations
+            terms = array_sum_terms(squares, np)  # fsum's sum, in int64 limbs (None: fsum must tell)
+            return n, mean, terms[0] if terms is not None else math.fsum(squares.tolist())
         deviations = list(map(_sub, values, repeat(mean, n)))
         return n, mean, math.fsum(map(_mul, deviations, deviations))
     except OverflowError:
@@ -389,7 +392,12 @@ class _ValueSlice:
         values: Sequence[float] = self.values
         np = sys.modules.get("numpy")  # loaded by a columnar read; never imported here
         if np is not None and len(values) >= _NUMPY_SORT:
-            values = np.frombuffer(self.values, dtype=np.float64).tolist()
+            vector = np.frombuffer(self.values, dtype=np.float64)
+            terms = array_sum_terms(vector, np)  # the same terms, in int64 (None: fsum must tell)
+            if terms is not None:
+                self._sum, self._terms = terms[0], terms  # type: ignore[assignment]
+                return
+            values = vector.tolist()
         total = exact_sum(values)
         self._sum = total
         self._terms = [total, *tail(values, total)] if type(total) is float else [total]
