@@ -86,46 +86,57 @@ _LIMB_SPAN = 42
 def array_sum_terms(values: Any, np: Any) -> list[float] | None:
     """:func:`sum_terms` of a float64 numpy array ``values`` without a Python float per value
     (``fsum`` makes one per value, per pass): the same terms, or None when this way cannot tell
-    them (a value not finite, all values zero, values spanning more than ``_LIMB_SPAN`` binary
-    exponents or reaching 2**990, where their sum could leave the float range). ``np`` is numpy,
-    passed in: this module never imports it.
+    them (see :func:`array_sum_terms_batch`). ``np`` is numpy, passed in: this module never imports it."""
+    if values.size == 0:
+        return None
+    return array_sum_terms_batch(values, [values.size], np)[0]
 
-    Every value is an integer multiple of ``2**(emin - 53)`` (``emin``: the smallest exponent of
-    a nonzero value), so scaled by ``2**(53 - emin)`` each is an integer below ``2**95``, held
-    exactly by a float64 and split exactly into three 32-bit limbs whose sums fit in int64 (fewer
-    than 2**31 values); the sum is one Python int ``T``. ``T / 2**s`` (int / int) is the correctly
+
+def array_sum_terms_batch(values: Any, counts: Sequence[int], np: Any) -> list[list[float] | None]:
+    """:func:`sum_terms` of each run of ``values`` (a float64 numpy array cut into runs of ``counts``
+    values, each at least one), in one vectorised pass: the same terms ``fsum`` and :func:`tail`
+    give, or None for a run this way cannot tell (a value not finite, all values zero, values
+    spanning more than ``_LIMB_SPAN`` binary exponents or reaching 2**990, where their sum could
+    leave the float range, 2**31 values or more).
+
+    Every value of a run is an integer multiple of ``2**(emin - 53)`` (``emin``: the run's smallest
+    exponent of a nonzero value), so scaled by ``2**(53 - emin)`` each is an integer below
+    ``2**95``, held exactly by a float64 and split exactly into three 32-bit limbs whose sums fit
+    in int64; the run's sum is one Python int ``T``. ``T / 2**s`` (int / int) is the correctly
     rounded sum, as ``fsum`` gives, and each residual of :func:`tail` is what is left of ``T``,
     rounded the same way."""
-    n = values.size
-    if n == 0 or n >= 2**31:
-        return None
+    sizes = np.asarray(counts, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     mantissas, exponents = np.frexp(values)
-    if not np.isfinite(mantissas).all():
-        return None
+    finite = np.logical_and.reduceat(np.isfinite(mantissas), starts)
     nonzero = mantissas != 0
-    if not nonzero.all():
-        exponents = exponents[nonzero]
-        if exponents.size == 0:
-            return None  # all zero: fsum keeps the sign of -0.0
-    emin, emax = int(exponents.min()), int(exponents.max())
-    if emax - emin > _LIMB_SPAN or emax > 990:
-        return None
-    shift = 53 - emin
-    whole = np.ldexp(values, shift)  # exact integers below 2**(53 + _LIMB_SPAN)
+    none = 1 << 20  # (an exponent no double has)
+    emin = np.minimum.reduceat(np.where(nonzero, exponents, none), starts)
+    emax = np.maximum.reduceat(np.where(nonzero, exponents, -none), starts)
+    told = finite & (emin != none) & (emax - emin <= _LIMB_SPAN) & (emax <= 990) & (sizes < 2**31)
+    shifts = np.where(told, 53 - emin, 0)
+    kept = np.where(np.repeat(told, sizes), values, 0.0)  # (a run not told adds up to 0 here)
+    whole = np.ldexp(kept, np.repeat(shifts, sizes))  # exact integers below 2**(53 + _LIMB_SPAN)
     upper = np.floor(np.ldexp(whole, -32))  # exact: a power of two, then floor
     low = (whole - np.ldexp(upper, 32)).astype(np.int64)  # exact: an integer in [0, 2**32)
     upper = upper.astype(np.int64)  # below 2**63 in magnitude
-    rest = (int((upper >> 32).sum()) << 64) + (int((upper & 0xFFFFFFFF).sum()) << 32) + int(low.sum())
-    if rest == 0:
-        return None  # an exact zero: fsum's sign of zero
-    out: list[float] = []
-    while rest:
-        term = rest / (1 << shift) if shift >= 0 else float(rest << -shift)  # correctly rounded
-        if term == 0.0:
-            break  # below the smallest subnormal: fsum's residual is 0.0 there too
-        out.append(term)
-        num, den = term.as_integer_ratio()  # den: a power of two, at most 2**shift
-        rest -= (num << shift) // den if shift >= 0 else (num // den) >> -shift
+    sums = zip(np.add.reduceat(upper >> 32, starts).tolist(), np.add.reduceat(upper & 0xFFFFFFFF, starts).tolist(),
+               np.add.reduceat(low, starts).tolist(), shifts.tolist(), told.tolist())
+    out: list[list[float] | None] = []
+    for high, middle, small, shift, ok in sums:
+        rest = (high << 64) + (middle << 32) + small
+        if not ok or rest == 0:  # (an exact zero: fsum's sign of zero)
+            out.append(None)
+            continue
+        terms: list[float] = []
+        while rest:
+            term = rest / (1 << shift) if shift >= 0 else float(rest << -shift)  # correctly rounded
+            if term == 0.0:
+                break  # below the smallest subnormal: fsum's residual is 0.0 there too
+            terms.append(term)
+            num, den = term.as_integer_ratio()  # den: a power of two, at most 2**shift
+            rest -= (num << shift) // den if shift >= 0 else (num // den) >> -shift
+        out.append(terms)
     return out
 
 

@@ -108,3 +108,40 @@ def test_aggregate_never_imports_numpy() -> None:
             "s.window(Agg('quantile', 0.95), 0, 1e9); print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_series_primed_at_once_caches_what_each_slice_gives_alone() -> None:
+    """ValueSeries.prime sums every slice of numpy size in one pass: each slice's sum, terms and
+    moments are the ones the slice works out alone (and the plain forms), for slices the int64
+    limbs tell and ones they decline (wide spans, all -0.0, sums beyond the float range)."""
+    import numpy  # noqa: F401  (loaded: the series primes by numpy)
+
+    from slotui.sources.kit.aggregate import Agg
+
+    rng = random.Random(11)
+    kinds = [
+        lambda: rng.randint(0, 1000) / 1000,  # scores
+        lambda: rng.lognormvariate(0, 4),  # wide: the squares decline
+        lambda: -0.0,
+        lambda: rng.choice([1e308, 1.5e308]),  # the sum overflows: Fraction, no spread
+        lambda: rng.gauss(5, 1) * 2.0**-1070,  # subnormal
+        lambda: rng.choice([1.0, 2.0**-60]),  # the sum needs a tail
+    ]
+    primed, alone = ValueSeries(60.0), ValueSeries(60.0)
+    for s, kind in enumerate(kinds * 2):
+        for i in range(rng.choice([64, 65, 300])):
+            t, v = s * 60.0 + i * 0.01, kind()
+            primed.add(t, v)
+            alone.add(t, v)
+    agg = Agg("mean")
+    primed.prime(agg)
+    assert all(sl._terms is not None for sl in primed.slices.values())  # type: ignore[attr-defined]
+    assert primed.slices[0]._moments is not None  # type: ignore[attr-defined]  (the scores: primed)
+    for key, sl in primed.slices.items():
+        other = alone.slices[key]
+        assert repr(sl.terms()) == repr(other.terms())  # type: ignore[attr-defined]
+        assert repr(sl.moments()) == repr(other.moments())  # type: ignore[attr-defined]
+        values = list(other.values)  # type: ignore[attr-defined]
+        if sum(abs(v) for v in values) < 1e300:
+            assert repr(sl.moments()) == repr(_plain_moments(values))  # type: ignore[attr-defined]
+    assert repr(primed.slice_values(agg, 0.0, 1e6)) == repr(alone.slice_values(agg, 0.0, 1e6))

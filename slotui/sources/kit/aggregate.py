@@ -38,7 +38,7 @@ from operator import le, mul as _mul, sub as _sub
 from typing import Any, Callable, Iterable, Sequence
 
 from slotui.core.intervals import quantile_ranks
-from slotui.core.sums import _finite, array_sum_terms, exact_sum, mean_of_terms, sum_terms, tail
+from slotui.core.sums import _finite, array_sum_terms, array_sum_terms_batch, exact_sum, mean_of_terms, sum_terms, tail
 
 __all__ = [
     "Agg",
@@ -386,17 +386,19 @@ class _ValueSlice:
             self._exact()
         return self._terms  # type: ignore[return-value]
 
-    def _exact(self) -> None:
+    def _exact(self, vector: Any = None) -> None:
         """The slice's exact sum and its terms, from one list of its values (``fsum`` over a list
-        reads floats it holds; over the array it makes one per value, per pass)."""
+        reads floats it holds; over the array it makes one per value, per pass). ``vector``: the
+        values as a numpy array whose int64 sum declined (:meth:`ValueSeries.prime`)."""
         values: Sequence[float] = self.values
         np = sys.modules.get("numpy")  # loaded by a columnar read; never imported here
-        if np is not None and len(values) >= _NUMPY_SORT:
+        if vector is None and np is not None and len(values) >= _NUMPY_SORT:
             vector = np.frombuffer(self.values, dtype=np.float64)
             terms = array_sum_terms(vector, np)  # the same terms, in int64 (None: fsum must tell)
             if terms is not None:
                 self._sum, self._terms = terms[0], terms  # type: ignore[assignment]
                 return
+        if vector is not None:
             values = vector.tolist()
         total = exact_sum(values)
         self._sum = total
@@ -603,8 +605,47 @@ class ValueSeries(_SliceIndex):
     def __len__(self) -> int:
         return sum(len(s.values) for s in self.slices.values())  # type: ignore[attr-defined]
 
+    def prime(self, agg: Agg) -> None:
+        """Work out at once what ``agg`` needs of every slice of numpy size whose cache was cleared:
+        sums (means and sums) and moments (means), as :meth:`_ValueSlice.terms` and
+        :meth:`_ValueSlice.moments` would one slice at a time (the same floats: those sum in int64
+        limbs too, :func:`~slotui.core.sums.array_sum_terms_batch`, and fsum what it declines),
+        without numpy's per-call cost per slice. Only when numpy is loaded (a columnar read)."""
+        np = sys.modules.get("numpy")  # never imported here
+        if np is None or agg.kind not in ("mean", "sum"):
+            return
+        big = [sl for sl in self.slices.values() if len(sl.values) >= _NUMPY_SORT]  # type: ignore[attr-defined]
+        unsummed = [sl for sl in big if sl._terms is None]
+        if len(unsummed) > 1:
+            vectors = [np.frombuffer(sl.values, dtype=np.float64) for sl in unsummed]
+            done = array_sum_terms_batch(np.concatenate(vectors), [v.size for v in vectors], np)
+            for sl, vector, terms in zip(unsummed, vectors, done):
+                if terms is None:
+                    sl._exact(vector)  # fsum tells
+                else:
+                    sl._sum, sl._terms = terms[0], terms
+        if agg.kind != "mean":
+            return
+        # moments_of's numpy path, for every slice at once: the same deviations, the same squares
+        todo = [sl for sl in big if sl._moments is None and type(sl.total()) is float]
+        means = [sl.total() / len(sl.values) for sl in todo]  # type: ignore[operator]
+        todo = [(sl, m) for sl, m in zip(todo, means) if math.isfinite(m)]
+        if len(todo) <= 1:
+            return
+        counts = [len(sl.values) for sl, _ in todo]
+        values = np.concatenate([np.frombuffer(sl.values, dtype=np.float64) for sl, _ in todo])
+        deviations = values - np.repeat(np.array([m for _, m in todo]), counts)
+        with np.errstate(over="ignore"):  # (an infinite square: fsum's inf below)
+            squares = deviations * deviations
+        for (sl, mean), n, terms in zip(todo, counts, array_sum_terms_batch(squares, counts, np)):
+            if terms is None:
+                sl.moments()  # fsum tells (or overflows: no spread)
+            else:
+                sl._moments = (n, mean, terms[0])
+
     def window(self, agg: Agg, start: float, end: float) -> float | None:
         """``agg`` over values with time in ``[start, end)``; None when there are none."""
+        self.prime(agg)
         acc = WindowAccumulator(agg)
         length = self.length
         for key in self.key_range(start, end):
@@ -640,6 +681,7 @@ class ValueSeries(_SliceIndex):
         from the slices' sorted runs. One pass over the window's values for a
         mean; nothing beyond the cached runs for a quantile.
         """
+        self.prime(agg)
         length = self.length
         runs: list[Sequence[float]] = []
         parts: list[tuple[int, float, float]] = []
@@ -669,6 +711,7 @@ class ValueSeries(_SliceIndex):
 
         The slice holding ``end`` is cut at ``end`` (records at or after ``end`` are ignored).
         """
+        self.prime(agg)
         out: list[tuple[float, float]] = []
         length = self.length
         for key in self.key_range(start, end):
