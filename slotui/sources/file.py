@@ -147,6 +147,22 @@ def _bulk_table(con: Any, sql: str) -> Any:
         return None
 
 
+def _bulk_chunk(plan: Any, table: Any, data: memoryview, before: Any) -> tuple[str, int, Any, int]:
+    """In a worker thread: :func:`~slotui.sources.kit.columnar.bulk_lines`' verdict on the complete
+    lines ``data``, their number, and their columns from their rows of DuckDB's answer ``table``
+    (:meth:`ColumnarPlan.from_rows`; None unless the verdict takes them). Their rows follow those of
+    the lines of the chunk before (``before``: its future, None for the first), counted as the
+    main thread counts them; numpy and pyarrow free the GIL for most of it."""
+    from slotui.sources.kit.columnar import BULK_TAKE, bulk_lines
+
+    verdict, lines, timed = bulk_lines(data)
+    start = before.result()[3] if before is not None else 0
+    chunk = None
+    if verdict == BULK_TAKE and start + lines <= table.num_rows:
+        chunk = plan.from_rows(data, table.slice(start, lines), lines, timed)
+    return verdict, lines, chunk, start + lines
+
+
 class _BulkState:
     """DuckDB's answer to a bulk read and the next of its rows to take."""
 
@@ -616,8 +632,6 @@ class FileSource:
 
         import duckdb
 
-        from slotui.sources.kit.columnar import bulk_lines
-
         con = duckdb.connect()
         try:
             con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
@@ -638,6 +652,7 @@ class FileSource:
         # boundary, and handed on as a view (no carry joined: that copied every chunk again). Not
         # mmap: a copytruncate rotation during the read would make a mapped page fault (SIGBUS).
         pos = edge = 0
+        last: Any = None  # the future of the chunk read last (its rows end where the next chunk's start)
         with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
             while pending or pos < size:
                 if pos < size and len(pending) < 2:
@@ -653,7 +668,9 @@ class FileSource:
                             pos = size  # (a half-written last line, or the file shrank: read on from _offset)
                         continue  # a line longer than a chunk (DuckDB takes at most 16 MB)
                     data = memoryview(read)[: cut + 1]
-                    pending.append((data, checks.submit(bulk_lines, data)))
+                    before = pending[-1][1] if pending else last
+                    last = checks.submit(_bulk_chunk, plan, table, data, before)
+                    pending.append((data, last))
                     pos += cut + 1
                     continue
                 data, future = pending.popleft()
@@ -667,21 +684,19 @@ class FileSource:
         fh.seek(self._offset)
         return True
 
-    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, checked: tuple[str, int, bool],
+    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, checked: tuple[str, int, Any, int],
                      kept: list[tuple[Any, int]]) -> bool | None:
         """Take ``data`` (complete lines) as columns from the next rows of DuckDB's answer when the
-        bytes passed (``checked``: :func:`~slotui.sources.kit.columnar.bulk_lines`), else record by
+        bytes passed (``checked``: :func:`_bulk_chunk`'s verdict, lines and columns), else record by
         record. True: go on; None: rows and lines no longer match (nothing taken); False: an
         evaluation result was joined."""
-        from slotui.sources.kit.columnar import BULK_STOP, BULK_TAKE
+        from slotui.sources.kit.columnar import BULK_STOP
 
-        verdict, lines, timed = checked
-        start = state.row
+        verdict, lines, chunk, _ = checked
         state.row += lines
         if verdict == BULK_STOP or state.row > state.table.num_rows:
             self._columnar_remember(kept)
             return None
-        chunk = plan.from_rows(data, state.table.slice(start, lines), lines, timed) if verdict == BULK_TAKE else None
         if chunk is not None and self._consume_columnar(plan, data, chunk, kept):
             self._offset += len(data)
             self.bulk_chunks += 1
