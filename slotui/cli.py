@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", metavar="TIME", help="evaluate as of this moment (RFC 3339, e.g. 2026-06-01T12:00:00Z)")
     p.add_argument("--results", metavar="FILE",
                    help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary)")
-    p.add_argument("--notify", action="store_true", help="send the alerts this evaluation fires")
+    p.add_argument("--notify", action="store_true",
+                   help="send the alerts this evaluation fires (of --results too; a past --at only: delivery runs on the real clock)")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
     p = sub.add_parser(

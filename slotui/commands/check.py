@@ -45,14 +45,17 @@ def _render(report, fmt: str, fail_on: str, no_data_ok: bool) -> str:
     return render(report)
 
 
-async def _evaluate(loaded, now: float, args: argparse.Namespace):
+async def _evaluate(loaded, now: float, args: argparse.Namespace, report=None):
+    """The report of one tick as of ``now`` (or ``report``, given: ``--results``), its alerts sent
+    with ``--notify``."""
     from slotui.wiring import assemble, open_store
 
     # check records samples with --state, but only --notify advances alert states (once, below)
     store = open_store(args.state) if args.state or args.notify else None
     parts = assemble(loaded, store=store, owns_store=True, alerts_on_tick=False)
     try:
-        report = await parts.engine.tick(now)
+        if report is None:
+            report = await parts.engine.tick(now)
         if args.notify and parts.alerting is not None:
             from slotui.alerting.oneshot import notify_report
 
@@ -99,7 +102,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"slotui check: --at: {exc}", file=sys.stderr)
         return UNKNOWN
+    if args.notify and args.at is not None and now > utc_now():
+        # notifications are delivered on the real clock: one due at a later moment would wait unsent
+        from slotui.clock import format_time
 
+        print(f"slotui check: --notify with --at {format_time(now)}, a moment still to come: notifications "
+              "are sent as of the real clock; give a past --at or drop --notify", file=sys.stderr)
+        return UNKNOWN
+
+    report = None
     if args.results:
         from slotui.results import check, load_results_file
 
@@ -109,14 +120,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"slotui check: --results {args.results}: {exc}", file=sys.stderr)
             return UNKNOWN
         report = check(results, loaded.specs, now=now)
-    else:
+    if report is None or args.notify:  # (--results --notify: the results' alerts are sent as a tick's are)
         if args.state or args.notify:
             from slotui.store import StoreError
         else:  # no store is opened: do not import sqlite3 for an error that cannot happen
             StoreError = _NoStoreError  # noqa: N806
 
         try:
-            report = _run_returning(_evaluate(loaded, now, args))
+            report = _run_returning(_evaluate(loaded, now, args, report))
         except StoreError as exc:
             print(f"slotui check: {exc}", file=sys.stderr)
             return UNKNOWN
