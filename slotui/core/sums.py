@@ -108,20 +108,32 @@ def array_sum_terms_batch(values: Any, counts: Sequence[int], np: Any) -> list[l
     sizes = np.asarray(counts, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     mantissas, exponents = np.frexp(values)
-    finite = np.logical_and.reduceat(np.isfinite(mantissas), starts)
+    if np.isfinite(values).all():
+        finite = True
+    else:
+        finite = np.logical_and.reduceat(np.isfinite(mantissas), starts)
     nonzero = mantissas != 0
     none = 1 << 20  # (an exponent no double has)
-    emin = np.minimum.reduceat(np.where(nonzero, exponents, none), starts)
-    emax = np.maximum.reduceat(np.where(nonzero, exponents, -none), starts)
+    if nonzero.all():
+        emin, emax = np.minimum.reduceat(exponents, starts), np.maximum.reduceat(exponents, starts)
+    else:
+        emin = np.minimum.reduceat(np.where(nonzero, exponents, none), starts)
+        emax = np.maximum.reduceat(np.where(nonzero, exponents, -none), starts)
     told = finite & (emin != none) & (emax - emin <= _LIMB_SPAN) & (emax <= 990) & (sizes < 2**31)
     shifts = np.where(told, 53 - emin, 0)
-    kept = np.where(np.repeat(told, sizes), values, 0.0)  # (a run not told adds up to 0 here)
+    kept = values if told.all() else np.where(np.repeat(told, sizes), values, 0.0)  # (a run not told adds up to 0)
     whole = np.ldexp(kept, np.repeat(shifts, sizes))  # exact integers below 2**(53 + _LIMB_SPAN)
-    upper = np.floor(np.ldexp(whole, -32))  # exact: a power of two, then floor
-    low = (whole - np.ldexp(upper, 32)).astype(np.int64)  # exact: an integer in [0, 2**32)
-    upper = upper.astype(np.int64)  # below 2**63 in magnitude
-    sums = zip(np.add.reduceat(upper >> 32, starts).tolist(), np.add.reduceat(upper & 0xFFFFFFFF, starts).tolist(),
-               np.add.reduceat(low, starts).tolist(), shifts.tolist(), told.tolist())
+    if int((emax - emin)[told].max(initial=0)) <= 63 - 53:  # each below 2**63: two limbs of int64
+        ints = whole.astype(np.int64)
+        upper_sums = np.add.reduceat(ints >> 32, starts).tolist()
+        sums = zip([0] * len(upper_sums), upper_sums, np.add.reduceat(ints & 0xFFFFFFFF, starts).tolist(),
+                   shifts.tolist(), told.tolist())
+    else:  # three limbs: the float integers split exactly at 2**32 first
+        upper = np.floor(np.ldexp(whole, -32))  # exact: a power of two, then floor
+        low = (whole - np.ldexp(upper, 32)).astype(np.int64)  # exact: an integer in [0, 2**32)
+        upper = upper.astype(np.int64)  # below 2**63 in magnitude
+        sums = zip(np.add.reduceat(upper >> 32, starts).tolist(), np.add.reduceat(upper & 0xFFFFFFFF, starts).tolist(),
+                   np.add.reduceat(low, starts).tolist(), shifts.tolist(), told.tolist())
     out: list[list[float] | None] = []
     for high, middle, small, shift, ok in sums:
         rest = (high << 64) + (middle << 32) + small

@@ -199,6 +199,35 @@ def test_the_array_sum_gives_fsum_terms_bit_for_bit_or_declines(values: list[flo
         assert _hexes(got) == _hexes(sum_terms(values))
 
 
+_runs = st.one_of(
+    st.lists(st.one_of(_scores, _binary), min_size=1, max_size=40),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=10),
+    st.lists(_spans, min_size=1, max_size=10),
+    st.builds(lambda e, xs: [x * 2.0**e for x in xs], st.integers(-1100, 1000),
+              st.lists(st.floats(1, 2**30, allow_nan=False), min_size=1, max_size=30)),  # spans of 11-42
+    st.lists(st.sampled_from([0.0, -0.0, math.inf, 1.0]), min_size=1, max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_runs, min_size=1, max_size=8))
+def test_the_batch_sum_gives_each_runs_fsum_terms_or_declines(runs: list[list[float]]) -> None:
+    """``array_sum_terms_batch`` (every slice of a series at once): each run's terms are the ones
+    ``sum_terms`` gives that run alone, whatever the other runs hold (zeros, infinities, wide spans
+    take the slow paths for the whole batch)."""
+    import numpy as np
+
+    from slotui.core.sums import array_sum_terms_batch
+
+    values = np.array([v for run in runs for v in run], dtype=np.float64)
+    for run, got in zip(runs, array_sum_terms_batch(values, [len(r) for r in runs], np), strict=True):
+        if got is not None:
+            assert _hexes(got) == _hexes(sum_terms(run))
+        elif all(map(math.isfinite, run)) and math.fsum(run) != 0 and max(map(abs, run)) < 2.0**900:
+            exps = [math.frexp(v)[1] for v in run if v]
+            assert max(exps) - min(exps) > 42  # declined only beyond three limbs' span
+
+
 def test_the_array_sum_declines_what_fsum_alone_tells() -> None:
     import numpy as np
 
