@@ -13,7 +13,8 @@ For each label value (a *group*) over the breakdown window:
   the definition of :func:`slotui.sources.kit.aggregate.quantile_sorted`);
 - both: ``without``, the SLI over the window with that group's events removed
   (``None`` when nothing is left: NO DATA), and ``status_without``, the status
-  :func:`slotui.core.status.value_status` gives that value.
+  that value gives: :func:`slotui.core.status.value_status` for threshold SLOs,
+  :func:`ratio_status_without` (the burn-rate tiers of the window) for ratio SLOs.
 
 Ranking (impact): how much removing the group moves the SLI toward the target,
 ``gain = without - value_all`` for higher-is-better SLOs and ``value_all -
@@ -35,7 +36,7 @@ from fractions import Fraction
 from typing import Any
 
 from slotui.config.text import printable  # label values come from data: shown escaped
-from slotui.core.status import finite, value_status
+from slotui.core.status import exceeds, finite, value_status
 from slotui.core.sums import _DENOMINATOR, _finite, exact_mean, scaled, scaled_value, sum_terms
 from slotui.core.types import GroupData, SLOSpec, Status
 
@@ -131,7 +132,7 @@ def ratio_breakdown(
             total=total,
             value=good / total,
             without=without,
-            status_without=value_status(without, spec),
+            status_without=ratio_status_without(spec, good_all - good, rest, window),
             bad=bad,
             share_of_bad=bad / bad_all if bad_all > 0 else None,
             burn_rate=(bad / total) / budget if budget > 0 else None,
@@ -147,6 +148,30 @@ def ratio_breakdown(
         t = math.fsum(items[k][1] for k in rest)
         kept.append(figures(OTHER, g, t, other=True))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
+
+
+def ratio_status_without(spec: SLOSpec, good: float, total: float, window: float) -> Status:
+    """The status a ratio SLO would have if ``good`` of ``total`` events were all of its breakdown
+    ``window`` (what is left without a group). A ratio SLO's status comes from its burn-rate tiers
+    (SPEC 3): each tier whose long window is that window fires when the error ratio left burns the
+    budget faster than its factor, with at least ``min_events`` (and ``min_samples``) events left
+    (the breakdown counts one window: it stands for the tier's short one too); the ``warning`` and
+    ``critical`` levels count as :func:`~slotui.core.status.ratio_status` counts them; else AT RISK
+    below the target (the budget burns faster than it lasts), else OK; NO DATA when nothing is
+    left. ``value_status`` alone never went past AT RISK: "without it 90% (AT RISK)" while the
+    rest still burned at 20x against a 14.4 page tier."""
+    if not total > 0:
+        return Status.NO_DATA
+    status = value_status(good / total, spec)
+    rate = finite(((total - good) / total) / spec.budget) if spec.budget > 0 else None
+    floor = max(spec.min_events, spec.min_samples)
+    firing = {t.severity for t in spec.tiers if t.long_window == window and rate is not None
+              and total >= floor and exceeds(rate, t.effective_factor(spec.period))}
+    if "critical" in firing:
+        return Status.CRITICAL
+    if "warning" in firing and status is not Status.CRITICAL:
+        return Status.WARNING
+    return status
 
 
 # --------------------------------------------------------------------------- threshold

@@ -273,7 +273,9 @@ async def test_breakdown_by_a_metrics_api_dimension() -> None:
     mini = b.groups[0]
     assert (mini.total, mini.bad, mini.share_of_bad) == (25.0, 14.0, 14 / 15)
     assert mini.without == 49 / 50  # (60 - 11) / (75 - 25)
-    assert mini.status_without is Status.OK
+    # the rest still pages: 1 bad of 50 burns 0.02 / 0.05 = 0.4x, above the 6h tier's factor at this
+    # 1d period (0.05 x 24h / 6h = 0.2); a ratio SLO's status is its tiers' (SPEC 10.1, SPEC 3)
+    assert mini.status_without is Status.CRITICAL
     assert b.groups[2].without == 21 / 35  # without gpt-4o: (60 - 39) / (75 - 40)
 
     # mean latency: (40 x 1,000 + 20 x 3,000 + 10 x 500) / 70 = 1,500 ms; without gpt-4o-mini 45,000 / 50

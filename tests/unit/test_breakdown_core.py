@@ -35,8 +35,10 @@ def test_three_models_one_causes_90_percent_of_bad_events() -> None:
     assert mini.burn_rate == pytest.approx(9.0, rel=1e-12)  # (90 / 1000) / 0.01
     assert mini.without == 0.995  # (2900 - 910) / (3000 - 1000) = 1990 / 2000
     assert mini.status_without is Status.OK
-    assert (gpt4o.share_of_bad, gpt4o.without, gpt4o.status_without) == (0.1, 0.955, Status.AT_RISK)
-    assert (claude.share_of_bad, claude.without, claude.status_without) == (0.0, 0.95, Status.AT_RISK)
+    # a ratio SLO's status is its tiers': the 1h tier's factor at the 7d period is 0.02 x 168 = 3.36;
+    # without gpt-4o the rest burns (90/2000) / 0.01 = 4.5x, without claude (100/2000) / 0.01 = 5x: both page
+    assert (gpt4o.share_of_bad, gpt4o.without, gpt4o.status_without) == (0.1, 0.955, Status.CRITICAL)
+    assert (claude.share_of_bad, claude.without, claude.status_without) == (0.0, 0.95, Status.CRITICAL)
     assert b.top is mini
     assert b.window == 3600.0 and b.by == ("gen_ai.request.model",)
 
@@ -215,3 +217,34 @@ def test_label_values_that_read_the_same_once_escaped_stay_two_groups() -> None:
     shown = {g.labels["model"]: (g.total, g.bad) for g in b.groups}
     assert shown == {"A\\x0aB": (100.0, 50.0), "A\\\\x0aB": (100.0, 0.0), "gpt-4o": (100.0, 1.0),
                      "a\\\\b": (1.0, 0.0), "\\x1b[31mred": (1.0, 0.0)}
+
+
+def test_a_ratio_status_without_is_its_tiers_status_over_the_breakdown_window() -> None:
+    """SPEC 10.1 "the status that SLI would give", for a ratio SLO its burn-rate tiers' (SPEC 3).
+    Found: value_status alone said "without model-a 90.00% (AT RISK)" while model-b, all that was
+    left, burned at 20x against the 14.4 page factor: the SLO stays CRITICAL without model-a."""
+    spec = SLOSpec(name="success_rate", kind="ratio", target=0.995, direction="higher_is_better", period=30 * 86400.0,
+                   tiers=(BurnTier("critical", 3600.0, 300.0, factor=14.4), BurnTier("warning", 86400.0, 7200.0, factor=1.0)))
+    counts = {"model-a": (0.0, 180.0), "model-b": (162.0, 180.0)}  # model-b: 18 bad of 180 = 10%
+    by_label = {g.labels["m"]: g for g in ratio_breakdown(spec, "m", 3600.0, counts).groups}
+    # without model-a: 18 bad of 180 -> 0.1 / 0.005 = 20x > 14.4 on the 1h page tier
+    assert (by_label["model-a"].without, by_label["model-a"].status_without) == (0.9, Status.CRITICAL)
+    # without model-b: all 180 bad -> 200x
+    assert (by_label["model-b"].without, by_label["model-b"].status_without) == (0.0, Status.CRITICAL)
+    # the same counts over the 1d window (its breakdown window when that tier burns fastest): 20x > 1 tickets
+    assert ratio_breakdown(spec, "m", 86400.0, counts).groups[0].status_without is Status.WARNING
+    # a window no tier has (the SLO's own): only the value: below target, AT RISK
+    assert ratio_breakdown(spec, "m", 1800.0, counts).groups[0].status_without is Status.AT_RISK
+    # 1 bad in 1,000 left: 0.2x burns no tier and meets the target
+    calm = ratio_breakdown(spec, "m", 3600.0, {"bad": (0.0, 500.0), "good": (999.0, 1000.0)})
+    assert {g.labels["m"]: g.status_without for g in calm.groups}["bad"] is Status.OK
+    # fewer events left than min_events: no tier fires (the SLO's own rule), the value alone speaks
+    sparse = SLOSpec(**{**{f: getattr(spec, f) for f in ("name", "kind", "target", "direction", "period", "tiers")},
+                        "min_events": 500})
+    few = {g.labels["m"]: g for g in ratio_breakdown(sparse, "m", 3600.0, counts).groups}
+    assert few["model-a"].status_without is Status.AT_RISK
+    # a critical level on the value still counts, as in ratio_status: 0.9 is below critical 0.95
+    leveled = SLOSpec(**{**{f: getattr(spec, f) for f in ("name", "kind", "target", "direction", "period")},
+                         "tiers": (), "warning": 0.99, "critical": 0.95})
+    assert {g.labels["m"]: g for g in ratio_breakdown(leveled, "m", 3600.0, counts).groups}[
+        "model-a"].status_without is Status.CRITICAL
