@@ -11,7 +11,9 @@ Exit codes follow the Nagios plugin convention: 0 OK, 1 WARNING, 2 CRITICAL,
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -281,8 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):
         return UNKNOWN
     module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")
+    if sys.stdout is None:  # started with stdout closed (`>&-`): a write fails as it would on the fd
+        sys.stdout = _ClosedOutput()
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # (a full disk shows at the flush: now, not at exit with status 120)
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -290,6 +296,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            raise
+        # the report could not be written (`> /dev/full`, a closed stdout): exit 1 would read as WARNING
+        print(f"slotui {command}: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return UNKNOWN
+
+
+#: what writing the output can fail with: a full disk or quota, a file too large, an I/O error, a closed fd
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+class _ClosedOutput(io.TextIOBase):
+    """``sys.stdout`` when the process started with it closed: writing fails with EBADF."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
 
 
 if __name__ == "__main__":
