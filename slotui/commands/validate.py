@@ -23,7 +23,7 @@ def _plural(n: int, word: str) -> str:
 def resolved_view(loaded: Any) -> dict[str, Any]:
     """The resolved file as plain data, secrets masked (what ``--show`` prints)."""
     from slotui.formatting import format_window
-    from slotui.config.secrets import mask_url, masked_dump
+    from slotui.config.secrets import mask_url, masked_dump, masked_mapping
 
     slos = []
     for s in loaded.specs:
@@ -76,7 +76,7 @@ def resolved_view(loaded: Any) -> dict[str, Any]:
         if s.labels:
             entry["labels"] = dict(s.labels)
         if s.params:
-            entry["params"] = dict(s.params)
+            entry["params"] = masked_mapping(dict(s.params))
         slos.append(entry)
     data = masked_dump(loaded.config, durations_as_text=True)
     for seed_key in ("slos", "quality_slos", "alert_rules"):
@@ -95,6 +95,19 @@ def _scrub(text: str, secrets: set[str]) -> str:
     return text
 
 
+def _scrub_data(value: Any, secrets: set[str]) -> Any:
+    """``value`` (plain data) with every secret in its strings (keys too) replaced by ``****``, before
+    it is dumped: the dumper then quotes ``'****'`` (a bare ``****`` is a YAML alias: the ``--show``
+    output did not parse back)."""
+    if isinstance(value, str):
+        return _scrub(value, secrets)
+    if isinstance(value, dict):
+        return {_scrub_data(k, secrets): _scrub_data(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_data(v, secrets) for v in value]
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
@@ -110,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "show", False):
         import yaml
 
-        text = yaml.safe_dump(resolved_view(loaded), sort_keys=False, allow_unicode=True, width=120)
+        text = yaml.safe_dump(_scrub_data(resolved_view(loaded), loaded.secrets), sort_keys=False,
+                              allow_unicode=True, width=120)
         print(f"# {loaded.display_name}, as slotui resolved it (secrets masked)")
         print(_scrub(text, loaded.secrets), end="")
     print(

@@ -41,6 +41,8 @@ CUT = "…"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _CREDENTIAL_HEADER_WORDS = ("auth", "api-key", "api_key", "apikey", "token", "secret", "password",
                             "signature", "cookie", "key")
+#: credential headers whose names hold none of those words (Honeycomb's API key)
+_CREDENTIAL_HEADERS = frozenset({"x-honeycomb-team"})
 
 
 def _host(value: str) -> tuple[str, str] | None:
@@ -114,7 +116,8 @@ def is_credential_header(name: str) -> bool:
     ``X-Hub-Signature-256``, ``X-JWT-Assertion``, ``X-Session``). The one rule for sources and
     channels: such a header is masked when shown, scrubbed from messages, dropped on a redirect."""
     lowered = name.lower()
-    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS) or is_secret_param(name)
+    return (any(word in lowered for word in _CREDENTIAL_HEADER_WORDS) or lowered in _CREDENTIAL_HEADERS
+            or is_secret_param(name))
 
 
 def _is_secret_field(model: type[BaseModel], name: str) -> bool:
@@ -128,19 +131,38 @@ def _is_duration_field(model: type[BaseModel], name: str) -> bool:
     return fi is not None and "parse_duration" in repr(fi.annotation) + repr(fi.metadata)
 
 
-def _plain(value: Any, *, headers: bool = False, durations: bool = False) -> Any:
+def _masked_value(value: Any) -> Any:
+    """A value under a credential-named key, masked: strings (an empty one stays empty), every
+    string of a list, numbers; a mapping keeps its keys (its own credential-named ones masked)."""
+    if isinstance(value, str):
+        return mask(value) if value else value
+    if isinstance(value, (list, tuple)):
+        return [_masked_value(v) for v in value]
+    if isinstance(value, dict):
+        return _plain(value, free_form=True)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return MASK
+    return value
+
+
+def _plain(value: Any, *, headers: bool = False, free_form: bool = False, durations: bool = False) -> Any:
+    """``value`` as plain data, secrets masked. ``headers``: a mapping of HTTP headers (their rule,
+    :func:`is_credential_header`); ``free_form``: a mapping of the user's own keys sent as they are
+    (an http source's ``body``, an SLO's ``params``), whose credential-named keys
+    (:func:`is_secret_param`) are masked at any depth. Other mappings (sources and channels by name,
+    derived fields) keep their values: their models mask their own secret fields."""
     if isinstance(value, BaseModel):
         return masked_dump(value, durations_as_text=durations)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if headers and isinstance(v, str) and is_credential_header(str(k)):
-                out[k] = mask(v) if v else v
+            if (headers and is_credential_header(str(k))) or (free_form and is_secret_param(str(k))):
+                out[k] = _masked_value(v)
             else:
-                out[k] = _plain(v, durations=durations)
+                out[k] = _plain(v, free_form=free_form, durations=durations)
         return out
     if isinstance(value, (list, tuple)):
-        return [_plain(v, durations=durations) for v in value]
+        return [_plain(v, free_form=free_form, durations=durations) for v in value]
     if isinstance(value, str):
         return mask_url(value)
     return value
@@ -172,6 +194,12 @@ def repr_value(model: type[BaseModel], name: str, value: Any) -> Any:
     return _shown(value)
 
 
+def masked_mapping(value: Any) -> Any:
+    """A free-form mapping (an SLO's ``params``) as plain data, values under credential-named keys
+    masked and URLs' passwords and tokens too (what :func:`masked_dump` does to a model's)."""
+    return _plain(value, free_form=True)
+
+
 def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_text: bool = False) -> dict[str, Any]:
     """``config`` as plain data (keys by alias), with every secret masked.
 
@@ -191,6 +219,8 @@ def masked_dump(config: BaseModel, *, exclude_none: bool = True, durations_as_te
             out[key] = mask(value) if value is not None else None
         elif name == "headers" and isinstance(value, dict):
             out[key] = _plain(value, headers=True)
+        elif name in ("body", "params") and isinstance(value, (dict, list)):
+            out[key] = _plain(value, free_form=True)
         elif durations_as_text and isinstance(value, float) and _is_duration_field(model, name):
             from slotui.formatting import format_window
 

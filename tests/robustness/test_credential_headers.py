@@ -25,7 +25,7 @@ from slotui.config.secrets import is_credential_header  # noqa: E402
 CREDENTIAL_HEADERS = {
     "X-Auth": "XaUtHvAlUe123456", "X-Hub-Signature-256": "SiGnAtUrE7777abc", "X-JWT-Assertion": "JwTaSsErT9876543",
     "X-Session": "SeSsIoNvAl00112x", "X-Pass": "PaSsHeAdEr4321zz", "X-Credential": "CrEdEnTiAl55aa66",
-    "X-Api-Key": "ApIkEyHeAdEr8888",
+    "X-Api-Key": "ApIkEyHeAdEr8888", "X-Honeycomb-Team": "HoNeYcOmBkEy4242",
 }
 PLAIN_HEADERS = {"X-Scope-OrgID": "tenant-a", "Accept-Language": "en", "X-Tenant": "team-b", "X-Request-Source": "slo"}
 
