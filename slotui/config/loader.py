@@ -408,7 +408,8 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
             # holds a mapping: only a key holding a value is judged by its name. A key the schema
             # does not know (a typo, another tool's name: bearer, auth, integration_key) is also
             # judged by the credential words of headers and query parameters; a label's is not.
-            named_value = not isinstance(value, (dict, list))
+            # a source's derived fields are named by the user (token_cost) and hold expressions
+            named_value = not isinstance(value, (dict, list)) and not (len(path) >= 2 and path[-2] == "fields")
             unknown_credential = tp is None and named_value and is_credential_header(str(path[-1]))
             if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or unknown_credential or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
