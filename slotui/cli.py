@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary)")
     p.add_argument("--notify", action="store_true",
                    help="send the alerts this evaluation fires (of --results too; a past --at only: delivery runs on the real clock)")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--output", metavar="FILE",
+                   help="write the report here instead of stdout (- is stdout); a run that fails before its report leaves it empty")
 
     p = sub.add_parser(
         "run", help="run continuously (use --headless for the daemon)",

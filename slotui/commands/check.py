@@ -85,9 +85,23 @@ def _run_returning(coro):  # type: ignore[no-untyped-def]
     return box[0]
 
 
+def _empty_old_report(output: str | None) -> None:
+    """Empty the report file a run before left at ``--output`` (a regular file; a symlink is followed):
+    a run that exits 3 before it writes one must not leave an earlier run's all-green JUnit file for
+    CI to publish. A file this run cannot write is reported when it writes."""
+    import os
+
+    if output and output != "-" and os.path.isfile(output):
+        try:
+            os.truncate(output, 0)
+        except OSError:
+            pass
+
+
 def run(args: argparse.Namespace) -> int:
     from slotui.clock import parse_time, utc_now
 
+    _empty_old_report(args.output)
     loaded = _load(args)
     if loaded is None:
         return UNKNOWN
