@@ -79,6 +79,9 @@ class GroupFigures:
     #: how far removing the group moves the SLI toward the target (None: nothing left)
     gain: float | None = None
     other: bool = False
+    #: the label values as the data holds them, when ``labels`` shows them escaped (:func:`shown_label`):
+    #: for machine-readable outputs (JSON), where any string travels exactly
+    raw_labels: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,7 +466,7 @@ def _shown(group: GroupFigures) -> GroupFigures:
     """``group`` with its label values as they may be shown: they come from data (a log's model
     field), and a control or bidi character would act on a terminal or break a JUnit file."""
     labels = {k: shown_label(v) for k, v in group.labels.items()}
-    return group if labels == group.labels else replace(group, labels=labels)
+    return group if labels == group.labels else replace(group, labels=labels, raw_labels=dict(group.labels))
 
 
 def shown_label(value: str) -> str:

@@ -201,7 +201,7 @@ def breakdown_dict(result: SLOResult) -> dict[str, Any] | None:
         "window": _num(max(b.window for b in result.breakdowns)),
         "groups": [
             {
-                "labels": dict(g.labels),
+                "labels": dict(g.raw_labels if g.raw_labels is not None else g.labels),  # (as the data holds them)
                 "total": _num(g.total),
                 "bad": _num(g.bad),
                 "value": _num(g.value),

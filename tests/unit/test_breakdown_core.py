@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -16,7 +17,7 @@ from slotui.core.breakdown import (
     threshold_breakdown,
 )
 from slotui.core.evaluate import evaluate_slo
-from slotui.core.types import BurnTier, GroupData, SLIData, SLOSpec, Status
+from slotui.core.types import BurnTier, GroupData, Report, SLIData, SLOSpec, Status
 from slotui.sources.kit.aggregate import quantile_sorted
 
 RATIO = SLOSpec(name="success_rate", kind="ratio", target=0.99, direction="higher_is_better")
@@ -217,6 +218,16 @@ def test_label_values_that_read_the_same_once_escaped_stay_two_groups() -> None:
     shown = {g.labels["model"]: (g.total, g.bad) for g in b.groups}
     assert shown == {"A\\x0aB": (100.0, 50.0), "A\\\\x0aB": (100.0, 0.0), "gpt-4o": (100.0, 1.0),
                      "a\\\\b": (1.0, 0.0), "\\x1b[31mred": (1.0, 0.0)}
+    # ... while check's JSON carries each value as the data holds it (JSON escapes any string; found:
+    # "labels" held the shown text, a tab as the four characters \x09, so scripts could not match it)
+    from slotui.core.evaluate import evaluate_slo
+    from slotui.output.json_report import render
+
+    result = evaluate_slo(spec, SLIData(value=0.9, windows={3600.0: (349.0, 400.0)}, fetched_at=0.0,
+                                        groups=(GroupData("model", 3600.0, counts=counts),)), 0.0)
+    groups = json.loads(render(Report(results=(result,), evaluated_at=0.0)))["slos"][0]["breakdown"]["groups"]
+    assert {g["labels"]["model"] for g in groups} == set(counts)
+    assert {g["display"].split(":")[0] for g in groups} == {f"model={k}" for k in shown}
 
 
 def test_a_ratio_status_without_is_its_tiers_status_over_the_breakdown_window() -> None:
