@@ -356,11 +356,14 @@ def format_time(ts: float | None, *, ascii: bool = False) -> str:
 
 
 def rfc3339(ts: float | None) -> str | None:
-    """RFC 3339 UTC (``2026-06-01T12:00:00Z``, milliseconds only when present) or None."""
+    """RFC 3339 UTC (``2026-06-01T12:00:00Z``, milliseconds only when present) or None, also for a
+    moment outside the times slotui writes (the end of a December 9999 window, 10000-01-01): the
+    JSON reports' time fields are an RFC 3339 string or null, never the text ``out of range``."""
     if not is_number(ts):
         return None
     assert ts is not None
-    return clock.rfc3339(ts)
+    text = clock.rfc3339(ts)
+    return None if text == clock.OUT_OF_RANGE else text
 
 
 def overall_line(meeting: int, total: int) -> str:
