@@ -881,7 +881,8 @@ class FileSource:
                 if type(raw) is str and raw[-1:] == "Z":  # RFC 3339 in UTC: the TimeParser fast path, inlined
                     minute = utc_minutes.get(raw[:16])
                     sec = raw[17:-1]
-                    if (minute is not None and sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                    if (minute is not None and raw[16:17] == ":" and len(sec) >= 2 and sec.isascii()
+                            and sec[:2].isdigit() and sec[:2] <= "60"
                             and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                         t = minute + float(sec)
                 if t is None:

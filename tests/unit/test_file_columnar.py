@@ -1043,3 +1043,46 @@ def test_parquet_map_columns_are_objects_both_ways(tmp_path, monkeypatch):
     a, fast, slow = parquet_both_ways(tmp_path / "r.parquet", table, slos, START + 3600 + n)
     assert a["help"].value == 0.5  # 60 each of 0, 0.25, 0.5, 0.75, 1
     assert a["tier"].value == 300.0  # 100 each of 0, 1, 2
+
+
+@pytest.mark.parametrize("bad", ["5", "5.1", "X58", "X58.000", ":5"])
+def test_a_time_the_fast_path_cannot_read_is_one_malformed_line_wherever_it_falls(tmp_path, bad):
+    """The RFC 3339 fast path (a minute seen before) read ``sec[2]`` of a one-digit second (an IndexError
+    that took the whole source down on every tick) and never looked at the ``:`` before the seconds
+    (``...01:10X58Z`` was read when its minute had been seen, refused when not: readers disagreed).
+    Each such line, at every position (first of its minute or not, first of a chunk or not), is one
+    malformed line for every reader and the per-record path alike."""
+    recs = records(300, seed=5)
+    lines = dump(recs)
+    hit = []
+    for i in range(7, len(lines), 23):
+        t = recs[i]["time"]
+        wrong = t[:16] + (bad if bad.startswith(("X", ":")) else ":" + bad) + "Z"
+        lines[i] = lines[i].replace(t.encode(), wrong.encode())
+        hit.append(i + 1)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fast = assert_same(path, now_after(recs))
+    assert fast.malformed == len(hit)
+    assert f"line {hit[0]}:" in fast._note()
+
+
+@pytest.mark.parametrize("bad", ["2026-06-01T09:00:5Z", "2026-06-01T09:00X05Z", "2026-06-01T09:00:5.5Z"])
+def test_api_time_reads_a_malformed_second_as_unreadable_not_an_error(bad):
+    """records.api_time (the MLflow, Weave and Langfuse sources' time reader) shares the fast path:
+    the minute seen first, then the malformed second is None (unreadable), never an IndexError."""
+    from slotui.sources.kit.records import api_time
+
+    assert api_time("2026-06-01T09:00:01Z") == datetime(2026, 6, 1, 9, 0, 1, tzinfo=timezone.utc).timestamp()
+    assert api_time(bad) is None
+
+
+def test_a_csv_time_with_a_one_digit_second_is_one_malformed_row(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("time,duration_s\n2026-06-01T09:00:01Z,1.0\n2026-06-01T09:00:5Z,1.5\n2026-06-01T09:00:07Z,2.0\n")
+    src = FileSource("logs", FileSourceConfig(type="file", path=str(path), format="csv"), base_dir=tmp_path)
+    spec = SLOSpec(name="p95", kind="threshold", target=2, direction="lower_is_better", sli_field="duration_s",
+                   sli_agg="p95", window=3600.0, period=86400.0, slice=300.0, source="logs")
+    data = src.fetch_sync([spec], datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc).timestamp())["p95"]
+    assert data.error is None and (src.records, src.malformed) == (2, 1)
+    assert "line 3" in (data.note or "") and "bad seconds" in (data.note or "")

@@ -208,8 +208,10 @@ class TimeParser:
             base = self._utc_minutes.get(s[:16])
             if base is not None:
                 sec = s[17:-1]
-                # ASCII digits only (float() refuses others isdigit() accepts), 60 at most (a leap second)
-                if (sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
+                # ":" then two ASCII digits (float() refuses others isdigit() accepts), 60 at most (a leap
+                # second), then nothing or a fraction: anything else (one digit, another separator) is
+                # for the full parser, as when its minute was not seen yet
+                if (s[16:17] == ":" and len(sec) >= 2 and sec.isascii() and sec[:2].isdigit() and sec[:2] <= "60"
                         and (len(sec) == 2 or (sec[2] == "." and sec[3:].isdigit()))):
                     return base + float(sec)
         n = len(s)
