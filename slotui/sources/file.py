@@ -724,6 +724,8 @@ class FileSource:
             return False  # these lines go on a row begun before (a quoted field with newlines)
         if chunk is None or not chunk.skip_before(self._cutoff if self._skipping and not csv else None):
             return False
+        if not plan.tells_seen(chunk):
+            return False  # no value for a field not seen yet: whether a record has it, record by record
         base = self._line_no
         if chunk.start < chunk.lines and self.book.sample_fields is None:
             # the first record taken names the fields (SeriesBook.sample_fields), parsed as ever
@@ -1157,5 +1159,8 @@ class FileSource:
 
             self.book.sample_fields = sorted(_field_names(record))
         self.records += plan.ingest(chunk)
+        for definition, _, _ in plan.values:
+            if definition.seen is False:
+                definition.seen = True  # every row has every column (read_table refused a missing one)
         self.columnar_chunks += 1
         return True

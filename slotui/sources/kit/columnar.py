@@ -489,7 +489,8 @@ class ColumnarPlan:
                 raw = {"*": raw * c, "/": raw / c, "+": raw + c, "-": raw - c}[derived.op]
             keep = ~np.isnan(raw)
             _append(definition.series, t[keep], raw[keep], "values", np)
-            definition.seen = True if definition.seen is not None else None
+            if definition.seen is False and keep.any():
+                definition.seen = True
             _group(definition, chunk, keep, t[keep], raw[keep], np)
         for definition, name, is_null in self.ratios:
             null = chunk.columns[name][s:]
@@ -497,6 +498,21 @@ class ColumnarPlan:
             _append(definition.series, t, good, "good", np)
             _group(definition, chunk, None, t, good, np)
         return int(t.size)
+
+    def tells_seen(self, chunk: "ChunkColumns") -> bool:
+        """False when a series whose field no record has had yet gets no value from the chunk's rows
+        taken: a column cannot tell a missing key from a null, so the per-record path must read the
+        chunk to tell whether a record has the field ("unknown field ... no record has it")."""
+        import numpy as np
+
+        if chunk.start >= chunk.lines:
+            return True  # every row is older than the period: skipped unparsed on either path
+        for definition, name, derived in self.values:
+            if definition.seen is False:
+                raw = chunk.columns[derived.raw if derived is not None else name][chunk.start:]
+                if not (~np.isnan(raw)).any():
+                    return False
+        return True
 
     def check_derived(self, chunk: "ChunkColumns") -> bool:
         """False when a derived value is not finite or negative where it cannot be (the per-record

@@ -171,10 +171,7 @@ class _ValueDef:
 
     def ingest(self, records: Sequence[Record]) -> None:
         get = self.value.function
-        if self.seen is False:
-            # until one record has the field: look at a bounded sample of each batch
-            name = self.value.field
-            self.seen = any(name in r or get(r) is not None for r in records[:_SAMPLE])
+        unseen = self.seen is False  # until one record has the field (a value, or null, or NaN)
         where = self.where.function if self.where is not None else None
         series = self.series
         length = series.length
@@ -205,6 +202,14 @@ class _ValueDef:
                 kept.append(r)
                 kept_t.append(t)
                 kept_v.append(v)
+            if unseen:
+                self.seen, unseen = True, False
+        if unseen:
+            # no value taken: does any record have the field at all (null, NaN, a string)? Every record
+            # of the batch: a rare field (judge scores on 1% of requests) was missed by a sample of the
+            # first 1,000 and reported "no record has it" on a full read, but not after appends
+            name = self.value.field
+            self.seen = any(name in r or get(r) is not None for r in records)
         for groups in self.groups.values():
             groups.add_batch(kept_t, kept_v, kept)
 
@@ -294,8 +299,6 @@ class _RatioDef:
             groups.remove(record["time"], 1 if good else 0, record)
 
 
-#: records of each batch looked at for a field not seen yet
-_SAMPLE = 1000
 
 
 def _field_names(record: Mapping[str, Any], prefix: str = "") -> list[str]:
