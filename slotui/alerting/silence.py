@@ -126,17 +126,25 @@ class Matcher:
 
 
 def _unquote(text: str, original: str) -> str:
+    """The value of a matcher as Alertmanager's parser reads it: ``\\"``, ``\\\\``, ``\\n`` (and ``\\t``)
+    are escapes in a quoted value, any other backslash is kept as written (``"gpt-4\\d"`` is the regex
+    ``gpt-4\\d``, as amtool takes it); a double quote in an unquoted value is refused (a shell-quoting
+    slip: ``slo=abc"`` made a silence that matched nothing)."""
     if not (len(text) >= 2 and text[0] == '"' and text[-1] == '"'):
         if text.startswith('"'):
             raise ValueError(f"unterminated quoted value in matcher {original!r}")
+        if '"' in text:
+            raise ValueError(f"unescaped quote in the value of matcher {original!r}; quote the whole value "
+                             'and write \\" for a quote in it')
         return text
     body, out, i = text[1:-1], [], 0
     while i < len(body):
         ch = body[i]
         if ch == "\\":
-            if i + 1 >= len(body) or body[i + 1] not in _ESCAPES:
-                raise ValueError(f"invalid escape in matcher {original!r}; use \\\" or \\\\")
-            out.append(_ESCAPES[body[i + 1]])
+            if i + 1 >= len(body):  # the closing quote was escaped: no closing quote
+                raise ValueError(f"unterminated quoted value in matcher {original!r} (its last quote is escaped)")
+            escaped = body[i + 1]
+            out.append(_ESCAPES.get(escaped, "\\" + escaped))
             i += 2
             continue
         if ch == '"':

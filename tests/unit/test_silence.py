@@ -82,7 +82,9 @@ def test_parse_matcher(text: str, name: str, op: str, value: str) -> None:
         ("slo<x", "invalid matcher"),
         ('slo="open', "unterminated"),
         ('slo="a"b"', "unescaped quote"),
-        ('slo="bad \\q"', "invalid escape"),
+        ('slo=abc"', "unescaped quote"),  # a shell-quoting slip: amtool refuses it too
+        ('slo=a"b', "unescaped quote"),
+        ('slo="abc\\"', "unterminated"),  # its closing quote is escaped
         ("slo=~(", "invalid regular expression"),
         ("1slo=x", "invalid matcher"),
     ],
@@ -90,6 +92,24 @@ def test_parse_matcher(text: str, name: str, op: str, value: str) -> None:
 def test_parse_matcher_errors_say_what_was_expected(text: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         parse_matcher(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('slo=~"gpt-4\\d"', "gpt-4\\d"),  # an unknown escape is kept as written, as Alertmanager's parser does
+    ('slo=~"a\\.b\\w+"', "a\\.b\\w+"),
+    ('slo="a\\"b"', 'a"b'),
+    ('slo="a\\\\b"', "a\\b"),
+    ('slo="a\\nb"', "a\nb"),
+])
+def test_quoted_values_read_as_amtool_reads_them(text: str, value: str) -> None:
+    matcher = parse_matcher(text)
+    assert matcher.value == value
+    assert parse_matcher(str(matcher)) == matcher  # what is shown parses back to the same matcher
+
+
+def test_a_regex_escape_matches_as_in_alertmanager() -> None:
+    matcher = parse_matcher('slo=~"gpt-4\\d"')
+    assert matcher.matches({"slo": "gpt-41"}) and not matcher.matches({"slo": "gpt-4o"})
 
 
 def test_parse_matchers_accepts_a_selector() -> None:
