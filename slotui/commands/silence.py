@@ -65,11 +65,11 @@ def default_author() -> str:
         return "unknown"
 
 
-def _open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
+def _open_store(args: argparse.Namespace, *, must_exist: bool = False, read_only: bool = False) -> Store:
     from slotui.store import Store
 
     state = getattr(args, "state", None)
-    return Store.open(Path(state) if state else None, must_exist=must_exist)
+    return Store.open(Path(state) if state else None, must_exist=must_exist, read_only=read_only)
 
 
 def mirror_silence(args: argparse.Namespace, store: Store, silence: Silence, action: Literal["add", "expire"], now: float) -> None:
@@ -244,7 +244,7 @@ def _list(args: argparse.Namespace) -> int:
         _err(str(exc))
         return USAGE
     try:
-        store = _open_store(args, must_exist=True)
+        store = _open_store(args, read_only=True)
     except StateFileMissing as exc:  # none yet, or a mistyped --state: no silences, and no file made
         _err(f"{exc}: no silences")
         silences, unreadable = [], []

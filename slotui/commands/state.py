@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print("slotui state: expected check", file=sys.stderr)
         return FAILED
     try:
-        store = Store.open(Path(args.state) if getattr(args, "state", None) else None, must_exist=True)
-    except StoreError as exc:
+        store = Store.open(Path(args.state) if getattr(args, "state", None) else None, read_only=True)
+    except StoreError as exc:  # (a missing or empty file too: none is made)
         print(f"slotui state: {exc}", file=sys.stderr)
         return FAILED
     import logging

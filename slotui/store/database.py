@@ -11,7 +11,7 @@ from slotui.store.connection import describe_sqlite_error
 from slotui.store.errors import StateFileMissing, StoreError
 from slotui.store.outbox import Outbox
 from slotui.store.samples import SampleTables
-from slotui.store.schema import check_header, check_identity, initialise, set_wal
+from slotui.store.schema import SCHEMA_VERSION, check_header, check_identity, initialise, set_wal
 from slotui.store.silences import SilenceTable
 
 
@@ -33,7 +33,8 @@ class Store(SampleTables, SilenceTable, AlertTables):
     """
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *, busy_timeout: float = 10.0, must_exist: bool = False) -> Store:
+    def open(cls, path: Path | str | None = None, *, busy_timeout: float = 10.0, must_exist: bool = False,
+             read_only: bool = False) -> Store:
         """Open (creating if needed) the state file at ``path`` (default :func:`default_state_path`).
 
         Raises :class:`StoreError` for a file that is not a slotui state file
@@ -44,9 +45,11 @@ class Store(SampleTables, SilenceTable, AlertTables):
         ``--state`` made a new empty file (and its directories) and called it healthy.
         """
         path = Path(path).expanduser() if path is not None else default_state_path()
-        if must_exist and not path.exists():
+        if (must_exist or read_only) and not path.exists():
             raise StateFileMissing(f"no state file at {path}")
         check_header(path)
+        if read_only:
+            return cls._open_read_only(path, busy_timeout)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -65,6 +68,53 @@ class Store(SampleTables, SilenceTable, AlertTables):
             conn.execute("PRAGMA foreign_keys = ON")
             initialise(conn, path)
         except sqlite3.Error as exc:  # e.g. a pragma on a damaged or read-only file
+            conn.close()
+            raise describe_sqlite_error(path, exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    @classmethod
+    def _open_read_only(cls, path: Path, busy_timeout: float) -> Store:
+        """The state file opened only to read it (``silence list``, ``state check``): nothing is created,
+        initialised or locked for writing. An empty file (0 bytes, or SQLite without slotui's tables)
+        is :class:`StateFileMissing` (it holds nothing yet; a read made it a whole database). A file
+        this process cannot write is read as immutable (SQLite would leave read-only ``-wal`` and
+        ``-shm`` files beside it that broke every later command once it was writable again), unless
+        a write-ahead log holds changes such a read would miss. A writable one is opened as ever but
+        neither switched to WAL nor initialised, so a writer holding its lock does not block the read
+        (the state file is in WAL mode since its first write)."""
+        import os
+        from urllib.parse import quote
+
+        try:
+            if path.stat().st_size == 0:
+                raise StateFileMissing(f"state file {path} is empty")
+        except OSError as exc:
+            raise StoreError(f"cannot read state file {path}: {exc.strerror or exc}") from None
+        options = "mode=rw"  # (a read-only connection could not end the WAL: it left -wal and -shm files)
+        if not os.access(path, os.W_OK):
+            wal = path.with_name(path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreError(f"state file {path} is read-only and its write-ahead log {wal} holds changes "
+                                 "a read-only open would miss; make the file and its directory writable")
+            options = "immutable=1"
+        try:
+            conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{options}", uri=True, timeout=busy_timeout,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open state file {path}: {exc}") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            check_identity(conn, path)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "silences" not in tables:
+                raise StateFileMissing(f"state file {path} holds no slotui state yet")
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
+                raise StoreError(f"state file {path} has an older schema; any command that writes it "
+                                 "(slotui silence add, check --state) upgrades it")
+        except sqlite3.Error as exc:
             conn.close()
             raise describe_sqlite_error(path, exc) from None
         except BaseException:
