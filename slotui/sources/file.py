@@ -969,11 +969,11 @@ class FileSource:
             if self.format == "csv":
                 if self._csv.open_row:  # the line goes on a row begun before: wait for the row's end
                     raise Malformed("a quoted field is not closed yet")
+                if self._csv.header is None:
+                    # the header ends with its newline: one polled while it was being written (b"time,dura")
+                    # was taken as the header, and every later row was malformed until a restart
+                    raise Malformed("the header is not complete yet")
                 results = list(self._csv.parse_rows([line.decode("utf-8", "replace")], hold=False))
-                if self._csv.header is not None and not results and self._line_no == 0:
-                    # the file is only a header without newline: take it as the header
-                    self._offset += len(line)
-                    return
                 for _, result in results:
                     if isinstance(result, Malformed):
                         raise result

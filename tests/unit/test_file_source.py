@@ -692,3 +692,37 @@ def test_follow_false_reads_the_whole_file_again_when_it_changes(tmp_path):
     write(path, [record(NOON + 5, duration_s=5.0)], mode="a")  # appended: the whole file again, once
     assert src.fetch_sync(specs, NOON + 60)["sum"].value == 25.0
     assert src.records == 3
+
+
+def test_a_csv_header_polled_while_it_is_written_waits_for_its_newline(tmp_path: Path) -> None:
+    """A poll that lands while the header line is half-written (``time,dura``) took that text as the
+    header: every later row had the wrong fields (201 malformed rows, no data) until a restart. The
+    header is held until its newline, at every cut inside it, as any unterminated last line is."""
+    start = 1780275600.0  # 2026-06-01T01:00:00Z
+    rows = ["time,duration_s,error.type"] + [
+        f"{datetime.fromtimestamp(start + i, tz=timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')},"
+        f"{1 + (i % 5) / 10},{'' if i % 10 else 'timeout'}" for i in range(200)]
+    data = ("\n".join(rows) + "\n").encode()
+    specs = [SLOSpec(name="p95", kind="threshold", target=2, direction="lower_is_better", sli_field="duration_s",
+                     sli_agg="p95", window=3600.0, period=86400.0, slice=300.0, source="logs"),
+             SLOSpec(name="ok", kind="ratio", target=0.9, direction="higher_is_better", good="error.type == null",
+                     window=3600.0, period=86400.0, slice=300.0, source="logs")]
+    path = tmp_path / "log.csv"
+    now = start + 300
+
+    def fresh() -> FileSource:
+        return FileSource("logs", FileSourceConfig(type="file", path=str(path), format="csv"), base_dir=tmp_path)
+
+    path.write_bytes(data)
+    whole = fresh()
+    want = whole.fetch_sync(specs, now)
+    assert (want["p95"].value, want["ok"].value, whole.malformed) == (1.4, 0.9, 0)
+    for cut in range(0, len(rows[0]) + 3):
+        path.write_bytes(data[:cut])
+        src = fresh()
+        src.fetch_sync(specs, now)
+        with open(path, "ab") as fh:
+            fh.write(data[cut:])
+        got = src.fetch_sync(specs, now)
+        assert (got["p95"].value, got["ok"].value, src.malformed) == (1.4, 0.9, 0), cut
+        assert got["ok"].windows == want["ok"].windows and got["p95"].slices == want["p95"].slices, cut
