@@ -537,7 +537,9 @@ class FileSource:
                     if len(chunk) <= length:
                         return  # nothing new after the consumed last line
                     nxt = chunk[length : length + 2]
-                    if nxt[:1] == b"\n" or nxt == b"\r\n":
+                    # a JSON line is read again whole once its newline came: its request is then
+                    # remembered for evaluation results (joined on trace_id) as every other line's
+                    if self.format == "csv" and (nxt[:1] == b"\n" or nxt == b"\r\n"):
                         skip = length + (1 if nxt[:1] == b"\n" else 2)
                         self._offset += skip
                         self._line_no += 1
@@ -982,6 +984,9 @@ class FileSource:
                 records, event = self._json.parse(line)
                 if event is not None:
                     self._held = "an evaluation result on the unterminated last line waits for its newline"
+                    return
+                if self._eval_only and any(join_key(r.get("trace_id")) in self._eval_only for r in records):
+                    self._held = "a request whose evaluation results came first waits for its newline"
                     return
         except Malformed as exc:
             self._held = f"the unterminated last line is held until it is complete ({exc})"

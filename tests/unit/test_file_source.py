@@ -726,3 +726,52 @@ def test_a_csv_header_polled_while_it_is_written_waits_for_its_newline(tmp_path:
         got = src.fetch_sync(specs, now)
         assert (got["p95"].value, got["ok"].value, src.malformed) == (1.4, 0.9, 0), cut
         assert got["ok"].windows == want["ok"].windows and got["p95"].slices == want["p95"].slices, cut
+
+
+@pytest.mark.parametrize("case", ["request last, its evaluation appended", "evaluation first, its request last",
+                                  "request last, another request appended"])
+def test_a_request_on_the_unterminated_last_line_joins_as_any_other(tmp_path: Path, case: str) -> None:
+    """A request read from the unterminated last line was never remembered for joins: when its newline
+    and then its evaluation result came, the result counted as a request of its own (ratio 3 of 3
+    where one read gives 2 of 2); one whose evaluation came first was counted twice. Read + append
+    now answers as one full read of the same bytes, at every point."""
+    start = 1780275600.0
+
+    def at(i: int) -> str:
+        return datetime.fromtimestamp(start + i, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def req(i: int, tid: str) -> str:
+        return json.dumps({"time": at(i), "trace_id": tid, "duration_s": 1.0, "error.type": None})
+
+    def ev(i: int, tid: str, score: float) -> str:
+        return json.dumps({"time": at(i), "event": "gen_ai.evaluation.result", "trace_id": tid,
+                           "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": score})
+
+    first, rest = {
+        "request last, its evaluation appended": (req(1, "t1") + "\n" + req(2, "t2"), "\n" + ev(3, "t2", 0.2) + "\n"),
+        "evaluation first, its request last": (ev(1, "t9", 0.3) + "\n" + req(2, "t9"), "\n" + req(3, "t10") + "\n"),
+        "request last, another request appended": (req(1, "t1") + "\n" + req(2, "t2"), "\n" + req(3, "t3") + "\n"),
+    }[case]
+    kw = dict(window=3600.0, period=86400.0, slice=300.0, source="logs")
+    specs = [SLOSpec(name="ok", kind="ratio", target=0.9, direction="higher_is_better", good="error.type == null", **kw),
+             SLOSpec(name="help", kind="threshold", target=0.5, direction="higher_is_better",
+                     sli_field="evaluations.helpfulness", sli_agg="mean", **kw)]
+    path = tmp_path / "log.jsonl"
+    now = start + 600
+
+    def fresh() -> FileSource:
+        return FileSource("logs", FileSourceConfig(type="file", path=str(path)), base_dir=tmp_path)
+
+    path.write_text(first)
+    src = fresh()
+    src.fetch_sync(specs, now)
+    for piece in (rest[:1], rest[1:]):  # the newline first, then the next line: two polls
+        with open(path, "a") as fh:
+            fh.write(piece)
+        got = src.fetch_sync(specs, now)
+        want = fresh().fetch_sync(specs, now)
+        assert (got["ok"].windows, got["help"].value, got["help"].n) == (
+            want["ok"].windows, want["help"].value, want["help"].n), piece
+    whole = fresh()
+    whole.fetch_sync(specs, now)
+    assert src.records == whole.records
