@@ -1111,9 +1111,23 @@ class FileSource:
                 continue
             try:
                 rows = table.to_pylist(maps_as_pydicts="lossy")  # a map column is an object, as in JSON
-            except Exception as exc:  # values pyarrow cannot turn into Python objects
-                raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+            except Exception:  # a value pyarrow cannot turn into a Python object (a time beyond year 9999)
+                index = self._parquet_rows_one_by_one(table, rename, index)
+                continue
             index = self._parquet_rows(rows, rename, index)
+
+    def _parquet_rows_one_by_one(self, table: Any, rename: dict[str, str], index: int) -> int:
+        """The rows of a batch holding a value Python cannot hold, row by row: that row is one malformed
+        row, the others are read (the whole file was 'not a readable Parquet file')."""
+        rows: list[dict[str, Any]] = []
+        for i in range(table.num_rows):
+            try:
+                rows.append(table.slice(i, 1).to_pylist(maps_as_pydicts="lossy")[0])
+            except Exception as exc:  # pyarrow raises many types; the message says which value
+                index = self._parquet_rows(rows, rename, index) + 1
+                rows = []
+                self._bad(index, f"a value that cannot be read ({str(exc)[:80]})")
+        return self._parquet_rows(rows, rename, index)
 
     def _parquet_rows(self, rows: list[dict[str, Any]], rename: dict[str, str], index: int) -> int:
         """Parquet rows as records into the series (or the capture); the index of the last row."""

@@ -775,3 +775,32 @@ def test_a_request_on_the_unterminated_last_line_joins_as_any_other(tmp_path: Pa
     whole = fresh()
     whole.fetch_sync(specs, now)
     assert src.records == whole.records
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+@pytest.mark.parametrize("kind", ["timestamp beyond 9999", "date beyond 9999"])
+def test_a_parquet_value_python_cannot_hold_is_one_malformed_row(tmp_path: Path, columnar: bool, kind: str) -> None:
+    """One row whose value Python's datetime cannot hold made the whole file 'not a readable Parquet
+    file' (a SourceError every tick); it is one malformed row now, the others read, by either reader."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    start = 1780275600.0
+    n = 300
+    times = [int((start + i) * 1000) for i in range(n)]
+    columns: dict[str, Any] = {"duration_s": [1.0] * n}
+    if kind == "date beyond 9999":
+        columns["day"] = pa.array([19000] * 150 + [2**31 - 1] + [19000] * 149, pa.date32())
+    else:
+        times[150] = 2**62
+    columns["time"] = pa.array(times, pa.timestamp("ms", tz="UTC"))
+    path = tmp_path / "log.parquet"
+    pq.write_table(pa.table(columns), path)
+    src = FileSource("logs", FileSourceConfig(type="file", path=str(path)), base_dir=tmp_path)
+    src.columnar = columnar
+    spec = SLOSpec(name="p95", kind="threshold", target=2, direction="lower_is_better", sli_field="duration_s",
+                   sli_agg="p95", window=3600.0, period=86400.0, slice=300.0, source="logs")
+    data = src.fetch_sync([spec], start + 400)["p95"]
+    assert data.error is None and data.value == 1.0
+    assert (src.records, src.malformed) == (n - 1, 1)
+    assert "row 151" in (data.note or "") or "line 151" in (data.note or "")
