@@ -849,6 +849,15 @@ CSV_CELLS = {
     "padded true": ("error.type", " true"),
     "padded label": ("gen_ai.request.model", "a "),
     "padded label word": ("gen_ai.request.model", " none"),
+    # beyond ASCII: per record a null word padded by a no-break space is null, a label of Arabic-Indic
+    # or full-width digits is the number 12 (found: the columns kept the raw text, other counts)
+    "nbsp padded null word": ("error.type", "NULL\u00a0"),
+    "em space padded null word": ("error.type", "\u2003none"),
+    "nbsp padded label word": ("gen_ai.request.model", "\u00a0none"),
+    "arabic-indic digit label": ("gen_ai.request.model", "\u0661\u0662"),
+    "full-width digit label": ("gen_ai.request.model", "\uff11\uff12"),
+    "mixed digit label": ("gen_ai.request.model", "\u0665.5"),
+    "non-ascii label": ("gen_ai.request.model", "模型-a"),
 }
 CSV_COLUMNS = ("time", "duration_s", "gen_ai.usage.cost", "error.type", "evaluations.helpfulness", "gen_ai.request.model")
 

@@ -398,6 +398,8 @@ class ColumnarPlan:
             if pc.any(pc.or_(pc.match_substring_regex(col, r"^[0-9+\-.]|^\s|\s$"),  # (padded: a number or word)
                              pc.is_in(low, value_set=special))).as_py():
                 return None
+            if not data.isascii() and not all(_plain_text(v) for v in pc.unique(col).to_pylist()):
+                return None
             null = pc.or_(empty, pc.is_in(low, value_set=null_words))
             if name in self.labels:
                 if pc.any(pc.and_(null, pc.invert(empty))).as_py():
@@ -677,6 +679,16 @@ def _first_bytes(texts: Any, np: Any) -> Any:
         return None
     data = np.frombuffer(texts.buffers()[2], np.uint8) if n else np.zeros(0, np.uint8)
     return data[offsets[:-1]]
+
+
+def _plain_text(value: str | None) -> bool:
+    """Whether a CSV cell reads as the same text record by record: not padded by whitespace beyond
+    ASCII (``"NULL\u00a0"`` is the null word there, ``"\u00a0none"`` the label ``(none)``) and holding
+    no digit beyond ASCII (``"١٢"`` and ``"１２"`` read as the number 12 there): the refusal regex of
+    :meth:`ColumnarPlan.read_csv` knows ASCII only."""
+    if not value or value.isascii():
+        return True
+    return not (value[0].isspace() or value[-1].isspace() or any(c.isdigit() and not c.isascii() for c in value))
 
 
 def _sql_name(name: str) -> str:
