@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         "else 3 if the config is invalid, an SLO has NO DATA or a source failed, else 0.",
     )
     _common(p)
-    p.add_argument("--format", "-o", choices=["table", "json", "junit", "markdown"], default="table")
+    p.add_argument("--format", "-o", choices=["table", "json", "junit", "markdown"], default="table",
+                   help="report format (default: table; json and junit are for scripts and CI)")
     p.add_argument("--fail-on", choices=["warning", "critical"], default="warning",
                    help="lowest status that fails (default: warning)")
     p.add_argument("--no-data", choices=["unknown", "ok"], default="unknown",

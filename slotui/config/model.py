@@ -221,7 +221,7 @@ class SourceBase(Model):
 class DemoSourceConfig(SourceBase):
     """Deterministic synthetic support-bot traffic with scripted incidents."""
 
-    type: Literal["demo"]
+    type: Literal["demo"] = Field(description="demo: the embedded traffic generator (no credentials, no network)")
     seed: int = Field(7, description="Random seed; the same seed gives the same traffic.")
     rate: float = Field(2.0, gt=0, le=1000, description="Mean requests per second.")
 
@@ -229,7 +229,7 @@ class DemoSourceConfig(SourceBase):
 class FileSourceConfig(SourceBase):
     """Request logs: JSONL records, OTLP/JSON lines, CSV (or Parquet) with a column mapping."""
 
-    type: Literal["file"]
+    type: Literal["file"] = Field(description="file: a request log read like tail -f (JSONL, OTLP JSON lines, CSV/TSV, Parquet)")
     path: Required = Field(description="Path of the log file (relative to the SLO file).")
     format: Literal["auto", "jsonl", "otlp", "csv", "parquet"] = Field(
         "auto", description="File format; auto picks by extension and first line."
@@ -286,7 +286,7 @@ class HTTPSourceBase(SourceBase):
 class PrometheusSourceConfig(HTTPSourceBase):
     """Any Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics)."""
 
-    type: Literal["prometheus"]
+    type: Literal["prometheus"] = Field(description="prometheus: PromQL instant and range queries against a Prometheus-compatible API")
     step: Duration | None = Field(None, description="query_range step; the SLO slice when unset.")
     rules: Literal["auto", "recorded", "raw"] = Field(
         "auto",
@@ -299,7 +299,7 @@ class PrometheusSourceConfig(HTTPSourceBase):
 class LangSmithSourceConfig(SourceBase):
     """LangSmith through its SDK client."""
 
-    type: Literal["langsmith"]
+    type: Literal["langsmith"] = Field(description="langsmith: LangSmith run statistics of a project")
     api_url: Annotated[HttpURL, AfterValidator(check_plain_base_url)] = Field(
         "https://api.smith.langchain.com", description="LangSmith API endpoint (no query string: the SDK adds its paths)."
     )
@@ -324,7 +324,7 @@ def _id_text(value: Any) -> Any:
 class MLflowSourceConfig(HTTPSourceBase):
     """MLflow tracking server REST API."""
 
-    type: Literal["mlflow"]
+    type: Literal["mlflow"] = Field(description="mlflow: MLflow evaluation runs and traces of an experiment")
     experiment: RequiredName | None = Field(
         None, description="Experiment name, matched exactly (set this or experiment_id, not both)."
     )
@@ -339,7 +339,7 @@ class MLflowSourceConfig(HTTPSourceBase):
 class WeaveSourceConfig(HTTPSourceBase):
     """W&B Weave trace server."""
 
-    type: Literal["weave"]
+    type: Literal["weave"] = Field(description="weave: W&B Weave calls and their feedback")
     url: HttpURL = Field("https://trace.wandb.ai", description="Weave trace server URL.")
     api_key: Required | None = Field(
         None, description="W&B API key (use ${WANDB_API_KEY}; never shown).", json_schema_extra={"secret": True}
@@ -353,7 +353,7 @@ class WeaveSourceConfig(HTTPSourceBase):
 class LangfuseSourceConfig(HTTPSourceBase):
     """Langfuse public metrics API."""
 
-    type: Literal["langfuse"]
+    type: Literal["langfuse"] = Field(description="langfuse: the Langfuse metrics API (observations, scores)")
     url: HttpURL = Field("https://cloud.langfuse.com", description="Langfuse host.")
     public_key: Required | None = Field(None, description="Langfuse public key (set with secret_key).")
     secret_key: Required | None = Field(
@@ -364,7 +364,7 @@ class LangfuseSourceConfig(HTTPSourceBase):
 class HttpSourceConfig(HTTPSourceBase):
     """Any JSON endpoint; each SLO selects a value by a path expression (its ``query``)."""
 
-    type: Literal["http"]
+    type: Literal["http"] = Field(description="http: any JSON API, a value picked from its answer")
     method: Literal["GET", "POST"] = Field("GET", description="HTTP method.")
     body: Any = Field(None, description="JSON body sent with POST.")
 
@@ -518,7 +518,7 @@ class ChannelBase(Model):
 class SlackChannel(ChannelBase):
     """Slack incoming webhook."""
 
-    type: Literal["slack"]
+    type: Literal["slack"] = Field(description="slack: an incoming webhook (Block Kit message)")
     webhook_url: HttpURL = Field(
         description="Incoming webhook URL (use ${SLACK_WEBHOOK_URL}; shown masked).", json_schema_extra={"secret": True}
     )
@@ -530,7 +530,7 @@ class SlackChannel(ChannelBase):
 class PagerDutyChannel(ChannelBase):
     """PagerDuty Events API v2."""
 
-    type: Literal["pagerduty"]
+    type: Literal["pagerduty"] = Field(description="pagerduty: Events API v2 (trigger, acknowledge, resolve)")
     routing_key: Required = Field(
         description="Integration routing key (use ${PAGERDUTY_ROUTING_KEY}; never shown).",
         json_schema_extra={"secret": True},
@@ -542,7 +542,7 @@ class PagerDutyChannel(ChannelBase):
 class EmailChannel(ChannelBase):
     """SMTP email."""
 
-    type: Literal["email"]
+    type: Literal["email"] = Field(description="email: SMTP (STARTTLS or TLS), plain text and HTML")
     host: Required = Field(description="SMTP server host.")
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
@@ -562,7 +562,7 @@ class EmailChannel(ChannelBase):
 class WebhookChannel(ChannelBase):
     """Generic JSON webhook (POST)."""
 
-    type: Literal["webhook"]
+    type: Literal["webhook"] = Field(description="webhook: a JSON POST (Alertmanager's webhook payload)")
     url: HttpURL = Field(description="Endpoint URL (shown masked).", json_schema_extra={"secret": True})
     bearer_token: HeaderSecret | None = Field(
         None, description="Bearer token (never shown).", json_schema_extra={"secret": True}
@@ -577,7 +577,7 @@ class WebhookChannel(ChannelBase):
 class AlertmanagerChannel(ChannelBase):
     """Prometheus Alertmanager API v2."""
 
-    type: Literal["alertmanager"]
+    type: Literal["alertmanager"] = Field(description="alertmanager: alerts posted to Alertmanager's /api/v2/alerts")
     url: HttpURL = Field(description="Alertmanager base URL, e.g. http://127.0.0.1:9093.")
     mirror_silences: bool = Field(True, description="Mirror slotui silences to /api/v2/silences.")
     alert_ttl: Duration = Field(
@@ -594,7 +594,7 @@ class AlertmanagerChannel(ChannelBase):
 class FileChannel(ChannelBase):
     """JSON lines appended to a local file (works offline; the demo's channel)."""
 
-    type: Literal["file"]
+    type: Literal["file"] = Field(description="file: each notification appended to a JSON-lines file (audits, tests)")
     path: Required = Field(description="JSON lines are appended here (relative to the SLO file).")
 
 
