@@ -389,11 +389,13 @@ class _Exporter:
             else:
                 group = self.threshold(spec)
             if group is not None and group["name"] in groups:
-                # Two sources' SLOs with the same Sloth identity: one Prometheus would record both
-                # under the same labels (and refuse the repeated group name).
+                # Two SLOs with the same Sloth identity (service-name: "a-b" + "c" and "a" + "b-c", or the
+                # same name on two sources): one Prometheus would record both under the same labels (and
+                # refuse the repeated group name).
                 ident = group["name"].removeprefix("slotui-slo-")
-                self.out.skipped.append((spec.name, f"its Sloth id {ident!r} is also SLO {groups[group['name']]!r}'s "
-                                         "(on another source); one Prometheus cannot record both: rename one"))
+                self.out.skipped.append((spec.name, f"its Sloth id {ident!r} (service-name) is also that of SLO "
+                                         f"{groups[group['name']]!r}; one Prometheus cannot record both under the "
+                                         "same labels: rename one or set another service"))
             elif group is not None:
                 groups[group["name"]] = spec.name
                 self.out.rules["groups"].append(group)

@@ -275,3 +275,17 @@ def test_min_events_guards_both_windows_of_each_tier() -> None:
     assert "((sum(increase(req_total[1h]))) >= 20)" in page["expr"]
     default = next(r for r in rules_of(ratio()) if "alert" in r)
     assert "on()" not in default["expr"]
+
+
+def test_two_slos_with_one_sloth_id_on_the_same_source_are_named_for_what_they_share() -> None:
+    """Found: the skip said "(on another source)" for two SLOs on the same source whose service and
+    name join to the same Sloth id (a-b + c and a + b-c)."""
+    first = ratio(name="c", labels={"service": "a-b"})
+    second = ratio(name="b-c", labels={"service": "a"})
+    export = prometheus_rules([first, second], PROM)
+    assert export.exported == ["c"]
+    ((name, reason),) = export.skipped
+    assert name == "b-c"
+    assert reason == ("its Sloth id 'a-b-c' (service-name) is also that of SLO 'c'; one Prometheus cannot record "
+                      "both under the same labels: rename one or set another service")
+    assert "another source" not in reason
