@@ -179,7 +179,7 @@ class Silences:
         :class:`~slotui.store.AmbiguousSilenceId`. An unreadable row is ended and returned as an
         :class:`~slotui.bad_rows.UnreadableRow`.
         """
-        found = self.store.silence_or_unreadable(id_or_prefix)
+        found = self.store.silence_or_unreadable(id_or_prefix, now)  # (a prefix: the one not ended, if one)
         if not isinstance(found, UnreadableRow) and found.is_expired(now):
             raise SilenceAlreadyExpired(found)
         return self.store.expire_silence(found.id, now)

@@ -109,8 +109,11 @@ class SilenceTable(StoreConnection):
             if cur.rowcount == 0:
                 raise SilenceNotFound(f"no silence with id {silence.id}")
 
-    def _silence_id(self, id_or_prefix: str) -> str:
-        """The full id of the silence with this id or unique id prefix (its row is not decoded)."""
+    def _silence_id(self, id_or_prefix: str, now: float | None = None) -> str:
+        """The full id of the silence with this id or unique id prefix (its row is not decoded). With
+        ``now``, a prefix that matches several silences of which one only has not ended at ``now``
+        means that one: the ended ones are kept for weeks and ``silence list`` does not show them,
+        so a prefix copied from the list was 'ambiguous' with silences the user could not see."""
         key = id_or_prefix.strip().lower()
         if not key:
             raise SilenceNotFound("empty silence id")
@@ -124,15 +127,24 @@ class SilenceTable(StoreConnection):
             ).fetchall()
         if not rows:
             raise SilenceNotFound(f"no silence with id {id_or_prefix!r}")
+        if len(rows) > 1 and now is not None:
+            with self._lock:
+                live = self.conn.execute(
+                    "SELECT id FROM silences WHERE id LIKE ? ESCAPE '\\' AND NOT (typeof(ends_at) IN ('integer', 'real')"
+                    " AND ends_at <= ?) ORDER BY id LIMIT 2", (escaped + "%", now),
+                ).fetchall()
+            if len(live) == 1:
+                return str(live[0][0])
         if len(rows) > 1:
             ids = ", ".join(str(r[0]) for r in rows[:5])
             raise AmbiguousSilenceId(f"silence id prefix {id_or_prefix!r} matches several silences: {ids}")
         return str(rows[0][0])
 
-    def silence_or_unreadable(self, id_or_prefix: str) -> Silence | UnreadableRow:
-        """The silence with this id (or unique prefix), or an :class:`UnreadableRow` when its row does not
-        decode (warned about and counted). Raises :class:`SilenceNotFound` or :class:`AmbiguousSilenceId`."""
-        sid = self._silence_id(id_or_prefix)
+    def silence_or_unreadable(self, id_or_prefix: str, now: float | None = None) -> Silence | UnreadableRow:
+        """The silence with this id (or unique prefix; with ``now``, see :meth:`_silence_id`), or an
+        :class:`UnreadableRow` when its row does not decode (warned about and counted). Raises
+        :class:`SilenceNotFound` or :class:`AmbiguousSilenceId`."""
+        sid = self._silence_id(id_or_prefix, now)
         with self._lock:
             row = self.conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE id = ?", (sid,)).fetchone()
         if row is None:  # expired and removed by another process meanwhile

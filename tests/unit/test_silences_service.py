@@ -249,6 +249,20 @@ def test_expire_unknown_and_ambiguous_ids(service: Silences) -> None:
         service.expire("abc", now=T0)
 
 
+def test_a_prefix_shared_with_ended_silences_means_the_one_still_in_force(service: Silences) -> None:
+    """Ended silences are kept for weeks and `silence list` does not show them: a prefix copied from the
+    list was 'ambiguous' with them. It now means the one not ended; two in force stay ambiguous."""
+    service.set(sil("abc-1", T0 - 100, T0 - 10), now=T0 - 100)  # ended
+    service.set(sil("abc-2", T0, None), now=T0)  # a mute in force
+    assert service.expire("abc", now=T0 + 1).id == "abc-2"
+    with pytest.raises(AmbiguousSilenceId):  # both have ended now: which one, the prefix cannot tell
+        service.expire("abc", now=T0 + 2)
+    service.set(sil("abc-3", T0, None), now=T0)
+    service.set(sil("abc-4", T0, None), now=T0)
+    with pytest.raises(AmbiguousSilenceId, match="abc-1, abc-2, abc-3, abc-4"):
+        service.expire("abc", now=T0 + 3)
+
+
 # ---------------------------------------------------------------------- query
 
 
