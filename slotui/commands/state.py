@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("slotui.store").setLevel(logging.ERROR)  # the rows are the output here, not warnings
     try:
-        found = [*store.check_series_rows(), *store.check_silence_rows(), *store.outbox.check_rows()]
+        from slotui.clock import utc_now
+
+        found = [*store.check_series_rows(), *store.check_silence_rows(utc_now()), *store.outbox.check_rows()]
     except StoreError as exc:  # a damaged page, not a bad row: said, not a traceback
         print(f"slotui state: {exc}", file=sys.stderr)
         return FAILED

@@ -18,6 +18,7 @@ show it as UNREADABLE, and :meth:`SilenceTable.expire_silence` still ends it.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,15 +34,20 @@ if TYPE_CHECKING:
 class SilenceTable(StoreConnection):
     """Rows of the ``silences`` table (part of :class:`~slotui.store.Store`)."""
 
-    def check_silence_rows(self) -> list[UnreadableRow]:
-        """Every unreadable ``silences`` row, active or expired (a full scan, for ``slotui state check``)."""
+    def check_silence_rows(self, now: float | None = None) -> list[UnreadableRow]:
+        """Every unreadable ``silences`` row (a full scan, for ``slotui state check``); with ``now``, not
+        one that has ended by then: ``silence expire ID`` ended it, as ``state check`` advised, and it
+        was still listed (exit 1) until retention removed it weeks later."""
         with self._lock:
-            rows = self.conn.execute(f"SELECT {_SILENCE_COLUMNS}, external_ids FROM silences ORDER BY id").fetchall()
+            rows = self.conn.execute(
+                f"SELECT {_SILENCE_COLUMNS}, external_ids, (typeof(ends_at) IN ('integer', 'real') AND ends_at <= ?)"
+                " FROM silences ORDER BY id", (math.inf if now is None else now,)).fetchall()
         out = []
-        for row in rows:
+        for *row, ended in rows:
             decoded = self._decode_silence(row[:-1])
             if isinstance(decoded, UnreadableRow):
-                out.append(decoded)
+                if not (now is not None and ended):
+                    out.append(decoded)
                 continue
             before = len(self.bad_rows)
             self._external_ids(row[0], row[-1])

@@ -118,3 +118,20 @@ def test_a_writer_holding_the_lock_does_not_block_a_read(tmp_path: Path, command
     assert took < 8  # the busy timeout is 10 s: a read that waited for the writer failed after it
     if command[0] == "silence":
         assert read.stdout.split() == [first]
+
+
+def test_state_check_drops_an_unreadable_silence_once_it_is_expired_as_advised(tmp_path: Path) -> None:
+    """`state check` advised "end it: slotui silence expire ID" for an unreadable silence, and after that
+    still listed it (exit 1) until retention removed it weeks later: a cron job kept failing."""
+    state = tmp_path / "s.db"
+    sid = add(state, "slo=a")
+    conn = sqlite3.connect(state)
+    conn.execute("UPDATE silences SET matchers = 'not json'")
+    conn.commit()
+    conn.close()
+    before = slotui("state", "check", "--state", str(state))
+    assert before.returncode == 1 and sid in before.stdout and f"slotui silence expire {sid}" in before.stdout
+    ended = slotui("silence", "expire", sid, "--state", str(state))
+    assert ended.returncode == 0, ended.stderr
+    after = slotui("state", "check", "--state", str(state))
+    assert after.returncode == 0 and sid not in after.stdout, after.stdout
