@@ -171,7 +171,11 @@ class _Exporter:
         given: dict[str, str] = {}
         for key, value in spec.labels.items():
             key, value = str(key), str(value)
-            if key in _OWN_LABELS or key == "service" or value == "":
+            if key == "service" or value == "":
+                continue
+            if key in _OWN_LABELS:
+                self.out.notes.append(f"SLO {spec.name!r}: label {key!r} is one the rules set themselves; "
+                                      f"its value {value!r} is left out")
                 continue
             if key.startswith("__"):
                 self.out.notes.append(f"SLO {spec.name!r}: label {key!r} is reserved by Prometheus (__); left out")

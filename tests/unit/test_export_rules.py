@@ -289,3 +289,13 @@ def test_two_slos_with_one_sloth_id_on_the_same_source_are_named_for_what_they_s
     assert reason == ("its Sloth id 'a-b-c' (service-name) is also that of SLO 'c'; one Prometheus cannot record "
                       "both under the same labels: rename one or set another service")
     assert "another source" not in reason
+
+
+def test_an_slo_label_the_rules_set_themselves_is_noted_not_dropped_in_silence() -> None:
+    """`labels: {sloth_id: hijack}` vanished from the export without a word (reserved `__` names and
+    invalid ones were noted)."""
+    export = prometheus_rules([ratio(labels={"service": "api", "sloth_id": "hijack", "alertname": "Mine"})], PROM)
+    assert "hijack" not in yaml.safe_dump(export.rules)
+    text = "\n".join(export.notes)
+    assert "label 'sloth_id' is one the rules set themselves; its value 'hijack' is left out" in text
+    assert "label 'alertname'" in text
