@@ -374,7 +374,7 @@ class _Exporter:
     def run(self, specs: Sequence[SLOSpec]) -> RulesExport:
         for source in {s.source for s in specs}:
             self.naming.update(sloth_names(s for s in specs if s.source == source))
-        groups: dict[str, str] = {}  # group name -> the SLO it holds
+        groups: dict[str, tuple[str, str]] = {}  # group name -> (the SLO it holds, its source)
         for spec in specs:
             stype = self.source_types.get(spec.source)
             if stype != "prometheus":
@@ -397,11 +397,13 @@ class _Exporter:
                 # same name on two sources): one Prometheus would record both under the same labels (and
                 # refuse the repeated group name).
                 ident = group["name"].removeprefix("slotui-slo-")
+                other, other_source = groups[group["name"]]
+                where = f" on another source ({other_source!r})" if other_source != spec.source else ""
                 self.out.skipped.append((spec.name, f"its Sloth id {ident!r} (service-name) is also that of SLO "
-                                         f"{groups[group['name']]!r}; one Prometheus cannot record both under the "
+                                         f"{other!r}{where}; one Prometheus cannot record both under the "
                                          "same labels: rename one or set another service"))
             elif group is not None:
-                groups[group["name"]] = spec.name
+                groups[group["name"]] = (spec.name, spec.source)
                 self.out.rules["groups"].append(group)
                 self.out.exported.append(spec.name)
         return self.out

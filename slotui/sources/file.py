@@ -431,7 +431,9 @@ class FileSource:
                     return  # unchanged since the last read
                 self._identity = identity
                 self._mtime_ns = st.st_mtime_ns
-                self._skipping = self._cutoff is not None
+                # old lines are skipped unparsed at the head of the file only: a full read parses an old
+                # line appended after newer ones (a broken one is malformed), so an append must too
+                self._skipping = self._cutoff is not None and self._offset == 0 and self._tail is None
                 if self._offset == 0 and self._tail is None:
                     head = fh.read(3)
                     if head == BOM:

@@ -804,3 +804,34 @@ def test_a_parquet_value_python_cannot_hold_is_one_malformed_row(tmp_path: Path,
     assert data.error is None and data.value == 1.0
     assert (src.records, src.malformed) == (n - 1, 1)
     assert "row 151" in (data.note or "") or "line 151" in (data.note or "")
+
+
+@pytest.mark.parametrize("appended", ["broken", "valid"])
+def test_an_old_line_appended_reads_as_in_a_full_read(tmp_path: Path, appended: str) -> None:
+    """Old lines are skipped unparsed at the head of a file only: an append starting with a line older
+    than the period was skipped (a broken one uncounted), while one full read of the same file parses
+    it after the newer lines (malformed 1 there, 0 after the append)."""
+    start = 1780275600.0 + 5 * 86400
+
+    def at(t: float) -> str:
+        return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    lines = [json.dumps({"time": at(start + i), "duration_s": 1.0}) for i in range(300)]
+    old = at(start - 5 * 86400)
+    extra = (f'{{"time": "{old}", "duration_s": 1.0, broken\n' if appended == "broken"
+             else json.dumps({"time": old, "duration_s": 9.0}) + "\n")
+    spec = SLOSpec(name="p95", kind="threshold", target=2, direction="lower_is_better", sli_field="duration_s",
+                   sli_agg="p95", window=3600.0, period=86400.0, slice=300.0, source="logs")
+    path = tmp_path / "log.jsonl"
+    now = start + 400
+    path.write_text("\n".join(lines) + "\n")
+    src = FileSource("logs", FileSourceConfig(type="file", path=str(path)), base_dir=tmp_path)
+    src.fetch_sync([spec], now)
+    with open(path, "a") as fh:
+        fh.write(extra)
+    got = src.fetch_sync([spec], now)["p95"]
+    whole = FileSource("logs", FileSourceConfig(type="file", path=str(path)), base_dir=tmp_path)
+    want = whole.fetch_sync([spec], now)["p95"]
+    assert (got.value, got.malformed, got.note) == (want.value, want.malformed, want.note)
+    assert (src.records, src.skipped, src.malformed) == (whole.records, whole.skipped, whole.malformed)
+    assert src.malformed == (1 if appended == "broken" else 0)
