@@ -585,6 +585,8 @@ def bulk_lines(data: bytes) -> tuple[str, int, bool]:
     timed = _starts_with_time(arr, starts, np)
     if _contains(arr, b'"resourceSpans"', 9, np):  # (numpy: the GIL is free for the main thread)
         return BULK_RECORDS, lines, timed
+    if _escapes_of(arr, b"resourceSpans", np):  # the key spelled with \u00XX escapes (its value may be null)
+        return BULK_RECORDS, lines, timed
     if _too_deep(arr, starts, ends, np):
         return BULK_RECORDS, lines, timed
     return BULK_TAKE, lines, timed
@@ -828,6 +830,23 @@ def _ascii_escapes(arr: Any, np: Any) -> bool:
     ascii_ = (h1 == 48) & (h2 == 48) & (h3 >= 48) & (h3 <= 55)
     surrogate = ((h1 == 100) | (h1 == 68)) & (((h2 >= 56) & (h2 <= 57)) | ((h2 | 32) >= 97) & ((h2 | 32) <= 102))
     return bool((ascii_ | surrogate).any())
+
+
+def _escapes_of(arr: Any, word: bytes, np: Any) -> bool:
+    """Whether a ``\\u00XX`` escape in the bytes ``arr`` spells one of the letters of ``word`` (a key
+    written ``"\\u0072esourceSpans"``); escapes of other characters (Go's ``\\u003c``) do not count."""
+    pos = np.flatnonzero(arr == 92)
+    if not pos.size:
+        return False
+    pos = pos[pos + 5 < arr.size]
+    pos = pos[(arr[pos + 1] == 117) & (arr[pos + 2] == 48) & (arr[pos + 3] == 48)]  # \u00
+    if not pos.size:
+        return False
+    hexes = arr[pos + 4].tobytes() + b"|" + arr[pos + 5].tobytes()
+    half = pos.size
+    codes = {int(chr(hi) + chr(lo), 16) if chr(hi) in "0123456789abcdefABCDEF" and chr(lo) in "0123456789abcdefABCDEF"
+             else -1 for hi, lo in zip(hexes[:half], hexes[half + 1:])}
+    return bool(codes & set(word))
 
 
 def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
