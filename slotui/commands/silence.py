@@ -31,6 +31,7 @@ never undo the local silence. This module imports neither Textual nor httpx.
 from __future__ import annotations
 
 import argparse
+import re
 import getpass
 import json
 import os
@@ -63,6 +64,22 @@ def default_author() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in a container
         return "unknown"
+
+
+_NAIVE_TIME = re.compile(r"\d{4}-\d\d-\d\d(?:[Tt ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)?")
+
+
+def _zoned_time(text: str) -> float:
+    """The moment ``text`` names (:func:`~slotui.clock.parse_time`), when it says its zone: a date or
+    time without one was taken as UTC, and a local time typed by an SRE in UTC+2 silenced two hours
+    less than meant (amtool needs the zone too). Raises ValueError."""
+    from slotui.clock import parse_time
+
+    moment = parse_time(text)
+    if _NAIVE_TIME.fullmatch(text.strip()):
+        raise ValueError(f"{text!r} has no zone: write it in UTC with Z (2026-06-01T12:00:00Z) or with "
+                         "its offset (2026-06-01T14:00:00+02:00)")
+    return moment
 
 
 def _open_store(args: argparse.Namespace, *, must_exist: bool = False, read_only: bool = False) -> Store:
@@ -103,7 +120,7 @@ def describe(silence: Silence, now: float) -> str:
 def _add(args: argparse.Namespace) -> int:
     from slotui.alerting.silence import Silence, new_silence_id, parse_matchers
     from slotui.alerting.silences import InvalidSilence, Silences, check_times
-    from slotui.clock import parse_time, utc_now
+    from slotui.clock import utc_now
     from slotui.config.durations import parse_duration
     from slotui.store import StoreError
 
@@ -117,7 +134,7 @@ def _add(args: argparse.Namespace) -> int:
         _err("give either -d/--duration or --end, not both")
         return USAGE
     try:
-        starts_at = parse_time(args.start) if args.start is not None else now
+        starts_at = _zoned_time(args.start) if args.start is not None else now
     except ValueError as exc:
         _err(f"--start: {exc}")
         return USAGE
@@ -134,7 +151,7 @@ def _add(args: argparse.Namespace) -> int:
         ends_at = starts_at + duration
     elif args.end is not None:
         try:
-            ends_at = parse_time(args.end)
+            ends_at = _zoned_time(args.end)
         except ValueError as exc:
             _err(f"--end: {exc}")
             return USAGE
@@ -145,7 +162,7 @@ def _add(args: argparse.Namespace) -> int:
             matchers=matchers,
             starts_at=starts_at,
             ends_at=ends_at,
-            created_by=args.author or default_author(),
+            created_by=default_author() if args.author is None else args.author,  # (-a "": refused, as amtool)
             comment=args.comment or "",
             updated_at=now,
         )

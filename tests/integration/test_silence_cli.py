@@ -206,3 +206,19 @@ def test_a_read_of_a_missing_state_file_creates_nothing(tmp_path: Path, argv: tu
     assert not (tmp_path / "no").exists()
     if code == 0:  # nothing to list: no silences, no rows
         assert done.stdout.strip() in ("", "no active silences") or "ID" in done.stdout.splitlines()[0]
+
+
+def test_an_empty_author_and_a_time_without_zone_are_refused(tmp_path: Path) -> None:
+    """`-a ''` (an unset $AUTHOR) silently became $USER, and `--end 2099-01-01T00:00:00` was taken as
+    UTC without a word (a local time typed in UTC+2 silenced two hours less than meant): amtool refuses
+    both. Nothing is stored."""
+    state = tmp_path / "s.db"
+    for argv, fragment in ((["-a", ""], "needs an author"),
+                           (["--end", "2099-01-01T00:00:00"], "has no zone"),
+                           (["--end", "2099-01-01"], "has no zone"),
+                           (["--start", "2099-01-01T10:00", "-d", "1h"], "has no zone")):
+        result = slotui(state, "silence", "add", "slo=x", *argv)
+        assert result.returncode == 3 and fragment in result.stderr, (argv, result.stderr)
+    assert slotui(state, "silence", "list", "-q").stdout == ""
+    for end in ("2099-01-01T00:00:00Z", "2099-01-01T02:00:00+02:00"):
+        assert slotui(state, "silence", "add", "-q", "slo=x", "--end", end).returncode == 0

@@ -106,6 +106,8 @@ async def test_a_stored_silence_past_the_range_is_named_and_expirable(column: st
     state = tmp_path / "s.db"
     (await seed(state, deliver=False)).close()
     damage(state, "silences", column, f"id = '{SILENCE_A}'", value)
+    if column == "starts_at":  # in force (a mute): state check leaves out unreadable silences that have ended
+        damage(state, "silences", "ends_at", f"id = '{SILENCE_A}'", None)
     checked = slotui("state", "check", state=state)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     (line,) = [ln for ln in checked.stdout.splitlines() if SILENCE_A in ln]
