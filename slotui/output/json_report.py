@@ -265,7 +265,27 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report, *, indent: int | None = 2) -> str:
     """The report as JSON text (UTF-8, no NaN: ``allow_nan=False`` guarantees it), ending with a newline."""
-    return json.dumps(report_dict(report), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_escaped(json.dumps(report_dict(report), indent=indent, ensure_ascii=False, allow_nan=False)) + "\n"
+
+
+def json_escaped(text: str) -> str:
+    """JSON text with every character :func:`~slotui.config.text.printable` escapes (controls, bidi
+    overrides, line and paragraph separators) written as a JSON ``\\uXXXX`` escape: the strings keep
+    their values (a breakdown label is the value the data holds), and the text a terminal shows
+    cannot act on it. json.dumps escapes the controls below 0x20 itself, not DEL, C1 or bidi."""
+    from slotui.config.text import printable
+
+    if printable(text.replace("\n", "")) == text.replace("\n", ""):
+        return text
+    out = []
+    for ch in text:
+        # (below 0x20 only the indentation's newlines are raw: json.dumps escaped the others in strings;
+        # the rest are in the Basic Multilingual Plane: one escape each)
+        if ch >= " " and printable(ch) != ch:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def sanitize(value: Any) -> Any:

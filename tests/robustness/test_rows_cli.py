@@ -29,6 +29,7 @@ async def test_state_check_names_every_bad_row_and_changes_nothing(tmp_path: Pat
     damage(path, "samples", "value", f"slo = 'thr' AND ts = {SLICES[0][0]!r}", "garbage")
     damage(path, "buckets", "total", f"slo = 'rat' AND ts = {BUCKETS[0][0]!r}", 1.0)  # good 9 > total 1
     damage(path, "silences", "matchers", f"id = '{SILENCE_A}'", "{not json")
+    damage(path, "silences", "ends_at", f"id = '{SILENCE_A}'", None)  # in force: an ended one is not reported
     damage(path, "alert_states", "data", "fingerprint = 'latency:warning'", edit(severity="disaster"))
     damage(path, "alert_groups", "data", "group_key = '{slo=\"latency\"}'", edit(key=DROP))
     damage(path, "notifications", "payload", "id = 2", "{cut")

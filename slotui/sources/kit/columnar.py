@@ -842,11 +842,11 @@ def _escapes_of(arr: Any, word: bytes, np: Any) -> bool:
     pos = pos[(arr[pos + 1] == 117) & (arr[pos + 2] == 48) & (arr[pos + 3] == 48)]  # \u00
     if not pos.size:
         return False
-    hexes = arr[pos + 4].tobytes() + b"|" + arr[pos + 5].tobytes()
-    half = pos.size
-    codes = {int(chr(hi) + chr(lo), 16) if chr(hi) in "0123456789abcdefABCDEF" and chr(lo) in "0123456789abcdefABCDEF"
-             else -1 for hi, lo in zip(hexes[:half], hexes[half + 1:])}
-    return bool(codes & set(word))
+    lut = np.full(256, -256, np.int64)  # a hex digit's value; anything else spells no letter
+    for digits, first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
+        lut[np.frombuffer(digits, np.uint8)] = np.arange(first, first + len(digits))
+    codes = lut[arr[pos + 4]] * 16 + lut[arr[pos + 5]]
+    return bool(np.isin(codes, np.frombuffer(word, np.uint8)).any())
 
 
 def _starts_with_time(arr: Any, starts: Any, np: Any) -> bool:
