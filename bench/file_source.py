@@ -159,6 +159,24 @@ instead of 1.68-1.88 s over four back-to-back pairs (noisy: DuckDB's own answer 
 DuckDB 0.54 s, 689k records/s, peak RSS 390 MB against 233 MB); append 139 ms (11x);
 breakdown first tick 1.23x, steady tick 1.30x. Computing each number's text and double once
 in an inner query instead of twice: within noise (0.50-0.57 s against 0.53-0.59 s).
+
+2026-12-07. The answer stage summed every slice three times with ``math.fsum`` over Python floats
+(its exact sum, that sum's tail, and the sum of squares behind SPEC 10.2's spread): 0.41 s of the
+JSONL read (best of 5, caches cleared). Those sums are now integers in int64 limbs
+(``core.sums.array_sum_terms_batch``: each run scaled by a power of two to exact integers, split
+into 32-bit limbs, added by ``np.add.reduceat``; the same floats as fsum's, bit for bit, or it
+declines and fsum tells), for every slice of a series in one pass (``ValueSeries.prime``): 0.19 s.
+The DuckDB rows of a chunk now become columns in the worker thread that checks its bytes
+(``file._bulk_chunk``): within noise, the machine being CPU-bound. Tried and not kept: streaming
+DuckDB's answer (``to_arrow_reader``) to overlap its query with the ingest -- DuckDB's Python
+result is pulled, its query does not run ahead of the consumer (a consumer busy 15 ms per batch
+added its whole time to the read); a typed query (numbers as DOUBLE: DuckDB's CPU 1.3-1.45 s ->
+1.0 s) needs each numeric key's JSON type checked from the bytes, 5-8 ms per 8 MB chunk with
+regexes, ~3 ms with numpy: a net gain of ~0.1 s at best. End of session, best of 3, load 0.0: JSONL 2.26x wall / 2.14x CPU
+(slotui 1.20 s against DuckDB 0.53 s, 835k records/s, peak RSS 500 MB against 357 MB), CSV 2.57x /
+2.09x (0.72 s against 0.28 s), Parquet 1.89x / 1.75x (0.50 s against 0.27 s); an earlier run of the
+session 2.34x, 2.60x and 1.80x. Append 159 ms (8x faster than a rescan); breakdown first tick
+1.31x, steady tick 1.30x. The goal, 1.5x, is still missed for every format.
 """
 
 from __future__ import annotations
