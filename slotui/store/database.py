@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -20,6 +21,25 @@ def default_state_path() -> Path:
     from slotui.config.locations import default_state_path as configured
 
     return configured()
+
+
+def _ready_to_write(conn: sqlite3.Connection, path: Path) -> None:
+    """WAL mode, its pragmas, and the schema created or migrated."""
+    set_wal(conn, path)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    initialise(conn, path)
+
+
+def _ready_to_read(conn: sqlite3.Connection, path: Path) -> None:
+    """Nothing written: :class:`StateFileMissing` for a file without slotui's tables, an error for an
+    older schema (a command that writes upgrades it)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "silences" not in tables:
+        raise StateFileMissing(f"state file {path} holds no slotui state yet")
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
+        raise StoreError(f"state file {path} has an older schema; any command that writes it "
+                         "(slotui silence add, check --state) upgrades it")
 
 
 class Store(SampleTables, SilenceTable, AlertTables):
@@ -43,6 +63,7 @@ class Store(SampleTables, SilenceTable, AlertTables):
         ``state check``, ``silence list``, ``silence expire``) a missing file
         raises :class:`StateFileMissing` and nothing is created: a mistyped
         ``--state`` made a new empty file (and its directories) and called it healthy.
+        ``read_only`` (``silence list``, ``state check``): see :meth:`_open_read_only`.
         """
         path = Path(path).expanduser() if path is not None else default_state_path()
         if (must_exist or read_only) and not path.exists():
@@ -54,26 +75,7 @@ class Store(SampleTables, SilenceTable, AlertTables):
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the directory of state file {path}: {exc}") from None
-        try:
-            conn = sqlite3.connect(
-                str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open state file {path}: {exc}") from None
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            check_identity(conn, path)
-            set_wal(conn, path)
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            initialise(conn, path)
-        except sqlite3.Error as exc:  # e.g. a pragma on a damaged or read-only file
-            conn.close()
-            raise describe_sqlite_error(path, exc) from None
-        except BaseException:
-            conn.close()
-            raise
-        return cls(conn, path)
+        return cls._connect(path, str(path), busy_timeout, _ready_to_write)
 
     @classmethod
     def _open_read_only(cls, path: Path, busy_timeout: float) -> Store:
@@ -100,21 +102,24 @@ class Store(SampleTables, SilenceTable, AlertTables):
                 raise StoreError(f"state file {path} is read-only and its write-ahead log {wal} holds changes "
                                  "a read-only open would miss; make the file and its directory writable")
             options = "immutable=1"
+        return cls._connect(path, f"file:{quote(str(path.resolve()))}?{options}", busy_timeout, _ready_to_read,
+                            uri=True)
+
+    @classmethod
+    def _connect(cls, path: Path, target: str, busy_timeout: float,
+                 ready: Callable[[sqlite3.Connection, Path], None], *, uri: bool = False) -> Store:
+        """A store on ``target`` (the file's path, or a URI), once its identity is checked and ``ready``
+        has prepared it; the connection is closed when either fails."""
         try:
-            conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{options}", uri=True, timeout=busy_timeout,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(target, uri=uri, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open state file {path}: {exc}") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             check_identity(conn, path)
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "silences" not in tables:
-                raise StateFileMissing(f"state file {path} holds no slotui state yet")
-            if int(conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
-                raise StoreError(f"state file {path} has an older schema; any command that writes it "
-                                 "(slotui silence add, check --state) upgrades it")
-        except sqlite3.Error as exc:
+            ready(conn, path)
+        except sqlite3.Error as exc:  # e.g. a pragma on a damaged or read-only file
             conn.close()
             raise describe_sqlite_error(path, exc) from None
         except BaseException:
