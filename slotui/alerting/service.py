@@ -41,6 +41,7 @@ from slotui.alerting.silences import Silences
 from slotui.alerting.state import AlertRecord
 
 if TYPE_CHECKING:
+    from slotui.alerting.silence import Silence
     from slotui.channels.base import Channel
     from slotui.config.loader import LoadedConfig
     from slotui.core.types import Report, SLOSpec
@@ -274,6 +275,17 @@ class Alerting:
         from slotui.alerting.routes import notification_options
 
         return self.policy.router.route(alert_labels(spec, severity), notification_options(spec.params))
+
+    def test_silenced_by(self, *, slo: str, severity: str, now: float) -> list[Silence]:
+        """The silences in force at ``now`` that would hold ``slo``'s alert at ``severity`` (a test
+        alert goes out through them: it checks the route, and says so)."""
+        spec = self.specs.get(slo)
+        if spec is None:
+            return []
+        from slotui.alerting.context import alert_labels
+        from slotui.alerting.silence import silenced_by
+
+        return silenced_by(alert_labels(spec, severity), self.silences.in_force(now), now)
 
     async def fire_test(
         self,

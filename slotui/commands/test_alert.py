@@ -4,7 +4,8 @@
 at ``--severity`` (default critical) to the channels its routes pick. The
 notification is clearly marked (summary and subject prefixed ``[TEST]``,
 label ``test="true"``), recorded in the outbox of the state store, and given
-one attempt. Prints ``delivered to CHANNEL`` or ``failed: CHANNEL: <the
+one attempt. A silence that holds the SLO's alert does not hold its test (it checks
+the route): a note on stderr names it. Prints ``delivered to CHANNEL`` or ``failed: CHANNEL: <the
 receiver's error>`` per channel; exit 0 when every channel accepted it, 1
 when one failed, 3 for a bad config or an unknown SLO / channel.
 """
@@ -56,6 +57,8 @@ async def _send(loaded: LoadedConfig, store: Store, args: argparse.Namespace) ->
             what = f"SLO {args.slo!r} at severity {args.severity}" if args.slo else "this config"
             print(f"slotui test-alert: no route sends {what} to any channel", file=sys.stderr)
             return 1
+        if args.slo is not None:
+            _note_silences(alerting.test_silenced_by(slo=args.slo, severity=args.severity, now=utc_now()), args)
         outcomes = await alerting.fire_test(
             slo=args.slo, channel=args.channel, severity=args.severity, now=utc_now(), by=_author()
         )
@@ -64,6 +67,20 @@ async def _send(loaded: LoadedConfig, store: Store, args: argparse.Namespace) ->
     for outcome in outcomes:
         print(str(outcome))
     return 0 if outcomes and all(o.ok for o in outcomes) else 1
+
+
+def _note_silences(silences: list, args: argparse.Namespace) -> None:
+    """Say on stderr that the SLO's alert is silenced and that the test goes out all the same (it
+    checks the route; the real alert would be held)."""
+    from slotui.config.text import printable
+    from slotui.formatting import format_time
+
+    for silence in silences:
+        until = "until expired (a mute)" if silence.ends_at is None else f"until {format_time(silence.ends_at)}"
+        by = f" by {printable(silence.created_by)}" if silence.created_by else ""
+        comment = f": {printable(silence.comment)}" if silence.comment else ""
+        print(f"slotui test-alert: note: SLO {printable(args.slo)} at {args.severity} is silenced by {silence.id} "
+              f"{until}{by}{comment}; the test alert is sent anyway (the real alert is held)", file=sys.stderr)
 
 
 async def _evaluate(loaded: LoadedConfig, slo: str) -> Report | None:

@@ -739,10 +739,13 @@ class SlotuiApp(App[None]):
             self._do(f"test alert {slo}", lambda b, now: b.fire_test_alert(slo, now=now),
                      _test_message, reload_notifications=True)
 
+        kind = self.silence_kind(slo)
+        held = (f" {slo} is {'muted' if kind == 'mute' else 'snoozed'}: its real alerts are held, "
+                "the test goes out anyway." if kind else "")
         self.push_screen(ConfirmDialog(
             f"Fire a TEST alert for {slo}?",
             detail="A clearly marked [TEST] notification goes through this SLO's real routes; "
-                   "the delivery result shows here and in the alert log (l).",
+                   "the delivery result shows here and in the alert log (l)." + held,
             yes="Send test", no="Cancel"), done)
 
     def action_acknowledge(self) -> None:

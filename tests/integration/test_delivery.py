@@ -409,6 +409,30 @@ def test_test_alert_cli_prints_delivered_or_the_receivers_error(tmp_path):
         assert states == [("audit", "test", "delivered"), ("audit", "test", "delivered"), ("hook", "test", "failed")]
 
 
+def test_test_alert_of_a_silenced_slo_is_sent_with_a_note_naming_the_silence(tmp_path):
+    """A test checks the route: a silence holding the SLO's alert does not hold its test, and says so."""
+    config = write_config(tmp_path, "http://127.0.0.1:9/unused", extra_channels="    audit: {type: file, path: alerts.jsonl}\n")
+    state = tmp_path / "state.db"
+    plain = run_cli("test-alert", "-c", str(config), "--state", str(state), "--slo", "helpfulness", "--channel", "audit",
+                    cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "silenced" not in plain.stderr
+    added = run_cli("silence", "add", "-q", "--state", str(state), "-d", "2h", "--comment", "deploy window", "slo=helpfulness",
+                    cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    silence_id = added.stdout.strip()
+    other = run_cli("silence", "add", "-q", "--state", str(state), "-d", "2h", "slo=other", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    held = run_cli("test-alert", "-c", str(config), "--state", str(state), "--slo", "helpfulness", "--channel", "audit",
+                   cwd=tmp_path)
+    assert held.returncode == 0, held.stderr
+    assert held.stdout.strip() == "delivered to audit"
+    (note,) = [line for line in held.stderr.splitlines() if "silenced" in line]
+    assert silence_id in note and "deploy window" in note and "sent anyway" in note
+    assert other.stdout.strip() not in held.stderr  # a silence of another SLO is not named
+    assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 2
+
+
 def test_test_alert_cli_bad_config_exits_3(tmp_path):
     bad = tmp_path / "slos.yaml"
     bad.write_text("version: 1\nslos: [{name: x, objective: {target: nope}}]\n")

@@ -248,6 +248,32 @@ async def test_fire_test_alert_to_file_channel_and_alert_log(build, store, tmp_p
         assert "Alert log" in text and "local-file" in text and "delivered" in text and "test" in text
 
 
+async def test_test_alert_dialog_says_a_muted_slo_is_tested_anyway(build, store, tmp_path):
+    log = tmp_path / "alerts.jsonl"
+    alerting = make_alerting(store, demo_specs(), tmp_path, {"local-file": {"type": "file", "path": str(log)}})
+    app = build(FakeEngine(alerting=alerting))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "accuracy")
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "muted" not in app.screen.detail
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert app.silence_kind("accuracy") == "mute"
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "accuracy is muted: its real alerts are held, the test goes out anyway" in app.screen.detail
+        await pilot.press("y")
+        await settle(app, pilot)
+        tests = [json.loads(x) for x in log.read_text().splitlines() if json.loads(x)["kind"] == "test"]
+        assert len(tests) == 1 and tests[0]["alerts"][0]["slo"] == "accuracy"
+
+
 async def test_failing_channel_shows_in_alert_log_not_a_crash(build, store, tmp_path):
     # a directory where the file channel expects a file: every append fails with the OS error
     bad = tmp_path / "not-a-file"
