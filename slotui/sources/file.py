@@ -855,8 +855,8 @@ class FileSource:
         eval_name, eval_score = "gen_ai.evaluation.name", "gen_ai.evaluation.score.value"
         cutoff = self._cutoff if self._skipping else None
         for i, line in enumerate(lines):
-            if len(line) < 3 and not line.strip():
-                continue
+            if (not line or line[0] != 123) and not line.strip():
+                continue  # a blank line, of any length of whitespace (as a whitespace-only tail, and CSV)
             if cutoff is not None and line.startswith(b'{"time":'):
                 # a line that starts with its time: skip it unparsed when it is too old to count
                 q = line.find(b'"', 8)

@@ -835,3 +835,26 @@ def test_an_old_line_appended_reads_as_in_a_full_read(tmp_path: Path, appended: 
     assert (got.value, got.malformed, got.note) == (want.value, want.malformed, want.note)
     assert (src.records, src.skipped, src.malformed) == (whole.records, whole.skipped, whole.malformed)
     assert src.malformed == (1 if appended == "broken" else 0)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t", "\r", "  ", "   ", " \t \r", " " * 40, "\x0c\x0b "])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_whitespace_only_line_of_any_length_is_blank_not_malformed(tmp_path: Path, fmt: str, blank: str) -> None:
+    """A line of only whitespace is a blank line, skipped, whatever its length: JSONL counted one of 3
+    or more bytes as malformed while 1-2 bytes were skipped (and CSV skipped all); so does an
+    append of one, and an unterminated whitespace tail."""
+    if fmt == "jsonl":
+        rows = [record(NOON + i, duration_s=float(i + 1)) for i in range(3)]
+    else:
+        stamp = datetime.fromtimestamp(NOON, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        rows = ["time,duration_s"] + [f"{stamp}.{i:03d}Z,{i + 1}" for i in range(3)]
+    path = tmp_path / f"log.{fmt}"
+    write(path, [rows[0], blank, *rows[1:], blank])
+    p95 = spec("p95", sli_field="duration_s", sli_agg="max")
+    src = source(path)
+    got = src.fetch_sync([p95], NOON + 60)["p95"]
+    assert (got.value, got.malformed, got.error) == (3.0, 0, None)
+    write(path, [blank, blank], end="", mode="a")  # appended: a whole blank line and a blank tail
+    got = src.fetch_sync([p95], NOON + 60)["p95"]
+    assert (got.value, got.malformed, got.error) == (3.0, 0, None)
+    assert src.records == 3
