@@ -445,8 +445,16 @@ def format_contributor(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str
     what = "good" if spec.kind == "ratio" else ""
     count = format_number(group.total, ascii=ascii) if is_number(group.total) else MISSING
     parts.append(f"{spec_value(group.value, spec, ascii=ascii)}{' ' + what if what else ''} of {count}")
-    without = f"without it {spec_value(group.without, spec, ascii=ascii)} ({group.status_without.value})"
+    without = f"without it {_without_text(group, spec, ascii=ascii)} ({group.status_without.value})"
     return f"{head}: {', '.join(parts)}; {without}"
+
+
+def _without_text(group: Any, spec: SLOSpec, *, ascii: bool = False) -> str:
+    """A group's ``without``; a forecast SLO's with the projection it is judged on (SPEC 10.4)."""
+    text = spec_value(group.without, spec, ascii=ascii)
+    if group.without_at_end is None:
+        return text
+    return f"{text} so far, {spec_value(group.without_at_end, spec, ascii=ascii)} by the window's end"
 
 
 def top_contributors(breakdowns: Sequence[Any], spec: SLOSpec, *, limit: int = 3, ascii: bool = False) -> list[str]:
@@ -480,7 +488,7 @@ def breakdown_hint(breakdowns: Sequence[Any], spec: SLOSpec, status: Status, *, 
         elif (status.rank > top.status_without.rank and top.status_without is not Status.NO_DATA
               and top.status_without not in (Status.STALE,)):
             return (f"without {format_group_labels(top.labels, ascii=ascii)}: "
-                    f"{spec_value(top.without, spec, ascii=ascii)} ({top.status_without.value})")
+                    f"{_without_text(top, spec, ascii=ascii)} ({top.status_without.value})")
     return None
 
 

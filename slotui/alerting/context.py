@@ -188,5 +188,6 @@ def _contributors(result: SLOResult) -> list[dict[str, Any]]:
             continue
         out.append({"labels": dict(g.labels), "window": b.window, "total": g.total, "bad": g.bad, "value": g.value,
                     "share_of_bad": g.share_of_bad, "burn_rate": g.burn_rate, "without": g.without,
+                    **({"without_at_end": g.without_at_end} if g.without_at_end is not None else {}),
                     "status_without": g.status_without.value})
     return out

@@ -36,6 +36,7 @@ from fractions import Fraction
 from typing import Any
 
 from slotui.config.text import printable  # label values come from data: shown escaped
+from slotui.core.forecast import basis_start, project, window_span
 from slotui.core.status import exceeds, finite, value_status
 from slotui.core.sums import _DENOMINATOR, _finite, exact_mean, scaled, scaled_value, sum_terms
 from slotui.core.types import GroupData, SLOSpec, Status
@@ -78,6 +79,9 @@ class GroupFigures:
     burn_rate: float | None = None
     #: how far removing the group moves the SLI toward the target (None: nothing left)
     gain: float | None = None
+    #: ``forecast: true`` SLOs: the projected end-of-window value without the group, which
+    #: ``status_without`` and ``gain`` judge (SPEC 10.4); None otherwise
+    without_at_end: float | None = None
     other: bool = False
     #: the label values as the data holds them, when ``labels`` shows them escaped (:func:`shown_label`):
     #: for machine-readable outputs (JSON), where any string travels exactly
@@ -100,6 +104,42 @@ class Breakdown:
             if not g.other:
                 return g
         return None
+
+
+class Projection:
+    """A forecast SLO's spend per group over the forecast basis (SPEC 10.4), for judging each
+    group's ``without`` on its projection (as the SLO itself is judged), not on the sum so far:
+    without a group, its spend leaves both the sum so far and the basis rate."""
+
+    __slots__ = ("per", "total", "judge")
+
+    def __init__(self, per: Mapping[str, int], judge: Callable[[float, float], float]) -> None:
+        #: each label value's basis spend in units of 2**-1074 (:func:`~slotui.core.sums.scaled`)
+        self.per = dict(per)
+        self.total = sum(self.per.values())
+        #: ``judge(so_far, basis_spend)``: the projected end-of-window value
+        self.judge = judge
+
+    def at_end(self, so_far: float | None, members: Sequence[str] = ()) -> float | None:
+        """The projection of ``so_far`` with the basis spend of ``members`` taken out (none: all of it)."""
+        if so_far is None:
+            return None
+        basis = self.total - sum(self.per.get(k, 0) for k in members)
+        return self.judge(so_far, scaled_value(basis, 1, False))
+
+
+def projection_of(spec: SLOSpec, basis: Mapping[str, tuple[float, float | Sequence[float]]], now: float) -> Projection:
+    """:class:`Projection` of ``spec`` at ``now`` from ``{label value: (count, basis spend)}`` (the
+    spend a float or exact terms, as :attr:`GroupData.sums`)."""
+    start, end = window_span(spec, now)
+    since = basis_start(spec, now)
+    per = {k: scaled([float(v)] if isinstance(v, (int, float)) else list(v)) for k, (n, v) in basis.items()}
+
+    def judge(so_far: float, spend: float) -> float:
+        return project(so_far, spend, now=now, window_start=start, window_end=end, basis_from=since,
+                       target=spec.target).value_at_end
+
+    return Projection(per, judge)
 
 
 # --------------------------------------------------------------------------- ratio
@@ -190,12 +230,14 @@ def threshold_breakdown(
     *,
     limit: int = TOP_GROUPS,
     max_groups: int = MAX_GROUPS,
+    projection: Projection | None = None,
 ) -> Breakdown:
     """Breakdown of a threshold SLO from ``{label value: finite values}`` over the window.
 
     ``kind`` is mean, sum, count, min, max or quantile (``q`` in [0, 1]).
     ``without`` of a quantile is exact: it is selected from the sorted values
     of all groups with the group's values taken out (no copy per group).
+    ``projection``: a forecast SLO's, which ``status_without`` and the ranking judge.
     """
     # only quantiles, min and max need the values in order (sorting runs already sorted is cheap:
     # sources hand values over slice by slice, each slice's run sorted)
@@ -230,22 +272,28 @@ def threshold_breakdown(
             return _kth_without(everything, run, n - 1)
         return _quantile_without(everything, run, n, q)
 
-    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: int | None = None) -> GroupFigures:
+    judged_all = projection.at_end(value_all) if projection is not None else value_all
+
+    def figures(label: str, run: Sequence[float], other: bool = False, run_sum: int | None = None,
+                members: Sequence[str] = ()) -> GroupFigures:
         if summed and run_sum is None:
             run_sum = sums[label] if label in sums else scaled(sum_terms(run))
         without = without_of(run, run_sum or 0)
         value = scaled_value(run_sum or 0, len(run), mean) if summed and run else aggregate_sorted(run, kind, q)
+        at_end = projection.at_end(without, members or (label,)) if projection is not None else None
+        judged = at_end if projection is not None else without
         return GroupFigures(
             labels={by: label},
             total=float(len(run)),
             value=value,
             without=without,
-            status_without=value_status(without, spec),
-            gain=_gain(spec, value_all, without),
+            status_without=value_status(judged, spec),
+            gain=_gain(spec, judged_all, judged),
             other=other,
+            without_at_end=at_end,
         )
 
-    ranked = _rank([figures(label, runs[label]) for label in listed], value_all)
+    ranked = _rank([figures(label, runs[label]) for label in listed], judged_all)
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in runs if k not in listed]
     if rest:
@@ -254,7 +302,8 @@ def threshold_breakdown(
             merged.extend(runs[k])
         if ordered:
             merged.sort()
-        kept.append(figures(OTHER, merged, other=True, run_sum=sum(sums[k] for k in rest) if summed else None))
+        kept.append(figures(OTHER, merged, other=True, run_sum=sum(sums[k] for k in rest) if summed else None,
+                            members=rest))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
@@ -267,6 +316,7 @@ def summary_breakdown(
     *,
     limit: int = TOP_GROUPS,
     max_groups: int = MAX_GROUPS,
+    projection: Projection | None = None,
 ) -> Breakdown:
     """:func:`threshold_breakdown` of a mean, sum or count from ``{label value: (count, sum)}``
     (what a source keeps per slice; no values needed). A sum may come as exact terms
@@ -302,19 +352,22 @@ def summary_breakdown(
             scaled_value(total, 1, False))
 
     value_all = of(n_all, sum_all)
+    judged_all = projection.at_end(value_all) if projection is not None else value_all
 
-    def figures(label: str, n: float, total: int, other: bool = False) -> GroupFigures:
+    def figures(label: str, n: float, total: int, other: bool = False, members: Sequence[str] = ()) -> GroupFigures:
         without = of(n_all - n, sum_all - total)
+        at_end = projection.at_end(without, members or (label,)) if projection is not None else None
+        judged = at_end if projection is not None else without
         return GroupFigures(labels={by: label}, total=n, value=of(n, total), without=without,
-                            status_without=value_status(without, spec), gain=_gain(spec, value_all, without),
-                            other=other)
+                            status_without=value_status(judged, spec), gain=_gain(spec, judged_all, judged),
+                            other=other, without_at_end=at_end)
 
-    ranked = _rank([figures(label, *items[label]) for label in listed], value_all)
+    ranked = _rank([figures(label, *items[label]) for label in listed], judged_all)
     kept = ranked[:limit]
     rest = [r.labels[by] for r in ranked[limit:]] + [k for k in items if k not in listed]
     if rest:
         kept.append(figures(OTHER, math.fsum(items[k][0] for k in rest), sum(items[k][1] for k in rest),
-                            other=True))
+                            other=True, members=rest))
     return Breakdown(by=(by,), window=window, groups=tuple(kept), notes=notes)
 
 
@@ -441,19 +494,29 @@ def breakdown_window(spec: SLOSpec, windows: Mapping[float, tuple[float, float]]
     return chosen
 
 
-def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData]) -> tuple[Breakdown, ...]:
+def evaluate_breakdowns(spec: SLOSpec, groups: Sequence[GroupData], now: float | None = None) -> tuple[Breakdown, ...]:
     """The breakdowns of ``spec`` from its source's group answers (threshold SLOs need
-    ``values``, ratio SLOs ``counts``; an answer without them keeps its note only)."""
+    ``values``, ratio SLOs ``counts``; an answer without them keeps its note only). A
+    ``forecast: true`` SLO's ``status_without`` is judged on the projection without the group
+    (SPEC 10.4), from the groups' spend over the basis (``basis``) at ``now``."""
     kind, q = _agg_of(spec.sli_agg)
     out: list[Breakdown] = []
     for data in groups:
         note = (data.note,) if data.note else ()
+        projection = None
+        if spec.forecast and spec.kind == "threshold" and now is not None:
+            if data.basis is not None:
+                projection = projection_of(spec, data.basis, now)
+            else:
+                note = (*note, f"{data.by}: status without a group is judged on the sum so far, not its "
+                               "projection (the source gives no spend per group over the forecast basis)")
         if spec.kind == "ratio" and data.counts is not None:
             b = ratio_breakdown(spec, data.by, data.window, data.counts)
         elif spec.kind == "threshold" and data.sums is not None and (data.agg or kind) in ("mean", "sum", "count"):
-            b = summary_breakdown(spec, data.by, data.window, data.agg or kind or "mean", data.sums)
+            b = summary_breakdown(spec, data.by, data.window, data.agg or kind or "mean", data.sums,
+                                  projection=projection)
         elif spec.kind == "threshold" and data.values is not None and kind is not None:
-            b = threshold_breakdown(spec, data.by, data.window, kind, q, data.values)
+            b = threshold_breakdown(spec, data.by, data.window, kind, q, data.values, projection=projection)
         else:
             out.append(Breakdown(by=(data.by,), window=data.window, notes=note or (
                 f"{data.by}: breakdown not supported for this SLO's aggregation",)))

@@ -102,7 +102,7 @@ def evaluate_slo(
         result = _evaluate_threshold(spec, data, now, start, length, notes, series, points)
 
     if data.groups:
-        result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups))
+        result = replace(result, breakdowns=evaluate_breakdowns(spec, data.groups, now))
     elif spec.breakdown and not data.error and (result.value is not None or data.buckets or data.slices):
         # the source answered but not per label (SPEC 10.1: say so rather than show nothing)
         result = replace(result, breakdowns=tuple(

@@ -225,6 +225,10 @@ class GroupData:
     #: what ``sums`` aggregate to (mean, sum or count) when the source knows it better than ``sli.agg``
     #: (a Langfuse ``error_rate`` is the mean of error flags: ``(observations, errors)``)
     agg: str | None = None
+    #: ``forecast: true`` SLOs (SPEC 10.4): ``(count, sum)`` per label value over the forecast basis
+    #: ``[basis_start, now)``, like ``sums``: each ``status_without`` is judged on the projection
+    #: without the group (None: the source gives none; it is judged on the sum so far, with a note)
+    basis: Mapping[str, tuple[float, float | tuple[float, ...]]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

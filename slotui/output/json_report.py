@@ -49,8 +49,8 @@ One ``<slo>``::
                   "value_cell" ("~0.78" when not significant), "spread" ("0.78 ± 0.07, n=12" | null),
                   "samples" ("n=12, 95% CI 0.71-0.91, not significant" | null)}  # strings as people see them
       "breakdown": {"by": [...], "window": s, "groups": [{"labels": {...}, "total", "bad", "value",
-                    "share_of_bad", "burn_rate", "without", "status_without", "other", "display"}],
-                    "notes": [...]} | null   # SPEC 10.1, ranked by impact
+                    "share_of_bad", "burn_rate", "without", "without_at_end", "status_without", "other",
+                    "display"}], "notes": [...]} | null   # SPEC 10.1, ranked by impact
       "forecast": null | {"so_far", "value_at_end", "rate_per_day", "basis_s",   # forecast SLOs (SPEC 10.4)
                           "exhausted_at", "window_start", "window_end"}      # times RFC 3339; exhausted_at may be null
     }
@@ -189,7 +189,9 @@ def forecast_dict(result: SLOResult) -> dict[str, Any] | None:
 
 def breakdown_dict(result: SLOResult) -> dict[str, Any] | None:
     """SPEC 10.1: ``{"by", "window", "groups": [{"labels", "total", "bad", "value", "share_of_bad",
-    "burn_rate", "without", "status_without", "other", "display"}], "notes"}``; None without breakdown.
+    "burn_rate", "without", "without_at_end", "status_without", "other", "display"}], "notes"}``; None
+    without breakdown. ``without_at_end``: a forecast SLO's projection without the group (SPEC 10.4),
+    which ``status_without`` judges; null for other SLOs.
 
     Several ``breakdown`` names are listed in ``by`` and their groups follow each other, each
     ranked within its name (its ``labels`` say which)."""
@@ -208,6 +210,7 @@ def breakdown_dict(result: SLOResult) -> dict[str, Any] | None:
                 "share_of_bad": _num(g.share_of_bad),
                 "burn_rate": _num(g.burn_rate),
                 "without": _num(g.without),
+                "without_at_end": _num(g.without_at_end),
                 "status_without": g.status_without.value,
                 "other": g.other,
                 "display": format_contributor(g, spec),

@@ -87,7 +87,7 @@ from slotui.core.forecast import basis_start, window_seconds, window_span
 from slotui.core.periods import period_bounds
 from slotui.core.breakdown import breakdown_window
 from slotui.core.types import GroupData, SLIData, SLOSpec
-from slotui.core.sums import _DENOMINATOR
+from slotui.core.sums import _DENOMINATOR, sum_terms
 from slotui.sources.kit.aggregate import Agg, WindowAccumulator, WindowSpread, _lerp, spread_of_runs
 from slotui.sources.kit.label_groups import label_of
 from slotui.sources.kit.series_book import SeriesBook, SpecProblem, spec_agg, retention
@@ -1153,30 +1153,39 @@ class DemoSource:
         else:
             window = window_seconds(spec, now)  # a calendar window: to date
             test = None
-        start = now - window
-        lo, hi = self._cut_cells(start, now)
         out = []
         for name in spec.breakdown:
-            parts: dict[str, list[float]] = {}
-            for index in range(lo, hi + 1):
-                c0 = index * CELL
-                whole = c0 >= start and c0 + CELL <= now
-                key = (index, name, spec.kind, spec.sli_field if test is None else (spec.good, spec.total))
-                cell_parts = self._group_cache.get(key) if whole else None
-                if cell_parts is None:
-                    cell_parts = self._cell_groups(index, name, spec, test, max(start, c0), min(now, c0 + CELL))
-                    if whole:
-                        if len(self._group_cache) > 20_000:
-                            self._group_cache.clear()
-                        self._group_cache[key] = cell_parts
-                for label, values in cell_parts.items():
-                    parts.setdefault(label, []).extend(values)
+            parts = self._label_parts(name, spec, test, now - window, now)
             if test is None:
-                out.append(GroupData(by=name, window=window, values=parts))
+                basis = None
+                if spec.forecast:  # a forecast's groups: their spend over the basis too (SPEC 10.4)
+                    basis = {k: (float(len(v)), sum_terms(v))
+                             for k, v in self._label_parts(name, spec, test, basis_start(spec, now), now).items()}
+                out.append(GroupData(by=name, window=window, values=parts, basis=basis))
             else:
                 out.append(GroupData(by=name, window=window,
                                      counts={k: (float(sum(v)), float(len(v))) for k, v in parts.items()}))
         return tuple(out)
+
+    def _label_parts(self, name: str, spec: SLOSpec, test: Any, start: float, now: float) -> dict[str, list[float]]:
+        """``{label: values}`` (threshold) or ``{label: good flags}`` (ratio) of the requests in
+        ``[start, now)``, from the cells that cover it (each whole cell's computed once and cached)."""
+        lo, hi = self._cut_cells(start, now)
+        parts: dict[str, list[float]] = {}
+        for index in range(lo, hi + 1):
+            c0 = index * CELL
+            whole = c0 >= start and c0 + CELL <= now
+            key = (index, name, spec.kind, spec.sli_field if test is None else (spec.good, spec.total))
+            cell_parts = self._group_cache.get(key) if whole else None
+            if cell_parts is None:
+                cell_parts = self._cell_groups(index, name, spec, test, max(start, c0), min(now, c0 + CELL))
+                if whole:
+                    if len(self._group_cache) > 20_000:
+                        self._group_cache.clear()
+                    self._group_cache[key] = cell_parts
+            for label, values in cell_parts.items():
+                parts.setdefault(label, []).extend(values)
+        return parts
 
     def _cell_groups(self, index: int, name: str, spec: SLOSpec, test: Any, start: float,
                      end: float) -> dict[str, list[float]]:

@@ -161,3 +161,52 @@ def test_metrics_and_validate_show_the_forecast(tmp_path: Path, capsys: pytest.C
     assert 'slotui_slo_forecast_value{slo="monthly_spend"} 4050' in text
     assert 'slotui_slo_forecast_rate_per_day{slo="monthly_spend"} 150' in text
     assert f'slotui_slo_forecast_exhausted_timestamp_seconds{{slo="monthly_spend"}} {ts("2026-11-24T00:00:00Z"):.0f}' in text
+
+
+def test_breakdown_of_a_forecast_judges_each_group_on_its_projection(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """SPEC 10.1 and 10.4: ``status_without`` is the status the rest would give, and a forecast SLO
+    is judged on its projection. It judged the rest's sum so far: every model was "OK without it"
+    while the month was on course to breach without either of two of them."""
+    rows = [{"time": f"2026-06-{d:02d}T12:00:00Z", "gen_ai.request.model": "A", "gen_ai.usage.cost": 10}
+            for d in range(1, 11)]
+    rows += [{"time": "2026-06-01T12:00:00Z", "gen_ai.request.model": "B", "gen_ai.usage.cost": 1},
+             {"time": "2026-06-10T12:00:00Z", "gen_ai.request.model": "C", "gen_ai.usage.cost": 2}]
+    (tmp_path / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = config(tmp_path).read_text().replace("target: 3000, warning: 4000, critical: 5000",
+                                                "target: 250, warning: 280, critical: 400")
+    (tmp_path / "spend.yaml").write_text(cfg + "    breakdown: [gen_ai.request.model]\n")
+    code = main(["check", "-c", str(tmp_path / "spend.yaml"), "--at", "2026-06-11T00:00:00Z", "-o", "json",
+                 "--state", str(tmp_path / "s.db")])
+    (slo,) = json.loads(capsys.readouterr().out)["slos"]
+    # so far 103; the last 24h (June 10) spent 12: 103 + 12 x 20 days = 343, WARNING
+    assert (slo["value"], slo["forecast"]["value_at_end"], slo["status"], code) == (103.0, 343.0, "WARNING", 1)
+    groups = {g["labels"]["gen_ai.request.model"]: g for g in slo["breakdown"]["groups"]}
+    # without A: 3 so far, 2 in the basis: 3 + 2 x 20 = 43 (OK); without C: 101 + 10 x 20 = 301 (WARNING);
+    # without B: 102 + 12 x 20 = 342 (WARNING)
+    got = {k: (g["without"], g["without_at_end"], g["status_without"]) for k, g in groups.items()}
+    assert got == {"A": (3.0, 43.0, "OK"), "B": (102.0, 342.0, "WARNING"), "C": (101.0, 301.0, "WARNING")}
+    # ranked by how far removing each moves the projection toward the target: A (300), C (42), B (1)
+    assert [g["labels"]["gen_ai.request.model"] for g in slo["breakdown"]["groups"]] == ["A", "C", "B"]
+    assert groups["C"]["display"].endswith("without it $101.00 so far, $301.00 by the window's end (WARNING)")
+    assert slo["breakdown"]["notes"] == []
+
+
+def test_demo_breakdown_of_a_forecast_projects_each_group_as_the_slo_without_it() -> None:
+    """The demo's groups carry their spend over the basis: each group's projection without it is
+    the forecast of the same SLO over the other models' records (a ``where`` filter)."""
+    now = ts("2026-11-10T02:07:30Z")
+    spec = replace(DEMO_SPEC, breakdown=("gen_ai.request.model",))
+    demo = DemoSource("demo")
+    result = evaluate_slo(spec, demo.fetch_sync([spec], now)[spec.name], now)
+    (breakdown,) = result.breakdowns
+    models = [g.labels["gen_ai.request.model"] for g in breakdown.groups if not g.other]
+    assert len(models) >= 2
+    for g in breakdown.groups:
+        model = g.labels["gen_ai.request.model"]
+        rest = replace(spec, name=f"without-{model}", breakdown=(), sli_where=f"gen_ai.request.model != '{model}'")
+        alone = evaluate_slo(rest, DemoSource("demo").fetch_sync([rest], now)[rest.name], now)
+        assert alone.forecast is not None
+        assert g.without == pytest.approx(alone.value, rel=1e-9)
+        assert g.without_at_end == pytest.approx(alone.forecast.value_at_end, rel=1e-9)
+        assert g.status_without is alone.status

@@ -528,7 +528,10 @@ class SeriesBook:
             if groups.kind == "ratio":
                 out.append(GroupData(by=name, window=window, counts=groups.counts(now - window, now), note=note))
             elif spec_agg(spec).kind in ("mean", "sum", "count"):  # (count, sum) per group is enough
-                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now), note=note))
+                # a forecast's groups: their spend over the basis too (each judged on its projection)
+                basis = groups.sums(basis_start(spec, now), now) if spec.forecast else None
+                out.append(GroupData(by=name, window=window, sums=groups.sums(now - window, now), note=note,
+                                     basis=basis))
             else:
                 out.append(GroupData(by=name, window=window, values=groups.values(now - window, now), note=note))
         return tuple(out)
