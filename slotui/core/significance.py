@@ -17,7 +17,8 @@ alerts (an empty window is NO DATA with the note ``no samples in the window``).
 With ``spec.significant``, WARNING/CRITICAL stand only when the whole
 interval is worse than that threshold: the status is recomputed from the
 interval's most favourable end and, when that is below WARNING, the SLO is AT
-RISK with the note ``not significant (n=12, 95% CI 0.71-0.91)``. A source
+RISK with the note ``not significant (n=12, 95% CI 0.71-0.91)``; a CRITICAL whose interval backs
+WARNING is WARNING, significant, with the note ``CRITICAL not significant (...): WARNING stands``. A source
 that reports no count leaves the status as it is, and so does an SLI that is
 no estimate (a sum, count, min or max: :func:`estimates`).
 """
@@ -179,8 +180,12 @@ def judge(
     backed = value_status(_favourable_end(judged_interval(spec, n, interval), spec), spec)
     if backed.rank >= status.rank:
         return Verdict(status, n, interval, significant, False, None)
-    demoted = backed if backed in (Status.WARNING, Status.CRITICAL) else Status.AT_RISK
-    return Verdict(demoted, n, interval, significant, False, not_significant_note(n, interval, spec))
+    if backed in (Status.WARNING, Status.CRITICAL):
+        # a CRITICAL the interval backs only as far as WARNING: that breach is real (significant), its
+        # level is not; "not significant" would tell a CI gate reading the key to ignore a real breach
+        return Verdict(backed, n, interval, True, False,
+                       f"{status.value} {not_significant_note(n, interval, spec)}: {backed.value} stands")
+    return Verdict(Status.AT_RISK, n, interval, significant, False, not_significant_note(n, interval, spec))
 
 
 def significant_rate(bad: float, total: float, budget: float, factor: float, confidence: float) -> bool:

@@ -94,7 +94,11 @@ def test_point_critical_interval_only_past_warning_is_warning():
     # mean 0.72, s 0.11, n 12 -> [0.6501, 0.7899]: past warning 0.8 entirely, not past critical 0.75
     r = _mean(0.72, 12, 0.11)
     assert r.status is Status.WARNING
-    assert "not significant (n=12, 95% CI 0.6501-0.7899)" in r.notes
+    # the WARNING is real (the whole interval is past 0.8): significant, with its level's note; "not
+    # significant" told a gate reading the key to ignore it
+    assert r.significant is True
+    assert "CRITICAL not significant (n=12, 95% CI 0.6501-0.7899): WARNING stands" in r.notes
+    assert not any(n.startswith("not significant") for n in r.notes)
 
 
 def test_without_significant_the_point_decides_and_the_value_is_marked():
