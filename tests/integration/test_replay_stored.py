@@ -8,7 +8,7 @@ slice from T0:
   except the slices at minutes 60, 65 and 70 (0.5). The window's value at a step
   on minute m is the mean of the stored slices m-10 and m-5: m=65 -> (0.9+0.5)/2
   = 0.7 (meets the warning: AT RISK), m=70 and m=75 -> 0.5 (CRITICAL), m=80 ->
-  0.7, m=85 -> 0.9. Both alerts fire from 70 to 80.
+  0.7, m=85 -> 0.9. Both alerts fire from 70 to 80, the WARNING one inhibited.
 - ok_ratio (ratio, window 10m): 100 requests a bucket, all good except the
   bucket at minute 60 (0 good): m=65 -> 100/200 = 0.5, m=70 -> 0.5, m=75 -> 1.0.
 - nothing: an SLO of the same source with no samples: not replayed, and said so.
@@ -76,9 +76,8 @@ def test_replay_from_state_samples_writes_nothing(tmp_path: Path) -> None:
     slos = {s["name"]: s for s in out["slos"]}
     assert [(e["severity"], e["started_at"], e["ended_at"]) for e in slos["quality"]["episodes"]] == [
         ("critical", "2026-06-01T01:10:00Z", "2026-06-01T01:20:00Z"),
-        ("warning", "2026-06-01T01:10:00Z", "2026-06-01T01:20:00Z"),
-    ]
-    assert slos["quality"]["firing_s"] == {"critical": 600.0, "warning": 600.0}
+    ]  # (the WARNING alert fires inhibited under it all along: never sent, no episode)
+    assert slos["quality"]["firing_s"] == {"critical": 600.0}
     assert set(slos) == {"quality", "ok_ratio"}
     assert "no samples" in out["skipped"]["nothing"]
 

@@ -175,3 +175,39 @@ def test_replay_suggestions_a_step_with_no_data_ends_a_run() -> None:
     spec = SLOSpec(name="x", kind="threshold", target=0.0, direction="lower_is_better", warning=5.0, critical=8.0)
     timeline = [(0.0, Status.CRITICAL, 10.0), (60.0, Status.NO_DATA, None), (120.0, Status.CRITICAL, 10.0)]
     assert [s["episodes"] for s in suggestions(spec, timeline, [])] == [2, 2, 2, 2]
+
+
+def test_a_page_only_ratio_slo_has_no_ticket_episodes_and_per_week_divides_by_the_range(tmp_path: Path) -> None:
+    """A ratio SLO with only a page tier: one record a minute, minutes 20..29 failed. The 10m long
+    window (factor 5 of a 10% budget: more than 5 bad of 10) fires at 26..34, the 2m short one at
+    22..30: CRITICAL at steps 26..30, one page episode 26..31. Its WARNING alert fires inhibited under
+    it all along: it was counted a ticket episode too (per_week warning 168, firing_s 300), though the
+    SLO can never raise a ticket and none was sent."""
+    from slotui.clock import rfc3339
+
+    lines = [json.dumps({"time": rfc3339(T0 + m * MIN + 30), "error.type": "boom" if 20 <= m < 30 else None})
+             for m in range(60)]
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines) + "\n")
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text("""version: 1
+defaults: {window: 1h, period: 30d, interval: 1m}
+sources:
+  logs: {type: file, path: requests.jsonl}
+slos:
+  - name: ok
+    source: logs
+    ratio: {good: "error.type == null"}
+    objective: {target: 0.9}
+    burn_rate: [{severity: page, long: 10m, short: 2m, factor: 5}]
+""")
+    loaded = load_config(cfg)
+    replay = asyncio.run(replay_config(loaded, T0, T0 + 60 * MIN, MIN))
+    (slo,) = replay.slos
+    assert slo.episodes == [Episode("critical", at(26), at(31))]
+    assert replay.per_week(slo) == {"critical": 168.0}  # one episode in an hour
+    assert slo.firing_s(T0 + 60 * MIN) == {"critical": 300.0}
+    # a range shorter than one step: per week over the range (90 s), not over the 7m step
+    short = asyncio.run(replay_config(loaded, at(27) + 30, at(29), 7 * MIN))
+    (slo,) = short.slos
+    assert [e.severity for e in slo.episodes] == ["critical"]
+    assert short.per_week(slo) == {"critical": 7 * 86400 / 90}
