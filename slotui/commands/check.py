@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from slotui.core.exit_code import UNKNOWN
 
@@ -98,11 +99,35 @@ def _empty_old_report(output: str | None) -> None:
             pass
 
 
+def _refuse_clobber(args: argparse.Namespace, loaded: Any) -> bool:
+    """Whether ``--output`` names a file this run reads or the SLO file names (said on stderr): the SLO
+    file itself (also when it failed to load), ``--results``, the state file, a request log, a channel's
+    log. Writing the report there would destroy it (it was emptied first, even before loading)."""
+    import os
+
+    from slotui.config.locations import STATE_ENV, default_state_path, resolve_config_path
+    from slotui.output.destination import clobbered, config_files
+
+    inputs: list[tuple[str, Any]] = config_files(loaded)
+    if loaded is None:
+        inputs.append(("the SLO file", resolve_config_path(args.config)))
+    if getattr(args, "state", None) is not None or os.environ.get(STATE_ENV):
+        inputs.append(("the state file", default_state_path() if getattr(args, "state", None) is None else args.state))
+    inputs.append(("the --results file", args.results))
+    hit = clobbered(args.output, inputs)
+    if hit is not None:
+        print(f"slotui check: --output {args.output} is {hit}: writing the report there would destroy it; "
+              "give another file (or --output - for stdout)", file=sys.stderr)
+    return hit is not None
+
+
 def run(args: argparse.Namespace) -> int:
     from slotui.clock import parse_time, utc_now
 
-    _empty_old_report(args.output)
     loaded = _load(args)
+    if _refuse_clobber(args, loaded):
+        return UNKNOWN
+    _empty_old_report(args.output)
     if loaded is None:
         return UNKNOWN
     # A one-shot command: the modules and the config loaded so far live until

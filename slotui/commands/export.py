@@ -29,6 +29,13 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return UNKNOWN
+    from slotui.output.destination import clobbered, config_files
+
+    hit = clobbered(getattr(args, "output", None), config_files(loaded))
+    if hit is not None:
+        print(f"slotui export: -o {args.output} is {hit}: writing the rules there would destroy it; give "
+              "another file", file=sys.stderr)
+        return UNKNOWN
     source_types = {name: cfg.type for name, cfg in loaded.config.sources.items()}
     export = prometheus_rules(loaded.specs, source_types, version=__version__)
     for name, reason in export.skipped:

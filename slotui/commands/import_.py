@@ -338,6 +338,13 @@ def run(args: argparse.Namespace) -> int:
     if not words:
         print("slotui import: give one or more files (slotui import [openslo|sloth|pyrra] FILE...)", file=sys.stderr)
         return UNKNOWN
+    from slotui.output.destination import clobbered
+
+    hit = clobbered(getattr(args, "output", None), [("the input file", w) for w in words])
+    if hit is not None:
+        print(f"slotui import: -o {args.output} is {hit}: writing the SLO file there would destroy it; give "
+              "another file", file=sys.stderr)
+        return UNKNOWN
     report = import_files(words, forced)
     for s in report.skipped:
         print(f"skipped: {_one_line(str(s))}", file=sys.stderr)
