@@ -249,8 +249,11 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
                 if d.data.get("kind") != "SLO":
                     raise Refused(f"kind {d.data.get('kind')!r} is not supported")
                 conv.out = Converted()
+                catalog.near = d.file  # (its own definitions of a name defined twice are the ones meant)
                 for slo_name, reason in conv.slo(d.data):
                     skipped.append(Skipped(d.file, f"{label} SLO {slo_name!r}", reason))
+                conv.out.notes.extend(catalog.notes)
+                catalog.notes.clear()
                 accept(d, conv.out, label)
             elif fmt == "sloth":
                 got, refused = sloth.convert(d.data)

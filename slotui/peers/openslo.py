@@ -91,6 +91,15 @@ def document_name(doc: dict[str, Any]) -> str:
     return str(name or "(unnamed)")
 
 
+#: OpenSLO AlertCondition severities (free text; the spec's examples: page, ticket, sev1) as slotui's levels
+_SEVERITIES = {
+    **dict.fromkeys(("page", "critical", "crit", "high", "urgent", "emergency", "fatal", "sev0", "sev1", "sev-0",
+                     "sev-1", "p0", "p1"), "critical"),
+    **dict.fromkeys(("ticket", "warning", "warn", "medium", "low", "info", "minor", "sev2", "sev3", "sev4", "sev5",
+                     "sev-2", "sev-3", "sev-4", "sev-5", "p2", "p3", "p4", "p5"), "warning"),
+}
+
+
 @dataclass
 class Catalog:
     """Every supporting OpenSLO document of the given files, by kind and name."""
@@ -100,13 +109,38 @@ class Catalog:
     files: dict[tuple[str, str], str] = field(default_factory=dict)
     used_files: set[str] = field(default_factory=set)
 
+    #: (kind, name) defined more than once with different content: each ``(file, doc)``, in reading order
+    twice: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    #: the file of the SLO being converted: its own definition of a name defined twice is the one meant
+    near: str = ""
+    #: what :meth:`get` had to choose (drained into the SLO's notes)
+    notes: list[str] = field(default_factory=list)
+
     def add(self, doc: dict[str, Any], file: str = "") -> None:
         key = (str(doc.get("kind")), document_name(doc))
-        self.docs[key] = doc
-        self.files[key] = file
+        if key in self.docs and self.docs[key] != doc:
+            variants = self.twice.setdefault(key, [(self.files[key], self.docs[key])])
+            variants.append((file, doc))
+            return  # (the first read stays, unless the SLO's own file has one: get)
+        self.docs.setdefault(key, doc)
+        self.files.setdefault(key, file)
 
     def get(self, kind: str, name: Any) -> dict[str, Any] | None:
+        """The document ``kind``/``name``. One defined more than once with different content: the
+        one in the SLO's own file (:attr:`near`), else the first read, with a note (the last read
+        used to win, so the order of the files decided which queries were imported)."""
         key = (kind, str(name))
+        variants = self.twice.get(key)
+        if variants is not None:
+            own = [(f, d) for f, d in variants if f == self.near]
+            file, doc = own[0] if len(own) == 1 else variants[0]
+            if len(own) != 1:
+                note = (f"{kind} {str(name)!r} is defined {len(variants)} times with different content "
+                        f"({', '.join(dict.fromkeys(f for f, _ in variants))}): the first read, from {file}, is used")
+                if note not in self.notes:
+                    self.notes.append(note)
+            self.used_files.add(file)
+            return doc
         if key in self.files:
             self.used_files.add(self.files[key])
         return self.docs.get(key)
@@ -185,6 +219,11 @@ class SLOConverter:
                 url = as_text(details.get("url"), f"{at}.connectionDetails.url") or DEFAULT_PROM_URL
             elif not self._prometheus_api(mtype):
                 raise Refused(f"data source {ref!r} not found in the given files")
+            else:
+                note = (f"data source {ref!r} is not in the given files: its source {slug(ref)!r} reads "
+                        f"{DEFAULT_PROM_URL}; set its url (or import its DataSource document too)")
+                if note not in self.out.notes:
+                    self.out.notes.append(note)
         if not self._prometheus_api(mtype):
             raise Refused(f"data source type {mtype or 'unset'!r} is not supported (only Prometheus and its API: "
                           "Thanos, Mimir, Cortex, VictoriaMetrics)")
@@ -348,6 +387,9 @@ class SLOConverter:
             text = f"{count}{unit}"
         else:
             key = "timeWindow"
+            if isinstance(spec.get(key), list) and len(spec[key]) > 1:
+                # OpenSLO: "a list but accepting only exactly one"; the others were dropped without a word
+                raise Refused(f"spec.{key} must hold exactly one window, not {len(spec[key])}")
             tw = _mapping_or_first(spec.get(key), f"spec.{key}",
                                    "a list of {duration, isRolling} (or one such mapping)")
             if not tw:
@@ -572,13 +614,19 @@ class SLOConverter:
             cspec = _spec(cond, at)
             condition = as_mapping(cspec.get("condition"), f"{at}.condition")
             kind = as_text(condition.get("kind"), f"{at}.condition.kind").lower()
-            op = as_text(condition.get("op"), f"{at}.condition.op") or "gt"
+            op = as_text(condition.get("op"), f"{at}.condition.op")
             severity = as_text(cspec.get("severity"), f"{at}.severity").lower()
         except Refused as exc:  # (a condition that cannot be read is left out, as a bad lookbackWindow is)
             self.out.notes.append(f"SLO {slo_name!r}: alert condition not imported: {exc}")
             return None
         if kind != "burnrate":
             self.out.notes.append(f"SLO {slo_name!r}: alert condition of kind {condition.get('kind')!r} not imported")
+            return None
+        # OpenSLO requires op, threshold and lookbackWindow: a default (threshold 1 on a page) was a noisy alert
+        missing = [k for k in ("op", "threshold", "lookbackWindow") if condition.get(k) in (None, "")]
+        if missing:
+            self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition {document_name(cond)!r} not imported: "
+                                  f"{at}.condition has no {', '.join(missing)} (OpenSLO requires them)")
             return None
         if op not in ("gt", "gte"):
             self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with op {op!r} not imported "
@@ -587,9 +635,9 @@ class SLOConverter:
         if op == "gte":
             self.out.notes.append(f"SLO {slo_name!r}: burn-rate op gte imported as gt (slotui fires strictly above)")
         try:
-            long = duration(condition.get("lookbackWindow") or "1h", what="lookbackWindow")
+            long = duration(condition.get("lookbackWindow"), what="lookbackWindow")
             seconds = float(parse_duration(long))  # type: ignore[arg-type]
-            factor = number(condition.get("threshold", 1), "burn-rate threshold")
+            factor = number(condition.get("threshold"), "burn-rate threshold")
         except (Refused, ValueError) as exc:
             self.out.notes.append(f"SLO {slo_name!r}: {exc}")
             return None
@@ -601,8 +649,12 @@ class SLOConverter:
             self.out.notes.append(f"SLO {slo_name!r}: burn-rate condition with lookbackWindow {long} not imported "
                                   "(a tier needs a short window of at least 1m inside it)")
             return None
-        severity = "critical" if severity in ("page", "critical", "high") else "warning"
-        return {"severity": severity, "long": long, "short": format_window(short), "factor": factor}
+        level = _SEVERITIES.get(severity.replace(" ", "").replace("_", "-"))
+        if level is None:
+            self.out.notes.append(f"SLO {slo_name!r}: alert condition severity {severity or '(none)'!r} read as "
+                                  "warning (a ticket); page, critical, high, sev1 and p1 are read as critical")
+            level = "warning"
+        return {"severity": level, "long": long, "short": format_window(short), "factor": factor}
 
     def channel(self, t: Any) -> str | None:
         if isinstance(t, dict) and t.get("kind") == "AlertNotificationTarget":

@@ -242,6 +242,16 @@ def convert(doc: dict[str, Any]) -> Converted:
         # slotui's for: is one per SLO; Pyrra's alerts each wait their own (2m ... 3h at 28d)
         notes.append(f"{name}: Pyrra's alerts wait for: {', '.join(pending(period))} (one per tier); not imported "
                      "(slotui's for: is per SLO), so slotui's tiers fire as soon as both windows burn")
+    if grouping and "breakdown" in entry and burning:
+        # Pyrra alerts per group (its rules keep the grouping labels); slotui's tiers judge the sum
+        notes.append(f"{name}: Pyrra alerts per {', '.join(grouping)} (one SLO per group); slotui's burn-rate "
+                     f"tiers judge the sum over the groups, so one small group failing alone may not page: its "
+                     "figures are in the breakdown (which group burns)")
+    if as_bool(alerting.get("absent"), "spec.alerting.absent", default=True):
+        absent = as_text(alerting.get("absentName"), "spec.alerting.absentName") or "SLOMetricAbsent"
+        notes.append(f"{name}: Pyrra's {absent} alert (the metric is gone) not imported; in slotui a metric "
+                     "that is gone is NO DATA, which does not page (alert on absent() in Prometheus, or watch "
+                     "for NO DATA)")
     if burning and isinstance(alerting.get("severities"), dict) and alerting["severities"]:
         notes.append(f"{name}: alerting.severities not imported (slotui's tiers are critical, critical, "
                      "warning, warning as Pyrra's defaults)")

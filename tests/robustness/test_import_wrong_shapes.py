@@ -129,7 +129,7 @@ def test_a_nan_burn_rate_threshold_is_a_note_not_a_tier(tmp_path: Path) -> None:
                 conditions:
                   - kind: AlertCondition
                     metadata: {name: c}
-                    spec: {severity: page, condition: {kind: burnrate, threshold: .nan, lookbackWindow: 1h}}
+                    spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: .nan, lookbackWindow: 1h}}
         """)
     report = import_files([f])
     assert report.skipped == []
@@ -375,7 +375,7 @@ def test_a_bad_alert_condition_is_a_note(tmp_path: Path) -> None:
                 conditions:
                   - {{kind: AlertCondition, metadata: {{name: c}}, spec: {{condition: burnrate}}}}
                   - {{kind: AlertCondition, metadata: {{name: d}}, spec: {{severity: page,
-                      condition: {{kind: burnrate, threshold: 14.4, lookbackWindow: 1h}}}}}}
+                      condition: {{kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}}}}}
         """)
     report = import_files([f])
     assert report.skipped == []
@@ -742,3 +742,110 @@ def test_no_traceback_from_the_command(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "objective nan is not a number (a finite number is expected)" in proc.stderr
     assert "indicator.ratio.grouping must be a list of label names" in proc.stderr
+
+
+def _condition_slo(tmp_path: Path, conditions: str, name: str = "in.yaml") -> str:
+    return _file(tmp_path, f"""\
+        apiVersion: openslo/v1
+        kind: SLO
+        metadata: {{name: s}}
+        spec:
+          indicator: {{metadata: {{name: i}}, spec: {{ratioMetric: {RATIO}}}}}
+          objectives: [{{target: 0.99}}]
+          alertPolicies:
+            - kind: AlertPolicy
+              metadata: {{name: p}}
+              spec:
+                conditions:
+{conditions}
+        """, name)
+
+
+@pytest.mark.parametrize("missing", ["op", "threshold", "lookbackWindow"])
+def test_an_alert_condition_without_a_required_field_is_a_note_not_a_default(tmp_path: Path, missing: str) -> None:
+    """OpenSLO requires op, threshold and lookbackWindow: a missing threshold became a page at burn rate 1,
+    a missing lookbackWindow 1h and a missing op gt, without a word."""
+    fields = {"op": "gt", "threshold": "6", "lookbackWindow": "2h"}
+    del fields[missing]
+    cond = ", ".join(f"{k}: {v}" for k, v in fields.items())
+    f = _condition_slo(tmp_path, f"                  - {{kind: AlertCondition, metadata: {{name: c}}, spec: "
+                                 f"{{severity: page, condition: {{kind: burnrate, {cond}}}}}}}")
+    report = import_files([f])
+    assert report.skipped == []
+    assert (f"{f}: SLO 's': burn-rate condition 'c' not imported: AlertCondition 'c': spec.condition has no "
+            f"{missing} (OpenSLO requires them)") in report.notes
+    assert "burn_rate" not in report.config["slos"][0]
+
+
+@pytest.mark.parametrize(("severity", "level", "noted"), [
+    ("sev1", "critical", False), ("P1", "critical", False), ("page", "critical", False), ("ticket", "warning", False),
+    ("sev2", "warning", False), ("whenever", "warning", True)])
+def test_alert_condition_severities_map_to_levels_and_an_unknown_one_is_noted(
+        tmp_path: Path, severity: str, level: str, noted: bool) -> None:
+    f = _condition_slo(tmp_path, f"                  - {{kind: AlertCondition, metadata: {{name: c}}, spec: "
+                                 f"{{severity: {severity}, condition: {{kind: burnrate, op: gt, threshold: 6, "
+                                 f"lookbackWindow: 2h}}}}}}")
+    report = import_files([f])
+    assert [t["severity"] for t in report.config["slos"][0]["burn_rate"]] == [level]
+    assert any(f"severity {severity.lower()!r} read as warning" in n for n in report.notes) is noted
+
+
+def test_more_than_one_time_window_is_refused(tmp_path: Path) -> None:
+    """OpenSLO: timeWindow "is a list but accepting only exactly one"; the second was dropped silently."""
+    f = _file(tmp_path, f"""\
+        apiVersion: openslo/v1
+        kind: SLO
+        metadata: {{name: s}}
+        spec:
+          indicator: {{metadata: {{name: i}}, spec: {{ratioMetric: {RATIO}}}}}
+          objectives: [{{target: 0.99}}]
+          timeWindow: [{{duration: 28d, isRolling: true}}, {{duration: 7d, isRolling: true}}]
+        """)
+    report = import_files([f])
+    assert not report.config.get("slos")
+    assert [s.reason for s in report.skipped] == ["spec.timeWindow must hold exactly one window, not 2"]
+
+
+def test_a_name_defined_twice_uses_the_slos_own_file_whatever_the_order(tmp_path: Path) -> None:
+    """Two SLIs named lat: the one beside the SLO is meant; the last file read used to win. Elsewhere,
+    the first read is used, with a note naming the files."""
+    def sli(job: str) -> str:
+        return (f"apiVersion: openslo/v1\nkind: SLI\nmetadata: {{name: lat}}\nspec:\n  ratioMetric:\n"
+                f"    counter: true\n    good: {{metricSource: {{type: Prometheus, spec: {{query: 'ok{{job=\"{job}\"}}'}}}}}}\n"
+                f"    total: {{metricSource: {{type: Prometheus, spec: {{query: 'all{{job=\"{job}\"}}'}}}}}}\n")
+    slo = ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: s}\nspec:\n  indicatorRef: lat\n"
+           "  objectives: [{target: 0.99}]\n")
+    own = tmp_path / "sli-and-slo.yaml"
+    own.write_text(sli("A") + "---\n" + slo)
+    other = tmp_path / "other-sli.yaml"
+    other.write_text(sli("B"))
+    for files in ([own, other], [other, own]):
+        report = import_files([str(p) for p in files])
+        (entry,) = report.config["slos"]
+        assert 'job="A"' in entry["ratio"]["good"] and 'job="B"' not in entry["ratio"]["good"]
+        assert not any("defined 2 times" in n for n in report.notes)
+    alone = tmp_path / "slo.yaml"
+    alone.write_text(slo)
+    report = import_files([str(own), str(other), str(alone)])
+    assert any(f"SLI 'lat' is defined 2 times with different content ({own}, {other}): the first read, from "
+               f"{own}, is used" in n for n in report.notes)
+
+
+def test_a_data_source_not_in_the_given_files_is_noted(tmp_path: Path) -> None:
+    f = _file(tmp_path, """\
+        apiVersion: openslo/v1
+        kind: SLO
+        metadata: {name: s}
+        spec:
+          indicator:
+            metadata: {name: i}
+            spec:
+              ratioMetric:
+                counter: true
+                good: {metricSource: {metricSourceRef: prom-prod, type: Prometheus, spec: {query: g}}}
+                total: {metricSource: {metricSourceRef: prom-prod, type: Prometheus, spec: {query: t}}}
+          objectives: [{target: 0.99}]
+        """)
+    report = import_files([f])
+    assert report.config["slos"][0]["source"] == "prom-prod"
+    assert any("data source 'prom-prod' is not in the given files" in n and "set its url" in n for n in report.notes)

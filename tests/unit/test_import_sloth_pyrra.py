@@ -238,11 +238,32 @@ def test_pyrra_per_tier_for_is_named_in_a_note(tmp_path: Path, window: str, wait
         """))
     report, lc = _import(slo)
     assert lc.spec("p").for_ == 0
-    assert report.notes == [f"{slo}: p: Pyrra's alerts wait for: {waits} (one per tier); not imported (slotui's "
-                            "for: is per SLO), so slotui's tiers fire as soon as both windows burn"]
-    off = slo.read_text() + "  alerting: {burnrates: false}\n"
+    absent = (f"{slo}: p: Pyrra's SLOMetricAbsent alert (the metric is gone) not imported; in slotui a metric "
+              "that is gone is NO DATA, which does not page (alert on absent() in Prometheus, or watch for NO DATA)")
+    assert report.notes == [f"{slo}: p: Pyrra's alerts wait for: {waits} (one per tier); not imported "
+                            "(slotui's for: is per SLO), so slotui's tiers fire as soon as both windows burn", absent]
+    off = slo.read_text() + "  alerting: {burnrates: false, absent: false}\n"
     slo.write_text(off)
     assert _import(slo)[0].notes == []  # no alerts, nothing waits
+
+
+def test_pyrra_absent_alert_and_per_group_alerts_are_named_in_notes(tmp_path: Path) -> None:
+    """Pyrra's metric-absent alert is on by default (its CRD's ``absent: true``; ``absentName`` names it)
+    and its alerts are per group: neither is in slotui's rules, and both went without a word."""
+    slo = tmp_path / "pyrra.yaml"
+    slo.write_text(textwrap.dedent("""\
+        apiVersion: pyrra.dev/v1alpha1
+        kind: ServiceLevelObjective
+        metadata: {name: api}
+        spec:
+          target: "99"
+          window: 4w
+          indicator: {ratio: {errors: {metric: 'e_total{code=~"5.."}'}, total: {metric: t_total}, grouping: [handler]}}
+          alerting: {absentName: ApiMetricAbsent}
+        """))
+    notes = _import(slo)[0].notes
+    assert any("Pyrra's ApiMetricAbsent alert (the metric is gone) not imported" in n for n in notes)
+    assert any("Pyrra alerts per handler (one SLO per group)" in n and "breakdown" in n for n in notes)
 
 
 @pytest.mark.parametrize(("window", "period"), [("28d", 28 * D), ("1d12h", 36 * H), ("1y", 365 * D), ("2w", 14 * D)])
