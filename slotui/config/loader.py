@@ -388,6 +388,12 @@ def _looks_secret_key(key: Any) -> bool:
     return bool(difflib.get_close_matches(k, _SECRET_FIELDS, n=1, cutoff=0.75))
 
 
+#: fields that hold credentials in whatever shape they are written: every value under them is secret
+#: (``basic_auth: "user:pass"``, ``basic_auth: [user, pass]``, ``headers: "Authorization: Bearer x"``, or a
+#: header with an invalid name were quoted in the error and on its excerpt line)
+_CREDENTIAL_CONTAINERS = frozenset({"basic_auth", "headers"})
+
+
 def _collect_secrets(doc: YamlDocument) -> set[str]:
     """Every scalar in the file that sits in (or under) a secret field or a credential header.
 
@@ -413,7 +419,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
             unknown_credential = tp is None and named_value and is_credential_header(str(path[-1]))
             if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or unknown_credential or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
-            ):
+            ) or (fi is not None and path[-1] in _CREDENTIAL_CONTAINERS):
                 is_secret = True
         if is_secret:
             secret_paths.append(path)

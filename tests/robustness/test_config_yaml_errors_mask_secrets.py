@@ -62,3 +62,38 @@ def test_an_ordinary_value_on_the_line_is_still_shown() -> None:
                   name="slos.yaml", env={})
     shown = info.value.render()
     assert "SeCrEt" not in shown and "type: pagerduty" in shown and "severity_map: x" in shown
+
+
+SOURCE_HEAD = HEAD.replace("sources: {demo: {type: demo}}", "sources:\n  demo: {type: demo}\n{source}")
+
+SHAPES = {
+    "prometheus basic_auth as user:pass": ('  prom: {type: prometheus, url: "http://127.0.0.1:9090", '
+                                           'basic_auth: "u:K-SeCrEt-20"}\n', ""),
+    "prometheus headers as one string": ('  prom: {type: prometheus, url: "http://127.0.0.1:9090", '
+                                         'headers: "Authorization: Bearer K-SeCrEt-21"}\n', ""),
+    "prometheus header with a bad name": ('  prom: {type: prometheus, url: "http://127.0.0.1:9090", '
+                                          'headers: {"Bad Name": "K-SeCrEt-22"}}\n', ""),
+    "webhook basic_auth as a list": ("", '    hook: {type: webhook, url: "https://h.example/x", '
+                                         'basic_auth: [u, K-SeCrEt-23]}\n'),
+    "webhook basic_auth as user:pass": ("", '    hook: {type: webhook, url: "https://h.example/x", '
+                                            'basic_auth: "u:K-SeCrEt-24"}\n'),
+    "webhook headers as one string": ("", '    hook: {type: webhook, url: "https://h.example/x", '
+                                          'headers: "X-Api-Key: K-SeCrEt-25"}\n'),
+    "alertmanager basic_auth as user:pass": ("", '    am: {type: alertmanager, url: "http://127.0.0.1:9093", '
+                                                 'basic_auth: "u:K-SeCrEt-26"}\n'),
+    "block style basic_auth list": ("", "    hook:\n      type: webhook\n      url: https://h.example/x\n"
+                                        "      basic_auth:\n        - u\n        - K-SeCrEt-27\n"),
+}
+
+
+@pytest.mark.parametrize(("source", "channel"), SHAPES.values(), ids=SHAPES.keys())
+def test_a_credential_field_of_the_wrong_shape_never_prints_its_value(source: str, channel: str) -> None:
+    """basic_auth and headers hold credentials in whatever shape they are written: "user:pass", a list,
+    one "Name: value" string, a header with an invalid name were quoted in the message ("(got 'u:...')")
+    and on the excerpt line."""
+    text = SOURCE_HEAD.replace("{source}", source) + (channel or "    audit: {type: file, path: a.jsonl}\n")
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="slos.yaml", env={})
+    shown = info.value.render()
+    assert "SeCrEt" not in shown, shown
+    assert "basic_auth" in shown or "headers" in shown
