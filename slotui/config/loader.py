@@ -16,6 +16,7 @@ import datetime
 import difflib
 import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -77,6 +78,19 @@ def _too_large(size: int) -> str:
             f"{MAX_FILE_BYTES // (1024 * 1024)} MiB")
 
 
+def _read_fifo(path: Path) -> bytes:
+    """What a named pipe holds: opened without waiting for a writer (a plain open of a FIFO nobody
+    writes to waited forever: every command hung), then read until its writers close it (``-c
+    <(generate-slos)`` has its writer from the start; none at all reads as empty)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def _read(path: Path) -> str:
     shown = str(path)
     if not path.exists():
@@ -85,8 +99,14 @@ def _read(path: Path) -> str:
     if path.is_dir():
         raise ConfigError.single("is a directory; expected an SLO file (YAML)", file=shown)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        if stat.S_ISFIFO(path.stat().st_mode):
+            raw = _read_fifo(path)
+            if not raw:
+                raise ConfigError.single("a FIFO (named pipe) that nothing writes to; expected an SLO file (YAML)",
+                                         file=shown)
+        else:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
     except PermissionError:
         raise ConfigError.single("cannot read the file: permission denied", file=shown) from None
     except OSError as exc:

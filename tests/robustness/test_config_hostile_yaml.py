@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import time
 from pathlib import Path
 
@@ -92,3 +94,32 @@ def test_deep_flow_nesting_is_fast_and_never_a_recursion_error(depth: int) -> No
     assert (issue.line, issue.column) == (1, 7 + MAX_DEPTH - 1)
     assert "alias" not in issue.message and "Recursion" not in err.render()
     assert elapsed < 1.0
+
+
+def test_a_fifo_nobody_writes_to_is_refused_at_once_not_waited_on(tmp_path) -> None:
+    """``-c`` naming a named pipe with no writer hung every command forever (open() waits for a writer)."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "slos.yaml"
+    os.mkfifo(fifo)
+    for command in ("validate", "check"):
+        proc = subprocess.run([sys.executable, "-m", "slotui", command, "-c", str(fifo)], capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 3
+        assert "a FIFO (named pipe) that nothing writes to" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_pipe_with_its_config_written_is_read() -> None:
+    """``-c <(generate-slos)``: a pipe whose writer wrote the SLO file and closed is read as a file."""
+    from slotui.config.loader import load_config
+
+    read, write = os.pipe()
+    try:
+        os.write(write, b"version: 1\nsources: {demo: {type: demo}}\nslos:\n"
+                        b"  - {name: ok, ratio: {good: 'error.type == null'}, objective: {target: 0.99}}\n")
+        os.close(write)
+        loaded = load_config(f"/dev/fd/{read}")
+    finally:
+        os.close(read)
+    assert [s.name for s in loaded.specs] == ["ok"]
