@@ -31,8 +31,20 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 from typing import TYPE_CHECKING
 
+import logging
+
 from slotui.bad_rows import log as _log
 from slotui.channels.base import DeliveryResult
+
+#: each failed attempt, as a line of the daemon's log (``check --notify`` and ``test-alert`` print
+#: their outcomes themselves and quiet it)
+failures_log = logging.getLogger("slotui.delivery")
+
+
+def quiet_failure_log() -> None:
+    """For commands that show each outcome themselves (``check --notify``, ``test-alert``, the TUI's
+    alert log): the failure lines would repeat them on stderr (or over the TUI's screen)."""
+    failures_log.setLevel(logging.ERROR)
 
 if TYPE_CHECKING:
     from slotui.store import Outbox, OutboxRow
@@ -158,6 +170,9 @@ class Dispatcher:
         #: secret-looking URL parts (``?token=``)
         self._redact = Redactor(redaction_parts(secrets), pairs)
         self.sent = 0
+        #: attempts recorded by this dispatcher per (channel, outcome: delivered, retry, failed), for
+        #: ``/metrics``: a revoked webhook or a wrong routing key must show where people look
+        self.attempts: dict[tuple[str, str], int] = {}
 
     def attempt_timeout(self, channel: Channel) -> float:
         """How long one attempt through ``channel`` may take: ``RetryPolicy.send_timeout``, or longer
@@ -260,6 +275,14 @@ class Dispatcher:
                 )
             else:
                 state, outcome = "pending", "retry"
+        key = (row.channel, outcome)
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        if outcome == "retry":
+            failures_log.warning("delivery to %s failed (%s, attempt %d; retried in %.0fs): %s", row.channel, row.kind,
+                                 row.attempts, max(0.0, (next_at or finished) - finished), result.message)
+        elif outcome == "failed":
+            failures_log.warning("delivery to %s failed for good (%s, attempt %d): %s", row.channel, row.kind,
+                                 row.attempts, result.message)
         self.outbox.finish(
             row,
             state=state,

@@ -97,9 +97,9 @@ class Alerting:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last_report: Report | None = None
-        #: (data_version, states, groups) as last committed by this instance
-        self._cache: tuple[int, dict, dict] | None = None
-        self._version = -1
+        #: ((data_version, groups_epoch), states, groups) as last committed by this instance
+        self._cache: tuple[tuple[int, int], dict, dict] | None = None
+        self._version: tuple[int, int] = (-1, -1)
         self._next_audit = float("-inf")
 
     @classmethod
@@ -150,6 +150,11 @@ class Alerting:
                 pairs=credential_pairs(self._channel_configs),
             )
         return self._dispatcher
+
+    @property
+    def delivery_attempts(self) -> dict[tuple[str, str], int]:
+        """Notification attempts per ``(channel, outcome)`` this process made (``/metrics``)."""
+        return dict(self._dispatcher.attempts) if self._dispatcher is not None else {}
 
     def _notify_dispatcher(self) -> None:
         """Wake the dispatcher task (safe from any thread)."""
@@ -208,7 +213,8 @@ class Alerting:
         with the write lock held nobody else can commit, so the version read here is also the one
         after our commit (a connection's own commits do not change its ``data_version``)."""
         cached, self._cache = self._cache, None  # stays invalid if this transaction fails
-        self._version = tx.data_version()
+        # (and this connection's own rewrites of groups outside the engine: Store.groups_epoch)
+        self._version = (tx.data_version(), self.store.groups_epoch)
         if cached is not None and cached[0] == self._version:
             return cached[1], cached[2]
         return tx.load_states(), tx.load_groups()

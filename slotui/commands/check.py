@@ -58,7 +58,10 @@ async def _evaluate(loaded, now: float, args: argparse.Namespace, report=None):
         if report is None:
             report = await parts.engine.tick(now)
         if args.notify and parts.alerting is not None:
+            from slotui.alerting.delivery import quiet_failure_log
             from slotui.alerting.oneshot import notify_report
+
+            quiet_failure_log()  # (each receiver's outcome is printed below)
 
             results = await notify_report(parts.alerting, report, now)
             for outcome in results:

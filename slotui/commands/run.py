@@ -112,7 +112,10 @@ class Daemon:
         report = self.engine.last_report
         store = self.engine.store
         bad_rows = store.bad_rows.counts() if store is not None else None
-        return render(report, health=self.engine.health, bad_rows=bad_rows) if report is not None else ""
+        alerting = self.engine.alerting
+        deliveries = alerting.delivery_attempts if alerting is not None else None
+        return render(report, health=self.engine.health, bad_rows=bad_rows,
+                      deliveries=deliveries) if report is not None else ""
 
     def route(self, path: str) -> tuple[int, str, bytes]:
         """The answer to a GET of ``path`` (the listener handles HTTP itself, methods and limits)."""

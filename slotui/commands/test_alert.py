@@ -104,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
     from slotui.store import StoreError
     from slotui.wiring import open_store
 
+    from slotui.alerting.delivery import quiet_failure_log
+
+    quiet_failure_log()  # (each outcome is shown: printed, or in the alert log)
     if args.channel is None and args.slo is None:
         print("slotui test-alert: give --channel NAME or --slo NAME", file=sys.stderr)
         return UNKNOWN

@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from slotui.config.locations import resolve_config_path, resolve_state_path
     from slotui.store import StoreError
 
+    from slotui.alerting.delivery import quiet_failure_log
+
+    quiet_failure_log()  # (each outcome is shown: printed, or in the alert log)
     demo = getattr(args, "command", None) == "demo"
     try:
         loaded = load_config(None if demo and not args.config else resolve_config_path(args.config))

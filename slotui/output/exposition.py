@@ -36,6 +36,9 @@ Families (labels in braces):
 - ``slotui_last_evaluation_timestamp_seconds``
 - ``slotui_state_bad_rows{table}``: unreadable rows of the state file this process skipped (and
   warned about), per table, each row counted once; falls when a row is rewritten (when given)
+- ``slotui_notification_attempts_total{channel,outcome}`` (a counter): notification attempts this
+  process made, per channel and outcome: ``delivered``, ``retry`` (failed, tried again later),
+  ``failed`` (given up, or a final answer such as a 400); each failure is also a line of the log
 """
 
 from __future__ import annotations
@@ -81,10 +84,12 @@ class _Families:
         self._help: dict[str, str] = {}
         self._samples: dict[str, list[str]] = {}
         self._seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        self._kinds: dict[str, str] = {}
 
-    def family(self, name: str, help_text: str) -> None:
+    def family(self, name: str, help_text: str, kind: str = "gauge") -> None:
         self._help.setdefault(name, help_text)
         self._samples.setdefault(name, [])
+        self._kinds[name] = kind
 
     def add(self, name: str, labels: Mapping[str, str], value: Any) -> None:
         if not is_number(value) and not isinstance(value, bool):
@@ -106,7 +111,7 @@ class _Families:
             if not samples:
                 continue
             out.append(f"# HELP {name} {escape_help(help_text)}")
-            out.append(f"# TYPE {name} gauge")
+            out.append(f"# TYPE {name} {self._kinds.get(name, 'gauge')}")
             out.extend(samples)
         return "\n".join(out) + "\n" if out else ""
 
@@ -117,6 +122,7 @@ def render(
     health: Mapping[str, Any] | None = None,
     sources: Iterable[str] | None = None,
     bad_rows: Mapping[str, int] | None = None,
+    deliveries: Mapping[tuple[str, str], int] | None = None,
 ) -> str:
     """The report as Prometheus text format 0.0.4.
 
@@ -125,7 +131,8 @@ def render(
     without it, a source is up unless it is in ``report.source_errors``.
     ``sources`` adds source names that have no SLO in the report.
     ``bad_rows`` maps state tables to their count of unreadable rows
-    (:meth:`slotui.bad_rows.BadRows.counts`).
+    (:meth:`slotui.bad_rows.BadRows.counts`). ``deliveries`` maps ``(channel, outcome)`` to the
+    notification attempts this process made (:attr:`slotui.alerting.delivery.Dispatcher.attempts`).
     """
     f = _Families()
     fam = f.family
@@ -160,6 +167,11 @@ def render(
     fam("slotui_overall_compliance_ratio", "Share of SLOs meeting their target.")
     fam("slotui_last_evaluation_timestamp_seconds", "Time of the last evaluation (Unix seconds).")
     fam("slotui_state_bad_rows", "Unreadable rows of the state file skipped and warned about, per table.")
+    fam("slotui_notification_attempts_total",
+        "Notification attempts by this process per channel and outcome (delivered, retry: failed and retried "
+        "later, failed: given up).", "counter")
+    for (channel, outcome), count in sorted((deliveries or {}).items()):
+        f.add("slotui_notification_attempts_total", {"channel": channel, "outcome": outcome}, count)
 
     for r in report.results:
         slo = {"slo": r.spec.name}

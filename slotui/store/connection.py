@@ -87,6 +87,10 @@ class StoreConnection:
         self._identity = _file_identity(path)
         #: unreadable rows met by this process (warned about once, counted in ``/metrics``)
         self.bad_rows = BadRows()
+        #: bumped (under the lock) when this connection rewrote alert groups outside the alerting
+        #: engine (a trigger that failed for good clears its notification-log entry): the engine's
+        #: cache of groups is stale then, while ``PRAGMA data_version`` only tells other connections' commits
+        self.groups_epoch = 0
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -23,6 +23,7 @@ or sending, so a resolve never overtakes its trigger.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -232,6 +233,8 @@ class Outbox:
                     finished_at if state == "delivered" else None, finished_at, row.id, row.attempts,
                 ),
             )
+            if cur.rowcount == 1 and state == "failed" and row.kind == "trigger" and _forget_notified(conn, row):
+                self.store.groups_epoch += 1  # (under the store's lock: the engine reloads its groups)
             return cur.rowcount == 1
 
     def next_due(
@@ -468,3 +471,25 @@ def _channel_filter(
             keys.append(f":{key}")
         sql += f" AND {column} {'NOT IN' if negate else 'IN'} ({', '.join(keys)})"
     return sql
+
+
+def _forget_notified(conn: sqlite3.Connection, row: OutboxRow) -> bool:
+    """A trigger that failed for good was never received: its channel's notification-log entry of the
+    group (``sent``, written when it was enqueued) is cleared, so the group's next flush (a group
+    interval on) sends its firing alerts again, as Alertmanager writes its log only after a send
+    succeeds. It stood as notified: a page that gave up during a 15-minute outage waited for the
+    repeat interval (4h). Only when that entry is still this notification's (``seq``): a later one
+    queued since decides for itself."""
+    found = conn.execute("SELECT data FROM alert_groups WHERE group_key = ?", (row.key,)).fetchone()
+    if found is None:
+        return False
+    try:
+        data = json.loads(found[0])
+        entry = data["sent"][row.channel]
+        if str(entry.get("seq")) != row.transition_id:
+            return False
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False  # (an unreadable group is rebuilt by the next evaluation)
+    entry["firing"], entry["resolved"], entry["at"] = [], [], None
+    conn.execute("UPDATE alert_groups SET data = ? WHERE group_key = ?", (json.dumps(data), row.key))
+    return True

@@ -149,6 +149,41 @@ async def test_a_400_is_final_and_the_receivers_message_is_kept_without_secrets(
         assert len(rx.requests) == 1
 
 
+@pytest.mark.parametrize("failure", ["gave up", "final 400"])
+async def test_a_trigger_that_failed_for_good_is_sent_again_at_the_next_group_interval(tmp_path, failure):
+    """Alertmanager writes its notification log only after a send succeeds, so a failed notification
+    goes out again at the next group interval. slotui recorded the channel as notified when the
+    trigger was queued: after a ~15-minute outage gave up, the still-firing page waited for the
+    4h repeat interval."""
+    with HTTPReceiver() as rx:
+        failures = [Reply(500, "down")] * 2 if failure == "gave up" else [Reply(400, "bad routing key")]
+        rx.script(*failures, Reply(200, ""), Reply(200, ""))
+        loaded = load_config(write_config(tmp_path, rx.url))
+        store = Store.open(tmp_path / "state.db")
+        now = 1_780_000_000.0
+        al = Alerting.from_config(loaded, store, retry=RetryPolicy(base=1.0, cap=1.0, max_attempts=2),
+                                  clock=lambda: now)
+        try:
+            al.process(critical_report(loaded, now), now, flush_now=True)
+            outcomes = [o for o in await al.deliver_due(now)]
+            if failure == "gave up":
+                outcomes += await al.deliver_due(now + 2)
+            assert outcomes[-1].state == "failed"
+            # still firing, one group interval (5m) on: the page goes out again, and is delivered
+            later = now + 300
+            al.process(critical_report(loaded, later), later)
+            (again,) = await al.deliver_due(later)
+            assert (again.state, again.kind) == ("delivered", "trigger")
+            # delivered now: the next interval sends nothing (the repeat interval is 4h)
+            al.process(critical_report(loaded, later + 300), later + 300)
+            assert await al.deliver_due(later + 300) == []
+        finally:
+            await al.aclose()
+            store.close()
+        assert len(rx.requests) == (3 if failure == "gave up" else 2)
+        assert all(r.json["status"] == "firing" for r in rx.requests)
+
+
 async def test_an_attempt_gets_the_channels_configured_timeout_so_a_slow_receiver_is_not_sent_twice(tmp_path):
     # The dispatcher cut every attempt at RetryPolicy.send_timeout (30 s), whatever the channel's
     # timeout: a webhook configured with timeout: 45s for a slow receiver was cut, counted as "no answer"
