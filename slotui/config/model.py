@@ -346,7 +346,10 @@ class WeaveSourceConfig(HTTPSourceBase):
     )
     project: RequiredName = Field(description="entity/project")
     max_body_bytes: int | None = Field(
-        None, ge=1, description="Largest answer read, in bytes; unset: no cap (answers stream as JSON lines, paged)."
+        DEFAULT_MAX_BODY_BYTES,
+        ge=1,
+        description="Largest page read, in bytes (default 8 MiB): a bigger page is asked again in halves, down to "
+        "one call; a call bigger than the cap is an error naming the source.",
     )
 
 

@@ -576,3 +576,20 @@ async def test_a_page_slower_than_the_timeout_is_asked_in_smaller_pages_until_th
     assert data["mean_ms"].error is None and data["mean_ms"].note is None, data["mean_ms"]
     assert data["mean_ms"].value == pytest.approx(expected, abs=1e-9) and data["mean_ms"].n == len(in_window)
     assert max(r.json["limit"] for r in fake.requests) == 2000 and min(r.json["limit"] for r in fake.requests) < 2000
+
+
+async def test_a_giant_answer_is_cut_at_the_default_cap_not_read_whole() -> None:
+    """Weave's pages had no cap unless max_body_bytes was set: a 200 MB answer (a broken proxy) grew
+    ``check`` to 24 GB and the kernel killed it. The default cap (8 MiB) applies, pages are asked
+    again in halves down to one call, and then the source fails naming the cap."""
+    giant = b"[" + b"0," * (12 * 1024 * 1024) + b"0]\n"  # one 24 MB line, more than the cap at every page size
+    with WeaveAPI(CALLS, api_key=KEY) as fake:
+        fake.route = lambda r: (200, giant)
+        src = source(fake.url)
+        try:
+            with pytest.raises(SourceError) as err:
+                await src.fetch([spec("p95_ms", query="latency_ms:p95")], NOW)
+        finally:
+            await src.aclose()
+    assert "max_body_bytes" in str(err.value) and "8,388,608" in str(err.value)
+    assert WeaveSourceConfig.model_validate({"type": "weave", "project": "a/b"}).max_body_bytes == 8 * 1024 * 1024
