@@ -447,19 +447,26 @@ def _flush(group: GroupRecord, res: StepResult, policy: AlertPolicy, now: float)
     for rec in members:
         for channel in policy.router.route(rec.labels, rec.options):
             routed.setdefault(channel, []).append(rec)
-    for channel in sorted(routed):
-        recs = routed[channel]
+    # a channel told that alerts fire, which no route sends them to any more (a route changed, a reload),
+    # still gets their resolve: a PagerDuty incident must close (as a silence does not stop it either)
+    told = {c for c, e in group.sent.items() if e.firing and c in policy.router.channels}
+    for channel in sorted(set(routed) | told):
+        recs = routed.get(channel, [])
         entry = group.sent.get(channel)
         known = set(entry.firing) if entry is not None else set()
+        here = {r.fingerprint for r in recs}
+        moved = [r for r in members if r.fingerprint in known and r.fingerprint not in here]
         firing = [r for r in recs if r.state == "firing" and not r.muted]
-        resolved = [r for r in recs if r.state == "resolved" and r.fingerprint in known]
+        resolved = [r for r in recs + moved if r.state == "resolved" and r.fingerprint in known]
+        send_resolved = policy.sends_resolved(channel)
+        # Muted alerts the receiver already knows as firing stay known, so their resolve still reaches it;
+        # so do alerts routed elsewhere since it was told.
+        still_known = {r.fingerprint for r in recs if r.state == "firing" and r.muted and r.fingerprint in known}
+        still_known |= {r.fingerprint for r in moved if r.state == "firing"}
         if not firing and not resolved:
             continue
-        send_resolved = policy.sends_resolved(channel)
         firing_fps = {r.fingerprint for r in firing}
         resolved_fps = {r.fingerprint for r in resolved}
-        # Muted alerts the receiver already knows as firing stay known, so their resolve still reaches it.
-        still_known = {r.fingerprint for r in recs if r.state == "firing" and r.muted and r.fingerprint in known}
         if entry is None:
             entry = group.sent[channel] = SentEntry()
         if not firing:

@@ -487,3 +487,29 @@ def test_alert_older_than_group_wait_flushes_at_once_after_state_reload(restart_
     sim.groups = {k: GroupRecord.from_dict(v.to_dict()) for k, v in sim.groups.items()}
     got = sim.tick(T0 + 30 + restart_after, [(S, C)])
     assert got == []  # already notified: no duplicate after a restart
+
+
+def test_a_channel_told_an_alert_fires_gets_its_resolve_after_a_route_moved_it():
+    """The warning route moved from pd to chat while the alert fired (a config reload): pd was told
+    the alert fires and never heard it resolved, so its incident stayed open."""
+    before = policy(channels=("pd", "chat"), routes=[Route(severity="warning", channels=["pd"])])
+    after = policy(channels=("pd", "chat"), routes=[Route(severity="warning", channels=["chat"])])
+    sim = Sim(before)
+    sim.tick(T0, [(S, W)])
+    (trigger,) = sim.tick(T0 + 30, [(S, W)])
+    assert (trigger.kind, trigger.channel) == ("trigger", "pd")
+    sim.policy = after
+    # still firing: chat is told now; pd hears nothing more until the alert ends
+    sent = sim.run(T0 + 60, T0 + 600, [(S, W)], every=30)
+    assert [(n.kind, n.channel) for _, n in sent] == [("trigger", "chat")]
+    sent = sim.run(T0 + 630, T0 + 1200, [(S, OK)], every=30)
+    assert sorted((n.kind, n.channel) for _, n in sent) == [("resolve", "chat"), ("resolve", "pd")]
+    assert all([a.fingerprint for a in n.alerts] == ["helpfulness:warning"] for _, n in sent)
+    # a channel no longer configured at all is not sent to
+    gone = Sim(before)
+    gone.tick(T0, [(S, W)])
+    gone.tick(T0 + 30, [(S, W)])
+    gone.policy = policy(channels=("chat",), routes=[Route(severity="warning", channels=["chat"])])
+    gone.tick(T0 + 60, [(S, OK)])
+    sent = gone.run(T0 + 90, T0 + 700, [(S, OK)], every=30)
+    assert all(n.channel != "pd" for _, n in sent)
