@@ -48,7 +48,18 @@ def thresholds_text(spec: SLOSpec) -> str:
 
 
 def silence_command(slo: str, duration: str = "1h") -> str:
-    return f"slotui silence add slo={shlex.quote(slo)} -d {duration} --comment 'ack'"
+    """``slotui silence add 'slo=NAME' -d 1h --comment 'ack'``: the matcher written as the matcher
+    grammar reads it (quoted, ``\"`` escaped: a name holding ``"`` was refused, one starting with
+    ``~`` became a regex matcher, ``slo=~...``, that silenced other SLOs), then quoted for the shell."""
+    return f"slotui silence add {shell_matcher('slo', slo)} -d {duration} --comment 'ack'"
+
+
+def shell_matcher(name: str, value: str) -> str:
+    """The equality matcher ``name=value`` as ``silence add`` parses it back to exactly ``value``,
+    quoted for a POSIX shell."""
+    from slotui.alerting.silence import matcher_text
+
+    return shlex.quote(matcher_text(name, "=", value))
 
 
 def alert_labels(spec: SLOSpec, severity: str) -> dict[str, str]:

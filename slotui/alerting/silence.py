@@ -119,10 +119,17 @@ class Matcher:
 
     def __str__(self) -> str:
         """amtool form: ``slo=helpfulness``; the value is quoted when it needs to be."""
-        if _BARE_VALUE.fullmatch(self.value):
-            return f"{self.name}{self.op}{self.value}"
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-        return f'{self.name}{self.op}"{escaped}"'
+        return matcher_text(self.name, self.op, self.value)
+
+
+def matcher_text(name: str, op: str, value: str) -> str:
+    """A matcher as the matcher grammar (amtool's) reads it back: ``slo=helpfulness``, or the value
+    quoted with ``\\``, ``\"``, ``\n`` and ``\t`` escaped when it needs to be (``slo="~api latency"``: a
+    bare ``slo=~api`` is a regex matcher)."""
+    if _BARE_VALUE.fullmatch(value):
+        return f"{name}{op}{value}"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'{name}{op}"{escaped}"'
 
 
 def _unquote(text: str, original: str) -> str:

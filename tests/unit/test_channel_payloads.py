@@ -181,7 +181,7 @@ def test_slack_hostile_slo_name_is_escaped_in_every_mrkdwn_text(name):
     for obj in silence:
         if "`" in name:  # a backtick cannot be escaped inside inline code: the command is plain text
             assert obj["type"] == "plain_text" and obj["emoji"] is False
-            assert obj["text"].startswith(f"silence: slotui silence add slo='{name}")
+            assert obj["text"].startswith("silence: slotui silence add ") and name in obj["text"]
         else:
             assert obj["type"] == "mrkdwn"
             text = obj["text"]
@@ -509,7 +509,7 @@ def test_fallback_silence_command_is_shell_quoted_and_silences_exactly_that_slo(
     command = render.silence_command(a)
     argv = shlex.split(command)
     assert argv[:3] == ["slotui", "silence", "add"]
-    assert argv[3] == f"slo={name}" and argv[4] == "severity=critical"
+    assert argv[3].startswith("slo=") and argv[4] == "severity=critical"
     matchers = parse_matchers(argv[3:5])
     assert [(m.name, m.op, m.value) for m in matchers] == [("slo", "=", name), ("severity", "=", "critical")]
 
