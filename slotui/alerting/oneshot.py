@@ -30,7 +30,8 @@ async def notify_report(alerting: Alerting, report: Report, now: float, *, timeo
     """
     if not alerting.has_channels:
         return []
-    alerting.process(report, now, flush_now=True)
+    # queued on the real clock: a --at hours back made a 429 "give up after 1 attempt over 16305197s"
+    alerting.process(report, now, flush_now=True, queued_at=alerting.clock())
     return await deliver_until_settled(alerting, timeout=timeout)
 
 

@@ -172,11 +172,14 @@ class Alerting:
 
     # ------------------------------------------------------------------ evaluation
 
-    def process(self, report: Report, now: float, *, flush_now: bool = False) -> list[AlertEvent]:
+    def process(self, report: Report, now: float, *, flush_now: bool = False,
+                queued_at: float | None = None) -> list[AlertEvent]:
         """Advance alert states to ``now`` from ``report`` and enqueue due notifications (one transaction).
 
         Never sends anything. ``flush_now`` makes new groups notify without
         waiting ``group.wait`` (for one-shot runs such as ``check --notify``).
+        ``queued_at``: when the notifications are queued, if not ``now`` (``check --notify --at`` a
+        past moment: delivery and its give-up age run on the real clock).
         Returns what changed (pending, firing, resolved, silenced, ...).
         """
         self.last_report = report
@@ -198,7 +201,7 @@ class Alerting:
                 states, groups = self._load(tx)
                 silences = self.silences.in_force(now)  # read inside the same transaction
                 result = step(report, states, groups, silences, self.policy, now, flush_now=flush_now)
-                new_ids = tx.save(result, now)
+                new_ids = tx.save(result, now, queued_at=queued_at)
                 self._remember(result)  # under the store lock, so threads cannot interleave it
         except BaseException:
             self._cache = None

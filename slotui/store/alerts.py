@@ -57,8 +57,9 @@ class AlertTransaction:
         """Every readable aggregation group by key (unreadable rows skipped, warned about, counted)."""
         return load_groups(self._conn, self._bad_rows)
 
-    def save(self, result: StepResult, now: float) -> list[int]:
-        """Write what ``result`` changed and enqueue its notifications; returns the new outbox row ids."""
+    def save(self, result: StepResult, now: float, *, queued_at: float | None = None) -> list[int]:
+        """Write what ``result`` changed and enqueue its notifications (due ``queued_at``, default
+        ``now``: the real clock of a ``check --notify --at`` past moment); returns the new outbox row ids."""
         conn, bad = self._conn, self._bad_rows
         if result.removed_states:
             conn.executemany(
@@ -104,7 +105,7 @@ class AlertTransaction:
                 groups,
             )
             bad.resolve("alert_groups", (g[0] for g in groups))
-        return self.enqueue(result.outgoing, now)
+        return self.enqueue(result.outgoing, now if queued_at is None else queued_at)
 
     def enqueue(self, outgoing: Sequence[Outgoing], now: float) -> list[int]:
         """Insert notifications as ``pending`` due ``now`` (an already enqueued identity is skipped) and

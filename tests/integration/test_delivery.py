@@ -512,3 +512,30 @@ alerts:
         assert "delivered to" not in second.stderr
         assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1
         assert len(rx.requests) == 1
+
+
+def test_check_notify_at_a_past_moment_still_retries_a_retryable_answer(tmp_path):
+    """The outbox rows of `check --notify --at` were queued at the --at time, so the give-up age
+    (24h) was already past: a 429 gave up at once ("gave up after 1 attempts over 16305197s")."""
+    with HTTPReceiver() as rx:
+        rx.script(Reply(429, "slow down", headers={"Retry-After": "1"}), Reply(200, ""))
+        config = tmp_path / "slos.yaml"
+        config.write_text(
+            f"""version: 1
+sources:
+  demo: {{type: demo, seed: 7}}
+slos:
+  - name: helpfulness
+    source: demo
+    sli: {{field: evaluations.helpfulness, agg: mean}}
+    objective: {{target: 0.99, warning: 0.98, critical: 0.97}}
+alerts:
+  channels:
+    hook: {{type: webhook, url: "{rx.url}/hooks/{URL_SECRET}"}}
+"""
+        )
+        run = run_cli("check", "-c", str(config), "--state", str(tmp_path / "state.db"), "--notify", "--at",
+                      "2026-06-01T12:00:00Z", cwd=tmp_path)
+        assert run.returncode == 2, run.stderr
+        assert "delivered to hook" in run.stderr and "gave up" not in run.stderr
+        assert len(rx.requests) == 2
