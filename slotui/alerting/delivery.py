@@ -226,7 +226,15 @@ class Dispatcher:
         else:
             async with self._semaphore(row.channel):
                 started = self.clock() if now is None else now
-                result = await self._send(channel, row)
+                try:
+                    result = await self._send(channel, row)
+                except asyncio.CancelledError:
+                    # a clean stop cut the send: the row goes back, due now, instead of waiting out its lease
+                    try:
+                        self.outbox.release(row, self.clock() if now is None else now)
+                    except Exception:  # the lease still frees it
+                        pass
+                    raise
         finished = self.clock() if now is None else max(now, started)
         return self._record(row, result, started, finished)
 

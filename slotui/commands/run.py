@@ -165,7 +165,7 @@ class Daemon:
             return
         self._dispatcher_stop.set()
         try:
-            await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(task, 10)  # (wait_for cancels it on timeout: its sends release their rows)
         except (asyncio.TimeoutError, asyncio.CancelledError):
             task.cancel()
 

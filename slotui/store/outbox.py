@@ -237,6 +237,18 @@ class Outbox:
                 self.store.groups_epoch += 1  # (under the store's lock: the engine reloads its groups)
             return cur.rowcount == 1
 
+    def release(self, row: OutboxRow, now: float) -> bool:
+        """Give a claimed row back, due ``now``: its send was cancelled (a clean stop) before an answer,
+        so the next dispatcher need not wait out its lease (90 s, or the channel's timeout + 65 s). The
+        attempt still counts (the receiver may have had it: delivery stays at least once)."""
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE notifications SET state = 'pending', lease_until = NULL, next_attempt_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND attempts = ?",
+                (now, now, row.id, row.attempts),
+            )
+            return cur.rowcount == 1
+
     def next_due(
         self, now: float, *, channel: str | None = None, not_channels: Sequence[str] | None = None
     ) -> float | None:

@@ -539,3 +539,31 @@ alerts:
         assert run.returncode == 2, run.stderr
         assert "delivered to hook" in run.stderr and "gave up" not in run.stderr
         assert len(rx.requests) == 2
+
+
+async def test_a_send_cut_by_a_clean_stop_is_due_again_at_once_not_after_its_lease(tmp_path):
+    """SIGTERM waits 10 s for sends in flight, then cancels them: the cancelled row stayed 'sending'
+    for its whole lease (90 s, or the channel's timeout + 65 s), so a restarted daemon delivered
+    it minutes late. A cancelled send now gives its row back, due at once."""
+    rx = LocalReceiver(hold_from=0)
+    loaded = load_config(write_config(tmp_path, rx.url))
+    store = Store.open(tmp_path / "state.db")
+    al = Alerting.from_config(loaded, store)
+    try:
+        now = time.time()
+        al.process(critical_report(loaded, now), now, flush_now=True)
+        task = asyncio.create_task(al.deliver_due())
+        await asyncio.to_thread(rx.wait_arrivals, 1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        rows = store.conn.execute("SELECT state, lease_until, attempts FROM notifications").fetchall()
+        assert rows == [("pending", None, 1)]
+        rx.hold_from = None
+        rx.release.set()
+        (again,) = await al.deliver_due()
+        assert again.state == "delivered" and again.attempt == 2
+    finally:
+        rx.close()
+        await al.aclose()
+        store.close()
