@@ -6,7 +6,8 @@
   ``dedup_key`` (the API ignores a payload on them).
 - ``dedup_key`` is the alert fingerprint (``"{slo}:{severity}"``, SPEC
   section 4), so repeats update one incident and ``resolve`` closes it. A test
-  alert uses ``"{fingerprint}:test"`` so that it never touches a real incident.
+  alert uses ``"{fingerprint}:test"`` so that it never touches a real incident, and is resolved
+  right after its trigger is accepted (a test leaves no incident open).
 - severity mapping (slotui -> PagerDuty): ``page`` -> ``critical``,
   ``critical`` -> ``error``, ``warning`` -> ``warning``, test alerts -> ``info``.
   slotui's *page* is the level that wakes someone, which PagerDuty calls
@@ -201,8 +202,21 @@ class PagerDutyChannel:
             last = results[-1]
             results.extend([last] * (len(alerts) - len(results)))
         outcome = combine(results)
+        if notification.is_test and outcome.ok:
+            outcome = await self._close_test_incidents(alerts, outcome)
         if not outcome.retryable:  # delivered, or failed for good: no retry will come
             self._settled.pop(notification.id, None)
+        return outcome
+
+    async def _close_test_incidents(self, alerts: list["Alert"], outcome: DeliveryResult) -> DeliveryResult:
+        """A test's trigger opened an incident (its own ``:test`` dedup key): resolved at once, so a
+        test checks the route without leaving an incident for someone to close by hand."""
+        for alert in alerts:
+            event = {"routing_key": self._routing_key, "event_action": "resolve", "dedup_key": dedup_key(alert)}
+            res = await http.post_json(self._client, self._url, event, what="pagerduty", secrets=self._secrets)
+            if not res.ok:
+                return DeliveryResult.delivered(
+                    message=f"delivered; resolving the test incident failed (close it by hand): {res.message}")
         return outcome
 
     async def aclose(self) -> None:

@@ -173,3 +173,16 @@ async def test_test_alert_uses_info_and_its_own_dedup_key():
     ev = rx.requests[0].json
     assert ev["payload"]["severity"] == "info" and ev["dedup_key"] == "helpfulness:critical:test"
     assert ev["payload"]["summary"].startswith("[TEST] ")
+    # the test incident is resolved at once: a test left an incident open for someone to close by hand
+    assert [(r.json["event_action"], r.json["dedup_key"]) for r in rx.requests] == [
+        ("trigger", "helpfulness:critical:test"), ("resolve", "helpfulness:critical:test")]
+
+
+async def test_a_test_alert_whose_resolve_fails_is_delivered_and_says_so():
+    with pd_receiver() as rx:
+        rx.script(pagerduty_accepted("helpfulness:critical:test"),
+                  Reply(500, "boom"))
+        ch = channel(rx.url)
+        res = await ch.send(sample_notification([sample_alert(is_test=True)], kind="test"))
+        await ch.aclose()
+    assert res.ok and "resolving the test incident failed" in res.message
