@@ -163,7 +163,7 @@ def load_text(
         return ConfigError(issues, file=name, text=text, secrets=set(doc.env_values) | set(secrets))
 
     if doc.issues:  # the YAML itself is broken: no tree to find the secret fields in, so the text is read
-        raise fail(doc.issues, _text_secrets(text))
+        raise fail(doc.issues, _text_secrets(_around(text, doc.issues)))
     if doc.data is None:
         raise fail([ConfigIssue(
             "the file is empty; expected a mapping with sources: and slos: (run 'slotui schema' for the shape)",
@@ -463,6 +463,30 @@ _KEY_VALUE = re.compile(
     r"""(?:!\S*\s+)?(?P<value>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\n]|'')*'?|[^\s,{}\[\]#][^,{}\[\]#\n]*)""",
     re.M,
 )
+
+
+#: lines read for secrets around each located YAML error (a value may continue or be keyed nearby)
+_AROUND = 5
+#: characters of a long line read for secrets on each side of the error's column
+_AROUND_CHARS = 4096
+
+
+def _around(text: str, issues: list[ConfigIssue]) -> str:
+    """The lines near the YAML errors' lines (what their excerpts and messages can quote): a 4 MiB
+    file of 380,000 keys was read whole for credential-like keys (a fuzzy match per key: 25 s).
+    All of it when an error has no line."""
+    if any(issue.line is None for issue in issues) or not issues:
+        return text
+    lines = text.splitlines()
+    parts: dict[int, str] = {}
+    for issue in issues:
+        column = (issue.column or 1) - 1
+        for n in range(max(0, issue.line - 1 - _AROUND), min(len(lines), issue.line + _AROUND)):
+            line = lines[n]
+            # of a long line, what is near the error's column (an excerpt shows a cut of it)
+            start = max(0, column - _AROUND_CHARS) if n == issue.line - 1 else 0
+            parts[n] = line[start:start + 2 * _AROUND_CHARS]
+    return "\n".join(parts[n] for n in sorted(parts))
 
 
 def _text_secrets(text: str) -> set[str]:

@@ -365,6 +365,9 @@ MAX_DEPTH = 64
 MAX_NUMBER_DIGITS = 100
 #: most nodes that aliases (``*name``, ``<<: *name``) may add to the document
 MAX_ALIAS_NODES = 10_000
+#: most values (scalars, lists and mappings) in a document: a file of 1,000 SLOs holds ~30,000. A 4 MiB
+#: file of two million took a minute and gigabytes to refuse after being built whole
+MAX_NODES = 100_000
 
 
 def check_structure(text: str) -> ConfigIssue | None:
@@ -410,7 +413,8 @@ def _walk_events(text: str, loader: Any) -> ConfigIssue | None:
 
     Reports, at the line:col where the limit is crossed: nesting deeper than
     :data:`MAX_DEPTH` (also through an alias to a deep anchor), aliases that
-    would expand to more than :data:`MAX_ALIAS_NODES` nodes (billion laughs),
+    would expand to more than :data:`MAX_ALIAS_NODES` nodes (billion laughs), more than
+    :data:`MAX_NODES` values in all,
     and an alias used inside its own anchor (a recursive structure). Syntax
     errors are left to the composer, whose messages are explained elsewhere.
     """
@@ -424,7 +428,17 @@ def _walk_events(text: str, loader: Any) -> ConfigIssue | None:
             stack[-1][1] += size
             stack[-1][2] = max(stack[-1][2], height + 1)
 
+    nodes = 0
     for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.ScalarEvent)):
+            nodes += 1
+            if nodes > MAX_NODES:
+                m = _mark(event.start_mark)
+                return ConfigIssue(
+                    f"more than {MAX_NODES:,} values (lists, mappings and scalars); an SLO file of 1,000 SLOs "
+                    "holds about 30,000: is this the right file?",
+                    (), m.line, m.column,
+                )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([event.anchor, 1, 0])
             if event.anchor is not None:

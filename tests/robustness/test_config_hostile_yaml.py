@@ -123,3 +123,33 @@ def test_a_pipe_with_its_config_written_is_read() -> None:
     finally:
         os.close(read)
     assert [s.name for s in loaded.specs] == ["ok"]
+
+
+@pytest.mark.parametrize("shape", ["list under an unknown key", "many empty SLOs", "one flow mapping of keys",
+                                   "many top-level keys"])
+def test_a_file_of_too_many_values_is_refused_early_and_located(shape: str) -> None:
+    """A file under the 4 MiB cap holding millions of values took 40-67 s and up to 4 GB to refuse
+    (built whole, then one error per value; a fuzzy secret-key match per key of a flow mapping)."""
+    from slotui.config.yamlmap import MAX_NODES
+
+    n = MAX_NODES + 10
+    text = {
+        "list under an unknown key": "version: 1\nx: [" + ",".join("0" for _ in range(n)) + "]\n",
+        "many empty SLOs": "version: 1\nslos: [" + ",".join("{}" for _ in range(n)) + "]\n",
+        "one flow mapping of keys": "version: 1\ndefaults: {" + ",".join(f"k{i}: 0" for i in range(n // 2 + 10)) + "}\n",
+        "many top-level keys": "version: 1\n" + "".join(f"k{i}: 0\n" for i in range(n // 2 + 10)),
+    }[shape]
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="big.yaml", env={})
+    (issue,) = info.value.issues  # (one: refused while parsing, before a tree or an error per value)
+    assert f"more than {MAX_NODES:,} values" in issue.message and issue.line is not None
+
+
+def test_a_file_of_a_thousand_slos_is_under_the_value_limit() -> None:
+    from slotui.config.yamlmap import MAX_NODES
+
+    slos = "".join(f"  - name: s{i}\n    source: demo\n    sli: {{field: duration_s, agg: p95}}\n"
+                   f"    objective: {{target: 2, warning: 3, critical: 4}}\n    labels: {{team: t{i}, tier: '1'}}\n"
+                   for i in range(1000))
+    loaded = load_text(f"version: 1\nsources: {{demo: {{type: demo}}}}\nslos:\n{slos}", name="many.yaml", env={})
+    assert len(loaded.specs) == 1000 and MAX_NODES >= 100_000
