@@ -617,6 +617,16 @@ class _Resolver:
         if slo.sli is not None and slo.query is not None:
             self.issue(path + ("query",), "set either sli: or query:, not both")
             ok = False
+        if slo.ratio is not None and slo.query is not None:
+            # (the query was ignored, even when it did not parse)
+            self.issue(path + ("query",), "set either query: (a threshold SLO's SLI) or ratio: (ratio SLO), not both")
+            ok = False
+        elif slo.query is not None and stype in RECORD_SOURCES:
+            # (validate said OK; check then reported NO DATA with a note)
+            self.issue(path + ("query",), f"query: asks a metrics or tracing API; source {slo.source or ''!r} is "
+                       f"{stype}, which reads records: give sli: {{field, agg}} (e.g. {{field: duration_s, agg: p95}})"
+                       .replace(" '' ", " "))
+            ok = False
         kind = "ratio" if slo.ratio is not None else "threshold"
         if kind == "threshold" and slo.sli is None and slo.query is None:
             self.issue(path, "a threshold SLO needs sli: {field, agg} or query:; a ratio SLO needs ratio: {good}",

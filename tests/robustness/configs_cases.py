@@ -90,6 +90,16 @@ def _bomb() -> str:
 
 
 CASES: list[Case] = [
+    # ---------------------------------------------------------------- query: where it cannot be read
+    Case("query_beside_ratio",  # the query was ignored (even garbage) and the ratio evaluated
+         HEAD + 'slos:\n  - {name: ok, ratio: {good: "error.type == null"}, query: "not valid {{{", '
+                "objective: {target: 0.99}}\n",
+         "{f}:4:{at:\"not valid}: slos[0].query: set either query: (a threshold SLO's SLI) or ratio: (ratio SLO), "
+         "not both"),
+    Case("query_on_a_record_source",  # validate said OK; check reported NO DATA with a note
+         HEAD + "slos:\n  - {name: lat, query: 'latency:p95', objective: {target: 2000, warning: 3000}}\n",
+         "{f}:4:{at:'latency}: slos[0].query: query: asks a metrics or tracing API; source is demo, "
+         "which reads records: give sli: {field, agg} (e.g. {field: duration_s, agg: p95})"),
     # ---------------------------------------------------------------- item 5: numbers
     Case("target_nan", slo("{target: .nan, warning: 3000}"),
          "{f}:4:{at:.nan}: slos[0].objective.target: expected a finite number (got nan)"),
