@@ -450,9 +450,19 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
             pw = url_password(value)
             if pw:
                 out.add(pw)
+            elif "@" in value and "://" not in value:  # a host written user:password@host (no scheme)
+                pw = url_password("smtp://" + value.strip())
+                if pw:
+                    out.add(pw)
             if "hooks.slack.com/" in value:
                 out.add(value)
             out.update(url_query_secrets(value))
+    # a secret written with YAML escapes ("...T0KEN\x01") reads as its raw text on the excerpt line,
+    # not as its value: every run of printable characters of it is masked too
+    for value in list(out):
+        if not value.isprintable():
+            runs = "".join(ch if ch.isprintable() else "\0" for ch in value).split("\0")
+            out.update(run for run in runs if len(run) >= 4)
     return out
 
 

@@ -17,6 +17,7 @@ from slotui.config.durations import check_bounded, check_interval, check_positiv
 from slotui.config.text import (
     check_header_value,
     check_headers,
+    check_host_name,
     check_http_url,
     check_name,
     check_non_blank,
@@ -546,7 +547,7 @@ class EmailChannel(ChannelBase):
     """SMTP email."""
 
     type: Literal["email"] = Field(description="email: SMTP (STARTTLS or TLS), plain text and HTML")
-    host: Required = Field(description="SMTP server host.")
+    host: Annotated[Required, AfterValidator(check_host_name)] = Field(description="SMTP server host.")
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
     tls: bool = Field(False, description="Connect with implicit TLS (port 465).")

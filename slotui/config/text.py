@@ -123,6 +123,11 @@ def check_http_url(text: str) -> str:
     """
     from urllib.parse import urlsplit
 
+    for i, ch in enumerate(text.strip(), 1):
+        # (a space or a control character: accepted, it failed only at delivery; percent-encode it)
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"expected an http:// or https:// URL without spaces or control characters "
+                             f"(character {i} is {_char_name(ch)}; percent-encode it, e.g. %20 for a space)")
     try:
         parts = urlsplit(text.strip())
         port = parts.port  # raises ValueError for a port out of range or not a number
@@ -136,6 +141,24 @@ def check_http_url(text: str) -> str:
         raise ValueError("expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9090")
     if port == 0:
         raise ValueError("expected an http:// or https:// URL (Port out of range 1-65535)")
+    return text
+
+
+def _char_name(ch: str) -> str:
+    return "a space" if ch == " " else f"U+{ord(ch):04X}"
+
+
+def check_host_name(text: str) -> str:
+    """A host name or address to connect to (an SMTP server): no user, password, port or path in it
+    (``user:pass@smtp.example`` was accepted and failed at delivery), no space or control character."""
+    host = text.strip()
+    for i, ch in enumerate(host, 1):
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"expected a host name without spaces or control characters (character {i} is "
+                             f"{_char_name(ch)})")
+    if "@" in host or "/" in host:
+        raise ValueError("expected a host name only, e.g. smtp.example.com: put the user and password in "
+                         "username/password and the port in port")
     return text
 
 

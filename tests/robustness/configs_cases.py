@@ -16,6 +16,7 @@ from typing import Any
 HEAD = "sources:\n  demo: {type: demo}\n"
 #: a valid SLO (lower is better: p95 latency)
 LAT = "  - {name: lat, sli: {field: duration_ms, agg: p95}, objective: {target: 2000, warning: 3000}}\n"
+LAT_ONLY = "slos:\n" + LAT
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,24 @@ def _bomb() -> str:
 
 
 CASES: list[Case] = [
+    # ---------------------------------------------------------------- URLs and hosts that fail only at delivery
+    Case("webhook_url_space",
+         HEAD + LAT_ONLY + 'alerts:\n  channels:\n    hook: {type: webhook, url: "https://h.example/a b"}\n',
+         "{f}:7:{at:\"https}: alerts.channels.hook.url: expected an http:// or https:// URL without spaces or control "
+         "characters (character 20 is a space; percent-encode it, e.g. %20 for a space) (got a string, value hidden)"),
+    Case("webhook_host_space",
+         HEAD + LAT_ONLY + 'alerts:\n  channels:\n    hook: {type: webhook, url: "https://h ex.example/x"}\n',
+         "{f}:7:{at:\"https}: alerts.channels.hook.url: expected an http:// or https:// URL without spaces or control "
+         "characters (character 10 is a space; percent-encode it, e.g. %20 for a space) (got a string, value hidden)"),
+    Case("slack_url_control_character",
+         HEAD + LAT_ONLY + 'alerts:\n  channels:\n    s: {type: slack, webhook_url: "https://hooks.example/T0/B0\\x01"}\n',
+         "{f}:7:{at:\"https}: alerts.channels.s.webhook_url: expected an http:// or https:// URL without spaces or "
+         "control characters (character 28 is U+0001; percent-encode it, e.g. %20 for a space) (got a string, value hidden)"),
+    Case("email_host_with_credentials",
+         HEAD + LAT_ONLY + 'alerts:\n  channels:\n    m: {type: email, host: "u:Pa55w0rd-x@smtp.example", '
+         "from: a@b.example, to: [c@d.example]}\n",
+         "{f}:7:{at:\"u:}: alerts.channels.m.host: expected a host name only, e.g. smtp.example.com: put the user and "
+         "password in username/password and the port in port (got 'u:****@smtp.example')"),
     # ---------------------------------------------------------------- query: where it cannot be read
     Case("query_beside_ratio",  # the query was ignored (even garbage) and the ratio evaluated
          HEAD + 'slos:\n  - {name: ok, ratio: {good: "error.type == null"}, query: "not valid {{{", '

@@ -97,3 +97,14 @@ def test_a_credential_field_of_the_wrong_shape_never_prints_its_value(source: st
     shown = info.value.render()
     assert "SeCrEt" not in shown, shown
     assert "basic_auth" in shown or "headers" in shown
+
+
+def test_a_secret_written_with_yaml_escapes_is_masked_on_the_excerpt_line() -> None:
+    """The excerpt shows the raw line, where a secret holding an escape (\\x01) is not its value: the
+    webhook URL's token was printed whole beside the error about its control character."""
+    text = HEAD + '    hook: {type: webhook, url: "https://h.example/hooks/K-SeCrEt-30\\x01"}\n'
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="slos.yaml", env={})
+    shown = info.value.render()
+    assert "SeCrEt" not in shown, shown
+    assert "without spaces or control characters" in shown
