@@ -192,6 +192,7 @@ def load_text(
 
     resolution = resolve(config, locate)
     issues = resolution.issues + _missing_files(config, base_dir if base_dir is not None else Path.cwd(), doc)
+    issues += _secret_variables_shown(doc)
     if issues:
         raise fail(issues, secrets)
     return LoadedConfig(
@@ -202,6 +203,33 @@ def load_text(
         warnings=resolution.warnings,
         secrets=set(doc.env_values) | secrets,
     )
+
+
+def _secret_variables_shown(doc: YamlDocument) -> list[ConfigIssue]:
+    """An SLO's name, label or description taking a ``${VAR}`` that also feeds a secret (a webhook
+    URL, an API key): every output shows it, so the secret was printed in the table, JSON and
+    notifications while masked everywhere else."""
+    secret_vars: dict[str, tuple[Any, ...]] = {}
+    for path, names in doc.env_names.items():
+        if path in doc.secret_paths:
+            for name in names:
+                secret_vars.setdefault(name, path)
+    issues: list[ConfigIssue] = []
+    for path, names in sorted(doc.env_names.items(), key=lambda item: str(item[0])):
+        shown = len(path) >= 3 and path[0] == "slos" and (path[2] in ("name", "description") or (
+            len(path) >= 4 and path[2] == "labels"))
+        if not shown or path in doc.secret_paths:
+            continue
+        for name in names:
+            if name in secret_vars:
+                where = ".".join(str(k) if not isinstance(k, int) else f"[{k}]" for k in secret_vars[name])
+                mark = doc.mark_for(path)
+                issues.append(ConfigIssue(
+                    f"${{{name}}} also feeds {where.replace('.[', '[')}, a secret: shown here, its value would be "
+                    "printed in every output; use a variable of its own", path,
+                    mark.line if mark else None, mark.column if mark else None))
+                break
+    return issues
 
 
 # --------------------------------------------------------------------------- booleans for numbers
@@ -443,6 +471,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
                 is_secret = True
         if is_secret:
             secret_paths.append(path)
+            doc.secret_paths.add(path)
             if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
                 out.add(str(value))
             continue

@@ -54,6 +54,10 @@ class YamlDocument:
     interpolated: set[Path_] = field(default_factory=set)
     #: values substituted from the environment (treated as secrets when shown)
     env_values: set[str] = field(default_factory=set, repr=False)
+    #: key path -> the environment variables interpolated there
+    env_names: dict[Path_, tuple[str, ...]] = field(default_factory=dict)
+    #: key paths of values that are secrets (set by the loader: secret fields, credential headers)
+    secret_paths: set[Path_] = field(default_factory=set)
     #: key path -> the variable that was set but empty or blank there (``${VAR}`` with VAR="")
     blank_env: dict[Path_, str] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
@@ -348,6 +352,7 @@ class _Builder:
             return value
         if used:
             self.doc.interpolated.add(path)
+            self.doc.env_names[path] = tuple(used)
             for name in used:
                 v = self.env.get(name)
                 if v and v.strip():

@@ -108,3 +108,22 @@ def test_a_secret_written_with_yaml_escapes_is_masked_on_the_excerpt_line() -> N
     shown = info.value.render()
     assert "SeCrEt" not in shown, shown
     assert "without spaces or control characters" in shown
+
+
+@pytest.mark.parametrize("shown", ["name", "description", "label"])
+def test_a_variable_feeding_a_secret_cannot_also_feed_what_every_output_shows(shown: str) -> None:
+    """${VAR} in a Slack webhook URL and in an SLO's name: check's table printed the secret."""
+    field = {"name": 'name: "${HOOK}"', "description": 'name: ok, description: "${HOOK}"',
+             "label": 'name: ok, labels: {team: "${HOOK}"}'}[shown]
+    text = (HEAD.replace("  - name: availability\n", f"  - {{{field}, ratio: {{good: \"error.type == null\"}}, "
+                                                       "objective: {target: 0.99}}\n  - name: availability\n")
+            + '    slack: {type: slack, webhook_url: "https://hooks.slack.com/services/T0/B0/${HOOK}"}\n')
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="slos.yaml", env={"HOOK": "K-SeCrEt-31"})
+    shown_text = info.value.render()
+    assert "SeCrEt" not in shown_text
+    assert "${HOOK} also feeds alerts.channels.slack.webhook_url, a secret" in shown_text
+    # a variable of its own is fine
+    fine = text.replace('"${HOOK}"', '"${TEAM}"', 1)
+    loaded = load_text(fine, name="slos.yaml", env={"HOOK": "K-SeCrEt-31", "TEAM": "support"})
+    assert loaded.specs
