@@ -129,6 +129,12 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
 
 
+#: what each LangSmith API path answers, for a "malformed answer" message
+_EXPECTED = {
+    "sessions": "a JSON list of projects (tracer sessions) with id and name",
+    "runs/stats": "a JSON object of run statistics (run_count, latency_p50, ...)",
+}
+
 class LangSmithSource(RangeSource):
     """A LangSmith tracing project as a slotui source (see the module docstring)."""
 
@@ -526,7 +532,12 @@ class LangSmithSource(RangeSource):
             if page is not None:
                 return SourceError(f"an HTML page, not JSON, from {where} (a login page or a proxy in the way?): "
                                    f"{self._scrub(page) or 'no title'!r}", retryable=False)
-            return SourceError(f"malformed answer from {where}: {exc.__class__.__name__}", retryable=False)
+            what = _EXPECTED.get(path, "the LangSmith API's JSON")
+            reason = ""
+            if exc.__class__.__name__ == "JSONDecodeError":
+                reason = " (an empty body)" if not getattr(exc, "doc", "x").strip() else " (the body is not JSON)"
+            # (it named a Python exception: TypeError, ValidationError, JSONDecodeError)
+            return SourceError(f"malformed answer from {where}: expected {what}{reason}", retryable=False)
         if isinstance(exc, ls_utils.LangSmithUserError):
             return SourceError(clip(self._scrub(str(exc)).split("\n")[0], 200), retryable=False)
         if isinstance(exc, ls_utils.LangSmithError):
@@ -541,6 +552,10 @@ class LangSmithSource(RangeSource):
             if status is not None and status >= 500:
                 error = SourceError(f"server error: HTTP {status} from {where}{detail}")
                 return self._waiting(error) if status == 503 else error
+            if status is not None and 300 <= status < 400:
+                return SourceError(f"HTTP {status} from {where}: a redirect that was not followed (a loop, too many "
+                                   "hops, or one the source's credentials must not follow); check api_url",
+                                   retryable=False)
             if status is not None:
                 return SourceError(f"HTTP {status} from {where}{detail}", retryable=False)
             return SourceError(f"request to {where} failed: {exc.__class__.__name__}")

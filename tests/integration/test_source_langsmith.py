@@ -263,16 +263,21 @@ async def test_hanging_server_times_out() -> None:
     assert health["ls"].consecutive_failures == 1
 
 
-async def test_malformed_json_is_a_source_error() -> None:
+@pytest.mark.parametrize(("body", "why"), [
+    (b'[{"id": ', " (the body is not JSON)"), (b"", " (an empty body)"), (b'[1, 2, {"a": null}]', ""),
+    (b'{"status": "success", "data": {"result": []}}', "")])
+async def test_malformed_json_is_a_source_error_saying_what_was_expected(body: bytes, why: str) -> None:
+    """It named a Python exception (JSONDecodeError, TypeError, ValidationError)."""
     with LangSmithAPI(RUNS, api_key=KEY) as fake:
-        fake.route = lambda r: (200, b'[{"id": ')
+        fake.route = lambda r: (200, body)
         src = source(fake.url)
         try:
             with pytest.raises(SourceError) as err:
                 await src.fetch([availability()], NOW)
         finally:
             await src.aclose()
-    assert str(err.value) == f"malformed answer from {fake.url}/sessions: JSONDecodeError"
+    assert str(err.value) == (f"malformed answer from {fake.url}/sessions: expected a JSON list of projects "
+                              f"(tracer sessions) with id and name{why}")
 
 
 async def test_an_html_page_is_named_by_its_title() -> None:
