@@ -353,6 +353,28 @@ class _Resolver:
                 f"with short windows of at least {format_window(slice_s)})")
         return ok
 
+    def runbook(self, path: KeyPath, link: str | None) -> str | None:
+        """The runbook link, with a warning when it holds a credential (a URL password, a query parameter
+        named like a token): a link must work where it lands, so it goes into every notification and
+        output as written, unmasked; the warning says so without repeating it."""
+        if not link:
+            return link
+        from slotui.config.secrets import url_password, url_query_secrets
+
+        what = []
+        if url_password(link):
+            what.append("a password")
+        if url_query_secrets(link):
+            what.append("a credential query parameter")
+        if what:
+            where = self.locate(path + ("runbook",), None, False)
+            at = f" (line {where[0]})" if where else ""
+            self.out.warnings.append(
+                f"{_dotted(path + ('runbook',))}{at}: the link holds {' and '.join(what)}; it is sent as written "
+                "in every notification and check output (a link must work where it lands): link to a page that "
+                "needs no credential in its URL")
+        return link
+
     def note_low_factors(self, name: str, tiers: Sequence[BurnTier], period: float) -> None:
         for tier in tiers:
             f = tier.effective_factor(period)
@@ -708,7 +730,7 @@ class _Resolver:
             at_risk_below=slo.at_risk_below,
             unit=slo.unit,
             description=slo.description,
-            runbook=slo.runbook,
+            runbook=self.runbook(path, slo.runbook),
             labels=labels,
             for_=slo.for_,
             sli_field=sli_field,

@@ -127,3 +127,27 @@ def test_a_variable_feeding_a_secret_cannot_also_feed_what_every_output_shows(sh
     fine = text.replace('"${HOOK}"', '"${TEAM}"', 1)
     loaded = load_text(fine, name="slos.yaml", env={"HOOK": "K-SeCrEt-31", "TEAM": "support"})
     assert loaded.specs
+
+
+@pytest.mark.parametrize(("link", "what"), [
+    ("https://bob:K-SeCrEt-32@wiki.example/rb", "a password"),
+    ("https://wiki.example/rb?token=K-SeCrEt-33", "a credential query parameter"),
+])
+def test_a_runbook_link_holding_a_credential_is_warned_about_without_repeating_it(
+        link: str, what: str, capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    """A runbook is a link that must work where it lands (Slack, PagerDuty, email), so it is sent as
+    written; `validate --show` masked its credential while every notification carried it: now
+    validate warns, naming the key and line, never the credential."""
+    from slotui.cli import main
+
+    base = ("version: 1\nsources: {demo: {type: demo}}\nslos:\n  - name: availability\n"
+            "    ratio: {good: \"error.type == null\"}\n    objective: {target: 0.99}\n")
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text(base + f"    runbook: '{link}'\n")
+    assert main(["validate", "-c", str(cfg)]) == 0
+    err = capsys.readouterr().err
+    assert f"slos[0].runbook (line 7): the link holds {what}" in err and "SeCrEt" not in err
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(base + "    runbook: https://wiki.example/rb\n")
+    assert main(["validate", "-c", str(plain)]) == 0
+    assert "warning" not in capsys.readouterr().err
