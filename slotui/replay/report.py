@@ -31,6 +31,8 @@ def to_dict(replay: Replay, skipped: dict[str, str] | None = None) -> dict[str, 
                 "per_week": dict(sorted(replay.per_week(slo).items())),
                 "firing_s": dict(sorted(slo.firing_s(replay.end).items())),
                 "budget_remaining": _budget_dict(slo),
+                "error_steps": slo.error_steps,
+                "last_error": slo.last_error,
                 "suggestions": [
                     {**sug, "caught": [rfc3339(t) for t in sug["caught"]], "missed": [rfc3339(t) for t in sug["missed"]]}
                     for sug in slo.suggestions
@@ -89,6 +91,10 @@ def _summary(replay: Replay) -> list[str]:
         sent = ", ".join(f"{ch} {n}" for ch, n in sorted(slo.notifications.items()))
         lines.append(f"{slo.name}: {weekly or 'no episodes'}; notifications: {sent or 'none'}")
         lines.append(f"  time firing: {_firing_text(replay, slo)}; {_budget_text(slo)}")
+        if slo.error_steps:
+            # (episodes are only what the steps that had data could show)
+            lines.append(f"  source errors at {slo.error_steps:,} of {slo.steps:,} steps: these steps had no data; "
+                         f"last: {slo.last_error}")
         for sug in slo.suggestions:
             lines.append(
                 f"  threshold {format_number(sug['threshold'])}: {sug['episodes']} episodes, "

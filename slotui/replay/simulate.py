@@ -67,6 +67,11 @@ class SLOReplay:
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     #: (now, error budget remaining: a fraction of the budget, None when unknown) at every step
     budget: list[tuple[float, float | None]] = field(default_factory=list)
+    #: steps evaluated, and those at which the SLO's source failed (with the last error): a replay of a
+    #: source that never answered said "no episodes" as if nothing would have fired
+    steps: int = 0
+    error_steps: int = 0
+    last_error: str | None = None
 
     def firing_s(self, end: float) -> dict[str, float]:
         """Seconds firing per severity: the sum of the episodes' durations (open ones up to ``end``)."""
@@ -180,6 +185,10 @@ class Simulation:
             if result.spec.name in slos:
                 slo = slos[result.spec.name]
                 slo.timeline.append((now, result.status, result.value))
+                slo.steps += 1
+                if result.error:
+                    slo.error_steps += 1
+                    slo.last_error = result.error
                 slo.budget.append((now, result.budget.remaining if result.budget is not None else None))
         res = step(report, self.states, self.groups, self.silences, self.policy, now)
         self.states, self.groups, self.last = res.states, res.groups, now

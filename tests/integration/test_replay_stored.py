@@ -37,7 +37,7 @@ sources:
   api: {type: http, url: "http://127.0.0.1:9/metrics"}
 slos:
   - {name: quality, source: api, query: "$.quality", objective: {target: 0.8, warning: 0.7, critical: 0.6}}
-  - {name: ok_ratio, source: api, query: "$.ok", ratio: {good: ok, total: all}, objective: {target: 0.99}}
+  - {name: ok_ratio, source: api, ratio: {good: ok, total: all}, objective: {target: 0.99}}
   - {name: nothing, source: api, query: "$.x", objective: {target: 0.8, warning: 0.7, critical: 0.6}}
 """
 

@@ -211,3 +211,28 @@ slos:
     (slo,) = short.slos
     assert [e.severity for e in slo.episodes] == ["critical"]
     assert short.per_week(slo) == {"critical": 7 * 86400 / 90}
+
+
+def test_a_replay_of_a_source_that_never_answers_says_so(tmp_path: Path) -> None:
+    """A Prometheus that is down at every step: the replay said "no episodes" and exit 0 with no word
+    of the errors, as if nothing would have fired. The steps' errors are counted, the last one kept."""
+    from slotui.replay.report import render_table, to_dict
+
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text("""version: 1
+defaults: {window: 10m, period: 1d, interval: 5m}
+sources:
+  prom: {type: prometheus, url: "http://127.0.0.1:9", timeout: 2s}
+slos:
+  - name: ok
+    source: prom
+    ratio: {good: 'sum(rate(ok_total[{{window}}]))', total: 'sum(rate(all_total[{{window}}]))'}
+    objective: {target: 0.99}
+""")
+    replay = asyncio.run(replay_config(load_config(cfg), T0, T0 + 30 * MIN, 10 * MIN))
+    (slo,) = replay.slos
+    assert (slo.steps, slo.error_steps) == (4, 4) and slo.episodes == []
+    assert "cannot connect" in (slo.last_error or "") or "127.0.0.1:9" in (slo.last_error or "")
+    data = to_dict(replay)["slos"][0]
+    assert data["error_steps"] == 4 and data["last_error"] == slo.last_error
+    assert "ok: no episodes" in render_table(replay) and "source errors at 4 of 4 steps" in render_table(replay)
