@@ -215,7 +215,7 @@ def _evaluate_ratio(
     if total is not None and total == 0:
         notes.append("no events in the window")
     status = ratio_status(spec, value, burn_rates, budget.remaining)
-    status, samples = _ratio_samples(spec, status, value, good, total, burn_rates, notes)
+    status, samples = _ratio_samples(spec, status, value, good, total, burn_rates, notes, shares=data.shares)
     met = meets_target(spec, budget)
     if met is None and value is not None:
         met = meets(value, spec.target, spec.direction, spec.strict)
@@ -248,11 +248,14 @@ def _ratio_samples(
     total: float | None,
     burn_rates: Sequence[BurnRate],
     notes: list[str],
+    *,
+    shares: bool = False,
 ) -> tuple[Status, dict[str, Any]]:
     """SPEC 10.2 for a ratio SLO: ``n`` (window events), the Wilson interval, ``min_samples``, and the
-    AT RISK note of a tier held back because its error ratio is not significant."""
-    n = int(total) if total is not None else None
-    interval = ratio_interval(spec, good, total)
+    AT RISK note of a tier held back because its error ratio is not significant. ``shares``: the
+    source gave shares of one, not counts: no ``n``, no interval."""
+    n = int(total) if total is not None and not shares else None
+    interval = ratio_interval(spec, good, total) if not shares else None
     samples: dict[str, Any] = {
         "n": n, "interval": interval, "significant": is_significant(value, interval, spec), "low_samples": False,
     }

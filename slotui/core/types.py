@@ -271,6 +271,9 @@ class SLIData:
     #: records each tick's value in its slice. Other sources' slices are the whole answer: no slice
     #: in the period is none, even while the window (reaching back before the period) has a value
     current_only: bool = False
+    #: ratio SLOs: ``windows`` and ``buckets`` hold shares of one (recorded error ratios), not event
+    #: counts: no sample count, no interval (a Wilson interval of "1 event" said n=1 over thousands)
+    shares: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -469,7 +469,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
     async def _breakdowns(self, slos: Sequence[SLOSpec], out: dict[str, SLIData], now: float) -> None:
         """Group answers for SLOs with ``breakdown``: ratio SLOs whose good and total carry ``{{by}}``
         are asked again grouped by each label over the long window of the fastest-burning tier."""
-        asks: list[tuple[SLOSpec, str, float, _Instant, _Instant]] = []
+        asks: list[tuple[SLOSpec, str, float, _Instant, _Instant, _Instant | None]] = []
         notes: dict[str, list[GroupData]] = {}
         for spec in slos:
             data = out.get(spec.name)
@@ -486,15 +486,18 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                     "(e.g. sum by ({{by}}) (increase(x[{{window}}])))")) for name in spec.breakdown]
                 continue
             window = breakdown_window(spec, data.windows)
+            # recorded series give the SLO's windows as shares of one: the good events a group without a
+            # good series is settled by must then be counted (the same template, ungrouped)
+            whole = _Instant(render(spec.good or "", window), now) if data.shares else None
             for name in spec.breakdown:
                 asks.append((spec, name, window, _Instant(render(spec.good or "", window, (name,)), now),
-                             _Instant(render(spec.total or "", window, (name,)), now)))
+                             _Instant(render(spec.total or "", window, (name,)), now), whole))
 
-        jobs = [(k, name) for spec, name, window, gk, tk in asks for k in (gk, tk)]
+        jobs = [(k, name) for spec, name, window, gk, tk, wk in asks for k in (gk, tk, wk) if k is not None]
         unique = list(dict.fromkeys(jobs))
         answers = await asyncio.gather(*(self._grouped(k, name) for k, name in unique), return_exceptions=True)
         got = dict(zip(unique, answers))
-        for spec, name, window, gk, tk in asks:
+        for spec, name, window, gk, tk, wk in asks:
             good, total = got[(gk, name)], got[(tk, name)]
             if isinstance(good, BaseException) or isinstance(total, BaseException):
                 problem = good if isinstance(good, BaseException) else total
@@ -505,7 +508,13 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             counts = {label: _good_total(good.get(label), t) for label, t in total.items()}
             warned = good_warned + total_warned
             said = [f"{name}: {_partial_note(warned)}"] if warned else []
-            missing = _missing_good(name, good, total, counts, out[spec.name].windows.get(window))
+            if wk is None:
+                whole = out[spec.name].windows.get(window)
+            else:  # (events: the SLO's good counted, its total the groups' totals)
+                answer = got[(wk, name)]
+                whole = None if isinstance(answer, BaseException) else (
+                    math.fsum(answer[0].values()), math.fsum(t for t in total.values() if math.isfinite(t)))
+            missing = _missing_good(name, good, total, counts, whole)
             if missing:
                 said.append(missing)
             odd = [f"{label}: {text}" for label, t in total.items() if (text := _odd_counts(good.get(label), t))]
@@ -543,12 +552,17 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
         mode = self.config.rules
         if mode == "raw":
             return set()
-        candidates = [s for s in slos if s.kind == "ratio" and s.min_events <= 1]
+        # min_events and significant: true judge event counts, which the recorded error ratios do not hold
+        candidates = [s for s in slos if s.kind == "ratio" and s.min_events <= 1 and not s.significant]
         if mode == "recorded":
             for s in slos:
                 if s.kind == "ratio" and s.min_events > 1:
                     out[s.name] = SLIData(error=f"rules: recorded needs event counts for min_events {s.min_events}; "
                                           "the recorded series are error ratios (use rules: raw)")
+                elif s.kind == "ratio" and s.significant:
+                    out[s.name] = SLIData(error="rules: recorded needs event counts for significant: true (the "
+                                          "interval of the error ratio); the recorded series are error ratios "
+                                          "(use rules: raw)")
         if not candidates:
             return set()
         stale = self._detected_at is None or not (0 <= now - self._detected_at < rec.DETECT_EVERY)
@@ -600,7 +614,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             buckets = tuple((t - step, *rec.ratio_pair(r)) for t, r in series.points.items() if lo <= t <= hi)
         else:
             buckets = self._buckets(plan)
-        return SLIData(buckets=buckets, windows=windows, fetched_at=now,
+        return SLIData(buckets=buckets, windows=windows, fetched_at=now, shares=True,
                        note="recorded series: error ratios (event counts are shares)")
 
     # ------------------------------------------------------------------ raw queries

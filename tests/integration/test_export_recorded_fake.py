@@ -237,3 +237,55 @@ async def test_an_slo_named_service_dash_other_does_not_read_the_others_series()
     reads = [r.params["query"] for r in fake.requests if r.params["query"].startswith("slo:")]
     assert reads and all(q.endswith('{sloth_slo="availability", sloth_service="api"}') for q in reads)
     assert len(reads) == len(ALL) + 1  # the first SLO's windows and history only
+
+
+async def test_significant_needs_counts_and_recorded_shares_give_no_sample_count() -> None:
+    """The recorded series are error ratios: a (good, total) of (0.995, 1) gave n=1 and a Wilson
+    interval over "one event" ([0.119, 0.986] beside n=2286 raw). Now no n, no interval; and an SLO
+    with significant: true (which needs counts) reads the raw queries in auto and errs in recorded."""
+    from slotui.core.evaluate import evaluate_slo
+
+    with FakePrometheus(prometheus()) as fake:
+        plain, _ = await fetch(fake.url, "recorded")
+        sig_auto, _ = await fetch(fake.url, "auto", spec(significant=True))
+        sig_rec, _ = await fetch(fake.url, "recorded", spec(significant=True))
+    data = plain["availability"]
+    assert data.shares and data.windows[HOUR] == (0.995, 1.0)
+    result = evaluate_slo(spec(), data, NOW)
+    assert result.value == 0.995 and result.n is None and result.interval is None and result.significant is None
+    assert sig_auto["availability"].windows[HOUR] == (990.0, 1000.0) and not sig_auto["availability"].shares
+    assert "significant: true" in (sig_rec["availability"].error or "")
+
+
+async def test_a_recorded_slos_breakdown_settles_a_group_without_good_series_in_events() -> None:
+    """good = total - errors, and model y never had an error series: its good was settled from the
+    SLO's window pair, which recorded series give as shares (0.8 of 1): y read as 100% bad, 71% of
+    the bad events, ranked first. The SLO's good is counted with the ungrouped template instead."""
+    from slotui.core.evaluate import evaluate_slo
+
+    good = 'sum by ({{by}}) (increase(req_total[{{window}}])) - sum by ({{by}}) (increase(err_total[{{window}}]))'
+    total = "sum by ({{by}}) (increase(req_total[{{window}}]))"
+    base = prometheus()
+
+    def route(r: Request):
+        q = r.params.get("query", "")
+        if "by (model)" in q:  # the breakdown's grouped instant queries
+            if "err_total" in q:  # good: only x has an error series (Prometheus' "-" matches nothing for y)
+                return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+                    {"metric": {"model": "x"}, "value": [NOW, "200"]}]}}
+            return 200, {"status": "success", "data": {"resultType": "vector", "result": [
+                {"metric": {"model": m}, "value": [NOW, "340"]} for m in ("x", "y")]}}
+        if "err_total" in q and "by ()" in q and r.path.endswith("/query"):  # the SLO's good, ungrouped
+            return 200, vector("540")
+        return base(r)
+
+    slo = spec(good=good, total=total, breakdown=("model",))
+    with FakePrometheus(route) as fake:
+        got, _ = await fetch(fake.url, "recorded", slo)
+    data = got["availability"]
+    assert data.shares and data.error is None
+    (b,) = evaluate_slo(slo, data, NOW).breakdowns
+    groups = {g.labels["model"]: g for g in b.groups}
+    assert (groups["y"].total, groups["y"].bad) == (340.0, 0.0)
+    assert (groups["x"].total, groups["x"].bad, groups["x"].share_of_bad) == (340.0, 140.0, 1.0)
+    assert b.groups[0].labels["model"] == "x"
