@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo", help="open the live SLO table on the embedded demo (no config, no network)",
         description="Open the live SLO table on the embedded demo: generated LLM traffic, no config file, "
-        "no network.",
+        "no network (./slos.yaml is not read; -c FILE opens that file instead, as slotui tui -c FILE does). "
+        "Its state is a temporary file unless --state is given.",
     )
     _common(p)
     _tui_options(p)
@@ -133,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no TUI: evaluate, notify, serve /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9464",
                    help="address for /metrics and /healthz (default 127.0.0.1:9464; 'none' disables)")
-    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron): 0, or 3 when the tick or a source failed or a stop "
-                   "came before the tick finished")
+    p.add_argument("--once", action="store_true", help="one tick, then exit (for cron; implies --headless): 0, or 3 when the "
+                   "tick or a source failed or a stop came before the tick finished")
     _tui_options(p)
 
     p = sub.add_parser(
@@ -280,8 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_silence_query_default(list(sys.argv[1:] if argv is None else argv)))
     command = args.command or "tui"
+    if command == "run" and getattr(args, "once", False) and not args.headless:
+        args.headless = True  # one tick for cron: the TUI has no "once" (it started and never exited)
     if command == "run" and not args.headless:
         command = "tui"
+
     if command in _CHECK_CONFIG_FIRST and _invalid_config(args):
         return UNKNOWN
     module = importlib.import_module(f"slotui.commands.{_MODULES.get(command, command)}")

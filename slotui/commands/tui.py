@@ -22,6 +22,18 @@ from slotui.core.exit_code import UNKNOWN
 
 
 
+def _no_terminal() -> bool:
+    """Whether the TUI has no terminal to draw on: it started anyway, wrote escape codes into a
+    file or pipe, and never exited (a cron job hung). textual-serve's web driver (``slotui serve``)
+    talks over pipes by design."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return False
+    try:
+        return not (sys.stdin.isatty() and sys.stdout.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return True
+
+
 def run(args: argparse.Namespace) -> int:
     from slotui.config.errors import ConfigError
     from slotui.config.loader import load_config
@@ -81,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
                        read_only=bool(getattr(args, "read_only", False)))
     except StoreError as exc:
         print(f"slotui: {exc}", file=sys.stderr)
+        return UNKNOWN
+    if _no_terminal():
+        app.thread.close()
+        if tmp is not None:
+            tmp.cleanup()
+        name = "demo" if demo else "tui" if getattr(args, "command", None) != "run" else "run"
+        print(f"slotui {name}: no terminal (stdin or stdout is not a tty): the live table needs one; for a "
+              "script, cron or CI use `slotui check` or `slotui run --headless`", file=sys.stderr)
         return UNKNOWN
     from slotui import gc_policy
 

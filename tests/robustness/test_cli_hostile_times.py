@@ -191,3 +191,24 @@ def test_replay_from_with_last_covers_last_from_from(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert (report["from"], report["to"], report["step"]) == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "6h")
+
+
+def test_the_live_table_without_a_terminal_exits_3_and_run_once_is_headless(tmp_path) -> None:
+    """`slotui run --once` without --headless started the TUI and never exited (a cron job hung), and
+    so did a bare `slotui` with its output to a file: the live table needs a terminal."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TEXTUAL_DRIVER"}
+    for argv in (["demo"], ["tui"], ["run"], []):
+        proc = subprocess.run([sys.executable, "-m", "slotui", *argv, "--state", str(tmp_path / "s.db")]
+                              if argv else [sys.executable, "-m", "slotui"], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+        assert proc.returncode == 3, (argv, proc.stderr)
+        assert "no terminal" in proc.stderr and "slotui check" in proc.stderr and "Traceback" not in proc.stderr
+        assert "\x1b[" not in proc.stdout
+    once = subprocess.run([sys.executable, "-m", "slotui", "run", "--once", "--listen", "none", "--state",
+                           str(tmp_path / "s.db")], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    assert once.returncode == 0, once.stderr
+    assert "stopped" in once.stderr and "\x1b[" not in once.stdout
