@@ -579,8 +579,9 @@ def result_value(result: SLOResult, *, ascii: bool = False) -> str:
 
 
 def result_spread(result: SLOResult, *, ascii: bool = False) -> str | None:
-    """``0.78 ± 0.07, n=12`` for notifications and reports; None when the source reports no count."""
-    if result.n is None:
+    """``0.78 ± 0.07, n=12`` for notifications and reports; None when the source reports no count, or
+    there is no value to give the precision of (it read ``—, n=0``)."""
+    if result.n is None or result.value is None:
         return None
     return format_spread(result.value, result.n, result.interval, result.spec, ascii=ascii)
 

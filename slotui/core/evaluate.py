@@ -198,6 +198,10 @@ def _evaluate_ratio(
     good = window.good if window is not None else None
     total = window.total if window is not None else None
     value = window.good_ratio if window is not None else None
+    if data.error is not None and not data.buckets and not data.windows and len(events) == 0:
+        # the source failed and nothing was ever read: the counts are unknown, not a quiet hour (0 of 0)
+        good = total = None
+        budget = replace(budget, good=None, total=None, bad=None, allowed_bad=None)
     low_traffic = any(b.low_traffic for b in burn_rates) or (total is not None and total < spec.min_events)
 
     has_counts = len(events) > 0 or any(direct_counts(data, w) is not None for w in data.windows)
