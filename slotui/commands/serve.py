@@ -11,7 +11,10 @@ shows exactly what the terminal shows. Safe by default:
 - a non-loopback ``--host`` is refused unless ``--read-only`` or
   ``--allow-actions`` says which of the two the operator means, because
   anyone who can reach the port sees the SLOs (and, with actions, can
-  silence them).
+  silence them);
+- the websocket only answers the page it serves (:func:`origin_refusal`): a
+  page of another site in the operator's browser cannot read the table or
+  mute SLOs through it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def origin_refusal(origin: str | None, host_header: str, *, bound_to: str, public_url: str | None) -> str | None:
+    """Why a browser's websocket to ``/ws`` is refused, or None. A browser sends ``Origin``: a page of
+    another site (``http://evil.example``) opening ``ws://127.0.0.1:8000/ws`` read the SLO table and, with
+    ``--allow-actions``, muted SLOs in the operator's name (loopback binding does not stop it: the
+    operator's own browser connects). Allowed: the page's own origin (the ``Host`` it was asked by) or
+    ``--public-url``'s; on a loopback bind, the ``Host`` must be a loopback name too (a DNS-rebound name
+    is not). No ``Origin`` (curl, a script): not a browser page, allowed."""
+    from urllib.parse import urlsplit
+
+    name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+    if is_loopback(bound_to) and not is_loopback(name.strip("[]")):
+        return f"the page was asked for as {host_header!r}; this server answers on a loopback name only"
+    if origin is None:
+        return None
+    asked = urlsplit(origin)
+    allowed = {host_header.lower()}
+    if public_url:
+        allowed.add(urlsplit(public_url).netloc.lower())
+    if asked.scheme not in ("http", "https") or asked.netloc.lower() not in allowed:
+        return f"websocket from another site ({origin!r}) refused: open the page this server serves"
+    return None
 
 
 def app_command(args: argparse.Namespace, *, read_only: bool) -> str:
@@ -72,12 +98,23 @@ def run(args: argparse.Namespace) -> int:
         print(exc.render(), file=sys.stderr)
         return UNKNOWN
 
+    from aiohttp import web
     from textual_serve.server import Server
+
+    class GuardedServer(Server):
+        """textual-serve with the origin of each websocket checked (:func:`origin_refusal`)."""
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            why = origin_refusal(request.headers.get("Origin"), request.host, bound_to=host,
+                                 public_url=args.public_url)
+            if why is not None:
+                raise web.HTTPForbidden(text=f"slotui serve: {why}\n")
+            return await super().handle_websocket(request)
 
     read_only = not args.allow_actions
     mode = "read-only" if read_only else "actions allowed"
-    server = Server(app_command(args, read_only=read_only), host=host, port=args.port, title="slotui",
-                    public_url=args.public_url)
+    server = GuardedServer(app_command(args, read_only=read_only), host=host, port=args.port, title="slotui",
+                           public_url=args.public_url)
     from slotui.listen_address import http_url
 
     print(f"slotui serve: {http_url(host, args.port)} ({mode}); Ctrl+C stops", file=sys.stderr, flush=True)

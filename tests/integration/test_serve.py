@@ -145,3 +145,38 @@ def test_loopback_hosts() -> None:
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("127.1.2.3")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5") and not is_loopback("example.com")
+
+
+def _websocket_status(port: int, origin: str | None, host: str | None = None) -> int:
+    """The HTTP status of a websocket handshake to /ws (101: accepted), from a raw socket."""
+    import base64
+    import socket
+
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [f"GET /ws?width=80&height=24 HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n" not in head:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            head += chunk
+    return int(head.split(b" ", 2)[1])
+
+
+def test_a_websocket_from_another_site_is_refused(tmp_path: Path) -> None:
+    """Any page open in the operator's browser could open ws://127.0.0.1:PORT/ws: it read the SLO
+    table and, with --allow-actions, muted SLOs (loopback binding does not stop the browser itself).
+    Another site's Origin, and a DNS-rebound Host name, are refused; the page's own origin is not."""
+    proc, port = _serve(tmp_path, "--allow-actions")
+    try:
+        assert _websocket_status(port, "http://evil.example") == 403
+        assert _websocket_status(port, "http://evil.example:{}".format(port), host=f"evil.example:{port}") == 403
+        assert _websocket_status(port, f"http://127.0.0.1:{port}") == 101
+        assert _websocket_status(port, f"http://localhost:{port}", host=f"localhost:{port}") == 101
+    finally:
+        _stop(proc)
