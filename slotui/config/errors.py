@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slotui.config.secrets import Redactor, clip
+from slotui.config.text import printable
 
 MAX_LINES = 24
 
@@ -107,11 +108,15 @@ class ConfigError(Exception):
             if show_source and issue.line is not None:
                 src = self._source_line(issue.line)
                 if src is not None and src.strip():
-                    src = src.rstrip()
-                    src = clip(src, 100)
+                    raw = src.rstrip()
+                    # escaped as every text from the file is (a U+202E on the line reordered it on the
+                    # terminal: the Trojan Source display the name check refuses); the caret follows
+                    src = clip(printable(self._scrub(raw)), 100)  # (secrets masked as written, then escaped)
                     entry.append(f"    {src}")
-                    if issue.column is not None and issue.column - 1 <= len(src):
-                        entry.append("    " + " " * (issue.column - 1) + "^")
+                    if issue.column is not None and issue.column - 1 <= len(raw):
+                        at = len(printable(self._scrub(raw[: issue.column - 1])))
+                        if at <= len(src):
+                            entry.append("    " + " " * at + "^")
             remaining = n - index
             if len(entry) > budget or (remaining > 1 and budget - len(entry) < 1):
                 out.append(f"... and {remaining} more error{'s' if remaining != 1 else ''}")

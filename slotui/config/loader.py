@@ -436,10 +436,23 @@ def _looks_secret_key(key: Any) -> bool:
     return bool(difflib.get_close_matches(k, _SECRET_FIELDS, n=1, cutoff=0.75))
 
 
-#: fields that hold credentials in whatever shape they are written: every value under them is secret
-#: (``basic_auth: "user:pass"``, ``basic_auth: [user, pass]``, ``headers: "Authorization: Bearer x"``, or a
-#: header with an invalid name were quoted in the error and on its excerpt line)
-_CREDENTIAL_CONTAINERS = frozenset({"basic_auth", "headers"})
+#: an HTTP header name (RFC 9110 token)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _credential_container(path: tuple[Any, ...], value: Any, fi: Any) -> bool:
+    """Whether the value at ``path`` holds credentials however it is written: ``basic_auth`` in any
+    shape (``"user:pass"``, ``[user, pass]``), ``headers`` written as one string or a list
+    (``"Authorization: Bearer x"``), and the value of a header whose name is not a header name
+    (``"Bad Name": ...``: which header it meant cannot be told). These were quoted in the error and on
+    its excerpt line; a plain header such as ``X-Scope-OrgID`` stays readable."""
+    if not path:
+        return False
+    if fi is not None and path[-1] == "basic_auth":
+        return True
+    if fi is not None and path[-1] == "headers" and not isinstance(value, dict):
+        return True
+    return len(path) >= 2 and path[-2] == "headers" and not _HEADER_NAME.fullmatch(str(path[-1]))
 
 
 def _collect_secrets(doc: YamlDocument) -> set[str]:
@@ -467,7 +480,7 @@ def _collect_secrets(doc: YamlDocument) -> set[str]:
             unknown_credential = tp is None and named_value and is_credential_header(str(path[-1]))
             if _is_secret(fi) or (fi is None and named_value and _looks_secret_key(path[-1])) or unknown_credential or (
                 len(path) >= 2 and path[-2] == "headers" and is_credential_header(str(path[-1]))
-            ) or (fi is not None and path[-1] in _CREDENTIAL_CONTAINERS):
+            ) or _credential_container(path, value, fi):
                 is_secret = True
         if is_secret:
             secret_paths.append(path)

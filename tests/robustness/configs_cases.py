@@ -229,7 +229,7 @@ CASES: list[Case] = [
          'sources:\n  prom: {type: prometheus, url: "http://127.0.0.1:9090", headers: {X-Team: "ml\\r\\nX-Evil: 1"}}\n'
          "slos:\n  - {name: up, query: up, objective: {target: 0.9, direction: higher_is_better}}\n",
          "{f}:2:{at:\"ml}: sources.prom.headers.X-Team: contains a carriage return at character 3; names and labels "
-         "must be printable (no control or bidi characters) (got a string, value hidden)"),  # (a header value)
+         "must be printable (no control or bidi characters) (got 'ml\\r\\nX-Evil: 1')"),
     Case("langsmith_api_url_query",  # the SDK joins its paths after the URL: a query there would swallow them
          "sources:\n  ls: {type: langsmith, api_key: k, project: p, api_url: 'https://ls.example/api?key=s3cr3t-ls'}\n"
          "slos:\n  - {name: up, query: 'feedback:helpfulness', source: ls, objective: {target: 0.9, direction: higher_is_better}}\n",

@@ -153,3 +153,16 @@ def test_a_file_of_a_thousand_slos_is_under_the_value_limit() -> None:
                    for i in range(1000))
     loaded = load_text(f"version: 1\nsources: {{demo: {{type: demo}}}}\nslos:\n{slos}", name="many.yaml", env={})
     assert len(loaded.specs) == 1000 and MAX_NODES >= 100_000
+
+
+def test_the_excerpt_line_is_escaped_and_its_caret_follows() -> None:
+    """The message escaped a bidi override in a name, but the excerpt line under it printed it raw,
+    and the terminal reordered the line (the Trojan Source display the name check is there for)."""
+    text = 'version: 1\nsources: {demo: {type: demo}}\nslos:\n  - name: "abc\\u202eevil"\n    ratio: {good: ok}\n' \
+           "    objective: {target: 0.99}\n"
+    with pytest.raises(ConfigError) as info:
+        load_text(text, name="b.yaml", env={})
+    lines = info.value.render().splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("    ") and "name:" in line]
+    assert "\u202e" not in info.value.render() and lines[at] == '      - name: "abc\\u202eevil"'
+    assert lines[at + 1].index("^") == lines[at].index('"')
