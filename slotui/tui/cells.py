@@ -166,6 +166,25 @@ def spark_text(values: Sequence[float], width: int, *, lower_is_better: bool, go
     return Text("".join(chars), spans=spans, end="", no_wrap=True)
 
 
+def fit_hint(hint: str, width: int) -> str:
+    """The breakdown hint (``← gpt-4o-mini``) in ``width`` cells, cut at the front of the label: cut at
+    its end, ``← gpt-4o…`` named another model than the culprit."""
+    from rich.cells import cell_len
+
+    if cell_len(hint) <= width:
+        return hint
+    arrow, _, label = hint.partition(" ")
+    room = width - cell_len(arrow) - 2  # the space and the ellipsis
+    if room <= 0:
+        return arrow[:width]
+    kept = ""
+    for ch in reversed(label):
+        if cell_len(ch + kept) > room:
+            break
+        kept = ch + kept
+    return f"{arrow} …{kept}"
+
+
 def trend_cell(result: SLOResult, width: int, palette: Palette, icons: IconSet,
                points: Sequence[float] | None = None) -> Text:
     """The SLI over the period, one bar per bucket, worst value of each bucket; good end green."""

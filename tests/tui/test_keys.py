@@ -263,3 +263,35 @@ async def test_snooze_with_the_custom_box_cleared_and_no_preset_chosen_asks_for_
         await settle(app, pilot)
         [s] = store.list_silences(NOW)
         assert s.ends_at == NOW + 4 * 3600
+
+
+async def test_sparklines_are_drawn_again_at_the_new_width_after_a_resize(build):
+    """Widened then narrowed, the Trend cells kept the sparklines drawn for the wide table, cut to the
+    narrow column (the oldest part of the period, then "…") until the SLO's data changed."""
+    from rich.cells import cell_len
+
+    app = build()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")  # a refresh started with the wide layout: its sparklines drawn wide
+        await settle(app, pilot)
+        t = table(app)
+        wide = t.layout_spec.trend_width
+        assert app.snapshot.trend_cells and app.snapshot.trend_style.width == wide
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        narrow = t.layout_spec.trend_width
+        assert narrow < wide
+        cells = [t.get_cell(key, "trend") for key in t.order]
+        sparks = [c for c in cells if "…" not in c.plain or c.plain.startswith("←")]
+        assert len(sparks) == len(cells), [c.plain for c in cells]
+        assert all(cell_len(c.plain) <= narrow for c in cells)
+
+
+def test_a_breakdown_hint_too_long_for_its_cell_is_cut_at_the_front_of_the_label() -> None:
+    """"← gpt-4o…" named another model than the culprit gpt-4o-mini."""
+    from slotui.tui.cells import fit_hint
+
+    assert fit_hint("← gpt-4o-mini", 20) == "← gpt-4o-mini"
+    assert fit_hint("← gpt-4o-mini", 10) == "← …4o-mini"
+    assert fit_hint("<- gpt-4o-mini", 10) == "<- …o-mini"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.cells import cell_len
@@ -162,10 +162,11 @@ class SLOTable(FastRowsTable):
             hint = cells.hint_text(r)
             if hint:
                 return ("hint", hint)
+            width = self.layout_spec.trend_width if self.layout_spec is not None else 0
             if m.trend is not None:
-                return (m.trend, r.spec.direction)
+                return (m.trend, r.spec.direction, width)
             h = r.history
-            return (len(h), h[0] if h else None, h[-1] if h else None, r.spec.direction)
+            return (len(h), h[0] if h else None, h[-1] if h else None, r.spec.direction, width)
         if col == "budget":
             return cells.budget_remaining(r)
         if col == "burn":
@@ -191,7 +192,7 @@ class SLOTable(FastRowsTable):
         if col == "trend":
             hint = cells.hint_text(r)
             if hint:  # SPEC 10.1: one group explains most of the trouble (the chart is in the detail view)
-                return Text(hint, style=f"bold {p['warning']}", overflow="ellipsis", no_wrap=True)
+                return Text(cells.fit_hint(hint, layout.trend_width), style=f"bold {p['warning']}", no_wrap=True)
             if m.trend_cell is not None:
                 return m.trend_cell
             return cells.trend_cell(r, layout.trend_width, p, icons, m.trend)
@@ -242,6 +243,10 @@ class SLOTable(FastRowsTable):
             return False
         keep = self.cursor_key
         models = [self._models[k] for k in self._order if k in self._models]
+        if self.layout_spec is None or layout.trend_width != self.layout_spec.trend_width:
+            # sparklines drawn for the old width: cut to the new one they showed the oldest part of the
+            # period only, until the SLO's data changed (drawn again at the new width)
+            models = [replace(m, trend_cell=None) for m in models]
         self.layout_spec = layout
         self.clear(columns=True)
         self._sigs.clear()
