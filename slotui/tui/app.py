@@ -770,6 +770,11 @@ class SlotuiApp(App[None]):
             if request is None:
                 return
             ends = None if request.duration is None else self.clock() + request.duration
+            if (left is not None and request.duration is not None
+                    and format_duration(request.duration) == format_duration(left)):
+                # the pre-filled duration, saved as shown: the end stays (the shown one is rounded, and the
+                # clock has moved on: every save without an edit cut up to a minute off the silence)
+                ends = silence.ends_at
             self._do(f"edit silence {silence.id[:8]}",
                      lambda b, t: b.edit_silence(silence.id, ends_at=ends, comment=request.comment or silence.comment,
                                                  author=self.author, now=t),

@@ -713,3 +713,28 @@ async def test_status_cell_keeps_the_silence_and_ack_marks_at_120_columns(build,
         line = next(ln for ln in screen_text(app).splitlines() if "helpfulness" in ln)
         assert expected in line, line
         assert "…" not in line.split("helpfulness")[0]
+
+
+async def test_saving_a_silence_edit_unchanged_keeps_its_end(build, store, clock):
+    """The edit dialog pre-fills the time left rounded (1h59m for 1h59m30s): saved as shown, it moved
+    the end up to a minute earlier at every save."""
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await goto(pilot, app, "cost_per_query")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.click("#preset-4h")
+        await pilot.click("#submit")
+        await settle(app, pilot)
+        (before,) = store.list_silences(NOW)
+        clock.now = NOW + 30.5 * 60  # 3h29m30s left: shown as 3h29m
+        await pilot.press("S")
+        await settle(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, SnoozeDialog)
+        await pilot.click("#submit")
+        await settle(app, pilot)
+        (after,) = store.list_silences(clock.now)
+        assert after.ends_at == before.ends_at == NOW + 4 * 3600
