@@ -141,6 +141,8 @@ class SlotuiApp(App[None]):
         Binding("e", "toggle_sources", "Sources", show=False, id="slotui.sources"),
         Binding("r", "refresh", "Refresh", show=False, id="slotui.refresh"),
         Binding("p", "toggle_pause", "Pause", id="slotui.pause"),
+        # the same key while paused: the footer says what p will do
+        Binding("p", "resume", "Resume", id="slotui.resume"),
         Binding("q", "quit", "Quit", id="slotui.quit"),
         # k9s quits on ctrl+c too (Textual's default only says "press q"); in the filter box
         # ctrl+c copies the selection when there is one (the focused widget's binding comes first)
@@ -660,6 +662,8 @@ class SlotuiApp(App[None]):
             slo = self.selected_slo
             muted = slo is not None and self.silence_kind(slo) == "mute"
             return muted if action == "unmute" else not muted  # one m in the footer: Mute or Unmute
+        if action in ("toggle_pause", "resume"):
+            return self.paused if action == "resume" else not self.paused  # one p: Pause or Resume
         return True
 
     @on(DataTable.RowHighlighted, "#slos")
@@ -835,7 +839,11 @@ class SlotuiApp(App[None]):
         else:
             self.notify("refreshing resumed")
             self.start_refresh()
+        self.refresh_bindings()  # p: Pause or Resume
         self._update_summary()
+
+    def action_resume(self) -> None:
+        self.action_toggle_pause()
 
     def action_toggle_sources(self) -> None:
         main = self._main()

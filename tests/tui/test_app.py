@@ -738,3 +738,30 @@ async def test_saving_a_silence_edit_unchanged_keeps_its_end(build, store, clock
         await settle(app, pilot)
         (after,) = store.list_silences(clock.now)
         assert after.ends_at == before.ends_at == NOW + 4 * 3600
+
+
+async def test_the_footer_says_resume_while_paused_and_hide_expired_while_shown(build):
+    """The footer said "p Pause" while paused and "h Show expired" with the expired rows shown (m
+    already flipped to Unmute)."""
+    app = build(poll=True, refresh=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "Pause" in screen_text(app).splitlines()[-1]
+        await pilot.press("p")
+        await settle(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Resume" in footer and "Pause" not in footer
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.paused is False and "Pause" in screen_text(app).splitlines()[-1]
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert "Show expired" in screen_text(app).splitlines()[-1]
+        await pilot.press("h")
+        await settle(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Hide expired" in footer and "Show expired" not in footer
+        assert app.screen.include_expired
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert not app.screen.include_expired and "Show expired" in screen_text(app).splitlines()[-1]

@@ -28,7 +28,16 @@ class SilencesScreen(Screen[None]):
         Binding("e,enter", "edit", "Edit", id="silences.edit"),
         Binding("x,delete", "expire", "Expire", id="silences.expire"),
         Binding("h", "toggle_expired", "Show expired", id="silences.expired"),
+        # the same key while expired ones are shown: the footer says what h will do
+        Binding("h", "hide_expired", "Hide expired", id="silences.hide_expired"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_expired":
+            return not self.include_expired
+        if action == "hide_expired":
+            return self.include_expired
+        return True
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,7 +109,11 @@ class SilencesScreen(Screen[None]):
 
     def action_toggle_expired(self) -> None:
         self.include_expired = not self.include_expired
+        self.refresh_bindings()  # h: Show expired or Hide expired
         self.app.reload_silences()  # type: ignore[attr-defined]
+
+    def action_hide_expired(self) -> None:
+        self.action_toggle_expired()
 
     def action_expire(self) -> None:
         s = self.selected
