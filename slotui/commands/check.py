@@ -102,6 +102,21 @@ def _empty_old_report(output: str | None) -> None:
             pass
 
 
+#: the report formats: ``--output json`` (a file named json) is -o json mistyped as slotui silence list's -o/--output
+FORMATS = ("table", "json", "junit", "markdown")
+
+
+def _refuse_format_as_output(args: argparse.Namespace) -> bool:
+    """Whether ``--output`` names a format, not a file (said on stderr): ``check --output json`` wrote the
+    table report to a file named ``json`` and printed nothing, exit 0 (``silence list``'s ``-o/--output``
+    is the format). A file of that name is written with ``--output ./json``."""
+    if args.output not in FORMATS:
+        return False
+    print(f"slotui check: --output {args.output}: --output is the FILE to write the report to; the format is "
+          f"-o/--format {args.output} (write --output ./{args.output} for a file of that name)", file=sys.stderr)
+    return True
+
+
 def _refuse_clobber(args: argparse.Namespace, loaded: Any) -> bool:
     """Whether ``--output`` names a file this run reads or the SLO file names (said on stderr): the SLO
     file itself (also when it failed to load), ``--results``, the state file, a request log, a channel's
@@ -127,6 +142,8 @@ def _refuse_clobber(args: argparse.Namespace, loaded: Any) -> bool:
 def run(args: argparse.Namespace) -> int:
     from slotui.clock import parse_time, utc_now
 
+    if _refuse_format_as_output(args):
+        return UNKNOWN
     loaded = _load(args)
     if _refuse_clobber(args, loaded):
         return UNKNOWN

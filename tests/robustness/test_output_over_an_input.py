@@ -112,3 +112,16 @@ def test_import_refuses_to_write_over_an_input(tmp_path: Path, capsys: pytest.Ca
         assert "would destroy it" in capsys.readouterr().err
     assert main(["import", str(spec), "-o", str(tmp_path / "slos.yaml")]) == 0
     assert "requests-availability" in (tmp_path / "slos.yaml").read_text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "markdown", "table"])
+def test_check_output_naming_a_format_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check --output json` (silence list's -o/--output is the format) wrote the table to a file named
+    json, printed nothing and exited 0."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--state", str(tmp_path / "s.db"), "--output", fmt]) == 3
+    err = capsys.readouterr().err
+    assert f"the format is -o/--format {fmt}" in err and not (tmp_path / fmt).exists()
+    assert main(["check", "--state", str(tmp_path / "s.db"), "--output", f"./{fmt}"]) in (0, 1, 2)
+    assert (tmp_path / fmt).stat().st_size > 0
