@@ -277,9 +277,43 @@ def _silence_query_default(argv: list[str]) -> list[str]:
     return [*argv[: i + 1], "query", *argv[i + 1:]]
 
 
+#: amtool's silence verbs slotui does not have
+_AMTOOL_ONLY = {"import": "add each with slotui silence add (one command per silence)",
+                "update": "expire it and add the new one, or edit it in the TUI's silences screen (S, e)"}
+
+
+def _silence_verb_problem(argv: list[str]) -> str | None:
+    """A word where ``silence``'s subcommand goes that is amtool's verb slotui lacks, or a misspelt
+    verb: it fell through to ``query`` as a matcher (``slo=import``), listed nothing and exited 0."""
+    import difflib
+
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in _VALUED else 1
+    if i >= len(argv) or argv[i] != "silence":
+        return None
+    j = i + 1
+    while j < len(argv) and argv[j].startswith("-") and argv[j] not in _SILENCE_COMMANDS:
+        j += 2 if argv[j] in _VALUED else 1
+    if j >= len(argv) or argv[j] in _SILENCE_COMMANDS or any(op in argv[j] for op in ("=", "~")):
+        return None
+    word = argv[j]
+    if word in _AMTOOL_ONLY:
+        return f"silence {word} is amtool's; slotui has add, query (list) and expire: {_AMTOOL_ONLY[word]}"
+    close = difflib.get_close_matches(word, ["add", "query", "list", "expire"], n=1, cutoff=0.75)
+    if close:
+        return f"unknown silence command {word!r}; did you mean {close[0]}? (a matcher is written name=value)"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_silence_query_default(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    problem = _silence_verb_problem(words)
+    if problem is not None:
+        print(f"slotui: {problem}", file=sys.stderr)
+        return 3
+    args = parser.parse_args(_silence_query_default(words))
     command = args.command or "tui"
     if command == "run" and getattr(args, "once", False) and not args.headless:
         args.headless = True  # one tick for cron: the TUI has no "once" (it started and never exited)
