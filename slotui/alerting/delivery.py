@@ -24,14 +24,13 @@ recorded as delivered it is never claimed again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 from typing import TYPE_CHECKING
-
-import logging
 
 from slotui.bad_rows import log as _log
 from slotui.channels.base import DeliveryResult
