@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit code contribution of NO DATA / failed sources (default: unknown = 3)")
     p.add_argument("--at", metavar="TIME", help="evaluate as of this moment (RFC 3339, e.g. 2026-06-01T12:00:00Z)")
     p.add_argument("--results", metavar="FILE",
-                   help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary)")
+                   help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary); "
+                   "- reads standard input")
     p.add_argument("--notify", action="store_true",
                    help="send the alerts this evaluation fires (of --results too; a past --at only: delivery runs on the real clock)")
     p.add_argument("--output", metavar="FILE",
@@ -218,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 if everything was imported, 1 if something was skipped, 3 if nothing was.",
     )
     _common(p)
-    p.add_argument("files", nargs="+", metavar="[openslo|sloth|pyrra] FILE", help="YAML files (several documents each)")
+    p.add_argument("files", nargs="+", metavar="[openslo|sloth|pyrra] FILE", help="YAML files (several documents each); - reads standard input")
     p.add_argument("-o", "--output", metavar="OUT", help="write the SLO file here (default: stdout)")
 
     p = sub.add_parser("export", help="export the SLOs to other engines")

@@ -41,6 +41,7 @@ Samples (SPEC 10.2)
 from __future__ import annotations
 
 import json
+import sys
 import math
 import os
 import time
@@ -193,8 +194,12 @@ def load_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     p = Path(path)
     try:
-        with p.open("rb") as fh:  # at most MAX_RESULTS_BYTES + 1: `--results /dev/zero` never ended
-            raw = fh.read(MAX_RESULTS_BYTES + 1)
+        if str(path) == "-":  # `evaluate | slotui check --results -`: standard input, as --output - is stdout
+            p = Path("<stdin>")
+            raw = sys.stdin.buffer.read(MAX_RESULTS_BYTES + 1)
+        else:
+            with p.open("rb") as fh:  # at most MAX_RESULTS_BYTES + 1: `--results /dev/zero` never ended
+                raw = fh.read(MAX_RESULTS_BYTES + 1)
     except FileNotFoundError:
         raise ResultsError(f"{p}: results file not found") from None
     except OSError as exc:

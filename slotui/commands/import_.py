@@ -87,8 +87,11 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
     from slotui.config.yamlmap import CheckedLoader, check_structure
 
     try:
-        with Path(path).open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        if path == "-":  # `kubectl get slo -o yaml | slotui import -`: standard input
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with Path(path).open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         skipped.append(Skipped(path, "file", f"cannot read: {exc.strerror or exc}"))
         return []

@@ -125,3 +125,22 @@ def test_check_output_naming_a_format_is_refused(tmp_path: Path, capsys: pytest.
     assert f"the format is -o/--format {fmt}" in err and not (tmp_path / fmt).exists()
     assert main(["check", "--state", str(tmp_path / "s.db"), "--output", f"./{fmt}"]) in (0, 1, 2)
     assert (tmp_path / fmt).stat().st_size > 0
+
+
+def test_dash_reads_standard_input_for_results_and_import(tmp_path: Path) -> None:
+    """`--output -` was stdout, but `evaluate | slotui check --results -` read a file named "-" (not
+    found, exit 3), and so did `kubectl get ... -o yaml | slotui import -`."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "slos.yaml"
+    cfg.write_text("version: 1\nquality_slos:\n  accuracy: {target: 0.9, direction: higher_is_better}\n")
+    run = subprocess.run([sys.executable, "-m", "slotui", "check", "-c", str(cfg), "--results", "-", "-o", "json",
+                          "--state", str(tmp_path / "s.db")], input='{"accuracy": 0.95}', capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert '"value": 0.95' in run.stdout
+    imported = subprocess.run([sys.executable, "-m", "slotui", "import", "-"], input=SLOTH, capture_output=True,
+                              text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    assert "requests-availability" in imported.stdout
