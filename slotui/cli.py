@@ -203,10 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "test-alert", help="send a TEST notification through the real route",
         description="Send a TEST notification to one channel (--channel) or as an SLO's alert through its "
-        "routes (--slo). Exit 0 when every channel accepted it, 1 when one refused it.",
+        "routes (--slo); with both, the SLO's test alert goes to that channel only. Exit 0 when every "
+        "channel accepted it, 1 when one refused it.",
     )
     _common(p)
-    p.add_argument("--channel", help="send to this channel")
+    p.add_argument("--channel", help="send to this channel (with --slo: that SLO's test alert, to this channel only)")
     p.add_argument("--slo", help="send as this SLO's alert through its routes")
     p.add_argument("--severity", choices=["warning", "critical", "page"], default="critical",
                    help="the test alert's severity (default: critical)")
