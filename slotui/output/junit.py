@@ -94,7 +94,8 @@ def details(result: SLOResult) -> str:
             line += f" ({format_duration(b.time_left)} of bad time left)"
         lines.append(line)
     for br in result.burn_rates:
-        state = "FIRING" if br.firing else ("low traffic" if br.low_traffic else "ok")
+        fired = "FIRING" if result.spec.kind == "ratio" else "burning"  # (a threshold SLO pages on its levels)
+        state = fired if br.firing else ("low traffic" if br.low_traffic else "ok")
         lines.append(
             f"burn rate {br.severity} {format_burn(br.long_rate, br.long_window)} "
             f"short {format_burn(br.short_rate, br.short_window)} factor {br.factor:.3g}: {state}"

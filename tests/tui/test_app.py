@@ -132,7 +132,7 @@ async def test_detail_view(build):
         assert "target ≥ 0.85" in text and "warning 0.8" in text and "critical 0.7" in text
         assert "SLI over the period (48 slices" in text
         assert "target" in text and "critical" in text  # chart lines labelled
-        assert "Burn rate per tier" in text and "FIRING" in text and "14.4x" in text
+        assert "Burn rate per tier" in text and "burning" in text and "14.4x" in text
         assert "-35.0% remaining" in text
         assert "runbook https://runbooks.example/helpfulness" in text
         assert "mean(evaluations.helpfulness)" in text

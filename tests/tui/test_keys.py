@@ -295,3 +295,23 @@ def test_a_breakdown_hint_too_long_for_its_cell_is_cut_at_the_front_of_the_label
     assert fit_hint("← gpt-4o-mini", 20) == "← gpt-4o-mini"
     assert fit_hint("← gpt-4o-mini", 10) == "← …4o-mini"
     assert fit_hint("<- gpt-4o-mini", 10) == "<- …o-mini"
+
+
+def test_a_threshold_slos_tier_past_its_factor_is_burning_not_firing() -> None:
+    """A threshold SLO's alerts follow its levels: its burn-rate table said FIRING beside "Alerts:
+    none firing". A ratio SLO's firing tier is its alert."""
+    from rich.console import Console
+
+    from slotui.core.types import BurnRate, SLOResult, SLOSpec, Status
+    from slotui.tui.cells import Palette
+    from slotui.tui.screens.detail import burn_table
+
+    tier = BurnRate("critical", 3600, 300, 14.4, 100.0, 100.0, 12, 1, True, False)
+    palette = Palette({})
+    for kind, word in (("threshold", "burning"), ("ratio", "FIRING")):
+        spec = SLOSpec(name="x", kind=kind, target=0.9, direction="higher_is_better", good="ok" if kind == "ratio" else None)
+        result = SLOResult(spec, Status.AT_RISK, NOW, value=0.5, burn_rates=(tier,))
+        console = Console(width=100, record=True)
+        console.print(burn_table(result, palette))
+        text = console.export_text()
+        assert word in text and ({"burning", "FIRING"} - {word}).pop() not in text

@@ -139,12 +139,15 @@ def burn_table(result: SLOResult, palette: Palette) -> Table:
         table.add_column(col, justify="right" if col in ("burn", "factor") else "left", no_wrap=True)
     if not result.burn_rates:
         table.add_row("—", "", "", "", "", "", "no burn-rate tiers")
+    # a threshold SLO's alerts follow its status (the levels), not its tiers: a tier past its factor
+    # there said FIRING beside "Alerts: none firing"; it burns the budget, it does not page
+    firing_word = "FIRING" if result.spec.kind == "ratio" else "burning"
     for b in result.burn_rates:
         def rate(x: float | None) -> Text:
             if x is None:
                 return Text("—", style=palette["foreground-muted"])
             return Text(format_rate(x), style=palette["error"] if x > b.factor else "")
-        state = (Text("FIRING", style=f"bold {palette['error' if b.severity == 'critical' else 'warning']}")
+        state = (Text(firing_word, style=f"bold {palette['error' if b.severity == 'critical' else 'warning']}")
                  if b.firing else Text("low traffic", style=palette["foreground-muted"]) if b.low_traffic
                  else Text("ok", style=palette["success"]))
         table.add_row(
