@@ -177,6 +177,18 @@ regexes, ~3 ms with numpy: a net gain of ~0.1 s at best. End of session, best of
 2.09x (0.72 s against 0.28 s), Parquet 1.89x / 1.75x (0.50 s against 0.27 s); an earlier run of the
 session 2.34x, 2.60x and 1.80x. Append 159 ms (8x faster than a rescan); breakdown first tick
 1.31x, steady tick 1.30x. The goal, 1.5x, is still missed for every format.
+
+2026-12-07, a later stop (no read-path change; load 0.07, best of 3): JSONL 2.37x wall / 2.22x CPU
+(1.32 s against 0.56 s, 759k records/s), CSV 2.54x / 2.11x, Parquet 1.81x / 1.68x; append 163 ms;
+breakdown first tick 1.20x, steady 1.28x. Where the JSONL read's wall time went, phase by phase:
+DuckDB's strict query 0.65-0.77 s (a two-column query of the same file alone: 0.36-0.42 s; the
+refusal-flag expression 0.10-0.15 s of it); the chunk phase ~0.5 s (per 8 MB chunk: byte checks 6.7 ms,
+rows to columns 3 ms, the series 2 ms, on two worker threads of a CPU-bound 2-core machine); the answers
+0.27 s (the 3-day window's p95 97 ms in the bisection over 864 sorted runs; the first p95 and mean
+answers 73 and 60 ms priming sums and sorts). msgspec ``decode_lines`` into a Struct of the needed
+fields (gc off): 1.0 s CPU on one core, no better than DuckDB's query. The candidates left (the flags
+out of SQL into numpy, ~-0.1 s; a numpy selection for large window quantiles, ~-0.08 s; cheaper byte
+checks) add up to ~1.7x at best here: not tried this stop.
 """
 
 from __future__ import annotations
