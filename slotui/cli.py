@@ -263,17 +263,27 @@ _VALUED = frozenset({"-c", "--config", "--state", "--theme", "--refresh"})
 _SILENCE_COMMANDS = frozenset({"add", "list", "query", "expire", "-h", "--help"})
 
 
-def _silence_query_default(argv: list[str]) -> list[str]:
-    """amtool's habit: ``slotui silence [FLAGS]`` is ``slotui silence query [FLAGS]`` (so
-    ``slotui silence -q`` prints the active silences' ids, as ``amtool silence -q`` does)."""
+def _silence_word(argv: list[str]) -> tuple[int, int] | None:
+    """``(i, j)``: ``argv[i]`` is the ``silence`` command and ``argv[j]`` (``j`` may be past the end)
+    the first word after its options, where its subcommand goes; None for another command."""
     i = 0
     while i < len(argv) and argv[i].startswith("-"):  # the root's options before the command
         i += 2 if argv[i] in _VALUED else 1
     if i >= len(argv) or argv[i] != "silence":
-        return argv
+        return None
     j = i + 1
     while j < len(argv) and argv[j].startswith("-") and argv[j] not in _SILENCE_COMMANDS:
         j += 2 if argv[j] in _VALUED else 1
+    return i, j
+
+
+def _silence_query_default(argv: list[str]) -> list[str]:
+    """amtool's habit: ``slotui silence [FLAGS]`` is ``slotui silence query [FLAGS]`` (so
+    ``slotui silence -q`` prints the active silences' ids, as ``amtool silence -q`` does)."""
+    at = _silence_word(argv)
+    if at is None:
+        return argv
+    i, j = at
     if j < len(argv) and argv[j] in _SILENCE_COMMANDS:
         return argv
     return [*argv[: i + 1], "query", *argv[i + 1:]]
@@ -289,14 +299,10 @@ def _silence_verb_problem(argv: list[str]) -> str | None:
     verb: it fell through to ``query`` as a matcher (``slo=import``), listed nothing and exited 0."""
     import difflib
 
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in _VALUED else 1
-    if i >= len(argv) or argv[i] != "silence":
+    at = _silence_word(argv)
+    if at is None:
         return None
-    j = i + 1
-    while j < len(argv) and argv[j].startswith("-") and argv[j] not in _SILENCE_COMMANDS:
-        j += 2 if argv[j] in _VALUED else 1
+    j = at[1]
     if j >= len(argv) or argv[j] in _SILENCE_COMMANDS or any(op in argv[j] for op in ("=", "~")):
         return None
     word = argv[j]
