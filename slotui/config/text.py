@@ -15,7 +15,8 @@ import unicodedata
 #: bidirectional formatting characters (embeddings, overrides, isolates, marks)
 BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte", "\x1b": "ESC"}
+_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte", "\x1b": "ESC",
+          " ": "a space"}
 
 
 def _describe(ch: str) -> str:
@@ -123,11 +124,10 @@ def check_http_url(text: str) -> str:
     """
     from urllib.parse import urlsplit
 
-    for i, ch in enumerate(text.strip(), 1):
-        # (a space or a control character: accepted, it failed only at delivery; percent-encode it)
-        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise ValueError(f"expected an http:// or https:// URL without spaces or control characters "
-                             f"(character {i} is {_char_name(ch)}; percent-encode it, e.g. %20 for a space)")
+    bad = _first_space_or_control(text.strip())
+    if bad is not None:  # (accepted, it failed only at delivery; percent-encode it)
+        raise ValueError(f"expected an http:// or https:// URL without spaces or control characters "
+                         f"(character {bad[0]} is {_describe(bad[1])}; percent-encode it, e.g. %20 for a space)")
     try:
         parts = urlsplit(text.strip())
         port = parts.port  # raises ValueError for a port out of range or not a number
@@ -144,18 +144,23 @@ def check_http_url(text: str) -> str:
     return text
 
 
-def _char_name(ch: str) -> str:
-    return "a space" if ch == " " else f"U+{ord(ch):04X}"
+def _first_space_or_control(text: str) -> tuple[int, str] | None:
+    """``(position from 1, character)`` of the first whitespace, control or format character of an
+    address (a URL, a host name), or None."""
+    for i, ch in enumerate(text, 1):
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return i, ch
+    return None
 
 
 def check_host_name(text: str) -> str:
     """A host name or address to connect to (an SMTP server): no user, password, port or path in it
     (``user:pass@smtp.example`` was accepted and failed at delivery), no space or control character."""
     host = text.strip()
-    for i, ch in enumerate(host, 1):
-        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise ValueError(f"expected a host name without spaces or control characters (character {i} is "
-                             f"{_char_name(ch)})")
+    bad = _first_space_or_control(host)
+    if bad is not None:
+        raise ValueError(f"expected a host name without spaces or control characters (character {bad[0]} is "
+                         f"{_describe(bad[1])})")
     if "@" in host or "/" in host:
         raise ValueError("expected a host name only, e.g. smtp.example.com: put the user and password in "
                          "username/password and the port in port")
