@@ -27,7 +27,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from slotui.config.errors import ConfigError, ConfigIssue
+from slotui.config.errors import ConfigError, ConfigIssue, format_key_path
 from slotui.config.locations import EXAMPLE_CONFIG
 from slotui.config.model import ChannelConfig, Config, SourceConfig
 from slotui.config.resolve import resolve
@@ -222,10 +222,9 @@ def _secret_variables_shown(doc: YamlDocument) -> list[ConfigIssue]:
             continue
         for name in names:
             if name in secret_vars:
-                where = ".".join(str(k) if not isinstance(k, int) else f"[{k}]" for k in secret_vars[name])
                 mark = doc.mark_for(path)
                 issues.append(ConfigIssue(
-                    f"${{{name}}} also feeds {where.replace('.[', '[')}, a secret: shown here, its value would be "
+                    f"${{{name}}} also feeds {format_key_path(secret_vars[name])}, a secret: shown here, its value would be "
                     "printed in every output; use a variable of its own", path,
                     mark.line if mark else None, mark.column if mark else None))
                 break
