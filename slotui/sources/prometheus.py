@@ -493,7 +493,8 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
                 asks.append((spec, name, window, _Instant(render(spec.good or "", window, (name,)), now),
                              _Instant(render(spec.total or "", window, (name,)), now), whole))
 
-        jobs = [(k, name) for spec, name, window, gk, tk, wk in asks for k in (gk, tk, wk) if k is not None]
+        jobs = [(k, name) for spec, name, window, gk, tk, wk in asks for k in (gk, tk)]
+        jobs += [(wk, "") for *_, wk in asks if wk is not None]  # (ungrouped: asked once, whatever the label)
         unique = list(dict.fromkeys(jobs))
         answers = await asyncio.gather(*(self._grouped(k, name) for k, name in unique), return_exceptions=True)
         got = dict(zip(unique, answers))
@@ -511,7 +512,7 @@ class PrometheusSource(HTTPSource["PrometheusSourceConfig"]):
             if wk is None:
                 whole = out[spec.name].windows.get(window)
             else:  # (events: the SLO's good counted, its total the groups' totals)
-                answer = got[(wk, name)]
+                answer = got[(wk, "")]
                 whole = None if isinstance(answer, BaseException) else (
                     math.fsum(answer[0].values()), math.fsum(t for t in total.values() if math.isfinite(t)))
             missing = _missing_good(name, good, total, counts, whole)
