@@ -145,3 +145,67 @@ def test_a_series_primed_at_once_caches_what_each_slice_gives_alone() -> None:
         if sum(abs(v) for v in values) < 1e300:
             assert repr(sl.moments()) == repr(_plain_moments(values))  # type: ignore[attr-defined]
     assert repr(primed.slice_values(agg, 0.0, 1e6)) == repr(alone.slice_values(agg, 0.0, 1e6))
+
+
+class _NumpyHidden:
+    """numpy looks not loaded to the answer stage (``sys.modules.get("numpy")`` is None): the exact path."""
+
+    def __enter__(self) -> None:
+        self.saved = sys.modules.get("numpy")
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        sys.modules["numpy"] = self.saved  # type: ignore[assignment]
+
+
+def _quantile_answers(series: ValueSeries, q: float) -> list[str]:
+    from slotui.sources.kit.aggregate import Agg
+
+    agg = Agg("quantile", q)
+    out = []
+    for start, end in ((0.0, 1e9), (1000.0, 1000.0 + 60 * 7), (1030.0, 1000.0 + 60 * 5 + 7)):
+        value = series.window(agg, start, end)
+        out.append("none" if value is None else value.hex())
+        spread = series.window_spread(agg, start, end, limit=50)
+        out.append(repr((spread.n, spread.interval and tuple(v.hex() for v in spread.interval),
+                         tuple(v.hex() for v in spread.sample))))
+    out.extend(f"{s}:{v.hex()}" for s, v in series.slice_values(agg, 0.0, 1e9))
+    return out
+
+
+_quantile_values = st.lists(st.one_of(finite, st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5])), min_size=1, max_size=900)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_quantile_values, st.sampled_from([0.5, 0.9, 0.95, 0.99, 1.0, 0.0]), st.integers(0, 3))
+def test_window_quantiles_selected_by_numpy_are_the_exact_paths(values: list[float], q: float, seed: int) -> None:
+    """With numpy loaded, a window's quantile and interval are selected from the slices' unsorted
+    values (np.partition) and a whole slice's quantile is cached: every answer is the exact path's
+    float, sign of zero included (a zero at a rank read goes the exact path)."""
+    import numpy  # noqa: F401  (loaded: the selection path)
+
+    rng = random.Random(seed)
+    times = sorted(1000.0 + rng.random() * 60 * 8 for _ in values)
+    fast, exact = ValueSeries(60.0), ValueSeries(60.0)
+    for t, v in zip(times, values):
+        fast.add(t, v)
+        exact.add(t, v)
+    got = _quantile_answers(fast, q)
+    with _NumpyHidden():
+        want = _quantile_answers(exact, q)
+    assert got == want
+    assert _quantile_answers(fast, q) == want  # the cached slice quantiles again
+
+
+def test_a_slice_quantile_is_cached_until_the_slice_changes() -> None:
+    import numpy  # noqa: F401
+
+    from slotui.sources.kit.aggregate import Agg
+
+    series = ValueSeries(60.0)
+    for i in range(100):
+        series.add(i * 0.5, float(i))
+    agg = Agg("quantile", 0.5)
+    assert series.slice_values(agg, 0.0, 1e9) == [(0.0, 49.5)]
+    series.add(50.0, 1000.0)  # the same slice: its cached quantile is dropped
+    assert series.slice_values(agg, 0.0, 1e9) == [(0.0, 50.0)]

@@ -17,7 +17,11 @@ DuckDB's ``quantile_cont``, numpy's default (``method="linear"``) and
 Hyndman & Fan type 7: for sorted values ``v`` of length ``n`` and ``q`` in
 ``[0, 1]``, ``h = (n - 1) * q``, result ``v[floor(h)] + (h - floor(h)) *
 (v[ceil(h)] - v[floor(h)])``. A window quantile over many slices is found by
-selection across the slices' sorted runs without merging them.
+selection across the slices' sorted runs without merging them; when numpy is
+loaded (a columnar read loaded it), slices of numpy size are not sorted at all:
+the ranks are selected from their values by ``np.partition`` (the same floats;
+a zero at a rank read, where ``-0.0`` and ``0.0`` tie, goes the exact path), and
+a whole slice's quantile is cached until the slice changes.
 
 No data is ``None``, never NaN: a window or slice without values has no value.
 """
@@ -210,6 +214,33 @@ def quantile_runs(runs: Sequence[Sequence[float]], q: float) -> float | None:
     return _lerp(a, b, h - lo)
 
 
+def select_ranks(parts: Sequence[Any], ranks: Sequence[int], np: Any) -> list[float] | None:
+    """The values of the 0-based ``ranks`` in the union of ``parts`` (numpy arrays or lists of
+    floats, in any order), found by ``np.partition`` (a selection, no sort); None when one of them
+    is a zero or not a number: there ``-0.0`` and ``0.0`` tie, while :func:`kth_smallest` and a
+    stable sort order them, so the exact path answers."""
+    if len(parts) == 1 and not isinstance(parts[0], list):
+        values = parts[0]
+    else:
+        values = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+    picked = np.partition(values, list(ranks))[list(ranks)].tolist()
+    if not all(v != 0.0 and v == v for v in picked):
+        return None
+    return picked
+
+
+def quantile_parts(parts: Sequence[Any], n: int, q: float, np: Any) -> float | None:
+    """:func:`quantile_sorted` of the ``n`` values in ``parts`` (:func:`select_ranks`); None when
+    the exact path must answer (a zero at a rank read)."""
+    h = (n - 1) * q
+    lo = math.floor(h)
+    if h == lo:
+        got = select_ranks(parts, [lo], np)
+        return None if got is None else got[0]
+    got = select_ranks(parts, [lo, lo + 1], np)
+    return None if got is None else _lerp(got[0], got[1], h - lo)
+
+
 # --------------------------------------------------------------------------- value series
 
 #: Largest window sample a source carries for a percentile's interval (SPEC 10.2: memory is bounded).
@@ -320,7 +351,8 @@ def _in_time_order(times: array) -> bool:
 
 
 class _ValueSlice:
-    __slots__ = ("times", "values", "_sorted", "_sum", "_terms", "_min", "_max", "_moments", "_in_order")
+    __slots__ = ("times", "values", "_sorted", "_sum", "_terms", "_min", "_max", "_moments", "_in_order",
+                 "_quantiles")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -332,9 +364,12 @@ class _ValueSlice:
         self._max: float | None = None
         self._moments: tuple[int, float, float] | None = None
         self._in_order: bool | None = None
+        #: q -> the slice's quantile (cached: a slice's value is asked every tick)
+        self._quantiles: dict[float, float] | None = None
 
     def changed(self) -> None:
         self._sorted = None
+        self._quantiles = None
         self._sum = None
         self._terms = None
         self._min = None
@@ -364,6 +399,26 @@ class _ValueSlice:
             total = self.total()  # cached: the mean's sum is the slice's sum
             self._moments = moments_of(self.values, total if type(total) is float else None)
         return self._moments
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q`` quantile of the slice's values (:func:`quantile_sorted`), cached. A slice of
+        numpy size not sorted yet is answered by selection (:func:`quantile_parts`), the same value."""
+        cached = self._quantiles.get(q) if self._quantiles is not None else None
+        if cached is not None:
+            return cached
+        n = len(self.values)
+        if n == 0:
+            return None
+        value = None
+        np = sys.modules.get("numpy")  # loaded by a columnar read; never imported here
+        if self._sorted is None and np is not None and n >= _NUMPY_SORT:
+            value = quantile_parts([np.frombuffer(self.values, dtype=np.float64)], n, q, np)
+        if value is None:
+            value = quantile_sorted(self.sorted_values(), q)
+        if self._quantiles is None:
+            self._quantiles = {}
+        self._quantiles[q] = value  # type: ignore[assignment]
+        return value
 
     def sorted_values(self) -> list[float]:
         if self._sorted is None:
@@ -424,7 +479,7 @@ class _ValueSlice:
 class WindowAccumulator:
     """Accumulates one aggregate from whole slices, summaries and loose values."""
 
-    __slots__ = ("agg", "count", "sums", "lo", "hi", "runs")
+    __slots__ = ("agg", "count", "sums", "lo", "hi", "runs", "arrays")
 
     def __init__(self, agg: Agg) -> None:
         self.agg = agg
@@ -433,6 +488,9 @@ class WindowAccumulator:
         self.lo: float | None = None
         self.hi: float | None = None
         self.runs: list[Sequence[float]] = []
+        #: a quantile's slices of numpy size, unsorted (numpy arrays over their values), when numpy is
+        #: loaded: the window's value is selected from them (:func:`quantile_parts`), no slice sorted
+        self.arrays: list[Any] = []
 
     def add_slice(self, sl: _ValueSlice) -> None:
         n = len(sl.values)
@@ -449,7 +507,11 @@ class WindowAccumulator:
             m = sl.maximum()
             self.hi = m if self.hi is None or m > self.hi else self.hi
         elif kind == "quantile":
-            self.runs.append(sl.sorted_values())
+            np = sys.modules.get("numpy")  # loaded by a columnar read; never imported here
+            if np is not None and n >= _NUMPY_SORT:
+                self.arrays.append(np.frombuffer(sl.values, dtype=np.float64))
+            else:
+                self.runs.append(sl.sorted_values())
 
     def add_summary(self, count: int, total: float | Fraction, lo: float, hi: float,
                     run: Callable[[], Sequence[float]] | None = None) -> None:
@@ -500,6 +562,11 @@ class WindowAccumulator:
             return self.lo
         if kind == "max":
             return self.hi
+        if self.arrays:
+            value = quantile_parts([*self.arrays, *self.runs], self.count, self.agg.q, sys.modules["numpy"])
+            if value is not None:
+                return value
+            return quantile_runs([*self.runs, *(sorted(a.tolist()) for a in self.arrays)], self.agg.q)
         return quantile_runs(self.runs, self.agg.q)
 
 
@@ -582,7 +649,7 @@ class ValueSeries(_SliceIndex):
             self._last_key, self._last = key, sl
         sl.times.append(t)  # type: ignore[union-attr]
         sl.values.append(value)  # type: ignore[union-attr]
-        sl._sorted = None  # type: ignore[union-attr]
+        sl._sorted = sl._quantiles = None  # type: ignore[union-attr]
         sl._sum = sl._terms = sl._min = sl._max = sl._moments = sl._in_order = None  # type: ignore[union-attr]
 
     def extend(self, times: Iterable[float], values: Iterable[float]) -> None:
@@ -686,6 +753,8 @@ class ValueSeries(_SliceIndex):
         runs: list[Sequence[float]] = []
         parts: list[tuple[int, float, float]] = []
         mean = agg.kind == "mean"
+        np = sys.modules.get("numpy") if agg.kind == "quantile" else None  # (never imported here)
+        arrays: list[Any] = []  # whole slices of numpy size: selected from unsorted, as window() does
         for key in self.key_range(start, end):
             sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
             s0 = key * length
@@ -693,6 +762,8 @@ class ValueSeries(_SliceIndex):
                 if len(sl.values):
                     if mean:  # cached per slice: a window costs one step per slice
                         parts.append(sl.moments())
+                    elif np is not None and len(sl.values) >= _NUMPY_SORT:
+                        arrays.append(np.frombuffer(sl.values, dtype=np.float64))
                     else:
                         runs.append(sl.sorted_values() if agg.kind == "quantile" else sl.values)
             else:
@@ -704,6 +775,14 @@ class ValueSeries(_SliceIndex):
                         runs.append(sorted(cut) if agg.kind == "quantile" else cut)
         if mean:
             return spread_of_moments(parts)
+        if arrays:
+            n = sum(len(r) for r in runs) + sum(a.size for a in arrays)
+            ranks = quantile_ranks(n, agg.q, confidence) if n > limit else None
+            if ranks is not None:
+                got = select_ranks([*arrays, *runs], [ranks[0] - 1, ranks[1] - 1], np)
+                if got is not None:
+                    return WindowSpread(n, interval=(got[0], got[1]))
+            runs.extend(sorted(a.tolist()) for a in arrays)  # (the exact path: a zero at a rank read)
         return spread_of_runs(agg, runs, confidence, limit)
 
     def slice_values(self, agg: Agg, start: float, end: float) -> list[tuple[float, float]]:
@@ -719,6 +798,11 @@ class ValueSeries(_SliceIndex):
             if s0 < start:
                 continue
             sl: _ValueSlice = self.slices[key]  # type: ignore[assignment]
+            if s0 + length <= end and agg.kind == "quantile":
+                value = sl.quantile(agg.q)  # (cached per slice)
+                if value is not None:
+                    out.append((s0, value))
+                continue
             acc = WindowAccumulator(agg)
             if s0 + length <= end:
                 acc.add_slice(sl)
