@@ -48,8 +48,9 @@ The first read of a large JSONL log (``COLUMNAR_MIN`` bytes and more) and
 Parquet batches are read as typed columns where that gives exactly the
 per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
 read record by record); appends are always read record by record. For JSONL of
-``BULK_MIN`` bytes and more, DuckDB reads the needed fields of the whole file in
-one query first, and the chunks' bytes decide which rows are taken; when its
+``BULK_MIN`` bytes and more, the chunks' bytes are checked first (while DuckDB is
+imported), DuckDB reads the needed fields of the whole file in one query, and
+the checks decide which rows are taken; when its
 query fails (a malformed line anywhere, a half-written last line) or its rows
 stop matching the lines (a blank line), pyarrow's reader goes on.
 
@@ -112,6 +113,8 @@ COLUMNAR_MIN = 16 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024
 #: a first JSONL read of at least this many bytes has DuckDB read the file (its import costs ~0.1 s)
 BULK_MIN = 16 * 1024 * 1024
+#: chunks of a DuckDB first read made columns ahead of the one going into the series (two worker threads)
+BULK_AHEAD = 4
 
 Record = dict[str, Any]
 
@@ -147,20 +150,92 @@ def _bulk_table(con: Any, sql: str) -> Any:
         return None
 
 
-def _bulk_chunk(plan: Any, table: Any, data: memoryview, before: Any) -> tuple[str, int, Any, int]:
-    """In a worker thread: :func:`~slotui.sources.kit.columnar.bulk_lines`' verdict on the complete
-    lines ``data``, their number, and their columns from their rows of DuckDB's answer ``table``
-    (:meth:`ColumnarPlan.from_rows`; None unless the verdict takes them). Their rows follow those of
-    the lines of the chunk before (``before``: its future, None for the first), counted as the
-    main thread counts them; numpy and pyarrow free the GIL for most of it."""
-    from slotui.sources.kit.columnar import BULK_TAKE, bulk_lines
+def _bulk_bounds(fd: int, size: int) -> list[tuple[int, int]]:
+    """The chunks ``[start, end)`` of the complete lines of the first ``size`` bytes of ``fd``: each
+    from a line start to the last line end before the next CHUNK boundary (a line longer than a
+    chunk makes its chunk longer); the bytes after the last newline are left (a half-written last
+    line). Reads each chunk's last 64 KB only (all of it when no newline is there)."""
+    bounds: list[tuple[int, int]] = []
+    pos = edge = 0
+    while pos < size:
+        edge = min(edge + CHUNK, size)
+        at = max(pos, edge - 65536)
+        try:
+            read = os.pread(fd, edge - at, at)
+            cut = read.rfind(b"\n")
+            if cut < 0 and at > pos:
+                at, read = pos, os.pread(fd, edge - pos, pos)
+                cut = read.rfind(b"\n")
+        except OSError:
+            break
+        if cut < 0:
+            if edge == size or len(read) < edge - at:
+                break  # (a half-written last line, or the file shrank: read on from _offset)
+            continue  # a line longer than a chunk (DuckDB takes at most 16 MB)
+        bounds.append((pos, at + cut + 1))
+        pos = at + cut + 1
+    return bounds
 
-    verdict, lines, timed = bulk_lines(data)
-    start = before.result()[3] if before is not None else 0
+
+class _FileLines:
+    """The complete lines ``[start, end)`` of an open file, read when asked for (``bytes()``): a chunk
+    of a DuckDB first read whose rows were taken is held (for the requests remembered for joins)
+    without its bytes."""
+
+    __slots__ = ("fd", "start", "end")
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self.fd, self.start, self.end = fd, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def __bytes__(self) -> bytes:
+        data = os.pread(self.fd, self.end - self.start, self.start)
+        if len(data) != self.end - self.start:
+            raise OSError(f"{len(data)} bytes where {self.end - self.start} were")  # (the file shrank)
+        return data
+
+
+#: a bulk worker's own buffers, reused chunk after chunk (fresh 8 MB ones cost page faults)
+_BULK_SCRATCH = threading.local()
+
+
+def _bulk_check(fd: int, start: int, end: int) -> tuple[str, int, bool]:
+    """In a worker thread: :func:`~slotui.sources.kit.columnar.bulk_lines`' verdict on the chunk
+    ``[start, end)``, read into the thread's own buffer (numpy releases the GIL for most of it)."""
+    import numpy as np
+
+    from slotui.sources.kit.columnar import BULK_STOP, bulk_lines
+
+    size = end - start
+    buf = getattr(_BULK_SCRATCH, "buf", None)
+    if buf is None or len(buf) < size:
+        buf = _BULK_SCRATCH.buf = bytearray(max(size, CHUNK))
+        _BULK_SCRATCH.mask = np.empty(len(buf), np.bool_)
+    view = memoryview(buf)[:size]
+    try:
+        if os.preadv(fd, [view], start) != size or view[-1] != 10:
+            return BULK_STOP, 0, False  # (the file shrank)
+    except OSError:
+        return BULK_STOP, 0, False
+    return bulk_lines(view, _BULK_SCRATCH.mask)
+
+
+def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: tuple[str, int, bool],
+                row: int) -> tuple[str, int, Any, _FileLines]:
+    """In a worker thread: the chunk ``[start, end)`` (its bytes read when needed) with its verdict
+    and number of lines (``checked``: :func:`_bulk_check`'s) and its columns from its rows of
+    DuckDB's answer ``table`` (from ``row`` on; :meth:`ColumnarPlan.from_rows`: None unless the
+    verdict takes them)."""
+    from slotui.sources.kit.columnar import BULK_TAKE
+
+    verdict, lines, timed = checked
+    data = _FileLines(fd, start, end)
     chunk = None
-    if verdict == BULK_TAKE and start + lines <= table.num_rows:
-        chunk = plan.from_rows(data, table.slice(start, lines), lines, timed)
-    return verdict, lines, chunk, start + lines
+    if verdict == BULK_TAKE and row + lines <= table.num_rows:
+        chunk = plan.from_rows(data, table.slice(row, lines), lines, timed)
+    return verdict, lines, chunk, data
 
 
 class _BulkState:
@@ -616,87 +691,84 @@ class FileSource:
                 return False
         except OSError:
             return False
-        try:
-            import duckdb  # noqa: F401  (only for large first reads)
-        except ImportError:
-            return False
-        return True
+        from importlib.util import find_spec
+
+        return find_spec("duckdb") is not None  # (imported by _read_bulk, beside the byte checks)
 
     def _read_bulk(self, fh: Any, plan: Any) -> bool:
-        """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`): the whole file in one query
-        (DuckDB's threads; run alone: the byte checks beside it slowed it more than they took),
-        then chunk by chunk its bytes checked (:func:`~slotui.sources.kit.columnar.bulk_lines`,
-        two chunks at a time in two worker threads: numpy releases the GIL) and its rows taken
-        into the series as columns, or its lines read record by record. Leaves ``fh`` where the
-        lines not taken start (at the first chunk whose rows cannot be matched to its lines; at
-        the start when DuckDB failed -- a malformed line, a half-written last line; else after the
-        last complete line); False when an evaluation result was joined (the rest is read record
-        by record)."""
+        """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`). First the file's bytes are
+        checked chunk by chunk (:func:`~slotui.sources.kit.columnar.bulk_lines`, in two worker
+        threads: numpy releases the GIL) while this thread imports DuckDB; then the whole file is
+        read in one query (DuckDB's threads; run alone: the byte checks beside it slowed it more
+        than they took); then chunk by chunk the rows of each chunk whose bytes passed are taken
+        into the series as columns (read again and made columns in the workers, a few chunks
+        ahead), or its lines are read record by record. Leaves ``fh`` where the lines not taken
+        start (at the first chunk whose rows cannot be matched to its lines; at the start when
+        DuckDB failed -- a malformed line, a half-written last line; else after the last complete
+        line); False when an evaluation result was joined (the rest is read record by record)."""
         from concurrent.futures import ThreadPoolExecutor
+        from itertools import accumulate
 
-        import duckdb
+        from slotui.sources.kit.columnar import BULK_STOP
 
-        con = duckdb.connect()
-        try:
-            con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
-            table = _bulk_table(con, plan.bulk_sql(f"/proc/self/fd/{fh.fileno()}"))
-        finally:
-            con.close()
-        if table is None:
-            return True  # nothing taken: the columnar reader reads the file
-        state = _BulkState(table)
-        kept: list[tuple[Any, int]] = []
-        pending: deque[tuple[memoryview, Any]] = deque()
         fd = fh.fileno()
         try:
             size = os.fstat(fd).st_size
         except OSError:
             return True  # nothing taken: the columnar reader reads the file
-        # each chunk read once, from a line start to the last line end before the next CHUNK
-        # boundary, and handed on as a view (no carry joined: that copied every chunk again). Not
+        # each chunk from a line start to the last line end before the next CHUNK boundary. Not
         # mmap: a copytruncate rotation during the read would make a mapped page fault (SIGBUS).
-        pos = edge = 0
-        last: Any = None  # the future of the chunk read last (its rows end where the next chunk's start)
-        with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as checks:
-            while pending or pos < size:
-                if pos < size and len(pending) < 2:
-                    edge = min(edge + CHUNK, size)
-                    try:
-                        read = os.pread(fd, edge - pos, pos)
-                    except OSError:
-                        read = b""
-                    self.bytes_read += len(read)
-                    cut = read.rfind(b"\n")
-                    if cut < 0:
-                        if edge == size or len(read) < edge - pos:
-                            pos = size  # (a half-written last line, or the file shrank: read on from _offset)
-                        continue  # a line longer than a chunk (DuckDB takes at most 16 MB)
-                    data = memoryview(read)[: cut + 1]
-                    before = pending[-1][1] if pending else last
-                    last = checks.submit(_bulk_chunk, plan, table, data, before)
-                    pending.append((data, last))
-                    pos += cut + 1
-                    continue
-                data, future = pending.popleft()
-                verdict = self._settle_bulk(plan, state, data, future.result(), kept)
-                if verdict is not True:
-                    for _, other in pending:
+        bounds = _bulk_bounds(fd, size)
+        with ThreadPoolExecutor(2, thread_name_prefix="slotui-bulk") as workers:
+            checking = [workers.submit(_bulk_check, fd, a, b) for a, b in bounds]
+            try:
+                import duckdb
+            except ImportError:
+                for future in checking:
+                    future.cancel()
+                return True  # nothing taken: the columnar reader reads the file
+            sql = plan.bulk_sql(f"/proc/self/fd/{fd}")
+            checked = [future.result() for future in checking]
+            con = duckdb.connect()
+            try:
+                con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
+                table = _bulk_table(con, sql)
+            finally:
+                con.close()
+            if table is None:
+                return True  # nothing taken: the columnar reader reads the file
+            state = _BulkState(table)
+            kept: list[tuple[Any, int]] = []
+            rows = list(accumulate((lines for _, lines, _ in checked), initial=0))  # each chunk's first row
+            # the chunks up to the first whose rows cannot be matched to its lines (none after it is taken)
+            todo = next((i + 1 for i, (verdict, _, _) in enumerate(checked) if verdict == BULK_STOP), len(bounds))
+            pending: deque[Any] = deque()
+            nxt = 0
+            while nxt < todo or pending:
+                while nxt < todo and len(pending) < BULK_AHEAD:
+                    a, b = bounds[nxt]
+                    pending.append(workers.submit(_bulk_chunk, plan, table, fd, a, b, checked[nxt], rows[nxt]))
+                    nxt += 1
+                verdict, lines, chunk, data = pending.popleft().result()
+                self.bytes_read += len(data)
+                settled = self._settle_bulk(plan, state, data, verdict, lines, chunk, kept)
+                if settled is not True:
+                    for other in pending:
                         other.cancel()
                     fh.seek(self._offset)
-                    return verdict is None  # False: joined; None: the columnar reader reads on
+                    return settled is None  # False: joined; None: the columnar reader reads on
         self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
 
-    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, checked: tuple[str, int, Any, int],
+    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, verdict: str, lines: int, chunk: Any,
                      kept: list[tuple[Any, int]]) -> bool | None:
         """Take ``data`` (complete lines) as columns from the next rows of DuckDB's answer when the
-        bytes passed (``checked``: :func:`_bulk_chunk`'s verdict, lines and columns), else record by
-        record. True: go on; None: rows and lines no longer match (nothing taken); False: an
-        evaluation result was joined."""
+        bytes passed (:func:`_bulk_chunk`'s ``verdict``, number of ``lines`` and ``chunk`` of
+        columns), else record by record. True: go on; None: rows and lines no longer match (nothing
+        taken); False: an evaluation result was joined."""
         from slotui.sources.kit.columnar import BULK_STOP
 
-        verdict, lines, chunk, _ = checked
         state.row += lines
         if verdict == BULK_STOP or state.row > state.table.num_rows:
             self._columnar_remember(kept)
@@ -706,7 +778,11 @@ class FileSource:
             self.bulk_chunks += 1
             return True
         self._columnar_remember(kept)
-        self._consume(bytes(data))
+        try:
+            lines_read = bytes(data)
+        except OSError:
+            return None  # (the file shrank under the read: the columnar reader reads on, and meets it)
+        self._consume(lines_read)
         self._offset += len(data)
         return False if self._eval_only or self._traces_live else True
 
@@ -733,7 +809,11 @@ class FileSource:
         base = self._line_no
         if chunk.start < chunk.lines and self.book.sample_fields is None:
             # the first record taken names the fields (SeriesBook.sample_fields), parsed as ever
-            sample = self._records_of([_line_at(data, chunk.start)], base + chunk.start, remember=False)
+            try:
+                line = _line_at(data, chunk.start)
+            except OSError:
+                return False  # (the file shrank under the read)
+            sample = self._records_of([line], base + chunk.start, remember=False)
             if len(sample) != 1:
                 return False
             record = sample[0]
@@ -776,7 +856,10 @@ class FileSource:
         for i in range(first, len(kept)):
             chunk, base = kept[i]
             start = row0 if i == first else chunk.start
-            lines = bytes(chunk.data).split(b"\n")[start:chunk.lines]  # (a view of a chunk read)
+            try:
+                lines = bytes(chunk.data).split(b"\n")[start:chunk.lines]  # (a view, or the lines in the file)
+            except OSError:
+                continue  # (the file shrank under the read: those lines are gone)
             if lines:
                 parts.append((lines, base + start))
         kept.clear()

@@ -1148,3 +1148,37 @@ def test_a_mistyped_field_is_unknown_to_every_reader(tmp_path):
     (fast, a), (slow, b) = read_both(path, now_after(recs), [typo])
     assert a == b
     assert a["latency"].error is not None and a["latency"].error.startswith("unknown field 'duraton_s'")
+
+
+def test_a_log_cut_short_under_a_duckdb_read_is_read_again_not_crashed(tmp_path, monkeypatch, reader):
+    """A copytruncate rotation between DuckDB's query and the taking of its rows: a chunk's lines
+    are read again from the file only when needed (the first record's fields, the requests
+    remembered for joins, a chunk read record by record), and some are gone. The fetch answers with
+    what it took, and the next one reads the shortened file as a rotated one, from its first byte."""
+    recs = records(900, seed=61)
+    path = tmp_path / "r.jsonl"
+    lines = dump(recs)
+    lines[700] = b'{"time": "' + recs[700]["time"].encode() + b'", "duration_s": NaN}'  # read record by record
+    data = b"\n".join(lines) + b"\n"
+    path.write_bytes(data)
+    kept = data[: data.rindex(b"\n", 0, len(data) // 3) + 1]
+    query = file_module._bulk_table
+
+    def query_then_truncate(con, sql):
+        table = query(con, sql)
+        path.write_bytes(kept)  # (copytruncate: the same inode, its first lines)
+        return table
+
+    monkeypatch.setattr(file_module, "_bulk_table", query_then_truncate)
+    src = source(path, True)
+    now = now_after(recs)
+    first = src.fetch_sync(specs(), now)
+    assert all(d.error is None for d in first.values())
+    if reader == "duckdb":
+        assert src.bulk_chunks > 0 and src.records < len(recs)  # the rows before line 700's chunk
+    taken = src.records
+    path.write_bytes(kept + b"\n".join(dump(records(5, seed=62, start=START + 86400 * 0.3))) + b"\n")
+    src.fetch_sync(specs(), now)
+    fresh = source(path, False)
+    fresh.fetch_sync(specs(), now)
+    assert src.rotations == 1 and src.records == taken + fresh.records
