@@ -91,11 +91,12 @@ class Engine:
             out.setdefault(spec.source, []).append(spec)
         return out
 
-    async def fetch(self, now: float) -> tuple[dict[str, SLIData], dict[str, str]]:
+    async def fetch(self, now: float, progress: Any = None) -> tuple[dict[str, SLIData], dict[str, str]]:
         """Fetch every source concurrently, each bounded by its timeout.
 
         Returns the data per SLO (a failed source's SLOs keep their last good
         answer, flagged with the error) and the error message per failed source.
+        ``progress``: see :func:`~slotui.sources.kit.runtime.fetch_all`.
         """
         from slotui.sources.kit.runtime import fetch_all
 
@@ -107,9 +108,22 @@ class Engine:
             timeouts={name: self.source_timeout(name) for name in by_source},
             health=self.health,
             redact=self.redact,
+            progress=progress,
         )
+        merged = self._merged(data, errors)
+        for name, item in merged.items():
+            if item.error is None:
+                self.last_data[name] = item
+        return merged, errors
+
+    def _merged(self, data: Mapping[str, SLIData], errors: Mapping[str, str],
+                skip: frozenset[str] = frozenset()) -> dict[str, SLIData]:
+        """Per SLO (but those of the sources in ``skip``): its fresh answer, or its last good one
+        flagged with the error."""
         merged: dict[str, SLIData] = {}
         for spec in self.specs:
+            if spec.source in skip:
+                continue
             fresh = data.get(spec.name)
             err = errors.get(spec.source)
             if fresh is not None and fresh.error is None and err is None:
@@ -123,10 +137,7 @@ class Engine:
                 merged[spec.name] = replace(fresh, error=message)
             else:
                 merged[spec.name] = SLIData(error=message)
-        for name, item in merged.items():
-            if item.error is None:
-                self.last_data[name] = item
-        return merged, errors
+        return merged
 
     # ------------------------------------------------------------------ history
 
@@ -190,9 +201,20 @@ class Engine:
 
         return evaluate_all(self.specs, data, now, source_errors=dict(errors), warnings=tuple(self.loaded.warnings))
 
-    async def tick(self, now: float) -> Report:
-        """Fetch, evaluate as of ``now``, persist samples and update alert states."""
-        data, errors = await self.fetch(now)
+    async def tick(self, now: float, partial: Any = None) -> Report:
+        """Fetch, evaluate as of ``now``, persist samples and update alert states.
+
+        ``partial``, when given, is called with a :class:`Report` of what has come while a source
+        is still fetching (after :data:`~slotui.sources.kit.runtime.PROGRESS_AFTER`, then at each
+        answer): the SLOs of the sources that answered evaluated as of ``now``, the others as the
+        last tick left them (or NO DATA, "waiting for ..."). Only the whole tick's report updates
+        alert states."""
+        progress = None
+        if partial is not None:
+            def progress(data: dict[str, SLIData], errors: dict[str, str], out: frozenset[str]) -> None:
+                partial(self._partial_report(data, errors, out, now))
+
+        data, errors = await self.fetch(now, progress)
         data = self._with_history(data, now)
         report = self.evaluate(data, errors, now)
         if self.alerting is not None:
@@ -200,6 +222,22 @@ class Engine:
         self.last_report = report
         self.ticks += 1
         return report
+
+    def _partial_report(self, data: Mapping[str, SLIData], errors: Mapping[str, str], out: frozenset[str],
+                        now: float) -> Report:
+        """The report shown while the sources ``out`` are still fetching (see :meth:`tick`)."""
+        from slotui.formatting import format_duration
+
+        fresh = self._with_history(self._merged(data, errors, skip=out), now)
+        last = {r.spec.name: r for r in self.last_report.results} if self.last_report is not None else {}
+        for spec in self.specs:
+            if spec.source in out and spec.name not in last:
+                since = self.health.get(spec.source, SourceHealth()).fetching_since
+                waited = f" for {format_duration(max(0.0, now - since))}" if since is not None else ""
+                fresh[spec.name] = SLIData(note=f"waiting for source {spec.source!r}, fetching{waited}")
+        report = self.evaluate(fresh, {k: v for k, v in errors.items() if k not in out}, now)
+        return replace(report, results=tuple(
+            last[r.spec.name] if r.spec.source in out and r.spec.name in last else r for r in report.results))
 
     # ------------------------------------------------------------------ reload
 

@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.filter import LineFilter
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
@@ -89,6 +90,17 @@ class SilenceList:
 class NotificationList:
     notifications: tuple[NotificationView, ...]
     slo: str | None = None
+
+
+class PartialRefresh(Message):
+    """Posted from the backend thread (``post_message`` is thread-safe and does not wait): what a
+    refresh has so far while a source is still fetching."""
+
+    def __init__(self, snapshot: Snapshot, refresh: int) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        #: which refresh it is of (SlotuiApp.refresh_started)
+        self.refresh = refresh
 
 
 # ------------------------------------------------------------------------------ main screen
@@ -236,6 +248,8 @@ class SlotuiApp(App[None]):
         self.icons: IconSet = self.catalog.icon_set(icons_name)
         self._timer: Timer | None = None
         self._refresh_again = False
+        #: refreshes started so far (a partial snapshot names the one it is of)
+        self.refresh_started = 0
         self.slotui_theme_names: list[str] = []
         for name, theme_file in self.catalog.themes.items():
             self.register_theme(theme_file.to_theme())
@@ -507,11 +521,16 @@ class SlotuiApp(App[None]):
         self.refreshing = True
         self._update_summary()
         now = self.clock()
+        self.refresh_started += 1
+        refresh = self.refresh_started
 
         trend = self.trend_style()
 
+        def partial(snap: Snapshot) -> None:  # (in the backend thread)
+            self.post_message(PartialRefresh(prepare_snapshot(snap, trend), refresh))
+
         async def call(b: Backend) -> Snapshot:
-            return prepare_snapshot(await b.refresh(now), trend)
+            return prepare_snapshot(await b.refresh(now, partial=partial), trend)
 
         self.run_worker(self.thread.call(call), name="refresh", group="refresh", exit_on_error=False)
 
@@ -529,6 +548,18 @@ class SlotuiApp(App[None]):
             self._timer = None
         if self.poll and not self.paused:
             self._timer = self.set_timer(self.refresh_interval, self.start_refresh, name="next-refresh")
+
+    def on_partial_refresh(self, message: PartialRefresh) -> None:
+        """The rows of the sources that answered, while another one is still fetching (its rows
+        stay as the last refresh left them; the refresh goes on)."""
+        snap = message.snapshot
+        if not self.refreshing or message.refresh != self.refresh_started:
+            return  # (its refresh ended: the whole snapshot was applied)
+        self.snapshot = snap
+        if {s.name for s in self.specs} != {r.spec.name for r in snap.report.results}:
+            self.specs = [r.spec for r in snap.report.results]
+            self.relayout()
+        self.render_state()
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap

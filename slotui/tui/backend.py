@@ -118,6 +118,8 @@ class Snapshot:
     #: per SLO, the trend cell drawn in the backend thread for ``trend_style`` (see app.prepare_snapshot)
     trend_cells: Mapping[str, Any] = field(default_factory=dict)
     trend_style: Any = None
+    #: what came while a source was still fetching (the refresh goes on; silences and alerts are the last ones)
+    partial: bool = False
 
 
 @runtime_checkable
@@ -130,8 +132,11 @@ class Backend(Protocol):
 
     specs: Sequence[SLOSpec]
 
-    async def refresh(self, now: float) -> Snapshot:
-        """Fetch every source (each bounded by its timeout), evaluate as of ``now``, read silences and alerts."""
+    async def refresh(self, now: float, partial: Callable[[Snapshot], None] | None = None) -> Snapshot:
+        """Fetch every source (each bounded by its timeout), evaluate as of ``now``, read silences and alerts.
+
+        ``partial``, when given, is called (in the backend thread) with a snapshot of what came while
+        a source is still fetching: a slow source does not hold back the rows of the others."""
         ...
 
     async def silences(self, now: float, *, include_expired: bool = False) -> list[SilenceView]:

@@ -15,6 +15,7 @@ import asyncio
 import tempfile
 import time
 from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ class EngineBackend:
         self.silences_service = Silences(self.store)
         self._stop: asyncio.Event | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        #: the silences and alerts of the last whole refresh (what a partial one shows)
+        self._shown: tuple[tuple[SilenceView, ...], tuple[AlertView, ...]] = ((), ())
 
     # ------------------------------------------------------------------ refresh
 
@@ -73,14 +76,25 @@ class EngineBackend:
         self._stop = asyncio.Event()
         self._dispatcher = asyncio.create_task(self.alerting.run_dispatcher(self._stop))
 
-    async def refresh(self, now: float) -> Snapshot:
+    async def refresh(self, now: float, partial: Callable[[Snapshot], None] | None = None) -> Snapshot:
         self._start_dispatcher()
         started = time.perf_counter()
-        report = await self.engine.tick(now)
+        shown = self._shown
+
+        def part(report: Any) -> None:  # a source is still fetching: what came so far
+            health = {name: replace(h) for name, h in self.engine.health.items()}
+            partial(Snapshot(report=report, health=health, silences=shown[0], alerts=shown[1],  # type: ignore[misc]
+                             refreshed_at=now, duration=time.perf_counter() - started, partial=True))
+
+        if partial is not None and _takes_partial(self.engine):
+            report = await self.engine.tick(now, partial=part)
+        else:
+            report = await self.engine.tick(now)
         self._statuses = {r.spec.name: r.status for r in report.results}
         health = {name: replace(h) for name, h in self.engine.health.items()}
         silences = tuple(await self.silences(now))
         alerts = tuple(await self.alerts(now))
+        self._shown = (silences, alerts)
         if [r.spec.name for r in report.results] != [s.name for s in self.specs]:
             self.specs = [r.spec for r in report.results]
         return Snapshot(report=report, health=health, silences=silences, alerts=alerts,
@@ -231,3 +245,14 @@ class EngineBackend:
             self.store.close()
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def _takes_partial(engine: Any) -> bool:
+    """Whether ``engine.tick`` takes ``partial`` (:meth:`slotui.engine.Engine.tick` does; an engine
+    of another make is ticked as before)."""
+    import inspect
+
+    try:
+        return "partial" in inspect.signature(engine.tick).parameters
+    except (TypeError, ValueError):
+        return False

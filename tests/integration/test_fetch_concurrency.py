@@ -85,3 +85,40 @@ async def test_hanging_source_is_cut_at_its_timeout_and_fast_sources_answer() ->
     # The fast sources' own latencies are those of their servers, not of the hang.
     assert health["a"].latency is not None and health["a"].latency < TIMEOUT
     assert health["b"].latency is not None and health["b"].latency < TIMEOUT
+
+
+async def test_progress_tells_what_came_while_a_source_is_still_out() -> None:
+    """fetch_all's progress (what a screen shows while a source is slow): nothing while every
+    source answers within ``progress_after``; with one hanging, one call with the fast sources'
+    answers and the hanging one named as out, its health marked as fetching since ``now``; the
+    final answer is the same as without progress."""
+    calls: list[tuple[dict, dict, frozenset]] = []
+    with (
+        FakePrometheus(answer("1.25"), delay=0.05) as fast_a,
+        FakePrometheus(answer("0.75"), delay=0.05) as fast_b,
+        FakePrometheus(answer("9"), hang=True) as hanging,
+    ):
+        sources = {"a": make(fast_a.url), "b": make(fast_b.url), "slow": make(hanging.url)}
+        health: dict[str, SourceHealth] = {}
+        fetching: list[float | None] = []
+
+        def progress(data, errors, out):
+            calls.append((data, errors, out))
+            fetching.append(health["slow"].fetching_since)
+
+        specs = {"a": [spec("sa", "a")], "b": [spec("sb", "b")], "slow": [spec("ss", "slow")]}
+        try:
+            quick = await fetch_all(sources, {"a": specs["a"]}, NOW, timeouts={"a": 10}, health=health,
+                                    progress=progress, progress_after=5.0)
+            assert calls == [] and quick[0]["sa"].value == 1.25
+            data, errors = await fetch_all(sources, specs, NOW, timeouts={"a": 10, "b": 10, "slow": TIMEOUT},
+                                           health=health, progress=progress, progress_after=TIMEOUT / 5)
+        finally:
+            for s in sources.values():
+                await s.aclose()
+    assert len(calls) == 1
+    so_far, failed, out = calls[0]
+    assert out == frozenset({"slow"}) and failed == {}
+    assert so_far["sa"].value == 1.25 and so_far["sb"].value == 0.75 and "ss" not in so_far
+    assert fetching == [NOW] and health["slow"].fetching_since is None
+    assert errors == {"slow": f"timed out after {TIMEOUT:g}s"} and data["sb"].value == 0.75

@@ -230,3 +230,74 @@ async def test_a_short_terminal_keeps_table_rows_under_the_sources_panel(build):
         assert "billing" in text  # the panel is shown ...
         shown = [status for status in ("CRITICAL", "WARNING", "AT RISK") if status in text]
         assert len(shown) >= 2, text  # ... and the table keeps rows
+
+
+class AnswersWhenTold:
+    """A source that answers only once the test lets it (a slow server, held as long as needed)."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.go = threading.Event()  # (set from the test's thread; the source runs in the backend's)
+        self.calls = 0
+
+    async def fetch(self, slos, now):
+        from slotui.core.types import SLIData
+
+        self.calls += 1
+        await asyncio.to_thread(self.go.wait)
+        return {s.name: SLIData(value=1500.0, fetched_at=now) for s in slos}
+
+    async def aclose(self) -> None:
+        pass
+
+
+SLOW_CONFIG = REAL_CONFIG.replace('timeout: 4s}\nslos', 'timeout: 60s}\nslos')
+
+
+async def test_a_slow_source_does_not_hold_back_the_rows_of_the_others(tmp_path, clock, store):
+    """SPEC 6: a slow source shows without freezing the table or the others. The first refresh
+    shows the demo source's row as soon as it answered (half a second in), the slow source's row
+    as waiting; its answer then completes the refresh. A later refresh keeps the slow row's last
+    state while it waits again."""
+    from slotui.config.loader import load_text
+    from slotui.engine import Engine
+    from slotui.sources import build_source
+    from slotui.tui.app import make_app
+    from slotui.tui.settings import TuiSettings
+
+    loaded = load_text(SLOW_CONFIG, base_dir=tmp_path)
+    slow = AnswersWhenTold()
+    demo = build_source("demo", loaded.config.sources["demo"], base_dir=tmp_path, defaults=loaded.config.defaults)
+    engine = Engine(loaded, store=store, sources={"demo": demo, "slow": slow})
+    app = make_app(engine, store=store, clock=clock, settings=TuiSettings(), poll=False, author="tester")
+    async with app.run_test(size=SIZE) as pilot:
+        while app.snapshot is None:  # the partial snapshot, while the slow source holds the refresh
+            await pilot.pause()
+        assert app.refreshing and app.snapshot.partial and slow.calls == 1
+        text = screen_text(app)
+        helpfulness = next(ln for ln in text.splitlines() if " helpfulness " in ln)
+        assert "NO DATA" not in helpfulness and "✓ demo" in helpfulness
+        waiting = next(r for r in app.snapshot.report.results if r.spec.name == "remote_p95_ms")
+        assert waiting.status.name == "NO_DATA" and any("waiting for source 'slow', fetching" in n for n in waiting.notes)
+        assert engine.last_report is None  # alert states move on whole ticks only
+        await pilot.press("e")  # the sources panel names the source still out
+        await pilot.pause()
+        panel = screen_text(app).split("Status")[-1]
+        assert "slow" in panel and "fetching for" in panel, panel
+        slow.go.set()
+        await settle(app, pilot)
+        assert not app.refreshing and not app.snapshot.partial
+        line = next(ln for ln in screen_text(app).splitlines() if "remote_p95_ms" in ln)
+        assert "1,500" in line or "1500" in line, line
+        first = {r.spec.name: r.status for r in app.snapshot.report.results}
+        slow.go.clear()
+        app.start_refresh()
+        while not app.snapshot.partial:
+            await pilot.pause()
+        assert {r.spec.name: r.status for r in app.snapshot.report.results} == first  # the slow row as it was
+        slow.go.set()
+        await settle(app, pilot)
+        assert not app.snapshot.partial and slow.calls == 2

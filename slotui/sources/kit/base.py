@@ -58,6 +58,8 @@ class SourceHealth:
     backoff_until: float | None = None
     #: why: ``"Retry-After"`` or ``"N failures in a row"``
     backoff_reason: str | None = None
+    #: the ``now`` of the fetch under way (None between fetches): a screen tells a slow source from a dead one
+    fetching_since: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -41,6 +41,8 @@ from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import Source, SourceError, SourceHealth
 
 DEFAULT_TIMEOUT = 10.0
+#: seconds a tick waits for every source before telling a progress callback what came (fetch_all)
+PROGRESS_AFTER = 0.5
 #: Exponential backoff between ticks after repeated failures (seconds).
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 300.0
@@ -161,6 +163,7 @@ async def fetch_one(
     lock = _source_lock(source)
     # The deadline lets HTTP retries give up before the timeout cancels them.
     token = FETCH_DEADLINE.set(time.monotonic() + timeout)
+    health.fetching_since = now
     try:
         async with asyncio.timeout(timeout):
             if lock is None:
@@ -175,6 +178,7 @@ async def fetch_one(
         failure = exc
     finally:
         FETCH_DEADLINE.reset(token)
+        health.fetching_since = None
     health.latency = clock() - started
     out: dict[str, SLIData] = {}
     if error is not None:
@@ -212,6 +216,8 @@ async def fetch_all(
     concurrency: int | None = None,
     last_good: dict[str, SLIData] | None = None,
     redact: Callable[[str], str] | None = None,
+    progress: Callable[[dict[str, SLIData], dict[str, str], frozenset[str]], None] | None = None,
+    progress_after: float = PROGRESS_AFTER,
 ) -> tuple[dict[str, SLIData], dict[str, str]]:
     """Fetch every source in ``specs_by_source`` concurrently, as of ``now``.
 
@@ -224,6 +230,11 @@ async def fetch_all(
     the good answer, so the core can tell it is STALE). ``redact`` masks
     secrets in messages (default: secret-looking URL parts only). Returns ``(data_by_slo, errors_by_source)``: every SLO of every listed
     source has an entry; an SLO whose source is not configured gets an error.
+
+    ``progress``, when given, is called with what has come so far (data and errors, as returned,
+    before ``last_good``) and the names of the sources still fetching, once ``progress_after``
+    seconds have passed with a source still out, then each time another one answers while some
+    are still out: a screen shows the sources that answered without waiting for a slow one.
     """
     data: dict[str, SLIData] = {}
     errors: dict[str, str] = {}
@@ -240,7 +251,7 @@ async def fetch_all(
                 got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact)
         return name, got, err
 
-    jobs = []
+    jobs: list[tuple[str, Awaitable[tuple[str, dict[str, SLIData], str | None]]]] = []
     for name, specs in specs_by_source.items():
         if not specs:
             continue
@@ -250,8 +261,12 @@ async def fetch_all(
             for spec in specs:
                 data[spec.name] = SLIData(error=message)
             continue
-        jobs.append(run(name, specs))
-    for name, got, err in await asyncio.gather(*jobs):
+        jobs.append((name, run(name, specs)))
+    if progress is None:
+        answers = await asyncio.gather(*(job for _, job in jobs))
+    else:
+        answers = await _with_progress(jobs, data, errors, progress, progress_after, clock)
+    for name, got, err in answers:
         data.update(got)
         if err is not None:
             errors[name] = err
@@ -262,3 +277,40 @@ async def fetch_all(
             elif slo in last_good:
                 data[slo] = replace(last_good[slo], error=item.error)
     return data, errors
+
+
+async def _with_progress(
+    jobs: Sequence[tuple[str, Awaitable[tuple[str, dict[str, SLIData], str | None]]]],
+    data: dict[str, SLIData],
+    errors: dict[str, str],
+    progress: Callable[[dict[str, SLIData], dict[str, str], frozenset[str]], None],
+    after: float,
+    clock: Callable[[], float],
+) -> list[tuple[str, dict[str, SLIData], str | None]]:
+    """:func:`fetch_all`'s answers (in the order of ``jobs``), telling ``progress`` what came while
+    some are still out (see there); ``jobs`` are (source name, its fetch); ``data`` and ``errors``
+    hold what came before any job."""
+    tasks = [asyncio.ensure_future(job) for _, job in jobs]
+    names = {task: name for task, (name, _) in zip(tasks, jobs)}
+    out: dict[asyncio.Future[Any], tuple[str, dict[str, SLIData], str | None]] = {}
+    started = clock()
+    waiting: set[asyncio.Future[Any]] = set(tasks)
+    told = False
+    try:
+        while waiting:
+            wait = None if told else max(0.0, after - (clock() - started))
+            done, waiting = await asyncio.wait(waiting, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                out[task] = task.result()
+            if waiting and (told or clock() - started >= after):
+                told = True
+                so_far, failed = dict(data), dict(errors)
+                for name, got, err in out.values():
+                    so_far.update(got)
+                    if err is not None:
+                        failed[name] = err
+                progress(so_far, failed, frozenset(names[task] for task in waiting))
+    finally:
+        for task in waiting:
+            task.cancel()
+    return [out[task] for task in tasks]

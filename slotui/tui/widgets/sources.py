@@ -56,6 +56,9 @@ def sources_table(
         detail = Text(error, style=palette["error"]) if error else Text("")
         if error and h.consecutive_failures > 1 and "failures in a row" not in error:
             detail.append(f" ({h.consecutive_failures} failures in a row)", style=palette["foreground-muted"])
+        if h.fetching_since is not None:  # (a refresh still waiting on it: the others are shown)
+            detail.append(f"{' ' if error else ''}fetching for {format_duration(max(0.0, now - h.fetching_since))}",
+                          style=palette["foreground-muted"])
         table.add_row(icon, Text(name, style="bold"), f"{slo_counts.get(name, 0)} SLOs", latency,
                       Text.assemble(last_ok, "  ", detail))
     if not hidden:
