@@ -159,9 +159,17 @@ class SlotuiApp(App[None]):
         # k9s quits on ctrl+c too (Textual's default only says "press q"); in the filter box
         # ctrl+c copies the selection when there is one (the focused widget's binding comes first)
         Binding("ctrl+c", "quit", "Quit", show=False, id="slotui.quit_ctrl_c"),
+        # read-only (`serve` without --allow-actions, `tui --read-only`): the footer does not offer
+        # what would change state; the keys still answer, with the refusal and the flag that allows it
+        Binding("m", "read_only_key('toggle_mute')", show=False, id="slotui.read_only_mute"),
+        Binding("z", "read_only_key('snooze')", show=False, id="slotui.read_only_snooze"),
+        Binding("t", "read_only_key('test_alert')", show=False, id="slotui.read_only_test_alert"),
+        Binding("a", "read_only_key('acknowledge')", show=False, id="slotui.read_only_ack"),
     ]
     #: actions that act on the selected SLO: disabled while a dialog is open
     SLO_ACTIONS = frozenset({"toggle_mute", "unmute", "snooze", "test_alert", "acknowledge"})
+    #: actions that change state: not offered in the footer when read-only (see read_only_key)
+    STATE_ACTIONS = frozenset({"toggle_mute", "unmute", "snooze", "test_alert", "acknowledge"})
 
     def _fatal_error(self) -> None:
         """The crash report printed when the TUI exits on an unexpected error.
@@ -687,6 +695,10 @@ class SlotuiApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "read_only_key":
+            return self.read_only and self._allowed_on(str(parameters[0]), self.screen)
+        if self.read_only and action in self.STATE_ACTIONS:
+            return False  # (its key goes to read_only_key: the refusal is said, the footer is quiet)
         if not self._allowed_on(action, self.screen):
             return False
         if action in ("toggle_mute", "unmute"):
@@ -709,6 +721,10 @@ class SlotuiApp(App[None]):
         if action == "toggle_sources" and not isinstance(screen, MainScreen):
             return False  # the sources panel is the main screen's: from another it toggled something unseen
         return True
+
+    def action_read_only_key(self, action: str) -> None:
+        """A state-changing key pressed while read-only: its action says why it is off."""
+        getattr(self, f"action_{action}")()
 
     def _require_slo(self) -> str | None:
         slo = self.selected_slo

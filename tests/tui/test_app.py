@@ -679,6 +679,45 @@ async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
                         "slo=helpfulness": "lifted"}  # ended by hand with a comment of its own: unknown
 
 
+def _footer(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_read_only_footer_offers_no_state_change_and_its_keys_say_why(build, store, read_only):
+    """k9s' read-only mode drops what would change state from its hints: the footer offers no Mute,
+    Snooze, Test alert or Ack (and on the silences list no Edit or Expire) while read-only, and the
+    keys still answer with the refusal naming what is off. Writable, all of them are offered."""
+    from slotui.alerting.silence import Matcher, snooze
+    from slotui.alerting.silences import Silences
+
+    Silences(store).set(snooze((Matcher("slo", "=", "helpfulness"),), 7200, NOW - 60, "ops", "known"), now=NOW - 60)
+    app = build(read_only=read_only)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await settle(app, pilot)
+        footer = _footer(app)
+        for label in ("m Mute", "z Snooze", "t Test alert", "a Ack"):
+            assert (label in footer) is not read_only, (label, footer)
+        assert "S Silences" in footer and "l Alert log" in footer and "q Quit" in footer
+        if read_only:
+            for key, what in (("m", "mute"), ("z", "snooze"), ("t", "test alert"), ("a", "acknowledge")):
+                app._notifications.clear()
+                await pilot.press(key)
+                await settle(app, pilot)
+                assert any(f"read-only: {what}" in n.message for n in app._notifications), (key, what)
+        await pilot.press("S")
+        await settle(app, pilot)
+        footer = _footer(app)
+        assert ("Edit" in footer) is not read_only and ("Expire" in footer) is not read_only, footer
+        if read_only:
+            for key, what in (("x", "expire silence"), ("e", "edit silence")):
+                app._notifications.clear()
+                await pilot.press(key)
+                await settle(app, pilot)
+                assert any(f"read-only: {what}" in n.message for n in app._notifications), (key, what)
+            assert [s.matchers for s in store.list_silences(NOW)] != []  # nothing expired
+
+
 async def test_read_only_hint_names_the_flag_of_the_mode_it_runs_in(build, store, monkeypatch):
     """slotui tui --read-only said 'serve with --allow-actions', a flag tui does not have."""
     from slotui.tui.app import SlotuiApp

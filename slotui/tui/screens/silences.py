@@ -30,9 +30,17 @@ class SilencesScreen(Screen[None]):
         Binding("h", "toggle_expired", "Show expired", id="silences.expired"),
         # the same key while expired ones are shown: the footer says what h will do
         Binding("h", "hide_expired", "Hide expired", id="silences.hide_expired"),
+        # read-only: Edit and Expire are not offered; their keys still say why they are off
+        Binding("e,enter", "read_only_key('edit')", show=False, id="silences.read_only_edit"),
+        Binding("x,delete", "read_only_key('expire')", show=False, id="silences.read_only_expire"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        read_only = bool(getattr(self.app, "read_only", False))
+        if action == "read_only_key":
+            return read_only
+        if action in ("edit", "expire") and read_only:
+            return False
         if action == "toggle_expired":
             return not self.include_expired
         if action == "hide_expired":
@@ -121,6 +129,9 @@ class SilencesScreen(Screen[None]):
             self.app.bell()
             return
         self.app.expire_silence(s)  # type: ignore[attr-defined]
+
+    def action_read_only_key(self, action: str) -> None:
+        getattr(self, f"action_{action}")()
 
     def action_edit(self) -> None:
         s = self.selected
