@@ -278,17 +278,31 @@ def source_cell(source: str, error: str | None, icons: IconSet, palette: Palette
     return text
 
 
-def value_cell(result: SLOResult, palette: Palette) -> Text:
+def value_cell(result: SLOResult, palette: Palette, width: int | None = None) -> Text:
+    """The Value cell; in ``width`` cells the ``(stale)`` and ``(low)`` marks are kept (see _marked)."""
     text = result_value(result)  # "~0.78" when the interval straddles the target (SPEC 10.2)
     if result.forecast is not None and not (result.stale or result.status == Status.STALE):
         return Text(forecast_cell(result.forecast, result.spec))
     if result.stale or result.status == Status.STALE:
-        return Text(text + " (stale)", style=palette["slo-stale"])
+        return _marked(text, "stale", result.spec.unit, palette["slo-stale"], width)
     if result.value is None:
         return Text(text, style=palette["foreground-muted"])
     if result.low_traffic:
-        return Text(text + " (low)", style=palette["foreground-muted"])
+        return _marked(text, "low", result.spec.unit, palette["foreground-muted"], width)
     return Text(text)
+
+
+def _marked(text: str, mark: str, unit: str, style: str, width: int | None) -> Text:
+    """``1,500 ms (stale)``, or what of it fits ``width`` cells with the mark whole (a cut mark was
+    read as part of the number): the unit dropped first (the Target column says it), then the
+    parentheses (``1,500 (stale)``, ``99.62% stale``, ``12,345.6 low``)."""
+    from rich.cells import cell_len
+
+    unit = (unit or "").strip()
+    bare = text[: -len(unit) - 1] if unit and text.endswith(" " + unit) else text
+    tries = (f"{text} ({mark})", f"{bare} ({mark})", f"{text} {mark}", f"{bare} {mark}")
+    fits = next((t for t in tries if width is None or cell_len(t) <= width), tries[-1])
+    return Text(fits, style=style)
 
 
 def budget_remaining(result: SLOResult) -> float | None:

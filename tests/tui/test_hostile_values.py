@@ -31,6 +31,31 @@ def test_budget_figure_is_never_cut(remaining, bar, expected):
     assert text.cell_len == bar + 8
 
 
+@pytest.mark.parametrize(("value", "unit", "kind", "mark", "expected"), [
+    (0.9003, "", "threshold", "stale", "0.9003 stale"),  # "0.9003 (stale)" is 14 cells: the parentheses go
+    (1500.0, "ms", "threshold", "stale", "1,500 (stale)"),  # the unit goes first (the Target column says it)
+    (0.9962, "", "ratio", "stale", "99.62% stale"),
+    (12345.6, "ms", "threshold", "low", "12,346 (low)"),
+    (1234567.0, "ms", "threshold", "low", "1,234,567 low"),
+    (842.0, "ms", "threshold", "low", "842 ms (low)"),  # fits whole
+    (0.78, "", "threshold", "low", "0.78 (low)"),
+])
+def test_value_marks_stale_and_low_are_never_cut(value, unit, kind, mark, expected):
+    """The 13-cell Value column cut "1,500 ms (stale)" to "1,500 ms (st…": the mark is kept whole."""
+    from dataclasses import replace
+
+    from slotui.tui.cells import value_cell
+    from slotui.tui.widgets.slo_table import FIXED_WIDTH
+    from tui_fakes import NOW, result
+
+    s = replace(spec("x", kind=kind), unit=unit)
+    r = result(s, Status.STALE if mark == "stale" else Status.OK, value, 0.5, NOW)
+    r = replace(r, stale=mark == "stale", low_traffic=mark == "low")
+    text = value_cell(r, Palette({}), FIXED_WIDTH["value"])
+    assert text.plain == expected and text.cell_len <= FIXED_WIDTH["value"]
+    assert value_cell(r, Palette({})).plain.endswith(f" ({mark})")  # without a width: the whole text
+
+
 def test_nan_budget_is_an_empty_no_data_bar_not_a_full_green_one():
     p = Palette({})
     text = budget_cell(float("nan"), bar_width=6, palette=p, ascii_bar=True)

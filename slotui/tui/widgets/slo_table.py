@@ -186,7 +186,7 @@ class SLOTable(FastRowsTable):
         if col == "name":
             return Text(m.name, overflow="ellipsis", no_wrap=True)
         if col == "value":
-            return cells.value_cell(r, p)
+            return cells.value_cell(r, p, FIXED_WIDTH["value"])
         if col == "target":
             return Text(spec_target(r.spec))
         if col == "trend":
