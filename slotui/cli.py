@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lowest status that fails (default: warning)")
     p.add_argument("--no-data", choices=["unknown", "ok"], default="unknown",
                    help="exit code contribution of NO DATA / failed sources (default: unknown = 3)")
-    p.add_argument("--at", metavar="TIME", help="evaluate as of this moment (RFC 3339, e.g. 2026-06-01T12:00:00Z)")
+    p.add_argument("--at", metavar="TIME", help="evaluate as of this moment: RFC 3339 (2026-06-01T12:00:00Z; a time without a zone is UTC) "
+                        "or epoch seconds")
     p.add_argument("--results", metavar="FILE",
                    help="evaluate a JSON mapping of metric values (MLflow eval_results.metrics, Weave results.summary); "
                    "- reads standard input")
@@ -146,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         "threshold suggestions. Sends nothing.",
     )
     _common(p)
-    p.add_argument("--from", dest="from_", metavar="TIME", help="start (RFC 3339; default: --to minus --last)")
-    p.add_argument("--to", metavar="TIME", help="end (RFC 3339; default: --from plus --last, else now)")
+    p.add_argument("--from", dest="from_", metavar="TIME", help="start (RFC 3339, a time without a zone is UTC, or epoch seconds; "
+                                                                   "default: --to minus --last)")
+    p.add_argument("--to", metavar="TIME", help="end (as --from; default: --from plus --last, else now)")
     p.add_argument("--last", metavar="DURATION",
                    help="length of the range: back from --to (or now), or on from --from; --from alone "
                    "runs to now, and with none of --from/--to/--last the range is the last 30d")
