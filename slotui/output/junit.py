@@ -25,6 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Literal
 
+from slotui.clock import strftime_utc
 from slotui.core.types import Report, SLOResult, Status
 from slotui.formatting import (
     format_burn,
@@ -117,7 +118,10 @@ def render(
     """The report as a JUnit XML document (UTF-8 declaration, ends with a newline)."""
     failing = {Status.CRITICAL} if fail_on == "critical" else {Status.CRITICAL, Status.WARNING}
     suites = ET.Element("testsuites", name="slotui")
-    suite = ET.SubElement(suites, "testsuite", name="slotui", timestamp=rfc3339(report.evaluated_at) or "")
+    # Ant's JUnit schema (what strict report parsers validate against) takes the suite's timestamp
+    # as YYYY-MM-DDTHH:MM:SS, no zone, no fraction: UTC here; the evaluated_at property has the zone
+    suite = ET.SubElement(suites, "testsuite", name="slotui",
+                          timestamp=strftime_utc(report.evaluated_at, "%Y-%m-%dT%H:%M:%S"))
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="evaluated_at", value=rfc3339(report.evaluated_at) or "")
     ET.SubElement(props, "property", name="overall", value=overall_line(report.meeting, len(report.results)))

@@ -244,3 +244,17 @@ def test_markdown_escapes_pipes() -> None:
     row = [line for line in text.splitlines() if line.startswith("| ✅")][0]
     assert row.count(" | ") == 5  # the pipes in the name and unit did not add cells
     assert "bad \\| thing second line" in text
+
+
+def test_junit_suite_timestamp_is_the_ant_schema_form() -> None:
+    """Ant's JUnit XSD (strict report parsers validate against it) takes ``timestamp`` as
+    ``YYYY-MM-DDTHH:MM:SS`` with no zone and no fraction: UTC; the evaluated_at property keeps the Z."""
+    import re
+    from dataclasses import replace
+
+    report = replace(make_report(), evaluated_at=1_780_000_000.25)
+    suite, _ = _cases(junit.render(report))
+    assert suite.get("timestamp") == "2026-05-28T20:26:40"
+    assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", suite.get("timestamp") or "")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["evaluated_at"].startswith("2026-05-28T20:26:40") and props["evaluated_at"].endswith("Z")
