@@ -293,6 +293,21 @@ async def test_failing_channel_shows_in_alert_log_not_a_crash(build, store, tmp_
         await settle(app, pilot)
         text = screen_text(app)
         assert "broken" in text and ("failed" in text or "pending" in text)
+        # the Error column cuts the OS error; Enter opens the notification whole
+        row = app.notifications[0]  # the highlighted one: the newest
+        assert row.channel == "broken" and row.error and row.error not in text.replace("\n", "")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        from slotui.tui.screens.alert_log import NotificationDialog
+
+        assert isinstance(app.screen, NotificationDialog)
+        opened = " ".join(screen_text(app).split())
+        assert "Channel broken" in opened and f"SLOs {', '.join(row.slos)}" in opened
+        error_part = opened.rsplit("Error", 1)[1].split("Esc or Enter closes")[0]
+        assert "".join(error_part.replace("█", "").split()) == "".join(row.error.split())  # whole, wrapped
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, NotificationDialog) and "Alert log" in screen_text(app)
 
 
 async def test_acknowledge_firing_alert(build, store, tmp_path):
