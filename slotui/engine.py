@@ -52,6 +52,8 @@ class Engine:
         # Per SLO, the newest slice start written to the store.
         self._written: dict[str, float] = {}
         self._redact: Any = None
+        #: a failing source backs off (False for a replay: its ``now`` is simulated, every step is asked)
+        self.backoff = True
 
     # ------------------------------------------------------------------ sources
 
@@ -109,6 +111,7 @@ class Engine:
             health=self.health,
             redact=self.redact,
             progress=progress,
+            backoff=self.backoff,
         )
         merged = self._merged(data, errors)
         for name, item in merged.items():

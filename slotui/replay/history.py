@@ -169,6 +169,7 @@ async def reports(
     fast = await _timelines(loaded, sources, times, probe.redact)
     slow = [s for s in loaded.specs if s.name not in fast]
     engine = Engine(replace(loaded, specs=slow), sources=sources)
+    engine.backoff = False  # (a failed step's backoff skipped the steps after it, in simulated time)
     warnings = tuple(loaded.warnings)
     try:
         for now in times:

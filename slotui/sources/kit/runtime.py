@@ -142,17 +142,19 @@ async def fetch_one(
     health: SourceHealth,
     clock: Callable[[], float] = time.monotonic,
     redact: Callable[[str], str] | None = None,
+    backoff: bool = True,
 ) -> tuple[dict[str, SLIData], str | None]:
     """Fetch one source within ``timeout`` seconds; update ``health``; never raise.
 
     Returns the data per SLO name (every spec gets an entry) and the source's
     error message, or None on success. While the source backs off
     (``health.backoff_until`` after ``now``) nothing is sent: its last error
-    is returned again.
+    is returned again. ``backoff=False`` (a replay: ``now`` is simulated, each
+    step must be asked) neither waits out nor starts a backoff.
     """
     if redact is None:
         redact = mask_urls_in_text
-    if health.backoff_until is not None and now < health.backoff_until:
+    if backoff and health.backoff_until is not None and now < health.backoff_until:
         error = health.last_error or f"backing off until {_clock_label(health.backoff_until)}"
         return {spec.name: SLIData(error=error) for spec in specs}, error
     health.backoff_until = health.backoff_reason = None
@@ -183,10 +185,10 @@ async def fetch_one(
     out: dict[str, SLIData] = {}
     if error is not None:
         health.consecutive_failures += 1
-        backoff = backoff_after(failure, now, health.consecutive_failures) if failure is not None else None
-        if backoff is not None:
-            health.backoff_until, health.backoff_reason = backoff
-            error = f"{error}; backing off until {_clock_label(backoff[0])} ({backoff[1]})"
+        wait = backoff_after(failure, now, health.consecutive_failures) if failure is not None and backoff else None
+        if wait is not None:
+            health.backoff_until, health.backoff_reason = wait
+            error = f"{error}; backing off until {_clock_label(wait[0])} ({wait[1]})"
         health.last_error = error
         health.last_error_at = now
         for spec in specs:
@@ -218,12 +220,14 @@ async def fetch_all(
     redact: Callable[[str], str] | None = None,
     progress: Callable[[dict[str, SLIData], dict[str, str], frozenset[str]], None] | None = None,
     progress_after: float = PROGRESS_AFTER,
+    backoff: bool = True,
 ) -> tuple[dict[str, SLIData], dict[str, str]]:
     """Fetch every source in ``specs_by_source`` concurrently, as of ``now``.
 
     ``timeouts`` gives seconds per source (``DEFAULT_TIMEOUT`` when absent).
     ``health`` is updated in place (entries are created for new names).
-    ``concurrency`` caps how many sources fetch at once (None: all at once).
+    ``concurrency`` caps how many sources fetch at once (None: all at once). ``backoff``: see
+    :func:`fetch_one` (False for a replay).
     ``last_good``, when given, is the last error-free answer per SLO: it is
     updated with this fetch's good answers, and an SLO whose fetch failed gets
     its last good data back with the error set (``fetched_at`` stays that of
@@ -245,10 +249,10 @@ async def fetch_all(
         timeout = float(timeouts.get(name, DEFAULT_TIMEOUT))
         entry = health.setdefault(name, SourceHealth())
         if limiter is None:
-            got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact)
+            got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact, backoff)
         else:
             async with limiter:
-                got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact)
+                got, err = await fetch_one(name, source, specs, now, timeout, entry, clock, redact, backoff)
         return name, got, err
 
     jobs: list[tuple[str, Awaitable[tuple[str, dict[str, SLIData], str | None]]]] = []
