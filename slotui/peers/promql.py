@@ -66,6 +66,33 @@ def is_sum_of_selector(query: str) -> bool:
             and isinstance(tree.expr, promql_parser.VectorSelector))
 
 
+def grouped_sum(query: str) -> tuple[str, tuple[str, ...]] | None:
+    """``sum by (a, b) (expr)`` (or ``sum (expr) by (a, b)``) as ``(sum by ({{by}}) (expr), ("a", "b"))``:
+    one series per group, which slotui reads as the SLO's total (``{{by}}`` empty: ``sum by () (x)``
+    is ``sum(x)``) broken down by those labels (SPEC 10.1). None for any other query. The inner
+    expression is printed by the parser, ``{{window}}`` kept."""
+    import promql_parser
+
+    if "{{by}}" in query:
+        return None
+    try:
+        tree = promql_parser.parse(query.replace(_WINDOW, _SENTINEL))
+    except ValueError:
+        return None
+    modifier = getattr(tree, "modifier", None)
+    if (not isinstance(tree, promql_parser.AggregateExpr) or str(tree.op) != "sum" or modifier is None
+            or modifier.type != promql_parser.AggModifierType.By or not modifier.labels):
+        return None
+    shown = promql_parser.display_duration(promql_parser.parse_duration(_SENTINEL))
+    inner = _without_empty_braces(str(tree.expr).replace(f"[{shown}]", f"[{_WINDOW}]").replace(_SENTINEL, _WINDOW))
+    out = f"sum by ({{{{by}}}}) ({inner})"
+    try:
+        promql_parser.parse(substituted(out))
+    except ValueError:
+        return None  # (a literal the parser prints so that it no longer parses: left as written)
+    return out, tuple(modifier.labels)
+
+
 def has_range(query: str) -> bool:
     """True when ``query`` already looks back over a range (a range selector or a subquery)."""
     import promql_parser

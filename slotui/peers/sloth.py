@@ -35,7 +35,7 @@ from slotui.peers.common import (
     share,
     sloth_tiers,
 )
-from slotui.peers.promql import good_from_bad, rates_as_increases, ratio_as_events, sloth_templates
+from slotui.peers.promql import good_from_bad, grouped_sum, rates_as_increases, ratio_as_events, sloth_templates
 
 SPEC_VERSION = "prometheus/v1"
 CRD_API = "sloth.slok.dev/v1"
@@ -118,6 +118,7 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
         raise Refused("objective is missing")
     target = share(slo["objective"], percent=True, what="objective")
     sli = as_mapping(slo.get("sli"), "sli")
+    breakdown: list[str] | None = None
     if sli.get("plugin"):
         plugin = as_mapping(sli["plugin"], "sli.plugin")
         raise Refused(f"SLI plugin {as_text(plugin.get('id'), 'sli.plugin.id') or '?'!r} is not supported "
@@ -130,7 +131,19 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
             raise Refused("sli.events needs error_query and total_query")
         # Sloth's queries are rates: as increases, the window's total counts events (min_events)
         total_q = rates_as_increases(sloth_templates(total))
-        good_q = good_from_bad(total_q, rates_as_increases(sloth_templates(err)))
+        err_q = rates_as_increases(sloth_templates(err))
+        total_groups, err_groups = grouped_sum(total_q), grouped_sum(err_q)
+        if total_groups and err_groups and set(total_groups[1]) == set(err_groups[1]):
+            # one series per group: Sloth alerts on each; slotui evaluates their sum (one series, as
+            # its Prometheus source needs) and breaks it down by the same labels (SPEC 10.1)
+            total_q, err_q, breakdown = total_groups[0], err_groups[0], list(total_groups[1])
+            notes.append(f"{service}-{name}: its queries give one series per {', '.join(breakdown)}, each an SLI "
+                         f"in Sloth; slotui evaluates their sum, with breakdown: [{', '.join(breakdown)}] "
+                         "naming the ones that burn the budget")
+        elif total_groups or err_groups:
+            notes.append(f"{service}-{name}: its error and total queries are not grouped by the same labels; "
+                         "slotui reads one series per query (aggregate them with sum())")
+        good_q = good_from_bad(total_q, err_q, by=breakdown is not None)
     elif sli.get("raw") is not None:
         raw = as_mapping(sli["raw"], "sli.raw")
         ratio = as_text(_get(raw, "error_ratio_query", "errorRatioQuery"),
@@ -155,6 +168,7 @@ def _slo(service: str, base_labels: dict[str, str], slo: Any, notes: list[str]) 
         "source": DEFAULT_SOURCE,
         "service": service,
         "ratio": {"good": good_q, "total": total_q},
+        **({"breakdown": breakdown} if breakdown else {}),
         "objective": {"target": target},
         "period": "30d",
         "burn_rate": sloth_tiers(page=not page_off, ticket=not ticket_off),

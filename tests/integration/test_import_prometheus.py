@@ -417,3 +417,39 @@ def test_a_raw_ratio_with_no_series_is_no_data_not_ok(prom_url: str, tmp_path: P
     data = _fetch(prom_url, [lc.spec("slow-raw-typo")])["slow-raw-typo"]
     result = evaluate_slo(lc.spec("slow-raw-typo"), data, NOW)
     assert result.status is Status.NO_DATA, (result.status, data.windows)
+
+
+SLOTH_GROUPED = """
+version: prometheus/v1
+service: quiet
+slos:
+  - name: by-handler
+    objective: 99.5
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="quiet",code=~"5.."}[{{.window}}])) by (handler)
+        total_query: sum by (handler) (rate(http_requests_total{job="quiet"}[{{.window}}]))
+    alerting: {name: QuietErrors}
+"""
+
+
+def test_a_sloth_sli_grouped_by_a_label_is_its_sum_broken_down_by_it(prom_url: str, tmp_path: Path) -> None:
+    """Sloth's ``sum(...) by (handler)`` gives one series per handler (each an SLI there). Imported as
+    written it never evaluated ("query returned 2 series; aggregate with sum()"); it is now their sum
+    with ``breakdown: [handler]`` (SPEC 10.1), the handlers as its groups, and a note says so."""
+    f = tmp_path / "sloth.yaml"
+    f.write_text(SLOTH_GROUPED)
+    report = import_files([str(f)])
+    assert report.skipped == []
+    assert any("one series per handler" in n and "breakdown: [handler]" in n for n in report.notes)
+    lc = load_text(render(report.config, report.notes, [str(f)]), env={"PROMETHEUS_URL": prom_url})
+    spec = lc.spec("quiet-by-handler")
+    assert spec.breakdown == ("handler",)
+    data = _fetch(prom_url, [spec])["quiet-by-handler"]
+    assert data.error is None, data.error
+    assert data.windows[HOUR] == (6000.0, 6000.0)  # 2 handlers x 50 a minute, never an error
+    [groups] = data.groups
+    assert groups.by == "handler" and groups.note is None
+    w = groups.window
+    assert dict(groups.counts) == {"/a": (w / 60 * 50, w / 60 * 50), "/b": (w / 60 * 50, w / 60 * 50)}
+    assert evaluate_slo(spec, data, NOW).status is Status.OK
