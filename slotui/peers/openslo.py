@@ -60,7 +60,7 @@ from slotui.peers.common import (
     slug,
 )
 from slotui.peers.promql import (
-    good_from_bad, has_range, is_selector, is_sum_of_selector, over_window, rates_as_increases,
+    good_from_bad, grouped_sum, has_range, is_selector, is_sum_of_selector, over_window, rates_as_increases,
     ratio_as_events, sloth_templates,
 )
 
@@ -366,7 +366,13 @@ class SLOConverter:
             source = self.source(parts["good" if "good" in parts else "total"][0])
             total = parts["total"][1]
             good = parts["good"][1] if "good" in parts else good_from_bad(total, parts["bad"][1])
-            return {"kind": "ratio", "source": source, "good": good, "total": total}
+            out = {"kind": "ratio", "source": source, "good": good, "total": total}
+            other = parts["good" if "good" in parts else "bad"][1]
+            total_groups, other_groups = grouped_sum(total), grouped_sum(other)
+            if total_groups and other_groups and set(total_groups[1]) == set(other_groups[1]):
+                # one series per group: their sum, broken down by the labels (for Occurrences)
+                out["grouped"] = (total_groups[0], other_groups[0], list(total_groups[1]), "good" in parts)
+            return out
         if sli.get("thresholdMetric") is not None:
             ms, query = self.metric_source(sli["thresholdMetric"], f"{sli_at}.thresholdMetric", "thresholdMetric")
             return {"kind": "threshold", "source": self.source(ms), "query": query}
@@ -476,6 +482,10 @@ class SLOConverter:
                 note = fixed_window_note(entry_name, ind["good"], ind["total"]) if ind["kind"] == "ratio" else None
                 if note:
                     notes.append(note)
+                if entry.get("breakdown"):
+                    by = ", ".join(entry["breakdown"])
+                    notes.append(f"SLO {entry_name!r}: its queries give one series per {by}; slotui evaluates their "
+                                 f"sum, with breakdown: [{by}] naming the ones that burn the budget")
                 if ind["kind"] == "threshold" and obj.get("timeSliceTarget") is not None:
                     notes.append(
                         f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
@@ -531,6 +541,14 @@ class SLOConverter:
             check_promql(ind["query"])
             return entry
         good, total = ind["good"], ind["total"]
+        if method == "Occurrences" and ind.get("grouped"):
+            # one series per group of the same labels (an SLI each in OpenSLO's tools): slotui evaluates
+            # their sum, written sum by ({{by}}), and breaks it down by those labels (SPEC 10.1)
+            total, other, labels, is_good = ind["grouped"]
+            good = other if is_good else good_from_bad(total, other, by=True)
+            check_promql(good, total)
+            return {"source": ind["source"], "ratio": {"good": good, "total": total}, "breakdown": labels,
+                    "objective": {"target": target}}
         check_promql(good, total)
         if method == "Occurrences":
             return {"source": ind["source"], "ratio": {"good": good, "total": total}, "objective": {"target": target}}

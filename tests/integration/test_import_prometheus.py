@@ -453,3 +453,47 @@ def test_a_sloth_sli_grouped_by_a_label_is_its_sum_broken_down_by_it(prom_url: s
     w = groups.window
     assert dict(groups.counts) == {"/a": (w / 60 * 50, w / 60 * 50), "/b": (w / 60 * 50, w / 60 * 50)}
     assert evaluate_slo(spec, data, NOW).status is Status.OK
+
+
+OPENSLO_GROUPED = """
+apiVersion: openslo/v1
+kind: DataSource
+metadata: {name: prom}
+spec:
+  type: Prometheus
+  connectionDetails: [{url: "${PROMETHEUS_URL}"}]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: quiet-handlers-openslo}
+spec:
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 7d, isRolling: true}]
+  indicator:
+    metadata: {name: ok}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {metricSourceRef: prom, spec: {query: 'sum by (handler) (http_requests_total{job="quiet",code=~"5.."})'}}}
+        total: {metricSource: {metricSourceRef: prom, spec: {query: 'sum by (handler) (http_requests_total{job="quiet"})'}}}
+  objectives: [{targetPercent: 99.5}]
+"""
+
+
+def test_an_openslo_ratio_grouped_by_a_label_is_its_sum_broken_down_by_it(prom_url: str, tmp_path: Path) -> None:
+    """The same for OpenSLO: good/bad and total queries ``sum by (handler)`` never evaluated as one
+    SLO; they are now their sum with ``breakdown: [handler]``."""
+    f = tmp_path / "openslo.yaml"
+    f.write_text(OPENSLO_GROUPED)
+    report = import_files([str(f)])
+    assert report.skipped == []
+    assert any("one series per handler" in n for n in report.notes)
+    lc = load_text(render(report.config, report.notes, [str(f)]), env={"PROMETHEUS_URL": prom_url})
+    spec = lc.spec("quiet-handlers-openslo")
+    assert spec.breakdown == ("handler",) and "{{by}}" in (spec.total or "")
+    data = _fetch(prom_url, [spec])[spec.name]
+    assert data.error is None, data.error
+    assert data.windows[HOUR] == (6000.0, 6000.0)
+    [groups] = data.groups
+    w = groups.window
+    assert dict(groups.counts) == {"/a": (w / 60 * 50, w / 60 * 50), "/b": (w / 60 * 50, w / 60 * 50)}
