@@ -750,8 +750,9 @@ class FileSource:
                     pending.append(workers.submit(_bulk_chunk, plan, table, fd, a, b, checked[nxt], rows[nxt]))
                     nxt += 1
                 verdict, lines, chunk, data = pending.popleft().result()
-                self.bytes_read += len(data)
                 settled = self._settle_bulk(plan, state, data, verdict, lines, chunk, kept)
+                if settled is not None:
+                    self.bytes_read += len(data)  # (None: not taken; the columnar reader reads it)
                 if settled is not True:
                     for other in pending:
                         other.cancel()

@@ -166,10 +166,9 @@ class SlotuiApp(App[None]):
         Binding("t", "read_only_key('test_alert')", show=False, id="slotui.read_only_test_alert"),
         Binding("a", "read_only_key('acknowledge')", show=False, id="slotui.read_only_ack"),
     ]
-    #: actions that act on the selected SLO: disabled while a dialog is open
+    #: actions that act on the selected SLO: disabled while a dialog is open; each changes state, so
+    #: none is offered in the footer when read-only (see read_only_key)
     SLO_ACTIONS = frozenset({"toggle_mute", "unmute", "snooze", "test_alert", "acknowledge"})
-    #: actions that change state: not offered in the footer when read-only (see read_only_key)
-    STATE_ACTIONS = frozenset({"toggle_mute", "unmute", "snooze", "test_alert", "acknowledge"})
 
     def _fatal_error(self) -> None:
         """The crash report printed when the TUI exits on an unexpected error.
@@ -697,7 +696,7 @@ class SlotuiApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "read_only_key":
             return self.read_only and self._allowed_on(str(parameters[0]), self.screen)
-        if self.read_only and action in self.STATE_ACTIONS:
+        if self.read_only and action in self.SLO_ACTIONS:
             return False  # (its key goes to read_only_key: the refusal is said, the footer is quiet)
         if not self._allowed_on(action, self.screen):
             return False

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -39,6 +40,8 @@ from slotui.config.text import printable
 from slotui.config.secrets import mask_urls_in_text
 from slotui.core.types import SLIData, SLOSpec
 from slotui.sources.kit.base import Source, SourceError, SourceHealth
+
+_log = logging.getLogger("slotui.sources")
 
 DEFAULT_TIMEOUT = 10.0
 #: seconds a tick waits for every source before telling a progress callback what came (fetch_all)
@@ -269,7 +272,7 @@ async def fetch_all(
     if progress is None:
         answers = await asyncio.gather(*(job for _, job in jobs))
     else:
-        answers = await _with_progress(jobs, data, errors, progress, progress_after, clock)
+        answers = await _with_progress(jobs, data, errors, progress, progress_after)
     for name, got, err in answers:
         data.update(got)
         if err is not None:
@@ -289,7 +292,6 @@ async def _with_progress(
     errors: dict[str, str],
     progress: Callable[[dict[str, SLIData], dict[str, str], frozenset[str]], None],
     after: float,
-    clock: Callable[[], float],
 ) -> list[tuple[str, dict[str, SLIData], str | None]]:
     """:func:`fetch_all`'s answers (in the order of ``jobs``), telling ``progress`` what came while
     some are still out (see there); ``jobs`` are (source name, its fetch); ``data`` and ``errors``
@@ -297,23 +299,27 @@ async def _with_progress(
     tasks = [asyncio.ensure_future(job) for _, job in jobs]
     names = {task: name for task, (name, _) in zip(tasks, jobs)}
     out: dict[asyncio.Future[Any], tuple[str, dict[str, SLIData], str | None]] = {}
-    started = clock()
+    loop = asyncio.get_running_loop()  # (real time: what a screen waits; ``clock`` may be a test's)
+    started = loop.time()
     waiting: set[asyncio.Future[Any]] = set(tasks)
     told = False
     try:
         while waiting:
-            wait = None if told else max(0.0, after - (clock() - started))
+            wait = None if told else max(0.0, after - (loop.time() - started))
             done, waiting = await asyncio.wait(waiting, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 out[task] = task.result()
-            if waiting and (told or clock() - started >= after):
+            if waiting and (told or loop.time() - started >= after):
                 told = True
                 so_far, failed = dict(data), dict(errors)
                 for name, got, err in out.values():
                     so_far.update(got)
                     if err is not None:
                         failed[name] = err
-                progress(so_far, failed, frozenset(names[task] for task in waiting))
+                try:
+                    progress(so_far, failed, frozenset(names[task] for task in waiting))
+                except Exception:  # noqa: BLE001 - a preview that failed must not fail the tick
+                    _log.exception("progress callback failed")
     finally:
         for task in waiting:
             task.cancel()
