@@ -115,6 +115,8 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 BULK_MIN = 16 * 1024 * 1024
 #: chunks of a DuckDB first read made columns ahead of the one going into the series (two worker threads)
 BULK_AHEAD = 4
+#: chunks a columnar first read parses ahead of the one going into the series (two worker threads)
+COLUMNAR_AHEAD = 2
 
 Record = dict[str, Any]
 
@@ -563,8 +565,9 @@ class FileSource:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        # chunk k+1 is parsed (pyarrow and numpy release the GIL) while chunk k goes into the series
-        with ThreadPoolExecutor(1, thread_name_prefix="slotui-columnar") as pool:
+        # the next COLUMNAR_AHEAD chunks are parsed in two workers (pyarrow and numpy release the GIL)
+        # while chunk k goes into the series
+        with ThreadPoolExecutor(2, thread_name_prefix="slotui-columnar") as pool:
             if self._bulk_wanted(fh) and not self._read_bulk(fh, plan):
                 plan = None  # an evaluation result was joined: the rest record by record
             self._read_chunks(fh, (plan, pool) if plan is not None else None)
@@ -574,7 +577,7 @@ class FileSource:
         first = True
         plan, pool = columnar if columnar is not None else (None, None)
         kept: list[tuple[Any, int]] = []
-        pending: tuple[bytes, Any] | None = None
+        pending: deque[tuple[bytes, Any]] = deque()  # (complete lines, their columns being read), in file order
         #: bytes of a line longer than MAX_LINE_BYTES read so far (not kept); None when not in one
         skipping: int | None = None
         while True:
@@ -587,9 +590,8 @@ class FileSource:
                 if cut < 0:
                     skipping += len(chunk)
                     continue
-                if pending is not None:  # the lines before it first, so line numbers and offsets stay in order
-                    self._settle(plan, *pending, kept)
-                    pending = None
+                # the lines before it first, so line numbers and offsets stay in order
+                plan = self._settle_pending(plan, pending, 0, kept)
                 skipping += cut + 1
                 self._line_no += 1
                 self._bad(self._line_no, f"a line of {skipping:,} bytes, longer than the "
@@ -643,20 +645,12 @@ class FileSource:
                     future = pool.submit(plan.read_csv, complete, tuple(self._csv.header or ()), self._csv.delimiter)
                 else:
                     future = pool.submit(plan.read, complete)
-                if pending is not None:
-                    self._settle(plan, *pending, kept)
-                    if self._eval_only or self._traces_live:
-                        # an evaluation result was joined: requests are joined record by record from here
-                        plan = None
-                        future.cancel()
-                        pending = None
-                if plan is not None:
-                    pending = (complete, future)
-                    continue
+                pending.append((complete, future))
+                plan = self._settle_pending(plan, pending, COLUMNAR_AHEAD, kept)
+                continue
             self._consume(complete)
             self._offset += len(complete)
-        if pending is not None:
-            self._settle(plan, *pending, kept)
+        plan = self._settle_pending(plan, pending, 0, kept)
         if plan is not None:
             self._columnar_remember(kept)
         if carry:
@@ -786,6 +780,23 @@ class FileSource:
         self._consume(lines_read)
         self._offset += len(data)
         return False if self._eval_only or self._traces_live else True
+
+    def _settle_pending(self, plan: Any, pending: "deque[tuple[bytes, Any]]", keep: int,
+                        kept: list[tuple[Any, int]]) -> Any:
+        """Take the oldest ``pending`` chunks (:meth:`_settle`) until ``keep`` are left; the plan to go
+        on with: None once an evaluation result was joined (requests are then joined record by record:
+        the chunks still pending are read so, in order, and none is pending after)."""
+        while plan is not None and len(pending) > keep:
+            self._settle(plan, *pending.popleft(), kept)
+            if self._eval_only or self._traces_live:
+                plan = None
+        if plan is None:
+            while pending:
+                data, future = pending.popleft()
+                future.cancel()
+                self._consume(data)
+                self._offset += len(data)
+        return plan
 
     def _settle(self, plan: Any, data: bytes, future: Any, kept: list[tuple[Any, int]]) -> bool:
         """Take ``data`` (complete lines) as the columns ``future`` read, or record by record when
