@@ -750,12 +750,15 @@ def _plain_numbers(col: Any, np: Any) -> bool:
                 return False  # (each sign right after an "e": as many signs as signed "e"s)
         elif (kind == 4).any():
             return False
-        dot_cells = np.searchsorted(ends, dots, side="right")  # the cell of each byte position
-        exp_cells = np.searchsorted(ends, exps, side="right")
+        if not dots.size and not exps.size:
+            continue
+        # each byte's cell (~5x cheaper than a searchsorted per "." and "e", or a cumulative sum)
+        cell = np.repeat(np.arange(len(starts), dtype=np.int32), ends - starts)
+        dot_cells, exp_cells = cell[dots], cell[exps]
         if (np.diff(dot_cells) <= 0).any() or (np.diff(exp_cells) <= 0).any():
             return False  # two in one cell
         if exps.size and dots.size:
-            dot_at = np.full(len(ends), -1, np.int64)
+            dot_at = np.full(len(starts), -1, np.int64)
             dot_at[dot_cells] = dots
             if (dot_at[exp_cells] > exps).any():
                 return False  # "e" before "."
