@@ -189,6 +189,29 @@ answers 73 and 60 ms priming sums and sorts). msgspec ``decode_lines`` into a St
 fields (gc off): 1.0 s CPU on one core, no better than DuckDB's query. The candidates left (the flags
 out of SQL into numpy, ~-0.1 s; a numpy selection for large window quantiles, ~-0.08 s; cheaper byte
 checks) add up to ~1.7x at best here: not tried this stop.
+
+2026-12-07, the next stop. Window quantiles and SPEC 10.2's order-statistic intervals by a numpy
+selection (``np.partition`` at the ranks, over the window's unsorted slices: the answers 0.22 -> 0.13 s);
+the byte checks in two workers with reused buffers (a fresh 8 MB buffer per chunk cost page faults:
+0.55 -> 0.2 s CPU) while DuckDB is imported; the chunk ends found from the last 64 KB of each chunk; the
+rows of a chunk made columns a few chunks ahead. Then: a columnar first read parses two chunks ahead
+in two workers (the CSV main thread waited 0.43 s of 0.9 s on one); a chunk's slice keys (Python's float
+floor division, ~15 ns a value in numpy) computed once per slice length for all its series, not once
+per series; the CSV number and padding checks from the cells' bytes (numpy) instead of RE2 per cell (34
+of 78 ms per 8 MB chunk; RE2 still tells when the bytes are not plain unsigned numbers); the exact-sum
+limbs scaled with int32 exponents (numpy's ``ldexp`` took a slow casting path with int64 ones).
+Measured and not kept: each CSV chunk read by the worker that parses it (``os.pread`` at bounds found
+first, no copy joining the carried line): 0.531 s against 0.528 s (medians of 8 interleaved pairs);
+2 MB chunks for the columnar reads: slower (0.631 s against 0.560 s). DuckDB query variants, each the
+best of 3 on this file: today's strict query 0.49-0.54 s wall / 0.95-1.05 s CPU; ``json_type`` for the
+type flags instead of the text's first byte: 0.56 s; every column typed (numbers as DOUBLE: DuckDB then
+casts ``"1.5"`` and ``true``) 0.38 s; only the question's five columns typed 0.33 s. End of stop, best of
+3 (load 0.24): JSONL **1.84x wall / 1.82x CPU** (slotui 0.96 s against DuckDB 0.52 s, 1.04M records/s,
+peak RSS 509 MB against 370 MB), CSV 1.57x / 1.59x (0.43 s against 0.28 s), Parquet 1.32x / 1.23x (0.34
+s against 0.26 s); append 101 ms (9x faster than a rescan); breakdown first tick 1.20x, steady tick
+1.32x. JSONL is 0.18 s from the 1.5x goal: DuckDB's strict query alone is ~0.5 s of the 0.96 s, and a
+typed query (-0.15 s) needs each needed key's JSON type checked from the bytes, which cost as much as
+it saves in every form tried (regexes, numpy over the colons).
 """
 
 from __future__ import annotations
