@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     host: str = args.host
     if not is_loopback(host) and not (args.read_only or args.allow_actions):
         print(
-            f"slotui serve: refusing to serve on {host}, which is not a loopback address: anyone who can "
+            f"slotui serve: refusing to serve on {host or repr(host) + ' (every interface)'}, which is not a "
+            "loopback address: anyone who can "
             "reach it would see your SLOs. Add --read-only to share the table without actions, or "
             "--allow-actions to let them mute, snooze, acknowledge and send test alerts.",
             file=sys.stderr,

@@ -123,12 +123,15 @@ def test_the_table_in_a_browser_read_only_refuses_mute(tmp_path: Path) -> None:
         assert store.list_silences(time.time()) == []
 
 
-def test_a_public_host_needs_an_explicit_mode(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "slotui", "serve", "--host", "0.0.0.0", "--port", "1"],
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "0", "192.168.1.5", "example.com"])
+def test_a_public_host_needs_an_explicit_mode(tmp_path: Path, host: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "slotui", "serve", "--host", host, "--port", "1"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3  # a refused command line: UNKNOWN, as every command
     assert "not a loopback address" in proc.stderr and "--read-only" in proc.stderr
     assert "Traceback" not in proc.stderr
+    if not host:  # '' binds every interface: said so, not "serve on , which"
+        assert "'' (every interface)" in proc.stderr
 
 
 def test_serve_reports_a_broken_config_before_serving(tmp_path: Path) -> None:
