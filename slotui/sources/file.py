@@ -49,10 +49,11 @@ Parquet batches are read as typed columns where that gives exactly the
 per-record answers (:mod:`slotui.sources.kit.columnar`; a chunk it refuses is
 read record by record); appends are always read record by record. For JSONL of
 ``BULK_MIN`` bytes and more, the chunks' bytes are checked first (while DuckDB is
-imported), DuckDB reads the needed fields of the whole file in one query, and
-the checks decide which rows are taken; when its
-query fails (a malformed line anywhere, a half-written last line) or its rows
-stop matching the lines (a blank line), pyarrow's reader goes on.
+imported), DuckDB reads the needed fields of the whole file in one query whose
+rows are taken as they come, and the checks decide which rows are taken; when
+its query fails (a malformed line, a half-written last line) or its rows stop
+matching the lines (a blank line), pyarrow's reader goes on from the first
+chunk whose rows did not come.
 
 A malformed line (not JSON, no readable time, wrong number of CSV fields) is
 counted in ``SLIData.malformed`` and the first one is named in the note; it
@@ -115,6 +116,10 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 BULK_MIN = 16 * 1024 * 1024
 #: chunks of a DuckDB first read made columns ahead of the one going into the series (two worker threads)
 BULK_AHEAD = 4
+#: rows of DuckDB's answer per record batch pulled (about one 8 MB chunk of a request log)
+BULK_BATCH = 16384
+#: how far DuckDB's query may run ahead of the rows taken (its streaming_buffer_size)
+BULK_BUFFER = "512MB"
 #: chunks a columnar first read parses ahead of the one going into the series (two worker threads)
 COLUMNAR_AHEAD = 2
 
@@ -141,15 +146,55 @@ def _complete_lines(carry: bytes, data: bytes) -> tuple[bytes | None, bytes]:
     return b"".join((carry, memoryview(data)[: cut + 1])), data[cut + 1 :]
 
 
-def _bulk_table(con: Any, sql: str) -> Any:
-    """DuckDB's answer to ``sql`` as an Arrow table; None when it fails (a malformed line, a
-    half-written last line, a value its schema refuses)."""
-    import duckdb
+class _BulkRows:
+    """DuckDB's answer to a bulk read, pulled in record batches as the chunks need its rows: the query
+    runs ahead of the rows taken (up to :data:`BULK_BUFFER`), so the series fill while it reads on."""
 
-    try:
-        return con.sql(sql).to_arrow_table()
-    except duckdb.Error:
-        return None
+    __slots__ = ("reader", "batches", "held")
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.batches: deque[Any] = deque()
+        self.held = 0  # rows in ``batches``
+
+    @classmethod
+    def start(cls, con: Any, sql: str) -> "_BulkRows | None":
+        """The answer to ``sql`` as it comes; None when the query fails at once (a schema it refuses)."""
+        import duckdb
+
+        try:
+            return cls(con.sql(sql).to_arrow_reader(BULK_BATCH))
+        except duckdb.Error:
+            return None
+
+    def take(self, n: int) -> Any:
+        """The next ``n`` rows as an Arrow table; None when the answer ends or fails before them (a
+        malformed line, a half-written last line: the rows before it come first, in file order)."""
+        import duckdb
+        import pyarrow as pa
+
+        while self.held < n:
+            try:
+                batch = self.reader.read_next_batch()
+            except StopIteration:
+                return None
+            except (duckdb.Error, pa.ArrowException, OSError):  # (DuckDB's error, as pyarrow passes it on)
+                return None
+            self.batches.append(batch)
+            self.held += batch.num_rows
+        parts = []
+        while n:
+            batch = self.batches[0]
+            if batch.num_rows <= n:
+                parts.append(self.batches.popleft())
+                n -= batch.num_rows
+                self.held -= batch.num_rows
+            else:
+                parts.append(batch.slice(0, n))
+                self.batches[0] = batch.slice(n)
+                self.held -= n
+                n = 0
+        return pa.Table.from_batches(parts, schema=self.reader.schema)
 
 
 def _bulk_bounds(fd: int, size: int) -> list[tuple[int, int]]:
@@ -224,29 +269,17 @@ def _bulk_check(fd: int, start: int, end: int) -> tuple[str, int, bool]:
     return bulk_lines(view, _BULK_SCRATCH.mask)
 
 
-def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: tuple[str, int, bool],
-                row: int) -> tuple[str, int, Any, _FileLines]:
+def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: tuple[str, int, bool]
+                ) -> tuple[str, Any, _FileLines]:
     """In a worker thread: the chunk ``[start, end)`` (its bytes read when needed) with its verdict
-    and number of lines (``checked``: :func:`_bulk_check`'s) and its columns from its rows of
-    DuckDB's answer ``table`` (from ``row`` on; :meth:`ColumnarPlan.from_rows`: None unless the
-    verdict takes them)."""
+    (``checked``: :func:`_bulk_check`'s) and its columns from ``table``, its rows of DuckDB's answer
+    (:meth:`ColumnarPlan.from_rows`: None unless the verdict takes them)."""
     from slotui.sources.kit.columnar import BULK_TAKE
 
     verdict, lines, timed = checked
     data = _FileLines(fd, start, end)
-    chunk = None
-    if verdict == BULK_TAKE and row + lines <= table.num_rows:
-        chunk = plan.from_rows(data, table.slice(row, lines), lines, timed)
-    return verdict, lines, chunk, data
-
-
-class _BulkState:
-    """DuckDB's answer to a bulk read and the next of its rows to take."""
-
-    __slots__ = ("table", "row")
-
-    def __init__(self, table: Any) -> None:
-        self.table, self.row = table, 0
+    chunk = plan.from_rows(data, table, lines, timed) if verdict == BULK_TAKE else None
+    return verdict, chunk, data
 
 
 #: the end of the first malformed line's reason once its file was rotated away (its line number is of that file)
@@ -693,15 +726,15 @@ class FileSource:
         """The first read by DuckDB (:meth:`ColumnarPlan.bulk_sql`). First the file's bytes are
         checked chunk by chunk (:func:`~slotui.sources.kit.columnar.bulk_lines`, in two worker
         threads: numpy releases the GIL) while this thread imports DuckDB; then the whole file is
-        read in one query (DuckDB's threads; run alone: the byte checks beside it slowed it more
-        than they took); then chunk by chunk the rows of each chunk whose bytes passed are taken
-        into the series as columns (read again and made columns in the workers, a few chunks
-        ahead), or its lines are read record by record. Leaves ``fh`` where the lines not taken
-        start (at the first chunk whose rows cannot be matched to its lines; at the start when
-        DuckDB failed -- a malformed line, a half-written last line; else after the last complete
-        line); False when an evaluation result was joined (the rest is read record by record)."""
+        read in one query (DuckDB's threads; the byte checks beside it slowed it more than they
+        took), its rows pulled as they come (:class:`_BulkRows`): chunk by chunk the rows of each
+        chunk whose bytes passed are taken into the series as columns (made columns in the workers,
+        a few chunks ahead) while the query reads on, or its lines are read record by record.
+        Leaves ``fh`` where the lines not taken start (at the first chunk whose rows cannot be
+        matched to its lines, or that DuckDB's answer did not reach before it failed -- a malformed
+        line, a half-written last line; else after the last complete line); False when an
+        evaluation result was joined (the rest is read record by record)."""
         from concurrent.futures import ThreadPoolExecutor
-        from itertools import accumulate
 
         from slotui.sources.kit.columnar import BULK_STOP
 
@@ -726,48 +759,45 @@ class FileSource:
             con = duckdb.connect()
             try:
                 con.sql("SET enable_progress_bar = false")  # (a bar on stdout would cross the TUI)
-                table = _bulk_table(con, sql)
+                con.sql(f"SET streaming_buffer_size = '{BULK_BUFFER}'")
+                rows = _BulkRows.start(con, sql)
+                if rows is None:
+                    return True  # nothing taken: the columnar reader reads the file
+                kept: list[tuple[Any, int]] = []
+                # the chunks up to the first whose rows cannot be matched to its lines (none from it on is
+                # taken), each with its rows of DuckDB's answer (none once the answer ended or failed)
+                todo = next((i for i, (verdict, _, _) in enumerate(checked) if verdict == BULK_STOP), len(bounds))
+                pending: deque[Any] = deque()
+                nxt = 0
+                while nxt < todo or pending:
+                    while nxt < todo and len(pending) < BULK_AHEAD:
+                        table = rows.take(checked[nxt][1])
+                        if table is None:
+                            todo = nxt  # DuckDB failed (or its rows ran short) here: the columnar reader reads on
+                            break
+                        pending.append(workers.submit(_bulk_chunk, plan, table, fd, *bounds[nxt], checked[nxt]))
+                        nxt += 1
+                    if not pending:
+                        break
+                    _, chunk, data = pending.popleft().result()
+                    settled = self._settle_bulk(plan, data, chunk, kept)
+                    if settled is not None:
+                        self.bytes_read += len(data)  # (None: not taken; the columnar reader reads it)
+                    if settled is not True:
+                        for other in pending:
+                            other.cancel()
+                        fh.seek(self._offset)
+                        return settled is None  # False: joined; None: the columnar reader reads on
             finally:
                 con.close()
-            if table is None:
-                return True  # nothing taken: the columnar reader reads the file
-            state = _BulkState(table)
-            kept: list[tuple[Any, int]] = []
-            rows = list(accumulate((lines for _, lines, _ in checked), initial=0))  # each chunk's first row
-            # the chunks up to the first whose rows cannot be matched to its lines (none after it is taken)
-            todo = next((i + 1 for i, (verdict, _, _) in enumerate(checked) if verdict == BULK_STOP), len(bounds))
-            pending: deque[Any] = deque()
-            nxt = 0
-            while nxt < todo or pending:
-                while nxt < todo and len(pending) < BULK_AHEAD:
-                    a, b = bounds[nxt]
-                    pending.append(workers.submit(_bulk_chunk, plan, table, fd, a, b, checked[nxt], rows[nxt]))
-                    nxt += 1
-                verdict, lines, chunk, data = pending.popleft().result()
-                settled = self._settle_bulk(plan, state, data, verdict, lines, chunk, kept)
-                if settled is not None:
-                    self.bytes_read += len(data)  # (None: not taken; the columnar reader reads it)
-                if settled is not True:
-                    for other in pending:
-                        other.cancel()
-                    fh.seek(self._offset)
-                    return settled is None  # False: joined; None: the columnar reader reads on
         self._columnar_remember(kept)
         fh.seek(self._offset)
         return True
 
-    def _settle_bulk(self, plan: Any, state: "_BulkState", data: bytes, verdict: str, lines: int, chunk: Any,
-                     kept: list[tuple[Any, int]]) -> bool | None:
-        """Take ``data`` (complete lines) as columns from the next rows of DuckDB's answer when the
-        bytes passed (:func:`_bulk_chunk`'s ``verdict``, number of ``lines`` and ``chunk`` of
-        columns), else record by record. True: go on; None: rows and lines no longer match (nothing
-        taken); False: an evaluation result was joined."""
-        from slotui.sources.kit.columnar import BULK_STOP
-
-        state.row += lines
-        if verdict == BULK_STOP or state.row > state.table.num_rows:
-            self._columnar_remember(kept)
-            return None
+    def _settle_bulk(self, plan: Any, data: Any, chunk: Any, kept: list[tuple[Any, int]]) -> bool | None:
+        """Take ``data`` (complete lines) as the ``chunk`` of columns made from its rows of DuckDB's
+        answer (:func:`_bulk_chunk`), else record by record. True: go on; None: its lines are gone
+        (the file shrank: nothing taken); False: an evaluation result was joined."""
         if chunk is not None and self._consume_columnar(plan, data, chunk, kept):
             self._offset += len(data)
             self.bulk_chunks += 1
