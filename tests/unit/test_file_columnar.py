@@ -126,6 +126,7 @@ def reader(request, monkeypatch):
     monkeypatch.setattr(file_module, "COLUMNAR_MIN", 0)
     monkeypatch.setattr(file_module, "BULK_MIN", 0 if request.param == "duckdb" else 1 << 62)
     monkeypatch.setattr(file_module, "CHUNK", 4096)
+    monkeypatch.setattr(file_module, "BULK_BATCH", 7)  # (DuckDB's rows of a chunk cut from several batches)
     monkeypatch.setattr(file_module, "JOIN_MEMORY", 25)
     return request.param
 
@@ -349,8 +350,10 @@ def test_hostile_line_in_the_middle_gives_the_same_answers(tmp_path, name, rate,
         assert chunks // 2 - 5 < fast.columnar_chunks < chunks // 2 + 5
     else:  # the chunks around the hostile lines only are read record by record
         assert fast.columnar_chunks >= chunks - 4, (fast.columnar_chunks, chunks)
-    if reader == "pyarrow" or name in DUCKDB_FAILS:
+    if reader == "pyarrow":
         assert fast.bulk_chunks == 0
+    elif name in DUCKDB_FAILS:  # the rows DuckDB gave before its query failed (none, in files this small)
+        assert fast.bulk_chunks <= chunks // 2 + 1, (fast.bulk_chunks, chunks)
     elif name in DUCKDB_STOPS:  # DuckDB's rows up to the chunk with the line, pyarrow after it
         assert chunks // 2 - 3 <= fast.bulk_chunks <= chunks // 2 + 1, (fast.bulk_chunks, chunks)
     else:  # the hostile line reached DuckDB's rows: its chunk read record by record, the others taken
@@ -747,7 +750,7 @@ def test_a_half_written_last_line_leaves_duckdb_and_gives_the_same_answers(tmp_p
     path = tmp_path / "r.jsonl"
     path.write_bytes(b"\n".join(dump(recs)) + b'\n{"time": "2026-06-0')  # DuckDB's query fails on it
     fast = assert_same(path, now_after(recs))
-    assert fast.bulk_chunks == 0 and fast.columnar_chunks > 10
+    assert fast.bulk_chunks <= fast.columnar_chunks and fast.columnar_chunks > 10  # (DuckDB's rows before it, if any)
     assert fast._held  # held until its newline, as record by record
 
 
