@@ -5,9 +5,10 @@ Kubernetes list (``kind: List``, ``items:``, as ``kubectl get -o yaml`` prints);
 the format of each document is detected (OpenSLO ``apiVersion: openslo/...``,
 Sloth ``version: prometheus/v1`` or ``apiVersion: sloth.slok.dev/v1``, Pyrra
 ``apiVersion: pyrra.dev/v1alpha1``) unless a format is forced. One document
-that cannot be imported is reported by file, document name and reason, and
-the rest are still imported. Every imported SLO is checked by the same loader
-as ``slotui validate`` (PromQL parsed) before it is written.
+that cannot be imported is reported by file, document (with the line it starts
+at), name and reason, and the rest are still imported. Every imported SLO is
+checked by the same loader as ``slotui validate`` (PromQL parsed) before it is
+written.
 
 Exit codes: 0 everything imported, 1 something was skipped, 3 nothing imported.
 """
@@ -54,6 +55,8 @@ class _Doc:
     file: str
     index: int
     data: dict[str, Any]
+    #: the line the document starts at in its file (None when it cannot be told)
+    line: int | None = None
 
     @property
     def label(self) -> str:
@@ -65,7 +68,12 @@ class _Doc:
         else:
             name = openslo.document_name(d)
         kind = d.get("kind") or ("Sloth spec" if sloth.is_sloth(d) else "document")
-        return f"document {self.index} ({kind} {name!r})"
+        return f"{_document_at(self.index, self.line)} ({kind} {name!r})"
+
+
+def _document_at(index: int, line: int | None) -> str:
+    """``document N``, with the line it starts at when known (``document 2 at line 16``)."""
+    return f"document {index}" if line is None else f"document {index} at line {line}"
 
 
 def _format_of(doc: dict[str, Any]) -> str | None:
@@ -111,13 +119,13 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
         where = f"line {hostile.line}, column {hostile.column}: " if hostile.line else ""
         skipped.append(Skipped(path, "file", f"not imported ({where}{hostile.message})"))
         return []
-    raw: list[tuple[Any, str | None]] = []  # (the YAML document, its first duplicate key)
+    raw: list[tuple[Any, str | None, Any]] = []  # (the YAML document, its first duplicate key, its node)
     loader = CheckedLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             duplicate = _duplicate_key(node)  # (before constructing: flattening merge keys rewrites the nodes)
-            raw.append((loader.construct_document(node), duplicate))
+            raw.append((loader.construct_document(node), duplicate, node))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -127,23 +135,23 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
         loader.dispose()
     docs: list[_Doc] = []
     n = 0
-    for item, duplicate in raw:
+    for item, duplicate, node in raw:
         if duplicate is not None:
             # the last value would win silently (objective: 99.9 then objective: 90 imported 90); slotui's
             # own loader refuses a duplicate key in slos.yaml, and a peer file is refused the same way
             n += 1
-            first = next((d for d in _documents(item) if isinstance(d, dict)), None)
-            name = _Doc(path, n, first).label if first is not None else f"document {n}"
+            first = next(((d, line) for d, line in _documents(item, node) if isinstance(d, dict)), None)
+            name = _Doc(path, n, first[0], first[1]).label if first is not None else f"document {n}"
             skipped.append(Skipped(path, name, duplicate))
             continue
-        for d in _documents(item):
+        for d, line in _documents(item, node):
             if d is None:
                 continue
             n += 1
             if not isinstance(d, dict):
-                skipped.append(Skipped(path, f"document {n}", f"expected a mapping (got {type(d).__name__})"))
+                skipped.append(Skipped(path, _document_at(n, line), f"expected a mapping (got {type(d).__name__})"))
                 continue
-            docs.append(_Doc(path, n, d))
+            docs.append(_Doc(path, n, d, line))
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
@@ -183,16 +191,23 @@ def _duplicate_key(root: Any) -> str | None:
     return f"line {line}, column {column}: duplicate key {key!r} (first at line {first_line})"
 
 
-def _documents(item: Any) -> list[Any]:
-    """The documents of one YAML document: itself, the elements of a list, or the ``items`` of a
-    Kubernetes list (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o yaml``
-    prints for Pyrra's and Sloth's resources)."""
+def _documents(item: Any, node: Any) -> list[tuple[Any, int | None]]:
+    """The documents of one YAML document, each with the line it starts at (from its YAML ``node``;
+    None where the node does not mirror the data): itself, the elements of a list, or the ``items``
+    of a Kubernetes list (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o
+    yaml`` prints for Pyrra's and Sloth's resources)."""
+    from yaml.nodes import MappingNode, SequenceNode
+
     if (isinstance(item, dict) and str(item.get("kind") or "").endswith("List")
             and isinstance(item.get("items"), list) and "spec" not in item):
         item = item["items"]
+        items = [value for key, value in node.value if getattr(key, "value", None) == "items"] \
+            if isinstance(node, MappingNode) else []
+        node = items[-1] if items else None
     if isinstance(item, list):  # (nesting is bounded by check_structure's 64 levels)
-        return [d for element in item for d in _documents(element)]
-    return [item]
+        nodes = node.value if isinstance(node, SequenceNode) and len(node.value) == len(item) else [None] * len(item)
+        return [found for element, sub in zip(item, nodes) for found in _documents(element, sub)]
+    return [(item, None if node is None else node.start_mark.line + 1)]
 
 
 def import_files(files: list[str], forced: str | None = None) -> ImportReport:

@@ -69,7 +69,7 @@ def test_a_nan_or_infinite_objective_is_refused_not_a_traceback(tmp_path: Path, 
     code, out, err = _cli(capsys, sloth)
     assert code == 1
     [reason] = _skipped(err)
-    assert reason.startswith(f"{sloth}: document 1 (Sloth spec 'svc') SLO 'bad': objective ")
+    assert reason.startswith(f"{sloth}: document 1 at line 1 (Sloth spec 'svc') SLO 'bad': objective ")
     assert reason.endswith(" is not a number (a finite number is expected)")
     assert "name: svc-good-one" in out
 
@@ -190,7 +190,7 @@ def test_one_wrong_field_refuses_that_sloth_slo_only(tmp_path: Path, capsys: pyt
                  + "".join(f"    {v}\n" for k, v in body.items() if v and k != "sli"))
     code, out, err = _cli(capsys, str(f))
     assert code == 1
-    assert _skipped(err) == [f"{f}: document 1 (Sloth spec 'svc') SLO 'bad-one': {reason}"]
+    assert _skipped(err) == [f"{f}: document 1 at line 1 (Sloth spec 'svc') SLO 'bad-one': {reason}"]
     assert "name: svc-good-one" in out
     assert "bad-one" not in out
 
@@ -200,7 +200,7 @@ def test_a_sloth_slo_named_by_a_mapping_is_named_by_its_index(tmp_path: Path) ->
               + "  - name: {a: 1}\n    objective: 99\n")
     report = import_files([f])
     assert [(s.document, s.reason) for s in report.skipped] == [
-        ("document 1 (Sloth spec 'svc') SLO 'slos[1]'", "name must be text, not a mapping")]
+        ("document 1 at line 1 (Sloth spec 'svc') SLO 'slos[1]'", "name must be text, not a mapping")]
     assert [s["name"] for s in report.config["slos"]] == ["svc-good-one"]
 
 
@@ -297,7 +297,7 @@ def test_openslo_wrong_shapes_name_the_key(tmp_path: Path, capsys: pytest.Captur
     f = _file(tmp_path, OPENSLO_OK + "---\n" + _openslo_bad(spec))
     code, out, err = _cli(capsys, f)
     assert code == 1
-    assert _skipped(err) == [f"{f}: document 2 (SLO 'bad'): {reason}"]
+    assert _skipped(err) == [f"{f}: document 2 at line 15 (SLO 'bad'): {reason}"]
     assert "name: ok" in out
 
 
@@ -350,11 +350,11 @@ def test_a_bad_objective_refuses_that_objective_only(tmp_path: Path, capsys: pyt
     code, out, err = _cli(capsys, f)
     assert code == 1
     assert _skipped(err) == [
-        f"{f}: document 1 (SLO 'x') SLO 'spec.objectives[1]': spec.objectives[1] must be a mapping, not a string "
+        f"{f}: document 1 at line 1 (SLO 'x') SLO 'spec.objectives[1]': spec.objectives[1] must be a mapping, not a string "
         "('nope')",
-        f"{f}: document 1 (SLO 'x') SLO 'x-bad-op': spec.objectives[2].op must be text, not a list",
-        f"{f}: document 1 (SLO 'x') SLO 'x-bad-target': target nan is not a number (a finite number is expected)",
-        f"{f}: document 1 (SLO 'x') SLO 'spec.objectives[4]': spec.objectives[4].displayName must be text, "
+        f"{f}: document 1 at line 1 (SLO 'x') SLO 'x-bad-op': spec.objectives[2].op must be text, not a list",
+        f"{f}: document 1 at line 1 (SLO 'x') SLO 'x-bad-target': target nan is not a number (a finite number is expected)",
+        f"{f}: document 1 at line 1 (SLO 'x') SLO 'spec.objectives[4]': spec.objectives[4].displayName must be text, "
         "not a mapping",
     ]
     assert "name: x-fine" in out
@@ -487,7 +487,7 @@ def test_pyrra_wrong_shapes_name_the_key(tmp_path: Path, capsys: pytest.CaptureF
     code, out, err = _cli(capsys, f)
     assert code == 1
     [line] = _skipped(err)
-    assert line.startswith(f"{f}: document 2 (ServiceLevelObjective 'bad'): {reason}")
+    assert line.startswith(f"{f}: document 2 at line 8 (ServiceLevelObjective 'bad'): {reason}")
     assert "name: ok" in out
 
 
@@ -521,7 +521,7 @@ def test_a_duplicate_key_refuses_its_document_with_its_line(tmp_path: Path, caps
     code, out, err = _cli(capsys, f)
     assert code == 1
     assert _skipped(err) == [
-        f"{f}: document 1 (Sloth spec 'svc'): line 6, column 5: duplicate key 'objective' (first at line 5)"]
+        f"{f}: document 1 at line 1 (Sloth spec 'svc'): line 6, column 5: duplicate key 'objective' (first at line 5)"]
     assert "name: other-b" in out and "svc-a" not in out
 
 
@@ -849,3 +849,55 @@ def test_a_data_source_not_in_the_given_files_is_noted(tmp_path: Path) -> None:
     report = import_files([f])
     assert report.config["slos"][0]["source"] == "prom-prod"
     assert any("data source 'prom-prod' is not in the given files" in n and "set its url" in n for n in report.notes)
+
+
+# ---------------------------------------------------------------------------------------------- 8: where a document starts
+
+
+def test_a_refused_document_is_named_with_the_line_it_starts_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each refusal names the line its document starts at: after comments and ``---``, in a
+    ``kubectl get -o yaml`` list (``kind: List``, ``items:``) and in a plain YAML list, for a document
+    that is no mapping as well (a file of many documents was searched by counting them)."""
+    f = _file(tmp_path, """\
+        # Sloth's spec, then a list of Pyrra objects as kubectl prints them
+        version: prometheus/v1
+        service: svc
+        slos:
+          - name: bad
+            objective: lots
+            sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+        ---
+        apiVersion: v1
+        kind: List
+        items:
+          - apiVersion: pyrra.dev/v1alpha1
+            kind: ServiceLevelObjective
+            metadata: {name: ok}
+            spec:
+              target: "99"
+              window: 2w
+              indicator: {ratio: {errors: {metric: 'e{code="5"}'}, total: {metric: t}}}
+          - apiVersion: pyrra.dev/v1alpha1
+            kind: ServiceLevelObjective
+            metadata: {name: broken}
+            spec: {target: lots, window: 2w}
+          - 5
+        ---
+
+        - apiVersion: openslo/v1
+          kind: SLO
+          metadata: {name: no-indicator}
+          spec: {service: x, objectives: [{target: 0.9}]}
+        """)
+    code, out, err = _cli(capsys, f)
+    assert code == 1
+    assert sorted(_skipped(err)) == sorted([
+        f"{f}: document 1 at line 2 (Sloth spec 'svc') SLO 'bad': objective 'lots' is not a number",
+        f"{f}: document 3 at line 19 (ServiceLevelObjective 'broken'): target 'lots' is not a number",
+        f"{f}: document 4 at line 23: expected a mapping (got int)",
+        f"{f}: document 5 at line 26 (SLO 'no-indicator'): no indicator or indicatorRef",
+    ])
+    assert "- name: ok\n" in out  # (the list's good object is imported)
+    lines = Path(f).read_text().splitlines()
+    assert lines[1].startswith("version:") and lines[18].lstrip().startswith("- apiVersion")
+    assert lines[22].strip() == "- 5" and lines[25].startswith("- apiVersion: openslo")

@@ -132,7 +132,7 @@ def test_ratio_timeslices_is_refused_not_imported_as_another_budget(tmp_path: Pa
     report, lc = _load(tmp_path, PROM_DS + "---\n" + _slo(body))
     assert report.imported == 0 and lc is None
     [skipped] = report.skipped
-    assert skipped.document == "document 2 (SLO 's')"
+    assert skipped.document == "document 2 at line 6 (SLO 's')"
     assert skipped.reason == ("budgetingMethod RatioTimeslices (the average of the slices' good ratios) is not "
                               "supported: use Occurrences (events) or Timeslices (share of slices meeting "
                               "timeSliceTarget)")
@@ -252,9 +252,9 @@ def test_one_bad_document_does_not_abort_the_others(tmp_path: Path) -> None:
     assert [s.name for s in lc.specs] == ["fine"]
     reasons = {(Path(s.file).name, s.document): s.reason for s in report.skipped}
     assert reasons == {
-        ("doc1.yaml", "document 1 (SLO 'dd')"): "data source type 'Datadog' is not supported (only Prometheus "
+        ("doc1.yaml", "document 1 at line 1 (SLO 'dd')"): "data source type 'Datadog' is not supported (only Prometheus "
                                                 "and its API: Thanos, Mimir, Cortex, VictoriaMetrics)",
-        ("doc1.yaml", "document 2 (SLO 'orphan')"): "SLI 'nope' not found in the given files",
+        ("doc1.yaml", "document 2 at line 14 (SLO 'orphan')"): "SLI 'nope' not found in the given files",
     }
 
 

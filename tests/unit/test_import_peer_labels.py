@@ -131,9 +131,9 @@ def test_openslo_v2alpha_is_refused_by_its_version_and_a_linter_config_is_no_slo
     lint.write_text('version: "2"\nrun: {timeout: 5m}\n')
     report = import_files([str(v2), str(lint)])
     reasons = [(s.document, s.reason) for s in report.skipped]
-    assert reasons[0] == ("document 1 (SLO 'web-availability')",
+    assert reasons[0] == ("document 1 at line 1 (SLO 'web-availability')",
                           "apiVersion 'openslo.com/v2alpha' is not supported (expected openslo/v1 or openslo/v1alpha)")
-    assert reasons[-1] == ("document 1 (document '(unnamed)')",
+    assert reasons[-1] == ("document 1 at line 1 (document '(unnamed)')",
                            "not an OpenSLO, Sloth or Pyrra document (apiVersion/version '2')")
 
 

@@ -95,8 +95,8 @@ def test_sloth_sli_plugin_and_bad_objective_are_refused_by_name(tmp_path: Path) 
     report, lc = _import(f)
     assert [s.name for s in lc.specs] == ["svc-ok"]
     assert [(s.document, s.reason) for s in report.skipped] == [
-        ("document 1 (Sloth spec 'svc') SLO 'plug'", "SLI plugin 'some_plugin' is not supported (its queries are not in the file)"),
-        ("document 1 (Sloth spec 'svc') SLO 'over'", "objective 101 is not a share between 0 and 1 (as a percentage)"),
+        ("document 1 at line 1 (Sloth spec 'svc') SLO 'plug'", "SLI plugin 'some_plugin' is not supported (its queries are not in the file)"),
+        ("document 1 at line 1 (Sloth spec 'svc') SLO 'over'", "objective 101 is not a share between 0 and 1 (as a percentage)"),
     ]
 
 
