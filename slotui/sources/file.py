@@ -270,16 +270,15 @@ def _bulk_check(fd: int, start: int, end: int) -> tuple[str, int, bool]:
 
 
 def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: tuple[str, int, bool]
-                ) -> tuple[str, Any, _FileLines]:
-    """In a worker thread: the chunk ``[start, end)`` (its bytes read when needed) with its verdict
-    (``checked``: :func:`_bulk_check`'s) and its columns from ``table``, its rows of DuckDB's answer
-    (:meth:`ColumnarPlan.from_rows`: None unless the verdict takes them)."""
+                ) -> tuple[Any, _FileLines]:
+    """In a worker thread: the chunk ``[start, end)`` (its bytes read when needed) and its columns
+    from ``table``, its rows of DuckDB's answer (:meth:`ColumnarPlan.from_rows`: None unless the
+    verdict ``checked``, :func:`_bulk_check`'s, takes them)."""
     from slotui.sources.kit.columnar import BULK_TAKE
 
     verdict, lines, timed = checked
     data = _FileLines(fd, start, end)
-    chunk = plan.from_rows(data, table, lines, timed) if verdict == BULK_TAKE else None
-    return verdict, chunk, data
+    return (plan.from_rows(data, table, lines, timed) if verdict == BULK_TAKE else None), data
 
 
 #: the end of the first malformed line's reason once its file was rotated away (its line number is of that file)
@@ -779,7 +778,7 @@ class FileSource:
                         nxt += 1
                     if not pending:
                         break
-                    _, chunk, data = pending.popleft().result()
+                    chunk, data = pending.popleft().result()
                     settled = self._settle_bulk(plan, data, chunk, kept)
                     if settled is not None:
                         self.bytes_read += len(data)  # (None: not taken; the columnar reader reads it)

@@ -791,13 +791,14 @@ def _first_bytes(texts: Any, np: Any) -> Any:
 
     if not pa.types.is_string(texts.type) and not pa.types.is_large_string(texts.type):
         texts = texts.cast(pa.string())
-    if pa.types.is_large_string(texts.type):
+    parts = _text_parts(texts, np)  # (None for large strings, and for a null: an empty one)
+    if parts is None:
         return None
-    n = len(texts)
-    offsets = np.frombuffer(texts.buffers()[1], np.int32, count=n + 1, offset=texts.offset * 4)
-    if n and (np.diff(offsets) <= 0).any():
+    if not parts:
+        return np.zeros(0, np.uint8)
+    ((offsets, data),) = parts
+    if (np.diff(offsets) <= 0).any():
         return None
-    data = np.frombuffer(texts.buffers()[2], np.uint8) if n else np.zeros(0, np.uint8)
     return data[offsets[:-1]]
 
 
