@@ -8,6 +8,7 @@ import subprocess
 import sys
 from array import array
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,13 +111,19 @@ def test_aggregate_never_imports_numpy() -> None:
     assert out.strip() == "False"
 
 
-def test_a_series_primed_at_once_caches_what_each_slice_gives_alone() -> None:
+@pytest.mark.parametrize("block", [1 << 15, 400, 1])
+def test_a_series_primed_at_once_caches_what_each_slice_gives_alone(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """ValueSeries.prime sums every slice of numpy size in one pass: each slice's sum, terms and
     moments are the ones the slice works out alone (and the plain forms), for slices the int64
-    limbs tell and ones they decline (wide spans, all -0.0, sums beyond the float range)."""
+    limbs tell and ones they decline (wide spans, all -0.0, sums beyond the float range); and so
+    when the slices are summed in blocks of a few (400 values) or one by one (each alone longer
+    than the block)."""
     import numpy  # noqa: F401  (loaded: the series primes by numpy)
 
+    from slotui.sources.kit import aggregate
     from slotui.sources.kit.aggregate import Agg
+
+    monkeypatch.setattr(aggregate, "_PRIME_BLOCK", block)
 
     rng = random.Random(11)
     kinds = [
@@ -209,3 +216,15 @@ def test_a_slice_quantile_is_cached_until_the_slice_changes() -> None:
     assert series.slice_values(agg, 0.0, 1e9) == [(0.0, 49.5)]
     series.add(50.0, 1000.0)  # the same slice: its cached quantile is dropped
     assert series.slice_values(agg, 0.0, 1e9) == [(0.0, 50.0)]
+
+
+def test_prime_blocks_cut_the_slices_in_order_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blocks ValueSeries.prime sums at once: whole slices, in order, none above the limit unless
+    a slice alone is longer, every slice in exactly one block."""
+    from slotui.sources.kit import aggregate
+
+    monkeypatch.setattr(aggregate, "_PRIME_BLOCK", 100)
+    assert aggregate._blocks([]) == []
+    assert aggregate._blocks([40, 60, 1, 100, 250, 30, 30]) == [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7)]
+    assert aggregate._blocks([100]) == [(0, 1)]
+    assert aggregate._blocks([101, 99, 1]) == [(0, 1), (1, 3)]

@@ -249,6 +249,27 @@ SAMPLE_LIMIT = 1000
 _NUMPY_SORT = 64
 
 
+#: values summed per numpy batch by :meth:`ValueSeries.prime` (whole slices): its temporaries (a
+#: dozen arrays of this many values) stay in the cache and in memory already mapped
+_PRIME_BLOCK = 1 << 15
+
+
+def _blocks(sizes: Sequence[int]) -> list[tuple[int, int]]:
+    """``[a, b)`` index ranges cutting ``sizes`` into runs of at most :data:`_PRIME_BLOCK` in total (a
+    longer size alone), in order."""
+    limit = _PRIME_BLOCK
+    out: list[tuple[int, int]] = []
+    start = total = 0
+    for i, size in enumerate(sizes):
+        if total and total + size > limit:
+            out.append((start, i))
+            start, total = i, 0
+        total += size
+    if start < len(sizes):
+        out.append((start, len(sizes)))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class WindowSpread:
     """``n`` and what the interval of a window aggregate needs (see :meth:`ValueSeries.window_spread`)."""
@@ -685,12 +706,13 @@ class ValueSeries(_SliceIndex):
         unsummed = [sl for sl in big if sl._terms is None]
         if len(unsummed) > 1:
             vectors = [np.frombuffer(sl.values, dtype=np.float64) for sl in unsummed]
-            done = array_sum_terms_batch(np.concatenate(vectors), [v.size for v in vectors], np)
-            for sl, vector, terms in zip(unsummed, vectors, done):
-                if terms is None:
-                    sl._exact(vector)  # fsum tells
-                else:
-                    sl._sum, sl._terms = terms[0], terms
+            for a, b in _blocks([v.size for v in vectors]):
+                done = array_sum_terms_batch(np.concatenate(vectors[a:b]), [v.size for v in vectors[a:b]], np)
+                for sl, vector, terms in zip(unsummed[a:b], vectors[a:b], done):
+                    if terms is None:
+                        sl._exact(vector)  # fsum tells
+                    else:
+                        sl._sum, sl._terms = terms[0], terms
         if agg.kind != "mean":
             return
         # moments_of's numpy path, for every slice at once: the same deviations, the same squares
@@ -700,15 +722,16 @@ class ValueSeries(_SliceIndex):
         if len(todo) <= 1:
             return
         counts = [len(sl.values) for sl, _ in todo]
-        values = np.concatenate([np.frombuffer(sl.values, dtype=np.float64) for sl, _ in todo])
-        deviations = values - np.repeat(np.array([m for _, m in todo]), counts)
-        with np.errstate(over="ignore"):  # (an infinite square: fsum's inf below)
-            squares = deviations * deviations
-        for (sl, mean), n, terms in zip(todo, counts, array_sum_terms_batch(squares, counts, np)):
-            if terms is None:
-                sl.moments()  # fsum tells (or overflows: no spread)
-            else:
-                sl._moments = (n, mean, terms[0])
+        for a, b in _blocks(counts):
+            values = np.concatenate([np.frombuffer(sl.values, dtype=np.float64) for sl, _ in todo[a:b]])
+            deviations = values - np.repeat(np.array([m for _, m in todo[a:b]]), counts[a:b])
+            with np.errstate(over="ignore"):  # (an infinite square: fsum's inf below)
+                squares = np.multiply(deviations, deviations, out=deviations)
+            for (sl, mean), n, terms in zip(todo[a:b], counts[a:b], array_sum_terms_batch(squares, counts[a:b], np)):
+                if terms is None:
+                    sl.moments()  # fsum tells (or overflows: no spread)
+                else:
+                    sl._moments = (n, mean, terms[0])
 
     def window(self, agg: Agg, start: float, end: float) -> float | None:
         """``agg`` over values with time in ``[start, end)``; None when there are none."""
