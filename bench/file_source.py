@@ -221,6 +221,26 @@ log ending in a half-written line (a log being written when the TUI opens) was r
 reader in 1.11 s; now 22 of its 24 chunks are DuckDB's rows: 0.61 s. The whole bench after it (best of 3,
 load 0.85): JSONL 1.84x wall / 1.86x CPU (0.99 s against 0.53 s; peak RSS 448 MB, from 509 MB: DuckDB's
 answer is no longer held whole), CSV 1.59x / 1.51x, Parquet 1.33x / 1.25x; append 105 ms.
+
+2026-12-07, a later session: page faults. A fresh page costs ~3 us on this VM (400 MB touched once: 102,400
+faults, 0.30 s); the JSONL first read made 88-96k minor faults against DuckDB's 38-41k, 21k of them in the
+answers, which summed each series' 856k values in one batch (a dozen fresh 7 MB temporaries, cold in the
+cache: 12-57 ms a batch against 4-9 ms when warm). ``ValueSeries.prime`` now sums whole slices in blocks of 32k
+values: the answers' faults 21k -> 2.5k; interleaved pairs (8 each, forked children, medians): JSONL 1.09 ->
+0.94 s, Parquet 0.55 -> 0.43 s. The CSV number check left to Arrow's cast what the cast refuses anyway (two dots
+or exponents in a cell, an ``e`` before the dot, a sign not after the ``e``), dropping 4 MB of int32 cell ids per
+column per chunk: CSV 0.49 -> 0.42 s (10 pairs). Measured and not kept (interleaved pairs, within noise): the
+byte checks of the later chunks beside DuckDB's query (the query started as soon as DuckDB was imported); glibc
+``mallopt`` keeping freed memory (a trim threshold alone turned the dynamic mmap threshold off: 118k faults);
+``streaming_buffer_size`` 32 MB; 4,096-row batches; pyarrow's CSV parse on one thread (the two workers already
+parallelise chunks); DuckDB on one thread (CPU 1.44 -> 1.35 s but wall 0.84 -> 1.19 s); the evaluation items
+checked in SQL instead of on the JSON texts (0.73 -> 0.75 s CPU for the query alone). End of session, best of 3,
+two runs (load 1.0-1.2): JSONL **1.63-1.71x wall** / 1.69-1.78x CPU (slotui 0.75-0.79 s against DuckDB 0.44-0.49
+s, 1.26-1.33M records/s, peak RSS 430-445 MB against 374-390 MB), CSV **1.29-1.38x** / 1.37-1.38x (0.30-0.35 s
+against 0.23-0.25 s), Parquet **1.04-1.05x** / 0.96-0.98x; append 81-101 ms (7-9x faster than a rescan);
+breakdown first tick 1.14-1.24x, steady 1.35-1.49x. JSONL is the one format still above 1.5x: its whole read
+uses ~1.3 s of CPU against DuckDB's ~0.75 s (DuckDB's strict query alone ~0.73 s, the byte checks ~0.3 s, the
+DuckDB rows into columns and series ~0.15 s, the answers ~0.07 s).
 """
 
 from __future__ import annotations
