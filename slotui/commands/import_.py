@@ -6,7 +6,8 @@ the format of each document is detected (OpenSLO ``apiVersion: openslo/...``,
 Sloth ``version: prometheus/v1`` or ``apiVersion: sloth.slok.dev/v1``, Pyrra
 ``apiVersion: pyrra.dev/v1alpha1``) unless a format is forced. One document
 that cannot be imported is reported by file, document (with the line it starts
-at), name and reason, and the rest are still imported. Every imported SLO is
+at), name and reason (after the line and column of the key it names, when that
+key is written in the file), and the rest are still imported. Every imported SLO is
 checked by the same loader as ``slotui validate`` (PromQL parsed) before it is
 written.
 
@@ -16,12 +17,16 @@ Exit codes: 0 everything imported, 1 something was skipped, 3 nothing imported.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotui.core.exit_code import FAILED, OK, UNKNOWN
+
+if TYPE_CHECKING:
+    from slotui.peers.common import Refused
 
 
 FORMATS = ("openslo", "sloth", "pyrra")
@@ -34,9 +39,13 @@ class Skipped:
     file: str
     document: str
     reason: str
+    #: (line, column) of the key the reason starts with (``alerting.page_alert must be ...``), when it is
+    #: in the file as written
+    at: tuple[int, int] | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.document}: {self.reason}"
+        where = f"line {self.at[0]}, column {self.at[1]}: " if self.at else ""
+        return f"{self.file}: {self.document}: {where}{self.reason}"
 
 
 @dataclass
@@ -57,6 +66,14 @@ class _Doc:
     data: dict[str, Any]
     #: the line the document starts at in its file (None when it cannot be told)
     line: int | None = None
+    #: its YAML node (None where the node does not mirror the data): the lines of its keys
+    node: Any = None
+
+    def skipped(self, document: str, refusal: "Refused | str", scope: tuple[str | int, ...] = ()) -> Skipped:
+        """A refusal of (part of) this document, with the line and column of the key its reason starts
+        with when that key is in the document as written."""
+        reason = str(refusal)
+        return Skipped(self.file, document, reason, _key_at(self.node, getattr(refusal, "scope", scope), reason))
 
     @property
     def label(self) -> str:
@@ -69,6 +86,52 @@ class _Doc:
             name = openslo.document_name(d)
         kind = d.get("kind") or ("Sloth spec" if sloth.is_sloth(d) else "document")
         return f"{_document_at(self.index, self.line)} ({kind} {name!r})"
+
+
+#: a reason's leading key path (``spec.objectives[1].op``, ``alerting.page_alert``), up to a space or ":"
+_LEADING_PATH = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*(?=[\s:]|$)")
+
+
+def _key_at(node: Any, scope: tuple[str | int, ...], reason: str) -> tuple[int, int] | None:
+    """(line, column) of the key ``reason`` starts with, looked up in the YAML ``node`` of the
+    document under ``scope`` (the mapping the converter named it from), then under the document
+    itself and its ``spec``; None when the reason starts with no key path or the path is not in the
+    node tree (a key whose name holds dots, a key both merged by ``<<`` and written again): no line,
+    never a wrong one. A key a merge ``<<`` or an alias brings is found where it is written (the
+    anchor's lines)."""
+    m = _LEADING_PATH.match(reason)
+    if node is None or m is None:
+        return None
+    parts: list[str | int] = [int(p[1:-1]) if p.startswith("[") else p
+                              for p in re.findall(r"\[\d+\]|[^.\[\]]+", m.group(0))]
+    for base in dict.fromkeys((tuple(scope), (), ("spec",))):
+        mark = _mark_of(node, [*base, *parts])
+        if mark is not None:
+            return mark.line + 1, mark.column + 1
+    return None
+
+
+def _mark_of(node: Any, path: list[str | int]) -> Any:
+    """The start mark of the key (or list item) at ``path`` in a YAML node tree, or None."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    mark = None
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, SequenceNode) or part >= len(node.value):
+                return None
+            node = node.value[part]
+            mark = node.start_mark
+            continue
+        if not isinstance(node, MappingNode):
+            return None
+        found = [(k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == part
+                 and k.tag != "tag:yaml.org,2002:merge"]
+        if len(found) != 1:
+            return None  # (absent; or merged by "<<" and written again: the one that counts is not told)
+        key, node = found[0]
+        mark = key.start_mark
+    return mark
 
 
 def _document_at(index: int, line: int | None) -> str:
@@ -140,18 +203,18 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
             # the last value would win silently (objective: 99.9 then objective: 90 imported 90); slotui's
             # own loader refuses a duplicate key in slos.yaml, and a peer file is refused the same way
             n += 1
-            first = next(((d, line) for d, line in _documents(item, node) if isinstance(d, dict)), None)
-            name = _Doc(path, n, first[0], first[1]).label if first is not None else f"document {n}"
+            first = next(((d, sub) for d, sub in _documents(item, node) if isinstance(d, dict)), None)
+            name = _Doc(path, n, first[0], _line(first[1])).label if first is not None else f"document {n}"
             skipped.append(Skipped(path, name, duplicate))
             continue
-        for d, line in _documents(item, node):
+        for d, sub in _documents(item, node):
             if d is None:
                 continue
             n += 1
             if not isinstance(d, dict):
-                skipped.append(Skipped(path, _document_at(n, line), f"expected a mapping (got {type(d).__name__})"))
+                skipped.append(Skipped(path, _document_at(n, _line(sub)), f"expected a mapping (got {type(d).__name__})"))
                 continue
-            docs.append(_Doc(path, n, d, line))
+            docs.append(_Doc(path, n, d, _line(sub), sub))
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
@@ -191,11 +254,16 @@ def _duplicate_key(root: Any) -> str | None:
     return f"line {line}, column {column}: duplicate key {key!r} (first at line {first_line})"
 
 
-def _documents(item: Any, node: Any) -> list[tuple[Any, int | None]]:
-    """The documents of one YAML document, each with the line it starts at (from its YAML ``node``;
-    None where the node does not mirror the data): itself, the elements of a list, or the ``items``
-    of a Kubernetes list (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o
-    yaml`` prints for Pyrra's and Sloth's resources)."""
+def _line(node: Any) -> int | None:
+    """The line a YAML node starts at (1-based), None for no node."""
+    return None if node is None else node.start_mark.line + 1
+
+
+def _documents(item: Any, node: Any) -> list[tuple[Any, Any]]:
+    """The documents of one YAML document, each with its YAML node (from ``node``; None where the node
+    does not mirror the data): itself, the elements of a list, or the ``items`` of a Kubernetes list
+    (``kind: List`` or ``ServiceLevelObjectiveList``, what ``kubectl get -o yaml`` prints for Pyrra's
+    and Sloth's resources)."""
     from yaml.nodes import MappingNode, SequenceNode
 
     if (isinstance(item, dict) and str(item.get("kind") or "").endswith("List")
@@ -207,7 +275,7 @@ def _documents(item: Any, node: Any) -> list[tuple[Any, int | None]]:
     if isinstance(item, list):  # (nesting is bounded by check_structure's 64 levels)
         nodes = node.value if isinstance(node, SequenceNode) and len(node.value) == len(item) else [None] * len(item)
         return [found for element, sub in zip(item, nodes) for found in _documents(element, sub)]
-    return [(item, None if node is None else node.start_mark.line + 1)]
+    return [(item, node)]
 
 
 def import_files(files: list[str], forced: str | None = None) -> ImportReport:
@@ -268,20 +336,20 @@ def import_files(files: list[str], forced: str | None = None) -> ImportReport:
                     raise Refused(f"kind {d.data.get('kind')!r} is not supported")
                 conv.out = Converted()
                 catalog.near = d.file  # (its own definitions of a name defined twice are the ones meant)
-                for slo_name, reason in conv.slo(d.data):
-                    skipped.append(Skipped(d.file, f"{label} SLO {slo_name!r}", reason))
+                for slo_name, reason, scope in conv.slo(d.data):
+                    skipped.append(d.skipped(f"{label} SLO {slo_name!r}", reason, scope))
                 conv.out.notes.extend(catalog.notes)
                 catalog.notes.clear()
                 accept(d, conv.out, label)
             elif fmt == "sloth":
                 got, refused = sloth.convert(d.data)
-                for slo_name, reason in refused:
-                    skipped.append(Skipped(d.file, f"{label} SLO {slo_name!r}", reason))
+                for slo_name, reason, scope in refused:
+                    skipped.append(d.skipped(f"{label} SLO {slo_name!r}", reason, scope))
                 accept(d, got, label)
             else:
                 accept(d, pyrra.convert(d.data), label)
         except Refused as exc:
-            skipped.append(Skipped(d.file, label, str(exc)))
+            skipped.append(d.skipped(label, exc))
         except Exception as exc:  # noqa: BLE001 - bad input is reported, never a traceback
             # last resort: a value of the wrong shape deep inside that no check named (each converter
             # checks the shapes it reads, and Sloth's SLOs and OpenSLO's objectives are caught one by one)

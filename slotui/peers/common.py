@@ -21,7 +21,14 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w|M|Q|Y)\s*$")
 
 
 class Refused(ValueError):
-    """One document that cannot be imported; the message is the reason."""
+    """One document (or SLO of it) that cannot be imported; the message is the reason. A reason that
+    starts with a key path (``alerting.page_alert must be ...``) names it from ``scope``: the path, in
+    the document, of the mapping it is relative to (an SLO of a Sloth document, an OpenSLO objective;
+    the document itself when empty), so ``slotui import`` can give the key's line."""
+
+    def __init__(self, message: str, *, scope: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 @dataclass

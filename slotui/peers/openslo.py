@@ -424,9 +424,10 @@ class SLOConverter:
 
     # ------------------------------------------------------------------ SLOs
 
-    def slo(self, doc: dict[str, Any]) -> list[tuple[str, str]]:
-        """Convert one SLO document into ``self.out``; ``(name, reason)`` of each objective refused on its
-        own (its sibling objectives are still imported). Refused when the whole document cannot be."""
+    def slo(self, doc: dict[str, Any]) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        """Convert one SLO document into ``self.out``; ``(name, reason, scope)`` of each objective refused on
+        its own (its sibling objectives are still imported; ``scope``: the objective's path in the
+        document, see :class:`~slotui.peers.common.Refused`). Refused when the whole document cannot be."""
         api = str(doc.get("apiVersion"))
         meta = as_mapping(doc.get("metadata"), "metadata")
         name = document_name(doc)
@@ -456,7 +457,7 @@ class SLOConverter:
         if tiers is not None:
             common["burn_rate"] = tiers
         entries: list[dict[str, Any]] = []
-        refused: list[tuple[str, str]] = []
+        refused: list[tuple[str, str, tuple[str | int, ...]]] = []
         taken: set[str] = set()
         for i, obj in enumerate(objectives):
             at = f"spec.objectives[{i}]"
@@ -491,16 +492,16 @@ class SLOConverter:
                         f"SLO {entry_name!r}: timeSliceTarget {obj['timeSliceTarget']!r} not imported (each slice is "
                         "judged by the query's value in it, not by the share of good points within it)")
             except Refused as exc:
-                refused.append((label, str(exc)))
+                refused.append((label, str(exc), ("spec", "objectives", i)))
                 continue
             except (AttributeError, TypeError, KeyError, ValueError, ArithmeticError) as exc:
                 # last resort, per objective: its siblings are still imported
-                refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})"))
+                refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})", ("spec", "objectives", i)))
                 continue
             entries.append(entry)
             self.out.notes.extend(notes)
-        if refused and (len(objectives) == 1 or (not entries and len({r for _, r in refused}) == 1)):
-            raise Refused(refused[0][1])  # the document's reason, said once
+        if refused and (len(objectives) == 1 or (not entries and len({r for _, r, _ in refused}) == 1)):
+            raise Refused(refused[0][1], scope=refused[0][2])  # the document's reason, said once
         self.out.slos.extend(entries)
         self.route([e["name"] for e in entries])
         return refused

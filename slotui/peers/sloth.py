@@ -64,8 +64,9 @@ def _key(d: dict[str, Any], snake: str, camel: str) -> str:
     return camel if snake not in d and camel in d else snake
 
 
-def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str]]]:
-    """The SLOs of one Sloth document, and ``(slo name, reason)`` for each SLO of it that was refused."""
+def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str, tuple[str | int, ...]]]]:
+    """The SLOs of one Sloth document, and ``(slo name, reason, scope)`` for each SLO of it that was
+    refused (``scope``: the SLO's path in the document, what the reason's key path is relative to)."""
     if "apiVersion" in doc:
         if doc.get("apiVersion") != CRD_API:
             raise Refused(f"apiVersion {doc.get('apiVersion')!r} is not supported (expected {CRD_API})")
@@ -88,21 +89,22 @@ def convert(doc: dict[str, Any]) -> tuple[Converted, list[tuple[str, str]]]:
     slos = as_list(spec.get("slos"), f"{where}slos", "a list of SLOs")
     if not slos:
         raise Refused("no slos")
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[str, str, tuple[str | int, ...]]] = []
     if _get(spec, "slo_plugins", "sloPlugins"):
         out.notes.append(f"{service}: SLO plugins (rule generation) are not carried over")
     for i, slo in enumerate(slos):
         name = slo.get("name") if isinstance(slo, dict) else None
         label = str(name) if name and not isinstance(name, (dict, list)) else f"slos[{i}]"
         notes: list[str] = []
+        scope = ("spec", "slos", i) if where else ("slos", i)
         try:
             out.slos.append(_slo(service, base_labels, slo, notes))
         except Refused as exc:
-            refused.append((label, str(exc)))
+            refused.append((label, str(exc), scope))
             continue
         except (AttributeError, TypeError, KeyError, ValueError, ArithmeticError) as exc:
             # last resort, per SLO: its siblings are still imported
-            refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})"))
+            refused.append((label, f"unexpected structure ({type(exc).__name__}: {exc})", scope))
             continue
         out.notes.extend(notes)  # (the notes of a refused SLO would only confuse)
     return out, refused

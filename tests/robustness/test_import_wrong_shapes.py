@@ -15,6 +15,7 @@ duplicate key whose last value won, a nested label written as a Python repr):
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -51,8 +52,38 @@ def _cli(capsys: pytest.CaptureFixture[str], *files: str) -> tuple[int, str, str
     return code, out, err
 
 
+#: a refusal's key position, after its file and document: ``FILE: document N ...: line L, column C: REASON``
+_KEY_AT = re.compile(r"^(?P<head>.*?: )line (?P<line>\d+), column (?P<column>\d+): (?P<reason>.*)$")
+
+
 def _skipped(err: str) -> list[str]:
-    return [line.removeprefix("skipped: ") for line in err.splitlines() if line.startswith("skipped: ")]
+    """The refusals printed, each without the position of the key its reason starts with, once that
+    position is checked: the file's text there is that key (``alerting.page_alert must be ...``: the
+    line holds ``page_alert:`` at that column)."""
+    out = []
+    for line in err.splitlines():
+        if not line.startswith("skipped: "):
+            continue
+        text = line.removeprefix("skipped: ")
+        m = _KEY_AT.match(text)
+        if m and not m["reason"].startswith("duplicate key"):  # (that one is its own reason's line)
+            _assert_key_at(m["head"].split(": ")[0], int(m["line"]), int(m["column"]), m["reason"])
+            text = m["head"] + m["reason"]
+        out.append(text)
+    return out
+
+
+def _assert_key_at(file: str, line: int, column: int, reason: str) -> None:
+    """The key ``reason`` starts with (its last name, or a list item for ``[i]``) is at ``line``,
+    ``column`` (both 1-based) of ``file``."""
+    path = reason.split(" ", 1)[0].rstrip(":")
+    last = re.findall(r"\[\d+\]|[^.\[\]]+", path)[-1]
+    text = Path(file).read_text().splitlines()[line - 1]
+    at = text[column - 1:]
+    if last.startswith("["):  # an item: right after its "- ", or after "[" or "," in a flow list
+        assert at.strip() and text[:column - 1].rstrip().endswith(("-", "[", ",")), (file, line, column, reason)
+    else:
+        assert re.match(rf"""["']?{re.escape(last)}["']?\s*:""", at), (file, line, column, reason, at)
 
 
 # ---------------------------------------------------------------------------------------------- 3: NaN
@@ -901,3 +932,67 @@ def test_a_refused_document_is_named_with_the_line_it_starts_at(tmp_path: Path, 
     lines = Path(f).read_text().splitlines()
     assert lines[1].startswith("version:") and lines[18].lstrip().startswith("- apiVersion")
     assert lines[22].strip() == "- 5" and lines[25].startswith("- apiVersion: openslo")
+
+
+# ------------------------------------------------------------------ the line of the key a refusal names
+
+
+def _at(tmp_path: Path, text: str) -> list[tuple[str, tuple[int, int] | None, str]]:
+    report = import_files([_file(tmp_path, text)])
+    return [(s.document, s.at, s.reason.split(" ", 1)[0]) for s in report.skipped]
+
+
+def test_a_refusal_gives_the_line_and_column_of_the_key_its_reason_names(tmp_path: Path) -> None:
+    """Found at the last stops: a refusal named the document's first line, not the key's. The key is
+    looked up where the converter named it from: a Sloth SLO (plain and as a Kubernetes resource), an
+    OpenSLO objective (one of several, and the only one: then the document's reason), the document,
+    Pyrra's spec."""
+    sloth = ("version: prometheus/v1\nservice: svc\nslos:\n" + GOOD_SLOTH_SLO
+             + "  - name: bad\n    objective: 99\n    sli: {raw: {error_ratio_query: 'x'}}\n"
+             + "    alerting:\n      page_alert: disabled\n")
+    assert _at(tmp_path, sloth) == [("document 1 at line 1 (Sloth spec 'svc') SLO 'bad'", (14, 7), "alerting.page_alert")]
+    crd = ("apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\nmetadata: {name: x}\nspec:\n"
+           "  service: svc\n  slos:\n    - name: a\n      objective: .nan\n      sli: {raw: {error_ratio_query: 'x'}}\n")
+    assert _at(tmp_path, crd) == [("document 1 at line 1 (PrometheusServiceLevel 'x') SLO 'a'", (8, 7), "objective")]
+    openslo = _openslo_bad("indicator: {metadata: {name: i}, spec: {thresholdMetric: {metricSource: "
+                           "{type: Prometheus, spec: {query: q}}}}}\n"
+                           "objectives:\n  - {displayName: a, op: lte, value: 1, target: 0.9}\n"
+                           "  - displayName: b\n    op: about\n    value: 1\n    target: 0.9\n")
+    [(document, at, key)] = _at(tmp_path, openslo)
+    assert (document.endswith("SLO 'bad-b'"), key) == (True, "op")
+    assert at is not None and textwrap.dedent(openslo).splitlines()[at[0] - 1][at[1] - 1:] == "op: about"
+    only = _openslo_bad("indicator: {metadata: {name: i}, spec: {thresholdMetric: {metricSource: "
+                        "{type: Prometheus, spec: {query: q}}}}}\n"
+                        "objectives: [{op: about, value: 1, target: 0.9}]\n")
+    [(_, at, key)] = _at(tmp_path, only)
+    assert key == "op" and at is not None
+    assert textwrap.dedent(only).splitlines()[at[0] - 1][at[1] - 1:].startswith("op: about")
+    pyrra = ("apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: x}\nspec:\n"
+             "  target: '99'\n  window: 2w\n  indicator:\n    ratio:\n      errors: {metric: e}\n"
+             "      total: {metric: t}\n      grouping: job\n")
+    assert _at(tmp_path, pyrra) == [("document 1 at line 1 (ServiceLevelObjective 'x')", (11, 7), "indicator.ratio.grouping")]
+    listed = "apiVersion: v1\nkind: List\nitems:\n" + textwrap.indent(pyrra, "  ").replace("  apiVersion", "- apiVersion", 1)
+    assert _at(tmp_path, listed) == [("document 1 at line 4 (ServiceLevelObjective 'x')", (14, 9), "indicator.ratio.grouping")]
+
+
+def test_a_merged_key_is_found_where_it_is_written_and_an_overridden_one_not_at_all(tmp_path: Path) -> None:
+    """A key a merge ``<<`` brings is at the anchor's line (where the bad value is written); a key both
+    merged and written again (the written one wins) gives no line rather than maybe the wrong one."""
+    base = ("version: prometheus/v1\nservice: svc\nx-defaults: &d\n  alerting: nope\n  objective: 99\nslos:\n"
+            "  - <<: *d\n    name: merged\n    sli: {raw: {error_ratio_query: 'x'}}\n")
+    assert _at(tmp_path, base) == [("document 1 at line 1 (Sloth spec 'svc') SLO 'merged'", (4, 3), "alerting")]
+    again = base + "    alerting: {page_alert: 5}\n"
+    assert _at(tmp_path, again) == [("document 1 at line 1 (Sloth spec 'svc') SLO 'merged'", None, "alerting.page_alert")]
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    # no key path first: no line (the document's line says where)
+    ("version: prometheus/v1\nservice: svc\nslos: []\n", "no slos"),
+    # the key named is missing
+    ("version: prometheus/v1\nservice: svc\nslos:\n  - objective: 99\n", "name is missing"),
+    # a reason about the whole spec
+    ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {objectives: []}\n", "no objectives"),
+])
+def test_a_reason_naming_no_key_of_the_document_gives_no_line(tmp_path: Path, text: str, reason: str) -> None:
+    report = import_files([_file(tmp_path, text)])
+    assert [(s.reason, s.at) for s in report.skipped] == [(reason, None)]
