@@ -29,7 +29,7 @@ def _written_as_text(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _written_as_text(v) for k, v in node.items()}
-    if out.get("type") in ("number", "integer", "boolean"):
+    if out.get("type") in ("number", "integer", "boolean") and not {"anyOf", "oneOf", "allOf"} & out.keys():
         typed = {k: out.pop(k) for k in _TYPED if k in out}
         pattern = _INTERPOLATED if typed["type"] == "boolean" else _NUMBER_TEXT
         out["anyOf"] = [typed, {"type": "string", "pattern": pattern}]
