@@ -838,7 +838,7 @@ CSV_CELLS = {
     "leading dot": ("duration_s", ".5"),
     "exponent": ("duration_s", "1e-3"),
     "huge exponent": ("duration_s", "1e400"),
-    # digits, dots, e and signs that are no number (the byte check passes them, Arrow's cast refuses them)
+    # digits, dots, e and signs that are no number (the byte check refuses some, Arrow's cast the others)
     "two dots": ("duration_s", "1.5.2"),
     "two exponents": ("duration_s", "1e5e5"),
     "dot after exponent": ("gen_ai.usage.cost", "1e5.5"),
