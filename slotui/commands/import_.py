@@ -64,10 +64,13 @@ class _Doc:
     file: str
     index: int
     data: dict[str, Any]
-    #: the line the document starts at in its file (None when it cannot be told)
-    line: int | None = None
-    #: its YAML node (None where the node does not mirror the data): the lines of its keys
+    #: its YAML node (None where the node does not mirror the data): the lines it and its keys start at
     node: Any = None
+
+    @property
+    def line(self) -> int | None:
+        """The line the document starts at in its file (None when it cannot be told)."""
+        return _line(self.node)
 
     def skipped(self, document: str, refusal: "Refused | str", scope: tuple[str | int, ...] = ()) -> Skipped:
         """A refusal of (part of) this document, with the line and column of the key its reason starts
@@ -204,7 +207,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
             # own loader refuses a duplicate key in slos.yaml, and a peer file is refused the same way
             n += 1
             first = next(((d, sub) for d, sub in _documents(item, node) if isinstance(d, dict)), None)
-            name = _Doc(path, n, first[0], _line(first[1])).label if first is not None else f"document {n}"
+            name = _Doc(path, n, first[0], first[1]).label if first is not None else f"document {n}"
             skipped.append(Skipped(path, name, duplicate))
             continue
         for d, sub in _documents(item, node):
@@ -214,7 +217,7 @@ def _read(path: str, skipped: list[Skipped]) -> list[_Doc]:
             if not isinstance(d, dict):
                 skipped.append(Skipped(path, _document_at(n, _line(sub)), f"expected a mapping (got {type(d).__name__})"))
                 continue
-            docs.append(_Doc(path, n, d, _line(sub), sub))
+            docs.append(_Doc(path, n, d, sub))
     if not docs and not any(s.file == path for s in skipped):
         skipped.append(Skipped(path, "file", "holds no document"))
     return docs
