@@ -207,37 +207,47 @@ class ColumnarPlan:
         label, a null or missing evaluation item field; a non-string evaluation name when a needed
         one could be its text: :attr:`names_as_text`) are not cast: they set the row's refusal
         flag, and a chunk with one is read record by record. The other checks are pyarrow's:
-        :meth:`from_rows` and :func:`bulk_lines`."""
-        # a JSON value is its text (as yyjson writes it): a number starts with - or a digit, a string with "
-        def number(text: str) -> str:
-            return f"strpos('-0123456789', left({text}, 1)) > 0"
+        :meth:`from_rows` and :func:`bulk_lines`.
 
+        Each needed value's JSON text and its double are computed once, in the subqueries under
+        the answer (the refusal flag and the column both read them), and the JSON type is told by
+        comparing the text with its first byte's range (DuckDB compares strings bytewise: a text
+        ``>= '"'`` and ``< '#'`` starts with ``"``), not by ``left``/``strpos`` (Unicode-aware): the
+        query took ~10% less CPU. Every term of the flag is false, not null, for a missing key."""
         columns = {"time": "VARCHAR", "trace_id": "VARCHAR", "event": "JSON", "resourceSpans": "JSON"}
+        # over the scan: the texts and the needed evaluations' items; over those: the doubles
+        texts = ['*', '"trace_id" IS NOT NULL AS "slotui:traced"']
+        doubles = ["*"]
         # the time as text: _times converts it (from its bytes, ~5x cheaper than SQL's regex and strptime)
-        select = ['"time"', '"trace_id" IS NOT NULL AS "slotui:traced"']
-        bad = ['"event" IS NOT NULL', '"resourceSpans" IS NOT NULL']
+        select = ['"time"', '"slotui:traced"']
+        shadows = ['"event"', '"resourceSpans"']  # keys whose presence alone refuses the row
+        bad = []
         for name in self.flat:
             q = _sql_name(name)
+            columns[name] = "JSON"
             if name in self.numeric:
-                columns[name] = "JSON"
-                text = f"CAST({q} AS VARCHAR)"
-                select.append(f"TRY_CAST({text} AS DOUBLE) AS {q}")
-                bad.append(f"({q} IS NOT NULL AND NOT ({number(text)} AND TRY_CAST({text} AS DOUBLE) IS NOT NULL))")
+                text, double = _sql_name("slotui:text:" + name), _sql_name("slotui:double:" + name)
+                texts.append(f"CAST({q} AS VARCHAR) AS {text}")
+                doubles.append(f"TRY_CAST({text} AS DOUBLE) AS {double}")
+                select.append(f"{double} AS {q}")
+                bad.append(f"({q} IS NOT NULL AND ({double} IS NULL OR NOT {_json_number(text)}))")
             else:  # a condition's field: whether it is null (a number there, even Infinity, is refused as
-                columns[name] = "JSON"  # pyarrow's string column does: the per-record path skips non-finite ones)
-                select.append(f"{q} IS NULL AS {q}")
+                select.append(f"{q} IS NULL AS {q}")  # pyarrow's string column does: the per-record path skips non-finite ones)
                 if name not in self.labels:
-                    bad.append(f"({q} IS NOT NULL AND left(CAST({q} AS VARCHAR), 1) <> '\"')")
+                    bad.append(f"({q} IS NOT NULL AND NOT {_json_string(f'CAST({q} AS VARCHAR)')})")
         for name in self.labels:
             q = _sql_name(name)
             columns[name] = "JSON"
-            select.append(f"CASE WHEN left(CAST({q} AS VARCHAR), 1) = '\"' THEN {q} ->> '$' END "
+            text = _sql_name("slotui:text:" + name)
+            texts.append(f"CAST({q} AS VARCHAR) AS {text}")
+            select.append(f"CASE WHEN {_json_string(text)} THEN {q} ->> '$' END "
                           f"AS {_sql_name('slotui:label:' + name)}")
-            bad.append(f"({q} IS NOT NULL AND left(CAST({q} AS VARCHAR), 1) <> '\"')")
+            bad.append(f"({q} IS NOT NULL AND NOT {_json_string(text)})")
         for name in sorted(self.schema.names):
             if name not in columns and name != "evaluations":  # a key that shadows a needed dotted one
                 columns[name] = "JSON"
-                bad.append(f"{_sql_name(name)} IS NOT NULL")
+                shadows.append(_sql_name(name))
+        bad.insert(0, f"coalesce({', '.join(shadows)}) IS NOT NULL")
         item_name, item_score = _sql_name(_EVAL_NAME), _sql_name(_EVAL_SCORE)
         if self.evaluations:
             name_type = "VARCHAR" if self.names_as_text else "JSON"
@@ -248,7 +258,6 @@ class ColumnarPlan:
             # true, ignored record by record, matches no needed name then (14% of the query's time
             # went to the names' JSON texts)
             select.append('evaluations AS "slotui:evaluations"')
-        found = []  # each needed evaluation's items, filtered once
         for name in self.evaluations:
             short = name[len("evaluations."):]
             if self.names_as_text:
@@ -257,20 +266,19 @@ class ColumnarPlan:
                 test = f"CAST(e.{item_name} AS VARCHAR) = '\"{short}\"'"
             else:
                 test = f"e.{item_name} ->> '$' = '{short.replace(chr(39), chr(39) * 2)}'"
-            items = _sql_name("slotui:found:" + name)
-            found.append(f"list_filter(evaluations, lambda e: {test}) AS {items}")
-            value = f"TRY_CAST(CAST({items}[1].{item_score} AS VARCHAR) AS DOUBLE)"
-            select.append(f"{value} AS {_sql_name(name)}")
-            bad.append(f"len({items}) > 1")  # the same evaluation twice: the last wins there
-            bad.append(f"(len({items}) = 1 AND {value} IS NULL)")
+            items, double = _sql_name("slotui:found:" + name), _sql_name("slotui:double:" + name)
+            texts.append(f"list_filter(evaluations, lambda e: {test}) AS {items}")
+            doubles.append(f"TRY_CAST(CAST({items}[1].{item_score} AS VARCHAR) AS DOUBLE) AS {double}")
+            select.append(f"{double} AS {_sql_name(name)}")
+            bad.append(f"coalesce(len({items}) > 1, false)")  # the same evaluation twice: the last wins there
+            bad.append(f"coalesce(len({items}) = 1 AND {double} IS NULL, false)")
         spec = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}': '{v}'" for k, v in columns.items())
-        select.append("(" + " OR ".join(f"coalesce({b}, false)" for b in bad) + ') AS "slotui:refuse"')
+        select.append("(" + " OR ".join(bad) + ') AS "slotui:refuse"')
         source = path.replace("'", "''")
         scan = (f"read_json('{source}', format = 'newline_delimited', columns = {{{spec}}}, auto_detect = false, "
                 "ignore_errors = false)")
-        if found:
-            scan = f"(SELECT *, {', '.join(found)} FROM {scan})"
-        return f"SELECT {', '.join(select)} FROM {scan}"
+        return (f"SELECT {', '.join(select)} FROM (SELECT {', '.join(doubles)} FROM "
+                f"(SELECT {', '.join(texts)} FROM {scan}))")
 
     def from_rows(self, data: bytes, table: Any, lines: int, timed: bool) -> "ChunkColumns | None":
         """The chunk ``data`` (``lines`` complete lines) as columns from their rows of
@@ -796,6 +804,17 @@ def _plain_text(value: str | None) -> bool:
 def _sql_name(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _json_number(text: str) -> str:
+    """SQL: whether the JSON text ``text`` (as yyjson writes it) starts with ``-`` or a digit (a number;
+    ``.`` and ``/`` start no JSON text)."""
+    return f"({text} >= '-' AND {text} < ':')"
+
+
+def _json_string(text: str) -> str:
+    """SQL: whether the JSON text ``text`` starts with ``"`` (a string)."""
+    return f"""({text} >= '"' AND {text} < '#')"""
 
 
 def _times(times: Any) -> Any:
