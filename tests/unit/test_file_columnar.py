@@ -513,6 +513,29 @@ def test_long_number_texts_are_read_as_the_same_doubles(tmp_path, reader):
     assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
 
 
+JSON_VALUES = ['0', '-0', '-0.0', '7', '1.5', '-2.25e-3', '1e400', '123456789012345678901234567890', 'NaN', '-NaN',
+               'Infinity', '-Infinity', 'nan', '-inf', 'true', 'false', 'null', '""', '"x"', '"1.5"', '"\\u00e9"',
+               '"caf\u00e9"', '"\\""', '[]', '[1]', '{}', '{"a": 1}', '"#"', '"-"']
+
+
+def test_the_json_type_tests_read_duckdbs_texts_as_their_first_byte():
+    """bulk_sql tells a JSON value's type from DuckDB's text of it by comparing strings (bytewise):
+    a number starts with - or a digit, a string with a quote. Over every kind of JSON value
+    yyjson reads (the non-standard literals too) the comparisons say what the first byte says."""
+    import duckdb
+
+    from slotui.sources.kit.columnar import _json_number, _json_string
+
+    con = duckdb.connect()
+    rows = con.sql("SELECT t, " + _json_number("t") + ", " + _json_string("t") + " FROM (SELECT CAST(CAST(v AS JSON) "
+                   "AS VARCHAR) AS t FROM (SELECT unnest(?) AS v))", params=[JSON_VALUES]).fetchall()
+    assert len(rows) == len(JSON_VALUES)
+    for text, number, string in rows:
+        assert number == (text[0] in "-0123456789"), text
+        assert string == (text[0] == '"'), text
+    assert sum(number for _, number, _ in rows) >= 11 and sum(string for _, _, string in rows) >= 8
+
+
 @pytest.mark.parametrize("needed", ["5", "true", "null", "NaN", "-1", "[1]", "{}", "faithfulness"])
 def test_evaluation_names_that_are_no_strings_match_no_needed_name(tmp_path, needed, reader):
     """Record by record an item named 5 (a number) or true is ignored, and only the item named
