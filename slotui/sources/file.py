@@ -246,27 +246,49 @@ class _FileLines:
 
 #: a bulk worker's own buffers, reused chunk after chunk (fresh 8 MB ones cost page faults)
 _BULK_SCRATCH = threading.local()
+#: bytes of a chunk a bulk worker checks at a time (its complete lines): the comparisons, positions and
+#: regex scans of a piece read it from the cache, not memory (the whole 8 MB chunk at once: ~10% more CPU)
+BULK_PIECE = 4 * 1024 * 1024
 
 
 def _bulk_check(fd: int, start: int, end: int) -> tuple[str, int, bool]:
     """In a worker thread: :func:`~slotui.sources.kit.columnar.bulk_lines`' verdict on the chunk
-    ``[start, end)``, read into the thread's own buffer (numpy releases the GIL for most of it)."""
+    ``[start, end)``, read into the thread's own buffer piece by piece (each piece complete lines,
+    at most :data:`BULK_PIECE` bytes unless one line is longer; numpy releases the GIL for most of it).
+    The pieces' verdicts make the chunk's: no line spans two pieces, and every check is of lines."""
     import numpy as np
 
-    from slotui.sources.kit.columnar import BULK_STOP, bulk_lines
+    from slotui.sources.kit.columnar import BULK_RECORDS, BULK_STOP, BULK_TAKE, bulk_lines
 
-    size = end - start
-    buf = getattr(_BULK_SCRATCH, "buf", None)
-    if buf is None or len(buf) < size:
-        buf = _BULK_SCRATCH.buf = bytearray(max(size, CHUNK))
-        _BULK_SCRATCH.mask = np.empty(len(buf), np.bool_)
-    view = memoryview(buf)[:size]
-    try:
-        if os.preadv(fd, [view], start) != size or view[-1] != 10:
-            return BULK_STOP, 0, False  # (the file shrank)
-    except OSError:
-        return BULK_STOP, 0, False
-    return bulk_lines(view, _BULK_SCRATCH.mask)
+    verdict, lines, timed = BULK_TAKE, 0, True
+    pos, limit = start, BULK_PIECE
+    while pos < end:
+        size = min(limit, end - pos)
+        buf = getattr(_BULK_SCRATCH, "buf", None)
+        if buf is None or len(buf) < size:
+            buf = _BULK_SCRATCH.buf = bytearray(max(size, BULK_PIECE))
+            _BULK_SCRATCH.mask = np.empty(len(buf), np.bool_)
+        view = memoryview(buf)[:size]
+        try:
+            if os.preadv(fd, [view], pos) != size:
+                return BULK_STOP, 0, False  # (the file shrank)
+        except OSError:
+            return BULK_STOP, 0, False
+        cut = buf.rfind(b"\n", 0, size) + 1
+        if not cut:
+            if size == end - pos:
+                return BULK_STOP, 0, False  # (no newline where the chunk ended: the file changed)
+            limit = end - pos  # a line longer than a piece: the rest of the chunk at once
+            continue
+        piece = bulk_lines(view[:cut], _BULK_SCRATCH.mask)
+        lines += piece[1]
+        if piece[0] == BULK_STOP:
+            return BULK_STOP, lines, False
+        if piece[0] == BULK_RECORDS:
+            verdict = BULK_RECORDS
+        timed = timed and piece[2]
+        pos += cut
+    return verdict, lines, timed
 
 
 def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: tuple[str, int, bool]

@@ -126,6 +126,7 @@ def reader(request, monkeypatch):
     monkeypatch.setattr(file_module, "COLUMNAR_MIN", 0)
     monkeypatch.setattr(file_module, "BULK_MIN", 0 if request.param == "duckdb" else 1 << 62)
     monkeypatch.setattr(file_module, "CHUNK", 4096)
+    monkeypatch.setattr(file_module, "BULK_PIECE", 1500)  # (a chunk's bytes checked in pieces; longer lines whole)
     monkeypatch.setattr(file_module, "BULK_BATCH", 7)  # (DuckDB's rows of a chunk cut from several batches)
     monkeypatch.setattr(file_module, "JOIN_MEMORY", 25)
     return request.param
@@ -511,6 +512,35 @@ def test_long_number_texts_are_read_as_the_same_doubles(tmp_path, reader):
     chunks = path.stat().st_size // 4096
     assert fast.columnar_chunks >= chunks - 1, (fast.columnar_chunks, chunks)
     assert fast.bulk_chunks == (fast.columnar_chunks if reader == "duckdb" else 0)
+
+
+@pytest.mark.parametrize("piece", [1, 64, 700, 1 << 20])
+def test_a_chunk_checked_piece_by_piece_gets_the_whole_chunks_verdict(tmp_path, piece, monkeypatch):
+    """The bulk read checks each chunk's bytes in pieces of complete lines (BULK_PIECE): the verdict,
+    line count and timed flag are bulk_lines' on the whole chunk, with every hostile line (long,
+    deep, blank, OTLP, escaped keys) at the start, middle or end of a chunk, and pieces shorter than
+    one line (read up to the chunk's end at once)."""
+    from slotui.sources.kit.columnar import BULK_STOP, bulk_lines
+
+    monkeypatch.setattr(file_module, "BULK_PIECE", piece)
+    lines = dump(records(60, seed=43))
+    for i, name in enumerate(sorted(HOSTILE)):
+        line = HOSTILE[name].replace(b"%s", b"2026-06-01T00:00:00Z")
+        body = lines[:]
+        for at in ((0,), (30,), (len(body),))[i % 3]:
+            body.insert(at, line)
+        path = tmp_path / f"{i}.jsonl"
+        data = b"\n".join(body) + b"\n"
+        path.write_bytes(data)
+        with open(path, "rb") as fh:
+            for start, end in file_module._bulk_bounds(fh.fileno(), len(data)):
+                got = file_module._bulk_check(fh.fileno(), start, end)
+                want = bulk_lines(data[start:end])
+                assert got[0] == want[0], (name, piece)
+                if want[0] != BULK_STOP:  # (a stopped chunk's count is not used)
+                    assert got[1:] == want[1:], (name, piece)
+    with open(path, "rb") as fh:  # the file changed under the read: no newline where a chunk ended
+        assert file_module._bulk_check(fh.fileno(), 0, len(data) - 1)[0] == BULK_STOP
 
 
 JSON_VALUES = ['0', '-0', '-0.0', '7', '1.5', '-2.25e-3', '1e400', '123456789012345678901234567890', 'NaN', '-NaN',
