@@ -241,6 +241,34 @@ against 0.23-0.25 s), Parquet **1.04-1.05x** / 0.96-0.98x; append 81-101 ms (7-9
 breakdown first tick 1.14-1.24x, steady 1.35-1.49x. JSONL is the one format still above 1.5x: its whole read
 uses ~1.3 s of CPU against DuckDB's ~0.75 s (DuckDB's strict query alone ~0.73 s, the byte checks ~0.3 s, the
 DuckDB rows into columns and series ~0.15 s, the answers ~0.07 s).
+
+2026-12-07, the next session, on a slower and noisier machine (the same DuckDB answer took 0.55-0.64 s; this
+script's first runs at the session's start gave JSONL 1.77-2.07x: slotui 1.13-1.43 s). Kept, each measured as
+interleaved pairs of forked children: DuckDB's strict query computes each needed value's JSON text and double
+once, in subqueries, and tells a text's JSON type by comparing it bytewise with its first byte's range (not
+``left``/``strpos``, which are Unicode-aware): the query alone ~10% less CPU, the read 1.38 -> 1.30 s (12 pairs,
+loaded); a bulk worker checks a chunk in pieces of complete lines of at most 4 MB, each read into its buffer
+and scanned from the cache (a whole 8 MB chunk's passes read memory): 1.05 -> 0.98 s, 69k -> 63k page faults
+(2 MB the same, 1 MB slower); this script byte-compiles slotui first (the editable install under this
+machine's PYTHONDONTWRITEBYTECODE compiled the columnar module, 12-20 ms, in every measured child). Where the
+JSONL read's time goes now: with DuckDB's rows served from memory instead of its query, the read took 0.58 s
+wall / 0.82 s CPU against 1.13 s / 1.97 s, so the query costs 0.55 s wall and 1.15 s CPU inside the read (0.95
+s CPU alone); of the rest, the byte checks hold the query back 0.25-0.3 s (0.35-0.45 s CPU: ``np.flatnonzero``
+holds the GIL, and every pass over 8 MB read memory), the rows into columns and series ~0.25 s CPU, the answers
+~0.1 s on one core. Measured and not kept: a typed query (numbers and evaluation scores as DOUBLE: 25-34% less CPU
+alone) with each needed numeric key's values checked in the bytes by RE2 (``duration_s"\s*:\s*`` then a byte
+that starts no number: ~1-2.4 ms per key per 8 MB chunk) -- the read took the same time (1.14 s against 1.10 s):
+the scans cost what the query saves; the evaluation items checked in SQL instead of their list shipped (-1.5% of
+the query); ``maximum_object_size`` 2, 8 or 64 MB; the query started before the checks end; a 1 ms or 0.2 ms
+switch interval; glibc's mmap and trim thresholds (``mallopt``, or an 8 MB array freed first to raise the
+dynamic one); the answers' series primed on two threads (their per-slice Python holds the GIL);
+``pyarrow.compute``'s import (50 ms) kept out of the check workers; ``json_transform`` over Arrow arrays of the
+lines the checks read (the file read once, old lines left out): the same CPU as ``read_json``; polars'
+``read_ndjson`` with a schema: 0.6 s for three columns, 3.5 s with the evaluations. End of session, best of 3,
+two runs (load 1.2-1.4): JSONL **1.64-1.71x wall** / 1.69-1.75x CPU (slotui 0.92-0.97 s against DuckDB 0.56 s,
+1.04-1.09M records/s, peak RSS 402-412 MB against 370-377 MB), CSV 1.32-1.49x / 1.47-1.61x (0.38-0.44 s against
+0.29 s), Parquet 1.11x / 1.04-1.05x (0.30-0.31 s against 0.27-0.28 s); append 116-118 ms (7-8x faster than a
+rescan); breakdown first tick 1.20-1.26x, steady 1.42-1.46x.
 """
 
 from __future__ import annotations
