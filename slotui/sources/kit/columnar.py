@@ -252,12 +252,16 @@ class ColumnarPlan:
         if self.evaluations:
             name_type = "VARCHAR" if self.names_as_text else "JSON"
             columns["evaluations"] = f"STRUCT({item_name} {name_type}, {item_score} JSON)[]"
-            # every item a name and a number score: checked on the JSON texts by from_rows
-            # (_evaluation_items; a lambda over every list here cost a sixth of the query). The names
-            # as text (VARCHAR) when no needed one could be a non-string's text: an item named 5 or
-            # true, ignored record by record, matches no needed name then (14% of the query's time
+            # every item a name and a number score (a null item, name or score is read otherwise record
+            # by record), here on the JSON texts: shipping the lists for numpy to check cost more. The
+            # names as text (VARCHAR) when no needed one could be a non-string's text: an item named 5
+            # or true, ignored record by record, matches no needed name then (14% of the query's time
             # went to the names' JSON texts)
-            select.append('evaluations AS "slotui:evaluations"')
+            score = f"CAST(e.{item_score} AS VARCHAR)"
+            odd = f"e IS NULL OR e.{item_name} IS NULL OR e.{item_score} IS NULL OR NOT {_json_number(score)}"
+            if not self.names_as_text:
+                odd += f" OR NOT {_json_string(f'CAST(e.{item_name} AS VARCHAR)')}"
+            bad.append(f"coalesce(len(list_filter(evaluations, lambda e: {odd})) > 0, false)")
         for name in self.evaluations:
             short = name[len("evaluations."):]
             if self.names_as_text:
@@ -287,8 +291,6 @@ class ColumnarPlan:
         import pyarrow.compute as pc
 
         if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
-            return None
-        if self.evaluations and not _evaluation_items(table.column("slotui:evaluations"), self.names_as_text):
             return None
         t = _times(table.column("time"))
         if t is None:
@@ -667,37 +669,6 @@ def _numpy(col: Any) -> Any:
     return out[0] if len(out) == 1 else np.concatenate(out)
 
 
-def _evaluation_items(col: Any, names_as_text: bool = False) -> bool:
-    """Whether every evaluation item of :meth:`ColumnarPlan.bulk_sql`'s rows (JSON texts) has a
-    string name and a number score (a JSON number starts with ``-`` or a digit), as the
-    per-record fast path reads them; null items, names or scores are refused too (a missing name
-    is read from ``name`` there). ``names_as_text``: the names are DuckDB's text of them
-    (:attr:`ColumnarPlan.names_as_text`), only checked to be there."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for part in col.chunks if isinstance(col, pa.ChunkedArray) else [col]:
-        items = pc.list_flatten(part)
-        if not len(items):
-            continue
-        if items.null_count:
-            return False
-        names, scores = pc.struct_field(items, [0]), pc.struct_field(items, [1])
-        if names.null_count or scores.null_count:
-            return False
-        first_score = _first_bytes(scores, np)
-        if first_score is None:
-            return False
-        if not names_as_text:
-            first_name = _first_bytes(names, np)
-            if first_name is None or not (first_name == 34).all():  # "
-                return False
-        if not ((first_score == 45) | ((first_score >= 48) & (first_score <= 57))).all():  # - 0-9
-            return False
-    return True
-
-
 def _text_parts(col: Any, np: Any) -> list[tuple[Any, Any]] | None:
     """The (offsets, bytes) numpy views of each part of the string column ``col`` (offsets rebased
     to the part's bytes), or None when a part has a null or is not a plain string array."""
@@ -771,24 +742,6 @@ def _edges_of_numbers_or_padding(col: Any, np: Any) -> bool:
         if first[data[starts[filled]]].any() or last[data[ends[filled] - 1]].any():
             return True
     return False
-
-
-def _first_bytes(texts: Any, np: Any) -> Any:
-    """The first byte of each of the non-null strings ``texts`` (from the buffers), or None when
-    one is empty or of another type."""
-    import pyarrow as pa
-
-    if not pa.types.is_string(texts.type) and not pa.types.is_large_string(texts.type):
-        texts = texts.cast(pa.string())
-    parts = _text_parts(texts, np)  # (None for large strings, and for a null: an empty one)
-    if parts is None:
-        return None
-    if not parts:
-        return np.zeros(0, np.uint8)
-    ((offsets, data),) = parts
-    if (np.diff(offsets) <= 0).any():
-        return None
-    return data[offsets[:-1]]
 
 
 def _plain_text(value: str | None) -> bool:
