@@ -264,11 +264,26 @@ switch interval; glibc's mmap and trim thresholds (``mallopt``, or an 8 MB array
 dynamic one); the answers' series primed on two threads (their per-slice Python holds the GIL);
 ``pyarrow.compute``'s import (50 ms) kept out of the check workers; ``json_transform`` over Arrow arrays of the
 lines the checks read (the file read once, old lines left out): the same CPU as ``read_json``; polars'
-``read_ndjson`` with a schema: 0.6 s for three columns, 3.5 s with the evaluations. End of session, best of 3,
-two runs (load 1.2-1.4): JSONL **1.64-1.71x wall** / 1.69-1.75x CPU (slotui 0.92-0.97 s against DuckDB 0.56 s,
-1.04-1.09M records/s, peak RSS 402-412 MB against 370-377 MB), CSV 1.32-1.49x / 1.47-1.61x (0.38-0.44 s against
-0.29 s), Parquet 1.11x / 1.04-1.05x (0.30-0.31 s against 0.27-0.28 s); append 116-118 ms (7-8x faster than a
-rescan); breakdown first tick 1.20-1.26x, steady 1.42-1.46x.
+``read_ndjson`` with a schema: 0.6 s for three columns, 3.5 s with the evaluations.
+
+Found then, and fixed in this script: the measured children did not all start alike. Each forks from this
+process, and this process wrote the CSV and Parquet copies itself, which imported numpy, pyarrow,
+``pyarrow.compute`` and ``pyarrow.parquet`` and left the heap of a million freed rows behind. So with the copies
+(the whole bench) the children inherited those imports, and in a JSONL-only run (``--formats jsonl``) they paid
+them: the figures above said the children "inherit numpy and pyarrow", which held only for whole runs, and
+with ``pyarrow.compute`` and ``pyarrow.parquet`` too. The copies are now written in a child, and every measured
+child pays its own imports, as a first read in a fresh process does (the TUI's, ``slotui run``'s), and as
+DuckDB's side always paid ``import duckdb`` (~0.09 s): numpy ~0.06-0.12 s, pyarrow ~0.04-0.06 s,
+``pyarrow.compute`` ~0.05 s, ``pyarrow.parquet`` ~0.02 s on this machine. The same Parquet read took 0.31-0.33 s
+with numpy and pyarrow imported first and 0.43-0.53 s without. End of session, best of 3, two runs of the whole
+bench (load 0.9-1.3), every child paying its imports: JSONL **1.73-1.88x wall** / 1.78-1.99x CPU (slotui
+1.16-1.17 s against DuckDB 0.62-0.67 s, 853-865k records/s, peak RSS 282-285 MB against 207-227 MB), CSV
+**1.71-1.80x** / 1.85-1.86x (0.56-0.61 s against 0.32-0.34 s), Parquet **1.67-1.73x** / 1.81-1.86x (0.48-0.66
+s against 0.29-0.38 s); append 112-167 ms (7-8x faster than a rescan); breakdown first tick 1.07-1.10x, steady
+1.39-1.40x. Two runs just before, with the copies' imports inherited (as the figures of the earlier stops
+were measured): JSONL 1.64-1.71x (0.92-0.97 s against 0.56 s), CSV 1.32-1.49x, Parquet 1.11x. Left: the first
+read of every format is above 1.5x once its imports count; ``pyarrow.compute`` alone is ~0.05 s of it, and is
+imported by pyarrow itself (``Array.cast``, ``pa.array`` of Python values), not only by slotui's calls.
 """
 
 from __future__ import annotations
