@@ -666,8 +666,9 @@ def main() -> int:
     if {"csv", "parquet"} & set(formats):
         copies["csv"] = Path(tmpdir) / "requests.csv"
         copies["parquet"] = Path(tmpdir) / "requests.parquet"
-        # in a child: the measured children fork from this process, and writing Parquet imports
-        # pyarrow.compute (~50 ms of a first read's) and leaves a heap of freed rows behind
+        # in a child: the measured children fork from this process, and writing the copies imports
+        # numpy, pyarrow, pyarrow.compute and pyarrow.parquet (~0.2 s of a first read's) and leaves a
+        # heap of freed rows behind: each measured child pays its own imports, as a fresh process does
         _measured(_write_copies, path, copies["csv"], copies["parquet"])
     for fmt in formats:
         ok = _first_read(fmt, copies[fmt], now, records, args.repeat, floor) and ok
