@@ -350,12 +350,12 @@ def _decimals_as_floats(table: Any) -> Any:
     # a duration column (pandas' timedelta64, Spark's interval) as seconds: "timedelta, not a number" before
     for i, field in enumerate(table.schema):
         if pa.types.is_duration(field.type):
-            import pyarrow.compute as pc
+            from slotui.sources.kit import arrow_compute as pc
 
             from slotui.sources.kit.arrow_values import arrow_float  # (a Python float there imports pandas)
 
             per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[field.type.unit]
-            seconds = pc.divide(pc.cast(table.column(i), pa.int64()).cast(pa.float64()), arrow_float(per_second))
+            seconds = pc.divide(pc.cast(pc.cast(table.column(i), pa.int64()), pa.float64()), arrow_float(per_second))
             table = table.set_column(i, field.with_type(pa.float64()), seconds)
     return table
 

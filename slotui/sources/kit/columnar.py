@@ -148,7 +148,7 @@ class ColumnarPlan:
         No side effects (runs in a worker thread while the previous chunk is taken)."""
         import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
+        from slotui.sources.kit import arrow_compute as pc
         import pyarrow.json as pj
 
         arr = np.frombuffer(data, np.uint8)
@@ -191,7 +191,7 @@ class ColumnarPlan:
             if got is None:
                 return None
             columns.update(got)
-        traced = _numpy(table.column("trace_id").is_valid())
+        traced = _numpy(pc.is_valid(table.column("trace_id")))
         chunk = ChunkColumns(data, lines, 0, t, columns, traced, timed)
         chunk.labels = {name: _labels(table.column(name)) for name in self.labels}
         return chunk if self.check_derived(chunk) else None
@@ -288,9 +288,9 @@ class ColumnarPlan:
         """The chunk ``data`` (``lines`` complete lines) as columns from their rows of
         :meth:`bulk_sql`'s answer, or None: the per-record path must read them."""
         import numpy as np
-        import pyarrow.compute as pc
+        from slotui.sources.kit import arrow_compute as pc
 
-        if table.num_rows != lines or pc.any(table.column("slotui:refuse")).as_py():
+        if table.num_rows != lines or pc.any_true(table.column("slotui:refuse")):
             return None
         t = _times(table.column("time"))
         if t is None:
@@ -355,7 +355,7 @@ class ColumnarPlan:
         words and empty are null). No quotes, CR or NUL bytes, no blank lines."""
         import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
+        from slotui.sources.kit import arrow_compute as pc
         import pyarrow.csv as pcsv
 
         names = list(header)
@@ -401,19 +401,19 @@ class ColumnarPlan:
             if name in self.numeric:
                 if not _plain_numbers(col, np):  # (numpy over the bytes, the cast below tells the rest: ~6x cheaper than RE2 per cell)
                     ok = pc.or_(empty, pc.match_substring_regex(col, _CSV_NUMBER))
-                    if not pc.all(ok).as_py() or pc.any(pc.match_substring_regex(col, r"^-0+$")).as_py():
+                    if not pc.all_true(ok) or pc.any_true(pc.match_substring_regex(col, r"^-0+$")):
                         return None
                 cells[name] = pc.if_else(empty, no_text, col)
                 continue
             low = pc.utf8_lower(col)
             # (a cell padded by whitespace, or starting as a number does: a number or word there)
-            if _edges_of_numbers_or_padding(col, np) or pc.any(pc.is_in(low, value_set=special)).as_py():
+            if _edges_of_numbers_or_padding(col, np) or pc.any_true(pc.is_in(low, special)):
                 return None
             if not data.isascii() and not all(_plain_text(v) for v in pc.unique(col).to_pylist()):
                 return None
-            null = pc.or_(empty, pc.is_in(low, value_set=null_words))
+            null = pc.or_(empty, pc.is_in(low, null_words))
             if name in self.labels:
-                if pc.any(pc.and_(null, pc.invert(empty))).as_py():
+                if pc.any_true(pc.and_(null, pc.invert(empty))):
                     return None  # a null word as a label: "(none)" there, not the word
                 cells[name] = pc.if_else(empty, no_text, col)
             else:
@@ -432,15 +432,17 @@ class ColumnarPlan:
         import numpy as np
         import pyarrow as pa
 
+        from slotui.sources.kit import arrow_compute as pc
+
         columns: dict[str, Any] = {}
         for name in names:
             col = table.column(name)
             if name in self.numeric:
                 try:
-                    column = _numpy(col.cast(pa.float64()))  # nulls become NaN
+                    column = _numpy(pc.cast(col, pa.float64()))  # nulls become NaN
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                     return None  # integers a double cannot hold
-                present = _numpy(col.is_valid())
+                present = _numpy(pc.is_valid(col))
                 vals = column[present]
                 if vals.size and (not np.isfinite(vals).all() or np.abs(vals).max() >= _EXACT_INT
                                   or (nonnegative_field(name) and (vals < 0).any())
@@ -450,13 +452,13 @@ class ColumnarPlan:
                     return None
                 columns[name] = column
             else:
-                columns[name] = _numpy(col.is_null())
+                columns[name] = _numpy(pc.is_null(col))
         return columns
 
     def _evaluations(self, col: Any, rows: int) -> dict[str, Any] | None:
         import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
+        from slotui.sources.kit import arrow_compute as pc
 
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         items = pc.list_flatten(col)
@@ -619,7 +621,7 @@ def bulk_lines(data: bytes, scratch: Any = None) -> tuple[str, int, bool]:
 def _regex_counts(data: Any, patterns: tuple[str, ...]) -> list[int]:
     """How often each RE2 ``pattern`` matches in the bytes ``data`` (pyarrow over the buffer, no copy)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
+    from slotui.sources.kit import arrow_compute as pc
 
     offsets = pa.py_buffer(memoryview(bytearray((0).to_bytes(4, "little") + len(data).to_bytes(4, "little"))))
     text = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
@@ -644,6 +646,8 @@ def _numpy(col: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    from slotui.sources.kit import arrow_compute as pc
+
     parts = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
     kind = col.type
     if pa.types.is_boolean(kind):
@@ -656,7 +660,7 @@ def _numpy(col: Any) -> Any:
     fill = {np.bool_: 0, np.float64: math.nan, np.int64: -1}[dtype]
     for part in parts:
         if part.type != target:
-            part = part.cast(target)
+            part = pc.cast(part, target)
         size = np.dtype(np.uint8 if dtype is np.bool_ else dtype).itemsize
         data = np.frombuffer(part.buffers()[1], dtype=np.uint8 if dtype is np.bool_ else dtype,
                              count=len(part), offset=part.offset * size)
@@ -775,25 +779,25 @@ def _times(times: Any) -> Any:
     epoch second plus ``float(seconds)``), or None when one is null or of another form."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
+    from slotui.sources.kit import arrow_compute as pc
 
     if times.null_count:
         return None
     fixed = _fixed_width_times(times)
     if fixed is not None:
         return fixed
-    if not pc.all(pc.match_substring_regex(times, _TIME)).as_py():
+    if not pc.all_true(pc.match_substring_regex(times, _TIME)):
         return None
     try:
-        minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), format="%Y-%m-%dT%H:%M", unit="s")
+        minute = pc.strptime(pc.utf8_slice_codeunits(times, 0, 16), "%Y-%m-%dT%H:%M", "s")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     # Arrow's strptime takes February 30 as March 2 and the year 0: the per-record path refuses both
     day = pc.cast(pc.utf8_slice_codeunits(times, 8, 10), pa.int64())
-    if not pc.all(pc.equal(pc.day(minute), day)).as_py() or (_numpy(pc.year(minute)) < 1).any():
+    if not pc.all_true(pc.equal(pc.day(minute), day)) or (_numpy(pc.year(minute)) < 1).any():
         return None
     seconds = pc.cast(pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(times, 17), 0, -1), pa.float64())
-    return _numpy(minute.cast(pa.int64())).astype(np.float64) + _numpy(seconds)
+    return _numpy(pc.cast(minute, pa.int64())).astype(np.float64) + _numpy(seconds)
 
 
 #: the longest fraction of a second :func:`_fixed_width_times` reads (SS and 13 digits stay below 2**53)
@@ -940,7 +944,7 @@ def _labels(col: Any) -> tuple[Any, list[str]]:
     """A string column as (dictionary index per row, -1 for null; the dictionary)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
+    from slotui.sources.kit import arrow_compute as pc
 
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_null(col.type):
