@@ -281,9 +281,16 @@ bench (load 0.9-1.3), every child paying its imports: JSONL **1.73-1.88x wall** 
 **1.71-1.80x** / 1.85-1.86x (0.56-0.61 s against 0.32-0.34 s), Parquet **1.67-1.73x** / 1.81-1.86x (0.48-0.66
 s against 0.29-0.38 s); append 112-167 ms (7-8x faster than a rescan); breakdown first tick 1.07-1.10x, steady
 1.39-1.40x. Two runs just before, with the copies' imports inherited (as the figures of the earlier stops
-were measured): JSONL 1.64-1.71x (0.92-0.97 s against 0.56 s), CSV 1.32-1.49x, Parquet 1.11x. Left: the first
-read of every format is above 1.5x once its imports count; ``pyarrow.compute`` alone is ~0.05 s of it, and is
-imported by pyarrow itself (``Array.cast``, ``pa.array`` of Python values), not only by slotui's calls.
+were measured): JSONL 1.64-1.71x (0.92-0.97 s against 0.56 s), CSV 1.32-1.49x, Parquet 1.11x.
+
+Then the columnar reads stopped importing ``pyarrow.compute`` (~50 ms): the kernels they use are called by name
+through ``pyarrow._compute`` (``slotui.sources.kit.arrow_compute``), and pyarrow's conveniences that import it
+(``Array.cast``, ``is_valid``, ``is_null``) are not used there. Three runs of the whole bench after it, best of 3
+each, every child paying its imports, on a machine whose noise grew over the hour (DuckDB's JSONL answer 0.58-0.72
+s, its CSV answer 0.31-0.43 s): JSONL **1.51-1.88x wall** / 1.67-1.94x CPU (slotui 1.08-1.33 s), CSV 1.37-2.02x
+(0.52-0.62 s), Parquet 1.53-1.76x (0.47-0.57 s against 0.30-0.35 s); append 117-157 ms (7-10x faster than a
+rescan); breakdown first tick 1.11-1.29x, steady 1.31-1.88x. Left: with its imports (numpy, pyarrow, and DuckDB
+itself for JSONL: ~0.15-0.25 s of a ~0.5-1.1 s read) every format's first read stays above 1.5x on this machine.
 """
 
 from __future__ import annotations
