@@ -106,6 +106,8 @@ FINGERPRINT = 4096
 BOM = b"\xef\xbb\xbf"
 #: Parquet rows decoded and ingested per step
 PARQUET_BATCH = 65_536
+#: Parquet batches decoded (and made columns) ahead of the one going into the series (one worker thread)
+PARQUET_AHEAD = 2
 #: a first read of at least this many bytes tries the columnar reader (pyarrow; its import costs ~0.2 s)
 COLUMNAR_MIN = 16 * 1024 * 1024
 #: the longest line read, newline excluded (a longer one is counted malformed and skipped without
@@ -1246,23 +1248,55 @@ class FileSource:
             from slotui.sources.kit.columnar import plan_columnar
 
             plan = plan_columnar(self.book, self.derived)
-        while True:
-            try:
-                table = next(batches, None)
-            except Exception as exc:  # a damaged row group further in
-                raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
-            if table is None:
-                return
-            table = _decimals_as_floats(table)
-            if plan is not None and self._parquet_columnar(plan, table, rename, index):
-                index += table.num_rows
-                continue
-            try:
-                rows = table.to_pylist(maps_as_pydicts="lossy")  # a map column is an object, as in JSON
-            except Exception:  # a value pyarrow cannot turn into a Python object (a time beyond year 9999)
-                index = self._parquet_rows_one_by_one(table, rename, index)
-                continue
-            index = self._parquet_rows(rows, rename, index)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # one worker decodes the next batches and makes them columns (pyarrow and numpy release the GIL)
+        # while this thread takes one into the series: in order, one job after the other
+        worker = ThreadPoolExecutor(1, thread_name_prefix="slotui-parquet")
+        try:
+            ahead = deque(worker.submit(self._parquet_batch, batches, plan, rename) for _ in range(PARQUET_AHEAD))
+            while True:
+                try:
+                    batch = ahead.popleft().result()
+                except Exception as exc:  # a damaged row group further in
+                    raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+                if batch is None:
+                    return
+                ahead.append(worker.submit(self._parquet_batch, batches, plan, rename))
+                table, chunk = batch
+                if chunk is not None and self._parquet_columnar(plan, table, chunk, rename, index):
+                    index += table.num_rows
+                    continue
+                try:
+                    rows = table.to_pylist(maps_as_pydicts="lossy")  # a map column is an object, as in JSON
+                except Exception:  # a value pyarrow cannot turn into a Python object (a time beyond year 9999)
+                    index = self._parquet_rows_one_by_one(table, rename, index)
+                    continue
+                index = self._parquet_rows(rows, rename, index)
+        finally:
+            worker.shutdown(wait=True, cancel_futures=True)  # (the batches not taken are not decoded)
+
+    def _parquet_batch(self, batches: Any, plan: Any, rename: dict[str, str]) -> tuple[Any, Any] | None:
+        """In the worker: the next batch of rows (decimals as floats) and its columns (None: read record
+        by record), or None after the last; a damaged row group raises (pyarrow's many types)."""
+        table = next(batches, None)
+        if table is None:
+            return None
+        table = _decimals_as_floats(table)
+        renamed = self._parquet_renamed(table, rename) if plan is not None else None
+        return table, (plan.read_table(renamed) if renamed is not None else None)
+
+    def _parquet_renamed(self, table: Any, rename: dict[str, str]) -> Any:
+        """A batch with its columns named as fields (the time field as ``time``), or None when the
+        columnar reader cannot take it."""
+        if not table.num_rows or self._time_field != "time" and "time" in rename.values():
+            return None
+        renamed = table.rename_columns([rename.get(k, k) for k in table.column_names])
+        if self._time_field != "time":
+            if "time" in renamed.column_names:
+                return None
+            renamed = renamed.rename_columns(["time" if k == self._time_field else k for k in renamed.column_names])
+        return renamed
 
     def _parquet_rows_one_by_one(self, table: Any, rename: dict[str, str], index: int) -> int:
         """The rows of a batch holding a value Python cannot hold, row by row: that row is one malformed
@@ -1297,19 +1331,9 @@ class FileSource:
         self._flush(batch)
         return index
 
-    def _parquet_columnar(self, plan: Any, table: Any, rename: dict[str, str], index: int) -> bool:
-        """A batch of Parquet rows as columns (:mod:`slotui.sources.kit.columnar`); False: the
+    def _parquet_columnar(self, plan: Any, table: Any, chunk: Any, rename: dict[str, str], index: int) -> bool:
+        """A batch of Parquet rows taken as the columns ``chunk`` (:meth:`_parquet_batch`); False: the
         per-record path must read it (nothing changed)."""
-        if not table.num_rows or self._time_field != "time" and "time" in rename.values():
-            return False
-        renamed = table.rename_columns([rename.get(k, k) for k in table.column_names])
-        if self._time_field != "time":
-            if "time" in renamed.column_names:
-                return False
-            renamed = renamed.rename_columns(["time" if k == self._time_field else k for k in renamed.column_names])
-        chunk = plan.read_table(renamed)
-        if chunk is None:
-            return False
         if self.book.sample_fields is None:
             captured: list[Record] = []
             self._capture = captured

@@ -839,15 +839,20 @@ def _fixed_width_times(times: Any) -> Any:
         if (d8 > limit).any():
             return None
 
-        def number(rows: Any, a: int, b: int) -> Any:  # the digits a..b-1 of ``rows`` as int64
-            x = rows[:, a].astype(np.int64)
+        def number(rows: Any, a: int, b: int, kind: Any = np.int64) -> Any:  # the digits a..b-1 of ``rows``
+            x = rows[:, a].astype(kind)
             for j in range(a + 1, b):
                 if j not in punct:
-                    x = x * 10 + rows[:, j]
+                    x *= 10
+                    x += rows[:, j]
             return x
 
-        # the date arithmetic once per run of rows in the same minute (a log is in time order)
-        starts = np.concatenate(([0], np.flatnonzero((d8[1:, :16] != d8[:-1, :16]).any(axis=1)) + 1))
+        # the date arithmetic once per run of rows in the same minute (a log is in time order): a row's
+        # first 16 bytes as two 8-byte words (~15x faster than comparing the bytes and any(axis=1))
+        words = [np.ndarray((n,), np.uint64, d8, at, (width,)) for at in (0, 8)]
+        moved = np.not_equal(words[0][1:], words[0][:-1])
+        moved |= np.not_equal(words[1][1:], words[1][:-1])
+        starts = np.concatenate(([0], np.flatnonzero(moved) + 1))
         heads = d8[starts]
         year, month, day = number(heads, 0, 4), number(heads, 5, 7), number(heads, 8, 10)
         hour, minute = number(heads, 11, 13), number(heads, 14, 16)
@@ -869,7 +874,7 @@ def _fixed_width_times(times: Any) -> Any:
         if int(d8[:, 17].max()) > 5:
             return None  # a second 60 or more
         k = width - 21 if width > 20 else 0
-        scaled = number(d8, 17, 20 + k)
+        scaled = number(d8, 17, 20 + k, np.int32 if k <= 7 else np.int64)  # (SS and 7 digits fit in an int32)
         out.append(epoch + scaled.astype(np.float64) / float(10**k))
     if not out:
         return np.zeros(0, np.float64)
