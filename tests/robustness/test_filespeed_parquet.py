@@ -61,3 +61,29 @@ def test_damaged_parquet_is_a_source_error_then_recovers(tmp_path: Path, monkeyp
     out = src.fetch_sync(SPECS, NOON)
     assert out["m"].value == pytest.approx(sum(i % 10 for i in range(50)) / 50, rel=1e-12)
     assert out["m"].malformed == 0
+
+
+def test_a_damaged_row_group_further_in_is_a_source_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batches are decoded in a worker thread ahead of the series: a row group that cannot be
+    decoded (its pages overwritten, the footer intact) fails the read there, and that failure is the
+    read's, with no worker left behind; the file fixed, it is read whole."""
+    import threading
+
+    monkeypatch.setattr(file_module, "PARQUET_BATCH", 4)
+    path = tmp_path / "r.parquet"
+    _write(path, 60)
+    table = pq.read_table(path)
+    pq.write_table(table, path, row_group_size=10, compression="snappy")
+    column = pq.ParquetFile(path).metadata.row_group(3).column(1)  # latency, rows 30-39
+    start = column.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start:start + column.total_compressed_size] = b"\xff" * column.total_compressed_size
+    path.write_bytes(bytes(data))
+    src = file_source(path, columns={"time": "ts"})
+    with pytest.raises(SourceError, match="not a readable Parquet file"):
+        src.fetch_sync(SPECS, NOON)
+    assert not [t for t in threading.enumerate() if t.name.startswith("slotui-parquet")]
+    pq.write_table(table, path, row_group_size=10)
+    out = src.fetch_sync(SPECS, NOON)
+    assert out["m"].value == pytest.approx(sum(i % 10 for i in range(60)) / 60, rel=1e-12)
+    assert out["m"].malformed == 0
