@@ -228,3 +228,40 @@ def test_prime_blocks_cut_the_slices_in_order_at_the_limit(monkeypatch: pytest.M
     assert aggregate._blocks([40, 60, 1, 100, 250, 30, 30]) == [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7)]
     assert aggregate._blocks([100]) == [(0, 1)]
     assert aggregate._blocks([101, 99, 1]) == [(0, 1), (1, 3)]
+
+
+@pytest.mark.parametrize("block", [1 << 15, 700, 64])
+@pytest.mark.parametrize("q", [0.5, 0.95, 0.99, 1.0, 0.0])
+def test_slice_quantiles_sorted_as_rows_are_each_slices_exact_quantile(block: int, q: float,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """_prime_quantiles sorts slices of similar sizes as the rows of one array (padded with +inf): each
+    slice's quantile is the exact path's float, for slices of 64 to 1,500 values (rows of a block, a
+    slice alone longer than the block left to the selection), duplicates, negatives and huge values;
+    a slice with a zero at a rank read is left to the slice (sign of zero: the stable sort's)."""
+    import numpy  # noqa: F401  (loaded: the batched path)
+
+    from slotui.sources.kit import aggregate
+    from slotui.sources.kit.aggregate import Agg
+
+    monkeypatch.setattr(aggregate, "_PRIME_BLOCK", block)
+    rng = random.Random(int(q * 100) + block)
+    fast, exact = ValueSeries(60.0), ValueSeries(60.0)
+    kinds = [lambda: rng.gauss(1, 3), lambda: rng.choice([1.0, 2.0, 3.0]), lambda: rng.choice([0.0, -0.0, 1.0]),
+             lambda: rng.lognormvariate(0, 30), lambda: -rng.random() * 1e300, lambda: rng.choice([0.0, -0.0])]
+    for s in range(40):
+        kind = kinds[s % len(kinds)]
+        for i in range(rng.choice([64, 65, 100, 333, 1500])):
+            t, v = s * 60.0 + i * 0.001, kind()
+            fast.add(t, v)
+            exact.add(t, v)
+    slices = list(fast.slices.values())
+    aggregate._prime_quantiles(slices, q)
+    primed = [sl for sl in slices if sl._quantiles]  # type: ignore[attr-defined]
+    small = [sl for sl in slices if len(sl.values) <= block]  # type: ignore[attr-defined]
+    assert len(primed) >= len(small) // 2 if len(small) > 1 else not primed
+    assert all(sl._sorted is None for sl in slices)  # type: ignore[attr-defined]  (not sorted one by one)
+    agg = Agg("quantile", q)
+    got = [(s, v.hex()) for s, v in fast.slice_values(agg, 0.0, 1e9)]
+    with _NumpyHidden():
+        want = [(s, v.hex()) for s, v in exact.slice_values(agg, 0.0, 1e9)]
+    assert got == want
