@@ -370,9 +370,9 @@ class ColumnarPlan:
             except UnicodeDecodeError:
                 return None
         arr = np.frombuffer(data, np.uint8)
-        ends = np.flatnonzero(arr == 10)
-        lines = int(ends.size)
-        if not lines or arr[0] == 10 or (arr[ends[:-1] + 1] == 10).any():
+        newline = arr == 10  # (counted, and blank lines found as two in a row: no positions needed)
+        lines = int(np.count_nonzero(newline))
+        if not lines or arr[0] == 10 or (newline[1:] & newline[:-1]).any():
             return None
         wanted = ["time", *[n for n in needed if n != "time"]]
         try:
@@ -716,15 +716,17 @@ def _plain_numbers(col: Any, np: Any) -> bool:
     for offsets, data in parts:
         if not data.size:
             continue
-        kind = classes[data]
+        digit = np.less(data - 48, 10)  # (uint8: a byte below "0" wraps above 10)
+        other = np.flatnonzero(~digit)  # the few other bytes (a dot a cell), classed by the table
+        kind = classes[data[other]]
         if not kind.all():
             return False
         starts, ends = offsets[:-1], offsets[1:]
         filled = ends > starts
-        if (kind[starts[filled]] != 1).any() or (kind[ends[filled] - 1] != 1).any():
+        if not digit[starts[filled]].all() or not digit[ends[filled] - 1].all():
             return False
-        dots = np.flatnonzero(kind == 2)  # (never first or last: those are digits)
-        if dots.size and ((kind[dots - 1] != 1).any() or (kind[dots + 1] != 1).any()):
+        dots = other[kind == 2]  # (never first or last: those are digits)
+        if dots.size and (not digit[dots - 1].all() or not digit[dots + 1].all()):
             return False
     return True
 
