@@ -1256,10 +1256,7 @@ class FileSource:
         try:
             ahead = deque(worker.submit(self._parquet_batch, batches, plan, rename) for _ in range(PARQUET_AHEAD))
             while True:
-                try:
-                    batch = ahead.popleft().result()
-                except Exception as exc:  # a damaged row group further in
-                    raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
+                batch = ahead.popleft().result()  # (a damaged row group further in: its SourceError)
                 if batch is None:
                     return
                 ahead.append(worker.submit(self._parquet_batch, batches, plan, rename))
@@ -1278,8 +1275,11 @@ class FileSource:
 
     def _parquet_batch(self, batches: Any, plan: Any, rename: dict[str, str]) -> tuple[Any, Any] | None:
         """In the worker: the next batch of rows (decimals as floats) and its columns (None: read record
-        by record), or None after the last; a damaged row group raises (pyarrow's many types)."""
-        table = next(batches, None)
+        by record), or None after the last; a damaged row group is a SourceError."""
+        try:
+            table = next(batches, None)
+        except Exception as exc:  # pyarrow raises many types; the message is what the user needs
+            raise SourceError(f"{self.path}: not a readable Parquet file ({exc})") from None
         if table is None:
             return None
         table = _decimals_as_floats(table)

@@ -265,3 +265,35 @@ def test_slice_quantiles_sorted_as_rows_are_each_slices_exact_quantile(block: in
     with _NumpyHidden():
         want = [(s, v.hex()) for s, v in exact.slice_values(agg, 0.0, 1e9)]
     assert got == want
+
+
+def test_slice_quantiles_sorted_as_rows_leave_nan_to_the_slice_and_read_infinities() -> None:
+    """A slice holding a NaN (a source that passes one on) is not answered by the rows' sort (NaN
+    sorts after the +inf padding there); slices holding infinities are, each the quantile the slice
+    gives alone."""
+    import numpy  # noqa: F401
+
+    from slotui.sources.kit import aggregate
+
+    rng = random.Random(5)
+    primed, alone = ValueSeries(60.0), ValueSeries(60.0)
+    extras = [math.nan, math.inf, -math.inf, None]
+    for s in range(8):
+        for i in range(rng.choice([70, 90, 120])):
+            v = rng.gauss(0, 5)
+            if i == 7 and extras[s % 4] is not None:
+                v = extras[s % 4]
+            primed.add(s * 60.0 + i * 0.01, v)
+            alone.add(s * 60.0 + i * 0.01, v)
+    for q in (0.5, 0.95, 1.0, 0.0):
+        slices = list(primed.slices.values())
+        for sl in slices:
+            sl.changed()
+        aggregate._prime_quantiles(slices, q)
+        for key, sl in primed.slices.items():
+            holds_nan = any(v != v for v in sl.values)  # type: ignore[attr-defined]
+            assert (sl._quantiles is None) == holds_nan  # type: ignore[attr-defined]
+            if not holds_nan:
+                other = alone.slices[key]
+                other.changed()  # type: ignore[attr-defined]
+                assert sl._quantiles[q] == other.quantile(q)  # type: ignore[attr-defined,index]

@@ -274,10 +274,10 @@ def _blocks(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def _prime_quantiles(slices: Sequence["_ValueSlice"], q: float) -> None:
     """The ``q`` quantile of each of ``slices`` of numpy size with none cached and not sorted yet, as
     :meth:`_ValueSlice.quantile` would answer it, for many slices at once: slices of similar sizes are
-    the rows of one array (padded with +inf, which sorts last: the values are finite) sorted row by
-    row, one numpy call for all of them instead of a selection per slice (~60 us each, mostly numpy's
-    per-call cost). A slice with a zero at a rank read is left to :meth:`_ValueSlice.quantile`: there
-    ``-0.0`` and ``0.0`` tie, and a stable sort orders them. Only when numpy is loaded (a columnar read)."""
+    the rows of one array (padded with +inf, which sorts after every number) sorted row by row, one
+    numpy call for all of them instead of a selection per slice (~60 us each, mostly numpy's per-call
+    cost). A slice with a zero at a rank read, or holding a NaN, is left to :meth:`_ValueSlice.quantile`:
+    there ``-0.0`` and ``0.0`` tie, and a stable sort orders them. Only when numpy is loaded (a columnar read)."""
     np = sys.modules.get("numpy")  # never imported here
     if np is None:
         return
@@ -294,14 +294,15 @@ def _prime_quantiles(slices: Sequence["_ValueSlice"], q: float) -> None:
         for i, sl in enumerate(rows):
             block[i, : len(sl.values)] = np.frombuffer(sl.values, dtype=np.float64)
         block.sort(axis=1)
+        nan = np.isnan(block[:, -1]).tolist()  # (NaN sorts after the padding: a row holding one ends with it)
         h = [(len(sl.values) - 1) * q for sl in rows]
         lo = [math.floor(x) for x in h]
         at = np.arange(len(rows))
         low = block[at, lo].tolist()
         high = block[at, [min(i + 1, len(sl.values) - 1) for i, sl in zip(lo, rows)]].tolist()
-        for sl, x, i, va, vb in zip(rows, h, lo, low, high):
-            if va == 0.0 or vb == 0.0 or va != va or vb != vb:
-                continue  # (quantile() answers: a stable sort orders -0.0 and 0.0)
+        for sl, x, i, va, vb, odd in zip(rows, h, lo, low, high, nan):
+            if odd or va == 0.0 or vb == 0.0:
+                continue  # (quantile() answers: a stable sort orders -0.0 and 0.0; NaN is the exact path's)
             value = va if x == i else _lerp(va, vb, x - i)
             if sl._quantiles is None:
                 sl._quantiles = {}
