@@ -309,7 +309,10 @@ s), Parquet **1.36-1.43x** / 1.67-1.78x (0.41-0.43 s against 0.29-0.31 s: within
 Measured and not kept: the byte checks started before pyarrow and DuckDB are imported (RE2 from ``google-re2``
 instead of pyarrow's, so the workers need numpy only): 1.131 s against 1.113 s, medians of 8 interleaved pairs
 (the imports slowed as much as the checks gained); CSV's first two chunks a quarter of a chunk (the series start
-sooner): 0.540 s against 0.552 s, within noise. Where the JSONL read's CPU goes now (~2.0 s against DuckDB's 1.1
+sooner): 0.540 s against 0.552 s, within noise; pyarrow's CSV parse on one thread in each worker: no difference
+over 8 pairs; DuckDB with one thread more than the cores (so two of its threads read while this thread takes
+rows into the series): 1.153 s against 1.126 s (8 pairs); ``records = true`` or ``compression = 'none'`` in the
+query: the same CPU. Where the JSONL read's CPU goes now (~2.0 s against DuckDB's 1.1
 s): DuckDB's strict query ~1.0 s, the same as the bench's whole DuckDB answer -- reading the evaluations' list of
 structs is ~0.16-0.23 s of it (its ``list_filter`` ~0.05), the shadow keys ~0.05, ``trace_id`` ~0.03, a
 two-column scan of the file alone 0.5 s; the byte checks ~0.3 s; numpy, pyarrow and DuckDB's imports ~0.2 s; the
