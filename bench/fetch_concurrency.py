@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from prometheus_server import Request, matrix, vector  # noqa: E402
 
-from slotui import gc_policy  # noqa: E402
+from slotui import blas_threads, gc_policy  # noqa: E402
 from slotui.config.model import PrometheusSourceConfig  # noqa: E402
 from slotui.core.types import DAY, HOUR, MINUTE, SLOSpec  # noqa: E402
 from slotui.sources.kit.base import SourceHealth  # noqa: E402
@@ -204,6 +204,7 @@ def main() -> int:
     ap.add_argument("--default-gc", action="store_true",
                     help="keep CPython's collector settings instead of the ones `slotui run`/the TUI apply")
     args = ap.parse_args()
+    blas_threads.limit()  # as the `slotui` command does first
     if not args.default_gc:
         gc_policy.apply()  # as `slotui run --headless` and the TUI run
     print(f"collector: {'CPython defaults' if args.default_gc else 'slotui.gc_policy'} (thresholds {gc.get_threshold()})")

@@ -340,7 +340,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_requests import _last_time, generate  # noqa: E402
 
-from slotui import gc_policy  # noqa: E402
+from slotui import blas_threads, gc_policy  # noqa: E402
 from slotui.config.model import FileSourceConfig  # noqa: E402
 from slotui.core.types import SLOSpec  # noqa: E402
 from slotui.sources.file import FileSource  # noqa: E402
@@ -667,6 +667,7 @@ def main() -> int:
     import compileall
 
     compileall.compile_dir(Path(__file__).resolve().parent.parent / "slotui", quiet=2)
+    blas_threads.limit()  # as the `slotui` command does first (numpy is imported by the measured children)
     if not args.default_gc:
         gc_policy.apply()  # as `slotui check`, `slotui run` and the TUI run
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]

@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from slotui import gc_policy  # noqa: E402
+from slotui import blas_threads, gc_policy  # noqa: E402
 from slotui.cli import main as cli_main  # noqa: E402
 from slotui.clock import rfc3339  # noqa: E402
 from slotui.config.durations import parse_duration  # noqa: E402
@@ -110,6 +110,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20, help="check --at calls actually run per case")
     parser.add_argument("--skip-file", action="store_true")
     args = parser.parse_args()
+    blas_threads.limit()  # as the `slotui` command does first
     gc_policy.apply()
     every = float(parse_duration(args.step))  # type: ignore[arg-type]
     print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}")

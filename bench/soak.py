@@ -51,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from slotui import gc_policy  # noqa: E402
+from slotui import blas_threads, gc_policy  # noqa: E402
 from slotui.alerting.service import Alerting  # noqa: E402
 from slotui.channels import http  # noqa: E402
 from slotui.channels.webhook import WebhookChannel, build_payload  # noqa: E402
@@ -317,6 +317,7 @@ def main() -> int:
     parser.add_argument("--source-failures", type=float, default=0.05)
     parser.add_argument("--progress", type=int, default=0, help="print a progress line every N ticks")
     args = parser.parse_args()
+    blas_threads.limit()  # as the `slotui` command does first
     gc_policy.apply()  # as the daemon does
     with tempfile.TemporaryDirectory(prefix="slotui-soak-") as tmp:
         r = asyncio.run(soak(args, Path(tmp)))

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slotui import gc_policy  # noqa: E402
+from slotui import blas_threads, gc_policy  # noqa: E402
 from slotui.core.evaluate import evaluate_all  # noqa: E402
 from slotui.core.types import DAY, Report, SLIData, SLOSpec  # noqa: E402
 from slotui.sources.kit.base import SourceHealth  # noqa: E402
@@ -370,6 +370,7 @@ def main() -> int:
                     help="keep CPython's collector settings instead of the ones `slotui` applies before the app runs")
     args = ap.parse_args()
     n = args.slos
+    blas_threads.limit()  # as the `slotui` command does first
     if not args.default_gc:
         gc_policy.apply()  # as `slotui demo` / `slotui tui` run the app
 

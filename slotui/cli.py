@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from slotui import blas_threads
 from slotui.core.exit_code import UNKNOWN, USAGE
 from slotui.listen_address import port_argument
 
@@ -317,6 +318,7 @@ def _silence_verb_problem(argv: list[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    blas_threads.limit()  # before anything imports numpy
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     problem = _silence_verb_problem(words)
