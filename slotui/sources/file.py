@@ -895,6 +895,8 @@ class FileSource:
         self.columnar_chunks += 1
         if csv:
             return True
+        if not chunk.traced[chunk.start:].any():
+            return True  # no request of it can be joined: nothing to remember (a log without trace_id)
         kept.append((chunk, base))
         traced = [int(c.traced[c.start:].sum()) for c, _ in kept]
         while len(kept) > 1 and sum(traced[1:]) >= JOIN_MEMORY:
@@ -904,7 +906,10 @@ class FileSource:
 
     def _columnar_remember(self, kept: list[tuple[Any, int]]) -> None:
         """Remember the last JOIN_MEMORY requests with a trace_id the columnar read took, as the
-        per-record path does (for evaluation results arriving later): their lines parsed again."""
+        per-record path does (for evaluation results arriving later): their lines parsed again,
+        those lines only (a line without a trace_id is remembered by neither path)."""
+        import numpy as np
+
         need = JOIN_MEMORY
         first = len(kept)
         row0 = 0
@@ -921,12 +926,17 @@ class FileSource:
         for i in range(first, len(kept)):
             chunk, base = kept[i]
             start = row0 if i == first else chunk.start
+            rows = np.flatnonzero(chunk.traced[start:chunk.lines]) + start
+            if not rows.size:
+                continue
             try:
-                lines = bytes(chunk.data).split(b"\n")[start:chunk.lines]  # (a view, or the lines in the file)
+                lines = bytes(chunk.data).split(b"\n")  # (a view, or the lines in the file)
             except OSError:
                 continue  # (the file shrank under the read: those lines are gone)
-            if lines:
-                parts.append((lines, base + start))
+            # each run of consecutive traced lines with the line number of its first
+            for run in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+                a, b = int(run[0]), int(run[-1]) + 1
+                parts.append((lines[a:b], base + a))
         kept.clear()
         if not self._recent:
             self._recent_lines.extend(parts)  # the oldest requests remembered: parsed when needed

@@ -765,6 +765,44 @@ def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
     assert out.stdout.split() == ["False", "False", str(reader == "duckdb" and fmt == "jsonl")]
 
 
+
+@pytest.mark.parametrize("traced_every", [0, 3])
+def test_a_log_with_few_or_no_trace_ids_remembers_only_its_traced_requests(tmp_path, traced_every):
+    """A columnar read remembers for joins the lines of requests with a trace_id only: a log without
+    any kept every line it took (re-read and split: a 300k-line log's first read took twice as long,
+    +120 MB) and held every chunk's columns. Later evaluation results join as record by record."""
+    recs = records(1500, seed=17)
+    for i, r in enumerate(recs):
+        if not traced_every or i % traced_every:
+            if i % 2:
+                del r["trace_id"]
+            else:
+                r["trace_id"] = None
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(dump(recs)) + b"\n")
+    now = now_after(recs)
+    fast, slow = source(path, True), source(path, False)
+    assert fast.fetch_sync(specs(), now) == slow.fetch_sync(specs(), now)
+    assert fast.columnar_chunks > 50
+    remembered = [line for lines, _ in fast._recent_lines for line in lines]
+    assert all(json.loads(line).get("trace_id") for line in remembered)
+    assert len(remembered) == (0 if not traced_every else file_module.JOIN_MEMORY)
+    traced = [i for i, r in enumerate(recs) if r.get("trace_id")]
+    # each remembered line is the line its number says (runs of consecutive traced lines)
+    for lines, base in fast._recent_lines:
+        assert lines == dump(recs[base:base + len(lines)])
+    events = [{"time": recs[-1]["time"], "event": "gen_ai.evaluation.result",
+               "trace_id": recs[i]["trace_id"] if recs[i].get("trace_id") else f"gone{i}",
+               "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.25}
+              for i in (len(recs) - 1, len(recs) - 2, len(recs) - 60, *traced[-3:])]
+    with open(path, "ab") as fh:
+        fh.write(b"\n".join(json.dumps(e).encode() for e in events) + b"\n")
+    a, b = fast.fetch_sync(specs(), now), slow.fetch_sync(specs(), now)
+    assert a == b
+    assert (fast.records, fast.malformed) == (slow.records, slow.malformed)
+    assert list(fast._trace_map().items()) == list(slow._trace_map().items())
+
+
 def test_a_large_clean_log_is_read_by_duckdb_at_the_default_sizes(tmp_path, monkeypatch):
     """Without lowered thresholds (the module's own sizes): a log above BULK_MIN is read by
     DuckDB, every chunk's rows taken, with the per-record answers."""
