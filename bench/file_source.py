@@ -320,6 +320,32 @@ rows into columns and series ~0.25 s; the answers ~0.06 s. The 2-core machine is
 so only less CPU helps, and no single stage left holds the ~0.45 s the 1.5x goal needs. CSV (0.85 s of CPU
 against 0.47 s): per 8 MB chunk, pyarrow's parse 16 ms and the cell checks and conversions ~46 ms (the number
 cells' form 11 ms, the casts and value checks 10 ms, the times 7 ms).
+
+2026-12-07, the last session (load 0.1-0.7). ``perf record`` of a JSONL first read showed OpenBLAS's
+``blas_thread_server`` at 4.3% of the samples: numpy's bundled OpenBLAS starts a thread per core when numpy
+loads, and each spins (``sched_yield``) ~2**28 cycles before it sleeps. slotui does no linear algebra, so the
+``slotui`` command (and this script, as the command does) sets ``OPENBLAS_NUM_THREADS=1`` unless the
+environment sets it (``slotui.blas_threads``): the JSONL read's CPU 1.71-1.84 -> 1.58-1.59 s (three pairs of
+fresh processes), and the short reads gained most -- two runs of the whole bench after it, best of 3: JSONL
+**1.66-1.70x wall** / 1.68-1.73x CPU (slotui 0.98-1.01 s against 0.58-0.61 s), CSV **1.48-1.62x** / 1.45-1.51x
+(0.42-0.44 s against 0.27-0.28 s), Parquet **1.12-1.18x** / 1.19-1.24x (0.29-0.30 s against 0.25-0.27 s); append
+85-88 ms; breakdown first tick 1.19x, steady 1.25-1.36x. Found on the way: a columnar read of a log without
+``trace_id`` kept every chunk's columns for the join memory and at its end re-read and split every line it took
+(300k lines: 1.04 s instead of 0.46 s, 374 MB instead of 247 MB); it now keeps the traced lines only.
+
+What stands between JSONL and 1.5x, measured: the same read with the byte checks' verdicts served from a
+cache took 0.833 s (median of 6, 1.40 s CPU) against 0.997 s (1.69 s CPU) -- 1.43x DuckDB. The checks cost
+~0.28 s of CPU per 1M lines (per 4 MB piece: ``preadv`` 0.4 ms, the newline comparison 0.2 ms, their positions
+0.5 ms, two RE2 counts 0.3 ms); the other forms of them costed from their parts' timings cost as much (counts
+without positions plus RE2 for the line starts and a 500-byte-block test for long lines: ~1.6 ms a piece), and no
+DuckDB option removes the need (it skips blank lines, reads no byte range of a file, and reads an explicit
+``null`` as absent). Measured and not kept: the query started before the checks end (medians of 8 pairs:
+1.031 s against 1.026 s); DuckDB reading a file-like object from the first fresh line (needs fsspec, ~70 ms to
+import, and DuckDB read the object in one 473 MB ``read``: 149k page faults); DuckDB's CSV reader splitting the
+file into lines (0.38-0.45 s of CPU, more than the checks); the time taken from the line starts instead of
+DuckDB's column (the query ~0.02 s cheaper, the conversion the same); the CSV newline masks reused per
+thread (more faults in a 6-chunk read, the same time over 12 pairs); the answers and imports are serial (~0.08
+and ~0.1 s) and GC took one 8 ms collection.
 """
 
 from __future__ import annotations
