@@ -245,9 +245,14 @@ class Silence:
     created_by: str
     comment: str = ""
     updated_at: float = 0.0
+    #: whether it was set without an end (a mute), kept once it is expired (expiring gives it an end):
+    #: worked out from ``ends_at`` for a silence made here, read from the state file's ``open_ended``
+    #: column for a stored one; None for a row stored before slotui recorded it (it cannot be told)
+    open_ended: bool | None = field(default=False, init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "matchers", tuple(self.matchers))
+        object.__setattr__(self, "open_ended", self.ends_at is None)
         self.validate()
 
     def validate(self) -> None:
@@ -272,8 +277,15 @@ class Silence:
 
     @property
     def kind(self) -> Literal["mute", "snooze"]:
-        """``mute`` (no end) or ``snooze`` (ends at a fixed time)."""
-        return "mute" if self.ends_at is None else "snooze"
+        """``mute`` (no end; an expired one too: expiring gave it its end) or ``snooze`` (ends at a
+        fixed time)."""
+        return "mute" if self.ends_at is None or self.open_ended else "snooze"
+
+    def stored_as(self, open_ended: bool | None) -> Silence:
+        """This silence with ``open_ended`` as its stored row says (the store's decoder)."""
+        if self.ends_at is not None:
+            object.__setattr__(self, "open_ended", open_ended)
+        return self
 
     def is_active(self, now: float) -> bool:
         """True when ``starts_at <= now < ends_at`` (``ends_at=None`` never ends)."""
@@ -300,7 +312,8 @@ class Silence:
         """
         if self.is_expired(now):
             return self
-        return replace(self, starts_at=min(self.starts_at, now), ends_at=now, updated_at=now)
+        ended = replace(self, starts_at=min(self.starts_at, now), ends_at=now, updated_at=now)
+        return ended.stored_as(self.open_ended)  # (a mute stays one: the end is the expiry's)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with epoch-second times (the store's and the JSON output's base)."""

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS silences (
     comment      TEXT NOT NULL DEFAULT '',
     created_at   REAL NOT NULL,
     updated_at   REAL NOT NULL,
-    external_ids TEXT NOT NULL DEFAULT '{}'  -- JSON {channel: id}, e.g. an Alertmanager silence id
+    external_ids TEXT NOT NULL DEFAULT '{}', -- JSON {channel: id}, e.g. an Alertmanager silence id
+    open_ended   INTEGER                 -- 1: set without an end (a mute), kept when expired; NULL: not told
 );
 CREATE INDEX IF NOT EXISTS silences_ends ON silences (ends_at);
 
@@ -123,6 +124,17 @@ CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_i
 
 #: ``_MIGRATIONS[v]`` upgrades a version-``v`` database to ``v + 1``.
 _MIGRATIONS: dict[int, str] = {}
+
+#: Columns added within a schema version, each ``(table, column, DDL, statement run once it is added)``:
+#: an older slotui reads and writes such a file as before (it names its columns; a row it inserts has
+#: NULL there), so the version stays and the commands that only read a file (``silence list``, ``state
+#: check``) keep reading one an older slotui wrote. Added when a command opens the file to write.
+_ADDED_COLUMNS = (
+    # expiring writes a mute's end: without this the TUI could not tell an expired mute from a lifted
+    # snooze. Mutes stored before it are mutes; an ended silence stored before it cannot be told (NULL)
+    ("silences", "open_ended", "ALTER TABLE silences ADD COLUMN open_ended INTEGER",
+     "UPDATE silences SET open_ended = 1 WHERE ends_at IS NULL"),
+)
 
 # ---------------------------------------------------------------------- opening checks
 
@@ -222,6 +234,10 @@ def initialise(conn: sqlite3.Connection, path: Path) -> None:
                     conn.execute(statement)
                 version += 1
                 conn.execute(f"PRAGMA user_version = {version}")
+        for table, column, add, fill in _ADDED_COLUMNS:
+            if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                conn.execute(add)
+                conn.execute(fill)
         conn.execute("COMMIT")
     except BaseException as exc:
         if conn.in_transaction:  # SQLite rolls back by itself on a full disk; a second ROLLBACK would mask why

@@ -21,6 +21,7 @@ import json
 import math
 import sqlite3
 from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from slotui.bad_rows import RowError, UnreadableRow, describe, finite, json_column, optional_finite, reason_of, str_dict, text
@@ -40,7 +41,7 @@ class SilenceTable(StoreConnection):
         was still listed (exit 1) until retention removed it weeks later."""
         with self._lock:
             rows = self.conn.execute(
-                f"SELECT {_SILENCE_COLUMNS}, external_ids, (typeof(ends_at) IN ('integer', 'real') AND ends_at <= ?)"
+                f"SELECT {self._silence_columns}, external_ids, (typeof(ends_at) IN ('integer', 'real') AND ends_at <= ?)"
                 " FROM silences ORDER BY id", (math.inf if now is None else now,)).fetchall()
         out = []
         for *row, ended in rows:
@@ -56,6 +57,12 @@ class SilenceTable(StoreConnection):
         return out
 
     # ------------------------------------------------------------------ silences
+
+    @cached_property
+    def _silence_columns(self) -> str:
+        """The columns a silence is decoded from (:func:`_silence_from_row`), on this file."""
+        with self._lock:
+            return silence_columns(self.conn)
 
     def add_silence(self, silence: Silence, *, now: float | None = None) -> str:
         """Store a new silence; returns its id. ``now`` (default ``updated_at``) is recorded as created_at."""
@@ -80,8 +87,8 @@ class SilenceTable(StoreConnection):
     def _insert_silence(conn: sqlite3.Connection, silence: Silence, created: float) -> None:
         try:
             conn.execute(
-                "INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at, updated_at,"
+                " open_ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     silence.id,
                     json.dumps([m.to_dict() for m in silence.matchers]),
@@ -91,6 +98,7 @@ class SilenceTable(StoreConnection):
                     silence.comment,
                     created,
                     silence.updated_at,
+                    silence.ends_at is None,
                 ),
             )
         except sqlite3.IntegrityError:
@@ -101,7 +109,7 @@ class SilenceTable(StoreConnection):
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE silences SET matchers = ?, starts_at = ?, ends_at = ?, created_by = ?, comment = ?,"
-                " updated_at = ? WHERE id = ?",
+                " updated_at = ?, open_ended = ? WHERE id = ?",
                 (
                     json.dumps([m.to_dict() for m in silence.matchers]),
                     silence.starts_at,
@@ -109,6 +117,7 @@ class SilenceTable(StoreConnection):
                     silence.created_by,
                     silence.comment,
                     silence.updated_at,
+                    silence.ends_at is None,  # (an edit gave it an end, or took it away)
                     silence.id,
                 ),
             )
@@ -152,7 +161,7 @@ class SilenceTable(StoreConnection):
         :class:`SilenceNotFound` or :class:`AmbiguousSilenceId`."""
         sid = self._silence_id(id_or_prefix, now)
         with self._lock:
-            row = self.conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE id = ?", (sid,)).fetchone()
+            row = self.conn.execute(f"SELECT {self._silence_columns} FROM silences WHERE id = ?", (sid,)).fetchone()
         if row is None:  # expired and removed by another process meanwhile
             raise SilenceNotFound(f"no silence with id {id_or_prefix!r}")
         return self._decode_silence(row)
@@ -175,10 +184,10 @@ class SilenceTable(StoreConnection):
         about once and counted), so the CLI can show them and a person can expire them."""
         with self._lock:
             if expired:
-                sql = f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE ends_at IS NOT NULL AND ends_at <= ?"
+                sql = f"SELECT {self._silence_columns} FROM silences WHERE ends_at IS NOT NULL AND ends_at <= ?"
             else:
                 # A damaged ends_at (text, blob) compares above every number: such rows land here.
-                sql = f"SELECT {_SILENCE_COLUMNS} FROM silences WHERE ends_at IS NULL OR ends_at > ?"
+                sql = f"SELECT {self._silence_columns} FROM silences WHERE ends_at IS NULL OR ends_at > ?"
             rows = self.conn.execute(sql + " ORDER BY starts_at, id", (now,)).fetchall()
         good: list[Silence] = []
         bad: list[UnreadableRow] = []
@@ -281,7 +290,17 @@ class SilenceTable(StoreConnection):
 
 
 
-_SILENCE_COLUMNS = "id, matchers, starts_at, ends_at, created_by, comment, updated_at"
+_SILENCE_COLUMNS = "id, matchers, starts_at, ends_at, created_by, comment, updated_at, open_ended"
+
+
+def silence_columns(conn: sqlite3.Connection) -> str:
+    """:data:`_SILENCE_COLUMNS` on this connection's file. A file last written by a slotui before the
+    ``open_ended`` column (read without writing: ``silence list``, ``state check``, ``replay``) reads
+    NULL there, "cannot be told", except for a mute (no end), which is one."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(silences)")}
+    if "open_ended" in names:
+        return _SILENCE_COLUMNS
+    return _SILENCE_COLUMNS.replace("open_ended", "NULL AS open_ended")
 
 
 def read_silences_snapshot(path: Path) -> tuple[list[Silence], list[tuple[str, str]]]:
@@ -299,7 +318,7 @@ def read_silences_snapshot(path: Path) -> tuple[list[Silence], list[tuple[str, s
         return [], []
     with snapshot_connection(path) as conn:
         try:
-            rows = conn.execute(f"SELECT {_SILENCE_COLUMNS} FROM silences ORDER BY starts_at, id").fetchall()
+            rows = conn.execute(f"SELECT {silence_columns(conn)} FROM silences ORDER BY starts_at, id").fetchall()
         except sqlite3.OperationalError:  # no silences table yet
             return [], []
     good: list[Silence] = []
@@ -317,7 +336,7 @@ def _silence_from_row(row: tuple[Any, ...]) -> Silence:
     matcher or silence) naming the column."""
     from slotui.alerting.silence import Matcher, Silence
 
-    sid, matchers, starts, ends, author, comment, updated = row
+    sid, matchers, starts, ends, author, comment, updated, open_ended = row
     items = json_column(matchers, "matchers", list)
     for m in items:
         if not isinstance(m, dict):
@@ -329,7 +348,7 @@ def _silence_from_row(row: tuple[Any, ...]) -> Silence:
     except ValueError as exc:
         raise RowError(f"matchers: {exc}") from None
     try:
-        return Silence(
+        silence = Silence(
             id=text(sid, "id"),
             matchers=decoded,
             starts_at=finite(starts, "starts_at"),
@@ -338,6 +357,8 @@ def _silence_from_row(row: tuple[Any, ...]) -> Silence:
             comment=_text_or_empty(comment, "comment"),
             updated_at=optional_finite(updated, "updated_at") or 0.0,
         )
+        # (NULL, or any other value than 0 and 1: cannot be told; the flag only names what it was)
+        return silence.stored_as({0: False, 1: True}.get(open_ended) if type(open_ended) is int else None)
     except RowError:
         raise
     except ValueError as exc:  # Silence.validate: no matcher, matches everything, ends before it starts

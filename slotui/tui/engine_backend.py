@@ -144,12 +144,16 @@ class EngineBackend:
 
     @staticmethod
     def _ended_kind(silence: Silence, now: float) -> str | None:
-        """What an expired silence was. The row keeps no kind, and expiring writes ``ends_at =
-        updated_at = now`` over a mute's open end. So: one that ran to its end was a snooze (a mute
-        never ends by itself); one ended by hand was a mute or a snooze if it carries the TUI's
-        mute or snooze comment, else it is shown as ``lifted`` (the row cannot tell which)."""
+        """What an expired silence was. Expiring writes ``ends_at = updated_at = now`` over a mute's
+        open end; the state file keeps whether it had one (:attr:`Silence.open_ended`: the CLI's
+        ``silence add`` without ``-d`` expired by ``silence expire`` was a mute too). One stored
+        before slotui recorded that: one that ran to its end was a snooze (a mute never ends by
+        itself); one ended by hand was a mute or a snooze if it carries the TUI's mute or snooze
+        comment, else it is shown as ``lifted`` (the row cannot tell which)."""
         if not silence.is_expired(now) or silence.ends_at is None:
             return None
+        if silence.open_ended is not None:
+            return "mute" if silence.open_ended else "snooze"
         if silence.updated_at < silence.ends_at:
             return "snooze"
         if silence.comment == MUTE_COMMENT:

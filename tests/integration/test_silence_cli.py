@@ -93,6 +93,22 @@ def test_expire_by_prefix_then_expired_list(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already expired" in again.stderr and again.stdout == ""
 
 
+
+def test_an_expired_mute_is_listed_as_a_mute(tmp_path: Path) -> None:
+    """`silence expire` writes a mute's end: `silence list --expired` called it a snooze (and the TUI's
+    history "lifted"). A snooze ended by hand stays a snooze."""
+    state = tmp_path / "state.db"
+    muted = slotui(state, "silence", "add", "slo=availability", "--comment", "deploy", "-q").stdout.strip()
+    snoozed = slotui(state, "silence", "add", "slo=helpfulness", "-d", "2h", "-q").stdout.strip()
+    for sid in (muted, snoozed):
+        assert slotui(state, "silence", "expire", sid).returncode == 0
+    listed = slotui(state, "silence", "list", "--expired", "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    kinds = {s["id"]: (s["kind"], s["state"]) for s in json.loads(listed.stdout)}
+    assert kinds == {muted: ("mute", "expired"), snoozed: ("snooze", "expired")}
+    table = slotui(state, "silence", "list", "--expired").stdout
+    assert "deploy" in table
+
 def test_unknown_or_ambiguous_id_is_a_clear_error(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     known = slotui(state, "silence", "add", "slo=a", "-q").stdout.strip()

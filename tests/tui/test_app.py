@@ -668,8 +668,9 @@ async def test_detail_shows_an_inhibited_alert_as_inhibited(build, store, tmp_pa
 
 
 async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
-    """Expiring a mute writes its end: the silences history listed it as a snooze."""
-    from slotui.alerting.silence import Matcher, snooze
+    """Expiring a mute writes its end: the silences history listed it as a snooze, and a mute the CLI
+    made (`silence add` without -d, its own comment) expired by `silence expire` as "lifted"."""
+    from slotui.alerting.silence import Matcher, mute, snooze
     from slotui.alerting.silences import Silences
 
     service = Silences(store)
@@ -677,6 +678,9 @@ async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
     for slo, comment in (("accuracy", "snoozed for 1h from the slotui TUI"), ("helpfulness", "why not")):
         sid = service.set(snooze((Matcher("slo", "=", slo),), 3600, NOW - 600, "cli", comment), now=NOW - 600).silence.id
         service.expire(sid, now=NOW - 300)  # ended by hand
+    sid = service.set(mute((Matcher("slo", "=", "monthly_spend"),), NOW - 900, "cli", "deploy"),
+                      now=NOW - 900).silence.id
+    service.expire(sid, now=NOW - 200)
     app = build()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -690,8 +694,9 @@ async def test_an_expired_mute_is_still_listed_as_a_mute(build, store, clock):
         await settle(app, pilot)
         rows = {ln.split()[2]: ln.split()[1] for ln in screen_text(app).splitlines()
                 if "slo=" in ln and len(ln.split()) > 2}
+        # (a snooze ended by hand with a comment of its own was "lifted": the row could not tell)
         assert rows == {"slo=availability": "mute", "slo=cost_per_query": "snooze", "slo=accuracy": "snooze",
-                        "slo=helpfulness": "lifted"}  # ended by hand with a comment of its own: unknown
+                        "slo=helpfulness": "snooze", "slo=monthly_spend": "mute"}
 
 
 def _footer(app) -> str:

@@ -181,8 +181,11 @@ def test_mute_never_ends_until_expired() -> None:
     assert s.is_active(START + 10 * 365 * 86400)
     assert not s.is_expired(START + 10 * 365 * 86400)
     ended = s.expired_at(START + 50)
-    assert ended.kind == "snooze" and ended.ends_at == START + 50
+    assert ended.ends_at == START + 50
+    assert ended.kind == "mute" and ended.open_ended  # expiring gave it its end: it was a mute
     assert ended.is_active(START + 49) and not ended.is_active(START + 50)
+    timed = _silence(ends_at=START + 3600).expired_at(START + 50)
+    assert timed.kind == "snooze" and timed.open_ended is False
 
 
 def test_expiring_a_pending_silence_moves_its_start() -> None:

@@ -327,3 +327,74 @@ def test_silences_snapshot_of_a_file_without_the_table_is_empty(tmp_path: Path) 
     path = tmp_path / "other.db"
     sqlite3.connect(path).close()
     assert read_silences_snapshot(path) == ([], [])
+
+
+# ---------------------------------------------------------------------- a mute's kind, kept when it is expired
+
+
+def _file_of_an_earlier_slotui(path: Path) -> None:
+    """A state file as slotui wrote it before the silences' ``open_ended`` column: the same schema
+    version, that column left out; an active mute, a mute expired by hand and a snooze."""
+    from slotui.store import schema
+
+    ddl = "\n".join(line for line in schema._SCHEMA_V1.splitlines() if "open_ended" not in line)
+    ddl = ddl.replace("""'{}', -- JSON {channel: id}""", """'{}'  -- JSON {channel: id}""")
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in schema.statements(ddl):
+        conn.execute(statement)
+    assert "open_ended" not in {r[1] for r in conn.execute("PRAGMA table_info(silences)")}
+    conn.execute("INSERT INTO meta (key, value) VALUES ('application', 'slotui'), ('created_schema', '1')")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    rows = [("active-mute", None, 1000.0), ("ended-mute", 1500.0, 1500.0), ("snooze", 4600.0, 1000.0)]
+    for sid, ends, updated in rows:
+        conn.execute("INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, created_at, updated_at)"
+                     " VALUES (?, '[{\"name\": \"slo\", \"op\": \"=\", \"value\": \"a\"}]', 1000, ?, 'bob', 1000, ?)",
+                     (sid, ends, updated))
+    conn.close()
+
+
+def test_an_expired_mute_stays_a_mute_and_a_file_of_an_earlier_slotui_still_reads(tmp_path: Path) -> None:
+    """Expiring writes a mute's end, so an expired mute read as a snooze (the TUI's history showed a
+    mute the CLI made and expired as "lifted"). The file keeps whether it was set without an end; a
+    file an earlier slotui wrote reads as before (read-only commands, replay's snapshot) and gains
+    the column, with its active mutes marked, when a command opens it to write."""
+    from slotui.store import read_silences_snapshot
+
+    path = tmp_path / "state.db"
+    _file_of_an_earlier_slotui(path)
+    with Store.open(path, read_only=True, must_exist=True) as old:  # `silence list`, `state check`
+        kinds = {s.id: (s.kind, s.open_ended) for s in old.list_silences(2000.0) + old.list_silences(2000.0, expired=True)}
+    assert kinds == {"active-mute": ("mute", True), "snooze": ("snooze", None), "ended-mute": ("snooze", None)}
+    snapshot, bad = read_silences_snapshot(path)  # `replay`
+    assert bad == [] and sorted(s.id for s in snapshot) == ["active-mute", "ended-mute", "snooze"]
+
+    with Store.open(path) as s:  # a command that writes: the column is added
+        columns = {r[1] for r in s.conn.execute("PRAGMA table_info(silences)")}
+        stored = dict(s.conn.execute("SELECT id, open_ended FROM silences").fetchall())
+        assert s.schema_version == SCHEMA_VERSION  # (an earlier slotui still opens the file)
+        assert "open_ended" in columns and stored == {"active-mute": 1, "ended-mute": None, "snooze": None}
+        s.expire_silence("active-mute", 3000.0)
+        s.add_silence(mute([Matcher("slo", "=", "b")], 3000.0, "alice", silence_id="new-mute"))
+        s.add_silence(snooze([Matcher("slo", "=", "c")], 600.0, 3000.0, "alice", silence_id="new-snooze"))
+        s.expire_silence("new-mute", 3100.0)
+        s.expire_silence("new-snooze", 3100.0)  # ended by hand before its end: it was a snooze
+        ended = {x.id: (x.kind, x.open_ended) for x in s.list_silences(5000.0, expired=True)}
+    assert ended == {"active-mute": ("mute", True), "new-mute": ("mute", True), "new-snooze": ("snooze", False),
+                     "ended-mute": ("snooze", None), "snooze": ("snooze", None)}
+    again = {x.id: x.kind for x in read_silences_snapshot(path)[0]}
+    assert again["new-mute"] == "mute" and again["new-snooze"] == "snooze"
+
+
+def test_an_edit_that_gives_a_mute_an_end_makes_it_a_snooze(tmp_path: Path) -> None:
+    from slotui.alerting.silences import Silences
+
+    with Store.open(tmp_path / "state.db") as s:
+        service = Silences(s)
+        sid = service.set(mute([Matcher("slo", "=", "a")], 1000.0, "alice"), now=1000.0).silence.id
+        pending = service.set(mute([Matcher("slo", "=", "b")], 5000.0, "alice"), now=1000.0).silence.id
+        edited = service.edit(sid, ends_at=9000.0, comment="until the fix", author="alice", now=2000.0)
+        assert edited.silence.kind == "snooze" and edited.silence.open_ended is False
+        assert edited.replaced is not None and edited.replaced.kind == "mute"  # (the mute, ended at the edit)
+        assert service.edit(pending, ends_at=9000.0, comment="", author="alice", now=2000.0).silence.id == pending
+        assert s.get_silence(pending).open_ended is False  # (a pending one is updated in place)
+        assert {x.id: x.kind for x in s.list_silences(2500.0, expired=True)} == {sid: "mute"}
