@@ -305,6 +305,9 @@ def _bulk_chunk(plan: Any, table: Any, fd: int, start: int, end: int, checked: t
     return (plan.from_rows(data, table, lines, timed) if verdict == BULK_TAKE else None), data
 
 
+#: traced lines at most this many lines apart are remembered for joins as one run (the lines between too)
+_REMEMBER_GAP = 8
+
 #: the end of the first malformed line's reason once its file was rotated away (its line number is of that file)
 _BEFORE_ROTATION = " (in the file before its rotation)"
 
@@ -933,8 +936,10 @@ class FileSource:
                 lines = bytes(chunk.data).split(b"\n")  # (a view, or the lines in the file)
             except OSError:
                 continue  # (the file shrank under the read: those lines are gone)
-            # each run of consecutive traced lines with the line number of its first
-            for run in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+            # runs of traced lines with the line number of each run's first (a few lines without a
+            # trace_id between two traced ones go along, parsed and not remembered, as before: one
+            # run per chunk for a log that traces some requests, not one per line)
+            for run in np.split(rows, np.flatnonzero(np.diff(rows) > _REMEMBER_GAP) + 1):
                 a, b = int(run[0]), int(run[-1]) + 1
                 parts.append((lines[a:b], base + a))
         kept.clear()

@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from pathlib import Path
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotui.bad_rows import RowError, UnreadableRow, describe, finite, json_column, optional_finite, reason_of, str_dict, text

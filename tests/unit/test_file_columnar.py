@@ -766,7 +766,7 @@ def test_a_columnar_read_does_not_import_pandas(tmp_path, fmt, reader):
 
 
 
-@pytest.mark.parametrize("traced_every", [0, 3])
+@pytest.mark.parametrize("traced_every", [0, 3, 20])
 def test_a_log_with_few_or_no_trace_ids_remembers_only_its_traced_requests(tmp_path, traced_every):
     """A columnar read remembers for joins the lines of requests with a trace_id only: a log without
     any kept every line it took (re-read and split: a 300k-line log's first read took twice as long,
@@ -784,10 +784,16 @@ def test_a_log_with_few_or_no_trace_ids_remembers_only_its_traced_requests(tmp_p
     fast, slow = source(path, True), source(path, False)
     assert fast.fetch_sync(specs(), now) == slow.fetch_sync(specs(), now)
     assert fast.columnar_chunks > 50
-    remembered = [line for lines, _ in fast._recent_lines for line in lines]
-    assert all(json.loads(line).get("trace_id") for line in remembered)
-    assert len(remembered) == (0 if not traced_every else file_module.JOIN_MEMORY)
+    remembered = [json.loads(line) for lines, _ in fast._recent_lines for line in lines]
     traced = [i for i, r in enumerate(recs) if r.get("trace_id")]
+    # the last JOIN_MEMORY traced lines (and the few untraced ones between them): none without any
+    assert [r["trace_id"] for r in remembered if r.get("trace_id")] == \
+        [recs[i]["trace_id"] for i in traced[-file_module.JOIN_MEMORY:]]
+    assert len(remembered) < 3 * file_module.JOIN_MEMORY
+    if traced_every <= file_module._REMEMBER_GAP:  # runs of lines (a chunk each here), not one a line
+        assert len(fast._recent_lines) < file_module.JOIN_MEMORY // 2
+    else:  # (farther apart: a line each, with its own number)
+        assert all(len(lines) == 1 for lines, _ in fast._recent_lines)
     # each remembered line is the line its number says (runs of consecutive traced lines)
     for lines, base in fast._recent_lines:
         assert lines == dump(recs[base:base + len(lines)])
