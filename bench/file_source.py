@@ -332,6 +332,13 @@ fresh processes), and the short reads gained most -- two runs of the whole bench
 85-88 ms; breakdown first tick 1.19x, steady 1.25-1.36x. Found on the way: a columnar read of a log without
 ``trace_id`` kept every chunk's columns for the join memory and at its end re-read and split every line it took
 (300k lines: 1.04 s instead of 0.46 s, 374 MB instead of 247 MB); it now keeps the traced lines only.
+Then the columnar reads' Arrow memory from pyarrow's jemalloc pool (``slotui.sources.kit.arrow_pool``):
+with mimalloc, pyarrow's default, ``clear_page`` was the largest symbol of the CSV read's pyarrow threads and
+a fifth of its CPU was the kernel's (freed pages given back, every chunk faulting in zeroed ones). CSV first
+read, medians of 14 interleaved fresh processes: 0.462 -> 0.443 s wall, 0.687 -> 0.645 s CPU (the process's
+default pool switched instead: the same); Parquet and JSONL unchanged within noise (their big buffers are
+the Parquet reader's and DuckDB's). One run of the whole bench after it (a slower hour: DuckDB's JSONL answer
+0.60 s): JSONL 1.76x, CSV 1.48x (peak RSS 299 MB, 335-356 MB before), Parquet 1.22x.
 
 What stands between JSONL and 1.5x, measured: the same read with the byte checks' verdicts served from a
 cache took 0.833 s (median of 6, 1.40 s CPU) against 0.997 s (1.69 s CPU) -- 1.43x DuckDB. The checks cost

@@ -23,7 +23,9 @@ __all__ = [
 def _call(name: str, args: list[Any], options: Any = None) -> Any:
     from pyarrow._compute import call_function
 
-    return call_function(name, args, options)
+    from slotui.sources.kit.arrow_pool import pool
+
+    return call_function(name, args, options, memory_pool=pool())
 
 
 def any_true(values: Any) -> bool:

@@ -40,6 +40,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from slotui.sources.kit.arrow_pool import pool
 from slotui.sources.kit.arrow_values import arrow_text, arrow_texts
 from slotui.sources.kit.record_values import nonnegative_field
 
@@ -172,7 +173,7 @@ class ColumnarPlan:
             return None  # pyarrow has no nesting limit; orjson and the stdlib refuse ~1000 levels
         try:
             table = pj.read_json(
-                pa.BufferReader(data),
+                pa.BufferReader(data), memory_pool=pool(),
                 read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) // 4 + 1)),
                 parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore"),
             )
@@ -377,7 +378,7 @@ class ColumnarPlan:
         wanted = ["time", *[n for n in needed if n != "time"]]
         try:
             table = pcsv.read_csv(
-                pa.BufferReader(data),
+                pa.BufferReader(data), memory_pool=pool(),
                 read_options=pcsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) // 4 + 1)),
                 parse_options=pcsv.ParseOptions(delimiter=delimiter or ",", quote_char=False, newlines_in_values=False,
                                                 ignore_empty_lines=False),
